@@ -1,0 +1,210 @@
+"""Body accuracy on ANSUR II hold-out subjects.
+
+Usage: ``python benchmarks/body_accuracy.py [--subjects 60] [--seed 0] [--anthro DIR] [--json]``
+
+1. Seeded 80/20 split of the shared ANSUR II training CSVs (per sex). The population model
+   (``bodyfit.fit_population_model``) and the plain-linear baseline (height, weight, age ->
+   chest, waist, hips) are fitted on the 80 %.
+2. For ``--subjects`` hold-out subjects (half male, half female) a body is built from height,
+   weight, sex and age only (``bodyfit.body_from_measurements(..., population=model)``); its
+   tape-measured chest/waist/hips are compared with the subjects' true ANSUR girths, next to
+   the baseline regression's error on the same subjects.
+3. The same subjects are built again WITH their true girths given (``chest_m``, ``waist_m``,
+   ``hips_m``): the body's tape measurements should reproduce them (target <= 0.5 cm).
+   Height and weight errors are taken over every body built; seconds per body exclude the
+   first (cold) body.
+
+``--json`` prints one JSON object: ``body_mae_cm``, ``regression_mae_cm``,
+``population_mae_cm`` (the fitted model's own prediction), ``given_girths_mae_cm`` (each
+{chest, waist, hips}), ``height_mae_cm``, ``weight_mae_kg``, ``seconds_per_body``,
+``subjects`` and ``targets_met``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import bodyfit  # noqa: E402
+
+FILES = {"male": "ANSUR_II_MALE_train.csv", "female": "ANSUR_II_FEMALE_train.csv"}
+GIRTHS = {
+    "chest": "chestcircumference",
+    "waist": "waistcircumference",
+    "hips": "buttockcircumference",
+}
+#: Targets reported in ``targets_met``.
+GIVEN_GIRTH_TARGET_CM = 0.5  # body tape vs the girths the user gave
+BODY_VS_REGRESSION_MARGIN_CM = 0.5  # height/weight-only body vs the plain regression
+HEIGHT_TARGET_CM = 0.5
+WEIGHT_TARGET_KG = 2.0
+
+
+def split_tables(
+    tables: dict[str, dict[str, np.ndarray]], *, seed: int, test_fraction: float = 0.2
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]:
+    """Seeded per-sex split into (train, test) tables; test rows are in shuffled order."""
+    rng = np.random.default_rng(seed)
+    train, test = {}, {}
+    for sex, table in tables.items():
+        order = rng.permutation(len(table["stature"]))
+        cut = round(test_fraction * len(order))
+        test[sex] = {name: values[order[:cut]] for name, values in table.items()}
+        train[sex] = {name: values[order[cut:]] for name, values in table.items()}
+    return train, test
+
+
+def pick_subjects(test: dict[str, dict[str, np.ndarray]], count: int) -> list[dict[str, Any]]:
+    """``count`` hold-out subjects, half male and half female (extra one female)."""
+    per_sex = {"male": count // 2, "female": count - count // 2}
+    subjects = []
+    for sex, n in per_sex.items():
+        table = test[sex]
+        if n > len(table["stature"]):
+            raise ValueError(
+                f"--subjects asks for {n} {sex} subjects, hold-out has {len(table['stature'])}"
+            )
+        for i in range(n):
+            subjects.append(
+                {
+                    "sex": sex,
+                    "height_m": float(table["stature"][i]),
+                    "weight_kg": float(table["weightkg"][i]),
+                    "age_years": float(table["age"][i]),
+                    **{name: float(table[column][i]) for name, column in GIRTHS.items()},
+                }
+            )
+    return subjects
+
+
+def _mae_cm(errors: dict[str, list[float]]) -> dict[str, float]:
+    return {name: round(float(np.mean(np.abs(v))) * 100.0, 3) for name, v in errors.items()}
+
+
+def run(*, anthro: Path, subject_count: int, seed: int, progress: bool) -> dict[str, Any]:
+    tables = {sex: bodyfit.read_ansur_csv(anthro / name) for sex, name in FILES.items()}
+    train, test = split_tables(tables, seed=seed)
+    model = bodyfit.fit_population_model(train)
+    baseline = bodyfit.fit_population_model(train, feature_set="linear")
+    subjects = pick_subjects(test, subject_count)
+
+    body_err: dict[str, list[float]] = {name: [] for name in GIRTHS}
+    regression_err: dict[str, list[float]] = {name: [] for name in GIRTHS}
+    population_err: dict[str, list[float]] = {name: [] for name in GIRTHS}
+    given_err: dict[str, list[float]] = {name: [] for name in GIRTHS}
+    height_err: list[float] = []
+    weight_err: list[float] = []
+    seconds: list[float] = []
+
+    def build(subject: dict[str, Any], **girths: float) -> Any:
+        start = time.perf_counter()
+        body = bodyfit.body_from_measurements(
+            height_m=subject["height_m"],
+            weight_kg=subject["weight_kg"],
+            sex=subject["sex"],
+            age_years=subject["age_years"],
+            population=model,
+            **girths,
+        )
+        seconds.append(time.perf_counter() - start)
+        height_err.append(body.measurements_m["stature"] - subject["height_m"])
+        weight_err.append(body.weight_kg - subject["weight_kg"])
+        return body
+
+    for index, subject in enumerate(subjects):
+        inputs = {k: subject[k] for k in ("height_m", "weight_kg", "sex", "age_years")}
+        linear = baseline.predict(**inputs)
+        expected = model.predict(**inputs)
+        body = build(subject)
+        given = build(subject, **{f"{name}_m": subject[name] for name in GIRTHS})
+        for name in GIRTHS:
+            body_err[name].append(body.measurements_m[name] - subject[name])
+            regression_err[name].append(linear[name] - subject[name])
+            population_err[name].append(expected[name] - subject[name])
+            given_err[name].append(given.measurements_m[name] - subject[name])
+        if progress:
+            sys.stderr.write(
+                f"[{index + 1}/{len(subjects)}] {subject['sex']:6s} "
+                + " ".join(
+                    f"{n} {100 * body_err[n][-1]:+5.1f}/{100 * given_err[n][-1]:+4.1f}"
+                    for n in GIRTHS
+                )
+                + " cm\n"
+            )
+
+    body_mae = _mae_cm(body_err)
+    regression_mae = _mae_cm(regression_err)
+    given_mae = _mae_cm(given_err)
+    height_mae_cm = round(float(np.mean(np.abs(height_err))) * 100.0, 3)
+    weight_mae_kg = round(float(np.mean(np.abs(weight_err))), 3)
+    warm = seconds[1:] if len(seconds) > 1 else seconds
+    return {
+        "body_mae_cm": body_mae,
+        "regression_mae_cm": regression_mae,
+        "population_mae_cm": _mae_cm(population_err),
+        "given_girths_mae_cm": given_mae,
+        "height_mae_cm": height_mae_cm,
+        "weight_mae_kg": weight_mae_kg,
+        "seconds_per_body": round(float(np.mean(warm)), 4),
+        "subjects": len(subjects),
+        "bodies_built": len(seconds),
+        "seed": seed,
+        "targets_met": {
+            f"given_girths_mae_le_{GIVEN_GIRTH_TARGET_CM}_cm": all(
+                v <= GIVEN_GIRTH_TARGET_CM for v in given_mae.values()
+            ),
+            f"body_mae_le_regression_plus_{BODY_VS_REGRESSION_MARGIN_CM}_cm": all(
+                body_mae[n] <= regression_mae[n] + BODY_VS_REGRESSION_MARGIN_CM for n in GIRTHS
+            ),
+            f"height_mae_le_{HEIGHT_TARGET_CM}_cm": height_mae_cm <= HEIGHT_TARGET_CM,
+            f"weight_mae_le_{WEIGHT_TARGET_KG}_kg": weight_mae_kg <= WEIGHT_TARGET_KG,
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=60, help="hold-out subjects (half per sex)")
+    parser.add_argument("--seed", type=int, default=0, help="split seed")
+    parser.add_argument("--anthro", type=Path, default=REPO.parent / "shared" / "anthro")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    if args.subjects < 2:
+        parser.exit(2, f"error: --subjects must be >= 2, got {args.subjects}\n")
+    missing = [name for name in FILES.values() if not (args.anthro / name).is_file()]
+    if missing:
+        parser.exit(2, f"error: ANSUR II CSVs {missing} not found in {args.anthro}\n")
+    try:
+        result = run(
+            anthro=args.anthro, subject_count=args.subjects, seed=args.seed, progress=not args.json
+        )
+    except ValueError as error:
+        parser.exit(2, f"error: {error}\n")
+    if args.json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return 0
+    for key in ("body_mae_cm", "regression_mae_cm", "population_mae_cm", "given_girths_mae_cm"):
+        sys.stdout.write(
+            f"{key:22s} " + "  ".join(f"{n} {v:6.2f}" for n, v in result[key].items()) + "\n"
+        )
+    sys.stdout.write(
+        f"height MAE {result['height_mae_cm']:.2f} cm, weight MAE {result['weight_mae_kg']:.2f} kg, "
+        f"{result['seconds_per_body']:.3f} s/body ({result['subjects']} subjects)\n"
+    )
+    for name, met in result["targets_met"].items():
+        sys.stdout.write(f"{'MET ' if met else 'MISS'} {name}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""bodyfit: the body stage. Builds a ``Body`` (metres, z-up) from measurements or photos."""
+
+from bodyfit._body import MEASUREMENT_NAMES, REGION_NAMES, Body
+from bodyfit._io import Z_UP_TO_Y_UP, body_from_record, body_record, body_to_glb, body_to_trimesh
+from bodyfit._measurements import body_from_measurements, check_sex
+from bodyfit._population import (
+    PopulationModel,
+    fit_population_model,
+    load_population_model,
+    read_ansur_csv,
+)
+
+__all__ = [
+    "Body",
+    "MEASUREMENT_NAMES",
+    "REGION_NAMES",
+    "PopulationModel",
+    "Z_UP_TO_Y_UP",
+    "body_from_measurements",
+    "body_from_record",
+    "body_record",
+    "body_to_glb",
+    "body_to_trimesh",
+    "check_sex",
+    "fit_population_model",
+    "load_population_model",
+    "read_ansur_csv",
+]

@@ -1,0 +1,230 @@
+"""Shape fitting: find body-model parameters whose tape measurements hit given targets.
+
+A bounded Levenberg-Marquardt loop on a handful of parameters. The Jacobian comes from one
+batched finite-difference evaluation (the models are piecewise linear in their sliders, so a
+difference step straddling a kink still gives a useful slope) and is then kept up to date with
+Broyden rank-one updates, so most iterations cost a single model evaluation.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from bodyfit._tape import TapeTopology, measure, mesh_volume
+
+#: Whole-body density [kg/m^3] including the air in the lungs, as used to turn 3D body-scan
+#: volumes into mass; the fallback when the calibration table is missing.
+BODY_DENSITY_KG_M3 = 985.0
+
+_FD_STEP = 0.01
+_CM = 100.0
+
+
+class BodyModel(Protocol):
+    """What a body-model backend offers the fitter (anny, SMPL-X)."""
+
+    name: str
+    faces: np.ndarray
+    vertex_regions: np.ndarray
+    parameter_names: tuple[str, ...]
+    parameter_bounds: np.ndarray
+    tape_topology: TapeTopology
+
+    def initial_parameters(self, *, height_m: float, bmi: float) -> np.ndarray: ...
+
+    def rest_geometry(self, parameters: np.ndarray, *, sex: str, age_years: float) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def skeleton(self, joints: np.ndarray) -> dict[str, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class FitTarget:
+    """One measured quantity to match: ``value`` in metres (kg for ``weight_kg``), with its weight.
+
+    ``weight`` scales the residual in cm (kg for mass): 1.0 means one cm off costs as much as one
+    kg off. ``hard`` targets must be met within the tolerance for the fit to stop early; soft
+    ones (population guesses of secondary girths) only steer the shape.
+    """
+
+    value: float
+    weight: float
+    hard: bool = True
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Outcome of ``fit_shape``.
+
+    Attributes:
+        parameters: (P,) fitted parameter vector.
+        vertices: (V, 3) canonical-pose vertices [m].
+        joints: (J, 3) canonical-pose joints [m].
+        measurements_m: tape measurements [m].
+        landmarks_m: tape landmarks [m].
+        weight_kg: mesh volume times the effective body density [kg].
+        iterations: LM iterations used.
+        max_error: largest |measured - target| over the hard targets [m] (kg for mass, /100).
+    """
+
+    parameters: np.ndarray
+    vertices: np.ndarray
+    joints: np.ndarray
+    measurements_m: dict[str, float]
+    landmarks_m: dict[str, np.ndarray]
+    weight_kg: float
+    iterations: int
+    max_error: float
+
+
+@functools.lru_cache(maxsize=1)
+def _density_table() -> dict[str, float]:
+    """Effective density [kg/m^3] per sex, calibrated on ANSUR II (scripts/calibrate_density.py)."""
+    path = Path(__file__).resolve().parents[1] / "data" / "body_density.json"
+    try:
+        resource = importlib.resources.files("tryon3d.data").joinpath("body_density.json")
+        text = resource.read_text()
+    except (ModuleNotFoundError, FileNotFoundError):
+        text = path.read_text() if path.exists() else "{}"
+    table = json.loads(text).get("sexes", {})
+    return {sex: float(entry["density_kg_m3"]) for sex, entry in table.items()}
+
+
+def body_mass_kg(vertices: np.ndarray, faces: np.ndarray, *, sex: str) -> np.ndarray:
+    """Body mass [kg] = mesh volume x the sex's calibrated effective density.
+
+    Args:
+        vertices: (V, 3) or (B, V, 3) positions [m] of a closed body mesh.
+        faces: (F, 3) triangles.
+        sex: ``"male"`` or ``"female"``.
+
+    Returns:
+        Mass, shape () or (B,).
+    """
+    density = _density_table().get(sex, BODY_DENSITY_KG_M3)
+    return mesh_volume(vertices, faces) * density
+
+
+def _evaluate(model, topology, parameters, *, sex, age_years, height_ratios):
+    vertices, joints = model.rest_geometry(parameters, sex=sex, age_years=age_years)
+    masses = body_mass_kg(vertices, model.faces, sex=sex)
+    results = []
+    for index in range(len(vertices)):
+        measurements, landmarks = measure(
+            vertices[index], model.vertex_regions, model.skeleton(joints[index]), topology, height_ratios=height_ratios
+        )
+        measurements["weight_kg"] = float(masses[index])
+        results.append((vertices[index], joints[index], measurements, landmarks))
+    return results
+
+
+def _residuals(measurements: Mapping[str, float], targets: Mapping[str, FitTarget]) -> np.ndarray:
+    scale = {"weight_kg": 1.0}
+    return np.array(
+        [t.weight * (measurements[name] - t.value) * scale.get(name, _CM) for name, t in targets.items()]
+    )
+
+
+def fit_shape(
+    model: BodyModel,
+    targets: Mapping[str, FitTarget],
+    *,
+    sex: str,
+    age_years: float,
+    height_ratios: Mapping[str, float] | None = None,
+    prior_weight: float = 0.05,
+    max_iterations: int = 25,
+    tolerance_cm: float = 0.05,
+) -> FitResult:
+    """Fit the model's shape parameters so its measurements meet ``targets``.
+
+    Args:
+        model: the body-model backend.
+        targets: measurement name (a tape measurement or ``"weight_kg"``) to target; ``stature``
+            should be among them.
+        sex: ``"male"`` or ``"female"``.
+        age_years: age [years].
+        height_ratios: landmark height ratios for the tape (see ``bodyfit._tape``).
+        prior_weight: pull of each parameter towards its start (keeps unconstrained sliders put).
+        max_iterations: LM iteration budget.
+        tolerance_cm: stop once every target is met within this (cm, or kg for mass).
+
+    Returns:
+        The fitted FitResult.
+    """
+    if "stature" not in targets:
+        raise ValueError("fit_shape needs a 'stature' target")
+    stature = targets["stature"].value
+    mass = targets["weight_kg"].value if "weight_kg" in targets else 22.0 * stature**2
+    start = model.initial_parameters(height_m=stature, bmi=mass / stature**2)
+    lower, upper = model.parameter_bounds[:, 0], model.parameter_bounds[:, 1]
+    topology = model.tape_topology
+    kwargs = dict(sex=sex, age_years=age_years, height_ratios=height_ratios)
+    count = len(start)
+
+    def stacked_residual(measurements, parameters):
+        return np.concatenate([_residuals(measurements, targets), prior_weight * (parameters - start)])
+
+    def jacobian_at(parameters, base_residual):
+        steps = np.where(parameters + _FD_STEP <= upper, _FD_STEP, -_FD_STEP)
+        probes = parameters[None] + np.diag(steps)
+        evaluated = _evaluate(model, topology, probes, **kwargs)
+        columns = [(stacked_residual(e[2], probes[i]) - base_residual) / steps[i] for i, e in enumerate(evaluated)]
+        return np.stack(columns, axis=1)
+
+    parameters = start.copy()
+    best = _evaluate(model, topology, parameters[None], **kwargs)[0]
+    residual = stacked_residual(best[2], parameters)
+    cost = float(residual @ residual)
+    jacobian = jacobian_at(parameters, residual)
+    fresh = True  # the Jacobian is a finite-difference one, not yet Broyden-updated
+    damping = 1e-3
+    hard = np.array([t.hard for t in targets.values()])
+    weights = np.array([t.weight for t in targets.values()])
+    stalled = 0
+    iterations = 0
+    while iterations < max_iterations:
+        iterations += 1
+        errors = np.abs(_residuals(best[2], targets) / weights)
+        if errors[hard].max() < tolerance_cm or stalled >= 3:
+            break
+        normal = jacobian.T @ jacobian
+        gradient = jacobian.T @ residual
+        step = np.linalg.solve(normal + damping * (np.diag(np.diag(normal)) + np.eye(count)), -gradient)
+        candidate = np.clip(parameters + step, lower, upper)
+        evaluated = _evaluate(model, topology, candidate[None], **kwargs)[0]
+        candidate_residual = stacked_residual(evaluated[2], candidate)
+        candidate_cost = float(candidate_residual @ candidate_residual)
+        taken = candidate - parameters
+        if candidate_cost < cost:
+            stalled = stalled + 1 if candidate_cost > 0.995 * cost else 0
+            if np.dot(taken, taken) > 0:  # Broyden: reproduce the step just observed
+                jacobian += np.outer(candidate_residual - residual - jacobian @ taken, taken) / np.dot(taken, taken)
+                fresh = False
+            parameters, residual, cost, best = candidate, candidate_residual, candidate_cost, evaluated
+            damping = max(damping / 3.0, 1e-6)
+        elif not fresh:  # a Broyden Jacobian misled us: refresh it by differences
+            jacobian = jacobian_at(parameters, residual)
+            fresh = True
+        else:
+            damping *= 4.0
+    vertices, joints, measurements, landmarks = best
+    errors = (_residuals(measurements, targets) / weights)[hard]
+    weight_kg = measurements.pop("weight_kg")
+    return FitResult(
+        parameters=parameters,
+        vertices=vertices,
+        joints=joints,
+        measurements_m=measurements,
+        landmarks_m=landmarks,
+        weight_kg=weight_kg,
+        iterations=iterations,
+        max_error=float(np.abs(errors).max() / _CM),
+    )

@@ -1,0 +1,217 @@
+"""Body from height, weight, sex, age and optional tape measurements."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from bodyfit._body import Body
+from bodyfit._fit import FitResult, FitTarget, body_mass_kg, fit_shape
+from bodyfit._population import PopulationModel, load_population_model
+from bodyfit._tape import measure
+
+SEXES = ("male", "female")
+MODELS = ("anny", "smplx")
+HEIGHT_RANGE_M = (0.5, 2.5)
+WEIGHT_RANGE_KG = (2.0, 400.0)
+BMI_RANGE = (10.0, 90.0)  # outside this no living adult exists: an impossible height/weight pair
+AGE_RANGE_YEARS = (1.0, 120.0)
+GIRTH_RANGE_M = (0.2, 3.0)
+
+# Target weights: residuals in cm (kg for mass) times these.
+_WEIGHT_STATURE = 4.0
+_WEIGHT_MASS = 1.5
+_WEIGHT_GIVEN_GIRTH = 3.0
+_WEIGHT_PREDICTED_GIRTH = 2.0
+_WEIGHT_SOFT = 0.25
+# ANSUR's upper-arm girth is of the flexed biceps; a relaxed arm reads about this much less.
+_FLEXED_TO_RELAXED_ARM_M = 0.015
+_SOFT_TARGETS = ("neck", "thigh", "upper_arm", "shoulder_breadth")
+
+
+def _finite(name: str, value: object, bounds: tuple[float, float], unit: str, scale: float = 1.0) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    low, high = bounds
+    if not low <= number <= high:
+        raise ValueError(
+            f"{name} must be between {low * scale:g} and {high * scale:g} {unit}, got {number * scale:g}"
+        )
+    return number
+
+
+def check_sex(sex: object) -> str:
+    """Normalise ``sex`` to ``"male"``/``"female"``; ValueError otherwise."""
+    text = str(sex).strip().lower() if isinstance(sex, str) else ""
+    aliases = {"m": "male", "f": "female", "man": "male", "woman": "female"}
+    text = aliases.get(text, text)
+    if text not in SEXES:
+        raise ValueError(f"sex must be 'male' or 'female', got {sex!r}")
+    return text
+
+
+def _resolve_backend(model: str, smplx_model_dir: str | os.PathLike | None):
+    if model == "anny":
+        from bodyfit._anny_model import load_anny_model
+
+        return load_anny_model()
+    if model == "smplx":
+        from bodyfit._smplx_model import load_smplx_model
+
+        folder = smplx_model_dir or os.environ.get("TRYON3D_SMPLX_DIR")
+        return load_smplx_model(Path(folder) if folder else None)
+    raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+
+
+def body_from_measurements(
+    *,
+    height_m: float,
+    weight_kg: float,
+    sex: str,
+    age_years: float | None = None,
+    chest_m: float | None = None,
+    waist_m: float | None = None,
+    hips_m: float | None = None,
+    model: str = "anny",
+    smplx_model_dir: str | os.PathLike | None = None,
+    population: PopulationModel | None = None,
+) -> Body:
+    """Build a body whose tape measurements match the inputs.
+
+    Stature is met within 0.5 cm, mesh weight (volume x density) within 1 kg and each given
+    circumference within 1 cm. Girths not given are predicted from ANSUR II population statistics
+    for the height, weight, sex and age, and the body is shaped to them.
+
+    Args:
+        height_m: stature [m], 0.5-2.5.
+        weight_kg: body mass [kg], 2-400, with a plausible BMI (10-90).
+        sex: ``"male"`` or ``"female"``.
+        age_years: age [years]; the population median (about 28) when omitted.
+        chest_m: chest (bust) circumference [m], optional.
+        waist_m: waist circumference at the navel [m], optional.
+        hips_m: hip circumference at the buttocks [m], optional.
+        model: ``"anny"`` (default) or ``"smplx"`` (needs licensed model files).
+        smplx_model_dir: folder with ``SMPLX_{NEUTRAL,MALE,FEMALE}.npz`` (or env
+            ``TRYON3D_SMPLX_DIR``).
+        population: population model for the predictions (the shipped ANSUR II fit by default).
+
+    Returns:
+        A Body in the canonical A-pose.
+    """
+    height_m = _finite("height", height_m, HEIGHT_RANGE_M, "cm", 100.0)
+    weight_kg = _finite("weight", weight_kg, WEIGHT_RANGE_KG, "kg")
+    sex = check_sex(sex)
+    bmi = weight_kg / height_m**2
+    if not BMI_RANGE[0] <= bmi <= BMI_RANGE[1]:
+        raise ValueError(
+            f"height {height_m * 100:g} cm with weight {weight_kg:g} kg gives BMI {bmi:.1f}, "
+            f"outside the possible {BMI_RANGE[0]:g}-{BMI_RANGE[1]:g}"
+        )
+    if age_years is not None:
+        age_years = _finite("age", age_years, AGE_RANGE_YEARS, "years")
+    given = {}
+    for name, value in (("chest", chest_m), ("waist", waist_m), ("hips", hips_m)):
+        if value is not None:
+            given[name] = _finite(name, value, GIRTH_RANGE_M, "cm", 100.0)
+    backend = _resolve_backend(model, smplx_model_dir)
+
+    population = population or load_population_model()
+    predicted = population.predict(height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years)
+    predicted["upper_arm"] -= _FLEXED_TO_RELAXED_ARM_M
+    targets = {
+        "stature": FitTarget(height_m, _WEIGHT_STATURE),
+        "weight_kg": FitTarget(weight_kg, _WEIGHT_MASS),
+    }
+    for name in ("chest", "waist", "hips"):
+        if name in given:
+            targets[name] = FitTarget(given[name], _WEIGHT_GIVEN_GIRTH)
+        else:
+            targets[name] = FitTarget(predicted[name], _WEIGHT_PREDICTED_GIRTH)
+    for name in _SOFT_TARGETS:
+        targets[name] = FitTarget(predicted[name], _WEIGHT_SOFT, hard=False)
+    ratios = {key: value for key, value in predicted.items() if key.endswith("_height_ratio")}
+    age = age_years if age_years is not None else float(population.coefficients_for(sex).age_median_years)
+    result = fit_shape(backend, targets, sex=sex, age_years=age, height_ratios=ratios)
+    return _assemble_body(
+        backend,
+        result,
+        sex=sex,
+        age_years=age,
+        inputs={
+            "height_cm": height_m * 100,
+            "weight_kg": weight_kg,
+            "sex": sex,
+            "age_years": age_years,
+            **{f"{k}_cm": v * 100 for k, v in given.items()},
+        },
+        height_ratios=ratios,
+    )
+
+
+def rebuild_body(
+    *,
+    model: str,
+    shape_parameters: Mapping[str, float],
+    sex: str,
+    age_years: float,
+    pose: np.ndarray | None = None,
+    height_ratios: Mapping[str, float] | None = None,
+    inputs: Mapping | None = None,
+    smplx_model_dir: str | os.PathLike | None = None,
+) -> Body:
+    """The Body for known model parameters (as stored by ``body_record``), measured afresh."""
+    backend = _resolve_backend(model, smplx_model_dir)
+    sex = check_sex(sex)
+    missing = [name for name in backend.parameter_names if name not in shape_parameters]
+    if missing:
+        raise ValueError(f"shape parameters lack {missing} for the {model} model")
+    vector = np.array([float(shape_parameters[name]) for name in backend.parameter_names])
+    vertices, joints = backend.rest_geometry(vector[None], sex=sex, age_years=age_years)
+    measurements, landmarks = measure(
+        vertices[0], backend.vertex_regions, backend.skeleton(joints[0]), backend.tape_topology, height_ratios=height_ratios
+    )
+    result = FitResult(
+        parameters=vector,
+        vertices=vertices[0],
+        joints=joints[0],
+        measurements_m=measurements,
+        landmarks_m=landmarks,
+        weight_kg=float(body_mass_kg(vertices[0], backend.faces, sex=sex)),
+        iterations=0,
+        max_error=0.0,
+    )
+    body = _assemble_body(backend, result, sex=sex, age_years=age_years, inputs=inputs or {}, height_ratios=height_ratios or {})
+    if pose is not None and np.size(pose) and np.any(np.asarray(pose) != 0):
+        raise ValueError("posed body records need the photo-fitting pose support (not in this version)")
+    return body
+
+
+def _assemble_body(backend, result, *, sex: str, age_years: float, inputs: Mapping, height_ratios: Mapping) -> Body:
+    joint_count = len(backend.joint_names)
+    return Body(
+        vertices=result.vertices,
+        faces=backend.faces,
+        uv=backend.uv,
+        uv_faces=backend.uv_faces,
+        rest_vertices=result.vertices,
+        joints=result.joints,
+        rest_joints=result.joints,
+        joint_names=backend.joint_names,
+        joint_parents=backend.joint_parents,
+        vertex_regions=backend.vertex_regions,
+        pose=np.zeros((joint_count, 3)),
+        shape_parameters=backend.shape_parameters(result.parameters, sex=sex, age_years=age_years),
+        measurements_m=result.measurements_m,
+        landmarks_m=result.landmarks_m,
+        weight_kg=result.weight_kg,
+        model=backend.name,
+        inputs={**dict(inputs), "sex": sex, "age_years_used": age_years, "height_ratios": dict(height_ratios)},
+    )

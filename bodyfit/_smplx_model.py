@@ -1,0 +1,182 @@
+"""SMPL-X behind bodyfit's backend API, from the user's own licensed model files.
+
+SMPL-X is metres, y-up, facing +z; we rotate it once here to z-up facing -y (left stays +x)
+and put the feet on z = 0. Its rest pose is a T-pose; our canonical pose lowers the arms to the
+same A-pose as anny so that garments are placed and draped alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bodyfit._body import REGION_NAMES
+from bodyfit._tape import TapeTopology, build_tape_topology
+
+SMPLX_DOWNLOAD_HINT = (
+    "download SMPL-X (SMPLX_NEUTRAL.npz, SMPLX_MALE.npz, SMPLX_FEMALE.npz) from "
+    "https://smpl-x.is.tue.mpg.de after accepting its licence, then pass --smplx-model-dir "
+    "or set TRYON3D_SMPLX_DIR"
+)
+BETA_COUNT = 10
+_BETA_BOUND = 4.0
+# SMPL-X (y-up, +z forward) to engine (z-up, -y forward): (x, y, z) -> (x, -z, y).
+_SMPLX_TO_ENGINE = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+_ARM_DOWN_RAD = 0.75  # lowers the T-pose arms to the canonical A-pose (about 43 degrees)
+_LEFT_SHOULDER, _RIGHT_SHOULDER = 16, 17
+
+JOINT_NAMES: tuple[str, ...] = (
+    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
+    "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar",
+    "right_collar", "head", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
+    "left_wrist", "right_wrist", "jaw", "left_eye", "right_eye",
+    *(f"left_{finger}{i}" for finger in ("index", "middle", "pinky", "ring", "thumb") for i in (1, 2, 3)),
+    *(f"right_{finger}{i}" for finger in ("index", "middle", "pinky", "ring", "thumb") for i in (1, 2, 3)),
+)  # fmt: skip
+
+_JOINT_REGION = {
+    **dict.fromkeys((0, 3, 6, 9, 13, 14), "torso"),
+    12: "neck",
+    **dict.fromkeys((15, 22, 23, 24), "head"),
+    16: "arm_left", 18: "arm_left", 17: "arm_right", 19: "arm_right",
+    **dict.fromkeys((20, *range(25, 40)), "hand_left"),
+    **dict.fromkeys((21, *range(40, 55)), "hand_right"),
+    1: "leg_left", 4: "leg_left", 2: "leg_right", 5: "leg_right",
+    7: "foot_left", 10: "foot_left", 8: "foot_right", 11: "foot_right",
+}  # fmt: skip
+
+_SKELETON_JOINTS = {
+    "pelvis": 0, "neck": 12, "head": 15, "shoulder_left": 16, "shoulder_right": 17,
+    "elbow_left": 18, "elbow_right": 19, "wrist_left": 20, "wrist_right": 21,
+    "hip_left": 1, "hip_right": 2, "knee_left": 4, "knee_right": 5,
+}  # fmt: skip
+
+
+def _model_file(folder: Path, sex: str) -> Path | None:
+    for name in (f"SMPLX_{sex.upper()}.npz", "SMPLX_NEUTRAL.npz"):
+        for candidate in (folder / name, folder / "smplx" / name):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _cylindrical_uv(vertices: np.ndarray) -> np.ndarray:
+    """Fallback UVs (V, 2) when the model file has none: angle around the body and height."""
+    centred = vertices - vertices.mean(axis=0)
+    u = (np.arctan2(centred[:, 0], -centred[:, 1]) / (2 * np.pi)) + 0.5
+    height = vertices[:, 2]
+    v = (height - height.min()) / max(np.ptp(height), 1e-9)
+    return np.stack([u, v], axis=1).astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class SMPLXModel:
+    """Loaded SMPL-X layers (one per sex file found) and fixed mesh data; see ``AnnyModel``."""
+
+    layers: dict
+    faces: np.ndarray
+    uv: np.ndarray
+    uv_faces: np.ndarray
+    vertex_regions: np.ndarray
+    joint_names: tuple[str, ...]
+    joint_parents: np.ndarray
+    parameter_names: tuple[str, ...]
+    parameter_bounds: np.ndarray
+    tape_topology: TapeTopology
+    name: str = "smplx"
+
+    def initial_parameters(self, *, height_m: float, bmi: float) -> np.ndarray:
+        return np.full(len(self.parameter_names), 0.01)
+
+    def rest_geometry(self, parameters: np.ndarray, *, sex: str, age_years: float) -> tuple[np.ndarray, np.ndarray]:
+        """Canonical A-pose vertices (B, V, 3) and joints (B, 55, 3) [m], z-up, feet on z = 0."""
+        import torch
+
+        layer = self.layers.get(sex) or self.layers["neutral"]
+        betas = torch.as_tensor(np.atleast_2d(parameters), dtype=torch.float32)
+        batch = len(betas)
+        body_pose = torch.zeros((batch, 21 * 3))
+        body_pose[:, (_LEFT_SHOULDER - 1) * 3 + 2] = -_ARM_DOWN_RAD
+        body_pose[:, (_RIGHT_SHOULDER - 1) * 3 + 2] = _ARM_DOWN_RAD
+        zeros = {
+            name: torch.zeros((batch, size))
+            for name, size in (("global_orient", 3), ("jaw_pose", 3), ("leye_pose", 3), ("reye_pose", 3),
+                               ("left_hand_pose", 45), ("right_hand_pose", 45),
+                               ("expression", layer.num_expression_coeffs))
+        }  # fmt: skip
+        with torch.no_grad():
+            output = layer(betas=betas, body_pose=body_pose, return_verts=True, **zeros)
+        vertices = output.vertices.double().numpy() @ _SMPLX_TO_ENGINE.T
+        joints = output.joints[:, : len(JOINT_NAMES)].double().numpy() @ _SMPLX_TO_ENGINE.T
+        floor = vertices[:, :, 2].min(axis=1)
+        vertices[:, :, 2] -= floor[:, None]
+        joints[:, :, 2] -= floor[:, None]
+        return vertices, joints
+
+    def skeleton(self, joints: np.ndarray) -> dict[str, np.ndarray]:
+        return {key: joints[index] for key, index in _SKELETON_JOINTS.items()}
+
+    def shape_parameters(self, parameters: np.ndarray, *, sex: str, age_years: float) -> dict[str, float]:
+        return dict(zip(self.parameter_names, map(float, parameters), strict=True))
+
+
+@functools.lru_cache(maxsize=2)
+def load_smplx_model(folder: Path | None) -> SMPLXModel:
+    """Load SMPL-X from ``folder`` (files ``SMPLX_{NEUTRAL,MALE,FEMALE}.npz``, optionally in smplx/).
+
+    Raises:
+        ValueError: no folder given, or no SMPL-X file in it (says where to get them).
+    """
+    if folder is None:
+        raise ValueError(f"the SMPL-X model needs its model files: {SMPLX_DOWNLOAD_HINT}")
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise ValueError(f"SMPL-X model folder {str(folder)!r} does not exist: {SMPLX_DOWNLOAD_HINT}")
+    import smplx
+
+    layers = {}
+    for sex in ("neutral", "male", "female"):
+        path = _model_file(folder, sex)
+        if path is None or (sex != "neutral" and path.name == "SMPLX_NEUTRAL.npz"):
+            continue
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # smplx prints warnings
+                layers[sex] = smplx.SMPLX(
+                    str(path), gender=sex, ext="npz", num_betas=BETA_COUNT, use_pca=False, flat_hand_mean=True
+                )
+        except (KeyError, ValueError, OSError, AssertionError) as exc:
+            raise ValueError(f"cannot read SMPL-X file {str(path)!r}: {exc}") from None
+    if not layers:
+        raise ValueError(f"no SMPLX_*.npz file in {str(folder)!r}: {SMPLX_DOWNLOAD_HINT}")
+    if "neutral" not in layers:
+        layers["neutral"] = next(iter(layers.values()))
+    layer = layers["neutral"]
+    faces = np.asarray(layer.faces, dtype=np.int64)
+    weights = layer.lbs_weights.numpy()
+    dominant = weights.argmax(axis=1)
+    regions = np.array([REGION_NAMES.index(_JOINT_REGION.get(int(j), "torso")) for j in dominant], dtype=np.int8)
+    parents = layer.parents.numpy().astype(np.int64)[: len(JOINT_NAMES)]
+    parents[0] = -1
+    template = layer.v_template.double().numpy() @ _SMPLX_TO_ENGINE.T
+    with np.load(_model_file(folder, "neutral") or _model_file(folder, "male") or _model_file(folder, "female"), allow_pickle=True) as data:
+        if "vt" in data and "ft" in data:
+            uv, uv_faces = np.asarray(data["vt"], dtype=np.float32), np.asarray(data["ft"], dtype=np.int64)
+        else:
+            uv, uv_faces = _cylindrical_uv(template), faces
+    return SMPLXModel(
+        layers=layers,
+        faces=faces,
+        uv=uv,
+        uv_faces=uv_faces,
+        vertex_regions=regions,
+        joint_names=JOINT_NAMES,
+        joint_parents=parents,
+        parameter_names=tuple(f"beta_{i}" for i in range(BETA_COUNT)),
+        parameter_bounds=np.array([[-_BETA_BOUND, _BETA_BOUND]] * BETA_COUNT),
+        tape_topology=build_tape_topology(faces, regions, template),
+    )

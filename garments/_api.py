@@ -1,0 +1,206 @@
+"""Public entry points: families, fabrics, garments from a family or a file, placement."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+
+from garments._fabrics import FABRICS, fabric_from_description, fabric_preset
+from garments._families import FAMILIES, draft, size_chart
+from garments._garment import Fabric, Garment
+from garments._io import MESH_SUFFIXES, read_dxf_pattern, read_mesh_file
+from garments._mesh import mesh_pattern
+from garments._pattern import Pattern
+from garments._placement import _push_out, place_pattern_mesh
+
+__all__ = [
+    "list_families",
+    "list_fabrics",
+    "resolve_fabric",
+    "garment_from_pattern",
+    "load_garment",
+    "place_garment",
+]
+
+
+def list_families() -> dict[str, dict]:
+    """Family name -> ``{"description", "sizes", "chart", "fabric", "design"}`` (design defaults [m])."""
+    return {
+        name: {
+            "description": fam.description,
+            "sizes": list(size_chart(fam.chart)),
+            "chart": fam.chart,
+            "fabric": fam.fabric,
+            "design": dict(fam.defaults),
+        }
+        for name, fam in FAMILIES.items()
+    }
+
+
+def list_fabrics() -> dict[str, Fabric]:
+    """Preset name -> Fabric."""
+    return dict(FABRICS)
+
+
+def resolve_fabric(fabric: Fabric | str | None, default: str = "cotton_jersey") -> tuple[Fabric, str]:
+    """A Fabric from a Fabric, a preset name, a free-text description or None (``default``)."""
+    if fabric is None:
+        return fabric_preset(default), f"default preset {default!r}"
+    if isinstance(fabric, Fabric):
+        return fabric, "given"
+    if isinstance(fabric, str):
+        if fabric in FABRICS:
+            return FABRICS[fabric], f"preset {fabric!r}"
+        return fabric_from_description(fabric)
+    raise TypeError(f"fabric must be a Fabric, a preset name or a description, got {type(fabric).__name__}")
+
+
+def _uv(pattern: Pattern, positions: np.ndarray, panels: np.ndarray, repeat: tuple[float, float]) -> np.ndarray:
+    """Pattern coordinates in each panel's grain frame divided by the texture repeat."""
+    uv = np.zeros((len(positions), 2))
+    for index, panel in enumerate(pattern.panels):
+        sel = panels == index
+        g = panel.grain
+        across = np.array([g[1], -g[0]])  # weft: grain turned clockwise
+        uv[sel, 0] = positions[sel] @ across / repeat[0]
+        uv[sel, 1] = positions[sel] @ g / repeat[1]
+    return uv
+
+
+def _flat_layout(pattern: Pattern, positions: np.ndarray, panels: np.ndarray) -> np.ndarray:
+    """Panels side by side in the x-z plane (y = 0), 5 cm apart: a layout for bodiless use."""
+    out = np.zeros((len(positions), 3))
+    cursor = 0.0
+    for index in range(len(pattern.panels)):
+        sel = panels == index
+        xy = positions[sel]
+        out[sel, 0] = xy[:, 0] - xy[:, 0].min() + cursor
+        out[sel, 2] = xy[:, 1]
+        cursor += float(np.ptp(xy[:, 0])) + 0.05
+    return out
+
+
+def _check_texture(texture: str | os.PathLike | None, repeat: tuple[float, float]) -> tuple[str | None, tuple[float, float]]:
+    repeat = tuple(float(r) for r in repeat)  # type: ignore[assignment]
+    if len(repeat) != 2 or not all(np.isfinite(r) and r > 0 for r in repeat):
+        raise ValueError(f"texture_repeat_m must be two positive lengths in metres, got {repeat}")
+    if texture is None:
+        return None, repeat
+    path = Path(texture)
+    if not path.is_file():
+        raise ValueError(f"texture file {str(path)!r} not found")
+    return str(path), repeat
+
+
+def garment_from_pattern(pattern: Pattern, *, fabric: Fabric | str | None = None, body: object | None = None,
+                         edge_length_m: float = 0.02, texture: str | os.PathLike | None = None,
+                         texture_repeat_m: tuple[float, float] = (0.1, 0.1), clearance_m: float = 0.02,
+                         default_fabric: str = "cotton_jersey") -> Garment:
+    """Triangulate a pattern into a Garment, placed around ``body`` when given.
+
+    Without a body the panels lie flat side by side in the x-z plane.
+    """
+    fabric_value, reason = resolve_fabric(fabric, default_fabric)
+    texture_path, repeat = _check_texture(texture, texture_repeat_m)
+    mesh = mesh_pattern(pattern, edge_length_m=edge_length_m)
+    if body is None:
+        positions = _flat_layout(pattern, mesh.pattern_positions, mesh.vertex_panels)
+    else:
+        positions = place_pattern_mesh(pattern, mesh.pattern_positions, mesh.vertex_panels, body,
+                                       clearance_m=clearance_m)
+    metadata = {
+        "pattern": pattern,
+        "fabric_reason": reason,
+        "girths_m": {k: v[0] for k, v in pattern.girths_m.items()},
+        "seam_ids": mesh.seam_ids,
+        "seam_labels": [s.label for s in pattern.seams],
+        "edge_vertices": mesh.edge_vertices,
+        "edge_length_m": float(edge_length_m),
+        "placed": body is not None,
+        **{k: v for k, v in pattern.metadata.items() if k in ("family", "chart", "design")},
+    }
+    return Garment(
+        name=pattern.name,
+        size=pattern.size,
+        fabric=fabric_value,
+        positions=positions,
+        faces=mesh.faces,
+        uv=_uv(pattern, mesh.pattern_positions, mesh.vertex_panels, repeat),
+        vertex_panels=mesh.vertex_panels,
+        panel_names=tuple(p.name for p in pattern.panels),
+        seam_pairs=mesh.seam_pairs,
+        grain_directions=np.array([p.grain for p in pattern.panels]),
+        pattern_positions=mesh.pattern_positions,
+        texture_path=texture_path,
+        texture_repeat_m=repeat,
+        metadata=metadata,
+    )
+
+
+def load_garment(name_or_path: str | os.PathLike, *, size: str = "M", fabric: Fabric | str | None = None,
+                 body: object | None = None, edge_length_m: float = 0.02, chart: str | None = None,
+                 texture: str | os.PathLike | None = None, texture_repeat_m: tuple[float, float] = (0.1, 0.1),
+                 **design: float) -> Garment:
+    """A garment from a family name (``"tshirt"``...) or a file (DXF pattern, OBJ/GLB/glTF/PLY mesh).
+
+    Args:
+        name_or_path: family name (see ``list_families``) or path.
+        size: size label XS..XXL (families only).
+        fabric: Fabric, preset name or free-text description; None for the family default.
+        body: a ``bodyfit.Body`` to place the garment around (rest A-pose), or None.
+        edge_length_m: target triangle edge length [m] (patterns only): 0.02 gives 2-4k vertices.
+        chart: size chart (``"women"``/``"men"``), None for the family's.
+        texture: texture image file; its tile covers ``texture_repeat_m`` [m] of fabric.
+        **design: design parameters of the family [m] (e.g. ``length=0.7``).
+
+    Raises:
+        ValueError: unknown family/size/fabric/parameter, unreadable or invalid file.
+    """
+    text = os.fspath(name_or_path)
+    if isinstance(name_or_path, str) and name_or_path in FAMILIES:
+        pattern = draft(name_or_path, size, chart=chart, **design)
+        return garment_from_pattern(pattern, fabric=fabric, body=body, edge_length_m=edge_length_m, texture=texture,
+                                    texture_repeat_m=texture_repeat_m, default_fabric=FAMILIES[name_or_path].fabric)
+    path = Path(text)
+    suffix = path.suffix.lower()
+    if design:
+        raise ValueError(f"design parameters {sorted(design)} only apply to garment families, not to files")
+    if suffix == ".dxf":
+        pattern = read_dxf_pattern(path)
+        return garment_from_pattern(pattern, fabric=fabric, body=body, edge_length_m=edge_length_m,
+                                    texture=texture, texture_repeat_m=texture_repeat_m)
+    if suffix in MESH_SUFFIXES:
+        data = read_mesh_file(path)
+        fabric_value, reason = resolve_fabric(fabric)
+        texture_path, repeat = _check_texture(texture, texture_repeat_m)
+        if texture_path is None and isinstance(data["texture"], Path):
+            texture_path = str(data["texture"])
+        positions = data["vertices"]
+        if body is not None:
+            positions = _push_out(positions, body, 0.01, np.zeros(len(positions)))
+        return Garment(
+            name=path.stem, size="", fabric=fabric_value, positions=positions, faces=data["faces"],
+            uv=data["uv"], vertex_panels=np.zeros(len(positions), dtype=np.int32), panel_names=("mesh",),
+            seam_pairs=np.zeros((0, 2), dtype=np.int64), grain_directions=np.array([[0.0, 1.0]]),
+            pattern_positions=None, texture_path=texture_path, texture_repeat_m=repeat,
+            metadata={"source": str(path), "fabric_reason": reason, "rest_positions": data["vertices"],
+                      "placed": body is not None},
+        )
+    if not path.suffix:
+        raise ValueError(f"unknown garment family {text!r}; expected one of {sorted(FAMILIES)} or a file path")
+    raise ValueError(f"unsupported garment file {path.name!r}; expected .dxf or one of {MESH_SUFFIXES}")
+
+
+def place_garment(garment: Garment, body: object, *, clearance_m: float = 0.02) -> Garment:
+    """The same garment re-placed around another body (patterns are wrapped, meshes pushed out)."""
+    pattern = garment.metadata.get("pattern")
+    if isinstance(pattern, Pattern) and garment.pattern_positions is not None:
+        positions = place_pattern_mesh(pattern, garment.pattern_positions, garment.vertex_panels, body,
+                                       clearance_m=clearance_m)
+    else:
+        rest = garment.metadata.get("rest_positions", garment.positions)
+        positions = _push_out(np.asarray(rest), body, clearance_m, np.zeros(len(rest)))
+    return dataclasses.replace(garment, positions=positions, metadata={**garment.metadata, "placed": True})

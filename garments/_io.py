@@ -1,0 +1,223 @@
+"""Garment files: mesh garments (OBJ/GLB/glTF/PLY) and AAMA/ASTM-style DXF patterns.
+
+DXF layout written and read here (after ASTM D6673 / AAMA-DXF): one BLOCK per piece,
+layer ``1`` the closed boundary (POLYLINE), layer ``2`` turn points (edge ends, POINT),
+layer ``7`` the grain line (LINE), TEXT ``Piece Name: ...`` / ``Size: ...``, and our own
+``Annotation:`` texts for seams and placement (ignored by other CAD systems). Coordinates
+in the unit of ``$INSUNITS`` (1 inch, 4 mm, 5 cm, 6 m; mm when absent).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from garments._pattern import Edge, Panel, Pattern, Placement, Seam
+
+__all__ = ["read_mesh_file", "pattern_to_dxf", "read_dxf_pattern", "MESH_SUFFIXES"]
+
+MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply")
+_UNIT_TO_M = {1: 0.0254, 4: 0.001, 5: 0.01, 6: 1.0}
+
+
+def _check_gltf_uris(path: Path) -> None:
+    if path.suffix.lower() == ".gltf":
+        document = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        data = path.read_bytes()
+        if len(data) < 20 or data[:4] != b"glTF":
+            raise ValueError(f"{path.name}: not a binary glTF file")
+        length = int.from_bytes(data[12:16], "little")
+        document = json.loads(data[20:20 + length].decode("utf-8"))
+    folder = path.parent.resolve()
+    for key in ("buffers", "images"):
+        for entry in document.get(key, []):
+            uri = entry.get("uri")
+            if not uri or uri.startswith("data:"):
+                continue
+            if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", uri) or uri.startswith("/"):
+                raise ValueError(f"{path.name}: {key[:-1]} URI {uri!r} points outside the file's folder")
+            target = (folder / uri).resolve()
+            if folder not in target.parents and target != folder:
+                raise ValueError(f"{path.name}: {key[:-1]} URI {uri!r} points outside the file's folder")
+            if not target.exists():
+                raise ValueError(f"{path.name}: missing file {uri!r} referenced by the glTF")
+
+
+def _obj_texture(path: Path) -> Path | None:
+    folder = path.parent
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("mtllib "):
+            mtl = folder / line.split(None, 1)[1].strip()
+            if not mtl.exists():
+                raise ValueError(f"{path.name}: material file {mtl.name!r} not found")
+            for mline in mtl.read_text(encoding="utf-8", errors="replace").splitlines():
+                if mline.strip().startswith("map_Kd"):
+                    name = mline.strip().split()[-1]
+                    texture = (folder / name).resolve()
+                    if folder.resolve() not in texture.parents:
+                        raise ValueError(f"{path.name}: texture {name!r} points outside the file's folder")
+                    if not texture.exists():
+                        raise ValueError(f"{path.name}: texture file {name!r} not found")
+                    return texture
+    return None
+
+
+def read_mesh_file(path: str | os.PathLike) -> dict:
+    """Read a mesh garment: ``{"vertices" (N,3) [m], "faces" (F,3), "uv" (N,2), "texture": path|None}``.
+
+    The file's geometry is taken as the rest shape, in metres.
+
+    Raises:
+        ValueError: unknown format, missing file or texture, empty or non-manifold mesh,
+            glTF URIs outside the file's folder.
+    """
+    import trimesh
+
+    path = Path(path)
+    if path.suffix.lower() not in MESH_SUFFIXES:
+        raise ValueError(f"unsupported garment mesh {path.name!r}; expected one of {MESH_SUFFIXES}")
+    if not path.is_file():
+        raise ValueError(f"garment file {str(path)!r} not found")
+    texture = None
+    if path.suffix.lower() in (".gltf", ".glb"):
+        _check_gltf_uris(path)
+    elif path.suffix.lower() == ".obj":
+        texture = _obj_texture(path)
+    try:
+        loaded = trimesh.load(path, force="mesh", process=False)
+    except Exception as exc:  # trimesh raises many types on corrupt files
+        raise ValueError(f"cannot read garment mesh {path.name!r}: {exc}") from None
+    vertices = np.asarray(getattr(loaded, "vertices", np.zeros((0, 3))), dtype=np.float64)
+    faces = np.asarray(getattr(loaded, "faces", np.zeros((0, 3))), dtype=np.int64)
+    if len(vertices) == 0 or len(faces) == 0:
+        raise ValueError(f"garment mesh {path.name!r} is empty (no triangles)")
+    edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+    _, counts = np.unique(edges, axis=0, return_counts=True)
+    if (counts > 2).any():
+        raise ValueError(f"garment mesh {path.name!r} is non-manifold: {int((counts > 2).sum())} edges "
+                         f"shared by more than two triangles")
+    uv = getattr(getattr(loaded, "visual", None), "uv", None)
+    uv = np.zeros((len(vertices), 2)) if uv is None or len(uv) != len(vertices) else np.asarray(uv)
+    if texture is None:
+        material = getattr(getattr(loaded, "visual", None), "material", None)
+        image = getattr(material, "baseColorTexture", None) or getattr(material, "image", None)
+        if image is not None:
+            texture = image  # a PIL image embedded in the file
+    return {"vertices": vertices, "faces": faces, "uv": uv, "texture": texture}
+
+
+def pattern_to_dxf(pattern: Pattern, *, unit: str = "mm", samples_per_curve: int = 16) -> str:
+    """The pattern as AAMA/ASTM-style DXF text (curves flattened to polylines)."""
+    import ezdxf
+
+    codes = {"mm": 4, "cm": 5, "m": 6, "inch": 1}
+    if unit not in codes:
+        raise ValueError(f"unit must be one of {sorted(codes)}, got {unit!r}")
+    scale = 1.0 / _UNIT_TO_M[codes[unit]]
+    doc = ezdxf.new("R2000")
+    doc.header["$INSUNITS"] = codes[unit]
+    msp = doc.modelspace()
+    for index, panel in enumerate(pattern.panels):
+        block = doc.blocks.new(name=f"PIECE_{index}_{re.sub(r'[^A-Za-z0-9_]', '_', panel.name)}")
+        points, turns = [], []
+        for edge in panel.edges:
+            from garments._pattern import sample_edge
+
+            count = samples_per_curve if edge.curve else max(1, len(edge.points) - 1)
+            pts = sample_edge(edge, count) if edge.curve else edge.points
+            turns.append(pts[0])
+            points.extend(pts[:-1].tolist())
+        block.add_polyline2d([tuple(p) for p in np.asarray(points) * scale], close=True, dxfattribs={"layer": "1"})
+        for p in np.asarray(turns) * scale:
+            block.add_point((float(p[0]), float(p[1])), dxfattribs={"layer": "2"})
+        outline = np.asarray(points)
+        center = (outline.min(axis=0) + outline.max(axis=0)) / 2
+        span = 0.3 * float(np.min(np.ptp(outline, axis=0)))
+        a, b = (center - panel.grain * span) * scale, (center + panel.grain * span) * scale
+        block.add_line(tuple(a), tuple(b), dxfattribs={"layer": "7"})
+        texts = [f"Piece Name: {panel.name}", f"Size: {pattern.size}",
+                 "Annotation: edges " + json.dumps([e.name for e in panel.edges])]
+        if panel.placement is not None:
+            pl = panel.placement
+            texts.append("Annotation: placement " + json.dumps(
+                {"part": pl.part, "center_x": pl.center_x, "side": pl.side, "anchor": pl.anchor,
+                 "anchor_y": pl.anchor_y}))
+        for k, text in enumerate(texts):
+            block.add_text(text, dxfattribs={"layer": "1", "height": 5.0, "insert": (center[0] * scale, center[1] * scale - 8 * k)})
+        msp.add_blockref(block.name, (0, 0))
+    seams = [[s.panel_a, s.edge_a, s.panel_b, s.edge_b, s.reverse] for s in pattern.seams]
+    msp.add_text("Annotation: pattern " + json.dumps({"name": pattern.name, "seams": seams}), dxfattribs={"layer": "15"})
+    stream = io.StringIO()
+    doc.write(stream)
+    return stream.getvalue()
+
+
+def read_dxf_pattern(path: str | os.PathLike) -> Pattern:
+    """Read an AAMA/ASTM-style DXF pattern (the base size; grading rule tables are not read).
+
+    Raises:
+        ValueError: unreadable file, or no piece with a closed boundary on layer 1.
+    """
+    import ezdxf
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"pattern file {str(path)!r} not found")
+    try:
+        doc = ezdxf.readfile(str(path))
+    except (OSError, ezdxf.DXFError) as exc:
+        raise ValueError(f"cannot read DXF pattern {path.name!r}: {exc}") from None
+    scale = _UNIT_TO_M.get(int(doc.header.get("$INSUNITS", 4)), 0.001)
+    panels, seams, name, size = [], [], path.stem, ""
+    for entity in doc.modelspace():
+        if entity.dxftype() == "TEXT" and entity.dxf.text.startswith("Annotation: pattern "):
+            info = json.loads(entity.dxf.text[len("Annotation: pattern "):])
+            name = info.get("name", name)
+            seams = [Seam(a, ea, b, eb, bool(r)) for a, ea, b, eb, r in info.get("seams", [])]
+    for ref in doc.modelspace().query("INSERT"):
+        block = doc.blocks.get(ref.dxf.name)
+        boundary, turns, grain, piece, edge_names, placement = None, [], None, ref.dxf.name, None, None
+        for entity in block:
+            kind, layer = entity.dxftype(), entity.dxf.layer
+            if kind in ("POLYLINE", "LWPOLYLINE") and layer == "1":
+                pts = [tuple(v)[:2] for v in (entity.points() if kind == "POLYLINE" else entity.get_points("xy"))]
+                boundary = np.asarray(pts, dtype=np.float64) * scale
+            elif kind == "POINT" and layer == "2":
+                turns.append(np.asarray(entity.dxf.location)[:2] * scale)
+            elif kind == "LINE" and layer == "7":
+                grain = (np.asarray(entity.dxf.end)[:2] - np.asarray(entity.dxf.start)[:2])
+            elif kind == "TEXT":
+                text = entity.dxf.text
+                if text.startswith("Piece Name:"):
+                    piece = text.split(":", 1)[1].strip()
+                elif text.startswith("Size:"):
+                    size = text.split(":", 1)[1].strip()
+                elif text.startswith("Annotation: edges "):
+                    edge_names = json.loads(text[len("Annotation: edges "):])
+                elif text.startswith("Annotation: placement "):
+                    placement = Placement(**json.loads(text[len("Annotation: placement "):]))
+        if boundary is None or len(boundary) < 3:
+            continue
+        if len(boundary) > 1 and np.allclose(boundary[0], boundary[-1]):
+            boundary = boundary[:-1]
+        area = 0.5 * (np.dot(boundary[:, 0], np.roll(boundary[:, 1], -1)) - np.dot(boundary[:, 1], np.roll(boundary[:, 0], -1)))
+        if area < 0:
+            boundary = boundary[::-1]
+        corner_ids = sorted({int(np.argmin(np.linalg.norm(boundary - t, axis=1))) for t in turns}) or [0]
+        edges = []
+        for k, start in enumerate(corner_ids):
+            stop = corner_ids[(k + 1) % len(corner_ids)]
+            idx = list(range(start, stop + 1)) if stop > start else list(range(start, len(boundary))) + list(range(0, stop + 1))
+            label = edge_names[k] if edge_names and len(edge_names) == len(corner_ids) else f"e{k}"
+            edges.append(Edge(boundary[idx], label))
+        panels.append(Panel(piece, edges, grain if grain is not None and np.linalg.norm(grain) > 0 else (0.0, 1.0),
+                            placement))
+    if not panels:
+        raise ValueError(f"DXF pattern {path.name!r} has no piece with a closed boundary on layer 1")
+    return Pattern(name, size, tuple(panels), tuple(seams), {}, {"source": str(path)})

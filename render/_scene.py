@@ -1,0 +1,449 @@
+"""Colour renders of a body and its garments: materials, studio lights, AOVs.
+
+One :class:`StudioScene` is built per body (+ garments) and image size; the camera and mesh
+positions are updated through ``mi.traverse`` between frames, so a turntable compiles its
+kernels once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._backend import check_mesh, make_mesh, select_variant, sensor_dict, update_sensor
+from ._camera import Camera, camera_preset
+
+__all__ = ["GarmentMesh", "Rendering", "StudioScene", "render_body", "SKIN_COLOR"]
+
+#: Default skin base colour, linear RGB.
+SKIN_COLOR: tuple[float, float, float] = (0.42, 0.24, 0.16)
+#: Default garment colour, linear RGB.
+GARMENT_COLOR: tuple[float, float, float] = (0.10, 0.22, 0.45)
+#: Default background, linear RGB (light studio grey).
+BACKGROUND: tuple[float, float, float] = (0.80, 0.80, 0.82)
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class GarmentMesh:
+    """A garment surface to render: plain arrays, no physics.
+
+    Attributes:
+        vertices: positions [m], shape (N, 3), float32.
+        faces: triangles, shape (F, 3), int64 (either winding; rendered two-sided).
+        uv: texture coordinates, shape (T, 2), float32 (values outside [0, 1] tile the texture),
+            or None for a plain colour.
+        uv_faces: per-corner indices into ``uv``, shape (F, 3), int64, or None when ``uv`` is
+            per vertex (T == N).
+        texture: colour image, shape (H, W, 3), float32 sRGB in [0, 1] (uint8 is converted),
+            or None.
+        color: linear RGB base colour, used without a texture, shape (3,).
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    uv: np.ndarray | None = None
+    uv_faces: np.ndarray | None = None
+    texture: np.ndarray | None = None
+    color: tuple[float, float, float] = GARMENT_COLOR
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        vertices, faces = check_mesh(self.vertices, self.faces, "garment")
+        set_(self, "vertices", _readonly(vertices.copy()))
+        set_(self, "faces", _readonly(faces.astype(np.int64)))
+        if self.uv is not None:
+            uv = np.array(self.uv, dtype=np.float32)
+            if uv.ndim != 2 or uv.shape[1] != 2 or not np.all(np.isfinite(uv)):
+                raise ValueError(f"garment uv must be finite with shape (T, 2), got {uv.shape}")
+            set_(self, "uv", _readonly(uv))
+            if self.uv_faces is None:
+                if len(uv) != len(vertices):
+                    raise ValueError(
+                        f"garment uv has {len(uv)} rows; without uv_faces it needs one per vertex ({len(vertices)})"
+                    )
+            else:
+                uv_faces = np.array(self.uv_faces, dtype=np.int64)
+                if uv_faces.shape != faces.shape:
+                    raise ValueError(f"garment uv_faces must have shape {faces.shape}, got {uv_faces.shape}")
+                if uv_faces.min() < 0 or uv_faces.max() >= len(uv):
+                    raise ValueError(f"garment uv_faces index outside [0, {len(uv)})")
+                set_(self, "uv_faces", _readonly(uv_faces))
+        elif self.uv_faces is not None:
+            raise ValueError("garment uv_faces given without uv")
+        if self.texture is not None:
+            texture = np.asarray(self.texture)
+            if texture.ndim != 3 or texture.shape[2] not in (3, 4) or min(texture.shape[:2]) < 1:
+                raise ValueError(f"garment texture must have shape (H, W, 3), got {texture.shape}")
+            if texture.dtype == np.uint8:
+                texture = texture.astype(np.float32) / 255.0
+            texture = np.clip(np.array(texture[:, :, :3], dtype=np.float32), 0.0, 1.0)
+            if self.uv is None:
+                raise ValueError("garment texture given without uv coordinates")
+            set_(self, "texture", _readonly(np.ascontiguousarray(texture)))
+        color = np.asarray(self.color, dtype=np.float64).reshape(-1)
+        if color.shape != (3,) or np.any(color < 0) or np.any(color > 1):
+            raise ValueError(f"garment color must be 3 linear RGB values in [0, 1], got {self.color}")
+        set_(self, "color", tuple(float(c) for c in color))
+
+
+@dataclass(frozen=True, eq=False)
+class Rendering:
+    """A rendered image with its auxiliary outputs.
+
+    Attributes:
+        rgba: colour, shape (H, W, 4), float32: sRGB-encoded RGB in [0, 1] with straight
+            (not premultiplied) alpha = pixel coverage by body or garments.
+        depth: camera-space z of the visible surface [m], shape (H, W), float32, ``inf`` where
+            nothing is hit (averaged over the pixel's covered samples).
+        mask: coverage by any mesh in [0, 1], shape (H, W), float32 (same as ``rgba[..., 3]``).
+        garment_mask: pixels whose visible surface is a garment, shape (H, W), bool.
+        camera: the camera used.
+    """
+
+    rgba: np.ndarray
+    depth: np.ndarray
+    mask: np.ndarray
+    garment_mask: np.ndarray
+    camera: Camera
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def composite(self, background=BACKGROUND) -> np.ndarray:
+        """RGB over a plain linear-RGB background, shape (H, W, 3), float32 sRGB in [0, 1]."""
+        return composite_rgba(self.rgba, background)
+
+
+def srgb_to_linear(values: np.ndarray) -> np.ndarray:
+    values = np.clip(values, 0.0, 1.0)
+    return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(values: np.ndarray) -> np.ndarray:
+    values = np.clip(values, 0.0, 1.0)
+    return np.where(values <= 0.0031308, values * 12.92, 1.055 * values ** (1.0 / 2.4) - 0.055)
+
+
+_SRGB_LUT = np.round(
+    np.where(np.linspace(0, 1, 4096) <= 0.0031308, np.linspace(0, 1, 4096) * 12.92,
+             1.055 * np.linspace(0, 1, 4096) ** (1.0 / 2.4) - 0.055) * 255.0
+).astype(np.uint8)
+
+
+def premultiplied_to_uint8(image: np.ndarray, background=BACKGROUND) -> np.ndarray:
+    """Mitsuba's premultiplied linear RGBA (H, W, >= 4) over a linear-RGB background ->
+    uint8 sRGB (H, W, 3), through a 4096-entry lookup table (fast path for video frames)."""
+    alpha = np.clip(image[..., 3:4], 0.0, 1.0)
+    linear = image[..., :3] + np.asarray(background, np.float32) * (1.0 - alpha)
+    index = (np.clip(linear, 0.0, 1.0) * 4095.0 + 0.5).astype(np.int32)
+    return _SRGB_LUT[index]
+
+
+def composite_rgba(rgba: np.ndarray, background=BACKGROUND) -> np.ndarray:
+    """Straight-alpha sRGB ``rgba`` (H, W, 4) over a linear-RGB colour -> sRGB (H, W, 3)."""
+    alpha = rgba[..., 3:4]
+    linear = srgb_to_linear(rgba[..., :3]) * alpha + np.asarray(background, np.float32) * (1.0 - alpha)
+    return linear_to_srgb(linear).astype(np.float32)
+
+
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area-weighted unit vertex normals, shape (V, 3), float32 (arbitrary for isolated vertices)."""
+    v = vertices.astype(np.float64)
+    face_normals = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])
+    normals = np.zeros_like(v)
+    for corner in range(3):
+        np.add.at(normals, faces[:, corner], face_normals)
+    length = np.linalg.norm(normals, axis=1, keepdims=True)
+    normals = np.where(length > 1e-20, normals / np.maximum(length, 1e-20), np.array([0.0, 0.0, 1.0]))
+    return normals.astype(np.float32)
+
+
+def _split_uv_seams(vertices, faces, uv, uv_faces):
+    """One Mitsuba vertex per distinct (position, uv) corner pair.
+
+    Returns (source_vertex_index (K,), uv (K, 2), faces (F, 3)).
+    """
+    if uv_faces is None:
+        return np.arange(len(vertices)), uv, faces
+    pairs = np.stack([faces.reshape(-1), uv_faces.reshape(-1)], axis=1)
+    unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    return unique[:, 0], uv[unique[:, 1]], inverse.reshape(-1, 3).astype(np.int64)
+
+
+def _layers_from_drape(drape) -> list[GarmentMesh]:
+    """GarmentMesh layers from a ``sim.Drape``-like object (duck-typed, read-only)."""
+    if drape is None:
+        return []
+    if isinstance(drape, GarmentMesh):
+        return [drape]
+    items = getattr(drape, "garments", None)
+    candidates = list(items) if items is not None else [drape]
+    layers = []
+    for item in candidates:
+        if isinstance(item, GarmentMesh):
+            layers.append(item)
+            continue
+        vertices = getattr(item, "vertices", None)
+        if vertices is None:
+            vertices = getattr(item, "positions", None)
+        faces = getattr(item, "faces", None)
+        if vertices is None or faces is None:
+            raise TypeError(
+                f"drape must provide vertices/positions and faces (or .garments of such), got {type(item).__name__}"
+            )
+        uv = getattr(item, "uv", None)
+        texture = getattr(item, "texture", None)
+        texture_path = getattr(item, "texture_path", None)
+        if texture is None and texture_path:
+            from PIL import Image
+
+            with Image.open(texture_path) as image:
+                texture = np.asarray(image.convert("RGB"))
+        color = getattr(item, "color", None) or GARMENT_COLOR
+        layers.append(GarmentMesh(
+            vertices=vertices, faces=faces, uv=uv, uv_faces=getattr(item, "uv_faces", None),
+            texture=texture if uv is not None else None, color=color,
+        ))
+    return layers
+
+
+def studio_environment(camera: Camera, *, width: int = 128) -> np.ndarray:
+    """A studio HDR environment (lat-long, linear RGB, shape (width / 2, width, 3), float32):
+    soft-box lights placed relative to the camera (key: front-left-high, fill: front-right,
+    rim: behind-high) over a dim floor-to-ceiling gradient.
+
+    Texel directions follow Mitsuba's ``envmap`` with an identity ``to_world``: u = atan2(x, -z)
+    / 2 pi, v = acos(y) / pi (world z-up is applied by the caller's transform).
+    """
+    height = width // 2
+    theta = (np.arange(height) + 0.5) / height * np.pi
+    phi = (np.arange(width) + 0.5) / width * 2.0 * np.pi
+    theta, phi = np.meshgrid(theta, phi, indexing="ij")
+    # Mitsuba local frame (y up) -> world (z up): local (x, y, z) = world (x, z, -y).
+    local = np.stack([np.sin(theta) * np.sin(phi), np.cos(theta), -np.sin(theta) * np.cos(phi)], axis=-1)
+    world = np.stack([local[..., 0], -local[..., 2], local[..., 1]], axis=-1)
+    to_world = camera.camera_to_world
+    right, forward = to_world[:3, 0], to_world[:3, 2]
+    horizontal_right = right - right[2] * np.array([0.0, 0.0, 1.0])
+    horizontal_back = -forward + forward[2] * np.array([0.0, 0.0, 1.0])
+    horizontal_right /= max(np.linalg.norm(horizontal_right), 1e-9)
+    horizontal_back /= max(np.linalg.norm(horizontal_back), 1e-9)
+    up = np.array([0.0, 0.0, 1.0])
+    elevation = world[..., 2]
+    image = (0.10 + 0.12 * np.clip(elevation, 0.0, 1.0))[..., None] * np.array([1.0, 1.0, 1.02])
+    # name: (direction towards the light, angular radius [rad], radiance, linear RGB tint)
+    boxes = (
+        (horizontal_back - 0.9 * horizontal_right + 0.8 * up, 0.45, 5.0, (1.0, 0.97, 0.92)),
+        (horizontal_back + 1.0 * horizontal_right + 0.2 * up, 0.55, 1.4, (0.92, 0.96, 1.0)),
+        (-horizontal_back + 0.5 * horizontal_right + 1.0 * up, 0.35, 4.0, (1.0, 1.0, 1.0)),
+    )
+    for direction, radius, radiance, tint in boxes:
+        direction = direction / np.linalg.norm(direction)
+        angle = np.arccos(np.clip(world @ direction, -1.0, 1.0))
+        weight = np.clip((radius - angle) / (0.35 * radius) + 1.0, 0.0, 1.0)  # soft edge
+        image += (radiance * weight)[..., None] * np.asarray(tint)
+    return image.astype(np.float32)
+
+
+def _sample_count(spp: int) -> int:
+    """The low-discrepancy sampler needs a power of 4 (4, 16, 64 ...): round ``spp`` up."""
+    if int(spp) != spp or spp < 1:
+        raise ValueError(f"spp must be a positive integer, got {spp}")
+    count = 4
+    while count < spp:
+        count *= 4
+    return count
+
+
+class StudioScene:
+    """A Mitsuba scene of a body and garments under studio lights, reused across frames.
+
+    Args:
+        body_vertices: body positions [m], shape (V, 3).
+        body_faces: body triangles, shape (F, 3).
+        garments: garment layers.
+        camera: the first camera (fixes the image size and the light rig).
+        spp: samples per pixel, rounded up to a power of 4, at least 4 (low-discrepancy sampler).
+        skin_color: linear RGB skin colour.
+        aovs: also render depth and shape-index AOVs (``Rendering.depth``, ``garment_mask``);
+            turntables switch them off for speed.
+        max_depth: longest light path (2 = direct light only, 3 = one diffuse bounce).
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    """
+
+    def __init__(self, body_vertices, body_faces, garments: list[GarmentMesh], camera: Camera, *,
+                 spp: int = 16, skin_color=SKIN_COLOR, aovs: bool = True, max_depth: int = 3,
+                 device: str = "auto"):
+        mi, dr = select_variant(device)
+        self._mi, self._dr = mi, dr
+        self.spp = _sample_count(spp)
+        self.camera = camera
+        body_vertices, body_faces = check_mesh(body_vertices, body_faces, "body")
+        self.aovs = bool(aovs)
+        # name -> (positions (K, 3) and normals (K, 3) of the Mitsuba vertices, float32)
+        self._meshes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        objects: dict[str, Any] = {}
+        skin = mi.load_dict({
+            "type": "twosided",
+            "bsdf": {"type": "principled", "base_color": {"type": "rgb", "value": list(skin_color)},
+                     "roughness": 0.55, "specular": 0.35},
+        })
+        props = mi.Properties()
+        props["bsdf"] = skin
+        normals = vertex_normals(body_vertices, body_faces)
+        objects["body"] = make_mesh("body", body_vertices, body_faces, normals=normals, props=props)
+        self._meshes["body"] = (body_vertices, normals)
+        for index, garment in enumerate(garments):
+            name = f"garment_{index}"
+            if garment.uv is not None:
+                source, uv, faces = _split_uv_seams(garment.vertices, garment.faces, garment.uv, garment.uv_faces)
+            else:
+                source, uv, faces = np.arange(len(garment.vertices)), None, garment.faces
+            if garment.texture is not None:
+                reflectance = {
+                    "type": "bitmap",
+                    "bitmap": mi.Bitmap(np.array(garment.texture, dtype=np.float32), pixel_format=mi.Bitmap.PixelFormat.RGB),
+                    "raw": False,  # the texture is sRGB; Mitsuba converts it to linear
+                    "filter_type": "bilinear",
+                    "wrap_mode": "repeat",
+                }
+            else:
+                reflectance = {"type": "rgb", "value": list(garment.color)}
+            props = mi.Properties()
+            props["bsdf"] = mi.load_dict({"type": "twosided", "bsdf": {"type": "diffuse", "reflectance": reflectance}})
+            positions = garment.vertices[source]
+            normals = vertex_normals(garment.vertices, garment.faces)[source]
+            objects[name] = make_mesh(name, positions, faces.astype(np.uint32), uv=uv,
+                                      normals=normals, props=props)
+            self._meshes[name] = (positions, normals)
+        self._shape_ids = {name: i for i, name in enumerate(objects)}
+        integrator = {"type": "path", "max_depth": int(max_depth), "hide_emitters": True}
+        if self.aovs:
+            integrator = {"type": "aov", "aovs": "dd.y:depth,si.y:shape_index", "integrator": integrator}
+        self._scene = mi.load_dict({
+            "type": "scene",
+            "integrator": integrator,
+            "sensor": sensor_dict(camera, sample_count=self.spp, pixel_format="rgba", sampler="ldsampler"),
+            "environment": {
+                "type": "envmap",
+                "bitmap": mi.Bitmap(studio_environment(camera), pixel_format=mi.Bitmap.PixelFormat.RGB),
+                "to_world": mi.ScalarTransform4f([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]),
+            },
+            **objects,
+        })
+        self._params = mi.traverse(self._scene)
+        # The shape_index AOV counts from 1 (0 = nothing hit).
+        self._shape_index = {shape.id(): i + 1 for i, shape in enumerate(self._scene.shapes())}
+
+    def set_camera(self, camera: Camera) -> None:
+        """Render from ``camera`` (same image size) from now on; the lights stay where they are."""
+        update_sensor(self._params, "sensor", camera)
+        self._params.update()
+        self.camera = camera
+
+    def set_transform(self, rotation: np.ndarray, pivot: np.ndarray) -> None:
+        """Rotate every mesh about ``pivot`` [m] by the (3, 3) ``rotation`` (turntables)."""
+        mi, dr = self._mi, self._dr
+        rotation = np.asarray(rotation, dtype=np.float32)
+        pivot = np.asarray(pivot, dtype=np.float32)
+        for name, (positions, normals) in self._meshes.items():
+            moved = (positions - pivot) @ rotation.T + pivot
+            self._params[f"{name}.vertex_positions"] = dr.ravel(mi.Point3f(np.ascontiguousarray(moved.T)))
+            turned = normals @ rotation.T
+            self._params[f"{name}.vertex_normals"] = dr.ravel(mi.Normal3f(np.ascontiguousarray(turned.T)))
+        self._params.update()
+
+    def render_raw(self, *, seed: int = 0, spp: int | None = None) -> np.ndarray:
+        """Mitsuba's film: linear premultiplied RGB, alpha, then the AOVs (depth along the
+        ray [m], shape index) when enabled; shape (H, W, 4 or 6), float32."""
+        spp = self.spp if spp is None else _sample_count(spp)
+        image = self._mi.render(self._scene, spp=spp, seed=int(seed) & 0xFFFFFFFF)
+        return np.array(image, dtype=np.float32)
+
+    def render(self, *, seed: int = 0, spp: int | None = None) -> Rendering:
+        """Render the current camera and mesh positions."""
+        if not self.aovs:
+            raise ValueError("this StudioScene was built with aovs=False; use render_raw()")
+        image = self.render_raw(seed=seed, spp=spp)
+        camera = self.camera
+        alpha = np.clip(image[..., 3], 0.0, 1.0)
+        covered = alpha > 1e-4
+        safe = np.where(covered, alpha, 1.0)
+        rgb = image[..., :3] / safe[..., None]
+        rgba = np.concatenate([linear_to_srgb(rgb), alpha[..., None]], axis=2).astype(np.float32)
+        rgba[~covered] = 0.0
+        # The depth AOV is the distance along the ray, averaged with zeros for missed samples.
+        distance = image[..., 4] / safe
+        u = (np.arange(camera.width) + 0.5 - camera.cx) / camera.fx
+        v = (np.arange(camera.height) + 0.5 - camera.cy) / camera.fy
+        ray_length = np.sqrt(1.0 + u[None, :] ** 2 + v[:, None] ** 2)
+        depth = np.where(covered, distance / ray_length, np.inf).astype(np.float32)
+        shape_index = image[..., 5] / safe
+        garment_ids = [i for name, i in self._shape_index.items() if name.startswith("garment_")]
+        garment_mask = np.zeros(alpha.shape, dtype=bool)
+        for index in garment_ids:
+            garment_mask |= covered & (np.abs(shape_index - index) < 0.25)
+        return Rendering(rgba=rgba, depth=depth, mask=alpha.astype(np.float32),
+                         garment_mask=garment_mask, camera=camera)
+
+
+def _body_arrays(body) -> tuple[np.ndarray, np.ndarray]:
+    vertices = getattr(body, "vertices", None)
+    faces = getattr(body, "faces", None)
+    if vertices is None or faces is None:
+        raise TypeError(f"body must be a bodyfit.Body (vertices, faces), got {type(body).__name__}")
+    return np.asarray(vertices), np.asarray(faces)
+
+
+def resolve_camera(camera, points: np.ndarray, width: int, height: int) -> Camera:
+    """A Camera from a Camera or a view name of :data:`render.CAMERA_VIEWS`."""
+    if isinstance(camera, Camera):
+        return camera
+    if isinstance(camera, str):
+        return camera_preset(points, camera, width=width, height=height)
+    raise TypeError(f"camera must be a render.Camera or a view name, got {type(camera).__name__}")
+
+
+def render_body(
+    body,
+    *,
+    drape=None,
+    garments=(),
+    camera: Camera | str = "front",
+    width: int = 512,
+    height: int = 512,
+    spp: int = 32,
+    seed: int = 0,
+    skin_color=SKIN_COLOR,
+    device: str = "auto",
+) -> Rendering:
+    """Render a Body (skin material), optionally dressed, under soft studio light.
+
+    Args:
+        body: a ``bodyfit.Body`` (its posed ``vertices`` and ``faces`` are used).
+        drape: a ``sim.Drape`` (or any object with vertices/positions, faces, uv and an optional
+            texture, or ``.garments`` of such), drawn over the body.
+        garments: extra :class:`GarmentMesh` layers.
+        camera: a :class:`Camera`, or a view name (``front``, ``back``, ``three_quarter``,
+            ``side``) framing the body at ``width`` x ``height``.
+        width: image width [px] for named views.
+        height: image height [px] for named views.
+        spp: samples per pixel.
+        seed: sampler seed (same seed, same image).
+        skin_color: linear RGB skin colour.
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+
+    Returns:
+        A :class:`Rendering` (straight-alpha sRGB ``rgba``, ``depth``, ``mask``, ``garment_mask``).
+    """
+    vertices, faces = _body_arrays(body)
+    layers = _layers_from_drape(drape) + list(garments)
+    points = np.concatenate([np.asarray(vertices, np.float64)] + [g.vertices for g in layers])
+    camera = resolve_camera(camera, points, width, height)
+    scene = StudioScene(vertices, faces, layers, camera, spp=spp, skin_color=skin_color, device=device)
+    return scene.render(seed=seed)

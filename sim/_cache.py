@@ -1,0 +1,19 @@
+"""Cache folders for Warp kernels, set before warp or newton is first imported."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_root() -> Path:
+    """The tryon3d cache folder: ``$TRYON3D_CACHE``, default ``~/.cache/tryon3d``."""
+    return Path(os.environ.get("TRYON3D_CACHE") or Path.home() / ".cache" / "tryon3d").expanduser()
+
+
+def configure_warp_cache() -> None:
+    """Point Warp's kernel cache at ``<cache>/warp`` unless ``WARP_CACHE_PATH`` is already set."""
+    os.environ.setdefault("WARP_CACHE_PATH", str(cache_root() / "warp"))
+
+
+configure_warp_cache()

@@ -1,0 +1,88 @@
+"""Ease per body region: garment girth minus body girth on the same section plane."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim._drape import EASE_REGIONS
+from sim._measure import girth
+
+_TORSO_REGIONS = ("chest", "waist", "hips")
+# (body region, fraction of the limb's length from its root) for the limb sections
+_LIMBS = {"upper_arm": ("arm_left", 0.3, "arm_right"), "thigh": ("leg_left", 0.15, "leg_right")}
+
+
+def _region_vertices(body, name: str) -> np.ndarray:
+    from bodyfit import REGION_NAMES
+
+    if name not in REGION_NAMES:
+        return np.zeros((0, 3))
+    return np.asarray(body.rest_vertices)[np.asarray(body.vertex_regions) == REGION_NAMES.index(name)]
+
+
+def _torso_plane(body, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+    landmark = body.landmarks_m.get(name)
+    if landmark is None:
+        return None
+    height = float(landmark[2])
+    torso = _region_vertices(body, "torso")
+    if len(torso) == 0:
+        torso = np.asarray(body.rest_vertices)
+    near = torso[np.abs(torso[:, 2] - height) < 0.02]
+    if len(near) == 0:
+        return None
+    centre = near.mean(axis=0)
+    return np.array([centre[0], centre[1], height]), np.array([0.0, 0.0, 1.0])
+
+
+def _limb_plane(body, region: str, fraction: float) -> tuple[np.ndarray, np.ndarray] | None:
+    limb = _region_vertices(body, region)
+    if len(limb) < 10:
+        return None
+    centre = limb.mean(axis=0)
+    _, _, vt = np.linalg.svd(limb - centre, full_matrices=False)
+    axis = vt[0]
+    torso = _region_vertices(body, "torso")
+    anchor = torso.mean(axis=0) if len(torso) else np.asarray(body.rest_vertices).mean(axis=0)
+    t = (limb - centre) @ axis
+    # the root end of the limb is the one nearer the torso
+    if np.linalg.norm(centre + axis * t.max() - anchor) < np.linalg.norm(centre + axis * t.min() - anchor):
+        axis, t = -axis, -t
+    at = t.min() + fraction * (t.max() - t.min())
+    slab = limb[np.abs(t - at) < 0.01]
+    origin = slab.mean(axis=0) if len(slab) else centre + axis * at
+    return origin, axis
+
+
+def ease_by_region(body, garment_positions: np.ndarray, garment_faces: np.ndarray) -> dict[str, float]:
+    """Ease [m] = garment girth - body girth for each of ``EASE_REGIONS`` (canonical pose).
+
+    Torso regions are cut by a horizontal plane at the body's landmark height; the upper arm
+    and the thigh by a plane across the limb's principal axis, 30 % / 15 % of its length from
+    its root. NaN where the body lacks the landmark/region or the garment does not go around.
+
+    Args:
+        body: the Body (its ``rest_vertices``, ``faces``, ``vertex_regions``, ``landmarks_m``).
+        garment_positions: draped garment on the canonical pose [m], shape (N, 3).
+        garment_faces: shape (F, 3).
+    """
+    ease = {}
+    body_vertices = np.asarray(body.rest_vertices)
+    for name in EASE_REGIONS:
+        exclude = None
+        if name in _TORSO_REGIONS:
+            plane = _torso_plane(body, name)
+        else:
+            region, fraction, other = _LIMBS[name]
+            plane = _limb_plane(body, region, fraction)
+            other_plane = _limb_plane(body, other, fraction)
+            # a garment piece around both limbs (a skirt around both thighs) is not a limb's
+            exclude = other_plane[0] if other_plane is not None else None
+        if plane is None:
+            ease[name] = float("nan")
+            continue
+        origin, normal = plane
+        body_girth = girth(body_vertices, body.faces, origin, normal)
+        garment_girth = girth(garment_positions, garment_faces, origin, normal, exclude=exclude)
+        ease[name] = float(garment_girth - body_girth)
+    return ease

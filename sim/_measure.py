@@ -1,0 +1,252 @@
+"""Geometric measurements on a drape: signed body distance, self-intersections, stretch, girths.
+
+The Warp kernels here run on the drape's device; everything returns numpy arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import warp as wp  # noqa: E402
+
+from sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
+
+wp.config.quiet = True
+
+#: Largest distance [m] the body-distance query looks; farther vertices report this value.
+MAX_QUERY_M = 1.0
+
+
+@wp.kernel
+def _signed_distance_kernel(
+    mesh: wp.uint64,
+    points: wp.array[wp.vec3],
+    max_dist: float,
+    distance: wp.array[float],
+    normal: wp.array[wp.vec3],
+):
+    tid = wp.tid()
+    p = points[tid]
+    query = wp.mesh_query_point_sign_normal(mesh, p, max_dist)
+    if query.result:
+        closest = wp.mesh_eval_position(mesh, query.face, query.u, query.v)
+        delta = p - closest
+        d = wp.length(delta)
+        distance[tid] = d * query.sign
+        if d > 1.0e-9:
+            normal[tid] = delta / d * query.sign
+        else:
+            normal[tid] = wp.mesh_eval_face_normal(mesh, query.face)
+    else:
+        distance[tid] = max_dist
+        normal[tid] = wp.vec3(0.0, 0.0, 0.0)
+
+
+@wp.kernel
+def _self_intersection_kernel(
+    mesh: wp.uint64,
+    points: wp.array[wp.vec3],
+    faces: wp.array2d[wp.int32],
+    hits: wp.array[wp.int32],
+):
+    i = wp.tid()
+    a0 = faces[i, 0]
+    a1 = faces[i, 1]
+    a2 = faces[i, 2]
+    p0 = points[a0]
+    p1 = points[a1]
+    p2 = points[a2]
+    lower = wp.min(wp.min(p0, p1), p2)
+    upper = wp.max(wp.max(p0, p1), p2)
+    query = wp.mesh_query_aabb(mesh, lower, upper)
+    j = int(0)  # noqa: UP018  (a dynamic Warp variable)
+    count = int(0)  # noqa: UP018
+    while wp.mesh_query_aabb_next(query, j):
+        if j > i:
+            b0 = faces[j, 0]
+            b1 = faces[j, 1]
+            b2 = faces[j, 2]
+            shares = (
+                a0 == b0 or a0 == b1 or a0 == b2
+                or a1 == b0 or a1 == b1 or a1 == b2
+                or a2 == b0 or a2 == b1 or a2 == b2
+            )
+            if not shares:
+                if wp.intersect_tri_tri(p0, p1, p2, points[b0], points[b1], points[b2]) != 0:
+                    count += 1
+    hits[i] = count
+
+
+def body_mesh(vertices: np.ndarray, faces: np.ndarray, device: str) -> wp.Mesh:
+    """A Warp mesh of a body, vertices [m] shape (V, 3), faces shape (F, 3)."""
+    return wp.Mesh(
+        points=wp.array(np.asarray(vertices, dtype=np.float32), dtype=wp.vec3, device=device),
+        indices=wp.array(np.asarray(faces, dtype=np.int32).reshape(-1), dtype=wp.int32, device=device),
+    )
+
+
+def signed_distance(mesh: wp.Mesh, points: np.ndarray, device: str) -> tuple[np.ndarray, np.ndarray]:
+    """Signed distance [m] from points (K, 3) to a body mesh, negative inside, and unit normals.
+
+    Returns:
+        distance: shape (K,), float64, clamped to +``MAX_QUERY_M``;
+        normal: shape (K, 3), outward direction from the closest body point (zero if none).
+    """
+    count = len(points)
+    pts = wp.array(np.asarray(points, dtype=np.float32), dtype=wp.vec3, device=device)
+    dist = wp.zeros(count, dtype=float, device=device)
+    nrm = wp.zeros(count, dtype=wp.vec3, device=device)
+    if count:
+        wp.launch(_signed_distance_kernel, dim=count, inputs=[mesh.id, pts, MAX_QUERY_M, dist, nrm], device=device)
+    return dist.numpy().astype(np.float64), nrm.numpy().astype(np.float64)
+
+
+def self_intersecting_pairs(points: np.ndarray, faces: np.ndarray, device: str) -> int:
+    """Number of intersecting triangle pairs that share no vertex (BVH + exact tri-tri test).
+
+    Args:
+        points: vertex positions [m], shape (K, 3); faces: shape (F, 3), indices into points.
+    """
+    if len(faces) == 0:
+        return 0
+    pts = wp.array(np.asarray(points, dtype=np.float32), dtype=wp.vec3, device=device)
+    idx = np.ascontiguousarray(np.asarray(faces, dtype=np.int32))
+    mesh = wp.Mesh(points=pts, indices=wp.array(idx.reshape(-1), dtype=wp.int32, device=device))
+    hits = wp.zeros(len(idx), dtype=wp.int32, device=device)
+    wp.launch(
+        _self_intersection_kernel,
+        dim=len(idx),
+        inputs=[mesh.id, pts, wp.array(idx, dtype=wp.int32, device=device), hits],
+        device=device,
+    )
+    return int(hits.numpy().sum())
+
+
+def deformation(positions: np.ndarray, faces: np.ndarray, rest_inv: np.ndarray) -> np.ndarray:
+    """Per-triangle deformation gradient F = D_s D_m^-1, shape (F, 3, 2).
+
+    Column 0 maps the pattern's warp direction, column 1 the weft (grain-aligned frames).
+    """
+    p = positions[faces]
+    ds = np.stack([p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]], axis=-1)
+    return ds @ rest_inv
+
+
+def stretch_fields(grad: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Stretch in percent (100 = unstretched) from deformation gradients (F, 3, 2).
+
+    Returns:
+        (max principal, min principal, warp, weft), each shape (F,), float64 [%].
+    """
+    singular = np.linalg.svd(grad, compute_uv=False)
+    warp = np.linalg.norm(grad[:, :, 0], axis=1)
+    weft = np.linalg.norm(grad[:, :, 1], axis=1)
+    return 100.0 * singular[:, 0], 100.0 * singular[:, 1], 100.0 * warp, 100.0 * weft
+
+
+def vertex_areas(positions: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """One third of the area of each incident triangle, summed per vertex [m^2], shape (K,)."""
+    p = positions[faces]
+    area = 0.5 * np.linalg.norm(np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]), axis=1)
+    out = np.zeros(len(positions))
+    for k in range(3):
+        np.add.at(out, faces[:, k], area / 3.0)
+    return out
+
+
+def _hull_perimeter(points_2d: np.ndarray) -> float:
+    from scipy.spatial import ConvexHull, QhullError
+
+    if len(points_2d) < 3:
+        return float("nan")
+    try:
+        hull = ConvexHull(points_2d)
+    except QhullError:
+        return float("nan")
+    ring = points_2d[hull.vertices]
+    return float(np.linalg.norm(ring - np.roll(ring, 1, axis=0), axis=1).sum())
+
+
+def _section_loops(
+    vertices: np.ndarray, faces: np.ndarray, origin: np.ndarray, normal: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Section of a mesh by a plane as segments grouped into connected pieces.
+
+    Returns:
+        points: crossing points, shape (K, 3); segments: point index pairs, shape (S, 2);
+        piece: connected-piece label per point, shape (K,).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    side = (vertices - origin) @ normal
+    side = np.where(np.abs(side) < 1e-9, 1e-9, side)
+    face_edges = np.stack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]], axis=1)  # (F, 3, 2)
+    flat = np.sort(face_edges.reshape(-1, 2), axis=1)
+    edges, edge_of = np.unique(flat, axis=0, return_inverse=True)
+    edge_of = edge_of.reshape(-1, 3)
+    sa, sb = side[edges[:, 0]], side[edges[:, 1]]
+    crossing = (sa * sb) < 0.0
+    node = np.full(len(edges), -1)
+    node[crossing] = np.arange(int(crossing.sum()))
+    t = (sa[crossing] / (sa[crossing] - sb[crossing]))[:, None]
+    e = edges[crossing]
+    points = vertices[e[:, 0]] + t * (vertices[e[:, 1]] - vertices[e[:, 0]])
+    face_nodes = node[edge_of]  # (F, 3)
+    cut = (face_nodes >= 0).sum(axis=1) == 2
+    pairs = np.sort(face_nodes[cut], axis=1)[:, 1:]
+    if len(points) == 0:
+        return points, np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(points), len(points)))
+    _, piece = connected_components(graph, directed=False)
+    return points, pairs, piece
+
+
+def _plane_basis(normal: np.ndarray) -> np.ndarray:
+    helper = np.array([1.0, 0.0, 0.0]) if abs(normal[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    u = np.cross(normal, helper)
+    u /= np.linalg.norm(u)
+    return np.stack([u, np.cross(normal, u)])
+
+
+def _encloses(flat: np.ndarray, segments: np.ndarray, piece: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """Labels of the section pieces that wind around ``point`` (2D, plane coordinates)."""
+    a, b = flat[segments[:, 0]] - point, flat[segments[:, 1]] - point
+    # ray from the point along +u: a segment crosses it where its v changes sign at u > 0
+    straddles = (a[:, 1] > 0.0) != (b[:, 1] > 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u_cross = a[:, 0] + (b[:, 0] - a[:, 0]) * (-a[:, 1]) / (b[:, 1] - a[:, 1])
+    labels = piece[segments[straddles & (u_cross > 0.0), 0]]
+    unique, counts = np.unique(labels, return_counts=True)
+    return unique[counts % 2 == 1]
+
+
+def girth(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    origin: np.ndarray,
+    normal: np.ndarray,
+    *,
+    exclude: np.ndarray | None = None,
+) -> float:
+    """Tape girth [m] of a mesh around a point: the convex-hull perimeter of the section piece
+    that encloses ``origin`` in the plane through ``origin`` with ``normal``.
+
+    A piece that also encloses ``exclude`` (a 3D point, projected on the plane; e.g. the other
+    leg) does not count. NaN when no piece qualifies (the mesh does not go around the point).
+    """
+    origin = np.asarray(origin, dtype=np.float64)
+    normal = np.asarray(normal, dtype=np.float64) / np.linalg.norm(normal)
+    points, segments, piece = _section_loops(np.asarray(vertices, dtype=np.float64), faces, origin, normal)
+    if len(segments) == 0:
+        return float("nan")
+    basis = _plane_basis(normal)
+    flat = (points - origin) @ basis.T
+    labels = _encloses(flat, segments, piece, np.zeros(2))
+    if exclude is not None:
+        other = (np.asarray(exclude, dtype=np.float64) - origin) @ basis.T
+        labels = np.setdiff1d(labels, _encloses(flat, segments, piece, other))
+    best = float("nan")
+    for label in labels:
+        perimeter = _hull_perimeter(flat[piece == label])
+        best = perimeter if np.isnan(best) else min(best, perimeter)
+    return best

@@ -1,0 +1,229 @@
+"""Garment + body -> a Newton Style3D model (builder -> model -> states -> solver -> contacts).
+
+Seams are closed by merging: every seam vertex pair becomes one simulated particle, while each
+triangle keeps its own 2D rest shape from its panel's pattern (Style3D's ``panel_verts`` /
+``panel_indices``), so a sewn garment starts closed and never has to pull its seams shut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
+
+#: Body-contact stiffness [N/m] of the penalty that pushes cloth particles out of the body.
+CONTACT_KE = 1.0e3
+#: Body-contact damping [N*s/m].
+CONTACT_KD = 1.0e-3
+#: Collision distance between cloth and body [m] on top of the fabric thickness.
+BODY_GAP_M = 0.002
+#: Extra detection distance [m] for particle-body contact queries.
+CONTACT_DETECT_M = 0.01
+
+
+@dataclass
+class ClothModel:
+    """A built Style3D scene (mutable, internal to sim/).
+
+    Attributes:
+        model/solver/pipeline/contacts/state_0/state_1/control: the Newton objects.
+        body_mesh: the collider's Warp mesh (points can be animated in place).
+        particle_of_vertex: garment vertex -> particle index, shape (N,), int64.
+        tri_faces: garment faces used by the model, shape (F', 3), int64 (garment indices).
+        face_valid: which garment faces are simulated (positive rest area), shape (F,), bool.
+        rest_inv: per-face inverse rest matrix in grain-aligned panel frames, shape (F', 2, 2);
+            column 0 of the deformation gradient is the warp, column 1 the weft direction.
+        rest_area: per-face pattern area [m^2], shape (F',).
+        particle_radius: body contact radius [m].
+    """
+
+    model: object
+    solver: object
+    pipeline: object
+    contacts: object
+    state_0: object
+    state_1: object
+    control: object
+    body_mesh: object
+    particle_of_vertex: np.ndarray
+    tri_faces: np.ndarray
+    face_valid: np.ndarray
+    rest_inv: np.ndarray
+    rest_area: np.ndarray
+    particle_radius: float
+    device: str
+
+
+def merge_seams(vertex_count: int, seam_pairs: np.ndarray) -> tuple[np.ndarray, int]:
+    """Union-find over seam pairs.
+
+    Returns:
+        (particle_of_vertex, particle_count): shape (N,) int64 map and the number of particles.
+    """
+    parent = np.arange(vertex_count)
+
+    def find(i: int) -> int:
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    for a, b in np.asarray(seam_pairs, dtype=np.int64).reshape(-1, 2):
+        ra, rb = find(int(a)), find(int(b))
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    roots = np.array([find(i) for i in range(vertex_count)], dtype=np.int64)
+    unique, particle_of_vertex = np.unique(roots, return_inverse=True)
+    return particle_of_vertex.astype(np.int64), len(unique)
+
+
+def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
+    """2D rest corners per triangle, grain-aligned (warp along +x), and the valid-face mask.
+
+    For a pattern garment each panel's coordinates are rotated so that its grain direction maps
+    to +x. Imported meshes (no pattern) flatten each 3D triangle isometrically, with +x along
+    its first edge.
+
+    Returns:
+        corners: shape (F, 3, 2) [m]; valid: shape (F,), bool (positive area).
+    """
+    faces = garment.faces
+    if garment.pattern_positions is not None:
+        grains = np.asarray(garment.grain_directions, dtype=np.float64)
+        panel = garment.vertex_panels[faces[:, 0]]
+        if grains.size == 0 or panel.max(initial=0) >= len(grains):
+            raise ValueError(
+                f"Garment.grain_directions has {len(grains)} rows, expected one per panel "
+                f"(at least {int(panel.max(initial=0)) + 1})"
+            )
+        g = grains[panel]
+        g = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
+        # rotation taking g to +x: [[gx, gy], [-gy, gx]]
+        rot = np.stack([np.stack([g[:, 0], g[:, 1]], 1), np.stack([-g[:, 1], g[:, 0]], 1)], 1)
+        corners = np.einsum("fij,fkj->fki", rot, garment.pattern_positions[faces])
+    else:
+        p = garment.positions[faces]
+        e1 = p[:, 1] - p[:, 0]
+        e2 = p[:, 2] - p[:, 0]
+        l1 = np.linalg.norm(e1, axis=1)
+        x = e1 / np.maximum(l1, 1e-12)[:, None]
+        e2x = np.einsum("fi,fi->f", e2, x)
+        e2y = np.linalg.norm(e2 - e2x[:, None] * x, axis=1)
+        corners = np.zeros((len(faces), 3, 2))
+        corners[:, 1, 0] = l1
+        corners[:, 2, 0] = e2x
+        corners[:, 2, 1] = e2y
+    d1 = corners[:, 1] - corners[:, 0]
+    d2 = corners[:, 2] - corners[:, 0]
+    signed = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    # a mirrored panel (clockwise in 2D) is flipped so Style3D sees positive areas
+    flip = signed < 0.0
+    corners[flip, :, 1] *= -1.0
+    valid = np.abs(signed) > 1e-12
+    return corners, valid
+
+
+def build_cloth_model(
+    garment,
+    body_vertices: np.ndarray,
+    body_faces: np.ndarray,
+    *,
+    device: str = "cpu",
+    iterations: int = 10,
+    linear_iterations: int = 10,
+    self_collision: bool = True,
+) -> ClothModel:
+    """Build the Newton model: merged-seam cloth, static body mesh collider, gravity, friction."""
+    import newton
+    import warp as wp
+
+    wp.config.quiet = True
+    from newton.solvers import SolverStyle3D, style3d
+
+    fabric = garment.fabric
+    particle_of_vertex, particle_count = merge_seams(garment.vertex_count, garment.seam_pairs)
+    corners, valid = triangle_rest_frames(garment)
+    faces = garment.faces[valid]
+    corners = corners[valid]
+    if len(faces) == 0:
+        raise ValueError("garment has no triangles with a positive rest area")
+    start = np.zeros((particle_count, 3))
+    counts = np.zeros(particle_count)
+    np.add.at(start, particle_of_vertex, garment.positions)
+    np.add.at(counts, particle_of_vertex, 1.0)
+    start /= counts[:, None]
+
+    builder = newton.ModelBuilder(up_axis=newton.Axis.Z)
+    SolverStyle3D.register_custom_attributes(builder)
+    radius = float(fabric.thickness_m) + BODY_GAP_M
+    tri_particles = particle_of_vertex[faces]
+    style3d.add_cloth_mesh(
+        builder,
+        pos=wp.vec3(0.0, 0.0, 0.0),
+        rot=wp.quat_identity(),
+        vel=wp.vec3(0.0, 0.0, 0.0),
+        vertices=start.tolist(),
+        indices=tri_particles.reshape(-1).tolist(),
+        panel_verts=corners.reshape(-1, 2).tolist(),
+        panel_indices=np.arange(3 * len(faces)).tolist(),
+        density=float(fabric.areal_density_kg_m2),
+        tri_aniso_ke=wp.vec3(float(fabric.stretch_warp_n_m), float(fabric.stretch_weft_n_m), float(fabric.shear_n_m)),
+        edge_aniso_ke=wp.vec3(float(fabric.bending_n_m), float(fabric.bending_n_m), float(fabric.bending_n_m) * 0.5),
+        particle_radius=radius,
+    )
+    shape_cfg = newton.ModelBuilder.ShapeConfig(mu=float(fabric.friction))
+    body_mesh = newton.Mesh(np.asarray(body_vertices, dtype=np.float32), np.asarray(body_faces, dtype=np.int32).reshape(-1),
+                            compute_inertia=False)
+    builder.add_shape_mesh(body=-1, mesh=body_mesh, cfg=shape_cfg)
+    model = builder.finalize(device=device)
+    model.soft_contact_ke = CONTACT_KE
+    model.soft_contact_kd = CONTACT_KD
+    model.soft_contact_mu = float(fabric.friction)
+
+    config = SolverStyle3D.Config(iterations=iterations, linear_iterations=linear_iterations)
+    with contextlib.redirect_stdout(io.StringIO()):  # Style3D prints a precompute timer
+        solver = SolverStyle3D(model, config=config)
+    if solver.collision is not None:
+        solver.collision.radius = max(float(fabric.thickness_m), 1e-3) * 2.0
+        if not self_collision:
+            solver.collision.stiff_vf = 0.0
+            solver.collision.stiff_ee = 0.0
+            solver.collision.stiff_ef = 0.0
+    pipeline = newton.CollisionPipeline(model, soft_contact_gap=CONTACT_DETECT_M)
+    contacts = pipeline.contacts()
+    d1 = corners[:, 1] - corners[:, 0]
+    d2 = corners[:, 2] - corners[:, 0]
+    dm = np.stack([d1, d2], axis=-1)  # (F, 2, 2): columns are rest edges
+    return ClothModel(
+        model=model,
+        solver=solver,
+        pipeline=pipeline,
+        contacts=contacts,
+        state_0=model.state(),
+        state_1=model.state(),
+        control=model.control(),
+        body_mesh=body_mesh.mesh,
+        particle_of_vertex=particle_of_vertex,
+        tri_faces=faces,
+        face_valid=valid,
+        rest_inv=np.linalg.inv(dm),
+        rest_area=0.5 * np.abs(np.linalg.det(dm)),
+        particle_radius=radius,
+        device=str(device),
+    )
+
+
+def set_body_aabb(cloth: ClothModel, points: np.ndarray, pad_m: float = 0.05) -> None:
+    """Widen the collider's local AABB (used for contact culling) to cover ``points`` [m], (K, 3)."""
+    import warp as wp
+
+    lo = wp.array([np.asarray(points).min(axis=0) - pad_m], dtype=wp.vec3, device=cloth.model.device)
+    hi = wp.array([np.asarray(points).max(axis=0) + pad_m], dtype=wp.vec3, device=cloth.model.device)
+    wp.copy(cloth.model.shape_collision_aabb_lower, lo, 0, 0, 1)
+    wp.copy(cloth.model.shape_collision_aabb_upper, hi, 0, 0, 1)

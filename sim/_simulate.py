@@ -1,0 +1,352 @@
+"""drape(): settle a garment on a body with Newton's Style3D solver, then measure it."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+
+from sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
+from sim._drape import PENETRATION_TOLERANCE_M, Drape, DrapeDivergedError, DrapeGates
+from sim._fit import ease_by_region
+
+_log = logging.getLogger(__name__)
+
+#: A particle faster than this [m/s] means the solve blew up.
+RUNAWAY_SPEED_M_S = 30.0
+#: A particle deeper than this inside the body [m] counts as tunnelled while simulating.
+TUNNEL_DEPTH_M = 0.01
+#: A particle farther than this [m] outside the body's bounding box has left the scene.
+ESCAPE_DISTANCE_M = 1.0
+#: Consecutive calm frames needed to call the cloth at rest.
+CALM_FRAMES = 3
+#: Time step of the at-rest probe [s].
+PROBE_STEP_S = 1.0 / 120.0
+#: At rest when 95 % of the particles accelerate less than this in the probe [m/s^2] (0.2 g).
+REST_ACCELERATION_M_S2 = 2.0
+
+
+class _Diverged(Exception):
+    pass
+
+
+def _check_inputs(body, garment, device: str, dt: float, substeps: int, iterations: int,
+                  linear_iterations: int, max_seconds_simulated: float, retries: int) -> None:
+    for name, obj, attrs in (
+        ("body", body, ("vertices", "rest_vertices", "faces")),
+        ("garment", garment, ("positions", "faces", "seam_pairs", "fabric", "uv")),
+    ):
+        missing = [a for a in attrs if not hasattr(obj, a)]
+        if missing:
+            raise TypeError(f"{name} must be a {name.capitalize()} (missing {missing}), got {type(obj).__name__}")
+    if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
+        raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {device!r}")
+    if not (dt > 0.0 and math.isfinite(dt)):
+        raise ValueError(f"dt must be a positive number of seconds, got {dt}")
+    if not (max_seconds_simulated > 0.0 and math.isfinite(max_seconds_simulated)):
+        raise ValueError(f"max_seconds_simulated must be positive, got {max_seconds_simulated}")
+    for name, value in (("substeps", substeps), ("iterations", iterations),
+                        ("linear_iterations", linear_iterations)):
+        if int(value) < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
+    if int(retries) < 0:
+        raise ValueError(f"retries must be >= 0, got {retries}")
+    if len(garment.faces) == 0:
+        raise ValueError("garment has no faces")
+    if len(body.faces) == 0:
+        raise ValueError("body has no faces")
+
+
+class _Runner:
+    """One simulation attempt: owns the Newton scene and the frame loop."""
+
+    def __init__(self, body, garment, *, device, dt, substeps, iterations, linear_iterations,
+                 self_collision, velocity_damping, speed_tolerance, stop_on_convergence):
+        import warp as wp
+
+        from sim._kernels import FrameStats
+        from sim._scene import build_cloth_model, set_body_aabb
+
+        self.wp = wp
+        self.cloth = build_cloth_model(
+            garment, body.rest_vertices, body.faces, device=device, iterations=iterations,
+            linear_iterations=linear_iterations, self_collision=self_collision,
+        )
+        self.rest = np.asarray(body.rest_vertices, dtype=np.float64)
+        self.target = np.asarray(body.vertices, dtype=np.float64)
+        both = np.concatenate([self.rest, self.target])
+        set_body_aabb(self.cloth, both)
+        lo = both.min(axis=0) - ESCAPE_DISTANCE_M
+        hi = both.max(axis=0) + ESCAPE_DISTANCE_M
+        self.stats = FrameStats(self.cloth.state_0.particle_q.shape[0], lo, hi, device)
+        self.dt, self.substeps = dt, substeps
+        self.damping = math.exp(-velocity_damping * dt / substeps)
+        self.speed_tolerance = speed_tolerance
+        self.stop_on_convergence = stop_on_convergence
+        self.frames = 0
+        self.probe_acceleration = float("nan")
+        self.device = device
+        self.initial_inside = self._inside_count()
+
+    def _inside_count(self, depth_m: float = TUNNEL_DEPTH_M) -> int:
+        """Particles deeper than ``depth_m`` inside the collider in its current pose."""
+        from sim._measure import signed_distance
+
+        q = self.cloth.state_0.particle_q.numpy()
+        distance, _ = signed_distance(self.cloth.body_mesh, q, self.device)
+        return int(np.count_nonzero(distance < -depth_m))
+
+    def _step_frame(self) -> float:
+        """Advance one frame (collide once, ``substeps`` solver steps); return the max speed."""
+        cloth = self.cloth
+        cloth.pipeline.collide(cloth.state_0, cloth.contacts)
+        h = self.dt / self.substeps
+        for _ in range(self.substeps):
+            cloth.state_0.clear_forces()
+            cloth.solver.step(cloth.state_0, cloth.state_1, cloth.control, cloth.contacts, h)
+            cloth.state_0, cloth.state_1 = cloth.state_1, cloth.state_0
+            if self.damping < 1.0:
+                self.stats.damp(cloth.state_0.particle_qd, self.damping)
+        self.frames += 1
+        max_speed, bad, escaped = self.stats.measure(cloth.state_0.particle_q, cloth.state_0.particle_qd)
+        if bad:
+            raise _Diverged(f"{bad} particle positions became NaN/inf at frame {self.frames}")
+        if max_speed > RUNAWAY_SPEED_M_S:
+            raise _Diverged(f"runaway speed {max_speed:.1f} m/s at frame {self.frames}")
+        if escaped:
+            raise _Diverged(f"{escaped} particles left the body's surroundings at frame {self.frames}")
+        if self.frames % 5 == 0:
+            self._check_tunnelling()
+        return max_speed
+
+    def _check_tunnelling(self) -> None:
+        inside = self._inside_count()
+        allowed = self.initial_inside + max(3, int(0.005 * self.cloth.state_0.particle_q.shape[0]))
+        if inside > allowed:
+            raise _Diverged(f"{inside} particles tunnelled more than {TUNNEL_DEPTH_M * 1000:.0f} mm into the body "
+                            f"at frame {self.frames}")
+
+    def settle(self, max_frames: int) -> bool:
+        """Run until at rest or for max_frames; returns whether the cloth is at rest.
+
+        At rest: the fastest particle stayed below the speed tolerance for CALM_FRAMES frames
+        and a probe step from zero velocity shows no acceleration (see ``_at_rest``).
+        """
+        calm = 0
+        at_rest = False
+        for _ in range(max_frames):
+            speed = self._step_frame()
+            calm = calm + 1 if speed < self.speed_tolerance else 0
+            if calm >= CALM_FRAMES:
+                at_rest = self._at_rest()
+                if at_rest and self.stop_on_convergence:
+                    break
+                calm = 0 if not at_rest else calm
+            else:
+                at_rest = False
+        self._check_tunnelling()
+        return at_rest
+
+    def _at_rest(self) -> bool:
+        """Probe: from zero velocity, one step of PROBE_STEP_S; at equilibrium the cloth barely
+        accelerates, while cloth that only looks still (an under-resolved huge step) falls at ~g.
+        """
+        cloth = self.cloth
+        cloth.state_0.particle_qd.zero_()
+        cloth.pipeline.collide(cloth.state_0, cloth.contacts)
+        cloth.state_0.clear_forces()
+        cloth.solver.step(cloth.state_0, cloth.state_1, cloth.control, cloth.contacts, PROBE_STEP_S)
+        cloth.state_0, cloth.state_1 = cloth.state_1, cloth.state_0
+        speeds = np.linalg.norm(cloth.state_0.particle_qd.numpy(), axis=1)
+        acceleration = float(np.percentile(speeds, 95)) / PROBE_STEP_S
+        self.probe_acceleration = acceleration
+        return acceleration < REST_ACCELERATION_M_S2
+
+    def transition(self, speed_m_s: float, min_frames: int) -> int:
+        """Move the collider linearly from rest to target pose while the cloth follows."""
+        wp = self.wp
+        mesh = self.cloth.body_mesh
+        displacement = self.target - self.rest
+        largest = float(np.linalg.norm(displacement, axis=1).max())
+        frames = max(min_frames, int(math.ceil(largest / (speed_m_s * self.dt))))
+        velocity = displacement / (frames * self.dt)
+        mesh.velocities.assign(wp.array(velocity.astype(np.float32), dtype=wp.vec3, device=self.device))
+        for k in range(1, frames + 1):
+            points = self.rest + displacement * (k / frames)
+            mesh.points.assign(wp.array(points.astype(np.float32), dtype=wp.vec3, device=self.device))
+            mesh.refit()
+            self._step_frame()
+        mesh.velocities.zero_()
+        return frames
+
+    def particle_positions(self) -> np.ndarray:
+        return self.cloth.state_0.particle_q.numpy().astype(np.float64)
+
+
+def drape(
+    body,
+    garment,
+    *,
+    device: str = "cpu",
+    max_seconds_simulated: float = 4.0,
+    dt: float = 1.0 / 60.0,
+    substeps: int = 1,
+    iterations: int = 10,
+    linear_iterations: int = 10,
+    velocity_damping: float = 6.0,
+    speed_tolerance_m_s: float = 0.01,
+    stop_on_convergence: bool = True,
+    self_collision: bool = True,
+    transition_speed_m_s: float = 0.5,
+    retries: int = 2,
+) -> Drape:
+    """Drape ``garment`` on ``body`` and return the settled shape with fit fields and gates.
+
+    The garment starts at its placement (``Garment.positions``) around the canonical pose
+    (``Body.rest_vertices``); seam pairs are merged into single particles (each triangle keeps
+    its 2D pattern rest shape); the body is a static mesh collider with the fabric's friction;
+    gravity pulls; velocities are damped; the run stops when the cloth is at rest. If the
+    target pose (``Body.vertices``) differs, the collider then moves linearly to it while the
+    cloth follows, and the cloth settles again.
+
+    Args:
+        body: a ``bodyfit.Body``.
+        garment: a ``garments.Garment``.
+        device: Warp device, ``"cpu"`` or ``"cuda"`` / ``"cuda:N"``.
+        max_seconds_simulated: frame budget of each settle phase, in simulated seconds [s].
+        dt: frame time step [s]; one collision detection per frame.
+        substeps: solver steps per frame (``dt / substeps`` each).
+        iterations / linear_iterations: Style3D non-linear and PCG iterations per step.
+        velocity_damping: velocity decay rate [1/s] (v *= exp(-rate * h) per step); 0 = none.
+        speed_tolerance_m_s: the cloth is at rest when its fastest particle is slower [m/s].
+        stop_on_convergence: stop a settle phase as soon as the cloth is at rest.
+        self_collision: cloth-cloth collision on.
+        transition_speed_m_s: fastest collider vertex speed in the pose transition [m/s].
+        retries: attempts after a divergence, each halving the step and doubling iterations.
+
+    Returns:
+        The Drape, in the target pose.
+
+    Raises:
+        DrapeDivergedError: every attempt diverged (NaN, runaway speed, tunnelling, escape).
+        ValueError / TypeError: bad arguments.
+    """
+    _check_inputs(body, garment, device, dt, substeps, iterations, linear_iterations,
+                  max_seconds_simulated, retries)
+    started = time.perf_counter()
+    failures = []
+    for attempt in range(int(retries) + 1):
+        step = dt / (2**attempt)
+        iters = iterations * (2 if attempt else 1)
+        try:
+            return _attempt(body, garment, started=started, device=device,
+                            max_seconds_simulated=max_seconds_simulated, dt=step, substeps=substeps,
+                            iterations=iters, linear_iterations=linear_iterations,
+                            velocity_damping=velocity_damping, speed_tolerance=speed_tolerance_m_s,
+                            stop_on_convergence=stop_on_convergence, self_collision=self_collision,
+                            transition_speed=transition_speed_m_s, attempt=attempt)
+        except _Diverged as exc:
+            _log.info("drape attempt %d (dt=%.4g s, %d iterations) diverged: %s", attempt + 1, step, iters, exc)
+            failures.append(f"dt={step:.4g}s/{iters} iterations: {exc}")
+    raise DrapeDivergedError(
+        f"drape of {garment.name!r} diverged on all {len(failures)} attempts ({'; '.join(failures)})"
+    )
+
+
+def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, substeps, iterations,
+             linear_iterations, velocity_damping, speed_tolerance, stop_on_convergence,
+             self_collision, transition_speed, attempt) -> Drape:
+    timings = {}
+    t0 = time.perf_counter()
+    runner = _Runner(body, garment, device=device, dt=dt, substeps=substeps, iterations=iterations,
+                     linear_iterations=linear_iterations, self_collision=self_collision,
+                     velocity_damping=velocity_damping, speed_tolerance=speed_tolerance,
+                     stop_on_convergence=stop_on_convergence)
+    timings["build"] = time.perf_counter() - t0
+    budget = max(1, int(round(max_seconds_simulated / dt)))
+    t0 = time.perf_counter()
+    converged = runner.settle(budget)
+    timings["settle"] = time.perf_counter() - t0
+    canonical = runner.particle_positions()
+    canonical_penetrating = runner._inside_count(PENETRATION_TOLERANCE_M)
+    transition_frames = 0
+    posed = not np.allclose(runner.target, runner.rest, atol=1e-6)
+    t0 = time.perf_counter()
+    if posed:
+        transition_frames = runner.transition(transition_speed, min_frames=max(1, int(round(0.25 / dt))))
+        converged = runner.settle(budget) and converged
+    timings["transition"] = time.perf_counter() - t0
+    final = runner.particle_positions()
+    t0 = time.perf_counter()
+    drape = _measure(body, garment, runner, canonical, final, converged)
+    timings["measure"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - started
+    metadata = {
+        "dt_s": dt, "substeps": substeps, "iterations": iterations, "linear_iterations": linear_iterations,
+        "velocity_damping_per_s": velocity_damping, "speed_tolerance_m_s": speed_tolerance,
+        "attempts": attempt + 1, "transition_frames": transition_frames, "posed": posed,
+        "particles": int(len(canonical)), "seconds_simulated": runner.frames * dt,
+        "canonical_penetrating_vertices": canonical_penetrating,
+        "probe_acceleration_m_s2": runner.probe_acceleration,
+        **drape.pop("metadata"),
+    }
+    return Drape(**drape, timings_s=timings, device=str(runner.cloth.model.device), frames=runner.frames,
+                 garment_name=garment.name, garment_size=garment.size, fabric_name=garment.fabric.name,
+                 metadata=metadata)
+
+
+def _measure(body, garment, runner, canonical: np.ndarray, final: np.ndarray, converged: bool) -> dict:
+    from sim._measure import (
+        deformation,
+        self_intersecting_pairs,
+        signed_distance,
+        stretch_fields,
+        vertex_areas,
+    )
+    from sim._scene import CONTACT_KE
+
+    cloth = runner.cloth
+    pov = cloth.particle_of_vertex
+    positions = final[pov]
+    rest_pose_positions = canonical[pov]
+    faces = garment.faces
+    face_count = len(faces)
+    stretch = [np.full(face_count, 100.0) for _ in range(4)]
+    grad = deformation(positions, cloth.tri_faces, cloth.rest_inv)
+    valid = cloth.face_valid
+    for out, value in zip(stretch, stretch_fields(grad), strict=True):
+        out[valid] = value
+    target_mesh = cloth.body_mesh  # animated to the target pose when posed
+    particle_distance, _ = signed_distance(target_mesh, final, runner.device)
+    distance = particle_distance[pov]
+    particle_faces = pov[cloth.tri_faces]
+    area = vertex_areas(final, particle_faces)
+    overlap = np.clip(cloth.particle_radius - particle_distance, 0.0, None)
+    pressure = np.where(area > 0.0, CONTACT_KE * overlap / np.maximum(area, 1e-12), 0.0)[pov]
+    pairs = garment.seam_pairs
+    seam_gap = float(np.linalg.norm(positions[pairs[:, 0]] - positions[pairs[:, 1]], axis=1).max()) if len(pairs) else 0.0
+    gates = DrapeGates(
+        penetrating_vertices=int(np.count_nonzero(particle_distance < -PENETRATION_TOLERANCE_M)),
+        self_intersecting_pairs=self_intersecting_pairs(final, particle_faces, runner.device),
+        max_seam_gap_mm=1000.0 * seam_gap,
+        max_stretch_pct=float(stretch[0].max()),
+        converged=bool(converged),
+    )
+    ease = ease_by_region(body, rest_pose_positions, faces)
+    return {
+        "positions": positions,
+        "rest_pose_positions": rest_pose_positions,
+        "faces": faces,
+        "uv": garment.uv,
+        "stretch_pct": stretch[0],
+        "stretch_min_pct": stretch[1],
+        "stretch_warp_pct": stretch[2],
+        "stretch_weft_pct": stretch[3],
+        "body_distance_m": distance,
+        "contact_pressure_pa": pressure,
+        "ease_m": ease,
+        "gates": gates,
+        "metadata": {"stretch_p95_pct": float(np.percentile(stretch[0], 95))},
+    }

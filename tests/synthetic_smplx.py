@@ -1,0 +1,91 @@
+"""A synthetic SMPL-X model file for tests (the real one is licence-gated).
+
+Built from an anny body converted to SMPL-X's frame (y-up, facing +z): 55 joints placed at
+the matching anny bone heads, skinning weights one-hot from anny's dominant bones, and two shape
+directions with known meaning: beta_0 scales the body about its feet (stature), beta_1 widens it
+horizontally (girths and mass).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+# SMPL-X joint -> anny bone whose head stands in for it.
+_ANNY_BONE_FOR_JOINT = [
+    "root", "upperleg01.L", "upperleg01.R", "spine04", "lowerleg01.L", "lowerleg01.R", "spine03",
+    "foot.L", "foot.R", "spine02", "toe1-1.L", "toe1-1.R", "neck01", "clavicle.L", "clavicle.R",
+    "head", "upperarm01.L", "upperarm01.R", "lowerarm01.L", "lowerarm01.R", "wrist.L", "wrist.R",
+    "head", "eye.L", "eye.R",
+    *(f"finger{f}-{i}.L" for f in (2, 3, 5, 4, 1) for i in (1, 2, 3)),
+    *(f"finger{f}-{i}.R" for f in (2, 3, 5, 4, 1) for i in (1, 2, 3)),
+]  # fmt: skip
+_PARENTS = [
+    -1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 15, 15, 15,
+    20, 25, 26, 20, 28, 29, 20, 31, 32, 20, 34, 35, 20, 37, 38,
+    21, 40, 41, 21, 43, 44, 21, 46, 47, 21, 49, 50, 21, 52, 53,
+]  # fmt: skip
+_ENGINE_TO_SMPLX = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+SCALE_PER_BETA = 0.05
+WIDTH_PER_BETA = 0.05
+
+
+def write_synthetic_smplx(folder: Path) -> Path:
+    """Write ``folder/SMPLX_NEUTRAL.npz`` and return its path."""
+    from bodyfit._anny_model import load_anny_model
+
+    anny = load_anny_model()
+    start = anny.initial_parameters(height_m=1.70, bmi=22.0)
+    vertices, joints = anny.rest_geometry(start[None], sex="female", age_years=30.0)
+    vertices = vertices[0] @ _ENGINE_TO_SMPLX.T
+    bone_heads = joints[0] @ _ENGINE_TO_SMPLX.T
+    joint_index = {name: i for i, name in enumerate(anny.joint_names)}
+    joint_positions = np.stack([bone_heads[joint_index[name]] for name in _ANNY_BONE_FOR_JOINT])
+    vertex_count = len(vertices)
+    # Each joint regresses from the 12 vertices nearest to where it should be.
+    regressor = np.zeros((55, vertex_count))
+    for j, position in enumerate(joint_positions):
+        nearest = np.argsort(np.linalg.norm(vertices - position, axis=1))[:12]
+        regressor[j, nearest] = 1.0 / 12
+    # Put the regressed joints exactly where the anny bones are by shifting nothing: the mean of
+    # nearby surface points sits near the bone, close enough for a test model.
+    bone_to_joint = {}
+    for j, name in enumerate(_ANNY_BONE_FOR_JOINT):
+        bone_to_joint.setdefault(joint_index[name], j)
+    dominant = anny.module.vertex_bone_indices.numpy()[
+        np.arange(vertex_count), anny.module.vertex_bone_weights.numpy().argmax(axis=1)
+    ]
+    weights = np.zeros((vertex_count, 55))
+    for v, bone in enumerate(dominant):
+        b = int(bone)
+        while b not in bone_to_joint and b >= 0:
+            b = int(anny.joint_parents[b])
+        weights[v, bone_to_joint.get(b, 0)] = 1.0
+    feet = vertices[:, 1].min()
+    centre = np.array([0.0, feet, vertices[:, 2].mean()])
+    shapedirs = np.zeros((vertex_count, 3, 20))
+    shapedirs[:, :, 0] = SCALE_PER_BETA * (vertices - centre)
+    horizontal = vertices - vertices.mean(axis=0)
+    horizontal[:, 1] = 0.0
+    shapedirs[:, :, 1] = WIDTH_PER_BETA * horizontal
+    rng = np.random.default_rng(0)
+    face_count = len(anny.faces)
+    path = Path(folder) / "SMPLX_NEUTRAL.npz"
+    np.savez_compressed(
+        path,
+        v_template=vertices.astype(np.float32),
+        f=anny.faces.astype(np.int32),
+        shapedirs=shapedirs.astype(np.float32),
+        posedirs=np.zeros((vertex_count, 3, 486), dtype=np.float32),
+        J_regressor=regressor.astype(np.float32),
+        weights=weights.astype(np.float32),
+        kintree_table=np.stack([np.array(_PARENTS) % (2**32), np.arange(55)]).astype(np.int64),
+        hands_componentsl=np.eye(45, dtype=np.float32),
+        hands_componentsr=np.eye(45, dtype=np.float32),
+        hands_meanl=np.zeros(45, dtype=np.float32),
+        hands_meanr=np.zeros(45, dtype=np.float32),
+        lmk_faces_idx=rng.integers(0, face_count, 51).astype(np.int64),
+        lmk_bary_coords=np.full((51, 3), 1.0 / 3, dtype=np.float32),
+    )
+    return path

@@ -1,0 +1,3 @@
+from tryon3d.cli import main
+
+raise SystemExit(main())

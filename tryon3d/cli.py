@@ -1,0 +1,75 @@
+"""The ``tryon3d`` command line. Each command lives in its own ``_cli_*`` module.
+
+Errors a user can fix print one line on stderr and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from typing import NoReturn
+
+# Sub-command modules; each defines ``register(subparsers)``. Heavy imports happen inside
+# the command functions so that ``--help`` stays fast.
+_COMMAND_MODULES = (
+    "tryon3d._cli_body",
+    "tryon3d._cli_garments",
+    "tryon3d._cli_drape",
+    "tryon3d._cli_render",
+    "tryon3d._cli_report",
+)
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tryon3d",
+        description="3D virtual try-on: bodies, garments, draping, renders and size-fit reports.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("tryon3d").setLevel(level)  # our progress only; libraries stay at warnings
+    try:
+        return int(args.run(args) or 0)
+    except (ValueError, TypeError, FileNotFoundError, PermissionError) as exc:
+        if args.verbose:
+            raise
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"tryon3d: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("tryon3d: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: still one line unless -v asks for the traceback
+        if args.verbose:
+            raise
+        print(f"tryon3d: internal error: {type(exc).__name__}: {exc} (rerun with -v for details)", file=sys.stderr)
+        return EXIT_INTERNAL
