@@ -29,7 +29,6 @@ _LOCAL_CHANGES = (
     "measure-neck-circ-incr",
     "measure-thigh-circ-incr",
     "measure-upperarm-circ-incr",
-    "measure-shoulder-dist-incr",
 )
 _FREE_PHENOTYPES = ("muscle", "weight", "height", "proportions")
 # Bounds of the fitted sliders. Anny extrapolates its targets linearly past 0 and 1; a modest

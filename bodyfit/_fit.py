@@ -1,9 +1,9 @@
 """Shape fitting: find body-model parameters whose tape measurements hit given targets.
 
-A bounded Levenberg-Marquardt loop on a handful of parameters. The Jacobian comes from one
-batched finite-difference evaluation (the models are piecewise linear in their sliders, so a
-difference step straddling a kink still gives a useful slope) and is then kept up to date with
-Broyden rank-one updates, so most iterations cost a single model evaluation.
+A bounded Gauss-Newton loop with a trust region on about a dozen parameters. Each iteration
+takes one batched finite-difference Jacobian (the models are piecewise linear in their sliders,
+so a difference step straddling a kink still gives a useful slope) and solves the box-bounded
+linear least-squares step. The problem is close to linear, so a few iterations suffice.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from scipy.optimize import lsq_linear
 
 from bodyfit._tape import TapeTopology, measure, mesh_volume
 
@@ -25,6 +26,9 @@ from bodyfit._tape import TapeTopology, measure, mesh_volume
 BODY_DENSITY_KG_M3 = 985.0
 
 _FD_STEP = 0.01
+_TRUST_RADIUS = 0.5  # largest change of any slider in one Gauss-Newton step
+_MIN_TRUST_RADIUS = 1e-3
+_MIN_RELATIVE_GAIN = 0.02  # stop once an iteration lowers the cost by less than this fraction
 _CM = 100.0
 
 
@@ -70,7 +74,7 @@ class FitResult:
         measurements_m: tape measurements [m].
         landmarks_m: tape landmarks [m].
         weight_kg: mesh volume times the effective body density [kg].
-        iterations: LM iterations used.
+        iterations: Gauss-Newton iterations used.
         max_error: largest |measured - target| over the hard targets [m] (kg for mass, /100).
     """
 
@@ -140,8 +144,8 @@ def fit_shape(
     age_years: float,
     height_ratios: Mapping[str, float] | None = None,
     prior_weight: float = 0.05,
-    max_iterations: int = 25,
-    tolerance_cm: float = 0.05,
+    max_iterations: int = 8,
+    tolerance_cm: float = 0.15,
 ) -> FitResult:
     """Fit the model's shape parameters so its measurements meet ``targets``.
 
@@ -153,7 +157,7 @@ def fit_shape(
         age_years: age [years].
         height_ratios: landmark height ratios for the tape (see ``bodyfit._tape``).
         prior_weight: pull of each parameter towards its start (keeps unconstrained sliders put).
-        max_iterations: LM iteration budget.
+        max_iterations: Gauss-Newton iteration budget.
         tolerance_cm: stop once every target is met within this (cm, or kg for mass).
 
     Returns:
@@ -167,7 +171,6 @@ def fit_shape(
     lower, upper = model.parameter_bounds[:, 0], model.parameter_bounds[:, 1]
     topology = model.tape_topology
     kwargs = dict(sex=sex, age_years=age_years, height_ratios=height_ratios)
-    count = len(start)
 
     def stacked_residual(measurements, parameters):
         return np.concatenate([_residuals(measurements, targets), prior_weight * (parameters - start)])
@@ -179,42 +182,38 @@ def fit_shape(
         columns = [(stacked_residual(e[2], probes[i]) - base_residual) / steps[i] for i, e in enumerate(evaluated)]
         return np.stack(columns, axis=1)
 
+    hard = np.array([t.hard for t in targets.values()])
+    weights = np.array([t.weight for t in targets.values()])
     parameters = start.copy()
     best = _evaluate(model, topology, parameters[None], **kwargs)[0]
     residual = stacked_residual(best[2], parameters)
     cost = float(residual @ residual)
-    jacobian = jacobian_at(parameters, residual)
-    fresh = True  # the Jacobian is a finite-difference one, not yet Broyden-updated
-    damping = 1e-3
-    hard = np.array([t.hard for t in targets.values()])
-    weights = np.array([t.weight for t in targets.values()])
-    stalled = 0
+    radius = _TRUST_RADIUS
     iterations = 0
     while iterations < max_iterations:
-        iterations += 1
         errors = np.abs(_residuals(best[2], targets) / weights)
-        if errors[hard].max() < tolerance_cm or stalled >= 3:
+        if errors[hard].max() < tolerance_cm:
             break
-        normal = jacobian.T @ jacobian
-        gradient = jacobian.T @ residual
-        step = np.linalg.solve(normal + damping * (np.diag(np.diag(normal)) + np.eye(count)), -gradient)
-        candidate = np.clip(parameters + step, lower, upper)
-        evaluated = _evaluate(model, topology, candidate[None], **kwargs)[0]
-        candidate_residual = stacked_residual(evaluated[2], candidate)
-        candidate_cost = float(candidate_residual @ candidate_residual)
-        taken = candidate - parameters
-        if candidate_cost < cost:
-            stalled = stalled + 1 if candidate_cost > 0.995 * cost else 0
-            if np.dot(taken, taken) > 0:  # Broyden: reproduce the step just observed
-                jacobian += np.outer(candidate_residual - residual - jacobian @ taken, taken) / np.dot(taken, taken)
-                fresh = False
-            parameters, residual, cost, best = candidate, candidate_residual, candidate_cost, evaluated
-            damping = max(damping / 3.0, 1e-6)
-        elif not fresh:  # a Broyden Jacobian misled us: refresh it by differences
-            jacobian = jacobian_at(parameters, residual)
-            fresh = True
-        else:
-            damping *= 4.0
+        iterations += 1
+        jacobian = jacobian_at(parameters, residual)
+        improved = False
+        while radius > _MIN_TRUST_RADIUS:
+            # Gauss-Newton step inside the box bounds and a trust region around the current point.
+            step_lower = np.maximum(lower - parameters, -radius)
+            step_upper = np.minimum(upper - parameters, radius)
+            step = lsq_linear(jacobian, -residual, bounds=(step_lower, step_upper + 1e-12)).x
+            candidate = np.clip(parameters + step, lower, upper)
+            evaluated = _evaluate(model, topology, candidate[None], **kwargs)[0]
+            candidate_residual = stacked_residual(evaluated[2], candidate)
+            candidate_cost = float(candidate_residual @ candidate_residual)
+            if candidate_cost < cost:
+                improved = cost - candidate_cost > _MIN_RELATIVE_GAIN * cost
+                parameters, residual, cost, best = candidate, candidate_residual, candidate_cost, evaluated
+                radius = min(radius * 1.5, _TRUST_RADIUS)
+                break
+            radius *= 0.35
+        if not improved:
+            break
     vertices, joints, measurements, landmarks = best
     errors = (_residuals(measurements, targets) / weights)[hard]
     weight_kg = measurements.pop("weight_kg")

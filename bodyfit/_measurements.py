@@ -30,7 +30,9 @@ _WEIGHT_PREDICTED_GIRTH = 2.0
 _WEIGHT_SOFT = 0.25
 # ANSUR's upper-arm girth is of the flexed biceps; a relaxed arm reads about this much less.
 _FLEXED_TO_RELAXED_ARM_M = 0.015
-_SOFT_TARGETS = ("neck", "thigh", "upper_arm", "shoulder_breadth")
+# Secondary girths steer the shape softly. (Shoulder breadth is measured, not fitted: the acromion
+# is found on a binned profile, which jumps between bins and would upset the fit.)
+_SOFT_TARGETS = ("neck", "thigh", "upper_arm")
 
 
 def _finite(name: str, value: object, bounds: tuple[float, float], unit: str, scale: float = 1.0) -> float:

@@ -285,7 +285,9 @@ def measure(
     landmarks["acromion_left"] = acromion_left
     landmarks["acromion_right"] = acromion_right
 
-    landmarks["thigh"] = np.array([skeleton["hip_left"][0], skeleton["hip_left"][1], furrow_z])
+    # ANSUR's thigh girth is at the gluteal furrow, just below the crotch.
+    thigh_z = min(furrow_z, float(crotch[2]) - 0.01)
+    landmarks["thigh"] = np.array([skeleton["hip_left"][0], skeleton["hip_left"][1], thigh_z])
     arm_axis = skeleton["elbow_left"] - skeleton["shoulder_left"]
     arm_origin = skeleton["shoulder_left"] + 0.5 * arm_axis
     landmarks["upper_arm"] = arm_origin
@@ -306,7 +308,7 @@ def measure(
             + np.linalg.norm(skeleton["wrist_left"] - skeleton["elbow_left"])
         ),
         "inseam": float(crotch[2] - floor),
-        "thigh": float(_horizontal_girths(vertices, topology.edges_by_regions[_REGION_SETS["thigh"]], np.array([furrow_z]))[0]),
+        "thigh": float(_horizontal_girths(vertices, topology.edges_by_regions[_REGION_SETS["thigh"]], np.array([thigh_z]))[0]),
         "upper_arm": girth("upper_arm", arm_origin, arm_axis),
     }
     return measurements, landmarks

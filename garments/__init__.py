@@ -1,5 +1,69 @@
-"""garments: the garment stage. Produces a ``Garment`` (sewing pattern mesh placed on a body)."""
+"""garments: the garment stage. Produces a ``Garment`` (sewing pattern mesh placed on a body).
 
+Patterns are drafted by parametric families (``list_families``) from graded size charts,
+triangulated into near-equilateral meshes whose rest shape is the 2D pattern, and wrapped
+around a ``bodyfit.Body`` with open seams (``Garment.seam_pairs``) for the simulation to close.
+"""
+
+from garments._api import (
+    garment_from_pattern,
+    list_fabrics,
+    list_families,
+    load_garment,
+    place_garment,
+    resolve_fabric,
+)
+from garments._export import garment_to_glb, pattern_svg
+from garments._fabrics import FABRICS, fabric_from_description, fabric_preset
+from garments._families import FAMILIES, draft, pattern_girth, size_chart
 from garments._garment import Fabric, Garment
+from garments._io import pattern_to_dxf, read_dxf_pattern, read_mesh_file
+from garments._mesh import PatternMesh, mesh_pattern, triangle_min_angles_deg, triangulate_polygon
+from garments._pattern import (
+    PART_NAMES,
+    Edge,
+    Panel,
+    Pattern,
+    Placement,
+    Seam,
+    panel_outline,
+    validate_pattern,
+)
+from garments._placement import body_intersections, body_signed_distance
 
-__all__ = ["Fabric", "Garment"]
+__all__ = [
+    "FABRICS",
+    "FAMILIES",
+    "PART_NAMES",
+    "Edge",
+    "Fabric",
+    "Garment",
+    "Panel",
+    "Pattern",
+    "PatternMesh",
+    "Placement",
+    "Seam",
+    "body_intersections",
+    "body_signed_distance",
+    "draft",
+    "fabric_from_description",
+    "fabric_preset",
+    "garment_from_pattern",
+    "garment_to_glb",
+    "list_fabrics",
+    "list_families",
+    "load_garment",
+    "mesh_pattern",
+    "panel_outline",
+    "pattern_girth",
+    "pattern_svg",
+    "pattern_to_dxf",
+    "place_garment",
+    "read_dxf_pattern",
+    "read_mesh_file",
+    "resolve_fabric",
+    "size_chart",
+    "triangle_min_angles_deg",
+    "triangulate_polygon",
+    "validate_pattern",
+]

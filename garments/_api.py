@@ -110,7 +110,7 @@ def garment_from_pattern(pattern: Pattern, *, fabric: Fabric | str | None = None
         positions = _flat_layout(pattern, mesh.pattern_positions, mesh.vertex_panels)
     else:
         positions = place_pattern_mesh(pattern, mesh.pattern_positions, mesh.vertex_panels, body,
-                                       clearance_m=clearance_m)
+                                       clearance_m=clearance_m, faces=mesh.faces)
     metadata = {
         "pattern": pattern,
         "fabric_reason": reason,
@@ -199,7 +199,7 @@ def place_garment(garment: Garment, body: object, *, clearance_m: float = 0.02) 
     pattern = garment.metadata.get("pattern")
     if isinstance(pattern, Pattern) and garment.pattern_positions is not None:
         positions = place_pattern_mesh(pattern, garment.pattern_positions, garment.vertex_panels, body,
-                                       clearance_m=clearance_m)
+                                       clearance_m=clearance_m, faces=garment.faces)
     else:
         rest = garment.metadata.get("rest_positions", garment.positions)
         positions = _push_out(np.asarray(rest), body, clearance_m, np.zeros(len(rest)))

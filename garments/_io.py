@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from garments._pattern import Edge, Panel, Pattern, Placement, Seam
+from garments._pattern import Edge, Panel, Pattern, Placement, Seam, sample_edge
 
 __all__ = ["read_mesh_file", "pattern_to_dxf", "read_dxf_pattern", "MESH_SUFFIXES"]
 
@@ -127,8 +127,6 @@ def pattern_to_dxf(pattern: Pattern, *, unit: str = "mm", samples_per_curve: int
         block = doc.blocks.new(name=f"PIECE_{index}_{re.sub(r'[^A-Za-z0-9_]', '_', panel.name)}")
         points, turns = [], []
         for edge in panel.edges:
-            from garments._pattern import sample_edge
-
             count = samples_per_curve if edge.curve else max(1, len(edge.points) - 1)
             pts = sample_edge(edge, count) if edge.curve else edge.points
             turns.append(pts[0])

@@ -124,7 +124,7 @@ def _widths_by_row(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_panels: np.ndarray,
-                       body: object, *, clearance_m: float = 0.02) -> np.ndarray:
+                       body: object, *, clearance_m: float = 0.02, faces: np.ndarray | None = None) -> np.ndarray:
     """3D positions [m], shape (N, 3), of a triangulated pattern wrapped around ``body``.
 
     Args:
@@ -133,6 +133,8 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
         vertex_panels: panel index per vertex, shape (N,).
         body: a ``bodyfit.Body`` (its rest A-pose is used).
         clearance_m: gap kept between the cloth and the skin [m].
+        faces: the mesh triangles, shape (F, 3); edges crossing the body are pushed out.
+            None: a per-panel Delaunay triangulation of the pattern stands in.
 
     Raises:
         ValueError: a panel has no placement, or the body lacks the needed regions.
@@ -224,7 +226,60 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
                 # keep each vertex's own height along the axis (rows are 1 cm bands)
                 pts += ((t_values[in_row] - t)[:, None]) * part.axis
                 positions[sel[in_row]] = pts
-    return _push_out(positions, body, clearance_m, midline)
+    positions = _push_out(positions, body, clearance_m, midline)
+    if faces is None:
+        faces = _mesh_faces_from_panels(pattern_positions, vertex_panels)
+    return _clear_crossing_edges(positions, np.asarray(faces), body, clearance_m, midline)
+
+
+def _mesh_faces_from_panels(pattern_positions: np.ndarray, vertex_panels: np.ndarray) -> np.ndarray:
+    """Per-panel Delaunay faces of the pattern (only used to find edges that cross the body)."""
+    from scipy.spatial import Delaunay
+
+    faces = []
+    for index in np.unique(vertex_panels):
+        ids = np.flatnonzero(vertex_panels == index)
+        tri = Delaunay(pattern_positions[ids]).simplices
+        faces.append(ids[tri])
+    return np.concatenate(faces)
+
+
+def _crossing_edges(positions: np.ndarray, faces: np.ndarray, body: object) -> tuple[np.ndarray, np.ndarray]:
+    """Garment edges (E, 2) that pass through a body triangle, and that triangle's index (E,)."""
+    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
+    tri = vertices[np.asarray(body.faces)]  # type: ignore[attr-defined]
+    edges = np.unique(np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1), axis=0)
+    a, b = positions[edges[:, 0]], positions[edges[:, 1]]
+    k = min(64, len(tri))
+    _, cand = cKDTree(tri.mean(axis=1)).query((a + b) / 2, k=k)
+    hit_tri = np.full(len(edges), -1)
+    for j in range(k):
+        hit = _segment_triangle_hits(a, b, tri[cand[:, j]]) & (hit_tri < 0)
+        hit_tri[hit] = cand[hit, j]
+    found = hit_tri >= 0
+    return edges[found], hit_tri[found]
+
+
+def _clear_crossing_edges(positions: np.ndarray, faces: np.ndarray, body: object, clearance: float,
+                          midline: np.ndarray, rounds: int = 6) -> np.ndarray:
+    """Push both ends of any garment edge that passes through the body out of the crossed triangle."""
+    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
+    tri = vertices[np.asarray(body.faces)]  # type: ignore[attr-defined]
+    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-18)
+    positions = positions.copy()
+    legs = midline != 0
+    for _ in range(rounds):
+        edges, hit = _crossing_edges(positions, faces, body)
+        if not len(edges):
+            break
+        for end in (0, 1):
+            ids = edges[:, end]
+            height = ((positions[ids] - tri[hit, 0]) * normals[hit]).sum(axis=1)
+            step = np.maximum(clearance - height, 0.25 * clearance)
+            positions[ids] += step[:, None] * normals[hit]
+        positions[legs, 0] = midline[legs] * np.maximum(positions[legs, 0] * midline[legs], _MIDLINE_GAP_M)
+    return positions
 
 
 def _lift_hem(t_values: np.ndarray, vertices: np.ndarray, body: object, z_crotch: float, clearance: float) -> np.ndarray:

@@ -15,7 +15,8 @@ import numpy as np
 from ._backend import check_mesh, make_mesh, select_variant, sensor_dict, update_sensor
 from ._camera import Camera, camera_preset
 
-__all__ = ["GarmentMesh", "Rendering", "StudioScene", "render_body", "SKIN_COLOR"]
+__all__ = ["GarmentMesh", "Rendering", "StudioScene", "render_body", "studio_environment", "SKIN_COLOR",
+           "STUDIO_LIGHTS"]
 
 #: Default skin base colour, linear RGB.
 SKIN_COLOR: tuple[float, float, float] = (0.42, 0.24, 0.16)
@@ -175,14 +176,37 @@ def _split_uv_seams(vertices, faces, uv, uv_faces):
     return unique[:, 0], uv[unique[:, 1]], inverse.reshape(-1, 3).astype(np.int64)
 
 
-def _layers_from_drape(drape) -> list[GarmentMesh]:
-    """GarmentMesh layers from a ``sim.Drape``-like object (duck-typed, read-only)."""
+def load_texture(texture) -> np.ndarray | None:
+    """A garment texture as an (H, W, 3) array: from an image path, an array, or None."""
+    if texture is None:
+        return None
+    if isinstance(texture, np.ndarray):
+        return texture
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(texture) as image:
+            return np.asarray(image.convert("RGB"))
+    except (OSError, UnidentifiedImageError) as exc:
+        raise ValueError(f"cannot read the garment texture {str(texture)!r}: {exc}") from None
+
+
+def _layers_from_drape(drape, *, texture=None, color=None) -> list[GarmentMesh]:
+    """GarmentMesh layers from a ``sim.Drape`` (``positions``, ``faces``, per-vertex ``uv``), a
+    :class:`GarmentMesh`, an object with ``.garments`` of such, or any object with
+    vertices/positions and faces (duck-typed, read-only).
+
+    ``texture`` (image path or (H, W, 3) array) is laid on through the drape's UVs (pattern
+    coordinates / texture repeat, so prints run on across seams the pattern matches);
+    ``color`` is the linear RGB colour of an untextured garment.
+    """
     if drape is None:
         return []
     if isinstance(drape, GarmentMesh):
         return [drape]
     items = getattr(drape, "garments", None)
     candidates = list(items) if items is not None else [drape]
+    texture = load_texture(texture)
     layers = []
     for item in candidates:
         if isinstance(item, GarmentMesh):
@@ -197,28 +221,27 @@ def _layers_from_drape(drape) -> list[GarmentMesh]:
                 f"drape must provide vertices/positions and faces (or .garments of such), got {type(item).__name__}"
             )
         uv = getattr(item, "uv", None)
-        texture = getattr(item, "texture", None)
-        texture_path = getattr(item, "texture_path", None)
-        if texture is None and texture_path:
-            from PIL import Image
-
-            with Image.open(texture_path) as image:
-                texture = np.asarray(image.convert("RGB"))
-        color = getattr(item, "color", None) or GARMENT_COLOR
+        layer_texture = texture if texture is not None else load_texture(getattr(item, "texture", None))
+        if layer_texture is None and getattr(item, "texture_path", None):
+            layer_texture = load_texture(item.texture_path)
+        layer_color = color if color is not None else (getattr(item, "color", None) or GARMENT_COLOR)
         layers.append(GarmentMesh(
             vertices=vertices, faces=faces, uv=uv, uv_faces=getattr(item, "uv_faces", None),
-            texture=texture if uv is not None else None, color=color,
+            texture=layer_texture if uv is not None else None, color=layer_color,
         ))
     return layers
 
 
-def studio_environment(camera: Camera, *, width: int = 128) -> np.ndarray:
-    """A studio HDR environment (lat-long, linear RGB, shape (width / 2, width, 3), float32):
-    soft-box lights placed relative to the camera (key: front-left-high, fill: front-right,
-    rim: behind-high) over a dim floor-to-ceiling gradient.
+#: Light groups of the studio rig, in the order of :func:`studio_light_parts`.
+STUDIO_LIGHTS: tuple[str, ...] = ("ambient", "key", "fill", "rim")
+
+
+def environment_directions(width: int) -> np.ndarray:
+    """World-space unit direction (z-up) of every texel of a lat-long environment map of
+    ``width`` x ``width / 2`` texels, shape (width / 2, width, 3), float64.
 
     Texel directions follow Mitsuba's ``envmap`` with an identity ``to_world``: u = atan2(x, -z)
-    / 2 pi, v = acos(y) / pi (world z-up is applied by the caller's transform).
+    / 2 pi, v = acos(y) / pi in its local y-up frame, which :data:`ENV_TO_WORLD` turns z-up.
     """
     height = width // 2
     theta = (np.arange(height) + 0.5) / height * np.pi
@@ -226,7 +249,19 @@ def studio_environment(camera: Camera, *, width: int = 128) -> np.ndarray:
     theta, phi = np.meshgrid(theta, phi, indexing="ij")
     # Mitsuba local frame (y up) -> world (z up): local (x, y, z) = world (x, z, -y).
     local = np.stack([np.sin(theta) * np.sin(phi), np.cos(theta), -np.sin(theta) * np.cos(phi)], axis=-1)
-    world = np.stack([local[..., 0], -local[..., 2], local[..., 1]], axis=-1)
+    return np.stack([local[..., 0], -local[..., 2], local[..., 1]], axis=-1)
+
+
+#: Mitsuba ``envmap`` ``to_world`` that makes its y-up lat-long map z-up.
+ENV_TO_WORLD = ((1.0, 0.0, 0.0, 0.0), (0.0, 0.0, -1.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0))
+
+
+def studio_light_parts(camera: Camera, *, width: int = 128) -> np.ndarray:
+    """The studio rig's light groups as separate lat-long environment maps (linear RGB),
+    shape (4, width / 2, width, 3), float32, in the order of :data:`STUDIO_LIGHTS`: a dim
+    floor-to-ceiling ``ambient`` gradient and soft boxes placed relative to the camera (``key``:
+    front-left-high, ``fill``: front-right, ``rim``: behind-high)."""
+    world = environment_directions(width)
     to_world = camera.camera_to_world
     right, forward = to_world[:3, 0], to_world[:3, 2]
     horizontal_right = right - right[2] * np.array([0.0, 0.0, 1.0])
@@ -235,18 +270,34 @@ def studio_environment(camera: Camera, *, width: int = 128) -> np.ndarray:
     horizontal_back /= max(np.linalg.norm(horizontal_back), 1e-9)
     up = np.array([0.0, 0.0, 1.0])
     elevation = world[..., 2]
-    image = (0.10 + 0.12 * np.clip(elevation, 0.0, 1.0))[..., None] * np.array([1.0, 1.0, 1.02])
-    # name: (direction towards the light, angular radius [rad], radiance, linear RGB tint)
+    parts = np.zeros((len(STUDIO_LIGHTS), *world.shape), dtype=np.float64)
+    parts[0] = (0.10 + 0.12 * np.clip(elevation, 0.0, 1.0))[..., None] * np.array([1.0, 1.0, 1.02])
+    # (direction towards the light, angular radius [rad], radiance, linear RGB tint)
     boxes = (
         (horizontal_back - 0.9 * horizontal_right + 0.8 * up, 0.45, 5.0, (1.0, 0.97, 0.92)),
         (horizontal_back + 1.0 * horizontal_right + 0.2 * up, 0.55, 1.4, (0.92, 0.96, 1.0)),
         (-horizontal_back + 0.5 * horizontal_right + 1.0 * up, 0.35, 4.0, (1.0, 1.0, 1.0)),
     )
-    for direction, radius, radiance, tint in boxes:
+    for index, (direction, radius, radiance, tint) in enumerate(boxes, start=1):
         direction = direction / np.linalg.norm(direction)
         angle = np.arccos(np.clip(world @ direction, -1.0, 1.0))
         weight = np.clip((radius - angle) / (0.35 * radius) + 1.0, 0.0, 1.0)  # soft edge
-        image += (radiance * weight)[..., None] * np.asarray(tint)
+        parts[index] = (radiance * weight)[..., None] * np.asarray(tint)
+    return parts.astype(np.float32)
+
+
+def studio_environment(camera: Camera, *, width: int = 128, weights=None, rgb_scale=None) -> np.ndarray:
+    """The studio HDR environment (lat-long, linear RGB, shape (width / 2, width, 3), float32):
+    the sum of :func:`studio_light_parts`, each scaled by ``weights`` (4 values, default 1),
+    the whole tinted by ``rgb_scale`` (3 values, default 1)."""
+    parts = studio_light_parts(camera, width=width)
+    weights = np.ones(len(parts)) if weights is None else np.asarray(weights, np.float64).reshape(-1)
+    if weights.shape != (len(parts),) or np.any(weights < 0):
+        raise ValueError(f"light weights must be {len(parts)} values >= 0, got {weights}")
+    scale = np.ones(3) if rgb_scale is None else np.asarray(rgb_scale, np.float64).reshape(-1)
+    if scale.shape != (3,) or np.any(scale < 0):
+        raise ValueError(f"light rgb_scale must be 3 values >= 0, got {scale}")
+    image = np.tensordot(weights, parts, axes=1) * scale
     return image.astype(np.float32)
 
 
@@ -273,13 +324,24 @@ class StudioScene:
         aovs: also render depth and shape-index AOVs (``Rendering.depth``, ``garment_mask``);
             turntables switch them off for speed.
         max_depth: longest light path (2 = direct light only, 3 = one diffuse bounce).
+        environment: lat-long linear-RGB light map (h, 2h, 3) to use instead of
+            :func:`studio_environment` of ``camera`` (e.g. one fitted to a photo).
+        shading: ``"path"`` (path tracing, ``max_depth``) or ``"deferred"``: Mitsuba traces
+            only camera rays for coverage, albedo (textures included) and shading normals;
+            ``render_raw`` then returns (H, W, 10) = RGBA (RGB zero), albedo, normal, all
+            premultiplied by coverage, for :func:`render._turntable.shade_deferred`.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
     """
 
     def __init__(self, body_vertices, body_faces, garments: list[GarmentMesh], camera: Camera, *,
                  spp: int = 16, skin_color=SKIN_COLOR, aovs: bool = True, max_depth: int = 3,
-                 device: str = "auto"):
+                 environment: np.ndarray | None = None, shading: str = "path", device: str = "auto"):
+        if shading not in ("path", "deferred"):
+            raise ValueError(f"shading must be 'path' or 'deferred', got {shading!r}")
+        if shading == "deferred" and aovs:
+            raise ValueError("deferred shading renders its own AOVs; pass aovs=False")
         mi, dr = select_variant(device)
+        self.shading = shading
         self._mi, self._dr = mi, dr
         self.spp = _sample_count(spp)
         self.camera = camera
@@ -323,16 +385,24 @@ class StudioScene:
             self._meshes[name] = (positions, normals)
         self._shape_ids = {name: i for i, name in enumerate(objects)}
         integrator = {"type": "path", "max_depth": int(max_depth), "hide_emitters": True}
+        if shading == "deferred":  # max_depth 1: coverage only, no light transport
+            integrator = {"type": "aov", "aovs": "albedo:albedo,normal:sh_normal",
+                          "integrator": {"type": "path", "max_depth": 1, "hide_emitters": True}}
         if self.aovs:
             integrator = {"type": "aov", "aovs": "dd.y:depth,si.y:shape_index", "integrator": integrator}
+        if environment is None:
+            environment = studio_environment(camera)
+        environment = np.asarray(environment, dtype=np.float32)
+        if environment.ndim != 3 or environment.shape[2] != 3 or environment.shape[1] != 2 * environment.shape[0]:
+            raise ValueError(f"environment must be a lat-long map of shape (h, 2h, 3), got {environment.shape}")
         self._scene = mi.load_dict({
             "type": "scene",
             "integrator": integrator,
             "sensor": sensor_dict(camera, sample_count=self.spp, pixel_format="rgba", sampler="ldsampler"),
             "environment": {
                 "type": "envmap",
-                "bitmap": mi.Bitmap(studio_environment(camera), pixel_format=mi.Bitmap.PixelFormat.RGB),
-                "to_world": mi.ScalarTransform4f([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]),
+                "bitmap": mi.Bitmap(np.ascontiguousarray(environment), pixel_format=mi.Bitmap.PixelFormat.RGB),
+                "to_world": mi.ScalarTransform4f([list(row) for row in ENV_TO_WORLD]),
             },
             **objects,
         })
@@ -388,8 +458,14 @@ class StudioScene:
         garment_mask = np.zeros(alpha.shape, dtype=bool)
         for index in garment_ids:
             garment_mask |= covered & (np.abs(shape_index - index) < 0.25)
+        extras = {}
+        if len(garment_ids) == 1 and len(self._shape_index) == 2:
+            # raw index channel = id_body * f_body + id_garment * f_garment, alpha = f_body + f_garment
+            body_id = self._shape_index["body"]
+            coverage = (image[..., 5] - body_id * alpha) / (garment_ids[0] - body_id)
+            extras["garment_coverage"] = np.clip(coverage, 0.0, 1.0).astype(np.float32)
         return Rendering(rgba=rgba, depth=depth, mask=alpha.astype(np.float32),
-                         garment_mask=garment_mask, camera=camera)
+                         garment_mask=garment_mask, camera=camera, extras=extras)
 
 
 def _body_arrays(body) -> tuple[np.ndarray, np.ndarray]:
@@ -420,6 +496,8 @@ def render_body(
     spp: int = 32,
     seed: int = 0,
     skin_color=SKIN_COLOR,
+    texture=None,
+    garment_color=None,
     device: str = "auto",
 ) -> Rendering:
     """Render a Body (skin material), optionally dressed, under soft studio light.
@@ -436,13 +514,17 @@ def render_body(
         spp: samples per pixel.
         seed: sampler seed (same seed, same image).
         skin_color: linear RGB skin colour.
+        texture: the drape's garment texture (image path, e.g. ``Garment.texture_path``, or an
+            (H, W, 3) uint8/float sRGB array), laid on through the drape's pattern UVs.
+        garment_color: linear RGB colour of an untextured drape.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
 
     Returns:
-        A :class:`Rendering` (straight-alpha sRGB ``rgba``, ``depth``, ``mask``, ``garment_mask``).
+        A :class:`Rendering` (straight-alpha sRGB ``rgba``, ``depth``, ``mask``, ``garment_mask``;
+        with one garment layer, ``extras["garment_coverage"]`` (H, W) float32 in [0, 1] too).
     """
     vertices, faces = _body_arrays(body)
-    layers = _layers_from_drape(drape) + list(garments)
+    layers = _layers_from_drape(drape, texture=texture, color=garment_color) + list(garments)
     points = np.concatenate([np.asarray(vertices, np.float64)] + [g.vertices for g in layers])
     camera = resolve_camera(camera, points, width, height)
     scene = StudioScene(vertices, faces, layers, camera, spp=spp, skin_color=skin_color, device=device)

@@ -9,6 +9,8 @@ from sim._measure import girth
 
 _TORSO_REGIONS = ("chest", "waist", "hips")
 # (body region, fraction of the limb's length from its root) for the limb sections
+#: Garment section points farther than the torso region's half width plus this along x are sleeves [m].
+_SLEEVE_MARGIN_M = 0.0
 _LIMBS = {"upper_arm": ("arm_left", 0.3, "arm_right"), "thigh": ("leg_left", 0.15, "leg_right")}
 
 
@@ -18,6 +20,14 @@ def _region_vertices(body, name: str) -> np.ndarray:
     if name not in REGION_NAMES:
         return np.zeros((0, 3))
     return np.asarray(body.rest_vertices)[np.asarray(body.vertex_regions) == REGION_NAMES.index(name)]
+
+
+def _torso_half_width(body, height: float) -> float | None:
+    torso = _region_vertices(body, "torso")
+    near = torso[np.abs(torso[:, 2] - height) < 0.02]
+    if len(near) == 0:
+        return None
+    return float(np.abs(near[:, 0] - near[:, 0].mean()).max())
 
 
 def _torso_plane(body, name: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -57,7 +67,9 @@ def _limb_plane(body, region: str, fraction: float) -> tuple[np.ndarray, np.ndar
 def ease_by_region(body, garment_positions: np.ndarray, garment_faces: np.ndarray) -> dict[str, float]:
     """Ease [m] = garment girth - body girth for each of ``EASE_REGIONS`` (canonical pose).
 
-    Torso regions are cut by a horizontal plane at the body's landmark height; the upper arm
+    Torso regions are cut by a horizontal plane at the body's landmark height, keeping only
+    section points within the torso region's half width along x (sleeves out); the body
+    girth is ``Body.measurements_m`` when given (bodyfit's tape). The upper arm
     and the thigh by a plane across the limb's principal axis, 30 % / 15 % of its length from
     its root. NaN where the body lacks the landmark/region or the garment does not go around.
 
@@ -70,8 +82,12 @@ def ease_by_region(body, garment_positions: np.ndarray, garment_faces: np.ndarra
     body_vertices = np.asarray(body.rest_vertices)
     for name in EASE_REGIONS:
         exclude = None
+        x_limit = None
         if name in _TORSO_REGIONS:
             plane = _torso_plane(body, name)
+            half_width = _torso_half_width(body, plane[0][2]) if plane is not None else None
+            # sleeves and arms that touch the torso section stay out of the torso's hull
+            x_limit = half_width + _SLEEVE_MARGIN_M if half_width is not None else None
         else:
             region, fraction, other = _LIMBS[name]
             plane = _limb_plane(body, region, fraction)
@@ -82,7 +98,11 @@ def ease_by_region(body, garment_positions: np.ndarray, garment_faces: np.ndarra
             ease[name] = float("nan")
             continue
         origin, normal = plane
-        body_girth = girth(body_vertices, body.faces, origin, normal)
-        garment_girth = girth(garment_positions, garment_faces, origin, normal, exclude=exclude)
+        tape = body.measurements_m.get(name, 0.0)
+        if name in _TORSO_REGIONS and tape > 0.0:
+            body_girth = tape  # bodyfit's own tape measurement of the same region
+        else:
+            body_girth = girth(body_vertices, body.faces, origin, normal, x_limit_m=x_limit)
+        garment_girth = girth(garment_positions, garment_faces, origin, normal, exclude=exclude, x_limit_m=x_limit)
         ease[name] = float(garment_girth - body_girth)
     return ease

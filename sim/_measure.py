@@ -227,12 +227,15 @@ def girth(
     normal: np.ndarray,
     *,
     exclude: np.ndarray | None = None,
+    x_limit_m: float | None = None,
 ) -> float:
     """Tape girth [m] of a mesh around a point: the convex-hull perimeter of the section piece
     that encloses ``origin`` in the plane through ``origin`` with ``normal``.
 
     A piece that also encloses ``exclude`` (a 3D point, projected on the plane; e.g. the other
-    leg) does not count. NaN when no piece qualifies (the mesh does not go around the point).
+    leg) does not count. With ``x_limit_m``, only crossing points within that distance of
+    ``origin`` along world x enter the hull (keeps sleeves that join the torso section out).
+    NaN when no piece qualifies (the mesh does not go around the point).
     """
     origin = np.asarray(origin, dtype=np.float64)
     normal = np.asarray(normal, dtype=np.float64) / np.linalg.norm(normal)
@@ -247,6 +250,9 @@ def girth(
         labels = np.setdiff1d(labels, _encloses(flat, segments, piece, other))
     best = float("nan")
     for label in labels:
-        perimeter = _hull_perimeter(flat[piece == label])
+        keep = piece == label
+        if x_limit_m is not None:
+            keep &= np.abs(points[:, 0] - origin[0]) <= x_limit_m
+        perimeter = _hull_perimeter(flat[keep])
         best = perimeter if np.isnan(best) else min(best, perimeter)
     return best

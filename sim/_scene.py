@@ -16,7 +16,7 @@ import numpy as np
 from sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
 
 #: Body-contact stiffness [N/m] of the penalty that pushes cloth particles out of the body.
-CONTACT_KE = 1.0e3
+CONTACT_KE = 5.0e3
 #: Body-contact damping [N*s/m].
 CONTACT_KD = 1.0e-3
 #: Collision distance between cloth and body [m] on top of the fabric thickness.

@@ -1,0 +1,310 @@
+"""Photos in: loading with checks, and MediaPipe Pose analysis (2D keypoints + person mask).
+
+Uses MediaPipe 0.10.14's legacy Pose with ``model_complexity=1``, the only model its wheel
+ships (complexities 0 and 2 try to download theirs). Pixel coordinates follow ``render.Camera``:
+``u`` right, ``v`` down, pixel ``(i, j)`` spans ``[i, i + 1]``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "LANDMARK_NAMES",
+    "Photo",
+    "PhotoAnalysis",
+    "analyze_photo",
+    "load_photo",
+]
+
+#: MediaPipe Pose's 33 landmarks; "left" is the person's left.
+LANDMARK_NAMES: tuple[str, ...] = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
+    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
+    "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip",
+    "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
+    "right_heel", "left_foot_index", "right_foot_index",
+)
+
+MAX_PIXELS = 50_000_000  # decompression-bomb guard: larger images are refused
+MAX_FILE_BYTES = 80 * 1024 * 1024
+MIN_SIDE_PX = 128
+ANALYSIS_LONG_SIDE_PX = 1024  # photos are analysed and fitted at most this large
+_VISIBLE = 0.5
+_HEAD = (0, 2, 5, 7, 8)
+_ANKLES = (27, 28)
+_BODY = tuple(range(11, 29))
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True, eq=False)
+class Photo:
+    """A decoded photo, upright (EXIF orientation applied), alpha composited.
+
+    Attributes:
+        pixels: sRGB colours, shape (H, W, 3), uint8.
+        alpha: the file's alpha channel in [0, 1], shape (H, W), float32, or None.
+        name: where it came from (for messages).
+    """
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None
+    name: str
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class PhotoAnalysis:
+    """What MediaPipe sees in a photo, at the analysis scale.
+
+    Attributes:
+        keypoints: landmark pixel positions (u, v) [px], shape (33, 2), float64, order
+            ``LANDMARK_NAMES``, in the analysis image (``scale`` times the photo's size).
+        visibility: MediaPipe's visibility per landmark in [0, 1], shape (33,).
+        mask: person segmentation probability in [0, 1], shape (h, w), float32.
+        scale: analysis size / photo size (<= 1).
+        photo_size: (width, height) of the photo [px].
+    """
+
+    keypoints: np.ndarray
+    visibility: np.ndarray
+    mask: np.ndarray
+    scale: float
+    photo_size: tuple[int, int]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the analysis image [px]."""
+        return int(self.mask.shape[1]), int(self.mask.shape[0])
+
+
+def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | None = None) -> Photo:
+    """Decode a photo from a path, bytes or an (H, W[, 3|4]) uint8 array, with checks.
+
+    EXIF orientation is applied; grayscale, palette, 16-bit and CMYK images become RGB; an alpha
+    channel is composited over black (and kept in ``Photo.alpha``).
+
+    Raises:
+        ValueError: unreadable or not an image, too large (pixels or bytes), or too small.
+    """
+    from PIL import Image, ImageOps
+
+    if isinstance(source, np.ndarray):
+        label = name or "photo array"
+        array = source
+        if array.dtype != np.uint8:
+            raise ValueError(f"{label}: pixel arrays must be uint8, got {array.dtype}")
+        if array.ndim == 2:
+            array = np.repeat(array[:, :, None], 3, axis=2)
+        if array.ndim != 3 or array.shape[2] not in (3, 4):
+            raise ValueError(f"{label}: expected shape (H, W), (H, W, 3) or (H, W, 4), got {source.shape}")
+        image = Image.fromarray(np.ascontiguousarray(array), "RGBA" if array.shape[2] == 4 else "RGB")
+    else:
+        if isinstance(source, bytes | bytearray):
+            label, data = name or "photo bytes", bytes(source)
+        else:
+            path = Path(source)
+            label = name or str(path)
+            if not path.is_file():
+                raise ValueError(f"photo {label!r} does not exist or is not a file")
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise ValueError(f"photo {label!r} is {size / 2**20:.0f} MiB, more than the {MAX_FILE_BYTES / 2**20:.0f} MiB allowed")
+            data = path.read_bytes()
+        if len(data) > MAX_FILE_BYTES:
+            raise ValueError(f"photo {label!r} is larger than {MAX_FILE_BYTES / 2**20:.0f} MiB")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                image = Image.open(io.BytesIO(data))
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise ValueError(
+                        f"photo {label!r} has {width}x{height} pixels, more than the {MAX_PIXELS / 1e6:.0f} MP "
+                        "allowed (possible decompression bomb); scale it down"
+                    )
+                image.seek(0)
+                image.load()
+                image = ImageOps.exif_transpose(image)
+        except ValueError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValueError(f"photo {label!r} is too large (possible decompression bomb)") from None
+        except Exception as exc:  # PIL raises many types for corrupt files
+            raise ValueError(f"cannot read photo {label!r}: not a readable image ({type(exc).__name__})") from None
+    width, height = image.size
+    if min(width, height) < MIN_SIDE_PX:
+        raise ValueError(f"photo {label!r} is {width}x{height} px; at least {MIN_SIDE_PX} px per side is needed")
+    alpha = None
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+        alpha = rgba[:, :, 3]
+        pixels = np.round(rgba[:, :, :3] * alpha[:, :, None] * 255.0).astype(np.uint8)
+        if alpha.min() > 0.999:
+            alpha = None
+    else:
+        if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+            values = np.asarray(image, dtype=np.float64)
+            high = max(float(values.max()), 1.0)
+            image = Image.fromarray(np.round(values / high * 255.0).astype(np.uint8), "L")
+        pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    return Photo(pixels=np.ascontiguousarray(pixels), alpha=alpha, name=label)
+
+
+def _pose_solution():
+    import mediapipe as mp
+
+    return mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=True)
+
+
+def _run_pose(pixels: np.ndarray):
+    """(keypoints (33, 2) px, visibility (33,), mask (h, w)) or None when nobody is found."""
+    with _lock, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with _pose_solution() as pose:
+            result = pose.process(np.ascontiguousarray(pixels))
+    if result.pose_landmarks is None:
+        return None
+    height, width = pixels.shape[:2]
+    marks = result.pose_landmarks.landmark
+    keypoints = np.array([[m.x * width, m.y * height] for m in marks], dtype=np.float64)
+    visibility = np.array([m.visibility for m in marks], dtype=np.float64)
+    mask = result.segmentation_mask
+    mask = np.zeros((height, width), np.float32) if mask is None else np.asarray(mask, np.float32)
+    return keypoints, visibility, mask
+
+
+def _resize(pixels: np.ndarray, scale: float) -> np.ndarray:
+    from PIL import Image
+
+    if scale >= 1.0:
+        return pixels
+    height, width = pixels.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS))
+
+
+def _components(binary: np.ndarray) -> tuple[np.ndarray, int]:
+    from scipy import ndimage
+
+    labels, count = ndimage.label(binary)
+    return labels, count
+
+
+def _person_mask(mask: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray) -> np.ndarray:
+    """The segmentation restricted to the components that hold the body's keypoints, holes filled."""
+    from scipy import ndimage
+
+    binary = mask > 0.5
+    labels, count = _components(binary)
+    if count == 0:
+        return mask * 0.0
+    height, width = mask.shape
+    keep = set()
+    for index in _BODY:
+        if visibility[index] < _VISIBLE:
+            continue
+        u, v = np.clip(keypoints[index], 0, [width - 1, height - 1]).astype(int)
+        window = labels[max(0, v - 3):v + 4, max(0, u - 3):u + 4]
+        keep.update(int(x) for x in np.unique(window) if x > 0)
+    if not keep:
+        sizes = ndimage.sum(binary, labels, range(1, count + 1))
+        keep = {int(np.argmax(sizes)) + 1}
+    person = ndimage.binary_fill_holes(np.isin(labels, sorted(keep)))
+    return np.where(person, np.maximum(mask, 0.5), np.minimum(mask, 0.49)).astype(np.float32)
+
+
+def _check_single_person(pixels: np.ndarray, mask: np.ndarray, keypoints: np.ndarray,
+                         visibility: np.ndarray, label: str) -> None:
+    """Raise if a second person of comparable size shows up (segmentation or a second detection)."""
+    from scipy import ndimage
+
+    person = mask > 0.5
+    rows = np.flatnonzero(person.any(axis=1))
+    person_height = float(rows[-1] - rows[0] + 1) if len(rows) else 1.0
+    # A second detection with the first person painted over in the background colour.
+    grown = ndimage.binary_dilation(person, iterations=max(3, int(0.03 * person_height)))
+    lo = np.clip(keypoints[list(_BODY)].min(axis=0), 0, None)
+    hi = keypoints[list(_BODY)].max(axis=0)
+    background = np.median(pixels[~grown], axis=0) if (~grown).any() else np.array([128, 128, 128])
+    painted = pixels.copy()
+    painted[grown] = background.astype(np.uint8)
+    second = _run_pose(painted)
+    if second is None:
+        return
+    points, seen, _ = second
+    body_seen = seen[list(_BODY)]
+    if np.mean(body_seen > _VISIBLE) < 0.7:
+        return
+    top_left, bottom_right = points[list(_BODY)].min(axis=0), points[list(_BODY)].max(axis=0)
+    overlap = np.clip(np.minimum(hi, bottom_right) - np.maximum(lo, top_left), 0, None).prod()
+    area = max(np.prod(bottom_right - top_left), 1.0)
+    tall = (bottom_right[1] - top_left[1]) > 0.35 * person_height
+    centre = 0.5 * (top_left + bottom_right)
+    on_first = grown[int(np.clip(centre[1], 0, grown.shape[0] - 1)), int(np.clip(centre[0], 0, grown.shape[1] - 1))]
+    if tall and overlap / area < 0.5 and not on_first:
+        raise ValueError(f"photo {label!r} shows more than one person; crop it to one person")
+
+
+def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
+    """Find one whole standing person: 33 keypoints and a segmentation mask.
+
+    Raises:
+        ValueError: no person, more than one person, or the body cut off (head or ankles outside
+            the frame or not visible).
+    """
+    scale = min(1.0, ANALYSIS_LONG_SIDE_PX / max(photo.width, photo.height))
+    pixels = _resize(photo.pixels, scale)
+    found = _run_pose(pixels)
+    label = photo.name
+    if found is None:
+        raise ValueError(f"no person found in photo {label!r}")
+    keypoints, visibility, mask = found
+    height, width = mask.shape
+    if float(np.mean(visibility[list(_BODY)] > _VISIBLE)) < 0.5 or (mask > 0.5).mean() < 0.003:
+        raise ValueError(f"no clearly visible person in photo {label!r}")
+    margin = 0.002 * max(width, height)
+
+    def inside(index: int) -> bool:
+        u, v = keypoints[index]
+        return -margin <= u <= width + margin and -margin <= v <= height + margin
+
+    head_seen = [i for i in _HEAD if visibility[i] > _VISIBLE and inside(i)]
+    if len(head_seen) < 2:
+        raise ValueError(f"photo {label!r}: the head is cut off or hidden; the whole body must be in the frame")
+    for index in _ANKLES:
+        if visibility[index] < _VISIBLE or not inside(index):
+            raise ValueError(
+                f"photo {label!r}: the {LANDMARK_NAMES[index].replace('_', ' ')} is cut off or hidden; "
+                "the whole body, feet included, must be in the frame"
+            )
+    person = _person_mask(mask, keypoints, visibility)
+    rows = np.flatnonzero((person > 0.5).any(axis=1))
+    if len(rows) and (rows[-1] >= height - 1 and visibility[list(_ANKLES)].min() < 0.8):
+        raise ValueError(f"photo {label!r}: the feet touch the bottom edge; the whole body must be in the frame")
+    if len(rows) and rows[-1] - rows[0] < 64:
+        raise ValueError(f"photo {label!r}: the person is only {rows[-1] - rows[0]} px tall; at least 64 px needed")
+    if check_single:
+        _check_single_person(pixels, person, keypoints, visibility, label)
+    return PhotoAnalysis(
+        keypoints=keypoints,
+        visibility=visibility,
+        mask=person,
+        scale=float(scale),
+        photo_size=(photo.width, photo.height),
+    )

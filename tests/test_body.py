@@ -1,0 +1,200 @@
+"""bodyfit: bodies from measurements meet their targets, and the tape measure reads true."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import REPO_ROOT, cached_body
+
+import bodyfit
+from bodyfit._fit import body_mass_kg
+from bodyfit._tape import build_tape_topology, cross_section, mesh_volume, tape_girth
+
+# (height m, weight kg, sex): both sexes, BMI 17 to 40, 150 to 200 cm.
+BODIES = [
+    (1.78, 75.0, "male"),
+    (1.62, 58.0, "female"),
+    (2.00, 68.0, "male"),
+    (1.50, 90.0, "female"),
+]
+
+
+@pytest.mark.parametrize("height_m, weight_kg, sex", BODIES)
+def test_body_meets_height_and_weight(height_m: float, weight_kg: float, sex: str) -> None:
+    body = cached_body(height_m, weight_kg, sex)
+    assert abs(body.measurements_m["stature"] - height_m) <= 0.005
+    assert abs(body.weight_kg - weight_kg) <= 1.0
+    # the reported weight is the mesh's own volume times the calibrated density
+    assert body.weight_kg == pytest.approx(float(body_mass_kg(body.rest_vertices, body.faces, sex=sex)), rel=1e-9)
+    # canonical frame: feet on the floor, facing -y (the nose is the most anterior head point)
+    assert body.rest_vertices[:, 2].min() == pytest.approx(0.0, abs=1e-9)
+    head = body.rest_vertices[body.region_mask("head")]
+    assert head[:, 1].min() < head[:, 1].mean() - 0.05
+
+
+@pytest.mark.parametrize(
+    "height_m, weight_kg, sex, girths",
+    [
+        (1.65, 62.0, "female", {"chest_m": 0.95, "waist_m": 0.78, "hips_m": 1.02}),
+        (1.80, 82.0, "male", {"chest_m": 1.02, "waist_m": 0.92, "hips_m": 1.00}),
+    ],
+)
+def test_given_girths_are_met(height_m: float, weight_kg: float, sex: str, girths: dict) -> None:
+    body = cached_body(height_m, weight_kg, sex, **girths)
+    for key, value in girths.items():
+        assert abs(body.measurements_m[key.removesuffix("_m")] - value) <= 0.01, key
+    assert abs(body.measurements_m["stature"] - height_m) <= 0.005
+    assert abs(body.weight_kg - weight_kg) <= 1.0
+
+
+def test_girths_follow_population_prediction() -> None:
+    body = cached_body(1.78, 75.0, "male")
+    predicted = bodyfit.load_population_model().predict(height_m=1.78, weight_kg=75.0, sex="male")
+    for name in ("chest", "waist", "hips"):
+        assert abs(body.measurements_m[name] - predicted[name]) <= 0.005, name
+    # secondary measurements land near ANSUR's definitions (soft targets or pure measurement)
+    for name, tolerance in (("inseam", 0.03), ("sleeve_outseam", 0.04), ("shoulder_breadth", 0.04), ("thigh", 0.05)):
+        assert abs(body.measurements_m[name] - predicted[name]) <= tolerance, name
+
+
+def test_heavier_body_has_larger_girths() -> None:
+    light, heavy = cached_body(1.78, 75.0, "male"), cached_body(1.78, 95.0, "male")
+    for name in ("chest", "waist", "hips", "thigh"):
+        assert heavy.measurements_m[name] > light.measurements_m[name] + 0.02, name
+
+
+def test_tape_reads_a_cylinder_and_a_concave_section() -> None:
+    import trimesh
+
+    cylinder = trimesh.creation.cylinder(radius=0.15, height=1.0, sections=256)
+    edges = np.asarray(cylinder.edges_unique)
+    points = cross_section(np.asarray(cylinder.vertices), edges, np.zeros(3), np.array([0.0, 0.0, 1.0]))
+    assert tape_girth(points, np.array([0, 0, 1.0])) == pytest.approx(2 * np.pi * 0.15, rel=1e-3)
+    # a tape bridges concavities: the girth of a star is its convex hull's perimeter
+    angles = np.linspace(0, 2 * np.pi, 10, endpoint=False)
+    radii = np.where(np.arange(10) % 2 == 0, 1.0, 0.4)
+    star = np.stack([radii * np.cos(angles), radii * np.sin(angles), np.zeros(10)], axis=1)
+    pentagon_side = 2 * np.sin(np.pi / 5)
+    assert tape_girth(star, np.array([0, 0, 1.0])) == pytest.approx(5 * pentagon_side, rel=1e-9)
+    sphere = trimesh.creation.icosphere(subdivisions=4, radius=0.5)
+    assert float(mesh_volume(np.asarray(sphere.vertices), np.asarray(sphere.faces))) == pytest.approx(sphere.volume, rel=1e-9)
+
+
+def test_tape_topology_finds_the_midline(default_body) -> None:
+    topology = build_tape_topology(default_body.faces, default_body.vertex_regions, default_body.rest_vertices)
+    midline = default_body.rest_vertices[topology.midline_vertices]
+    assert len(midline) > 20
+    assert np.abs(midline[:, 0]).max() < 0.002
+
+
+def test_body_record_round_trip(default_body) -> None:
+    record = json.loads(json.dumps(bodyfit.body_record(default_body)))
+    rebuilt = bodyfit.body_from_record(record)
+    assert np.abs(rebuilt.vertices - default_body.vertices).max() < 1e-9
+    for name, value in default_body.measurements_m.items():
+        assert rebuilt.measurements_m[name] == pytest.approx(value, abs=1e-6), name
+    with pytest.raises(ValueError, match="not a tryon3d body record"):
+        bodyfit.body_from_record({"model": "anny"})
+
+
+def test_glb_export_splits_uv_seams(default_body) -> None:
+    import io
+
+    import trimesh
+
+    data = bodyfit.body_to_glb(default_body)
+    mesh = trimesh.load(io.BytesIO(data), file_type="glb", force="mesh", process=False)
+    # one vertex per (position, uv) corner pair: more than the body's vertices, UVs for each
+    assert len(mesh.vertices) > default_body.vertex_count
+    assert mesh.visual.uv.shape == (len(mesh.vertices), 2)
+    assert len(mesh.faces) == len(default_body.faces)
+    # glTF is y-up: height along +y, matching the stature
+    assert np.ptp(mesh.vertices[:, 1]) == pytest.approx(default_body.measurements_m["stature"], abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"height_m": 3.0, "weight_kg": 70, "sex": "male"}, "height must be between 50 and 250 cm"),
+        ({"height_m": 1.7, "weight_kg": 500, "sex": "male"}, "weight must be between"),
+        ({"height_m": 1.7, "weight_kg": 15, "sex": "male"}, "BMI"),
+        ({"height_m": 1.7, "weight_kg": 70, "sex": "robot"}, "sex must be"),
+        ({"height_m": float("nan"), "weight_kg": 70, "sex": "male"}, "finite"),
+        ({"height_m": 1.7, "weight_kg": 70, "sex": "male", "waist_m": -1.0}, "waist"),
+        ({"height_m": 1.7, "weight_kg": 70, "sex": "male", "model": "smplx"}, "smpl-x.is.tue.mpg.de"),
+        ({"height_m": 1.7, "weight_kg": 70, "sex": "male", "model": "nope"}, "model must be one of"),
+    ],
+)
+def test_bad_inputs_raise_clear_errors(kwargs: dict, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRYON3D_SMPLX_DIR", raising=False)
+    with pytest.raises(ValueError, match=message):
+        bodyfit.body_from_measurements(**kwargs)
+
+
+def test_smplx_backend_with_synthetic_model(tmp_path) -> None:
+    from synthetic_smplx import write_synthetic_smplx
+
+    write_synthetic_smplx(tmp_path)
+    body = bodyfit.body_from_measurements(height_m=1.82, weight_kg=78.0, sex="male", model="smplx", smplx_model_dir=tmp_path)
+    assert body.model == "smplx"
+    assert len(body.joint_names) == 55
+    assert abs(body.measurements_m["stature"] - 1.82) <= 0.005
+    # y-up SMPL-X became z-up, feet on the floor, facing -y like anny
+    assert body.rest_vertices[:, 2].min() == pytest.approx(0.0, abs=1e-9)
+    assert np.ptp(body.rest_vertices[:, 2]) == pytest.approx(1.82, abs=0.005)
+    head = body.rest_vertices[body.region_mask("head")]
+    assert head[:, 1].min() < head[:, 1].mean() - 0.05
+    # beta_0 is the synthetic model's scale: a taller body needs a larger one
+    assert body.shape_parameters["beta_0"] > 0
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tryon3d", *args], capture_output=True, text=True, cwd=REPO_ROOT, timeout=600
+    )
+
+
+def test_cli_body_writes_glb_and_json(tmp_path) -> None:
+    out = tmp_path / "body"
+    result = _run_cli("body", "--height", "172", "--weight", "68", "--sex", "female", "--waist", "76", "-o", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    written = json.loads((out / "body.json").read_text())
+    assert printed == written
+    cm = written["measurements_cm"]
+    assert set(cm) == set(bodyfit.MEASUREMENT_NAMES)
+    assert abs(cm["stature"] - 172) <= 0.5 and abs(cm["waist"] - 76) <= 1.0
+    assert abs(written["weight_kg"] - 68) <= 1.0
+    assert written["model"] == "anny" and written["version"]
+    assert (out / "body.glb").stat().st_size > 100_000
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--height", "300", "--weight", "70", "--sex", "male"], "height must be between 50 and 250 cm"),
+        (["--height", "170", "--weight", "1", "--sex", "male"], "weight must be between 2 and 400 kg"),
+        (["--height", "200", "--weight", "390", "--sex", "male"], "BMI"),
+        (["--height", "170", "--weight", "70", "--sex", "other"], "sex must be"),
+        (["--height", "nan", "--weight", "70", "--sex", "male"], "finite"),
+    ],
+)
+def test_cli_bad_input_one_line_exit_2(tmp_path, args: list, message: str) -> None:
+    out = tmp_path / "out"
+    result = _run_cli("body", *args, "-o", str(out))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert message in lines[-1] and "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_cli_unwritable_output(tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = _run_cli("body", "--height", "170", "--weight", "70", "--sex", "male", "-o", str(blocker / "sub"))
+    assert result.returncode == 2
+    assert "cannot write to output folder" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,101 @@
+"""garments/: placement around bodies spanning BMI 17-40 and 150-200 cm, and the CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import bodyfit
+import garments
+
+# (height m, weight kg, sex): BMI 17 and 40 at 150 and 200 cm, plus two in between.
+BODIES = [(1.50, 38.3, "female"), (1.50, 90.0, "female"), (2.00, 68.0, "male"), (2.00, 160.0, "male"),
+          (1.70, 65.0, "female"), (1.85, 100.0, "male")]
+FAMILY_NAMES = ("tshirt", "longsleeve", "dress", "skirt", "trousers")
+
+
+@pytest.fixture(scope="module")
+def bodies():
+    return [bodyfit.body_from_measurements(height_m=h, weight_kg=w, sex=s) for h, w, s in BODIES]
+
+
+@pytest.fixture(scope="module")
+def flat_garments():
+    return {name: garments.load_garment(name, size="M", edge_length_m=0.025) for name in FAMILY_NAMES}
+
+
+def _thigh_overlap(body) -> bool:
+    """Whether the body's own thighs interpenetrate just below the crotch (no room for cloth)."""
+    v = body.rest_vertices
+    left, right = v[body.region_mask("leg_left")], v[body.region_mask("leg_right")]
+    crotch = body.landmarks_m["crotch"][2]
+    for z in crotch - np.array([0.03, 0.06, 0.10]):
+        lz, rz = left[np.abs(left[:, 2] - z) < 0.01], right[np.abs(right[:, 2] - z) < 0.01]
+        if len(lz) and len(rz) and lz[:, 0].min() - rz[:, 0].max() < 0.005:
+            return True
+    return False
+
+
+def test_bmi_range_is_covered(bodies):
+    bmis = [b.inputs.get("weight_kg", w) / h**2 for b, (h, w, _) in zip(bodies, BODIES, strict=True)]
+    assert min(bmis) < 17.5 and max(bmis) > 39.5
+    heights = [b.measurements_m["stature"] for b in bodies]
+    assert min(heights) == pytest.approx(1.50, abs=0.01) and max(heights) == pytest.approx(2.00, abs=0.01)
+
+
+@pytest.mark.parametrize("family", FAMILY_NAMES)
+def test_placement_free_of_body_intersection(family, bodies, flat_garments):
+    for body in bodies:
+        garment = garments.place_garment(flat_garments[family], body)
+        report = garments.body_intersections(garment.positions, garment.faces, body)
+        names = garment.panel_names
+        pos = garment.positions
+        panel_mean = {n: pos[garment.vertex_panels == i].mean(axis=0) for i, n in enumerate(names)}
+        if family == "trousers" and _thigh_overlap(body):
+            # thighs that overlap each other leave no gap for the inseams: only there may cloth touch
+            inside = garments.body_signed_distance(pos, body) < 0
+            crotch = body.landmarks_m["crotch"][2]
+            assert (np.abs(pos[inside, 0]) < 0.04).all() and (pos[inside, 2] < crotch + 0.02).all()
+            assert inside.sum() < 0.01 * len(pos)
+        else:
+            assert report["edges_crossing"] == 0, (family, body.inputs, report)
+            assert report["vertices_inside"] == 0, (family, body.inputs, report)
+            assert report["min_distance_m"] > 0.002, (family, body.inputs, report)
+        # front panels in front (-y), back panels behind, left pieces on the body's left (+x)
+        for n in names:
+            if n.startswith("front"):
+                back = n.replace("front", "back")
+                assert panel_mean[n][1] < panel_mean[back][1] - 0.05, (family, n)
+            if n.endswith("_l"):
+                assert panel_mean[n][0] > 0.05, (family, n)
+            if n.endswith("_r"):
+                assert panel_mean[n][0] < -0.05, (family, n)
+        # seams start open but close: paired vertices lie within a body's width of each other
+        gaps = np.linalg.norm(pos[garment.seam_pairs[:, 0]] - pos[garment.seam_pairs[:, 1]], axis=1)
+        assert np.median(gaps) < 0.25 and gaps.max() < 0.6, (family, body.inputs)
+        # the cloth is not crumpled: placed edges keep their pattern length in the median
+        f = garment.faces
+        ratio = np.linalg.norm(pos[f[:, 0]] - pos[f[:, 1]], axis=1) / np.linalg.norm(
+            garment.pattern_positions[f[:, 0]] - garment.pattern_positions[f[:, 1]], axis=1)
+        assert 0.8 < np.median(ratio) < 1.3, (family, body.inputs, np.median(ratio))
+
+
+def test_cli_show_writes_svg_and_glb(tmp_path, capsys):
+    import trimesh
+
+    from tryon3d.cli import main
+
+    assert main(["garments", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "tshirt" in listing and "spandex_blend" in listing and "XXL" in listing
+    out = tmp_path / "out"
+    assert main(["garments", "show", "tshirt", "--size", "S", "--fabric", "denim", "-o", str(out)]) == 0
+    svg = (out / "pattern.svg").read_text()
+    assert "<svg" in svg and "S1" in svg and "grain" in svg
+    scene = trimesh.load(out / "garment.glb")
+    assert {"garment", "body"} <= set(scene.geometry)
+    assert len(scene.geometry["garment"].vertices) > 1000
+    bad = tmp_path / "bad"
+    assert main(["garments", "show", "tshirt", "--size", "Q", "-o", str(bad)]) == 2
+    assert "unknown size 'Q'" in capsys.readouterr().err
+    assert not any(bad.iterdir())

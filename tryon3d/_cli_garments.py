@@ -1,0 +1,62 @@
+"""``tryon3d garments``: list families, sizes and fabrics; show a garment (pattern SVG + placed GLB)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from tryon3d._units import cm_to_m
+
+_LOG = logging.getLogger("tryon3d.garments")
+DEFAULT_BODY = {"height_m": 1.70, "weight_kg": 65.0, "sex": "female"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("garments", help="garment families, sizes and fabrics")
+    commands = parser.add_subparsers(dest="garments_command", metavar="ACTION")
+    commands.required = True
+    listing = commands.add_parser("list", help="list families (with sizes) and fabric presets")
+    listing.set_defaults(run=run_list)
+    show = commands.add_parser("show", help="write OUT/pattern.svg and OUT/garment.glb (on the default body)")
+    show.add_argument("family", help="garment family, e.g. tshirt")
+    show.add_argument("--size", default="M", help="size label (XS..XXL), default M")
+    show.add_argument("--fabric", default=None, help="fabric preset or description, e.g. denim")
+    show.add_argument("--edge-length-cm", type=float, default=2.0, help="triangle edge length [cm], default 2")
+    show.add_argument("-o", "--out", required=True, help="output folder")
+    show.set_defaults(run=run_show)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    import garments
+
+    print("families:")
+    for name, info in garments.list_families().items():
+        print(f"  {name:<11} {info['description']}; sizes {' '.join(info['sizes'])}; default fabric {info['fabric']}")
+    print("fabrics:")
+    for name, fabric in garments.list_fabrics().items():
+        print(f"  {name:<16} {fabric.areal_density_kg_m2 * 1000:.0f} g/m2, stretch limit {fabric.stretch_limit_pct:.0f} %")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from tryon3d._files import ensure_writable_dir, write_files_atomically
+
+    ensure_writable_dir(args.out)
+    import bodyfit
+    import garments
+
+    if args.family not in garments.FAMILIES:
+        raise ValueError(f"unknown garment family {args.family!r}; expected one of {sorted(garments.FAMILIES)}")
+    garments.size_chart(args.family)  # fail fast on bad sizes before building the body
+    if args.size not in garments.size_chart(args.family):
+        raise ValueError(f"unknown size {args.size!r}; expected one of {list(garments.size_chart(args.family))}")
+    if args.fabric is not None:
+        garments.resolve_fabric(args.fabric)
+    body = bodyfit.body_from_measurements(**DEFAULT_BODY)
+    garment = garments.load_garment(args.family, size=args.size, fabric=args.fabric, body=body,
+                                    edge_length_m=cm_to_m(args.edge_length_cm))
+    files = {"pattern.svg": garments.pattern_svg(garment), "garment.glb": garments.garment_to_glb(garment, body)}
+    written = write_files_atomically(args.out, files)
+    _LOG.info("%s size %s (%s, %d vertices): %s", garment.name, garment.size, garment.fabric.name,
+              garment.vertex_count, ", ".join(str(p) for p in written))
+    return 0
