@@ -32,6 +32,7 @@ demo: setup
 	$(PY) -m tryon3d demo -o out/demo
 
 test: setup
+	@bash scripts/install_test_deps.sh
 	$(PY) -m pytest -q tests
 
 lint: $(STAMP)

@@ -45,9 +45,9 @@ GIRTHS = {
 }
 #: Targets reported in ``targets_met``.
 GIVEN_GIRTH_TARGET_CM = 0.5  # body tape vs the girths the user gave
-BODY_VS_REGRESSION_MARGIN_CM = 0.5  # height/weight-only body vs the plain regression
+BODY_VS_REGRESSION_MARGIN_CM = 0.2  # height/weight-only body vs the plain regression
 HEIGHT_TARGET_CM = 0.5
-WEIGHT_TARGET_KG = 2.0
+WEIGHT_TARGET_KG = 1.0
 
 
 def split_tables(

@@ -1,5 +1,6 @@
-"""Render benchmarks: turntable (one scene, meshes rotated per frame) against a naive baseline
-that rebuilds the scene for every frame, and silhouette forward/backward times.
+"""Render benchmarks: turntable (one scene, camera and lights orbit; deferred SH shading by
+default) against the path-traced turntable and a naive baseline that rebuilds the scene for
+every frame, and silhouette forward/backward times.
 
 Usage: python benchmarks/render.py [--json] [--frames 36] [--size 512]
 """
@@ -99,10 +100,16 @@ def main() -> None:
     body, garment = _stand_in()
     result = {"variant": render.active_variant(), "frames": args.frames, "size": args.size, "spp": args.spp,
               "triangles": int(len(body.faces) + len(garment.faces))}
-    render.render_turntable(body, garments=[garment], frames=1, size=64, spp=1)  # JIT warm-up
+    for shading in ("deferred", "path"):  # JIT warm-up (kernels are cached per size)
+        render.render_turntable(body, garments=[garment], frames=1, size=args.size, spp=args.spp, shading=shading)
     start = time.perf_counter()
     frames = render.render_turntable(body, garments=[garment], frames=args.frames, size=args.size, spp=args.spp)
-    result["turntable_36_s" if args.frames == 36 else "turntable_s"] = time.perf_counter() - start
+    suffix = "_36_s" if args.frames == 36 else "_s"
+    result["turntable" + suffix] = time.perf_counter() - start
+    start = time.perf_counter()
+    render.render_turntable(body, garments=[garment], frames=args.frames, size=args.size, spp=args.spp,
+                            shading="path")
+    result["turntable_path" + suffix] = time.perf_counter() - start
     start = time.perf_counter()
     result["mp4_bytes"] = len(render.encode_mp4(frames))
     result["mp4_encode_s"] = time.perf_counter() - start

@@ -3,6 +3,8 @@
 from bodyfit._body import MEASUREMENT_NAMES, REGION_NAMES, Body
 from bodyfit._io import Z_UP_TO_Y_UP, body_from_record, body_record, body_to_glb, body_to_trimesh
 from bodyfit._measurements import body_from_measurements, check_sex
+from bodyfit._photo import LANDMARK_NAMES, Photo, PhotoAnalysis, analyze_photo, load_photo
+from bodyfit._photo_fit import PhotoFit, fit_body_to_photos
 from bodyfit._population import (
     PopulationModel,
     fit_population_model,
@@ -25,4 +27,11 @@ __all__ = [
     "fit_population_model",
     "load_population_model",
     "read_ansur_csv",
+    "LANDMARK_NAMES",
+    "Photo",
+    "PhotoAnalysis",
+    "PhotoFit",
+    "analyze_photo",
+    "fit_body_to_photos",
+    "load_photo",
 ]

@@ -256,8 +256,8 @@ def pose_anny_vertices(
     torch_model = anny_torch(model, "float64")
     with torch.no_grad():
         vertices, joints = torch_model.posed(
-            torch.as_tensor(rest_vertices, dtype=torch.float64),
-            torch.as_tensor(rest_joints, dtype=torch.float64),
+            torch.tensor(np.asarray(rest_vertices), dtype=torch.float64),
+            torch.tensor(np.asarray(rest_joints), dtype=torch.float64),
             torch.as_tensor(pose),
         )
     return vertices.numpy(), joints.numpy()

@@ -122,7 +122,11 @@ def _evaluate(model, topology, parameters, *, sex, age_years, height_ratios):
     results = []
     for index in range(len(vertices)):
         measurements, landmarks = measure(
-            vertices[index], model.vertex_regions, model.skeleton(joints[index]), topology, height_ratios=height_ratios
+            vertices[index],
+            model.vertex_regions,
+            model.skeleton(joints[index]),
+            topology,
+            height_ratios=height_ratios,
         )
         measurements["weight_kg"] = float(masses[index])
         results.append((vertices[index], joints[index], measurements, landmarks))
@@ -144,8 +148,8 @@ def fit_shape(
     age_years: float,
     height_ratios: Mapping[str, float] | None = None,
     prior_weight: float = 0.05,
-    max_iterations: int = 8,
-    tolerance_cm: float = 0.15,
+    max_iterations: int = 6,
+    tolerance_cm: float = 0.2,
 ) -> FitResult:
     """Fit the model's shape parameters so its measurements meet ``targets``.
 
@@ -178,6 +182,8 @@ def fit_shape(
     def jacobian_at(parameters, base_residual):
         steps = np.where(parameters + _FD_STEP <= upper, _FD_STEP, -_FD_STEP)
         probes = parameters[None] + np.diag(steps)
+        # Probes search their own chest/hip levels: the girths are maxima over levels, whose
+        # maximiser jumps, so derivatives taken at frozen levels mislead the fit.
         evaluated = _evaluate(model, topology, probes, **kwargs)
         columns = [(stacked_residual(e[2], probes[i]) - base_residual) / steps[i] for i, e in enumerate(evaluated)]
         return np.stack(columns, axis=1)

@@ -190,26 +190,45 @@ def rebuild_body(
         iterations=0,
         max_error=0.0,
     )
-    body = _assemble_body(backend, result, sex=sex, age_years=age_years, inputs=inputs or {}, height_ratios=height_ratios or {})
+    posed = None
     if pose is not None and np.size(pose) and np.any(np.asarray(pose) != 0):
-        raise ValueError("posed body records need the photo-fitting pose support (not in this version)")
-    return body
+        posed = _pose_rest(backend, vertices[0], joints[0], pose)
+    return _assemble_body(
+        backend, result, sex=sex, age_years=age_years, inputs=inputs or {}, height_ratios=height_ratios or {}, posed=posed
+    )
 
 
-def _assemble_body(backend, result, *, sex: str, age_years: float, inputs: Mapping, height_ratios: Mapping) -> Body:
+def _pose_rest(backend, rest_vertices: np.ndarray, rest_joints: np.ndarray, pose) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(posed vertices, posed joints, pose (J, 3)) of a rest mesh; anny only (``bodyfit._anny_pose``)."""
+    pose = np.asarray(pose, dtype=np.float64)
     joint_count = len(backend.joint_names)
+    if pose.shape != (joint_count, 3):
+        raise ValueError(f"pose must have shape ({joint_count}, 3) for the {backend.name} model, got {pose.shape}")
+    if backend.name != "anny":
+        raise ValueError(f"posed bodies are supported for the anny model only, got {backend.name!r}")
+    from bodyfit._anny_pose import pose_anny_vertices
+
+    vertices, joints = pose_anny_vertices(backend, rest_vertices, rest_joints, pose)
+    return vertices, joints, pose
+
+
+def _assemble_body(backend, result, *, sex: str, age_years: float, inputs: Mapping, height_ratios: Mapping,
+                   posed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Body:
+    joint_count = len(backend.joint_names)
+    posed_vertices, posed_joints, pose = posed if posed is not None else (
+        result.vertices, result.joints, np.zeros((joint_count, 3)))
     return Body(
-        vertices=result.vertices,
+        vertices=posed_vertices,
         faces=backend.faces,
         uv=backend.uv,
         uv_faces=backend.uv_faces,
         rest_vertices=result.vertices,
-        joints=result.joints,
+        joints=posed_joints,
         rest_joints=result.joints,
         joint_names=backend.joint_names,
         joint_parents=backend.joint_parents,
         vertex_regions=backend.vertex_regions,
-        pose=np.zeros((joint_count, 3)),
+        pose=pose,
         shape_parameters=backend.shape_parameters(result.parameters, sex=sex, age_years=age_years),
         measurements_m=result.measurements_m,
         landmarks_m=result.landmarks_m,

@@ -205,13 +205,19 @@ class _Shape:
         self.jb = torch.as_tensor((joints[1:] - joints[0]) / steps[:, None, None], dtype=torch.float32)
         self.count = count
 
-    def __call__(self, parameters):
+    def __call__(self, parameters, stature: float | None = None):
+        """Rest vertices (V, 3) and joints (J, 3); scaled about the floor to ``stature`` [m] when
+        given (the fit's hard height constraint), plus the unscaled stature."""
         import torch
 
         delta = (parameters - torch.as_tensor(self.origin)).to(torch.float32)
         vertices = self.v0 + torch.einsum("k,kvd->vd", delta, self.vb)
         joints = self.j0 + torch.einsum("k,kjd->jd", delta, self.jb)
-        return vertices, joints
+        own = vertices[:, 2].max() - vertices[:, 2].min()
+        if stature is not None:
+            scale = stature / own
+            vertices, joints = vertices * scale, joints * scale
+        return vertices, joints, own
 
 
 def _volume(vertices, faces):
@@ -229,6 +235,8 @@ class _Fitter:
         self.torch_model = anny_torch(model, "float32")
         self.rig = pose_rig(self.torch_model, tuple(_POSE_BONES))
         self.views = views
+        self.shape_lr = 0.08
+        self.proxy_weight = 40.0
         self.height, self.weight, self.sex, self.age = height_m, weight_kg, sex, age_years
         self.density = _density_table().get(sex, 985.0)
         bmi = weight_kg / height_m**2 if weight_kg else (24.0 if sex == "male" else 23.0)
@@ -316,15 +324,13 @@ class _Fitter:
         cover_term = (nearest**2).mean() / view.person_px**2
         return out_term + cover_term
 
-    def priors(self, rest_vertices, weight_shape: float):
-        import torch
+    def priors(self, rest_vertices, own_stature, weight_shape: float):
 
-        stature = rest_vertices[:, 2].max() - rest_vertices[:, 2].min()
-        loss = ((stature - self.height) / 0.002) ** 2 * 1e-3
+        loss = ((own_stature - self.height) / 0.005) ** 2 * 1e-3
         if self.weight is not None:
             mass = _volume(rest_vertices.double(), self.faces) * self.density
             loss = loss + ((mass - self.weight) / 0.5) ** 2 * 1e-3
-        loss = loss + weight_shape * ((self.params - self.start) ** 2).sum() * 1e-3
+        loss = loss + weight_shape * ((self.params - self.start) ** 2).sum() * 2e-4
         for index in range(len(self.views)):
             loss = loss + 1e-3 * (self.pose_prior[:, None] * self.pose[index] ** 2).sum()
             loss = loss + 1e-2 * self.log_focal[index] ** 2
@@ -350,22 +356,23 @@ class _Fitter:
             {"params": self.pose, "lr": 0.03},
             {"params": [self.params], "lr": 0.0},
         ])
-        shape_from = steps // 3
+        shape_from = steps // 5
         for step in range(steps):
-            if step == shape_from:
-                optimizer.param_groups[2]["lr"] = 0.02
+            if step >= shape_from:
+                progress = (step - shape_from) / max(1, steps - shape_from)
+                optimizer.param_groups[2]["lr"] = self.shape_lr * (1.0 - 0.8 * progress)
             if step and step % 40 == 0:
                 self.shape.relinearise(self.params.detach().numpy())
             optimizer.zero_grad()
-            rest_v, rest_j = self.shape(self.params)
-            loss = self.priors(rest_v, 1.0)
+            rest_v, rest_j, own = self.shape(self.params, self.height)
+            loss = self.priors(rest_v, own, 1.0)
             for index in range(len(self.views)):
                 vertices, joints = self.rig.posed(rest_v[self.subset], rest_j, self.pose[index],
                                                   vertex_ids=self.subset)
                 kp, _ = self.keypoint_loss(index, vertices, joints)
                 loss = loss + kp
                 if step >= shape_from // 2:
-                    loss = loss + 2.0 * self.proxy_silhouette_loss(index, vertices)
+                    loss = loss + self.proxy_weight * self.proxy_silhouette_loss(index, vertices)
             loss.backward()
             optimizer.step()
             self.clamp()
@@ -395,16 +402,18 @@ class _Fitter:
         optimizer = torch.optim.Adam([
             {"params": self.omega + self.trans + self.log_focal, "lr": 0.003},
             {"params": self.pose, "lr": 0.01},
-            {"params": [self.params], "lr": 0.01},
+            {"params": [self.params], "lr": 0.015},
         ])
         self.shape.relinearise(self.params.detach().numpy())
+        references: list = []
         for step in range(steps):
             if step and step % 20 == 0:
                 self.shape.relinearise(self.params.detach().numpy())
-            references = [self.reference_camera(i) for i in range(len(self.views))] if step % 10 == 0 else references
+            if step % 10 == 0:
+                references = [self.reference_camera(i) for i in range(len(self.views))]
             optimizer.zero_grad()
-            rest_v, rest_j = self.shape(self.params)
-            loss = self.priors(rest_v, 0.3)
+            rest_v, rest_j, own = self.shape(self.params, self.height)
+            loss = self.priors(rest_v, own, 0.3)
             for index, view in enumerate(self.views):
                 vertices, joints = self.rig.posed(rest_v, rest_j, self.pose[index])
                 kp, _ = self.keypoint_loss(index, vertices[self.subset], joints)
@@ -412,8 +421,8 @@ class _Fitter:
                 reference = references[index]
                 scale = view.focal0 * torch.exp(self.log_focal[index]) / reference.fx
                 cam = torch.cat([cam[:, :2] * scale, cam[:, 2:]], dim=1)
-                rotation = torch.as_tensor(reference.world_to_camera[:3, :3], dtype=torch.float32)
-                shift = torch.as_tensor(reference.world_to_camera[:3, 3], dtype=torch.float32)
+                rotation = torch.tensor(reference.world_to_camera[:3, :3], dtype=torch.float32)
+                shift = torch.tensor(reference.world_to_camera[:3, 3], dtype=torch.float32)
                 world = (cam - shift) @ rotation
                 image = render_silhouette(world, faces, reference, spp=4, seed=step * 7 + index)
                 silhouette = ((image - view.target) ** 2).mean()
@@ -511,6 +520,30 @@ def make_overlay(analysis: PhotoAnalysis, silhouette: np.ndarray, photo: Photo |
     return np.asarray(image)
 
 
+def _match_stature(model, parameters: np.ndarray, height_m: float, *, sex: str, age: float) -> np.ndarray:
+    """Adjust the ``height`` slider (secant steps) so the rest stature is ``height_m`` within 1 mm."""
+    index = model.parameter_names.index("height")
+    low, high = model.parameter_bounds[index]
+    parameters = parameters.copy()
+
+    def stature(value: float) -> float:
+        trial = parameters.copy()
+        trial[index] = value
+        vertices, _ = model.rest_geometry(trial[None], sex=sex, age_years=age)
+        return float(vertices[0, :, 2].max() - vertices[0, :, 2].min())
+
+    x0, f0 = parameters[index], stature(parameters[index]) - height_m
+    x1 = float(np.clip(x0 - 0.05 * np.sign(f0), low, high))
+    f1 = stature(x1) - height_m
+    for _ in range(6):
+        if abs(f1) < 1e-3 or f1 == f0:
+            break
+        x0, x1, f0 = x1, float(np.clip(x1 - f1 * (x1 - x0) / (f1 - f0), low, high)), f1
+        f1 = stature(x1) - height_m
+    parameters[index] = x1 if abs(f1) <= abs(f0) else x0
+    return parameters
+
+
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
     union = np.logical_or(a, b).sum()
     return float(np.logical_and(a, b).sum() / union) if union else 0.0
@@ -525,8 +558,8 @@ def fit_body_to_photos(
     sex: str,
     age_years: float | None = None,
     overlay_on_photo: bool = False,
-    proxy_steps: int = 150,
-    refine_steps: int = 40,
+    proxy_steps: int = 100,
+    refine_steps: int = 30,
 ) -> PhotoFit:
     """Fit anny's shape, a pose per photo and a camera per photo to a front (and side) photo.
 
@@ -549,7 +582,14 @@ def fit_body_to_photos(
     Raises:
         ValueError: bad numbers, unreadable/unsuitable photos (see ``analyze_photo``).
     """
-    from bodyfit._measurements import AGE_RANGE_YEARS, HEIGHT_RANGE_M, WEIGHT_RANGE_KG, _finite, check_sex, rebuild_body
+    from bodyfit._measurements import (
+        AGE_RANGE_YEARS,
+        HEIGHT_RANGE_M,
+        WEIGHT_RANGE_KG,
+        _finite,
+        check_sex,
+        rebuild_body,
+    )
     from bodyfit._population import load_population_model
 
     started = time.perf_counter()
@@ -568,7 +608,7 @@ def fit_body_to_photos(
     fitter.stage_b(int(refine_steps))
 
     model = fitter.model
-    parameters = fitter.params.detach().numpy().astype(np.float64)
+    parameters = _match_stature(model, fitter.params.detach().numpy().astype(np.float64), height_m, sex=sex, age=age)
     rest_v, rest_j = model.rest_geometry(parameters[None], sex=sex, age_years=age)
     from bodyfit._fit import body_mass_kg
 
@@ -593,8 +633,8 @@ def fit_body_to_photos(
     for index, view in enumerate(views):
         posed, _ = pose_anny_vertices(model, body.rest_vertices, body.rest_joints, poses[view.name])
         with _no_grad():
-            unshifted, _ = fitter.rig.posed(
-                fitter.shape(fitter.params)[0], fitter.shape(fitter.params)[1], fitter.pose[index])
+            rest_fit, joints_fit, _ = fitter.shape(fitter.params, height_m)
+            unshifted, _ = fitter.rig.posed(rest_fit, joints_fit, fitter.pose[index])
         floor_shift = float(unshifted[:, 2].min())
         camera = _photo_camera(fitter, index, floor_shift)
         silhouette = render_body_silhouette(posed, model.faces, camera)

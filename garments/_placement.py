@@ -167,7 +167,6 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
             mask = _region_mask(body, name) | (_region_mask(body, "torso") & (vertices[:, 0] * sign > 0))
             parts[name] = _Part(np.zeros(3), up, front, side, vertices[mask], midline_sign=sign)
         else:
-            sign = 1.0 if name.endswith("left") else -1.0
             arm = vertices[_region_mask(body, name, "hand_" + name.split("_")[1])]
             center = arm.mean(axis=0)
             _, _, vt = np.linalg.svd(arm - center, full_matrices=False)
@@ -175,7 +174,6 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
             outer = up - (up @ axis) * axis
             outer /= np.linalg.norm(outer)
             e1 = np.cross(outer, axis)
-            del sign
             parts[name] = _Part(center, axis, outer, e1, arm)
         return parts[name]
 

@@ -327,9 +327,9 @@ class StudioScene:
         environment: lat-long linear-RGB light map (h, 2h, 3) to use instead of
             :func:`studio_environment` of ``camera`` (e.g. one fitted to a photo).
         shading: ``"path"`` (path tracing, ``max_depth``) or ``"deferred"``: Mitsuba traces
-            only camera rays for coverage, albedo (textures included) and shading normals;
-            ``render_raw`` then returns (H, W, 10) = RGBA (RGB zero), albedo, normal, all
-            premultiplied by coverage, for :func:`render._turntable.shade_deferred`.
+            only camera rays for albedo (textures included), shading normal, hit position and
+            distance; ``render_raw`` then returns these (H, W, 10), averaged over the pixel's
+            samples with zeros for misses, for :func:`render._turntable.shade_deferred`.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
     """
 
@@ -385,9 +385,8 @@ class StudioScene:
             self._meshes[name] = (positions, normals)
         self._shape_ids = {name: i for i, name in enumerate(objects)}
         integrator = {"type": "path", "max_depth": int(max_depth), "hide_emitters": True}
-        if shading == "deferred":  # max_depth 1: coverage only, no light transport
-            integrator = {"type": "aov", "aovs": "albedo:albedo,normal:sh_normal",
-                          "integrator": {"type": "path", "max_depth": 1, "hide_emitters": True}}
+        if shading == "deferred":  # camera rays only (no inner integrator: 4x faster)
+            integrator = {"type": "aov", "aovs": "albedo:albedo,normal:sh_normal,position:position,distance:depth"}
         if self.aovs:
             integrator = {"type": "aov", "aovs": "dd.y:depth,si.y:shape_index", "integrator": integrator}
         if environment is None:

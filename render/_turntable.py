@@ -24,19 +24,18 @@ import tempfile
 import numpy as np
 
 from ._camera import Camera, orbit_camera
+from ._deferred import DeferredShader, sh_irradiance
 from ._scene import (
     BACKGROUND,
     ENV_TO_WORLD,
     StudioScene,
     _body_arrays,
     _layers_from_drape,
-    environment_directions,
     premultiplied_to_uint8,
     studio_environment,
 )
 
-__all__ = ["render_turntable", "encode_mp4", "encode_gif", "turntable_camera", "sh_irradiance",
-           "shade_deferred"]
+__all__ = ["render_turntable", "encode_mp4", "encode_gif", "turntable_camera"]
 
 
 def turntable_camera(points: np.ndarray, *, size: int, fov_y_deg: float = 30.0, margin: float = 0.05):
@@ -69,76 +68,6 @@ def _orbited(camera: Camera, turn: np.ndarray) -> Camera:
     """The camera that sees the world moved by ``turn`` as ``camera`` sees it moved."""
     return Camera(fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy, width=camera.width,
                   height=camera.height, world_to_camera=camera.world_to_camera @ turn)
-
-
-_SH_CONSTANTS = (0.282095, 0.488603, 1.092548, 0.315392, 0.546274)
-
-
-def _sh_basis(directions: np.ndarray) -> np.ndarray:
-    """The 9 real spherical harmonics (bands 0-2) of unit ``directions`` (..., 3) -> (..., 9)."""
-    x, y, z = directions[..., 0], directions[..., 1], directions[..., 2]
-    c0, c1, c2, c3, c4 = _SH_CONSTANTS
-    return np.stack([
-        np.full_like(x, c0), c1 * y, c1 * z, c1 * x,
-        c2 * x * y, c2 * y * z, c3 * (3.0 * z * z - 1.0), c2 * x * z, c4 * (x * x - y * y),
-    ], axis=-1)
-
-
-def sh_irradiance(environment: np.ndarray) -> np.ndarray:
-    """Irradiance spherical-harmonic coefficients of a lat-long environment map.
-
-    Args:
-        environment: linear-RGB radiance, shape (h, 2h, 3), texel directions as in
-            :func:`render._scene.environment_directions` (z-up world).
-
-    Returns:
-        (9, 3) float64 coefficients: the irradiance [W/m^2 per unit radiance] on a surface of
-        unit normal n is ``_sh_basis(n) @ coefficients``, and a diffuse surface of albedo a
-        reflects radiance ``a / pi`` times that.
-    """
-    height, width = environment.shape[:2]
-    directions = environment_directions(width)
-    theta = (np.arange(height) + 0.5) / height * np.pi
-    solid_angle = (np.pi / height) * (2.0 * np.pi / width) * np.sin(theta)[:, None]
-    basis = _sh_basis(directions) * solid_angle[..., None]
-    radiance = np.einsum("hwk,hwc->kc", basis, environment.astype(np.float64))
-    band = np.array([np.pi] + [2.0 * np.pi / 3.0] * 3 + [np.pi / 4.0] * 5)  # clamped-cosine kernel
-    return radiance * band[:, None]
-
-
-def shade_deferred(raw: np.ndarray, coefficients: np.ndarray, camera: Camera,
-                   rotation: np.ndarray | None = None) -> np.ndarray:
-    """Light a deferred frame (``StudioScene(shading="deferred").render_raw()``).
-
-    Args:
-        raw: (H, W, 10) float32: RGB (unused), alpha, albedo (3), shading normal (3), the last
-            six premultiplied by coverage.
-        coefficients: (9, 3) irradiance SH of the light rig (:func:`sh_irradiance`).
-        camera: the camera whose rays the lighting frame sees (normals facing away from it
-            are flipped: garments are two-sided).
-        rotation: (3, 3) rotation from world normals to the lighting frame (turntables), or None.
-
-    Returns:
-        (H, W, 4) float32: linear RGB premultiplied by alpha, and alpha.
-    """
-    alpha = np.clip(raw[..., 3], 0.0, 1.0)
-    albedo = raw[..., 4:7]
-    normal = raw[..., 7:10].astype(np.float64)
-    if rotation is not None:
-        normal = normal @ np.asarray(rotation, np.float64).T
-    length = np.linalg.norm(normal, axis=-1, keepdims=True)
-    normal = normal / np.maximum(length, 1e-12)
-    u = (np.arange(camera.width) + 0.5 - camera.cx) / camera.fx
-    v = (np.arange(camera.height) + 0.5 - camera.cy) / camera.fy
-    rays_camera = np.stack(np.broadcast_arrays(u[None, :], v[:, None], 1.0), axis=-1)
-    rays = rays_camera @ camera.camera_to_world[:3, :3].T
-    facing = np.sum(rays * normal, axis=-1, keepdims=True) > 0.0
-    normal = np.where(facing, -normal, normal)
-    irradiance = np.maximum(_sh_basis(normal) @ coefficients, 0.0)
-    out = np.empty(raw.shape[:2] + (4,), dtype=np.float32)
-    out[..., :3] = albedo * (irradiance / np.pi)
-    out[..., 3] = alpha
-    return out
 
 
 def render_turntable(
@@ -187,24 +116,26 @@ def render_turntable(
     layers = _layers_from_drape(drape, texture=texture, color=garment_color) + list(garments)
     points = np.concatenate([np.asarray(vertices, np.float64)] + [g.vertices for g in layers])
     camera, pivot = turntable_camera(points, size=int(size))
-    environment = studio_environment(camera)
     scene = StudioScene(vertices, faces, layers, camera, spp=spp, aovs=False, max_depth=2,
-                        environment=environment, shading=shading, device=device)
-    coefficients = sh_irradiance(environment) if shading == "deferred" else None
+                        shading=shading, device=device)
+    shader = DeferredShader(camera.width, camera.height, background=background) if shading == "deferred" else None
     mi = scene._mi
     images = []
     for index in range(int(frames)):
         turn = _turn(2.0 * math.pi * index / frames, pivot)
+        frame_camera = _orbited(camera, turn)
         if index:
-            scene.set_camera(_orbited(camera, turn))
-            if shading == "path":  # the lights orbit with the camera
-                inverse = np.linalg.inv(turn)
-                scene._params["environment.to_world"] = mi.Transform4f((inverse @ np.array(ENV_TO_WORLD)).tolist())
-                scene._params.update()
-        raw = scene.render_raw(seed=seed + index)
-        if shading == "deferred":
-            raw = shade_deferred(raw, coefficients, camera, rotation=turn[:3, :3])
-        images.append(premultiplied_to_uint8(raw, background))
+            scene.set_camera(frame_camera)
+        if shading == "deferred":  # the lights orbit with the camera
+            coefficients = sh_irradiance(studio_environment(frame_camera, width=64))
+            image = mi.render(scene._scene, spp=scene.spp, seed=(seed + index) & 0xFFFFFFFF)
+            images.append(shader(image, frame_camera, coefficients))
+            continue
+        if index:
+            inverse = np.linalg.inv(turn)
+            scene._params["environment.to_world"] = mi.Transform4f((inverse @ np.array(ENV_TO_WORLD)).tolist())
+            scene._params.update()
+        images.append(premultiplied_to_uint8(scene.render_raw(seed=seed + index), background))
     return images
 
 

@@ -10,7 +10,7 @@ from sim._measure import girth
 _TORSO_REGIONS = ("chest", "waist", "hips")
 # (body region, fraction of the limb's length from its root) for the limb sections
 #: Garment section points farther than the torso region's half width plus this along x are sleeves [m].
-_SLEEVE_MARGIN_M = 0.0
+_SLEEVE_MARGIN_M = 0.04
 _LIMBS = {"upper_arm": ("arm_left", 0.3, "arm_right"), "thigh": ("leg_left", 0.15, "leg_right")}
 
 
@@ -68,7 +68,7 @@ def ease_by_region(body, garment_positions: np.ndarray, garment_faces: np.ndarra
     """Ease [m] = garment girth - body girth for each of ``EASE_REGIONS`` (canonical pose).
 
     Torso regions are cut by a horizontal plane at the body's landmark height, keeping only
-    section points within the torso region's half width along x (sleeves out); the body
+    chest section points within the torso region's half width + 4 cm along x (sleeves out); the body
     girth is ``Body.measurements_m`` when given (bodyfit's tape). The upper arm
     and the thigh by a plane across the limb's principal axis, 30 % / 15 % of its length from
     its root. NaN where the body lacks the landmark/region or the garment does not go around.
@@ -85,7 +85,7 @@ def ease_by_region(body, garment_positions: np.ndarray, garment_faces: np.ndarra
         x_limit = None
         if name in _TORSO_REGIONS:
             plane = _torso_plane(body, name)
-            half_width = _torso_half_width(body, plane[0][2]) if plane is not None else None
+            half_width = _torso_half_width(body, plane[0][2]) if plane is not None and name == "chest" else None
             # sleeves and arms that touch the torso section stay out of the torso's hull
             x_limit = half_width + _SLEEVE_MARGIN_M if half_width is not None else None
         else:

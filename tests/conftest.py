@@ -19,7 +19,7 @@ def shared_dir() -> Path:
     return SHARED_DIR
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cached_body(height_m: float, weight_kg: float, sex: str, **girths: float):
     """A body from measurements, built once per session per argument set."""
     import bodyfit

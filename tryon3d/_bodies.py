@@ -9,7 +9,6 @@ from typing import Any
 
 import bodyfit
 from bodyfit import Body
-
 from tryon3d import __version__
 from tryon3d._files import write_files_atomically
 from tryon3d._units import cm_to_m, m_to_cm

@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tryon3d._bodies import body_json, body_from_measurements, save_body
+    from tryon3d._bodies import body_from_measurements, body_json, save_body
 
     ensure_writable_dir(args.output)
     if args.photo or args.side_photo:

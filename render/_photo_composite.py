@@ -1,0 +1,376 @@
+"""Try-on onto the user's photo: the drape rendered from the photo's fitted camera, lit like the
+photo, composited behind the user's own occluders and blended along its edges.
+
+Pipeline of :func:`render_on_photo`:
+
+1. A first render of body + drape (studio light) gives, per pixel, which surface is nearest
+   (body or garment, shape-index AOV) and the garment's coverage; a garment-only depth render
+   gives the garment's depth even where the body hides it.
+2. Occlusion: a pixel keeps the photo where the rendered *body* is in front of the garment by
+   more than ``occlusion_tolerance_m`` (hands, forearms, the face and hair over a collar), grown
+   by ``occluder_grow_px`` but only inside the person mask; body skin poking through the garment
+   by less than the tolerance is painted as garment.
+3. Light: :func:`fit_photo_lighting` fits the studio rig's four light-group intensities and an
+   RGB tint to the photo's visible person, by Adam through Mitsuba's differentiable ``prb``
+   integrator (drjit AD on the environment map), then the dressed body is rendered again
+   under the fitted lights.
+4. Composite: the garment (its antialiased coverage) over the photo, then Poisson
+   gradient-domain fusion on a band of ``blend_margin_px`` around the garment's edges.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._backend import check_mesh, make_mesh, select_variant, sensor_dict
+from ._camera import Camera
+from ._poisson import poisson_seam_blend
+from ._scene import (
+    ENV_TO_WORLD,
+    SKIN_COLOR,
+    StudioScene,
+    _body_arrays,
+    _layers_from_drape,
+    linear_to_srgb,
+    srgb_to_linear,
+    studio_environment,
+    studio_light_parts,
+)
+
+__all__ = ["render_on_photo", "fit_photo_lighting", "PhotoLighting"]
+
+
+class PhotoLighting:
+    """Fitted light of a photo: the studio rig's light groups scaled by ``weights`` (4 values,
+    order :data:`render._scene.STUDIO_LIGHTS`) and tinted by ``rgb_scale`` (3 values);
+    ``loss`` is the final mean robust error (linear RGB) over ``pixel_count`` fitted pixels."""
+
+    def __init__(self, weights, rgb_scale, loss: float, pixel_count: int):
+        self.weights = np.asarray(weights, np.float64)
+        self.rgb_scale = np.asarray(rgb_scale, np.float64)
+        self.loss = float(loss)
+        self.pixel_count = int(pixel_count)
+
+    def environment(self, camera: Camera) -> np.ndarray:
+        """The fitted lat-long environment (h, 2h, 3) for ``camera``."""
+        return studio_environment(camera, weights=self.weights, rgb_scale=self.rgb_scale)
+
+    def __repr__(self) -> str:
+        return (f"PhotoLighting(weights={np.round(self.weights, 3).tolist()}, "
+                f"rgb_scale={np.round(self.rgb_scale, 3).tolist()}, loss={self.loss:.4f})")
+
+
+def _check_photo(photo_rgb) -> np.ndarray:
+    photo = np.asarray(photo_rgb)
+    if photo.ndim != 3 or photo.shape[2] not in (3, 4) or photo.dtype != np.uint8:
+        raise ValueError(f"photo must be a uint8 array of shape (H, W, 3), got {photo.dtype} {photo.shape}")
+    return np.ascontiguousarray(photo[..., :3])
+
+
+def _check_mask(mask, shape: tuple[int, int], name: str) -> np.ndarray | None:
+    if mask is None:
+        return None
+    array = np.asarray(mask)
+    if array.shape != shape:
+        raise ValueError(f"{name} must have the photo's shape {shape}, got {array.shape}")
+    if array.dtype == bool:
+        return array
+    return np.asarray(array, np.float64) > 0.5
+
+
+def _photo_camera(camera: Camera, width: int, height: int) -> Camera:
+    if not isinstance(camera, Camera):
+        raise TypeError(f"camera must be a render.Camera, got {type(camera).__name__}")
+    if (camera.width, camera.height) == (width, height):
+        return camera
+    if abs(camera.width / camera.height - width / height) > 0.01 * width / height:
+        raise ValueError(
+            f"camera is {camera.width}x{camera.height} but the photo is {width}x{height} (another aspect ratio)"
+        )
+    scale = width / camera.width
+    return Camera(fx=camera.fx * scale, fy=camera.fy * scale, cx=camera.cx * scale, cy=camera.cy * scale,
+                  width=width, height=height, world_to_camera=camera.world_to_camera)
+
+
+def _downscaled(camera: Camera, max_side: int) -> tuple[Camera, float]:
+    scale = min(1.0, max_side / max(camera.width, camera.height))
+    width, height = max(8, round(camera.width * scale)), max(8, round(camera.height * scale))
+    scale = width / camera.width
+    return Camera(fx=camera.fx * scale, fy=camera.fx * scale, cx=camera.cx * scale, cy=camera.cy * scale,
+                  width=width, height=height, world_to_camera=camera.world_to_camera), scale
+
+
+def fit_photo_lighting(
+    body_vertices,
+    body_faces,
+    photo_rgb,
+    camera: Camera,
+    fit_mask,
+    *,
+    skin_color=SKIN_COLOR,
+    steps: int = 40,
+    learning_rate: float = 0.08,
+    max_side: int = 128,
+    spp: int = 4,
+    seed: int = 0,
+    device: str = "auto",
+) -> PhotoLighting:
+    """Fit the studio rig's light intensities and colour to a photo of the body.
+
+    The body (skin material of ``skin_color``) is rendered at most ``max_side`` pixels on the
+    long side with Mitsuba's differentiable ``prb`` integrator under the environment
+    ``rgb_scale * sum_i weights_i * part_i``; ``steps`` Adam steps on the logarithms of the 7
+    parameters minimise a robust (Charbonnier) error to the photo's linear RGB over
+    ``fit_mask``, with a weak pull of the log-parameters towards 0 (the default rig).
+    Albedo and light trade off: the tint also absorbs how the user's skin differs from
+    ``skin_color``.
+
+    Args:
+        body_vertices: body positions in the photo's pose [m], shape (V, 3).
+        body_faces: triangles, shape (F, 3).
+        photo_rgb: the photo, (H, W, 3) uint8 sRGB.
+        camera: the photo's camera (any size of the photo's aspect ratio).
+        fit_mask: photo pixels showing the visible person to fit to, (H, W) bool.
+        skin_color: linear RGB albedo assumed for the body.
+        steps: Adam iterations.
+        learning_rate: Adam step size (in log space).
+        max_side: longest side of the fitting image [px].
+        spp: samples per pixel of each fitting render.
+        seed: sampler seed (iteration k uses ``seed + k``).
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+
+    Returns:
+        The fitted :class:`PhotoLighting`.
+    """
+    from PIL import Image
+
+    mi, dr = select_variant(device)
+    photo = _check_photo(photo_rgb)
+    height, width = photo.shape[:2]
+    mask = _check_mask(fit_mask, (height, width), "fit_mask")
+    camera = _photo_camera(camera, width, height)
+    small, _ = _downscaled(camera, max_side)
+    target = srgb_to_linear(np.asarray(
+        Image.fromarray(photo).resize((small.width, small.height), Image.Resampling.BOX), np.float64) / 255.0)
+    weight = np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).resize(
+        (small.width, small.height), Image.Resampling.BOX), np.float64) / 255.0
+    weight = (weight > 0.99).astype(np.float32)  # only pixels wholly inside the mask
+    pixel_count = int(weight.sum())
+    if pixel_count < 16:
+        raise ValueError(f"fit_mask leaves {pixel_count} usable pixels at {small.width}x{small.height}; need >= 16")
+    vertices, faces = check_mesh(body_vertices, body_faces, "body")
+    props = mi.Properties()
+    props["bsdf"] = mi.load_dict({
+        "type": "twosided",
+        "bsdf": {"type": "principled", "base_color": {"type": "rgb", "value": list(skin_color)},
+                 "roughness": 0.55, "specular": 0.35},
+    })
+    from ._scene import vertex_normals
+
+    mesh = make_mesh("body", vertices, faces, normals=vertex_normals(vertices, faces), props=props)
+    parts = studio_light_parts(camera, width=64)
+    scene = mi.load_dict({
+        "type": "scene",
+        "integrator": {"type": "prb", "max_depth": 2, "hide_emitters": True},
+        "sensor": sensor_dict(small, sample_count=spp, pixel_format="rgb"),
+        "environment": {
+            "type": "envmap",
+            "bitmap": mi.Bitmap(np.ascontiguousarray(parts.sum(axis=0)), pixel_format=mi.Bitmap.PixelFormat.RGB),
+            "to_world": mi.ScalarTransform4f([list(row) for row in ENV_TO_WORLD]),
+        },
+        "body": mesh,
+    })
+    params = mi.traverse(scene)
+    # Mitsuba pads the lat-long map by one column (wrap-around) and a sample row: match its layout
+    layout = np.array(params["environment.data"]).shape
+    padded = np.zeros((len(parts), *layout), np.float32)
+    for index, part in enumerate(parts):
+        part_map = mi.load_dict({"type": "envmap", "bitmap": mi.Bitmap(np.ascontiguousarray(part),
+                                                                       pixel_format=mi.Bitmap.PixelFormat.RGB)})
+        padded[index] = np.array(mi.traverse(part_map)["data"])
+    part_tensors = [mi.TensorXf(padded[i]) for i in range(len(parts))]
+    target_t = mi.TensorXf(target.astype(np.float32))
+    weight_t = mi.TensorXf(np.repeat(weight[..., None], 3, axis=2))
+    optimizer = mi.ad.Adam(lr=learning_rate)
+    optimizer["log_weights"] = mi.Float(np.zeros(len(parts)))
+    optimizer["log_rgb"] = mi.Float(np.zeros(3))
+    epsilon = 1e-3
+    loss_value = float("nan")
+    for step in range(int(steps)):
+        log_weights, log_rgb = optimizer["log_weights"], optimizer["log_rgb"]
+        weights, rgb = dr.exp(log_weights), dr.exp(log_rgb)
+        data = part_tensors[0] * dr.gather(mi.Float, weights, 0)
+        for index in range(1, len(parts)):
+            data = data + part_tensors[index] * dr.gather(mi.Float, weights, index)
+        data = data * mi.TensorXf(rgb, shape=(1, 1, 3))
+        params["environment.data"] = data
+        params.update()
+        image = mi.render(scene, params, spp=spp, seed=(int(seed) + step) & 0xFFFFFFFF)
+        residual = (image - target_t) * weight_t
+        loss = dr.sum(dr.sqrt(dr.square(residual) + epsilon ** 2) - epsilon, axis=None) / (3.0 * pixel_count)
+        loss = loss + 1e-3 * (dr.sum(dr.square(log_weights), axis=None) + dr.sum(dr.square(log_rgb), axis=None))
+        dr.backward(loss)
+        optimizer.step()
+        loss_value = float(loss.array[0])
+    weights = np.exp(np.array(optimizer["log_weights"], np.float64))
+    rgb = np.exp(np.array(optimizer["log_rgb"], np.float64))
+    return PhotoLighting(weights, rgb, loss_value, pixel_count)
+
+
+def _garment_depth(layers, camera: Camera, spp: int, seed: int, device: str) -> np.ndarray:
+    """Camera-space depth [m] of the nearest garment surface per pixel (H, W), inf where none."""
+    mi, _ = select_variant(device)
+    objects = {}
+    for index, layer in enumerate(layers):
+        objects[f"garment_{index}"] = make_mesh(f"garment_{index}", layer.vertices,
+                                                layer.faces.astype(np.uint32))
+    scene = mi.load_dict({
+        "type": "scene",
+        "integrator": {"type": "aov", "aovs": "dd.y:depth",
+                       "integrator": {"type": "path", "max_depth": 1, "hide_emitters": True}},
+        "sensor": sensor_dict(camera, sample_count=spp, pixel_format="rgba"),
+        **objects,
+    })
+    image = np.array(mi.render(scene, spp=spp, seed=seed & 0xFFFFFFFF), np.float32)
+    alpha = image[..., 3]
+    u = (np.arange(camera.width) + 0.5 - camera.cx) / camera.fx
+    v = (np.arange(camera.height) + 0.5 - camera.cy) / camera.fy
+    ray_length = np.sqrt(1.0 + u[None, :] ** 2 + v[:, None] ** 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        depth = image[..., 4] / alpha / ray_length
+    return np.where(alpha > 1e-4, depth, np.inf).astype(np.float32)
+
+
+def _fill_from_nearest(values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """``values`` with every pixel outside ``known`` replaced by its nearest known pixel's."""
+    from scipy import ndimage
+
+    if known.all() or not known.any():
+        return values
+    _, (rows, cols) = ndimage.distance_transform_edt(~known, return_indices=True)
+    return values[rows, cols]
+
+
+def render_on_photo(
+    body,
+    drape,
+    photo_rgb,
+    camera: Camera,
+    person_mask=None,
+    *,
+    texture=None,
+    garment_color=None,
+    protect_mask=None,
+    fit_light: bool = True,
+    light_steps: int = 40,
+    spp: int = 16,
+    seed: int = 0,
+    blend_margin_px: int = 3,
+    occlusion_tolerance_m: float = 0.01,
+    occluder_grow_px: int = 2,
+    skin_color=SKIN_COLOR,
+    device: str = "auto",
+) -> tuple[np.ndarray, np.ndarray]:
+    """The drape rendered into the user's photo.
+
+    Args:
+        body: the ``bodyfit.Body`` fitted to the photo (``vertices`` in the photo's pose).
+        drape: the ``sim.Drape`` on that body (``positions`` in the same pose), or any
+            garment-like object :func:`render.render_body` accepts.
+        photo_rgb: the photo, (H, W, 3) uint8 sRGB.
+        camera: the camera fitted to the photo (``render.Camera``; another size of the same
+            aspect ratio is rescaled).
+        person_mask: the person's pixels in the photo, (H, W) bool or float in [0, 1] (e.g. a
+            segmenter's); None uses the rendered body's silhouette.
+        texture: the garment texture (image path or (h, w, 3) array) through the drape's UVs.
+        garment_color: linear RGB colour of an untextured garment.
+        protect_mask: extra photo pixels that stay in front of the garment, (H, W) bool
+            (e.g. hair or face from a segmenter).
+        fit_light: fit the light to the photo (:func:`fit_photo_lighting`); False keeps the
+            default studio rig.
+        light_steps: Adam steps of the light fit.
+        spp: samples per pixel of the final render.
+        seed: sampler seed (same seed, same output).
+        blend_margin_px: half-width [px] of the Poisson-blended band along the garment's edges;
+            photo pixels farther than this from the garment are returned unchanged.
+        occlusion_tolerance_m: the body must be this much nearer than the garment [m] to
+            count as in front of it (smaller gaps are body poking through the cloth).
+        occluder_grow_px: occluders are grown by this many pixels inside the person mask
+            (slack for the body fit).
+        skin_color: linear RGB skin albedo assumed by the light fit.
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+
+    Returns:
+        (composite (H, W, 3) uint8 sRGB, garment_mask (H, W) bool: the pixels where the
+        garment shows).
+    """
+    from scipy import ndimage
+
+    photo = _check_photo(photo_rgb)
+    height, width = photo.shape[:2]
+    camera = _photo_camera(camera, width, height)
+    person = _check_mask(person_mask, (height, width), "person_mask")
+    protect = _check_mask(protect_mask, (height, width), "protect_mask")
+    if int(blend_margin_px) != blend_margin_px or blend_margin_px < 0:
+        raise ValueError(f"blend_margin_px must be an integer >= 0, got {blend_margin_px}")
+    vertices, faces = _body_arrays(body)
+    layers = _layers_from_drape(drape, texture=texture, color=garment_color)
+    if len(layers) != 1:
+        raise ValueError(f"render_on_photo takes one garment layer, got {len(layers)}")
+
+    # 1. which surface is nearest, garment coverage, garment depth behind the body
+    scene = StudioScene(vertices, faces, layers, camera, spp=4, skin_color=skin_color, device=device)
+    first = scene.render(seed=seed)
+    coverage = first.extras["garment_coverage"]
+    body_coverage = np.clip(first.mask - coverage, 0.0, 1.0)
+    garment_depth = _garment_depth(layers, camera, 4, seed, device)
+    if person is None:
+        person = first.mask > 0.5
+
+    # 2. occluders: body nearer than the garment by more than the tolerance
+    behind = np.isfinite(garment_depth)
+    body_front = (body_coverage > 0.5) & behind & (first.depth < garment_depth - occlusion_tolerance_m)
+    occluder = body_front
+    if occluder_grow_px > 0 and occluder.any():
+        occluder = ndimage.binary_dilation(occluder, iterations=int(occluder_grow_px)) & person
+        occluder |= body_front
+    if protect is not None:
+        occluder |= protect
+    # body poking through the cloth counts as cloth
+    poke = (body_coverage > 0.5) & behind & ~body_front
+    garment_alpha = np.where(poke, 1.0, coverage)
+    garment_alpha = np.where(occluder, 0.0, garment_alpha).astype(np.float64)
+
+    # 3. light fitted to the visible person (not where the new garment goes)
+    environment = None
+    if fit_light:
+        fit_region = person & (body_coverage > 0.99) & ~ndimage.binary_dilation(coverage > 0.01, iterations=2)
+        fit_region = ndimage.binary_erosion(fit_region, iterations=1)
+        if fit_region.sum() >= 64:
+            lighting = fit_photo_lighting(vertices, faces, photo, camera, fit_region, skin_color=skin_color,
+                                          steps=light_steps, seed=seed, device=device)
+            environment = lighting.environment(camera)
+    final_scene = StudioScene(vertices, faces, layers, camera, spp=spp, skin_color=skin_color,
+                              environment=environment, device=device)
+    final = final_scene.render(seed=seed + 1)
+
+    # 4. garment colour (pure-garment pixels, nearest fill elsewhere) over the photo, then blend
+    final_coverage = final.extras["garment_coverage"]
+    pure = (final_coverage > 0.98) & (final.mask > 0.98)
+    garment_rgb = _fill_from_nearest(final.rgba[..., :3].astype(np.float64), pure)
+    photo_float = photo.astype(np.float64) / 255.0
+    alpha = garment_alpha[..., None]
+    composite_linear = srgb_to_linear(garment_rgb) * alpha + srgb_to_linear(photo_float) * (1.0 - alpha)
+    composite = linear_to_srgb(composite_linear)
+    region = garment_alpha > 0.5
+    if blend_margin_px > 0 and region.any():
+        inside = np.where(region[..., None], composite, garment_rgb)  # garment colour beyond its edge
+        fused, band = poisson_seam_blend(inside, photo_float, region, margin_px=int(blend_margin_px),
+                                         locked=occluder)
+        composite = np.where(band[..., None], np.clip(fused, 0.0, 1.0), composite)
+    result = np.clip(np.round(composite * 255.0), 0, 255).astype(np.uint8)
+    untouched = ~(garment_alpha > 0)
+    if blend_margin_px > 0 and region.any():
+        untouched &= ~band
+    result[untouched] = photo[untouched]  # bit-exact photo wherever nothing was composited
+    return result, region

@@ -1,0 +1,80 @@
+"""Synthetic bodies, drapes and photos for the render tests (no body model, no simulation)."""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+
+
+class StandInBody:
+    """The two fields render reads from a bodyfit.Body."""
+
+    def __init__(self, mesh):
+        self.vertices = np.asarray(mesh.vertices, dtype=np.float64)
+        self.faces = np.asarray(mesh.faces, dtype=np.int64)
+
+
+def stand_in_body(*, hand: bool = True) -> StandInBody:
+    """Capsule torso, head, legs and a 'hand' (sphere) held in front of the chest."""
+    parts = [
+        trimesh.creation.capsule(height=0.6, radius=0.16, count=[24, 24]).apply_translation([0, 0, 1.15]),
+        trimesh.creation.icosphere(subdivisions=2, radius=0.11).apply_translation([0, 0, 1.62]),
+        trimesh.creation.capsule(height=0.7, radius=0.07).apply_translation([-0.09, 0, 0.45]),
+        trimesh.creation.capsule(height=0.7, radius=0.07).apply_translation([0.09, 0, 0.45]),
+    ]
+    if hand:
+        parts.append(trimesh.creation.icosphere(subdivisions=2, radius=0.05).apply_translation([0.06, -0.26, 1.2]))
+    return StandInBody(trimesh.util.concatenate(parts))
+
+
+def tube_drape(*, radius: float = 0.19, height: float = 0.4, sections: int = 40, stretch=None):
+    """A ``sim.Drape`` of an open tube around the torso, with per-vertex UVs (8 tiles round) and
+    per-face stretch ``stretch(face_centres) -> %`` (default: 100 %)."""
+    from sim import Drape, DrapeGates
+
+    tube = trimesh.creation.cylinder(radius=radius, height=height, sections=sections)
+    tube = tube.subdivide()
+    keep = np.abs(tube.face_normals[:, 2]) < 0.5  # drop the caps
+    tube = trimesh.Trimesh(tube.vertices, tube.faces[keep], process=False)
+    tube.remove_unreferenced_vertices()
+    tube.apply_translation([0, 0, 1.2])
+    vertices = np.asarray(tube.vertices)
+    faces = np.asarray(tube.faces)
+    uv = np.stack([np.arctan2(vertices[:, 1], vertices[:, 0]) / (2 * np.pi) * 8, vertices[:, 2] * 8], axis=1)
+    centres = vertices[faces].mean(axis=1)
+    stretch_pct = np.full(len(faces), 100.0) if stretch is None else np.asarray(stretch(centres), float)
+    distance = np.full(len(vertices), radius - 0.16)
+    return Drape(
+        positions=vertices, rest_pose_positions=vertices, faces=faces, uv=uv,
+        stretch_pct=stretch_pct, stretch_min_pct=stretch_pct, stretch_warp_pct=stretch_pct,
+        stretch_weft_pct=stretch_pct, body_distance_m=distance,
+        contact_pressure_pa=np.where(vertices[:, 2] > 1.3, 800.0, 0.0),
+        ease_m={"chest": 0.19}, gates=DrapeGates(0, 0, 0.0, float(stretch_pct.max()), True),
+        timings_s={"total": 0.0}, device="cpu", frames=0, garment_name="tube", garment_size="M",
+        fabric_name="cotton_jersey",
+    )
+
+
+def checker_texture(size: int = 32) -> np.ndarray:
+    texture = np.full((size, size, 3), 235, np.uint8)
+    half = size // 2
+    texture[:half, :half] = texture[half:, half:] = (200, 20, 20)
+    return texture
+
+
+def synthetic_photo(body, camera, *, seed: int = 0, light_rgb=(1.0, 1.0, 1.0), spp: int = 16):
+    """A 'photo' of the body: rendered (no garment) under tinted studio light over a noisy
+    background. Returns (photo (H, W, 3) uint8, person mask (H, W) bool)."""
+    import render
+    from render._scene import StudioScene, studio_environment
+
+    environment = studio_environment(camera, rgb_scale=light_rgb)
+    scene = StudioScene(body.vertices, body.faces, [], camera, spp=spp, environment=environment)
+    rendering = scene.render(seed=seed)
+    rng = np.random.default_rng(seed)
+    background = (rng.uniform(0.3, 0.7, (camera.height, camera.width, 3))).astype(np.float32)
+    background[:, :, 2] *= np.linspace(0.6, 1.0, camera.width)[None, :]
+    alpha = rendering.rgba[..., 3:4]
+    photo = rendering.rgba[..., :3] * alpha + background * (1 - alpha)
+    del render
+    return np.round(photo * 255).astype(np.uint8), rendering.mask > 0.5

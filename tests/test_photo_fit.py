@@ -1,0 +1,100 @@
+"""Photo fitting: the real photo's silhouette, a synthetic photo of a known body, output files."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import bodyfit
+import render
+
+
+@pytest.fixture(scope="module")
+def ryota_fit(shared_dir):
+    path = shared_dir / "photos" / "ryota_front.png"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    return bodyfit.fit_body_to_photos(path, height_m=1.72, sex="male")
+
+
+def test_real_photo_silhouette_iou(ryota_fit, shared_dir):
+    truth = np.asarray(Image.open(shared_dir / "photos" / "ryota_front_mask.png").convert("L")) > 127
+    fitted = ryota_fit.silhouettes["front"]
+    assert fitted.shape == truth.shape == (512, 512)
+    iou = (fitted & truth).sum() / (fitted | truth).sum()
+    assert iou >= 0.85, iou
+    body = ryota_fit.body
+    assert body.measurements_m["stature"] == pytest.approx(1.72, abs=0.01)
+    assert body.pose.shape == (len(body.joint_names), 3) and np.abs(body.pose).max() > 0.01
+    # the camera sees the posed body where the silhouette says
+    uv = render.project(ryota_fit.cameras["front"], body.vertices)
+    inside = fitted[np.clip(uv[:, 1].astype(int), 0, 511), np.clip(uv[:, 0].astype(int), 0, 511)]
+    assert inside.mean() > 0.97
+    assert ryota_fit.overlays["front"].shape == (512, 512, 3)
+
+
+def test_posed_record_round_trip_and_files(ryota_fit, tmp_path):
+    from tryon3d._bodies import load_body
+    from tryon3d._files import write_files_atomically
+    from tryon3d._photos import photo_fit_files
+
+    files = photo_fit_files(ryota_fit)
+    assert set(files) == {"body.glb", "body.json", "overlay_front.png", "silhouette_front.png"}
+    write_files_atomically(tmp_path, files)
+    content = json.loads((tmp_path / "body.json").read_text())
+    camera = render.Camera.from_dict(content["cameras"]["front"])
+    assert camera.fx == pytest.approx(ryota_fit.cameras["front"].fx)
+    reloaded = load_body(tmp_path)
+    assert np.abs(reloaded.vertices - ryota_fit.body.vertices).max() < 1e-6
+    assert np.abs(reloaded.rest_vertices - ryota_fit.body.rest_vertices).max() < 1e-6
+    silhouette = Image.open(tmp_path / "silhouette_front.png")
+    assert silhouette.size == (512, 512) and not silhouette.getexif()
+    assert set(np.unique(np.asarray(silhouette))) <= {0, 255}
+
+
+def test_cli_writes_outputs_without_photos(ryota_fit, tmp_path, monkeypatch, shared_dir):
+    import tryon3d._photos as photos
+
+    monkeypatch.setattr(photos, "fit_photos", lambda *a, **k: ryota_fit)
+    args = argparse.Namespace(
+        photo=str(shared_dir / "photos" / "ryota_front.png"), side_photo=None, keep_photos=False,
+        height=172.0, weight=None, sex="male", age=None, output=str(tmp_path), json=False,
+        chest=None, waist=None, hips=None, model="anny",
+    )
+    assert photos.run_photo_body(args) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "body.glb", "body.json", "overlay_front.png", "silhouette_front.png"]
+    args.keep_photos, args.output = True, str(tmp_path / "kept")
+    photos.run_photo_body(args)
+    kept = Image.open(io.BytesIO((tmp_path / "kept" / "photo_front.png").read_bytes()))
+    assert kept.size == (512, 512) and not kept.getexif()
+    with pytest.raises(ValueError, match="cannot be combined"):
+        photos.run_photo_body(argparse.Namespace(**{**vars(args), "chest": 90.0}))
+
+
+def _synthetic_front_photo(body, size: int = 384):
+    camera = render.look_at_camera((0.25, -4.2, 1.0), (0.0, 0.0, 0.85), fov_y_deg=30.0, width=size, height=size)
+    shot = render.render_body(body, camera=camera, spp=16)
+    v, u = np.mgrid[0:size, 0:size] / size
+    backdrop = np.stack([0.3 + 0.4 * u, 0.5 + 0.2 * np.sin(8 * v), 0.6 - 0.3 * v], axis=-1)
+    backdrop[(u > 0.1) & (u < 0.3) & (v > 0.2) & (v < 0.5)] = (0.1, 0.2, 0.8)
+    alpha = shot.rgba[..., 3:4]
+    image = shot.rgba[..., :3] * alpha + backdrop * (1 - alpha)
+    return (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8), camera
+
+
+def test_synthetic_front_photo_recovers_the_body():
+    truth = bodyfit.body_from_measurements(height_m=1.68, weight_kg=72.0, sex="female")
+    photo, _ = _synthetic_front_photo(truth)
+    fit = bodyfit.fit_body_to_photos(photo, height_m=truth.measurements_m["stature"], sex="female")
+    measured = fit.body.measurements_m
+    assert abs(measured["stature"] - truth.measurements_m["stature"]) < 0.01
+    for girth in ("chest", "waist", "hips"):
+        assert abs(measured[girth] - truth.measurements_m[girth]) < 0.05, (girth, measured[girth], truth.measurements_m[girth])
+    assert fit.scores["iou_front"] > 0.9
+    assert fit.silhouettes["front"].shape == (384, 384)

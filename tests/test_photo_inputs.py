@@ -1,0 +1,123 @@
+"""Photo loading and analysis: bad inputs give clear errors, keypoints are sane, EXIF is obeyed."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import bodyfit
+
+
+@pytest.fixture(scope="module")
+def ryota(shared_dir):
+    path = shared_dir / "photos" / "ryota_front.png"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    return path
+
+
+@pytest.fixture(scope="module")
+def ryota_pixels(ryota) -> np.ndarray:
+    return bodyfit.load_photo(ryota).pixels
+
+
+@pytest.fixture(scope="module")
+def ryota_analysis(ryota):
+    return bodyfit.analyze_photo(bodyfit.load_photo(ryota))
+
+
+def _png_bytes(array: np.ndarray, **save) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format=save.pop("format", "PNG"), **save)
+    return buffer.getvalue()
+
+
+def _bomb_png(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width`` x ``height`` pixels."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
+
+
+def test_unreadable_missing_small_and_oversized_files(tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"this is not a jpeg at all")
+    with pytest.raises(ValueError, match="cannot read photo"):
+        bodyfit.load_photo(broken)
+    with pytest.raises(ValueError, match="does not exist"):
+        bodyfit.load_photo(tmp_path / "missing.png")
+    with pytest.raises(ValueError, match="at least 128 px"):
+        bodyfit.load_photo(_png_bytes(np.zeros((64, 300, 3), np.uint8)))
+    with pytest.raises(ValueError, match="decompression bomb"):
+        bodyfit.load_photo(_bomb_png(40_000, 40_000))
+    with pytest.raises(ValueError, match="uint8"):
+        bodyfit.load_photo(np.zeros((200, 200, 3), np.float32))
+
+
+def test_no_person_is_refused():
+    rng = np.random.default_rng(0)
+    noise = (rng.uniform(0, 255, (300, 300, 3))).astype(np.uint8)
+    with pytest.raises(ValueError, match="no (clearly visible )?person"):
+        bodyfit.analyze_photo(bodyfit.load_photo(noise, name="noise"))
+
+
+def test_two_people_are_refused(ryota_pixels):
+    pair = np.concatenate([ryota_pixels, ryota_pixels], axis=1)
+    with pytest.raises(ValueError, match="more than one person"):
+        bodyfit.analyze_photo(bodyfit.load_photo(pair, name="pair"))
+
+
+@pytest.mark.parametrize("rows, message", [(slice(0, 330), "ankle is cut off"), (slice(95, 512), "head is cut off")])
+def test_cut_off_bodies_are_refused(ryota_pixels, rows, message):
+    with pytest.raises(ValueError, match=message):
+        bodyfit.analyze_photo(bodyfit.load_photo(np.ascontiguousarray(ryota_pixels[rows]), name="cropped"))
+
+
+def test_keypoints_and_mask_are_sane(ryota_analysis, shared_dir):
+    k, seen = ryota_analysis.keypoints, ryota_analysis.visibility
+    assert seen[[0, 11, 12, 23, 24, 25, 26, 27, 28]].min() > 0.8
+    # head above shoulders above hips above knees above ankles (v grows downwards)
+    assert k[0, 1] < k[11, 1] < k[23, 1] < k[25, 1] < k[27, 1]
+    # facing the camera: the person's left side is on the image's right
+    assert k[11, 0] > k[12, 0] and k[23, 0] > k[24, 0] and k[27, 0] > k[28, 0]
+    truth = np.asarray(Image.open(shared_dir / "photos" / "ryota_front_mask.png").convert("L")) > 127
+    mask = ryota_analysis.mask > 0.5
+    assert (mask & truth).sum() / (mask | truth).sum() > 0.93
+    # every body keypoint lies on the mask
+    for index in range(11, 29):
+        u, v = k[index].astype(int)
+        assert mask[max(0, v - 4):v + 5, max(0, u - 4):u + 5].any(), bodyfit.LANDMARK_NAMES[index]
+
+
+def test_exif_orientation_is_applied(ryota_pixels, ryota_analysis):
+    # Stored sideways with EXIF "rotate 90 CW to view" (orientation 6): upright once loaded.
+    stored = np.ascontiguousarray(np.rot90(ryota_pixels, k=1))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = _png_bytes(stored, format="JPEG", quality=95, exif=exif.tobytes())
+    photo = bodyfit.load_photo(data, name="rotated")
+    assert photo.pixels.shape == ryota_pixels.shape
+    analysis = bodyfit.analyze_photo(photo)
+    error = np.abs(analysis.keypoints[11:29] - ryota_analysis.keypoints[11:29]).max()
+    assert error < 8.0
+
+
+def test_grayscale_and_transparent_photos(ryota_pixels, ryota_analysis):
+    gray = np.asarray(Image.fromarray(ryota_pixels).convert("L"))
+    photo = bodyfit.load_photo(_png_bytes(gray), name="gray")
+    assert photo.pixels.shape == (*gray.shape, 3) and photo.alpha is None
+    analysis = bodyfit.analyze_photo(photo, check_single=False)
+    assert np.abs(analysis.keypoints[[11, 12, 23, 24]] - ryota_analysis.keypoints[[11, 12, 23, 24]]).max() < 10.0
+    rgba = np.dstack([ryota_pixels, np.full(gray.shape, 255, np.uint8)])
+    rgba[:, :100, 3] = 0  # a transparent band is composited over black
+    rgba[:, :100, :3] = 255
+    photo = bodyfit.load_photo(_png_bytes(rgba), name="rgba")
+    assert photo.alpha is not None and photo.pixels[:, :100].max() == 0
+    assert np.array_equal(photo.pixels[:, 100:], ryota_pixels[:, 100:])

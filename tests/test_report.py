@@ -1,0 +1,220 @@
+"""Size judgement and recommendation on synthetic drapes (no simulation): fast and exact."""
+
+from __future__ import annotations
+
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import garments
+from tryon3d._report import (
+    COMFORT_MIN_EASE_CM,
+    evaluate_size,
+    fabric_class,
+    recommend,
+    report_json,
+)
+from tryon3d.cli import main
+
+CHART = garments.size_chart("women")
+SIZES = list(CHART)
+
+
+def _body(chest=0.92, waist=0.75, hips=1.00, upper_arm=0.29):
+    """A stand-in Body: tape measurements, a few landmarks and anny-named joints (rest pose)."""
+    names = ("upperarm01.L", "lowerarm01.L", "wrist.L", "upperarm01.R", "lowerarm01.R", "wrist.R", "lowerleg01.L",
+             "foot.L")
+    joints = np.array([[0.18, 0, 1.40], [0.35, 0, 1.15], [0.50, 0, 0.92], [-0.18, 0, 1.40], [-0.35, 0, 1.15],
+                       [-0.50, 0, 0.92], [0.1, 0, 0.48], [0.1, 0, 0.08]])
+    return SimpleNamespace(
+        measurements_m={"chest": chest, "waist": waist, "hips": hips, "upper_arm": upper_arm, "stature": 1.66},
+        landmarks_m={"chest": np.array([0, 0, 1.25]), "waist": np.array([0, 0, 1.05]),
+                     "hips": np.array([0, 0, 0.88]), "crotch": np.array([0, 0, 0.78])},
+        joint_names=names, rest_joints=joints, inputs={"sex": "female"},
+    )
+
+
+def _drape(garment, *, ease_m=None, stretch=101.0, peak=None, gates_ok=True):
+    """A stand-in Drape: positions from a hem height and a sleeve end, stretch per face."""
+    panels = np.asarray(garment.vertex_panels)
+    positions = np.zeros((len(panels), 3))
+    sleeves = [i for i, n in enumerate(garment.panel_names) if "sleeve" in n]
+    for i, name in enumerate(garment.panel_names):
+        sel = panels == i
+        if i in sleeves:  # a sleeve from the shoulder 45 % of the way to the elbow
+            side = 1.0 if name.endswith("_l") else -1.0
+            t = np.linspace(0.0, 0.45, sel.sum())
+            positions[sel] = np.array([0.18 * side, 0, 1.40]) + t[:, None] * np.array([0.17 * side, 0, -0.25])
+        else:  # torso panels from the neck down to 5 cm below the hips
+            positions[sel, 2] = np.clip(np.linspace(1.50, 0.70, sel.sum()), 0.83, None)
+    values = np.full(len(garment.faces), float(stretch))
+    if peak is not None:
+        values[: max(1, int(peak[1] * len(values)))] = peak[0]
+    return SimpleNamespace(
+        ease_m=ease_m or {}, stretch_pct=values, rest_pose_positions=positions, timings_s={"total": 1.0},
+        gates=SimpleNamespace(penetrating_vertices=0 if gates_ok else 12, self_intersecting_pairs=0,
+                              max_seam_gap_mm=0.0, max_stretch_pct=float(values.max()), converged=True,
+                              passed=gates_ok),
+    )
+
+
+@pytest.fixture(scope="module")
+def tshirts():
+    return {s: garments.load_garment("tshirt", size=s, edge_length_m=0.08) for s in SIZES}
+
+
+def test_fabric_classes():
+    assert fabric_class(garments.fabric_preset("denim")) == "woven"
+    assert fabric_class(garments.fabric_preset("cotton_jersey")) == "knit"
+    assert fabric_class(garments.fabric_preset("spandex_blend")) == "stretch"
+    # a woven needs more ease than a knit, a stretch knit least
+    for region in ("chest", "hips"):
+        assert COMFORT_MIN_EASE_CM["woven"][region] > COMFORT_MIN_EASE_CM["knit"][region]
+        assert COMFORT_MIN_EASE_CM["knit"][region] > COMFORT_MIN_EASE_CM["stretch"][region]
+
+
+def test_chart_body_in_its_own_size_is_good(tshirts):
+    row = CHART["M"]
+    body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
+    fit = evaluate_size(body, tshirts["M"], _drape(tshirts["M"]), family="tshirt")
+    # a body with the chart's M measurements gets exactly the design ease in M
+    assert fit.ease_cm["chest"] == pytest.approx(10.0, abs=1e-6)
+    assert fit.ease_cm["hips"] == pytest.approx(6.0, abs=1e-6)
+    assert fit.score == pytest.approx(0.0, abs=1e-9)
+    assert fit.verdict == "good" and set(fit.region_verdicts.values()) == {"good"}
+    assert fit.lengths["hem_below_hips_cm"]["value_cm"] == pytest.approx(5.0, abs=0.1)
+    assert fit.lengths["sleeve_end_above_elbow_cm"]["ok"]
+    assert fit.lengths["sleeve_end_above_elbow_cm"]["value_cm"] == pytest.approx(0.55 * 30.23, abs=0.3)
+
+
+def test_recommendation_follows_the_chest_and_neighbours_are_worse(tshirts):
+    row = CHART["L"]
+    body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
+    fits = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s]), family="tshirt") for s in SIZES}
+    best, confidence, reasons = recommend(fits, SIZES)
+    assert best == "L"
+    scores = [fits[s].score for s in SIZES]
+    assert all(scores[i] > scores[i + 1] for i in range(3))  # falls down to L ...
+    assert all(scores[i] < scores[i + 1] for i in range(3, 5))  # ... and rises after
+    assert fits["XS"].verdict == "too tight" and fits["XXL"].verdict in ("loose", "too loose")
+    assert 0.3 < confidence < 0.99
+    assert reasons[0].startswith("L fits best") and any(r.startswith("XS would be too tight") for r in reasons)
+
+
+def test_overstretch_makes_a_size_too_tight(tshirts):
+    row = CHART["M"]
+    body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
+    ok = evaluate_size(body, tshirts["M"], _drape(tshirts["M"]), family="tshirt")
+    tight = evaluate_size(body, tshirts["M"], _drape(tshirts["M"], peak=(140.0, 0.10)), family="tshirt")
+    peak_only = evaluate_size(body, tshirts["M"], _drape(tshirts["M"], peak=(140.0, 0.001)), family="tshirt")
+    assert tight.verdict == "too tight" and tight.score > ok.score + 3.0
+    assert tight.stretch["over_limit_fraction"] == pytest.approx(0.10, abs=0.01)
+    assert peak_only.verdict == "good" and peak_only.score == pytest.approx(ok.score + 0.1)
+    assert any("stretched past" in r for r in tight.reasons)
+
+
+def test_draped_ease_is_used_when_plausible_and_pattern_ease_otherwise(tshirts):
+    row = CHART["M"]
+    body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
+    drape = _drape(tshirts["M"], ease_m={"chest": 0.085, "waist": -0.30, "hips": math.nan})
+    fit = evaluate_size(body, tshirts["M"], drape, family="tshirt")
+    assert fit.ease_source["chest"] == "drape" and fit.ease_cm["chest"] == pytest.approx(8.5)
+    assert fit.ease_source["waist"] == "pattern" and fit.ease_cm["waist"] == pytest.approx(20.0)
+    assert fit.ease_source["hips"] == "pattern"
+
+
+def test_failed_gates_lower_the_confidence(tshirts):
+    row = CHART["M"]
+    body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
+    good = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s]), family="tshirt") for s in ("S", "M", "L")}
+    bad = dict(good)
+    bad["M"] = evaluate_size(body, tshirts["M"], _drape(tshirts["M"], gates_ok=False), family="tshirt")
+    _, c_good, _ = recommend(good, SIZES)
+    best, c_bad, _ = recommend(bad, SIZES)
+    assert best == "M" and c_bad < c_good
+    assert any("quality gates" in r for r in bad["M"].reasons)
+
+
+def test_woven_dress_needs_more_ease_than_knit():
+    row = CHART["M"]
+    body = _body(row["chest"] + 0.05, row["waist"], row["hips"], row["upper_arm"])  # 5 cm over the chart's M
+    knit = garments.load_garment("dress", size="M", fabric="cotton_jersey", edge_length_m=0.08)
+    woven = garments.load_garment("dress", size="M", fabric="denim", edge_length_m=0.08)
+    fit_knit = evaluate_size(body, knit, _drape(knit), family="dress")
+    fit_woven = evaluate_size(body, woven, _drape(woven), family="dress")
+    assert fit_knit.ease_cm["chest"] == pytest.approx(3.0) == fit_woven.ease_cm["chest"]
+    assert fit_woven.region_verdicts["chest"] == "too tight"  # woven wants >= 5 cm
+    assert fit_knit.region_verdicts["chest"] in ("snug", "good")
+
+
+def test_report_json_is_plain_json(tshirts):
+    from tryon3d._report import FitReport
+
+    row = CHART["S"]
+    body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
+    fits = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s]), family="tshirt") for s in ("XS", "S", "M")}
+    best, confidence, reasons = recommend(fits, SIZES)
+    report = FitReport(family="tshirt", chart="women", fabric="cotton_jersey", fabric_class="knit",
+                       recommended_size=best, confidence=confidence, confidence_label="medium", chart_size="S",
+                       reasons=tuple(reasons), sizes=fits, body_cm={"chest": 86.0})
+    content = json.loads(json.dumps(report_json(report)))
+    assert content["recommended_size"] == "S"
+    assert set(content["sizes"]) == {"XS", "S", "M"}
+    chest = content["sizes"]["S"]["ease_cm"]["chest"]
+    assert chest["ease"] == pytest.approx(10.0) and chest["comfort_min"] == 0.0 and chest["design"] == 10.0
+    assert content["sizes"]["S"]["gates"]["passed"] is True
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["tryon", "--height", "170", "--weight", "60", "--sex", "female", "--garment", "hat"], "unknown garment"),
+        (["tryon", "--height", "170", "--weight", "60", "--sex", "female", "--garment", "tshirt", "--size", "Q"],
+         "unknown size"),
+        (["tryon", "--height", "170", "--sex", "female", "--garment", "tshirt"], "weight is required"),
+        (["tryon", "--height", "170", "--weight", "60", "--sex", "x", "--garment", "tshirt"], "sex must be"),
+        (["tryon", "--height", "170", "--weight", "60", "--sex", "female", "--garment", "tshirt", "--photo",
+          "missing.jpg"], "does not exist"),
+        (["fit-report", "--body", "missing.json", "--garment", "tshirt"], "does not exist"),
+        (["fit-report", "--body", "missing.json", "--garment", "tshirt", "--device", "tpu"], "--device"),
+    ],
+)
+def test_cli_rejects_bad_input_with_one_line(argv, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main([*argv, "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not [p for p in out.rglob("*") if p.is_file()]  # nothing half-written
+
+
+def test_fit_report_skips_a_diverged_size(monkeypatch, tshirts):
+    """A size whose drape diverges (also on the finer retry) is reported, not judged; others still are."""
+    import sim
+
+    from tryon3d import fit_report
+
+    row = CHART["M"]
+    body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
+    calls = []
+
+    def fake_load(name, *, size, edge_length_m, **_):
+        calls.append((size, edge_length_m))
+        return tshirts[size]
+
+    def fake_drape(body, garment, **_):
+        if garment.size == "S":
+            raise sim.DrapeDivergedError("particles tunnelled")
+        return _drape(garment)
+
+    monkeypatch.setattr(garments, "load_garment", fake_load)
+    monkeypatch.setattr(sim, "drape", fake_drape)
+    report = fit_report(body, "tshirt", sizes="auto", edge_length_m=0.04)
+    assert report.chart_size == "M" and list(report.sizes) == ["M", "L"]
+    assert list(report.failed_sizes) == ["S"]
+    assert [c for c in calls if c[0] == "S"] == [("S", 0.04), ("S", 0.025)]  # retried finer once
+    assert report.recommended_size == "M"
+    assert any("S could not be draped" in r for r in report.reasons)
+    assert report_json(report)["failed_sizes"] == {"S": "particles tunnelled"}

@@ -1,0 +1,148 @@
+"""Facade for photo bodies: user units in, ``bodyfit`` photo fitting, files out.
+
+Privacy: the photos themselves are never written unless asked for (``--keep-photos``); every
+image written is a fresh PNG without EXIF or other metadata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import bodyfit
+from bodyfit import Body
+from tryon3d._bodies import body_json
+from tryon3d._files import ensure_writable_dir, write_files_atomically
+from tryon3d._units import cm_to_m, m_to_cm
+
+log = logging.getLogger("tryon3d")
+
+__all__ = ["body_from_photos", "fit_photos", "photo_fit_files", "run_photo_body"]
+
+
+def _png(array: np.ndarray) -> bytes:
+    """PNG bytes (no metadata) of an (H, W) bool/uint8 or (H, W, 3) uint8 image."""
+    from PIL import Image
+
+    if array.dtype == bool:
+        array = array.astype(np.uint8) * 255
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(array)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _number(name: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+
+
+def fit_photos(
+    front: str | os.PathLike | bytes | np.ndarray,
+    side: str | os.PathLike | bytes | np.ndarray | None = None,
+    *,
+    height_cm: float,
+    weight_kg: float | None = None,
+    sex: str,
+    age: float | None = None,
+    overlay_on_photo: bool = False,
+) -> bodyfit.PhotoFit:
+    """The full photo fit (body, cameras, silhouettes, overlays, scores); see ``bodyfit.fit_body_to_photos``."""
+    return bodyfit.fit_body_to_photos(
+        front,
+        side,
+        height_m=cm_to_m(_number("height", height_cm)),
+        weight_kg=None if weight_kg is None else _number("weight", weight_kg),
+        sex=sex,
+        age_years=None if age is None else _number("age", age),
+        overlay_on_photo=overlay_on_photo,
+    )
+
+
+def body_from_photos(
+    front: str | os.PathLike | bytes | np.ndarray,
+    side: str | os.PathLike | bytes | np.ndarray | None = None,
+    *,
+    height_cm: float,
+    weight_kg: float | None = None,
+    sex: str,
+    age: float | None = None,
+) -> Body:
+    """A body fitted to a full-body front photo (and optionally a side photo) and the stature.
+
+    Args:
+        front: front photo: a path, encoded image bytes or an (H, W[, 3|4]) uint8 array.
+        side: optional side photo (either side), same forms.
+        height_cm: stature [cm].
+        weight_kg: body mass [kg], optional.
+        sex: ``"male"`` or ``"female"``.
+        age: age [years], optional.
+
+    Returns:
+        The Body: ``vertices`` in the front photo's pose, ``rest_vertices`` in the canonical pose.
+    """
+    return fit_photos(front, side, height_cm=height_cm, weight_kg=weight_kg, sex=sex, age=age).body
+
+
+def photo_fit_files(fit: bodyfit.PhotoFit, *, photos: dict[str, Any] | None = None) -> dict[str, bytes | str]:
+    """Output files of a photo fit: body.glb, body.json (with ``cameras``), overlay_<view>.png,
+    silhouette_<view>.png, and ``photo_<view>.png`` for the photos given in ``photos``."""
+    content = body_json(fit.body)
+    content["cameras"] = {
+        name: {**camera.to_dict(), "pose_axis_angle_rad": np.asarray(fit.poses[name]).round(8).tolist()}
+        if name != "front" else camera.to_dict()
+        for name, camera in fit.cameras.items()
+    }
+    content["photo_fit"] = {
+        "scores": {k: round(float(v), 4) for k, v in fit.scores.items()},
+        "seconds": round(fit.seconds, 2),
+        "stature_cm": round(m_to_cm(fit.body.measurements_m["stature"]), 2),
+    }
+    files: dict[str, bytes | str] = {
+        "body.glb": bodyfit.body_to_glb(fit.body),
+        "body.json": json.dumps(content, indent=2) + "\n",
+    }
+    for name in fit.cameras:
+        files[f"overlay_{name}.png"] = _png(fit.overlays[name])
+        files[f"silhouette_{name}.png"] = _png(fit.silhouettes[name])
+    for name, photo in (photos or {}).items():
+        files[f"photo_{name}.png"] = _png(photo.pixels)
+    return files
+
+
+def run_photo_body(args: argparse.Namespace) -> int:
+    """``tryon3d body --photo ...``: fit, then write every output file at once."""
+    if not args.photo:
+        raise ValueError("--side-photo needs a front photo too (--photo)")
+    for flag in ("chest", "waist", "hips"):
+        if getattr(args, flag, None) is not None:
+            raise ValueError(f"--{flag} cannot be combined with --photo (the photo fit measures it)")
+    if getattr(args, "model", "anny") != "anny":
+        raise ValueError("photo fitting supports the anny model only (--model anny)")
+    out = ensure_writable_dir(args.output)
+    photos = {"front": bodyfit.load_photo(args.photo)}
+    if args.side_photo:
+        photos["side"] = bodyfit.load_photo(args.side_photo)
+    fit = fit_photos(
+        photos["front"], photos.get("side"),
+        height_cm=args.height, weight_kg=args.weight, sex=args.sex, age=args.age,
+        overlay_on_photo=bool(args.keep_photos),
+    )
+    files = photo_fit_files(fit, photos=photos if args.keep_photos else None)
+    written = write_files_atomically(out, files)
+    if getattr(args, "json", False):
+        print(files["body.json"], end="")
+    else:
+        log.info("wrote %s", ", ".join(str(Path(p)) for p in written))
+        log.info("fit: %s (%.1f s)", ", ".join(f"{k} {v:.3f}" for k, v in fit.scores.items()), fit.seconds)
+        measured = {k: m_to_cm(v) for k, v in fit.body.measurements_m.items()}
+        log.info("measurements (cm): %s", ", ".join(f"{k} {v:.1f}" for k, v in measured.items()))
+    return 0
