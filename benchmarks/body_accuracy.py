@@ -53,15 +53,8 @@ WEIGHT_TARGET_KG = 1.0
 def split_tables(
     tables: dict[str, dict[str, np.ndarray]], *, seed: int, test_fraction: float = 0.2
 ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]:
-    """Seeded per-sex split into (train, test) tables; test rows are in shuffled order."""
-    rng = np.random.default_rng(seed)
-    train, test = {}, {}
-    for sex, table in tables.items():
-        order = rng.permutation(len(table["stature"]))
-        cut = round(test_fraction * len(order))
-        test[sex] = {name: values[order[:cut]] for name, values in table.items()}
-        train[sex] = {name: values[order[cut:]] for name, values in table.items()}
-    return train, test
+    """Seeded per-sex split into (train, test) tables (the tests hold out the same subjects)."""
+    return bodyfit.split_ansur_tables(tables, seed=seed, test_fraction=test_fraction)
 
 
 def pick_subjects(test: dict[str, dict[str, np.ndarray]], count: int) -> list[dict[str, Any]]:

@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"report {report.recommended_size:3s} ({100 * report.confidence:.0f} %) "
                   f"{'ok' if row['agree'] else 'DIFFERENT'} {row['seconds']:.0f} s", file=sys.stderr)
     agree = sum(r["agree"] for r in rows)
+    full = [r for r in rows if "error" not in r and not r["failed_sizes"]]
     result = {
         "subjects": len(rows),
         "agreement": round(agree / max(1, len(rows)), 3),
@@ -96,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         "goal": 0.9,
         "gates_passed_fraction": round(sum(r["gates_passed"] for r in rows) / max(1, len(rows)), 3),
         "subjects_with_failed_drapes": sum(bool(r["failed_sizes"]) or "error" in r for r in rows),
+        # the judgement alone, where the simulation draped every size it was asked for
+        "agreement_fully_draped": round(float(np.mean([r["agree"] for r in full])), 3) if full else None,
+        "fully_draped_subjects": len(full),
         "mean_seconds_per_subject": round(float(np.mean([r["seconds"] for r in rows])) if rows else 0.0, 1),
         "total_s": round(time.perf_counter() - started, 1),
         "seed": args.seed,

@@ -1,6 +1,6 @@
 """bodyfit: the body stage. Builds a ``Body`` (metres, z-up) from measurements or photos."""
 
-from bodyfit._body import MEASUREMENT_NAMES, REGION_NAMES, Body
+from bodyfit._body import MEASUREMENT_NAMES, REGION_NAMES, Body, readonly_array
 from bodyfit._io import Z_UP_TO_Y_UP, body_from_record, body_record, body_to_glb, body_to_trimesh
 from bodyfit._measurements import body_from_measurements, check_sex
 from bodyfit._photo import LANDMARK_NAMES, Photo, PhotoAnalysis, analyze_photo, load_photo
@@ -10,6 +10,7 @@ from bodyfit._population import (
     fit_population_model,
     load_population_model,
     read_ansur_csv,
+    split_ansur_tables,
 )
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "fit_population_model",
     "load_population_model",
     "read_ansur_csv",
+    "readonly_array",
+    "split_ansur_tables",
     "LANDMARK_NAMES",
     "Photo",
     "PhotoAnalysis",

@@ -39,13 +39,24 @@ MEASUREMENT_NAMES: tuple[str, ...] = (
 )
 
 
-def _frozen_array(value: Any, dtype: Any, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
+def readonly_array(value: Any, dtype: Any, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
+    """A read-only copy of ``value`` as an (N, *shape_tail) array of ``dtype``.
+
+    The stage records (Body, Garment, Drape) use it to check and freeze their fields.
+
+    Raises:
+        ValueError: the shape is not (N, *shape_tail); the message names ``name``.
+    """
     array = np.array(value, dtype=dtype, copy=True)
     if array.ndim != 1 + len(shape_tail) or array.shape[1:] != shape_tail:
         expected = "(N" + "".join(f", {n}" for n in shape_tail) + ")"
-        raise ValueError(f"Body.{name} must have shape {expected}, got {array.shape}")
+        raise ValueError(f"{name} must have shape {expected}, got {array.shape}")
     array.setflags(write=False)
     return array
+
+
+def _frozen_array(value: Any, dtype: Any, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
+    return readonly_array(value, dtype, shape_tail, f"Body.{name}")
 
 
 @dataclass(frozen=True, eq=False)

@@ -28,7 +28,13 @@ __all__ = ["PhotoFit", "fit_body_to_photos"]
 
 VIEWS = ("front", "side")
 _CROP_PX = 256  # fitting resolution (square crop around the person)
+_REFINE_PX = 192  # Mitsuba silhouette resolution of the refinement (same crop, fewer pixels)
 _CROP_MARGIN = 0.08
+_PAIRING_EVERY = 4  # stage A steps between contour-to-vertex re-pairings
+_PLATEAU_IOU = 0.001  # stage B stops after _PLATEAU_STEPS steps without this much IoU gain
+_PLATEAU_STEPS = 4
+_REFINE_MIN_STEPS = 12
+_MASS_CORRECTION = 1.0  # fitted mesh mass -> mass estimate for the population prior
 _FOCAL_PRIOR = 1.6  # focal length prior, times the photo's long side (about a 36 mm-equivalent lens)
 # (group bone, pose prior weight)
 _POSE_BONES = {
@@ -193,58 +199,78 @@ class _Shape:
     def relinearise(self, parameters: np.ndarray) -> None:
         import torch
 
+        from bodyfit._fit import body_mass_kg
+
         parameters = np.clip(parameters, self.lower, self.upper)
         count = len(parameters)
         steps = np.where(parameters + 0.02 <= self.upper, 0.02, -0.02)
         batch = np.concatenate([parameters[None], parameters[None] + np.diag(steps)])
         vertices, joints = self.model.rest_geometry(batch, sex=self.sex, age_years=self.age)
+        masses = body_mass_kg(vertices, self.model.faces, sex=self.sex)
         self.origin = parameters.copy()
+        self.origin_t = torch.as_tensor(parameters)
         self.v0 = torch.as_tensor(vertices[0], dtype=torch.float32)
         self.j0 = torch.as_tensor(joints[0], dtype=torch.float32)
         self.vb = torch.as_tensor((vertices[1:] - vertices[0]) / steps[:, None, None], dtype=torch.float32)
         self.jb = torch.as_tensor((joints[1:] - joints[0]) / steps[:, None, None], dtype=torch.float32)
+        # Stature from the current top and bottom vertices; mass linearised too.
+        self.ends = np.array([np.argmax(vertices[0, :, 2]), np.argmin(vertices[0, :, 2])])
+        self.mass0 = float(masses[0])
+        self.mass_slope = torch.as_tensor((masses[1:] - masses[0]) / steps, dtype=torch.float32)
         self.count = count
+        self._subset_key = None
 
-    def __call__(self, parameters, stature: float | None = None):
-        """Rest vertices (V, 3) and joints (J, 3); scaled about the floor to ``stature`` [m] when
-        given (the fit's hard height constraint), plus the unscaled stature."""
+    def _subset(self, subset: np.ndarray):
+        """Cached slices of the linearisation for a vertex subset (plus the two stature ends)."""
+        if self._subset_key is not subset:
+            rows = np.concatenate([subset, self.ends])
+            self._sub = (self.v0[rows], self.vb[:, rows])
+            self._subset_key = subset
+        return self._sub
+
+    def __call__(self, parameters, stature: float | None = None, *, subset: np.ndarray | None = None):
+        """Rest vertices (V, 3) (or the (N, 3) ``subset``) and joints (J, 3); scaled about the
+        floor to ``stature`` [m] when given (the fit's hard height constraint), plus the
+        unscaled stature and the body mass [kg] (linearised)."""
         import torch
 
-        delta = (parameters - torch.as_tensor(self.origin)).to(torch.float32)
-        vertices = self.v0 + torch.einsum("k,kvd->vd", delta, self.vb)
+        delta = (parameters - self.origin_t).to(torch.float32)
+        if subset is None:
+            v0, vb = self.v0, self.vb
+        else:
+            v0, vb = self._subset(subset)
+        vertices = v0 + torch.einsum("k,kvd->vd", delta, vb)
         joints = self.j0 + torch.einsum("k,kjd->jd", delta, self.jb)
-        own = vertices[:, 2].max() - vertices[:, 2].min()
+        if subset is None:
+            own = vertices[:, 2].max() - vertices[:, 2].min()
+        else:
+            own = vertices[-2, 2] - vertices[-1, 2]
+            vertices = vertices[:-2]
+        mass = self.mass0 + (self.mass_slope * delta).sum()
         if stature is not None:
             scale = stature / own
-            vertices, joints = vertices * scale, joints * scale
-        return vertices, joints, own
-
-
-def _volume(vertices, faces):
-    a, b, c = vertices[faces[:, 0]], vertices[faces[:, 1]], vertices[faces[:, 2]]
-    return (a * (b.cross(c, dim=1))).sum() / 6.0
+            vertices, joints, mass = vertices * scale, joints * scale, mass * scale**3
+        return vertices, joints, own, mass
 
 
 class _Fitter:
     def __init__(self, views: list[_View], *, height_m: float, weight_kg: float | None, sex: str, age_years: float):
         import torch
 
-        from bodyfit._fit import _density_table
-
         self.model = model = load_anny_model()
         self.torch_model = anny_torch(model, "float32")
         self.rig = pose_rig(self.torch_model, tuple(_POSE_BONES))
         self.views = views
+        self._pairing: dict = {}
+        self.prior_weight_b = 0.3
         self.shape_lr = 0.08
         self.proxy_weight = 40.0
         self.height, self.weight, self.sex, self.age = height_m, weight_kg, sex, age_years
-        self.density = _density_table().get(sex, 985.0)
         bmi = weight_kg / height_m**2 if weight_kg else (24.0 if sex == "male" else 23.0)
         start = model.initial_parameters(height_m=height_m, bmi=bmi)
         self.shape = _Shape(model, start, sex=sex, age_years=age_years)
         self.start = torch.as_tensor(start)
         self.params = torch.tensor(start, requires_grad=True)
-        self.faces = torch.as_tensor(model.faces)
         points = _template_points(model)
         names = model.joint_names
         self.kp_index = np.array(sorted(_KEYPOINT_MAP))
@@ -311,7 +337,9 @@ class _Fitter:
             return torch.minimum(straight, crossed) / weight.sum().clamp_min(1e-6), uv
         return (weight * error).sum() / weight.sum().clamp_min(1e-6), uv
 
-    def proxy_silhouette_loss(self, index, vertices_subset):
+    def proxy_silhouette_loss(self, index, vertices_subset, *, refresh: bool = True):
+        """Two-sided silhouette proxy; the contour-to-vertex pairing is recomputed when
+        ``refresh`` (else the previous pairing is reused: it changes slowly)."""
         import torch
 
         view = self.views[index]
@@ -320,15 +348,16 @@ class _Fitter:
         outside = torch.nn.functional.grid_sample(view.outside_distance, grid, align_corners=False,
                                                   padding_mode="border")[0, 0, 0]
         out_term = (outside**2).mean() / view.person_px**2
-        nearest = torch.cdist(view.contour, uv).min(dim=1).values
-        cover_term = (nearest**2).mean() / view.person_px**2
+        if refresh or index not in self._pairing:
+            with torch.no_grad():
+                self._pairing[index] = torch.cdist(view.contour, uv).argmin(dim=1)
+        nearest = ((view.contour - uv[self._pairing[index]]) ** 2).sum(dim=1)
+        cover_term = nearest.mean() / view.person_px**2
         return out_term + cover_term
 
-    def priors(self, rest_vertices, own_stature, weight_shape: float):
-
+    def priors(self, mass, own_stature, weight_shape: float):
         loss = ((own_stature - self.height) / 0.005) ** 2 * 1e-3
         if self.weight is not None:
-            mass = _volume(rest_vertices.double(), self.faces) * self.density
             loss = loss + ((mass - self.weight) / 0.5) ** 2 * 1e-3
         loss = loss + weight_shape * ((self.params - self.start) ** 2).sum() * 2e-4
         for index in range(len(self.views)):
@@ -347,7 +376,12 @@ class _Fitter:
                 pose[0].zero_()
 
     # --- stages ---------------------------------------------------------------------------
-    def stage_a(self, steps: int) -> None:
+    def current_mass(self) -> float:
+        """Mass [kg] of the current shape at the target stature (linearised)."""
+        with _no_grad():
+            return float(self.shape(self.params, self.height, subset=self.subset)[3])
+
+    def stage_a(self, steps: int, *, shape_from: int | None = None, shape_weight: float = 1.0) -> None:
         import torch
 
         camera_vars = self.omega + self.trans + self.log_focal
@@ -356,7 +390,7 @@ class _Fitter:
             {"params": self.pose, "lr": 0.03},
             {"params": [self.params], "lr": 0.0},
         ])
-        shape_from = steps // 5
+        shape_from = steps // 5 if shape_from is None else shape_from
         for step in range(steps):
             if step >= shape_from:
                 progress = (step - shape_from) / max(1, steps - shape_from)
@@ -364,15 +398,16 @@ class _Fitter:
             if step and step % 40 == 0:
                 self.shape.relinearise(self.params.detach().numpy())
             optimizer.zero_grad()
-            rest_v, rest_j, own = self.shape(self.params, self.height)
-            loss = self.priors(rest_v, own, 1.0)
+            rest_v, rest_j, own, mass = self.shape(self.params, self.height, subset=self.subset)
+            loss = self.priors(mass, own, shape_weight)
             for index in range(len(self.views)):
-                vertices, joints = self.rig.posed(rest_v[self.subset], rest_j, self.pose[index],
+                vertices, joints = self.rig.posed(rest_v, rest_j, self.pose[index],
                                                   vertex_ids=self.subset)
                 kp, _ = self.keypoint_loss(index, vertices, joints)
                 loss = loss + kp
                 if step >= shape_from // 2:
-                    loss = loss + self.proxy_weight * self.proxy_silhouette_loss(index, vertices)
+                    loss = loss + self.proxy_weight * self.proxy_silhouette_loss(
+                        index, vertices, refresh=step % _PAIRING_EVERY == 0)
             loss.backward()
             optimizer.step()
             self.clamp()
@@ -393,10 +428,12 @@ class _Fitter:
         return Camera(fx=focal, fy=focal, cx=_CROP_PX / 2.0, cy=_CROP_PX / 2.0, width=_CROP_PX,
                       height=_CROP_PX, world_to_camera=matrix)
 
-    def stage_b(self, steps: int) -> None:
+    def stage_b(self, steps: int, *, resolution: int = _REFINE_PX) -> None:
+        """Refine against Mitsuba's differentiable silhouette at ``resolution`` px crops; stops
+        early when the soft IoU of every view has stopped improving."""
         import torch
 
-        from render import render_silhouette
+        from render import Camera, render_silhouette
 
         faces = self.model.faces
         optimizer = torch.optim.Adam([
@@ -404,32 +441,58 @@ class _Fitter:
             {"params": self.pose, "lr": 0.01},
             {"params": [self.params], "lr": 0.015},
         ])
+        factor = resolution / _CROP_PX
+        targets = [
+            torch.nn.functional.interpolate(view.target[None, None], size=(resolution, resolution), mode="area")[0, 0]
+            if resolution != _CROP_PX else view.target
+            for view in self.views
+        ]
         self.shape.relinearise(self.params.detach().numpy())
         references: list = []
+        best, stale = -1.0, 0
+        self.refine_history: list[float] = []
         for step in range(steps):
             if step and step % 20 == 0:
                 self.shape.relinearise(self.params.detach().numpy())
             if step % 10 == 0:
-                references = [self.reference_camera(i) for i in range(len(self.views))]
+                references = []
+                for i in range(len(self.views)):
+                    crop = self.reference_camera(i)
+                    references.append(Camera(
+                        fx=crop.fx * factor, fy=crop.fy * factor, cx=crop.cx * factor, cy=crop.cy * factor,
+                        width=resolution, height=resolution, world_to_camera=crop.world_to_camera))
             optimizer.zero_grad()
-            rest_v, rest_j, own = self.shape(self.params, self.height)
-            loss = self.priors(rest_v, own, 0.3)
+            rest_v, rest_j, own, mass = self.shape(self.params, self.height)
+            loss = self.priors(mass, own, self.prior_weight_b)
+            ious = []
             for index, view in enumerate(self.views):
                 vertices, joints = self.rig.posed(rest_v, rest_j, self.pose[index])
                 kp, _ = self.keypoint_loss(index, vertices[self.subset], joints)
                 cam = self.camera_points(index, vertices)
                 reference = references[index]
-                scale = view.focal0 * torch.exp(self.log_focal[index]) / reference.fx
+                scale = view.focal0 * torch.exp(self.log_focal[index]) * factor / reference.fx
                 cam = torch.cat([cam[:, :2] * scale, cam[:, 2:]], dim=1)
                 rotation = torch.tensor(reference.world_to_camera[:3, :3], dtype=torch.float32)
                 shift = torch.tensor(reference.world_to_camera[:3, 3], dtype=torch.float32)
                 world = (cam - shift) @ rotation
                 image = render_silhouette(world, faces, reference, spp=4, seed=step * 7 + index)
-                silhouette = ((image - view.target) ** 2).mean()
+                target = targets[index]
+                silhouette = ((image - target) ** 2).mean()
+                with torch.no_grad():
+                    ious.append(float((image * target).sum() / (image + target - image * target).sum().clamp_min(1e-6)))
                 loss = loss + 0.3 * kp + 20.0 * silhouette
             loss.backward()
             optimizer.step()
             self.clamp()
+            score = min(ious)
+            self.refine_history.append(score)
+            if score > best + _PLATEAU_IOU or step < _REFINE_MIN_STEPS:
+                best, stale = max(best, score), 0
+            else:
+                stale += 1
+                if stale >= _PLATEAU_STEPS:
+                    break
+        self.refine_steps_done = step + 1 if steps else 0
 
 
 class _no_grad:
@@ -559,7 +622,8 @@ def fit_body_to_photos(
     age_years: float | None = None,
     overlay_on_photo: bool = False,
     proxy_steps: int = 100,
-    refine_steps: int = 30,
+    refine_steps: int = 20,
+    population_prior_weight: float = 20.0,
 ) -> PhotoFit:
     """Fit anny's shape, a pose per photo and a camera per photo to a front (and side) photo.
 
@@ -582,11 +646,15 @@ def fit_body_to_photos(
     Raises:
         ValueError: bad numbers, unreadable/unsuitable photos (see ``analyze_photo``).
     """
+    import torch
+
     from bodyfit._measurements import (
         AGE_RANGE_YEARS,
+        BMI_RANGE,
         HEIGHT_RANGE_M,
         WEIGHT_RANGE_KG,
         _finite,
+        body_from_measurements,
         check_sex,
         rebuild_body,
     )
@@ -605,6 +673,16 @@ def fit_body_to_photos(
     views = [_crop_view(name, analysis, sex) for name, analysis in analyses.items()]
     fitter = _Fitter(views, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age)
     fitter.stage_a(int(proxy_steps))
+    if population_prior_weight > 0:
+        # Population prior: the ANSUR-typical shape for the stature and the (given or fitted) mass.
+        model = fitter.model
+        low, high = BMI_RANGE
+        mass = weight_kg if weight_kg is not None else float(np.clip(
+            fitter.current_mass() * _MASS_CORRECTION, low * height_m**2, high * height_m**2))
+        typical = body_from_measurements(height_m=height_m, weight_kg=mass, sex=sex, age_years=age_years)
+        fitter.start = torch.as_tensor([typical.shape_parameters[name] for name in model.parameter_names])
+        fitter.stage_a(int(proxy_steps) // 2, shape_from=0, shape_weight=population_prior_weight)
+        fitter.prior_weight_b = population_prior_weight
     fitter.stage_b(int(refine_steps))
 
     model = fitter.model
@@ -633,7 +711,7 @@ def fit_body_to_photos(
     for index, view in enumerate(views):
         posed, _ = pose_anny_vertices(model, body.rest_vertices, body.rest_joints, poses[view.name])
         with _no_grad():
-            rest_fit, joints_fit, _ = fitter.shape(fitter.params, height_m)
+            rest_fit, joints_fit, _, _ = fitter.shape(fitter.params, height_m)
             unshifted, _ = fitter.rig.posed(rest_fit, joints_fit, fitter.pose[index])
         floor_shift = float(unshifted[:, 2].min())
         camera = _photo_camera(fitter, index, floor_shift)

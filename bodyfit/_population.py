@@ -580,3 +580,20 @@ def load_population_model() -> PopulationModel:
     except json.JSONDecodeError as error:
         raise ValueError(f"population table {_DATA_FILE} is not valid JSON: {error}") from None
     return PopulationModel.from_dict(data)
+
+
+def split_ansur_tables(
+    tables: Mapping[str, Mapping[str, np.ndarray]], *, seed: int, test_fraction: float = 0.2
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]:
+    """Seeded per-sex split of ``read_ansur_csv`` tables into (train, test); test rows shuffled.
+
+    Benchmarks and tests hold the same subjects apart with the same seed.
+    """
+    rng = np.random.default_rng(seed)
+    train, test = {}, {}
+    for sex, table in tables.items():
+        order = rng.permutation(len(table["stature"]))
+        cut = round(test_fraction * len(order))
+        test[sex] = {name: values[order[:cut]] for name, values in table.items()}
+        train[sex] = {name: values[order[cut:]] for name, values in table.items()}
+    return train, test

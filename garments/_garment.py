@@ -6,14 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-
-def _readonly(value: object, dtype: object, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
-    array = np.array(value, dtype=dtype, copy=True)
-    if array.ndim != 1 + len(shape_tail) or array.shape[1:] != shape_tail:
-        expected = "(N" + "".join(f", {n}" for n in shape_tail) + ")"
-        raise ValueError(f"{name} must have shape {expected}, got {array.shape}")
-    array.setflags(write=False)
-    return array
+from bodyfit import readonly_array as _readonly
 
 
 @dataclass(frozen=True)

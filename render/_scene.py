@@ -406,8 +406,11 @@ class StudioScene:
             **objects,
         })
         self._params = mi.traverse(self._scene)
-        # The shape_index AOV counts from 1 (0 = nothing hit).
-        self._shape_index = {shape.id(): i + 1 for i, shape in enumerate(self._scene.shapes())}
+        # The shape_index AOV holds each shape's Dr.Jit registry id (0 = nothing hit), which is
+        # global to the process and changes as scenes come and go: read it, don't assume order.
+        self._shape_index = {
+            shape.id(): int(dr.reinterpret_array(mi.UInt32, mi.ShapePtr(shape))[0]) for shape in self._scene.shapes()
+        }
 
     def set_camera(self, camera: Camera) -> None:
         """Render from ``camera`` (same image size) from now on; the lights stay where they are."""

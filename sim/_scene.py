@@ -23,6 +23,9 @@ CONTACT_KD = 1.0e-3
 BODY_GAP_M = 0.002
 #: Extra detection distance [m] for particle-body contact queries.
 CONTACT_DETECT_M = 0.01
+#: Below this sliding speed [m/s] body friction is regularised (viscous). Newton's default
+#: (1 cm/s) lets a garment creep down the body at about that speed for seconds; 1 mm/s holds it.
+FRICTION_EPSILON_M_S = 1.0e-3
 
 
 @dataclass
@@ -83,6 +86,60 @@ def merge_seams(vertex_count: int, seam_pairs: np.ndarray) -> tuple[np.ndarray, 
     return particle_of_vertex.astype(np.int64), len(unique)
 
 
+def preclosed_start(garment, particle_of_vertex: np.ndarray, particle_count: int) -> np.ndarray:
+    """Start positions [m], shape (particle_count, 3), with the seams closed geometrically.
+
+    Merging a seam pair puts its particle halfway between the two placed vertices; moving only
+    the seam rows there folds the rows beside them (placements leave seam gaps of 10-30 cm).
+    Instead, every vertex moves by a harmonic (graph-Laplacian) interpolation of the seam
+    vertices' moves, so each panel deforms smoothly towards its sewn shape.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import splu
+
+    n = garment.vertex_count
+    positions = np.asarray(garment.positions, dtype=np.float64)
+    merged = np.zeros((particle_count, 3))
+    np.add.at(merged, particle_of_vertex, positions)
+    merged /= np.bincount(particle_of_vertex, minlength=particle_count)[:, None]
+    fixed = np.zeros(n, dtype=bool)
+    fixed[np.asarray(garment.seam_pairs, dtype=np.int64).reshape(-1)] = True
+    if not fixed.any():
+        return merged
+    faces = np.asarray(garment.faces, dtype=np.int64)
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    adjacency = sp.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr()
+    adjacency = ((adjacency + adjacency.T) > 0).astype(np.float64)
+    laplacian = (sp.diags(np.asarray(adjacency.sum(axis=1)).ravel()) - adjacency).tocsr()
+    move = np.zeros((n, 3))
+    move[fixed] = merged[particle_of_vertex[fixed]] - positions[fixed]
+    free = ~fixed
+    if free.any():
+        # a tiny diagonal keeps panels without any seam (no Dirichlet vertex) still
+        system = laplacian[free][:, free] + sp.identity(int(free.sum())) * 1e-8
+        move[free] = splu(system.tocsc()).solve(-(laplacian[free][:, fixed] @ move[fixed]))
+    start = np.zeros((particle_count, 3))
+    np.add.at(start, particle_of_vertex, positions + move)
+    return start / np.bincount(particle_of_vertex, minlength=particle_count)[:, None]
+
+
+def push_out_of_body(points: np.ndarray, body_vertices: np.ndarray, body_faces: np.ndarray, clearance_m: float,
+                     device: str) -> np.ndarray:
+    """Move points [m], shape (K, 3), that are inside the body or closer than ``clearance_m``
+    out along the body normal to ``clearance_m`` (a few passes, for creases)."""
+    from sim._measure import body_mesh, signed_distance
+
+    mesh = body_mesh(body_vertices, body_faces, device)
+    points = np.array(points, dtype=np.float64)
+    for _ in range(3):
+        distance, normal = signed_distance(mesh, points, device)
+        near = distance < clearance_m
+        if not near.any():
+            break
+        points[near] += normal[near] * (clearance_m - distance[near])[:, None]
+    return points
+
+
 def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
     """2D rest corners per triangle, grain-aligned (warp along +x), and the valid-face mask.
 
@@ -138,6 +195,7 @@ def build_cloth_model(
     iterations: int = 10,
     linear_iterations: int = 10,
     self_collision: bool = True,
+    preclose_seams: bool = True,
 ) -> ClothModel:
     """Build the Newton model: merged-seam cloth, static body mesh collider, gravity, friction."""
     import newton
@@ -153,15 +211,17 @@ def build_cloth_model(
     corners = corners[valid]
     if len(faces) == 0:
         raise ValueError("garment has no triangles with a positive rest area")
-    start = np.zeros((particle_count, 3))
-    counts = np.zeros(particle_count)
-    np.add.at(start, particle_of_vertex, garment.positions)
-    np.add.at(counts, particle_of_vertex, 1.0)
-    start /= counts[:, None]
+    radius = float(fabric.thickness_m) + BODY_GAP_M
+    if preclose_seams:
+        start = preclosed_start(garment, particle_of_vertex, particle_count)
+        start = push_out_of_body(start, body_vertices, body_faces, 2.0 * radius, device)
+    else:
+        start = np.zeros((particle_count, 3))
+        np.add.at(start, particle_of_vertex, garment.positions)
+        start /= np.bincount(particle_of_vertex, minlength=particle_count)[:, None]
 
     builder = newton.ModelBuilder(up_axis=newton.Axis.Z)
     SolverStyle3D.register_custom_attributes(builder)
-    radius = float(fabric.thickness_m) + BODY_GAP_M
     tri_particles = particle_of_vertex[faces]
     style3d.add_cloth_mesh(
         builder,
@@ -191,6 +251,7 @@ def build_cloth_model(
         solver = SolverStyle3D(model, config=config)
     if solver.collision is not None:
         solver.collision.radius = max(float(fabric.thickness_m), 1e-3) * 2.0
+        solver.collision.friction_epsilon = FRICTION_EPSILON_M_S
         if not self_collision:
             solver.collision.stiff_vf = 0.0
             solver.collision.stiff_ee = 0.0

@@ -26,6 +26,11 @@ DRIFT_WINDOW = 5
 PROBE_STEP_S = 1.0 / 120.0
 #: At rest when 95 % of the particles accelerate less than this in the probe [m/s^2] (0.2 g).
 REST_ACCELERATION_M_S2 = 2.0
+#: Adaptive stepping: the next frame's step moves the fastest particle at most this far [m]
+#: (below the self-collision query distance, so contacts are not skipped).
+MAX_STEP_DISPLACEMENT_M = 0.003
+#: Adaptive stepping: a frame's step grows by at most this factor over the previous one.
+STEP_GROWTH = 1.5
 
 
 class _Diverged(Exception):
@@ -63,7 +68,7 @@ class _Runner:
     """One simulation attempt: owns the Newton scene and the frame loop."""
 
     def __init__(self, body, garment, *, device, dt, substeps, iterations, linear_iterations,
-                 self_collision, velocity_damping, speed_tolerance, stop_on_convergence):
+                 self_collision, velocity_damping, speed_tolerance, stop_on_convergence, max_dt=None):
         import warp as wp
 
         from sim._kernels import FrameStats
@@ -82,7 +87,10 @@ class _Runner:
         hi = both.max(axis=0) + ESCAPE_DISTANCE_M
         self.stats = FrameStats(self.cloth.state_0.particle_q.shape[0], lo, hi, device)
         self.dt, self.substeps = dt, substeps
-        self.damping = math.exp(-velocity_damping * dt / substeps)
+        self.max_dt = max(dt, max_dt if max_dt is not None else dt)
+        self.step_dt = dt  # the adaptive frame step [s], between dt and max_dt
+        self.velocity_damping = velocity_damping
+        self.seconds_simulated = 0.0
         self.speed_tolerance = speed_tolerance
         self.stop_on_convergence = stop_on_convergence
         self.frames = 0
@@ -100,18 +108,25 @@ class _Runner:
         return int(np.count_nonzero(distance < -depth_m))
 
     def _step_frame(self) -> float:
-        """Advance one frame (collide once, ``substeps`` solver steps); return the max speed."""
+        """Advance one frame of ``step_dt`` (collide once, ``substeps`` solver steps); return
+        the max speed [m/s] and adapt the next frame's step to it."""
         cloth = self.cloth
         cloth.pipeline.collide(cloth.state_0, cloth.contacts)
-        h = self.dt / self.substeps
+        frame_dt = self.step_dt
+        h = frame_dt / self.substeps
+        damping = math.exp(-self.velocity_damping * h)
         for _ in range(self.substeps):
             cloth.state_0.clear_forces()
             cloth.solver.step(cloth.state_0, cloth.state_1, cloth.control, cloth.contacts, h)
             cloth.state_0, cloth.state_1 = cloth.state_1, cloth.state_0
-            if self.damping < 1.0:
-                self.stats.damp(cloth.state_0.particle_qd, self.damping)
+            if damping < 1.0:
+                self.stats.damp(cloth.state_0.particle_qd, damping)
         self.frames += 1
+        self.seconds_simulated += frame_dt
         max_speed, bad, escaped = self.stats.measure(cloth.state_0.particle_q, cloth.state_0.particle_qd)
+        if self.max_dt > self.dt and math.isfinite(max_speed):
+            wanted = MAX_STEP_DISPLACEMENT_M / max(max_speed, 1e-6)
+            self.step_dt = min(max(wanted, self.dt), self.max_dt, frame_dt * STEP_GROWTH)
         if bad:
             raise _Diverged(f"{bad} particle positions became NaN/inf at frame {self.frames}")
         if not self.checks:
@@ -133,8 +148,8 @@ class _Runner:
             raise _Diverged(f"{inside} particles tunnelled more than {TUNNEL_DEPTH_M * 1000:.0f} mm into the body "
                             f"at frame {self.frames}")
 
-    def settle(self, max_frames: int) -> bool:
-        """Run until at rest or for max_frames; returns whether the cloth is at rest.
+    def settle(self, max_seconds: float) -> bool:
+        """Run until at rest or for ``max_seconds`` simulated; returns whether the cloth is at rest.
 
         At rest: over a window of DRIFT_WINDOW frames, 99 % of the particles drifted slower
         than the speed tolerance (all slower than 10x it), and a probe step from zero velocity
@@ -143,13 +158,17 @@ class _Runner:
         """
         at_rest = False
         window_start = self.particle_positions()
-        for frame in range(1, max_frames + 1):
+        window_time = self.seconds_simulated
+        end = self.seconds_simulated + max_seconds - 1e-9
+        frame = 0
+        while self.seconds_simulated < end:
             speed = self._step_frame()
+            frame += 1
             if frame % DRIFT_WINDOW:
                 continue
             now = self.particle_positions()
-            drift = np.linalg.norm(now - window_start, axis=1) / (DRIFT_WINDOW * self.dt)
-            window_start = now
+            drift = np.linalg.norm(now - window_start, axis=1) / (self.seconds_simulated - window_time)
+            window_start, window_time = now, self.seconds_simulated
             still = speed < self.speed_tolerance or (
                 drift.max() < 10.0 * self.speed_tolerance and float(np.percentile(drift, 99)) < self.speed_tolerance
             )
@@ -182,6 +201,7 @@ class _Runner:
         largest = float(np.linalg.norm(displacement, axis=1).max())
         frames = max(min_frames, int(math.ceil(largest / (speed_m_s * self.dt))))
         velocity = displacement / (frames * self.dt)
+        self.step_dt = self.dt  # the collider moves at a fixed step
         mesh.velocities.assign(wp.array(velocity.astype(np.float32), dtype=wp.vec3, device=self.device))
         for k in range(1, frames + 1):
             points = self.rest + displacement * (k / frames)
@@ -189,6 +209,7 @@ class _Runner:
             mesh.refit()
             self._step_frame()
         mesh.velocities.zero_()
+        self.step_dt = self.dt
         return frames
 
     def project_out(self) -> int:
@@ -217,6 +238,7 @@ def drape(
     device: str = "cpu",
     max_seconds_simulated: float = 4.0,
     dt: float = 1.0 / 60.0,
+    max_dt: float | None = 1.0 / 15.0,
     substeps: int = 1,
     iterations: int = 10,
     linear_iterations: int = 10,
@@ -242,7 +264,12 @@ def drape(
         garment: a ``garments.Garment``.
         device: Warp device, ``"cpu"`` or ``"cuda"`` / ``"cuda:N"``.
         max_seconds_simulated: frame budget of each settle phase, in simulated seconds [s].
-        dt: frame time step [s]; one collision detection per frame.
+        dt: frame time step [s]; one collision detection per frame. The smallest step
+            when stepping adaptively.
+        max_dt: largest adaptive frame step [s]: each frame's step is the one that moves the
+            fastest particle about 3 mm (clamped to ``[dt, max_dt]``, growing by at most 1.5x
+            per frame), so a slow-creeping cloth is settled in few, long frames. ``None`` or
+            ``<= dt``: fixed step ``dt`` (the pose transition always uses ``dt``).
         substeps: solver steps per frame (``dt / substeps`` each).
         iterations / linear_iterations: Style3D non-linear and PCG iterations per step.
         velocity_damping: velocity decay rate [1/s] (v *= exp(-rate * h) per step); 0 = none.
@@ -252,7 +279,7 @@ def drape(
         stop_on_convergence: stop a settle phase as soon as the cloth is at rest.
         self_collision: cloth-cloth collision on.
         transition_speed_m_s: fastest collider vertex speed in the pose transition [m/s].
-        retries: attempts after a divergence, each halving the step and doubling iterations.
+        retries: attempts after a divergence, each halving the steps and doubling iterations.
         divergence_checks: detect runaway speed, escape and tunnelling (NaN is always
             detected). False steps blindly, as Newton's examples do (for baselines).
 
@@ -265,6 +292,8 @@ def drape(
     """
     _check_inputs(body, garment, device, dt, substeps, iterations, linear_iterations,
                   max_seconds_simulated, retries)
+    if max_dt is not None and not (max_dt > 0.0 and math.isfinite(max_dt)):
+        raise ValueError(f"max_dt must be a positive number of seconds or None, got {max_dt}")
     started = time.perf_counter()
     failures = []
     for attempt in range(int(retries) + 1):
@@ -272,7 +301,8 @@ def drape(
         iters = iterations * (2 if attempt else 1)
         try:
             return _attempt(body, garment, started=started, device=device,
-                            max_seconds_simulated=max_seconds_simulated, dt=step, substeps=substeps,
+                            max_seconds_simulated=max_seconds_simulated, dt=step,
+                            max_dt=None if max_dt is None else max_dt / (2**attempt), substeps=substeps,
                             iterations=iters, linear_iterations=linear_iterations,
                             velocity_damping=velocity_damping, speed_tolerance=speed_tolerance_m_s,
                             stop_on_convergence=stop_on_convergence, self_collision=self_collision,
@@ -286,7 +316,7 @@ def drape(
     )
 
 
-def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, substeps, iterations,
+def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, max_dt, substeps, iterations,
              linear_iterations, velocity_damping, speed_tolerance, stop_on_convergence,
              self_collision, transition_speed, attempt, divergence_checks) -> Drape:
     timings = {}
@@ -294,10 +324,10 @@ def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, subst
     runner = _Runner(body, garment, device=device, dt=dt, substeps=substeps, iterations=iterations,
                      linear_iterations=linear_iterations, self_collision=self_collision,
                      velocity_damping=velocity_damping, speed_tolerance=speed_tolerance,
-                     stop_on_convergence=stop_on_convergence)
+                     stop_on_convergence=stop_on_convergence, max_dt=max_dt)
     runner.checks = divergence_checks
     timings["build"] = time.perf_counter() - t0
-    budget = max(1, int(round(max_seconds_simulated / dt)))
+    budget = float(max_seconds_simulated)
     t0 = time.perf_counter()
     converged = runner.settle(budget)
     projected = runner.project_out()
@@ -318,10 +348,10 @@ def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, subst
     timings["measure"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - started
     metadata = {
-        "dt_s": dt, "substeps": substeps, "iterations": iterations, "linear_iterations": linear_iterations,
+        "dt_s": dt, "max_dt_s": runner.max_dt, "substeps": substeps, "iterations": iterations, "linear_iterations": linear_iterations,
         "velocity_damping_per_s": velocity_damping, "speed_tolerance_m_s": speed_tolerance,
         "attempts": attempt + 1, "transition_frames": transition_frames, "posed": posed,
-        "particles": int(len(canonical)), "seconds_simulated": runner.frames * dt,
+        "particles": int(len(canonical)), "seconds_simulated": runner.seconds_simulated,
         "canonical_penetrating_vertices": canonical_penetrating,
         "probe_acceleration_m_s2": runner.probe_acceleration,
         "projected_out_vertices": projected,

@@ -53,10 +53,12 @@ def test_placement_free_of_body_intersection(family, bodies, flat_garments):
         pos = garment.positions
         panel_mean = {n: pos[garment.vertex_panels == i].mean(axis=0) for i, n in enumerate(names)}
         if family == "trousers" and _thigh_overlap(body):
-            # thighs that overlap each other leave no gap for the inseams: only there may cloth touch
+            # thighs that overlap each other leave no gap for the inseams: only there, on the inner
+            # half of a thigh below the crotch, may cloth start inside the skin
             inside = garments.body_signed_distance(pos, body) < 0
             crotch = body.landmarks_m["crotch"][2]
-            assert (np.abs(pos[inside, 0]) < 0.04).all() and (pos[inside, 2] < crotch + 0.02).all()
+            hip_x = abs(float(body.landmarks_m["thigh"][0])) if "thigh" in body.landmarks_m else 0.09
+            assert (np.abs(pos[inside, 0]) < hip_x).all() and (pos[inside, 2] < crotch + 0.02).all()
             assert inside.sum() < 0.01 * len(pos)
         else:
             assert report["edges_crossing"] == 0, (family, body.inputs, report)

@@ -32,9 +32,12 @@ def test_real_photo_silhouette_iou(ryota_fit, shared_dir):
     assert body.measurements_m["stature"] == pytest.approx(1.72, abs=0.01)
     assert body.pose.shape == (len(body.joint_names), 3) and np.abs(body.pose).max() > 0.01
     # the camera sees the posed body where the silhouette says
+    from scipy import ndimage
+
     uv = render.project(ryota_fit.cameras["front"], body.vertices)
-    inside = fitted[np.clip(uv[:, 1].astype(int), 0, 511), np.clip(uv[:, 0].astype(int), 0, 511)]
-    assert inside.mean() > 0.97
+    grown = ndimage.binary_dilation(fitted, iterations=2)
+    inside = grown[np.clip(uv[:, 1].astype(int), 0, 511), np.clip(uv[:, 0].astype(int), 0, 511)]
+    assert inside.mean() > 0.99
     assert ryota_fit.overlays["front"].shape == (512, 512, 3)
 
 

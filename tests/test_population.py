@@ -16,6 +16,7 @@ from bodyfit._population import (
     fit_population_model,
     load_population_model,
     read_ansur_csv,
+    split_ansur_tables,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,14 +39,7 @@ def tables() -> dict[str, dict[str, np.ndarray]]:
 
 
 def _split(tables, *, seed: int = 0, test_fraction: float = 0.2):
-    rng = np.random.default_rng(seed)
-    train, test = {}, {}
-    for sex, table in tables.items():
-        order = rng.permutation(len(table["stature"]))
-        cut = round(test_fraction * len(order))
-        test[sex] = {name: values[order[:cut]] for name, values in table.items()}
-        train[sex] = {name: values[order[cut:]] for name, values in table.items()}
-    return train, test
+    return split_ansur_tables(tables, seed=seed, test_fraction=test_fraction)
 
 
 def _holdout_mae_cm(model: PopulationModel, test) -> dict[str, float]:
