@@ -287,8 +287,10 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
     head_seen = [i for i in _HEAD if visibility[i] > _VISIBLE and inside(i)]
     if len(head_seen) < 2:
         raise ValueError(f"photo {label!r}: the head is cut off or hidden; the whole body must be in the frame")
+    # Both ankles inside the frame and at least one clearly seen (a side view hides the far one).
+    ankle_seen = max(visibility[i] for i in _ANKLES) >= _VISIBLE
     for index in _ANKLES:
-        if visibility[index] < _VISIBLE or not inside(index):
+        if not inside(index) or not ankle_seen:
             raise ValueError(
                 f"photo {label!r}: the {LANDMARK_NAMES[index].replace('_', ' ')} is cut off or hidden; "
                 "the whole body, feet included, must be in the frame"

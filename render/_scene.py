@@ -22,6 +22,8 @@ __all__ = ["GarmentMesh", "Rendering", "StudioScene", "render_body", "studio_env
 SKIN_COLOR: tuple[float, float, float] = (0.42, 0.24, 0.16)
 #: Default garment colour, linear RGB.
 GARMENT_COLOR: tuple[float, float, float] = (0.10, 0.22, 0.45)
+#: How far drawn cloth sits off its simulated surface [m] (about a fabric's thickness).
+CLOTH_DISPLAY_OFFSET_M = 0.004
 #: Default background, linear RGB (light studio grey).
 BACKGROUND: tuple[float, float, float] = (0.80, 0.80, 0.82)
 
@@ -220,6 +222,10 @@ def _layers_from_drape(drape, *, texture=None, color=None) -> list[GarmentMesh]:
             raise TypeError(
                 f"drape must provide vertices/positions and faces (or .garments of such), got {type(item).__name__}"
             )
+        # Cloth has thickness and the body between cloth vertices bulges: shown exactly at the
+        # simulated surface, skin pokes through coarse triangles. Lift the cloth off by its
+        # display thickness along the (outward) vertex normals.
+        vertices = _lift_along_normals(np.asarray(vertices, dtype=np.float64), np.asarray(faces), CLOTH_DISPLAY_OFFSET_M)
         uv = getattr(item, "uv", None)
         layer_texture = texture if texture is not None else load_texture(getattr(item, "texture", None))
         if layer_texture is None and getattr(item, "texture_path", None):
@@ -230,6 +236,17 @@ def _layers_from_drape(drape, *, texture=None, color=None) -> list[GarmentMesh]:
             texture=layer_texture if uv is not None else None, color=layer_color,
         ))
     return layers
+
+
+def _lift_along_normals(vertices: np.ndarray, faces: np.ndarray, offset_m: float) -> np.ndarray:
+    """Vertices (N, 3) [m] moved ``offset_m`` along their area-weighted vertex normals."""
+    corners = vertices[faces]
+    face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    normals = np.zeros_like(vertices)
+    for k in range(3):
+        np.add.at(normals, faces[:, k], face_normals)
+    length = np.linalg.norm(normals, axis=1, keepdims=True)
+    return vertices + offset_m * normals / np.maximum(length, 1e-12)
 
 
 #: Light groups of the studio rig, in the order of :func:`studio_light_parts`.

@@ -399,7 +399,7 @@ def _measure(body, garment, runner, canonical: np.ndarray, final: np.ndarray, co
         max_stretch_pct=float(stretch[0].max()),
         converged=bool(converged),
     )
-    ease = ease_by_region(body, rest_pose_positions, faces)
+    ease = ease_by_region(body, garment, rest_pose_positions)
     return {
         "positions": positions,
         "rest_pose_positions": rest_pose_positions,
