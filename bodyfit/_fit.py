@@ -116,20 +116,23 @@ def body_mass_kg(vertices: np.ndarray, faces: np.ndarray, *, sex: str) -> np.nda
     return mesh_volume(vertices, faces) * density
 
 
-def _evaluate(model, topology, parameters, *, sex, age_years, height_ratios):
+def _evaluate(model, topology, parameters, *, sex, age_years, height_ratios, level_hints=None):
     vertices, joints = model.rest_geometry(parameters, sex=sex, age_years=age_years)
     masses = body_mass_kg(vertices, model.faces, sex=sex)
     results = []
     for index in range(len(vertices)):
+        levels: dict[str, int] = {}
         measurements, landmarks = measure(
             vertices[index],
             model.vertex_regions,
             model.skeleton(joints[index]),
             topology,
             height_ratios=height_ratios,
+            level_hints=level_hints,
+            levels_found=levels,
         )
         measurements["weight_kg"] = float(masses[index])
-        results.append((vertices[index], joints[index], measurements, landmarks))
+        results.append((vertices[index], joints[index], measurements, landmarks, levels))
     return results
 
 
@@ -179,12 +182,12 @@ def fit_shape(
     def stacked_residual(measurements, parameters):
         return np.concatenate([_residuals(measurements, targets), prior_weight * (parameters - start)])
 
-    def jacobian_at(parameters, base_residual):
+    def jacobian_at(parameters, base_residual, best):
         steps = np.where(parameters + _FD_STEP <= upper, _FD_STEP, -_FD_STEP)
         probes = parameters[None] + np.diag(steps)
-        # Probes search their own chest/hip levels: the girths are maxima over levels, whose
-        # maximiser jumps, so derivatives taken at frozen levels mislead the fit.
-        evaluated = _evaluate(model, topology, probes, **kwargs)
+        # Probes read only the levels next to the current chest/underbust/hip levels: the
+        # girths are extrema over levels, and a small probe moves the extremum one level at most.
+        evaluated = _evaluate(model, topology, probes, level_hints=best[4], **kwargs)
         columns = [(stacked_residual(e[2], probes[i]) - base_residual) / steps[i] for i, e in enumerate(evaluated)]
         return np.stack(columns, axis=1)
 
@@ -201,7 +204,7 @@ def fit_shape(
         if errors[hard].max() < tolerance_cm:
             break
         iterations += 1
-        jacobian = jacobian_at(parameters, residual)
+        jacobian = jacobian_at(parameters, residual, best)
         improved = False
         while radius > _MIN_TRUST_RADIUS:
             # Gauss-Newton step inside the box bounds and a trust region around the current point.
@@ -220,7 +223,7 @@ def fit_shape(
             radius *= 0.35
         if not improved:
             break
-    vertices, joints, measurements, landmarks = best
+    vertices, joints, measurements, landmarks, _ = best
     errors = (_residuals(measurements, targets) / weights)[hard]
     weight_kg = measurements.pop("weight_kg")
     return FitResult(

@@ -34,7 +34,7 @@ _PAIRING_EVERY = 4  # stage A steps between contour-to-vertex re-pairings
 _PLATEAU_IOU = 0.001  # stage B stops after _PLATEAU_STEPS steps without this much IoU gain
 _PLATEAU_STEPS = 4
 _REFINE_MIN_STEPS = 12
-_MASS_CORRECTION = 1.0  # fitted mesh mass -> mass estimate for the population prior
+_MASS_CORRECTION = 1.05  # fitted mesh mass -> mass estimate for the population prior
 _FOCAL_PRIOR = 1.6  # focal length prior, times the photo's long side (about a 36 mm-equivalent lens)
 # (group bone, pose prior weight)
 _POSE_BONES = {
@@ -495,6 +495,22 @@ class _Fitter:
         self.refine_steps_done = step + 1 if steps else 0
 
 
+class _single_thread:
+    """Run torch on one thread inside (restored on exit): stage A is thousands of tiny ops, for
+    which a second thread gains nothing and costs a lot when the other core is busy."""
+
+    def __enter__(self):
+        import torch
+
+        self._threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def __exit__(self, *args):
+        import torch
+
+        torch.set_num_threads(self._threads)
+
+
 class _no_grad:
     def __enter__(self):
         import torch
@@ -623,7 +639,7 @@ def fit_body_to_photos(
     overlay_on_photo: bool = False,
     proxy_steps: int = 100,
     refine_steps: int = 20,
-    population_prior_weight: float = 20.0,
+    population_prior_weight: float = 40.0,
 ) -> PhotoFit:
     """Fit anny's shape, a pose per photo and a camera per photo to a front (and side) photo.
 
@@ -637,8 +653,13 @@ def fit_body_to_photos(
         age_years: age [years]; 30 when omitted.
         overlay_on_photo: draw the overlays over the dimmed photo (else over grey: the photo
             does not leave the process).
-        proxy_steps: Adam steps of the fast keypoint + silhouette-proxy stage.
-        refine_steps: Adam steps against Mitsuba's differentiable silhouette (256 x 256 crops).
+        proxy_steps: Adam steps of the fast keypoint + silhouette-proxy stage (then half as
+            many again under the population prior).
+        refine_steps: at most this many Adam steps against Mitsuba's differentiable silhouette
+            (192 x 192 crops); stops earlier once the IoU plateaus.
+        population_prior_weight: pull of the shape towards the ANSUR-typical shape for the
+            stature and the mass (the given one, else the fitted one) after the proxy stage;
+            0 keeps the generic start as the prior.
 
     Returns:
         A PhotoFit.
@@ -672,7 +693,8 @@ def fit_body_to_photos(
     analyses = {name: analyze_photo(photo) for name, photo in photos.items()}
     views = [_crop_view(name, analysis, sex) for name, analysis in analyses.items()]
     fitter = _Fitter(views, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age)
-    fitter.stage_a(int(proxy_steps))
+    with _single_thread():
+        fitter.stage_a(int(proxy_steps))
     if population_prior_weight > 0:
         # Population prior: the ANSUR-typical shape for the stature and the (given or fitted) mass.
         model = fitter.model
@@ -681,7 +703,8 @@ def fit_body_to_photos(
             fitter.current_mass() * _MASS_CORRECTION, low * height_m**2, high * height_m**2))
         typical = body_from_measurements(height_m=height_m, weight_kg=mass, sex=sex, age_years=age_years)
         fitter.start = torch.as_tensor([typical.shape_parameters[name] for name in model.parameter_names])
-        fitter.stage_a(int(proxy_steps) // 2, shape_from=0, shape_weight=population_prior_weight)
+        with _single_thread():
+            fitter.stage_a(int(proxy_steps) // 2, shape_from=0, shape_weight=population_prior_weight)
         fitter.prior_weight_b = population_prior_weight
     fitter.stage_b(int(refine_steps))
 

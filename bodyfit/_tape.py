@@ -142,11 +142,14 @@ def tape_girth(points: np.ndarray, normal: np.ndarray) -> float:
         return 0.0
     normal = np.asarray(normal, dtype=np.float64)
     normal = normal / np.linalg.norm(normal)
-    helper = np.array([1.0, 0.0, 0.0]) if abs(normal[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    u = np.cross(normal, helper)
-    u /= np.linalg.norm(u)
-    v = np.cross(normal, u)
-    flat = np.stack([points @ u, points @ v], axis=1)
+    if abs(normal[2]) > 1.0 - 1e-12:  # horizontal section: the plane's coordinates are x and y
+        flat = points[:, :2]
+    else:
+        helper = np.array([1.0, 0.0, 0.0]) if abs(normal[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+        u = np.cross(normal, helper)
+        u /= np.linalg.norm(u)
+        v = np.cross(normal, u)
+        flat = np.stack([points @ u, points @ v], axis=1)
     try:
         hull = ConvexHull(flat)
     except QhullError:
@@ -159,13 +162,26 @@ def _girth_at(vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, norma
     return tape_girth(cross_section(vertices, edges, origin, normal), normal)
 
 
-def _horizontal_girths(vertices: np.ndarray, edges: np.ndarray, levels_z: np.ndarray) -> np.ndarray:
-    """Horizontal tape girths [m] at each height in ``levels_z``, shape (L,)."""
+def _horizontal_girths(
+    vertices: np.ndarray, edges: np.ndarray, levels_z: np.ndarray, near_index: int | None = None
+) -> np.ndarray:
+    """Horizontal tape girths [m] at the heights ``levels_z``, shape (L,).
+
+    With ``near_index``, only that level and its two neighbours are read (the others are NaN):
+    enough to follow a maximum or minimum under a small change of shape.
+    """
+    chosen = np.arange(len(levels_z))
+    if near_index is not None:
+        chosen = chosen[np.abs(chosen - near_index) <= 1]
     z = vertices[:, 2]
     z0, z1 = z[edges[:, 0]], z[edges[:, 1]]
-    spanning = edges[(np.minimum(z0, z1) <= levels_z.max()) & (np.maximum(z0, z1) >= levels_z.min())]
+    low, high = levels_z[chosen].min(), levels_z[chosen].max()
+    spanning = edges[(np.minimum(z0, z1) <= high) & (np.maximum(z0, z1) >= low)]
     up = np.array([0.0, 0.0, 1.0])
-    return np.array([_girth_at(vertices, spanning, np.array([0.0, 0.0, level]), up) for level in levels_z])
+    girths = np.full(len(levels_z), np.nan)
+    for index in chosen:
+        girths[index] = _girth_at(vertices, spanning, np.array([0.0, 0.0, levels_z[index]]), up)
+    return girths
 
 
 def _neck_girth(vertices: np.ndarray, topology: TapeTopology, origin: np.ndarray, axis: np.ndarray) -> float:
@@ -212,6 +228,8 @@ def measure(
     topology: TapeTopology,
     *,
     height_ratios: Mapping[str, float] | None = None,
+    level_hints: Mapping[str, int] | None = None,
+    levels_found: dict[str, int] | None = None,
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """Tape-measure a body in the canonical pose.
 
@@ -221,6 +239,11 @@ def measure(
         skeleton: the ``SKELETON_POINTS``, each (3,) [m].
         topology: from ``build_tape_topology`` for this mesh.
         height_ratios: landmark height / stature, keys as in ``DEFAULT_HEIGHT_RATIOS``.
+        level_hints: for ``chest``, ``underbust`` and ``hips``, the level index (of the searched
+            levels) found on a nearby shape: only it and its neighbours are read. A fit's
+            finite-difference probes use this; it is exact while the extremum moves by at most
+            one level.
+        levels_found: if given, receives the level index found for each of those three.
 
     Returns:
         ``(measurements, landmarks)``: measurements [m] keyed by ``MEASUREMENT_NAMES``; landmark
@@ -244,16 +267,17 @@ def measure(
     # (the bust / nipple level). A maximum over levels keeps the reading continuous in the shape.
     chest_z0 = floor + ratios["chest_height_ratio"] * stature
     chest_levels = chest_z0 + np.linspace(-1.0, 1.0, _LEVELS) * _BAND_HALF_WIDTH * stature
-    chest_girths = _horizontal_girths(vertices, trunk_edges, chest_levels)
-    chest_index = int(np.argmax(chest_girths))
+    hints = level_hints or {}
+    chest_girths = _horizontal_girths(vertices, trunk_edges, chest_levels, hints.get("chest"))
+    chest_index = int(np.nanargmax(chest_girths))
     chest_z = float(chest_levels[chest_index])
     band = trunk[np.abs(trunk[:, 2] - chest_z) < 0.01]
     landmarks["chest"] = band[np.argmin(band[:, 1])] if len(band) else np.array([0.0, 0.0, chest_z])
 
     # Underbust: the smallest trunk girth in the 12 cm below the bust level.
     underbust_levels = chest_z - np.linspace(0.02, _UNDERBUST_DEPTH_M, _LEVELS)
-    underbust_girths = _horizontal_girths(vertices, trunk_edges, underbust_levels)
-    underbust_index = int(np.argmin(underbust_girths))
+    underbust_girths = _horizontal_girths(vertices, trunk_edges, underbust_levels, hints.get("underbust"))
+    underbust_index = int(np.nanargmin(underbust_girths))
     landmarks["underbust"] = np.array([0.0, 0.0, underbust_levels[underbust_index]])
 
     waist_z = floor + ratios["waist_height_ratio"] * stature
@@ -264,8 +288,10 @@ def measure(
     hip_edges = topology.edges_by_regions[_REGION_SETS["hips"]]
     furrow_z = floor + ratios["buttock_height_ratio"] * stature
     hip_levels = np.linspace(furrow_z + 0.03, waist_z - 0.05, _LEVELS)
-    hip_girths = _horizontal_girths(vertices, hip_edges, hip_levels)
-    hip_index = int(np.argmax(hip_girths))
+    hip_girths = _horizontal_girths(vertices, hip_edges, hip_levels, hints.get("hips"))
+    hip_index = int(np.nanargmax(hip_girths))
+    if levels_found is not None:
+        levels_found.update(chest=chest_index, underbust=underbust_index, hips=hip_index)
     landmarks["hips"] = np.array([0.0, 0.0, hip_levels[hip_index]])
 
     # Crotch: lowest midline point of the trunk.

@@ -3,7 +3,7 @@ and returns a ``Drape`` (draped mesh, fit fields, quality gates)."""
 
 from sim import _cache  # noqa: F401  (WARP_CACHE_PATH before warp is imported anywhere)
 from sim._drape import EASE_REGIONS, PENETRATION_TOLERANCE_M, Drape, DrapeDivergedError, DrapeGates
-from sim._export import drape_to_glb, drape_to_json
+from sim._export import drape_to_glb, drape_to_json, drape_to_npz, load_drape, load_drape_npz
 from sim._scenes import revolved_body, sheet_garment, skirt_garment
 from sim._simulate import drape
 from sim._warmup import warm_up_kernels
@@ -17,6 +17,9 @@ __all__ = [
     "drape",
     "drape_to_glb",
     "drape_to_json",
+    "drape_to_npz",
+    "load_drape",
+    "load_drape_npz",
     "revolved_body",
     "sheet_garment",
     "skirt_garment",

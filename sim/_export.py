@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import json
 import math
 import os
+from pathlib import Path
 
 import numpy as np
 
-from sim._drape import EASE_REGIONS, Drape
+from sim._drape import EASE_REGIONS, Drape, DrapeGates
+
+#: Format tag stored in drape.npz (bumped when the layout changes).
+DRAPE_NPZ_FORMAT = "tryon3d.drape/1"
+_ARRAYS = ("positions", "rest_pose_positions", "faces", "uv", "stretch_pct", "stretch_min_pct", "stretch_warp_pct",
+           "stretch_weft_pct", "body_distance_m", "contact_pressure_pa")
 
 _CM_PER_M = 100.0  # drape.json reports ease in cm, as the issue's interface asks
 
@@ -105,3 +113,110 @@ def drape_to_glb(
     scene.add_geometry(body_mesh, node_name="body", geom_name="body", transform=z_up_to_y_up)
     scene.add_geometry(garment_mesh, node_name="garment", geom_name="garment", transform=z_up_to_y_up)
     return scene.export(file_type="glb")
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"__float__": repr(value)}  # nan / inf survive the round trip
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _json_restore(value):
+    if isinstance(value, dict):
+        if set(value) == {"__float__"}:
+            return float(value["__float__"])
+        return {k: _json_restore(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_restore(v) for v in value]
+    return value
+
+
+def drape_to_npz(drape: Drape) -> bytes:
+    """The whole Drape as a compressed ``.npz`` (bytes): every array field, plus ``meta``, a
+    JSON string with the gates, ease [m], timings [s], device, frames, names and metadata.
+    ``load_drape_npz`` reads it back into an equal Drape."""
+    meta = {
+        "format": DRAPE_NPZ_FORMAT,
+        "gates": {
+            "penetrating_vertices": int(drape.gates.penetrating_vertices),
+            "self_intersecting_pairs": int(drape.gates.self_intersecting_pairs),
+            "max_seam_gap_mm": float(drape.gates.max_seam_gap_mm),
+            "max_stretch_pct": float(drape.gates.max_stretch_pct),
+            "converged": bool(drape.gates.converged),
+        },
+        "ease_m": dict(drape.ease_m),
+        "timings_s": dict(drape.timings_s),
+        "device": drape.device,
+        "frames": int(drape.frames),
+        "garment_name": drape.garment_name,
+        "garment_size": drape.garment_size,
+        "fabric_name": drape.fabric_name,
+        "metadata": dict(drape.metadata),
+    }
+    buffer = io.BytesIO()
+    arrays = {name: np.asarray(getattr(drape, name)) for name in _ARRAYS}
+    np.savez_compressed(buffer, meta=np.array(json.dumps(_json_safe(meta))), **arrays)
+    return buffer.getvalue()
+
+
+def load_drape_npz(data: bytes | os.PathLike | str) -> Drape:
+    """A Drape from ``drape_to_npz`` output: the bytes, or the path of a ``drape.npz`` file.
+
+    Raises:
+        ValueError: not a drape.npz (unreadable, missing arrays, wrong format tag).
+    """
+    source = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else Path(data)
+    try:
+        with np.load(source, allow_pickle=False) as npz:
+            contents = {name: npz[name] for name in npz.files}
+    except FileNotFoundError:
+        raise ValueError(f"drape file {str(data)!r} does not exist") from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"cannot read drape.npz: {exc}") from None
+    missing = [name for name in (*_ARRAYS, "meta") if name not in contents]
+    if missing:
+        raise ValueError(f"drape.npz lacks {missing} (expected the arrays {list(_ARRAYS)} and 'meta')")
+    try:
+        meta = _json_restore(json.loads(str(contents["meta"])))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"drape.npz has unreadable metadata: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format") != DRAPE_NPZ_FORMAT:
+        got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise ValueError(f"drape.npz format must be {DRAPE_NPZ_FORMAT!r}, got {got!r}")
+    return Drape(
+        **{name: contents[name] for name in _ARRAYS},
+        ease_m=meta["ease_m"],
+        gates=DrapeGates(**meta["gates"]),
+        timings_s=meta["timings_s"],
+        device=meta["device"],
+        frames=int(meta["frames"]),
+        garment_name=meta["garment_name"],
+        garment_size=meta["garment_size"],
+        fabric_name=meta["fabric_name"],
+        metadata=meta["metadata"],
+    )
+
+
+def load_drape(path: str | os.PathLike) -> Drape:
+    """Load the Drape saved by ``tryon3d drape``: ``path`` is its ``drape.json``, its
+    ``drape.npz``, or the output folder; the arrays come from ``drape.npz`` beside drape.json.
+
+    Raises:
+        ValueError: no drape.npz there, or it is not readable.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "drape.npz"
+    elif path.suffix.lower() != ".npz":
+        path = path.with_name("drape.npz")
+    if not path.is_file():
+        raise ValueError(f"no drape.npz at {str(path)!r}; run `tryon3d drape` again")
+    return load_drape_npz(path)

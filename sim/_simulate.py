@@ -254,7 +254,8 @@ def drape(
 
     The garment starts at its placement (``Garment.positions``) around the canonical pose
     (``Body.rest_vertices``); seam pairs are merged into single particles (each triangle keeps
-    its 2D pattern rest shape); the body is a static mesh collider with the fabric's friction;
+    its 2D pattern rest shape), and the placement's seam gaps are closed geometrically before
+    the first step (a harmonic deformation of each panel, then pushed out of the body); the body is a static mesh collider with the fabric's friction;
     gravity pulls; velocities are damped; the run stops when the cloth is at rest. If the
     target pose (``Body.vertices``) differs, the collider then moves linearly to it while the
     cloth follows, and the cloth settles again.

@@ -79,6 +79,7 @@ def test_outputs_json_and_glb(draped, body, skirt):
     assert summary["ease_cm"]["hips"] == pytest.approx(draped.ease_m["hips"] * 100, abs=0.01)
     assert summary["timings_s"]["total"] >= summary["timings_s"]["settle"] > 0
     assert summary["device"] == "cpu"
+    assert summary["solver"]["max_dt_s"] > summary["solver"]["dt_s"]  # adaptive stepping is on
     import trimesh
 
     scene = trimesh.load(io.BytesIO(sim.drape_to_glb(body, draped)), file_type="glb")
@@ -106,7 +107,7 @@ def test_free_fall_matches_half_g_t_squared(body):
     sheet = sim.sheet_garment(width_m=0.3, edge_m=0.05, centre_m=(0.0, 0.0, 2.2))
     frames, dt = 15, 1.0 / 60.0
     result = sim.drape(body, sheet, velocity_damping=0.0, stop_on_convergence=False,
-                       max_seconds_simulated=frames * dt, dt=dt)
+                       max_seconds_simulated=frames * dt, dt=dt, max_dt=None)
     assert result.frames == frames
     drop = sheet.positions[:, 2] - result.positions[:, 2]
     t = frames * dt
@@ -138,3 +139,82 @@ def test_huge_step_is_not_called_converged(body, skirt):
 def test_bad_arguments(body, skirt, kwargs):
     with pytest.raises(ValueError):
         sim.drape(body, skirt, **kwargs)
+
+
+def test_adaptive_steps_settle_in_fewer_frames(body, skirt, draped):
+    fixed = sim.drape(body, skirt, max_dt=None)
+    assert fixed.gates.converged and draped.gates.converged
+    assert draped.frames <= fixed.frames
+    # the steps grew once the skirt slowed down: more simulated time per frame than dt
+    assert draped.metadata["seconds_simulated"] > 1.3 * draped.frames * draped.metadata["dt_s"]
+    assert fixed.metadata["seconds_simulated"] == pytest.approx(fixed.frames * fixed.metadata["dt_s"])
+    # the same rest shape: the waist band settles at the same height within a few mm
+    assert abs(draped.positions[:, 2].max() - fixed.positions[:, 2].max()) < 0.005
+    assert abs(draped.ease_m["hips"] - fixed.ease_m["hips"]) < 0.01
+
+
+def test_npz_round_trip(draped, tmp_path):
+    data = sim.drape_to_npz(draped)
+    loaded = sim.load_drape_npz(data)
+    for name in ("positions", "rest_pose_positions", "faces", "uv", "stretch_pct", "stretch_min_pct",
+                 "stretch_warp_pct", "stretch_weft_pct", "body_distance_m", "contact_pressure_pa"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(draped, name))
+    assert loaded.gates == draped.gates
+    assert np.isnan(loaded.ease_m["chest"]) and loaded.ease_m["hips"] == draped.ease_m["hips"]
+    assert loaded.timings_s == draped.timings_s and loaded.frames == draped.frames
+    assert loaded.metadata == pytest.approx(draped.metadata, nan_ok=True)
+    (tmp_path / "drape.npz").write_bytes(data)
+    (tmp_path / "drape.json").write_text(json.dumps(sim.drape_to_json(draped)))
+    for path in (tmp_path, tmp_path / "drape.json", tmp_path / "drape.npz"):
+        assert sim.load_drape(path).garment_name == draped.garment_name
+    with pytest.raises(ValueError, match="no drape.npz"):
+        sim.load_drape(tmp_path / "elsewhere" / "drape.json")
+    with pytest.raises(ValueError, match="cannot read"):
+        sim.load_drape_npz(b"not an npz")
+
+
+def _tube_garment(radius_m: float, z0: float, z1: float, sections: int = 96, rows: int = 6):
+    """A welded-by-seam vertical tube: one panel whose first and last columns are sewn."""
+    from garments import Garment
+
+    angles = np.linspace(0.0, 2.0 * np.pi, sections + 1)
+    heights = np.linspace(z0, z1, rows)
+    aa, zz = np.meshgrid(angles, heights, indexing="xy")
+    positions = np.stack([radius_m * np.cos(aa), radius_m * np.sin(aa), zz], axis=-1).reshape(-1, 3)
+    pattern = np.stack([radius_m * aa, zz], axis=-1).reshape(-1, 2)
+    nx = sections + 1
+    i, j = np.meshgrid(np.arange(nx - 1), np.arange(rows - 1), indexing="ij")
+    a = (j * nx + i).ravel()
+    faces = np.concatenate([np.stack([a, a + 1, a + nx + 1], 1), np.stack([a, a + nx + 1, a + nx], 1)])
+    seams = np.stack([np.arange(rows) * nx, np.arange(rows) * nx + nx - 1], axis=1)
+    return Garment(name="tube", size="", fabric=sim.skirt_garment().fabric, positions=positions, faces=faces,
+                   uv=pattern.astype(np.float32), vertex_panels=np.zeros(len(positions), dtype=np.int32),
+                   panel_names=("body",), seam_pairs=seams, grain_directions=np.array([[0.0, 1.0]]),
+                   pattern_positions=pattern)
+
+
+def _cylinder_body(radius_m: float):
+    import bodyfit
+    from sim._scenes import _refine_profile, _revolve
+
+    body = sim.revolved_body()
+    profile = np.array([(0.0, 0.5), (radius_m, 0.5), (radius_m, 1.5), (0.0, 1.5)])
+    vertices, faces = _revolve(_refine_profile(profile, 0.02), 128)
+    measurements = {name: 0.0 for name in bodyfit.MEASUREMENT_NAMES}  # the tape measures the mesh
+    return dataclasses.replace(
+        body, vertices=vertices, rest_vertices=vertices, faces=faces, uv_faces=np.zeros_like(faces),
+        vertex_regions=np.full(len(vertices), bodyfit.REGION_NAMES.index("torso")), measurements_m=measurements)
+
+
+@pytest.mark.parametrize(("body_radius", "garment_radius"), [(0.14, 0.16), (0.15, 0.20), (0.12, 0.125)])
+def test_ease_of_a_loose_tube_on_a_cylinder(body_radius, garment_radius):
+    from sim._fit import ease_by_region
+
+    body = _cylinder_body(body_radius)
+    tube = _tube_garment(garment_radius, 0.95, 1.35)  # covers waist (1.05) and chest (1.25), not hips (0.88)
+    ease = ease_by_region(body, tube, tube.positions)
+    expected = 2.0 * np.pi * (garment_radius - body_radius)
+    assert ease["chest"] == pytest.approx(expected, rel=0.03)
+    assert ease["waist"] == pytest.approx(expected, rel=0.03)
+    assert np.isnan(ease["hips"])  # the tube does not reach the hips
+    assert np.isnan(ease["upper_arm"]) and np.isnan(ease["thigh"])  # no sleeves, no legs

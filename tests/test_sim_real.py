@@ -52,6 +52,9 @@ def test_tshirt_on_anny_body_passes_gates(body, tshirt):
     assert 99.0 < np.percentile(result.stretch_pct, 50) < 110.0
     # a size-M T-shirt on an M body: loose at the waist, and it covers the upper arm
     assert 0.0 < result.ease_m["waist"] < 0.40
+    # ease = the same hull tape on garment and body: a regular-fit M shirt is looser than the
+    # M bust by a few to 20 cm (the old section filter read -13 cm here)
+    assert 0.02 < result.ease_m["chest"] < 0.25
     assert np.isnan(result.ease_m["thigh"])
 
 

@@ -1,10 +1,11 @@
-"""``tryon3d drape``: drape a garment on a saved body; writes draped.glb and drape.json."""
+"""``tryon3d drape``: drape a garment on a saved body; writes draped.glb, drape.json and drape.npz."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+from pathlib import Path
 
 _log = logging.getLogger(__name__)
 
@@ -14,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "drape",
         help="drape a garment on a body (Newton Style3D cloth simulation)",
         description="Drape a garment family/size on a body from `tryon3d body`; writes "
-        "OUT/draped.glb (body + textured garment) and OUT/drape.json (gates, ease, timings).",
+        "OUT/draped.glb (body + textured garment), OUT/drape.json (gates, ease, timings) and "
+        "OUT/drape.npz (all drape arrays, for `tryon3d render`).",
     )
     parser.add_argument("--body", required=True, help="body file written by `tryon3d body` (body.json)")
     parser.add_argument("--garment", required=True, help="garment family (e.g. tshirt) or garment file")
@@ -46,19 +48,18 @@ def run(args: argparse.Namespace) -> int:
     if not (device == "cpu" or device.startswith("cuda")):
         raise ValueError(f"--device must be cpu or cuda[:N], got {device!r}")
 
-    import bodyfit
     import sim
+    from tryon3d._bodies import load_body
 
-    load_body = getattr(bodyfit, "load_body", None)
-    if load_body is None:
-        raise ValueError("this build has no bodyfit.load_body; cannot read " + repr(args.body))
     body = load_body(args.body)
     garment = _load_garment(args.garment, args.size, args.fabric, body)
     _log.info("draping %s %s (%d vertices) on %s", garment.name, garment.size, garment.vertex_count, device)
     result = sim.drape(body, garment, device=device, max_seconds_simulated=args.max_seconds)
     summary = sim.drape_to_json(result)
+    summary["body_file"] = str(Path(args.body).resolve())  # lets `tryon3d render` rebuild the body
     glb = sim.drape_to_glb(body, result, texture=garment.texture_path)
-    write_files_atomically(out, {"draped.glb": glb, "drape.json": json.dumps(summary, indent=2) + "\n"})
+    write_files_atomically(out, {"draped.glb": glb, "drape.json": json.dumps(summary, indent=2) + "\n",
+                                 "drape.npz": sim.drape_to_npz(result)})
     gates = summary["gates"]
     _log.info(
         "drape %s in %.1f s: %d penetrating, %d self-intersecting, max stretch %.1f %%, converged %s -> %s",

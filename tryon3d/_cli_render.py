@@ -1,8 +1,8 @@
 """``tryon3d render``: images of a drape: onto the user's photo, a turntable, fit maps.
 
-Loading glue only: the drape's geometry comes from the ``draped.glb`` that ``tryon3d drape``
-writes next to ``drape.json`` (body and garment meshes in the target pose, garment UVs and
-texture); the fit fields need a drape with its arrays (``sim.load_drape``, when sim has it).
+Loading glue only: ``tryon3d drape`` writes ``drape.json`` (naming the body file),
+``drape.npz`` (the Drape's arrays, for fit maps) and ``draped.glb``; without the first two, the
+meshes of ``draped.glb`` still give photo composites and turntables.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ class _LoadedBody:
 
 
 def _load_drape(path: Path):
-    """(body, drape, has_fields) from drape.json (+ draped.glb beside it, or sim's loader)."""
+    """(body, drape, has_fields) from drape.json: the saved Body and ``drape.npz`` when both are
+    there, else the meshes of ``draped.glb`` beside it (no fit fields)."""
     import sim
 
     if not path.is_file():
@@ -68,11 +69,12 @@ def _load_drape(path: Path):
         raise ValueError(f"cannot read drape file {str(path)!r}: {exc}") from None
     if not isinstance(summary, dict):
         raise ValueError(f"drape file {str(path)!r} is not a drape.json object")
-    loader = getattr(sim, "load_drape", None)
-    if loader is not None:
-        loaded = loader(path)
-        if isinstance(loaded, tuple) and len(loaded) == 2:
-            return loaded[0], loaded[1], True
+    body_file = summary.get("body_file")
+    npz = path.with_name("drape.npz")
+    if body_file and Path(body_file).is_file() and npz.is_file():
+        from tryon3d._bodies import load_body
+
+        return load_body(body_file), sim.load_drape(npz), True
     glb = path.with_name("draped.glb")
     if not glb.is_file():
         raise ValueError(f"no draped.glb next to {str(path)!r}; run `tryon3d drape` again")
@@ -157,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     if args.fitmap and not has_fields:
         raise ValueError(
             "fit maps need the drape's stretch/pressure fields, which drape.json + draped.glb do not carry "
-            "(this build's sim has no load_drape)"
+            "(drape.npz or the body file named in drape.json is missing)"
         )
     import render
 
