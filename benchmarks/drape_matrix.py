@@ -11,6 +11,7 @@ seams closed (<= 2 mm) and convergence. ``--json`` prints ``success_rate``, ``ru
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 import time
@@ -19,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if os.environ.get("DRAPE_MATRIX_BODYFIT"):  # a pinned bodyfit checkout (comparable runs)
+    sys.path.insert(0, os.environ["DRAPE_MATRIX_BODYFIT"])
 
 import bodyfit  # noqa: E402
 import garments  # noqa: E402

@@ -8,9 +8,13 @@ female; ``age`` anchors are newborn (-1/3), baby (0), child (1/3), young adult (
 from __future__ import annotations
 
 import functools
+import importlib.resources
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from scipy.interpolate import RegularGridInterpolator
 
 from bodyfit._body import REGION_NAMES
 from bodyfit._cache import configure_caches
@@ -63,6 +67,23 @@ _SKELETON_BONES = {
 }
 
 
+@functools.lru_cache(maxsize=1)
+def _start_table(parameter_names: tuple[str, ...]) -> dict | None:
+    """{sex: (heights (H,), bmis (B,), parameters (H, B, P))} from the shipped table, or None."""
+    try:
+        text = importlib.resources.files("tryon3d.data").joinpath("anny_start_table.json").read_text()
+    except (ModuleNotFoundError, FileNotFoundError):
+        path = Path(__file__).resolve().parents[1] / "data" / "anny_start_table.json"
+        if not path.exists():
+            return None
+        text = path.read_text()
+    content = json.loads(text)
+    if tuple(content.get("parameter_names", ())) != parameter_names:
+        return None  # made for another parameter set: ignore rather than mis-start
+    heights, bmis = np.array(content["heights_m"]), np.array(content["bmis"])
+    return {sex: (heights, bmis, np.array(grid)) for sex, grid in content["sexes"].items()}
+
+
 def anny_age_value(age_years: float) -> float:
     """Anny's ``age`` phenotype for an age in years (piecewise linear in MakeHuman's anchors)."""
     years, values = zip(*_AGE_ANCHORS, strict=True)
@@ -113,8 +134,15 @@ class AnnyModel:
     tape_topology: TapeTopology
     name: str = "anny"
 
-    def initial_parameters(self, *, height_m: float, bmi: float) -> np.ndarray:
-        """A start away from the 0.5 kinks, from stature and BMI."""
+    def initial_parameters(self, *, height_m: float, bmi: float, sex: str | None = None) -> np.ndarray:
+        """Where the fit starts: the shipped table of earlier fits over stature and BMI
+        (``data/anny_start_table.json``) when it matches this model, else a rough guess; both
+        away from the sliders' 0.5 kinks."""
+        tabled = _start_table(self.parameter_names)
+        if tabled is not None and sex in tabled:
+            heights, bmis, grid = tabled[sex]
+            point = (float(np.clip(height_m, heights[0], heights[-1])), float(np.clip(bmi, bmis[0], bmis[-1])))
+            return RegularGridInterpolator((heights, bmis), grid)(np.array([point]))[0]
         values = {
             "muscle": 0.55,
             "weight": float(np.clip(0.5 + (bmi - 23.0) / 25.0, 0.05, 0.95)) + 0.013,

@@ -42,7 +42,7 @@ class BodyModel(Protocol):
     parameter_bounds: np.ndarray
     tape_topology: TapeTopology
 
-    def initial_parameters(self, *, height_m: float, bmi: float) -> np.ndarray: ...
+    def initial_parameters(self, *, height_m: float, bmi: float, sex: str | None = None) -> np.ndarray: ...
 
     def rest_geometry(self, parameters: np.ndarray, *, sex: str, age_years: float) -> tuple[np.ndarray, np.ndarray]: ...
 
@@ -174,7 +174,7 @@ def fit_shape(
         raise ValueError("fit_shape needs a 'stature' target")
     stature = targets["stature"].value
     mass = targets["weight_kg"].value if "weight_kg" in targets else 22.0 * stature**2
-    start = model.initial_parameters(height_m=stature, bmi=mass / stature**2)
+    start = model.initial_parameters(height_m=stature, bmi=mass / stature**2, sex=sex)
     lower, upper = model.parameter_bounds[:, 0], model.parameter_bounds[:, 1]
     topology = model.tape_topology
     kwargs = dict(sex=sex, age_years=age_years, height_ratios=height_ratios)

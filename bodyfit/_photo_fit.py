@@ -1,14 +1,18 @@
 """Body, pose and cameras from one or two photos and the stature.
 
-Stage A (fast proxy, no rendering): Adam on the camera, the pose and then the shape, against the
-MediaPipe keypoints and a two-sided point-to-mask silhouette proxy (projected vertices outside
-the mask are pulled in by its distance transform; mask contour points pull the nearest projected
-vertex out). Stage B: the same variables refined against Mitsuba's differentiable silhouette
-(``render.render_silhouette``) of the full mesh. The shape is shared by the views; pose and
-camera are per view. The stature is a hard prior (and the mass when given).
+Stage A (fast proxy, no rendering, ~15 ms a step): Adam on the camera, the pose and then the
+shape, against the MediaPipe keypoints and a two-sided point-to-mask silhouette proxy (projected
+vertices outside the mask are pulled in by its distance transform; mask contour points pull
+their nearest projected vertex out, the pairing refreshed every few steps), on a vertex subset.
+Then the population prior: the shape prior becomes the ANSUR-typical shape
+(``body_from_measurements``) for the stature and the mass (given, else the fitted one), and
+stage A goes on for half as many steps. Stage B: the same variables refined against Mitsuba's
+differentiable silhouette (``render.render_silhouette``) of the full mesh at 192 x 192 crops,
+stopping once the IoU plateaus. The shape is shared by the views; pose and camera are per view.
+The stature is a hard prior (and the mass when given).
 
-Shapes are evaluated through a linearisation of anny's (piecewise linear) shape sliders that is
-refreshed every few dozen steps, which keeps a step to a few milliseconds.
+Shapes are evaluated through a linearisation of anny's (piecewise linear) shape sliders (mass
+included) that is refreshed every few dozen steps, which keeps a step to a few milliseconds.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ _PLATEAU_IOU = 0.001  # stage B stops after _PLATEAU_STEPS steps without this mu
 _PLATEAU_STEPS = 4
 _REFINE_MIN_STEPS = 12
 _MASS_CORRECTION = 1.05  # fitted mesh mass -> mass estimate for the population prior
+_REFINE_PRIOR_FRACTION = 0.25  # the population prior's pull in stage B, relative to stage A's
 _FOCAL_PRIOR = 1.6  # focal length prior, times the photo's long side (about a 36 mm-equivalent lens)
 # (group bone, pose prior weight)
 _POSE_BONES = {
@@ -267,7 +272,7 @@ class _Fitter:
         self.proxy_weight = 40.0
         self.height, self.weight, self.sex, self.age = height_m, weight_kg, sex, age_years
         bmi = weight_kg / height_m**2 if weight_kg else (24.0 if sex == "male" else 23.0)
-        start = model.initial_parameters(height_m=height_m, bmi=bmi)
+        start = model.initial_parameters(height_m=height_m, bmi=bmi, sex=sex)
         self.shape = _Shape(model, start, sex=sex, age_years=age_years)
         self.start = torch.as_tensor(start)
         self.params = torch.tensor(start, requires_grad=True)
@@ -705,7 +710,7 @@ def fit_body_to_photos(
         fitter.start = torch.as_tensor([typical.shape_parameters[name] for name in model.parameter_names])
         with _single_thread():
             fitter.stage_a(int(proxy_steps) // 2, shape_from=0, shape_weight=population_prior_weight)
-        fitter.prior_weight_b = population_prior_weight
+        fitter.prior_weight_b = population_prior_weight * _REFINE_PRIOR_FRACTION
     fitter.stage_b(int(refine_steps))
 
     model = fitter.model

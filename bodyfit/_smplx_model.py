@@ -90,7 +90,7 @@ class SMPLXModel:
     tape_topology: TapeTopology
     name: str = "smplx"
 
-    def initial_parameters(self, *, height_m: float, bmi: float) -> np.ndarray:
+    def initial_parameters(self, *, height_m: float, bmi: float, sex: str | None = None) -> np.ndarray:
         return np.full(len(self.parameter_names), 0.01)
 
     def rest_geometry(self, parameters: np.ndarray, *, sex: str, age_years: float) -> tuple[np.ndarray, np.ndarray]:

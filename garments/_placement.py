@@ -22,6 +22,11 @@ _BINS = 72
 _SLAB_M = 0.025
 _STEP_M = 0.01
 _MIDLINE_GAP_M = 0.004
+#: A row whose panels cover less of the part's perimeter than this fraction is left partial
+#: (a sleeve cap, a neckline); from _CLOSE_FULL up its panels are stretched around the whole
+#: perimeter, so the seams around a body part start closed instead of gaping across it.
+_CLOSE_START = 0.5
+_CLOSE_FULL = 0.75
 
 
 def _region_mask(body: object, *names: str) -> np.ndarray:
@@ -94,12 +99,22 @@ class _Part:
 
 
 def _arc_place(part: _Part, t: float, s: np.ndarray, phi0: np.ndarray, required: float, clearance: float) -> np.ndarray:
-    """Points at arc lengths ``s`` from angle ``phi0`` on the part's profile at ``t``."""
+    """Points at arc lengths ``s`` from angle ``phi0`` on the part's profile at ``t``.
+
+    A row wider than the profile's perimeter widens the profile; a row that covers most of it
+    (``_CLOSE_START``..``_CLOSE_FULL``) is stretched along the profile so its side seams meet:
+    a body part thicker than the garment (a big arm in an M sleeve) then starts inside a closed,
+    stretched tube rather than an open one whose seams would be sewn across the body.
+    """
     center, r = part.profile(t, clearance)
     phi = part.phi
     xy = np.stack([r * np.cos(phi), r * np.sin(phi)], axis=1)
     perimeter = np.linalg.norm(np.diff(np.vstack([xy, xy[:1]]), axis=0), axis=1).sum()
     r = r * max(1.0, required / max(perimeter, 1e-9))
+    coverage = required / max(perimeter, 1e-9)
+    if 0.0 < coverage < 1.0:
+        x = float(np.clip((coverage - _CLOSE_START) / (_CLOSE_FULL - _CLOSE_START), 0.0, 1.0))
+        s = s * (1.0 + (1.0 / coverage - 1.0) * x * x * (3.0 - 2.0 * x))
     dense_phi = np.linspace(-np.pi, np.pi, 721)
     dense_r = np.interp(dense_phi, phi, r, period=2 * np.pi)
     pts = np.stack([dense_r * np.cos(dense_phi), dense_r * np.sin(dense_phi)], axis=1)

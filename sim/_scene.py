@@ -41,6 +41,9 @@ class ClothModel:
         rest_inv: per-face inverse rest matrix in grain-aligned panel frames, shape (F', 2, 2);
             column 0 of the deformation gradient is the warp, column 1 the weft direction.
         rest_area: per-face pattern area [m^2], shape (F',).
+        start_stretch: per-face symmetric 2x2 stretch of the start shape relative to the
+            pattern (F = R @ S), shape (F', 2, 2); the sewing ramp blends the rest shape from
+            ``S @ Dm`` (the start, force free) to the pattern ``Dm``.
         particle_radius: body contact radius [m].
     """
 
@@ -57,6 +60,7 @@ class ClothModel:
     face_valid: np.ndarray
     rest_inv: np.ndarray
     rest_area: np.ndarray
+    start_stretch: np.ndarray
     particle_radius: float
     device: str
 
@@ -86,58 +90,97 @@ def merge_seams(vertex_count: int, seam_pairs: np.ndarray) -> tuple[np.ndarray, 
     return particle_of_vertex.astype(np.int64), len(unique)
 
 
-def preclosed_start(garment, particle_of_vertex: np.ndarray, particle_count: int) -> np.ndarray:
+def _panel_laplacian(garment):
+    import scipy.sparse as sp
+
+    n = garment.vertex_count
+    faces = np.asarray(garment.faces, dtype=np.int64)
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    adjacency = sp.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr()
+    adjacency = ((adjacency + adjacency.T) > 0).astype(np.float64)
+    return (sp.diags(np.asarray(adjacency.sum(axis=1)).ravel()) - adjacency).tocsr()
+
+
+def preclosed_start(garment, particle_of_vertex: np.ndarray, particle_count: int, *, body_vertices=None,
+                    body_faces=None, clearance_m: float = 0.006, step_m: float = 0.01, device: str = "cpu",
+                    max_rounds: int = 80) -> np.ndarray:
     """Start positions [m], shape (particle_count, 3), with the seams closed geometrically.
 
-    Merging a seam pair puts its particle halfway between the two placed vertices; moving only
-    the seam rows there folds the rows beside them (placements leave seam gaps of 10-30 cm).
-    Instead, every vertex moves by a harmonic (graph-Laplacian) interpolation of the seam
-    vertices' moves, so each panel deforms smoothly towards its sewn shape.
+    Placements leave seam gaps of 10-30 cm, often across a body part (a sleeve's underarm
+    seam below a thick arm). Snapping each pair to its midpoint would sew the seam through the
+    body. Instead the seams are sewn progressively: every round each seam vertex moves at most
+    ``step_m`` towards its partner's position, the rest of each panel follows by a harmonic
+    (graph-Laplacian) interpolation of the seam moves, and everything closer to the body than
+    ``clearance_m`` is pushed back out along the body normal, so the seams slide around the
+    body instead of through it. Without a body, one round closes the seams straight.
     """
     import scipy.sparse as sp
     from scipy.sparse.linalg import splu
 
     n = garment.vertex_count
-    positions = np.asarray(garment.positions, dtype=np.float64)
-    merged = np.zeros((particle_count, 3))
-    np.add.at(merged, particle_of_vertex, positions)
-    merged /= np.bincount(particle_of_vertex, minlength=particle_count)[:, None]
+    positions = np.array(garment.positions, dtype=np.float64)
+    counts = np.bincount(particle_of_vertex, minlength=particle_count)[:, None]
+
+    def merged_of(p: np.ndarray) -> np.ndarray:
+        out = np.zeros((particle_count, 3))
+        np.add.at(out, particle_of_vertex, p)
+        return out / counts
+
     fixed = np.zeros(n, dtype=bool)
     fixed[np.asarray(garment.seam_pairs, dtype=np.int64).reshape(-1)] = True
     if not fixed.any():
-        return merged
-    faces = np.asarray(garment.faces, dtype=np.int64)
-    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    adjacency = sp.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr()
-    adjacency = ((adjacency + adjacency.T) > 0).astype(np.float64)
-    laplacian = (sp.diags(np.asarray(adjacency.sum(axis=1)).ravel()) - adjacency).tocsr()
-    move = np.zeros((n, 3))
-    move[fixed] = merged[particle_of_vertex[fixed]] - positions[fixed]
+        return merged_of(positions)
+    laplacian = _panel_laplacian(garment)
     free = ~fixed
+    solve = None
     if free.any():
         # a tiny diagonal keeps panels without any seam (no Dirichlet vertex) still
         system = laplacian[free][:, free] + sp.identity(int(free.sum())) * 1e-8
-        move[free] = splu(system.tocsc()).solve(-(laplacian[free][:, fixed] @ move[fixed]))
-    start = np.zeros((particle_count, 3))
-    np.add.at(start, particle_of_vertex, positions + move)
-    return start / np.bincount(particle_of_vertex, minlength=particle_count)[:, None]
+        solve = splu(system.tocsc()).solve
+    coupling = laplacian[free][:, fixed]
+    mesh = None
+    if body_vertices is not None:
+        from sim._measure import body_mesh
+
+        mesh = body_mesh(body_vertices, body_faces, device)
+    for _ in range(max_rounds if mesh is not None else 1):
+        target = merged_of(positions)[particle_of_vertex[fixed]]
+        move_fixed = target - positions[fixed]
+        length = np.linalg.norm(move_fixed, axis=1)
+        if mesh is not None:
+            if length.max(initial=0.0) < 1e-4:
+                break
+            move_fixed *= np.minimum(1.0, step_m / np.maximum(length, 1e-12))[:, None]
+        move = np.zeros((n, 3))
+        move[fixed] = move_fixed
+        if solve is not None:
+            move[free] = solve(-(coupling @ move_fixed))
+        positions += move
+        if mesh is not None:
+            positions = _push_out(mesh, positions, clearance_m, device)
+    return merged_of(positions)
 
 
-def push_out_of_body(points: np.ndarray, body_vertices: np.ndarray, body_faces: np.ndarray, clearance_m: float,
-                     device: str) -> np.ndarray:
-    """Move points [m], shape (K, 3), that are inside the body or closer than ``clearance_m``
-    out along the body normal to ``clearance_m`` (a few passes, for creases)."""
-    from sim._measure import body_mesh, signed_distance
+def _push_out(mesh, points: np.ndarray, clearance_m: float, device: str, passes: int = 3) -> np.ndarray:
+    from sim._measure import signed_distance
 
-    mesh = body_mesh(body_vertices, body_faces, device)
     points = np.array(points, dtype=np.float64)
-    for _ in range(3):
+    for _ in range(passes):
         distance, normal = signed_distance(mesh, points, device)
         near = distance < clearance_m
         if not near.any():
             break
         points[near] += normal[near] * (clearance_m - distance[near])[:, None]
     return points
+
+
+def push_out_of_body(points: np.ndarray, body_vertices: np.ndarray, body_faces: np.ndarray, clearance_m: float,
+                     device: str) -> np.ndarray:
+    """Move points [m], shape (K, 3), that are inside the body or closer than ``clearance_m``
+    out along the body normal to ``clearance_m`` (a few passes, for creases)."""
+    from sim._measure import body_mesh
+
+    return _push_out(body_mesh(body_vertices, body_faces, device), points, clearance_m, device)
 
 
 def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
@@ -213,7 +256,8 @@ def build_cloth_model(
         raise ValueError("garment has no triangles with a positive rest area")
     radius = float(fabric.thickness_m) + BODY_GAP_M
     if preclose_seams:
-        start = preclosed_start(garment, particle_of_vertex, particle_count)
+        start = preclosed_start(garment, particle_of_vertex, particle_count, body_vertices=body_vertices,
+                                body_faces=body_faces, clearance_m=2.0 * radius, device=device)
         start = push_out_of_body(start, body_vertices, body_faces, 2.0 * radius, device)
     else:
         start = np.zeros((particle_count, 3))
@@ -261,6 +305,7 @@ def build_cloth_model(
     d1 = corners[:, 1] - corners[:, 0]
     d2 = corners[:, 2] - corners[:, 0]
     dm = np.stack([d1, d2], axis=-1)  # (F, 2, 2): columns are rest edges
+    rest_inv = np.linalg.inv(dm)
     return ClothModel(
         model=model,
         solver=solver,
@@ -273,11 +318,45 @@ def build_cloth_model(
         particle_of_vertex=particle_of_vertex,
         tri_faces=faces,
         face_valid=valid,
-        rest_inv=np.linalg.inv(dm),
+        rest_inv=rest_inv,
         rest_area=0.5 * np.abs(np.linalg.det(dm)),
+        start_stretch=start_stretch(start, tri_particles, rest_inv),
         particle_radius=radius,
         device=str(device),
     )
+
+
+def start_stretch(start: np.ndarray, tri_particles: np.ndarray, rest_inv: np.ndarray,
+                  clamp: tuple[float, float] = (1.0, 8.0)) -> np.ndarray:
+    """Symmetric stretch ``S`` (F', 2, 2) of each start triangle in its pattern frame.
+
+    With the deformation gradient ``F = X @ inv(Dm) = U diag(sigma) V^T`` (X the start edges,
+    3x2), ``S = V diag(sigma) V^T``: a rest shape ``S @ Dm`` makes the start configuration
+    stress free. Singular values are clamped to ``clamp`` so no rest triangle degenerates.
+    """
+    p = np.asarray(start, dtype=np.float64)[tri_particles]
+    edges = np.stack([p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]], axis=-1)  # (F', 3, 2)
+    grad = edges @ rest_inv
+    _, sigma, vt = np.linalg.svd(grad, full_matrices=False)
+    sigma = np.clip(sigma, *clamp)
+    return np.einsum("fki,fk,fkj->fij", vt, sigma, vt)
+
+
+def blend_rest_shapes(cloth: ClothModel, weight: float) -> None:
+    """Set Style3D's rest shapes to ``(1 - weight) * start + weight * pattern`` (the sewing ramp).
+
+    ``weight`` = 1 restores the pattern rest shapes exactly. Only the stretch forces read the
+    rest shapes per step; the solver's constant system matrix stays the pattern's.
+    """
+    import warp as wp
+
+    w = float(np.clip(weight, 0.0, 1.0))
+    if w >= 1.0:
+        inv = cloth.rest_inv
+    else:
+        blended = (1.0 - w) * cloth.start_stretch + w * np.eye(2)
+        inv = cloth.rest_inv @ np.linalg.inv(blended)  # inv(S_w @ Dm) = inv(Dm) @ inv(S_w)
+    cloth.model.tri_poses.assign(wp.array(inv.astype(np.float32), dtype=wp.mat22, device=cloth.model.device))
 
 
 def set_body_aabb(cloth: ClothModel, points: np.ndarray, pad_m: float = 0.05) -> None:

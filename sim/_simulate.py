@@ -38,7 +38,7 @@ class _Diverged(Exception):
 
 
 def _check_inputs(body, garment, device: str, dt: float, substeps: int, iterations: int,
-                  linear_iterations: int, max_seconds_simulated: float, retries: int) -> None:
+                  linear_iterations: int, max_seconds_simulated: float, retries: int, sewing_s: float) -> None:
     for name, obj, attrs in (
         ("body", body, ("vertices", "rest_vertices", "faces")),
         ("garment", garment, ("positions", "faces", "seam_pairs", "fabric", "uv")),
@@ -56,6 +56,8 @@ def _check_inputs(body, garment, device: str, dt: float, substeps: int, iteratio
                         ("linear_iterations", linear_iterations)):
         if int(value) < 1:
             raise ValueError(f"{name} must be at least 1, got {value}")
+    if not (sewing_s >= 0.0 and math.isfinite(sewing_s)):
+        raise ValueError(f"sewing_s must be >= 0 seconds, got {sewing_s}")
     if int(retries) < 0:
         raise ValueError(f"retries must be >= 0, got {retries}")
     if len(garment.faces) == 0:
@@ -68,11 +70,12 @@ class _Runner:
     """One simulation attempt: owns the Newton scene and the frame loop."""
 
     def __init__(self, body, garment, *, device, dt, substeps, iterations, linear_iterations,
-                 self_collision, velocity_damping, speed_tolerance, stop_on_convergence, max_dt=None):
+                 self_collision, velocity_damping, speed_tolerance, stop_on_convergence, max_dt=None,
+                 sewing_s=0.0):
         import warp as wp
 
         from sim._kernels import FrameStats
-        from sim._scene import build_cloth_model, set_body_aabb
+        from sim._scene import blend_rest_shapes, build_cloth_model, set_body_aabb
 
         self.wp = wp
         self.cloth = build_cloth_model(
@@ -98,6 +101,15 @@ class _Runner:
         self.checks = True
         self.device = device
         self.initial_inside = self._inside_count()
+        self.sewing_s = max(0.0, float(sewing_s))
+        self._blend = blend_rest_shapes
+        if self.sewing_s > 0.0:
+            blend_rest_shapes(self.cloth, 0.0)
+
+    @property
+    def sewing(self) -> bool:
+        """True while the rest shapes still ramp from the start shape to the pattern."""
+        return self.seconds_simulated < self.sewing_s
 
     def _inside_count(self, depth_m: float = TUNNEL_DEPTH_M) -> int:
         """Particles deeper than ``depth_m`` inside the collider in its current pose."""
@@ -111,6 +123,11 @@ class _Runner:
         """Advance one frame of ``step_dt`` (collide once, ``substeps`` solver steps); return
         the max speed [m/s] and adapt the next frame's step to it."""
         cloth = self.cloth
+        sewing = self.sewing
+        if sewing:
+            x = min(1.0, (self.seconds_simulated + self.dt) / self.sewing_s)
+            self._blend(cloth, x * x * (3.0 - 2.0 * x))
+            self.step_dt = self.dt
         cloth.pipeline.collide(cloth.state_0, cloth.contacts)
         frame_dt = self.step_dt
         h = frame_dt / self.substeps
@@ -124,7 +141,7 @@ class _Runner:
         self.frames += 1
         self.seconds_simulated += frame_dt
         max_speed, bad, escaped = self.stats.measure(cloth.state_0.particle_q, cloth.state_0.particle_qd)
-        if self.max_dt > self.dt and math.isfinite(max_speed):
+        if self.max_dt > self.dt and math.isfinite(max_speed) and not sewing:
             wanted = MAX_STEP_DISPLACEMENT_M / max(max_speed, 1e-6)
             self.step_dt = min(max(wanted, self.dt), self.max_dt, frame_dt * STEP_GROWTH)
         if bad:
@@ -172,7 +189,7 @@ class _Runner:
             still = speed < self.speed_tolerance or (
                 drift.max() < 10.0 * self.speed_tolerance and float(np.percentile(drift, 99)) < self.speed_tolerance
             )
-            at_rest = still and self._at_rest()
+            at_rest = still and not self.sewing and self._at_rest()
             if at_rest and self.stop_on_convergence:
                 break
         self._check_tunnelling()
@@ -249,6 +266,7 @@ def drape(
     transition_speed_m_s: float = 0.5,
     retries: int = 2,
     divergence_checks: bool = True,
+    sewing_s: float = 0.3,
 ) -> Drape:
     """Drape ``garment`` on ``body`` and return the settled shape with fit fields and gates.
 
@@ -283,6 +301,10 @@ def drape(
         retries: attempts after a divergence, each halving the steps and doubling iterations.
         divergence_checks: detect runaway speed, escape and tunnelling (NaN is always
             detected). False steps blindly, as Newton's examples do (for baselines).
+        sewing_s: length of the sewing ramp [s simulated]: the triangles' rest shapes start
+            as the (seam-closed, force free) start shape and blend smoothly to the 2D pattern
+            over this time, at the fixed step ``dt``, so a stretched or squeezed start relaxes
+            gently instead of snapping through the body. 0 = the pattern from the first step.
 
     Returns:
         The Drape, in the target pose.
@@ -292,7 +314,7 @@ def drape(
         ValueError / TypeError: bad arguments.
     """
     _check_inputs(body, garment, device, dt, substeps, iterations, linear_iterations,
-                  max_seconds_simulated, retries)
+                  max_seconds_simulated, retries, sewing_s)
     if max_dt is not None and not (max_dt > 0.0 and math.isfinite(max_dt)):
         raise ValueError(f"max_dt must be a positive number of seconds or None, got {max_dt}")
     started = time.perf_counter()
@@ -308,7 +330,7 @@ def drape(
                             velocity_damping=velocity_damping, speed_tolerance=speed_tolerance_m_s,
                             stop_on_convergence=stop_on_convergence, self_collision=self_collision,
                             transition_speed=transition_speed_m_s, attempt=attempt,
-                            divergence_checks=divergence_checks)
+                            divergence_checks=divergence_checks, sewing_s=sewing_s)
         except _Diverged as exc:
             _log.info("drape attempt %d (dt=%.4g s, %d iterations) diverged: %s", attempt + 1, step, iters, exc)
             failures.append(f"dt={step:.4g}s/{iters} iterations: {exc}")
@@ -319,13 +341,13 @@ def drape(
 
 def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, max_dt, substeps, iterations,
              linear_iterations, velocity_damping, speed_tolerance, stop_on_convergence,
-             self_collision, transition_speed, attempt, divergence_checks) -> Drape:
+             self_collision, transition_speed, attempt, divergence_checks, sewing_s) -> Drape:
     timings = {}
     t0 = time.perf_counter()
     runner = _Runner(body, garment, device=device, dt=dt, substeps=substeps, iterations=iterations,
                      linear_iterations=linear_iterations, self_collision=self_collision,
                      velocity_damping=velocity_damping, speed_tolerance=speed_tolerance,
-                     stop_on_convergence=stop_on_convergence, max_dt=max_dt)
+                     stop_on_convergence=stop_on_convergence, max_dt=max_dt, sewing_s=sewing_s)
     runner.checks = divergence_checks
     timings["build"] = time.perf_counter() - t0
     budget = float(max_seconds_simulated)
@@ -349,7 +371,7 @@ def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, max_d
     timings["measure"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - started
     metadata = {
-        "dt_s": dt, "max_dt_s": runner.max_dt, "substeps": substeps, "iterations": iterations, "linear_iterations": linear_iterations,
+        "sewing_s": sewing_s, "dt_s": dt, "max_dt_s": runner.max_dt, "substeps": substeps, "iterations": iterations, "linear_iterations": linear_iterations,
         "velocity_damping_per_s": velocity_damping, "speed_tolerance_m_s": speed_tolerance,
         "attempts": attempt + 1, "transition_frames": transition_frames, "posed": posed,
         "particles": int(len(canonical)), "seconds_simulated": runner.seconds_simulated,

@@ -36,7 +36,7 @@ def write_synthetic_smplx(folder: Path) -> Path:
     from bodyfit._anny_model import load_anny_model
 
     anny = load_anny_model()
-    start = anny.initial_parameters(height_m=1.70, bmi=22.0)
+    start = anny.initial_parameters(height_m=1.70, bmi=22.0, sex="female")
     vertices, joints = anny.rest_geometry(start[None], sex="female", age_years=30.0)
     vertices = vertices[0] @ _ENGINE_TO_SMPLX.T
     bone_heads = joints[0] @ _ENGINE_TO_SMPLX.T
