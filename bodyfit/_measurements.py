@@ -30,9 +30,10 @@ _WEIGHT_PREDICTED_GIRTH = 2.0
 _WEIGHT_SOFT = 0.25
 # ANSUR's upper-arm girth is of the flexed biceps; a relaxed arm reads about this much less.
 _FLEXED_TO_RELAXED_ARM_M = 0.015
-# Secondary girths steer the shape softly. (Shoulder breadth is measured, not fitted: the acromion
-# is found on a binned profile, which jumps between bins and would upset the fit.)
+# Secondary girths steer the shape softly. Shoulder breadth steers more softly still: the
+# acromion is found on a binned profile, whose jumps between bins would upset the fit.
 _SOFT_TARGETS = ("neck", "thigh", "upper_arm")
+_WEIGHT_SHOULDER = 0.1
 
 
 def _finite(name: str, value: object, bounds: tuple[float, float], unit: str, scale: float = 1.0) -> float:
@@ -139,6 +140,7 @@ def body_from_measurements(
             targets[name] = FitTarget(predicted[name], _WEIGHT_PREDICTED_GIRTH)
     for name in _SOFT_TARGETS:
         targets[name] = FitTarget(predicted[name], _WEIGHT_SOFT, hard=False)
+    targets["shoulder_breadth"] = FitTarget(predicted["shoulder_breadth"], _WEIGHT_SHOULDER, hard=False)
     ratios = {key: value for key, value in predicted.items() if key.endswith("_height_ratio")}
     age = age_years if age_years is not None else float(population.coefficients_for(sex).age_median_years)
     result = fit_shape(backend, targets, sex=sex, age_years=age, height_ratios=ratios)
