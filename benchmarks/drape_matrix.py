@@ -11,8 +11,8 @@ seams closed (<= 2 mm) and convergence. ``--json`` prints ``success_rate``, ``ru
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import sys
 import time
 from pathlib import Path

@@ -272,7 +272,9 @@ class _Fitter:
         self.proxy_weight = 40.0
         self.height, self.weight, self.sex, self.age = height_m, weight_kg, sex, age_years
         bmi = weight_kg / height_m**2 if weight_kg else (24.0 if sex == "male" else 23.0)
-        start = model.initial_parameters(height_m=height_m, bmi=bmi, sex=sex)
+        # The generic guess, not the table of measurement fits: those local girth changes were
+        # fitted to population girths, which would bias a fit to what the photo shows.
+        start = model.initial_parameters(height_m=height_m, bmi=bmi)
         self.shape = _Shape(model, start, sex=sex, age_years=age_years)
         self.start = torch.as_tensor(start)
         self.params = torch.tensor(start, requires_grad=True)
