@@ -58,7 +58,7 @@ DEFAULT_HEIGHT_RATIOS: dict[str, float] = {
     "buttock_height_ratio": 0.484,
 }
 
-_BAND_HALF_WIDTH = 0.035  # fraction of stature searched around a population landmark height
+_BAND_HALF_WIDTH = 0.02  # fraction of stature searched around the population chest height (below the armpits)
 _UNDERBUST_DEPTH_M = 0.12
 _LEVELS = 9  # slices searched for a maximum or minimum girth
 _ACROMION_BIN_M = 0.006

@@ -239,8 +239,13 @@ def build_cloth_model(
     linear_iterations: int = 10,
     self_collision: bool = True,
     preclose_seams: bool = True,
+    sew_around_body: bool = False,
 ) -> ClothModel:
-    """Build the Newton model: merged-seam cloth, static body mesh collider, gravity, friction."""
+    """Build the Newton model: merged-seam cloth, static body mesh collider, gravity, friction.
+
+    ``sew_around_body``: close the seams progressively around the body (see
+    :func:`preclosed_start`) instead of straight across it.
+    """
     import newton
     import warp as wp
 
@@ -256,8 +261,9 @@ def build_cloth_model(
         raise ValueError("garment has no triangles with a positive rest area")
     radius = float(fabric.thickness_m) + BODY_GAP_M
     if preclose_seams:
-        start = preclosed_start(garment, particle_of_vertex, particle_count, body_vertices=body_vertices,
-                                body_faces=body_faces, clearance_m=2.0 * radius, device=device)
+        around = {"body_vertices": body_vertices, "body_faces": body_faces} if sew_around_body else {}
+        start = preclosed_start(garment, particle_of_vertex, particle_count, clearance_m=2.0 * radius,
+                                device=device, **around)
         start = push_out_of_body(start, body_vertices, body_faces, 2.0 * radius, device)
     else:
         start = np.zeros((particle_count, 3))

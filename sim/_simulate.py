@@ -81,6 +81,7 @@ class _Runner:
         self.cloth = build_cloth_model(
             garment, body.rest_vertices, body.faces, device=device, iterations=iterations,
             linear_iterations=linear_iterations, self_collision=self_collision,
+            sew_around_body=sewing_s > 0.0,
         )
         self.rest = np.asarray(body.rest_vertices, dtype=np.float64)
         self.target = np.asarray(body.vertices, dtype=np.float64)
@@ -298,10 +299,13 @@ def drape(
         stop_on_convergence: stop a settle phase as soon as the cloth is at rest.
         self_collision: cloth-cloth collision on.
         transition_speed_m_s: fastest collider vertex speed in the pose transition [m/s].
-        retries: attempts after a divergence, each halving the steps and doubling iterations.
+        retries: attempts after a divergence: the first retry ramps the sewing (``sewing_s``)
+            at the same step, later ones also halve the step and double the iterations.
         divergence_checks: detect runaway speed, escape and tunnelling (NaN is always
             detected). False steps blindly, as Newton's examples do (for baselines).
-        sewing_s: length of the sewing ramp [s simulated]: the triangles' rest shapes start
+        sewing_s: length of the sewing ramp of the retries [s simulated] (the first attempt
+            sews at once, so drapes that pass keep their result). A retry closes the seams
+            progressively around the body, then the triangles' rest shapes start
             as the (seam-closed, force free) start shape and blend smoothly to the 2D pattern
             over this time, at the fixed step ``dt``, so a stretched or squeezed start relaxes
             gently instead of snapping through the body. 0 = the pattern from the first step.
@@ -320,20 +324,25 @@ def drape(
     started = time.perf_counter()
     failures = []
     for attempt in range(int(retries) + 1):
-        step = dt / (2**attempt)
-        iters = iterations * (2 if attempt else 1)
+        # attempt 1 sews at once; the first retry ramps the sewing at the same step; later
+        # retries also halve the step and double the iterations
+        halvings = max(0, attempt - 1) if sewing_s > 0.0 else attempt
+        step = dt / (2**halvings)
+        iters = iterations * (2 if halvings else 1)
+        sew = sewing_s if attempt else 0.0
         try:
             return _attempt(body, garment, started=started, device=device,
                             max_seconds_simulated=max_seconds_simulated, dt=step,
-                            max_dt=None if max_dt is None else max_dt / (2**attempt), substeps=substeps,
+                            max_dt=None if max_dt is None else max_dt / (2**halvings), substeps=substeps,
                             iterations=iters, linear_iterations=linear_iterations,
                             velocity_damping=velocity_damping, speed_tolerance=speed_tolerance_m_s,
                             stop_on_convergence=stop_on_convergence, self_collision=self_collision,
                             transition_speed=transition_speed_m_s, attempt=attempt,
-                            divergence_checks=divergence_checks, sewing_s=sewing_s)
+                            divergence_checks=divergence_checks, sewing_s=sew)
         except _Diverged as exc:
-            _log.info("drape attempt %d (dt=%.4g s, %d iterations) diverged: %s", attempt + 1, step, iters, exc)
-            failures.append(f"dt={step:.4g}s/{iters} iterations: {exc}")
+            _log.info("drape attempt %d (dt=%.4g s, %d iterations, sewing %.2g s) diverged: %s",
+                      attempt + 1, step, iters, sew, exc)
+            failures.append(f"dt={step:.4g}s/{iters} iterations/sewing {sew:.2g}s: {exc}")
     raise DrapeDivergedError(
         f"drape of {garment.name!r} diverged on all {len(failures)} attempts ({'; '.join(failures)})"
     )
