@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bodyfit import readonly_array
+
 #: Body regions whose ease ``Drape.ease_m`` reports.
 EASE_REGIONS: tuple[str, ...] = ("chest", "waist", "hips", "upper_arm", "thigh")
 
@@ -19,12 +21,7 @@ class DrapeDivergedError(ValueError):
 
 
 def _frozen(value: object, dtype: object, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
-    array = np.array(value, dtype=dtype, copy=True)
-    if array.ndim != 1 + len(shape_tail) or array.shape[1:] != shape_tail:
-        expected = "(N" + "".join(f", {n}" for n in shape_tail) + ")"
-        raise ValueError(f"Drape.{name} must have shape {expected}, got {array.shape}")
-    array.setflags(write=False)
-    return array
+    return readonly_array(value, dtype, shape_tail, f"Drape.{name}")
 
 
 @dataclass(frozen=True)
