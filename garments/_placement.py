@@ -1,6 +1,7 @@
 """Placing a pattern mesh around a body: each panel wrapped around its body part.
 
-Each part (trunk, each arm, each leg) gets an axis and, along it, a cross-section profile:
+Each part (trunk, each arm, each leg) gets an axis (for an arm, a centre line bent at the
+elbow) and, along it, a cross-section profile:
 the body's largest radius per direction (5 degree bins, dilated by one bin, over a slab of
 +-2.5 cm), grown by a clearance and, where the garment is wider than the body, scaled up
 until its perimeter equals the garment's. A panel's pattern x is laid along that profile as
@@ -97,6 +98,110 @@ class _Part:
         v = center[1] + r * np.sin(phi)
         return self.origin + t * self.axis + u[:, None] * self.e0 + v[:, None] * self.e1
 
+    def axis_at(self, t: float) -> np.ndarray:
+        """Unit axis direction at ``t``, shape (3,)."""
+        return self.axis
+
+    def t_of(self, point: np.ndarray) -> float:
+        """Axis coordinate [m] of a 3D point."""
+        return float((np.asarray(point) - self.origin) @ self.axis)
+
+
+class _ChainPart(_Part):
+    """A part along a bent centre line (an arm: shoulder, elbow, wrist), ``t`` its arc length.
+
+    Each 1 cm row has its own frame (the smoothed tangent, and the ``up`` direction made
+    perpendicular to it as phi = 0); a row's profile is measured from the points whose
+    closest centre-line point lies within ``_CHAIN_REACH_M`` of the row, so a slab across a
+    bent elbow does not take in the other segment.
+    """
+
+    def __init__(self, knots: np.ndarray, points: np.ndarray, up: np.ndarray) -> None:
+        seg = np.diff(knots, axis=0)
+        lengths = np.linalg.norm(seg, axis=1)
+        dirs = seg / lengths[:, None]
+        cum = np.concatenate([[0.0], np.cumsum(lengths)])
+        self.knots, self.cum, self.dirs = knots, cum, dirs
+        self.midline_sign = 0.0
+        self.grid = np.arange(0.0, cum[-1] + _STEP_M, _STEP_M)
+        n = len(self.grid)
+        self.origins = np.array([self._on_line(t) for t in self.grid])
+        axes = np.array([self._tangent(t) for t in self.grid])
+        e0 = up[None, :] - (axes @ up)[:, None] * axes
+        e0 /= np.maximum(np.linalg.norm(e0, axis=1, keepdims=True), 1e-12)
+        self.axes, self.e0s, self.e1s = axes, e0, np.cross(e0, axes)
+        # the part's overall frame (for callers that want one axis)
+        self.origin, self.axis, self.e0, self.e1 = knots[0], axes[n // 2], e0[n // 2], self.e1s[n // 2]
+        point_t = self._project(points)
+        self.t = point_t
+        self.centers = np.zeros((n, 2))
+        self.radii = np.zeros((n, _BINS))
+        phi_edges = np.linspace(-np.pi, np.pi, _BINS + 1)
+        self.phi = 0.5 * (phi_edges[:-1] + phi_edges[1:])
+        for i, t in enumerate(self.grid):
+            rel = points - self.origins[i]
+            sel = (np.abs(rel @ axes[i]) <= _SLAB_M) & (np.abs(point_t - t) <= _CHAIN_REACH_M)
+            if sel.sum() < 8:
+                self.centers[i] = self.centers[i - 1] if i else 0.0
+                self.radii[i] = self.radii[i - 1] if i else 0.05
+                continue
+            u, v = rel[sel] @ e0[i], rel[sel] @ self.e1s[i]
+            center = np.array([(u.min() + u.max()) / 2, (v.min() + v.max()) / 2])
+            self.centers[i] = center
+            du, dv = u - center[0], v - center[1]
+            b = np.clip(((np.arctan2(dv, du) + np.pi) / (2 * np.pi) * _BINS).astype(int), 0, _BINS - 1)
+            prof = np.zeros(_BINS)
+            np.maximum.at(prof, b, np.hypot(du, dv))
+            filled = prof > 0
+            if filled.sum() >= 3:
+                idx = np.arange(_BINS)
+                prof = np.interp(idx, idx[filled], prof[filled], period=_BINS)
+            self.radii[i] = np.maximum(prof, np.maximum(np.roll(prof, 1), np.roll(prof, -1)))
+
+    def _index(self, t: float) -> int:
+        return int(np.clip(round(t / _STEP_M), 0, len(self.grid) - 1))
+
+    def _on_line(self, t: float) -> np.ndarray:
+        k = int(np.clip(np.searchsorted(self.cum, t, side="right") - 1, 0, len(self.dirs) - 1))
+        return self.knots[k] + (t - self.cum[k]) * self.dirs[k]
+
+    def _tangent(self, t: float) -> np.ndarray:
+        # the segment directions blended over +-_CHAIN_BLEND_M around each joint
+        weights = np.clip((np.minimum(t - self.cum[:-1], self.cum[1:] - t) + _CHAIN_BLEND_M) / (2 * _CHAIN_BLEND_M),
+                          0.0, 1.0)
+        if t <= 0.0:
+            weights[0] = 1.0
+        if t >= self.cum[-1]:
+            weights[-1] = 1.0
+        d = (weights[:, None] * self.dirs).sum(axis=0)
+        return d / np.linalg.norm(d)
+
+    def _project(self, points: np.ndarray) -> np.ndarray:
+        best_d = np.full(len(points), np.inf)
+        best_t = np.zeros(len(points))
+        for k in range(len(self.dirs)):
+            s = np.clip((points - self.knots[k]) @ self.dirs[k], 0.0, self.cum[k + 1] - self.cum[k])
+            d = np.linalg.norm(points - (self.knots[k] + s[:, None] * self.dirs[k]), axis=1)
+            better = d < best_d
+            best_d[better], best_t[better] = d[better], self.cum[k] + s[better]
+        return best_t
+
+    def profile(self, t: float, clearance: float) -> tuple[np.ndarray, np.ndarray]:
+        i = self._index(t)
+        return self.centers[i], self.radii[i] + clearance
+
+    def point(self, t: float, center: np.ndarray, phi: np.ndarray, r: np.ndarray) -> np.ndarray:
+        i = self._index(t)
+        u = center[0] + r * np.cos(phi)
+        v = center[1] + r * np.sin(phi)
+        return (self._on_line(t) + u[:, None] * self.e0s[i] + v[:, None] * self.e1s[i])
+
+    def axis_at(self, t: float) -> np.ndarray:
+        return self.axes[self._index(t)]
+
+    def t_of(self, point: np.ndarray) -> float:
+        return float(self._project(np.asarray(point, dtype=float)[None, :])[0])
+
 
 def _arc_place(part: _Part, t: float, s: np.ndarray, phi0: np.ndarray, required: float, clearance: float) -> np.ndarray:
     """Points at arc lengths ``s`` from angle ``phi0`` on the part's profile at ``t``.
@@ -182,14 +287,7 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
             mask = _region_mask(body, name) | (_region_mask(body, "torso") & (vertices[:, 0] * sign > 0))
             parts[name] = _Part(np.zeros(3), up, front, side, vertices[mask], midline_sign=sign)
         else:
-            arm = vertices[_region_mask(body, name, "hand_" + name.split("_")[1])]
-            center = arm.mean(axis=0)
-            _, _, vt = np.linalg.svd(arm - center, full_matrices=False)
-            axis = vt[0] if vt[0][2] < 0 else -vt[0]
-            outer = up - (up @ axis) * axis
-            outer /= np.linalg.norm(outer)
-            e1 = np.cross(outer, axis)
-            parts[name] = _Part(center, axis, outer, e1, arm)
+            parts[name] = _arm_part(body, name, vertices, up)
         return parts[name]
 
     positions = np.zeros((len(pattern_positions), 3))
@@ -214,7 +312,7 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
             xy = pattern_positions[sel]
             if place.anchor == "arm_top":
                 acr = landmarks.get("acromion_" + part_name.split("_")[1])
-                top = part.t.min() if acr is None else float((np.asarray(acr) - part.origin) @ part.axis)
+                top = part.t.min() if acr is None else part.t_of(acr)
                 t_values = top - (xy[:, 1] - place.anchor_y)
             else:
                 if place.anchor == "shoulder":
@@ -237,12 +335,71 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
                 s = xy[in_row, 0] - place.center_x
                 pts = _arc_place(part, t, s, np.full(in_row.sum(), phi0), required.get(int(k), 0.0), clearance_m)
                 # keep each vertex's own height along the axis (rows are 1 cm bands)
-                pts += ((t_values[in_row] - t)[:, None]) * part.axis
+                pts += ((t_values[in_row] - t)[:, None]) * part.axis_at(t)
                 positions[sel[in_row]] = pts
     positions = _push_out(positions, body, clearance_m, midline)
     if faces is None:
         faces = _mesh_faces_from_panels(pattern_positions, vertex_panels)
     return _clear_crossing_edges(positions, np.asarray(faces), body, clearance_m, midline)
+
+
+#: Joint names (anny, SMPL-X) of the shoulder and the elbow per side, for the arm profile cap.
+_ARM_JOINTS = {
+    "left": (("upperarm01.L", "left_shoulder"), ("lowerarm01.L", "left_elbow"), ("wrist.L", "left_wrist")),
+    "right": (("upperarm01.R", "right_shoulder"), ("lowerarm01.R", "right_elbow"), ("wrist.R", "right_wrist")),
+}
+#: Near the shoulder an arm's profile may exceed the mid upper arm's by at most this factor.
+_ARM_CAP_FACTOR = 1.15
+#: A bent part's row profile takes points whose centre-line point is at most this far along.
+_CHAIN_REACH_M = 0.08
+#: A bent part's axis turns smoothly over +- this arc length around each joint [m].
+_CHAIN_BLEND_M = 0.06
+
+
+def _joint(body: object, names: tuple[str, ...]) -> np.ndarray | None:
+    joint_names = list(getattr(body, "joint_names", ()) or ())
+    joints = getattr(body, "rest_joints", None)
+    for n in names:
+        if n in joint_names and joints is not None:
+            return np.asarray(joints)[joint_names.index(n)]
+    return None
+
+
+def _arm_part(body: object, name: str, vertices: np.ndarray, up: np.ndarray) -> _Part:
+    """The arm's part: along the bent centre line shoulder - elbow - wrist where the body has
+    those joints (a straight tube along the arm's principal axis would cut through a forearm
+    bent forward ~45 degrees), else that principal axis. Its profile is measured only
+    below the acromion and, above the mid upper arm, capped at ``_ARM_CAP_FACTOR`` times
+    the mid upper arm's radius (the arm region there takes in the shoulder and armpit, a
+    profile up to twice the real arm's, which a sleeve top would only half cover)."""
+    side = name.split("_")[1]
+    arm = vertices[_region_mask(body, name, "hand_" + side)]
+    center = arm.mean(axis=0)
+    _, _, vt = np.linalg.svd(arm - center, full_matrices=False)
+    axis = vt[0] if vt[0][2] < 0 else -vt[0]
+    outer = up - (up @ axis) * axis
+    outer /= np.linalg.norm(outer)
+    e1 = np.cross(outer, axis)
+    acromion = body.landmarks_m.get("acromion_" + side)  # type: ignore[attr-defined]
+    if acromion is not None:
+        below = (arm - center) @ axis >= float((np.asarray(acromion) - center) @ axis)
+        if below.sum() >= 0.5 * len(arm):
+            arm = arm[below]
+    shoulder, elbow, wrist = (_joint(body, names) for names in _ARM_JOINTS[side])
+    part: _Part
+    if shoulder is not None and elbow is not None and wrist is not None:
+        upper = (elbow - shoulder) / np.linalg.norm(elbow - shoulder)
+        lower = (wrist - elbow) / np.linalg.norm(wrist - elbow)
+        knots = np.array([shoulder - 0.15 * upper, shoulder, elbow, wrist, wrist + 0.3 * lower])
+        part = _ChainPart(knots, arm, up)
+    else:
+        part = _Part(center, axis, outer, e1, arm)
+    if shoulder is not None and elbow is not None:
+        t_mid = part.t_of(0.5 * (shoulder + elbow))
+        i_mid = int(np.clip(round((t_mid - part.grid[0]) / _STEP_M), 0, len(part.grid) - 1))
+        cap = _ARM_CAP_FACTOR * part.radii[i_mid]
+        part.radii[:i_mid] = np.minimum(part.radii[:i_mid], cap)
+    return part
 
 
 def _mesh_faces_from_panels(pattern_positions: np.ndarray, vertex_panels: np.ndarray) -> np.ndarray:

@@ -299,7 +299,8 @@ def drape(
         stop_on_convergence: stop a settle phase as soon as the cloth is at rest.
         self_collision: cloth-cloth collision on.
         transition_speed_m_s: fastest collider vertex speed in the pose transition [m/s].
-        retries: attempts after a divergence: the first retry ramps the sewing (``sewing_s``)
+        retries: attempts after a divergence or a run that did not come to rest within
+            ``max_seconds_simulated`` (with ``stop_on_convergence``): the first retry ramps the sewing (``sewing_s``)
             at the same step, later ones also halve the step and double the iterations.
         divergence_checks: detect runaway speed, escape and tunnelling (NaN is always
             detected). False steps blindly, as Newton's examples do (for baselines).
@@ -311,7 +312,8 @@ def drape(
             gently instead of snapping through the body. 0 = the pattern from the first step.
 
     Returns:
-        The Drape, in the target pose.
+        The Drape, in the target pose: the first attempt that converged; if none did, the
+        unconverged one with the fewest penetrating vertices (then smallest seam gap).
 
     Raises:
         DrapeDivergedError: every attempt diverged (NaN, runaway speed, tunnelling, escape).
@@ -323,6 +325,7 @@ def drape(
         raise ValueError(f"max_dt must be a positive number of seconds or None, got {max_dt}")
     started = time.perf_counter()
     failures = []
+    unconverged: list[Drape] = []
     for attempt in range(int(retries) + 1):
         # attempt 1 sews at once; the first retry ramps the sewing at the same step; later
         # retries also halve the step and double the iterations
@@ -331,7 +334,7 @@ def drape(
         iters = iterations * (2 if halvings else 1)
         sew = sewing_s if attempt else 0.0
         try:
-            return _attempt(body, garment, started=started, device=device,
+            result = _attempt(body, garment, started=started, device=device,
                             max_seconds_simulated=max_seconds_simulated, dt=step,
                             max_dt=None if max_dt is None else max_dt / (2**halvings), substeps=substeps,
                             iterations=iters, linear_iterations=linear_iterations,
@@ -343,6 +346,17 @@ def drape(
             _log.info("drape attempt %d (dt=%.4g s, %d iterations, sewing %.2g s) diverged: %s",
                       attempt + 1, step, iters, sew, exc)
             failures.append(f"dt={step:.4g}s/{iters} iterations/sewing {sew:.2g}s: {exc}")
+            continue
+        # a run that never came to rest is retried too (a run without stop_on_convergence
+        # asked for a fixed number of frames, so it is not)
+        if result.gates.converged or not stop_on_convergence:
+            return result
+        _log.info("drape attempt %d (dt=%.4g s, %d iterations, sewing %.2g s) did not converge",
+                  attempt + 1, step, iters, sew)
+        unconverged.append(result)
+    if unconverged:  # none converged: the least bad of those that ran through
+        return min(unconverged, key=lambda d: (d.gates.penetrating_vertices, d.gates.max_seam_gap_mm,
+                                               d.gates.self_intersecting_pairs))
     raise DrapeDivergedError(
         f"drape of {garment.name!r} diverged on all {len(failures)} attempts ({'; '.join(failures)})"
     )
