@@ -18,7 +18,7 @@ import numpy as np
 
 import bodyfit
 from bodyfit import Body
-from tryon3d._bodies import body_json
+from tryon3d._bodies import _number, body_json
 from tryon3d._files import ensure_writable_dir, write_files_atomically
 from tryon3d._units import cm_to_m, m_to_cm
 
@@ -36,13 +36,6 @@ def _png(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(array)).save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def _number(name: str, value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
 
 
 def fit_photos(
