@@ -318,9 +318,6 @@ def measure(
     arm_origin = skeleton["shoulder_left"] + 0.5 * arm_axis
     landmarks["upper_arm"] = arm_origin
 
-    def girth(region_set: str, origin: np.ndarray, normal: np.ndarray) -> float:
-        return _girth_at(vertices, topology.edges_by_regions[_REGION_SETS[region_set]], origin, normal)
-
     measurements = {
         "stature": stature,
         "chest": float(chest_girths[chest_index]),
@@ -335,7 +332,7 @@ def measure(
         ),
         "inseam": float(crotch[2] - floor),
         "thigh": float(_horizontal_girths(vertices, topology.edges_by_regions[_REGION_SETS["thigh"]], np.array([thigh_z]))[0]),
-        "upper_arm": girth("upper_arm", arm_origin, arm_axis),
+        "upper_arm": _girth_at(vertices, topology.edges_by_regions[_REGION_SETS["upper_arm"]], arm_origin, arm_axis),
     }
     return measurements, landmarks
 
