@@ -200,6 +200,24 @@ def rebuild_body(
     )
 
 
+def pose_body(body: Body, pose: np.ndarray) -> Body:
+    """The same body standing in another pose (anny only).
+
+    Args:
+        body: a Body (its ``rest_vertices`` / ``rest_joints`` are kept).
+        pose: (J, 3) axis-angle per bone [rad], each bone turning about its rest head with the
+            axis in the canonical frame (``bodyfit._anny_pose``); all zeros is the A-pose.
+
+    Returns:
+        A Body with posed ``vertices``, ``joints`` and ``pose``; lowest vertex on z = 0.
+    """
+    backend = _resolve_backend(body.model, None) if body.model == "anny" else None
+    if backend is None:
+        raise ValueError(f"posed bodies are supported for the anny model only, got {body.model!r}")
+    vertices, joints, pose = _pose_rest(backend, body.rest_vertices, body.rest_joints, pose)
+    return body.with_pose(vertices, joints, pose)
+
+
 def _pose_rest(backend, rest_vertices: np.ndarray, rest_joints: np.ndarray, pose) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(posed vertices, posed joints, pose (J, 3)) of a rest mesh; anny only (``bodyfit._anny_pose``)."""
     pose = np.asarray(pose, dtype=np.float64)

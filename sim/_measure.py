@@ -41,6 +41,61 @@ def _signed_distance_kernel(
         normal[tid] = wp.vec3(0.0, 0.0, 0.0)
 
 
+@wp.func
+def _segment_crosses_triangle(p: wp.vec3d, q: wp.vec3d, a: wp.vec3d, b: wp.vec3d, c: wp.vec3d) -> bool:
+    """Whether segment pq passes through triangle abc (Moller-Trumbore, t and barycentrics in [0, 1])."""
+    e1 = b - a
+    e2 = c - a
+    d = q - p
+    h = wp.cross(d, e2)
+    det = wp.dot(e1, h)
+    # parallel (or degenerate) within a relative tolerance: no proper crossing
+    if wp.abs(det) <= wp.float64(1.0e-12) * wp.length(e1) * wp.length(e2) * wp.length(d):
+        return False
+    s = p - a
+    u = wp.dot(s, h) / det
+    if u < wp.float64(0.0) or u > wp.float64(1.0):
+        return False
+    r = wp.cross(s, e1)
+    v = wp.dot(d, r) / det
+    if v < wp.float64(0.0) or u + v > wp.float64(1.0):
+        return False
+    t = wp.dot(e2, r) / det
+    return t >= wp.float64(0.0) and t <= wp.float64(1.0)
+
+
+@wp.func
+def _all_one_side(n: wp.vec3d, origin: wp.vec3d, p0: wp.vec3d, p1: wp.vec3d, p2: wp.vec3d) -> bool:
+    d0 = wp.dot(n, p0 - origin)
+    d1 = wp.dot(n, p1 - origin)
+    d2 = wp.dot(n, p2 - origin)
+    zero = wp.float64(0.0)
+    return (d0 > zero and d1 > zero and d2 > zero) or (d0 < zero and d1 < zero and d2 < zero)
+
+
+@wp.func
+def _triangles_cross(a0: wp.vec3d, a1: wp.vec3d, a2: wp.vec3d, b0: wp.vec3d, b1: wp.vec3d, b2: wp.vec3d) -> bool:
+    """Whether two triangles properly intersect: some edge of one passes through the other.
+
+    Not ``wp.intersect_tri_tri``: its absolute epsilon on unnormalised plane distances
+    calls parallel centimetre triangles up to ~1 cm apart "coplanar" and then "intersecting"
+    (two layers of cloth at an armpit fold), so it over-counts by orders of magnitude here.
+    Exactly coplanar pairs (measure zero for a simulated cloth) are not counted.
+    """
+    if _all_one_side(wp.cross(b1 - b0, b2 - b0), b0, a0, a1, a2):
+        return False
+    if _all_one_side(wp.cross(a1 - a0, a2 - a0), a0, b0, b1, b2):
+        return False
+    return (
+        _segment_crosses_triangle(a0, a1, b0, b1, b2)
+        or _segment_crosses_triangle(a1, a2, b0, b1, b2)
+        or _segment_crosses_triangle(a2, a0, b0, b1, b2)
+        or _segment_crosses_triangle(b0, b1, a0, a1, a2)
+        or _segment_crosses_triangle(b1, b2, a0, a1, a2)
+        or _segment_crosses_triangle(b2, b0, a0, a1, a2)
+    )
+
+
 @wp.kernel
 def _self_intersection_kernel(
     mesh: wp.uint64,
@@ -71,7 +126,8 @@ def _self_intersection_kernel(
                 or a2 == b0 or a2 == b1 or a2 == b2
             )
             if not shares:
-                if wp.intersect_tri_tri(p0, p1, p2, points[b0], points[b1], points[b2]) != 0:
+                if _triangles_cross(wp.vec3d(p0), wp.vec3d(p1), wp.vec3d(p2), wp.vec3d(points[b0]),
+                                    wp.vec3d(points[b1]), wp.vec3d(points[b2])):
                     count += 1
     hits[i] = count
 
@@ -101,7 +157,8 @@ def signed_distance(mesh: wp.Mesh, points: np.ndarray, device: str) -> tuple[np.
 
 
 def self_intersecting_pairs(points: np.ndarray, faces: np.ndarray, device: str) -> int:
-    """Number of intersecting triangle pairs that share no vertex (BVH + exact tri-tri test).
+    """Number of intersecting triangle pairs that share no vertex (BVH + edge-through-triangle test
+    in double precision).
 
     Args:
         points: vertex positions [m], shape (K, 3); faces: shape (F, 3), indices into points.

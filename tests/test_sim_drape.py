@@ -149,8 +149,9 @@ def test_adaptive_steps_settle_in_fewer_frames(body, skirt, draped):
     # the steps grew once the skirt slowed down: more simulated time per frame than dt
     assert draped.metadata["seconds_simulated"] > 1.3 * draped.frames * draped.metadata["dt_s"]
     assert fixed.metadata["seconds_simulated"] == pytest.approx(fixed.frames * fixed.metadata["dt_s"])
-    # the same rest shape: the waist band settles at the same height within a few mm
-    assert abs(draped.positions[:, 2].max() - fixed.positions[:, 2].max()) < 0.005
+    # the same rest shape: the waist band settles at the same height within a centimetre (where
+    # friction stops a skirt sliding down the hips depends a little on the path there)
+    assert abs(draped.positions[:, 2].max() - fixed.positions[:, 2].max()) < 0.01
     assert abs(draped.ease_m["hips"] - fixed.ease_m["hips"]) < 0.01
 
 
@@ -219,3 +220,34 @@ def test_ease_of_a_loose_tube_on_a_cylinder(body_radius, garment_radius):
     assert ease["waist"] == pytest.approx(expected, rel=0.03)
     assert np.isnan(ease["hips"])  # the tube does not reach the hips
     assert np.isnan(ease["upper_arm"]) and np.isnan(ease["thigh"])  # no sleeves, no legs
+
+
+def test_self_intersection_count_is_exact_for_close_layers():
+    """Parallel centimetre triangles millimetres apart (two cloth layers in a fold) do not
+    intersect; a triangle pushed through another does, once per pair; shared vertices don't count."""
+    from sim._measure import self_intersecting_pairs
+
+    tri = np.array([[0.0, 0.0, 0.0], [0.009, 0.0, 0.0], [0.0, 0.009, 0.0]])
+    faces = np.array([[0, 1, 2], [3, 4, 5]])
+    for gap_m in (0.0005, 0.004, 0.008):
+        points = np.concatenate([tri, tri + [0.002, 0.002, gap_m]])
+        assert self_intersecting_pairs(points, faces, "cpu") == 0, gap_m
+    # a vertical triangle piercing the horizontal one's interior
+    pierce = np.array([[0.002, 0.002, -0.003], [0.004, 0.003, 0.004], [0.003, 0.001, 0.004]])
+    assert self_intersecting_pairs(np.concatenate([tri, pierce]), faces, "cpu") == 1
+    # the same piercing triangle lifted 1 mm clear of the plane: no crossing
+    assert self_intersecting_pairs(np.concatenate([tri, pierce + [0.0, 0.0, 0.0031]]), faces, "cpu") == 0
+    # sharing a vertex is adjacency, not intersection
+    fan = np.concatenate([tri, pierce])
+    assert self_intersecting_pairs(fan, np.array([[0, 1, 2], [0, 4, 5]]), "cpu") == 0
+    # a 20x20 folded sheet (two layers 3 mm apart) has none; pushing one layer through has many
+    u, v = np.meshgrid(np.linspace(0.0, 0.2, 21), np.linspace(0.0, 0.2, 21))
+    grid = np.stack([u.ravel(), v.ravel(), np.zeros(u.size)], axis=1)
+    quads = np.array([[i * 21 + j, i * 21 + j + 1, (i + 1) * 21 + j] for i in range(20) for j in range(20)]
+                     + [[i * 21 + j + 1, (i + 1) * 21 + j + 1, (i + 1) * 21 + j] for i in range(20) for j in range(20)])
+    layers = np.concatenate([quads, quads + len(grid)])
+    lifted = grid + [0.0, 0.0, 0.003]
+    assert self_intersecting_pairs(np.concatenate([grid, lifted]), layers, "cpu") == 0
+    wavy = lifted.copy()
+    wavy[:, 2] = 0.003 * np.cos(40.0 * wavy[:, 0])  # crosses z = 0 along lines
+    assert self_intersecting_pairs(np.concatenate([grid, wavy]), layers, "cpu") > 20

@@ -1,5 +1,5 @@
-"""sim/ on a real body (bodyfit, anny) and a real pattern garment (garments): gates hold,
-in the canonical pose and after an arms-down pose transition."""
+"""sim/ on a real body (bodyfit, anny) and real pattern garments (garments): gates hold in the
+canonical pose and after transitions to skinned arms-down and walking poses."""
 
 from __future__ import annotations
 
@@ -26,19 +26,21 @@ def tshirt(body):
     return garments.load_garment("tshirt", size="M", body=body, edge_length_m=0.035)
 
 
-def _arms_down(body, degrees: float):
-    """Rotate each arm (and hand) rigidly about its shoulder point, towards the body."""
-    vertices = body.rest_vertices.copy()
-    for side, sign in (("left", 1.0), ("right", -1.0)):
-        mask = body.region_mask(f"arm_{side}", f"hand_{side}")
-        pivot = body.landmarks_m[f"acromion_{side}"]
-        arm = vertices[mask]
-        # the arm hangs at +-x; turning about y by `degrees` brings the hand towards the hips
-        angle = np.radians(degrees) * (1.0 if np.mean(arm[:, 0] - pivot[0]) > 0 else -1.0) * sign * sign
-        c, s = np.cos(angle), np.sin(angle)
-        rot = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
-        vertices[mask] = (arm - pivot) @ rot.T + pivot
-    return body.with_pose(vertices, body.joints, body.pose)
+def _posed(body, **turns_deg):
+    """``body`` posed with anny's skinning: each named bone turns by the given axis-angle
+    [deg] (canonical-frame axis) about its rest head (``bodyfit.pose_body``)."""
+    names = list(body.joint_names)
+    pose = np.zeros((len(names), 3))
+    for bone, turn in turns_deg.items():
+        pose[names.index(bone.replace("_L", ".L").replace("_R", ".R"))] = np.radians(turn)
+    return bodyfit.pose_body(body, pose)
+
+
+# arms from the A-pose's 42 deg to 22 deg from vertical (about the y axis, towards the hips)
+ARMS_DOWN = {"upperarm01_L": (0.0, 20.0, 0.0), "upperarm01_R": (0.0, -20.0, 0.0)}
+# mid-stride: left thigh forward, right thigh back with the knee bent, arms swinging
+WALKING = {"upperleg01_L": (-18.0, 0.0, 0.0), "upperleg01_R": (14.0, 0.0, 0.0), "lowerleg01_R": (25.0, 0.0, 0.0),
+           "upperarm01_L": (12.0, 20.0, 0.0), "upperarm01_R": (-12.0, -20.0, 0.0)}
 
 
 def test_tshirt_on_anny_body_passes_gates(body, tshirt):
@@ -48,7 +50,7 @@ def test_tshirt_on_anny_body_passes_gates(body, tshirt):
     assert gates.max_seam_gap_mm <= 2.0
     assert gates.converged
     assert np.isfinite(result.positions).all()
-    assert gates.self_intersecting_pairs <= 10  # GarmentCodeData fails above 300
+    assert gates.self_intersecting_pairs == 0  # GarmentCodeData fails above 300
     assert 99.0 < np.percentile(result.stretch_pct, 50) < 110.0
     # a size-M T-shirt on an M body: loose at the waist, and it covers the upper arm
     assert 0.0 < result.ease_m["waist"] < 0.40
@@ -58,17 +60,33 @@ def test_tshirt_on_anny_body_passes_gates(body, tshirt):
     assert np.isnan(result.ease_m["thigh"])
 
 
-def test_tshirt_follows_arms_down_pose(body, tshirt):
-    posed = _arms_down(body, 20.0)
+@pytest.mark.parametrize("pose_name", ["arms_down", "walking"])
+def test_tshirt_follows_a_skinned_pose(body, tshirt, pose_name):
+    posed = _posed(body, **(ARMS_DOWN if pose_name == "arms_down" else WALKING))
     moved = np.linalg.norm(posed.vertices - body.rest_vertices, axis=1).max()
     assert moved > 0.05
     result = sim.drape(posed, tshirt)
-    assert result.metadata["posed"]
-    assert result.gates.penetrating_vertices == 0
-    assert result.gates.self_intersecting_pairs <= 30
+    assert result.metadata["posed"] and result.metadata["transition_frames"] > 0
+    gates = result.gates
+    assert gates.penetrating_vertices == 0 and gates.self_intersecting_pairs == 0, gates
+    assert gates.converged and gates.max_seam_gap_mm <= 2.0, gates
     assert np.isfinite(result.positions).all()
-    # the sleeves came down with the arms: the lowest sleeve point dropped
-    sleeve_drop = result.rest_pose_positions[:, 2].min() - result.positions[:, 2].min()
-    assert sleeve_drop > -0.01
-    # Known gap: with this crude rigid-arm pose the armpit cloth keeps creeping, so
-    # result.gates.converged is False here; it is not asserted.
+    # the sleeves came in with the arms: turning ~20 deg about the shoulders brings a sleeve's
+    # middle (~10 cm out along the arm) ~3 cm closer to the body's midline
+    sleeves = np.isin(tshirt.vertex_panels, [tshirt.panel_names.index(n) for n in tshirt.panel_names
+                                               if n.startswith("sleeve")])
+    inward = np.abs(result.rest_pose_positions[sleeves, 0]).mean() - np.abs(result.positions[sleeves, 0]).mean()
+    assert inward > 0.015, inward
+
+
+def test_trousers_follow_a_walking_pose(body):
+    posed = _posed(body, **WALKING)
+    trousers = garments.load_garment("trousers", size="M", body=posed, edge_length_m=0.035)
+    result = sim.drape(posed, trousers)
+    gates = result.gates
+    assert gates.penetrating_vertices == 0 and gates.self_intersecting_pairs == 0, gates
+    assert gates.converged and gates.max_seam_gap_mm <= 2.0, gates
+    # the left leg (+x) swung forward (-y): its trouser leg's hem moved forward with it
+    hem = result.positions[:, 2] < 0.2
+    left, right = hem & (result.positions[:, 0] > 0), hem & (result.positions[:, 0] < 0)
+    assert result.positions[left, 1].mean() < result.positions[right, 1].mean() - 0.1
