@@ -13,6 +13,7 @@ from garments._api import (
     place_garment,
     resolve_fabric,
 )
+from garments._clearance import body_intersections, body_signed_distance
 from garments._export import garment_to_glb, pattern_svg
 from garments._fabrics import FABRICS, fabric_from_description, fabric_preset
 from garments._families import FAMILIES, draft, pattern_girth, size_chart
@@ -29,7 +30,6 @@ from garments._pattern import (
     panel_outline,
     validate_pattern,
 )
-from garments._placement import body_intersections, body_signed_distance
 
 __all__ = [
     "FABRICS",

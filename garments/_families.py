@@ -20,7 +20,7 @@ from importlib import resources
 
 import numpy as np
 
-from garments._pattern import Edge, Panel, Pattern, Placement, Seam
+from garments._pattern import Edge, Panel, Pattern, Placement, Seam, panel_widths
 
 __all__ = ["FAMILIES", "Family", "size_chart", "draft", "pattern_girth", "chart_row"]
 
@@ -351,19 +351,9 @@ def pattern_girth(pattern: Pattern, y: float) -> float:
     Sleeves are left out. Each panel's width is the extent of its outline cut by the line
     at height ``y`` (outer intersections).
     """
-    from garments._pattern import panel_outline
-
     total = 0.0
     for panel in pattern.panels:
         if panel.placement is not None and panel.placement.part.startswith("arm"):
             continue
-        outline = panel_outline(panel, 256)
-        a, b = outline, np.roll(outline, -1, axis=0)
-        crossing = (a[:, 1] - y) * (b[:, 1] - y) <= 0
-        crossing &= a[:, 1] != b[:, 1]
-        if not crossing.any():
-            continue
-        t = (y - a[crossing, 1]) / (b[crossing, 1] - a[crossing, 1])
-        xs = a[crossing, 0] + t * (b[crossing, 0] - a[crossing, 0])
-        total += float(xs.max() - xs.min())
+        total += float(panel_widths(panel, np.array([y]), 256)[0])
     return total

@@ -23,6 +23,8 @@ __all__ = [
     "PART_NAMES",
     "sample_edge",
     "panel_outline",
+    "panel_spans",
+    "panel_widths",
     "validate_pattern",
 ]
 
@@ -273,6 +275,26 @@ def panel_outline(panel: Panel, samples_per_edge: int = _DENSE_SAMPLES) -> np.nd
     """Closed outline without the repeated first point, shape (M, 2) [m]."""
     parts = [sample_edge(e, samples_per_edge if (e.curve or len(e.points) > 2) else 1)[:-1] for e in panel.edges]
     return np.concatenate(parts, axis=0)
+
+
+def panel_spans(panel: Panel, ys: np.ndarray, samples_per_edge: int = _DENSE_SAMPLES) -> np.ndarray:
+    """Leftmost and rightmost x [m] of the panel's outline on the horizontal line at each
+    height ``ys`` [m], shape (len(ys), 2); NaN where the line misses the panel."""
+    outline = panel_outline(panel, samples_per_edge)
+    a, b = outline, np.roll(outline, -1, axis=0)
+    spans = np.full((len(ys), 2), np.nan)
+    for i, y in enumerate(np.asarray(ys, dtype=float)):
+        crossing = ((a[:, 1] - y) * (b[:, 1] - y) <= 0) & (a[:, 1] != b[:, 1])
+        if crossing.any():
+            x = a[crossing, 0] + (y - a[crossing, 1]) / (b[crossing, 1] - a[crossing, 1]) * (b[crossing, 0] - a[crossing, 0])
+            spans[i] = x.min(), x.max()
+    return spans
+
+
+def panel_widths(panel: Panel, ys: np.ndarray, samples_per_edge: int = _DENSE_SAMPLES) -> np.ndarray:
+    """Extent [m] of the panel's outline cut by the horizontal line at each height ``ys`` [m],
+    shape (len(ys),): outermost intersections, 0 where the line misses the panel."""
+    return np.nan_to_num(np.diff(panel_spans(panel, ys, samples_per_edge), axis=1)[:, 0])
 
 
 def _segments_intersect(a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np.ndarray) -> np.ndarray:

@@ -3,44 +3,41 @@
 Each part (trunk, each arm, each leg) gets an axis (for an arm, a centre line bent at the
 elbow) and, along it, a cross-section profile:
 the body's largest radius per direction (5 degree bins, dilated by one bin, over a slab of
-+-2.5 cm), grown by a clearance and, where the garment is wider than the body, scaled up
-until its perimeter equals the garment's. A panel's pattern x is laid along that profile as
-arc length from the panel's centre line (so horizontal pattern distances are kept), its
-pattern y along the axis. A final pass pushes any vertex closer than the clearance to the
-body out along the body normal. Seams are left open for the simulation to close.
++-2.5 cm); on the trunk, where the axis lies inside the body, the first exit of a ray through
+the whole body's cross-section instead, so an arm joined to the trunk counts as surface and
+cloth in the crevice beside an arm keeps to its middle. The profile is grown by a clearance
+and, where the garment is wider than the body, scaled up until its perimeter equals the
+garment's. A panel's pattern x is laid along that profile as arc length from the panel's
+centre line (so horizontal pattern distances are kept), its pattern y along the axis.
+Bodice underarms start below the armpit's apex and sleeve caps reach past it; above the
+crotch the trouser panels share one loop around the pelvis. A final pass
+(``garments._clearance``) moves whatever still comes near the skin or passes through it
+out, with its neighbours. Seams are left open for the simulation to close.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
-from garments._pattern import Pattern
+from garments._clearance import _MIDLINE_GAP_M, _settle
+from garments._pattern import Panel, Pattern, panel_spans, panel_widths
 
-__all__ = ["place_pattern_mesh", "body_clearance", "body_intersections", "body_signed_distance"]
+__all__ = ["place_pattern_mesh"]
 
 _BINS = 72
 _SLAB_M = 0.025
 _STEP_M = 0.01
-_MIDLINE_GAP_M = 0.004
 #: A row whose panels cover less of the part's perimeter than this fraction is left partial
 #: (a sleeve cap, a neckline); from _CLOSE_FULL up its panels are stretched around the whole
 #: perimeter, so the seams around a body part start closed instead of gaping across it.
 _CLOSE_START = 0.5
 _CLOSE_FULL = 0.75
+#: Next to an armpit, rows close fully only this far [m] from where they are left open.
+_CLOSE_FADE_M = 0.03
 
 
 def _region_mask(body: object, *names: str) -> np.ndarray:
     return body.region_mask(*names)  # type: ignore[attr-defined]
-
-
-def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    tri = vertices[faces]
-    face_normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    normals = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(normals, faces[:, k], face_normals)
-    return normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
 
 
 class _Part:
@@ -51,7 +48,7 @@ class _Part:
     """
 
     def __init__(self, origin: np.ndarray, axis: np.ndarray, e0: np.ndarray, e1: np.ndarray,
-                 points: np.ndarray, midline_sign: float = 0.0) -> None:
+                 points: np.ndarray, midline_sign: float = 0.0, body_triangles: np.ndarray | None = None) -> None:
         self.origin, self.axis, self.e0, self.e1 = origin, axis, e0, e1
         rel = points - origin
         self.t = rel @ axis
@@ -88,10 +85,51 @@ class _Part:
                 prof = np.interp(idx, idx[filled], prof[filled], period=_BINS)
             prof = np.maximum(prof, np.maximum(np.roll(prof, 1), np.roll(prof, -1)))
             self.radii[i] = prof
+        self.limits = np.full_like(self.radii, np.inf)
+        #: axis interval [m] whose rows are never closed around the part: the trunk above an
+        #: armpit's apex and an arm inboard of it, where the arm and the trunk are one
+        self.open_span = (np.inf, np.inf)
+        if body_triangles is not None:
+            self._trace_rows(body_triangles)
 
-    def profile(self, t: float, clearance: float) -> tuple[np.ndarray, np.ndarray]:
+    def _trace_rows(self, triangles: np.ndarray) -> None:
+        """Where a row's centre lies inside the body, take the radius per direction from the
+        body's whole cross-section (the first exit along the ray, so an arm joined to the
+        trunk above the armpit counts as surface) and store the next entry (an arm beside the
+        trunk, the other thigh) as a limit: cloth in such a crevice keeps to its middle."""
+        heights = (triangles - self.origin) @ self.axis
+        low, high = heights.min(axis=1), heights.max(axis=1)
+        directions = np.stack([np.cos(self.phi), np.sin(self.phi)], axis=1)
+        for i, t in enumerate(self.grid):
+            near = (low < t) & (high > t)
+            if near.sum() < 8:
+                continue
+            plane_origin = self.origin + t * self.axis + self.centers[i, 0] * self.e0 + self.centers[i, 1] * self.e1
+            segments, _ = _plane_section(triangles[near], heights[near] - t, plane_origin, self.e0, self.e1)
+            crossings = [c for c, _ in _ray_crossings(directions, segments)]
+            inside = np.array([len(c) % 2 == 1 for c in crossings])
+            if inside.mean() < 0.9:  # centre outside the body (between the legs): keep the hull
+                continue
+            exit_r = np.array([c[0] if len(c) else 0.0 for c in crossings])
+            entry_r = np.array([c[1] if len(c) > 1 else np.inf for c in crossings])
+            exit_r = np.maximum(exit_r, np.maximum(np.roll(exit_r, 1), np.roll(exit_r, -1)))
+            entry_r = np.minimum(entry_r, np.minimum(np.roll(entry_r, 1), np.roll(entry_r, -1)))
+            self.radii[i] = exit_r
+            self.limits[i] = 0.5 * (exit_r + entry_r)
+
+    def closing(self, t: float) -> float:
+        """How far [0, 1] a row at ``t`` may be closed around the part: 0 inside ``open_span``,
+        fading in over ``_CLOSE_FADE_M`` outside it, so the rows' ends retract gradually."""
+        lo, hi = self.open_span
+        outside = max(lo - t, t - hi)
+        return float(np.clip(outside / _CLOSE_FADE_M, 0.0, 1.0)) if np.isfinite(lo) or np.isfinite(hi) else 1.0
+
+    def profile(self, t: float, clearance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Centre (2,), radius per direction grown by ``clearance`` (``_BINS``,) and the most
+        each radius may grow (the middle of a crevice) [m]."""
         i = int(np.clip(round((t - self.grid[0]) / _STEP_M), 0, len(self.grid) - 1))
-        return self.centers[i], self.radii[i] + clearance
+        limit = np.maximum(self.limits[i], self.radii[i])
+        return self.centers[i], np.minimum(self.radii[i] + clearance, limit), limit
 
     def point(self, t: float, center: np.ndarray, phi: np.ndarray, r: np.ndarray) -> np.ndarray:
         u = center[0] + r * np.cos(phi)
@@ -186,9 +224,9 @@ class _ChainPart(_Part):
             best_d[better], best_t[better] = d[better], self.cum[k] + s[better]
         return best_t
 
-    def profile(self, t: float, clearance: float) -> tuple[np.ndarray, np.ndarray]:
+    def profile(self, t: float, clearance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         i = self._index(t)
-        return self.centers[i], self.radii[i] + clearance
+        return self.centers[i], self.radii[i] + clearance, np.full(_BINS, np.inf)
 
     def point(self, t: float, center: np.ndarray, phi: np.ndarray, r: np.ndarray) -> np.ndarray:
         i = self._index(t)
@@ -211,14 +249,18 @@ def _arc_place(part: _Part, t: float, s: np.ndarray, phi0: np.ndarray, required:
     a body part thicker than the garment (a big arm in an M sleeve) then starts inside a closed,
     stretched tube rather than an open one whose seams would be sewn across the body.
     """
-    center, r = part.profile(t, clearance)
+    center, r, limit = part.profile(t, clearance)
     phi = part.phi
-    xy = np.stack([r * np.cos(phi), r * np.sin(phi)], axis=1)
-    perimeter = np.linalg.norm(np.diff(np.vstack([xy, xy[:1]]), axis=0), axis=1).sum()
-    r = r * max(1.0, required / max(perimeter, 1e-9))
+    perimeter = _perimeter(r, phi)
     coverage = required / max(perimeter, 1e-9)
+    for _ in range(4):  # widen where there is room: a crevice's cloth stays in its middle
+        if required <= perimeter * (1.0 + 1e-3):
+            break
+        r = np.minimum(r * required / perimeter, np.maximum(limit, r))
+        perimeter = _perimeter(r, phi)
     if 0.0 < coverage < 1.0:
         x = float(np.clip((coverage - _CLOSE_START) / (_CLOSE_FULL - _CLOSE_START), 0.0, 1.0))
+        x *= part.closing(t)
         s = s * (1.0 + (1.0 / coverage - 1.0) * x * x * (3.0 - 2.0 * x))
     dense_phi = np.linspace(-np.pi, np.pi, 721)
     dense_r = np.interp(dense_phi, phi, r, period=2 * np.pi)
@@ -236,11 +278,77 @@ def _arc_place(part: _Part, t: float, s: np.ndarray, phi0: np.ndarray, required:
     return points
 
 
-def _widths_by_row(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    rows = np.round(xy[:, 1] / _STEP_M).astype(int)
-    keys = np.unique(rows)
-    widths = np.array([np.ptp(xy[rows == k, 0]) for k in keys])
-    return keys, widths
+def _perimeter(r: np.ndarray, phi: np.ndarray) -> float:
+    xy = np.stack([r * np.cos(phi), r * np.sin(phi)], axis=1)
+    return float(np.linalg.norm(np.diff(np.vstack([xy, xy[:1]]), axis=0), axis=1).sum())
+
+
+def _plane_section(triangles: np.ndarray, heights: np.ndarray, origin: np.ndarray, e0: np.ndarray,
+                   e1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segments, shape (S, 2, 2) in the (e0, e1) frame at ``origin`` [m], where triangles
+    (K, 3, 3) cross a plane, and the index of each segment's triangle, shape (S,);
+    ``heights`` (K, 3) are the corners' signed distances to the plane."""
+    ends = []
+    for a, b in ((0, 1), (1, 2), (2, 0)):
+        ha, hb = heights[:, a], heights[:, b]
+        w = np.where(ha != hb, ha / np.where(ha != hb, ha - hb, 1.0), np.nan)
+        w[(ha > 0) == (hb > 0)] = np.nan
+        ends.append(triangles[:, a] + w[:, None] * (triangles[:, b] - triangles[:, a]))
+    ends = np.stack(ends, axis=1)  # (K, 3, 3), NaN on the edge that does not cross
+    order = np.argsort(np.isnan(ends[:, :, 0]), axis=1, kind="stable")[:, :2]
+    pair = np.take_along_axis(ends, order[:, :, None], axis=1) - origin
+    segments = np.stack([pair @ e0, pair @ e1], axis=-1)
+    keep = np.isfinite(segments).all(axis=(1, 2))
+    return segments[keep], np.flatnonzero(keep)
+
+
+def _ray_crossings(directions: np.ndarray, segments: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per ray from the origin along ``directions`` (R, 2): the distances [m] at which it
+    crosses the ``segments`` (K, 2, 2), sorted, and the crossed segments' indices."""
+    p, e = segments[:, 0], segments[:, 1] - segments[:, 0]
+    denom = directions[:, None, 0] * e[None, :, 1] - directions[:, None, 1] * e[None, :, 0]
+    ok = np.abs(denom) > 1e-12
+    denom = np.where(ok, denom, 1.0)
+    s = (p[None, :, 0] * e[None, :, 1] - p[None, :, 1] * e[None, :, 0]) / denom
+    w = (p[None, :, 0] * directions[:, None, 1] - p[None, :, 1] * directions[:, None, 0]) / denom
+    hit = ok & (s > 0) & (w >= 0) & (w < 1)
+    out = []
+    for k in range(len(directions)):
+        ids = np.flatnonzero(hit[k])
+        order = np.argsort(s[k, ids])
+        out.append((s[k, ids[order]], ids[order]))
+    return out
+
+
+def _required_widths(pattern: Pattern, panel_ids: list[int], pattern_positions: np.ndarray,
+                     vertex_panels: np.ndarray) -> dict[int, float]:
+    """Summed width [m] of the given panels per pattern row key (y / ``_STEP_M``)."""
+    required: dict[int, float] = {}
+    for index in panel_ids:
+        keys, widths = _widths_by_row(pattern.panels[index], pattern_positions[vertex_panels == index])
+        for k, w in zip(keys.tolist(), widths.tolist(), strict=True):
+            required[k] = required.get(k, 0.0) + w
+    return required
+
+
+def _rise_x(panel: Panel, ys: np.ndarray, center_x: float) -> np.ndarray | None:
+    """Pattern x [m] of a trouser panel's inner (rise and crotch) side at heights ``ys``,
+    or None for a panel without a ``rise`` edge."""
+    names = [e.name for e in panel.edges]
+    if "rise" not in names:
+        return None
+    inner_left = float(panel.edge("rise").start[0]) < center_x
+    spans = panel_spans(panel, np.clip(ys, ys.min() + 1e-6, ys.max() - 1e-6))
+    return spans[:, 0] if inner_left else spans[:, 1]
+
+
+def _widths_by_row(panel: Panel, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row keys (pattern y / ``_STEP_M``) of a panel's vertices ``xy`` and the panel's width [m]
+    at each row, measured on its outline: the few mesh vertices in a 1 cm row rarely include
+    both ends, and widths read from them would zigzag from row to row."""
+    keys = np.unique(np.round(xy[:, 1] / _STEP_M).astype(int))
+    lo, hi = xy[:, 1].min(), xy[:, 1].max()
+    return keys, panel_widths(panel, np.clip(keys * _STEP_M, lo + 1e-6, hi - 1e-6))
 
 
 def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_panels: np.ndarray,
@@ -278,7 +386,8 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
             return parts[name]
         if name == "torso":
             mask = _region_mask(body, "torso", "neck", "leg_left", "leg_right")
-            parts[name] = _Part(np.zeros(3), up, front, side, vertices[mask])
+            parts[name] = _Part(np.zeros(3), up, front, side, vertices[mask],
+                                body_triangles=vertices[np.asarray(body.faces)])  # type: ignore[attr-defined]
         elif name == "skirt":
             mask = _region_mask(body, "torso", "leg_left", "leg_right")
             parts[name] = _Part(np.zeros(3), up, front, side, vertices[mask])
@@ -290,6 +399,15 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
             parts[name] = _arm_part(body, name, vertices, up)
         return parts[name]
 
+    apexes: list[float | None] = []
+
+    def armpit_z() -> float | None:
+        """The lower armpit apex [m] (None: no opening found on either side)."""
+        if not apexes:
+            found = [_armpit_height(body, part_for("torso"), side, z_shoulder) for side in ("left", "right")]
+            apexes.append(min((z for z in found if z is not None), default=None))
+        return apexes[0]
+
     positions = np.zeros((len(pattern_positions), 3))
     midline = np.zeros(len(pattern_positions))  # +-1 for trouser-leg vertices (their side of x = 0)
     # required perimeter per part and pattern row: the summed widths of that part's panels
@@ -298,49 +416,72 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
         if panel.placement is None:
             raise ValueError(f"panel {panel.name!r} has no placement; cannot put it on a body")
         by_part.setdefault(panel.placement.part, []).append(index)
+    required = {name: _required_widths(pattern, ids, pattern_positions, vertex_panels) for name, ids in by_part.items()}
+    # above the crotch the four trouser panels share one loop around the pelvis, each laid
+    # from its rise at the centre front or back: around half the pelvis alone, a leg panel
+    # would close over the cut at x = 0, inside the body
+    pelvis_required: dict[int, float] = {}
+    for name in ("leg_left", "leg_right"):
+        for k, w in required.get(name, {}).items():
+            pelvis_required[k] = pelvis_required.get(k, 0.0) + w
     for part_name, panel_ids in by_part.items():
         part = part_for(part_name)
-        required: dict[int, float] = {}
-        for index in panel_ids:
-            keys, widths = _widths_by_row(pattern_positions[vertex_panels == index])
-            for k, w in zip(keys.tolist(), widths.tolist(), strict=True):
-                required[k] = required.get(k, 0.0) + w
         for index in panel_ids:
             panel = pattern.panels[index]
             place = panel.placement
             sel = np.flatnonzero(vertex_panels == index)
             xy = pattern_positions[sel]
+            s_values = xy[:, 0] - place.center_x
+            rise: np.ndarray | None = None
             if place.anchor == "arm_top":
-                acr = landmarks.get("acromion_" + part_name.split("_")[1])
+                side_name = part_name.split("_")[1]
+                acr = landmarks.get("acromion_" + side_name)
                 top = part.t.min() if acr is None else part.t_of(acr)
-                t_values = top - (xy[:, 1] - place.anchor_y)
+                depth = place.anchor_y - xy[:, 1]
+                cap = _seam_bottom_y(pattern, index)
+                reach = _armpit_reach(body, part, side_name, top) if cap is not None else None
+                if reach is not None and cap is not None and place.anchor_y - cap > 0:
+                    # the cap's underarm point starts out along the arm past the armpit
+                    depth = _stretch_top(depth, place.anchor_y - cap, reach + _ARMPIT_MARGIN_M - top)
+                    part.open_span = (-np.inf, reach)
+                t_values = top + depth
+            elif place.anchor == "shoulder":
+                z0 = z_shoulder + clearance_m
+                drop = place.anchor_y - xy[:, 1]
+                underarm = _seam_bottom_y(pattern, index)
+                apex = armpit_z() if underarm is not None and place.anchor_y - underarm > 0 else None
+                if apex is not None and underarm is not None:
+                    # the underarm point starts below the armpit's apex; above it rows stay open
+                    drop = _stretch_top(drop, place.anchor_y - underarm, z0 - apex + _ARMPIT_MARGIN_M)
+                    part.open_span = (apex, np.inf)
+                t_values = z0 - drop
             else:
-                if place.anchor == "shoulder":
-                    z0 = z_shoulder + clearance_m
-                else:
-                    z0 = z_waist
-                    if part_name.startswith("leg"):
-                        crotch_y = _crotch_y(pattern, index, pattern_positions, vertex_panels)
-                        if crotch_y is not None:
-                            z0 = min(z0, z_crotch - clearance_m - (crotch_y - place.anchor_y))
+                z0 = z_waist
+                if part_name.startswith("leg"):
+                    crotch_y = _crotch_y(pattern, index, pattern_positions, vertex_panels)
+                    if crotch_y is not None:
+                        z0 = min(z0, z_crotch - clearance_m - (crotch_y - place.anchor_y))
                 t_values = z0 + (xy[:, 1] - place.anchor_y)
                 if part_name.startswith("leg"):
                     t_values = _lift_hem(t_values, vertices, body, z_crotch, clearance_m)
                     midline[sel] = part.midline_sign
+                    rise = _rise_x(panel, xy[:, 1], place.center_x)
             phi0 = np.pi if place.side == "back" else 0.0
             rows = np.round(xy[:, 1] / _STEP_M).astype(int)
             for k in np.unique(rows):
                 in_row = rows == k
                 t = float(np.mean(t_values[in_row]))
-                s = xy[in_row, 0] - place.center_x
-                pts = _arc_place(part, t, s, np.full(in_row.sum(), phi0), required.get(int(k), 0.0), clearance_m)
+                if rise is not None and t > z_crotch:
+                    row_part, row_required, s = part_for("skirt"), pelvis_required, xy[in_row, 0] - rise[in_row]
+                else:
+                    row_part, row_required, s = part, required[part_name], s_values[in_row]
+                pts = _arc_place(row_part, t, s, np.full(in_row.sum(), phi0), row_required.get(int(k), 0.0), clearance_m)
                 # keep each vertex's own height along the axis (rows are 1 cm bands)
-                pts += ((t_values[in_row] - t)[:, None]) * part.axis_at(t)
+                pts += ((t_values[in_row] - t)[:, None]) * row_part.axis_at(t)
                 positions[sel[in_row]] = pts
-    positions = _push_out(positions, body, clearance_m, midline)
     if faces is None:
         faces = _mesh_faces_from_panels(pattern_positions, vertex_panels)
-    return _clear_crossing_edges(positions, np.asarray(faces), body, clearance_m, midline)
+    return _settle(positions, np.asarray(faces), body, clearance_m, midline)
 
 
 #: Joint names (anny, SMPL-X) of the shoulder and the elbow per side, for the arm profile cap.
@@ -402,6 +543,109 @@ def _arm_part(body: object, name: str, vertices: np.ndarray, up: np.ndarray) -> 
     return part
 
 
+#: Cloth passes between an arm and the trunk only where they are at least this far apart [m].
+_ARMPIT_GAP_M = 0.015
+#: How far the underarm seam point starts below the armpit's apex (and out along the arm) [m].
+_ARMPIT_MARGIN_M = 0.01
+#: Lateral rays within this angle [rad] of the side direction probe the armpit.
+_ARMPIT_SPREAD = np.pi / 4
+#: Armpit probes look this far [m] from their planes' origins (a trunk's half width and more).
+_PROBE_M = 0.4
+
+
+def _open_planes(body: object, planes: list[tuple[np.ndarray, ...]], toward: float, own: np.ndarray) -> np.ndarray:
+    """Whether each cross-section plane ``(origin, normal, e0, e1)`` has an opening between
+    the arm and the trunk, shape (len(planes),) bool: every ray from the origin within
+    ``_ARMPIT_SPREAD`` of angle ``toward`` (in the (e0, e1) frame) first leaves the body
+    through a triangle where ``own`` (per body triangle) holds, and meets nothing else
+    for ``_ARMPIT_GAP_M``."""
+    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
+    faces = np.asarray(body.faces)  # type: ignore[attr-defined]
+    # only triangles within _PROBE_M of some plane's origin can bound its rays
+    origins = np.array([plane[0] for plane in planes])
+    centroids = vertices[faces].mean(axis=1)
+    close = np.min(np.linalg.norm(centroids[:, None] - origins[None, ::4], axis=2), axis=1) < _PROBE_M
+    local = np.flatnonzero(close)
+    triangles = vertices[faces[local]]
+    angles = toward + np.linspace(-_ARMPIT_SPREAD, _ARMPIT_SPREAD, 9)
+    directions = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    out = np.zeros(len(planes), dtype=bool)
+    for i, (origin, normal, e0, e1) in enumerate(planes):
+        heights = (triangles - origin) @ normal
+        near = np.flatnonzero((heights.min(axis=1) < 0) & (heights.max(axis=1) > 0))
+        segments, ids = _plane_section(triangles[near], heights[near], origin, e0, e1)
+        tri_of = local[near[ids]]
+        out[i] = all(len(d) > 0 and own[tri_of[k[0]]] and (len(d) == 1 or d[1] - d[0] >= _ARMPIT_GAP_M)
+                     for d, k in _ray_crossings(directions, segments))
+    return out
+
+
+def _first_open(values: np.ndarray, is_open: np.ndarray, run: int = 3) -> float | None:
+    """The first of ``values`` that starts ``run`` consecutive open planes, or None."""
+    for i in range(len(values) - run + 1):
+        if is_open[i:i + run].all():
+            return float(values[i])
+    return None
+
+
+def _armpit_height(body: object, torso: _Part, side: str, z_top: float) -> float | None:
+    """Height [m] of one armpit's apex: the highest level below ``z_top`` from which down the
+    trunk's lateral rays leave through the trunk and clear the arm by ``_ARMPIT_GAP_M``."""
+    faces = np.asarray(body.faces)  # type: ignore[attr-defined]
+    arm = _region_mask(body, "arm_" + side, "hand_" + side)[faces[:, 0]]
+    heights = np.arange(z_top, z_top - 0.4, -_STEP_M)
+    planes = []
+    for z in heights:
+        center, _, _ = torso.profile(z, 0.0)
+        origin = torso.origin + z * torso.axis + center[0] * torso.e0 + center[1] * torso.e1
+        planes.append((origin, torso.axis, torso.e0, torso.e1))
+    toward = np.pi / 2 if side == "left" else -np.pi / 2  # e1 is +x, the body's left
+    return _first_open(heights, _open_planes(body, planes, toward, ~arm))
+
+
+def _armpit_reach(body: object, arm: _Part, side: str, t_top: float) -> float | None:
+    """Arc length [m] along an arm's centre line from which out its rows clear the trunk:
+    the underside rays leave through the arm and meet the trunk only after ``_ARMPIT_GAP_M``."""
+    if not isinstance(arm, _ChainPart):
+        return None
+    faces = np.asarray(body.faces)  # type: ignore[attr-defined]
+    own = _region_mask(body, "arm_" + side, "hand_" + side)[faces[:, 0]]
+    ts = np.arange(t_top, t_top + 0.3, _STEP_M)
+    planes = []
+    for t in ts:
+        i = arm._index(t)
+        center = arm.centers[i]
+        origin = arm._on_line(t) + center[0] * arm.e0s[i] + center[1] * arm.e1s[i]
+        planes.append((origin, arm.axes[i], arm.e0s[i], arm.e1s[i]))
+    return _first_open(ts, _open_planes(body, planes, np.pi, own))
+
+
+def _stretch_top(depth: np.ndarray, span: float, wanted: float) -> np.ndarray:
+    """Depths [m] below a panel's anchor with the first ``span`` stretched to ``wanted`` when
+    that is longer (the rest shifted along): a seam point kept off a tight armpit."""
+    if wanted <= span:
+        return depth
+    return np.where(depth <= span, depth * wanted / span, depth + wanted - span)
+
+
+def _seam_bottom_y(pattern: Pattern, index: int) -> float | None:
+    """Lowest pattern y [m] of a panel's edges sewn to a panel on another body part (a
+    bodice's armholes, a sleeve's cap) or, without such seams, of its ``armhole*`` edges;
+    None if it has neither."""
+    panel = pattern.panels[index]
+    part = panel.placement.part if panel.placement else None
+    by_name = {p.name: p for p in pattern.panels}
+    ys = []
+    for seam in pattern.seams:
+        for mine, other, edge in ((seam.panel_a, seam.panel_b, seam.edge_a), (seam.panel_b, seam.panel_a, seam.edge_b)):
+            placement = by_name[other].placement
+            if mine == panel.name and placement is not None and placement.part != part:
+                ys.append(min(float(panel.edge(edge).start[1]), float(panel.edge(edge).end[1])))
+    if not ys:  # sleeveless: the armholes are open edges
+        ys = [min(float(e.start[1]), float(e.end[1])) for e in panel.edges if e.name.startswith("armhole")]
+    return min(ys) if ys else None
+
+
 def _mesh_faces_from_panels(pattern_positions: np.ndarray, vertex_panels: np.ndarray) -> np.ndarray:
     """Per-panel Delaunay faces of the pattern (only used to find edges that cross the body)."""
     from scipy.spatial import Delaunay
@@ -412,44 +656,6 @@ def _mesh_faces_from_panels(pattern_positions: np.ndarray, vertex_panels: np.nda
         tri = Delaunay(pattern_positions[ids]).simplices
         faces.append(ids[tri])
     return np.concatenate(faces)
-
-
-def _crossing_edges(positions: np.ndarray, faces: np.ndarray, body: object) -> tuple[np.ndarray, np.ndarray]:
-    """Garment edges (E, 2) that pass through a body triangle, and that triangle's index (E,)."""
-    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
-    tri = vertices[np.asarray(body.faces)]  # type: ignore[attr-defined]
-    edges = np.unique(np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1), axis=0)
-    a, b = positions[edges[:, 0]], positions[edges[:, 1]]
-    k = min(64, len(tri))
-    _, cand = cKDTree(tri.mean(axis=1)).query((a + b) / 2, k=k)
-    hit_tri = np.full(len(edges), -1)
-    for j in range(k):
-        hit = _segment_triangle_hits(a, b, tri[cand[:, j]]) & (hit_tri < 0)
-        hit_tri[hit] = cand[hit, j]
-    found = hit_tri >= 0
-    return edges[found], hit_tri[found]
-
-
-def _clear_crossing_edges(positions: np.ndarray, faces: np.ndarray, body: object, clearance: float,
-                          midline: np.ndarray, rounds: int = 6) -> np.ndarray:
-    """Push both ends of any garment edge that passes through the body out of the crossed triangle."""
-    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
-    tri = vertices[np.asarray(body.faces)]  # type: ignore[attr-defined]
-    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-18)
-    positions = positions.copy()
-    legs = midline != 0
-    for _ in range(rounds):
-        edges, hit = _crossing_edges(positions, faces, body)
-        if not len(edges):
-            break
-        for end in (0, 1):
-            ids = edges[:, end]
-            height = ((positions[ids] - tri[hit, 0]) * normals[hit]).sum(axis=1)
-            step = np.maximum(clearance - height, 0.25 * clearance)
-            positions[ids] += step[:, None] * normals[hit]
-        positions[legs, 0] = midline[legs] * np.maximum(positions[legs, 0] * midline[legs], _MIDLINE_GAP_M)
-    return positions
 
 
 def _lift_hem(t_values: np.ndarray, vertices: np.ndarray, body: object, z_crotch: float, clearance: float) -> np.ndarray:
@@ -472,146 +678,3 @@ def _crotch_y(pattern: Pattern, index: int, xy: np.ndarray, panels: np.ndarray) 
     if "crotch" not in names:
         return None
     return float(panel.edge("crotch").end[1])
-
-
-def _push_out(positions: np.ndarray, body: object, clearance: float, midline: np.ndarray,
-              iterations: int = 4) -> np.ndarray:
-    """Move vertices nearer than ``clearance`` out along the body normal; trouser-leg
-    vertices (``midline`` = +-1) stay on their side of the plane x = 0."""
-    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
-    normals = _vertex_normals(vertices, np.asarray(body.faces))  # type: ignore[attr-defined]
-    tree = cKDTree(vertices)
-    positions = positions.copy()
-    for _ in range(iterations):
-        _, nearest = tree.query(positions)
-        d = ((positions - vertices[nearest]) * normals[nearest]).sum(axis=1)
-        low = d < 0.6 * clearance
-        if not low.any():
-            break
-        positions[low] += (clearance - d[low])[:, None] * normals[nearest[low]]
-        legs = midline != 0
-        positions[legs, 0] = midline[legs] * np.maximum(positions[legs, 0] * midline[legs], _MIDLINE_GAP_M)
-    return positions
-
-
-def body_clearance(points: np.ndarray, body: object) -> np.ndarray:
-    """Approximate signed distance [m] from each point to the body's rest surface, shape (N,).
-
-    Positive outside: the offset from the nearest body vertex along its normal.
-    """
-    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
-    normals = _vertex_normals(vertices, np.asarray(body.faces))  # type: ignore[attr-defined]
-    _, nearest = cKDTree(vertices).query(points)
-    return ((points - vertices[nearest]) * normals[nearest]).sum(axis=1)
-
-
-def _segment_triangle_hits(p0: np.ndarray, p1: np.ndarray, tri: np.ndarray) -> np.ndarray:
-    """Moller-Trumbore: does segment k (p0[k] -> p1[k]) cross triangle k (tri[k], (3, 3))? (K,) bool."""
-    d = p1 - p0
-    e1 = tri[:, 1] - tri[:, 0]
-    e2 = tri[:, 2] - tri[:, 0]
-    h = np.cross(d, e2)
-    a = (e1 * h).sum(1)
-    ok = np.abs(a) > 1e-14
-    f = np.where(ok, 1.0 / np.where(ok, a, 1.0), 0.0)
-    s = p0 - tri[:, 0]
-    u = f * (s * h).sum(1)
-    q = np.cross(s, e1)
-    v = f * (d * q).sum(1)
-    t = f * (e2 * q).sum(1)
-    return ok & (u >= 0) & (v >= 0) & (u + v <= 1) & (t >= 0) & (t <= 1)
-
-
-def _closest_on_triangles(p: np.ndarray, tri: np.ndarray) -> np.ndarray:
-    """Closest point to p[k] on triangle tri[k] (Ericson's region test), shape (K, 3)."""
-    a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
-    ab, ac, ap = b - a, c - a, p - a
-    d1, d2 = (ab * ap).sum(1), (ac * ap).sum(1)
-    bp = p - b
-    d3, d4 = (ab * bp).sum(1), (ac * bp).sum(1)
-    cp = p - c
-    d5, d6 = (ab * cp).sum(1), (ac * cp).sum(1)
-    va = d3 * d6 - d5 * d4
-    vb = d5 * d2 - d1 * d6
-    vc = d1 * d4 - d3 * d2
-    denom = np.where(np.abs(va + vb + vc) > 1e-30, va + vb + vc, 1e-30)
-    v, w = vb / denom, vc / denom
-    out = a + v[:, None] * ab + w[:, None] * ac
-    safe = lambda x: np.where(np.abs(x) > 1e-30, x, 1e-30)  # noqa: E731
-    # edge regions
-    m = (vc <= 0) & (d1 >= 0) & (d3 <= 0)
-    out[m] = (a + (d1 / safe(d1 - d3))[:, None] * ab)[m]
-    m = (vb <= 0) & (d2 >= 0) & (d6 <= 0)
-    out[m] = (a + (d2 / safe(d2 - d6))[:, None] * ac)[m]
-    m = (va <= 0) & ((d4 - d3) >= 0) & ((d5 - d6) >= 0)
-    out[m] = (b + ((d4 - d3) / safe((d4 - d3) + (d5 - d6)))[:, None] * (c - b))[m]
-    # vertex regions
-    out[(d1 <= 0) & (d2 <= 0)] = a[(d1 <= 0) & (d2 <= 0)]
-    out[(d3 >= 0) & (d4 <= d3)] = b[(d3 >= 0) & (d4 <= d3)]
-    out[(d6 >= 0) & (d5 <= d6)] = c[(d6 >= 0) & (d5 <= d6)]
-    return out
-
-
-def body_signed_distance(points: np.ndarray, body: object, *, candidates: int = 16) -> np.ndarray:
-    """Signed distance [m] from each point to the body's rest surface, shape (N,), < 0 inside.
-
-    Exact distance to the nearest of ``candidates`` triangles (nearest by centroid); the sign
-    is that of the closest triangle's outward normal (angle-weighted at shared vertices is
-    not needed at the 1-2 cm clearances used here).
-    """
-    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
-    faces = np.asarray(body.faces)  # type: ignore[attr-defined]
-    tri = vertices[faces]
-    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-18)
-    _, cand = cKDTree(tri.mean(axis=1)).query(points, k=candidates)
-    best = np.full(len(points), np.inf)
-    sign = np.ones(len(points))
-    for j in range(candidates):
-        closest = _closest_on_triangles(points, tri[cand[:, j]])
-        offset = points - closest
-        dist = np.linalg.norm(offset, axis=1)
-        better = dist < best - 1e-12
-        best[better] = dist[better]
-        side = (offset * normals[cand[:, j]]).sum(1)
-        sign[better] = np.where(side < 0, -1.0, 1.0)[better]
-    # a closest point on a crease can carry the wrong normal: confirm "inside" by ray parity
-    direction = np.array([0.0131, 0.0217, 1.0])
-    direction /= np.linalg.norm(direction)
-    for i in np.flatnonzero(sign < 0):
-        start = np.broadcast_to(points[i], (len(tri), 3))
-        hits = _segment_triangle_hits(start, start + 4.0 * direction, tri)
-        if hits.sum() % 2 == 0:
-            sign[i] = 1.0
-    return sign * best
-
-
-def body_intersections(positions: np.ndarray, faces: np.ndarray, body: object) -> dict[str, float]:
-    """How a garment mesh meets the body's rest surface.
-
-    Returns:
-        ``{"edges_crossing": garment edges passing through a body triangle,
-        "vertices_inside": garment vertices inside the body,
-        "min_distance_m": smallest signed distance of a garment vertex to the skin [m]}``.
-    """
-    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
-    tri = vertices[np.asarray(body.faces)]  # type: ignore[attr-defined]
-    distance = body_signed_distance(positions, body)
-    edges = np.unique(np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1), axis=0)
-    a, b = positions[edges[:, 0]], positions[edges[:, 1]]
-    half = np.linalg.norm(b - a, axis=1) / 2
-    near = np.minimum(distance[edges[:, 0]], distance[edges[:, 1]]) < half + 0.01
-    crossing = 0
-    if near.any():
-        a, b = a[near], b[near]
-        k = min(64, len(tri))
-        _, cand = cKDTree(tri.mean(axis=1)).query((a + b) / 2, k=k)
-        hit = np.zeros(len(a), dtype=bool)
-        for j in range(k):
-            hit |= _segment_triangle_hits(a, b, tri[cand[:, j]])
-        crossing = int(hit.sum())
-    return {
-        "edges_crossing": crossing,
-        "vertices_inside": int((distance < 0).sum()),
-        "min_distance_m": float(distance.min()),
-    }
