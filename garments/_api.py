@@ -141,7 +141,7 @@ def garment_from_pattern(pattern: Pattern, *, fabric: Fabric | str | None = None
     )
 
 
-def load_garment(name_or_path: str | os.PathLike, *, size: str = "M", fabric: Fabric | str | None = None,
+def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fabric: Fabric | str | None = None,
                  body: object | None = None, edge_length_m: float = 0.02, chart: str | None = None,
                  texture: str | os.PathLike | None = None, texture_repeat_m: tuple[float, float] = (0.1, 0.1),
                  **design: float) -> Garment:
@@ -149,7 +149,8 @@ def load_garment(name_or_path: str | os.PathLike, *, size: str = "M", fabric: Fa
 
     Args:
         name_or_path: family name (see ``list_families``) or path.
-        size: size label XS..XXL (families only).
+        size: size label XS..XXL of a family (None: M), or the size to read from a graded DXF
+            file (None: the file's only size; a file holding several needs one).
         fabric: Fabric, preset name or free-text description; None for the family default.
         body: a ``bodyfit.Body`` to place the garment around (rest A-pose), or None.
         edge_length_m: target triangle edge length [m] (patterns only): 0.02 gives 2-4k vertices.
@@ -158,11 +159,12 @@ def load_garment(name_or_path: str | os.PathLike, *, size: str = "M", fabric: Fa
         **design: design parameters of the family [m] (e.g. ``length=0.7``).
 
     Raises:
-        ValueError: unknown family/size/fabric/parameter, unreadable or invalid file.
+        ValueError: unknown family/size/fabric/parameter, unreadable or invalid file, a graded DXF
+            file without ``size``.
     """
     text = os.fspath(name_or_path)
     if isinstance(name_or_path, str) and name_or_path in FAMILIES:
-        pattern = draft(name_or_path, size, chart=chart, **design)
+        pattern = draft(name_or_path, "M" if size is None else size, chart=chart, **design)
         return garment_from_pattern(pattern, fabric=fabric, body=body, edge_length_m=edge_length_m, texture=texture,
                                     texture_repeat_m=texture_repeat_m, default_fabric=FAMILIES[name_or_path].fabric)
     path = Path(text)
@@ -170,7 +172,7 @@ def load_garment(name_or_path: str | os.PathLike, *, size: str = "M", fabric: Fa
     if design:
         raise ValueError(f"design parameters {sorted(design)} only apply to garment families, not to files")
     if suffix == ".dxf":
-        pattern = read_dxf_pattern(path)
+        pattern = read_dxf_pattern(path, size=size)
         return garment_from_pattern(pattern, fabric=fabric, body=body, edge_length_m=edge_length_m,
                                     texture=texture, texture_repeat_m=texture_repeat_m)
     if suffix in MESH_SUFFIXES:

@@ -1,10 +1,12 @@
 """Garment files: mesh garments (OBJ/GLB/glTF/PLY) and AAMA/ASTM-style DXF patterns.
 
-DXF layout written and read here (after ASTM D6673 / AAMA-DXF): one BLOCK per piece,
+DXF layout written and read here (after ASTM D6673 / AAMA-DXF): one BLOCK per piece and size,
 layer ``1`` the closed boundary (POLYLINE), layer ``2`` turn points (edge ends, POINT),
-layer ``7`` the grain line (LINE), TEXT ``Piece Name: ...`` / ``Size: ...``, and our own
-``Annotation:`` texts for seams and placement (ignored by other CAD systems). Coordinates
-in the unit of ``$INSUNITS`` (1 inch, 4 mm, 5 cm, 6 m; mm when absent).
+layer ``7`` the grain line (LINE), TEXT ``PIECE NAME: ...`` / ``SIZE: ...``, and our own
+``Annotation:`` texts for seams and placement (ignored by other CAD systems). A graded file
+holds one block per piece for every size (ASTM D6673's nest of sizes); grade-rule tables
+(AAMA ``.rul`` files) are not read. Coordinates in the unit of ``$INSUNITS`` (1 inch, 4 mm,
+5 cm, 6 m; mm when absent).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import io
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -112,10 +115,40 @@ def read_mesh_file(path: str | os.PathLike) -> dict:
     return {"vertices": vertices, "faces": faces, "uv": uv, "texture": texture}
 
 
-def pattern_to_dxf(pattern: Pattern, *, unit: str = "mm", samples_per_curve: int = 16) -> str:
-    """The pattern as AAMA/ASTM-style DXF text (curves flattened to polylines)."""
+def _graded_sizes(patterns: Pattern | Sequence[Pattern]) -> list[Pattern]:
+    """The patterns of one graded file, checked: one family (same name, pieces and seams),
+    distinct non-empty sizes when there are several."""
+    items = [patterns] if isinstance(patterns, Pattern) else list(patterns)
+    if not items or not all(isinstance(p, Pattern) for p in items):
+        raise TypeError("pattern_to_dxf expects a Pattern or a sequence of Patterns (the sizes of one garment)")
+    first = items[0]
+    sizes = [p.size for p in items]
+    if len(items) > 1 and (any(not size for size in sizes) or len(set(sizes)) != len(sizes)):
+        raise ValueError(f"a graded DXF needs distinct, non-empty sizes, got {sizes}")
+    for other in items[1:]:
+        if (other.name != first.name or [q.name for q in other.panels] != [q.name for q in first.panels]
+                or other.seams != first.seams):
+            raise ValueError(f"sizes of a graded DXF must be one garment: {other.name!r} size {other.size!r} "
+                             f"differs from {first.name!r} size {first.size!r} in name, pieces or seams")
+    return items
+
+
+def pattern_to_dxf(patterns: Pattern | Sequence[Pattern], *, unit: str = "mm", samples_per_curve: int = 16) -> str:
+    """The pattern as AAMA/ASTM-style DXF text (curves flattened to polylines).
+
+    Args:
+        patterns: one Pattern, or the sizes of one garment (e.g. ``[draft("tshirt", s) for s
+            in ("XS", "M", "XXL")]``) for a graded file: one block per piece and size.
+        unit: length unit of the file (``"mm"``, ``"cm"``, ``"m"``, ``"inch"``).
+        samples_per_curve: polyline points per curved edge.
+
+    Raises:
+        TypeError: not a Pattern or a sequence of Patterns.
+        ValueError: unknown unit; sizes that repeat, are empty, or are not one garment.
+    """
     import ezdxf
 
+    items = _graded_sizes(patterns)
     codes = {"mm": 4, "cm": 5, "m": 6, "inch": 1}
     if unit not in codes:
         raise ValueError(f"unit must be one of {sorted(codes)}, got {unit!r}")
@@ -123,44 +156,62 @@ def pattern_to_dxf(pattern: Pattern, *, unit: str = "mm", samples_per_curve: int
     doc = ezdxf.new("R2000")
     doc.header["$INSUNITS"] = codes[unit]
     msp = doc.modelspace()
-    for index, panel in enumerate(pattern.panels):
-        block = doc.blocks.new(name=f"PIECE_{index}_{re.sub(r'[^A-Za-z0-9_]', '_', panel.name)}")
-        points, turns = [], []
-        for edge in panel.edges:
-            count = samples_per_curve if edge.curve else max(1, len(edge.points) - 1)
-            pts = sample_edge(edge, count) if edge.curve else edge.points
-            turns.append(pts[0])
-            points.extend(pts[:-1].tolist())
-        block.add_polyline2d([tuple(p) for p in np.asarray(points) * scale], close=True, dxfattribs={"layer": "1"})
-        for p in np.asarray(turns) * scale:
-            block.add_point((float(p[0]), float(p[1])), dxfattribs={"layer": "2"})
-        outline = np.asarray(points)
-        center = (outline.min(axis=0) + outline.max(axis=0)) / 2
-        span = 0.3 * float(np.min(np.ptp(outline, axis=0)))
-        a, b = (center - panel.grain * span) * scale, (center + panel.grain * span) * scale
-        block.add_line(tuple(a), tuple(b), dxfattribs={"layer": "7"})
-        texts = [f"Piece Name: {panel.name}", f"Size: {pattern.size}",
-                 "Annotation: edges " + json.dumps([e.name for e in panel.edges])]
-        if panel.placement is not None:
-            pl = panel.placement
-            texts.append("Annotation: placement " + json.dumps(
-                {"part": pl.part, "center_x": pl.center_x, "side": pl.side, "anchor": pl.anchor,
-                 "anchor_y": pl.anchor_y}))
-        for k, text in enumerate(texts):
-            block.add_text(text, dxfattribs={"layer": "1", "height": 5.0, "insert": (center[0] * scale, center[1] * scale - 8 * k)})
-        msp.add_blockref(block.name, (0, 0))
-    seams = [[s.panel_a, s.edge_a, s.panel_b, s.edge_b, s.reverse] for s in pattern.seams]
-    msp.add_text("Annotation: pattern " + json.dumps({"name": pattern.name, "seams": seams}), dxfattribs={"layer": "15"})
+    for size_index, pattern in enumerate(items):
+        for index, panel in enumerate(pattern.panels):
+            name = f"PIECE_{index}_{panel.name}" + (f"_S{size_index}_{pattern.size}" if len(items) > 1 else "")
+            block = doc.blocks.new(name=re.sub(r"[^A-Za-z0-9_]", "_", name))
+            _write_piece(block, panel, pattern.size, scale, samples_per_curve)
+            msp.add_blockref(block.name, (0, 0))
+    seams = [[s.panel_a, s.edge_a, s.panel_b, s.edge_b, s.reverse] for s in items[0].seams]
+    msp.add_text("Annotation: pattern " + json.dumps({"name": items[0].name, "seams": seams}), dxfattribs={"layer": "15"})
     stream = io.StringIO()
     doc.write(stream)
     return stream.getvalue()
 
 
-def read_dxf_pattern(path: str | os.PathLike) -> Pattern:
-    """Read an AAMA/ASTM-style DXF pattern (the base size; grading rule tables are not read).
+def _write_piece(block: object, panel: Panel, size: str, scale: float, samples_per_curve: int) -> None:
+    """One piece of one size into a DXF block: boundary, turn points, grain line and texts."""
+    points, turns = [], []
+    for edge in panel.edges:
+        count = samples_per_curve if edge.curve else max(1, len(edge.points) - 1)
+        pts = sample_edge(edge, count) if edge.curve else edge.points
+        turns.append(pts[0])
+        points.extend(pts[:-1].tolist())
+    block.add_polyline2d([tuple(p) for p in np.asarray(points) * scale], close=True,  # type: ignore[attr-defined]
+                         dxfattribs={"layer": "1"})
+    for p in np.asarray(turns) * scale:
+        block.add_point((float(p[0]), float(p[1])), dxfattribs={"layer": "2"})  # type: ignore[attr-defined]
+    outline = np.asarray(points)
+    center = (outline.min(axis=0) + outline.max(axis=0)) / 2
+    span = 0.3 * float(np.min(np.ptp(outline, axis=0)))
+    a, b = (center - panel.grain * span) * scale, (center + panel.grain * span) * scale
+    block.add_line(tuple(a), tuple(b), dxfattribs={"layer": "7"})  # type: ignore[attr-defined]
+    texts = [f"PIECE NAME: {panel.name}", f"SIZE: {size}", "Annotation: edges " + json.dumps([e.name for e in panel.edges])]
+    if panel.placement is not None:
+        pl = panel.placement
+        texts.append("Annotation: placement " + json.dumps(
+            {"part": pl.part, "center_x": pl.center_x, "side": pl.side, "anchor": pl.anchor, "anchor_y": pl.anchor_y}))
+    for k, text in enumerate(texts):
+        block.add_text(text, dxfattribs={"layer": "1", "height": 5.0,  # type: ignore[attr-defined]
+                                         "insert": (center[0] * scale, center[1] * scale - 8 * k)})
+
+
+#: ASTM D6673 piece texts, matched whatever their case.
+_PIECE_NAME = re.compile(r"^\s*piece\s+name\s*:\s*(.*?)\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*size\s*:\s*(.*?)\s*$", re.IGNORECASE)
+
+
+def read_dxf_pattern(path: str | os.PathLike, *, size: str | None = None) -> Pattern:
+    """Read an AAMA/ASTM-style DXF pattern, one size of it.
+
+    Args:
+        path: the ``.dxf`` file.
+        size: the size to read from a graded file (its blocks' ``SIZE:`` texts); None reads a
+            file that holds one size (or none named) as it is.
 
     Raises:
-        ValueError: unreadable file, or no piece with a closed boundary on layer 1.
+        ValueError: unreadable file; no piece with a closed boundary on layer 1; a graded file
+            read without ``size``; a ``size`` the file does not hold (the message lists those it does).
     """
     import ezdxf
 
@@ -172,50 +223,66 @@ def read_dxf_pattern(path: str | os.PathLike) -> Pattern:
     except (OSError, ezdxf.DXFError) as exc:
         raise ValueError(f"cannot read DXF pattern {path.name!r}: {exc}") from None
     scale = _UNIT_TO_M.get(int(doc.header.get("$INSUNITS", 4)), 0.001)
-    panels, seams, name, size = [], [], path.stem, ""
+    seams, name = [], path.stem
     for entity in doc.modelspace():
         if entity.dxftype() == "TEXT" and entity.dxf.text.startswith("Annotation: pattern "):
             info = json.loads(entity.dxf.text[len("Annotation: pattern "):])
             name = info.get("name", name)
             seams = [Seam(a, ea, b, eb, bool(r)) for a, ea, b, eb, r in info.get("seams", [])]
-    for ref in doc.modelspace().query("INSERT"):
-        block = doc.blocks.get(ref.dxf.name)
-        boundary, turns, grain, piece, edge_names, placement = None, [], None, ref.dxf.name, None, None
-        for entity in block:
-            kind, layer = entity.dxftype(), entity.dxf.layer
-            if kind in ("POLYLINE", "LWPOLYLINE") and layer == "1":
-                pts = [tuple(v)[:2] for v in (entity.points() if kind == "POLYLINE" else entity.get_points("xy"))]
-                boundary = np.asarray(pts, dtype=np.float64) * scale
-            elif kind == "POINT" and layer == "2":
-                turns.append(np.asarray(entity.dxf.location)[:2] * scale)
-            elif kind == "LINE" and layer == "7":
-                grain = (np.asarray(entity.dxf.end)[:2] - np.asarray(entity.dxf.start)[:2])
-            elif kind == "TEXT":
-                text = entity.dxf.text
-                if text.startswith("Piece Name:"):
-                    piece = text.split(":", 1)[1].strip()
-                elif text.startswith("Size:"):
-                    size = text.split(":", 1)[1].strip()
-                elif text.startswith("Annotation: edges "):
-                    edge_names = json.loads(text[len("Annotation: edges "):])
-                elif text.startswith("Annotation: placement "):
-                    placement = Placement(**json.loads(text[len("Annotation: placement "):]))
-        if boundary is None or len(boundary) < 3:
-            continue
-        if len(boundary) > 1 and np.allclose(boundary[0], boundary[-1]):
-            boundary = boundary[:-1]
-        area = 0.5 * (np.dot(boundary[:, 0], np.roll(boundary[:, 1], -1)) - np.dot(boundary[:, 1], np.roll(boundary[:, 0], -1)))
-        if area < 0:
-            boundary = boundary[::-1]
-        corner_ids = sorted({int(np.argmin(np.linalg.norm(boundary - t, axis=1))) for t in turns}) or [0]
-        edges = []
-        for k, start in enumerate(corner_ids):
-            stop = corner_ids[(k + 1) % len(corner_ids)]
-            idx = list(range(start, stop + 1)) if stop > start else list(range(start, len(boundary))) + list(range(0, stop + 1))
-            label = edge_names[k] if edge_names and len(edge_names) == len(corner_ids) else f"e{k}"
-            edges.append(Edge(boundary[idx], label))
-        panels.append(Panel(piece, edges, grain if grain is not None and np.linalg.norm(grain) > 0 else (0.0, 1.0),
-                            placement))
-    if not panels:
+    pieces = [piece for ref in doc.modelspace().query("INSERT")
+              if (piece := _read_piece(doc.blocks.get(ref.dxf.name), ref.dxf.name, scale)) is not None]
+    if not pieces:
         raise ValueError(f"DXF pattern {path.name!r} has no piece with a closed boundary on layer 1")
-    return Pattern(name, size, tuple(panels), tuple(seams), {}, {"source": str(path)})
+    sizes = list(dict.fromkeys(piece_size for _, piece_size in pieces))
+    named = [s for s in sizes if s]
+    if size is None:
+        if len(named) > 1:
+            raise ValueError(f"DXF pattern {path.name!r} is graded in sizes {named}; choose one with size=")
+        chosen = named[0] if named else ""
+    elif size in named:
+        chosen = size
+    else:
+        held = f"its sizes are {named}" if named else "it names no sizes"
+        raise ValueError(f"DXF pattern {path.name!r} has no size {size!r}; {held}")
+    panels = tuple(panel for panel, piece_size in pieces if piece_size in (chosen, ""))
+    return Pattern(name, chosen, panels, tuple(seams), {}, {"source": str(path), "sizes": named})
+
+
+def _read_piece(block: object, block_name: str, scale: float) -> tuple[Panel, str] | None:
+    """A DXF block as a panel and its size (``""`` when unnamed); None without a layer-1 boundary."""
+    boundary, turns, grain, piece, edge_names, placement, size = None, [], None, block_name, None, None, ""
+    for entity in block:  # type: ignore[attr-defined]
+        kind, layer = entity.dxftype(), entity.dxf.layer
+        if kind in ("POLYLINE", "LWPOLYLINE") and layer == "1":
+            pts = [tuple(v)[:2] for v in (entity.points() if kind == "POLYLINE" else entity.get_points("xy"))]
+            boundary = np.asarray(pts, dtype=np.float64) * scale
+        elif kind == "POINT" and layer == "2":
+            turns.append(np.asarray(entity.dxf.location)[:2] * scale)
+        elif kind == "LINE" and layer == "7":
+            grain = (np.asarray(entity.dxf.end)[:2] - np.asarray(entity.dxf.start)[:2])
+        elif kind == "TEXT":
+            text = entity.dxf.text
+            if match := _PIECE_NAME.match(text):
+                piece = match.group(1)
+            elif match := _SIZE.match(text):
+                size = match.group(1)
+            elif text.startswith("Annotation: edges "):
+                edge_names = json.loads(text[len("Annotation: edges "):])
+            elif text.startswith("Annotation: placement "):
+                placement = Placement(**json.loads(text[len("Annotation: placement "):]))
+    if boundary is None or len(boundary) < 3:
+        return None
+    if np.allclose(boundary[0], boundary[-1]):
+        boundary = boundary[:-1]
+    area = 0.5 * (np.dot(boundary[:, 0], np.roll(boundary[:, 1], -1)) - np.dot(boundary[:, 1], np.roll(boundary[:, 0], -1)))
+    if area < 0:
+        boundary = boundary[::-1]
+    corner_ids = sorted({int(np.argmin(np.linalg.norm(boundary - t, axis=1))) for t in turns}) or [0]
+    edges = []
+    for k, start in enumerate(corner_ids):
+        stop = corner_ids[(k + 1) % len(corner_ids)]
+        idx = list(range(start, stop + 1)) if stop > start else list(range(start, len(boundary))) + list(range(0, stop + 1))
+        label = edge_names[k] if edge_names and len(edge_names) == len(corner_ids) else f"e{k}"
+        edges.append(Edge(boundary[idx], label))
+    grain_value = grain if grain is not None and np.linalg.norm(grain) > 0 else (0.0, 1.0)
+    return Panel(piece, edges, grain_value, placement), size

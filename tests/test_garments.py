@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -144,6 +145,66 @@ def test_dxf_round_trip(tmp_path):
         assert read.placement == original.placement
     garment = garments.load_garment(path, edge_length_m=0.03)
     assert garment.panel_names == tuple(p.name for p in pattern.panels) and len(garment.seam_pairs) > 0
+
+
+def _outline_gap(read: Panel, original: Panel) -> float:
+    """Largest distance [m] from a read outline's points to the original outline (its straight
+    edges as they are, its curves densely sampled)."""
+    u = np.linspace(0.0, 1.0, 2049)
+    bezier = [np.array([math.comb(len(e.points) - 1, k) * u**k * (1 - u) ** (len(e.points) - 1 - k)
+                        for k in range(len(e.points))]).T @ e.points for e in original.edges]
+    dense = np.concatenate([b if e.curve else e.points for b, e in zip(bezier, original.edges, strict=True)])
+    a, b = dense[:-1], dense[1:]
+    points = np.concatenate([e.points for e in read.edges])
+    ab = b - a
+    t = np.clip(((points[:, None] - a[None]) * ab[None]).sum(-1) / np.maximum((ab**2).sum(-1), 1e-30)[None], 0.0, 1.0)
+    return float(np.linalg.norm(points[:, None] - (a[None] + t[..., None] * ab[None]), axis=-1).min(axis=1).max())
+
+
+def test_graded_dxf_round_trip(tmp_path):
+    sizes = ("XS", "M", "XXL")
+    patterns = {size: garments.draft("tshirt", size) for size in sizes}
+    path = tmp_path / "tshirt_graded.dxf"
+    text = garments.pattern_to_dxf(list(patterns.values()))
+    assert all(f"SIZE: {size}" in text for size in sizes) and "PIECE NAME: sleeve_l" in text
+    path.write_text(text, encoding="utf-8")
+    areas = {}
+    for size, original in patterns.items():
+        back = garments.read_dxf_pattern(path, size=size)
+        assert back.size == size and back.metadata["sizes"] == list(sizes)
+        assert [p.name for p in back.panels] == [p.name for p in original.panels]
+        assert len(back.seams) == len(original.seams)
+        for read, panel in zip(back.panels, original.panels, strict=True):
+            assert [e.name for e in read.edges] == [e.name for e in panel.edges]
+            assert _outline_gap(read, panel) < 1e-4, (size, panel.name)  # within 0.1 mm
+            # every corner of the original is a corner of the read piece
+            for edge, read_edge in zip(panel.edges, read.edges, strict=True):
+                assert np.linalg.norm(read_edge.start - edge.start) < 1e-4
+        areas[size] = [p.area for p in back.panels]
+    assert all(xs < m < xxl for xs, m, xxl in zip(areas["XS"], areas["M"], areas["XXL"], strict=True))
+    assert min(a / b for a, b in zip(areas["XXL"], areas["XS"], strict=True)) > 1.2
+    garment = garments.load_garment(path, size="XXL", edge_length_m=0.04)
+    assert garment.size == "XXL" and garment.panel_names == tuple(p.name for p in patterns["XXL"].panels)
+
+
+def test_graded_dxf_size_errors(tmp_path):
+    path = tmp_path / "tshirt_graded.dxf"
+    path.write_text(garments.pattern_to_dxf([garments.draft("tshirt", s) for s in ("XS", "M", "XXL")]))
+    with pytest.raises(ValueError, match=r"no size 'L'; its sizes are \['XS', 'M', 'XXL'\]"):
+        garments.read_dxf_pattern(path, size="L")
+    with pytest.raises(ValueError, match=r"graded in sizes \['XS', 'M', 'XXL'\]; choose one with size="):
+        garments.load_garment(path)
+    single = tmp_path / "tshirt_s.dxf"
+    single.write_text(garments.pattern_to_dxf(garments.draft("tshirt", "S")))
+    assert garments.read_dxf_pattern(single).size == "S"
+    with pytest.raises(ValueError, match=r"no size 'M'; its sizes are \['S'\]"):
+        garments.read_dxf_pattern(single, size="M")
+    with pytest.raises(ValueError, match="distinct, non-empty sizes"):
+        garments.pattern_to_dxf([garments.draft("tshirt", "M"), garments.draft("tshirt", "M")])
+    with pytest.raises(ValueError, match="must be one garment"):
+        garments.pattern_to_dxf([garments.draft("tshirt", "M"), garments.draft("skirt", "L")])
+    with pytest.raises(TypeError, match="Pattern"):
+        garments.pattern_to_dxf("tshirt")
 
 
 def _write_obj(folder, faces, *, texture: str | None = None):
