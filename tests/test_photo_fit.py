@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 import bodyfit
 import render
@@ -101,3 +101,28 @@ def test_synthetic_front_photo_recovers_the_body():
         assert abs(measured[girth] - truth.measurements_m[girth]) < 0.05, (girth, measured[girth], truth.measurements_m[girth])
     assert fit.scores["iou_front"] > 0.9
     assert fit.silhouettes["front"].shape == (384, 384)
+
+
+def test_tryon_with_a_photo_composites_the_garment(ryota_fit, tmp_path, monkeypatch, shared_dir):
+    """`tryon3d tryon --photo`: the drape on the photo-posed body is composited onto the photo,
+    inside the person's true silhouette, leaving the background untouched."""
+    import tryon3d._photos as photos
+    from tryon3d.cli import main
+
+    monkeypatch.setattr(photos, "fit_photos", lambda *a, **k: ryota_fit)  # the fit is tested above
+    photo = shared_dir / "photos" / "ryota_front.png"
+    out = tmp_path / "tryon"
+    assert main(["-q", "tryon", "--photo", str(photo), "--height", "172", "--sex", "male", "--garment", "tshirt",
+                 "--size", "M", "--edge-length", "4", "--image-size", "128", "--turntable", "2", "-o", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["sizes"]["M"]["gates"]["penetrating_vertices"] == 0
+    composite = np.asarray(Image.open(out / "tryon.png").convert("RGB")).astype(float)
+    garment = np.asarray(Image.open(out / "garment_mask.png")) > 127
+    original = np.asarray(Image.open(photo).convert("RGB")).astype(float)
+    truth = np.asarray(Image.open(shared_dir / "photos" / "ryota_front_mask.png").convert("L")) > 127
+    assert composite.shape == original.shape and garment.shape == truth.shape
+    assert garment.sum() > 0.15 * truth.sum()  # a T-shirt covers a good part of the person
+    assert (garment & truth).sum() > 0.9 * garment.sum()  # ...and sits on the person
+    assert np.abs(composite - original)[garment].mean() > 10.0  # the garment is drawn
+    far = ~np.asarray(Image.fromarray(truth).filter(ImageFilter.MaxFilter(15)))
+    assert np.abs(composite - original)[far].mean() < 1.0  # background untouched

@@ -309,3 +309,17 @@ def test_broken_image_is_reported(browser, report_folder, tmp_path):
     result = check_report_in_browser(browser, copy / "report.html")
     assert any("boom" in e for e in result["errors"]), result["errors"]
     assert [s for s, c, w in result["images"] if w == 0] == ["fitmap_S.png"]
+
+
+def test_native_stderr_notices_are_silenced_but_ours_show():
+    """Warp's CUDA probe and MediaPipe write straight to fd 2; the CLI hides those (unless -v)
+    while its own messages on sys.stderr still reach the terminal."""
+    import sys
+
+    code = ("import os, sys\nfrom tryon3d.cli import native_stderr_silenced\nwith native_stderr_silenced():\n"
+            "    os.write(2, b'native notice\\n')\n    print('our message', file=sys.stderr)\n"
+            "os.write(2, b'after\\n')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == ["our message", "after"]

@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--body", required=True, help="body file written by `tryon3d body` (body.json)")
     parser.add_argument("--garment", required=True, help="garment family (e.g. tshirt) or garment file")
-    parser.add_argument("--size", default="M", help="size label (default M)")
+    parser.add_argument("--size", default=None,
+                        help="size label (families: default M; a graded DXF: the size to read)")
     parser.add_argument("--fabric", default=None, help="fabric preset, e.g. cotton_jersey (default: the family's)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default cpu)")
     parser.add_argument("--max-seconds", type=float, default=4.0, help="simulated-time budget per settle [s]")
@@ -28,16 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _load_garment(name: str, size: str, fabric: str | None, body):
+def _load_garment(name: str, size: str | None, fabric: str | None, body):
     import garments
 
-    loader = getattr(garments, "load_garment", None)
-    if loader is None:
-        raise ValueError("this build has no garments.load_garment; cannot load garment " + repr(name))
-    kwargs = {"size": size, "body": body}
-    if fabric is not None:
-        kwargs["fabric"] = fabric
-    return loader(name, **kwargs)
+    return garments.load_garment(name, size=size, fabric=fabric, body=body)
 
 
 def run(args: argparse.Namespace) -> int:

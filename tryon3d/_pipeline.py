@@ -275,10 +275,11 @@ def body_from_photos(front: str | os.PathLike, side: str | os.PathLike | None = 
     return fit(front, side, height_cm=height_cm, weight_kg=weight_kg, sex=sex)
 
 
-def load_garment(name_or_path: str | os.PathLike, *, size: str = "M", fabric: Any = None, body: Any = None,
+def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fabric: Any = None, body: Any = None,
                  **options: Any) -> Any:
     """A ``garments.Garment`` from a family name (``"tshirt"``...) or a pattern/mesh file, placed
-    around ``body`` when given. ``options``: see ``garments.load_garment`` (``edge_length_m``,
+    around ``body`` when given. ``size``: the family's size (None: M) or the size to read from a
+    graded DXF. ``options``: see ``garments.load_garment`` (``edge_length_m``,
     ``chart``, ``texture``, design parameters [m])."""
     import garments
 
@@ -362,30 +363,20 @@ class _Progress:
 
 
 def _photo_body(photo: str, side_photo: str | None, *, height_cm: float, weight_kg: float | None, sex: str):
-    """(body, camera or None, person mask or None, photo pixels) from the photo-fitting facade."""
-    try:
-        from tryon3d._photos import body_from_photos
-    except ModuleNotFoundError as exc:
-        if exc.name != "tryon3d._photos":
-            raise
-        raise ValueError("this build cannot fit bodies to photos yet (no tryon3d._photos); "
-                         "leave out --photo to build the body from measurements") from None
+    """(body, front camera, person mask (H, W) in [0, 1], upright photo pixels) from the photo fit."""
     import numpy as np
     from PIL import Image
 
-    result = body_from_photos(photo, side_photo, height_cm=height_cm, weight_kg=weight_kg, sex=sex)
-    body = getattr(result, "body", result)
-    cameras = getattr(result, "cameras", None) or {}
-    camera = cameras.get("front") if isinstance(cameras, dict) else None
-    if camera is None:
-        camera = getattr(body, "inputs", {}).get("camera")
-    silhouettes = getattr(result, "silhouettes", None) or {}
-    mask = silhouettes.get("front") if isinstance(silhouettes, dict) else None
-    try:
-        pixels = np.asarray(Image.open(photo).convert("RGB"))
-    except OSError as exc:
-        raise ValueError(f"cannot read photo {photo!r}: {exc}") from None
-    return body, camera, mask, pixels
+    import bodyfit
+    from tryon3d._photos import fit_photos
+
+    fit = fit_photos(photo, side_photo, height_cm=height_cm, weight_kg=weight_kg, sex=sex)
+    pixels = bodyfit.load_photo(photo).pixels  # upright (EXIF applied), as the fit saw it
+    height, width = pixels.shape[:2]
+    # MediaPipe's person mask is at the analysis size: back to the photo's
+    small = Image.fromarray(np.clip(fit.analyses["front"].mask * 255.0, 0, 255).astype(np.uint8))
+    mask = np.asarray(small.resize((width, height), Image.BILINEAR), dtype=np.float32) / 255.0
+    return fit.body, fit.cameras["front"], mask, pixels
 
 
 def _check_tryon_inputs(garment: str, size: str, sizes: Any, photo: str | None, side_photo: str | None,
@@ -473,15 +464,11 @@ def run_tryon(
                                          "body.json": json.dumps(body_json(body), indent=2) + "\n"}
         if photo is not None:
             chosen = size if size in report.drapes else report.recommended_size
-            if camera is None:
-                _log.warning("the photo fit returned no camera; skipping the photo composite")
-            else:
-                progress("compositing onto the photo")
-                composite, garment_mask = render.render_on_photo(
-                    body, report.drapes[chosen], pixels, camera, mask,
-                    texture=report.garments[chosen].texture_path)
-                extra["tryon.png"] = _png(composite)
-                extra["garment_mask.png"] = _png(garment_mask.astype("uint8") * 255)
+            progress("compositing onto the photo")
+            composite, garment_mask = render.render_on_photo(
+                body, report.drapes[chosen], pixels, camera, mask, texture=report.garments[chosen].texture_path)
+            extra["tryon.png"] = _png(composite)
+            extra["garment_mask.png"] = _png(garment_mask.astype("uint8") * 255)
         written = write_report(report, out, image_size=image_size, turntable_frames=turntable_frames,
                                extra_files=extra, progress=progress)
     finally:

@@ -6,9 +6,12 @@ Errors a user can fix print one line on stderr and exit with status 2, never a t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
+from collections.abc import Iterator
 from typing import NoReturn
 
 # Sub-command modules; each defines ``register(subparsers)``. Heavy imports happen inside
@@ -51,12 +54,67 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """A log handler that writes to whatever ``sys.stderr`` is at the time of each record."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null while Python's ``sys.stderr`` keeps the real one.
+
+    Native libraries write notices straight to fd 2, past Python: Warp's "could not load the
+    CUDA driver" on CPU machines, MediaPipe/TFLite's delegate and feedback-tensor lines. Our
+    own messages, progress bars and errors go through ``sys.stderr`` and still show.
+    """
+    try:
+        sys.stderr.flush()
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # stderr replaced by an in-memory stream
+        yield
+        return
+    saved = os.dup(fd)
+    python_stderr = os.fdopen(saved, "w", buffering=1, encoding=getattr(sys.stderr, "encoding", None) or "utf-8",
+                              errors="backslashreplace")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+    previous, sys.stderr = sys.stderr, python_stderr
+    try:
+        yield
+    finally:
+        python_stderr.flush()
+        os.dup2(saved, fd)
+        sys.stderr = previous
+        python_stderr.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if not logging.getLogger().handlers:
+        handler = _CurrentStderr()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logging.getLogger().addHandler(handler)
+        logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("tryon3d").setLevel(level)  # our progress only; libraries stay at warnings
+    # -v keeps the native libraries' own notices (they can help diagnose a GPU or photo problem)
+    with contextlib.nullcontext() if args.verbose else native_stderr_silenced():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.run(args) or 0)
     except (ValueError, TypeError, FileNotFoundError, PermissionError) as exc:
