@@ -6,7 +6,12 @@ in the chart's answer and its neighbours (``sizes="auto"``) and recommends a siz
 chart's own answer is the size whose chest is nearest the subject's measured chest girth (men's
 chart for men, women's for women). Goal: agreement >= 90 %.
 
-Usage: ``python benchmarks/size_consistency.py [--subjects 20] [--seed 0] [--json]``
+Usage: ``python benchmarks/size_consistency.py [--subjects 20] [--seed 0] [--json] [--cache DIR [--replay]]``
+
+``--cache DIR`` keeps each subject's body record and every size's drape there; ``--replay`` then
+judges those drapes again without simulating (for work on the recommendation alone).
+``--calibrate JSON`` fits the draped-ease calibration (``data/report_calibration.json``) on the
+subjects run: calibrate on one seed, check agreement on another.
 """
 
 from __future__ import annotations
@@ -41,6 +46,78 @@ def _sample(anthro: Path, count: int, seed: int) -> list[dict]:
     return subjects
 
 
+def _drape_and_judge(body, chart: str, args: argparse.Namespace, folder: Path | None):
+    """``fit_report`` on the body; with a cache folder, keep the body and every size's drape there."""
+    import bodyfit
+    import sim
+    from tryon3d import fit_report
+
+    report = fit_report(body, "tshirt", sizes="auto", chart=chart, edge_length_m=args.edge_length, device=args.device)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "body.json").write_text(json.dumps(bodyfit.body_record(body)))
+        edges = {}
+        for size, drape in report.drapes.items():
+            (folder / f"{size}.npz").write_bytes(sim.drape_to_npz(drape))
+            edges[size] = report.garments[size].metadata.get("edge_length_m", args.edge_length)
+        meta = {"chart": chart, "edge_length_m": args.edge_length, "failed_sizes": report.failed_sizes,
+                "vertex_counts": {s: int(g.vertex_count) for s, g in report.garments.items()}}
+        (folder / "meta.json").write_text(json.dumps(meta))
+    return report
+
+
+def _replay(folder: Path, chart: str):
+    """(body, FitReport) judged again from a cache folder's body and drapes, without simulating."""
+    import bodyfit
+    import garments
+    import sim
+    from tryon3d._report import judge_drapes
+
+    if not (folder / "meta.json").is_file():
+        raise ValueError(f"nothing cached in {folder}")
+    meta = json.loads((folder / "meta.json").read_text())
+    body = bodyfit.body_from_record(json.loads((folder / "body.json").read_text()))
+    drapes, loaded = {}, {}
+    for size, count in meta["vertex_counts"].items():
+        drapes[size] = sim.load_drape_npz(folder / f"{size}.npz")
+        for edge in (meta["edge_length_m"], 0.025):  # fit_report's retry drapes a finer mesh
+            garment = garments.load_garment("tshirt", size=size, body=body, chart=chart, edge_length_m=edge)
+            if garment.vertex_count == count:
+                break
+        else:
+            raise ValueError(f"cannot rebuild the {size} garment of {folder}")
+        loaded[size] = garment
+    return body, judge_drapes(body, "tshirt", loaded, drapes, chart=chart, failed=meta["failed_sizes"])
+
+
+def _calibration(rows: list[dict], args: argparse.Namespace) -> dict:
+    """``reading = offset + slope * pattern ease`` per region, fitted on every draped size whose
+    reading is within 8 cm of the pattern's ease (further off is a failed measurement)."""
+    pairs: dict[str, list[tuple[float, float]]] = {}
+    for row in rows:
+        for fit in row.get("per_size", {}).values():
+            for region, reading in fit["draped_reading_cm"].items():
+                pattern = fit["pattern_ease_cm"].get(region)
+                if reading is not None and pattern is not None and abs(reading - pattern) < 8.0:
+                    pairs.setdefault(region, []).append((pattern, reading))
+    regions = {}
+    for region, values in sorted(pairs.items()):
+        if len(values) < 10:
+            continue
+        x, y = np.array(values).T
+        slope, offset = np.polyfit(x, y, 1)
+        regions[region] = {"offset_cm": round(float(offset), 3), "slope": round(float(slope), 4),
+                           "residual_sd_cm": round(float(np.std(y - offset - slope * x, ddof=2)), 3),
+                           "samples": len(values)}
+    return {
+        "_comment": "Draped ease readings (sim.Drape.ease_m) against the flat pattern's ease, both in cm: "
+                    "reading = offset + slope * pattern ease. tryon3d/_report.py inverts it. Written by "
+                    f"benchmarks/size_consistency.py --subjects {args.subjects} --seed {args.seed} --calibrate "
+                    f"(ANSUR II subjects, default fabric, {100 * args.edge_length:.1f} cm mesh edges).",
+        "families": {"tshirt": {"fabric": "cotton_jersey", "regions": regions}},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=20, help="number of subjects, half of each sex (default 20)")
@@ -49,26 +126,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edge-length", type=float, default=0.035, help="garment mesh edge length [m]")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--cache", type=Path, help="folder to keep bodies and drapes in (per seed and subject)")
+    parser.add_argument("--replay", action="store_true", help="judge the drapes kept in --cache, no simulation")
+    parser.add_argument("--calibrate", type=Path, metavar="JSON",
+                        help="fit the draped-ease calibration on these subjects and write it to JSON "
+                             "(data/report_calibration.json is the report's)")
     args = parser.parse_args(argv)
+    if args.replay and args.cache is None:
+        parser.error("--replay needs --cache")
     logging.basicConfig(level=logging.WARNING)
 
     import bodyfit
     import garments
-    from tryon3d import fit_report
 
     started = time.perf_counter()
     rows = []
-    for subject in _sample(args.anthro, args.subjects, args.seed):
+    for k, subject in enumerate(_sample(args.anthro, args.subjects, args.seed)):
         t0 = time.perf_counter()
-        body = bodyfit.body_from_measurements(height_m=subject["height_m"], weight_kg=subject["weight_kg"],
-                                              sex=subject["sex"], chest_m=subject["chest_m"],
-                                              waist_m=subject["waist_m"], hips_m=subject["hips_m"])
+        folder = args.cache / f"seed{args.seed}" / f"{k:02d}_{subject['sex']}_{subject['row']}" if args.cache else None
         chart_name = "men" if subject["sex"] == "male" else "women"
         chart = garments.size_chart(chart_name)
         chart_answer = min(chart, key=lambda s: abs(chart[s]["chest"] - subject["chest_m"]))
         try:
-            report = fit_report(body, "tshirt", sizes="auto", chart=chart_name, edge_length_m=args.edge_length,
-                                device=args.device)
+            if args.replay:
+                body, report = _replay(folder, chart_name)
+            else:
+                body = bodyfit.body_from_measurements(height_m=subject["height_m"], weight_kg=subject["weight_kg"],
+                                                      sex=subject["sex"], chest_m=subject["chest_m"],
+                                                      waist_m=subject["waist_m"], hips_m=subject["hips_m"])
+                report = _drape_and_judge(body, chart_name, args, folder)
         except ValueError as exc:  # every size diverged: counts as a disagreement
             rows.append({**subject, "chart_size": chart_answer, "recommended_size": None, "agree": False,
                          "error": str(exc)[:300], "gates_passed": False, "failed_sizes": [],
@@ -81,6 +167,17 @@ def main(argv: list[str] | None = None) -> int:
             "agree": report.recommended_size == chart_answer, "confidence": round(report.confidence, 3),
             "sizes_draped": list(report.sizes), "failed_sizes": list(report.failed_sizes),
             "gates_passed": all(f.gates["passed"] for f in report.sizes.values()),
+            "recommended_gates_passed": report.sizes[report.recommended_size].gates["passed"],
+            "per_size": {s: {"score": round(f.score, 2), "verdict": f.verdict,
+                             "ease_cm": {r: round(v, 1) for r, v in f.ease_cm.items()},
+                             "ease_source": dict(f.ease_source),
+                             "pattern_ease_cm": {r: round(v, 2) for r, v in f.pattern_ease_cm.items()},
+                             "draped_reading_cm": {r: round(v, 2) if np.isfinite(v) else None
+                                                   for r, v in f.draped_ease_cm.items()},
+                             "stretch_p99": round(f.stretch["p99"], 1),
+                             "self_intersections": f.gates["self_intersecting_pairs"],
+                             "penetrating": f.gates["penetrating_vertices"]}
+                         for s, f in report.sizes.items()},
             "seconds": round(time.perf_counter() - t0, 1),
         }
         rows.append(row)
@@ -100,11 +197,19 @@ def main(argv: list[str] | None = None) -> int:
         # the judgement alone, where the simulation draped every size it was asked for
         "agreement_fully_draped": round(float(np.mean([r["agree"] for r in full])), 3) if full else None,
         "fully_draped_subjects": len(full),
+        # how often the deciding (chest) ease came from the drape's tape, not the pattern's fallback
+        "chest_ease_from_drape_fraction": round(float(np.mean(
+            [f["ease_source"].get("chest") == "drape" for r in rows for f in r.get("per_size", {}).values()]
+            or [0.0])), 3),
+        "recommended_gates_passed_fraction": round(float(np.mean(
+            [r.get("recommended_gates_passed", False) for r in rows] or [0.0])), 3),
         "mean_seconds_per_subject": round(float(np.mean([r["seconds"] for r in rows])) if rows else 0.0, 1),
         "total_s": round(time.perf_counter() - started, 1),
         "seed": args.seed,
         "rows": rows,
     }
+    if args.calibrate is not None:
+        args.calibrate.write_text(json.dumps(_calibration(rows, args), indent=2) + "\n")
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -4,7 +4,17 @@ The judgement is plain arithmetic on what the stages measured (``sim.Drape.ease_
 ``Drape.stretch_pct``, draped positions against ``Body`` landmarks and joints); no geometry or
 physics happens here.
 
-Comfort ranges. Ease (garment girth minus body girth) is judged against a range per region:
+Draped ease. ``Drape.ease_m`` is a tape (convex hull) around the draped cloth minus the body's
+tape. It does not read the flat pattern's ease: the cloth sits a few millimetres off the skin
+(+2-4 cm on a close fit) and a loose garment's folds fall inside the hull (a 20 cm ease reads
+about 14 cm). ``data/report_calibration.json`` holds, per family and region, the line
+``reading = offset + slope * pattern ease`` fitted on ANSUR subjects
+(``benchmarks/size_consistency.py --calibrate``); the report turns each reading back into
+pattern-equivalent ease with it, so that it is comparable with the design ease. A reading that
+is missing, or more than ``_EASE_PLAUSIBLE_CM`` from the pattern's ease after that, is a failed
+measurement and the pattern's ease stands in (``ease_source`` says which).
+
+Comfort ranges. Ease is judged against a range per region:
 
 - the tight end depends on the fabric class (from ``Fabric.stretch_limit_pct``): a woven
   (limit < 110 %) needs positive wearing ease (about 5 cm at the chest, Armstrong, *Patternmaking
@@ -14,17 +24,26 @@ Comfort ranges. Ease (garment girth minus body girth) is judged against a range 
   gets in that size), never below the tight end;
 - the loose end is the ideal plus a loose allowance (12 cm for tops' girths, 8 cm for stretch).
 
-A size's score is the weighted sum of squared normalised ease deviations (1 at a range end),
-plus penalties for over-stretch, failed quality gates and lengths out of range; the lowest score
-wins, and the confidence is its softmax share among the sizes evaluated.
+Score (lower is better). The size is decided where the size chart sizes the garment (the chest
+for tops, the hips for skirts and trousers): the squared deviation from the design ease there,
+as a fraction of the comfort range on that side. The other regions only constrain: a T-shirt is
+straight by design, so a roomy waist is no reason to size down. Hard failures (+3 each): a
+region tighter than the fabric allows by more than the measurement's uncertainty, or the cloth
+stretched past the fabric's wearable limit over a large part of the garment. Lengths out of
+range add 0.5. Quality gates are simulation warnings, not fit verdicts: only a grossly failed
+drape (cloth inside the body or through itself on a good part of the garment, an open seam)
+adds 1. The lowest score wins; the confidence is its softmax share among the sizes evaluated.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -36,17 +55,19 @@ __all__ = [
     "FitReport",
     "SizeFit",
     "chart_size_for",
+    "ease_calibration",
     "evaluate_size",
     "fabric_class",
     "fit_report",
+    "judge_drapes",
     "recommend",
     "report_json",
 ]
 
 _log = logging.getLogger("tryon3d")
 
-#: Regions judged, with their weight in the score.
-REGION_WEIGHTS: dict[str, float] = {"chest": 1.0, "waist": 0.5, "hips": 0.7, "upper_arm": 0.3, "thigh": 0.6}
+#: Regions judged, in report order.
+REGIONS: tuple[str, ...] = ("chest", "waist", "hips", "upper_arm", "thigh")
 
 #: Tightest comfortable ease [cm] per fabric class and region.
 COMFORT_MIN_EASE_CM: dict[str, dict[str, float]] = {
@@ -58,12 +79,24 @@ COMFORT_MIN_EASE_CM: dict[str, dict[str, float]] = {
 LOOSE_ALLOWANCE_CM: dict[str, float] = {"woven": 12.0, "knit": 12.0, "stretch": 8.0}
 #: Design parameter holding each region's ease in the garment families.
 _DESIGN_EASE_KEYS = {"chest": "chest_ease", "waist": "waist_ease", "hips": "hip_ease", "upper_arm": "sleeve_ease"}
-#: Draped ease further than this from the pattern's ease is a measurement failure [cm].
+#: Draped ease (calibrated) further than this from the pattern's ease is a measurement failure [cm].
 _EASE_PLAUSIBLE_CM = 8.0
+#: Uncertainty [cm] of an uncalibrated draped reading (no calibration for the family/region).
+_UNCALIBRATED_SD_CM = 1.5
+#: Penalty of a hard failure (too tight somewhere, over-stretched), in score units.
+_HARD_FAILURE = 3.0
 #: Garment mesh edge length [m] of the second try when a drape diverges.
 _RETRY_EDGE_LENGTH_M = 0.025
-#: Faces above the fabric's limit that make a garment "too tight" (fraction of faces).
-_OVERSTRETCH_FRACTION = 0.02
+#: Area past the fabric's wearable limit that makes a garment "too tight" (fraction of faces):
+#: above it the pull is no local peak at a seam or armhole but a good part of the garment.
+_OVERSTRETCH_FRACTION = 0.10
+#: Area past the limit worth a warning (fraction of faces).
+_STRETCH_WARNING_FRACTION = 0.02
+#: Gross gate failures, beyond which a drape's measurements are not trusted: vertices inside
+#: the body or crossing triangle pairs (fraction of vertices / faces) and seam gap [mm].
+_GROSS_PENETRATION_FRACTION = 0.02
+_GROSS_CROSSING_FRACTION = 0.01
+_GROSS_SEAM_GAP_MM = 10.0
 
 _JOINTS = {  # (anny name, SMPL-X name)
     "shoulder_l": ("upperarm01.L", "left_shoulder"), "shoulder_r": ("upperarm01.R", "right_shoulder"),
@@ -88,9 +121,11 @@ class SizeFit:
         size: size label.
         verdict: ``"good"``, ``"snug"``, ``"loose"``, ``"too tight"``, ``"too loose"``.
         score: lower is better, dimensionless (0 = every region at its design ease).
-        ease_cm: ease per judged region [cm] (draped, or pattern where the drape's is missing).
+        ease_cm: ease per judged region [cm]: the draped reading turned into pattern-equivalent
+            ease (see the module doc), or the pattern's where the draped measurement failed.
         ease_source: per region ``"drape"`` or ``"pattern"``.
         pattern_ease_cm: ease from the pattern girth minus the body tape [cm].
+        draped_ease_cm: the drape's own reading (``Drape.ease_m``) per region [cm], NaN if none.
         comfort_cm: per region ``(tight, ideal, loose)`` ease [cm].
         region_verdicts: per region verdict.
         stretch: ``p50``, ``p95``, ``p99``, ``max`` [%], ``limit`` [%], ``over_limit_fraction``.
@@ -98,6 +133,7 @@ class SizeFit:
         gates: the drape's quality gates (``sim.drape_to_json`` form).
         reasons: plain-language sentences.
         timings_s: drape timings [s].
+        governing_region: the region whose ease decides the size (``governing_region``).
     """
 
     size: str
@@ -106,6 +142,7 @@ class SizeFit:
     ease_cm: dict[str, float]
     ease_source: dict[str, str]
     pattern_ease_cm: dict[str, float]
+    draped_ease_cm: dict[str, float]
     comfort_cm: dict[str, tuple[float, float, float]]
     region_verdicts: dict[str, str]
     stretch: dict[str, float]
@@ -113,6 +150,7 @@ class SizeFit:
     gates: dict[str, Any]
     reasons: tuple[str, ...]
     timings_s: dict[str, float] = field(default_factory=dict)
+    governing_region: str = "chest"
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,7 +267,7 @@ def _hem_check(body: Any, family: str, garment: Any, positions: np.ndarray) -> d
 def _pattern_ease_cm(body: Any, garment: Any) -> dict[str, float]:
     girths = garment.metadata.get("girths_m", {})
     out = {r: m_to_cm(float(girths[r]) - float(body.measurements_m[r]))
-           for r in REGION_WEIGHTS if r in girths and r in body.measurements_m}
+           for r in REGIONS if r in girths and r in body.measurements_m}
     design = garment.metadata.get("design", {})
     pattern = garment.metadata.get("pattern")
     row = getattr(pattern, "metadata", {}).get("body_chart_m", {}) if pattern is not None else {}
@@ -239,15 +277,76 @@ def _pattern_ease_cm(body: Any, garment: Any) -> dict[str, float]:
     return out
 
 
-def _stretch_stats(drape: Any, limit: float) -> dict[str, float]:
+@functools.cache
+def _calibrations() -> dict[str, Any]:
+    text = resources.files("tryon3d.data").joinpath("report_calibration.json").read_text(encoding="utf-8")
+    return json.loads(text)["families"]
+
+
+def ease_calibration(family: str, region: str) -> tuple[float, float, float]:
+    """(offset [cm], slope, residual sd [cm]) of ``reading = offset + slope * pattern ease`` for a
+    family's draped ease at a region; (0, 1, ``_UNCALIBRATED_SD_CM``) where none was fitted."""
+    line = _calibrations().get(family, {}).get("regions", {}).get(region)
+    if line is None:
+        return 0.0, 1.0, _UNCALIBRATED_SD_CM
+    return float(line["offset_cm"]), float(line["slope"]), float(line["residual_sd_cm"])
+
+
+def governing_region(family: str) -> str:
+    """Where the size chart sizes a family: the hips for skirts and trousers, else the chest."""
+    return "hips" if family in ("skirt", "trousers") else "chest"
+
+
+def _stretch_stats(drape: Any, limit: float, sleeves: np.ndarray) -> dict[str, float]:
     values = np.asarray(drape.stretch_pct, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    if values.size == 0:
+    finite = np.isfinite(values)
+    if not finite.any():
         return {"p50": math.nan, "p95": math.nan, "p99": math.nan, "max": math.nan, "limit": limit,
-                "over_limit_fraction": 0.0}
-    p50, p95, p99 = np.percentile(values, [50, 95, 99])
-    return {"p50": float(p50), "p95": float(p95), "p99": float(p99), "max": float(values.max()),
-            "limit": float(limit), "over_limit_fraction": float(np.mean(values > limit))}
+                "over_limit_fraction": 0.0, "over_limit_fraction_sleeves": 0.0}
+    over = finite & (values > limit)
+    p50, p95, p99 = np.percentile(values[finite], [50, 95, 99])
+    in_sleeves = float(over[sleeves].sum() / max(1, over.sum()))
+    return {"p50": float(p50), "p95": float(p95), "p99": float(p99), "max": float(values[finite].max()),
+            "limit": float(limit), "over_limit_fraction": float(over.mean()),
+            "over_limit_fraction_sleeves": in_sleeves}
+
+
+def _sleeve_faces(garment: Any) -> np.ndarray:
+    names = np.array(["sleeve" in n for n in garment.panel_names] + [False])
+    panels = np.asarray(garment.vertex_panels)[np.asarray(garment.faces)[:, 0]]
+    return names[np.where((panels >= 0) & (panels < len(garment.panel_names)), panels, -1)]
+
+
+def _underarm_z(garment: Any, positions: np.ndarray) -> float | None:
+    """Height [m] of the draped underarm: the lowest point of the sleeve-to-bodice seams."""
+    pairs = np.asarray(garment.seam_pairs).reshape(-1, 2)
+    sleeve = np.array(["sleeve" in n for n in garment.panel_names])[np.asarray(garment.vertex_panels)]
+    armhole = pairs[sleeve[pairs[:, 0]] != sleeve[pairs[:, 1]]]
+    on_sleeve = np.where(sleeve[armhole[:, 0]], armhole[:, 0], armhole[:, 1])  # sewn pairs coincide once draped
+    return float(positions[on_sleeve, 2].min()) if len(armhole) else None
+
+
+def _judge_region(region: str, value: float, comfort: tuple[float, float, float], tolerance: float,
+                  fabric: str) -> tuple[float, str, str, bool]:
+    """(z, verdict, reason, hard failure) of one region's ease against its comfort range.
+
+    z is the deviation from the ideal as a fraction of the comfort range on that side. Below
+    the tight end the verdict is "too tight"; it is a hard failure once it is below by more
+    than ``tolerance`` (the measurement's uncertainty), where the drape leaves no doubt.
+    """
+    tight, ideal, loose = comfort
+    z = (value - ideal) / ((ideal - tight) if value < ideal else (loose - ideal))
+    word = _REGION_WORDS[region]
+    if value < tight:
+        return z, "too tight", (f"too tight at the {word}: {value:.1f} cm ease, {fabric} wants at least "
+                                f"{tight:.0f} cm"), value < tight - tolerance
+    if z > 1.0:
+        return z, "too loose", f"too loose at the {word}: {value:.1f} cm ease, more than {loose:.0f} cm", False
+    if z < -0.5:
+        return z, "snug", f"snug at the {word}: {value:.1f} cm ease (design {ideal:.0f} cm)", False
+    if z > 0.5:
+        return z, "loose", f"roomy at the {word}: {value:.1f} cm ease (design {ideal:.0f} cm)", False
+    return z, "good", f"{word} ease {value:.1f} cm is close to the design's {ideal:.0f} cm", False
 
 
 def evaluate_size(body: Any, garment: Any, drape: Any, *, family: str) -> SizeFit:
@@ -256,62 +355,63 @@ def evaluate_size(body: Any, garment: Any, drape: Any, *, family: str) -> SizeFi
     klass = fabric_class(fabric)
     design = dict(garment.metadata.get("design", {}))
     pattern_ease = _pattern_ease_cm(body, garment)
-    ease, source, comfort, verdicts, reasons = {}, {}, {}, {}, []
-    score = 0.0
-    for region, weight in REGION_WEIGHTS.items():
+    governing = governing_region(family)
+    positions = np.asarray(drape.rest_pose_positions)
+    underarm = _underarm_z(garment, positions)
+    ease, source, draped, comfort, verdicts, reasons = {}, {}, {}, {}, {}, []
+    score, hard = 0.0, False
+    for region in REGIONS:
         key = _DESIGN_EASE_KEYS.get(region)
         if key not in design or region not in pattern_ease:
             continue
         if region == "upper_arm" and float(design.get("sleeve_length", 0.0)) <= 0.0:
             continue
-        measured = m_to_cm(float(drape.ease_m.get(region, math.nan)))
+        reading = m_to_cm(float(drape.ease_m.get(region, math.nan)))
+        draped[region] = reading
+        mark = body.landmarks_m.get(region)
+        if region == "chest" and underarm is not None and mark is not None and float(mark[2]) >= underarm:
+            reading = math.nan  # a tape at or above the underarm runs through the armholes: no chest girth
+        offset, slope, sd = ease_calibration(family, region)
+        measured = (reading - offset) / slope
         nominal = pattern_ease[region]
         if math.isfinite(measured) and abs(measured - nominal) <= _EASE_PLAUSIBLE_CM:
-            value, source[region] = measured, "drape"
+            value, source[region], tolerance = measured, "drape", 2.0 * sd / slope
         else:
-            value, source[region] = nominal, "pattern"
+            value, source[region], tolerance = nominal, "pattern", 0.0
             if math.isfinite(measured):
                 _log.debug("%s %s: draped %s ease %.1f cm is %.1f cm off the pattern's; using the pattern's",
                            family, garment.size, region, measured, measured - nominal)
         tight = COMFORT_MIN_EASE_CM[klass][region]
         ideal = max(m_to_cm(float(design[key])), tight + 2.0)
         tight = min(tight, ideal - 2.0)
-        loose = ideal + LOOSE_ALLOWANCE_CM[klass]
+        comfort[region] = (tight, ideal, ideal + LOOSE_ALLOWANCE_CM[klass])
         ease[region] = value
-        comfort[region] = (tight, ideal, loose)
-        z = (value - ideal) / ((ideal - tight) if value < ideal else (loose - ideal))
-        score += weight * z * z
-        word = _REGION_WORDS[region]
-        if z < -1.0:
-            verdicts[region] = "too tight"
-            reasons.append(f"too tight at the {word}: {value:.1f} cm ease, {fabric.name} ({klass}) wants "
-                           f"at least {tight:.0f} cm")
-        elif z > 1.0:
-            verdicts[region] = "too loose"
-            reasons.append(f"too loose at the {word}: {value:.1f} cm ease, more than {loose:.0f} cm")
-        elif z < -0.5:
-            verdicts[region] = "snug"
-            reasons.append(f"snug at the {word}: {value:.1f} cm ease (design {ideal:.0f} cm)")
-        elif z > 0.5:
-            verdicts[region] = "loose"
-            reasons.append(f"roomy at the {word}: {value:.1f} cm ease (design {ideal:.0f} cm)")
-        else:
-            verdicts[region] = "good"
-            reasons.append(f"{word} ease {value:.1f} cm is close to the design's {ideal:.0f} cm")
-    stretch = _stretch_stats(drape, float(fabric.stretch_limit_pct))
-    overstretched = stretch["over_limit_fraction"] > _OVERSTRETCH_FRACTION
+        z, verdicts[region], reason, failed = _judge_region(region, value, comfort[region], tolerance,
+                                                            f"{fabric.name} ({klass})")
+        if region == governing:
+            score += z * z
+        if failed:
+            score += _HARD_FAILURE
+            hard = True
+        reasons.append(reason + ("" if source[region] == "drape" else " (from the pattern: the drape's tape "
+                                                                      "measurement failed here)"))
+    stretch = _stretch_stats(drape, float(fabric.stretch_limit_pct), _sleeve_faces(garment))
+    over = stretch["over_limit_fraction"]
+    where = "mostly in the sleeves" if stretch["over_limit_fraction_sleeves"] > 0.5 else "mostly in the body"
+    overstretched = over > _OVERSTRETCH_FRACTION
     if overstretched:
-        score += 3.0 + 20.0 * stretch["over_limit_fraction"]
+        score += _HARD_FAILURE
         reasons.append(f"fabric stretched past {fabric.name}'s wearable {stretch['limit']:.0f} % on "
-                       f"{100 * stretch['over_limit_fraction']:.0f} % of the garment (p99 {stretch['p99']:.0f} %)")
+                       f"{100 * over:.0f} % of the garment, {where} (p99 {stretch['p99']:.0f} %)")
+    elif over > _STRETCH_WARNING_FRACTION:
+        reasons.append(f"pulls locally: {100 * over:.0f} % of the garment is past {fabric.name}'s wearable "
+                       f"{stretch['limit']:.0f} %, {where} (p99 {stretch['p99']:.0f} %)")
     elif stretch["max"] > stretch["limit"]:
-        score += 0.1
         reasons.append(f"stretch stays within {fabric.name}'s wearable {stretch['limit']:.0f} % except a "
                        f"local peak of {stretch['max']:.0f} % (p99 {stretch['p99']:.0f} %)")
     else:
         reasons.append(f"max stretch {stretch['max']:.0f} % is within {fabric.name}'s wearable "
                        f"{stretch['limit']:.0f} %")
-    positions = np.asarray(drape.rest_pose_positions)
     lengths = {}
     for check in (_sleeve_check(body, garment, positions, design), _hem_check(body, family, garment, positions)):
         if check is None:
@@ -322,13 +422,27 @@ def evaluate_size(body: Any, garment: Any, drape: Any, *, family: str) -> SizeFi
         if not check["ok"]:
             score += 0.5
     gates = _gates_json(drape)
+    gates["gross"] = not gates["passed"] and _gross_gate_failure(gates, vertex_count=len(positions),
+                                                                   face_count=len(drape.stretch_pct))
     if not gates["passed"]:
-        score += 0.5
-        reasons.append("simulation quality gates not all met: " + _gate_failures(gates))
-    verdict = _overall_verdict(verdicts, overstretched)
+        if gates["gross"]:
+            score += 1.0
+            reasons.append("the drape of this size is unreliable (" + _gate_failures(gates) + ")")
+        else:
+            reasons.append("simulation quality warning, not a fit issue: " + _gate_failures(gates))
+    verdict = _overall_verdict(verdicts, overstretched or hard)
     return SizeFit(size=garment.size, verdict=verdict, score=float(score), ease_cm=ease, ease_source=source,
-                   pattern_ease_cm=pattern_ease, comfort_cm=comfort, region_verdicts=verdicts, stretch=stretch,
-                   lengths=lengths, gates=gates, reasons=tuple(reasons), timings_s=dict(drape.timings_s))
+                   pattern_ease_cm=pattern_ease, draped_ease_cm=draped, comfort_cm=comfort,
+                   region_verdicts=verdicts, stretch=stretch, lengths=lengths, gates=gates, reasons=tuple(reasons),
+                   timings_s=dict(drape.timings_s), governing_region=governing)
+
+
+def _gross_gate_failure(gates: dict[str, Any], *, vertex_count: int, face_count: int) -> bool:
+    """A drape too broken to measure: cloth inside the body or through itself on a good part of
+    the garment, or a seam open. A few misses, or cloth still settling, are warnings."""
+    return (gates["penetrating_vertices"] > _GROSS_PENETRATION_FRACTION * vertex_count
+            or gates["self_intersecting_pairs"] > _GROSS_CROSSING_FRACTION * face_count
+            or gates["max_seam_gap_mm"] > _GROSS_SEAM_GAP_MM)
 
 
 def _gates_json(drape: Any) -> dict[str, Any]:
@@ -376,7 +490,7 @@ def chart_size_for(body: Any, chart: str, family: str) -> str:
     """
     import garments
 
-    region = "hips" if family in ("skirt", "trousers") else "chest"
+    region = governing_region(family)
     table = garments.size_chart(chart)
     girth = float(body.measurements_m[region])
     return min(table, key=lambda size: abs(table[size][region] - girth))
@@ -390,8 +504,10 @@ def recommend(fits: dict[str, SizeFit], order: Sequence[str]) -> tuple[str, floa
     scores = np.array([fits[s].score for s in fits])
     weights = np.exp(-(scores - scores.min()))
     confidence = float(1.0 / weights.sum()) if len(fits) > 1 else float(1.0 / (1.0 + fits[best].score))
-    if not fits[best].gates["passed"]:
-        confidence *= 0.7
+    if not fits[best].gates["passed"]:  # a sound drape with a few misses still measures the fit
+        confidence *= 0.7 if fits[best].gates.get("gross", True) else 0.9
+    if fits[best].ease_source.get(fits[best].governing_region) == "pattern":
+        confidence *= 0.85  # the deciding ease is the pattern's: the drape's measurement failed
     if fits[best].verdict in ("too tight", "too loose"):
         confidence *= 0.5
     confidence = float(min(0.99, max(0.01, confidence)))
@@ -482,7 +598,7 @@ def fit_report(
     table = garments.size_chart(chart)
     chart_answer = chart_size_for(body, chart, garment_family)
     chosen = _resolve_sizes(sizes, table, chart_answer)
-    fits, drapes, loaded, failed = {}, {}, {}, {}
+    drapes, loaded, failed = {}, {}, {}
     for size in chosen:
         if progress is not None:
             progress(f"draping {garment_family} {size}")
@@ -500,23 +616,53 @@ def fit_report(
         if result is None:
             continue
         failed.pop(size, None)
-        fits[size] = evaluate_size(body, garment, result, family=garment_family)
         drapes[size], loaded[size] = result, garment
-        _log.debug("%s %s: %s, score %.2f, %.1f s", garment_family, size, fits[size].verdict,
-                   fits[size].score, result.timings_s.get("total", 0.0))
-    if not fits:
+    if not drapes:
         raise ValueError(f"no size of {garment_family} could be draped on this body: {failed[chosen[0]]}")
+    return judge_drapes(body, garment_family, loaded, drapes, chart=chart, failed=failed, device=device)
+
+
+def judge_drapes(
+    body: Any,
+    garment_family: str,
+    garments_by_size: dict[str, Any],
+    drapes: dict[str, Any],
+    *,
+    chart: str,
+    failed: dict[str, str] | None = None,
+    device: str = "cpu",
+) -> FitReport:
+    """Judge drapes already made (size -> Garment, size -> Drape) and recommend one size.
+
+    ``fit_report`` without the simulation: also for judging saved drapes again.
+
+    Raises:
+        ValueError: no drapes, or the sizes of ``drapes`` and ``garments_by_size`` differ.
+    """
+    import garments
+
+    if not drapes or set(drapes) != set(garments_by_size):
+        raise ValueError(f"expected drapes and garments for the same sizes, got {sorted(drapes)} and "
+                         f"{sorted(garments_by_size)}")
+    table = garments.size_chart(chart)
+    order = [s for s in table if s in drapes]
+    fits = {}
+    for size in order:
+        fits[size] = evaluate_size(body, garments_by_size[size], drapes[size], family=garment_family)
+        _log.debug("%s %s: %s, score %.2f", garment_family, size, fits[size].verdict, fits[size].score)
+    failed = dict(failed or {})
     best, confidence, reasons = recommend(fits, list(table))
     for size in failed:
         reasons.append(f"{size} could not be draped (the simulation diverged), so it was not judged.")
     confidence *= 0.8 ** len(failed)
-    first = loaded[next(iter(loaded))]
+    first = garments_by_size[order[0]]
     return FitReport(
         family=garment_family, chart=chart, fabric=first.fabric.name, fabric_class=fabric_class(first.fabric),
         recommended_size=best, confidence=confidence, confidence_label=_confidence_label(confidence),
-        chart_size=chart_answer, reasons=tuple(reasons), sizes=fits,
+        chart_size=chart_size_for(body, chart, garment_family), reasons=tuple(reasons), sizes=fits,
         body_cm={k: round(m_to_cm(v), 1) for k, v in body.measurements_m.items()},
-        body=body, drapes=drapes, garments=loaded, device=device, failed_sizes=failed,
+        body=body, drapes={s: drapes[s] for s in order}, garments={s: garments_by_size[s] for s in order},
+        device=device, failed_sizes=failed,
     )
 
 
@@ -534,12 +680,14 @@ def report_json(report: FitReport, *, files: dict[str, Any] | None = None) -> di
         sizes[size] = {
             "verdict": fit.verdict,
             "score": round(fit.score, 3),
+            "governing_region": fit.governing_region,
             "gates": fit.gates,
             "ease_cm": {
                 region: {
                     "ease": _num(fit.ease_cm[region]),
                     "source": fit.ease_source[region],
                     "pattern_ease": _num(fit.pattern_ease_cm.get(region, math.nan)),
+                    "draped_reading": _num(fit.draped_ease_cm.get(region, math.nan)),
                     "comfort_min": _num(fit.comfort_cm[region][0]),
                     "design": _num(fit.comfort_cm[region][1]),
                     "comfort_max": _num(fit.comfort_cm[region][2]),
