@@ -29,6 +29,8 @@ REST_ACCELERATION_M_S2 = 2.0
 #: Adaptive stepping: the next frame's step moves the fastest particle at most this far [m]
 #: (below the self-collision query distance, so contacts are not skipped).
 MAX_STEP_DISPLACEMENT_M = 0.003
+#: A first attempt still moving after its budget continues this many budgets more.
+EXTENSION_FACTOR = 2.0
 #: Adaptive stepping: a frame's step grows by at most this factor over the previous one.
 STEP_GROWTH = 1.5
 
@@ -283,7 +285,9 @@ def drape(
         body: a ``bodyfit.Body``.
         garment: a ``garments.Garment``.
         device: Warp device, ``"cpu"`` or ``"cuda"`` / ``"cuda:N"``.
-        max_seconds_simulated: frame budget of each settle phase, in simulated seconds [s].
+        max_seconds_simulated: frame budget of each settle phase, in simulated seconds [s]. In
+            the first attempt a phase that is not at rest by then continues for up to
+            ``EXTENSION_FACTOR`` times as long (slow sliding under friction) before a retry.
         dt: frame time step [s]; one collision detection per frame. The smallest step
             when stepping adaptively.
         max_dt: largest adaptive frame step [s]: each frame's step is the one that moves the
@@ -375,7 +379,10 @@ def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, max_d
     timings["build"] = time.perf_counter() - t0
     budget = float(max_seconds_simulated)
     t0 = time.perf_counter()
-    converged = runner.settle(budget)
+    # the first attempt gives a phase that is still moving more time before retrying from scratch:
+    # a loose waistband sliding down to the hips under friction is slow, not unstable
+    extension = EXTENSION_FACTOR * budget if attempt == 0 and stop_on_convergence else 0.0
+    converged = runner.settle(budget) or (extension > 0.0 and runner.settle(extension))
     projected = runner.project_out()
     timings["settle"] = time.perf_counter() - t0
     canonical = runner.particle_positions()
@@ -385,7 +392,7 @@ def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, max_d
     t0 = time.perf_counter()
     if posed:
         transition_frames = runner.transition(transition_speed, min_frames=max(1, int(round(0.25 / dt))))
-        converged = runner.settle(budget) and converged
+        converged = (runner.settle(budget) or (extension > 0.0 and runner.settle(extension))) and converged
         projected += runner.project_out()
     timings["transition"] = time.perf_counter() - t0
     final = runner.particle_positions()
