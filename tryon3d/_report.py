@@ -11,8 +11,9 @@ about 14 cm). ``data/report_calibration.json`` holds, per family and region, the
 ``reading = offset + slope * pattern ease`` fitted on ANSUR subjects
 (``benchmarks/size_consistency.py --calibrate``); the report turns each reading back into
 pattern-equivalent ease with it, so that it is comparable with the design ease. A reading that
-is missing, or more than ``_EASE_PLAUSIBLE_CM`` from the pattern's ease after that, is a failed
-measurement and the pattern's ease stands in (``ease_source`` says which).
+is missing, taken at or above the draped underarm (the tape then runs through the armholes), or
+more than ``_EASE_PLAUSIBLE_CM`` from the pattern's ease after calibration is a failed
+measurement, and the pattern's ease stands in (``ease_source`` says which).
 
 Comfort ranges. Ease is judged against a range per region:
 
@@ -59,6 +60,7 @@ __all__ = [
     "evaluate_size",
     "fabric_class",
     "fit_report",
+    "governing_region",
     "judge_drapes",
     "recommend",
     "report_json",
