@@ -12,8 +12,13 @@ def cache_root() -> Path:
 
 
 def configure_warp_cache() -> None:
-    """Point Warp's kernel cache at ``<cache>/warp`` unless ``WARP_CACHE_PATH`` is already set."""
+    """Point Warp's kernel cache at ``<cache>/warp`` unless ``WARP_CACHE_PATH`` is already set,
+    and keep Warp's start-up banner and module-load lines off stdout (they would corrupt the
+    benchmarks' ``--json`` output); warnings still show."""
     os.environ.setdefault("WARP_CACHE_PATH", str(cache_root() / "warp"))
+    import warp
+
+    warp.config.log_level = warp.LOG_WARNING
 
 
 configure_warp_cache()

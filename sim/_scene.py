@@ -234,6 +234,42 @@ def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
     return corners, valid
 
 
+def self_collision_distance(thickness_m: float) -> float:
+    """Cloth-cloth collision distance [m] for a fabric ``thickness_m`` [m] thick."""
+    return max(2.0 * thickness_m, SELF_COLLISION_MIN_M)
+
+
+def collider_vertices(body, vertices: np.ndarray, thickness_m: float = 0.0) -> np.ndarray:
+    """The collider's vertices [m], (V, 3): ``vertices`` of ``body`` with overlapping thighs
+    pressed flat against the body's midline, leaving room for two layers of cloth of
+    ``thickness_m`` [m] between them.
+
+    Heavy bodies' thighs interpenetrate in the model (skinning and blend shapes do not collide),
+    so a trouser inseam between them has no place outside the body and the penalty contact
+    pushes it back and forth through one thigh into the other. Real thighs flatten against each
+    other: leg vertices closer to the midline plane (the crotch's x) than half a slit move back
+    to it. The slit holds two layers at their contact distance (each ``thickness_m`` +
+    ``BODY_GAP_M`` from its thigh) plus the cloth-cloth distance between them, so inseams
+    neither touch the skin nor cross each other. Bodies without leg regions or a crotch
+    landmark are returned unchanged.
+    """
+    half_gap = float(thickness_m) + BODY_GAP_M + 0.5 * self_collision_distance(float(thickness_m))
+    out = np.array(vertices, dtype=np.float64)
+    crotch = getattr(body, "landmarks_m", {}).get("crotch")
+    if crotch is None or not hasattr(body, "region_mask"):
+        return out
+    left, right = body.region_mask("leg_left"), body.region_mask("leg_right")
+    if not (left.any() and right.any()):
+        return out
+    mid = float(crotch[0])
+    rest = np.asarray(body.rest_vertices)
+    side = 1.0 if rest[left, 0].mean() > rest[right, 0].mean() else -1.0  # +x is the left leg's side
+    for mask, sign in ((left, side), (right, -side)):
+        crossing = mask & (sign * (out[:, 0] - mid) < half_gap)
+        out[crossing, 0] = mid + sign * half_gap
+    return out
+
+
 def build_cloth_model(
     garment,
     body_vertices: np.ndarray,
@@ -305,7 +341,7 @@ def build_cloth_model(
     with contextlib.redirect_stdout(io.StringIO()):  # Style3D prints a precompute timer
         solver = SolverStyle3D(model, config=config)
     if solver.collision is not None:
-        solver.collision.radius = max(2.0 * float(fabric.thickness_m), SELF_COLLISION_MIN_M)
+        solver.collision.radius = self_collision_distance(float(fabric.thickness_m))
         solver.collision.friction_epsilon = FRICTION_EPSILON_M_S
         if not self_collision:
             solver.collision.stiff_vf = 0.0

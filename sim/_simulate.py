@@ -80,13 +80,16 @@ class _Runner:
         from sim._scene import blend_rest_shapes, build_cloth_model, set_body_aabb
 
         self.wp = wp
+        from sim._scene import collider_vertices
+
+        thickness = float(garment.fabric.thickness_m)
+        self.rest = collider_vertices(body, body.rest_vertices, thickness)
+        self.target = collider_vertices(body, body.vertices, thickness)
         self.cloth = build_cloth_model(
-            garment, body.rest_vertices, body.faces, device=device, iterations=iterations,
+            garment, self.rest, body.faces, device=device, iterations=iterations,
             linear_iterations=linear_iterations, self_collision=self_collision,
             sew_around_body=sewing_s > 0.0,
         )
-        self.rest = np.asarray(body.rest_vertices, dtype=np.float64)
-        self.target = np.asarray(body.vertices, dtype=np.float64)
         both = np.concatenate([self.rest, self.target])
         set_body_aabb(self.cloth, both)
         lo = both.min(axis=0) - ESCAPE_DISTANCE_M
