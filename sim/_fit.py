@@ -3,7 +3,9 @@
 Torso regions (chest, waist, hips) use bodyfit's tape: the perimeter of the convex hull of a
 horizontal section at the body's landmark height (``Body.landmarks_m[region][2]``). The body
 girth is ``Body.measurements_m[region]`` (bodyfit's own hull of the torso section; hips
-include the legs), or the same hull computed here when the body carries no measurement. The
+include the legs), or the same hull computed here when the body carries no measurement. A
+sleeved garment's chest is taped at the bust line or 2.5 cm below its draped underarm,
+whichever is lower (at a bust line above the armholes no section goes round the body). The
 garment girth is the hull of the garment's section at that height, seams welded, sleeve panels
 left out, and only section loops that go around the torso: a garment that does not go around
 the body there (a T-shirt at the thigh, a skirt at the chest) has NaN ease.
@@ -26,6 +28,8 @@ _TAPE_REGIONS = {"chest": ("torso",), "waist": ("torso",), "hips": ("torso", "le
 # (body region, fraction of the limb's length from its root, the other limb)
 _LIMBS = {"upper_arm": ("arm_left", 0.3, "arm_right"), "thigh": ("leg_left", 0.15, "leg_right")}
 _UP = np.array([0.0, 0.0, 1.0])
+#: How far below the draped underarm a garment's chest is taped [m] (about one inch).
+CHEST_BELOW_UNDERARM_M = 0.025
 
 
 def _region_vertices(body, *names: str) -> np.ndarray:
@@ -81,6 +85,24 @@ def sleeve_faces(garment) -> np.ndarray:
     panels = np.asarray(garment.vertex_panels)[np.asarray(garment.faces)[:, 0]]
     panels = np.where((panels >= 0) & (panels < len(garment.panel_names)), panels, len(garment.panel_names))
     return names[panels]
+
+
+def underarm_height(garment, positions: np.ndarray) -> float:
+    """Height [m] of the lower of the two draped underarm points: the lowest vertex of each
+    sleeve-bodice seam; +inf for a garment without sleeves."""
+    panels = np.asarray(garment.vertex_panels)
+    in_sleeve = np.array(["sleeve" in name.lower() for name in garment.panel_names])
+    pairs = np.asarray(garment.seam_pairs).reshape(-1, 2)
+    if len(pairs) == 0 or not in_sleeve.any():
+        return float("inf")
+    a, b = in_sleeve[panels[pairs[:, 0]]], in_sleeve[panels[pairs[:, 1]]]
+    armhole = pairs[a != b]  # one side on a sleeve, the other on the bodice
+    if len(armhole) == 0:
+        return float("inf")
+    points = np.asarray(positions, dtype=np.float64)[armhole[:, 0]]
+    lowest = [points[side, 2].min() for side in (points[:, 0] > np.median(points[:, 0]),
+                                                   points[:, 0] <= np.median(points[:, 0])) if side.any()]
+    return float(min(lowest))
 
 
 def _torso_centre(body, height: float) -> np.ndarray | None:
@@ -155,7 +177,13 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> dict[str, fl
     for name in EASE_REGIONS:
         if name in _TORSO_REGIONS:
             landmark = body.landmarks_m.get(name)
-            centre = _torso_centre(body, float(landmark[2])) if landmark is not None else None
+            height = float(landmark[2]) if landmark is not None else None
+            if name == "chest" and height is not None:
+                # a garment's chest is taped below its armholes (the trade's "1 inch below the
+                # armpit"): at a bust line above the draped underarm the section runs through
+                # the armholes and no loop goes round the body
+                height = min(height, underarm_height(garment, positions) - CHEST_BELOW_UNDERARM_M)
+            centre = _torso_centre(body, height) if height is not None else None
             if centre is None:
                 ease[name] = float("nan")
                 continue

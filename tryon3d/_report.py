@@ -10,10 +10,9 @@ tape. It does not read the flat pattern's ease: the cloth sits a few millimetres
 about 14 cm). ``data/report_calibration.json`` holds, per family and region, the line
 ``reading = offset + slope * pattern ease`` fitted on ANSUR subjects
 (``benchmarks/size_consistency.py --calibrate``); the report turns each reading back into
-pattern-equivalent ease with it, so that it is comparable with the design ease. A reading that
-is missing, taken at or above the draped underarm (the tape then runs through the armholes), or
-more than ``_EASE_PLAUSIBLE_CM`` from the pattern's ease after calibration is a failed
-measurement, and the pattern's ease stands in (``ease_source`` says which).
+pattern-equivalent ease with it, so that it is comparable with the design ease. (sim tapes a sleeved garment's chest below its draped underarm.) A reading that
+is missing or more than ``_EASE_PLAUSIBLE_CM`` from the pattern's ease after calibration is a
+failed measurement, and the pattern's ease stands in (``ease_source`` says which).
 
 Comfort ranges. Ease is judged against a range per region:
 
@@ -319,15 +318,6 @@ def _sleeve_faces(garment: Any) -> np.ndarray:
     return names[np.where((panels >= 0) & (panels < len(garment.panel_names)), panels, -1)]
 
 
-def _underarm_z(garment: Any, positions: np.ndarray) -> float | None:
-    """Height [m] of the draped underarm: the lowest point of the sleeve-to-bodice seams."""
-    pairs = np.asarray(garment.seam_pairs).reshape(-1, 2)
-    sleeve = np.array(["sleeve" in n for n in garment.panel_names])[np.asarray(garment.vertex_panels)]
-    armhole = pairs[sleeve[pairs[:, 0]] != sleeve[pairs[:, 1]]]
-    on_sleeve = np.where(sleeve[armhole[:, 0]], armhole[:, 0], armhole[:, 1])  # sewn pairs coincide once draped
-    return float(positions[on_sleeve, 2].min()) if len(armhole) else None
-
-
 def _judge_region(region: str, value: float, comfort: tuple[float, float, float], tolerance: float,
                   fabric: str) -> tuple[float, str, str, bool]:
     """(z, verdict, reason, hard failure) of one region's ease against its comfort range.
@@ -359,7 +349,6 @@ def evaluate_size(body: Any, garment: Any, drape: Any, *, family: str) -> SizeFi
     pattern_ease = _pattern_ease_cm(body, garment)
     governing = governing_region(family)
     positions = np.asarray(drape.rest_pose_positions)
-    underarm = _underarm_z(garment, positions)
     ease, source, draped, comfort, verdicts, reasons = {}, {}, {}, {}, {}, []
     score, hard = 0.0, False
     for region in REGIONS:
@@ -370,9 +359,6 @@ def evaluate_size(body: Any, garment: Any, drape: Any, *, family: str) -> SizeFi
             continue
         reading = m_to_cm(float(drape.ease_m.get(region, math.nan)))
         draped[region] = reading
-        mark = body.landmarks_m.get(region)
-        if region == "chest" and underarm is not None and mark is not None and float(mark[2]) >= underarm:
-            reading = math.nan  # a tape at or above the underarm runs through the armholes: no chest girth
         offset, slope, sd = ease_calibration(family, region)
         measured = (reading - offset) / slope
         nominal = pattern_ease[region]
