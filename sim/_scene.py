@@ -16,16 +16,21 @@ import numpy as np
 from sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
 
 #: Body-contact stiffness [N/m] of the penalty that pushes cloth particles out of the body.
-#: Stiff enough that a too-small woven garment (hoop tension of ~1e3 N/m at a neckline or
-#: thigh) presses in by millimetres, not centimetres (5e3 let it sink 4 cm into a neck).
-CONTACT_KE = 5.0e4
+#: Stiff enough that a too-small garment (hoop tension of ~1e3 N/m at a neckline or thigh)
+#: presses in by millimetres, not centimetres (5e3 let a woven neckline sink 4 cm into a neck
+#: and XS trousers tunnel into a BMI-35 thigh); stiffer still costs frames to come to rest.
+CONTACT_KE = 2.0e4
 #: Body-contact damping [N*s/m].
 CONTACT_KD = 1.0e-3
 #: Collision distance between cloth and body [m] on top of the fabric thickness.
 BODY_GAP_M = 0.002
-#: Smallest cloth-cloth collision distance [m]. Below ~3 mm, coarse (3-4 cm) triangles folded
-#: at an armpit pinch slip through each other within one step.
-SELF_COLLISION_MIN_M = 0.003
+#: Smallest cloth-cloth collision distance [m].
+SELF_COLLISION_MIN_M = 0.002
+#: Cloth-cloth collision distance per metre of mesh edge: coarse triangles stand for the cloth
+#: surface less closely, so they keep further apart (3-4 cm triangles folded at an armpit slip
+#: through each other at 2 mm; a 1 cm mesh needs no more than the minimum, and costs 1.6x per
+#: frame at 3 mm).
+SELF_COLLISION_PER_EDGE = 0.1
 #: Extra detection distance [m] for particle-body contact queries.
 CONTACT_DETECT_M = 0.01
 #: Below this sliding speed [m/s] body friction is regularised (viscous). Newton's default
@@ -234,15 +239,25 @@ def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
     return corners, valid
 
 
-def self_collision_distance(thickness_m: float) -> float:
-    """Cloth-cloth collision distance [m] for a fabric ``thickness_m`` [m] thick."""
-    return max(2.0 * thickness_m, SELF_COLLISION_MIN_M)
+def self_collision_distance(thickness_m: float, edge_m: float) -> float:
+    """Cloth-cloth collision distance [m] for a fabric ``thickness_m`` [m] thick, meshed with
+    edges of about ``edge_m`` [m]."""
+    return max(2.0 * thickness_m, SELF_COLLISION_MIN_M, SELF_COLLISION_PER_EDGE * edge_m)
 
 
-def collider_vertices(body, vertices: np.ndarray, thickness_m: float = 0.0) -> np.ndarray:
+def median_edge_m(garment) -> float:
+    """Median edge length [m] of the garment's mesh in its pattern (rest) shape."""
+    corners, valid = triangle_rest_frames(garment)
+    corners = corners[valid]
+    if len(corners) == 0:
+        return 0.0
+    return float(np.median(np.linalg.norm(corners[:, 1] - corners[:, 0], axis=1)))
+
+
+def collider_vertices(body, vertices: np.ndarray, thickness_m: float = 0.0, edge_m: float = 0.0) -> np.ndarray:
     """The collider's vertices [m], (V, 3): ``vertices`` of ``body`` with overlapping thighs
     pressed flat against the body's midline, leaving room for two layers of cloth of
-    ``thickness_m`` [m] between them.
+    ``thickness_m`` [m] between them (meshed at ``edge_m`` [m], see ``self_collision_distance``).
 
     Heavy bodies' thighs interpenetrate in the model (skinning and blend shapes do not collide),
     so a trouser inseam between them has no place outside the body and the penalty contact
@@ -253,7 +268,7 @@ def collider_vertices(body, vertices: np.ndarray, thickness_m: float = 0.0) -> n
     neither touch the skin nor cross each other. Bodies without leg regions or a crotch
     landmark are returned unchanged.
     """
-    half_gap = float(thickness_m) + BODY_GAP_M + 0.5 * self_collision_distance(float(thickness_m))
+    half_gap = float(thickness_m) + BODY_GAP_M + 0.5 * self_collision_distance(float(thickness_m), float(edge_m))
     out = np.array(vertices, dtype=np.float64)
     crotch = getattr(body, "landmarks_m", {}).get("crotch")
     if crotch is None or not hasattr(body, "region_mask"):
@@ -341,7 +356,7 @@ def build_cloth_model(
     with contextlib.redirect_stdout(io.StringIO()):  # Style3D prints a precompute timer
         solver = SolverStyle3D(model, config=config)
     if solver.collision is not None:
-        solver.collision.radius = self_collision_distance(float(fabric.thickness_m))
+        solver.collision.radius = self_collision_distance(float(fabric.thickness_m), median_edge_m(garment))
         solver.collision.friction_epsilon = FRICTION_EPSILON_M_S
         if not self_collision:
             solver.collision.stiff_vf = 0.0

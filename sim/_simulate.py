@@ -80,11 +80,11 @@ class _Runner:
         from sim._scene import blend_rest_shapes, build_cloth_model, set_body_aabb
 
         self.wp = wp
-        from sim._scene import collider_vertices
+        from sim._scene import collider_vertices, median_edge_m
 
-        thickness = float(garment.fabric.thickness_m)
-        self.rest = collider_vertices(body, body.rest_vertices, thickness)
-        self.target = collider_vertices(body, body.vertices, thickness)
+        thickness, edge = float(garment.fabric.thickness_m), median_edge_m(garment)
+        self.rest = collider_vertices(body, body.rest_vertices, thickness, edge)
+        self.target = collider_vertices(body, body.vertices, thickness, edge)
         self.cloth = build_cloth_model(
             garment, self.rest, body.faces, device=device, iterations=iterations,
             linear_iterations=linear_iterations, self_collision=self_collision,
