@@ -211,10 +211,9 @@ def pose_body(body: Body, pose: np.ndarray) -> Body:
     Returns:
         A Body with posed ``vertices``, ``joints`` and ``pose``; lowest vertex on z = 0.
     """
-    backend = _resolve_backend(body.model, None) if body.model == "anny" else None
-    if backend is None:
+    if body.model != "anny":  # checked first: resolving SMPL-X would look for its licensed files
         raise ValueError(f"posed bodies are supported for the anny model only, got {body.model!r}")
-    vertices, joints, pose = _pose_rest(backend, body.rest_vertices, body.rest_joints, pose)
+    vertices, joints, pose = _pose_rest(_resolve_backend("anny", None), body.rest_vertices, body.rest_joints, pose)
     return body.with_pose(vertices, joints, pose)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-__all__ = ["body_clearance", "body_intersections", "body_signed_distance"]
+__all__ = ["body_intersections", "body_signed_distance"]
 
 #: Trouser-leg vertices keep at least this far [m] on their own side of the plane x = 0.
 _MIDLINE_GAP_M = 0.004
@@ -173,17 +173,6 @@ def body_signed_distance(points: np.ndarray, body: object, *, candidates: int = 
     is that of the closest triangle's outward normal, confirmed by ray parity where negative.
     """
     return _Surface(body).query(np.asarray(points, dtype=float), candidates)[0]
-
-
-def body_clearance(points: np.ndarray, body: object) -> np.ndarray:
-    """Approximate signed distance [m] from each point to the body's rest surface, shape (N,).
-
-    Positive outside: the offset from the nearest body vertex along its normal.
-    """
-    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
-    normals = _vertex_normals(vertices, np.asarray(body.faces))  # type: ignore[attr-defined]
-    _, nearest = cKDTree(vertices).query(points)
-    return ((points - vertices[nearest]) * normals[nearest]).sum(axis=1)
 
 
 def body_intersections(positions: np.ndarray, faces: np.ndarray, body: object) -> dict[str, float]:

@@ -102,3 +102,15 @@ class Garment:
     @property
     def vertex_count(self) -> int:
         return len(self.positions)
+
+    @property
+    def sleeve_panels(self) -> np.ndarray:
+        """Which panels are sleeves (name containing "sleeve"), shape (P,), bool."""
+        return np.array(["sleeve" in name.lower() for name in self.panel_names], dtype=bool)
+
+    @property
+    def sleeve_faces(self) -> np.ndarray:
+        """Which faces lie on a sleeve panel (by their first vertex), shape (F,), bool."""
+        sleeve = np.append(self.sleeve_panels, False)  # out-of-range panel ids: not a sleeve
+        panels = self.vertex_panels[self.faces[:, 0]]
+        return sleeve[np.where((panels >= 0) & (panels < len(self.panel_names)), panels, -1)]

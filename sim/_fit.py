@@ -79,30 +79,15 @@ def hull_girth(vertices: np.ndarray, faces: np.ndarray, origin: np.ndarray, norm
     return perimeter if perimeter > 0.0 else float("nan")
 
 
-def sleeve_faces(garment) -> np.ndarray:
-    """Which garment faces belong to a sleeve panel (panel name containing "sleeve"), (F,) bool."""
-    names = np.array(["sleeve" in name.lower() for name in garment.panel_names] + [False], dtype=bool)
-    panels = np.asarray(garment.vertex_panels)[np.asarray(garment.faces)[:, 0]]
-    panels = np.where((panels >= 0) & (panels < len(garment.panel_names)), panels, len(garment.panel_names))
-    return names[panels]
-
-
 def underarm_height(garment, positions: np.ndarray) -> float:
-    """Height [m] of the lower of the two draped underarm points: the lowest vertex of each
-    sleeve-bodice seam; +inf for a garment without sleeves."""
-    panels = np.asarray(garment.vertex_panels)
-    in_sleeve = np.array(["sleeve" in name.lower() for name in garment.panel_names])
+    """Height [m] of the lower draped underarm: the lowest vertex on a sleeve-bodice seam;
+    +inf for a garment without sleeves."""
+    sleeve = garment.sleeve_panels[np.asarray(garment.vertex_panels)]
     pairs = np.asarray(garment.seam_pairs).reshape(-1, 2)
-    if len(pairs) == 0 or not in_sleeve.any():
-        return float("inf")
-    a, b = in_sleeve[panels[pairs[:, 0]]], in_sleeve[panels[pairs[:, 1]]]
-    armhole = pairs[a != b]  # one side on a sleeve, the other on the bodice
+    armhole = pairs[sleeve[pairs[:, 0]] != sleeve[pairs[:, 1]]]  # one side on a sleeve, one on the bodice
     if len(armhole) == 0:
         return float("inf")
-    points = np.asarray(positions, dtype=np.float64)[armhole[:, 0]]
-    lowest = [points[side, 2].min() for side in (points[:, 0] > np.median(points[:, 0]),
-                                                   points[:, 0] <= np.median(points[:, 0])) if side.any()]
-    return float(min(lowest))
+    return float(np.asarray(positions, dtype=np.float64)[armhole[:, 0], 2].min())
 
 
 def _torso_centre(body, height: float) -> np.ndarray | None:
@@ -171,7 +156,7 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> dict[str, fl
     faces = particle_of_vertex[np.asarray(garment.faces)]
     points = np.zeros((count, 3))
     points[particle_of_vertex] = positions
-    sleeves = sleeve_faces(garment)
+    sleeves = garment.sleeve_faces
     torso_faces = faces[~sleeves]
     ease = {}
     for name in EASE_REGIONS:

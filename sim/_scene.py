@@ -246,12 +246,14 @@ def self_collision_distance(thickness_m: float, edge_m: float) -> float:
 
 
 def median_edge_m(garment) -> float:
-    """Median edge length [m] of the garment's mesh in its pattern (rest) shape."""
-    corners, valid = triangle_rest_frames(garment)
-    corners = corners[valid]
-    if len(corners) == 0:
+    """Median edge length [m] of the garment's mesh in its pattern (rest) shape (an imported
+    mesh's own shape when it has no pattern)."""
+    rest = garment.positions if garment.pattern_positions is None else garment.pattern_positions
+    faces = np.asarray(garment.faces)
+    if len(faces) == 0:
         return 0.0
-    return float(np.median(np.linalg.norm(corners[:, 1] - corners[:, 0], axis=1)))
+    rest = np.asarray(rest, dtype=np.float64)
+    return float(np.median(np.linalg.norm(rest[faces[:, 1]] - rest[faces[:, 0]], axis=1)))
 
 
 def collider_vertices(body, vertices: np.ndarray, thickness_m: float = 0.0, edge_m: float = 0.0) -> np.ndarray:
@@ -296,11 +298,13 @@ def build_cloth_model(
     self_collision: bool = True,
     preclose_seams: bool = True,
     sew_around_body: bool = False,
+    edge_m: float | None = None,
 ) -> ClothModel:
     """Build the Newton model: merged-seam cloth, static body mesh collider, gravity, friction.
 
     ``sew_around_body``: close the seams progressively around the body (see
-    :func:`preclosed_start`) instead of straight across it.
+    :func:`preclosed_start`) instead of straight across it. ``edge_m``: the mesh's median
+    edge [m] (``median_edge_m``, computed when not given), which sets the cloth-cloth distance.
     """
     import newton
     import warp as wp
@@ -356,7 +360,8 @@ def build_cloth_model(
     with contextlib.redirect_stdout(io.StringIO()):  # Style3D prints a precompute timer
         solver = SolverStyle3D(model, config=config)
     if solver.collision is not None:
-        solver.collision.radius = self_collision_distance(float(fabric.thickness_m), median_edge_m(garment))
+        edge = median_edge_m(garment) if edge_m is None else float(edge_m)
+        solver.collision.radius = self_collision_distance(float(fabric.thickness_m), edge)
         solver.collision.friction_epsilon = FRICTION_EPSILON_M_S
         if not self_collision:
             solver.collision.stiff_vf = 0.0

@@ -77,18 +77,22 @@ class _Runner:
         import warp as wp
 
         from sim._kernels import FrameStats
-        from sim._scene import blend_rest_shapes, build_cloth_model, set_body_aabb
+        from sim._scene import (
+            blend_rest_shapes,
+            build_cloth_model,
+            collider_vertices,
+            median_edge_m,
+            set_body_aabb,
+        )
 
         self.wp = wp
-        from sim._scene import collider_vertices, median_edge_m
-
         thickness, edge = float(garment.fabric.thickness_m), median_edge_m(garment)
         self.rest = collider_vertices(body, body.rest_vertices, thickness, edge)
         self.target = collider_vertices(body, body.vertices, thickness, edge)
         self.cloth = build_cloth_model(
             garment, self.rest, body.faces, device=device, iterations=iterations,
             linear_iterations=linear_iterations, self_collision=self_collision,
-            sew_around_body=sewing_s > 0.0,
+            sew_around_body=sewing_s > 0.0, edge_m=edge,
         )
         both = np.concatenate([self.rest, self.target])
         set_body_aabb(self.cloth, both)
@@ -200,6 +204,10 @@ class _Runner:
                 break
         self._check_tunnelling()
         return at_rest
+
+    def settle_or_extend(self, budget: float, extension: float) -> bool:
+        """``settle(budget)``; a cloth still moving then gets ``extension`` more seconds."""
+        return self.settle(budget) or (extension > 0.0 and self.settle(extension))
 
     def _at_rest(self) -> bool:
         """Probe: from zero velocity, one step of PROBE_STEP_S; at equilibrium the cloth barely
@@ -385,7 +393,7 @@ def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, max_d
     # the first attempt gives a phase that is still moving more time before retrying from scratch:
     # a loose waistband sliding down to the hips under friction is slow, not unstable
     extension = EXTENSION_FACTOR * budget if attempt == 0 and stop_on_convergence else 0.0
-    converged = runner.settle(budget) or (extension > 0.0 and runner.settle(extension))
+    converged = runner.settle_or_extend(budget, extension)
     projected = runner.project_out()
     timings["settle"] = time.perf_counter() - t0
     canonical = runner.particle_positions()
@@ -395,7 +403,7 @@ def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, max_d
     t0 = time.perf_counter()
     if posed:
         transition_frames = runner.transition(transition_speed, min_frames=max(1, int(round(0.25 / dt))))
-        converged = (runner.settle(budget) or (extension > 0.0 and runner.settle(extension))) and converged
+        converged = runner.settle_or_extend(budget, extension) and converged
         projected += runner.project_out()
     timings["transition"] = time.perf_counter() - t0
     final = runner.particle_positions()

@@ -39,8 +39,8 @@ def _png(array: np.ndarray) -> bytes:
 
 
 def fit_photos(
-    front: str | os.PathLike | bytes | np.ndarray,
-    side: str | os.PathLike | bytes | np.ndarray | None = None,
+    front: str | os.PathLike | bytes | np.ndarray | bodyfit.Photo,
+    side: str | os.PathLike | bytes | np.ndarray | bodyfit.Photo | None = None,
     *,
     height_cm: float,
     weight_kg: float | None = None,

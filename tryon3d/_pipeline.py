@@ -370,8 +370,9 @@ def _photo_body(photo: str, side_photo: str | None, *, height_cm: float, weight_
     import bodyfit
     from tryon3d._photos import fit_photos
 
-    fit = fit_photos(photo, side_photo, height_cm=height_cm, weight_kg=weight_kg, sex=sex)
-    pixels = bodyfit.load_photo(photo).pixels  # upright (EXIF applied), as the fit saw it
+    front = bodyfit.load_photo(photo)  # decoded once: upright (EXIF applied), for the fit and the composite
+    fit = fit_photos(front, side_photo, height_cm=height_cm, weight_kg=weight_kg, sex=sex)
+    pixels = front.pixels
     height, width = pixels.shape[:2]
     # MediaPipe's person mask is at the analysis size: back to the photo's
     small = Image.fromarray(np.clip(fit.analyses["front"].mask * 255.0, 0, 255).astype(np.uint8))

@@ -10,9 +10,10 @@ tape. It does not read the flat pattern's ease: the cloth sits a few millimetres
 about 14 cm). ``data/report_calibration.json`` holds, per family and region, the line
 ``reading = offset + slope * pattern ease`` fitted on ANSUR subjects
 (``benchmarks/size_consistency.py --calibrate``); the report turns each reading back into
-pattern-equivalent ease with it, so that it is comparable with the design ease. (sim tapes a sleeved garment's chest below its draped underarm.) A reading that
-is missing or more than ``_EASE_PLAUSIBLE_CM`` from the pattern's ease after calibration is a
-failed measurement, and the pattern's ease stands in (``ease_source`` says which).
+pattern-equivalent ease with it, so that it is comparable with the design ease (sim tapes a
+sleeved garment's chest below its draped underarm). A reading that is missing or more than
+``_EASE_PLAUSIBLE_CM`` from the pattern's ease after calibration is a failed measurement, and
+the pattern's ease stands in (``ease_source`` says which).
 
 Comfort ranges. Ease is judged against a range per region:
 
@@ -202,7 +203,7 @@ def _joint(body: Any, key: str) -> np.ndarray | None:
 
 
 def _sleeve_check(body: Any, garment: Any, positions: np.ndarray, design: dict) -> dict[str, Any] | None:
-    sleeve_panels = [i for i, name in enumerate(garment.panel_names) if "sleeve" in name]
+    sleeve_panels = np.flatnonzero(garment.sleeve_panels).tolist()
     if not sleeve_panels or float(design.get("sleeve_length", 1.0)) <= 0.0:
         return None
     reach = []
@@ -234,7 +235,7 @@ def _sleeve_check(body: Any, garment: Any, positions: np.ndarray, design: dict) 
 
 
 def _hem_check(body: Any, family: str, garment: Any, positions: np.ndarray) -> dict[str, Any] | None:
-    body_panels = [i for i, name in enumerate(garment.panel_names) if "sleeve" not in name]
+    body_panels = np.flatnonzero(~garment.sleeve_panels).tolist()
     points = positions[np.isin(np.asarray(garment.vertex_panels), body_panels)]
     if len(points) == 0:
         return None
@@ -312,12 +313,6 @@ def _stretch_stats(drape: Any, limit: float, sleeves: np.ndarray) -> dict[str, f
             "over_limit_fraction_sleeves": in_sleeves}
 
 
-def _sleeve_faces(garment: Any) -> np.ndarray:
-    names = np.array(["sleeve" in n for n in garment.panel_names] + [False])
-    panels = np.asarray(garment.vertex_panels)[np.asarray(garment.faces)[:, 0]]
-    return names[np.where((panels >= 0) & (panels < len(garment.panel_names)), panels, -1)]
-
-
 def _judge_region(region: str, value: float, comfort: tuple[float, float, float], tolerance: float,
                   fabric: str) -> tuple[float, str, str, bool]:
     """(z, verdict, reason, hard failure) of one region's ease against its comfort range.
@@ -383,7 +378,7 @@ def evaluate_size(body: Any, garment: Any, drape: Any, *, family: str) -> SizeFi
             hard = True
         reasons.append(reason + ("" if source[region] == "drape" else " (from the pattern: the drape's tape "
                                                                       "measurement failed here)"))
-    stretch = _stretch_stats(drape, float(fabric.stretch_limit_pct), _sleeve_faces(garment))
+    stretch = _stretch_stats(drape, float(fabric.stretch_limit_pct), garment.sleeve_faces)
     over = stretch["over_limit_fraction"]
     where = "mostly in the sleeves" if stretch["over_limit_fraction_sleeves"] > 0.5 else "mostly in the body"
     overstretched = over > _OVERSTRETCH_FRACTION
