@@ -10,8 +10,11 @@ Usage: ``python benchmarks/size_consistency.py [--subjects 20] [--seed 0] [--jso
 
 ``--cache DIR`` keeps each subject's body record and every size's drape there; ``--replay`` then
 judges those drapes again without simulating (for work on the recommendation alone).
-``--calibrate JSON`` fits the draped-ease calibration (``data/report_calibration.json``) on the
-subjects run: calibrate on one seed, check agreement on another.
+
+Besides the agreement, the JSON says how often the size chart broke a tie the drape could not
+resolve (``chart_tie_breaks``) and what the agreement would be without that
+(``agreement_without_tie_breaks``), and how far the drape's chest ease is from the pattern's
+nominal ease (``chest_ease_minus_pattern_cm``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,14 @@ def _sample(anthro: Path, count: int, seed: int) -> list[dict]:
                 "waist_m": float(table["waistcircumference"][i]), "hips_m": float(table["buttockcircumference"][i]),
             })
     return subjects
+
+
+def _deviation(values: list[float]) -> dict:
+    if not values:
+        return {}
+    v = np.asarray(values)
+    return {"mean": round(float(v.mean()), 2), "sd": round(float(v.std()), 2),
+            "max_abs": round(float(np.abs(v).max()), 2), "count": len(v)}
 
 
 def _drape_and_judge(body, chart: str, args: argparse.Namespace, folder: Path | None):
@@ -90,34 +101,6 @@ def _replay(folder: Path, chart: str):
     return body, judge_drapes(body, "tshirt", loaded, drapes, chart=chart, failed=meta["failed_sizes"])
 
 
-def _calibration(rows: list[dict], args: argparse.Namespace) -> dict:
-    """``reading = offset + slope * pattern ease`` per region, fitted on every draped size whose
-    reading is within 8 cm of the pattern's ease (further off is a failed measurement)."""
-    pairs: dict[str, list[tuple[float, float]]] = {}
-    for row in rows:
-        for fit in row.get("per_size", {}).values():
-            for region, reading in fit["draped_reading_cm"].items():
-                pattern = fit["pattern_ease_cm"].get(region)
-                if reading is not None and pattern is not None and abs(reading - pattern) < 8.0:
-                    pairs.setdefault(region, []).append((pattern, reading))
-    regions = {}
-    for region, values in sorted(pairs.items()):
-        if len(values) < 10:
-            continue
-        x, y = np.array(values).T
-        slope, offset = np.polyfit(x, y, 1)
-        regions[region] = {"offset_cm": round(float(offset), 3), "slope": round(float(slope), 4),
-                           "residual_sd_cm": round(float(np.std(y - offset - slope * x, ddof=2)), 3),
-                           "samples": len(values)}
-    return {
-        "_comment": "Draped ease readings (sim.Drape.ease_m) against the flat pattern's ease, both in cm: "
-                    "reading = offset + slope * pattern ease. tryon3d/_report.py inverts it. Written by "
-                    f"benchmarks/size_consistency.py --subjects {args.subjects} --seed {args.seed} --calibrate "
-                    f"(ANSUR II subjects, default fabric, {100 * args.edge_length:.1f} cm mesh edges).",
-        "families": {"tshirt": {"fabric": "cotton_jersey", "regions": regions}},
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=20, help="number of subjects, half of each sex (default 20)")
@@ -128,9 +111,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--cache", type=Path, help="folder to keep bodies and drapes in (per seed and subject)")
     parser.add_argument("--replay", action="store_true", help="judge the drapes kept in --cache, no simulation")
-    parser.add_argument("--calibrate", type=Path, metavar="JSON",
-                        help="fit the draped-ease calibration on these subjects and write it to JSON "
-                             "(data/report_calibration.json is the report's)")
     args = parser.parse_args(argv)
     if args.replay and args.cache is None:
         parser.error("--replay needs --cache")
@@ -165,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             "body_chest_m": round(float(body.measurements_m["chest"]), 3),
             "chart_size": chart_answer, "recommended_size": report.recommended_size,
             "agree": report.recommended_size == chart_answer, "confidence": round(report.confidence, 3),
+            # the size the fit alone picks (lowest score), before the chart breaks a tie
+            "best_scored_size": min(report.sizes, key=lambda s: report.sizes[s].score),
+            "chart_tie_break": any("breaks the tie" in r for r in report.reasons),
             "sizes_draped": list(report.sizes), "failed_sizes": list(report.failed_sizes),
             "gates_passed": all(f.gates["passed"] for f in report.sizes.values()),
             "recommended_gates_passed": report.sizes[report.recommended_size].gates["passed"],
@@ -172,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                              "ease_cm": {r: round(v, 1) for r, v in f.ease_cm.items()},
                              "ease_source": dict(f.ease_source),
                              "pattern_ease_cm": {r: round(v, 2) for r, v in f.pattern_ease_cm.items()},
-                             "draped_reading_cm": {r: round(v, 2) if np.isfinite(v) else None
-                                                   for r, v in f.draped_ease_cm.items()},
+                             "tape_ease_cm": {r: round(v, 2) if np.isfinite(v) else None
+                                              for r, v in f.tape_ease_cm.items()},
                              "stretch_p99": round(f.stretch["p99"], 1),
                              "self_intersections": f.gates["self_intersecting_pairs"],
                              "penetrating": f.gates["penetrating_vertices"]}
@@ -192,6 +175,12 @@ def main(argv: list[str] | None = None) -> int:
         "agreement": round(agree / max(1, len(rows)), 3),
         "agree_count": agree,
         "goal": 0.9,
+        "chart_tie_breaks": sum(bool(r.get("chart_tie_break")) for r in rows),
+        "agreement_without_tie_breaks": round(sum(r.get("best_scored_size") == r["chart_size"] for r in rows)
+                                              / max(1, len(rows)), 3),
+        "chest_ease_minus_pattern_cm": _deviation([f["ease_cm"]["chest"] - f["pattern_ease_cm"]["chest"]
+                                                   for r in rows for f in r.get("per_size", {}).values()
+                                                   if f["ease_source"].get("chest") == "drape"]),
         "gates_passed_fraction": round(sum(r["gates_passed"] for r in rows) / max(1, len(rows)), 3),
         "subjects_with_failed_drapes": sum(bool(r["failed_sizes"]) or "error" in r for r in rows),
         # the judgement alone, where the simulation draped every size it was asked for
@@ -208,8 +197,6 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "rows": rows,
     }
-    if args.calibrate is not None:
-        args.calibrate.write_text(json.dumps(_calibration(rows, args), indent=2) + "\n")
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -78,7 +78,11 @@ class Drape:
             contact penalty force (stiffness x overlap of the contact radius) over the vertex's
             area; 0 where the cloth does not touch.
         ease_m: garment girth minus body girth per region [m] (keys ``EASE_REGIONS``), measured
-            on the canonical pose; NaN where the garment does not go around that region.
+            on the canonical pose at the body's tape line; the garment's girth is the draped
+            cloth's section there measured along the flat pattern (its own girth where it sits,
+            before stretch). NaN where the garment does not go around that region.
+        tape_ease_m: the same regions read with a tape pulled round the draped cloth (convex
+            hull of the section) minus the body's tape [m]: what one measures on the wearer.
         gates: the quality gates (target pose).
         timings_s: wall-clock seconds per phase (``build``, ``settle``, ``transition``,
             ``measure``) and ``total``.
@@ -107,6 +111,7 @@ class Drape:
     garment_size: str
     fabric_name: str
     metadata: dict = field(default_factory=dict)
+    tape_ease_m: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -128,6 +133,7 @@ class Drape:
         if len(self.rest_pose_positions) != n or len(self.uv) != n:
             raise ValueError(f"Drape.rest_pose_positions and uv must have {n} rows (one per vertex)")
         set_(self, "ease_m", {k: float(v) for k, v in self.ease_m.items()})
+        set_(self, "tape_ease_m", {k: float(v) for k, v in self.tape_ease_m.items()})
         set_(self, "timings_s", {k: float(v) for k, v in self.timings_s.items()})
 
     @property

@@ -13,7 +13,7 @@ import numpy as np
 from sim._drape import EASE_REGIONS, Drape, DrapeGates
 
 #: Format tag stored in drape.npz (bumped when the layout changes).
-DRAPE_NPZ_FORMAT = "tryon3d.drape/1"
+DRAPE_NPZ_FORMAT = "tryon3d.drape/2"  # 2: ease_m is cloth ease, tape_ease_m added
 _ARRAYS = ("positions", "rest_pose_positions", "faces", "uv", "stretch_pct", "stretch_min_pct", "stretch_warp_pct",
            "stretch_weft_pct", "body_distance_m", "contact_pressure_pa")
 
@@ -29,7 +29,8 @@ def drape_to_json(drape: Drape) -> dict:
 
     Keys: ``garment``, ``size``, ``fabric``, ``gates`` (``penetrating_vertices``,
     ``self_intersecting_pairs``, ``max_seam_gap_mm``, ``max_stretch_pct``, ``converged``),
-    ``ease_cm`` per region (``None`` where not measurable), ``stretch_pct`` percentiles,
+    ``ease_cm`` per region (``None`` where not measurable; ``Drape.ease_m``), ``tape_ease_cm``
+    (``Drape.tape_ease_m``), ``stretch_pct`` percentiles,
     ``timings_s`` (with ``total``), ``device``, ``frames``, ``vertices``, ``faces``, ``solver``.
     """
     gates = drape.gates
@@ -47,6 +48,8 @@ def drape_to_json(drape: Drape) -> dict:
             "passed": bool(gates.passed),
         },
         "ease_cm": {name: _finite_or_none(drape.ease_m.get(name, float("nan")) * _CM_PER_M, 2) for name in EASE_REGIONS},
+        "tape_ease_cm": {name: _finite_or_none(drape.tape_ease_m.get(name, float("nan")) * _CM_PER_M, 2)
+                         for name in EASE_REGIONS},
         "stretch_pct": {
             "p50": round(float(np.percentile(stretch, 50)), 2),
             "p95": round(float(np.percentile(stretch, 95)), 2),
@@ -153,6 +156,7 @@ def drape_to_npz(drape: Drape) -> bytes:
             "converged": bool(drape.gates.converged),
         },
         "ease_m": dict(drape.ease_m),
+        "tape_ease_m": dict(drape.tape_ease_m),
         "timings_s": dict(drape.timings_s),
         "device": drape.device,
         "frames": int(drape.frames),
@@ -194,6 +198,7 @@ def load_drape_npz(data: bytes | os.PathLike | str) -> Drape:
     return Drape(
         **{name: contents[name] for name in _ARRAYS},
         ease_m=meta["ease_m"],
+        tape_ease_m=meta["tape_ease_m"],
         gates=DrapeGates(**meta["gates"]),
         timings_s=meta["timings_s"],
         device=meta["device"],

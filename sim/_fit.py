@@ -1,18 +1,21 @@
-"""Ease per body region: garment girth minus body girth, both read with the same tape.
+"""Ease per body region: garment girth minus body girth at the body's tape line.
 
-Torso regions (chest, waist, hips) use bodyfit's tape: the perimeter of the convex hull of a
-horizontal section at the body's landmark height (``Body.landmarks_m[region][2]``). The body
-girth is ``Body.measurements_m[region]`` (bodyfit's own hull of the torso section; hips
-include the legs), or the same hull computed here when the body carries no measurement. A
-sleeved garment's chest is taped at the bust line or 2.5 cm below its draped underarm,
-whichever is lower (at a bust line above the armholes no section goes round the body). The
-garment girth is the hull of the garment's section at that height, seams welded, sleeve panels
-left out, and only section loops that go around the torso: a garment that does not go around
-the body there (a T-shirt at the thigh, a skirt at the chest) has NaN ease.
+Torso regions (chest, waist, hips) are read on a horizontal section at the body's landmark
+height (``Body.landmarks_m[region][2]``). The body girth is ``Body.measurements_m[region]``
+(bodyfit's tape: the convex hull of the torso section; hips include the legs), or that hull
+computed here when the body carries no measurement. A sleeved garment's chest is read at the
+bust line or 2.5 cm below its draped underarm, whichever is lower (at a bust line above the
+armholes no section goes round the body). The garment's section is taken with seams welded,
+sleeve panels left out, and only loops that go around the torso count: a garment that does
+not go around the body there (a T-shirt at the thigh, a skirt at the chest) has NaN ease.
 
 Limb regions (upper arm, thigh) use a plane across the limb's principal axis, 30 % / 15 % of
 the limb's length from its root; the body's girth is its limb region's section there, the
 garment's the section loop around the limb (upper arm: sleeve panels only).
+
+Each section gives two garment girths (``section_girths``): the cloth's own length along the
+line in the flat pattern (the ease a tailor means, ``Drape.ease_m``) and a tape pulled round
+the draped cloth (``Drape.tape_ease_m``).
 """
 
 from __future__ import annotations
@@ -48,35 +51,85 @@ def _region_faces(body, *names: str) -> np.ndarray:
     return faces[inside[faces].all(axis=1)]
 
 
-def hull_girth(vertices: np.ndarray, faces: np.ndarray, origin: np.ndarray, normal: np.ndarray,
-               *, around: np.ndarray | None = None) -> float:
-    """Tape girth [m]: convex-hull perimeter of a mesh's section by the plane (origin, normal).
+def _pattern_widths(side: np.ndarray, faces: np.ndarray, corners_2d: np.ndarray, across_2d: np.ndarray) -> np.ndarray:
+    """Width [m] across the grain, in the flat pattern, of each face's section segment.
+
+    Args:
+        side: signed distance of every (welded) vertex to the plane [m], shape (V,).
+        faces: cut faces (two edges change sign), welded indices, shape (S, 3).
+        corners_2d: the same faces' corners in pattern coordinates [m], shape (S, 3, 2).
+        across_2d: unit direction across the grain (weft) of each face's panel, shape (S, 2).
+    """
+    s = side[faces]
+    ends, crossing = [], []
+    for a, b in ((0, 1), (1, 2), (2, 0)):
+        sa, sb = s[:, a], s[:, b]
+        crosses = sa * sb < 0.0
+        t = np.where(crosses, sa / np.where(crosses, sa - sb, 1.0), 0.0)[:, None]
+        ends.append(corners_2d[:, a] + t * (corners_2d[:, b] - corners_2d[:, a]))
+        crossing.append(crosses)
+    ends, crossing = np.stack(ends, axis=1), np.stack(crossing, axis=1)  # (S, 3, 2), (S, 3)
+    first = np.argmax(crossing, axis=1)
+    last = 2 - np.argmax(crossing[:, ::-1], axis=1)
+    rows = np.arange(len(faces))
+    return np.abs(np.einsum("ij,ij->i", ends[rows, first] - ends[rows, last], across_2d))
+
+
+def section_girths(vertices: np.ndarray, faces: np.ndarray, origin: np.ndarray, normal: np.ndarray, *,
+                   around: np.ndarray | None = None, exclude: np.ndarray | None = None, single: bool = False,
+                   corners_2d: np.ndarray | None = None, across_2d: np.ndarray | None = None) -> tuple[float, float]:
+    """(tape, cloth) girths [m] of a mesh's section by the plane (origin, normal).
+
+    tape: the convex-hull perimeter of the qualifying section loops (a tape measure pulled round
+    them). cloth: the width of the pattern the loops run through, across the grain (``corners_2d``,
+    ``across_2d``): the garment's own girth along that line as the trade measures a garment, flat
+    and straight across, so folds, stretch and a slant of the line over the cloth do not count
+    (NaN without ``corners_2d``).
 
     Args:
         vertices: (V, 3) [m]; faces: (F, 3), welded (shared vertices across seams).
         origin / normal: the plane, (3,) each.
-        around: a point (3,) [m]; only section loops that wind around it count (all loops
-            when None).
+        around: a point (3,) [m]; only loops that wind around it count (all loops when None).
+        exclude: a point (3,) [m]; loops that also wind around it do not count (a skirt's
+            loop round both thighs is not one thigh's).
+        single: count only the qualifying loop with the smallest tape (a limb's own loop).
+        corners_2d: pattern coordinates of each face's corners [m], shape (F, 3, 2).
+        across_2d: unit direction across the grain of each face's panel, shape (F, 2).
 
     Returns:
-        The perimeter [m], or NaN when no (qualifying) section exists.
+        (tape, cloth) [m]; NaN where no loop qualifies.
     """
+    vertices = np.asarray(vertices, dtype=np.float64)
     origin = np.asarray(origin, dtype=np.float64)
     normal = np.asarray(normal, dtype=np.float64) / np.linalg.norm(normal)
-    points, segments, piece = _section_loops(np.asarray(vertices, dtype=np.float64), np.asarray(faces), origin, normal)
+    nan = (float("nan"), float("nan"))
+    points, segments, piece, segment_faces = _section_loops(vertices, np.asarray(faces), origin, normal)
     if len(segments) == 0:
-        return float("nan")
+        return nan
     basis = _plane_basis(normal)
     flat = (points - origin) @ basis.T
-    keep = np.ones(len(points), dtype=bool)
+    labels = np.unique(piece)
     if around is not None:
-        centre = (np.asarray(around, dtype=np.float64) - origin) @ basis.T
-        labels = _encloses(flat, segments, piece, centre)
-        if len(labels) == 0:
-            return float("nan")
-        keep = np.isin(piece, labels)
-    perimeter = _hull_perimeter(flat[keep])
-    return perimeter if perimeter > 0.0 else float("nan")
+        labels = _encloses(flat, segments, piece, (np.asarray(around, dtype=np.float64) - origin) @ basis.T)
+    if exclude is not None:
+        other = (np.asarray(exclude, dtype=np.float64) - origin) @ basis.T
+        labels = np.setdiff1d(labels, _encloses(flat, segments, piece, other))
+    if len(labels) == 0:
+        return nan
+    if single:
+        labels = [min(labels, key=lambda label: _hull_perimeter(flat[piece == label]))]
+    keep = np.isin(piece, labels)
+    tape = _hull_perimeter(flat[keep])
+    if not tape > 0.0:
+        return nan
+    if corners_2d is None or across_2d is None:
+        return tape, float("nan")
+    cut = segment_faces[keep[segments[:, 0]]]
+    side = (vertices - origin) @ normal
+    side = np.where(np.abs(side) < 1e-9, 1e-9, side)  # as _section_loops nudges it
+    cloth = float(_pattern_widths(side, np.asarray(faces)[cut], np.asarray(corners_2d, dtype=np.float64)[cut],
+                                  np.asarray(across_2d, dtype=np.float64)[cut]).sum())
+    return tape, cloth
 
 
 def underarm_height(garment, positions: np.ndarray) -> float:
@@ -132,21 +185,39 @@ def body_tape_girth(body, region: str) -> float:
     faces = _region_faces(body, *_TAPE_REGIONS[region])
     if len(faces) == 0:
         faces = np.asarray(body.faces)
-    return hull_girth(body.rest_vertices, faces, np.array([0.0, 0.0, float(landmark[2])]), _UP)
+    return section_girths(body.rest_vertices, faces, np.array([0.0, 0.0, float(landmark[2])]), _UP)[0]
 
 
-def ease_by_region(body, garment, garment_positions: np.ndarray) -> dict[str, float]:
-    """Ease [m] = garment girth - body girth for each of ``EASE_REGIONS`` (canonical pose).
+def _pattern_rows(corners: np.ndarray | None, across: np.ndarray | None, rows: np.ndarray) -> dict:
+    if corners is None:
+        return {}
+    return {"corners_2d": corners[rows], "across_2d": across[rows]}
+
+
+def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
+    """Ease [m] per region of ``EASE_REGIONS``, two ways (canonical pose).
+
+    Both read the draped garment's section at the body's tape line (torso: the landmark
+    height; limbs: across the limb, see the module doc) and subtract the body's girth there:
+
+    - cloth ease: the width of the flat pattern, across the grain, along the line where the
+      drape put it: the garment's own girth there (a tailor's ease: garment measurement minus
+      body measurement). Folds and stretch do not change it; where the garment sits does (a
+      front riding up on the bust puts the line through the armhole curve or waist shaping).
+    - tape ease: a tape measure pulled round the draped garment (convex hull) minus the body's
+      tape: what one would measure on the wearer. It reads a close fit high (the cloth stands a
+      few mm off the skin) and a loose one low (folds fall inside the tape).
 
     Args:
         body: the Body (``rest_vertices``, ``faces``, ``vertex_regions``, ``landmarks_m``,
             ``measurements_m``).
-        garment: the Garment (``faces``, ``seam_pairs``, ``vertex_panels``, ``panel_names``).
+        garment: the Garment (``faces``, ``seam_pairs``, ``pattern_positions``, sleeves).
         garment_positions: the draped garment on the canonical pose [m], shape (N, 3).
 
     Returns:
-        {region: ease [m]}; NaN where the body lacks the landmark/region or the garment does
-        not go around it.
+        ({region: cloth ease [m]}, {region: tape ease [m]}); NaN where the body lacks the
+        landmark/region or the garment does not go around it (cloth ease also NaN for a
+        garment without pattern coordinates).
     """
     positions = np.asarray(garment_positions, dtype=np.float64)
     from sim._scene import merge_seams
@@ -156,10 +227,15 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> dict[str, fl
     faces = particle_of_vertex[np.asarray(garment.faces)]
     points = np.zeros((count, 3))
     points[particle_of_vertex] = positions
+    corners = across = None
+    if garment.pattern_positions is not None:
+        corners = np.asarray(garment.pattern_positions, dtype=np.float64)[np.asarray(garment.faces)]
+        grain = np.asarray(garment.grain_directions, dtype=np.float64)[np.asarray(garment.vertex_panels)[garment.faces[:, 0]]]
+        across = np.stack([-grain[:, 1], grain[:, 0]], axis=1)
     sleeves = garment.sleeve_faces
-    torso_faces = faces[~sleeves]
-    ease = {}
+    cloth, tape = {}, {}
     for name in EASE_REGIONS:
+        cloth[name] = tape[name] = float("nan")
         if name in _TORSO_REGIONS:
             landmark = body.landmarks_m.get(name)
             height = float(landmark[2]) if landmark is not None else None
@@ -170,25 +246,27 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> dict[str, fl
                 height = min(height, underarm_height(garment, positions) - CHEST_BELOW_UNDERARM_M)
             centre = _torso_centre(body, height) if height is not None else None
             if centre is None:
-                ease[name] = float("nan")
                 continue
-            garment_girth = hull_girth(points, torso_faces, centre, _UP, around=centre)
-            ease[name] = float(garment_girth - body_tape_girth(body, name))
-            continue
-        region, fraction, other = _LIMBS[name]
-        plane = _limb_plane(body, region, fraction)
-        # the arm's tape runs round the sleeve only: a plane across a sloping arm also cuts the
-        # bodice, and welded to it the sleeve's loop would swallow the torso
-        limb_faces = faces[sleeves] if name == "upper_arm" else faces
-        if plane is None or len(limb_faces) == 0:
-            ease[name] = float("nan")
-            continue
-        other_plane = _limb_plane(body, other, fraction)
-        # a garment piece around both limbs (a skirt around both thighs) is not a limb's
-        exclude = other_plane[0] if other_plane is not None else None
-        origin, normal = plane
-        body_faces = _region_faces(body, region)
-        body_girth = girth(body.rest_vertices, body_faces if len(body_faces) else np.asarray(body.faces), origin, normal)
-        garment_girth = girth(points, limb_faces, origin, normal, exclude=exclude)
-        ease[name] = float(garment_girth - body_girth)
-    return ease
+            garment_girths = section_girths(points, faces[~sleeves], centre, _UP, around=centre,
+                                            **_pattern_rows(corners, across, ~sleeves))
+            body_girth = body_tape_girth(body, name)
+        else:
+            region, fraction, other = _LIMBS[name]
+            plane = _limb_plane(body, region, fraction)
+            # the arm's tape runs round the sleeve only: a plane across a sloping arm also cuts
+            # the bodice, and welded to it the sleeve's loop would swallow the torso
+            limb = sleeves if name == "upper_arm" else np.ones(len(faces), dtype=bool)
+            if plane is None or not limb.any():
+                continue
+            other_plane = _limb_plane(body, other, fraction)
+            # a garment piece around both limbs (a skirt around both thighs) is not a limb's
+            exclude = other_plane[0] if other_plane is not None else None
+            origin, normal = plane
+            body_faces = _region_faces(body, region)
+            body_girth = girth(body.rest_vertices, body_faces if len(body_faces) else np.asarray(body.faces),
+                               origin, normal)
+            garment_girths = section_girths(points, faces[limb], origin, normal, around=origin, exclude=exclude,
+                                            single=True, **_pattern_rows(corners, across, limb))
+        tape[name] = float(garment_girths[0] - body_girth)
+        cloth[name] = float(garment_girths[1] - body_girth)
+    return cloth, tape

@@ -225,12 +225,13 @@ def _hull_perimeter(points_2d: np.ndarray) -> float:
 
 def _section_loops(
     vertices: np.ndarray, faces: np.ndarray, origin: np.ndarray, normal: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Section of a mesh by a plane as segments grouped into connected pieces.
 
     Returns:
         points: crossing points, shape (K, 3); segments: point index pairs, shape (S, 2);
-        piece: connected-piece label per point, shape (K,).
+        piece: connected-piece label per point, shape (K,); segment_faces: the face each
+        segment lies in, shape (S,).
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -252,10 +253,11 @@ def _section_loops(
     cut = (face_nodes >= 0).sum(axis=1) == 2
     pairs = np.sort(face_nodes[cut], axis=1)[:, 1:]
     if len(points) == 0:
-        return points, np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int64)
+        return points, np.zeros((0, 2), dtype=np.int64), empty, empty
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(points), len(points)))
     _, piece = connected_components(graph, directed=False)
-    return points, pairs, piece
+    return points, pairs, piece, np.flatnonzero(cut)
 
 
 def _plane_basis(normal: np.ndarray) -> np.ndarray:
@@ -296,7 +298,7 @@ def girth(
     """
     origin = np.asarray(origin, dtype=np.float64)
     normal = np.asarray(normal, dtype=np.float64) / np.linalg.norm(normal)
-    points, segments, piece = _section_loops(np.asarray(vertices, dtype=np.float64), faces, origin, normal)
+    points, segments, piece, _ = _section_loops(np.asarray(vertices, dtype=np.float64), faces, origin, normal)
     if len(segments) == 0:
         return float("nan")
     basis = _plane_basis(normal)

@@ -463,7 +463,7 @@ def _measure(body, garment, runner, canonical: np.ndarray, final: np.ndarray, co
         max_stretch_pct=float(stretch[0].max()),
         converged=bool(converged),
     )
-    ease = ease_by_region(body, garment, rest_pose_positions)
+    ease, tape_ease = ease_by_region(body, garment, rest_pose_positions)
     return {
         "positions": positions,
         "rest_pose_positions": rest_pose_positions,
@@ -476,6 +476,7 @@ def _measure(body, garment, runner, canonical: np.ndarray, final: np.ndarray, co
         "body_distance_m": distance,
         "contact_pressure_pa": pressure,
         "ease_m": ease,
+        "tape_ease_m": tape_ease,
         "gates": gates,
         "metadata": {"stretch_p95_pct": float(np.percentile(stretch[0], 95))},
     }

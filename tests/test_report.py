@@ -12,7 +12,6 @@ import pytest
 import garments
 from tryon3d._report import (
     COMFORT_MIN_EASE_CM,
-    ease_calibration,
     evaluate_size,
     fabric_class,
     recommend,
@@ -38,7 +37,7 @@ def _body(chest=0.92, waist=0.75, hips=1.00, upper_arm=0.29):
     )
 
 
-def _drape(garment, *, ease_m=None, stretch=101.0, peak=None, penetrating=0, crossing=0):
+def _drape(garment, *, ease_m=None, tape_ease_m=None, stretch=101.0, peak=None, penetrating=0, crossing=0):
     """A stand-in Drape: positions from a hem height and a sleeve end, stretch per face."""
     panels = np.asarray(garment.vertex_panels)
     positions = np.zeros((len(panels), 3))
@@ -55,17 +54,11 @@ def _drape(garment, *, ease_m=None, stretch=101.0, peak=None, penetrating=0, cro
     if peak is not None:
         values[: max(1, int(peak[1] * len(values)))] = peak[0]
     return SimpleNamespace(
-        ease_m=ease_m or {}, stretch_pct=values, rest_pose_positions=positions, timings_s={"total": 1.0},
+        ease_m=ease_m or {}, tape_ease_m=tape_ease_m or {}, stretch_pct=values, rest_pose_positions=positions, timings_s={"total": 1.0},
         gates=SimpleNamespace(penetrating_vertices=penetrating, self_intersecting_pairs=crossing,
                               max_seam_gap_mm=0.0, max_stretch_pct=float(values.max()), converged=True,
                               passed=penetrating == 0 and crossing == 0),
     )
-
-
-def _reading_m(pattern_ease_cm, region="chest"):
-    """What the drape's tape reads for a pattern ease, by the shipped calibration [m]."""
-    offset, slope, _ = ease_calibration("tshirt", region)
-    return (offset + slope * pattern_ease_cm) / 100.0
 
 
 @pytest.fixture(scope="module")
@@ -131,26 +124,40 @@ def test_overstretch_makes_a_size_too_tight(tshirts):
 def test_draped_ease_is_used_when_plausible_and_pattern_ease_otherwise(tshirts):
     row = CHART["M"]
     body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
-    drape = _drape(tshirts["M"], ease_m={"chest": 0.085, "waist": -0.30, "hips": math.nan})
+    drape = _drape(tshirts["M"], ease_m={"chest": 0.085, "waist": -0.30, "hips": math.nan},
+                   tape_ease_m={"chest": 0.071})
     fit = evaluate_size(body, tshirts["M"], drape, family="tshirt")
-    offset, slope, _ = ease_calibration("tshirt", "chest")
-    assert fit.ease_source["chest"] == "drape" and fit.draped_ease_cm["chest"] == pytest.approx(8.5)
-    assert fit.ease_cm["chest"] == pytest.approx((8.5 - offset) / slope)  # the reading, calibrated
+    assert fit.ease_source["chest"] == "drape" and fit.ease_cm["chest"] == pytest.approx(8.5)
+    assert fit.tape_ease_cm["chest"] == pytest.approx(7.1)  # shown, not judged
     assert fit.ease_source["waist"] == "pattern" and fit.ease_cm["waist"] == pytest.approx(20.0)
-    assert fit.ease_source["hips"] == "pattern"
+    assert fit.ease_source["hips"] == "pattern" and math.isnan(fit.tape_ease_cm["hips"])
 
 
-def test_calibration_reads_loose_cloth_short_and_close_cloth_long():
-    # the tape round draped cloth misses a loose garment's folds and adds the cloth's offset
-    # from the skin on a close one: the fitted line is flatter than 1 and starts above 0
-    offset, slope, sd = ease_calibration("tshirt", "chest")
-    assert 0.3 < slope < 1.0 and offset > 0.0 and 0.0 < sd < 3.0
-    assert ease_calibration("no-such-family", "chest")[:2] == (0.0, 1.0)
+def test_chart_breaks_a_tie_the_drape_cannot_resolve(tshirts):
+    """A chest between M and L: the size nearer the design ease wins when the drape tells them
+    apart; within the measurement's resolution the size chart's answer does, and says so."""
+    chest = (CHART["M"]["chest"] + CHART["L"]["chest"]) / 2 - 0.002  # the chart says M, by 2 mm
+    body = _body(chest, CHART["M"]["waist"], CHART["M"]["hips"], CHART["M"]["upper_arm"])
+
+    def pick(readings_cm):
+        fits = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s], ease_m={"chest": e / 100}), family="tshirt")
+                for s, e in readings_cm.items()}
+        return recommend(fits, SIZES, "M")
+
+    best, _, reasons = pick({"M": 6.5, "L": 12.8})  # 3.5 vs 2.8 cm from the design's 10: a tie
+    assert best == "M" and any("breaks the tie" in r for r in reasons)
+    best, _, reasons = pick({"M": 5.0, "L": 11.0})  # 5.0 vs 1.0 cm: L, clearly
+    assert best == "L" and not any("breaks the tie" in r for r in reasons)
+    # a tie never overrules a problem: an over-stretched M loses to L
+    fits = {"M": evaluate_size(body, tshirts["M"], _drape(tshirts["M"], ease_m={"chest": 0.065}, stretch=140.0),
+                               family="tshirt"),
+            "L": evaluate_size(body, tshirts["L"], _drape(tshirts["L"], ease_m={"chest": 0.128}), family="tshirt")}
+    assert recommend(fits, SIZES, "M")[0] == "L"
 
 
 def test_too_small_size_is_rejected_and_the_size_follows_the_body(tshirts):
-    """Draped readings as the calibrated tape gives them: the pick moves up with the chest,
-    a size with negative chest ease is too tight, and the readings (not the pattern) decide."""
+    """Draped readings at the pattern's ease: the pick moves up with the chest, a size with
+    negative chest ease is too tight, and the readings (not the pattern) decide."""
     picks = []
     for size in ("S", "M", "L", "XL"):
         row = CHART[size]
@@ -158,7 +165,7 @@ def test_too_small_size_is_rejected_and_the_size_follows_the_body(tshirts):
         fits, pattern = {}, {}
         for s in SIZES:
             pattern[s] = 100 * (CHART[s]["chest"] + 0.10 - row["chest"])
-            fits[s] = evaluate_size(body, tshirts[s], _drape(tshirts[s], ease_m={"chest": _reading_m(pattern[s])}),
+            fits[s] = evaluate_size(body, tshirts[s], _drape(tshirts[s], ease_m={"chest": pattern[s] / 100}),
                                     family="tshirt")
         best, _, reasons = recommend(fits, SIZES)
         picks.append(best)
@@ -173,7 +180,7 @@ def test_too_small_size_is_rejected_and_the_size_follows_the_body(tshirts):
     row = CHART["M"]
     body = _body((CHART["M"]["chest"] + CHART["L"]["chest"]) / 2, row["waist"], row["hips"], row["upper_arm"])
     for readings, expected in (({"M": 9.5, "L": 15.0}, "M"), ({"M": 5.0, "L": 10.5}, "L")):
-        fits = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s], ease_m={"chest": _reading_m(e)}),
+        fits = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s], ease_m={"chest": e / 100}),
                                  family="tshirt") for s, e in readings.items()}
         assert all(f.ease_source["chest"] == "drape" for f in fits.values())
         assert recommend(fits, SIZES)[0] == expected

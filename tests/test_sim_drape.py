@@ -175,14 +175,22 @@ def test_npz_round_trip(draped, tmp_path):
         sim.load_drape_npz(b"not an npz")
 
 
-def _tube_garment(radius_m: float, z0: float, z1: float, sections: int = 96, rows: int = 6):
-    """A welded-by-seam vertical tube: one panel whose first and last columns are sewn."""
+def _tube_garment(radius_m: float, z0: float, z1: float, sections: int = 96, rows: int = 6, *,
+                  folds: int = 0, fold_depth_m: float = 0.0, gathered_radius_m: float | None = None,
+                  slant_m: float = 0.0):
+    """A welded-by-seam vertical tube: one panel whose first and last columns are sewn.
+
+    Gathered to ``gathered_radius_m`` in ``folds`` radial waves of ``fold_depth_m``, its rows
+    slanting ``slant_m`` (front higher than the sides), the cloth moves in 3D while its pattern
+    stays the same rectangle, ``2 pi radius_m`` wide.
+    """
     from garments import Garment
 
     angles = np.linspace(0.0, 2.0 * np.pi, sections + 1)
     heights = np.linspace(z0, z1, rows)
     aa, zz = np.meshgrid(angles, heights, indexing="xy")
-    positions = np.stack([radius_m * np.cos(aa), radius_m * np.sin(aa), zz], axis=-1).reshape(-1, 3)
+    r = (gathered_radius_m or radius_m) + fold_depth_m * np.cos(folds * aa)
+    positions = np.stack([r * np.cos(aa), r * np.sin(aa), zz + slant_m * np.cos(aa)], axis=-1).reshape(-1, 3)
     pattern = np.stack([radius_m * aa, zz], axis=-1).reshape(-1, 2)
     nx = sections + 1
     i, j = np.meshgrid(np.arange(nx - 1), np.arange(rows - 1), indexing="ij")
@@ -214,12 +222,29 @@ def test_ease_of_a_loose_tube_on_a_cylinder(body_radius, garment_radius):
 
     body = _cylinder_body(body_radius)
     tube = _tube_garment(garment_radius, 0.95, 1.35)  # covers waist (1.05) and chest (1.25), not hips (0.88)
-    ease = ease_by_region(body, tube, tube.positions)
+    cloth, tape = ease_by_region(body, tube, tube.positions)
     expected = 2.0 * np.pi * (garment_radius - body_radius)
-    assert ease["chest"] == pytest.approx(expected, rel=0.03)
-    assert ease["waist"] == pytest.approx(expected, rel=0.03)
-    assert np.isnan(ease["hips"])  # the tube does not reach the hips
-    assert np.isnan(ease["upper_arm"]) and np.isnan(ease["thigh"])  # no sleeves, no legs
+    for ease in (cloth, tape):
+        assert ease["chest"] == pytest.approx(expected, rel=0.03)
+        assert ease["waist"] == pytest.approx(expected, rel=0.03)
+        assert np.isnan(ease["hips"])  # the tube does not reach the hips
+        assert np.isnan(ease["upper_arm"]) and np.isnan(ease["thigh"])  # no sleeves, no legs
+
+
+def test_cloth_ease_ignores_folds_and_slant_the_tape_does_not():
+    """A 20 cm-radius tube gathered into 12 folds (16 +- 2 cm radius) round a 14 cm cylinder, its
+    rows slanting 3 cm: the garment's own girth is still its pattern's width, while a tape
+    pulled round the cloth misses what the folds take in."""
+    from sim._fit import ease_by_region
+
+    body = _cylinder_body(0.14)
+    tube = _tube_garment(0.20, 0.95, 1.35, sections=240, rows=21, folds=12, fold_depth_m=0.02,
+                         gathered_radius_m=0.16, slant_m=0.03)
+    cloth, tape = ease_by_region(body, tube, tube.positions)
+    pattern_ease = 2.0 * np.pi * (0.20 - 0.14)
+    assert cloth["chest"] == pytest.approx(pattern_ease, abs=0.005)
+    assert cloth["waist"] == pytest.approx(pattern_ease, abs=0.005)
+    assert tape["chest"] < pattern_ease - 0.10  # the folds' valleys fall inside the tape
 
 
 def test_self_intersection_count_is_exact_for_close_layers():

@@ -10,6 +10,7 @@ import base64
 import html
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -147,8 +148,10 @@ def _ease_table(report: FitReport) -> str:
                 continue
             tight, ideal, loose = fit.comfort_cm[region]
             verdict = fit.region_verdicts[region]
+            tape = fit.tape_ease_cm.get(region, float("nan"))
+            taped = f"; a tape over the garment reads {tape:.1f} cm" if math.isfinite(tape) else ""
             cells.append(f'<td class="{_cell_class(verdict)}" title="comfortable {tight:.0f} to {loose:.0f} cm, '
-                         f'design {ideal:.0f} cm; {fit.ease_source[region]}">{fit.ease_cm[region]:.1f}'
+                         f'design {ideal:.0f} cm; {fit.ease_source[region]}{taped}">{fit.ease_cm[region]:.1f}'
                          f"<br><small>{html.escape(verdict)}</small></td>")
         stretch = fit.stretch
         gates = "passed" if fit.gates["passed"] else "failed"

@@ -4,16 +4,15 @@ The judgement is plain arithmetic on what the stages measured (``sim.Drape.ease_
 ``Drape.stretch_pct``, draped positions against ``Body`` landmarks and joints); no geometry or
 physics happens here.
 
-Draped ease. ``Drape.ease_m`` is a tape (convex hull) around the draped cloth minus the body's
-tape. It does not read the flat pattern's ease: the cloth sits a few millimetres off the skin
-(+2-4 cm on a close fit) and a loose garment's folds fall inside the hull (a 20 cm ease reads
-about 14 cm). ``data/report_calibration.json`` holds, per family and region, the line
-``reading = offset + slope * pattern ease`` fitted on ANSUR subjects
-(``benchmarks/size_consistency.py --calibrate``); the report turns each reading back into
-pattern-equivalent ease with it, so that it is comparable with the design ease (sim tapes a
-sleeved garment's chest below its draped underarm). A reading that is missing or more than
-``_EASE_PLAUSIBLE_CM`` from the pattern's ease after calibration is a failed measurement, and
-the pattern's ease stands in (``ease_source`` says which).
+Ease. ``Drape.ease_m`` is the garment's own girth where the drape put it (the width of the flat
+pattern, across the grain, along the body's tape line) minus the body's girth: a tailor's ease,
+read where the garment actually sits on this body. It is within about a centimetre of the
+pattern's nominal ease when the garment sits as drafted, and departs from it where it does not
+(a front riding up on the bust puts the chest line into the waist shaping). ``Drape.tape_ease_m``
+(a tape pulled round the draped cloth) is shown alongside: what one would measure on the wearer,
+high on a close fit (the cloth stands off the skin) and low on a loose one (folds fall inside the
+tape). A reading that is missing or more than ``_EASE_PLAUSIBLE_CM`` from the pattern's ease is a
+failed measurement, and the pattern's ease stands in (``ease_source`` says which).
 
 Comfort ranges. Ease is judged against a range per region:
 
@@ -33,18 +32,18 @@ region tighter than the fabric allows by more than the measurement's uncertainty
 stretched past the fabric's wearable limit over a large part of the garment. Lengths out of
 range add 0.5. Quality gates are simulation warnings, not fit verdicts: only a grossly failed
 drape (cloth inside the body or through itself on a good part of the garment, an open seam)
-adds 1. The lowest score wins; the confidence is its softmax share among the sizes evaluated.
+adds 1. The lowest score wins; the confidence is its softmax share among the sizes evaluated. Two
+sizes whose deciding ease is equally far from the design ease, within what the drape can tell
+apart (``_EASE_TIE_CM``), and that have no other problems, are a tie: the size chart's answer
+for the body breaks it, and the reasons say so.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -56,7 +55,6 @@ __all__ = [
     "FitReport",
     "SizeFit",
     "chart_size_for",
-    "ease_calibration",
     "evaluate_size",
     "fabric_class",
     "fit_report",
@@ -74,17 +72,22 @@ REGIONS: tuple[str, ...] = ("chest", "waist", "hips", "upper_arm", "thigh")
 #: Tightest comfortable ease [cm] per fabric class and region.
 COMFORT_MIN_EASE_CM: dict[str, dict[str, float]] = {
     "woven": {"chest": 5.0, "waist": 2.0, "hips": 4.0, "upper_arm": 4.0, "thigh": 4.0},
-    "knit": {"chest": 0.0, "waist": -2.0, "hips": 0.0, "upper_arm": 0.0, "thigh": 0.0},
+    # a jersey hem hugs the hips and waist: a few cm of negative ease is a stretch of 3-4 %
+    "knit": {"chest": 0.0, "waist": -4.0, "hips": -4.0, "upper_arm": 0.0, "thigh": 0.0},
     "stretch": {"chest": -8.0, "waist": -8.0, "hips": -8.0, "upper_arm": -4.0, "thigh": -6.0},
 }
 #: Loosest comfortable ease above the design ease [cm] per fabric class.
 LOOSE_ALLOWANCE_CM: dict[str, float] = {"woven": 12.0, "knit": 12.0, "stretch": 8.0}
 #: Design parameter holding each region's ease in the garment families.
 _DESIGN_EASE_KEYS = {"chest": "chest_ease", "waist": "waist_ease", "hips": "hip_ease", "upper_arm": "sleeve_ease"}
-#: Draped ease (calibrated) further than this from the pattern's ease is a measurement failure [cm].
+#: Draped ease further than this from the pattern's ease is a measurement failure [cm].
 _EASE_PLAUSIBLE_CM = 8.0
-#: Uncertainty [cm] of an uncalibrated draped reading (no calibration for the family/region).
-_UNCALIBRATED_SD_CM = 1.5
+#: Uncertainty (1 sd) of a draped ease reading [cm]: on 40 ANSUR subjects x 3 T-shirt sizes the
+#: reading was 0.6 cm below the pattern's nominal ease, sd 0.5 cm, up to 2.5 cm off where the chest
+#: line ran into shaping.
+_EASE_SD_CM = 1.0
+#: Deciding eases closer than this [cm] to being equally far from the design ease are a tie.
+_EASE_TIE_CM = 1.0
 #: Penalty of a hard failure (too tight somewhere, over-stretched), in score units.
 _HARD_FAILURE = 3.0
 #: Garment mesh edge length [m] of the second try when a drape diverges.
@@ -123,11 +126,12 @@ class SizeFit:
         size: size label.
         verdict: ``"good"``, ``"snug"``, ``"loose"``, ``"too tight"``, ``"too loose"``.
         score: lower is better, dimensionless (0 = every region at its design ease).
-        ease_cm: ease per judged region [cm]: the draped reading turned into pattern-equivalent
-            ease (see the module doc), or the pattern's where the draped measurement failed.
+        ease_cm: ease per judged region [cm]: the drape's (``Drape.ease_m``, see the module doc),
+            or the pattern's where the draped measurement failed.
         ease_source: per region ``"drape"`` or ``"pattern"``.
-        pattern_ease_cm: ease from the pattern girth minus the body tape [cm].
-        draped_ease_cm: the drape's own reading (``Drape.ease_m``) per region [cm], NaN if none.
+        pattern_ease_cm: ease from the pattern's nominal girth minus the body tape [cm].
+        tape_ease_cm: a tape round the draped cloth minus the body's (``Drape.tape_ease_m``) per
+            region [cm], NaN if none.
         comfort_cm: per region ``(tight, ideal, loose)`` ease [cm].
         region_verdicts: per region verdict.
         stretch: ``p50``, ``p95``, ``p99``, ``max`` [%], ``limit`` [%], ``over_limit_fraction``.
@@ -144,7 +148,7 @@ class SizeFit:
     ease_cm: dict[str, float]
     ease_source: dict[str, str]
     pattern_ease_cm: dict[str, float]
-    draped_ease_cm: dict[str, float]
+    tape_ease_cm: dict[str, float]
     comfort_cm: dict[str, tuple[float, float, float]]
     region_verdicts: dict[str, str]
     stretch: dict[str, float]
@@ -279,21 +283,6 @@ def _pattern_ease_cm(body: Any, garment: Any) -> dict[str, float]:
     return out
 
 
-@functools.cache
-def _calibrations() -> dict[str, Any]:
-    text = resources.files("tryon3d.data").joinpath("report_calibration.json").read_text(encoding="utf-8")
-    return json.loads(text)["families"]
-
-
-def ease_calibration(family: str, region: str) -> tuple[float, float, float]:
-    """(offset [cm], slope, residual sd [cm]) of ``reading = offset + slope * pattern ease`` for a
-    family's draped ease at a region; (0, 1, ``_UNCALIBRATED_SD_CM``) where none was fitted."""
-    line = _calibrations().get(family, {}).get("regions", {}).get(region)
-    if line is None:
-        return 0.0, 1.0, _UNCALIBRATED_SD_CM
-    return float(line["offset_cm"]), float(line["slope"]), float(line["residual_sd_cm"])
-
-
 def governing_region(family: str) -> str:
     """Where the size chart sizes a family: the hips for skirts and trousers, else the chest."""
     return "hips" if family in ("skirt", "trousers") else "chest"
@@ -344,7 +333,7 @@ def evaluate_size(body: Any, garment: Any, drape: Any, *, family: str) -> SizeFi
     pattern_ease = _pattern_ease_cm(body, garment)
     governing = governing_region(family)
     positions = np.asarray(drape.rest_pose_positions)
-    ease, source, draped, comfort, verdicts, reasons = {}, {}, {}, {}, {}, []
+    ease, source, taped, comfort, verdicts, reasons = {}, {}, {}, {}, {}, []
     score, hard = 0.0, False
     for region in REGIONS:
         key = _DESIGN_EASE_KEYS.get(region)
@@ -352,13 +341,11 @@ def evaluate_size(body: Any, garment: Any, drape: Any, *, family: str) -> SizeFi
             continue
         if region == "upper_arm" and float(design.get("sleeve_length", 0.0)) <= 0.0:
             continue
-        reading = m_to_cm(float(drape.ease_m.get(region, math.nan)))
-        draped[region] = reading
-        offset, slope, sd = ease_calibration(family, region)
-        measured = (reading - offset) / slope
+        measured = m_to_cm(float(drape.ease_m.get(region, math.nan)))
+        taped[region] = m_to_cm(float(getattr(drape, "tape_ease_m", {}).get(region, math.nan)))
         nominal = pattern_ease[region]
         if math.isfinite(measured) and abs(measured - nominal) <= _EASE_PLAUSIBLE_CM:
-            value, source[region], tolerance = measured, "drape", 2.0 * sd / slope
+            value, source[region], tolerance = measured, "drape", 2.0 * _EASE_SD_CM
         else:
             value, source[region], tolerance = nominal, "pattern", 0.0
             if math.isfinite(measured):
@@ -376,7 +363,7 @@ def evaluate_size(body: Any, garment: Any, drape: Any, *, family: str) -> SizeFi
         if failed:
             score += _HARD_FAILURE
             hard = True
-        reasons.append(reason + ("" if source[region] == "drape" else " (from the pattern: the drape's tape "
+        reasons.append(reason + ("" if source[region] == "drape" else " (from the pattern: the drape's "
                                                                       "measurement failed here)"))
     stretch = _stretch_stats(drape, float(fabric.stretch_limit_pct), garment.sleeve_faces)
     over = stretch["over_limit_fraction"]
@@ -415,7 +402,7 @@ def evaluate_size(body: Any, garment: Any, drape: Any, *, family: str) -> SizeFi
             reasons.append("simulation quality warning, not a fit issue: " + _gate_failures(gates))
     verdict = _overall_verdict(verdicts, overstretched or hard)
     return SizeFit(size=garment.size, verdict=verdict, score=float(score), ease_cm=ease, ease_source=source,
-                   pattern_ease_cm=pattern_ease, draped_ease_cm=draped, comfort_cm=comfort,
+                   pattern_ease_cm=pattern_ease, tape_ease_cm=taped, comfort_cm=comfort,
                    region_verdicts=verdicts, stretch=stretch, lengths=lengths, gates=gates, reasons=tuple(reasons),
                    timings_s=dict(drape.timings_s), governing_region=governing)
 
@@ -479,11 +466,45 @@ def chart_size_for(body: Any, chart: str, family: str) -> str:
     return min(table, key=lambda size: abs(table[size][region] - girth))
 
 
-def recommend(fits: dict[str, SizeFit], order: Sequence[str]) -> tuple[str, float, list[str]]:
-    """(best size, confidence in [0, 1], plain-language reasons) from evaluated sizes."""
+def _design_miss_cm(fit: SizeFit) -> tuple[float, float]:
+    """(|deciding ease - design ease| [cm], score beyond that miss) of one size."""
+    region = fit.governing_region
+    if region not in fit.ease_cm:
+        return math.inf, fit.score
+    tight, ideal, loose = fit.comfort_cm[region]
+    value = fit.ease_cm[region]
+    z = (value - ideal) / ((ideal - tight) if value < ideal else (loose - ideal))
+    return abs(value - ideal), fit.score - z * z
+
+
+def _chart_breaks_tie(fits: dict[str, SizeFit], best: str, chart_size: str | None) -> bool:
+    """Whether the chart's size is as good as ``best`` within what the drape can tell apart:
+    its deciding ease as near the design ease (``_EASE_TIE_CM``) and no other problem."""
+    if chart_size is None or chart_size == best or chart_size not in fits:
+        return False
+    miss_best, extra_best = _design_miss_cm(fits[best])
+    miss_chart, extra_chart = _design_miss_cm(fits[chart_size])
+    return miss_chart - miss_best <= _EASE_TIE_CM and extra_chart <= extra_best + 1e-9
+
+
+def recommend(fits: dict[str, SizeFit], order: Sequence[str],
+              chart_size: str | None = None) -> tuple[str, float, list[str]]:
+    """(best size, confidence in [0, 1], plain-language reasons) from evaluated sizes.
+
+    ``chart_size``, the size chart's answer for the body, breaks a tie (``_chart_breaks_tie``).
+    """
     if not fits:
         raise ValueError("no sizes were evaluated")
     best = min(fits, key=lambda s: fits[s].score)
+    tie = _chart_breaks_tie(fits, best, chart_size)
+    tie_note = ""
+    if tie:
+        region = _REGION_WORDS[fits[best].governing_region]
+        tie_note = (f"{chart_size} and {best} are about equally close to the design's {region} ease "
+                    f"({fits[chart_size].ease_cm[fits[best].governing_region]:.1f} and "
+                    f"{fits[best].ease_cm[fits[best].governing_region]:.1f} cm, within the "
+                    f"{_EASE_TIE_CM:.0f} cm the drape can tell apart): the size chart's answer {chart_size} breaks the tie.")
+        best = chart_size
     scores = np.array([fits[s].score for s in fits])
     weights = np.exp(-(scores - scores.min()))
     confidence = float(1.0 / weights.sum()) if len(fits) > 1 else float(1.0 / (1.0 + fits[best].score))
@@ -496,6 +517,8 @@ def recommend(fits: dict[str, SizeFit], order: Sequence[str]) -> tuple[str, floa
     confidence = float(min(0.99, max(0.01, confidence)))
     fit = fits[best]
     reasons = [f"{best} fits best of {', '.join(s for s in order if s in fits)}: overall {fit.verdict}."]
+    if tie:
+        reasons.append(tie_note)
     reasons += [r[0].upper() + r[1:] + "." for r in fit.reasons]
     index = {s: i for i, s in enumerate(order)}
     for other in sorted(fits, key=lambda s: index.get(s, 0)):
@@ -634,7 +657,8 @@ def judge_drapes(
         fits[size] = evaluate_size(body, garments_by_size[size], drapes[size], family=garment_family)
         _log.debug("%s %s: %s, score %.2f", garment_family, size, fits[size].verdict, fits[size].score)
     failed = dict(failed or {})
-    best, confidence, reasons = recommend(fits, list(table))
+    chart_answer = chart_size_for(body, chart, garment_family)
+    best, confidence, reasons = recommend(fits, list(table), chart_answer)
     for size in failed:
         reasons.append(f"{size} could not be draped (the simulation diverged), so it was not judged.")
     confidence *= 0.8 ** len(failed)
@@ -642,7 +666,7 @@ def judge_drapes(
     return FitReport(
         family=garment_family, chart=chart, fabric=first.fabric.name, fabric_class=fabric_class(first.fabric),
         recommended_size=best, confidence=confidence, confidence_label=_confidence_label(confidence),
-        chart_size=chart_size_for(body, chart, garment_family), reasons=tuple(reasons), sizes=fits,
+        chart_size=chart_answer, reasons=tuple(reasons), sizes=fits,
         body_cm={k: round(m_to_cm(v), 1) for k, v in body.measurements_m.items()},
         body=body, drapes={s: drapes[s] for s in order}, garments={s: garments_by_size[s] for s in order},
         device=device, failed_sizes=failed,
@@ -670,7 +694,7 @@ def report_json(report: FitReport, *, files: dict[str, Any] | None = None) -> di
                     "ease": _num(fit.ease_cm[region]),
                     "source": fit.ease_source[region],
                     "pattern_ease": _num(fit.pattern_ease_cm.get(region, math.nan)),
-                    "draped_reading": _num(fit.draped_ease_cm.get(region, math.nan)),
+                    "tape_reading": _num(fit.tape_ease_cm.get(region, math.nan)),
                     "comfort_min": _num(fit.comfort_cm[region][0]),
                     "design": _num(fit.comfort_cm[region][1]),
                     "comfort_max": _num(fit.comfort_cm[region][2]),
