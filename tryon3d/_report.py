@@ -500,7 +500,7 @@ def recommend(fits: dict[str, SizeFit], order: Sequence[str],
     tie_note = ""
     if tie:
         region = _REGION_WORDS[fits[best].governing_region]
-        tie_note = (f"{chart_size} and {best} are about equally close to the design's {region} ease "
+        tie_note = (f"{chart_size} and {best} are equally close to the design's {region} ease "
                     f"({fits[chart_size].ease_cm[fits[best].governing_region]:.1f} and "
                     f"{fits[best].ease_cm[fits[best].governing_region]:.1f} cm, within the "
                     f"{_EASE_TIE_CM:.0f} cm the drape can tell apart): the size chart's answer {chart_size} breaks the tie.")
@@ -516,9 +516,11 @@ def recommend(fits: dict[str, SizeFit], order: Sequence[str],
         confidence *= 0.5
     confidence = float(min(0.99, max(0.01, confidence)))
     fit = fits[best]
-    reasons = [f"{best} fits best of {', '.join(s for s in order if s in fits)}: overall {fit.verdict}."]
+    tried = ", ".join(s for s in order if s in fits)
     if tie:
-        reasons.append(tie_note)
+        reasons = [f"{best} of {tried}, on a tie the size chart broke: overall {fit.verdict}.", tie_note]
+    else:
+        reasons = [f"{best} fits best of {tried}: overall {fit.verdict}."]
     reasons += [r[0].upper() + r[1:] + "." for r in fit.reasons]
     index = {s: i for i, s in enumerate(order)}
     for other in sorted(fits, key=lambda s: index.get(s, 0)):
