@@ -15,7 +15,7 @@ import functools
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
@@ -37,6 +37,9 @@ class Family:
         bounds: allowed range per design parameter.
         fabric: default fabric preset name.
         build: ``build(row, params) -> (panels, seams, girths)``.
+        grades: design parameters given for the chart's M size and graded with the size:
+            ``{parameter: metres per metre of chest girth away from M}``. The bounds apply
+            to the M value; a graded value never drops below the lower bound.
     """
 
     name: str
@@ -46,6 +49,7 @@ class Family:
     bounds: dict[str, tuple[float, float]]
     fabric: str
     build: Callable
+    grades: dict[str, float] = field(default_factory=dict)
 
 
 @functools.cache
@@ -82,23 +86,31 @@ def chart_row(chart: str, size: str) -> dict[str, float]:
 # ----------------------------------------------------------------------------- tops
 
 
+def _half_shoulder(row: dict, p: dict) -> float:
+    """Half the bodice's shoulder width [m]: where the armhole meets the shoulder seam."""
+    return row["shoulder_breadth"] / 2.0 + p.get("shoulder_ease", 0.0)
+
+
+def _armhole(half_chest: float, half_shoulder: float, y_sp: float, depth: float) -> np.ndarray:
+    """Armhole cubic control points [m], from the underarm (``depth`` below ``y_sp``) to the shoulder point."""
+    y_ua = y_sp - depth
+    return np.array([(half_chest, y_ua), (half_shoulder + 0.35 * (half_chest - half_shoulder), y_ua),
+                     (half_shoulder, y_ua + 0.45 * (y_sp - y_ua)), (half_shoulder, y_sp)])
+
+
 def _bodice_half(row: dict, p: dict, *, back: bool, side_levels: list[tuple[float, float]], y_hem: float) -> list[Edge]:
     """x > 0 half of a bodice outline: side (from the hem corner), armhole, shoulder, neck."""
     y_np = row["back_waist"]
     y_sp = y_np - p["shoulder_drop"]
     y_ua = y_sp - p["armhole_depth"]
     half_chest = side_levels[-1][0]
-    sw = row["shoulder_breadth"] / 2.0 + p.get("shoulder_ease", 0.0)
+    sw = _half_shoulder(row, p)
     nw = row["neck"] / (2.0 * math.pi) + p["neck_width"]
     depth = 0.02 if back else p["neck_depth"]
     side_points = [(w, y) for w, y in side_levels if y > y_hem + 1e-3]
     hem_w = np.interp(y_hem, [y for _, y in side_levels], [w for w, _ in side_levels])
     side = Edge([(hem_w, y_hem), *side_points, (half_chest, y_ua)], "side")
-    armhole = Edge(
-        [(half_chest, y_ua), (sw + 0.35 * (half_chest - sw), y_ua), (sw, y_ua + 0.45 * (y_sp - y_ua)), (sw, y_sp)],
-        "armhole",
-        curve=True,
-    )
+    armhole = Edge(_armhole(half_chest, sw, y_sp, p["armhole_depth"]), "armhole", curve=True)
     shoulder = Edge([(sw, y_sp), (nw, y_np)], "shoulder")
     neck = Edge([(nw, y_np), (nw, y_np - 0.6 * depth), (0.55 * nw, y_np - depth), (0.0, y_np - depth)], "neck", curve=True)
     return [side, armhole, shoulder, neck]
@@ -122,11 +134,62 @@ def _cap(bw: float, cap_h: float) -> np.ndarray:
     return np.array([(bw, -cap_h), (0.6 * bw, -0.8 * cap_h), (0.35 * bw, 0.0), (0.0, 0.0)])
 
 
+# The chest line lies 2.5 cm under the underarm and at least 2 cm above the waist [m].
+_CHEST_BELOW_UNDERARM = 0.025
+_CHEST_ABOVE_WAIST_MIN = 0.02
+
+# A sleeve cap's half-width may reach 97 % of the armhole length it is sewn to: wider, the
+# cap has no height left to match that length.
+_CAP_HALF_WIDTH_PER_ARMHOLE = 0.97
+
+
+def _sleeve_half_width(row: dict, p: dict) -> float:
+    """Half the sleeve's width at the underarm [m]: upper arm plus sleeve ease."""
+    return (row["upper_arm"] + p["sleeve_ease"]) / 2.0
+
+
+def _armhole_depth(row: dict, p: dict, half_chest: float) -> float:
+    """The graded armhole depth [m], deepened just enough that the sleeve's cap can match the
+    armhole at the sleeve's full width (big sizes of a shallow design would otherwise get a
+    sleeve narrower than upper arm + ease).
+
+    Raises:
+        ValueError: the sleeve is too wide for any armhole this bodice has room for.
+    """
+    y_sp = row["back_waist"] - p["shoulder_drop"]
+    # the chest line, _CHEST_BELOW_UNDERARM under the underarm, must stay above the waist (y = 0)
+    # for the side seam to run down to it; the back waist length grades slower than the armhole,
+    # so the deepest M designs stop deepening there in the big sizes
+    deepest = y_sp - _CHEST_BELOW_UNDERARM - _CHEST_ABOVE_WAIST_MIN
+    depth = min(p["armhole_depth"], deepest)
+    if p["sleeve_length"] <= 0:
+        return depth
+    sw = _half_shoulder(row, p)
+    half_width = _sleeve_half_width(row, p)
+    need = half_width / _CAP_HALF_WIDTH_PER_ARMHOLE
+
+    def length(d: float) -> float:
+        return Edge(_armhole(half_chest, sw, y_sp, d), "armhole", curve=True).length
+
+    if length(depth) >= need:
+        return depth
+    if length(deepest) < need:
+        widest = 2.0 * _CAP_HALF_WIDTH_PER_ARMHOLE * length(deepest)
+        raise ValueError(f"a sleeve {2.0 * half_width * 100:.1f} cm wide (upper arm {row['upper_arm'] * 100:.1f} cm + "
+                         f"sleeve_ease {p['sleeve_ease'] * 100:.1f} cm) is too wide for this size's armhole even at "
+                         f"its deepest: at most {widest * 100:.1f} cm fits")
+    lo, hi = depth, deepest
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if length(mid) >= need else (mid, hi)
+    return hi
+
+
 def _sleeve(row: dict, p: dict, armhole_length: float) -> Panel:
     """Left sleeve: y = 0 at the cap top; x > 0 is the back of the left arm."""
-    bw = (row["upper_arm"] + p["sleeve_ease"]) / 2.0
-    # widest sleeve whose cap can still match the armhole, then the cap height that matches it
-    bw = min(bw, 0.97 * armhole_length)
+    # widest sleeve whose cap can still match the armhole (_armhole_depth made room for the full
+    # width), then the cap height that matches it
+    bw = min(_sleeve_half_width(row, p), _CAP_HALF_WIDTH_PER_ARMHOLE * armhole_length)
     lo, hi = 0.005, armhole_length
     for _ in range(60):
         mid = 0.5 * (lo + hi)
@@ -151,17 +214,18 @@ def _sleeve(row: dict, p: dict, armhole_length: float) -> Panel:
 
 
 def _build_top(row: dict, p: dict, *, flare_skirt: bool = False) -> tuple[list[Panel], list[Seam], dict]:
+    chest = row["chest"] + p["chest_ease"]
+    waist = row["waist"] + p["waist_ease"]
+    hips = row["hips"] + p["hip_ease"]
+    p = dict(p, armhole_depth=_armhole_depth(row, p, chest / 4.0))
     y_np = row["back_waist"]
     y_sp = y_np - p["shoulder_drop"]
     y_ua = y_sp - p["armhole_depth"]
-    y_chest = y_ua - 0.025
+    y_chest = y_ua - _CHEST_BELOW_UNDERARM
     y_hip = -row["waist_to_hip"]
     y_hem = y_np - p["length"]
     if y_hem > y_chest - 0.05:
         raise ValueError(f"length {p['length'] * 100:.1f} cm is too short: the hem must lie below the chest line")
-    chest = row["chest"] + p["chest_ease"]
-    waist = row["waist"] + p["waist_ease"]
-    hips = row["hips"] + p["hip_ease"]
     levels = [(hips / 4.0, y_hip), (waist / 4.0, 0.0), (chest / 4.0, y_chest)]
     if flare_skirt and y_hem < y_hip:
         levels.insert(0, (hips / 4.0 + p["flare"] * (y_hip - y_hem), y_hem))
@@ -189,12 +253,22 @@ def _build_top(row: dict, p: dict, *, flare_skirt: bool = False) -> tuple[list[P
     return panels, seams, girths
 
 
+# armhole_depth (the M size's) at most 28 cm: deeper, the women's M chest line at the deepest
+# shoulder drop would fall within 2 cm of the waist. sleeve_ease at most 25 cm: the women's XXL
+# armhole at that drop has room for a set-in sleeve of about 27 cm ease, not more.
 _TOP_BOUNDS = {
     "chest_ease": (-0.10, 0.40), "waist_ease": (-0.10, 0.60), "hip_ease": (-0.10, 0.60),
-    "length": (0.35, 1.60), "sleeve_length": (0.0, 0.85), "sleeve_ease": (0.0, 0.30),
+    "length": (0.35, 1.60), "sleeve_length": (0.0, 0.85), "sleeve_ease": (0.0, 0.25),
     "sleeve_hem": (0.12, 0.60), "neck_depth": (0.01, 0.30), "neck_width": (0.0, 0.10),
-    "shoulder_drop": (0.01, 0.08), "armhole_depth": (0.14, 0.32), "flare": (0.0, 0.8),
+    "shoulder_drop": (0.01, 0.08), "armhole_depth": (0.14, 0.28), "flare": (0.0, 0.8),
 }
+
+
+# The armhole deepens by 1/10 of the chest girth's difference from M: Aldrich's size charts
+# (Metric Pattern Cutting for Women's Wear; ... for Menswear) step the armscye depth by about
+# 0.4 cm per 4 cm of bust or chest. On our charts: 0.6-0.8 cm per women's size (6-8 cm chest
+# steps), 0.8 cm per men's size (8 cm steps).
+_TOP_GRADES = {"armhole_depth": 0.1}
 
 
 def _top_defaults(**overrides: float) -> dict[str, float]:
@@ -282,19 +356,19 @@ def _build_trousers(row: dict, p: dict) -> tuple[list[Panel], list[Seam], dict]:
 FAMILIES: dict[str, Family] = {
     "tshirt": Family(
         "tshirt", "short-sleeve crew-neck T-shirt", "women", _top_defaults(), _TOP_BOUNDS, "cotton_jersey",
-        _build_top,
+        _build_top, _TOP_GRADES,
     ),
     "longsleeve": Family(
         "longsleeve", "long-sleeve shirt / top", "women",
         _top_defaults(chest_ease=0.12, waist_ease=0.18, hip_ease=0.10, length=0.68, sleeve_length=0.60,
                       sleeve_ease=0.07, sleeve_hem=0.24, neck_depth=0.06),
-        _TOP_BOUNDS, "polyester_woven", _build_top,
+        _TOP_BOUNDS, "polyester_woven", _build_top, _TOP_GRADES,
     ),
     "dress": Family(
         "dress", "sleeveless A-line shift dress", "women",
         _top_defaults(chest_ease=0.08, waist_ease=0.10, hip_ease=0.10, length=0.95, sleeve_length=0.0,
                       neck_depth=0.10, armhole_depth=0.20, flare=0.20),
-        _TOP_BOUNDS, "polyester_woven", functools.partial(_build_top, flare_skirt=True),
+        _TOP_BOUNDS, "polyester_woven", functools.partial(_build_top, flare_skirt=True), _TOP_GRADES,
     ),
     "skirt": Family(
         "skirt", "A-line skirt (front and back panel)", "women",
@@ -319,7 +393,8 @@ def draft(family: str, size: str = "M", *, chart: str | None = None, **design: f
         family: one of ``FAMILIES``.
         size: size label of the chart (XS..XXL).
         chart: size chart name, or None for the family's default.
-        **design: design parameters [m] overriding the family defaults.
+        **design: design parameters [m] overriding the family defaults; those in the family's
+            ``grades`` are the M size's values, graded with the chest for other sizes.
 
     Raises:
         ValueError: unknown family, size, chart or design parameter, or a value out of range.
@@ -338,9 +413,15 @@ def draft(family: str, size: str = "M", *, chart: str | None = None, **design: f
             raise ValueError(f"design parameter {key} must be a number of metres, got {value!r}") from None
         lo, hi = fam.bounds[key]
         if not (math.isfinite(number) and lo <= number <= hi):
-            raise ValueError(f"design parameter {key} must be within [{lo}, {hi}] m, got {value!r}")
+            graded = " for size M (other sizes are graded from it)" if key in fam.grades else ""
+            raise ValueError(f"design parameter {key} must be within [{lo}, {hi}] m{graded}, got {value!r}")
         params[key] = number
-    panels, seams, girths = fam.build(row, params)
+    chest_from_m = row["chest"] - chart_row(chart or fam.chart, "M")["chest"]
+    sized = dict(params)
+    for key, per_m in fam.grades.items():
+        sized[key] = max(fam.bounds[key][0], params[key] + per_m * chest_from_m)
+    panels, seams, girths = fam.build(row, sized)
+    # the design as given (M values); the drafted outline holds the graded ones
     metadata = {"family": family, "chart": chart or fam.chart, "design": params, "body_chart_m": row}
     return Pattern(family, size, tuple(panels), tuple(seams), girths, metadata)
 

@@ -11,6 +11,7 @@ import pytest
 
 import garments
 from garments import Edge, Panel, Pattern, Seam
+from garments._families import _build_top
 
 FAMILY_NAMES = ("tshirt", "longsleeve", "dress", "skirt", "trousers")
 
@@ -74,6 +75,48 @@ def test_size_chart_is_graded():
             values = [table[s][key] for s in table]
             assert all(0.03 <= b - a <= 0.10 for a, b in zip(values[:-1], values[1:], strict=True)), (chart, key)
 
+
+
+def _armhole_depth_m(pattern) -> float:
+    """Shoulder point to underarm [m], read off the front armhole."""
+    armhole = next(p for p in pattern.panels if p.name == "front").edge("armhole_l")
+    return float(armhole.points[-1][1] - armhole.points[0][1])
+
+
+@pytest.mark.parametrize("family", ("tshirt", "longsleeve", "dress"))
+def test_armhole_depth_graded_with_chest(family):
+    design = garments.FAMILIES[family].defaults["armhole_depth"]
+    for chart in ("women", "men"):
+        table = garments.size_chart(chart)
+        depths = [_armhole_depth_m(garments.draft(family, size, chart=chart)) for size in table]
+        chests = [row["chest"] for row in table.values()]
+        assert depths[list(table).index("M")] == pytest.approx(design, abs=1e-12)  # the design value is M's
+        assert all(b > a for a, b in zip(depths[:-1], depths[1:], strict=True)), (chart, depths)
+        # 1/10 of the chest difference: 0.6-0.8 cm per size on 6-8 cm chest steps
+        for depth, chest in zip(depths, chests, strict=True):
+            assert depth == pytest.approx(design + 0.1 * (chest - table["M"]["chest"]), abs=1e-9), (chart, depth)
+    shallow = garments.draft(family, "XS", chart="men", armhole_depth=0.14, sleeve_length=0.0)
+    assert _armhole_depth_m(shallow) == pytest.approx(0.14, abs=1e-12)  # never below the bound
+    with pytest.raises(ValueError, match=r"armhole_depth must be within \[0.14, 0.28\] m for size M"):
+        garments.draft(family, "L", armhole_depth=0.30)
+
+
+@pytest.mark.parametrize("family", ("tshirt", "longsleeve"))
+def test_sleeves_keep_upper_arm_plus_ease_in_every_size(family):
+    for chart in ("women", "men"):
+        for size, row in garments.size_chart(chart).items():
+            for design in ({}, {"sleeve_ease": 0.15, "armhole_depth": 0.14}):
+                pattern = garments.draft(family, size, chart=chart, **design)
+                garments.validate_pattern(pattern)  # cap and armhole seams still match in length
+                sleeve = next(p for p in pattern.panels if p.name == "sleeve_l")
+                width = 2.0 * float(sleeve.edge("cap_b").points[0][0])
+                wanted = row["upper_arm"] + pattern.metadata["design"]["sleeve_ease"]
+                assert width == pytest.approx(wanted, abs=1e-9), (chart, size, design, width, wanted)
+    # a sleeve that no armhole of the bodice can take is an error, not a narrower sleeve (no chart
+    # size within the design bounds gets there: an upper arm of 80 cm does)
+    row = dict(garments.size_chart("women")["XXL"], upper_arm=0.80)
+    with pytest.raises(ValueError, match=r"sleeve 8[78].0 cm wide .* too wide for this size's armhole .* at most 7[0-9.]+ cm"):
+        _build_top(row, dict(garments.FAMILIES[family].defaults))
 
 def test_seam_pairs_match_in_count_and_length(meshes):
     for name, garment in meshes.items():
@@ -182,7 +225,8 @@ def test_graded_dxf_round_trip(tmp_path):
                 assert np.linalg.norm(read_edge.start - edge.start) < 1e-4
         areas[size] = [p.area for p in back.panels]
     assert all(xs < m < xxl for xs, m, xxl in zip(areas["XS"], areas["M"], areas["XXL"], strict=True))
-    assert min(a / b for a, b in zip(areas["XXL"], areas["XS"], strict=True)) > 1.2
+    # sleeves grow least (~20 %): the deeper armhole of a big size takes a taller cap out of the same length
+    assert min(a / b for a, b in zip(areas["XXL"], areas["XS"], strict=True)) > 1.15
     garment = garments.load_garment(path, size="XXL", edge_length_m=0.04)
     assert garment.size == "XXL" and garment.panel_names == tuple(p.name for p in patterns["XXL"].panels)
 
