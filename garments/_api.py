@@ -28,7 +28,11 @@ __all__ = [
 
 
 def list_families() -> dict[str, dict]:
-    """Family name -> ``{"description", "sizes", "chart", "fabric", "design"}`` (design defaults [m])."""
+    """Family name -> ``{"description", "sizes", "chart", "fabric", "design", "graded"}``.
+
+    ``design``: the design defaults [m]; ``graded``: those given for size M and graded with the
+    chest for other sizes (e.g. a top's ``armhole_depth``).
+    """
     return {
         name: {
             "description": fam.description,
@@ -36,6 +40,7 @@ def list_families() -> dict[str, dict]:
             "chart": fam.chart,
             "fabric": fam.fabric,
             "design": dict(fam.defaults),
+            "graded": sorted(fam.grades),
         }
         for name, fam in FAMILIES.items()
     }
