@@ -31,6 +31,10 @@ SELF_COLLISION_MIN_M = 0.002
 #: through each other at 2 mm; a 1 cm mesh needs no more than the minimum, and costs 1.6x per
 #: frame at 3 mm).
 SELF_COLLISION_PER_EDGE = 0.1
+#: The self-collision broad phase is refreshed once some particle moved this many cloth-cloth
+#: collision distances since the last refresh (``sim._kernels.SelfCollisionBroadPhase``); within
+#: a step Style3D already lets the cloth move 1.5 of them (3 mm) on one query.
+BROAD_PHASE_MAX_MOVE = 1.0
 #: Extra detection distance [m] for particle-body contact queries.
 CONTACT_DETECT_M = 0.01
 #: Below this sliding speed [m/s] body friction is regularised (viscous). Newton's default
@@ -312,6 +316,8 @@ def build_cloth_model(
     wp.config.quiet = True
     from newton.solvers import SolverStyle3D, style3d
 
+    from sim._kernels import SelfCollisionBroadPhase
+
     fabric = garment.fabric
     particle_of_vertex, particle_count = merge_seams(garment.vertex_count, garment.seam_pairs)
     corners, valid = triangle_rest_frames(garment)
@@ -363,6 +369,7 @@ def build_cloth_model(
         edge = median_edge_m(garment) if edge_m is None else float(edge_m)
         solver.collision.radius = self_collision_distance(float(fabric.thickness_m), edge)
         solver.collision.friction_epsilon = FRICTION_EPSILON_M_S
+        SelfCollisionBroadPhase(solver.collision, model, BROAD_PHASE_MAX_MOVE * solver.collision.radius)
         if not self_collision:
             solver.collision.stiff_vf = 0.0
             solver.collision.stiff_ee = 0.0

@@ -276,3 +276,32 @@ def test_self_intersection_count_is_exact_for_close_layers():
     wavy = lifted.copy()
     wavy[:, 2] = 0.003 * np.cos(40.0 * wavy[:, 0])  # crosses z = 0 along lines
     assert self_intersecting_pairs(np.concatenate([grid, wavy]), layers, "cpu") > 20
+
+
+def test_edge_face_culling_keeps_only_faces_the_untangling_can_act_on():
+    """The untangling broad phase keeps a pierced face and one within reach, and drops a face
+    sharing the edge's vertex and one farther than the reach (sim._kernels)."""
+    import warp as wp
+
+    from sim import _kernels
+
+    reach = 0.006
+    pos = np.array([
+        [0.0, 0.0, 0.0], [0.01, 0.0, 0.0],                           # the edge (0, 1), along x
+        [0.005, -0.01, -0.01], [0.005, 0.01, -0.01], [0.005, 0.0, 0.01],  # pierced face (2, 3, 4)
+        [0.0, 0.02, 0.0], [0.01, 0.02, 0.0],                           # shares vertex 0 (0, 5, 6)
+        [0.0, 0.004, 0.0], [0.01, 0.004, 0.0], [0.005, 0.015, 0.0],  # 4 mm aside, coplanar (7, 8, 9)
+        [0.0, 0.008, 0.0], [0.01, 0.008, 0.0], [0.005, 0.015, 0.0],  # 8 mm aside (10, 11, 12)
+    ])
+    tris = np.array([[2, 3, 4], [0, 5, 6], [7, 8, 9], [10, 11, 12]], dtype=np.int32)
+    candidates = np.zeros((32, 1), dtype=np.int32)
+    candidates[0, 0] = 4
+    candidates[1:5, 0] = [0, 1, 2, 3]
+    out = wp.array(candidates, dtype=wp.int32, device="cpu")
+    wp.launch(_kernels._cull_edge_face_kernel, dim=1, device="cpu", inputs=[
+        wp.array(pos.astype(np.float32), dtype=wp.vec3, device="cpu"),
+        wp.array(np.array([[-1, -1, 0, 1]], dtype=np.int32), dtype=wp.int32, device="cpu"),
+        wp.array(tris, dtype=wp.int32, device="cpu"), reach, out,
+    ])
+    result = out.numpy()[:, 0]
+    assert list(result[1:result[0] + 1]) == [0, 2]
