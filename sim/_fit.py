@@ -52,13 +52,13 @@ def _region_faces(body, *names: str) -> np.ndarray:
 
 
 def _pattern_widths(side: np.ndarray, faces: np.ndarray, corners_2d: np.ndarray, across_2d: np.ndarray) -> np.ndarray:
-    """Width [m] across the grain, in the flat pattern, of each face's section segment.
+    """Width [m], in the flat pattern along its rows, of each face's section segment.
 
     Args:
         side: signed distance of every (welded) vertex to the plane [m], shape (V,).
         faces: cut faces (two edges change sign), welded indices, shape (S, 3).
         corners_2d: the same faces' corners in pattern coordinates [m], shape (S, 3, 2).
-        across_2d: unit direction across the grain (weft) of each face's panel, shape (S, 2).
+        across_2d: unit direction of the pattern's rows in each face, shape (S, 2).
     """
     s = side[faces]
     ends, crossing = [], []
@@ -81,10 +81,10 @@ def section_girths(vertices: np.ndarray, faces: np.ndarray, origin: np.ndarray, 
     """(tape, cloth) girths [m] of a mesh's section by the plane (origin, normal).
 
     tape: the convex-hull perimeter of the qualifying section loops (a tape measure pulled round
-    them). cloth: the width of the pattern the loops run through, across the grain (``corners_2d``,
-    ``across_2d``): the garment's own girth along that line as the trade measures a garment, flat
-    and straight across, so folds, stretch and a slant of the line over the cloth do not count
-    (NaN without ``corners_2d``).
+    them). cloth: the width of the pattern the loops run through, along the pattern's rows
+    (``corners_2d``, ``across_2d``): the garment's own girth along that line as the trade measures
+    a garment, flat and along its rows, so folds, stretch and a slant of the line over the cloth
+    do not count (NaN without ``corners_2d``).
 
     Args:
         vertices: (V, 3) [m]; faces: (F, 3), welded (shared vertices across seams).
@@ -94,7 +94,8 @@ def section_girths(vertices: np.ndarray, faces: np.ndarray, origin: np.ndarray, 
             loop round both thighs is not one thigh's).
         single: count only the qualifying loop with the smallest tape (a limb's own loop).
         corners_2d: pattern coordinates of each face's corners [m], shape (F, 3, 2).
-        across_2d: unit direction across the grain of each face's panel, shape (F, 2).
+        across_2d: unit direction of the pattern's rows in each face, shape (F, 2) (see
+            ``pattern_row_directions``).
 
     Returns:
         (tape, cloth) [m]; NaN where no loop qualifies.
@@ -188,10 +189,36 @@ def body_tape_girth(body, region: str) -> float:
     return section_girths(body.rest_vertices, faces, np.array([0.0, 0.0, float(landmark[2])]), _UP)[0]
 
 
-def _pattern_rows(corners: np.ndarray | None, across: np.ndarray | None, rows: np.ndarray) -> dict:
+def pattern_row_directions(garment, normal: np.ndarray) -> np.ndarray:
+    """Unit direction [pattern frame] of the garment's rows in each face, shape (F, 2).
+
+    A row is a line of the pattern at one height along ``normal`` (the measuring plane's normal)
+    as the garment was placed round the body (``Garment.positions``): straight across the grain on
+    a straight panel, an arc on a flared one. Faces where the placed height does not vary (laid
+    flat across the plane) fall back to across the panel's grain.
+    """
+    faces = np.asarray(garment.faces)
+    pattern = np.asarray(garment.pattern_positions, dtype=np.float64)[faces]  # (F, 3, 2)
+    height = (np.asarray(garment.positions, dtype=np.float64) @ np.asarray(normal, dtype=np.float64))[faces]
+    edges = np.stack([pattern[:, 1] - pattern[:, 0], pattern[:, 2] - pattern[:, 0]], axis=1)  # (F, 2, 2) rows
+    rise = np.stack([height[:, 1] - height[:, 0], height[:, 2] - height[:, 0]], axis=1)
+    det = edges[:, 0, 0] * edges[:, 1, 1] - edges[:, 0, 1] * edges[:, 1, 0]
+    safe = np.abs(det) > 1e-14
+    inverse_det = np.where(safe, 1.0 / np.where(safe, det, 1.0), 0.0)
+    # gradient of the placed height over the pattern: edges @ gradient = rise
+    gradient = np.stack([edges[:, 1, 1] * rise[:, 0] - edges[:, 0, 1] * rise[:, 1],
+                         edges[:, 0, 0] * rise[:, 1] - edges[:, 1, 0] * rise[:, 0]], axis=1) * inverse_det[:, None]
+    grain = np.asarray(garment.grain_directions, dtype=np.float64)[np.asarray(garment.vertex_panels)[faces[:, 0]]]
+    length = np.linalg.norm(gradient, axis=1)
+    level = length > 0.1  # the placed height changes by at least 1 mm per cm of pattern
+    rows = np.where(level[:, None], gradient / np.maximum(length, 1e-12)[:, None], grain)
+    return np.stack([-rows[:, 1], rows[:, 0]], axis=1)
+
+
+def _pattern_rows(garment, corners: np.ndarray | None, normal: np.ndarray, rows: np.ndarray) -> dict:
     if corners is None:
         return {}
-    return {"corners_2d": corners[rows], "across_2d": across[rows]}
+    return {"corners_2d": corners[rows], "across_2d": pattern_row_directions(garment, normal)[rows]}
 
 
 def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
@@ -200,7 +227,7 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[s
     Both read the draped garment's section at the body's tape line (torso: the landmark
     height; limbs: across the limb, see the module doc) and subtract the body's girth there:
 
-    - cloth ease: the width of the flat pattern, across the grain, along the line where the
+    - cloth ease: the width of the flat pattern, along its rows, on the line where the
       drape put it: the garment's own girth there (a tailor's ease: garment measurement minus
       body measurement). Folds and stretch do not change it; where the garment sits does (a
       front riding up on the bust puts the line through the armhole curve or waist shaping).
@@ -227,11 +254,9 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[s
     faces = particle_of_vertex[np.asarray(garment.faces)]
     points = np.zeros((count, 3))
     points[particle_of_vertex] = positions
-    corners = across = None
+    corners = None
     if garment.pattern_positions is not None:
         corners = np.asarray(garment.pattern_positions, dtype=np.float64)[np.asarray(garment.faces)]
-        grain = np.asarray(garment.grain_directions, dtype=np.float64)[np.asarray(garment.vertex_panels)[garment.faces[:, 0]]]
-        across = np.stack([-grain[:, 1], grain[:, 0]], axis=1)
     sleeves = garment.sleeve_faces
     cloth, tape = {}, {}
     for name in EASE_REGIONS:
@@ -248,7 +273,7 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[s
             if centre is None:
                 continue
             garment_girths = section_girths(points, faces[~sleeves], centre, _UP, around=centre,
-                                            **_pattern_rows(corners, across, ~sleeves))
+                                            **_pattern_rows(garment, corners, _UP, ~sleeves))
             body_girth = body_tape_girth(body, name)
         else:
             region, fraction, other = _LIMBS[name]
@@ -266,7 +291,7 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[s
             body_girth = girth(body.rest_vertices, body_faces if len(body_faces) else np.asarray(body.faces),
                                origin, normal)
             garment_girths = section_girths(points, faces[limb], origin, normal, around=origin, exclude=exclude,
-                                            single=True, **_pattern_rows(corners, across, limb))
+                                            single=True, **_pattern_rows(garment, corners, normal, limb))
         tape[name] = float(garment_girths[0] - body_girth)
         cloth[name] = float(garment_girths[1] - body_girth)
     return cloth, tape
