@@ -306,3 +306,102 @@ def test_edge_face_culling_keeps_only_faces_the_untangling_can_act_on():
     ])
     result = out.numpy()[:, 0]
     assert list(result[1:result[0] + 1]) == [0, 2]
+
+
+def _builder_tables(builder) -> dict:
+    names = ["particle_q", "particle_qd", "particle_mass", "particle_radius", "particle_flags", "tri_indices",
+             "tri_poses", "tri_activations", "tri_materials", "tri_areas", "edge_indices", "edge_rest_angle",
+             "edge_rest_length", "edge_bending_properties"]
+    tables = {name: np.asarray(getattr(builder, name), dtype=float) for name in names}
+    for key, attr in builder.custom_attributes.items():
+        if attr.values:
+            tables[key] = (sorted(attr.values), np.array([np.asarray(attr.values[i], dtype=float)
+                                                          for i in sorted(attr.values)]))
+    return tables
+
+
+def test_bulk_style3d_cloth_matches_newtons_add_cloth_mesh(body):
+    """sim._scene.add_style3d_cloth fills the builder with exactly what Newton's
+    style3d.add_cloth_mesh puts there (seams merged, panels' own rest shapes)."""
+    import newton
+    import warp as wp
+    from newton.solvers import SolverStyle3D, style3d
+
+    from sim._scene import add_style3d_cloth, merge_seams, preclosed_start, triangle_rest_frames
+
+    garment = sim.skirt_garment(edge_m=0.03)
+    particle_of_vertex, count = merge_seams(garment.vertex_count, garment.seam_pairs)
+    corners, valid = triangle_rest_frames(garment)
+    tris = particle_of_vertex[garment.faces[valid]]
+    corners = corners[valid]
+    start = preclosed_start(garment, particle_of_vertex, count)
+    tri_ke, edge_ke = (900.0, 700.0, 50.0), (2e-5, 2e-5, 1e-5)
+    builders = []
+    for bulk in (False, True):
+        builder = newton.ModelBuilder(up_axis=newton.Axis.Z)
+        SolverStyle3D.register_custom_attributes(builder)
+        builder.add_particle((1.0, 2.0, 3.0), (0.0, 0.0, 0.0), 0.5)  # offsets the cloth's indices
+        if bulk:
+            add_style3d_cloth(builder, start, tris, corners, density=0.15, tri_aniso_ke=tri_ke,
+                              edge_aniso_ke=edge_ke, particle_radius=0.003)
+        else:
+            style3d.add_cloth_mesh(
+                builder, pos=wp.vec3(0.0, 0.0, 0.0), rot=wp.quat_identity(), vel=wp.vec3(0.0, 0.0, 0.0),
+                vertices=start.tolist(), indices=tris.reshape(-1).tolist(),
+                panel_verts=corners.reshape(-1, 2).tolist(), panel_indices=np.arange(3 * len(tris)).tolist(),
+                density=0.15, tri_aniso_ke=wp.vec3(*tri_ke), edge_aniso_ke=wp.vec3(*edge_ke), particle_radius=0.003)
+        builders.append(_builder_tables(builder))
+    newton_tables, bulk_tables = builders
+    assert newton_tables.keys() == bulk_tables.keys()
+    for key, table in newton_tables.items():
+        if isinstance(table, tuple):
+            assert table[0] == bulk_tables[key][0], key
+            np.testing.assert_array_equal(table[1], bulk_tables[key][1], err_msg=key)
+        else:
+            np.testing.assert_array_equal(table, bulk_tables[key], err_msg=key)
+
+
+def test_mesh_edges_numbers_edges_as_newton_does():
+    """sim._scene.mesh_edges gives Newton's MeshAdjacency edge table (order, opposite vertices,
+    boundary -1s), non-manifold edges included."""
+    import warnings
+
+    from newton._src.utils.mesh import MeshAdjacency
+
+    from sim._scene import mesh_edges
+
+    u, v = np.meshgrid(np.arange(6), np.arange(5))
+    index = (v * 6 + u)[:-1, :-1].ravel()
+    grid = np.concatenate([np.stack([index, index + 1, index + 6], 1), np.stack([index + 1, index + 7, index + 6], 1)])
+    rng = np.random.default_rng(3)
+    for tris in (grid, grid[rng.permutation(len(grid))], np.concatenate([grid, [[1, 6, 20]]])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = MeshAdjacency(tris)
+            edges, edge_tris = mesh_edges(tris)
+        np.testing.assert_array_equal(edges, expected.edge_indices)
+        np.testing.assert_array_equal(edge_tris, expected.edge_tri_indices)
+
+
+def test_collision_pipelines_share_their_narrow_phase(body, skirt):
+    """A second cloth model's collision pipeline borrows the first one's broad and narrow phase
+    (same layout, same thread) and finds the same body contacts as a pipeline of its own."""
+    import newton
+
+    from sim._scene import CONTACT_DETECT_M, build_cloth_model
+
+    first = build_cloth_model(skirt, body.rest_vertices, body.faces)
+    second = build_cloth_model(skirt, body.rest_vertices, body.faces)
+    assert second.pipeline.narrow_phase is first.pipeline.narrow_phase
+    own = newton.CollisionPipeline(second.model, soft_contact_gap=CONTACT_DETECT_M)
+    assert own.narrow_phase is not first.pipeline.narrow_phase
+    counts = []
+    for pipeline in (first.pipeline, own, second.pipeline):
+        contacts = pipeline.contacts()
+        pipeline.collide(second.state_0, contacts)
+        n = int(contacts.soft_contact_count.numpy()[0])
+        counts.append((n, np.sort(contacts.soft_contact_particle.numpy()[:n])))
+    assert counts[0][0] > 0
+    for n, particles in counts[1:]:
+        assert n == counts[0][0]
+        np.testing.assert_array_equal(particles, counts[0][1])
