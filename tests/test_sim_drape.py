@@ -405,3 +405,33 @@ def test_collision_pipelines_share_their_narrow_phase(body, skirt):
     for n, particles in counts[1:]:
         assert n == counts[0][0]
         np.testing.assert_array_equal(particles, counts[0][1])
+
+
+def test_edge_face_culling_prefilter_never_drops_a_face_within_reach():
+    """The cull's separating-axis shortcut only drops faces the exact segment-triangle distance
+    would drop too (random segments and triangles around the reach)."""
+    import warp as wp
+
+    from sim import _kernels
+
+    @wp.kernel
+    def check(pts: wp.array[wp.vec3], reach: float, out: wp.array2d[float]):
+        i = wp.tid()
+        a, b = pts[5 * i], pts[5 * i + 1]
+        x0, x1, x2 = pts[5 * i + 2], pts[5 * i + 3], pts[5 * i + 4]
+        out[i, 0] = _kernels._segment_triangle_distance(a, b, x0, x1, x2)
+        out[i, 1] = wp.where(_kernels._separated(a, b, x0, x1, x2, reach), 1.0, 0.0)
+
+    rng = np.random.default_rng(0)
+    count = 20000
+    tri = rng.normal(scale=0.006, size=(count, 3, 3))
+    tri[: count // 2, :, 2] *= 1e-3  # half of them nearly in the segment's plane
+    seg = rng.normal(scale=0.006, size=(count, 2, 3)) + rng.normal(scale=0.008, size=(count, 1, 3))
+    seg[: count // 2, :, 2] *= 1e-3
+    pts = np.concatenate([seg, tri], axis=1).reshape(-1, 3).astype(np.float32)
+    out = wp.zeros((count, 2), dtype=float, device="cpu")
+    reach = 0.006
+    wp.launch(check, dim=count, inputs=[wp.array(pts, dtype=wp.vec3, device="cpu"), reach, out], device="cpu")
+    distance, separated = out.numpy()[:, 0], out.numpy()[:, 1] > 0.5
+    assert not np.any(separated & (distance <= reach))
+    assert separated.sum() > 0.5 * (distance > reach).sum()  # and it does drop most far faces
