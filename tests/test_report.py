@@ -104,6 +104,21 @@ def test_recommendation_follows_the_chest_and_neighbours_are_worse(tshirts):
     assert reasons[0].startswith("L fits best") and any(r.startswith("XS would be too tight") for r in reasons)
 
 
+def test_a_knit_hem_clings_to_wide_hips_a_woven_one_is_too_tight(tshirts):
+    """Hips 10 cm wider than the chart's M: the jersey T-shirt's hem sits 4 cm under them and
+    stretches (the stretch check judges that), so the chest still decides; the same garment in a
+    woven cannot stretch and is too tight."""
+    row = CHART["M"]
+    body = _body(row["chest"], row["waist"], row["hips"] + 0.10, row["upper_arm"])
+    knit = evaluate_size(body, tshirts["M"], _drape(tshirts["M"]), family="tshirt")
+    assert knit.ease_cm["hips"] == pytest.approx(-4.0, abs=1e-6)
+    assert knit.region_verdicts["hips"] == "snug" and knit.score == pytest.approx(0.0, abs=1e-9)
+    assert any(r.startswith("clings at the hips") for r in knit.reasons)
+    woven = garments.load_garment("tshirt", size="M", fabric="denim", edge_length_m=0.08)
+    stiff = evaluate_size(body, woven, _drape(woven), family="tshirt")
+    assert stiff.region_verdicts["hips"] == "too tight" and stiff.score >= 3.0
+
+
 def test_overstretch_makes_a_size_too_tight(tshirts):
     row = CHART["M"]
     body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])

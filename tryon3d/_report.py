@@ -28,8 +28,10 @@ Score (lower is better). The size is decided where the size chart sizes the garm
 for tops, the hips for skirts and trousers): the squared deviation from the design ease there,
 as a fraction of the comfort range on that side. The other regions only constrain: a T-shirt is
 straight by design, so a roomy waist is no reason to size down. Hard failures (+3 each): a
-region tighter than the fabric allows by more than the measurement's uncertainty, or the cloth
-stretched past the fabric's wearable limit over a large part of the garment. Lengths out of
+region tighter than the fabric allows by more than the measurement's uncertainty (a woven
+anywhere, a knit at its sizing region; a knit's waist or hem smaller than the body clings and
+stretches, which the stretch check judges), or the cloth stretched past the fabric's wearable
+limit over a large part of the garment. Lengths out of
 range add 0.5. Quality gates are simulation warnings, not fit verdicts: only a grossly failed
 drape (cloth inside the body or through itself on a good part of the garment, an open seam)
 adds 1. The lowest score wins; the confidence is its softmax share among the sizes evaluated. Two
@@ -303,16 +305,21 @@ def _stretch_stats(drape: Any, limit: float, sleeves: np.ndarray) -> dict[str, f
 
 
 def _judge_region(region: str, value: float, comfort: tuple[float, float, float], tolerance: float,
-                  fabric: str) -> tuple[float, str, str, bool]:
+                  fabric: str, *, clings: bool = False) -> tuple[float, str, str, bool]:
     """(z, verdict, reason, hard failure) of one region's ease against its comfort range.
 
     z is the deviation from the ideal as a fraction of the comfort range on that side. Below
     the tight end the verdict is "too tight"; it is a hard failure once it is below by more
-    than ``tolerance`` (the measurement's uncertainty), where the drape leaves no doubt.
+    than ``tolerance`` (the measurement's uncertainty), where the drape leaves no doubt. With
+    ``clings`` (a knit away from its sizing region) less than the tight end is "snug": the
+    cloth stretches to fit, and the drape's stretch field judges whether it can.
     """
     tight, ideal, loose = comfort
     z = (value - ideal) / ((ideal - tight) if value < ideal else (loose - ideal))
     word = _REGION_WORDS[region]
+    if value < tight and clings:
+        return z, "snug", (f"clings at the {word}: {value:.1f} cm ease, the {fabric} stretches to fit "
+                           f"there"), False
     if value < tight:
         return z, "too tight", (f"too tight at the {word}: {value:.1f} cm ease, {fabric} wants at least "
                                 f"{tight:.0f} cm"), value < tight - tolerance
@@ -356,8 +363,11 @@ def evaluate_size(body: Any, garment: Any, drape: Any, *, family: str) -> SizeFi
         tight = min(tight, ideal - 2.0)
         comfort[region] = (tight, ideal, ideal + LOOSE_ALLOWANCE_CM[klass])
         ease[region] = value
+        # a knit's waist or hem smaller than the body stretches over it: whether it can is the
+        # stretch field's call (past the wearable limit on a good part of the garment, below)
+        clings = klass != "woven" and region != governing
         z, verdicts[region], reason, failed = _judge_region(region, value, comfort[region], tolerance,
-                                                            f"{fabric.name} ({klass})")
+                                                            f"{fabric.name} ({klass})", clings=clings)
         if region == governing:
             score += z * z
         if failed:
