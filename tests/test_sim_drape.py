@@ -366,7 +366,7 @@ def test_mesh_edges_numbers_edges_as_newton_does():
     boundary -1s), non-manifold edges included."""
     import warnings
 
-    from newton._src.utils.mesh import MeshAdjacency
+    from newton.utils import MeshAdjacency
 
     from sim._scene import mesh_edges
 
