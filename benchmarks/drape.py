@@ -11,8 +11,9 @@ vertex count placed at the body's waist (reported in ``garment``).
 - baseline: the same garment from the same placement, stepped as Newton's Style3D cloth
   example does (60 fps, 10 substeps, 4 iterations, no damping, no early stop) for a fixed
   ``--baseline-seconds`` (6) simulated seconds. The baseline's cost per simulated second is
-  constant (fixed step, no early stop), so a shorter run (e.g. ``--baseline-seconds 0.5``) is
-  scaled linearly to the 6 s the issue asks for: ``baseline_s`` is then the scaled time,
+  constant (fixed step, no early stop), so a shorter run (e.g. ``--baseline-seconds 0.5``) has its
+  stepping time scaled linearly to the 6 s the issue asks for (the build and the measuring are paid
+  once either way): ``baseline_s`` is then the scaled time,
   ``baseline_measured_s`` the measured one and ``baseline_scaled_from_s`` the simulated seconds run.
 
 ``--json`` prints ``ours_s``, ``baseline_s``, ``speedup``, both runs' ``gates``, ``vertices``,
@@ -101,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         measured_s = time.perf_counter() - t0
         full_seconds = 6.0
-        baseline_s = measured_s * max(1.0, full_seconds / args.baseline_seconds)
+        # only the stepping grows with the simulated time: the build and the measuring do not
+        stepping_s = float(baseline.timings_s.get("settle", measured_s))
+        baseline_s = measured_s + stepping_s * (max(1.0, full_seconds / args.baseline_seconds) - 1.0)
         if args.baseline_seconds < full_seconds:
             report.update({"baseline_measured_s": round(measured_s, 2),
                            "baseline_scaled_from_s": args.baseline_seconds})
