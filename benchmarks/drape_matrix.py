@@ -1,8 +1,12 @@
 """Drape success over a matrix: 5 garment families x 5 sizes x 6 bodies (both sexes, BMI 18-35).
 
 Usage: ``python benchmarks/drape_matrix.py [--families tshirt,...] [--sizes XS,S,M,L,XL]
-[--bodies 0,1,...] [--edge-m 0.03] [--device cpu] [--rows-out rows.jsonl] [--json]``.
-Not part of CI (about an hour on this CPU).
+[--bodies 0,1,...] [--chart family|sex] [--edge-m 0.03] [--device cpu] [--rows-out rows.jsonl] [--json]``.
+Not part of CI (10-15 minutes on this CPU).
+
+``--chart family`` (default, comparable with earlier runs) uses each family's own chart (women's)
+for everyone; ``--chart sex`` sizes each body by its sex's chart (men's for the male bodies), as
+``tryon3d.fit_report`` does.
 
 A drape succeeds when it returns (no ``DrapeDivergedError``) and passes every gate
 (``DrapeGates.passed``): 0 penetrating vertices, 0 self-intersecting triangle pairs, seams
@@ -43,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="XS,S,M,L,XL")
     parser.add_argument("--bodies", default=",".join(str(i) for i in range(len(BODIES))),
                         help="indices into BODIES (default: all 6)")
+    parser.add_argument("--chart", choices=("family", "sex"), default="family",
+                        help="size chart: the family's own (default) or the body's sex's")
     parser.add_argument("--edge-m", type=float, default=0.03)
     parser.add_argument("--rows-out", type=Path, help="append each finished row to this JSONL file")
     parser.add_argument("--device", default="cpu")
@@ -54,10 +60,13 @@ def main(argv: list[str] | None = None) -> int:
         body = bodyfit.body_from_measurements(height_m=height, weight_kg=bmi * height * height, sex=sex)
         for family in args.families.split(","):
             for size in args.sizes.split(","):
-                row = {"sex": sex, "height_m": height, "bmi": bmi, "family": family, "size": size}
+                chart = ("men" if sex == "male" else "women") if args.chart == "sex" else None
+                row = {"sex": sex, "height_m": height, "bmi": bmi, "family": family, "size": size,
+                       "chart": chart or garments.list_families()[family]["chart"]}
                 t0 = time.perf_counter()
                 try:
-                    garment = garments.load_garment(family, size=size, body=body, edge_length_m=args.edge_m)
+                    garment = garments.load_garment(family, size=size, body=body, chart=chart,
+                                                    edge_length_m=args.edge_m)
                     result = sim.drape(body, garment, device=args.device)
                     gates = result.gates
                     row.update(penetrations=gates.penetrating_vertices, self_intersections=gates.self_intersecting_pairs,
