@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim._drape import EASE_REGIONS
-from sim._measure import _encloses, _hull_perimeter, _plane_basis, _section_loops, girth
+from sim._measure import _encloses, _hull_perimeter, _plane_basis, _section_loops
 
 _TORSO_REGIONS = ("chest", "waist", "hips")
 #: Body regions whose section forms bodyfit's tape at each torso landmark.
@@ -215,10 +215,10 @@ def pattern_row_directions(garment, normal: np.ndarray) -> np.ndarray:
     return np.stack([-rows[:, 1], rows[:, 0]], axis=1)
 
 
-def _pattern_rows(garment, corners: np.ndarray | None, normal: np.ndarray, rows: np.ndarray) -> dict:
+def _pattern_rows(corners: np.ndarray | None, across: np.ndarray | None, rows: np.ndarray) -> dict:
     if corners is None:
         return {}
-    return {"corners_2d": corners[rows], "across_2d": pattern_row_directions(garment, normal)[rows]}
+    return {"corners_2d": corners[rows], "across_2d": across[rows]}
 
 
 def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
@@ -254,9 +254,10 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[s
     faces = particle_of_vertex[np.asarray(garment.faces)]
     points = np.zeros((count, 3))
     points[particle_of_vertex] = positions
-    corners = None
+    corners = level_rows = None
     if garment.pattern_positions is not None:
         corners = np.asarray(garment.pattern_positions, dtype=np.float64)[np.asarray(garment.faces)]
+        level_rows = pattern_row_directions(garment, _UP)  # the torso regions' rows, read once
     sleeves = garment.sleeve_faces
     cloth, tape = {}, {}
     for name in EASE_REGIONS:
@@ -273,7 +274,7 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[s
             if centre is None:
                 continue
             garment_girths = section_girths(points, faces[~sleeves], centre, _UP, around=centre,
-                                            **_pattern_rows(garment, corners, _UP, ~sleeves))
+                                            **_pattern_rows(corners, level_rows, ~sleeves))
             body_girth = body_tape_girth(body, name)
         else:
             region, fraction, other = _LIMBS[name]
@@ -288,10 +289,11 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[s
             exclude = other_plane[0] if other_plane is not None else None
             origin, normal = plane
             body_faces = _region_faces(body, region)
-            body_girth = girth(body.rest_vertices, body_faces if len(body_faces) else np.asarray(body.faces),
-                               origin, normal)
+            body_girth = section_girths(body.rest_vertices, body_faces if len(body_faces) else np.asarray(body.faces),
+                                        origin, normal, around=origin, single=True)[0]
+            across = None if corners is None else pattern_row_directions(garment, normal)
             garment_girths = section_girths(points, faces[limb], origin, normal, around=origin, exclude=exclude,
-                                            single=True, **_pattern_rows(garment, corners, normal, limb))
+                                            single=True, **_pattern_rows(corners, across, limb))
         tape[name] = float(garment_girths[0] - body_girth)
         cloth[name] = float(garment_girths[1] - body_girth)
     return cloth, tape
