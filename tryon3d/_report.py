@@ -304,6 +304,12 @@ def _stretch_stats(drape: Any, limit: float, sleeves: np.ndarray) -> dict[str, f
             "over_limit_fraction_sleeves": in_sleeves}
 
 
+def _comfort_z(value: float, comfort: tuple[float, float, float]) -> float:
+    """Deviation of an ease from the ideal, as a fraction of the comfort range on that side."""
+    tight, ideal, loose = comfort
+    return (value - ideal) / ((ideal - tight) if value < ideal else (loose - ideal))
+
+
 def _judge_region(region: str, value: float, comfort: tuple[float, float, float], tolerance: float,
                   fabric: str, *, clings: bool = False) -> tuple[float, str, str, bool]:
     """(z, verdict, reason, hard failure) of one region's ease against its comfort range.
@@ -315,7 +321,7 @@ def _judge_region(region: str, value: float, comfort: tuple[float, float, float]
     cloth stretches to fit, and the drape's stretch field judges whether it can.
     """
     tight, ideal, loose = comfort
-    z = (value - ideal) / ((ideal - tight) if value < ideal else (loose - ideal))
+    z = _comfort_z(value, comfort)
     word = _REGION_WORDS[region]
     if value < tight and clings:
         return z, "snug", (f"clings at the {word}: {value:.1f} cm ease, the {fabric} stretches to fit "
@@ -481,10 +487,8 @@ def _design_miss_cm(fit: SizeFit) -> tuple[float, float]:
     region = fit.governing_region
     if region not in fit.ease_cm:
         return math.inf, fit.score
-    tight, ideal, loose = fit.comfort_cm[region]
     value = fit.ease_cm[region]
-    z = (value - ideal) / ((ideal - tight) if value < ideal else (loose - ideal))
-    return abs(value - ideal), fit.score - z * z
+    return abs(value - fit.comfort_cm[region][1]), fit.score - _comfort_z(value, fit.comfort_cm[region]) ** 2
 
 
 def _chart_breaks_tie(fits: dict[str, SizeFit], best: str, chart_size: str | None) -> bool:
