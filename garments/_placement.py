@@ -444,7 +444,7 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
                     # the cap's underarm point starts out along the arm past the armpit
                     depth = _stretch_top(depth, place.anchor_y - cap, reach + _ARMPIT_MARGIN_M - top)
                     part.open_span = (-np.inf, reach)
-                t_values = top + depth
+                t_values = _lift_cuff(top + depth, part)
             elif place.anchor == "shoulder":
                 z0 = z_shoulder + clearance_m
                 drop = place.anchor_y - xy[:, 1]
@@ -543,6 +543,8 @@ def _arm_part(body: object, name: str, vertices: np.ndarray, up: np.ndarray) -> 
     return part
 
 
+#: A sleeve's hem starts at least this far [m] above (shoulder side of) the wrist joint.
+_CUFF_ABOVE_WRIST_M = 0.02
 #: Cloth passes between an arm and the trunk only where they are at least this far apart [m].
 _ARMPIT_GAP_M = 0.015
 #: How far the underarm seam point starts below the armpit's apex (and out along the arm) [m].
@@ -658,18 +660,35 @@ def _mesh_faces_from_panels(pattern_positions: np.ndarray, vertex_panels: np.nda
     return np.concatenate(faces)
 
 
+def _squeeze_past(values: np.ndarray, pivot: float, limit: float) -> np.ndarray:
+    """Squeeze the values beyond ``pivot`` (on the side of ``limit``) linearly so that none
+    passes ``limit``; values on the other side of the pivot, and all values when none passes,
+    stay as they are."""
+    ahead = np.sign(limit - pivot)
+    extreme = float(values.max() if ahead > 0 else values.min())
+    if ahead == 0 or (extreme - limit) * ahead <= 0.0:
+        return values
+    beyond = (values - pivot) * ahead > 0.0
+    out = values.copy()
+    out[beyond] = pivot + (values[beyond] - pivot) * (limit - pivot) / (extreme - pivot)
+    return out
+
+
 def _lift_hem(t_values: np.ndarray, vertices: np.ndarray, body: object, z_crotch: float, clearance: float) -> np.ndarray:
     """Squeeze the part of a trouser leg below the knee so the hem stays above the feet."""
     feet = _region_mask(body, "foot_left", "foot_right")
     z_floor = (float(vertices[feet, 2].max()) if feet.any() else 0.1) + clearance
-    lowest = float(t_values.min())
-    if lowest >= z_floor:
+    return _squeeze_past(t_values, 0.5 * (z_crotch + z_floor), z_floor)
+
+
+def _lift_cuff(t_values: np.ndarray, part: _Part) -> np.ndarray:
+    """Squeeze the part of a sleeve below the elbow so its hem starts above the wrist: a hem
+    placed round the hand closes round the thumb (the sim cannot pull it off); from above the
+    wrist the sleeve slides down under gravity to where it rests."""
+    if not isinstance(part, _ChainPart):  # no elbow and wrist joints to go by
         return t_values
-    z_knee = 0.5 * (z_crotch + z_floor)
-    low = t_values < z_knee
-    out = t_values.copy()
-    out[low] = z_knee - (z_knee - t_values[low]) * (z_knee - z_floor) / max(z_knee - lowest, 1e-9)
-    return out
+    t_elbow, t_wrist = float(part.cum[2]), float(part.cum[3])
+    return _squeeze_past(t_values, t_elbow, t_wrist - _CUFF_ABOVE_WRIST_M)
 
 
 def _crotch_y(pattern: Pattern, index: int, xy: np.ndarray, panels: np.ndarray) -> float | None:

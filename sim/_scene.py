@@ -523,12 +523,16 @@ def build_cloth_model(
     preclose_seams: bool = True,
     sew_around_body: bool = False,
     edge_m: float | None = None,
+    floor_z_m: float | None = None,
 ) -> ClothModel:
     """Build the Newton model: merged-seam cloth, static body mesh collider, gravity, friction.
 
     ``sew_around_body``: close the seams progressively around the body (see
     :func:`preclosed_start`) instead of straight across it. ``edge_m``: the mesh's median
     edge [m] (``median_edge_m``, computed when not given), which sets the cloth-cloth distance.
+    ``floor_z_m``: height [m] of a floor plane under the body (the ground it stands on), with
+    the fabric's friction; None for none. A garment too big to stay up (a skirt wider than the
+    hips) then comes to rest on the floor instead of sliding round the feet for ever.
     """
     import newton
     import warp as wp
@@ -573,6 +577,8 @@ def build_cloth_model(
     body_mesh = newton.Mesh(np.asarray(body_vertices, dtype=np.float32), np.asarray(body_faces, dtype=np.int32).reshape(-1),
                             compute_inertia=False)
     builder.add_shape_mesh(body=-1, mesh=body_mesh, cfg=shape_cfg)
+    if floor_z_m is not None:
+        builder.add_ground_plane(height=float(floor_z_m), cfg=shape_cfg)
     model = builder.finalize(device=device)
     model.soft_contact_ke = CONTACT_KE
     model.soft_contact_kd = CONTACT_KD

@@ -93,6 +93,7 @@ class _Runner:
             garment, self.rest, body.faces, device=device, iterations=iterations,
             linear_iterations=linear_iterations, self_collision=self_collision,
             sew_around_body=sewing_s > 0.0, edge_m=edge,
+            floor_z_m=float(min(self.rest[:, 2].min(), self.target[:, 2].min())),
         )
         both = np.concatenate([self.rest, self.target])
         set_body_aabb(self.cloth, both)
@@ -314,8 +315,9 @@ def drape(
         stop_on_convergence: stop a settle phase as soon as the cloth is at rest.
         self_collision: cloth-cloth collision on.
         transition_speed_m_s: fastest collider vertex speed in the pose transition [m/s].
-        retries: attempts after a divergence or a run that did not come to rest within
-            ``max_seconds_simulated`` (with ``stop_on_convergence``): the first retry ramps the sewing (``sewing_s``)
+        retries: attempts after a divergence or a run that failed its gates (did not come to
+            rest within ``max_seconds_simulated``, or came to rest inside the body, tangled or
+            with a seam open; with ``stop_on_convergence``): the first retry ramps the sewing (``sewing_s``)
             at the same step, later ones also halve the step and double the iterations.
         divergence_checks: detect runaway speed, escape and tunnelling (NaN is always
             detected). False steps blindly, as Newton's examples do (for baselines).
@@ -327,8 +329,9 @@ def drape(
             gently instead of snapping through the body. 0 = the pattern from the first step.
 
     Returns:
-        The Drape, in the target pose: the first attempt that converged; if none did, the
-        unconverged one with the fewest penetrating vertices (then smallest seam gap).
+        The Drape, in the target pose: the first attempt that passed its gates
+        (``DrapeGates.passed``); if none did, the least bad (at rest, then fewest penetrating
+        vertices, then fewest self-intersections, then smallest seam gap).
 
     Raises:
         DrapeDivergedError: every attempt diverged (NaN, runaway speed, tunnelling, escape).
@@ -340,7 +343,7 @@ def drape(
         raise ValueError(f"max_dt must be a positive number of seconds or None, got {max_dt}")
     started = time.perf_counter()
     failures = []
-    unconverged: list[Drape] = []
+    failed: list[Drape] = []
     for attempt in range(int(retries) + 1):
         # attempt 1 sews at once; the first retry ramps the sewing at the same step; later
         # retries also halve the step and double the iterations
@@ -362,19 +365,26 @@ def drape(
                       attempt + 1, step, iters, sew, exc)
             failures.append(f"dt={step:.4g}s/{iters} iterations/sewing {sew:.2g}s: {exc}")
             continue
-        # a run that never came to rest is retried too (a run without stop_on_convergence
-        # asked for a fixed number of frames, so it is not)
-        if result.gates.converged or not stop_on_convergence:
+        # a run that did not pass its gates (never came to rest, or came to rest tangled or
+        # inside the body) is retried too; a run without stop_on_convergence asked for a fixed
+        # number of frames, so it is not
+        if result.gates.passed or not stop_on_convergence:
             return result
-        _log.info("drape attempt %d (dt=%.4g s, %d iterations, sewing %.2g s) did not converge",
-                  attempt + 1, step, iters, sew)
-        unconverged.append(result)
-    if unconverged:  # none converged: the least bad of those that ran through
-        return min(unconverged, key=lambda d: (d.gates.penetrating_vertices, d.gates.max_seam_gap_mm,
-                                               d.gates.self_intersecting_pairs))
+        _log.info("drape attempt %d (dt=%.4g s, %d iterations, sewing %.2g s) failed its gates: %s",
+                  attempt + 1, step, iters, sew, result.gates)
+        failed.append(result)
+    if failed:  # none passed: the least bad of those that ran through
+        return min(failed, key=_badness)
     raise DrapeDivergedError(
         f"drape of {garment.name!r} diverged on all {len(failures)} attempts ({'; '.join(failures)})"
     )
+
+
+def _badness(drape: Drape) -> tuple:
+    """Sort key of failed attempts, least bad first: at rest, then fewest penetrating vertices,
+    self-intersections and smallest seam gap."""
+    gates = drape.gates
+    return (not gates.converged, gates.penetrating_vertices, gates.self_intersecting_pairs, gates.max_seam_gap_mm)
 
 
 def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, max_dt, substeps, iterations,

@@ -120,6 +120,47 @@ def test_free_fall_matches_half_g_t_squared(body):
     assert not result.gates.converged
 
 
+def test_a_skirt_too_big_for_the_hips_comes_to_rest_on_the_floor(body):
+    # waist band 1.2 m round hips of 0.99 m: nothing holds it up; it falls to the floor the
+    # body stands on (its lowest point, z = 0.55 m) and lies there, instead of sliding for ever
+    loose = sim.skirt_garment(top_girth_m=1.20, bottom_girth_m=1.40, length_m=0.30, edge_m=0.03)
+    result = sim.drape(body, loose)
+    floor = body.rest_vertices[:, 2].min()
+    assert result.gates.converged
+    assert result.gates.penetrating_vertices == 0
+    assert floor - 0.001 < result.positions[:, 2].min() < floor + 0.01  # on the floor, not through it
+    assert result.positions[:, 2].max() < 0.88 - 0.02  # fell past the hips (0.88 m)
+    assert np.isnan(result.ease_m["hips"])  # goes round no body region any more
+
+
+def test_an_attempt_that_fails_its_gates_is_retried(monkeypatch, body, skirt, draped):
+    def with_gates(**changes):
+        return dataclasses.replace(draped, gates=dataclasses.replace(draped.gates, **changes))
+
+    tangled = with_gates(self_intersecting_pairs=3)
+    less_tangled = with_gates(self_intersecting_pairs=1)
+    moving = with_gates(converged=False)
+    calls = []
+
+    def fake_attempt(*args, results, **kwargs):
+        calls.append(kwargs["attempt"])
+        return results[kwargs["attempt"]]
+
+    from sim import _simulate
+
+    # at rest but tangled: retried; the first attempt that passes is returned
+    monkeypatch.setattr(_simulate, "_attempt", lambda *a, **k: fake_attempt(*a, results=[tangled, draped, moving], **k))
+    assert sim.drape(body, skirt) is draped and calls == [0, 1]
+    # none passes: the least bad is returned (at rest before fewer self-intersections)
+    calls.clear()
+    monkeypatch.setattr(_simulate, "_attempt",
+                        lambda *a, **k: fake_attempt(*a, results=[tangled, moving, less_tangled], **k))
+    assert sim.drape(body, skirt) is less_tangled and calls == [0, 1, 2]
+    # a fixed-length run (no early stop) is returned as it is
+    calls.clear()
+    assert sim.drape(body, skirt, stop_on_convergence=False) is tangled and calls == [0]
+
+
 def test_divergence_raises(body, skirt):
     # placed 5x too wide, the skirt snaps inward faster than any cloth should move (without
     # the sewing ramp, which would relax that start gently)
