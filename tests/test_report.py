@@ -221,6 +221,26 @@ def test_gates_warn_unless_the_drape_is_grossly_broken(tshirts):
     assert recommend(gross, SIZES)[0] != "M"
 
 
+def test_a_skirt_that_slid_down_is_too_loose_whatever_its_ease():
+    row = CHART["XS"]
+    body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
+    skirts = {s: garments.load_garment("skirt", size=s, edge_length_m=0.08) for s in ("XS", "S")}
+
+    def worn(garment, top_z):
+        drape = _drape(garment, ease_m={"waist": 0.0, "hips": 0.05})
+        z = np.linspace(top_z, top_z - 0.55, len(drape.rest_pose_positions))
+        drape.rest_pose_positions[:, 2] = z
+        return drape
+
+    on_hips = evaluate_size(body, skirts["S"], worn(skirts["S"], 1.05), family="skirt")
+    fallen = evaluate_size(body, skirts["S"], worn(skirts["S"], 0.60), family="skirt")  # hips at 0.88 m
+    assert not any("stay up" in r for r in on_hips.reasons)
+    assert fallen.verdict == "too loose" and fallen.score >= on_hips.score + 3.0
+    assert "slides down past the hips (its top rests 28 cm below them)" in fallen.reasons[0]
+    snug = evaluate_size(body, skirts["XS"], worn(skirts["XS"], 1.05), family="skirt")
+    assert recommend({"XS": snug, "S": fallen}, SIZES)[0] == "XS"
+
+
 def test_woven_dress_needs_more_ease_than_knit():
     row = CHART["M"]
     body = _body(row["chest"] + 0.05, row["waist"], row["hips"], row["upper_arm"])  # 5 cm over the chart's M

@@ -272,6 +272,21 @@ def _hem_check(body: Any, family: str, garment: Any, positions: np.ndarray) -> d
     return None
 
 
+def _slides_down(body: Any, family: str, positions: np.ndarray) -> str | None:
+    """Why the garment does not stay up, or None: its top came to rest below the line it hangs
+    from (the hips for skirts and trousers, the chest for tops), i.e. nothing held it up and it
+    slid down the body (the simulation's floor stops it)."""
+    region = governing_region(family)
+    mark = body.landmarks_m.get(region)
+    if mark is None or len(positions) == 0:
+        return None
+    below = m_to_cm(float(mark[2]) - float(np.max(positions[:, 2])))
+    if below <= 0.0:
+        return None
+    return (f"does not stay up: too big to hold on, it slides down past the {_REGION_WORDS[region]} "
+            f"(its top rests {below:.0f} cm below them)")
+
+
 def _pattern_ease_cm(body: Any, garment: Any) -> dict[str, float]:
     girths = garment.metadata.get("girths_m", {})
     out = {r: m_to_cm(float(girths[r]) - float(body.measurements_m[r]))
@@ -416,7 +431,13 @@ def evaluate_size(body: Any, garment: Any, drape: Any, *, family: str) -> SizeFi
             reasons.append("the drape of this size is unreliable (" + _gate_failures(gates) + ")")
         else:
             reasons.append("simulation quality warning, not a fit issue: " + _gate_failures(gates))
+    falls = _slides_down(body, family, positions)
+    if falls is not None:
+        score += _HARD_FAILURE
+        reasons.insert(0, falls)
     verdict = _overall_verdict(verdicts, overstretched or hard)
+    if falls is not None and verdict != "too tight":
+        verdict = "too loose"
     return SizeFit(size=garment.size, verdict=verdict, score=float(score), ease_cm=ease, ease_source=source,
                    pattern_ease_cm=pattern_ease, tape_ease_cm=taped, comfort_cm=comfort,
                    region_verdicts=verdicts, stretch=stretch, lengths=lengths, gates=gates, reasons=tuple(reasons),
