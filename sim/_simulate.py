@@ -50,6 +50,8 @@ def _check_inputs(body, garment, device: str, dt: float, substeps: int, iteratio
             raise TypeError(f"{name} must be a {name.capitalize()} (missing {missing}), got {type(obj).__name__}")
     if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
         raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {device!r}")
+    if device.startswith("cuda"):
+        _check_cuda(device)
     if not (dt > 0.0 and math.isfinite(dt)):
         raise ValueError(f"dt must be a positive number of seconds, got {dt}")
     if not (max_seconds_simulated > 0.0 and math.isfinite(max_seconds_simulated)):
@@ -66,6 +68,19 @@ def _check_inputs(body, garment, device: str, dt: float, substeps: int, iteratio
         raise ValueError("garment has no faces")
     if len(body.faces) == 0:
         raise ValueError("body has no faces")
+
+
+def _check_cuda(device: str) -> None:
+    """Raise a one-line ValueError when Warp cannot run on the CUDA ``device`` here."""
+    import warp as wp
+
+    wp.init()
+    count = wp.get_cuda_device_count() if wp.is_cuda_available() else 0
+    if count == 0:
+        raise ValueError(f"device {device!r}: Warp finds no CUDA GPU (or driver) on this machine; use device='cpu'")
+    index = device.partition(":")[2]
+    if index and (not index.isdigit() or int(index) >= count):
+        raise ValueError(f"device {device!r}: this machine has {count} CUDA device(s), cuda:0..cuda:{count - 1}")
 
 
 class _Runner:

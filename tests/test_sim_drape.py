@@ -177,7 +177,8 @@ def test_huge_step_is_not_called_converged(body, skirt):
     assert result.metadata["probe_acceleration_m_s2"] > 5.0
 
 
-@pytest.mark.parametrize("kwargs", [{"device": "tpu"}, {"dt": -1.0}, {"iterations": 0}, {"retries": -1}])
+@pytest.mark.parametrize("kwargs", [{"device": "tpu"}, {"device": "cuda:99"}, {"dt": -1.0}, {"iterations": 0},
+                                    {"retries": -1}])
 def test_bad_arguments(body, skirt, kwargs):
     with pytest.raises(ValueError):
         sim.drape(body, skirt, **kwargs)
