@@ -1,12 +1,17 @@
 """Drape success over a matrix: 5 garment families x 5 sizes x 6 bodies (both sexes, BMI 18-35).
 
 Usage: ``python benchmarks/drape_matrix.py [--families tshirt,...] [--sizes XS,S,M,L,XL]
-[--bodies 0,1,...] [--chart family|sex] [--edge-m 0.03] [--device cpu] [--rows-out rows.jsonl] [--json]``.
-Not part of CI (10-15 minutes on this CPU).
+[--bodies 0,1,...] [--chart family|sex] [--pose rest|arms_down|walking] [--edge-m 0.03] [--device cpu]
+[--rows-out rows.jsonl] [--json]``. Not part of CI (10-15 minutes on this CPU).
 
 ``--chart family`` (default, comparable with earlier runs) uses each family's own chart (women's)
 for everyone; ``--chart sex`` sizes each body by its sex's chart (men's for the male bodies), as
 ``tryon3d.fit_report`` does.
+
+``--pose``: the target pose the drape ends in (``sim.drape`` drapes on the A-pose, then moves the
+body there while the cloth follows, and settles again): ``rest`` (default, the A-pose itself),
+``arms_down`` (arms 20 deg nearer the hips) or ``walking`` (mid-stride, arms swinging). The
+garment is placed on the A-pose as always.
 
 A drape succeeds when it returns (no ``DrapeDivergedError``) and passes every gate
 (``DrapeGates.passed``): 0 penetrating vertices, 0 self-intersecting triangle pairs, seams
@@ -40,6 +45,26 @@ BODIES = (
     ("male", 1.72, 19.0), ("male", 1.80, 26.0), ("male", 1.76, 35.0),
 )
 
+# target poses: (bone, axis-angle [deg] in the canonical frame) per anny bone that turns
+POSES = {
+    "rest": {},
+    "arms_down": {"upperarm01.L": (0.0, 20.0, 0.0), "upperarm01.R": (0.0, -20.0, 0.0)},
+    "walking": {"upperleg01.L": (-18.0, 0.0, 0.0), "upperleg01.R": (14.0, 0.0, 0.0), "lowerleg01.R": (25.0, 0.0, 0.0),
+                "upperarm01.L": (12.0, 20.0, 0.0), "upperarm01.R": (-12.0, -20.0, 0.0)},
+}
+
+
+def posed(body, pose_name: str):
+    """``body`` in the named target pose of ``POSES`` (the A-pose body itself for ``rest``)."""
+    turns = POSES[pose_name]
+    if not turns:
+        return body
+    names = list(body.joint_names)
+    pose = np.zeros((len(names), 3))
+    for bone, degrees in turns.items():
+        pose[names.index(bone)] = np.radians(degrees)
+    return bodyfit.pose_body(body, pose)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -49,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="indices into BODIES (default: all 6)")
     parser.add_argument("--chart", choices=("family", "sex"), default="family",
                         help="size chart: the family's own (default) or the body's sex's")
+    parser.add_argument("--pose", choices=sorted(POSES), default="rest", help="target pose (default: rest)")
     parser.add_argument("--edge-m", type=float, default=0.03)
     parser.add_argument("--rows-out", type=Path, help="append each finished row to this JSONL file")
     parser.add_argument("--device", default="cpu")
@@ -57,11 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     sim.warm_up_kernels(device=args.device)
     rows = []
     for sex, height, bmi in (BODIES[int(i)] for i in args.bodies.split(",")):
-        body = bodyfit.body_from_measurements(height_m=height, weight_kg=bmi * height * height, sex=sex)
+        body = posed(bodyfit.body_from_measurements(height_m=height, weight_kg=bmi * height * height, sex=sex),
+                     args.pose)
         for family in args.families.split(","):
             for size in args.sizes.split(","):
                 chart = ("men" if sex == "male" else "women") if args.chart == "sex" else None
-                row = {"sex": sex, "height_m": height, "bmi": bmi, "family": family, "size": size,
+                row = {"sex": sex, "height_m": height, "bmi": bmi, "pose": args.pose, "family": family, "size": size,
                        "chart": chart or garments.list_families()[family]["chart"]}
                 t0 = time.perf_counter()
                 try:
