@@ -113,3 +113,30 @@ def test_long_sleeves_start_above_the_wrist_and_slide_down_over_it(body):
     # unbunched: the sleeve hangs at its pattern length, not squeezed along the arm
     sleeve_faces = np.isin(shirt.faces[:, 0], sleeve)
     assert np.median(result.stretch_warp_pct[sleeve_faces]) > 98.0
+
+
+def test_posed_arms_are_pressed_out_of_the_trunk_in_the_collider():
+    from conftest import cached_body
+
+    from sim._scene import collider_vertices
+
+    # a BMI-35 man with his arms brought down: skinning sinks the upper arms into his sides
+    heavy = _posed(cached_body(1.76, 108.4, "male"), **ARMS_DOWN)
+    collider = collider_vertices(heavy, heavy.vertices, 0.001, 0.03)
+    moved = np.linalg.norm(collider - heavy.vertices, axis=1) > 1e-9
+    arms = heavy.region_mask("arm_left", "arm_right")
+    assert not (moved & ~arms & ~heavy.region_mask("leg_left", "leg_right")).any()  # (thighs: their own slit)
+    moved = np.flatnonzero(moved & arms)
+    assert len(moved) >= 10
+    shift = collider[moved] - heavy.vertices[moved]
+    assert np.allclose(shift[:, 1:], 0.0)  # along x only...
+    assert (np.sign(shift[:, 0]) == np.sign(heavy.vertices[moved, 0])).all()  # ...outwards
+    assert np.abs(shift[:, 0]).max() < 0.03
+    # the gap left: no moved arm vertex is within 7 mm of a trunk vertex
+    trunk = heavy.vertices[heavy.region_mask("torso")]
+    gaps = np.linalg.norm(collider[moved][:, None] - trunk[None], axis=2).min(axis=1)
+    assert gaps.min() > 0.007
+    # the A-pose barely needs it
+    rest = collider_vertices(heavy, heavy.rest_vertices, 0.001, 0.03)
+    rest_moved = int(((np.linalg.norm(rest - heavy.rest_vertices, axis=1) > 1e-9) & arms).sum())
+    assert rest_moved < len(moved) / 2
