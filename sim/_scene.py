@@ -426,7 +426,7 @@ def _style3d_edge_bending(panel_verts: np.ndarray, panel_tris: np.ndarray, tris:
 
 def add_style3d_cloth(builder, vertices: np.ndarray, tris: np.ndarray, panel_corners: np.ndarray, *, density: float,
                       tri_aniso_ke: tuple[float, float, float], edge_aniso_ke: tuple[float, float, float],
-                      particle_radius: float) -> None:
+                      particle_radius: float) -> tuple[np.ndarray, np.ndarray]:
     """Add a Style3D cloth to ``builder`` exactly as Newton 1.8's ``style3d.add_cloth_mesh``
     does (no offset, rotation or velocity, one rest triangle per face), in bulk.
 
@@ -437,6 +437,10 @@ def add_style3d_cloth(builder, vertices: np.ndarray, tris: np.ndarray, panel_cor
     The builder is filled through its public bulk methods only (``add_particles``,
     ``add_triangles``, ``add_edges``); tests/test_sim_drape.py checks that the builder holds the
     same values as after Newton's helper.
+
+    Returns:
+        (rest_inv (F, 2, 2), rest_area (F,) [m^2]): each face's inverse rest matrix (columns of
+        the rest matrix are its 2D rest edges) and pattern area, as given to the builder.
     """
     import warp as wp
 
@@ -444,16 +448,13 @@ def add_style3d_cloth(builder, vertices: np.ndarray, tris: np.ndarray, panel_cor
     tris = np.asarray(tris, dtype=np.int64).reshape(-1, 3)
     panel_verts = np.asarray(panel_corners, dtype=float).reshape(-1, 2)
     panel_tris = np.arange(3 * len(tris)).reshape(-1, 3)
-    # panel rest data (Newton's _compute_panel_triangles)
+    # panel rest data (Newton's _compute_panel_triangles): columns are the rest edges
     d = np.stack([panel_verts[panel_tris[:, 1]] - panel_verts[panel_tris[:, 0]],
                   panel_verts[panel_tris[:, 2]] - panel_verts[panel_tris[:, 0]]], axis=-1)
     areas = np.linalg.det(d) / 2.0
-    areas[areas < 0.0] = 0.0
-    d[areas == 0.0] = np.eye(2)[None, ...]
-    inv_d = np.linalg.inv(d)
-    valid = (areas > 0.0).nonzero()[0]
-    if len(valid) < len(areas):
+    if not (areas > 0.0).all():
         raise ValueError("inverted or degenerate panel triangles")
+    inv_d = np.linalg.inv(d)
     start_vertex = len(builder.particle_q)
     count = len(vertices)
     vel = wp.vec3(0.0, 0.0, 0.0)
@@ -497,6 +498,7 @@ def add_style3d_cloth(builder, vertices: np.ndarray, tris: np.ndarray, panel_cor
             "style3d:aniso_ke": [wp.vec3(*edge_aniso_ke)] * edge_count,
         },
     )
+    return inv_d, areas
 
 
 #: Per thread: the broad and narrow phase of the first ``newton.CollisionPipeline`` built for a
@@ -599,7 +601,7 @@ def build_cloth_model(
     builder = newton.ModelBuilder(up_axis=newton.Axis.Z)
     SolverStyle3D.register_custom_attributes(builder)
     tri_particles = particle_of_vertex[faces]
-    add_style3d_cloth(
+    rest_inv, rest_area = add_style3d_cloth(
         builder,
         start,
         tri_particles,
@@ -634,10 +636,6 @@ def build_cloth_model(
             solver.collision.stiff_ef = 0.0
     pipeline = collision_pipeline(model, CONTACT_DETECT_M)
     contacts = pipeline.contacts()
-    d1 = corners[:, 1] - corners[:, 0]
-    d2 = corners[:, 2] - corners[:, 0]
-    dm = np.stack([d1, d2], axis=-1)  # (F, 2, 2): columns are rest edges
-    rest_inv = np.linalg.inv(dm)
     return ClothModel(
         model=model,
         solver=solver,
@@ -651,7 +649,7 @@ def build_cloth_model(
         tri_faces=faces,
         face_valid=valid,
         rest_inv=rest_inv,
-        rest_area=0.5 * np.abs(np.linalg.det(dm)),
+        rest_area=rest_area,
         start_stretch=start_stretch(start, tri_particles, rest_inv),
         particle_radius=radius,
         device=str(device),

@@ -105,7 +105,9 @@ class _Runner:
         self.wp = wp
         thickness, edge = float(garment.fabric.thickness_m), median_edge_m(garment)
         self.rest = collider_vertices(body, body.rest_vertices, thickness, edge)
-        self.target = collider_vertices(body, body.vertices, thickness, edge)
+        # an unposed body's target is its rest pose: the same collider
+        self.target = self.rest if np.array_equal(body.vertices, body.rest_vertices) else collider_vertices(
+            body, body.vertices, thickness, edge)
         self.cloth = build_cloth_model(
             garment, self.rest, body.faces, device=device, iterations=iterations,
             linear_iterations=linear_iterations, self_collision=self_collision,
