@@ -9,9 +9,9 @@ for everyone; ``--chart sex`` sizes each body by its sex's chart (men's for the 
 ``tryon3d.fit_report`` does.
 
 ``--pose``: the target pose the drape ends in (``sim.drape`` drapes on the A-pose, then moves the
-body there while the cloth follows, and settles again): ``rest`` (default, the A-pose itself),
-``arms_down`` (arms 20 deg nearer the hips) or ``walking`` (mid-stride, arms swinging). The
-garment is placed on the A-pose as always.
+body there while the cloth follows, and settles again): ``rest`` (default, the A-pose itself)
+or one of ``bodyfit.NAMED_POSES`` (``arms_down``, ``walking``). The garment is placed on the
+A-pose as always.
 
 A drape succeeds when it returns (no ``DrapeDivergedError``) and passes every gate
 (``DrapeGates.passed``): 0 penetrating vertices, 0 self-intersecting triangle pairs, seams
@@ -45,27 +45,6 @@ BODIES = (
     ("male", 1.72, 19.0), ("male", 1.80, 26.0), ("male", 1.76, 35.0),
 )
 
-# target poses: (bone, axis-angle [deg] in the canonical frame) per anny bone that turns
-POSES = {
-    "rest": {},
-    "arms_down": {"upperarm01.L": (0.0, 20.0, 0.0), "upperarm01.R": (0.0, -20.0, 0.0)},
-    "walking": {"upperleg01.L": (-18.0, 0.0, 0.0), "upperleg01.R": (14.0, 0.0, 0.0), "lowerleg01.R": (25.0, 0.0, 0.0),
-                "upperarm01.L": (12.0, 20.0, 0.0), "upperarm01.R": (-12.0, -20.0, 0.0)},
-}
-
-
-def posed(body, pose_name: str):
-    """``body`` in the named target pose of ``POSES`` (the A-pose body itself for ``rest``)."""
-    turns = POSES[pose_name]
-    if not turns:
-        return body
-    names = list(body.joint_names)
-    pose = np.zeros((len(names), 3))
-    for bone, degrees in turns.items():
-        pose[names.index(bone)] = np.radians(degrees)
-    return bodyfit.pose_body(body, pose)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", default="tshirt,longsleeve,dress,skirt,trousers")
@@ -74,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="indices into BODIES (default: all 6)")
     parser.add_argument("--chart", choices=("family", "sex"), default="family",
                         help="size chart: the family's own (default) or the body's sex's")
-    parser.add_argument("--pose", choices=sorted(POSES), default="rest", help="target pose (default: rest)")
+    parser.add_argument("--pose", choices=["rest", *sorted(bodyfit.NAMED_POSES)], default="rest",
+                        help="target pose: rest (the A-pose, default) or one of bodyfit.NAMED_POSES")
     parser.add_argument("--edge-m", type=float, default=0.03)
     parser.add_argument("--rows-out", type=Path, help="append each finished row to this JSONL file")
     parser.add_argument("--device", default="cpu")
@@ -83,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     sim.warm_up_kernels(device=args.device)
     rows = []
     for sex, height, bmi in (BODIES[int(i)] for i in args.bodies.split(",")):
-        body = posed(bodyfit.body_from_measurements(height_m=height, weight_kg=bmi * height * height, sex=sex),
-                     args.pose)
+        body = bodyfit.body_from_measurements(height_m=height, weight_kg=bmi * height * height, sex=sex)
+        if args.pose != "rest":
+            body = bodyfit.pose_named(body, args.pose)
         for family in args.families.split(","):
             for size in args.sizes.split(","):
                 chart = ("men" if sex == "male" else "women") if args.chart == "sex" else None

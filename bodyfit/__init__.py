@@ -2,7 +2,13 @@
 
 from bodyfit._body import MEASUREMENT_NAMES, REGION_NAMES, Body, readonly_array
 from bodyfit._io import Z_UP_TO_Y_UP, body_from_record, body_record, body_to_glb, body_to_trimesh
-from bodyfit._measurements import body_from_measurements, check_sex, pose_body
+from bodyfit._measurements import (
+    NAMED_POSES,
+    body_from_measurements,
+    check_sex,
+    pose_body,
+    pose_named,
+)
 from bodyfit._photo import LANDMARK_NAMES, Photo, PhotoAnalysis, analyze_photo, load_photo
 from bodyfit._photo_fit import PhotoFit, fit_body_to_photos
 from bodyfit._population import (
@@ -28,6 +34,8 @@ __all__ = [
     "fit_population_model",
     "load_population_model",
     "pose_body",
+    "pose_named",
+    "NAMED_POSES",
     "read_ansur_csv",
     "readonly_array",
     "split_ansur_tables",

@@ -200,6 +200,32 @@ def rebuild_body(
     )
 
 
+#: Named target poses of anny bodies: per bone, its turn as an axis-angle [deg] in the canonical
+#: frame (see ``pose_body``). ``arms_down``: the arms from the A-pose's 42 deg to 22 deg from
+#: vertical, towards the hips; ``walking``: mid-stride, the left thigh forward, the right one back
+#: with its knee bent, the arms swinging.
+NAMED_POSES: dict[str, dict[str, tuple[float, float, float]]] = {
+    "arms_down": {"upperarm01.L": (0.0, 20.0, 0.0), "upperarm01.R": (0.0, -20.0, 0.0)},
+    "walking": {"upperleg01.L": (-18.0, 0.0, 0.0), "upperleg01.R": (14.0, 0.0, 0.0), "lowerleg01.R": (25.0, 0.0, 0.0),
+                "upperarm01.L": (12.0, 20.0, 0.0), "upperarm01.R": (-12.0, -20.0, 0.0)},
+}
+
+
+def pose_named(body: Body, name: str) -> Body:
+    """``body`` standing in one of ``NAMED_POSES`` (anny only; see ``pose_body``).
+
+    Raises:
+        ValueError: an unknown pose name, or a body that is not anny's.
+    """
+    if name not in NAMED_POSES:
+        raise ValueError(f"unknown pose {name!r}; expected one of {sorted(NAMED_POSES)}")
+    names = list(body.joint_names)
+    pose = np.zeros((len(names), 3))
+    for bone, degrees in NAMED_POSES[name].items():
+        pose[names.index(bone)] = np.radians(degrees)
+    return pose_body(body, pose)
+
+
 def pose_body(body: Body, pose: np.ndarray) -> Body:
     """The same body standing in another pose (anny only).
 

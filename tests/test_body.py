@@ -198,3 +198,17 @@ def test_cli_unwritable_output(tmp_path) -> None:
     result = _run_cli("body", "--height", "170", "--weight", "70", "--sex", "male", "-o", str(blocker / "sub"))
     assert result.returncode == 2
     assert "cannot write to output folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_named_poses_turn_the_bones_they_name():
+    body = cached_body(1.70, 65.0, "female")
+    posed = bodyfit.pose_named(body, "arms_down")
+    names = list(body.joint_names)
+    turned = np.flatnonzero(np.abs(posed.pose).sum(axis=1) > 0)
+    assert sorted(names[i] for i in turned) == sorted(bodyfit.NAMED_POSES["arms_down"])
+    # the arms came down: the hands are lower, the legs did not move
+    hands, legs = body.region_mask("hand_left", "hand_right"), body.region_mask("leg_left", "leg_right")
+    assert (posed.vertices[hands, 2].mean() - body.rest_vertices[hands, 2].mean()) < -0.03
+    assert np.abs(posed.vertices[legs] - body.rest_vertices[legs]).max() < 0.02
+    with pytest.raises(ValueError, match="unknown pose"):
+        bodyfit.pose_named(body, "dab")

@@ -26,23 +26,6 @@ def tshirt(body):
     return garments.load_garment("tshirt", size="M", body=body, edge_length_m=0.035)
 
 
-def _posed(body, **turns_deg):
-    """``body`` posed with anny's skinning: each named bone turns by the given axis-angle
-    [deg] (canonical-frame axis) about its rest head (``bodyfit.pose_body``)."""
-    names = list(body.joint_names)
-    pose = np.zeros((len(names), 3))
-    for bone, turn in turns_deg.items():
-        pose[names.index(bone.replace("_L", ".L").replace("_R", ".R"))] = np.radians(turn)
-    return bodyfit.pose_body(body, pose)
-
-
-# arms from the A-pose's 42 deg to 22 deg from vertical (about the y axis, towards the hips)
-ARMS_DOWN = {"upperarm01_L": (0.0, 20.0, 0.0), "upperarm01_R": (0.0, -20.0, 0.0)}
-# mid-stride: left thigh forward, right thigh back with the knee bent, arms swinging
-WALKING = {"upperleg01_L": (-18.0, 0.0, 0.0), "upperleg01_R": (14.0, 0.0, 0.0), "lowerleg01_R": (25.0, 0.0, 0.0),
-           "upperarm01_L": (12.0, 20.0, 0.0), "upperarm01_R": (-12.0, -20.0, 0.0)}
-
-
 def test_tshirt_on_anny_body_passes_gates(body, tshirt):
     result = sim.drape(body, tshirt)
     gates = result.gates
@@ -62,7 +45,7 @@ def test_tshirt_on_anny_body_passes_gates(body, tshirt):
 
 @pytest.mark.parametrize("pose_name", ["arms_down", "walking"])
 def test_tshirt_follows_a_skinned_pose(body, tshirt, pose_name):
-    posed = _posed(body, **(ARMS_DOWN if pose_name == "arms_down" else WALKING))
+    posed = bodyfit.pose_named(body, pose_name)
     moved = np.linalg.norm(posed.vertices - body.rest_vertices, axis=1).max()
     assert moved > 0.05
     result = sim.drape(posed, tshirt)
@@ -80,7 +63,7 @@ def test_tshirt_follows_a_skinned_pose(body, tshirt, pose_name):
 
 
 def test_trousers_follow_a_walking_pose(body):
-    posed = _posed(body, **WALKING)
+    posed = bodyfit.pose_named(body, "walking")
     trousers = garments.load_garment("trousers", size="M", body=posed, edge_length_m=0.035)
     result = sim.drape(posed, trousers)
     gates = result.gates
@@ -121,7 +104,7 @@ def test_posed_arms_are_pressed_out_of_the_trunk_in_the_collider():
     from sim._scene import collider_vertices
 
     # a BMI-35 man with his arms brought down: skinning sinks the upper arms into his sides
-    heavy = _posed(cached_body(1.76, 108.4, "male"), **ARMS_DOWN)
+    heavy = bodyfit.pose_named(cached_body(1.76, 108.4, "male"), "arms_down")
     collider = collider_vertices(heavy, heavy.vertices, 0.001, 0.03)
     moved = np.linalg.norm(collider - heavy.vertices, axis=1) > 1e-9
     arms = heavy.region_mask("arm_left", "arm_right")
