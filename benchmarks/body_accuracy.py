@@ -31,11 +31,9 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from tryon3d import bodyfit
 
-import bodyfit  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 FILES = {"male": "ANSUR_II_MALE_train.csv", "female": "ANSUR_II_FEMALE_train.csv"}
 GIRTHS = {

@@ -25,17 +25,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import bodyfit  # noqa: E402
-import garments  # noqa: E402
-import sim  # noqa: E402
+from tryon3d import bodyfit, garments, sim
 
 
 def default_body():

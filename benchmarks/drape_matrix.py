@@ -35,9 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 if os.environ.get("DRAPE_MATRIX_BODYFIT"):  # a pinned bodyfit checkout (comparable runs)
     sys.path.insert(0, os.environ["DRAPE_MATRIX_BODYFIT"])
 
-import bodyfit  # noqa: E402
-import garments  # noqa: E402
-import sim  # noqa: E402
+from tryon3d import (
+    bodyfit,  # noqa: E402
+    garments,  # noqa: E402
+    sim,  # noqa: E402
+)
 
 # (sex, height [m], BMI): both sexes, BMI 18-35
 BODIES = (

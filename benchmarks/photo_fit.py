@@ -11,18 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-import bodyfit  # noqa: E402
-import render  # noqa: E402
+from tryon3d import bodyfit, render
 
 GIRTHS = ("chest", "waist", "hips")
 
@@ -43,8 +36,8 @@ def background(rng: np.random.Generator, size: int) -> np.ndarray:
 
 def synthetic_subject(rng: np.random.Generator, *, sex: str, size: int = 512):
     """A random body (BMI 18-35) and its front and side photos (uint8 RGB) with the cameras."""
-    from bodyfit._anny_model import load_anny_model
-    from bodyfit._anny_pose import pose_anny_vertices
+    from tryon3d.bodyfit._anny_model import load_anny_model
+    from tryon3d.bodyfit._anny_pose import pose_anny_vertices
 
     height = rng.uniform(1.60, 1.92) if sex == "male" else rng.uniform(1.52, 1.80)
     bmi = rng.uniform(18.0, 35.0)
@@ -76,7 +69,7 @@ def main() -> int:
     parser.add_argument("--front-only", action="store_true", help="fit the front photo alone")
     parser.add_argument("--with-weight", action="store_true", help="also give the true weight")
     args = parser.parse_args()
-    from bodyfit._photo_fit import fit_body_to_photos
+    from tryon3d.bodyfit._photo_fit import fit_body_to_photos
 
     rng = np.random.default_rng(args.seed)
     rows = []

@@ -10,22 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import time
-from pathlib import Path
 
-# This script is named like the package it measures: drop its own folder from the import path.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+import numpy as np
+import torch
+import trimesh
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import trimesh  # noqa: E402
-
-import render  # noqa: E402
-from render._scene import GarmentMesh, StudioScene, premultiplied_to_uint8  # noqa: E402
-from render._turntable import turntable_camera  # noqa: E402
+from tryon3d import render
+from tryon3d.render._scene import GarmentMesh, StudioScene, premultiplied_to_uint8
+from tryon3d.render._turntable import turntable_camera
 
 
 class _Body:

@@ -33,7 +33,7 @@ DEFAULT_ANTHRO = ROOT.parent / "shared" / "anthro"
 
 
 def _sample(anthro: Path, count: int, seed: int) -> list[dict]:
-    import bodyfit
+    from tryon3d import bodyfit
 
     rng = np.random.default_rng(seed)
     subjects = []
@@ -59,9 +59,7 @@ def _deviation(values: list[float]) -> dict:
 
 def _drape_and_judge(body, chart: str, args: argparse.Namespace, folder: Path | None):
     """``fit_report`` on the body; with a cache folder, keep the body and every size's drape there."""
-    import bodyfit
-    import sim
-    from tryon3d import fit_report
+    from tryon3d import bodyfit, fit_report, sim
 
     report = fit_report(body, "tshirt", sizes="auto", chart=chart, edge_length_m=args.edge_length, device=args.device)
     if folder is not None:
@@ -79,9 +77,7 @@ def _drape_and_judge(body, chart: str, args: argparse.Namespace, folder: Path | 
 
 def _replay(folder: Path, chart: str):
     """(body, FitReport) judged again from a cache folder's body and drapes, without simulating."""
-    import bodyfit
-    import garments
-    import sim
+    from tryon3d import bodyfit, garments, sim
     from tryon3d._report import judge_drapes
 
     if not (folder / "meta.json").is_file():
@@ -116,8 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--replay needs --cache")
     logging.basicConfig(level=logging.WARNING)
 
-    import bodyfit
-    import garments
+    from tryon3d import bodyfit, garments
 
     started = time.perf_counter()
     rows = []

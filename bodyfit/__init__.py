@@ -1,17 +1,23 @@
 """bodyfit: the body stage. Builds a ``Body`` (metres, z-up) from measurements or photos."""
 
-from bodyfit._body import MEASUREMENT_NAMES, REGION_NAMES, Body, readonly_array
-from bodyfit._io import Z_UP_TO_Y_UP, body_from_record, body_record, body_to_glb, body_to_trimesh
-from bodyfit._measurements import (
+from tryon3d.bodyfit._body import MEASUREMENT_NAMES, REGION_NAMES, Body, readonly_array
+from tryon3d.bodyfit._io import (
+    Z_UP_TO_Y_UP,
+    body_from_record,
+    body_record,
+    body_to_glb,
+    body_to_trimesh,
+)
+from tryon3d.bodyfit._measurements import (
     NAMED_POSES,
     body_from_measurements,
     check_sex,
     pose_body,
     pose_named,
 )
-from bodyfit._photo import LANDMARK_NAMES, Photo, PhotoAnalysis, analyze_photo, load_photo
-from bodyfit._photo_fit import PhotoFit, fit_body_to_photos
-from bodyfit._population import (
+from tryon3d.bodyfit._photo import LANDMARK_NAMES, Photo, PhotoAnalysis, analyze_photo, load_photo
+from tryon3d.bodyfit._photo_fit import PhotoFit, fit_body_to_photos
+from tryon3d.bodyfit._population import (
     PopulationModel,
     fit_population_model,
     load_population_model,

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
-from bodyfit._body import REGION_NAMES
-from bodyfit._cache import configure_caches
-from bodyfit._tape import TapeTopology, build_tape_topology
+from tryon3d.bodyfit._body import REGION_NAMES
+from tryon3d.bodyfit._cache import configure_caches
+from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
 
 # (years, anny age value): MakeHuman's age targets are 1, 11, 25 and 90 years old.
 _AGE_ANCHORS = ((0.0, -1.0 / 3.0), (1.0, 0.0), (11.0, 1.0 / 3.0), (25.0, 2.0 / 3.0), (90.0, 1.0))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bodyfit._anny_model import _LOCAL_CHANGES, AnnyModel, anny_age_value
+from tryon3d.bodyfit._anny_model import _LOCAL_CHANGES, AnnyModel, anny_age_value
 
 __all__ = ["AnnyTorch", "PoseRig", "anny_torch", "pose_rig", "pose_anny_vertices", "axis_angle_to_matrix"]
 

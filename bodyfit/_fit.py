@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 from scipy.optimize import lsq_linear
 
-from bodyfit._tape import TapeTopology, measure, mesh_volume
+from tryon3d.bodyfit._tape import TapeTopology, measure, mesh_volume
 
 #: Whole-body density [kg/m^3] including the air in the lungs, as used to turn 3D body-scan
 #: volumes into mass; the fallback when the calibration table is missing.

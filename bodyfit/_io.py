@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from bodyfit._body import Body
+from tryon3d.bodyfit._body import Body
 
 #: glTF is y-up; the engine is z-up. This rotation takes engine points to glTF points.
 Z_UP_TO_Y_UP = np.array(
@@ -93,7 +93,7 @@ def body_from_record(record: Mapping[str, Any], *, smplx_model_dir: str | os.Pat
     Raises:
         ValueError: the record is malformed or was written for another mesh.
     """
-    from bodyfit._measurements import rebuild_body
+    from tryon3d.bodyfit._measurements import rebuild_body
 
     if not isinstance(record, Mapping) or record.get("format") != RECORD_FORMAT:
         raise ValueError(f"not a tryon3d body record (expected format {RECORD_FORMAT!r})")

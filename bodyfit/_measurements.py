@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bodyfit._body import Body
-from bodyfit._fit import FitResult, FitTarget, body_mass_kg, fit_shape
-from bodyfit._population import PopulationModel, load_population_model
-from bodyfit._tape import measure
+from tryon3d.bodyfit._body import Body
+from tryon3d.bodyfit._fit import FitResult, FitTarget, body_mass_kg, fit_shape
+from tryon3d.bodyfit._population import PopulationModel, load_population_model
+from tryon3d.bodyfit._tape import measure
 
 SEXES = ("male", "female")
 MODELS = ("anny", "smplx")
@@ -63,11 +63,11 @@ def check_sex(sex: object) -> str:
 
 def _resolve_backend(model: str, smplx_model_dir: str | os.PathLike | None):
     if model == "anny":
-        from bodyfit._anny_model import load_anny_model
+        from tryon3d.bodyfit._anny_model import load_anny_model
 
         return load_anny_model()
     if model == "smplx":
-        from bodyfit._smplx_model import load_smplx_model
+        from tryon3d.bodyfit._smplx_model import load_smplx_model
 
         folder = smplx_model_dir or os.environ.get("TRYON3D_SMPLX_DIR")
         return load_smplx_model(Path(folder) if folder else None)
@@ -251,7 +251,7 @@ def _pose_rest(backend, rest_vertices: np.ndarray, rest_joints: np.ndarray, pose
         raise ValueError(f"pose must have shape ({joint_count}, 3) for the {backend.name} model, got {pose.shape}")
     if backend.name != "anny":
         raise ValueError(f"posed bodies are supported for the anny model only, got {backend.name!r}")
-    from bodyfit._anny_pose import pose_anny_vertices
+    from tryon3d.bodyfit._anny_pose import pose_anny_vertices
 
     vertices, joints = pose_anny_vertices(backend, rest_vertices, rest_joints, pose)
     return vertices, joints, pose

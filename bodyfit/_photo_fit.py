@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bodyfit._anny_model import DEFAULT_AGE_YEARS, load_anny_model
-from bodyfit._anny_pose import anny_torch, pose_rig
-from bodyfit._body import Body
-from bodyfit._photo import Photo, PhotoAnalysis, analyze_photo, load_photo
+from tryon3d.bodyfit._anny_model import DEFAULT_AGE_YEARS, load_anny_model
+from tryon3d.bodyfit._anny_pose import anny_torch, pose_rig
+from tryon3d.bodyfit._body import Body
+from tryon3d.bodyfit._photo import Photo, PhotoAnalysis, analyze_photo, load_photo
 
 __all__ = ["PhotoFit", "fit_body_to_photos"]
 
@@ -94,7 +94,7 @@ def _template_points(model) -> dict[str, int]:
     """Vertex indices of surface landmarks on the anny template (nose, ears, heels, toes)."""
     vertices = model.vertex_template.reshape(-1, 3)
     regions = model.vertex_regions
-    from bodyfit._body import REGION_NAMES
+    from tryon3d.bodyfit._body import REGION_NAMES
 
     def region(name):
         return np.flatnonzero(regions == REGION_NAMES.index(name))
@@ -114,7 +114,7 @@ def _template_points(model) -> dict[str, int]:
 
 
 def _rotation_matrix(omega):
-    from bodyfit._anny_pose import axis_angle_to_matrix
+    from tryon3d.bodyfit._anny_pose import axis_angle_to_matrix
 
     return axis_angle_to_matrix(omega)
 
@@ -204,7 +204,7 @@ class _Shape:
     def relinearise(self, parameters: np.ndarray) -> None:
         import torch
 
-        from bodyfit._fit import body_mass_kg
+        from tryon3d.bodyfit._fit import body_mass_kg
 
         parameters = np.clip(parameters, self.lower, self.upper)
         count = len(parameters)
@@ -421,7 +421,7 @@ class _Fitter:
 
     def reference_camera(self, index: int):
         """The current camera of view ``index`` as a ``render.Camera`` in crop pixels."""
-        from render import Camera
+        from tryon3d.render import Camera
 
         view = self.views[index]
         with _no_grad():
@@ -440,7 +440,7 @@ class _Fitter:
         early when the soft IoU of every view has stopped improving."""
         import torch
 
-        from render import Camera, render_silhouette
+        from tryon3d.render import Camera, render_silhouette
 
         faces = self.model.faces
         optimizer = torch.optim.Adam([
@@ -531,7 +531,7 @@ class _no_grad:
 
 def _photo_camera(fitter: _Fitter, index: int, floor_shift: float):
     """The fitted camera of view ``index`` at the photo's size, for the floor-shifted body."""
-    from render import Camera
+    from tryon3d.render import Camera
 
     view = fitter.views[index]
     crop = fitter.reference_camera(index)
@@ -554,7 +554,7 @@ def render_body_silhouette(vertices: np.ndarray, faces: np.ndarray, camera, *, m
     import torch
     from PIL import Image
 
-    from render import Camera, render_silhouette
+    from tryon3d.render import Camera, render_silhouette
 
     width, height = camera.width, camera.height
     factor = min(1.0, math.sqrt(max_pixels / (width * height)))
@@ -676,7 +676,7 @@ def fit_body_to_photos(
     """
     import torch
 
-    from bodyfit._measurements import (
+    from tryon3d.bodyfit._measurements import (
         AGE_RANGE_YEARS,
         BMI_RANGE,
         HEIGHT_RANGE_M,
@@ -686,7 +686,7 @@ def fit_body_to_photos(
         check_sex,
         rebuild_body,
     )
-    from bodyfit._population import load_population_model
+    from tryon3d.bodyfit._population import load_population_model
 
     started = time.perf_counter()
     height_m = _finite("height", height_m, HEIGHT_RANGE_M, "cm", 100.0)
@@ -718,7 +718,7 @@ def fit_body_to_photos(
     model = fitter.model
     parameters = _match_stature(model, fitter.params.detach().numpy().astype(np.float64), height_m, sex=sex, age=age)
     rest_v, rest_j = model.rest_geometry(parameters[None], sex=sex, age_years=age)
-    from bodyfit._fit import body_mass_kg
+    from tryon3d.bodyfit._fit import body_mass_kg
 
     mass = float(body_mass_kg(rest_v[0], model.faces, sex=sex))
     population = load_population_model()
@@ -735,7 +735,7 @@ def fit_body_to_photos(
         inputs={"height_cm": height_m * 100.0, "weight_kg": weight_kg, "sex": sex, "age_years": age_years,
                 "source": "photos", "views": list(photos)},
     )
-    from bodyfit._anny_pose import pose_anny_vertices
+    from tryon3d.bodyfit._anny_pose import pose_anny_vertices
 
     cameras, silhouettes, overlays, scores = {}, {}, {}, {}
     for index, view in enumerate(views):

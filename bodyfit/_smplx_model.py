@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bodyfit._body import REGION_NAMES
-from bodyfit._tape import TapeTopology, build_tape_topology
+from tryon3d.bodyfit._body import REGION_NAMES
+from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
 
 SMPLX_DOWNLOAD_HINT = (
     "download SMPL-X (SMPLX_NEUTRAL.npz, SMPLX_MALE.npz, SMPLX_FEMALE.npz) from "

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
-from bodyfit._body import REGION_NAMES
+from tryon3d.bodyfit._body import REGION_NAMES
 
 #: Skeleton points every backend provides to the tape measure (canonical pose, metres).
 SKELETON_POINTS: tuple[str, ...] = (

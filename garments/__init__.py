@@ -5,7 +5,7 @@ triangulated into near-equilateral meshes whose rest shape is the 2D pattern, an
 around a ``bodyfit.Body`` with open seams (``Garment.seam_pairs``) for the simulation to close.
 """
 
-from garments._api import (
+from tryon3d.garments._api import (
     garment_from_pattern,
     list_fabrics,
     list_families,
@@ -13,14 +13,19 @@ from garments._api import (
     place_garment,
     resolve_fabric,
 )
-from garments._clearance import body_intersections, body_signed_distance
-from garments._export import garment_to_glb, pattern_svg
-from garments._fabrics import FABRICS, fabric_from_description, fabric_preset
-from garments._families import FAMILIES, draft, pattern_girth, size_chart
-from garments._garment import Fabric, Garment
-from garments._io import pattern_to_dxf, read_dxf_pattern, read_mesh_file
-from garments._mesh import PatternMesh, mesh_pattern, triangle_min_angles_deg, triangulate_polygon
-from garments._pattern import (
+from tryon3d.garments._clearance import body_intersections, body_signed_distance
+from tryon3d.garments._export import garment_to_glb, pattern_svg
+from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
+from tryon3d.garments._families import FAMILIES, draft, pattern_girth, size_chart
+from tryon3d.garments._garment import Fabric, Garment
+from tryon3d.garments._io import pattern_to_dxf, read_dxf_pattern, read_mesh_file
+from tryon3d.garments._mesh import (
+    PatternMesh,
+    mesh_pattern,
+    triangle_min_angles_deg,
+    triangulate_polygon,
+)
+from tryon3d.garments._pattern import (
     PART_NAMES,
     Edge,
     Panel,

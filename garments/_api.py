@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from garments._clearance import _push_out
-from garments._fabrics import FABRICS, fabric_from_description, fabric_preset
-from garments._families import FAMILIES, draft, size_chart
-from garments._garment import Fabric, Garment
-from garments._io import MESH_SUFFIXES, read_dxf_pattern, read_mesh_file
-from garments._mesh import mesh_pattern
-from garments._pattern import Pattern
-from garments._placement import place_pattern_mesh
+from tryon3d.garments._clearance import _push_out
+from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
+from tryon3d.garments._families import FAMILIES, draft, size_chart
+from tryon3d.garments._garment import Fabric, Garment
+from tryon3d.garments._io import MESH_SUFFIXES, read_dxf_pattern, read_mesh_file
+from tryon3d.garments._mesh import mesh_pattern
+from tryon3d.garments._pattern import Pattern
+from tryon3d.garments._placement import place_pattern_mesh
 
 __all__ = [
     "list_families",

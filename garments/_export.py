@@ -7,8 +7,8 @@ from html import escape
 
 import numpy as np
 
-from garments._garment import Garment
-from garments._pattern import Pattern, panel_outline, sample_edge
+from tryon3d.garments._garment import Garment
+from tryon3d.garments._pattern import Pattern, panel_outline, sample_edge
 
 __all__ = ["pattern_svg", "garment_to_glb"]
 

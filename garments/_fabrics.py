@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 
-from garments._garment import Fabric
+from tryon3d.garments._garment import Fabric
 
 __all__ = ["FABRICS", "fabric_preset", "fabric_from_description"]
 

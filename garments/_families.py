@@ -20,7 +20,7 @@ from importlib import resources
 
 import numpy as np
 
-from garments._pattern import Edge, Panel, Pattern, Placement, Seam, panel_widths
+from tryon3d.garments._pattern import Edge, Panel, Pattern, Placement, Seam, panel_widths
 
 __all__ = ["FAMILIES", "Family", "size_chart", "draft", "pattern_girth", "chart_row"]
 

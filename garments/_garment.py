@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bodyfit import readonly_array as _readonly
+from tryon3d.bodyfit import readonly_array as _readonly
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from garments._pattern import Edge, Panel, Pattern, Placement, Seam, sample_edge
+from tryon3d.garments._pattern import Edge, Panel, Pattern, Placement, Seam, sample_edge
 
 __all__ = ["read_mesh_file", "pattern_to_dxf", "read_dxf_pattern", "MESH_SUFFIXES"]
 

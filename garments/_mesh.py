@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import Delaunay
 
-from garments._pattern import Panel, Pattern, sample_edge, validate_pattern
+from tryon3d.garments._pattern import Panel, Pattern, sample_edge, validate_pattern
 
 __all__ = ["PatternMesh", "triangulate_polygon", "mesh_pattern", "triangle_min_angles_deg"]
 

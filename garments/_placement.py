@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from garments._clearance import _MIDLINE_GAP_M, _settle
-from garments._pattern import Panel, Pattern, panel_spans, panel_widths
+from tryon3d.garments._clearance import _MIDLINE_GAP_M, _settle
+from tryon3d.garments._pattern import Panel, Pattern, panel_spans, panel_widths
 
 __all__ = ["place_pattern_mesh"]
 

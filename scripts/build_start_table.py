@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from tryon3d import bodyfit
+from tryon3d.bodyfit._anny_model import load_anny_model
 
-import bodyfit  # noqa: E402
-from bodyfit._anny_model import load_anny_model  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 HEIGHTS_M = (1.45, 1.60, 1.75, 1.90, 2.05)
 BMIS = (16.0, 20.0, 25.0, 30.0, 36.0, 42.0)

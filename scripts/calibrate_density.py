@@ -16,13 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from tryon3d.bodyfit._anny_model import load_anny_model
+from tryon3d.bodyfit._fit import FitTarget, fit_shape
+from tryon3d.bodyfit._population import load_population_model, read_ansur_csv
+from tryon3d.bodyfit._tape import mesh_volume
 
-from bodyfit._anny_model import load_anny_model  # noqa: E402
-from bodyfit._fit import FitTarget, fit_shape  # noqa: E402
-from bodyfit._population import load_population_model, read_ansur_csv  # noqa: E402
-from bodyfit._tape import mesh_volume  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 _GIRTHS = {
     "chest": "chestcircumference",

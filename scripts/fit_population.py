@@ -18,16 +18,14 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from bodyfit._population import (  # noqa: E402
+from tryon3d.bodyfit._population import (
     LENGTH_TARGETS,
     RATIO_TARGETS,
     fit_population_model,
     read_ansur_csv,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 SOURCE = (
     "Fitted on ANSUR II (2012 Anthropometric Survey of U.S. Army Personnel; Gordon C.C. et al., "

@@ -1,12 +1,24 @@
 """sim: the drape stage. Settles a ``Garment`` on a ``Body`` with Newton's Style3D cloth solver
 and returns a ``Drape`` (draped mesh, fit fields, quality gates)."""
 
-from sim import _cache  # noqa: F401  (WARP_CACHE_PATH before warp is imported anywhere)
-from sim._drape import EASE_REGIONS, PENETRATION_TOLERANCE_M, Drape, DrapeDivergedError, DrapeGates
-from sim._export import drape_to_glb, drape_to_json, drape_to_npz, load_drape, load_drape_npz
-from sim._scenes import revolved_body, sheet_garment, skirt_garment
-from sim._simulate import drape
-from sim._warmup import warm_up_kernels
+from tryon3d.sim import _cache  # noqa: F401  (WARP_CACHE_PATH before warp is imported anywhere)
+from tryon3d.sim._drape import (
+    EASE_REGIONS,
+    PENETRATION_TOLERANCE_M,
+    Drape,
+    DrapeDivergedError,
+    DrapeGates,
+)
+from tryon3d.sim._export import (
+    drape_to_glb,
+    drape_to_json,
+    drape_to_npz,
+    load_drape,
+    load_drape_npz,
+)
+from tryon3d.sim._scenes import revolved_body, sheet_garment, skirt_garment
+from tryon3d.sim._simulate import drape
+from tryon3d.sim._warmup import warm_up_kernels
 
 __all__ = [
     "Drape",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bodyfit import readonly_array
+from tryon3d.bodyfit import readonly_array
 
 #: Body regions whose ease ``Drape.ease_m`` reports.
 EASE_REGIONS: tuple[str, ...] = ("chest", "waist", "hips", "upper_arm", "thigh")

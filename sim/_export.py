@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim._drape import EASE_REGIONS, Drape, DrapeGates
+from tryon3d.sim._drape import EASE_REGIONS, Drape, DrapeGates
 
 #: Format tag stored in drape.npz (bumped when the layout changes).
 DRAPE_NPZ_FORMAT = "tryon3d.drape/2"  # 2: ease_m is cloth ease, tape_ease_m added

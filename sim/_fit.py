@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim._drape import EASE_REGIONS
-from sim._measure import _encloses, _hull_perimeter, _plane_basis, _section_loops
+from tryon3d.sim._drape import EASE_REGIONS
+from tryon3d.sim._measure import _encloses, _hull_perimeter, _plane_basis, _section_loops
 
 _TORSO_REGIONS = ("chest", "waist", "hips")
 #: Body regions whose section forms bodyfit's tape at each torso landmark.
@@ -36,14 +36,14 @@ CHEST_BELOW_UNDERARM_M = 0.025
 
 
 def _region_vertices(body, *names: str) -> np.ndarray:
-    from bodyfit import REGION_NAMES
+    from tryon3d.bodyfit import REGION_NAMES
 
     ids = [REGION_NAMES.index(n) for n in names if n in REGION_NAMES]
     return np.asarray(body.rest_vertices)[np.isin(np.asarray(body.vertex_regions), ids)]
 
 
 def _region_faces(body, *names: str) -> np.ndarray:
-    from bodyfit import REGION_NAMES
+    from tryon3d.bodyfit import REGION_NAMES
 
     ids = [REGION_NAMES.index(n) for n in names if n in REGION_NAMES]
     inside = np.isin(np.asarray(body.vertex_regions), ids)
@@ -247,7 +247,7 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[s
         garment without pattern coordinates).
     """
     positions = np.asarray(garment_positions, dtype=np.float64)
-    from sim._scene import merge_seams
+    from tryon3d.sim._scene import merge_seams
 
     # welded: one point per sewn group (the drape puts a group's vertices at one place)
     particle_of_vertex, count = merge_seams(garment.vertex_count, garment.seam_pairs)

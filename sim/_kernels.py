@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import warp as wp  # noqa: E402
 
-from sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
+from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
 
 wp.config.quiet = True
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
+from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
 
 #: Body-contact stiffness [N/m] of the penalty that pushes cloth particles out of the body.
 #: Stiff enough that a too-small garment (hoop tension of ~1e3 N/m at a neckline or thigh)
@@ -156,7 +156,7 @@ def preclosed_start(garment, particle_of_vertex: np.ndarray, particle_count: int
     coupling = laplacian[free][:, fixed]
     mesh = None
     if body_vertices is not None:
-        from sim._measure import body_mesh
+        from tryon3d.sim._measure import body_mesh
 
         mesh = body_mesh(body_vertices, body_faces, device)
     for _ in range(max_rounds if mesh is not None else 1):
@@ -178,7 +178,7 @@ def preclosed_start(garment, particle_of_vertex: np.ndarray, particle_count: int
 
 
 def _push_out(mesh, points: np.ndarray, clearance_m: float, device: str, passes: int = 3) -> np.ndarray:
-    from sim._measure import signed_distance
+    from tryon3d.sim._measure import signed_distance
 
     points = np.array(points, dtype=np.float64)
     for _ in range(passes):
@@ -194,7 +194,7 @@ def push_out_of_body(points: np.ndarray, body_vertices: np.ndarray, body_faces: 
                      device: str) -> np.ndarray:
     """Move points [m], shape (K, 3), that are inside the body or closer than ``clearance_m``
     out along the body normal to ``clearance_m`` (a few passes, for creases)."""
-    from sim._measure import body_mesh
+    from tryon3d.sim._measure import body_mesh
 
     return _push_out(body_mesh(body_vertices, body_faces, device), points, clearance_m, device)
 
@@ -578,7 +578,7 @@ def build_cloth_model(
     wp.config.quiet = True
     from newton.solvers import SolverStyle3D
 
-    from sim._kernels import SelfCollisionBroadPhase
+    from tryon3d.sim._kernels import SelfCollisionBroadPhase
 
     fabric = garment.fabric
     particle_of_vertex, particle_count = merge_seams(garment.vertex_count, garment.seam_pairs)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bodyfit import MEASUREMENT_NAMES, REGION_NAMES, Body
-from garments import Fabric, Garment
+from tryon3d.bodyfit import MEASUREMENT_NAMES, REGION_NAMES, Body
+from tryon3d.garments import Fabric, Garment
 
 __all__ = ["revolved_body", "skirt_garment", "sheet_garment", "test_fabric"]
 

@@ -8,9 +8,9 @@ import time
 
 import numpy as np
 
-from sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
-from sim._drape import PENETRATION_TOLERANCE_M, Drape, DrapeDivergedError, DrapeGates
-from sim._fit import ease_by_region
+from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
+from tryon3d.sim._drape import PENETRATION_TOLERANCE_M, Drape, DrapeDivergedError, DrapeGates
+from tryon3d.sim._fit import ease_by_region
 
 _log = logging.getLogger(__name__)
 
@@ -93,8 +93,8 @@ class _Runner:
                  sewing_s=0.0):
         import warp as wp
 
-        from sim._kernels import FrameStats
-        from sim._scene import (
+        from tryon3d.sim._kernels import FrameStats
+        from tryon3d.sim._scene import (
             blend_rest_shapes,
             build_cloth_model,
             collider_vertices,
@@ -143,7 +143,7 @@ class _Runner:
 
     def _inside_count(self, depth_m: float = TUNNEL_DEPTH_M) -> int:
         """Particles deeper than ``depth_m`` inside the collider in its current pose."""
-        from sim._measure import signed_distance
+        from tryon3d.sim._measure import signed_distance
 
         q = self.cloth.state_0.particle_q.numpy()
         distance, _ = signed_distance(self.cloth.body_mesh, q, self.device)
@@ -267,7 +267,7 @@ class _Runner:
         """Collision clean-up after settling: particles left inside the collider (penalty
         contact can yield a few mm at creases) move out along the surface normal to half the
         contact radius. Returns how many moved."""
-        from sim._measure import signed_distance
+        from tryon3d.sim._measure import signed_distance
 
         q = self.cloth.state_0.particle_q.numpy().astype(np.float64)
         distance, normal = signed_distance(self.cloth.body_mesh, q, self.device)
@@ -456,14 +456,14 @@ def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, max_d
 
 
 def _measure(body, garment, runner, canonical: np.ndarray, final: np.ndarray, converged: bool) -> dict:
-    from sim._measure import (
+    from tryon3d.sim._measure import (
         deformation,
         self_intersecting_pairs,
         signed_distance,
         stretch_fields,
         vertex_areas,
     )
-    from sim._scene import CONTACT_KE
+    from tryon3d.sim._scene import CONTACT_KE
 
     cloth = runner.cloth
     pov = cloth.particle_of_vertex

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
+from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
 
 
 def warm_up_kernels(*, device: str = "cpu") -> float:
@@ -16,9 +16,9 @@ def warm_up_kernels(*, device: str = "cpu") -> float:
     """
     import numpy as np
 
-    from sim._export import drape_to_glb, drape_to_json
-    from sim._scenes import revolved_body, skirt_garment
-    from sim._simulate import drape
+    from tryon3d.sim._export import drape_to_glb, drape_to_json
+    from tryon3d.sim._scenes import revolved_body, skirt_garment
+    from tryon3d.sim._simulate import drape
 
     started = time.perf_counter()
     body = revolved_body(sections=16, spacing_m=0.08)

@@ -30,7 +30,7 @@ def stand_in_body(*, hand: bool = True) -> StandInBody:
 def tube_drape(*, radius: float = 0.19, height: float = 0.4, sections: int = 40, stretch=None):
     """A ``sim.Drape`` of an open tube around the torso, with per-vertex UVs (8 tiles round) and
     per-face stretch ``stretch(face_centres) -> %`` (default: 100 %)."""
-    from sim import Drape, DrapeGates
+    from tryon3d.sim import Drape, DrapeGates
 
     tube = trimesh.creation.cylinder(radius=radius, height=height, sections=sections)
     tube = tube.subdivide()
@@ -65,8 +65,8 @@ def checker_texture(size: int = 32) -> np.ndarray:
 def synthetic_photo(body, camera, *, seed: int = 0, light_rgb=(1.0, 1.0, 1.0), spp: int = 16):
     """A 'photo' of the body: rendered (no garment) under tinted studio light over a noisy
     background. Returns (photo (H, W, 3) uint8, person mask (H, W) bool)."""
-    import render
-    from render._scene import StudioScene, studio_environment
+    from tryon3d import render
+    from tryon3d.render._scene import StudioScene, studio_environment
 
     environment = studio_environment(camera, rgb_scale=light_rgb)
     scene = StudioScene(body.vertices, body.faces, [], camera, spp=spp, environment=environment)

@@ -22,7 +22,7 @@ def shared_dir() -> Path:
 @functools.cache
 def cached_body(height_m: float, weight_kg: float, sex: str, **girths: float):
     """A body from measurements, built once per session per argument set."""
-    import bodyfit
+    from tryon3d import bodyfit
 
     return bodyfit.body_from_measurements(height_m=height_m, weight_kg=weight_kg, sex=sex, **girths)
 

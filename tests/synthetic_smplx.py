@@ -33,7 +33,7 @@ WIDTH_PER_BETA = 0.05
 
 def write_synthetic_smplx(folder: Path) -> Path:
     """Write ``folder/SMPLX_NEUTRAL.npz`` and return its path."""
-    from bodyfit._anny_model import load_anny_model
+    from tryon3d.bodyfit._anny_model import load_anny_model
 
     anny = load_anny_model()
     start = anny.initial_parameters(height_m=1.70, bmi=22.0, sex="female")

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from conftest import REPO_ROOT, cached_body
 
-import bodyfit
-from bodyfit._fit import body_mass_kg
-from bodyfit._tape import build_tape_topology, cross_section, mesh_volume, tape_girth
+from tryon3d import bodyfit
+from tryon3d.bodyfit._fit import body_mass_kg
+from tryon3d.bodyfit._tape import build_tape_topology, cross_section, mesh_volume, tape_girth
 
 # (height m, weight kg, sex): both sexes, BMI 17 to 40, 150 to 200 cm.
 BODIES = [

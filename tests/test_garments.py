@@ -9,9 +9,9 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-import garments
-from garments import Edge, Panel, Pattern, Seam
-from garments._families import _build_top
+from tryon3d import garments
+from tryon3d.garments import Edge, Panel, Pattern, Seam
+from tryon3d.garments._families import _build_top
 
 FAMILY_NAMES = ("tshirt", "longsleeve", "dress", "skirt", "trousers")
 

@@ -7,8 +7,7 @@ import types
 import numpy as np
 import pytest
 
-import bodyfit
-import garments
+from tryon3d import bodyfit, garments
 
 # (height m, weight kg, sex): BMI 17 and 40 at 150 and 200 cm, plus two in between.
 BODIES = [(1.50, 38.3, "female"), (1.50, 90.0, "female"), (2.00, 68.0, "male"), (2.00, 160.0, "male"),

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-import bodyfit
-import render
+from tryon3d import bodyfit, render
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import bodyfit
+from tryon3d import bodyfit
 
 
 @pytest.fixture(scope="module")

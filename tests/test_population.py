@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bodyfit._population import (
+from tryon3d.bodyfit._population import (
     LENGTH_TARGETS,
     RATIO_TARGETS,
     TARGET_NAMES,

@@ -11,7 +11,7 @@ import torch
 import trimesh
 from PIL import Image
 
-import render
+from tryon3d import render
 
 
 class _Body:  # the two fields render reads from a bodyfit.Body

@@ -9,7 +9,7 @@ import pytest
 from _render_scenes import stand_in_body, tube_drape
 from PIL import Image
 
-import render
+from tryon3d import render
 
 SIZE = 160
 

@@ -8,7 +8,7 @@ import pytest
 from _render_scenes import checker_texture, stand_in_body, synthetic_photo, tube_drape
 from scipy import ndimage
 
-import render
+from tryon3d import render
 
 MARGIN = 2
 LIGHT = (0.8, 0.6, 0.45)

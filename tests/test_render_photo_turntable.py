@@ -10,7 +10,7 @@ import numpy as np
 from _render_scenes import checker_texture, stand_in_body, tube_drape
 from PIL import Image
 
-import render
+from tryon3d import render
 
 
 def test_turntable_of_a_drape_to_videos():

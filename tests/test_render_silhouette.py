@@ -9,7 +9,7 @@ import pytest
 import torch
 import trimesh
 
-import render
+from tryon3d import render
 
 
 def _sphere(radius: float, centre, subdivisions: int = 3):

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import garments
+from tryon3d import garments
 from tryon3d._report import (
     COMFORT_MIN_EASE_CM,
     evaluate_size,
@@ -295,8 +295,7 @@ def test_cli_rejects_bad_input_with_one_line(argv, message, tmp_path, capsys):
 
 def test_fit_report_skips_a_diverged_size(monkeypatch, tshirts):
     """A size whose drape diverges (also on the finer retry) is reported, not judged; others still are."""
-    import sim
-    from tryon3d import fit_report
+    from tryon3d import fit_report, sim
 
     row = CHART["M"]
     body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-import sim
+from tryon3d import sim
 
 GRAVITY = 9.81
 
@@ -146,7 +146,7 @@ def test_an_attempt_that_fails_its_gates_is_retried(monkeypatch, body, skirt, dr
         calls.append(kwargs["attempt"])
         return results[kwargs["attempt"]]
 
-    from sim import _simulate
+    from tryon3d.sim import _simulate
 
     # at rest but tangled: retried; the first attempt that passes is returned
     monkeypatch.setattr(_simulate, "_attempt", lambda *a, **k: fake_attempt(*a, results=[tangled, draped, moving], **k))
@@ -226,7 +226,7 @@ def _tube_garment(radius_m: float, z0: float, z1: float, sections: int = 96, row
     slanting ``slant_m`` (front higher than the sides), the cloth moves in 3D while its pattern
     stays the same rectangle, ``2 pi radius_m`` wide.
     """
-    from garments import Garment
+    from tryon3d.garments import Garment
 
     angles = np.linspace(0.0, 2.0 * np.pi, sections + 1)
     heights = np.linspace(z0, z1, rows)
@@ -246,8 +246,8 @@ def _tube_garment(radius_m: float, z0: float, z1: float, sections: int = 96, row
 
 
 def _cylinder_body(radius_m: float):
-    import bodyfit
-    from sim._scenes import _refine_profile, _revolve
+    from tryon3d import bodyfit
+    from tryon3d.sim._scenes import _refine_profile, _revolve
 
     body = sim.revolved_body()
     profile = np.array([(0.0, 0.5), (radius_m, 0.5), (radius_m, 1.5), (0.0, 1.5)])
@@ -260,7 +260,7 @@ def _cylinder_body(radius_m: float):
 
 @pytest.mark.parametrize(("body_radius", "garment_radius"), [(0.14, 0.16), (0.15, 0.20), (0.12, 0.125)])
 def test_ease_of_a_loose_tube_on_a_cylinder(body_radius, garment_radius):
-    from sim._fit import ease_by_region
+    from tryon3d.sim._fit import ease_by_region
 
     body = _cylinder_body(body_radius)
     tube = _tube_garment(garment_radius, 0.95, 1.35)  # covers waist (1.05) and chest (1.25), not hips (0.88)
@@ -277,7 +277,7 @@ def test_cloth_ease_ignores_folds_and_slant_the_tape_does_not():
     """A 20 cm-radius tube gathered into 12 folds (16 +- 2 cm radius) round a 14 cm cylinder, its
     rows slanting 3 cm: the garment's own girth is still its pattern's width, while a tape
     pulled round the cloth misses what the folds take in."""
-    from sim._fit import ease_by_region
+    from tryon3d.sim._fit import ease_by_region
 
     body = _cylinder_body(0.14)
     tube = _tube_garment(0.20, 0.95, 1.35, sections=240, rows=21)  # placed with level rows
@@ -293,7 +293,7 @@ def test_cloth_ease_ignores_folds_and_slant_the_tape_does_not():
 def test_self_intersection_count_is_exact_for_close_layers():
     """Parallel centimetre triangles millimetres apart (two cloth layers in a fold) do not
     intersect; a triangle pushed through another does, once per pair; shared vertices don't count."""
-    from sim._measure import self_intersecting_pairs
+    from tryon3d.sim._measure import self_intersecting_pairs
 
     tri = np.array([[0.0, 0.0, 0.0], [0.009, 0.0, 0.0], [0.0, 0.009, 0.0]])
     faces = np.array([[0, 1, 2], [3, 4, 5]])
@@ -326,7 +326,7 @@ def test_edge_face_culling_keeps_only_faces_the_untangling_can_act_on():
     sharing the edge's vertex and one farther than the reach (sim._kernels)."""
     import warp as wp
 
-    from sim import _kernels
+    from tryon3d.sim import _kernels
 
     reach = 0.006
     pos = np.array([
@@ -363,13 +363,18 @@ def _builder_tables(builder) -> dict:
 
 
 def test_bulk_style3d_cloth_matches_newtons_add_cloth_mesh(body):
-    """sim._scene.add_style3d_cloth fills the builder with exactly what Newton's
+    """tryon3d.sim._scene.add_style3d_cloth fills the builder with exactly what Newton's
     style3d.add_cloth_mesh puts there (seams merged, panels' own rest shapes)."""
     import newton
     import warp as wp
     from newton.solvers import SolverStyle3D, style3d
 
-    from sim._scene import add_style3d_cloth, merge_seams, preclosed_start, triangle_rest_frames
+    from tryon3d.sim._scene import (
+        add_style3d_cloth,
+        merge_seams,
+        preclosed_start,
+        triangle_rest_frames,
+    )
 
     garment = sim.skirt_garment(edge_m=0.03)
     particle_of_vertex, count = merge_seams(garment.vertex_count, garment.seam_pairs)
@@ -404,13 +409,13 @@ def test_bulk_style3d_cloth_matches_newtons_add_cloth_mesh(body):
 
 
 def test_mesh_edges_numbers_edges_as_newton_does():
-    """sim._scene.mesh_edges gives Newton's MeshAdjacency edge table (order, opposite vertices,
+    """tryon3d.sim._scene.mesh_edges gives Newton's MeshAdjacency edge table (order, opposite vertices,
     boundary -1s), non-manifold edges included."""
     import warnings
 
     from newton.utils import MeshAdjacency
 
-    from sim._scene import mesh_edges
+    from tryon3d.sim._scene import mesh_edges
 
     u, v = np.meshgrid(np.arange(6), np.arange(5))
     index = (v * 6 + u)[:-1, :-1].ravel()
@@ -430,7 +435,7 @@ def test_collision_pipelines_share_their_narrow_phase(body, skirt):
     (same layout, same thread) and finds the same body contacts as a pipeline of its own."""
     import newton
 
-    from sim._scene import CONTACT_DETECT_M, build_cloth_model
+    from tryon3d.sim._scene import CONTACT_DETECT_M, build_cloth_model
 
     first = build_cloth_model(skirt, body.rest_vertices, body.faces)
     second = build_cloth_model(skirt, body.rest_vertices, body.faces)
@@ -454,7 +459,7 @@ def test_edge_face_culling_prefilter_never_drops_a_face_within_reach():
     would drop too (random segments and triangles around the reach)."""
     import warp as wp
 
-    from sim import _kernels
+    from tryon3d.sim import _kernels
 
     @wp.kernel
     def check(pts: wp.array[wp.vec3], reach: float, out: wp.array2d[float]):

@@ -7,11 +7,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import bodyfit
-from bodyfit import Body
-from tryon3d import __version__
+from tryon3d import __version__, bodyfit
 from tryon3d._files import write_files_atomically
 from tryon3d._units import cm_to_m, m_to_cm
+from tryon3d.bodyfit import Body
 
 
 def _optional_cm(value_cm: float | None) -> float | None:

@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _load_garment(name: str, size: str | None, fabric: str | None, body):
-    import garments
+    from tryon3d import garments
 
     return garments.load_garment(name, size=size, fabric=fabric, body=body)
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if not (device == "cpu" or device.startswith("cuda")):
         raise ValueError(f"--device must be cpu or cuda[:N], got {device!r}")
 
-    import sim
+    from tryon3d import sim
     from tryon3d._bodies import load_body
 
     body = load_body(args.body)

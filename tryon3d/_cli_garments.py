@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    import garments
+    from tryon3d import garments
 
     print("families:")
     for name, info in garments.list_families().items():
@@ -42,8 +42,7 @@ def run_show(args: argparse.Namespace) -> int:
     from tryon3d._files import ensure_writable_dir, write_files_atomically
 
     ensure_writable_dir(args.out)
-    import bodyfit
-    import garments
+    from tryon3d import bodyfit, garments
 
     if args.family not in garments.FAMILIES:
         raise ValueError(f"unknown garment family {args.family!r}; expected one of {sorted(garments.FAMILIES)}")

@@ -59,7 +59,7 @@ class _LoadedBody:
 def _load_drape(path: Path):
     """(body, drape, has_fields) from drape.json: the saved Body and ``drape.npz`` when both are
     there, else the meshes of ``draped.glb`` beside it (no fit fields)."""
-    import sim
+    from tryon3d import sim
 
     if not path.is_file():
         raise ValueError(f"drape file {str(path)!r} does not exist")
@@ -99,7 +99,7 @@ def _load_drape(path: Path):
 
 
 def _load_camera(path: Path):
-    import render
+    from tryon3d import render
 
     try:
         content = json.loads(Path(path).read_text())
@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
             "fit maps need the drape's stretch/pressure fields, which drape.json + draped.glb do not carry "
             "(drape.npz or the body file named in drape.json is missing)"
         )
-    import render
+    from tryon3d import render
 
     texture = args.texture if args.texture else getattr(drape, "texture", None)
     files: dict[str, bytes] = {}

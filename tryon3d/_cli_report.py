@@ -106,7 +106,7 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _check_garment(name: str) -> None:
-    import garments
+    from tryon3d import garments
 
     families = garments.list_families()
     if name not in families:

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-import bodyfit
-from bodyfit import Body
+from tryon3d import bodyfit
 from tryon3d._bodies import _number, body_json
 from tryon3d._files import ensure_writable_dir, write_files_atomically
 from tryon3d._units import cm_to_m, m_to_cm
+from tryon3d.bodyfit import Body
 
 log = logging.getLogger("tryon3d")
 

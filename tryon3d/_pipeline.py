@@ -79,8 +79,7 @@ def render_report_assets(
         turntable_frames: frames in one turn; 0 skips the turntable.
         progress: called with a short message before each slow step.
     """
-    import render
-    import sim
+    from tryon3d import render, sim
 
     def step(message: str) -> None:
         if progress is not None:
@@ -284,7 +283,7 @@ def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fa
     around ``body`` when given. ``size``: the family's size (None: M) or the size to read from a
     graded DXF. ``options``: see ``garments.load_garment`` (``edge_length_m``,
     ``chart``, ``texture``, design parameters [m])."""
-    import garments
+    from tryon3d import garments
 
     return garments.load_garment(name_or_path, size=size, fabric=fabric, body=body, **options)
 
@@ -292,7 +291,7 @@ def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fa
 def drape(body: Any, garment: Any, *, device: str = "cpu", **options: Any) -> Any:
     """Drape ``garment`` on ``body`` (Newton Style3D) -> ``sim.Drape`` (draped mesh, ease per
     region, stretch per face, quality gates). ``options``: see ``sim.drape``."""
-    import sim
+    from tryon3d import sim
 
     return sim.drape(body, garment, device=device, **options)
 
@@ -300,7 +299,7 @@ def drape(body: Any, garment: Any, *, device: str = "cpu", **options: Any) -> An
 def render_fitmap(body: Any, drape: Any, *, field: str = "stretch", size: int = 512, **options: Any) -> bytes:
     """A fit map (stretch, pressure or ease), front and back with a legend, as PNG bytes.
     ``options``: see ``render.render_fitmap``."""
-    import render
+    from tryon3d import render
 
     return render.render_fitmap(body, drape, field=field, size=size, **options)
 
@@ -309,7 +308,7 @@ def render_turntable(body: Any, drape: Any = None, *, frames: int = 36, size: in
                      path: str | os.PathLike | None = None, fps: float = 12.0, **options: Any) -> list:
     """Frames (each (size, size, 3) uint8) of the dressed body turning once; with ``path``
     (``.mp4`` or ``.gif``) the video is written there too. ``options``: see ``render.render_turntable``."""
-    import render
+    from tryon3d import render
 
     images = render.render_turntable(body, drape=drape, frames=frames, size=size, **options)
     if path is not None:
@@ -329,7 +328,7 @@ def render_on_photo(body: Any, drape: Any, photo: Any, camera: Any, person_mask:
     ``render.Camera``. ``options``: see ``render.render_on_photo``."""
     import numpy as np
 
-    import render
+    from tryon3d import render
 
     if isinstance(photo, (str, os.PathLike)):
         from PIL import Image
@@ -370,7 +369,7 @@ def _photo_body(photo: str, side_photo: str | None, *, height_cm: float, weight_
     import numpy as np
     from PIL import Image
 
-    import bodyfit
+    from tryon3d import bodyfit
     from tryon3d._photos import fit_photos
 
     front = bodyfit.load_photo(photo)  # decoded once: upright (EXIF applied), for the fit and the composite
@@ -386,8 +385,7 @@ def _photo_body(photo: str, side_photo: str | None, *, height_cm: float, weight_
 def _check_tryon_inputs(garment: str, size: str, sizes: Any, photo: str | None, side_photo: str | None,
                         sex: str) -> None:
     """Fail on bad inputs before any slow work."""
-    import bodyfit
-    import garments
+    from tryon3d import bodyfit, garments
 
     bodyfit.check_sex(sex)
     families = garments.list_families()
@@ -432,7 +430,7 @@ def run_tryon(
     and, with a photo, ``tryon.png`` + ``garment_mask.png``. ``sizes`` (default: just ``size``)
     are the sizes compared in the report; ``size`` is always among them.
     """
-    import render
+    from tryon3d import render
     from tryon3d._bodies import body_from_measurements, body_json
 
     out = ensure_writable_dir(folder)
@@ -462,7 +460,7 @@ def run_tryon(
         _log.debug("body in %.1f s", time.perf_counter() - started)
         report = fit_report(body, garment, sizes=sizes, fabric=fabric, device=device, edge_length_m=edge_length_m,
                             progress=progress)
-        import bodyfit
+        from tryon3d import bodyfit
 
         extra: dict[str, bytes | str] = {"body.glb": bodyfit.body_to_glb(body),
                                          "body.json": json.dumps(body_json(body), indent=2) + "\n"}

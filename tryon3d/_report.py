@@ -495,7 +495,7 @@ def chart_size_for(body: Any, chart: str, family: str) -> str:
 
     Tops use the chest, skirts and trousers the hips.
     """
-    import garments
+    from tryon3d import garments
 
     region = governing_region(family)
     table = garments.size_chart(chart)
@@ -627,8 +627,7 @@ def fit_report(
     Raises:
         ValueError: unknown family, size, fabric or device; a drape that diverged.
     """
-    import garments
-    import sim
+    from tryon3d import garments, sim
 
     families = garments.list_families()
     if garment_family not in families:
@@ -682,7 +681,7 @@ def judge_drapes(
     Raises:
         ValueError: no drapes, or the sizes of ``drapes`` and ``garments_by_size`` differ.
     """
-    import garments
+    from tryon3d import garments
 
     if not drapes or set(drapes) != set(garments_by_size):
         raise ValueError(f"expected drapes and garments for the same sizes, got {sorted(drapes)} and "

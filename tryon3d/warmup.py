@@ -19,13 +19,13 @@ def _step(name: str, work: Callable[[], object]) -> None:
 
 
 def _body() -> None:
-    import bodyfit
+    from tryon3d import bodyfit
 
     bodyfit.body_from_measurements(height_m=1.70, weight_kg=65.0, sex="female")
 
 
 def _sim() -> None:
-    from sim import warm_up_kernels
+    from tryon3d.sim import warm_up_kernels
 
     warm_up_kernels()
 
@@ -34,7 +34,7 @@ def _render() -> None:
     import numpy as np
     import trimesh
 
-    import render
+    from tryon3d import render
 
     sphere = trimesh.creation.icosphere(subdivisions=2, radius=0.3)
     camera = render.look_at_camera((0.0, -2.0, 0.0), (0.0, 0.0, 0.0), fov_y_deg=40, width=32, height=32)
@@ -44,7 +44,7 @@ def _render() -> None:
 
 
 def main() -> int:
-    from bodyfit._cache import configure_caches
+    from tryon3d.bodyfit._cache import configure_caches
 
     root = configure_caches()
     print(f"warming caches under {root}", flush=True)
