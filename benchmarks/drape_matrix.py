@@ -6,7 +6,7 @@ Usage: ``python benchmarks/drape_matrix.py [--families tshirt,...] [--sizes XS,S
 
 ``--chart family`` (default, comparable with earlier runs) uses each family's own chart (women's)
 for everyone; ``--chart sex`` sizes each body by its sex's chart (men's for the male bodies), as
-``tryon3d.fit_report`` does.
+``tryon3d.sizing.fit_report`` does.
 
 ``--pose``: the target pose the drape ends in (``sim.drape`` drapes on the A-pose, then moves the
 body there while the cloth follows, and settles again): ``rest`` (default, the A-pose itself)

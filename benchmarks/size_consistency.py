@@ -78,23 +78,27 @@ def _drape_and_judge(body, chart: str, args: argparse.Namespace, folder: Path | 
 def _replay(folder: Path, chart: str):
     """(body, FitReport) judged again from a cache folder's body and drapes, without simulating."""
     from tryon3d import bodyfit, garments, sim
-    from tryon3d._report import judge_drapes
+    from tryon3d.sizing import DrapeJob, DrapeJobResult, judge_drapes
 
     if not (folder / "meta.json").is_file():
         raise ValueError(f"nothing cached in {folder}")
     meta = json.loads((folder / "meta.json").read_text())
     body = bodyfit.body_from_record(json.loads((folder / "body.json").read_text()))
-    drapes, loaded = {}, {}
+    results = []
     for size, count in meta["vertex_counts"].items():
-        drapes[size] = sim.load_drape_npz(folder / f"{size}.npz")
+        drape = sim.load_drape_npz(folder / f"{size}.npz")
         for edge in (meta["edge_length_m"], 0.025):  # fit_report's retry drapes a finer mesh
             garment = garments.load_garment("tshirt", size=size, body=body, chart=chart, edge_length_m=edge)
             if garment.vertex_count == count:
                 break
         else:
             raise ValueError(f"cannot rebuild the {size} garment of {folder}")
-        loaded[size] = garment
-    return body, judge_drapes(body, "tshirt", loaded, drapes, chart=chart, failed=meta["failed_sizes"])
+        job = DrapeJob(body=body, family="tshirt", size=size, chart=chart, edge_length_m=edge)
+        results.append(DrapeJobResult(job=job, garment=garment, drape=drape, error=None, seconds={}))
+    for size, error in meta["failed_sizes"].items():
+        job = DrapeJob(body=body, family="tshirt", size=size, chart=chart)
+        results.append(DrapeJobResult(job=job, garment=None, drape=None, error=error, seconds={}))
+    return body, judge_drapes(body, "tshirt", results, chart=chart)
 
 
 def main(argv: list[str] | None = None) -> int:

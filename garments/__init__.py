@@ -16,7 +16,7 @@ from tryon3d.garments._api import (
 from tryon3d.garments._clearance import body_intersections, body_signed_distance
 from tryon3d.garments._export import garment_to_glb, pattern_svg
 from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
-from tryon3d.garments._families import FAMILIES, draft, pattern_girth, size_chart
+from tryon3d.garments._families import FAMILIES, Family, draft, pattern_girth, size_chart
 from tryon3d.garments._garment import Fabric, Garment
 from tryon3d.garments._io import pattern_to_dxf, read_dxf_pattern, read_mesh_file
 from tryon3d.garments._mesh import (
@@ -42,6 +42,7 @@ __all__ = [
     "PART_NAMES",
     "Edge",
     "Fabric",
+    "Family",
     "Garment",
     "Panel",
     "Pattern",

@@ -40,6 +40,15 @@ class Family:
         grades: design parameters given for the chart's M size and graded with the size:
             ``{parameter: metres per metre of chest girth away from M}``. The bounds apply
             to the M value; a graded value never drops below the lower bound.
+        kind: ``"top"`` (hangs from the shoulders: T-shirts, dresses) or ``"bottom"`` (hangs
+            from the waist and hips: skirts, trousers); a garment that slid down past the line
+            it hangs from (the chest for a top, the hips for a bottom) is too big.
+        governing_region: the body girth that sizes the family on its size chart, and whose
+            ease decides the size (``"chest"`` for tops, ``"hips"`` for bottoms).
+        ease_keys: body region -> the design parameter holding the family's ease there [m];
+            the regions a fit report judges.
+        hem_reference: where the hem length is judged: ``"hips"`` (a top's hem below the hip
+            line), ``"knee"`` (a skirt or dress), ``"ankle"`` (trousers) or None (not judged).
     """
 
     name: str
@@ -50,6 +59,10 @@ class Family:
     fabric: str
     build: Callable
     grades: dict[str, float] = field(default_factory=dict)
+    kind: str = "top"
+    governing_region: str = "chest"
+    ease_keys: dict[str, str] = field(default_factory=dict)
+    hem_reference: str | None = None
 
 
 @functools.cache
@@ -353,28 +366,34 @@ def _build_trousers(row: dict, p: dict) -> tuple[list[Panel], list[Seam], dict]:
     return [front_l, front_r, back_l, back_r], seams, girths
 
 
+# Design parameter holding the ease at each body region a fit report judges.
+_TOP_EASE_KEYS = {"chest": "chest_ease", "waist": "waist_ease", "hips": "hip_ease", "upper_arm": "sleeve_ease"}
+_BOTTOM_EASE_KEYS = {"waist": "waist_ease", "hips": "hip_ease"}
+
 FAMILIES: dict[str, Family] = {
     "tshirt": Family(
         "tshirt", "short-sleeve crew-neck T-shirt", "women", _top_defaults(), _TOP_BOUNDS, "cotton_jersey",
-        _build_top, _TOP_GRADES,
+        _build_top, _TOP_GRADES, ease_keys=_TOP_EASE_KEYS, hem_reference="hips",
     ),
     "longsleeve": Family(
         "longsleeve", "long-sleeve shirt / top", "women",
         _top_defaults(chest_ease=0.12, waist_ease=0.18, hip_ease=0.10, length=0.68, sleeve_length=0.60,
                       sleeve_ease=0.07, sleeve_hem=0.24, neck_depth=0.06),
-        _TOP_BOUNDS, "polyester_woven", _build_top, _TOP_GRADES,
+        _TOP_BOUNDS, "polyester_woven", _build_top, _TOP_GRADES, ease_keys=_TOP_EASE_KEYS, hem_reference="hips",
     ),
     "dress": Family(
         "dress", "sleeveless A-line shift dress", "women",
         _top_defaults(chest_ease=0.08, waist_ease=0.10, hip_ease=0.10, length=0.95, sleeve_length=0.0,
                       neck_depth=0.10, armhole_depth=0.20, flare=0.20),
         _TOP_BOUNDS, "polyester_woven", functools.partial(_build_top, flare_skirt=True), _TOP_GRADES,
+        ease_keys=_TOP_EASE_KEYS, hem_reference="knee",
     ),
     "skirt": Family(
         "skirt", "A-line skirt (front and back panel)", "women",
         {"waist_ease": 0.01, "hip_ease": 0.05, "length": 0.55, "flare": 0.20},
         {"waist_ease": (-0.05, 0.10), "hip_ease": (0.0, 0.40), "length": (0.30, 1.10), "flare": (0.0, 0.8)},
         "cotton_jersey", _build_skirt,
+        kind="bottom", governing_region="hips", ease_keys=_BOTTOM_EASE_KEYS, hem_reference="knee",
     ),
     "trousers": Family(
         "trousers", "straight-leg trousers (four panels)", "women",
@@ -382,6 +401,7 @@ FAMILIES: dict[str, Family] = {
         {"waist_ease": (-0.05, 0.15), "hip_ease": (0.0, 0.40), "rise_ease": (0.0, 0.08), "inseam": (0.15, 1.00),
          "hem_girth": (0.30, 0.80)},
         "denim", _build_trousers,
+        kind="bottom", governing_region="hips", ease_keys=_BOTTOM_EASE_KEYS, hem_reference="ankle",
     ),
 }
 

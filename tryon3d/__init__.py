@@ -6,6 +6,7 @@ Stages (each its own subpackage, each returning a frozen record of numpy arrays,
     tryon3d.garments   Garment   parametric patterns, fabrics, placement on a body
     tryon3d.sim        Drape     Newton Style3D cloth, gates, fit fields
     tryon3d.render     images    Mitsuba 3 renders, fit maps, photo composites
+    tryon3d.sizing     FitReport every size draped and judged, one recommended
 
 Python API (user units: centimetres and kilograms at this boundary, SI inside)::
 
@@ -40,10 +41,11 @@ _LAZY_NAMES: dict[str, str] = {
     "render_on_photo": "tryon3d._pipeline",
     "render_turntable": "tryon3d._pipeline",
     "write_report": "tryon3d._pipeline",
-    "FitReport": "tryon3d._report",
-    "fit_report": "tryon3d._report",
+    "FitReport": "tryon3d.sizing",
+    "fit_report": "tryon3d.sizing",
+    "load_report": "tryon3d.sizing",
 }
-_STAGES = ("bodyfit", "garments", "sim", "render", "data")
+_STAGES = ("bodyfit", "garments", "sim", "render", "sizing", "data")
 
 __all__ = [
     "FitReport",
@@ -55,6 +57,7 @@ __all__ = [
     "fit_report",
     "load_body",
     "load_garment",
+    "load_report",
     "render_fitmap",
     "render_on_photo",
     "render_turntable",
@@ -89,4 +92,4 @@ if TYPE_CHECKING:  # the type checker and IDEs see the real names
         render_turntable,
         write_report,
     )
-    from tryon3d._report import FitReport, fit_report
+    from tryon3d.sizing import FitReport, fit_report, load_report

@@ -126,8 +126,8 @@ def _announce(report, written, seconds: float, out) -> None:
 def run_fit_report(args: argparse.Namespace) -> int:
     from tryon3d._bodies import load_body
     from tryon3d._pipeline import _Progress, write_report
-    from tryon3d._report import fit_report
     from tryon3d._units import cm_to_m
+    from tryon3d.sizing import fit_report
 
     out = ensure_writable_dir(args.output)
     _check(args)

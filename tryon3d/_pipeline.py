@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tryon3d._files import ensure_writable_dir, write_files_atomically
-from tryon3d._report import FitReport, fit_report, report_json
+from tryon3d.sizing import FitReport, fit_report, report_json
 
 __all__ = [
     "DEMO_DEFAULTS",

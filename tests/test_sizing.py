@@ -10,14 +10,15 @@ import numpy as np
 import pytest
 
 from tryon3d import garments
-from tryon3d._report import (
-    COMFORT_MIN_EASE_CM,
+from tryon3d.cli import main
+from tryon3d.sizing import (
+    COMFORT_MIN_EASE_M,
+    FitReport,
     evaluate_size,
     fabric_class,
     recommend,
     report_json,
 )
-from tryon3d.cli import main
 
 CHART = garments.size_chart("women")
 SIZES = list(CHART)
@@ -72,8 +73,8 @@ def test_fabric_classes():
     assert fabric_class(garments.fabric_preset("spandex_blend")) == "stretch"
     # a woven needs more ease than a knit, a stretch knit least
     for region in ("chest", "hips"):
-        assert COMFORT_MIN_EASE_CM["woven"][region] > COMFORT_MIN_EASE_CM["knit"][region]
-        assert COMFORT_MIN_EASE_CM["knit"][region] > COMFORT_MIN_EASE_CM["stretch"][region]
+        assert COMFORT_MIN_EASE_M["woven"][region] > COMFORT_MIN_EASE_M["knit"][region]
+        assert COMFORT_MIN_EASE_M["knit"][region] > COMFORT_MIN_EASE_M["stretch"][region]
 
 
 def test_chart_body_in_its_own_size_is_good(tshirts):
@@ -254,8 +255,6 @@ def test_woven_dress_needs_more_ease_than_knit():
 
 
 def test_report_json_is_plain_json(tshirts):
-    from tryon3d._report import FitReport
-
     row = CHART["S"]
     body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
     fits = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s]), family="tshirt") for s in ("XS", "S", "M")}
@@ -319,3 +318,92 @@ def test_fit_report_skips_a_diverged_size(monkeypatch, tshirts):
     assert report.recommended_size == "M"
     assert any("S could not be draped" in r for r in report.reasons)
     assert report_json(report)["failed_sizes"] == {"S": "particles tunnelled"}
+
+
+# ----------------------------------------------------------------------------- map/reduce job records
+
+
+def _fake_stages(monkeypatch, tshirts, *, diverge=(), broken=()):
+    """garments.load_garment -> the prepared T-shirts, sim.drape -> a stand-in drape; sizes in
+    ``diverge`` diverge, sizes in ``broken`` fail to build. Returns the (size, edge) calls."""
+    from tryon3d import sim
+
+    calls = []
+
+    def fake_load(name, *, size, edge_length_m, **_):
+        calls.append((size, edge_length_m))
+        if size in broken:
+            raise RuntimeError("pattern would not mesh\nsecond line")
+        return tshirts[size]
+
+    def fake_drape(body, garment, **_):
+        if garment.size in diverge:
+            raise sim.DrapeDivergedError("particles tunnelled")
+        return _drape(garment)
+
+    monkeypatch.setattr(garments, "load_garment", fake_load)
+    monkeypatch.setattr(sim, "drape", fake_drape)
+    return calls
+
+
+def test_size_jobs_resolve_sizes_and_chart_and_check_inputs_first():
+    from tryon3d.sizing import DrapeJob, size_jobs
+
+    row = CHART["M"]
+    body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
+    jobs = size_jobs(body, "tshirt", sizes="auto", edge_length_m=0.04)
+    assert [j.size for j in jobs] == ["S", "M", "L"] and {j.chart for j in jobs} == {"women"}
+    assert all(isinstance(j, DrapeJob) and j.edge_length_m == 0.04 and j.body is body for j in jobs)
+    assert [j.size for j in size_jobs(body, "tshirt", sizes="L,XS")] == ["XS", "L"]
+    body.inputs["sex"] = "male"
+    assert size_jobs(body, "tshirt", sizes="M")[0].chart == "men"
+    for kwargs, message in (({"sizes": "Q"}, "unknown size"), ({"device": "tpu"}, "device"),
+                            ({"fabric": 3}, "fabric must be")):
+        with pytest.raises((ValueError, TypeError), match=message):
+            size_jobs(body, "tshirt", **kwargs)
+    with pytest.raises(ValueError, match="unknown garment family"):
+        size_jobs(body, "hat")
+
+
+def test_run_drape_job_reports_a_failed_drape_instead_of_raising(monkeypatch, tshirts):
+    from tryon3d.sizing import DrapeJob, run_drape_job
+
+    calls = _fake_stages(monkeypatch, tshirts, diverge={"S"}, broken={"L"})
+    body = _body()
+    diverged = run_drape_job(DrapeJob(body=body, family="tshirt", size="S", chart="women", edge_length_m=0.04))
+    assert diverged.garment is None and diverged.drape is None
+    assert diverged.error == "particles tunnelled"
+    assert calls == [("S", 0.04), ("S", 0.025)]  # retried once with a finer mesh
+    broken = run_drape_job(DrapeJob(body=body, family="tshirt", size="L", chart="women"))
+    assert broken.drape is None and broken.error == "RuntimeError: pattern would not mesh"
+    assert calls[-1] == ("L", 0.03)  # a failure that is no divergence is not retried
+    good = run_drape_job(DrapeJob(body=body, family="tshirt", size="M", chart="women"))
+    assert good.error is None and good.garment is tshirts["M"] and good.drape is not None
+    assert set(good.seconds) == {"place", "drape", "total"} and good.seconds["total"] >= good.seconds["drape"] >= 0
+
+
+def test_fit_report_with_an_injected_mapper_equals_the_serial_one(monkeypatch, tshirts):
+    from tryon3d.sizing import fit_report, judge_drapes, run_drape_job, size_jobs
+
+    _fake_stages(monkeypatch, tshirts, diverge={"L"})
+    row = CHART["S"]
+    body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
+    seen = []
+
+    def mapper(fn, jobs):
+        seen.extend(job.size for job in jobs)
+        return [fn(job) for job in reversed(jobs)][::-1]
+
+    serial = fit_report(body, "tshirt", sizes="XS,S,M,L")
+    mapped = fit_report(body, "tshirt", sizes="XS,S,M,L", map_jobs=mapper)
+    assert seen == ["XS", "S", "M", "L"]
+    assert report_json(serial) == report_json(mapped)
+    assert serial.recommended_size == "S" and serial.failed_sizes == {"L": "particles tunnelled"}
+    # the reduce step alone, on results in any order, gives the same report
+    results = [run_drape_job(job) for job in size_jobs(body, "tshirt", sizes="XS,S,M,L")]
+    again = judge_drapes(body, "tshirt", results[::-1], chart="women")
+    assert report_json(again) == report_json(serial)
+    with pytest.raises(ValueError, match="one result per size"):
+        judge_drapes(body, "tshirt", results + results[:1], chart="women")
+    with pytest.raises(ValueError, match="could be draped"):
+        judge_drapes(body, "tshirt", [r for r in results if r.error], chart="women")

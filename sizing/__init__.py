@@ -1,0 +1,43 @@
+"""Sizing: drape every size of a garment on a body, judge each, recommend one.
+
+The drape-every-size loop is a map and a reduce: ``size_jobs`` makes one ``DrapeJob`` per size,
+``run_drape_job`` drapes one anywhere (a pool, a cluster) and ``judge_drapes`` judges the
+``DrapeJobResult`` records into a ``FitReport``; ``fit_report`` chains them. The judgement works
+in metres; ``SizeFit`` and ``FitReport`` hold centimetres, the report's user units. What a
+garment family means for sizing (the region that sizes it, its ease parameters, its hem, top or
+bottom) comes from ``garments.Family``.
+"""
+
+from tryon3d.sizing._files import drape_files, load_report, report_json
+from tryon3d.sizing._jobs import fit_report, judge_drapes, run_drape_job, size_jobs
+from tryon3d.sizing._judge import (
+    COMFORT_MIN_EASE_M,
+    LOOSE_ALLOWANCE_M,
+    chart_size_for,
+    evaluate_size,
+    fabric_class,
+    governing_region,
+    recommend,
+)
+from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport, SizeFit
+
+__all__ = [
+    "COMFORT_MIN_EASE_M",
+    "LOOSE_ALLOWANCE_M",
+    "DrapeJob",
+    "DrapeJobResult",
+    "FitReport",
+    "SizeFit",
+    "chart_size_for",
+    "drape_files",
+    "evaluate_size",
+    "fabric_class",
+    "fit_report",
+    "governing_region",
+    "judge_drapes",
+    "load_report",
+    "recommend",
+    "report_json",
+    "run_drape_job",
+    "size_jobs",
+]

@@ -1,0 +1,263 @@
+"""The drape-every-size loop as a map and a reduce.
+
+``size_jobs`` makes one ``DrapeJob`` per size; ``run_drape_job`` (the map step) places and drapes
+one, on any worker, and never raises for a drape that fails; ``judge_drapes`` (the reduce step)
+judges the results and recommends a size. ``fit_report`` chains them with an injectable mapper
+(serial by default), so a process pool or a cluster can run the map.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tryon3d._units import m_to_cm
+from tryon3d.sizing._judge import (
+    _family,
+    chart_size_for,
+    confidence_label,
+    evaluate_size,
+    fabric_class,
+    recommend,
+)
+from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+
+_log = logging.getLogger("tryon3d")
+
+#: Garment mesh edge length [m] of the second try when a drape diverges.
+_RETRY_EDGE_LENGTH_M = 0.025
+#: Multiplies the confidence once per size that could not be draped.
+_FAILED_SIZE_CONFIDENCE = 0.8
+
+#: ``map_jobs(fn, jobs) -> results``: runs ``fn`` on every job, results in job order.
+JobMapper = Callable[[Callable[[DrapeJob], DrapeJobResult], Sequence[DrapeJob]], Sequence[DrapeJobResult]]
+
+
+def _check_device(device: str) -> str:
+    device = str(device)
+    if not (device == "cpu" or device.startswith("cuda")):
+        raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {device!r}")
+    return device
+
+
+def _resolve_sizes(sizes: Sequence[str] | str | None, table: dict, chart_answer: str) -> list[str]:
+    labels = list(table)
+    if sizes is None or sizes == "all":
+        return labels
+    if sizes == "auto":
+        i = labels.index(chart_answer)
+        return labels[max(0, i - 1): i + 2]
+    if isinstance(sizes, str):
+        sizes = [s.strip() for s in sizes.split(",") if s.strip()]
+    chosen = []
+    for size in sizes:
+        if size not in table:
+            raise ValueError(f"unknown size {size!r}; expected some of {labels}, 'auto' or 'all'")
+        if size not in chosen:
+            chosen.append(size)
+    if not chosen:
+        raise ValueError(f"no sizes given; expected some of {labels}, 'auto' or 'all'")
+    return sorted(chosen, key=labels.index)
+
+
+def _resolve_chart(body: Body, family: str, chart: str | None) -> str:
+    if chart is None:
+        return "men" if str(body.inputs.get("sex", "")).lower() == "male" else _family(family).chart
+    return chart
+
+
+def size_jobs(
+    body: Body,
+    family: str,
+    *,
+    sizes: Sequence[str] | str | None = None,
+    fabric: Any = None,
+    chart: str | None = None,
+    device: str = "cpu",
+    edge_length_m: float = 0.03,
+    max_seconds_simulated: float = 4.0,
+) -> list[DrapeJob]:
+    """One ``DrapeJob`` per size to drape, in chart order; the inputs are checked here, before
+    any drape.
+
+    Args:
+        body: a ``bodyfit.Body``.
+        family: family name (see ``garments.list_families()``), e.g. ``"tshirt"``.
+        sizes: size labels (list or ``"S,M,L"``), ``"auto"`` (the chart's answer for the body and
+            its neighbours) or None / ``"all"`` (every size of the chart).
+        fabric: fabric preset name, free-text description or ``garments.Fabric``; None for the
+            family's default.
+        chart: ``"women"`` / ``"men"``; None picks by the body's sex.
+        device: ``"cpu"`` or ``"cuda[:N]"`` for the drapes.
+        edge_length_m: garment mesh edge length [m] of the first try.
+        max_seconds_simulated: simulated-time budget per settle [s].
+
+    Raises:
+        ValueError: unknown family, size, chart, fabric or device.
+    """
+    from tryon3d import garments
+
+    _family(family)
+    device = _check_device(device)
+    if fabric is not None:
+        garments.resolve_fabric(fabric)
+    chart = _resolve_chart(body, family, chart)
+    table = garments.size_chart(chart)
+    chosen = _resolve_sizes(sizes, table, chart_size_for(body, chart, family))
+    return [DrapeJob(body=body, family=family, size=size, chart=chart, fabric=fabric, edge_length_m=edge_length_m,
+                     device=device, max_seconds_simulated=max_seconds_simulated) for size in chosen]
+
+
+def run_drape_job(job: DrapeJob) -> DrapeJobResult:
+    """The map step: build and place the job's garment on its body and drape it.
+
+    A drape that diverges is tried once more with a finer mesh (``_RETRY_EDGE_LENGTH_M``); when
+    every try fails the result carries ``error`` (one line) and no garment or drape: this never
+    raises for a failed drape, so one bad size does not stop a pool or a cluster.
+    """
+    from tryon3d import garments, sim
+
+    seconds = {"place": 0.0, "drape": 0.0}
+    start = time.perf_counter()
+    error = None
+    for edge in dict.fromkeys((job.edge_length_m, _RETRY_EDGE_LENGTH_M)):  # a diverged drape: once more, finer
+        tick = time.perf_counter()
+        try:
+            garment = garments.load_garment(job.family, size=job.size, fabric=job.fabric, body=job.body,
+                                            chart=job.chart, edge_length_m=edge)
+        except Exception as exc:  # noqa: BLE001 - a worker reports, the reduce step decides
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            break
+        finally:
+            seconds["place"] += time.perf_counter() - tick
+        tick = time.perf_counter()
+        try:
+            drape = sim.drape(job.body, garment, device=job.device, max_seconds_simulated=job.max_seconds_simulated)
+        except sim.DrapeDivergedError as exc:
+            _log.warning("%s %s: the drape diverged at %.1f cm mesh edges (%s)", job.family, job.size,
+                         m_to_cm(edge), str(exc).split(" (")[0])
+            error = str(exc)
+            continue
+        except Exception as exc:  # noqa: BLE001 - a worker reports, the reduce step decides
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            break
+        finally:
+            seconds["drape"] += time.perf_counter() - tick
+        seconds["total"] = time.perf_counter() - start
+        return DrapeJobResult(job=job, garment=garment, drape=drape, error=None, seconds=seconds)
+    seconds["total"] = time.perf_counter() - start
+    return DrapeJobResult(job=job, garment=None, drape=None, error=error or "not draped", seconds=seconds)
+
+
+def _serial_map(fn: Callable[[DrapeJob], DrapeJobResult], jobs: Sequence[DrapeJob]) -> list[DrapeJobResult]:
+    return [fn(job) for job in jobs]
+
+
+def _failure_reason(size: str, error: str) -> str:
+    if error.split(":")[0].endswith(("Error", "Exception")):  # not a divergence: say what it was
+        return f"{size} could not be draped ({error}), so it was not judged."
+    return f"{size} could not be draped (the simulation diverged), so it was not judged."
+
+
+def judge_drapes(
+    body: Body,
+    family: str,
+    results: Sequence[DrapeJobResult],
+    *,
+    chart: str,
+    device: str = "cpu",
+) -> FitReport:
+    """The reduce step: judge the drapes of the map step and recommend one size.
+
+    Sizes whose result has an ``error`` are reported (``FitReport.failed_sizes``), not judged;
+    each lowers the confidence. Also judges saved drapes again (build ``DrapeJobResult`` records
+    from them).
+
+    Raises:
+        ValueError: no results, a result of another family, a size given twice, or no size
+            draped.
+    """
+    from tryon3d import garments
+
+    if not results:
+        raise ValueError("expected at least one drape result, got none")
+    table = garments.size_chart(chart)
+    by_size: dict[str, DrapeJobResult] = {}
+    for result in results:
+        size = result.job.size
+        if result.job.family != family or size in by_size or size not in table:
+            raise ValueError(f"expected one result per size of {family} on the {chart} chart, got "
+                             f"{result.job.family} {size}")
+        if result.error is None and (result.garment is None or result.drape is None):
+            raise ValueError(f"the result for {size} has neither a drape nor an error")
+        by_size[size] = result
+    failed = {s: by_size[s].error for s in table if s in by_size and by_size[s].error is not None}
+    order = [s for s in table if s in by_size and s not in failed]
+    if not order:
+        first = next(iter(failed))
+        raise ValueError(f"no size of {family} could be draped on this body: {failed[first]}")
+    fits = {}
+    for size in order:
+        fits[size] = evaluate_size(body, by_size[size].garment, by_size[size].drape, family=family)
+        _log.debug("%s %s: %s, score %.2f", family, size, fits[size].verdict, fits[size].score)
+    chart_answer = chart_size_for(body, chart, family)
+    best, confidence, reasons = recommend(fits, list(table), chart_answer)
+    reasons += [_failure_reason(size, error) for size, error in failed.items()]
+    confidence *= _FAILED_SIZE_CONFIDENCE ** len(failed)
+    first = by_size[order[0]].garment
+    return FitReport(
+        family=family, chart=chart, fabric=first.fabric.name, fabric_class=fabric_class(first.fabric),
+        recommended_size=best, confidence=confidence, confidence_label=confidence_label(confidence),
+        chart_size=chart_answer, reasons=tuple(reasons), sizes=fits,
+        body_cm={k: round(m_to_cm(v), 1) for k, v in body.measurements_m.items()},
+        body=body, drapes={s: by_size[s].drape for s in order}, garments={s: by_size[s].garment for s in order},
+        device=device, failed_sizes=failed,
+    )
+
+
+def fit_report(
+    body: Body,
+    family: str,
+    *,
+    sizes: Sequence[str] | str | None = None,
+    fabric: Any = None,
+    device: str = "cpu",
+    chart: str | None = None,
+    edge_length_m: float = 0.03,
+    max_seconds_simulated: float = 4.0,
+    progress: Callable[[str], None] | None = None,
+    map_jobs: JobMapper | None = None,
+) -> FitReport:
+    """Drape each size of a garment family on ``body`` and recommend one:
+    ``judge_drapes(map_jobs(run_drape_job, size_jobs(...)))``.
+
+    Args:
+        body: a ``bodyfit.Body``.
+        family: family name (see ``garments.list_families()``), e.g. ``"tshirt"``.
+        sizes, fabric, chart, device, edge_length_m, max_seconds_simulated: see ``size_jobs``.
+        progress: called with a short message before each drape (e.g. a tqdm bar's update); with
+            ``map_jobs``, once before the map.
+        map_jobs: ``map_jobs(fn, jobs) -> results`` in job order, e.g. a process pool's ``map``;
+            None runs the jobs one after the other here.
+
+    Raises:
+        ValueError: unknown family, size, fabric or device; no size could be draped.
+    """
+    jobs = size_jobs(body, family, sizes=sizes, fabric=fabric, chart=chart, device=device,
+                     edge_length_m=edge_length_m, max_seconds_simulated=max_seconds_simulated)
+    if map_jobs is None:
+        results = []
+        for job in jobs:
+            if progress is not None:
+                progress(f"draping {family} {job.size}")
+            results.append(run_drape_job(job))
+    else:
+        if progress is not None:
+            progress(f"draping {family} {', '.join(job.size for job in jobs)}")
+        results = list(map_jobs(run_drape_job, jobs))
+    return judge_drapes(body, family, results, chart=jobs[0].chart, device=jobs[0].device)
