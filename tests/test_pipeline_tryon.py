@@ -282,6 +282,30 @@ def test_fit_report_cli_on_saved_body(report_folder, tmp_path):
     assert (tmp_path / "fitmap_M.png").is_file() and not (tmp_path / "turntable.gif").exists()
 
 
+def test_a_report_folder_reloads_and_renders_again(report_folder, tmp_path):
+    """report.json + body.json + drapes/ are enough: the FitReport comes back and re-renders."""
+    from tryon3d import load_report, write_report
+
+    first = json.loads((report_folder / "report.json").read_text())
+    assert {"drapes/S.npz", "drapes/M.npz", "drapes/garments.json"} <= set(first["files"]["list"])
+    report = load_report(report_folder)
+    assert report.recommended_size == first["recommended_size"]
+    assert report.chart_size == first["chart_size_for_body"] and list(report.sizes) == ["S", "M"]
+    for size, fit in report.sizes.items():
+        saved = first["sizes"][size]
+        assert fit.verdict == saved["verdict"]
+        for region, ease in fit.ease_cm.items():
+            assert ease == pytest.approx(saved["ease_cm"][region]["ease"], abs=0.1)  # 1 mm (saved at 0.1 cm)
+    assert report.drapes["M"].rest_pose_positions.shape == (report.garments["M"].vertex_count, 3)
+    written = write_report(report, tmp_path / "again", image_size=96, turntable_frames=0)
+    names = {p.name for p in written}
+    assert {"report.html", "report.json", "fitmap_S.png", "draped_M.glb"} <= names
+    again = json.loads((tmp_path / "again" / "report.json").read_text())
+    assert again["recommended_size"] == first["recommended_size"]
+    with pytest.raises(ValueError, match="garments.json"):
+        load_report(tmp_path)
+
+
 @needs_chromium
 def test_report_opens_cleanly_in_chromium(browser, report_folder):
     result = check_report_in_browser(browser, report_folder / "report.html")

@@ -407,3 +407,25 @@ def test_fit_report_with_an_injected_mapper_equals_the_serial_one(monkeypatch, t
         judge_drapes(body, "tshirt", results + results[:1], chart="women")
     with pytest.raises(ValueError, match="could be draped"):
         judge_drapes(body, "tshirt", [r for r in results if r.error], chart="women")
+
+
+def test_report_html_fills_every_template_field(tshirts):
+    from tryon3d._pipeline import report_html
+
+    row = CHART["S"]
+    body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
+    fits = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s]), family="tshirt") for s in ("XS", "S", "M")}
+    best, confidence, reasons = recommend(fits, SIZES)
+    report = FitReport(family="tshirt", chart="women", fabric="cotton_jersey", fabric_class="knit",
+                       recommended_size=best, confidence=confidence, confidence_label="medium", chart_size="S",
+                       reasons=(*reasons, "<b>escaped</b>"), sizes=fits, body_cm={"chest": 86.0})
+    page = report_html(report, ["fitmap_S.png", "turntable.gif", "draped_M.glb"], glb=b"glTF")
+    assert "$" not in page and page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert page.count('<tr class="best">') == 1 and "S &#9733;" in page
+    assert page.count("<tr>") == 1 + 2  # the head row and the two other sizes
+    assert 'src="fitmap_S.png"' in page and 'src="fitmap_M.png"' not in page
+    assert "data:model/gltf-binary;base64,Z2xURg==" in page and "viewer/model-viewer.min.js" in page
+    assert "&lt;b&gt;escaped&lt;/b&gt;" in page and "<b>escaped" not in page
+    assert f"confidence {round(100 * confidence)} %" in page
+    plain = report_html(report, [])
+    assert "<model-viewer" not in plain and "model-viewer.min.js" not in plain and 'id="fitmaps"' not in plain

@@ -1,17 +1,21 @@
 """End-to-end orchestration: body -> drapes -> renders -> report files (HTML + JSON).
 
 Only wiring: bodies come from ``tryon3d._bodies`` / ``tryon3d._photos``, drapes from ``sim``,
-images from ``render``, the size judgement from ``tryon3d._report``.
+images from ``render``, the size judgement from ``sizing``; the page from
+``tryon3d/templates/report.html``.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import logging
 import math
 import os
+import re
+import string
 import time
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -110,68 +114,78 @@ def render_report_assets(
 
 # ----------------------------------------------------------------------------- HTML
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2430;background:#f5f6f8}
-header{background:#1d2b4f;color:#fff;padding:18px 28px}
-header h1{margin:0 0 4px;font-size:22px} header p{margin:0;opacity:.85}
-main{padding:18px 28px;max-width:1200px}
-section{background:#fff;border-radius:8px;padding:14px 18px;margin:0 0 16px;box-shadow:0 1px 3px #0002}
-h2{font-size:17px;margin:0 0 10px}
-.big{font-size:34px;font-weight:700} .conf{display:inline-block;width:180px;height:10px;background:#dde;
-border-radius:5px;vertical-align:middle;margin-left:10px} .conf span{display:block;height:10px;border-radius:5px;
-background:#2f7d4f}
-table{border-collapse:collapse;font-size:14px} th,td{border:1px solid #dde;padding:5px 9px;text-align:center}
-th{background:#eef0f5} td.good{background:#d9f2e0} td.snug,td.loose{background:#fff3cc}
-td.too-tight,td.too-loose{background:#f9d4d4} tr.best td:first-child{font-weight:700}
-.grid{display:flex;flex-wrap:wrap;gap:14px} figure{margin:0} figcaption{font-size:13px;color:#556;text-align:center}
-model-viewer{width:420px;height:520px;background:#eef0f5;border-radius:6px}
-ul{margin:6px 0 0 18px;padding:0} li{margin:2px 0} small{color:#667}
-"""
+#: Marks the start of each named piece in ``templates/report_parts.html``.
+_PART = re.compile(r"^<!-- part: (\w+) -->$", re.MULTILINE)
+
+
+@functools.cache
+def _templates() -> tuple[string.Template, dict[str, string.Template]]:
+    """The page template and its named pieces (``tryon3d/templates``, shipped in the wheel)."""
+    folder = resources.files("tryon3d").joinpath("templates")
+    page = string.Template(folder.joinpath("report.html").read_text(encoding="utf-8"))
+    chunks = _PART.split(folder.joinpath("report_parts.html").read_text(encoding="utf-8"))
+    parts = {name: string.Template(text.strip("\n")) for name, text in zip(chunks[1::2], chunks[2::2], strict=True)}
+    return page, parts
+
+
+def _part(part: str, /, **values: Any) -> str:
+    """One named piece of ``templates/report_parts.html``, filled in."""
+    return _templates()[1][part].substitute(values)
 
 
 def _cell_class(verdict: str) -> str:
     return verdict.replace(" ", "-")
 
 
-def _ease_table(report: FitReport) -> str:
-    regions: list[str] = []
-    for fit in report.sizes.values():
-        regions += [r for r in fit.ease_cm if r not in regions]
-    head = "".join(f"<th>{html.escape(r.replace('_', ' '))} ease (cm)</th>" for r in regions)
+def _ease_cell(fit: Any, region: str) -> str:
+    if region not in fit.ease_cm:
+        return _part("ease_cell_empty")
+    tight, ideal, loose = fit.comfort_cm[region]
+    verdict = fit.region_verdicts[region]
+    tape = fit.tape_ease_cm.get(region, float("nan"))
+    taped = f"; a tape over the garment reads {tape:.1f} cm" if math.isfinite(tape) else ""
+    return _part("ease_cell", verdict_class=_cell_class(verdict), tight=f"{tight:.0f}", loose=f"{loose:.0f}",
+                 ideal=f"{ideal:.0f}", source=fit.ease_source[region], taped=taped,
+                 ease=f"{fit.ease_cm[region]:.1f}", verdict=html.escape(verdict))
+
+
+def _ease_rows(report: FitReport, regions: list[str]) -> str:
     rows = []
     for size, fit in report.sizes.items():
-        cells = []
-        for region in regions:
-            if region not in fit.ease_cm:
-                cells.append("<td>-</td>")
-                continue
-            tight, ideal, loose = fit.comfort_cm[region]
-            verdict = fit.region_verdicts[region]
-            tape = fit.tape_ease_cm.get(region, float("nan"))
-            taped = f"; a tape over the garment reads {tape:.1f} cm" if math.isfinite(tape) else ""
-            cells.append(f'<td class="{_cell_class(verdict)}" title="comfortable {tight:.0f} to {loose:.0f} cm, '
-                         f'design {ideal:.0f} cm; {fit.ease_source[region]}{taped}">{fit.ease_cm[region]:.1f}'
-                         f"<br><small>{html.escape(verdict)}</small></td>")
+        best = size == report.recommended_size
         stretch = fit.stretch
-        gates = "passed" if fit.gates["passed"] else "failed"
-        lengths = "<br>".join(html.escape(v["text"]) for v in fit.lengths.values()) or "-"
-        best = ' class="best"' if size == report.recommended_size else ""
-        rows.append(
-            f"<tr{best}><td>{html.escape(size)}{' &#9733;' if best else ''}</td>{''.join(cells)}"
-            f'<td class="{_cell_class(fit.verdict)}">{html.escape(fit.verdict)}</td>'
-            f"<td>{stretch['p95']:.0f} / {stretch['max']:.0f} % <small>(limit {stretch['limit']:.0f} %)</small></td>"
-            f"<td>{lengths}</td><td>{gates}<br><small>{fit.gates['penetrating_vertices']} pen., "
-            f"{fit.gates['self_intersecting_pairs']} self-int.</small></td></tr>"
-        )
-    return (f"<table><tr><th>size</th>{head}<th>verdict</th><th>stretch p95 / max</th><th>lengths</th>"
-            f"<th>gates</th></tr>{''.join(rows)}</table>")
+        rows.append(_part(
+            "ease_row", row_class=' class="best"' if best else "", size=html.escape(size),
+            star=" &#9733;" if best else "", cells="".join(_ease_cell(fit, r) for r in regions),
+            verdict_class=_cell_class(fit.verdict), verdict=html.escape(fit.verdict),
+            p95=f"{stretch['p95']:.0f}", max=f"{stretch['max']:.0f}", limit=f"{stretch['limit']:.0f}",
+            lengths="<br>".join(html.escape(v["text"]) for v in fit.lengths.values()) or "-",
+            gates="passed" if fit.gates["passed"] else "failed",
+            penetrating=fit.gates["penetrating_vertices"], crossing=fit.gates["self_intersecting_pairs"]))
+    return "\n".join(rows)
+
+
+def _views(report: FitReport, names: set[str], glb: bytes | None) -> str:
+    esc, best = html.escape, report.recommended_size
+    figures = []
+    if glb is not None:
+        figures.append(_part("viewer", glb=base64.b64encode(glb).decode("ascii"), family=esc(report.family),
+                             best=esc(best)))
+    for name, caption in (("turntable.gif", "turntable"), ("front.png", "front"), ("tryon.png", "on your photo")):
+        if name in names:
+            figures.append(_part("image", name=name, caption=caption, best=esc(best)))
+    if not figures:
+        return ""
+    links = " ".join(_part("glb_link", size=esc(s)) for s in report.sizes if f"draped_{s}.glb" in names)
+    return _part("views", best=esc(best), figures="".join(figures),
+                 mp4=_part("mp4_link") if "turntable.mp4" in names else "", glb_links=links) + "\n"
 
 
 def report_html(report: FitReport, files: Sequence[str], *, glb: bytes | None = None,
                 title: str | None = None) -> str:
-    """The ``report.html`` page: recommendation, reasons, ease table, fit maps, turntable and an
-    interactive 3D view (vendored ``viewer/model-viewer.min.js``; the GLB embedded as a data URI,
-    since browsers refuse ``fetch`` of ``file://`` URLs).
+    """The ``report.html`` page (``tryon3d/templates/report.html``): recommendation, reasons, ease
+    table, fit maps, turntable and an interactive 3D view (vendored ``viewer/model-viewer.min.js``;
+    the GLB embedded as a data URI, since browsers refuse ``fetch`` of ``file://`` URLs).
 
     Args:
         report: the FitReport.
@@ -181,55 +195,25 @@ def report_html(report: FitReport, files: Sequence[str], *, glb: bytes | None = 
     """
     names = set(files)
     esc = html.escape
-    best = report.recommended_size
     title = title or f"Fit report: {report.family} on your body"
     pct = round(100 * report.confidence)
     body = ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in report.body_cm.items()
                      if k in ("stature", "chest", "waist", "hips", "upper_arm"))
-    parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title><link rel=\"icon\" href=\"data:,\"><style>{_CSS}</style>",
-        '<script src="viewer/model-viewer.min.js"></script>' if glb is not None else "",
-        "</head><body>",
-        f"<header><h1>{esc(title)}</h1><p>{esc(report.fabric)} ({esc(report.fabric_class)}), "
-        f"{esc(report.chart)}'s size chart &middot; body (cm): {esc(body)}</p></header><main>",
-        f'<section id="recommendation"><h2>Recommended size</h2><div class="big">{esc(best)}</div>'
-        f'<div>confidence {pct} % ({esc(report.confidence_label)})<span class="conf"><span style="width:{pct}%">'
-        f"</span></span></div><p><small>The size chart alone would say {esc(report.chart_size)} for a "
-        f"{report.body_cm.get('chest', 0):.0f} cm chest.</small></p>"
-        "<ul>" + "".join(f"<li>{esc(r)}</li>" for r in report.reasons) + "</ul></section>",
-        f'<section id="ease"><h2>Ease and stretch per size</h2>{_ease_table(report)}'
-        "<p><small>Ease = garment girth minus body girth, measured on the draped garment, or from the pattern where "
-        "the drape gives no plausible value (hover a cell for "
-        "the comfortable range). Stretch: 100 % = unstretched fabric.</small></p></section>",
-    ]
-    views = []
-    if glb is not None:
-        data = base64.b64encode(glb).decode("ascii")
-        views.append(
-            f'<figure><model-viewer id="viewer" src="data:model/gltf-binary;base64,{data}" camera-controls '
-            f'auto-rotate shadow-intensity="0.6" exposure="1.1" camera-orbit="0deg 80deg auto" '
-            f'alt="draped {esc(report.family)} size {esc(best)}"></model-viewer>'
-            f"<figcaption>3D view, size {esc(best)}: drag to turn, scroll to zoom</figcaption></figure>")
-    for name, caption in (("turntable.gif", "turntable"), ("front.png", "front"), ("tryon.png", "on your photo")):
-        if name in names:
-            views.append(f'<figure><img src="{name}" alt="{caption}" style="max-height:520px">'
-                         f"<figcaption>{caption}, size {esc(best)}</figcaption></figure>")
-    if views:
-        extra = ' <a href="turntable.mp4">turntable.mp4</a>' if "turntable.mp4" in names else ""
-        parts.append(f'<section id="views"><h2>Size {esc(best)} on your body</h2><div class="grid">'
-                     f"{''.join(views)}</div><p><small>Files:{extra} "
-                     + " ".join(f'<a href="draped_{esc(s)}.glb">draped_{esc(s)}.glb</a>' for s in report.sizes
-                                if f"draped_{s}.glb" in names) + "</small></p></section>")
-    maps = [f'<figure><img src="fitmap_{esc(s)}.png" alt="fit map {esc(s)}" style="max-width:560px">'
-            f"<figcaption>size {esc(s)}: stretch, front and back</figcaption></figure>"
-            for s in report.sizes if f"fitmap_{s}.png" in names]
-    if maps:
-        parts.append(f'<section id="fitmaps"><h2>Fit maps</h2><div class="grid">{"".join(maps)}</div></section>')
-    parts.append("<footer><main><small>Made by tryon3d. 3D viewer: &lt;model-viewer&gt; (Apache-2.0), "
-                 "see viewer/LICENSE.</small></main></footer></body></html>")
-    return "\n".join(p for p in parts if p) + "\n"
+    regions: list[str] = []
+    for fit in report.sizes.values():
+        regions += [r for r in fit.ease_cm if r not in regions]
+    maps = "".join(_part("fitmap", size=esc(s)) for s in report.sizes if f"fitmap_{s}.png" in names)
+    page = _templates()[0]
+    return page.substitute(
+        title=esc(title), viewer_script=_part("viewer_script") if glb is not None else "",
+        fabric=esc(report.fabric), fabric_class=esc(report.fabric_class), chart=esc(report.chart), body=esc(body),
+        best=esc(report.recommended_size), pct=pct, confidence_label=esc(report.confidence_label),
+        chart_size=esc(report.chart_size), chest_cm=f"{report.body_cm.get('chest', 0):.0f}",
+        reasons="".join(_part("reason", text=esc(r)) for r in report.reasons),
+        ease_heads="".join(_part("ease_head", region=esc(r.replace("_", " "))) for r in regions),
+        ease_rows=_ease_rows(report, regions), views=_views(report, names, glb),
+        fitmaps=_part("fitmaps", figures=maps) + "\n" if maps else "",
+    )
 
 
 def write_report(
@@ -242,11 +226,18 @@ def write_report(
     progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Render the report's assets and write ``report.json``, ``report.html``, images, GLBs and
-    the viewer into ``folder`` (all or nothing). Returns the written paths."""
+    the viewer into ``folder`` (all or nothing), with what reloads the report
+    (``tryon3d.load_report``): ``body.json`` and the drapes (``sizing.drape_files``). Returns the
+    written paths."""
+    from tryon3d import sizing
+    from tryon3d._bodies import body_json
+
     out = ensure_writable_dir(folder)
     files: dict[str, bytes | str] = dict(extra_files or {})
     files.update(render_report_assets(report, image_size=image_size, turntable_frames=turntable_frames,
                                       progress=progress))
+    files.update(sizing.drape_files(report))
+    files.setdefault("body.json", json.dumps(body_json(report.body), indent=2) + "\n")
     files.update(_viewer_files())
     glb = files.get(f"draped_{report.recommended_size}.glb")
     listing = sorted(set(files) | {"report.json", "report.html"})
