@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("bodyfit", "garments", "sim", "render")
+STAGES = ("bodyfit", "garments", "sim", "render", "sizing")
 
 
 def _run(*args: str | Path, cwd: Path | None = None) -> str:
@@ -44,6 +44,8 @@ def test_wheel_installs_one_top_level_name(tmp_path: Path) -> None:
         assert (installed / "data" / table).stat().st_size > 100, table
     assert (installed / "data" / "viewer" / "model-viewer.min.js").stat().st_size > 100_000
     assert (installed / "data" / "viewer" / "LICENSE").is_file()
+    for template in ("report.html", "report_parts.html"):  # the report page's templates
+        assert "${" in (installed / "templates" / template).read_text(), template
 
     # `import tryon3d` needs none of the heavy dependencies (none are installed in this venv);
     # the shipped tables are found through importlib.resources, run away from the checkout.

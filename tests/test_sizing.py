@@ -429,3 +429,35 @@ def test_report_html_fills_every_template_field(tshirts):
     assert f"confidence {round(100 * confidence)} %" in page
     plain = report_html(report, [])
     assert "<model-viewer" not in plain and "model-viewer.min.js" not in plain and 'id="fitmaps"' not in plain
+
+
+def test_a_new_family_is_judged_from_its_family_fields_alone(monkeypatch, tshirts):
+    """Sizing reads the family's governing region, ease parameters, hem reference and kind from
+    ``garments.Family``: a family added in garments/ only is judged without touching sizing/."""
+    import dataclasses
+
+    from tryon3d.sizing import chart_size_for, governing_region
+
+    crop = dataclasses.replace(garments.FAMILIES["tshirt"], name="croptop", governing_region="waist",
+                               ease_keys={"chest": "chest_ease", "waist": "waist_ease"}, hem_reference=None)
+    monkeypatch.setitem(garments.FAMILIES, "croptop", crop)
+    row = CHART["M"]
+    body = _body(row["chest"], row["waist"] - 0.05, row["hips"], row["upper_arm"])  # a waist one size down
+    assert governing_region("croptop") == "waist" and governing_region("skirt") == "hips"
+    assert chart_size_for(body, "women", "croptop") == "S" and chart_size_for(body, "women", "tshirt") == "M"
+    fit = evaluate_size(body, tshirts["M"], _drape(tshirts["M"]), family="croptop")
+    tee = evaluate_size(body, tshirts["M"], _drape(tshirts["M"]), family="tshirt")
+    assert fit.governing_region == "waist" and set(fit.ease_cm) == {"chest", "waist"}
+    assert set(tee.ease_cm) == {"chest", "waist", "hips", "upper_arm"}
+    assert "hem_below_hips_cm" in tee.lengths and "hem_below_hips_cm" not in fit.lengths
+    # the score follows the governing region: the waist's deviation counts, the chest's does not
+    def z(f, region):
+        tight, ideal, loose = f.comfort_cm[region]
+        value = f.ease_cm[region]
+        return (value - ideal) / ((ideal - tight) if value < ideal else (loose - ideal))
+
+    hem_penalty = 0.0 if tee.lengths["hem_below_hips_cm"]["ok"] else 0.5
+    assert z(fit, "waist") ** 2 > 0.01
+    assert fit.score - z(fit, "waist") ** 2 == pytest.approx(tee.score - z(tee, "chest") ** 2 - hem_penalty)
+    with pytest.raises(ValueError, match="unknown garment family"):
+        governing_region("hat")
