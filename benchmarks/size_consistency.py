@@ -94,7 +94,8 @@ def _replay(folder: Path, chart: str):
         else:
             raise ValueError(f"cannot rebuild the {size} garment of {folder}")
         job = DrapeJob(body=body, family="tshirt", size=size, chart=chart, edge_length_m=edge)
-        results.append(DrapeJobResult(job=job, garment=garment, drape=drape, error=None, seconds={}))
+        results.append(DrapeJobResult(job=job, garment=garment, drape=drape, error=None,
+                                      seconds={}))
     for size, error in meta["failed_sizes"].items():
         job = DrapeJob(body=body, family="tshirt", size=size, chart=chart)
         results.append(DrapeJobResult(job=job, garment=None, drape=None, error=error, seconds={}))

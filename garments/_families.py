@@ -367,7 +367,8 @@ def _build_trousers(row: dict, p: dict) -> tuple[list[Panel], list[Seam], dict]:
 
 
 # Design parameter holding the ease at each body region a fit report judges.
-_TOP_EASE_KEYS = {"chest": "chest_ease", "waist": "waist_ease", "hips": "hip_ease", "upper_arm": "sleeve_ease"}
+_TOP_EASE_KEYS = {"chest": "chest_ease", "waist": "waist_ease", "hips": "hip_ease",
+                  "upper_arm": "sleeve_ease"}
 _BOTTOM_EASE_KEYS = {"waist": "waist_ease", "hips": "hip_ease"}
 
 FAMILIES: dict[str, Family] = {
@@ -379,7 +380,8 @@ FAMILIES: dict[str, Family] = {
         "longsleeve", "long-sleeve shirt / top", "women",
         _top_defaults(chest_ease=0.12, waist_ease=0.18, hip_ease=0.10, length=0.68, sleeve_length=0.60,
                       sleeve_ease=0.07, sleeve_hem=0.24, neck_depth=0.06),
-        _TOP_BOUNDS, "polyester_woven", _build_top, _TOP_GRADES, ease_keys=_TOP_EASE_KEYS, hem_reference="hips",
+        _TOP_BOUNDS, "polyester_woven", _build_top, _TOP_GRADES,
+        ease_keys=_TOP_EASE_KEYS, hem_reference="hips",
     ),
     "dress": Family(
         "dress", "sleeveless A-line shift dress", "women",

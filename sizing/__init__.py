@@ -13,12 +13,11 @@ from tryon3d.sizing._jobs import fit_report, judge_drapes, run_drape_job, size_j
 from tryon3d.sizing._judge import (
     COMFORT_MIN_EASE_M,
     LOOSE_ALLOWANCE_M,
-    chart_size_for,
     evaluate_size,
     fabric_class,
     governing_region,
-    recommend,
 )
+from tryon3d.sizing._recommend import chart_size_for, recommend
 from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport, SizeFit
 
 __all__ = [

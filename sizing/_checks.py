@@ -19,7 +19,13 @@ if TYPE_CHECKING:
 
 #: Regions judged, in report order.
 REGIONS: tuple[str, ...] = ("chest", "waist", "hips", "upper_arm", "thigh")
-REGION_WORDS = {"chest": "chest", "waist": "waist", "hips": "hips", "upper_arm": "upper arm", "thigh": "thigh"}
+REGION_WORDS = {
+    "chest": "chest",
+    "waist": "waist",
+    "hips": "hips",
+    "upper_arm": "upper arm",
+    "thigh": "thigh",
+}
 #: The line a garment hangs from, per ``Family.kind``: below it, it slid down.
 HANGS_FROM = {"top": "chest", "bottom": "hips"}
 #: Gross gate failures, beyond which a drape's measurements are not trusted: vertices inside
@@ -29,10 +35,14 @@ _GROSS_CROSSING_FRACTION = 0.01
 _GROSS_SEAM_GAP_MM = 10.0
 
 _JOINTS = {  # (anny name, SMPL-X name)
-    "shoulder_l": ("upperarm01.L", "left_shoulder"), "shoulder_r": ("upperarm01.R", "right_shoulder"),
-    "elbow_l": ("lowerarm01.L", "left_elbow"), "elbow_r": ("lowerarm01.R", "right_elbow"),
-    "wrist_l": ("wrist.L", "left_wrist"), "wrist_r": ("wrist.R", "right_wrist"),
-    "knee_l": ("lowerleg01.L", "left_knee"), "ankle_l": ("foot.L", "left_ankle"),
+    "shoulder_l": ("upperarm01.L", "left_shoulder"),
+    "shoulder_r": ("upperarm01.R", "right_shoulder"),
+    "elbow_l": ("lowerarm01.L", "left_elbow"),
+    "elbow_r": ("lowerarm01.R", "right_elbow"),
+    "wrist_l": ("wrist.L", "left_wrist"),
+    "wrist_r": ("wrist.R", "right_wrist"),
+    "knee_l": ("lowerleg01.L", "left_knee"),
+    "ankle_l": ("foot.L", "left_ankle"),
 }
 
 
@@ -48,19 +58,25 @@ def _length(name: str, value_m: float, text: str, ok: bool) -> dict[str, Any]:
     return {"name": name, "value_cm": round(m_to_cm(value_m), 1), "text": text, "ok": bool(ok)}
 
 
-def sleeve_check(body: Body, garment: Garment, positions: np.ndarray, design: dict) -> dict[str, Any] | None:
+def sleeve_check(
+    body: Body, garment: Garment, positions: np.ndarray, design: dict
+) -> dict[str, Any] | None:
     """Where the sleeves end: above the elbow (short sleeves) or short of the wrist (long)."""
     sleeve_panels = np.flatnonzero(garment.sleeve_panels).tolist()
     if not sleeve_panels or float(design.get("sleeve_length", 1.0)) <= 0.0:
         return None
     reach = []
     for side in ("l", "r"):
-        shoulder, elbow, wrist = (_joint(body, f"{j}_{side}") for j in ("shoulder", "elbow", "wrist"))
+        shoulder, elbow, wrist = (
+            _joint(body, f"{j}_{side}") for j in ("shoulder", "elbow", "wrist")
+        )
         if shoulder is None or elbow is None or wrist is None:
             return None
         axis = wrist - shoulder
         arm = float(np.linalg.norm(axis))
-        panels = [i for i in sleeve_panels if garment.panel_names[i].endswith(f"_{side}")] or sleeve_panels
+        panels = [
+            i for i in sleeve_panels if garment.panel_names[i].endswith(f"_{side}")
+        ] or sleeve_panels
         points = positions[np.isin(np.asarray(garment.vertex_panels), panels)]
         if arm <= 0 or len(points) == 0:
             return None
@@ -69,16 +85,24 @@ def sleeve_check(body: Body, garment: Garment, positions: np.ndarray, design: di
     end, elbow, arm = (float(np.mean([r[k] for r in reach])) for k in range(3))
     if float(design.get("sleeve_length", 0.0)) < 0.4:  # a short sleeve
         value = elbow - end
-        text = (f"sleeves end {m_to_cm(value):.1f} cm above the elbow" if value >= 0
-                else f"sleeves end {-m_to_cm(value):.1f} cm below the elbow (long for a short sleeve)")
+        text = (
+            f"sleeves end {m_to_cm(value):.1f} cm above the elbow"
+            if value >= 0
+            else f"sleeves end {-m_to_cm(value):.1f} cm below the elbow (long for a short sleeve)"
+        )
         return _length("sleeve_end_above_elbow_cm", value, text, -0.02 <= value <= 0.25)
     value = arm - end
-    text = (f"sleeves end {m_to_cm(value):.1f} cm short of the wrist" if value >= 0
-            else f"sleeves reach {-m_to_cm(value):.1f} cm past the wrist")
+    text = (
+        f"sleeves end {m_to_cm(value):.1f} cm short of the wrist"
+        if value >= 0
+        else f"sleeves reach {-m_to_cm(value):.1f} cm past the wrist"
+    )
     return _length("sleeve_end_to_wrist_cm", value, text, -0.04 <= value <= 0.04)
 
 
-def hem_check(body: Body, family: Family, garment: Garment, positions: np.ndarray) -> dict[str, Any] | None:
+def hem_check(
+    body: Body, family: Family, garment: Garment, positions: np.ndarray
+) -> dict[str, Any] | None:
     """Where the hem hangs, against the family's ``hem_reference`` (hip line, knee or ankle)."""
     body_panels = np.flatnonzero(~garment.sleeve_panels).tolist()
     points = positions[np.isin(np.asarray(garment.vertex_panels), body_panels)]
@@ -93,7 +117,9 @@ def hem_check(body: Body, family: Family, garment: Garment, positions: np.ndarra
         value = hips - hem_z
         ok = hem_z <= waist - 0.03 and hem_z >= crotch - 0.10
         cm = m_to_cm(value)
-        where = f"{cm:.1f} cm below the hip line" if value >= 0 else f"{-cm:.1f} cm above the hip line"
+        where = (
+            f"{cm:.1f} cm below the hip line" if value >= 0 else f"{-cm:.1f} cm above the hip line"
+        )
         if hem_z > waist - 0.03:
             where += " (cropped: above the waist)"
         elif hem_z < crotch - 0.10:
@@ -103,7 +129,9 @@ def hem_check(body: Body, family: Family, garment: Garment, positions: np.ndarra
     if reference == "knee" and knee is not None:
         value = hem_z - float(knee[2])
         text = f"hem {abs(m_to_cm(value)):.1f} cm {'above' if value >= 0 else 'below'} the knee"
-        ok = -0.30 <= value <= 0.35 and ("crotch" not in marks or hem_z < float(marks["crotch"][2]) - 0.05)
+        ok = -0.30 <= value <= 0.35 and (
+            "crotch" not in marks or hem_z < float(marks["crotch"][2]) - 0.05
+        )
         return _length("hem_above_knee_cm", value, text, ok)
     ankle = _joint(body, "ankle_l")
     if reference == "ankle" and ankle is not None:
@@ -124,20 +152,33 @@ def slides_down(body: Body, family: Family, positions: np.ndarray) -> str | None
     below = float(mark[2]) - float(np.max(positions[:, 2]))
     if below <= 0.0:
         return None
-    return (f"does not stay up: too big to hold on, it slides down past the {REGION_WORDS[region]} "
-            f"(its top rests {m_to_cm(below):.0f} cm below them)")
+    return (
+        f"does not stay up: too big to hold on, it slides down past the {REGION_WORDS[region]} "
+        f"(its top rests {m_to_cm(below):.0f} cm below them)"
+    )
 
 
 def pattern_ease_m(body: Body, garment: Garment) -> dict[str, float]:
     """Per region, the pattern's nominal girth minus the body's tape girth [m]."""
     girths = garment.metadata.get("girths_m", {})
-    out = {r: float(girths[r]) - float(body.measurements_m[r])
-           for r in REGIONS if r in girths and r in body.measurements_m}
+    out = {
+        r: float(girths[r]) - float(body.measurements_m[r])
+        for r in REGIONS
+        if r in girths and r in body.measurements_m
+    }
     design = garment.metadata.get("design", {})
     pattern = garment.metadata.get("pattern")
     row = getattr(pattern, "metadata", {}).get("body_chart_m", {}) if pattern is not None else {}
-    if float(design.get("sleeve_length", 0.0)) > 0 and "upper_arm" in row and "upper_arm" in body.measurements_m:
-        out["upper_arm"] = row["upper_arm"] + float(design.get("sleeve_ease", 0.0)) - body.measurements_m["upper_arm"]
+    if (
+        float(design.get("sleeve_length", 0.0)) > 0
+        and "upper_arm" in row
+        and "upper_arm" in body.measurements_m
+    ):
+        out["upper_arm"] = (
+            row["upper_arm"]
+            + float(design.get("sleeve_ease", 0.0))
+            - body.measurements_m["upper_arm"]
+        )
     return out
 
 
@@ -146,32 +187,50 @@ def stretch_stats(drape: Drape, limit: float, sleeves: np.ndarray) -> dict[str, 
     values = np.asarray(drape.stretch_pct, dtype=np.float64)
     finite = np.isfinite(values)
     if not finite.any():
-        return {"p50": math.nan, "p95": math.nan, "p99": math.nan, "max": math.nan, "limit": limit,
-                "over_limit_fraction": 0.0, "over_limit_fraction_sleeves": 0.0}
+        return {
+            "p50": math.nan,
+            "p95": math.nan,
+            "p99": math.nan,
+            "max": math.nan,
+            "limit": limit,
+            "over_limit_fraction": 0.0,
+            "over_limit_fraction_sleeves": 0.0,
+        }
     over = finite & (values > limit)
     p50, p95, p99 = np.percentile(values[finite], [50, 95, 99])
     in_sleeves = float(over[sleeves].sum() / max(1, over.sum()))
-    return {"p50": float(p50), "p95": float(p95), "p99": float(p99), "max": float(values[finite].max()),
-            "limit": float(limit), "over_limit_fraction": float(over.mean()),
-            "over_limit_fraction_sleeves": in_sleeves}
+    return {
+        "p50": float(p50),
+        "p95": float(p95),
+        "p99": float(p99),
+        "max": float(values[finite].max()),
+        "limit": float(limit),
+        "over_limit_fraction": float(over.mean()),
+        "over_limit_fraction_sleeves": in_sleeves,
+    }
 
 
 def gross_gate_failure(gates: dict[str, Any], *, vertex_count: int, face_count: int) -> bool:
     """A drape too broken to measure: cloth inside the body or through itself on a good part of
     the garment, or a seam open. A few misses, or cloth still settling, are warnings."""
-    return (gates["penetrating_vertices"] > _GROSS_PENETRATION_FRACTION * vertex_count
-            or gates["self_intersecting_pairs"] > _GROSS_CROSSING_FRACTION * face_count
-            or gates["max_seam_gap_mm"] > _GROSS_SEAM_GAP_MM)
+    return (
+        gates["penetrating_vertices"] > _GROSS_PENETRATION_FRACTION * vertex_count
+        or gates["self_intersecting_pairs"] > _GROSS_CROSSING_FRACTION * face_count
+        or gates["max_seam_gap_mm"] > _GROSS_SEAM_GAP_MM
+    )
 
 
 def gates_json(drape: Drape) -> dict[str, Any]:
     """The drape's quality gates as plain JSON values."""
     g = drape.gates
-    return {"penetrating_vertices": int(g.penetrating_vertices),
-            "self_intersecting_pairs": int(g.self_intersecting_pairs),
-            "max_seam_gap_mm": round(float(g.max_seam_gap_mm), 3),
-            "max_stretch_pct": round(float(g.max_stretch_pct), 2),
-            "converged": bool(g.converged), "passed": bool(g.passed)}
+    return {
+        "penetrating_vertices": int(g.penetrating_vertices),
+        "self_intersecting_pairs": int(g.self_intersecting_pairs),
+        "max_seam_gap_mm": round(float(g.max_seam_gap_mm), 3),
+        "max_stretch_pct": round(float(g.max_stretch_pct), 2),
+        "converged": bool(g.converged),
+        "passed": bool(g.passed),
+    }
 
 
 def gate_failures(gates: dict[str, Any]) -> str:

@@ -27,7 +27,8 @@ def _num(value: float, digits: int = 1) -> float | None:
 
 
 def report_json(report: FitReport, *, files: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ``report.json`` content: recommendation, confidence and per-size gates, ease, stretch, verdict."""
+    """The ``report.json`` content: recommendation, confidence and per size the gates, ease,
+    stretch and verdict."""
     sizes = {}
     for size, fit in report.sizes.items():
         sizes[size] = {
@@ -48,7 +49,9 @@ def report_json(report: FitReport, *, files: dict[str, Any] | None = None) -> di
                 }
                 for region in fit.ease_cm
             },
-            "stretch_pct": {k: _num(v, 3 if k == "over_limit_fraction" else 1) for k, v in fit.stretch.items()},
+            "stretch_pct": {
+                k: _num(v, 3 if k == "over_limit_fraction" else 1) for k, v in fit.stretch.items()
+            },
             "lengths": fit.lengths,
             "reasons": list(fit.reasons),
             "timings_s": {k: round(v, 2) for k, v in fit.timings_s.items()},
@@ -87,11 +90,20 @@ def drape_files(report: FitReport) -> dict[str, bytes | str]:
     for size, drape in report.drapes.items():
         garment = report.garments[size]
         files[f"drapes/{size}.npz"] = sim.drape_to_npz(drape)
-        sizes[size] = {"edge_length_m": float(garment.metadata.get("edge_length_m", math.nan)),
-                       "vertex_count": int(garment.vertex_count)}
+        sizes[size] = {
+            "edge_length_m": float(garment.metadata.get("edge_length_m", math.nan)),
+            "vertex_count": int(garment.vertex_count),
+        }
     first = report.garments[next(iter(report.drapes))]
-    spec = {"format": GARMENTS_FORMAT, "family": report.family, "chart": report.chart, "device": report.device,
-            "fabric": dataclasses.asdict(first.fabric), "sizes": sizes, "failed_sizes": dict(report.failed_sizes)}
+    spec = {
+        "format": GARMENTS_FORMAT,
+        "family": report.family,
+        "chart": report.chart,
+        "device": report.device,
+        "fabric": dataclasses.asdict(first.fabric),
+        "sizes": sizes,
+        "failed_sizes": dict(report.failed_sizes),
+    }
     files["drapes/garments.json"] = json.dumps(spec, indent=2) + "\n"
     return files
 
@@ -100,7 +112,9 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ValueError(f"{str(path)!r} does not exist: not a report folder written by write_report") from None
+        raise ValueError(
+            f"{str(path)!r} does not exist: not a report folder written by write_report"
+        ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"cannot read {str(path)!r}: {exc}") from None
 
@@ -127,23 +141,40 @@ def load_report(folder: str | os.PathLike) -> FitReport:
     try:
         fabric = garments.Fabric(**spec["fabric"])
         family, chart, device = str(spec["family"]), str(spec["chart"]), str(spec["device"])
-        sizes = {str(s): (float(v["edge_length_m"]), int(v["vertex_count"])) for s, v in spec["sizes"].items()}
+        sizes = {
+            str(s): (float(v["edge_length_m"]), int(v["vertex_count"]))
+            for s, v in spec["sizes"].items()
+        }
         failed = {str(s): str(e) for s, e in spec["failed_sizes"].items()}
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"drapes/garments.json is malformed: {exc!r}") from None
     results = []
     for size, (edge, count) in sizes.items():
-        job = DrapeJob(body=body, family=family, size=size, chart=chart, fabric=fabric.name, edge_length_m=edge,
-                       device=device)
+        job = DrapeJob(
+            body=body,
+            family=family,
+            size=size,
+            chart=chart,
+            fabric=fabric.name,
+            edge_length_m=edge,
+            device=device,
+        )
         drape = sim.load_drape_npz(folder / "drapes" / f"{size}.npz")
-        garment = garments.load_garment(family, size=size, fabric=fabric, body=body, chart=chart,
-                                        edge_length_m=edge)
+        garment = garments.load_garment(
+            family, size=size, fabric=fabric, body=body, chart=chart, edge_length_m=edge
+        )
         if garment.vertex_count != count or len(drape.rest_pose_positions) != count:
-            raise ValueError(f"the rebuilt {family} {size} has {garment.vertex_count} vertices, its drape "
-                             f"{len(drape.rest_pose_positions)}: the garment code changed since the report")
-        results.append(DrapeJobResult(job=job, garment=garment, drape=drape, error=None, seconds={}))
+            raise ValueError(
+                f"the rebuilt {family} {size} has {garment.vertex_count} vertices, its drape "
+                f"{len(drape.rest_pose_positions)}: the garment code changed since the report"
+            )
+        results.append(
+            DrapeJobResult(job=job, garment=garment, drape=drape, error=None, seconds={})
+        )
     for size, error in failed.items():
-        job = DrapeJob(body=body, family=family, size=size, chart=chart, fabric=fabric.name, device=device)
+        job = DrapeJob(
+            body=body, family=family, size=size, chart=chart, fabric=fabric.name, device=device
+        )
         results.append(DrapeJobResult(job=job, garment=None, drape=None, error=error, seconds={}))
     table = garments.size_chart(chart)
     results.sort(key=lambda r: list(table).index(r.job.size) if r.job.size in table else -1)

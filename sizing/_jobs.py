@@ -14,14 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tryon3d._units import m_to_cm
-from tryon3d.sizing._judge import (
-    _family,
-    chart_size_for,
-    confidence_label,
-    evaluate_size,
-    fabric_class,
-    recommend,
-)
+from tryon3d.sizing._judge import _family, evaluate_size, fabric_class
+from tryon3d.sizing._recommend import chart_size_for, confidence_label, recommend
 from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport
 
 if TYPE_CHECKING:
@@ -35,7 +29,9 @@ _RETRY_EDGE_LENGTH_M = 0.025
 _FAILED_SIZE_CONFIDENCE = 0.8
 
 #: ``map_jobs(fn, jobs) -> results``: runs ``fn`` on every job, results in job order.
-JobMapper = Callable[[Callable[[DrapeJob], DrapeJobResult], Sequence[DrapeJob]], Sequence[DrapeJobResult]]
+JobMapper = Callable[
+    [Callable[[DrapeJob], DrapeJobResult], Sequence[DrapeJob]], Sequence[DrapeJobResult]
+]
 
 
 def _check_device(device: str) -> str:
@@ -51,7 +47,7 @@ def _resolve_sizes(sizes: Sequence[str] | str | None, table: dict, chart_answer:
         return labels
     if sizes == "auto":
         i = labels.index(chart_answer)
-        return labels[max(0, i - 1): i + 2]
+        return labels[max(0, i - 1) : i + 2]
     if isinstance(sizes, str):
         sizes = [s.strip() for s in sizes.split(",") if s.strip()]
     chosen = []
@@ -109,8 +105,19 @@ def size_jobs(
     chart = _resolve_chart(body, family, chart)
     table = garments.size_chart(chart)
     chosen = _resolve_sizes(sizes, table, chart_size_for(body, chart, family))
-    return [DrapeJob(body=body, family=family, size=size, chart=chart, fabric=fabric, edge_length_m=edge_length_m,
-                     device=device, max_seconds_simulated=max_seconds_simulated) for size in chosen]
+    return [
+        DrapeJob(
+            body=body,
+            family=family,
+            size=size,
+            chart=chart,
+            fabric=fabric,
+            edge_length_m=edge_length_m,
+            device=device,
+            max_seconds_simulated=max_seconds_simulated,
+        )
+        for size in chosen
+    ]
 
 
 def run_drape_job(job: DrapeJob) -> DrapeJobResult:
@@ -125,11 +132,19 @@ def run_drape_job(job: DrapeJob) -> DrapeJobResult:
     seconds = {"place": 0.0, "drape": 0.0}
     start = time.perf_counter()
     error = None
-    for edge in dict.fromkeys((job.edge_length_m, _RETRY_EDGE_LENGTH_M)):  # a diverged drape: once more, finer
+    for edge in dict.fromkeys(
+        (job.edge_length_m, _RETRY_EDGE_LENGTH_M)
+    ):  # a diverged drape: once more, finer
         tick = time.perf_counter()
         try:
-            garment = garments.load_garment(job.family, size=job.size, fabric=job.fabric, body=job.body,
-                                            chart=job.chart, edge_length_m=edge)
+            garment = garments.load_garment(
+                job.family,
+                size=job.size,
+                fabric=job.fabric,
+                body=job.body,
+                chart=job.chart,
+                edge_length_m=edge,
+            )
         except Exception as exc:  # noqa: BLE001 - a worker reports, the reduce step decides
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             break
@@ -137,10 +152,20 @@ def run_drape_job(job: DrapeJob) -> DrapeJobResult:
             seconds["place"] += time.perf_counter() - tick
         tick = time.perf_counter()
         try:
-            drape = sim.drape(job.body, garment, device=job.device, max_seconds_simulated=job.max_seconds_simulated)
+            drape = sim.drape(
+                job.body,
+                garment,
+                device=job.device,
+                max_seconds_simulated=job.max_seconds_simulated,
+            )
         except sim.DrapeDivergedError as exc:
-            _log.warning("%s %s: the drape diverged at %.1f cm mesh edges (%s)", job.family, job.size,
-                         m_to_cm(edge), str(exc).split(" (")[0])
+            _log.warning(
+                "%s %s: the drape diverged at %.1f cm mesh edges (%s)",
+                job.family,
+                job.size,
+                m_to_cm(edge),
+                str(exc).split(" (")[0],
+            )
             error = str(exc)
             continue
         except Exception as exc:  # noqa: BLE001 - a worker reports, the reduce step decides
@@ -151,10 +176,14 @@ def run_drape_job(job: DrapeJob) -> DrapeJobResult:
         seconds["total"] = time.perf_counter() - start
         return DrapeJobResult(job=job, garment=garment, drape=drape, error=None, seconds=seconds)
     seconds["total"] = time.perf_counter() - start
-    return DrapeJobResult(job=job, garment=None, drape=None, error=error or "not draped", seconds=seconds)
+    return DrapeJobResult(
+        job=job, garment=None, drape=None, error=error or "not draped", seconds=seconds
+    )
 
 
-def _serial_map(fn: Callable[[DrapeJob], DrapeJobResult], jobs: Sequence[DrapeJob]) -> list[DrapeJobResult]:
+def _serial_map(
+    fn: Callable[[DrapeJob], DrapeJobResult], jobs: Sequence[DrapeJob]
+) -> list[DrapeJobResult]:
     return [fn(job) for job in jobs]
 
 
@@ -191,8 +220,10 @@ def judge_drapes(
     for result in results:
         size = result.job.size
         if result.job.family != family or size in by_size or size not in table:
-            raise ValueError(f"expected one result per size of {family} on the {chart} chart, got "
-                             f"{result.job.family} {size}")
+            raise ValueError(
+                f"expected one result per size of {family} on the {chart} chart, got "
+                f"{result.job.family} {size}"
+            )
         if result.error is None and (result.garment is None or result.drape is None):
             raise ValueError(f"the result for {size} has neither a drape nor an error")
         by_size[size] = result
@@ -211,12 +242,22 @@ def judge_drapes(
     confidence *= _FAILED_SIZE_CONFIDENCE ** len(failed)
     first = by_size[order[0]].garment
     return FitReport(
-        family=family, chart=chart, fabric=first.fabric.name, fabric_class=fabric_class(first.fabric),
-        recommended_size=best, confidence=confidence, confidence_label=confidence_label(confidence),
-        chart_size=chart_answer, reasons=tuple(reasons), sizes=fits,
+        family=family,
+        chart=chart,
+        fabric=first.fabric.name,
+        fabric_class=fabric_class(first.fabric),
+        recommended_size=best,
+        confidence=confidence,
+        confidence_label=confidence_label(confidence),
+        chart_size=chart_answer,
+        reasons=tuple(reasons),
+        sizes=fits,
         body_cm={k: round(m_to_cm(v), 1) for k, v in body.measurements_m.items()},
-        body=body, drapes={s: by_size[s].drape for s in order}, garments={s: by_size[s].garment for s in order},
-        device=device, failed_sizes=failed,
+        body=body,
+        drapes={s: by_size[s].drape for s in order},
+        garments={s: by_size[s].garment for s in order},
+        device=device,
+        failed_sizes=failed,
     )
 
 
@@ -248,8 +289,16 @@ def fit_report(
     Raises:
         ValueError: unknown family, size, fabric or device; no size could be draped.
     """
-    jobs = size_jobs(body, family, sizes=sizes, fabric=fabric, chart=chart, device=device,
-                     edge_length_m=edge_length_m, max_seconds_simulated=max_seconds_simulated)
+    jobs = size_jobs(
+        body,
+        family,
+        sizes=sizes,
+        fabric=fabric,
+        chart=chart,
+        device=device,
+        edge_length_m=edge_length_m,
+        max_seconds_simulated=max_seconds_simulated,
+    )
     if map_jobs is None:
         results = []
         for job in jobs:

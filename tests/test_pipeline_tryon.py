@@ -295,7 +295,8 @@ def test_a_report_folder_reloads_and_renders_again(report_folder, tmp_path):
         saved = first["sizes"][size]
         assert fit.verdict == saved["verdict"]
         for region, ease in fit.ease_cm.items():
-            assert ease == pytest.approx(saved["ease_cm"][region]["ease"], abs=0.1)  # 1 mm (saved at 0.1 cm)
+            # within 1 mm (report.json keeps 0.1 cm)
+            assert ease == pytest.approx(saved["ease_cm"][region]["ease"], abs=0.1)
     assert report.drapes["M"].rest_pose_positions.shape == (report.garments["M"].vertex_count, 3)
     written = write_report(report, tmp_path / "again", image_size=96, turntable_frames=0)
     names = {p.name for p in written}

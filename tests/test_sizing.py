@@ -320,7 +320,7 @@ def test_fit_report_skips_a_diverged_size(monkeypatch, tshirts):
     assert report_json(report)["failed_sizes"] == {"S": "particles tunnelled"}
 
 
-# ----------------------------------------------------------------------------- map/reduce job records
+# ------------------------------------------------------------------- map/reduce job records
 
 
 def _fake_stages(monkeypatch, tshirts, *, diverge=(), broken=()):
@@ -370,7 +370,8 @@ def test_run_drape_job_reports_a_failed_drape_instead_of_raising(monkeypatch, ts
 
     calls = _fake_stages(monkeypatch, tshirts, diverge={"S"}, broken={"L"})
     body = _body()
-    diverged = run_drape_job(DrapeJob(body=body, family="tshirt", size="S", chart="women", edge_length_m=0.04))
+    job = DrapeJob(body=body, family="tshirt", size="S", chart="women", edge_length_m=0.04)
+    diverged = run_drape_job(job)
     assert diverged.garment is None and diverged.drape is None
     assert diverged.error == "particles tunnelled"
     assert calls == [("S", 0.04), ("S", 0.025)]  # retried once with a finer mesh
@@ -379,7 +380,8 @@ def test_run_drape_job_reports_a_failed_drape_instead_of_raising(monkeypatch, ts
     assert calls[-1] == ("L", 0.03)  # a failure that is no divergence is not retried
     good = run_drape_job(DrapeJob(body=body, family="tshirt", size="M", chart="women"))
     assert good.error is None and good.garment is tshirts["M"] and good.drape is not None
-    assert set(good.seconds) == {"place", "drape", "total"} and good.seconds["total"] >= good.seconds["drape"] >= 0
+    assert set(good.seconds) == {"place", "drape", "total"}
+    assert good.seconds["total"] >= good.seconds["drape"] >= 0
 
 
 def test_fit_report_with_an_injected_mapper_equals_the_serial_one(monkeypatch, tshirts):
@@ -414,13 +416,16 @@ def test_report_html_fills_every_template_field(tshirts):
 
     row = CHART["S"]
     body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
-    fits = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s]), family="tshirt") for s in ("XS", "S", "M")}
+    fits = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s]), family="tshirt")
+            for s in ("XS", "S", "M")}
     best, confidence, reasons = recommend(fits, SIZES)
     report = FitReport(family="tshirt", chart="women", fabric="cotton_jersey", fabric_class="knit",
-                       recommended_size=best, confidence=confidence, confidence_label="medium", chart_size="S",
-                       reasons=(*reasons, "<b>escaped</b>"), sizes=fits, body_cm={"chest": 86.0})
+                       recommended_size=best, confidence=confidence, confidence_label="medium",
+                       chart_size="S", reasons=(*reasons, "<b>escaped</b>"), sizes=fits,
+                       body_cm={"chest": 86.0})
     page = report_html(report, ["fitmap_S.png", "turntable.gif", "draped_M.glb"], glb=b"glTF")
-    assert "$" not in page and page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "$" not in page
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert page.count('<tr class="best">') == 1 and "S &#9733;" in page
     assert page.count("<tr>") == 1 + 2  # the head row and the two other sizes
     assert 'src="fitmap_S.png"' in page and 'src="fitmap_M.png"' not in page
@@ -428,7 +433,8 @@ def test_report_html_fills_every_template_field(tshirts):
     assert "&lt;b&gt;escaped&lt;/b&gt;" in page and "<b>escaped" not in page
     assert f"confidence {round(100 * confidence)} %" in page
     plain = report_html(report, [])
-    assert "<model-viewer" not in plain and "model-viewer.min.js" not in plain and 'id="fitmaps"' not in plain
+    assert "<model-viewer" not in plain and "model-viewer.min.js" not in plain
+    assert 'id="fitmaps"' not in plain
 
 
 def test_a_new_family_is_judged_from_its_family_fields_alone(monkeypatch, tshirts):
@@ -438,13 +444,16 @@ def test_a_new_family_is_judged_from_its_family_fields_alone(monkeypatch, tshirt
 
     from tryon3d.sizing import chart_size_for, governing_region
 
-    crop = dataclasses.replace(garments.FAMILIES["tshirt"], name="croptop", governing_region="waist",
-                               ease_keys={"chest": "chest_ease", "waist": "waist_ease"}, hem_reference=None)
+    crop = dataclasses.replace(garments.FAMILIES["tshirt"], name="croptop",
+                               governing_region="waist", hem_reference=None,
+                               ease_keys={"chest": "chest_ease", "waist": "waist_ease"})
     monkeypatch.setitem(garments.FAMILIES, "croptop", crop)
     row = CHART["M"]
-    body = _body(row["chest"], row["waist"] - 0.05, row["hips"], row["upper_arm"])  # a waist one size down
+    # a waist one size down
+    body = _body(row["chest"], row["waist"] - 0.05, row["hips"], row["upper_arm"])
     assert governing_region("croptop") == "waist" and governing_region("skirt") == "hips"
-    assert chart_size_for(body, "women", "croptop") == "S" and chart_size_for(body, "women", "tshirt") == "M"
+    assert chart_size_for(body, "women", "croptop") == "S"
+    assert chart_size_for(body, "women", "tshirt") == "M"
     fit = evaluate_size(body, tshirts["M"], _drape(tshirts["M"]), family="croptop")
     tee = evaluate_size(body, tshirts["M"], _drape(tshirts["M"]), family="tshirt")
     assert fit.governing_region == "waist" and set(fit.ease_cm) == {"chest", "waist"}
@@ -458,6 +467,7 @@ def test_a_new_family_is_judged_from_its_family_fields_alone(monkeypatch, tshirt
 
     hem_penalty = 0.0 if tee.lengths["hem_below_hips_cm"]["ok"] else 0.5
     assert z(fit, "waist") ** 2 > 0.01
-    assert fit.score - z(fit, "waist") ** 2 == pytest.approx(tee.score - z(tee, "chest") ** 2 - hem_penalty)
+    expected = tee.score - z(tee, "chest") ** 2 - hem_penalty
+    assert fit.score - z(fit, "waist") ** 2 == pytest.approx(expected)
     with pytest.raises(ValueError, match="unknown garment family"):
         governing_region("hat")

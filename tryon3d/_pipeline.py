@@ -124,7 +124,8 @@ def _templates() -> tuple[string.Template, dict[str, string.Template]]:
     folder = resources.files("tryon3d").joinpath("templates")
     page = string.Template(folder.joinpath("report.html").read_text(encoding="utf-8"))
     chunks = _PART.split(folder.joinpath("report_parts.html").read_text(encoding="utf-8"))
-    parts = {name: string.Template(text.strip("\n")) for name, text in zip(chunks[1::2], chunks[2::2], strict=True)}
+    parts = {name: string.Template(text.strip("\n"))
+             for name, text in zip(chunks[1::2], chunks[2::2], strict=True)}
     return page, parts
 
 
@@ -144,8 +145,9 @@ def _ease_cell(fit: Any, region: str) -> str:
     verdict = fit.region_verdicts[region]
     tape = fit.tape_ease_cm.get(region, float("nan"))
     taped = f"; a tape over the garment reads {tape:.1f} cm" if math.isfinite(tape) else ""
-    return _part("ease_cell", verdict_class=_cell_class(verdict), tight=f"{tight:.0f}", loose=f"{loose:.0f}",
-                 ideal=f"{ideal:.0f}", source=fit.ease_source[region], taped=taped,
+    return _part("ease_cell", verdict_class=_cell_class(verdict), tight=f"{tight:.0f}",
+                 loose=f"{loose:.0f}", ideal=f"{ideal:.0f}", source=fit.ease_source[region],
+                 taped=taped,
                  ease=f"{fit.ease_cm[region]:.1f}", verdict=html.escape(verdict))
 
 
@@ -158,10 +160,12 @@ def _ease_rows(report: FitReport, regions: list[str]) -> str:
             "ease_row", row_class=' class="best"' if best else "", size=html.escape(size),
             star=" &#9733;" if best else "", cells="".join(_ease_cell(fit, r) for r in regions),
             verdict_class=_cell_class(fit.verdict), verdict=html.escape(fit.verdict),
-            p95=f"{stretch['p95']:.0f}", max=f"{stretch['max']:.0f}", limit=f"{stretch['limit']:.0f}",
+            p95=f"{stretch['p95']:.0f}", max=f"{stretch['max']:.0f}",
+            limit=f"{stretch['limit']:.0f}",
             lengths="<br>".join(html.escape(v["text"]) for v in fit.lengths.values()) or "-",
             gates="passed" if fit.gates["passed"] else "failed",
-            penetrating=fit.gates["penetrating_vertices"], crossing=fit.gates["self_intersecting_pairs"]))
+            penetrating=fit.gates["penetrating_vertices"],
+            crossing=fit.gates["self_intersecting_pairs"]))
     return "\n".join(rows)
 
 
@@ -169,14 +173,17 @@ def _views(report: FitReport, names: set[str], glb: bytes | None) -> str:
     esc, best = html.escape, report.recommended_size
     figures = []
     if glb is not None:
-        figures.append(_part("viewer", glb=base64.b64encode(glb).decode("ascii"), family=esc(report.family),
-                             best=esc(best)))
-    for name, caption in (("turntable.gif", "turntable"), ("front.png", "front"), ("tryon.png", "on your photo")):
+        figures.append(_part("viewer", glb=base64.b64encode(glb).decode("ascii"),
+                             family=esc(report.family), best=esc(best)))
+    images = (("turntable.gif", "turntable"), ("front.png", "front"),
+              ("tryon.png", "on your photo"))
+    for name, caption in images:
         if name in names:
             figures.append(_part("image", name=name, caption=caption, best=esc(best)))
     if not figures:
         return ""
-    links = " ".join(_part("glb_link", size=esc(s)) for s in report.sizes if f"draped_{s}.glb" in names)
+    links = " ".join(_part("glb_link", size=esc(s))
+                     for s in report.sizes if f"draped_{s}.glb" in names)
     return _part("views", best=esc(best), figures="".join(figures),
                  mp4=_part("mp4_link") if "turntable.mp4" in names else "", glb_links=links) + "\n"
 
@@ -206,7 +213,8 @@ def report_html(report: FitReport, files: Sequence[str], *, glb: bytes | None = 
     page = _templates()[0]
     return page.substitute(
         title=esc(title), viewer_script=_part("viewer_script") if glb is not None else "",
-        fabric=esc(report.fabric), fabric_class=esc(report.fabric_class), chart=esc(report.chart), body=esc(body),
+        fabric=esc(report.fabric), fabric_class=esc(report.fabric_class), chart=esc(report.chart),
+        body=esc(body),
         best=esc(report.recommended_size), pct=pct, confidence_label=esc(report.confidence_label),
         chart_size=esc(report.chart_size), chest_cm=f"{report.body_cm.get('chest', 0):.0f}",
         reasons="".join(_part("reason", text=esc(r)) for r in report.reasons),
