@@ -105,12 +105,6 @@ _GROSS_PENETRATION_FRACTION = 0.02
 _GROSS_CROSSING_FRACTION = 0.01
 _GROSS_SEAM_GAP_MM = 10.0
 
-_JOINTS = {  # (anny name, SMPL-X name)
-    "shoulder_l": ("upperarm01.L", "left_shoulder"), "shoulder_r": ("upperarm01.R", "right_shoulder"),
-    "elbow_l": ("lowerarm01.L", "left_elbow"), "elbow_r": ("lowerarm01.R", "right_elbow"),
-    "wrist_l": ("wrist.L", "left_wrist"), "wrist_r": ("wrist.R", "right_wrist"),
-    "knee_l": ("lowerleg01.L", "left_knee"), "ankle_l": ("foot.L", "left_ankle"),
-}
 _REGION_WORDS = {"chest": "chest", "waist": "waist", "hips": "hips", "upper_arm": "upper arm", "thigh": "thigh"}
 
 
@@ -200,12 +194,9 @@ class FitReport:
 # ----------------------------------------------------------------------------- evaluation
 
 
-def _joint(body: Any, key: str) -> np.ndarray | None:
-    names = list(body.joint_names)
-    for candidate in _JOINTS[key]:
-        if candidate in names:
-            return np.asarray(body.rest_joints)[names.index(candidate)]
-    return None
+def _joint(body: Any, name: str) -> np.ndarray | None:
+    """The body's rest-pose joint ``name`` of its canonical skeleton [m], (3,); None if absent."""
+    return body.skeleton_m.get(name)
 
 
 def _sleeve_check(body: Any, garment: Any, positions: np.ndarray, design: dict) -> dict[str, Any] | None:
@@ -214,7 +205,8 @@ def _sleeve_check(body: Any, garment: Any, positions: np.ndarray, design: dict) 
         return None
     reach = []
     for side in ("l", "r"):
-        shoulder, elbow, wrist = (_joint(body, f"{j}_{side}") for j in ("shoulder", "elbow", "wrist"))
+        full_side = "left" if side == "l" else "right"
+        shoulder, elbow, wrist = (_joint(body, f"{j}_{full_side}") for j in ("shoulder", "elbow", "wrist"))
         if shoulder is None or elbow is None or wrist is None:
             return None
         axis = wrist - shoulder
@@ -258,13 +250,13 @@ def _hem_check(body: Any, family: str, garment: Any, positions: np.ndarray) -> d
         elif hem_z < crotch - 0.10:
             where += " (long: well below the crotch)"
         return {"name": "hem_below_hips_cm", "value_cm": round(value, 1), "text": f"hem {where}", "ok": ok}
-    knee = _joint(body, "knee_l")
+    knee = _joint(body, "knee_left")
     if family in ("dress", "skirt") and knee is not None:
         value = m_to_cm(hem_z - float(knee[2]))
         text = f"hem {abs(value):.1f} cm {'above' if value >= 0 else 'below'} the knee"
         ok = -30.0 <= value <= 35.0 and ("crotch" not in marks or hem_z < float(marks["crotch"][2]) - 0.05)
         return {"name": "hem_above_knee_cm", "value_cm": round(value, 1), "text": text, "ok": ok}
-    ankle = _joint(body, "ankle_l")
+    ankle = _joint(body, "ankle_left")
     if family == "trousers" and ankle is not None:
         value = m_to_cm(hem_z - float(ankle[2]))
         text = f"hem {abs(value):.1f} cm {'above' if value >= 0 else 'below'} the ankle"
