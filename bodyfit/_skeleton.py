@@ -24,7 +24,7 @@ SKELETON_NAMES: tuple[str, ...] = (
 #: the top of the thoracic spine; the others are the joint centres their names say.
 BACKEND_JOINTS: dict[str, dict[str, str]] = {
     "anny": {
-        "pelvis": "root", "spine": "spine03", "chest": "spine01", "neck": "neck01", "head": "head",
+        "pelvis": "root", "spine": "spine03", "chest": "spine02", "neck": "neck01", "head": "head",
         "shoulder_left": "upperarm01.L", "elbow_left": "lowerarm01.L", "wrist_left": "wrist.L",
         "shoulder_right": "upperarm01.R", "elbow_right": "lowerarm01.R", "wrist_right": "wrist.R",
         "hip_left": "upperleg01.L", "knee_left": "lowerleg01.L", "ankle_left": "foot.L",
