@@ -235,3 +235,17 @@ def test_core_imports_numpy_only():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_warp_signed_distance_agrees_with_the_numpy_one():
+    """sim's Warp query (float32, on the drape's device) against core's numpy one."""
+    from tryon3d.sim._measure import body_mesh
+    from tryon3d.sim._measure import signed_distance as warp_signed_distance
+
+    vertices, faces = _sphere(0.2, subdivisions=3)
+    rng = np.random.default_rng(11)
+    points = rng.uniform(-0.3, 0.3, (500, 3))
+    expected = core.signed_distance(points, vertices, faces)
+    distance, normals = warp_signed_distance(body_mesh(vertices, faces, "cpu"), points, "cpu")
+    assert np.abs(distance - expected).max() < 1e-5
+    assert np.allclose(np.linalg.norm(normals, axis=1), 1.0, atol=1e-4)
