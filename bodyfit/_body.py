@@ -63,7 +63,8 @@ class Body:
         rest_vertices: canonical-pose (A-pose) vertex positions [m], shape (V, 3), float64.
         joints: posed joint positions [m], shape (J, 3), float64.
         rest_joints: canonical-pose joint positions [m], shape (J, 3), float64.
-        joint_names: J names, backend-specific (anny bone heads or SMPL-X joints).
+        joint_names: J names, backend-specific (anny bone heads or SMPL-X joints); stages
+            outside bodyfit read ``skeleton_m`` instead.
         joint_parents: parent index per joint, shape (J,), int64, -1 for the root.
         vertex_regions: index into ``REGION_NAMES`` per vertex, shape (V,), int8.
         pose: per-joint rotation relative to the canonical pose, axis-angle [rad], shape (J, 3).

@@ -420,7 +420,7 @@ class _Fitter:
             self.clamp()
 
     def reference_camera(self, index: int):
-        """The current camera of view ``index`` as a ``render.Camera`` in crop pixels."""
+        """The current camera of view ``index`` as a ``core.Camera`` in crop pixels."""
         from tryon3d.core import Camera
 
         view = self.views[index]
