@@ -1,6 +1,6 @@
 """bodyfit: the body stage. Builds a ``Body`` (metres, z-up) from measurements or photos."""
 
-from tryon3d.bodyfit._body import MEASUREMENT_NAMES, REGION_NAMES, Body, readonly_array
+from tryon3d.bodyfit._body import MEASUREMENT_NAMES, REGION_NAMES, Body
 from tryon3d.bodyfit._io import (
     Z_UP_TO_Y_UP,
     body_from_record,
@@ -24,11 +24,13 @@ from tryon3d.bodyfit._population import (
     read_ansur_csv,
     split_ansur_tables,
 )
+from tryon3d.bodyfit._skeleton import SKELETON_NAMES
 
 __all__ = [
     "Body",
     "MEASUREMENT_NAMES",
     "REGION_NAMES",
+    "SKELETON_NAMES",
     "PopulationModel",
     "Z_UP_TO_Y_UP",
     "body_from_measurements",
@@ -43,7 +45,6 @@ __all__ = [
     "pose_named",
     "NAMED_POSES",
     "read_ansur_csv",
-    "readonly_array",
     "split_ansur_tables",
     "LANDMARK_NAMES",
     "Photo",

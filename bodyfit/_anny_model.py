@@ -8,7 +8,6 @@ female; ``age`` anchors are newborn (-1/3), baby (0), child (1/3), young adult (
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,9 @@ from scipy.interpolate import RegularGridInterpolator
 
 from tryon3d.bodyfit._body import REGION_NAMES
 from tryon3d.bodyfit._cache import configure_caches
+from tryon3d.bodyfit._skeleton import canonical_skeleton
 from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
+from tryon3d.core import data_file
 
 # (years, anny age value): MakeHuman's age targets are 1, 11, 25 and 90 years old.
 _AGE_ANCHORS = ((0.0, -1.0 / 3.0), (1.0, 0.0), (11.0, 1.0 / 3.0), (25.0, 2.0 / 3.0), (90.0, 1.0))
@@ -50,28 +51,12 @@ _BONE_REGION_PREFIXES = (
     (("foot", "toe"), "foot"),
 )
 
-_SKELETON_BONES = {
-    "pelvis": "root",
-    "neck": "neck01",
-    "head": "head",
-    "shoulder_left": "upperarm01.L",
-    "shoulder_right": "upperarm01.R",
-    "elbow_left": "lowerarm01.L",
-    "elbow_right": "lowerarm01.R",
-    "wrist_left": "wrist.L",
-    "wrist_right": "wrist.R",
-    "hip_left": "upperleg01.L",
-    "hip_right": "upperleg01.R",
-    "knee_left": "lowerleg01.L",
-    "knee_right": "lowerleg01.R",
-}
-
 
 @functools.lru_cache(maxsize=1)
 def _start_table(parameter_names: tuple[str, ...]) -> dict | None:
     """{sex: (heights (H,), bmis (B,), parameters (H, B, P))} from the shipped table, or None."""
     try:
-        text = importlib.resources.files("tryon3d.data").joinpath("anny_start_table.json").read_text()
+        text = data_file("anny_start_table.json").read_text()
     except (ModuleNotFoundError, FileNotFoundError):
         path = Path(__file__).resolve().parents[1] / "data" / "anny_start_table.json"
         if not path.exists():
@@ -194,7 +179,7 @@ class AnnyModel:
 
     def skeleton(self, joints: np.ndarray) -> dict[str, np.ndarray]:
         """The tape measure's skeleton points from (J, 3) joints."""
-        return {key: joints[self.joint_names.index(bone)] for key, bone in _SKELETON_BONES.items()}
+        return canonical_skeleton("anny", self.joint_names, joints)
 
     def shape_parameters(self, parameters: np.ndarray, *, sex: str, age_years: float) -> dict[str, float]:
         """All shape values by name, fixed ones included."""

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from tryon3d.bodyfit._skeleton import canonical_skeleton, check_skeleton
+from tryon3d.core import readonly_array
 
 #: Body regions a vertex can belong to (values of ``Body.vertex_regions``).
 REGION_NAMES: tuple[str, ...] = (
@@ -39,24 +43,8 @@ MEASUREMENT_NAMES: tuple[str, ...] = (
 )
 
 
-def readonly_array(value: Any, dtype: Any, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
-    """A read-only copy of ``value`` as an (N, *shape_tail) array of ``dtype``.
-
-    The stage records (Body, Garment, Drape) use it to check and freeze their fields.
-
-    Raises:
-        ValueError: the shape is not (N, *shape_tail); the message names ``name``.
-    """
-    array = np.array(value, dtype=dtype, copy=True)
-    if array.ndim != 1 + len(shape_tail) or array.shape[1:] != shape_tail:
-        expected = "(N" + "".join(f", {n}" for n in shape_tail) + ")"
-        raise ValueError(f"{name} must have shape {expected}, got {array.shape}")
-    array.setflags(write=False)
-    return array
-
-
 def _frozen_array(value: Any, dtype: Any, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
-    return readonly_array(value, dtype, shape_tail, f"Body.{name}")
+    return readonly_array(value, dtype, (None, *shape_tail), f"Body.{name}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +63,8 @@ class Body:
         rest_vertices: canonical-pose (A-pose) vertex positions [m], shape (V, 3), float64.
         joints: posed joint positions [m], shape (J, 3), float64.
         rest_joints: canonical-pose joint positions [m], shape (J, 3), float64.
-        joint_names: J names, backend-specific (anny bone heads or SMPL-X joints).
+        joint_names: J names, backend-specific (anny bone heads or SMPL-X joints); stages
+            outside bodyfit read ``skeleton_m`` instead.
         joint_parents: parent index per joint, shape (J,), int64, -1 for the root.
         vertex_regions: index into ``REGION_NAMES`` per vertex, shape (V,), int8.
         pose: per-joint rotation relative to the canonical pose, axis-angle [rad], shape (J, 3).
@@ -87,6 +76,9 @@ class Body:
         weight_kg: mesh volume times body density [kg].
         model: body model name, ``"anny"`` or ``"smplx"``.
         inputs: what the body was built from (user units, for reports), e.g. ``height_cm``.
+        skeleton_m: the canonical skeleton of the rest pose [m]: ``SKELETON_NAMES`` -> (3,),
+            the same names for every backend (later stages use these, never ``joint_names``);
+            derived from ``rest_joints`` when not given.
     """
 
     vertices: np.ndarray
@@ -106,6 +98,7 @@ class Body:
     weight_kg: float
     model: str
     inputs: dict[str, Any] = field(default_factory=dict)
+    skeleton_m: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -145,6 +138,10 @@ class Body:
             point.setflags(write=False)
             landmarks[name] = point
         set_(self, "landmarks_m", landmarks)
+        skeleton = self.skeleton_m or canonical_skeleton(
+            self.model, self.joint_names, self.rest_joints
+        )
+        set_(self, "skeleton_m", check_skeleton(skeleton))
         set_(self, "shape_parameters", {k: float(v) for k, v in self.shape_parameters.items()})
         set_(self, "measurements_m", {k: float(v) for k, v in self.measurements_m.items()})
         set_(self, "weight_kg", float(self.weight_kg))

@@ -9,7 +9,6 @@ linear least-squares step. The problem is close to linear, so a few iterations s
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import numpy as np
 from scipy.optimize import lsq_linear
 
 from tryon3d.bodyfit._tape import TapeTopology, measure, mesh_volume
+from tryon3d.core import data_file
 
 #: Whole-body density [kg/m^3] including the air in the lungs, as used to turn 3D body-scan
 #: volumes into mass; the fallback when the calibration table is missing.
@@ -93,7 +93,7 @@ def _density_table() -> dict[str, float]:
     """Effective density [kg/m^3] per sex, calibrated on ANSUR II (scripts/calibrate_density.py)."""
     path = Path(__file__).resolve().parents[1] / "data" / "body_density.json"
     try:
-        resource = importlib.resources.files("tryon3d.data").joinpath("body_density.json")
+        resource = data_file("body_density.json")
         text = resource.read_text()
     except (ModuleNotFoundError, FileNotFoundError):
         text = path.read_text() if path.exists() else "{}"

@@ -81,6 +81,7 @@ def body_record(body: Body) -> dict[str, Any]:
         "height_ratios": body.inputs.get("height_ratios", {}),
         "measurements_m": dict(body.measurements_m),
         "landmarks_m": {k: np.asarray(v).round(6).tolist() for k, v in body.landmarks_m.items()},
+        "skeleton_m": {k: np.asarray(v).round(6).tolist() for k, v in body.skeleton_m.items()},
         "weight_kg": body.weight_kg,
         "inputs": {k: v for k, v in body.inputs.items() if k != "height_ratios"},
         "vertex_count": body.vertex_count,

@@ -420,8 +420,8 @@ class _Fitter:
             self.clamp()
 
     def reference_camera(self, index: int):
-        """The current camera of view ``index`` as a ``render.Camera`` in crop pixels."""
-        from tryon3d.render import Camera
+        """The current camera of view ``index`` as a ``core.Camera`` in crop pixels."""
+        from tryon3d.core import Camera
 
         view = self.views[index]
         with _no_grad():
@@ -440,7 +440,8 @@ class _Fitter:
         early when the soft IoU of every view has stopped improving."""
         import torch
 
-        from tryon3d.render import Camera, render_silhouette
+        from tryon3d.core import Camera
+        from tryon3d.render import render_silhouette
 
         faces = self.model.faces
         optimizer = torch.optim.Adam([
@@ -531,7 +532,7 @@ class _no_grad:
 
 def _photo_camera(fitter: _Fitter, index: int, floor_shift: float):
     """The fitted camera of view ``index`` at the photo's size, for the floor-shifted body."""
-    from tryon3d.render import Camera
+    from tryon3d.core import Camera
 
     view = fitter.views[index]
     crop = fitter.reference_camera(index)
@@ -554,7 +555,8 @@ def render_body_silhouette(vertices: np.ndarray, faces: np.ndarray, camera, *, m
     import torch
     from PIL import Image
 
-    from tryon3d.render import Camera, render_silhouette
+    from tryon3d.core import Camera
+    from tryon3d.render import render_silhouette
 
     width, height = camera.width, camera.height
     factor = min(1.0, math.sqrt(max_pixels / (width * height)))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import importlib.resources
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tryon3d.core import data_file, readonly_array
 
 __all__ = [
     "FEATURE_SETS",
@@ -118,11 +119,7 @@ _AGE_RANGE_YEARS = (0.0, 120.0)
 
 
 def _frozen(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    array = np.array(value, dtype=np.float64, copy=True)
-    if array.shape != shape:
-        raise ValueError(f"SexCoefficients.{name} must have shape {shape}, got {array.shape}")
-    array.setflags(write=False)
-    return array
+    return readonly_array(value, np.float64, shape, f"SexCoefficients.{name}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -563,11 +560,7 @@ def load_population_model() -> PopulationModel:
         ValueError: the table is missing or malformed.
     """
     try:
-        text = (
-            importlib.resources.files("tryon3d.data")
-            .joinpath(_DATA_FILE)
-            .read_text(encoding="utf-8")
-        )
+        text = data_file(_DATA_FILE).read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError):
         fallback = Path(__file__).resolve().parents[1] / "data" / _DATA_FILE
         if not fallback.is_file():

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tryon3d.bodyfit._body import REGION_NAMES
+from tryon3d.bodyfit._skeleton import canonical_skeleton
 from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
 
 SMPLX_DOWNLOAD_HINT = (
@@ -48,12 +49,6 @@ _JOINT_REGION = {
     **dict.fromkeys((21, *range(40, 55)), "hand_right"),
     1: "leg_left", 4: "leg_left", 2: "leg_right", 5: "leg_right",
     7: "foot_left", 10: "foot_left", 8: "foot_right", 11: "foot_right",
-}  # fmt: skip
-
-_SKELETON_JOINTS = {
-    "pelvis": 0, "neck": 12, "head": 15, "shoulder_left": 16, "shoulder_right": 17,
-    "elbow_left": 18, "elbow_right": 19, "wrist_left": 20, "wrist_right": 21,
-    "hip_left": 1, "hip_right": 2, "knee_left": 4, "knee_right": 5,
 }  # fmt: skip
 
 
@@ -119,7 +114,7 @@ class SMPLXModel:
         return vertices, joints
 
     def skeleton(self, joints: np.ndarray) -> dict[str, np.ndarray]:
-        return {key: joints[index] for key, index in _SKELETON_JOINTS.items()}
+        return canonical_skeleton("smplx", JOINT_NAMES, joints)
 
     def shape_parameters(self, parameters: np.ndarray, *, sex: str, age_years: float) -> dict[str, float]:
         return dict(zip(self.parameter_names, map(float, parameters), strict=True))

@@ -25,13 +25,15 @@ Landmark definitions (ANSUR II names in brackets):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
 
 from tryon3d.bodyfit._body import REGION_NAMES
+from tryon3d.core import edge_plane_crossings
+from tryon3d.core import tape_girth as core_tape_girth
 
 #: Skeleton points every backend provides to the tape measure (canonical pose, metres).
 SKELETON_POINTS: tuple[str, ...] = (
@@ -114,48 +116,18 @@ def build_tape_topology(faces: np.ndarray, vertex_regions: np.ndarray, rest_vert
 
 
 def cross_section(vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, normal: np.ndarray) -> np.ndarray:
-    """Points where mesh edges cross a plane.
-
-    Args:
-        vertices: (V, 3) positions [m].
-        edges: (E, 2) vertex index pairs.
-        origin: (3,) a point of the plane [m].
-        normal: (3,) plane normal (any length).
-
-    Returns:
-        (K, 3) crossing points [m].
-    """
+    """Points [m], shape (K, 3), where mesh edges (E, 2) cross the plane through ``origin`` (3,)
+    with ``normal`` (3,, any length); vertices (V, 3) [m]."""
     normal = np.asarray(normal, dtype=np.float64)
     normal = normal / np.linalg.norm(normal)
-    distance = (vertices - origin) @ normal
-    d0, d1 = distance[edges[:, 0]], distance[edges[:, 1]]
-    crossing = (d0 * d1) < 0
-    d0, d1 = d0[crossing], d1[crossing]
-    p0, p1 = vertices[edges[crossing, 0]], vertices[edges[crossing, 1]]
-    t = (d0 / (d0 - d1))[:, None]
-    return p0 + t * (p1 - p0)
+    return edge_plane_crossings(vertices, edges, (vertices - origin) @ normal)[1]
 
 
 def tape_girth(points: np.ndarray, normal: np.ndarray) -> float:
-    """Length of a tape around ``points`` lying in the plane with ``normal``: hull perimeter [m]."""
-    if len(points) < 3:
-        return 0.0
-    normal = np.asarray(normal, dtype=np.float64)
-    normal = normal / np.linalg.norm(normal)
-    if abs(normal[2]) > 1.0 - 1e-12:  # horizontal section: the plane's coordinates are x and y
-        flat = points[:, :2]
-    else:
-        helper = np.array([1.0, 0.0, 0.0]) if abs(normal[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-        u = np.cross(normal, helper)
-        u /= np.linalg.norm(u)
-        v = np.cross(normal, u)
-        flat = np.stack([points @ u, points @ v], axis=1)
-    try:
-        hull = ConvexHull(flat)
-    except QhullError:
-        return 0.0
-    ring = flat[hull.vertices]
-    return float(np.linalg.norm(ring - np.roll(ring, 1, axis=0), axis=1).sum())
+    """Length of a tape around ``points`` lying in the plane with ``normal``: hull perimeter [m]
+    (0 for fewer than three or collinear points)."""
+    girth = core_tape_girth(points, normal)
+    return 0.0 if math.isnan(girth) else girth
 
 
 def _girth_at(vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, normal: np.ndarray) -> float:

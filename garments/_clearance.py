@@ -11,19 +11,12 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from tryon3d.core import TriangleSurface, push_out, signed_distance, vertex_normals
+
 __all__ = ["body_intersections", "body_signed_distance"]
 
 #: Trouser-leg vertices keep at least this far [m] on their own side of the plane x = 0.
 _MIDLINE_GAP_M = 0.004
-
-
-def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    tri = vertices[faces]
-    face_normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    normals = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(normals, faces[:, k], face_normals)
-    return normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
 
 
 def _keep_midline(positions: np.ndarray, midline: np.ndarray) -> None:
@@ -32,132 +25,9 @@ def _keep_midline(positions: np.ndarray, midline: np.ndarray) -> None:
     positions[legs, 0] = midline[legs] * np.maximum(positions[legs, 0] * midline[legs], _MIDLINE_GAP_M)
 
 
-class _Surface:
-    """A body's rest triangles with their unit normals and a centroid tree, built once per pass."""
-
-    def __init__(self, body: object) -> None:
-        vertices = np.asarray(body.rest_vertices, dtype=float)  # type: ignore[attr-defined]
-        self.triangles = vertices[np.asarray(body.faces)]  # type: ignore[attr-defined]
-        normals = np.cross(self.triangles[:, 1] - self.triangles[:, 0], self.triangles[:, 2] - self.triangles[:, 0])
-        self.normals = normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-18)
-        centroids = self.triangles.mean(axis=1)
-        self.tree = cKDTree(centroids)
-        radius = np.linalg.norm(self.triangles - centroids[:, None], axis=2).max(axis=1)
-        # segment queries: small triangles (within ``reach`` of their centroid) and the few
-        # large ones in trees of their own, so one large triangle does not widen every search
-        self.reach = float(np.percentile(radius, 95))
-        small = radius <= self.reach
-        self.groups = [(np.flatnonzero(sel), cKDTree(centroids[sel]), float(radius[sel].max()))
-                       for sel in (small, ~small) if sel.any()]
-
-    def query(self, points: np.ndarray, candidates: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Signed distance [m] (N,), closest surface point (N, 3) and the closest triangle's
-        index (N,) for each point.
-
-        Exact distance to the nearest of ``candidates`` triangles (nearest by centroid); the
-        sign is the closest triangle's normal side, and "inside" is confirmed by ray parity
-        (a closest point on a crease can carry the wrong normal).
-        """
-        k = min(candidates, len(self.triangles))
-        _, cand = self.tree.query(points, k=k)
-        cand = cand.reshape(len(points), k)
-        best = np.full(len(points), np.inf)
-        closest = np.zeros_like(points)
-        nearest = np.zeros(len(points), dtype=np.int64)
-        for j in range(k):
-            c = _closest_on_triangles(points, self.triangles[cand[:, j]])
-            dist = np.linalg.norm(points - c, axis=1)
-            better = dist < best - 1e-12
-            best[better], closest[better], nearest[better] = dist[better], c[better], cand[better, j]
-        side = ((points - closest) * self.normals[nearest]).sum(axis=1)
-        sign = np.where(side < 0, -1.0, 1.0)
-        direction = np.array([0.0131, 0.0217, 1.0]) / np.linalg.norm([0.0131, 0.0217, 1.0])
-        for i in np.flatnonzero(sign < 0):
-            start = np.broadcast_to(points[i], (len(self.triangles), 3))
-            if _segment_triangle_hits(start, start + 4.0 * direction, self.triangles).sum() % 2 == 0:
-                sign[i] = 1.0
-        return sign * best, closest, nearest
-
-    def edge_hits(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For segments a[k] -> b[k] (K, 3): the parameter along the segment of its first
-        crossing with the body (inf: none), shape (K,), and the crossed triangle (-1: none).
-
-        Every triangle that can reach the segment is tested, however long the segment.
-        """
-        t_hit = np.full(len(a), np.inf)
-        tri_hit = np.full(len(a), -1, dtype=np.int64)
-        if not len(a):
-            return t_hit, tri_hit
-        half = 0.5 * np.linalg.norm(b - a, axis=1)
-        seg_parts, tri_parts = [], []
-        for ids, tree, reach in self.groups:
-            lists = tree.query_ball_point(0.5 * (a + b), half + reach)
-            counts = np.array([len(x) for x in lists])
-            seg_parts.append(np.repeat(np.arange(len(a)), counts))
-            tri_parts.append(ids[np.concatenate([np.asarray(x, dtype=np.int64) for x in lists])] if counts.sum()
-                             else np.zeros(0, dtype=np.int64))
-        seg, tri = np.concatenate(seg_parts), np.concatenate(tri_parts)
-        t = _segment_triangle_t(a[seg], b[seg], self.triangles[tri])
-        hit = np.isfinite(t)
-        order = np.lexsort((t[hit], seg[hit]))
-        seg_h, t_h, tri_h = seg[hit][order], t[hit][order], tri[hit][order]
-        first = np.concatenate([[True], seg_h[1:] != seg_h[:-1]]) if len(seg_h) else np.zeros(0, dtype=bool)
-        t_hit[seg_h[first]], tri_hit[seg_h[first]] = t_h[first], tri_h[first]
-        return t_hit, tri_hit
-
-
-def _segment_triangle_t(p0: np.ndarray, p1: np.ndarray, tri: np.ndarray) -> np.ndarray:
-    """Moller-Trumbore: where along segment k (p0[k] -> p1[k], parameter 0..1) it crosses
-    triangle k (tri[k], (3, 3)); inf where it does not. Shape (K,)."""
-    d = p1 - p0
-    e1 = tri[:, 1] - tri[:, 0]
-    e2 = tri[:, 2] - tri[:, 0]
-    h = np.cross(d, e2)
-    a = (e1 * h).sum(1)
-    ok = np.abs(a) > 1e-14
-    f = np.where(ok, 1.0 / np.where(ok, a, 1.0), 0.0)
-    s = p0 - tri[:, 0]
-    u = f * (s * h).sum(1)
-    q = np.cross(s, e1)
-    v = f * (d * q).sum(1)
-    t = f * (e2 * q).sum(1)
-    hit = ok & (u >= 0) & (v >= 0) & (u + v <= 1) & (t >= 0) & (t <= 1)
-    return np.where(hit, t, np.inf)
-
-
-def _segment_triangle_hits(p0: np.ndarray, p1: np.ndarray, tri: np.ndarray) -> np.ndarray:
-    """Does segment k (p0[k] -> p1[k]) cross triangle k (tri[k], (3, 3))? (K,) bool."""
-    return np.isfinite(_segment_triangle_t(p0, p1, tri))
-
-
-def _closest_on_triangles(p: np.ndarray, tri: np.ndarray) -> np.ndarray:
-    """Closest point to p[k] on triangle tri[k] (Ericson's region test), shape (K, 3)."""
-    a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
-    ab, ac, ap = b - a, c - a, p - a
-    d1, d2 = (ab * ap).sum(1), (ac * ap).sum(1)
-    bp = p - b
-    d3, d4 = (ab * bp).sum(1), (ac * bp).sum(1)
-    cp = p - c
-    d5, d6 = (ab * cp).sum(1), (ac * cp).sum(1)
-    va = d3 * d6 - d5 * d4
-    vb = d5 * d2 - d1 * d6
-    vc = d1 * d4 - d3 * d2
-    denom = np.where(np.abs(va + vb + vc) > 1e-30, va + vb + vc, 1e-30)
-    v, w = vb / denom, vc / denom
-    out = a + v[:, None] * ab + w[:, None] * ac
-    safe = lambda x: np.where(np.abs(x) > 1e-30, x, 1e-30)  # noqa: E731
-    # edge regions
-    m = (vc <= 0) & (d1 >= 0) & (d3 <= 0)
-    out[m] = (a + (d1 / safe(d1 - d3))[:, None] * ab)[m]
-    m = (vb <= 0) & (d2 >= 0) & (d6 <= 0)
-    out[m] = (a + (d2 / safe(d2 - d6))[:, None] * ac)[m]
-    m = (va <= 0) & ((d4 - d3) >= 0) & ((d5 - d6) >= 0)
-    out[m] = (b + ((d4 - d3) / safe((d4 - d3) + (d5 - d6)))[:, None] * (c - b))[m]
-    # vertex regions
-    out[(d1 <= 0) & (d2 <= 0)] = a[(d1 <= 0) & (d2 <= 0)]
-    out[(d3 >= 0) & (d4 <= d3)] = b[(d3 >= 0) & (d4 <= d3)]
-    out[(d6 >= 0) & (d5 <= d6)] = c[(d6 >= 0) & (d5 <= d6)]
-    return out
+def _body_surface(body: object) -> TriangleSurface:
+    """A body's rest surface for distance and crossing queries."""
+    return TriangleSurface(body.rest_vertices, body.faces)  # type: ignore[attr-defined]
 
 
 def _mesh_edges(faces: np.ndarray) -> np.ndarray:
@@ -172,7 +42,8 @@ def body_signed_distance(points: np.ndarray, body: object, *, candidates: int = 
     Exact distance to the nearest of ``candidates`` triangles (nearest by centroid); the sign
     is that of the closest triangle's outward normal, confirmed by ray parity where negative.
     """
-    return _Surface(body).query(np.asarray(points, dtype=float), candidates)[0]
+    vertices, faces = body.rest_vertices, body.faces  # type: ignore[attr-defined]
+    return signed_distance(points, vertices, faces, candidates=candidates)
 
 
 def body_intersections(positions: np.ndarray, faces: np.ndarray, body: object) -> dict[str, float]:
@@ -189,7 +60,7 @@ def body_intersections(positions: np.ndarray, faces: np.ndarray, body: object) -
         "min_distance_m": smallest signed distance of a garment vertex to the skin [m]}``.
     """
     positions = np.asarray(positions, dtype=float)
-    surface = _Surface(body)
+    surface = _body_surface(body)
     distance = surface.query(positions)[0]
     edges = _mesh_edges(faces)
     a, b = positions[edges[:, 0]], positions[edges[:, 1]]
@@ -208,21 +79,21 @@ def _push_out(positions: np.ndarray, body: object, clearance: float, midline: np
     pass for meshes without a pattern); trouser-leg vertices (``midline`` = +-1) stay on their
     side of the plane x = 0."""
     vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
-    normals = _vertex_normals(vertices, np.asarray(body.faces))  # type: ignore[attr-defined]
+    normals = vertex_normals(vertices, np.asarray(body.faces))  # type: ignore[attr-defined]
     tree = cKDTree(vertices)
-    positions = positions.copy()
-    for _ in range(iterations):
-        _, nearest = tree.query(positions)
-        d = ((positions - vertices[nearest]) * normals[nearest]).sum(axis=1)
-        low = d < 0.6 * clearance
-        if not low.any():
-            break
-        positions[low] += (clearance - d[low])[:, None] * normals[nearest[low]]
-        _keep_midline(positions, midline)
-    return positions
+
+    def distance(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # height over the nearest body vertex's tangent plane: quick, and enough for a clearance
+        _, nearest = tree.query(points)
+        return ((points - vertices[nearest]) * normals[nearest]).sum(axis=1), normals[nearest]
+
+    return push_out(
+        positions, distance, clearance=clearance, trigger=0.6 * clearance, passes=iterations,
+        after_pass=lambda points: _keep_midline(points, midline),
+    )
 
 
-def _free_distance(surface: _Surface, origins: np.ndarray, directions: np.ndarray, reach: float) -> np.ndarray:
+def _free_distance(surface: TriangleSurface, origins: np.ndarray, directions: np.ndarray, reach: float) -> np.ndarray:
     """Distance [m] from each origin along its unit direction to the next body surface
     (``reach`` where there is none closer), shape (N,)."""
     start = origins + 1e-3 * directions  # past the origin's own triangle
@@ -242,7 +113,7 @@ def _settle(positions: np.ndarray, faces: np.ndarray, body: object, clearance: f
     Returns:
         New positions [m], shape (N, 3).
     """
-    surface = _Surface(body)
+    surface = _body_surface(body)
     positions = np.array(positions, dtype=float)
     edges = _mesh_edges(faces)
     n = len(positions)

@@ -16,10 +16,10 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 
 import numpy as np
 
+from tryon3d.core import data_file
 from tryon3d.garments._pattern import Edge, Panel, Pattern, Placement, Seam, panel_widths
 
 __all__ = ["FAMILIES", "Family", "size_chart", "draft", "pattern_girth", "chart_row"]
@@ -67,7 +67,7 @@ class Family:
 
 @functools.cache
 def _charts() -> dict:
-    text = resources.files("tryon3d.data").joinpath("size_charts.json").read_text(encoding="utf-8")
+    text = data_file("size_charts.json").read_text(encoding="utf-8")
     return json.loads(text)["charts"]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tryon3d.core import triangle_plane_crossings
 from tryon3d.garments._clearance import _MIDLINE_GAP_M, _settle
 from tryon3d.garments._pattern import Panel, Pattern, panel_spans, panel_widths
 
@@ -288,13 +289,8 @@ def _plane_section(triangles: np.ndarray, heights: np.ndarray, origin: np.ndarra
     """Segments, shape (S, 2, 2) in the (e0, e1) frame at ``origin`` [m], where triangles
     (K, 3, 3) cross a plane, and the index of each segment's triangle, shape (S,);
     ``heights`` (K, 3) are the corners' signed distances to the plane."""
-    ends = []
-    for a, b in ((0, 1), (1, 2), (2, 0)):
-        ha, hb = heights[:, a], heights[:, b]
-        w = np.where(ha != hb, ha / np.where(ha != hb, ha - hb, 1.0), np.nan)
-        w[(ha > 0) == (hb > 0)] = np.nan
-        ends.append(triangles[:, a] + w[:, None] * (triangles[:, b] - triangles[:, a]))
-    ends = np.stack(ends, axis=1)  # (K, 3, 3), NaN on the edge that does not cross
+    ends, crossing = triangle_plane_crossings(triangles, heights)
+    ends[~crossing] = np.nan  # (K, 3, 3), NaN on the edge that does not cross
     order = np.argsort(np.isnan(ends[:, :, 0]), axis=1, kind="stable")[:, :2]
     pair = np.take_along_axis(ends, order[:, :, None], axis=1) - origin
     segments = np.stack([pair @ e0, pair @ e1], axis=-1)
@@ -484,11 +480,6 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
     return _settle(positions, np.asarray(faces), body, clearance_m, midline)
 
 
-#: Joint names (anny, SMPL-X) of the shoulder and the elbow per side, for the arm profile cap.
-_ARM_JOINTS = {
-    "left": (("upperarm01.L", "left_shoulder"), ("lowerarm01.L", "left_elbow"), ("wrist.L", "left_wrist")),
-    "right": (("upperarm01.R", "right_shoulder"), ("lowerarm01.R", "right_elbow"), ("wrist.R", "right_wrist")),
-}
 #: Near the shoulder an arm's profile may exceed the mid upper arm's by at most this factor.
 _ARM_CAP_FACTOR = 1.15
 #: A bent part's row profile takes points whose centre-line point is at most this far along.
@@ -497,13 +488,9 @@ _CHAIN_REACH_M = 0.08
 _CHAIN_BLEND_M = 0.06
 
 
-def _joint(body: object, names: tuple[str, ...]) -> np.ndarray | None:
-    joint_names = list(getattr(body, "joint_names", ()) or ())
-    joints = getattr(body, "rest_joints", None)
-    for n in names:
-        if n in joint_names and joints is not None:
-            return np.asarray(joints)[joint_names.index(n)]
-    return None
+def _joint(body: object, name: str) -> np.ndarray | None:
+    """The body's rest-pose joint ``name`` of its canonical skeleton [m], (3,); None if absent."""
+    return (getattr(body, "skeleton_m", None) or {}).get(name)
 
 
 def _arm_part(body: object, name: str, vertices: np.ndarray, up: np.ndarray) -> _Part:
@@ -526,7 +513,7 @@ def _arm_part(body: object, name: str, vertices: np.ndarray, up: np.ndarray) -> 
         below = (arm - center) @ axis >= float((np.asarray(acromion) - center) @ axis)
         if below.sum() >= 0.5 * len(arm):
             arm = arm[below]
-    shoulder, elbow, wrist = (_joint(body, names) for names in _ARM_JOINTS[side])
+    shoulder, elbow, wrist = (_joint(body, f"{j}_{side}") for j in ("shoulder", "elbow", "wrist"))
     part: _Part
     if shoulder is not None and elbow is not None and wrist is not None:
         upper = (elbow - shoulder) / np.linalg.norm(elbow - shoulder)

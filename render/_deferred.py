@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._camera import Camera
+from tryon3d.core import Camera
+
 from ._scene import BACKGROUND, environment_directions
 
 __all__ = ["sh_irradiance", "DeferredShader"]

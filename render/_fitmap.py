@@ -96,13 +96,13 @@ def _render_view(body_vertices, body_faces, vertices, faces, colors_linear, came
                  seed: int, device: str) -> np.ndarray:
     """(H, W, 4) float32: straight-alpha sRGB of the dressed body over transparency."""
     mi, _ = select_variant(device)
-    from ._scene import vertex_normals
+    from tryon3d.core import vertex_normals
 
     body_props = mi.Properties()
     body_props["bsdf"] = mi.load_dict({"type": "twosided", "bsdf": {
         "type": "diffuse", "reflectance": {"type": "rgb", "value": [0.55, 0.55, 0.55]}}})
-    body = make_mesh("body", body_vertices, body_faces, normals=vertex_normals(body_vertices, body_faces),
-                     props=body_props)
+    body_normals = vertex_normals(body_vertices, body_faces).astype(np.float32)
+    body = make_mesh("body", body_vertices, body_faces, normals=body_normals, props=body_props)
     garment_props = mi.Properties()
     garment_props["bsdf"] = mi.load_dict({"type": "twosided", "bsdf": {
         "type": "diffuse", "reflectance": {"type": "mesh_attribute", "name": "face_color"}}})

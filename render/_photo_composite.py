@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tryon3d.core import Camera
+
 from ._backend import check_mesh, make_mesh, select_variant, sensor_dict
-from ._camera import Camera
 from ._poisson import poisson_seam_blend
 from ._scene import (
     ENV_TO_WORLD,

@@ -12,8 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from tryon3d.core import Camera, readonly, vertex_normals
+
 from ._backend import check_mesh, make_mesh, select_variant, sensor_dict, update_sensor
-from ._camera import Camera, camera_preset
+from ._camera import camera_preset
 
 __all__ = ["GarmentMesh", "Rendering", "StudioScene", "render_body", "studio_environment", "SKIN_COLOR",
            "STUDIO_LIGHTS"]
@@ -26,11 +28,6 @@ GARMENT_COLOR: tuple[float, float, float] = (0.10, 0.22, 0.45)
 CLOTH_DISPLAY_OFFSET_M = 0.004
 #: Default background, linear RGB (light studio grey).
 BACKGROUND: tuple[float, float, float] = (0.80, 0.80, 0.82)
-
-
-def _readonly(array: np.ndarray) -> np.ndarray:
-    array.setflags(write=False)
-    return array
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,13 +56,13 @@ class GarmentMesh:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         vertices, faces = check_mesh(self.vertices, self.faces, "garment")
-        set_(self, "vertices", _readonly(vertices.copy()))
-        set_(self, "faces", _readonly(faces.astype(np.int64)))
+        set_(self, "vertices", readonly(vertices.copy()))
+        set_(self, "faces", readonly(faces.astype(np.int64)))
         if self.uv is not None:
             uv = np.array(self.uv, dtype=np.float32)
             if uv.ndim != 2 or uv.shape[1] != 2 or not np.all(np.isfinite(uv)):
                 raise ValueError(f"garment uv must be finite with shape (T, 2), got {uv.shape}")
-            set_(self, "uv", _readonly(uv))
+            set_(self, "uv", readonly(uv))
             if self.uv_faces is None:
                 if len(uv) != len(vertices):
                     raise ValueError(
@@ -77,7 +74,7 @@ class GarmentMesh:
                     raise ValueError(f"garment uv_faces must have shape {faces.shape}, got {uv_faces.shape}")
                 if uv_faces.min() < 0 or uv_faces.max() >= len(uv):
                     raise ValueError(f"garment uv_faces index outside [0, {len(uv)})")
-                set_(self, "uv_faces", _readonly(uv_faces))
+                set_(self, "uv_faces", readonly(uv_faces))
         elif self.uv_faces is not None:
             raise ValueError("garment uv_faces given without uv")
         if self.texture is not None:
@@ -89,7 +86,7 @@ class GarmentMesh:
             texture = np.clip(np.array(texture[:, :, :3], dtype=np.float32), 0.0, 1.0)
             if self.uv is None:
                 raise ValueError("garment texture given without uv coordinates")
-            set_(self, "texture", _readonly(np.ascontiguousarray(texture)))
+            set_(self, "texture", readonly(np.ascontiguousarray(texture)))
         color = np.asarray(self.color, dtype=np.float64).reshape(-1)
         if color.shape != (3,) or np.any(color < 0) or np.any(color > 1):
             raise ValueError(f"garment color must be 3 linear RGB values in [0, 1], got {self.color}")
@@ -152,18 +149,6 @@ def composite_rgba(rgba: np.ndarray, background=BACKGROUND) -> np.ndarray:
     alpha = rgba[..., 3:4]
     linear = srgb_to_linear(rgba[..., :3]) * alpha + np.asarray(background, np.float32) * (1.0 - alpha)
     return linear_to_srgb(linear).astype(np.float32)
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted unit vertex normals, shape (V, 3), float32 (arbitrary for isolated vertices)."""
-    v = vertices.astype(np.float64)
-    face_normals = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])
-    normals = np.zeros_like(v)
-    for corner in range(3):
-        np.add.at(normals, faces[:, corner], face_normals)
-    length = np.linalg.norm(normals, axis=1, keepdims=True)
-    normals = np.where(length > 1e-20, normals / np.maximum(length, 1e-20), np.array([0.0, 0.0, 1.0]))
-    return normals.astype(np.float32)
 
 
 def _split_uv_seams(vertices, faces, uv, uv_faces):
@@ -240,13 +225,7 @@ def _layers_from_drape(drape, *, texture=None, color=None) -> list[GarmentMesh]:
 
 def _lift_along_normals(vertices: np.ndarray, faces: np.ndarray, offset_m: float) -> np.ndarray:
     """Vertices (N, 3) [m] moved ``offset_m`` along their area-weighted vertex normals."""
-    corners = vertices[faces]
-    face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
-    normals = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(normals, faces[:, k], face_normals)
-    length = np.linalg.norm(normals, axis=1, keepdims=True)
-    return vertices + offset_m * normals / np.maximum(length, 1e-12)
+    return vertices + offset_m * vertex_normals(vertices, faces)
 
 
 #: Light groups of the studio rig, in the order of :func:`studio_light_parts`.
@@ -374,7 +353,7 @@ class StudioScene:
         })
         props = mi.Properties()
         props["bsdf"] = skin
-        normals = vertex_normals(body_vertices, body_faces)
+        normals = vertex_normals(body_vertices, body_faces).astype(np.float32)
         objects["body"] = make_mesh("body", body_vertices, body_faces, normals=normals, props=props)
         self._meshes["body"] = (body_vertices, normals)
         for index, garment in enumerate(garments):
@@ -396,7 +375,7 @@ class StudioScene:
             props = mi.Properties()
             props["bsdf"] = mi.load_dict({"type": "twosided", "bsdf": {"type": "diffuse", "reflectance": reflectance}})
             positions = garment.vertices[source]
-            normals = vertex_normals(garment.vertices, garment.faces)[source]
+            normals = vertex_normals(garment.vertices, garment.faces)[source].astype(np.float32)
             objects[name] = make_mesh(name, positions, faces.astype(np.uint32), uv=uv,
                                       normals=normals, props=props)
             self._meshes[name] = (positions, normals)

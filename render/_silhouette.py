@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tryon3d.core import Camera
+
 from ._backend import check_mesh, make_mesh, select_variant, sensor_dict, update_sensor
-from ._camera import Camera
 
 if TYPE_CHECKING:
     import torch

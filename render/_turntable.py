@@ -23,7 +23,9 @@ import tempfile
 
 import numpy as np
 
-from ._camera import Camera, orbit_camera
+from tryon3d.core import Camera
+
+from ._camera import orbit_camera
 from ._deferred import DeferredShader, sh_irradiance
 from ._scene import (
     BACKGROUND,

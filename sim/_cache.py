@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-
-def cache_root() -> Path:
-    """The tryon3d cache folder: ``$TRYON3D_CACHE``, default ``~/.cache/tryon3d``."""
-    return Path(os.environ.get("TRYON3D_CACHE") or Path.home() / ".cache" / "tryon3d").expanduser()
+from tryon3d.core import cache_root
 
 
 def configure_warp_cache() -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tryon3d.bodyfit import readonly_array
+from tryon3d.core import readonly_array
 
 #: Body regions whose ease ``Drape.ease_m`` reports.
 EASE_REGIONS: tuple[str, ...] = ("chest", "waist", "hips", "upper_arm", "thigh")
@@ -21,7 +21,7 @@ class DrapeDivergedError(ValueError):
 
 
 def _frozen(value: object, dtype: object, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
-    return readonly_array(value, dtype, shape_tail, f"Drape.{name}")
+    return readonly_array(value, dtype, (None, *shape_tail), f"Drape.{name}")
 
 
 @dataclass(frozen=True)

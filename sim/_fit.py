@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tryon3d.core import hull_perimeter, plane_basis, triangle_plane_crossings
 from tryon3d.sim._drape import EASE_REGIONS
-from tryon3d.sim._measure import _encloses, _hull_perimeter, _plane_basis, _section_loops
+from tryon3d.sim._measure import _encloses, _section_loops
 
 _TORSO_REGIONS = ("chest", "waist", "hips")
 #: Body regions whose section forms bodyfit's tape at each torso landmark.
@@ -60,15 +61,7 @@ def _pattern_widths(side: np.ndarray, faces: np.ndarray, corners_2d: np.ndarray,
         corners_2d: the same faces' corners in pattern coordinates [m], shape (S, 3, 2).
         across_2d: unit direction of the pattern's rows in each face, shape (S, 2).
     """
-    s = side[faces]
-    ends, crossing = [], []
-    for a, b in ((0, 1), (1, 2), (2, 0)):
-        sa, sb = s[:, a], s[:, b]
-        crosses = sa * sb < 0.0
-        t = np.where(crosses, sa / np.where(crosses, sa - sb, 1.0), 0.0)[:, None]
-        ends.append(corners_2d[:, a] + t * (corners_2d[:, b] - corners_2d[:, a]))
-        crossing.append(crosses)
-    ends, crossing = np.stack(ends, axis=1), np.stack(crossing, axis=1)  # (S, 3, 2), (S, 3)
+    ends, crossing = triangle_plane_crossings(corners_2d, side[faces])  # (S, 3, 2), (S, 3)
     first = np.argmax(crossing, axis=1)
     last = 2 - np.argmax(crossing[:, ::-1], axis=1)
     rows = np.arange(len(faces))
@@ -107,7 +100,7 @@ def section_girths(vertices: np.ndarray, faces: np.ndarray, origin: np.ndarray, 
     points, segments, piece, segment_faces = _section_loops(vertices, np.asarray(faces), origin, normal)
     if len(segments) == 0:
         return nan
-    basis = _plane_basis(normal)
+    basis = plane_basis(normal)
     flat = (points - origin) @ basis.T
     labels = np.unique(piece)
     if around is not None:
@@ -118,9 +111,9 @@ def section_girths(vertices: np.ndarray, faces: np.ndarray, origin: np.ndarray, 
     if len(labels) == 0:
         return nan
     if single:
-        labels = [min(labels, key=lambda label: _hull_perimeter(flat[piece == label]))]
+        labels = [min(labels, key=lambda label: hull_perimeter(flat[piece == label]))]
     keep = np.isin(piece, labels)
-    tape = _hull_perimeter(flat[keep])
+    tape = hull_perimeter(flat[keep])
     if not tape > 0.0:
         return nan
     if corners_2d is None or across_2d is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import warp as wp  # noqa: E402
 
+from tryon3d.core import edge_plane_crossings
 from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
 
 wp.config.quiet = True
@@ -210,19 +211,6 @@ def vertex_areas(positions: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return out
 
 
-def _hull_perimeter(points_2d: np.ndarray) -> float:
-    from scipy.spatial import ConvexHull, QhullError
-
-    if len(points_2d) < 3:
-        return float("nan")
-    try:
-        hull = ConvexHull(points_2d)
-    except QhullError:
-        return float("nan")
-    ring = points_2d[hull.vertices]
-    return float(np.linalg.norm(ring - np.roll(ring, 1, axis=0), axis=1).sum())
-
-
 def _section_loops(
     vertices: np.ndarray, faces: np.ndarray, origin: np.ndarray, normal: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -242,13 +230,9 @@ def _section_loops(
     flat = np.sort(face_edges.reshape(-1, 2), axis=1)
     edges, edge_of = np.unique(flat, axis=0, return_inverse=True)
     edge_of = edge_of.reshape(-1, 3)
-    sa, sb = side[edges[:, 0]], side[edges[:, 1]]
-    crossing = (sa * sb) < 0.0
+    crossing, points = edge_plane_crossings(vertices, edges, side)
     node = np.full(len(edges), -1)
     node[crossing] = np.arange(int(crossing.sum()))
-    t = (sa[crossing] / (sa[crossing] - sb[crossing]))[:, None]
-    e = edges[crossing]
-    points = vertices[e[:, 0]] + t * (vertices[e[:, 1]] - vertices[e[:, 0]])
     face_nodes = node[edge_of]  # (F, 3)
     cut = (face_nodes >= 0).sum(axis=1) == 2
     pairs = np.sort(face_nodes[cut], axis=1)[:, 1:]
@@ -258,13 +242,6 @@ def _section_loops(
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(points), len(points)))
     _, piece = connected_components(graph, directed=False)
     return points, pairs, piece, np.flatnonzero(cut)
-
-
-def _plane_basis(normal: np.ndarray) -> np.ndarray:
-    helper = np.array([1.0, 0.0, 0.0]) if abs(normal[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    u = np.cross(normal, helper)
-    u /= np.linalg.norm(u)
-    return np.stack([u, np.cross(normal, u)])
 
 
 def _encloses(flat: np.ndarray, segments: np.ndarray, piece: np.ndarray, point: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tryon3d.core import push_out
 from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
 
 #: Body-contact stiffness [N/m] of the penalty that pushes cloth particles out of the body.
@@ -180,14 +181,10 @@ def preclosed_start(garment, particle_of_vertex: np.ndarray, particle_count: int
 def _push_out(mesh, points: np.ndarray, clearance_m: float, device: str, passes: int = 3) -> np.ndarray:
     from tryon3d.sim._measure import signed_distance
 
-    points = np.array(points, dtype=np.float64)
-    for _ in range(passes):
-        distance, normal = signed_distance(mesh, points, device)
-        near = distance < clearance_m
-        if not near.any():
-            break
-        points[near] += normal[near] * (clearance_m - distance[near])[:, None]
-    return points
+    def distance(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return signed_distance(mesh, p, device)
+
+    return push_out(points, distance, clearance=clearance_m, passes=passes)
 
 
 def push_out_of_body(points: np.ndarray, body_vertices: np.ndarray, body_faces: np.ndarray, clearance_m: float,

@@ -34,24 +34,9 @@ _GROSS_PENETRATION_FRACTION = 0.02
 _GROSS_CROSSING_FRACTION = 0.01
 _GROSS_SEAM_GAP_MM = 10.0
 
-_JOINTS = {  # (anny name, SMPL-X name)
-    "shoulder_l": ("upperarm01.L", "left_shoulder"),
-    "shoulder_r": ("upperarm01.R", "right_shoulder"),
-    "elbow_l": ("lowerarm01.L", "left_elbow"),
-    "elbow_r": ("lowerarm01.R", "right_elbow"),
-    "wrist_l": ("wrist.L", "left_wrist"),
-    "wrist_r": ("wrist.R", "right_wrist"),
-    "knee_l": ("lowerleg01.L", "left_knee"),
-    "ankle_l": ("foot.L", "left_ankle"),
-}
-
-
-def _joint(body: Body, key: str) -> np.ndarray | None:
-    names = list(body.joint_names)
-    for candidate in _JOINTS[key]:
-        if candidate in names:
-            return np.asarray(body.rest_joints)[names.index(candidate)]
-    return None
+def _joint(body: Body, name: str) -> np.ndarray | None:
+    """The body's rest-pose joint ``name`` of its canonical skeleton [m], (3,); None if absent."""
+    return body.skeleton_m.get(name)
 
 
 def _length(name: str, value_m: float, text: str, ok: bool) -> dict[str, Any]:
@@ -67,8 +52,9 @@ def sleeve_check(
         return None
     reach = []
     for side in ("l", "r"):
+        full_side = "left" if side == "l" else "right"
         shoulder, elbow, wrist = (
-            _joint(body, f"{j}_{side}") for j in ("shoulder", "elbow", "wrist")
+            _joint(body, f"{j}_{full_side}") for j in ("shoulder", "elbow", "wrist")
         )
         if shoulder is None or elbow is None or wrist is None:
             return None
@@ -125,7 +111,7 @@ def hem_check(
         elif hem_z < crotch - 0.10:
             where += " (long: well below the crotch)"
         return _length("hem_below_hips_cm", value, f"hem {where}", ok)
-    knee = _joint(body, "knee_l")
+    knee = _joint(body, "knee_left")
     if reference == "knee" and knee is not None:
         value = hem_z - float(knee[2])
         text = f"hem {abs(m_to_cm(value)):.1f} cm {'above' if value >= 0 else 'below'} the knee"
@@ -133,7 +119,7 @@ def hem_check(
             "crotch" not in marks or hem_z < float(marks["crotch"][2]) - 0.05
         )
         return _length("hem_above_knee_cm", value, text, ok)
-    ankle = _joint(body, "ankle_l")
+    ankle = _joint(body, "ankle_left")
     if reference == "ankle" and ankle is not None:
         value = hem_z - float(ankle[2])
         text = f"hem {abs(m_to_cm(value)):.1f} cm {'above' if value >= 0 else 'below'} the ankle"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -97,8 +98,31 @@ def test_body_record_round_trip(default_body) -> None:
     assert np.abs(rebuilt.vertices - default_body.vertices).max() < 1e-9
     for name, value in default_body.measurements_m.items():
         assert rebuilt.measurements_m[name] == pytest.approx(value, abs=1e-6), name
+    assert record["skeleton_m"].keys() == default_body.skeleton_m.keys()
+    for name, point in default_body.skeleton_m.items():
+        assert np.abs(rebuilt.skeleton_m[name] - point).max() < 1e-9, name
     with pytest.raises(ValueError, match="not a tryon3d body record"):
         bodyfit.body_from_record({"model": "anny"})
+
+
+def _check_skeleton(body) -> None:
+    """Every canonical joint, read-only, in anatomical order (z-up, the body's left on +x)."""
+    s = body.skeleton_m
+    assert tuple(s) == bodyfit.SKELETON_NAMES
+    assert all(not p.flags.writeable and p.shape == (3,) for p in s.values())
+    heights = [s[n][2] for n in ("ankle_left", "knee_left", "pelvis", "spine", "chest", "neck", "head")]
+    assert np.all(np.diff(heights) > 0.05), heights
+    assert abs(s["hip_left"][2] - s["pelvis"][2]) < 0.05 and abs(s["hip_right"][2] - s["pelvis"][2]) < 0.05
+    for joint in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
+        assert s[f"{joint}_left"][0] > 0.03 > -0.03 > s[f"{joint}_right"][0], joint
+    stature = body.measurements_m["stature"]
+    assert 0.45 < s["pelvis"][2] / stature < 0.62 and 0.80 < s["neck"][2] / stature < 0.92
+
+
+def test_canonical_skeleton_of_anny(default_body) -> None:
+    _check_skeleton(default_body)
+    with pytest.raises(ValueError, match="unknown joint 'upperarm01.L'"):
+        dataclasses.replace(default_body, skeleton_m={"upperarm01.L": np.zeros(3)})
 
 
 def test_glb_export_splits_uv_seams(default_body) -> None:
@@ -150,6 +174,8 @@ def test_smplx_backend_with_synthetic_model(tmp_path) -> None:
     assert head[:, 1].min() < head[:, 1].mean() - 0.05
     # beta_0 is the synthetic model's scale: a taller body needs a larger one
     assert body.shape_parameters["beta_0"] > 0
+    # the same canonical skeleton names as anny's
+    _check_skeleton(body)
 
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -35,6 +35,8 @@ def _body(chest=0.92, waist=0.75, hips=1.00, upper_arm=0.29):
         landmarks_m={"chest": np.array([0, 0, 1.25]), "waist": np.array([0, 0, 1.05]),
                      "hips": np.array([0, 0, 0.88]), "crotch": np.array([0, 0, 0.78])},
         joint_names=names, rest_joints=joints, inputs={"sex": "female"},
+        skeleton_m=dict(zip(("shoulder_left", "elbow_left", "wrist_left", "shoulder_right", "elbow_right",
+                             "wrist_right", "knee_left", "ankle_left"), joints, strict=True)),
     )
 
 

@@ -18,11 +18,11 @@ import re
 import string
 import time
 from collections.abc import Callable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from tryon3d._files import ensure_writable_dir, write_files_atomically
+from tryon3d.core import data_file
 from tryon3d.sizing import FitReport, fit_report, report_json
 
 __all__ = [
@@ -51,7 +51,7 @@ VIEWER_FILES = ("model-viewer.min.js", "LICENSE", "README.md")
 
 
 def _viewer_files() -> dict[str, bytes]:
-    folder = resources.files("tryon3d.data").joinpath("viewer")
+    folder = data_file("viewer")
     return {f"viewer/{name}": folder.joinpath(name).read_bytes() for name in VIEWER_FILES}
 
 
