@@ -18,6 +18,7 @@ import re
 import string
 import time
 from collections.abc import Callable, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
