@@ -35,6 +35,7 @@ _LAZY_NAMES: dict[str, str] = {
     "load_body": "tryon3d._bodies",
     "save_body": "tryon3d._bodies",
     "body_from_photos": "tryon3d._pipeline",
+    "fit_photos": "tryon3d._photos",
     "drape": "tryon3d._pipeline",
     "load_garment": "tryon3d._pipeline",
     "render_fitmap": "tryon3d._pipeline",
@@ -54,6 +55,7 @@ __all__ = [
     "body_from_photos",
     "body_json",
     "drape",
+    "fit_photos",
     "fit_report",
     "load_body",
     "load_garment",
@@ -83,6 +85,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # the type checker and IDEs see the real names
     from tryon3d._bodies import body_from_measurements, body_json, load_body, save_body
+    from tryon3d._photos import fit_photos
     from tryon3d._pipeline import (
         body_from_photos,
         drape,
