@@ -37,6 +37,7 @@ test: setup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	PY=$(PY) bash scripts/typecheck.sh
 
 bench: setup
 	$(PY) benchmarks/body_accuracy.py --json
