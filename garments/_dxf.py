@@ -137,6 +137,11 @@ def _chain(parts: list[tuple[np.ndarray, bool]], tol: float) -> tuple[np.ndarray
     loops: list[tuple[np.ndarray, list[int]]] = []
     pending = []
     for pts, closed in parts:
+        # CAD exports repeat vertices (zero-length segments): drop them
+        keep = np.concatenate([[True], np.linalg.norm(np.diff(pts, axis=0), axis=1) > tol])
+        pts = pts[keep]
+        if len(pts) < 2:
+            continue
         if closed or (len(pts) > 2 and np.linalg.norm(pts[0] - pts[-1]) <= tol):
             ring = pts[:-1] if np.linalg.norm(pts[0] - pts[-1]) <= tol else pts
             loops.append((ring, [0]))
