@@ -326,33 +326,41 @@ def read_dxf_file(path: str | os.PathLike) -> DxfFile:
 def unfold_mirror(ring: np.ndarray, corners: np.ndarray, mirror: np.ndarray,
                   tol: float = 1e-3) -> tuple[np.ndarray, np.ndarray] | None:
     """A half piece unfolded about its mirror (fold) line: the outline without the fold,
-    followed by its reflection. The fold's ends stop being corners (the edges across the fold
-    become one symmetric edge). None when the mirror line's ends are not on the outline.
+    followed by its reflection. The fold is the longest run of consecutive outline vertices on
+    the mirror line (so a sew line, inset from the cut line's fold ends, unfolds too); its ends
+    stop being corners (the edges across the fold become one symmetric edge). None when fewer
+    than two consecutive vertices lie on the line.
 
     Args:
         ring: outline (N, 2) [m]; corners: edge starts (E,); mirror: fold line ends (2, 2) [m].
-        tol: how far [m] the fold's ends may lie from outline vertices.
+        tol: how far [m] a vertex may lie from the line and be on it.
     """
-    ends = _on_ring(ring, mirror, tol)
-    if (ends < 0).any() or ends[0] == ends[1]:
-        return None
     n = len(ring)
-    a, b = int(ends[0]), int(ends[1])
-    direction = (mirror[1] - mirror[0]) / np.linalg.norm(mirror[1] - mirror[0])
-    normal = np.array([-direction[1], direction[0]])
-
-    def off_line(idx: list[int]) -> float:
-        return float(np.abs((ring[idx] - mirror[0]) @ normal).max()) if idx else 0.0
-
-    forward = [(a + k) % n for k in range(1, (b - a) % n)]  # strictly between a and b going forward
-    backward = [(b + k) % n for k in range(1, (a - b) % n)]
-    # the fold is the side whose inner points lie on the line (or that has none)
-    if off_line(forward) <= tol and len(forward) <= len(backward):
-        path = [b, *backward, a]  # b -> a the long way, without the fold
-    elif off_line(backward) <= tol:
-        path = [a, *forward, b]
-    else:
+    span = mirror[1] - mirror[0]
+    if np.linalg.norm(span) < 1e-9:
         return None
+    direction = span / np.linalg.norm(span)
+    normal = np.array([-direction[1], direction[0]])
+    on = np.abs((ring - mirror[0]) @ normal) <= tol
+    if on.all() or on.sum() < 2:
+        return None
+    start = int(np.argmin(on))  # a vertex off the line: runs never wrap past it
+    best, run = (0, -1, -1), []
+    for k in range(1, n + 1):
+        i = (start + k) % n
+        if on[i]:
+            run.append(i)
+        if (not on[i] or k == n) and run:
+            if len(run) > best[0]:
+                best = (len(run), run[0], run[-1])
+            run = []
+    count, a, b = best
+    if count < 2:
+        return None
+    # the rest of the outline runs from the fold's end b round to its start a
+    path = [b]
+    while path[-1] != a:
+        path.append((path[-1] + 1) % n)
     half = ring[path]
     reflected = half - 2.0 * ((half - mirror[0]) @ normal)[:, None] * normal[None, :]
     full = np.concatenate([half, reflected[::-1][1:-1]])

@@ -1,0 +1,333 @@
+"""Which piece goes where: roles, edges, seams and placement of imported pattern pieces.
+
+Pattern files name their pieces ("REGULAR TEEFR", category "FRONT") but say nothing about how
+they are sewn or where they sit on a body. Here:
+
+- roles come from the ``Category:`` text, else the piece name's last word or suffix after the
+  style name (``FR``/``FRONT``, ``BK``/``BACK``, ``SL``/``SLV``/``SS``/``SLEEVE``; collars,
+  cuffs, plackets, ribs, waistbands, hoods, pockets and interlinings are recognised and, for
+  now, not draped); a sidecar file overrides them;
+- each piece is turned so its grain line runs up the body, the cap/neck up: the end of the
+  piece with the longer straight run across the grain is the hem (grain lines have no
+  reliable arrow);
+- a piece drafted as a half (mirror line on its outline) is unfolded;
+- the seam line is draped when the file has one (layer 14), else the cut line;
+- torso pieces are cut into the edges our own families use (hem, side, armhole, shoulder,
+  neck per side) at their key corners (hem corner, underarm, shoulder point, neck point), and
+  sleeves into hem, underarm seams and a cap split where front and back armholes meet it;
+- seams: front and back sides and shoulders, sleeve caps to armholes, each sleeve's underarm;
+  each is kept only when its two edges agree in length (5 %), else reported;
+- quantity 2 (or a sleeve) gives a left and a right copy.
+
+Sidecar ``<file>.tryon3d.json`` (all keys optional)::
+
+    {"pieces": {"REGULAR TEEFR": "front", "REGULAR TEEBK": "back", "REGULAR TEESL1": "sleeve",
+                "REGULAR TEECO": "skip"},
+     "flip": ["REGULAR TEESL1"],
+     "seams": [["front", "side_l", "back", "side_l"]]}
+
+``pieces`` maps piece names to ``front``/``back``/``sleeve``/``skip``; ``flip`` turns pieces
+upside down; ``seams`` replaces the inferred seams (our panel and edge names, or edge indices).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from tryon3d.garments._dxf import DxfFile, DxfPiece, unfold_mirror
+from tryon3d.garments._pattern import Edge, Panel, Pattern, Placement, Seam
+
+__all__ = ["infer_role", "pattern_from_dxf", "read_sidecar", "ROLES"]
+
+ROLES = ("front", "back", "sleeve", "skip")
+_ACCESSORY = re.compile(r"COLLAR|CUFF|PLACKET|RIB|BINDING|WAISTBAND|HOOD|POCKET|FACING|INTERLIN|FUSING|"
+                        r"STAND|YOKE|BELT|LOOP|STRAP|FLAP")
+_WORDS = {  # sleeve first: "SL FR" is the front half of a sleeve
+    "sleeve": re.compile(r"\bSLEEVE\b|\bSLV\b|\bSL\d*\b|\bSS\d*\b|\bLS\b"),
+    "front": re.compile(r"\bFRONT\b|\bFRT\b|\bFR\b|\bFT\b|\bF\b"),
+    "back": re.compile(r"\bBACK\b|\bBK\b|\bBCK\b|\bB\b"),
+}
+_SUFFIX = {"FR": "front", "FRT": "front", "BK": "back", "SL": "sleeve", "SLV": "sleeve", "SS": "sleeve",
+           "LS": "sleeve", "CO": "skip", "CU": "skip", "WB": "skip", "NR": "skip", "RN": "skip",
+           "YP": "skip", "YL": "skip", "IX": "skip", "IY": "skip"}
+_SEAM_TOLERANCE = 0.05  # as validate_pattern
+
+
+def infer_role(piece: DxfPiece, style: str = "") -> str | None:
+    """``front``/``back``/``sleeve``/``skip`` from the piece's category and name, None when
+    neither says."""
+    category = piece.category.upper()
+    name = piece.name.upper()
+    short = name[len(style):].strip(" -_") if style and name.startswith(style.upper()) else name
+    for text in (category, short):
+        if not text or text == name and text == category:
+            continue
+        if _ACCESSORY.search(text):
+            return "skip"
+        for role, pattern in _WORDS.items():
+            if pattern.search(text.replace("_", " ").replace("-", " ")):
+                return role
+    tail = re.sub(r"[\d\s]+$", "", re.split(r"[\s\-_]", short)[-1] if short else "")
+    for size in (3, 2):
+        if tail[-size:] in _SUFFIX:
+            return _SUFFIX[tail[-size:]]
+    return None
+
+
+def read_sidecar(path: Path) -> dict:
+    """The sidecar next to a pattern file (``<file>.tryon3d.json``), {} when there is none.
+
+    Raises:
+        ValueError: unreadable JSON or unknown keys/roles.
+    """
+    side = path.with_name(path.name + ".tryon3d.json")
+    if not side.is_file():
+        return {}
+    try:
+        data = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"sidecar {side.name!r} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or set(data) - {"pieces", "flip", "seams"}:
+        raise ValueError(f"sidecar {side.name!r}: expected an object with keys pieces, flip, seams")
+    bad = {k: v for k, v in data.get("pieces", {}).items() if v not in ROLES}
+    if bad:
+        raise ValueError(f"sidecar {side.name!r}: roles must be one of {ROLES}, got {bad}")
+    return data
+
+
+def _ccw(ring: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x, y = ring[:, 0], ring[:, 1]
+    if np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)) >= 0:
+        return ring, corners
+    n = len(ring)
+    return ring[::-1].copy(), np.unique((n - 1 - corners) % n)
+
+
+def _end_span(ring: np.ndarray, top: bool, depth: float = 0.03) -> float:
+    """Outermost span [m] of the outline ``depth`` inside its top (or bottom) end."""
+    y = ring[:, 1]
+    level = y.max() - depth if top else y.min() + depth
+    a, b = ring, np.roll(ring, -1, axis=0)
+    cross = ((a[:, 1] - level) * (b[:, 1] - level) <= 0) & (a[:, 1] != b[:, 1])
+    if not cross.any():
+        return 0.0
+    x = a[cross, 0] + (level - a[cross, 1]) / (b[cross, 1] - a[cross, 1]) * (b[cross, 0] - a[cross, 0])
+    return float(x.max() - x.min())
+
+
+def _upright(piece: DxfPiece, flip: bool) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The piece's draped outline (sew line if any), unfolded, grain turned to +y, hem down:
+    (ring (N, 2) [m], corners (E,), unfolded)."""
+    ring, corners = (piece.sew_line, piece.sew_corners) if piece.sew_line is not None else (piece.boundary,
+                                                                                              piece.corners)
+    unfolded = False
+    if piece.mirror is not None:
+        got = unfold_mirror(ring, corners, piece.mirror)
+        if got is not None:
+            ring, corners = got
+            unfolded = True
+    ring, corners = _ccw(ring, corners)
+    grain = piece.grain[1] - piece.grain[0] if piece.grain is not None else np.array([0.0, 1.0])
+    if np.linalg.norm(grain) < 1e-9:
+        grain = np.array([0.0, 1.0])
+    angle = np.pi / 2 - np.arctan2(grain[1], grain[0])
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    ring = ring @ rot.T
+    # the hem is the wider end: a sleeve's cap and a bodice's neck are narrower
+    if (_end_span(ring, top=True) > 1.2 * _end_span(ring, top=False)) != flip:
+        ring = -ring  # a half turn: keeps the outline counter-clockwise
+    return ring - ring.min(axis=0), corners, unfolded
+
+
+def _path(ring: np.ndarray, i: int, j: int) -> np.ndarray:
+    n = len(ring)
+    idx = [i]
+    while idx[-1] != j:
+        idx.append((idx[-1] + 1) % n)
+    return ring[idx]
+
+
+def _split(points: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """A polyline cut at ``fraction`` of its length."""
+    seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    target = fraction * cum[-1]
+    k = int(np.clip(np.searchsorted(cum, target) - 1, 0, len(seg) - 1))
+    t = (target - cum[k]) / max(seg[k], 1e-12)
+    cut = points[k] + t * (points[k + 1] - points[k])
+    first = np.vstack([points[: k + 1], cut])
+    second = np.vstack([cut, points[k + 1:]])
+    return _clean(first), _clean(second)
+
+
+def _clean(points: np.ndarray) -> np.ndarray:
+    keep = np.concatenate([[True], np.linalg.norm(np.diff(points, axis=0), axis=1) > 1e-6])
+    keep[-1] = True
+    out = points[keep]
+    if len(out) > 2 and np.linalg.norm(out[-1] - out[-2]) <= 1e-6:
+        out = np.delete(out, -2, axis=0)
+    return out
+
+
+def _length(points: np.ndarray) -> float:
+    return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
+
+
+def _torso_keys(ring: np.ndarray, corners: np.ndarray, center: float) -> dict[str, int]:
+    """Ring indices of the hem corner, underarm, shoulder point and neck point on each side
+    (``_p`` at x > center, ``_m`` at x < center)."""
+    y = ring[:, 1]
+    top, height = y.max(), np.ptp(y)
+    keys = {}
+    for tag, sign in (("p", 1.0), ("m", -1.0)):
+        out = sign * (ring[:, 0] - center)
+        side = [int(c) for c in corners if out[c] > 0.01]
+        if len(side) < 3:
+            raise ValueError(f"too few corners on the {'right' if sign > 0 else 'left'} half of the piece")
+        upper = [c for c in side if y[c] > top - 0.12]
+        sp = max(upper, key=lambda c: out[c])
+        neck = max(side, key=lambda c: (y[c], -out[c]))
+        below = [c for c in side if y[c] < y[sp] - 0.08 and y[c] > top - 0.55 * height]
+        if not below:
+            raise ValueError("no underarm corner between the shoulder and the hem")
+        # the top of the side seam: the highest of the outermost corners (a straight side
+        # seam has several at the same x)
+        widest = max(out[c] for c in below)
+        ua = max((c for c in below if out[c] >= widest - 0.003), key=lambda c: y[c])
+        low = [c for c in side if y[c] < y.min() + 0.35 * height] or [int(np.argmin(y))]
+        widest = max(out[c] for c in low)
+        hem = min((c for c in low if out[c] >= widest - 0.003), key=lambda c: y[c])
+        keys.update({f"hem_{tag}": hem, f"ua_{tag}": ua, f"sp_{tag}": sp, f"np_{tag}": neck})
+    return keys
+
+
+def _torso_panel(name: str, ring: np.ndarray, corners: np.ndarray, center: float, back: bool) -> Panel:
+    k = _torso_keys(ring, corners, center)
+    pos, neg = ("r", "l") if back else ("l", "r")  # the wearer's side, as the families name it
+    chain = [("hem", "hem_m", "hem_p"), (f"side_{pos}", "hem_p", "ua_p"), (f"armhole_{pos}", "ua_p", "sp_p"),
+             (f"shoulder_{pos}", "sp_p", "np_p"), ("neck", "np_p", "np_m"), (f"shoulder_{neg}", "np_m", "sp_m"),
+             (f"armhole_{neg}", "sp_m", "ua_m"), (f"side_{neg}", "ua_m", "hem_m")]
+    edges = [Edge(_clean(_path(ring, k[a], k[b])), label) for label, a, b in chain]
+    sp_y = 0.5 * (ring[k["sp_p"], 1] + ring[k["sp_m"], 1])
+    placement = Placement("torso", float(center), "back" if back else "front", "shoulder", float(sp_y))
+    return Panel(name, edges, (0.0, 1.0), placement)
+
+
+def _sleeve_panel(ring: np.ndarray, corners: np.ndarray, front_arm: float, back_arm: float) -> Panel:
+    """The left sleeve: hem, under_b (x > crown), cap_b, cap_f, under_f; the cap is cut where
+    its length divides as the back and front armholes."""
+    y = ring[:, 1]
+    crown = int(np.argmax(y))
+    center = float(ring[crown, 0])
+    out = ring[:, 0] - center
+    idx = {}
+    for tag, sign in (("p", 1.0), ("m", -1.0)):
+        side = [int(c) for c in corners if sign * out[c] > 0.01]
+        if len(side) < 2:
+            raise ValueError(f"too few corners on the {'right' if sign > 0 else 'left'} half of the sleeve")
+        # the hem's end: the lowest corner (of those within 5 mm of it, the outermost)
+        lowest = min(y[c] for c in side)
+        hem = max((c for c in side if y[c] <= lowest + 0.005), key=lambda c: sign * out[c])
+        rest = [c for c in side if c != hem and y[c] > y[hem]]
+        if not rest:
+            raise ValueError("no underarm corner above the sleeve's hem")
+        widest = max(sign * out[c] for c in rest)
+        idx[f"hem_{tag}"] = hem
+        idx[f"ua_{tag}"] = max((c for c in rest if sign * out[c] >= widest - 0.003), key=lambda c: y[c])
+    cap = _clean(_path(ring, idx["ua_p"], idx["ua_m"]))
+    cap_b, cap_f = _split(cap, back_arm / (front_arm + back_arm))
+    edges = [Edge(_clean(_path(ring, idx["hem_m"], idx["hem_p"])), "hem"),
+             Edge(_clean(_path(ring, idx["hem_p"], idx["ua_p"])), "under_b"),
+             Edge(cap_b, "cap_b"), Edge(cap_f, "cap_f"),
+             Edge(_clean(_path(ring, idx["ua_m"], idx["hem_m"])), "under_f")]
+    return Panel("sleeve_l", edges, (0.0, 1.0), Placement("arm_left", center, "outer", "arm_top", float(y.max())))
+
+
+def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -> Pattern:
+    """A placeable, sewn Pattern from one size of a DXF pattern file.
+
+    Raises:
+        ValueError: one line saying what is missing (no front/back piece, a piece whose shape
+            does not give its edges), with a pointer to the sidecar.
+    """
+    sidecar = sidecar or {}
+    overrides, flips = sidecar.get("pieces", {}), set(sidecar.get("flip", []))
+    hint = (f"; name the pieces' roles in {Path(read.path).name}.tryon3d.json "
+            f"(see `tryon3d garments inspect`)")
+    chosen: dict[str, DxfPiece] = {}
+    roles, skipped = {}, []
+    for piece in read.size_pieces(size):
+        role = overrides.get(piece.name) or infer_role(piece, read.style)
+        roles[piece.name] = role
+        if role in ("front", "back", "sleeve") and role not in chosen:
+            chosen[role] = piece
+        else:
+            skipped.append(f"{piece.name} ({role or 'no role'})" if role != "skip" else piece.name)
+    missing = [r for r in ("front", "back") if r not in chosen]
+    if missing:
+        raise ValueError(f"{Path(read.path).name}: no {' and no '.join(missing)} piece found among "
+                         f"{read.piece_names()}{hint}")
+    panels, notes = [], []
+    for role in ("front", "back"):
+        piece = chosen[role]
+        ring, corners, unfolded = _upright(piece, piece.name in flips)
+        if not unfolded and piece.mirror is None and piece.quantity >= 2:
+            notes.append(f"{piece.name}: quantity {piece.quantity} of a half piece is not joined at the centre")
+        center = float(0.5 * (ring[:, 0].min() + ring[:, 0].max()))
+        try:
+            panels.append(_torso_panel(role, ring, corners, center, back=role == "back"))
+        except ValueError as exc:
+            raise ValueError(f"{Path(read.path).name}: {role} piece {piece.name!r}: {exc}{hint}") from None
+    front, back = panels
+    seams = [Seam("front", f"{e}_{s}", "back", f"{e}_{s}") for e in ("side", "shoulder") for s in ("l", "r")]
+    if "sleeve" in chosen:
+        ring, corners, _ = _upright(chosen["sleeve"], chosen["sleeve"].name in flips)
+        try:
+            left = _sleeve_panel(ring, corners, front.edge("armhole_l").length, back.edge("armhole_l").length)
+        except ValueError as exc:
+            raise ValueError(f"{Path(read.path).name}: sleeve piece {chosen['sleeve'].name!r}: {exc}{hint}") from None
+        right = left.mirrored("sleeve_r", side="arm_right")
+        panels += [left, right]
+        for sleeve, s in ((left, "l"), (right, "r")):
+            seams += [Seam(sleeve.name, "under_b", sleeve.name, "under_f"),
+                      Seam("front", f"armhole_{s}", sleeve.name, "cap_f"),
+                      Seam("back", f"armhole_{s}", sleeve.name, "cap_b")]
+    by_name = {p.name: p for p in panels}
+    if "seams" in sidecar:
+        seams = [_sidecar_seam(item, by_name) for item in sidecar["seams"]]
+    kept = []
+    for seam in seams:
+        la = by_name[seam.panel_a].edge(seam.edge_a).length
+        lb = by_name[seam.panel_b].edge(seam.edge_b).length
+        if abs(la - lb) <= _SEAM_TOLERANCE * max(la, lb):
+            kept.append(seam)
+        elif "seams" not in sidecar:  # a garment missing a side, shoulder or armhole seam falls apart
+            raise ValueError(f"{Path(read.path).name}: the edges of seam {seam.label} differ in length "
+                             f"({la * 100:.1f} cm vs {lb * 100:.1f} cm; raglan or split pieces?){hint}")
+        else:
+            notes.append(f"seam {seam.label} not sewn: {la * 100:.1f} cm vs {lb * 100:.1f} cm")
+    metadata = {"source": read.path, "sizes": list(read.sizes), "units": read.units_note, "roles": roles,
+                "not_draped": skipped, "notes": notes,
+                "pieces": {role: piece.name for role, piece in chosen.items()}}
+    return Pattern(read.style, size, tuple(panels), tuple(kept), {}, metadata)
+
+
+def _sidecar_seam(item: list, panels: dict[str, Panel]) -> Seam:
+    if not isinstance(item, list) or len(item) not in (4, 5):
+        raise ValueError(f"sidecar seam {item!r}: expected [panel_a, edge_a, panel_b, edge_b(, reverse)]")
+    a, ea, b, eb = item[:4]
+    names = []
+    for panel, edge in ((a, ea), (b, eb)):
+        if panel not in panels:
+            raise ValueError(f"sidecar seam {item!r}: no panel {panel!r}; panels: {sorted(panels)}")
+        edges = [e.name for e in panels[panel].edges]
+        if isinstance(edge, int) and 0 <= edge < len(edges):
+            edge = edges[edge]
+        if edge not in edges:
+            raise ValueError(f"sidecar seam {item!r}: panel {panel!r} has no edge {edge!r}; edges: {edges}")
+        names.append(edge)
+    return Seam(a, names[0], b, names[1], bool(item[4]) if len(item) == 5 else True)
