@@ -41,11 +41,12 @@ import numpy as np
 from tryon3d.garments._dxf import DxfFile, DxfPiece, unfold_mirror
 from tryon3d.garments._pattern import Edge, Panel, Pattern, Placement, Seam
 
-__all__ = ["infer_role", "pattern_from_dxf", "read_sidecar", "ROLES"]
+__all__ = ["common_prefix", "infer_role", "pattern_from_dxf", "read_sidecar", "ROLES"]
 
 ROLES = ("front", "back", "sleeve", "skip")
-_ACCESSORY = re.compile(r"COLLAR|CUFF|PLACKET|RIB|BINDING|WAISTBAND|HOOD|POCKET|FACING|INTERLIN|FUSING|"
+_ACCESSORY = re.compile(r"\bCO\b|COLLAR|CUFF|PLACKET|RIB|BINDING|WAISTBAND|HOOD|POCKET|FACING|INTERLIN|FUSING|"
                         r"STAND|YOKE|BELT|LOOP|STRAP|FLAP")
+_BOTTOM = re.compile(r"\bLEG\b|LEGGING|TROUSER|\bPANTS?\b|\bSHORTS\b|SKIRT|\bJEANS?\b")
 _WORDS = {  # sleeve first: "SL FR" is the front half of a sleeve
     "sleeve": re.compile(r"\bSLEEVE\b|\bSLV\b|\bSL\d*\b|\bSS\d*\b|\bLS\b"),
     "front": re.compile(r"\bFRONT\b|\bFRT\b|\bFR\b|\bFT\b|\bF\b"),
@@ -57,12 +58,28 @@ _SUFFIX = {"FR": "front", "FRT": "front", "BK": "back", "SL": "sleeve", "SLV": "
 _SEAM_TOLERANCE = 0.05  # as validate_pattern
 
 
-def infer_role(piece: DxfPiece, style: str = "") -> str | None:
-    """``front``/``back``/``sleeve``/``skip`` from the piece's category and name, None when
-    neither says."""
+def common_prefix(names: list[str]) -> str:
+    """The style code the piece names of one file share ("REGULAR TEE" of "REGULAR TEEFR", ...)."""
+    if len(names) < 2:
+        return ""
+    first, last = min(names), max(names)
+    k = 0
+    while k < min(len(first), len(last)) and first[k] == last[k]:
+        k += 1
+    return first[:k]
+
+
+def infer_role(piece: DxfPiece, prefix: str = "") -> str | None:
+    """``front``/``back``/``sleeve``/``skip``/``bottom`` from the piece's category and name
+    (``prefix``: the style code all the file's piece names start with), None when neither says."""
+    prefix = prefix.upper()
     category = piece.category.upper()
     name = piece.name.upper()
-    short = name[len(style):].strip(" -_") if style and name.startswith(style.upper()) else name
+    short = name[len(prefix):].strip(" -_") if prefix and name.startswith(prefix) else name
+    if prefix and category.startswith(prefix):
+        category = category[len(prefix):].strip(" -_")
+    if _BOTTOM.search(category) or _BOTTOM.search(short):
+        return "bottom"
     for text in (category, short):
         if not text or text == name and text == category:
             continue
@@ -260,14 +277,18 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
             f"(see `tryon3d garments inspect`)")
     chosen: dict[str, DxfPiece] = {}
     roles, skipped = {}, []
+    prefix = common_prefix(read.piece_names())
     for piece in read.size_pieces(size):
-        role = overrides.get(piece.name) or infer_role(piece, read.style)
+        role = overrides.get(piece.name) or infer_role(piece, prefix)
         roles[piece.name] = role
         if role in ("front", "back", "sleeve") and role not in chosen:
             chosen[role] = piece
         else:
             skipped.append(f"{piece.name} ({role or 'no role'})" if role != "skip" else piece.name)
     missing = [r for r in ("front", "back") if r not in chosen]
+    if missing and "bottom" in roles.values():
+        raise ValueError(f"{Path(read.path).name}: trousers, leggings and skirts from pattern files are not "
+                         f"placed yet (pieces {read.piece_names()}); only tops (front, back, sleeves) are")
     if missing:
         raise ValueError(f"{Path(read.path).name}: no {' and no '.join(missing)} piece found among "
                          f"{read.piece_names()}{hint}")
