@@ -225,14 +225,13 @@ def read_dxf_pattern(path: str | os.PathLike, *, size: str | None = None) -> Pat
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"pattern file {str(path)!r} not found")
+    # our own files say so in a text; others are parsed once, by garments._dxf
+    if b"Annotation: pattern " not in path.read_bytes():
+        return _read_cad_pattern(path, size)
     try:
         doc = ezdxf.readfile(str(path))
     except (OSError, ezdxf.DXFError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read DXF pattern {path.name!r}: {exc}") from None
-    own = any(e.dxftype() == "TEXT" and e.dxf.text.startswith("Annotation: pattern ")
-              for e in doc.modelspace())
-    if not own:
-        return _read_cad_pattern(path, size)
     scale = _UNIT_TO_M.get(int(doc.header.get("$INSUNITS", 4)), 0.001)
     seams, name = [], path.stem
     for entity in doc.modelspace():
