@@ -18,6 +18,7 @@ from tryon3d.garments._export import garment_to_glb, pattern_svg
 from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
 from tryon3d.garments._families import FAMILIES, draft, pattern_girth, size_chart
 from tryon3d.garments._garment import Fabric, Garment
+from tryon3d.garments._dxf import read_dxf_file
 from tryon3d.garments._inspect import inspect_pattern_file, pattern_measurements
 from tryon3d.garments._io import pattern_to_dxf, read_dxf_pattern, read_mesh_file
 from tryon3d.garments._mesh import (
@@ -67,6 +68,7 @@ __all__ = [
     "pattern_svg",
     "pattern_to_dxf",
     "place_garment",
+    "read_dxf_file",
     "read_dxf_pattern",
     "read_mesh_file",
     "resolve_fabric",
