@@ -264,6 +264,95 @@ def _sleeve_panel(ring: np.ndarray, corners: np.ndarray, front_arm: float, back_
     return Panel("sleeve_l", edges, (0.0, 1.0), Placement("arm_left", center, "outer", "arm_top", float(y.max())))
 
 
+def _frame(piece: DxfPiece) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors along and across the piece's grain (file frame)."""
+    g = piece.grain[1] - piece.grain[0] if piece.grain is not None else np.array([0.0, 1.0])
+    g = g / np.linalg.norm(g) if np.linalg.norm(g) > 1e-9 else np.array([0.0, 1.0])
+    return g, np.array([g[1], -g[0]])
+
+
+def _mirror_gap(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean distance [m] from the points of ``a`` to the nearest of ``b`` (both centred)."""
+    a, b = a - a.mean(axis=0), b - b.mean(axis=0)
+    return float(np.linalg.norm(a[:, None] - b[None], axis=2).min(axis=1).mean())
+
+
+def _uv(piece: DxfPiece) -> np.ndarray:
+    along, across = _frame(piece)
+    return np.stack([piece.boundary @ across, piece.boundary @ along], axis=1)
+
+
+def _centre_edge(piece: DxfPiece) -> np.ndarray | None:
+    """A half piece's centre line (2, 2) [m, file frame]: the longer straight run along the grain
+    at one side of the piece (the other side's run is the side seam's, up to the underarm)."""
+    uv = _uv(piece)
+    best = None
+    for v in (uv[:, 0].min(), uv[:, 0].max()):
+        run = np.abs(uv[:, 0] - v) <= 0.002
+        if run.sum() >= 2:
+            span = float(np.ptp(uv[run, 1]))
+            if best is None or span > best[0]:
+                idx = np.flatnonzero(run)
+                best = (span, piece.boundary[idx[np.argmin(uv[idx, 1])]], piece.boundary[idx[np.argmax(uv[idx, 1])]])
+    return None if best is None or best[0] < 0.1 else np.stack([best[1], best[2]])
+
+
+def _infer_by_shape(pieces: list[DxfPiece]) -> tuple[dict[str, str], dict[str, DxfPiece]]:
+    """Roles of unnamed pieces (CLO's ``11``, ``Pattern2D_768516``...) from their shapes: left and
+    right halves (mirror images, each lopsided) are joined about their straight centre edge;
+    the two largest tall pieces are the bodice, the one with the deeper neck the front; the
+    largest remaining piece symmetric about its grain is the sleeve. Returns roles and the
+    pieces to use in place of the file's (a half with its centre edge as mirror line)."""
+    uvs = {p.name: _uv(p) for p in pieces}
+    symmetric = {p.name: _mirror_gap(uvs[p.name], uvs[p.name] * [-1.0, 1.0]) < 0.01 for p in pieces}
+    roles: dict[str, str] = {}
+    replaced: dict[str, DxfPiece] = {}
+    done: set[str] = set()
+    wholes = []
+    for k, a in enumerate(pieces):
+        if a.name in done:
+            continue
+        partner = next((b for b in pieces[k + 1:] if b.name not in done and len(b.boundary) == len(a.boundary)
+                        and _mirror_gap(uvs[a.name], uvs[b.name] * [-1.0, 1.0]) < 0.005), None)
+        if partner is not None and not symmetric[a.name] and (line := _centre_edge(a)) is not None:
+            replaced[a.name] = DxfPiece(**{**a.__dict__, "mirror": line})
+            roles[partner.name] = "skip"  # its mirror image, joined into ``a``
+            done |= {a.name, partner.name}
+            wholes.append(replaced[a.name])
+        else:
+            done.add(a.name)
+            if partner is not None:
+                roles[partner.name] = "skip"  # the other sleeve of a pair
+                done.add(partner.name)
+            wholes.append(a)
+
+    def size(p: DxfPiece) -> tuple[float, float, float]:
+        uv = uvs[p.name]
+        factor = 2.0 if p.name in replaced else 1.0
+        return float(np.ptp(uv[:, 1])), factor * float(np.ptp(uv[:, 0])), factor * abs(_area(p.boundary))
+
+    tall = sorted((p for p in wholes if size(p)[0] > 0.35 and size(p)[1] > 0.3), key=lambda p: -size(p)[2])[:2]
+    if len(tall) == 2:
+        def neck_depth(p: DxfPiece) -> float:
+            ring, _, _ = _upright(p, False)
+            centre = ring[:, 0].max() / 2.0
+            near = np.abs(ring[:, 0] - centre) < 0.02
+            return float(ring[:, 1].max() - ring[near, 1].max()) if near.any() else 0.0
+
+        front, back = sorted(tall, key=neck_depth, reverse=True)
+        roles[front.name], roles[back.name] = "front", "back"
+    rest = [p for p in wholes if p.name not in roles and symmetric[p.name] is not None and size(p)[2] > 0.02]
+    sleeves = [p for p in rest if _mirror_gap(uvs[p.name], uvs[p.name] * [-1.0, 1.0]) < 0.02]
+    if sleeves and len(tall) == 2:
+        roles[max(sleeves, key=lambda p: size(p)[2]).name] = "sleeve"
+    return roles, replaced
+
+
+def _area(ring: np.ndarray) -> float:
+    x, y = ring[:, 0], ring[:, 1]
+    return float(0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
 def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -> Pattern:
     """A placeable, sewn Pattern from one size of a DXF pattern file.
 
@@ -278,8 +367,16 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
     chosen: dict[str, DxfPiece] = {}
     roles, skipped = {}, []
     prefix = common_prefix(read.piece_names())
-    for piece in read.size_pieces(size):
-        role = overrides.get(piece.name) or infer_role(piece, prefix)
+    pieces = read.size_pieces(size)
+    named = {p.name: infer_role(p, prefix) for p in pieces}
+    shaped: dict[str, str] = {}
+    if not {"front", "back"} <= set(named.values()) | set(overrides.values()):
+        # no names to go by: shapes (only the pieces neither names nor the sidecar place)
+        unnamed = [p for p in pieces if named[p.name] is None and p.name not in overrides]
+        shaped, replaced = _infer_by_shape(unnamed)
+        pieces = [replaced.get(p.name, p) for p in pieces]
+    for piece in pieces:
+        role = overrides.get(piece.name) or named[piece.name] or shaped.get(piece.name)
         roles[piece.name] = role
         if role in ("front", "back", "sleeve") and role not in chosen:
             chosen[role] = piece

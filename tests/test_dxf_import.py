@@ -166,7 +166,7 @@ def test_tee_roles_seams_and_unfolding():
 
 
 @pytest.mark.parametrize(("name", "message"), [
-    ("clo-pattern.dxf", r"no front and no back piece found .*tryon3d\.json"),
+    ("clo-box.dxf", r"no front and no back piece found .*tryon3d\.json"),
     ("GLX4802S19_AAMA.DXF", "leggings and skirts from pattern files are not placed yet"),
     ("GMH2446F17_INCLALLOWANCE_AAMA.DXF", r"seam front\.shoulder_l-back\.shoulder_l differ in length"),
 ])
@@ -176,6 +176,27 @@ def test_what_cannot_be_placed_says_why_in_one_line(name, message):
     with pytest.raises(ValueError, match=message) as info:
         garments.read_dxf_pattern(DXF / name)
     assert "\n" not in str(info.value)
+
+
+def test_clo_halves_and_numbered_pieces_placed_by_shape():
+    """CLO names pieces by number and exports left and right halves as two pieces: the halves
+    (mirror images of each other) are joined on their straight centre edge, the bodice with the
+    deeper neck is the front, the symmetric piece the sleeve; all ten seams agree in length."""
+    from tryon3d import garments
+
+    pattern = garments.read_dxf_pattern(DXF / "clo-pattern.dxf")
+    assert pattern.size == "M" and pattern.metadata["pieces"] == {"front": "11", "back": "7", "sleeve": "36"}
+    assert {pattern.metadata["roles"][n] for n in ("37", "38", "39")} == {"skip"}  # the mirror images
+    assert len(pattern.seams) == 10
+    front, back = pattern.panel("front"), pattern.panel("back")
+    half = read_dxf_file(DXF / "clo-pattern.dxf").pieces[0]
+    assert half.name == "11"
+    width = np.ptp(np.concatenate([e.points for e in front.edges])[:, 0])
+    assert width == pytest.approx(2 * np.ptp(half.boundary[:, 0]), abs=1e-4)
+    depth = [np.ptp(p.edge("neck").points[:, 1]) for p in (front, back)]
+    assert depth[0] > depth[1] + 0.03  # the front neck is the deeper one
+    chest = garments.pattern_measurements(pattern)["chest"]
+    assert 0.9 < chest < 1.15
 
 
 def test_sidecar_overrides_roles_and_seams(tmp_path):
@@ -253,9 +274,9 @@ def test_inspect_cli_writes_svg_and_sidecar(tmp_path):
     assert template["pieces"] == {"RELAXED TANK FR V2": "front", "RELAXED TANK BK V2": "back"}
     assert len(template["seams"]) == 4
     # a file that cannot be placed still gets its pieces drawn and a template to fill
-    assert main(["garments", "inspect", str(DXF / "clo-pattern.dxf"), "-o", str(tmp_path / "clo")]) == 0
+    assert main(["garments", "inspect", str(DXF / "clo-box.dxf"), "-o", str(tmp_path / "clo")]) == 0
     template = json.loads((tmp_path / "clo" / "sidecar.template.json").read_text())
-    assert len(template["pieces"]) == 9 and template["seams"] == []
+    assert list(template["pieces"]) == ["Pattern2D_4937"] and template["seams"] == []
     assert main(["garments", "inspect", str(DXF / "clo-pattern.dxf"), "--size", "XL", "-o", str(tmp_path / "x")]) == 2
 
 
