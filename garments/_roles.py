@@ -136,28 +136,71 @@ def _end_span(ring: np.ndarray, top: bool, depth: float = 0.03) -> float:
     return float(x.max() - x.min())
 
 
-def _upright(piece: DxfPiece, flip: bool) -> tuple[np.ndarray, np.ndarray, bool]:
+def _upright(piece: DxfPiece, flip: bool) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray]:
     """The piece's draped outline (sew line if any), unfolded, grain turned to +y, hem down:
-    (ring (N, 2) [m], corners (E,), unfolded)."""
+    (ring (N, 2) [m], corners (E,), unfolded, notches (K, 2) [m] moved alike)."""
     ring, corners = (piece.sew_line, piece.sew_corners) if piece.sew_line is not None else (piece.boundary,
                                                                                               piece.corners)
+    notches = piece.notches.reshape(-1, 2)
     unfolded = False
     if piece.mirror is not None:
         got = unfold_mirror(ring, corners, piece.mirror)
         if got is not None:
             ring, corners = got
             unfolded = True
+            line = piece.mirror[1] - piece.mirror[0]
+            normal = np.array([-line[1], line[0]]) / np.linalg.norm(line)
+            offset = (notches - piece.mirror[0]) @ normal
+            off = np.abs(offset) > 1e-3  # a notch on the fold stays single
+            notches = np.vstack([notches, notches[off] - 2.0 * offset[off, None] * normal[None, :]])
     ring, corners = _ccw(ring, corners)
     grain = piece.grain[1] - piece.grain[0] if piece.grain is not None else np.array([0.0, 1.0])
     if np.linalg.norm(grain) < 1e-9:
         grain = np.array([0.0, 1.0])
     angle = np.pi / 2 - np.arctan2(grain[1], grain[0])
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    ring = ring @ rot.T
+    ring, notches = ring @ rot.T, notches @ rot.T
     # the hem is the wider end: a sleeve's cap and a bodice's neck are narrower
     if (_end_span(ring, top=True) > 1.2 * _end_span(ring, top=False)) != flip:
-        ring = -ring  # a half turn: keeps the outline counter-clockwise
-    return ring - ring.min(axis=0), corners, unfolded
+        ring, notches = -ring, -notches  # a half turn: keeps the outline counter-clockwise
+    low = ring.min(axis=0)
+    return ring - low, corners, unfolded, notches - low
+
+
+def _notch_positions(points: np.ndarray, notches: np.ndarray, tol: float = 0.003) -> list[float]:
+    """Arc-length positions [m] along a polyline of the notches within ``tol`` of it."""
+    a, b = points[:-1], points[1:]
+    seg = np.linalg.norm(b - a, axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    out = []
+    for n in notches:
+        t = np.clip(((n - a) * (b - a)).sum(1) / np.maximum(seg**2, 1e-18), 0.0, 1.0)
+        d = np.linalg.norm(a + t[:, None] * (b - a) - n, axis=1)
+        k = int(np.argmin(d))
+        if d[k] <= tol:
+            out.append(float(cum[k] + t[k] * seg[k]))
+    return sorted(out)
+
+
+def _notch_check(seam: Seam, panels: dict[str, Panel], notches: dict[str, np.ndarray]) -> str:
+    """``agree`` when both edges carry the same notches at the same places (1 cm), ``none``
+    when neither has one, else what differs."""
+    if seam.panel_a not in notches or seam.panel_b not in notches:
+        return "none"
+    ea, eb = panels[seam.panel_a].edge(seam.edge_a), panels[seam.panel_b].edge(seam.edge_b)
+    pa = _notch_positions(ea.points, notches[seam.panel_a])
+    pb = _notch_positions(eb.points, notches[seam.panel_b])
+    if seam.reverse:
+        pb = sorted(eb.length - x for x in pb)
+    # notches at an edge's ends (a sleeve's crown, a corner) mark the corner, not the seam
+    pa = [x for x in pa if 0.01 < x < ea.length - 0.01]
+    pb = [x for x in pb if 0.01 < x < eb.length - 0.01]
+    if not pa and not pb:
+        return "none"
+    if len(pa) != len(pb):
+        return f"differ: {len(pa)} vs {len(pb)} notches"
+    worst = max(abs(x - y) for x, y in zip(pa, pb, strict=True))
+    return "agree" if worst <= 0.01 else f"differ by {worst * 100:.1f} cm"
 
 
 def _path(ring: np.ndarray, i: int, j: int) -> np.ndarray:
@@ -334,7 +377,7 @@ def _infer_by_shape(pieces: list[DxfPiece]) -> tuple[dict[str, str], dict[str, D
     tall = sorted((p for p in wholes if size(p)[0] > 0.35 and size(p)[1] > 0.3), key=lambda p: -size(p)[2])[:2]
     if len(tall) == 2:
         def neck_depth(p: DxfPiece) -> float:
-            ring, _, _ = _upright(p, False)
+            ring, _, _, _ = _upright(p, False)
             centre = ring[:, 0].max() / 2.0
             near = np.abs(ring[:, 0] - centre) < 0.02
             return float(ring[:, 1].max() - ring[near, 1].max()) if near.any() else 0.0
@@ -351,6 +394,34 @@ def _infer_by_shape(pieces: list[DxfPiece]) -> tuple[dict[str, str], dict[str, D
 def _area(ring: np.ndarray) -> float:
     x, y = ring[:, 0], ring[:, 1]
     return float(0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def _best_sleeve(ring: np.ndarray, corners: np.ndarray, sleeve_notches: np.ndarray, bodice: dict[str, Panel],
+                 notches: dict[str, np.ndarray]) -> Panel:
+    """The left sleeve, its back half at x > crown: as drawn or mirrored, whichever puts the cap's
+    notches where the armholes have theirs (a sleeve has no name for its back; the notches
+    say, e.g. one at the front armhole and two at the back). Sets ``notches["sleeve_l"]``."""
+    arms = (bodice["front"].edge("armhole_l").length, bodice["back"].edge("armhole_l").length)
+    n = len(ring)
+    mirrored = (ring * [-1.0, 1.0])[::-1]
+    shift = mirrored.min(axis=0)
+    options = [(_sleeve_panel(ring, corners, *arms), sleeve_notches)]
+    try:
+        options.append((_sleeve_panel(mirrored - shift, np.unique(n - 1 - corners), *arms),
+                        sleeve_notches * [-1.0, 1.0] - shift))
+    except ValueError:
+        pass
+
+    def score(option: tuple[Panel, np.ndarray]) -> int:
+        panels = {**bodice, "sleeve_l": option[0]}
+        marks = {**notches, "sleeve_l": option[1]}
+        checks = [_notch_check(Seam(part, "armhole_l", "sleeve_l", cap), panels, marks)
+                  for part, cap in (("front", "cap_f"), ("back", "cap_b"))]
+        return sum(c == "agree" for c in checks) - sum(c.startswith("differ") for c in checks)
+
+    best = max(options, key=score)  # ties keep the piece as drawn
+    notches["sleeve_l"] = best[1]
+    return best[0]
 
 
 def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -> Pattern:
@@ -390,9 +461,10 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
         raise ValueError(f"{Path(read.path).name}: no {' and no '.join(missing)} piece found among "
                          f"{read.piece_names()}{hint}")
     panels, notes = [], []
+    notches: dict[str, np.ndarray] = {}
     for role in ("front", "back"):
         piece = chosen[role]
-        ring, corners, unfolded = _upright(piece, piece.name in flips)
+        ring, corners, unfolded, notches[role] = _upright(piece, piece.name in flips)
         if not unfolded and piece.mirror is None and piece.quantity >= 2:
             notes.append(f"{piece.name}: quantity {piece.quantity} of a half piece is not joined at the centre")
         center = float(0.5 * (ring[:, 0].min() + ring[:, 0].max()))
@@ -403,9 +475,9 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
     front, back = panels
     seams = [Seam("front", f"{e}_{s}", "back", f"{e}_{s}") for e in ("side", "shoulder") for s in ("l", "r")]
     if "sleeve" in chosen:
-        ring, corners, _ = _upright(chosen["sleeve"], chosen["sleeve"].name in flips)
+        ring, corners, _, sleeve_notches = _upright(chosen["sleeve"], chosen["sleeve"].name in flips)
         try:
-            left = _sleeve_panel(ring, corners, front.edge("armhole_l").length, back.edge("armhole_l").length)
+            left = _best_sleeve(ring, corners, sleeve_notches, {"front": front, "back": back}, notches)
         except ValueError as exc:
             raise ValueError(f"{Path(read.path).name}: sleeve piece {chosen['sleeve'].name!r}: {exc}{hint}") from None
         right = left.mirrored("sleeve_r", side="arm_right")
@@ -430,6 +502,7 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
             notes.append(f"seam {seam.label} not sewn: {la * 100:.1f} cm vs {lb * 100:.1f} cm")
     metadata = {"source": read.path, "sizes": list(read.sizes), "units": read.units_note, "roles": roles,
                 "not_draped": skipped, "notes": notes,
+                "notches": {seam.label: _notch_check(seam, by_name, notches) for seam in kept},
                 "pieces": {role: piece.name for role, piece in chosen.items()}}
     return Pattern(read.style, size, tuple(panels), tuple(kept), {}, metadata)
 

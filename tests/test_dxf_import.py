@@ -161,8 +161,23 @@ def test_tee_roles_seams_and_unfolding():
     piece = next(p for p in read_dxf_file(path).pieces if p.name == "REGULAR TEEFR" and p.size == "50")
     assert abs(_panel_half_width_check(pattern, piece)) < 1e-4
     assert front.edge("side_l").length == pytest.approx(front.edge("side_r").length, abs=1e-4)
+    # the seams found by length and position carry the same notches at the same places (1 cm)
+    checks = pattern.metadata["notches"]
+    assert [checks[k] for k in ("front.side_l-back.side_l", "front.armhole_l-sleeve_l.cap_f",
+                                "back.armhole_l-sleeve_l.cap_b")] == ["agree"] * 3
     assert front.placement.part == "torso" and front.placement.side == "front"
     assert pattern.panel("back").placement.side == "back"
+
+
+def test_notches_turn_the_sleeve_front_to_front():
+    """A sleeve says which half is its back only by notches (one at the front armhole, two at
+    the back): drawn the other way round in GMH1006F18, it is mirrored so the caps' notches
+    meet the armholes'."""
+    from tryon3d import garments
+
+    checks = garments.read_dxf_pattern(DXF / "GMH1006F18_AAMA.DXF").metadata["notches"]
+    assert checks["front.armhole_l-sleeve_l.cap_f"] == "agree"
+    assert checks["front.side_l-back.side_l"] == checks["front.side_r-back.side_r"] == "agree"
 
 
 @pytest.mark.parametrize(("name", "message"), [
