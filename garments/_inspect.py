@@ -14,6 +14,7 @@ from tryon3d.garments._pattern import Pattern, panel_outline, panel_widths
 __all__ = ["pattern_measurements", "inspect_pattern_file"]
 
 _CHEST_BELOW_UNDERARM = 0.025  # the chest line, as the families draft it [m]
+_WAIST_TO_HIP = 0.20  # where a skirt's hip round is taken, under its waist [m]
 
 
 def _underarm_y(panel: object) -> float | None:
@@ -26,8 +27,10 @@ def pattern_measurements(pattern: Pattern) -> dict[str, float]:
 
     Keys (present when the pattern has the pieces): ``chest`` (all torso pieces' widths
     2.5 cm under the underarm, added round), ``waist`` (the narrowest round between the
-    chest line and 5 cm above the hem), ``hem`` (round at the hem), ``length`` (the longest
-    torso piece, top to hem), ``shoulder_to_hem`` (from the shoulder point), ``sleeve_length``
+    chest line and 5 cm above the hem; a skirt's round at its top), ``hips`` (a skirt's round
+    20 cm under its waist), ``hem`` (round at the hem), ``length`` (the longest
+    torso piece, top to hem), ``shoulder_to_hem`` (from the shoulder point; a skirt's
+    ``waist_to_hem``), ``sleeve_length``
     (cap top to hem), ``sleeve_width`` (across the sleeve at the underarm, flat).
     Torso pieces are levelled on their shoulder anchors (``Placement.anchor_y``).
 
@@ -48,8 +51,13 @@ def pattern_measurements(pattern: Pattern) -> dict[str, float]:
         def round_at(depth: float) -> float:
             return float(sum(panel_widths(p, np.array([a - depth]))[0] for p, a in zip(torso, anchors, strict=True)))
 
-        out["shoulder_to_hem"] = drop
+        skirt = all(p.placement.anchor == "waist" for p in torso)  # type: ignore[union-attr]
+        out["waist_to_hem" if skirt else "shoulder_to_hem"] = drop
         out["hem"] = round_at(drop - 0.005)
+        if skirt:
+            # skirts hang from the waist: the waist round at the top, the hips 20 cm under it
+            out["waist"] = round_at(1e-4)
+            out["hips"] = round_at(min(_WAIST_TO_HIP, drop - 0.01))
         unders = [(a - u) for p, a in zip(torso, anchors, strict=True) if (u := _underarm_y(p)) is not None]
         if unders:
             chest_depth = float(np.mean(unders)) + _CHEST_BELOW_UNDERARM

@@ -14,7 +14,10 @@ they are sewn or where they sit on a body. Here:
 - the seam line is draped when the file has one (layer 14), else the cut line;
 - torso pieces are cut into the edges our own families use (hem, side, armhole, shoulder,
   neck per side) at their key corners (hem corner, underarm, shoulder point, neck point), and
-  sleeves into hem, underarm seams and a cap split where front and back armholes meet it;
+  sleeves into hem, underarm seams and a cap split where front and back armholes meet it; a
+  front whose top is one waist line (or a piece named SKIRT) makes a skirt (hem, sides, waist);
+- a sleeve is mirrored when that puts its cap's notches where the armholes have theirs, and
+  every seam's notches are compared (``Pattern.metadata["notches"]``);
 - seams: front and back sides and shoulders, sleeve caps to armholes, each sleeve's underarm;
   each is kept only when its two edges agree in length (5 %), else reported;
 - quantity 2 (or a sleeve) gives a left and a right copy.
@@ -46,7 +49,7 @@ __all__ = ["common_prefix", "infer_role", "pattern_from_dxf", "read_sidecar", "R
 ROLES = ("front", "back", "sleeve", "skip")
 _ACCESSORY = re.compile(r"\bCO\b|COLLAR|CUFF|PLACKET|RIB|BINDING|WAISTBAND|HOOD|POCKET|FACING|INTERLIN|FUSING|"
                         r"STAND|YOKE|BELT|LOOP|STRAP|FLAP")
-_BOTTOM = re.compile(r"\bLEG\b|LEGGING|TROUSER|\bPANTS?\b|\bSHORTS\b|SKIRT|\bJEANS?\b")
+_BOTTOM = re.compile(r"\bLEG\b|LEGGING|TROUSER|\bPANTS?\b|\bSHORTS\b|\bJEANS?\b")
 _WORDS = {  # sleeve first: "SL FR" is the front half of a sleeve
     "sleeve": re.compile(r"\bSLEEVE\b|\bSLV\b|\bSL\d*\b|\bSS\d*\b|\bLS\b"),
     "front": re.compile(r"\bFRONT\b|\bFRT\b|\bFR\b|\bFT\b|\bF\b"),
@@ -277,6 +280,45 @@ def _torso_panel(name: str, ring: np.ndarray, corners: np.ndarray, center: float
     return Panel(name, edges, (0.0, 1.0), placement)
 
 
+def _crossings(ring: np.ndarray, level: float) -> int:
+    a, b = ring, np.roll(ring, -1, axis=0)
+    return int((((a[:, 1] - level) * (b[:, 1] - level) < 0)).sum())
+
+
+def _is_skirt(piece: DxfPiece, ring: np.ndarray) -> bool:
+    """A skirt piece: named so, or a front whose top is one waist line (a horizontal line 1 cm
+    under its top crosses the outline twice; a bodice's neck and shoulders make it four)."""
+    words = f"{piece.category} {piece.name}".upper()
+    if "SKIRT" in words:
+        return True
+    return _crossings(ring, float(ring[:, 1].max()) - 0.01) <= 2
+
+
+def _skirt_panel(name: str, ring: np.ndarray, corners: np.ndarray, center: float, back: bool) -> Panel:
+    """Hem, side, waist, side: the waist corners are the outermost near the top, the hem corners
+    the outermost low down (as the bodice's)."""
+    y = ring[:, 1]
+    top, height = y.max(), np.ptp(y)
+    keys = {}
+    for tag, sign in (("p", 1.0), ("m", -1.0)):
+        out = sign * (ring[:, 0] - center)
+        side = [int(c) for c in corners if out[c] > 0.01]
+        if len(side) < 2:
+            raise ValueError(f"too few corners on the {'right' if sign > 0 else 'left'} half of the skirt piece")
+        upper = [c for c in side if y[c] > top - 0.05] or [max(side, key=lambda c: y[c])]
+        keys[f"waist_{tag}"] = max(upper, key=lambda c: out[c])
+        low = [c for c in side if y[c] < y.min() + 0.35 * height] or [min(side, key=lambda c: y[c])]
+        widest = max(out[c] for c in low)
+        keys[f"hem_{tag}"] = min((c for c in low if out[c] >= widest - 0.003), key=lambda c: y[c])
+    pos, neg = ("r", "l") if back else ("l", "r")
+    chain = [("hem", "hem_m", "hem_p"), (f"side_{pos}", "hem_p", "waist_p"), ("waist", "waist_p", "waist_m"),
+             (f"side_{neg}", "waist_m", "hem_m")]
+    edges = [Edge(_clean(_path(ring, keys[a], keys[b])), label) for label, a, b in chain]
+    waist_y = 0.5 * (ring[keys["waist_p"], 1] + ring[keys["waist_m"], 1])
+    return Panel(name, edges, (0.0, 1.0), Placement("skirt", float(center), "back" if back else "front", "waist",
+                                                    float(waist_y)))
+
+
 def _sleeve_panel(ring: np.ndarray, corners: np.ndarray, front_arm: float, back_arm: float) -> Panel:
     """The left sleeve: hem, under_b (x > crown), cap_b, cap_f, under_f; the cap is cut where
     its length divides as the back and front armholes."""
@@ -455,26 +497,31 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
             skipped.append(f"{piece.name} ({role or 'no role'})" if role != "skip" else piece.name)
     missing = [r for r in ("front", "back") if r not in chosen]
     if missing and "bottom" in roles.values():
-        raise ValueError(f"{Path(read.path).name}: trousers, leggings and skirts from pattern files are not "
-                         f"placed yet (pieces {read.piece_names()}); only tops (front, back, sleeves) are")
+        raise ValueError(f"{Path(read.path).name}: trousers, leggings and shorts from pattern files are not "
+                         f"placed yet (pieces {read.piece_names()}); tops and skirts are")
     if missing:
         raise ValueError(f"{Path(read.path).name}: no {' and no '.join(missing)} piece found among "
                          f"{read.piece_names()}{hint}")
     panels, notes = [], []
     notches: dict[str, np.ndarray] = {}
+    skirt = False  # decided on the front piece
     for role in ("front", "back"):
         piece = chosen[role]
         ring, corners, unfolded, notches[role] = _upright(piece, piece.name in flips)
         if not unfolded and piece.mirror is None and piece.quantity >= 2:
             notes.append(f"{piece.name}: quantity {piece.quantity} of a half piece is not joined at the centre")
         center = float(0.5 * (ring[:, 0].min() + ring[:, 0].max()))
+        if role == "front":
+            skirt = _is_skirt(piece, ring)
         try:
-            panels.append(_torso_panel(role, ring, corners, center, back=role == "back"))
+            build = _skirt_panel if skirt else _torso_panel
+            panels.append(build(role, ring, corners, center, back=role == "back"))
         except ValueError as exc:
             raise ValueError(f"{Path(read.path).name}: {role} piece {piece.name!r}: {exc}{hint}") from None
     front, back = panels
-    seams = [Seam("front", f"{e}_{s}", "back", f"{e}_{s}") for e in ("side", "shoulder") for s in ("l", "r")]
-    if "sleeve" in chosen:
+    seams = [Seam("front", f"{e}_{s}", "back", f"{e}_{s}") for e in ("side", "shoulder") for s in ("l", "r")
+             if not (skirt and e == "shoulder")]
+    if "sleeve" in chosen and not skirt:
         ring, corners, _, sleeve_notches = _upright(chosen["sleeve"], chosen["sleeve"].name in flips)
         try:
             left = _best_sleeve(ring, corners, sleeve_notches, {"front": front, "back": back}, notches)

@@ -182,7 +182,7 @@ def test_notches_turn_the_sleeve_front_to_front():
 
 @pytest.mark.parametrize(("name", "message"), [
     ("clo-box.dxf", r"no front and no back piece found .*tryon3d\.json"),
-    ("GLX4802S19_AAMA.DXF", "leggings and skirts from pattern files are not placed yet"),
+    ("GLX4802S19_AAMA.DXF", "leggings and shorts from pattern files are not placed yet"),
     ("GMH2446F17_INCLALLOWANCE_AAMA.DXF", r"seam front\.shoulder_l-back\.shoulder_l differ in length"),
 ])
 def test_what_cannot_be_placed_says_why_in_one_line(name, message):
@@ -276,6 +276,23 @@ def test_family_through_a_cad_reading_round_trip(tmp_path):
             t = np.clip(((p - a) * (b - a)).sum(-1) / np.maximum(((b - a) ** 2).sum(-1), 1e-30), 0, 1)
             gap = np.linalg.norm(p - (a + t[..., None] * (b - a)), axis=-1).min(axis=1).max()
             assert gap < 1e-4, (size, panel.name, gap)
+
+
+def test_skirt_through_a_cad_reading(tmp_path):
+    """A skirt's front is told from a bodice's by its top (one waist line, no neck): sides sewn,
+    hung from the waist; its waist and hips come back from the pattern within 2.5 cm."""
+    from tryon3d import garments
+
+    original = garments.draft("skirt", "M")
+    path = tmp_path / "skirt.dxf"
+    path.write_text(re.sub(r"Annotation: [^\n]*", "NOTE", garments.pattern_to_dxf(original)))
+    read = garments.read_dxf_pattern(path)
+    assert [p.placement.part for p in read.panels] == ["skirt", "skirt"]
+    assert [p.placement.anchor for p in read.panels] == ["waist", "waist"]
+    assert sorted(s.label for s in read.seams) == sorted(s.label for s in original.seams)
+    got = garments.pattern_measurements(read)
+    assert got["waist"] == pytest.approx(original.girths_m["waist"][0], abs=0.005)
+    assert got["hips"] == pytest.approx(original.girths_m["hips"][0], abs=0.025)
 
 
 def test_inspect_cli_writes_svg_and_sidecar(tmp_path):
