@@ -507,9 +507,14 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
     skirt = False  # decided on the front piece
     for role in ("front", "back"):
         piece = chosen[role]
+        uv = _uv(piece)
+        if (piece.mirror is None and piece.quantity >= 2 and _mirror_gap(uv, uv * [-1.0, 1.0]) >= 0.01
+                and (line := _centre_edge(piece)) is not None):
+            # cut twice and lopsided: a left and a right half (a shirt's fronts), joined at the
+            # straight edge along the grain (with a button stand, the stand's edge)
+            piece = DxfPiece(**{**piece.__dict__, "mirror": line})
+            notes.append(f"{piece.name}: quantity {piece.quantity} halves joined at their centre edge")
         ring, corners, unfolded, notches[role] = _upright(piece, piece.name in flips)
-        if not unfolded and piece.mirror is None and piece.quantity >= 2:
-            notes.append(f"{piece.name}: quantity {piece.quantity} of a half piece is not joined at the centre")
         center = float(0.5 * (ring[:, 0].min() + ring[:, 0].max()))
         if role == "front":
             skirt = _is_skirt(piece, ring)

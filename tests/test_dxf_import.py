@@ -214,6 +214,29 @@ def test_clo_halves_and_numbered_pieces_placed_by_shape():
     assert 0.9 < chest < 1.15
 
 
+def test_halves_cut_twice_are_joined_without_a_mirror_line(tmp_path):
+    """A half front and back cut twice (Quantity: 2) but with no mirror line, as shirts'
+    fronts are: joined at their straight centre edge into the same panels the fold gives."""
+    import ezdxf
+
+    from tryon3d import garments
+
+    doc = ezdxf.readfile(DXF / "MEN CLASSIC TEE.DXF")
+    for block in doc.blocks:
+        if block.name.startswith(("REGULAR TEEFR_", "REGULAR TEEBK_")):
+            for entity in list(block):
+                if entity.dxf.layer == "6":
+                    block.delete_entity(entity)
+                elif entity.dxftype() == "TEXT" and entity.dxf.text.startswith("Quantity"):
+                    entity.dxf.text = "Quantity: 2"
+    doc.saveas(tmp_path / "halves.dxf")
+    joined = garments.read_dxf_pattern(tmp_path / "halves.dxf", size="50")
+    folded = garments.read_dxf_pattern(DXF / "MEN CLASSIC TEE.DXF", size="50")
+    assert len(joined.seams) == 10 and any("halves joined" in n for n in joined.metadata["notes"])
+    for name in ("front", "back"):
+        assert joined.panel(name).area == pytest.approx(folded.panel(name).area, rel=1e-6)
+
+
 def test_sidecar_overrides_roles_and_seams(tmp_path):
     from tryon3d import garments
 
