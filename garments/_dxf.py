@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -318,6 +318,13 @@ def read_dxf_file(path: str | os.PathLike) -> DxfFile:
     pieces = tuple(p for block in blocks if (p := _read_block(block, scale, _JOIN_TOL)) is not None)
     if not pieces:
         raise ValueError(f"DXF pattern {path.name!r} has no piece with a closed boundary on layer 1")
+    stems = [p.block.rsplit("_", 1)[0] for p in pieces if not p.size and "_" in p.block]
+    if len(stems) != len(set(stems)):
+        # graded without Size: texts: the block names carry the size (``FRONT_42``)
+        pieces = tuple(p if p.size or "_" not in p.block else
+                       replace(p, size=p.block.rsplit("_", 1)[1],
+                               name=p.block.rsplit("_", 1)[0] if p.name == p.block else p.name)
+                       for p in pieces)
     sizes = tuple(dict.fromkeys(p.size for p in pieces if p.size))
     return DxfFile(path=str(path), style=texts.get("style name", path.stem), sample_size=texts.get("sample size", ""),
                    sizes=sizes, unit=unit, units_note=note, author=author, pieces=pieces, texts=texts)

@@ -107,6 +107,22 @@ def test_mirror_drill_annotation_expectations():
     assert annotated.unit == "mm" and annotated.sizes == drills.sizes
 
 
+def test_sizes_from_block_names_when_texts_are_missing(tmp_path):
+    """Without Size:/Piece Name: texts, ``RELAXED TANK FR V2_30`` is piece ``RELAXED TANK FR V2``
+    in size 30."""
+    import ezdxf
+
+    doc = ezdxf.readfile(DXF / "WM LOOSE SHAPE TANK.DXF")
+    for block in doc.blocks:
+        for entity in list(block):
+            if entity.dxftype() == "TEXT" and entity.dxf.text.upper().startswith(("SIZE:", "PIECE NAME")):
+                block.delete_entity(entity)
+    doc.saveas(tmp_path / "bare.dxf")
+    read = read_dxf_file(tmp_path / "bare.dxf")
+    assert read.sizes == read_dxf_file(DXF / "WM LOOSE SHAPE TANK.DXF").sizes and len(read.sizes) == 14
+    assert read.piece_names() == ["RELAXED TANK FR V2", "RELAXED TANK BK V2"]
+
+
 def test_units_text_beats_a_missing_header(tmp_path):
     """Inch files are read in inches (a tee front 70 cm long, not 1.8 cm or 18 m)."""
     read = read_dxf_file(DXF / "MEN CLASSIC TEE.DXF")
