@@ -14,10 +14,12 @@ from tryon3d.garments._api import (
     resolve_fabric,
 )
 from tryon3d.garments._clearance import body_intersections, body_signed_distance
+from tryon3d.garments._dxf import read_dxf_file
 from tryon3d.garments._export import garment_to_glb, pattern_svg
 from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
 from tryon3d.garments._families import FAMILIES, Family, draft, pattern_girth, size_chart
 from tryon3d.garments._garment import Fabric, Garment
+from tryon3d.garments._inspect import inspect_pattern_file, pattern_measurements
 from tryon3d.garments._io import pattern_to_dxf, read_dxf_pattern, read_mesh_file
 from tryon3d.garments._mesh import (
     PatternMesh,
@@ -56,15 +58,18 @@ __all__ = [
     "fabric_preset",
     "garment_from_pattern",
     "garment_to_glb",
+    "inspect_pattern_file",
     "list_fabrics",
     "list_families",
     "load_garment",
     "mesh_pattern",
     "panel_outline",
     "pattern_girth",
+    "pattern_measurements",
     "pattern_svg",
     "pattern_to_dxf",
     "place_garment",
+    "read_dxf_file",
     "read_dxf_pattern",
     "read_mesh_file",
     "resolve_fabric",

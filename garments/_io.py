@@ -202,25 +202,35 @@ _SIZE = re.compile(r"^\s*size\s*:\s*(.*?)\s*$", re.IGNORECASE)
 
 
 def read_dxf_pattern(path: str | os.PathLike, *, size: str | None = None) -> Pattern:
-    """Read an AAMA/ASTM-style DXF pattern, one size of it.
+    """Read a DXF pattern, one size of it, as a placeable, sewn Pattern.
+
+    Files written by ``pattern_to_dxf`` carry their seams and placement; files from CAD
+    systems (Gerber, Lectra, Optitex, CLO...) are read by ``garments._dxf`` and their roles,
+    seams and placement inferred by ``garments._roles`` (a ``<file>.tryon3d.json`` sidecar
+    overrides them).
 
     Args:
         path: the ``.dxf`` file.
-        size: the size to read from a graded file (its blocks' ``SIZE:`` texts); None reads a
-            file that holds one size (or none named) as it is.
+        size: the size to read from a graded file (its blocks' ``SIZE:`` texts); None reads the
+            file's ``Sample Size:`` (base size) or its only size.
 
     Raises:
         ValueError: unreadable file; no piece with a closed boundary on layer 1; a graded file
-            read without ``size``; a ``size`` the file does not hold (the message lists those it does).
+            without a base size read without ``size``; a ``size`` the file does not hold (the
+            message lists those it does); roles or seams that cannot be inferred (one line
+            saying what is missing).
     """
     import ezdxf
 
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"pattern file {str(path)!r} not found")
+    # our own files say so in a text; others are parsed once, by garments._dxf
+    if b"Annotation: pattern " not in path.read_bytes():
+        return _read_cad_pattern(path, size)
     try:
         doc = ezdxf.readfile(str(path))
-    except (OSError, ezdxf.DXFError) as exc:
+    except (OSError, ezdxf.DXFError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read DXF pattern {path.name!r}: {exc}") from None
     scale = _UNIT_TO_M.get(int(doc.header.get("$INSUNITS", 4)), 0.001)
     seams, name = [], path.stem
@@ -233,19 +243,31 @@ def read_dxf_pattern(path: str | os.PathLike, *, size: str | None = None) -> Pat
               if (piece := _read_piece(doc.blocks.get(ref.dxf.name), ref.dxf.name, scale)) is not None]
     if not pieces:
         raise ValueError(f"DXF pattern {path.name!r} has no piece with a closed boundary on layer 1")
-    sizes = list(dict.fromkeys(piece_size for _, piece_size in pieces))
-    named = [s for s in sizes if s]
-    if size is None:
-        if len(named) > 1:
-            raise ValueError(f"DXF pattern {path.name!r} is graded in sizes {named}; choose one with size=")
-        chosen = named[0] if named else ""
-    elif size in named:
-        chosen = size
-    else:
-        held = f"its sizes are {named}" if named else "it names no sizes"
-        raise ValueError(f"DXF pattern {path.name!r} has no size {size!r}; {held}")
+    named = list(dict.fromkeys(piece_size for _, piece_size in pieces if piece_size))
+    chosen = _choose_size(path, named, size, "")
     panels = tuple(panel for panel, piece_size in pieces if piece_size in (chosen, ""))
     return Pattern(name, chosen, panels, tuple(seams), {}, {"source": str(path), "sizes": named})
+
+
+def _choose_size(path: Path, named: list[str], size: str | None, base: str) -> str:
+    if size is None:
+        if len(named) > 1 and base not in named:
+            raise ValueError(f"DXF pattern {path.name!r} is graded in sizes {named}; choose one with size=")
+        return base if base in named else (named[0] if named else "")
+    if size in named:
+        return size
+    held = f"its sizes are {named}" if named else "it names no sizes"
+    raise ValueError(f"DXF pattern {path.name!r} has no size {size!r}; {held}")
+
+
+def _read_cad_pattern(path: Path, size: str | None) -> Pattern:
+    """A CAD system's DXF: pieces read, roles and seams inferred (see ``garments._roles``)."""
+    from tryon3d.garments._dxf import read_dxf_file
+    from tryon3d.garments._roles import pattern_from_dxf, read_sidecar
+
+    read = read_dxf_file(path)
+    chosen = _choose_size(path, list(read.sizes), size, read.sample_size)
+    return pattern_from_dxf(read, chosen, sidecar=read_sidecar(path))
 
 
 def _read_piece(block: object, block_name: str, scale: float) -> tuple[Panel, str] | None:

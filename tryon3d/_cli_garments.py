@@ -24,6 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("--edge-length-cm", type=float, default=2.0, help="triangle edge length [cm], default 2")
     show.add_argument("-o", "--out", required=True, help="output folder")
     show.set_defaults(run=run_show)
+    inspect = commands.add_parser("inspect", help="write OUT/pieces.svg (numbered edges, inferred roles and "
+                                  "seams) and OUT/sidecar.template.json for a DXF pattern file")
+    inspect.add_argument("file", help="a DXF pattern file (AAMA/ASTM, Gerber, Lectra, CLO...)")
+    inspect.add_argument("--size", default=None, help="size to inspect (default: the file's sample size)")
+    inspect.add_argument("-o", "--out", required=True, help="output folder")
+    inspect.set_defaults(run=run_inspect)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -58,4 +64,21 @@ def run_show(args: argparse.Namespace) -> int:
     written = write_files_atomically(args.out, files)
     _LOG.info("%s size %s (%s, %d vertices): %s", garment.name, garment.size, garment.fabric.name,
               garment.vertex_count, ", ".join(str(p) for p in written))
+    return 0
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tryon3d._files import ensure_writable_dir, write_files_atomically
+
+    if Path(args.file).suffix.lower() != ".dxf":
+        raise ValueError(f"garments inspect reads DXF pattern files, got {Path(args.file).name!r}")
+    ensure_writable_dir(args.out)
+    from tryon3d import garments
+
+    result = garments.inspect_pattern_file(args.file, size=args.size)
+    written = write_files_atomically(args.out, {k: result[k] for k in ("pieces.svg", "sidecar.template.json")})
+    print(result["summary"])
+    _LOG.info("wrote %s", ", ".join(str(p) for p in written))
     return 0
