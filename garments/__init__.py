@@ -18,6 +18,11 @@ from tryon3d.garments._export import garment_to_glb, pattern_svg
 from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
 from tryon3d.garments._families import FAMILIES, draft, pattern_girth, size_chart
 from tryon3d.garments._garment import Fabric, Garment
+from tryon3d.garments._garmentcode import (
+    GARMENTCODE_MEAN_BODY_CM,
+    pattern_to_garmentcode,
+    read_garmentcode,
+)
 from tryon3d.garments._io import pattern_to_dxf, read_dxf_pattern, read_mesh_file
 from tryon3d.garments._mesh import (
     PatternMesh,
@@ -39,6 +44,7 @@ from tryon3d.garments._pattern import (
 __all__ = [
     "FABRICS",
     "FAMILIES",
+    "GARMENTCODE_MEAN_BODY_CM",
     "PART_NAMES",
     "Edge",
     "Fabric",
@@ -63,8 +69,10 @@ __all__ = [
     "pattern_girth",
     "pattern_svg",
     "pattern_to_dxf",
+    "pattern_to_garmentcode",
     "place_garment",
     "read_dxf_pattern",
+    "read_garmentcode",
     "read_mesh_file",
     "resolve_fabric",
     "size_chart",

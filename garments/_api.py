@@ -12,6 +12,7 @@ from tryon3d.garments._clearance import _push_out
 from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
 from tryon3d.garments._families import FAMILIES, draft, size_chart
 from tryon3d.garments._garment import Fabric, Garment
+from tryon3d.garments._garmentcode import read_garmentcode
 from tryon3d.garments._io import MESH_SUFFIXES, read_dxf_pattern, read_mesh_file
 from tryon3d.garments._mesh import mesh_pattern
 from tryon3d.garments._pattern import Pattern
@@ -150,7 +151,8 @@ def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fa
                  body: object | None = None, edge_length_m: float = 0.02, chart: str | None = None,
                  texture: str | os.PathLike | None = None, texture_repeat_m: tuple[float, float] = (0.1, 0.1),
                  **design: float) -> Garment:
-    """A garment from a family name (``"tshirt"``...) or a file (DXF pattern, OBJ/GLB/glTF/PLY mesh).
+    """A garment from a family name (``"tshirt"``...) or a file: a DXF pattern, a GarmentCode
+    pattern specification (``.json``) or an OBJ/GLB/glTF/PLY mesh.
 
     Args:
         name_or_path: family name (see ``list_families``) or path.
@@ -176,8 +178,13 @@ def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fa
     suffix = path.suffix.lower()
     if design:
         raise ValueError(f"design parameters {sorted(design)} only apply to garment families, not to files")
-    if suffix == ".dxf":
-        pattern = read_dxf_pattern(path, size=size)
+    if suffix in (".dxf", ".json"):
+        if suffix == ".dxf":
+            pattern = read_dxf_pattern(path, size=size)
+        else:
+            if size is not None:
+                raise ValueError(f"{path.name}: a GarmentCode specification holds one size; omit size=")
+            pattern = read_garmentcode(path)
         return garment_from_pattern(pattern, fabric=fabric, body=body, edge_length_m=edge_length_m,
                                     texture=texture, texture_repeat_m=texture_repeat_m)
     if suffix in MESH_SUFFIXES:
@@ -199,7 +206,8 @@ def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fa
         )
     if not path.suffix:
         raise ValueError(f"unknown garment family {text!r}; expected one of {sorted(FAMILIES)} or a file path")
-    raise ValueError(f"unsupported garment file {path.name!r}; expected .dxf or one of {MESH_SUFFIXES}")
+    raise ValueError(f"unsupported garment file {path.name!r}; expected a family name, .dxf, .json "
+                     f"(GarmentCode) or one of {MESH_SUFFIXES}")
 
 
 def place_garment(garment: Garment, body: object, *, clearance_m: float = 0.02) -> Garment:
