@@ -53,7 +53,8 @@ class ClothModel:
         body_mesh: the collider's Warp mesh (points can be animated in place).
         particle_of_vertex: garment vertex -> particle index, shape (N,), int64.
         tri_faces: garment faces used by the model, shape (F', 3), int64 (garment indices).
-        face_valid: which garment faces are simulated (positive rest area), shape (F,), bool.
+        face_valid: which garment faces are simulated (positive rest area, three distinct
+            particles once sewn), shape (F,), bool.
         rest_inv: per-face inverse rest matrix in grain-aligned panel frames, shape (F', 2, 2);
             column 0 of the deformation gradient is the warp, column 1 the weft direction.
         rest_area: per-face pattern area [m^2], shape (F',).
@@ -583,6 +584,10 @@ def build_cloth_model(
     fabric = garment.fabric
     particle_of_vertex, particle_count = merge_seams(garment.vertex_count, garment.seam_pairs)
     corners, valid = triangle_rest_frames(garment)
+    # a face whose corners are sewn into one particle (the tip of a dart, a short seam between
+    # two others) has no area once sewn: Newton would drop it and miscount
+    welded = particle_of_vertex[garment.faces]
+    valid = valid & (welded[:, 0] != welded[:, 1]) & (welded[:, 1] != welded[:, 2]) & (welded[:, 0] != welded[:, 2])
     faces = garment.faces[valid]
     corners = corners[valid]
     if len(faces) == 0:
