@@ -30,6 +30,7 @@ from tryon3d.garments._mesh import (
     triangle_min_angles_deg,
     triangulate_polygon,
 )
+from tryon3d.garments._mesh_import import MESH_IMPORT_LIMITS, read_garment_mesh
 from tryon3d.garments._pattern import (
     PART_NAMES,
     Edge,
@@ -45,6 +46,7 @@ __all__ = [
     "FABRICS",
     "FAMILIES",
     "GARMENTCODE_MEAN_BODY_CM",
+    "MESH_IMPORT_LIMITS",
     "PART_NAMES",
     "Edge",
     "Fabric",
@@ -72,6 +74,7 @@ __all__ = [
     "pattern_to_garmentcode",
     "place_garment",
     "read_dxf_pattern",
+    "read_garment_mesh",
     "read_garmentcode",
     "read_mesh_file",
     "resolve_fabric",

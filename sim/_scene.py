@@ -205,7 +205,7 @@ def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
 
     For a pattern garment each panel's coordinates are rotated so that its grain direction maps
     to +x. Imported meshes (no pattern) flatten each 3D triangle isometrically, with +x along
-    its first edge.
+    its first edge, from ``metadata["rest_positions"]`` (the file's geometry) when present.
 
     Returns:
         corners: shape (F, 3, 2) [m]; valid: shape (F,), bool (positive area).
@@ -224,8 +224,9 @@ def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
         # rotation taking g to +x: [[gx, gy], [-gy, gx]]
         rot = np.stack([np.stack([g[:, 0], g[:, 1]], 1), np.stack([-g[:, 1], g[:, 0]], 1)], 1)
         corners = np.einsum("fij,fkj->fki", rot, garment.pattern_positions[faces])
-    else:
-        p = garment.positions[faces]
+    else:  # the file's own geometry (before placement pushed it around the body)
+        rest = np.asarray(garment.metadata.get("rest_positions", garment.positions), dtype=np.float64)
+        p = (rest if rest.shape == garment.positions.shape else garment.positions)[faces]
         e1 = p[:, 1] - p[:, 0]
         e2 = p[:, 2] - p[:, 0]
         l1 = np.linalg.norm(e1, axis=1)
