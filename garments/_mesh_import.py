@@ -428,7 +428,7 @@ def place_mesh(vertices: np.ndarray, faces_welded: np.ndarray, body: object, *, 
 
     def body_center(z: float) -> np.ndarray:
         near = np.abs(body_vertices[:, 2] - z) < 0.02
-        torso = body.region_mask("torso", "neck")  # type: ignore[attr-defined]
+        torso = body.region_mask("torso", "neck", "leg_left", "leg_right")  # type: ignore[attr-defined]
         sel = near & torso if (near & torso).any() else near
         return body_vertices[sel, :2].mean(axis=0)
 

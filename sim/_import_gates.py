@@ -32,7 +32,7 @@ def _boundary_vertices(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _torn(rest: np.ndarray, faces: np.ndarray) -> str | None:
     """Open edges lying against another open edge in the file's geometry: a seam left open."""
     from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import shortest_path
+    from scipy.sparse.csgraph import dijkstra
     from scipy.spatial import cKDTree
 
     boundary, verts = _boundary_vertices(faces)
@@ -48,7 +48,7 @@ def _torn(rest: np.ndarray, faces: np.ndarray) -> str | None:
     b = np.array([index[int(v)] for v in boundary[:, 1]])
     graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(verts), len(verts)))
     sources = np.unique(pairs[:, 0])
-    steps = shortest_path(graph, directed=False, unweighted=True, indices=sources, limit=4)
+    steps = dijkstra(graph, directed=False, unweighted=True, indices=sources, limit=4)
     row = {int(s): i for i, s in enumerate(sources)}
     far = [p for p in pairs if not np.isfinite(steps[row[int(p[0])], p[1]])]
     if not far:
@@ -115,7 +115,8 @@ def import_gate_failures(body, garment, rest_pose_positions: np.ndarray) -> tupl
     if z is None:
         return tuple(failures)
     near_body = np.abs(body_vertices[:, 2] - z) < _SLAB_M
-    center = body_vertices[near_body, :2].mean(axis=0)
+    trunk = near_body & body.region_mask("torso", "leg_left", "leg_right")  # not the hands beside it
+    center = body_vertices[trunk if trunk.any() else near_body, :2].mean(axis=0)
     slab = positions[np.abs(positions[:, 2] - z) < _SLAB_M, :2] - center
     words = "chest" if region == "chest" else "hips"
     if len(slab) < 3:

@@ -44,9 +44,11 @@ def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray, uv: np.ndarra
     return path
 
 
-def write_draco_glb(path: Path, vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray) -> Path:
+def write_draco_glb(path: Path, vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray,
+                    texture_transform: dict | None = None) -> Path:
     """A GLB whose one primitive is Draco-compressed (KHR_draco_mesh_compression), y-up file
-    coordinates as given, no texture."""
+    coordinates as given; with ``texture_transform`` a material whose base colour texture
+    carries that KHR_texture_transform (no image)."""
     import DracoPy
 
     blob = DracoPy.encode(np.asarray(vertices, np.float32), np.asarray(faces, np.uint32),
@@ -67,6 +69,11 @@ def write_draco_glb(path: Path, vertices: np.ndarray, faces: np.ndarray, uv: np.
                                     "extensions": {"KHR_draco_mesh_compression": {
                                         "bufferView": 0, "attributes": {"POSITION": 0, "TEXCOORD_0": 1}}}}]}],
     }
+    if texture_transform is not None:
+        document["extensionsUsed"].append("KHR_texture_transform")
+        document["materials"] = [{"pbrMetallicRoughness": {"baseColorTexture": {
+            "index": 0, "extensions": {"KHR_texture_transform": texture_transform}}}}]
+        document["meshes"][0]["primitives"][0]["material"] = 0
     text = json.dumps(document).encode("utf-8")
     text += b" " * (-len(text) % 4)
     total = 12 + 8 + len(text) + 8 + len(blob)
