@@ -8,8 +8,8 @@ What a file does not say is inferred, and each assumption is logged (``metadata[
   y-up by specification;
 - vertices split along UV seams (one per UV corner, as exporters write them) are kept, each with
   its own UV, and sewn to each other (``seam_pairs``), so the cloth does not tear open;
-- rest shape: the file's own geometry, or its UV layout when the UVs are a pattern in metres
-  (every edge's UV length a fixed multiple of its 3D length, as CLO exports);
+- rest shape: the file's own geometry, or its UV layout when the UVs are a pattern (beyond the
+  unit square, and every edge's UV length a fixed multiple of its 3D length, as CLO exports);
 - what it is: a top or a dress (its top opening, the neck, is smaller than its largest) or a
   bottom (its top opening, the waist, is its largest); placed by that opening on the body's
   neck or waist, scaled around the body when it was modelled on a much smaller or larger
@@ -391,8 +391,11 @@ def read_garment_mesh(path: str | os.PathLike, *, units: str | None = None, up: 
 
 
 def _pattern_uv(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray) -> np.ndarray | None:
-    """The UVs as 2D rest coordinates [m] when they are a pattern: one UV/3D length ratio for
-    (nearly) every edge; else None."""
+    """The UVs as 2D rest coordinates [m] when they are a pattern: not a texture atlas in the
+    unit square (CLO writes pattern UVs in its length unit) and one UV/3D length ratio for
+    (nearly) every edge; else None (the file's geometry is the rest shape)."""
+    if uv.size == 0 or (uv.min() >= -1e-6 and uv.max() <= 1.0 + 1e-6):
+        return None
     a = np.concatenate([faces[:, 0], faces[:, 1], faces[:, 2]])
     b = np.concatenate([faces[:, 1], faces[:, 2], faces[:, 0]])
     d3 = np.linalg.norm(vertices[a] - vertices[b], axis=1)

@@ -224,3 +224,21 @@ def test_mesh_units_that_fit_nothing_are_refused(tmp_path):
     path = write_obj(tmp_path / "huge.obj", v * 100000.0, f, uv)  # a 50 km skirt
     with pytest.raises(ValueError, match="fits no unit"):
         garments.load_garment(path)
+
+
+def test_uvs_in_pattern_units_become_the_rest_shape_and_a_texture_atlas_does_not(tmp_path):
+    from tryon3d import garments
+
+    v, f, _ = cone_skirt(waist_m=1.0, hem_m=1.0)  # a tube: unrolled, an isometric pattern
+    radius = np.linalg.norm(v[:, :2], axis=1)
+    angle = np.mod(np.arctan2(v[:, 1], v[:, 0]), 2 * np.pi)
+    angle[np.arange(15) * 41 + 40] = 2 * np.pi  # the split column's twin at the far end
+    slant = 0.5
+    flat = np.c_[radius * angle, -v[:, 2]] * 1000.0  # in millimetres, as CLO writes them
+    garment = garments.load_garment(write_obj(tmp_path / "clo.obj", z_up_m_to_y_up(v, 100.0), f, flat))
+    assert garment.pattern_positions is not None
+    assert "rest shape: the UV layout" in " | ".join(garment.metadata["import_log"])
+    assert np.ptp(garment.pattern_positions[:, 1]) == pytest.approx(slant, rel=0.02)  # back in metres
+    _, _, atlas = cone_skirt(waist_m=1.0, hem_m=1.0)
+    plain = garments.load_garment(write_obj(tmp_path / "atlas.obj", z_up_m_to_y_up(v, 100.0), f, atlas))
+    assert plain.pattern_positions is None
