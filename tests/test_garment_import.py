@@ -242,3 +242,29 @@ def test_uvs_in_pattern_units_become_the_rest_shape_and_a_texture_atlas_does_not
     _, _, atlas = cone_skirt(waist_m=1.0, hem_m=1.0)
     plain = garments.load_garment(write_obj(tmp_path / "atlas.obj", z_up_m_to_y_up(v, 100.0), f, atlas))
     assert plain.pattern_positions is None
+
+
+def test_cli_drape_of_a_file_exits_3_when_its_gates_fail(monkeypatch, tmp_path, capsys, body, skirt_files):
+    import dataclasses
+
+    from tests._render_scenes import tube_drape
+    from tryon3d import _bodies, sim
+    from tryon3d.cli import main
+
+    failed = dataclasses.replace(tube_drape(), gates=sim.DrapeGates(
+        0, 0, 0.0, 100.0, True, failures=("not on the body: it goes 30% of the way round the hips, not around it",)))
+    seen = {}
+
+    def fake_drape(drape_body, garment, **options):
+        seen["garment"] = garment
+        return failed
+
+    monkeypatch.setattr(_bodies, "load_body", lambda path: body)
+    monkeypatch.setattr(sim, "drape", fake_drape)
+    out = tmp_path / "out"
+    code = main(["drape", "--body", "body.json", "--garment", str(skirt_files["obj"]), "-o", str(out)])
+    assert code == 3
+    assert "the drape failed its gates: not on the body: it goes 30%" in capsys.readouterr().err
+    assert seen["garment"].metadata["kind"] == "bottom"  # the file went through the mesh importer
+    summary = json.loads((out / "drape.json").read_text())
+    assert summary["gates"]["passed"] is False and summary["gates"]["failures"]
