@@ -36,6 +36,16 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _is_garment_file(path: Path) -> bool:
+    """Meshes, and JSON files that are GarmentCode specifications (not DXF readers' outputs)."""
+    if path.suffix.lower() != ".json":
+        return True
+    try:
+        return "pattern" in json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return True  # a broken one still gets its row (and its one-line error)
+
+
 def generated_files(body, folder: Path, edge_m: float) -> list[Path]:
     """Our T-shirt draped (seams closed), exported y-up in cm as OBJ (one vt per vertex, so the
     UV seams stay split) and as a Draco GLB in metres."""
@@ -93,7 +103,7 @@ def main() -> int:
 
     body = bodyfit.body_from_measurements(height_m=1.7, weight_kg=65, sex="female")
     files = sorted(p for folder in args.folders for p in Path(folder).rglob("*")
-                   if p.suffix.lower() in SUFFIXES and "expected" not in p.name and p.is_file())
+                   if p.suffix.lower() in SUFFIXES and p.is_file() and _is_garment_file(p))
     with tempfile.TemporaryDirectory() as tmp:
         if not args.no_generated:
             files += generated_files(body, Path(tmp), args.edge_m)
