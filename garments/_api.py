@@ -211,7 +211,7 @@ def _mesh_garment(path: Path, *, fabric: Fabric | str | None, body: object | Non
     positions, log = rest, list(data["log"])
     welded = _welded_faces(data["faces"], data["seam_pairs"], len(rest))
     if body is not None:
-        positions, _, placed_log = place_mesh(rest, welded, body)
+        positions, _, placed_log = place_mesh(rest, welded, body, kind=data["kind"])
         log += placed_log
     return Garment(
         name=path.stem, size="", fabric=fabric_value, positions=positions, faces=data["faces"],
@@ -240,5 +240,6 @@ def place_garment(garment: Garment, body: object, *, clearance_m: float = 0.02) 
     else:
         rest = np.asarray(garment.metadata.get("rest_positions", garment.positions))
         welded = _welded_faces(garment.faces, garment.seam_pairs, len(rest))
-        positions, _, _ = place_mesh(rest, welded, body, clearance_m=clearance_m)
+        positions, _, _ = place_mesh(rest, welded, body, clearance_m=clearance_m,
+                                     kind=garment.metadata.get("kind"))
     return dataclasses.replace(garment, positions=positions, metadata={**garment.metadata, "placed": True})

@@ -10,8 +10,8 @@ What a file does not say is inferred, and each assumption is logged (``metadata[
   its own UV, and sewn to each other (``seam_pairs``), so the cloth does not tear open;
 - rest shape: the file's own geometry, or its UV layout when the UVs are a pattern (beyond the
   unit square, and every edge's UV length a fixed multiple of its 3D length, as CLO exports);
-- what it is: a top or a dress (its top opening, the neck, is smaller than its largest) or a
-  bottom (its top opening, the waist, is its largest); placed by that opening on the body's
+- what it is: a top or a dress (openings to the sides, sleeves or armholes, above a middle one,
+  the hem) or a bottom (side openings, trouser legs, lowest, or only middle ones); placed by that opening on the body's
   neck or waist, scaled around the body when it was modelled on a much smaller or larger
   avatar, and pushed out of the skin;
 - very dense meshes are decimated towards the drape's edge length.
@@ -230,6 +230,7 @@ def _weld_map(vertices: np.ndarray) -> np.ndarray:
 
 
 _OPENING_M = 0.15  # boundary loops shorter than this are slits or holes, not openings
+_LATERAL_M = 0.08  # an opening this far to the side of the garment's middle is a sleeve's or a leg's
 
 
 def _openings(vertices: np.ndarray, faces: np.ndarray) -> list[np.ndarray]:
@@ -251,10 +252,14 @@ def mesh_kind_and_loops(vertices: np.ndarray, faces: np.ndarray) -> tuple[str, l
     loops.sort(key=perimeter, reverse=True)
     if not loops:
         return "unknown", loops
-    z_low, height = float(vertices[:, 2].min()), float(np.ptp(vertices[:, 2]))
-    # a top has its neck and its armholes or sleeves in its upper part; a bottom only its waist
-    upper = [loop for loop in loops if float(vertices[loop, 2].mean()) > z_low + 0.6 * height]
-    if len(upper) < 2:
+    height = float(np.ptp(vertices[:, 2]))
+    # sleeves and armholes open to the sides above a top's hem; trouser legs open to the sides
+    # below their waist; a skirt (or a tube top) opens only at its middle, the top one its waist
+    middle = 0.5 * (vertices[:, 0].min() + vertices[:, 0].max())
+    lateral = [lp for lp in loops if abs(float(vertices[lp, 0].mean()) - middle) > _LATERAL_M]
+    central = [lp for lp in loops if abs(float(vertices[lp, 0].mean()) - middle) <= _LATERAL_M]
+    if not lateral or not central or min(float(vertices[lp, 2].mean()) for lp in central) > min(
+            float(vertices[lp, 2].mean()) for lp in lateral):
         return "bottom", loops
     return ("dress" if height > 0.85 else "top"), loops
 
@@ -358,6 +363,7 @@ def read_garment_mesh(path: str | os.PathLike, *, units: str | None = None, up: 
     rotation, why = _up_rotation(vertices, rep[faces], up, path.suffix.lower() in (".glb", ".gltf"))
     log.append(why)
     vertices = vertices @ rotation.T
+    kind, _ = mesh_kind_and_loops(vertices, rep[faces])  # before decimation blurs the openings
     edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
     mean_edge = float(np.linalg.norm(vertices[edges[:, 0]] - vertices[edges[:, 1]], axis=1).mean())
     if mean_edge < _DENSE_FACTOR * edge_length_m and len(vertices) > 4000:
@@ -380,8 +386,6 @@ def read_garment_mesh(path: str | os.PathLike, *, units: str | None = None, up: 
         log.append("rest shape: the UV layout (a pattern in metres)")
     else:
         log.append("rest shape: the file's geometry")
-    merged = rep[faces]
-    kind, _ = mesh_kind_and_loops(vertices, merged)
     log.append(f"looks like a {kind}")
     for line in log:
         _log.info("%s: %s", path.name, line)
@@ -410,10 +414,14 @@ def _pattern_uv(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray) -> np.n
     return uv / median
 
 
-def place_mesh(vertices: np.ndarray, faces_welded: np.ndarray, body: object, *, clearance_m: float = 0.02) -> tuple[np.ndarray, str, list[str]]:
+def place_mesh(vertices: np.ndarray, faces_welded: np.ndarray, body: object, *, clearance_m: float = 0.02,
+               kind: str | None = None) -> tuple[np.ndarray, str, list[str]]:
     """A z-up garment mesh moved onto ``body`` (rest pose) by what it is: its neck opening on the
     body's neck (tops, dresses) or its waist opening on the body's waist (bottoms), scaled
     around the body when its girth says it was made for a much smaller or larger avatar.
+
+    ``kind`` (``"top"``, ``"dress"``, ``"bottom"``) as ``read_garment_mesh`` found it on the
+    full mesh; None: found here.
 
     Returns:
         (positions (N, 3) [m], kind, log lines).
@@ -422,7 +430,8 @@ def place_mesh(vertices: np.ndarray, faces_welded: np.ndarray, body: object, *, 
 
     body_vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
     landmarks = body.landmarks_m  # type: ignore[attr-defined]
-    kind, loops = mesh_kind_and_loops(vertices, faces_welded)
+    found, loops = mesh_kind_and_loops(vertices, faces_welded)
+    kind = kind or found
     log = []
     positions = vertices.copy()
     z_shoulder = float(np.mean([landmarks[k][2] for k in ("acromion_left", "acromion_right") if k in landmarks]
