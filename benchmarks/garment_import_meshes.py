@@ -8,7 +8,7 @@ For every GarmentCode ``*.json`` and mesh (``.obj .glb .gltf .ply``) under the f
 with its UV seams split, and a Draco GLB of it made with DracoPy), one row:
 ``file``, ``format``, ``loaded``, ``placed``, ``draped`` (gates passed), ``gates`` (the failed
 gates, one line each), ``ease_measured`` (a finite cloth or tape ease at chest, waist or hips),
-``ease_cm``, ``vertices``, ``load_place_s``, ``drape_s``, ``seconds``, ``peak_memory_mb``
+``ease_cm`` (cloth ease, or the tape's for meshes), ``tape_ease_cm``, ``vertices``, ``load_place_s``, ``drape_s``, ``seconds``, ``peak_memory_mb``
 (the process's peak resident memory after the row), ``error`` (one line) and ``log`` (what was
 assumed). ``--json`` prints ``{"rows": [...], "totals": {...}}``; otherwise a table. Rows match
 ``benchmarks/garment_import.py`` (the DXF benchmark) so both can be merged.
@@ -78,8 +78,11 @@ def run_one(path: Path, body, edge_m: float, seconds: float) -> dict:
         row["drape_s"] = round(time.perf_counter() - t, 2)
         row["draped"] = bool(drape.gates.passed)
         row["gates"] = drape.gates.reasons()
-        ease = {k: v for k, v in {**drape.tape_ease_m, **drape.ease_m}.items() if np.isfinite(v)}
+        # the cloth ease (pattern garments) where there is one, else the tape's (meshes)
+        ease = {k: (c if np.isfinite(c) else drape.tape_ease_m.get(k, float("nan"))) for k, c in drape.ease_m.items()}
+        ease = {k: v for k, v in ease.items() if np.isfinite(v)}
         row["ease_cm"] = {k: round(100 * v, 1) for k, v in ease.items()}
+        row["tape_ease_cm"] = {k: round(100 * v, 1) for k, v in drape.tape_ease_m.items() if np.isfinite(v)}
         row["ease_measured"] = any(k in ease for k in ("chest", "waist", "hips"))
     except (ValueError, TypeError) as exc:
         row["error"] = str(exc).splitlines()[0]
