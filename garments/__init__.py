@@ -19,6 +19,11 @@ from tryon3d.garments._export import garment_to_glb, pattern_svg
 from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
 from tryon3d.garments._families import FAMILIES, Family, draft, pattern_girth, size_chart
 from tryon3d.garments._garment import Fabric, Garment
+from tryon3d.garments._garmentcode import (
+    GARMENTCODE_MEAN_BODY_CM,
+    pattern_to_garmentcode,
+    read_garmentcode,
+)
 from tryon3d.garments._inspect import inspect_pattern_file, pattern_measurements
 from tryon3d.garments._io import pattern_to_dxf, read_dxf_pattern, read_mesh_file
 from tryon3d.garments._mesh import (
@@ -27,6 +32,7 @@ from tryon3d.garments._mesh import (
     triangle_min_angles_deg,
     triangulate_polygon,
 )
+from tryon3d.garments._mesh_import import MESH_IMPORT_LIMITS, read_garment_mesh
 from tryon3d.garments._pattern import (
     PART_NAMES,
     Edge,
@@ -41,6 +47,8 @@ from tryon3d.garments._pattern import (
 __all__ = [
     "FABRICS",
     "FAMILIES",
+    "GARMENTCODE_MEAN_BODY_CM",
+    "MESH_IMPORT_LIMITS",
     "PART_NAMES",
     "Edge",
     "Fabric",
@@ -68,9 +76,12 @@ __all__ = [
     "pattern_measurements",
     "pattern_svg",
     "pattern_to_dxf",
+    "pattern_to_garmentcode",
     "place_garment",
     "read_dxf_file",
     "read_dxf_pattern",
+    "read_garment_mesh",
+    "read_garmentcode",
     "read_mesh_file",
     "resolve_fabric",
     "size_chart",

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tryon3d.garments._clearance import _push_out
 from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
 from tryon3d.garments._families import FAMILIES, draft, size_chart
 from tryon3d.garments._garment import Fabric, Garment
-from tryon3d.garments._io import MESH_SUFFIXES, read_dxf_pattern, read_mesh_file
+from tryon3d.garments._garmentcode import read_garmentcode
+from tryon3d.garments._io import MESH_SUFFIXES, read_dxf_pattern
 from tryon3d.garments._mesh import mesh_pattern
+from tryon3d.garments._mesh_import import place_mesh, read_garment_mesh
 from tryon3d.garments._pattern import Pattern
 from tryon3d.garments._placement import place_pattern_mesh
 
@@ -126,7 +127,7 @@ def garment_from_pattern(pattern: Pattern, *, fabric: Fabric | str | None = None
         "edge_vertices": mesh.edge_vertices,
         "edge_length_m": float(edge_length_m),
         "placed": body is not None,
-        **{k: v for k, v in pattern.metadata.items() if k in ("family", "chart", "design")},
+        **{k: v for k, v in pattern.metadata.items() if k in ("family", "chart", "design", "source", "format")},
     }
     return Garment(
         name=pattern.name,
@@ -149,8 +150,9 @@ def garment_from_pattern(pattern: Pattern, *, fabric: Fabric | str | None = None
 def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fabric: Fabric | str | None = None,
                  body: object | None = None, edge_length_m: float = 0.02, chart: str | None = None,
                  texture: str | os.PathLike | None = None, texture_repeat_m: tuple[float, float] = (0.1, 0.1),
-                 **design: float) -> Garment:
-    """A garment from a family name (``"tshirt"``...) or a file (DXF pattern, OBJ/GLB/glTF/PLY mesh).
+                 units: str | None = None, up: str | None = None, **design: float) -> Garment:
+    """A garment from a family name (``"tshirt"``...) or a file: a DXF pattern, a GarmentCode
+    pattern specification (``.json``) or an OBJ/GLB/glTF/PLY mesh.
 
     Args:
         name_or_path: family name (see ``list_families``) or path.
@@ -161,6 +163,8 @@ def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fa
         edge_length_m: target triangle edge length [m] (patterns only): 0.02 gives 2-4k vertices.
         chart: size chart (``"women"``/``"men"``), None for the family's.
         texture: texture image file; its tile covers ``texture_repeat_m`` [m] of fabric.
+        units: a mesh file's length unit (``"m"``, ``"cm"``, ``"mm"``, ``"inch"``); None infers it.
+        up: a mesh file's up axis (``"+y"``, ``"-y"``, ``"+z"``, ``"-z"``); None infers it.
         **design: design parameters of the family [m] (e.g. ``length=0.7``).
 
     Raises:
@@ -176,30 +180,55 @@ def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fa
     suffix = path.suffix.lower()
     if design:
         raise ValueError(f"design parameters {sorted(design)} only apply to garment families, not to files")
-    if suffix == ".dxf":
-        pattern = read_dxf_pattern(path, size=size)
+    if suffix in (".dxf", ".json"):
+        if suffix == ".dxf":
+            pattern = read_dxf_pattern(path, size=size)
+        else:
+            if size is not None:
+                raise ValueError(f"{path.name}: a GarmentCode specification holds one size; omit size=")
+            pattern = read_garmentcode(path)
         return garment_from_pattern(pattern, fabric=fabric, body=body, edge_length_m=edge_length_m,
                                     texture=texture, texture_repeat_m=texture_repeat_m)
     if suffix in MESH_SUFFIXES:
-        data = read_mesh_file(path)
-        fabric_value, reason = resolve_fabric(fabric)
-        texture_path, repeat = _check_texture(texture, texture_repeat_m)
-        if texture_path is None and isinstance(data["texture"], Path):
-            texture_path = str(data["texture"])
-        positions = data["vertices"]
-        if body is not None:
-            positions = _push_out(positions, body, 0.01, np.zeros(len(positions)))
-        return Garment(
-            name=path.stem, size="", fabric=fabric_value, positions=positions, faces=data["faces"],
-            uv=data["uv"], vertex_panels=np.zeros(len(positions), dtype=np.int32), panel_names=("mesh",),
-            seam_pairs=np.zeros((0, 2), dtype=np.int64), grain_directions=np.array([[0.0, 1.0]]),
-            pattern_positions=None, texture_path=texture_path, texture_repeat_m=repeat,
-            metadata={"source": str(path), "fabric_reason": reason, "rest_positions": data["vertices"],
-                      "placed": body is not None},
-        )
+        return _mesh_garment(path, fabric=fabric, body=body, edge_length_m=edge_length_m, texture=texture,
+                             texture_repeat_m=texture_repeat_m, units=units, up=up)
     if not path.suffix:
         raise ValueError(f"unknown garment family {text!r}; expected one of {sorted(FAMILIES)} or a file path")
-    raise ValueError(f"unsupported garment file {path.name!r}; expected .dxf or one of {MESH_SUFFIXES}")
+    raise ValueError(f"unsupported garment file {path.name!r}; expected a family name, .dxf, .json "
+                     f"(GarmentCode) or one of {MESH_SUFFIXES}")
+
+
+def _mesh_garment(path: Path, *, fabric: Fabric | str | None, body: object | None, edge_length_m: float,
+                  texture: str | os.PathLike | None, texture_repeat_m: tuple[float, float],
+                  units: str | None, up: str | None) -> Garment:
+    """A garment from a mesh file (see ``garments._mesh_import``), placed on ``body`` if given."""
+    data = read_garment_mesh(path, units=units, up=up, edge_length_m=edge_length_m)
+    fabric_value, reason = resolve_fabric(fabric)
+    texture_path, repeat = _check_texture(texture, texture_repeat_m)
+    if texture_path is None and isinstance(data["texture"], Path):
+        texture_path = str(data["texture"])
+    rest = data["vertices"]
+    positions, log = rest, list(data["log"])
+    welded = _welded_faces(data["faces"], data["seam_pairs"], len(rest))
+    if body is not None:
+        positions, _, placed_log = place_mesh(rest, welded, body, kind=data["kind"])
+        log += placed_log
+    return Garment(
+        name=path.stem, size="", fabric=fabric_value, positions=positions, faces=data["faces"],
+        uv=data["uv"], vertex_panels=np.zeros(len(positions), dtype=np.int32), panel_names=("mesh",),
+        seam_pairs=data["seam_pairs"], grain_directions=np.array([[0.0, 1.0]]),
+        pattern_positions=data["pattern_positions"], texture_path=texture_path, texture_repeat_m=repeat,
+        metadata={"source": str(path), "format": "mesh", "fabric_reason": reason, "rest_positions": rest,
+                  "placed": body is not None, "kind": data["kind"], "import_log": log,
+                  "edge_length_m": float(edge_length_m)},
+    )
+
+
+def _welded_faces(faces: np.ndarray, seam_pairs: np.ndarray, count: int) -> np.ndarray:
+    """Faces with each sewn vertex replaced by its twin (the mesh as one surface)."""
+    rep = np.arange(count)
+    rep[seam_pairs[:, 1]] = seam_pairs[:, 0]
+    return rep[faces]
 
 
 def place_garment(garment: Garment, body: object, *, clearance_m: float = 0.02) -> Garment:
@@ -209,6 +238,8 @@ def place_garment(garment: Garment, body: object, *, clearance_m: float = 0.02) 
         positions = place_pattern_mesh(pattern, garment.pattern_positions, garment.vertex_panels, body,
                                        clearance_m=clearance_m, faces=garment.faces)
     else:
-        rest = garment.metadata.get("rest_positions", garment.positions)
-        positions = _push_out(np.asarray(rest), body, clearance_m, np.zeros(len(rest)))
+        rest = np.asarray(garment.metadata.get("rest_positions", garment.positions))
+        welded = _welded_faces(garment.faces, garment.seam_pairs, len(rest))
+        positions, _, _ = place_mesh(rest, welded, body, clearance_m=clearance_m,
+                                     kind=garment.metadata.get("kind"))
     return dataclasses.replace(garment, positions=positions, metadata={**garment.metadata, "placed": True})

@@ -33,6 +33,7 @@ PART_NAMES: tuple[str, ...] = ("torso", "skirt", "arm_left", "arm_right", "leg_l
 
 _DENSE_SAMPLES = 64  # samples per curved edge for lengths and intersection tests
 _SEAM_TOLERANCE = 0.05  # seams whose edge lengths differ by more than this fraction are rejected
+_GATHER_MAX = 2.0  # a seam listed in ``Pattern.metadata["gathered_seams"]`` may gather up to 1:2
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,9 @@ class Pattern:
         seams: the seams between panel edges.
         girths_m: design girths of the finished garment [m] by level (``chest``, ``waist``,
             ``hips``...), each with the pattern y [m] where it is measured: ``{level: (girth, y)}``.
-        metadata: free-form information (design parameters, size-chart row...).
+        metadata: free-form information (design parameters, size-chart row...);
+            ``gathered_seams``: labels of seams sewn from edges of different lengths on
+            purpose (gathers, up to 1:2), which ``validate_pattern`` accepts.
     """
 
     name: str
@@ -343,9 +346,12 @@ def validate_pattern(pattern: Pattern) -> None:
             )
         if panel.area <= 0:
             raise ValueError(f"panel {panel.name!r}: outline must run counter-clockwise (area {panel.area:.4f} m^2)")
+    gathered = set(pattern.metadata.get("gathered_seams", ()))
     for seam in pattern.seams:
         la = pattern.panel(seam.panel_a).edge(seam.edge_a).length
         lb = pattern.panel(seam.panel_b).edge(seam.edge_b).length
+        if seam.label in gathered and max(la, lb) <= _GATHER_MAX * min(la, lb):
+            continue  # gathered on purpose (``metadata["gathered_seams"]``), up to 1:_GATHER_MAX
         if abs(la - lb) > _SEAM_TOLERANCE * max(la, lb):
             raise ValueError(
                 f"seam {seam.label}: edge lengths differ by more than {_SEAM_TOLERANCE:.0%} "

@@ -34,6 +34,8 @@ class DrapeGates:
         max_seam_gap_mm: largest distance between sewn vertex pairs [mm].
         max_stretch_pct: largest principal stretch of any triangle [%], 100 = unstretched.
         converged: the cloth came to rest (max speed below tolerance) within the frame budget.
+        failures: one line per failed gate of a garment read from a file (torn, not on the
+            body, wrong scale; see ``sim._import_gates``), empty when none failed.
     """
 
     penetrating_vertices: int
@@ -41,17 +43,32 @@ class DrapeGates:
     max_seam_gap_mm: float
     max_stretch_pct: float
     converged: bool
+    failures: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
-        """True when there are no penetrations or self-intersections, seams are closed (<= 2 mm)
-        and the drape converged."""
+        """True when there are no penetrations or self-intersections, seams are closed (<= 2 mm),
+        the drape converged and no import gate failed."""
         return (
             self.penetrating_vertices == 0
             and self.self_intersecting_pairs == 0
             and self.max_seam_gap_mm <= 2.0
             and self.converged
+            and not self.failures
         )
+
+    def reasons(self) -> list[str]:
+        """One line per failed gate (empty when ``passed``)."""
+        out = list(self.failures)
+        if self.penetrating_vertices:
+            out.append(f"{self.penetrating_vertices} vertices inside the body")
+        if self.self_intersecting_pairs:
+            out.append(f"{self.self_intersecting_pairs} self-intersecting triangle pairs")
+        if self.max_seam_gap_mm > 2.0:
+            out.append(f"seams open by up to {self.max_seam_gap_mm:.0f} mm")
+        if not self.converged:
+            out.append("the cloth did not come to rest")
+        return out
 
 
 @dataclass(frozen=True, eq=False)

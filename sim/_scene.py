@@ -54,7 +54,8 @@ class ClothModel:
         body_mesh: the collider's Warp mesh (points can be animated in place).
         particle_of_vertex: garment vertex -> particle index, shape (N,), int64.
         tri_faces: garment faces used by the model, shape (F', 3), int64 (garment indices).
-        face_valid: which garment faces are simulated (positive rest area), shape (F,), bool.
+        face_valid: which garment faces are simulated (positive rest area, three distinct
+            particles once sewn), shape (F,), bool.
         rest_inv: per-face inverse rest matrix in grain-aligned panel frames, shape (F', 2, 2);
             column 0 of the deformation gradient is the warp, column 1 the weft direction.
         rest_area: per-face pattern area [m^2], shape (F',).
@@ -201,7 +202,7 @@ def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
 
     For a pattern garment each panel's coordinates are rotated so that its grain direction maps
     to +x. Imported meshes (no pattern) flatten each 3D triangle isometrically, with +x along
-    its first edge.
+    its first edge, from ``metadata["rest_positions"]`` (the file's geometry) when present.
 
     Returns:
         corners: shape (F, 3, 2) [m]; valid: shape (F,), bool (positive area).
@@ -220,8 +221,9 @@ def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
         # rotation taking g to +x: [[gx, gy], [-gy, gx]]
         rot = np.stack([np.stack([g[:, 0], g[:, 1]], 1), np.stack([-g[:, 1], g[:, 0]], 1)], 1)
         corners = np.einsum("fij,fkj->fki", rot, garment.pattern_positions[faces])
-    else:
-        p = garment.positions[faces]
+    else:  # the file's own geometry (before placement pushed it around the body)
+        rest = np.asarray(garment.metadata.get("rest_positions", garment.positions), dtype=np.float64)
+        p = (rest if rest.shape == garment.positions.shape else garment.positions)[faces]
         e1 = p[:, 1] - p[:, 0]
         e2 = p[:, 2] - p[:, 0]
         l1 = np.linalg.norm(e1, axis=1)
@@ -580,6 +582,10 @@ def build_cloth_model(
     fabric = garment.fabric
     particle_of_vertex, particle_count = merge_seams(garment.vertex_count, garment.seam_pairs)
     corners, valid = triangle_rest_frames(garment)
+    # a face whose corners are sewn into one particle (the tip of a dart, a short seam between
+    # two others) has no area once sewn: Newton would drop it and miscount
+    welded = particle_of_vertex[garment.faces]
+    valid = valid & (welded[:, 0] != welded[:, 1]) & (welded[:, 1] != welded[:, 2]) & (welded[:, 0] != welded[:, 2])
     faces = garment.faces[valid]
     corners = corners[valid]
     if len(faces) == 0:

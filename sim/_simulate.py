@@ -456,6 +456,7 @@ def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, max_d
 
 
 def _measure(body, garment, runner, canonical: np.ndarray, final: np.ndarray, converged: bool) -> dict:
+    from tryon3d.sim._import_gates import import_gate_failures
     from tryon3d.sim._measure import (
         deformation,
         self_intersecting_pairs,
@@ -491,6 +492,7 @@ def _measure(body, garment, runner, canonical: np.ndarray, final: np.ndarray, co
         max_seam_gap_mm=1000.0 * seam_gap,
         max_stretch_pct=float(stretch[0].max()),
         converged=bool(converged),
+        failures=import_gate_failures(body, garment, rest_pose_positions),
     )
     ease, tape_ease = ease_by_region(body, garment, rest_pose_positions)
     return {

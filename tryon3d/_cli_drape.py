@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 
 _log = logging.getLogger(__name__)
@@ -27,6 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-seconds", type=float, default=4.0, help="simulated-time budget per settle [s]")
     parser.add_argument("-o", "--output", required=True, help="output folder")
     parser.set_defaults(run=run)
+
+
+#: Exit status of a drape that ran but failed its quality gates (outputs still written).
+EXIT_GATES = 3
 
 
 def _load_garment(name: str, size: str | None, fabric: str | None, body):
@@ -62,4 +67,7 @@ def run(args: argparse.Namespace) -> int:
         gates["penetrating_vertices"], gates["self_intersecting_pairs"], gates["max_stretch_pct"],
         gates["converged"], out,
     )
+    if not result.gates.passed:  # the outputs are written (to look at); the exit code says it failed
+        print(f"tryon3d: the drape failed its gates: {'; '.join(result.gates.reasons())}", file=sys.stderr)
+        return EXIT_GATES
     return 0

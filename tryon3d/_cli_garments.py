@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 from tryon3d._units import cm_to_m
 
@@ -18,8 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing = commands.add_parser("list", help="list families (with sizes) and fabric presets")
     listing.set_defaults(run=run_list)
     show = commands.add_parser("show", help="write OUT/pattern.svg and OUT/garment.glb (on the default body)")
-    show.add_argument("family", help="garment family, e.g. tshirt")
-    show.add_argument("--size", default="M", help="size label (XS..XXL), default M")
+    show.add_argument("family", help="garment family (e.g. tshirt) or garment file (.dxf, GarmentCode .json, "
+                      ".obj/.glb/.gltf/.ply)")
+    show.add_argument("--size", default=None, help="size label (XS..XXL; default M), or a graded DXF's size")
     show.add_argument("--fabric", default=None, help="fabric preset or description, e.g. denim")
     show.add_argument("--edge-length-cm", type=float, default=2.0, help="triangle edge length [cm], default 2")
     show.add_argument("-o", "--out", required=True, help="output folder")
@@ -50,17 +52,27 @@ def run_show(args: argparse.Namespace) -> int:
     ensure_writable_dir(args.out)
     from tryon3d import bodyfit, garments
 
-    if args.family not in garments.FAMILIES:
-        raise ValueError(f"unknown garment family {args.family!r}; expected one of {sorted(garments.FAMILIES)}")
-    garments.size_chart(args.family)  # fail fast on bad sizes before building the body
-    if args.size not in garments.size_chart(args.family):
-        raise ValueError(f"unknown size {args.size!r}; expected one of {list(garments.size_chart(args.family))}")
+    is_file = args.family not in garments.FAMILIES and Path(args.family).suffix != ""
+    if not is_file and args.family not in garments.FAMILIES:
+        raise ValueError(f"unknown garment family {args.family!r}; expected one of {sorted(garments.FAMILIES)} "
+                         f"or a garment file")
+    if is_file and not Path(args.family).is_file():
+        raise ValueError(f"garment file {args.family!r} not found")
+    size = args.size
+    if not is_file:
+        size = "M" if size is None else size
+        if size not in garments.size_chart(args.family):  # fail fast before building the body
+            raise ValueError(f"unknown size {size!r}; expected one of {list(garments.size_chart(args.family))}")
     if args.fabric is not None:
         garments.resolve_fabric(args.fabric)
     body = bodyfit.body_from_measurements(**DEFAULT_BODY)
-    garment = garments.load_garment(args.family, size=args.size, fabric=args.fabric, body=body,
+    garment = garments.load_garment(args.family, size=size, fabric=args.fabric, body=body,
                                     edge_length_m=cm_to_m(args.edge_length_cm))
-    files = {"pattern.svg": garments.pattern_svg(garment), "garment.glb": garments.garment_to_glb(garment, body)}
+    files = {"garment.glb": garments.garment_to_glb(garment, body)}
+    if garment.pattern_positions is not None and "pattern" in garment.metadata:
+        files["pattern.svg"] = garments.pattern_svg(garment)
+    for line in garment.metadata.get("import_log", []):
+        _LOG.info("%s: %s", garment.name, line)
     written = write_files_atomically(args.out, files)
     _LOG.info("%s size %s (%s, %d vertices): %s", garment.name, garment.size, garment.fabric.name,
               garment.vertex_count, ", ".join(str(p) for p in written))

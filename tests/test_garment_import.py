@@ -1,0 +1,270 @@
+"""Garments made elsewhere: GarmentCode pattern specifications and garment meshes (OBJ, Draco
+GLB, the shared simulator dress), loaded, placed on a body, draped and gated."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from tests._garment_files import cone_skirt, write_draco_glb, write_obj, z_up_m_to_y_up
+from tests.conftest import SHARED_DIR
+
+GARMENTCODE_DIR = SHARED_DIR / "garments" / "garmentcode"
+MESH_DIR = SHARED_DIR / "garments" / "meshes"
+needs_shared = pytest.mark.skipif(not GARMENTCODE_DIR.is_dir(), reason="../shared/garments is absent")
+
+
+@pytest.fixture(scope="module")
+def body(default_body):
+    return default_body
+
+
+@pytest.fixture(scope="module")
+def skirt_files(tmp_path_factory):
+    """Our A-line skirt as a y-up centimetre OBJ and a y-up metre Draco GLB, split along a UV seam."""
+    folder = tmp_path_factory.mktemp("meshes")
+    v, f, uv = cone_skirt()
+    obj = write_obj(folder / "skirt_cm_yup.obj", z_up_m_to_y_up(v, 100.0), f, uv)
+    glb = write_draco_glb(folder / "skirt_draco.glb", z_up_m_to_y_up(v, 1.0), f, uv,
+                          texture_transform={"offset": [0.5, 0.0], "scale": [2.0, 2.0]})
+    return {"obj": obj, "glb": glb, "vertices": v, "uv": uv}
+
+
+# --- GarmentCode ---------------------------------------------------------------------------
+
+@needs_shared
+@pytest.mark.parametrize("stem", ["shirt_mean", "dress_pencil"])
+def test_shared_garmentcode_files_load_with_their_stitches(stem):
+    from tryon3d import garments
+
+    path = GARMENTCODE_DIR / f"{stem}_specification.json"
+    spec = json.loads(path.read_text())
+    pattern = garments.read_garmentcode(path)
+    garments.validate_pattern(pattern)
+    assert [p.name for p in pattern.panels] == list(spec["pattern"]["panels"])
+    assert len(pattern.seams) == len(spec["pattern"]["stitches"])
+    assert all(p.area > 0 for p in pattern.panels)  # counter-clockwise seen from outside
+    # the outlines keep GarmentCode's lengths, in metres (units_in_meter = 100)
+    first = next(iter(spec["pattern"]["panels"].values()))
+    v = np.asarray(first["vertices"]) / 100.0
+    e0 = first["edges"][0]["endpoints"]
+    edge = pattern.panels[0].edges[0]
+    assert np.linalg.norm(edge.end - edge.start) == pytest.approx(np.linalg.norm(v[e0[1]] - v[e0[0]]), abs=1e-9)
+    parts = {p.name: p.placement.part for p in pattern.panels}
+    if stem == "shirt_mean":
+        assert {parts[n] for n in ("left_sleeve_f", "left_sleeve_b")} == {"arm_left"}
+        assert {parts[n] for n in ("right_sleeve_f", "right_sleeve_b")} == {"arm_right"}
+        assert {parts[n] for n in ("left_ftorso", "right_btorso")} == {"torso"}
+        # front panels face front, back panels back; their centre lines on the body's midline
+        assert pattern.panel("left_ftorso").placement.side == "front"
+        assert pattern.panel("left_btorso").placement.side == "back"
+        assert pattern.panel("left_ftorso").placement.center_x == pytest.approx(0.0, abs=1e-9)
+        # the shirt's finished chest: four torso panels of 26-29 cm
+        assert pattern.girths_m["chest"][0] == pytest.approx(2 * (0.2869053 + 0.26221855), abs=0.002)
+    else:
+        assert parts["skirt_front"] == parts["skirt_back"] == "skirt"
+        assert pattern.metadata["gathered_seams"]  # the bodice is gathered into the skirt
+
+
+@pytest.mark.parametrize("family", ["tshirt", "longsleeve", "dress", "skirt", "trousers"])
+def test_our_families_round_trip_through_garmentcode(family):
+    from tryon3d import garments
+
+    for size in ("XS", "XL"):
+        pattern = garments.draft(family, size)
+        spec = json.loads(json.dumps(garments.pattern_to_garmentcode(pattern)))
+        assert spec["properties"]["units_in_meter"] == 100
+        back = garments.read_garmentcode(spec, name=pattern.name)
+        assert back.seams == pattern.seams
+        for ours, theirs in zip(pattern.panels, back.panels, strict=True):
+            assert theirs.name == ours.name
+            gap = np.abs(garments.panel_outline(ours, 16) - garments.panel_outline(theirs, 16)).max()
+            assert gap < 1e-4, f"{family} {size} {ours.name}: outline moved {gap * 1000:.3f} mm"
+            assert theirs.placement.part in (ours.placement.part, "skirt")  # legs read back as legs or skirt
+            assert theirs.placement.side == ours.placement.side
+
+
+def test_garmentcode_bad_input_is_one_line(tmp_path):
+    from tryon3d import garments
+
+    with pytest.raises(ValueError, match="not a GarmentCode specification"):
+        garments.read_garmentcode({"pattern": {}})
+    square = {"vertices": [[0, 0], [10, 0], [10, 10], [0, 10]],
+              "edges": [{"endpoints": [i, (i + 1) % 4]} for i in range(4)]}
+    with pytest.raises(ValueError, match="over the limit"):
+        garments.read_garmentcode({"pattern": {"panels": {f"p{i}": square for i in range(300)}}})
+    with pytest.raises(ValueError, match="has no edge 9"):
+        garments.read_garmentcode({"pattern": {"panels": {"a": square, "b": square},
+                                               "stitches": [[{"panel": "a", "edge": 9}, {"panel": "b", "edge": 0}]]}})
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match="cannot read GarmentCode"):
+        garments.load_garment(bad)
+
+
+def test_unknown_family_or_suffix_is_one_line(tmp_path):
+    from tryon3d import garments
+
+    with pytest.raises(ValueError, match="unknown garment family"):
+        garments.load_garment("tuxedo")
+    with pytest.raises(ValueError, match="unsupported garment file"):
+        garments.load_garment(tmp_path / "shirt.xyz")
+
+
+@needs_shared
+def test_garmentcode_shirt_drapes_on_our_body_with_gates_passed(body):
+    from tryon3d import garments, sim
+
+    garment = garments.load_garment(GARMENTCODE_DIR / "shirt_mean_specification.json", body=body,
+                                    edge_length_m=0.04)
+    drape = sim.drape(body, garment, max_seconds_simulated=3.0)
+    assert drape.gates.passed, drape.gates.reasons()
+    # worn: it covers the chest all round, hangs from the shoulders, and has ease at the chest
+    z_chest = float(body.landmarks_m["chest"][2])
+    z_shoulder = float(body.landmarks_m["acromion_left"][2])
+    top = float(drape.rest_pose_positions[:, 2].max())
+    assert z_shoulder - 0.02 < top < z_shoulder + 0.12
+    assert float(drape.rest_pose_positions[:, 2].min()) < z_chest - 0.15
+    assert 0.05 < drape.ease_m["chest"] < 0.35  # a loose shirt: 110 cm on a 91 cm chest
+
+
+# --- meshes --------------------------------------------------------------------------------
+
+def test_a_cm_y_up_obj_is_detected_welded_and_placed(body, skirt_files):
+    from tryon3d import garments
+
+    garment = garments.load_garment(skirt_files["obj"], body=body)
+    log = " | ".join(garment.metadata["import_log"])
+    assert "units cm" in log and "up axis +y" in log and garment.metadata["kind"] == "bottom"
+    # the split column (15 rows) sewn to its twin, each keeping its own UV
+    assert len(garment.seam_pairs) == 15
+    pairs = garment.seam_pairs
+    assert np.allclose(garment.uv[pairs[:, 0], 0], 0.0) and np.allclose(garment.uv[pairs[:, 1], 0], 1.0)
+    rest = garment.metadata["rest_positions"]
+    assert np.ptp(rest[:, 2]) == pytest.approx(0.5, abs=1e-3)  # 50 cm long, now z-up in metres
+    # its waist opening on the body's waist
+    top = garment.positions[garment.positions[:, 2] > garment.positions[:, 2].max() - 0.01]
+    assert float(garment.positions[:, 2].max()) == pytest.approx(float(body.landmarks_m["waist"][2]), abs=0.03)
+    assert np.linalg.norm(top[:, :2].mean(axis=0) - body.landmarks_m["waist"][:2]) < 0.06
+
+
+def test_a_draco_glb_loads_with_its_texture_transform(body, skirt_files):
+    from tryon3d import garments
+
+    garment = garments.load_garment(skirt_files["glb"])
+    log = " | ".join(garment.metadata["import_log"])
+    assert "Draco" in log and "up axis +y (glTF)" in log and "KHR_texture_transform" in log
+    assert garment.vertex_count == len(skirt_files["vertices"]) and len(garment.seam_pairs) == 15
+    # same geometry as the OBJ (to Draco's 16-bit quantization), UVs scaled 2x and offset 0.5
+    obj = garments.load_garment(skirt_files["obj"])
+    assert np.abs(garment.positions - obj.positions).max() < 1e-4
+    assert np.allclose(garment.uv[:, 0], 2.0 * obj.uv[:, 0] + 0.5, atol=1e-3)
+
+
+def test_a_generated_mesh_drapes_with_gates_passed(body, skirt_files):
+    from tryon3d import garments, sim
+
+    garment = garments.load_garment(skirt_files["obj"], body=body)
+    drape = sim.drape(body, garment, max_seconds_simulated=3.0)
+    assert drape.gates.passed, drape.gates.reasons()
+    assert drape.gates.max_seam_gap_mm == 0.0  # the UV seam stayed sewn
+    assert np.isfinite(drape.tape_ease_m["hips"]) and drape.tape_ease_m["hips"] > 0.0
+
+
+def _gates(body, garment, positions):
+    from tryon3d.sim._import_gates import import_gate_failures
+
+    return import_gate_failures(body, garment, positions)
+
+
+def test_import_gates_catch_torn_off_body_and_wrong_scale(body, skirt_files, tmp_path):
+    from tryon3d import garments
+
+    garment = garments.load_garment(skirt_files["obj"], body=body)
+    assert _gates(body, garment, garment.positions) == ()
+    # torn: the seam column opened by 1.5 mm, so nothing is welded
+    v, f, uv = cone_skirt()
+    columns = 41
+    v[np.arange(15) * columns + 40, 0] += 0.0015
+    torn = garments.load_garment(write_obj(tmp_path / "torn.obj", z_up_m_to_y_up(v, 100.0), f, uv), body=body)
+    assert len(torn.seam_pairs) == 0
+    assert any(line.startswith("torn:") for line in _gates(body, torn, torn.positions))
+    # beside the body instead of around it
+    beside = garment.positions + np.array([0.8, 0.0, 0.0])
+    assert any(line.startswith("not on the body") for line in _gates(body, garment, beside))
+    # three times too wide
+    center = garment.positions.mean(axis=0)
+    wide = center + (garment.positions - center) * np.array([3.0, 3.0, 1.0])
+    assert any(line.startswith("wrong scale") for line in _gates(body, garment, wide))
+
+
+@needs_shared
+def test_the_shared_simulator_dress_loads_decimated_and_placed_within_10_s(body):
+    from tryon3d import garments
+
+    started = time.perf_counter()
+    garment = garments.load_garment(MESH_DIR / "codim_ipc_dress_knife.obj", body=body)
+    seconds = time.perf_counter() - started
+    log = " | ".join(garment.metadata["import_log"])
+    assert seconds <= 10.0, f"28k-vertex load + place took {seconds:.1f} s"
+    assert "decimated 28140" in log and "units m" in log and "up axis +y" in log
+    assert 3000 < garment.vertex_count < 9000
+    assert garment.metadata["kind"] == "dress"
+    z = garment.positions[:, 2]
+    assert float(z.max()) == pytest.approx(float(body.landmarks_m["acromion_left"][2]) + 0.06, abs=0.03)
+
+
+def test_mesh_units_that_fit_nothing_are_refused(tmp_path):
+    from tryon3d import garments
+
+    v, f, uv = cone_skirt()
+    path = write_obj(tmp_path / "huge.obj", v * 100000.0, f, uv)  # a 50 km skirt
+    with pytest.raises(ValueError, match="fits no unit"):
+        garments.load_garment(path)
+
+
+def test_uvs_in_pattern_units_become_the_rest_shape_and_a_texture_atlas_does_not(tmp_path):
+    from tryon3d import garments
+
+    v, f, _ = cone_skirt(waist_m=1.0, hem_m=1.0)  # a tube: unrolled, an isometric pattern
+    radius = np.linalg.norm(v[:, :2], axis=1)
+    angle = np.mod(np.arctan2(v[:, 1], v[:, 0]), 2 * np.pi)
+    angle[np.arange(15) * 41 + 40] = 2 * np.pi  # the split column's twin at the far end
+    slant = 0.5
+    flat = np.c_[radius * angle, -v[:, 2]] * 1000.0  # in millimetres, as CLO writes them
+    garment = garments.load_garment(write_obj(tmp_path / "clo.obj", z_up_m_to_y_up(v, 100.0), f, flat))
+    assert garment.pattern_positions is not None
+    assert "rest shape: the UV layout" in " | ".join(garment.metadata["import_log"])
+    assert np.ptp(garment.pattern_positions[:, 1]) == pytest.approx(slant, rel=0.02)  # back in metres
+    _, _, atlas = cone_skirt(waist_m=1.0, hem_m=1.0)
+    plain = garments.load_garment(write_obj(tmp_path / "atlas.obj", z_up_m_to_y_up(v, 100.0), f, atlas))
+    assert plain.pattern_positions is None
+
+
+def test_cli_drape_of_a_file_exits_3_when_its_gates_fail(monkeypatch, tmp_path, capsys, body, skirt_files):
+    import dataclasses
+
+    from tests._render_scenes import tube_drape
+    from tryon3d import _bodies, sim
+    from tryon3d.cli import main
+
+    failed = dataclasses.replace(tube_drape(), gates=sim.DrapeGates(
+        0, 0, 0.0, 100.0, True, failures=("not on the body: it goes 30% of the way round the hips, not around it",)))
+    seen = {}
+
+    def fake_drape(drape_body, garment, **options):
+        seen["garment"] = garment
+        return failed
+
+    monkeypatch.setattr(_bodies, "load_body", lambda path: body)
+    monkeypatch.setattr(sim, "drape", fake_drape)
+    out = tmp_path / "out"
+    code = main(["drape", "--body", "body.json", "--garment", str(skirt_files["obj"]), "-o", str(out)])
+    assert code == 3
+    assert "the drape failed its gates: not on the body: it goes 30%" in capsys.readouterr().err
+    assert seen["garment"].metadata["kind"] == "bottom"  # the file went through the mesh importer
+    summary = json.loads((out / "drape.json").read_text())
+    assert summary["gates"]["passed"] is False and summary["gates"]["failures"]
