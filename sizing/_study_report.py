@@ -109,7 +109,7 @@ def study_json(result: StudyResult, *, inputs: dict[str, Any] | None = None) -> 
             overlaps.append({"sizes": [a, b], "bodies_good_in_both": both, "share": round(both / len(by_body), 3)})
         region = next((r["governing_region"] for r in fam_rows if r["governing_region"]), None)
         grading = {}
-        for chart in charts:
+        for chart in charts if region else ():  # no region: nothing was judged
             table = garments_stage.size_chart(chart)
             chart_bodies = {r["body_id"]: r for r in fam_rows if r["chart"] == chart}
             girths = np.array([r.get(f"body_{region}_cm") for r in chart_bodies.values()
@@ -142,8 +142,10 @@ def study_json(result: StudyResult, *, inputs: dict[str, Any] | None = None) -> 
                                "drape_larger": larger, "drape_smaller": smaller,
                                "table": {k: dict(v) for k, v in table_cd.items()}},
         }
-    timings = {k: _r(np.mean([r[k] for r in rows if r.get(k) is not None]), 2) if rows else None
-               for k in ("seconds_body_build", "seconds_place", "seconds_drape", "seconds_judge", "seconds_total")}
+    timings = {}
+    for k in ("seconds_body_build", "seconds_place", "seconds_drape", "seconds_judge", "seconds_total"):
+        values = [r[k] for r in rows if r.get(k) is not None]
+        timings[k] = _r(np.mean(values), 2) if values else None
     return {
         "format": STUDY_FORMAT,
         "tryon3d_version": __version__,
@@ -220,7 +222,8 @@ def _plots(summary: dict[str, Any], rows: Sequence[dict[str, Any]]) -> dict[str,
         ax.set_xlabel("height [cm]")
         ax.set_ylabel(f"{region} girth [cm]")
         ax.set_title(f"{family}: recommended size per body")
-        ax.legend(fontsize=7)
+        if ax.collections:
+            ax.legend(fontsize=7)
     images["scatter"] = _png(fig)
     return images
 
