@@ -122,7 +122,10 @@ def study_json(result: StudyResult, *, inputs: dict[str, Any] | None = None) -> 
                               if girths.size else None, "population_sd_cm": _r(spread, 1),
                               "mean_step_over_sd": _r(mean_step / spread, 2) if spread > 0 else None,
                               "bodies": int(girths.size)}
-        agree = [rec["size"] == rec["chart_size"] for rec in recs.values() if rec["size"]]
+        # only where the chart's size was draped: else the drape could not have agreed
+        agree = [rec["size"] == rec["chart_size"] for rec in recs.values()
+                 if rec["size"] and rec["chart_size"] in sizes_seen]
+        not_tried = sum(1 for rec in recs.values() if rec["chart_size"] not in sizes_seen)
         table_cd: dict[str, dict[str, int]] = {}
         larger = smaller = 0
         for rec in recs.values():
@@ -139,7 +142,7 @@ def study_json(result: StudyResult, *, inputs: dict[str, Any] | None = None) -> 
             "overlaps": overlaps,
             "grading": grading,
             "chart_vs_drape": {"agree_share": round(float(np.mean(agree)), 3) if agree else None,
-                               "drape_larger": larger, "drape_smaller": smaller,
+                               "chart_size_not_draped": not_tried, "drape_larger": larger, "drape_smaller": smaller,
                                "table": {k: dict(v) for k, v in table_cd.items()}},
         }
     timings = {}
@@ -261,7 +264,8 @@ def study_html(summary: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
                          f"population {gr['population_mean_cm']} cm, sd {gr['population_sd_cm']} cm "
                          f"({gr['bodies']} bodies); mean step / sd = {gr['mean_step_over_sd']}.</p>")
         cd = g["chart_vs_drape"]
-        parts.append(f"<p>Size chart vs drape: agree for {cd['agree_share']} of bodies; drape larger "
+        parts.append(f"<p>Size chart vs drape: agree for {cd['agree_share']} of the bodies whose chart size "
+                     f"was draped ({cd['chart_size_not_draped']} bodies' chart size was not); drape larger "
                      f"{cd['drape_larger']}, smaller {cd['drape_smaller']}.</p>")
         parts.append(_table(["chart says", "drape says (count)"], [
             [c, ", ".join(f"{s} x{n}" for s, n in d.items())] for c, d in cd["table"].items()]))

@@ -136,7 +136,7 @@ def test_interrupted_study_reruns_only_the_missing_jobs(cluster, bodies, serial,
         sizing.run_study(bodies, GARMENTS, out=tmp_path, on_result=interrupt, **OPTIONS)
     kept = set(_results_files_rows(tmp_path / "results"))
     assert kept == set(seen) and len(kept) == 5  # what was done is on disk, nothing half-written
-    again = sizing.run_study(bodies, GARMENTS, out=tmp_path, **OPTIONS)
+    again = sizing.run_study(bodies, GARMENTS, out=tmp_path, batch_size=3, **OPTIONS)  # 3 jobs per task
     assert again.skipped == 5 and again.ran == JOB_COUNT - 5
     assert {row["key"] for row in again.rows if row["key"] not in kept} == {
         row["key"] for row in serial.rows} - kept

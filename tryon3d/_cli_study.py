@@ -44,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a running Ray cluster (default: RAY_ADDRESS, else Ray starts here on 127.0.0.1)")
     parser.add_argument("--gpus-per-job", type=float, default=0, metavar="G",
                         help="GPUs per Ray task (default 0: CPU tasks)")
+    parser.add_argument("--batch-size", type=int, default=1, metavar="N",
+                        help="jobs per Ray task, all on one body (default 1; more for GPU workers)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="study folder")
     _add_verbosity(parser)
     parser.set_defaults(run=run_study_command)
@@ -62,7 +64,7 @@ def run_study_command(args: argparse.Namespace) -> int:
                             bodies=args.bodies, fabric=args.fabric, edge_length_cm=args.edge_length,
                             max_seconds_simulated=args.max_seconds_simulated, device=device,
                             ray_address=args.ray_address, gpus_per_job=args.gpus_per_job,
-                            quiet=getattr(args, "quiet", False))
+                            batch_size=args.batch_size, quiet=getattr(args, "quiet", False))
     jobs = summary["jobs"]
     _log.info("study: %d jobs done (%d now, %d from before, %d failed to drape, %d lost) in %.0f s",
               jobs["done"], jobs["ran"], jobs["skipped"], jobs["failed"], jobs["lost"], result.seconds)

@@ -128,6 +128,7 @@ def study(
     device: str = "cpu",
     ray_address: str | None = None,
     gpus_per_job: float = 0,
+    batch_size: int = 1,
     executor: str = "ray",
     quiet: bool = False,
 ) -> tuple[Any, dict[str, Any]]:
@@ -165,7 +166,7 @@ def study(
     result = sizing.run_study(study_bodies, garments, out=folder, sizes=sizes, fabric=fabric,
                               edge_length_m=cm_to_m(edge_length_cm), max_seconds_simulated=max_seconds_simulated,
                               device=device, ray_address=ray_address, gpus_per_job=gpus_per_job,
-                              executor=executor, quiet=quiet)
+                              batch_size=batch_size, executor=executor, quiet=quiet)
     inputs = {"garments": garments, "sizes": sizes, "population": population, "count": count, "sex": sex,
               "seed": seed, "customers": None if customers is None else str(customers),
               "bodies": None if bodies is None else str(bodies), "fabric": fabric, "edge_length_cm": edge_length_cm,
