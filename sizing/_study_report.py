@@ -184,8 +184,9 @@ def _plots(summary: dict[str, Any], rows: Sequence[dict[str, Any]]) -> dict[str,
 
     images = {}
     families = list(summary["garments"])
-    fig, axes = plt.subplots(len(families), 1, figsize=(7, 1.2 + 0.45 * max(
-        len(summary["garments"][f]["sizes"]) for f in families) * len(families)), squeeze=False)
+    fig, axes = plt.subplots(len(families), 1, figsize=(7, 0.8 + (0.9 + 0.35 * max(
+        len(summary["garments"][f]["sizes"]) for f in families)) * len(families)), squeeze=False,
+        layout="constrained")
     for ax, family in zip(axes[:, 0], families, strict=True):
         sizes = summary["garments"][family]["sizes"]
         labels = list(sizes)
@@ -196,7 +197,7 @@ def _plots(summary: dict[str, Any], rows: Sequence[dict[str, Any]]) -> dict[str,
             left += share
         ax.set_xlim(0, 1)
         ax.set_title(f"{family}: fit coverage per size (share of bodies)")
-    axes[0, 0].legend(ncol=6, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.12))
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), ncol=6, fontsize=7, loc="outside lower center")
     images["coverage"] = _png(fig)
     fig, axes = plt.subplots(1, len(families), figsize=(4.5 * len(families), 3.2), squeeze=False)
     for ax, family in zip(axes[0], families, strict=True):
@@ -221,7 +222,13 @@ def _plots(summary: dict[str, Any], rows: Sequence[dict[str, Any]]) -> dict[str,
                    if b["recommended"].get(family, {}).get("size") == size and b.get(f"{region}_cm")]
             if pts:
                 x, y = np.array(pts, dtype=float).T
-                ax.scatter(x, y, s=18, color=cmap(i) if size else "#e53935", label=size or "none fits")
+                ax.scatter(x, y, s=18, color=cmap(i) if size else "#9e9e9e", label=size or "not draped")
+        nofit = set(summary["garments"][family]["no_size_fits"]["bodies"])
+        pts = [(b.get("height_cm"), b.get(f"{region}_cm")) for bid, b in bodies.items()
+               if bid in nofit and b.get(f"{region}_cm")]
+        if pts:
+            x, y = np.array(pts, dtype=float).T
+            ax.scatter(x, y, s=60, marker="x", color="#e53935", label="no size fits")
         ax.set_xlabel("height [cm]")
         ax.set_ylabel(f"{region} girth [cm]")
         ax.set_title(f"{family}: recommended size per body")
