@@ -426,8 +426,10 @@ def _start_ray(ray, address: str | None, local_cpus: int | None) -> bool:
     import importlib.util
 
     dashboard = importlib.util.find_spec("ray.dashboard") is not None and importlib.util.find_spec("aiohttp")
-    ray.init(num_cpus=local_cpus, include_dashboard=bool(dashboard), dashboard_host="127.0.0.1",
-             logging_level=logging.WARNING, log_to_driver=False)
+    context = ray.init(num_cpus=local_cpus, include_dashboard=bool(dashboard), dashboard_host="127.0.0.1",
+                       logging_level=logging.WARNING, log_to_driver=False)
+    if getattr(context, "dashboard_url", None):
+        _log.info("Ray dashboard: http://%s", context.dashboard_url)
     return True
 
 
