@@ -420,6 +420,7 @@ def _start_ray(ray, address: str | None, local_cpus: int | None) -> bool:
     """Connect (``address``, ``RAY_ADDRESS``) or start Ray in this process; True if we started it."""
     if ray.is_initialized():
         return False
+    address = address or os.environ.get("RAY_ADDRESS")
     if address:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
         return True
