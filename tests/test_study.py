@@ -156,3 +156,17 @@ def test_study_inputs_are_checked_before_work(bodies, tmp_path):
     with pytest.raises(ValueError, match="count must be an integer"):
         sizing.sample_population(0)
     assert not (tmp_path / "results").exists()
+
+
+def test_facade_rerun_skips_every_finished_job_and_writes_the_answers(serial):
+    import tryon3d
+
+    out = serial.results_dir.parent  # the serial run's folder: same population draw, same jobs
+    result, summary = tryon3d.study(GARMENTS, out=out, sizes="S,M", population="ansur", count=3, sex="both",
+                                    seed=7, edge_length_cm=5.0, max_seconds_simulated=0.3, executor="serial",
+                                    quiet=True)
+    assert result.ran == 0 and result.skipped == JOB_COUNT
+    written = json.loads((out / "study.json").read_text())
+    assert written == json.loads(json.dumps(summary)) and written["jobs"]["done"] == JOB_COUNT
+    assert set(written["bodies"]) == {b.body_id for b in sizing.sample_population(3, seed=7)}
+    assert "<img" in (out / "study.html").read_text()
