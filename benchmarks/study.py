@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             on_ray = sizing.run_study(bodies, [args.garment], out=os.path.join(tmp, "ray"), **options)
             load.append(os.getloadavg())
-            built = ray.get(ray.remote(sizing._study._build_body).remote(bodies[0]))
+            built = ray.get(ray.remote(sizing._study._safe_build).remote(bodies[0]))
             context = ray._private.worker.global_worker.get_serialization_context()
             body_bytes = int(context.serialize(built[0]).total_bytes)
         finally:

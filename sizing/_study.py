@@ -314,7 +314,10 @@ def _run_job(spec: dict[str, Any], body: Body, build_s: float) -> dict[str, Any]
     return row
 
 
-def _run_batch(specs: list[dict[str, Any]], built: tuple[Body, float]) -> list[dict[str, Any]]:
+def _run_batch(specs: list[dict[str, Any]], built: tuple[Body, float] | str) -> list[dict[str, Any]]:
+    """The rows of a batch of jobs on one body; ``built`` is ``_safe_build``'s answer."""
+    if isinstance(built, str):  # the body could not be built: each job is a row saying so
+        return [_error_row(spec, built) for spec in specs]
     body, build_s = built
     return [_run_job(spec, body, build_s) for spec in specs]
 
@@ -534,10 +537,7 @@ def run_study(
     try:
         if executor == "serial":
             for bid, group in batches:
-                built = _safe_build(bodies_by_id[bid])
-                rows = (_run_batch(group, built) if not isinstance(built, str)
-                        else [_error_row(s, built) for s in group])
-                stored(rows, 0)
+                stored(_run_batch(group, _safe_build(bodies_by_id[bid])), 0)
         elif batches:
             started_ray = _start_ray(ray, ray_address, local_cpus)
             try:
@@ -560,6 +560,7 @@ def run_study(
 
 
 def _safe_build(study_body: StudyBody) -> tuple[Body, float] | str:
+    """(body, build seconds), or one line saying why it could not be built (a result, not a crash)."""
     try:
         return _build_body(study_body)
     except (ValueError, TypeError) as exc:
@@ -570,7 +571,7 @@ def _ray_map(ray, batches, bodies_by_id, *, window, gpus, retries, stored, count
     """Submit the batches as Ray tasks, at most ``window`` at once, and store results as they come."""
     from ray.exceptions import RayTaskError
 
-    build = ray.remote(_build_body).options(num_cpus=1, max_retries=retries, name="tryon3d.build_body")
+    build = ray.remote(_safe_build).options(num_cpus=1, max_retries=retries, name="tryon3d.build_body")
     drape = ray.remote(_run_batch).options(num_cpus=1, num_gpus=gpus, max_retries=retries,
                                            name="tryon3d.drape_jobs")
     left = {}  # body id -> batches not yet finished; its object ref is dropped when none are

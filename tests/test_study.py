@@ -170,3 +170,13 @@ def test_facade_rerun_skips_every_finished_job_and_writes_the_answers(serial):
     assert written == json.loads(json.dumps(summary)) and written["jobs"]["done"] == JOB_COUNT
     assert set(written["bodies"]) == {b.body_id for b in sizing.sample_population(3, seed=7)}
     assert "<img" in (out / "study.html").read_text()
+
+
+def test_a_body_that_cannot_be_built_is_a_result_row_not_a_crash(tmp_path):
+    impossible = sizing.StudyBody(body_id="giant", sex="male", measurements={"height_m": 3.0, "weight_kg": 80.0})
+    result = sizing.run_study([impossible], ["skirt"], out=tmp_path, executor="serial", **OPTIONS)
+    assert result.ran == 2 and [row["verdict"] for row in result.rows] == ["failed", "failed"]
+    assert all(row["error"].startswith("body: ValueError: ") and "height" in row["error"] for row in result.rows)
+    summary = sizing.study_json(result)
+    assert summary["garments"]["skirt"]["no_size_fits"]["bodies"] == ["giant"]
+    assert summary["garments"]["skirt"]["sizes"]["S"]["share"]["failed"] == 1.0
