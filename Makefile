@@ -10,7 +10,7 @@ export TRYON3D_CACHE ?= $(HOME)/.cache/tryon3d
 export PYTHONUNBUFFERED := 1
 STAMP := $(VENV)/.tryon3d-installed
 
-.PHONY: setup sysdeps warmup demo test lint bench clean
+.PHONY: setup sysdeps warmup demo demo-study test lint bench clean
 
 setup: sysdeps $(STAMP) warmup
 
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# torch first and pinned, so nothing pulls the multi-GB CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,study]'
 	touch $(STAMP)
 
 warmup: $(STAMP)
@@ -30,6 +30,11 @@ warmup: $(STAMP)
 
 demo: setup
 	$(PY) -m tryon3d demo -o out/demo
+
+# a small fit study on a local Ray (2 garments x 2 sizes x 4 bodies, coarse meshes); opens nothing
+demo-study: setup
+	$(PY) -m tryon3d study --garment tshirt --garment skirt --sizes S,M --population ansur --count 4 \
+		--edge-length 5 --max-seconds-simulated 1 -o out/demo-study
 
 test: setup
 	@bash scripts/install_test_deps.sh

@@ -19,6 +19,14 @@ from tryon3d.sizing._judge import (
 )
 from tryon3d.sizing._recommend import chart_size_for, recommend
 from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport, SizeFit
+from tryon3d.sizing._study import (
+    StudyBody,
+    StudyResult,
+    read_results,
+    run_study,
+    sample_population,
+)
+from tryon3d.sizing._study_report import study_html, study_json
 
 __all__ = [
     "COMFORT_MIN_EASE_M",
@@ -27,6 +35,8 @@ __all__ = [
     "DrapeJobResult",
     "FitReport",
     "SizeFit",
+    "StudyBody",
+    "StudyResult",
     "chart_size_for",
     "drape_files",
     "evaluate_size",
@@ -35,8 +45,13 @@ __all__ = [
     "governing_region",
     "judge_drapes",
     "load_report",
+    "read_results",
     "recommend",
     "report_json",
     "run_drape_job",
+    "run_study",
+    "sample_population",
     "size_jobs",
+    "study_html",
+    "study_json",
 ]

@@ -45,6 +45,7 @@ _LAZY_NAMES: dict[str, str] = {
     "FitReport": "tryon3d.sizing",
     "fit_report": "tryon3d.sizing",
     "load_report": "tryon3d.sizing",
+    "study": "tryon3d._study",
 }
 _STAGES = ("bodyfit", "garments", "sim", "render", "sizing", "data")
 
@@ -64,6 +65,7 @@ __all__ = [
     "render_on_photo",
     "render_turntable",
     "save_body",
+    "study",
     "write_report",
 ]
 
@@ -95,4 +97,5 @@ if TYPE_CHECKING:  # the type checker and IDEs see the real names
         render_turntable,
         write_report,
     )
+    from tryon3d._study import study
     from tryon3d.sizing import FitReport, fit_report, load_report
