@@ -35,6 +35,7 @@ from tryon3d.garments._pattern import (
     panel_outline,
     validate_pattern,
 )
+from tryon3d.garments._placement import prepare_body
 
 __all__ = [
     "FABRICS",
@@ -65,6 +66,7 @@ __all__ = [
     "pattern_svg",
     "pattern_to_dxf",
     "place_garment",
+    "prepare_body",
     "read_dxf_pattern",
     "read_mesh_file",
     "resolve_fabric",

@@ -11,6 +11,8 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from tryon3d.garments._bodycache import body_cached
+
 __all__ = ["body_intersections", "body_signed_distance"]
 
 #: Trouser-leg vertices keep at least this far [m] on their own side of the plane x = 0.
@@ -106,6 +108,11 @@ class _Surface:
         return t_hit, tri_hit
 
 
+def _surface(body: object) -> _Surface:
+    """The body's ``_Surface``, built once per body (read-only once built)."""
+    return body_cached(body, "surface", lambda: _Surface(body))
+
+
 def _segment_triangle_t(p0: np.ndarray, p1: np.ndarray, tri: np.ndarray) -> np.ndarray:
     """Moller-Trumbore: where along segment k (p0[k] -> p1[k], parameter 0..1) it crosses
     triangle k (tri[k], (3, 3)); inf where it does not. Shape (K,)."""
@@ -172,7 +179,7 @@ def body_signed_distance(points: np.ndarray, body: object, *, candidates: int = 
     Exact distance to the nearest of ``candidates`` triangles (nearest by centroid); the sign
     is that of the closest triangle's outward normal, confirmed by ray parity where negative.
     """
-    return _Surface(body).query(np.asarray(points, dtype=float), candidates)[0]
+    return _surface(body).query(np.asarray(points, dtype=float), candidates)[0]
 
 
 def body_intersections(positions: np.ndarray, faces: np.ndarray, body: object) -> dict[str, float]:
@@ -189,7 +196,7 @@ def body_intersections(positions: np.ndarray, faces: np.ndarray, body: object) -
         "min_distance_m": smallest signed distance of a garment vertex to the skin [m]}``.
     """
     positions = np.asarray(positions, dtype=float)
-    surface = _Surface(body)
+    surface = _surface(body)
     distance = surface.query(positions)[0]
     edges = _mesh_edges(faces)
     a, b = positions[edges[:, 0]], positions[edges[:, 1]]
@@ -242,7 +249,7 @@ def _settle(positions: np.ndarray, faces: np.ndarray, body: object, clearance: f
     Returns:
         New positions [m], shape (N, 3).
     """
-    surface = _Surface(body)
+    surface = _surface(body)
     positions = np.array(positions, dtype=float)
     edges = _mesh_edges(faces)
     n = len(positions)

@@ -19,6 +19,7 @@ from tryon3d.sizing._judge import (
     governing_region,
     recommend,
 )
+from tryon3d.sizing._parallel import auto_workers, fork_map
 from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport, SizeFit
 
 __all__ = [
@@ -28,11 +29,13 @@ __all__ = [
     "DrapeJobResult",
     "FitReport",
     "SizeFit",
+    "auto_workers",
     "chart_size_for",
     "drape_files",
     "evaluate_size",
     "fabric_class",
     "fit_report",
+    "fork_map",
     "governing_region",
     "judge_drapes",
     "load_report",
