@@ -193,6 +193,7 @@ def fork_map(
         return [fn(job) for job in jobs]
     if warm:
         _warm_parent(jobs)
+    frozen_before = gc.get_freeze_count() > 0  # a caller (the CLI) that froze keeps it frozen
     gc.collect()
     gc.freeze()  # the children's collections then skip (and do not copy) the inherited objects
     with contextlib.suppress(Exception):
@@ -255,7 +256,8 @@ def fork_map(
             with contextlib.suppress(OSError):
                 os.close(child.fd)
         selector.close()
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
     return [r for r in results if r is not None]
 
 

@@ -47,7 +47,8 @@ def test_fork_map_gives_the_serial_results_job_for_job(default_body):
         assert (a.job.size, a.job.family) == (b.job.size, b.job.family)
         assert len(a.garment.positions) == len(b.garment.positions)
         np.testing.assert_allclose(_positions(a), _positions(b), atol=1e-6)  # deterministic CPU drape
-        assert a.drape.ease_m == pytest.approx(b.drape.ease_m, abs=1e-6)
+        assert a.drape.ease_m == pytest.approx(b.drape.ease_m, abs=1e-6, nan_ok=True)
+        assert np.isfinite(a.drape.ease_m["hips"])
     # the sizes differ: L's skirt is wider than S's at the hips
     assert np.ptp(_positions(forked[1])[:, 0]) > np.ptp(_positions(forked[0])[:, 0])
 
@@ -139,3 +140,52 @@ def test_placement_reuses_the_body_data_and_places_as_before(default_body):
     _bodycache.clear_body_cache()
     cold = garments.load_garment("tshirt", size="M", body=default_body, edge_length_m=0.06)
     np.testing.assert_array_equal(first.positions, cold.positions)
+
+
+@pytest.mark.parametrize(("extra", "message"), [(["--serial", "--workers", "2"], "--serial drapes with one worker"),
+                                                (["--workers", "0"], "--workers must be within [1, 64]")])
+def test_cli_checks_workers_with_one_line(extra, message, tmp_path, capsys):
+    from tryon3d.cli import main
+
+    out = tmp_path / "out"
+    code = main(["fit-report", "--body", str(tmp_path / "body.json"), "--garment", "tshirt", "-o", str(out), *extra])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and len(err.splitlines()) == 1
+    assert not [p for p in out.rglob("*") if p.is_file()]
+
+
+def test_console_main_runs_atexit_handlers_then_exits_with_the_command_status(tmp_path):
+    import subprocess
+    import sys
+
+    script = ("import atexit, sys\natexit.register(lambda: print('atexit ran', flush=True))\n"
+              "sys.argv = ['tryon3d', 'fit-report', '--body', 'nope.json', '--garment', 'hat', '-o', "
+              f"{str(tmp_path / 'out')!r}]\nfrom tryon3d.cli import console_main\nconsole_main()\n"
+              "print('never here')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stdout.strip() == "atexit ran"
+    assert done.stderr.strip().splitlines()[-1].startswith("tryon3d: error: unknown garment family")
+
+
+def _sleep(job: DrapeJob) -> DrapeJobResult:
+    time.sleep(60)
+    return _ok(job)
+
+
+def test_ctrl_c_in_the_parent_kills_and_reaps_the_children():
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    before = _children()
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    started = time.perf_counter()
+    try:
+        signal.alarm(1)
+        with pytest.raises(KeyboardInterrupt):
+            fork_map(_sleep, [_job("S"), _job("M")], workers=2, warm=False)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.perf_counter() - started < 10
+    assert _children() == before
