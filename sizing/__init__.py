@@ -2,7 +2,8 @@
 
 The drape-every-size loop is a map and a reduce: ``size_jobs`` makes one ``DrapeJob`` per size,
 ``run_drape_job`` drapes one anywhere (a pool, a cluster) and ``judge_drapes`` judges the
-``DrapeJobResult`` records into a ``FitReport``; ``fit_report`` chains them. The judgement works
+``DrapeJobResult`` records into a ``FitReport``; ``fit_report`` chains them, the map in forked
+workers of one warm parent (``fork_map``) on a machine with several cores. The judgement works
 in metres; ``SizeFit`` and ``FitReport`` hold centimetres, the report's user units. What a
 garment family means for sizing (the region that sizes it, its ease parameters, its hem, top or
 bottom) comes from ``garments.Family``.

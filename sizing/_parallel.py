@@ -194,8 +194,8 @@ def fork_map(
     if warm:
         _warm_parent(jobs)
     frozen_before = gc.get_freeze_count() > 0  # a caller (the CLI) that froze keeps it frozen
-    gc.collect()
-    gc.freeze()  # the children's collections then skip (and do not copy) the inherited objects
+    gc.freeze()  # the children's collections skip (and do not copy) the inherited objects; no
+    # collection first: a full one over a loaded parent costs more than the garbage it frees
     with contextlib.suppress(Exception):
         sys.stdout.flush()
         sys.stderr.flush()
