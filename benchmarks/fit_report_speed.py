@@ -4,7 +4,9 @@
 One body (168 cm, 62 kg, female: the demo's) and the T-shirt in sizes S, M, L. Each way runs in
 a fresh Python process, one after the other, both children of this one (the same process tree,
 the same machine load): load the body from body.json, place + drape the sizes (``fit_report``'s
-map step), judge them, optionally render the report's assets. Each child reports its stage
+map step; ``warm``: the new way's warm-up before the fork, ``map``: the wall time of the sizes,
+``place`` / ``drape``: summed over the sizes), judge them, optionally render the report's assets.
+``wall_s`` is the whole process, interpreter exit included. Each child reports its stage
 breakdown; this process samples the memory of each child's whole tree (RSS and PSS summed over
 the child and its forked workers; PSS splits the pages a fork shares) every 50 ms.
 
@@ -108,10 +110,16 @@ def _worker(body_path: str, workers: int, render: bool) -> None:
 
         gc.freeze()  # as the CLI does once the body is loaded
     jobs = size_jobs(body, GARMENT, sizes=SIZES)
+    if workers != 1:  # fork_map's warm-up, timed on its own (fork_map then finds it done)
+        from tryon3d.sizing._parallel import _warm_parent
+
+        tick = time.perf_counter()
+        _warm_parent(jobs)
+        seconds["warm"] = time.perf_counter() - tick
     tick = time.perf_counter()
     results = [run_drape_job(job) for job in jobs] if workers == 1 else fork_map(run_drape_job, jobs,
                                                                                    workers=workers or None)
-    seconds["map"] = time.perf_counter() - tick
+    seconds["map"] = time.perf_counter() - tick  # wall time of placing and draping all sizes
     seconds["place"] = sum(r.seconds.get("place", 0.0) for r in results)
     seconds["drape"] = sum(r.seconds.get("drape", 0.0) for r in results)
     tick = time.perf_counter()
