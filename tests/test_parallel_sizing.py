@@ -36,7 +36,7 @@ def _positions(result: DrapeJobResult) -> np.ndarray:
 
 
 def test_fork_map_gives_the_serial_results_job_for_job(default_body):
-    jobs = size_jobs(default_body, "skirt", sizes="S,L", edge_length_m=0.08, max_seconds_simulated=0.5)
+    jobs = size_jobs(default_body, "skirt", sizes="S,L", edge_length_m=0.08, max_seconds_simulated=0.3)
     before = _children()
     forked = fork_map(run_drape_job, jobs, workers=2)
     assert _children() == before  # every child reaped: no zombies
