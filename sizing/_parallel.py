@@ -14,6 +14,7 @@ them all. CUDA must not fork (a forked CUDA context is unusable): jobs on ``cuda
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import logging
 import os
@@ -50,7 +51,7 @@ def _can_fork(jobs: Sequence[DrapeJob]) -> bool:
     return hasattr(os, "fork") and all(not str(getattr(job, "device", "cpu")).startswith("cuda") for job in jobs)
 
 
-def _error_result(job: DrapeJob, message: str, seconds: float = 0.0) -> DrapeJobResult:
+def _error_result(job: DrapeJob | None, message: str, seconds: float = 0.0) -> DrapeJobResult:
     return DrapeJobResult(job=job, garment=None, drape=None, error=message,
                           seconds={"place": 0.0, "drape": 0.0, "total": seconds})
 
@@ -109,10 +110,10 @@ def _child_main(fn: Callable[[DrapeJob], DrapeJobResult], job: DrapeJob, fd: int
             result = fn(job)
         except BaseException as exc:  # noqa: BLE001 - any failure becomes this job's error
             result = _error_result(job, f"{type(exc).__name__}: {exc}".splitlines()[0], time.perf_counter() - tick)
-        try:
-            payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        try:  # without its job: the parent has it (and its body) already
+            payload = pickle.dumps(dataclasses.replace(result, job=None), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # noqa: BLE001 - an unpicklable result is still an answer
-            payload = pickle.dumps(_error_result(job, f"result could not be sent back: {exc}"),
+            payload = pickle.dumps(_error_result(None, f"result could not be sent back: {exc}"),
                                    protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(payload)
         while view:
@@ -152,7 +153,7 @@ def _finish(child: _Child, job: DrapeJob, status: int) -> DrapeJobResult:
         except Exception as exc:  # noqa: BLE001
             return _error_result(job, f"the worker's result could not be read: {exc}", elapsed)
         if isinstance(result, DrapeJobResult):
-            return result
+            return dataclasses.replace(result, job=job)
     return _error_result(job, _why(status), elapsed)
 
 
