@@ -43,6 +43,7 @@ from tryon3d.garments._pattern import (
     panel_outline,
     validate_pattern,
 )
+from tryon3d.garments._placement import prepare_body
 
 __all__ = [
     "FABRICS",
@@ -79,6 +80,7 @@ __all__ = [
     "pattern_to_garmentcode",
     "place_garment",
     "read_dxf_file",
+    "prepare_body",
     "read_dxf_pattern",
     "read_garment_mesh",
     "read_garmentcode",

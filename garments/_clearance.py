@@ -12,6 +12,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from tryon3d.core import TriangleSurface, push_out, signed_distance, vertex_normals
+from tryon3d.garments._bodycache import body_cached
 
 __all__ = ["body_intersections", "body_signed_distance"]
 
@@ -26,8 +27,12 @@ def _keep_midline(positions: np.ndarray, midline: np.ndarray) -> None:
 
 
 def _body_surface(body: object) -> TriangleSurface:
-    """A body's rest surface for distance and crossing queries."""
-    return TriangleSurface(body.rest_vertices, body.faces)  # type: ignore[attr-defined]
+    """A body's rest surface for distance and crossing queries, built once per body."""
+    return body_cached(
+        body,
+        "surface",
+        lambda: TriangleSurface(body.rest_vertices, body.faces),  # type: ignore[attr-defined]
+    )
 
 
 def _mesh_edges(faces: np.ndarray) -> np.ndarray:

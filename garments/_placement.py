@@ -17,13 +17,16 @@ out, with its neighbours. Seams are left open for the simulation to close.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from tryon3d.core import triangle_plane_crossings
-from tryon3d.garments._clearance import _MIDLINE_GAP_M, _settle
+from tryon3d.garments._bodycache import body_data
+from tryon3d.garments._clearance import _MIDLINE_GAP_M, _body_surface, _settle
 from tryon3d.garments._pattern import Panel, Pattern, panel_spans, panel_widths
 
-__all__ = ["place_pattern_mesh"]
+__all__ = ["place_pattern_mesh", "prepare_body"]
 
 _BINS = 72
 _SLAB_M = 0.025
@@ -365,44 +368,31 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
     """
     vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
     landmarks = body.landmarks_m  # type: ignore[attr-defined]
-    up = np.array([0.0, 0.0, 1.0])
     z_waist = float(landmarks["waist"][2]) if "waist" in landmarks else float(0.6 * vertices[:, 2].max())
-    acromion = [landmarks[k] for k in ("acromion_left", "acromion_right") if k in landmarks]
-    if acromion:
-        z_shoulder = float(np.mean([a[2] for a in acromion]))
-    else:
-        z_shoulder = float(vertices[_region_mask(body, "arm_left", "arm_right"), 2].max())
+    z_shoulder = _shoulder_z(body, vertices)
     z_crotch = float(landmarks["crotch"][2]) if "crotch" in landmarks else float(
         vertices[_region_mask(body, "leg_left", "leg_right"), 2].max())
-    front, side = np.array([0.0, -1.0, 0.0]), np.array([1.0, 0.0, 0.0])
+    cached = body_data(body)  # the parts and armpit probes depend only on the body
     parts: dict[str, _Part] = {}
 
     def part_for(name: str) -> _Part:
-        if name in parts:
-            return parts[name]
-        if name == "torso":
-            mask = _region_mask(body, "torso", "neck", "leg_left", "leg_right")
-            parts[name] = _Part(np.zeros(3), up, front, side, vertices[mask],
-                                body_triangles=vertices[np.asarray(body.faces)])  # type: ignore[attr-defined]
-        elif name == "skirt":
-            mask = _region_mask(body, "torso", "leg_left", "leg_right")
-            parts[name] = _Part(np.zeros(3), up, front, side, vertices[mask])
-        elif name.startswith("leg"):
-            sign = 1.0 if name.endswith("left") else -1.0
-            mask = _region_mask(body, name) | (_region_mask(body, "torso") & (vertices[:, 0] * sign > 0))
-            parts[name] = _Part(np.zeros(3), up, front, side, vertices[mask], midline_sign=sign)
-        else:
-            parts[name] = _arm_part(body, name, vertices, up)
+        if name not in parts:
+            if ("part", name) not in cached:
+                cached["part", name] = _body_part(body, name, vertices)
+            parts[name] = copy.copy(cached["part", name])  # this placement sets its open_span
         return parts[name]
-
-    apexes: list[float | None] = []
 
     def armpit_z() -> float | None:
         """The lower armpit apex [m] (None: no opening found on either side)."""
-        if not apexes:
+        if "armpit_apex" not in cached:
             found = [_armpit_height(body, part_for("torso"), side, z_shoulder) for side in ("left", "right")]
-            apexes.append(min((z for z in found if z is not None), default=None))
-        return apexes[0]
+            cached["armpit_apex"] = min((z for z in found if z is not None), default=None)
+        return cached["armpit_apex"]
+
+    def armpit_reach(part: _Part, side_name: str, top: float) -> float | None:
+        if ("armpit_reach", side_name) not in cached:
+            cached["armpit_reach", side_name] = _armpit_reach(body, part, side_name, top)
+        return cached["armpit_reach", side_name]
 
     positions = np.zeros((len(pattern_positions), 3))
     midline = np.zeros(len(pattern_positions))  # +-1 for trouser-leg vertices (their side of x = 0)
@@ -435,7 +425,7 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
                 top = part.t.min() if acr is None else part.t_of(acr)
                 depth = place.anchor_y - xy[:, 1]
                 cap = _seam_bottom_y(pattern, index)
-                reach = _armpit_reach(body, part, side_name, top) if cap is not None else None
+                reach = armpit_reach(part, side_name, top) if cap is not None else None
                 if reach is not None and cap is not None and place.anchor_y - cap > 0:
                     # the cap's underarm point starts out along the arm past the armpit
                     depth = _stretch_top(depth, place.anchor_y - cap, reach + _ARMPIT_MARGIN_M - top)
@@ -478,6 +468,57 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
     if faces is None:
         faces = _mesh_faces_from_panels(pattern_positions, vertex_panels)
     return _settle(positions, np.asarray(faces), body, clearance_m, midline)
+
+
+def prepare_body(body: object) -> None:
+    """Compute and cache what placing any garment on ``body`` needs from the body alone (its
+    surface tree, trunk, skirt, arm and leg profiles, armpit apex and reaches), so that later
+    placements on it, here or in processes forked from here, skip that work.
+
+    Raises:
+        ValueError: the body lacks the regions a part needs.
+    """
+    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
+    cached = body_data(body)
+    _body_surface(body)
+    for name in ("torso", "skirt", "arm_left", "arm_right", "leg_left", "leg_right"):
+        if ("part", name) not in cached:
+            cached["part", name] = _body_part(body, name, vertices)
+    landmarks = body.landmarks_m  # type: ignore[attr-defined]
+    for side in ("left", "right"):
+        if ("armpit_reach", side) not in cached:
+            arm, acr = cached["part", "arm_" + side], landmarks.get("acromion_" + side)
+            top = arm.t.min() if acr is None else arm.t_of(acr)
+            cached["armpit_reach", side] = _armpit_reach(body, arm, side, top)
+    if "armpit_apex" not in cached:
+        found = [_armpit_height(body, cached["part", "torso"], side, _shoulder_z(body, vertices))
+                 for side in ("left", "right")]
+        cached["armpit_apex"] = min((z for z in found if z is not None), default=None)
+
+
+def _shoulder_z(body: object, vertices: np.ndarray) -> float:
+    landmarks = body.landmarks_m  # type: ignore[attr-defined]
+    acromion = [landmarks[k] for k in ("acromion_left", "acromion_right") if k in landmarks]
+    if acromion:
+        return float(np.mean([a[2] for a in acromion]))
+    return float(vertices[_region_mask(body, "arm_left", "arm_right"), 2].max())
+
+
+def _body_part(body: object, name: str, vertices: np.ndarray) -> _Part:
+    """The part ``name`` of the body (``PART_NAMES`` or ``"skirt"``, the trunk with both legs)."""
+    up, front, side = np.array([0.0, 0.0, 1.0]), np.array([0.0, -1.0, 0.0]), np.array([1.0, 0.0, 0.0])
+    if name == "torso":
+        mask = _region_mask(body, "torso", "neck", "leg_left", "leg_right")
+        return _Part(np.zeros(3), up, front, side, vertices[mask],
+                     body_triangles=vertices[np.asarray(body.faces)])  # type: ignore[attr-defined]
+    if name == "skirt":
+        mask = _region_mask(body, "torso", "leg_left", "leg_right")
+        return _Part(np.zeros(3), up, front, side, vertices[mask])
+    if name.startswith("leg"):
+        sign = 1.0 if name.endswith("left") else -1.0
+        mask = _region_mask(body, name) | (_region_mask(body, "torso") & (vertices[:, 0] * sign > 0))
+        return _Part(np.zeros(3), up, front, side, vertices[mask], midline_sign=sign)
+    return _arm_part(body, name, vertices, up)
 
 
 #: Near the shoulder an arm's profile may exceed the mid upper arm's by at most this factor.

@@ -2,7 +2,8 @@
 
 The drape-every-size loop is a map and a reduce: ``size_jobs`` makes one ``DrapeJob`` per size,
 ``run_drape_job`` drapes one anywhere (a pool, a cluster) and ``judge_drapes`` judges the
-``DrapeJobResult`` records into a ``FitReport``; ``fit_report`` chains them. The judgement works
+``DrapeJobResult`` records into a ``FitReport``; ``fit_report`` chains them, the map in forked
+workers of one warm parent (``fork_map``) on a machine with several cores. The judgement works
 in metres; ``SizeFit`` and ``FitReport`` hold centimetres, the report's user units. What a
 garment family means for sizing (the region that sizes it, its ease parameters, its hem, top or
 bottom) comes from ``garments.Family``.
@@ -17,6 +18,7 @@ from tryon3d.sizing._judge import (
     fabric_class,
     governing_region,
 )
+from tryon3d.sizing._parallel import auto_workers, fork_map
 from tryon3d.sizing._recommend import chart_size_for, recommend
 from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport, SizeFit
 from tryon3d.sizing._study import (
@@ -37,11 +39,13 @@ __all__ = [
     "SizeFit",
     "StudyBody",
     "StudyResult",
+    "auto_workers",
     "chart_size_for",
     "drape_files",
     "evaluate_size",
     "fabric_class",
     "fit_report",
+    "fork_map",
     "governing_region",
     "judge_drapes",
     "load_report",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tryon3d._units import m_to_cm
+from tryon3d.sizing import _parallel
 from tryon3d.sizing._judge import _family, evaluate_size, fabric_class
 from tryon3d.sizing._recommend import chart_size_for, confidence_label, recommend
 from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport
@@ -273,6 +274,7 @@ def fit_report(
     max_seconds_simulated: float = 4.0,
     progress: Callable[[str], None] | None = None,
     map_jobs: JobMapper | None = None,
+    workers: int | None = None,
 ) -> FitReport:
     """Drape each size of a garment family on ``body`` and recommend one:
     ``judge_drapes(map_jobs(run_drape_job, size_jobs(...)))``.
@@ -284,21 +286,18 @@ def fit_report(
         progress: called with a short message before each drape (e.g. a tqdm bar's update); with
             ``map_jobs``, once before the map.
         map_jobs: ``map_jobs(fn, jobs) -> results`` in job order, e.g. a process pool's ``map``;
-            None runs the jobs one after the other here.
+            None: ``sizing.fork_map`` (one forked worker per size, up to one per core) on the CPU
+            of a machine with several cores, else the jobs one after the other here.
+        workers: with ``map_jobs`` None, the most sizes draped at once; None: one per core;
+            1: one after the other in this process (the serial path).
 
     Raises:
         ValueError: unknown family, size, fabric or device; no size could be draped.
     """
-    jobs = size_jobs(
-        body,
-        family,
-        sizes=sizes,
-        fabric=fabric,
-        chart=chart,
-        device=device,
-        edge_length_m=edge_length_m,
-        max_seconds_simulated=max_seconds_simulated,
-    )
+    jobs = size_jobs(body, family, sizes=sizes, fabric=fabric, chart=chart, device=device,
+                     edge_length_m=edge_length_m, max_seconds_simulated=max_seconds_simulated)
+    if map_jobs is None and _parallel.use_fork(jobs, workers):
+        map_jobs = _parallel.parallel_map(jobs, workers=workers)
     if map_jobs is None:
         results = []
         for job in jobs:

@@ -1,3 +1,3 @@
-from tryon3d.cli import main
+from tryon3d.cli import console_main
 
-raise SystemExit(main())
+console_main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import time
 
@@ -24,8 +25,28 @@ def _add_verbosity(parser: argparse.ArgumentParser) -> None:
                         help="print only errors (no progress bar)")
 
 
+def _add_workers(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="sizes draped at once, each in a worker forked from this process (default: one per "
+                             "CPU core, up to one per size; CUDA drapes run one after the other)")
+    parser.add_argument("--serial", action="store_true",
+                        help="drape the sizes one after the other in this process (same as --workers 1)")
+
+
+def _workers(args: argparse.Namespace) -> int | None:
+    """The ``workers`` of ``fit_report`` from ``--workers`` / ``--serial``."""
+    if args.serial:
+        if args.workers not in (None, 1):
+            raise ValueError(f"--serial drapes with one worker, but --workers {args.workers} was given")
+        return 1
+    if args.workers is not None and not 1 <= args.workers <= 64:
+        raise ValueError(f"--workers must be within [1, 64], got {args.workers}")
+    return args.workers
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     _add_verbosity(parser)
+    _add_workers(parser)
     parser.add_argument("--fabric", default=None,
                         help="fabric preset (e.g. cotton_jersey, denim, spandex_blend) or a description such as "
                              "'95%% cotton 5%% elastane jersey' (default: the garment family's)")
@@ -90,6 +111,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("-o", "--output", default="out/demo", metavar="OUT", help="output folder (default out/demo)")
     demo.add_argument("--device", default="cpu", help="cpu or cuda[:N] for the drapes (default cpu)")
     _add_verbosity(demo)
+    _add_workers(demo)
     demo.set_defaults(run=run_demo_command)
 
 
@@ -97,6 +119,7 @@ def _check(args: argparse.Namespace) -> None:
     device = str(args.device)
     if not (device == "cpu" or device.startswith("cuda")):
         raise ValueError(f"--device must be cpu or cuda[:N], got {device!r}")
+    _workers(args)
     if hasattr(args, "edge_length") and not 0.5 <= args.edge_length <= 10.0:
         raise ValueError(f"--edge-length must be within [0.5, 10] cm, got {args.edge_length}")
     if hasattr(args, "image_size") and not 64 <= args.image_size <= 2048:
@@ -134,10 +157,12 @@ def run_fit_report(args: argparse.Namespace) -> int:
     _check_garment(args.garment)
     started = time.perf_counter()
     body = load_body(args.body)
+    gc.freeze()  # the body model's objects live to the end: no collection needs to scan them
     progress = _Progress(8, quiet=args.quiet)
     try:
         report = fit_report(body, args.garment, sizes=args.sizes, fabric=args.fabric, device=args.device,
-                            chart=args.chart, edge_length_m=cm_to_m(args.edge_length), progress=progress)
+                            chart=args.chart, edge_length_m=cm_to_m(args.edge_length), progress=progress,
+                            workers=_workers(args))
         written = write_report(report, out, image_size=args.image_size, turntable_frames=args.turntable,
                                progress=progress)
     finally:
@@ -154,11 +179,12 @@ def run_tryon_command(args: argparse.Namespace) -> int:
     _check(args)
     _check_garment(args.garment)
     started = time.perf_counter()
+    gc.freeze()  # what is loaded by now lives to the end; fit_report's forked map keeps it frozen
     report, written = run_tryon(
         out, height_cm=args.height, weight_kg=args.weight, sex=args.sex, chest_cm=args.chest, waist_cm=args.waist,
         hips_cm=args.hips, photo=args.photo, side_photo=args.side_photo, garment=args.garment, size=args.size,
         sizes=args.sizes, fabric=args.fabric, device=args.device, edge_length_m=cm_to_m(args.edge_length),
-        image_size=args.image_size, turntable_frames=args.turntable, quiet=args.quiet)
+        image_size=args.image_size, turntable_frames=args.turntable, quiet=args.quiet, workers=_workers(args))
     _announce(report, written, time.perf_counter() - started, out)
     return 0
 
@@ -168,7 +194,8 @@ def run_demo_command(args: argparse.Namespace) -> int:
 
     out = ensure_writable_dir(args.output)
     _check(args)
+    gc.freeze()  # see run_tryon_command
     _log.info("tryon3d demo: default body (168 cm, 62 kg, female) + default T-shirt, 3 sizes -> %s", out)
-    report, written, seconds = run_demo(out, quiet=args.quiet, device=args.device)
+    report, written, seconds = run_demo(out, quiet=args.quiet, device=args.device, workers=_workers(args))
     _announce(report, written, seconds, out)
     return 0

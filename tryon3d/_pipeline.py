@@ -423,12 +423,14 @@ def run_tryon(
     image_size: int = 384,
     turntable_frames: int = 24,
     quiet: bool = False,
+    workers: int | None = None,
 ) -> tuple[FitReport, list[Path]]:
     """Body, drape(s), photo composite (when a photo is given), turntable and fit report in one run.
 
     Writes into ``folder``: ``body.json``/``body.glb``, the report files (see :func:`write_report`)
     and, with a photo, ``tryon.png`` + ``garment_mask.png``. ``sizes`` (default: just ``size``)
-    are the sizes compared in the report; ``size`` is always among them.
+    are the sizes compared in the report; ``size`` is always among them. ``workers``: sizes
+    draped at once (see ``sizing.fit_report``; None: one per core, 1: one after the other here).
     """
     from tryon3d import render
     from tryon3d._bodies import body_from_measurements, body_json
@@ -459,7 +461,7 @@ def run_tryon(
                                           waist_cm=waist_cm, hips_cm=hips_cm)
         _log.debug("body in %.1f s", time.perf_counter() - started)
         report = fit_report(body, garment, sizes=sizes, fabric=fabric, device=device, edge_length_m=edge_length_m,
-                            progress=progress)
+                            progress=progress, workers=workers)
         from tryon3d import bodyfit
 
         extra: dict[str, bytes | str] = {"body.glb": bodyfit.body_to_glb(body),
@@ -480,7 +482,7 @@ def run_tryon(
 
 
 def run_demo(folder: str | os.PathLike = "out/demo", *, quiet: bool = False,
-             device: str = "cpu") -> tuple[FitReport, list[Path], float]:
+             device: str = "cpu", workers: int | None = None) -> tuple[FitReport, list[Path], float]:
     """The demo: a default body (168 cm, 62 kg, female) and the default T-shirt in the three sizes
     around the size chart's answer -> the full report in ``folder``. Returns (report, paths, seconds)."""
     started = time.perf_counter()
@@ -488,5 +490,5 @@ def run_demo(folder: str | os.PathLike = "out/demo", *, quiet: bool = False,
     report, written = run_tryon(folder, height_cm=d["height_cm"], weight_kg=d["weight_kg"], sex=d["sex"],
                                 garment=d["garment"], size="M", sizes=d["sizes"], device=device,
                                 edge_length_m=d["edge_length_m"], image_size=d["image_size"],
-                                turntable_frames=d["turntable_frames"], quiet=quiet)
+                                turntable_frames=d["turntable_frames"], quiet=quiet, workers=workers)
     return report, written, time.perf_counter() - started

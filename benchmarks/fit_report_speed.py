@@ -1,0 +1,212 @@
+"""How long a 3-size fit report takes: the old way (serial, in one process) against the new
+(the sizes in forked workers of one warm parent, placement data per body, no collection at exit).
+
+One body (168 cm, 62 kg, female: the demo's) and the T-shirt in sizes S, M, L. Each way runs in
+a fresh Python process, one after the other, both children of this one (the same process tree,
+the same machine load): load the body from body.json, place + drape the sizes (``fit_report``'s
+map step; ``warm``: the new way's warm-up before the fork, ``map``: the wall time of the sizes,
+``place`` / ``drape``: summed over the sizes), judge them, optionally render the report's assets.
+``wall_s`` is the whole process, interpreter exit included. Each child reports its stage
+breakdown; this process samples the memory of each child's whole tree (RSS and PSS summed over
+the child and its forked workers; PSS splits the pages a fork shares) every 50 ms.
+
+``--cli`` also times the whole ``tryon3d fit-report --sizes S,M,L`` command of this tree and of
+``--base`` (another checkout with its own .venv, e.g. the code before this change).
+
+Goal: ``speedup`` >= 2 on a 2-core CPU. Other work on the machine skews both ways alike but not
+evenly: the JSON carries the load average before and after.
+
+Usage: ``python benchmarks/fit_report_speed.py [--json] [--render] [--cli] [--base DIR] [--workers N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = "S,M,L"
+GARMENT = "tshirt"
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children.get(p, []))
+    return found
+
+
+def _memory_kib(pids: list[int]) -> tuple[int, int]:
+    rss = pss = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss, pss
+
+
+def _run_sampled(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run ``command``; wall time [s] and the peak summed RSS / PSS [MiB] of its process tree."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    peak = {"rss": 0, "pss": 0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            rss, pss = _memory_kib(_tree(process.pid))
+            peak["rss"], peak["pss"] = max(peak["rss"], rss), max(peak["pss"], pss)
+            done.wait(0.05)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    out, err = process.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    thread.join()
+    result = subprocess.CompletedProcess(command, process.returncode, out, err)
+    return result, {"wall_s": round(wall, 2), "peak_rss_mib": round(peak["rss"] / 1024, 1),
+                    "peak_pss_mib": round(peak["pss"] / 1024, 1)}
+
+
+def _worker(body_path: str, workers: int, render: bool) -> None:
+    """One way, in this (fresh) process; prints its JSON on stdout's last line."""
+    started = time.perf_counter()
+    seconds: dict[str, float] = {}
+    from tryon3d._bodies import load_body
+    from tryon3d.sizing import judge_drapes, run_drape_job, size_jobs
+    from tryon3d.sizing._parallel import fork_map
+
+    tick = time.perf_counter()
+    body = load_body(body_path)
+    seconds["body"] = time.perf_counter() - tick
+    if workers != 1:
+        import gc
+
+        gc.freeze()  # as the CLI does once the body is loaded
+    jobs = size_jobs(body, GARMENT, sizes=SIZES)
+    if workers != 1:  # fork_map's warm-up, timed on its own (fork_map then finds it done)
+        from tryon3d.sizing._parallel import _warm_parent
+
+        tick = time.perf_counter()
+        _warm_parent(jobs)
+        seconds["warm"] = time.perf_counter() - tick
+    tick = time.perf_counter()
+    results = [run_drape_job(job) for job in jobs] if workers == 1 else fork_map(run_drape_job, jobs,
+                                                                                   workers=workers or None)
+    seconds["map"] = time.perf_counter() - tick  # wall time of placing and draping all sizes
+    seconds["place"] = sum(r.seconds.get("place", 0.0) for r in results)
+    seconds["drape"] = sum(r.seconds.get("drape", 0.0) for r in results)
+    tick = time.perf_counter()
+    report = judge_drapes(body, GARMENT, results, chart=jobs[0].chart)
+    seconds["judge"] = time.perf_counter() - tick
+    if render:
+        from tryon3d._pipeline import render_report_assets
+
+        tick = time.perf_counter()
+        render_report_assets(report, image_size=384, turntable_frames=24)
+        seconds["render"] = time.perf_counter() - tick
+    seconds["total"] = time.perf_counter() - started
+    out = {"seconds": {k: round(v, 2) for k, v in seconds.items()}, "recommended_size": report.recommended_size,
+           "ease_cm": {s: fit.ease_cm for s, fit in report.sizes.items()},
+           "errors": {r.job.size: r.error for r in results if r.error}}
+    print(json.dumps(out), flush=True)
+    if workers != 1:  # the new CLI's exit: no teardown of the loaded models
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def _same(a: dict, b: dict) -> bool:
+    if a["recommended_size"] != b["recommended_size"] or set(a["ease_cm"]) != set(b["ease_cm"]):
+        return False
+    for size, ease in a["ease_cm"].items():
+        other = b["ease_cm"][size]
+        if set(ease) != set(other) or any(abs(ease[k] - other[k]) > 0.1 for k in ease):
+            return False
+    return True
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _cli(python: Path, root: Path, body: str, out: str) -> dict:
+    command = [str(python), "-m", "tryon3d", "-q", "fit-report", "--body", body, "--garment", GARMENT, "--sizes",
+               SIZES, "-o", out]
+    result, stats = _run_sampled(command, cwd=root)  # python -m: the checkout's own package first
+    if result.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed: {result.stderr.strip()[-400:]}")
+    return {**stats, "root": str(root), "load_avg": _load()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--render", action="store_true", help="also render the report's assets in both ways")
+    parser.add_argument("--cli", action="store_true", help="also time the whole fit-report command here and in --base")
+    parser.add_argument("--base", default=str(ROOT.parent / "base"), help="the checkout to compare the CLI with")
+    parser.add_argument("--workers", type=int, default=0, help="workers of the new way (0: one per core)")
+    parser.add_argument("--worker", nargs=2, metavar=("BODY", "WORKERS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        _worker(args.worker[0], int(args.worker[1]), args.render)
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        body_path = str(Path(tmp) / "body.json")
+        subprocess.run([sys.executable, "-m", "tryon3d", "-q", "body", "--height", "168", "--weight", "62", "--sex",
+                        "female", "-o", tmp], check=True, capture_output=True)
+        report: dict = {"sizes": SIZES, "garment": GARMENT, "cpu_count": os.cpu_count(), "load_avg_before": _load()}
+        ways = {}
+        for name, workers in (("baseline", 1), ("ours", args.workers)):
+            command = [sys.executable, __file__, "--worker", body_path, str(workers)] + (["--render"] * args.render)
+            result, stats = _run_sampled(command)
+            if result.returncode:
+                raise RuntimeError(f"the {name} run failed: {result.stderr.strip()[-600:]}")
+            ways[name] = {**json.loads(result.stdout.strip().splitlines()[-1]), **stats, "load_avg": _load()}
+        report["baseline_s"] = ways["baseline"]["wall_s"]
+        report["ours_s"] = ways["ours"]["wall_s"]
+        report["speedup"] = round(report["baseline_s"] / report["ours_s"], 2)
+        report["same_recommendation"] = _same(ways["baseline"], ways["ours"])
+        report["baseline"], report["ours"] = ways["baseline"], ways["ours"]
+        if args.cli:
+            base = Path(args.base)
+            report["cli_before"] = _cli(base / ".venv" / "bin" / "python", base, body_path, str(Path(tmp) / "before"))
+            report["cli_after"] = _cli(Path(sys.executable), ROOT, body_path, str(Path(tmp) / "after"))
+            report["cli_speedup"] = round(report["cli_before"]["wall_s"] / report["cli_after"]["wall_s"], 2)
+        report["load_avg_after"] = _load()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"3-size fit report: {report['baseline_s']:.1f} s serial -> {report['ours_s']:.1f} s "
+              f"({report['speedup']:.2f}x), same recommendation: {report['same_recommendation']}, "
+              f"load {report['load_avg_before']} -> {report['load_avg_after']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
