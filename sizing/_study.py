@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 from tryon3d import __version__
 from tryon3d.sizing._checks import REGIONS
 from tryon3d.sizing._jobs import _check_device, judge_drapes, run_drape_job
-from tryon3d.sizing._judge import _OVERSTRETCH_FRACTION, _family, chart_size_for
+from tryon3d.sizing._judge import _OVERSTRETCH_FRACTION, _family
+from tryon3d.sizing._recommend import chart_size_for
 from tryon3d.sizing._records import DrapeJob, SizeFit
 
 if TYPE_CHECKING:

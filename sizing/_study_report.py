@@ -20,7 +20,7 @@ import numpy as np
 
 from tryon3d import __version__
 from tryon3d.sizing._jobs import _FAILED_SIZE_CONFIDENCE
-from tryon3d.sizing._judge import recommend
+from tryon3d.sizing._recommend import recommend
 from tryon3d.sizing._study import StudyResult, size_fit_from_json
 
 __all__ = ["STUDY_FORMAT", "study_html", "study_json"]
