@@ -61,7 +61,7 @@ def ensure_writable_dir(path: str | os.PathLike) -> Path:
             break
         existing = existing.parent
     if not existing.is_dir():
-        raise ValueError(f"cannot create output folder {str(folder)!r}: {str(existing)!r} is not a folder")
+        raise ValueError(f"cannot write to output folder {str(folder)!r}: {str(existing)!r} is not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ValueError(f"cannot write to output folder {str(folder)!r}: {str(existing)!r} is not writable")
     if folder.exists():
