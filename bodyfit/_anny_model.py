@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
 from tryon3d.bodyfit._body import REGION_NAMES
-from tryon3d.bodyfit._cache import configure_caches
+from tryon3d.bodyfit._cache import anny_cache_dir, configure_caches, drop_damaged_cache_files
 from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
 
 # (years, anny age value): MakeHuman's age targets are 1, 11, 25 and 90 years old.
@@ -65,6 +66,9 @@ _SKELETON_BONES = {
     "knee_left": "lowerleg01.L",
     "knee_right": "lowerleg01.R",
 }
+
+
+log = logging.getLogger("tryon3d")
 
 
 @functools.lru_cache(maxsize=1)
@@ -215,7 +219,13 @@ def load_anny_model() -> AnnyModel:
     torch.set_num_threads(max(1, torch.get_num_threads()))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        module = anny.Anny(local_changes="default", extrapolate_phenotypes=True)
+        try:
+            module = anny.Anny(local_changes="default", extrapolate_phenotypes=True)
+        except Exception:  # safetensors raises its own error type on a damaged file
+            if not drop_damaged_cache_files(anny_cache_dir()):
+                raise
+            log.warning("the anny cache in %s was damaged; rebuilding it (about a minute)", anny_cache_dir())
+            module = anny.Anny(local_changes="default", extrapolate_phenotypes=True)
     module.eval()
     labels = tuple(module.bone_labels)
     weights = module.vertex_bone_weights.numpy()
