@@ -266,6 +266,13 @@ def rebuild_body(
     if missing:
         raise ValueError(f"shape parameters lack {missing} for the {model} model")
     vector = np.array([float(shape_parameters[name]) for name in backend.parameter_names])
+    lower, upper = backend.parameter_bounds[:, 0], backend.parameter_bounds[:, 1]
+    outside = [f"{name} = {value:g} (allowed {low:g} to {high:g})"
+               for name, value, low, high in zip(backend.parameter_names, vector, lower, upper, strict=True)
+               if not (low - 1e-6 <= value <= high + 1e-6)]  # NaN fails this too
+    if outside:
+        raise ValueError(f"shape parameters out of the {model} model's range: {'; '.join(outside)}")
+    age_years = _finite("age_years", age_years, AGE_RANGE_YEARS, "years")
     vertices, joints = backend.rest_geometry(vector[None], sex=sex, age_years=age_years)
     measurements, landmarks = measure(
         vertices[0], backend.vertex_regions, backend.skeleton(joints[0]), backend.tape_topology, height_ratios=height_ratios
