@@ -93,6 +93,20 @@ class PhotoAnalysis:
         return int(self.mask.shape[1]), int(self.mask.shape[0])
 
 
+def max_photo_pixels() -> int:
+    """Largest photo accepted [pixels]: ``TRYON3D_MAX_PHOTO_PIXELS`` or ``MAX_PIXELS`` (50 MP)."""
+    text = os.environ.get("TRYON3D_MAX_PHOTO_PIXELS", "").strip()
+    if not text:
+        return MAX_PIXELS
+    try:
+        value = int(float(text))
+    except ValueError:
+        raise ValueError(f"TRYON3D_MAX_PHOTO_PIXELS must be a number of pixels, got {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"TRYON3D_MAX_PHOTO_PIXELS must be positive, got {text!r}")
+    return value
+
+
 def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | None = None) -> Photo:
     """Decode a photo from a path, bytes or an (H, W[, 3|4]) uint8 array, with checks.
 
@@ -133,10 +147,11 @@ def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | No
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 image = Image.open(io.BytesIO(data))
                 width, height = image.size
-                if width * height > MAX_PIXELS:
+                limit = max_photo_pixels()
+                if width * height > limit:
                     raise ValueError(
-                        f"photo {label!r} has {width}x{height} pixels, more than the {MAX_PIXELS / 1e6:.0f} MP "
-                        "allowed (possible decompression bomb); scale it down"
+                        f"photo {label!r} has {width}x{height} pixels, more than the {limit / 1e6:.0f} MP "
+                        "allowed (possible decompression bomb); scale it down or set TRYON3D_MAX_PHOTO_PIXELS"
                     )
                 image.seek(0)
                 image.load()

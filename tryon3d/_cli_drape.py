@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 
 _log = logging.getLogger(__name__)
@@ -62,4 +63,10 @@ def run(args: argparse.Namespace) -> int:
         gates["penetrating_vertices"], gates["self_intersecting_pairs"], gates["max_stretch_pct"],
         gates["converged"], out,
     )
+    from tryon3d.cli import EXIT_GATES, gates_failure
+
+    failure = gates_failure(result.gates)
+    if failure:
+        print(f"tryon3d: drape failed its gates: {failure} (files written to {out})", file=sys.stderr)
+        return EXIT_GATES
     return 0

@@ -123,13 +123,14 @@ def _load_camera(path: Path):
 
 
 def _read_image(path: str, mode: str) -> np.ndarray:
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    """The image at ``path`` with ``tryon3d body``'s photo checks (size, pixel count, bombs, EXIF
+    orientation applied, metadata dropped): (H, W, 3) uint8 for ``"RGB"``, (H, W) for ``"L"``."""
+    from tryon3d import bodyfit
 
-    try:
-        with Image.open(path) as image:
-            return np.asarray(ImageOps.exif_transpose(image).convert(mode))
-    except (OSError, UnidentifiedImageError) as exc:
-        raise ValueError(f"cannot read image {path!r}: {exc}") from None
+    pixels = bodyfit.load_photo(path).pixels
+    if mode == "L":
+        return np.round(pixels.astype(np.float32).mean(axis=2)).astype(np.uint8)
+    return pixels
 
 
 def _png(array: np.ndarray) -> bytes:

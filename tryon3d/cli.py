@@ -24,8 +24,37 @@ _COMMAND_MODULES = (
     "tryon3d._cli_report",
 )
 
-EXIT_USAGE = 2
 EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_GATES = 3
+
+EXIT_CODES_HELP = """exit codes:
+  0  success
+  1  internal error (a bug: rerun with -v and report it)
+  2  bad input, refused file, a limit exceeded, or an unwritable output (one line on stderr)
+  3  a drape failed its quality gates (penetration, self-intersection, open seams, not
+     converged): its files are written for inspection, the failing gates are named on stderr
+  130 interrupted (Ctrl-C)
+
+limits (environment variables): TRYON3D_MAX_PHOTO_PIXELS, TRYON3D_MAX_GARMENT_BYTES,
+TRYON3D_MAX_GARMENT_FACES, TRYON3D_MAX_SIDE_FILE_BYTES, TRYON3D_MAX_DXF_ENTITIES,
+TRYON3D_MAX_MODEL_BYTES, TRYON3D_MAX_DRAPE_BYTES; see SECURITY.md."""
+
+
+def gates_failure(gates) -> str | None:
+    """One line naming each failed gate of a ``sim.DrapeGates``, or None when all passed."""
+    if gates.passed:
+        return None
+    failed = []
+    if gates.penetrating_vertices:
+        failed.append(f"{gates.penetrating_vertices} vertices inside the body (allowed 0)")
+    if gates.self_intersecting_pairs:
+        failed.append(f"{gates.self_intersecting_pairs} self-intersecting triangle pairs (allowed 0)")
+    if gates.max_seam_gap_mm > 2.0:
+        failed.append(f"seam gap {gates.max_seam_gap_mm:.1f} mm (allowed 2)")
+    if not gates.converged:
+        failed.append("the cloth did not come to rest")
+    return "; ".join(failed)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tryon3d",
         description="3D virtual try-on: bodies, garments, draping, renders and size-fit reports.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
