@@ -80,8 +80,11 @@ def _load_drape(path: Path):
         raise ValueError(f"no draped.glb next to {str(path)!r}; run `tryon3d drape` again")
     import trimesh
 
-    scene = trimesh.load(glb, force="scene")
-    meshes = {name: geometry for name, geometry in scene.geometry.items()}
+    try:
+        scene = trimesh.load(glb, force="scene")
+        meshes = {name: geometry for name, geometry in scene.geometry.items()}
+    except Exception as exc:  # trimesh raises many types on damaged files
+        raise ValueError(f"cannot read {str(glb)!r}: {type(exc).__name__}") from None
     if "body" not in meshes or "garment" not in meshes:
         raise ValueError(f"{str(glb)!r} lacks the body and garment meshes (has {sorted(meshes)})")
     body_mesh, garment_mesh = meshes["body"], meshes["garment"]

@@ -123,7 +123,8 @@ def _release_lock(folder: Path) -> None:
 
 
 @atexit.register
-def _release_all() -> None:
+def release_locks() -> None:
+    """Remove every output-folder lock this process holds (at exit, and after each CLI command)."""
     for lock in list(_held_locks):
         with _suppress_oserror():
             lock.unlink()

@@ -146,12 +146,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from tryon3d._files import release_locks
+
     try:
         return int(args.run(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError, PermissionError) as exc:
+    except (ValueError, TypeError, OSError) as exc:
+        # OSError: what the system refused about a path the user gave (too long, no access,
+        # full disk, read-only file system); the message names the file
         if args.verbose:
             raise
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, OSError) and exc.strerror:
+            message = f"{exc.strerror}: {exc.filename!s}" if exc.filename else exc.strerror
+        else:
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"tryon3d: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -160,5 +167,8 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:  # a bug: still one line unless -v asks for the traceback
         if args.verbose:
             raise
-        print(f"tryon3d: internal error: {type(exc).__name__}: {exc} (rerun with -v for details)", file=sys.stderr)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"tryon3d: internal error: {type(exc).__name__}: {first} (rerun with -v for details)", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        release_locks()
