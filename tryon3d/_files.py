@@ -165,6 +165,12 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a))
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _is_ours(folder: Path) -> bool:
     """An output folder we may replace whole: absent, empty, or written by an earlier run."""
     if not folder.exists():
@@ -204,6 +210,7 @@ def write_files_atomically(folder: str | os.PathLike, files: Mapping[str, bytes 
         _acquire_lock(absolute)
         whole = _is_ours(absolute)
         staging = Path(tempfile.mkdtemp(prefix=f".{absolute.name}{_STAGING_TAG}", dir=absolute.parent if whole else absolute))
+        staging.chmod(0o777 & ~_umask())  # mkdtemp's 0700 would become the output folder's mode
     except OSError as exc:
         _release_lock(absolute)
         raise ValueError(f"cannot write to output folder {str(out)!r}: {_describe(exc)}") from None
