@@ -256,7 +256,7 @@ def read_mesh_file(path: str | os.PathLike) -> dict:
     uv = np.zeros((len(vertices), 2)) if uv is None or len(uv) != len(vertices) else np.asarray(uv)
     if not np.isfinite(uv).all():
         raise ValueError(f"garment mesh {path.name!r} has NaN or infinite texture coordinates")
-    if texture is None:
+    if texture is None and path.suffix.lower() != ".obj":  # an OBJ's texture is its MTL's map_Kd, read above
         material = getattr(getattr(loaded, "visual", None), "material", None)
         image = getattr(material, "baseColorTexture", None) or getattr(material, "image", None)
         if image is not None:

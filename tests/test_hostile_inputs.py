@@ -102,6 +102,12 @@ def _obj(faces: int = 2, *, nan: bool = False, mtl: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _required_arrays() -> dict:
+    from tryon3d.bodyfit._smplx_model import _REQUIRED_ARRAYS
+
+    return _REQUIRED_ARRAYS
+
+
 @pytest.fixture(scope="session")
 def hostile(tmp_path_factory) -> dict[str, Path]:
     """Every generated hostile file, by name, and a valid saved body (body.json)."""
@@ -124,8 +130,12 @@ def hostile(tmp_path_factory) -> dict[str, Path]:
     (folder("empty_npz") / "SMPLX_NEUTRAL.npz").write_bytes(b"")
     (folder("truncated_npz") / "SMPLX_NEUTRAL.npz").write_bytes(small[: len(small) // 2])
     (folder("notzip_npz") / "SMPLX_NEUTRAL.npz").write_bytes(b"this is not a zip file\n" * 10)
-    (folder("shape_npz") / "SMPLX_NEUTRAL.npz").write_bytes(_npz_bytes(
-        v_template=np.zeros((10, 2), np.float32), f=np.zeros((4, 3), np.int32)))
+    (folder("missing_npz") / "SMPLX_NEUTRAL.npz").write_bytes(_npz_bytes(
+        v_template=np.zeros((10, 3), np.float32), f=np.zeros((4, 3), np.int32)))
+    arrays = {name: np.ones((1,) * ndim, np.int32 if kinds == "iu" else np.float32)
+              for name, (ndim, kinds) in _required_arrays().items()}
+    arrays["v_template"] = np.zeros((10, 2), np.float32)  # 2D points: not a body mesh
+    (folder("shape_npz") / "SMPLX_NEUTRAL.npz").write_bytes(_npz_bytes(**arrays))
     deflated = io.BytesIO()
     np.savez_compressed(deflated, v_template=np.zeros(5_000_000, np.float32))  # 20 MB of zeros, ~20 kB
     (folder("real_bomb_npz") / "SMPLX_NEUTRAL.npz").write_bytes(deflated.getvalue())
@@ -219,7 +229,8 @@ CASES = [
     ("smplx-empty", _smplx("empty_npz"), {}, 2, "is empty"),
     ("smplx-truncated", _smplx("truncated_npz"), {}, 2, "SMPLX_NEUTRAL.npz"),
     ("smplx-not-zip", _smplx("notzip_npz"), {}, 2, "not a valid .npz"),
-    ("smplx-wrong-shape", _smplx("shape_npz"), {}, 2, "'v_template' has shape (10, 2)"),
+    ("smplx-missing-array", _smplx("missing_npz"), {}, 2, "lacks the array 'shapedirs'"),
+    ("smplx-wrong-shape", _smplx("shape_npz"), {}, 2, "'v_template' has the wrong shape (10, 2)"),
     ("inches", lambda h, out: ["body", "--height", "170", "--weight", "70", "--sex", "male", "--chest", "38",
                                "--waist", "32", "--hips", "40", "-o", str(out)], {}, 2, "look like inches"),
     ("waist-200-on-50kg", lambda h, out: ["body", "--height", "170", "--weight", "50", "--sex", "female",
@@ -231,7 +242,7 @@ CASES = [
      {}, 2, "between 10 and 400 kg"),
     ("weight-inf", lambda h, out: ["body", "--height", "170", "--weight", "inf", "--sex", "female", "-o", str(out)],
      {}, 2, "finite"),
-    ("empty-output", lambda h, out: _body_args(Path("")), {}, 2, "non-empty path"),
+    ("empty-output", lambda h, out: [*_body_args(out)[:-1], ""], {}, 2, "non-empty path"),
     ("output-under-a-file", lambda h, out: _body_args(h["body"] / "sub"), {}, 2, "is not a folder"),
     ("body-params-list", lambda h, out: ["drape", "--body", str(h["list_params"]), "--garment", "tshirt",
                                          "-o", str(out)], {}, 2, "'shape_parameters' must be a dict"),
@@ -275,6 +286,7 @@ def test_cli_refuses_bad_input_in_one_line(hostile, tmp_path, capsys, monkeypatc
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)  # an output path that resolves to '.' would land here, and be seen
     assert main(argv(hostile, out)) == code
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
@@ -283,7 +295,7 @@ def test_cli_refuses_bad_input_in_one_line(hostile, tmp_path, capsys, monkeypatc
     assert "Traceback" not in err and "internal error" not in err
     assert not out.exists()  # the output folder is not created before the inputs are checked
     assert not hostile["marker"].exists()  # no code ran from a data file
-    assert not list(tmp_path.glob(".*"))  # no staging folder or lock left beside it
+    assert not list(tmp_path.iterdir())  # no staging folder, lock or stray file beside it
 
 
 # ----------------------------------------------------------------------------- the API
@@ -516,8 +528,9 @@ def _folder_state(folder: Path) -> set[bytes]:
     return {path.read_bytes()[:1] for path in folder.glob("part_*.bin")}
 
 
-@pytest.mark.parametrize("delay_s", [0.3, 0.8, 1.5])
+@pytest.mark.parametrize("delay_s", [0.0, 0.05, 0.2, 1.0])
 def test_sigkill_while_writing_never_mixes_two_runs(tmp_path, delay_s):
+    """Killed at moments after its staging folder appears (while writing, renaming, or done)."""
     out = tmp_path / "out"
     first = subprocess.run([sys.executable, "-c", _WRITER, str(out), "A"], capture_output=True, text=True,
                            cwd=REPO, timeout=120)
@@ -525,6 +538,9 @@ def test_sigkill_while_writing_never_mixes_two_runs(tmp_path, delay_s):
     assert _folder_state(out) == {b"A"} and len(list(out.glob("part_*.bin"))) == 40
     second = subprocess.Popen([sys.executable, "-c", _WRITER, str(out), "B"], cwd=REPO,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".out.tryon3d-new-*")) and second.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
     time.sleep(delay_s)
     second.send_signal(signal.SIGKILL)
     second.wait(30)
