@@ -12,7 +12,12 @@ from tryon3d.garments._clearance import _push_out
 from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
 from tryon3d.garments._families import FAMILIES, draft, size_chart
 from tryon3d.garments._garment import Fabric, Garment
-from tryon3d.garments._io import MESH_SUFFIXES, read_dxf_pattern, read_mesh_file
+from tryon3d.garments._io import (
+    MESH_SUFFIXES,
+    check_texture_image,
+    read_dxf_pattern,
+    read_mesh_file,
+)
 from tryon3d.garments._mesh import mesh_pattern
 from tryon3d.garments._pattern import Pattern
 from tryon3d.garments._placement import place_pattern_mesh
@@ -98,7 +103,7 @@ def _check_texture(texture: str | os.PathLike | None, repeat: tuple[float, float
     path = Path(texture)
     if not path.is_file():
         raise ValueError(f"texture file {str(path)!r} not found")
-    return str(path), repeat
+    return str(check_texture_image(path)), repeat
 
 
 def garment_from_pattern(pattern: Pattern, *, fabric: Fabric | str | None = None, body: object | None = None,

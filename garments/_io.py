@@ -38,6 +38,7 @@ DEFAULT_LIMITS = {
     "TRYON3D_MAX_GARMENT_FACES": 500_000,  # triangles of a mesh garment
     "TRYON3D_MAX_SIDE_FILE_BYTES": 50_000_000,  # an MTL, texture or glTF buffer [bytes]
     "TRYON3D_MAX_DXF_ENTITIES": 200_000,  # entities (group-code-0 records) of a DXF pattern
+    "TRYON3D_MAX_TEXTURE_PIXELS": 50_000_000,  # a garment texture image [pixels]
 }
 
 
@@ -141,6 +142,29 @@ def _check_gltf_uris(path: Path) -> None:
             _check_size(target, "TRYON3D_MAX_SIDE_FILE_BYTES", "glTF resource")
 
 
+def check_texture_image(path: Path) -> Path:
+    """``path`` if it is an image within the size and pixel limits (read from its header only).
+
+    Raises:
+        ValueError: not a regular file, empty, not an image, or over a limit (names its variable).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    size = _check_size(path, "TRYON3D_MAX_SIDE_FILE_BYTES", "texture")
+    if size == 0:
+        raise ValueError(f"texture {path.name!r} is empty")
+    limit = file_limit("TRYON3D_MAX_TEXTURE_PIXELS")
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError, SyntaxError) as exc:
+        raise ValueError(f"texture {path.name!r} is not a readable image ({type(exc).__name__})") from None
+    if width * height > limit or min(width, height) < 1:
+        raise ValueError(f"texture {path.name!r} is {width}x{height} pixels, outside 1 to {limit} pixels "
+                         f"(set TRYON3D_MAX_TEXTURE_PIXELS to raise the limit)")
+    return path
+
+
 def _texture_name(line: str) -> str:
     """The file name of an MTL ``map_Kd`` line: after the options, spaces allowed in it."""
     words = line.split()[1:]
@@ -182,8 +206,11 @@ def _obj_texture(path: Path) -> Path | None:
                         _log.warning("%s: texture %r is missing or outside the garment's folder; ignored",
                                      path.name, texture_name)
                         return None
-                _check_size(texture, "TRYON3D_MAX_SIDE_FILE_BYTES", "texture")
-                return texture
+                try:
+                    return check_texture_image(texture)
+                except ValueError as exc:
+                    _log.warning("%s: %s; loading the geometry without it", path.name, exc)
+                    return None
             return None
     return None
 
