@@ -37,7 +37,7 @@ DEFAULT_LIMITS = {
     "TRYON3D_MAX_GARMENT_BYTES": 200_000_000,  # a garment mesh or pattern file [bytes]
     "TRYON3D_MAX_GARMENT_FACES": 500_000,  # triangles of a mesh garment
     "TRYON3D_MAX_SIDE_FILE_BYTES": 50_000_000,  # an MTL, texture or glTF buffer [bytes]
-    "TRYON3D_MAX_DXF_ENTITIES": 200_000,  # entities (group-code-0 records) of a DXF pattern
+    "TRYON3D_MAX_DXF_ENTITIES": 100_000,  # records of a DXF pattern (real ones: up to ~35k)
     "TRYON3D_MAX_TEXTURE_PIXELS": 50_000_000,  # a garment texture image [pixels]
 }
 
