@@ -80,7 +80,7 @@ def _check_mask(mask, shape: tuple[int, int], name: str) -> np.ndarray | None:
         raise ValueError(f"{name} must have the photo's shape {shape}, got {array.shape}")
     if array.dtype == bool:
         return array
-    return np.asarray(array, np.float64) > 0.5
+    return array > 0.5  # no float64 copy of a full-resolution mask
 
 
 def _photo_camera(camera: Camera, width: int, height: int) -> Camera:

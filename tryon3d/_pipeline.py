@@ -365,7 +365,7 @@ class _Progress:
 
 
 def _photo_body(photo: str, side_photo: str | None, *, height_cm: float, weight_kg: float | None, sex: str):
-    """(body, front camera, person mask (H, W) in [0, 1], upright photo pixels) from the photo fit."""
+    """(body, front camera, person mask (H, W) bool, upright photo pixels) from the photo fit."""
     import numpy as np
     from PIL import Image
 
@@ -378,7 +378,7 @@ def _photo_body(photo: str, side_photo: str | None, *, height_cm: float, weight_
     height, width = pixels.shape[:2]
     # MediaPipe's person mask is at the analysis size: back to the photo's
     small = Image.fromarray(np.clip(fit.analyses["front"].mask * 255.0, 0, 255).astype(np.uint8))
-    mask = np.asarray(small.resize((width, height), Image.BILINEAR), dtype=np.float32) / 255.0
+    mask = np.asarray(small.resize((width, height), Image.BILINEAR)) > 127  # bool: 1 byte/px at 48 MP
     return fit.body, fit.cameras["front"], mask, pixels
 
 
