@@ -43,8 +43,10 @@ def check_cache_dir(root: Path) -> None:
 
 
 def anny_cache_dir() -> Path:
-    """Where anny keeps its built model data (``ANNY_CACHE_DIR``, set by ``configure_caches``)."""
-    return Path(os.environ.get("ANNY_CACHE_DIR") or Path.home() / ".cache" / "tryon3d" / "anny")
+    """Where anny keeps its built model data (anny reads ``ANNY_CACHE_DIR`` once, at import)."""
+    import anny.paths
+
+    return Path(anny.paths.get_anny_cache_path())
 
 
 def drop_damaged_cache_files(folder: Path) -> list[Path]:

@@ -433,6 +433,37 @@ def test_damaged_anny_cache_files_are_found_and_dropped(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.safetensors"]
 
 
+def test_damaged_anny_cache_is_rebuilt_once_and_the_run_continues(tmp_path, monkeypatch, caplog):
+    """anny fails on a truncated cache file: the file is dropped and the model loads on the retry.
+    (anny itself is stood in for: a real rebuild takes minutes.)"""
+    from tryon3d.bodyfit import _anny_model
+
+    built = _anny_model.load_anny_model().module  # the real module, from the real cache
+    import anny
+    import anny.paths
+
+    (tmp_path / "load_data_x.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\"")
+    real_cache = anny.paths.get_anny_cache_path()
+    anny.paths.set_anny_cache_path(tmp_path)
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(sorted(p.name for p in tmp_path.iterdir()))
+        if len(calls) == 1:
+            raise RuntimeError("SafetensorError: Error while deserializing header: MetadataIncompleteBuffer")
+        return built
+
+    monkeypatch.setattr(anny, "Anny", flaky)
+    try:
+        with caplog.at_level("WARNING", logger="tryon3d"):
+            model = _anny_model.load_anny_model.__wrapped__()
+    finally:
+        anny.paths.set_anny_cache_path(real_cache)
+    assert calls == [["load_data_x.safetensors"], []]  # retried once, after the damaged file went
+    assert model.faces.shape[1] == 3
+    assert any("damaged" in r.message for r in caplog.records)
+
+
 def test_corrupted_warp_kernel_is_rebuilt_once(tmp_path, caplog):
     """A truncated cached kernel binary: Warp fails to load it; the module's cache folder is
     dropped, the kernel compiled again, and the call succeeds."""
