@@ -298,6 +298,19 @@ def test_cli_refuses_bad_input_in_one_line(hostile, tmp_path, capsys, monkeypatc
     assert not list(tmp_path.iterdir())  # no staging folder, lock or stray file beside it
 
 
+def test_failed_drape_gates_exit_3_naming_the_gate(hostile, tmp_path, capsys):
+    """A settle budget far too short to come to rest: the files are written, the exit is 3."""
+    out = tmp_path / "out"
+    code = main(["-q", "drape", "--body", str(hostile["body"]), "--garment", "skirt", "--max-seconds", "0.02",
+                 "-o", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 3, err
+    assert err[-1].startswith("tryon3d: drape failed its gates: ") and "did not come to rest" in err[-1]
+    assert "Traceback" not in "\n".join(err)
+    assert {"drape.json", "drape.npz", "draped.glb"} <= {p.name for p in out.iterdir()}
+    assert json.loads((out / "drape.json").read_text())["gates"]["passed"] is False
+
+
 # ----------------------------------------------------------------------------- the API
 
 
