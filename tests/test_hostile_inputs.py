@@ -645,6 +645,14 @@ def test_foreign_folder_keeps_its_files(tmp_path):
     (out / "holiday.jpg").write_bytes(b"mine")
     write_files_atomically(out, {"body.json": "{}"})
     assert sorted(p.name for p in out.iterdir()) == [".tryon3d-manifest.json", "body.json", "holiday.jpg"]
+    # an earlier run's folder where the user has since put a file of their own: kept too
+    ours = tmp_path / "run"
+    write_files_atomically(ours, {"a.txt": "1", "sub/b.txt": "2"})
+    write_files_atomically(ours, {"c.txt": "3"})  # ours alone: replaced whole
+    assert sorted(p.name for p in ours.iterdir()) == [".tryon3d-manifest.json", "c.txt"]
+    (ours / "notes.txt").write_text("mine")
+    write_files_atomically(ours, {"d.txt": "4"})
+    assert (ours / "notes.txt").read_text() == "mine" and (ours / "d.txt").exists()
 
 
 # ----------------------------------------------------------------------------- privacy

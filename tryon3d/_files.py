@@ -177,8 +177,15 @@ def _is_ours(folder: Path) -> bool:
         return True
     if Path(os.path.abspath(folder)) == Path.cwd() or folder.is_symlink():
         return False
-    entries = list(folder.iterdir())
-    return not entries or (folder / MANIFEST_NAME).is_file()
+    entries = {entry.name for entry in folder.iterdir()}
+    if not entries:
+        return True
+    try:  # every entry must be one an earlier run listed: a file the user added keeps the folder
+        listed = json.loads((folder / MANIFEST_NAME).read_text())["files"]
+        tops = {Path(name).parts[0] for name in listed if isinstance(name, str) and name}
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return False
+    return entries <= tops | {MANIFEST_NAME}
 
 
 def write_files_atomically(folder: str | os.PathLike, files: Mapping[str, bytes | str]) -> list[Path]:
