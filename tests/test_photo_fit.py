@@ -70,7 +70,7 @@ def test_cli_writes_outputs_without_photos(ryota_fit, tmp_path, monkeypatch, sha
     )
     assert photos.run_photo_body(args) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "body.glb", "body.json", "overlay_front.png", "silhouette_front.png"]
+        ".tryon3d-manifest.json", "body.glb", "body.json", "overlay_front.png", "silhouette_front.png"]
     args.keep_photos, args.output = True, str(tmp_path / "kept")
     photos.run_photo_body(args)
     kept = Image.open(io.BytesIO((tmp_path / "kept" / "photo_front.png").read_bytes()))
