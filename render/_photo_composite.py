@@ -354,17 +354,23 @@ def _composite_large(body, drape, photo, camera, person, protect, max_side: int,
 
     result, region, touched = _composite(body, drape, small_photo, small_camera, small_mask(person),
                                          small_mask(protect), **options)
-    # Up to full size as 8-bit images: the composite, and how much of it replaces the photo.
-    overlay = _resized(result, (width, height), Image.Resampling.BILINEAR)
-    weight = _resized(touched.astype(np.uint8) * 255, (width, height), Image.Resampling.BILINEAR)
-    garment = _resized(region.astype(np.uint8) * 255, (width, height), Image.Resampling.BILINEAR) > 127
-    del result, touched
+    # Up to full size strip by strip (PIL resamples a box of the small image straight into each
+    # strip), 8-bit: the composite, how much of it replaces the photo, and the garment mask.
+    overlay_image = Image.fromarray(result)
+    weight_image = Image.fromarray(touched.astype(np.uint8) * 255)
+    region_image = Image.fromarray(region.astype(np.uint8) * 255)
+    scale_y = small_size[1] / height
     out = np.empty_like(photo)
-    for top in range(0, height, _STRIP_ROWS):  # bounded temporaries: uint16 strips
-        rows = slice(top, min(top + _STRIP_ROWS, height))
-        w = weight[rows].astype(np.uint16)[..., None]
-        mixed = (photo[rows].astype(np.uint16) * (255 - w) + overlay[rows].astype(np.uint16) * w + 127) // 255
-        out[rows] = mixed.astype(np.uint8)
+    garment = np.empty((height, width), dtype=bool)
+    for top in range(0, height, _STRIP_ROWS):
+        bottom = min(top + _STRIP_ROWS, height)
+        box = (0.0, top * scale_y, float(small_size[0]), bottom * scale_y)
+        size = (width, bottom - top)
+        overlay = np.asarray(overlay_image.resize(size, Image.Resampling.BILINEAR, box=box), dtype=np.uint16)
+        w = np.asarray(weight_image.resize(size, Image.Resampling.BILINEAR, box=box), dtype=np.uint16)[..., None]
+        rows = slice(top, bottom)
+        out[rows] = ((photo[rows].astype(np.uint16) * (255 - w) + overlay * w + 127) // 255).astype(np.uint8)
+        garment[rows] = np.asarray(region_image.resize(size, Image.Resampling.BILINEAR, box=box)) > 127
     return out, garment
 
 
