@@ -155,7 +155,7 @@ def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | No
                     )
                 image.seek(0)
                 image.load()
-                image = ImageOps.exif_transpose(image)
+                ImageOps.exif_transpose(image, in_place=True)  # no copy of a 48 MP image
         except ValueError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -167,11 +167,17 @@ def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | No
         raise ValueError(f"photo {label!r} is {width}x{height} px; at least {MIN_SIDE_PX} px per side is needed")
     alpha = None
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
-        alpha = rgba[:, :, 3]
-        pixels = np.round(rgba[:, :, :3] * alpha[:, :, None] * 255.0).astype(np.uint8)
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
+        pixels = np.empty((height, width, 3), dtype=np.uint8)
+        for top in range(0, height, 512):  # round(rgb * a / 255) in integers, in strips: no float copy
+            strip = rgba[top:top + 512]
+            a = strip[:, :, 3:4].astype(np.uint16)
+            pixels[top:top + 512] = (strip[:, :, :3] * a + 127) // 255
+        alpha = rgba[:, :, 3].astype(np.float32) / 255.0
         if alpha.min() > 0.999:
             alpha = None
+    elif image.mode == "RGB":
+        pixels = np.asarray(image)
     else:
         if image.mode.startswith("I;16") or image.mode in ("I", "F"):
             values = np.asarray(image, dtype=np.float64)
