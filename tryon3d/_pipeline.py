@@ -58,7 +58,10 @@ def _png(pixels) -> bytes:
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.fromarray(np.asarray(pixels, dtype=np.uint8)).save(buffer, format="PNG")
+    array = np.asarray(pixels)
+    # a bool mask becomes 0/255 grey through one uint8 array (a view, then the product)
+    array = array.view(np.uint8) * np.uint8(255) if array.dtype == bool else array.astype(np.uint8, copy=False)
+    Image.fromarray(array).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -469,8 +472,10 @@ def run_tryon(
             progress("compositing onto the photo")
             composite, garment_mask = render.render_on_photo(
                 body, report.drapes[chosen], pixels, camera, mask, texture=report.garments[chosen].texture_path)
+            pixels = mask = None  # a 48 MP photo and its mask: 190 MB, freed before the PNGs are encoded
             extra["tryon.png"] = _png(composite)
-            extra["garment_mask.png"] = _png(garment_mask.astype("uint8") * 255)
+            composite = None
+            extra["garment_mask.png"] = _png(garment_mask)
         written = write_report(report, out, image_size=image_size, turntable_frames=turntable_frames,
                                extra_files=extra, progress=progress)
     finally:
