@@ -332,10 +332,28 @@ def render_on_photo(
     return _composite_large(body, drape, photo, camera, person, protect, int(work_max_side_px), options)
 
 
-def _resized(array: np.ndarray, size: tuple[int, int], resample) -> np.ndarray:
+def _shrunk(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``array`` (H, W[, C]) uint8 or bool box-filtered to ``size`` (w, h) without a full-size copy:
+    whole-block means in strips first (integer sums), then PIL's box filter for the rest."""
     from PIL import Image
 
-    return np.asarray(Image.fromarray(array).resize(size, resample))
+    values = array.view(np.uint8) if array.dtype == bool else array
+    height, width = values.shape[:2]
+    factor = max(1, min(height // size[1], width // size[0]))
+    if factor > 1:
+        rows, cols = height // factor, width // factor
+        small = np.empty((rows, cols, *values.shape[2:]), dtype=np.uint8)
+        for top in range(0, rows, 64):
+            bottom = min(top + 64, rows)
+            block = values[top * factor:bottom * factor, :cols * factor]
+            sums = block.reshape(bottom - top, factor, cols, factor, *values.shape[2:]).sum(axis=(1, 3),
+                                                                                        dtype=np.uint32)
+            small[top:bottom] = (sums + factor * factor // 2) // (factor * factor)
+        values = small
+    if array.dtype == bool:
+        values = values * np.uint8(255)
+    result = np.asarray(Image.fromarray(values).resize(size, Image.Resampling.BOX))
+    return result > 127 if array.dtype == bool else result
 
 
 def _composite_large(body, drape, photo, camera, person, protect, max_side: int, options: dict):
@@ -345,15 +363,11 @@ def _composite_large(body, drape, photo, camera, person, protect, max_side: int,
     height, width = photo.shape[:2]
     small_camera, _ = _downscaled(camera, max_side)
     small_size = (small_camera.width, small_camera.height)
-    small_photo = _resized(photo, small_size, Image.Resampling.BOX)
-
-    def small_mask(mask):
-        if mask is None:
-            return None
-        return _resized(mask.astype(np.uint8) * 255, small_size, Image.Resampling.BOX) > 127
-
-    result, region, touched = _composite(body, drape, small_photo, small_camera, small_mask(person),
-                                         small_mask(protect), **options)
+    small_photo = _shrunk(photo, small_size)
+    small_person = None if person is None else _shrunk(person, small_size)
+    small_protect = None if protect is None else _shrunk(protect, small_size)
+    result, region, touched = _composite(body, drape, small_photo, small_camera, small_person, small_protect,
+                                         **options)
     # Up to full size strip by strip (PIL resamples a box of the small image straight into each
     # strip), 8-bit: the composite, how much of it replaces the photo, and the garment mask.
     overlay_image = Image.fromarray(result)
