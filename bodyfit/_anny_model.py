@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
 from tryon3d.bodyfit._body import REGION_NAMES
-from tryon3d.bodyfit._cache import configure_caches
+from tryon3d.bodyfit._cache import anny_cache_dir, configure_caches, drop_damaged_cache_files
 from tryon3d.bodyfit._skeleton import canonical_skeleton
 from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
 from tryon3d.core import data_file
@@ -50,6 +51,9 @@ _BONE_REGION_PREFIXES = (
     (("upperleg", "lowerleg"), "leg"),
     (("foot", "toe"), "foot"),
 )
+
+
+log = logging.getLogger("tryon3d")
 
 
 @functools.lru_cache(maxsize=1)
@@ -200,7 +204,13 @@ def load_anny_model() -> AnnyModel:
     torch.set_num_threads(max(1, torch.get_num_threads()))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        module = anny.Anny(local_changes="default", extrapolate_phenotypes=True)
+        try:
+            module = anny.Anny(local_changes="default", extrapolate_phenotypes=True)
+        except Exception:  # safetensors raises its own error type on a damaged file
+            if not drop_damaged_cache_files(anny_cache_dir()):
+                raise
+            log.warning("the anny cache in %s was damaged; rebuilding it (about a minute)", anny_cache_dir())
+            module = anny.Anny(local_changes="default", extrapolate_phenotypes=True)
     module.eval()
     labels = tuple(module.bone_labels)
     weights = module.vertex_bone_weights.numpy()

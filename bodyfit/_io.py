@@ -98,20 +98,35 @@ def body_from_record(record: Mapping[str, Any], *, smplx_model_dir: str | os.Pat
 
     if not isinstance(record, Mapping) or record.get("format") != RECORD_FORMAT:
         raise ValueError(f"not a tryon3d body record (expected format {RECORD_FORMAT!r})")
+    for key, kind in (("shape_parameters", Mapping), ("height_ratios", Mapping), ("inputs", Mapping),
+                      ("pose_axis_angle_rad", list), ("model", str), ("sex", str)):
+        value = record.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise ValueError(f"body record field {key!r} must be a {'dict' if kind is Mapping else kind.__name__}, "
+                             f"got {type(value).__name__}")
+    ratios = record.get("height_ratios") or {}
+    for key, value in ratios.items():
+        if not isinstance(value, (int, float)) or not 0.0 < float(value) < 1.0:
+            raise ValueError(f"body record height ratio {key!r} must be a number between 0 and 1, got {value!r}")
+    expected = record.get("vertex_count")
+    if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
+        raise ValueError(f"body record field 'vertex_count' must be an integer, got {expected!r}")
     try:
+        pose = np.asarray(record.get("pose_axis_angle_rad") or [], dtype=np.float64)
+        if not np.isfinite(pose).all() or (pose.size and np.abs(pose).max() > 4 * np.pi):
+            raise ValueError("body record pose must hold finite angles within +-4 pi rad")
         body = rebuild_body(
             model=str(record["model"]),
-            shape_parameters={k: float(v) for k, v in record["shape_parameters"].items()},
+            shape_parameters={str(k): float(v) for k, v in record["shape_parameters"].items()},
             sex=str(record["sex"]),
             age_years=float(record["age_years"]),
-            pose=np.asarray(record.get("pose_axis_angle_rad") or [], dtype=np.float64),
-            height_ratios=record.get("height_ratios") or {},
+            pose=pose,
+            height_ratios=ratios,
             inputs=dict(record.get("inputs") or {}),
             smplx_model_dir=smplx_model_dir,
         )
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"body record is missing or has a malformed field: {exc}") from None
-    expected = record.get("vertex_count")
-    if expected is not None and int(expected) != body.vertex_count:
+    except (KeyError, TypeError, AttributeError, OverflowError) as exc:
+        raise ValueError(f"body record is missing or has a malformed field: {type(exc).__name__}: {exc}") from None
+    if expected is not None and expected != body.vertex_count:
         raise ValueError(f"body record is for a {expected}-vertex mesh, the model now has {body.vertex_count}")
     return body

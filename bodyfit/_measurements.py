@@ -17,7 +17,7 @@ from tryon3d.bodyfit._tape import measure
 SEXES = ("male", "female")
 MODELS = ("anny", "smplx")
 HEIGHT_RANGE_M = (0.5, 2.5)
-WEIGHT_RANGE_KG = (2.0, 400.0)
+WEIGHT_RANGE_KG = (10.0, 400.0)  # the population model and the fit start at 10 kg
 BMI_RANGE = (10.0, 90.0)  # outside this no living adult exists: an impossible height/weight pair
 AGE_RANGE_YEARS = (1.0, 120.0)
 GIRTH_RANGE_M = (0.2, 3.0)
@@ -35,6 +35,20 @@ _FLEXED_TO_RELAXED_ARM_M = 0.015
 _SOFT_TARGETS = ("neck", "thigh", "upper_arm")
 _WEIGHT_SHOULDER = 0.1
 
+#: A built body must meet these or the build fails: stature [m], mass [kg], given girths [m].
+#: (The fit aims at 0.2 cm; these leave room for the tape's level binning.)
+FIT_TOLERANCES = {"stature": 0.01, "weight_kg": 1.5, "girth": 0.015}
+# A given girth may differ from the population's prediction for the height, weight and sex by at
+# most this many standard deviations, each at least _MIN_GIRTH_STD_M (ANSUR II is a fit military
+# population: its residuals are narrower than a shop's customers').
+_GIRTH_Z_LIMIT = 5.0
+_MIN_GIRTH_STD_M = 0.05
+_INCH_M = 0.0254
+# Tallest plausible stature [m] by age [years] (above the 99.9th percentile of growth charts);
+# from 17 the adult range applies.
+_MAX_STATURE_BY_AGE = ((1.0, 0.90), (2.0, 1.02), (3.0, 1.12), (5.0, 1.30), (8.0, 1.50), (10.0, 1.65),
+                       (12.0, 1.80), (14.0, 1.98), (17.0, 2.50))
+
 
 def _finite(name: str, value: object, bounds: tuple[float, float], unit: str, scale: float = 1.0) -> float:
     try:
@@ -49,6 +63,64 @@ def _finite(name: str, value: object, bounds: tuple[float, float], unit: str, sc
             f"{name} must be between {low * scale:g} and {high * scale:g} {unit}, got {number * scale:g}"
         )
     return number
+
+
+def check_plausible(
+    *,
+    height_m: float,
+    weight_kg: float,
+    sex: str,
+    age_years: float | None,
+    girths_m: Mapping[str, float],
+    population: PopulationModel,
+) -> None:
+    """Refuse inputs that no body (or no consistent set of units) can have, before fitting.
+
+    Raises:
+        ValueError: one line listing each implausible input: girths that look like inches,
+            girths far from what the height, weight and sex allow, a height too tall for the age.
+    """
+    problems = []
+    if age_years is not None and age_years < _MAX_STATURE_BY_AGE[-1][0]:
+        ages, statures = zip(*_MAX_STATURE_BY_AGE, strict=True)
+        tallest = float(np.interp(age_years, ages, statures))
+        if height_m > tallest:
+            problems.append(f"height {height_m * 100:g} cm is too tall for age {age_years:g} "
+                            f"(at most about {tallest * 100:.0f} cm)")
+    if girths_m:
+        predicted = population.predict(height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years)
+        spread = population.residual_std_m(sex=sex)
+        far, inch_like = [], []
+        for name, value in girths_m.items():
+            std = max(spread[name], _MIN_GIRTH_STD_M)
+            if abs(value - predicted[name]) > _GIRTH_Z_LIMIT * std:
+                far.append(f"{name} {value * 100:g} cm (expected about {predicted[name] * 100:.0f} cm, "
+                           f"{_GIRTH_Z_LIMIT * std * 100:.0f} cm either way)")
+                inch_like.append(abs(value * 2.54 - predicted[name]) <= _GIRTH_Z_LIMIT * std)
+        if far and all(inch_like) and len(far) == len(girths_m):
+            listed = ", ".join(f"{name} {value * 100:g}" for name, value in girths_m.items())
+            problems.append(f"the girths ({listed}) look like inches: give them in cm "
+                            f"(x 2.54: {', '.join(f'{v * 254:.0f}' for v in girths_m.values())})")
+        elif far:
+            problems.append(f"implausible for {height_m * 100:g} cm, {weight_kg:g} kg, {sex}: " + "; ".join(far))
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+def _check_fit(result: FitResult, *, height_m: float, weight_kg: float, girths_m: Mapping[str, float]) -> None:
+    """Fail when the built body misses its targets (a body that is not the one asked for)."""
+    misses = []
+    stature = result.measurements_m["stature"]
+    if abs(stature - height_m) > FIT_TOLERANCES["stature"]:
+        misses.append(f"height {stature * 100:.1f} cm instead of {height_m * 100:g} cm")
+    if abs(result.weight_kg - weight_kg) > FIT_TOLERANCES["weight_kg"]:
+        misses.append(f"weight {result.weight_kg:.1f} kg instead of {weight_kg:g} kg")
+    for name, value in girths_m.items():
+        got = result.measurements_m[name]
+        if abs(got - value) > FIT_TOLERANCES["girth"]:
+            misses.append(f"{name} {got * 100:.1f} cm instead of {value * 100:g} cm")
+    if misses:
+        raise ValueError("the body model cannot meet these measurements together: " + "; ".join(misses))
 
 
 def check_sex(sex: object) -> str:
@@ -95,7 +167,7 @@ def body_from_measurements(
 
     Args:
         height_m: stature [m], 0.5-2.5.
-        weight_kg: body mass [kg], 2-400, with a plausible BMI (10-90).
+        weight_kg: body mass [kg], 10-400, with a plausible BMI (10-90).
         sex: ``"male"`` or ``"female"``.
         age_years: age [years]; the population median (about 28) when omitted.
         chest_m: chest (bust) circumference [m], optional.
@@ -108,6 +180,11 @@ def body_from_measurements(
 
     Returns:
         A Body in the canonical A-pose.
+
+    Raises:
+        ValueError: inputs out of range or implausible together (checked before fitting: girths
+            that look like inches, a waist no body of that weight has, a height too tall for the
+            age), or a fit that misses ``FIT_TOLERANCES`` (listing each miss).
     """
     height_m = _finite("height", height_m, HEIGHT_RANGE_M, "cm", 100.0)
     weight_kg = _finite("weight", weight_kg, WEIGHT_RANGE_KG, "kg")
@@ -124,9 +201,10 @@ def body_from_measurements(
     for name, value in (("chest", chest_m), ("waist", waist_m), ("hips", hips_m)):
         if value is not None:
             given[name] = _finite(name, value, GIRTH_RANGE_M, "cm", 100.0)
-    backend = _resolve_backend(model, smplx_model_dir)
-
     population = population or load_population_model()
+    check_plausible(height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years, girths_m=given,
+                    population=population)
+    backend = _resolve_backend(model, smplx_model_dir)
     predicted = population.predict(height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years)
     predicted["upper_arm"] -= _FLEXED_TO_RELAXED_ARM_M
     targets = {
@@ -144,6 +222,16 @@ def body_from_measurements(
     ratios = {key: value for key, value in predicted.items() if key.endswith("_height_ratio")}
     age = age_years if age_years is not None else float(population.coefficients_for(sex).age_median_years)
     result = fit_shape(backend, targets, sex=sex, age_years=age, height_ratios=ratios)
+    try:
+        _check_fit(result, height_m=height_m, weight_kg=weight_kg, girths_m=given)
+    except ValueError:
+        # The population's guesses of the girths not given may be what stands in the way (a
+        # model with few shape directions): let them only steer, then judge the given ones again.
+        for name in ("chest", "waist", "hips"):
+            if name not in given:
+                targets[name] = FitTarget(predicted[name], _WEIGHT_SOFT, hard=False)
+        result = fit_shape(backend, targets, sex=sex, age_years=age, height_ratios=ratios)
+        _check_fit(result, height_m=height_m, weight_kg=weight_kg, girths_m=given)
     return _assemble_body(
         backend,
         result,
@@ -178,6 +266,13 @@ def rebuild_body(
     if missing:
         raise ValueError(f"shape parameters lack {missing} for the {model} model")
     vector = np.array([float(shape_parameters[name]) for name in backend.parameter_names])
+    lower, upper = backend.parameter_bounds[:, 0], backend.parameter_bounds[:, 1]
+    outside = [f"{name} = {value:g} (allowed {low:g} to {high:g})"
+               for name, value, low, high in zip(backend.parameter_names, vector, lower, upper, strict=True)
+               if not (low - 1e-6 <= value <= high + 1e-6)]  # NaN fails this too
+    if outside:
+        raise ValueError(f"shape parameters out of the {model} model's range: {'; '.join(outside)}")
+    age_years = _finite("age_years", age_years, AGE_RANGE_YEARS, "years")
     vertices, joints = backend.rest_geometry(vector[None], sex=sex, age_years=age_years)
     measurements, landmarks = measure(
         vertices[0], backend.vertex_regions, backend.skeleton(joints[0]), backend.tape_topology, height_ratios=height_ratios

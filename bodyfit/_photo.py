@@ -93,6 +93,20 @@ class PhotoAnalysis:
         return int(self.mask.shape[1]), int(self.mask.shape[0])
 
 
+def max_photo_pixels() -> int:
+    """Largest photo accepted [pixels]: ``TRYON3D_MAX_PHOTO_PIXELS`` or ``MAX_PIXELS`` (50 MP)."""
+    text = os.environ.get("TRYON3D_MAX_PHOTO_PIXELS", "").strip()
+    if not text:
+        return MAX_PIXELS
+    try:
+        value = int(float(text))
+    except ValueError:
+        raise ValueError(f"TRYON3D_MAX_PHOTO_PIXELS must be a number of pixels, got {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"TRYON3D_MAX_PHOTO_PIXELS must be positive, got {text!r}")
+    return value
+
+
 def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | None = None) -> Photo:
     """Decode a photo from a path, bytes or an (H, W[, 3|4]) uint8 array, with checks.
 
@@ -133,14 +147,15 @@ def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | No
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 image = Image.open(io.BytesIO(data))
                 width, height = image.size
-                if width * height > MAX_PIXELS:
+                limit = max_photo_pixels()
+                if width * height > limit:
                     raise ValueError(
-                        f"photo {label!r} has {width}x{height} pixels, more than the {MAX_PIXELS / 1e6:.0f} MP "
-                        "allowed (possible decompression bomb); scale it down"
+                        f"photo {label!r} has {width}x{height} pixels, more than the {limit / 1e6:.0f} MP "
+                        "allowed (possible decompression bomb); scale it down or set TRYON3D_MAX_PHOTO_PIXELS"
                     )
                 image.seek(0)
                 image.load()
-                image = ImageOps.exif_transpose(image)
+                ImageOps.exif_transpose(image, in_place=True)  # no copy of a 48 MP image
         except ValueError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -152,11 +167,17 @@ def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | No
         raise ValueError(f"photo {label!r} is {width}x{height} px; at least {MIN_SIDE_PX} px per side is needed")
     alpha = None
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
-        alpha = rgba[:, :, 3]
-        pixels = np.round(rgba[:, :, :3] * alpha[:, :, None] * 255.0).astype(np.uint8)
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
+        pixels = np.empty((height, width, 3), dtype=np.uint8)
+        for top in range(0, height, 512):  # round(rgb * a / 255) in integers, in strips: no float copy
+            strip = rgba[top:top + 512]
+            a = strip[:, :, 3:4].astype(np.uint16)
+            pixels[top:top + 512] = (strip[:, :, :3] * a + 127) // 255
+        alpha = rgba[:, :, 3].astype(np.float32) / 255.0
         if alpha.min() > 0.999:
             alpha = None
+    elif image.mode == "RGB":
+        pixels = np.asarray(image)
     else:
         if image.mode.startswith("I;16") or image.mode in ("I", "F"):
             values = np.asarray(image, dtype=np.float64)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from tryon3d.bodyfit._body import REGION_NAMES
+from tryon3d.bodyfit._safe_load import read_npz_safely, read_pickle_safely
 from tryon3d.bodyfit._skeleton import canonical_skeleton
 from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
 
@@ -53,11 +55,95 @@ _JOINT_REGION = {
 
 
 def _model_file(folder: Path, sex: str) -> Path | None:
-    for name in (f"SMPLX_{sex.upper()}.npz", "SMPLX_NEUTRAL.npz"):
-        for candidate in (folder / name, folder / "smplx" / name):
-            if candidate.is_file():
-                return candidate
+    for name in (f"SMPLX_{sex.upper()}", "SMPLX_NEUTRAL"):
+        for suffix in (".npz", ".pkl"):
+            for candidate in (folder / (name + suffix), folder / "smplx" / (name + suffix)):
+                if candidate.is_file():
+                    return candidate
     return None
+
+
+# name -> (number of dimensions, dtype kind) each SMPL-X array needs; sizes are cross-checked.
+_REQUIRED_ARRAYS = {
+    "v_template": (2, "f"), "f": (2, "iu"), "shapedirs": (3, "f"), "posedirs": (3, "f"),
+    "J_regressor": (2, "f"), "weights": (2, "f"), "kintree_table": (2, "iu"),
+    "hands_componentsl": (2, "f"), "hands_componentsr": (2, "f"),
+    "hands_meanl": (1, "f"), "hands_meanr": (1, "f"),
+    "lmk_faces_idx": (1, "iu"), "lmk_bary_coords": (2, "f"),
+}  # fmt: skip
+
+
+def _read_model_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of one SMPL-X file, read without unpickling code and checked for shape.
+
+    Raises:
+        ValueError: damaged, hostile or wrong-shaped file, naming it and what is wrong.
+    """
+    if path.suffix == ".pkl":
+        content = read_pickle_safely(path)
+        if not isinstance(content, dict):
+            raise ValueError(f"SMPL-X file {str(path)!r} holds a {type(content).__name__}, not a dict of arrays")
+        arrays = {str(k): np.asarray(v) for k, v in content.items()}
+    else:
+        arrays = read_npz_safely(path)
+    label = f"SMPL-X file {str(path)!r}"
+    for name, (ndim, kinds) in _REQUIRED_ARRAYS.items():
+        if name not in arrays:
+            raise ValueError(f"{label} lacks the array {name!r}")
+        array = arrays[name]
+        if array.ndim != ndim or array.dtype.kind not in kinds + "f" * (kinds == "iu") or array.size == 0:
+            raise ValueError(f"{label}: {name!r} has shape {array.shape} and dtype {array.dtype}, expected {ndim} dimensions of numbers")
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise ValueError(f"{label}: {name!r} holds NaN or infinite values")
+    vertex_count = len(arrays["v_template"])
+    joint_count = arrays["kintree_table"].shape[1]
+    checks = (
+        ("v_template", arrays["v_template"].shape[1] == 3),
+        ("f", arrays["f"].shape[1] == 3 and 0 <= arrays["f"].min() and arrays["f"].max() < vertex_count),
+        ("shapedirs", arrays["shapedirs"].shape[:2] == (vertex_count, 3)),
+        ("posedirs", arrays["posedirs"].shape[:2] == (vertex_count, 3) and arrays["posedirs"].shape[2] == 9 * (joint_count - 1)),
+        ("J_regressor", arrays["J_regressor"].shape == (joint_count, vertex_count)),
+        ("weights", arrays["weights"].shape == (vertex_count, joint_count)),
+        ("kintree_table", arrays["kintree_table"].shape[0] == 2 and joint_count == len(JOINT_NAMES)),
+        ("lmk_faces_idx", 0 <= arrays["lmk_faces_idx"].min() and arrays["lmk_faces_idx"].max() < len(arrays["f"])),
+    )
+    for name, ok in checks:
+        if not ok:
+            raise ValueError(f"{label}: {name!r} has the wrong shape {arrays[name].shape} for {vertex_count} vertices and {joint_count} joints")
+    return arrays
+
+
+class _NumpyGivingArrays:
+    """Stands in for numpy inside ``smplx.body_models`` while a layer is built: its ``load``
+    hands over arrays we already read safely, so smplx never opens the user's file itself."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self._arrays = arrays
+
+    def load(self, *_args, **_kwargs) -> dict[str, np.ndarray]:
+        return dict(self._arrays)
+
+    def __getattr__(self, name: str):
+        return getattr(np, name)
+
+
+_SMPLX_PATCH_LOCK = threading.Lock()
+
+
+def _build_layer(path: Path, arrays: dict[str, np.ndarray], sex: str):
+    import smplx
+    import smplx.body_models as body_models
+
+    with _SMPLX_PATCH_LOCK:
+        real = body_models.np
+        body_models.np = _NumpyGivingArrays(arrays)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # smplx prints warnings
+                return smplx.SMPLX(
+                    str(path), gender=sex, ext="npz", num_betas=BETA_COUNT, use_pca=False, flat_hand_mean=True
+                )
+        finally:
+            body_models.np = real
 
 
 def _cylindrical_uv(vertices: np.ndarray) -> np.ndarray:
@@ -132,22 +218,20 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise ValueError(f"SMPL-X model folder {str(folder)!r} does not exist: {SMPLX_DOWNLOAD_HINT}")
-    import smplx
-
     layers = {}
+    first_arrays = None
     for sex in ("neutral", "male", "female"):
         path = _model_file(folder, sex)
-        if path is None or (sex != "neutral" and path.name == "SMPLX_NEUTRAL.npz"):
+        if path is None or (sex != "neutral" and path.stem == "SMPLX_NEUTRAL"):
             continue
+        arrays = _read_model_arrays(path)
+        first_arrays = first_arrays if first_arrays is not None else arrays
         try:
-            with contextlib.redirect_stdout(io.StringIO()):  # smplx prints warnings
-                layers[sex] = smplx.SMPLX(
-                    str(path), gender=sex, ext="npz", num_betas=BETA_COUNT, use_pca=False, flat_hand_mean=True
-                )
-        except (KeyError, ValueError, OSError, AssertionError) as exc:
-            raise ValueError(f"cannot read SMPL-X file {str(path)!r}: {exc}") from None
+            layers[sex] = _build_layer(path, arrays, sex)
+        except (KeyError, ValueError, OSError, AssertionError, AttributeError, IndexError, RuntimeError, TypeError) as exc:
+            raise ValueError(f"cannot read SMPL-X file {str(path)!r}: {type(exc).__name__}: {exc}") from None
     if not layers:
-        raise ValueError(f"no SMPLX_*.npz file in {str(folder)!r}: {SMPLX_DOWNLOAD_HINT}")
+        raise ValueError(f"no SMPLX_*.npz (or .pkl) file in {str(folder)!r}: {SMPLX_DOWNLOAD_HINT}")
     if "neutral" not in layers:
         layers["neutral"] = next(iter(layers.values()))
     layer = layers["neutral"]
@@ -158,11 +242,12 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
     parents = layer.parents.numpy().astype(np.int64)[: len(JOINT_NAMES)]
     parents[0] = -1
     template = layer.v_template.double().numpy() @ _SMPLX_TO_ENGINE.T
-    with np.load(_model_file(folder, "neutral") or _model_file(folder, "male") or _model_file(folder, "female"), allow_pickle=True) as data:
-        if "vt" in data and "ft" in data:
-            uv, uv_faces = np.asarray(data["vt"], dtype=np.float32), np.asarray(data["ft"], dtype=np.int64)
-        else:
-            uv, uv_faces = _cylindrical_uv(template), faces
+    data = first_arrays
+    vt, ft = data.get("vt"), data.get("ft")
+    if vt is not None and ft is not None and vt.ndim == 2 and vt.shape[1] == 2 and ft.shape == faces.shape:
+        uv, uv_faces = np.asarray(vt, dtype=np.float32), np.asarray(ft, dtype=np.int64)
+    else:
+        uv, uv_faces = _cylindrical_uv(template), faces
     return SMPLXModel(
         layers=layers,
         faces=faces,

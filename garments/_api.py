@@ -12,7 +12,11 @@ from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_p
 from tryon3d.garments._families import FAMILIES, draft, size_chart
 from tryon3d.garments._garment import Fabric, Garment
 from tryon3d.garments._garmentcode import read_garmentcode
-from tryon3d.garments._io import MESH_SUFFIXES, read_dxf_pattern
+from tryon3d.garments._io import (
+    MESH_SUFFIXES,
+    check_texture_image,
+    read_dxf_pattern,
+)
 from tryon3d.garments._mesh import mesh_pattern
 from tryon3d.garments._mesh_import import place_mesh, read_garment_mesh
 from tryon3d.garments._pattern import Pattern
@@ -99,7 +103,7 @@ def _check_texture(texture: str | os.PathLike | None, repeat: tuple[float, float
     path = Path(texture)
     if not path.is_file():
         raise ValueError(f"texture file {str(path)!r} not found")
-    return str(path), repeat
+    return str(check_texture_image(path)), repeat
 
 
 def garment_from_pattern(pattern: Pattern, *, fabric: Fabric | str | None = None, body: object | None = None,
@@ -110,6 +114,7 @@ def garment_from_pattern(pattern: Pattern, *, fabric: Fabric | str | None = None
 
     Without a body the panels lie flat side by side in the x-z plane.
     """
+    _check_body(body)
     fabric_value, reason = resolve_fabric(fabric, default_fabric)
     texture_path, repeat = _check_texture(texture, texture_repeat_m)
     mesh = mesh_pattern(pattern, edge_length_m=edge_length_m)
@@ -147,6 +152,16 @@ def garment_from_pattern(pattern: Pattern, *, fabric: Fabric | str | None = None
     )
 
 
+def _check_body(body: object) -> None:
+    """``body`` must be None or a ``bodyfit.Body`` (placement reads its mesh and landmarks)."""
+    if body is None:
+        return
+    from tryon3d.bodyfit import Body
+
+    if not isinstance(body, Body):
+        raise TypeError(f"body must be a bodyfit.Body or None, got {type(body).__name__}")
+
+
 def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fabric: Fabric | str | None = None,
                  body: object | None = None, edge_length_m: float = 0.02, chart: str | None = None,
                  texture: str | os.PathLike | None = None, texture_repeat_m: tuple[float, float] = (0.1, 0.1),
@@ -171,7 +186,12 @@ def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fa
         ValueError: unknown family/size/fabric/parameter, unreadable or invalid file, a graded DXF
             file without ``size``.
     """
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise TypeError(f"load_garment needs a family name or a file path, got {type(name_or_path).__name__}")
+    _check_body(body)
     text = os.fspath(name_or_path)
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("load_garment needs a family name or a file path, got an empty one")
     if isinstance(name_or_path, str) and name_or_path in FAMILIES:
         pattern = draft(name_or_path, "M" if size is None else size, chart=chart, **design)
         return garment_from_pattern(pattern, fabric=fabric, body=body, edge_length_m=edge_length_m, texture=texture,

@@ -292,9 +292,12 @@ def read_dxf_file(path: str | os.PathLike) -> DxfFile:
     """
     import ezdxf
 
+    from tryon3d.garments._io import _check_dxf_entity_count
+
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"pattern file {str(path)!r} not found")
+    _check_dxf_entity_count(path)  # size and entity limits before ezdxf builds its document
     try:
         doc = ezdxf.readfile(str(path))
     except (OSError, ezdxf.DXFError, UnicodeDecodeError) as exc:

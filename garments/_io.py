@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import re
 from collections.abc import Sequence
@@ -28,20 +29,108 @@ MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply")
 _UNIT_TO_M = {1: 0.0254, 4: 0.001, 5: 0.01, 6: 1.0}
 
 
+_log = logging.getLogger("tryon3d")
+
+#: Limits on garment files, checked before the work that they would make expensive; each can be
+#: raised with the environment variable named in its error message.
+DEFAULT_LIMITS = {
+    "TRYON3D_MAX_GARMENT_BYTES": 200_000_000,  # a garment mesh or pattern file [bytes]
+    "TRYON3D_MAX_GARMENT_FACES": 500_000,  # triangles of a mesh garment
+    "TRYON3D_MAX_SIDE_FILE_BYTES": 50_000_000,  # an MTL, texture or glTF buffer [bytes]
+    "TRYON3D_MAX_DXF_ENTITIES": 100_000,  # records of a DXF pattern (real ones: up to ~35k)
+    "TRYON3D_MAX_TEXTURE_PIXELS": 50_000_000,  # a garment texture image [pixels]
+}
+
+
+def file_limit(name: str) -> int:
+    """The limit ``name`` (a key of ``DEFAULT_LIMITS``): its environment variable, else the default.
+
+    Raises:
+        ValueError: the variable is set to something that is not a positive number.
+    """
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return DEFAULT_LIMITS[name]
+    try:
+        value = int(float(text))
+    except ValueError:
+        raise ValueError(f"{name} must be a positive number, got {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {text!r}")
+    return value
+
+
+def _check_size(path: Path, limit_name: str, what: str) -> int:
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise ValueError(f"cannot read {what} {str(path)!r}: {exc.strerror or exc}") from None
+    if not path.is_file():
+        raise ValueError(f"{what} {str(path)!r} is not a regular file")
+    limit = file_limit(limit_name)
+    if info.st_size > limit:
+        raise ValueError(f"{what} {path.name!r} is {info.st_size / 1e6:.1f} MB, over the limit of "
+                         f"{limit / 1e6:.1f} MB (set {limit_name} to raise it)")
+    return info.st_size
+
+
+def _inside(folder: Path, name: str) -> Path | None:
+    """``name`` resolved against ``folder`` if it stays inside it (symlinks followed), else None."""
+    if not name or "\x00" in name:
+        return None
+    root = folder.resolve()
+    target = (root / name).resolve()
+    return target if root in target.parents else None
+
+
+class _FolderResolver:
+    """What trimesh may read besides the main file: regular files inside its folder, capped."""
+
+    def __init__(self, folder: Path) -> None:
+        self.parent = folder
+
+    def get(self, name: str) -> bytes:
+        target = _inside(self.parent, str(name))
+        if target is None:
+            raise ValueError(f"{name!r} points outside the garment's folder")
+        _check_size(target, "TRYON3D_MAX_SIDE_FILE_BYTES", "file")
+        return target.read_bytes()
+
+    def __getitem__(self, name: str) -> bytes:
+        return self.get(name)
+
+    def get_base(self) -> str:
+        return str(self.parent)
+
+    def namespaced(self, namespace: str) -> _FolderResolver:
+        return _FolderResolver(self.parent / namespace)
+
+    def keys(self):
+        return iter(())
+
+
 def _check_gltf_uris(path: Path) -> None:
-    if path.suffix.lower() == ".gltf":
-        document = json.loads(path.read_text(encoding="utf-8"))
-    else:
-        data = path.read_bytes()
-        if len(data) < 20 or data[:4] != b"glTF":
-            raise ValueError(f"{path.name}: not a binary glTF file")
-        length = int.from_bytes(data[12:16], "little")
-        document = json.loads(data[20:20 + length].decode("utf-8"))
+    try:
+        if path.suffix.lower() == ".gltf":
+            document = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            data = path.read_bytes()
+            if len(data) < 20 or data[:4] != b"glTF":
+                raise ValueError(f"{path.name}: not a binary glTF file")
+            length = int.from_bytes(data[12:16], "little")
+            document = json.loads(data[20:20 + length].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"{path.name}: not a valid glTF file ({type(exc).__name__})") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{path.name}: not a valid glTF file (its JSON is not an object)")
     folder = path.parent.resolve()
     for key in ("buffers", "images"):
-        for entry in document.get(key, []):
-            uri = entry.get("uri")
-            if not uri or uri.startswith("data:"):
+        entries = document.get(key, [])
+        if not isinstance(entries, list):
+            raise ValueError(f"{path.name}: not a valid glTF file ({key!r} is not a list)")
+        for entry in entries:
+            uri = entry.get("uri") if isinstance(entry, dict) else None
+            if not uri or not isinstance(uri, str) or uri.startswith("data:"):
                 continue
             if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", uri) or uri.startswith("/"):
                 raise ValueError(f"{path.name}: {key[:-1]} URI {uri!r} points outside the file's folder")
@@ -50,35 +139,102 @@ def _check_gltf_uris(path: Path) -> None:
                 raise ValueError(f"{path.name}: {key[:-1]} URI {uri!r} points outside the file's folder")
             if not target.exists():
                 raise ValueError(f"{path.name}: missing file {uri!r} referenced by the glTF")
+            _check_size(target, "TRYON3D_MAX_SIDE_FILE_BYTES", "glTF resource")
+
+
+def check_texture_image(path: Path) -> Path:
+    """``path`` if it is an image within the size and pixel limits (read from its header only).
+
+    Raises:
+        ValueError: not a regular file, empty, not an image, or over a limit (names its variable).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    size = _check_size(path, "TRYON3D_MAX_SIDE_FILE_BYTES", "texture")
+    if size == 0:
+        raise ValueError(f"texture {path.name!r} is empty")
+    limit = file_limit("TRYON3D_MAX_TEXTURE_PIXELS")
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError, SyntaxError) as exc:
+        raise ValueError(f"texture {path.name!r} is not a readable image ({type(exc).__name__})") from None
+    if width * height > limit or min(width, height) < 1:
+        raise ValueError(f"texture {path.name!r} is {width}x{height} pixels, outside 1 to {limit} pixels "
+                         f"(set TRYON3D_MAX_TEXTURE_PIXELS to raise the limit)")
+    return path
+
+
+def _texture_name(line: str) -> str:
+    """The file name of an MTL ``map_Kd`` line: after the options, spaces allowed in it."""
+    words = line.split()[1:]
+    while words and words[0].startswith("-"):  # options such as -s 1 1 1, -clamp on
+        option = words.pop(0)
+        takes = {"-s": 3, "-o": 3, "-t": 3, "-mm": 2, "-bm": 1, "-clamp": 1, "-blendu": 1, "-blendv": 1,
+                 "-boost": 1, "-texres": 1, "-imfchan": 1, "-cc": 1}.get(option, 0)
+        del words[:takes]
+    return " ".join(words)
 
 
 def _obj_texture(path: Path) -> Path | None:
+    """The OBJ's diffuse texture, looked up only inside its folder; problems are warnings."""
     folder = path.parent
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if line.startswith("mtllib "):
-            mtl = folder / line.split(None, 1)[1].strip()
-            if not mtl.exists():
-                raise ValueError(f"{path.name}: material file {mtl.name!r} not found")
+    with path.open("rb") as handle:
+        for raw in handle:
+            if not raw.startswith(b"mtllib"):
+                continue
+            name = raw.decode("utf-8", errors="replace")[6:].strip()
+            mtl = _inside(folder, name)
+            if mtl is None:
+                _log.warning("%s: material file %r is outside the garment's folder; ignored", path.name, name)
+                return None
+            if not mtl.is_file():
+                _log.warning("%s: material file %r not found; loading the geometry without it", path.name, name)
+                return None
+            _check_size(mtl, "TRYON3D_MAX_SIDE_FILE_BYTES", "material file")
             for mline in mtl.read_text(encoding="utf-8", errors="replace").splitlines():
-                if mline.strip().startswith("map_Kd"):
-                    name = mline.strip().split()[-1]
-                    texture = (folder / name).resolve()
-                    if folder.resolve() not in texture.parents:
-                        raise ValueError(f"{path.name}: texture {name!r} points outside the file's folder")
-                    if not texture.exists():
-                        raise ValueError(f"{path.name}: texture file {name!r} not found")
-                    return texture
+                if not mline.strip().startswith("map_Kd"):
+                    continue
+                texture_name = _texture_name(mline.strip())
+                texture = _inside(folder, texture_name)
+                if texture is None or not texture.is_file():
+                    # textures exported with the artist's absolute path: try its bare name here
+                    base = _inside(folder, Path(texture_name.replace("\\", "/")).name)
+                    if base is not None and base.is_file():
+                        texture = base
+                    else:
+                        _log.warning("%s: texture %r is missing or outside the garment's folder; ignored",
+                                     path.name, texture_name)
+                        return None
+                try:
+                    return check_texture_image(texture)
+                except ValueError as exc:
+                    _log.warning("%s: %s; loading the geometry without it", path.name, exc)
+                    return None
+            return None
     return None
+
+
+def _count_obj_faces(path: Path) -> int:
+    """Triangles an OBJ will make (a polygon of n corners makes n - 2), counted without parsing it."""
+    count = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.startswith(b"f "):
+                count += max(len(line.split()) - 3, 1)
+    return count
 
 
 def read_mesh_file(path: str | os.PathLike) -> dict:
     """Read a mesh garment: ``{"vertices" (N,3) [m], "faces" (F,3), "uv" (N,2), "texture": path|None}``.
 
-    The file's geometry is taken as the rest shape, in metres.
+    The file's geometry is taken as the rest shape, in metres. Material and texture files are
+    read only from the mesh's own folder (a missing or escaping MTL/texture is a warning);
+    file size and triangle count are capped (``DEFAULT_LIMITS``).
 
     Raises:
-        ValueError: unknown format, missing file or texture, empty or non-manifold mesh,
-            glTF URIs outside the file's folder.
+        ValueError: unknown format, missing file, empty, non-finite or non-manifold mesh, glTF
+            URIs outside the file's folder, a limit exceeded (names its variable).
     """
     import trimesh
 
@@ -87,19 +243,37 @@ def read_mesh_file(path: str | os.PathLike) -> dict:
         raise ValueError(f"unsupported garment mesh {path.name!r}; expected one of {MESH_SUFFIXES}")
     if not path.is_file():
         raise ValueError(f"garment file {str(path)!r} not found")
+    _check_size(path, "TRYON3D_MAX_GARMENT_BYTES", "garment mesh")
+    face_limit = file_limit("TRYON3D_MAX_GARMENT_FACES")
     texture = None
     if path.suffix.lower() in (".gltf", ".glb"):
         _check_gltf_uris(path)
     elif path.suffix.lower() == ".obj":
         texture = _obj_texture(path)
+        counted = _count_obj_faces(path)
+        if counted > face_limit:
+            raise ValueError(f"garment mesh {path.name!r} has {counted} triangles, over the limit of {face_limit} "
+                             f"(set TRYON3D_MAX_GARMENT_FACES to raise it)")
     try:
-        loaded = trimesh.load(path, force="mesh", process=False)
+        options = {"skip_materials": True} if path.suffix.lower() == ".obj" else {}
+        with path.open("rb") as handle:
+            loaded = trimesh.load(handle, file_type=path.suffix.lower()[1:], force="mesh", process=False,
+                                  resolver=_FolderResolver(path.parent), **options)
     except Exception as exc:  # trimesh raises many types on corrupt files
-        raise ValueError(f"cannot read garment mesh {path.name!r}: {exc}") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"cannot read garment mesh {path.name!r}: {first}") from None
     vertices = np.asarray(getattr(loaded, "vertices", np.zeros((0, 3))), dtype=np.float64)
     faces = np.asarray(getattr(loaded, "faces", np.zeros((0, 3))), dtype=np.int64)
     if len(vertices) == 0 or len(faces) == 0:
         raise ValueError(f"garment mesh {path.name!r} is empty (no triangles)")
+    if len(faces) > face_limit:
+        raise ValueError(f"garment mesh {path.name!r} has {len(faces)} triangles, over the limit of {face_limit} "
+                         f"(set TRYON3D_MAX_GARMENT_FACES to raise it)")
+    if not np.isfinite(vertices).all():
+        raise ValueError(f"garment mesh {path.name!r} has {int((~np.isfinite(vertices)).any(axis=1).sum())} "
+                         f"vertices with NaN or infinite coordinates")
+    if faces.min() < 0 or faces.max() >= len(vertices):
+        raise ValueError(f"garment mesh {path.name!r} has faces that index missing vertices")
     edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
     _, counts = np.unique(edges, axis=0, return_counts=True)
     if (counts > 2).any():
@@ -107,7 +281,9 @@ def read_mesh_file(path: str | os.PathLike) -> dict:
                          f"shared by more than two triangles")
     uv = getattr(getattr(loaded, "visual", None), "uv", None)
     uv = np.zeros((len(vertices), 2)) if uv is None or len(uv) != len(vertices) else np.asarray(uv)
-    if texture is None:
+    if not np.isfinite(uv).all():
+        raise ValueError(f"garment mesh {path.name!r} has NaN or infinite texture coordinates")
+    if texture is None and path.suffix.lower() != ".obj":  # an OBJ's texture is its MTL's map_Kd, read above
         material = getattr(getattr(loaded, "visual", None), "material", None)
         image = getattr(material, "baseColorTexture", None) or getattr(material, "image", None)
         if image is not None:
@@ -225,13 +401,48 @@ def read_dxf_pattern(path: str | os.PathLike, *, size: str | None = None) -> Pat
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"pattern file {str(path)!r} not found")
+    _check_dxf_entity_count(path)
     # our own files say so in a text; others are parsed once, by garments._dxf
     if b"Annotation: pattern " not in path.read_bytes():
-        return _read_cad_pattern(path, size)
+        try:
+            return _read_cad_pattern(path, size)
+        except (TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError) as exc:
+            raise ValueError(f"DXF pattern {path.name!r} has a malformed entity: {_first_line(exc)}") from None
     try:
         doc = ezdxf.readfile(str(path))
-    except (OSError, ezdxf.DXFError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read DXF pattern {path.name!r}: {exc}") from None
+    except (OSError, ezdxf.DXFError, UnicodeDecodeError, ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ValueError(f"cannot read DXF pattern {path.name!r}: {_first_line(exc)}") from None
+    try:
+        return _pattern_from_dxf(doc, path, size)
+    except ValueError as exc:
+        if path.name in str(exc):
+            raise
+        raise ValueError(f"DXF pattern {path.name!r} is malformed: {_first_line(exc)}") from None
+    except (TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError, ezdxf.DXFError) as exc:
+        raise ValueError(f"DXF pattern {path.name!r} has a malformed entity or annotation: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
+def _check_dxf_entity_count(path: Path) -> None:
+    """Refuse files over the size or entity limits before ezdxf builds its document."""
+    _check_size(path, "TRYON3D_MAX_GARMENT_BYTES", "DXF pattern")
+    limit = file_limit("TRYON3D_MAX_DXF_ENTITIES")
+    count = 0
+    with path.open("rb") as handle:
+        # group code / value lines alternate; every record starts with group code 0
+        for index, line in enumerate(handle):
+            if index % 2 == 0 and line.strip() == b"0":
+                count += 1
+                if count > limit:
+                    raise ValueError(f"DXF pattern {path.name!r} has more than {limit} entities "
+                                     f"(set TRYON3D_MAX_DXF_ENTITIES to raise the limit)")
+
+
+def _pattern_from_dxf(doc, path: Path, size: str | None) -> Pattern:
     scale = _UNIT_TO_M.get(int(doc.header.get("$INSUNITS", 4)), 0.001)
     seams, name = [], path.stem
     for entity in doc.modelspace():

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import Delaunay, cKDTree
 
+from tryon3d.garments._io import file_limit
 from tryon3d.garments._pattern import Panel, Pattern, sample_edge, validate_pattern
 
 __all__ = ["PatternMesh", "triangulate_polygon", "mesh_pattern", "triangle_min_angles_deg"]
@@ -210,6 +211,12 @@ def mesh_pattern(pattern: Pattern, *, edge_length_m: float) -> PatternMesh:
     size = max(float(np.ptp(np.concatenate([e.points for e in p.edges]), axis=0).max()) for p in pattern.panels)
     if edge_length_m > size / 3:
         raise ValueError(f"edge_length_m {edge_length_m} m is too coarse for panels of {size:.2f} m")
+    # Refuse before meshing: a lattice of spacing h holds about area / (sqrt(3)/4 h^2) triangles.
+    estimate = int(sum(abs(p.area) for p in pattern.panels) / (np.sqrt(3) / 4 * edge_length_m**2))
+    limit = file_limit("TRYON3D_MAX_GARMENT_FACES")
+    if estimate > limit:
+        raise ValueError(f"edge length {edge_length_m * 100:g} cm would make about {estimate} triangles, over the "
+                         f"limit of {limit} (use a longer edge length or set TRYON3D_MAX_GARMENT_FACES)")
     counts = _edge_counts(pattern, edge_length_m)
     all_points, all_faces, panels, loops = [], [], [], []
     edge_vertices: dict[tuple[str, str], np.ndarray] = {}

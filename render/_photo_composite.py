@@ -38,7 +38,12 @@ from ._scene import (
     studio_light_parts,
 )
 
-__all__ = ["render_on_photo", "fit_photo_lighting", "PhotoLighting"]
+__all__ = ["render_on_photo", "fit_photo_lighting", "PhotoLighting", "WORK_MAX_SIDE_PX"]
+
+#: Longest side [px] at which render_on_photo renders, fits the light and blends; larger photos
+#: get the result laid over them at full resolution.
+WORK_MAX_SIDE_PX = 1024
+_STRIP_ROWS = 256
 
 
 class PhotoLighting:
@@ -76,7 +81,7 @@ def _check_mask(mask, shape: tuple[int, int], name: str) -> np.ndarray | None:
         raise ValueError(f"{name} must have the photo's shape {shape}, got {array.shape}")
     if array.dtype == bool:
         return array
-    return np.asarray(array, np.float64) > 0.5
+    return array > 0.5  # no float64 copy of a full-resolution mask
 
 
 def _photo_camera(camera: Camera, width: int, height: int) -> Camera:
@@ -271,6 +276,7 @@ def render_on_photo(
     occluder_grow_px: int = 2,
     skin_color=SKIN_COLOR,
     device: str = "auto",
+    work_max_side_px: int | None = WORK_MAX_SIDE_PX,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The drape rendered into the user's photo.
 
@@ -300,13 +306,14 @@ def render_on_photo(
             (slack for the body fit).
         skin_color: linear RGB skin albedo assumed by the light fit.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        work_max_side_px: photos longer than this [px] are rendered, lit and blended at this
+            size and only the final composite is made at full resolution, in strips of 8-bit
+            arithmetic (a 48 MP phone photo stays under 2 GB); None works at full resolution.
 
     Returns:
         (composite (H, W, 3) uint8 sRGB, garment_mask (H, W) bool: the pixels where the
         garment shows).
     """
-    from scipy import ndimage
-
     photo = _check_photo(photo_rgb)
     height, width = photo.shape[:2]
     camera = _photo_camera(camera, width, height)
@@ -314,6 +321,80 @@ def render_on_photo(
     protect = _check_mask(protect_mask, (height, width), "protect_mask")
     if int(blend_margin_px) != blend_margin_px or blend_margin_px < 0:
         raise ValueError(f"blend_margin_px must be an integer >= 0, got {blend_margin_px}")
+    if work_max_side_px is not None and int(work_max_side_px) < 64:
+        raise ValueError(f"work_max_side_px must be at least 64 (or None), got {work_max_side_px}")
+    options = dict(texture=texture, garment_color=garment_color, fit_light=fit_light, light_steps=light_steps,
+                   spp=spp, seed=seed, blend_margin_px=int(blend_margin_px),
+                   occlusion_tolerance_m=occlusion_tolerance_m, occluder_grow_px=occluder_grow_px,
+                   skin_color=skin_color, device=device)
+    if work_max_side_px is None or max(height, width) <= int(work_max_side_px):
+        result, region, _ = _composite(body, drape, photo, camera, person, protect, **options)
+        return result, region
+    return _composite_large(body, drape, photo, camera, person, protect, int(work_max_side_px), options)
+
+
+def _shrunk(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``array`` (H, W[, C]) uint8 or bool box-filtered to ``size`` (w, h) without a full-size copy:
+    whole-block means in strips first (integer sums), then PIL's box filter for the rest."""
+    from PIL import Image
+
+    values = array.view(np.uint8) if array.dtype == bool else array
+    height, width = values.shape[:2]
+    factor = max(1, min(height // size[1], width // size[0]))
+    if factor > 1:
+        rows, cols = height // factor, width // factor
+        small = np.empty((rows, cols, *values.shape[2:]), dtype=np.uint8)
+        for top in range(0, rows, 64):
+            bottom = min(top + 64, rows)
+            block = values[top * factor:bottom * factor, :cols * factor]
+            sums = block.reshape(bottom - top, factor, cols, factor, *values.shape[2:]).sum(axis=(1, 3),
+                                                                                        dtype=np.uint32)
+            small[top:bottom] = (sums + factor * factor // 2) // (factor * factor)
+        values = small
+    if array.dtype == bool:
+        values = values * np.uint8(255)
+    result = np.asarray(Image.fromarray(values).resize(size, Image.Resampling.BOX))
+    return result > 127 if array.dtype == bool else result
+
+
+def _composite_large(body, drape, photo, camera, person, protect, max_side: int, options: dict):
+    """Work at ``max_side`` px, then lay the changed pixels over the full photo in strips."""
+    from PIL import Image
+
+    height, width = photo.shape[:2]
+    small_camera, _ = _downscaled(camera, max_side)
+    small_size = (small_camera.width, small_camera.height)
+    small_photo = _shrunk(photo, small_size)
+    small_person = None if person is None else _shrunk(person, small_size)
+    small_protect = None if protect is None else _shrunk(protect, small_size)
+    result, region, touched = _composite(body, drape, small_photo, small_camera, small_person, small_protect,
+                                         **options)
+    # Up to full size strip by strip (PIL resamples a box of the small image straight into each
+    # strip), 8-bit: the composite, how much of it replaces the photo, and the garment mask.
+    overlay_image = Image.fromarray(result)
+    weight_image = Image.fromarray(touched.astype(np.uint8) * 255)
+    region_image = Image.fromarray(region.astype(np.uint8) * 255)
+    scale_y = small_size[1] / height
+    out = np.empty_like(photo)
+    garment = np.empty((height, width), dtype=bool)
+    for top in range(0, height, _STRIP_ROWS):
+        bottom = min(top + _STRIP_ROWS, height)
+        box = (0.0, top * scale_y, float(small_size[0]), bottom * scale_y)
+        size = (width, bottom - top)
+        overlay = np.asarray(overlay_image.resize(size, Image.Resampling.BILINEAR, box=box), dtype=np.uint16)
+        w = np.asarray(weight_image.resize(size, Image.Resampling.BILINEAR, box=box), dtype=np.uint16)[..., None]
+        rows = slice(top, bottom)
+        out[rows] = ((photo[rows].astype(np.uint16) * (255 - w) + overlay * w + 127) // 255).astype(np.uint8)
+        garment[rows] = np.asarray(region_image.resize(size, Image.Resampling.BILINEAR, box=box)) > 127
+    return out, garment
+
+
+def _composite(body, drape, photo, camera, person, protect, *, texture, garment_color, fit_light, light_steps,
+               spp, seed, blend_margin_px, occlusion_tolerance_m, occluder_grow_px, skin_color, device):
+    """render_on_photo at the photo's own size -> (composite uint8, garment mask, changed pixels)."""
+    from scipy import ndimage
+
+    height, width = photo.shape[:2]
     vertices, faces = _body_arrays(body)
     layers = _layers_from_drape(drape, texture=texture, color=garment_color)
     if len(layers) != 1:
@@ -358,8 +439,8 @@ def render_on_photo(
     # 4. garment colour (pure-garment pixels, nearest fill elsewhere) over the photo, then blend
     final_coverage = final.extras["garment_coverage"]
     pure = (final_coverage > 0.98) & (final.mask > 0.98)
-    garment_rgb = _fill_from_nearest(final.rgba[..., :3].astype(np.float64), pure)
-    photo_float = photo.astype(np.float64) / 255.0
+    garment_rgb = _fill_from_nearest(final.rgba[..., :3].astype(np.float32), pure)
+    photo_float = photo.astype(np.float32) / 255.0
     alpha = garment_alpha[..., None]
     composite_linear = srgb_to_linear(garment_rgb) * alpha + srgb_to_linear(photo_float) * (1.0 - alpha)
     composite = linear_to_srgb(composite_linear)
@@ -374,4 +455,4 @@ def render_on_photo(
     if blend_margin_px > 0 and region.any():
         untouched &= ~band
     result[untouched] = photo[untouched]  # bit-exact photo wherever nothing was composited
-    return result, region
+    return result, region, ~untouched

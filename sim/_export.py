@@ -6,6 +6,8 @@ import io
 import json
 import math
 import os
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -181,12 +183,21 @@ def load_drape_npz(data: bytes | os.PathLike | str) -> Drape:
     """
     source = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else Path(data)
     try:
+        with zipfile.ZipFile(source) as archive:  # declared sizes checked before inflating
+            declared = sum(info.file_size for info in archive.infolist())
+        limit = _max_drape_bytes()
+        if declared > limit:
+            raise ValueError(f"drape.npz declares {declared / 1e6:.0f} MB of arrays, over the limit of "
+                             f"{limit / 1e6:.0f} MB (set TRYON3D_MAX_DRAPE_BYTES to raise it)")
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
         with np.load(source, allow_pickle=False) as npz:
             contents = {name: npz[name] for name in npz.files}
     except FileNotFoundError:
         raise ValueError(f"drape file {str(data)!r} does not exist") from None
-    except (OSError, ValueError, EOFError) as exc:
-        raise ValueError(f"cannot read drape.npz: {exc}") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"cannot read drape.npz: {text}") from None
     missing = [name for name in (*_ARRAYS, "meta") if name not in contents]
     if missing:
         raise ValueError(f"drape.npz lacks {missing} (expected the arrays {list(_ARRAYS)} and 'meta')")
@@ -197,6 +208,25 @@ def load_drape_npz(data: bytes | os.PathLike | str) -> Drape:
     if not isinstance(meta, dict) or meta.get("format") != DRAPE_NPZ_FORMAT:
         got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise ValueError(f"drape.npz format must be {DRAPE_NPZ_FORMAT!r}, got {got!r}")
+    for name in _ARRAYS:
+        array = contents[name]
+        if array.dtype.kind not in "biuf" or (array.dtype.kind == "f" and not np.isfinite(array).all()):
+            raise ValueError(f"drape.npz array {name!r} must hold finite numbers, got dtype {array.dtype}")
+    try:
+        return _drape_from(contents, meta)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"drape.npz has malformed metadata: {type(exc).__name__}: {exc}") from None
+
+
+def _max_drape_bytes() -> int:
+    text = os.environ.get("TRYON3D_MAX_DRAPE_BYTES", "").strip()
+    try:
+        return int(float(text)) if text else 2_000_000_000
+    except ValueError:
+        raise ValueError(f"TRYON3D_MAX_DRAPE_BYTES must be a number of bytes, got {text!r}") from None
+
+
+def _drape_from(contents: dict, meta: dict) -> Drape:
     return Drape(
         **{name: contents[name] for name in _ARRAYS},
         ease_m=meta["ease_m"],

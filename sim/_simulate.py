@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
+from tryon3d.sim._cache import repair_kernel_cache_once
 from tryon3d.sim._drape import PENETRATION_TOLERANCE_M, Drape, DrapeDivergedError, DrapeGates
 from tryon3d.sim._fit import ease_by_region
 
@@ -282,6 +283,7 @@ class _Runner:
         return self.cloth.state_0.particle_q.numpy().astype(np.float64)
 
 
+@repair_kernel_cache_once
 def drape(
     body,
     garment,

@@ -203,7 +203,7 @@ def test_cli_body_writes_glb_and_json(tmp_path) -> None:
     "args, message",
     [
         (["--height", "300", "--weight", "70", "--sex", "male"], "height must be between 50 and 250 cm"),
-        (["--height", "170", "--weight", "1", "--sex", "male"], "weight must be between 2 and 400 kg"),
+        (["--height", "170", "--weight", "1", "--sex", "male"], "weight must be between 10 and 400 kg"),
         (["--height", "200", "--weight", "390", "--sex", "male"], "BMI"),
         (["--height", "170", "--weight", "70", "--sex", "other"], "sex must be"),
         (["--height", "nan", "--weight", "70", "--sex", "male"], "finite"),

@@ -276,7 +276,7 @@ def test_mesh_import_and_glb_export(tmp_path):
     assert data[:4] == b"glTF"
 
 
-def test_bad_inputs_raise_clear_errors(tmp_path):
+def test_bad_inputs_raise_clear_errors(tmp_path, caplog):
     bow = Panel("bow", [Edge([(0, 0), (1, 1)], "a"), Edge([(1, 1), (1, 0)], "b"), Edge([(1, 0), (0, 1)], "c"),
                         Edge([(0, 1), (0, 0)], "d")])
     with pytest.raises(ValueError, match="bow.*intersects itself"):
@@ -301,8 +301,11 @@ def test_bad_inputs_raise_clear_errors(tmp_path):
         garments.load_garment("skirt", length=5.0)
     with pytest.raises(ValueError, match="texture file"):
         garments.load_garment("skirt", texture=tmp_path / "nope.png")
-    with pytest.raises(ValueError, match="texture file 'gone.png' not found"):
-        garments.load_garment(_write_obj(tmp_path, [(0, 1, 2)], texture="gone.png"))
+    # a missing texture is a warning (issue 17): the geometry still loads, untextured
+    with caplog.at_level("WARNING", logger="tryon3d"):
+        untextured = garments.load_garment(_write_obj(tmp_path, [(0, 1, 2)], texture="gone.png"))
+    assert untextured.texture_path is None and untextured.vertex_count == 3
+    assert any("'gone.png' is missing" in record.message for record in caplog.records)
     (tmp_path / "m.mtl").unlink()
     empty = tmp_path / "empty.obj"
     empty.write_text("v 0 0 0\n")

@@ -241,7 +241,10 @@ def test_tryon_writes_the_full_report(report_folder):
                 "turntable.mp4", "fitmap_S.png", "fitmap_M.png", "draped_S.glb", "draped_M.glb",
                 "viewer/model-viewer.min.js", "viewer/LICENSE"}
     assert expected <= names, expected - names
-    assert not [n for n in names if ".tryon3d-" in n]  # no staging leftovers
+    # no staging leftovers; the manifest (written last) lists the run's files
+    assert not [n for n in names if ".tryon3d-" in n and n != ".tryon3d-manifest.json"]
+    manifest = json.loads((report_folder / ".tryon3d-manifest.json").read_text())
+    assert set(manifest["files"]) == names - {".tryon3d-manifest.json"}
     report = json.loads((report_folder / "report.json").read_text())
     assert report["recommended_size"] in ("S", "M")
     assert 0.0 < report["confidence"] <= 1.0

@@ -87,6 +87,26 @@ def test_light_fit_recovers_the_photo_tint(setup):
     assert abs(level - LIGHT[0]) < 0.15, lighting
 
 
+def test_large_photo_worked_at_a_smaller_size_matches_the_full_size(setup):
+    """A photo twice the working size: rendered, lit and blended at half size, laid over the
+    full photo; the garment lands where the full-size pipeline puts it and the rest of the photo
+    is untouched."""
+    body, drape, _, _, _, _, _, kwargs = setup
+    camera = render.look_at_camera((0.3, -3.0, 1.3), (0, 0, 1.1), fov_y_deg=25, width=192, height=256)
+    photo, person = synthetic_photo(body, camera, light_rgb=LIGHT, spp=4)
+    full, full_mask = render.render_on_photo(body, drape, photo, camera, person, work_max_side_px=None, **kwargs)
+    half, half_mask = render.render_on_photo(body, drape, photo, camera, person, work_max_side_px=128, **kwargs)
+    assert half.shape == photo.shape and half_mask.shape == photo.shape[:2]
+    iou = (full_mask & half_mask).sum() / (full_mask | half_mask).sum()
+    assert iou > 0.9, iou
+    near = ndimage.binary_dilation(half_mask, iterations=2 * (MARGIN + 2))
+    assert np.array_equal(half[~near], photo[~near])
+    inner = ndimage.binary_erosion(full_mask & half_mask, iterations=4)
+    assert np.abs(half[inner].astype(int) - full[inner].astype(int)).mean() < 25  # same garment colours
+    with pytest.raises(ValueError, match="work_max_side_px"):
+        render.render_on_photo(body, drape, photo, camera, person, work_max_side_px=10)
+
+
 def test_bad_inputs(setup):
     body, drape, camera, photo, person, _, _, _ = setup
     with pytest.raises(ValueError, match="uint8"):

@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--height", type=float, required=True, metavar="CM", help="stature in cm (50-250)")
-    parser.add_argument("--weight", type=float, metavar="KG", help="body mass in kg (2-400)")
+    parser.add_argument("--weight", type=float, metavar="KG", help="body mass in kg (10-400)")
     parser.add_argument("--sex", required=True, help="male or female")
     parser.add_argument("--age", type=float, metavar="YEARS", help="age in years (default: population median)")
     parser.add_argument("--chest", type=float, metavar="CM", help="chest/bust girth in cm")

@@ -67,7 +67,10 @@ def run(args: argparse.Namespace) -> int:
         gates["penetrating_vertices"], gates["self_intersecting_pairs"], gates["max_stretch_pct"],
         gates["converged"], out,
     )
-    if not result.gates.passed:  # the outputs are written (to look at); the exit code says it failed
-        print(f"tryon3d: the drape failed its gates: {'; '.join(result.gates.reasons())}", file=sys.stderr)
+    from tryon3d.cli import EXIT_GATES, gates_failure
+
+    failure = gates_failure(result.gates)
+    if failure:
+        print(f"tryon3d: the drape failed its gates: {failure} (files written to {out})", file=sys.stderr)
         return EXIT_GATES
     return 0

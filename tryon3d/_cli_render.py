@@ -80,8 +80,11 @@ def _load_drape(path: Path):
         raise ValueError(f"no draped.glb next to {str(path)!r}; run `tryon3d drape` again")
     import trimesh
 
-    scene = trimesh.load(glb, force="scene")
-    meshes = {name: geometry for name, geometry in scene.geometry.items()}
+    try:
+        scene = trimesh.load(glb, force="scene")
+        meshes = {name: geometry for name, geometry in scene.geometry.items()}
+    except Exception as exc:  # trimesh raises many types on damaged files
+        raise ValueError(f"cannot read {str(glb)!r}: {type(exc).__name__}") from None
     if "body" not in meshes or "garment" not in meshes:
         raise ValueError(f"{str(glb)!r} lacks the body and garment meshes (has {sorted(meshes)})")
     body_mesh, garment_mesh = meshes["body"], meshes["garment"]
@@ -123,13 +126,14 @@ def _load_camera(path: Path):
 
 
 def _read_image(path: str, mode: str) -> np.ndarray:
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    """The image at ``path`` with ``tryon3d body``'s photo checks (size, pixel count, bombs, EXIF
+    orientation applied, metadata dropped): (H, W, 3) uint8 for ``"RGB"``, (H, W) for ``"L"``."""
+    from tryon3d import bodyfit
 
-    try:
-        with Image.open(path) as image:
-            return np.asarray(ImageOps.exif_transpose(image).convert(mode))
-    except (OSError, UnidentifiedImageError) as exc:
-        raise ValueError(f"cannot read image {path!r}: {exc}") from None
+    pixels = bodyfit.load_photo(path).pixels
+    if mode == "L":
+        return np.round(pixels.astype(np.float32).mean(axis=2)).astype(np.uint8)
+    return pixels
 
 
 def _png(array: np.ndarray) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import sys
 import time
 
 from tryon3d._files import ensure_writable_dir
@@ -146,6 +147,19 @@ def _announce(report, written, seconds: float, out) -> None:
     _log.info("open %s in a browser to see the report", (out / "report.html").resolve().as_uri())
 
 
+def _gates_exit(report, out) -> int:
+    """EXIT_GATES (one line on stderr) when the recommended size's drape failed its gates."""
+    from tryon3d.cli import EXIT_GATES, gates_failure
+
+    drape = report.drapes.get(report.recommended_size)
+    failure = gates_failure(drape.gates) if drape is not None else None
+    if failure:
+        print(f"tryon3d: the size {report.recommended_size} drape failed its gates: {failure} "
+              f"(report written to {out})", file=sys.stderr)
+        return EXIT_GATES
+    return 0
+
+
 def run_fit_report(args: argparse.Namespace) -> int:
     from tryon3d._bodies import load_body
     from tryon3d._pipeline import _Progress, write_report
@@ -168,7 +182,7 @@ def run_fit_report(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     _announce(report, written, time.perf_counter() - started, out)
-    return 0
+    return _gates_exit(report, out)
 
 
 def run_tryon_command(args: argparse.Namespace) -> int:
@@ -186,7 +200,7 @@ def run_tryon_command(args: argparse.Namespace) -> int:
         sizes=args.sizes, fabric=args.fabric, device=args.device, edge_length_m=cm_to_m(args.edge_length),
         image_size=args.image_size, turntable_frames=args.turntable, quiet=args.quiet, workers=_workers(args))
     _announce(report, written, time.perf_counter() - started, out)
-    return 0
+    return _gates_exit(report, out)
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
@@ -198,4 +212,4 @@ def run_demo_command(args: argparse.Namespace) -> int:
     _log.info("tryon3d demo: default body (168 cm, 62 kg, female) + default T-shirt, 3 sizes -> %s", out)
     report, written, seconds = run_demo(out, quiet=args.quiet, device=args.device, workers=_workers(args))
     _announce(report, written, seconds, out)
-    return 0
+    return _gates_exit(report, out)

@@ -63,7 +63,10 @@ def _png(pixels) -> bytes:
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.fromarray(np.asarray(pixels, dtype=np.uint8)).save(buffer, format="PNG")
+    array = np.asarray(pixels)
+    # a bool mask becomes 0/255 grey through one uint8 array (a view, then the product)
+    array = array.view(np.uint8) * np.uint8(255) if array.dtype == bool else array.astype(np.uint8, copy=False)
+    Image.fromarray(array).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -365,7 +368,7 @@ class _Progress:
 
 
 def _photo_body(photo: str, side_photo: str | None, *, height_cm: float, weight_kg: float | None, sex: str):
-    """(body, front camera, person mask (H, W) in [0, 1], upright photo pixels) from the photo fit."""
+    """(body, front camera, person mask (H, W) bool, upright photo pixels) from the photo fit."""
     import numpy as np
     from PIL import Image
 
@@ -378,7 +381,7 @@ def _photo_body(photo: str, side_photo: str | None, *, height_cm: float, weight_
     height, width = pixels.shape[:2]
     # MediaPipe's person mask is at the analysis size: back to the photo's
     small = Image.fromarray(np.clip(fit.analyses["front"].mask * 255.0, 0, 255).astype(np.uint8))
-    mask = np.asarray(small.resize((width, height), Image.BILINEAR), dtype=np.float32) / 255.0
+    mask = np.asarray(small.resize((width, height), Image.BILINEAR)) > 127  # bool: 1 byte/px at 48 MP
     return fit.body, fit.cameras["front"], mask, pixels
 
 
@@ -471,8 +474,10 @@ def run_tryon(
             progress("compositing onto the photo")
             composite, garment_mask = render.render_on_photo(
                 body, report.drapes[chosen], pixels, camera, mask, texture=report.garments[chosen].texture_path)
+            pixels = mask = None  # a 48 MP photo and its mask: 190 MB, freed before the PNGs are encoded
             extra["tryon.png"] = _png(composite)
-            extra["garment_mask.png"] = _png(garment_mask.astype("uint8") * 255)
+            composite = None
+            extra["garment_mask.png"] = _png(garment_mask)
         written = write_report(report, out, image_size=image_size, turntable_frames=turntable_frames,
                                extra_files=extra, progress=progress)
     finally:

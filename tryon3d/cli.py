@@ -26,8 +26,28 @@ _COMMAND_MODULES = (
     "tryon3d._cli_study",
 )
 
-EXIT_USAGE = 2
 EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_GATES = 3
+
+EXIT_CODES_HELP = """exit codes:
+  0  success
+  1  internal error (a bug: rerun with -v and report it)
+  2  bad input, refused file, a limit exceeded, or an unwritable output (one line on stderr)
+  3  a drape failed its quality gates (penetration, self-intersection, open seams, not
+     converged): its files are written for inspection, the failing gates are named on stderr
+  130 interrupted (Ctrl-C)
+
+limits (environment variables): TRYON3D_MAX_PHOTO_PIXELS, TRYON3D_MAX_GARMENT_BYTES,
+TRYON3D_MAX_GARMENT_FACES, TRYON3D_MAX_SIDE_FILE_BYTES, TRYON3D_MAX_DXF_ENTITIES,
+TRYON3D_MAX_TEXTURE_PIXELS, TRYON3D_MAX_MODEL_BYTES, TRYON3D_MAX_DRAPE_BYTES; see SECURITY.md."""
+
+
+def gates_failure(gates) -> str | None:
+    """One line naming each failed gate of a ``sim.DrapeGates``, or None when all passed."""
+    if gates.passed:
+        return None
+    return "; ".join(gates.reasons())
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tryon3d",
         description="3D virtual try-on: bodies, garments, draping, renders and size-fit reports.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
@@ -135,12 +157,19 @@ def console_main() -> NoReturn:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from tryon3d._files import release_locks
+
     try:
         return int(args.run(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError, PermissionError) as exc:
+    except (ValueError, TypeError, OSError) as exc:
+        # OSError: what the system refused about a path the user gave (too long, no access,
+        # full disk, read-only file system); the message names the file
         if args.verbose:
             raise
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, OSError) and exc.strerror:
+            message = f"{exc.strerror}: {exc.filename!s}" if exc.filename else exc.strerror
+        else:
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"tryon3d: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -149,5 +178,8 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:  # a bug: still one line unless -v asks for the traceback
         if args.verbose:
             raise
-        print(f"tryon3d: internal error: {type(exc).__name__}: {exc} (rerun with -v for details)", file=sys.stderr)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"tryon3d: internal error: {type(exc).__name__}: {first} (rerun with -v for details)", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        release_locks()
