@@ -153,10 +153,11 @@ def _read_draco_gltf(path: Path, document: dict, binary: bytes | None) -> dict:
 
 
 def _read_raw(path: Path) -> dict:
-    from tryon3d.garments._io import read_mesh_file
+    from tryon3d.garments._io import _check_gltf_uris, read_mesh_file
 
     suffix = path.suffix.lower()
     if suffix in (".glb", ".gltf"):
+        _check_gltf_uris(path)  # a valid document whose URIs stay in the file's folder, or one line
         document, binary = _gltf_document(path)
         if "KHR_draco_mesh_compression" in document.get("extensionsUsed", []):
             return _read_draco_gltf(path, document, binary)
