@@ -35,7 +35,8 @@ Landmark definitions (ANSUR II columns in brackets; ISO 8559-1 variants prefixed
 - biceps [bicepscircumferenceflexed, flexed there]: the largest such girth of the upper arm.
 - forearm [forearmcircumferenceflexed, flexed there]: the largest girth of the forearm.
 - wrist [wristcircumference]: girth perpendicular to the forearm just above the wrist joint.
-- across_back [interscyeii]: the tape across the back between the armpits, at axilla height.
+- across_back [interscyeii, roughly]: the tape over the back half of the trunk, 3 cm under the
+  armpits.
 - waist_to_hip_height, waist_to_knee_height: vertical distances from the (ANSUR) waist level.
 """
 
@@ -91,6 +92,7 @@ _FURROW_BELOW_CROTCH = 0.012  # gluteal furrow below the crotch, fraction of sta
 _LOWER_THIGH_ABOVE_KNEE = 0.15  # lower thigh: this fraction of knee-to-crotch above the knee
 _CROTCH_STRIP_M = 0.025  # half-width of the strip about the midline the crotch tape lies on
 _NECK_BASE_HALF_WIDTH = 0.45  # neck base points lie within this x neck depth of the midline
+_BELOW_AXILLA_M = 0.03
 _WRIST_FRACTION = 0.92  # wrist girth: this fraction of the way from elbow to wrist joint
 
 
@@ -316,21 +318,21 @@ def _crotch_length(points: np.ndarray, crotch_z: float, waist_z: float) -> float
 
 
 def _back_arc(vertices: np.ndarray, edges: np.ndarray, z: float) -> float:
-    """Across the back at height ``z``: the hull arc of the trunk section behind its widest line."""
+    """Across the back at height ``z``: the tape over the back half of the trunk section (behind
+    its mid-depth), from side to side."""
     points = cross_section(vertices, edges, np.array([0.0, 0.0, z]), np.array([0.0, 0.0, 1.0]))[:, :2]
     if len(points) < 3:
         return 0.0
     from scipy.spatial import ConvexHull
 
     ring = points[ConvexHull(points).vertices]
-    left, right = int(np.argmax(ring[:, 0])), int(np.argmin(ring[:, 0]))
-    # Walk the hull (counter-clockwise) from one lateral end to the other along the back (+y).
-    order = np.roll(np.arange(len(ring)), -left)
-    stop = int(np.flatnonzero(order == right)[0])
-    arc = ring[order[: stop + 1]]
-    if arc[:, 1].mean() < ring[:, 1].mean():  # went round the front: take the other way
-        arc = ring[np.roll(np.arange(len(ring)), -right)[: len(ring) - stop + 1]]
-    return float(np.linalg.norm(np.diff(arc, axis=0), axis=1).sum())
+    mid = 0.5 * (ring[:, 1].min() + ring[:, 1].max())
+    following = np.roll(ring, -1, axis=0)
+    lengths = np.linalg.norm(following - ring, axis=1)
+    # Each hull edge counts by the share of it behind the mid-depth line (y > mid: the back).
+    low, high = np.minimum(ring[:, 1], following[:, 1]), np.maximum(ring[:, 1], following[:, 1])
+    share = np.clip((high - mid) / np.maximum(high - low, 1e-12), 0.0, 1.0)
+    return float((lengths * share).sum())
 
 
 def measure(
@@ -528,8 +530,9 @@ def measure(
     landmarks["wrist"] = elbow + _WRIST_FRACTION * lower
     out["wrist"] = _limb_girth(vertices, forearm_edges, landmarks["wrist"], lower_unit, radius)
 
-    # Across the back at the armpits (the posterior axillary folds bound the trunk region there).
-    axilla_z = ratios["axilla_height_ratio"] * stature
+    # Across the back just under the armpits, where the trunk's section is whole (uncalibrated
+    # against ANSUR's interscye II, which runs between the posterior axillary folds).
+    axilla_z = ratios["axilla_height_ratio"] * stature - _BELOW_AXILLA_M
     out["across_back"] = _back_arc(vertices, trunk_edges, axilla_z)
     landmarks["across_back"] = np.array([0.0, 0.0, axilla_z])
 

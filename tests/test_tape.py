@@ -62,3 +62,61 @@ def test_tape_reads_plausible_girths(height_m: float, weight_kg: float, sex: str
     # Lengths add up: the arm from the shoulder point is upper arm plus forearm.
     assert m["sleeve_outseam"] == pytest.approx(m["acromion_radiale"] + m["radiale_stylion"])
     assert m["waist_to_knee_height"] > m["waist_to_hip_height"] > 0
+
+
+# Both sexes, BMI 17-40, 150-200 cm (four of them shared with test_body's cached bodies).
+PROFILE_BODIES = [
+    (1.50, 90.0, "female"),
+    (1.62, 58.0, "female"),
+    (1.70, 49.0, "female"),
+    (1.65, 80.0, "female"),
+    (1.78, 75.0, "male"),
+    (2.00, 68.0, "male"),
+    (1.85, 120.0, "male"),
+    (1.95, 70.0, "male"),
+]
+_BULGE_CM = 1.0  # a bump of a limb profile the population does not have
+_THIGH_BULGE_CM = 1.5  # the thigh's largest girth over its girth near the crotch (worst: 1.4)
+
+
+def _peaks(profile: np.ndarray, prominence: float) -> int:
+    """Local maxima standing at least ``prominence`` over the lowest point on each side."""
+    count = 0
+    for i in range(1, len(profile) - 1):
+        if profile[i] >= profile[i - 1] and profile[i] > profile[i + 1]:
+            if profile[i] - profile[: i + 1].min() >= prominence and profile[i] - profile[i:].min() >= prominence:
+                count += 1
+    return count
+
+
+def _leg_profile(body, top_z: float, bottom_z: float, step: float = 0.01) -> np.ndarray:
+    from tryon3d.bodyfit._tape import _REGION_SETS, _side_girth
+
+    edges = load_anny_model().tape_topology.edges_by_regions[_REGION_SETS["hips"]]
+    levels = np.arange(top_z, bottom_z, -step)
+    return np.array([_side_girth(body.rest_vertices, edges, np.array([0, 0, z]), np.array([0, 0, 1.0]), 1.0) for z in levels]) * 100
+
+
+@pytest.mark.parametrize("height_m, weight_kg, sex", PROFILE_BODIES)
+def test_body_profiles_are_plausible(height_m: float, weight_kg: float, sex: str) -> None:
+    from tryon3d.bodyfit._shape_prior import load_measurement_prior
+
+    body = cached_body(height_m, weight_kg, sex)
+    m = body.measurements_m
+    skeleton = body.skeleton_m
+    crotch_z = float(body.landmarks_m["crotch"][2])
+    knee_z, ankle_z = float(skeleton["knee_left"][2]), float(skeleton["ankle_left"][2])
+    thigh = _leg_profile(body, crotch_z - 0.005, knee_z)
+    # The leg is largest at the top: within 3 cm below the crotch it reaches its largest girth
+    # (to 1.5 cm) between the crotch and the knee.
+    near_crotch = thigh[:6].max()
+    assert thigh.max() - near_crotch <= _THIGH_BULGE_CM, f"thigh bulges {thigh.max() - near_crotch:.1f} cm below the crotch"
+    # Below the knee: one calf, then down to the ankle.
+    shin = _leg_profile(body, knee_z, ankle_z + 0.03)
+    assert _peaks(shin, _BULGE_CM) <= 1, "shin profile has more than one calf"
+    # The neck lies within the population's range for the body's size (3 standard deviations).
+    predicted = load_measurement_prior().predict(height_m=height_m, weight_kg=weight_kg, sex=sex)
+    mean, std = predicted["neck"]
+    assert abs(m["neck"] - mean) <= 3 * std, f"neck {m['neck'] * 100:.1f} cm vs {mean * 100:.1f} +- {std * 100:.1f}"
+    # The neck does not narrow below its ANSUR girth: the base is the wider end.
+    assert m["neck_base"] > m["neck"]
