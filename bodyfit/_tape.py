@@ -73,9 +73,9 @@ SKELETON_POINTS: tuple[str, ...] = (
 # Landmark heights as fractions of stature, ANSUR II means (both sexes pooled); the
 # population model supplies sex-specific values when it is available.
 DEFAULT_HEIGHT_RATIOS: dict[str, float] = {
-    "chest_height_ratio": 0.722,
+    "chest_height_ratio": 0.73,
     "waist_height_ratio": 0.600,
-    "buttock_height_ratio": 0.484,
+    "buttock_height_ratio": 0.508,
     "neck_height_ratio": 0.861,  # cervicale
     "suprasternale_height_ratio": 0.818,
     "axilla_height_ratio": 0.759,

@@ -120,3 +120,37 @@ def test_body_profiles_are_plausible(height_m: float, weight_kg: float, sex: str
     assert abs(m["neck"] - mean) <= 3 * std, f"neck {m['neck'] * 100:.1f} cm vs {mean * 100:.1f} +- {std * 100:.1f}"
     # The neck does not narrow below its ANSUR girth: the base is the wider end.
     assert m["neck_base"] > m["neck"]
+
+
+def test_measure_cli_reads_body_json_and_an_anny_glb(tmp_path, default_body) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT
+
+    from tryon3d._bodies import save_body
+
+    save_body(default_body, tmp_path / "body")
+    runs = {
+        "json": ["measure", str(tmp_path / "body" / "body.json"), "-o", str(tmp_path / "m1")],
+        # Our GLB is y-up with its UV seams split: the tape maps it back to anny's vertices.
+        "glb": ["measure", str(tmp_path / "body" / "body.glb"), "--definitions", "iso8559", "-o", str(tmp_path / "m2")],
+    }
+    for label, args in runs.items():
+        result = subprocess.run([sys.executable, "-m", "tryon3d", *args], capture_output=True, text=True, cwd=REPO_ROOT)
+        assert result.returncode == 0, f"{label}: {result.stderr}"
+    first = json.loads((tmp_path / "m1" / "measurements.json").read_text())
+    second = json.loads((tmp_path / "m2" / "measurements.json").read_text())
+    assert set(first["measurements_cm"]) == set(bodyfit.MEASUREMENT_NAMES)
+    assert first["labels"]["hips"] == "ANSUR II buttockcircumference"
+    assert second["labels"]["waist"].startswith("ISO 8559-1")
+    assert second["measurements_cm"]["waist"] == second["measurements_cm"]["iso_waist"]
+    # The mesh carries no skeleton: the joints solved from it give the same limb readings.
+    for name in ("thigh", "calf", "ankle", "wrist", "biceps", "sleeve_outseam", "inseam", "stature"):
+        assert abs(first["measurements_cm"][name] - second["measurements_cm"][name]) < 0.1, name
+    svg = (tmp_path / "m1" / "tape.svg").read_text()
+    assert svg.startswith("<svg") and svg.count("<line") >= 10 and "hips" in svg
+    bad = subprocess.run([sys.executable, "-m", "tryon3d", "measure", str(tmp_path / "nothing.obj"), "-o", str(tmp_path / "m3")],
+                         capture_output=True, text=True, cwd=REPO_ROOT)  # fmt: skip
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "not found" in bad.stderr

@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "tryon3d._cli_drape",
     "tryon3d._cli_render",
     "tryon3d._cli_report",
+    "tryon3d._cli_measure",
 )
 
 EXIT_USAGE = 2
