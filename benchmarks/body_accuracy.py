@@ -14,6 +14,12 @@ Usage: ``python benchmarks/body_accuracy.py [--subjects 60] [--seed 0] [--anthro
    Height and weight errors are taken over every body built; seconds per body exclude the
    first (cold) body.
 
+4. Every measurement the body reports that ANSUR II also has (``bodyfit._shape_prior``; the
+   measurement prior is fitted on the 80 % too): MAE of the H+W+sex body, of the body with
+   chest/waist/hips given, and of a linear regression per measurement (stature, weight, age)
+   fitted on the 80 %, side by side under ``measurement_mae_cm``. ANSUR's biceps and forearm are
+   flexed: the body's relaxed girths are compared with the flexed-to-relaxed offset added back.
+
 ``--json`` prints one JSON object: ``body_mae_cm``, ``regression_mae_cm``,
 ``population_mae_cm`` (the fitted model's own prediction), ``given_girths_mae_cm`` (each
 {chest, waist, hips}), ``height_mae_cm``, ``weight_mae_kg``, ``seconds_per_body``,
@@ -32,6 +38,8 @@ from typing import Any
 import numpy as np
 
 from tryon3d import bodyfit
+from tryon3d.bodyfit._measurements import _FLEXED_TO_RELAXED_M
+from tryon3d.bodyfit._shape_prior import PRIOR_COLUMNS, fit_measurement_prior, prior_truth
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -44,6 +52,7 @@ GIRTHS = {
 #: Targets reported in ``targets_met``.
 GIVEN_GIRTH_TARGET_CM = 0.5  # body tape vs the girths the user gave
 BODY_VS_REGRESSION_MARGIN_CM = 0.2  # height/weight-only body vs the plain regression
+MEASUREMENT_MARGIN_CM = 0.3  # every other measurement vs its regression (issue 15)
 HEIGHT_TARGET_CM = 0.5
 WEIGHT_TARGET_KG = 1.0
 
@@ -73,6 +82,7 @@ def pick_subjects(test: dict[str, dict[str, np.ndarray]], count: int) -> list[di
                     "weight_kg": float(table["weightkg"][i]),
                     "age_years": float(table["age"][i]),
                     **{name: float(table[column][i]) for name, column in GIRTHS.items()},
+                    "truth": {name: float(prior_truth(table, name)[i]) for name in PRIOR_COLUMNS},
                 }
             )
     return subjects
@@ -82,12 +92,26 @@ def _mae_cm(errors: dict[str, list[float]]) -> dict[str, float]:
     return {name: round(float(np.mean(np.abs(v))) * 100.0, 3) for name, v in errors.items()}
 
 
+def _fit_regressions(train: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, np.ndarray]]:
+    """Per sex and measurement, least-squares weights of (stature, weight, age, 1)."""
+    out = {}
+    for sex, table in train.items():
+        design = np.column_stack([table["stature"], table["weightkg"], table["age"], np.ones(len(table["age"]))])
+        out[sex] = {name: np.linalg.lstsq(design, prior_truth(table, name), rcond=None)[0] for name in PRIOR_COLUMNS}
+    return out
+
+
 def run(*, anthro: Path, subject_count: int, seed: int, progress: bool) -> dict[str, Any]:
     tables = {sex: bodyfit.read_ansur_csv(anthro / name) for sex, name in FILES.items()}
     train, test = split_tables(tables, seed=seed)
     model = bodyfit.fit_population_model(train)
     baseline = bodyfit.fit_population_model(train, feature_set="linear")
     subjects = pick_subjects(test, subject_count)
+    prior = fit_measurement_prior(train)
+    regressions = _fit_regressions(train)
+    all_err: dict[str, dict[str, list[float]]] = {
+        kind: {name: [] for name in PRIOR_COLUMNS} for kind in ("body", "body_given_girths", "regression")
+    }
 
     body_err: dict[str, list[float]] = {name: [] for name in GIRTHS}
     regression_err: dict[str, list[float]] = {name: [] for name in GIRTHS}
@@ -105,6 +129,7 @@ def run(*, anthro: Path, subject_count: int, seed: int, progress: bool) -> dict[
             sex=subject["sex"],
             age_years=subject["age_years"],
             population=model,
+            prior=prior,
             **girths,
         )
         seconds.append(time.perf_counter() - start)
@@ -123,6 +148,12 @@ def run(*, anthro: Path, subject_count: int, seed: int, progress: bool) -> dict[
             regression_err[name].append(linear[name] - subject[name])
             population_err[name].append(expected[name] - subject[name])
             given_err[name].append(given.measurements_m[name] - subject[name])
+        features = np.array([subject["height_m"], subject["weight_kg"], subject["age_years"], 1.0])
+        for name, truth in subject["truth"].items():
+            offset = _FLEXED_TO_RELAXED_M.get(name, 0.0)
+            all_err["body"][name].append(body.measurements_m[name] + offset - truth)
+            all_err["body_given_girths"][name].append(given.measurements_m[name] + offset - truth)
+            all_err["regression"][name].append(float(features @ regressions[subject["sex"]][name]) - truth)
         if progress:
             sys.stderr.write(
                 f"[{index + 1}/{len(subjects)}] {subject['sex']:6s} "
@@ -139,7 +170,14 @@ def run(*, anthro: Path, subject_count: int, seed: int, progress: bool) -> dict[
     height_mae_cm = round(float(np.mean(np.abs(height_err))) * 100.0, 3)
     weight_mae_kg = round(float(np.mean(np.abs(weight_err))), 3)
     warm = seconds[1:] if len(seconds) > 1 else seconds
+    measurement_mae = {kind: _mae_cm(errors) for kind, errors in all_err.items()}
+    over = sorted(
+        name for name in PRIOR_COLUMNS
+        if measurement_mae["body"][name] > measurement_mae["regression"][name] + MEASUREMENT_MARGIN_CM
+    )  # fmt: skip
     return {
+        "measurement_mae_cm": measurement_mae,
+        "measurements_over_regression_plus_margin": over,
         "body_mae_cm": body_mae,
         "regression_mae_cm": regression_mae,
         "population_mae_cm": _mae_cm(population_err),
@@ -192,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         f"height MAE {result['height_mae_cm']:.2f} cm, weight MAE {result['weight_mae_kg']:.2f} kg, "
         f"{result['seconds_per_body']:.3f} s/body ({result['subjects']} subjects)\n"
     )
+    maes = result["measurement_mae_cm"]
+    for name in maes["body"]:
+        sys.stdout.write(
+            f"{name:22s} body {maes['body'][name]:6.2f}  given c/w/h {maes['body_given_girths'][name]:6.2f}  "
+            f"regression {maes['regression'][name]:6.2f} cm\n"
+        )
     for name, met in result["targets_met"].items():
         sys.stdout.write(f"{'MET ' if met else 'MISS'} {name}\n")
     return 0

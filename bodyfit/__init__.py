@@ -8,6 +8,13 @@ from tryon3d.bodyfit._io import (
     body_to_glb,
     body_to_trimesh,
 )
+from tryon3d.bodyfit._measure_mesh import (
+    MeshTape,
+    measure_body,
+    measure_mesh,
+    tape_definitions,
+    tape_svg,
+)
 from tryon3d.bodyfit._measurements import (
     NAMED_POSES,
     body_from_measurements,
@@ -28,6 +35,11 @@ from tryon3d.bodyfit._skeleton import SKELETON_NAMES
 
 __all__ = [
     "Body",
+    "MeshTape",
+    "measure_body",
+    "measure_mesh",
+    "tape_definitions",
+    "tape_svg",
     "MEASUREMENT_NAMES",
     "REGION_NAMES",
     "SKELETON_NAMES",

@@ -35,6 +35,12 @@ _LOCAL_CHANGES = (
     "measure-neck-circ-incr",
     "measure-thigh-circ-incr",
     "measure-upperarm-circ-incr",
+    # The limbs' lower girths, which the whole-body prior targets (appended: the start table's
+    # parameters are a prefix of these).
+    "measure-calf-circ-incr",
+    "measure-knee-circ-incr",
+    "measure-ankle-circ-incr",
+    "measure-wrist-circ-incr",
 )
 _FREE_PHENOTYPES = ("muscle", "weight", "height", "proportions")
 # Bounds of the fitted sliders. Anny extrapolates its targets linearly past 0 and 1; a modest
@@ -67,10 +73,17 @@ def _start_table(parameter_names: tuple[str, ...]) -> dict | None:
             return None
         text = path.read_text()
     content = json.loads(text)
-    if tuple(content.get("parameter_names", ())) != parameter_names:
+    tabled = tuple(content.get("parameter_names", ()))
+    if tabled != parameter_names[: len(tabled)]:
         return None  # made for another parameter set: ignore rather than mis-start
     heights, bmis = np.array(content["heights_m"]), np.array(content["bmis"])
-    return {sex: (heights, bmis, np.array(grid)) for sex, grid in content["sexes"].items()}
+    extra = len(parameter_names) - len(tabled)  # parameters added since: they start at 0
+
+    def padded(grid: list) -> np.ndarray:
+        grid = np.array(grid)
+        return np.concatenate([grid, np.zeros((*grid.shape[:-1], extra))], axis=-1)
+
+    return {sex: (heights, bmis, padded(grid)) for sex, grid in content["sexes"].items()}
 
 
 def anny_age_value(age_years: float) -> float:

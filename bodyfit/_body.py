@@ -40,6 +40,23 @@ MEASUREMENT_NAMES: tuple[str, ...] = (
     "inseam",
     "thigh",
     "upper_arm",
+    "iso_waist",
+    "neck_base",
+    "thigh_max",
+    "lower_thigh",
+    "knee",
+    "calf",
+    "ankle",
+    "biceps",
+    "forearm",
+    "wrist",
+    "across_back",
+    "crotch_length",
+    "acromion_radiale",
+    "radiale_stylion",
+    "knee_height",
+    "waist_to_hip_height",
+    "waist_to_knee_height",
 )
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tryon3d.bodyfit._body import Body
+from tryon3d.bodyfit._body import MEASUREMENT_NAMES, Body
 from tryon3d.bodyfit._fit import FitResult, FitTarget, body_mass_kg, fit_shape
 from tryon3d.bodyfit._population import PopulationModel, load_population_model
+from tryon3d.bodyfit._shape_prior import MeasurementPrior, load_measurement_prior
 from tryon3d.bodyfit._tape import measure
 
 SEXES = ("male", "female")
@@ -33,7 +34,23 @@ _FLEXED_TO_RELAXED_ARM_M = 0.015
 # Secondary girths steer the shape softly. Shoulder breadth steers more softly still: the
 # acromion is found on a binned profile, whose jumps between bins would upset the fit.
 _SOFT_TARGETS = ("neck", "thigh", "upper_arm")
-_WEIGHT_SHOULDER = 0.1
+_WEIGHT_SHOULDER = 0.3
+# The whole-body prior's targets weigh this over their conditional standard deviation [cm],
+# at most _WEIGHT_PRIOR_MAX: a sure prediction steers more than an unsure one.
+_WEIGHT_PRIOR_CM = 0.5
+_WEIGHT_PRIOR_MAX = 0.5
+# ANSUR II's biceps and forearm girths are flexed: a relaxed arm reads about this much less [m].
+_FLEXED_TO_RELAXED_M = {"biceps": 0.015, "forearm": 0.01}
+_WEIGHT_THIGH_MAX = 1.0  # the leg's largest girth against ANSUR's thigh girth: no mid-thigh bulge
+# Prior measurements the fit leaves alone: the acromion is found on a binned profile (see
+# above), the mesh's knee joint is not ANSUR's mid-patella point; our neck-base plane reads 4-6 cm
+# over ANSUR's on anny's trapezius, the crotch length 10-15 cm over (anny's crotch sits lower
+# under the navel), the across-back arc 5-7 cm under interscye II: these steer the fit only once
+# their definitions are calibrated, else they fight the height and weight targets.
+_PRIOR_SKIPPED = (
+    "shoulder_breadth", "knee_height", "waist_to_knee_height", "neck_base", "crotch_length",
+    "across_back", "waist_to_hip_height",
+)  # fmt: skip
 
 #: A built body must meet these or the build fails: stature [m], mass [kg], given girths [m].
 #: (The fit aims at 0.2 cm; these leave room for the tape's level binning.)
@@ -158,6 +175,8 @@ def body_from_measurements(
     model: str = "anny",
     smplx_model_dir: str | os.PathLike | None = None,
     population: PopulationModel | None = None,
+    prior: MeasurementPrior | None = None,
+    tape_m: Mapping[str, float] | None = None,
 ) -> Body:
     """Build a body whose tape measurements match the inputs.
 
@@ -177,6 +196,11 @@ def body_from_measurements(
         smplx_model_dir: folder with ``SMPLX_{NEUTRAL,MALE,FEMALE}.npz`` (or env
             ``TRYON3D_SMPLX_DIR``).
         population: population model for the predictions (the shipped ANSUR II fit by default).
+        prior: the whole-body measurement prior (``bodyfit._shape_prior``; the shipped one by
+            default): every tape measurement it predicts becomes a soft target weighted by its
+            conditional uncertainty, so that no part of the body is left to chance.
+        tape_m: further tape measures the user took [m], keyed by ``MEASUREMENT_NAMES`` (e.g.
+            ``thigh``, ``calf``); each is targeted tightly and conditions the other predictions.
 
     Returns:
         A Body in the canonical A-pose.
@@ -201,8 +225,15 @@ def body_from_measurements(
     for name, value in (("chest", chest_m), ("waist", waist_m), ("hips", hips_m)):
         if value is not None:
             given[name] = _finite(name, value, GIRTH_RANGE_M, "cm", 100.0)
+    for name, value in (tape_m or {}).items():
+        if name not in MEASUREMENT_NAMES or name in ("stature", "chest", "waist", "hips"):
+            raise ValueError(f"tape measure {name!r} is not one of {sorted(set(MEASUREMENT_NAMES) - {'stature'})}")
+        low = 0.01 if name.endswith(("_height", "_length", "_radiale", "_stylion", "seam", "breadth", "inseam")) else 0.05
+        given[name] = _finite(name, value, (low, GIRTH_RANGE_M[1]), "cm", 100.0)
     population = population or load_population_model()
-    check_plausible(height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years, girths_m=given,
+    # the population model judges the three girths it predicts; other tape measures are fitted
+    check_plausible(height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years,
+                    girths_m={k: v for k, v in given.items() if k in ("chest", "waist", "hips")},
                     population=population)
     backend = _resolve_backend(model, smplx_model_dir)
     predicted = population.predict(height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years)
@@ -219,6 +250,13 @@ def body_from_measurements(
     for name in _SOFT_TARGETS:
         targets[name] = FitTarget(predicted[name], _WEIGHT_SOFT, hard=False)
     targets["shoulder_breadth"] = FitTarget(predicted["shoulder_breadth"], _WEIGHT_SHOULDER, hard=False)
+    prior = prior or load_measurement_prior()
+    if prior is not None:
+        targets.update(_prior_targets(prior, given, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years))
+    for name, value in given.items():
+        targets.setdefault(name, FitTarget(value, _WEIGHT_GIVEN_GIRTH))
+        if name not in ("chest", "waist", "hips"):
+            targets[name] = FitTarget(value, _WEIGHT_GIVEN_GIRTH)
     ratios = {key: value for key, value in predicted.items() if key.endswith("_height_ratio")}
     age = age_years if age_years is not None else float(population.coefficients_for(sex).age_median_years)
     result = fit_shape(backend, targets, sex=sex, age_years=age, height_ratios=ratios)
@@ -246,6 +284,22 @@ def body_from_measurements(
         },
         height_ratios=ratios,
     )
+
+
+def _prior_targets(prior: MeasurementPrior, given: Mapping[str, float], **inputs) -> dict[str, FitTarget]:
+    """Soft targets for every measurement the prior predicts and the user did not give."""
+    known = {name: value for name, value in given.items() if name in prior.measurement_names}
+    predicted = prior.predict(given_m=known, **inputs)
+    targets = {}
+    for name, (mean, std) in predicted.items():
+        if name in _PRIOR_SKIPPED or name in ("chest", "waist", "hips"):
+            continue  # chest, waist and hips: the population model's (non-linear) prediction
+        weight = min(_WEIGHT_PRIOR_CM / (std * 100.0), _WEIGHT_PRIOR_MAX)
+        targets[name] = FitTarget(mean - _FLEXED_TO_RELAXED_M.get(name, 0.0), weight, hard=False)
+    if "thigh" in targets and "thigh_max" not in given:
+        # ANSUR's thigh girth at the gluteal furrow is the leg's largest: no bulge lower down.
+        targets["thigh_max"] = FitTarget(targets["thigh"].value, _WEIGHT_THIGH_MAX, hard=False)
+    return targets
 
 
 def rebuild_body(

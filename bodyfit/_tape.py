@@ -4,33 +4,51 @@ All functions take plain numpy arrays of a body in the canonical pose (metres, z
 z = 0, facing -y, left side at +x) and return metres. Girths read as a tape would: the convex
 hull of the body's cross-section at the landmark, in the landmark's plane.
 
-Landmark definitions (ANSUR II names in brackets):
+Landmark definitions (ANSUR II columns in brackets; ISO 8559-1 variants prefixed ``iso_``):
 - stature [stature]: top of the head above the floor.
 - chest [chestcircumference]: horizontal girth at the bust level, the largest trunk girth within
   a band around the population's chest-height ratio.
 - underbust: horizontal girth at the inframammary fold, the smallest trunk girth in the 12 cm
   below the bust level.
-- waist [waistcircumference]: horizontal girth at the omphalion (navel) height, placed at the
-  population's omphalion-height ratio of stature.
-- hips [buttockcircumference]: horizontal girth at the buttocks' maximum protrusion, the largest
-  girth of trunk and thighs between the gluteal furrow and the waist.
-- neck [neckcircumference]: girth perpendicular to the neck axis, at its middle.
+- waist [waistcircumference]: ANSUR's waist, the horizontal girth at the omphalion (navel)
+  height, placed at the population's omphalion-height ratio of stature.
+- iso_waist: ISO 8559-1 natural waist, the narrowest horizontal girth between hips and underbust.
+- hips [buttockcircumference]: horizontal girth at the buttocks' maximum (backward) protrusion,
+  searched on both sides of ANSUR's buttock height, above the crotch.
+- neck [neckcircumference]: the smallest girth perpendicular to the neck axis below the larynx.
+- neck_base [neckcircumferencebase]: girth in the plane over the cervicale and the suprasternale.
 - shoulder_breadth [biacromialbreadth]: distance between the acromion points, the lateral ends of
   the top of the shoulders.
-- sleeve_outseam [sleeveoutseam]: acromion to elbow to wrist along the arm.
+- acromion_radiale [acromionradialelength], radiale_stylion [radialestylionlength]: acromion to
+  elbow, elbow to wrist; sleeve_outseam [sleeveoutseam]: their sum, the arm length from the
+  shoulder point.
 - inseam [crotchheight]: crotch (lowest midline point of the trunk) above the floor.
-- thigh [thighcircumference]: horizontal girth of the left thigh at the gluteal furrow height.
-- upper_arm: girth of the left upper arm perpendicular to its axis, midway shoulder to elbow.
+- crotch_length [crotchlengthomphalion]: front waist (navel) level through the crotch to the
+  back waist level, bridging the gluteal cleft.
+- thigh [thighcircumference]: horizontal girth of the left thigh at the gluteal furrow, 1.2 % of
+  stature below the crotch; thigh_max: its largest horizontal girth below the crotch.
+- lower_thigh [lowerthighcircumference]: horizontal thigh girth just above the knee.
+- knee: horizontal girth at the knee joint; knee_height [kneeheightmidpatella]: its height.
+- calf [calfcircumference]: largest horizontal girth of the lower leg.
+- ankle [anklecircumference]: smallest horizontal girth of the leg above the ankle bones.
+- upper_arm: relaxed girth perpendicular to the upper arm, midway shoulder to elbow.
+- biceps [bicepscircumferenceflexed, flexed there]: the largest such girth of the upper arm.
+- forearm [forearmcircumferenceflexed, flexed there]: the largest girth of the forearm.
+- wrist [wristcircumference]: girth perpendicular to the forearm just above the wrist joint.
+- across_back [interscyeii, roughly]: the tape over the back half of the trunk, 3 cm under the
+  armpits.
+- waist_to_hip_height, waist_to_knee_height: vertical distances from the (ANSUR) waist level.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from tryon3d.bodyfit._body import MEASUREMENT_NAMES as MEASUREMENT_ORDER
 from tryon3d.bodyfit._body import REGION_NAMES
 from tryon3d.core import edge_plane_crossings
 from tryon3d.core import tape_girth as core_tape_girth
@@ -55,9 +73,12 @@ SKELETON_POINTS: tuple[str, ...] = (
 # Landmark heights as fractions of stature, ANSUR II means (both sexes pooled); the
 # population model supplies sex-specific values when it is available.
 DEFAULT_HEIGHT_RATIOS: dict[str, float] = {
-    "chest_height_ratio": 0.722,
+    "chest_height_ratio": 0.73,
     "waist_height_ratio": 0.600,
-    "buttock_height_ratio": 0.484,
+    "buttock_height_ratio": 0.508,
+    "neck_height_ratio": 0.861,  # cervicale
+    "suprasternale_height_ratio": 0.818,
+    "axilla_height_ratio": 0.759,
 }
 
 _BAND_HALF_WIDTH = 0.02  # fraction of stature searched around the population chest height (below the armpits)
@@ -66,6 +87,13 @@ _LEVELS = 9  # slices searched for a maximum or minimum girth
 _ACROMION_BIN_M = 0.006
 _ACROMION_SLOPE = 0.8  # tan(~39 deg): steeper than the shoulder top, gentler than the arm
 _NECK_RADIUS_M = 0.12  # neck cross-section points lie within this of the neck axis
+_HIP_SEARCH = 0.035  # fraction of stature searched on each side of the buttock height
+_FURROW_BELOW_CROTCH = 0.012  # gluteal furrow below the crotch, fraction of stature (~2 cm)
+_LOWER_THIGH_ABOVE_KNEE = 0.15  # lower thigh: this fraction of knee-to-crotch above the knee
+_CROTCH_STRIP_M = 0.025  # half-width of the strip about the midline the crotch tape lies on
+_NECK_BASE_HALF_WIDTH = 0.45  # neck base points lie within this x neck depth of the midline
+_BELOW_AXILLA_M = 0.03
+_WRIST_FRACTION = 0.92  # wrist girth: this fraction of the way from elbow to wrist joint
 
 
 def _region_ids(*names: str) -> np.ndarray:
@@ -92,6 +120,8 @@ _REGION_SETS: dict[str, tuple[str, ...]] = {
     "neck": ("neck", "torso", "head"),
     "thigh": ("leg_left",),
     "upper_arm": ("arm_left",),
+    "forearm": ("arm_left", "hand_left"),
+    "leg": ("leg_left", "leg_right", "foot_left", "foot_right"),
 }
 
 
@@ -193,6 +223,118 @@ def _acromion(vertices: np.ndarray, shoulder_mask: np.ndarray, shoulder_joint: n
     return in_bin[np.argmax(in_bin[:, 2])]
 
 
+def canonical_frame(vertices: np.ndarray, skeleton: Mapping[str, np.ndarray], vertex_regions: np.ndarray) -> np.ndarray:
+    """The rigid motion into the tape's frame: feet on z = 0, pelvis on the z axis, facing -y.
+
+    Only a turn about z and a translation are found (the body must already be z-up). The facing
+    direction is perpendicular to the shoulder and hip lines, on the side the feet point to, so
+    a mirrored body is measured as the mirror image it is.
+
+    Returns:
+        (4, 4) homogeneous transform; apply as ``points @ T[:3, :3].T + T[:3, 3]``.
+    """
+    lateral = (skeleton["shoulder_left"] - skeleton["shoulder_right"]) + (skeleton["hip_left"] - skeleton["hip_right"])
+    lateral = np.array([lateral[0], lateral[1], 0.0])
+    if np.linalg.norm(lateral) < 1e-9:
+        raise ValueError("the skeleton's left and right joints coincide: cannot find the body's facing")
+    lateral /= np.linalg.norm(lateral)
+    forward = np.cross([0.0, 0.0, 1.0], lateral)  # for left at +x this is -y
+    feet = np.isin(vertex_regions, _region_ids("foot_left", "foot_right"))
+    if feet.any():
+        ankles = 0.5 * (skeleton["ankle_left"] + skeleton["ankle_right"]) if "ankle_left" in skeleton else None
+        heel_to_toe = vertices[feet].mean(axis=0) - (ankles if ankles is not None else vertices[feet].mean(axis=0))
+        if heel_to_toe[:2] @ forward[:2] < 0.0:
+            forward = -forward
+    # New axes: y along -forward, x = y x z (right-handed).
+    axis_y = -forward
+    axis_x = np.cross(axis_y, [0.0, 0.0, 1.0])
+    rotation = np.stack([axis_x, axis_y, [0.0, 0.0, 1.0]])
+    pelvis = rotation @ skeleton["pelvis"]
+    floor = float(vertices[:, 2].min())
+    transform = np.eye(4)
+    transform[:3, :3] = rotation
+    transform[:3, 3] = [-pelvis[0], -pelvis[1], -floor]
+    return transform
+
+
+def _apply(transform: np.ndarray, points: np.ndarray) -> np.ndarray:
+    return points @ transform[:3, :3].T + transform[:3, 3]
+
+
+def _undo(transform: np.ndarray, points: np.ndarray) -> np.ndarray:
+    return (points - transform[:3, 3]) @ transform[:3, :3]
+
+
+class _Searches:
+    """Extremum searches over levels, following ``level_hints`` and recording what they find."""
+
+    def __init__(self, hints: Mapping[str, int] | None, found: dict[str, int] | None) -> None:
+        self.hints = hints or {}
+        self.found = found
+
+    def pick(self, name: str, count: int, girth: Callable[[int], float], largest: bool) -> tuple[int, float]:
+        chosen = np.arange(count)
+        if name in self.hints:
+            chosen = chosen[np.abs(chosen - self.hints[name]) <= 1]
+        values = np.full(count, np.nan)
+        for index in chosen:
+            values[index] = girth(int(index))
+        if np.all(np.isnan(values)):
+            return int(chosen[0]), 0.0
+        index = int(np.nanargmax(values) if largest else np.nanargmin(values))
+        if self.found is not None:
+            self.found[name] = index
+        return index, float(values[index])
+
+
+def _side_girth(vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, normal: np.ndarray, side: float) -> float:
+    """Girth of the loop on one side (``side`` = sign of x) of the midline: one leg of two."""
+    points = cross_section(vertices, edges, origin, normal)
+    return tape_girth(points[points[:, 0] * side > 0.0], normal)
+
+
+def _limb_girth(vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, axis: np.ndarray, radius: float) -> float:
+    """Girth perpendicular to a limb's ``axis`` through ``origin``, points within ``radius`` of it."""
+    points = cross_section(vertices, edges, origin, axis)
+    return tape_girth(points[np.linalg.norm(points - origin, axis=1) < radius], axis)
+
+
+def _crotch_length(points: np.ndarray, crotch_z: float, waist_z: float) -> float:
+    """Tape from the front waist level through the crotch to the back waist level: the convex
+    hull, seen from the side, of the trunk's points within ``_CROTCH_STRIP_M`` of the sagittal
+    plane between crotch and waist (the tape bridges the gluteal cleft over the buttocks'
+    cheeks), less its top chord."""
+    keep = (np.abs(points[:, 0]) < _CROTCH_STRIP_M) & (points[:, 2] <= waist_z) & (points[:, 2] >= crotch_z - 0.002)
+    side = points[keep][:, 1:]
+    if len(side) < 3:
+        return 0.0
+    from scipy.spatial import ConvexHull
+
+    ring = side[ConvexHull(side).vertices]
+    following = np.roll(ring, -1, axis=0)
+    lengths = np.linalg.norm(following - ring, axis=1)
+    top = int(np.argmax(ring[:, 1] + following[:, 1]))  # the edge highest up: the chord
+    return float(lengths.sum() - lengths[top])
+
+
+def _back_arc(vertices: np.ndarray, edges: np.ndarray, z: float) -> float:
+    """Across the back at height ``z``: the tape over the back half of the trunk section (behind
+    its mid-depth), from side to side."""
+    points = cross_section(vertices, edges, np.array([0.0, 0.0, z]), np.array([0.0, 0.0, 1.0]))[:, :2]
+    if len(points) < 3:
+        return 0.0
+    from scipy.spatial import ConvexHull
+
+    ring = points[ConvexHull(points).vertices]
+    mid = 0.5 * (ring[:, 1].min() + ring[:, 1].max())
+    following = np.roll(ring, -1, axis=0)
+    lengths = np.linalg.norm(following - ring, axis=1)
+    # Each hull edge counts by the share of it behind the mid-depth line (y > mid: the back).
+    low, high = np.minimum(ring[:, 1], following[:, 1]), np.maximum(ring[:, 1], following[:, 1])
+    share = np.clip((high - mid) / np.maximum(high - low, 1e-12), 0.0, 1.0)
+    return float((lengths * share).sum())
+
+
 def measure(
     vertices: np.ndarray,
     vertex_regions: np.ndarray,
@@ -203,110 +345,199 @@ def measure(
     level_hints: Mapping[str, int] | None = None,
     levels_found: dict[str, int] | None = None,
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Tape-measure a body in the canonical pose.
+    """Tape-measure a standing body (definitions in the module docstring and ``DEFINITIONS``).
+
+    The body may stand anywhere, turned any way about z, and mirrored: it is moved into the
+    tape's frame first (``canonical_frame``), so the readings do not depend on its placement.
 
     Args:
-        vertices: (V, 3) float canonical-pose positions [m], z-up, feet on z = 0, facing -y.
+        vertices: (V, 3) float positions [m] of a body in the A-pose, z-up.
         vertex_regions: (V,) int8 region ids (``REGION_NAMES``).
-        skeleton: the ``SKELETON_POINTS``, each (3,) [m].
+        skeleton: the ``SKELETON_POINTS``, each (3,) [m] (ankles help find the facing).
         topology: from ``build_tape_topology`` for this mesh.
         height_ratios: landmark height / stature, keys as in ``DEFAULT_HEIGHT_RATIOS``.
-        level_hints: for ``chest``, ``underbust`` and ``hips``, the level index (of the searched
-            levels) found on a nearby shape: only it and its neighbours are read. A fit's
+        level_hints: per extremum search (``chest``, ``hips``, ``thigh_max`` ...), the level
+            index found on a nearby shape: only it and its neighbours are read. A fit's
             finite-difference probes use this; it is exact while the extremum moves by at most
             one level.
-        levels_found: if given, receives the level index found for each of those three.
+        levels_found: if given, receives the level index found by each search.
 
     Returns:
         ``(measurements, landmarks)``: measurements [m] keyed by ``MEASUREMENT_NAMES``; landmark
-        points [m] (``chest``, ``underbust``, ``waist``, ``hips``, ``crotch``, ``neck``,
-        ``acromion_left``, ``acromion_right``, ``thigh``, ``upper_arm``), each (3,).
+        points [m] in the input frame (``chest``, ``waist``, ``hips``, ``crotch``, ``neck`` ...),
+        each (3,).
     """
     missing = set(SKELETON_POINTS) - set(skeleton)
     if missing:
         raise ValueError(f"skeleton lacks points {sorted(missing)}")
     ratios = dict(DEFAULT_HEIGHT_RATIOS)
     ratios.update(height_ratios or {})
-    stature = float(vertices[:, 2].max() - vertices[:, 2].min())
-    floor = float(vertices[:, 2].min())
-    trunk_ids = _region_ids("torso")
-    is_trunk = np.isin(vertex_regions, trunk_ids)
-    trunk = vertices[is_trunk]
+    transform = canonical_frame(vertices, skeleton, vertex_regions)
+    vertices = _apply(transform, np.asarray(vertices, dtype=np.float64))
+    skeleton = {name: _apply(transform, np.asarray(point, dtype=np.float64)) for name, point in skeleton.items()}
+    side = 1.0 if skeleton["hip_left"][0] > skeleton["hip_right"][0] else -1.0  # where "left" is
+    stature = float(vertices[:, 2].max())
+    trunk = vertices[np.isin(vertex_regions, _region_ids("torso"))]
     trunk_edges = topology.edges_by_regions[_REGION_SETS["trunk"]]
+    lower_edges = topology.edges_by_regions[_REGION_SETS["hips"]]
+    lower_mask = np.isin(vertex_regions, _region_ids(*_REGION_SETS["hips"]))
+    searches = _Searches(level_hints, levels_found)
+    up = np.array([0.0, 0.0, 1.0])
     landmarks: dict[str, np.ndarray] = {}
+    out: dict[str, float] = {"stature": stature}
 
-    # Chest: the largest horizontal girth of the trunk around the population chest height
-    # (the bust / nipple level). A maximum over levels keeps the reading continuous in the shape.
-    chest_z0 = floor + ratios["chest_height_ratio"] * stature
-    chest_levels = chest_z0 + np.linspace(-1.0, 1.0, _LEVELS) * _BAND_HALF_WIDTH * stature
-    hints = level_hints or {}
-    chest_girths = _horizontal_girths(vertices, trunk_edges, chest_levels, hints.get("chest"))
-    chest_index = int(np.nanargmax(chest_girths))
-    chest_z = float(chest_levels[chest_index])
+    def horizontal(edges: np.ndarray, z: float) -> float:
+        return _girth_at(vertices, edges, np.array([0.0, 0.0, z]), up)
+
+    def search_z(name: str, edges: np.ndarray, levels: np.ndarray, largest: bool, leg: bool = False) -> float:
+        def girth(i: int) -> float:
+            origin = np.array([0.0, 0.0, levels[i]])
+            if leg:
+                return _side_girth(vertices, edges, origin, up, side)
+            return _girth_at(vertices, edges, origin, up)
+
+        index, value = searches.pick(name, len(levels), girth, largest)
+        out[name] = value
+        return float(levels[index])
+
+    # Chest: the largest trunk girth around the population chest height (the bust level).
+    chest_z0 = ratios["chest_height_ratio"] * stature
+    chest_z = search_z("chest", trunk_edges, chest_z0 + np.linspace(-1, 1, _LEVELS) * _BAND_HALF_WIDTH * stature, True)
     band = trunk[np.abs(trunk[:, 2] - chest_z) < 0.01]
     landmarks["chest"] = band[np.argmin(band[:, 1])] if len(band) else np.array([0.0, 0.0, chest_z])
-
     # Underbust: the smallest trunk girth in the 12 cm below the bust level.
-    underbust_levels = chest_z - np.linspace(0.02, _UNDERBUST_DEPTH_M, _LEVELS)
-    underbust_girths = _horizontal_girths(vertices, trunk_edges, underbust_levels, hints.get("underbust"))
-    underbust_index = int(np.nanargmin(underbust_girths))
-    landmarks["underbust"] = np.array([0.0, 0.0, underbust_levels[underbust_index]])
+    underbust_z = search_z("underbust", trunk_edges, chest_z - np.linspace(0.02, _UNDERBUST_DEPTH_M, _LEVELS), False)
+    landmarks["underbust"] = np.array([0.0, 0.0, underbust_z])
 
-    waist_z = floor + ratios["waist_height_ratio"] * stature
+    # Waist (ANSUR): horizontal at the omphalion, from the population's omphalion-height ratio.
+    waist_z = ratios["waist_height_ratio"] * stature
+    out["waist"] = horizontal(trunk_edges, waist_z)
     landmarks["waist"] = np.array([0.0, 0.0, waist_z])
-
-    # Hips: the largest girth of trunk and thighs between the gluteal furrow and the waist
-    # (the buttocks' maximum protrusion), arms and hands excluded.
-    hip_edges = topology.edges_by_regions[_REGION_SETS["hips"]]
-    furrow_z = floor + ratios["buttock_height_ratio"] * stature
-    hip_levels = np.linspace(furrow_z + 0.03, waist_z - 0.05, _LEVELS)
-    hip_girths = _horizontal_girths(vertices, hip_edges, hip_levels, hints.get("hips"))
-    hip_index = int(np.nanargmax(hip_girths))
-    if levels_found is not None:
-        levels_found.update(chest=chest_index, underbust=underbust_index, hips=hip_index)
-    landmarks["hips"] = np.array([0.0, 0.0, hip_levels[hip_index]])
 
     # Crotch: lowest midline point of the trunk.
     midline = vertices[topology.midline_vertices]
-    crotch = midline[np.argmin(midline[:, 2])] if len(midline) else np.array([0.0, 0.0, furrow_z])
+    crotch = midline[np.argmin(midline[:, 2])] if len(midline) else np.array([0.0, 0.0, 0.45 * stature])
     landmarks["crotch"] = crotch
+    crotch_z = float(crotch[2])
+    out["inseam"] = crotch_z
+    # Hips: the largest girth of trunk and thighs on both sides of ANSUR's buttock height (which
+    # is the maximum protrusion itself), arms and hands excluded; never below the crotch, where
+    # the tape would span both spread legs.
+    buttock_z = ratios["buttock_height_ratio"] * stature
+    low = max(buttock_z - _HIP_SEARCH * stature, crotch_z + 0.01)
+    hip_levels = np.linspace(low, max(min(buttock_z + _HIP_SEARCH * stature, waist_z - 0.04), low + 0.02), _LEVELS)
+    # The level is where the buttocks reach furthest back (side view), not the largest girth:
+    # below it the horizontal girth keeps growing as the tape spans the spread thighs.
+    lower = vertices[lower_mask]
+    spacing = 0.5 * (hip_levels[1] - hip_levels[0])
 
-    # Neck: plane perpendicular to the neck axis, halfway from the neck joint to the head joint.
+    def protrusion(i: int) -> float:
+        near = lower[np.abs(lower[:, 2] - hip_levels[i]) <= spacing]
+        return float(near[:, 1].max()) if len(near) else np.nan
+
+    index, _ = searches.pick("hips", _LEVELS, protrusion, True)
+    hips_z = float(hip_levels[index])
+    out["hips"] = horizontal(lower_edges, hips_z)
+    landmarks["hips"] = np.array([0.0, 0.0, hips_z])
+
+    # ISO 8559-1 natural waist: the narrowest girth between the hips and the underbust (trunk and
+    # legs: the hips' sides belong to the legs' region on some meshes).
+    iso_levels = np.linspace(hips_z + 0.06, max(underbust_z - 0.03, hips_z + 0.08), _LEVELS)
+    landmarks["iso_waist"] = np.array([0.0, 0.0, search_z("iso_waist", lower_edges, iso_levels, False)])
+
+    out["crotch_length"] = _crotch_length(vertices[lower_mask], crotch_z, waist_z)
+    out["waist_to_hip_height"] = waist_z - hips_z
+
+    # Legs (the left one), horizontal girths: ANSUR's thigh at the gluteal furrow just below the
+    # crotch, the largest thigh girth, the lower thigh above the kneecap, the calf's largest and
+    # the ankle's smallest girth.
+    hip, knee, ankle = skeleton["hip_left"], skeleton["knee_left"], skeleton["ankle_left"]
+    knee_z, ankle_z = float(knee[2]), float(ankle[2])
+    thigh_z = crotch_z - _FURROW_BELOW_CROTCH * stature
+    out["thigh"] = _side_girth(vertices, lower_edges, np.array([0.0, 0.0, thigh_z]), up, side)
+    landmarks["thigh"] = np.array([hip[0], hip[1], thigh_z])
+    thigh_levels = np.linspace(crotch_z - 0.005, crotch_z - 0.45 * (crotch_z - knee_z), _LEVELS)
+    landmarks["thigh_max"] = np.array([hip[0], hip[1], search_z("thigh_max", lower_edges, thigh_levels, True, leg=True)])
+    lower_thigh_z = knee_z + _LOWER_THIGH_ABOVE_KNEE * (crotch_z - knee_z)
+    out["lower_thigh"] = _side_girth(vertices, lower_edges, np.array([0.0, 0.0, lower_thigh_z]), up, side)
+    landmarks["lower_thigh"] = np.array([knee[0], knee[1], lower_thigh_z])
+    leg_edges = topology.edges_by_regions[_REGION_SETS["leg"]]
+    out["knee"] = _side_girth(vertices, leg_edges, np.array([0.0, 0.0, knee_z]), up, side)
+    out["knee_height"] = knee_z
+    out["waist_to_knee_height"] = waist_z - knee_z
+    landmarks["knee"] = knee
+    shin = knee_z - ankle_z
+    calf_levels = np.linspace(knee_z - 0.15 * shin, knee_z - 0.55 * shin, _LEVELS)
+    landmarks["calf"] = np.array([knee[0], knee[1], search_z("calf", leg_edges, calf_levels, True, leg=True)])
+    ankle_levels = np.linspace(ankle_z + 0.08 * shin, ankle_z + 0.35 * shin, _LEVELS)
+    landmarks["ankle"] = np.array([ankle[0], ankle[1], search_z("ankle", leg_edges, ankle_levels, False, leg=True)])
+
+    # Neck: planes perpendicular to the neck axis (neck joint to head joint). ANSUR's neck
+    # circumference is the smallest girth below the larynx; the base girth runs over the
+    # cervicale and the top of the sternum (suprasternale), a plane tilted down at the front.
+    neck_edges = topology.edges_by_regions[_REGION_SETS["neck"]]
     neck_axis = skeleton["head"] - skeleton["neck"]
-    neck_origin = skeleton["neck"] + 0.5 * neck_axis
-    landmarks["neck"] = neck_origin
+    neck_unit = neck_axis / np.linalg.norm(neck_axis)
+    fractions = np.linspace(0.15, 0.65, 6)
+    index, out["neck"] = searches.pick(
+        "neck", len(fractions),
+        lambda i: _limb_girth(vertices, neck_edges, skeleton["neck"] + fractions[i] * neck_axis, neck_unit, _NECK_RADIUS_M),
+        False,
+    )  # fmt: skip
+    landmarks["neck"] = skeleton["neck"] + fractions[index] * neck_axis
+    base_z = ratios["neck_height_ratio"] * stature
+    sternum = np.array([0.0, 0.0, ratios["suprasternale_height_ratio"] * stature])
+    cervicale = np.array([0.0, 0.0, base_z])
+    near = trunk[np.abs(trunk[:, 2] - sternum[2]) < 0.01]
+    sternum[1] = near[:, 1].min() if len(near) else skeleton["neck"][1] - 0.06
+    near = vertices[topology.midline_vertices]
+    near = near[np.abs(near[:, 2] - base_z) < 0.015]
+    cervicale[1] = near[:, 1].max() if len(near) else skeleton["neck"][1] + 0.05
+    base_normal = np.cross(cervicale - sternum, [1.0, 0.0, 0.0])
+    base_normal *= np.sign(base_normal[2])
+    points = cross_section(vertices, neck_edges, 0.5 * (cervicale + sternum), base_normal)
+    lateral = _NECK_BASE_HALF_WIDTH * np.linalg.norm(cervicale - sternum)
+    out["neck_base"] = tape_girth(points[np.abs(points[:, 0]) < lateral], base_normal)
+    landmarks["cervicale"], landmarks["suprasternale"] = cervicale, sternum
 
-    # Acromions from the top of each shoulder.
+    # Shoulders and arms (the left one): acromions from the top of each shoulder.
     shoulder_mask = np.isin(vertex_regions, _region_ids("torso", "arm_left", "arm_right"))
-    acromion_left = _acromion(vertices, shoulder_mask, skeleton["shoulder_left"], +1.0)
-    acromion_right = _acromion(vertices, shoulder_mask, skeleton["shoulder_right"], -1.0)
-    landmarks["acromion_left"] = acromion_left
-    landmarks["acromion_right"] = acromion_right
+    acromion_left = _acromion(vertices, shoulder_mask, skeleton["shoulder_left"], side)
+    acromion_right = _acromion(vertices, shoulder_mask, skeleton["shoulder_right"], -side)
+    landmarks["acromion_left"], landmarks["acromion_right"] = acromion_left, acromion_right
+    out["shoulder_breadth"] = float(np.linalg.norm((acromion_left - acromion_right)[:2]))
+    shoulder, elbow, wrist = skeleton["shoulder_left"], skeleton["elbow_left"], skeleton["wrist_left"]
+    out["acromion_radiale"] = float(np.linalg.norm(elbow - acromion_left))
+    out["radiale_stylion"] = float(np.linalg.norm(wrist - elbow))
+    out["sleeve_outseam"] = out["acromion_radiale"] + out["radiale_stylion"]
+    arm_edges = topology.edges_by_regions[_REGION_SETS["upper_arm"]]
+    upper, lower = elbow - shoulder, wrist - elbow
+    upper_unit, lower_unit = upper / np.linalg.norm(upper), lower / np.linalg.norm(lower)
+    radius = 0.6 * np.linalg.norm(lower)
+    landmarks["upper_arm"] = shoulder + 0.5 * upper
+    out["upper_arm"] = _girth_at(vertices, arm_edges, landmarks["upper_arm"], upper)
+    fractions_upper = np.linspace(0.35, 0.75, 5)
+    index, out["biceps"] = searches.pick(
+        "biceps", 5, lambda i: _limb_girth(vertices, arm_edges, shoulder + fractions_upper[i] * upper, upper_unit, radius), True
+    )
+    landmarks["biceps"] = shoulder + fractions_upper[index] * upper
+    forearm_edges = topology.edges_by_regions[_REGION_SETS["forearm"]]
+    fractions_lower = np.linspace(0.1, 0.45, 5)
+    index, out["forearm"] = searches.pick(
+        "forearm", 5, lambda i: _limb_girth(vertices, forearm_edges, elbow + fractions_lower[i] * lower, lower_unit, radius), True
+    )
+    landmarks["forearm"] = elbow + fractions_lower[index] * lower
+    landmarks["wrist"] = elbow + _WRIST_FRACTION * lower
+    out["wrist"] = _limb_girth(vertices, forearm_edges, landmarks["wrist"], lower_unit, radius)
 
-    # ANSUR's thigh girth is at the gluteal furrow, just below the crotch.
-    thigh_z = min(furrow_z, float(crotch[2]) - 0.01)
-    landmarks["thigh"] = np.array([skeleton["hip_left"][0], skeleton["hip_left"][1], thigh_z])
-    arm_axis = skeleton["elbow_left"] - skeleton["shoulder_left"]
-    arm_origin = skeleton["shoulder_left"] + 0.5 * arm_axis
-    landmarks["upper_arm"] = arm_origin
+    # Across the back just under the armpits, where the trunk's section is whole (uncalibrated
+    # against ANSUR's interscye II, which runs between the posterior axillary folds).
+    axilla_z = ratios["axilla_height_ratio"] * stature - _BELOW_AXILLA_M
+    out["across_back"] = _back_arc(vertices, trunk_edges, axilla_z)
+    landmarks["across_back"] = np.array([0.0, 0.0, axilla_z])
 
-    measurements = {
-        "stature": stature,
-        "chest": float(chest_girths[chest_index]),
-        "underbust": float(underbust_girths[underbust_index]),
-        "waist": float(_horizontal_girths(vertices, trunk_edges, np.array([waist_z]))[0]),
-        "hips": float(hip_girths[hip_index]),
-        "neck": _neck_girth(vertices, topology, neck_origin, neck_axis),
-        "shoulder_breadth": float(np.linalg.norm((acromion_left - acromion_right)[:2])),
-        "sleeve_outseam": float(
-            np.linalg.norm(skeleton["elbow_left"] - acromion_left)
-            + np.linalg.norm(skeleton["wrist_left"] - skeleton["elbow_left"])
-        ),
-        "inseam": float(crotch[2] - floor),
-        "thigh": float(_horizontal_girths(vertices, topology.edges_by_regions[_REGION_SETS["thigh"]], np.array([thigh_z]))[0]),
-        "upper_arm": _girth_at(vertices, topology.edges_by_regions[_REGION_SETS["upper_arm"]], arm_origin, arm_axis),
-    }
-    return measurements, landmarks
+    landmarks = {name: _undo(transform, np.asarray(point, dtype=np.float64)) for name, point in landmarks.items()}
+    return {name: float(out[name]) for name in MEASUREMENT_ORDER}, landmarks
 
 
 def mesh_volume(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:

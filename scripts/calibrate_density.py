@@ -18,12 +18,14 @@ import numpy as np
 
 from tryon3d.bodyfit._anny_model import load_anny_model
 from tryon3d.bodyfit._fit import FitTarget, fit_shape
+from tryon3d.bodyfit._measurements import _FLEXED_TO_RELAXED_M, _PRIOR_SKIPPED
 from tryon3d.bodyfit._population import load_population_model, read_ansur_csv
+from tryon3d.bodyfit._shape_prior import PRIOR_COLUMNS, prior_truth
 from tryon3d.bodyfit._tape import mesh_volume
 
 ROOT = Path(__file__).resolve().parents[1]
 
-_GIRTHS = {
+_GIRTHS = {  # targeted as in the first calibration; the prior's columns are added below
     "chest": "chestcircumference",
     "waist": "waistcircumference",
     "hips": "buttockcircumference",
@@ -37,7 +39,12 @@ def calibrate(ansur_dir: Path, subjects: int, seed: int = 0) -> dict:
     model = load_anny_model()
     population = load_population_model()
     rng = np.random.default_rng(seed)
-    result = {"source": "ANSUR II training split, anny bodies fitted to stature and girths", "sexes": {}}
+    result = {
+        "source": f"ANSUR II training split ({subjects} subjects per sex, seed {seed}): anny bodies fitted to "
+        "each subject's stature and every tape measurement ANSUR II has (bodyfit._shape_prior), no mass "
+        "target; density = real weight / mesh volume. Regenerate with scripts/calibrate_density.py.",
+        "sexes": {},
+    }
     for sex, stem in (("male", "MALE"), ("female", "FEMALE")):
         table = read_ansur_csv(ansur_dir / f"ANSUR_II_{stem}_train.csv")
         chosen = rng.choice(len(table["stature"]), subjects, replace=False)
@@ -50,6 +57,13 @@ def calibrate(ansur_dir: Path, subjects: int, seed: int = 0) -> dict:
             for name, column in _GIRTHS.items():
                 hard = name in ("chest", "waist", "hips")
                 targets[name] = FitTarget(table[column][i], 3.0 if hard else 0.5, hard=hard)
+            # The rest of the subject's measurements, softly, as body_from_measurements does with
+            # predicted ones: the volume is then that of a body right everywhere.
+            for name in PRIOR_COLUMNS:
+                if name not in targets and name not in _PRIOR_SKIPPED:
+                    value = float(prior_truth(table, name)[i]) - _FLEXED_TO_RELAXED_M.get(name, 0.0)
+                    targets[name] = FitTarget(value, 0.5, hard=False)
+            targets["thigh_max"] = FitTarget(table["thighcircumference"][i], 1.0, hard=False)
             fit = fit_shape(model, targets, sex=sex, age_years=age, height_ratios=ratios)
             volume = float(mesh_volume(fit.vertices, model.faces))
             bmis.append(weight / height**2)

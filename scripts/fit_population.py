@@ -5,7 +5,9 @@ Usage: ``python scripts/fit_population.py [ANSUR_DIR] [--output PATH] [--folds 5
 ANSUR_DIR (default ``<repo>/../shared/anthro``) holds ``ANSUR_II_MALE_train.csv`` and
 ``ANSUR_II_FEMALE_train.csv``. Besides the fit on all rows, a seeded k-fold cross-validation of
 the shipped feature set and of the plain-linear baseline (height, weight, age) is stored in the
-table under ``cross_validation`` (mean absolute error per target, cm for lengths).
+table under ``cross_validation`` (mean absolute error per target, cm for lengths). The
+per-sex joint normal of inputs and tape measurements (``bodyfit._shape_prior``) is stored under
+``measurement_prior``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tryon3d.bodyfit._population import (
     fit_population_model,
     read_ansur_csv,
 )
+from tryon3d.bodyfit._shape_prior import fit_measurement_prior
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     counts = {sex: len(t["stature"]) for sex, t in tables.items()}
     model = fit_population_model(tables, source=SOURCE.format(**counts))
     data = model.to_dict()
+    # The joint normal of inputs and every tape measurement (bodyfit._shape_prior).
+    data["measurement_prior"] = fit_measurement_prior(tables).to_dict()
     if args.folds >= 2:
         data["cross_validation"] = cross_validate(tables, folds=args.folds)
     text = json.dumps(data, indent=1) + "\n"

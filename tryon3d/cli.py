@@ -24,6 +24,7 @@ _COMMAND_MODULES = (
     "tryon3d._cli_render",
     "tryon3d._cli_report",
     "tryon3d._cli_study",
+    "tryon3d._cli_measure",
 )
 
 EXIT_INTERNAL = 1

@@ -1,0 +1,156 @@
+"""bodyfit tape: readings independent of where the body stands, and plausible on real bodies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import cached_body
+
+from tryon3d import bodyfit
+from tryon3d.bodyfit._anny_model import load_anny_model
+from tryon3d.bodyfit._tape import measure
+
+
+def _tape(body, vertices, skeleton):
+    model = load_anny_model()
+    ratios = body.inputs.get("height_ratios", {})
+    return measure(vertices, body.vertex_regions, skeleton, model.tape_topology, height_ratios=ratios)
+
+
+def _moved(body, rotation: np.ndarray, shift: np.ndarray):
+    vertices = body.rest_vertices @ rotation.T + shift
+    skeleton = {name: point @ rotation.T + shift for name, point in body.skeleton_m.items()}
+    return vertices, skeleton
+
+
+def test_tape_reads_the_same_body_anywhere(default_body) -> None:
+    body = default_body
+    base, landmarks = _tape(body, body.rest_vertices, dict(body.skeleton_m))
+    assert set(base) == set(bodyfit.MEASUREMENT_NAMES)
+    angle = np.radians(127.0)
+    turn = np.array([[np.cos(angle), -np.sin(angle), 0.0], [np.sin(angle), np.cos(angle), 0.0], [0.0, 0.0, 1.0]])
+    mirror = np.diag([-1.0, 1.0, 1.0])
+    cases = {
+        "translated": (np.eye(3), np.array([1.3, -0.7, 0.25])),
+        "turned": (turn, np.zeros(3)),
+        "mirrored": (mirror, np.zeros(3)),
+        "mirrored, turned, moved": (turn @ mirror, np.array([-2.0, 0.4, -0.1])),
+    }
+    for label, (rotation, shift) in cases.items():
+        moved, moved_landmarks = _tape(body, *_moved(body, rotation, shift))
+        worst = max(abs(moved[name] - base[name]) for name in base)
+        assert worst < 1e-3, f"{label}: a reading moved by {worst * 1000:.2f} mm"
+        # Landmarks come back in the input frame: they move with the body.
+        expected = landmarks["hips"] @ rotation.T + shift
+        assert np.linalg.norm(moved_landmarks["hips"] - expected) < 1e-3, label
+
+
+@pytest.mark.parametrize("height_m, weight_kg, sex", [(1.78, 75.0, "male"), (1.62, 58.0, "female")])
+def test_tape_reads_plausible_girths(height_m: float, weight_kg: float, sex: str) -> None:
+    m = {name: value * 100 for name, value in cached_body(height_m, weight_kg, sex).measurements_m.items()}
+    # Girths nest as on a person: hips over thigh, thigh over lower thigh and calf, calf over
+    # ankle, biceps over forearm over wrist, neck base over neck.
+    assert m["hips"] > m["thigh_max"] >= m["thigh"] > m["lower_thigh"] > m["ankle"]
+    assert m["calf"] > m["ankle"] and m["knee"] > m["ankle"]
+    assert m["biceps"] > m["wrist"] and m["forearm"] > m["wrist"]
+    assert m["neck_base"] > m["neck"]
+    # Ranges of ANSUR II (1st-99th percentile, widened by 10 %) for these sizes.
+    ranges = {"ankle": (17, 30), "wrist": (12, 21), "calf": (28, 48), "knee": (30, 48), "across_back": (30, 55),
+              "crotch_length": (50, 90), "waist_to_hip_height": (8, 30), "iso_waist": (55, 110)}
+    for name, (low, high) in ranges.items():
+        assert low <= m[name] <= high, f"{name} {m[name]:.1f} cm outside {low}-{high}"
+    # Lengths add up: the arm from the shoulder point is upper arm plus forearm.
+    assert m["sleeve_outseam"] == pytest.approx(m["acromion_radiale"] + m["radiale_stylion"])
+    assert m["waist_to_knee_height"] > m["waist_to_hip_height"] > 0
+
+
+# Both sexes, BMI 17-40, 150-200 cm (four of them shared with test_body's cached bodies).
+PROFILE_BODIES = [
+    (1.50, 90.0, "female"),
+    (1.62, 58.0, "female"),
+    (1.70, 49.0, "female"),
+    (1.65, 80.0, "female"),
+    (1.78, 75.0, "male"),
+    (2.00, 68.0, "male"),
+    (1.85, 120.0, "male"),
+    (1.95, 70.0, "male"),
+]
+_BULGE_CM = 1.0  # a bump of a limb profile the population does not have
+_THIGH_BULGE_CM = 1.5  # the thigh's largest girth over its girth near the crotch (worst: 1.4)
+
+
+def _peaks(profile: np.ndarray, prominence: float) -> int:
+    """Local maxima standing at least ``prominence`` over the lowest point on each side."""
+    count = 0
+    for i in range(1, len(profile) - 1):
+        if profile[i] >= profile[i - 1] and profile[i] > profile[i + 1]:
+            if profile[i] - profile[: i + 1].min() >= prominence and profile[i] - profile[i:].min() >= prominence:
+                count += 1
+    return count
+
+
+def _leg_profile(body, top_z: float, bottom_z: float, step: float = 0.01) -> np.ndarray:
+    from tryon3d.bodyfit._tape import _REGION_SETS, _side_girth
+
+    edges = load_anny_model().tape_topology.edges_by_regions[_REGION_SETS["hips"]]
+    levels = np.arange(top_z, bottom_z, -step)
+    return np.array([_side_girth(body.rest_vertices, edges, np.array([0, 0, z]), np.array([0, 0, 1.0]), 1.0) for z in levels]) * 100
+
+
+@pytest.mark.parametrize("height_m, weight_kg, sex", PROFILE_BODIES)
+def test_body_profiles_are_plausible(height_m: float, weight_kg: float, sex: str) -> None:
+    from tryon3d.bodyfit._shape_prior import load_measurement_prior
+
+    body = cached_body(height_m, weight_kg, sex)
+    m = body.measurements_m
+    skeleton = body.skeleton_m
+    crotch_z = float(body.landmarks_m["crotch"][2])
+    knee_z, ankle_z = float(skeleton["knee_left"][2]), float(skeleton["ankle_left"][2])
+    thigh = _leg_profile(body, crotch_z - 0.005, knee_z)
+    # The leg is largest at the top: within 3 cm below the crotch it reaches its largest girth
+    # (to 1.5 cm) between the crotch and the knee.
+    near_crotch = thigh[:6].max()
+    assert thigh.max() - near_crotch <= _THIGH_BULGE_CM, f"thigh bulges {thigh.max() - near_crotch:.1f} cm below the crotch"
+    # Below the knee: one calf, then down to the ankle.
+    shin = _leg_profile(body, knee_z, ankle_z + 0.03)
+    assert _peaks(shin, _BULGE_CM) <= 1, "shin profile has more than one calf"
+    # The neck lies within the population's range for the body's size (3 standard deviations).
+    predicted = load_measurement_prior().predict(height_m=height_m, weight_kg=weight_kg, sex=sex)
+    mean, std = predicted["neck"]
+    assert abs(m["neck"] - mean) <= 3 * std, f"neck {m['neck'] * 100:.1f} cm vs {mean * 100:.1f} +- {std * 100:.1f}"
+    # The neck does not narrow below its ANSUR girth: the base is the wider end.
+    assert m["neck_base"] > m["neck"]
+
+
+def test_measure_cli_reads_body_json_and_an_anny_glb(tmp_path, default_body) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT
+
+    from tryon3d._bodies import save_body
+
+    save_body(default_body, tmp_path / "body")
+    runs = {
+        "json": ["measure", str(tmp_path / "body" / "body.json"), "-o", str(tmp_path / "m1")],
+        # Our GLB is y-up with its UV seams split: the tape maps it back to anny's vertices.
+        "glb": ["measure", str(tmp_path / "body" / "body.glb"), "--definitions", "iso8559", "-o", str(tmp_path / "m2")],
+    }
+    for label, args in runs.items():
+        result = subprocess.run([sys.executable, "-m", "tryon3d", *args], capture_output=True, text=True, cwd=REPO_ROOT)
+        assert result.returncode == 0, f"{label}: {result.stderr}"
+    first = json.loads((tmp_path / "m1" / "measurements.json").read_text())
+    second = json.loads((tmp_path / "m2" / "measurements.json").read_text())
+    assert set(first["measurements_cm"]) == set(bodyfit.MEASUREMENT_NAMES)
+    assert first["labels"]["hips"] == "ANSUR II buttockcircumference"
+    assert second["labels"]["waist"].startswith("ISO 8559-1")
+    assert second["measurements_cm"]["waist"] == second["measurements_cm"]["iso_waist"]
+    # The mesh carries no skeleton: the joints solved from it give the same limb readings.
+    for name in ("thigh", "calf", "ankle", "wrist", "biceps", "sleeve_outseam", "inseam", "stature"):
+        assert abs(first["measurements_cm"][name] - second["measurements_cm"][name]) < 0.1, name
+    svg = (tmp_path / "m1" / "tape.svg").read_text()
+    assert svg.startswith("<svg") and svg.count("<line") >= 10 and "hips" in svg
+    bad = subprocess.run([sys.executable, "-m", "tryon3d", "measure", str(tmp_path / "nothing.obj"), "-o", str(tmp_path / "m3")],
+                         capture_output=True, text=True, cwd=REPO_ROOT)  # fmt: skip
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "not found" in bad.stderr
