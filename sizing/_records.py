@@ -74,6 +74,9 @@ class FitReport:
         body / drapes / garments: the inputs and drapes (for renders; not serialised).
         device: where the drapes ran.
         failed_sizes: sizes whose drape diverged (also with a finer mesh) -> the error; not judged.
+        garment_source: the garment file judged (``family`` is then that path and ``chart``
+            ``""``; ``chart_size`` the size whose pattern ease is nearest the design's), or ``""``
+            for a family.
     """
 
     family: str
@@ -92,6 +95,7 @@ class FitReport:
     garments: dict[str, Any] = field(default_factory=dict)
     device: str = "cpu"
     failed_sizes: dict[str, str] = field(default_factory=dict)
+    garment_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,9 +104,11 @@ class DrapeJob:
 
     Attributes:
         body: the body to drape on.
-        family: garment family name (see ``garments.list_families()``).
-        size: size label of ``chart``.
-        chart: size chart, ``"women"`` or ``"men"``.
+        family: garment family name (see ``garments.list_families()``), or the path of a
+            garment file (``sizing.size_jobs``).
+        size: size label of ``chart``, or of the garment file (``"one size"`` for a file that
+            holds one).
+        chart: size chart, ``"women"`` or ``"men"``; ``""`` for a garment file.
         fabric: fabric preset name, or None for the family's default.
         edge_length_m: garment mesh edge length of the first try [m].
         device: ``"cpu"`` or ``"cuda[:N]"``.
