@@ -8,7 +8,6 @@ judges the results and recommends a size. ``fit_report`` chains them with an inj
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import os
@@ -125,8 +124,10 @@ def size_jobs(
         answer = ""
         if sizes == "auto":
             answer = chart_size_for(body, chart, family)
-    elif isinstance(family, (str, os.PathLike)) and not isinstance(family, bytes):
+    elif isinstance(family, (str, os.PathLike)):
         path = garment_file(family)
+        if chart is not None:
+            raise ValueError(f"{path.name} has its own sizes: a size chart applies to families only")
         family, chart, table = str(path), "", file_sizes(path)
         answer = pattern_size_for(body, path, table, fabric)[0] if sizes == "auto" else ""
     else:
@@ -177,8 +178,6 @@ def run_drape_job(job: DrapeJob) -> DrapeJobResult:
                 garment = load_size(
                     Path(job.family), job.size, fabric=job.fabric, body=job.body, edge_length_m=edge
                 )
-                if garment.size != job.size:
-                    garment = dataclasses.replace(garment, size=job.size)
         except Exception as exc:  # noqa: BLE001 - a worker reports, the reduce step decides
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             break

@@ -8,6 +8,7 @@ the body the sensible design ease of ``sizing._profile.IMPORTED_DESIGN_EASE_M``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +44,7 @@ def garment_file(source: str | os.PathLike) -> Path:
         )
     if not path.is_file():
         raise ValueError(f"garment file {str(path)!r} not found")
-    return path
+    return path.resolve()  # a report rebuilds its garments from here, from any folder
 
 
 def file_sizes(path: Path) -> list[str]:
@@ -61,10 +62,12 @@ def file_sizes(path: Path) -> list[str]:
 
 
 def load_size(path: Path, size: str, **options: Any) -> Any:
-    """``garments.load_garment`` of one size of a file (``ONE_SIZE``: the file's only one)."""
+    """``garments.load_garment`` of one size of a file (``ONE_SIZE``: the file's only one), its
+    ``size`` the label asked for."""
     from tryon3d import garments
 
-    return garments.load_garment(path, size=None if size == ONE_SIZE else size, **options)
+    garment = garments.load_garment(path, size=None if size == ONE_SIZE else size, **options)
+    return garment if garment.size == size else dataclasses.replace(garment, size=size)
 
 
 def pattern_size_for(
