@@ -133,3 +133,20 @@ def test_tryon_checks_a_graded_file_size_before_any_work(tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert "unknown size 'M'" in err and "'50'" in err and len(err.splitlines()) == 1
+
+
+@needs_shared
+def test_a_saved_graded_file_report_reloads_from_its_file(tee_report, man, tmp_path):
+    from tryon3d._bodies import body_json
+    from tryon3d.sizing import drape_files, load_report
+
+    for name, content in drape_files(tee_report).items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    (tmp_path / "body.json").write_text(json.dumps(body_json(man)), encoding="utf-8")
+    again = load_report(tmp_path)
+    assert again.garment_source == tee_report.garment_source
+    assert again.recommended_size == tee_report.recommended_size
+    for size, fit in tee_report.sizes.items():
+        assert again.sizes[size].ease_cm["chest"] == pytest.approx(fit.ease_cm["chest"], abs=1e-6)
