@@ -150,3 +150,17 @@ def test_a_saved_graded_file_report_reloads_from_its_file(tee_report, man, tmp_p
     assert again.recommended_size == tee_report.recommended_size
     for size, fit in tee_report.sizes.items():
         assert again.sizes[size].ease_cm["chest"] == pytest.approx(fit.ease_cm["chest"], abs=1e-6)
+
+
+@needs_shared
+def test_a_sleeveless_tops_chest_is_taped_below_its_armholes():
+    """Known limit fixed: without sleeves the chest line ran through the deep armholes (-75 cm
+    ease); now it is taped 2.5 cm under the lowest armhole point, as for sleeved garments."""
+    from tryon3d import sim
+
+    body = cached_body(1.70, 65.0, "female")
+    tank = garments.load_garment(DXF / "WM LOOSE SHAPE TANK.DXF", size="36", body=body, edge_length_m=0.04)
+    drape = sim.drape(body, tank, max_seconds_simulated=1.5)
+    pattern = garments.pattern_measurements(tank.metadata["pattern"])["chest"] - body.measurements_m["chest"]
+    assert abs(drape.ease_m["chest"] - pattern) < 0.02, (drape.ease_m["chest"], pattern)
+    assert -0.15 < drape.ease_m["chest"] < 0.15
