@@ -308,6 +308,7 @@ def judge_drapes(
     if from_file:
         if table == [ONE_SIZE]:  # nothing to choose between: say how it fits
             reasons[0] = f"{Path(family).name}, one size: overall {fits[best].verdict}."
+            reasons = [r for r in reasons if not r.startswith("Even the")]
         reasons.insert(1, _file_note(Path(family), table, fits[best]))
     reasons += [_failure_reason(size, error) for size, error in failed.items()]
     confidence *= _FAILED_SIZE_CONFIDENCE ** len(failed)

@@ -262,11 +262,15 @@ def evaluate_size(body: Body, garment: Garment, drape: Drape, *, family: str) ->
         taped[region] = float(getattr(drape, "tape_ease_m", {}).get(region, math.nan))
         nominal = pattern_ease.get(region, math.nan)
         if not math.isfinite(nominal) and not math.isfinite(measured):
-            continue  # neither the pattern nor the drape measures this region
+            if profile.source != "mesh" or not math.isfinite(taped[region]):
+                continue  # neither the pattern nor the drape measures this region
+            measured = taped[region]  # a mesh without a flat pattern: the tape is all there is
+            source[region] = "tape"
         if math.isfinite(measured) and (
             not math.isfinite(nominal) or abs(measured - nominal) <= _EASE_PLAUSIBLE_M
         ):
-            value, source[region], tolerance = measured, "drape", 2.0 * _EASE_SD_M
+            value, tolerance = measured, 2.0 * _EASE_SD_M
+            source.setdefault(region, "drape")
         else:
             value, source[region], tolerance = nominal, "pattern", 0.0
             if math.isfinite(measured):

@@ -27,7 +27,8 @@ class SizeFit:
         score: lower is better, dimensionless (0 = every region at its design ease).
         ease_cm: ease per judged region [cm]: the drape's (``Drape.ease_m``, see the module doc),
             or the pattern's where the draped measurement failed.
-        ease_source: per region ``"drape"`` or ``"pattern"``.
+        ease_source: per region ``"drape"``, ``"pattern"`` or ``"tape"`` (a mesh without a flat
+            pattern: the tape round the draped cloth).
         pattern_ease_cm: ease from the pattern's nominal girth minus the body tape [cm].
         tape_ease_cm: a tape round the draped cloth minus the body's (``Drape.tape_ease_m``) per
             region [cm], NaN if none.

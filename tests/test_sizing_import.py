@@ -164,3 +164,21 @@ def test_a_sleeveless_tops_chest_is_taped_below_its_armholes():
     pattern = garments.pattern_measurements(tank.metadata["pattern"])["chest"] - body.measurements_m["chest"]
     assert abs(drape.ease_m["chest"] - pattern) < 0.02, (drape.ease_m["chest"], pattern)
     assert -0.15 < drape.ease_m["chest"] < 0.15
+
+
+def test_a_skirt_mesh_is_a_one_size_report_sized_at_the_hips(tmp_path):
+    """A mesh holds one size and no flat pattern: judged as a bottom at the hips, its ease from
+    the tape round the draped cloth; the hem length is judged at the knee."""
+    from tests._garment_files import cone_skirt, write_obj, z_up_m_to_y_up
+    from tryon3d import fit_report
+
+    body = cached_body(1.70, 65.0, "female")
+    vertices, faces, uv = cone_skirt(waist_m=0.9, hem_m=1.3, length_m=0.5)
+    path = write_obj(tmp_path / "skirt.obj", z_up_m_to_y_up(vertices, 100.0), faces, uv)
+    report = fit_report(body, path, **FAST)
+    fit = report.sizes["one size"]
+    assert fit.governing_region == "hips" and fit.ease_source["hips"] in ("tape", "drape")
+    hips_round = 0.9 + 0.4 * 0.2 / 0.5  # the cone's round 20 cm under its waist [m]
+    assert -5.0 < fit.ease_cm["hips"] < 100 * (hips_round - body.measurements_m["hips"]) + 10.0
+    assert "hem_above_knee_cm" in fit.lengths
+    assert not any(r.startswith("Even the") for r in report.reasons)
