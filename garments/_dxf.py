@@ -18,6 +18,7 @@ in centimetres. ``DxfFile.units_note`` says what was assumed.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -290,11 +291,19 @@ def read_dxf_file(path: str | os.PathLike) -> DxfFile:
     Raises:
         ValueError: missing or unreadable file; no piece with a closed boundary on layer 1.
     """
-    import ezdxf
-
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"pattern file {str(path)!r} not found")
+    stat = path.stat()
+    # a fit report reads one file once per size: parse it once (keyed by its content's stamp)
+    return _read_dxf_file(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_dxf_file(path: Path, mtime_ns: int, size: int) -> DxfFile:
+    """``read_dxf_file`` of a checked path; cached per (path, mtime, size)."""
+    import ezdxf
+
     try:
         doc = ezdxf.readfile(str(path))
     except (OSError, ezdxf.DXFError, UnicodeDecodeError) as exc:
