@@ -132,7 +132,8 @@ def slides_down(body: Body, profile: SizingProfile, positions: np.ndarray) -> st
     """Why the garment does not stay up, or None: its top came to rest below the line it hangs
     from (``HANGS_FROM[profile.hangs_as]``), i.e. nothing held it up and it slid down the body (the
     simulation's floor stops it)."""
-    region = HANGS_FROM[profile.hangs_as]
+    hangs = getattr(profile, "hangs_as", None) or profile.kind  # a Family has only ``kind``
+    region = HANGS_FROM[hangs]
     mark = body.landmarks_m.get(region)
     if mark is None or len(positions) == 0:
         return None
