@@ -25,7 +25,8 @@ from tryon3d.garments._garmentcode import (
     read_garmentcode,
 )
 from tryon3d.garments._inspect import inspect_pattern_file, pattern_measurements
-from tryon3d.garments._io import pattern_to_dxf, read_dxf_pattern, read_mesh_file
+from tryon3d.garments._io import MESH_SUFFIXES, pattern_to_dxf, read_dxf_pattern, read_mesh_file
+from tryon3d.garments._kind import GARMENT_KINDS, garment_kind
 from tryon3d.garments._mesh import (
     PatternMesh,
     mesh_pattern,
@@ -46,6 +47,9 @@ from tryon3d.garments._pattern import (
 from tryon3d.garments._placement import prepare_body
 
 __all__ = [
+    "GARMENT_KINDS",
+    "MESH_SUFFIXES",
+    "garment_kind",
     "FABRICS",
     "FAMILIES",
     "GARMENTCODE_MEAN_BODY_CM",

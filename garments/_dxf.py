@@ -18,6 +18,7 @@ in centimetres. ``DxfFile.units_note`` says what was assumed.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -290,14 +291,22 @@ def read_dxf_file(path: str | os.PathLike) -> DxfFile:
     Raises:
         ValueError: missing or unreadable file; no piece with a closed boundary on layer 1.
     """
-    import ezdxf
-
-    from tryon3d.garments._io import _check_dxf_entity_count
-
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"pattern file {str(path)!r} not found")
+    from tryon3d.garments._io import _check_dxf_entity_count
+
     _check_dxf_entity_count(path)  # size and entity limits before ezdxf builds its document
+    stat = path.stat()
+    # a fit report reads one file once per size: parse it once (keyed by its content's stamp)
+    return _read_dxf_file(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_dxf_file(path: Path, mtime_ns: int, size: int) -> DxfFile:
+    """``read_dxf_file`` of a checked path; cached per (path, mtime, size)."""
+    import ezdxf
+
     try:
         doc = ezdxf.readfile(str(path))
     except (OSError, ezdxf.DXFError, UnicodeDecodeError) as exc:

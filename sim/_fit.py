@@ -3,9 +3,10 @@
 Torso regions (chest, waist, hips) are read on a horizontal section at the body's landmark
 height (``Body.landmarks_m[region][2]``). The body girth is ``Body.measurements_m[region]``
 (bodyfit's tape: the convex hull of the torso section; hips include the legs), or that hull
-computed here when the body carries no measurement. A sleeved garment's chest is read at the
+computed here when the body carries no measurement. A garment's chest is read at the
 bust line or 2.5 cm below its draped underarm, whichever is lower (at a bust line above the
-armholes no section goes round the body). The garment's section is taken with seams welded,
+armholes no section goes round the body): the lowest sleeve-bodice seam point, or, without
+sleeves, the lowest point of the open armhole loops. The garment's section is taken with seams welded,
 sleeve panels left out, and only loops that go around the torso count: a garment that does
 not go around the body there (a T-shirt at the thigh, a skirt at the chest) has NaN ease.
 
@@ -137,6 +138,42 @@ def underarm_height(garment, positions: np.ndarray) -> float:
     return float(np.asarray(positions, dtype=np.float64)[armhole[:, 0], 2].min())
 
 
+#: An open loop whose centre lies this far to the side of the body's axis [m], above the waist,
+#: is an armhole of a garment without sleeves (a neck opening is central, a hem below the waist).
+_ARMHOLE_SIDE_OFFSET_M = 0.06
+
+
+def armhole_bottom_height(body, points: np.ndarray, faces: np.ndarray) -> float:
+    """Height [m] of the lowest armhole point of a garment without sleeves: its open boundary
+    loops (welded ``points`` (P, 3) [m] and ``faces`` (F, 3)) centred above the body's waist
+    and to one side; +inf where there is none (or the body has no waist landmark)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    waist = body.landmarks_m.get("waist")
+    faces = np.asarray(faces)
+    if waist is None or len(faces) == 0:
+        return float("inf")
+    edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+    unique, counts = np.unique(edges, axis=0, return_counts=True)
+    boundary = unique[counts == 1]
+    if len(boundary) == 0:
+        return float("inf")
+    n = len(points)
+    graph = coo_matrix((np.ones(len(boundary)), (boundary[:, 0], boundary[:, 1])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    verts = np.unique(boundary)
+    centre = _torso_centre(body, float(waist[2]))
+    centre_x = float(centre[0]) if centre is not None else 0.0
+    lowest = float("inf")
+    for loop in np.unique(label[verts]):
+        ring = points[verts[label[verts] == loop]]
+        middle = ring.mean(axis=0)
+        if middle[2] > float(waist[2]) and abs(middle[0] - centre_x) > _ARMHOLE_SIDE_OFFSET_M:
+            lowest = min(lowest, float(ring[:, 2].min()))
+    return lowest
+
+
 def _torso_centre(body, height: float) -> np.ndarray | None:
     torso = _region_vertices(body, "torso")
     if len(torso) == 0:
@@ -262,7 +299,10 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[s
                 # a garment's chest is taped below its armholes (the trade's "1 inch below the
                 # armpit"): at a bust line above the draped underarm the section runs through
                 # the armholes and no loop goes round the body
-                height = min(height, underarm_height(garment, positions) - CHEST_BELOW_UNDERARM_M)
+                underarm = underarm_height(garment, positions)
+                if not np.isfinite(underarm):  # no sleeves: the armholes are open loops
+                    underarm = armhole_bottom_height(body, points, faces)
+                height = min(height, underarm - CHEST_BELOW_UNDERARM_M)
             centre = _torso_centre(body, height) if height is not None else None
             if centre is None:
                 continue

@@ -6,7 +6,8 @@ The drape-every-size loop is a map and a reduce: ``size_jobs`` makes one ``Drape
 workers of one warm parent (``fork_map``) on a machine with several cores. The judgement works
 in metres; ``SizeFit`` and ``FitReport`` hold centimetres, the report's user units. What a
 garment family means for sizing (the region that sizes it, its ease parameters, its hem, top or
-bottom) comes from ``garments.Family``.
+bottom) comes from a ``SizingProfile``: a ``garments.Family``'s fields, or, for a garment
+file (a graded DXF, a GarmentCode pattern, a mesh), its import and its own pattern measurements.
 """
 
 from tryon3d.sizing._files import drape_files, load_report, report_json
@@ -17,10 +18,14 @@ from tryon3d.sizing._judge import (
     evaluate_size,
     fabric_class,
     governing_region,
+    is_family,
+    sizing_profile,
 )
 from tryon3d.sizing._parallel import auto_workers, fork_map
+from tryon3d.sizing._profile import IMPORTED_DESIGN_EASE_M, SizingProfile
 from tryon3d.sizing._recommend import chart_size_for, recommend
 from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport, SizeFit
+from tryon3d.sizing._sources import ONE_SIZE, file_sizes, garment_file, pattern_size_for
 from tryon3d.sizing._study import (
     StudyBody,
     StudyResult,
@@ -32,6 +37,14 @@ from tryon3d.sizing._study_report import study_html, study_json
 
 __all__ = [
     "COMFORT_MIN_EASE_M",
+    "IMPORTED_DESIGN_EASE_M",
+    "ONE_SIZE",
+    "SizingProfile",
+    "file_sizes",
+    "garment_file",
+    "is_family",
+    "pattern_size_for",
+    "sizing_profile",
     "LOOSE_ALLOWANCE_M",
     "DrapeJob",
     "DrapeJobResult",

@@ -14,8 +14,9 @@ from tryon3d._units import m_to_cm
 
 if TYPE_CHECKING:
     from tryon3d.bodyfit import Body
-    from tryon3d.garments import Family, Garment
+    from tryon3d.garments import Garment
     from tryon3d.sim import Drape
+    from tryon3d.sizing._profile import SizingProfile
 
 #: Regions judged, in report order.
 REGIONS: tuple[str, ...] = ("chest", "waist", "hips", "upper_arm", "thigh")
@@ -26,7 +27,7 @@ REGION_WORDS = {
     "upper_arm": "upper arm",
     "thigh": "thigh",
 }
-#: The line a garment hangs from, per ``Family.kind``: below it, it slid down.
+#: The line a garment hangs from, per ``SizingProfile.hangs_as``: below it, it slid down.
 HANGS_FROM = {"top": "chest", "bottom": "hips"}
 #: Gross gate failures, beyond which a drape's measurements are not trusted: vertices inside
 #: the body or crossing triangle pairs (fraction of vertices / faces) and seam gap [mm].
@@ -87,16 +88,16 @@ def sleeve_check(
 
 
 def hem_check(
-    body: Body, family: Family, garment: Garment, positions: np.ndarray
+    body: Body, profile: SizingProfile, garment: Garment, positions: np.ndarray
 ) -> dict[str, Any] | None:
-    """Where the hem hangs, against the family's ``hem_reference`` (hip line, knee or ankle)."""
+    """Where the hem hangs, against the profile's ``hem_reference`` (hip line, knee or ankle)."""
     body_panels = np.flatnonzero(~garment.sleeve_panels).tolist()
     points = positions[np.isin(np.asarray(garment.vertex_panels), body_panels)]
     if len(points) == 0:
         return None
     hem_z = float(np.percentile(points[:, 2], 1.0))  # robust lowest point of the hem
     marks = body.landmarks_m
-    reference = family.hem_reference
+    reference = profile.hem_reference
     if reference == "hips" and "hips" in marks and "waist" in marks:
         hips, waist = float(marks["hips"][2]), float(marks["waist"][2])
         crotch = float(marks["crotch"][2]) if "crotch" in marks else hips - 0.10
@@ -127,11 +128,12 @@ def hem_check(
     return None
 
 
-def slides_down(body: Body, family: Family, positions: np.ndarray) -> str | None:
+def slides_down(body: Body, profile: SizingProfile, positions: np.ndarray) -> str | None:
     """Why the garment does not stay up, or None: its top came to rest below the line it hangs
-    from (``HANGS_FROM[family.kind]``), i.e. nothing held it up and it slid down the body (the
+    from (``HANGS_FROM[profile.hangs_as]``), i.e. nothing held it up and it slid down the body (the
     simulation's floor stops it)."""
-    region = HANGS_FROM[family.kind]
+    hangs = getattr(profile, "hangs_as", None) or profile.kind  # a Family has only ``kind``
+    region = HANGS_FROM[hangs]
     mark = body.landmarks_m.get(region)
     if mark is None or len(positions) == 0:
         return None
@@ -144,9 +146,12 @@ def slides_down(body: Body, family: Family, positions: np.ndarray) -> str | None
     )
 
 
-def pattern_ease_m(body: Body, garment: Garment) -> dict[str, float]:
-    """Per region, the pattern's nominal girth minus the body's tape girth [m]."""
-    girths = garment.metadata.get("girths_m", {})
+def pattern_ease_m(
+    body: Body, garment: Garment, pattern_girths_m: dict[str, float] | None = None
+) -> dict[str, float]:
+    """Per region, the pattern's nominal girth minus the body's tape girth [m]; an imported
+    pattern's own girths (``pattern_girths_m``) where the drafting recorded none."""
+    girths = {**(pattern_girths_m or {}), **garment.metadata.get("girths_m", {})}
     out = {
         r: float(girths[r]) - float(body.measurements_m[r])
         for r in REGIONS

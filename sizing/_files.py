@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from tryon3d.sizing._jobs import judge_drapes
+from tryon3d.sizing._judge import is_family
 from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport
+from tryon3d.sizing._sources import file_sizes, garment_file, load_size
 
 #: Format tag of ``drapes/garments.json``.
 GARMENTS_FORMAT = "tryon3d.sizing.garments/1"
@@ -58,6 +60,7 @@ def report_json(report: FitReport, *, files: dict[str, Any] | None = None) -> di
         }
     return {
         "garment": report.family,
+        "garment_source": report.garment_source or None,
         "chart": report.chart,
         "fabric": report.fabric,
         "fabric_class": report.fabric_class,
@@ -160,9 +163,14 @@ def load_report(folder: str | os.PathLike) -> FitReport:
             device=device,
         )
         drape = sim.load_drape_npz(folder / "drapes" / f"{size}.npz")
-        garment = garments.load_garment(
-            family, size=size, fabric=fabric, body=body, chart=chart, edge_length_m=edge
-        )
+        if is_family(family):
+            garment = garments.load_garment(
+                family, size=size, fabric=fabric, body=body, chart=chart, edge_length_m=edge
+            )
+        else:  # a garment file: it must still be where the report found it
+            garment = load_size(
+                garment_file(family), size, fabric=fabric, body=body, edge_length_m=edge
+            )
         if garment.vertex_count != count or len(drape.rest_pose_positions) != count:
             raise ValueError(
                 f"the rebuilt {family} {size} has {garment.vertex_count} vertices, its drape "
@@ -176,6 +184,6 @@ def load_report(folder: str | os.PathLike) -> FitReport:
             body=body, family=family, size=size, chart=chart, fabric=fabric.name, device=device
         )
         results.append(DrapeJobResult(job=job, garment=None, drape=None, error=error, seconds={}))
-    table = garments.size_chart(chart)
+    table = list(garments.size_chart(chart)) if is_family(family) else file_sizes(Path(family))
     results.sort(key=lambda r: list(table).index(r.job.size) if r.job.size in table else -1)
     return judge_drapes(body, family, results, chart=chart, device=device)

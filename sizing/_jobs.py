@@ -9,15 +9,26 @@ judges the results and recommends a size. ``fit_report`` chains them with an inj
 from __future__ import annotations
 
 import logging
+import math
+import os
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tryon3d._units import m_to_cm
 from tryon3d.sizing import _parallel
-from tryon3d.sizing._judge import _family, evaluate_size, fabric_class
+from tryon3d.sizing._checks import REGION_WORDS
+from tryon3d.sizing._judge import _family, evaluate_size, fabric_class, is_family
 from tryon3d.sizing._recommend import chart_size_for, confidence_label, recommend
 from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport
+from tryon3d.sizing._sources import (
+    ONE_SIZE,
+    file_sizes,
+    garment_file,
+    load_size,
+    pattern_size_for,
+)
 
 if TYPE_CHECKING:
     from tryon3d.bodyfit import Body
@@ -42,7 +53,9 @@ def _check_device(device: str) -> str:
     return device
 
 
-def _resolve_sizes(sizes: Sequence[str] | str | None, table: dict, chart_answer: str) -> list[str]:
+def _resolve_sizes(
+    sizes: Sequence[str] | str | None, table: Sequence[str] | dict, chart_answer: str
+) -> list[str]:
     labels = list(table)
     if sizes is None or sizes == "all":
         return labels
@@ -70,7 +83,7 @@ def _resolve_chart(body: Body, family: str, chart: str | None) -> str:
 
 def size_jobs(
     body: Body,
-    family: str,
+    family: str | os.PathLike,
     *,
     sizes: Sequence[str] | str | None = None,
     fabric: Any = None,
@@ -84,9 +97,12 @@ def size_jobs(
 
     Args:
         body: a ``bodyfit.Body``.
-        family: family name (see ``garments.list_families()``), e.g. ``"tshirt"``.
+        family: family name (see ``garments.list_families()``), e.g. ``"tshirt"``, or a garment
+            file (a graded ``.dxf``, a GarmentCode ``.json``, a mesh): its own sizes are draped
+            (``sizing._sources``) and no chart is used (``chart`` is ``""``).
         sizes: size labels (list or ``"S,M,L"``), ``"auto"`` (the chart's answer for the body and
-            its neighbours) or None / ``"all"`` (every size of the chart).
+            its neighbours; for a file, the size whose pattern gives the body a sensible design
+            ease and its neighbours) or None / ``"all"`` (every size of the chart or file).
         fabric: fabric preset name, free-text description or ``garments.Fabric``; None for the
             family's default.
         chart: ``"women"`` / ``"men"``; None picks by the body's sex.
@@ -95,17 +111,29 @@ def size_jobs(
         max_seconds_simulated: simulated-time budget per settle [s].
 
     Raises:
-        ValueError: unknown family, size, chart, fabric or device.
+        ValueError: unknown family, size, chart, fabric or device; a garment file that is
+            missing, unreadable or of an unknown format.
     """
     from tryon3d import garments
 
-    _family(family)
     device = _check_device(device)
     if fabric is not None:
         garments.resolve_fabric(fabric)
-    chart = _resolve_chart(body, family, chart)
-    table = garments.size_chart(chart)
-    chosen = _resolve_sizes(sizes, table, chart_size_for(body, chart, family))
+    if is_family(family):
+        chart = _resolve_chart(body, family, chart)
+        table = list(garments.size_chart(chart))
+        answer = ""
+        if sizes == "auto":
+            answer = chart_size_for(body, chart, family)
+    elif isinstance(family, (str, os.PathLike)):
+        path = garment_file(family)
+        if chart is not None:
+            raise ValueError(f"{path.name} has its own sizes: a size chart applies to families only")
+        family, chart, table = str(path), "", file_sizes(path)
+        answer = pattern_size_for(body, path, table, fabric)[0] if sizes == "auto" else ""
+    else:
+        raise TypeError(f"garment must be a family name or a file path, got {type(family).__name__}")
+    chosen = _resolve_sizes(sizes, table, answer)
     return [
         DrapeJob(
             body=body,
@@ -138,14 +166,19 @@ def run_drape_job(job: DrapeJob) -> DrapeJobResult:
     ):  # a diverged drape: once more, finer
         tick = time.perf_counter()
         try:
-            garment = garments.load_garment(
-                job.family,
-                size=job.size,
-                fabric=job.fabric,
-                body=job.body,
-                chart=job.chart,
-                edge_length_m=edge,
-            )
+            if is_family(job.family):
+                garment = garments.load_garment(
+                    job.family,
+                    size=job.size,
+                    fabric=job.fabric,
+                    body=job.body,
+                    chart=job.chart,
+                    edge_length_m=edge,
+                )
+            else:  # a garment file, at one of its own sizes
+                garment = load_size(
+                    Path(job.family), job.size, fabric=job.fabric, body=job.body, edge_length_m=edge
+                )
         except Exception as exc:  # noqa: BLE001 - a worker reports, the reduce step decides
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             break
@@ -188,10 +221,36 @@ def _serial_map(
     return [fn(job) for job in jobs]
 
 
+def _file_note(path: Path, table: list[str], fit: Any) -> str:
+    """What the judgement of a garment file rests on, in words."""
+    region = REGION_WORDS[fit.governing_region]
+    if table == [ONE_SIZE]:
+        return (
+            f"{path.name} holds one size: this reports its ease, stretch and lengths on this body, "
+            "not a choice between sizes."
+        )
+    design = fit.comfort_cm.get(fit.governing_region, (math.nan,) * 3)[1]
+    return (
+        f"Sizes of {path.name} are judged by the pattern's own {region} round minus the body's "
+        f"(no size chart): about {design:.0f} cm of {region} ease is the design aimed at."
+    )
+
+
 def _failure_reason(size: str, error: str) -> str:
     if error.split(":")[0].endswith(("Error", "Exception")):  # not a divergence: say what it was
         return f"{size} could not be draped ({error}), so it was not judged."
     return f"{size} could not be draped (the simulation diverged), so it was not judged."
+
+
+def _pattern_answer(fits: dict) -> str | None:
+    """Among judged sizes of a garment file, the one whose pattern ease at the sizing region is
+    nearest the design ease (the file's stand-in for a chart's answer), None if none says."""
+    near = {
+        size: abs(fit.pattern_ease_cm[fit.governing_region] - fit.comfort_cm[fit.governing_region][1])
+        for size, fit in fits.items()
+        if fit.governing_region in fit.pattern_ease_cm and fit.governing_region in fit.comfort_cm
+    }
+    return min(near, key=near.get) if near else None
 
 
 def judge_drapes(
@@ -208,6 +267,9 @@ def judge_drapes(
     each lowers the confidence. Also judges saved drapes again (build ``DrapeJobResult`` records
     from them).
 
+    ``family`` is a family name, or the garment file the jobs draped (``chart`` is then ``""``
+    and the file's own sizes are the table).
+
     Raises:
         ValueError: no results, a result of another family, a size given twice, or no size
             draped.
@@ -216,7 +278,12 @@ def judge_drapes(
 
     if not results:
         raise ValueError("expected at least one drape result, got none")
-    table = garments.size_chart(chart)
+    from_file = not is_family(family)
+    if from_file:
+        family = str(family)
+        table = file_sizes(garment_file(family))
+    else:
+        table = list(garments.size_chart(chart))
     by_size: dict[str, DrapeJobResult] = {}
     for result in results:
         size = result.job.size
@@ -237,8 +304,13 @@ def judge_drapes(
     for size in order:
         fits[size] = evaluate_size(body, by_size[size].garment, by_size[size].drape, family=family)
         _log.debug("%s %s: %s, score %.2f", family, size, fits[size].verdict, fits[size].score)
-    chart_answer = chart_size_for(body, chart, family)
+    chart_answer = _pattern_answer(fits) if from_file else chart_size_for(body, chart, family)
     best, confidence, reasons = recommend(fits, list(table), chart_answer)
+    if from_file:
+        if table == [ONE_SIZE]:  # nothing to choose between: say how it fits
+            reasons[0] = f"{Path(family).name}, one size: overall {fits[best].verdict}."
+            reasons = [r for r in reasons if not r.startswith("Even the")]
+        reasons.insert(1, _file_note(Path(family), table, fits[best]))
     reasons += [_failure_reason(size, error) for size, error in failed.items()]
     confidence *= _FAILED_SIZE_CONFIDENCE ** len(failed)
     first = by_size[order[0]].garment
@@ -250,7 +322,7 @@ def judge_drapes(
         recommended_size=best,
         confidence=confidence,
         confidence_label=confidence_label(confidence),
-        chart_size=chart_answer,
+        chart_size=chart_answer or "",
         reasons=tuple(reasons),
         sizes=fits,
         body_cm={k: round(m_to_cm(v), 1) for k, v in body.measurements_m.items()},
@@ -259,6 +331,7 @@ def judge_drapes(
         garments={s: by_size[s].garment for s in order},
         device=device,
         failed_sizes=failed,
+        garment_source=family if from_file else "",
     )
 
 
@@ -276,12 +349,13 @@ def fit_report(
     map_jobs: JobMapper | None = None,
     workers: int | None = None,
 ) -> FitReport:
-    """Drape each size of a garment family on ``body`` and recommend one:
+    """Drape each size of a garment family or file on ``body`` and recommend one:
     ``judge_drapes(map_jobs(run_drape_job, size_jobs(...)))``.
 
     Args:
         body: a ``bodyfit.Body``.
-        family: family name (see ``garments.list_families()``), e.g. ``"tshirt"``.
+        family: family name (see ``garments.list_families()``), e.g. ``"tshirt"``, or a garment
+            file (``.dxf``, GarmentCode ``.json``, mesh): see ``size_jobs``.
         sizes, fabric, chart, device, edge_length_m, max_seconds_simulated: see ``size_jobs``.
         progress: called with a short message before each drape (e.g. a tqdm bar's update); with
             ``map_jobs``, once before the map.
@@ -292,7 +366,8 @@ def fit_report(
             1: one after the other in this process (the serial path).
 
     Raises:
-        ValueError: unknown family, size, fabric or device; no size could be draped.
+        ValueError: unknown family, size, fabric or device; a bad garment file; no size could
+            be draped.
     """
     jobs = size_jobs(body, family, sizes=sizes, fabric=fabric, chart=chart, device=device,
                      edge_length_m=edge_length_m, max_seconds_simulated=max_seconds_simulated)
@@ -308,4 +383,4 @@ def fit_report(
         if progress is not None:
             progress(f"draping {family} {', '.join(job.size for job in jobs)}")
         results = list(map_jobs(run_drape_job, jobs))
-    return judge_drapes(body, family, results, chart=jobs[0].chart, device=jobs[0].device)
+    return judge_drapes(body, jobs[0].family, results, chart=jobs[0].chart, device=jobs[0].device)

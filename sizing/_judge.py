@@ -51,6 +51,7 @@ import numpy as np
 from tryon3d._units import m_to_cm
 from tryon3d.sizing import _checks
 from tryon3d.sizing._checks import REGION_WORDS, REGIONS
+from tryon3d.sizing._profile import SizingProfile, family_profile, garment_profile
 from tryon3d.sizing._records import SizeFit
 
 if TYPE_CHECKING:
@@ -222,42 +223,71 @@ def _stretch_reason(stretch: dict[str, float], fabric: str, over: float) -> str:
     return f"max stretch {stretch['max']:.0f} % is within {fabric}'s wearable {limit:.0f} %"
 
 
+def is_family(garment: str) -> bool:
+    """Whether ``garment`` names a garment family (else it is a garment file)."""
+    from tryon3d import garments
+
+    return isinstance(garment, str) and garment in garments.FAMILIES
+
+
+def sizing_profile(body: Body, garment: Garment, family: str) -> SizingProfile:
+    """The judgement's record of a draped garment: from its family when ``family`` names one,
+    else from the imported garment itself (``sizing._profile``)."""
+    if is_family(family):
+        return family_profile(family, dict(garment.metadata.get("design", {})))
+    return garment_profile(garment, body, fabric_class(garment.fabric))
+
+
 def evaluate_size(body: Body, garment: Garment, drape: Drape, *, family: str) -> SizeFit:
-    """Judge one draped size: ease per region, stretch, lengths and gates -> a SizeFit."""
-    fam = _family(family)
+    """Judge one draped size: ease per region, stretch, lengths and gates -> a SizeFit.
+
+    ``family`` is the family name, or the file the garment was imported from: the judgement
+    reads a ``SizingProfile`` either way (``sizing_profile``).
+    """
+    profile = sizing_profile(body, garment, family)
     fabric = garment.fabric
     klass = fabric_class(fabric)
     design = dict(garment.metadata.get("design", {}))
-    pattern_ease = _checks.pattern_ease_m(body, garment)
-    governing = fam.governing_region
+    pattern_ease = _checks.pattern_ease_m(body, garment, profile.pattern_girths_m)
+    governing = profile.governing_region
     positions = np.asarray(drape.rest_pose_positions)
     ease, source, taped, comfort, verdicts, reasons = {}, {}, {}, {}, {}, []
     score, hard = 0.0, False
     for region in REGIONS:
-        key = fam.ease_keys.get(region)
-        if key not in design or region not in pattern_ease:
+        if region not in profile.design_ease_m:
             continue
         if region == "upper_arm" and float(design.get("sleeve_length", 0.0)) <= 0.0:
             continue
         measured = float(drape.ease_m.get(region, math.nan))
         taped[region] = float(getattr(drape, "tape_ease_m", {}).get(region, math.nan))
-        nominal = pattern_ease[region]
-        if math.isfinite(measured) and abs(measured - nominal) <= _EASE_PLAUSIBLE_M:
-            value, source[region], tolerance = measured, "drape", 2.0 * _EASE_SD_M
+        nominal = pattern_ease.get(region, math.nan)
+        if not math.isfinite(nominal) and not math.isfinite(measured):
+            if profile.source != "mesh" or not math.isfinite(taped[region]):
+                continue  # neither the pattern nor the drape measures this region
+            measured = taped[region]  # a mesh without a flat pattern: the tape is all there is
+            source[region] = "tape"
+        if math.isfinite(measured) and (
+            not math.isfinite(nominal) or abs(measured - nominal) <= _EASE_PLAUSIBLE_M
+        ):
+            value, tolerance = measured, 2.0 * _EASE_SD_M
+            source.setdefault(region, "drape")
         else:
             value, source[region], tolerance = nominal, "pattern", 0.0
             if math.isfinite(measured):
                 _log.debug(
                     "%s %s: draped %s ease %.1f cm is %.1f cm off the pattern's; "
                     "using the pattern's",
-                    family,
+                    profile.name,
                     garment.size,
                     region,
                     m_to_cm(measured),
                     m_to_cm(measured - nominal),
                 )
         tight = COMFORT_MIN_EASE_M[klass][region]
-        ideal = max(float(design[key]), tight + _MIN_COMFORT_SPAN_M)
+        design_ease = profile.design_ease_m[region]
+        if not math.isfinite(design_ease):  # an imported mesh: its own ease is its design
+            design_ease = value
+        ideal = max(design_ease, tight + _MIN_COMFORT_SPAN_M)
         tight = min(tight, ideal - _MIN_COMFORT_SPAN_M)
         comfort[region] = (tight, ideal, ideal + LOOSE_ALLOWANCE_M[klass])
         ease[region] = value
@@ -272,14 +302,14 @@ def evaluate_size(body: Body, garment: Garment, drape: Drape, *, family: str) ->
         if failed:
             score += _HARD_FAILURE
             hard = True
-        reasons.append(
-            reason
-            + (
-                ""
-                if source[region] == "drape"
-                else " (from the pattern: the drape's measurement failed here)"
+        if source[region] == "pattern":
+            reason += " (from the pattern: the drape's measurement failed here)"
+        elif profile.source == "pattern" and region in profile.pattern_girths_m:
+            reason += (
+                f" (the pattern's own round there is "
+                f"{m_to_cm(profile.pattern_girths_m[region]):.1f} cm)"
             )
-        )
+        reasons.append(reason)
     stretch = _checks.stretch_stats(drape, float(fabric.stretch_limit_pct), garment.sleeve_faces)
     over = stretch["over_limit_fraction"]
     overstretched = over > _OVERSTRETCH_FRACTION
@@ -289,7 +319,7 @@ def evaluate_size(body: Body, garment: Garment, drape: Drape, *, family: str) ->
     lengths = {}
     for check in (
         _checks.sleeve_check(body, garment, positions, design),
-        _checks.hem_check(body, fam, garment, positions),
+        _checks.hem_check(body, profile, garment, positions),
     ):
         if check is None:
             continue
@@ -312,7 +342,7 @@ def evaluate_size(body: Body, garment: Garment, drape: Drape, *, family: str) ->
             reasons.append(
                 "simulation quality warning, not a fit issue: " + _checks.gate_failures(gates)
             )
-    falls = _checks.slides_down(body, fam, positions)
+    falls = _checks.slides_down(body, profile, positions)
     if falls is not None:
         score += _HARD_FAILURE
         reasons.insert(0, falls)

@@ -27,7 +27,8 @@ class SizeFit:
         score: lower is better, dimensionless (0 = every region at its design ease).
         ease_cm: ease per judged region [cm]: the drape's (``Drape.ease_m``, see the module doc),
             or the pattern's where the draped measurement failed.
-        ease_source: per region ``"drape"`` or ``"pattern"``.
+        ease_source: per region ``"drape"``, ``"pattern"`` or ``"tape"`` (a mesh without a flat
+            pattern: the tape round the draped cloth).
         pattern_ease_cm: ease from the pattern's nominal girth minus the body tape [cm].
         tape_ease_cm: a tape round the draped cloth minus the body's (``Drape.tape_ease_m``) per
             region [cm], NaN if none.
@@ -74,6 +75,9 @@ class FitReport:
         body / drapes / garments: the inputs and drapes (for renders; not serialised).
         device: where the drapes ran.
         failed_sizes: sizes whose drape diverged (also with a finer mesh) -> the error; not judged.
+        garment_source: the garment file judged (``family`` is then that path and ``chart``
+            ``""``; ``chart_size`` the size whose pattern ease is nearest the design's), or ``""``
+            for a family.
     """
 
     family: str
@@ -92,6 +96,7 @@ class FitReport:
     garments: dict[str, Any] = field(default_factory=dict)
     device: str = "cpu"
     failed_sizes: dict[str, str] = field(default_factory=dict)
+    garment_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,9 +105,11 @@ class DrapeJob:
 
     Attributes:
         body: the body to drape on.
-        family: garment family name (see ``garments.list_families()``).
-        size: size label of ``chart``.
-        chart: size chart, ``"women"`` or ``"men"``.
+        family: garment family name (see ``garments.list_families()``), or the path of a
+            garment file (``sizing.size_jobs``).
+        size: size label of ``chart``, or of the garment file (``"one size"`` for a file that
+            holds one).
+        chart: size chart, ``"women"`` or ``"men"``; ``""`` for a garment file.
         fabric: fabric preset name, or None for the family's default.
         edge_length_m: garment mesh edge length of the first try [m].
         device: ``"cpu"`` or ``"cuda[:N]"``.

@@ -70,10 +70,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "hem), and recommend one size with a confidence and reasons. Writes into OUT: " + _REPORT_FILES + ".",
     )
     fit.add_argument("--body", required=True, metavar="BODY_JSON", help="body.json written by `tryon3d body`")
-    fit.add_argument("--garment", required=True, help="garment family: tshirt, longsleeve, dress, skirt, trousers")
+    fit.add_argument("--garment", required=True,
+                     help="garment family (tshirt, longsleeve, dress, skirt, trousers) or a garment file: "
+                          "a graded .dxf (its own sizes), a GarmentCode .json or a mesh (one size)")
     fit.add_argument("--sizes", default="all", metavar="LIST",
-                     help="sizes to compare, e.g. S,M,L; 'auto' = the size chart's answer and its neighbours; "
-                          "'all' (default) = every size XS..XXL")
+                     help="sizes to compare, e.g. S,M,L; 'auto' = the size chart's answer (for a file: the size "
+                          "whose pattern gives the body a usual design ease) and its neighbours; "
+                          "'all' (default) = every size XS..XXL, or every size of the file")
     fit.add_argument("--chart", choices=("women", "men"), default=None,
                      help="size chart (default: by the body's sex)")
     _add_common(fit)
@@ -95,8 +98,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tryon.add_argument("--chest", type=float, metavar="CM", help="chest/bust girth in cm (optional)")
     tryon.add_argument("--waist", type=float, metavar="CM", help="waist girth in cm (optional)")
     tryon.add_argument("--hips", type=float, metavar="CM", help="hip girth in cm (optional)")
-    tryon.add_argument("--garment", required=True, help="garment family: tshirt, longsleeve, dress, skirt, trousers")
-    tryon.add_argument("--size", default="M", help="size to try on (default M)")
+    tryon.add_argument("--garment", required=True,
+                       help="garment family (tshirt, longsleeve, dress, skirt, trousers) or a garment file: "
+                            "a graded .dxf (its own sizes), a GarmentCode .json or a mesh (one size)")
+    tryon.add_argument("--size", default="M",
+                       help="size to try on (default M; of a graded garment file, one of its sizes, e.g. 50)")
     tryon.add_argument("--sizes", default=None, metavar="LIST",
                        help="also compare these sizes in the report, e.g. S,M,L or 'auto' (default: --size only)")
     _add_common(tryon)
@@ -130,11 +136,11 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _check_garment(name: str) -> None:
-    from tryon3d import garments
+    """A family name, or a garment file that exists in a format we read (before any slow work)."""
+    from tryon3d import garments, sizing
 
-    families = garments.list_families()
-    if name not in families:
-        raise ValueError(f"unknown garment family {name!r}; expected one of {sorted(families)}")
+    if name not in garments.list_families():
+        sizing.garment_file(name)
 
 
 def _announce(report, written, seconds: float, out) -> None:

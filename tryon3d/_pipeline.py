@@ -206,7 +206,8 @@ def report_html(report: FitReport, files: Sequence[str], *, glb: bytes | None = 
     """
     names = set(files)
     esc = html.escape
-    title = title or f"Fit report: {report.family} on your body"
+    source = Path(report.garment_source).name if report.garment_source else ""
+    title = title or f"Fit report: {source or report.family} on your body"
     pct = round(100 * report.confidence)
     body = ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in report.body_cm.items()
                      if k in ("stature", "chest", "waist", "hips", "upper_arm"))
@@ -217,10 +218,14 @@ def report_html(report: FitReport, files: Sequence[str], *, glb: bytes | None = 
     page = _templates()[0]
     return page.substitute(
         title=esc(title), viewer_script=_part("viewer_script") if glb is not None else "",
-        fabric=esc(report.fabric), fabric_class=esc(report.fabric_class), chart=esc(report.chart),
+        fabric=esc(report.fabric), fabric_class=esc(report.fabric_class),
+        chart_text=esc(f"garment file {report.garment_source}, its own sizes" if source
+                       else f"{report.chart}'s size chart"),
         body=esc(body),
         best=esc(report.recommended_size), pct=pct, confidence_label=esc(report.confidence_label),
-        chart_size=esc(report.chart_size), chest_cm=f"{report.body_cm.get('chest', 0):.0f}",
+        chart_note=esc(f"No size chart: sizes are judged by {source}'s own pattern measurements."
+                       if source else f"The size chart alone would say {report.chart_size} for a "
+                       f"{report.body_cm.get('chest', 0):.0f} cm chest."),
         reasons="".join(_part("reason", text=esc(r)) for r in report.reasons),
         ease_heads="".join(_part("ease_head", region=esc(r.replace("_", " "))) for r in regions),
         ease_rows=_ease_rows(report, regions), views=_views(report, names, glb),
@@ -385,16 +390,23 @@ def _photo_body(photo: str, side_photo: str | None, *, height_cm: float, weight_
     return fit.body, fit.cameras["front"], mask, pixels
 
 
+def _families() -> dict[str, dict]:
+    from tryon3d import garments
+
+    return garments.list_families()
+
+
 def _check_tryon_inputs(garment: str, size: str, sizes: Any, photo: str | None, side_photo: str | None,
                         sex: str) -> None:
     """Fail on bad inputs before any slow work."""
-    from tryon3d import bodyfit, garments
+    from tryon3d import bodyfit, garments, sizing
 
     bodyfit.check_sex(sex)
     families = garments.list_families()
-    if garment not in families:
-        raise ValueError(f"unknown garment family {garment!r}; expected one of {sorted(families)}")
-    labels = families[garment]["sizes"]
+    if garment in families:
+        labels = families[garment]["sizes"]
+    else:  # a garment file: its own sizes
+        labels = sizing.file_sizes(sizing.garment_file(garment))
     wanted = [size] + ([] if sizes is None or isinstance(sizes, str) else list(sizes))
     for label in wanted:
         if label not in labels:
@@ -435,7 +447,7 @@ def run_tryon(
     are the sizes compared in the report; ``size`` is always among them. ``workers``: sizes
     draped at once (see ``sizing.fit_report``; None: one per core, 1: one after the other here).
     """
-    from tryon3d import render
+    from tryon3d import render, sizing
     from tryon3d._bodies import body_from_measurements, body_json
 
     out = ensure_writable_dir(folder)
@@ -446,6 +458,8 @@ def run_tryon(
         raise ValueError("weight is required when no photo is given")
     if isinstance(sizes, str) and sizes not in ("auto", "all"):
         sizes = [s.strip() for s in sizes.split(",") if s.strip()]
+    if garment not in _families() and sizing.file_sizes(sizing.garment_file(garment)) == [sizing.ONE_SIZE]:
+        size = sizing.ONE_SIZE  # a mesh or GarmentCode file: its only size, whatever was asked
     _check_tryon_inputs(garment, size, sizes, photo, side_photo, sex)
     if sizes is None:
         sizes = [size]
