@@ -3,7 +3,7 @@
 Usage: ``python benchmarks/body_accuracy.py [--subjects 60] [--seed 0] [--anthro DIR] [--json]``
 
 1. Seeded 80/20 split of the shared ANSUR II training CSVs (per sex). The population model
-   (``bodyfit.fit_population_model``) and the plain-linear baseline (height, weight, age ->
+   (``fit_population_model``) and the plain-linear baseline (height, weight, age ->
    chest, waist, hips) are fitted on the 80 %.
 2. For ``--subjects`` hold-out subjects (half male, half female) a body is built from height,
    weight, sex and age only (``bodyfit.body_from_measurements(..., population=model)``); its
@@ -41,6 +41,9 @@ from tryon3d import bodyfit
 from tryon3d.bodyfit._measurements import _FLEXED_TO_RELAXED_M
 from tryon3d.bodyfit._shape_prior import PRIOR_COLUMNS, fit_measurement_prior, prior_truth
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))  # scripts/ is not a package
+from _population_fit import fit_population_model, read_ansur_csv, split_ansur_tables  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 
 FILES = {"male": "ANSUR_II_MALE_train.csv", "female": "ANSUR_II_FEMALE_train.csv"}
@@ -61,7 +64,7 @@ def split_tables(
     tables: dict[str, dict[str, np.ndarray]], *, seed: int, test_fraction: float = 0.2
 ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]:
     """Seeded per-sex split into (train, test) tables (the tests hold out the same subjects)."""
-    return bodyfit.split_ansur_tables(tables, seed=seed, test_fraction=test_fraction)
+    return split_ansur_tables(tables, seed=seed, test_fraction=test_fraction)
 
 
 def pick_subjects(test: dict[str, dict[str, np.ndarray]], count: int) -> list[dict[str, Any]]:
@@ -102,10 +105,10 @@ def _fit_regressions(train: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[
 
 
 def run(*, anthro: Path, subject_count: int, seed: int, progress: bool) -> dict[str, Any]:
-    tables = {sex: bodyfit.read_ansur_csv(anthro / name) for sex, name in FILES.items()}
+    tables = {sex: read_ansur_csv(anthro / name) for sex, name in FILES.items()}
     train, test = split_tables(tables, seed=seed)
-    model = bodyfit.fit_population_model(train)
-    baseline = bodyfit.fit_population_model(train, feature_set="linear")
+    model = fit_population_model(train)
+    baseline = fit_population_model(train, feature_set="linear")
     subjects = pick_subjects(test, subject_count)
     prior = fit_measurement_prior(train)
     regressions = _fit_regressions(train)

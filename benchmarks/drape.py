@@ -30,6 +30,7 @@ import time
 import numpy as np
 
 from tryon3d import bodyfit, garments, sim
+from tryon3d.sim._scenes import skirt_garment
 
 
 def default_body():
@@ -41,7 +42,7 @@ def skirt_on(body, edge_m: float):
     waist_z = float(body.landmarks_m["waist"][2])
     torso = body.rest_vertices[body.region_mask("torso")]
     centre = torso[np.abs(torso[:, 2] - waist_z) < 0.02].mean(axis=0)
-    skirt = sim.skirt_garment(
+    skirt = skirt_garment(
         top_girth_m=body.measurements_m["waist"] * 1.10, bottom_girth_m=body.measurements_m["hips"] * 1.35,
         length_m=0.45, top_z_m=waist_z + 0.01, edge_m=edge_m,
     )

@@ -17,7 +17,9 @@ import torch
 import trimesh
 
 from tryon3d import render
-from tryon3d.render._scene import GarmentMesh, StudioScene, premultiplied_to_uint8
+from tryon3d.render._color import premultiplied_to_uint8
+from tryon3d.render._records import GarmentMesh
+from tryon3d.render._scene import StudioScene
 from tryon3d.render._turntable import turntable_camera
 
 

@@ -28,17 +28,18 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))  # scripts/ is not a package
+from _population_fit import read_ansur_csv  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ANTHRO = ROOT.parent / "shared" / "anthro"
 
 
 def _sample(anthro: Path, count: int, seed: int) -> list[dict]:
-    from tryon3d import bodyfit
-
     rng = np.random.default_rng(seed)
     subjects = []
     for sex, name in (("female", "ANSUR_II_FEMALE_train.csv"), ("male", "ANSUR_II_MALE_train.csv")):
-        table = bodyfit.read_ansur_csv(anthro / name)
+        table = read_ansur_csv(anthro / name)
         n = count // 2 + (count % 2 if sex == "female" else 0)
         for i in rng.choice(len(table["stature"]), size=n, replace=False):
             subjects.append({

@@ -24,13 +24,7 @@ from tryon3d.bodyfit._measurements import (
 )
 from tryon3d.bodyfit._photo import LANDMARK_NAMES, Photo, PhotoAnalysis, analyze_photo, load_photo
 from tryon3d.bodyfit._photo_fit import PhotoFit, fit_body_to_photos
-from tryon3d.bodyfit._population import (
-    PopulationModel,
-    fit_population_model,
-    load_population_model,
-    read_ansur_csv,
-    split_ansur_tables,
-)
+from tryon3d.bodyfit._population import PopulationModel, load_population_model
 from tryon3d.bodyfit._skeleton import SKELETON_NAMES
 
 __all__ = [
@@ -51,13 +45,10 @@ __all__ = [
     "body_to_glb",
     "body_to_trimesh",
     "check_sex",
-    "fit_population_model",
     "load_population_model",
     "pose_body",
     "pose_named",
     "NAMED_POSES",
-    "read_ansur_csv",
-    "split_ansur_tables",
     "LANDMARK_NAMES",
     "Photo",
     "PhotoAnalysis",

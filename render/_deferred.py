@@ -12,7 +12,8 @@ import numpy as np
 
 from tryon3d.core import Camera
 
-from ._scene import BACKGROUND, environment_directions
+from ._color import BACKGROUND
+from ._lights import environment_directions
 
 __all__ = ["sh_irradiance", "DeferredShader"]
 
@@ -34,7 +35,7 @@ def sh_irradiance(environment: np.ndarray) -> np.ndarray:
 
     Args:
         environment: linear-RGB radiance, shape (h, 2h, 3), texel directions as in
-            :func:`render._scene.environment_directions` (z-up world).
+            :func:`render._lights.environment_directions` (z-up world).
 
     Returns:
         (9, 3) float64: the irradiance on a surface of unit normal n is

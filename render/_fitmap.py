@@ -16,7 +16,8 @@ import numpy as np
 
 from ._backend import check_mesh, make_mesh, select_variant, sensor_dict
 from ._camera import camera_preset
-from ._scene import _body_arrays, linear_to_srgb, srgb_to_linear
+from ._color import linear_to_srgb, srgb_to_linear
+from ._scene import _body_arrays
 
 __all__ = ["render_fitmap", "FitmapBands", "FITMAP_FIELDS", "fitmap_bands", "face_values"]
 

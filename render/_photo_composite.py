@@ -25,18 +25,10 @@ import numpy as np
 from tryon3d.core import Camera
 
 from ._backend import check_mesh, make_mesh, select_variant, sensor_dict
+from ._color import SKIN_COLOR, linear_to_srgb, srgb_to_linear
+from ._lights import ENV_TO_WORLD, studio_environment, studio_light_parts
 from ._poisson import poisson_seam_blend
-from ._scene import (
-    ENV_TO_WORLD,
-    SKIN_COLOR,
-    StudioScene,
-    _body_arrays,
-    _layers_from_drape,
-    linear_to_srgb,
-    srgb_to_linear,
-    studio_environment,
-    studio_light_parts,
-)
+from ._scene import StudioScene, _body_arrays, _layers_from_drape
 
 __all__ = ["render_on_photo", "fit_photo_lighting", "PhotoLighting", "WORK_MAX_SIDE_PX"]
 
@@ -48,7 +40,7 @@ _STRIP_ROWS = 256
 
 class PhotoLighting:
     """Fitted light of a photo: the studio rig's light groups scaled by ``weights`` (4 values,
-    order :data:`render._scene.STUDIO_LIGHTS`) and tinted by ``rgb_scale`` (3 values);
+    order :data:`render._lights.STUDIO_LIGHTS`) and tinted by ``rgb_scale`` (3 values);
     ``loss`` is the final mean robust error (linear RGB) over ``pixel_count`` fitted pixels."""
 
     def __init__(self, weights, rgb_scale, loss: float, pixel_count: int):

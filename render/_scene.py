@@ -7,150 +7,22 @@ kernels once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from tryon3d.core import Camera, readonly, vertex_normals
+from tryon3d.core import Camera, vertex_normals
 
 from ._backend import check_mesh, make_mesh, select_variant, sensor_dict, update_sensor
 from ._camera import camera_preset
+from ._color import GARMENT_COLOR, SKIN_COLOR, linear_to_srgb
+from ._lights import ENV_TO_WORLD, studio_environment
+from ._records import GarmentMesh, Rendering
 
-__all__ = ["GarmentMesh", "Rendering", "StudioScene", "render_body", "studio_environment", "SKIN_COLOR",
-           "STUDIO_LIGHTS"]
+__all__ = ["StudioScene", "render_body"]
 
-#: Default skin base colour, linear RGB.
-SKIN_COLOR: tuple[float, float, float] = (0.42, 0.24, 0.16)
-#: Default garment colour, linear RGB.
-GARMENT_COLOR: tuple[float, float, float] = (0.10, 0.22, 0.45)
 #: How far drawn cloth sits off its simulated surface [m] (about a fabric's thickness).
 CLOTH_DISPLAY_OFFSET_M = 0.004
-#: Default background, linear RGB (light studio grey).
-BACKGROUND: tuple[float, float, float] = (0.80, 0.80, 0.82)
-
-
-@dataclass(frozen=True, eq=False)
-class GarmentMesh:
-    """A garment surface to render: plain arrays, no physics.
-
-    Attributes:
-        vertices: positions [m], shape (N, 3), float32.
-        faces: triangles, shape (F, 3), int64 (either winding; rendered two-sided).
-        uv: texture coordinates, shape (T, 2), float32 (values outside [0, 1] tile the texture),
-            or None for a plain colour.
-        uv_faces: per-corner indices into ``uv``, shape (F, 3), int64, or None when ``uv`` is
-            per vertex (T == N).
-        texture: colour image, shape (H, W, 3), float32 sRGB in [0, 1] (uint8 is converted),
-            or None.
-        color: linear RGB base colour, used without a texture, shape (3,).
-    """
-
-    vertices: np.ndarray
-    faces: np.ndarray
-    uv: np.ndarray | None = None
-    uv_faces: np.ndarray | None = None
-    texture: np.ndarray | None = None
-    color: tuple[float, float, float] = GARMENT_COLOR
-
-    def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        vertices, faces = check_mesh(self.vertices, self.faces, "garment")
-        set_(self, "vertices", readonly(vertices.copy()))
-        set_(self, "faces", readonly(faces.astype(np.int64)))
-        if self.uv is not None:
-            uv = np.array(self.uv, dtype=np.float32)
-            if uv.ndim != 2 or uv.shape[1] != 2 or not np.all(np.isfinite(uv)):
-                raise ValueError(f"garment uv must be finite with shape (T, 2), got {uv.shape}")
-            set_(self, "uv", readonly(uv))
-            if self.uv_faces is None:
-                if len(uv) != len(vertices):
-                    raise ValueError(
-                        f"garment uv has {len(uv)} rows; without uv_faces it needs one per vertex ({len(vertices)})"
-                    )
-            else:
-                uv_faces = np.array(self.uv_faces, dtype=np.int64)
-                if uv_faces.shape != faces.shape:
-                    raise ValueError(f"garment uv_faces must have shape {faces.shape}, got {uv_faces.shape}")
-                if uv_faces.min() < 0 or uv_faces.max() >= len(uv):
-                    raise ValueError(f"garment uv_faces index outside [0, {len(uv)})")
-                set_(self, "uv_faces", readonly(uv_faces))
-        elif self.uv_faces is not None:
-            raise ValueError("garment uv_faces given without uv")
-        if self.texture is not None:
-            texture = np.asarray(self.texture)
-            if texture.ndim != 3 or texture.shape[2] not in (3, 4) or min(texture.shape[:2]) < 1:
-                raise ValueError(f"garment texture must have shape (H, W, 3), got {texture.shape}")
-            if texture.dtype == np.uint8:
-                texture = texture.astype(np.float32) / 255.0
-            texture = np.clip(np.array(texture[:, :, :3], dtype=np.float32), 0.0, 1.0)
-            if self.uv is None:
-                raise ValueError("garment texture given without uv coordinates")
-            set_(self, "texture", readonly(np.ascontiguousarray(texture)))
-        color = np.asarray(self.color, dtype=np.float64).reshape(-1)
-        if color.shape != (3,) or np.any(color < 0) or np.any(color > 1):
-            raise ValueError(f"garment color must be 3 linear RGB values in [0, 1], got {self.color}")
-        set_(self, "color", tuple(float(c) for c in color))
-
-
-@dataclass(frozen=True, eq=False)
-class Rendering:
-    """A rendered image with its auxiliary outputs.
-
-    Attributes:
-        rgba: colour, shape (H, W, 4), float32: sRGB-encoded RGB in [0, 1] with straight
-            (not premultiplied) alpha = pixel coverage by body or garments.
-        depth: camera-space z of the visible surface [m], shape (H, W), float32, ``inf`` where
-            nothing is hit (averaged over the pixel's covered samples).
-        mask: coverage by any mesh in [0, 1], shape (H, W), float32 (same as ``rgba[..., 3]``).
-        garment_mask: pixels whose visible surface is a garment, shape (H, W), bool.
-        camera: the camera used.
-    """
-
-    rgba: np.ndarray
-    depth: np.ndarray
-    mask: np.ndarray
-    garment_mask: np.ndarray
-    camera: Camera
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    def composite(self, background=BACKGROUND) -> np.ndarray:
-        """RGB over a plain linear-RGB background, shape (H, W, 3), float32 sRGB in [0, 1]."""
-        return composite_rgba(self.rgba, background)
-
-
-def srgb_to_linear(values: np.ndarray) -> np.ndarray:
-    values = np.clip(values, 0.0, 1.0)
-    return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4)
-
-
-def linear_to_srgb(values: np.ndarray) -> np.ndarray:
-    values = np.clip(values, 0.0, 1.0)
-    return np.where(values <= 0.0031308, values * 12.92, 1.055 * values ** (1.0 / 2.4) - 0.055)
-
-
-_SRGB_LUT = np.round(
-    np.where(np.linspace(0, 1, 4096) <= 0.0031308, np.linspace(0, 1, 4096) * 12.92,
-             1.055 * np.linspace(0, 1, 4096) ** (1.0 / 2.4) - 0.055) * 255.0
-).astype(np.uint8)
-
-
-def premultiplied_to_uint8(image: np.ndarray, background=BACKGROUND) -> np.ndarray:
-    """Mitsuba's premultiplied linear RGBA (H, W, >= 4) over a linear-RGB background ->
-    uint8 sRGB (H, W, 3), through a 4096-entry lookup table (fast path for video frames)."""
-    alpha = np.clip(image[..., 3:4], 0.0, 1.0)
-    linear = image[..., :3] + np.asarray(background, np.float32) * (1.0 - alpha)
-    index = (np.clip(linear, 0.0, 1.0) * 4095.0 + 0.5).astype(np.int32)
-    return _SRGB_LUT[index]
-
-
-def composite_rgba(rgba: np.ndarray, background=BACKGROUND) -> np.ndarray:
-    """Straight-alpha sRGB ``rgba`` (H, W, 4) over a linear-RGB colour -> sRGB (H, W, 3)."""
-    alpha = rgba[..., 3:4]
-    linear = srgb_to_linear(rgba[..., :3]) * alpha + np.asarray(background, np.float32) * (1.0 - alpha)
-    return linear_to_srgb(linear).astype(np.float32)
-
-
 def _split_uv_seams(vertices, faces, uv, uv_faces):
     """One Mitsuba vertex per distinct (position, uv) corner pair.
 
@@ -226,75 +98,6 @@ def _layers_from_drape(drape, *, texture=None, color=None) -> list[GarmentMesh]:
 def _lift_along_normals(vertices: np.ndarray, faces: np.ndarray, offset_m: float) -> np.ndarray:
     """Vertices (N, 3) [m] moved ``offset_m`` along their area-weighted vertex normals."""
     return vertices + offset_m * vertex_normals(vertices, faces)
-
-
-#: Light groups of the studio rig, in the order of :func:`studio_light_parts`.
-STUDIO_LIGHTS: tuple[str, ...] = ("ambient", "key", "fill", "rim")
-
-
-def environment_directions(width: int) -> np.ndarray:
-    """World-space unit direction (z-up) of every texel of a lat-long environment map of
-    ``width`` x ``width / 2`` texels, shape (width / 2, width, 3), float64.
-
-    Texel directions follow Mitsuba's ``envmap`` with an identity ``to_world``: u = atan2(x, -z)
-    / 2 pi, v = acos(y) / pi in its local y-up frame, which :data:`ENV_TO_WORLD` turns z-up.
-    """
-    height = width // 2
-    theta = (np.arange(height) + 0.5) / height * np.pi
-    phi = (np.arange(width) + 0.5) / width * 2.0 * np.pi
-    theta, phi = np.meshgrid(theta, phi, indexing="ij")
-    # Mitsuba local frame (y up) -> world (z up): local (x, y, z) = world (x, z, -y).
-    local = np.stack([np.sin(theta) * np.sin(phi), np.cos(theta), -np.sin(theta) * np.cos(phi)], axis=-1)
-    return np.stack([local[..., 0], -local[..., 2], local[..., 1]], axis=-1)
-
-
-#: Mitsuba ``envmap`` ``to_world`` that makes its y-up lat-long map z-up.
-ENV_TO_WORLD = ((1.0, 0.0, 0.0, 0.0), (0.0, 0.0, -1.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0))
-
-
-def studio_light_parts(camera: Camera, *, width: int = 128) -> np.ndarray:
-    """The studio rig's light groups as separate lat-long environment maps (linear RGB),
-    shape (4, width / 2, width, 3), float32, in the order of :data:`STUDIO_LIGHTS`: a dim
-    floor-to-ceiling ``ambient`` gradient and soft boxes placed relative to the camera (``key``:
-    front-left-high, ``fill``: front-right, ``rim``: behind-high)."""
-    world = environment_directions(width)
-    to_world = camera.camera_to_world
-    right, forward = to_world[:3, 0], to_world[:3, 2]
-    horizontal_right = right - right[2] * np.array([0.0, 0.0, 1.0])
-    horizontal_back = -forward + forward[2] * np.array([0.0, 0.0, 1.0])
-    horizontal_right /= max(np.linalg.norm(horizontal_right), 1e-9)
-    horizontal_back /= max(np.linalg.norm(horizontal_back), 1e-9)
-    up = np.array([0.0, 0.0, 1.0])
-    elevation = world[..., 2]
-    parts = np.zeros((len(STUDIO_LIGHTS), *world.shape), dtype=np.float64)
-    parts[0] = (0.10 + 0.12 * np.clip(elevation, 0.0, 1.0))[..., None] * np.array([1.0, 1.0, 1.02])
-    # (direction towards the light, angular radius [rad], radiance, linear RGB tint)
-    boxes = (
-        (horizontal_back - 0.9 * horizontal_right + 0.8 * up, 0.45, 5.0, (1.0, 0.97, 0.92)),
-        (horizontal_back + 1.0 * horizontal_right + 0.2 * up, 0.55, 1.4, (0.92, 0.96, 1.0)),
-        (-horizontal_back + 0.5 * horizontal_right + 1.0 * up, 0.35, 4.0, (1.0, 1.0, 1.0)),
-    )
-    for index, (direction, radius, radiance, tint) in enumerate(boxes, start=1):
-        direction = direction / np.linalg.norm(direction)
-        angle = np.arccos(np.clip(world @ direction, -1.0, 1.0))
-        weight = np.clip((radius - angle) / (0.35 * radius) + 1.0, 0.0, 1.0)  # soft edge
-        parts[index] = (radiance * weight)[..., None] * np.asarray(tint)
-    return parts.astype(np.float32)
-
-
-def studio_environment(camera: Camera, *, width: int = 128, weights=None, rgb_scale=None) -> np.ndarray:
-    """The studio HDR environment (lat-long, linear RGB, shape (width / 2, width, 3), float32):
-    the sum of :func:`studio_light_parts`, each scaled by ``weights`` (4 values, default 1),
-    the whole tinted by ``rgb_scale`` (3 values, default 1)."""
-    parts = studio_light_parts(camera, width=width)
-    weights = np.ones(len(parts)) if weights is None else np.asarray(weights, np.float64).reshape(-1)
-    if weights.shape != (len(parts),) or np.any(weights < 0):
-        raise ValueError(f"light weights must be {len(parts)} values >= 0, got {weights}")
-    scale = np.ones(3) if rgb_scale is None else np.asarray(rgb_scale, np.float64).reshape(-1)
-    if scale.shape != (3,) or np.any(scale < 0):
-        raise ValueError(f"light rgb_scale must be 3 values >= 0, got {scale}")
-    image = np.tensordot(weights, parts, axes=1) * scale
-    return image.astype(np.float32)
 
 
 def _sample_count(spp: int) -> int:

@@ -26,16 +26,10 @@ import numpy as np
 from tryon3d.core import Camera
 
 from ._camera import orbit_camera
+from ._color import BACKGROUND, premultiplied_to_uint8
 from ._deferred import DeferredShader, sh_irradiance
-from ._scene import (
-    BACKGROUND,
-    ENV_TO_WORLD,
-    StudioScene,
-    _body_arrays,
-    _layers_from_drape,
-    premultiplied_to_uint8,
-    studio_environment,
-)
+from ._lights import ENV_TO_WORLD, studio_environment
+from ._scene import StudioScene, _body_arrays, _layers_from_drape
 
 __all__ = ["render_turntable", "encode_mp4", "encode_gif", "turntable_camera"]
 

@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from _population_fit import read_ansur_csv
 
 from tryon3d.bodyfit._anny_model import load_anny_model
 from tryon3d.bodyfit._fit import FitTarget, fit_shape
 from tryon3d.bodyfit._measurements import _FLEXED_TO_RELAXED_M, _PRIOR_SKIPPED
-from tryon3d.bodyfit._population import load_population_model, read_ansur_csv
+from tryon3d.bodyfit._population import load_population_model
 from tryon3d.bodyfit._shape_prior import PRIOR_COLUMNS, prior_truth
 from tryon3d.bodyfit._tape import mesh_volume
 

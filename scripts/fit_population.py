@@ -19,13 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _population_fit import fit_population_model, read_ansur_csv
 
-from tryon3d.bodyfit._population import (
-    LENGTH_TARGETS,
-    RATIO_TARGETS,
-    fit_population_model,
-    read_ansur_csv,
-)
+from tryon3d.bodyfit._population import LENGTH_TARGETS, RATIO_TARGETS
 from tryon3d.bodyfit._shape_prior import fit_measurement_prior
 
 REPO = Path(__file__).resolve().parents[1]

@@ -16,7 +16,6 @@ from tryon3d.sim._export import (
     load_drape,
     load_drape_npz,
 )
-from tryon3d.sim._scenes import revolved_body, sheet_garment, skirt_garment
 from tryon3d.sim._simulate import drape
 from tryon3d.sim._warmup import warm_up_kernels
 
@@ -32,8 +31,5 @@ __all__ = [
     "drape_to_npz",
     "load_drape",
     "load_drape_npz",
-    "revolved_body",
-    "sheet_garment",
-    "skirt_garment",
     "warm_up_kernels",
 ]

@@ -277,7 +277,7 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[s
         garment without pattern coordinates).
     """
     positions = np.asarray(garment_positions, dtype=np.float64)
-    from tryon3d.sim._scene import merge_seams
+    from tryon3d.sim._start_shape import merge_seams
 
     # welded: one point per sewn group (the drape puts a group's vertices at one place)
     particle_of_vertex, count = merge_seams(garment.vertex_count, garment.seam_pairs)

@@ -88,7 +88,7 @@ def import_gate_failures(body, garment, rest_pose_positions: np.ndarray) -> tupl
     """
     if not garment.metadata.get("source"):
         return ()
-    from tryon3d.sim._scene import merge_seams
+    from tryon3d.sim._start_shape import merge_seams
 
     failures = []
     particle_of_vertex, _ = merge_seams(garment.vertex_count, garment.seam_pairs)

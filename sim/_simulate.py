@@ -94,11 +94,11 @@ class _Runner:
                  sewing_s=0.0):
         import warp as wp
 
+        from tryon3d.sim._colliders import collider_vertices
         from tryon3d.sim._kernels import FrameStats
         from tryon3d.sim._scene import (
             blend_rest_shapes,
             build_cloth_model,
-            collider_vertices,
             median_edge_m,
             set_body_aabb,
         )

@@ -66,7 +66,8 @@ def synthetic_photo(body, camera, *, seed: int = 0, light_rgb=(1.0, 1.0, 1.0), s
     """A 'photo' of the body: rendered (no garment) under tinted studio light over a noisy
     background. Returns (photo (H, W, 3) uint8, person mask (H, W) bool)."""
     from tryon3d import render
-    from tryon3d.render._scene import StudioScene, studio_environment
+    from tryon3d.render._lights import studio_environment
+    from tryon3d.render._scene import StudioScene
 
     environment = studio_environment(camera, rgb_scale=light_rgb)
     scene = StudioScene(body.vertices, body.faces, [], camera, spp=spp, environment=environment)

@@ -7,16 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _population_fit import fit_population_model, read_ansur_csv, split_ansur_tables
 
 from tryon3d.bodyfit._population import (
     LENGTH_TARGETS,
     RATIO_TARGETS,
     TARGET_NAMES,
     PopulationModel,
-    fit_population_model,
     load_population_model,
-    read_ansur_csv,
-    split_ansur_tables,
 )
 
 REPO = Path(__file__).resolve().parents[1]

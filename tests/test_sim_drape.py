@@ -8,20 +8,22 @@ import json
 
 import numpy as np
 import pytest
+from _sim_scenes import sheet_garment
 
 from tryon3d import sim
+from tryon3d.sim._scenes import revolved_body, skirt_garment
 
 GRAVITY = 9.81
 
 
 @pytest.fixture(scope="module")
 def body():
-    return sim.revolved_body()
+    return revolved_body()
 
 
 @pytest.fixture(scope="module")
 def skirt():
-    return sim.skirt_garment(edge_m=0.02)
+    return skirt_garment(edge_m=0.02)
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +106,7 @@ def test_posed_transition_follows_the_body(body, skirt):
 
 
 def test_free_fall_matches_half_g_t_squared(body):
-    sheet = sim.sheet_garment(width_m=0.3, edge_m=0.05, centre_m=(0.0, 0.0, 2.2))
+    sheet = sheet_garment(width_m=0.3, edge_m=0.05, centre_m=(0.0, 0.0, 2.2))
     frames, dt = 15, 1.0 / 60.0
     result = sim.drape(body, sheet, velocity_damping=0.0, stop_on_convergence=False,
                        max_seconds_simulated=frames * dt, dt=dt, max_dt=None)
@@ -123,7 +125,7 @@ def test_free_fall_matches_half_g_t_squared(body):
 def test_a_skirt_too_big_for_the_hips_comes_to_rest_on_the_floor(body):
     # waist band 1.2 m round hips of 0.99 m: nothing holds it up; it falls to the floor the
     # body stands on (its lowest point, z = 0.55 m) and lies there, instead of sliding for ever
-    loose = sim.skirt_garment(top_girth_m=1.20, bottom_girth_m=1.40, length_m=0.30, edge_m=0.03)
+    loose = skirt_garment(top_girth_m=1.20, bottom_girth_m=1.40, length_m=0.30, edge_m=0.03)
     result = sim.drape(body, loose)
     floor = body.rest_vertices[:, 2].min()
     assert result.gates.converged
@@ -239,7 +241,7 @@ def _tube_garment(radius_m: float, z0: float, z1: float, sections: int = 96, row
     a = (j * nx + i).ravel()
     faces = np.concatenate([np.stack([a, a + 1, a + nx + 1], 1), np.stack([a, a + nx + 1, a + nx], 1)])
     seams = np.stack([np.arange(rows) * nx, np.arange(rows) * nx + nx - 1], axis=1)
-    return Garment(name="tube", size="", fabric=sim.skirt_garment().fabric, positions=positions, faces=faces,
+    return Garment(name="tube", size="", fabric=skirt_garment().fabric, positions=positions, faces=faces,
                    uv=pattern.astype(np.float32), vertex_panels=np.zeros(len(positions), dtype=np.int32),
                    panel_names=("body",), seam_pairs=seams, grain_directions=np.array([[0.0, 1.0]]),
                    pattern_positions=pattern)
@@ -249,7 +251,7 @@ def _cylinder_body(radius_m: float):
     from tryon3d import bodyfit
     from tryon3d.sim._scenes import _refine_profile, _revolve
 
-    body = sim.revolved_body()
+    body = revolved_body()
     profile = np.array([(0.0, 0.5), (radius_m, 0.5), (radius_m, 1.5), (0.0, 1.5)])
     vertices, faces = _revolve(_refine_profile(profile, 0.02), 128)
     measurements = {name: 0.0 for name in bodyfit.MEASUREMENT_NAMES}  # the tape measures the mesh
@@ -363,20 +365,17 @@ def _builder_tables(builder) -> dict:
 
 
 def test_bulk_style3d_cloth_matches_newtons_add_cloth_mesh(body):
-    """tryon3d.sim._scene.add_style3d_cloth fills the builder with exactly what Newton's
+    """tryon3d.sim._style3d_cloth.add_style3d_cloth fills the builder with exactly what Newton's
     style3d.add_cloth_mesh puts there (seams merged, panels' own rest shapes)."""
     import newton
     import warp as wp
     from newton.solvers import SolverStyle3D, style3d
 
-    from tryon3d.sim._scene import (
-        add_style3d_cloth,
-        merge_seams,
-        preclosed_start,
-        triangle_rest_frames,
-    )
+    from tryon3d.sim._scene import triangle_rest_frames
+    from tryon3d.sim._start_shape import merge_seams, preclosed_start
+    from tryon3d.sim._style3d_cloth import add_style3d_cloth
 
-    garment = sim.skirt_garment(edge_m=0.03)
+    garment = skirt_garment(edge_m=0.03)
     particle_of_vertex, count = merge_seams(garment.vertex_count, garment.seam_pairs)
     corners, valid = triangle_rest_frames(garment)
     tris = particle_of_vertex[garment.faces[valid]]
@@ -409,13 +408,13 @@ def test_bulk_style3d_cloth_matches_newtons_add_cloth_mesh(body):
 
 
 def test_mesh_edges_numbers_edges_as_newton_does():
-    """tryon3d.sim._scene.mesh_edges gives Newton's MeshAdjacency edge table (order, opposite vertices,
+    """tryon3d.sim._style3d_cloth.mesh_edges gives Newton's MeshAdjacency edge table (order, opposite vertices,
     boundary -1s), non-manifold edges included."""
     import warnings
 
     from newton.utils import MeshAdjacency
 
-    from tryon3d.sim._scene import mesh_edges
+    from tryon3d.sim._style3d_cloth import mesh_edges
 
     u, v = np.meshgrid(np.arange(6), np.arange(5))
     index = (v * 6 + u)[:-1, :-1].ravel()

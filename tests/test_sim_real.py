@@ -99,7 +99,7 @@ def test_long_sleeves_start_above_the_wrist_and_slide_down_over_it(body):
 def test_posed_arms_are_pressed_out_of_the_trunk_in_the_collider():
     from conftest import cached_body
 
-    from tryon3d.sim._scene import collider_vertices
+    from tryon3d.sim._colliders import collider_vertices
 
     # a BMI-35 man with his arms brought down: skinning sinks the upper arms into his sides
     heavy = bodyfit.pose_named(cached_body(1.76, 108.4, "male"), "arms_down")

@@ -1,0 +1,404 @@
+"""The photo fitter: anny shape and pose against keypoints and silhouettes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tryon3d.bodyfit._anny_model import load_anny_model
+from tryon3d.bodyfit._anny_pose import anny_torch, pose_rig
+from tryon3d.bodyfit._photo_views import _CROP_PX, _View
+
+_REFINE_PX = 192  # Mitsuba silhouette resolution of the refinement (same crop, fewer pixels)
+
+_PAIRING_EVERY = 4  # stage A steps between contour-to-vertex re-pairings
+_PLATEAU_IOU = 0.001  # stage B stops after _PLATEAU_STEPS steps without this much IoU gain
+_PLATEAU_STEPS = 4
+_REFINE_MIN_STEPS = 12
+
+# (group bone, pose prior weight)
+_POSE_BONES = {
+    "spine03": 4.0, "neck01": 2.0,
+    "upperarm01.L": 0.2, "upperarm01.R": 0.2, "lowerarm01.L": 0.4, "lowerarm01.R": 0.4,
+    "upperleg01.L": 1.0, "upperleg01.R": 1.0, "lowerleg01.L": 1.0, "lowerleg01.R": 1.0,
+    "foot.L": 2.0, "foot.R": 2.0,
+}
+# MediaPipe landmark -> (anny bone head or "vertex:<key>", weight)
+_KEYPOINT_MAP = {
+    0: ("vertex:nose", 0.5), 2: ("eye.L", 0.5), 5: ("eye.R", 0.5), 7: ("vertex:ear_l", 0.5),
+    8: ("vertex:ear_r", 0.5), 11: ("upperarm01.L", 1.0), 12: ("upperarm01.R", 1.0),
+    13: ("lowerarm01.L", 1.0), 14: ("lowerarm01.R", 1.0), 15: ("wrist.L", 1.0), 16: ("wrist.R", 1.0),
+    23: ("upperleg01.L", 0.6), 24: ("upperleg01.R", 0.6), 25: ("lowerleg01.L", 1.0),
+    26: ("lowerleg01.R", 1.0), 27: ("foot.L", 1.0), 28: ("foot.R", 1.0), 29: ("vertex:heel_l", 0.5),
+    30: ("vertex:heel_r", 0.5), 31: ("vertex:toe_l", 0.5), 32: ("vertex:toe_r", 0.5),
+}
+_MIRROR = {0: 0, 2: 5, 5: 2, 7: 8, 8: 7, 11: 12, 12: 11, 13: 14, 14: 13, 15: 16, 16: 15, 23: 24, 24: 23,
+           25: 26, 26: 25, 27: 28, 28: 27, 29: 30, 30: 29, 31: 32, 32: 31}
+
+
+def _template_points(model) -> dict[str, int]:
+    """Vertex indices of surface landmarks on the anny template (nose, ears, heels, toes)."""
+    vertices = model.vertex_template.reshape(-1, 3)
+    regions = model.vertex_regions
+    from tryon3d.bodyfit._body import REGION_NAMES
+
+    def region(name):
+        return np.flatnonzero(regions == REGION_NAMES.index(name))
+
+    head = region("head")
+    eye_z = model.joint_template.reshape(-1, 3)[model.joint_names.index("eye.L"), 2]
+    points = {"nose": int(head[np.argmin(vertices[head, 1])])}
+    band = head[np.abs(vertices[head, 2] - (eye_z - 0.02)) < 0.03]
+    points["ear_l"] = int(band[np.argmax(vertices[band, 0])])
+    points["ear_r"] = int(band[np.argmin(vertices[band, 0])])
+    for side, name in (("l", "foot_left"), ("r", "foot_right")):
+        foot = region(name)
+        low = foot[vertices[foot, 2] < vertices[foot, 2].min() + 0.04]
+        points[f"heel_{side}"] = int(low[np.argmax(vertices[low, 1])])
+        points[f"toe_{side}"] = int(low[np.argmin(vertices[low, 1])])
+    return points
+
+
+def _rotation_matrix(omega):
+    from tryon3d.bodyfit._anny_pose import axis_angle_to_matrix
+
+    return axis_angle_to_matrix(omega)
+
+
+class _Shape:
+    """Rest vertices/joints as a linear function of the shape sliders, refreshed on demand."""
+
+    def __init__(self, model, parameters: np.ndarray, *, sex: str, age_years: float):
+        self.model, self.sex, self.age = model, sex, age_years
+        self.lower, self.upper = model.parameter_bounds[:, 0], model.parameter_bounds[:, 1]
+        self.relinearise(parameters)
+
+    def relinearise(self, parameters: np.ndarray) -> None:
+        import torch
+
+        from tryon3d.bodyfit._fit import body_mass_kg
+
+        parameters = np.clip(parameters, self.lower, self.upper)
+        count = len(parameters)
+        steps = np.where(parameters + 0.02 <= self.upper, 0.02, -0.02)
+        batch = np.concatenate([parameters[None], parameters[None] + np.diag(steps)])
+        vertices, joints = self.model.rest_geometry(batch, sex=self.sex, age_years=self.age)
+        masses = body_mass_kg(vertices, self.model.faces, sex=self.sex)
+        self.origin = parameters.copy()
+        self.origin_t = torch.as_tensor(parameters)
+        self.v0 = torch.as_tensor(vertices[0], dtype=torch.float32)
+        self.j0 = torch.as_tensor(joints[0], dtype=torch.float32)
+        self.vb = torch.as_tensor((vertices[1:] - vertices[0]) / steps[:, None, None], dtype=torch.float32)
+        self.jb = torch.as_tensor((joints[1:] - joints[0]) / steps[:, None, None], dtype=torch.float32)
+        # Stature from the current top and bottom vertices; mass linearised too.
+        self.ends = np.array([np.argmax(vertices[0, :, 2]), np.argmin(vertices[0, :, 2])])
+        self.mass0 = float(masses[0])
+        self.mass_slope = torch.as_tensor((masses[1:] - masses[0]) / steps, dtype=torch.float32)
+        self.count = count
+        self._subset_key = None
+
+    def _subset(self, subset: np.ndarray):
+        """Cached slices of the linearisation for a vertex subset (plus the two stature ends)."""
+        if self._subset_key is not subset:
+            rows = np.concatenate([subset, self.ends])
+            self._sub = (self.v0[rows], self.vb[:, rows])
+            self._subset_key = subset
+        return self._sub
+
+    def __call__(self, parameters, stature: float | None = None, *, subset: np.ndarray | None = None):
+        """Rest vertices (V, 3) (or the (N, 3) ``subset``) and joints (J, 3); scaled about the
+        floor to ``stature`` [m] when given (the fit's hard height constraint), plus the
+        unscaled stature and the body mass [kg] (linearised)."""
+        import torch
+
+        delta = (parameters - self.origin_t).to(torch.float32)
+        if subset is None:
+            v0, vb = self.v0, self.vb
+        else:
+            v0, vb = self._subset(subset)
+        vertices = v0 + torch.einsum("k,kvd->vd", delta, vb)
+        joints = self.j0 + torch.einsum("k,kjd->jd", delta, self.jb)
+        if subset is None:
+            own = vertices[:, 2].max() - vertices[:, 2].min()
+        else:
+            own = vertices[-2, 2] - vertices[-1, 2]
+            vertices = vertices[:-2]
+        mass = self.mass0 + (self.mass_slope * delta).sum()
+        if stature is not None:
+            scale = stature / own
+            vertices, joints, mass = vertices * scale, joints * scale, mass * scale**3
+        return vertices, joints, own, mass
+
+
+class _Fitter:
+    def __init__(self, views: list[_View], *, height_m: float, weight_kg: float | None, sex: str, age_years: float):
+        import torch
+
+        self.model = model = load_anny_model()
+        self.torch_model = anny_torch(model, "float32")
+        self.rig = pose_rig(self.torch_model, tuple(_POSE_BONES))
+        self.views = views
+        self._pairing: dict = {}
+        self.prior_weight_b = 0.3
+        self.shape_lr = 0.08
+        self.proxy_weight = 40.0
+        self.height, self.weight, self.sex, self.age = height_m, weight_kg, sex, age_years
+        bmi = weight_kg / height_m**2 if weight_kg else (24.0 if sex == "male" else 23.0)
+        # The generic guess, not the table of measurement fits: those local girth changes were
+        # fitted to population girths, which would bias a fit to what the photo shows.
+        start = model.initial_parameters(height_m=height_m, bmi=bmi)
+        self.shape = _Shape(model, start, sex=sex, age_years=age_years)
+        self.start = torch.as_tensor(start)
+        self.params = torch.tensor(start, requires_grad=True)
+        points = _template_points(model)
+        names = model.joint_names
+        self.kp_index = np.array(sorted(_KEYPOINT_MAP))
+        self.kp_weight = torch.tensor([_KEYPOINT_MAP[i][1] for i in self.kp_index], dtype=torch.float32)
+        self.kp_is_vertex = np.array([_KEYPOINT_MAP[i][0].startswith("vertex:") for i in self.kp_index])
+        self.kp_source = np.array([
+            points[_KEYPOINT_MAP[i][0][7:]] if _KEYPOINT_MAP[i][0].startswith("vertex:") else names.index(_KEYPOINT_MAP[i][0])
+            for i in self.kp_index
+        ])
+        self.kp_mirror = np.array([list(self.kp_index).index(_MIRROR[i]) for i in self.kp_index])
+        rng = np.random.default_rng(0)
+        vertex_count = len(model.vertex_template) // 3
+        subset = rng.choice(vertex_count, size=3000, replace=False)
+        self.subset = np.unique(np.concatenate([subset, self.kp_source[self.kp_is_vertex]]))
+        self.kp_subset_index = np.searchsorted(self.subset, self.kp_source)
+        group_prior = [0.0] + [_POSE_BONES[names[b]] for b in self.rig.bones[1:]]
+        self.pose_prior = torch.tensor(group_prior, dtype=torch.float32)
+        # Per-view variables: pose (G, 3), camera rotation (3), translation (3), log focal ().
+        self.pose, self.omega, self.trans, self.log_focal = [], [], [], []
+        for view in views:
+            self.pose.append(torch.zeros((len(self.rig.bones), 3), requires_grad=True))
+            self.omega.append(torch.zeros(3, requires_grad=True))
+            distance = view.focal0 * height_m / max(view.person_px, 1.0)
+            centre_world = np.array([0.0, 0.0, 0.5 * height_m])
+            u_c = float(np.mean(view.contour[:, 0].numpy()))
+            v_c = _CROP_PX / 2.0
+            cam_centre = np.array([(u_c - _CROP_PX / 2.0) * distance / view.focal0,
+                                   (v_c - _CROP_PX / 2.0) * distance / view.focal0, distance])
+            t = cam_centre - view.rotation0 @ centre_world
+            self.trans.append(torch.tensor(t, dtype=torch.float32, requires_grad=True))
+            self.log_focal.append(torch.zeros((), requires_grad=True))
+
+    # --- geometry -------------------------------------------------------------------------
+    def camera_points(self, index: int, points):
+        import torch
+
+        view = self.views[index]
+        rotation = torch.as_tensor(view.rotation0, dtype=torch.float32) @ _rotation_matrix(self.omega[index])
+        return points @ rotation.T + self.trans[index]
+
+    def project(self, index: int, cam):
+        import torch
+
+        focal = self.views[index].focal0 * torch.exp(self.log_focal[index])
+        z = cam[:, 2].clamp_min(1e-3)
+        return torch.stack([focal * cam[:, 0] / z, focal * cam[:, 1] / z], dim=1) + _CROP_PX / 2.0
+
+    def keypoint_loss(self, index, vertices_subset, joints):
+        import torch
+
+        view = self.views[index]
+        points = torch.where(
+            torch.as_tensor(self.kp_is_vertex)[:, None],
+            vertices_subset[torch.as_tensor(self.kp_subset_index.clip(0, len(self.subset) - 1))],
+            joints[torch.as_tensor(np.where(self.kp_is_vertex, 0, self.kp_source))],
+        )
+        uv = self.project(index, self.camera_points(index, points))
+        target = view.keypoints[torch.as_tensor(self.kp_index)]
+        weight = view.weights[torch.as_tensor(self.kp_index)] * self.kp_weight
+        error = ((uv - target) ** 2).sum(dim=1) / view.person_px**2
+        if view.mirrored:  # side views: left/right labels are unreliable, take the better pairing
+            swapped = ((uv[torch.as_tensor(self.kp_mirror)] - target) ** 2).sum(dim=1) / view.person_px**2
+            straight, crossed = (weight * error).sum(), (weight * swapped).sum()
+            return torch.minimum(straight, crossed) / weight.sum().clamp_min(1e-6), uv
+        return (weight * error).sum() / weight.sum().clamp_min(1e-6), uv
+
+    def proxy_silhouette_loss(self, index, vertices_subset, *, refresh: bool = True):
+        """Two-sided silhouette proxy; the contour-to-vertex pairing is recomputed when
+        ``refresh`` (else the previous pairing is reused: it changes slowly)."""
+        import torch
+
+        view = self.views[index]
+        uv = self.project(index, self.camera_points(index, vertices_subset))
+        grid = (uv / _CROP_PX * 2.0 - 1.0)[None, None]
+        outside = torch.nn.functional.grid_sample(view.outside_distance, grid, align_corners=False,
+                                                  padding_mode="border")[0, 0, 0]
+        out_term = (outside**2).mean() / view.person_px**2
+        if refresh or index not in self._pairing:
+            with torch.no_grad():
+                self._pairing[index] = torch.cdist(view.contour, uv).argmin(dim=1)
+        nearest = ((view.contour - uv[self._pairing[index]]) ** 2).sum(dim=1)
+        cover_term = nearest.mean() / view.person_px**2
+        return out_term + cover_term
+
+    def priors(self, mass, own_stature, weight_shape: float):
+        loss = ((own_stature - self.height) / 0.005) ** 2 * 1e-3
+        if self.weight is not None:
+            loss = loss + ((mass - self.weight) / 0.5) ** 2 * 1e-3
+        loss = loss + weight_shape * ((self.params - self.start) ** 2).sum() * 2e-4
+        for index in range(len(self.views)):
+            loss = loss + 1e-3 * (self.pose_prior[:, None] * self.pose[index] ** 2).sum()
+            loss = loss + 1e-2 * self.log_focal[index] ** 2
+        return loss
+
+    def clamp(self):
+        import torch
+
+        with torch.no_grad():
+            lower = torch.as_tensor(self.shape.lower)
+            upper = torch.as_tensor(self.shape.upper)
+            self.params.copy_(torch.maximum(torch.minimum(self.params, upper), lower))
+            for pose in self.pose:
+                pose[0].zero_()
+
+    # --- stages ---------------------------------------------------------------------------
+    def current_mass(self) -> float:
+        """Mass [kg] of the current shape at the target stature (linearised)."""
+        with _no_grad():
+            return float(self.shape(self.params, self.height, subset=self.subset)[3])
+
+    def stage_a(self, steps: int, *, shape_from: int | None = None, shape_weight: float = 1.0) -> None:
+        import torch
+
+        camera_vars = self.omega + self.trans + self.log_focal
+        optimizer = torch.optim.Adam([
+            {"params": camera_vars, "lr": 0.01},
+            {"params": self.pose, "lr": 0.03},
+            {"params": [self.params], "lr": 0.0},
+        ])
+        shape_from = steps // 5 if shape_from is None else shape_from
+        for step in range(steps):
+            if step >= shape_from:
+                progress = (step - shape_from) / max(1, steps - shape_from)
+                optimizer.param_groups[2]["lr"] = self.shape_lr * (1.0 - 0.8 * progress)
+            if step and step % 40 == 0:
+                self.shape.relinearise(self.params.detach().numpy())
+            optimizer.zero_grad()
+            rest_v, rest_j, own, mass = self.shape(self.params, self.height, subset=self.subset)
+            loss = self.priors(mass, own, shape_weight)
+            for index in range(len(self.views)):
+                vertices, joints = self.rig.posed(rest_v, rest_j, self.pose[index],
+                                                  vertex_ids=self.subset)
+                kp, _ = self.keypoint_loss(index, vertices, joints)
+                loss = loss + kp
+                if step >= shape_from // 2:
+                    loss = loss + self.proxy_weight * self.proxy_silhouette_loss(
+                        index, vertices, refresh=step % _PAIRING_EVERY == 0)
+            loss.backward()
+            optimizer.step()
+            self.clamp()
+
+    def reference_camera(self, index: int):
+        """The current camera of view ``index`` as a ``core.Camera`` in crop pixels."""
+        from tryon3d.core import Camera
+
+        view = self.views[index]
+        with _no_grad():
+            rotation = view.rotation0 @ _rotation_matrix(self.omega[index].detach()).numpy().astype(np.float64)
+            matrix = np.eye(4)
+            matrix[:3, :3] = rotation
+            matrix[:3, 3] = self.trans[index].detach().numpy()
+            focal = view.focal0 * math.exp(float(self.log_focal[index]))
+        u, s, vt = np.linalg.svd(matrix[:3, :3])
+        matrix[:3, :3] = u @ vt
+        return Camera(fx=focal, fy=focal, cx=_CROP_PX / 2.0, cy=_CROP_PX / 2.0, width=_CROP_PX,
+                      height=_CROP_PX, world_to_camera=matrix)
+
+    def stage_b(self, steps: int, *, resolution: int = _REFINE_PX) -> None:
+        """Refine against Mitsuba's differentiable silhouette at ``resolution`` px crops; stops
+        early when the soft IoU of every view has stopped improving."""
+        import torch
+
+        from tryon3d.core import Camera
+        from tryon3d.render import render_silhouette
+
+        faces = self.model.faces
+        optimizer = torch.optim.Adam([
+            {"params": self.omega + self.trans + self.log_focal, "lr": 0.003},
+            {"params": self.pose, "lr": 0.01},
+            {"params": [self.params], "lr": 0.015},
+        ])
+        factor = resolution / _CROP_PX
+        targets = [
+            torch.nn.functional.interpolate(view.target[None, None], size=(resolution, resolution), mode="area")[0, 0]
+            if resolution != _CROP_PX else view.target
+            for view in self.views
+        ]
+        self.shape.relinearise(self.params.detach().numpy())
+        references: list = []
+        best, stale = -1.0, 0
+        self.refine_history: list[float] = []
+        for step in range(steps):
+            if step and step % 20 == 0:
+                self.shape.relinearise(self.params.detach().numpy())
+            if step % 10 == 0:
+                references = []
+                for i in range(len(self.views)):
+                    crop = self.reference_camera(i)
+                    references.append(Camera(
+                        fx=crop.fx * factor, fy=crop.fy * factor, cx=crop.cx * factor, cy=crop.cy * factor,
+                        width=resolution, height=resolution, world_to_camera=crop.world_to_camera))
+            optimizer.zero_grad()
+            rest_v, rest_j, own, mass = self.shape(self.params, self.height)
+            loss = self.priors(mass, own, self.prior_weight_b)
+            ious = []
+            for index, view in enumerate(self.views):
+                vertices, joints = self.rig.posed(rest_v, rest_j, self.pose[index])
+                kp, _ = self.keypoint_loss(index, vertices[self.subset], joints)
+                cam = self.camera_points(index, vertices)
+                reference = references[index]
+                scale = view.focal0 * torch.exp(self.log_focal[index]) * factor / reference.fx
+                cam = torch.cat([cam[:, :2] * scale, cam[:, 2:]], dim=1)
+                rotation = torch.tensor(reference.world_to_camera[:3, :3], dtype=torch.float32)
+                shift = torch.tensor(reference.world_to_camera[:3, 3], dtype=torch.float32)
+                world = (cam - shift) @ rotation
+                image = render_silhouette(world, faces, reference, spp=4, seed=step * 7 + index)
+                target = targets[index]
+                silhouette = ((image - target) ** 2).mean()
+                with torch.no_grad():
+                    ious.append(float((image * target).sum() / (image + target - image * target).sum().clamp_min(1e-6)))
+                loss = loss + 0.3 * kp + 20.0 * silhouette
+            loss.backward()
+            optimizer.step()
+            self.clamp()
+            score = min(ious)
+            self.refine_history.append(score)
+            if score > best + _PLATEAU_IOU or step < _REFINE_MIN_STEPS:
+                best, stale = max(best, score), 0
+            else:
+                stale += 1
+                if stale >= _PLATEAU_STEPS:
+                    break
+        self.refine_steps_done = step + 1 if steps else 0
+
+
+class _no_grad:
+    def __enter__(self):
+        import torch
+
+        self._context = torch.no_grad()
+        self._context.__enter__()
+
+    def __exit__(self, *args):
+        self._context.__exit__(*args)
+
+
+def _photo_camera(fitter: _Fitter, index: int, floor_shift: float):
+    """The fitted camera of view ``index`` at the photo's size, for the floor-shifted body."""
+    from tryon3d.core import Camera
+
+    view = fitter.views[index]
+    crop = fitter.reference_camera(index)
+    scale = view.analysis.scale
+    factor = view.crop_scale * scale
+    focal = crop.fx / factor
+    centre = (_CROP_PX / (2.0 * view.crop_scale) + view.crop_origin) / scale
+    matrix = np.array(crop.world_to_camera, copy=True)
+    matrix[:3, 3] = matrix[:3, 3] + matrix[:3, :3] @ np.array([0.0, 0.0, floor_shift])
+    width, height = view.analysis.photo_size
+    return Camera(fx=focal, fy=focal, cx=float(centre[0]), cy=float(centre[1]), width=width, height=height,
+                  world_to_camera=matrix)

@@ -1,0 +1,89 @@
+"""Photo views: the square crop around the person and its pinhole camera."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tryon3d.bodyfit._photo import PhotoAnalysis
+
+_CROP_PX = 256  # fitting resolution (square crop around the person)
+
+_CROP_MARGIN = 0.08
+
+_FOCAL_PRIOR = 1.6  # focal length prior, times the photo's long side (about a 36 mm-equivalent lens)
+
+
+@dataclass
+class _View:
+    """Per-view fitting data in crop pixels."""
+
+    name: str
+    analysis: PhotoAnalysis
+    crop_origin: np.ndarray  # (2,) analysis px of the crop's top-left corner
+    crop_scale: float  # crop px per analysis px
+    keypoints: object  # torch (33, 2) crop px
+    weights: object  # torch (33,)
+    target: object  # torch (R, R) float mask in crop
+    outside_distance: object  # torch (1, 1, R, R) distance to the mask [crop px]
+    contour: object  # torch (N, 2) contour samples [crop px]
+    person_px: float
+    rotation0: np.ndarray
+    focal0: float
+    mirrored: bool = False
+
+
+def _crop_view(name: str, analysis: PhotoAnalysis, sex: str) -> _View:
+    import torch
+    from PIL import Image
+    from scipy import ndimage
+
+    mask = analysis.mask
+    binary = mask > 0.5
+    rows, cols = np.flatnonzero(binary.any(axis=1)), np.flatnonzero(binary.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    side = max(bottom - top, right - left) * (1.0 + 2.0 * _CROP_MARGIN)
+    centre = np.array([(left + right) / 2.0, (top + bottom) / 2.0])
+    origin = centre - side / 2.0
+    scale = _CROP_PX / side
+    height, width = mask.shape
+    # Crop (with padding) and resample the soft mask to R x R.
+    box = (origin[0], origin[1], origin[0] + side, origin[1] + side)
+    image = Image.fromarray((np.clip(mask, 0, 1) * 255).astype(np.uint8))
+    crop = np.asarray(image.transform((_CROP_PX, _CROP_PX), Image.Transform.EXTENT, box, Image.Resampling.BILINEAR,
+                                      fillcolor=0), dtype=np.float32) / 255.0
+    inside = crop > 0.5
+    outside_distance = ndimage.distance_transform_edt(~inside).astype(np.float32)
+    edge = inside & ~ndimage.binary_erosion(inside)
+    v_idx, u_idx = np.nonzero(edge)
+    contour = np.stack([u_idx + 0.5, v_idx + 0.5], axis=1)
+    if len(contour) > 600:
+        contour = contour[np.linspace(0, len(contour) - 1, 600).astype(int)]
+    keypoints = (analysis.keypoints - origin) * scale
+    weights = np.where(analysis.visibility > 0.5, analysis.visibility, 0.0)
+    if name == "front":
+        rotation0 = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])
+    else:
+        # Facing direction in the image from the nose relative to the ears (then toes vs heels).
+        k = analysis.keypoints
+        facing = k[0, 0] - 0.5 * (k[7, 0] + k[8, 0])
+        if abs(facing) < 2.0:
+            facing = 0.5 * (k[31, 0] + k[32, 0]) - 0.5 * (k[29, 0] + k[30, 0])
+        if facing > 0:  # faces image right: camera on the body's right (-x), looking +x
+            rotation0 = np.array([[0, -1.0, 0], [0, 0, -1.0], [1.0, 0, 0]])
+        else:
+            rotation0 = np.array([[0, 1.0, 0], [0, 0, -1.0], [-1.0, 0, 0]])
+    focal0 = _FOCAL_PRIOR * max(analysis.size) * scale
+    return _View(
+        name=name, analysis=analysis, crop_origin=origin, crop_scale=scale,
+        keypoints=torch.as_tensor(keypoints, dtype=torch.float32),
+        weights=torch.as_tensor(weights, dtype=torch.float32),
+        target=torch.as_tensor(crop),
+        outside_distance=torch.as_tensor(outside_distance)[None, None],
+        contour=torch.as_tensor(contour, dtype=torch.float32),
+        person_px=float((bottom - top) * scale),
+        rotation0=rotation0,
+        focal0=float(focal0),
+        mirrored=name != "front",
+    )
