@@ -41,8 +41,10 @@ from tryon3d import bodyfit
 from tryon3d.bodyfit._measurements import _FLEXED_TO_RELAXED_M
 from tryon3d.bodyfit._shape_prior import PRIOR_COLUMNS, fit_measurement_prior, prior_truth
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))  # scripts/ is not a package
-from _population_fit import fit_population_model, read_ansur_csv, split_ansur_tables  # noqa: E402
+sys.path.insert(
+    0, str(Path(__file__).resolve().parents[1] / "scripts")
+)  # scripts/ is not a package
+from _population_fit import fit_population_model, read_ansur_csv, split_ansur_tables
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,8 +101,13 @@ def _fit_regressions(train: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[
     """Per sex and measurement, least-squares weights of (stature, weight, age, 1)."""
     out = {}
     for sex, table in train.items():
-        design = np.column_stack([table["stature"], table["weightkg"], table["age"], np.ones(len(table["age"]))])
-        out[sex] = {name: np.linalg.lstsq(design, prior_truth(table, name), rcond=None)[0] for name in PRIOR_COLUMNS}
+        design = np.column_stack(
+            [table["stature"], table["weightkg"], table["age"], np.ones(len(table["age"]))]
+        )
+        out[sex] = {
+            name: np.linalg.lstsq(design, prior_truth(table, name), rcond=None)[0]
+            for name in PRIOR_COLUMNS
+        }
     return out
 
 
@@ -113,7 +120,8 @@ def run(*, anthro: Path, subject_count: int, seed: int, progress: bool) -> dict[
     prior = fit_measurement_prior(train)
     regressions = _fit_regressions(train)
     all_err: dict[str, dict[str, list[float]]] = {
-        kind: {name: [] for name in PRIOR_COLUMNS} for kind in ("body", "body_given_girths", "regression")
+        kind: {name: [] for name in PRIOR_COLUMNS}
+        for kind in ("body", "body_given_girths", "regression")
     }
 
     body_err: dict[str, list[float]] = {name: [] for name in GIRTHS}
@@ -156,7 +164,9 @@ def run(*, anthro: Path, subject_count: int, seed: int, progress: bool) -> dict[
             offset = _FLEXED_TO_RELAXED_M.get(name, 0.0)
             all_err["body"][name].append(body.measurements_m[name] + offset - truth)
             all_err["body_given_girths"][name].append(given.measurements_m[name] + offset - truth)
-            all_err["regression"][name].append(float(features @ regressions[subject["sex"]][name]) - truth)
+            all_err["regression"][name].append(
+                float(features @ regressions[subject["sex"]][name]) - truth
+            )
         if progress:
             sys.stderr.write(
                 f"[{index + 1}/{len(subjects)}] {subject['sex']:6s} "

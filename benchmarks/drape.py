@@ -43,10 +43,15 @@ def skirt_on(body, edge_m: float):
     torso = body.rest_vertices[body.region_mask("torso")]
     centre = torso[np.abs(torso[:, 2] - waist_z) < 0.02].mean(axis=0)
     skirt = skirt_garment(
-        top_girth_m=body.measurements_m["waist"] * 1.10, bottom_girth_m=body.measurements_m["hips"] * 1.35,
-        length_m=0.45, top_z_m=waist_z + 0.01, edge_m=edge_m,
+        top_girth_m=body.measurements_m["waist"] * 1.10,
+        bottom_girth_m=body.measurements_m["hips"] * 1.35,
+        length_m=0.45,
+        top_z_m=waist_z + 0.01,
+        edge_m=edge_m,
     )
-    return dataclasses.replace(skirt, positions=skirt.positions + np.array([centre[0], centre[1], 0.0]))
+    return dataclasses.replace(
+        skirt, positions=skirt.positions + np.array([centre[0], centre[1], 0.0])
+    )
 
 
 def garment_on(body, family: str, size: str, edge_m: float):
@@ -65,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--garment", default="tshirt")
     parser.add_argument("--size", default="M")
-    parser.add_argument("--edge-m", type=float, default=0.009, help="target edge length [m] (~10k vertices)")
+    parser.add_argument(
+        "--edge-m", type=float, default=0.009, help="target edge length [m] (~10k vertices)"
+    )
     parser.add_argument("--baseline-seconds", type=float, default=6.0)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--json", action="store_true")
@@ -91,26 +98,46 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_baseline:
         t0 = time.perf_counter()
         baseline = sim.drape(
-            body, garment, device=args.device, dt=1.0 / 60.0, substeps=10, iterations=4,
-            max_dt=None, velocity_damping=0.0, stop_on_convergence=False, max_seconds_simulated=args.baseline_seconds,
-            retries=0, divergence_checks=False,
+            body,
+            garment,
+            device=args.device,
+            dt=1.0 / 60.0,
+            substeps=10,
+            iterations=4,
+            max_dt=None,
+            velocity_damping=0.0,
+            stop_on_convergence=False,
+            max_seconds_simulated=args.baseline_seconds,
+            retries=0,
+            divergence_checks=False,
         )
         measured_s = time.perf_counter() - t0
         full_seconds = 6.0
         # only the stepping grows with the simulated time: the build and the measuring do not
         stepping_s = float(baseline.timings_s.get("settle", measured_s))
-        baseline_s = measured_s + stepping_s * (max(1.0, full_seconds / args.baseline_seconds) - 1.0)
+        baseline_s = measured_s + stepping_s * (
+            max(1.0, full_seconds / args.baseline_seconds) - 1.0
+        )
         if args.baseline_seconds < full_seconds:
-            report.update({"baseline_measured_s": round(measured_s, 2),
-                           "baseline_scaled_from_s": args.baseline_seconds})
-        report.update({
-            "baseline_s": round(baseline_s, 2),
-            "baseline_frames": baseline.frames,
-            "baseline_gates": sim.drape_to_json(baseline)["gates"],
-            "speedup": round(baseline_s / ours_s, 2),
-            "mean_vertex_distance_to_baseline_mm": round(
-                1000.0 * float(np.linalg.norm(ours.positions - baseline.positions, axis=1).mean()), 2),
-        })
+            report.update(
+                {
+                    "baseline_measured_s": round(measured_s, 2),
+                    "baseline_scaled_from_s": args.baseline_seconds,
+                }
+            )
+        report.update(
+            {
+                "baseline_s": round(baseline_s, 2),
+                "baseline_frames": baseline.frames,
+                "baseline_gates": sim.drape_to_json(baseline)["gates"],
+                "speedup": round(baseline_s / ours_s, 2),
+                "mean_vertex_distance_to_baseline_mm": round(
+                    1000.0
+                    * float(np.linalg.norm(ours.positions - baseline.positions, axis=1).mean()),
+                    2,
+                ),
+            }
+        )
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -36,27 +36,43 @@ if os.environ.get("DRAPE_MATRIX_BODYFIT"):  # a pinned bodyfit checkout (compara
     sys.path.insert(0, os.environ["DRAPE_MATRIX_BODYFIT"])
 
 from tryon3d import (
-    bodyfit,  # noqa: E402
-    garments,  # noqa: E402
-    sim,  # noqa: E402
+    bodyfit,
+    garments,
+    sim,
 )
 
 # (sex, height [m], BMI): both sexes, BMI 18-35
 BODIES = (
-    ("female", 1.60, 18.5), ("female", 1.68, 24.0), ("female", 1.64, 33.0),
-    ("male", 1.72, 19.0), ("male", 1.80, 26.0), ("male", 1.76, 35.0),
+    ("female", 1.60, 18.5),
+    ("female", 1.68, 24.0),
+    ("female", 1.64, 33.0),
+    ("male", 1.72, 19.0),
+    ("male", 1.80, 26.0),
+    ("male", 1.76, 35.0),
 )
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", default="tshirt,longsleeve,dress,skirt,trousers")
     parser.add_argument("--sizes", default="XS,S,M,L,XL")
-    parser.add_argument("--bodies", default=",".join(str(i) for i in range(len(BODIES))),
-                        help="indices into BODIES (default: all 6)")
-    parser.add_argument("--chart", choices=("family", "sex"), default="family",
-                        help="size chart: the family's own (default) or the body's sex's")
-    parser.add_argument("--pose", choices=["rest", *sorted(bodyfit.NAMED_POSES)], default="rest",
-                        help="target pose: rest (the A-pose, default) or one of bodyfit.NAMED_POSES")
+    parser.add_argument(
+        "--bodies",
+        default=",".join(str(i) for i in range(len(BODIES))),
+        help="indices into BODIES (default: all 6)",
+    )
+    parser.add_argument(
+        "--chart",
+        choices=("family", "sex"),
+        default="family",
+        help="size chart: the family's own (default) or the body's sex's",
+    )
+    parser.add_argument(
+        "--pose",
+        choices=["rest", *sorted(bodyfit.NAMED_POSES)],
+        default="rest",
+        help="target pose: rest (the A-pose, default) or one of bodyfit.NAMED_POSES",
+    )
     parser.add_argument("--edge-m", type=float, default=0.03)
     parser.add_argument("--rows-out", type=Path, help="append each finished row to this JSONL file")
     parser.add_argument("--device", default="cpu")
@@ -65,24 +81,39 @@ def main(argv: list[str] | None = None) -> int:
     sim.warm_up_kernels(device=args.device)
     rows = []
     for sex, height, bmi in (BODIES[int(i)] for i in args.bodies.split(",")):
-        body = bodyfit.body_from_measurements(height_m=height, weight_kg=bmi * height * height, sex=sex)
+        body = bodyfit.body_from_measurements(
+            height_m=height, weight_kg=bmi * height * height, sex=sex
+        )
         if args.pose != "rest":
             body = bodyfit.pose_named(body, args.pose)
         for family in args.families.split(","):
             for size in args.sizes.split(","):
                 chart = ("men" if sex == "male" else "women") if args.chart == "sex" else None
-                row = {"sex": sex, "height_m": height, "bmi": bmi, "pose": args.pose, "family": family, "size": size,
-                       "chart": chart or garments.list_families()[family]["chart"]}
+                row = {
+                    "sex": sex,
+                    "height_m": height,
+                    "bmi": bmi,
+                    "pose": args.pose,
+                    "family": family,
+                    "size": size,
+                    "chart": chart or garments.list_families()[family]["chart"],
+                }
                 t0 = time.perf_counter()
                 try:
-                    garment = garments.load_garment(family, size=size, body=body, chart=chart,
-                                                    edge_length_m=args.edge_m)
+                    garment = garments.load_garment(
+                        family, size=size, body=body, chart=chart, edge_length_m=args.edge_m
+                    )
                     result = sim.drape(body, garment, device=args.device)
                     gates = result.gates
-                    row.update(penetrations=gates.penetrating_vertices, self_intersections=gates.self_intersecting_pairs,
-                               seam_gap_mm=gates.max_seam_gap_mm, converged=gates.converged,
-                               max_stretch_pct=round(gates.max_stretch_pct, 1), attempts=result.metadata["attempts"],
-                               success=gates.passed)
+                    row.update(
+                        penetrations=gates.penetrating_vertices,
+                        self_intersections=gates.self_intersecting_pairs,
+                        seam_gap_mm=gates.max_seam_gap_mm,
+                        converged=gates.converged,
+                        max_stretch_pct=round(gates.max_stretch_pct, 1),
+                        attempts=result.metadata["attempts"],
+                        success=gates.passed,
+                    )
                 except ValueError as exc:  # DrapeDivergedError is a ValueError
                     row.update(success=False, error=str(exc).splitlines()[0][:200])
                 row["seconds"] = round(time.perf_counter() - t0, 2)
@@ -96,18 +127,28 @@ def main(argv: list[str] | None = None) -> int:
 
     def stats(key: str) -> dict:
         values = np.array([r[key] for r in done], dtype=float)
-        return {"mean": round(float(values.mean()), 2), "max": round(float(values.max()), 2)} if len(values) else {}
+        return (
+            {"mean": round(float(values.mean()), 2), "max": round(float(values.max()), 2)}
+            if len(values)
+            else {}
+        )
 
     report = {
         "runs": len(rows),
         "success_rate": round(sum(r["success"] for r in rows) / max(1, len(rows)), 3),
         "penetrations": stats("penetrations"),
         "self_intersections": stats("self_intersections"),
-        "seconds": {"mean": round(float(np.mean([r["seconds"] for r in rows])), 2),
-                    "max": round(float(np.max([r["seconds"] for r in rows])), 2)},
+        "seconds": {
+            "mean": round(float(np.mean([r["seconds"] for r in rows])), 2),
+            "max": round(float(np.max([r["seconds"] for r in rows])), 2),
+        },
         "rows": rows,
     }
-    print(json.dumps(report, indent=2) if args.json else json.dumps({k: v for k, v in report.items() if k != "rows"}))
+    print(
+        json.dumps(report, indent=2)
+        if args.json
+        else json.dumps({k: v for k, v in report.items() if k != "rows"})
+    )
     return 0
 
 

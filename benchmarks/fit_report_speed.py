@@ -73,7 +73,9 @@ def _memory_kib(pids: list[int]) -> tuple[int, int]:
 def _run_sampled(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess, dict]:
     """Run ``command``; wall time [s] and the peak summed RSS / PSS [MiB] of its process tree."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
+    )
     peak = {"rss": 0, "pss": 0}
     done = threading.Event()
 
@@ -90,8 +92,11 @@ def _run_sampled(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.Compl
     done.set()
     thread.join()
     result = subprocess.CompletedProcess(command, process.returncode, out, err)
-    return result, {"wall_s": round(wall, 2), "peak_rss_mib": round(peak["rss"] / 1024, 1),
-                    "peak_pss_mib": round(peak["pss"] / 1024, 1)}
+    return result, {
+        "wall_s": round(wall, 2),
+        "peak_rss_mib": round(peak["rss"] / 1024, 1),
+        "peak_pss_mib": round(peak["pss"] / 1024, 1),
+    }
 
 
 def _worker(body_path: str, workers: int, render: bool) -> None:
@@ -117,8 +122,11 @@ def _worker(body_path: str, workers: int, render: bool) -> None:
         _warm_parent(jobs)
         seconds["warm"] = time.perf_counter() - tick
     tick = time.perf_counter()
-    results = [run_drape_job(job) for job in jobs] if workers == 1 else fork_map(run_drape_job, jobs,
-                                                                                   workers=workers or None)
+    results = (
+        [run_drape_job(job) for job in jobs]
+        if workers == 1
+        else fork_map(run_drape_job, jobs, workers=workers or None)
+    )
     seconds["map"] = time.perf_counter() - tick  # wall time of placing and draping all sizes
     seconds["place"] = sum(r.seconds.get("place", 0.0) for r in results)
     seconds["drape"] = sum(r.seconds.get("drape", 0.0) for r in results)
@@ -132,9 +140,12 @@ def _worker(body_path: str, workers: int, render: bool) -> None:
         render_report_assets(report, image_size=384, turntable_frames=24)
         seconds["render"] = time.perf_counter() - tick
     seconds["total"] = time.perf_counter() - started
-    out = {"seconds": {k: round(v, 2) for k, v in seconds.items()}, "recommended_size": report.recommended_size,
-           "ease_cm": {s: fit.ease_cm for s, fit in report.sizes.items()},
-           "errors": {r.job.size: r.error for r in results if r.error}}
+    out = {
+        "seconds": {k: round(v, 2) for k, v in seconds.items()},
+        "recommended_size": report.recommended_size,
+        "ease_cm": {s: fit.ease_cm for s, fit in report.sizes.items()},
+        "errors": {r.job.size: r.error for r in results if r.error},
+    }
     print(json.dumps(out), flush=True)
     if workers != 1:  # the new CLI's exit: no teardown of the loaded models
         sys.stderr.flush()
@@ -156,8 +167,21 @@ def _load() -> list[float]:
 
 
 def _cli(python: Path, root: Path, body: str, out: str) -> dict:
-    command = [str(python), "-m", "tryon3d", "-q", "fit-report", "--body", body, "--garment", GARMENT, "--sizes",
-               SIZES, "-o", out]
+    command = [
+        str(python),
+        "-m",
+        "tryon3d",
+        "-q",
+        "fit-report",
+        "--body",
+        body,
+        "--garment",
+        GARMENT,
+        "--sizes",
+        SIZES,
+        "-o",
+        out,
+    ]
     result, stats = _run_sampled(command, cwd=root)  # python -m: the checkout's own package first
     if result.returncode:
         raise RuntimeError(f"{' '.join(command)} failed: {result.stderr.strip()[-400:]}")
@@ -167,10 +191,20 @@ def _cli(python: Path, root: Path, body: str, out: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--render", action="store_true", help="also render the report's assets in both ways")
-    parser.add_argument("--cli", action="store_true", help="also time the whole fit-report command here and in --base")
-    parser.add_argument("--base", default=str(ROOT.parent / "base"), help="the checkout to compare the CLI with")
-    parser.add_argument("--workers", type=int, default=0, help="workers of the new way (0: one per core)")
+    parser.add_argument(
+        "--render", action="store_true", help="also render the report's assets in both ways"
+    )
+    parser.add_argument(
+        "--cli",
+        action="store_true",
+        help="also time the whole fit-report command here and in --base",
+    )
+    parser.add_argument(
+        "--base", default=str(ROOT.parent / "base"), help="the checkout to compare the CLI with"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="workers of the new way (0: one per core)"
+    )
     parser.add_argument("--worker", nargs=2, metavar=("BODY", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -178,16 +212,44 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         body_path = str(Path(tmp) / "body.json")
-        subprocess.run([sys.executable, "-m", "tryon3d", "-q", "body", "--height", "168", "--weight", "62", "--sex",
-                        "female", "-o", tmp], check=True, capture_output=True)
-        report: dict = {"sizes": SIZES, "garment": GARMENT, "cpu_count": os.cpu_count(), "load_avg_before": _load()}
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tryon3d",
+                "-q",
+                "body",
+                "--height",
+                "168",
+                "--weight",
+                "62",
+                "--sex",
+                "female",
+                "-o",
+                tmp,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        report: dict = {
+            "sizes": SIZES,
+            "garment": GARMENT,
+            "cpu_count": os.cpu_count(),
+            "load_avg_before": _load(),
+        }
         ways = {}
         for name, workers in (("baseline", 1), ("ours", args.workers)):
-            command = [sys.executable, __file__, "--worker", body_path, str(workers)] + (["--render"] * args.render)
+            command = [sys.executable, __file__, "--worker", body_path, str(workers)] + (
+                ["--render"] * args.render
+            )
             result, stats = _run_sampled(command)
             if result.returncode:
                 raise RuntimeError(f"the {name} run failed: {result.stderr.strip()[-600:]}")
-            ways[name] = {**json.loads(result.stdout.strip().splitlines()[-1]), **stats, "load_avg": _load()}
+            ways[name] = {
+                **json.loads(result.stdout.strip().splitlines()[-1]),
+                **stats,
+                "load_avg": _load(),
+            }
         report["baseline_s"] = ways["baseline"]["wall_s"]
         report["ours_s"] = ways["ours"]["wall_s"]
         report["speedup"] = round(report["baseline_s"] / report["ours_s"], 2)
@@ -195,16 +257,24 @@ def main() -> int:
         report["baseline"], report["ours"] = ways["baseline"], ways["ours"]
         if args.cli:
             base = Path(args.base)
-            report["cli_before"] = _cli(base / ".venv" / "bin" / "python", base, body_path, str(Path(tmp) / "before"))
-            report["cli_after"] = _cli(Path(sys.executable), ROOT, body_path, str(Path(tmp) / "after"))
-            report["cli_speedup"] = round(report["cli_before"]["wall_s"] / report["cli_after"]["wall_s"], 2)
+            report["cli_before"] = _cli(
+                base / ".venv" / "bin" / "python", base, body_path, str(Path(tmp) / "before")
+            )
+            report["cli_after"] = _cli(
+                Path(sys.executable), ROOT, body_path, str(Path(tmp) / "after")
+            )
+            report["cli_speedup"] = round(
+                report["cli_before"]["wall_s"] / report["cli_after"]["wall_s"], 2
+            )
         report["load_avg_after"] = _load()
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"3-size fit report: {report['baseline_s']:.1f} s serial -> {report['ours_s']:.1f} s "
-              f"({report['speedup']:.2f}x), same recommendation: {report['same_recommendation']}, "
-              f"load {report['load_avg_before']} -> {report['load_avg_after']}")
+        print(
+            f"3-size fit report: {report['baseline_s']:.1f} s serial -> {report['ours_s']:.1f} s "
+            f"({report['speedup']:.2f}x), same recommendation: {report['same_recommendation']}, "
+            f"load {report['load_avg_before']} -> {report['load_avg_after']}"
+        )
     return 0
 
 

@@ -40,13 +40,29 @@ def _dxf_row(path: Path, row: dict, *, drape: bool, edge_m: float) -> None:
         from tryon3d.garments._dxf import read_dxf_file
 
         read = read_dxf_file(path)  # loads but cannot be placed: count what it holds
-        row.update(loaded=True, sizes=len(read.sizes), pieces=len(read.piece_names()), units=read.units_note)
+        row.update(
+            loaded=True,
+            sizes=len(read.sizes),
+            pieces=len(read.piece_names()),
+            units=read.units_note,
+        )
         raise
     row["load_s"] = round(time.perf_counter() - start, 3)
-    row.update(loaded=True, sizes=len(pattern.metadata["sizes"]), units=pattern.metadata["units"],
-               not_draped=pattern.metadata["not_draped"])
-    row.update(size=pattern.size, roles=pattern.metadata["pieces"], seams=len(pattern.seams), placed=True,
-               measurements_cm={k: round(v * 100, 1) for k, v in garments.pattern_measurements(pattern).items()})
+    row.update(
+        loaded=True,
+        sizes=len(pattern.metadata["sizes"]),
+        units=pattern.metadata["units"],
+        not_draped=pattern.metadata["not_draped"],
+    )
+    row.update(
+        size=pattern.size,
+        roles=pattern.metadata["pieces"],
+        seams=len(pattern.seams),
+        placed=True,
+        measurements_cm={
+            k: round(v * 100, 1) for k, v in garments.pattern_measurements(pattern).items()
+        },
+    )
     if drape:
         _drape(path, row, edge_m=edge_m, size=pattern.size)
 
@@ -59,8 +75,14 @@ def _drape(path: Path, row: dict, *, edge_m: float, size: str | None) -> None:
     garment = garments.load_garment(path, size=size, body=body, edge_length_m=edge_m)
     result = sim.drape(body, garment)
     summary = sim.drape_to_json(result)
-    row.update(draped=True, drape_s=round(time.perf_counter() - start, 2), vertices=int(len(garment.positions)),
-               gates=summary["gates"], gates_passed=bool(summary["gates"]["passed"]), ease_cm=summary["ease_cm"])
+    row.update(
+        draped=True,
+        drape_s=round(time.perf_counter() - start, 2),
+        vertices=len(garment.positions),
+        gates=summary["gates"],
+        gates_passed=bool(summary["gates"]["passed"]),
+        ease_cm=summary["ease_cm"],
+    )
     if not row["gates_passed"]:
         failed = [k for k, v in summary["gates"].items() if k != "passed" and v not in (0, True)]
         row["reason"] = f"drape gates failed: {failed}"
@@ -71,8 +93,15 @@ HANDLERS = {".dxf": _dxf_row}
 
 
 def run_one(path: Path, *, drape: bool, edge_m: float) -> dict:
-    row = {"file": path.name, "kind": path.suffix.lower().lstrip("."), "loaded": False, "placed": False,
-           "draped": False, "gates_passed": False, "reason": ""}
+    row = {
+        "file": path.name,
+        "kind": path.suffix.lower().lstrip("."),
+        "loaded": False,
+        "placed": False,
+        "draped": False,
+        "gates_passed": False,
+        "reason": "",
+    }
     handler = HANDLERS.get(path.suffix.lower())
     if handler is None:
         row["reason"] = f"no handler for {path.suffix or 'files without a suffix'}"
@@ -90,7 +119,9 @@ def _files(targets: list[str]) -> list[Path]:
     for target in targets or [str(DEFAULT_FOLDER)]:
         path = Path(target)
         if path.is_dir():
-            out += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in HANDLERS)
+            out += sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in HANDLERS
+            )
         elif path.is_file():
             out.append(path)
         else:
@@ -103,11 +134,15 @@ def main() -> int:
     parser.add_argument("targets", nargs="*", help="folders or files (default ../shared/garments/)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--no-drape", action="store_true", help="load and infer only")
-    parser.add_argument("--edge-m", type=float, default=0.03, help="drape mesh edge length [m] (0.03)")
+    parser.add_argument(
+        "--edge-m", type=float, default=0.03, help="drape mesh edge length [m] (0.03)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:  # one file, in this process
-        print(json.dumps(run_one(Path(args.targets[0]), drape=not args.no_drape, edge_m=args.edge_m)))
+        print(
+            json.dumps(run_one(Path(args.targets[0]), drape=not args.no_drape, edge_m=args.edge_m))
+        )
         return 0
     rows = []
     for path in _files(args.targets):
@@ -118,15 +153,30 @@ def main() -> int:
             row = json.loads(done.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
             tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            row = {"file": path.name, "kind": path.suffix.lower().lstrip("."), "loaded": False, "placed": False,
-                   "draped": False, "gates_passed": False, "reason": f"crashed: {tail}"}
+            row = {
+                "file": path.name,
+                "kind": path.suffix.lower().lstrip("."),
+                "loaded": False,
+                "placed": False,
+                "draped": False,
+                "gates_passed": False,
+                "reason": f"crashed: {tail}",
+            }
         rows.append(row)
         if not args.json:
-            print(f"{row['file']:<40} loaded={row['loaded']!s:<5} placed={row['placed']!s:<5} "
-                  f"gates={row['gates_passed']!s:<5} load_s={row.get('load_s', '-')} drape_s={row.get('drape_s', '-')} "
-                  f"peak_mb={row.get('peak_mb', '-')} {row['reason']}", flush=True)
-    totals = {"files": len(rows), **{k: sum(bool(r.get(k)) for r in rows)
-                                     for k in ("loaded", "placed", "draped", "gates_passed")}}
+            print(
+                f"{row['file']:<40} loaded={row['loaded']!s:<5} placed={row['placed']!s:<5} "
+                f"gates={row['gates_passed']!s:<5} load_s={row.get('load_s', '-')} drape_s={row.get('drape_s', '-')} "
+                f"peak_mb={row.get('peak_mb', '-')} {row['reason']}",
+                flush=True,
+            )
+    totals = {
+        "files": len(rows),
+        **{
+            k: sum(bool(r.get(k)) for r in rows)
+            for k in ("loaded", "placed", "draped", "gates_passed")
+        },
+    }
     if args.json:
         print(json.dumps({"rows": rows, "totals": totals}, indent=1))
     else:

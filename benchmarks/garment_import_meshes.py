@@ -58,31 +58,55 @@ def generated_files(body, folder: Path, edge_m: float) -> list[Path]:
     uv = np.asarray(shirt.uv, dtype=np.float64)
     uv = (uv - uv.min(axis=0)) / np.maximum(np.ptp(uv, axis=0), 1e-9)  # an atlas in [0, 1]
     faces = np.asarray(shirt.faces)
-    return [write_obj(folder / "tshirt_cm_yup.obj", z_up_m_to_y_up(positions, 100.0), faces, uv),
-            write_draco_glb(folder / "tshirt_draco.glb", z_up_m_to_y_up(positions, 1.0), faces, uv)]
+    return [
+        write_obj(folder / "tshirt_cm_yup.obj", z_up_m_to_y_up(positions, 100.0), faces, uv),
+        write_draco_glb(folder / "tshirt_draco.glb", z_up_m_to_y_up(positions, 1.0), faces, uv),
+    ]
 
 
 def run_one(path: Path, body, edge_m: float, seconds: float) -> dict:
     from tryon3d import garments, sim
 
-    row = {"file": path.name, "format": "garmentcode" if path.suffix.lower() == ".json" else "mesh",
-           "loaded": False, "placed": False, "draped": False, "gates": [], "ease_measured": False,
-           "ease_cm": {}, "vertices": 0, "load_place_s": None, "drape_s": None, "error": "", "log": []}
+    row = {
+        "file": path.name,
+        "format": "garmentcode" if path.suffix.lower() == ".json" else "mesh",
+        "loaded": False,
+        "placed": False,
+        "draped": False,
+        "gates": [],
+        "ease_measured": False,
+        "ease_cm": {},
+        "vertices": 0,
+        "load_place_s": None,
+        "drape_s": None,
+        "error": "",
+        "log": [],
+    }
     started = time.perf_counter()
     try:
         garment = garments.load_garment(path, body=body, edge_length_m=edge_m)
-        row.update(loaded=True, placed=bool(garment.metadata.get("placed")), vertices=garment.vertex_count,
-                   load_place_s=round(time.perf_counter() - started, 2), log=garment.metadata.get("import_log", []))
+        row.update(
+            loaded=True,
+            placed=bool(garment.metadata.get("placed")),
+            vertices=garment.vertex_count,
+            load_place_s=round(time.perf_counter() - started, 2),
+            log=garment.metadata.get("import_log", []),
+        )
         t = time.perf_counter()
         drape = sim.drape(body, garment, max_seconds_simulated=seconds)
         row["drape_s"] = round(time.perf_counter() - t, 2)
         row["draped"] = bool(drape.gates.passed)
         row["gates"] = drape.gates.reasons()
         # the cloth ease (pattern garments) where there is one, else the tape's (meshes)
-        ease = {k: (c if np.isfinite(c) else drape.tape_ease_m.get(k, float("nan"))) for k, c in drape.ease_m.items()}
+        ease = {
+            k: (c if np.isfinite(c) else drape.tape_ease_m.get(k, float("nan")))
+            for k, c in drape.ease_m.items()
+        }
         ease = {k: v for k, v in ease.items() if np.isfinite(v)}
         row["ease_cm"] = {k: round(100 * v, 1) for k, v in ease.items()}
-        row["tape_ease_cm"] = {k: round(100 * v, 1) for k, v in drape.tape_ease_m.items() if np.isfinite(v)}
+        row["tape_ease_cm"] = {
+            k: round(100 * v, 1) for k, v in drape.tape_ease_m.items() if np.isfinite(v)
+        }
         row["ease_measured"] = any(k in ease for k in ("chest", "waist", "hips"))
     except (ValueError, TypeError) as exc:
         row["error"] = str(exc).splitlines()[0]
@@ -98,28 +122,42 @@ def main() -> int:
     parser.add_argument("folders", nargs="*", default=[str(REPO.parent / "shared" / "garments")])
     parser.add_argument("--edge-m", type=float, default=0.03, help="drape edge length [m]")
     parser.add_argument("--seconds", type=float, default=3.0, help="simulated seconds per drape")
-    parser.add_argument("--no-generated", action="store_true", help="skip the generated T-shirt files")
+    parser.add_argument(
+        "--no-generated", action="store_true", help="skip the generated T-shirt files"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     from tryon3d import bodyfit
 
     body = bodyfit.body_from_measurements(height_m=1.7, weight_kg=65, sex="female")
-    files = sorted(p for folder in args.folders for p in Path(folder).rglob("*")
-                   if p.suffix.lower() in SUFFIXES and p.is_file() and _is_garment_file(p))
+    files = sorted(
+        p
+        for folder in args.folders
+        for p in Path(folder).rglob("*")
+        if p.suffix.lower() in SUFFIXES and p.is_file() and _is_garment_file(p)
+    )
     with tempfile.TemporaryDirectory() as tmp:
         if not args.no_generated:
             files += generated_files(body, Path(tmp), args.edge_m)
         rows = [run_one(path, body, args.edge_m, args.seconds) for path in files]
-    totals = {"files": len(rows), "loaded": sum(r["loaded"] for r in rows), "placed": sum(r["placed"] for r in rows),
-              "draped": sum(r["draped"] for r in rows), "ease_measured": sum(r["ease_measured"] for r in rows),
-              "seconds": round(sum(r["seconds"] for r in rows), 1), "peak_memory_mb": round(_peak_mb(), 0)}
+    totals = {
+        "files": len(rows),
+        "loaded": sum(r["loaded"] for r in rows),
+        "placed": sum(r["placed"] for r in rows),
+        "draped": sum(r["draped"] for r in rows),
+        "ease_measured": sum(r["ease_measured"] for r in rows),
+        "seconds": round(sum(r["seconds"] for r in rows), 1),
+        "peak_memory_mb": round(_peak_mb(), 0),
+    }
     if args.json:
         print(json.dumps({"rows": rows, "totals": totals}, indent=2))
     else:
         for r in rows:
             status = "ok" if r["draped"] else (r["error"] or "; ".join(r["gates"]))
-            print(f"{r['file']:<40} {r['vertices']:>6} v  load {r['load_place_s']} s  drape {r['drape_s']} s  {status}")
+            print(
+                f"{r['file']:<40} {r['vertices']:>6} v  load {r['load_place_s']} s  drape {r['drape_s']} s  {status}"
+            )
         print(totals)
     return 0
 

@@ -50,8 +50,14 @@ def synthetic_subject(rng: np.random.Generator, *, sex: str, size: int = 512):
             pose[body.joint_names.index(bone), axis] = sign * rng.uniform(-0.2, 0.15)
         vertices, joints = pose_anny_vertices(model, body.rest_vertices, body.rest_joints, pose)
         posed = body.with_pose(vertices, joints, pose)
-        camera = render.camera_preset(vertices, view, width=size, height=size, fov_y_deg=rng.uniform(25, 45),
-                                      margin=rng.uniform(0.04, 0.12))
+        camera = render.camera_preset(
+            vertices,
+            view,
+            width=size,
+            height=size,
+            fov_y_deg=rng.uniform(25, 45),
+            margin=rng.uniform(0.04, 0.12),
+        )
         shot = render.render_body(posed, camera=camera, spp=16, seed=int(rng.integers(1 << 30)))
         rgba = shot.rgba
         alpha = rgba[..., 3:4]
@@ -62,7 +68,9 @@ def synthetic_subject(rng: np.random.Generator, *, sex: str, size: int = 512):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--subjects", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
@@ -78,22 +86,28 @@ def main() -> int:
         truth, photos, _ = synthetic_subject(rng, sex=sex)
         started = time.perf_counter()
         fit = fit_body_to_photos(
-            photos["front"], None if args.front_only else photos["side"],
-            height_m=truth.measurements_m["stature"], sex=sex,
+            photos["front"],
+            None if args.front_only else photos["side"],
+            height_m=truth.measurements_m["stature"],
+            sex=sex,
             weight_kg=truth.weight_kg if args.with_weight else None,
         )
         seconds = time.perf_counter() - started
         errors = {g: 100.0 * (fit.body.measurements_m[g] - truth.measurements_m[g]) for g in GIRTHS}
-        rows.append({
-            "sex": sex,
-            "height_cm": round(100 * truth.measurements_m["stature"], 1),
-            "bmi": round(truth.weight_kg / truth.measurements_m["stature"] ** 2, 1),
-            "error_cm": {k: round(v, 2) for k, v in errors.items()},
-            "stature_error_cm": round(100 * (fit.body.measurements_m["stature"] - truth.measurements_m["stature"]), 2),
-            "weight_error_kg": round(fit.body.weight_kg - truth.weight_kg, 2),
-            "scores": {k: round(v, 3) for k, v in fit.scores.items()},
-            "seconds": round(seconds, 1),
-        })
+        rows.append(
+            {
+                "sex": sex,
+                "height_cm": round(100 * truth.measurements_m["stature"], 1),
+                "bmi": round(truth.weight_kg / truth.measurements_m["stature"] ** 2, 1),
+                "error_cm": {k: round(v, 2) for k, v in errors.items()},
+                "stature_error_cm": round(
+                    100 * (fit.body.measurements_m["stature"] - truth.measurements_m["stature"]), 2
+                ),
+                "weight_error_kg": round(fit.body.weight_kg - truth.weight_kg, 2),
+                "scores": {k: round(v, 3) for k, v in fit.scores.items()},
+                "seconds": round(seconds, 1),
+            }
+        )
         if not args.json:
             print(json.dumps(rows[-1]), flush=True)
     mae = {g: round(float(np.mean([abs(r["error_cm"][g]) for r in rows])), 2) for g in GIRTHS}

@@ -23,7 +23,9 @@ _TESTS = Path(__file__).resolve().parents[1] / "tests"
 
 
 def _child(megapixels: float, mode: str, spp: int) -> dict:
-    sys.path.insert(0, str(_TESTS))  # the synthetic stand-in body and tube drape of the render tests
+    sys.path.insert(
+        0, str(_TESTS)
+    )  # the synthetic stand-in body and tube drape of the render tests
     import numpy as np
     from _render_scenes import stand_in_body, tube_drape
 
@@ -32,25 +34,37 @@ def _child(megapixels: float, mode: str, spp: int) -> dict:
     width = int(round((megapixels * 1e6 * 4 / 3) ** 0.5))
     height = int(round(width * 3 / 4))
     body, drape = stand_in_body(hand=True), tube_drape()
-    camera = render.look_at_camera((0.3, -3.0, 1.3), (0, 0, 1.1), fov_y_deg=25, width=width, height=height)
+    camera = render.look_at_camera(
+        (0.3, -3.0, 1.3), (0, 0, 1.1), fov_y_deg=25, width=width, height=height
+    )
     photo = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     work = None if mode == "old" else render.WORK_MAX_SIDE_PX
-    composite, mask = render.render_on_photo(body, drape, photo, camera, None, light_steps=5, spp=spp,
-                                             work_max_side_px=work)
+    composite, mask = render.render_on_photo(
+        body, drape, photo, camera, None, light_steps=5, spp=spp, work_max_side_px=work
+    )
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"megapixels": round(width * height / 1e6, 1), "width": width, "height": height, "mode": mode,
-            "peak_rss_mb": round(peak), "rss_before_mb": round(before), "seconds": round(seconds, 1),
-            "garment_pixels": int(mask.sum())}
+    return {
+        "megapixels": round(width * height / 1e6, 1),
+        "width": width,
+        "height": height,
+        "mode": mode,
+        "peak_rss_mb": round(peak),
+        "rss_before_mb": round(before),
+        "seconds": round(seconds, 1),
+        "garment_pixels": int(mask.sum()),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--sizes", default="12,48", help="megapixels to try, comma-separated")
-    parser.add_argument("--old-48", action="store_true", help="also run the old way at 48 MP (over 10 GB)")
+    parser.add_argument(
+        "--old-48", action="store_true", help="also run the old way at 48 MP (over 10 GB)"
+    )
     parser.add_argument("--spp", type=int, default=4, help="samples per pixel of the renders")
     parser.add_argument("--child", nargs=2, metavar=("MP", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -61,12 +75,35 @@ def main() -> None:
     for megapixels in (float(x) for x in args.sizes.split(",")):
         for mode in ("old", "new"):
             if mode == "old" and megapixels > 40 and not args.old_48:
-                rows.append({"megapixels": megapixels, "mode": mode, "skipped": "needs over 10 GB (--old-48)"})
+                rows.append(
+                    {
+                        "megapixels": megapixels,
+                        "mode": mode,
+                        "skipped": "needs over 10 GB (--old-48)",
+                    }
+                )
                 continue
-            done = subprocess.run([sys.executable, __file__, "--child", str(megapixels), mode, "--spp", str(args.spp)],
-                                  capture_output=True, text=True)
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    str(megapixels),
+                    mode,
+                    "--spp",
+                    str(args.spp),
+                ],
+                capture_output=True,
+                text=True,
+            )
             if done.returncode != 0:
-                rows.append({"megapixels": megapixels, "mode": mode, "error": done.stderr.strip().splitlines()[-1:]})
+                rows.append(
+                    {
+                        "megapixels": megapixels,
+                        "mode": mode,
+                        "error": done.stderr.strip().splitlines()[-1:],
+                    }
+                )
             else:
                 rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
     if args.json:
@@ -74,10 +111,14 @@ def main() -> None:
         return
     for row in rows:
         if "peak_rss_mb" in row:
-            print(f"{row['megapixels']:5.1f} MP {row['mode']:3s}: peak {row['peak_rss_mb']:6d} MB "
-                  f"(before the call {row['rss_before_mb']} MB), {row['seconds']:.1f} s")
+            print(
+                f"{row['megapixels']:5.1f} MP {row['mode']:3s}: peak {row['peak_rss_mb']:6d} MB "
+                f"(before the call {row['rss_before_mb']} MB), {row['seconds']:.1f} s"
+            )
         else:
-            print(f"{row['megapixels']:5.1f} MP {row['mode']:3s}: {row.get('skipped') or row.get('error')}")
+            print(
+                f"{row['megapixels']:5.1f} MP {row['mode']:3s}: {row.get('skipped') or row.get('error')}"
+            )
 
 
 if __name__ == "__main__":

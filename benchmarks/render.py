@@ -32,16 +32,27 @@ class _Body:
 def _stand_in():
     """A ~25k-triangle stand-in body (body models are not needed to time the renderer)."""
     parts = [
-        trimesh.creation.capsule(height=0.6, radius=0.16, count=[64, 64]).apply_translation([0, 0, 1.15]),
+        trimesh.creation.capsule(height=0.6, radius=0.16, count=[64, 64]).apply_translation(
+            [0, 0, 1.15]
+        ),
         trimesh.creation.icosphere(subdivisions=4, radius=0.11).apply_translation([0, 0, 1.62]),
-        trimesh.creation.capsule(height=0.7, radius=0.07, count=[48, 48]).apply_translation([-0.09, 0, 0.45]),
-        trimesh.creation.capsule(height=0.7, radius=0.07, count=[48, 48]).apply_translation([0.09, 0, 0.45]),
+        trimesh.creation.capsule(height=0.7, radius=0.07, count=[48, 48]).apply_translation(
+            [-0.09, 0, 0.45]
+        ),
+        trimesh.creation.capsule(height=0.7, radius=0.07, count=[48, 48]).apply_translation(
+            [0.09, 0, 0.45]
+        ),
     ]
     body = _Body(trimesh.util.concatenate(parts))
     tube = trimesh.creation.cylinder(radius=0.18, height=0.45, sections=96).subdivide().subdivide()
     tube.apply_translation([0, 0, 1.2])
-    uv = np.stack([np.arctan2(tube.vertices[:, 1], tube.vertices[:, 0]) / (2 * np.pi) * 8,
-                   tube.vertices[:, 2] * 8], axis=1)
+    uv = np.stack(
+        [
+            np.arctan2(tube.vertices[:, 1], tube.vertices[:, 0]) / (2 * np.pi) * 8,
+            tube.vertices[:, 2] * 8,
+        ],
+        axis=1,
+    )
     texture = np.full((64, 64, 3), 235, np.uint8)
     texture[:32, :32] = texture[32:, 32:] = (200, 20, 20)
     return body, GarmentMesh(tube.vertices, tube.faces, uv=uv, texture=texture)
@@ -55,11 +66,24 @@ def _naive_turntable(body, garment, frames, size, spp):
         angle = 2 * math.pi * index / frames
         c, s = math.cos(angle), math.sin(angle)
         rotation = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]])
-        moved_body = _Body(trimesh.Trimesh((body.vertices - pivot) @ rotation.T + pivot, body.faces, process=False))
-        moved_garment = GarmentMesh((garment.vertices - pivot) @ rotation.T + pivot, garment.faces,
-                                    uv=garment.uv, texture=garment.texture)
-        scene = StudioScene(moved_body.vertices, moved_body.faces, [moved_garment], camera, spp=spp,
-                            aovs=False, max_depth=2)
+        moved_body = _Body(
+            trimesh.Trimesh((body.vertices - pivot) @ rotation.T + pivot, body.faces, process=False)
+        )
+        moved_garment = GarmentMesh(
+            (garment.vertices - pivot) @ rotation.T + pivot,
+            garment.faces,
+            uv=garment.uv,
+            texture=garment.texture,
+        )
+        scene = StudioScene(
+            moved_body.vertices,
+            moved_body.faces,
+            [moved_garment],
+            camera,
+            spp=spp,
+            aovs=False,
+            max_depth=2,
+        )
         images.append(premultiplied_to_uint8(scene.render_raw(seed=index)))
     return images
 
@@ -93,17 +117,27 @@ def main() -> None:
     args = parser.parse_args()
     render.select_variant()
     body, garment = _stand_in()
-    result = {"variant": render.active_variant(), "frames": args.frames, "size": args.size, "spp": args.spp,
-              "triangles": int(len(body.faces) + len(garment.faces))}
+    result = {
+        "variant": render.active_variant(),
+        "frames": args.frames,
+        "size": args.size,
+        "spp": args.spp,
+        "triangles": int(len(body.faces) + len(garment.faces)),
+    }
     for shading in ("deferred", "path"):  # JIT warm-up (kernels are cached per size)
-        render.render_turntable(body, garments=[garment], frames=1, size=args.size, spp=args.spp, shading=shading)
+        render.render_turntable(
+            body, garments=[garment], frames=1, size=args.size, spp=args.spp, shading=shading
+        )
     start = time.perf_counter()
-    frames = render.render_turntable(body, garments=[garment], frames=args.frames, size=args.size, spp=args.spp)
+    frames = render.render_turntable(
+        body, garments=[garment], frames=args.frames, size=args.size, spp=args.spp
+    )
     suffix = "_36_s" if args.frames == 36 else "_s"
     result["turntable" + suffix] = time.perf_counter() - start
     start = time.perf_counter()
-    render.render_turntable(body, garments=[garment], frames=args.frames, size=args.size, spp=args.spp,
-                            shading="path")
+    render.render_turntable(
+        body, garments=[garment], frames=args.frames, size=args.size, spp=args.spp, shading="path"
+    )
     result["turntable_path" + suffix] = time.perf_counter() - start
     start = time.perf_counter()
     result["mp4_bytes"] = len(render.encode_mp4(frames))

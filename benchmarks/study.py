@@ -25,7 +25,7 @@ import time
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
-from tryon3d import sizing  # noqa: E402
+from tryon3d import sizing
 
 
 def _breakdown(result, workers: int) -> dict:
@@ -35,12 +35,21 @@ def _breakdown(result, workers: int) -> dict:
     for row in rows:
         per_body[row["body_id"]] = row["seconds_body_build"] or 0.0
     build = sum(per_body.values()) / jobs
-    mean = {k: sum(r[f"seconds_{k}"] or 0.0 for r in rows) / jobs for k in ("place", "drape", "judge")}
+    mean = {
+        k: sum(r[f"seconds_{k}"] or 0.0 for r in rows) / jobs for k in ("place", "drape", "judge")
+    }
     work = build + sum(mean.values())
-    return {"wall_s": round(result.seconds, 1), "jobs": len(rows), "workers": workers,
-            "jobs_per_hour": round(3600.0 * len(rows) / result.seconds, 1),
-            "per_job_s": {"body_build": round(build, 2), **{k: round(v, 2) for k, v in mean.items()},
-                          "overhead": round(result.seconds * workers / jobs - work, 2)}}
+    return {
+        "wall_s": round(result.seconds, 1),
+        "jobs": len(rows),
+        "workers": workers,
+        "jobs_per_hour": round(3600.0 * len(rows) / result.seconds, 1),
+        "per_job_s": {
+            "body_build": round(build, 2),
+            **{k: round(v, 2) for k, v in mean.items()},
+            "overhead": round(result.seconds * workers / jobs - work, 2),
+        },
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,28 +65,42 @@ def main(argv: list[str] | None = None) -> int:
     import ray
 
     bodies = sizing.sample_population(args.bodies, seed=0)
-    options = {"sizes": args.sizes.split(","), "edge_length_m": args.edge_length / 100.0,
-               "max_seconds_simulated": args.max_seconds_simulated, "quiet": True}
+    options = {
+        "sizes": args.sizes.split(","),
+        "edge_length_m": args.edge_length / 100.0,
+        "max_seconds_simulated": args.max_seconds_simulated,
+        "quiet": True,
+    }
     load = [os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="tryon3d-bench-study-") as tmp:
-        serial = sizing.run_study(bodies, [args.garment], out=os.path.join(tmp, "serial"), executor="serial",
-                                  **options)
+        serial = sizing.run_study(
+            bodies, [args.garment], out=os.path.join(tmp, "serial"), executor="serial", **options
+        )
         load.append(os.getloadavg())
         started = time.perf_counter()
         ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
         startup = time.perf_counter() - started
         try:
-            on_ray = sizing.run_study(bodies, [args.garment], out=os.path.join(tmp, "ray"), **options)
+            on_ray = sizing.run_study(
+                bodies, [args.garment], out=os.path.join(tmp, "ray"), **options
+            )
             load.append(os.getloadavg())
             built = ray.get(ray.remote(sizing._study._safe_build).remote(bodies[0]))
             context = ray._private.worker.global_worker.get_serialization_context()
             body_bytes = int(context.serialize(built[0]).total_bytes)
         finally:
             ray.shutdown()
-    same = {r["key"]: r["verdict"] for r in serial.rows} == {r["key"]: r["verdict"] for r in on_ray.rows}
+    same = {r["key"]: r["verdict"] for r in serial.rows} == {
+        r["key"]: r["verdict"] for r in on_ray.rows
+    }
     report = {
-        "study": {"garment": args.garment, "sizes": args.sizes, "bodies": args.bodies,
-                  "edge_length_cm": args.edge_length, "max_seconds_simulated": args.max_seconds_simulated},
+        "study": {
+            "garment": args.garment,
+            "sizes": args.sizes,
+            "bodies": args.bodies,
+            "edge_length_cm": args.edge_length,
+            "max_seconds_simulated": args.max_seconds_simulated,
+        },
         "serial": _breakdown(serial, 1),
         "ray": {**_breakdown(on_ray, args.workers), "ray_start_s": round(startup, 1)},
         "speedup": round(serial.seconds / on_ray.seconds, 2),
@@ -91,9 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for name in ("serial", "ray"):
             r = report[name]
-            print(f"{name}: {r['jobs']} jobs in {r['wall_s']} s = {r['jobs_per_hour']} jobs/h, per job {r['per_job_s']}")
-        print(f"speed-up {report['speedup']}x, same verdicts {same}, body in the object store "
-              f"{body_bytes / 1e6:.2f} MB, load {report['load_average_1min']}")
+            print(
+                f"{name}: {r['jobs']} jobs in {r['wall_s']} s = {r['jobs_per_hour']} jobs/h, per job {r['per_job_s']}"
+            )
+        print(
+            f"speed-up {report['speedup']}x, same verdicts {same}, body in the object store "
+            f"{body_bytes / 1e6:.2f} MB, load {report['load_average_1min']}"
+        )
     return 0
 
 

@@ -45,12 +45,31 @@ _LOCAL_CHANGES = (
 _FREE_PHENOTYPES = ("muscle", "weight", "height", "proportions")
 # Bounds of the fitted sliders. Anny extrapolates its targets linearly past 0 and 1; a modest
 # overshoot reaches BMI 40+ and 200 cm bodies without visible artefacts.
-_PHENOTYPE_BOUNDS = {"muscle": (0.0, 1.0), "weight": (-0.3, 2.0), "height": (-0.25, 1.3), "proportions": (0.0, 1.0)}
+_PHENOTYPE_BOUNDS = {
+    "muscle": (0.0, 1.0),
+    "weight": (-0.3, 2.0),
+    "height": (-0.25, 1.3),
+    "proportions": (0.0, 1.0),
+}
 _LOCAL_CHANGE_BOUNDS = (-2.0, 2.0)
 
 # Dominant bone → region. Bones not listed belong to the torso.
 _BONE_REGION_PREFIXES = (
-    (("head", "eye", "jaw", "tongue", "special", "levator", "oris", "orbicularis", "temporalis", "risorius"), "head"),
+    (
+        (
+            "head",
+            "eye",
+            "jaw",
+            "tongue",
+            "special",
+            "levator",
+            "oris",
+            "orbicularis",
+            "temporalis",
+            "risorius",
+        ),
+        "head",
+    ),
     (("neck",), "neck"),
     (("upperarm", "lowerarm"), "arm"),
     (("wrist", "finger", "metacarpal"), "hand"),
@@ -136,14 +155,19 @@ class AnnyModel:
     tape_topology: TapeTopology
     name: str = "anny"
 
-    def initial_parameters(self, *, height_m: float, bmi: float, sex: str | None = None) -> np.ndarray:
+    def initial_parameters(
+        self, *, height_m: float, bmi: float, sex: str | None = None
+    ) -> np.ndarray:
         """Where the fit starts: the shipped table of earlier fits over stature and BMI
         (``data/anny_start_table.json``) when it matches this model, else a rough guess; both
         away from the sliders' 0.5 kinks."""
         tabled = _start_table(self.parameter_names)
         if tabled is not None and sex in tabled:
             heights, bmis, grid = tabled[sex]
-            point = (float(np.clip(height_m, heights[0], heights[-1])), float(np.clip(bmi, bmis[0], bmis[-1])))
+            point = (
+                float(np.clip(height_m, heights[0], heights[-1])),
+                float(np.clip(bmi, bmis[0], bmis[-1])),
+            )
             return RegularGridInterpolator((heights, bmis), grid)(np.array([point]))[0]
         values = {
             "muscle": 0.55,
@@ -153,7 +177,9 @@ class AnnyModel:
         }
         return np.array([values.get(name, 0.0) for name in self.parameter_names])
 
-    def rest_geometry(self, parameters: np.ndarray, *, sex: str, age_years: float) -> tuple[np.ndarray, np.ndarray]:
+    def rest_geometry(
+        self, parameters: np.ndarray, *, sex: str, age_years: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Canonical-pose vertices and joints for a batch of parameter vectors.
 
         Args:
@@ -178,7 +204,9 @@ class AnnyModel:
                 phenotype[:, column] = fixed.get(label, 0.5)
         local = np.zeros((batch, len(module.local_change_labels)))
         for label in _LOCAL_CHANGES:
-            local[:, module.local_change_labels.index(label)] = params[:, self.parameter_names.index(label)]
+            local[:, module.local_change_labels.index(label)] = params[
+                :, self.parameter_names.index(label)
+            ]
         with torch.no_grad():
             coefficients = module._get_phenotype_blendshape_coefficients(
                 torch.from_numpy(phenotype),
@@ -198,7 +226,9 @@ class AnnyModel:
         """The tape measure's skeleton points from (J, 3) joints."""
         return canonical_skeleton("anny", self.joint_names, joints)
 
-    def shape_parameters(self, parameters: np.ndarray, *, sex: str, age_years: float) -> dict[str, float]:
+    def shape_parameters(
+        self, parameters: np.ndarray, *, sex: str, age_years: float
+    ) -> dict[str, float]:
         """All shape values by name, fixed ones included."""
         values = {"gender": 0.0 if sex == "male" else 1.0, "age": anny_age_value(age_years)}
         values.update(zip(self.parameter_names, map(float, parameters), strict=True))
@@ -222,20 +252,32 @@ def load_anny_model() -> AnnyModel:
         except Exception:  # safetensors raises its own error type on a damaged file
             if not drop_damaged_cache_files(anny_cache_dir()):
                 raise
-            log.warning("the anny cache in %s was damaged; rebuilding it (about a minute)", anny_cache_dir())
+            log.warning(
+                "the anny cache in %s was damaged; rebuilding it (about a minute)", anny_cache_dir()
+            )
             module = anny.Anny(local_changes="default", extrapolate_phenotypes=True)
     module.eval()
     labels = tuple(module.bone_labels)
     weights = module.vertex_bone_weights.numpy()
     indices = module.vertex_bone_indices.numpy()
     dominant = indices[np.arange(len(indices)), weights.argmax(axis=1)]
-    bone_regions = np.array([REGION_NAMES.index(_bone_region(label)) for label in labels], dtype=np.int8)
-    parents = np.asarray(module.bone_parents.numpy() if hasattr(module.bone_parents, "numpy") else module.bone_parents, dtype=np.int64)
+    bone_regions = np.array(
+        [REGION_NAMES.index(_bone_region(label)) for label in labels], dtype=np.int8
+    )
+    parents = np.asarray(
+        module.bone_parents.numpy()
+        if hasattr(module.bone_parents, "numpy")
+        else module.bone_parents,
+        dtype=np.int64,
+    )
     missing = [label for label in _LOCAL_CHANGES if label not in module.local_change_labels]
     if missing:
         raise RuntimeError(f"this anny version lacks local changes {missing}")
     names = _FREE_PHENOTYPES + _LOCAL_CHANGES
-    bounds = np.array([_PHENOTYPE_BOUNDS[name] for name in _FREE_PHENOTYPES] + [_LOCAL_CHANGE_BOUNDS] * len(_LOCAL_CHANGES))
+    bounds = np.array(
+        [_PHENOTYPE_BOUNDS[name] for name in _FREE_PHENOTYPES]
+        + [_LOCAL_CHANGE_BOUNDS] * len(_LOCAL_CHANGES)
+    )
     # Blendshape columns that phenotypes or our local changes reach (others stay zero).
     probe_local = np.zeros((2, len(module.local_change_labels)))
     for label in _LOCAL_CHANGES:

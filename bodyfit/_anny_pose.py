@@ -16,7 +16,14 @@ import numpy as np
 
 from tryon3d.bodyfit._anny_model import _LOCAL_CHANGES, AnnyModel, anny_age_value
 
-__all__ = ["AnnyTorch", "PoseRig", "anny_torch", "pose_rig", "pose_anny_vertices", "axis_angle_to_matrix"]
+__all__ = [
+    "AnnyTorch",
+    "PoseRig",
+    "anny_torch",
+    "axis_angle_to_matrix",
+    "pose_anny_vertices",
+    "pose_rig",
+]
 
 
 def axis_angle_to_matrix(rotvec):
@@ -27,7 +34,9 @@ def axis_angle_to_matrix(rotvec):
     axis = rotvec / angle
     x, y, z = axis.unbind(-1)
     zero = torch.zeros_like(x)
-    k = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], dim=-1).reshape(*rotvec.shape[:-1], 3, 3)
+    k = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], dim=-1).reshape(
+        *rotvec.shape[:-1], 3, 3
+    )
     s = torch.sin(angle)[..., None]
     c = torch.cos(angle)[..., None]
     eye = torch.eye(3, dtype=rotvec.dtype, device=rotvec.device).expand_as(k)
@@ -201,7 +210,9 @@ def pose_rig(torch_model: AnnyTorch, bone_names: tuple[str, ...]) -> PoseRig:
     groups = torch.as_tensor(bone_group)[indices]
     weights = torch.zeros((len(indices), len(chosen)), dtype=torch_model.dtype)
     weights.scatter_add_(1, groups, torch_model.skin_weights)
-    return PoseRig(bones=tuple(chosen), group_parents=group_parents, bone_group=bone_group, weights=weights)
+    return PoseRig(
+        bones=tuple(chosen), group_parents=group_parents, bone_group=bone_group, weights=weights
+    )
 
 
 @functools.lru_cache(maxsize=2)
@@ -220,8 +231,12 @@ def anny_torch(model: AnnyModel, dtype_name: str = "float32") -> AnnyTorch:
         raise RuntimeError("anny bones are not ordered parents-first")
     return AnnyTorch(
         model=model,
-        vertex_template=torch.as_tensor(model.vertex_template.reshape(vertex_count, 3), dtype=dtype),
-        vertex_shapes=torch.as_tensor(model.vertex_shapes.reshape(-1, vertex_count, 3), dtype=dtype),
+        vertex_template=torch.as_tensor(
+            model.vertex_template.reshape(vertex_count, 3), dtype=dtype
+        ),
+        vertex_shapes=torch.as_tensor(
+            model.vertex_shapes.reshape(-1, vertex_count, 3), dtype=dtype
+        ),
         joint_template=torch.as_tensor(model.joint_template.reshape(joint_count, 3), dtype=dtype),
         joint_shapes=torch.as_tensor(model.joint_shapes.reshape(-1, joint_count, 3), dtype=dtype),
         skin_weights=weights,

@@ -120,7 +120,11 @@ class Body:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "vertices", _frozen_array(self.vertices, np.float64, (3,), "vertices"))
-        set_(self, "rest_vertices", _frozen_array(self.rest_vertices, np.float64, (3,), "rest_vertices"))
+        set_(
+            self,
+            "rest_vertices",
+            _frozen_array(self.rest_vertices, np.float64, (3,), "rest_vertices"),
+        )
         set_(self, "faces", _frozen_array(self.faces, np.int64, (3,), "faces"))
         set_(self, "uv", _frozen_array(self.uv, np.float32, (2,), "uv"))
         set_(self, "uv_faces", _frozen_array(self.uv_faces, np.int64, (3,), "uv_faces"))
@@ -147,8 +151,16 @@ class Body:
         if self.faces.size and (self.faces.min() < 0 or self.faces.max() >= vertex_count):
             raise ValueError(f"Body.faces index outside [0, {vertex_count})")
         joint_count = len(self.joints)
-        if not (len(self.rest_joints) == len(parents) == len(self.joint_names) == len(self.pose) == joint_count):
-            raise ValueError("Body: joints, rest_joints, joint_parents, joint_names and pose must match in length")
+        if not (
+            len(self.rest_joints)
+            == len(parents)
+            == len(self.joint_names)
+            == len(self.pose)
+            == joint_count
+        ):
+            raise ValueError(
+                "Body: joints, rest_joints, joint_parents, joint_names and pose must match in length"
+            )
         landmarks = {}
         for name, point in self.landmarks_m.items():
             point = np.array(point, dtype=np.float64).reshape(3)

@@ -35,13 +35,17 @@ def check_cache_dir(root: Path) -> None:
     while not existing.exists() and existing.parent != existing:
         existing = existing.parent
     if not existing.is_dir():
-        raise ValueError(f"cache folder {str(root)!r} cannot be created: {str(existing)!r} is not a folder; {hint}")
+        raise ValueError(
+            f"cache folder {str(root)!r} cannot be created: {str(existing)!r} is not a folder; {hint}"
+        )
     try:
         root.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=root, prefix=".probe-"):
             pass
     except OSError as exc:
-        raise ValueError(f"cache folder {str(root)!r} is not writable ({exc.strerror or exc}); {hint}") from None
+        raise ValueError(
+            f"cache folder {str(root)!r} is not writable ({exc.strerror or exc}); {hint}"
+        ) from None
 
 
 def anny_cache_dir() -> Path:

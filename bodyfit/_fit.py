@@ -42,9 +42,13 @@ class BodyModel(Protocol):
     parameter_bounds: np.ndarray
     tape_topology: TapeTopology
 
-    def initial_parameters(self, *, height_m: float, bmi: float, sex: str | None = None) -> np.ndarray: ...
+    def initial_parameters(
+        self, *, height_m: float, bmi: float, sex: str | None = None
+    ) -> np.ndarray: ...
 
-    def rest_geometry(self, parameters: np.ndarray, *, sex: str, age_years: float) -> tuple[np.ndarray, np.ndarray]: ...
+    def rest_geometry(
+        self, parameters: np.ndarray, *, sex: str, age_years: float
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def skeleton(self, joints: np.ndarray) -> dict[str, np.ndarray]: ...
 
@@ -139,7 +143,10 @@ def _evaluate(model, topology, parameters, *, sex, age_years, height_ratios, lev
 def _residuals(measurements: Mapping[str, float], targets: Mapping[str, FitTarget]) -> np.ndarray:
     scale = {"weight_kg": 1.0}
     return np.array(
-        [t.weight * (measurements[name] - t.value) * scale.get(name, _CM) for name, t in targets.items()]
+        [
+            t.weight * (measurements[name] - t.value) * scale.get(name, _CM)
+            for name, t in targets.items()
+        ]
     )
 
 
@@ -180,7 +187,9 @@ def fit_shape(
     kwargs = dict(sex=sex, age_years=age_years, height_ratios=height_ratios)
 
     def stacked_residual(measurements, parameters):
-        return np.concatenate([_residuals(measurements, targets), prior_weight * (parameters - start)])
+        return np.concatenate(
+            [_residuals(measurements, targets), prior_weight * (parameters - start)]
+        )
 
     def jacobian_at(parameters, base_residual, best):
         steps = np.where(parameters + _FD_STEP <= upper, _FD_STEP, -_FD_STEP)
@@ -188,7 +197,10 @@ def fit_shape(
         # Probes read only the levels next to the current chest/underbust/hip levels: the
         # girths are extrema over levels, and a small probe moves the extremum one level at most.
         evaluated = _evaluate(model, topology, probes, level_hints=best[4], **kwargs)
-        columns = [(stacked_residual(e[2], probes[i]) - base_residual) / steps[i] for i, e in enumerate(evaluated)]
+        columns = [
+            (stacked_residual(e[2], probes[i]) - base_residual) / steps[i]
+            for i, e in enumerate(evaluated)
+        ]
         return np.stack(columns, axis=1)
 
     hard = np.array([t.hard for t in targets.values()])
@@ -217,7 +229,12 @@ def fit_shape(
             candidate_cost = float(candidate_residual @ candidate_residual)
             if candidate_cost < cost:
                 improved = cost - candidate_cost > _MIN_RELATIVE_GAIN * cost
-                parameters, residual, cost, best = candidate, candidate_residual, candidate_cost, evaluated
+                parameters, residual, cost, best = (
+                    candidate,
+                    candidate_residual,
+                    candidate_cost,
+                    evaluated,
+                )
                 radius = min(radius * 1.5, _TRUST_RADIUS)
                 break
             radius *= 0.35

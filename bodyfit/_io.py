@@ -42,8 +42,12 @@ def body_to_trimesh(body: Body, *, posed: bool = True):
     from trimesh.visual.material import PBRMaterial
 
     positions = body.vertices if posed else body.rest_vertices
-    split_vertices, split_uv, split_faces, _ = split_uv_seams(positions, body.faces, body.uv, body.uv_faces)
-    material = PBRMaterial(name="skin", baseColorFactor=SKIN_RGBA, roughnessFactor=0.7, metallicFactor=0.0)
+    split_vertices, split_uv, split_faces, _ = split_uv_seams(
+        positions, body.faces, body.uv, body.uv_faces
+    )
+    material = PBRMaterial(
+        name="skin", baseColorFactor=SKIN_RGBA, roughnessFactor=0.7, metallicFactor=0.0
+    )
     visual = trimesh.visual.TextureVisuals(uv=split_uv, material=material)
     return trimesh.Trimesh(split_vertices, split_faces, visual=visual, process=False)
 
@@ -88,7 +92,9 @@ def body_record(body: Body) -> dict[str, Any]:
     }
 
 
-def body_from_record(record: Mapping[str, Any], *, smplx_model_dir: str | os.PathLike | None = None) -> Body:
+def body_from_record(
+    record: Mapping[str, Any], *, smplx_model_dir: str | os.PathLike | None = None
+) -> Body:
     """Rebuild the Body a ``body_record`` describes (same model, shape and pose).
 
     Raises:
@@ -98,16 +104,26 @@ def body_from_record(record: Mapping[str, Any], *, smplx_model_dir: str | os.Pat
 
     if not isinstance(record, Mapping) or record.get("format") != RECORD_FORMAT:
         raise ValueError(f"not a tryon3d body record (expected format {RECORD_FORMAT!r})")
-    for key, kind in (("shape_parameters", Mapping), ("height_ratios", Mapping), ("inputs", Mapping),
-                      ("pose_axis_angle_rad", list), ("model", str), ("sex", str)):
+    for key, kind in (
+        ("shape_parameters", Mapping),
+        ("height_ratios", Mapping),
+        ("inputs", Mapping),
+        ("pose_axis_angle_rad", list),
+        ("model", str),
+        ("sex", str),
+    ):
         value = record.get(key)
         if value is not None and not isinstance(value, kind):
-            raise ValueError(f"body record field {key!r} must be a {'dict' if kind is Mapping else kind.__name__}, "
-                             f"got {type(value).__name__}")
+            raise ValueError(
+                f"body record field {key!r} must be a {'dict' if kind is Mapping else kind.__name__}, "
+                f"got {type(value).__name__}"
+            )
     ratios = record.get("height_ratios") or {}
     for key, value in ratios.items():
         if not isinstance(value, (int, float)) or not 0.0 < float(value) < 1.0:
-            raise ValueError(f"body record height ratio {key!r} must be a number between 0 and 1, got {value!r}")
+            raise ValueError(
+                f"body record height ratio {key!r} must be a number between 0 and 1, got {value!r}"
+            )
     expected = record.get("vertex_count")
     if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
         raise ValueError(f"body record field 'vertex_count' must be an integer, got {expected!r}")
@@ -126,7 +142,11 @@ def body_from_record(record: Mapping[str, Any], *, smplx_model_dir: str | os.Pat
             smplx_model_dir=smplx_model_dir,
         )
     except (KeyError, TypeError, AttributeError, OverflowError) as exc:
-        raise ValueError(f"body record is missing or has a malformed field: {type(exc).__name__}: {exc}") from None
+        raise ValueError(
+            f"body record is missing or has a malformed field: {type(exc).__name__}: {exc}"
+        ) from None
     if expected is not None and expected != body.vertex_count:
-        raise ValueError(f"body record is for a {expected}-vertex mesh, the model now has {body.vertex_count}")
+        raise ValueError(
+            f"body record is for a {expected}-vertex mesh, the model now has {body.vertex_count}"
+        )
     return body

@@ -48,7 +48,11 @@ def measure_body(body: Body) -> MeshTape:
     topology = build_tape_topology(body.faces, body.vertex_regions, body.rest_vertices)
     ratios = body.inputs.get("height_ratios") or {}
     measurements, landmarks = measure(
-        body.rest_vertices, body.vertex_regions, dict(body.skeleton_m), topology, height_ratios=ratios
+        body.rest_vertices,
+        body.vertex_regions,
+        dict(body.skeleton_m),
+        topology,
+        height_ratios=ratios,
     )
     return MeshTape(body.rest_vertices, measurements, landmarks, "body record")
 
@@ -63,7 +67,9 @@ def _to_z_up_metres(vertices: np.ndarray) -> np.ndarray:
     if int(np.argmax(extent)) == 1:  # y-up (glTF, OBJ, SMPL-X): y -> z, z -> -y (front stays front)
         vertices = np.stack([vertices[:, 0], -vertices[:, 2], vertices[:, 1]], axis=1)
     elif int(np.argmax(extent)) != 2:
-        raise ValueError("the mesh is lying down (longest along x): expected a standing body, y- or z-up")
+        raise ValueError(
+            "the mesh is lying down (longest along x): expected a standing body, y- or z-up"
+        )
     return vertices - np.array([0.0, 0.0, vertices[:, 2].min()])
 
 
@@ -83,7 +89,9 @@ def measure_mesh(vertices: np.ndarray, faces: np.ndarray) -> MeshTape:
     vertices = np.asarray(vertices, dtype=np.float64)
     faces = np.asarray(faces, dtype=np.int64)
     if vertices.ndim != 2 or vertices.shape[1] != 3 or faces.ndim != 2 or faces.shape[1] != 3:
-        raise ValueError(f"expected vertices (V, 3) and faces (F, 3), got {vertices.shape} and {faces.shape}")
+        raise ValueError(
+            f"expected vertices (V, 3) and faces (F, 3), got {vertices.shape} and {faces.shape}"
+        )
     model = load_anny_model()
     if len(faces) != len(model.faces):
         raise ValueError(
@@ -97,10 +105,14 @@ def measure_mesh(vertices: np.ndarray, faces: np.ndarray) -> MeshTape:
         raise ValueError("the mesh's faces do not follow anny's: cannot map its vertices")
     check = np.abs(original[model.faces.reshape(-1)] - vertices[faces.reshape(-1)]).max()
     if check > 1e-6 * max(1.0, np.abs(vertices).max()):
-        raise ValueError("the mesh's faces do not follow anny's: its vertices disagree across faces")
+        raise ValueError(
+            "the mesh's faces do not follow anny's: its vertices disagree across faces"
+        )
     points = _to_z_up_metres(original)
     joints = _joints_from_vertices(model, points)
-    measurements, landmarks = measure(points, model.vertex_regions, model.skeleton(joints), model.tape_topology)
+    measurements, landmarks = measure(
+        points, model.vertex_regions, model.skeleton(joints), model.tape_topology
+    )
     return MeshTape(points, measurements, landmarks, "anny mesh")
 
 
@@ -136,10 +148,15 @@ def tape_svg(tape: MeshTape, *, labels: Mapping[str, str] | None = None, stride:
         return offset + (view_x - centre[axis]) * scale, 530.0 - z * scale
 
     for name, axis, offset in views:
-        parts.append(f'<text x="{offset - 30:.0f}" y="20" font-size="14" font-family="sans-serif">{name}</text>')
+        parts.append(
+            f'<text x="{offset - 30:.0f}" y="20" font-size="14" font-family="sans-serif">{name}</text>'
+        )
         dots = vertices[::stride]
         parts.append('<g fill="#9aa" fill-opacity="0.35">')
-        parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="0.8"/>' for x, y in (px(p[axis], axis, p[2]) for p in dots))
+        parts.extend(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="0.8"/>'
+            for x, y in (px(p[axis], axis, p[2]) for p in dots)
+        )
         parts.append("</g>")
         for loop in _LOOPS_HORIZONTAL:
             if loop not in tape.landmarks_m or loop not in tape.measurements_m:
@@ -154,7 +171,9 @@ def tape_svg(tape: MeshTape, *, labels: Mapping[str, str] | None = None, stride:
             (x0, y0), (x1, _) = px(band[:, axis].min(), axis, z), px(band[:, axis].max(), axis, z)
             caption = labels.get(loop, loop)
             value = tape.measurements_m[loop] * 100.0
-            parts.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y0:.1f}" stroke="#d33" stroke-width="1.5"/>')
+            parts.append(
+                f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y0:.1f}" stroke="#d33" stroke-width="1.5"/>'
+            )
             if axis == 0:
                 parts.append(f'<text x="{x1 + 4:.1f}" y="{y0 + 3:.1f}" font-size="8" font-family="sans-serif" '
                              f'fill="#d33">{caption} {value:.1f}</text>')  # fmt: skip
@@ -162,7 +181,9 @@ def tape_svg(tape: MeshTape, *, labels: Mapping[str, str] | None = None, stride:
             if point in tape.landmarks_m:
                 p = tape.landmarks_m[point]
                 x, y = px(p[axis], axis, p[2])
-                parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#36c"><title>{point}</title></circle>')
+                parts.append(
+                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#36c"><title>{point}</title></circle>'
+                )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -195,7 +216,9 @@ def tape_definitions(kind: str = "ansur") -> dict[str, str]:
         if isinstance(column, tuple):
             out[name] = f"ANSUR II {column[0]} - {column[1]}"
         elif column is not None:
-            out[name] = f"ANSUR II {column}" + (" (relaxed here; flexed in ANSUR II)" if "flexed" in column else "")
+            out[name] = f"ANSUR II {column}" + (
+                " (relaxed here; flexed in ANSUR II)" if "flexed" in column else ""
+            )
         else:
             out[name] = _OWN_DEFINITIONS.get(name, name)
     if kind == "iso8559":

@@ -63,11 +63,22 @@ _MIN_GIRTH_STD_M = 0.05
 _INCH_M = 0.0254
 # Tallest plausible stature [m] by age [years] (above the 99.9th percentile of growth charts);
 # from 17 the adult range applies.
-_MAX_STATURE_BY_AGE = ((1.0, 0.90), (2.0, 1.02), (3.0, 1.12), (5.0, 1.30), (8.0, 1.50), (10.0, 1.65),
-                       (12.0, 1.80), (14.0, 1.98), (17.0, 2.50))
+_MAX_STATURE_BY_AGE = (
+    (1.0, 0.90),
+    (2.0, 1.02),
+    (3.0, 1.12),
+    (5.0, 1.30),
+    (8.0, 1.50),
+    (10.0, 1.65),
+    (12.0, 1.80),
+    (14.0, 1.98),
+    (17.0, 2.50),
+)
 
 
-def _finite(name: str, value: object, bounds: tuple[float, float], unit: str, scale: float = 1.0) -> float:
+def _finite(
+    name: str, value: object, bounds: tuple[float, float], unit: str, scale: float = 1.0
+) -> float:
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -102,29 +113,41 @@ def check_plausible(
         ages, statures = zip(*_MAX_STATURE_BY_AGE, strict=True)
         tallest = float(np.interp(age_years, ages, statures))
         if height_m > tallest:
-            problems.append(f"height {height_m * 100:g} cm is too tall for age {age_years:g} "
-                            f"(at most about {tallest * 100:.0f} cm)")
+            problems.append(
+                f"height {height_m * 100:g} cm is too tall for age {age_years:g} "
+                f"(at most about {tallest * 100:.0f} cm)"
+            )
     if girths_m:
-        predicted = population.predict(height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years)
+        predicted = population.predict(
+            height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years
+        )
         spread = population.residual_std_m(sex=sex)
         far, inch_like = [], []
         for name, value in girths_m.items():
             std = max(spread[name], _MIN_GIRTH_STD_M)
             if abs(value - predicted[name]) > _GIRTH_Z_LIMIT * std:
-                far.append(f"{name} {value * 100:g} cm (expected about {predicted[name] * 100:.0f} cm, "
-                           f"{_GIRTH_Z_LIMIT * std * 100:.0f} cm either way)")
+                far.append(
+                    f"{name} {value * 100:g} cm (expected about {predicted[name] * 100:.0f} cm, "
+                    f"{_GIRTH_Z_LIMIT * std * 100:.0f} cm either way)"
+                )
                 inch_like.append(abs(value * 2.54 - predicted[name]) <= _GIRTH_Z_LIMIT * std)
         if far and all(inch_like) and len(far) == len(girths_m):
             listed = ", ".join(f"{name} {value * 100:g}" for name, value in girths_m.items())
-            problems.append(f"the girths ({listed}) look like inches: give them in cm "
-                            f"(x 2.54: {', '.join(f'{v * 254:.0f}' for v in girths_m.values())})")
+            problems.append(
+                f"the girths ({listed}) look like inches: give them in cm "
+                f"(x 2.54: {', '.join(f'{v * 254:.0f}' for v in girths_m.values())})"
+            )
         elif far:
-            problems.append(f"implausible for {height_m * 100:g} cm, {weight_kg:g} kg, {sex}: " + "; ".join(far))
+            problems.append(
+                f"implausible for {height_m * 100:g} cm, {weight_kg:g} kg, {sex}: " + "; ".join(far)
+            )
     if problems:
         raise ValueError("; ".join(problems))
 
 
-def _check_fit(result: FitResult, *, height_m: float, weight_kg: float, girths_m: Mapping[str, float]) -> None:
+def _check_fit(
+    result: FitResult, *, height_m: float, weight_kg: float, girths_m: Mapping[str, float]
+) -> None:
     """Fail when the built body misses its targets (a body that is not the one asked for)."""
     misses = []
     stature = result.measurements_m["stature"]
@@ -137,7 +160,9 @@ def _check_fit(result: FitResult, *, height_m: float, weight_kg: float, girths_m
         if abs(got - value) > FIT_TOLERANCES["girth"]:
             misses.append(f"{name} {got * 100:.1f} cm instead of {value * 100:g} cm")
     if misses:
-        raise ValueError("the body model cannot meet these measurements together: " + "; ".join(misses))
+        raise ValueError(
+            "the body model cannot meet these measurements together: " + "; ".join(misses)
+        )
 
 
 def check_sex(sex: object) -> str:
@@ -227,16 +252,31 @@ def body_from_measurements(
             given[name] = _finite(name, value, GIRTH_RANGE_M, "cm", 100.0)
     for name, value in (tape_m or {}).items():
         if name not in MEASUREMENT_NAMES or name in ("stature", "chest", "waist", "hips"):
-            raise ValueError(f"tape measure {name!r} is not one of {sorted(set(MEASUREMENT_NAMES) - {'stature'})}")
-        low = 0.01 if name.endswith(("_height", "_length", "_radiale", "_stylion", "seam", "breadth", "inseam")) else 0.05
+            raise ValueError(
+                f"tape measure {name!r} is not one of {sorted(set(MEASUREMENT_NAMES) - {'stature'})}"
+            )
+        low = (
+            0.01
+            if name.endswith(
+                ("_height", "_length", "_radiale", "_stylion", "seam", "breadth", "inseam")
+            )
+            else 0.05
+        )
         given[name] = _finite(name, value, (low, GIRTH_RANGE_M[1]), "cm", 100.0)
     population = population or load_population_model()
     # the population model judges the three girths it predicts; other tape measures are fitted
-    check_plausible(height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years,
-                    girths_m={k: v for k, v in given.items() if k in ("chest", "waist", "hips")},
-                    population=population)
+    check_plausible(
+        height_m=height_m,
+        weight_kg=weight_kg,
+        sex=sex,
+        age_years=age_years,
+        girths_m={k: v for k, v in given.items() if k in ("chest", "waist", "hips")},
+        population=population,
+    )
     backend = _resolve_backend(model, smplx_model_dir)
-    predicted = population.predict(height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years)
+    predicted = population.predict(
+        height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years
+    )
     predicted["upper_arm"] -= _FLEXED_TO_RELAXED_ARM_M
     targets = {
         "stature": FitTarget(height_m, _WEIGHT_STATURE),
@@ -249,16 +289,26 @@ def body_from_measurements(
             targets[name] = FitTarget(predicted[name], _WEIGHT_PREDICTED_GIRTH)
     for name in _SOFT_TARGETS:
         targets[name] = FitTarget(predicted[name], _WEIGHT_SOFT, hard=False)
-    targets["shoulder_breadth"] = FitTarget(predicted["shoulder_breadth"], _WEIGHT_SHOULDER, hard=False)
+    targets["shoulder_breadth"] = FitTarget(
+        predicted["shoulder_breadth"], _WEIGHT_SHOULDER, hard=False
+    )
     prior = prior or load_measurement_prior()
     if prior is not None:
-        targets.update(_prior_targets(prior, given, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years))
+        targets.update(
+            _prior_targets(
+                prior, given, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years
+            )
+        )
     for name, value in given.items():
         targets.setdefault(name, FitTarget(value, _WEIGHT_GIVEN_GIRTH))
         if name not in ("chest", "waist", "hips"):
             targets[name] = FitTarget(value, _WEIGHT_GIVEN_GIRTH)
     ratios = {key: value for key, value in predicted.items() if key.endswith("_height_ratio")}
-    age = age_years if age_years is not None else float(population.coefficients_for(sex).age_median_years)
+    age = (
+        age_years
+        if age_years is not None
+        else float(population.coefficients_for(sex).age_median_years)
+    )
     result = fit_shape(backend, targets, sex=sex, age_years=age, height_ratios=ratios)
     try:
         _check_fit(result, height_m=height_m, weight_kg=weight_kg, girths_m=given)
@@ -286,7 +336,9 @@ def body_from_measurements(
     )
 
 
-def _prior_targets(prior: MeasurementPrior, given: Mapping[str, float], **inputs) -> dict[str, FitTarget]:
+def _prior_targets(
+    prior: MeasurementPrior, given: Mapping[str, float], **inputs
+) -> dict[str, FitTarget]:
     """Soft targets for every measurement the prior predicts and the user did not give."""
     known = {name: value for name, value in given.items() if name in prior.measurement_names}
     predicted = prior.predict(given_m=known, **inputs)
@@ -321,15 +373,23 @@ def rebuild_body(
         raise ValueError(f"shape parameters lack {missing} for the {model} model")
     vector = np.array([float(shape_parameters[name]) for name in backend.parameter_names])
     lower, upper = backend.parameter_bounds[:, 0], backend.parameter_bounds[:, 1]
-    outside = [f"{name} = {value:g} (allowed {low:g} to {high:g})"
-               for name, value, low, high in zip(backend.parameter_names, vector, lower, upper, strict=True)
-               if not (low - 1e-6 <= value <= high + 1e-6)]  # NaN fails this too
+    outside = [
+        f"{name} = {value:g} (allowed {low:g} to {high:g})"
+        for name, value, low, high in zip(
+            backend.parameter_names, vector, lower, upper, strict=True
+        )
+        if not (low - 1e-6 <= value <= high + 1e-6)
+    ]  # NaN fails this too
     if outside:
         raise ValueError(f"shape parameters out of the {model} model's range: {'; '.join(outside)}")
     age_years = _finite("age_years", age_years, AGE_RANGE_YEARS, "years")
     vertices, joints = backend.rest_geometry(vector[None], sex=sex, age_years=age_years)
     measurements, landmarks = measure(
-        vertices[0], backend.vertex_regions, backend.skeleton(joints[0]), backend.tape_topology, height_ratios=height_ratios
+        vertices[0],
+        backend.vertex_regions,
+        backend.skeleton(joints[0]),
+        backend.tape_topology,
+        height_ratios=height_ratios,
     )
     result = FitResult(
         parameters=vector,
@@ -345,7 +405,13 @@ def rebuild_body(
     if pose is not None and np.size(pose) and np.any(np.asarray(pose) != 0):
         posed = _pose_rest(backend, vertices[0], joints[0], pose)
     return _assemble_body(
-        backend, result, sex=sex, age_years=age_years, inputs=inputs or {}, height_ratios=height_ratios or {}, posed=posed
+        backend,
+        result,
+        sex=sex,
+        age_years=age_years,
+        inputs=inputs or {},
+        height_ratios=height_ratios or {},
+        posed=posed,
     )
 
 
@@ -355,8 +421,13 @@ def rebuild_body(
 #: with its knee bent, the arms swinging.
 NAMED_POSES: dict[str, dict[str, tuple[float, float, float]]] = {
     "arms_down": {"upperarm01.L": (0.0, 20.0, 0.0), "upperarm01.R": (0.0, -20.0, 0.0)},
-    "walking": {"upperleg01.L": (-18.0, 0.0, 0.0), "upperleg01.R": (14.0, 0.0, 0.0), "lowerleg01.R": (25.0, 0.0, 0.0),
-                "upperarm01.L": (12.0, 20.0, 0.0), "upperarm01.R": (-12.0, -20.0, 0.0)},
+    "walking": {
+        "upperleg01.L": (-18.0, 0.0, 0.0),
+        "upperleg01.R": (14.0, 0.0, 0.0),
+        "lowerleg01.R": (25.0, 0.0, 0.0),
+        "upperarm01.L": (12.0, 20.0, 0.0),
+        "upperarm01.R": (-12.0, -20.0, 0.0),
+    },
 }
 
 
@@ -388,29 +459,46 @@ def pose_body(body: Body, pose: np.ndarray) -> Body:
     """
     if body.model != "anny":  # checked first: resolving SMPL-X would look for its licensed files
         raise ValueError(f"posed bodies are supported for the anny model only, got {body.model!r}")
-    vertices, joints, pose = _pose_rest(_resolve_backend("anny", None), body.rest_vertices, body.rest_joints, pose)
+    vertices, joints, pose = _pose_rest(
+        _resolve_backend("anny", None), body.rest_vertices, body.rest_joints, pose
+    )
     return body.with_pose(vertices, joints, pose)
 
 
-def _pose_rest(backend, rest_vertices: np.ndarray, rest_joints: np.ndarray, pose) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pose_rest(
+    backend, rest_vertices: np.ndarray, rest_joints: np.ndarray, pose
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(posed vertices, posed joints, pose (J, 3)) of a rest mesh; anny only (``bodyfit._anny_pose``)."""
     pose = np.asarray(pose, dtype=np.float64)
     joint_count = len(backend.joint_names)
     if pose.shape != (joint_count, 3):
-        raise ValueError(f"pose must have shape ({joint_count}, 3) for the {backend.name} model, got {pose.shape}")
+        raise ValueError(
+            f"pose must have shape ({joint_count}, 3) for the {backend.name} model, got {pose.shape}"
+        )
     if backend.name != "anny":
-        raise ValueError(f"posed bodies are supported for the anny model only, got {backend.name!r}")
+        raise ValueError(
+            f"posed bodies are supported for the anny model only, got {backend.name!r}"
+        )
     from tryon3d.bodyfit._anny_pose import pose_anny_vertices
 
     vertices, joints = pose_anny_vertices(backend, rest_vertices, rest_joints, pose)
     return vertices, joints, pose
 
 
-def _assemble_body(backend, result, *, sex: str, age_years: float, inputs: Mapping, height_ratios: Mapping,
-                   posed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Body:
+def _assemble_body(
+    backend,
+    result,
+    *,
+    sex: str,
+    age_years: float,
+    inputs: Mapping,
+    height_ratios: Mapping,
+    posed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> Body:
     joint_count = len(backend.joint_names)
-    posed_vertices, posed_joints, pose = posed if posed is not None else (
-        result.vertices, result.joints, np.zeros((joint_count, 3)))
+    posed_vertices, posed_joints, pose = (
+        posed if posed is not None else (result.vertices, result.joints, np.zeros((joint_count, 3)))
+    )
     return Body(
         vertices=posed_vertices,
         faces=backend.faces,
@@ -428,5 +516,10 @@ def _assemble_body(backend, result, *, sex: str, age_years: float, inputs: Mappi
         landmarks_m=result.landmarks_m,
         weight_kg=result.weight_kg,
         model=backend.name,
-        inputs={**dict(inputs), "sex": sex, "age_years_used": age_years, "height_ratios": dict(height_ratios)},
+        inputs={
+            **dict(inputs),
+            "sex": sex,
+            "age_years_used": age_years,
+            "height_ratios": dict(height_ratios),
+        },
     )

@@ -26,12 +26,39 @@ __all__ = [
 
 #: MediaPipe Pose's 33 landmarks; "left" is the person's left.
 LANDMARK_NAMES: tuple[str, ...] = (
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
-    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
-    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
-    "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip",
-    "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
-    "right_heel", "left_foot_index", "right_foot_index",
+    "nose",
+    "left_eye_inner",
+    "left_eye",
+    "left_eye_outer",
+    "right_eye_inner",
+    "right_eye",
+    "right_eye_outer",
+    "left_ear",
+    "right_ear",
+    "mouth_left",
+    "mouth_right",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_pinky",
+    "right_pinky",
+    "left_index",
+    "right_index",
+    "left_thumb",
+    "right_thumb",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "left_heel",
+    "right_heel",
+    "left_foot_index",
+    "right_foot_index",
 )
 
 MAX_PIXELS = 50_000_000  # decompression-bomb guard: larger images are refused
@@ -101,7 +128,9 @@ def max_photo_pixels() -> int:
     try:
         value = int(float(text))
     except ValueError:
-        raise ValueError(f"TRYON3D_MAX_PHOTO_PIXELS must be a number of pixels, got {text!r}") from None
+        raise ValueError(
+            f"TRYON3D_MAX_PHOTO_PIXELS must be a number of pixels, got {text!r}"
+        ) from None
     if value <= 0:
         raise ValueError(f"TRYON3D_MAX_PHOTO_PIXELS must be positive, got {text!r}")
     return value
@@ -126,8 +155,12 @@ def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | No
         if array.ndim == 2:
             array = np.repeat(array[:, :, None], 3, axis=2)
         if array.ndim != 3 or array.shape[2] not in (3, 4):
-            raise ValueError(f"{label}: expected shape (H, W), (H, W, 3) or (H, W, 4), got {source.shape}")
-        image = Image.fromarray(np.ascontiguousarray(array), "RGBA" if array.shape[2] == 4 else "RGB")
+            raise ValueError(
+                f"{label}: expected shape (H, W), (H, W, 3) or (H, W, 4), got {source.shape}"
+            )
+        image = Image.fromarray(
+            np.ascontiguousarray(array), "RGBA" if array.shape[2] == 4 else "RGB"
+        )
     else:
         if isinstance(source, bytes | bytearray):
             label, data = name or "photo bytes", bytes(source)
@@ -138,7 +171,9 @@ def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | No
                 raise ValueError(f"photo {label!r} does not exist or is not a file")
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                raise ValueError(f"photo {label!r} is {size / 2**20:.0f} MiB, more than the {MAX_FILE_BYTES / 2**20:.0f} MiB allowed")
+                raise ValueError(
+                    f"photo {label!r} is {size / 2**20:.0f} MiB, more than the {MAX_FILE_BYTES / 2**20:.0f} MiB allowed"
+                )
             data = path.read_bytes()
         if len(data) > MAX_FILE_BYTES:
             raise ValueError(f"photo {label!r} is larger than {MAX_FILE_BYTES / 2**20:.0f} MiB")
@@ -159,20 +194,28 @@ def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | No
         except ValueError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ValueError(f"photo {label!r} is too large (possible decompression bomb)") from None
+            raise ValueError(
+                f"photo {label!r} is too large (possible decompression bomb)"
+            ) from None
         except Exception as exc:  # PIL raises many types for corrupt files
-            raise ValueError(f"cannot read photo {label!r}: not a readable image ({type(exc).__name__})") from None
+            raise ValueError(
+                f"cannot read photo {label!r}: not a readable image ({type(exc).__name__})"
+            ) from None
     width, height = image.size
     if min(width, height) < MIN_SIDE_PX:
-        raise ValueError(f"photo {label!r} is {width}x{height} px; at least {MIN_SIDE_PX} px per side is needed")
+        raise ValueError(
+            f"photo {label!r} is {width}x{height} px; at least {MIN_SIDE_PX} px per side is needed"
+        )
     alpha = None
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
         pixels = np.empty((height, width, 3), dtype=np.uint8)
-        for top in range(0, height, 512):  # round(rgb * a / 255) in integers, in strips: no float copy
-            strip = rgba[top:top + 512]
+        for top in range(
+            0, height, 512
+        ):  # round(rgb * a / 255) in integers, in strips: no float copy
+            strip = rgba[top : top + 512]
             a = strip[:, :, 3:4].astype(np.uint16)
-            pixels[top:top + 512] = (strip[:, :, :3] * a + 127) // 255
+            pixels[top : top + 512] = (strip[:, :, :3] * a + 127) // 255
         alpha = rgba[:, :, 3].astype(np.float32) / 255.0
         if alpha.min() > 0.999:
             alpha = None
@@ -190,7 +233,9 @@ def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | No
 def _pose_solution():
     import mediapipe as mp
 
-    return mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=True)
+    return mp.solutions.pose.Pose(
+        static_image_mode=True, model_complexity=1, enable_segmentation=True
+    )
 
 
 def _run_pose(pixels: np.ndarray):
@@ -241,7 +286,7 @@ def _person_mask(mask: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray
         if visibility[index] < _VISIBLE:
             continue
         u, v = np.clip(keypoints[index], 0, [width - 1, height - 1]).astype(int)
-        window = labels[max(0, v - 3):v + 4, max(0, u - 3):u + 4]
+        window = labels[max(0, v - 3) : v + 4, max(0, u - 3) : u + 4]
         keep.update(int(x) for x in np.unique(window) if x > 0)
     if not keep:
         sizes = ndimage.sum(binary, labels, range(1, count + 1))
@@ -250,8 +295,9 @@ def _person_mask(mask: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray
     return np.where(person, np.maximum(mask, 0.5), np.minimum(mask, 0.49)).astype(np.float32)
 
 
-def _check_single_person(pixels: np.ndarray, mask: np.ndarray, keypoints: np.ndarray,
-                         visibility: np.ndarray, label: str) -> None:
+def _check_single_person(
+    pixels: np.ndarray, mask: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray, label: str
+) -> None:
     """Raise if a second person of comparable size shows up (segmentation or a second detection)."""
     from scipy import ndimage
 
@@ -277,7 +323,10 @@ def _check_single_person(pixels: np.ndarray, mask: np.ndarray, keypoints: np.nda
     area = max(np.prod(bottom_right - top_left), 1.0)
     tall = (bottom_right[1] - top_left[1]) > 0.35 * person_height
     centre = 0.5 * (top_left + bottom_right)
-    on_first = grown[int(np.clip(centre[1], 0, grown.shape[0] - 1)), int(np.clip(centre[0], 0, grown.shape[1] - 1))]
+    on_first = grown[
+        int(np.clip(centre[1], 0, grown.shape[0] - 1)),
+        int(np.clip(centre[0], 0, grown.shape[1] - 1)),
+    ]
     if tall and overlap / area < 0.5 and not on_first:
         raise ValueError(f"photo {label!r} shows more than one person; crop it to one person")
 
@@ -307,7 +356,9 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
 
     head_seen = [i for i in _HEAD if visibility[i] > _VISIBLE and inside(i)]
     if len(head_seen) < 2:
-        raise ValueError(f"photo {label!r}: the head is cut off or hidden; the whole body must be in the frame")
+        raise ValueError(
+            f"photo {label!r}: the head is cut off or hidden; the whole body must be in the frame"
+        )
     # Both ankles inside the frame and at least one clearly seen (a side view hides the far one).
     ankle_seen = max(visibility[i] for i in _ANKLES) >= _VISIBLE
     for index in _ANKLES:
@@ -319,9 +370,13 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
     person = _person_mask(mask, keypoints, visibility)
     rows = np.flatnonzero((person > 0.5).any(axis=1))
     if len(rows) and (rows[-1] >= height - 1 and visibility[list(_ANKLES)].min() < 0.8):
-        raise ValueError(f"photo {label!r}: the feet touch the bottom edge; the whole body must be in the frame")
+        raise ValueError(
+            f"photo {label!r}: the feet touch the bottom edge; the whole body must be in the frame"
+        )
     if len(rows) and rows[-1] - rows[0] < 64:
-        raise ValueError(f"photo {label!r}: the person is only {rows[-1] - rows[0]} px tall; at least 64 px needed")
+        raise ValueError(
+            f"photo {label!r}: the person is only {rows[-1] - rows[0]} px tall; at least 64 px needed"
+        )
     if check_single:
         _check_single_person(pixels, person, keypoints, visibility, label)
     return PhotoAnalysis(

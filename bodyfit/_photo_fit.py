@@ -34,6 +34,8 @@ __all__ = ["PhotoFit", "fit_body_to_photos"]
 VIEWS = ("front", "side")
 _MASS_CORRECTION = 1.05  # fitted mesh mass -> mass estimate for the population prior
 _REFINE_PRIOR_FRACTION = 0.25  # the population prior's pull in stage B, relative to stage A's
+
+
 @dataclass(frozen=True, eq=False)
 class PhotoFit:
     """Outcome of :func:`fit_body_to_photos`.
@@ -79,7 +81,9 @@ class _single_thread:
         torch.set_num_threads(self._threads)
 
 
-def _match_stature(model, parameters: np.ndarray, height_m: float, *, sex: str, age: float) -> np.ndarray:
+def _match_stature(
+    model, parameters: np.ndarray, height_m: float, *, sex: str, age: float
+) -> np.ndarray:
     """Adjust the ``height`` slider (secant steps) so the rest stature is ``height_m`` within 1 mm."""
     index = model.parameter_names.index("height")
     low, high = model.parameter_bounds[index]
@@ -166,7 +170,11 @@ def fit_body_to_photos(
     if weight_kg is not None:
         weight_kg = _finite("weight", weight_kg, WEIGHT_RANGE_KG, "kg")
     sex = check_sex(sex)
-    age = DEFAULT_AGE_YEARS if age_years is None else _finite("age", age_years, AGE_RANGE_YEARS, "years")
+    age = (
+        DEFAULT_AGE_YEARS
+        if age_years is None
+        else _finite("age", age_years, AGE_RANGE_YEARS, "years")
+    )
     photos = {"front": front if isinstance(front, Photo) else load_photo(front)}
     if side is not None:
         photos["side"] = side if isinstance(side, Photo) else load_photo(side)
@@ -179,25 +187,47 @@ def fit_body_to_photos(
         # Population prior: the ANSUR-typical shape for the stature and the (given or fitted) mass.
         model = fitter.model
         low, high = BMI_RANGE
-        mass = weight_kg if weight_kg is not None else float(np.clip(
-            fitter.current_mass() * _MASS_CORRECTION, low * height_m**2, high * height_m**2))
-        typical = body_from_measurements(height_m=height_m, weight_kg=mass, sex=sex, age_years=age_years)
-        fitter.start = torch.as_tensor([typical.shape_parameters[name] for name in model.parameter_names])
+        mass = (
+            weight_kg
+            if weight_kg is not None
+            else float(
+                np.clip(
+                    fitter.current_mass() * _MASS_CORRECTION, low * height_m**2, high * height_m**2
+                )
+            )
+        )
+        typical = body_from_measurements(
+            height_m=height_m, weight_kg=mass, sex=sex, age_years=age_years
+        )
+        fitter.start = torch.as_tensor(
+            [typical.shape_parameters[name] for name in model.parameter_names]
+        )
         with _single_thread():
-            fitter.stage_a(int(proxy_steps) // 2, shape_from=0, shape_weight=population_prior_weight)
+            fitter.stage_a(
+                int(proxy_steps) // 2, shape_from=0, shape_weight=population_prior_weight
+            )
         fitter.prior_weight_b = population_prior_weight * _REFINE_PRIOR_FRACTION
     fitter.stage_b(int(refine_steps))
 
     model = fitter.model
-    parameters = _match_stature(model, fitter.params.detach().numpy().astype(np.float64), height_m, sex=sex, age=age)
+    parameters = _match_stature(
+        model, fitter.params.detach().numpy().astype(np.float64), height_m, sex=sex, age=age
+    )
     rest_v, rest_j = model.rest_geometry(parameters[None], sex=sex, age_years=age)
     from tryon3d.bodyfit._fit import body_mass_kg
 
     mass = float(body_mass_kg(rest_v[0], model.faces, sex=sex))
     population = load_population_model()
-    predicted = population.predict(height_m=height_m, weight_kg=weight_kg or mass, sex=sex, age_years=age_years)
-    ratios = {key: float(value) for key, value in predicted.items() if key.endswith("_height_ratio")}
-    poses = {view.name: fitter.rig.full_pose(fitter.pose[i].detach().numpy()) for i, view in enumerate(views)}
+    predicted = population.predict(
+        height_m=height_m, weight_kg=weight_kg or mass, sex=sex, age_years=age_years
+    )
+    ratios = {
+        key: float(value) for key, value in predicted.items() if key.endswith("_height_ratio")
+    }
+    poses = {
+        view.name: fitter.rig.full_pose(fitter.pose[i].detach().numpy())
+        for i, view in enumerate(views)
+    }
     body = rebuild_body(
         model="anny",
         shape_parameters=dict(zip(model.parameter_names, parameters, strict=True)),
@@ -205,8 +235,14 @@ def fit_body_to_photos(
         age_years=age,
         pose=poses["front"],
         height_ratios=ratios,
-        inputs={"height_cm": height_m * 100.0, "weight_kg": weight_kg, "sex": sex, "age_years": age_years,
-                "source": "photos", "views": list(photos)},
+        inputs={
+            "height_cm": height_m * 100.0,
+            "weight_kg": weight_kg,
+            "sex": sex,
+            "age_years": age_years,
+            "source": "photos",
+            "views": list(photos),
+        },
     )
     from tryon3d.bodyfit._anny_pose import pose_anny_vertices
 
@@ -220,14 +256,27 @@ def fit_body_to_photos(
         camera = _photo_camera(fitter, index, floor_shift)
         silhouette = render_body_silhouette(posed, model.faces, camera)
         analysis = view.analysis
-        small = np.asarray(
-            __import__("PIL.Image", fromlist=["Image"]).fromarray(silhouette.astype(np.uint8) * 255).resize(
-                analysis.size, 0)) > 127
+        small = (
+            np.asarray(
+                __import__("PIL.Image", fromlist=["Image"])
+                .fromarray(silhouette.astype(np.uint8) * 255)
+                .resize(analysis.size, 0)
+            )
+            > 127
+        )
         scores[f"iou_{view.name}"] = _iou(small, analysis.mask > 0.5)
         cameras[view.name] = camera
         silhouettes[view.name] = silhouette
-        overlays[view.name] = make_overlay(analysis, silhouette, photos[view.name] if overlay_on_photo else None)
+        overlays[view.name] = make_overlay(
+            analysis, silhouette, photos[view.name] if overlay_on_photo else None
+        )
     return PhotoFit(
-        body=body, cameras=cameras, poses=poses, silhouettes=silhouettes, overlays=overlays,
-        analyses=analyses, scores=scores, seconds=time.perf_counter() - started,
+        body=body,
+        cameras=cameras,
+        poses=poses,
+        silhouettes=silhouettes,
+        overlays=overlays,
+        analyses=analyses,
+        scores=scores,
+        seconds=time.perf_counter() - started,
     )

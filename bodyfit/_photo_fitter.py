@@ -19,22 +19,66 @@ _REFINE_MIN_STEPS = 12
 
 # (group bone, pose prior weight)
 _POSE_BONES = {
-    "spine03": 4.0, "neck01": 2.0,
-    "upperarm01.L": 0.2, "upperarm01.R": 0.2, "lowerarm01.L": 0.4, "lowerarm01.R": 0.4,
-    "upperleg01.L": 1.0, "upperleg01.R": 1.0, "lowerleg01.L": 1.0, "lowerleg01.R": 1.0,
-    "foot.L": 2.0, "foot.R": 2.0,
+    "spine03": 4.0,
+    "neck01": 2.0,
+    "upperarm01.L": 0.2,
+    "upperarm01.R": 0.2,
+    "lowerarm01.L": 0.4,
+    "lowerarm01.R": 0.4,
+    "upperleg01.L": 1.0,
+    "upperleg01.R": 1.0,
+    "lowerleg01.L": 1.0,
+    "lowerleg01.R": 1.0,
+    "foot.L": 2.0,
+    "foot.R": 2.0,
 }
 # MediaPipe landmark -> (anny bone head or "vertex:<key>", weight)
 _KEYPOINT_MAP = {
-    0: ("vertex:nose", 0.5), 2: ("eye.L", 0.5), 5: ("eye.R", 0.5), 7: ("vertex:ear_l", 0.5),
-    8: ("vertex:ear_r", 0.5), 11: ("upperarm01.L", 1.0), 12: ("upperarm01.R", 1.0),
-    13: ("lowerarm01.L", 1.0), 14: ("lowerarm01.R", 1.0), 15: ("wrist.L", 1.0), 16: ("wrist.R", 1.0),
-    23: ("upperleg01.L", 0.6), 24: ("upperleg01.R", 0.6), 25: ("lowerleg01.L", 1.0),
-    26: ("lowerleg01.R", 1.0), 27: ("foot.L", 1.0), 28: ("foot.R", 1.0), 29: ("vertex:heel_l", 0.5),
-    30: ("vertex:heel_r", 0.5), 31: ("vertex:toe_l", 0.5), 32: ("vertex:toe_r", 0.5),
+    0: ("vertex:nose", 0.5),
+    2: ("eye.L", 0.5),
+    5: ("eye.R", 0.5),
+    7: ("vertex:ear_l", 0.5),
+    8: ("vertex:ear_r", 0.5),
+    11: ("upperarm01.L", 1.0),
+    12: ("upperarm01.R", 1.0),
+    13: ("lowerarm01.L", 1.0),
+    14: ("lowerarm01.R", 1.0),
+    15: ("wrist.L", 1.0),
+    16: ("wrist.R", 1.0),
+    23: ("upperleg01.L", 0.6),
+    24: ("upperleg01.R", 0.6),
+    25: ("lowerleg01.L", 1.0),
+    26: ("lowerleg01.R", 1.0),
+    27: ("foot.L", 1.0),
+    28: ("foot.R", 1.0),
+    29: ("vertex:heel_l", 0.5),
+    30: ("vertex:heel_r", 0.5),
+    31: ("vertex:toe_l", 0.5),
+    32: ("vertex:toe_r", 0.5),
 }
-_MIRROR = {0: 0, 2: 5, 5: 2, 7: 8, 8: 7, 11: 12, 12: 11, 13: 14, 14: 13, 15: 16, 16: 15, 23: 24, 24: 23,
-           25: 26, 26: 25, 27: 28, 28: 27, 29: 30, 30: 29, 31: 32, 32: 31}
+_MIRROR = {
+    0: 0,
+    2: 5,
+    5: 2,
+    7: 8,
+    8: 7,
+    11: 12,
+    12: 11,
+    13: 14,
+    14: 13,
+    15: 16,
+    16: 15,
+    23: 24,
+    24: 23,
+    25: 26,
+    26: 25,
+    27: 28,
+    28: 27,
+    29: 30,
+    30: 29,
+    31: 32,
+    32: 31,
+}
 
 
 def _template_points(model) -> dict[str, int]:
@@ -89,8 +133,12 @@ class _Shape:
         self.origin_t = torch.as_tensor(parameters)
         self.v0 = torch.as_tensor(vertices[0], dtype=torch.float32)
         self.j0 = torch.as_tensor(joints[0], dtype=torch.float32)
-        self.vb = torch.as_tensor((vertices[1:] - vertices[0]) / steps[:, None, None], dtype=torch.float32)
-        self.jb = torch.as_tensor((joints[1:] - joints[0]) / steps[:, None, None], dtype=torch.float32)
+        self.vb = torch.as_tensor(
+            (vertices[1:] - vertices[0]) / steps[:, None, None], dtype=torch.float32
+        )
+        self.jb = torch.as_tensor(
+            (joints[1:] - joints[0]) / steps[:, None, None], dtype=torch.float32
+        )
         # Stature from the current top and bottom vertices; mass linearised too.
         self.ends = np.array([np.argmax(vertices[0, :, 2]), np.argmin(vertices[0, :, 2])])
         self.mass0 = float(masses[0])
@@ -106,7 +154,9 @@ class _Shape:
             self._subset_key = subset
         return self._sub
 
-    def __call__(self, parameters, stature: float | None = None, *, subset: np.ndarray | None = None):
+    def __call__(
+        self, parameters, stature: float | None = None, *, subset: np.ndarray | None = None
+    ):
         """Rest vertices (V, 3) (or the (N, 3) ``subset``) and joints (J, 3); scaled about the
         floor to ``stature`` [m] when given (the fit's hard height constraint), plus the
         unscaled stature and the body mass [kg] (linearised)."""
@@ -132,7 +182,15 @@ class _Shape:
 
 
 class _Fitter:
-    def __init__(self, views: list[_View], *, height_m: float, weight_kg: float | None, sex: str, age_years: float):
+    def __init__(
+        self,
+        views: list[_View],
+        *,
+        height_m: float,
+        weight_kg: float | None,
+        sex: str,
+        age_years: float,
+    ):
         import torch
 
         self.model = model = load_anny_model()
@@ -154,12 +212,20 @@ class _Fitter:
         points = _template_points(model)
         names = model.joint_names
         self.kp_index = np.array(sorted(_KEYPOINT_MAP))
-        self.kp_weight = torch.tensor([_KEYPOINT_MAP[i][1] for i in self.kp_index], dtype=torch.float32)
-        self.kp_is_vertex = np.array([_KEYPOINT_MAP[i][0].startswith("vertex:") for i in self.kp_index])
-        self.kp_source = np.array([
-            points[_KEYPOINT_MAP[i][0][7:]] if _KEYPOINT_MAP[i][0].startswith("vertex:") else names.index(_KEYPOINT_MAP[i][0])
-            for i in self.kp_index
-        ])
+        self.kp_weight = torch.tensor(
+            [_KEYPOINT_MAP[i][1] for i in self.kp_index], dtype=torch.float32
+        )
+        self.kp_is_vertex = np.array(
+            [_KEYPOINT_MAP[i][0].startswith("vertex:") for i in self.kp_index]
+        )
+        self.kp_source = np.array(
+            [
+                points[_KEYPOINT_MAP[i][0][7:]]
+                if _KEYPOINT_MAP[i][0].startswith("vertex:")
+                else names.index(_KEYPOINT_MAP[i][0])
+                for i in self.kp_index
+            ]
+        )
         self.kp_mirror = np.array([list(self.kp_index).index(_MIRROR[i]) for i in self.kp_index])
         rng = np.random.default_rng(0)
         vertex_count = len(model.vertex_template) // 3
@@ -177,8 +243,13 @@ class _Fitter:
             centre_world = np.array([0.0, 0.0, 0.5 * height_m])
             u_c = float(np.mean(view.contour[:, 0].numpy()))
             v_c = _CROP_PX / 2.0
-            cam_centre = np.array([(u_c - _CROP_PX / 2.0) * distance / view.focal0,
-                                   (v_c - _CROP_PX / 2.0) * distance / view.focal0, distance])
+            cam_centre = np.array(
+                [
+                    (u_c - _CROP_PX / 2.0) * distance / view.focal0,
+                    (v_c - _CROP_PX / 2.0) * distance / view.focal0,
+                    distance,
+                ]
+            )
             t = cam_centre - view.rotation0 @ centre_world
             self.trans.append(torch.tensor(t, dtype=torch.float32, requires_grad=True))
             self.log_focal.append(torch.zeros((), requires_grad=True))
@@ -188,7 +259,9 @@ class _Fitter:
         import torch
 
         view = self.views[index]
-        rotation = torch.as_tensor(view.rotation0, dtype=torch.float32) @ _rotation_matrix(self.omega[index])
+        rotation = torch.as_tensor(view.rotation0, dtype=torch.float32) @ _rotation_matrix(
+            self.omega[index]
+        )
         return points @ rotation.T + self.trans[index]
 
     def project(self, index: int, cam):
@@ -212,7 +285,9 @@ class _Fitter:
         weight = view.weights[torch.as_tensor(self.kp_index)] * self.kp_weight
         error = ((uv - target) ** 2).sum(dim=1) / view.person_px**2
         if view.mirrored:  # side views: left/right labels are unreliable, take the better pairing
-            swapped = ((uv[torch.as_tensor(self.kp_mirror)] - target) ** 2).sum(dim=1) / view.person_px**2
+            swapped = ((uv[torch.as_tensor(self.kp_mirror)] - target) ** 2).sum(
+                dim=1
+            ) / view.person_px**2
             straight, crossed = (weight * error).sum(), (weight * swapped).sum()
             return torch.minimum(straight, crossed) / weight.sum().clamp_min(1e-6), uv
         return (weight * error).sum() / weight.sum().clamp_min(1e-6), uv
@@ -225,8 +300,9 @@ class _Fitter:
         view = self.views[index]
         uv = self.project(index, self.camera_points(index, vertices_subset))
         grid = (uv / _CROP_PX * 2.0 - 1.0)[None, None]
-        outside = torch.nn.functional.grid_sample(view.outside_distance, grid, align_corners=False,
-                                                  padding_mode="border")[0, 0, 0]
+        outside = torch.nn.functional.grid_sample(
+            view.outside_distance, grid, align_corners=False, padding_mode="border"
+        )[0, 0, 0]
         out_term = (outside**2).mean() / view.person_px**2
         if refresh or index not in self._pairing:
             with torch.no_grad():
@@ -261,15 +337,19 @@ class _Fitter:
         with _no_grad():
             return float(self.shape(self.params, self.height, subset=self.subset)[3])
 
-    def stage_a(self, steps: int, *, shape_from: int | None = None, shape_weight: float = 1.0) -> None:
+    def stage_a(
+        self, steps: int, *, shape_from: int | None = None, shape_weight: float = 1.0
+    ) -> None:
         import torch
 
         camera_vars = self.omega + self.trans + self.log_focal
-        optimizer = torch.optim.Adam([
-            {"params": camera_vars, "lr": 0.01},
-            {"params": self.pose, "lr": 0.03},
-            {"params": [self.params], "lr": 0.0},
-        ])
+        optimizer = torch.optim.Adam(
+            [
+                {"params": camera_vars, "lr": 0.01},
+                {"params": self.pose, "lr": 0.03},
+                {"params": [self.params], "lr": 0.0},
+            ]
+        )
         shape_from = steps // 5 if shape_from is None else shape_from
         for step in range(steps):
             if step >= shape_from:
@@ -281,13 +361,15 @@ class _Fitter:
             rest_v, rest_j, own, mass = self.shape(self.params, self.height, subset=self.subset)
             loss = self.priors(mass, own, shape_weight)
             for index in range(len(self.views)):
-                vertices, joints = self.rig.posed(rest_v, rest_j, self.pose[index],
-                                                  vertex_ids=self.subset)
+                vertices, joints = self.rig.posed(
+                    rest_v, rest_j, self.pose[index], vertex_ids=self.subset
+                )
                 kp, _ = self.keypoint_loss(index, vertices, joints)
                 loss = loss + kp
                 if step >= shape_from // 2:
                     loss = loss + self.proxy_weight * self.proxy_silhouette_loss(
-                        index, vertices, refresh=step % _PAIRING_EVERY == 0)
+                        index, vertices, refresh=step % _PAIRING_EVERY == 0
+                    )
             loss.backward()
             optimizer.step()
             self.clamp()
@@ -298,15 +380,24 @@ class _Fitter:
 
         view = self.views[index]
         with _no_grad():
-            rotation = view.rotation0 @ _rotation_matrix(self.omega[index].detach()).numpy().astype(np.float64)
+            rotation = view.rotation0 @ _rotation_matrix(self.omega[index].detach()).numpy().astype(
+                np.float64
+            )
             matrix = np.eye(4)
             matrix[:3, :3] = rotation
             matrix[:3, 3] = self.trans[index].detach().numpy()
             focal = view.focal0 * math.exp(float(self.log_focal[index]))
         u, s, vt = np.linalg.svd(matrix[:3, :3])
         matrix[:3, :3] = u @ vt
-        return Camera(fx=focal, fy=focal, cx=_CROP_PX / 2.0, cy=_CROP_PX / 2.0, width=_CROP_PX,
-                      height=_CROP_PX, world_to_camera=matrix)
+        return Camera(
+            fx=focal,
+            fy=focal,
+            cx=_CROP_PX / 2.0,
+            cy=_CROP_PX / 2.0,
+            width=_CROP_PX,
+            height=_CROP_PX,
+            world_to_camera=matrix,
+        )
 
     def stage_b(self, steps: int, *, resolution: int = _REFINE_PX) -> None:
         """Refine against Mitsuba's differentiable silhouette at ``resolution`` px crops; stops
@@ -317,15 +408,20 @@ class _Fitter:
         from tryon3d.render import render_silhouette
 
         faces = self.model.faces
-        optimizer = torch.optim.Adam([
-            {"params": self.omega + self.trans + self.log_focal, "lr": 0.003},
-            {"params": self.pose, "lr": 0.01},
-            {"params": [self.params], "lr": 0.015},
-        ])
+        optimizer = torch.optim.Adam(
+            [
+                {"params": self.omega + self.trans + self.log_focal, "lr": 0.003},
+                {"params": self.pose, "lr": 0.01},
+                {"params": [self.params], "lr": 0.015},
+            ]
+        )
         factor = resolution / _CROP_PX
         targets = [
-            torch.nn.functional.interpolate(view.target[None, None], size=(resolution, resolution), mode="area")[0, 0]
-            if resolution != _CROP_PX else view.target
+            torch.nn.functional.interpolate(
+                view.target[None, None], size=(resolution, resolution), mode="area"
+            )[0, 0]
+            if resolution != _CROP_PX
+            else view.target
             for view in self.views
         ]
         self.shape.relinearise(self.params.detach().numpy())
@@ -339,9 +435,17 @@ class _Fitter:
                 references = []
                 for i in range(len(self.views)):
                     crop = self.reference_camera(i)
-                    references.append(Camera(
-                        fx=crop.fx * factor, fy=crop.fy * factor, cx=crop.cx * factor, cy=crop.cy * factor,
-                        width=resolution, height=resolution, world_to_camera=crop.world_to_camera))
+                    references.append(
+                        Camera(
+                            fx=crop.fx * factor,
+                            fy=crop.fy * factor,
+                            cx=crop.cx * factor,
+                            cy=crop.cy * factor,
+                            width=resolution,
+                            height=resolution,
+                            world_to_camera=crop.world_to_camera,
+                        )
+                    )
             optimizer.zero_grad()
             rest_v, rest_j, own, mass = self.shape(self.params, self.height)
             loss = self.priors(mass, own, self.prior_weight_b)
@@ -360,7 +464,12 @@ class _Fitter:
                 target = targets[index]
                 silhouette = ((image - target) ** 2).mean()
                 with torch.no_grad():
-                    ious.append(float((image * target).sum() / (image + target - image * target).sum().clamp_min(1e-6)))
+                    ious.append(
+                        float(
+                            (image * target).sum()
+                            / (image + target - image * target).sum().clamp_min(1e-6)
+                        )
+                    )
                 loss = loss + 0.3 * kp + 20.0 * silhouette
             loss.backward()
             optimizer.step()
@@ -400,5 +509,12 @@ def _photo_camera(fitter: _Fitter, index: int, floor_shift: float):
     matrix = np.array(crop.world_to_camera, copy=True)
     matrix[:3, 3] = matrix[:3, 3] + matrix[:3, :3] @ np.array([0.0, 0.0, floor_shift])
     width, height = view.analysis.photo_size
-    return Camera(fx=focal, fy=focal, cx=float(centre[0]), cy=float(centre[1]), width=width, height=height,
-                  world_to_camera=matrix)
+    return Camera(
+        fx=focal,
+        fy=focal,
+        cx=float(centre[0]),
+        cy=float(centre[1]),
+        width=width,
+        height=height,
+        world_to_camera=matrix,
+    )

@@ -12,7 +12,9 @@ _CROP_PX = 256  # fitting resolution (square crop around the person)
 
 _CROP_MARGIN = 0.08
 
-_FOCAL_PRIOR = 1.6  # focal length prior, times the photo's long side (about a 36 mm-equivalent lens)
+_FOCAL_PRIOR = (
+    1.6  # focal length prior, times the photo's long side (about a 36 mm-equivalent lens)
+)
 
 
 @dataclass
@@ -51,8 +53,19 @@ def _crop_view(name: str, analysis: PhotoAnalysis, sex: str) -> _View:
     # Crop (with padding) and resample the soft mask to R x R.
     box = (origin[0], origin[1], origin[0] + side, origin[1] + side)
     image = Image.fromarray((np.clip(mask, 0, 1) * 255).astype(np.uint8))
-    crop = np.asarray(image.transform((_CROP_PX, _CROP_PX), Image.Transform.EXTENT, box, Image.Resampling.BILINEAR,
-                                      fillcolor=0), dtype=np.float32) / 255.0
+    crop = (
+        np.asarray(
+            image.transform(
+                (_CROP_PX, _CROP_PX),
+                Image.Transform.EXTENT,
+                box,
+                Image.Resampling.BILINEAR,
+                fillcolor=0,
+            ),
+            dtype=np.float32,
+        )
+        / 255.0
+    )
     inside = crop > 0.5
     outside_distance = ndimage.distance_transform_edt(~inside).astype(np.float32)
     edge = inside & ~ndimage.binary_erosion(inside)
@@ -76,7 +89,10 @@ def _crop_view(name: str, analysis: PhotoAnalysis, sex: str) -> _View:
             rotation0 = np.array([[0, 1.0, 0], [0, 0, -1.0], [-1.0, 0, 0]])
     focal0 = _FOCAL_PRIOR * max(analysis.size) * scale
     return _View(
-        name=name, analysis=analysis, crop_origin=origin, crop_scale=scale,
+        name=name,
+        analysis=analysis,
+        crop_origin=origin,
+        crop_scale=scale,
         keypoints=torch.as_tensor(keypoints, dtype=torch.float32),
         weights=torch.as_tensor(weights, dtype=torch.float32),
         target=torch.as_tensor(crop),

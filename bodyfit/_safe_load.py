@@ -51,7 +51,9 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return super().find_class(module, name)
         if module == "numpy.dtypes" and name.endswith("DType"):  # numpy 2's dtype classes
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refused to load {module}.{name} (only numpy arrays and plain data are allowed)")
+        raise pickle.UnpicklingError(
+            f"refused to load {module}.{name} (only numpy arrays and plain data are allowed)"
+        )
 
     def persistent_load(self, pid):
         raise pickle.UnpicklingError("refused a persistent reference")
@@ -81,7 +83,16 @@ def restricted_loads(data: bytes, *, label: str) -> object:
         return _RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
     except pickle.UnpicklingError as exc:
         raise ValueError(f"{label}: {exc}") from None
-    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError, OverflowError, MemoryError) as exc:
+    except (
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        OverflowError,
+        MemoryError,
+    ) as exc:
         raise ValueError(f"{label} is damaged ({type(exc).__name__})") from None
 
 
@@ -103,14 +114,18 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) ->
             else:
                 raise ValueError(f"unsupported .npy version {version}")
         except (ValueError, EOFError, SyntaxError) as exc:
-            raise ValueError(f"{label} is not a valid .npy array ({str(exc).splitlines()[0]})") from None
+            raise ValueError(
+                f"{label} is not a valid .npy array ({str(exc).splitlines()[0]})"
+            ) from None
         payload = info.file_size - member.tell()
         if dtype.hasobject:
             return np.asarray(restricted_loads(member.read(payload), label=label))
         count = math.prod(shape)
         nbytes = count * dtype.itemsize
         if nbytes != payload:
-            raise ValueError(f"{label} declares shape {shape} ({nbytes} bytes) but holds {payload} bytes")
+            raise ValueError(
+                f"{label} declares shape {shape} ({nbytes} bytes) but holds {payload} bytes"
+            )
         data = member.read(nbytes)
     if len(data) != nbytes:
         raise ValueError(f"{label} is truncated")
@@ -144,7 +159,9 @@ def read_npz_safely(path: str | os.PathLike) -> dict[str, np.ndarray]:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             if len(infos) > _MAX_MEMBERS:
-                raise ValueError(f"{label} has {len(infos)} members, more than a model file's {_MAX_MEMBERS}")
+                raise ValueError(
+                    f"{label} has {len(infos)} members, more than a model file's {_MAX_MEMBERS}"
+                )
             total = sum(info.file_size for info in infos)
             if total > cap:  # checked on the declared sizes, before anything is inflated
                 raise _too_big(label, total, cap)

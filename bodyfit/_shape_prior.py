@@ -104,12 +104,14 @@ class MeasurementPrior:
             if sex not in self.means or sex not in self.covariances:
                 raise ValueError(f"measurement prior lacks sex {sex!r}")
             readonly_array(self.means[sex], np.float64, (count,), f"means[{sex!r}]")
-            readonly_array(self.covariances[sex], np.float64, (count, count), f"covariances[{sex!r}]")
+            readonly_array(
+                self.covariances[sex], np.float64, (count, count), f"covariances[{sex!r}]"
+            )
 
     @property
     def measurement_names(self) -> tuple[str, ...]:
         """The predicted measurements (``names`` after the inputs)."""
-        return self.names[len(INPUT_NAMES):]
+        return self.names[len(INPUT_NAMES) :]
 
     def predict(
         self,
@@ -137,30 +139,51 @@ class MeasurementPrior:
         given_m = dict(given_m or {})
         unknown = set(given_m) - set(self.measurement_names)
         if unknown:
-            raise ValueError(f"unknown measurements {sorted(unknown)}; expected among {self.measurement_names}")
-        known = {"stature": height_m, "weight_kg": weight_kg, "bmi": weight_kg / height_m**2, **given_m}
+            raise ValueError(
+                f"unknown measurements {sorted(unknown)}; expected among {self.measurement_names}"
+            )
+        known = {
+            "stature": height_m,
+            "weight_kg": weight_kg,
+            "bmi": weight_kg / height_m**2,
+            **given_m,
+        }
         if age_years is not None:
             known["age_years"] = age_years
         index = {name: i for i, name in enumerate(self.names)}
         a = np.array([index[name] for name in known])
-        b = np.array([i for i, name in enumerate(self.names) if name not in known and name not in INPUT_NAMES])
+        b = np.array(
+            [
+                i
+                for i, name in enumerate(self.names)
+                if name not in known and name not in INPUT_NAMES
+            ]
+        )
         mean, cov = self.means[sex], self.covariances[sex]
         values = np.array([float(v) for v in known.values()])
         # Gaussian conditioning: mu_b + S_ba S_aa^-1 (x_a - mu_a), S_bb - S_ba S_aa^-1 S_ab.
         gain = np.linalg.solve(cov[np.ix_(a, a)], cov[np.ix_(a, b)]).T
         mu = mean[b] + gain @ (values - mean[a])
         var = np.diag(cov[np.ix_(b, b)]) - np.einsum("ij,ji->i", gain, cov[np.ix_(a, b)])
-        return {self.names[i]: (float(m), math.sqrt(max(float(v), 1e-12))) for i, m, v in zip(b, mu, var, strict=True)}
+        return {
+            self.names[i]: (float(m), math.sqrt(max(float(v), 1e-12)))
+            for i, m, v in zip(b, mu, var, strict=True)
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (lengths in metres, 6 significant digits)."""
+
         def rounded(array: np.ndarray) -> list:
             return np.vectorize(lambda x: float(f"{x:.6g}"))(array).tolist()
 
         return {
             "names": list(self.names),
             "sexes": {
-                sex: {"mean": rounded(self.means[sex]), "covariance": rounded(self.covariances[sex])} for sex in _SEXES
+                sex: {
+                    "mean": rounded(self.means[sex]),
+                    "covariance": rounded(self.covariances[sex]),
+                }
+                for sex in _SEXES
             },
         }
 
@@ -171,7 +194,9 @@ class MeasurementPrior:
             names = tuple(data["names"])
             sexes = data["sexes"]
             means = {sex: np.array(sexes[sex]["mean"], dtype=np.float64) for sex in _SEXES}
-            covariances = {sex: np.array(sexes[sex]["covariance"], dtype=np.float64) for sex in _SEXES}
+            covariances = {
+                sex: np.array(sexes[sex]["covariance"], dtype=np.float64) for sex in _SEXES
+            }
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"malformed measurement prior: {error}") from None
         return cls(names=names, means=means, covariances=covariances)
@@ -186,7 +211,9 @@ def fit_measurement_prior(tables: Mapping[str, Mapping[str, np.ndarray]]) -> Mea
         design = _design(tables[sex])
         means[sex] = design.mean(axis=0)
         covariances[sex] = np.cov(design, rowvar=False)
-    return MeasurementPrior(names=(*INPUT_NAMES, *PRIOR_COLUMNS), means=means, covariances=covariances)
+    return MeasurementPrior(
+        names=(*INPUT_NAMES, *PRIOR_COLUMNS), means=means, covariances=covariances
+    )
 
 
 @functools.lru_cache(maxsize=1)

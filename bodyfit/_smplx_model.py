@@ -82,7 +82,9 @@ def _read_model_arrays(path: Path) -> dict[str, np.ndarray]:
     if path.suffix == ".pkl":
         content = read_pickle_safely(path)
         if not isinstance(content, dict):
-            raise ValueError(f"SMPL-X file {str(path)!r} holds a {type(content).__name__}, not a dict of arrays")
+            raise ValueError(
+                f"SMPL-X file {str(path)!r} holds a {type(content).__name__}, not a dict of arrays"
+            )
         arrays = {str(k): np.asarray(v) for k, v in content.items()}
     else:
         arrays = read_npz_safely(path)
@@ -91,25 +93,48 @@ def _read_model_arrays(path: Path) -> dict[str, np.ndarray]:
         if name not in arrays:
             raise ValueError(f"{label} lacks the array {name!r}")
         array = arrays[name]
-        if array.ndim != ndim or array.dtype.kind not in kinds + "f" * (kinds == "iu") or array.size == 0:
-            raise ValueError(f"{label}: {name!r} has shape {array.shape} and dtype {array.dtype}, expected {ndim} dimensions of numbers")
+        if (
+            array.ndim != ndim
+            or array.dtype.kind not in kinds + "f" * (kinds == "iu")
+            or array.size == 0
+        ):
+            raise ValueError(
+                f"{label}: {name!r} has shape {array.shape} and dtype {array.dtype}, expected {ndim} dimensions of numbers"
+            )
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             raise ValueError(f"{label}: {name!r} holds NaN or infinite values")
     vertex_count = len(arrays["v_template"])
     joint_count = arrays["kintree_table"].shape[1]
     checks = (
         ("v_template", arrays["v_template"].shape[1] == 3),
-        ("f", arrays["f"].shape[1] == 3 and 0 <= arrays["f"].min() and arrays["f"].max() < vertex_count),
+        (
+            "f",
+            arrays["f"].shape[1] == 3
+            and arrays["f"].min() >= 0
+            and arrays["f"].max() < vertex_count,
+        ),
         ("shapedirs", arrays["shapedirs"].shape[:2] == (vertex_count, 3)),
-        ("posedirs", arrays["posedirs"].shape[:2] == (vertex_count, 3) and arrays["posedirs"].shape[2] == 9 * (joint_count - 1)),
+        (
+            "posedirs",
+            arrays["posedirs"].shape[:2] == (vertex_count, 3)
+            and arrays["posedirs"].shape[2] == 9 * (joint_count - 1),
+        ),
         ("J_regressor", arrays["J_regressor"].shape == (joint_count, vertex_count)),
         ("weights", arrays["weights"].shape == (vertex_count, joint_count)),
-        ("kintree_table", arrays["kintree_table"].shape[0] == 2 and joint_count == len(JOINT_NAMES)),
-        ("lmk_faces_idx", 0 <= arrays["lmk_faces_idx"].min() and arrays["lmk_faces_idx"].max() < len(arrays["f"])),
+        (
+            "kintree_table",
+            arrays["kintree_table"].shape[0] == 2 and joint_count == len(JOINT_NAMES),
+        ),
+        (
+            "lmk_faces_idx",
+            arrays["lmk_faces_idx"].min() >= 0 and arrays["lmk_faces_idx"].max() < len(arrays["f"]),
+        ),
     )
     for name, ok in checks:
         if not ok:
-            raise ValueError(f"{label}: {name!r} has the wrong shape {arrays[name].shape} for {vertex_count} vertices and {joint_count} joints")
+            raise ValueError(
+                f"{label}: {name!r} has the wrong shape {arrays[name].shape} for {vertex_count} vertices and {joint_count} joints"
+            )
     return arrays
 
 
@@ -140,7 +165,12 @@ def _build_layer(path: Path, arrays: dict[str, np.ndarray], sex: str):
         try:
             with contextlib.redirect_stdout(io.StringIO()):  # smplx prints warnings
                 return smplx.SMPLX(
-                    str(path), gender=sex, ext="npz", num_betas=BETA_COUNT, use_pca=False, flat_hand_mean=True
+                    str(path),
+                    gender=sex,
+                    ext="npz",
+                    num_betas=BETA_COUNT,
+                    use_pca=False,
+                    flat_hand_mean=True,
                 )
         finally:
             body_models.np = real
@@ -171,10 +201,14 @@ class SMPLXModel:
     tape_topology: TapeTopology
     name: str = "smplx"
 
-    def initial_parameters(self, *, height_m: float, bmi: float, sex: str | None = None) -> np.ndarray:
+    def initial_parameters(
+        self, *, height_m: float, bmi: float, sex: str | None = None
+    ) -> np.ndarray:
         return np.full(len(self.parameter_names), 0.01)
 
-    def rest_geometry(self, parameters: np.ndarray, *, sex: str, age_years: float) -> tuple[np.ndarray, np.ndarray]:
+    def rest_geometry(
+        self, parameters: np.ndarray, *, sex: str, age_years: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Canonical A-pose vertices (B, V, 3) and joints (B, 55, 3) [m], z-up, feet on z = 0."""
         import torch
 
@@ -202,7 +236,9 @@ class SMPLXModel:
     def skeleton(self, joints: np.ndarray) -> dict[str, np.ndarray]:
         return canonical_skeleton("smplx", JOINT_NAMES, joints)
 
-    def shape_parameters(self, parameters: np.ndarray, *, sex: str, age_years: float) -> dict[str, float]:
+    def shape_parameters(
+        self, parameters: np.ndarray, *, sex: str, age_years: float
+    ) -> dict[str, float]:
         return dict(zip(self.parameter_names, map(float, parameters), strict=True))
 
 
@@ -217,7 +253,9 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
         raise ValueError(f"the SMPL-X model needs its model files: {SMPLX_DOWNLOAD_HINT}")
     folder = Path(folder).expanduser()
     if not folder.is_dir():
-        raise ValueError(f"SMPL-X model folder {str(folder)!r} does not exist: {SMPLX_DOWNLOAD_HINT}")
+        raise ValueError(
+            f"SMPL-X model folder {str(folder)!r} does not exist: {SMPLX_DOWNLOAD_HINT}"
+        )
     layers = {}
     first_arrays = None
     for sex in ("neutral", "male", "female"):
@@ -228,8 +266,19 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
         first_arrays = first_arrays if first_arrays is not None else arrays
         try:
             layers[sex] = _build_layer(path, arrays, sex)
-        except (KeyError, ValueError, OSError, AssertionError, AttributeError, IndexError, RuntimeError, TypeError) as exc:
-            raise ValueError(f"cannot read SMPL-X file {str(path)!r}: {type(exc).__name__}: {exc}") from None
+        except (
+            KeyError,
+            ValueError,
+            OSError,
+            AssertionError,
+            AttributeError,
+            IndexError,
+            RuntimeError,
+            TypeError,
+        ) as exc:
+            raise ValueError(
+                f"cannot read SMPL-X file {str(path)!r}: {type(exc).__name__}: {exc}"
+            ) from None
     if not layers:
         raise ValueError(f"no SMPLX_*.npz (or .pkl) file in {str(folder)!r}: {SMPLX_DOWNLOAD_HINT}")
     if "neutral" not in layers:
@@ -238,13 +287,21 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
     faces = np.asarray(layer.faces, dtype=np.int64)
     weights = layer.lbs_weights.numpy()
     dominant = weights.argmax(axis=1)
-    regions = np.array([REGION_NAMES.index(_JOINT_REGION.get(int(j), "torso")) for j in dominant], dtype=np.int8)
+    regions = np.array(
+        [REGION_NAMES.index(_JOINT_REGION.get(int(j), "torso")) for j in dominant], dtype=np.int8
+    )
     parents = layer.parents.numpy().astype(np.int64)[: len(JOINT_NAMES)]
     parents[0] = -1
     template = layer.v_template.double().numpy() @ _SMPLX_TO_ENGINE.T
     data = first_arrays
     vt, ft = data.get("vt"), data.get("ft")
-    if vt is not None and ft is not None and vt.ndim == 2 and vt.shape[1] == 2 and ft.shape == faces.shape:
+    if (
+        vt is not None
+        and ft is not None
+        and vt.ndim == 2
+        and vt.shape[1] == 2
+        and ft.shape == faces.shape
+    ):
         uv, uv_faces = np.asarray(vt, dtype=np.float32), np.asarray(ft, dtype=np.int64)
     else:
         uv, uv_faces = _cylindrical_uv(template), faces

@@ -81,7 +81,9 @@ DEFAULT_HEIGHT_RATIOS: dict[str, float] = {
     "axilla_height_ratio": 0.759,
 }
 
-_BAND_HALF_WIDTH = 0.02  # fraction of stature searched around the population chest height (below the armpits)
+_BAND_HALF_WIDTH = (
+    0.02  # fraction of stature searched around the population chest height (below the armpits)
+)
 _UNDERBUST_DEPTH_M = 0.12
 _LEVELS = 9  # slices searched for a maximum or minimum girth
 _ACROMION_BIN_M = 0.006
@@ -125,7 +127,9 @@ _REGION_SETS: dict[str, tuple[str, ...]] = {
 }
 
 
-def build_tape_topology(faces: np.ndarray, vertex_regions: np.ndarray, rest_vertices: np.ndarray) -> TapeTopology:
+def build_tape_topology(
+    faces: np.ndarray, vertex_regions: np.ndarray, rest_vertices: np.ndarray
+) -> TapeTopology:
     """Precompute region edge lists for ``measure``.
 
     Args:
@@ -145,7 +149,9 @@ def build_tape_topology(faces: np.ndarray, vertex_regions: np.ndarray, rest_vert
     return TapeTopology(edges_by_regions=edges_by_regions, midline_vertices=midline)
 
 
-def cross_section(vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, normal: np.ndarray) -> np.ndarray:
+def cross_section(
+    vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, normal: np.ndarray
+) -> np.ndarray:
     """Points [m], shape (K, 3), where mesh edges (E, 2) cross the plane through ``origin`` (3,)
     with ``normal`` (3,, any length); vertices (V, 3) [m]."""
     normal = np.asarray(normal, dtype=np.float64)
@@ -160,7 +166,9 @@ def tape_girth(points: np.ndarray, normal: np.ndarray) -> float:
     return 0.0 if math.isnan(girth) else girth
 
 
-def _girth_at(vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, normal: np.ndarray) -> float:
+def _girth_at(
+    vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, normal: np.ndarray
+) -> float:
     return tape_girth(cross_section(vertices, edges, origin, normal), normal)
 
 
@@ -186,7 +194,9 @@ def _horizontal_girths(
     return girths
 
 
-def _neck_girth(vertices: np.ndarray, topology: TapeTopology, origin: np.ndarray, axis: np.ndarray) -> float:
+def _neck_girth(
+    vertices: np.ndarray, topology: TapeTopology, origin: np.ndarray, axis: np.ndarray
+) -> float:
     points = cross_section(vertices, topology.edges_by_regions[_REGION_SETS["neck"]], origin, axis)
     points = points[np.linalg.norm(points - origin, axis=1) < _NECK_RADIUS_M]
     return tape_girth(points, axis)
@@ -196,7 +206,9 @@ def _band(values_z: np.ndarray, centre_z: float, half_width: float) -> np.ndarra
     return np.abs(values_z - centre_z) <= half_width
 
 
-def _acromion(vertices: np.ndarray, shoulder_mask: np.ndarray, shoulder_joint: np.ndarray, side: float) -> np.ndarray:
+def _acromion(
+    vertices: np.ndarray, shoulder_mask: np.ndarray, shoulder_joint: np.ndarray, side: float
+) -> np.ndarray:
     """Acromion: where the top of the shoulder, followed outwards, turns down into the arm.
 
     The top profile z(x) of the shoulder is flat-ish over the trapezius and acromion and falls
@@ -223,7 +235,9 @@ def _acromion(vertices: np.ndarray, shoulder_mask: np.ndarray, shoulder_joint: n
     return in_bin[np.argmax(in_bin[:, 2])]
 
 
-def canonical_frame(vertices: np.ndarray, skeleton: Mapping[str, np.ndarray], vertex_regions: np.ndarray) -> np.ndarray:
+def canonical_frame(
+    vertices: np.ndarray, skeleton: Mapping[str, np.ndarray], vertex_regions: np.ndarray
+) -> np.ndarray:
     """The rigid motion into the tape's frame: feet on z = 0, pelvis on the z axis, facing -y.
 
     Only a turn about z and a translation are found (the body must already be z-up). The facing
@@ -233,16 +247,26 @@ def canonical_frame(vertices: np.ndarray, skeleton: Mapping[str, np.ndarray], ve
     Returns:
         (4, 4) homogeneous transform; apply as ``points @ T[:3, :3].T + T[:3, 3]``.
     """
-    lateral = (skeleton["shoulder_left"] - skeleton["shoulder_right"]) + (skeleton["hip_left"] - skeleton["hip_right"])
+    lateral = (skeleton["shoulder_left"] - skeleton["shoulder_right"]) + (
+        skeleton["hip_left"] - skeleton["hip_right"]
+    )
     lateral = np.array([lateral[0], lateral[1], 0.0])
     if np.linalg.norm(lateral) < 1e-9:
-        raise ValueError("the skeleton's left and right joints coincide: cannot find the body's facing")
+        raise ValueError(
+            "the skeleton's left and right joints coincide: cannot find the body's facing"
+        )
     lateral /= np.linalg.norm(lateral)
     forward = np.cross([0.0, 0.0, 1.0], lateral)  # for left at +x this is -y
     feet = np.isin(vertex_regions, _region_ids("foot_left", "foot_right"))
     if feet.any():
-        ankles = 0.5 * (skeleton["ankle_left"] + skeleton["ankle_right"]) if "ankle_left" in skeleton else None
-        heel_to_toe = vertices[feet].mean(axis=0) - (ankles if ankles is not None else vertices[feet].mean(axis=0))
+        ankles = (
+            0.5 * (skeleton["ankle_left"] + skeleton["ankle_right"])
+            if "ankle_left" in skeleton
+            else None
+        )
+        heel_to_toe = vertices[feet].mean(axis=0) - (
+            ankles if ankles is not None else vertices[feet].mean(axis=0)
+        )
         if heel_to_toe[:2] @ forward[:2] < 0.0:
             forward = -forward
     # New axes: y along -forward, x = y x z (right-handed).
@@ -272,7 +296,9 @@ class _Searches:
         self.hints = hints or {}
         self.found = found
 
-    def pick(self, name: str, count: int, girth: Callable[[int], float], largest: bool) -> tuple[int, float]:
+    def pick(
+        self, name: str, count: int, girth: Callable[[int], float], largest: bool
+    ) -> tuple[int, float]:
         chosen = np.arange(count)
         if name in self.hints:
             chosen = chosen[np.abs(chosen - self.hints[name]) <= 1]
@@ -287,13 +313,17 @@ class _Searches:
         return index, float(values[index])
 
 
-def _side_girth(vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, normal: np.ndarray, side: float) -> float:
+def _side_girth(
+    vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, normal: np.ndarray, side: float
+) -> float:
     """Girth of the loop on one side (``side`` = sign of x) of the midline: one leg of two."""
     points = cross_section(vertices, edges, origin, normal)
     return tape_girth(points[points[:, 0] * side > 0.0], normal)
 
 
-def _limb_girth(vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, axis: np.ndarray, radius: float) -> float:
+def _limb_girth(
+    vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, axis: np.ndarray, radius: float
+) -> float:
     """Girth perpendicular to a limb's ``axis`` through ``origin``, points within ``radius`` of it."""
     points = cross_section(vertices, edges, origin, axis)
     return tape_girth(points[np.linalg.norm(points - origin, axis=1) < radius], axis)
@@ -304,7 +334,11 @@ def _crotch_length(points: np.ndarray, crotch_z: float, waist_z: float) -> float
     hull, seen from the side, of the trunk's points within ``_CROTCH_STRIP_M`` of the sagittal
     plane between crotch and waist (the tape bridges the gluteal cleft over the buttocks'
     cheeks), less its top chord."""
-    keep = (np.abs(points[:, 0]) < _CROTCH_STRIP_M) & (points[:, 2] <= waist_z) & (points[:, 2] >= crotch_z - 0.002)
+    keep = (
+        (np.abs(points[:, 0]) < _CROTCH_STRIP_M)
+        & (points[:, 2] <= waist_z)
+        & (points[:, 2] >= crotch_z - 0.002)
+    )
     side = points[keep][:, 1:]
     if len(side) < 3:
         return 0.0
@@ -320,7 +354,9 @@ def _crotch_length(points: np.ndarray, crotch_z: float, waist_z: float) -> float
 def _back_arc(vertices: np.ndarray, edges: np.ndarray, z: float) -> float:
     """Across the back at height ``z``: the tape over the back half of the trunk section (behind
     its mid-depth), from side to side."""
-    points = cross_section(vertices, edges, np.array([0.0, 0.0, z]), np.array([0.0, 0.0, 1.0]))[:, :2]
+    points = cross_section(vertices, edges, np.array([0.0, 0.0, z]), np.array([0.0, 0.0, 1.0]))[
+        :, :2
+    ]
     if len(points) < 3:
         return 0.0
     from scipy.spatial import ConvexHull
@@ -374,7 +410,10 @@ def measure(
     ratios.update(height_ratios or {})
     transform = canonical_frame(vertices, skeleton, vertex_regions)
     vertices = _apply(transform, np.asarray(vertices, dtype=np.float64))
-    skeleton = {name: _apply(transform, np.asarray(point, dtype=np.float64)) for name, point in skeleton.items()}
+    skeleton = {
+        name: _apply(transform, np.asarray(point, dtype=np.float64))
+        for name, point in skeleton.items()
+    }
     side = 1.0 if skeleton["hip_left"][0] > skeleton["hip_right"][0] else -1.0  # where "left" is
     stature = float(vertices[:, 2].max())
     trunk = vertices[np.isin(vertex_regions, _region_ids("torso"))]
@@ -389,7 +428,9 @@ def measure(
     def horizontal(edges: np.ndarray, z: float) -> float:
         return _girth_at(vertices, edges, np.array([0.0, 0.0, z]), up)
 
-    def search_z(name: str, edges: np.ndarray, levels: np.ndarray, largest: bool, leg: bool = False) -> float:
+    def search_z(
+        name: str, edges: np.ndarray, levels: np.ndarray, largest: bool, leg: bool = False
+    ) -> float:
         def girth(i: int) -> float:
             origin = np.array([0.0, 0.0, levels[i]])
             if leg:
@@ -402,11 +443,18 @@ def measure(
 
     # Chest: the largest trunk girth around the population chest height (the bust level).
     chest_z0 = ratios["chest_height_ratio"] * stature
-    chest_z = search_z("chest", trunk_edges, chest_z0 + np.linspace(-1, 1, _LEVELS) * _BAND_HALF_WIDTH * stature, True)
+    chest_z = search_z(
+        "chest",
+        trunk_edges,
+        chest_z0 + np.linspace(-1, 1, _LEVELS) * _BAND_HALF_WIDTH * stature,
+        True,
+    )
     band = trunk[np.abs(trunk[:, 2] - chest_z) < 0.01]
     landmarks["chest"] = band[np.argmin(band[:, 1])] if len(band) else np.array([0.0, 0.0, chest_z])
     # Underbust: the smallest trunk girth in the 12 cm below the bust level.
-    underbust_z = search_z("underbust", trunk_edges, chest_z - np.linspace(0.02, _UNDERBUST_DEPTH_M, _LEVELS), False)
+    underbust_z = search_z(
+        "underbust", trunk_edges, chest_z - np.linspace(0.02, _UNDERBUST_DEPTH_M, _LEVELS), False
+    )
     landmarks["underbust"] = np.array([0.0, 0.0, underbust_z])
 
     # Waist (ANSUR): horizontal at the omphalion, from the population's omphalion-height ratio.
@@ -416,7 +464,9 @@ def measure(
 
     # Crotch: lowest midline point of the trunk.
     midline = vertices[topology.midline_vertices]
-    crotch = midline[np.argmin(midline[:, 2])] if len(midline) else np.array([0.0, 0.0, 0.45 * stature])
+    crotch = (
+        midline[np.argmin(midline[:, 2])] if len(midline) else np.array([0.0, 0.0, 0.45 * stature])
+    )
     landmarks["crotch"] = crotch
     crotch_z = float(crotch[2])
     out["inseam"] = crotch_z
@@ -425,7 +475,9 @@ def measure(
     # the tape would span both spread legs.
     buttock_z = ratios["buttock_height_ratio"] * stature
     low = max(buttock_z - _HIP_SEARCH * stature, crotch_z + 0.01)
-    hip_levels = np.linspace(low, max(min(buttock_z + _HIP_SEARCH * stature, waist_z - 0.04), low + 0.02), _LEVELS)
+    hip_levels = np.linspace(
+        low, max(min(buttock_z + _HIP_SEARCH * stature, waist_z - 0.04), low + 0.02), _LEVELS
+    )
     # The level is where the buttocks reach furthest back (side view), not the largest girth:
     # below it the horizontal girth keeps growing as the tape spans the spread thighs.
     lower = vertices[lower_mask]
@@ -443,7 +495,9 @@ def measure(
     # ISO 8559-1 natural waist: the narrowest girth between the hips and the underbust (trunk and
     # legs: the hips' sides belong to the legs' region on some meshes).
     iso_levels = np.linspace(hips_z + 0.06, max(underbust_z - 0.03, hips_z + 0.08), _LEVELS)
-    landmarks["iso_waist"] = np.array([0.0, 0.0, search_z("iso_waist", lower_edges, iso_levels, False)])
+    landmarks["iso_waist"] = np.array(
+        [0.0, 0.0, search_z("iso_waist", lower_edges, iso_levels, False)]
+    )
 
     out["crotch_length"] = _crotch_length(vertices[lower_mask], crotch_z, waist_z)
     out["waist_to_hip_height"] = waist_z - hips_z
@@ -457,9 +511,13 @@ def measure(
     out["thigh"] = _side_girth(vertices, lower_edges, np.array([0.0, 0.0, thigh_z]), up, side)
     landmarks["thigh"] = np.array([hip[0], hip[1], thigh_z])
     thigh_levels = np.linspace(crotch_z - 0.005, crotch_z - 0.45 * (crotch_z - knee_z), _LEVELS)
-    landmarks["thigh_max"] = np.array([hip[0], hip[1], search_z("thigh_max", lower_edges, thigh_levels, True, leg=True)])
+    landmarks["thigh_max"] = np.array(
+        [hip[0], hip[1], search_z("thigh_max", lower_edges, thigh_levels, True, leg=True)]
+    )
     lower_thigh_z = knee_z + _LOWER_THIGH_ABOVE_KNEE * (crotch_z - knee_z)
-    out["lower_thigh"] = _side_girth(vertices, lower_edges, np.array([0.0, 0.0, lower_thigh_z]), up, side)
+    out["lower_thigh"] = _side_girth(
+        vertices, lower_edges, np.array([0.0, 0.0, lower_thigh_z]), up, side
+    )
     landmarks["lower_thigh"] = np.array([knee[0], knee[1], lower_thigh_z])
     leg_edges = topology.edges_by_regions[_REGION_SETS["leg"]]
     out["knee"] = _side_girth(vertices, leg_edges, np.array([0.0, 0.0, knee_z]), up, side)
@@ -468,9 +526,13 @@ def measure(
     landmarks["knee"] = knee
     shin = knee_z - ankle_z
     calf_levels = np.linspace(knee_z - 0.15 * shin, knee_z - 0.55 * shin, _LEVELS)
-    landmarks["calf"] = np.array([knee[0], knee[1], search_z("calf", leg_edges, calf_levels, True, leg=True)])
+    landmarks["calf"] = np.array(
+        [knee[0], knee[1], search_z("calf", leg_edges, calf_levels, True, leg=True)]
+    )
     ankle_levels = np.linspace(ankle_z + 0.08 * shin, ankle_z + 0.35 * shin, _LEVELS)
-    landmarks["ankle"] = np.array([ankle[0], ankle[1], search_z("ankle", leg_edges, ankle_levels, False, leg=True)])
+    landmarks["ankle"] = np.array(
+        [ankle[0], ankle[1], search_z("ankle", leg_edges, ankle_levels, False, leg=True)]
+    )
 
     # Neck: planes perpendicular to the neck axis (neck joint to head joint). ANSUR's neck
     # circumference is the smallest girth below the larynx; the base girth runs over the
@@ -506,7 +568,11 @@ def measure(
     acromion_right = _acromion(vertices, shoulder_mask, skeleton["shoulder_right"], -side)
     landmarks["acromion_left"], landmarks["acromion_right"] = acromion_left, acromion_right
     out["shoulder_breadth"] = float(np.linalg.norm((acromion_left - acromion_right)[:2]))
-    shoulder, elbow, wrist = skeleton["shoulder_left"], skeleton["elbow_left"], skeleton["wrist_left"]
+    shoulder, elbow, wrist = (
+        skeleton["shoulder_left"],
+        skeleton["elbow_left"],
+        skeleton["wrist_left"],
+    )
     out["acromion_radiale"] = float(np.linalg.norm(elbow - acromion_left))
     out["radiale_stylion"] = float(np.linalg.norm(wrist - elbow))
     out["sleeve_outseam"] = out["acromion_radiale"] + out["radiale_stylion"]
@@ -518,13 +584,23 @@ def measure(
     out["upper_arm"] = _girth_at(vertices, arm_edges, landmarks["upper_arm"], upper)
     fractions_upper = np.linspace(0.35, 0.75, 5)
     index, out["biceps"] = searches.pick(
-        "biceps", 5, lambda i: _limb_girth(vertices, arm_edges, shoulder + fractions_upper[i] * upper, upper_unit, radius), True
+        "biceps",
+        5,
+        lambda i: _limb_girth(
+            vertices, arm_edges, shoulder + fractions_upper[i] * upper, upper_unit, radius
+        ),
+        True,
     )
     landmarks["biceps"] = shoulder + fractions_upper[index] * upper
     forearm_edges = topology.edges_by_regions[_REGION_SETS["forearm"]]
     fractions_lower = np.linspace(0.1, 0.45, 5)
     index, out["forearm"] = searches.pick(
-        "forearm", 5, lambda i: _limb_girth(vertices, forearm_edges, elbow + fractions_lower[i] * lower, lower_unit, radius), True
+        "forearm",
+        5,
+        lambda i: _limb_girth(
+            vertices, forearm_edges, elbow + fractions_lower[i] * lower, lower_unit, radius
+        ),
+        True,
     )
     landmarks["forearm"] = elbow + fractions_lower[index] * lower
     landmarks["wrist"] = elbow + _WRIST_FRACTION * lower
@@ -536,7 +612,10 @@ def measure(
     out["across_back"] = _back_arc(vertices, trunk_edges, axilla_z)
     landmarks["across_back"] = np.array([0.0, 0.0, axilla_z])
 
-    landmarks = {name: _undo(transform, np.asarray(point, dtype=np.float64)) for name, point in landmarks.items()}
+    landmarks = {
+        name: _undo(transform, np.asarray(point, dtype=np.float64))
+        for name, point in landmarks.items()
+    }
     return {name: float(out[name]) for name in MEASUREMENT_ORDER}, landmarks
 
 
@@ -550,5 +629,9 @@ def mesh_volume(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     Returns:
         Volume, shape () or (B,), positive for outward-facing triangles.
     """
-    v0, v1, v2 = vertices[..., faces[:, 0], :], vertices[..., faces[:, 1], :], vertices[..., faces[:, 2], :]
+    v0, v1, v2 = (
+        vertices[..., faces[:, 0], :],
+        vertices[..., faces[:, 1], :],
+        vertices[..., faces[:, 2], :],
+    )
     return np.abs(np.einsum("...fi,...fi->...", np.cross(v0, v1), v2) / 6.0)

@@ -55,12 +55,21 @@ class Camera:
             set_(self, name, int(value))
         matrix = np.array(self.world_to_camera, dtype=np.float64, copy=True)
         if matrix.shape != (4, 4) or not np.all(np.isfinite(matrix)):
-            raise ValueError(f"Camera.world_to_camera must be a finite (4, 4) matrix, got shape {matrix.shape}")
+            raise ValueError(
+                f"Camera.world_to_camera must be a finite (4, 4) matrix, got shape {matrix.shape}"
+            )
         rotation = matrix[:3, :3]
-        if not np.allclose(rotation @ rotation.T, np.eye(3), atol=1e-5) or np.linalg.det(rotation) < 0:
-            raise ValueError("Camera.world_to_camera must be a rigid transform (rotation + translation)")
+        if (
+            not np.allclose(rotation @ rotation.T, np.eye(3), atol=1e-5)
+            or np.linalg.det(rotation) < 0
+        ):
+            raise ValueError(
+                "Camera.world_to_camera must be a rigid transform (rotation + translation)"
+            )
         if not np.allclose(matrix[3], (0.0, 0.0, 0.0, 1.0)):
-            raise ValueError(f"Camera.world_to_camera last row must be (0, 0, 0, 1), got {matrix[3]}")
+            raise ValueError(
+                f"Camera.world_to_camera last row must be (0, 0, 0, 1), got {matrix[3]}"
+            )
         matrix.setflags(write=False)
         set_(self, "world_to_camera", matrix)
 
@@ -87,15 +96,24 @@ class Camera:
         """The same camera for an image scaled to ``width`` x ``height`` pixels."""
         sx, sy = width / self.width, height / self.height
         return Camera(
-            fx=self.fx * sx, fy=self.fy * sy, cx=self.cx * sx, cy=self.cy * sy,
-            width=width, height=height, world_to_camera=self.world_to_camera,
+            fx=self.fx * sx,
+            fy=self.fy * sy,
+            cx=self.cx * sx,
+            cy=self.cy * sy,
+            width=width,
+            height=height,
+            world_to_camera=self.world_to_camera,
         )
 
     def to_dict(self) -> dict:
         """JSON-ready description (pixels and metres)."""
         return {
-            "fx": self.fx, "fy": self.fy, "cx": self.cx, "cy": self.cy,
-            "width": self.width, "height": self.height,
+            "fx": self.fx,
+            "fy": self.fy,
+            "cx": self.cx,
+            "cy": self.cy,
+            "width": self.width,
+            "height": self.height,
             "world_to_camera": self.world_to_camera.tolist(),
             "convention": "opencv: x right, y down, z forward; pixel centres at i + 0.5",
         }
@@ -105,8 +123,13 @@ class Camera:
         """Inverse of :meth:`to_dict`."""
         try:
             return cls(
-                fx=data["fx"], fy=data["fy"], cx=data["cx"], cy=data["cy"],
-                width=data["width"], height=data["height"], world_to_camera=data["world_to_camera"],
+                fx=data["fx"],
+                fy=data["fy"],
+                cx=data["cx"],
+                cy=data["cy"],
+                width=data["width"],
+                height=data["height"],
+                world_to_camera=data["world_to_camera"],
             )
         except KeyError as exc:
             raise ValueError(f"camera description lacks the key {exc.args[0]!r}") from None

@@ -42,8 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         body = tryon3d.body_from_measurements(
-            height_cm=args.height, weight_kg=args.weight, sex=args.sex,
-            chest_cm=args.chest, waist_cm=args.waist, hips_cm=args.hips,
+            height_cm=args.height,
+            weight_kg=args.weight,
+            sex=args.sex,
+            chest_cm=args.chest,
+            waist_cm=args.waist,
+            hips_cm=args.hips,
         )
     except ValueError as exc:  # bad numbers: one line, exit code 2, as the CLI does
         print(f"error: {exc}", file=sys.stderr)
@@ -53,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'weight (mesh)':>18}: {body.weight_kg:6.1f} kg")
 
     height = 160 if args.quick else 640
-    shot = render.render_body(body, camera="front", width=height * 3 // 4, height=height,
-                              spp=4 if args.quick else 64)
+    shot = render.render_body(
+        body, camera="front", width=height * 3 // 4, height=height, spp=4 if args.quick else 64
+    )
     front = (np.clip(shot.composite(), 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
     written = tryon3d.save_body(body, args.output, extra_files={"front.png": _png_bytes(front)})
     print("wrote", ", ".join(str(p) for p in written))

@@ -46,8 +46,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--height", type=float, default=None, help="stature [cm]")
     parser.add_argument("--weight", type=float, default=None, help="body mass [kg], optional")
     parser.add_argument("--sex", default=None, choices=("female", "male"))
-    parser.add_argument("--synthetic", action="store_true",
-                        help="use the synthetic photo even when the sample photo is there")
+    parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="use the synthetic photo even when the sample photo is there",
+    )
     return parser.parse_args(argv)
 
 
@@ -55,8 +58,9 @@ def synthetic_photo(*, size: int = 384) -> tuple[np.ndarray, bodyfit.Body]:
     """A known body (168 cm, 72 kg woman) rendered in front of a patterned backdrop:
     the (size, size, 3) uint8 photo and the true body."""
     truth = tryon3d.body_from_measurements(height_cm=168, weight_kg=72, sex="female")
-    camera = render.look_at_camera((0.25, -4.2, 1.0), (0.0, 0.0, 0.85), fov_y_deg=30.0,
-                                   width=size, height=size)
+    camera = render.look_at_camera(
+        (0.25, -4.2, 1.0), (0.0, 0.0, 0.85), fov_y_deg=30.0, width=size, height=size
+    )
     shot = render.render_body(truth, camera=camera, spp=16)
     v, u = np.mgrid[0:size, 0:size] / size
     backdrop = np.stack([0.3 + 0.4 * u, 0.5 + 0.2 * np.sin(8 * v), 0.6 - 0.3 * v], axis=-1)
@@ -82,14 +86,20 @@ def main(argv: list[str] | None = None) -> int:
     steps = {"proxy_steps": 50, "refine_steps": 8} if args.quick else {}
     try:
         photo, height_cm, sex, truth = choose_photo(args)
-        print(f"fitting a {height_cm:.0f} cm {sex} body to "
-              f"{photo if isinstance(photo, str) else 'a synthetic photo'}...")
-        fit = bodyfit.fit_body_to_photos(photo, height_m=height_cm / 100, sex=sex,
-                                         weight_kg=args.weight, **steps)
+        print(
+            f"fitting a {height_cm:.0f} cm {sex} body to "
+            f"{photo if isinstance(photo, str) else 'a synthetic photo'}..."
+        )
+        fit = bodyfit.fit_body_to_photos(
+            photo, height_m=height_cm / 100, sex=sex, weight_kg=args.weight, **steps
+        )
     except ValueError as exc:  # unreadable photo, no person found, bad numbers
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"fitted in {fit.seconds:.1f} s; " + ", ".join(f"{k} {v:.3f}" for k, v in fit.scores.items()))
+    print(
+        f"fitted in {fit.seconds:.1f} s; "
+        + ", ".join(f"{k} {v:.3f}" for k, v in fit.scores.items())
+    )
     for name in ("stature", "chest", "waist", "hips"):
         known = f" (true {truth.measurements_m[name] * 100:.1f})" if truth is not None else ""
         print(f"{name:>8}: {fit.body.measurements_m[name] * 100:6.1f} cm{known}")

@@ -47,24 +47,28 @@ def main(argv: list[str] | None = None) -> int:
             body = tryon3d.load_body(args.body)
         else:
             body = tryon3d.body_from_measurements(height_cm=168, weight_kg=62, sex="female")
-        garment = tryon3d.load_garment(args.garment, size=args.size, fabric=args.fabric, body=body,
-                                       edge_length_m=edge_length_m)
+        garment = tryon3d.load_garment(
+            args.garment, size=args.size, fabric=args.fabric, body=body, edge_length_m=edge_length_m
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{garment.name} {garment.size}: {garment.vertex_count} cloth vertices, draping...")
     result = tryon3d.drape(body, garment, device=args.device)
     gates = result.gates
-    print(f"gates {'passed' if gates.passed else 'FAILED'}: max stretch {gates.max_stretch_pct:.0f} %, "
-          f"{gates.penetrating_vertices} vertices inside the body")
+    print(
+        f"gates {'passed' if gates.passed else 'FAILED'}: max stretch {gates.max_stretch_pct:.0f} %, "
+        f"{gates.penetrating_vertices} vertices inside the body"
+    )
     for region, ease_m in result.ease_m.items():
         if math.isfinite(ease_m):  # NaN: the garment does not reach that region
             print(f"  ease at {region:>9}: {ease_m * 100:5.1f} cm")
 
     files: dict[str, bytes] = {}
     for field in ("stretch", "pressure", "ease"):
-        files[f"fitmap_{field}.png"] = tryon3d.render_fitmap(body, result, field=field,
-                                                             size=map_size, spp=spp)
+        files[f"fitmap_{field}.png"] = tryon3d.render_fitmap(
+            body, result, field=field, size=map_size, spp=spp
+        )
     files["drape.json"] = (json.dumps(sim.drape_to_json(result), indent=2) + "\n").encode()
     files["drape.npz"] = sim.drape_to_npz(result)
     files["draped.glb"] = sim.drape_to_glb(body, result, texture=garment.texture_path)

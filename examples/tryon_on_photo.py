@@ -41,8 +41,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="coarse and fast (for tests)")
     parser.add_argument("-o", "--output", default="out/examples/tryon_on_photo")
-    parser.add_argument("--body", default=None,
-                        help="folder from examples/body_from_photos.py (body.json, camera.json)")
+    parser.add_argument(
+        "--body",
+        default=None,
+        help="folder from examples/body_from_photos.py (body.json, camera.json)",
+    )
     parser.add_argument("--photo", default=None, help="full-body front photo (default: sample)")
     parser.add_argument("--height", type=float, default=None, help="stature [cm] (fitting here)")
     parser.add_argument("--sex", default=None, choices=("female", "male"))
@@ -75,8 +78,15 @@ def photo_body(args: argparse.Namespace) -> tuple[np.ndarray, bodyfit.Body, rend
     steps = {"proxy_steps": 50, "refine_steps": 8} if args.quick else {}
     fit = bodyfit.fit_body_to_photos(pixels, height_m=height_cm / 100, sex=sex, **steps)
     mask = fit.analyses["front"].mask  # MediaPipe's person mask, at the analysis size
-    mask = np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).resize(
-        (pixels.shape[1], pixels.shape[0]), Image.BILINEAR), dtype=np.float32) / 255.0
+    mask = (
+        np.asarray(
+            Image.fromarray((mask * 255).astype(np.uint8)).resize(
+                (pixels.shape[1], pixels.shape[0]), Image.BILINEAR
+            ),
+            dtype=np.float32,
+        )
+        / 255.0
+    )
     return pixels, fit.body, fit.cameras["front"], mask
 
 
@@ -84,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         pixels, body, camera, person_mask = photo_body(args)
-        garment = tryon3d.load_garment(args.garment, size=args.size, body=body,
-                                       edge_length_m=0.05 if args.quick else 0.03)
+        garment = tryon3d.load_garment(
+            args.garment, size=args.size, body=body, edge_length_m=0.05 if args.quick else 0.03
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -93,16 +104,19 @@ def main(argv: list[str] | None = None) -> int:
     draped = tryon3d.drape(body, garment, device=args.device)
     print(f"gates {'passed' if draped.gates.passed else 'failed'}; compositing...")
     options = {"light_steps": 10, "spp": 4} if args.quick else {}
-    image, garment_mask = tryon3d.render_on_photo(body, draped, pixels, camera, person_mask,
-                                                  texture=garment.texture_path, **options)
+    image, garment_mask = tryon3d.render_on_photo(
+        body, draped, pixels, camera, person_mask, texture=garment.texture_path, **options
+    )
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     for name, array in (("tryon.png", image), ("garment_mask.png", garment_mask * np.uint8(255))):
         buffer = io.BytesIO()
         Image.fromarray(np.asarray(array, dtype=np.uint8)).save(buffer, format="PNG")
         (out / name).write_bytes(buffer.getvalue())
-    print(f"wrote tryon.png and garment_mask.png into {out} "
-          f"(the garment covers {garment_mask.mean():.1%} of the photo)")
+    print(
+        f"wrote tryon.png and garment_mask.png into {out} "
+        f"(the garment covers {garment_mask.mean():.1%} of the photo)"
+    )
     return 0
 
 

@@ -34,8 +34,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="few small frames (for tests)")
     parser.add_argument("-o", "--output", default="out/examples/turntable")
     parser.add_argument("--body", default=None, help="a body.json (or its folder)")
-    parser.add_argument("--drape", default=None,
-                        help="a saved drape (drape.npz or its folder) made on --body")
+    parser.add_argument(
+        "--drape", default=None, help="a saved drape (drape.npz or its folder) made on --body"
+    )
     parser.add_argument("--garment", default="dress", help="family to drape without --drape")
     parser.add_argument("--size", default="M")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -55,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.drape:
             draped = sim.load_drape(args.drape)
         else:
-            garment = tryon3d.load_garment(args.garment, size=args.size, body=body,
-                                           edge_length_m=0.05 if args.quick else 0.03)
+            garment = tryon3d.load_garment(
+                args.garment, size=args.size, body=body, edge_length_m=0.05 if args.quick else 0.03
+            )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -67,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     video = out / ("turntable.gif" if args.quick else "turntable.mp4")
-    images = tryon3d.render_turntable(body, draped, frames=frames, size=size, spp=spp,
-                                      path=video, garment_color=GARMENT_COLOR)
+    images = tryon3d.render_turntable(
+        body, draped, frames=frames, size=size, spp=spp, path=video, garment_color=GARMENT_COLOR
+    )
     buffer = io.BytesIO()
     Image.fromarray(images[0]).save(buffer, format="PNG")
     (out / "frame_000.png").write_bytes(buffer.getvalue())

@@ -47,13 +47,12 @@ from tryon3d.garments._pattern import (
 from tryon3d.garments._placement import prepare_body
 
 __all__ = [
-    "GARMENT_KINDS",
-    "MESH_SUFFIXES",
-    "garment_kind",
     "FABRICS",
     "FAMILIES",
     "GARMENTCODE_MEAN_BODY_CM",
+    "GARMENT_KINDS",
     "MESH_IMPORT_LIMITS",
+    "MESH_SUFFIXES",
     "PART_NAMES",
     "Edge",
     "Fabric",
@@ -70,6 +69,7 @@ __all__ = [
     "fabric_from_description",
     "fabric_preset",
     "garment_from_pattern",
+    "garment_kind",
     "garment_to_glb",
     "inspect_pattern_file",
     "list_fabrics",
@@ -83,8 +83,8 @@ __all__ = [
     "pattern_to_dxf",
     "pattern_to_garmentcode",
     "place_garment",
-    "read_dxf_file",
     "prepare_body",
+    "read_dxf_file",
     "read_dxf_pattern",
     "read_garment_mesh",
     "read_garmentcode",

@@ -23,12 +23,12 @@ from tryon3d.garments._pattern import Pattern
 from tryon3d.garments._placement import place_pattern_mesh
 
 __all__ = [
-    "list_families",
-    "list_fabrics",
-    "resolve_fabric",
     "garment_from_pattern",
+    "list_fabrics",
+    "list_families",
     "load_garment",
     "place_garment",
+    "resolve_fabric",
 ]
 
 
@@ -56,7 +56,9 @@ def list_fabrics() -> dict[str, Fabric]:
     return dict(FABRICS)
 
 
-def resolve_fabric(fabric: Fabric | str | None, default: str = "cotton_jersey") -> tuple[Fabric, str]:
+def resolve_fabric(
+    fabric: Fabric | str | None, default: str = "cotton_jersey"
+) -> tuple[Fabric, str]:
     """A Fabric from a Fabric, a preset name, a free-text description or None (``default``)."""
     if fabric is None:
         return fabric_preset(default), f"default preset {default!r}"
@@ -66,10 +68,14 @@ def resolve_fabric(fabric: Fabric | str | None, default: str = "cotton_jersey") 
         if fabric in FABRICS:
             return FABRICS[fabric], f"preset {fabric!r}"
         return fabric_from_description(fabric)
-    raise TypeError(f"fabric must be a Fabric, a preset name or a description, got {type(fabric).__name__}")
+    raise TypeError(
+        f"fabric must be a Fabric, a preset name or a description, got {type(fabric).__name__}"
+    )
 
 
-def _uv(pattern: Pattern, positions: np.ndarray, panels: np.ndarray, repeat: tuple[float, float]) -> np.ndarray:
+def _uv(
+    pattern: Pattern, positions: np.ndarray, panels: np.ndarray, repeat: tuple[float, float]
+) -> np.ndarray:
     """Pattern coordinates in each panel's grain frame divided by the texture repeat."""
     uv = np.zeros((len(positions), 2))
     for index, panel in enumerate(pattern.panels):
@@ -94,7 +100,9 @@ def _flat_layout(pattern: Pattern, positions: np.ndarray, panels: np.ndarray) ->
     return out
 
 
-def _check_texture(texture: str | os.PathLike | None, repeat: tuple[float, float]) -> tuple[str | None, tuple[float, float]]:
+def _check_texture(
+    texture: str | os.PathLike | None, repeat: tuple[float, float]
+) -> tuple[str | None, tuple[float, float]]:
     repeat = tuple(float(r) for r in repeat)  # type: ignore[assignment]
     if len(repeat) != 2 or not all(np.isfinite(r) and r > 0 for r in repeat):
         raise ValueError(f"texture_repeat_m must be two positive lengths in metres, got {repeat}")
@@ -106,10 +114,17 @@ def _check_texture(texture: str | os.PathLike | None, repeat: tuple[float, float
     return str(check_texture_image(path)), repeat
 
 
-def garment_from_pattern(pattern: Pattern, *, fabric: Fabric | str | None = None, body: object | None = None,
-                         edge_length_m: float = 0.02, texture: str | os.PathLike | None = None,
-                         texture_repeat_m: tuple[float, float] = (0.1, 0.1), clearance_m: float = 0.02,
-                         default_fabric: str = "cotton_jersey") -> Garment:
+def garment_from_pattern(
+    pattern: Pattern,
+    *,
+    fabric: Fabric | str | None = None,
+    body: object | None = None,
+    edge_length_m: float = 0.02,
+    texture: str | os.PathLike | None = None,
+    texture_repeat_m: tuple[float, float] = (0.1, 0.1),
+    clearance_m: float = 0.02,
+    default_fabric: str = "cotton_jersey",
+) -> Garment:
     """Triangulate a pattern into a Garment, placed around ``body`` when given.
 
     Without a body the panels lie flat side by side in the x-z plane.
@@ -121,8 +136,14 @@ def garment_from_pattern(pattern: Pattern, *, fabric: Fabric | str | None = None
     if body is None:
         positions = _flat_layout(pattern, mesh.pattern_positions, mesh.vertex_panels)
     else:
-        positions = place_pattern_mesh(pattern, mesh.pattern_positions, mesh.vertex_panels, body,
-                                       clearance_m=clearance_m, faces=mesh.faces)
+        positions = place_pattern_mesh(
+            pattern,
+            mesh.pattern_positions,
+            mesh.vertex_panels,
+            body,
+            clearance_m=clearance_m,
+            faces=mesh.faces,
+        )
     metadata = {
         "pattern": pattern,
         "fabric_reason": reason,
@@ -132,7 +153,11 @@ def garment_from_pattern(pattern: Pattern, *, fabric: Fabric | str | None = None
         "edge_vertices": mesh.edge_vertices,
         "edge_length_m": float(edge_length_m),
         "placed": body is not None,
-        **{k: v for k, v in pattern.metadata.items() if k in ("family", "chart", "design", "source", "format")},
+        **{
+            k: v
+            for k, v in pattern.metadata.items()
+            if k in ("family", "chart", "design", "source", "format")
+        },
     }
     return Garment(
         name=pattern.name,
@@ -162,10 +187,20 @@ def _check_body(body: object) -> None:
         raise TypeError(f"body must be a bodyfit.Body or None, got {type(body).__name__}")
 
 
-def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fabric: Fabric | str | None = None,
-                 body: object | None = None, edge_length_m: float = 0.02, chart: str | None = None,
-                 texture: str | os.PathLike | None = None, texture_repeat_m: tuple[float, float] = (0.1, 0.1),
-                 units: str | None = None, up: str | None = None, **design: float) -> Garment:
+def load_garment(
+    name_or_path: str | os.PathLike,
+    *,
+    size: str | None = None,
+    fabric: Fabric | str | None = None,
+    body: object | None = None,
+    edge_length_m: float = 0.02,
+    chart: str | None = None,
+    texture: str | os.PathLike | None = None,
+    texture_repeat_m: tuple[float, float] = (0.1, 0.1),
+    units: str | None = None,
+    up: str | None = None,
+    **design: float,
+) -> Garment:
     """A garment from a family name (``"tshirt"``...) or a file: a DXF pattern, a GarmentCode
     pattern specification (``.json``) or an OBJ/GLB/glTF/PLY mesh.
 
@@ -187,40 +222,79 @@ def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fa
             file without ``size``.
     """
     if not isinstance(name_or_path, (str, os.PathLike)):
-        raise TypeError(f"load_garment needs a family name or a file path, got {type(name_or_path).__name__}")
+        raise TypeError(
+            f"load_garment needs a family name or a file path, got {type(name_or_path).__name__}"
+        )
     _check_body(body)
     text = os.fspath(name_or_path)
     if not isinstance(text, str) or not text.strip():
         raise ValueError("load_garment needs a family name or a file path, got an empty one")
     if isinstance(name_or_path, str) and name_or_path in FAMILIES:
         pattern = draft(name_or_path, "M" if size is None else size, chart=chart, **design)
-        return garment_from_pattern(pattern, fabric=fabric, body=body, edge_length_m=edge_length_m, texture=texture,
-                                    texture_repeat_m=texture_repeat_m, default_fabric=FAMILIES[name_or_path].fabric)
+        return garment_from_pattern(
+            pattern,
+            fabric=fabric,
+            body=body,
+            edge_length_m=edge_length_m,
+            texture=texture,
+            texture_repeat_m=texture_repeat_m,
+            default_fabric=FAMILIES[name_or_path].fabric,
+        )
     path = Path(text)
     suffix = path.suffix.lower()
     if design:
-        raise ValueError(f"design parameters {sorted(design)} only apply to garment families, not to files")
+        raise ValueError(
+            f"design parameters {sorted(design)} only apply to garment families, not to files"
+        )
     if suffix in (".dxf", ".json"):
         if suffix == ".dxf":
             pattern = read_dxf_pattern(path, size=size)
         else:
             if size is not None:
-                raise ValueError(f"{path.name}: a GarmentCode specification holds one size; omit size=")
+                raise ValueError(
+                    f"{path.name}: a GarmentCode specification holds one size; omit size="
+                )
             pattern = read_garmentcode(path)
-        return garment_from_pattern(pattern, fabric=fabric, body=body, edge_length_m=edge_length_m,
-                                    texture=texture, texture_repeat_m=texture_repeat_m)
+        return garment_from_pattern(
+            pattern,
+            fabric=fabric,
+            body=body,
+            edge_length_m=edge_length_m,
+            texture=texture,
+            texture_repeat_m=texture_repeat_m,
+        )
     if suffix in MESH_SUFFIXES:
-        return _mesh_garment(path, fabric=fabric, body=body, edge_length_m=edge_length_m, texture=texture,
-                             texture_repeat_m=texture_repeat_m, units=units, up=up)
+        return _mesh_garment(
+            path,
+            fabric=fabric,
+            body=body,
+            edge_length_m=edge_length_m,
+            texture=texture,
+            texture_repeat_m=texture_repeat_m,
+            units=units,
+            up=up,
+        )
     if not path.suffix:
-        raise ValueError(f"unknown garment family {text!r}; expected one of {sorted(FAMILIES)} or a file path")
-    raise ValueError(f"unsupported garment file {path.name!r}; expected a family name, .dxf, .json "
-                     f"(GarmentCode) or one of {MESH_SUFFIXES}")
+        raise ValueError(
+            f"unknown garment family {text!r}; expected one of {sorted(FAMILIES)} or a file path"
+        )
+    raise ValueError(
+        f"unsupported garment file {path.name!r}; expected a family name, .dxf, .json "
+        f"(GarmentCode) or one of {MESH_SUFFIXES}"
+    )
 
 
-def _mesh_garment(path: Path, *, fabric: Fabric | str | None, body: object | None, edge_length_m: float,
-                  texture: str | os.PathLike | None, texture_repeat_m: tuple[float, float],
-                  units: str | None, up: str | None) -> Garment:
+def _mesh_garment(
+    path: Path,
+    *,
+    fabric: Fabric | str | None,
+    body: object | None,
+    edge_length_m: float,
+    texture: str | os.PathLike | None,
+    texture_repeat_m: tuple[float, float],
+    units: str | None,
+    up: str | None,
+) -> Garment:
     """A garment from a mesh file (see ``garments._mesh_import``), placed on ``body`` if given."""
     data = read_garment_mesh(path, units=units, up=up, edge_length_m=edge_length_m)
     fabric_value, reason = resolve_fabric(fabric)
@@ -234,13 +308,29 @@ def _mesh_garment(path: Path, *, fabric: Fabric | str | None, body: object | Non
         positions, _, placed_log = place_mesh(rest, welded, body, kind=data["kind"])
         log += placed_log
     return Garment(
-        name=path.stem, size="", fabric=fabric_value, positions=positions, faces=data["faces"],
-        uv=data["uv"], vertex_panels=np.zeros(len(positions), dtype=np.int32), panel_names=("mesh",),
-        seam_pairs=data["seam_pairs"], grain_directions=np.array([[0.0, 1.0]]),
-        pattern_positions=data["pattern_positions"], texture_path=texture_path, texture_repeat_m=repeat,
-        metadata={"source": str(path), "format": "mesh", "fabric_reason": reason, "rest_positions": rest,
-                  "placed": body is not None, "kind": data["kind"], "import_log": log,
-                  "edge_length_m": float(edge_length_m)},
+        name=path.stem,
+        size="",
+        fabric=fabric_value,
+        positions=positions,
+        faces=data["faces"],
+        uv=data["uv"],
+        vertex_panels=np.zeros(len(positions), dtype=np.int32),
+        panel_names=("mesh",),
+        seam_pairs=data["seam_pairs"],
+        grain_directions=np.array([[0.0, 1.0]]),
+        pattern_positions=data["pattern_positions"],
+        texture_path=texture_path,
+        texture_repeat_m=repeat,
+        metadata={
+            "source": str(path),
+            "format": "mesh",
+            "fabric_reason": reason,
+            "rest_positions": rest,
+            "placed": body is not None,
+            "kind": data["kind"],
+            "import_log": log,
+            "edge_length_m": float(edge_length_m),
+        },
     )
 
 
@@ -255,11 +345,20 @@ def place_garment(garment: Garment, body: object, *, clearance_m: float = 0.02) 
     """The same garment re-placed around another body (patterns are wrapped, meshes pushed out)."""
     pattern = garment.metadata.get("pattern")
     if isinstance(pattern, Pattern) and garment.pattern_positions is not None:
-        positions = place_pattern_mesh(pattern, garment.pattern_positions, garment.vertex_panels, body,
-                                       clearance_m=clearance_m, faces=garment.faces)
+        positions = place_pattern_mesh(
+            pattern,
+            garment.pattern_positions,
+            garment.vertex_panels,
+            body,
+            clearance_m=clearance_m,
+            faces=garment.faces,
+        )
     else:
         rest = np.asarray(garment.metadata.get("rest_positions", garment.positions))
         welded = _welded_faces(garment.faces, garment.seam_pairs, len(rest))
-        positions, _, _ = place_mesh(rest, welded, body, clearance_m=clearance_m,
-                                     kind=garment.metadata.get("kind"))
-    return dataclasses.replace(garment, positions=positions, metadata={**garment.metadata, "placed": True})
+        positions, _, _ = place_mesh(
+            rest, welded, body, clearance_m=clearance_m, kind=garment.metadata.get("kind")
+        )
+    return dataclasses.replace(
+        garment, positions=positions, metadata={**garment.metadata, "placed": True}
+    )

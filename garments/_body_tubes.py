@@ -25,8 +25,16 @@ class _Part:
     the outward direction of a panel centred at ``phi0 = 0`` (front of trunk or leg, top of arm).
     """
 
-    def __init__(self, origin: np.ndarray, axis: np.ndarray, e0: np.ndarray, e1: np.ndarray,
-                 points: np.ndarray, midline_sign: float = 0.0, body_triangles: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        origin: np.ndarray,
+        axis: np.ndarray,
+        e0: np.ndarray,
+        e1: np.ndarray,
+        points: np.ndarray,
+        midline_sign: float = 0.0,
+        body_triangles: np.ndarray | None = None,
+    ) -> None:
         self.origin, self.axis, self.e0, self.e1 = origin, axis, e0, e1
         rel = points - origin
         self.t = rel @ axis
@@ -49,12 +57,16 @@ class _Part:
             u, v = self.u[sel], self.v[sel]
             center = np.array([(u.min() + u.max()) / 2, (v.min() + v.max()) / 2])
             if midline_sign:  # leg parts keep their centre on their own side
-                center = previous_center if i and abs(center[0] - previous_center[0]) > 0.05 else center
+                center = (
+                    previous_center if i and abs(center[0] - previous_center[0]) > 0.05 else center
+                )
             previous_center = center
             self.centers[i] = center
             du, dv = u - center[0], v - center[1]
             r = np.hypot(du, dv)
-            b = np.clip(((np.arctan2(dv, du) + np.pi) / (2 * np.pi) * _BINS).astype(int), 0, _BINS - 1)
+            b = np.clip(
+                ((np.arctan2(dv, du) + np.pi) / (2 * np.pi) * _BINS).astype(int), 0, _BINS - 1
+            )
             prof = np.zeros(_BINS)
             np.maximum.at(prof, b, r)
             filled = prof > 0
@@ -82,8 +94,15 @@ class _Part:
             near = (low < t) & (high > t)
             if near.sum() < 8:
                 continue
-            plane_origin = self.origin + t * self.axis + self.centers[i, 0] * self.e0 + self.centers[i, 1] * self.e1
-            segments, _ = _plane_section(triangles[near], heights[near] - t, plane_origin, self.e0, self.e1)
+            plane_origin = (
+                self.origin
+                + t * self.axis
+                + self.centers[i, 0] * self.e0
+                + self.centers[i, 1] * self.e1
+            )
+            segments, _ = _plane_section(
+                triangles[near], heights[near] - t, plane_origin, self.e0, self.e1
+            )
             crossings = [c for c, _ in _ray_crossings(directions, segments)]
             inside = np.array([len(c) % 2 == 1 for c in crossings])
             if inside.mean() < 0.9:  # centre outside the body (between the legs): keep the hull
@@ -100,7 +119,11 @@ class _Part:
         fading in over ``_CLOSE_FADE_M`` outside it, so the rows' ends retract gradually."""
         lo, hi = self.open_span
         outside = max(lo - t, t - hi)
-        return float(np.clip(outside / _CLOSE_FADE_M, 0.0, 1.0)) if np.isfinite(lo) or np.isfinite(hi) else 1.0
+        return (
+            float(np.clip(outside / _CLOSE_FADE_M, 0.0, 1.0))
+            if np.isfinite(lo) or np.isfinite(hi)
+            else 1.0
+        )
 
     def profile(self, t: float, clearance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Centre (2,), radius per direction grown by ``clearance`` (``_BINS``,) and the most
@@ -147,7 +170,12 @@ class _ChainPart(_Part):
         e0 /= np.maximum(np.linalg.norm(e0, axis=1, keepdims=True), 1e-12)
         self.axes, self.e0s, self.e1s = axes, e0, np.cross(e0, axes)
         # the part's overall frame (for callers that want one axis)
-        self.origin, self.axis, self.e0, self.e1 = knots[0], axes[n // 2], e0[n // 2], self.e1s[n // 2]
+        self.origin, self.axis, self.e0, self.e1 = (
+            knots[0],
+            axes[n // 2],
+            e0[n // 2],
+            self.e1s[n // 2],
+        )
         point_t = self._project(points)
         self.t = point_t
         self.centers = np.zeros((n, 2))
@@ -165,7 +193,9 @@ class _ChainPart(_Part):
             center = np.array([(u.min() + u.max()) / 2, (v.min() + v.max()) / 2])
             self.centers[i] = center
             du, dv = u - center[0], v - center[1]
-            b = np.clip(((np.arctan2(dv, du) + np.pi) / (2 * np.pi) * _BINS).astype(int), 0, _BINS - 1)
+            b = np.clip(
+                ((np.arctan2(dv, du) + np.pi) / (2 * np.pi) * _BINS).astype(int), 0, _BINS - 1
+            )
             prof = np.zeros(_BINS)
             np.maximum.at(prof, b, np.hypot(du, dv))
             filled = prof > 0
@@ -183,8 +213,12 @@ class _ChainPart(_Part):
 
     def _tangent(self, t: float) -> np.ndarray:
         # the segment directions blended over +-_CHAIN_BLEND_M around each joint
-        weights = np.clip((np.minimum(t - self.cum[:-1], self.cum[1:] - t) + _CHAIN_BLEND_M) / (2 * _CHAIN_BLEND_M),
-                          0.0, 1.0)
+        weights = np.clip(
+            (np.minimum(t - self.cum[:-1], self.cum[1:] - t) + _CHAIN_BLEND_M)
+            / (2 * _CHAIN_BLEND_M),
+            0.0,
+            1.0,
+        )
         if t <= 0.0:
             weights[0] = 1.0
         if t >= self.cum[-1]:
@@ -210,7 +244,7 @@ class _ChainPart(_Part):
         i = self._index(t)
         u = center[0] + r * np.cos(phi)
         v = center[1] + r * np.sin(phi)
-        return (self._on_line(t) + u[:, None] * self.e0s[i] + v[:, None] * self.e1s[i])
+        return self._on_line(t) + u[:, None] * self.e0s[i] + v[:, None] * self.e1s[i]
 
     def axis_at(self, t: float) -> np.ndarray:
         return self.axes[self._index(t)]
@@ -219,8 +253,9 @@ class _ChainPart(_Part):
         return float(self._project(np.asarray(point, dtype=float)[None, :])[0])
 
 
-def _plane_section(triangles: np.ndarray, heights: np.ndarray, origin: np.ndarray, e0: np.ndarray,
-                   e1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _plane_section(
+    triangles: np.ndarray, heights: np.ndarray, origin: np.ndarray, e0: np.ndarray, e1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Segments, shape (S, 2, 2) in the (e0, e1) frame at ``origin`` [m], where triangles
     (K, 3, 3) cross a plane, and the index of each segment's triangle, shape (S,);
     ``heights`` (K, 3) are the corners' signed distances to the plane."""
@@ -233,7 +268,9 @@ def _plane_section(triangles: np.ndarray, heights: np.ndarray, origin: np.ndarra
     return segments[keep], np.flatnonzero(keep)
 
 
-def _ray_crossings(directions: np.ndarray, segments: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+def _ray_crossings(
+    directions: np.ndarray, segments: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per ray from the origin along ``directions`` (R, 2): the distances [m] at which it
     crosses the ``segments`` (K, 2, 2), sorted, and the crossed segments' indices."""
     p, e = segments[:, 0], segments[:, 1] - segments[:, 0]
@@ -310,7 +347,9 @@ _ARMPIT_SPREAD = np.pi / 4
 _PROBE_M = 0.4
 
 
-def _open_planes(body: object, planes: list[tuple[np.ndarray, ...]], toward: float, own: np.ndarray) -> np.ndarray:
+def _open_planes(
+    body: object, planes: list[tuple[np.ndarray, ...]], toward: float, own: np.ndarray
+) -> np.ndarray:
     """Whether each cross-section plane ``(origin, normal, e0, e1)`` has an opening between
     the arm and the trunk, shape (len(planes),) bool: every ray from the origin within
     ``_ARMPIT_SPREAD`` of angle ``toward`` (in the (e0, e1) frame) first leaves the body
@@ -321,7 +360,9 @@ def _open_planes(body: object, planes: list[tuple[np.ndarray, ...]], toward: flo
     # only triangles within _PROBE_M of some plane's origin can bound its rays
     origins = np.array([plane[0] for plane in planes])
     centroids = vertices[faces].mean(axis=1)
-    close = np.min(np.linalg.norm(centroids[:, None] - origins[None, ::4], axis=2), axis=1) < _PROBE_M
+    close = (
+        np.min(np.linalg.norm(centroids[:, None] - origins[None, ::4], axis=2), axis=1) < _PROBE_M
+    )
     local = np.flatnonzero(close)
     triangles = vertices[faces[local]]
     angles = toward + np.linspace(-_ARMPIT_SPREAD, _ARMPIT_SPREAD, 9)
@@ -332,15 +373,17 @@ def _open_planes(body: object, planes: list[tuple[np.ndarray, ...]], toward: flo
         near = np.flatnonzero((heights.min(axis=1) < 0) & (heights.max(axis=1) > 0))
         segments, ids = _plane_section(triangles[near], heights[near], origin, e0, e1)
         tri_of = local[near[ids]]
-        out[i] = all(len(d) > 0 and own[tri_of[k[0]]] and (len(d) == 1 or d[1] - d[0] >= _ARMPIT_GAP_M)
-                     for d, k in _ray_crossings(directions, segments))
+        out[i] = all(
+            len(d) > 0 and own[tri_of[k[0]]] and (len(d) == 1 or d[1] - d[0] >= _ARMPIT_GAP_M)
+            for d, k in _ray_crossings(directions, segments)
+        )
     return out
 
 
 def _first_open(values: np.ndarray, is_open: np.ndarray, run: int = 3) -> float | None:
     """The first of ``values`` that starts ``run`` consecutive open planes, or None."""
     for i in range(len(values) - run + 1):
-        if is_open[i:i + run].all():
+        if is_open[i : i + run].all():
             return float(values[i])
     return None
 

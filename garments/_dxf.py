@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DxfPiece", "DxfFile", "read_dxf_file", "unfold_mirror"]
+__all__ = ["DxfFile", "DxfPiece", "read_dxf_file", "unfold_mirror"]
 
 _UNIT_M = {"inch": 0.0254, "mm": 0.001, "cm": 0.01, "m": 1.0}
 _INSUNITS = {1: "inch", 4: "mm", 5: "cm", 6: "m"}
@@ -132,7 +132,9 @@ def _polyline_points(entity: object) -> tuple[np.ndarray, bool] | None:
     return np.asarray(pts, dtype=np.float64), closed
 
 
-def _chain(parts: list[tuple[np.ndarray, bool]], tol: float) -> tuple[np.ndarray, np.ndarray] | None:
+def _chain(
+    parts: list[tuple[np.ndarray, bool]], tol: float
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Join open polylines end to end into closed loops; the loop of largest area as
     (outline (N, 2) without the repeated point, joint indices (J,)), None when nothing closes."""
     loops: list[tuple[np.ndarray, list[int]]] = []
@@ -257,11 +259,23 @@ def _read_block(block: object, scale: float, tol: float) -> DxfPiece | None:
         elif layer in ("1", "15") and text.strip():
             notes.append(text.strip())
     return DxfPiece(
-        name=name, size=size, block=getattr(block, "name", ""), boundary=ring, corners=corners,
-        sew_line=sew, sew_corners=sew_corners, internal=tuple(internal),
-        notches=np.asarray(points["4"]).reshape(-1, 2), drill_holes=np.asarray(points["13"]).reshape(-1, 2),
-        turn_points=turns, grain=grain, mirror=mirror, quantity=max(1, quantity), category=category,
-        annotations=tuple(notes), raw_boundary_vertices=sum(len(p) for p, _ in boundary_parts),
+        name=name,
+        size=size,
+        block=getattr(block, "name", ""),
+        boundary=ring,
+        corners=corners,
+        sew_line=sew,
+        sew_corners=sew_corners,
+        internal=tuple(internal),
+        notches=np.asarray(points["4"]).reshape(-1, 2),
+        drill_holes=np.asarray(points["13"]).reshape(-1, 2),
+        turn_points=turns,
+        grain=grain,
+        mirror=mirror,
+        quantity=max(1, quantity),
+        category=category,
+        annotations=tuple(notes),
+        raw_boundary_vertices=sum(len(p) for p, _ in boundary_parts),
     )
 
 
@@ -274,14 +288,19 @@ def _decide_unit(texts: dict, insunits: int | None, extent: float, author: str) 
         return "inch", "Units: ENGLISH (inches)"
     if stated in ("METRIC", "MM"):
         if extent * _UNIT_M["mm"] < lo and lo <= extent * _UNIT_M["cm"] <= hi:
-            return "cm", (f"Units: METRIC, but the largest piece would be {extent * 0.1:.0f} mm: read as "
-                          f"centimetres ({author or 'unknown CAD'} export)")
+            return "cm", (
+                f"Units: METRIC, but the largest piece would be {extent * 0.1:.0f} mm: read as "
+                f"centimetres ({author or 'unknown CAD'} export)"
+            )
         return "mm", "Units: METRIC (millimetres)"
     if insunits in _INSUNITS:
         return _INSUNITS[insunits], f"$INSUNITS = {insunits} ({_INSUNITS[insunits]})"
     for unit in ("mm", "cm", "inch", "m"):
         if lo <= extent * _UNIT_M[unit] <= hi:
-            return unit, f"no units in the file: assumed {unit} (largest piece {extent * _UNIT_M[unit]:.2f} m)"
+            return (
+                unit,
+                f"no units in the file: assumed {unit} (largest piece {extent * _UNIT_M[unit]:.2f} m)",
+            )
     return "mm", "no units in the file and no plausible size: assumed mm"
 
 
@@ -317,7 +336,9 @@ def _read_dxf_file(path: Path, mtime_ns: int, size: int) -> DxfFile:
             texts.setdefault(match.group(1).strip().lower(), match.group(2))
     author = " ; ".join(texts[k] for k in ("author", "product", "version") if texts.get(k))
     refs = [ref.dxf.name for ref in doc.modelspace().query("INSERT")]
-    blocks = [doc.blocks.get(name) for name in dict.fromkeys(refs) if doc.blocks.get(name) is not None]
+    blocks = [
+        doc.blocks.get(name) for name in dict.fromkeys(refs) if doc.blocks.get(name) is not None
+    ]
     # the extent of the largest boundary in file units decides implausible unit statements
     extent = 0.0
     for block in blocks:
@@ -325,25 +346,45 @@ def _read_dxf_file(path: Path, mtime_ns: int, size: int) -> DxfFile:
             if str(entity.dxf.layer) == "1" and (got := _polyline_points(entity)) is not None:
                 extent = max(extent, float(np.ptp(got[0], axis=0).max()))
     insunits = doc.header.get("$INSUNITS")
-    unit, note = _decide_unit(texts, int(insunits) if insunits is not None else None, extent, author)
+    unit, note = _decide_unit(
+        texts, int(insunits) if insunits is not None else None, extent, author
+    )
     scale = _UNIT_M[unit]
     pieces = tuple(p for block in blocks if (p := _read_block(block, scale, _JOIN_TOL)) is not None)
     if not pieces:
-        raise ValueError(f"DXF pattern {path.name!r} has no piece with a closed boundary on layer 1")
+        raise ValueError(
+            f"DXF pattern {path.name!r} has no piece with a closed boundary on layer 1"
+        )
     stems = [p.block.rsplit("_", 1)[0] for p in pieces if not p.size and "_" in p.block]
     if len(stems) != len(set(stems)):
         # graded without Size: texts: the block names carry the size (``FRONT_42``)
-        pieces = tuple(p if p.size or "_" not in p.block else
-                       replace(p, size=p.block.rsplit("_", 1)[1],
-                               name=p.block.rsplit("_", 1)[0] if p.name == p.block else p.name)
-                       for p in pieces)
+        pieces = tuple(
+            p
+            if p.size or "_" not in p.block
+            else replace(
+                p,
+                size=p.block.rsplit("_", 1)[1],
+                name=p.block.rsplit("_", 1)[0] if p.name == p.block else p.name,
+            )
+            for p in pieces
+        )
     sizes = tuple(dict.fromkeys(p.size for p in pieces if p.size))
-    return DxfFile(path=str(path), style=texts.get("style name", path.stem), sample_size=texts.get("sample size", ""),
-                   sizes=sizes, unit=unit, units_note=note, author=author, pieces=pieces, texts=texts)
+    return DxfFile(
+        path=str(path),
+        style=texts.get("style name", path.stem),
+        sample_size=texts.get("sample size", ""),
+        sizes=sizes,
+        unit=unit,
+        units_note=note,
+        author=author,
+        pieces=pieces,
+        texts=texts,
+    )
 
 
-def unfold_mirror(ring: np.ndarray, corners: np.ndarray, mirror: np.ndarray,
-                  tol: float = 1e-3) -> tuple[np.ndarray, np.ndarray] | None:
+def unfold_mirror(
+    ring: np.ndarray, corners: np.ndarray, mirror: np.ndarray, tol: float = 1e-3
+) -> tuple[np.ndarray, np.ndarray] | None:
     """A half piece unfolded about its mirror (fold) line: the outline without the fold,
     followed by its reflection. The fold is the longest run of consecutive outline vertices on
     the mirror line (so a sew line, inset from the cut line's fold ends, unfolds too); its ends

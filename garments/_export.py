@@ -10,7 +10,7 @@ import numpy as np
 from tryon3d.garments._garment import Garment
 from tryon3d.garments._pattern import Pattern, panel_outline, sample_edge
 
-__all__ = ["pattern_svg", "garment_to_glb"]
+__all__ = ["garment_to_glb", "pattern_svg"]
 
 _GAP_CM = 4.0
 
@@ -26,7 +26,9 @@ def pattern_svg(item: Garment | Pattern) -> str:
     """
     pattern = item.metadata.get("pattern") if isinstance(item, Garment) else item
     if not isinstance(pattern, Pattern):
-        raise ValueError("pattern_svg needs a Pattern or a Garment made from one; this garment has no pattern")
+        raise ValueError(
+            "pattern_svg needs a Pattern or a Garment made from one; this garment has no pattern"
+        )
     labels: dict[tuple[str, str], list[str]] = {}
     for i, seam in enumerate(pattern.seams, start=1):
         labels.setdefault((seam.panel_a, seam.edge_a), []).append(f"S{i}")
@@ -42,7 +44,13 @@ def pattern_svg(item: Garment | Pattern) -> str:
             q = p + shift
             return float(q[0]), float(top + _GAP_CM - q[1])  # SVG y points down
 
-        path = " ".join(f"{'M' if k == 0 else 'L'}{tx(p)[0]:.2f},{tx(p)[1]:.2f}" for k, p in enumerate(outline)) + " Z"
+        path = (
+            " ".join(
+                f"{'M' if k == 0 else 'L'}{tx(p)[0]:.2f},{tx(p)[1]:.2f}"
+                for k, p in enumerate(outline)
+            )
+            + " Z"
+        )
         body.append(f'<path d="{path}" fill="#f4efe6" stroke="#222" stroke-width="0.15"/>')
         center = (lo + hi) / 2
         span = 0.35 * float(np.min(hi - lo))
@@ -53,10 +61,14 @@ def pattern_svg(item: Garment | Pattern) -> str:
             f'stroke-width="0.2" marker-end="url(#arrow)" marker-start="url(#arrow)"/>'
         )
         c = tx(center)
-        body.append(f'<text x="{c[0]:.2f}" y="{c[1] - 2:.2f}" font-size="2.2" text-anchor="middle">'
-                    f"{escape(panel.name)} ({escape(pattern.size or '-')})</text>")
-        body.append(f'<text x="{c[0]:.2f}" y="{c[1] + 3:.2f}" font-size="1.4" text-anchor="middle" '
-                    f'fill="#05a">grain</text>')
+        body.append(
+            f'<text x="{c[0]:.2f}" y="{c[1] - 2:.2f}" font-size="2.2" text-anchor="middle">'
+            f"{escape(panel.name)} ({escape(pattern.size or '-')})</text>"
+        )
+        body.append(
+            f'<text x="{c[0]:.2f}" y="{c[1] + 3:.2f}" font-size="1.4" text-anchor="middle" '
+            f'fill="#05a">grain</text>'
+        )
         for edge in panel.edges:
             names = labels.get((panel.name, edge.name))
             if not names:
@@ -65,8 +77,10 @@ def pattern_svg(item: Garment | Pattern) -> str:
             inward = center - mid
             inward = inward / max(np.linalg.norm(inward), 1e-9) * 2.0
             m = tx(mid + inward)
-            body.append(f'<text x="{m[0]:.2f}" y="{m[1]:.2f}" font-size="1.6" fill="#a10" '
-                        f'text-anchor="middle">{"/".join(names)}</text>')
+            body.append(
+                f'<text x="{m[0]:.2f}" y="{m[1]:.2f}" font-size="1.6" fill="#a10" '
+                f'text-anchor="middle">{"/".join(names)}</text>'
+            )
         x_cursor += float(hi[0] - lo[0]) + _GAP_CM
         height = max(height, float(top - lo[1]) + 2 * _GAP_CM)
     legend = [f"S{i}: {escape(s.label)}" for i, s in enumerate(pattern.seams, start=1)]
@@ -102,11 +116,17 @@ def garment_to_glb(garment: Garment, body: object | None = None) -> bytes:
 
         with Image.open(garment.texture_path) as image:
             material = PBRMaterial(baseColorTexture=image.convert("RGB"), doubleSided=True)
-    mesh = trimesh.Trimesh(garment.positions, garment.faces, process=False,
-                           visual=TextureVisuals(uv=np.asarray(garment.uv, dtype=np.float64), material=material))
+    mesh = trimesh.Trimesh(
+        garment.positions,
+        garment.faces,
+        process=False,
+        visual=TextureVisuals(uv=np.asarray(garment.uv, dtype=np.float64), material=material),
+    )
     scene.add_geometry(mesh, geom_name="garment")
     if body is not None:
-        skin = trimesh.Trimesh(np.asarray(body.rest_vertices), np.asarray(body.faces), process=False)  # type: ignore[attr-defined]
+        skin = trimesh.Trimesh(
+            np.asarray(body.rest_vertices), np.asarray(body.faces), process=False
+        )  # type: ignore[attr-defined]
         skin.visual.face_colors = [224, 180, 150, 255]
         scene.add_geometry(skin, geom_name="body")
     buffer = io.BytesIO()

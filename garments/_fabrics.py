@@ -27,7 +27,7 @@ import re
 
 from tryon3d.garments._garment import Fabric
 
-__all__ = ["FABRICS", "fabric_preset", "fabric_from_description"]
+__all__ = ["FABRICS", "fabric_from_description", "fabric_preset"]
 
 FABRICS: dict[str, Fabric] = {
     # 100 % cotton single jersey, ~160 g/m^2: knit, soft along courses (weft), easy to bend.
@@ -35,9 +35,13 @@ FABRICS: dict[str, Fabric] = {
     # 13 oz/yd^2 cotton denim 3x1 twill, ~440 g/m^2: rigid woven, stiff in bending.
     "denim": Fabric("denim", 0.440, 30000.0, 20000.0, 300.0, 5.0e-5, 0.55, 103.0, 0.0010),
     # 19 momme silk charmeuse (satin weave), ~82 g/m^2: light, slippery, very low bending.
-    "silk_charmeuse": Fabric("silk_charmeuse", 0.082, 6000.0, 3500.0, 20.0, 5.0e-7, 0.25, 102.0, 0.0002),
+    "silk_charmeuse": Fabric(
+        "silk_charmeuse", 0.082, 6000.0, 3500.0, 20.0, 5.0e-7, 0.25, 102.0, 0.0002
+    ),
     # plain-weave polyester blouse/shirting fabric, ~110 g/m^2.
-    "polyester_woven": Fabric("polyester_woven", 0.110, 12000.0, 9000.0, 60.0, 3.0e-6, 0.35, 103.0, 0.0003),
+    "polyester_woven": Fabric(
+        "polyester_woven", 0.110, 12000.0, 9000.0, 60.0, 3.0e-6, 0.35, 103.0, 0.0003
+    ),
     # wool jersey / fine sweater knit, ~280 g/m^2: bulky, stretchy across.
     "wool_knit": Fabric("wool_knit", 0.280, 200.0, 100.0, 20.0, 8.0e-6, 0.50, 125.0, 0.0015),
     # 80 % nylon / 20 % elastane activewear knit, ~220 g/m^2: very stretchy, recovers.
@@ -46,25 +50,61 @@ FABRICS: dict[str, Fabric] = {
 
 # keyword -> (preset, weight); weights add up per preset.
 _CONSTRUCTION = {
-    "jersey": ("cotton_jersey", 3), "interlock": ("cotton_jersey", 3), "rib": ("cotton_jersey", 2),
-    "knit": ("cotton_jersey", 2), "tee": ("cotton_jersey", 1), "t-shirt": ("cotton_jersey", 1),
-    "sweater": ("wool_knit", 3), "cardigan": ("wool_knit", 3), "jumper": ("wool_knit", 3),
-    "denim": ("denim", 5), "jean": ("denim", 4), "jeans": ("denim", 4), "twill": ("denim", 2),
-    "canvas": ("denim", 3), "chambray": ("polyester_woven", 2),
-    "charmeuse": ("silk_charmeuse", 5), "satin": ("silk_charmeuse", 3), "chiffon": ("silk_charmeuse", 2),
-    "crepe": ("silk_charmeuse", 1), "habotai": ("silk_charmeuse", 3),
-    "woven": ("polyester_woven", 2), "poplin": ("polyester_woven", 3), "shirting": ("polyester_woven", 3),
-    "oxford": ("polyester_woven", 2), "georgette": ("polyester_woven", 2), "taffeta": ("polyester_woven", 2),
-    "leggings": ("spandex_blend", 3), "activewear": ("spandex_blend", 3), "swim": ("spandex_blend", 3),
-    "compression": ("spandex_blend", 3), "power stretch": ("spandex_blend", 4),
+    "jersey": ("cotton_jersey", 3),
+    "interlock": ("cotton_jersey", 3),
+    "rib": ("cotton_jersey", 2),
+    "knit": ("cotton_jersey", 2),
+    "tee": ("cotton_jersey", 1),
+    "t-shirt": ("cotton_jersey", 1),
+    "sweater": ("wool_knit", 3),
+    "cardigan": ("wool_knit", 3),
+    "jumper": ("wool_knit", 3),
+    "denim": ("denim", 5),
+    "jean": ("denim", 4),
+    "jeans": ("denim", 4),
+    "twill": ("denim", 2),
+    "canvas": ("denim", 3),
+    "chambray": ("polyester_woven", 2),
+    "charmeuse": ("silk_charmeuse", 5),
+    "satin": ("silk_charmeuse", 3),
+    "chiffon": ("silk_charmeuse", 2),
+    "crepe": ("silk_charmeuse", 1),
+    "habotai": ("silk_charmeuse", 3),
+    "woven": ("polyester_woven", 2),
+    "poplin": ("polyester_woven", 3),
+    "shirting": ("polyester_woven", 3),
+    "oxford": ("polyester_woven", 2),
+    "georgette": ("polyester_woven", 2),
+    "taffeta": ("polyester_woven", 2),
+    "leggings": ("spandex_blend", 3),
+    "activewear": ("spandex_blend", 3),
+    "swim": ("spandex_blend", 3),
+    "compression": ("spandex_blend", 3),
+    "power stretch": ("spandex_blend", 4),
 }
 _FIBRES = {
-    "cotton": "cotton", "organic cotton": "cotton", "silk": "silk", "mulberry": "silk",
-    "wool": "wool", "merino": "wool", "cashmere": "wool", "alpaca": "wool", "mohair": "wool",
-    "polyester": "synthetic", "nylon": "synthetic", "polyamide": "synthetic", "acrylic": "synthetic",
-    "viscose": "synthetic", "rayon": "synthetic", "modal": "synthetic", "lyocell": "synthetic",
-    "linen": "cotton", "hemp": "cotton",
-    "elastane": "elastane", "spandex": "elastane", "lycra": "elastane",
+    "cotton": "cotton",
+    "organic cotton": "cotton",
+    "silk": "silk",
+    "mulberry": "silk",
+    "wool": "wool",
+    "merino": "wool",
+    "cashmere": "wool",
+    "alpaca": "wool",
+    "mohair": "wool",
+    "polyester": "synthetic",
+    "nylon": "synthetic",
+    "polyamide": "synthetic",
+    "acrylic": "synthetic",
+    "viscose": "synthetic",
+    "rayon": "synthetic",
+    "modal": "synthetic",
+    "lyocell": "synthetic",
+    "linen": "cotton",
+    "hemp": "cotton",
+    "elastane": "elastane",
+    "spandex": "elastane",
+    "lycra": "elastane",
 }
 _KNITS = ("jersey", "interlock", "rib", "knit", "sweater", "cardigan", "jumper", "leggings")
 
@@ -104,7 +144,9 @@ def fabric_from_description(description: str) -> tuple[Fabric, str]:
         ValueError: the description names no known fibre or construction.
     """
     if not isinstance(description, str) or not description.strip():
-        raise ValueError("fabric description must be a non-empty string, e.g. '95% cotton 5% elastane jersey'")
+        raise ValueError(
+            "fabric description must be a non-empty string, e.g. '95% cotton 5% elastane jersey'"
+        )
     text = description.lower()
     if text.strip() in FABRICS:
         return FABRICS[text.strip()], f"preset name {text.strip()!r}"
@@ -123,7 +165,9 @@ def fabric_from_description(description: str) -> tuple[Fabric, str]:
             reasons["spandex_blend"].append(f"{elastane:g}% elastane (>= 10 %: power stretch)")
         else:
             label = f"{elastane:g}% elastane" if elastane else "elastane"
-            target = "cotton_jersey" if knit or not any(scores.values()) else max(scores, key=scores.get)
+            target = (
+                "cotton_jersey" if knit or not any(scores.values()) else max(scores, key=scores.get)
+            )
             scores[target] += 0.5
             reasons[target].append(f"{label} (comfort stretch only)")
     fibre_targets = {

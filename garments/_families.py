@@ -22,7 +22,7 @@ import numpy as np
 from tryon3d.core import data_file
 from tryon3d.garments._pattern import Edge, Panel, Pattern, Placement, Seam, panel_widths
 
-__all__ = ["FAMILIES", "Family", "size_chart", "draft", "pattern_girth", "chart_row"]
+__all__ = ["FAMILIES", "Family", "chart_row", "draft", "pattern_girth", "size_chart"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,9 @@ def size_chart(chart: str = "women") -> dict[str, dict[str, float]]:
         chart = FAMILIES[chart].chart
     charts = _charts()
     if chart not in charts:
-        raise ValueError(f"unknown size chart {chart!r}; expected one of {sorted(charts)} or a family name")
+        raise ValueError(
+            f"unknown size chart {chart!r}; expected one of {sorted(charts)} or a family name"
+        )
     table = charts[chart]
     return {
         size: {name: values[i] / 100.0 for name, values in table["measurements_cm"].items()}
@@ -92,7 +94,9 @@ def chart_row(chart: str, size: str) -> dict[str, float]:
     """One size's body measurements [m]."""
     table = size_chart(chart)
     if size not in table:
-        raise ValueError(f"unknown size {size!r} for chart {chart!r}; expected one of {list(table)}")
+        raise ValueError(
+            f"unknown size {size!r} for chart {chart!r}; expected one of {list(table)}"
+        )
     return table[size]
 
 
@@ -107,11 +111,19 @@ def _half_shoulder(row: dict, p: dict) -> float:
 def _armhole(half_chest: float, half_shoulder: float, y_sp: float, depth: float) -> np.ndarray:
     """Armhole cubic control points [m], from the underarm (``depth`` below ``y_sp``) to the shoulder point."""
     y_ua = y_sp - depth
-    return np.array([(half_chest, y_ua), (half_shoulder + 0.35 * (half_chest - half_shoulder), y_ua),
-                     (half_shoulder, y_ua + 0.45 * (y_sp - y_ua)), (half_shoulder, y_sp)])
+    return np.array(
+        [
+            (half_chest, y_ua),
+            (half_shoulder + 0.35 * (half_chest - half_shoulder), y_ua),
+            (half_shoulder, y_ua + 0.45 * (y_sp - y_ua)),
+            (half_shoulder, y_sp),
+        ]
+    )
 
 
-def _bodice_half(row: dict, p: dict, *, back: bool, side_levels: list[tuple[float, float]], y_hem: float) -> list[Edge]:
+def _bodice_half(
+    row: dict, p: dict, *, back: bool, side_levels: list[tuple[float, float]], y_hem: float
+) -> list[Edge]:
     """x > 0 half of a bodice outline: side (from the hem corner), armhole, shoulder, neck."""
     y_np = row["back_waist"]
     y_sp = y_np - p["shoulder_drop"]
@@ -125,11 +137,17 @@ def _bodice_half(row: dict, p: dict, *, back: bool, side_levels: list[tuple[floa
     side = Edge([(hem_w, y_hem), *side_points, (half_chest, y_ua)], "side")
     armhole = Edge(_armhole(half_chest, sw, y_sp, p["armhole_depth"]), "armhole", curve=True)
     shoulder = Edge([(sw, y_sp), (nw, y_np)], "shoulder")
-    neck = Edge([(nw, y_np), (nw, y_np - 0.6 * depth), (0.55 * nw, y_np - depth), (0.0, y_np - depth)], "neck", curve=True)
+    neck = Edge(
+        [(nw, y_np), (nw, y_np - 0.6 * depth), (0.55 * nw, y_np - depth), (0.0, y_np - depth)],
+        "neck",
+        curve=True,
+    )
     return [side, armhole, shoulder, neck]
 
 
-def _symmetric(name: str, half: list[Edge], *, pos: str, neg: str, hem_name: str = "hem", placement: Placement) -> Panel:
+def _symmetric(
+    name: str, half: list[Edge], *, pos: str, neg: str, hem_name: str = "hem", placement: Placement
+) -> Panel:
     hem = Edge([half[0].start * np.array([-1.0, 1.0]), half[0].start], hem_name)
     plus = [Edge(e.points, f"{e.name}_{pos}", e.curve) for e in half]
     minus = [Edge(e.mirrored().points, f"{e.name}_{neg}", e.curve) for e in reversed(half)]
@@ -188,9 +206,11 @@ def _armhole_depth(row: dict, p: dict, half_chest: float) -> float:
         return depth
     if length(deepest) < need:
         widest = 2.0 * _CAP_HALF_WIDTH_PER_ARMHOLE * length(deepest)
-        raise ValueError(f"a sleeve {2.0 * half_width * 100:.1f} cm wide (upper arm {row['upper_arm'] * 100:.1f} cm + "
-                         f"sleeve_ease {p['sleeve_ease'] * 100:.1f} cm) is too wide for this size's armhole even at "
-                         f"its deepest: at most {widest * 100:.1f} cm fits")
+        raise ValueError(
+            f"a sleeve {2.0 * half_width * 100:.1f} cm wide (upper arm {row['upper_arm'] * 100:.1f} cm + "
+            f"sleeve_ease {p['sleeve_ease'] * 100:.1f} cm) is too wide for this size's armhole even at "
+            f"its deepest: at most {widest * 100:.1f} cm fits"
+        )
     lo, hi = depth, deepest
     for _ in range(40):
         mid = 0.5 * (lo + hi)
@@ -213,7 +233,9 @@ def _sleeve(row: dict, p: dict, armhole_length: float) -> Panel:
     cap_h = 0.5 * (lo + hi)
     length = p["sleeve_length"]
     if length <= cap_h + 0.02:
-        raise ValueError(f"sleeve_length {length * 100:.1f} cm is shorter than the sleeve cap ({cap_h * 100:.1f} cm)")
+        raise ValueError(
+            f"sleeve_length {length * 100:.1f} cm is shorter than the sleeve cap ({cap_h * 100:.1f} cm)"
+        )
     hem_half = min(bw, p["sleeve_hem"] / 2.0)
     y_hem = -length
     edges = [
@@ -226,7 +248,9 @@ def _sleeve(row: dict, p: dict, armhole_length: float) -> Panel:
     return Panel("sleeve_l", edges, placement=Placement("arm_left", 0.0, "outer", "arm_top", 0.0))
 
 
-def _build_top(row: dict, p: dict, *, flare_skirt: bool = False) -> tuple[list[Panel], list[Seam], dict]:
+def _build_top(
+    row: dict, p: dict, *, flare_skirt: bool = False
+) -> tuple[list[Panel], list[Seam], dict]:
     chest = row["chest"] + p["chest_ease"]
     waist = row["waist"] + p["waist_ease"]
     hips = row["hips"] + p["hip_ease"]
@@ -238,7 +262,9 @@ def _build_top(row: dict, p: dict, *, flare_skirt: bool = False) -> tuple[list[P
     y_hip = -row["waist_to_hip"]
     y_hem = y_np - p["length"]
     if y_hem > y_chest - 0.05:
-        raise ValueError(f"length {p['length'] * 100:.1f} cm is too short: the hem must lie below the chest line")
+        raise ValueError(
+            f"length {p['length'] * 100:.1f} cm is too short: the hem must lie below the chest line"
+        )
     levels = [(hips / 4.0, y_hip), (waist / 4.0, 0.0), (chest / 4.0, y_chest)]
     if flare_skirt and y_hem < y_hip:
         levels.insert(0, (hips / 4.0 + p["flare"] * (y_hip - y_hem), y_hem))
@@ -253,7 +279,11 @@ def _build_top(row: dict, p: dict, *, flare_skirt: bool = False) -> tuple[list[P
         placement = Placement("torso", 0.0, "back" if back else "front", "shoulder", y_sp)
         pos, neg = ("r", "l") if back else ("l", "r")
         panels.append(_symmetric(name, half, pos=pos, neg=neg, placement=placement))
-    seams = [Seam("front", f"{e}_{s}", "back", f"{e}_{s}") for e in ("side", "shoulder") for s in ("l", "r")]
+    seams = [
+        Seam("front", f"{e}_{s}", "back", f"{e}_{s}")
+        for e in ("side", "shoulder")
+        for s in ("l", "r")
+    ]
     if p["sleeve_length"] > 0:
         armhole_length = panels[0].edge("armhole_l").length
         left = _sleeve(row, p, armhole_length)
@@ -270,10 +300,18 @@ def _build_top(row: dict, p: dict, *, flare_skirt: bool = False) -> tuple[list[P
 # shoulder drop would fall within 2 cm of the waist. sleeve_ease at most 25 cm: the women's XXL
 # armhole at that drop has room for a set-in sleeve of about 27 cm ease, not more.
 _TOP_BOUNDS = {
-    "chest_ease": (-0.10, 0.40), "waist_ease": (-0.10, 0.60), "hip_ease": (-0.10, 0.60),
-    "length": (0.35, 1.60), "sleeve_length": (0.0, 0.85), "sleeve_ease": (0.0, 0.25),
-    "sleeve_hem": (0.12, 0.60), "neck_depth": (0.01, 0.30), "neck_width": (0.0, 0.10),
-    "shoulder_drop": (0.01, 0.08), "armhole_depth": (0.14, 0.28), "flare": (0.0, 0.8),
+    "chest_ease": (-0.10, 0.40),
+    "waist_ease": (-0.10, 0.60),
+    "hip_ease": (-0.10, 0.60),
+    "length": (0.35, 1.60),
+    "sleeve_length": (0.0, 0.85),
+    "sleeve_ease": (0.0, 0.25),
+    "sleeve_hem": (0.12, 0.60),
+    "neck_depth": (0.01, 0.30),
+    "neck_width": (0.0, 0.10),
+    "shoulder_drop": (0.01, 0.08),
+    "armhole_depth": (0.14, 0.28),
+    "flare": (0.0, 0.8),
 }
 
 
@@ -286,9 +324,17 @@ _TOP_GRADES = {"armhole_depth": 0.1}
 
 def _top_defaults(**overrides: float) -> dict[str, float]:
     base = {
-        "chest_ease": 0.10, "waist_ease": 0.20, "hip_ease": 0.06, "length": 0.65,
-        "sleeve_length": 0.20, "sleeve_ease": 0.08, "sleeve_hem": 0.34, "neck_depth": 0.08,
-        "neck_width": 0.012, "shoulder_drop": 0.045, "armhole_depth": 0.19,
+        "chest_ease": 0.10,
+        "waist_ease": 0.20,
+        "hip_ease": 0.06,
+        "length": 0.65,
+        "sleeve_length": 0.20,
+        "sleeve_ease": 0.08,
+        "sleeve_hem": 0.34,
+        "neck_depth": 0.08,
+        "neck_width": 0.012,
+        "shoulder_drop": 0.045,
+        "armhole_depth": 0.19,
     }
     base.update(overrides)
     return base
@@ -302,7 +348,9 @@ def _build_skirt(row: dict, p: dict) -> tuple[list[Panel], list[Seam], dict]:
     hips = row["hips"] + p["hip_ease"]
     y_hip, y_hem = -row["waist_to_hip"], -p["length"]
     if y_hem > y_hip - 0.05:
-        raise ValueError(f"length {p['length'] * 100:.1f} cm is too short: the hem must lie below the hips")
+        raise ValueError(
+            f"length {p['length'] * 100:.1f} cm is too short: the hem must lie below the hips"
+        )
     hem_half = hips / 4.0 + p["flare"] * (y_hip - y_hem)
     panels = []
     for name, back in (("front", False), ("back", True)):
@@ -321,8 +369,18 @@ def _build_skirt(row: dict, p: dict) -> tuple[list[Panel], list[Seam], dict]:
     return panels, seams, {"waist": (waist, 0.0), "hips": (hips, y_hip)}
 
 
-def _leg_panel(name: str, *, hip_w: float, waist_w: float, ext: float, row: dict, p: dict, hem_w: float,
-               part: str, side: str) -> Panel:
+def _leg_panel(
+    name: str,
+    *,
+    hip_w: float,
+    waist_w: float,
+    ext: float,
+    row: dict,
+    p: dict,
+    hem_w: float,
+    part: str,
+    side: str,
+) -> Panel:
     """Half-leg panel with the inner (crotch) side at -x and the outer side at +x."""
     y_hip = -row["waist_to_hip"]
     y_crotch = -(row["crotch_depth"] + p["rise_ease"])
@@ -336,8 +394,16 @@ def _leg_panel(name: str, *, hip_w: float, waist_w: float, ext: float, row: dict
         Edge([(hem_w / 2.0, y_hem), (x_out_hip, y_hip), (x_out_waist, 0.0)], "outseam"),
         Edge([(x_out_waist, 0.0), (x_cf, 0.0)], "waist"),
         Edge([(x_cf, 0.0), (x_cf, y_hip)], "rise"),
-        Edge([(x_cf, y_hip), (x_cf, y_hip + 0.55 * (y_crotch - y_hip)), (x_cf - 0.55 * ext, y_crotch), crotch_pt],
-             "crotch", curve=True),
+        Edge(
+            [
+                (x_cf, y_hip),
+                (x_cf, y_hip + 0.55 * (y_crotch - y_hip)),
+                (x_cf - 0.55 * ext, y_crotch),
+                crotch_pt,
+            ],
+            "crotch",
+            curve=True,
+        ),
         Edge([crotch_pt, (-hem_w / 2.0, y_hem)], "inseam"),
     ]
     return Panel(name, edges, placement=Placement(part, 0.0, side, "waist", 0.0))
@@ -349,10 +415,28 @@ def _build_trousers(row: dict, p: dict) -> tuple[list[Panel], list[Seam], dict]:
     front_hip, back_hip = hips / 4.0 - 0.01, hips / 4.0 + 0.01
     front_waist, back_waist = waist / 4.0 - 0.005, waist / 4.0 + 0.005
     hem = p["hem_girth"]
-    front_l = _leg_panel("front_l", hip_w=front_hip, waist_w=front_waist, ext=hips / 16.0, row=row, p=p,
-                         hem_w=hem / 2.0 - 0.02, part="leg_left", side="front")
-    back_r = _leg_panel("back_r", hip_w=back_hip, waist_w=back_waist, ext=hips / 9.0, row=row, p=p,
-                        hem_w=hem / 2.0 + 0.02, part="leg_right", side="back")
+    front_l = _leg_panel(
+        "front_l",
+        hip_w=front_hip,
+        waist_w=front_waist,
+        ext=hips / 16.0,
+        row=row,
+        p=p,
+        hem_w=hem / 2.0 - 0.02,
+        part="leg_left",
+        side="front",
+    )
+    back_r = _leg_panel(
+        "back_r",
+        hip_w=back_hip,
+        waist_w=back_waist,
+        ext=hips / 9.0,
+        row=row,
+        p=p,
+        hem_w=hem / 2.0 + 0.02,
+        part="leg_right",
+        side="back",
+    )
     front_r = front_l.mirrored("front_r", side="leg_right")
     back_l = back_r.mirrored("back_l", side="leg_left")
     seams = []
@@ -367,43 +451,111 @@ def _build_trousers(row: dict, p: dict) -> tuple[list[Panel], list[Seam], dict]:
 
 
 # Design parameter holding the ease at each body region a fit report judges.
-_TOP_EASE_KEYS = {"chest": "chest_ease", "waist": "waist_ease", "hips": "hip_ease",
-                  "upper_arm": "sleeve_ease"}
+_TOP_EASE_KEYS = {
+    "chest": "chest_ease",
+    "waist": "waist_ease",
+    "hips": "hip_ease",
+    "upper_arm": "sleeve_ease",
+}
 _BOTTOM_EASE_KEYS = {"waist": "waist_ease", "hips": "hip_ease"}
 
 FAMILIES: dict[str, Family] = {
     "tshirt": Family(
-        "tshirt", "short-sleeve crew-neck T-shirt", "women", _top_defaults(), _TOP_BOUNDS, "cotton_jersey",
-        _build_top, _TOP_GRADES, ease_keys=_TOP_EASE_KEYS, hem_reference="hips",
+        "tshirt",
+        "short-sleeve crew-neck T-shirt",
+        "women",
+        _top_defaults(),
+        _TOP_BOUNDS,
+        "cotton_jersey",
+        _build_top,
+        _TOP_GRADES,
+        ease_keys=_TOP_EASE_KEYS,
+        hem_reference="hips",
     ),
     "longsleeve": Family(
-        "longsleeve", "long-sleeve shirt / top", "women",
-        _top_defaults(chest_ease=0.12, waist_ease=0.18, hip_ease=0.10, length=0.68, sleeve_length=0.60,
-                      sleeve_ease=0.07, sleeve_hem=0.24, neck_depth=0.06),
-        _TOP_BOUNDS, "polyester_woven", _build_top, _TOP_GRADES,
-        ease_keys=_TOP_EASE_KEYS, hem_reference="hips",
+        "longsleeve",
+        "long-sleeve shirt / top",
+        "women",
+        _top_defaults(
+            chest_ease=0.12,
+            waist_ease=0.18,
+            hip_ease=0.10,
+            length=0.68,
+            sleeve_length=0.60,
+            sleeve_ease=0.07,
+            sleeve_hem=0.24,
+            neck_depth=0.06,
+        ),
+        _TOP_BOUNDS,
+        "polyester_woven",
+        _build_top,
+        _TOP_GRADES,
+        ease_keys=_TOP_EASE_KEYS,
+        hem_reference="hips",
     ),
     "dress": Family(
-        "dress", "sleeveless A-line shift dress", "women",
-        _top_defaults(chest_ease=0.08, waist_ease=0.10, hip_ease=0.10, length=0.95, sleeve_length=0.0,
-                      neck_depth=0.10, armhole_depth=0.20, flare=0.20),
-        _TOP_BOUNDS, "polyester_woven", functools.partial(_build_top, flare_skirt=True), _TOP_GRADES,
-        ease_keys=_TOP_EASE_KEYS, hem_reference="knee",
+        "dress",
+        "sleeveless A-line shift dress",
+        "women",
+        _top_defaults(
+            chest_ease=0.08,
+            waist_ease=0.10,
+            hip_ease=0.10,
+            length=0.95,
+            sleeve_length=0.0,
+            neck_depth=0.10,
+            armhole_depth=0.20,
+            flare=0.20,
+        ),
+        _TOP_BOUNDS,
+        "polyester_woven",
+        functools.partial(_build_top, flare_skirt=True),
+        _TOP_GRADES,
+        ease_keys=_TOP_EASE_KEYS,
+        hem_reference="knee",
     ),
     "skirt": Family(
-        "skirt", "A-line skirt (front and back panel)", "women",
+        "skirt",
+        "A-line skirt (front and back panel)",
+        "women",
         {"waist_ease": 0.01, "hip_ease": 0.05, "length": 0.55, "flare": 0.20},
-        {"waist_ease": (-0.05, 0.10), "hip_ease": (0.0, 0.40), "length": (0.30, 1.10), "flare": (0.0, 0.8)},
-        "cotton_jersey", _build_skirt,
-        kind="bottom", governing_region="hips", ease_keys=_BOTTOM_EASE_KEYS, hem_reference="knee",
+        {
+            "waist_ease": (-0.05, 0.10),
+            "hip_ease": (0.0, 0.40),
+            "length": (0.30, 1.10),
+            "flare": (0.0, 0.8),
+        },
+        "cotton_jersey",
+        _build_skirt,
+        kind="bottom",
+        governing_region="hips",
+        ease_keys=_BOTTOM_EASE_KEYS,
+        hem_reference="knee",
     ),
     "trousers": Family(
-        "trousers", "straight-leg trousers (four panels)", "women",
-        {"waist_ease": 0.02, "hip_ease": 0.06, "rise_ease": 0.015, "inseam": 0.72, "hem_girth": 0.42},
-        {"waist_ease": (-0.05, 0.15), "hip_ease": (0.0, 0.40), "rise_ease": (0.0, 0.08), "inseam": (0.15, 1.00),
-         "hem_girth": (0.30, 0.80)},
-        "denim", _build_trousers,
-        kind="bottom", governing_region="hips", ease_keys=_BOTTOM_EASE_KEYS, hem_reference="ankle",
+        "trousers",
+        "straight-leg trousers (four panels)",
+        "women",
+        {
+            "waist_ease": 0.02,
+            "hip_ease": 0.06,
+            "rise_ease": 0.015,
+            "inseam": 0.72,
+            "hem_girth": 0.42,
+        },
+        {
+            "waist_ease": (-0.05, 0.15),
+            "hip_ease": (0.0, 0.40),
+            "rise_ease": (0.0, 0.08),
+            "inseam": (0.15, 1.00),
+            "hem_girth": (0.30, 0.80),
+        },
+        "denim",
+        _build_trousers,
+        kind="bottom",
+        governing_region="hips",
+        ease_keys=_BOTTOM_EASE_KEYS,
+        hem_reference="ankle",
     ),
 }
 
@@ -428,15 +580,21 @@ def draft(family: str, size: str = "M", *, chart: str | None = None, **design: f
     params = dict(fam.defaults)
     for key, value in design.items():
         if key not in fam.defaults:
-            raise ValueError(f"unknown design parameter {key!r} for {family}; expected one of {sorted(fam.defaults)}")
+            raise ValueError(
+                f"unknown design parameter {key!r} for {family}; expected one of {sorted(fam.defaults)}"
+            )
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"design parameter {key} must be a number of metres, got {value!r}") from None
+            raise ValueError(
+                f"design parameter {key} must be a number of metres, got {value!r}"
+            ) from None
         lo, hi = fam.bounds[key]
         if not (math.isfinite(number) and lo <= number <= hi):
             graded = " for size M (other sizes are graded from it)" if key in fam.grades else ""
-            raise ValueError(f"design parameter {key} must be within [{lo}, {hi}] m{graded}, got {value!r}")
+            raise ValueError(
+                f"design parameter {key} must be within [{lo}, {hi}] m{graded}, got {value!r}"
+            )
         params[key] = number
     chest_from_m = row["chest"] - chart_row(chart or fam.chart, "M")["chest"]
     sized = dict(params)
@@ -444,7 +602,12 @@ def draft(family: str, size: str = "M", *, chart: str | None = None, **design: f
         sized[key] = max(fam.bounds[key][0], params[key] + per_m * chest_from_m)
     panels, seams, girths = fam.build(row, sized)
     # the design as given (M values); the drafted outline holds the graded ones
-    metadata = {"family": family, "chart": chart or fam.chart, "design": params, "body_chart_m": row}
+    metadata = {
+        "family": family,
+        "chart": chart or fam.chart,
+        "design": params,
+        "body_chart_m": row,
+    }
     return Pattern(family, size, tuple(panels), tuple(seams), girths, metadata)
 
 

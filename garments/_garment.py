@@ -78,20 +78,45 @@ class Garment:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "positions", _readonly(self.positions, np.float64, (None, 3), "Garment.positions"))
+        set_(
+            self, "positions", _readonly(self.positions, np.float64, (None, 3), "Garment.positions")
+        )
         set_(self, "faces", _readonly(self.faces, np.int64, (None, 3), "Garment.faces"))
         set_(self, "uv", _readonly(self.uv, np.float32, (None, 2), "Garment.uv"))
-        set_(self, "seam_pairs", _readonly(self.seam_pairs.reshape(-1, 2) if hasattr(self.seam_pairs, "reshape") else self.seam_pairs, np.int64, (None, 2), "Garment.seam_pairs"))
-        set_(self, "grain_directions", _readonly(self.grain_directions, np.float64, (None, 2), "Garment.grain_directions"))
+        set_(
+            self,
+            "seam_pairs",
+            _readonly(
+                self.seam_pairs.reshape(-1, 2)
+                if hasattr(self.seam_pairs, "reshape")
+                else self.seam_pairs,
+                np.int64,
+                (None, 2),
+                "Garment.seam_pairs",
+            ),
+        )
+        set_(
+            self,
+            "grain_directions",
+            _readonly(self.grain_directions, np.float64, (None, 2), "Garment.grain_directions"),
+        )
         panels = np.array(self.vertex_panels, dtype=np.int32).reshape(-1)
         panels.setflags(write=False)
         set_(self, "vertex_panels", panels)
         set_(self, "panel_names", tuple(self.panel_names))
         n = len(self.positions)
         if self.pattern_positions is not None:
-            set_(self, "pattern_positions", _readonly(self.pattern_positions, np.float64, (None, 2), "Garment.pattern_positions"))
+            set_(
+                self,
+                "pattern_positions",
+                _readonly(
+                    self.pattern_positions, np.float64, (None, 2), "Garment.pattern_positions"
+                ),
+            )
             if len(self.pattern_positions) != n:
-                raise ValueError(f"Garment.pattern_positions has {len(self.pattern_positions)} rows, expected {n}")
+                raise ValueError(
+                    f"Garment.pattern_positions has {len(self.pattern_positions)} rows, expected {n}"
+                )
         if len(self.uv) != n or len(panels) != n:
             raise ValueError(f"Garment.uv and vertex_panels must have {n} rows (one per vertex)")
         if self.faces.size and (self.faces.min() < 0 or self.faces.max() >= n):

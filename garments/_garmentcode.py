@@ -36,14 +36,25 @@ from tryon3d.garments._pattern import (
     sample_edge,
 )
 
-__all__ = ["read_garmentcode", "pattern_to_garmentcode", "GARMENTCODE_MEAN_BODY_CM"]
+__all__ = ["GARMENTCODE_MEAN_BODY_CM", "pattern_to_garmentcode", "read_garmentcode"]
 
 #: GarmentCode's mean body (``mean_all`` body), the measurements its templates are laid
 #: around [cm, degrees]; a ``*body*.yaml`` next to the file, or ``source_body=``, overrides it.
 GARMENTCODE_MEAN_BODY_CM: dict[str, float] = {
-    "height": 171.99, "head_l": 26.33, "shoulder_w": 36.46, "neck_w": 18.93, "shoulder_incl": 21.68,
-    "bust_line": 25.69, "waist_line": 36.89, "hips_line": 23.48, "bust": 99.84, "waist": 84.33,
-    "hips": 103.48, "arm_length": 53.97, "arm_pose_angle": 45.48, "crotch_hip_diff": 8.81,
+    "height": 171.99,
+    "head_l": 26.33,
+    "shoulder_w": 36.46,
+    "neck_w": 18.93,
+    "shoulder_incl": 21.68,
+    "bust_line": 25.69,
+    "waist_line": 36.89,
+    "hips_line": 23.48,
+    "bust": 99.84,
+    "waist": 84.33,
+    "hips": 103.48,
+    "arm_length": 53.97,
+    "arm_pose_angle": 45.48,
+    "crotch_hip_diff": 8.81,
 }
 
 #: Refused before parsing: files, panels and edges beyond these (raise with ``limits=``).
@@ -72,7 +83,9 @@ def _angles(matrix: np.ndarray) -> list[float]:
     return [float(a) + 0.0 for a in np.round(angles, 12)]
 
 
-def _read_body(source_body: dict | str | os.PathLike | None, folder: Path | None) -> dict[str, float]:
+def _read_body(
+    source_body: dict | str | os.PathLike | None, folder: Path | None
+) -> dict[str, float]:
     """GarmentCode body measurements [cm]: a dict, a YAML file, ``*body*.yaml`` beside the
     pattern, or the built-in mean body."""
     body = dict(GARMENTCODE_MEAN_BODY_CM)
@@ -100,8 +113,14 @@ def _levels(body: dict[str, float], neck: float | None = None) -> dict[str, floa
     neck = body["height"] - body["head_l"] if neck is None else neck
     drop = math.tan(math.radians(body["shoulder_incl"])) * (body["shoulder_w"] - body["neck_w"]) / 2
     waist = neck - body["waist_line"]
-    return {"neck": neck, "shoulder": neck - drop, "bust": neck - body["bust_line"], "waist": waist,
-            "hips": waist - body["hips_line"], "crotch": waist - body["hips_line"] - body["crotch_hip_diff"]}
+    return {
+        "neck": neck,
+        "shoulder": neck - drop,
+        "bust": neck - body["bust_line"],
+        "waist": waist,
+        "hips": waist - body["hips_line"],
+        "crotch": waist - body["hips_line"] - body["crotch_hip_diff"],
+    }
 
 
 def _arm_axis(body: dict[str, float], sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -115,14 +134,18 @@ def _arm_axis(body: dict[str, float], sign: float) -> tuple[np.ndarray, np.ndarr
     return shoulder, down, top
 
 
-def _abs_controls(start: np.ndarray, end: np.ndarray, curvature: dict, relative: bool) -> tuple[np.ndarray, bool]:
+def _abs_controls(
+    start: np.ndarray, end: np.ndarray, curvature: dict, relative: bool
+) -> tuple[np.ndarray, bool]:
     """An edge's points (K, 2) from its ``curvature`` and whether they are Bezier controls."""
     kind = curvature.get("type")
     params = np.asarray(curvature.get("params", []), dtype=np.float64)
     if kind in ("quadratic", "cubic"):
         want = 1 if kind == "quadratic" else 2
         if params.shape != (want, 2) or not np.isfinite(params).all():
-            raise ValueError(f"a {kind} edge needs {want} control point(s) (x, y), got {params.tolist()}")
+            raise ValueError(
+                f"a {kind} edge needs {want} control point(s) (x, y), got {params.tolist()}"
+            )
         if relative:
             vec = end - start
             perp = np.array([-vec[1], vec[0]])  # the edge's left normal
@@ -134,7 +157,9 @@ def _abs_controls(start: np.ndarray, end: np.ndarray, curvature: dict, relative:
     raise ValueError(f"unknown edge curvature type {kind!r}; expected quadratic, cubic or circle")
 
 
-def _arc(start: np.ndarray, end: np.ndarray, radius: float, large: bool, right: bool, count: int = 16) -> np.ndarray:
+def _arc(
+    start: np.ndarray, end: np.ndarray, radius: float, large: bool, right: bool, count: int = 16
+) -> np.ndarray:
     """A circular arc from ``start`` to ``end`` as a polyline (count+1, 2); ``right``: it bulges
     to the right of start->end."""
     chord = end - start
@@ -166,7 +191,9 @@ def _snap(direction: np.ndarray, rotation: np.ndarray) -> np.ndarray:
     return best if float(best @ direction) >= math.cos(math.radians(_SNAP_DEG)) else direction
 
 
-def _frame(rotation: np.ndarray, normal: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _frame(
+    rotation: np.ndarray, normal: np.ndarray, up: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Our panel frame (x', y') in 3D: y' = ``up`` in the panel plane, x' = y' x normal (to the
     right seen from outside); None when ``up`` is perpendicular to the panel."""
     inplane = up - (up @ normal) * normal
@@ -178,25 +205,42 @@ def _frame(rotation: np.ndarray, normal: np.ndarray, up: np.ndarray) -> tuple[np
 
 def _check_limits(text_bytes: int, spec: dict, name: str) -> None:
     if text_bytes > _LIMITS["file_bytes"]:
-        raise ValueError(f"GarmentCode file {name!r} is {text_bytes} bytes, over the limit of "
-                         f"{_LIMITS['file_bytes']} (garments._garmentcode._LIMITS['file_bytes'])")
+        raise ValueError(
+            f"GarmentCode file {name!r} is {text_bytes} bytes, over the limit of "
+            f"{_LIMITS['file_bytes']} (garments._garmentcode._LIMITS['file_bytes'])"
+        )
     pattern = spec.get("pattern") if isinstance(spec, dict) else None
-    if not isinstance(pattern, dict) or not isinstance(pattern.get("panels"), dict) or not pattern["panels"]:
+    if (
+        not isinstance(pattern, dict)
+        or not isinstance(pattern.get("panels"), dict)
+        or not pattern["panels"]
+    ):
         raise ValueError(f"{name!r} is not a GarmentCode specification: no pattern.panels")
     if len(pattern["panels"]) > _LIMITS["panels"]:
-        raise ValueError(f"GarmentCode file {name!r} has {len(pattern['panels'])} panels, over the limit "
-                         f"of {_LIMITS['panels']} (garments._garmentcode._LIMITS['panels'])")
+        raise ValueError(
+            f"GarmentCode file {name!r} has {len(pattern['panels'])} panels, over the limit "
+            f"of {_LIMITS['panels']} (garments._garmentcode._LIMITS['panels'])"
+        )
     for panel_name, panel in pattern["panels"].items():
-        if not isinstance(panel, dict) or not isinstance(panel.get("edges"), list) or not isinstance(
-                panel.get("vertices"), list):
+        if (
+            not isinstance(panel, dict)
+            or not isinstance(panel.get("edges"), list)
+            or not isinstance(panel.get("vertices"), list)
+        ):
             raise ValueError(f"GarmentCode panel {panel_name!r} needs 'vertices' and 'edges' lists")
         if len(panel["edges"]) > _LIMITS["edges_per_panel"]:
-            raise ValueError(f"GarmentCode panel {panel_name!r} has {len(panel['edges'])} edges, over the "
-                             f"limit of {_LIMITS['edges_per_panel']}")
+            raise ValueError(
+                f"GarmentCode panel {panel_name!r} has {len(panel['edges'])} edges, over the "
+                f"limit of {_LIMITS['edges_per_panel']}"
+            )
 
 
-def read_garmentcode(source: str | os.PathLike | dict, *, source_body: dict | str | os.PathLike | None = None,
-                     name: str | None = None) -> Pattern:
+def read_garmentcode(
+    source: str | os.PathLike | dict,
+    *,
+    source_body: dict | str | os.PathLike | None = None,
+    name: str | None = None,
+) -> Pattern:
     """A GarmentCode pattern specification as our ``Pattern``, placed for our body.
 
     Args:
@@ -224,7 +268,9 @@ def read_garmentcode(source: str | os.PathLike | dict, *, source_body: dict | st
         if not path.is_file():
             raise ValueError(f"GarmentCode file {str(path)!r} not found")
         size = path.stat().st_size
-        _check_limits(size, {"pattern": {"panels": {"_": {"edges": [], "vertices": []}}}}, path.name)
+        _check_limits(
+            size, {"pattern": {"panels": {"_": {"edges": [], "vertices": []}}}}, path.name
+        )
         try:
             spec = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -235,7 +281,9 @@ def read_garmentcode(source: str | os.PathLike | dict, *, source_body: dict | st
     props = spec.get("properties", {}) or {}
     units = float(props.get("units_in_meter", 100))
     if not math.isfinite(units) or units <= 0:
-        raise ValueError(f"GarmentCode units_in_meter must be positive, got {props.get('units_in_meter')}")
+        raise ValueError(
+            f"GarmentCode units_in_meter must be positive, got {props.get('units_in_meter')}"
+        )
     relative = props.get("curvature_coords", "relative") == "relative"
     body = _read_body(source_body, folder)
     raw = _raw_panels(spec["pattern"]["panels"], relative)
@@ -248,12 +296,23 @@ def read_garmentcode(source: str | os.PathLike | dict, *, source_body: dict | st
     girths = _girths(panels, raw, classes, body, units)
     by_name = {p.name: p for p in panels}
     # GarmentCode sews edges of different lengths on purpose (a bodice gathered into a skirt)
-    gathered = [s.label for s in seams if abs(by_name[s.panel_a].edge(s.edge_a).length
-                                              - by_name[s.panel_b].edge(s.edge_b).length)
-                > 0.05 * max(by_name[s.panel_a].edge(s.edge_a).length, by_name[s.panel_b].edge(s.edge_b).length)]
-    meta = {"gathered_seams": gathered, "source": None if isinstance(source, dict) else str(source), "format": "garmentcode",
-            "garmentcode": {"units_in_meter": units, "body_cm": body,
-                            "classes": {k: v for k, v in classes.items() if k in raw}}}
+    gathered = [
+        s.label
+        for s in seams
+        if abs(by_name[s.panel_a].edge(s.edge_a).length - by_name[s.panel_b].edge(s.edge_b).length)
+        > 0.05
+        * max(by_name[s.panel_a].edge(s.edge_a).length, by_name[s.panel_b].edge(s.edge_b).length)
+    ]
+    meta = {
+        "gathered_seams": gathered,
+        "source": None if isinstance(source, dict) else str(source),
+        "format": "garmentcode",
+        "garmentcode": {
+            "units_in_meter": units,
+            "body_cm": body,
+            "classes": {k: v for k, v in classes.items() if k in raw},
+        },
+    }
     return Pattern(label, "", tuple(panels), tuple(seams), girths, meta)
 
 
@@ -264,13 +323,20 @@ def _raw_panels(panels: dict, relative: bool) -> dict[str, dict]:
     for pname, panel in panels.items():
         verts = np.asarray(panel["vertices"], dtype=np.float64)
         if verts.ndim != 2 or verts.shape[1] != 2 or len(verts) < 3 or not np.isfinite(verts).all():
-            raise ValueError(f"GarmentCode panel {pname!r}: vertices must be finite (N>=3, 2), got {verts.shape}")
+            raise ValueError(
+                f"GarmentCode panel {pname!r}: vertices must be finite (N>=3, 2), got {verts.shape}"
+            )
         edges = []
         for k, edge in enumerate(panel["edges"]):
             ends = edge.get("endpoints") if isinstance(edge, dict) else None
-            if not isinstance(ends, list) or len(ends) != 2 or not all(
-                    isinstance(i, int) and 0 <= i < len(verts) for i in ends):
-                raise ValueError(f"GarmentCode panel {pname!r} edge {k}: endpoints must be two vertex indices")
+            if (
+                not isinstance(ends, list)
+                or len(ends) != 2
+                or not all(isinstance(i, int) and 0 <= i < len(verts) for i in ends)
+            ):
+                raise ValueError(
+                    f"GarmentCode panel {pname!r} edge {k}: endpoints must be two vertex indices"
+                )
             start, end = verts[ends[0]], verts[ends[1]]
             if edge.get("curvature"):
                 try:
@@ -285,21 +351,41 @@ def _raw_panels(panels: dict, relative: bool) -> dict[str, dict]:
         if len(set(labels)) != len(labels):  # labels not unique: fall back to indices
             edges = [(p, c, f"e{k}") for k, (p, c, _) in enumerate(edges)]
         for k in range(len(edges)):
-            if np.linalg.norm(edges[k][0][-1] - edges[(k + 1) % len(edges)][0][0]) > 1e-6 * max(1.0, np.abs(verts).max()):
-                raise ValueError(f"GarmentCode panel {pname!r}: edge {k} does not end where edge "
-                                 f"{(k + 1) % len(edges)} starts (edges must form one loop)")
-        outline = np.concatenate([sample_edge(Edge(p, "_", c), 16 if c else len(p) - 1)[:-1] for p, c, _ in edges])
-        area = 0.5 * float(np.dot(outline[:, 0], np.roll(outline[:, 1], -1)) - np.dot(outline[:, 1], np.roll(outline[:, 0], -1)))
+            if np.linalg.norm(edges[k][0][-1] - edges[(k + 1) % len(edges)][0][0]) > 1e-6 * max(
+                1.0, np.abs(verts).max()
+            ):
+                raise ValueError(
+                    f"GarmentCode panel {pname!r}: edge {k} does not end where edge "
+                    f"{(k + 1) % len(edges)} starts (edges must form one loop)"
+                )
+        outline = np.concatenate(
+            [sample_edge(Edge(p, "_", c), 16 if c else len(p) - 1)[:-1] for p, c, _ in edges]
+        )
+        area = 0.5 * float(
+            np.dot(outline[:, 0], np.roll(outline[:, 1], -1))
+            - np.dot(outline[:, 1], np.roll(outline[:, 0], -1))
+        )
         rotation = _rotation(np.asarray(panel.get("rotation", [0, 0, 0]), dtype=np.float64))
         translation = np.asarray(panel.get("translation", [0, 0, 0]), dtype=np.float64)
         if translation.shape != (3,) or not np.isfinite(translation).all():
             raise ValueError(f"GarmentCode panel {pname!r}: translation must be 3 finite numbers")
         normal = rotation[:, 2] * (1.0 if area > 0 else -1.0)  # the outline's normal faces outwards
         world = np.c_[outline, np.zeros(len(outline))] @ rotation.T + translation
-        cross = outline[:, 0] * np.roll(outline[:, 1], -1) - np.roll(outline[:, 0], -1) * outline[:, 1]
-        centroid = ((outline + np.roll(outline, -1, axis=0)) * cross[:, None]).sum(axis=0) / (6 * area)
-        out[pname] = {"edges": edges, "merged": merged, "rotation": rotation, "translation": translation, "normal": normal,
-                      "world": world, "center": rotation @ np.r_[centroid, 0.0] + translation}
+        cross = (
+            outline[:, 0] * np.roll(outline[:, 1], -1) - np.roll(outline[:, 0], -1) * outline[:, 1]
+        )
+        centroid = ((outline + np.roll(outline, -1, axis=0)) * cross[:, None]).sum(axis=0) / (
+            6 * area
+        )
+        out[pname] = {
+            "edges": edges,
+            "merged": merged,
+            "rotation": rotation,
+            "translation": translation,
+            "normal": normal,
+            "world": world,
+            "center": rotation @ np.r_[centroid, 0.0] + translation,
+        }
     return out
 
 
@@ -312,10 +398,23 @@ def _merge_pieces(edges: list) -> tuple[list, list[int]]:
     index: list[int] = []
     for points, curve, label in edges:
         match = re.fullmatch(r"(.+)#(\d+)", label)
-        if match and not curve and out and int(match.group(2)) > 0 and out[-1][2] == match.group(1) and not out[-1][1]:
+        if (
+            match
+            and not curve
+            and out
+            and int(match.group(2)) > 0
+            and out[-1][2] == match.group(1)
+            and not out[-1][1]
+        ):
             out[-1] = (np.vstack([out[-1][0], points[1:]]), False, match.group(1))
         else:
-            out.append((points, curve, match.group(1) if match and not curve and match.group(2) == "0" else label))
+            out.append(
+                (
+                    points,
+                    curve,
+                    match.group(1) if match and not curve and match.group(2) == "0" else label,
+                )
+            )
         index.append(len(out) - 1)
     return out, index
 
@@ -329,12 +428,23 @@ def _classify(raw: dict[str, dict], body: dict[str, float]) -> dict:
         world = item["world"]
         center = item["center"]
         lowered = pname.lower()
-        if abs(center[0]) > body["shoulder_w"] / 2 + _ARM_MARGIN_CM and center[1] > base["waist"] and world[:, 1].min() > base["hips"]:
+        if (
+            abs(center[0]) > body["shoulder_w"] / 2 + _ARM_MARGIN_CM
+            and center[1] > base["waist"]
+            and world[:, 1].min() > base["hips"]
+        ):
             classes[pname] = "arm_left" if center[0] > 0 else "arm_right"
         elif world[:, 1].max() > base["bust"] or "torso" in lowered or "bodice" in lowered:
             classes[pname] = "torso"
-        elif ("skirt" not in lowered and abs(center[0]) > _LEG_OFFSET_CM
-              and world[:, 1].min() < base["crotch"] - 20.0) or "pant" in lowered or "leg" in lowered:
+        elif (
+            (
+                "skirt" not in lowered
+                and abs(center[0]) > _LEG_OFFSET_CM
+                and world[:, 1].min() < base["crotch"] - 20.0
+            )
+            or "pant" in lowered
+            or "leg" in lowered
+        ):
             classes[pname] = "leg_left" if center[0] > 0 else "leg_right"
         else:
             classes[pname] = "skirt"
@@ -356,7 +466,11 @@ def _placement(item: dict, classes: dict, body: dict[str, float], pname: str) ->
         else:
             center_x = float(ours[:, 0].max() if x_axis @ top > 0 else ours[:, 0].min())
         return Placement(part, center_x, "outer", "arm_top", float(ours[:, 1].max()))
-    axis_x = 0.0 if not part.startswith("leg") else (1.0 if part == "leg_left" else -1.0) * body["hips"] / 10.0
+    axis_x = (
+        0.0
+        if not part.startswith("leg")
+        else (1.0 if part == "leg_left" else -1.0) * body["hips"] / 10.0
+    )
     center = item["center"]
     center_x = float((np.array([axis_x, center[1], 0.0]) - translation) @ x_axis)
     side = "front" if normal[2] >= 0 else "back"
@@ -364,8 +478,11 @@ def _placement(item: dict, classes: dict, body: dict[str, float], pname: str) ->
         level, anchor = levels["shoulder"], "shoulder"
     else:  # skirts and trousers alone: their top at the waist
         level, anchor = float(item["world"][:, 1].max()), "waist"
-    anchor_y = float((np.array([0.0, level, 0.0]) - translation) @ y_axis / max(y_axis[1], 1e-6)) if abs(
-        y_axis[1]) > 1e-6 else 0.0
+    anchor_y = (
+        float((np.array([0.0, level, 0.0]) - translation) @ y_axis / max(y_axis[1], 1e-6))
+        if abs(y_axis[1]) > 1e-6
+        else 0.0
+    )
     return Placement(part, center_x, side, anchor, anchor_y)
 
 
@@ -382,16 +499,30 @@ def _panel_frame(item: dict, part: str, body: dict[str, float]) -> tuple[np.ndar
     return frame if frame is not None else _frame(rotation, normal, tries[1])  # type: ignore[return-value]
 
 
-def _to_panel(pname: str, item: dict, placement: Placement, units: float, body: dict[str, float]) -> Panel:
+def _to_panel(
+    pname: str, item: dict, placement: Placement, units: float, body: dict[str, float]
+) -> Panel:
     """Our panel: GarmentCode's 2D frame turned (and mirrored where its outline runs clockwise)
     into ours, scaled to metres; the placement's x and y scaled alike."""
     x_axis, y_axis = _panel_frame(item, placement.part, body)
     rotation = item["rotation"]
-    turn = np.array([[rotation[:, 0] @ x_axis, rotation[:, 1] @ x_axis],
-                     [rotation[:, 0] @ y_axis, rotation[:, 1] @ y_axis]]) / units
+    turn = (
+        np.array(
+            [
+                [rotation[:, 0] @ x_axis, rotation[:, 1] @ x_axis],
+                [rotation[:, 0] @ y_axis, rotation[:, 1] @ y_axis],
+            ]
+        )
+        / units
+    )
     edges = [Edge(points @ turn.T, label, curve) for points, curve, label in item["edges"]]
-    scaled = Placement(placement.part, placement.center_x / units, placement.side, placement.anchor,
-                       placement.anchor_y / units)
+    scaled = Placement(
+        placement.part,
+        placement.center_x / units,
+        placement.side,
+        placement.anchor,
+        placement.anchor_y / units,
+    )
     return Panel(pname, tuple(edges), placement=scaled)
 
 
@@ -400,14 +531,24 @@ def _seams(stitches: list, raw: dict[str, dict]) -> list[Seam]:
     sewn start to end lie head to tail in the layout)."""
     seams = []
     for k, stitch in enumerate(stitches):
-        sides = stitch if isinstance(stitch, list) else stitch.get("sides", []) if isinstance(stitch, dict) else []
+        sides = (
+            stitch
+            if isinstance(stitch, list)
+            else stitch.get("sides", [])
+            if isinstance(stitch, dict)
+            else []
+        )
         if len(sides) != 2 or not all(isinstance(s, dict) and s.get("panel") in raw for s in sides):
-            raise ValueError(f"GarmentCode stitch {k}: expected two {{panel, edge}} sides of known panels, got {stitch}")
+            raise ValueError(
+                f"GarmentCode stitch {k}: expected two {{panel, edge}} sides of known panels, got {stitch}"
+            )
         ends = []
         for side in sides:
             item, index = raw[side["panel"]], side.get("edge")
             if not isinstance(index, int) or not 0 <= index < len(item["merged"]):
-                raise ValueError(f"GarmentCode stitch {k}: panel {side['panel']!r} has no edge {index}")
+                raise ValueError(
+                    f"GarmentCode stitch {k}: panel {side['panel']!r} has no edge {index}"
+                )
             index = item["merged"][index]
             points = item["edges"][index][0]
             world = np.c_[points[[0, -1]], np.zeros(2)] @ item["rotation"].T + item["translation"]
@@ -421,13 +562,19 @@ def _seams(stitches: list, raw: dict[str, dict]) -> list[Seam]:
     return seams
 
 
-def _girths(panels: list[Panel], raw: dict, classes: dict, body: dict[str, float], units: float) -> dict:
+def _girths(
+    panels: list[Panel], raw: dict, classes: dict, body: dict[str, float], units: float
+) -> dict:
     """Finished girths [m] at GarmentCode's chest, waist and hip levels: the summed widths of
     the torso (or, below the torso, skirt and leg) panels crossing each level; the y stored is
     the level in the first such panel's frame [m]."""
     levels = _levels(body, classes["_neck"])
     out = {}
-    for key, level in (("chest", levels["bust"]), ("waist", levels["waist"]), ("hips", levels["hips"])):
+    for key, level in (
+        ("chest", levels["bust"]),
+        ("waist", levels["waist"]),
+        ("hips", levels["hips"]),
+    ):
         total, first_y = 0.0, None
         for panel in panels:
             if panel.placement is None or panel.placement.part.startswith("arm"):
@@ -467,8 +614,10 @@ def _split_fractions(pattern: Pattern) -> dict[tuple[str, str], np.ndarray]:
             continue
         edge_a, edge_b = pattern.panel(a[0]).edge(a[1]), pattern.panel(b[0]).edge(b[1])
         if edge_a.curve or edge_b.curve:
-            raise ValueError(f"seam {seam.label} sews a polyline to a curve; GarmentCode stitches join "
-                             f"single edges")
+            raise ValueError(
+                f"seam {seam.label} sews a polyline to a curve; GarmentCode stitches join "
+                f"single edges"
+            )
         fa = out.get(a, np.array([0.0, 1.0]))
         fb = out.get(b, np.array([0.0, 1.0]))
         fb_in_a = 1.0 - fb[::-1] if seam.reverse else fb
@@ -486,7 +635,7 @@ def _pieces(edge: Edge, fractions: np.ndarray | None) -> list[tuple[np.ndarray, 
     own = _fractions(edge)
     points = np.stack([np.interp(fractions, own, edge.points[:, k]) for k in (0, 1)], axis=1)
     points[0], points[-1] = edge.points[0], edge.points[-1]
-    return [(points[k:k + 2], False) for k in range(len(points) - 1)]
+    return [(points[k : k + 2], False) for k in range(len(points) - 1)]
 
 
 def pattern_to_garmentcode(pattern: Pattern, *, source_body: dict | None = None) -> dict:
@@ -515,7 +664,9 @@ def pattern_to_garmentcode(pattern: Pattern, *, source_body: dict | None = None)
     for panel in pattern.panels:
         pl = panel.placement
         if pl is None:
-            raise ValueError(f"panel {panel.name!r} has no placement; GarmentCode needs each panel's 3D place")
+            raise ValueError(
+                f"panel {panel.name!r} has no placement; GarmentCode needs each panel's 3D place"
+            )
         if pl.part.startswith("arm"):
             shoulder, down, top = _arm_axis(body, 1.0 if pl.part == "arm_left" else -1.0)
             y_axis, normal = -down, top
@@ -524,8 +675,14 @@ def pattern_to_garmentcode(pattern: Pattern, *, source_body: dict | None = None)
             front = pl.side != "back"
             normal = np.array([0.0, 0.0, 1.0 if front else -1.0])
             y_axis = np.array([0.0, 1.0, 0.0])
-            x0 = 0.0 if not pl.part.startswith("leg") else (1.0 if pl.part == "leg_left" else -1.0) * body["hips"] / 10.0
-            level = {"shoulder": levels["shoulder"], "waist": levels["waist"]}.get(pl.anchor, levels["shoulder"])
+            x0 = (
+                0.0
+                if not pl.part.startswith("leg")
+                else (1.0 if pl.part == "leg_left" else -1.0) * body["hips"] / 10.0
+            )
+            level = {"shoulder": levels["shoulder"], "waist": levels["waist"]}.get(
+                pl.anchor, levels["shoulder"]
+            )
             target = np.array([x0, level, _FRONT_Z_CM if front else _BACK_Z_CM])
         x_axis = np.cross(y_axis, normal)
         rotation = np.stack([x_axis, y_axis, normal], axis=1)
@@ -537,32 +694,59 @@ def pattern_to_garmentcode(pattern: Pattern, *, source_body: dict | None = None)
             firsts[edge.name] = len(edges)
             for k, (points, curve) in enumerate(pieces):
                 vertices.append((points[0] * units).tolist())
-                entry: dict = {"endpoints": [len(edges), -1],
-                               "label": edge.name if len(pieces) == 1 else f"{edge.name}#{k}"}
+                entry: dict = {
+                    "endpoints": [len(edges), -1],
+                    "label": edge.name if len(pieces) == 1 else f"{edge.name}#{k}",
+                }
                 if curve:
                     start, end = points[0], points[-1]
                     vec = end - start
                     perp = np.array([-vec[1], vec[0]])
                     norm2 = float(vec @ vec)
-                    rel = [[float((c - start) @ vec / norm2), float((c - start) @ perp / norm2)] for c in points[1:-1]]
-                    entry["curvature"] = {"type": "quadratic" if len(rel) == 1 else "cubic", "params": rel}
+                    rel = [
+                        [float((c - start) @ vec / norm2), float((c - start) @ perp / norm2)]
+                        for c in points[1:-1]
+                    ]
+                    entry["curvature"] = {
+                        "type": "quadratic" if len(rel) == 1 else "cubic",
+                        "params": rel,
+                    }
                 edges.append(entry)
         for k, entry in enumerate(edges):
             entry["endpoints"][1] = (k + 1) % len(edges)
-        counts[panel.name] = {e.name: len(_pieces(e, splits.get((panel.name, e.name)))) for e in panel.edges}
+        counts[panel.name] = {
+            e.name: len(_pieces(e, splits.get((panel.name, e.name)))) for e in panel.edges
+        }
         index[panel.name] = firsts
-        panels[panel.name] = {"translation": [float(v) for v in translation], "rotation": _angles(rotation),
-                              "vertices": vertices, "edges": edges}
+        panels[panel.name] = {
+            "translation": [float(v) for v in translation],
+            "rotation": _angles(rotation),
+            "vertices": vertices,
+            "edges": edges,
+        }
     stitches = []
     for seam in pattern.seams:  # split edges are sewn piece by piece
         n = counts[seam.panel_a][seam.edge_a]
         for k in range(n):
             other = n - 1 - k if seam.reverse else k
-            stitches.append([{"panel": seam.panel_a, "edge": index[seam.panel_a][seam.edge_a] + k},
-                             {"panel": seam.panel_b, "edge": index[seam.panel_b][seam.edge_b] + other}])
+            stitches.append(
+                [
+                    {"panel": seam.panel_a, "edge": index[seam.panel_a][seam.edge_a] + k},
+                    {"panel": seam.panel_b, "edge": index[seam.panel_b][seam.edge_b] + other},
+                ]
+            )
     return {
-        "pattern": {"panels": panels, "stitches": stitches, "panel_order": [p.name for p in pattern.panels]},
-        "parameters": {}, "parameter_order": [],
-        "properties": {"curvature_coords": "relative", "normalize_panel_translation": False,
-                       "normalized_edge_loops": True, "units_in_meter": units},
+        "pattern": {
+            "panels": panels,
+            "stitches": stitches,
+            "panel_order": [p.name for p in pattern.panels],
+        },
+        "parameters": {},
+        "parameter_order": [],
+        "properties": {
+            "curvature_coords": "relative",
+            "normalize_panel_translation": False,
+            "normalized_edge_loops": True,
+            "units_in_meter": units,
+        },
     }

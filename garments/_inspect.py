@@ -11,7 +11,7 @@ import numpy as np
 
 from tryon3d.garments._pattern import Pattern, panel_outline, panel_widths
 
-__all__ = ["pattern_measurements", "inspect_pattern_file"]
+__all__ = ["inspect_pattern_file", "pattern_measurements"]
 
 _CHEST_BELOW_UNDERARM = 0.025  # the chest line, as the families draft it [m]
 _WAIST_TO_HIP = 0.20  # where a skirt's hip round is taken, under its waist [m]
@@ -39,17 +39,28 @@ def pattern_measurements(pattern: Pattern) -> dict[str, float]:
     """
     if not isinstance(pattern, Pattern):
         raise TypeError(f"pattern_measurements expects a Pattern, got {type(pattern).__name__}")
-    torso = [p for p in pattern.panels if p.placement is not None and p.placement.part in ("torso", "skirt")]
+    torso = [
+        p
+        for p in pattern.panels
+        if p.placement is not None and p.placement.part in ("torso", "skirt")
+    ]
     out: dict[str, float] = {}
     if torso:
         anchors = [p.placement.anchor_y for p in torso]  # type: ignore[union-attr]
         bottoms = [float(panel_outline(p)[:, 1].min()) for p in torso]
         tops = [float(panel_outline(p)[:, 1].max()) for p in torso]
         out["length"] = max(t - b for t, b in zip(tops, bottoms, strict=True))
-        drop = min(a - b for a, b in zip(anchors, bottoms, strict=True))  # shoulder to the shortest hem
+        drop = min(
+            a - b for a, b in zip(anchors, bottoms, strict=True)
+        )  # shoulder to the shortest hem
 
         def round_at(depth: float) -> float:
-            return float(sum(panel_widths(p, np.array([a - depth]))[0] for p, a in zip(torso, anchors, strict=True)))
+            return float(
+                sum(
+                    panel_widths(p, np.array([a - depth]))[0]
+                    for p, a in zip(torso, anchors, strict=True)
+                )
+            )
 
         skirt = all(p.placement.anchor == "waist" for p in torso)  # type: ignore[union-attr]
         out["waist_to_hem" if skirt else "shoulder_to_hem"] = drop
@@ -58,30 +69,55 @@ def pattern_measurements(pattern: Pattern) -> dict[str, float]:
             # skirts hang from the waist: the waist round at the top, the hips 20 cm under it
             out["waist"] = round_at(1e-4)
             out["hips"] = round_at(min(_WAIST_TO_HIP, drop - 0.01))
-        unders = [(a - u) for p, a in zip(torso, anchors, strict=True) if (u := _underarm_y(p)) is not None]
+        unders = [
+            (a - u)
+            for p, a in zip(torso, anchors, strict=True)
+            if (u := _underarm_y(p)) is not None
+        ]
         if unders:
             chest_depth = float(np.mean(unders)) + _CHEST_BELOW_UNDERARM
             out["chest"] = round_at(chest_depth)
             depths = np.linspace(chest_depth + 0.05, drop - 0.05, 40)
             if len(depths) and depths[0] < depths[-1]:
                 out["waist"] = min(round_at(float(d)) for d in depths)
-    sleeves = [p for p in pattern.panels if p.placement is not None and p.placement.part.startswith("arm")]
+    sleeves = [
+        p for p in pattern.panels if p.placement is not None and p.placement.part.startswith("arm")
+    ]
     if sleeves:
         outline = panel_outline(sleeves[0])
         out["sleeve_length"] = float(np.ptp(outline[:, 1]))
         caps = [e for e in sleeves[0].edges if e.name.startswith("cap")]
-        level = min(float(e.points[:, 1].min()) for e in caps) + 1e-4 if caps else float(outline[:, 1].max()) - 0.1
+        level = (
+            min(float(e.points[:, 1].min()) for e in caps) + 1e-4
+            if caps
+            else float(outline[:, 1].max()) - 0.1
+        )
         out["sleeve_width"] = float(panel_widths(sleeves[0], np.array([level]))[0])
     return out
 
 
-def _svg(pieces: list[tuple[str, str, np.ndarray, list[tuple[int, str, np.ndarray]]]], seams: list[list]) -> str:
+def _svg(
+    pieces: list[tuple[str, str, np.ndarray, list[tuple[int, str, np.ndarray]]]], seams: list[list]
+) -> str:
     """Pieces side by side [cm]: outline, numbered edges, role; seams as shared colours."""
-    colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
-               "#bcbd22", "#7f7f7f"]
+    colours = [
+        "#d62728",
+        "#1f77b4",
+        "#2ca02c",
+        "#9467bd",
+        "#ff7f0e",
+        "#8c564b",
+        "#e377c2",
+        "#17becf",
+        "#bcbd22",
+        "#7f7f7f",
+    ]
     seam_colour = {}
     for k, seam in enumerate(seams):
-        seam_colour[(seam[0], seam[1])] = seam_colour[(seam[2], seam[3])] = (colours[k % len(colours)], k + 1)
+        seam_colour[(seam[0], seam[1])] = seam_colour[(seam[2], seam[3])] = (
+            colours[k % len(colours)],
+            k + 1,
+        )
     body, x0, height = [], 2.0, 0.0
     placed = []
     for name, role, outline, edges in pieces:
@@ -91,6 +127,7 @@ def _svg(pieces: list[tuple[str, str, np.ndarray, list[tuple[int, str, np.ndarra
         x0 += float(np.ptp(cm[:, 0])) + 6.0
         height = max(height, float(np.ptp(cm[:, 1])))
     for name, role, dx, dy, cm, edges in placed:
+
         def pt(p: np.ndarray, dx: float = dx, dy: float = dy) -> str:
             return f"{p[0] * 100 + dx:.2f},{height + 4 - (p[1] * 100 + dy):.2f}"
 
@@ -100,15 +137,23 @@ def _svg(pieces: list[tuple[str, str, np.ndarray, list[tuple[int, str, np.ndarra
             colour, number = seam_colour.get((name, edge_name), ("#333", None))
             line = " ".join(pt(p) for p in points)
             width = 0.6 if number else 0.25
-            body.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="{width}"/>')
+            body.append(
+                f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="{width}"/>'
+            )
             mid = points[len(points) // 2]
             label = f"{index}:{edge_name}" + (f" (seam {number})" if number else "")
-            body.append(f'<text x="{pt(mid).split(",")[0]}" y="{pt(mid).split(",")[1]}" font-size="1.6" '
-                        f'fill="{colour}">{html.escape(label)}</text>')
-        body.append(f'<text x="{dx + cm[:, 0].min():.2f}" y="{height + 9:.2f}" font-size="2.2">'
-                    f'{html.escape(name)}: {html.escape(role)}</text>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {x0:.1f} {height + 12:.1f}" '
-            f'width="{x0 * 4:.0f}" height="{(height + 12) * 4:.0f}">\n' + "\n".join(body) + "\n</svg>\n")
+            body.append(
+                f'<text x="{pt(mid).split(",")[0]}" y="{pt(mid).split(",")[1]}" font-size="1.6" '
+                f'fill="{colour}">{html.escape(label)}</text>'
+            )
+        body.append(
+            f'<text x="{dx + cm[:, 0].min():.2f}" y="{height + 9:.2f}" font-size="2.2">'
+            f"{html.escape(name)}: {html.escape(role)}</text>"
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {x0:.1f} {height + 12:.1f}" '
+        f'width="{x0 * 4:.0f}" height="{(height + 12) * 4:.0f}">\n' + "\n".join(body) + "\n</svg>\n"
+    )
 
 
 def inspect_pattern_file(path: str | os.PathLike, *, size: str | None = None) -> dict[str, str]:
@@ -127,8 +172,10 @@ def inspect_pattern_file(path: str | os.PathLike, *, size: str | None = None) ->
     chosen = _choose_size(path, list(read.sizes), size, read.sample_size)
     sidecar = read_sidecar(path)
     prefix = common_prefix(read.piece_names())
-    roles = {p.name: (sidecar.get("pieces", {}).get(p.name) or infer_role(p, prefix))
-             for p in read.size_pieces(chosen)}
+    roles = {
+        p.name: (sidecar.get("pieces", {}).get(p.name) or infer_role(p, prefix))
+        for p in read.size_pieces(chosen)
+    }
     try:
         pattern = pattern_from_dxf(read, chosen, sidecar=sidecar)
         problem = ""
@@ -149,14 +196,25 @@ def inspect_pattern_file(path: str | os.PathLike, *, size: str | None = None) ->
         ring = piece.boundary - piece.boundary.min(axis=0)
         corners = list(piece.corners) + [int(piece.corners[0]) + len(ring)]
         wrapped = np.vstack([ring, ring])
-        edges = [(k, f"e{k}", wrapped[a:b + 1]) for k, (a, b) in enumerate(zip(corners[:-1], corners[1:], strict=True))]
+        edges = [
+            (k, f"e{k}", wrapped[a : b + 1])
+            for k, (a, b) in enumerate(zip(corners[:-1], corners[1:], strict=True))
+        ]
         pieces.append((piece.name, roles.get(piece.name) or "no role", ring, edges))
     template = {
-        "pieces": {name: role or "?  (front, back, sleeve or skip)" for name, role in roles.items()},
+        "pieces": {
+            name: role or "?  (front, back, sleeve or skip)" for name, role in roles.items()
+        },
         "flip": [],
         "seams": seams,
     }
-    summary = (f"{path.name} size {chosen}: " + (f"{len(pattern.panels)} panels, {len(pattern.seams)} seams"
-                                                  if pattern is not None else f"not placeable: {problem}"))
-    return {"pieces.svg": _svg(pieces, seams), "sidecar.template.json": json.dumps(template, indent=2) + "\n",
-            "summary": summary}
+    summary = f"{path.name} size {chosen}: " + (
+        f"{len(pattern.panels)} panels, {len(pattern.seams)} seams"
+        if pattern is not None
+        else f"not placeable: {problem}"
+    )
+    return {
+        "pieces.svg": _svg(pieces, seams),
+        "sidecar.template.json": json.dumps(template, indent=2) + "\n",
+        "summary": summary,
+    }

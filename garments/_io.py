@@ -23,7 +23,7 @@ import numpy as np
 
 from tryon3d.garments._pattern import Edge, Panel, Pattern, Placement, Seam, sample_edge
 
-__all__ = ["read_mesh_file", "pattern_to_dxf", "read_dxf_pattern", "MESH_SUFFIXES"]
+__all__ = ["MESH_SUFFIXES", "pattern_to_dxf", "read_dxf_pattern", "read_mesh_file"]
 
 MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply")
 _UNIT_TO_M = {1: 0.0254, 4: 0.001, 5: 0.01, 6: 1.0}
@@ -69,8 +69,10 @@ def _check_size(path: Path, limit_name: str, what: str) -> int:
         raise ValueError(f"{what} {str(path)!r} is not a regular file")
     limit = file_limit(limit_name)
     if info.st_size > limit:
-        raise ValueError(f"{what} {path.name!r} is {info.st_size / 1e6:.1f} MB, over the limit of "
-                         f"{limit / 1e6:.1f} MB (set {limit_name} to raise it)")
+        raise ValueError(
+            f"{what} {path.name!r} is {info.st_size / 1e6:.1f} MB, over the limit of "
+            f"{limit / 1e6:.1f} MB (set {limit_name} to raise it)"
+        )
     return info.st_size
 
 
@@ -118,7 +120,7 @@ def _check_gltf_uris(path: Path) -> None:
             if len(data) < 20 or data[:4] != b"glTF":
                 raise ValueError(f"{path.name}: not a binary glTF file")
             length = int.from_bytes(data[12:16], "little")
-            document = json.loads(data[20:20 + length].decode("utf-8"))
+            document = json.loads(data[20 : 20 + length].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"{path.name}: not a valid glTF file ({type(exc).__name__})") from None
     if not isinstance(document, dict):
@@ -133,10 +135,14 @@ def _check_gltf_uris(path: Path) -> None:
             if not uri or not isinstance(uri, str) or uri.startswith("data:"):
                 continue
             if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", uri) or uri.startswith("/"):
-                raise ValueError(f"{path.name}: {key[:-1]} URI {uri!r} points outside the file's folder")
+                raise ValueError(
+                    f"{path.name}: {key[:-1]} URI {uri!r} points outside the file's folder"
+                )
             target = (folder / uri).resolve()
             if folder not in target.parents and target != folder:
-                raise ValueError(f"{path.name}: {key[:-1]} URI {uri!r} points outside the file's folder")
+                raise ValueError(
+                    f"{path.name}: {key[:-1]} URI {uri!r} points outside the file's folder"
+                )
             if not target.exists():
                 raise ValueError(f"{path.name}: missing file {uri!r} referenced by the glTF")
             _check_size(target, "TRYON3D_MAX_SIDE_FILE_BYTES", "glTF resource")
@@ -157,11 +163,21 @@ def check_texture_image(path: Path) -> Path:
     try:
         with Image.open(path) as image:
             width, height = image.size
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError, SyntaxError) as exc:
-        raise ValueError(f"texture {path.name!r} is not a readable image ({type(exc).__name__})") from None
+    except (
+        OSError,
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        ValueError,
+        SyntaxError,
+    ) as exc:
+        raise ValueError(
+            f"texture {path.name!r} is not a readable image ({type(exc).__name__})"
+        ) from None
     if width * height > limit or min(width, height) < 1:
-        raise ValueError(f"texture {path.name!r} is {width}x{height} pixels, outside 1 to {limit} pixels "
-                         f"(set TRYON3D_MAX_TEXTURE_PIXELS to raise the limit)")
+        raise ValueError(
+            f"texture {path.name!r} is {width}x{height} pixels, outside 1 to {limit} pixels "
+            f"(set TRYON3D_MAX_TEXTURE_PIXELS to raise the limit)"
+        )
     return path
 
 
@@ -170,8 +186,20 @@ def _texture_name(line: str) -> str:
     words = line.split()[1:]
     while words and words[0].startswith("-"):  # options such as -s 1 1 1, -clamp on
         option = words.pop(0)
-        takes = {"-s": 3, "-o": 3, "-t": 3, "-mm": 2, "-bm": 1, "-clamp": 1, "-blendu": 1, "-blendv": 1,
-                 "-boost": 1, "-texres": 1, "-imfchan": 1, "-cc": 1}.get(option, 0)
+        takes = {
+            "-s": 3,
+            "-o": 3,
+            "-t": 3,
+            "-mm": 2,
+            "-bm": 1,
+            "-clamp": 1,
+            "-blendu": 1,
+            "-blendv": 1,
+            "-boost": 1,
+            "-texres": 1,
+            "-imfchan": 1,
+            "-cc": 1,
+        }.get(option, 0)
         del words[:takes]
     return " ".join(words)
 
@@ -186,10 +214,16 @@ def _obj_texture(path: Path) -> Path | None:
             name = raw.decode("utf-8", errors="replace")[6:].strip()
             mtl = _inside(folder, name)
             if mtl is None:
-                _log.warning("%s: material file %r is outside the garment's folder; ignored", path.name, name)
+                _log.warning(
+                    "%s: material file %r is outside the garment's folder; ignored", path.name, name
+                )
                 return None
             if not mtl.is_file():
-                _log.warning("%s: material file %r not found; loading the geometry without it", path.name, name)
+                _log.warning(
+                    "%s: material file %r not found; loading the geometry without it",
+                    path.name,
+                    name,
+                )
                 return None
             _check_size(mtl, "TRYON3D_MAX_SIDE_FILE_BYTES", "material file")
             for mline in mtl.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -203,8 +237,11 @@ def _obj_texture(path: Path) -> Path | None:
                     if base is not None and base.is_file():
                         texture = base
                     else:
-                        _log.warning("%s: texture %r is missing or outside the garment's folder; ignored",
-                                     path.name, texture_name)
+                        _log.warning(
+                            "%s: texture %r is missing or outside the garment's folder; ignored",
+                            path.name,
+                            texture_name,
+                        )
                         return None
                 try:
                     return check_texture_image(texture)
@@ -252,13 +289,21 @@ def read_mesh_file(path: str | os.PathLike) -> dict:
         texture = _obj_texture(path)
         counted = _count_obj_faces(path)
         if counted > face_limit:
-            raise ValueError(f"garment mesh {path.name!r} has {counted} triangles, over the limit of {face_limit} "
-                             f"(set TRYON3D_MAX_GARMENT_FACES to raise it)")
+            raise ValueError(
+                f"garment mesh {path.name!r} has {counted} triangles, over the limit of {face_limit} "
+                f"(set TRYON3D_MAX_GARMENT_FACES to raise it)"
+            )
     try:
         options = {"skip_materials": True} if path.suffix.lower() == ".obj" else {}
         with path.open("rb") as handle:
-            loaded = trimesh.load(handle, file_type=path.suffix.lower()[1:], force="mesh", process=False,
-                                  resolver=_FolderResolver(path.parent), **options)
+            loaded = trimesh.load(
+                handle,
+                file_type=path.suffix.lower()[1:],
+                force="mesh",
+                process=False,
+                resolver=_FolderResolver(path.parent),
+                **options,
+            )
     except Exception as exc:  # trimesh raises many types on corrupt files
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(f"cannot read garment mesh {path.name!r}: {first}") from None
@@ -267,23 +312,31 @@ def read_mesh_file(path: str | os.PathLike) -> dict:
     if len(vertices) == 0 or len(faces) == 0:
         raise ValueError(f"garment mesh {path.name!r} is empty (no triangles)")
     if len(faces) > face_limit:
-        raise ValueError(f"garment mesh {path.name!r} has {len(faces)} triangles, over the limit of {face_limit} "
-                         f"(set TRYON3D_MAX_GARMENT_FACES to raise it)")
+        raise ValueError(
+            f"garment mesh {path.name!r} has {len(faces)} triangles, over the limit of {face_limit} "
+            f"(set TRYON3D_MAX_GARMENT_FACES to raise it)"
+        )
     if not np.isfinite(vertices).all():
-        raise ValueError(f"garment mesh {path.name!r} has {int((~np.isfinite(vertices)).any(axis=1).sum())} "
-                         f"vertices with NaN or infinite coordinates")
+        raise ValueError(
+            f"garment mesh {path.name!r} has {int((~np.isfinite(vertices)).any(axis=1).sum())} "
+            f"vertices with NaN or infinite coordinates"
+        )
     if faces.min() < 0 or faces.max() >= len(vertices):
         raise ValueError(f"garment mesh {path.name!r} has faces that index missing vertices")
     edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
     _, counts = np.unique(edges, axis=0, return_counts=True)
     if (counts > 2).any():
-        raise ValueError(f"garment mesh {path.name!r} is non-manifold: {int((counts > 2).sum())} edges "
-                         f"shared by more than two triangles")
+        raise ValueError(
+            f"garment mesh {path.name!r} is non-manifold: {int((counts > 2).sum())} edges "
+            f"shared by more than two triangles"
+        )
     uv = getattr(getattr(loaded, "visual", None), "uv", None)
     uv = np.zeros((len(vertices), 2)) if uv is None or len(uv) != len(vertices) else np.asarray(uv)
     if not np.isfinite(uv).all():
         raise ValueError(f"garment mesh {path.name!r} has NaN or infinite texture coordinates")
-    if texture is None and path.suffix.lower() != ".obj":  # an OBJ's texture is its MTL's map_Kd, read above
+    if (
+        texture is None and path.suffix.lower() != ".obj"
+    ):  # an OBJ's texture is its MTL's map_Kd, read above
         material = getattr(getattr(loaded, "visual", None), "material", None)
         image = getattr(material, "baseColorTexture", None) or getattr(material, "image", None)
         if image is not None:
@@ -296,20 +349,29 @@ def _graded_sizes(patterns: Pattern | Sequence[Pattern]) -> list[Pattern]:
     distinct non-empty sizes when there are several."""
     items = [patterns] if isinstance(patterns, Pattern) else list(patterns)
     if not items or not all(isinstance(p, Pattern) for p in items):
-        raise TypeError("pattern_to_dxf expects a Pattern or a sequence of Patterns (the sizes of one garment)")
+        raise TypeError(
+            "pattern_to_dxf expects a Pattern or a sequence of Patterns (the sizes of one garment)"
+        )
     first = items[0]
     sizes = [p.size for p in items]
     if len(items) > 1 and (any(not size for size in sizes) or len(set(sizes)) != len(sizes)):
         raise ValueError(f"a graded DXF needs distinct, non-empty sizes, got {sizes}")
     for other in items[1:]:
-        if (other.name != first.name or [q.name for q in other.panels] != [q.name for q in first.panels]
-                or other.seams != first.seams):
-            raise ValueError(f"sizes of a graded DXF must be one garment: {other.name!r} size {other.size!r} "
-                             f"differs from {first.name!r} size {first.size!r} in name, pieces or seams")
+        if (
+            other.name != first.name
+            or [q.name for q in other.panels] != [q.name for q in first.panels]
+            or other.seams != first.seams
+        ):
+            raise ValueError(
+                f"sizes of a graded DXF must be one garment: {other.name!r} size {other.size!r} "
+                f"differs from {first.name!r} size {first.size!r} in name, pieces or seams"
+            )
     return items
 
 
-def pattern_to_dxf(patterns: Pattern | Sequence[Pattern], *, unit: str = "mm", samples_per_curve: int = 16) -> str:
+def pattern_to_dxf(
+    patterns: Pattern | Sequence[Pattern], *, unit: str = "mm", samples_per_curve: int = 16
+) -> str:
     """The pattern as AAMA/ASTM-style DXF text (curves flattened to polylines).
 
     Args:
@@ -334,18 +396,25 @@ def pattern_to_dxf(patterns: Pattern | Sequence[Pattern], *, unit: str = "mm", s
     msp = doc.modelspace()
     for size_index, pattern in enumerate(items):
         for index, panel in enumerate(pattern.panels):
-            name = f"PIECE_{index}_{panel.name}" + (f"_S{size_index}_{pattern.size}" if len(items) > 1 else "")
+            name = f"PIECE_{index}_{panel.name}" + (
+                f"_S{size_index}_{pattern.size}" if len(items) > 1 else ""
+            )
             block = doc.blocks.new(name=re.sub(r"[^A-Za-z0-9_]", "_", name))
             _write_piece(block, panel, pattern.size, scale, samples_per_curve)
             msp.add_blockref(block.name, (0, 0))
     seams = [[s.panel_a, s.edge_a, s.panel_b, s.edge_b, s.reverse] for s in items[0].seams]
-    msp.add_text("Annotation: pattern " + json.dumps({"name": items[0].name, "seams": seams}), dxfattribs={"layer": "15"})
+    msp.add_text(
+        "Annotation: pattern " + json.dumps({"name": items[0].name, "seams": seams}),
+        dxfattribs={"layer": "15"},
+    )
     stream = io.StringIO()
     doc.write(stream)
     return stream.getvalue()
 
 
-def _write_piece(block: object, panel: Panel, size: str, scale: float, samples_per_curve: int) -> None:
+def _write_piece(
+    block: object, panel: Panel, size: str, scale: float, samples_per_curve: int
+) -> None:
     """One piece of one size into a DXF block: boundary, turn points, grain line and texts."""
     points, turns = [], []
     for edge in panel.edges:
@@ -353,8 +422,11 @@ def _write_piece(block: object, panel: Panel, size: str, scale: float, samples_p
         pts = sample_edge(edge, count) if edge.curve else edge.points
         turns.append(pts[0])
         points.extend(pts[:-1].tolist())
-    block.add_polyline2d([tuple(p) for p in np.asarray(points) * scale], close=True,  # type: ignore[attr-defined]
-                         dxfattribs={"layer": "1"})
+    block.add_polyline2d(
+        [tuple(p) for p in np.asarray(points) * scale],
+        close=True,  # type: ignore[attr-defined]
+        dxfattribs={"layer": "1"},
+    )
     for p in np.asarray(turns) * scale:
         block.add_point((float(p[0]), float(p[1])), dxfattribs={"layer": "2"})  # type: ignore[attr-defined]
     outline = np.asarray(points)
@@ -362,14 +434,34 @@ def _write_piece(block: object, panel: Panel, size: str, scale: float, samples_p
     span = 0.3 * float(np.min(np.ptp(outline, axis=0)))
     a, b = (center - panel.grain * span) * scale, (center + panel.grain * span) * scale
     block.add_line(tuple(a), tuple(b), dxfattribs={"layer": "7"})  # type: ignore[attr-defined]
-    texts = [f"PIECE NAME: {panel.name}", f"SIZE: {size}", "Annotation: edges " + json.dumps([e.name for e in panel.edges])]
+    texts = [
+        f"PIECE NAME: {panel.name}",
+        f"SIZE: {size}",
+        "Annotation: edges " + json.dumps([e.name for e in panel.edges]),
+    ]
     if panel.placement is not None:
         pl = panel.placement
-        texts.append("Annotation: placement " + json.dumps(
-            {"part": pl.part, "center_x": pl.center_x, "side": pl.side, "anchor": pl.anchor, "anchor_y": pl.anchor_y}))
+        texts.append(
+            "Annotation: placement "
+            + json.dumps(
+                {
+                    "part": pl.part,
+                    "center_x": pl.center_x,
+                    "side": pl.side,
+                    "anchor": pl.anchor,
+                    "anchor_y": pl.anchor_y,
+                }
+            )
+        )
     for k, text in enumerate(texts):
-        block.add_text(text, dxfattribs={"layer": "1", "height": 5.0,  # type: ignore[attr-defined]
-                                         "insert": (center[0] * scale, center[1] * scale - 8 * k)})
+        block.add_text(
+            text,
+            dxfattribs={
+                "layer": "1",
+                "height": 5.0,  # type: ignore[attr-defined]
+                "insert": (center[0] * scale, center[1] * scale - 8 * k),
+            },
+        )
 
 
 #: ASTM D6673 piece texts, matched whatever their case.
@@ -406,11 +498,28 @@ def read_dxf_pattern(path: str | os.PathLike, *, size: str | None = None) -> Pat
     if b"Annotation: pattern " not in path.read_bytes():
         try:
             return _read_cad_pattern(path, size)
-        except (TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError) as exc:
-            raise ValueError(f"DXF pattern {path.name!r} has a malformed entity: {_first_line(exc)}") from None
+        except (
+            TypeError,
+            KeyError,
+            IndexError,
+            AttributeError,
+            ArithmeticError,
+            RecursionError,
+        ) as exc:
+            raise ValueError(
+                f"DXF pattern {path.name!r} has a malformed entity: {_first_line(exc)}"
+            ) from None
     try:
         doc = ezdxf.readfile(str(path))
-    except (OSError, ezdxf.DXFError, UnicodeDecodeError, ValueError, TypeError, KeyError, IndexError) as exc:
+    except (
+        OSError,
+        ezdxf.DXFError,
+        UnicodeDecodeError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+    ) as exc:
         raise ValueError(f"cannot read DXF pattern {path.name!r}: {_first_line(exc)}") from None
     try:
         return _pattern_from_dxf(doc, path, size)
@@ -418,8 +527,18 @@ def read_dxf_pattern(path: str | os.PathLike, *, size: str | None = None) -> Pat
         if path.name in str(exc):
             raise
         raise ValueError(f"DXF pattern {path.name!r} is malformed: {_first_line(exc)}") from None
-    except (TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError, ezdxf.DXFError) as exc:
-        raise ValueError(f"DXF pattern {path.name!r} has a malformed entity or annotation: {_first_line(exc)}") from None
+    except (
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        ArithmeticError,
+        RecursionError,
+        ezdxf.DXFError,
+    ) as exc:
+        raise ValueError(
+            f"DXF pattern {path.name!r} has a malformed entity or annotation: {_first_line(exc)}"
+        ) from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -438,8 +557,10 @@ def _check_dxf_entity_count(path: Path) -> None:
             if index % 2 == 0 and line.strip() == b"0":
                 count += 1
                 if count > limit:
-                    raise ValueError(f"DXF pattern {path.name!r} has more than {limit} entities "
-                                     f"(set TRYON3D_MAX_DXF_ENTITIES to raise the limit)")
+                    raise ValueError(
+                        f"DXF pattern {path.name!r} has more than {limit} entities "
+                        f"(set TRYON3D_MAX_DXF_ENTITIES to raise the limit)"
+                    )
 
 
 def _pattern_from_dxf(doc, path: Path, size: str | None) -> Pattern:
@@ -447,13 +568,18 @@ def _pattern_from_dxf(doc, path: Path, size: str | None) -> Pattern:
     seams, name = [], path.stem
     for entity in doc.modelspace():
         if entity.dxftype() == "TEXT" and entity.dxf.text.startswith("Annotation: pattern "):
-            info = json.loads(entity.dxf.text[len("Annotation: pattern "):])
+            info = json.loads(entity.dxf.text[len("Annotation: pattern ") :])
             name = info.get("name", name)
             seams = [Seam(a, ea, b, eb, bool(r)) for a, ea, b, eb, r in info.get("seams", [])]
-    pieces = [piece for ref in doc.modelspace().query("INSERT")
-              if (piece := _read_piece(doc.blocks.get(ref.dxf.name), ref.dxf.name, scale)) is not None]
+    pieces = [
+        piece
+        for ref in doc.modelspace().query("INSERT")
+        if (piece := _read_piece(doc.blocks.get(ref.dxf.name), ref.dxf.name, scale)) is not None
+    ]
     if not pieces:
-        raise ValueError(f"DXF pattern {path.name!r} has no piece with a closed boundary on layer 1")
+        raise ValueError(
+            f"DXF pattern {path.name!r} has no piece with a closed boundary on layer 1"
+        )
     named = list(dict.fromkeys(piece_size for _, piece_size in pieces if piece_size))
     chosen = _choose_size(path, named, size, "")
     panels = tuple(panel for panel, piece_size in pieces if piece_size in (chosen, ""))
@@ -463,7 +589,9 @@ def _pattern_from_dxf(doc, path: Path, size: str | None) -> Pattern:
 def _choose_size(path: Path, named: list[str], size: str | None, base: str) -> str:
     if size is None:
         if len(named) > 1 and base not in named:
-            raise ValueError(f"DXF pattern {path.name!r} is graded in sizes {named}; choose one with size=")
+            raise ValueError(
+                f"DXF pattern {path.name!r} is graded in sizes {named}; choose one with size="
+            )
         return base if base in named else (named[0] if named else "")
     if size in named:
         return size
@@ -483,16 +611,27 @@ def _read_cad_pattern(path: Path, size: str | None) -> Pattern:
 
 def _read_piece(block: object, block_name: str, scale: float) -> tuple[Panel, str] | None:
     """A DXF block as a panel and its size (``""`` when unnamed); None without a layer-1 boundary."""
-    boundary, turns, grain, piece, edge_names, placement, size = None, [], None, block_name, None, None, ""
+    boundary, turns, grain, piece, edge_names, placement, size = (
+        None,
+        [],
+        None,
+        block_name,
+        None,
+        None,
+        "",
+    )
     for entity in block:  # type: ignore[attr-defined]
         kind, layer = entity.dxftype(), entity.dxf.layer
         if kind in ("POLYLINE", "LWPOLYLINE") and layer == "1":
-            pts = [tuple(v)[:2] for v in (entity.points() if kind == "POLYLINE" else entity.get_points("xy"))]
+            pts = [
+                tuple(v)[:2]
+                for v in (entity.points() if kind == "POLYLINE" else entity.get_points("xy"))
+            ]
             boundary = np.asarray(pts, dtype=np.float64) * scale
         elif kind == "POINT" and layer == "2":
             turns.append(np.asarray(entity.dxf.location)[:2] * scale)
         elif kind == "LINE" and layer == "7":
-            grain = (np.asarray(entity.dxf.end)[:2] - np.asarray(entity.dxf.start)[:2])
+            grain = np.asarray(entity.dxf.end)[:2] - np.asarray(entity.dxf.start)[:2]
         elif kind == "TEXT":
             text = entity.dxf.text
             if match := _PIECE_NAME.match(text):
@@ -500,21 +639,30 @@ def _read_piece(block: object, block_name: str, scale: float) -> tuple[Panel, st
             elif match := _SIZE.match(text):
                 size = match.group(1)
             elif text.startswith("Annotation: edges "):
-                edge_names = json.loads(text[len("Annotation: edges "):])
+                edge_names = json.loads(text[len("Annotation: edges ") :])
             elif text.startswith("Annotation: placement "):
-                placement = Placement(**json.loads(text[len("Annotation: placement "):]))
+                placement = Placement(**json.loads(text[len("Annotation: placement ") :]))
     if boundary is None or len(boundary) < 3:
         return None
     if np.allclose(boundary[0], boundary[-1]):
         boundary = boundary[:-1]
-    area = 0.5 * (np.dot(boundary[:, 0], np.roll(boundary[:, 1], -1)) - np.dot(boundary[:, 1], np.roll(boundary[:, 0], -1)))
+    area = 0.5 * (
+        np.dot(boundary[:, 0], np.roll(boundary[:, 1], -1))
+        - np.dot(boundary[:, 1], np.roll(boundary[:, 0], -1))
+    )
     if area < 0:
         boundary = boundary[::-1]
-    corner_ids = sorted({int(np.argmin(np.linalg.norm(boundary - t, axis=1))) for t in turns}) or [0]
+    corner_ids = sorted({int(np.argmin(np.linalg.norm(boundary - t, axis=1))) for t in turns}) or [
+        0
+    ]
     edges = []
     for k, start in enumerate(corner_ids):
         stop = corner_ids[(k + 1) % len(corner_ids)]
-        idx = list(range(start, stop + 1)) if stop > start else list(range(start, len(boundary))) + list(range(0, stop + 1))
+        idx = (
+            list(range(start, stop + 1))
+            if stop > start
+            else list(range(start, len(boundary))) + list(range(0, stop + 1))
+        )
         label = edge_names[k] if edge_names and len(edge_names) == len(corner_ids) else f"e{k}"
         edges.append(Edge(boundary[idx], label))
     grain_value = grain if grain is not None and np.linalg.norm(grain) > 0 else (0.0, 1.0)

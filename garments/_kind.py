@@ -48,5 +48,7 @@ def garment_kind(garment: Garment | Pattern) -> str:
             return "dress" if drop > _DRESS_SHOULDER_TO_HEM_M else "top"
         if parts & {"skirt", "leg_left", "leg_right"}:
             return "bottom"
-    raise ValueError(f"cannot tell whether {garment.name!r} is a top, a dress or a bottom: "
-                     "it has no family, mesh kind or placed torso/skirt/leg pieces")
+    raise ValueError(
+        f"cannot tell whether {garment.name!r} is a top, a dress or a bottom: "
+        "it has no family, mesh kind or placed torso/skirt/leg pieces"
+    )

@@ -10,7 +10,7 @@ from scipy.spatial import Delaunay, cKDTree
 from tryon3d.garments._io import file_limit
 from tryon3d.garments._pattern import Panel, Pattern, sample_edge, validate_pattern
 
-__all__ = ["PatternMesh", "triangulate_polygon", "mesh_pattern", "triangle_min_angles_deg"]
+__all__ = ["PatternMesh", "mesh_pattern", "triangle_min_angles_deg", "triangulate_polygon"]
 
 _SMOOTH_ROUNDS = 3
 _SMOOTH_STEPS = 4
@@ -60,8 +60,9 @@ def _segment_distances(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.n
 def _distance_to_polygon_dense(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     """Distance [m] from each point (N, 2) to the closed polygon's boundary (M, 2), against
     every edge: O(N * M) time and memory (the reference for ``_distance_to_polygon``)."""
-    return _segment_distances(points[:, None, :], polygon[None, :, :],
-                              np.roll(polygon, -1, axis=0)[None, :, :]).min(axis=1)
+    return _segment_distances(
+        points[:, None, :], polygon[None, :, :], np.roll(polygon, -1, axis=0)[None, :, :]
+    ).min(axis=1)
 
 
 def _distance_to_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
@@ -99,7 +100,9 @@ def triangle_min_angles_deg(points: np.ndarray, faces: np.ndarray) -> np.ndarray
     for k in range(3):
         u = p[:, (k + 1) % 3] - p[:, k]
         v = p[:, (k + 2) % 3] - p[:, k]
-        cos = (u * v).sum(-1) / np.maximum(np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1), 1e-18)
+        cos = (u * v).sum(-1) / np.maximum(
+            np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1), 1e-18
+        )
         angles.append(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
     return np.min(np.stack(angles, axis=1), axis=1)
 
@@ -114,7 +117,9 @@ def _delaunay_inside(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return tri[np.abs(signed) > 1e-14].astype(np.int64)
 
 
-def triangulate_polygon(boundary: np.ndarray, edge_length_m: float) -> tuple[np.ndarray, np.ndarray]:
+def triangulate_polygon(
+    boundary: np.ndarray, edge_length_m: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Triangulate a simple counter-clockwise polygon whose boundary is already sampled.
 
     The boundary points are kept (first, in order); interior points come from a triangular
@@ -163,7 +168,9 @@ def triangulate_polygon(boundary: np.ndarray, edge_length_m: float) -> tuple[np.
     used = np.zeros(len(points), dtype=bool)
     used[faces.ravel()] = True
     if not used[:count].all():
-        raise ValueError(f"triangulation lost boundary points; try a smaller edge length than {h * 100:.1f} cm")
+        raise ValueError(
+            f"triangulation lost boundary points; try a smaller edge length than {h * 100:.1f} cm"
+        )
     if not used.all():  # drop interior points left unconnected
         remap = np.cumsum(used) - 1
         points, faces = points[used], remap[faces]
@@ -182,7 +189,9 @@ def _edge_counts(pattern: Pattern, edge_length_m: float) -> dict[tuple[str, str]
     return counts
 
 
-def _panel_boundary(panel: Panel, counts: dict[tuple[str, str], int]) -> tuple[np.ndarray, list[np.ndarray]]:
+def _panel_boundary(
+    panel: Panel, counts: dict[tuple[str, str], int]
+) -> tuple[np.ndarray, list[np.ndarray]]:
     pieces, edge_local = [], []
     offset = 0
     for edge in panel.edges:
@@ -191,7 +200,9 @@ def _panel_boundary(panel: Panel, counts: dict[tuple[str, str], int]) -> tuple[n
         edge_local.append(offset + np.arange(len(samples)))
         offset += len(samples) - 1
     boundary = np.concatenate(pieces, axis=0)
-    edge_local = [np.where(idx == offset, 0, idx) for idx in edge_local]  # last edge closes the loop
+    edge_local = [
+        np.where(idx == offset, 0, idx) for idx in edge_local
+    ]  # last edge closes the loop
     return boundary, edge_local
 
 
@@ -208,15 +219,22 @@ def mesh_pattern(pattern: Pattern, *, edge_length_m: float) -> PatternMesh:
     if not np.isfinite(edge_length_m) or edge_length_m <= 0:
         raise ValueError(f"edge_length_m must be a positive number of metres, got {edge_length_m}")
     validate_pattern(pattern)
-    size = max(float(np.ptp(np.concatenate([e.points for e in p.edges]), axis=0).max()) for p in pattern.panels)
+    size = max(
+        float(np.ptp(np.concatenate([e.points for e in p.edges]), axis=0).max())
+        for p in pattern.panels
+    )
     if edge_length_m > size / 3:
-        raise ValueError(f"edge_length_m {edge_length_m} m is too coarse for panels of {size:.2f} m")
+        raise ValueError(
+            f"edge_length_m {edge_length_m} m is too coarse for panels of {size:.2f} m"
+        )
     # Refuse before meshing: a lattice of spacing h holds about area / (sqrt(3)/4 h^2) triangles.
     estimate = int(sum(abs(p.area) for p in pattern.panels) / (np.sqrt(3) / 4 * edge_length_m**2))
     limit = file_limit("TRYON3D_MAX_GARMENT_FACES")
     if estimate > limit:
-        raise ValueError(f"edge length {edge_length_m * 100:g} cm would make about {estimate} triangles, over the "
-                         f"limit of {limit} (use a longer edge length or set TRYON3D_MAX_GARMENT_FACES)")
+        raise ValueError(
+            f"edge length {edge_length_m * 100:g} cm would make about {estimate} triangles, over the "
+            f"limit of {limit} (use a longer edge length or set TRYON3D_MAX_GARMENT_FACES)"
+        )
     counts = _edge_counts(pattern, edge_length_m)
     all_points, all_faces, panels, loops = [], [], [], []
     edge_vertices: dict[tuple[str, str], np.ndarray] = {}

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_garment_mesh", "mesh_kind_and_loops", "MESH_IMPORT_LIMITS"]
+__all__ = ["MESH_IMPORT_LIMITS", "mesh_kind_and_loops", "read_garment_mesh"]
 
 _log = logging.getLogger("tryon3d.garments")
 
@@ -48,12 +48,12 @@ def _gltf_document(path: Path) -> tuple[dict, bytes | None]:
     if len(data) < 20 or data[:4] != b"glTF":
         raise ValueError(f"{path.name}: not a binary glTF file")
     length = struct.unpack_from("<I", data, 12)[0]
-    document = json.loads(data[20:20 + length].decode("utf-8"))
+    document = json.loads(data[20 : 20 + length].decode("utf-8"))
     offset = 20 + length
     binary = None
     if offset + 8 <= len(data):
         chunk_length = struct.unpack_from("<I", data, offset)[0]
-        binary = data[offset + 8: offset + 8 + chunk_length]
+        binary = data[offset + 8 : offset + 8 + chunk_length]
     return document, binary
 
 
@@ -68,7 +68,8 @@ def _node_matrices(document: dict) -> dict[int, np.ndarray]:
 
         m = np.eye(4)
         m[:3, :3] = Rotation.from_quat(node.get("rotation", [0, 0, 0, 1])).as_matrix() * np.asarray(
-            node.get("scale", [1, 1, 1]))
+            node.get("scale", [1, 1, 1])
+        )
         m[:3, 3] = node.get("translation", [0, 0, 0])
         return m
 
@@ -90,7 +91,9 @@ def _node_matrices(document: dict) -> dict[int, np.ndarray]:
     return out
 
 
-def _texture_transform(document: dict, material_index: int | None, uv: np.ndarray) -> tuple[np.ndarray, str | None]:
+def _texture_transform(
+    document: dict, material_index: int | None, uv: np.ndarray
+) -> tuple[np.ndarray, str | None]:
     """UVs with the material's KHR_texture_transform (offset, rotation, scale) applied."""
     if material_index is None:
         return uv, None
@@ -104,7 +107,10 @@ def _texture_transform(document: dict, material_index: int | None, uv: np.ndarra
     scale = np.asarray(transform.get("scale", [1.0, 1.0]), dtype=np.float64)
     c, s = math.cos(rotation), math.sin(rotation)
     turned = (uv * scale) @ np.array([[c, s], [-s, c]]).T
-    return turned + offset, f"applied KHR_texture_transform (offset {offset.tolist()}, rotation {rotation:g}, scale {scale.tolist()})"
+    return (
+        turned + offset,
+        f"applied KHR_texture_transform (offset {offset.tolist()}, rotation {rotation:g}, scale {scale.tolist()})",
+    )
 
 
 def _read_draco_gltf(path: Path, document: dict, binary: bytes | None) -> dict:
@@ -112,9 +118,13 @@ def _read_draco_gltf(path: Path, document: dict, binary: bytes | None) -> dict:
     try:
         import DracoPy
     except ImportError:  # pragma: no cover - a declared dependency
-        raise ValueError(f"{path.name} is Draco-compressed: install DracoPy (pip install DracoPy)") from None
+        raise ValueError(
+            f"{path.name} is Draco-compressed: install DracoPy (pip install DracoPy)"
+        ) from None
     if binary is None:
-        raise ValueError(f"{path.name}: a Draco glTF without a binary chunk is not supported (use .glb)")
+        raise ValueError(
+            f"{path.name}: a Draco glTF without a binary chunk is not supported (use .glb)"
+        )
     views = document.get("bufferViews", [])
     worlds = _node_matrices(document)
     vertices, faces, uvs, notes = [], [], [], []
@@ -124,10 +134,12 @@ def _read_draco_gltf(path: Path, document: dict, binary: bytes | None) -> dict:
         for primitive in mesh.get("primitives", []):
             draco = primitive.get("extensions", {}).get("KHR_draco_mesh_compression")
             if draco is None:
-                raise ValueError(f"{path.name}: mixes Draco and plain primitives; re-export it all Draco or all plain")
+                raise ValueError(
+                    f"{path.name}: mixes Draco and plain primitives; re-export it all Draco or all plain"
+                )
             view = views[int(draco["bufferView"])]
             start = int(view.get("byteOffset", 0))
-            blob = binary[start:start + int(view["byteLength"])]
+            blob = binary[start : start + int(view["byteLength"])]
             try:
                 decoded = DracoPy.decode(blob)
             except Exception as exc:  # DracoPy raises its own types on corrupt data
@@ -136,7 +148,11 @@ def _read_draco_gltf(path: Path, document: dict, binary: bytes | None) -> dict:
             tris = np.asarray(decoded.faces, dtype=np.int64).reshape(-1, 3)
             points = points @ world[:3, :3].T + world[:3, 3]
             uv = getattr(decoded, "tex_coord", None)
-            uv = np.zeros((len(points), 2)) if uv is None or len(uv) != len(points) else np.asarray(uv, np.float64)
+            uv = (
+                np.zeros((len(points), 2))
+                if uv is None or len(uv) != len(points)
+                else np.asarray(uv, np.float64)
+            )
             uv, note = _texture_transform(document, primitive.get("material"), uv)
             if note:
                 notes.append(note)
@@ -148,8 +164,13 @@ def _read_draco_gltf(path: Path, document: dict, binary: bytes | None) -> dict:
         raise ValueError(f"{path.name}: no mesh primitives")
     uv = np.concatenate(uvs)
     uv[:, 1] = 1.0 - uv[:, 1]  # glTF's v runs down the image; ours (OBJ-style) up
-    return {"vertices": np.concatenate(vertices), "faces": np.concatenate(faces), "uv": uv,
-            "texture": None, "notes": ["decoded Draco-compressed mesh (DracoPy)", *notes]}
+    return {
+        "vertices": np.concatenate(vertices),
+        "faces": np.concatenate(faces),
+        "uv": uv,
+        "texture": None,
+        "notes": ["decoded Draco-compressed mesh (DracoPy)", *notes],
+    }
 
 
 def _read_raw(path: Path) -> dict:
@@ -162,7 +183,9 @@ def _read_raw(path: Path) -> dict:
         if "KHR_draco_mesh_compression" in document.get("extensionsUsed", []):
             return _read_draco_gltf(path, document, binary)
         data = dict(read_mesh_file(path))
-        materials = [p.get("material") for m in document.get("meshes", []) for p in m.get("primitives", [])]
+        materials = [
+            p.get("material") for m in document.get("meshes", []) for p in m.get("primitives", [])
+        ]
         if len(set(materials)) == 1:  # one material: its texture transform applies to all UVs
             uv = np.asarray(data["uv"], dtype=np.float64).copy()
             uv[:, 1] = 1.0 - uv[:, 1]
@@ -183,12 +206,21 @@ def _detect_units(vertices: np.ndarray, units: str | None) -> tuple[float, str]:
         if units not in table:
             raise ValueError(f"units must be one of {sorted(table)}, got {units!r}")
         return table[units], f"units {units} (given)"
-    fits = [(name, scale) for name, scale in _UNITS if _PLAUSIBLE_M[0] <= extent * scale <= _PLAUSIBLE_M[1]]
+    fits = [
+        (name, scale)
+        for name, scale in _UNITS
+        if _PLAUSIBLE_M[0] <= extent * scale <= _PLAUSIBLE_M[1]
+    ]
     if not fits:
-        raise ValueError(f"garment size {extent:g} file units fits no unit (m, cm, mm, inch) as a garment "
-                         f"of {_PLAUSIBLE_M[0]}-{_PLAUSIBLE_M[1]} m; pass units=")
+        raise ValueError(
+            f"garment size {extent:g} file units fits no unit (m, cm, mm, inch) as a garment "
+            f"of {_PLAUSIBLE_M[0]}-{_PLAUSIBLE_M[1]} m; pass units="
+        )
     name, scale = fits[0]
-    return scale, f"units {name} assumed (largest extent {extent:g} file units = {extent * scale:.2f} m)"
+    return (
+        scale,
+        f"units {name} assumed (largest extent {extent:g} file units = {extent * scale:.2f} m)",
+    )
 
 
 def _boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
@@ -222,7 +254,11 @@ def _weld_map(vertices: np.ndarray) -> np.ndarray:
 
     pairs = cKDTree(vertices).query_pairs(_WELD_M, output_type="ndarray")
     n = len(vertices)
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n)) if len(pairs) else coo_matrix((n, n))
+    graph = (
+        coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+        if len(pairs)
+        else coo_matrix((n, n))
+    )
     _, labels = connected_components(graph, directed=False)
     first = np.full(labels.max() + 1, -1)
     order = np.arange(n)[::-1]
@@ -231,14 +267,20 @@ def _weld_map(vertices: np.ndarray) -> np.ndarray:
 
 
 _OPENING_M = 0.15  # boundary loops shorter than this are slits or holes, not openings
-_LATERAL_M = 0.08  # an opening this far to the side of the garment's middle is a sleeve's or a leg's
+_LATERAL_M = (
+    0.08  # an opening this far to the side of the garment's middle is a sleeve's or a leg's
+)
 
 
 def _openings(vertices: np.ndarray, faces: np.ndarray) -> list[np.ndarray]:
     """Boundary loops at least ``_OPENING_M`` round (neck, armholes, hems, waist)."""
     loops = _boundary_loops(faces)
-    return [lp for lp in loops
-            if float(np.linalg.norm(vertices[lp] - np.roll(vertices[lp], -1, axis=0), axis=1).sum()) >= _OPENING_M]
+    return [
+        lp
+        for lp in loops
+        if float(np.linalg.norm(vertices[lp] - np.roll(vertices[lp], -1, axis=0), axis=1).sum())
+        >= _OPENING_M
+    ]
 
 
 def mesh_kind_and_loops(vertices: np.ndarray, faces: np.ndarray) -> tuple[str, list[np.ndarray]]:
@@ -259,16 +301,26 @@ def mesh_kind_and_loops(vertices: np.ndarray, faces: np.ndarray) -> tuple[str, l
     middle = 0.5 * (vertices[:, 0].min() + vertices[:, 0].max())
     lateral = [lp for lp in loops if abs(float(vertices[lp, 0].mean()) - middle) > _LATERAL_M]
     central = [lp for lp in loops if abs(float(vertices[lp, 0].mean()) - middle) <= _LATERAL_M]
-    if not lateral or not central or min(float(vertices[lp, 2].mean()) for lp in central) > min(
-            float(vertices[lp, 2].mean()) for lp in lateral):
+    if (
+        not lateral
+        or not central
+        or min(float(vertices[lp, 2].mean()) for lp in central)
+        > min(float(vertices[lp, 2].mean()) for lp in lateral)
+    ):
         return "bottom", loops
     return ("dress" if height > 0.85 else "top"), loops
 
 
-def _up_rotation(vertices: np.ndarray, faces: np.ndarray, up: str | None, gltf: bool) -> tuple[np.ndarray, str]:
+def _up_rotation(
+    vertices: np.ndarray, faces: np.ndarray, up: str | None, gltf: bool
+) -> tuple[np.ndarray, str]:
     """Rotation (3, 3) taking the file's up axis to +z."""
-    axes = {"+y": np.array([0.0, 1.0, 0.0]), "-y": np.array([0.0, -1.0, 0.0]),
-            "+z": np.array([0.0, 0.0, 1.0]), "-z": np.array([0.0, 0.0, -1.0])}
+    axes = {
+        "+y": np.array([0.0, 1.0, 0.0]),
+        "-y": np.array([0.0, -1.0, 0.0]),
+        "+z": np.array([0.0, 0.0, 1.0]),
+        "-z": np.array([0.0, 0.0, -1.0]),
+    }
     if up is not None:
         if up not in axes:
             raise ValueError(f"up must be one of {sorted(axes)}, got {up!r}")
@@ -303,24 +355,42 @@ def _up_rotation(vertices: np.ndarray, faces: np.ndarray, up: str | None, gltf: 
     return np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -sign], [0.0, sign, 0.0]]), why
 
 
-def _decimate(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray, edge_length_m: float) -> tuple:
+def _decimate(
+    vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray, edge_length_m: float
+) -> tuple:
     import fast_simplification
     from scipy.spatial import cKDTree
 
-    area = float(np.linalg.norm(np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]],
-                                         vertices[faces[:, 2]] - vertices[faces[:, 0]]), axis=1).sum() / 2)
+    area = float(
+        np.linalg.norm(
+            np.cross(
+                vertices[faces[:, 1]] - vertices[faces[:, 0]],
+                vertices[faces[:, 2]] - vertices[faces[:, 0]],
+            ),
+            axis=1,
+        ).sum()
+        / 2
+    )
     wanted_faces = max(200, int(area / (math.sqrt(3) / 4 * edge_length_m**2)))
     if wanted_faces >= len(faces):
         return vertices, faces, uv
-    points, tris = fast_simplification.simplify(vertices.astype(np.float32), faces.astype(np.int32),
-                                                target_reduction=1.0 - wanted_faces / len(faces))
+    points, tris = fast_simplification.simplify(
+        vertices.astype(np.float32),
+        faces.astype(np.int32),
+        target_reduction=1.0 - wanted_faces / len(faces),
+    )
     points = np.asarray(points, dtype=np.float64)
     _, nearest = cKDTree(vertices).query(points)
     return points, np.asarray(tris, dtype=np.int64), uv[nearest]
 
 
-def read_garment_mesh(path: str | os.PathLike, *, units: str | None = None, up: str | None = None,
-                      edge_length_m: float = 0.02) -> dict:
+def read_garment_mesh(
+    path: str | os.PathLike,
+    *,
+    units: str | None = None,
+    up: str | None = None,
+    edge_length_m: float = 0.02,
+) -> dict:
     """Read a garment mesh into our frame (metres, z-up, wearer facing -y).
 
     Args:
@@ -342,15 +412,19 @@ def read_garment_mesh(path: str | os.PathLike, *, units: str | None = None, up: 
         raise ValueError(f"garment file {str(path)!r} not found")
     size = path.stat().st_size
     if size > MESH_IMPORT_LIMITS["file_bytes"]:
-        raise ValueError(f"{path.name} is {size} bytes, over the limit of {MESH_IMPORT_LIMITS['file_bytes']} "
-                         f"(garments._mesh_import.MESH_IMPORT_LIMITS['file_bytes'])")
+        raise ValueError(
+            f"{path.name} is {size} bytes, over the limit of {MESH_IMPORT_LIMITS['file_bytes']} "
+            f"(garments._mesh_import.MESH_IMPORT_LIMITS['file_bytes'])"
+        )
     raw = _read_raw(path)
     log = list(raw.get("notes", []))
     vertices = np.asarray(raw["vertices"], dtype=np.float64)
     faces = np.asarray(raw["faces"], dtype=np.int64)
     if len(vertices) > MESH_IMPORT_LIMITS["vertices"]:
-        raise ValueError(f"{path.name} has {len(vertices)} vertices, over the limit of "
-                         f"{MESH_IMPORT_LIMITS['vertices']} (garments._mesh_import.MESH_IMPORT_LIMITS['vertices'])")
+        raise ValueError(
+            f"{path.name} has {len(vertices)} vertices, over the limit of "
+            f"{MESH_IMPORT_LIMITS['vertices']} (garments._mesh_import.MESH_IMPORT_LIMITS['vertices'])"
+        )
     uv = np.asarray(raw["uv"], dtype=np.float64)
     used = np.unique(faces)
     if len(used) < len(vertices):  # drop unreferenced vertices
@@ -373,13 +447,19 @@ def read_garment_mesh(path: str | os.PathLike, *, units: str | None = None, up: 
         remap = np.full(len(vertices), -1)
         remap[keep] = np.arange(len(keep))
         before = len(keep)
-        vertices, faces, uv = _decimate(vertices[keep], remap[welded_faces], uv[keep], edge_length_m)
-        log.append(f"decimated {before} -> {len(vertices)} vertices (mean edge {mean_edge * 1000:.1f} mm, "
-                   f"drape edge {edge_length_m * 1000:.0f} mm)")
+        vertices, faces, uv = _decimate(
+            vertices[keep], remap[welded_faces], uv[keep], edge_length_m
+        )
+        log.append(
+            f"decimated {before} -> {len(vertices)} vertices (mean edge {mean_edge * 1000:.1f} mm, "
+            f"drape edge {edge_length_m * 1000:.0f} mm)"
+        )
         _log.info("%s: %s", path.name, log[-1])
         rep = np.arange(len(vertices))
     split = np.flatnonzero(rep != np.arange(len(vertices)))
-    seam_pairs = np.stack([rep[split], split], axis=1) if len(split) else np.zeros((0, 2), dtype=np.int64)
+    seam_pairs = (
+        np.stack([rep[split], split], axis=1) if len(split) else np.zeros((0, 2), dtype=np.int64)
+    )
     if len(split):
         log.append(f"sewed {len(split)} vertices split along UV seams to their twins")
     pattern_positions = _pattern_uv(vertices, faces, uv)
@@ -390,9 +470,16 @@ def read_garment_mesh(path: str | os.PathLike, *, units: str | None = None, up: 
     log.append(f"looks like a {kind}")
     for line in log:
         _log.info("%s: %s", path.name, line)
-    return {"vertices": vertices, "faces": faces, "uv": uv, "texture": raw.get("texture"),
-            "seam_pairs": seam_pairs.astype(np.int64), "pattern_positions": pattern_positions,
-            "kind": kind, "log": log}
+    return {
+        "vertices": vertices,
+        "faces": faces,
+        "uv": uv,
+        "texture": raw.get("texture"),
+        "seam_pairs": seam_pairs.astype(np.int64),
+        "pattern_positions": pattern_positions,
+        "kind": kind,
+        "log": log,
+    }
 
 
 def _pattern_uv(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray) -> np.ndarray | None:
@@ -415,8 +502,14 @@ def _pattern_uv(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray) -> np.n
     return uv / median
 
 
-def place_mesh(vertices: np.ndarray, faces_welded: np.ndarray, body: object, *, clearance_m: float = 0.02,
-               kind: str | None = None) -> tuple[np.ndarray, str, list[str]]:
+def place_mesh(
+    vertices: np.ndarray,
+    faces_welded: np.ndarray,
+    body: object,
+    *,
+    clearance_m: float = 0.02,
+    kind: str | None = None,
+) -> tuple[np.ndarray, str, list[str]]:
     """A z-up garment mesh moved onto ``body`` (rest pose) by what it is: its neck opening on the
     body's neck (tops, dresses) or its waist opening on the body's waist (bottoms), scaled
     around the body when its girth says it was made for a much smaller or larger avatar.
@@ -435,9 +528,17 @@ def place_mesh(vertices: np.ndarray, faces_welded: np.ndarray, body: object, *, 
     kind = kind or found
     log = []
     positions = vertices.copy()
-    z_shoulder = float(np.mean([landmarks[k][2] for k in ("acromion_left", "acromion_right") if k in landmarks]
-                               or [0.82 * body_vertices[:, 2].max()]))
-    z_waist = float(landmarks["waist"][2]) if "waist" in landmarks else 0.6 * float(body_vertices[:, 2].max())
+    z_shoulder = float(
+        np.mean(
+            [landmarks[k][2] for k in ("acromion_left", "acromion_right") if k in landmarks]
+            or [0.82 * body_vertices[:, 2].max()]
+        )
+    )
+    z_waist = (
+        float(landmarks["waist"][2])
+        if "waist" in landmarks
+        else 0.6 * float(body_vertices[:, 2].max())
+    )
 
     def body_center(z: float) -> np.ndarray:
         near = np.abs(body_vertices[:, 2] - z) < 0.02
@@ -446,7 +547,11 @@ def place_mesh(vertices: np.ndarray, faces_welded: np.ndarray, body: object, *, 
         return body_vertices[sel, :2].mean(axis=0)
 
     if kind == "bottom":
-        opening = max(loops, key=lambda lp: float(positions[lp, 2].mean())) if loops else np.arange(len(positions))
+        opening = (
+            max(loops, key=lambda lp: float(positions[lp, 2].mean()))
+            if loops
+            else np.arange(len(positions))
+        )
         at = positions[opening].mean(axis=0)
         target_z = z_waist
         shift = np.r_[body_center(target_z) - at[:2], target_z - at[2]]
@@ -456,7 +561,9 @@ def place_mesh(vertices: np.ndarray, faces_welded: np.ndarray, body: object, *, 
     else:
         top_z = positions[:, 2].max()
         neck = max(loops, key=lambda lp: float(positions[lp, 2].mean())) if loops else None
-        at_xy = positions[neck, :2].mean(axis=0) if neck is not None else positions[:, :2].mean(axis=0)
+        at_xy = (
+            positions[neck, :2].mean(axis=0) if neck is not None else positions[:, :2].mean(axis=0)
+        )
         target_top = z_shoulder + clearance_m + 0.04  # the neck point sits above the acromion
         shift = np.r_[body_center(z_shoulder) - at_xy, target_top - top_z]
         log.append("placed its top opening (the neck) on the body's neck, its top at the shoulders")
@@ -474,8 +581,10 @@ def place_mesh(vertices: np.ndarray, faces_welded: np.ndarray, body: object, *, 
             factor = 1.12 / ratio
             center = np.r_[body_center(level), level]
             positions = center + (positions - center) * np.array([factor, factor, 1.0])
-            log.append(f"scaled {factor:.2f}x around the body: its {girth_key} girth {garment_girth * 100:.0f} cm "
-                       f"fits another avatar (body {body_girth * 100:.0f} cm)")
+            log.append(
+                f"scaled {factor:.2f}x around the body: its {girth_key} girth {garment_girth * 100:.0f} cm "
+                f"fits another avatar (body {body_girth * 100:.0f} cm)"
+            )
     positions = _push_out(positions, body, clearance_m, np.zeros(len(positions)))
     return positions, kind, log
 

@@ -12,8 +12,19 @@ import numpy as np
 from tryon3d.garments._dxf import DxfPiece, unfold_mirror
 from tryon3d.garments._pattern import Edge, Panel, Placement, Seam
 
-__all__ = ["upright", "torso_panel", "skirt_panel", "sleeve_panel", "is_skirt", "notch_check", "mirror_gap",
-           "piece_uv", "centre_edge", "ring_area"]
+__all__ = [
+    "centre_edge",
+    "is_skirt",
+    "mirror_gap",
+    "notch_check",
+    "piece_uv",
+    "ring_area",
+    "skirt_panel",
+    "sleeve_panel",
+    "torso_panel",
+    "upright",
+]
+
 
 def _ccw(ring: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x, y = ring[:, 0], ring[:, 1]
@@ -31,15 +42,20 @@ def _end_span(ring: np.ndarray, top: bool, depth: float = 0.03) -> float:
     cross = ((a[:, 1] - level) * (b[:, 1] - level) <= 0) & (a[:, 1] != b[:, 1])
     if not cross.any():
         return 0.0
-    x = a[cross, 0] + (level - a[cross, 1]) / (b[cross, 1] - a[cross, 1]) * (b[cross, 0] - a[cross, 0])
+    x = a[cross, 0] + (level - a[cross, 1]) / (b[cross, 1] - a[cross, 1]) * (
+        b[cross, 0] - a[cross, 0]
+    )
     return float(x.max() - x.min())
 
 
 def upright(piece: DxfPiece, flip: bool) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray]:
     """The piece's draped outline (sew line if any), unfolded, grain turned to +y, hem down:
     (ring (N, 2) [m], corners (E,), unfolded, notches (K, 2) [m] moved alike)."""
-    ring, corners = (piece.sew_line, piece.sew_corners) if piece.sew_line is not None else (piece.boundary,
-                                                                                              piece.corners)
+    ring, corners = (
+        (piece.sew_line, piece.sew_corners)
+        if piece.sew_line is not None
+        else (piece.boundary, piece.corners)
+    )
     notches = piece.notches.reshape(-1, 2)
     unfolded = False
     if piece.mirror is not None:
@@ -119,7 +135,7 @@ def _split(points: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]
     t = (target - cum[k]) / max(seg[k], 1e-12)
     cut = points[k] + t * (points[k + 1] - points[k])
     first = np.vstack([points[: k + 1], cut])
-    second = np.vstack([cut, points[k + 1:]])
+    second = np.vstack([cut, points[k + 1 :]])
     return _clean(first), _clean(second)
 
 
@@ -146,7 +162,9 @@ def _torso_keys(ring: np.ndarray, corners: np.ndarray, center: float) -> dict[st
         out = sign * (ring[:, 0] - center)
         side = [int(c) for c in corners if out[c] > 0.01]
         if len(side) < 3:
-            raise ValueError(f"too few corners on the {'right' if sign > 0 else 'left'} half of the piece")
+            raise ValueError(
+                f"too few corners on the {'right' if sign > 0 else 'left'} half of the piece"
+            )
         upper = [c for c in side if y[c] > top - 0.12]
         sp = max(upper, key=lambda c: out[c])
         neck = max(side, key=lambda c: (y[c], -out[c]))
@@ -164,21 +182,32 @@ def _torso_keys(ring: np.ndarray, corners: np.ndarray, center: float) -> dict[st
     return keys
 
 
-def torso_panel(name: str, ring: np.ndarray, corners: np.ndarray, center: float, back: bool) -> Panel:
+def torso_panel(
+    name: str, ring: np.ndarray, corners: np.ndarray, center: float, back: bool
+) -> Panel:
     k = _torso_keys(ring, corners, center)
     pos, neg = ("r", "l") if back else ("l", "r")  # the wearer's side, as the families name it
-    chain = [("hem", "hem_m", "hem_p"), (f"side_{pos}", "hem_p", "ua_p"), (f"armhole_{pos}", "ua_p", "sp_p"),
-             (f"shoulder_{pos}", "sp_p", "np_p"), ("neck", "np_p", "np_m"), (f"shoulder_{neg}", "np_m", "sp_m"),
-             (f"armhole_{neg}", "sp_m", "ua_m"), (f"side_{neg}", "ua_m", "hem_m")]
+    chain = [
+        ("hem", "hem_m", "hem_p"),
+        (f"side_{pos}", "hem_p", "ua_p"),
+        (f"armhole_{pos}", "ua_p", "sp_p"),
+        (f"shoulder_{pos}", "sp_p", "np_p"),
+        ("neck", "np_p", "np_m"),
+        (f"shoulder_{neg}", "np_m", "sp_m"),
+        (f"armhole_{neg}", "sp_m", "ua_m"),
+        (f"side_{neg}", "ua_m", "hem_m"),
+    ]
     edges = [Edge(_clean(_path(ring, k[a], k[b])), label) for label, a, b in chain]
     sp_y = 0.5 * (ring[k["sp_p"], 1] + ring[k["sp_m"], 1])
-    placement = Placement("torso", float(center), "back" if back else "front", "shoulder", float(sp_y))
+    placement = Placement(
+        "torso", float(center), "back" if back else "front", "shoulder", float(sp_y)
+    )
     return Panel(name, edges, (0.0, 1.0), placement)
 
 
 def _crossings(ring: np.ndarray, level: float) -> int:
     a, b = ring, np.roll(ring, -1, axis=0)
-    return int((((a[:, 1] - level) * (b[:, 1] - level) < 0)).sum())
+    return int(((a[:, 1] - level) * (b[:, 1] - level) < 0).sum())
 
 
 def is_skirt(piece: DxfPiece, ring: np.ndarray) -> bool:
@@ -190,7 +219,9 @@ def is_skirt(piece: DxfPiece, ring: np.ndarray) -> bool:
     return _crossings(ring, float(ring[:, 1].max()) - 0.01) <= 2
 
 
-def skirt_panel(name: str, ring: np.ndarray, corners: np.ndarray, center: float, back: bool) -> Panel:
+def skirt_panel(
+    name: str, ring: np.ndarray, corners: np.ndarray, center: float, back: bool
+) -> Panel:
     """Hem, side, waist, side: the waist corners are the outermost near the top, the hem corners
     the outermost low down (as the bodice's)."""
     y = ring[:, 1]
@@ -200,19 +231,29 @@ def skirt_panel(name: str, ring: np.ndarray, corners: np.ndarray, center: float,
         out = sign * (ring[:, 0] - center)
         side = [int(c) for c in corners if out[c] > 0.01]
         if len(side) < 2:
-            raise ValueError(f"too few corners on the {'right' if sign > 0 else 'left'} half of the skirt piece")
+            raise ValueError(
+                f"too few corners on the {'right' if sign > 0 else 'left'} half of the skirt piece"
+            )
         upper = [c for c in side if y[c] > top - 0.05] or [max(side, key=lambda c: y[c])]
         keys[f"waist_{tag}"] = max(upper, key=lambda c: out[c])
         low = [c for c in side if y[c] < y.min() + 0.35 * height] or [min(side, key=lambda c: y[c])]
         widest = max(out[c] for c in low)
         keys[f"hem_{tag}"] = min((c for c in low if out[c] >= widest - 0.003), key=lambda c: y[c])
     pos, neg = ("r", "l") if back else ("l", "r")
-    chain = [("hem", "hem_m", "hem_p"), (f"side_{pos}", "hem_p", "waist_p"), ("waist", "waist_p", "waist_m"),
-             (f"side_{neg}", "waist_m", "hem_m")]
+    chain = [
+        ("hem", "hem_m", "hem_p"),
+        (f"side_{pos}", "hem_p", "waist_p"),
+        ("waist", "waist_p", "waist_m"),
+        (f"side_{neg}", "waist_m", "hem_m"),
+    ]
     edges = [Edge(_clean(_path(ring, keys[a], keys[b])), label) for label, a, b in chain]
     waist_y = 0.5 * (ring[keys["waist_p"], 1] + ring[keys["waist_m"], 1])
-    return Panel(name, edges, (0.0, 1.0), Placement("skirt", float(center), "back" if back else "front", "waist",
-                                                    float(waist_y)))
+    return Panel(
+        name,
+        edges,
+        (0.0, 1.0),
+        Placement("skirt", float(center), "back" if back else "front", "waist", float(waist_y)),
+    )
 
 
 def sleeve_panel(ring: np.ndarray, corners: np.ndarray, front_arm: float, back_arm: float) -> Panel:
@@ -226,7 +267,9 @@ def sleeve_panel(ring: np.ndarray, corners: np.ndarray, front_arm: float, back_a
     for tag, sign in (("p", 1.0), ("m", -1.0)):
         side = [int(c) for c in corners if sign * out[c] > 0.01]
         if len(side) < 2:
-            raise ValueError(f"too few corners on the {'right' if sign > 0 else 'left'} half of the sleeve")
+            raise ValueError(
+                f"too few corners on the {'right' if sign > 0 else 'left'} half of the sleeve"
+            )
         # the hem's end: the lowest corner (of those within 5 mm of it, the outermost)
         lowest = min(y[c] for c in side)
         hem = max((c for c in side if y[c] <= lowest + 0.005), key=lambda c: sign * out[c])
@@ -235,14 +278,24 @@ def sleeve_panel(ring: np.ndarray, corners: np.ndarray, front_arm: float, back_a
             raise ValueError("no underarm corner above the sleeve's hem")
         widest = max(sign * out[c] for c in rest)
         idx[f"hem_{tag}"] = hem
-        idx[f"ua_{tag}"] = max((c for c in rest if sign * out[c] >= widest - 0.003), key=lambda c: y[c])
+        idx[f"ua_{tag}"] = max(
+            (c for c in rest if sign * out[c] >= widest - 0.003), key=lambda c: y[c]
+        )
     cap = _clean(_path(ring, idx["ua_p"], idx["ua_m"]))
     cap_b, cap_f = _split(cap, back_arm / (front_arm + back_arm))
-    edges = [Edge(_clean(_path(ring, idx["hem_m"], idx["hem_p"])), "hem"),
-             Edge(_clean(_path(ring, idx["hem_p"], idx["ua_p"])), "under_b"),
-             Edge(cap_b, "cap_b"), Edge(cap_f, "cap_f"),
-             Edge(_clean(_path(ring, idx["ua_m"], idx["hem_m"])), "under_f")]
-    return Panel("sleeve_l", edges, (0.0, 1.0), Placement("arm_left", center, "outer", "arm_top", float(y.max())))
+    edges = [
+        Edge(_clean(_path(ring, idx["hem_m"], idx["hem_p"])), "hem"),
+        Edge(_clean(_path(ring, idx["hem_p"], idx["ua_p"])), "under_b"),
+        Edge(cap_b, "cap_b"),
+        Edge(cap_f, "cap_f"),
+        Edge(_clean(_path(ring, idx["ua_m"], idx["hem_m"])), "under_f"),
+    ]
+    return Panel(
+        "sleeve_l",
+        edges,
+        (0.0, 1.0),
+        Placement("arm_left", center, "outer", "arm_top", float(y.max())),
+    )
 
 
 def _frame(piece: DxfPiece) -> tuple[np.ndarray, np.ndarray]:
@@ -274,7 +327,11 @@ def centre_edge(piece: DxfPiece) -> np.ndarray | None:
             span = float(np.ptp(uv[run, 1]))
             if best is None or span > best[0]:
                 idx = np.flatnonzero(run)
-                best = (span, piece.boundary[idx[np.argmin(uv[idx, 1])]], piece.boundary[idx[np.argmax(uv[idx, 1])]])
+                best = (
+                    span,
+                    piece.boundary[idx[np.argmin(uv[idx, 1])]],
+                    piece.boundary[idx[np.argmax(uv[idx, 1])]],
+                )
     return None if best is None or best[0] < 0.1 else np.stack([best[1], best[2]])
 
 

@@ -15,16 +15,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 __all__ = [
+    "PART_NAMES",
     "Edge",
     "Panel",
     "Pattern",
     "Placement",
     "Seam",
-    "PART_NAMES",
-    "sample_edge",
     "panel_outline",
     "panel_spans",
     "panel_widths",
+    "sample_edge",
     "validate_pattern",
 ]
 
@@ -55,9 +55,13 @@ class Edge:
     def __post_init__(self) -> None:
         points = np.array(self.points, dtype=np.float64, copy=True)
         if points.ndim != 2 or points.shape[1] != 2 or len(points) < 2:
-            raise ValueError(f"Edge {self.name!r}: points must have shape (K>=2, 2), got {points.shape}")
+            raise ValueError(
+                f"Edge {self.name!r}: points must have shape (K>=2, 2), got {points.shape}"
+            )
         if self.curve and len(points) not in (3, 4):
-            raise ValueError(f"Edge {self.name!r}: a Bezier edge needs 3 or 4 control points, got {len(points)}")
+            raise ValueError(
+                f"Edge {self.name!r}: a Bezier edge needs 3 or 4 control points, got {len(points)}"
+            )
         if not np.all(np.isfinite(points)):
             raise ValueError(f"Edge {self.name!r}: points must be finite")
         points.setflags(write=False)
@@ -113,9 +117,13 @@ class Placement:
         if self.part not in PART_NAMES:
             raise ValueError(f"Placement.part must be one of {PART_NAMES}, got {self.part!r}")
         if self.side not in ("front", "back", "outer"):
-            raise ValueError(f"Placement.side must be 'front', 'back' or 'outer', got {self.side!r}")
+            raise ValueError(
+                f"Placement.side must be 'front', 'back' or 'outer', got {self.side!r}"
+            )
         if self.anchor not in ("shoulder", "waist", "arm_top"):
-            raise ValueError(f"Placement.anchor must be 'shoulder', 'waist' or 'arm_top', got {self.anchor!r}")
+            raise ValueError(
+                f"Placement.anchor must be 'shoulder', 'waist' or 'arm_top', got {self.anchor!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -138,12 +146,16 @@ class Panel:
         object.__setattr__(self, "edges", tuple(self.edges))
         grain = np.array(self.grain, dtype=np.float64).reshape(-1)
         if grain.shape != (2,) or not np.isfinite(grain).all() or np.linalg.norm(grain) < 1e-9:
-            raise ValueError(f"Panel {self.name!r}: grain must be a nonzero 2-vector, got {grain.tolist()}")
+            raise ValueError(
+                f"Panel {self.name!r}: grain must be a nonzero 2-vector, got {grain.tolist()}"
+            )
         grain = grain / np.linalg.norm(grain)
         grain.setflags(write=False)
         object.__setattr__(self, "grain", grain)
         if len(self.edges) < 2:
-            raise ValueError(f"Panel {self.name!r}: an outline needs at least 2 edges, got {len(self.edges)}")
+            raise ValueError(
+                f"Panel {self.name!r}: an outline needs at least 2 edges, got {len(self.edges)}"
+            )
         names = [e.name for e in self.edges]
         if len(set(names)) != len(names):
             raise ValueError(f"Panel {self.name!r}: edge names must be unique, got {names}")
@@ -152,12 +164,16 @@ class Panel:
         for edge in self.edges:
             if edge.name == name:
                 return edge
-        raise ValueError(f"panel {self.name!r} has no edge {name!r}; edges: {[e.name for e in self.edges]}")
+        raise ValueError(
+            f"panel {self.name!r} has no edge {name!r}; edges: {[e.name for e in self.edges]}"
+        )
 
     def edge_index(self, name: str) -> int:
         return [e.name for e in self.edges].index(self.edge(name).name)
 
-    def mirrored(self, name: str, *, rename: dict[str, str] | None = None, side: str | None = None) -> Panel:
+    def mirrored(
+        self, name: str, *, rename: dict[str, str] | None = None, side: str | None = None
+    ) -> Panel:
         """This panel mirrored in x (a left piece from a right one), still counter-clockwise.
 
         Args:
@@ -172,7 +188,9 @@ class Panel:
         grain = self.grain * np.array([-1.0, 1.0])
         placement = self.placement
         if placement is not None:
-            placement = replace(placement, center_x=-placement.center_x, part=side or placement.part)
+            placement = replace(
+                placement, center_x=-placement.center_x, part=side or placement.part
+            )
         return Panel(name, edges, grain, placement)
 
     @property
@@ -241,7 +259,9 @@ class Pattern:
         for panel in self.panels:
             if panel.name == name:
                 return panel
-        raise ValueError(f"pattern {self.name!r} has no panel {name!r}; panels: {[p.name for p in self.panels]}")
+        raise ValueError(
+            f"pattern {self.name!r} has no panel {name!r}; panels: {[p.name for p in self.panels]}"
+        )
 
 
 def _bezier(points: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -276,7 +296,10 @@ def sample_edge(edge: Edge, count: int) -> np.ndarray:
 
 def panel_outline(panel: Panel, samples_per_edge: int = _DENSE_SAMPLES) -> np.ndarray:
     """Closed outline without the repeated first point, shape (M, 2) [m]."""
-    parts = [sample_edge(e, samples_per_edge if (e.curve or len(e.points) > 2) else 1)[:-1] for e in panel.edges]
+    parts = [
+        sample_edge(e, samples_per_edge if (e.curve or len(e.points) > 2) else 1)[:-1]
+        for e in panel.edges
+    ]
     return np.concatenate(parts, axis=0)
 
 
@@ -289,22 +312,30 @@ def panel_spans(panel: Panel, ys: np.ndarray, samples_per_edge: int = _DENSE_SAM
     for i, y in enumerate(np.asarray(ys, dtype=float)):
         crossing = ((a[:, 1] - y) * (b[:, 1] - y) <= 0) & (a[:, 1] != b[:, 1])
         if crossing.any():
-            x = a[crossing, 0] + (y - a[crossing, 1]) / (b[crossing, 1] - a[crossing, 1]) * (b[crossing, 0] - a[crossing, 0])
+            x = a[crossing, 0] + (y - a[crossing, 1]) / (b[crossing, 1] - a[crossing, 1]) * (
+                b[crossing, 0] - a[crossing, 0]
+            )
             spans[i] = x.min(), x.max()
     return spans
 
 
-def panel_widths(panel: Panel, ys: np.ndarray, samples_per_edge: int = _DENSE_SAMPLES) -> np.ndarray:
+def panel_widths(
+    panel: Panel, ys: np.ndarray, samples_per_edge: int = _DENSE_SAMPLES
+) -> np.ndarray:
     """Extent [m] of the panel's outline cut by the horizontal line at each height ``ys`` [m],
     shape (len(ys),): outermost intersections, 0 where the line misses the panel."""
     return np.nan_to_num(np.diff(panel_spans(panel, ys, samples_per_edge), axis=1)[:, 0])
 
 
-def _segments_intersect(a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np.ndarray) -> np.ndarray:
+def _segments_intersect(
+    a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np.ndarray
+) -> np.ndarray:
     """Proper intersection of segment arrays a (N,2)x2 against b (M,2)x2, shape (N, M) bool."""
 
     def cross(o: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-        return (p[..., 0] - o[..., 0]) * (q[..., 1] - o[..., 1]) - (p[..., 1] - o[..., 1]) * (q[..., 0] - o[..., 0])
+        return (p[..., 0] - o[..., 0]) * (q[..., 1] - o[..., 1]) - (p[..., 1] - o[..., 1]) * (
+            q[..., 0] - o[..., 0]
+        )
 
     A0, A1 = a0[:, None, :], a1[:, None, :]
     B0, B1 = b0[None, :, :], b1[None, :, :]
@@ -345,7 +376,9 @@ def validate_pattern(pattern: Pattern) -> None:
                 f"panel {panel.name!r}: outline intersects itself near ({a0[i][0] * 100:.1f}, {a0[i][1] * 100:.1f}) cm"
             )
         if panel.area <= 0:
-            raise ValueError(f"panel {panel.name!r}: outline must run counter-clockwise (area {panel.area:.4f} m^2)")
+            raise ValueError(
+                f"panel {panel.name!r}: outline must run counter-clockwise (area {panel.area:.4f} m^2)"
+            )
     gathered = set(pattern.metadata.get("gathered_seams", ()))
     for seam in pattern.seams:
         la = pattern.panel(seam.panel_a).edge(seam.edge_a).length

@@ -41,7 +41,11 @@ __all__ = ["place_pattern_mesh", "prepare_body"]
 #: perimeter, so the seams around a body part start closed instead of gaping across it.
 _CLOSE_START = 0.5
 _CLOSE_FULL = 0.75
-def _arc_place(part: _Part, t: float, s: np.ndarray, phi0: np.ndarray, required: float, clearance: float) -> np.ndarray:
+
+
+def _arc_place(
+    part: _Part, t: float, s: np.ndarray, phi0: np.ndarray, required: float, clearance: float
+) -> np.ndarray:
     """Points at arc lengths ``s`` from angle ``phi0`` on the part's profile at ``t``.
 
     A row wider than the profile's perimeter widens the profile; a row that covers most of it
@@ -83,12 +87,15 @@ def _perimeter(r: np.ndarray, phi: np.ndarray) -> float:
     return float(np.linalg.norm(np.diff(np.vstack([xy, xy[:1]]), axis=0), axis=1).sum())
 
 
-def _required_widths(pattern: Pattern, panel_ids: list[int], pattern_positions: np.ndarray,
-                     vertex_panels: np.ndarray) -> dict[int, float]:
+def _required_widths(
+    pattern: Pattern, panel_ids: list[int], pattern_positions: np.ndarray, vertex_panels: np.ndarray
+) -> dict[int, float]:
     """Summed width [m] of the given panels per pattern row key (y / ``_STEP_M``)."""
     required: dict[int, float] = {}
     for index in panel_ids:
-        keys, widths = _widths_by_row(pattern.panels[index], pattern_positions[vertex_panels == index])
+        keys, widths = _widths_by_row(
+            pattern.panels[index], pattern_positions[vertex_panels == index]
+        )
         for k, w in zip(keys.tolist(), widths.tolist(), strict=True):
             required[k] = required.get(k, 0.0) + w
     return required
@@ -114,8 +121,15 @@ def _widths_by_row(panel: Panel, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return keys, panel_widths(panel, np.clip(keys * _STEP_M, lo + 1e-6, hi - 1e-6))
 
 
-def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_panels: np.ndarray,
-                       body: object, *, clearance_m: float = 0.02, faces: np.ndarray | None = None) -> np.ndarray:
+def place_pattern_mesh(
+    pattern: Pattern,
+    pattern_positions: np.ndarray,
+    vertex_panels: np.ndarray,
+    body: object,
+    *,
+    clearance_m: float = 0.02,
+    faces: np.ndarray | None = None,
+) -> np.ndarray:
     """3D positions [m], shape (N, 3), of a triangulated pattern wrapped around ``body``.
 
     Args:
@@ -132,10 +146,15 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
     """
     vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
     landmarks = body.landmarks_m  # type: ignore[attr-defined]
-    z_waist = float(landmarks["waist"][2]) if "waist" in landmarks else float(0.6 * vertices[:, 2].max())
+    z_waist = (
+        float(landmarks["waist"][2]) if "waist" in landmarks else float(0.6 * vertices[:, 2].max())
+    )
     z_shoulder = _shoulder_z(body, vertices)
-    z_crotch = float(landmarks["crotch"][2]) if "crotch" in landmarks else float(
-        vertices[_region_mask(body, "leg_left", "leg_right"), 2].max())
+    z_crotch = (
+        float(landmarks["crotch"][2])
+        if "crotch" in landmarks
+        else float(vertices[_region_mask(body, "leg_left", "leg_right"), 2].max())
+    )
     cached = body_data(body)  # the parts and armpit probes depend only on the body
     parts: dict[str, _Part] = {}
 
@@ -149,7 +168,10 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
     def armpit_z() -> float | None:
         """The lower armpit apex [m] (None: no opening found on either side)."""
         if "armpit_apex" not in cached:
-            found = [_armpit_height(body, part_for("torso"), side, z_shoulder) for side in ("left", "right")]
+            found = [
+                _armpit_height(body, part_for("torso"), side, z_shoulder)
+                for side in ("left", "right")
+            ]
             cached["armpit_apex"] = min((z for z in found if z is not None), default=None)
         return cached["armpit_apex"]
 
@@ -166,7 +188,10 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
         if panel.placement is None:
             raise ValueError(f"panel {panel.name!r} has no placement; cannot put it on a body")
         by_part.setdefault(panel.placement.part, []).append(index)
-    required = {name: _required_widths(pattern, ids, pattern_positions, vertex_panels) for name, ids in by_part.items()}
+    required = {
+        name: _required_widths(pattern, ids, pattern_positions, vertex_panels)
+        for name, ids in by_part.items()
+    }
     # above the crotch the four trouser panels share one loop around the pelvis, each laid
     # from its rise at the centre front or back: around half the pelvis alone, a leg panel
     # would close over the cut at x = 0, inside the body
@@ -192,17 +217,23 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
                 reach = armpit_reach(part, side_name, top) if cap is not None else None
                 if reach is not None and cap is not None and place.anchor_y - cap > 0:
                     # the cap's underarm point starts out along the arm past the armpit
-                    depth = _stretch_top(depth, place.anchor_y - cap, reach + _ARMPIT_MARGIN_M - top)
+                    depth = _stretch_top(
+                        depth, place.anchor_y - cap, reach + _ARMPIT_MARGIN_M - top
+                    )
                     part.open_span = (-np.inf, reach)
                 t_values = _lift_cuff(top + depth, part)
             elif place.anchor == "shoulder":
                 z0 = z_shoulder + clearance_m
                 drop = place.anchor_y - xy[:, 1]
                 underarm = _seam_bottom_y(pattern, index)
-                apex = armpit_z() if underarm is not None and place.anchor_y - underarm > 0 else None
+                apex = (
+                    armpit_z() if underarm is not None and place.anchor_y - underarm > 0 else None
+                )
                 if apex is not None and underarm is not None:
                     # the underarm point starts below the armpit's apex; above it rows stay open
-                    drop = _stretch_top(drop, place.anchor_y - underarm, z0 - apex + _ARMPIT_MARGIN_M)
+                    drop = _stretch_top(
+                        drop, place.anchor_y - underarm, z0 - apex + _ARMPIT_MARGIN_M
+                    )
                     part.open_span = (apex, np.inf)
                 t_values = z0 - drop
             else:
@@ -222,10 +253,21 @@ def place_pattern_mesh(pattern: Pattern, pattern_positions: np.ndarray, vertex_p
                 in_row = rows == k
                 t = float(np.mean(t_values[in_row]))
                 if rise is not None and t > z_crotch:
-                    row_part, row_required, s = part_for("skirt"), pelvis_required, xy[in_row, 0] - rise[in_row]
+                    row_part, row_required, s = (
+                        part_for("skirt"),
+                        pelvis_required,
+                        xy[in_row, 0] - rise[in_row],
+                    )
                 else:
                     row_part, row_required, s = part, required[part_name], s_values[in_row]
-                pts = _arc_place(row_part, t, s, np.full(in_row.sum(), phi0), row_required.get(int(k), 0.0), clearance_m)
+                pts = _arc_place(
+                    row_part,
+                    t,
+                    s,
+                    np.full(in_row.sum(), phi0),
+                    row_required.get(int(k), 0.0),
+                    clearance_m,
+                )
                 # keep each vertex's own height along the axis (rows are 1 cm bands)
                 pts += ((t_values[in_row] - t)[:, None]) * row_part.axis_at(t)
                 positions[sel[in_row]] = pts
@@ -255,8 +297,10 @@ def prepare_body(body: object) -> None:
             top = arm.t.min() if acr is None else arm.t_of(acr)
             cached["armpit_reach", side] = _armpit_reach(body, arm, side, top)
     if "armpit_apex" not in cached:
-        found = [_armpit_height(body, cached["part", "torso"], side, _shoulder_z(body, vertices))
-                 for side in ("left", "right")]
+        found = [
+            _armpit_height(body, cached["part", "torso"], side, _shoulder_z(body, vertices))
+            for side in ("left", "right")
+        ]
         cached["armpit_apex"] = min((z for z in found if z is not None), default=None)
 
 
@@ -270,17 +314,29 @@ def _shoulder_z(body: object, vertices: np.ndarray) -> float:
 
 def _body_part(body: object, name: str, vertices: np.ndarray) -> _Part:
     """The part ``name`` of the body (``PART_NAMES`` or ``"skirt"``, the trunk with both legs)."""
-    up, front, side = np.array([0.0, 0.0, 1.0]), np.array([0.0, -1.0, 0.0]), np.array([1.0, 0.0, 0.0])
+    up, front, side = (
+        np.array([0.0, 0.0, 1.0]),
+        np.array([0.0, -1.0, 0.0]),
+        np.array([1.0, 0.0, 0.0]),
+    )
     if name == "torso":
         mask = _region_mask(body, "torso", "neck", "leg_left", "leg_right")
-        return _Part(np.zeros(3), up, front, side, vertices[mask],
-                     body_triangles=vertices[np.asarray(body.faces)])  # type: ignore[attr-defined]
+        return _Part(
+            np.zeros(3),
+            up,
+            front,
+            side,
+            vertices[mask],
+            body_triangles=vertices[np.asarray(body.faces)],
+        )  # type: ignore[attr-defined]
     if name == "skirt":
         mask = _region_mask(body, "torso", "leg_left", "leg_right")
         return _Part(np.zeros(3), up, front, side, vertices[mask])
     if name.startswith("leg"):
         sign = 1.0 if name.endswith("left") else -1.0
-        mask = _region_mask(body, name) | (_region_mask(body, "torso") & (vertices[:, 0] * sign > 0))
+        mask = _region_mask(body, name) | (
+            _region_mask(body, "torso") & (vertices[:, 0] * sign > 0)
+        )
         return _Part(np.zeros(3), up, front, side, vertices[mask], midline_sign=sign)
     return _arm_part(body, name, vertices, up)
 
@@ -289,6 +345,8 @@ def _body_part(body: object, name: str, vertices: np.ndarray) -> _Part:
 _CUFF_ABOVE_WRIST_M = 0.02
 #: How far the underarm seam point starts below the armpit's apex (and out along the arm) [m].
 _ARMPIT_MARGIN_M = 0.01
+
+
 def _stretch_top(depth: np.ndarray, span: float, wanted: float) -> np.ndarray:
     """Depths [m] below a panel's anchor with the first ``span`` stretched to ``wanted`` when
     that is longer (the rest shifted along): a seam point kept off a tight armpit."""
@@ -306,12 +364,19 @@ def _seam_bottom_y(pattern: Pattern, index: int) -> float | None:
     by_name = {p.name: p for p in pattern.panels}
     ys = []
     for seam in pattern.seams:
-        for mine, other, edge in ((seam.panel_a, seam.panel_b, seam.edge_a), (seam.panel_b, seam.panel_a, seam.edge_b)):
+        for mine, other, edge in (
+            (seam.panel_a, seam.panel_b, seam.edge_a),
+            (seam.panel_b, seam.panel_a, seam.edge_b),
+        ):
             placement = by_name[other].placement
             if mine == panel.name and placement is not None and placement.part != part:
                 ys.append(min(float(panel.edge(edge).start[1]), float(panel.edge(edge).end[1])))
     if not ys:  # sleeveless: the armholes are open edges
-        ys = [min(float(e.start[1]), float(e.end[1])) for e in panel.edges if e.name.startswith("armhole")]
+        ys = [
+            min(float(e.start[1]), float(e.end[1]))
+            for e in panel.edges
+            if e.name.startswith("armhole")
+        ]
     return min(ys) if ys else None
 
 
@@ -341,7 +406,9 @@ def _squeeze_past(values: np.ndarray, pivot: float, limit: float) -> np.ndarray:
     return out
 
 
-def _lift_hem(t_values: np.ndarray, vertices: np.ndarray, body: object, z_crotch: float, clearance: float) -> np.ndarray:
+def _lift_hem(
+    t_values: np.ndarray, vertices: np.ndarray, body: object, z_crotch: float, clearance: float
+) -> np.ndarray:
     """Squeeze the part of a trouser leg below the knee so the hem stays above the feet."""
     feet = _region_mask(body, "foot_left", "foot_right")
     z_floor = (float(vertices[feet, 2].max()) if feet.any() else 0.1) + clearance

@@ -56,20 +56,37 @@ from tryon3d.garments._panels import (
 )
 from tryon3d.garments._pattern import Panel, Pattern, Seam
 
-__all__ = ["common_prefix", "infer_role", "pattern_from_dxf", "read_sidecar", "ROLES"]
+__all__ = ["ROLES", "common_prefix", "infer_role", "pattern_from_dxf", "read_sidecar"]
 
 ROLES = ("front", "back", "sleeve", "skip")
-_ACCESSORY = re.compile(r"\bCO\b|COLLAR|CUFF|PLACKET|RIB|BINDING|WAISTBAND|HOOD|POCKET|FACING|INTERLIN|FUSING|"
-                        r"STAND|YOKE|BELT|LOOP|STRAP|FLAP")
+_ACCESSORY = re.compile(
+    r"\bCO\b|COLLAR|CUFF|PLACKET|RIB|BINDING|WAISTBAND|HOOD|POCKET|FACING|INTERLIN|FUSING|"
+    r"STAND|YOKE|BELT|LOOP|STRAP|FLAP"
+)
 _BOTTOM = re.compile(r"\bLEG\b|LEGGING|TROUSER|\bPANTS?\b|\bSHORTS\b|\bJEANS?\b")
 _WORDS = {  # sleeve first: "SL FR" is the front half of a sleeve
     "sleeve": re.compile(r"\bSLEEVE\b|\bSLV\b|\bSL\d*\b|\bSS\d*\b|\bLS\b"),
     "front": re.compile(r"\bFRONT\b|\bFRT\b|\bFR\b|\bFT\b|\bF\b"),
     "back": re.compile(r"\bBACK\b|\bBK\b|\bBCK\b|\bB\b"),
 }
-_SUFFIX = {"FR": "front", "FRT": "front", "BK": "back", "SL": "sleeve", "SLV": "sleeve", "SS": "sleeve",
-           "LS": "sleeve", "CO": "skip", "CU": "skip", "WB": "skip", "NR": "skip", "RN": "skip",
-           "YP": "skip", "YL": "skip", "IX": "skip", "IY": "skip"}
+_SUFFIX = {
+    "FR": "front",
+    "FRT": "front",
+    "BK": "back",
+    "SL": "sleeve",
+    "SLV": "sleeve",
+    "SS": "sleeve",
+    "LS": "sleeve",
+    "CO": "skip",
+    "CU": "skip",
+    "WB": "skip",
+    "NR": "skip",
+    "RN": "skip",
+    "YP": "skip",
+    "YL": "skip",
+    "IX": "skip",
+    "IY": "skip",
+}
 _SEAM_TOLERANCE = 0.05  # as validate_pattern
 
 
@@ -90,13 +107,13 @@ def infer_role(piece: DxfPiece, prefix: str = "") -> str | None:
     prefix = prefix.upper()
     category = piece.category.upper()
     name = piece.name.upper()
-    short = name[len(prefix):].strip(" -_") if prefix and name.startswith(prefix) else name
+    short = name[len(prefix) :].strip(" -_") if prefix and name.startswith(prefix) else name
     if prefix and category.startswith(prefix):
-        category = category[len(prefix):].strip(" -_")
+        category = category[len(prefix) :].strip(" -_")
     if _BOTTOM.search(category) or _BOTTOM.search(short):
         return "bottom"
     for text in (category, short):
-        if not text or text == name and text == category:
+        if not text or (text == name and text == category):
             continue
         if _ACCESSORY.search(text):
             return "skip"
@@ -146,8 +163,16 @@ def _infer_by_shape(pieces: list[DxfPiece]) -> tuple[dict[str, str], dict[str, D
     for k, a in enumerate(pieces):
         if a.name in done:
             continue
-        partner = next((b for b in pieces[k + 1:] if b.name not in done and len(b.boundary) == len(a.boundary)
-                        and mirror_gap(uvs[a.name], uvs[b.name] * [-1.0, 1.0]) < 0.005), None)
+        partner = next(
+            (
+                b
+                for b in pieces[k + 1 :]
+                if b.name not in done
+                and len(b.boundary) == len(a.boundary)
+                and mirror_gap(uvs[a.name], uvs[b.name] * [-1.0, 1.0]) < 0.005
+            ),
+            None,
+        )
         if partner is not None and not symmetric[a.name] and (line := centre_edge(a)) is not None:
             replaced[a.name] = DxfPiece(**{**a.__dict__, "mirror": line})
             roles[partner.name] = "skip"  # its mirror image, joined into ``a``
@@ -163,10 +188,17 @@ def _infer_by_shape(pieces: list[DxfPiece]) -> tuple[dict[str, str], dict[str, D
     def size(p: DxfPiece) -> tuple[float, float, float]:
         uv = uvs[p.name]
         factor = 2.0 if p.name in replaced else 1.0
-        return float(np.ptp(uv[:, 1])), factor * float(np.ptp(uv[:, 0])), factor * abs(ring_area(p.boundary))
+        return (
+            float(np.ptp(uv[:, 1])),
+            factor * float(np.ptp(uv[:, 0])),
+            factor * abs(ring_area(p.boundary)),
+        )
 
-    tall = sorted((p for p in wholes if size(p)[0] > 0.35 and size(p)[1] > 0.3), key=lambda p: -size(p)[2])[:2]
+    tall = sorted(
+        (p for p in wholes if size(p)[0] > 0.35 and size(p)[1] > 0.3), key=lambda p: -size(p)[2]
+    )[:2]
     if len(tall) == 2:
+
         def neck_depth(p: DxfPiece) -> float:
             ring, _, _, _ = upright(p, False)
             centre = ring[:, 0].max() / 2.0
@@ -175,15 +207,24 @@ def _infer_by_shape(pieces: list[DxfPiece]) -> tuple[dict[str, str], dict[str, D
 
         front, back = sorted(tall, key=neck_depth, reverse=True)
         roles[front.name], roles[back.name] = "front", "back"
-    rest = [p for p in wholes if p.name not in roles and symmetric[p.name] is not None and size(p)[2] > 0.02]
+    rest = [
+        p
+        for p in wholes
+        if p.name not in roles and symmetric[p.name] is not None and size(p)[2] > 0.02
+    ]
     sleeves = [p for p in rest if mirror_gap(uvs[p.name], uvs[p.name] * [-1.0, 1.0]) < 0.02]
     if sleeves and len(tall) == 2:
         roles[max(sleeves, key=lambda p: size(p)[2]).name] = "sleeve"
     return roles, replaced
 
 
-def _best_sleeve(ring: np.ndarray, corners: np.ndarray, sleeve_notches: np.ndarray, bodice: dict[str, Panel],
-                 notches: dict[str, np.ndarray]) -> Panel:
+def _best_sleeve(
+    ring: np.ndarray,
+    corners: np.ndarray,
+    sleeve_notches: np.ndarray,
+    bodice: dict[str, Panel],
+    notches: dict[str, np.ndarray],
+) -> Panel:
     """The left sleeve, its back half at x > crown: as drawn or mirrored, whichever puts the cap's
     notches where the armholes have theirs (a sleeve has no name for its back; the notches
     say, e.g. one at the front armhole and two at the back). Sets ``notches["sleeve_l"]``."""
@@ -193,16 +234,22 @@ def _best_sleeve(ring: np.ndarray, corners: np.ndarray, sleeve_notches: np.ndarr
     shift = mirrored.min(axis=0)
     options = [(sleeve_panel(ring, corners, *arms), sleeve_notches)]
     try:
-        options.append((sleeve_panel(mirrored - shift, np.unique(n - 1 - corners), *arms),
-                        sleeve_notches * [-1.0, 1.0] - shift))
+        options.append(
+            (
+                sleeve_panel(mirrored - shift, np.unique(n - 1 - corners), *arms),
+                sleeve_notches * [-1.0, 1.0] - shift,
+            )
+        )
     except ValueError:
         pass
 
     def score(option: tuple[Panel, np.ndarray]) -> int:
         panels = {**bodice, "sleeve_l": option[0]}
         marks = {**notches, "sleeve_l": option[1]}
-        checks = [notch_check(Seam(part, "armhole_l", "sleeve_l", cap), panels, marks)
-                  for part, cap in (("front", "cap_f"), ("back", "cap_b"))]
+        checks = [
+            notch_check(Seam(part, "armhole_l", "sleeve_l", cap), panels, marks)
+            for part, cap in (("front", "cap_f"), ("back", "cap_b"))
+        ]
         return sum(c == "agree" for c in checks) - sum(c.startswith("differ") for c in checks)
 
     best = max(options, key=score)  # ties keep the piece as drawn
@@ -219,8 +266,10 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
     """
     sidecar = sidecar or {}
     overrides, flips = sidecar.get("pieces", {}), set(sidecar.get("flip", []))
-    hint = (f"; name the pieces' roles in {Path(read.path).name}.tryon3d.json "
-            f"(see `tryon3d garments inspect`)")
+    hint = (
+        f"; name the pieces' roles in {Path(read.path).name}.tryon3d.json "
+        f"(see `tryon3d garments inspect`)"
+    )
     chosen: dict[str, DxfPiece] = {}
     roles, skipped = {}, []
     prefix = common_prefix(read.piece_names())
@@ -241,23 +290,33 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
             skipped.append(f"{piece.name} ({role or 'no role'})" if role != "skip" else piece.name)
     missing = [r for r in ("front", "back") if r not in chosen]
     if missing and "bottom" in roles.values():
-        raise ValueError(f"{Path(read.path).name}: trousers, leggings and shorts from pattern files are not "
-                         f"placed yet (pieces {read.piece_names()}); tops and skirts are")
+        raise ValueError(
+            f"{Path(read.path).name}: trousers, leggings and shorts from pattern files are not "
+            f"placed yet (pieces {read.piece_names()}); tops and skirts are"
+        )
     if missing:
-        raise ValueError(f"{Path(read.path).name}: no {' and no '.join(missing)} piece found among "
-                         f"{read.piece_names()}{hint}")
+        raise ValueError(
+            f"{Path(read.path).name}: no {' and no '.join(missing)} piece found among "
+            f"{read.piece_names()}{hint}"
+        )
     panels, notes = [], []
     notches: dict[str, np.ndarray] = {}
     skirt = False  # decided on the front piece
     for role in ("front", "back"):
         piece = chosen[role]
         uv = piece_uv(piece)
-        if (piece.mirror is None and piece.quantity >= 2 and mirror_gap(uv, uv * [-1.0, 1.0]) >= 0.01
-                and (line := centre_edge(piece)) is not None):
+        if (
+            piece.mirror is None
+            and piece.quantity >= 2
+            and mirror_gap(uv, uv * [-1.0, 1.0]) >= 0.01
+            and (line := centre_edge(piece)) is not None
+        ):
             # cut twice and lopsided: a left and a right half (a shirt's fronts), joined at the
             # straight edge along the grain (with a button stand, the stand's edge)
             piece = DxfPiece(**{**piece.__dict__, "mirror": line})
-            notes.append(f"{piece.name}: quantity {piece.quantity} halves joined at their centre edge")
+            notes.append(
+                f"{piece.name}: quantity {piece.quantity} halves joined at their centre edge"
+            )
         ring, corners, unfolded, notches[role] = upright(piece, piece.name in flips)
         center = float(0.5 * (ring[:, 0].min() + ring[:, 0].max()))
         if role == "front":
@@ -266,22 +325,34 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
             build = skirt_panel if skirt else torso_panel
             panels.append(build(role, ring, corners, center, back=role == "back"))
         except ValueError as exc:
-            raise ValueError(f"{Path(read.path).name}: {role} piece {piece.name!r}: {exc}{hint}") from None
+            raise ValueError(
+                f"{Path(read.path).name}: {role} piece {piece.name!r}: {exc}{hint}"
+            ) from None
     front, back = panels
-    seams = [Seam("front", f"{e}_{s}", "back", f"{e}_{s}") for e in ("side", "shoulder") for s in ("l", "r")
-             if not (skirt and e == "shoulder")]
+    seams = [
+        Seam("front", f"{e}_{s}", "back", f"{e}_{s}")
+        for e in ("side", "shoulder")
+        for s in ("l", "r")
+        if not (skirt and e == "shoulder")
+    ]
     if "sleeve" in chosen and not skirt:
         ring, corners, _, sleeve_notches = upright(chosen["sleeve"], chosen["sleeve"].name in flips)
         try:
-            left = _best_sleeve(ring, corners, sleeve_notches, {"front": front, "back": back}, notches)
+            left = _best_sleeve(
+                ring, corners, sleeve_notches, {"front": front, "back": back}, notches
+            )
         except ValueError as exc:
-            raise ValueError(f"{Path(read.path).name}: sleeve piece {chosen['sleeve'].name!r}: {exc}{hint}") from None
+            raise ValueError(
+                f"{Path(read.path).name}: sleeve piece {chosen['sleeve'].name!r}: {exc}{hint}"
+            ) from None
         right = left.mirrored("sleeve_r", side="arm_right")
         panels += [left, right]
         for sleeve, s in ((left, "l"), (right, "r")):
-            seams += [Seam(sleeve.name, "under_b", sleeve.name, "under_f"),
-                      Seam("front", f"armhole_{s}", sleeve.name, "cap_f"),
-                      Seam("back", f"armhole_{s}", sleeve.name, "cap_b")]
+            seams += [
+                Seam(sleeve.name, "under_b", sleeve.name, "under_f"),
+                Seam("front", f"armhole_{s}", sleeve.name, "cap_f"),
+                Seam("back", f"armhole_{s}", sleeve.name, "cap_b"),
+            ]
     by_name = {p.name: p for p in panels}
     if "seams" in sidecar:
         seams = [_sidecar_seam(item, by_name) for item in sidecar["seams"]]
@@ -291,21 +362,33 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
         lb = by_name[seam.panel_b].edge(seam.edge_b).length
         if abs(la - lb) <= _SEAM_TOLERANCE * max(la, lb):
             kept.append(seam)
-        elif "seams" not in sidecar:  # a garment missing a side, shoulder or armhole seam falls apart
-            raise ValueError(f"{Path(read.path).name}: the edges of seam {seam.label} differ in length "
-                             f"({la * 100:.1f} cm vs {lb * 100:.1f} cm; raglan or split pieces?){hint}")
+        elif (
+            "seams" not in sidecar
+        ):  # a garment missing a side, shoulder or armhole seam falls apart
+            raise ValueError(
+                f"{Path(read.path).name}: the edges of seam {seam.label} differ in length "
+                f"({la * 100:.1f} cm vs {lb * 100:.1f} cm; raglan or split pieces?){hint}"
+            )
         else:
             notes.append(f"seam {seam.label} not sewn: {la * 100:.1f} cm vs {lb * 100:.1f} cm")
-    metadata = {"source": read.path, "sizes": list(read.sizes), "units": read.units_note, "roles": roles,
-                "not_draped": skipped, "notes": notes,
-                "notches": {seam.label: notch_check(seam, by_name, notches) for seam in kept},
-                "pieces": {role: piece.name for role, piece in chosen.items()}}
+    metadata = {
+        "source": read.path,
+        "sizes": list(read.sizes),
+        "units": read.units_note,
+        "roles": roles,
+        "not_draped": skipped,
+        "notes": notes,
+        "notches": {seam.label: notch_check(seam, by_name, notches) for seam in kept},
+        "pieces": {role: piece.name for role, piece in chosen.items()},
+    }
     return Pattern(read.style, size, tuple(panels), tuple(kept), {}, metadata)
 
 
 def _sidecar_seam(item: list, panels: dict[str, Panel]) -> Seam:
     if not isinstance(item, list) or len(item) not in (4, 5):
-        raise ValueError(f"sidecar seam {item!r}: expected [panel_a, edge_a, panel_b, edge_b(, reverse)]")
+        raise ValueError(
+            f"sidecar seam {item!r}: expected [panel_a, edge_a, panel_b, edge_b(, reverse)]"
+        )
     a, ea, b, eb = item[:4]
     names = []
     for panel, edge in ((a, ea), (b, eb)):
@@ -315,6 +398,8 @@ def _sidecar_seam(item: list, panels: dict[str, Panel]) -> Seam:
         if isinstance(edge, int) and 0 <= edge < len(edges):
             edge = edges[edge]
         if edge not in edges:
-            raise ValueError(f"sidecar seam {item!r}: panel {panel!r} has no edge {edge!r}; edges: {edges}")
+            raise ValueError(
+                f"sidecar seam {item!r}: panel {panel!r} has no edge {edge!r}; edges: {edges}"
+            )
         names.append(edge)
     return Seam(a, names[0], b, names[1], bool(item[4]) if len(item) == 5 else True)

@@ -17,15 +17,15 @@ from ._silhouette import SilhouetteRenderer, render_silhouette
 from ._turntable import encode_gif, encode_mp4, render_turntable
 
 __all__ = [
-    "WORK_MAX_SIDE_PX",
     "CAMERA_VIEWS",
-    "Camera",
     "FITMAP_FIELDS",
+    "STUDIO_LIGHTS",
+    "WORK_MAX_SIDE_PX",
+    "Camera",
     "FitmapBands",
     "GarmentMesh",
     "PhotoLighting",
     "Rendering",
-    "STUDIO_LIGHTS",
     "SilhouetteRenderer",
     "StudioScene",
     "active_variant",

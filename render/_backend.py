@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["select_variant", "active_variant"]
+__all__ = ["active_variant", "select_variant"]
 
 _VARIANTS = {"cpu": "llvm_ad_rgb", "cuda": "cuda_ad_rgb"}
 # libLLVM 14-16 crash on the first render; Debian's libllvm19 works.
@@ -68,10 +68,16 @@ def select_variant(device: str = "auto") -> tuple[ModuleType, ModuleType]:
                 mi.set_variant(_chosen)
             return mi, dr
         if device == "auto":
-            device = "cuda" if (_VARIANTS["cuda"] in mi.variants() and dr.has_backend(dr.JitBackend.CUDA)) else "cpu"
+            device = (
+                "cuda"
+                if (_VARIANTS["cuda"] in mi.variants() and dr.has_backend(dr.JitBackend.CUDA))
+                else "cpu"
+            )
         variant = _VARIANTS[device]
         if variant not in mi.variants():
-            raise ValueError(f"this Mitsuba build lacks the {variant} variant (has {mi.variants()})")
+            raise ValueError(
+                f"this Mitsuba build lacks the {variant} variant (has {mi.variants()})"
+            )
         if device == "cuda" and not dr.has_backend(dr.JitBackend.CUDA):
             raise ValueError("render device 'cuda' requested but no CUDA device is available")
         mi.set_variant(variant)
@@ -115,8 +121,14 @@ def sensor_values(camera) -> dict:
     }
 
 
-def sensor_dict(camera, *, sample_count: int, pixel_format: str = "rgba", near_clip: float = 0.01,
-                sampler: str = "independent") -> dict:
+def sensor_dict(
+    camera,
+    *,
+    sample_count: int,
+    pixel_format: str = "rgba",
+    near_clip: float = 0.01,
+    sampler: str = "independent",
+) -> dict:
     """A Mitsuba sensor description (box filter, ``sampler`` type) for ``camera``."""
     import mitsuba as mi
 
@@ -185,8 +197,12 @@ def make_mesh(name: str, vertices, faces, *, uv=None, normals=None, props=None):
 
     extra = {} if props is None else {"props": props}
     mesh = mi.Mesh(
-        name, len(vertices), len(faces),
-        has_vertex_normals=normals is not None, has_vertex_texcoords=uv is not None, **extra,
+        name,
+        len(vertices),
+        len(faces),
+        has_vertex_normals=normals is not None,
+        has_vertex_texcoords=uv is not None,
+        **extra,
     )
     params = mi.traverse(mesh)
     params["vertex_positions"] = dr.ravel(mi.Point3f(vertices.T))

@@ -13,7 +13,7 @@ import numpy as np
 
 from tryon3d.core import Camera
 
-__all__ = ["Camera", "look_at_camera", "project", "camera_preset", "CAMERA_VIEWS"]
+__all__ = ["CAMERA_VIEWS", "Camera", "camera_preset", "look_at_camera", "project"]
 
 #: Named views of :func:`camera_preset`: azimuth of the camera around the body [deg]. 0 is in
 #: front of the body (on its -y side); positive azimuths move the camera counter-clockwise seen
@@ -69,8 +69,13 @@ def look_at_camera(
     world_to_camera[:3, 3] = -world_to_camera[:3, :3] @ eye
     focal = 0.5 * height / math.tan(math.radians(fov_y_deg) / 2.0)
     return Camera(
-        fx=focal, fy=focal, cx=width / 2.0, cy=height / 2.0,
-        width=width, height=height, world_to_camera=world_to_camera,
+        fx=focal,
+        fy=focal,
+        cx=width / 2.0,
+        cy=height / 2.0,
+        width=width,
+        height=height,
+        world_to_camera=world_to_camera,
     )
 
 
@@ -126,8 +131,13 @@ def camera_preset(
     if not 0.0 <= margin < 0.45:
         raise ValueError(f"margin must be in [0, 0.45), got {margin}")
     return orbit_camera(
-        points, azimuth_deg=CAMERA_VIEWS[view], width=width, height=height,
-        fov_y_deg=fov_y_deg, margin=margin, elevation_deg=elevation_deg,
+        points,
+        azimuth_deg=CAMERA_VIEWS[view],
+        width=width,
+        height=height,
+        fov_y_deg=fov_y_deg,
+        margin=margin,
+        elevation_deg=elevation_deg,
     )
 
 
@@ -150,16 +160,26 @@ def orbit_camera(
     lo, hi = points.min(axis=0), points.max(axis=0)
     centre = 0.5 * (lo + hi)
     azimuth, elevation = math.radians(azimuth_deg), math.radians(elevation_deg)
-    direction = np.array([
-        math.sin(azimuth) * math.cos(elevation),
-        -math.cos(azimuth) * math.cos(elevation),
-        math.sin(elevation),
-    ])
+    direction = np.array(
+        [
+            math.sin(azimuth) * math.cos(elevation),
+            -math.cos(azimuth) * math.cos(elevation),
+            math.sin(elevation),
+        ]
+    )
     if radius is None:
-        radius = fit_radius(points, direction, centre, width=width, height=height,
-                            fov_y_deg=fov_y_deg, margin=margin)
-    return look_at_camera(centre + radius * direction, centre, fov_y_deg=fov_y_deg,
-                          width=width, height=height)
+        radius = fit_radius(
+            points,
+            direction,
+            centre,
+            width=width,
+            height=height,
+            fov_y_deg=fov_y_deg,
+            margin=margin,
+        )
+    return look_at_camera(
+        centre + radius * direction, centre, fov_y_deg=fov_y_deg, width=width, height=height
+    )
 
 
 def fit_radius(
@@ -178,21 +198,29 @@ def fit_radius(
     extent = float(np.linalg.norm(points - centre, axis=1).max())
     radius = max(extent / tan_y, 1e-3) * 1.5
     for _ in range(40):  # bisection on "every point inside the shrunken frustum"
-        camera = look_at_camera(centre + radius * direction, centre, fov_y_deg=fov_y_deg,
-                                width=width, height=height)
+        camera = look_at_camera(
+            centre + radius * direction, centre, fov_y_deg=fov_y_deg, width=width, height=height
+        )
         cam = points @ camera.world_to_camera[:3, :3].T + camera.world_to_camera[:3, 3]
-        if np.all(cam[:, 2] > 1e-6) and np.all(np.abs(cam[:, 0]) <= tan_x * cam[:, 2]) \
-                and np.all(np.abs(cam[:, 1]) <= tan_y * cam[:, 2]):
+        if (
+            np.all(cam[:, 2] > 1e-6)
+            and np.all(np.abs(cam[:, 0]) <= tan_x * cam[:, 2])
+            and np.all(np.abs(cam[:, 1]) <= tan_y * cam[:, 2])
+        ):
             break
         radius *= 1.25
     low, high = 0.0, radius
     for _ in range(30):
         mid = 0.5 * (low + high)
-        camera = look_at_camera(centre + mid * direction, centre, fov_y_deg=fov_y_deg,
-                                width=width, height=height)
+        camera = look_at_camera(
+            centre + mid * direction, centre, fov_y_deg=fov_y_deg, width=width, height=height
+        )
         cam = points @ camera.world_to_camera[:3, :3].T + camera.world_to_camera[:3, 3]
-        inside = np.all(cam[:, 2] > 1e-6) and np.all(np.abs(cam[:, 0]) <= tan_x * cam[:, 2]) \
+        inside = (
+            np.all(cam[:, 2] > 1e-6)
+            and np.all(np.abs(cam[:, 0]) <= tan_x * cam[:, 2])
             and np.all(np.abs(cam[:, 1]) <= tan_y * cam[:, 2])
+        )
         if inside:
             high = mid
         else:

@@ -27,8 +27,12 @@ def linear_to_srgb(values: np.ndarray) -> np.ndarray:
 
 
 _SRGB_LUT = np.round(
-    np.where(np.linspace(0, 1, 4096) <= 0.0031308, np.linspace(0, 1, 4096) * 12.92,
-             1.055 * np.linspace(0, 1, 4096) ** (1.0 / 2.4) - 0.055) * 255.0
+    np.where(
+        np.linspace(0, 1, 4096) <= 0.0031308,
+        np.linspace(0, 1, 4096) * 12.92,
+        1.055 * np.linspace(0, 1, 4096) ** (1.0 / 2.4) - 0.055,
+    )
+    * 255.0
 ).astype(np.uint8)
 
 
@@ -44,5 +48,7 @@ def premultiplied_to_uint8(image: np.ndarray, background=BACKGROUND) -> np.ndarr
 def composite_rgba(rgba: np.ndarray, background=BACKGROUND) -> np.ndarray:
     """Straight-alpha sRGB ``rgba`` (H, W, 4) over a linear-RGB colour -> sRGB (H, W, 3)."""
     alpha = rgba[..., 3:4]
-    linear = srgb_to_linear(rgba[..., :3]) * alpha + np.asarray(background, np.float32) * (1.0 - alpha)
+    linear = srgb_to_linear(rgba[..., :3]) * alpha + np.asarray(background, np.float32) * (
+        1.0 - alpha
+    )
     return linear_to_srgb(linear).astype(np.float32)

@@ -15,7 +15,7 @@ from tryon3d.core import Camera
 from ._color import BACKGROUND
 from ._lights import environment_directions
 
-__all__ = ["sh_irradiance", "DeferredShader"]
+__all__ = ["DeferredShader", "sh_irradiance"]
 
 _SH_CONSTANTS = (0.282095, 0.488603, 1.092548, 0.315392, 0.546274)
 
@@ -24,10 +24,20 @@ def _sh_basis(directions: np.ndarray) -> np.ndarray:
     """The 9 real spherical harmonics (bands 0-2) of unit ``directions`` (..., 3) -> (..., 9)."""
     x, y, z = directions[..., 0], directions[..., 1], directions[..., 2]
     c0, c1, c2, c3, c4 = _SH_CONSTANTS
-    return np.stack([
-        np.full_like(x, c0), c1 * y, c1 * z, c1 * x,
-        c2 * x * y, c2 * y * z, c3 * (3.0 * z * z - 1.0), c2 * x * z, c4 * (x * x - y * y),
-    ], axis=-1)
+    return np.stack(
+        [
+            np.full_like(x, c0),
+            c1 * y,
+            c1 * z,
+            c1 * x,
+            c2 * x * y,
+            c2 * y * z,
+            c3 * (3.0 * z * z - 1.0),
+            c2 * x * z,
+            c4 * (x * x - y * y),
+        ],
+        axis=-1,
+    )
 
 
 def sh_irradiance(environment: np.ndarray) -> np.ndarray:
@@ -87,7 +97,9 @@ class DeferredShader:
         """
         dr, mi = self._dr, self._mi
         if (camera.width, camera.height) != (self.width, self.height):
-            raise ValueError(f"camera is {camera.width}x{camera.height}, shader {self.width}x{self.height}")
+            raise ValueError(
+                f"camera is {camera.width}x{camera.height}, shader {self.width}x{self.height}"
+            )
 
         def opaque(value: float):
             return dr.opaque(mi.Float, float(value))
@@ -106,11 +118,13 @@ class DeferredShader:
         origin = camera.position
         u = (self._column - opaque(camera.cx)) / opaque(camera.fx)
         v = (self._row - opaque(camera.cy)) / opaque(camera.fy)
-        ray = dr.normalize(mi.Vector3f(
-            opaque(rot[0, 0]) * u + opaque(rot[0, 1]) * v + opaque(rot[0, 2]),
-            opaque(rot[1, 0]) * u + opaque(rot[1, 1]) * v + opaque(rot[1, 2]),
-            opaque(rot[2, 0]) * u + opaque(rot[2, 1]) * v + opaque(rot[2, 2]),
-        ))
+        ray = dr.normalize(
+            mi.Vector3f(
+                opaque(rot[0, 0]) * u + opaque(rot[0, 1]) * v + opaque(rot[0, 2]),
+                opaque(rot[1, 0]) * u + opaque(rot[1, 1]) * v + opaque(rot[1, 2]),
+                opaque(rot[2, 0]) * u + opaque(rot[2, 1]) * v + opaque(rot[2, 2]),
+            )
+        )
         # coverage a from averaged hits p = a * o + t * d (o camera centre, d unit ray):
         # a = (p - t d) . o / |o|^2; a camera at the origin falls back to averaged unit normals.
         o = mi.Vector3f(*(opaque(c) for c in origin))
@@ -125,17 +139,30 @@ class DeferredShader:
         n = dr.select(dr.dot(n, ray) > 0.0, -n, n)  # two-sided: light the side we see
         x, y, z = n.x, n.y, n.z
         c0, c1, c2, c3, c4 = _SH_CONSTANTS
-        basis = (c0, c1 * y, c1 * z, c1 * x, c2 * x * y, c2 * y * z, c3 * (3.0 * z * z - 1.0),
-                 c2 * x * z, c4 * (x * x - y * y))
+        basis = (
+            c0,
+            c1 * y,
+            c1 * z,
+            c1 * x,
+            c2 * x * y,
+            c2 * y * z,
+            c3 * (3.0 * z * z - 1.0),
+            c2 * x * z,
+            c4 * (x * x - y * y),
+        )
         k = np.asarray(coefficients, np.float64) / np.pi
         out = []
         for c in range(3):
             irradiance = basis[0] * opaque(k[0, c])
             for j in range(1, 9):
                 irradiance += basis[j] * opaque(k[j, c])
-            linear = albedo[c] * dr.maximum(irradiance, 0.0) + opaque(self._background[c]) * (1.0 - alpha)
+            linear = albedo[c] * dr.maximum(irradiance, 0.0) + opaque(self._background[c]) * (
+                1.0 - alpha
+            )
             linear = dr.clip(linear, 0.0, 1.0)
-            srgb = dr.select(linear <= 0.0031308, linear * 12.92, 1.055 * dr.power(linear, 1.0 / 2.4) - 0.055)
+            srgb = dr.select(
+                linear <= 0.0031308, linear * 12.92, 1.055 * dr.power(linear, 1.0 / 2.4) - 0.055
+            )
             out.append(srgb * 255.0 + 0.5)
         rgb = dr.ravel(mi.Vector3f(*out))
         return np.array(rgb, dtype=np.float32).reshape(self.height, self.width, 3).astype(np.uint8)

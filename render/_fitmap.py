@@ -19,7 +19,7 @@ from ._camera import camera_preset
 from ._color import linear_to_srgb, srgb_to_linear
 from ._scene import _body_arrays
 
-__all__ = ["render_fitmap", "FitmapBands", "FITMAP_FIELDS", "fitmap_bands", "face_values"]
+__all__ = ["FITMAP_FIELDS", "FitmapBands", "face_values", "fitmap_bands", "render_fitmap"]
 
 
 @dataclass(frozen=True)
@@ -46,24 +46,56 @@ class FitmapBands:
 
 
 _STRETCH = FitmapBands(
-    "stretch", "Stretch (% of pattern)",
+    "stretch",
+    "Stretch (% of pattern)",
     np.array([99.0, 102.0, 105.0, 110.0, 115.0, 120.0]),
-    np.array([(150, 150, 200), (40, 90, 220), (0, 190, 220), (60, 200, 60), (250, 220, 0),
-              (255, 130, 0), (220, 20, 20)], np.uint8),
+    np.array(
+        [
+            (150, 150, 200),
+            (40, 90, 220),
+            (0, 190, 220),
+            (60, 200, 60),
+            (250, 220, 0),
+            (255, 130, 0),
+            (220, 20, 20),
+        ],
+        np.uint8,
+    ),
     ("< 99 (compressed)", "99-102 (relaxed)", "102-105", "105-110", "110-115", "115-120", ">= 120"),
 )
 _PRESSURE = FitmapBands(
-    "pressure", "Contact pressure (Pa)",
+    "pressure",
+    "Contact pressure (Pa)",
     np.array([1.0, 250.0, 500.0, 1000.0, 2000.0]),
-    np.array([(200, 200, 200), (40, 90, 220), (0, 190, 220), (60, 200, 60), (255, 130, 0),
-              (220, 20, 20)], np.uint8),
+    np.array(
+        [
+            (200, 200, 200),
+            (40, 90, 220),
+            (0, 190, 220),
+            (60, 200, 60),
+            (255, 130, 0),
+            (220, 20, 20),
+        ],
+        np.uint8,
+    ),
     ("no contact", "1-250", "250-500", "500-1000", "1000-2000", ">= 2000"),
 )
 _EASE = FitmapBands(
-    "ease", "Distance to body (cm)",
+    "ease",
+    "Distance to body (cm)",
     np.array([0.0, 0.5, 1.0, 2.0, 4.0, 8.0]),
-    np.array([(200, 0, 200), (220, 20, 20), (255, 130, 0), (250, 220, 0), (60, 200, 60),
-              (0, 190, 220), (40, 90, 220)], np.uint8),
+    np.array(
+        [
+            (200, 0, 200),
+            (220, 20, 20),
+            (255, 130, 0),
+            (250, 220, 0),
+            (60, 200, 60),
+            (0, 190, 220),
+            (40, 90, 220),
+        ],
+        np.uint8,
+    ),
     ("< 0 (inside body)", "0-0.5 (tight)", "0.5-1", "1-2", "2-4", "4-8", ">= 8 (loose)"),
 )
 #: Fields of :func:`render_fitmap`.
@@ -73,7 +105,9 @@ FITMAP_FIELDS: dict[str, FitmapBands] = {"stretch": _STRETCH, "pressure": _PRESS
 def fitmap_bands(field: str) -> FitmapBands:
     """The colour bands of ``field`` (a key of :data:`FITMAP_FIELDS`)."""
     if field not in FITMAP_FIELDS:
-        raise ValueError(f"unknown fit-map field {field!r}; expected one of {sorted(FITMAP_FIELDS)}")
+        raise ValueError(
+            f"unknown fit-map field {field!r}; expected one of {sorted(FITMAP_FIELDS)}"
+        )
     return FITMAP_FIELDS[field]
 
 
@@ -89,41 +123,76 @@ def face_values(drape, field: str) -> np.ndarray:
     else:
         values = np.asarray(drape.body_distance_m, np.float64)[faces].mean(axis=1) * 100.0
     if values.shape != (len(faces),):
-        raise ValueError(f"drape {field} field must give one value per face ({len(faces)}), got {values.shape}")
+        raise ValueError(
+            f"drape {field} field must give one value per face ({len(faces)}), got {values.shape}"
+        )
     return values
 
 
-def _render_view(body_vertices, body_faces, vertices, faces, colors_linear, camera, *, spp: int,
-                 seed: int, device: str) -> np.ndarray:
+def _render_view(
+    body_vertices,
+    body_faces,
+    vertices,
+    faces,
+    colors_linear,
+    camera,
+    *,
+    spp: int,
+    seed: int,
+    device: str,
+) -> np.ndarray:
     """(H, W, 4) float32: straight-alpha sRGB of the dressed body over transparency."""
     mi, _ = select_variant(device)
     from tryon3d.core import vertex_normals
 
     body_props = mi.Properties()
-    body_props["bsdf"] = mi.load_dict({"type": "twosided", "bsdf": {
-        "type": "diffuse", "reflectance": {"type": "rgb", "value": [0.55, 0.55, 0.55]}}})
+    body_props["bsdf"] = mi.load_dict(
+        {
+            "type": "twosided",
+            "bsdf": {
+                "type": "diffuse",
+                "reflectance": {"type": "rgb", "value": [0.55, 0.55, 0.55]},
+            },
+        }
+    )
     body_normals = vertex_normals(body_vertices, body_faces).astype(np.float32)
     body = make_mesh("body", body_vertices, body_faces, normals=body_normals, props=body_props)
     garment_props = mi.Properties()
-    garment_props["bsdf"] = mi.load_dict({"type": "twosided", "bsdf": {
-        "type": "diffuse", "reflectance": {"type": "mesh_attribute", "name": "face_color"}}})
-    garment = mi.Mesh("garment", len(vertices), len(faces), has_vertex_normals=False, props=garment_props)
+    garment_props["bsdf"] = mi.load_dict(
+        {
+            "type": "twosided",
+            "bsdf": {
+                "type": "diffuse",
+                "reflectance": {"type": "mesh_attribute", "name": "face_color"},
+            },
+        }
+    )
+    garment = mi.Mesh(
+        "garment", len(vertices), len(faces), has_vertex_normals=False, props=garment_props
+    )
     params = mi.traverse(garment)
     import drjit as dr
 
     params["vertex_positions"] = dr.ravel(mi.Point3f(vertices.T))
     params["faces"] = dr.ravel(mi.Vector3u(faces.T))
     params.update()
-    garment.add_attribute("face_color", 3, np.ascontiguousarray(colors_linear, np.float32).reshape(-1))
-    scene = mi.load_dict({
-        "type": "scene",
-        "integrator": {"type": "aov", "aovs": "albedo:albedo",
-                       "integrator": {"type": "path", "max_depth": 2, "hide_emitters": True}},
-        "sensor": sensor_dict(camera, sample_count=spp, pixel_format="rgba"),
-        "sky": {"type": "constant", "radiance": {"type": "rgb", "value": 1.0}},
-        "body": body,
-        "garment": garment,
-    })
+    garment.add_attribute(
+        "face_color", 3, np.ascontiguousarray(colors_linear, np.float32).reshape(-1)
+    )
+    scene = mi.load_dict(
+        {
+            "type": "scene",
+            "integrator": {
+                "type": "aov",
+                "aovs": "albedo:albedo",
+                "integrator": {"type": "path", "max_depth": 2, "hide_emitters": True},
+            },
+            "sensor": sensor_dict(camera, sample_count=spp, pixel_format="rgba"),
+            "sky": {"type": "constant", "radiance": {"type": "rgb", "value": 1.0}},
+            "body": body,
+            "garment": garment,
+        }
+    )
     image = np.array(mi.render(scene, spp=spp, seed=seed & 0xFFFFFFFF), np.float32)
     alpha = np.clip(image[..., 3], 0.0, 1.0)
     safe = np.where(alpha > 1e-4, alpha, 1.0)[..., None]
@@ -148,11 +217,24 @@ def _legend(bands: FitmapBands, height: int, values: np.ndarray):
     row = max(18, min(30, (height - 60) // max(len(bands.colors), 1)))
     for index in range(len(bands.colors) - 1, -1, -1):  # highest band on top
         top = 34 + (len(bands.colors) - 1 - index) * row
-        draw.rectangle((10, top, 38, top + row - 6), fill=tuple(int(c) for c in bands.colors[index]),
-                       outline=(0, 0, 0))
-        draw.text((46, top + 2), f"{bands.labels[index]}  ({100 * share[index]:.0f}%)", fill=(0, 0, 0), font=font)
+        draw.rectangle(
+            (10, top, 38, top + row - 6),
+            fill=tuple(int(c) for c in bands.colors[index]),
+            outline=(0, 0, 0),
+        )
+        draw.text(
+            (46, top + 2),
+            f"{bands.labels[index]}  ({100 * share[index]:.0f}%)",
+            fill=(0, 0, 0),
+            font=font,
+        )
     low, high = float(np.min(values)), float(np.max(values))
-    draw.text((10, 34 + len(bands.colors) * row + 4), f"min {low:.1f}  max {high:.1f}", fill=(0, 0, 0), font=font)
+    draw.text(
+        (10, 34 + len(bands.colors) * row + 4),
+        f"min {low:.1f}  max {high:.1f}",
+        fill=(0, 0, 0),
+        font=font,
+    )
     return panel
 
 
@@ -204,8 +286,17 @@ def render_fitmap(
     tiles = []
     for index, view in enumerate(views):
         camera = camera_preset(points, view, width=width, height=int(size))
-        rgba = _render_view(body_vertices, body_faces, vertices, faces, colors, camera,
-                            spp=spp, seed=seed + index, device=device)
+        rgba = _render_view(
+            body_vertices,
+            body_faces,
+            vertices,
+            faces,
+            colors,
+            camera,
+            spp=spp,
+            seed=seed + index,
+            device=device,
+        )
         rgb = rgba[..., :3] * rgba[..., 3:4] + (1.0 - rgba[..., 3:4])  # over white
         tile = Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
         ImageDraw.Draw(tile).text((8, 8), str(view), fill=(0, 0, 0))

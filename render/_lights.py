@@ -25,12 +25,19 @@ def environment_directions(width: int) -> np.ndarray:
     phi = (np.arange(width) + 0.5) / width * 2.0 * np.pi
     theta, phi = np.meshgrid(theta, phi, indexing="ij")
     # Mitsuba local frame (y up) -> world (z up): local (x, y, z) = world (x, z, -y).
-    local = np.stack([np.sin(theta) * np.sin(phi), np.cos(theta), -np.sin(theta) * np.cos(phi)], axis=-1)
+    local = np.stack(
+        [np.sin(theta) * np.sin(phi), np.cos(theta), -np.sin(theta) * np.cos(phi)], axis=-1
+    )
     return np.stack([local[..., 0], -local[..., 2], local[..., 1]], axis=-1)
 
 
 #: Mitsuba ``envmap`` ``to_world`` that makes its y-up lat-long map z-up.
-ENV_TO_WORLD = ((1.0, 0.0, 0.0, 0.0), (0.0, 0.0, -1.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0))
+ENV_TO_WORLD = (
+    (1.0, 0.0, 0.0, 0.0),
+    (0.0, 0.0, -1.0, 0.0),
+    (0.0, 1.0, 0.0, 0.0),
+    (0.0, 0.0, 0.0, 1.0),
+)
 
 
 def studio_light_parts(camera: Camera, *, width: int = 128) -> np.ndarray:
@@ -63,12 +70,16 @@ def studio_light_parts(camera: Camera, *, width: int = 128) -> np.ndarray:
     return parts.astype(np.float32)
 
 
-def studio_environment(camera: Camera, *, width: int = 128, weights=None, rgb_scale=None) -> np.ndarray:
+def studio_environment(
+    camera: Camera, *, width: int = 128, weights=None, rgb_scale=None
+) -> np.ndarray:
     """The studio HDR environment (lat-long, linear RGB, shape (width / 2, width, 3), float32):
     the sum of :func:`studio_light_parts`, each scaled by ``weights`` (4 values, default 1),
     the whole tinted by ``rgb_scale`` (3 values, default 1)."""
     parts = studio_light_parts(camera, width=width)
-    weights = np.ones(len(parts)) if weights is None else np.asarray(weights, np.float64).reshape(-1)
+    weights = (
+        np.ones(len(parts)) if weights is None else np.asarray(weights, np.float64).reshape(-1)
+    )
     if weights.shape != (len(parts),) or np.any(weights < 0):
         raise ValueError(f"light weights must be {len(parts)} values >= 0, got {weights}")
     scale = np.ones(3) if rgb_scale is None else np.asarray(rgb_scale, np.float64).reshape(-1)

@@ -30,7 +30,7 @@ from ._lights import ENV_TO_WORLD, studio_environment, studio_light_parts
 from ._poisson import poisson_seam_blend
 from ._scene import StudioScene, _body_arrays, _layers_from_drape
 
-__all__ = ["render_on_photo", "fit_photo_lighting", "PhotoLighting", "WORK_MAX_SIDE_PX"]
+__all__ = ["WORK_MAX_SIDE_PX", "PhotoLighting", "fit_photo_lighting", "render_on_photo"]
 
 #: Longest side [px] at which render_on_photo renders, fits the light and blends; larger photos
 #: get the result laid over them at full resolution.
@@ -54,14 +54,18 @@ class PhotoLighting:
         return studio_environment(camera, weights=self.weights, rgb_scale=self.rgb_scale)
 
     def __repr__(self) -> str:
-        return (f"PhotoLighting(weights={np.round(self.weights, 3).tolist()}, "
-                f"rgb_scale={np.round(self.rgb_scale, 3).tolist()}, loss={self.loss:.4f})")
+        return (
+            f"PhotoLighting(weights={np.round(self.weights, 3).tolist()}, "
+            f"rgb_scale={np.round(self.rgb_scale, 3).tolist()}, loss={self.loss:.4f})"
+        )
 
 
 def _check_photo(photo_rgb) -> np.ndarray:
     photo = np.asarray(photo_rgb)
     if photo.ndim != 3 or photo.shape[2] not in (3, 4) or photo.dtype != np.uint8:
-        raise ValueError(f"photo must be a uint8 array of shape (H, W, 3), got {photo.dtype} {photo.shape}")
+        raise ValueError(
+            f"photo must be a uint8 array of shape (H, W, 3), got {photo.dtype} {photo.shape}"
+        )
     return np.ascontiguousarray(photo[..., :3])
 
 
@@ -86,16 +90,30 @@ def _photo_camera(camera: Camera, width: int, height: int) -> Camera:
             f"camera is {camera.width}x{camera.height} but the photo is {width}x{height} (another aspect ratio)"
         )
     scale = width / camera.width
-    return Camera(fx=camera.fx * scale, fy=camera.fy * scale, cx=camera.cx * scale, cy=camera.cy * scale,
-                  width=width, height=height, world_to_camera=camera.world_to_camera)
+    return Camera(
+        fx=camera.fx * scale,
+        fy=camera.fy * scale,
+        cx=camera.cx * scale,
+        cy=camera.cy * scale,
+        width=width,
+        height=height,
+        world_to_camera=camera.world_to_camera,
+    )
 
 
 def _downscaled(camera: Camera, max_side: int) -> tuple[Camera, float]:
     scale = min(1.0, max_side / max(camera.width, camera.height))
     width, height = max(8, round(camera.width * scale)), max(8, round(camera.height * scale))
     scale = width / camera.width
-    return Camera(fx=camera.fx * scale, fy=camera.fx * scale, cx=camera.cx * scale, cy=camera.cy * scale,
-                  width=width, height=height, world_to_camera=camera.world_to_camera), scale
+    return Camera(
+        fx=camera.fx * scale,
+        fy=camera.fx * scale,
+        cx=camera.cx * scale,
+        cy=camera.cy * scale,
+        width=width,
+        height=height,
+        world_to_camera=camera.world_to_camera,
+    ), scale
 
 
 def fit_photo_lighting(
@@ -148,43 +166,73 @@ def fit_photo_lighting(
     mask = _check_mask(fit_mask, (height, width), "fit_mask")
     camera = _photo_camera(camera, width, height)
     small, _ = _downscaled(camera, max_side)
-    target = srgb_to_linear(np.asarray(
-        Image.fromarray(photo).resize((small.width, small.height), Image.Resampling.BOX), np.float64) / 255.0)
-    weight = np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).resize(
-        (small.width, small.height), Image.Resampling.BOX), np.float64) / 255.0
+    target = srgb_to_linear(
+        np.asarray(
+            Image.fromarray(photo).resize((small.width, small.height), Image.Resampling.BOX),
+            np.float64,
+        )
+        / 255.0
+    )
+    weight = (
+        np.asarray(
+            Image.fromarray((mask * 255).astype(np.uint8)).resize(
+                (small.width, small.height), Image.Resampling.BOX
+            ),
+            np.float64,
+        )
+        / 255.0
+    )
     weight = (weight > 0.99).astype(np.float32)  # only pixels wholly inside the mask
     pixel_count = int(weight.sum())
     if pixel_count < 16:
-        raise ValueError(f"fit_mask leaves {pixel_count} usable pixels at {small.width}x{small.height}; need >= 16")
+        raise ValueError(
+            f"fit_mask leaves {pixel_count} usable pixels at {small.width}x{small.height}; need >= 16"
+        )
     vertices, faces = check_mesh(body_vertices, body_faces, "body")
     props = mi.Properties()
-    props["bsdf"] = mi.load_dict({
-        "type": "twosided",
-        "bsdf": {"type": "principled", "base_color": {"type": "rgb", "value": list(skin_color)},
-                 "roughness": 0.55, "specular": 0.35},
-    })
+    props["bsdf"] = mi.load_dict(
+        {
+            "type": "twosided",
+            "bsdf": {
+                "type": "principled",
+                "base_color": {"type": "rgb", "value": list(skin_color)},
+                "roughness": 0.55,
+                "specular": 0.35,
+            },
+        }
+    )
     from ._scene import vertex_normals
 
     mesh = make_mesh("body", vertices, faces, normals=vertex_normals(vertices, faces), props=props)
     parts = studio_light_parts(camera, width=64)
-    scene = mi.load_dict({
-        "type": "scene",
-        "integrator": {"type": "prb", "max_depth": 2, "hide_emitters": True},
-        "sensor": sensor_dict(small, sample_count=spp, pixel_format="rgb"),
-        "environment": {
-            "type": "envmap",
-            "bitmap": mi.Bitmap(np.ascontiguousarray(parts.sum(axis=0)), pixel_format=mi.Bitmap.PixelFormat.RGB),
-            "to_world": mi.ScalarTransform4f([list(row) for row in ENV_TO_WORLD]),
-        },
-        "body": mesh,
-    })
+    scene = mi.load_dict(
+        {
+            "type": "scene",
+            "integrator": {"type": "prb", "max_depth": 2, "hide_emitters": True},
+            "sensor": sensor_dict(small, sample_count=spp, pixel_format="rgb"),
+            "environment": {
+                "type": "envmap",
+                "bitmap": mi.Bitmap(
+                    np.ascontiguousarray(parts.sum(axis=0)), pixel_format=mi.Bitmap.PixelFormat.RGB
+                ),
+                "to_world": mi.ScalarTransform4f([list(row) for row in ENV_TO_WORLD]),
+            },
+            "body": mesh,
+        }
+    )
     params = mi.traverse(scene)
     # Mitsuba pads the lat-long map by one column (wrap-around) and a sample row: match its layout
     layout = np.array(params["environment.data"]).shape
     padded = np.zeros((len(parts), *layout), np.float32)
     for index, part in enumerate(parts):
-        part_map = mi.load_dict({"type": "envmap", "bitmap": mi.Bitmap(np.ascontiguousarray(part),
-                                                                       pixel_format=mi.Bitmap.PixelFormat.RGB)})
+        part_map = mi.load_dict(
+            {
+                "type": "envmap",
+                "bitmap": mi.Bitmap(
+                    np.ascontiguousarray(part), pixel_format=mi.Bitmap.PixelFormat.RGB
+                ),
+            }
+        )
         padded[index] = np.array(mi.traverse(part_map)["data"])
     part_tensors = [mi.TensorXf(padded[i]) for i in range(len(parts))]
     target_t = mi.TensorXf(target.astype(np.float32))
@@ -205,8 +253,12 @@ def fit_photo_lighting(
         params.update()
         image = mi.render(scene, params, spp=spp, seed=(int(seed) + step) & 0xFFFFFFFF)
         residual = (image - target_t) * weight_t
-        loss = dr.sum(dr.sqrt(dr.square(residual) + epsilon ** 2) - epsilon, axis=None) / (3.0 * pixel_count)
-        loss = loss + 1e-3 * (dr.sum(dr.square(log_weights), axis=None) + dr.sum(dr.square(log_rgb), axis=None))
+        loss = dr.sum(dr.sqrt(dr.square(residual) + epsilon**2) - epsilon, axis=None) / (
+            3.0 * pixel_count
+        )
+        loss = loss + 1e-3 * (
+            dr.sum(dr.square(log_weights), axis=None) + dr.sum(dr.square(log_rgb), axis=None)
+        )
         dr.backward(loss)
         optimizer.step()
         loss_value = float(loss.array[0])
@@ -220,15 +272,21 @@ def _garment_depth(layers, camera: Camera, spp: int, seed: int, device: str) -> 
     mi, _ = select_variant(device)
     objects = {}
     for index, layer in enumerate(layers):
-        objects[f"garment_{index}"] = make_mesh(f"garment_{index}", layer.vertices,
-                                                layer.faces.astype(np.uint32))
-    scene = mi.load_dict({
-        "type": "scene",
-        "integrator": {"type": "aov", "aovs": "dd.y:depth",
-                       "integrator": {"type": "path", "max_depth": 1, "hide_emitters": True}},
-        "sensor": sensor_dict(camera, sample_count=spp, pixel_format="rgba"),
-        **objects,
-    })
+        objects[f"garment_{index}"] = make_mesh(
+            f"garment_{index}", layer.vertices, layer.faces.astype(np.uint32)
+        )
+    scene = mi.load_dict(
+        {
+            "type": "scene",
+            "integrator": {
+                "type": "aov",
+                "aovs": "dd.y:depth",
+                "integrator": {"type": "path", "max_depth": 1, "hide_emitters": True},
+            },
+            "sensor": sensor_dict(camera, sample_count=spp, pixel_format="rgba"),
+            **objects,
+        }
+    )
     image = np.array(mi.render(scene, spp=spp, seed=seed & 0xFFFFFFFF), np.float32)
     alpha = image[..., 3]
     u = (np.arange(camera.width) + 0.5 - camera.cx) / camera.fx
@@ -315,14 +373,25 @@ def render_on_photo(
         raise ValueError(f"blend_margin_px must be an integer >= 0, got {blend_margin_px}")
     if work_max_side_px is not None and int(work_max_side_px) < 64:
         raise ValueError(f"work_max_side_px must be at least 64 (or None), got {work_max_side_px}")
-    options = dict(texture=texture, garment_color=garment_color, fit_light=fit_light, light_steps=light_steps,
-                   spp=spp, seed=seed, blend_margin_px=int(blend_margin_px),
-                   occlusion_tolerance_m=occlusion_tolerance_m, occluder_grow_px=occluder_grow_px,
-                   skin_color=skin_color, device=device)
+    options = dict(
+        texture=texture,
+        garment_color=garment_color,
+        fit_light=fit_light,
+        light_steps=light_steps,
+        spp=spp,
+        seed=seed,
+        blend_margin_px=int(blend_margin_px),
+        occlusion_tolerance_m=occlusion_tolerance_m,
+        occluder_grow_px=occluder_grow_px,
+        skin_color=skin_color,
+        device=device,
+    )
     if work_max_side_px is None or max(height, width) <= int(work_max_side_px):
         result, region, _ = _composite(body, drape, photo, camera, person, protect, **options)
         return result, region
-    return _composite_large(body, drape, photo, camera, person, protect, int(work_max_side_px), options)
+    return _composite_large(
+        body, drape, photo, camera, person, protect, int(work_max_side_px), options
+    )
 
 
 def _shrunk(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -338,9 +407,10 @@ def _shrunk(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         small = np.empty((rows, cols, *values.shape[2:]), dtype=np.uint8)
         for top in range(0, rows, 64):
             bottom = min(top + 64, rows)
-            block = values[top * factor:bottom * factor, :cols * factor]
-            sums = block.reshape(bottom - top, factor, cols, factor, *values.shape[2:]).sum(axis=(1, 3),
-                                                                                        dtype=np.uint32)
+            block = values[top * factor : bottom * factor, : cols * factor]
+            sums = block.reshape(bottom - top, factor, cols, factor, *values.shape[2:]).sum(
+                axis=(1, 3), dtype=np.uint32
+            )
             small[top:bottom] = (sums + factor * factor // 2) // (factor * factor)
         values = small
     if array.dtype == bool:
@@ -359,8 +429,9 @@ def _composite_large(body, drape, photo, camera, person, protect, max_side: int,
     small_photo = _shrunk(photo, small_size)
     small_person = None if person is None else _shrunk(person, small_size)
     small_protect = None if protect is None else _shrunk(protect, small_size)
-    result, region, touched = _composite(body, drape, small_photo, small_camera, small_person, small_protect,
-                                         **options)
+    result, region, touched = _composite(
+        body, drape, small_photo, small_camera, small_person, small_protect, **options
+    )
     # Up to full size strip by strip (PIL resamples a box of the small image straight into each
     # strip), 8-bit: the composite, how much of it replaces the photo, and the garment mask.
     overlay_image = Image.fromarray(result)
@@ -373,16 +444,42 @@ def _composite_large(body, drape, photo, camera, person, protect, max_side: int,
         bottom = min(top + _STRIP_ROWS, height)
         box = (0.0, top * scale_y, float(small_size[0]), bottom * scale_y)
         size = (width, bottom - top)
-        overlay = np.asarray(overlay_image.resize(size, Image.Resampling.BILINEAR, box=box), dtype=np.uint16)
-        w = np.asarray(weight_image.resize(size, Image.Resampling.BILINEAR, box=box), dtype=np.uint16)[..., None]
+        overlay = np.asarray(
+            overlay_image.resize(size, Image.Resampling.BILINEAR, box=box), dtype=np.uint16
+        )
+        w = np.asarray(
+            weight_image.resize(size, Image.Resampling.BILINEAR, box=box), dtype=np.uint16
+        )[..., None]
         rows = slice(top, bottom)
-        out[rows] = ((photo[rows].astype(np.uint16) * (255 - w) + overlay * w + 127) // 255).astype(np.uint8)
-        garment[rows] = np.asarray(region_image.resize(size, Image.Resampling.BILINEAR, box=box)) > 127
+        out[rows] = ((photo[rows].astype(np.uint16) * (255 - w) + overlay * w + 127) // 255).astype(
+            np.uint8
+        )
+        garment[rows] = (
+            np.asarray(region_image.resize(size, Image.Resampling.BILINEAR, box=box)) > 127
+        )
     return out, garment
 
 
-def _composite(body, drape, photo, camera, person, protect, *, texture, garment_color, fit_light, light_steps,
-               spp, seed, blend_margin_px, occlusion_tolerance_m, occluder_grow_px, skin_color, device):
+def _composite(
+    body,
+    drape,
+    photo,
+    camera,
+    person,
+    protect,
+    *,
+    texture,
+    garment_color,
+    fit_light,
+    light_steps,
+    spp,
+    seed,
+    blend_margin_px,
+    occlusion_tolerance_m,
+    occluder_grow_px,
+    skin_color,
+    device,
+):
     """render_on_photo at the photo's own size -> (composite uint8, garment mask, changed pixels)."""
     from scipy import ndimage
 
@@ -393,7 +490,9 @@ def _composite(body, drape, photo, camera, person, protect, *, texture, garment_
         raise ValueError(f"render_on_photo takes one garment layer, got {len(layers)}")
 
     # 1. which surface is nearest, garment coverage, garment depth behind the body
-    scene = StudioScene(vertices, faces, layers, camera, spp=4, skin_color=skin_color, device=device)
+    scene = StudioScene(
+        vertices, faces, layers, camera, spp=4, skin_color=skin_color, device=device
+    )
     first = scene.render(seed=seed)
     coverage = first.extras["garment_coverage"]
     body_coverage = np.clip(first.mask - coverage, 0.0, 1.0)
@@ -403,7 +502,9 @@ def _composite(body, drape, photo, camera, person, protect, *, texture, garment_
 
     # 2. occluders: body nearer than the garment by more than the tolerance
     behind = np.isfinite(garment_depth)
-    body_front = (body_coverage > 0.5) & behind & (first.depth < garment_depth - occlusion_tolerance_m)
+    body_front = (
+        (body_coverage > 0.5) & behind & (first.depth < garment_depth - occlusion_tolerance_m)
+    )
     occluder = body_front
     if occluder_grow_px > 0 and occluder.any():
         occluder = ndimage.binary_dilation(occluder, iterations=int(occluder_grow_px)) & person
@@ -418,14 +519,35 @@ def _composite(body, drape, photo, camera, person, protect, *, texture, garment_
     # 3. light fitted to the visible person (not where the new garment goes)
     environment = None
     if fit_light:
-        fit_region = person & (body_coverage > 0.99) & ~ndimage.binary_dilation(coverage > 0.01, iterations=2)
+        fit_region = (
+            person
+            & (body_coverage > 0.99)
+            & ~ndimage.binary_dilation(coverage > 0.01, iterations=2)
+        )
         fit_region = ndimage.binary_erosion(fit_region, iterations=1)
         if fit_region.sum() >= 64:
-            lighting = fit_photo_lighting(vertices, faces, photo, camera, fit_region, skin_color=skin_color,
-                                          steps=light_steps, seed=seed, device=device)
+            lighting = fit_photo_lighting(
+                vertices,
+                faces,
+                photo,
+                camera,
+                fit_region,
+                skin_color=skin_color,
+                steps=light_steps,
+                seed=seed,
+                device=device,
+            )
             environment = lighting.environment(camera)
-    final_scene = StudioScene(vertices, faces, layers, camera, spp=spp, skin_color=skin_color,
-                              environment=environment, device=device)
+    final_scene = StudioScene(
+        vertices,
+        faces,
+        layers,
+        camera,
+        spp=spp,
+        skin_color=skin_color,
+        environment=environment,
+        device=device,
+    )
     final = final_scene.render(seed=seed + 1)
 
     # 4. garment colour (pure-garment pixels, nearest fill elsewhere) over the photo, then blend
@@ -434,13 +556,18 @@ def _composite(body, drape, photo, camera, person, protect, *, texture, garment_
     garment_rgb = _fill_from_nearest(final.rgba[..., :3].astype(np.float32), pure)
     photo_float = photo.astype(np.float32) / 255.0
     alpha = garment_alpha[..., None]
-    composite_linear = srgb_to_linear(garment_rgb) * alpha + srgb_to_linear(photo_float) * (1.0 - alpha)
+    composite_linear = srgb_to_linear(garment_rgb) * alpha + srgb_to_linear(photo_float) * (
+        1.0 - alpha
+    )
     composite = linear_to_srgb(composite_linear)
     region = garment_alpha > 0.5
     if blend_margin_px > 0 and region.any():
-        inside = np.where(region[..., None], composite, garment_rgb)  # garment colour beyond its edge
-        fused, band = poisson_seam_blend(inside, photo_float, region, margin_px=int(blend_margin_px),
-                                         locked=occluder)
+        inside = np.where(
+            region[..., None], composite, garment_rgb
+        )  # garment colour beyond its edge
+        fused, band = poisson_seam_blend(
+            inside, photo_float, region, margin_px=int(blend_margin_px), locked=occluder
+        )
         composite = np.where(band[..., None], np.clip(fused, 0.0, 1.0), composite)
     result = np.clip(np.round(composite * 255.0), 0, 255).astype(np.uint8)
     untouched = ~(garment_alpha > 0)

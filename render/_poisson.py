@@ -14,8 +14,14 @@ import numpy as np
 __all__ = ["poisson_seam_blend"]
 
 
-def poisson_seam_blend(inside: np.ndarray, outside: np.ndarray, region: np.ndarray, *,
-                       margin_px: int = 3, locked: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def poisson_seam_blend(
+    inside: np.ndarray,
+    outside: np.ndarray,
+    region: np.ndarray,
+    *,
+    margin_px: int = 3,
+    locked: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Fuse ``inside`` (where ``region``) and ``outside`` (elsewhere) in the gradient domain.
 
     Args:
@@ -35,7 +41,9 @@ def poisson_seam_blend(inside: np.ndarray, outside: np.ndarray, region: np.ndarr
     outside = np.asarray(outside, np.float64)
     region = np.asarray(region, bool)
     if inside.shape != outside.shape or inside.shape[:2] != region.shape:
-        raise ValueError(f"inside {inside.shape}, outside {outside.shape} and region {region.shape} must agree")
+        raise ValueError(
+            f"inside {inside.shape}, outside {outside.shape} and region {region.shape} must agree"
+        )
     if int(margin_px) != margin_px or margin_px < 1:
         raise ValueError(f"margin_px must be an integer >= 1, got {margin_px}")
     locked = np.zeros(region.shape, bool) if locked is None else np.asarray(locked, bool)
@@ -66,7 +74,9 @@ def poisson_seam_blend(inside: np.ndarray, outside: np.ndarray, region: np.ndarr
         same_out = ~region[p_r, p_c] & ~region[q_r, q_c]
         guide = np.zeros((len(p), hard.shape[2]))
         guide[same_in] = inside[p_r[same_in], p_c[same_in]] - inside[q_r[same_in], q_c[same_in]]
-        guide[same_out] = outside[p_r[same_out], p_c[same_out]] - outside[q_r[same_out], q_c[same_out]]
+        guide[same_out] = (
+            outside[p_r[same_out], p_c[same_out]] - outside[q_r[same_out], q_c[same_out]]
+        )
         diagonal[p] += 1.0
         np.add.at(rhs, p, guide)
         q_index = index[q_r, q_c]

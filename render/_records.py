@@ -56,7 +56,9 @@ class GarmentMesh:
             else:
                 uv_faces = np.array(self.uv_faces, dtype=np.int64)
                 if uv_faces.shape != faces.shape:
-                    raise ValueError(f"garment uv_faces must have shape {faces.shape}, got {uv_faces.shape}")
+                    raise ValueError(
+                        f"garment uv_faces must have shape {faces.shape}, got {uv_faces.shape}"
+                    )
                 if uv_faces.min() < 0 or uv_faces.max() >= len(uv):
                     raise ValueError(f"garment uv_faces index outside [0, {len(uv)})")
                 set_(self, "uv_faces", readonly(uv_faces))
@@ -74,7 +76,9 @@ class GarmentMesh:
             set_(self, "texture", readonly(np.ascontiguousarray(texture)))
         color = np.asarray(self.color, dtype=np.float64).reshape(-1)
         if color.shape != (3,) or np.any(color < 0) or np.any(color > 1):
-            raise ValueError(f"garment color must be 3 linear RGB values in [0, 1], got {self.color}")
+            raise ValueError(
+                f"garment color must be 3 linear RGB values in [0, 1], got {self.color}"
+            )
         set_(self, "color", tuple(float(c) for c in color))
 
 

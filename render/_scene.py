@@ -23,6 +23,8 @@ __all__ = ["StudioScene", "render_body"]
 
 #: How far drawn cloth sits off its simulated surface [m] (about a fabric's thickness).
 CLOTH_DISPLAY_OFFSET_M = 0.004
+
+
 def _split_uv_seams(vertices, faces, uv, uv_faces):
     """One Mitsuba vertex per distinct (position, uv) corner pair.
 
@@ -82,16 +84,28 @@ def _layers_from_drape(drape, *, texture=None, color=None) -> list[GarmentMesh]:
         # Cloth has thickness and the body between cloth vertices bulges: shown exactly at the
         # simulated surface, skin pokes through coarse triangles. Lift the cloth off by its
         # display thickness along the (outward) vertex normals.
-        vertices = _lift_along_normals(np.asarray(vertices, dtype=np.float64), np.asarray(faces), CLOTH_DISPLAY_OFFSET_M)
+        vertices = _lift_along_normals(
+            np.asarray(vertices, dtype=np.float64), np.asarray(faces), CLOTH_DISPLAY_OFFSET_M
+        )
         uv = getattr(item, "uv", None)
-        layer_texture = texture if texture is not None else load_texture(getattr(item, "texture", None))
+        layer_texture = (
+            texture if texture is not None else load_texture(getattr(item, "texture", None))
+        )
         if layer_texture is None and getattr(item, "texture_path", None):
             layer_texture = load_texture(item.texture_path)
-        layer_color = color if color is not None else (getattr(item, "color", None) or GARMENT_COLOR)
-        layers.append(GarmentMesh(
-            vertices=vertices, faces=faces, uv=uv, uv_faces=getattr(item, "uv_faces", None),
-            texture=layer_texture if uv is not None else None, color=layer_color,
-        ))
+        layer_color = (
+            color if color is not None else (getattr(item, "color", None) or GARMENT_COLOR)
+        )
+        layers.append(
+            GarmentMesh(
+                vertices=vertices,
+                faces=faces,
+                uv=uv,
+                uv_faces=getattr(item, "uv_faces", None),
+                texture=layer_texture if uv is not None else None,
+                color=layer_color,
+            )
+        )
     return layers
 
 
@@ -132,9 +146,21 @@ class StudioScene:
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
     """
 
-    def __init__(self, body_vertices, body_faces, garments: list[GarmentMesh], camera: Camera, *,
-                 spp: int = 16, skin_color=SKIN_COLOR, aovs: bool = True, max_depth: int = 3,
-                 environment: np.ndarray | None = None, shading: str = "path", device: str = "auto"):
+    def __init__(
+        self,
+        body_vertices,
+        body_faces,
+        garments: list[GarmentMesh],
+        camera: Camera,
+        *,
+        spp: int = 16,
+        skin_color=SKIN_COLOR,
+        aovs: bool = True,
+        max_depth: int = 3,
+        environment: np.ndarray | None = None,
+        shading: str = "path",
+        device: str = "auto",
+    ):
         if shading not in ("path", "deferred"):
             raise ValueError(f"shading must be 'path' or 'deferred', got {shading!r}")
         if shading == "deferred" and aovs:
@@ -149,11 +175,17 @@ class StudioScene:
         # name -> (positions (K, 3) and normals (K, 3) of the Mitsuba vertices, float32)
         self._meshes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         objects: dict[str, Any] = {}
-        skin = mi.load_dict({
-            "type": "twosided",
-            "bsdf": {"type": "principled", "base_color": {"type": "rgb", "value": list(skin_color)},
-                     "roughness": 0.55, "specular": 0.35},
-        })
+        skin = mi.load_dict(
+            {
+                "type": "twosided",
+                "bsdf": {
+                    "type": "principled",
+                    "base_color": {"type": "rgb", "value": list(skin_color)},
+                    "roughness": 0.55,
+                    "specular": 0.35,
+                },
+            }
+        )
         props = mi.Properties()
         props["bsdf"] = skin
         normals = vertex_normals(body_vertices, body_faces).astype(np.float32)
@@ -162,13 +194,18 @@ class StudioScene:
         for index, garment in enumerate(garments):
             name = f"garment_{index}"
             if garment.uv is not None:
-                source, uv, faces = _split_uv_seams(garment.vertices, garment.faces, garment.uv, garment.uv_faces)
+                source, uv, faces = _split_uv_seams(
+                    garment.vertices, garment.faces, garment.uv, garment.uv_faces
+                )
             else:
                 source, uv, faces = np.arange(len(garment.vertices)), None, garment.faces
             if garment.texture is not None:
                 reflectance = {
                     "type": "bitmap",
-                    "bitmap": mi.Bitmap(np.array(garment.texture, dtype=np.float32), pixel_format=mi.Bitmap.PixelFormat.RGB),
+                    "bitmap": mi.Bitmap(
+                        np.array(garment.texture, dtype=np.float32),
+                        pixel_format=mi.Bitmap.PixelFormat.RGB,
+                    ),
                     "raw": False,  # the texture is sRGB; Mitsuba converts it to linear
                     "filter_type": "bilinear",
                     "wrap_mode": "repeat",
@@ -176,39 +213,62 @@ class StudioScene:
             else:
                 reflectance = {"type": "rgb", "value": list(garment.color)}
             props = mi.Properties()
-            props["bsdf"] = mi.load_dict({"type": "twosided", "bsdf": {"type": "diffuse", "reflectance": reflectance}})
+            props["bsdf"] = mi.load_dict(
+                {"type": "twosided", "bsdf": {"type": "diffuse", "reflectance": reflectance}}
+            )
             positions = garment.vertices[source]
             normals = vertex_normals(garment.vertices, garment.faces)[source].astype(np.float32)
-            objects[name] = make_mesh(name, positions, faces.astype(np.uint32), uv=uv,
-                                      normals=normals, props=props)
+            objects[name] = make_mesh(
+                name, positions, faces.astype(np.uint32), uv=uv, normals=normals, props=props
+            )
             self._meshes[name] = (positions, normals)
         self._shape_ids = {name: i for i, name in enumerate(objects)}
         integrator = {"type": "path", "max_depth": int(max_depth), "hide_emitters": True}
         if shading == "deferred":  # camera rays only (no inner integrator: 4x faster)
-            integrator = {"type": "aov", "aovs": "albedo:albedo,normal:sh_normal,position:position,distance:depth"}
+            integrator = {
+                "type": "aov",
+                "aovs": "albedo:albedo,normal:sh_normal,position:position,distance:depth",
+            }
         if self.aovs:
-            integrator = {"type": "aov", "aovs": "dd.y:depth,si.y:shape_index", "integrator": integrator}
+            integrator = {
+                "type": "aov",
+                "aovs": "dd.y:depth,si.y:shape_index",
+                "integrator": integrator,
+            }
         if environment is None:
             environment = studio_environment(camera)
         environment = np.asarray(environment, dtype=np.float32)
-        if environment.ndim != 3 or environment.shape[2] != 3 or environment.shape[1] != 2 * environment.shape[0]:
-            raise ValueError(f"environment must be a lat-long map of shape (h, 2h, 3), got {environment.shape}")
-        self._scene = mi.load_dict({
-            "type": "scene",
-            "integrator": integrator,
-            "sensor": sensor_dict(camera, sample_count=self.spp, pixel_format="rgba", sampler="ldsampler"),
-            "environment": {
-                "type": "envmap",
-                "bitmap": mi.Bitmap(np.ascontiguousarray(environment), pixel_format=mi.Bitmap.PixelFormat.RGB),
-                "to_world": mi.ScalarTransform4f([list(row) for row in ENV_TO_WORLD]),
-            },
-            **objects,
-        })
+        if (
+            environment.ndim != 3
+            or environment.shape[2] != 3
+            or environment.shape[1] != 2 * environment.shape[0]
+        ):
+            raise ValueError(
+                f"environment must be a lat-long map of shape (h, 2h, 3), got {environment.shape}"
+            )
+        self._scene = mi.load_dict(
+            {
+                "type": "scene",
+                "integrator": integrator,
+                "sensor": sensor_dict(
+                    camera, sample_count=self.spp, pixel_format="rgba", sampler="ldsampler"
+                ),
+                "environment": {
+                    "type": "envmap",
+                    "bitmap": mi.Bitmap(
+                        np.ascontiguousarray(environment), pixel_format=mi.Bitmap.PixelFormat.RGB
+                    ),
+                    "to_world": mi.ScalarTransform4f([list(row) for row in ENV_TO_WORLD]),
+                },
+                **objects,
+            }
+        )
         self._params = mi.traverse(self._scene)
         # The shape_index AOV holds each shape's Dr.Jit registry id (0 = nothing hit), which is
         # global to the process and changes as scenes come and go: read it, don't assume order.
         self._shape_index = {
-            shape.id(): int(dr.reinterpret_array(mi.UInt32, mi.ShapePtr(shape))[0]) for shape in self._scene.shapes()
+            shape.id(): int(dr.reinterpret_array(mi.UInt32, mi.ShapePtr(shape))[0])
+            for shape in self._scene.shapes()
         }
 
     def set_camera(self, camera: Camera) -> None:
@@ -224,9 +284,13 @@ class StudioScene:
         pivot = np.asarray(pivot, dtype=np.float32)
         for name, (positions, normals) in self._meshes.items():
             moved = (positions - pivot) @ rotation.T + pivot
-            self._params[f"{name}.vertex_positions"] = dr.ravel(mi.Point3f(np.ascontiguousarray(moved.T)))
+            self._params[f"{name}.vertex_positions"] = dr.ravel(
+                mi.Point3f(np.ascontiguousarray(moved.T))
+            )
             turned = normals @ rotation.T
-            self._params[f"{name}.vertex_normals"] = dr.ravel(mi.Normal3f(np.ascontiguousarray(turned.T)))
+            self._params[f"{name}.vertex_normals"] = dr.ravel(
+                mi.Normal3f(np.ascontiguousarray(turned.T))
+            )
         self._params.update()
 
     def render_raw(self, *, seed: int = 0, spp: int | None = None) -> np.ndarray:
@@ -265,8 +329,14 @@ class StudioScene:
             body_id = self._shape_index["body"]
             coverage = (image[..., 5] - body_id * alpha) / (garment_ids[0] - body_id)
             extras["garment_coverage"] = np.clip(coverage, 0.0, 1.0).astype(np.float32)
-        return Rendering(rgba=rgba, depth=depth, mask=alpha.astype(np.float32),
-                         garment_mask=garment_mask, camera=camera, extras=extras)
+        return Rendering(
+            rgba=rgba,
+            depth=depth,
+            mask=alpha.astype(np.float32),
+            garment_mask=garment_mask,
+            camera=camera,
+            extras=extras,
+        )
 
 
 def _body_arrays(body) -> tuple[np.ndarray, np.ndarray]:
@@ -328,5 +398,7 @@ def render_body(
     layers = _layers_from_drape(drape, texture=texture, color=garment_color) + list(garments)
     points = np.concatenate([np.asarray(vertices, np.float64)] + [g.vertices for g in layers])
     camera = resolve_camera(camera, points, width, height)
-    scene = StudioScene(vertices, faces, layers, camera, spp=spp, skin_color=skin_color, device=device)
+    scene = StudioScene(
+        vertices, faces, layers, camera, spp=spp, skin_color=skin_color, device=device
+    )
     return scene.render(seed=seed)

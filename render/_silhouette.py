@@ -42,7 +42,9 @@ class SilhouetteRenderer:
         device: ``"auto"``, ``"cpu"`` or ``"cuda"`` (see :func:`render.select_variant`).
     """
 
-    def __init__(self, faces, vertex_count: int, camera: Camera, *, spp: int = 4, device: str = "auto"):
+    def __init__(
+        self, faces, vertex_count: int, camera: Camera, *, spp: int = 4, device: str = "auto"
+    ):
         if int(spp) < 1:
             raise ValueError(f"spp must be >= 1, got {spp}")
         self._mi, self._dr = mi, _ = select_variant(device)
@@ -55,18 +57,30 @@ class SilhouetteRenderer:
         self.width, self.height = camera.width, camera.height
         self._camera = camera
         props = mi.Properties()
-        props["bsdf"] = mi.load_dict({"type": "diffuse", "reflectance": {"type": "rgb", "value": 0.0}})
+        props["bsdf"] = mi.load_dict(
+            {"type": "diffuse", "reflectance": {"type": "rgb", "value": 0.0}}
+        )
         mesh = make_mesh("mesh", dummy, faces, props=props)
-        self._scene = mi.load_dict({
-            "type": "scene",
-            "integrator": {"type": "direct_projective", "sppi": 0},
-            "sensor": sensor_dict(camera, sample_count=self.spp, pixel_format="rgb"),
-            "environment": {"type": "constant", "radiance": {"type": "rgb", "value": 1.0}},
-            "mesh": mesh,
-        })
+        self._scene = mi.load_dict(
+            {
+                "type": "scene",
+                "integrator": {"type": "direct_projective", "sppi": 0},
+                "sensor": sensor_dict(camera, sample_count=self.spp, pixel_format="rgb"),
+                "environment": {"type": "constant", "radiance": {"type": "rgb", "value": 1.0}},
+                "mesh": mesh,
+            }
+        )
         self._params = mi.traverse(self._scene)
-        self._params.keep(["mesh.vertex_positions", "sensor.x_fov", "sensor.to_world", "sensor.film.size",
-                           "sensor.principal_point_offset_x", "sensor.principal_point_offset_y"])
+        self._params.keep(
+            [
+                "mesh.vertex_positions",
+                "sensor.x_fov",
+                "sensor.to_world",
+                "sensor.film.size",
+                "sensor.principal_point_offset_x",
+                "sensor.principal_point_offset_y",
+            ]
+        )
         self._wrapped = None
 
     def set_camera(self, camera: Camera) -> None:
@@ -92,8 +106,14 @@ class SilhouetteRenderer:
             self._wrapped = rendered
         return self._wrapped
 
-    def __call__(self, vertices: torch.Tensor, *, camera: Camera | None = None, seed: int = 0,
-                 spp: int | None = None) -> torch.Tensor:
+    def __call__(
+        self,
+        vertices: torch.Tensor,
+        *,
+        camera: Camera | None = None,
+        seed: int = 0,
+        spp: int | None = None,
+    ) -> torch.Tensor:
         """Coverage image of the mesh.
 
         Args:
@@ -111,7 +131,9 @@ class SilhouetteRenderer:
         if not isinstance(vertices, torch.Tensor):
             raise TypeError(f"vertices must be a torch.Tensor, got {type(vertices).__name__}")
         if tuple(vertices.shape) != (self.vertex_count, 3):
-            raise ValueError(f"vertices must have shape ({self.vertex_count}, 3), got {tuple(vertices.shape)}")
+            raise ValueError(
+                f"vertices must have shape ({self.vertex_count}, 3), got {tuple(vertices.shape)}"
+            )
         if camera is not None:
             if (camera.width, camera.height) != (self.width, self.height):
                 raise ValueError(
@@ -135,8 +157,9 @@ class SilhouetteRenderer:
 _renderers: OrderedDict[tuple, SilhouetteRenderer] = OrderedDict()
 
 
-def render_silhouette(vertices: torch.Tensor, faces, camera: Camera, *, spp: int = 4,
-                      seed: int = 0) -> torch.Tensor:
+def render_silhouette(
+    vertices: torch.Tensor, faces, camera: Camera, *, spp: int = 4, seed: int = 0
+) -> torch.Tensor:
     """Differentiable antialiased silhouette of a triangle mesh.
 
     Scenes are cached per (topology, image size, spp), so calling this in a loop only updates

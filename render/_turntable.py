@@ -31,10 +31,12 @@ from ._deferred import DeferredShader, sh_irradiance
 from ._lights import ENV_TO_WORLD, studio_environment
 from ._scene import StudioScene, _body_arrays, _layers_from_drape
 
-__all__ = ["render_turntable", "encode_mp4", "encode_gif", "turntable_camera"]
+__all__ = ["encode_gif", "encode_mp4", "render_turntable", "turntable_camera"]
 
 
-def turntable_camera(points: np.ndarray, *, size: int, fov_y_deg: float = 30.0, margin: float = 0.05):
+def turntable_camera(
+    points: np.ndarray, *, size: int, fov_y_deg: float = 30.0, margin: float = 0.05
+):
     """A front camera far enough that ``points`` [m] (N, 3) stay in frame at every rotation
     about the vertical axis through their bounding-box centre; returns (camera, pivot (3,))."""
     lo, hi = points.min(axis=0), points.max(axis=0)
@@ -47,8 +49,15 @@ def turntable_camera(points: np.ndarray, *, size: int, fov_y_deg: float = 30.0, 
         rotation = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
         swept.append(sample @ rotation.T + centre)
     swept = np.concatenate(swept)
-    return orbit_camera(swept, azimuth_deg=0.0, width=size, height=size, fov_y_deg=fov_y_deg,
-                        margin=margin, elevation_deg=5.0), centre
+    return orbit_camera(
+        swept,
+        azimuth_deg=0.0,
+        width=size,
+        height=size,
+        fov_y_deg=fov_y_deg,
+        margin=margin,
+        elevation_deg=5.0,
+    ), centre
 
 
 def _turn(angle: float, pivot: np.ndarray) -> np.ndarray:
@@ -62,8 +71,15 @@ def _turn(angle: float, pivot: np.ndarray) -> np.ndarray:
 
 def _orbited(camera: Camera, turn: np.ndarray) -> Camera:
     """The camera that sees the world moved by ``turn`` as ``camera`` sees it moved."""
-    return Camera(fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy, width=camera.width,
-                  height=camera.height, world_to_camera=camera.world_to_camera @ turn)
+    return Camera(
+        fx=camera.fx,
+        fy=camera.fy,
+        cx=camera.cx,
+        cy=camera.cy,
+        width=camera.width,
+        height=camera.height,
+        world_to_camera=camera.world_to_camera @ turn,
+    )
 
 
 def render_turntable(
@@ -112,9 +128,22 @@ def render_turntable(
     layers = _layers_from_drape(drape, texture=texture, color=garment_color) + list(garments)
     points = np.concatenate([np.asarray(vertices, np.float64)] + [g.vertices for g in layers])
     camera, pivot = turntable_camera(points, size=int(size))
-    scene = StudioScene(vertices, faces, layers, camera, spp=spp, aovs=False, max_depth=2,
-                        shading=shading, device=device)
-    shader = DeferredShader(camera.width, camera.height, background=background) if shading == "deferred" else None
+    scene = StudioScene(
+        vertices,
+        faces,
+        layers,
+        camera,
+        spp=spp,
+        aovs=False,
+        max_depth=2,
+        shading=shading,
+        device=device,
+    )
+    shader = (
+        DeferredShader(camera.width, camera.height, background=background)
+        if shading == "deferred"
+        else None
+    )
     mi = scene._mi
     images = []
     for index in range(int(frames)):
@@ -129,7 +158,9 @@ def render_turntable(
             continue
         if index:
             inverse = np.linalg.inv(turn)
-            scene._params["environment.to_world"] = mi.Transform4f((inverse @ np.array(ENV_TO_WORLD)).tolist())
+            scene._params["environment.to_world"] = mi.Transform4f(
+                (inverse @ np.array(ENV_TO_WORLD)).tolist()
+            )
             scene._params.update()
         images.append(premultiplied_to_uint8(scene.render_raw(seed=seed + index), background))
     return images
@@ -141,7 +172,12 @@ def _check_frames(frames) -> list[np.ndarray]:
         raise ValueError("no frames to encode")
     shape = frames[0].shape
     for frame in frames:
-        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3 or frame.shape != shape:
+        if (
+            frame.dtype != np.uint8
+            or frame.ndim != 3
+            or frame.shape[2] != 3
+            or frame.shape != shape
+        ):
             raise ValueError(
                 f"frames must all be uint8 arrays of shape {shape} (H, W, 3), got {frame.dtype} {frame.shape}"
             )
@@ -164,8 +200,14 @@ def encode_mp4(frames, *, fps: float = 12.0) -> bytes:
     os.close(handle)
     try:
         writer = imageio_ffmpeg.write_frames(
-            path, (width + width % 2, height + height % 2), fps=fps, codec="libx264",
-            pix_fmt_out="yuv420p", quality=None, bitrate=None, macro_block_size=1,
+            path,
+            (width + width % 2, height + height % 2),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            quality=None,
+            bitrate=None,
+            macro_block_size=1,
             output_params=["-crf", "20", "-preset", "veryfast"],
             ffmpeg_log_level="error",
         )
@@ -186,11 +228,20 @@ def encode_gif(frames, *, fps: float = 12.0, loop: bool = True) -> bytes:
     frames = _check_frames(frames)
     if not fps > 0:
         raise ValueError(f"fps must be > 0, got {fps}")
-    images = [Image.fromarray(frame).quantize(colors=255, method=Image.Quantize.MEDIANCUT) for frame in frames]
+    images = [
+        Image.fromarray(frame).quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+        for frame in frames
+    ]
     stream = io.BytesIO()
     options = {"loop": 0} if loop else {}
     images[0].save(
-        stream, format="GIF", save_all=True, append_images=images[1:],
-        duration=max(20, round(1000.0 / fps)), optimize=False, disposal=1, **options,
+        stream,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=max(20, round(1000.0 / fps)),
+        optimize=False,
+        disposal=1,
+        **options,
     )
     return stream.getvalue()

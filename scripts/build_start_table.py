@@ -26,14 +26,24 @@ BMIS = (16.0, 20.0, 25.0, 30.0, 36.0, 42.0)
 
 def main() -> int:
     model = load_anny_model()
-    table = {"heights_m": list(HEIGHTS_M), "bmis": list(BMIS), "parameter_names": list(model.parameter_names), "sexes": {}}
+    table = {
+        "heights_m": list(HEIGHTS_M),
+        "bmis": list(BMIS),
+        "parameter_names": list(model.parameter_names),
+        "sexes": {},
+    }
     for sex in ("female", "male"):
         grid = np.zeros((len(HEIGHTS_M), len(BMIS), len(model.parameter_names)))
         for i, height in enumerate(HEIGHTS_M):
             for j, bmi in enumerate(BMIS):
-                body = bodyfit.body_from_measurements(height_m=height, weight_kg=bmi * height**2, sex=sex)
+                body = bodyfit.body_from_measurements(
+                    height_m=height, weight_kg=bmi * height**2, sex=sex
+                )
                 grid[i, j] = [body.shape_parameters[name] for name in model.parameter_names]
-                print(f"{sex} {height:.2f} m BMI {bmi:.0f}: stature {body.measurements_m['stature']:.3f}", file=sys.stderr)
+                print(
+                    f"{sex} {height:.2f} m BMI {bmi:.0f}: stature {body.measurements_m['stature']:.3f}",
+                    file=sys.stderr,
+                )
         table["sexes"][sex] = grid.round(5).tolist()
     (ROOT / "data" / "anny_start_table.json").write_text(json.dumps(table) + "\n")
     return 0

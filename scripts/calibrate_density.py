@@ -52,7 +52,9 @@ def calibrate(ansur_dir: Path, subjects: int, seed: int = 0) -> dict:
         bmis, densities = [], []
         for i in chosen:
             height, weight, age = table["stature"][i], table["weightkg"][i], table["age"][i]
-            predicted = population.predict(height_m=height, weight_kg=weight, sex=sex, age_years=age)
+            predicted = population.predict(
+                height_m=height, weight_kg=weight, sex=sex, age_years=age
+            )
             ratios = {k: v for k, v in predicted.items() if k.endswith("_height_ratio")}
             targets = {"stature": FitTarget(height, 4.0)}
             for name, column in _GIRTHS.items():
@@ -69,7 +71,10 @@ def calibrate(ansur_dir: Path, subjects: int, seed: int = 0) -> dict:
             volume = float(mesh_volume(fit.vertices, model.faces))
             bmis.append(weight / height**2)
             densities.append(weight / volume)
-            print(f"{sex} bmi {bmis[-1]:.1f} density {densities[-1]:.0f} fit error {fit.max_error * 100:.2f} cm", file=sys.stderr)
+            print(
+                f"{sex} bmi {bmis[-1]:.1f} density {densities[-1]:.0f} fit error {fit.max_error * 100:.2f} cm",
+                file=sys.stderr,
+            )
         bmis, densities = np.array(bmis), np.array(densities)
         slope, intercept = np.polyfit(bmis - 25.0, densities, 1)
         residual = densities - (intercept + slope * (bmis - 25.0))

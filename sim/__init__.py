@@ -20,11 +20,11 @@ from tryon3d.sim._simulate import drape
 from tryon3d.sim._warmup import warm_up_kernels
 
 __all__ = [
+    "EASE_REGIONS",
+    "PENETRATION_TOLERANCE_M",
     "Drape",
     "DrapeDivergedError",
     "DrapeGates",
-    "EASE_REGIONS",
-    "PENETRATION_TOLERANCE_M",
     "drape",
     "drape_to_glb",
     "drape_to_json",

@@ -27,8 +27,9 @@ def configure_warp_cache() -> None:
     warp.config.log_level = warp.LOG_WARNING
 
 
-
-_FAILED_LOAD = re.compile(r"Failed to load (?:CPU|CUDA) module '([^']+)' \(.*module_hash=([0-9a-f]+)")
+_FAILED_LOAD = re.compile(
+    r"Failed to load (?:CPU|CUDA) module '([^']+)' \(.*module_hash=([0-9a-f]+)"
+)
 
 
 def repair_kernel_cache_once(function: Callable[..., T]) -> Callable[..., T]:

@@ -23,7 +23,9 @@ def self_collision_distance(thickness_m: float, edge_m: float) -> float:
     return max(2.0 * thickness_m, SELF_COLLISION_MIN_M, SELF_COLLISION_PER_EDGE * edge_m)
 
 
-def collider_vertices(body, vertices: np.ndarray, thickness_m: float = 0.0, edge_m: float = 0.0) -> np.ndarray:
+def collider_vertices(
+    body, vertices: np.ndarray, thickness_m: float = 0.0, edge_m: float = 0.0
+) -> np.ndarray:
     """The collider's vertices [m], (V, 3): ``vertices`` of ``body`` with overlapping thighs
     pressed flat against the body's midline, and upper arms pressed out of the trunk's side,
     leaving room for two layers of cloth of ``thickness_m`` [m] between them (meshed at
@@ -42,7 +44,11 @@ def collider_vertices(body, vertices: np.ndarray, thickness_m: float = 0.0, edge
     cloth-cloth distance between them, so the seams neither touch the skin nor cross each other.
     Bodies without these regions or landmarks are returned unchanged.
     """
-    half_gap = float(thickness_m) + BODY_GAP_M + 0.5 * self_collision_distance(float(thickness_m), float(edge_m))
+    half_gap = (
+        float(thickness_m)
+        + BODY_GAP_M
+        + 0.5 * self_collision_distance(float(thickness_m), float(edge_m))
+    )
     out = np.array(vertices, dtype=np.float64)
     landmarks = getattr(body, "landmarks_m", {})
     if not hasattr(body, "region_mask"):
@@ -52,7 +58,9 @@ def collider_vertices(body, vertices: np.ndarray, thickness_m: float = 0.0, edge
     if crotch is not None and left.any() and right.any():
         mid = float(crotch[0])
         rest = np.asarray(body.rest_vertices)
-        side = 1.0 if rest[left, 0].mean() > rest[right, 0].mean() else -1.0  # +x is the left leg's side
+        side = (
+            1.0 if rest[left, 0].mean() > rest[right, 0].mean() else -1.0
+        )  # +x is the left leg's side
         for mask, sign in ((left, side), (right, -side)):
             crossing = mask & (sign * (out[:, 0] - mid) < half_gap)
             out[crossing, 0] = mid + sign * half_gap
@@ -79,7 +87,9 @@ def _open_armpits(body, vertices: np.ndarray, gap_m: float) -> None:
             continue
         sign = 1.0 if acromion[0] > 0 else -1.0
         own_trunk = vertices[trunk & (sign * vertices[:, 0] > 0)]
-        candidates = np.flatnonzero(arm & (vertices[:, 2] < float(acromion[2]) - ARMPIT_BELOW_ACROMION_M))
+        candidates = np.flatnonzero(
+            arm & (vertices[:, 2] < float(acromion[2]) - ARMPIT_BELOW_ACROMION_M)
+        )
         if len(own_trunk) == 0 or len(candidates) == 0:
             continue
         near = cKDTree(own_trunk[:, 1:]).query_ball_point(vertices[candidates, 1:], ARMPIT_PROBE_M)

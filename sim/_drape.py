@@ -133,22 +133,36 @@ class Drape:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "positions", _frozen(self.positions, np.float64, (3,), "positions"))
-        set_(self, "rest_pose_positions", _frozen(self.rest_pose_positions, np.float64, (3,), "rest_pose_positions"))
+        set_(
+            self,
+            "rest_pose_positions",
+            _frozen(self.rest_pose_positions, np.float64, (3,), "rest_pose_positions"),
+        )
         set_(self, "faces", _frozen(self.faces, np.int64, (3,), "faces"))
         set_(self, "uv", _frozen(self.uv, np.float32, (2,), "uv"))
         n, f = len(self.positions), len(self.faces)
         for name in ("stretch_pct", "stretch_min_pct", "stretch_warp_pct", "stretch_weft_pct"):
-            value = _frozen(np.asarray(getattr(self, name)).reshape(-1, 1), np.float64, (1,), name).reshape(-1)
+            value = _frozen(
+                np.asarray(getattr(self, name)).reshape(-1, 1), np.float64, (1,), name
+            ).reshape(-1)
             if len(value) != f:
-                raise ValueError(f"Drape.{name} must have {f} values (one per face), got {len(value)}")
+                raise ValueError(
+                    f"Drape.{name} must have {f} values (one per face), got {len(value)}"
+                )
             set_(self, name, value)
         for name in ("body_distance_m", "contact_pressure_pa"):
-            value = _frozen(np.asarray(getattr(self, name)).reshape(-1, 1), np.float64, (1,), name).reshape(-1)
+            value = _frozen(
+                np.asarray(getattr(self, name)).reshape(-1, 1), np.float64, (1,), name
+            ).reshape(-1)
             if len(value) != n:
-                raise ValueError(f"Drape.{name} must have {n} values (one per vertex), got {len(value)}")
+                raise ValueError(
+                    f"Drape.{name} must have {n} values (one per vertex), got {len(value)}"
+                )
             set_(self, name, value)
         if len(self.rest_pose_positions) != n or len(self.uv) != n:
-            raise ValueError(f"Drape.rest_pose_positions and uv must have {n} rows (one per vertex)")
+            raise ValueError(
+                f"Drape.rest_pose_positions and uv must have {n} rows (one per vertex)"
+            )
         set_(self, "ease_m", {k: float(v) for k, v in self.ease_m.items()})
         set_(self, "tape_ease_m", {k: float(v) for k, v in self.tape_ease_m.items()})
         set_(self, "timings_s", {k: float(v) for k, v in self.timings_s.items()})

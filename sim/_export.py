@@ -16,8 +16,18 @@ from tryon3d.sim._drape import EASE_REGIONS, Drape, DrapeGates
 
 #: Format tag stored in drape.npz (bumped when the layout changes).
 DRAPE_NPZ_FORMAT = "tryon3d.drape/2"  # 2: ease_m is cloth ease, tape_ease_m added
-_ARRAYS = ("positions", "rest_pose_positions", "faces", "uv", "stretch_pct", "stretch_min_pct", "stretch_warp_pct",
-           "stretch_weft_pct", "body_distance_m", "contact_pressure_pa")
+_ARRAYS = (
+    "positions",
+    "rest_pose_positions",
+    "faces",
+    "uv",
+    "stretch_pct",
+    "stretch_min_pct",
+    "stretch_warp_pct",
+    "stretch_weft_pct",
+    "body_distance_m",
+    "contact_pressure_pa",
+)
 
 _CM_PER_M = 100.0  # drape.json reports ease in cm, as the interface asks
 
@@ -50,9 +60,14 @@ def drape_to_json(drape: Drape) -> dict:
             "failures": list(gates.failures),
             "passed": bool(gates.passed),
         },
-        "ease_cm": {name: _finite_or_none(drape.ease_m.get(name, float("nan")) * _CM_PER_M, 2) for name in EASE_REGIONS},
-        "tape_ease_cm": {name: _finite_or_none(drape.tape_ease_m.get(name, float("nan")) * _CM_PER_M, 2)
-                         for name in EASE_REGIONS},
+        "ease_cm": {
+            name: _finite_or_none(drape.ease_m.get(name, float("nan")) * _CM_PER_M, 2)
+            for name in EASE_REGIONS
+        },
+        "tape_ease_cm": {
+            name: _finite_or_none(drape.tape_ease_m.get(name, float("nan")) * _CM_PER_M, 2)
+            for name in EASE_REGIONS
+        },
         "stretch_pct": {
             "p50": round(float(np.percentile(stretch, 50)), 2),
             "p95": round(float(np.percentile(stretch, 95)), 2),
@@ -62,8 +77,10 @@ def drape_to_json(drape: Drape) -> dict:
         "device": drape.device,
         "frames": int(drape.frames),
         "vertices": int(drape.vertex_count),
-        "faces": int(len(drape.faces)),
-        "solver": {k: v for k, v in drape.metadata.items() if isinstance(v, (int, float, str, bool))},
+        "faces": len(drape.faces),
+        "solver": {
+            k: v for k, v in drape.metadata.items() if isinstance(v, (int, float, str, bool))
+        },
     }
 
 
@@ -102,7 +119,11 @@ def drape_to_glb(
     )
     image = None
     if texture is not None:
-        image = Image.open(texture).convert("RGBA") if not isinstance(texture, np.ndarray) else Image.fromarray(texture)
+        image = (
+            Image.open(texture).convert("RGBA")
+            if not isinstance(texture, np.ndarray)
+            else Image.fromarray(texture)
+        )
     material = trimesh.visual.material.PBRMaterial(
         name="garment",
         baseColorFactor=[1.0, 1.0, 1.0, 1.0] if image is not None else [*garment_color, 1.0],
@@ -111,13 +132,19 @@ def drape_to_glb(
         roughnessFactor=0.9,
         doubleSided=True,
     )
-    garment_mesh = trimesh.Trimesh(np.asarray(garment_vertices), np.asarray(drape.faces), process=False)
-    garment_mesh.visual = trimesh.visual.TextureVisuals(uv=np.asarray(drape.uv, dtype=np.float64), material=material)
+    garment_mesh = trimesh.Trimesh(
+        np.asarray(garment_vertices), np.asarray(drape.faces), process=False
+    )
+    garment_mesh.visual = trimesh.visual.TextureVisuals(
+        uv=np.asarray(drape.uv, dtype=np.float64), material=material
+    )
     # glTF is y-up; our z-up metres become y-up by a -90 degree turn about x on both nodes
     z_up_to_y_up = np.array([[1.0, 0, 0, 0], [0, 0, 1.0, 0], [0, -1.0, 0, 0], [0, 0, 0, 1.0]])
     scene = trimesh.Scene()
     scene.add_geometry(body_mesh, node_name="body", geom_name="body", transform=z_up_to_y_up)
-    scene.add_geometry(garment_mesh, node_name="garment", geom_name="garment", transform=z_up_to_y_up)
+    scene.add_geometry(
+        garment_mesh, node_name="garment", geom_name="garment", transform=z_up_to_y_up
+    )
     return scene.export(file_type="glb")
 
 
@@ -187,20 +214,31 @@ def load_drape_npz(data: bytes | os.PathLike | str) -> Drape:
             declared = sum(info.file_size for info in archive.infolist())
         limit = _max_drape_bytes()
         if declared > limit:
-            raise ValueError(f"drape.npz declares {declared / 1e6:.0f} MB of arrays, over the limit of "
-                             f"{limit / 1e6:.0f} MB (set TRYON3D_MAX_DRAPE_BYTES to raise it)")
+            raise ValueError(
+                f"drape.npz declares {declared / 1e6:.0f} MB of arrays, over the limit of "
+                f"{limit / 1e6:.0f} MB (set TRYON3D_MAX_DRAPE_BYTES to raise it)"
+            )
         if isinstance(source, io.BytesIO):
             source.seek(0)
         with np.load(source, allow_pickle=False) as npz:
             contents = {name: npz[name] for name in npz.files}
     except FileNotFoundError:
         raise ValueError(f"drape file {str(data)!r} does not exist") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        zipfile.BadZipFile,
+        zlib.error,
+        NotImplementedError,
+    ) as exc:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(f"cannot read drape.npz: {text}") from None
     missing = [name for name in (*_ARRAYS, "meta") if name not in contents]
     if missing:
-        raise ValueError(f"drape.npz lacks {missing} (expected the arrays {list(_ARRAYS)} and 'meta')")
+        raise ValueError(
+            f"drape.npz lacks {missing} (expected the arrays {list(_ARRAYS)} and 'meta')"
+        )
     try:
         meta = _json_restore(json.loads(str(contents["meta"])))
     except json.JSONDecodeError as exc:
@@ -210,8 +248,12 @@ def load_drape_npz(data: bytes | os.PathLike | str) -> Drape:
         raise ValueError(f"drape.npz format must be {DRAPE_NPZ_FORMAT!r}, got {got!r}")
     for name in _ARRAYS:
         array = contents[name]
-        if array.dtype.kind not in "biuf" or (array.dtype.kind == "f" and not np.isfinite(array).all()):
-            raise ValueError(f"drape.npz array {name!r} must hold finite numbers, got dtype {array.dtype}")
+        if array.dtype.kind not in "biuf" or (
+            array.dtype.kind == "f" and not np.isfinite(array).all()
+        ):
+            raise ValueError(
+                f"drape.npz array {name!r} must hold finite numbers, got dtype {array.dtype}"
+            )
     try:
         return _drape_from(contents, meta)
     except (KeyError, TypeError, AttributeError) as exc:
@@ -223,7 +265,9 @@ def _max_drape_bytes() -> int:
     try:
         return int(float(text)) if text else 2_000_000_000
     except ValueError:
-        raise ValueError(f"TRYON3D_MAX_DRAPE_BYTES must be a number of bytes, got {text!r}") from None
+        raise ValueError(
+            f"TRYON3D_MAX_DRAPE_BYTES must be a number of bytes, got {text!r}"
+        ) from None
 
 
 def _drape_from(contents: dict, meta: dict) -> Drape:

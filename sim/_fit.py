@@ -29,7 +29,11 @@ from tryon3d.sim._measure import _encloses, _section_loops
 
 _TORSO_REGIONS = ("chest", "waist", "hips")
 #: Body regions whose section forms bodyfit's tape at each torso landmark.
-_TAPE_REGIONS = {"chest": ("torso",), "waist": ("torso",), "hips": ("torso", "leg_left", "leg_right")}
+_TAPE_REGIONS = {
+    "chest": ("torso",),
+    "waist": ("torso",),
+    "hips": ("torso", "leg_left", "leg_right"),
+}
 # (body region, fraction of the limb's length from its root, the other limb)
 _LIMBS = {"upper_arm": ("arm_left", 0.3, "arm_right"), "thigh": ("leg_left", 0.15, "leg_right")}
 _UP = np.array([0.0, 0.0, 1.0])
@@ -53,7 +57,9 @@ def _region_faces(body, *names: str) -> np.ndarray:
     return faces[inside[faces].all(axis=1)]
 
 
-def _pattern_widths(side: np.ndarray, faces: np.ndarray, corners_2d: np.ndarray, across_2d: np.ndarray) -> np.ndarray:
+def _pattern_widths(
+    side: np.ndarray, faces: np.ndarray, corners_2d: np.ndarray, across_2d: np.ndarray
+) -> np.ndarray:
     """Width [m], in the flat pattern along its rows, of each face's section segment.
 
     Args:
@@ -69,9 +75,18 @@ def _pattern_widths(side: np.ndarray, faces: np.ndarray, corners_2d: np.ndarray,
     return np.abs(np.einsum("ij,ij->i", ends[rows, first] - ends[rows, last], across_2d))
 
 
-def section_girths(vertices: np.ndarray, faces: np.ndarray, origin: np.ndarray, normal: np.ndarray, *,
-                   around: np.ndarray | None = None, exclude: np.ndarray | None = None, single: bool = False,
-                   corners_2d: np.ndarray | None = None, across_2d: np.ndarray | None = None) -> tuple[float, float]:
+def section_girths(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    origin: np.ndarray,
+    normal: np.ndarray,
+    *,
+    around: np.ndarray | None = None,
+    exclude: np.ndarray | None = None,
+    single: bool = False,
+    corners_2d: np.ndarray | None = None,
+    across_2d: np.ndarray | None = None,
+) -> tuple[float, float]:
     """(tape, cloth) girths [m] of a mesh's section by the plane (origin, normal).
 
     tape: the convex-hull perimeter of the qualifying section loops (a tape measure pulled round
@@ -98,14 +113,18 @@ def section_girths(vertices: np.ndarray, faces: np.ndarray, origin: np.ndarray, 
     origin = np.asarray(origin, dtype=np.float64)
     normal = np.asarray(normal, dtype=np.float64) / np.linalg.norm(normal)
     nan = (float("nan"), float("nan"))
-    points, segments, piece, segment_faces = _section_loops(vertices, np.asarray(faces), origin, normal)
+    points, segments, piece, segment_faces = _section_loops(
+        vertices, np.asarray(faces), origin, normal
+    )
     if len(segments) == 0:
         return nan
     basis = plane_basis(normal)
     flat = (points - origin) @ basis.T
     labels = np.unique(piece)
     if around is not None:
-        labels = _encloses(flat, segments, piece, (np.asarray(around, dtype=np.float64) - origin) @ basis.T)
+        labels = _encloses(
+            flat, segments, piece, (np.asarray(around, dtype=np.float64) - origin) @ basis.T
+        )
     if exclude is not None:
         other = (np.asarray(exclude, dtype=np.float64) - origin) @ basis.T
         labels = np.setdiff1d(labels, _encloses(flat, segments, piece, other))
@@ -122,8 +141,14 @@ def section_girths(vertices: np.ndarray, faces: np.ndarray, origin: np.ndarray, 
     cut = segment_faces[keep[segments[:, 0]]]
     side = (vertices - origin) @ normal
     side = np.where(np.abs(side) < 1e-9, 1e-9, side)  # as _section_loops nudges it
-    cloth = float(_pattern_widths(side, np.asarray(faces)[cut], np.asarray(corners_2d, dtype=np.float64)[cut],
-                                  np.asarray(across_2d, dtype=np.float64)[cut]).sum())
+    cloth = float(
+        _pattern_widths(
+            side,
+            np.asarray(faces)[cut],
+            np.asarray(corners_2d, dtype=np.float64)[cut],
+            np.asarray(across_2d, dtype=np.float64)[cut],
+        ).sum()
+    )
     return tape, cloth
 
 
@@ -132,7 +157,9 @@ def underarm_height(garment, positions: np.ndarray) -> float:
     +inf for a garment without sleeves."""
     sleeve = garment.sleeve_panels[np.asarray(garment.vertex_panels)]
     pairs = np.asarray(garment.seam_pairs).reshape(-1, 2)
-    armhole = pairs[sleeve[pairs[:, 0]] != sleeve[pairs[:, 1]]]  # one side on a sleeve, one on the bodice
+    armhole = pairs[
+        sleeve[pairs[:, 0]] != sleeve[pairs[:, 1]]
+    ]  # one side on a sleeve, one on the bodice
     if len(armhole) == 0:
         return float("inf")
     return float(np.asarray(positions, dtype=np.float64)[armhole[:, 0], 2].min())
@@ -196,7 +223,9 @@ def _limb_plane(body, region: str, fraction: float) -> tuple[np.ndarray, np.ndar
     anchor = torso.mean(axis=0) if len(torso) else np.asarray(body.rest_vertices).mean(axis=0)
     t = (limb - centre) @ axis
     # the root end of the limb is the one nearer the torso
-    if np.linalg.norm(centre + axis * t.max() - anchor) < np.linalg.norm(centre + axis * t.min() - anchor):
+    if np.linalg.norm(centre + axis * t.max() - anchor) < np.linalg.norm(
+        centre + axis * t.min() - anchor
+    ):
         axis, t = -axis, -t
     at = t.min() + fraction * (t.max() - t.min())
     slab = limb[np.abs(t - at) < 0.01]
@@ -216,7 +245,9 @@ def body_tape_girth(body, region: str) -> float:
     faces = _region_faces(body, *_TAPE_REGIONS[region])
     if len(faces) == 0:
         faces = np.asarray(body.faces)
-    return section_girths(body.rest_vertices, faces, np.array([0.0, 0.0, float(landmark[2])]), _UP)[0]
+    return section_girths(body.rest_vertices, faces, np.array([0.0, 0.0, float(landmark[2])]), _UP)[
+        0
+    ]
 
 
 def pattern_row_directions(garment, normal: np.ndarray) -> np.ndarray:
@@ -229,16 +260,30 @@ def pattern_row_directions(garment, normal: np.ndarray) -> np.ndarray:
     """
     faces = np.asarray(garment.faces)
     pattern = np.asarray(garment.pattern_positions, dtype=np.float64)[faces]  # (F, 3, 2)
-    height = (np.asarray(garment.positions, dtype=np.float64) @ np.asarray(normal, dtype=np.float64))[faces]
-    edges = np.stack([pattern[:, 1] - pattern[:, 0], pattern[:, 2] - pattern[:, 0]], axis=1)  # (F, 2, 2) rows
+    height = (
+        np.asarray(garment.positions, dtype=np.float64) @ np.asarray(normal, dtype=np.float64)
+    )[faces]
+    edges = np.stack(
+        [pattern[:, 1] - pattern[:, 0], pattern[:, 2] - pattern[:, 0]], axis=1
+    )  # (F, 2, 2) rows
     rise = np.stack([height[:, 1] - height[:, 0], height[:, 2] - height[:, 0]], axis=1)
     det = edges[:, 0, 0] * edges[:, 1, 1] - edges[:, 0, 1] * edges[:, 1, 0]
     safe = np.abs(det) > 1e-14
     inverse_det = np.where(safe, 1.0 / np.where(safe, det, 1.0), 0.0)
     # gradient of the placed height over the pattern: edges @ gradient = rise
-    gradient = np.stack([edges[:, 1, 1] * rise[:, 0] - edges[:, 0, 1] * rise[:, 1],
-                         edges[:, 0, 0] * rise[:, 1] - edges[:, 1, 0] * rise[:, 0]], axis=1) * inverse_det[:, None]
-    grain = np.asarray(garment.grain_directions, dtype=np.float64)[np.asarray(garment.vertex_panels)[faces[:, 0]]]
+    gradient = (
+        np.stack(
+            [
+                edges[:, 1, 1] * rise[:, 0] - edges[:, 0, 1] * rise[:, 1],
+                edges[:, 0, 0] * rise[:, 1] - edges[:, 1, 0] * rise[:, 0],
+            ],
+            axis=1,
+        )
+        * inverse_det[:, None]
+    )
+    grain = np.asarray(garment.grain_directions, dtype=np.float64)[
+        np.asarray(garment.vertex_panels)[faces[:, 0]]
+    ]
     length = np.linalg.norm(gradient, axis=1)
     level = length > 0.1  # the placed height changes by at least 1 mm per cm of pattern
     rows = np.where(level[:, None], gradient / np.maximum(length, 1e-12)[:, None], grain)
@@ -251,7 +296,9 @@ def _pattern_rows(corners: np.ndarray | None, across: np.ndarray | None, rows: n
     return {"corners_2d": corners[rows], "across_2d": across[rows]}
 
 
-def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
+def ease_by_region(
+    body, garment, garment_positions: np.ndarray
+) -> tuple[dict[str, float], dict[str, float]]:
     """Ease [m] per region of ``EASE_REGIONS``, two ways (canonical pose).
 
     Both read the draped garment's section at the body's tape line (torso: the landmark
@@ -306,8 +353,14 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[s
             centre = _torso_centre(body, height) if height is not None else None
             if centre is None:
                 continue
-            garment_girths = section_girths(points, faces[~sleeves], centre, _UP, around=centre,
-                                            **_pattern_rows(corners, level_rows, ~sleeves))
+            garment_girths = section_girths(
+                points,
+                faces[~sleeves],
+                centre,
+                _UP,
+                around=centre,
+                **_pattern_rows(corners, level_rows, ~sleeves),
+            )
             body_girth = body_tape_girth(body, name)
         else:
             region, fraction, other = _LIMBS[name]
@@ -322,11 +375,25 @@ def ease_by_region(body, garment, garment_positions: np.ndarray) -> tuple[dict[s
             exclude = other_plane[0] if other_plane is not None else None
             origin, normal = plane
             body_faces = _region_faces(body, region)
-            body_girth = section_girths(body.rest_vertices, body_faces if len(body_faces) else np.asarray(body.faces),
-                                        origin, normal, around=origin, single=True)[0]
+            body_girth = section_girths(
+                body.rest_vertices,
+                body_faces if len(body_faces) else np.asarray(body.faces),
+                origin,
+                normal,
+                around=origin,
+                single=True,
+            )[0]
             across = None if corners is None else pattern_row_directions(garment, normal)
-            garment_girths = section_girths(points, faces[limb], origin, normal, around=origin, exclude=exclude,
-                                            single=True, **_pattern_rows(corners, across, limb))
+            garment_girths = section_girths(
+                points,
+                faces[limb],
+                origin,
+                normal,
+                around=origin,
+                exclude=exclude,
+                single=True,
+                **_pattern_rows(corners, across, limb),
+            )
         tape[name] = float(garment_girths[0] - body_girth)
         cloth[name] = float(garment_girths[1] - body_girth)
     return cloth, tape

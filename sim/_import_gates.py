@@ -54,8 +54,10 @@ def _torn(rest: np.ndarray, faces: np.ndarray) -> str | None:
     if not far:
         return None
     touching = len(np.unique(np.asarray(far)))
-    return (f"torn: {touching} vertices on open edges lie within {_TORN_M * 1000:.0f} mm of another open "
-            f"edge (seams left open in the file: weld or sew them)")
+    return (
+        f"torn: {touching} vertices on open edges lie within {_TORN_M * 1000:.0f} mm of another open "
+        f"edge (seams left open in the file: weld or sew them)"
+    )
 
 
 def _level(body, name: str) -> float | None:
@@ -94,7 +96,9 @@ def import_gate_failures(body, garment, rest_pose_positions: np.ndarray) -> tupl
     particle_of_vertex, _ = merge_seams(garment.vertex_count, garment.seam_pairs)
     welded = particle_of_vertex[np.asarray(garment.faces)]
     if garment.metadata.get("format") == "mesh":
-        rest = np.asarray(garment.metadata.get("rest_positions", garment.positions), dtype=np.float64)
+        rest = np.asarray(
+            garment.metadata.get("rest_positions", garment.positions), dtype=np.float64
+        )
         points = np.zeros((particle_of_vertex.max() + 1, 3))
         points[particle_of_vertex] = rest
         torn = _torn(points, welded)
@@ -105,8 +109,10 @@ def import_gate_failures(body, garment, rest_pose_positions: np.ndarray) -> tupl
     stature = float(np.ptp(body_vertices[:, 2]))
     height = float(np.ptp(positions[:, 2]))
     if height > _HEIGHT_MAX * stature:
-        failures.append(f"wrong scale: the garment is {height:.2f} m tall on a {stature:.2f} m body "
-                        f"(wrong units? pass units=)")
+        failures.append(
+            f"wrong scale: the garment is {height:.2f} m tall on a {stature:.2f} m body "
+            f"(wrong units? pass units=)"
+        )
     claim = _claimed_level(garment)
     if claim is None:
         return tuple(failures)
@@ -115,18 +121,24 @@ def import_gate_failures(body, garment, rest_pose_positions: np.ndarray) -> tupl
     if z is None:
         return tuple(failures)
     near_body = np.abs(body_vertices[:, 2] - z) < _SLAB_M
-    trunk = near_body & body.region_mask("torso", "leg_left", "leg_right")  # not the hands beside it
+    trunk = near_body & body.region_mask(
+        "torso", "leg_left", "leg_right"
+    )  # not the hands beside it
     center = body_vertices[trunk if trunk.any() else near_body, :2].mean(axis=0)
     slab = positions[np.abs(positions[:, 2] - z) < _SLAB_M, :2] - center
     words = "chest" if region == "chest" else "hips"
     if len(slab) < 3:
-        failures.append(f"not on the body: nothing of it at the {words} ({z:.2f} m), which it should cover")
+        failures.append(
+            f"not on the body: nothing of it at the {words} ({z:.2f} m), which it should cover"
+        )
         return tuple(failures)
     angle = np.arctan2(slab[:, 1], slab[:, 0])
     bins = np.unique(((angle + np.pi) / (2 * np.pi) * _COVER_BINS).astype(int) % _COVER_BINS)
     cover = len(bins) / _COVER_BINS
     if cover < _COVER_MIN:
-        failures.append(f"not on the body: it goes {cover:.0%} of the way round the {words}, not around it")
+        failures.append(
+            f"not on the body: it goes {cover:.0%} of the way round the {words}, not around it"
+        )
     from scipy.spatial import ConvexHull
 
     girth = float(body.measurements_m.get(region, 0.0))
@@ -136,6 +148,8 @@ def import_gate_failures(body, garment, rest_pose_positions: np.ndarray) -> tupl
     except Exception:  # a degenerate slice (all on a line): the coverage gate speaks for it
         garment_girth = 0.0
     if girth > 0 and garment_girth > _GIRTH_MAX * girth:
-        failures.append(f"wrong scale: its girth at the {words} is {garment_girth / girth:.1f} times the "
-                        f"body's (wrong units or another avatar's size?)")
+        failures.append(
+            f"wrong scale: its girth at the {words} is {garment_girth / girth:.1f} times the "
+            f"body's (wrong units or another avatar's size?)"
+        )
     return tuple(failures)

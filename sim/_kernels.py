@@ -4,7 +4,7 @@ leaner self-collision broad phase for Style3D."""
 from __future__ import annotations
 
 import numpy as np
-import warp as wp  # noqa: E402
+import warp as wp
 
 from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
 
@@ -39,7 +39,14 @@ def _stats_kernel(
         wp.atomic_add(counts, 0, 1)
         return
     wp.atomic_max(max_speed, 0, wp.length(v))
-    if p[0] < lower[0] or p[1] < lower[1] or p[2] < lower[2] or p[0] > upper[0] or p[1] > upper[1] or p[2] > upper[2]:
+    if (
+        p[0] < lower[0]
+        or p[1] < lower[1]
+        or p[2] < lower[2]
+        or p[0] > upper[0]
+        or p[1] > upper[1]
+        or p[2] > upper[2]
+    ):
         wp.atomic_add(counts, 1, 1)
 
 
@@ -52,12 +59,17 @@ def _segment_segment_distance(a: wp.vec3, b: wp.vec3, c: wp.vec3, d: wp.vec3) ->
 @wp.func
 def _inside_prism(p: wp.vec3, x0: wp.vec3, x1: wp.vec3, x2: wp.vec3, n: wp.vec3) -> bool:
     """Whether ``p`` projects into triangle (x0, x1, x2) of normal ``n``."""
-    return (wp.dot(wp.cross(x1 - x0, p - x0), n) >= 0.0 and wp.dot(wp.cross(x2 - x1, p - x1), n) >= 0.0
-            and wp.dot(wp.cross(x0 - x2, p - x2), n) >= 0.0)
+    return (
+        wp.dot(wp.cross(x1 - x0, p - x0), n) >= 0.0
+        and wp.dot(wp.cross(x2 - x1, p - x1), n) >= 0.0
+        and wp.dot(wp.cross(x0 - x2, p - x2), n) >= 0.0
+    )
 
 
 @wp.func
-def _segment_triangle_distance(a: wp.vec3, b: wp.vec3, x0: wp.vec3, x1: wp.vec3, x2: wp.vec3) -> float:
+def _segment_triangle_distance(
+    a: wp.vec3, b: wp.vec3, x0: wp.vec3, x1: wp.vec3, x2: wp.vec3
+) -> float:
     n = wp.cross(x1 - x0, x2 - x0)
     length = wp.length(n)
     if length < 1.0e-12:
@@ -69,8 +81,10 @@ def _segment_triangle_distance(a: wp.vec3, b: wp.vec3, x0: wp.vec3, x1: wp.vec3,
         hit = a + (b - a) * (da / (da - db))
         if _inside_prism(hit, x0, x1, x2, n):
             return 0.0  # the segment pierces the triangle
-    d = wp.min(wp.min(_segment_segment_distance(a, b, x0, x1), _segment_segment_distance(a, b, x1, x2)),
-               _segment_segment_distance(a, b, x2, x0))
+    d = wp.min(
+        wp.min(_segment_segment_distance(a, b, x0, x1), _segment_segment_distance(a, b, x1, x2)),
+        _segment_segment_distance(a, b, x2, x0),
+    )
     if _inside_prism(a, x0, x1, x2, n):
         d = wp.min(d, wp.abs(da))
     if _inside_prism(b, x0, x1, x2, n):
@@ -79,7 +93,9 @@ def _segment_triangle_distance(a: wp.vec3, b: wp.vec3, x0: wp.vec3, x1: wp.vec3,
 
 
 @wp.func
-def _beyond_edge(a: wp.vec3, b: wp.vec3, x0: wp.vec3, x1: wp.vec3, n: wp.vec3, bound: float) -> bool:
+def _beyond_edge(
+    a: wp.vec3, b: wp.vec3, x0: wp.vec3, x1: wp.vec3, n: wp.vec3, bound: float
+) -> bool:
     """Whether segment (a, b) lies more than ``bound`` outside the triangle edge (x0, x1), along
     the in-plane outward normal ``cross(x1 - x0, n)``."""
     out = wp.cross(x1 - x0, n)
@@ -98,8 +114,11 @@ def _separated(a: wp.vec3, b: wp.vec3, x0: wp.vec3, x1: wp.vec3, x2: wp.vec3, bo
     db = wp.dot(b - x0, n)
     if (da > limit and db > limit) or (da < -limit and db < -limit):
         return True
-    return _beyond_edge(a, b, x0, x1, n, bound) or _beyond_edge(a, b, x1, x2, n, bound) or _beyond_edge(
-        a, b, x2, x0, n, bound)
+    return (
+        _beyond_edge(a, b, x0, x1, n, bound)
+        or _beyond_edge(a, b, x1, x2, n, bound)
+        or _beyond_edge(a, b, x2, x0, n, bound)
+    )
 
 
 @wp.kernel
@@ -160,7 +179,12 @@ class MoveTracker:
         if not self.marked:
             return float("inf")
         self.moved.zero_()
-        wp.launch(_max_move_kernel, dim=self.count, inputs=[q, self.anchor, self.moved], device=self.device)
+        wp.launch(
+            _max_move_kernel,
+            dim=self.count,
+            inputs=[q, self.anchor, self.moved],
+            device=self.device,
+        )
         return float(self.moved.numpy()[0])
 
 
@@ -196,9 +220,18 @@ class SelfCollisionBroadPhase:
         self._frame_begin(particle_q, particle_qd, dt)
         if collision.stiff_ef > 0.0:
             reach = EDGE_FACE_REACH * collision.radius
-            wp.launch(_cull_edge_face_kernel, dim=model.edge_count,
-                      inputs=[particle_q, model.edge_indices, model.tri_indices, reach, collision.broad_phase_ef],
-                      device=model.device)
+            wp.launch(
+                _cull_edge_face_kernel,
+                dim=model.edge_count,
+                inputs=[
+                    particle_q,
+                    model.edge_indices,
+                    model.tri_indices,
+                    reach,
+                    collision.broad_phase_ef,
+                ],
+                device=model.device,
+            )
         self.tracker.mark(particle_q)
 
 
@@ -221,7 +254,11 @@ class FrameStats:
         """Returns (max speed [m/s], non-finite particles, particles outside the box)."""
         self.max_speed.zero_()
         self.counts.zero_()
-        wp.launch(_stats_kernel, dim=self.count, inputs=[q, qd, self.lower, self.upper, self.max_speed, self.counts],
-                  device=self.device)
+        wp.launch(
+            _stats_kernel,
+            dim=self.count,
+            inputs=[q, qd, self.lower, self.upper, self.max_speed, self.counts],
+            device=self.device,
+        )
         counts = self.counts.numpy()
         return float(self.max_speed.numpy()[0]), int(counts[0]), int(counts[1])

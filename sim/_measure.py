@@ -6,7 +6,7 @@ The Warp kernels here run on the drape's device; everything returns numpy arrays
 from __future__ import annotations
 
 import numpy as np
-import warp as wp  # noqa: E402
+import warp as wp
 
 from tryon3d.core import edge_plane_crossings
 from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
@@ -43,7 +43,9 @@ def _signed_distance_kernel(
 
 
 @wp.func
-def _segment_crosses_triangle(p: wp.vec3d, q: wp.vec3d, a: wp.vec3d, b: wp.vec3d, c: wp.vec3d) -> bool:
+def _segment_crosses_triangle(
+    p: wp.vec3d, q: wp.vec3d, a: wp.vec3d, b: wp.vec3d, c: wp.vec3d
+) -> bool:
     """Whether segment pq passes through triangle abc (Moller-Trumbore, t and barycentrics in [0, 1])."""
     e1 = b - a
     e2 = c - a
@@ -75,7 +77,9 @@ def _all_one_side(n: wp.vec3d, origin: wp.vec3d, p0: wp.vec3d, p1: wp.vec3d, p2:
 
 
 @wp.func
-def _triangles_cross(a0: wp.vec3d, a1: wp.vec3d, a2: wp.vec3d, b0: wp.vec3d, b1: wp.vec3d, b2: wp.vec3d) -> bool:
+def _triangles_cross(
+    a0: wp.vec3d, a1: wp.vec3d, a2: wp.vec3d, b0: wp.vec3d, b1: wp.vec3d, b2: wp.vec3d
+) -> bool:
     """Whether two triangles properly intersect: some edge of one passes through the other.
 
     Not ``wp.intersect_tri_tri``: its absolute epsilon on unnormalised plane distances
@@ -114,21 +118,33 @@ def _self_intersection_kernel(
     lower = wp.min(wp.min(p0, p1), p2)
     upper = wp.max(wp.max(p0, p1), p2)
     query = wp.mesh_query_aabb(mesh, lower, upper)
-    j = int(0)  # noqa: UP018  (a dynamic Warp variable)
-    count = int(0)  # noqa: UP018
+    j = 0
+    count = 0
     while wp.mesh_query_aabb_next(query, j):
         if j > i:
             b0 = faces[j, 0]
             b1 = faces[j, 1]
             b2 = faces[j, 2]
             shares = (
-                a0 == b0 or a0 == b1 or a0 == b2
-                or a1 == b0 or a1 == b1 or a1 == b2
-                or a2 == b0 or a2 == b1 or a2 == b2
+                a0 == b0
+                or a0 == b1
+                or a0 == b2
+                or a1 == b0
+                or a1 == b1
+                or a1 == b2
+                or a2 == b0
+                or a2 == b1
+                or a2 == b2
             )
             if not shares:
-                if _triangles_cross(wp.vec3d(p0), wp.vec3d(p1), wp.vec3d(p2), wp.vec3d(points[b0]),
-                                    wp.vec3d(points[b1]), wp.vec3d(points[b2])):
+                if _triangles_cross(
+                    wp.vec3d(p0),
+                    wp.vec3d(p1),
+                    wp.vec3d(p2),
+                    wp.vec3d(points[b0]),
+                    wp.vec3d(points[b1]),
+                    wp.vec3d(points[b2]),
+                ):
                     count += 1
     hits[i] = count
 
@@ -137,11 +153,15 @@ def body_mesh(vertices: np.ndarray, faces: np.ndarray, device: str) -> wp.Mesh:
     """A Warp mesh of a body, vertices [m] shape (V, 3), faces shape (F, 3)."""
     return wp.Mesh(
         points=wp.array(np.asarray(vertices, dtype=np.float32), dtype=wp.vec3, device=device),
-        indices=wp.array(np.asarray(faces, dtype=np.int32).reshape(-1), dtype=wp.int32, device=device),
+        indices=wp.array(
+            np.asarray(faces, dtype=np.int32).reshape(-1), dtype=wp.int32, device=device
+        ),
     )
 
 
-def signed_distance(mesh: wp.Mesh, points: np.ndarray, device: str) -> tuple[np.ndarray, np.ndarray]:
+def signed_distance(
+    mesh: wp.Mesh, points: np.ndarray, device: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Signed distance [m] from points (K, 3) to a body mesh, negative inside, and unit normals.
 
     Returns:
@@ -153,7 +173,12 @@ def signed_distance(mesh: wp.Mesh, points: np.ndarray, device: str) -> tuple[np.
     dist = wp.zeros(count, dtype=float, device=device)
     nrm = wp.zeros(count, dtype=wp.vec3, device=device)
     if count:
-        wp.launch(_signed_distance_kernel, dim=count, inputs=[mesh.id, pts, MAX_QUERY_M, dist, nrm], device=device)
+        wp.launch(
+            _signed_distance_kernel,
+            dim=count,
+            inputs=[mesh.id, pts, MAX_QUERY_M, dist, nrm],
+            device=device,
+        )
     return dist.numpy().astype(np.float64), nrm.numpy().astype(np.float64)
 
 
@@ -226,7 +251,9 @@ def _section_loops(
 
     side = (vertices - origin) @ normal
     side = np.where(np.abs(side) < 1e-9, 1e-9, side)
-    face_edges = np.stack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]], axis=1)  # (F, 3, 2)
+    face_edges = np.stack(
+        [faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]], axis=1
+    )  # (F, 3, 2)
     flat = np.sort(face_edges.reshape(-1, 2), axis=1)
     edges, edge_of = np.unique(flat, axis=0, return_inverse=True)
     edge_of = edge_of.reshape(-1, 3)
@@ -239,12 +266,16 @@ def _section_loops(
     if len(points) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return points, np.zeros((0, 2), dtype=np.int64), empty, empty
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(points), len(points)))
+    graph = coo_matrix(
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(points), len(points))
+    )
     _, piece = connected_components(graph, directed=False)
     return points, pairs, piece, np.flatnonzero(cut)
 
 
-def _encloses(flat: np.ndarray, segments: np.ndarray, piece: np.ndarray, point: np.ndarray) -> np.ndarray:
+def _encloses(
+    flat: np.ndarray, segments: np.ndarray, piece: np.ndarray, point: np.ndarray
+) -> np.ndarray:
     """Labels of the section pieces that wind around ``point`` (2D, plane coordinates)."""
     a, b = flat[segments[:, 0]] - point, flat[segments[:, 1]] - point
     # ray from the point along +u: a segment crosses it where its v changes sign at u > 0

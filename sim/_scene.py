@@ -101,7 +101,9 @@ def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
         rot = np.stack([np.stack([g[:, 0], g[:, 1]], 1), np.stack([-g[:, 1], g[:, 0]], 1)], 1)
         corners = np.einsum("fij,fkj->fki", rot, garment.pattern_positions[faces])
     else:  # the file's own geometry (before placement pushed it around the body)
-        rest = np.asarray(garment.metadata.get("rest_positions", garment.positions), dtype=np.float64)
+        rest = np.asarray(
+            garment.metadata.get("rest_positions", garment.positions), dtype=np.float64
+        )
         p = (rest if rest.shape == garment.positions.shape else garment.positions)[faces]
         e1 = p[:, 1] - p[:, 0]
         e2 = p[:, 2] - p[:, 0]
@@ -153,7 +155,11 @@ def collision_pipeline(model, soft_contact_gap: float):
     import newton
 
     pairs = getattr(model, "shape_contact_pairs", None)
-    key = (str(model.device), tuple(model.shape_type.numpy().tolist()), None if pairs is None else len(pairs))
+    key = (
+        str(model.device),
+        tuple(model.shape_type.numpy().tolist()),
+        None if pairs is None else len(pairs),
+    )
     cache = getattr(_COLLISION_PHASES, "phases", None)
     if cache is None:
         cache = _COLLISION_PHASES.phases = {}
@@ -164,8 +170,9 @@ def collision_pipeline(model, soft_contact_gap: float):
             cache[key] = (pipeline.broad_phase, pipeline.narrow_phase)
         return pipeline
     broad_phase, narrow_phase = phases
-    return newton.CollisionPipeline(model, soft_contact_gap=soft_contact_gap, broad_phase=broad_phase,
-                                    narrow_phase=narrow_phase)
+    return newton.CollisionPipeline(
+        model, soft_contact_gap=soft_contact_gap, broad_phase=broad_phase, narrow_phase=narrow_phase
+    )
 
 
 @contextlib.contextmanager
@@ -219,16 +226,29 @@ def build_cloth_model(
     # a face whose corners are sewn into one particle (the tip of a dart, a short seam between
     # two others) has no area once sewn: Newton would drop it and miscount
     welded = particle_of_vertex[garment.faces]
-    valid = valid & (welded[:, 0] != welded[:, 1]) & (welded[:, 1] != welded[:, 2]) & (welded[:, 0] != welded[:, 2])
+    valid = (
+        valid
+        & (welded[:, 0] != welded[:, 1])
+        & (welded[:, 1] != welded[:, 2])
+        & (welded[:, 0] != welded[:, 2])
+    )
     faces = garment.faces[valid]
     corners = corners[valid]
     if len(faces) == 0:
         raise ValueError("garment has no triangles with a positive rest area")
     radius = float(fabric.thickness_m) + BODY_GAP_M
     if preclose_seams:
-        around = {"body_vertices": body_vertices, "body_faces": body_faces} if sew_around_body else {}
-        start = preclosed_start(garment, particle_of_vertex, particle_count, clearance_m=2.0 * radius,
-                                device=device, **around)
+        around = (
+            {"body_vertices": body_vertices, "body_faces": body_faces} if sew_around_body else {}
+        )
+        start = preclosed_start(
+            garment,
+            particle_of_vertex,
+            particle_count,
+            clearance_m=2.0 * radius,
+            device=device,
+            **around,
+        )
         start = push_out_of_body(start, body_vertices, body_faces, 2.0 * radius, device)
     else:
         start = np.zeros((particle_count, 3))
@@ -244,13 +264,24 @@ def build_cloth_model(
         tri_particles,
         corners,
         density=float(fabric.areal_density_kg_m2),
-        tri_aniso_ke=(float(fabric.stretch_warp_n_m), float(fabric.stretch_weft_n_m), float(fabric.shear_n_m)),
-        edge_aniso_ke=(float(fabric.bending_n_m), float(fabric.bending_n_m), float(fabric.bending_n_m) * 0.5),
+        tri_aniso_ke=(
+            float(fabric.stretch_warp_n_m),
+            float(fabric.stretch_weft_n_m),
+            float(fabric.shear_n_m),
+        ),
+        edge_aniso_ke=(
+            float(fabric.bending_n_m),
+            float(fabric.bending_n_m),
+            float(fabric.bending_n_m) * 0.5,
+        ),
         particle_radius=radius,
     )
     shape_cfg = newton.ModelBuilder.ShapeConfig(mu=float(fabric.friction))
-    body_mesh = newton.Mesh(np.asarray(body_vertices, dtype=np.float32), np.asarray(body_faces, dtype=np.int32).reshape(-1),
-                            compute_inertia=False)
+    body_mesh = newton.Mesh(
+        np.asarray(body_vertices, dtype=np.float32),
+        np.asarray(body_faces, dtype=np.int32).reshape(-1),
+        compute_inertia=False,
+    )
     builder.add_shape_mesh(body=-1, mesh=body_mesh, cfg=shape_cfg)
     if floor_z_m is not None:
         builder.add_ground_plane(height=float(floor_z_m), cfg=shape_cfg)
@@ -266,7 +297,9 @@ def build_cloth_model(
         edge = median_edge_m(garment) if edge_m is None else float(edge_m)
         solver.collision.radius = self_collision_distance(float(fabric.thickness_m), edge)
         solver.collision.friction_epsilon = FRICTION_EPSILON_M_S
-        SelfCollisionBroadPhase(solver.collision, model, BROAD_PHASE_MAX_MOVE * solver.collision.radius)
+        SelfCollisionBroadPhase(
+            solver.collision, model, BROAD_PHASE_MAX_MOVE * solver.collision.radius
+        )
         if not self_collision:
             solver.collision.stiff_vf = 0.0
             solver.collision.stiff_ee = 0.0
@@ -293,8 +326,12 @@ def build_cloth_model(
     )
 
 
-def start_stretch(start: np.ndarray, tri_particles: np.ndarray, rest_inv: np.ndarray,
-                  clamp: tuple[float, float] = (1.0, 8.0)) -> np.ndarray:
+def start_stretch(
+    start: np.ndarray,
+    tri_particles: np.ndarray,
+    rest_inv: np.ndarray,
+    clamp: tuple[float, float] = (1.0, 8.0),
+) -> np.ndarray:
     """Symmetric stretch ``S`` (F', 2, 2) of each start triangle in its pattern frame.
 
     With the deformation gradient ``F = X @ inv(Dm) = U diag(sigma) V^T`` (X the start edges,
@@ -323,14 +360,20 @@ def blend_rest_shapes(cloth: ClothModel, weight: float) -> None:
     else:
         blended = (1.0 - w) * cloth.start_stretch + w * np.eye(2)
         inv = cloth.rest_inv @ np.linalg.inv(blended)  # inv(S_w @ Dm) = inv(Dm) @ inv(S_w)
-    cloth.model.tri_poses.assign(wp.array(inv.astype(np.float32), dtype=wp.mat22, device=cloth.model.device))
+    cloth.model.tri_poses.assign(
+        wp.array(inv.astype(np.float32), dtype=wp.mat22, device=cloth.model.device)
+    )
 
 
 def set_body_aabb(cloth: ClothModel, points: np.ndarray, pad_m: float = 0.05) -> None:
     """Widen the collider's local AABB (used for contact culling) to cover ``points`` [m], (K, 3)."""
     import warp as wp
 
-    lo = wp.array([np.asarray(points).min(axis=0) - pad_m], dtype=wp.vec3, device=cloth.model.device)
-    hi = wp.array([np.asarray(points).max(axis=0) + pad_m], dtype=wp.vec3, device=cloth.model.device)
+    lo = wp.array(
+        [np.asarray(points).min(axis=0) - pad_m], dtype=wp.vec3, device=cloth.model.device
+    )
+    hi = wp.array(
+        [np.asarray(points).max(axis=0) + pad_m], dtype=wp.vec3, device=cloth.model.device
+    )
     wp.copy(cloth.model.shape_collision_aabb_lower, lo, 0, 0, 1)
     wp.copy(cloth.model.shape_collision_aabb_upper, hi, 0, 0, 1)

@@ -82,7 +82,10 @@ def revolved_body(*, sections: int = 48, spacing_m: float = 0.025) -> Body:
     """
     profile = _refine_profile(np.array(_PROFILE, dtype=np.float64), spacing_m)
     vertices, faces = _revolve(profile, sections)
-    radius_at = {name: dict(hips=0.158, waist=0.128, chest=0.150)[name] for name in ("hips", "waist", "chest")}
+    radius_at = {
+        name: dict(hips=0.158, waist=0.128, chest=0.150)[name]
+        for name in ("hips", "waist", "chest")
+    }
     measurements = {name: 0.0 for name in MEASUREMENT_NAMES}
     measurements.update({name: 2.0 * np.pi * r for name, r in radius_at.items()})
     measurements["stature"] = 1.57
@@ -168,13 +171,17 @@ def skirt_garment(
     ss, tt = np.meshgrid(s, t, indexing="xy")
     r0, r1 = top_girth_m / (2.0 * np.pi), bottom_girth_m / (2.0 * np.pi)
     if not 0.0 < r1 - r0 < length_m:
-        raise ValueError(f"skirt needs top_girth_m < bottom_girth_m < top_girth_m + 2*pi*length_m, got {top_girth_m}, {bottom_girth_m}")
+        raise ValueError(
+            f"skirt needs top_girth_m < bottom_girth_m < top_girth_m + 2*pi*length_m, got {top_girth_m}, {bottom_girth_m}"
+        )
     # developable: the cone unrolls to an annular sector (apex distance rho, sector angle phi)
     rho0 = r0 * length_m / (r1 - r0)
     phi = 2.0 * np.pi * r0 / rho0
     rho = rho0 + length_m * tt
     theta = phi * (ss - 0.5)
-    pattern = np.stack([rho * np.sin(theta), rho0 + length_m - rho * np.cos(theta)], axis=-1).reshape(-1, 2)
+    pattern = np.stack(
+        [rho * np.sin(theta), rho0 + length_m - rho * np.cos(theta)], axis=-1
+    ).reshape(-1, 2)
     radius = r0 + (r1 - r0) * tt
     angle = -np.pi / 2.0 + 2.0 * np.pi * ss  # seam at the back (+y), front faces -y
     drop = np.sqrt(length_m**2 - (r1 - r0) ** 2) * tt

@@ -42,15 +42,27 @@ class _Diverged(Exception):
     pass
 
 
-def _check_inputs(body, garment, device: str, dt: float, substeps: int, iterations: int,
-                  linear_iterations: int, max_seconds_simulated: float, retries: int, sewing_s: float) -> None:
+def _check_inputs(
+    body,
+    garment,
+    device: str,
+    dt: float,
+    substeps: int,
+    iterations: int,
+    linear_iterations: int,
+    max_seconds_simulated: float,
+    retries: int,
+    sewing_s: float,
+) -> None:
     for name, obj, attrs in (
         ("body", body, ("vertices", "rest_vertices", "faces")),
         ("garment", garment, ("positions", "faces", "seam_pairs", "fabric", "uv")),
     ):
         missing = [a for a in attrs if not hasattr(obj, a)]
         if missing:
-            raise TypeError(f"{name} must be a {name.capitalize()} (missing {missing}), got {type(obj).__name__}")
+            raise TypeError(
+                f"{name} must be a {name.capitalize()} (missing {missing}), got {type(obj).__name__}"
+            )
     if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
         raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {device!r}")
     if device.startswith("cuda"):
@@ -59,8 +71,11 @@ def _check_inputs(body, garment, device: str, dt: float, substeps: int, iteratio
         raise ValueError(f"dt must be a positive number of seconds, got {dt}")
     if not (max_seconds_simulated > 0.0 and math.isfinite(max_seconds_simulated)):
         raise ValueError(f"max_seconds_simulated must be positive, got {max_seconds_simulated}")
-    for name, value in (("substeps", substeps), ("iterations", iterations),
-                        ("linear_iterations", linear_iterations)):
+    for name, value in (
+        ("substeps", substeps),
+        ("iterations", iterations),
+        ("linear_iterations", linear_iterations),
+    ):
         if int(value) < 1:
             raise ValueError(f"{name} must be at least 1, got {value}")
     if not (sewing_s >= 0.0 and math.isfinite(sewing_s)):
@@ -80,18 +95,36 @@ def _check_cuda(device: str) -> None:
     wp.init()
     count = wp.get_cuda_device_count() if wp.is_cuda_available() else 0
     if count == 0:
-        raise ValueError(f"device {device!r}: Warp finds no CUDA GPU (or driver) on this machine; use device='cpu'")
+        raise ValueError(
+            f"device {device!r}: Warp finds no CUDA GPU (or driver) on this machine; use device='cpu'"
+        )
     index = device.partition(":")[2]
     if index and (not index.isdigit() or int(index) >= count):
-        raise ValueError(f"device {device!r}: this machine has {count} CUDA device(s), cuda:0..cuda:{count - 1}")
+        raise ValueError(
+            f"device {device!r}: this machine has {count} CUDA device(s), cuda:0..cuda:{count - 1}"
+        )
 
 
 class _Runner:
     """One simulation attempt: owns the Newton scene and the frame loop."""
 
-    def __init__(self, body, garment, *, device, dt, substeps, iterations, linear_iterations,
-                 self_collision, velocity_damping, speed_tolerance, stop_on_convergence, max_dt=None,
-                 sewing_s=0.0):
+    def __init__(
+        self,
+        body,
+        garment,
+        *,
+        device,
+        dt,
+        substeps,
+        iterations,
+        linear_iterations,
+        self_collision,
+        velocity_damping,
+        speed_tolerance,
+        stop_on_convergence,
+        max_dt=None,
+        sewing_s=0.0,
+    ):
         import warp as wp
 
         from tryon3d.sim._colliders import collider_vertices
@@ -107,12 +140,21 @@ class _Runner:
         thickness, edge = float(garment.fabric.thickness_m), median_edge_m(garment)
         self.rest = collider_vertices(body, body.rest_vertices, thickness, edge)
         # an unposed body's target is its rest pose: the same collider
-        self.target = self.rest if np.array_equal(body.vertices, body.rest_vertices) else collider_vertices(
-            body, body.vertices, thickness, edge)
+        self.target = (
+            self.rest
+            if np.array_equal(body.vertices, body.rest_vertices)
+            else collider_vertices(body, body.vertices, thickness, edge)
+        )
         self.cloth = build_cloth_model(
-            garment, self.rest, body.faces, device=device, iterations=iterations,
-            linear_iterations=linear_iterations, self_collision=self_collision,
-            sew_around_body=sewing_s > 0.0, edge_m=edge,
+            garment,
+            self.rest,
+            body.faces,
+            device=device,
+            iterations=iterations,
+            linear_iterations=linear_iterations,
+            self_collision=self_collision,
+            sew_around_body=sewing_s > 0.0,
+            edge_m=edge,
             floor_z_m=float(min(self.rest[:, 2].min(), self.target[:, 2].min())),
         )
         both = np.concatenate([self.rest, self.target])
@@ -171,7 +213,9 @@ class _Runner:
                 self.stats.damp(cloth.state_0.particle_qd, damping)
         self.frames += 1
         self.seconds_simulated += frame_dt
-        max_speed, bad, escaped = self.stats.measure(cloth.state_0.particle_q, cloth.state_0.particle_qd)
+        max_speed, bad, escaped = self.stats.measure(
+            cloth.state_0.particle_q, cloth.state_0.particle_qd
+        )
         if self.max_dt > self.dt and math.isfinite(max_speed) and not sewing:
             wanted = MAX_STEP_DISPLACEMENT_M / max(max_speed, 1e-6)
             self.step_dt = min(max(wanted, self.dt), self.max_dt, frame_dt * STEP_GROWTH)
@@ -182,7 +226,9 @@ class _Runner:
         if max_speed > RUNAWAY_SPEED_M_S:
             raise _Diverged(f"runaway speed {max_speed:.1f} m/s at frame {self.frames}")
         if escaped:
-            raise _Diverged(f"{escaped} particles left the body's surroundings at frame {self.frames}")
+            raise _Diverged(
+                f"{escaped} particles left the body's surroundings at frame {self.frames}"
+            )
         if self.frames % 5 == 0:
             self._check_tunnelling()
         return max_speed
@@ -193,8 +239,10 @@ class _Runner:
         inside = self._inside_count()
         allowed = self.initial_inside + max(3, int(0.005 * self.cloth.state_0.particle_q.shape[0]))
         if inside > allowed:
-            raise _Diverged(f"{inside} particles tunnelled more than {TUNNEL_DEPTH_M * 1000:.0f} mm into the body "
-                            f"at frame {self.frames}")
+            raise _Diverged(
+                f"{inside} particles tunnelled more than {TUNNEL_DEPTH_M * 1000:.0f} mm into the body "
+                f"at frame {self.frames}"
+            )
 
     def settle(self, max_seconds: float) -> bool:
         """Run until at rest or for ``max_seconds`` simulated; returns whether the cloth is at rest.
@@ -215,10 +263,13 @@ class _Runner:
             if frame % DRIFT_WINDOW:
                 continue
             now = self.particle_positions()
-            drift = np.linalg.norm(now - window_start, axis=1) / (self.seconds_simulated - window_time)
+            drift = np.linalg.norm(now - window_start, axis=1) / (
+                self.seconds_simulated - window_time
+            )
             window_start, window_time = now, self.seconds_simulated
             still = speed < self.speed_tolerance or (
-                drift.max() < 10.0 * self.speed_tolerance and float(np.percentile(drift, 99)) < self.speed_tolerance
+                drift.max() < 10.0 * self.speed_tolerance
+                and float(np.percentile(drift, 99)) < self.speed_tolerance
             )
             at_rest = still and not self.sewing and self._at_rest()
             if at_rest and self.stop_on_convergence:
@@ -254,10 +305,14 @@ class _Runner:
         frames = max(min_frames, int(math.ceil(largest / (speed_m_s * self.dt))))
         velocity = displacement / (frames * self.dt)
         self.step_dt = self.dt  # the collider moves at a fixed step
-        mesh.velocities.assign(wp.array(velocity.astype(np.float32), dtype=wp.vec3, device=self.device))
+        mesh.velocities.assign(
+            wp.array(velocity.astype(np.float32), dtype=wp.vec3, device=self.device)
+        )
         for k in range(1, frames + 1):
             points = self.rest + displacement * (k / frames)
-            mesh.points.assign(wp.array(points.astype(np.float32), dtype=wp.vec3, device=self.device))
+            mesh.points.assign(
+                wp.array(points.astype(np.float32), dtype=wp.vec3, device=self.device)
+            )
             mesh.refit()
             self._step_frame()
         mesh.velocities.zero_()
@@ -274,7 +329,9 @@ class _Runner:
         distance, normal = signed_distance(self.cloth.body_mesh, q, self.device)
         inside = distance < 0.0
         if inside.any():
-            q[inside] += normal[inside] * (0.5 * self.cloth.particle_radius - distance[inside])[:, None]
+            q[inside] += (
+                normal[inside] * (0.5 * self.cloth.particle_radius - distance[inside])[:, None]
+            )
             self.cloth.state_0.particle_q.assign(q.astype(np.float32))
             self.cloth.state_0.particle_qd.zero_()
         return int(inside.sum())
@@ -358,8 +415,18 @@ def drape(
         DrapeDivergedError: every attempt diverged (NaN, runaway speed, tunnelling, escape).
         ValueError / TypeError: bad arguments.
     """
-    _check_inputs(body, garment, device, dt, substeps, iterations, linear_iterations,
-                  max_seconds_simulated, retries, sewing_s)
+    _check_inputs(
+        body,
+        garment,
+        device,
+        dt,
+        substeps,
+        iterations,
+        linear_iterations,
+        max_seconds_simulated,
+        retries,
+        sewing_s,
+    )
     if max_dt is not None and not (max_dt > 0.0 and math.isfinite(max_dt)):
         raise ValueError(f"max_dt must be a positive number of seconds or None, got {max_dt}")
     started = time.perf_counter()
@@ -373,17 +440,35 @@ def drape(
         iters = iterations * (2 if halvings else 1)
         sew = sewing_s if attempt else 0.0
         try:
-            result = _attempt(body, garment, started=started, device=device,
-                            max_seconds_simulated=max_seconds_simulated, dt=step,
-                            max_dt=None if max_dt is None else max_dt / (2**halvings), substeps=substeps,
-                            iterations=iters, linear_iterations=linear_iterations,
-                            velocity_damping=velocity_damping, speed_tolerance=speed_tolerance_m_s,
-                            stop_on_convergence=stop_on_convergence, self_collision=self_collision,
-                            transition_speed=transition_speed_m_s, attempt=attempt,
-                            divergence_checks=divergence_checks, sewing_s=sew)
+            result = _attempt(
+                body,
+                garment,
+                started=started,
+                device=device,
+                max_seconds_simulated=max_seconds_simulated,
+                dt=step,
+                max_dt=None if max_dt is None else max_dt / (2**halvings),
+                substeps=substeps,
+                iterations=iters,
+                linear_iterations=linear_iterations,
+                velocity_damping=velocity_damping,
+                speed_tolerance=speed_tolerance_m_s,
+                stop_on_convergence=stop_on_convergence,
+                self_collision=self_collision,
+                transition_speed=transition_speed_m_s,
+                attempt=attempt,
+                divergence_checks=divergence_checks,
+                sewing_s=sew,
+            )
         except _Diverged as exc:
-            _log.info("drape attempt %d (dt=%.4g s, %d iterations, sewing %.2g s) diverged: %s",
-                      attempt + 1, step, iters, sew, exc)
+            _log.info(
+                "drape attempt %d (dt=%.4g s, %d iterations, sewing %.2g s) diverged: %s",
+                attempt + 1,
+                step,
+                iters,
+                sew,
+                exc,
+            )
             failures.append(f"dt={step:.4g}s/{iters} iterations/sewing {sew:.2g}s: {exc}")
             continue
         # a run that did not pass its gates (never came to rest, or came to rest tangled or
@@ -391,8 +476,14 @@ def drape(
         # number of frames, so it is not
         if result.gates.passed or not stop_on_convergence:
             return result
-        _log.info("drape attempt %d (dt=%.4g s, %d iterations, sewing %.2g s) failed its gates: %s",
-                  attempt + 1, step, iters, sew, result.gates)
+        _log.info(
+            "drape attempt %d (dt=%.4g s, %d iterations, sewing %.2g s) failed its gates: %s",
+            attempt + 1,
+            step,
+            iters,
+            sew,
+            result.gates,
+        )
         failed.append(result)
     if failed:  # none passed: the least bad of those that ran through
         return min(failed, key=_badness)
@@ -405,18 +496,52 @@ def _badness(drape: Drape) -> tuple:
     """Sort key of failed attempts, least bad first: at rest, then fewest penetrating vertices,
     self-intersections and smallest seam gap."""
     gates = drape.gates
-    return (not gates.converged, gates.penetrating_vertices, gates.self_intersecting_pairs, gates.max_seam_gap_mm)
+    return (
+        not gates.converged,
+        gates.penetrating_vertices,
+        gates.self_intersecting_pairs,
+        gates.max_seam_gap_mm,
+    )
 
 
-def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, max_dt, substeps, iterations,
-             linear_iterations, velocity_damping, speed_tolerance, stop_on_convergence,
-             self_collision, transition_speed, attempt, divergence_checks, sewing_s) -> Drape:
+def _attempt(
+    body,
+    garment,
+    *,
+    started,
+    device,
+    max_seconds_simulated,
+    dt,
+    max_dt,
+    substeps,
+    iterations,
+    linear_iterations,
+    velocity_damping,
+    speed_tolerance,
+    stop_on_convergence,
+    self_collision,
+    transition_speed,
+    attempt,
+    divergence_checks,
+    sewing_s,
+) -> Drape:
     timings = {}
     t0 = time.perf_counter()
-    runner = _Runner(body, garment, device=device, dt=dt, substeps=substeps, iterations=iterations,
-                     linear_iterations=linear_iterations, self_collision=self_collision,
-                     velocity_damping=velocity_damping, speed_tolerance=speed_tolerance,
-                     stop_on_convergence=stop_on_convergence, max_dt=max_dt, sewing_s=sewing_s)
+    runner = _Runner(
+        body,
+        garment,
+        device=device,
+        dt=dt,
+        substeps=substeps,
+        iterations=iterations,
+        linear_iterations=linear_iterations,
+        self_collision=self_collision,
+        velocity_damping=velocity_damping,
+        speed_tolerance=speed_tolerance,
+        stop_on_convergence=stop_on_convergence,
+        max_dt=max_dt,
+        sewing_s=sewing_s,
+    )
     runner.checks = divergence_checks
     timings["build"] = time.perf_counter() - t0
     budget = float(max_seconds_simulated)
@@ -433,7 +558,9 @@ def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, max_d
     posed = not np.allclose(runner.target, runner.rest, atol=1e-6)
     t0 = time.perf_counter()
     if posed:
-        transition_frames = runner.transition(transition_speed, min_frames=max(1, int(round(0.25 / dt))))
+        transition_frames = runner.transition(
+            transition_speed, min_frames=max(1, int(round(0.25 / dt)))
+        )
         converged = runner.settle_or_extend(budget, extension) and converged
         projected += runner.project_out()
     timings["transition"] = time.perf_counter() - t0
@@ -443,21 +570,39 @@ def _attempt(body, garment, *, started, device, max_seconds_simulated, dt, max_d
     timings["measure"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - started
     metadata = {
-        "sewing_s": sewing_s, "dt_s": dt, "max_dt_s": runner.max_dt, "substeps": substeps, "iterations": iterations, "linear_iterations": linear_iterations,
-        "velocity_damping_per_s": velocity_damping, "speed_tolerance_m_s": speed_tolerance,
-        "attempts": attempt + 1, "transition_frames": transition_frames, "posed": posed,
-        "particles": int(len(canonical)), "seconds_simulated": runner.seconds_simulated,
+        "sewing_s": sewing_s,
+        "dt_s": dt,
+        "max_dt_s": runner.max_dt,
+        "substeps": substeps,
+        "iterations": iterations,
+        "linear_iterations": linear_iterations,
+        "velocity_damping_per_s": velocity_damping,
+        "speed_tolerance_m_s": speed_tolerance,
+        "attempts": attempt + 1,
+        "transition_frames": transition_frames,
+        "posed": posed,
+        "particles": len(canonical),
+        "seconds_simulated": runner.seconds_simulated,
         "canonical_penetrating_vertices": canonical_penetrating,
         "probe_acceleration_m_s2": runner.probe_acceleration,
         "projected_out_vertices": projected,
         **drape.pop("metadata"),
     }
-    return Drape(**drape, timings_s=timings, device=str(runner.cloth.model.device), frames=runner.frames,
-                 garment_name=garment.name, garment_size=garment.size, fabric_name=garment.fabric.name,
-                 metadata=metadata)
+    return Drape(
+        **drape,
+        timings_s=timings,
+        device=str(runner.cloth.model.device),
+        frames=runner.frames,
+        garment_name=garment.name,
+        garment_size=garment.size,
+        fabric_name=garment.fabric.name,
+        metadata=metadata,
+    )
 
 
-def _measure(body, garment, runner, canonical: np.ndarray, final: np.ndarray, converged: bool) -> dict:
+def _measure(
+    body, garment, runner, canonical: np.ndarray, final: np.ndarray, converged: bool
+) -> dict:
     from tryon3d.sim._import_gates import import_gate_failures
     from tryon3d.sim._measure import (
         deformation,
@@ -487,7 +632,11 @@ def _measure(body, garment, runner, canonical: np.ndarray, final: np.ndarray, co
     overlap = np.clip(cloth.particle_radius - particle_distance, 0.0, None)
     pressure = np.where(area > 0.0, CONTACT_KE * overlap / np.maximum(area, 1e-12), 0.0)[pov]
     pairs = garment.seam_pairs
-    seam_gap = float(np.linalg.norm(positions[pairs[:, 0]] - positions[pairs[:, 1]], axis=1).max()) if len(pairs) else 0.0
+    seam_gap = (
+        float(np.linalg.norm(positions[pairs[:, 0]] - positions[pairs[:, 1]], axis=1).max())
+        if len(pairs)
+        else 0.0
+    )
     gates = DrapeGates(
         penetrating_vertices=int(np.count_nonzero(particle_distance < -PENETRATION_TOLERANCE_M)),
         self_intersecting_pairs=self_intersecting_pairs(final, particle_faces, runner.device),

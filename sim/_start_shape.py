@@ -39,14 +39,25 @@ def _panel_laplacian(garment):
     n = garment.vertex_count
     faces = np.asarray(garment.faces, dtype=np.int64)
     edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    adjacency = sp.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr()
+    adjacency = sp.coo_matrix(
+        (np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)
+    ).tocsr()
     adjacency = ((adjacency + adjacency.T) > 0).astype(np.float64)
     return (sp.diags(np.asarray(adjacency.sum(axis=1)).ravel()) - adjacency).tocsr()
 
 
-def preclosed_start(garment, particle_of_vertex: np.ndarray, particle_count: int, *, body_vertices=None,
-                    body_faces=None, clearance_m: float = 0.006, step_m: float = 0.01, device: str = "cpu",
-                    max_rounds: int = 80) -> np.ndarray:
+def preclosed_start(
+    garment,
+    particle_of_vertex: np.ndarray,
+    particle_count: int,
+    *,
+    body_vertices=None,
+    body_faces=None,
+    clearance_m: float = 0.006,
+    step_m: float = 0.01,
+    device: str = "cpu",
+    max_rounds: int = 80,
+) -> np.ndarray:
     """Start positions [m], shape (particle_count, 3), with the seams closed geometrically.
 
     Placements leave seam gaps of 10-30 cm, often across a body part (a sleeve's underarm
@@ -104,7 +115,9 @@ def preclosed_start(garment, particle_of_vertex: np.ndarray, particle_count: int
     return merged_of(positions)
 
 
-def _push_out(mesh, points: np.ndarray, clearance_m: float, device: str, passes: int = 3) -> np.ndarray:
+def _push_out(
+    mesh, points: np.ndarray, clearance_m: float, device: str, passes: int = 3
+) -> np.ndarray:
     from tryon3d.sim._measure import signed_distance
 
     def distance(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,8 +126,13 @@ def _push_out(mesh, points: np.ndarray, clearance_m: float, device: str, passes:
     return push_out(points, distance, clearance=clearance_m, passes=passes)
 
 
-def push_out_of_body(points: np.ndarray, body_vertices: np.ndarray, body_faces: np.ndarray, clearance_m: float,
-                     device: str) -> np.ndarray:
+def push_out_of_body(
+    points: np.ndarray,
+    body_vertices: np.ndarray,
+    body_faces: np.ndarray,
+    clearance_m: float,
+    device: str,
+) -> np.ndarray:
     """Move points [m], shape (K, 3), that are inside the body or closer than ``clearance_m``
     out along the body normal to ``clearance_m`` (a few passes, for creases)."""
     from tryon3d.sim._measure import body_mesh

@@ -55,8 +55,14 @@ def mesh_edges(tris: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return edges, edge_tris
 
 
-def _style3d_edge_bending(panel_verts: np.ndarray, panel_tris: np.ndarray, tris: np.ndarray, edges: np.ndarray,
-                          edge_tris: np.ndarray, edge_aniso_ke: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _style3d_edge_bending(
+    panel_verts: np.ndarray,
+    panel_tris: np.ndarray,
+    tris: np.ndarray,
+    edges: np.ndarray,
+    edge_tris: np.ndarray,
+    edge_aniso_ke: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Style3D's per-edge bending data from the panel (rest) shape: Newton 1.8's
     ``style3d.cloth._compute_edge_bending_data`` on the given edge table, same arithmetic.
 
@@ -90,21 +96,38 @@ def _style3d_edge_bending(panel_verts: np.ndarray, panel_tris: np.ndarray, tris:
     sin12, cos12 = np.power(sin, 12), np.power(cos, 12)
     aniso = np.broadcast_to(np.asarray(edge_aniso_ke, dtype=float).reshape(-1, 3), (len(edges), 3))
     edge_ke = aniso[:, 0] * sin12 + aniso[:, 1] * cos12 + aniso[:, 2] * 4.0 * sin2 * cos2
-    area = (np.abs(cross2d(x43_f0, x1_f0 - x3_f0)) + np.abs(cross2d(x43_f1, x2_f1 - x3_f1)) + 1.0e-8) / 2.0
+    area = (
+        np.abs(cross2d(x43_f0, x1_f0 - x3_f0)) + np.abs(cross2d(x43_f1, x2_f1 - x3_f1)) + 1.0e-8
+    ) / 2.0
 
     def cot2d(a, b, c):
         ba = b - a
         ca = c - a
         return dot(ba, ca) / (np.abs(cross2d(ba, ca)) + 1.0e-8)
 
-    cot = np.stack([cot2d(x3_f0, x4_f0, x1_f0), cot2d(x3_f1, x4_f1, x2_f1), cot2d(x4_f0, x3_f0, x1_f0),
-                    cot2d(x4_f1, x3_f1, x2_f1)], axis=1)
+    cot = np.stack(
+        [
+            cot2d(x3_f0, x4_f0, x1_f0),
+            cot2d(x3_f1, x4_f1, x2_f1),
+            cot2d(x4_f0, x3_f0, x1_f0),
+            cot2d(x4_f1, x3_f1, x2_f1),
+        ],
+        axis=1,
+    )
     return edge_ke, area, cot
 
 
-def add_style3d_cloth(builder, vertices: np.ndarray, tris: np.ndarray, panel_corners: np.ndarray, *, density: float,
-                      tri_aniso_ke: tuple[float, float, float], edge_aniso_ke: tuple[float, float, float],
-                      particle_radius: float) -> tuple[np.ndarray, np.ndarray]:
+def add_style3d_cloth(
+    builder,
+    vertices: np.ndarray,
+    tris: np.ndarray,
+    panel_corners: np.ndarray,
+    *,
+    density: float,
+    tri_aniso_ke: tuple[float, float, float],
+    edge_aniso_ke: tuple[float, float, float],
+    particle_radius: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Add a Style3D cloth to ``builder`` exactly as Newton 1.8's ``style3d.add_cloth_mesh``
     does (no offset, rotation or velocity, one rest triangle per face), in bulk.
 
@@ -127,8 +150,13 @@ def add_style3d_cloth(builder, vertices: np.ndarray, tris: np.ndarray, panel_cor
     panel_verts = np.asarray(panel_corners, dtype=float).reshape(-1, 2)
     panel_tris = np.arange(3 * len(tris)).reshape(-1, 3)
     # panel rest data (Newton's _compute_panel_triangles): columns are the rest edges
-    d = np.stack([panel_verts[panel_tris[:, 1]] - panel_verts[panel_tris[:, 0]],
-                  panel_verts[panel_tris[:, 2]] - panel_verts[panel_tris[:, 0]]], axis=-1)
+    d = np.stack(
+        [
+            panel_verts[panel_tris[:, 1]] - panel_verts[panel_tris[:, 0]],
+            panel_verts[panel_tris[:, 2]] - panel_verts[panel_tris[:, 0]],
+        ],
+        axis=-1,
+    )
     areas = np.linalg.det(d) / 2.0
     if not (areas > 0.0).all():
         raise ValueError("inverted or degenerate panel triangles")
@@ -136,13 +164,17 @@ def add_style3d_cloth(builder, vertices: np.ndarray, tris: np.ndarray, panel_cor
     start_vertex = len(builder.particle_q)
     count = len(vertices)
     vel = wp.vec3(0.0, 0.0, 0.0)
-    builder.add_particles(vertices.tolist(), [vel] * count, mass=[0.0] * count, radius=[particle_radius] * count)
+    builder.add_particles(
+        vertices.tolist(), [vel] * count, mass=[0.0] * count, radius=[particle_radius] * count
+    )
 
     global_tris = tris + start_vertex
     tri_start = len(builder.tri_indices)
     face_count = len(tris)
     tri_areas = builder.add_triangles(
-        global_tris[:, 0], global_tris[:, 1], global_tris[:, 2],
+        global_tris[:, 0],
+        global_tris[:, 1],
+        global_tris[:, 2],
         tri_ke=[builder.default_tri_ke] * face_count,
         tri_ka=[builder.default_tri_ka] * face_count,
         tri_kd=[builder.default_tri_kd] * face_count,
@@ -157,16 +189,21 @@ def add_style3d_cloth(builder, vertices: np.ndarray, tris: np.ndarray, panel_cor
     mass = np.zeros(count)
     np.add.at(mass, tris.reshape(-1), np.repeat(density * areas / 3.0, 3))
     particle_mass = builder.particle_mass
-    particle_mass[start_vertex:start_vertex + count] = mass.tolist()
+    particle_mass[start_vertex : start_vertex + count] = mass.tolist()
 
     edges, edge_tris = mesh_edges(tris)
     aniso = np.asarray(wp.vec3(*edge_aniso_ke), dtype=float)  # float32 values, as Newton reads them
-    edge_ke, edge_area, edge_cot = _style3d_edge_bending(panel_verts, panel_tris, tris, edges, edge_tris, aniso)
+    edge_ke, edge_area, edge_cot = _style3d_edge_bending(
+        panel_verts, panel_tris, tris, edges, edge_tris, aniso
+    )
     edge_count = len(edges)
     global_edges = edges.copy()
     global_edges[global_edges >= 0] += start_vertex
     builder.add_edges(
-        global_edges[:, 0], global_edges[:, 1], global_edges[:, 2], global_edges[:, 3],
+        global_edges[:, 0],
+        global_edges[:, 1],
+        global_edges[:, 2],
+        global_edges[:, 3],
         # Newton passes these through float32
         edge_ke=edge_ke.astype(np.float32).tolist(),
         edge_kd=[float(np.float32(builder.default_edge_kd))] * edge_count,

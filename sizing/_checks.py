@@ -35,6 +35,7 @@ _GROSS_PENETRATION_FRACTION = 0.02
 _GROSS_CROSSING_FRACTION = 0.01
 _GROSS_SEAM_GAP_MM = 10.0
 
+
 def _joint(body: Body, name: str) -> np.ndarray | None:
     """The body's rest-pose joint ``name`` of its canonical skeleton [m], (3,); None if absent."""
     return body.skeleton_m.get(name)

@@ -128,11 +128,15 @@ def size_jobs(
     elif isinstance(family, (str, os.PathLike)):
         path = garment_file(family)
         if chart is not None:
-            raise ValueError(f"{path.name} has its own sizes: a size chart applies to families only")
+            raise ValueError(
+                f"{path.name} has its own sizes: a size chart applies to families only"
+            )
         family, chart, table = str(path), "", file_sizes(path)
         answer = pattern_size_for(body, path, table, fabric)[0] if sizes == "auto" else ""
     else:
-        raise TypeError(f"garment must be a family name or a file path, got {type(family).__name__}")
+        raise TypeError(
+            f"garment must be a family name or a file path, got {type(family).__name__}"
+        )
     chosen = _resolve_sizes(sizes, table, answer)
     return [
         DrapeJob(
@@ -179,7 +183,7 @@ def run_drape_job(job: DrapeJob) -> DrapeJobResult:
                 garment = load_size(
                     Path(job.family), job.size, fabric=job.fabric, body=job.body, edge_length_m=edge
                 )
-        except Exception as exc:  # noqa: BLE001 - a worker reports, the reduce step decides
+        except Exception as exc:
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             break
         finally:
@@ -202,7 +206,7 @@ def run_drape_job(job: DrapeJob) -> DrapeJobResult:
             )
             error = str(exc)
             continue
-        except Exception as exc:  # noqa: BLE001 - a worker reports, the reduce step decides
+        except Exception as exc:
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             break
         finally:
@@ -246,7 +250,9 @@ def _pattern_answer(fits: dict) -> str | None:
     """Among judged sizes of a garment file, the one whose pattern ease at the sizing region is
     nearest the design ease (the file's stand-in for a chart's answer), None if none says."""
     near = {
-        size: abs(fit.pattern_ease_cm[fit.governing_region] - fit.comfort_cm[fit.governing_region][1])
+        size: abs(
+            fit.pattern_ease_cm[fit.governing_region] - fit.comfort_cm[fit.governing_region][1]
+        )
         for size, fit in fits.items()
         if fit.governing_region in fit.pattern_ease_cm and fit.governing_region in fit.comfort_cm
     }
@@ -369,8 +375,16 @@ def fit_report(
         ValueError: unknown family, size, fabric or device; a bad garment file; no size could
             be draped.
     """
-    jobs = size_jobs(body, family, sizes=sizes, fabric=fabric, chart=chart, device=device,
-                     edge_length_m=edge_length_m, max_seconds_simulated=max_seconds_simulated)
+    jobs = size_jobs(
+        body,
+        family,
+        sizes=sizes,
+        fabric=fabric,
+        chart=chart,
+        device=device,
+        edge_length_m=edge_length_m,
+        max_seconds_simulated=max_seconds_simulated,
+    )
     if map_jobs is None and _parallel.use_fork(jobs, workers):
         map_jobs = _parallel.parallel_map(jobs, workers=workers)
     if map_jobs is None:

@@ -48,12 +48,19 @@ def auto_workers(job_count: int) -> int:
 
 
 def _can_fork(jobs: Sequence[DrapeJob]) -> bool:
-    return hasattr(os, "fork") and all(not str(getattr(job, "device", "cpu")).startswith("cuda") for job in jobs)
+    return hasattr(os, "fork") and all(
+        not str(getattr(job, "device", "cpu")).startswith("cuda") for job in jobs
+    )
 
 
 def _error_result(job: DrapeJob | None, message: str, seconds: float = 0.0) -> DrapeJobResult:
-    return DrapeJobResult(job=job, garment=None, drape=None, error=message,
-                          seconds={"place": 0.0, "drape": 0.0, "total": seconds})
+    return DrapeJobResult(
+        job=job,
+        garment=None,
+        drape=None,
+        error=message,
+        seconds={"place": 0.0, "drape": 0.0, "total": seconds},
+    )
 
 
 #: Devices whose Warp kernels this process has already loaded (``_warm_parent``).
@@ -69,7 +76,7 @@ def _warm_parent(jobs: Sequence[DrapeJob]) -> None:
     for body in {id(job.body): job.body for job in jobs}.values():
         try:
             garments.prepare_body(body)
-        except Exception as exc:  # noqa: BLE001 - only a warm-up: the job itself will report
+        except Exception as exc:
             _log.debug("no placement warm-up for this body: %s", exc)
     if "cpu" not in _warmed:
         sim.warm_up_kernels(device="cpu")
@@ -96,7 +103,9 @@ def _set_parent_death_signal() -> None:
         libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
-def _child_main(fn: Callable[[DrapeJob], DrapeJobResult], job: DrapeJob, fd: int, parent: int) -> None:
+def _child_main(
+    fn: Callable[[DrapeJob], DrapeJobResult], job: DrapeJob, fd: int, parent: int
+) -> None:
     """Run one job in the forked child, write the pickled result to ``fd`` and leave with
     ``os._exit`` (no atexit handlers or collection of the inherited objects)."""
     code = 0
@@ -108,17 +117,23 @@ def _child_main(fn: Callable[[DrapeJob], DrapeJobResult], job: DrapeJob, fd: int
         tick = time.perf_counter()
         try:
             result = fn(job)
-        except BaseException as exc:  # noqa: BLE001 - any failure becomes this job's error
-            result = _error_result(job, f"{type(exc).__name__}: {exc}".splitlines()[0], time.perf_counter() - tick)
+        except BaseException as exc:
+            result = _error_result(
+                job, f"{type(exc).__name__}: {exc}".splitlines()[0], time.perf_counter() - tick
+            )
         try:  # without its job: the parent has it (and its body) already
-            payload = pickle.dumps(dataclasses.replace(result, job=None), protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # noqa: BLE001 - an unpicklable result is still an answer
-            payload = pickle.dumps(_error_result(None, f"result could not be sent back: {exc}"),
-                                   protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps(
+                dataclasses.replace(result, job=None), protocol=pickle.HIGHEST_PROTOCOL
+            )
+        except Exception as exc:
+            payload = pickle.dumps(
+                _error_result(None, f"result could not be sent back: {exc}"),
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
         view = memoryview(payload)
         while view:
-            view = view[os.write(fd, view):]
-    except BaseException:  # noqa: BLE001 - never run the parent's code after the fork
+            view = view[os.write(fd, view) :]
+    except BaseException:
         code = 1
     finally:
         with contextlib.suppress(Exception):
@@ -149,8 +164,8 @@ def _finish(child: _Child, job: DrapeJob, status: int) -> DrapeJobResult:
     payload = b"".join(child.data)
     if status == 0 and payload:
         try:
-            result = pickle.loads(payload)  # noqa: S301 - our own forked child wrote it
-        except Exception as exc:  # noqa: BLE001
+            result = pickle.loads(payload)
+        except Exception as exc:
             return _error_result(job, f"the worker's result could not be read: {exc}", elapsed)
         if isinstance(result, DrapeJobResult):
             return dataclasses.replace(result, job=job)
@@ -235,7 +250,9 @@ def fork_map(
                 selector.unregister(child.fd)
                 os.close(child.fd)
                 del running[child.fd]
-                results[child.index] = _finish(child, jobs[child.index], _reap(child.pid, block=True) or 0)
+                results[child.index] = _finish(
+                    child, jobs[child.index], _reap(child.pid, block=True) or 0
+                )
             now = time.perf_counter()
             for child in [c for c in running.values() if now - c.started > timeout_s]:
                 with contextlib.suppress(ProcessLookupError):
@@ -244,10 +261,15 @@ def fork_map(
                 selector.unregister(child.fd)
                 os.close(child.fd)
                 del running[child.fd]
-                _log.warning("%s %s: the drape took over %.0f s and was stopped", jobs[child.index].family,
-                             jobs[child.index].size, timeout_s)
-                results[child.index] = _error_result(jobs[child.index], f"timed out after {timeout_s:.0f} s",
-                                                     now - child.started)
+                _log.warning(
+                    "%s %s: the drape took over %.0f s and was stopped",
+                    jobs[child.index].family,
+                    jobs[child.index].size,
+                    timeout_s,
+                )
+                results[child.index] = _error_result(
+                    jobs[child.index], f"timed out after {timeout_s:.0f} s", now - child.started
+                )
     finally:  # Ctrl-C or an error here: no child outlives the map, none is left a zombie
         for child in running.values():
             with contextlib.suppress(ProcessLookupError):
@@ -275,12 +297,15 @@ def use_fork(jobs: Sequence[DrapeJob], workers: int | None) -> bool:
     return count > 1 and len(jobs) > 1 and _can_fork(jobs)
 
 
-def parallel_map(jobs: Sequence[DrapeJob], *, workers: int | None = None
-                 ) -> Callable[[Callable[[DrapeJob], DrapeJobResult], Sequence[DrapeJob]], list[DrapeJobResult]]:
+def parallel_map(
+    jobs: Sequence[DrapeJob], *, workers: int | None = None
+) -> Callable[[Callable[[DrapeJob], DrapeJobResult], Sequence[DrapeJob]], list[DrapeJobResult]]:
     """``fit_report``'s mapper for ``jobs``: ``fork_map`` with ``workers`` (None: one per core,
     up to one per job)."""
 
-    def run(fn: Callable[[DrapeJob], DrapeJobResult], todo: Sequence[DrapeJob]) -> list[DrapeJobResult]:
+    def run(
+        fn: Callable[[DrapeJob], DrapeJobResult], todo: Sequence[DrapeJob]
+    ) -> list[DrapeJobResult]:
         return fork_map(fn, todo, workers=workers)
 
     return run

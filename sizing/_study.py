@@ -41,8 +41,16 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger("tryon3d")
 
-__all__ = ["RESULT_COLUMNS", "StudyBody", "StudyResult", "job_key", "read_results", "run_study",
-           "sample_population", "size_fit_from_json"]
+__all__ = [
+    "RESULT_COLUMNS",
+    "StudyBody",
+    "StudyResult",
+    "job_key",
+    "read_results",
+    "run_study",
+    "sample_population",
+    "size_fit_from_json",
+]
 
 #: How to get Ray when it is missing (one line, for the CLI).
 RAY_MISSING = "fit studies need Ray and pyarrow: pip install 'tryon3d[study]'"
@@ -55,21 +63,54 @@ MAX_JOBS = 10_000_000
 
 #: Parquet columns of a result row, in order (lengths in cm: the study's report units).
 RESULT_COLUMNS: tuple[str, ...] = (
-    "key", "body_id", "sex", "garment", "size", "chart", "fabric", "verdict", "error", "score",
-    "governing_region", "fails_at", "chart_size",
+    "key",
+    "body_id",
+    "sex",
+    "garment",
+    "size",
+    "chart",
+    "fabric",
+    "verdict",
+    "error",
+    "score",
+    "governing_region",
+    "fails_at",
+    "chart_size",
     *(f"ease_{r}_cm" for r in REGIONS),
-    "stretch_p95_pct", "stretch_p99_pct", "stretch_max_pct", "over_limit_fraction", "gates_passed",
-    "vertex_count", "body_height_cm", "body_weight_kg", "body_chest_cm", "body_waist_cm",
-    "body_hips_cm", "seconds_body_build", "seconds_place", "seconds_drape", "seconds_judge",
-    "seconds_total", "worker_pid", "node", "device", "tryon3d_version", "fit_json",
+    "stretch_p95_pct",
+    "stretch_p99_pct",
+    "stretch_max_pct",
+    "over_limit_fraction",
+    "gates_passed",
+    "vertex_count",
+    "body_height_cm",
+    "body_weight_kg",
+    "body_chest_cm",
+    "body_waist_cm",
+    "body_hips_cm",
+    "seconds_body_build",
+    "seconds_place",
+    "seconds_drape",
+    "seconds_judge",
+    "seconds_total",
+    "worker_pid",
+    "node",
+    "device",
+    "tryon3d_version",
+    "fit_json",
 )
 
 
 def _schema():
     import pyarrow as pa
 
-    types = {"score": pa.float64(), "over_limit_fraction": pa.float64(), "gates_passed": pa.bool_(),
-             "vertex_count": pa.int64(), "worker_pid": pa.int64()}
+    types = {
+        "score": pa.float64(),
+        "over_limit_fraction": pa.float64(),
+        "gates_passed": pa.bool_(),
+        "vertex_count": pa.int64(),
+        "worker_pid": pa.int64(),
+    }
     fields = []
     for name in RESULT_COLUMNS:
         if name in types:
@@ -105,8 +146,13 @@ class StudyBody:
 
             record = json.dumps(bodyfit.body_record(self.body), sort_keys=True, default=float)
             return {"record_sha256": hashlib.sha256(record.encode()).hexdigest()}
-        return {"model": "anny", "sex": self.sex,
-                **{k: round(float(v), 5) for k, v in sorted(self.measurements.items()) if v is not None}}
+        return {
+            "model": "anny",
+            "sex": self.sex,
+            **{
+                k: round(float(v), 5) for k, v in sorted(self.measurements.items()) if v is not None
+            },
+        }
 
 
 def sample_population(count: int, *, sex: str = "both", seed: int = 0) -> list[StudyBody]:
@@ -125,7 +171,11 @@ def sample_population(count: int, *, sex: str = "both", seed: int = 0) -> list[S
 
     from tryon3d import bodyfit
 
-    if isinstance(count, bool) or not isinstance(count, int | np.integer) or not 1 <= count <= 100_000:
+    if (
+        isinstance(count, bool)
+        or not isinstance(count, int | np.integer)
+        or not 1 <= count <= 100_000
+    ):
         raise ValueError(f"count must be an integer in 1..100000, got {count!r}")
     sex = str(sex).lower()
     if sex not in ("female", "male", "both"):
@@ -136,18 +186,32 @@ def sample_population(count: int, *, sex: str = "both", seed: int = 0) -> list[S
     bodies = []
     for i, who in enumerate(sexes):
         fit = model.coefficients_for(who)
-        stats = {name: (fit.feature_mean[j], fit.feature_std[j]) for j, name in enumerate(model.feature_names)}
+        stats = {
+            name: (fit.feature_mean[j], fit.feature_std[j])
+            for j, name in enumerate(model.feature_names)
+        }
         height = float(np.clip(rng.normal(*stats["height_m"]), 1.45, 2.05))
         bmi = float(np.clip(rng.normal(*stats.get("bmi_kg_m2", (25.0, 3.5))), 16.0, 45.0))
         age = float(np.clip(rng.normal(*stats["age_years"]), fit.age_min_years, fit.age_max_years))
         weight = bmi * height**2
         predicted = model.predict(height_m=height, weight_kg=weight, sex=who, age_years=age)
         sd = model.residual_std_m(sex=who)
-        girths = {f"{r}_m": float(predicted[r] + rng.normal(0.0, sd[r])) for r in ("chest", "waist", "hips")}
-        bodies.append(StudyBody(body_id=f"ansur-{who[0]}-{i:05d}", sex=who,
-                                measurements={"height_m": round(height, 4), "weight_kg": round(weight, 2),
-                                              "age_years": round(age, 1),
-                                              **{k: round(v, 4) for k, v in girths.items()}}))
+        girths = {
+            f"{r}_m": float(predicted[r] + rng.normal(0.0, sd[r]))
+            for r in ("chest", "waist", "hips")
+        }
+        bodies.append(
+            StudyBody(
+                body_id=f"ansur-{who[0]}-{i:05d}",
+                sex=who,
+                measurements={
+                    "height_m": round(height, 4),
+                    "weight_kg": round(weight, 2),
+                    "age_years": round(age, 1),
+                    **{k: round(v, 4) for k, v in girths.items()},
+                },
+            )
+        )
     return bodies
 
 
@@ -160,14 +224,33 @@ def _chart_for(sex: str, family: str, chart: str | None) -> str:
 
 def job_key(spec: dict[str, Any]) -> str:
     """The content hash of a job spec (everything that decides its result), 32 hex digits."""
-    content = {k: spec[k] for k in ("body", "garment", "size", "chart", "fabric", "edge_length_m",
-                                    "max_seconds_simulated", "tryon3d_version")}
+    content = {
+        k: spec[k]
+        for k in (
+            "body",
+            "garment",
+            "size",
+            "chart",
+            "fabric",
+            "edge_length_m",
+            "max_seconds_simulated",
+            "tryon3d_version",
+        )
+    }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _job_specs(bodies: Sequence[StudyBody], garments: Sequence[str], *, sizes: Sequence[str] | None,
-               fabric: str | None, chart: str | None, edge_length_m: float, max_seconds_simulated: float,
-               device: str) -> list[dict[str, Any]]:
+def _job_specs(
+    bodies: Sequence[StudyBody],
+    garments: Sequence[str],
+    *,
+    sizes: Sequence[str] | None,
+    fabric: str | None,
+    chart: str | None,
+    edge_length_m: float,
+    max_seconds_simulated: float,
+    device: str,
+) -> list[dict[str, Any]]:
     from tryon3d import garments as garments_stage
 
     specs = []
@@ -178,17 +261,36 @@ def _job_specs(bodies: Sequence[StudyBody], garments: Sequence[str], *, sizes: S
             table = garments_stage.size_chart(chart_name)
             chosen = list(table) if sizes is None else [s for s in table if s in sizes]
             for size in chosen:
-                spec = {"body": body_spec, "body_id": body.body_id, "sex": body.sex, "garment": family,
-                        "size": size, "chart": chart_name, "fabric": fabric, "edge_length_m": edge_length_m,
-                        "max_seconds_simulated": max_seconds_simulated, "device": device,
-                        "tryon3d_version": __version__}
+                spec = {
+                    "body": body_spec,
+                    "body_id": body.body_id,
+                    "sex": body.sex,
+                    "garment": family,
+                    "size": size,
+                    "chart": chart_name,
+                    "fabric": fabric,
+                    "edge_length_m": edge_length_m,
+                    "max_seconds_simulated": max_seconds_simulated,
+                    "device": device,
+                    "tryon3d_version": __version__,
+                }
                 spec["key"] = job_key(spec)
                 specs.append(spec)
     return specs
 
 
-def _check_inputs(bodies, garments, sizes, fabric, chart, edge_length_m, max_seconds_simulated, device,
-                  gpus_per_job, batch_size):
+def _check_inputs(
+    bodies,
+    garments,
+    sizes,
+    fabric,
+    chart,
+    edge_length_m,
+    max_seconds_simulated,
+    device,
+    gpus_per_job,
+    batch_size,
+):
     from tryon3d import garments as garments_stage
 
     if not bodies:
@@ -199,9 +301,13 @@ def _check_inputs(bodies, garments, sizes, fabric, chart, edge_length_m, max_sec
         raise ValueError(f"body ids must be unique, got {twice!r} twice")
     for body in bodies:
         if body.sex not in ("female", "male"):
-            raise ValueError(f"body {body.body_id!r}: sex must be 'female' or 'male', got {body.sex!r}")
+            raise ValueError(
+                f"body {body.body_id!r}: sex must be 'female' or 'male', got {body.sex!r}"
+            )
         if body.body is None and not {"height_m", "weight_kg"} <= set(body.measurements):
-            raise ValueError(f"body {body.body_id!r} needs height_m and weight_kg, got {sorted(body.measurements)}")
+            raise ValueError(
+                f"body {body.body_id!r} needs height_m and weight_kg, got {sorted(body.measurements)}"
+            )
     if isinstance(garments, str) or not garments:
         raise ValueError(f"garments must be a non-empty list of family names, got {garments!r}")
     for family in garments:
@@ -219,8 +325,12 @@ def _check_inputs(bodies, garments, sizes, fabric, chart, edge_length_m, max_sec
         garments_stage.resolve_fabric(fabric)
     if not (isinstance(edge_length_m, int | float) and 0.005 <= edge_length_m <= 0.1):
         raise ValueError(f"edge_length_m must be within [0.005, 0.1] m, got {edge_length_m!r}")
-    if not (isinstance(max_seconds_simulated, int | float) and 0.05 <= max_seconds_simulated <= 60.0):
-        raise ValueError(f"max_seconds_simulated must be within [0.05, 60] s, got {max_seconds_simulated!r}")
+    if not (
+        isinstance(max_seconds_simulated, int | float) and 0.05 <= max_seconds_simulated <= 60.0
+    ):
+        raise ValueError(
+            f"max_seconds_simulated must be within [0.05, 60] s, got {max_seconds_simulated!r}"
+        )
     _check_device(device)
     if not (isinstance(gpus_per_job, int | float) and 0 <= gpus_per_job <= 8):
         raise ValueError(f"gpus_per_job must be within [0, 8], got {gpus_per_job!r}")
@@ -276,15 +386,34 @@ def _run_job(spec: dict[str, Any], body: Body, build_s: float) -> dict[str, Any]
     """One job on a worker: drape, judge alone, and the result row (never raises for a drape)."""
     start = time.perf_counter()
     family, size, chart = spec["garment"], spec["size"], spec["chart"]
-    job = DrapeJob(body=body, family=family, size=size, chart=chart, fabric=spec["fabric"],
-                   edge_length_m=spec["edge_length_m"], device=spec["device"],
-                   max_seconds_simulated=spec["max_seconds_simulated"])
+    job = DrapeJob(
+        body=body,
+        family=family,
+        size=size,
+        chart=chart,
+        fabric=spec["fabric"],
+        edge_length_m=spec["edge_length_m"],
+        device=spec["device"],
+        max_seconds_simulated=spec["max_seconds_simulated"],
+    )
     result = run_drape_job(job)
     tick = time.perf_counter()
     row: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
-    row.update(key=spec["key"], body_id=spec["body_id"], sex=spec["sex"], garment=family, size=size, chart=chart,
-               fabric=spec["fabric"], device=spec["device"], tryon3d_version=spec["tryon3d_version"],
-               error=result.error, verdict="failed", worker_pid=os.getpid(), node=socket.gethostname())
+    row.update(
+        key=spec["key"],
+        body_id=spec["body_id"],
+        sex=spec["sex"],
+        garment=family,
+        size=size,
+        chart=chart,
+        fabric=spec["fabric"],
+        device=spec["device"],
+        tryon3d_version=spec["tryon3d_version"],
+        error=result.error,
+        verdict="failed",
+        worker_pid=os.getpid(),
+        node=socket.gethostname(),
+    )
     fit = None
     if result.error is None:
         try:
@@ -296,26 +425,40 @@ def _run_job(spec: dict[str, Any], body: Body, build_s: float) -> dict[str, Any]
     if row["chart_size"] is None:
         row["chart_size"] = chart_size_for(body, chart, family)
     if fit is not None:
-        row.update(verdict=fit.verdict, score=fit.score, governing_region=fit.governing_region,
-                   fails_at=_fails_at(fit), stretch_p95_pct=fit.stretch["p95"], stretch_p99_pct=fit.stretch["p99"],
-                   stretch_max_pct=fit.stretch["max"], over_limit_fraction=fit.stretch["over_limit_fraction"],
-                   gates_passed=bool(fit.gates["passed"]), vertex_count=int(result.garment.vertex_count),
-                   fit_json=json.dumps(_nan_to_none(asdict(fit))))
+        row.update(
+            verdict=fit.verdict,
+            score=fit.score,
+            governing_region=fit.governing_region,
+            fails_at=_fails_at(fit),
+            stretch_p95_pct=fit.stretch["p95"],
+            stretch_p99_pct=fit.stretch["p99"],
+            stretch_max_pct=fit.stretch["max"],
+            over_limit_fraction=fit.stretch["over_limit_fraction"],
+            gates_passed=bool(fit.gates["passed"]),
+            vertex_count=int(result.garment.vertex_count),
+            fit_json=json.dumps(_nan_to_none(asdict(fit))),
+        )
         for region, value in fit.ease_cm.items():
             row[f"ease_{region}_cm"] = float(value)
     m = body.measurements_m
-    row.update(body_height_cm=float(body.inputs.get("height_cm", math.nan)),
-               body_weight_kg=float(body.weight_kg),
-               body_chest_cm=100.0 * float(m.get("chest", math.nan)),
-               body_waist_cm=100.0 * float(m.get("waist", math.nan)),
-               body_hips_cm=100.0 * float(m.get("hips", math.nan)),
-               seconds_body_build=build_s, seconds_place=result.seconds.get("place", 0.0),
-               seconds_drape=result.seconds.get("drape", 0.0), seconds_judge=time.perf_counter() - tick,
-               seconds_total=time.perf_counter() - start)
+    row.update(
+        body_height_cm=float(body.inputs.get("height_cm", math.nan)),
+        body_weight_kg=float(body.weight_kg),
+        body_chest_cm=100.0 * float(m.get("chest", math.nan)),
+        body_waist_cm=100.0 * float(m.get("waist", math.nan)),
+        body_hips_cm=100.0 * float(m.get("hips", math.nan)),
+        seconds_body_build=build_s,
+        seconds_place=result.seconds.get("place", 0.0),
+        seconds_drape=result.seconds.get("drape", 0.0),
+        seconds_judge=time.perf_counter() - tick,
+        seconds_total=time.perf_counter() - start,
+    )
     return row
 
 
-def _run_batch(specs: list[dict[str, Any]], built: tuple[Body, float] | str) -> list[dict[str, Any]]:
+def _run_batch(
+    specs: list[dict[str, Any]], built: tuple[Body, float] | str
+) -> list[dict[str, Any]]:
     """The rows of a batch of jobs on one body; ``built`` is ``_safe_build``'s answer."""
     if isinstance(built, str):  # the body could not be built: each job is a row saying so
         return [_error_row(spec, built) for spec in specs]
@@ -325,9 +468,19 @@ def _run_batch(specs: list[dict[str, Any]], built: tuple[Body, float] | str) -> 
 
 def _error_row(spec: dict[str, Any], error: str) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
-    row.update(key=spec["key"], body_id=spec["body_id"], sex=spec["sex"], garment=spec["garment"],
-               size=spec["size"], chart=spec["chart"], fabric=spec["fabric"], device=spec["device"],
-               tryon3d_version=spec["tryon3d_version"], verdict="failed", error=error)
+    row.update(
+        key=spec["key"],
+        body_id=spec["body_id"],
+        sex=spec["sex"],
+        garment=spec["garment"],
+        size=spec["size"],
+        chart=spec["chart"],
+        fabric=spec["fabric"],
+        device=spec["device"],
+        tryon3d_version=spec["tryon3d_version"],
+        verdict="failed",
+        error=error,
+    )
     return row
 
 
@@ -370,8 +523,10 @@ class _ResultStore:
         self.last_flush = time.monotonic()
         if not self.buffer:
             return
-        table = pa.Table.from_pylist([{k: _nan_to_none(r.get(k)) for k in RESULT_COLUMNS} for r in self.buffer],
-                                     schema=_schema())
+        table = pa.Table.from_pylist(
+            [{k: _nan_to_none(r.get(k)) for k in RESULT_COLUMNS} for r in self.buffer],
+            schema=_schema(),
+        )
         name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.parquet"
         staging = self.folder / f".{name}.tmp"
         pq.write_table(table, staging)
@@ -430,9 +585,16 @@ def _start_ray(ray, address: str | None, local_cpus: int | None) -> bool:
         return True
     import importlib.util
 
-    dashboard = importlib.util.find_spec("ray.dashboard") is not None and importlib.util.find_spec("aiohttp")
-    context = ray.init(num_cpus=local_cpus, include_dashboard=bool(dashboard), dashboard_host="127.0.0.1",
-                       logging_level=logging.WARNING, log_to_driver=False)
+    dashboard = importlib.util.find_spec("ray.dashboard") is not None and importlib.util.find_spec(
+        "aiohttp"
+    )
+    context = ray.init(
+        num_cpus=local_cpus,
+        include_dashboard=bool(dashboard),
+        dashboard_host="127.0.0.1",
+        logging_level=logging.WARNING,
+        log_to_driver=False,
+    )
     if getattr(context, "dashboard_url", None):
         _log.info("Ray dashboard: http://%s", context.dashboard_url)
     return True
@@ -491,8 +653,18 @@ def run_study(
     if executor not in ("ray", "serial"):
         raise ValueError(f"executor must be 'ray' or 'serial', got {executor!r}")
     sizes = None if sizes is None else list(sizes)
-    _check_inputs(bodies, garments, sizes, fabric, chart, edge_length_m, max_seconds_simulated, device,
-                  gpus_per_job, batch_size)
+    _check_inputs(
+        bodies,
+        garments,
+        sizes,
+        fabric,
+        chart,
+        edge_length_m,
+        max_seconds_simulated,
+        device,
+        gpus_per_job,
+        batch_size,
+    )
     if executor == "ray":
         ray = _import_ray(local=not (ray_address or os.environ.get("RAY_ADDRESS")))
     else:
@@ -500,8 +672,16 @@ def run_study(
             import pyarrow  # noqa: F401
         except ModuleNotFoundError:
             raise ValueError(RAY_MISSING) from None
-    specs = _job_specs(bodies, garments, sizes=sizes, fabric=fabric, chart=chart, edge_length_m=float(edge_length_m),
-                       max_seconds_simulated=float(max_seconds_simulated), device=device)
+    specs = _job_specs(
+        bodies,
+        garments,
+        sizes=sizes,
+        fabric=fabric,
+        chart=chart,
+        edge_length_m=float(edge_length_m),
+        max_seconds_simulated=float(max_seconds_simulated),
+        device=device,
+    )
     if len(specs) > MAX_JOBS:
         raise ValueError(f"a study may hold at most {MAX_JOBS} jobs, got {len(specs)}")
     folder = Path(out) / "results"
@@ -510,10 +690,19 @@ def run_study(
     by_body: dict[str, list[dict[str, Any]]] = {}
     for spec in todo:
         by_body.setdefault(spec["body_id"], []).append(spec)
-    batches = [(bid, group[i:i + batch_size]) for bid, group in by_body.items()
-               for i in range(0, len(group), batch_size)]
-    _log.info("study: %d jobs (%d bodies x %d garments), %d finished before, %d to run", len(specs), len(bodies),
-              len(garments), len(specs) - len(todo), len(todo))
+    batches = [
+        (bid, group[i : i + batch_size])
+        for bid, group in by_body.items()
+        for i in range(0, len(group), batch_size)
+    ]
+    _log.info(
+        "study: %d jobs (%d bodies x %d garments), %d finished before, %d to run",
+        len(specs),
+        len(bodies),
+        len(garments),
+        len(specs) - len(todo),
+        len(todo),
+    )
     store = _ResultStore(folder)
     started = time.perf_counter()
     counts = {"done": 0, "failed": 0, "lost": 0}
@@ -531,7 +720,9 @@ def run_study(
             done[row["key"]] = row
             if on_result is not None:
                 on_result(row)
-        bar.set_postfix(done=counts["done"], running=running, failed=counts["failed"], refresh=False)
+        bar.set_postfix(
+            done=counts["done"], running=running, failed=counts["failed"], refresh=False
+        )
         bar.update(len(rows))
 
     bodies_by_id = {b.body_id: b for b in bodies}
@@ -542,11 +733,22 @@ def run_study(
         elif batches:
             started_ray = _start_ray(ray, ray_address, local_cpus)
             try:
-                resources = {k: float(v) for k, v in ray.cluster_resources().items()
-                             if k in ("CPU", "GPU", "memory", "object_store_memory")}
+                resources = {
+                    k: float(v)
+                    for k, v in ray.cluster_resources().items()
+                    if k in ("CPU", "GPU", "memory", "object_store_memory")
+                }
                 window = max_in_flight or max(4, 2 * int(resources.get("CPU", 1)))
-                _ray_map(ray, batches, bodies_by_id, window=window, gpus=gpus_per_job, retries=max_retries,
-                         stored=stored, counts=counts)
+                _ray_map(
+                    ray,
+                    batches,
+                    bodies_by_id,
+                    window=window,
+                    gpus=gpus_per_job,
+                    retries=max_retries,
+                    stored=stored,
+                    counts=counts,
+                )
             finally:
                 if started_ray:
                     ray.shutdown()
@@ -555,9 +757,17 @@ def run_study(
         bar.close()
     keys = [s["key"] for s in specs]
     rows = tuple(done[k] for k in keys if k in done)
-    return StudyResult(rows=rows, job_count=len(specs), ran=counts["done"], skipped=len(specs) - len(todo),
-                       lost=counts["lost"], seconds=time.perf_counter() - started, results_dir=folder,
-                       executor=executor, ray_resources=resources)
+    return StudyResult(
+        rows=rows,
+        job_count=len(specs),
+        ran=counts["done"],
+        skipped=len(specs) - len(todo),
+        lost=counts["lost"],
+        seconds=time.perf_counter() - started,
+        results_dir=folder,
+        executor=executor,
+        ray_resources=resources,
+    )
 
 
 def _safe_build(study_body: StudyBody) -> tuple[Body, float] | str:
@@ -572,9 +782,12 @@ def _ray_map(ray, batches, bodies_by_id, *, window, gpus, retries, stored, count
     """Submit the batches as Ray tasks, at most ``window`` at once, and store results as they come."""
     from ray.exceptions import RayTaskError
 
-    build = ray.remote(_safe_build).options(num_cpus=1, max_retries=retries, name="tryon3d.build_body")
-    drape = ray.remote(_run_batch).options(num_cpus=1, num_gpus=gpus, max_retries=retries,
-                                           name="tryon3d.drape_jobs")
+    build = ray.remote(_safe_build).options(
+        num_cpus=1, max_retries=retries, name="tryon3d.build_body"
+    )
+    drape = ray.remote(_run_batch).options(
+        num_cpus=1, num_gpus=gpus, max_retries=retries, name="tryon3d.drape_jobs"
+    )
     left = {}  # body id -> batches not yet finished; its object ref is dropped when none are
     for bid, _ in batches:
         left[bid] = left.get(bid, 0) + 1
@@ -598,8 +811,12 @@ def _ray_map(ray, batches, bodies_by_id, *, window, gpus, retries, stored, count
                     cause = exc.cause if getattr(exc, "cause", None) is not None else exc
                     message = f"{type(cause).__name__}: {cause}".splitlines()[0]
                     rows = [_error_row(spec, message) for spec in group]
-                except ray.exceptions.RayError as exc:  # its worker died past the retries: not a result
-                    _log.warning("lost %d job(s) of body %s: %s", len(group), bid, str(exc).splitlines()[0])
+                except (
+                    ray.exceptions.RayError
+                ) as exc:  # its worker died past the retries: not a result
+                    _log.warning(
+                        "lost %d job(s) of body %s: %s", len(group), bid, str(exc).splitlines()[0]
+                    )
                     counts["lost"] += len(group)
                     rows = []
                 stored(rows, len(pending))

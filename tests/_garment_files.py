@@ -10,16 +10,29 @@ from pathlib import Path
 import numpy as np
 
 
-def cone_skirt(*, waist_m: float = 0.9, hem_m: float = 1.25, length_m: float = 0.5, rows: int = 14,
-               columns: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cone_skirt(
+    *,
+    waist_m: float = 0.9,
+    hem_m: float = 1.25,
+    length_m: float = 0.5,
+    rows: int = 14,
+    columns: int = 40,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """An A-line tube skirt, z-up [m], its waist at z = 0: (vertices, faces, uv). The column at
     angle 0 is split (a UV seam): its vertices appear twice, once with u = 0 and once with u = 1."""
     t = np.linspace(0.0, 1.0, rows + 1)
     radius = (waist_m + (hem_m - waist_m) * t) / (2 * np.pi)
     angle = np.linspace(0.0, 2 * np.pi, columns + 1)  # the last column repeats the first
     ring = np.stack([np.cos(angle), np.sin(angle)], axis=1)
-    vertices = np.concatenate([np.c_[r * ring, np.full(columns + 1, -length_m * s)] for r, s in zip(radius, t, strict=True)])
-    vertices[np.arange(rows + 1) * (columns + 1) + columns, :2] = vertices[np.arange(rows + 1) * (columns + 1), :2]
+    vertices = np.concatenate(
+        [
+            np.c_[r * ring, np.full(columns + 1, -length_m * s)]
+            for r, s in zip(radius, t, strict=True)
+        ]
+    )
+    vertices[np.arange(rows + 1) * (columns + 1) + columns, :2] = vertices[
+        np.arange(rows + 1) * (columns + 1), :2
+    ]
     uv = np.stack(np.meshgrid(angle / (2 * np.pi), 1.0 - t), axis=-1).reshape(-1, 2)
     faces = []
     for i in range(rows):
@@ -44,20 +57,34 @@ def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray, uv: np.ndarra
     return path
 
 
-def write_draco_glb(path: Path, vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray,
-                    texture_transform: dict | None = None) -> Path:
+def write_draco_glb(
+    path: Path,
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    uv: np.ndarray,
+    texture_transform: dict | None = None,
+) -> Path:
     """A GLB whose one primitive is Draco-compressed (KHR_draco_mesh_compression), y-up file
     coordinates as given; with ``texture_transform`` a material whose base colour texture
     carries that KHR_texture_transform (no image)."""
     import DracoPy
 
-    blob = DracoPy.encode(np.asarray(vertices, np.float32), np.asarray(faces, np.uint32),
-                          quantization_bits=16, tex_coord=np.c_[uv[:, 0], 1.0 - uv[:, 1]].astype(np.float64), preserve_order=True)
+    blob = DracoPy.encode(
+        np.asarray(vertices, np.float32),
+        np.asarray(faces, np.uint32),
+        quantization_bits=16,
+        tex_coord=np.c_[uv[:, 0], 1.0 - uv[:, 1]].astype(np.float64),
+        preserve_order=True,
+    )
     blob += b"\0" * (-len(blob) % 4)
     lo, hi = vertices.min(axis=0).tolist(), vertices.max(axis=0).tolist()
     document = {
-        "asset": {"version": "2.0"}, "scene": 0, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}],
-        "extensionsUsed": ["KHR_draco_mesh_compression"], "extensionsRequired": ["KHR_draco_mesh_compression"],
+        "asset": {"version": "2.0"},
+        "scene": 0,
+        "scenes": [{"nodes": [0]}],
+        "nodes": [{"mesh": 0}],
+        "extensionsUsed": ["KHR_draco_mesh_compression"],
+        "extensionsRequired": ["KHR_draco_mesh_compression"],
         "buffers": [{"byteLength": len(blob)}],
         "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": len(blob)}],
         "accessors": [
@@ -65,14 +92,35 @@ def write_draco_glb(path: Path, vertices: np.ndarray, faces: np.ndarray, uv: np.
             {"componentType": 5126, "count": len(vertices), "type": "VEC2"},
             {"componentType": 5125, "count": 3 * len(faces), "type": "SCALAR"},
         ],
-        "meshes": [{"primitives": [{"attributes": {"POSITION": 0, "TEXCOORD_0": 1}, "indices": 2,
-                                    "extensions": {"KHR_draco_mesh_compression": {
-                                        "bufferView": 0, "attributes": {"POSITION": 0, "TEXCOORD_0": 1}}}}]}],
+        "meshes": [
+            {
+                "primitives": [
+                    {
+                        "attributes": {"POSITION": 0, "TEXCOORD_0": 1},
+                        "indices": 2,
+                        "extensions": {
+                            "KHR_draco_mesh_compression": {
+                                "bufferView": 0,
+                                "attributes": {"POSITION": 0, "TEXCOORD_0": 1},
+                            }
+                        },
+                    }
+                ]
+            }
+        ],
     }
     if texture_transform is not None:
         document["extensionsUsed"].append("KHR_texture_transform")
-        document["materials"] = [{"pbrMetallicRoughness": {"baseColorTexture": {
-            "index": 0, "extensions": {"KHR_texture_transform": texture_transform}}}}]
+        document["materials"] = [
+            {
+                "pbrMetallicRoughness": {
+                    "baseColorTexture": {
+                        "index": 0,
+                        "extensions": {"KHR_texture_transform": texture_transform},
+                    }
+                }
+            }
+        ]
         document["meshes"][0]["primitives"][0]["material"] = 0
     text = json.dumps(document).encode("utf-8")
     text += b" " * (-len(text) % 4)

@@ -17,13 +17,19 @@ class StandInBody:
 def stand_in_body(*, hand: bool = True) -> StandInBody:
     """Capsule torso, head, legs and a 'hand' (sphere) held in front of the chest."""
     parts = [
-        trimesh.creation.capsule(height=0.6, radius=0.16, count=[24, 24]).apply_translation([0, 0, 1.15]),
+        trimesh.creation.capsule(height=0.6, radius=0.16, count=[24, 24]).apply_translation(
+            [0, 0, 1.15]
+        ),
         trimesh.creation.icosphere(subdivisions=2, radius=0.11).apply_translation([0, 0, 1.62]),
         trimesh.creation.capsule(height=0.7, radius=0.07).apply_translation([-0.09, 0, 0.45]),
         trimesh.creation.capsule(height=0.7, radius=0.07).apply_translation([0.09, 0, 0.45]),
     ]
     if hand:
-        parts.append(trimesh.creation.icosphere(subdivisions=2, radius=0.05).apply_translation([0.06, -0.26, 1.2]))
+        parts.append(
+            trimesh.creation.icosphere(subdivisions=2, radius=0.05).apply_translation(
+                [0.06, -0.26, 1.2]
+            )
+        )
     return StandInBody(trimesh.util.concatenate(parts))
 
 
@@ -40,17 +46,32 @@ def tube_drape(*, radius: float = 0.19, height: float = 0.4, sections: int = 40,
     tube.apply_translation([0, 0, 1.2])
     vertices = np.asarray(tube.vertices)
     faces = np.asarray(tube.faces)
-    uv = np.stack([np.arctan2(vertices[:, 1], vertices[:, 0]) / (2 * np.pi) * 8, vertices[:, 2] * 8], axis=1)
+    uv = np.stack(
+        [np.arctan2(vertices[:, 1], vertices[:, 0]) / (2 * np.pi) * 8, vertices[:, 2] * 8], axis=1
+    )
     centres = vertices[faces].mean(axis=1)
-    stretch_pct = np.full(len(faces), 100.0) if stretch is None else np.asarray(stretch(centres), float)
+    stretch_pct = (
+        np.full(len(faces), 100.0) if stretch is None else np.asarray(stretch(centres), float)
+    )
     distance = np.full(len(vertices), radius - 0.16)
     return Drape(
-        positions=vertices, rest_pose_positions=vertices, faces=faces, uv=uv,
-        stretch_pct=stretch_pct, stretch_min_pct=stretch_pct, stretch_warp_pct=stretch_pct,
-        stretch_weft_pct=stretch_pct, body_distance_m=distance,
+        positions=vertices,
+        rest_pose_positions=vertices,
+        faces=faces,
+        uv=uv,
+        stretch_pct=stretch_pct,
+        stretch_min_pct=stretch_pct,
+        stretch_warp_pct=stretch_pct,
+        stretch_weft_pct=stretch_pct,
+        body_distance_m=distance,
         contact_pressure_pa=np.where(vertices[:, 2] > 1.3, 800.0, 0.0),
-        ease_m={"chest": 0.19}, gates=DrapeGates(0, 0, 0.0, float(stretch_pct.max()), True),
-        timings_s={"total": 0.0}, device="cpu", frames=0, garment_name="tube", garment_size="M",
+        ease_m={"chest": 0.19},
+        gates=DrapeGates(0, 0, 0.0, float(stretch_pct.max()), True),
+        timings_s={"total": 0.0},
+        device="cpu",
+        frames=0,
+        garment_name="tube",
+        garment_size="M",
         fabric_name="cotton_jersey",
     )
 

@@ -11,7 +11,10 @@ __all__ = ["sheet_garment"]
 
 
 def sheet_garment(
-    *, width_m: float = 0.5, edge_m: float = 0.025, centre_m: tuple[float, float, float] = (0.0, 0.0, 2.0),
+    *,
+    width_m: float = 0.5,
+    edge_m: float = 0.025,
+    centre_m: tuple[float, float, float] = (0.0, 0.0, 2.0),
     fabric: Fabric | None = None,
 ) -> Garment:
     """A flat square sheet in the horizontal plane, no seams (for free-fall and drop tests)."""
@@ -20,7 +23,9 @@ def sheet_garment(
     u = np.linspace(-width_m / 2.0, width_m / 2.0, n)
     xx, yy = np.meshgrid(u, u, indexing="xy")
     pattern = np.stack([xx, yy], axis=-1).reshape(-1, 2)
-    positions = np.concatenate([pattern, np.zeros((len(pattern), 1))], axis=1) + np.asarray(centre_m)
+    positions = np.concatenate([pattern, np.zeros((len(pattern), 1))], axis=1) + np.asarray(
+        centre_m
+    )
     return Garment(
         name="sheet",
         size="",

@@ -30,7 +30,9 @@ def test_body_meets_height_and_weight(height_m: float, weight_kg: float, sex: st
     assert abs(body.measurements_m["stature"] - height_m) <= 0.005
     assert abs(body.weight_kg - weight_kg) <= 1.0
     # the reported weight is the mesh's own volume times the calibrated density
-    assert body.weight_kg == pytest.approx(float(body_mass_kg(body.rest_vertices, body.faces, sex=sex)), rel=1e-9)
+    assert body.weight_kg == pytest.approx(
+        float(body_mass_kg(body.rest_vertices, body.faces, sex=sex)), rel=1e-9
+    )
     # canonical frame: feet on the floor, facing -y (the nose is the most anterior head point)
     assert body.rest_vertices[:, 2].min() == pytest.approx(0.0, abs=1e-9)
     head = body.rest_vertices[body.region_mask("head")]
@@ -58,7 +60,12 @@ def test_girths_follow_population_prediction() -> None:
     for name in ("chest", "waist", "hips"):
         assert abs(body.measurements_m[name] - predicted[name]) <= 0.005, name
     # secondary measurements land near ANSUR's definitions (soft targets or pure measurement)
-    for name, tolerance in (("inseam", 0.03), ("sleeve_outseam", 0.04), ("shoulder_breadth", 0.04), ("thigh", 0.05)):
+    for name, tolerance in (
+        ("inseam", 0.03),
+        ("sleeve_outseam", 0.04),
+        ("shoulder_breadth", 0.04),
+        ("thigh", 0.05),
+    ):
         assert abs(body.measurements_m[name] - predicted[name]) <= tolerance, name
 
 
@@ -73,7 +80,9 @@ def test_tape_reads_a_cylinder_and_a_concave_section() -> None:
 
     cylinder = trimesh.creation.cylinder(radius=0.15, height=1.0, sections=256)
     edges = np.asarray(cylinder.edges_unique)
-    points = cross_section(np.asarray(cylinder.vertices), edges, np.zeros(3), np.array([0.0, 0.0, 1.0]))
+    points = cross_section(
+        np.asarray(cylinder.vertices), edges, np.zeros(3), np.array([0.0, 0.0, 1.0])
+    )
     assert tape_girth(points, np.array([0, 0, 1.0])) == pytest.approx(2 * np.pi * 0.15, rel=1e-3)
     # a tape bridges concavities: the girth of a star is its convex hull's perimeter
     angles = np.linspace(0, 2 * np.pi, 10, endpoint=False)
@@ -82,11 +91,15 @@ def test_tape_reads_a_cylinder_and_a_concave_section() -> None:
     pentagon_side = 2 * np.sin(np.pi / 5)
     assert tape_girth(star, np.array([0, 0, 1.0])) == pytest.approx(5 * pentagon_side, rel=1e-9)
     sphere = trimesh.creation.icosphere(subdivisions=4, radius=0.5)
-    assert float(mesh_volume(np.asarray(sphere.vertices), np.asarray(sphere.faces))) == pytest.approx(sphere.volume, rel=1e-9)
+    assert float(
+        mesh_volume(np.asarray(sphere.vertices), np.asarray(sphere.faces))
+    ) == pytest.approx(sphere.volume, rel=1e-9)
 
 
 def test_tape_topology_finds_the_midline(default_body) -> None:
-    topology = build_tape_topology(default_body.faces, default_body.vertex_regions, default_body.rest_vertices)
+    topology = build_tape_topology(
+        default_body.faces, default_body.vertex_regions, default_body.rest_vertices
+    )
     midline = default_body.rest_vertices[topology.midline_vertices]
     assert len(midline) > 20
     assert np.abs(midline[:, 0]).max() < 0.002
@@ -110,9 +123,14 @@ def _check_skeleton(body) -> None:
     s = body.skeleton_m
     assert tuple(s) == bodyfit.SKELETON_NAMES
     assert all(not p.flags.writeable and p.shape == (3,) for p in s.values())
-    heights = [s[n][2] for n in ("ankle_left", "knee_left", "pelvis", "spine", "chest", "neck", "head")]
+    heights = [
+        s[n][2] for n in ("ankle_left", "knee_left", "pelvis", "spine", "chest", "neck", "head")
+    ]
     assert np.all(np.diff(heights) > 0.05), heights
-    assert abs(s["hip_left"][2] - s["pelvis"][2]) < 0.05 and abs(s["hip_right"][2] - s["pelvis"][2]) < 0.05
+    assert (
+        abs(s["hip_left"][2] - s["pelvis"][2]) < 0.05
+        and abs(s["hip_right"][2] - s["pelvis"][2]) < 0.05
+    )
     for joint in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
         assert s[f"{joint}_left"][0] > 0.03 > -0.03 > s[f"{joint}_right"][0], joint
     stature = body.measurements_m["stature"]
@@ -137,7 +155,9 @@ def test_glb_export_splits_uv_seams(default_body) -> None:
     assert mesh.visual.uv.shape == (len(mesh.vertices), 2)
     assert len(mesh.faces) == len(default_body.faces)
     # glTF is y-up: height along +y, matching the stature
-    assert np.ptp(mesh.vertices[:, 1]) == pytest.approx(default_body.measurements_m["stature"], abs=1e-4)
+    assert np.ptp(mesh.vertices[:, 1]) == pytest.approx(
+        default_body.measurements_m["stature"], abs=1e-4
+    )
 
 
 @pytest.mark.parametrize(
@@ -149,11 +169,19 @@ def test_glb_export_splits_uv_seams(default_body) -> None:
         ({"height_m": 1.7, "weight_kg": 70, "sex": "robot"}, "sex must be"),
         ({"height_m": float("nan"), "weight_kg": 70, "sex": "male"}, "finite"),
         ({"height_m": 1.7, "weight_kg": 70, "sex": "male", "waist_m": -1.0}, "waist"),
-        ({"height_m": 1.7, "weight_kg": 70, "sex": "male", "model": "smplx"}, "smpl-x.is.tue.mpg.de"),
-        ({"height_m": 1.7, "weight_kg": 70, "sex": "male", "model": "nope"}, "model must be one of"),
+        (
+            {"height_m": 1.7, "weight_kg": 70, "sex": "male", "model": "smplx"},
+            "smpl-x.is.tue.mpg.de",
+        ),
+        (
+            {"height_m": 1.7, "weight_kg": 70, "sex": "male", "model": "nope"},
+            "model must be one of",
+        ),
     ],
 )
-def test_bad_inputs_raise_clear_errors(kwargs: dict, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_inputs_raise_clear_errors(
+    kwargs: dict, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("TRYON3D_SMPLX_DIR", raising=False)
     with pytest.raises(ValueError, match=message):
         bodyfit.body_from_measurements(**kwargs)
@@ -163,7 +191,9 @@ def test_smplx_backend_with_synthetic_model(tmp_path) -> None:
     from synthetic_smplx import write_synthetic_smplx
 
     write_synthetic_smplx(tmp_path)
-    body = bodyfit.body_from_measurements(height_m=1.82, weight_kg=78.0, sex="male", model="smplx", smplx_model_dir=tmp_path)
+    body = bodyfit.body_from_measurements(
+        height_m=1.82, weight_kg=78.0, sex="male", model="smplx", smplx_model_dir=tmp_path
+    )
     assert body.model == "smplx"
     assert len(body.joint_names) == 55
     assert abs(body.measurements_m["stature"] - 1.82) <= 0.005
@@ -180,13 +210,30 @@ def test_smplx_backend_with_synthetic_model(tmp_path) -> None:
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "tryon3d", *args], capture_output=True, text=True, cwd=REPO_ROOT, timeout=600
+        [sys.executable, "-m", "tryon3d", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=600,
     )
 
 
 def test_cli_body_writes_glb_and_json(tmp_path) -> None:
     out = tmp_path / "body"
-    result = _run_cli("body", "--height", "172", "--weight", "68", "--sex", "female", "--waist", "76", "-o", str(out), "--json")
+    result = _run_cli(
+        "body",
+        "--height",
+        "172",
+        "--weight",
+        "68",
+        "--sex",
+        "female",
+        "--waist",
+        "76",
+        "-o",
+        str(out),
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     printed = json.loads(result.stdout)
     written = json.loads((out / "body.json").read_text())
@@ -202,8 +249,14 @@ def test_cli_body_writes_glb_and_json(tmp_path) -> None:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--height", "300", "--weight", "70", "--sex", "male"], "height must be between 50 and 250 cm"),
-        (["--height", "170", "--weight", "1", "--sex", "male"], "weight must be between 10 and 400 kg"),
+        (
+            ["--height", "300", "--weight", "70", "--sex", "male"],
+            "height must be between 50 and 250 cm",
+        ),
+        (
+            ["--height", "170", "--weight", "1", "--sex", "male"],
+            "weight must be between 10 and 400 kg",
+        ),
         (["--height", "200", "--weight", "390", "--sex", "male"], "BMI"),
         (["--height", "170", "--weight", "70", "--sex", "other"], "sex must be"),
         (["--height", "nan", "--weight", "70", "--sex", "male"], "finite"),
@@ -221,7 +274,9 @@ def test_cli_bad_input_one_line_exit_2(tmp_path, args: list, message: str) -> No
 def test_cli_unwritable_output(tmp_path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    result = _run_cli("body", "--height", "170", "--weight", "70", "--sex", "male", "-o", str(blocker / "sub"))
+    result = _run_cli(
+        "body", "--height", "170", "--weight", "70", "--sex", "male", "-o", str(blocker / "sub")
+    )
     assert result.returncode == 2
     assert "cannot write to output folder" in result.stderr and "Traceback" not in result.stderr
 
@@ -233,7 +288,10 @@ def test_named_poses_turn_the_bones_they_name():
     turned = np.flatnonzero(np.abs(posed.pose).sum(axis=1) > 0)
     assert sorted(names[i] for i in turned) == sorted(bodyfit.NAMED_POSES["arms_down"])
     # the arms came down: the hands are lower, the legs did not move
-    hands, legs = body.region_mask("hand_left", "hand_right"), body.region_mask("leg_left", "leg_right")
+    hands, legs = (
+        body.region_mask("hand_left", "hand_right"),
+        body.region_mask("leg_left", "leg_right"),
+    )
     assert (posed.vertices[hands, 2].mean() - body.rest_vertices[hands, 2].mean()) < -0.03
     assert np.abs(posed.vertices[legs] - body.rest_vertices[legs]).max() < 0.02
     with pytest.raises(ValueError, match="unknown pose"):

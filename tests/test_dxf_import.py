@@ -34,16 +34,23 @@ def test_outlines_match_the_other_readers_entities(expected):
     """Every block's layer-1 vertices (the other reader's, in the file's stated unit: AAMA
     ENGLISH = inch, METRIC = mm) are our piece outline's vertices within 0.1 mm, one for one."""
     raw = json.loads(expected.read_text())
-    units = next(e["text"].split(":")[1].strip() for e in raw["entities"]
-                 if e.get("type") == "TEXT" and e["text"].lower().startswith("units:"))
+    units = next(
+        e["text"].split(":")[1].strip()
+        for e in raw["entities"]
+        if e.get("type") == "TEXT" and e["text"].lower().startswith("units:")
+    )
     scale = {"ENGLISH": 0.0254, "METRIC": 0.001}[units]
     read = read_dxf_file(_dxf_for(expected))
     by_block = {p.block: p for p in read.pieces}
     assert set(by_block) == set(raw["blocks"])
     checked = 0
     for name, block in raw["blocks"].items():
-        vertices = [(v["x"], v["y"]) for e in block["entities"] if e["layer"] == "1" and "vertices" in e
-                    for v in e["vertices"]]
+        vertices = [
+            (v["x"], v["y"])
+            for e in block["entities"]
+            if e["layer"] == "1" and "vertices" in e
+            for v in e["vertices"]
+        ]
         theirs = np.asarray(vertices) * scale
         ours = by_block[name].boundary
         # their list repeats each joint of consecutive polylines, and CAD exports repeat
@@ -66,9 +73,28 @@ def test_simple_astm_parser_expectations():
     read = read_dxf_file(DXF / "simple.DXF")
     assert read.unit == "inch" and read.sample_size == "36" and read.style == "C-S1615WWO206-10-26"
     assert read.author == "GERBER TECHNOLOGY ; ACCUMARK ; 10.0.1"
-    assert sorted(read.piece_names()) == ["C-S1615WWO206-AB", "C-S1615WWO206-B", "C-S1615WWO206-F",
-                                          "C-S1615WWO206-NB"]
-    assert list(read.sizes) == ["26", "28", "30", "32", "34", "36", "38", "40", "42", "44", "46", "48", "50", "52"]
+    assert sorted(read.piece_names()) == [
+        "C-S1615WWO206-AB",
+        "C-S1615WWO206-B",
+        "C-S1615WWO206-F",
+        "C-S1615WWO206-NB",
+    ]
+    assert list(read.sizes) == [
+        "26",
+        "28",
+        "30",
+        "32",
+        "34",
+        "36",
+        "38",
+        "40",
+        "42",
+        "44",
+        "46",
+        "48",
+        "50",
+        "52",
+    ]
     first = next(p for p in read.pieces if p.name == "C-S1615WWO206-NB" and p.size == "26")
     # they count 8 boundary vertices as written (4 two-point polylines); joined, 4 corners
     assert first.raw_boundary_vertices == 8 and len(first.boundary) == 4 and len(first.corners) == 4
@@ -82,8 +108,17 @@ def test_clo_astm_parser_expectations():
     read = read_dxf_file(DXF / "clo-pattern.dxf")
     assert read.unit == "mm" and read.sample_size == "M" and list(read.sizes) == ["M"]
     assert read.author.startswith("CLO Virtual Fashion Inc.")
-    assert sorted(read.piece_names()) == ["11", "36", "37", "38", "39", "7", "Pattern2D_768516",
-                                          "Pattern2D_768527", "Pattern2D_768528"]
+    assert sorted(read.piece_names()) == [
+        "11",
+        "36",
+        "37",
+        "38",
+        "39",
+        "7",
+        "Pattern2D_768516",
+        "Pattern2D_768527",
+        "Pattern2D_768528",
+    ]
     first = read.pieces[0]
     assert first.name == "11" and len(first.boundary) == 148  # one closed polyline of 148
     assert sum(len(line) for line in first.internal) == 22
@@ -115,11 +150,15 @@ def test_sizes_from_block_names_when_texts_are_missing(tmp_path):
     doc = ezdxf.readfile(DXF / "WM LOOSE SHAPE TANK.DXF")
     for block in doc.blocks:
         for entity in list(block):
-            if entity.dxftype() == "TEXT" and entity.dxf.text.upper().startswith(("SIZE:", "PIECE NAME")):
+            if entity.dxftype() == "TEXT" and entity.dxf.text.upper().startswith(
+                ("SIZE:", "PIECE NAME")
+            ):
                 block.delete_entity(entity)
     doc.saveas(tmp_path / "bare.dxf")
     read = read_dxf_file(tmp_path / "bare.dxf")
-    assert read.sizes == read_dxf_file(DXF / "WM LOOSE SHAPE TANK.DXF").sizes and len(read.sizes) == 14
+    assert (
+        read.sizes == read_dxf_file(DXF / "WM LOOSE SHAPE TANK.DXF").sizes and len(read.sizes) == 14
+    )
     assert read.piece_names() == ["RELAXED TANK FR V2", "RELAXED TANK BK V2"]
 
 
@@ -131,6 +170,7 @@ def test_units_text_beats_a_missing_header(tmp_path):
     assert 0.6 < np.ptp(front.boundary, axis=0).max() < 0.8
     # the same CLO file written in centimetres is detected from the piece's size
     text = (DXF / "clo-pattern.dxf").read_text()
+
     def scaled(match: re.Match) -> str:
         return f"{match.group(1)}\n{float(match.group(2)) / 10:.6f}"
 
@@ -140,10 +180,12 @@ def test_units_text_beats_a_missing_header(tmp_path):
     read_cm = read_dxf_file(path)
     assert read_cm.unit == "cm" and "centimetres" in read_cm.units_note
     assert np.ptp(read_cm.pieces[0].boundary[:, 1]) == pytest.approx(
-        np.ptp(read_dxf_file(DXF / "clo-pattern.dxf").pieces[0].boundary[:, 1]), rel=1e-4)
+        np.ptp(read_dxf_file(DXF / "clo-pattern.dxf").pieces[0].boundary[:, 1]), rel=1e-4
+    )
 
 
 # --- which piece goes where -------------------------------------------------------------------
+
 
 def _panel_half_width_check(pattern, piece) -> float:
     """Width [m] of an unfolded panel minus twice its half piece's width across the grain."""
@@ -163,7 +205,11 @@ def test_tee_roles_seams_and_unfolding():
     pattern = garments.read_dxf_pattern(path)  # the file's sample size
     assert pattern.size == "50" and len(pattern.metadata["sizes"]) == 15
     assert [p.name for p in pattern.panels] == ["front", "back", "sleeve_l", "sleeve_r"]
-    assert pattern.metadata["pieces"] == {"front": "REGULAR TEEFR", "back": "REGULAR TEEBK", "sleeve": "REGULAR TEESL1"}
+    assert pattern.metadata["pieces"] == {
+        "front": "REGULAR TEEFR",
+        "back": "REGULAR TEEBK",
+        "sleeve": "REGULAR TEESL1",
+    }
     assert {"REGULAR TEECO", "REGULAR TEESFCO"} <= set(pattern.metadata["not_draped"])
     assert len(pattern.seams) == 10
     for seam in pattern.seams:
@@ -174,13 +220,21 @@ def test_tee_roles_seams_and_unfolding():
     # upright: the neck above the hem, the shoulder anchor between them
     assert front.edge("neck").points[:, 1].mean() > front.edge("hem").points[:, 1].mean() + 0.5
     # unfolded: twice the half piece's width, and symmetric about its centre line
-    piece = next(p for p in read_dxf_file(path).pieces if p.name == "REGULAR TEEFR" and p.size == "50")
+    piece = next(
+        p for p in read_dxf_file(path).pieces if p.name == "REGULAR TEEFR" and p.size == "50"
+    )
     assert abs(_panel_half_width_check(pattern, piece)) < 1e-4
     assert front.edge("side_l").length == pytest.approx(front.edge("side_r").length, abs=1e-4)
     # the seams found by length and position carry the same notches at the same places (1 cm)
     checks = pattern.metadata["notches"]
-    assert [checks[k] for k in ("front.side_l-back.side_l", "front.armhole_l-sleeve_l.cap_f",
-                                "back.armhole_l-sleeve_l.cap_b")] == ["agree"] * 3
+    assert [
+        checks[k]
+        for k in (
+            "front.side_l-back.side_l",
+            "front.armhole_l-sleeve_l.cap_f",
+            "back.armhole_l-sleeve_l.cap_b",
+        )
+    ] == ["agree"] * 3
     assert front.placement.part == "torso" and front.placement.side == "front"
     assert pattern.panel("back").placement.side == "back"
 
@@ -196,11 +250,17 @@ def test_notches_turn_the_sleeve_front_to_front():
     assert checks["front.side_l-back.side_l"] == checks["front.side_r-back.side_r"] == "agree"
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("clo-box.dxf", r"no front and no back piece found .*tryon3d\.json"),
-    ("GLX4802S19_AAMA.DXF", "leggings and shorts from pattern files are not placed yet"),
-    ("GMH2446F17_INCLALLOWANCE_AAMA.DXF", r"seam front\.shoulder_l-back\.shoulder_l differ in length"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("clo-box.dxf", r"no front and no back piece found .*tryon3d\.json"),
+        ("GLX4802S19_AAMA.DXF", "leggings and shorts from pattern files are not placed yet"),
+        (
+            "GMH2446F17_INCLALLOWANCE_AAMA.DXF",
+            r"seam front\.shoulder_l-back\.shoulder_l differ in length",
+        ),
+    ],
+)
 def test_what_cannot_be_placed_says_why_in_one_line(name, message):
     from tryon3d import garments
 
@@ -216,8 +276,14 @@ def test_clo_halves_and_numbered_pieces_placed_by_shape():
     from tryon3d import garments
 
     pattern = garments.read_dxf_pattern(DXF / "clo-pattern.dxf")
-    assert pattern.size == "M" and pattern.metadata["pieces"] == {"front": "11", "back": "7", "sleeve": "36"}
-    assert {pattern.metadata["roles"][n] for n in ("37", "38", "39")} == {"skip"}  # the mirror images
+    assert pattern.size == "M" and pattern.metadata["pieces"] == {
+        "front": "11",
+        "back": "7",
+        "sleeve": "36",
+    }
+    assert {pattern.metadata["roles"][n] for n in ("37", "38", "39")} == {
+        "skip"
+    }  # the mirror images
     assert len(pattern.seams) == 10
     front, back = pattern.panel("front"), pattern.panel("back")
     half = read_dxf_file(DXF / "clo-pattern.dxf").pieces[0]
@@ -259,13 +325,28 @@ def test_sidecar_overrides_roles_and_seams(tmp_path):
     path = tmp_path / "tank.dxf"
     path.write_bytes((DXF / "WM LOOSE SHAPE TANK.DXF").read_bytes())
     inferred = garments.read_dxf_pattern(path, size="30")
-    assert inferred.metadata["pieces"] == {"front": "RELAXED TANK FR V2", "back": "RELAXED TANK BK V2"}
+    assert inferred.metadata["pieces"] == {
+        "front": "RELAXED TANK FR V2",
+        "back": "RELAXED TANK BK V2",
+    }
     sidecar = path.with_name("tank.dxf.tryon3d.json")
-    sidecar.write_text(json.dumps({"pieces": {"RELAXED TANK FR V2": "back", "RELAXED TANK BK V2": "front"},
-                                   "seams": [["front", 1, "back", "side_l"], ["front", "side_r", "back", 1]]}))
+    sidecar.write_text(
+        json.dumps(
+            {
+                "pieces": {"RELAXED TANK FR V2": "back", "RELAXED TANK BK V2": "front"},
+                "seams": [["front", 1, "back", "side_l"], ["front", "side_r", "back", 1]],
+            }
+        )
+    )
     swapped = garments.read_dxf_pattern(path, size="30")
-    assert swapped.metadata["pieces"] == {"front": "RELAXED TANK BK V2", "back": "RELAXED TANK FR V2"}
-    assert [s.label for s in swapped.seams] == ["front.side_l-back.side_l", "front.side_r-back.side_r"]
+    assert swapped.metadata["pieces"] == {
+        "front": "RELAXED TANK BK V2",
+        "back": "RELAXED TANK FR V2",
+    }
+    assert [s.label for s in swapped.seams] == [
+        "front.side_l-back.side_l",
+        "front.side_r-back.side_r",
+    ]
     sidecar.write_text(json.dumps({"pieces": {"RELAXED TANK FR V2": "collar"}}))
     with pytest.raises(ValueError, match="roles must be one of"):
         garments.read_dxf_pattern(path, size="30")
@@ -284,8 +365,12 @@ def test_pattern_measurements_from_the_pattern():
         got = garments.pattern_measurements(pattern)
         for level, key in (("chest", "chest"), ("waist", "waist"), ("hips", "hem")):
             assert got[key] == pytest.approx(pattern.girths_m[level][0], abs=0.005), (size, level)
-    chests = [garments.pattern_measurements(garments.read_dxf_pattern(DXF / "MEN CLASSIC TEE.DXF", size=s))
-              for s in ("42", "50", "62")]
+    chests = [
+        garments.pattern_measurements(
+            garments.read_dxf_pattern(DXF / "MEN CLASSIC TEE.DXF", size=s)
+        )
+        for s in ("42", "50", "62")
+    ]
     assert chests[0]["chest"] < chests[1]["chest"] < chests[2]["chest"]
     assert 0.95 < chests[1]["chest"] < 1.15 and 0.65 < chests[1]["length"] < 0.85
     with pytest.raises(TypeError, match="expects a Pattern"):
@@ -312,7 +397,9 @@ def test_family_through_a_cad_reading_round_trip(tmp_path):
             shift = dense.min(axis=0) - ours.min(axis=0)  # pieces are re-origined at their corner
             a, b = dense, np.roll(dense, -1, axis=0)
             p = (ours + shift)[:, None]
-            t = np.clip(((p - a) * (b - a)).sum(-1) / np.maximum(((b - a) ** 2).sum(-1), 1e-30), 0, 1)
+            t = np.clip(
+                ((p - a) * (b - a)).sum(-1) / np.maximum(((b - a) ** 2).sum(-1), 1e-30), 0, 1
+            )
             gap = np.linalg.norm(p - (a + t[..., None] * (b - a)), axis=-1).min(axis=1).max()
             assert gap < 1e-4, (size, panel.name, gap)
 
@@ -338,7 +425,20 @@ def test_inspect_cli_writes_svg_and_sidecar(tmp_path):
     from tryon3d.cli import main
 
     out = tmp_path / "out"
-    assert main(["garments", "inspect", str(DXF / "WM LOOSE SHAPE TANK.DXF"), "--size", "30", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "garments",
+                "inspect",
+                str(DXF / "WM LOOSE SHAPE TANK.DXF"),
+                "--size",
+                "30",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     svg = (out / "pieces.svg").read_text()
     assert svg.startswith("<svg") and "seam 4" in svg and "0:hem" in svg
     template = json.loads((out / "sidecar.template.json").read_text())
@@ -348,7 +448,20 @@ def test_inspect_cli_writes_svg_and_sidecar(tmp_path):
     assert main(["garments", "inspect", str(DXF / "clo-box.dxf"), "-o", str(tmp_path / "clo")]) == 0
     template = json.loads((tmp_path / "clo" / "sidecar.template.json").read_text())
     assert list(template["pieces"]) == ["Pattern2D_4937"] and template["seams"] == []
-    assert main(["garments", "inspect", str(DXF / "clo-pattern.dxf"), "--size", "XL", "-o", str(tmp_path / "x")]) == 2
+    assert (
+        main(
+            [
+                "garments",
+                "inspect",
+                str(DXF / "clo-pattern.dxf"),
+                "--size",
+                "XL",
+                "-o",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
 
 
 def test_gerber_tee_drapes_with_gates_passed():
@@ -356,7 +469,9 @@ def test_gerber_tee_drapes_with_gates_passed():
     from tryon3d import bodyfit, garments, sim
 
     body = bodyfit.body_from_measurements(height_m=1.75, weight_kg=75, sex="male")
-    garment = garments.load_garment(DXF / "MEN CLASSIC TEE.DXF", size="50", body=body, edge_length_m=0.03)
+    garment = garments.load_garment(
+        DXF / "MEN CLASSIC TEE.DXF", size="50", body=body, edge_length_m=0.03
+    )
     drape = sim.drape(body, garment)
     assert drape.gates.passed, drape.gates
     assert 0.0 < drape.ease_m["chest"] < 0.2  # worn round the chest with some ease

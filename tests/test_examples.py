@@ -18,12 +18,20 @@ from PIL import Image, ImageFilter
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = REPO_ROOT / "examples"
 SAMPLE_PHOTO = REPO_ROOT.parent / "shared" / "photos" / "ryota_front.png"
-TESTED = {"body_from_measurements", "body_from_photos", "drape_and_fit_maps", "fit_report",
-          "tryon_on_photo", "turntable"}
+TESTED = {
+    "body_from_measurements",
+    "body_from_photos",
+    "drape_and_fit_maps",
+    "fit_report",
+    "tryon_on_photo",
+    "turntable",
+}
 HEIGHT_CM, CHEST_CM = 181.0, 102.0
 
 
-def run_example(name: str, out: Path, *args: str, expect_rc: int = 0) -> subprocess.CompletedProcess:
+def run_example(
+    name: str, out: Path, *args: str, expect_rc: int = 0
+) -> subprocess.CompletedProcess:
     """``python examples/NAME.py --quick -o OUT ARGS`` from the repository root."""
     command = [sys.executable, str(EXAMPLES_DIR / f"{name}.py"), "--quick", "-o", str(out), *args]
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
@@ -43,8 +51,18 @@ def foreground_fraction(image: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def body_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("body")
-    run_example("body_from_measurements", out, "--height", str(HEIGHT_CM), "--weight", "80",
-                "--sex", "male", "--chest", str(CHEST_CM))
+    run_example(
+        "body_from_measurements",
+        out,
+        "--height",
+        str(HEIGHT_CM),
+        "--weight",
+        "80",
+        "--sex",
+        "male",
+        "--chest",
+        str(CHEST_CM),
+    )
     return out
 
 
@@ -82,8 +100,7 @@ def test_body_from_measurements(body_dir):
 
 
 def test_bad_input_exits_2_with_one_line(tmp_path):
-    done = run_example("body_from_measurements", tmp_path / "bad", "--height", "500",
-                       expect_rc=2)
+    done = run_example("body_from_measurements", tmp_path / "bad", "--height", "500", expect_rc=2)
     assert "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "height" in errors[0]
@@ -151,7 +168,10 @@ def test_body_from_photos(photo_body_dir):
     if synthetic:
         assert 0.1 < fitted.mean() < 0.5
     else:  # the sample photo comes with its true silhouette
-        truth = np.asarray(Image.open(SAMPLE_PHOTO.with_name("ryota_front_mask.png")).convert("L")) > 127
+        truth = (
+            np.asarray(Image.open(SAMPLE_PHOTO.with_name("ryota_front_mask.png")).convert("L"))
+            > 127
+        )
         assert (fitted & truth).sum() / (fitted | truth).sum() > 0.8
 
 

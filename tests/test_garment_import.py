@@ -14,7 +14,9 @@ from tests.conftest import SHARED_DIR
 
 GARMENTCODE_DIR = SHARED_DIR / "garments" / "garmentcode"
 MESH_DIR = SHARED_DIR / "garments" / "meshes"
-needs_shared = pytest.mark.skipif(not GARMENTCODE_DIR.is_dir(), reason="../shared/garments is absent")
+needs_shared = pytest.mark.skipif(
+    not GARMENTCODE_DIR.is_dir(), reason="../shared/garments is absent"
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +30,18 @@ def skirt_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("meshes")
     v, f, uv = cone_skirt()
     obj = write_obj(folder / "skirt_cm_yup.obj", z_up_m_to_y_up(v, 100.0), f, uv)
-    glb = write_draco_glb(folder / "skirt_draco.glb", z_up_m_to_y_up(v, 1.0), f, uv,
-                          texture_transform={"offset": [0.5, 0.0], "scale": [2.0, 2.0]})
+    glb = write_draco_glb(
+        folder / "skirt_draco.glb",
+        z_up_m_to_y_up(v, 1.0),
+        f,
+        uv,
+        texture_transform={"offset": [0.5, 0.0], "scale": [2.0, 2.0]},
+    )
     return {"obj": obj, "glb": glb, "vertices": v, "uv": uv}
 
 
 # --- GarmentCode ---------------------------------------------------------------------------
+
 
 @needs_shared
 @pytest.mark.parametrize("stem", ["shirt_mean", "dress_pencil"])
@@ -52,7 +60,9 @@ def test_shared_garmentcode_files_load_with_their_stitches(stem):
     v = np.asarray(first["vertices"]) / 100.0
     e0 = first["edges"][0]["endpoints"]
     edge = pattern.panels[0].edges[0]
-    assert np.linalg.norm(edge.end - edge.start) == pytest.approx(np.linalg.norm(v[e0[1]] - v[e0[0]]), abs=1e-9)
+    assert np.linalg.norm(edge.end - edge.start) == pytest.approx(
+        np.linalg.norm(v[e0[1]] - v[e0[0]]), abs=1e-9
+    )
     parts = {p.name: p.placement.part for p in pattern.panels}
     if stem == "shirt_mean":
         assert {parts[n] for n in ("left_sleeve_f", "left_sleeve_b")} == {"arm_left"}
@@ -63,7 +73,9 @@ def test_shared_garmentcode_files_load_with_their_stitches(stem):
         assert pattern.panel("left_btorso").placement.side == "back"
         assert pattern.panel("left_ftorso").placement.center_x == pytest.approx(0.0, abs=1e-9)
         # the shirt's finished chest: four torso panels of 26-29 cm
-        assert pattern.girths_m["chest"][0] == pytest.approx(2 * (0.2869053 + 0.26221855), abs=0.002)
+        assert pattern.girths_m["chest"][0] == pytest.approx(
+            2 * (0.2869053 + 0.26221855), abs=0.002
+        )
     else:
         assert parts["skirt_front"] == parts["skirt_back"] == "skirt"
         assert pattern.metadata["gathered_seams"]  # the bodice is gathered into the skirt
@@ -81,9 +93,14 @@ def test_our_families_round_trip_through_garmentcode(family):
         assert back.seams == pattern.seams
         for ours, theirs in zip(pattern.panels, back.panels, strict=True):
             assert theirs.name == ours.name
-            gap = np.abs(garments.panel_outline(ours, 16) - garments.panel_outline(theirs, 16)).max()
+            gap = np.abs(
+                garments.panel_outline(ours, 16) - garments.panel_outline(theirs, 16)
+            ).max()
             assert gap < 1e-4, f"{family} {size} {ours.name}: outline moved {gap * 1000:.3f} mm"
-            assert theirs.placement.part in (ours.placement.part, "skirt")  # legs read back as legs or skirt
+            assert theirs.placement.part in (
+                ours.placement.part,
+                "skirt",
+            )  # legs read back as legs or skirt
             assert theirs.placement.side == ours.placement.side
 
 
@@ -92,13 +109,21 @@ def test_garmentcode_bad_input_is_one_line(tmp_path):
 
     with pytest.raises(ValueError, match="not a GarmentCode specification"):
         garments.read_garmentcode({"pattern": {}})
-    square = {"vertices": [[0, 0], [10, 0], [10, 10], [0, 10]],
-              "edges": [{"endpoints": [i, (i + 1) % 4]} for i in range(4)]}
+    square = {
+        "vertices": [[0, 0], [10, 0], [10, 10], [0, 10]],
+        "edges": [{"endpoints": [i, (i + 1) % 4]} for i in range(4)],
+    }
     with pytest.raises(ValueError, match="over the limit"):
         garments.read_garmentcode({"pattern": {"panels": {f"p{i}": square for i in range(300)}}})
     with pytest.raises(ValueError, match="has no edge 9"):
-        garments.read_garmentcode({"pattern": {"panels": {"a": square, "b": square},
-                                               "stitches": [[{"panel": "a", "edge": 9}, {"panel": "b", "edge": 0}]]}})
+        garments.read_garmentcode(
+            {
+                "pattern": {
+                    "panels": {"a": square, "b": square},
+                    "stitches": [[{"panel": "a", "edge": 9}, {"panel": "b", "edge": 0}]],
+                }
+            }
+        )
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(ValueError, match="cannot read GarmentCode"):
@@ -118,8 +143,9 @@ def test_unknown_family_or_suffix_is_one_line(tmp_path):
 def test_garmentcode_shirt_drapes_on_our_body_with_gates_passed(body):
     from tryon3d import garments, sim
 
-    garment = garments.load_garment(GARMENTCODE_DIR / "shirt_mean_specification.json", body=body,
-                                    edge_length_m=0.04)
+    garment = garments.load_garment(
+        GARMENTCODE_DIR / "shirt_mean_specification.json", body=body, edge_length_m=0.04
+    )
     drape = sim.drape(body, garment, max_seconds_simulated=3.0)
     assert drape.gates.passed, drape.gates.reasons()
     # worn: it covers the chest all round, hangs from the shoulders, and has ease at the chest
@@ -133,6 +159,7 @@ def test_garmentcode_shirt_drapes_on_our_body_with_gates_passed(body):
 
 # --- meshes --------------------------------------------------------------------------------
 
+
 def test_a_cm_y_up_obj_is_detected_welded_and_placed(body, skirt_files):
     from tryon3d import garments
 
@@ -142,12 +169,16 @@ def test_a_cm_y_up_obj_is_detected_welded_and_placed(body, skirt_files):
     # the split column (15 rows) sewn to its twin, each keeping its own UV
     assert len(garment.seam_pairs) == 15
     pairs = garment.seam_pairs
-    assert np.allclose(garment.uv[pairs[:, 0], 0], 0.0) and np.allclose(garment.uv[pairs[:, 1], 0], 1.0)
+    assert np.allclose(garment.uv[pairs[:, 0], 0], 0.0) and np.allclose(
+        garment.uv[pairs[:, 1], 0], 1.0
+    )
     rest = garment.metadata["rest_positions"]
     assert np.ptp(rest[:, 2]) == pytest.approx(0.5, abs=1e-3)  # 50 cm long, now z-up in metres
     # its waist opening on the body's waist
     top = garment.positions[garment.positions[:, 2] > garment.positions[:, 2].max() - 0.01]
-    assert float(garment.positions[:, 2].max()) == pytest.approx(float(body.landmarks_m["waist"][2]), abs=0.03)
+    assert float(garment.positions[:, 2].max()) == pytest.approx(
+        float(body.landmarks_m["waist"][2]), abs=0.03
+    )
     assert np.linalg.norm(top[:, :2].mean(axis=0) - body.landmarks_m["waist"][:2]) < 0.06
 
 
@@ -189,7 +220,9 @@ def test_import_gates_catch_torn_off_body_and_wrong_scale(body, skirt_files, tmp
     v, f, uv = cone_skirt()
     columns = 41
     v[np.arange(15) * columns + 40, 0] += 0.0015
-    torn = garments.load_garment(write_obj(tmp_path / "torn.obj", z_up_m_to_y_up(v, 100.0), f, uv), body=body)
+    torn = garments.load_garment(
+        write_obj(tmp_path / "torn.obj", z_up_m_to_y_up(v, 100.0), f, uv), body=body
+    )
     assert len(torn.seam_pairs) == 0
     assert any(line.startswith("torn:") for line in _gates(body, torn, torn.positions))
     # beside the body instead of around it
@@ -214,7 +247,9 @@ def test_the_shared_simulator_dress_loads_decimated_and_placed_within_10_s(body)
     assert 3000 < garment.vertex_count < 9000
     assert garment.metadata["kind"] == "dress"
     z = garment.positions[:, 2]
-    assert float(z.max()) == pytest.approx(float(body.landmarks_m["acromion_left"][2]) + 0.06, abs=0.03)
+    assert float(z.max()) == pytest.approx(
+        float(body.landmarks_m["acromion_left"][2]) + 0.06, abs=0.03
+    )
 
 
 def test_mesh_units_that_fit_nothing_are_refused(tmp_path):
@@ -235,24 +270,41 @@ def test_uvs_in_pattern_units_become_the_rest_shape_and_a_texture_atlas_does_not
     angle[np.arange(15) * 41 + 40] = 2 * np.pi  # the split column's twin at the far end
     slant = 0.5
     flat = np.c_[radius * angle, -v[:, 2]] * 1000.0  # in millimetres, as CLO writes them
-    garment = garments.load_garment(write_obj(tmp_path / "clo.obj", z_up_m_to_y_up(v, 100.0), f, flat))
+    garment = garments.load_garment(
+        write_obj(tmp_path / "clo.obj", z_up_m_to_y_up(v, 100.0), f, flat)
+    )
     assert garment.pattern_positions is not None
     assert "rest shape: the UV layout" in " | ".join(garment.metadata["import_log"])
-    assert np.ptp(garment.pattern_positions[:, 1]) == pytest.approx(slant, rel=0.02)  # back in metres
+    assert np.ptp(garment.pattern_positions[:, 1]) == pytest.approx(
+        slant, rel=0.02
+    )  # back in metres
     _, _, atlas = cone_skirt(waist_m=1.0, hem_m=1.0)
-    plain = garments.load_garment(write_obj(tmp_path / "atlas.obj", z_up_m_to_y_up(v, 100.0), f, atlas))
+    plain = garments.load_garment(
+        write_obj(tmp_path / "atlas.obj", z_up_m_to_y_up(v, 100.0), f, atlas)
+    )
     assert plain.pattern_positions is None
 
 
-def test_cli_drape_of_a_file_exits_3_when_its_gates_fail(monkeypatch, tmp_path, capsys, body, skirt_files):
+def test_cli_drape_of_a_file_exits_3_when_its_gates_fail(
+    monkeypatch, tmp_path, capsys, body, skirt_files
+):
     import dataclasses
 
     from tests._render_scenes import tube_drape
     from tryon3d import _bodies, sim
     from tryon3d.cli import main
 
-    failed = dataclasses.replace(tube_drape(), gates=sim.DrapeGates(
-        0, 0, 0.0, 100.0, True, failures=("not on the body: it goes 30% of the way round the hips, not around it",)))
+    failed = dataclasses.replace(
+        tube_drape(),
+        gates=sim.DrapeGates(
+            0,
+            0,
+            0.0,
+            100.0,
+            True,
+            failures=("not on the body: it goes 30% of the way round the hips, not around it",),
+        ),
+    )
     seen = {}
 
     def fake_drape(drape_body, garment, **options):
@@ -262,7 +314,9 @@ def test_cli_drape_of_a_file_exits_3_when_its_gates_fail(monkeypatch, tmp_path, 
     monkeypatch.setattr(_bodies, "load_body", lambda path: body)
     monkeypatch.setattr(sim, "drape", fake_drape)
     out = tmp_path / "out"
-    code = main(["drape", "--body", "body.json", "--garment", str(skirt_files["obj"]), "-o", str(out)])
+    code = main(
+        ["drape", "--body", "body.json", "--garment", str(skirt_files["obj"]), "-o", str(out)]
+    )
     assert code == 3
     assert "the drape failed its gates: not on the body: it goes 30%" in capsys.readouterr().err
     assert seen["garment"].metadata["kind"] == "bottom"  # the file went through the mesh importer

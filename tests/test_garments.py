@@ -32,10 +32,14 @@ def test_families_mesh_well_shaped_triangles(meshes):
         angles = garments.triangle_min_angles_deg(garment.pattern_positions, garment.faces)
         assert angles.min() >= 20.0, (name, angles.min())
         assert 1500 <= garment.vertex_count <= 4000, (name, garment.vertex_count)
-        assert (_tri_area(garment.pattern_positions, garment.faces) > 0).all()  # CCW, outward normals
+        assert (
+            _tri_area(garment.pattern_positions, garment.faces) > 0
+        ).all()  # CCW, outward normals
         # every outline segment is a mesh edge used by exactly one triangle (boundary preserved)
         faces = garment.faces
-        edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+        edges = np.sort(
+            np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1
+        )
         unique, counts = np.unique(edges, axis=0, return_counts=True)
         boundary = {tuple(e) for e in unique[counts == 1]}
         assert counts.max() == 2
@@ -73,8 +77,9 @@ def test_size_chart_is_graded():
         assert list(table) == ["XS", "S", "M", "L", "XL", "XXL"]
         for key in ("chest", "waist", "hips"):
             values = [table[s][key] for s in table]
-            assert all(0.03 <= b - a <= 0.10 for a, b in zip(values[:-1], values[1:], strict=True)), (chart, key)
-
+            assert all(
+                0.03 <= b - a <= 0.10 for a, b in zip(values[:-1], values[1:], strict=True)
+            ), (chart, key)
 
 
 def _armhole_depth_m(pattern) -> float:
@@ -90,14 +95,21 @@ def test_armhole_depth_graded_with_chest(family):
         table = garments.size_chart(chart)
         depths = [_armhole_depth_m(garments.draft(family, size, chart=chart)) for size in table]
         chests = [row["chest"] for row in table.values()]
-        assert depths[list(table).index("M")] == pytest.approx(design, abs=1e-12)  # the design value is M's
+        assert depths[list(table).index("M")] == pytest.approx(
+            design, abs=1e-12
+        )  # the design value is M's
         assert all(b > a for a, b in zip(depths[:-1], depths[1:], strict=True)), (chart, depths)
         # 1/10 of the chest difference: 0.6-0.8 cm per size on 6-8 cm chest steps
         for depth, chest in zip(depths, chests, strict=True):
-            assert depth == pytest.approx(design + 0.1 * (chest - table["M"]["chest"]), abs=1e-9), (chart, depth)
+            assert depth == pytest.approx(design + 0.1 * (chest - table["M"]["chest"]), abs=1e-9), (
+                chart,
+                depth,
+            )
     shallow = garments.draft(family, "XS", chart="men", armhole_depth=0.14, sleeve_length=0.0)
     assert _armhole_depth_m(shallow) == pytest.approx(0.14, abs=1e-12)  # never below the bound
-    with pytest.raises(ValueError, match=r"armhole_depth must be within \[0.14, 0.28\] m for size M"):
+    with pytest.raises(
+        ValueError, match=r"armhole_depth must be within \[0.14, 0.28\] m for size M"
+    ):
         garments.draft(family, "L", armhole_depth=0.30)
 
 
@@ -111,12 +123,22 @@ def test_sleeves_keep_upper_arm_plus_ease_in_every_size(family):
                 sleeve = next(p for p in pattern.panels if p.name == "sleeve_l")
                 width = 2.0 * float(sleeve.edge("cap_b").points[0][0])
                 wanted = row["upper_arm"] + pattern.metadata["design"]["sleeve_ease"]
-                assert width == pytest.approx(wanted, abs=1e-9), (chart, size, design, width, wanted)
+                assert width == pytest.approx(wanted, abs=1e-9), (
+                    chart,
+                    size,
+                    design,
+                    width,
+                    wanted,
+                )
     # a sleeve that no armhole of the bodice can take is an error, not a narrower sleeve (no chart
     # size within the design bounds gets there: an upper arm of 80 cm does)
     row = dict(garments.size_chart("women")["XXL"], upper_arm=0.80)
-    with pytest.raises(ValueError, match=r"sleeve 8[78].0 cm wide .* too wide for this size's armhole .* at most 7[0-9.]+ cm"):
+    with pytest.raises(
+        ValueError,
+        match=r"sleeve 8[78].0 cm wide .* too wide for this size's armhole .* at most 7[0-9.]+ cm",
+    ):
         _build_top(row, dict(garments.FAMILIES[family].defaults))
+
 
 def test_seam_pairs_match_in_count_and_length(meshes):
     for name, garment in meshes.items():
@@ -148,14 +170,24 @@ def test_uv_area_proportional_to_panel_area():
 
 def test_fabric_presets_and_descriptions():
     fabrics = garments.list_fabrics()
-    assert {"cotton_jersey", "denim", "silk_charmeuse", "polyester_woven", "wool_knit", "spandex_blend"} <= set(fabrics)
+    assert {
+        "cotton_jersey",
+        "denim",
+        "silk_charmeuse",
+        "polyester_woven",
+        "wool_knit",
+        "spandex_blend",
+    } <= set(fabrics)
     for fabric in fabrics.values():
         assert 0.03 <= fabric.areal_density_kg_m2 <= 0.6
         assert 1e-8 <= fabric.bending_n_m <= 1e-3
         assert 0.1 <= fabric.friction <= 1.0
         assert 100.0 < fabric.stretch_limit_pct <= 200.0
     assert fabrics["denim"].stretch_warp_n_m > 50 * fabrics["cotton_jersey"].stretch_warp_n_m
-    assert fabrics["silk_charmeuse"].areal_density_kg_m2 < fabrics["polyester_woven"].areal_density_kg_m2
+    assert (
+        fabrics["silk_charmeuse"].areal_density_kg_m2
+        < fabrics["polyester_woven"].areal_density_kg_m2
+    )
     cases = {
         "95% cotton 5% elastane jersey": "cotton_jersey",
         "100% cotton denim": "denim",
@@ -170,7 +202,9 @@ def test_fabric_presets_and_descriptions():
         assert expected in reason
     with pytest.raises(ValueError, match="cannot map"):
         garments.fabric_from_description("something shiny")
-    garment = garments.load_garment("tshirt", fabric="70% wool 30% polyester knit", edge_length_m=0.04)
+    garment = garments.load_garment(
+        "tshirt", fabric="70% wool 30% polyester knit", edge_length_m=0.04
+    )
     assert garment.fabric.name == "wool_knit"
 
 
@@ -187,21 +221,41 @@ def test_dxf_round_trip(tmp_path):
         assert np.allclose(read.grain, original.grain, atol=1e-6)
         assert read.placement == original.placement
     garment = garments.load_garment(path, edge_length_m=0.03)
-    assert garment.panel_names == tuple(p.name for p in pattern.panels) and len(garment.seam_pairs) > 0
+    assert (
+        garment.panel_names == tuple(p.name for p in pattern.panels) and len(garment.seam_pairs) > 0
+    )
 
 
 def _outline_gap(read: Panel, original: Panel) -> float:
     """Largest distance [m] from a read outline's points to the original outline (its straight
     edges as they are, its curves densely sampled)."""
     u = np.linspace(0.0, 1.0, 2049)
-    bezier = [np.array([math.comb(len(e.points) - 1, k) * u**k * (1 - u) ** (len(e.points) - 1 - k)
-                        for k in range(len(e.points))]).T @ e.points for e in original.edges]
-    dense = np.concatenate([b if e.curve else e.points for b, e in zip(bezier, original.edges, strict=True)])
+    bezier = [
+        np.array(
+            [
+                math.comb(len(e.points) - 1, k) * u**k * (1 - u) ** (len(e.points) - 1 - k)
+                for k in range(len(e.points))
+            ]
+        ).T
+        @ e.points
+        for e in original.edges
+    ]
+    dense = np.concatenate(
+        [b if e.curve else e.points for b, e in zip(bezier, original.edges, strict=True)]
+    )
     a, b = dense[:-1], dense[1:]
     points = np.concatenate([e.points for e in read.edges])
     ab = b - a
-    t = np.clip(((points[:, None] - a[None]) * ab[None]).sum(-1) / np.maximum((ab**2).sum(-1), 1e-30)[None], 0.0, 1.0)
-    return float(np.linalg.norm(points[:, None] - (a[None] + t[..., None] * ab[None]), axis=-1).min(axis=1).max())
+    t = np.clip(
+        ((points[:, None] - a[None]) * ab[None]).sum(-1) / np.maximum((ab**2).sum(-1), 1e-30)[None],
+        0.0,
+        1.0,
+    )
+    return float(
+        np.linalg.norm(points[:, None] - (a[None] + t[..., None] * ab[None]), axis=-1)
+        .min(axis=1)
+        .max()
+    )
 
 
 def test_graded_dxf_round_trip(tmp_path):
@@ -224,19 +278,27 @@ def test_graded_dxf_round_trip(tmp_path):
             for edge, read_edge in zip(panel.edges, read.edges, strict=True):
                 assert np.linalg.norm(read_edge.start - edge.start) < 1e-4
         areas[size] = [p.area for p in back.panels]
-    assert all(xs < m < xxl for xs, m, xxl in zip(areas["XS"], areas["M"], areas["XXL"], strict=True))
+    assert all(
+        xs < m < xxl for xs, m, xxl in zip(areas["XS"], areas["M"], areas["XXL"], strict=True)
+    )
     # sleeves grow least (~20 %): the deeper armhole of a big size takes a taller cap out of the same length
     assert min(a / b for a, b in zip(areas["XXL"], areas["XS"], strict=True)) > 1.15
     garment = garments.load_garment(path, size="XXL", edge_length_m=0.04)
-    assert garment.size == "XXL" and garment.panel_names == tuple(p.name for p in patterns["XXL"].panels)
+    assert garment.size == "XXL" and garment.panel_names == tuple(
+        p.name for p in patterns["XXL"].panels
+    )
 
 
 def test_graded_dxf_size_errors(tmp_path):
     path = tmp_path / "tshirt_graded.dxf"
-    path.write_text(garments.pattern_to_dxf([garments.draft("tshirt", s) for s in ("XS", "M", "XXL")]))
+    path.write_text(
+        garments.pattern_to_dxf([garments.draft("tshirt", s) for s in ("XS", "M", "XXL")])
+    )
     with pytest.raises(ValueError, match=r"no size 'L'; its sizes are \['XS', 'M', 'XXL'\]"):
         garments.read_dxf_pattern(path, size="L")
-    with pytest.raises(ValueError, match=r"graded in sizes \['XS', 'M', 'XXL'\]; choose one with size="):
+    with pytest.raises(
+        ValueError, match=r"graded in sizes \['XS', 'M', 'XXL'\]; choose one with size="
+    ):
         garments.load_garment(path)
     single = tmp_path / "tshirt_s.dxf"
     single.write_text(garments.pattern_to_dxf(garments.draft("tshirt", "S")))
@@ -277,8 +339,15 @@ def test_mesh_import_and_glb_export(tmp_path):
 
 
 def test_bad_inputs_raise_clear_errors(tmp_path, caplog):
-    bow = Panel("bow", [Edge([(0, 0), (1, 1)], "a"), Edge([(1, 1), (1, 0)], "b"), Edge([(1, 0), (0, 1)], "c"),
-                        Edge([(0, 1), (0, 0)], "d")])
+    bow = Panel(
+        "bow",
+        [
+            Edge([(0, 0), (1, 1)], "a"),
+            Edge([(1, 1), (1, 0)], "b"),
+            Edge([(1, 0), (0, 1)], "c"),
+            Edge([(0, 1), (0, 0)], "d"),
+        ],
+    )
     with pytest.raises(ValueError, match="bow.*intersects itself"):
         garments.mesh_pattern(Pattern("x", "", (bow,)), edge_length_m=0.1)
 
@@ -315,7 +384,11 @@ def test_bad_inputs_raise_clear_errors(tmp_path, caplog):
     with pytest.raises(ValueError, match="non-manifold"):
         garments.load_garment(fan)
     gltf = tmp_path / "g.gltf"
-    gltf.write_text(json.dumps({"asset": {"version": "2.0"}, "buffers": [{"uri": "../../etc/passwd", "byteLength": 4}]}))
+    gltf.write_text(
+        json.dumps(
+            {"asset": {"version": "2.0"}, "buffers": [{"uri": "../../etc/passwd", "byteLength": 4}]}
+        )
+    )
     with pytest.raises(ValueError, match="outside the file's folder"):
         garments.load_garment(gltf)
     with pytest.raises(ValueError, match="unsupported garment file"):

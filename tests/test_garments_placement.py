@@ -10,8 +10,14 @@ import pytest
 from tryon3d import bodyfit, garments
 
 # (height m, weight kg, sex): BMI 17 and 40 at 150 and 200 cm, plus two in between.
-BODIES = [(1.50, 38.3, "female"), (1.50, 90.0, "female"), (2.00, 68.0, "male"), (2.00, 160.0, "male"),
-          (1.70, 65.0, "female"), (1.85, 100.0, "male")]
+BODIES = [
+    (1.50, 38.3, "female"),
+    (1.50, 90.0, "female"),
+    (2.00, 68.0, "male"),
+    (2.00, 160.0, "male"),
+    (1.70, 65.0, "female"),
+    (1.85, 100.0, "male"),
+]
 FAMILY_NAMES = ("tshirt", "longsleeve", "dress", "skirt", "trousers")
 
 
@@ -22,7 +28,9 @@ def bodies():
 
 @pytest.fixture(scope="module")
 def flat_garments():
-    return {name: garments.load_garment(name, size="M", edge_length_m=0.025) for name in FAMILY_NAMES}
+    return {
+        name: garments.load_garment(name, size="M", edge_length_m=0.025) for name in FAMILY_NAMES
+    }
 
 
 def _thigh_overlap(body) -> bool:
@@ -39,10 +47,14 @@ def _thigh_overlap(body) -> bool:
 
 
 def test_bmi_range_is_covered(bodies):
-    bmis = [b.inputs.get("weight_kg", w) / h**2 for b, (h, w, _) in zip(bodies, BODIES, strict=True)]
+    bmis = [
+        b.inputs.get("weight_kg", w) / h**2 for b, (h, w, _) in zip(bodies, BODIES, strict=True)
+    ]
     assert min(bmis) < 17.5 and max(bmis) > 39.5
     heights = [b.measurements_m["stature"] for b in bodies]
-    assert min(heights) == pytest.approx(1.50, abs=0.01) and max(heights) == pytest.approx(2.00, abs=0.01)
+    assert min(heights) == pytest.approx(1.50, abs=0.01) and max(heights) == pytest.approx(
+        2.00, abs=0.01
+    )
 
 
 @pytest.mark.parametrize("family", FAMILY_NAMES)
@@ -58,10 +70,16 @@ def test_placement_free_of_body_intersection(family, bodies, flat_garments):
             # half of a thigh below the crotch, may cloth start inside the skin
             inside = garments.body_signed_distance(pos, body) < 0
             crotch = body.landmarks_m["crotch"][2]
-            hip_x = abs(float(body.landmarks_m["thigh"][0])) if "thigh" in body.landmarks_m else 0.09
+            hip_x = (
+                abs(float(body.landmarks_m["thigh"][0])) if "thigh" in body.landmarks_m else 0.09
+            )
             assert (np.abs(pos[inside, 0]) < hip_x).all() and (pos[inside, 2] < crotch + 0.02).all()
             assert inside.sum() < 0.01 * len(pos)
-            assert report["edges_crossing"] < 0.01 * len(garment.faces), (family, body.inputs, report)
+            assert report["edges_crossing"] < 0.01 * len(garment.faces), (
+                family,
+                body.inputs,
+                report,
+            )
         else:
             assert report["edges_crossing"] == 0, (family, body.inputs, report)
             assert report["vertices_inside"] == 0, (family, body.inputs, report)
@@ -90,14 +108,21 @@ def test_placement_free_of_body_intersection(family, bodies, flat_garments):
             flipped = np.linalg.norm(pos[a] - pos[b[::-1]], axis=1).mean()
             assert chosen < flipped, (family, seam.label, chosen, flipped)
         # triangles face away from the body (outward normals, as the Garment type promises)
-        normals = np.cross(pos[garment.faces[:, 1]] - pos[garment.faces[:, 0]], pos[garment.faces[:, 2]] - pos[garment.faces[:, 0]])
+        normals = np.cross(
+            pos[garment.faces[:, 1]] - pos[garment.faces[:, 0]],
+            pos[garment.faces[:, 2]] - pos[garment.faces[:, 0]],
+        )
         centroids = pos[garment.faces].mean(axis=1)
-        nearest = body.rest_vertices[np.argmin(((centroids[::7, None] - body.rest_vertices[None, ::5]) ** 2).sum(-1), axis=1) * 5]
+        nearest = body.rest_vertices[
+            np.argmin(((centroids[::7, None] - body.rest_vertices[None, ::5]) ** 2).sum(-1), axis=1)
+            * 5
+        ]
         assert (((centroids[::7] - nearest) * normals[::7]).sum(1) > 0).mean() > 0.9, family
         # the cloth is not crumpled: placed edges keep their pattern length in the median
         f = garment.faces
         ratio = np.linalg.norm(pos[f[:, 0]] - pos[f[:, 1]], axis=1) / np.linalg.norm(
-            garment.pattern_positions[f[:, 0]] - garment.pattern_positions[f[:, 1]], axis=1)
+            garment.pattern_positions[f[:, 0]] - garment.pattern_positions[f[:, 1]], axis=1
+        )
         assert 0.8 < np.median(ratio) < 1.3, (family, body.inputs, np.median(ratio))
 
 
@@ -108,7 +133,9 @@ def test_body_intersections_match_an_analytic_sphere():
 
     radius = 0.1
     sphere = trimesh.creation.icosphere(subdivisions=4, radius=radius)
-    body = types.SimpleNamespace(rest_vertices=np.asarray(sphere.vertices), faces=np.asarray(sphere.faces))
+    body = types.SimpleNamespace(
+        rest_vertices=np.asarray(sphere.vertices), faces=np.asarray(sphere.faces)
+    )
     rng = np.random.default_rng(7)
     points = rng.uniform(-0.25, 0.25, (800, 3))
     points = points[np.abs(np.linalg.norm(points, axis=1) - radius) > 0.003]
@@ -119,7 +146,9 @@ def test_body_intersections_match_an_analytic_sphere():
     clear = np.abs(nearest - radius) > 0.003
     crosses = (inside_a != inside_b) | (~inside_a & ~inside_b & (nearest < radius))
     pairs = np.flatnonzero(clear)
-    faces = np.stack([2 * pairs, 2 * pairs + 1, 2 * pairs + 1], axis=1)  # one segment per "triangle"
+    faces = np.stack(
+        [2 * pairs, 2 * pairs + 1, 2 * pairs + 1], axis=1
+    )  # one segment per "triangle"
     report = garments.body_intersections(points, faces, body)
     assert report["edges_crossing"] == int(crosses[pairs].sum()) > 50
     exact = np.linalg.norm(points, axis=1) - radius
@@ -136,7 +165,10 @@ def test_cli_show_writes_svg_and_glb(tmp_path, capsys):
     listing = capsys.readouterr().out
     assert "tshirt" in listing and "spandex_blend" in listing and "XXL" in listing
     out = tmp_path / "out"
-    assert main(["garments", "show", "tshirt", "--size", "S", "--fabric", "denim", "-o", str(out)]) == 0
+    assert (
+        main(["garments", "show", "tshirt", "--size", "S", "--fabric", "denim", "-o", str(out)])
+        == 0
+    )
     svg = (out / "pattern.svg").read_text()
     assert "<svg" in svg and "S1" in svg and "grain" in svg
     scene = trimesh.load(out / "garment.glb")

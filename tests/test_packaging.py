@@ -20,17 +20,31 @@ def _run(*args: str | Path, cwd: Path | None = None) -> str:
 def test_wheel_installs_one_top_level_name(tmp_path: Path) -> None:
     wheel_dir = tmp_path / "wheel"
     # No build isolation: the project's own setuptools builds it, nothing is downloaded.
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", wheel_dir, REPO_ROOT)
+    _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "-q",
+        "-w",
+        wheel_dir,
+        REPO_ROOT,
+    )
     (wheel,) = wheel_dir.glob("tryon3d-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    top_level = {name.split("/", 1)[0] for name in names if not name.split("/", 1)[0].endswith(".dist-info")}
+    top_level = {
+        name.split("/", 1)[0] for name in names if not name.split("/", 1)[0].endswith(".dist-info")
+    }
     assert top_level == {"tryon3d"}, top_level
 
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", venv)
     python = venv / "bin" / "python"
-    site = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
+    site = Path(
+        _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
+    )
     before = {p.name for p in site.iterdir()}
     _run(python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel)
     added = {p.name for p in site.iterdir()} - before
@@ -39,8 +53,12 @@ def test_wheel_installs_one_top_level_name(tmp_path: Path) -> None:
     installed = site / "tryon3d"
     for stage in STAGES:
         assert (installed / stage / "__init__.py").is_file(), stage
-    for table in ("size_charts.json", "population_ansur2.json", "body_density.json",
-                  "anny_start_table.json"):
+    for table in (
+        "size_charts.json",
+        "population_ansur2.json",
+        "body_density.json",
+        "anny_start_table.json",
+    ):
         assert (installed / "data" / table).stat().st_size > 100, table
     assert (installed / "data" / "viewer" / "model-viewer.min.js").stat().st_size > 100_000
     assert (installed / "data" / "viewer" / "LICENSE").is_file()

@@ -39,11 +39,22 @@ def _png_bytes(array: np.ndarray, **save) -> bytes:
 
 def _bomb_png(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims ``width`` x ``height`` pixels."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_unreadable_missing_small_and_oversized_files(tmp_path):
@@ -74,10 +85,14 @@ def test_two_people_are_refused(ryota_pixels):
         bodyfit.analyze_photo(bodyfit.load_photo(pair, name="pair"))
 
 
-@pytest.mark.parametrize("rows, message", [(slice(0, 330), "ankle is cut off"), (slice(95, 512), "head is cut off")])
+@pytest.mark.parametrize(
+    "rows, message", [(slice(0, 330), "ankle is cut off"), (slice(95, 512), "head is cut off")]
+)
 def test_cut_off_bodies_are_refused(ryota_pixels, rows, message):
     with pytest.raises(ValueError, match=message):
-        bodyfit.analyze_photo(bodyfit.load_photo(np.ascontiguousarray(ryota_pixels[rows]), name="cropped"))
+        bodyfit.analyze_photo(
+            bodyfit.load_photo(np.ascontiguousarray(ryota_pixels[rows]), name="cropped")
+        )
 
 
 def test_keypoints_and_mask_are_sane(ryota_analysis, shared_dir):
@@ -87,13 +102,17 @@ def test_keypoints_and_mask_are_sane(ryota_analysis, shared_dir):
     assert k[0, 1] < k[11, 1] < k[23, 1] < k[25, 1] < k[27, 1]
     # facing the camera: the person's left side is on the image's right
     assert k[11, 0] > k[12, 0] and k[23, 0] > k[24, 0] and k[27, 0] > k[28, 0]
-    truth = np.asarray(Image.open(shared_dir / "photos" / "ryota_front_mask.png").convert("L")) > 127
+    truth = (
+        np.asarray(Image.open(shared_dir / "photos" / "ryota_front_mask.png").convert("L")) > 127
+    )
     mask = ryota_analysis.mask > 0.5
     assert (mask & truth).sum() / (mask | truth).sum() > 0.93
     # every body keypoint lies on the mask
     for index in range(11, 29):
         u, v = k[index].astype(int)
-        assert mask[max(0, v - 4):v + 5, max(0, u - 4):u + 5].any(), bodyfit.LANDMARK_NAMES[index]
+        assert mask[max(0, v - 4) : v + 5, max(0, u - 4) : u + 5].any(), bodyfit.LANDMARK_NAMES[
+            index
+        ]
 
 
 def test_exif_orientation_is_applied(ryota_pixels, ryota_analysis):
@@ -114,7 +133,12 @@ def test_grayscale_and_transparent_photos(ryota_pixels, ryota_analysis):
     photo = bodyfit.load_photo(_png_bytes(gray), name="gray")
     assert photo.pixels.shape == (*gray.shape, 3) and photo.alpha is None
     analysis = bodyfit.analyze_photo(photo, check_single=False)
-    assert np.abs(analysis.keypoints[[11, 12, 23, 24]] - ryota_analysis.keypoints[[11, 12, 23, 24]]).max() < 10.0
+    assert (
+        np.abs(
+            analysis.keypoints[[11, 12, 23, 24]] - ryota_analysis.keypoints[[11, 12, 23, 24]]
+        ).max()
+        < 10.0
+    )
     rgba = np.dstack([ryota_pixels, np.full(gray.shape, 255, np.uint8)])
     rgba[:, :100, 3] = 0  # a transparent band is composited over black
     rgba[:, :100, :3] = 255

@@ -28,13 +28,27 @@ import pytest
 
 from tryon3d.cli import main
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make test installs it)")
+CHROMIUM = (
+    shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+)
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium not installed (make test installs it)"
+)
 
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-    "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-    "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--hide-scrollbars", "--mute-audio",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--hide-scrollbars",
+    "--mute-audio",
 )
 
 
@@ -48,8 +62,10 @@ class _WebSocket:
         host, port, path = match.group(1), int(match.group(2)), match.group(3)
         self.sock = socket.create_connection((host, port), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
-        request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
         self.sock.sendall(request.encode())
         response = b""
         while b"\r\n\r\n" not in response:
@@ -133,15 +149,22 @@ class DevTools:
         method, params = message.get("method"), message.get("params", {})
         self.events.append(method)
         if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            self.errors.append("console: " + " ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
+            self.errors.append(
+                "console: "
+                + " ".join(str(a.get("value", a.get("description"))) for a in params["args"])
+            )
         elif method == "Runtime.exceptionThrown":
             self.errors.append("exception: " + json.dumps(params.get("exceptionDetails", {}))[:400])
         elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
             entry = params["entry"]
-            self.errors.append(f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}")
+            self.errors.append(
+                f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}"
+            )
 
     def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        result = self.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"evaluate failed: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -160,9 +183,17 @@ def open_chromium():
     """A headless Chromium with one page under DevTools control (yields DevTools)."""
     profile = tempfile.mkdtemp(prefix="tryon3d-chromium-")
     process = subprocess.Popen(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
-         "--window-size=1280,1800", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            CHROMIUM,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "--window-size=1280,1800",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         port = None
@@ -174,7 +205,9 @@ def open_chromium():
             match = re.search(r"DevTools listening on ws://[^:]+:(\d+)/", line)
             port = int(match.group(1)) if match else None
         assert port is not None, "chromium did not start its DevTools endpoint"
-        targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30).read())
+        targets = json.loads(
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30).read()
+        )
         page = next(t for t in targets if t.get("type") == "page")
         ws = _WebSocket(page["webSocketDebuggerUrl"])
         tools = DevTools(ws)
@@ -205,21 +238,39 @@ def check_report_in_browser(tools: DevTools, html_path: Path) -> dict:
 
     tools.call("Page.navigate", url=html_path.resolve().as_uri())
     assert tools.wait_for("document.readyState === 'complete'", 60), "page did not finish loading"
-    images = tools.evaluate("Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])")
-    viewer_ok = tools.wait_for("(() => { const v = document.querySelector('model-viewer'); "
-                               "return !!(v && v.loaded && v.modelIsVisible); })()", 60)
+    images = tools.evaluate(
+        "Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])"
+    )
+    viewer_ok = tools.wait_for(
+        "(() => { const v = document.querySelector('model-viewer'); "
+        "return !!(v && v.loaded && v.modelIsVisible); })()",
+        60,
+    )
     time.sleep(1.0)  # a few frames after the model became visible
-    rect = tools.evaluate("(() => { const r = document.querySelector('model-viewer').getBoundingClientRect(); "
-                          "return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]; })()")
-    shot = tools.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                      clip={"x": rect[0], "y": rect[1], "width": rect[2], "height": rect[3], "scale": 1})
-    pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(shot["data"]))).convert("RGB")).astype(np.int16)
+    rect = tools.evaluate(
+        "(() => { const r = document.querySelector('model-viewer').getBoundingClientRect(); "
+        "return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]; })()"
+    )
+    shot = tools.call(
+        "Page.captureScreenshot",
+        format="png",
+        captureBeyondViewport=True,
+        clip={"x": rect[0], "y": rect[1], "width": rect[2], "height": rect[3], "scale": 1},
+    )
+    pixels = np.asarray(
+        Image.open(io.BytesIO(base64.b64decode(shot["data"]))).convert("RGB")
+    ).astype(np.int16)
     background = np.median(pixels.reshape(-1, 3), axis=0)
     differs = np.abs(pixels - background).max(axis=2) > 30
     tools.call("Runtime.evaluate", expression="0")  # drain late events
-    return {"images": images, "viewer_loaded": viewer_ok, "shot_shape": pixels.shape,
-            "foreground_fraction": float(differs.mean()), "pixel_std": float(pixels.std()),
-            "errors": list(tools.errors)}
+    return {
+        "images": images,
+        "viewer_loaded": viewer_ok,
+        "shot_shape": pixels.shape,
+        "foreground_fraction": float(differs.mean()),
+        "pixel_std": float(pixels.std()),
+        "errors": list(tools.errors),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -227,19 +278,56 @@ def report_folder(tmp_path_factory):
     """One small try-on: a body from measurements, a T-shirt in S and M, small images."""
     out = tmp_path_factory.mktemp("tryon")
     started = time.perf_counter()
-    code = main(["-q", "tryon", "--height", "165", "--weight", "58", "--sex", "female", "--garment", "tshirt",
-                 "--size", "M", "--sizes", "S", "--edge-length", "3.5", "--image-size", "160", "--turntable", "4",
-                 "-o", str(out)])
+    code = main(
+        [
+            "-q",
+            "tryon",
+            "--height",
+            "165",
+            "--weight",
+            "58",
+            "--sex",
+            "female",
+            "--garment",
+            "tshirt",
+            "--size",
+            "M",
+            "--sizes",
+            "S",
+            "--edge-length",
+            "3.5",
+            "--image-size",
+            "160",
+            "--turntable",
+            "4",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0
     print(f"tryon took {time.perf_counter() - started:.1f} s")
     return out
 
 
 def test_tryon_writes_the_full_report(report_folder):
-    names = {p.relative_to(report_folder).as_posix() for p in report_folder.rglob("*") if p.is_file()}
-    expected = {"body.json", "body.glb", "report.json", "report.html", "front.png", "turntable.gif",
-                "turntable.mp4", "fitmap_S.png", "fitmap_M.png", "draped_S.glb", "draped_M.glb",
-                "viewer/model-viewer.min.js", "viewer/LICENSE"}
+    names = {
+        p.relative_to(report_folder).as_posix() for p in report_folder.rglob("*") if p.is_file()
+    }
+    expected = {
+        "body.json",
+        "body.glb",
+        "report.json",
+        "report.html",
+        "front.png",
+        "turntable.gif",
+        "turntable.mp4",
+        "fitmap_S.png",
+        "fitmap_M.png",
+        "draped_S.glb",
+        "draped_M.glb",
+        "viewer/model-viewer.min.js",
+        "viewer/LICENSE",
+    }
     assert expected <= names, expected - names
     # no staging leftovers; the manifest (written last) lists the run's files
     assert not [n for n in names if ".tryon3d-" in n and n != ".tryon3d-manifest.json"]
@@ -250,16 +338,28 @@ def test_tryon_writes_the_full_report(report_folder):
     assert 0.0 < report["confidence"] <= 1.0
     assert set(report["sizes"]) == {"S", "M"}
     for entry in report["sizes"].values():
-        assert set(entry["gates"]) >= {"penetrating_vertices", "self_intersecting_pairs", "max_seam_gap_mm",
-                                       "max_stretch_pct", "converged", "passed"}
+        assert set(entry["gates"]) >= {
+            "penetrating_vertices",
+            "self_intersecting_pairs",
+            "max_seam_gap_mm",
+            "max_stretch_pct",
+            "converged",
+            "passed",
+        }
         assert entry["gates"]["max_seam_gap_mm"] <= 2.0
         assert entry["gates"]["penetrating_vertices"] == 0
         assert entry["verdict"] in ("good", "snug", "loose", "too tight", "too loose")
         assert {"chest", "waist", "hips"} <= set(entry["ease_cm"])
         assert 100.0 <= entry["stretch_pct"]["p95"] <= entry["stretch_pct"]["max"] < 200.0
-        assert "hem_below_hips_cm" in entry["lengths"] and "sleeve_end_above_elbow_cm" in entry["lengths"]
+        assert (
+            "hem_below_hips_cm" in entry["lengths"]
+            and "sleeve_end_above_elbow_cm" in entry["lengths"]
+        )
     # a size up adds the chart step (6 cm for women's S -> M) to the chest ease
-    step = report["sizes"]["M"]["ease_cm"]["chest"]["pattern_ease"] - report["sizes"]["S"]["ease_cm"]["chest"]["pattern_ease"]
+    step = (
+        report["sizes"]["M"]["ease_cm"]["chest"]["pattern_ease"]
+        - report["sizes"]["S"]["ease_cm"]["chest"]["pattern_ease"]
+    )
     assert step == pytest.approx(6.0, abs=0.2)
     body = json.loads((report_folder / "body.json").read_text())
     assert body["measurements_cm"]["stature"] == pytest.approx(165.0, abs=1.5)
@@ -272,16 +372,34 @@ def test_tryon_writes_the_full_report(report_folder):
 
 
 def test_fit_report_cli_on_saved_body(report_folder, tmp_path):
-    code = main(["-q", "fit-report", "--body", str(report_folder / "body.json"), "--garment", "tshirt",
-                 "--sizes", "M", "--edge-length", "3.5", "--image-size", "128", "--turntable", "0",
-                 "-o", str(tmp_path)])
+    code = main(
+        [
+            "-q",
+            "fit-report",
+            "--body",
+            str(report_folder / "body.json"),
+            "--garment",
+            "tshirt",
+            "--sizes",
+            "M",
+            "--edge-length",
+            "3.5",
+            "--image-size",
+            "128",
+            "--turntable",
+            "0",
+            "-o",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["recommended_size"] == "M" and list(report["sizes"]) == ["M"]
     first = json.loads((report_folder / "report.json").read_text())
     # the same body and garment from body.json give the same pattern ease
     assert report["sizes"]["M"]["ease_cm"]["chest"]["pattern_ease"] == pytest.approx(
-        first["sizes"]["M"]["ease_cm"]["chest"]["pattern_ease"], abs=0.2)
+        first["sizes"]["M"]["ease_cm"]["chest"]["pattern_ease"], abs=0.2
+    )
     assert (tmp_path / "fitmap_M.png").is_file() and not (tmp_path / "turntable.gif").exists()
 
 
@@ -333,7 +451,9 @@ def test_broken_image_is_reported(browser, report_folder, tmp_path):
     shutil.copytree(report_folder, copy)
     (copy / "fitmap_S.png").unlink()
     page = (copy / "report.html").read_text()
-    (copy / "report.html").write_text(page.replace("</body>", "<script>console.error('boom')</script></body>"))
+    (copy / "report.html").write_text(
+        page.replace("</body>", "<script>console.error('boom')</script></body>")
+    )
     result = check_report_in_browser(browser, copy / "report.html")
     assert any("boom" in e for e in result["errors"]), result["errors"]
     assert [s for s, c, w in result["images"] if w == 0] == ["fitmap_S.png"]
@@ -344,10 +464,17 @@ def test_native_stderr_notices_are_silenced_but_ours_show():
     while its own messages on sys.stderr still reach the terminal."""
     import sys
 
-    code = ("import os, sys\nfrom tryon3d.cli import native_stderr_silenced\nwith native_stderr_silenced():\n"
-            "    os.write(2, b'native notice\\n')\n    print('our message', file=sys.stderr)\n"
-            "os.write(2, b'after\\n')\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            cwd=Path(__file__).resolve().parents[1])
+    code = (
+        "import os, sys\nfrom tryon3d.cli import native_stderr_silenced\nwith native_stderr_silenced():\n"
+        "    os.write(2, b'native notice\\n')\n    print('our message', file=sys.stderr)\n"
+        "os.write(2, b'after\\n')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == ["our message", "after"]

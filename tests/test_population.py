@@ -129,7 +129,7 @@ def test_predictions_plausible_and_keys() -> None:
         ratios = [person[k] for k in ("crotch_height_ratio", "buttock_height_ratio")]
         ratios += [person[k] for k in ("waist_height_ratio", "chest_height_ratio")]
         ratios += [person[k] for k in ("acromial_height_ratio", "neck_height_ratio")]
-        assert ratios == sorted(ratios) and 0.4 < ratios[0] and ratios[-1] < 0.9
+        assert ratios == sorted(ratios) and ratios[0] > 0.4 and ratios[-1] < 0.9
     # inseam (crotch height) and its ratio come from separate fits: they agree within 1 cm.
     assert abs(male["inseam"] - male["crotch_height_ratio"] * 1.78) < 0.01
     assert abs(female["inseam"] - female["crotch_height_ratio"] * 1.65) < 0.01

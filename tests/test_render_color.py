@@ -23,15 +23,24 @@ class _Body:  # the two fields render reads from a bodyfit.Body
 @pytest.fixture(scope="module")
 def scene():
     parts = [
-        trimesh.creation.capsule(height=0.6, radius=0.16, count=[24, 24]).apply_translation([0, 0, 1.15]),
+        trimesh.creation.capsule(height=0.6, radius=0.16, count=[24, 24]).apply_translation(
+            [0, 0, 1.15]
+        ),
         trimesh.creation.icosphere(subdivisions=2, radius=0.11).apply_translation([0, 0, 1.62]),
         trimesh.creation.capsule(height=0.7, radius=0.07).apply_translation([-0.09, 0, 0.45]),
         trimesh.creation.capsule(height=0.7, radius=0.07).apply_translation([0.09, 0, 0.45]),
     ]
     body = _Body(trimesh.util.concatenate(parts))
-    tube = trimesh.creation.cylinder(radius=0.18, height=0.4, sections=40).apply_translation([0, 0, 1.2])
-    uv = np.stack([np.arctan2(tube.vertices[:, 1], tube.vertices[:, 0]) / (2 * np.pi) * 8,
-                   tube.vertices[:, 2] * 8], axis=1)
+    tube = trimesh.creation.cylinder(radius=0.18, height=0.4, sections=40).apply_translation(
+        [0, 0, 1.2]
+    )
+    uv = np.stack(
+        [
+            np.arctan2(tube.vertices[:, 1], tube.vertices[:, 0]) / (2 * np.pi) * 8,
+            tube.vertices[:, 2] * 8,
+        ],
+        axis=1,
+    )
     texture = np.full((32, 32, 3), 235, np.uint8)
     texture[:16, :16] = texture[16:, 16:] = (200, 20, 20)
     garment = render.GarmentMesh(tube.vertices, tube.faces, uv=uv, texture=texture)
@@ -40,13 +49,16 @@ def scene():
 
 def test_render_body_outputs(scene):
     body, garment = scene
-    result = render.render_body(body, garments=[garment], camera="front", width=96, height=96, spp=16)
+    result = render.render_body(
+        body, garments=[garment], camera="front", width=96, height=96, spp=16
+    )
     assert result.rgba.shape == (96, 96, 4) and result.rgba.dtype == np.float32
     # coverage equals the differentiable silhouette of body + garment from the same camera
     vertices = np.concatenate([body.vertices, garment.vertices])
     faces = np.concatenate([body.faces, garment.faces + len(body.vertices)])
-    silhouette = render.render_silhouette(torch.tensor(vertices, dtype=torch.float32), faces,
-                                          result.camera, spp=16).numpy()
+    silhouette = render.render_silhouette(
+        torch.tensor(vertices, dtype=torch.float32), faces, result.camera, spp=16
+    ).numpy()
     a, b = result.mask > 0.5, silhouette > 0.5
     assert (a & b).sum() / (a | b).sum() > 0.97
     # garment pixels lie where the garment projects, and are reddish or white, not skin
@@ -64,7 +76,9 @@ def test_render_body_outputs(scene):
     assert np.all(np.abs(finite - distance) < 0.4)
     assert np.all(np.isinf(result.depth[result.mask == 0]))
     # deterministic for a fixed seed
-    again = render.render_body(body, garments=[garment], camera="front", width=96, height=96, spp=16)
+    again = render.render_body(
+        body, garments=[garment], camera="front", width=96, height=96, spp=16
+    )
     assert np.array_equal(again.rgba, result.rgba)
 
 

@@ -18,7 +18,9 @@ LIGHT = (0.8, 0.6, 0.45)
 def setup():
     body = stand_in_body(hand=True)
     drape = tube_drape()
-    camera = render.look_at_camera((0.3, -3.0, 1.3), (0, 0, 1.1), fov_y_deg=25, width=96, height=128)
+    camera = render.look_at_camera(
+        (0.3, -3.0, 1.3), (0, 0, 1.1), fov_y_deg=25, width=96, height=128
+    )
     photo, person = synthetic_photo(body, camera, light_rgb=LIGHT)
     kwargs = dict(texture=checker_texture(), light_steps=12, spp=4, seed=3, blend_margin_px=MARGIN)
     composite, mask = render.render_on_photo(body, drape, photo, camera, person, **kwargs)
@@ -60,14 +62,15 @@ def test_occluding_hand_unchanged(setup):
     hand_uv = render.project(camera, centre)[0]
     depth = (camera.world_to_camera[:3, :3] @ centre[0] + camera.world_to_camera[:3, 3])[2]
     radius_px = 0.05 * camera.fx / depth
-    rows, cols = np.mgrid[0:camera.height, 0:camera.width]
+    rows, cols = np.mgrid[0 : camera.height, 0 : camera.width]
     hand = np.hypot(cols + 0.5 - hand_uv[0], rows + 0.5 - hand_uv[1]) < 0.8 * radius_px
     assert hand.sum() > 10
     assert not (mask & hand).any()
     assert np.array_equal(composite[hand], photo[hand])
     # the hand sits inside the garment region: it is surrounded by garment pixels
     ring = ndimage.binary_dilation(hand, iterations=int(radius_px) + 3) & ~ndimage.binary_dilation(
-        hand, iterations=int(radius_px) + 1)
+        hand, iterations=int(radius_px) + 1
+    )
     assert mask[ring].mean() > 0.6
 
 
@@ -79,7 +82,9 @@ def test_deterministic_for_a_fixed_seed(setup):
 
 def test_light_fit_recovers_the_photo_tint(setup):
     body, _, camera, photo, person, _, _, _ = setup
-    lighting = render.fit_photo_lighting(body.vertices, body.faces, photo, camera, person, steps=30, max_side=64)
+    lighting = render.fit_photo_lighting(
+        body.vertices, body.faces, photo, camera, person, steps=30, max_side=64
+    )
     scale = lighting.rgb_scale / lighting.rgb_scale[0]
     assert np.allclose(scale, np.array(LIGHT) / LIGHT[0], atol=0.08), lighting
     # overall level: key + ambient weights times the red gain near the true red gain
@@ -92,17 +97,25 @@ def test_large_photo_worked_at_a_smaller_size_matches_the_full_size(setup):
     full photo; the garment lands where the full-size pipeline puts it and the rest of the photo
     is untouched."""
     body, drape, _, _, _, _, _, kwargs = setup
-    camera = render.look_at_camera((0.3, -3.0, 1.3), (0, 0, 1.1), fov_y_deg=25, width=192, height=256)
+    camera = render.look_at_camera(
+        (0.3, -3.0, 1.3), (0, 0, 1.1), fov_y_deg=25, width=192, height=256
+    )
     photo, person = synthetic_photo(body, camera, light_rgb=LIGHT, spp=4)
-    full, full_mask = render.render_on_photo(body, drape, photo, camera, person, work_max_side_px=None, **kwargs)
-    half, half_mask = render.render_on_photo(body, drape, photo, camera, person, work_max_side_px=128, **kwargs)
+    full, full_mask = render.render_on_photo(
+        body, drape, photo, camera, person, work_max_side_px=None, **kwargs
+    )
+    half, half_mask = render.render_on_photo(
+        body, drape, photo, camera, person, work_max_side_px=128, **kwargs
+    )
     assert half.shape == photo.shape and half_mask.shape == photo.shape[:2]
     iou = (full_mask & half_mask).sum() / (full_mask | half_mask).sum()
     assert iou > 0.9, iou
     near = ndimage.binary_dilation(half_mask, iterations=2 * (MARGIN + 2))
     assert np.array_equal(half[~near], photo[~near])
     inner = ndimage.binary_erosion(full_mask & half_mask, iterations=4)
-    assert np.abs(half[inner].astype(int) - full[inner].astype(int)).mean() < 25  # same garment colours
+    assert (
+        np.abs(half[inner].astype(int) - full[inner].astype(int)).mean() < 25
+    )  # same garment colours
     with pytest.raises(ValueError, match="work_max_side_px"):
         render.render_on_photo(body, drape, photo, camera, person, work_max_side_px=10)
 

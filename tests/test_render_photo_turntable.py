@@ -15,9 +15,13 @@ from tryon3d import render
 
 def test_turntable_of_a_drape_to_videos():
     body, drape = stand_in_body(hand=False), tube_drape()
-    frames = render.render_turntable(body, drape=drape, texture=checker_texture(), frames=6, size=64, spp=4, seed=1)
+    frames = render.render_turntable(
+        body, drape=drape, texture=checker_texture(), frames=6, size=64, spp=4, seed=1
+    )
     assert len(frames) == 6 and all(f.shape == (64, 64, 3) and f.dtype == np.uint8 for f in frames)
-    again = render.render_turntable(body, drape=drape, texture=checker_texture(), frames=6, size=64, spp=4, seed=1)
+    again = render.render_turntable(
+        body, drape=drape, texture=checker_texture(), frames=6, size=64, spp=4, seed=1
+    )
     assert all(np.array_equal(a, b) for a, b in zip(frames, again, strict=True))
     # red checker squares visible in every frame (the tube goes all round)
     for frame in frames:

@@ -14,11 +14,15 @@ from tryon3d import render
 
 def _sphere(radius: float, centre, subdivisions: int = 3):
     mesh = trimesh.creation.icosphere(subdivisions=subdivisions, radius=radius)
-    return torch.tensor(np.asarray(mesh.vertices) + np.asarray(centre), dtype=torch.float32), np.asarray(mesh.faces)
+    return torch.tensor(
+        np.asarray(mesh.vertices) + np.asarray(centre), dtype=torch.float32
+    ), np.asarray(mesh.faces)
 
 
 def test_project_and_camera_validation():
-    camera = render.look_at_camera((0.0, -3.0, 1.0), (0.0, 0.0, 1.0), fov_y_deg=40.0, width=160, height=120)
+    camera = render.look_at_camera(
+        (0.0, -3.0, 1.0), (0.0, 0.0, 1.0), fov_y_deg=40.0, width=160, height=120
+    )
     uv = render.project(camera, np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 2.0], [0.0, -5.0, 1.0]]))
     assert np.allclose(uv[0], (80.0, 60.0))
     assert uv[1, 1] < 60.0  # higher point appears higher in the image (v grows downwards)
@@ -26,18 +30,29 @@ def test_project_and_camera_validation():
     with pytest.raises(ValueError, match="focal"):
         render.Camera(fx=-1, fy=1, cx=0, cy=0, width=2, height=2, world_to_camera=np.eye(4))
     with pytest.raises(ValueError, match="rigid"):
-        render.Camera(fx=1, fy=1, cx=0, cy=0, width=2, height=2, world_to_camera=np.diag([2.0, 1, 1, 1]))
+        render.Camera(
+            fx=1, fy=1, cx=0, cy=0, width=2, height=2, world_to_camera=np.diag([2.0, 1, 1, 1])
+        )
     assert render.Camera.from_dict(camera.to_dict()).fx == pytest.approx(camera.fx)
 
 
 def test_rendered_centroid_matches_projection_with_offset_principal_point():
     vertices, faces = _sphere(0.05, (0.3, 0.2, 1.2), subdivisions=2)
-    base = render.look_at_camera((0.5, -3.0, 1.0), (0.0, 0.0, 1.0), fov_y_deg=40.0, width=160, height=120)
-    camera = render.Camera(fx=base.fx, fy=base.fy, cx=60.0, cy=75.0, width=160, height=120,
-                           world_to_camera=base.world_to_camera)
+    base = render.look_at_camera(
+        (0.5, -3.0, 1.0), (0.0, 0.0, 1.0), fov_y_deg=40.0, width=160, height=120
+    )
+    camera = render.Camera(
+        fx=base.fx,
+        fy=base.fy,
+        cx=60.0,
+        cy=75.0,
+        width=160,
+        height=120,
+        world_to_camera=base.world_to_camera,
+    )
     for cam in (base, camera):
         image = render.render_silhouette(vertices, faces, cam, spp=16).numpy()
-        v, u = np.mgrid[0:cam.height, 0:cam.width] + 0.5
+        v, u = np.mgrid[0 : cam.height, 0 : cam.width] + 0.5
         centroid = np.array([(image * u).sum(), (image * v).sum()]) / image.sum()
         expected = render.project(cam, np.array([[0.3, 0.2, 1.2]]))[0]
         assert np.abs(centroid - expected).max() < 0.3
@@ -46,7 +61,9 @@ def test_rendered_centroid_matches_projection_with_offset_principal_point():
 def test_sphere_area_matches_analytic():
     radius, distance, size = 0.5, 4.0, 128
     vertices, faces = _sphere(radius, (0.0, 0.0, 0.0), subdivisions=4)
-    camera = render.look_at_camera((0.0, -distance, 0.0), (0.0, 0.0, 0.0), fov_y_deg=30.0, width=size, height=size)
+    camera = render.look_at_camera(
+        (0.0, -distance, 0.0), (0.0, 0.0, 0.0), fov_y_deg=30.0, width=size, height=size
+    )
     image = render.render_silhouette(vertices, faces, camera, spp=16).numpy()
     assert image.shape == (size, size) and image.min() >= 0.0 and image.max() <= 1.0
     assert ((image > 0.02) & (image < 0.98)).sum() > 50  # antialiased edge
@@ -58,12 +75,16 @@ def test_gradient_matches_finite_differences():
     size = 96
     vertices, faces = _sphere(0.4, (0.05, 0.0, -0.03), subdivisions=2)
     vertices = vertices * torch.tensor([1.0, 0.8, 1.2])
-    camera = render.look_at_camera((0.3, -3.0, 0.4), (0.0, 0.0, 0.0), fov_y_deg=35.0, width=size, height=size)
+    camera = render.look_at_camera(
+        (0.3, -3.0, 0.4), (0.0, 0.0, 0.0), fov_y_deg=35.0, width=size, height=size
+    )
     generator = torch.Generator().manual_seed(0)
     weights = torch.linspace(0, 1, size)[None, :] + torch.linspace(0, 1, size)[:, None] ** 2
     renderer = render.SilhouetteRenderer(faces, len(vertices), camera, spp=64)
-    for direction in (torch.randn(vertices.shape, generator=generator),
-                      torch.tensor([[1.0, 0.0, 0.5]]).expand_as(vertices).contiguous()):
+    for direction in (
+        torch.randn(vertices.shape, generator=generator),
+        torch.tensor([[1.0, 0.0, 0.5]]).expand_as(vertices).contiguous(),
+    ):
         x = vertices.clone().requires_grad_(True)
         (renderer(x, seed=1) * weights).sum().backward()
         analytic = float((x.grad * direction).sum())
@@ -82,6 +103,8 @@ def test_silhouette_rejects_bad_input():
         render.render_silhouette(vertices, faces + 1000, camera)
     with pytest.raises(TypeError):
         render.render_silhouette(vertices.numpy(), faces, camera)
-    squashed = render.Camera(fx=30, fy=40, cx=16, cy=16, width=32, height=32, world_to_camera=camera.world_to_camera)
+    squashed = render.Camera(
+        fx=30, fy=40, cx=16, cy=16, width=32, height=32, world_to_camera=camera.world_to_camera
+    )
     with pytest.raises(ValueError, match="square pixels"):
         render.render_silhouette(vertices, faces, squashed)

@@ -33,7 +33,9 @@ def draped(body, skirt):
 
 def _leaned(body, degrees: float):
     angle = np.radians(degrees)
-    rot = np.array([[1, 0, 0], [0, np.cos(angle), -np.sin(angle)], [0, np.sin(angle), np.cos(angle)]])
+    rot = np.array(
+        [[1, 0, 0], [0, np.cos(angle), -np.sin(angle)], [0, np.sin(angle), np.cos(angle)]]
+    )
     pivot = np.array([0.0, 0.0, 0.55])
     return body.with_pose((body.rest_vertices - pivot) @ rot.T + pivot, body.joints, body.pose)
 
@@ -64,7 +66,9 @@ def test_skirt_rests_on_the_hips(draped, skirt, body):
     assert draped.body_distance_m.min() > -0.001
     touching = draped.body_distance_m < 0.004
     assert touching.sum() > 20
-    assert (draped.contact_pressure_pa[touching] >= 0).all() and draped.contact_pressure_pa.max() > 0
+    assert (
+        draped.contact_pressure_pa[touching] >= 0
+    ).all() and draped.contact_pressure_pa.max() > 0
     assert (draped.contact_pressure_pa[draped.body_distance_m > 0.01] == 0).all()
     # hips: garment girth > body girth (0.99 m) by a small positive ease; no chest coverage
     assert 0.0 < draped.ease_m["hips"] < 0.08
@@ -75,8 +79,13 @@ def test_outputs_json_and_glb(draped, body, skirt):
     summary = sim.drape_to_json(draped)
     text = json.dumps(summary)  # serialisable (NaN ease -> null)
     assert "NaN" not in text
-    assert set(summary["gates"]) >= {"penetrating_vertices", "self_intersecting_pairs", "max_seam_gap_mm",
-                                     "max_stretch_pct", "converged"}
+    assert set(summary["gates"]) >= {
+        "penetrating_vertices",
+        "self_intersecting_pairs",
+        "max_seam_gap_mm",
+        "max_stretch_pct",
+        "converged",
+    }
     assert set(summary["ease_cm"]) == set(sim.EASE_REGIONS)
     assert summary["ease_cm"]["hips"] == pytest.approx(draped.ease_m["hips"] * 100, abs=0.01)
     assert summary["timings_s"]["total"] >= summary["timings_s"]["settle"] > 0
@@ -108,8 +117,15 @@ def test_posed_transition_follows_the_body(body, skirt):
 def test_free_fall_matches_half_g_t_squared(body):
     sheet = sheet_garment(width_m=0.3, edge_m=0.05, centre_m=(0.0, 0.0, 2.2))
     frames, dt = 15, 1.0 / 60.0
-    result = sim.drape(body, sheet, velocity_damping=0.0, stop_on_convergence=False,
-                       max_seconds_simulated=frames * dt, dt=dt, max_dt=None)
+    result = sim.drape(
+        body,
+        sheet,
+        velocity_damping=0.0,
+        stop_on_convergence=False,
+        max_seconds_simulated=frames * dt,
+        dt=dt,
+        max_dt=None,
+    )
     assert result.frames == frames
     drop = sheet.positions[:, 2] - result.positions[:, 2]
     t = frames * dt
@@ -118,7 +134,9 @@ def test_free_fall_matches_half_g_t_squared(body):
     implicit_euler = GRAVITY * dt * dt * frames * (frames + 1) / 2.0
     assert exact * 0.99 < drop.mean() < implicit_euler * 1.005
     assert drop.mean() == pytest.approx(exact, rel=0.07)
-    assert np.ptp(drop) < 0.01 * drop.mean()  # a rigid translation: nothing pulls the sheet out of shape
+    assert (
+        np.ptp(drop) < 0.01 * drop.mean()
+    )  # a rigid translation: nothing pulls the sheet out of shape
     assert not result.gates.converged
 
 
@@ -130,7 +148,9 @@ def test_a_skirt_too_big_for_the_hips_comes_to_rest_on_the_floor(body):
     floor = body.rest_vertices[:, 2].min()
     assert result.gates.converged
     assert result.gates.penetrating_vertices == 0
-    assert floor - 0.001 < result.positions[:, 2].min() < floor + 0.01  # on the floor, not through it
+    assert (
+        floor - 0.001 < result.positions[:, 2].min() < floor + 0.01
+    )  # on the floor, not through it
     assert result.positions[:, 2].max() < 0.88 - 0.02  # fell past the hips (0.88 m)
     assert np.isnan(result.ease_m["hips"])  # goes round no body region any more
 
@@ -151,12 +171,19 @@ def test_an_attempt_that_fails_its_gates_is_retried(monkeypatch, body, skirt, dr
     from tryon3d.sim import _simulate
 
     # at rest but tangled: retried; the first attempt that passes is returned
-    monkeypatch.setattr(_simulate, "_attempt", lambda *a, **k: fake_attempt(*a, results=[tangled, draped, moving], **k))
+    monkeypatch.setattr(
+        _simulate,
+        "_attempt",
+        lambda *a, **k: fake_attempt(*a, results=[tangled, draped, moving], **k),
+    )
     assert sim.drape(body, skirt) is draped and calls == [0, 1]
     # none passes: the least bad is returned (at rest before fewer self-intersections)
     calls.clear()
-    monkeypatch.setattr(_simulate, "_attempt",
-                        lambda *a, **k: fake_attempt(*a, results=[tangled, moving, less_tangled], **k))
+    monkeypatch.setattr(
+        _simulate,
+        "_attempt",
+        lambda *a, **k: fake_attempt(*a, results=[tangled, moving, less_tangled], **k),
+    )
     assert sim.drape(body, skirt) is less_tangled and calls == [0, 1, 2]
     # a fixed-length run (no early stop) is returned as it is
     calls.clear()
@@ -179,8 +206,10 @@ def test_huge_step_is_not_called_converged(body, skirt):
     assert result.metadata["probe_acceleration_m_s2"] > 5.0
 
 
-@pytest.mark.parametrize("kwargs", [{"device": "tpu"}, {"device": "cuda:99"}, {"dt": -1.0}, {"iterations": 0},
-                                    {"retries": -1}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"device": "tpu"}, {"device": "cuda:99"}, {"dt": -1.0}, {"iterations": 0}, {"retries": -1}],
+)
 def test_bad_arguments(body, skirt, kwargs):
     with pytest.raises(ValueError):
         sim.drape(body, skirt, **kwargs)
@@ -192,7 +221,9 @@ def test_adaptive_steps_settle_in_fewer_frames(body, skirt, draped):
     assert draped.frames <= fixed.frames
     # the steps grew once the skirt slowed down: more simulated time per frame than dt
     assert draped.metadata["seconds_simulated"] > 1.3 * draped.frames * draped.metadata["dt_s"]
-    assert fixed.metadata["seconds_simulated"] == pytest.approx(fixed.frames * fixed.metadata["dt_s"])
+    assert fixed.metadata["seconds_simulated"] == pytest.approx(
+        fixed.frames * fixed.metadata["dt_s"]
+    )
     # the same rest shape: the waist band settles at the same height within a centimetre (where
     # friction stops a skirt sliding down the hips depends a little on the path there)
     assert abs(draped.positions[:, 2].max() - fixed.positions[:, 2].max()) < 0.01
@@ -202,8 +233,18 @@ def test_adaptive_steps_settle_in_fewer_frames(body, skirt, draped):
 def test_npz_round_trip(draped, tmp_path):
     data = sim.drape_to_npz(draped)
     loaded = sim.load_drape_npz(data)
-    for name in ("positions", "rest_pose_positions", "faces", "uv", "stretch_pct", "stretch_min_pct",
-                 "stretch_warp_pct", "stretch_weft_pct", "body_distance_m", "contact_pressure_pa"):
+    for name in (
+        "positions",
+        "rest_pose_positions",
+        "faces",
+        "uv",
+        "stretch_pct",
+        "stretch_min_pct",
+        "stretch_warp_pct",
+        "stretch_weft_pct",
+        "body_distance_m",
+        "contact_pressure_pa",
+    ):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(draped, name))
     assert loaded.gates == draped.gates
     assert np.isnan(loaded.ease_m["chest"]) and loaded.ease_m["hips"] == draped.ease_m["hips"]
@@ -219,9 +260,18 @@ def test_npz_round_trip(draped, tmp_path):
         sim.load_drape_npz(b"not an npz")
 
 
-def _tube_garment(radius_m: float, z0: float, z1: float, sections: int = 96, rows: int = 6, *,
-                  folds: int = 0, fold_depth_m: float = 0.0, gathered_radius_m: float | None = None,
-                  slant_m: float = 0.0):
+def _tube_garment(
+    radius_m: float,
+    z0: float,
+    z1: float,
+    sections: int = 96,
+    rows: int = 6,
+    *,
+    folds: int = 0,
+    fold_depth_m: float = 0.0,
+    gathered_radius_m: float | None = None,
+    slant_m: float = 0.0,
+):
     """A welded-by-seam vertical tube: one panel whose first and last columns are sewn.
 
     Gathered to ``gathered_radius_m`` in ``folds`` radial waves of ``fold_depth_m``, its rows
@@ -234,17 +284,30 @@ def _tube_garment(radius_m: float, z0: float, z1: float, sections: int = 96, row
     heights = np.linspace(z0, z1, rows)
     aa, zz = np.meshgrid(angles, heights, indexing="xy")
     r = (gathered_radius_m or radius_m) + fold_depth_m * np.cos(folds * aa)
-    positions = np.stack([r * np.cos(aa), r * np.sin(aa), zz + slant_m * np.cos(aa)], axis=-1).reshape(-1, 3)
+    positions = np.stack(
+        [r * np.cos(aa), r * np.sin(aa), zz + slant_m * np.cos(aa)], axis=-1
+    ).reshape(-1, 3)
     pattern = np.stack([radius_m * aa, zz], axis=-1).reshape(-1, 2)
     nx = sections + 1
     i, j = np.meshgrid(np.arange(nx - 1), np.arange(rows - 1), indexing="ij")
     a = (j * nx + i).ravel()
-    faces = np.concatenate([np.stack([a, a + 1, a + nx + 1], 1), np.stack([a, a + nx + 1, a + nx], 1)])
+    faces = np.concatenate(
+        [np.stack([a, a + 1, a + nx + 1], 1), np.stack([a, a + nx + 1, a + nx], 1)]
+    )
     seams = np.stack([np.arange(rows) * nx, np.arange(rows) * nx + nx - 1], axis=1)
-    return Garment(name="tube", size="", fabric=skirt_garment().fabric, positions=positions, faces=faces,
-                   uv=pattern.astype(np.float32), vertex_panels=np.zeros(len(positions), dtype=np.int32),
-                   panel_names=("body",), seam_pairs=seams, grain_directions=np.array([[0.0, 1.0]]),
-                   pattern_positions=pattern)
+    return Garment(
+        name="tube",
+        size="",
+        fabric=skirt_garment().fabric,
+        positions=positions,
+        faces=faces,
+        uv=pattern.astype(np.float32),
+        vertex_panels=np.zeros(len(positions), dtype=np.int32),
+        panel_names=("body",),
+        seam_pairs=seams,
+        grain_directions=np.array([[0.0, 1.0]]),
+        pattern_positions=pattern,
+    )
 
 
 def _cylinder_body(radius_m: float):
@@ -256,16 +319,26 @@ def _cylinder_body(radius_m: float):
     vertices, faces = _revolve(_refine_profile(profile, 0.02), 128)
     measurements = {name: 0.0 for name in bodyfit.MEASUREMENT_NAMES}  # the tape measures the mesh
     return dataclasses.replace(
-        body, vertices=vertices, rest_vertices=vertices, faces=faces, uv_faces=np.zeros_like(faces),
-        vertex_regions=np.full(len(vertices), bodyfit.REGION_NAMES.index("torso")), measurements_m=measurements)
+        body,
+        vertices=vertices,
+        rest_vertices=vertices,
+        faces=faces,
+        uv_faces=np.zeros_like(faces),
+        vertex_regions=np.full(len(vertices), bodyfit.REGION_NAMES.index("torso")),
+        measurements_m=measurements,
+    )
 
 
-@pytest.mark.parametrize(("body_radius", "garment_radius"), [(0.14, 0.16), (0.15, 0.20), (0.12, 0.125)])
+@pytest.mark.parametrize(
+    ("body_radius", "garment_radius"), [(0.14, 0.16), (0.15, 0.20), (0.12, 0.125)]
+)
 def test_ease_of_a_loose_tube_on_a_cylinder(body_radius, garment_radius):
     from tryon3d.sim._fit import ease_by_region
 
     body = _cylinder_body(body_radius)
-    tube = _tube_garment(garment_radius, 0.95, 1.35)  # covers waist (1.05) and chest (1.25), not hips (0.88)
+    tube = _tube_garment(
+        garment_radius, 0.95, 1.35
+    )  # covers waist (1.05) and chest (1.25), not hips (0.88)
     cloth, tape = ease_by_region(body, tube, tube.positions)
     expected = 2.0 * np.pi * (garment_radius - body_radius)
     for ease in (cloth, tape):
@@ -283,8 +356,17 @@ def test_cloth_ease_ignores_folds_and_slant_the_tape_does_not():
 
     body = _cylinder_body(0.14)
     tube = _tube_garment(0.20, 0.95, 1.35, sections=240, rows=21)  # placed with level rows
-    draped = _tube_garment(0.20, 0.95, 1.35, sections=240, rows=21, folds=12, fold_depth_m=0.02,
-                           gathered_radius_m=0.16, slant_m=0.03).positions
+    draped = _tube_garment(
+        0.20,
+        0.95,
+        1.35,
+        sections=240,
+        rows=21,
+        folds=12,
+        fold_depth_m=0.02,
+        gathered_radius_m=0.16,
+        slant_m=0.03,
+    ).positions
     cloth, tape = ease_by_region(body, tube, draped)
     pattern_ease = 2.0 * np.pi * (0.20 - 0.14)
     assert cloth["chest"] == pytest.approx(pattern_ease, abs=0.005)
@@ -306,15 +388,24 @@ def test_self_intersection_count_is_exact_for_close_layers():
     pierce = np.array([[0.002, 0.002, -0.003], [0.004, 0.003, 0.004], [0.003, 0.001, 0.004]])
     assert self_intersecting_pairs(np.concatenate([tri, pierce]), faces, "cpu") == 1
     # the same piercing triangle lifted 1 mm clear of the plane: no crossing
-    assert self_intersecting_pairs(np.concatenate([tri, pierce + [0.0, 0.0, 0.0031]]), faces, "cpu") == 0
+    assert (
+        self_intersecting_pairs(np.concatenate([tri, pierce + [0.0, 0.0, 0.0031]]), faces, "cpu")
+        == 0
+    )
     # sharing a vertex is adjacency, not intersection
     fan = np.concatenate([tri, pierce])
     assert self_intersecting_pairs(fan, np.array([[0, 1, 2], [0, 4, 5]]), "cpu") == 0
     # a 20x20 folded sheet (two layers 3 mm apart) has none; pushing one layer through has many
     u, v = np.meshgrid(np.linspace(0.0, 0.2, 21), np.linspace(0.0, 0.2, 21))
     grid = np.stack([u.ravel(), v.ravel(), np.zeros(u.size)], axis=1)
-    quads = np.array([[i * 21 + j, i * 21 + j + 1, (i + 1) * 21 + j] for i in range(20) for j in range(20)]
-                     + [[i * 21 + j + 1, (i + 1) * 21 + j + 1, (i + 1) * 21 + j] for i in range(20) for j in range(20)])
+    quads = np.array(
+        [[i * 21 + j, i * 21 + j + 1, (i + 1) * 21 + j] for i in range(20) for j in range(20)]
+        + [
+            [i * 21 + j + 1, (i + 1) * 21 + j + 1, (i + 1) * 21 + j]
+            for i in range(20)
+            for j in range(20)
+        ]
+    )
     layers = np.concatenate([quads, quads + len(grid)])
     lifted = grid + [0.0, 0.0, 0.003]
     assert self_intersecting_pairs(np.concatenate([grid, lifted]), layers, "cpu") == 0
@@ -331,36 +422,68 @@ def test_edge_face_culling_keeps_only_faces_the_untangling_can_act_on():
     from tryon3d.sim import _kernels
 
     reach = 0.006
-    pos = np.array([
-        [0.0, 0.0, 0.0], [0.01, 0.0, 0.0],                           # the edge (0, 1), along x
-        [0.005, -0.01, -0.01], [0.005, 0.01, -0.01], [0.005, 0.0, 0.01],  # pierced face (2, 3, 4)
-        [0.0, 0.02, 0.0], [0.01, 0.02, 0.0],                           # shares vertex 0 (0, 5, 6)
-        [0.0, 0.004, 0.0], [0.01, 0.004, 0.0], [0.005, 0.015, 0.0],  # 4 mm aside, coplanar (7, 8, 9)
-        [0.0, 0.008, 0.0], [0.01, 0.008, 0.0], [0.005, 0.015, 0.0],  # 8 mm aside (10, 11, 12)
-    ])
+    pos = np.array(
+        [
+            [0.0, 0.0, 0.0],
+            [0.01, 0.0, 0.0],  # the edge (0, 1), along x
+            [0.005, -0.01, -0.01],
+            [0.005, 0.01, -0.01],
+            [0.005, 0.0, 0.01],  # pierced face (2, 3, 4)
+            [0.0, 0.02, 0.0],
+            [0.01, 0.02, 0.0],  # shares vertex 0 (0, 5, 6)
+            [0.0, 0.004, 0.0],
+            [0.01, 0.004, 0.0],
+            [0.005, 0.015, 0.0],  # 4 mm aside, coplanar (7, 8, 9)
+            [0.0, 0.008, 0.0],
+            [0.01, 0.008, 0.0],
+            [0.005, 0.015, 0.0],  # 8 mm aside (10, 11, 12)
+        ]
+    )
     tris = np.array([[2, 3, 4], [0, 5, 6], [7, 8, 9], [10, 11, 12]], dtype=np.int32)
     candidates = np.zeros((32, 1), dtype=np.int32)
     candidates[0, 0] = 4
     candidates[1:5, 0] = [0, 1, 2, 3]
     out = wp.array(candidates, dtype=wp.int32, device="cpu")
-    wp.launch(_kernels._cull_edge_face_kernel, dim=1, device="cpu", inputs=[
-        wp.array(pos.astype(np.float32), dtype=wp.vec3, device="cpu"),
-        wp.array(np.array([[-1, -1, 0, 1]], dtype=np.int32), dtype=wp.int32, device="cpu"),
-        wp.array(tris, dtype=wp.int32, device="cpu"), reach, out,
-    ])
+    wp.launch(
+        _kernels._cull_edge_face_kernel,
+        dim=1,
+        device="cpu",
+        inputs=[
+            wp.array(pos.astype(np.float32), dtype=wp.vec3, device="cpu"),
+            wp.array(np.array([[-1, -1, 0, 1]], dtype=np.int32), dtype=wp.int32, device="cpu"),
+            wp.array(tris, dtype=wp.int32, device="cpu"),
+            reach,
+            out,
+        ],
+    )
     result = out.numpy()[:, 0]
-    assert list(result[1:result[0] + 1]) == [0, 2]
+    assert list(result[1 : result[0] + 1]) == [0, 2]
 
 
 def _builder_tables(builder) -> dict:
-    names = ["particle_q", "particle_qd", "particle_mass", "particle_radius", "particle_flags", "tri_indices",
-             "tri_poses", "tri_activations", "tri_materials", "tri_areas", "edge_indices", "edge_rest_angle",
-             "edge_rest_length", "edge_bending_properties"]
+    names = [
+        "particle_q",
+        "particle_qd",
+        "particle_mass",
+        "particle_radius",
+        "particle_flags",
+        "tri_indices",
+        "tri_poses",
+        "tri_activations",
+        "tri_materials",
+        "tri_areas",
+        "edge_indices",
+        "edge_rest_angle",
+        "edge_rest_length",
+        "edge_bending_properties",
+    ]
     tables = {name: np.asarray(getattr(builder, name), dtype=float) for name in names}
     for key, attr in builder.custom_attributes.items():
         if attr.values:
-            tables[key] = (sorted(attr.values), np.array([np.asarray(attr.values[i], dtype=float)
-                                                          for i in sorted(attr.values)]))
+            tables[key] = (
+                sorted(attr.values),
+                np.array([np.asarray(attr.values[i], dtype=float) for i in sorted(attr.values)]),
+            )
     return tables
 
 
@@ -388,14 +511,31 @@ def test_bulk_style3d_cloth_matches_newtons_add_cloth_mesh(body):
         SolverStyle3D.register_custom_attributes(builder)
         builder.add_particle((1.0, 2.0, 3.0), (0.0, 0.0, 0.0), 0.5)  # offsets the cloth's indices
         if bulk:
-            add_style3d_cloth(builder, start, tris, corners, density=0.15, tri_aniso_ke=tri_ke,
-                              edge_aniso_ke=edge_ke, particle_radius=0.003)
+            add_style3d_cloth(
+                builder,
+                start,
+                tris,
+                corners,
+                density=0.15,
+                tri_aniso_ke=tri_ke,
+                edge_aniso_ke=edge_ke,
+                particle_radius=0.003,
+            )
         else:
             style3d.add_cloth_mesh(
-                builder, pos=wp.vec3(0.0, 0.0, 0.0), rot=wp.quat_identity(), vel=wp.vec3(0.0, 0.0, 0.0),
-                vertices=start.tolist(), indices=tris.reshape(-1).tolist(),
-                panel_verts=corners.reshape(-1, 2).tolist(), panel_indices=np.arange(3 * len(tris)).tolist(),
-                density=0.15, tri_aniso_ke=wp.vec3(*tri_ke), edge_aniso_ke=wp.vec3(*edge_ke), particle_radius=0.003)
+                builder,
+                pos=wp.vec3(0.0, 0.0, 0.0),
+                rot=wp.quat_identity(),
+                vel=wp.vec3(0.0, 0.0, 0.0),
+                vertices=start.tolist(),
+                indices=tris.reshape(-1).tolist(),
+                panel_verts=corners.reshape(-1, 2).tolist(),
+                panel_indices=np.arange(3 * len(tris)).tolist(),
+                density=0.15,
+                tri_aniso_ke=wp.vec3(*tri_ke),
+                edge_aniso_ke=wp.vec3(*edge_ke),
+                particle_radius=0.003,
+            )
         builders.append(_builder_tables(builder))
     newton_tables, bulk_tables = builders
     assert newton_tables.keys() == bulk_tables.keys()
@@ -418,7 +558,9 @@ def test_mesh_edges_numbers_edges_as_newton_does():
 
     u, v = np.meshgrid(np.arange(6), np.arange(5))
     index = (v * 6 + u)[:-1, :-1].ravel()
-    grid = np.concatenate([np.stack([index, index + 1, index + 6], 1), np.stack([index + 1, index + 7, index + 6], 1)])
+    grid = np.concatenate(
+        [np.stack([index, index + 1, index + 6], 1), np.stack([index + 1, index + 7, index + 6], 1)]
+    )
     rng = np.random.default_rng(3)
     for tris in (grid, grid[rng.permutation(len(grid))], np.concatenate([grid, [[1, 6, 20]]])):
         with warnings.catch_warnings():
@@ -477,7 +619,12 @@ def test_edge_face_culling_prefilter_never_drops_a_face_within_reach():
     pts = np.concatenate([seg, tri], axis=1).reshape(-1, 3).astype(np.float32)
     out = wp.zeros((count, 2), dtype=float, device="cpu")
     reach = 0.006
-    wp.launch(check, dim=count, inputs=[wp.array(pts, dtype=wp.vec3, device="cpu"), reach, out], device="cpu")
+    wp.launch(
+        check,
+        dim=count,
+        inputs=[wp.array(pts, dtype=wp.vec3, device="cpu"), reach, out],
+        device="cpu",
+    )
     distance, separated = out.numpy()[:, 0], out.numpy()[:, 1] > 0.5
     assert not np.any(separated & (distance <= reach))
     assert separated.sum() > 0.5 * (distance > reach).sum()  # and it does drop most far faces

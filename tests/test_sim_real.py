@@ -54,9 +54,14 @@ def test_tshirt_follows_a_skinned_pose(body, tshirt, pose_name):
     assert np.isfinite(result.positions).all()
     # the sleeves came in with the arms: turning ~20 deg about the shoulders brings a sleeve's
     # middle (~10 cm out along the arm) ~3 cm closer to the body's midline
-    sleeves = np.isin(tshirt.vertex_panels, [tshirt.panel_names.index(n) for n in tshirt.panel_names
-                                               if n.startswith("sleeve")])
-    inward = np.abs(result.rest_pose_positions[sleeves, 0]).mean() - np.abs(result.positions[sleeves, 0]).mean()
+    sleeves = np.isin(
+        tshirt.vertex_panels,
+        [tshirt.panel_names.index(n) for n in tshirt.panel_names if n.startswith("sleeve")],
+    )
+    inward = (
+        np.abs(result.rest_pose_positions[sleeves, 0]).mean()
+        - np.abs(result.positions[sleeves, 0]).mean()
+    )
     assert inward > 0.015, inward
 
 
@@ -81,7 +86,10 @@ def test_long_sleeves_start_above_the_wrist_and_slide_down_over_it(body):
     y = shirt.pattern_positions[sleeve, 1]
     hem = sleeve[y < y.min() + 0.005]
     names = list(body.joint_names)
-    wrist, elbow = body.rest_joints[names.index("wrist.L")], body.rest_joints[names.index("lowerarm01.L")]
+    wrist, elbow = (
+        body.rest_joints[names.index("wrist.L")],
+        body.rest_joints[names.index("lowerarm01.L")],
+    )
     forearm = (wrist - elbow) / np.linalg.norm(wrist - elbow)
     start = (shirt.positions[hem] - wrist) @ forearm  # [m] past the wrist
     assert start.max() < -0.015, start
@@ -106,7 +114,9 @@ def test_posed_arms_are_pressed_out_of_the_trunk_in_the_collider():
     collider = collider_vertices(heavy, heavy.vertices, 0.001, 0.03)
     moved = np.linalg.norm(collider - heavy.vertices, axis=1) > 1e-9
     arms = heavy.region_mask("arm_left", "arm_right")
-    assert not (moved & ~arms & ~heavy.region_mask("leg_left", "leg_right")).any()  # (thighs: their own slit)
+    assert not (
+        moved & ~arms & ~heavy.region_mask("leg_left", "leg_right")
+    ).any()  # (thighs: their own slit)
     moved = np.flatnonzero(moved & arms)
     assert len(moved) >= 10
     shift = collider[moved] - heavy.vertices[moved]

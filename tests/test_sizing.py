@@ -26,21 +26,67 @@ SIZES = list(CHART)
 
 def _body(chest=0.92, waist=0.75, hips=1.00, upper_arm=0.29):
     """A stand-in Body: tape measurements, a few landmarks and anny-named joints (rest pose)."""
-    names = ("upperarm01.L", "lowerarm01.L", "wrist.L", "upperarm01.R", "lowerarm01.R", "wrist.R", "lowerleg01.L",
-             "foot.L")
-    joints = np.array([[0.18, 0, 1.40], [0.35, 0, 1.15], [0.50, 0, 0.92], [-0.18, 0, 1.40], [-0.35, 0, 1.15],
-                       [-0.50, 0, 0.92], [0.1, 0, 0.48], [0.1, 0, 0.08]])
+    names = (
+        "upperarm01.L",
+        "lowerarm01.L",
+        "wrist.L",
+        "upperarm01.R",
+        "lowerarm01.R",
+        "wrist.R",
+        "lowerleg01.L",
+        "foot.L",
+    )
+    joints = np.array(
+        [
+            [0.18, 0, 1.40],
+            [0.35, 0, 1.15],
+            [0.50, 0, 0.92],
+            [-0.18, 0, 1.40],
+            [-0.35, 0, 1.15],
+            [-0.50, 0, 0.92],
+            [0.1, 0, 0.48],
+            [0.1, 0, 0.08],
+        ]
+    )
     return SimpleNamespace(
-        measurements_m={"chest": chest, "waist": waist, "hips": hips, "upper_arm": upper_arm, "stature": 1.66},
-        landmarks_m={"chest": np.array([0, 0, 1.25]), "waist": np.array([0, 0, 1.05]),
-                     "hips": np.array([0, 0, 0.88]), "crotch": np.array([0, 0, 0.78])},
-        joint_names=names, rest_joints=joints, inputs={"sex": "female"},
-        skeleton_m=dict(zip(("shoulder_left", "elbow_left", "wrist_left", "shoulder_right", "elbow_right",
-                             "wrist_right", "knee_left", "ankle_left"), joints, strict=True)),
+        measurements_m={
+            "chest": chest,
+            "waist": waist,
+            "hips": hips,
+            "upper_arm": upper_arm,
+            "stature": 1.66,
+        },
+        landmarks_m={
+            "chest": np.array([0, 0, 1.25]),
+            "waist": np.array([0, 0, 1.05]),
+            "hips": np.array([0, 0, 0.88]),
+            "crotch": np.array([0, 0, 0.78]),
+        },
+        joint_names=names,
+        rest_joints=joints,
+        inputs={"sex": "female"},
+        skeleton_m=dict(
+            zip(
+                (
+                    "shoulder_left",
+                    "elbow_left",
+                    "wrist_left",
+                    "shoulder_right",
+                    "elbow_right",
+                    "wrist_right",
+                    "knee_left",
+                    "ankle_left",
+                ),
+                joints,
+                strict=True,
+            )
+        ),
     )
 
 
-def _drape(garment, *, ease_m=None, tape_ease_m=None, stretch=101.0, peak=None, penetrating=0, crossing=0):
+def _drape(
+    garment, *, ease_m=None, tape_ease_m=None, stretch=101.0, peak=None, penetrating=0, crossing=0
+):
     """A stand-in Drape: positions from a hem height and a sleeve end, stretch per face."""
     panels = np.asarray(garment.vertex_panels)
     positions = np.zeros((len(panels), 3))
@@ -50,17 +96,28 @@ def _drape(garment, *, ease_m=None, tape_ease_m=None, stretch=101.0, peak=None, 
         if i in sleeves:  # a sleeve from the shoulder 45 % of the way to the elbow
             side = 1.0 if name.endswith("_l") else -1.0
             t = np.linspace(0.0, 0.45, sel.sum())
-            positions[sel] = np.array([0.18 * side, 0, 1.40]) + t[:, None] * np.array([0.17 * side, 0, -0.25])
+            positions[sel] = np.array([0.18 * side, 0, 1.40]) + t[:, None] * np.array(
+                [0.17 * side, 0, -0.25]
+            )
         else:  # torso panels from the neck down to 5 cm below the hips
             positions[sel, 2] = np.clip(np.linspace(1.50, 0.70, sel.sum()), 0.83, None)
     values = np.full(len(garment.faces), float(stretch))
     if peak is not None:
         values[: max(1, int(peak[1] * len(values)))] = peak[0]
     return SimpleNamespace(
-        ease_m=ease_m or {}, tape_ease_m=tape_ease_m or {}, stretch_pct=values, rest_pose_positions=positions, timings_s={"total": 1.0},
-        gates=SimpleNamespace(penetrating_vertices=penetrating, self_intersecting_pairs=crossing,
-                              max_seam_gap_mm=0.0, max_stretch_pct=float(values.max()), converged=True,
-                              passed=penetrating == 0 and crossing == 0),
+        ease_m=ease_m or {},
+        tape_ease_m=tape_ease_m or {},
+        stretch_pct=values,
+        rest_pose_positions=positions,
+        timings_s={"total": 1.0},
+        gates=SimpleNamespace(
+            penetrating_vertices=penetrating,
+            self_intersecting_pairs=crossing,
+            max_seam_gap_mm=0.0,
+            max_stretch_pct=float(values.max()),
+            converged=True,
+            passed=penetrating == 0 and crossing == 0,
+        ),
     )
 
 
@@ -90,7 +147,9 @@ def test_chart_body_in_its_own_size_is_good(tshirts):
     assert fit.verdict == "good" and set(fit.region_verdicts.values()) == {"good"}
     assert fit.lengths["hem_below_hips_cm"]["value_cm"] == pytest.approx(5.0, abs=0.1)
     assert fit.lengths["sleeve_end_above_elbow_cm"]["ok"]
-    assert fit.lengths["sleeve_end_above_elbow_cm"]["value_cm"] == pytest.approx(0.55 * 30.23, abs=0.3)
+    assert fit.lengths["sleeve_end_above_elbow_cm"]["value_cm"] == pytest.approx(
+        0.55 * 30.23, abs=0.3
+    )
 
 
 def test_recommendation_follows_the_chest_and_neighbours_are_worse(tshirts):
@@ -104,7 +163,9 @@ def test_recommendation_follows_the_chest_and_neighbours_are_worse(tshirts):
     assert all(scores[i] < scores[i + 1] for i in range(3, 5))  # ... and rises after
     assert fits["XS"].verdict == "too tight" and fits["XXL"].verdict in ("loose", "too loose")
     assert 0.3 < confidence < 0.99
-    assert reasons[0].startswith("L fits best") and any(r.startswith("XS would be too tight") for r in reasons)
+    assert reasons[0].startswith("L fits best") and any(
+        r.startswith("XS would be too tight") for r in reasons
+    )
 
 
 def test_a_knit_hem_clings_to_wide_hips_a_woven_one_is_too_tight(tshirts):
@@ -126,9 +187,15 @@ def test_overstretch_makes_a_size_too_tight(tshirts):
     row = CHART["M"]
     body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
     ok = evaluate_size(body, tshirts["M"], _drape(tshirts["M"]), family="tshirt")
-    tight = evaluate_size(body, tshirts["M"], _drape(tshirts["M"], peak=(140.0, 0.20)), family="tshirt")
-    local = evaluate_size(body, tshirts["M"], _drape(tshirts["M"], peak=(140.0, 0.05)), family="tshirt")
-    peak_only = evaluate_size(body, tshirts["M"], _drape(tshirts["M"], peak=(140.0, 0.001)), family="tshirt")
+    tight = evaluate_size(
+        body, tshirts["M"], _drape(tshirts["M"], peak=(140.0, 0.20)), family="tshirt"
+    )
+    local = evaluate_size(
+        body, tshirts["M"], _drape(tshirts["M"], peak=(140.0, 0.05)), family="tshirt"
+    )
+    peak_only = evaluate_size(
+        body, tshirts["M"], _drape(tshirts["M"], peak=(140.0, 0.001)), family="tshirt"
+    )
     # a fifth of the garment past cotton jersey's 130 %: not wearable, whatever the ease says
     assert tight.verdict == "too tight" and tight.score >= ok.score + 3.0
     assert tight.stretch["over_limit_fraction"] == pytest.approx(0.20, abs=0.01)
@@ -142,8 +209,11 @@ def test_overstretch_makes_a_size_too_tight(tshirts):
 def test_draped_ease_is_used_when_plausible_and_pattern_ease_otherwise(tshirts):
     row = CHART["M"]
     body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
-    drape = _drape(tshirts["M"], ease_m={"chest": 0.085, "waist": -0.30, "hips": math.nan},
-                   tape_ease_m={"chest": 0.071})
+    drape = _drape(
+        tshirts["M"],
+        ease_m={"chest": 0.085, "waist": -0.30, "hips": math.nan},
+        tape_ease_m={"chest": 0.071},
+    )
     fit = evaluate_size(body, tshirts["M"], drape, family="tshirt")
     assert fit.ease_source["chest"] == "drape" and fit.ease_cm["chest"] == pytest.approx(8.5)
     assert fit.tape_ease_cm["chest"] == pytest.approx(7.1)  # shown, not judged
@@ -158,8 +228,12 @@ def test_chart_breaks_a_tie_the_drape_cannot_resolve(tshirts):
     body = _body(chest, CHART["M"]["waist"], CHART["M"]["hips"], CHART["M"]["upper_arm"])
 
     def pick(readings_cm):
-        fits = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s], ease_m={"chest": e / 100}), family="tshirt")
-                for s, e in readings_cm.items()}
+        fits = {
+            s: evaluate_size(
+                body, tshirts[s], _drape(tshirts[s], ease_m={"chest": e / 100}), family="tshirt"
+            )
+            for s, e in readings_cm.items()
+        }
         return recommend(fits, SIZES, "M")
 
     best, _, reasons = pick({"M": 6.5, "L": 12.8})  # 3.5 vs 2.8 cm from the design's 10: a tie
@@ -167,9 +241,17 @@ def test_chart_breaks_a_tie_the_drape_cannot_resolve(tshirts):
     best, _, reasons = pick({"M": 5.0, "L": 11.0})  # 5.0 vs 1.0 cm: L, clearly
     assert best == "L" and not any("breaks the tie" in r for r in reasons)
     # a tie never overrules a problem: an over-stretched M loses to L
-    fits = {"M": evaluate_size(body, tshirts["M"], _drape(tshirts["M"], ease_m={"chest": 0.065}, stretch=140.0),
-                               family="tshirt"),
-            "L": evaluate_size(body, tshirts["L"], _drape(tshirts["L"], ease_m={"chest": 0.128}), family="tshirt")}
+    fits = {
+        "M": evaluate_size(
+            body,
+            tshirts["M"],
+            _drape(tshirts["M"], ease_m={"chest": 0.065}, stretch=140.0),
+            family="tshirt",
+        ),
+        "L": evaluate_size(
+            body, tshirts["L"], _drape(tshirts["L"], ease_m={"chest": 0.128}), family="tshirt"
+        ),
+    }
     assert recommend(fits, SIZES, "M")[0] == "L"
 
 
@@ -183,23 +265,34 @@ def test_too_small_size_is_rejected_and_the_size_follows_the_body(tshirts):
         fits, pattern = {}, {}
         for s in SIZES:
             pattern[s] = 100 * (CHART[s]["chest"] + 0.10 - row["chest"])
-            fits[s] = evaluate_size(body, tshirts[s], _drape(tshirts[s], ease_m={"chest": pattern[s] / 100}),
-                                    family="tshirt")
+            fits[s] = evaluate_size(
+                body,
+                tshirts[s],
+                _drape(tshirts[s], ease_m={"chest": pattern[s] / 100}),
+                family="tshirt",
+            )
         best, _, reasons = recommend(fits, SIZES)
         picks.append(best)
         for s in SIZES:
             if pattern[s] < 0.0:  # smaller than the body: a cotton knit T-shirt wants >= 0 cm
-                assert fits[s].verdict == "too tight" and any(r.startswith(f"{s} would be too tight")
-                                                              for r in reasons)
+                assert fits[s].verdict == "too tight" and any(
+                    r.startswith(f"{s} would be too tight") for r in reasons
+                )
             if pattern[s] < -5.0:  # beyond the measurement's doubt: a hard failure
                 assert fits[s].score > fits[best].score + 3.0
     assert picks == ["S", "M", "L", "XL"]
     # a chest halfway between M and L: whichever size the drape reads nearer its design ease wins
     row = CHART["M"]
-    body = _body((CHART["M"]["chest"] + CHART["L"]["chest"]) / 2, row["waist"], row["hips"], row["upper_arm"])
+    body = _body(
+        (CHART["M"]["chest"] + CHART["L"]["chest"]) / 2, row["waist"], row["hips"], row["upper_arm"]
+    )
     for readings, expected in (({"M": 9.5, "L": 15.0}, "M"), ({"M": 5.0, "L": 10.5}, "L")):
-        fits = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s], ease_m={"chest": e / 100}),
-                                 family="tshirt") for s, e in readings.items()}
+        fits = {
+            s: evaluate_size(
+                body, tshirts[s], _drape(tshirts[s], ease_m={"chest": e / 100}), family="tshirt"
+            )
+            for s, e in readings.items()
+        }
         assert all(f.ease_source["chest"] == "drape" for f in fits.values())
         assert recommend(fits, SIZES)[0] == expected
 
@@ -207,18 +300,25 @@ def test_too_small_size_is_rejected_and_the_size_follows_the_body(tshirts):
 def test_gates_warn_unless_the_drape_is_grossly_broken(tshirts):
     row = CHART["M"]
     body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
-    good = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s]), family="tshirt") for s in ("S", "M", "L")}
+    good = {
+        s: evaluate_size(body, tshirts[s], _drape(tshirts[s]), family="tshirt")
+        for s in ("S", "M", "L")
+    }
     _, c_good, _ = recommend(good, SIZES)
     # a couple of crossing triangles at an armpit fold: a simulation warning, the fit verdict stands
     minor = dict(good)
-    minor["M"] = evaluate_size(body, tshirts["M"], _drape(tshirts["M"], crossing=2), family="tshirt")
+    minor["M"] = evaluate_size(
+        body, tshirts["M"], _drape(tshirts["M"], crossing=2), family="tshirt"
+    )
     best, c_minor, _ = recommend(minor, SIZES)
     assert best == "M" and minor["M"].score == pytest.approx(good["M"].score) and c_minor < c_good
     assert not minor["M"].gates["gross"] and any("quality warning" in r for r in minor["M"].reasons)
     # a tenth of the garment inside the body: the drape is not trusted and the size loses its lead
     gross = dict(good)
     count = len(tshirts["M"].positions)
-    gross["M"] = evaluate_size(body, tshirts["M"], _drape(tshirts["M"], penetrating=count // 10), family="tshirt")
+    gross["M"] = evaluate_size(
+        body, tshirts["M"], _drape(tshirts["M"], penetrating=count // 10), family="tshirt"
+    )
     assert gross["M"].gates["gross"] and gross["M"].score >= good["M"].score + 1.0
     assert any("unreliable" in r for r in gross["M"].reasons)
     assert recommend(gross, SIZES)[0] != "M"
@@ -236,7 +336,9 @@ def test_a_skirt_that_slid_down_is_too_loose_whatever_its_ease():
         return drape
 
     on_hips = evaluate_size(body, skirts["S"], worn(skirts["S"], 1.05), family="skirt")
-    fallen = evaluate_size(body, skirts["S"], worn(skirts["S"], 0.60), family="skirt")  # hips at 0.88 m
+    fallen = evaluate_size(
+        body, skirts["S"], worn(skirts["S"], 0.60), family="skirt"
+    )  # hips at 0.88 m
     assert not any("stay up" in r for r in on_hips.reasons)
     assert fallen.verdict == "too loose" and fallen.score >= on_hips.score + 3.0
     assert "slides down past the hips (its top rests 28 cm below them)" in fallen.reasons[0]
@@ -246,7 +348,9 @@ def test_a_skirt_that_slid_down_is_too_loose_whatever_its_ease():
 
 def test_woven_dress_needs_more_ease_than_knit():
     row = CHART["M"]
-    body = _body(row["chest"] + 0.05, row["waist"], row["hips"], row["upper_arm"])  # 5 cm over the chart's M
+    body = _body(
+        row["chest"] + 0.05, row["waist"], row["hips"], row["upper_arm"]
+    )  # 5 cm over the chart's M
     knit = garments.load_garment("dress", size="M", fabric="cotton_jersey", edge_length_m=0.08)
     woven = garments.load_garment("dress", size="M", fabric="denim", edge_length_m=0.08)
     fit_knit = evaluate_size(body, knit, _drape(knit), family="dress")
@@ -259,31 +363,88 @@ def test_woven_dress_needs_more_ease_than_knit():
 def test_report_json_is_plain_json(tshirts):
     row = CHART["S"]
     body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
-    fits = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s]), family="tshirt") for s in ("XS", "S", "M")}
+    fits = {
+        s: evaluate_size(body, tshirts[s], _drape(tshirts[s]), family="tshirt")
+        for s in ("XS", "S", "M")
+    }
     best, confidence, reasons = recommend(fits, SIZES)
-    report = FitReport(family="tshirt", chart="women", fabric="cotton_jersey", fabric_class="knit",
-                       recommended_size=best, confidence=confidence, confidence_label="medium", chart_size="S",
-                       reasons=tuple(reasons), sizes=fits, body_cm={"chest": 86.0})
+    report = FitReport(
+        family="tshirt",
+        chart="women",
+        fabric="cotton_jersey",
+        fabric_class="knit",
+        recommended_size=best,
+        confidence=confidence,
+        confidence_label="medium",
+        chart_size="S",
+        reasons=tuple(reasons),
+        sizes=fits,
+        body_cm={"chest": 86.0},
+    )
     content = json.loads(json.dumps(report_json(report)))
     assert content["recommended_size"] == "S"
     assert set(content["sizes"]) == {"XS", "S", "M"}
     chest = content["sizes"]["S"]["ease_cm"]["chest"]
-    assert chest["ease"] == pytest.approx(10.0) and chest["comfort_min"] == 0.0 and chest["design"] == 10.0
+    assert (
+        chest["ease"] == pytest.approx(10.0)
+        and chest["comfort_min"] == 0.0
+        and chest["design"] == 10.0
+    )
     assert content["sizes"]["S"]["gates"]["passed"] is True
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["tryon", "--height", "170", "--weight", "60", "--sex", "female", "--garment", "hat"], "unknown garment"),
-        (["tryon", "--height", "170", "--weight", "60", "--sex", "female", "--garment", "tshirt", "--size", "Q"],
-         "unknown size"),
-        (["tryon", "--height", "170", "--sex", "female", "--garment", "tshirt"], "weight is required"),
-        (["tryon", "--height", "170", "--weight", "60", "--sex", "x", "--garment", "tshirt"], "sex must be"),
-        (["tryon", "--height", "170", "--weight", "60", "--sex", "female", "--garment", "tshirt", "--photo",
-          "missing.jpg"], "does not exist"),
+        (
+            ["tryon", "--height", "170", "--weight", "60", "--sex", "female", "--garment", "hat"],
+            "unknown garment",
+        ),
+        (
+            [
+                "tryon",
+                "--height",
+                "170",
+                "--weight",
+                "60",
+                "--sex",
+                "female",
+                "--garment",
+                "tshirt",
+                "--size",
+                "Q",
+            ],
+            "unknown size",
+        ),
+        (
+            ["tryon", "--height", "170", "--sex", "female", "--garment", "tshirt"],
+            "weight is required",
+        ),
+        (
+            ["tryon", "--height", "170", "--weight", "60", "--sex", "x", "--garment", "tshirt"],
+            "sex must be",
+        ),
+        (
+            [
+                "tryon",
+                "--height",
+                "170",
+                "--weight",
+                "60",
+                "--sex",
+                "female",
+                "--garment",
+                "tshirt",
+                "--photo",
+                "missing.jpg",
+            ],
+            "does not exist",
+        ),
         (["fit-report", "--body", "missing.json", "--garment", "tshirt"], "does not exist"),
-        (["fit-report", "--body", "missing.json", "--garment", "tshirt", "--device", "tpu"], "--device"),
+        (
+            ["fit-report", "--body", "missing.json", "--garment", "tshirt", "--device", "tpu"],
+            "--device",
+        ),
     ],
 )
 def test_cli_rejects_bad_input_with_one_line(argv, message, tmp_path, capsys):
@@ -360,8 +521,11 @@ def test_size_jobs_resolve_sizes_and_chart_and_check_inputs_first():
     assert [j.size for j in size_jobs(body, "tshirt", sizes="L,XS")] == ["XS", "L"]
     body.inputs["sex"] = "male"
     assert size_jobs(body, "tshirt", sizes="M")[0].chart == "men"
-    for kwargs, message in (({"sizes": "Q"}, "unknown size"), ({"device": "tpu"}, "device"),
-                            ({"fabric": 3}, "fabric must be")):
+    for kwargs, message in (
+        ({"sizes": "Q"}, "unknown size"),
+        ({"device": "tpu"}, "device"),
+        ({"fabric": 3}, "fabric must be"),
+    ):
         with pytest.raises((ValueError, TypeError), match=message):
             size_jobs(body, "tshirt", **kwargs)
     with pytest.raises(ValueError, match="unknown garment family"):
@@ -419,13 +583,24 @@ def test_report_html_fills_every_template_field(tshirts):
 
     row = CHART["S"]
     body = _body(row["chest"], row["waist"], row["hips"], row["upper_arm"])
-    fits = {s: evaluate_size(body, tshirts[s], _drape(tshirts[s]), family="tshirt")
-            for s in ("XS", "S", "M")}
+    fits = {
+        s: evaluate_size(body, tshirts[s], _drape(tshirts[s]), family="tshirt")
+        for s in ("XS", "S", "M")
+    }
     best, confidence, reasons = recommend(fits, SIZES)
-    report = FitReport(family="tshirt", chart="women", fabric="cotton_jersey", fabric_class="knit",
-                       recommended_size=best, confidence=confidence, confidence_label="medium",
-                       chart_size="S", reasons=(*reasons, "<b>escaped</b>"), sizes=fits,
-                       body_cm={"chest": 86.0})
+    report = FitReport(
+        family="tshirt",
+        chart="women",
+        fabric="cotton_jersey",
+        fabric_class="knit",
+        recommended_size=best,
+        confidence=confidence,
+        confidence_label="medium",
+        chart_size="S",
+        reasons=(*reasons, "<b>escaped</b>"),
+        sizes=fits,
+        body_cm={"chest": 86.0},
+    )
     page = report_html(report, ["fitmap_S.png", "turntable.gif", "draped_M.glb"], glb=b"glTF")
     assert "$" not in page
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
@@ -447,9 +622,13 @@ def test_a_new_family_is_judged_from_its_family_fields_alone(monkeypatch, tshirt
 
     from tryon3d.sizing import chart_size_for, governing_region
 
-    crop = dataclasses.replace(garments.FAMILIES["tshirt"], name="croptop",
-                               governing_region="waist", hem_reference=None,
-                               ease_keys={"chest": "chest_ease", "waist": "waist_ease"})
+    crop = dataclasses.replace(
+        garments.FAMILIES["tshirt"],
+        name="croptop",
+        governing_region="waist",
+        hem_reference=None,
+        ease_keys={"chest": "chest_ease", "waist": "waist_ease"},
+    )
     monkeypatch.setitem(garments.FAMILIES, "croptop", crop)
     row = CHART["M"]
     # a waist one size down
@@ -462,6 +641,7 @@ def test_a_new_family_is_judged_from_its_family_fields_alone(monkeypatch, tshirt
     assert fit.governing_region == "waist" and set(fit.ease_cm) == {"chest", "waist"}
     assert set(tee.ease_cm) == {"chest", "waist", "hips", "upper_arm"}
     assert "hem_below_hips_cm" in tee.lengths and "hem_below_hips_cm" not in fit.lengths
+
     # the score follows the governing region: the waist's deviation counts, the chest's does not
     def z(f, region):
         tight, ideal, loose = f.comfort_cm[region]

@@ -87,7 +87,9 @@ def test_garmentcode_shirt_is_a_one_size_report_with_ease(man):
     fit = report.sizes["one size"]
     assert 0.0 < fit.ease_cm["chest"] < 25.0 and fit.ease_source["chest"] == "drape"
     assert "sleeve_end_above_elbow_cm" in fit.lengths and fit.stretch["p50"] > 90.0
-    assert "holds one size" in report.reasons[1] and "not a choice between sizes" in report.reasons[1]
+    assert (
+        "holds one size" in report.reasons[1] and "not a choice between sizes" in report.reasons[1]
+    )
 
 
 def test_bad_garment_files_are_refused_before_any_drape(man, tmp_path):
@@ -113,9 +115,26 @@ def test_bad_garment_files_are_refused_before_any_drape(man, tmp_path):
     "argv, message",
     [
         (["fit-report", "--body", "missing.json", "--garment", "missing.dxf"], "not found"),
-        (["fit-report", "--body", "missing.json", "--garment", "tee.step"], "unsupported garment file"),
-        (["tryon", "--height", "175", "--weight", "75", "--sex", "male", "--garment", "missing.dxf",
-          "--size", "50"], "not found"),
+        (
+            ["fit-report", "--body", "missing.json", "--garment", "tee.step"],
+            "unsupported garment file",
+        ),
+        (
+            [
+                "tryon",
+                "--height",
+                "175",
+                "--weight",
+                "75",
+                "--sex",
+                "male",
+                "--garment",
+                "missing.dxf",
+                "--size",
+                "50",
+            ],
+            "not found",
+        ),
     ],
 )
 def test_cli_refuses_a_bad_garment_file_in_one_line(argv, message, tmp_path, capsys):
@@ -128,8 +147,21 @@ def test_cli_refuses_a_bad_garment_file_in_one_line(argv, message, tmp_path, cap
 
 @needs_shared
 def test_tryon_checks_a_graded_file_size_before_any_work(tmp_path, capsys):
-    argv = ["tryon", "--height", "175", "--weight", "75", "--sex", "male", "--garment", str(TEE),
-            "--size", "M", "-o", str(tmp_path / "out")]
+    argv = [
+        "tryon",
+        "--height",
+        "175",
+        "--weight",
+        "75",
+        "--sex",
+        "male",
+        "--garment",
+        str(TEE),
+        "--size",
+        "M",
+        "-o",
+        str(tmp_path / "out"),
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert "unknown size 'M'" in err and "'50'" in err and len(err.splitlines()) == 1
@@ -159,9 +191,14 @@ def test_a_sleeveless_tops_chest_is_taped_below_its_armholes():
     from tryon3d import sim
 
     body = cached_body(1.70, 65.0, "female")
-    tank = garments.load_garment(DXF / "WM LOOSE SHAPE TANK.DXF", size="36", body=body, edge_length_m=0.04)
+    tank = garments.load_garment(
+        DXF / "WM LOOSE SHAPE TANK.DXF", size="36", body=body, edge_length_m=0.04
+    )
     drape = sim.drape(body, tank, max_seconds_simulated=1.5)
-    pattern = garments.pattern_measurements(tank.metadata["pattern"])["chest"] - body.measurements_m["chest"]
+    pattern = (
+        garments.pattern_measurements(tank.metadata["pattern"])["chest"]
+        - body.measurements_m["chest"]
+    )
     assert abs(drape.ease_m["chest"] - pattern) < 0.02, (drape.ease_m["chest"], pattern)
     assert -0.15 < drape.ease_m["chest"] < 0.15
 

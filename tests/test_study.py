@@ -38,8 +38,15 @@ def bodies():
 def cluster():
     from ray.cluster_utils import Cluster
 
-    local = Cluster(initialize_head=True, head_node_args={
-        "num_cpus": 1, "node_ip_address": "127.0.0.1", "include_dashboard": True, "dashboard_host": "127.0.0.1"})
+    local = Cluster(
+        initialize_head=True,
+        head_node_args={
+            "num_cpus": 1,
+            "node_ip_address": "127.0.0.1",
+            "include_dashboard": True,
+            "dashboard_host": "127.0.0.1",
+        },
+    )
     try:
         local.add_node(num_cpus=1, node_ip_address="127.0.0.1")
         ray.init(address=local.address, log_to_driver=False)
@@ -51,7 +58,9 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def serial(bodies, tmp_path_factory):
-    return sizing.run_study(bodies, GARMENTS, out=tmp_path_factory.mktemp("serial"), executor="serial", **OPTIONS)
+    return sizing.run_study(
+        bodies, GARMENTS, out=tmp_path_factory.mktemp("serial"), executor="serial", **OPTIONS
+    )
 
 
 def _by_key(rows):
@@ -65,8 +74,15 @@ def _assert_same(rows, reference, count=JOB_COUNT):
     assert set(got) == set(want) and len(got) == count
     for key, row in got.items():
         ref = want[key]
-        assert (row["body_id"], row["garment"], row["size"]) == (ref["body_id"], ref["garment"], ref["size"])
-        assert row["error"] == ref["error"] and row["verdict"] == ref["verdict"], (row["body_id"], row["size"])
+        assert (row["body_id"], row["garment"], row["size"]) == (
+            ref["body_id"],
+            ref["garment"],
+            ref["size"],
+        )
+        assert row["error"] == ref["error"] and row["verdict"] == ref["verdict"], (
+            row["body_id"],
+            row["size"],
+        )
         for name in ("ease_chest_cm", "ease_waist_cm", "ease_hips_cm"):
             a, b = row[name], ref[name]
             assert (a is None) == (b is None) or (math.isnan(a) and math.isnan(b))
@@ -77,14 +93,17 @@ def _assert_same(rows, reference, count=JOB_COUNT):
 def _results_files_rows(folder):
     import pyarrow.parquet as pq
 
-    return [row["key"] for path in sorted(folder.glob("part-*.parquet")) for row in pq.read_table(path).to_pylist()]
+    return [
+        row["key"]
+        for path in sorted(folder.glob("part-*.parquet"))
+        for row in pq.read_table(path).to_pylist()
+    ]
 
 
 def test_serial_study_judges_every_job(serial, bodies):
     assert serial.job_count == JOB_COUNT and serial.ran == JOB_COUNT and serial.skipped == 0
     assert len(serial.rows) == JOB_COUNT
-    assert all(row["error"] is None and row["verdict"] in VERDICTS
-               for row in serial.rows)
+    assert all(row["error"] is None and row["verdict"] in VERDICTS for row in serial.rows)
     summary = sizing.study_json(serial)
     for family in GARMENTS:
         for size in SIZES:
@@ -95,8 +114,11 @@ def test_serial_study_judges_every_job(serial, bodies):
     rows = _by_key(serial.rows)
     for body in bodies:
         for family in GARMENTS:
-            ease = {r["size"]: r[f"ease_{r['governing_region']}_cm"] for r in rows.values()
-                    if r["body_id"] == body.body_id and r["garment"] == family}
+            ease = {
+                r["size"]: r[f"ease_{r['governing_region']}_cm"]
+                for r in rows.values()
+                if r["body_id"] == body.body_id and r["garment"] == family
+            }
             assert ease["M"] > ease["S"] + 2.0, (body.body_id, family, ease)
     html = sizing.study_html(summary, serial.rows)
     assert html.count("data:image/png;base64,") == 3 and "No size fits" in html
@@ -111,13 +133,17 @@ def test_cluster_study_equals_serial_despite_a_killed_worker(cluster, bodies, se
     def kill_one_running_worker(row):
         if killed:
             return
-        running = list_tasks(filters=[("state", "=", "RUNNING"), ("name", "=", "tryon3d.drape_jobs")], detail=True)
+        running = list_tasks(
+            filters=[("state", "=", "RUNNING"), ("name", "=", "tryon3d.drape_jobs")], detail=True
+        )
         pids = [t.worker_pid for t in running if t.worker_pid]
         if pids:
             os.kill(pids[0], signal.SIGKILL)  # one Ray worker, by the pid Ray reports
             killed.append(pids[0])
 
-    result = sizing.run_study(bodies, GARMENTS, out=tmp_path, on_result=kill_one_running_worker, **OPTIONS)
+    result = sizing.run_study(
+        bodies, GARMENTS, out=tmp_path, on_result=kill_one_running_worker, **OPTIONS
+    )
     assert killed, "no running drape task was found to kill"
     assert result.lost == 0 and result.ran == JOB_COUNT
     keys = _results_files_rows(tmp_path / "results")
@@ -139,8 +165,14 @@ def test_interrupted_study_reruns_only_the_missing_jobs(cluster, bodies, serial,
     kept = set(_results_files_rows(tmp_path / "results"))
     assert kept == set(seen) and len(kept) == 3  # what was done is on disk, nothing half-written
     ran = []
-    again = sizing.run_study(bodies, ["skirt"], out=tmp_path, batch_size=2, on_result=lambda r: ran.append(r["key"]),
-                             **OPTIONS)  # 2 jobs per task
+    again = sizing.run_study(
+        bodies,
+        ["skirt"],
+        out=tmp_path,
+        batch_size=2,
+        on_result=lambda r: ran.append(r["key"]),
+        **OPTIONS,
+    )  # 2 jobs per task
     assert again.skipped == 3 and again.ran == 3 and not set(ran) & kept
     keys = _results_files_rows(tmp_path / "results")
     assert len(keys) == len(set(keys)) == 6
@@ -162,9 +194,19 @@ def test_facade_rerun_skips_every_finished_job_and_writes_the_answers(serial):
     import tryon3d
 
     out = serial.results_dir.parent  # the serial run's folder: same population draw, same jobs
-    result, summary = tryon3d.study(GARMENTS, out=out, sizes="S,M", population="ansur", count=3, sex="both",
-                                    seed=7, edge_length_cm=5.0, max_seconds_simulated=0.3, executor="serial",
-                                    quiet=True)
+    result, summary = tryon3d.study(
+        GARMENTS,
+        out=out,
+        sizes="S,M",
+        population="ansur",
+        count=3,
+        sex="both",
+        seed=7,
+        edge_length_cm=5.0,
+        max_seconds_simulated=0.3,
+        executor="serial",
+        quiet=True,
+    )
     assert result.ran == 0 and result.skipped == JOB_COUNT
     written = json.loads((out / "study.json").read_text())
     assert written == json.loads(json.dumps(summary)) and written["jobs"]["done"] == JOB_COUNT
@@ -173,10 +215,15 @@ def test_facade_rerun_skips_every_finished_job_and_writes_the_answers(serial):
 
 
 def test_a_body_that_cannot_be_built_is_a_result_row_not_a_crash(tmp_path):
-    impossible = sizing.StudyBody(body_id="giant", sex="male", measurements={"height_m": 3.0, "weight_kg": 80.0})
+    impossible = sizing.StudyBody(
+        body_id="giant", sex="male", measurements={"height_m": 3.0, "weight_kg": 80.0}
+    )
     result = sizing.run_study([impossible], ["skirt"], out=tmp_path, executor="serial", **OPTIONS)
     assert result.ran == 2 and [row["verdict"] for row in result.rows] == ["failed", "failed"]
-    assert all(row["error"].startswith("body: ValueError: ") and "height" in row["error"] for row in result.rows)
+    assert all(
+        row["error"].startswith("body: ValueError: ") and "height" in row["error"]
+        for row in result.rows
+    )
     summary = sizing.study_json(result)
     assert summary["garments"]["skirt"]["no_size_fits"]["bodies"] == ["giant"]
     assert summary["garments"]["skirt"]["sizes"]["S"]["share"]["failed"] == 1.0

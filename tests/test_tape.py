@@ -14,7 +14,9 @@ from tryon3d.bodyfit._tape import measure
 def _tape(body, vertices, skeleton):
     model = load_anny_model()
     ratios = body.inputs.get("height_ratios", {})
-    return measure(vertices, body.vertex_regions, skeleton, model.tape_topology, height_ratios=ratios)
+    return measure(
+        vertices, body.vertex_regions, skeleton, model.tape_topology, height_ratios=ratios
+    )
 
 
 def _moved(body, rotation: np.ndarray, shift: np.ndarray):
@@ -28,7 +30,9 @@ def test_tape_reads_the_same_body_anywhere(default_body) -> None:
     base, landmarks = _tape(body, body.rest_vertices, dict(body.skeleton_m))
     assert set(base) == set(bodyfit.MEASUREMENT_NAMES)
     angle = np.radians(127.0)
-    turn = np.array([[np.cos(angle), -np.sin(angle), 0.0], [np.sin(angle), np.cos(angle), 0.0], [0.0, 0.0, 1.0]])
+    turn = np.array(
+        [[np.cos(angle), -np.sin(angle), 0.0], [np.sin(angle), np.cos(angle), 0.0], [0.0, 0.0, 1.0]]
+    )
     mirror = np.diag([-1.0, 1.0, 1.0])
     cases = {
         "translated": (np.eye(3), np.array([1.3, -0.7, 0.25])),
@@ -47,7 +51,10 @@ def test_tape_reads_the_same_body_anywhere(default_body) -> None:
 
 @pytest.mark.parametrize("height_m, weight_kg, sex", [(1.78, 75.0, "male"), (1.62, 58.0, "female")])
 def test_tape_reads_plausible_girths(height_m: float, weight_kg: float, sex: str) -> None:
-    m = {name: value * 100 for name, value in cached_body(height_m, weight_kg, sex).measurements_m.items()}
+    m = {
+        name: value * 100
+        for name, value in cached_body(height_m, weight_kg, sex).measurements_m.items()
+    }
     # Girths nest as on a person: hips over thigh, thigh over lower thigh and calf, calf over
     # ankle, biceps over forearm over wrist, neck base over neck.
     assert m["hips"] > m["thigh_max"] >= m["thigh"] > m["lower_thigh"] > m["ankle"]
@@ -55,8 +62,16 @@ def test_tape_reads_plausible_girths(height_m: float, weight_kg: float, sex: str
     assert m["biceps"] > m["wrist"] and m["forearm"] > m["wrist"]
     assert m["neck_base"] > m["neck"]
     # Ranges of ANSUR II (1st-99th percentile, widened by 10 %) for these sizes.
-    ranges = {"ankle": (17, 30), "wrist": (12, 21), "calf": (28, 48), "knee": (30, 48), "across_back": (30, 55),
-              "crotch_length": (50, 90), "waist_to_hip_height": (8, 30), "iso_waist": (55, 110)}
+    ranges = {
+        "ankle": (17, 30),
+        "wrist": (12, 21),
+        "calf": (28, 48),
+        "knee": (30, 48),
+        "across_back": (30, 55),
+        "crotch_length": (50, 90),
+        "waist_to_hip_height": (8, 30),
+        "iso_waist": (55, 110),
+    }
     for name, (low, high) in ranges.items():
         assert low <= m[name] <= high, f"{name} {m[name]:.1f} cm outside {low}-{high}"
     # Lengths add up: the arm from the shoulder point is upper arm plus forearm.
@@ -84,7 +99,10 @@ def _peaks(profile: np.ndarray, prominence: float) -> int:
     count = 0
     for i in range(1, len(profile) - 1):
         if profile[i] >= profile[i - 1] and profile[i] > profile[i + 1]:
-            if profile[i] - profile[: i + 1].min() >= prominence and profile[i] - profile[i:].min() >= prominence:
+            if (
+                profile[i] - profile[: i + 1].min() >= prominence
+                and profile[i] - profile[i:].min() >= prominence
+            ):
                 count += 1
     return count
 
@@ -94,7 +112,17 @@ def _leg_profile(body, top_z: float, bottom_z: float, step: float = 0.01) -> np.
 
     edges = load_anny_model().tape_topology.edges_by_regions[_REGION_SETS["hips"]]
     levels = np.arange(top_z, bottom_z, -step)
-    return np.array([_side_girth(body.rest_vertices, edges, np.array([0, 0, z]), np.array([0, 0, 1.0]), 1.0) for z in levels]) * 100
+    return (
+        np.array(
+            [
+                _side_girth(
+                    body.rest_vertices, edges, np.array([0, 0, z]), np.array([0, 0, 1.0]), 1.0
+                )
+                for z in levels
+            ]
+        )
+        * 100
+    )
 
 
 @pytest.mark.parametrize("height_m, weight_kg, sex", PROFILE_BODIES)
@@ -110,14 +138,18 @@ def test_body_profiles_are_plausible(height_m: float, weight_kg: float, sex: str
     # The leg is largest at the top: within 3 cm below the crotch it reaches its largest girth
     # (to 1.5 cm) between the crotch and the knee.
     near_crotch = thigh[:6].max()
-    assert thigh.max() - near_crotch <= _THIGH_BULGE_CM, f"thigh bulges {thigh.max() - near_crotch:.1f} cm below the crotch"
+    assert thigh.max() - near_crotch <= _THIGH_BULGE_CM, (
+        f"thigh bulges {thigh.max() - near_crotch:.1f} cm below the crotch"
+    )
     # Below the knee: one calf, then down to the ankle.
     shin = _leg_profile(body, knee_z, ankle_z + 0.03)
     assert _peaks(shin, _BULGE_CM) <= 1, "shin profile has more than one calf"
     # The neck lies within the population's range for the body's size (3 standard deviations).
     predicted = load_measurement_prior().predict(height_m=height_m, weight_kg=weight_kg, sex=sex)
     mean, std = predicted["neck"]
-    assert abs(m["neck"] - mean) <= 3 * std, f"neck {m['neck'] * 100:.1f} cm vs {mean * 100:.1f} +- {std * 100:.1f}"
+    assert abs(m["neck"] - mean) <= 3 * std, (
+        f"neck {m['neck'] * 100:.1f} cm vs {mean * 100:.1f} +- {std * 100:.1f}"
+    )
     # The neck does not narrow below its ANSUR girth: the base is the wider end.
     assert m["neck_base"] > m["neck"]
 
@@ -135,10 +167,19 @@ def test_measure_cli_reads_body_json_and_an_anny_glb(tmp_path, default_body) -> 
     runs = {
         "json": ["measure", str(tmp_path / "body" / "body.json"), "-o", str(tmp_path / "m1")],
         # Our GLB is y-up with its UV seams split: the tape maps it back to anny's vertices.
-        "glb": ["measure", str(tmp_path / "body" / "body.glb"), "--definitions", "iso8559", "-o", str(tmp_path / "m2")],
+        "glb": [
+            "measure",
+            str(tmp_path / "body" / "body.glb"),
+            "--definitions",
+            "iso8559",
+            "-o",
+            str(tmp_path / "m2"),
+        ],
     }
     for label, args in runs.items():
-        result = subprocess.run([sys.executable, "-m", "tryon3d", *args], capture_output=True, text=True, cwd=REPO_ROOT)
+        result = subprocess.run(
+            [sys.executable, "-m", "tryon3d", *args], capture_output=True, text=True, cwd=REPO_ROOT
+        )
         assert result.returncode == 0, f"{label}: {result.stderr}"
     first = json.loads((tmp_path / "m1" / "measurements.json").read_text())
     second = json.loads((tmp_path / "m2" / "measurements.json").read_text())
@@ -147,10 +188,23 @@ def test_measure_cli_reads_body_json_and_an_anny_glb(tmp_path, default_body) -> 
     assert second["labels"]["waist"].startswith("ISO 8559-1")
     assert second["measurements_cm"]["waist"] == second["measurements_cm"]["iso_waist"]
     # The mesh carries no skeleton: the joints solved from it give the same limb readings.
-    for name in ("thigh", "calf", "ankle", "wrist", "biceps", "sleeve_outseam", "inseam", "stature"):
+    for name in (
+        "thigh",
+        "calf",
+        "ankle",
+        "wrist",
+        "biceps",
+        "sleeve_outseam",
+        "inseam",
+        "stature",
+    ):
         assert abs(first["measurements_cm"][name] - second["measurements_cm"][name]) < 0.1, name
     svg = (tmp_path / "m1" / "tape.svg").read_text()
     assert svg.startswith("<svg") and svg.count("<line") >= 10 and "hips" in svg
     bad = subprocess.run([sys.executable, "-m", "tryon3d", "measure", str(tmp_path / "nothing.obj"), "-o", str(tmp_path / "m3")],
                          capture_output=True, text=True, cwd=REPO_ROOT)  # fmt: skip
-    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "not found" in bad.stderr
+    assert (
+        bad.returncode == 2
+        and len(bad.stderr.strip().splitlines()) == 1
+        and "not found" in bad.stderr
+    )

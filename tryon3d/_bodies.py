@@ -63,7 +63,9 @@ def body_json(body: Body) -> dict[str, Any]:
         "version": __version__,
         "model": body.model,
         "inputs": record["inputs"],
-        "measurements_cm": {name: round(m_to_cm(value), 2) for name, value in body.measurements_m.items()},
+        "measurements_cm": {
+            name: round(m_to_cm(value), 2) for name, value in body.measurements_m.items()
+        },
         "weight_kg": round(body.weight_kg, 3),
         "parameters": record["shape_parameters"],
         "landmarks_cm": {k: [round(m_to_cm(c), 2) for c in v] for k, v in body.landmarks_m.items()},
@@ -71,7 +73,9 @@ def body_json(body: Body) -> dict[str, Any]:
     }
 
 
-def save_body(body: Body, folder: str | os.PathLike, *, extra_files: dict[str, bytes] | None = None) -> list[Path]:
+def save_body(
+    body: Body, folder: str | os.PathLike, *, extra_files: dict[str, bytes] | None = None
+) -> list[Path]:
     """Write ``body.glb`` and ``body.json`` into ``folder`` atomically; returns the paths."""
     files: dict[str, bytes | str] = {
         "body.glb": bodyfit.body_to_glb(body),

@@ -21,20 +21,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "measurements in cm, mesh weight)."
         ),
     )
-    parser.add_argument("--height", type=float, required=True, metavar="CM", help="stature in cm (50-250)")
+    parser.add_argument(
+        "--height", type=float, required=True, metavar="CM", help="stature in cm (50-250)"
+    )
     parser.add_argument("--weight", type=float, metavar="KG", help="body mass in kg (10-400)")
     parser.add_argument("--sex", required=True, help="male or female")
-    parser.add_argument("--age", type=float, metavar="YEARS", help="age in years (default: population median)")
+    parser.add_argument(
+        "--age", type=float, metavar="YEARS", help="age in years (default: population median)"
+    )
     parser.add_argument("--chest", type=float, metavar="CM", help="chest/bust girth in cm")
     parser.add_argument("--waist", type=float, metavar="CM", help="waist girth at the navel in cm")
     parser.add_argument("--hips", type=float, metavar="CM", help="hip girth at the buttocks in cm")
-    parser.add_argument("--model", default="anny", choices=("anny", "smplx"), help="body model (default anny)")
     parser.add_argument(
-        "--smplx-model-dir", metavar="DIR", help="folder with your SMPL-X .npz files (or env TRYON3D_SMPLX_DIR)"
+        "--model", default="anny", choices=("anny", "smplx"), help="body model (default anny)"
     )
-    parser.add_argument("--photo", metavar="IMAGE", help="front photo (full body) to fit shape and pose to")
+    parser.add_argument(
+        "--smplx-model-dir",
+        metavar="DIR",
+        help="folder with your SMPL-X .npz files (or env TRYON3D_SMPLX_DIR)",
+    )
+    parser.add_argument(
+        "--photo", metavar="IMAGE", help="front photo (full body) to fit shape and pose to"
+    )
     parser.add_argument("--side-photo", metavar="IMAGE", help="optional side photo")
-    parser.add_argument("--keep-photos", action="store_true", help="copy the photos into OUT (off by default)")
+    parser.add_argument(
+        "--keep-photos", action="store_true", help="copy the photos into OUT (off by default)"
+    )
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
     parser.add_argument("--json", action="store_true", help="also print body.json to stdout")
     parser.set_defaults(run=run)

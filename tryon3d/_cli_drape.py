@@ -19,13 +19,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "OUT/draped.glb (body + textured garment), OUT/drape.json (gates, ease, timings) and "
         "OUT/drape.npz (all drape arrays, for `tryon3d render`).",
     )
-    parser.add_argument("--body", required=True, help="body file written by `tryon3d body` (body.json)")
-    parser.add_argument("--garment", required=True, help="garment family (e.g. tshirt) or garment file")
-    parser.add_argument("--size", default=None,
-                        help="size label (families: default M; a graded DXF: the size to read)")
-    parser.add_argument("--fabric", default=None, help="fabric preset, e.g. cotton_jersey (default: the family's)")
+    parser.add_argument(
+        "--body", required=True, help="body file written by `tryon3d body` (body.json)"
+    )
+    parser.add_argument(
+        "--garment", required=True, help="garment family (e.g. tshirt) or garment file"
+    )
+    parser.add_argument(
+        "--size",
+        default=None,
+        help="size label (families: default M; a graded DXF: the size to read)",
+    )
+    parser.add_argument(
+        "--fabric", default=None, help="fabric preset, e.g. cotton_jersey (default: the family's)"
+    )
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default cpu)")
-    parser.add_argument("--max-seconds", type=float, default=4.0, help="simulated-time budget per settle [s]")
+    parser.add_argument(
+        "--max-seconds", type=float, default=4.0, help="simulated-time budget per settle [s]"
+    )
     parser.add_argument("-o", "--output", required=True, help="output folder")
     parser.set_defaults(run=run)
 
@@ -53,24 +64,43 @@ def run(args: argparse.Namespace) -> int:
 
     body = load_body(args.body)
     garment = _load_garment(args.garment, args.size, args.fabric, body)
-    _log.info("draping %s %s (%d vertices) on %s", garment.name, garment.size, garment.vertex_count, device)
+    _log.info(
+        "draping %s %s (%d vertices) on %s",
+        garment.name,
+        garment.size,
+        garment.vertex_count,
+        device,
+    )
     result = sim.drape(body, garment, device=device, max_seconds_simulated=args.max_seconds)
     summary = sim.drape_to_json(result)
     summary["body_file"] = str(Path(args.body).resolve())  # lets `tryon3d render` rebuild the body
     glb = sim.drape_to_glb(body, result, texture=garment.texture_path)
-    write_files_atomically(out, {"draped.glb": glb, "drape.json": json.dumps(summary, indent=2) + "\n",
-                                 "drape.npz": sim.drape_to_npz(result)})
+    write_files_atomically(
+        out,
+        {
+            "draped.glb": glb,
+            "drape.json": json.dumps(summary, indent=2) + "\n",
+            "drape.npz": sim.drape_to_npz(result),
+        },
+    )
     gates = summary["gates"]
     _log.info(
         "drape %s in %.1f s: %d penetrating, %d self-intersecting, max stretch %.1f %%, converged %s -> %s",
-        "passed" if gates["passed"] else "FAILED gates", summary["timings_s"]["total"],
-        gates["penetrating_vertices"], gates["self_intersecting_pairs"], gates["max_stretch_pct"],
-        gates["converged"], out,
+        "passed" if gates["passed"] else "FAILED gates",
+        summary["timings_s"]["total"],
+        gates["penetrating_vertices"],
+        gates["self_intersecting_pairs"],
+        gates["max_stretch_pct"],
+        gates["converged"],
+        out,
     )
     from tryon3d.cli import EXIT_GATES, gates_failure
 
     failure = gates_failure(result.gates)
     if failure:
-        print(f"tryon3d: the drape failed its gates: {failure} (files written to {out})", file=sys.stderr)
+        print(
+            f"tryon3d: the drape failed its gates: {failure} (files written to {out})",
+            file=sys.stderr,
+        )
         return EXIT_GATES
     return 0

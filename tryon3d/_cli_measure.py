@@ -32,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="ansur (ANSUR II, default) or iso8559 (ISO 8559-1: the waist is the natural waist)",
     )  # fmt: skip
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
-    parser.add_argument("--json", action="store_true", help="also print measurements.json to stdout")
+    parser.add_argument(
+        "--json", action="store_true", help="also print measurements.json to stdout"
+    )
     parser.set_defaults(run=run)
 
 
@@ -57,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"cannot read mesh {path.name}: {error}") from None
         tape = bodyfit.measure_mesh(mesh.vertices, mesh.faces)
     else:
-        raise ValueError(f"BODY must be .json or a mesh ({', '.join(_MESH_SUFFIXES)}), got {path.name}")
+        raise ValueError(
+            f"BODY must be .json or a mesh ({', '.join(_MESH_SUFFIXES)}), got {path.name}"
+        )
     definitions = bodyfit.tape_definitions(args.definitions)
     values = dict(tape.measurements_m)
     if args.definitions == "iso8559":
@@ -68,12 +72,16 @@ def run(args: argparse.Namespace) -> int:
         "unit": "cm",
         "measurements_cm": {name: round(m_to_cm(value), 2) for name, value in values.items()},
         "labels": {name: definitions[name] for name in values},
-        "landmarks_cm": {name: [round(m_to_cm(float(c)), 2) for c in point] for name, point in tape.landmarks_m.items()},
+        "landmarks_cm": {
+            name: [round(m_to_cm(float(c)), 2) for c in point]
+            for name, point in tape.landmarks_m.items()
+        },
     }
     text = json.dumps(content, indent=2) + "\n"
     captions = {name: name.replace("_", " ") for name in values}
     written = write_files_atomically(
-        args.output, {"measurements.json": text, "tape.svg": bodyfit.tape_svg(tape, labels=captions)}
+        args.output,
+        {"measurements.json": text, "tape.svg": bodyfit.tape_svg(tape, labels=captions)},
     )
     if args.json:
         print(text, end="")

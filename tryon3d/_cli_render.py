@@ -27,14 +27,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(MP4 + GIF) and as fit maps (PNG). Writes OUT3/tryon.png + garment_mask.png, "
         "turntable.mp4 + turntable.gif, fitmap_<field>.png.",
     )
-    parser.add_argument("--drape", required=True, metavar="DRAPE_JSON", help="drape.json written by `tryon3d drape`")
+    parser.add_argument(
+        "--drape", required=True, metavar="DRAPE_JSON", help="drape.json written by `tryon3d drape`"
+    )
     parser.add_argument("--photo", metavar="IMAGE", help="the photo the body was fitted to")
-    parser.add_argument("--camera", metavar="BODY_JSON", help="body.json (or camera JSON) holding the photo's camera")
-    parser.add_argument("--person-mask", metavar="IMAGE", help="optional person mask image (white = person)")
-    parser.add_argument("--turntable", type=int, metavar="FRAMES", help="render a turntable of FRAMES frames")
-    parser.add_argument("--size", type=int, default=512, help="turntable / fit-map image size in px (default 512)")
-    parser.add_argument("--fitmap", action="store_true", help="render stretch, pressure and ease fit maps")
-    parser.add_argument("--texture", metavar="IMAGE", help="garment texture (default: the one in draped.glb)")
+    parser.add_argument(
+        "--camera",
+        metavar="BODY_JSON",
+        help="body.json (or camera JSON) holding the photo's camera",
+    )
+    parser.add_argument(
+        "--person-mask", metavar="IMAGE", help="optional person mask image (white = person)"
+    )
+    parser.add_argument(
+        "--turntable", type=int, metavar="FRAMES", help="render a turntable of FRAMES frames"
+    )
+    parser.add_argument(
+        "--size", type=int, default=512, help="turntable / fit-map image size in px (default 512)"
+    )
+    parser.add_argument(
+        "--fitmap", action="store_true", help="render stretch, pressure and ease fit maps"
+    )
+    parser.add_argument(
+        "--texture", metavar="IMAGE", help="garment texture (default: the one in draped.glb)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="sampler seed (default 0)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
     parser.set_defaults(run=run)
@@ -88,7 +104,9 @@ def _load_drape(path: Path):
     if "body" not in meshes or "garment" not in meshes:
         raise ValueError(f"{str(glb)!r} lacks the body and garment meshes (has {sorted(meshes)})")
     body_mesh, garment_mesh = meshes["body"], meshes["garment"]
-    body = _LoadedBody(np.asarray(body_mesh.vertices, np.float64), np.asarray(body_mesh.faces, np.int64))
+    body = _LoadedBody(
+        np.asarray(body_mesh.vertices, np.float64), np.asarray(body_mesh.faces, np.int64)
+    )
     visual = garment_mesh.visual
     uv = getattr(visual, "uv", None)
     texture = None
@@ -96,8 +114,12 @@ def _load_drape(path: Path):
     image = getattr(material, "baseColorTexture", None) if material is not None else None
     if image is not None:
         texture = np.asarray(image.convert("RGB"))
-    drape = _LoadedDrape(np.asarray(garment_mesh.vertices, np.float64), np.asarray(garment_mesh.faces, np.int64),
-                         None if uv is None else np.asarray(uv, np.float32), texture)
+    drape = _LoadedDrape(
+        np.asarray(garment_mesh.vertices, np.float64),
+        np.asarray(garment_mesh.faces, np.int64),
+        None if uv is None else np.asarray(uv, np.float32),
+        texture,
+    )
     return body, drape, False
 
 
@@ -115,14 +137,20 @@ def _load_camera(path: Path):
         for key in ("cameras", "photos"):
             value = content.get(key)
             if isinstance(value, list) and value:
-                candidates.append(value[0].get("camera", value[0]) if isinstance(value[0], dict) else None)
+                candidates.append(
+                    value[0].get("camera", value[0]) if isinstance(value[0], dict) else None
+                )
             elif isinstance(value, dict) and value:
                 first = next(iter(value.values()))
                 candidates.append(first.get("camera", first) if isinstance(first, dict) else None)
     for candidate in candidates:
-        if isinstance(candidate, dict) and {"fx", "fy", "cx", "cy", "world_to_camera"} <= set(candidate):
+        if isinstance(candidate, dict) and {"fx", "fy", "cx", "cy", "world_to_camera"} <= set(
+            candidate
+        ):
             return render.Camera.from_dict(candidate)
-    raise ValueError(f"{str(path)!r} holds no camera (fx, fy, cx, cy, width, height, world_to_camera)")
+    raise ValueError(
+        f"{str(path)!r} holds no camera (fx, fy, cx, cy, width, height, world_to_camera)"
+    )
 
 
 def _read_image(path: str, mode: str) -> np.ndarray:
@@ -149,7 +177,9 @@ def run(args: argparse.Namespace) -> int:
 
     out = ensure_writable_dir(args.output)  # fail before the slow work
     if args.photo is None and args.turntable is None and not args.fitmap:
-        raise ValueError("nothing to render: give --photo (with --camera), --turntable N and/or --fitmap")
+        raise ValueError(
+            "nothing to render: give --photo (with --camera), --turntable N and/or --fitmap"
+        )
     if (args.photo is None) != (args.camera is None):
         raise ValueError("--photo and --camera go together")
     if args.turntable is not None and not 1 <= args.turntable <= 720:
@@ -170,21 +200,29 @@ def run(args: argparse.Namespace) -> int:
     texture = args.texture if args.texture else getattr(drape, "texture", None)
     files: dict[str, bytes] = {}
     if photo is not None:
-        composite, mask = render.render_on_photo(body, drape, photo, camera, person_mask, texture=texture,
-                                                 seed=args.seed)
+        composite, mask = render.render_on_photo(
+            body, drape, photo, camera, person_mask, texture=texture, seed=args.seed
+        )
         files["tryon.png"] = _png(composite)
         files["garment_mask.png"] = _png((mask * 255).astype(np.uint8))
         _log.info("composited the garment onto %s (%d garment pixels)", args.photo, int(mask.sum()))
     if args.turntable is not None:
-        frames = render.render_turntable(body, drape=drape, texture=texture, frames=args.turntable,
-                                         size=args.size, seed=args.seed)
+        frames = render.render_turntable(
+            body,
+            drape=drape,
+            texture=texture,
+            frames=args.turntable,
+            size=args.size,
+            seed=args.seed,
+        )
         files["turntable.mp4"] = render.encode_mp4(frames)
         files["turntable.gif"] = render.encode_gif(frames)
         _log.info("rendered a %d-frame turntable at %d px", len(frames), args.size)
     if args.fitmap:
         for field in render.FITMAP_FIELDS:
-            files[f"fitmap_{field}.png"] = render.render_fitmap(body, drape, field=field, size=args.size,
-                                                                seed=args.seed)
+            files[f"fitmap_{field}.png"] = render.render_fitmap(
+                body, drape, field=field, size=args.size, seed=args.seed
+            )
     written = write_files_atomically(out, files)
     _log.info("wrote %s", ", ".join(str(p) for p in written))
     return 0

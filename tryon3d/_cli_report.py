@@ -20,25 +20,45 @@ _REPORT_FILES = (
 
 def _add_verbosity(parser: argparse.ArgumentParser) -> None:
     """``-v`` / ``-q`` after the command too (``tryon3d demo -q``), same as before it."""
-    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                        help="log details and show tracebacks")
-    parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                        help="print only errors (no progress bar)")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="log details and show tracebacks",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print only errors (no progress bar)",
+    )
 
 
 def _add_workers(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", type=int, default=None, metavar="N",
-                        help="sizes draped at once, each in a worker forked from this process (default: one per "
-                             "CPU core, up to one per size; CUDA drapes run one after the other)")
-    parser.add_argument("--serial", action="store_true",
-                        help="drape the sizes one after the other in this process (same as --workers 1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="sizes draped at once, each in a worker forked from this process (default: one per "
+        "CPU core, up to one per size; CUDA drapes run one after the other)",
+    )
+    parser.add_argument(
+        "--serial",
+        action="store_true",
+        help="drape the sizes one after the other in this process (same as --workers 1)",
+    )
 
 
 def _workers(args: argparse.Namespace) -> int | None:
     """The ``workers`` of ``fit_report`` from ``--workers`` / ``--serial``."""
     if args.serial:
         if args.workers not in (None, 1):
-            raise ValueError(f"--serial drapes with one worker, but --workers {args.workers} was given")
+            raise ValueError(
+                f"--serial drapes with one worker, but --workers {args.workers} was given"
+            )
         return 1
     if args.workers is not None and not 1 <= args.workers <= 64:
         raise ValueError(f"--workers must be within [1, 64], got {args.workers}")
@@ -48,16 +68,36 @@ def _workers(args: argparse.Namespace) -> int | None:
 def _add_common(parser: argparse.ArgumentParser) -> None:
     _add_verbosity(parser)
     _add_workers(parser)
-    parser.add_argument("--fabric", default=None,
-                        help="fabric preset (e.g. cotton_jersey, denim, spandex_blend) or a description such as "
-                             "'95%% cotton 5%% elastane jersey' (default: the garment family's)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] for the drapes (default cpu)")
-    parser.add_argument("--edge-length", type=float, default=3.0, metavar="CM",
-                        help="garment mesh edge length in cm (default 3; smaller is finer and slower)")
-    parser.add_argument("--image-size", type=int, default=384, metavar="PX",
-                        help="fit-map height and turntable frame size in pixels (default 384)")
-    parser.add_argument("--turntable", type=int, default=24, metavar="FRAMES",
-                        help="turntable frames (default 24; 0 = none)")
+    parser.add_argument(
+        "--fabric",
+        default=None,
+        help="fabric preset (e.g. cotton_jersey, denim, spandex_blend) or a description such as "
+        "'95%% cotton 5%% elastane jersey' (default: the garment family's)",
+    )
+    parser.add_argument(
+        "--device", default="cpu", help="cpu or cuda[:N] for the drapes (default cpu)"
+    )
+    parser.add_argument(
+        "--edge-length",
+        type=float,
+        default=3.0,
+        metavar="CM",
+        help="garment mesh edge length in cm (default 3; smaller is finer and slower)",
+    )
+    parser.add_argument(
+        "--image-size",
+        type=int,
+        default=384,
+        metavar="PX",
+        help="fit-map height and turntable frame size in pixels (default 384)",
+    )
+    parser.add_argument(
+        "--turntable",
+        type=int,
+        default=24,
+        metavar="FRAMES",
+        help="turntable frames (default 24; 0 = none)",
+    )
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
 
 
@@ -67,18 +107,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="drape every size of a garment on a body and recommend one (HTML + JSON report)",
         description="Drape each size of a garment family on a saved body, judge ease per region against "
         "fabric-dependent comfort ranges, stretch against the fabric's wearable limit and lengths (sleeve end, "
-        "hem), and recommend one size with a confidence and reasons. Writes into OUT: " + _REPORT_FILES + ".",
+        "hem), and recommend one size with a confidence and reasons. Writes into OUT: "
+        + _REPORT_FILES
+        + ".",
     )
-    fit.add_argument("--body", required=True, metavar="BODY_JSON", help="body.json written by `tryon3d body`")
-    fit.add_argument("--garment", required=True,
-                     help="garment family (tshirt, longsleeve, dress, skirt, trousers) or a garment file: "
-                          "a graded .dxf (its own sizes), a GarmentCode .json or a mesh (one size)")
-    fit.add_argument("--sizes", default="all", metavar="LIST",
-                     help="sizes to compare, e.g. S,M,L; 'auto' = the size chart's answer (for a file: the size "
-                          "whose pattern gives the body a usual design ease) and its neighbours; "
-                          "'all' (default) = every size XS..XXL, or every size of the file")
-    fit.add_argument("--chart", choices=("women", "men"), default=None,
-                     help="size chart (default: by the body's sex)")
+    fit.add_argument(
+        "--body", required=True, metavar="BODY_JSON", help="body.json written by `tryon3d body`"
+    )
+    fit.add_argument(
+        "--garment",
+        required=True,
+        help="garment family (tshirt, longsleeve, dress, skirt, trousers) or a garment file: "
+        "a graded .dxf (its own sizes), a GarmentCode .json or a mesh (one size)",
+    )
+    fit.add_argument(
+        "--sizes",
+        default="all",
+        metavar="LIST",
+        help="sizes to compare, e.g. S,M,L; 'auto' = the size chart's answer (for a file: the size "
+        "whose pattern gives the body a usual design ease) and its neighbours; "
+        "'all' (default) = every size XS..XXL, or every size of the file",
+    )
+    fit.add_argument(
+        "--chart",
+        choices=("women", "men"),
+        default=None,
+        help="size chart (default: by the body's sex)",
+    )
     _add_common(fit)
     fit.set_defaults(run=run_fit_report)
 
@@ -93,18 +148,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tryon.add_argument("--photo", metavar="IMAGE", help="front photo, full body (optional)")
     tryon.add_argument("--side-photo", metavar="IMAGE", help="side photo (optional, with --photo)")
     tryon.add_argument("--height", type=float, required=True, metavar="CM", help="stature in cm")
-    tryon.add_argument("--weight", type=float, metavar="KG", help="body mass in kg (required without --photo)")
+    tryon.add_argument(
+        "--weight", type=float, metavar="KG", help="body mass in kg (required without --photo)"
+    )
     tryon.add_argument("--sex", required=True, help="male or female")
-    tryon.add_argument("--chest", type=float, metavar="CM", help="chest/bust girth in cm (optional)")
+    tryon.add_argument(
+        "--chest", type=float, metavar="CM", help="chest/bust girth in cm (optional)"
+    )
     tryon.add_argument("--waist", type=float, metavar="CM", help="waist girth in cm (optional)")
     tryon.add_argument("--hips", type=float, metavar="CM", help="hip girth in cm (optional)")
-    tryon.add_argument("--garment", required=True,
-                       help="garment family (tshirt, longsleeve, dress, skirt, trousers) or a garment file: "
-                            "a graded .dxf (its own sizes), a GarmentCode .json or a mesh (one size)")
-    tryon.add_argument("--size", default="M",
-                       help="size to try on (default M; of a graded garment file, one of its sizes, e.g. 50)")
-    tryon.add_argument("--sizes", default=None, metavar="LIST",
-                       help="also compare these sizes in the report, e.g. S,M,L or 'auto' (default: --size only)")
+    tryon.add_argument(
+        "--garment",
+        required=True,
+        help="garment family (tshirt, longsleeve, dress, skirt, trousers) or a garment file: "
+        "a graded .dxf (its own sizes), a GarmentCode .json or a mesh (one size)",
+    )
+    tryon.add_argument(
+        "--size",
+        default="M",
+        help="size to try on (default M; of a graded garment file, one of its sizes, e.g. 50)",
+    )
+    tryon.add_argument(
+        "--sizes",
+        default=None,
+        metavar="LIST",
+        help="also compare these sizes in the report, e.g. S,M,L or 'auto' (default: --size only)",
+    )
     _add_common(tryon)
     tryon.set_defaults(run=run_tryon_command)
 
@@ -115,8 +184,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "around the size chart's answer and write the full report. Writes into OUT (default out/demo): "
         "body.json, body.glb, " + _REPORT_FILES + ".",
     )
-    demo.add_argument("-o", "--output", default="out/demo", metavar="OUT", help="output folder (default out/demo)")
-    demo.add_argument("--device", default="cpu", help="cpu or cuda[:N] for the drapes (default cpu)")
+    demo.add_argument(
+        "-o", "--output", default="out/demo", metavar="OUT", help="output folder (default out/demo)"
+    )
+    demo.add_argument(
+        "--device", default="cpu", help="cpu or cuda[:N] for the drapes (default cpu)"
+    )
     _add_verbosity(demo)
     _add_workers(demo)
     demo.set_defaults(run=run_demo_command)
@@ -144,8 +217,14 @@ def _check_garment(name: str) -> None:
 
 
 def _announce(report, written, seconds: float, out) -> None:
-    _log.info("recommended size %s (confidence %.0f %%, %s) for %s in %s",
-              report.recommended_size, 100 * report.confidence, report.confidence_label, report.family, report.fabric)
+    _log.info(
+        "recommended size %s (confidence %.0f %%, %s) for %s in %s",
+        report.recommended_size,
+        100 * report.confidence,
+        report.confidence_label,
+        report.family,
+        report.fabric,
+    )
     for reason in report.reasons[1:4]:
         _log.info("  - %s", reason)
     top = sorted({p.relative_to(out).parts[0] for p in written})
@@ -160,8 +239,11 @@ def _gates_exit(report, out) -> int:
     drape = report.drapes.get(report.recommended_size)
     failure = gates_failure(drape.gates) if drape is not None else None
     if failure:
-        print(f"tryon3d: the size {report.recommended_size} drape failed its gates: {failure} "
-              f"(report written to {out})", file=sys.stderr)
+        print(
+            f"tryon3d: the size {report.recommended_size} drape failed its gates: {failure} "
+            f"(report written to {out})",
+            file=sys.stderr,
+        )
         return EXIT_GATES
     return 0
 
@@ -180,11 +262,24 @@ def run_fit_report(args: argparse.Namespace) -> int:
     gc.freeze()  # the body model's objects live to the end: no collection needs to scan them
     progress = _Progress(8, quiet=args.quiet)
     try:
-        report = fit_report(body, args.garment, sizes=args.sizes, fabric=args.fabric, device=args.device,
-                            chart=args.chart, edge_length_m=cm_to_m(args.edge_length), progress=progress,
-                            workers=_workers(args))
-        written = write_report(report, out, image_size=args.image_size, turntable_frames=args.turntable,
-                               progress=progress)
+        report = fit_report(
+            body,
+            args.garment,
+            sizes=args.sizes,
+            fabric=args.fabric,
+            device=args.device,
+            chart=args.chart,
+            edge_length_m=cm_to_m(args.edge_length),
+            progress=progress,
+            workers=_workers(args),
+        )
+        written = write_report(
+            report,
+            out,
+            image_size=args.image_size,
+            turntable_frames=args.turntable,
+            progress=progress,
+        )
     finally:
         progress.close()
     _announce(report, written, time.perf_counter() - started, out)
@@ -201,10 +296,26 @@ def run_tryon_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     gc.freeze()  # what is loaded by now lives to the end; fit_report's forked map keeps it frozen
     report, written = run_tryon(
-        out, height_cm=args.height, weight_kg=args.weight, sex=args.sex, chest_cm=args.chest, waist_cm=args.waist,
-        hips_cm=args.hips, photo=args.photo, side_photo=args.side_photo, garment=args.garment, size=args.size,
-        sizes=args.sizes, fabric=args.fabric, device=args.device, edge_length_m=cm_to_m(args.edge_length),
-        image_size=args.image_size, turntable_frames=args.turntable, quiet=args.quiet, workers=_workers(args))
+        out,
+        height_cm=args.height,
+        weight_kg=args.weight,
+        sex=args.sex,
+        chest_cm=args.chest,
+        waist_cm=args.waist,
+        hips_cm=args.hips,
+        photo=args.photo,
+        side_photo=args.side_photo,
+        garment=args.garment,
+        size=args.size,
+        sizes=args.sizes,
+        fabric=args.fabric,
+        device=args.device,
+        edge_length_m=cm_to_m(args.edge_length),
+        image_size=args.image_size,
+        turntable_frames=args.turntable,
+        quiet=args.quiet,
+        workers=_workers(args),
+    )
     _announce(report, written, time.perf_counter() - started, out)
     return _gates_exit(report, out)
 
@@ -215,7 +326,11 @@ def run_demo_command(args: argparse.Namespace) -> int:
     out = ensure_writable_dir(args.output)
     _check(args)
     gc.freeze()  # see run_tryon_command
-    _log.info("tryon3d demo: default body (168 cm, 62 kg, female) + default T-shirt, 3 sizes -> %s", out)
-    report, written, seconds = run_demo(out, quiet=args.quiet, device=args.device, workers=_workers(args))
+    _log.info(
+        "tryon3d demo: default body (168 cm, 62 kg, female) + default T-shirt, 3 sizes -> %s", out
+    )
+    report, written, seconds = run_demo(
+        out, quiet=args.quiet, device=args.device, workers=_workers(args)
+    )
     _announce(report, written, seconds, out)
     return _gates_exit(report, out)

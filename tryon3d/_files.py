@@ -61,9 +61,13 @@ def ensure_writable_dir(path: str | os.PathLike) -> Path:
             break
         existing = existing.parent
     if not existing.is_dir():
-        raise ValueError(f"cannot write to output folder {str(folder)!r}: {str(existing)!r} is not a folder")
+        raise ValueError(
+            f"cannot write to output folder {str(folder)!r}: {str(existing)!r} is not a folder"
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"cannot write to output folder {str(folder)!r}: {str(existing)!r} is not writable")
+        raise ValueError(
+            f"cannot write to output folder {str(folder)!r}: {str(existing)!r} is not writable"
+        )
     if folder.exists():
         _acquire_lock(folder)
     return folder
@@ -105,13 +109,17 @@ def _acquire_lock(folder: Path) -> None:
                 lock.unlink()  # stale: its owner died (killed run)
             continue
         except OSError as exc:
-            raise ValueError(f"cannot lock output folder {str(folder)!r}: {_describe(exc)}") from None
+            raise ValueError(
+                f"cannot lock output folder {str(folder)!r}: {_describe(exc)}"
+            ) from None
         with os.fdopen(fd, "w") as handle:
             handle.write(f"{os.getpid()}\n")
         _held_locks.add(lock)
         _remove_leftovers(folder)
         return
-    raise ValueError(f"cannot lock output folder {str(folder)!r}: its lock file {str(lock)!r} keeps reappearing")
+    raise ValueError(
+        f"cannot lock output folder {str(folder)!r}: its lock file {str(lock)!r} keeps reappearing"
+    )
 
 
 def _release_lock(folder: Path) -> None:
@@ -131,7 +139,7 @@ def release_locks() -> None:
     _held_locks.clear()
 
 
-class _suppress_oserror:  # noqa: N801 - used like contextlib.suppress(OSError), without the import cost
+class _suppress_oserror:
     def __enter__(self) -> None:
         return None
 
@@ -188,7 +196,9 @@ def _is_ours(folder: Path) -> bool:
     return entries <= tops | {MANIFEST_NAME}
 
 
-def write_files_atomically(folder: str | os.PathLike, files: Mapping[str, bytes | str]) -> list[Path]:
+def write_files_atomically(
+    folder: str | os.PathLike, files: Mapping[str, bytes | str]
+) -> list[Path]:
     """Write every file or none, and never leave a folder that mixes two runs.
 
     Args:
@@ -210,13 +220,20 @@ def write_files_atomically(folder: str | os.PathLike, files: Mapping[str, bytes 
         if relative.is_absolute() or ".." in relative.parts or not relative.parts:
             raise ValueError(f"output file name {name!r} must stay inside the output folder")
         relatives.append(relative)
-    payload = {rel: (c.encode("utf-8") if isinstance(c, str) else bytes(c)) for rel, c in zip(relatives, files.values(), strict=True)}
+    payload = {
+        rel: (c.encode("utf-8") if isinstance(c, str) else bytes(c))
+        for rel, c in zip(relatives, files.values(), strict=True)
+    }
     needed = sum(len(data) for data in payload.values())
     try:
         absolute.parent.mkdir(parents=True, exist_ok=True)
         _acquire_lock(absolute)
         whole = _is_ours(absolute)
-        staging = Path(tempfile.mkdtemp(prefix=f".{absolute.name}{_STAGING_TAG}", dir=absolute.parent if whole else absolute))
+        staging = Path(
+            tempfile.mkdtemp(
+                prefix=f".{absolute.name}{_STAGING_TAG}", dir=absolute.parent if whole else absolute
+            )
+        )
         staging.chmod(0o777 & ~_umask())  # mkdtemp's 0700 would become the output folder's mode
     except OSError as exc:
         _release_lock(absolute)
@@ -226,7 +243,11 @@ def write_files_atomically(folder: str | os.PathLike, files: Mapping[str, bytes 
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        manifest = {"format": "tryon3d.manifest/1", "pid": os.getpid(), "files": sorted(map(str, relatives))}
+        manifest = {
+            "format": "tryon3d.manifest/1",
+            "pid": os.getpid(),
+            "files": sorted(map(str, relatives)),
+        }
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n")
         if whole:
             _swap_in(staging, absolute)

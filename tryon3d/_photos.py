@@ -85,13 +85,19 @@ def body_from_photos(
     return fit_photos(front, side, height_cm=height_cm, weight_kg=weight_kg, sex=sex, age=age).body
 
 
-def photo_fit_files(fit: bodyfit.PhotoFit, *, photos: dict[str, Any] | None = None) -> dict[str, bytes | str]:
+def photo_fit_files(
+    fit: bodyfit.PhotoFit, *, photos: dict[str, Any] | None = None
+) -> dict[str, bytes | str]:
     """Output files of a photo fit: body.glb, body.json (with ``cameras``), overlay_<view>.png,
     silhouette_<view>.png, and ``photo_<view>.png`` for the photos given in ``photos``."""
     content = body_json(fit.body)
     content["cameras"] = {
-        name: {**camera.to_dict(), "pose_axis_angle_rad": np.asarray(fit.poses[name]).round(8).tolist()}
-        if name != "front" else camera.to_dict()
+        name: {
+            **camera.to_dict(),
+            "pose_axis_angle_rad": np.asarray(fit.poses[name]).round(8).tolist(),
+        }
+        if name != "front"
+        else camera.to_dict()
         for name, camera in fit.cameras.items()
     }
     content["photo_fit"] = {
@@ -117,7 +123,9 @@ def run_photo_body(args: argparse.Namespace) -> int:
         raise ValueError("--side-photo needs a front photo too (--photo)")
     for flag in ("chest", "waist", "hips"):
         if getattr(args, flag, None) is not None:
-            raise ValueError(f"--{flag} cannot be combined with --photo (the photo fit measures it)")
+            raise ValueError(
+                f"--{flag} cannot be combined with --photo (the photo fit measures it)"
+            )
     if getattr(args, "model", "anny") != "anny":
         raise ValueError("photo fitting supports the anny model only (--model anny)")
     out = ensure_writable_dir(args.output)
@@ -125,8 +133,12 @@ def run_photo_body(args: argparse.Namespace) -> int:
     if args.side_photo:
         photos["side"] = bodyfit.load_photo(args.side_photo)
     fit = fit_photos(
-        photos["front"], photos.get("side"),
-        height_cm=args.height, weight_kg=args.weight, sex=args.sex, age=args.age,
+        photos["front"],
+        photos.get("side"),
+        height_cm=args.height,
+        weight_kg=args.weight,
+        sex=args.sex,
+        age=args.age,
         overlay_on_photo=bool(args.keep_photos),
     )
     files = photo_fit_files(fit, photos=photos if args.keep_photos else None)
@@ -135,7 +147,11 @@ def run_photo_body(args: argparse.Namespace) -> int:
         print(files["body.json"], end="")
     else:
         log.info("wrote %s", ", ".join(str(Path(p)) for p in written))
-        log.info("fit: %s (%.1f s)", ", ".join(f"{k} {v:.3f}" for k, v in fit.scores.items()), fit.seconds)
+        log.info(
+            "fit: %s (%.1f s)",
+            ", ".join(f"{k} {v:.3f}" for k, v in fit.scores.items()),
+            fit.seconds,
+        )
         measured = {k: m_to_cm(v) for k, v in fit.body.measurements_m.items()}
         log.info("measurements (cm): %s", ", ".join(f"{k} {v:.1f}" for k, v in measured.items()))
     return 0

@@ -45,8 +45,14 @@ _log = logging.getLogger("tryon3d")
 
 #: The demo's embedded inputs: a default body and the default T-shirt.
 DEMO_DEFAULTS: dict[str, Any] = {
-    "height_cm": 168.0, "weight_kg": 62.0, "sex": "female", "garment": "tshirt", "sizes": "auto",
-    "edge_length_m": 0.035, "turntable_frames": 24, "image_size": 320,
+    "height_cm": 168.0,
+    "weight_kg": 62.0,
+    "sex": "female",
+    "garment": "tshirt",
+    "sizes": "auto",
+    "edge_length_m": 0.035,
+    "turntable_frames": 24,
+    "image_size": 320,
 }
 VIEWER_FILES = ("model-viewer.min.js", "LICENSE", "README.md")
 
@@ -65,7 +71,11 @@ def _png(pixels) -> bytes:
     buffer = io.BytesIO()
     array = np.asarray(pixels)
     # a bool mask becomes 0/255 grey through one uint8 array (a view, then the product)
-    array = array.view(np.uint8) * np.uint8(255) if array.dtype == bool else array.astype(np.uint8, copy=False)
+    array = (
+        array.view(np.uint8) * np.uint8(255)
+        if array.dtype == bool
+        else array.astype(np.uint8, copy=False)
+    )
     Image.fromarray(array).save(buffer, format="PNG")
     return buffer.getvalue()
 
@@ -95,22 +105,34 @@ def render_report_assets(
 
     body, files = report.body, {}
     if body is None or not report.drapes:
-        raise ValueError("the fit report carries no body/drapes to render (was it loaded from JSON?)")
+        raise ValueError(
+            "the fit report carries no body/drapes to render (was it loaded from JSON?)"
+        )
     for size, drape in report.drapes.items():
         step(f"fit map {size}")
-        files[f"fitmap_{size}.png"] = render.render_fitmap(body, drape, field="stretch", size=image_size, spp=4)
+        files[f"fitmap_{size}.png"] = render.render_fitmap(
+            body, drape, field="stretch", size=image_size, spp=4
+        )
         texture = report.garments[size].texture_path
         files[f"draped_{size}.glb"] = sim.drape_to_glb(body, report.drapes[size], texture=texture)
     best = report.recommended_size
     drape, texture = report.drapes[best], report.garments[best].texture_path
     step("front view")
-    front = render.render_body(body, drape=drape, texture=texture, camera="front", width=image_size * 3 // 4,
-                               height=image_size, spp=16)
+    front = render.render_body(
+        body,
+        drape=drape,
+        texture=texture,
+        camera="front",
+        width=image_size * 3 // 4,
+        height=image_size,
+        spp=16,
+    )
     files["front.png"] = _png(front.composite() * 255.0 + 0.5)
     if turntable_frames:
         step(f"turntable ({turntable_frames} frames)")
-        frames = render.render_turntable(body, drape=drape, texture=texture, frames=turntable_frames,
-                                         size=image_size, spp=4)
+        frames = render.render_turntable(
+            body, drape=drape, texture=texture, frames=turntable_frames, size=image_size, spp=4
+        )
         files["turntable.gif"] = render.encode_gif(frames, fps=12)
         files["turntable.mp4"] = render.encode_mp4(frames, fps=12)
     return files
@@ -128,8 +150,10 @@ def _templates() -> tuple[string.Template, dict[str, string.Template]]:
     folder = resources.files("tryon3d").joinpath("templates")
     page = string.Template(folder.joinpath("report.html").read_text(encoding="utf-8"))
     chunks = _PART.split(folder.joinpath("report_parts.html").read_text(encoding="utf-8"))
-    parts = {name: string.Template(text.strip("\n"))
-             for name, text in zip(chunks[1::2], chunks[2::2], strict=True)}
+    parts = {
+        name: string.Template(text.strip("\n"))
+        for name, text in zip(chunks[1::2], chunks[2::2], strict=True)
+    }
     return page, parts
 
 
@@ -149,10 +173,17 @@ def _ease_cell(fit: Any, region: str) -> str:
     verdict = fit.region_verdicts[region]
     tape = fit.tape_ease_cm.get(region, float("nan"))
     taped = f"; a tape over the garment reads {tape:.1f} cm" if math.isfinite(tape) else ""
-    return _part("ease_cell", verdict_class=_cell_class(verdict), tight=f"{tight:.0f}",
-                 loose=f"{loose:.0f}", ideal=f"{ideal:.0f}", source=fit.ease_source[region],
-                 taped=taped,
-                 ease=f"{fit.ease_cm[region]:.1f}", verdict=html.escape(verdict))
+    return _part(
+        "ease_cell",
+        verdict_class=_cell_class(verdict),
+        tight=f"{tight:.0f}",
+        loose=f"{loose:.0f}",
+        ideal=f"{ideal:.0f}",
+        source=fit.ease_source[region],
+        taped=taped,
+        ease=f"{fit.ease_cm[region]:.1f}",
+        verdict=html.escape(verdict),
+    )
 
 
 def _ease_rows(report: FitReport, regions: list[str]) -> str:
@@ -160,16 +191,24 @@ def _ease_rows(report: FitReport, regions: list[str]) -> str:
     for size, fit in report.sizes.items():
         best = size == report.recommended_size
         stretch = fit.stretch
-        rows.append(_part(
-            "ease_row", row_class=' class="best"' if best else "", size=html.escape(size),
-            star=" &#9733;" if best else "", cells="".join(_ease_cell(fit, r) for r in regions),
-            verdict_class=_cell_class(fit.verdict), verdict=html.escape(fit.verdict),
-            p95=f"{stretch['p95']:.0f}", max=f"{stretch['max']:.0f}",
-            limit=f"{stretch['limit']:.0f}",
-            lengths="<br>".join(html.escape(v["text"]) for v in fit.lengths.values()) or "-",
-            gates="passed" if fit.gates["passed"] else "failed",
-            penetrating=fit.gates["penetrating_vertices"],
-            crossing=fit.gates["self_intersecting_pairs"]))
+        rows.append(
+            _part(
+                "ease_row",
+                row_class=' class="best"' if best else "",
+                size=html.escape(size),
+                star=" &#9733;" if best else "",
+                cells="".join(_ease_cell(fit, r) for r in regions),
+                verdict_class=_cell_class(fit.verdict),
+                verdict=html.escape(fit.verdict),
+                p95=f"{stretch['p95']:.0f}",
+                max=f"{stretch['max']:.0f}",
+                limit=f"{stretch['limit']:.0f}",
+                lengths="<br>".join(html.escape(v["text"]) for v in fit.lengths.values()) or "-",
+                gates="passed" if fit.gates["passed"] else "failed",
+                penetrating=fit.gates["penetrating_vertices"],
+                crossing=fit.gates["self_intersecting_pairs"],
+            )
+        )
     return "\n".join(rows)
 
 
@@ -177,23 +216,42 @@ def _views(report: FitReport, names: set[str], glb: bytes | None) -> str:
     esc, best = html.escape, report.recommended_size
     figures = []
     if glb is not None:
-        figures.append(_part("viewer", glb=base64.b64encode(glb).decode("ascii"),
-                             family=esc(report.family), best=esc(best)))
-    images = (("turntable.gif", "turntable"), ("front.png", "front"),
-              ("tryon.png", "on your photo"))
+        figures.append(
+            _part(
+                "viewer",
+                glb=base64.b64encode(glb).decode("ascii"),
+                family=esc(report.family),
+                best=esc(best),
+            )
+        )
+    images = (
+        ("turntable.gif", "turntable"),
+        ("front.png", "front"),
+        ("tryon.png", "on your photo"),
+    )
     for name, caption in images:
         if name in names:
             figures.append(_part("image", name=name, caption=caption, best=esc(best)))
     if not figures:
         return ""
-    links = " ".join(_part("glb_link", size=esc(s))
-                     for s in report.sizes if f"draped_{s}.glb" in names)
-    return _part("views", best=esc(best), figures="".join(figures),
-                 mp4=_part("mp4_link") if "turntable.mp4" in names else "", glb_links=links) + "\n"
+    links = " ".join(
+        _part("glb_link", size=esc(s)) for s in report.sizes if f"draped_{s}.glb" in names
+    )
+    return (
+        _part(
+            "views",
+            best=esc(best),
+            figures="".join(figures),
+            mp4=_part("mp4_link") if "turntable.mp4" in names else "",
+            glb_links=links,
+        )
+        + "\n"
+    )
 
 
-def report_html(report: FitReport, files: Sequence[str], *, glb: bytes | None = None,
-                title: str | None = None) -> str:
+def report_html(
+    report: FitReport, files: Sequence[str], *, glb: bytes | None = None, title: str | None = None
+) -> str:
     """The ``report.html`` page (``tryon3d/templates/report.html``): recommendation, reasons, ease
     table, fit maps, turntable and an interactive 3D view (vendored ``viewer/model-viewer.min.js``;
     the GLB embedded as a data URI, since browsers refuse ``fetch`` of ``file://`` URLs).
@@ -209,26 +267,40 @@ def report_html(report: FitReport, files: Sequence[str], *, glb: bytes | None = 
     source = Path(report.garment_source).name if report.garment_source else ""
     title = title or f"Fit report: {source or report.family} on your body"
     pct = round(100 * report.confidence)
-    body = ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in report.body_cm.items()
-                     if k in ("stature", "chest", "waist", "hips", "upper_arm"))
+    body = ", ".join(
+        f"{k.replace('_', ' ')} {v:.1f}"
+        for k, v in report.body_cm.items()
+        if k in ("stature", "chest", "waist", "hips", "upper_arm")
+    )
     regions: list[str] = []
     for fit in report.sizes.values():
         regions += [r for r in fit.ease_cm if r not in regions]
     maps = "".join(_part("fitmap", size=esc(s)) for s in report.sizes if f"fitmap_{s}.png" in names)
     page = _templates()[0]
     return page.substitute(
-        title=esc(title), viewer_script=_part("viewer_script") if glb is not None else "",
-        fabric=esc(report.fabric), fabric_class=esc(report.fabric_class),
-        chart_text=esc(f"garment file {report.garment_source}, its own sizes" if source
-                       else f"{report.chart}'s size chart"),
+        title=esc(title),
+        viewer_script=_part("viewer_script") if glb is not None else "",
+        fabric=esc(report.fabric),
+        fabric_class=esc(report.fabric_class),
+        chart_text=esc(
+            f"garment file {report.garment_source}, its own sizes"
+            if source
+            else f"{report.chart}'s size chart"
+        ),
         body=esc(body),
-        best=esc(report.recommended_size), pct=pct, confidence_label=esc(report.confidence_label),
-        chart_note=esc(f"No size chart: sizes are judged by {source}'s own pattern measurements."
-                       if source else f"The size chart alone would say {report.chart_size} for a "
-                       f"{report.body_cm.get('chest', 0):.0f} cm chest."),
+        best=esc(report.recommended_size),
+        pct=pct,
+        confidence_label=esc(report.confidence_label),
+        chart_note=esc(
+            f"No size chart: sizes are judged by {source}'s own pattern measurements."
+            if source
+            else f"The size chart alone would say {report.chart_size} for a "
+            f"{report.body_cm.get('chest', 0):.0f} cm chest."
+        ),
         reasons="".join(_part("reason", text=esc(r)) for r in report.reasons),
         ease_heads="".join(_part("ease_head", region=esc(r.replace("_", " "))) for r in regions),
-        ease_rows=_ease_rows(report, regions), views=_views(report, names, glb),
+        ease_rows=_ease_rows(report, regions),
+        views=_views(report, names, glb),
         fitmaps=_part("fitmaps", figures=maps) + "\n" if maps else "",
     )
 
@@ -251,8 +323,11 @@ def write_report(
 
     out = ensure_writable_dir(folder)
     files: dict[str, bytes | str] = dict(extra_files or {})
-    files.update(render_report_assets(report, image_size=image_size, turntable_frames=turntable_frames,
-                                      progress=progress))
+    files.update(
+        render_report_assets(
+            report, image_size=image_size, turntable_frames=turntable_frames, progress=progress
+        )
+    )
     files.update(sizing.drape_files(report))
     files.setdefault("body.json", json.dumps(body_json(report.body), indent=2) + "\n")
     files.update(_viewer_files())
@@ -267,8 +342,14 @@ def write_report(
 # ----------------------------------------------------------------------------- facade wrappers
 
 
-def body_from_photos(front: str | os.PathLike, side: str | os.PathLike | None = None, *, height_cm: float,
-                     weight_kg: float | None = None, sex: str) -> Any:
+def body_from_photos(
+    front: str | os.PathLike,
+    side: str | os.PathLike | None = None,
+    *,
+    height_cm: float,
+    weight_kg: float | None = None,
+    sex: str,
+) -> Any:
     """A body (and the photo's camera) fitted to a front photo (and optional side photo).
 
     Thin wrapper over ``tryon3d._photos.body_from_photos``; see there for what it returns.
@@ -285,8 +366,14 @@ def body_from_photos(front: str | os.PathLike, side: str | os.PathLike | None = 
     return fit(front, side, height_cm=height_cm, weight_kg=weight_kg, sex=sex)
 
 
-def load_garment(name_or_path: str | os.PathLike, *, size: str | None = None, fabric: Any = None, body: Any = None,
-                 **options: Any) -> Any:
+def load_garment(
+    name_or_path: str | os.PathLike,
+    *,
+    size: str | None = None,
+    fabric: Any = None,
+    body: Any = None,
+    **options: Any,
+) -> Any:
     """A ``garments.Garment`` from a family name (``"tshirt"``...) or a pattern/mesh file, placed
     around ``body`` when given. ``size``: the family's size (None: M) or the size to read from a
     graded DXF. ``options``: see ``garments.load_garment`` (``edge_length_m``,
@@ -304,7 +391,9 @@ def drape(body: Any, garment: Any, *, device: str = "cpu", **options: Any) -> An
     return sim.drape(body, garment, device=device, **options)
 
 
-def render_fitmap(body: Any, drape: Any, *, field: str = "stretch", size: int = 512, **options: Any) -> bytes:
+def render_fitmap(
+    body: Any, drape: Any, *, field: str = "stretch", size: int = 512, **options: Any
+) -> bytes:
     """A fit map (stretch, pressure or ease), front and back with a legend, as PNG bytes.
     ``options``: see ``render.render_fitmap``."""
     from tryon3d import render
@@ -312,8 +401,16 @@ def render_fitmap(body: Any, drape: Any, *, field: str = "stretch", size: int = 
     return render.render_fitmap(body, drape, field=field, size=size, **options)
 
 
-def render_turntable(body: Any, drape: Any = None, *, frames: int = 36, size: int = 512,
-                     path: str | os.PathLike | None = None, fps: float = 12.0, **options: Any) -> list:
+def render_turntable(
+    body: Any,
+    drape: Any = None,
+    *,
+    frames: int = 36,
+    size: int = 512,
+    path: str | os.PathLike | None = None,
+    fps: float = 12.0,
+    **options: Any,
+) -> list:
     """Frames (each (size, size, 3) uint8) of the dressed body turning once; with ``path``
     (``.mp4`` or ``.gif``) the video is written there too. ``options``: see ``render.render_turntable``."""
     from tryon3d import render
@@ -324,13 +421,18 @@ def render_turntable(body: Any, drape: Any = None, *, frames: int = 36, size: in
         suffix = target.suffix.lower()
         if suffix not in (".mp4", ".gif"):
             raise ValueError(f"turntable path must end in .mp4 or .gif, got {str(target)!r}")
-        data = render.encode_mp4(images, fps=fps) if suffix == ".mp4" else render.encode_gif(images, fps=fps)
+        data = (
+            render.encode_mp4(images, fps=fps)
+            if suffix == ".mp4"
+            else render.encode_gif(images, fps=fps)
+        )
         write_files_atomically(target.parent if str(target.parent) else ".", {target.name: data})
     return images
 
 
-def render_on_photo(body: Any, drape: Any, photo: Any, camera: Any, person_mask: Any = None,
-                    **options: Any) -> tuple:
+def render_on_photo(
+    body: Any, drape: Any, photo: Any, camera: Any, person_mask: Any = None, **options: Any
+) -> tuple:
     """The drape composited into the user's photo -> (image (H, W, 3) uint8, garment mask (H, W)
     bool). ``photo`` is a path or an (H, W, 3) uint8 array; ``camera`` the photo's fitted
     ``render.Camera``. ``options``: see ``render.render_on_photo``."""
@@ -357,8 +459,13 @@ class _Progress:
     def __init__(self, total: int, *, quiet: bool) -> None:
         from tqdm import tqdm
 
-        self._bar = tqdm(total=total, disable=quiet, unit="step", leave=False,
-                         bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}] {postfix}")
+        self._bar = tqdm(
+            total=total,
+            disable=quiet,
+            unit="step",
+            leave=False,
+            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}] {postfix}",
+        )
         self._started = False
 
     def __call__(self, message: str) -> None:
@@ -372,7 +479,9 @@ class _Progress:
         self._bar.close()
 
 
-def _photo_body(photo: str, side_photo: str | None, *, height_cm: float, weight_kg: float | None, sex: str):
+def _photo_body(
+    photo: str, side_photo: str | None, *, height_cm: float, weight_kg: float | None, sex: str
+):
     """(body, front camera, person mask (H, W) bool, upright photo pixels) from the photo fit."""
     import numpy as np
     from PIL import Image
@@ -380,13 +489,17 @@ def _photo_body(photo: str, side_photo: str | None, *, height_cm: float, weight_
     from tryon3d import bodyfit
     from tryon3d._photos import fit_photos
 
-    front = bodyfit.load_photo(photo)  # decoded once: upright (EXIF applied), for the fit and the composite
+    front = bodyfit.load_photo(
+        photo
+    )  # decoded once: upright (EXIF applied), for the fit and the composite
     fit = fit_photos(front, side_photo, height_cm=height_cm, weight_kg=weight_kg, sex=sex)
     pixels = front.pixels
     height, width = pixels.shape[:2]
     # MediaPipe's person mask is at the analysis size: back to the photo's
     small = Image.fromarray(np.clip(fit.analyses["front"].mask * 255.0, 0, 255).astype(np.uint8))
-    mask = np.asarray(small.resize((width, height), Image.BILINEAR)) > 127  # bool: 1 byte/px at 48 MP
+    mask = (
+        np.asarray(small.resize((width, height), Image.BILINEAR)) > 127
+    )  # bool: 1 byte/px at 48 MP
     return fit.body, fit.cameras["front"], mask, pixels
 
 
@@ -396,8 +509,9 @@ def _families() -> dict[str, dict]:
     return garments.list_families()
 
 
-def _check_tryon_inputs(garment: str, size: str, sizes: Any, photo: str | None, side_photo: str | None,
-                        sex: str) -> None:
+def _check_tryon_inputs(
+    garment: str, size: str, sizes: Any, photo: str | None, side_photo: str | None, sex: str
+) -> None:
     """Fail on bad inputs before any slow work."""
     from tryon3d import bodyfit, garments, sizing
 
@@ -458,7 +572,9 @@ def run_tryon(
         raise ValueError("weight is required when no photo is given")
     if isinstance(sizes, str) and sizes not in ("auto", "all"):
         sizes = [s.strip() for s in sizes.split(",") if s.strip()]
-    if garment not in _families() and sizing.file_sizes(sizing.garment_file(garment)) == [sizing.ONE_SIZE]:
+    if garment not in _families() and sizing.file_sizes(sizing.garment_file(garment)) == [
+        sizing.ONE_SIZE
+    ]:
         size = sizing.ONE_SIZE  # a mesh or GarmentCode file: its only size, whatever was asked
     _check_tryon_inputs(garment, size, sizes, photo, side_photo, sex)
     if sizes is None:
@@ -471,43 +587,90 @@ def run_tryon(
         progress("building the body")
         camera = mask = pixels = None
         if photo is not None:
-            body, camera, mask, pixels = _photo_body(photo, side_photo, height_cm=height_cm, weight_kg=weight_kg,
-                                                     sex=sex)
+            body, camera, mask, pixels = _photo_body(
+                photo, side_photo, height_cm=height_cm, weight_kg=weight_kg, sex=sex
+            )
         else:
-            body = body_from_measurements(height_cm=height_cm, weight_kg=weight_kg, sex=sex, chest_cm=chest_cm,
-                                          waist_cm=waist_cm, hips_cm=hips_cm)
+            body = body_from_measurements(
+                height_cm=height_cm,
+                weight_kg=weight_kg,
+                sex=sex,
+                chest_cm=chest_cm,
+                waist_cm=waist_cm,
+                hips_cm=hips_cm,
+            )
         _log.debug("body in %.1f s", time.perf_counter() - started)
-        report = fit_report(body, garment, sizes=sizes, fabric=fabric, device=device, edge_length_m=edge_length_m,
-                            progress=progress, workers=workers)
+        report = fit_report(
+            body,
+            garment,
+            sizes=sizes,
+            fabric=fabric,
+            device=device,
+            edge_length_m=edge_length_m,
+            progress=progress,
+            workers=workers,
+        )
         from tryon3d import bodyfit
 
-        extra: dict[str, bytes | str] = {"body.glb": bodyfit.body_to_glb(body),
-                                         "body.json": json.dumps(body_json(body), indent=2) + "\n"}
+        extra: dict[str, bytes | str] = {
+            "body.glb": bodyfit.body_to_glb(body),
+            "body.json": json.dumps(body_json(body), indent=2) + "\n",
+        }
         if photo is not None:
             chosen = size if size in report.drapes else report.recommended_size
             progress("compositing onto the photo")
             composite, garment_mask = render.render_on_photo(
-                body, report.drapes[chosen], pixels, camera, mask, texture=report.garments[chosen].texture_path)
-            pixels = mask = None  # a 48 MP photo and its mask: 190 MB, freed before the PNGs are encoded
+                body,
+                report.drapes[chosen],
+                pixels,
+                camera,
+                mask,
+                texture=report.garments[chosen].texture_path,
+            )
+            pixels = mask = (
+                None  # a 48 MP photo and its mask: 190 MB, freed before the PNGs are encoded
+            )
             extra["tryon.png"] = _png(composite)
             composite = None
             extra["garment_mask.png"] = _png(garment_mask)
-        written = write_report(report, out, image_size=image_size, turntable_frames=turntable_frames,
-                               extra_files=extra, progress=progress)
+        written = write_report(
+            report,
+            out,
+            image_size=image_size,
+            turntable_frames=turntable_frames,
+            extra_files=extra,
+            progress=progress,
+        )
     finally:
         progress.close()
     _log.debug("tryon in %.1f s", time.perf_counter() - started)
     return report, written
 
 
-def run_demo(folder: str | os.PathLike = "out/demo", *, quiet: bool = False,
-             device: str = "cpu", workers: int | None = None) -> tuple[FitReport, list[Path], float]:
+def run_demo(
+    folder: str | os.PathLike = "out/demo",
+    *,
+    quiet: bool = False,
+    device: str = "cpu",
+    workers: int | None = None,
+) -> tuple[FitReport, list[Path], float]:
     """The demo: a default body (168 cm, 62 kg, female) and the default T-shirt in the three sizes
     around the size chart's answer -> the full report in ``folder``. Returns (report, paths, seconds)."""
     started = time.perf_counter()
     d = DEMO_DEFAULTS
-    report, written = run_tryon(folder, height_cm=d["height_cm"], weight_kg=d["weight_kg"], sex=d["sex"],
-                                garment=d["garment"], size="M", sizes=d["sizes"], device=device,
-                                edge_length_m=d["edge_length_m"], image_size=d["image_size"],
-                                turntable_frames=d["turntable_frames"], quiet=quiet, workers=workers)
+    report, written = run_tryon(
+        folder,
+        height_cm=d["height_cm"],
+        weight_kg=d["weight_kg"],
+        sex=d["sex"],
+        garment=d["garment"],
+        size="M",
+        sizes=d["sizes"],
+        device=device,
+        edge_length_m=d["edge_length_m"],
+        image_size=d["image_size"],
+        turntable_frames=d["turntable_frames"],
+        quiet=quiet,
+        workers=workers,
+    )
     return report, written, time.perf_counter() - started

@@ -16,11 +16,19 @@ from tryon3d._units import cm_to_m
 __all__ = ["CUSTOMER_COLUMNS", "read_customers", "study"]
 
 #: Customers CSV columns: required, then optional (units in the names).
-CUSTOMER_COLUMNS = {"required": ("height_cm", "weight_kg", "sex"),
-                    "optional": ("id", "age", "chest_cm", "waist_cm", "hips_cm")}
+CUSTOMER_COLUMNS = {
+    "required": ("height_cm", "weight_kg", "sex"),
+    "optional": ("id", "age", "chest_cm", "waist_cm", "hips_cm"),
+}
 #: Plausible ranges of a customer's numbers (checked before any body is built).
-_RANGES = {"height_cm": (50.0, 250.0), "weight_kg": (2.0, 400.0), "age": (1.0, 120.0),
-           "chest_cm": (40.0, 250.0), "waist_cm": (30.0, 250.0), "hips_cm": (40.0, 250.0)}
+_RANGES = {
+    "height_cm": (50.0, 250.0),
+    "weight_kg": (2.0, 400.0),
+    "age": (1.0, 120.0),
+    "chest_cm": (40.0, 250.0),
+    "waist_cm": (30.0, 250.0),
+    "hips_cm": (40.0, 250.0),
+}
 #: Most rows of a customers CSV (a guard before any work).
 _MAX_CUSTOMERS = 1_000_000
 
@@ -41,9 +49,11 @@ def read_customers(path: str | os.PathLike):
             header = [h.strip() for h in (reader.fieldnames or [])]
             missing = [c for c in CUSTOMER_COLUMNS["required"] if c not in header]
             if missing:
-                raise ValueError(f"{str(path)!r}: missing column(s) {missing}; expected "
-                                 f"{list(CUSTOMER_COLUMNS['required'])} and optionally "
-                                 f"{list(CUSTOMER_COLUMNS['optional'])}")
+                raise ValueError(
+                    f"{str(path)!r}: missing column(s) {missing}; expected "
+                    f"{list(CUSTOMER_COLUMNS['required'])} and optionally "
+                    f"{list(CUSTOMER_COLUMNS['optional'])}"
+                )
             raw = []
             for row in reader:
                 raw.append({(k or "").strip(): (v or "").strip() for k, v in row.items()})
@@ -99,15 +109,22 @@ def _body_files(folder: str | os.PathLike):
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"bodies folder {str(folder)!r} does not exist or is not a folder")
-    paths = sorted(p for p in folder.glob("*.json")) + sorted(p / "body.json" for p in folder.iterdir()
-                                                              if (p / "body.json").is_file())
+    paths = sorted(p for p in folder.glob("*.json")) + sorted(
+        p / "body.json" for p in folder.iterdir() if (p / "body.json").is_file()
+    )
     if not paths:
-        raise ValueError(f"no body files in {str(folder)!r} (expected *.json or */body.json from `tryon3d body`)")
+        raise ValueError(
+            f"no body files in {str(folder)!r} (expected *.json or */body.json from `tryon3d body`)"
+        )
     bodies = []
     for path in paths:
         body = load_body(path)
-        body_id = path.parent.name if path.name == "body.json" and path.parent != folder else path.stem
-        bodies.append(StudyBody(body_id=body_id, sex=str(body.inputs.get("sex", "female")).lower(), body=body))
+        body_id = (
+            path.parent.name if path.name == "body.json" and path.parent != folder else path.stem
+        )
+        bodies.append(
+            StudyBody(body_id=body_id, sex=str(body.inputs.get("sex", "female")).lower(), body=body)
+        )
     return bodies
 
 
@@ -148,7 +165,9 @@ def study(
 
     sources = [s for s in (population, customers, bodies) if s is not None]
     if len(sources) != 1:
-        raise ValueError("give exactly one body source: population (with count), customers or bodies")
+        raise ValueError(
+            "give exactly one body source: population (with count), customers or bodies"
+        )
     if population is not None:
         if population != "ansur":
             raise ValueError(f"population must be 'ansur', got {population!r}")
@@ -159,19 +178,47 @@ def study(
         study_bodies = read_customers(customers)
     else:
         study_bodies = _body_files(bodies)
-    garments = [g.strip() for g in garments.split(",")] if isinstance(garments, str) else list(garments)
+    garments = (
+        [g.strip() for g in garments.split(",")] if isinstance(garments, str) else list(garments)
+    )
     if isinstance(sizes, str):
         sizes = None if sizes == "all" else [s.strip() for s in sizes.split(",") if s.strip()]
     folder = ensure_writable_dir(out)
-    result = sizing.run_study(study_bodies, garments, out=folder, sizes=sizes, fabric=fabric,
-                              edge_length_m=cm_to_m(edge_length_cm), max_seconds_simulated=max_seconds_simulated,
-                              device=device, ray_address=ray_address, gpus_per_job=gpus_per_job,
-                              batch_size=batch_size, executor=executor, quiet=quiet)
-    inputs = {"garments": garments, "sizes": sizes, "population": population, "count": count, "sex": sex,
-              "seed": seed, "customers": None if customers is None else str(customers),
-              "bodies": None if bodies is None else str(bodies), "fabric": fabric, "edge_length_cm": edge_length_cm,
-              "max_seconds_simulated": max_seconds_simulated, "device": device}
+    result = sizing.run_study(
+        study_bodies,
+        garments,
+        out=folder,
+        sizes=sizes,
+        fabric=fabric,
+        edge_length_m=cm_to_m(edge_length_cm),
+        max_seconds_simulated=max_seconds_simulated,
+        device=device,
+        ray_address=ray_address,
+        gpus_per_job=gpus_per_job,
+        batch_size=batch_size,
+        executor=executor,
+        quiet=quiet,
+    )
+    inputs = {
+        "garments": garments,
+        "sizes": sizes,
+        "population": population,
+        "count": count,
+        "sex": sex,
+        "seed": seed,
+        "customers": None if customers is None else str(customers),
+        "bodies": None if bodies is None else str(bodies),
+        "fabric": fabric,
+        "edge_length_cm": edge_length_cm,
+        "max_seconds_simulated": max_seconds_simulated,
+        "device": device,
+    }
     summary = sizing.study_json(result, inputs=inputs)
-    write_files_atomically(folder, {"study.json": json.dumps(summary, indent=2) + "\n",
-                                    "study.html": sizing.study_html(summary, result.rows)})
+    write_files_atomically(
+        folder,
+        {
+            "study.json": json.dumps(summary, indent=2) + "\n",
+            "study.html": sizing.study_html(summary, result.rows),
+        },
+    )
     return result, summary

@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log details and show tracebacks"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
@@ -109,8 +111,13 @@ def native_stderr_silenced() -> Iterator[None]:
         yield
         return
     saved = os.dup(fd)
-    python_stderr = os.fdopen(saved, "w", buffering=1, encoding=getattr(sys.stderr, "encoding", None) or "utf-8",
-                              errors="backslashreplace")
+    python_stderr = os.fdopen(
+        saved,
+        "w",
+        buffering=1,
+        encoding=getattr(sys.stderr, "encoding", None) or "utf-8",
+        errors="backslashreplace",
+    )
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, fd)
     os.close(devnull)
@@ -180,7 +187,10 @@ def _run(args: argparse.Namespace) -> int:
         if args.verbose:
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""
-        print(f"tryon3d: internal error: {type(exc).__name__}: {first} (rerun with -v for details)", file=sys.stderr)
+        print(
+            f"tryon3d: internal error: {type(exc).__name__}: {first} (rerun with -v for details)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
     finally:
         release_locks()

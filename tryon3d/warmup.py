@@ -37,10 +37,14 @@ def _render() -> None:
     from tryon3d import render
 
     sphere = trimesh.creation.icosphere(subdivisions=2, radius=0.3)
-    camera = render.look_at_camera((0.0, -2.0, 0.0), (0.0, 0.0, 0.0), fov_y_deg=40, width=32, height=32)
+    camera = render.look_at_camera(
+        (0.0, -2.0, 0.0), (0.0, 0.0, 0.0), fov_y_deg=40, width=32, height=32
+    )
     import torch
 
-    render.render_silhouette(torch.tensor(np.asarray(sphere.vertices), dtype=torch.float32), sphere.faces, camera)
+    render.render_silhouette(
+        torch.tensor(np.asarray(sphere.vertices), dtype=torch.float32), sphere.faces, camera
+    )
 
 
 def main() -> int:
