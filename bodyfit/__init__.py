@@ -22,12 +22,14 @@ from tryon3d.bodyfit._measurements import (
     pose_body,
     pose_named,
 )
+from tryon3d.bodyfit._parsing import LABELS, PersonParsing, parse_person
 from tryon3d.bodyfit._photo import LANDMARK_NAMES, Photo, PhotoAnalysis, analyze_photo, load_photo
 from tryon3d.bodyfit._photo_fit import PhotoFit, fit_body_to_photos
 from tryon3d.bodyfit._population import PopulationModel, load_population_model
 from tryon3d.bodyfit._skeleton import SKELETON_NAMES
 
 __all__ = [
+    "LABELS",
     "LANDMARK_NAMES",
     "MEASUREMENT_NAMES",
     "NAMED_POSES",
@@ -36,6 +38,7 @@ __all__ = [
     "Z_UP_TO_Y_UP",
     "Body",
     "MeshTape",
+    "PersonParsing",
     "Photo",
     "PhotoAnalysis",
     "PhotoFit",
@@ -52,6 +55,7 @@ __all__ = [
     "load_population_model",
     "measure_body",
     "measure_mesh",
+    "parse_person",
     "pose_body",
     "pose_named",
     "tape_definitions",

@@ -1,0 +1,363 @@
+"""Human parsing of a photo: a per-pixel label map from what ships (no downloaded model).
+
+Person vs background from MediaPipe's segmentation, refined by GrabCut near its boundary; skin
+from a chroma (YCrCb Cr/Cb) Gaussian learnt per photo on the face below the eyes and above the
+mouth, accepted by a Mahalanobis threshold (looser for shaded pixels joined to strict ones) only
+where the pose puts a head, neck or limb; hair is the non-skin part of the head; clothes are
+the rest, split into upper / lower by the row that best separates the dominant Lab k-means
+colour of the torso from that of the thighs (the hip line
+when both are the same colour), a dress where one colour runs from chest to below the hips and
+fills the gap between the knees, and shoes below the ankles.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from tryon3d.bodyfit._photo import Photo, PhotoAnalysis, analyze_photo, load_photo
+
+__all__ = ["LABELS", "PersonParsing", "parse_person"]
+
+#: Label values of ``PersonParsing.labels`` are indices into this tuple.
+LABELS: tuple[str, ...] = (
+    "background",
+    "skin",
+    "hair",
+    "upper_clothes",
+    "lower_clothes",
+    "dress",
+    "shoes",
+)
+BACKGROUND, SKIN, HAIR, UPPER, LOWER, DRESS, SHOES = range(7)
+_SKIN_CHI2 = 9.21  # chi-square, 2 dof, 99 %: Mahalanobis^2 bound in (Cr, Cb)
+_SKIN_WEAK = 2.0  # the looser bound for skin in shade, as a multiple of _SKIN_CHI2
+_MIN_COV = 4.0  # floor on the chroma variance [(8-bit units)^2]: flat-lit faces are not that pure
+_SAME_FABRIC = 10.0  # Lab distance (L* halved) below which two clusters are one fabric
+_NOSE, _EYES, _EARS, _MOUTH = 0, (2, 5), (7, 8), (9, 10)
+_SHOULDERS, _ELBOWS, _WRISTS = (11, 12), (13, 14), (15, 16)
+_HIPS, _KNEES, _ANKLES = (23, 24), (25, 26), (27, 28)
+_FEET = (29, 30, 31, 32)
+_HANDS = ((15, 17, 19, 21), (16, 18, 20, 22))
+
+
+@dataclass(frozen=True, eq=False)
+class PersonParsing:
+    """A per-pixel label map of one person in a photo.
+
+    Attributes:
+        labels: index into :data:`LABELS` per pixel, shape (H, W), uint8, at the photo's size
+            (worked out at the analysis scale, at most 1024 px long, and enlarged nearest).
+        skin_rgb: median sRGB colour of the face skin sample, shape (3,), float64 in [0, 255].
+        skin_chroma_mean: mean (Cr, Cb) of the skin model, shape (2,), float64 (8-bit units).
+        skin_chroma_cov: its covariance, shape (2, 2), float64.
+    """
+
+    labels: np.ndarray
+    skin_rgb: np.ndarray
+    skin_chroma_mean: np.ndarray
+    skin_chroma_cov: np.ndarray
+
+    def mask(self, label: str) -> np.ndarray:
+        """Pixels of ``label`` (a :data:`LABELS` name, ``"person"``, ``"clothes"``): (H, W) bool."""
+        if label == "person":
+            return self.labels != BACKGROUND
+        if label == "clothes":
+            return np.isin(self.labels, (UPPER, LOWER, DRESS))
+        if label not in LABELS:
+            raise ValueError(
+                f"label must be one of {(*LABELS, 'person', 'clothes')}, got {label!r}"
+            )
+        return self.labels == LABELS.index(label)
+
+    def fractions(self) -> dict[str, float]:
+        """Share of the person's pixels per label (background excluded)."""
+        person = max(int((self.labels != BACKGROUND).sum()), 1)
+        return {
+            name: float((self.labels == i).sum()) / person for i, name in enumerate(LABELS) if i
+        }
+
+
+def _refine_person(pixels: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """MediaPipe's mask, with GrabCut deciding only a band around its boundary."""
+    import cv2
+    from scipy import ndimage
+
+    core = prob > 0.5
+    rows, cols = np.flatnonzero(core.any(axis=1)), np.flatnonzero(core.any(axis=0))
+    if len(rows) == 0:
+        return core
+    tall = rows[-1] - rows[0] + 1
+    band = max(2, round(0.015 * tall))
+    pad = 4 * band
+    r0, r1 = max(0, rows[0] - pad), min(prob.shape[0], rows[-1] + pad + 1)
+    c0, c1 = max(0, cols[0] - pad), min(prob.shape[1], cols[-1] + pad + 1)
+    crop, sure = core[r0:r1, c0:c1], prob[r0:r1, c0:c1]
+    inner = ndimage.binary_erosion(crop, iterations=band)
+    outer = ndimage.binary_dilation(crop, iterations=band)
+    gc = np.full(crop.shape, cv2.GC_BGD, np.uint8)
+    gc[outer] = cv2.GC_PR_BGD
+    gc[crop] = cv2.GC_PR_FGD
+    gc[inner | (sure > 0.95)] = cv2.GC_FGD
+    gc[~outer] = cv2.GC_BGD
+    if not (gc == cv2.GC_BGD).any() or not (gc == cv2.GC_FGD).any():
+        return core
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    image = np.ascontiguousarray(pixels[r0:r1, c0:c1, ::-1])  # OpenCV wants BGR
+    cv2.grabCut(image, gc, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+    person = np.zeros_like(core)
+    person[r0:r1, c0:c1] = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
+    # GrabCut may lose a limb over a background of the same colour: fall back when it strays.
+    if abs(int(person.sum()) - int(core.sum())) > 0.15 * core.sum():
+        return core
+    labels, count = ndimage.label(person)
+    if count > 1:
+        sizes = ndimage.sum(person, labels, range(1, count + 1))
+        person = labels == (int(np.argmax(sizes)) + 1)
+    return ndimage.binary_fill_holes(person)
+
+
+def _segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance [px] from each of ``points`` (..., 2) to the segment a-b."""
+    ab = b - a
+    t = np.clip(((points - a) @ ab) / max(float(ab @ ab), 1e-9), 0.0, 1.0)
+    return np.linalg.norm(points - (a + t[..., None] * ab), axis=-1)
+
+
+def _face_sample(ycc: np.ndarray, person: np.ndarray, kp: np.ndarray) -> np.ndarray:
+    """(Y, Cr, Cb) pixels of nose and cheeks.
+
+    Below the eyes, above the mouth, between the eyes' outer corners.
+    """
+    eyes = kp[list(_EYES)]
+    mouth = kp[list(_MOUTH)].mean(axis=0)
+    eye_line = eyes.mean(axis=0)
+    drop = max(mouth[1] - eye_line[1], 2.0)
+    half_width = max(0.5 * abs(kp[3, 0] - kp[6, 0]), 0.6 * np.linalg.norm(eyes[0] - eyes[1]), 2.0)
+    top, bottom = eye_line[1] + 0.25 * drop, mouth[1] - 0.15 * drop
+    centre = 0.5 * (eye_line[0] + mouth[0])
+    height, width = person.shape
+    v0, v1 = int(np.clip(np.floor(top), 0, height - 1)), int(np.clip(np.ceil(bottom), 1, height))
+    u0, u1 = (
+        int(np.clip(np.floor(centre - half_width), 0, width - 1)),
+        int(np.clip(np.ceil(centre + half_width), 1, width)),
+    )
+    box = np.zeros_like(person)
+    box[v0 : max(v1, v0 + 1), u0 : max(u1, u0 + 1)] = True
+    return ycc[box & person]
+
+
+def _skin_model(sample: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Robust (Cr, Cb) mean and covariance, and the median luma, of a face sample (N, 3)."""
+    if len(sample) < 8:
+        raise ValueError(f"the face is too small to learn a skin colour ({len(sample)} px)")
+    chroma = sample[:, 1:]
+    median = np.median(chroma, axis=0)
+    spread = 1.4826 * np.median(np.abs(chroma - median), axis=0) + 1.0
+    keep = np.all(np.abs(chroma - median) < 3.0 * spread, axis=1)
+    keep &= sample[:, 0] > 0.5 * np.median(sample[:, 0])  # nostrils, shadows
+    chroma = chroma[keep] if keep.sum() >= 8 else chroma
+    mean = chroma.mean(axis=0)
+    cov = np.cov(chroma.T) + _MIN_COV * np.eye(2)
+    return mean, cov, float(np.median(sample[keep, 0] if keep.sum() >= 8 else sample[:, 0]))
+
+
+def _limb_zone(shape: tuple[int, int], kp: np.ndarray, scale_px: float) -> np.ndarray:
+    """Where skin may be: head, neck, arms, hands, legs and feet by the pose, (H, W) bool."""
+    height, width = shape
+    grid = np.stack(np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5), axis=-1)
+    zone = np.zeros(shape, bool)
+    head = kp[[0, 2, 5, 7, 8]].mean(axis=0)
+    head_radius = max(0.9 * np.linalg.norm(kp[7] - kp[8]), 0.35 * scale_px)
+    zone |= np.linalg.norm(grid - head, axis=-1) < head_radius
+    neck = kp[list(_SHOULDERS)].mean(axis=0)
+    zone |= _segment_distance(grid, head, neck) < 0.3 * scale_px
+    segments = [
+        (11, 13),
+        (13, 15),
+        (12, 14),
+        (14, 16),
+        (23, 25),
+        (25, 27),
+        (24, 26),
+        (26, 28),
+        (27, 29),
+        (27, 31),
+        (28, 30),
+        (28, 32),
+    ]
+    for a, b in segments:
+        radius = (0.34 if a in (23, 24) else 0.22 if a in (25, 26) else 0.2) * scale_px
+        zone |= _segment_distance(grid, kp[a], kp[b]) < radius
+    for hand, elbow in zip(_HANDS, _ELBOWS, strict=True):
+        centre = kp[list(hand)].mean(axis=0)
+        zone |= (
+            np.linalg.norm(grid - centre, axis=-1) < 0.35 * scale_px
+        )  # fingers reach past the marks
+        # A hanging hand carries on along the forearm, whatever the finger marks say.
+        wrist = kp[hand[0]]
+        zone |= _segment_distance(grid, wrist, wrist + 0.6 * (wrist - kp[elbow])) < 0.2 * scale_px
+    return zone
+
+
+def _clothes_split(
+    lab: np.ndarray, clothes: np.ndarray, kp: np.ndarray, rng: np.random.Generator, scale_px: float
+) -> tuple[np.ndarray, bool]:
+    """Boundary row [px] between upper and lower clothes, and whether it is a dress."""
+    import cv2
+
+    height = clothes.shape[0]
+    hip_v = float(kp[list(_HIPS), 1].mean())
+    shoulder_v = float(kp[list(_SHOULDERS), 1].mean())
+    knee_v = float(kp[list(_KNEES), 1].mean())
+    values = lab[clothes].astype(np.float32)
+    if len(values) < 50:
+        return hip_v, False
+    sample = values[rng.choice(len(values), size=min(len(values), 20000), replace=False)]
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 30, 0.5)
+    cv2.setRNGSeed(int(rng.integers(1 << 30)))
+    _, _, centres = cv2.kmeans(sample, 4, None, criteria, 3, cv2.KMEANS_PP_CENTERS)
+    cluster = np.full(clothes.shape, -1, np.int32)
+    distance = np.linalg.norm(values[:, None, :] - centres[None], axis=-1)
+    cluster[clothes] = np.argmin(distance, axis=1)
+    rows = np.arange(height)[:, None]
+    torso = (
+        clothes
+        & (rows > shoulder_v + 0.35 * (hip_v - shoulder_v))
+        & (rows < hip_v - 0.05 * (hip_v - shoulder_v))
+    )
+    thighs = clothes & (rows > hip_v + 0.25 * (knee_v - hip_v)) & (rows < knee_v)
+    hips_u = kp[list(_HIPS), 0]
+    lo, hi = int(max(0, hips_u.min() - 0.1 * scale_px)), int(hips_u.max() + 0.1 * scale_px)
+    torso[:, :lo] = torso[:, hi:] = False  # arms beside the torso are sleeves, not the shirt body
+    if not torso.any() or not thighs.any():
+        return hip_v, False
+    upper = np.bincount(cluster[torso], minlength=4).argmax()
+    lower = np.bincount(cluster[thighs], minlength=4).argmax()
+    # Light and shade split one fabric into clusters: compare colours with lightness damped.
+    step = (centres[upper] - centres[lower]) * np.array([100.0 / 255.0 / 2.0, 1.0, 1.0])
+    if upper == lower or float(np.linalg.norm(step)) < _SAME_FABRIC:
+        # One colour from chest to thighs: a dress when it also fills the gap between the legs.
+        knees = kp[list(_KNEES)]
+        v = int(np.clip(hip_v + 0.5 * (knee_v - hip_v), 0, height - 1))
+        u0, u1 = sorted(knees[:, 0].astype(int))
+        gap = clothes[v, u0 : u1 + 1]
+        return hip_v, bool(gap.size and gap.mean() > 0.9)
+    # The row that best separates the two colours (torso colour above, leg colour below).
+    band = slice(int(max(0, shoulder_v)), int(min(height, knee_v)))
+    is_upper = (cluster == upper)[band].sum(axis=1)
+    is_lower = (cluster == lower)[band].sum(axis=1)
+    cost = np.cumsum(is_lower) + (is_upper.sum() - np.cumsum(is_upper))
+    return float(band.start + int(np.argmin(cost)) + 1), False
+
+
+def parse_person(
+    photo_or_array: Photo | np.ndarray | str | os.PathLike | bytes,
+    *,
+    analysis: PhotoAnalysis | None = None,
+    seed: int = 0,
+) -> PersonParsing:
+    """Label every pixel of a one-person photo with :data:`LABELS`.
+
+    Args:
+        photo_or_array: a ``Photo``, a path, bytes, or an (H, W, 3) uint8 sRGB array.
+        analysis: the photo's :func:`analyze_photo` result (computed when omitted).
+        seed: seed of the colour clustering.
+
+    Returns:
+        A :class:`PersonParsing` at the photo's full size.
+
+    Raises:
+        ValueError: an unreadable photo, no person, or a face too small to learn skin colour from.
+    """
+    import cv2
+    from scipy import ndimage
+
+    from tryon3d.bodyfit._photo import _resize
+
+    photo = photo_or_array if isinstance(photo_or_array, Photo) else load_photo(photo_or_array)
+    if analysis is None:
+        analysis = analyze_photo(photo, check_single=False)
+    elif not isinstance(analysis, PhotoAnalysis):
+        raise TypeError(f"analysis must be a bodyfit.PhotoAnalysis, got {type(analysis).__name__}")
+    elif analysis.photo_size != (photo.width, photo.height):
+        raise ValueError(
+            f"analysis is of a {analysis.photo_size} photo, "
+            f"this one is {(photo.width, photo.height)}"
+        )
+    pixels = _resize(photo.pixels, analysis.scale)
+    if pixels.shape[:2] != analysis.mask.shape:
+        pixels = cv2.resize(pixels, analysis.size, interpolation=cv2.INTER_AREA)
+    kp = analysis.keypoints
+    person = _refine_person(pixels, analysis.mask)
+    rows = np.flatnonzero(person.any(axis=1))
+    tall = float(rows[-1] - rows[0] + 1) if len(rows) else float(person.shape[0])
+    scale_px = max(float(np.linalg.norm(kp[11] - kp[12])), 0.12 * tall)  # shoulder width
+
+    ycc = cv2.cvtColor(pixels, cv2.COLOR_RGB2YCrCb).astype(np.float64)
+    sample = _face_sample(ycc, person, kp)
+    mean, cov, luma = _skin_model(sample)
+    delta = ycc[..., 1:] - mean
+    d2 = np.einsum("...i,ij,...j->...", delta, np.linalg.inv(cov), delta)
+    zone = person & _limb_zone(person.shape, kp, scale_px) & (ycc[..., 0] > 0.25 * luma)
+    # Hysteresis: shaded skin (inner arms, under the chin) drifts in chroma; accept a looser
+    # match where it joins a strict one.
+    strong = zone & (d2 < _SKIN_CHI2) & (ycc[..., 0] > 0.3 * luma)
+    weak = strong | (zone & (d2 < _SKIN_WEAK * _SKIN_CHI2) & (ycc[..., 0] < 0.9 * luma))
+    joined, _ = ndimage.label(weak)
+    skin = np.isin(joined, np.unique(joined[strong])) & weak
+    radius = max(1, round(0.004 * tall))  # hands are ~4 % of the height wide: keep them
+    skin = ndimage.binary_opening(skin, iterations=radius)
+    skin = ndimage.binary_closing(skin, iterations=2 * radius) & person
+    labels_, count = ndimage.label(skin)
+    if count:
+        sizes = ndimage.sum(skin, labels_, range(1, count + 1))
+        skin = np.isin(labels_, 1 + np.flatnonzero(sizes >= (0.004 * tall) ** 2 * 4))
+
+    height, width = person.shape
+    grid_v, grid_u = np.mgrid[0:height, 0:width] + 0.5
+    head = kp[[0, 2, 5, 7, 8]].mean(axis=0)
+    head_radius = max(1.1 * np.linalg.norm(kp[7] - kp[8]), 0.4 * scale_px)
+    shoulder_v = float(kp[list(_SHOULDERS), 1].mean())
+    in_head = np.hypot(grid_u - head[0], grid_v - head[1]) < head_radius
+    neck_v = shoulder_v - 0.15 * (shoulder_v - head[1])
+    # Eyes, brows and mouth are enclosed by face skin: skin, not hair.
+    skin |= ndimage.binary_fill_holes(skin & in_head) & person
+    hair = person & ~skin & ((in_head & (grid_v < neck_v)) | (grid_v < head[1] - 0.5 * head_radius))
+
+    ankle_v = float(kp[list(_ANKLES), 1].min())
+    knee_v = float(kp[list(_KNEES), 1].mean())
+    feet = kp[list(_ANKLES + _FEET)]
+    near_feet = np.zeros_like(person)
+    for point in feet:
+        near_feet |= np.hypot(grid_u - point[0], grid_v - point[1]) < 0.3 * scale_px
+    shoes = person & ~skin & ~hair & near_feet & (grid_v > ankle_v - 0.05 * (ankle_v - knee_v))
+
+    clothes = person & ~skin & ~hair & ~shoes
+    lab = cv2.cvtColor(pixels, cv2.COLOR_RGB2Lab)
+    split_v, dress = _clothes_split(lab, clothes, kp, np.random.default_rng(seed), scale_px)
+    labels = np.zeros(person.shape, np.uint8)
+    if dress:
+        labels[clothes] = DRESS
+    else:
+        labels[clothes] = np.where(grid_v[clothes] < split_v, UPPER, LOWER)
+        # Long sleeves of hanging arms reach below the waist: still the top.
+        arms = np.zeros_like(person)
+        points = np.stack([grid_u, grid_v], axis=-1)
+        for a, b in ((13, 15), (14, 16)):  # elbow to past the hand: cuffs and fingers too
+            arms |= (
+                _segment_distance(points, kp[a], kp[b] + 0.6 * (kp[b] - kp[a])) < 0.14 * scale_px
+            )
+        labels[clothes & arms] = UPPER
+    labels[skin] = SKIN
+    labels[hair] = HAIR
+    labels[shoes] = SHOES
+    if labels.shape != (photo.height, photo.width):
+        labels = cv2.resize(labels, (photo.width, photo.height), interpolation=cv2.INTER_NEAREST)
+    ycc_face = np.array([[sample[:, 0].mean(), mean[0], mean[1]]], np.float64)
+    rgb = cv2.cvtColor(np.clip(ycc_face, 0, 255).astype(np.uint8)[None], cv2.COLOR_YCrCb2RGB)[0, 0]
+    return PersonParsing(
+        labels=labels, skin_rgb=rgb.astype(np.float64), skin_chroma_mean=mean, skin_chroma_cov=cov
+    )
