@@ -7,6 +7,7 @@ ships (complexities 0 and 2 try to download theirs). Pixel coordinates follow ``
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import threading
@@ -230,28 +231,57 @@ def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | No
     return Photo(pixels=np.ascontiguousarray(pixels), alpha=alpha, name=label)
 
 
-def _pose_solution():
-    import mediapipe as mp
+_POSE_OPTIONS = (
+    ("static_image_mode", True),
+    ("model_complexity", 1),
+    ("enable_segmentation", True),
+)
+_graphs: dict[tuple, object] = {}  # (pid, options) -> open mediapipe Pose graph, guarded by _lock
+_graph_builds = 0  # graphs built in this process (for tests and benchmarks)
 
-    return mp.solutions.pose.Pose(
-        static_image_mode=True, model_complexity=1, enable_segmentation=True
-    )
+
+def _pose_solution(options: tuple = _POSE_OPTIONS):
+    """The process's MediaPipe Pose graph for ``options``, built on first use (~0.5 s) and reused.
+
+    Static-image mode keeps no state between frames, so one graph serves every photo. Keyed by the
+    process id too: a forked child must not share its parent's graph threads. Call under ``_lock``.
+    """
+    global _graph_builds
+    key = (os.getpid(), options)
+    graph = _graphs.get(key)
+    if graph is None:
+        import mediapipe as mp
+
+        graph = mp.solutions.pose.Pose(**dict(options))
+        _graphs[key] = graph
+        _graph_builds += 1
+    return graph
+
+
+def close_pose_graphs() -> None:
+    """Close this process's cached MediaPipe graphs (registered to run at exit)."""
+    with _lock:
+        for key in [key for key in _graphs if key[0] == os.getpid()]:
+            _graphs.pop(key).close()
+
+
+atexit.register(close_pose_graphs)
 
 
 def _run_pose(pixels: np.ndarray):
     """(keypoints (33, 2) px, visibility (33,), mask (h, w)) or None when nobody is found."""
+    height, width = pixels.shape[:2]
     with _lock, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with _pose_solution() as pose:
-            result = pose.process(np.ascontiguousarray(pixels))
-    if result.pose_landmarks is None:
-        return None
-    height, width = pixels.shape[:2]
-    marks = result.pose_landmarks.landmark
-    keypoints = np.array([[m.x * width, m.y * height] for m in marks], dtype=np.float64)
-    visibility = np.array([m.visibility for m in marks], dtype=np.float64)
-    mask = result.segmentation_mask
-    mask = np.zeros((height, width), np.float32) if mask is None else np.asarray(mask, np.float32)
+        result = _pose_solution().process(np.ascontiguousarray(pixels))
+        if result.pose_landmarks is None:
+            return None
+        marks = result.pose_landmarks.landmark
+        keypoints = np.array([[m.x * width, m.y * height] for m in marks], dtype=np.float64)
+        visibility = np.array([m.visibility for m in marks], dtype=np.float64)
+        mask = result.segmentation_mask
+        # a copy: the graph's output buffers are reused by its next call
+        mask = np.zeros((height, width), np.float32) if mask is None else np.array(mask, np.float32)
     return keypoints, visibility, mask
 
 

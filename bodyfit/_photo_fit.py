@@ -25,7 +25,13 @@ import numpy as np
 from tryon3d.bodyfit._anny_model import DEFAULT_AGE_YEARS
 from tryon3d.bodyfit._body import Body
 from tryon3d.bodyfit._photo import Photo, PhotoAnalysis, analyze_photo, load_photo
-from tryon3d.bodyfit._photo_fitter import _Fitter, _no_grad, _photo_camera
+from tryon3d.bodyfit._photo_fitter import (
+    _REFINE_PX,
+    _REFINE_SPP,
+    _Fitter,
+    _no_grad,
+    _photo_camera,
+)
 from tryon3d.bodyfit._photo_overlay import make_overlay, render_body_silhouette
 from tryon3d.bodyfit._photo_views import _crop_view
 
@@ -107,6 +113,15 @@ def _match_stature(
     return parameters
 
 
+def _int_option(name: str, value, low: int, high: int) -> int:
+    """``value`` as an int in [low, high], else a one-line ValueError/TypeError."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+    return int(value)
+
+
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
     union = np.logical_or(a, b).sum()
     return float(np.logical_and(a, b).sum() / union) if union else 0.0
@@ -124,6 +139,8 @@ def fit_body_to_photos(
     proxy_steps: int = 100,
     refine_steps: int = 20,
     population_prior_weight: float = 40.0,
+    refine_px: int = _REFINE_PX,
+    refine_spp: int = _REFINE_SPP,
 ) -> PhotoFit:
     """Fit anny's shape, a pose per photo and a camera per photo to a front (and side) photo.
 
@@ -140,10 +157,12 @@ def fit_body_to_photos(
         proxy_steps: Adam steps of the fast keypoint + silhouette-proxy stage (then half as
             many again under the population prior).
         refine_steps: at most this many Adam steps against Mitsuba's differentiable silhouette
-            (192 x 192 crops); stops earlier once the IoU plateaus.
+            (``refine_px`` square crops); stops earlier once the IoU plateaus.
         population_prior_weight: pull of the shape towards the ANSUR-typical shape for the
             stature and the mass (the given one, else the fitted one) after the proxy stage;
             0 keeps the generic start as the prior.
+        refine_px: side of the refinement's square silhouette crops [px] (32-512).
+        refine_spp: samples per pixel of the refinement's silhouettes (1-64).
 
     Returns:
         A PhotoFit.
@@ -170,6 +189,8 @@ def fit_body_to_photos(
     if weight_kg is not None:
         weight_kg = _finite("weight", weight_kg, WEIGHT_RANGE_KG, "kg")
     sex = check_sex(sex)
+    refine_px = _int_option("refine_px", refine_px, 32, 512)
+    refine_spp = _int_option("refine_spp", refine_spp, 1, 64)
     age = (
         DEFAULT_AGE_YEARS
         if age_years is None
@@ -207,7 +228,7 @@ def fit_body_to_photos(
                 int(proxy_steps) // 2, shape_from=0, shape_weight=population_prior_weight
             )
         fitter.prior_weight_b = population_prior_weight * _REFINE_PRIOR_FRACTION
-    fitter.stage_b(int(refine_steps))
+    fitter.stage_b(int(refine_steps), resolution=refine_px, spp=refine_spp)
 
     model = fitter.model
     parameters = _match_stature(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -10,7 +11,11 @@ from tryon3d.bodyfit._anny_model import load_anny_model
 from tryon3d.bodyfit._anny_pose import anny_torch, pose_rig
 from tryon3d.bodyfit._photo_views import _CROP_PX, _View
 
+# Refinement silhouettes. 160 px at 1 spp is ~1.6x cheaper per fit, but on 3-subject runs of
+# benchmarks/photo_fit.py --compare its chest or waist MAE rose up to 0.8 cm (gate: 0.2 cm), so the
+# default stays until a larger run settles it.
 _REFINE_PX = 192  # Mitsuba silhouette resolution of the refinement (same crop, fewer pixels)
+_REFINE_SPP = 4  # samples per pixel of the refinement's silhouette (image and edge gradients)
 
 _PAIRING_EVERY = 4  # stage A steps between contour-to-vertex re-pairings
 _PLATEAU_IOU = 0.001  # stage B stops after _PLATEAU_STEPS steps without this much IoU gain
@@ -232,6 +237,13 @@ class _Fitter:
         subset = rng.choice(vertex_count, size=3000, replace=False)
         self.subset = np.unique(np.concatenate([subset, self.kp_source[self.kp_is_vertex]]))
         self.kp_subset_index = np.searchsorted(self.subset, self.kp_source)
+        # Index tensors and the subset's skinning weights built once, not on every step.
+        self._kp_vertex_rows = torch.as_tensor(self.kp_subset_index.clip(0, len(self.subset) - 1))
+        self._kp_joint_rows = torch.as_tensor(np.where(self.kp_is_vertex, 0, self.kp_source))
+        self._kp_is_vertex_t = torch.as_tensor(self.kp_is_vertex)[:, None]
+        self._kp_index_t = torch.as_tensor(self.kp_index)
+        self._kp_mirror_t = torch.as_tensor(self.kp_mirror)
+        self.subset_rig = replace(self.rig, weights=self.rig.weights[self.subset])
         group_prior = [0.0] + [_POSE_BONES[names[b]] for b in self.rig.bones[1:]]
         self.pose_prior = torch.tensor(group_prior, dtype=torch.float32)
         # Per-view variables: pose (G, 3), camera rotation (3), translation (3), log focal ().
@@ -276,18 +288,14 @@ class _Fitter:
 
         view = self.views[index]
         points = torch.where(
-            torch.as_tensor(self.kp_is_vertex)[:, None],
-            vertices_subset[torch.as_tensor(self.kp_subset_index.clip(0, len(self.subset) - 1))],
-            joints[torch.as_tensor(np.where(self.kp_is_vertex, 0, self.kp_source))],
+            self._kp_is_vertex_t, vertices_subset[self._kp_vertex_rows], joints[self._kp_joint_rows]
         )
         uv = self.project(index, self.camera_points(index, points))
-        target = view.keypoints[torch.as_tensor(self.kp_index)]
-        weight = view.weights[torch.as_tensor(self.kp_index)] * self.kp_weight
+        target = view.keypoints[self._kp_index_t]
+        weight = view.weights[self._kp_index_t] * self.kp_weight
         error = ((uv - target) ** 2).sum(dim=1) / view.person_px**2
         if view.mirrored:  # side views: left/right labels are unreliable, take the better pairing
-            swapped = ((uv[torch.as_tensor(self.kp_mirror)] - target) ** 2).sum(
-                dim=1
-            ) / view.person_px**2
+            swapped = ((uv[self._kp_mirror_t] - target) ** 2).sum(dim=1) / view.person_px**2
             straight, crossed = (weight * error).sum(), (weight * swapped).sum()
             return torch.minimum(straight, crossed) / weight.sum().clamp_min(1e-6), uv
         return (weight * error).sum() / weight.sum().clamp_min(1e-6), uv
@@ -305,8 +313,11 @@ class _Fitter:
         )[0, 0, 0]
         out_term = (outside**2).mean() / view.person_px**2
         if refresh or index not in self._pairing:
-            with torch.no_grad():
-                self._pairing[index] = torch.cdist(view.contour, uv).argmin(dim=1)
+            # nearest projected vertex per contour point: a k-d tree, not a dense cdist + argmin
+            from scipy.spatial import cKDTree
+
+            _, nearest_ids = cKDTree(uv.detach().numpy()).query(view.contour.numpy())
+            self._pairing[index] = torch.as_tensor(nearest_ids)
         nearest = ((view.contour - uv[self._pairing[index]]) ** 2).sum(dim=1)
         cover_term = nearest.mean() / view.person_px**2
         return out_term + cover_term
@@ -361,9 +372,7 @@ class _Fitter:
             rest_v, rest_j, own, mass = self.shape(self.params, self.height, subset=self.subset)
             loss = self.priors(mass, own, shape_weight)
             for index in range(len(self.views)):
-                vertices, joints = self.rig.posed(
-                    rest_v, rest_j, self.pose[index], vertex_ids=self.subset
-                )
+                vertices, joints = self.subset_rig.posed(rest_v, rest_j, self.pose[index])
                 kp, _ = self.keypoint_loss(index, vertices, joints)
                 loss = loss + kp
                 if step >= shape_from // 2:
@@ -399,9 +408,10 @@ class _Fitter:
             world_to_camera=matrix,
         )
 
-    def stage_b(self, steps: int, *, resolution: int = _REFINE_PX) -> None:
-        """Refine against Mitsuba's differentiable silhouette at ``resolution`` px crops; stops
-        early when the soft IoU of every view has stopped improving."""
+    def stage_b(self, steps: int, *, resolution: int = _REFINE_PX, spp: int = _REFINE_SPP) -> None:
+        """Refine against Mitsuba's differentiable silhouette at ``resolution`` px crops and
+        ``spp`` samples per pixel; stops early when the soft IoU of every view has stopped
+        improving."""
         import torch
 
         from tryon3d.core import Camera
@@ -460,7 +470,7 @@ class _Fitter:
                 rotation = torch.tensor(reference.world_to_camera[:3, :3], dtype=torch.float32)
                 shift = torch.tensor(reference.world_to_camera[:3, 3], dtype=torch.float32)
                 world = (cam - shift) @ rotation
-                image = render_silhouette(world, faces, reference, spp=4, seed=step * 7 + index)
+                image = render_silhouette(world, faces, reference, spp=spp, seed=step * 7 + index)
                 target = targets[index]
                 silhouette = ((image - target) ** 2).mean()
                 with torch.no_grad():

@@ -145,3 +145,22 @@ def test_grayscale_and_transparent_photos(ryota_pixels, ryota_analysis):
     photo = bodyfit.load_photo(_png_bytes(rgba), name="rgba")
     assert photo.alpha is not None and photo.pixels[:, :100].max() == 0
     assert np.array_equal(photo.pixels[:, 100:], ryota_pixels[:, 100:])
+
+
+def test_pose_graph_is_built_once_and_reused(ryota):
+    from tryon3d.bodyfit import _photo
+
+    _photo.close_pose_graphs()
+    before = _photo._graph_builds
+    photo = bodyfit.load_photo(ryota)
+    first = bodyfit.analyze_photo(photo)  # two graph runs: the person, then the second-person check
+    second = bodyfit.analyze_photo(photo)
+    assert _photo._graph_builds - before == 1
+    assert np.array_equal(first.keypoints, second.keypoints)
+    assert np.array_equal(first.visibility, second.visibility)
+    assert np.array_equal(first.mask, second.mask)
+    # closing drops the graph; the next analysis builds a fresh one with the same answer
+    _photo.close_pose_graphs()
+    third = bodyfit.analyze_photo(photo)
+    assert _photo._graph_builds - before == 2
+    assert np.array_equal(first.keypoints, third.keypoints)
