@@ -221,7 +221,12 @@ def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | No
         if alpha.min() > 0.999:
             alpha = None
     elif image.mode == "RGB":
-        pixels = np.asarray(image)
+        # copied out in strips: a writeable array, and no photo-sized bytes object on the way
+        pixels = np.empty((height, width, 3), dtype=np.uint8)
+        for top in range(0, height, 512):
+            pixels[top : top + 512] = np.asarray(
+                image.crop((0, top, width, min(top + 512, height)))
+            )
     else:
         if image.mode.startswith("I;16") or image.mode in ("I", "F"):
             values = np.asarray(image, dtype=np.float64)
@@ -292,7 +297,23 @@ def _resize(pixels: np.ndarray, scale: float) -> np.ndarray:
         return pixels
     height, width = pixels.shape[:2]
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS))
+    if pixels.nbytes <= 1 << 25:
+        return np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS))
+    # a large photo in bands of output rows, each from its source rows plus the filter's reach:
+    # PIL would otherwise copy the whole photo at 4 bytes a pixel (192 MB at 48 MP)
+    step = height / size[1]
+    reach = 3.0 * step + 2  # Lanczos-3, widened by the reduction
+    out = np.empty((size[1], size[0], *pixels.shape[2:]), np.uint8)
+    for top in range(0, size[1], 64):
+        bottom = min(top + 64, size[1])
+        first = max(0, int(top * step - reach))
+        last = min(height, int(np.ceil(bottom * step + reach)))
+        band = Image.fromarray(np.ascontiguousarray(pixels[first:last]))
+        box = (0.0, top * step - first, float(width), bottom * step - first)
+        out[top:bottom] = np.asarray(
+            band.resize((size[0], bottom - top), Image.Resampling.LANCZOS, box=box)
+        )
+    return out
 
 
 def _components(binary: np.ndarray) -> tuple[np.ndarray, int]:

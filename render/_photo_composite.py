@@ -70,14 +70,41 @@ def _check_photo(photo_rgb) -> np.ndarray:
 
 
 def _check_mask(mask, shape: tuple[int, int], name: str) -> np.ndarray | None:
+    """``mask`` as bool at the photo's shape, or as uint8 (0-255) when it is a coarser mask of the
+    photo's aspect (e.g. a segmentation at the analysis size: resized only where it is used)."""
     if mask is None:
         return None
     array = np.asarray(mask)
-    if array.shape != shape:
-        raise ValueError(f"{name} must have the photo's shape {shape}, got {array.shape}")
+    if array.shape == shape:
+        return array if array.dtype == bool else array > 0.5  # no float64 copy of a full-size mask
+    aspect, got = (
+        shape[1] / shape[0],
+        array.shape[1] / max(array.shape[0], 1) if array.ndim == 2 else 0.0,
+    )
+    if (
+        array.ndim != 2
+        or array.shape[0] > shape[0]
+        or array.shape[1] > shape[1]
+        or abs(got / aspect - 1) > 0.02
+    ):
+        raise ValueError(
+            f"{name} must have the photo's shape {shape} (or be a smaller mask of its aspect), "
+            f"got {array.shape}"
+        )
     if array.dtype == bool:
-        return array
-    return array > 0.5  # no float64 copy of a full-resolution mask
+        return array.view(np.uint8) * np.uint8(255)
+    return np.round(np.clip(np.asarray(array, np.float32), 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def _mask_at(mask: np.ndarray | None, size: tuple[int, int]) -> np.ndarray | None:
+    """A mask from :func:`_check_mask` as bool at ``size`` (w, h)."""
+    from PIL import Image
+
+    if mask is None:
+        return None
+    if mask.dtype == bool:
+        return mask if mask.shape == (size[1], size[0]) else _shrunk(mask, size)
+    return np.asarray(Image.fromarray(mask).resize(size, Image.Resampling.BILINEAR)) > 127
 
 
 def _photo_camera(camera: Camera, width: int, height: int) -> Camera:
@@ -163,7 +190,7 @@ def fit_photo_lighting(
     mi, dr = select_variant(device)
     photo = _check_photo(photo_rgb)
     height, width = photo.shape[:2]
-    mask = _check_mask(fit_mask, (height, width), "fit_mask")
+    mask = _mask_at(_check_mask(fit_mask, (height, width), "fit_mask"), (width, height))
     camera = _photo_camera(camera, width, height)
     small, _ = _downscaled(camera, max_side)
     target = srgb_to_linear(
@@ -327,6 +354,7 @@ def render_on_photo(
     skin_color=SKIN_COLOR,
     device: str = "auto",
     work_max_side_px: int | None = WORK_MAX_SIDE_PX,
+    in_place: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The drape rendered into the user's photo.
 
@@ -338,7 +366,9 @@ def render_on_photo(
         camera: the camera fitted to the photo (``render.Camera``; another size of the same
             aspect ratio is rescaled).
         person_mask: the person's pixels in the photo, (H, W) bool or float in [0, 1] (e.g. a
-            segmenter's); None uses the rendered body's silhouette.
+            segmenter's), or a smaller (h, w) mask of the photo's aspect (e.g. at the analysis
+            size, resized straight to the working size: no photo-sized mask); None uses the
+            rendered body's silhouette.
         texture: the garment texture (image path or (h, w, 3) array) through the drape's UVs.
         garment_color: linear RGB colour of an untextured garment.
         protect_mask: extra photo pixels that stay in front of the garment, (H, W) bool
@@ -359,12 +389,24 @@ def render_on_photo(
         work_max_side_px: photos longer than this [px] are rendered, lit and blended at this
             size and only the final composite is made at full resolution, in strips of 8-bit
             arithmetic (a 48 MP phone photo stays under 2 GB); None works at full resolution.
+        in_place: write the composite into ``photo_rgb`` itself (a writeable C-contiguous
+            (H, W, 3) uint8 array) and return it: no second photo-sized array.
 
     Returns:
         (composite (H, W, 3) uint8 sRGB, garment_mask (H, W) bool: the pixels where the
         garment shows).
     """
     photo = _check_photo(photo_rgb)
+    if in_place and not (
+        isinstance(photo_rgb, np.ndarray)
+        and photo_rgb.ndim == 3
+        and photo_rgb.shape[2] == 3
+        and photo_rgb.flags.c_contiguous
+        and photo_rgb.flags.writeable
+    ):
+        raise ValueError(
+            "in_place needs the photo as a writeable C-contiguous (H, W, 3) uint8 array"
+        )
     height, width = photo.shape[:2]
     camera = _photo_camera(camera, width, height)
     person = _check_mask(person_mask, (height, width), "person_mask")
@@ -387,11 +429,32 @@ def render_on_photo(
         device=device,
     )
     if work_max_side_px is None or max(height, width) <= int(work_max_side_px):
-        result, region, _ = _composite(body, drape, photo, camera, person, protect, **options)
-        return result, region
-    return _composite_large(
-        body, drape, photo, camera, person, protect, int(work_max_side_px), options
+        result, region, _ = _composite(
+            body,
+            drape,
+            photo,
+            camera,
+            _mask_at(person, (width, height)),
+            _mask_at(protect, (width, height)),
+            **options,
+        )
+        if in_place:
+            photo[...] = result
+        return (photo_rgb if in_place else result), region
+    result, region = _composite_large(
+        body,
+        drape,
+        photo,
+        camera,
+        person,
+        protect,
+        int(work_max_side_px),
+        options,
+        in_place=in_place,
     )
+    return (
+        photo_rgb if in_place else result
+    ), region  # in place: ``photo`` is a view of ``photo_rgb``
 
 
 def _shrunk(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -419,7 +482,9 @@ def _shrunk(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return result > 127 if array.dtype == bool else result
 
 
-def _composite_large(body, drape, photo, camera, person, protect, max_side: int, options: dict):
+def _composite_large(
+    body, drape, photo, camera, person, protect, max_side: int, options: dict, *, in_place: bool
+):
     """Work at ``max_side`` px, then lay the changed pixels over the full photo in strips."""
     from PIL import Image
 
@@ -427,8 +492,8 @@ def _composite_large(body, drape, photo, camera, person, protect, max_side: int,
     small_camera, _ = _downscaled(camera, max_side)
     small_size = (small_camera.width, small_camera.height)
     small_photo = _shrunk(photo, small_size)
-    small_person = None if person is None else _shrunk(person, small_size)
-    small_protect = None if protect is None else _shrunk(protect, small_size)
+    small_person = _mask_at(person, small_size)
+    small_protect = _mask_at(protect, small_size)
     result, region, touched = _composite(
         body, drape, small_photo, small_camera, small_person, small_protect, **options
     )
@@ -438,7 +503,9 @@ def _composite_large(body, drape, photo, camera, person, protect, max_side: int,
     weight_image = Image.fromarray(touched.astype(np.uint8) * 255)
     region_image = Image.fromarray(region.astype(np.uint8) * 255)
     scale_y = small_size[1] / height
-    out = np.empty_like(photo)
+    out = (
+        photo if in_place else np.empty_like(photo)
+    )  # strips read the photo's rows before writing them
     garment = np.empty((height, width), dtype=bool)
     for top in range(0, height, _STRIP_ROWS):
         bottom = min(top + _STRIP_ROWS, height)
@@ -538,6 +605,11 @@ def _composite(
                 device=device,
             )
             environment = lighting.environment(camera)
+    # Dr.Jit keeps freed buffers for reuse: handing them back before each next big step keeps a
+    # render's, the light fit's and the numpy blend's peaks from stacking up
+    _, dr = select_variant(device)
+    del scene
+    dr.flush_malloc_cache()
     final_scene = StudioScene(
         vertices,
         faces,
@@ -549,6 +621,8 @@ def _composite(
         device=device,
     )
     final = final_scene.render(seed=seed + 1)
+    del final_scene
+    dr.flush_malloc_cache()
 
     # 4. garment colour (pure-garment pixels, nearest fill elsewhere) over the photo, then blend
     final_coverage = final.extras["garment_coverage"]

@@ -14,6 +14,9 @@ import numpy as np
 __all__ = ["poisson_seam_blend"]
 
 
+_ANCHOR = 1e-9
+
+
 def poisson_seam_blend(
     inside: np.ndarray,
     outside: np.ndarray,
@@ -88,9 +91,12 @@ def poisson_seam_blend(
     i = np.concatenate(entries_i)
     j = np.concatenate(entries_j)
     matrix = sparse.coo_matrix((np.full(len(i), -1.0), (i, j)), shape=(count, count)).tocsc()
-    matrix = matrix + sparse.diags(np.maximum(diagonal, 1.0)).tocsc()
+    # a faint pull to the hard value: a band patch walled in by locked pixels and the image border
+    # has no known neighbour, which leaves its Laplacian singular; elsewhere it changes nothing visible
+    matrix = matrix + sparse.diags(np.maximum(diagonal, 1.0) + _ANCHOR).tocsc()
+    rhs += _ANCHOR * hard[rows, cols]
     # isolated band pixels (no valid neighbour) keep their hard value
-    rhs[diagonal == 0] = hard[rows[diagonal == 0], cols[diagonal == 0]]
+    rhs[diagonal == 0] = hard[rows[diagonal == 0], cols[diagonal == 0]] * (1.0 + _ANCHOR)
     solution = splu(matrix).solve(rhs)
     fused = hard.copy()
     fused[rows, cols] = solution

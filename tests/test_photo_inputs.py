@@ -164,3 +164,29 @@ def test_pose_graph_is_built_once_and_reused(ryota):
     third = bodyfit.analyze_photo(photo)
     assert _photo._graph_builds - before == 2
     assert np.array_equal(first.keypoints, third.keypoints)
+
+
+def test_rgb_photo_decodes_to_a_writeable_array_equal_to_pil(tmp_path):
+    """RGB photos are copied out of PIL in strips (no photo-sized bytes object): the same pixels
+    as PIL's own conversion, in a writeable array (a try-on composites into it in place)."""
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, (1100, 700, 3), dtype=np.uint8)
+    path = tmp_path / "big.png"
+    Image.fromarray(pixels).save(path)
+    photo = bodyfit.load_photo(path)
+    assert photo.pixels.flags.writeable and photo.pixels.flags.c_contiguous
+    assert np.array_equal(photo.pixels, pixels)
+
+
+def test_large_photo_is_shrunk_for_analysis_in_bands_like_pil():
+    """Photos over 32 MB are shrunk to the analysis size in bands of rows (no whole-photo PIL
+    copy): the same pixels as one PIL Lanczos resize, give or take 1 on a rare pixel."""
+    from tryon3d.bodyfit._photo import ANALYSIS_LONG_SIDE_PX, _resize
+
+    pixels = np.random.default_rng(2).integers(0, 256, (4000, 3001, 3), dtype=np.uint8)
+    scale = ANALYSIS_LONG_SIDE_PX / 4000
+    got = _resize(pixels, scale)
+    expected = np.asarray(Image.fromarray(pixels).resize((768, 1024), Image.Resampling.LANCZOS))
+    assert got.shape == expected.shape == (1024, 768, 3)
+    difference = np.abs(got.astype(int) - expected.astype(int))
+    assert difference.max() <= 1 and (difference > 0).mean() < 1e-3

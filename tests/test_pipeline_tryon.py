@@ -478,3 +478,21 @@ def test_native_stderr_notices_are_silenced_but_ours_show():
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == ["our message", "after"]
+
+
+@pytest.mark.parametrize(
+    "shape, dtype", [((700, 301, 3), np.uint8), ((530, 257), np.uint8), ((300, 301), bool)]
+)
+def test_strip_png_encoder_round_trips(shape, dtype):
+    """Composites and masks over 16 MB are PNG-encoded 256 rows at a time (no 4-byte-a-pixel PIL
+    copy of a 48 MP photo): PIL reads back exactly the pixels (a bool mask as 0/255 grey)."""
+    from PIL import Image
+
+    from tryon3d._pipeline import _png_in_strips
+
+    rng = np.random.default_rng(11)
+    array = rng.integers(0, 256, shape).astype(np.uint8)
+    array = array > 127 if dtype is bool else array
+    decoded = np.asarray(Image.open(io.BytesIO(_png_in_strips(array))))
+    expected = array.view(np.uint8) * np.uint8(255) if dtype is bool else array
+    assert decoded.shape == expected.shape and np.array_equal(decoded, expected)

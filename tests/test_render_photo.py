@@ -145,3 +145,49 @@ def test_poisson_seam_blend_spreads_the_step():
     assert jump < 0.6 * 0.6  # the 0.6 step is spread over the band
     # inside the band's middle the ramp (the gradient) survives
     assert np.allclose(np.diff(fused[20, 20:40, 0]), np.diff(hard[20, 20:40, 0]), atol=1e-9)
+
+
+def test_poisson_band_walled_in_by_locked_pixels_is_solved():
+    """A band patch whose only neighbours are locked pixels and the image border has no known
+    value around it (a singular Laplacian before): it now solves, finite, near its hard values."""
+    region = np.zeros((20, 20), bool)
+    region[:6, :6] = True
+    locked = np.zeros((20, 20), bool)
+    locked[:12, 12] = locked[12, :13] = True  # a wall around the top-left corner
+    inside, outside = np.full((20, 20, 3), 0.9), np.full((20, 20, 3), 0.1)
+    fused, band = render.poisson_seam_blend(inside, outside, region, margin_px=2, locked=locked)
+    assert band[:12, :12].any() and np.isfinite(fused).all()
+    assert fused[band].min() > 0.05 and fused[band].max() < 0.95
+
+
+def test_coarse_person_mask_and_in_place_give_the_same_composite(setup):
+    """A person mask at a quarter of the photo's size (as MediaPipe gives it) is resized where it
+    is used: the composite matches the one from that mask upsampled to the full photo (mean
+    difference under 1 grey level), and ``in_place`` writes it into the photo array itself."""
+    from PIL import Image
+
+    body, drape, _, _, _, _, _, kwargs = setup
+    camera = render.look_at_camera(
+        (0.3, -3.0, 1.3), (0, 0, 1.1), fov_y_deg=25, width=192, height=256
+    )
+    photo, person = synthetic_photo(body, camera, light_rgb=LIGHT, spp=4)
+    coarse = person.reshape(64, 4, 48, 4).mean(axis=(1, 3))  # float in [0, 1], 48 x 64
+    full = (
+        np.asarray(
+            Image.fromarray(np.round(coarse * 255).astype(np.uint8)).resize(
+                (192, 256), Image.Resampling.BILINEAR
+            )
+        )
+        > 127
+    )
+    expected, expected_mask = render.render_on_photo(
+        body, drape, photo, camera, full, work_max_side_px=128, **kwargs
+    )
+    target = photo.copy()
+    got, got_mask = render.render_on_photo(
+        body, drape, target, camera, coarse, work_max_side_px=128, in_place=True, **kwargs
+    )
+    assert got is target and np.abs(got.astype(int) - expected.astype(int)).mean() < 1.0
+    assert (got_mask ^ expected_mask).sum() <= 0.02 * expected_mask.sum()
+    with pytest.raises(ValueError, match="in_place"):
+        render.render_on_photo(body, drape, photo[:, ::-1], camera, coarse, in_place=True)

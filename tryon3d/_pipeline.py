@@ -68,8 +68,10 @@ def _png(pixels) -> bytes:
     import numpy as np
     from PIL import Image
 
-    buffer = io.BytesIO()
     array = np.asarray(pixels)
+    if array.size > _PNG_STRIP_BYTES:
+        return _png_in_strips(array)
+    buffer = io.BytesIO()
     # a bool mask becomes 0/255 grey through one uint8 array (a view, then the product)
     array = (
         array.view(np.uint8) * np.uint8(255)
@@ -78,6 +80,46 @@ def _png(pixels) -> bytes:
     )
     Image.fromarray(array).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+_PNG_STRIP_BYTES = (
+    1 << 24
+)  # larger images are encoded in strips (PIL would hold RGB at 4 bytes a pixel)
+
+
+def _png_in_strips(array) -> bytes:
+    """PNG (8-bit grey or RGB, Sub filter) of an (H, W) bool/uint8 or (H, W, 3) uint8 array,
+    compressed 256 rows at a time: no full-size copy of a 48 MP composite or mask."""
+    import struct
+    import zlib
+
+    import numpy as np
+
+    height, width = array.shape[:2]
+    channels = 1 if array.ndim == 2 else array.shape[2]
+    if channels not in (1, 3) or array.dtype not in (np.uint8, np.bool_):
+        raise ValueError(f"cannot write {array.dtype} {array.shape} as PNG")
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0 if channels == 1 else 2, 0, 0, 0)
+    parts = [b"\x89PNG\r\n\x1a\n", chunk(b"IHDR", header)]
+    compressor = zlib.compressobj(6)
+    for top in range(0, height, 256):
+        strip = array[top : top + 256].reshape(-1, width * channels)
+        strip = strip.view(np.uint8) * np.uint8(255) if array.dtype == bool else strip
+        rows = np.empty((strip.shape[0], strip.shape[1] + 1), np.uint8)
+        rows[:, 0] = 1  # Sub: each byte minus the same channel of the pixel to its left (mod 256)
+        rows[:, 1:] = strip
+        rows[:, 1 + channels :] -= strip[:, :-channels]
+        data = compressor.compress(rows.tobytes())
+        if data:
+            parts.append(chunk(b"IDAT", data))
+    parts += [chunk(b"IDAT", compressor.flush()), chunk(b"IEND", b"")]
+    return b"".join(parts)
 
 
 def render_report_assets(
@@ -482,9 +524,9 @@ class _Progress:
 def _photo_body(
     photo: str, side_photo: str | None, *, height_cm: float, weight_kg: float | None, sex: str
 ):
-    """(body, front camera, person mask (H, W) bool, upright photo pixels) from the photo fit."""
+    """(body, front camera, person mask (h, w) uint8 at the analysis size, upright photo pixels
+    (H, W, 3) uint8) from the photo fit."""
     import numpy as np
-    from PIL import Image
 
     from tryon3d import bodyfit
     from tryon3d._photos import fit_photos
@@ -493,14 +535,10 @@ def _photo_body(
         photo
     )  # decoded once: upright (EXIF applied), for the fit and the composite
     fit = fit_photos(front, side_photo, height_cm=height_cm, weight_kg=weight_kg, sex=sex)
-    pixels = front.pixels
-    height, width = pixels.shape[:2]
-    # MediaPipe's person mask is at the analysis size: back to the photo's
-    small = Image.fromarray(np.clip(fit.analyses["front"].mask * 255.0, 0, 255).astype(np.uint8))
-    mask = (
-        np.asarray(small.resize((width, height), Image.BILINEAR)) > 127
-    )  # bool: 1 byte/px at 48 MP
-    return fit.body, fit.cameras["front"], mask, pixels
+    # MediaPipe's person mask stays at the analysis size (uint8): render_on_photo resizes it straight
+    # to its working size, so no photo-sized mask is ever made
+    mask = np.round(np.clip(fit.analyses["front"].mask, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return fit.body, fit.cameras["front"], mask, front.pixels
 
 
 def _families() -> dict[str, dict]:
@@ -626,10 +664,9 @@ def run_tryon(
                 camera,
                 mask,
                 texture=report.garments[chosen].texture_path,
-            )
-            pixels = mask = (
-                None  # a 48 MP photo and its mask: 190 MB, freed before the PNGs are encoded
-            )
+                in_place=True,
+            )  # the photo becomes the composite: one 48 MP array (144 MB), not two
+            pixels = mask = None
             extra["tryon.png"] = _png(composite)
             composite = None
             extra["garment_mask.png"] = _png(garment_mask)
