@@ -1,4 +1,5 @@
-"""The anny body model (MakeHuman-based, Apache-2.0, ships in its wheel) behind bodyfit's backend API.
+"""The anny body model (MakeHuman-based, Apache-2.0, ships in its wheel) behind bodyfit's
+backend API.
 
 Anny is metres, z-up, facing -y, left at +x already; we only move the feet onto z = 0.
 Phenotype sliders are piecewise linear with kinks at 0, 0.5 and 1; ``gender`` 0 is male and 1

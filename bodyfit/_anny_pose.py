@@ -173,7 +173,8 @@ class PoseRig:
         return torch.cat([torch.stack(world_r), torch.stack(world_t)[:, :, None]], dim=2)
 
     def posed(self, rest_vertices, rest_joints, pose, *, vertex_ids=None):
-        """Posed vertices (N, 3) (``vertex_ids`` subset or all) and joints (J, 3) [m]; no floor shift."""
+        """Posed vertices (N, 3) (``vertex_ids`` subset or all) and joints (J, 3) [m]; no floor
+        shift."""
         import torch
 
         transforms = self.transforms(rest_joints, pose)

@@ -159,7 +159,8 @@ class Body:
             == joint_count
         ):
             raise ValueError(
-                "Body: joints, rest_joints, joint_parents, joint_names and pose must match in length"
+                "Body: joints, rest_joints, joint_parents, joint_names and pose must match in "
+                "length"
             )
         landmarks = {}
         for name, point in self.landmarks_m.items():

@@ -88,7 +88,8 @@ def _finite(
     low, high = bounds
     if not low <= number <= high:
         raise ValueError(
-            f"{name} must be between {low * scale:g} and {high * scale:g} {unit}, got {number * scale:g}"
+            f"{name} must be between {low * scale:g} and {high * scale:g} {unit}, "
+            f"got {number * scale:g}"
         )
     return number
 
@@ -253,7 +254,8 @@ def body_from_measurements(
     for name, value in (tape_m or {}).items():
         if name not in MEASUREMENT_NAMES or name in ("stature", "chest", "waist", "hips"):
             raise ValueError(
-                f"tape measure {name!r} is not one of {sorted(set(MEASUREMENT_NAMES) - {'stature'})}"
+                f"tape measure {name!r} is not one of "
+                f"{sorted(set(MEASUREMENT_NAMES) - {'stature'})}"
             )
         low = (
             0.01
@@ -468,12 +470,14 @@ def pose_body(body: Body, pose: np.ndarray) -> Body:
 def _pose_rest(
     backend, rest_vertices: np.ndarray, rest_joints: np.ndarray, pose
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(posed vertices, posed joints, pose (J, 3)) of a rest mesh; anny only (``bodyfit._anny_pose``)."""
+    """(posed vertices, posed joints, pose (J, 3)) of a rest mesh; anny only
+    (``bodyfit._anny_pose``)."""
     pose = np.asarray(pose, dtype=np.float64)
     joint_count = len(backend.joint_names)
     if pose.shape != (joint_count, 3):
         raise ValueError(
-            f"pose must have shape ({joint_count}, 3) for the {backend.name} model, got {pose.shape}"
+            f"pose must have shape ({joint_count}, 3) for the {backend.name} model, "
+            f"got {pose.shape}"
         )
     if backend.name != "anny":
         raise ValueError(

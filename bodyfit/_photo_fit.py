@@ -84,7 +84,8 @@ class _single_thread:
 def _match_stature(
     model, parameters: np.ndarray, height_m: float, *, sex: str, age: float
 ) -> np.ndarray:
-    """Adjust the ``height`` slider (secant steps) so the rest stature is ``height_m`` within 1 mm."""
+    """Adjust the ``height`` slider (secant steps) so the rest stature is ``height_m`` within
+    1 mm."""
     index = model.parameter_names.index("height")
     low, high = model.parameter_bounds[index]
     parameters = parameters.copy()
@@ -213,7 +214,7 @@ def fit_body_to_photos(
     parameters = _match_stature(
         model, fitter.params.detach().numpy().astype(np.float64), height_m, sex=sex, age=age
     )
-    rest_v, rest_j = model.rest_geometry(parameters[None], sex=sex, age_years=age)
+    rest_v, _rest_j = model.rest_geometry(parameters[None], sex=sex, age_years=age)
     from tryon3d.bodyfit._fit import body_mass_kg
 
     mass = float(body_mass_kg(rest_v[0], model.faces, sex=sex))

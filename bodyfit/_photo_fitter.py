@@ -387,7 +387,7 @@ class _Fitter:
             matrix[:3, :3] = rotation
             matrix[:3, 3] = self.trans[index].detach().numpy()
             focal = view.focal0 * math.exp(float(self.log_focal[index]))
-        u, s, vt = np.linalg.svd(matrix[:3, :3])
+        u, _s, vt = np.linalg.svd(matrix[:3, :3])
         matrix[:3, :3] = u @ vt
         return Camera(
             fx=focal,

@@ -49,7 +49,7 @@ def _crop_view(name: str, analysis: PhotoAnalysis, sex: str) -> _View:
     centre = np.array([(left + right) / 2.0, (top + bottom) / 2.0])
     origin = centre - side / 2.0
     scale = _CROP_PX / side
-    height, width = mask.shape
+    _height, _width = mask.shape
     # Crop (with padding) and resample the soft mask to R x R.
     box = (origin[0], origin[1], origin[0] + side, origin[1] + side)
     image = Image.fromarray((np.clip(mask, 0, 1) * 255).astype(np.uint8))

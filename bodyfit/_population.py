@@ -187,7 +187,8 @@ class PopulationModel:
         unknown = [name for name in self.feature_names if name not in _FEATURES]
         if unknown:
             raise ValueError(
-                f"PopulationModel: unknown feature(s) {unknown}; expected some of {tuple(_FEATURES)}"
+                f"PopulationModel: unknown feature(s) {unknown}; "
+                f"expected some of {tuple(_FEATURES)}"
             )
         for sex in _SEXES:
             shape = getattr(self, sex).coefficients.shape
@@ -311,7 +312,10 @@ class PopulationModel:
                 **LENGTH_TARGETS,
                 **{k: f"{v}/stature" for k, v in RATIO_TARGETS.items()},
             },
-            "units": "lengths in metres; *_ratio dimensionless; coefficients act on standardised features",
+            "units": (
+                "lengths in metres; *_ratio dimensionless; "
+                "coefficients act on standardised features"
+            ),
             "ridge": self.ridge,
             "sexes": by_sex,
         }

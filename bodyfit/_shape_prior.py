@@ -203,7 +203,8 @@ class MeasurementPrior:
 
 
 def fit_measurement_prior(tables: Mapping[str, Mapping[str, np.ndarray]]) -> MeasurementPrior:
-    """Means and covariances per sex of ``read_ansur_csv`` tables (keys ``"male"``, ``"female"``)."""
+    """Means and covariances per sex of ``read_ansur_csv`` tables (keys ``"male"``,
+    ``"female"``)."""
     means, covariances = {}, {}
     for sex in _SEXES:
         if sex not in tables:

@@ -33,13 +33,14 @@ _SMPLX_TO_ENGINE = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]
 _ARM_DOWN_RAD = 0.75  # lowers the T-pose arms to the canonical A-pose (about 43 degrees)
 _LEFT_SHOULDER, _RIGHT_SHOULDER = 16, 17
 
+_FINGERS = ("index", "middle", "pinky", "ring", "thumb")
 JOINT_NAMES: tuple[str, ...] = (
     "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
     "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar",
     "right_collar", "head", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
     "left_wrist", "right_wrist", "jaw", "left_eye", "right_eye",
-    *(f"left_{finger}{i}" for finger in ("index", "middle", "pinky", "ring", "thumb") for i in (1, 2, 3)),
-    *(f"right_{finger}{i}" for finger in ("index", "middle", "pinky", "ring", "thumb") for i in (1, 2, 3)),
+    *(f"left_{finger}{i}" for finger in _FINGERS for i in (1, 2, 3)),
+    *(f"right_{finger}{i}" for finger in _FINGERS for i in (1, 2, 3)),
 )  # fmt: skip
 
 _JOINT_REGION = {
@@ -99,7 +100,8 @@ def _read_model_arrays(path: Path) -> dict[str, np.ndarray]:
             or array.size == 0
         ):
             raise ValueError(
-                f"{label}: {name!r} has shape {array.shape} and dtype {array.dtype}, expected {ndim} dimensions of numbers"
+                f"{label}: {name!r} has shape {array.shape} and dtype {array.dtype}, "
+                f"expected {ndim} dimensions of numbers"
             )
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             raise ValueError(f"{label}: {name!r} holds NaN or infinite values")
@@ -133,7 +135,8 @@ def _read_model_arrays(path: Path) -> dict[str, np.ndarray]:
     for name, ok in checks:
         if not ok:
             raise ValueError(
-                f"{label}: {name!r} has the wrong shape {arrays[name].shape} for {vertex_count} vertices and {joint_count} joints"
+                f"{label}: {name!r} has the wrong shape {arrays[name].shape} for "
+                f"{vertex_count} vertices and {joint_count} joints"
             )
     return arrays
 
@@ -220,9 +223,11 @@ class SMPLXModel:
         body_pose[:, (_RIGHT_SHOULDER - 1) * 3 + 2] = _ARM_DOWN_RAD
         zeros = {
             name: torch.zeros((batch, size))
-            for name, size in (("global_orient", 3), ("jaw_pose", 3), ("leye_pose", 3), ("reye_pose", 3),
-                               ("left_hand_pose", 45), ("right_hand_pose", 45),
-                               ("expression", layer.num_expression_coeffs))
+            for name, size in (
+                ("global_orient", 3), ("jaw_pose", 3), ("leye_pose", 3), ("reye_pose", 3),
+                ("left_hand_pose", 45), ("right_hand_pose", 45),
+                ("expression", layer.num_expression_coeffs),
+            )
         }  # fmt: skip
         with torch.no_grad():
             output = layer(betas=betas, body_pose=body_pose, return_verts=True, **zeros)
@@ -244,7 +249,8 @@ class SMPLXModel:
 
 @functools.lru_cache(maxsize=2)
 def load_smplx_model(folder: Path | None) -> SMPLXModel:
-    """Load SMPL-X from ``folder`` (files ``SMPLX_{NEUTRAL,MALE,FEMALE}.npz``, optionally in smplx/).
+    """Load SMPL-X from ``folder`` (files ``SMPLX_{NEUTRAL,MALE,FEMALE}.npz``, optionally in
+    smplx/).
 
     Raises:
         ValueError: no folder given, or no SMPL-X file in it (says where to get them).

@@ -324,7 +324,8 @@ def _side_girth(
 def _limb_girth(
     vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, axis: np.ndarray, radius: float
 ) -> float:
-    """Girth perpendicular to a limb's ``axis`` through ``origin``, points within ``radius`` of it."""
+    """Girth perpendicular to a limb's ``axis`` through ``origin``, points within ``radius``
+    of it."""
     points = cross_section(vertices, edges, origin, axis)
     return tape_girth(points[np.linalg.norm(points - origin, axis=1) < radius], axis)
 
@@ -543,7 +544,13 @@ def measure(
     fractions = np.linspace(0.15, 0.65, 6)
     index, out["neck"] = searches.pick(
         "neck", len(fractions),
-        lambda i: _limb_girth(vertices, neck_edges, skeleton["neck"] + fractions[i] * neck_axis, neck_unit, _NECK_RADIUS_M),
+        lambda i: _limb_girth(
+            vertices,
+            neck_edges,
+            skeleton["neck"] + fractions[i] * neck_axis,
+            neck_unit,
+            _NECK_RADIUS_M,
+        ),
         False,
     )  # fmt: skip
     landmarks["neck"] = skeleton["neck"] + fractions[index] * neck_axis

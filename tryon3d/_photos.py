@@ -48,7 +48,8 @@ def fit_photos(
     age: float | None = None,
     overlay_on_photo: bool = False,
 ) -> bodyfit.PhotoFit:
-    """The full photo fit (body, cameras, silhouettes, overlays, scores); see ``bodyfit.fit_body_to_photos``."""
+    """The full photo fit (body, cameras, silhouettes, overlays, scores); see
+    ``bodyfit.fit_body_to_photos``."""
     return bodyfit.fit_body_to_photos(
         front,
         side,
