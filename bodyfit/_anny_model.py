@@ -13,15 +13,19 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
-from tryon3d.bodyfit._body import REGION_NAMES
+from tryon3d.bodyfit._body import REGION_NAMES, BodyModelName
 from tryon3d.bodyfit._cache import anny_cache_dir, configure_caches, drop_damaged_cache_files
 from tryon3d.bodyfit._skeleton import canonical_skeleton
 from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
 from tryon3d.core import data_file
+
+if TYPE_CHECKING:
+    import torch
 
 # (years, anny age value): MakeHuman's age targets are 1, 11, 25 and 90 years old.
 _AGE_ANCHORS = ((0.0, -1.0 / 3.0), (1.0, 0.0), (11.0, 1.0 / 3.0), (25.0, 2.0 / 3.0), (90.0, 1.0))
@@ -100,8 +104,8 @@ def _start_table(parameter_names: tuple[str, ...]) -> dict | None:
     extra = len(parameter_names) - len(tabled)  # parameters added since: they start at 0
 
     def padded(grid: list) -> np.ndarray:
-        grid = np.array(grid)
-        return np.concatenate([grid, np.zeros((*grid.shape[:-1], extra))], axis=-1)
+        array = np.array(grid)
+        return np.concatenate([array, np.zeros((*array.shape[:-1], extra))], axis=-1)
 
     return {sex: (heights, bmis, padded(grid)) for sex, grid in content["sexes"].items()}
 
@@ -139,7 +143,7 @@ class AnnyModel:
         tape_topology: the tape measure's precomputed region edges for this mesh.
     """
 
-    module: object
+    module: torch.nn.Module  # anny's torch model (untyped package: Any to mypy)
     faces: np.ndarray
     uv: np.ndarray
     uv_faces: np.ndarray
@@ -154,7 +158,7 @@ class AnnyModel:
     joint_template: np.ndarray
     joint_shapes: np.ndarray
     tape_topology: TapeTopology
-    name: str = "anny"
+    name: BodyModelName = "anny"
 
     def initial_parameters(
         self, *, height_m: float, bmi: float, sex: str | None = None

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tryon3d.bodyfit._anny_model import _LOCAL_CHANGES, AnnyModel, anny_age_value
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "AnnyTorch",
@@ -59,14 +63,14 @@ class AnnyTorch:
     """
 
     model: AnnyModel
-    vertex_template: object
-    vertex_shapes: object
-    joint_template: object
-    joint_shapes: object
-    skin_weights: object
-    skin_indices: object
+    vertex_template: torch.Tensor
+    vertex_shapes: torch.Tensor
+    joint_template: torch.Tensor
+    joint_shapes: torch.Tensor
+    skin_weights: torch.Tensor
+    skin_indices: torch.Tensor
     parents: tuple[int, ...]
-    dtype: object
+    dtype: torch.dtype
 
     def coefficients(self, parameters, *, sex: str, age_years: float):
         """Used-blendshape coefficients (K,) for the (P,) parameter tensor (differentiable)."""
@@ -152,7 +156,7 @@ class PoseRig:
     bones: tuple[int, ...]
     group_parents: tuple[int, ...]
     bone_group: np.ndarray
-    weights: object
+    weights: torch.Tensor
 
     def transforms(self, rest_joints, pose):
         """World transforms (G, 3, 4) for group rotations ``pose`` (G, 3) [rad]."""

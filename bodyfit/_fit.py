@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 from scipy.optimize import lsq_linear
 
+from tryon3d.bodyfit._body import BodyModelName
 from tryon3d.bodyfit._tape import TapeTopology, measure, mesh_volume
 from tryon3d.core import data_file
 
@@ -35,7 +36,7 @@ _CM = 100.0
 class BodyModel(Protocol):
     """What a body-model backend offers the fitter (anny, SMPL-X)."""
 
-    name: str
+    name: BodyModelName
     faces: np.ndarray
     vertex_regions: np.ndarray
     parameter_names: tuple[str, ...]

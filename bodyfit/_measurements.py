@@ -6,17 +6,16 @@ import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import SupportsFloat, cast
 
 import numpy as np
 
-from tryon3d.bodyfit._body import MEASUREMENT_NAMES, Body
+from tryon3d.bodyfit._body import MEASUREMENT_NAMES, MODELS, SEXES, Body, BodyModelName, Sex
 from tryon3d.bodyfit._fit import FitResult, FitTarget, body_mass_kg, fit_shape
 from tryon3d.bodyfit._population import PopulationModel, load_population_model
 from tryon3d.bodyfit._shape_prior import MeasurementPrior, load_measurement_prior
 from tryon3d.bodyfit._tape import measure
 
-SEXES = ("male", "female")
-MODELS = ("anny", "smplx")
 HEIGHT_RANGE_M = (0.5, 2.5)
 WEIGHT_RANGE_KG = (10.0, 400.0)  # the population model and the fit start at 10 kg
 BMI_RANGE = (10.0, 90.0)  # outside this no living adult exists: an impossible height/weight pair
@@ -77,10 +76,14 @@ _MAX_STATURE_BY_AGE = (
 
 
 def _finite(
-    name: str, value: object, bounds: tuple[float, float], unit: str, scale: float = 1.0
+    name: str,
+    value: SupportsFloat | str,
+    bounds: tuple[float, float],
+    unit: str,
+    scale: float = 1.0,
 ) -> float:
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number, got {value!r}") from None
     if not math.isfinite(number):
@@ -166,14 +169,15 @@ def _check_fit(
         )
 
 
-def check_sex(sex: object) -> str:
-    """Normalise ``sex`` to ``"male"``/``"female"``; ValueError otherwise."""
+def check_sex(sex: str) -> Sex:
+    """Normalise ``sex`` (any case; m/f/man/woman too) to ``"male"``/``"female"``; ValueError
+    otherwise (a non-string included)."""
     text = str(sex).strip().lower() if isinstance(sex, str) else ""
     aliases = {"m": "male", "f": "female", "man": "male", "woman": "female"}
     text = aliases.get(text, text)
     if text not in SEXES:
         raise ValueError(f"sex must be 'male' or 'female', got {sex!r}")
-    return text
+    return cast(Sex, text)
 
 
 def _resolve_backend(model: str, smplx_model_dir: str | os.PathLike | None):
@@ -198,7 +202,7 @@ def body_from_measurements(
     chest_m: float | None = None,
     waist_m: float | None = None,
     hips_m: float | None = None,
-    model: str = "anny",
+    model: BodyModelName = "anny",
     smplx_model_dir: str | os.PathLike | None = None,
     population: PopulationModel | None = None,
     prior: MeasurementPrior | None = None,

@@ -284,7 +284,7 @@ def _person_mask(mask: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray
     if count == 0:
         return mask * 0.0
     height, width = mask.shape
-    keep = set()
+    keep: set[int] = set()
     for index in _BODY:
         if visibility[index] < _VISIBLE:
             continue

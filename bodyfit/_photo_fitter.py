@@ -144,7 +144,7 @@ class _Shape:
         self.mass0 = float(masses[0])
         self.mass_slope = torch.as_tensor((masses[1:] - masses[0]) / steps, dtype=torch.float32)
         self.count = count
-        self._subset_key = None
+        self._subset_key: np.ndarray | None = None
 
     def _subset(self, subset: np.ndarray):
         """Cached slices of the linearisation for a vertex subset (plus the two stature ends)."""

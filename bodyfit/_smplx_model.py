@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tryon3d.bodyfit._body import REGION_NAMES
+from tryon3d.bodyfit._body import REGION_NAMES, BodyModelName
 from tryon3d.bodyfit._safe_load import read_npz_safely, read_pickle_safely
 from tryon3d.bodyfit._skeleton import canonical_skeleton
 from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
@@ -202,7 +202,7 @@ class SMPLXModel:
     parameter_names: tuple[str, ...]
     parameter_bounds: np.ndarray
     tape_topology: TapeTopology
-    name: str = "smplx"
+    name: BodyModelName = "smplx"
 
     def initial_parameters(
         self, *, height_m: float, bmi: float, sex: str | None = None
@@ -263,7 +263,7 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
             f"SMPL-X model folder {str(folder)!r} does not exist: {SMPLX_DOWNLOAD_HINT}"
         )
     layers = {}
-    first_arrays = None
+    first_arrays: dict[str, np.ndarray] | None = None
     for sex in ("neutral", "male", "female"):
         path = _model_file(folder, sex)
         if path is None or (sex != "neutral" and path.stem == "SMPLX_NEUTRAL"):
@@ -299,7 +299,8 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
     parents = layer.parents.numpy().astype(np.int64)[: len(JOINT_NAMES)]
     parents[0] = -1
     template = layer.v_template.double().numpy() @ _SMPLX_TO_ENGINE.T
-    data = first_arrays
+    # set with the first layer, and a folder without layers was refused above
+    data = first_arrays if first_arrays is not None else {}
     vt, ft = data.get("vt"), data.get("ft")
     if (
         vt is not None

@@ -299,12 +299,12 @@ class _Searches:
     def pick(
         self, name: str, count: int, girth: Callable[[int], float], largest: bool
     ) -> tuple[int, float]:
-        chosen = np.arange(count)
+        chosen: np.ndarray = np.arange(count)
         if name in self.hints:
             chosen = chosen[np.abs(chosen - self.hints[name]) <= 1]
         values = np.full(count, np.nan)
-        for index in chosen:
-            values[index] = girth(int(index))
+        for candidate in chosen:
+            values[candidate] = girth(int(candidate))
         if np.all(np.isnan(values)):
             return int(chosen[0]), 0.0
         index = int(np.nanargmax(values) if largest else np.nanargmin(values))
@@ -586,7 +586,7 @@ def measure(
     arm_edges = topology.edges_by_regions[_REGION_SETS["upper_arm"]]
     upper, lower = elbow - shoulder, wrist - elbow
     upper_unit, lower_unit = upper / np.linalg.norm(upper), lower / np.linalg.norm(lower)
-    radius = 0.6 * np.linalg.norm(lower)
+    radius = 0.6 * float(np.linalg.norm(lower))
     landmarks["upper_arm"] = shoulder + 0.5 * upper
     out["upper_arm"] = _girth_at(vertices, arm_edges, landmarks["upper_arm"], upper)
     fractions_upper = np.linspace(0.35, 0.75, 5)
