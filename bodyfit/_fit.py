@@ -36,12 +36,27 @@ _CM = 100.0
 class BodyModel(Protocol):
     """What a body-model backend offers the fitter (anny, SMPL-X)."""
 
-    name: BodyModelName
-    faces: np.ndarray
-    vertex_regions: np.ndarray
-    parameter_names: tuple[str, ...]
-    parameter_bounds: np.ndarray
-    tape_topology: TapeTopology
+    # read-only members: the backends are frozen dataclasses
+    @property
+    def name(self) -> BodyModelName: ...
+    @property
+    def faces(self) -> np.ndarray: ...
+    @property
+    def uv(self) -> np.ndarray: ...
+    @property
+    def uv_faces(self) -> np.ndarray: ...
+    @property
+    def joint_names(self) -> tuple[str, ...]: ...
+    @property
+    def joint_parents(self) -> np.ndarray: ...
+    @property
+    def vertex_regions(self) -> np.ndarray: ...
+    @property
+    def parameter_names(self) -> tuple[str, ...]: ...
+    @property
+    def parameter_bounds(self) -> np.ndarray: ...
+    @property
+    def tape_topology(self) -> TapeTopology: ...
 
     def initial_parameters(
         self, *, height_m: float, bmi: float, sex: str | None = None
@@ -52,6 +67,10 @@ class BodyModel(Protocol):
     ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def skeleton(self, joints: np.ndarray) -> dict[str, np.ndarray]: ...
+
+    def shape_parameters(
+        self, parameters: np.ndarray, *, sex: str, age_years: float
+    ) -> dict[str, float]: ...
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tryon3d.bodyfit._body import Body
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit._anny_model import AnnyModel
 
 __all__ = ["MeshTape", "measure_body", "measure_mesh", "tape_definitions", "tape_svg"]
 
@@ -117,7 +121,7 @@ def measure_mesh(vertices: np.ndarray, faces: np.ndarray) -> MeshTape:
     return MeshTape(points, measurements, landmarks, "anny mesh")
 
 
-def _joints_from_vertices(model, vertices: np.ndarray) -> np.ndarray:
+def _joints_from_vertices(model: AnnyModel, vertices: np.ndarray) -> np.ndarray:
     """anny's joints (J, 3) [m] for a rest-pose mesh: the blend weights (and a shift) that best
     reproduce its vertices, applied to the joints' blend shapes."""
     count = model.vertex_shapes.shape[0]

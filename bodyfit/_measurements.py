@@ -6,15 +6,19 @@ import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import SupportsFloat, cast
+from typing import TYPE_CHECKING, SupportsFloat, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from tryon3d.bodyfit._body import MEASUREMENT_NAMES, MODELS, SEXES, Body, BodyModelName, Sex
-from tryon3d.bodyfit._fit import FitResult, FitTarget, body_mass_kg, fit_shape
+from tryon3d.bodyfit._fit import BodyModel, FitResult, FitTarget, body_mass_kg, fit_shape
 from tryon3d.bodyfit._population import PopulationModel, load_population_model
 from tryon3d.bodyfit._shape_prior import MeasurementPrior, load_measurement_prior
 from tryon3d.bodyfit._tape import measure
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit._anny_model import AnnyModel
 
 HEIGHT_RANGE_M = (0.5, 2.5)
 WEIGHT_RANGE_KG = (10.0, 400.0)  # the population model and the fit start at 10 kg
@@ -472,7 +476,7 @@ def pose_body(body: Body, pose: np.ndarray) -> Body:
 
 
 def _pose_rest(
-    backend, rest_vertices: np.ndarray, rest_joints: np.ndarray, pose
+    backend: BodyModel, rest_vertices: np.ndarray, rest_joints: np.ndarray, pose: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(posed vertices, posed joints, pose (J, 3)) of a rest mesh; anny only
     (``bodyfit._anny_pose``)."""
@@ -489,13 +493,15 @@ def _pose_rest(
         )
     from tryon3d.bodyfit._anny_pose import pose_anny_vertices
 
-    vertices, joints = pose_anny_vertices(backend, rest_vertices, rest_joints, pose)
+    # the name check above: this backend is anny's
+    anny = cast("AnnyModel", backend)
+    vertices, joints = pose_anny_vertices(anny, rest_vertices, rest_joints, pose)
     return vertices, joints, pose
 
 
 def _assemble_body(
-    backend,
-    result,
+    backend: BodyModel,
+    result: FitResult,
     *,
     sex: str,
     age_years: float,

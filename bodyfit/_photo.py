@@ -136,7 +136,11 @@ def max_photo_pixels() -> int:
     return value
 
 
-def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | None = None) -> Photo:
+#: What ``load_photo`` decodes: a path, encoded bytes or an (H, W[, 3|4]) uint8 array.
+PhotoSource = str | os.PathLike | bytes | np.ndarray
+
+
+def load_photo(source: PhotoSource, *, name: str | None = None) -> Photo:
     """Decode a photo from a path, bytes or an (H, W[, 3|4]) uint8 array, with checks.
 
     EXIF orientation is applied; grayscale, palette, 16-bit and CMYK images become RGB; an alpha

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from tryon3d.bodyfit._anny_model import load_anny_model
+from tryon3d.bodyfit._anny_model import AnnyModel, load_anny_model
 from tryon3d.bodyfit._anny_pose import anny_torch, pose_rig
 from tryon3d.bodyfit._photo_views import _CROP_PX, _View
 
@@ -81,7 +81,7 @@ _MIRROR = {
 }
 
 
-def _template_points(model) -> dict[str, int]:
+def _template_points(model: AnnyModel) -> dict[str, int]:
     """Vertex indices of surface landmarks on the anny template (nose, ears, heels, toes)."""
     vertices = model.vertex_template.reshape(-1, 3)
     regions = model.vertex_regions
@@ -113,7 +113,7 @@ def _rotation_matrix(omega):
 class _Shape:
     """Rest vertices/joints as a linear function of the shape sliders, refreshed on demand."""
 
-    def __init__(self, model, parameters: np.ndarray, *, sex: str, age_years: float):
+    def __init__(self, model: AnnyModel, parameters: np.ndarray, *, sex: str, age_years: float):
         self.model, self.sex, self.age = model, sex, age_years
         self.lower, self.upper = model.parameter_bounds[:, 0], model.parameter_bounds[:, 1]
         self.relinearise(parameters)
