@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
-from tryon3d.bodyfit._body import REGION_NAMES, BodyModelName
+from tryon3d.bodyfit._body import REGION_NAMES, BodyModelName, Sex
 from tryon3d.bodyfit._cache import anny_cache_dir, configure_caches, drop_damaged_cache_files
 from tryon3d.bodyfit._skeleton import canonical_skeleton
 from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
@@ -161,7 +161,7 @@ class AnnyModel:
     name: BodyModelName = "anny"
 
     def initial_parameters(
-        self, *, height_m: float, bmi: float, sex: str | None = None
+        self, *, height_m: float, bmi: float, sex: Sex | None = None
     ) -> np.ndarray:
         """Where the fit starts: the shipped table of earlier fits over stature and BMI
         (``data/anny_start_table.json``) when it matches this model, else a rough guess; both
@@ -183,7 +183,7 @@ class AnnyModel:
         return np.array([values.get(name, 0.0) for name in self.parameter_names])
 
     def rest_geometry(
-        self, parameters: np.ndarray, *, sex: str, age_years: float
+        self, parameters: np.ndarray, *, sex: Sex, age_years: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """Canonical-pose vertices and joints for a batch of parameter vectors.
 
@@ -232,7 +232,7 @@ class AnnyModel:
         return canonical_skeleton("anny", self.joint_names, joints)
 
     def shape_parameters(
-        self, parameters: np.ndarray, *, sex: str, age_years: float
+        self, parameters: np.ndarray, *, sex: Sex, age_years: float
     ) -> dict[str, float]:
         """All shape values by name, fixed ones included."""
         values = {"gender": 0.0 if sex == "male" else 1.0, "age": anny_age_value(age_years)}

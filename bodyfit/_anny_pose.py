@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tryon3d.bodyfit._anny_model import _LOCAL_CHANGES, AnnyModel, anny_age_value
+from tryon3d.bodyfit._body import Sex
 
 if TYPE_CHECKING:
     import torch
@@ -72,7 +73,7 @@ class AnnyTorch:
     parents: tuple[int, ...]
     dtype: torch.dtype
 
-    def coefficients(self, parameters, *, sex: str, age_years: float):
+    def coefficients(self, parameters, *, sex: Sex, age_years: float):
         """Used-blendshape coefficients (K,) for the (P,) parameter tensor (differentiable)."""
         import torch
 
@@ -96,7 +97,7 @@ class AnnyTorch:
         )[0]
         return coefficients[torch.as_tensor(self.model.used_columns)].to(self.dtype)
 
-    def rest(self, parameters, *, sex: str, age_years: float):
+    def rest(self, parameters, *, sex: Sex, age_years: float):
         """Canonical vertices (V, 3) and joints (J, 3) [m], feet on z = 0, as torch tensors."""
         import torch
 

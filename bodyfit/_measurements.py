@@ -503,7 +503,7 @@ def _assemble_body(
     backend: BodyModel,
     result: FitResult,
     *,
-    sex: str,
+    sex: Sex,
     age_years: float,
     inputs: Mapping,
     height_ratios: Mapping,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tryon3d.bodyfit._anny_model import DEFAULT_AGE_YEARS, AnnyModel
-from tryon3d.bodyfit._body import Body
+from tryon3d.bodyfit._body import Body, Sex
 from tryon3d.bodyfit._photo import Photo, PhotoAnalysis, PhotoSource, analyze_photo, load_photo
 from tryon3d.bodyfit._photo_fitter import _Fitter, _no_grad, _photo_camera
 from tryon3d.bodyfit._photo_overlay import make_overlay, render_body_silhouette
@@ -82,7 +82,7 @@ class _single_thread:
 
 
 def _match_stature(
-    model: AnnyModel, parameters: np.ndarray, height_m: float, *, sex: str, age: float
+    model: AnnyModel, parameters: np.ndarray, height_m: float, *, sex: Sex, age: float
 ) -> np.ndarray:
     """Adjust the ``height`` slider (secant steps) so the rest stature is ``height_m`` within
     1 mm."""

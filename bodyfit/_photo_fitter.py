@@ -8,6 +8,7 @@ import numpy as np
 
 from tryon3d.bodyfit._anny_model import AnnyModel, load_anny_model
 from tryon3d.bodyfit._anny_pose import anny_torch, pose_rig
+from tryon3d.bodyfit._body import Sex
 from tryon3d.bodyfit._photo_views import _CROP_PX, _View
 
 _REFINE_PX = 192  # Mitsuba silhouette resolution of the refinement (same crop, fewer pixels)
@@ -113,7 +114,7 @@ def _rotation_matrix(omega):
 class _Shape:
     """Rest vertices/joints as a linear function of the shape sliders, refreshed on demand."""
 
-    def __init__(self, model: AnnyModel, parameters: np.ndarray, *, sex: str, age_years: float):
+    def __init__(self, model: AnnyModel, parameters: np.ndarray, *, sex: Sex, age_years: float):
         self.model, self.sex, self.age = model, sex, age_years
         self.lower, self.upper = model.parameter_bounds[:, 0], model.parameter_bounds[:, 1]
         self.relinearise(parameters)
@@ -188,7 +189,7 @@ class _Fitter:
         *,
         height_m: float,
         weight_kg: float | None,
-        sex: str,
+        sex: Sex,
         age_years: float,
     ):
         import torch

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tryon3d.bodyfit._body import REGION_NAMES, BodyModelName
+from tryon3d.bodyfit._body import REGION_NAMES, BodyModelName, Sex
 from tryon3d.bodyfit._safe_load import read_npz_safely, read_pickle_safely
 from tryon3d.bodyfit._skeleton import canonical_skeleton
 from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
@@ -205,12 +205,12 @@ class SMPLXModel:
     name: BodyModelName = "smplx"
 
     def initial_parameters(
-        self, *, height_m: float, bmi: float, sex: str | None = None
+        self, *, height_m: float, bmi: float, sex: Sex | None = None
     ) -> np.ndarray:
         return np.full(len(self.parameter_names), 0.01)
 
     def rest_geometry(
-        self, parameters: np.ndarray, *, sex: str, age_years: float
+        self, parameters: np.ndarray, *, sex: Sex, age_years: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """Canonical A-pose vertices (B, V, 3) and joints (B, 55, 3) [m], z-up, feet on z = 0."""
         import torch
@@ -242,7 +242,7 @@ class SMPLXModel:
         return canonical_skeleton("smplx", JOINT_NAMES, joints)
 
     def shape_parameters(
-        self, parameters: np.ndarray, *, sex: str, age_years: float
+        self, parameters: np.ndarray, *, sex: Sex, age_years: float
     ) -> dict[str, float]:
         return dict(zip(self.parameter_names, map(float, parameters), strict=True))
 
