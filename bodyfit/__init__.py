@@ -1,6 +1,14 @@
 """bodyfit: the body stage. Builds a ``Body`` (metres, z-up) from measurements or photos."""
 
-from tryon3d.bodyfit._body import MEASUREMENT_NAMES, REGION_NAMES, Body
+from tryon3d.bodyfit._body import (
+    MEASUREMENT_NAMES,
+    MODELS,
+    REGION_NAMES,
+    SEXES,
+    Body,
+    BodyModelName,
+    Sex,
+)
 from tryon3d.bodyfit._io import (
     Z_UP_TO_Y_UP,
     body_from_record,
@@ -32,17 +40,21 @@ __all__ = [
     "LABELS",
     "LANDMARK_NAMES",
     "MEASUREMENT_NAMES",
+    "MODELS",
     "NAMED_POSES",
     "REGION_NAMES",
+    "SEXES",
     "SKELETON_NAMES",
     "Z_UP_TO_Y_UP",
     "Body",
+    "BodyModelName",
     "MeshTape",
     "PersonParsing",
     "Photo",
     "PhotoAnalysis",
     "PhotoFit",
     "PopulationModel",
+    "Sex",
     "analyze_photo",
     "body_from_measurements",
     "body_from_record",

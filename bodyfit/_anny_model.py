@@ -1,4 +1,5 @@
-"""The anny body model (MakeHuman-based, Apache-2.0, ships in its wheel) behind bodyfit's backend API.
+"""The anny body model (MakeHuman-based, Apache-2.0, ships in its wheel) behind bodyfit's
+backend API.
 
 Anny is metres, z-up, facing -y, left at +x already; we only move the feet onto z = 0.
 Phenotype sliders are piecewise linear with kinks at 0, 0.5 and 1; ``gender`` 0 is male and 1
@@ -12,15 +13,19 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
-from tryon3d.bodyfit._body import REGION_NAMES
+from tryon3d.bodyfit._body import REGION_NAMES, BodyModelName, Sex
 from tryon3d.bodyfit._cache import anny_cache_dir, configure_caches, drop_damaged_cache_files
 from tryon3d.bodyfit._skeleton import canonical_skeleton
 from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
 from tryon3d.core import data_file
+
+if TYPE_CHECKING:
+    import torch
 
 # (years, anny age value): MakeHuman's age targets are 1, 11, 25 and 90 years old.
 _AGE_ANCHORS = ((0.0, -1.0 / 3.0), (1.0, 0.0), (11.0, 1.0 / 3.0), (25.0, 2.0 / 3.0), (90.0, 1.0))
@@ -99,8 +104,8 @@ def _start_table(parameter_names: tuple[str, ...]) -> dict | None:
     extra = len(parameter_names) - len(tabled)  # parameters added since: they start at 0
 
     def padded(grid: list) -> np.ndarray:
-        grid = np.array(grid)
-        return np.concatenate([grid, np.zeros((*grid.shape[:-1], extra))], axis=-1)
+        array = np.array(grid)
+        return np.concatenate([array, np.zeros((*array.shape[:-1], extra))], axis=-1)
 
     return {sex: (heights, bmis, padded(grid)) for sex, grid in content["sexes"].items()}
 
@@ -138,7 +143,7 @@ class AnnyModel:
         tape_topology: the tape measure's precomputed region edges for this mesh.
     """
 
-    module: object
+    module: torch.nn.Module  # anny's torch model (untyped package: Any to mypy)
     faces: np.ndarray
     uv: np.ndarray
     uv_faces: np.ndarray
@@ -153,10 +158,10 @@ class AnnyModel:
     joint_template: np.ndarray
     joint_shapes: np.ndarray
     tape_topology: TapeTopology
-    name: str = "anny"
+    name: BodyModelName = "anny"
 
     def initial_parameters(
-        self, *, height_m: float, bmi: float, sex: str | None = None
+        self, *, height_m: float, bmi: float, sex: Sex | None = None
     ) -> np.ndarray:
         """Where the fit starts: the shipped table of earlier fits over stature and BMI
         (``data/anny_start_table.json``) when it matches this model, else a rough guess; both
@@ -178,7 +183,7 @@ class AnnyModel:
         return np.array([values.get(name, 0.0) for name in self.parameter_names])
 
     def rest_geometry(
-        self, parameters: np.ndarray, *, sex: str, age_years: float
+        self, parameters: np.ndarray, *, sex: Sex, age_years: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """Canonical-pose vertices and joints for a batch of parameter vectors.
 
@@ -227,7 +232,7 @@ class AnnyModel:
         return canonical_skeleton("anny", self.joint_names, joints)
 
     def shape_parameters(
-        self, parameters: np.ndarray, *, sex: str, age_years: float
+        self, parameters: np.ndarray, *, sex: Sex, age_years: float
     ) -> dict[str, float]:
         """All shape values by name, fixed ones included."""
         values = {"gender": 0.0 if sex == "male" else 1.0, "age": anny_age_value(age_years)}

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tryon3d.bodyfit._anny_model import _LOCAL_CHANGES, AnnyModel, anny_age_value
+from tryon3d.bodyfit._body import Sex
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "AnnyTorch",
@@ -59,16 +64,16 @@ class AnnyTorch:
     """
 
     model: AnnyModel
-    vertex_template: object
-    vertex_shapes: object
-    joint_template: object
-    joint_shapes: object
-    skin_weights: object
-    skin_indices: object
+    vertex_template: torch.Tensor
+    vertex_shapes: torch.Tensor
+    joint_template: torch.Tensor
+    joint_shapes: torch.Tensor
+    skin_weights: torch.Tensor
+    skin_indices: torch.Tensor
     parents: tuple[int, ...]
-    dtype: object
+    dtype: torch.dtype
 
-    def coefficients(self, parameters, *, sex: str, age_years: float):
+    def coefficients(self, parameters, *, sex: Sex, age_years: float):
         """Used-blendshape coefficients (K,) for the (P,) parameter tensor (differentiable)."""
         import torch
 
@@ -92,7 +97,7 @@ class AnnyTorch:
         )[0]
         return coefficients[torch.as_tensor(self.model.used_columns)].to(self.dtype)
 
-    def rest(self, parameters, *, sex: str, age_years: float):
+    def rest(self, parameters, *, sex: Sex, age_years: float):
         """Canonical vertices (V, 3) and joints (J, 3) [m], feet on z = 0, as torch tensors."""
         import torch
 
@@ -152,7 +157,7 @@ class PoseRig:
     bones: tuple[int, ...]
     group_parents: tuple[int, ...]
     bone_group: np.ndarray
-    weights: object
+    weights: torch.Tensor
 
     def transforms(self, rest_joints, pose):
         """World transforms (G, 3, 4) for group rotations ``pose`` (G, 3) [rad]."""
@@ -173,7 +178,8 @@ class PoseRig:
         return torch.cat([torch.stack(world_r), torch.stack(world_t)[:, :, None]], dim=2)
 
     def posed(self, rest_vertices, rest_joints, pose, *, vertex_ids=None):
-        """Posed vertices (N, 3) (``vertex_ids`` subset or all) and joints (J, 3) [m]; no floor shift."""
+        """Posed vertices (N, 3) (``vertex_ids`` subset or all) and joints (J, 3) [m]; no floor
+        shift."""
         import torch
 
         transforms = self.transforms(rest_joints, pose)

@@ -5,12 +5,20 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from tryon3d.bodyfit._skeleton import canonical_skeleton, check_skeleton
 from tryon3d.core import readonly_array
+
+#: The body models (backends) bodyfit can build a Body with.
+BodyModelName = Literal["anny", "smplx"]
+#: Sex of a body, as the population statistics and the body models distinguish it.
+Sex = Literal["male", "female"]
+MODELS: tuple[BodyModelName, ...] = get_args(BodyModelName)
+SEXES: tuple[Sex, ...] = get_args(Sex)
 
 #: Body regions a vertex can belong to (values of ``Body.vertex_regions``).
 REGION_NAMES: tuple[str, ...] = (
@@ -60,7 +68,9 @@ MEASUREMENT_NAMES: tuple[str, ...] = (
 )
 
 
-def _frozen_array(value: Any, dtype: Any, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
+def _frozen_array(
+    value: ArrayLike, dtype: DTypeLike, shape_tail: tuple[int, ...], name: str
+) -> np.ndarray:
     return readonly_array(value, dtype, (None, *shape_tail), f"Body.{name}")
 
 
@@ -113,7 +123,7 @@ class Body:
     measurements_m: dict[str, float]
     landmarks_m: dict[str, np.ndarray]
     weight_kg: float
-    model: str
+    model: BodyModelName
     inputs: dict[str, Any] = field(default_factory=dict)
     skeleton_m: Mapping[str, np.ndarray] = field(default_factory=dict)
 
@@ -159,7 +169,8 @@ class Body:
             == joint_count
         ):
             raise ValueError(
-                "Body: joints, rest_joints, joint_parents, joint_names and pose must match in length"
+                "Body: joints, rest_joints, joint_parents, joint_names and pose must match in "
+                "length"
             )
         landmarks = {}
         for name, point in self.landmarks_m.items():

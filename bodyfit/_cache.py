@@ -1,4 +1,5 @@
-"""Where bodyfit's third-party caches live: one folder, ``$TRYON3D_CACHE`` (default ~/.cache/tryon3d)."""
+"""Where bodyfit's third-party caches live: one folder, ``$TRYON3D_CACHE`` (default
+~/.cache/tryon3d)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def check_cache_dir(root: Path) -> None:
         existing = existing.parent
     if not existing.is_dir():
         raise ValueError(
-            f"cache folder {str(root)!r} cannot be created: {str(existing)!r} is not a folder; {hint}"
+            f"cache folder {str(root)!r} cannot be created: {str(existing)!r} is not a folder; "
+            f"{hint}"
         )
     try:
         root.mkdir(parents=True, exist_ok=True)

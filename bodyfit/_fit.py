@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 from scipy.optimize import lsq_linear
 
+from tryon3d.bodyfit._body import BodyModelName, Sex
 from tryon3d.bodyfit._tape import TapeTopology, measure, mesh_volume
 from tryon3d.core import data_file
 
@@ -35,22 +36,41 @@ _CM = 100.0
 class BodyModel(Protocol):
     """What a body-model backend offers the fitter (anny, SMPL-X)."""
 
-    name: str
-    faces: np.ndarray
-    vertex_regions: np.ndarray
-    parameter_names: tuple[str, ...]
-    parameter_bounds: np.ndarray
-    tape_topology: TapeTopology
+    # read-only members: the backends are frozen dataclasses
+    @property
+    def name(self) -> BodyModelName: ...
+    @property
+    def faces(self) -> np.ndarray: ...
+    @property
+    def uv(self) -> np.ndarray: ...
+    @property
+    def uv_faces(self) -> np.ndarray: ...
+    @property
+    def joint_names(self) -> tuple[str, ...]: ...
+    @property
+    def joint_parents(self) -> np.ndarray: ...
+    @property
+    def vertex_regions(self) -> np.ndarray: ...
+    @property
+    def parameter_names(self) -> tuple[str, ...]: ...
+    @property
+    def parameter_bounds(self) -> np.ndarray: ...
+    @property
+    def tape_topology(self) -> TapeTopology: ...
 
     def initial_parameters(
-        self, *, height_m: float, bmi: float, sex: str | None = None
+        self, *, height_m: float, bmi: float, sex: Sex | None = None
     ) -> np.ndarray: ...
 
     def rest_geometry(
-        self, parameters: np.ndarray, *, sex: str, age_years: float
+        self, parameters: np.ndarray, *, sex: Sex, age_years: float
     ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def skeleton(self, joints: np.ndarray) -> dict[str, np.ndarray]: ...
+
+    def shape_parameters(
+        self, parameters: np.ndarray, *, sex: Sex, age_years: float
+    ) -> dict[str, float]: ...
 
 
 @dataclass(frozen=True)
@@ -105,7 +125,7 @@ def _density_table() -> dict[str, float]:
     return {sex: float(entry["density_kg_m3"]) for sex, entry in table.items()}
 
 
-def body_mass_kg(vertices: np.ndarray, faces: np.ndarray, *, sex: str) -> np.ndarray:
+def body_mass_kg(vertices: np.ndarray, faces: np.ndarray, *, sex: Sex) -> np.ndarray:
     """Body mass [kg] = mesh volume x the sex's calibrated effective density.
 
     Args:
@@ -154,7 +174,7 @@ def fit_shape(
     model: BodyModel,
     targets: Mapping[str, FitTarget],
     *,
-    sex: str,
+    sex: Sex,
     age_years: float,
     height_ratios: Mapping[str, float] | None = None,
     prior_weight: float = 0.05,

@@ -115,7 +115,8 @@ def body_from_record(
         value = record.get(key)
         if value is not None and not isinstance(value, kind):
             raise ValueError(
-                f"body record field {key!r} must be a {'dict' if kind is Mapping else kind.__name__}, "
+                f"body record field {key!r} must be a "
+                f"{'dict' if kind is Mapping else kind.__name__}, "
                 f"got {type(value).__name__}"
             )
     ratios = record.get("height_ratios") or {}

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tryon3d.bodyfit._body import Body
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit._anny_model import AnnyModel
 
 __all__ = ["MeshTape", "measure_body", "measure_mesh", "tape_definitions", "tape_svg"]
 
@@ -95,7 +99,8 @@ def measure_mesh(vertices: np.ndarray, faces: np.ndarray) -> MeshTape:
     model = load_anny_model()
     if len(faces) != len(model.faces):
         raise ValueError(
-            f"only anny meshes (or our body.json) can be measured: the mesh has {len(faces)} faces, "
+            f"only anny meshes (or our body.json) can be measured: the mesh has {len(faces)} "
+            "faces, "
             f"anny {len(model.faces)}"
         )
     # Back to anny's vertex order through the faces (a split seam vertex maps to its original).
@@ -116,7 +121,7 @@ def measure_mesh(vertices: np.ndarray, faces: np.ndarray) -> MeshTape:
     return MeshTape(points, measurements, landmarks, "anny mesh")
 
 
-def _joints_from_vertices(model, vertices: np.ndarray) -> np.ndarray:
+def _joints_from_vertices(model: AnnyModel, vertices: np.ndarray) -> np.ndarray:
     """anny's joints (J, 3) [m] for a rest-pose mesh: the blend weights (and a shift) that best
     reproduce its vertices, applied to the joints' blend shapes."""
     count = model.vertex_shapes.shape[0]
@@ -141,15 +146,18 @@ def tape_svg(tape: MeshTape, *, labels: Mapping[str, str] | None = None, stride:
     scale = 500.0 / max(height, 1e-6)  # px per metre
     centre = vertices[:, :2].mean(axis=0)
     views = (("front", 0, 200.0), ("side", 1, 560.0))  # (name, horizontal axis, x offset px)
-    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="800" height="560" viewBox="0 0 800 560">',
-             '<rect width="800" height="560" fill="white"/>']  # fmt: skip
+    parts = [
+        '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="560" viewBox="0 0 800 560">',
+        '<rect width="800" height="560" fill="white"/>',
+    ]
 
     def px(view_x: float, axis: int, z: float) -> tuple[float, float]:
         return offset + (view_x - centre[axis]) * scale, 530.0 - z * scale
 
     for name, axis, offset in views:
         parts.append(
-            f'<text x="{offset - 30:.0f}" y="20" font-size="14" font-family="sans-serif">{name}</text>'
+            f'<text x="{offset - 30:.0f}" y="20" font-size="14" font-family="sans-serif">'
+            f"{name}</text>"
         )
         dots = vertices[::stride]
         parts.append('<g fill="#9aa" fill-opacity="0.35">')
@@ -172,17 +180,21 @@ def tape_svg(tape: MeshTape, *, labels: Mapping[str, str] | None = None, stride:
             caption = labels.get(loop, loop)
             value = tape.measurements_m[loop] * 100.0
             parts.append(
-                f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y0:.1f}" stroke="#d33" stroke-width="1.5"/>'
+                f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y0:.1f}" '
+                'stroke="#d33" stroke-width="1.5"/>'
             )
             if axis == 0:
-                parts.append(f'<text x="{x1 + 4:.1f}" y="{y0 + 3:.1f}" font-size="8" font-family="sans-serif" '
-                             f'fill="#d33">{caption} {value:.1f}</text>')  # fmt: skip
+                parts.append(
+                    f'<text x="{x1 + 4:.1f}" y="{y0 + 3:.1f}" font-size="8" '
+                    f'font-family="sans-serif" fill="#d33">{caption} {value:.1f}</text>'
+                )
         for point in _POINTS:
             if point in tape.landmarks_m:
                 p = tape.landmarks_m[point]
                 x, y = px(p[axis], axis, p[2])
                 parts.append(
-                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#36c"><title>{point}</title></circle>'
+                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#36c">'
+                    f"<title>{point}</title></circle>"
                 )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

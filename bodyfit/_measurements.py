@@ -6,17 +6,20 @@ import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, SupportsFloat, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from tryon3d.bodyfit._body import MEASUREMENT_NAMES, Body
-from tryon3d.bodyfit._fit import FitResult, FitTarget, body_mass_kg, fit_shape
+from tryon3d.bodyfit._body import MEASUREMENT_NAMES, MODELS, SEXES, Body, BodyModelName, Sex
+from tryon3d.bodyfit._fit import BodyModel, FitResult, FitTarget, body_mass_kg, fit_shape
 from tryon3d.bodyfit._population import PopulationModel, load_population_model
 from tryon3d.bodyfit._shape_prior import MeasurementPrior, load_measurement_prior
 from tryon3d.bodyfit._tape import measure
 
-SEXES = ("male", "female")
-MODELS = ("anny", "smplx")
+if TYPE_CHECKING:
+    from tryon3d.bodyfit._anny_model import AnnyModel
+
 HEIGHT_RANGE_M = (0.5, 2.5)
 WEIGHT_RANGE_KG = (10.0, 400.0)  # the population model and the fit start at 10 kg
 BMI_RANGE = (10.0, 90.0)  # outside this no living adult exists: an impossible height/weight pair
@@ -77,10 +80,14 @@ _MAX_STATURE_BY_AGE = (
 
 
 def _finite(
-    name: str, value: object, bounds: tuple[float, float], unit: str, scale: float = 1.0
+    name: str,
+    value: SupportsFloat | str,
+    bounds: tuple[float, float],
+    unit: str,
+    scale: float = 1.0,
 ) -> float:
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number, got {value!r}") from None
     if not math.isfinite(number):
@@ -88,7 +95,8 @@ def _finite(
     low, high = bounds
     if not low <= number <= high:
         raise ValueError(
-            f"{name} must be between {low * scale:g} and {high * scale:g} {unit}, got {number * scale:g}"
+            f"{name} must be between {low * scale:g} and {high * scale:g} {unit}, "
+            f"got {number * scale:g}"
         )
     return number
 
@@ -165,14 +173,15 @@ def _check_fit(
         )
 
 
-def check_sex(sex: object) -> str:
-    """Normalise ``sex`` to ``"male"``/``"female"``; ValueError otherwise."""
+def check_sex(sex: str) -> Sex:
+    """Normalise ``sex`` (any case; m/f/man/woman too) to ``"male"``/``"female"``; ValueError
+    otherwise (a non-string included)."""
     text = str(sex).strip().lower() if isinstance(sex, str) else ""
     aliases = {"m": "male", "f": "female", "man": "male", "woman": "female"}
     text = aliases.get(text, text)
     if text not in SEXES:
         raise ValueError(f"sex must be 'male' or 'female', got {sex!r}")
-    return text
+    return cast(Sex, text)
 
 
 def _resolve_backend(model: str, smplx_model_dir: str | os.PathLike | None):
@@ -197,7 +206,7 @@ def body_from_measurements(
     chest_m: float | None = None,
     waist_m: float | None = None,
     hips_m: float | None = None,
-    model: str = "anny",
+    model: BodyModelName = "anny",
     smplx_model_dir: str | os.PathLike | None = None,
     population: PopulationModel | None = None,
     prior: MeasurementPrior | None = None,
@@ -253,7 +262,8 @@ def body_from_measurements(
     for name, value in (tape_m or {}).items():
         if name not in MEASUREMENT_NAMES or name in ("stature", "chest", "waist", "hips"):
             raise ValueError(
-                f"tape measure {name!r} is not one of {sorted(set(MEASUREMENT_NAMES) - {'stature'})}"
+                f"tape measure {name!r} is not one of "
+                f"{sorted(set(MEASUREMENT_NAMES) - {'stature'})}"
             )
         low = (
             0.01
@@ -466,14 +476,16 @@ def pose_body(body: Body, pose: np.ndarray) -> Body:
 
 
 def _pose_rest(
-    backend, rest_vertices: np.ndarray, rest_joints: np.ndarray, pose
+    backend: BodyModel, rest_vertices: np.ndarray, rest_joints: np.ndarray, pose: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(posed vertices, posed joints, pose (J, 3)) of a rest mesh; anny only (``bodyfit._anny_pose``)."""
+    """(posed vertices, posed joints, pose (J, 3)) of a rest mesh; anny only
+    (``bodyfit._anny_pose``)."""
     pose = np.asarray(pose, dtype=np.float64)
     joint_count = len(backend.joint_names)
     if pose.shape != (joint_count, 3):
         raise ValueError(
-            f"pose must have shape ({joint_count}, 3) for the {backend.name} model, got {pose.shape}"
+            f"pose must have shape ({joint_count}, 3) for the {backend.name} model, "
+            f"got {pose.shape}"
         )
     if backend.name != "anny":
         raise ValueError(
@@ -481,15 +493,17 @@ def _pose_rest(
         )
     from tryon3d.bodyfit._anny_pose import pose_anny_vertices
 
-    vertices, joints = pose_anny_vertices(backend, rest_vertices, rest_joints, pose)
+    # the name check above: this backend is anny's
+    anny = cast("AnnyModel", backend)
+    vertices, joints = pose_anny_vertices(anny, rest_vertices, rest_joints, pose)
     return vertices, joints, pose
 
 
 def _assemble_body(
-    backend,
-    result,
+    backend: BodyModel,
+    result: FitResult,
     *,
-    sex: str,
+    sex: Sex,
     age_years: float,
     inputs: Mapping,
     height_ratios: Mapping,

@@ -137,7 +137,11 @@ def max_photo_pixels() -> int:
     return value
 
 
-def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | None = None) -> Photo:
+#: What ``load_photo`` decodes: a path, encoded bytes or an (H, W[, 3|4]) uint8 array.
+PhotoSource = str | os.PathLike | bytes | np.ndarray
+
+
+def load_photo(source: PhotoSource, *, name: str | None = None) -> Photo:
     """Decode a photo from a path, bytes or an (H, W[, 3|4]) uint8 array, with checks.
 
     EXIF orientation is applied; grayscale, palette, 16-bit and CMYK images become RGB; an alpha
@@ -173,7 +177,8 @@ def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | No
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
                 raise ValueError(
-                    f"photo {label!r} is {size / 2**20:.0f} MiB, more than the {MAX_FILE_BYTES / 2**20:.0f} MiB allowed"
+                    f"photo {label!r} is {size / 2**20:.0f} MiB, more than the "
+                    f"{MAX_FILE_BYTES / 2**20:.0f} MiB allowed"
                 )
             data = path.read_bytes()
         if len(data) > MAX_FILE_BYTES:
@@ -186,8 +191,9 @@ def load_photo(source: str | os.PathLike | bytes | np.ndarray, *, name: str | No
                 limit = max_photo_pixels()
                 if width * height > limit:
                     raise ValueError(
-                        f"photo {label!r} has {width}x{height} pixels, more than the {limit / 1e6:.0f} MP "
-                        "allowed (possible decompression bomb); scale it down or set TRYON3D_MAX_PHOTO_PIXELS"
+                        f"photo {label!r} has {width}x{height} pixels, more than the "
+                        f"{limit / 1e6:.0f} MP allowed (possible decompression bomb); "
+                        "scale it down or set TRYON3D_MAX_PHOTO_PIXELS"
                     )
                 image.seek(0)
                 image.load()
@@ -324,7 +330,8 @@ def _components(binary: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _person_mask(mask: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray) -> np.ndarray:
-    """The segmentation restricted to the components that hold the body's keypoints, holes filled."""
+    """The segmentation restricted to the components that hold the body's keypoints, holes
+    filled."""
     from scipy import ndimage
 
     binary = mask > 0.5
@@ -332,7 +339,7 @@ def _person_mask(mask: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray
     if count == 0:
         return mask * 0.0
     height, width = mask.shape
-    keep = set()
+    keep: set[int] = set()
     for index in _BODY:
         if visibility[index] < _VISIBLE:
             continue
@@ -415,7 +422,8 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
     for index in _ANKLES:
         if not inside(index) or not ankle_seen:
             raise ValueError(
-                f"photo {label!r}: the {LANDMARK_NAMES[index].replace('_', ' ')} is cut off or hidden; "
+                f"photo {label!r}: the {LANDMARK_NAMES[index].replace('_', ' ')} is cut off or "
+                "hidden; "
                 "the whole body, feet included, must be in the frame"
             )
     person = _person_mask(mask, keypoints, visibility)
@@ -426,7 +434,8 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
         )
     if len(rows) and rows[-1] - rows[0] < 64:
         raise ValueError(
-            f"photo {label!r}: the person is only {rows[-1] - rows[0]} px tall; at least 64 px needed"
+            f"photo {label!r}: the person is only {rows[-1] - rows[0]} px tall; "
+            "at least 64 px needed"
         )
     if check_single:
         _check_single_person(pixels, person, keypoints, visibility, label)

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tryon3d.bodyfit._anny_model import DEFAULT_AGE_YEARS
-from tryon3d.bodyfit._body import Body
-from tryon3d.bodyfit._photo import Photo, PhotoAnalysis, analyze_photo, load_photo
+from tryon3d.bodyfit._anny_model import DEFAULT_AGE_YEARS, AnnyModel
+from tryon3d.bodyfit._body import Body, Sex
+from tryon3d.bodyfit._photo import Photo, PhotoAnalysis, PhotoSource, analyze_photo, load_photo
 from tryon3d.bodyfit._photo_fitter import (
     _REFINE_PX,
     _REFINE_SPP,
@@ -88,9 +88,10 @@ class _single_thread:
 
 
 def _match_stature(
-    model, parameters: np.ndarray, height_m: float, *, sex: str, age: float
+    model: AnnyModel, parameters: np.ndarray, height_m: float, *, sex: Sex, age: float
 ) -> np.ndarray:
-    """Adjust the ``height`` slider (secant steps) so the rest stature is ``height_m`` within 1 mm."""
+    """Adjust the ``height`` slider (secant steps) so the rest stature is ``height_m`` within
+    1 mm."""
     index = model.parameter_names.index("height")
     low, high = model.parameter_bounds[index]
     parameters = parameters.copy()
@@ -128,8 +129,8 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def fit_body_to_photos(
-    front,
-    side=None,
+    front: Photo | PhotoSource,
+    side: Photo | PhotoSource | None = None,
     *,
     height_m: float,
     weight_kg: float | None = None,
@@ -234,7 +235,7 @@ def fit_body_to_photos(
     parameters = _match_stature(
         model, fitter.params.detach().numpy().astype(np.float64), height_m, sex=sex, age=age
     )
-    rest_v, rest_j = model.rest_geometry(parameters[None], sex=sex, age_years=age)
+    rest_v, _rest_j = model.rest_geometry(parameters[None], sex=sex, age_years=age)
     from tryon3d.bodyfit._fit import body_mass_kg
 
     mass = float(body_mass_kg(rest_v[0], model.faces, sex=sex))

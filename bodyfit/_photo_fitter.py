@@ -7,8 +7,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from tryon3d.bodyfit._anny_model import load_anny_model
+from tryon3d.bodyfit._anny_model import AnnyModel, load_anny_model
 from tryon3d.bodyfit._anny_pose import anny_torch, pose_rig
+from tryon3d.bodyfit._body import Sex
 from tryon3d.bodyfit._photo_views import _CROP_PX, _View
 
 # Refinement silhouettes. 160 px at 1 spp is ~1.6x cheaper per fit, but on 3-subject runs of
@@ -86,7 +87,7 @@ _MIRROR = {
 }
 
 
-def _template_points(model) -> dict[str, int]:
+def _template_points(model: AnnyModel) -> dict[str, int]:
     """Vertex indices of surface landmarks on the anny template (nose, ears, heels, toes)."""
     vertices = model.vertex_template.reshape(-1, 3)
     regions = model.vertex_regions
@@ -118,7 +119,7 @@ def _rotation_matrix(omega):
 class _Shape:
     """Rest vertices/joints as a linear function of the shape sliders, refreshed on demand."""
 
-    def __init__(self, model, parameters: np.ndarray, *, sex: str, age_years: float):
+    def __init__(self, model: AnnyModel, parameters: np.ndarray, *, sex: Sex, age_years: float):
         self.model, self.sex, self.age = model, sex, age_years
         self.lower, self.upper = model.parameter_bounds[:, 0], model.parameter_bounds[:, 1]
         self.relinearise(parameters)
@@ -149,7 +150,7 @@ class _Shape:
         self.mass0 = float(masses[0])
         self.mass_slope = torch.as_tensor((masses[1:] - masses[0]) / steps, dtype=torch.float32)
         self.count = count
-        self._subset_key = None
+        self._subset_key: np.ndarray | None = None
 
     def _subset(self, subset: np.ndarray):
         """Cached slices of the linearisation for a vertex subset (plus the two stature ends)."""
@@ -193,7 +194,7 @@ class _Fitter:
         *,
         height_m: float,
         weight_kg: float | None,
-        sex: str,
+        sex: Sex,
         age_years: float,
     ):
         import torch
@@ -396,7 +397,7 @@ class _Fitter:
             matrix[:3, :3] = rotation
             matrix[:3, 3] = self.trans[index].detach().numpy()
             focal = view.focal0 * math.exp(float(self.log_focal[index]))
-        u, s, vt = np.linalg.svd(matrix[:3, :3])
+        u, _s, vt = np.linalg.svd(matrix[:3, :3])
         matrix[:3, :3] = u @ vt
         return Camera(
             fx=focal,

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tryon3d.bodyfit._photo import Photo, PhotoAnalysis
 
+if TYPE_CHECKING:
+    from tryon3d.core import Camera
+
 
 def render_body_silhouette(
-    vertices: np.ndarray, faces: np.ndarray, camera, *, max_pixels: int = 4_200_000
+    vertices: np.ndarray, faces: np.ndarray, camera: Camera, *, max_pixels: int = 4_200_000
 ) -> np.ndarray:
     """Binary silhouette (H, W) bool of a mesh seen by ``camera`` (Mitsuba, coverage > 0.5).
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tryon3d.bodyfit._photo import PhotoAnalysis
+
+if TYPE_CHECKING:
+    import torch
 
 _CROP_PX = 256  # fitting resolution (square crop around the person)
 
@@ -25,11 +29,11 @@ class _View:
     analysis: PhotoAnalysis
     crop_origin: np.ndarray  # (2,) analysis px of the crop's top-left corner
     crop_scale: float  # crop px per analysis px
-    keypoints: object  # torch (33, 2) crop px
-    weights: object  # torch (33,)
-    target: object  # torch (R, R) float mask in crop
-    outside_distance: object  # torch (1, 1, R, R) distance to the mask [crop px]
-    contour: object  # torch (N, 2) contour samples [crop px]
+    keypoints: torch.Tensor  # (33, 2) crop px
+    weights: torch.Tensor  # (33,)
+    target: torch.Tensor  # (R, R) float mask in crop
+    outside_distance: torch.Tensor  # (1, 1, R, R) distance to the mask [crop px]
+    contour: torch.Tensor  # (N, 2) contour samples [crop px]
     person_px: float
     rotation0: np.ndarray
     focal0: float
@@ -49,7 +53,7 @@ def _crop_view(name: str, analysis: PhotoAnalysis, sex: str) -> _View:
     centre = np.array([(left + right) / 2.0, (top + bottom) / 2.0])
     origin = centre - side / 2.0
     scale = _CROP_PX / side
-    height, width = mask.shape
+    _height, _width = mask.shape
     # Crop (with padding) and resample the soft mask to R x R.
     box = (origin[0], origin[1], origin[0] + side, origin[1] + side)
     image = Image.fromarray((np.clip(mask, 0, 1) * 255).astype(np.uint8))

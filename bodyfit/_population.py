@@ -21,10 +21,12 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from tryon3d.bodyfit._body import SEXES, Sex
 from tryon3d.core import data_file, readonly_array
 
 __all__ = [
@@ -75,7 +77,7 @@ _FEATURES: dict[str, _FeatureFn] = {
     "age_x_bmi": lambda h, w, a: a * (w / h**2) / 100.0,
 }
 
-_SEXES: tuple[str, ...] = ("male", "female")
+_SEXES = SEXES
 _FORMAT = "tryon3d.population/1"
 _DATA_FILE = "population_ansur2.json"
 # Sanity bounds for user inputs: they catch unit mix-ups (height in cm, weight in lb x 10).
@@ -84,7 +86,7 @@ _WEIGHT_RANGE_KG = (10.0, 400.0)
 _AGE_RANGE_YEARS = (0.0, 120.0)
 
 
-def _frozen(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+def _frozen(value: ArrayLike, name: str, shape: tuple[int, ...]) -> np.ndarray:
     return readonly_array(value, np.float64, shape, f"SexCoefficients.{name}")
 
 
@@ -139,14 +141,16 @@ def _features(
     return np.column_stack([_FEATURES[name](h, w, a) for name in feature_names])
 
 
-def _check_sex(sex: Any) -> str:
+def _check_sex(sex: str) -> Sex:
     key = sex.strip().lower() if isinstance(sex, str) else None
     if key not in _SEXES:
         raise ValueError(f"sex must be one of {_SEXES} (any case), got {sex!r}")
-    return key
+    return cast(Sex, key)
 
 
-def _check_positive(name: str, value: Any, bounds: tuple[float, float], unit: str) -> np.ndarray:
+def _check_positive(
+    name: str, value: ArrayLike, bounds: tuple[float, float], unit: str
+) -> np.ndarray:
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -187,7 +191,8 @@ class PopulationModel:
         unknown = [name for name in self.feature_names if name not in _FEATURES]
         if unknown:
             raise ValueError(
-                f"PopulationModel: unknown feature(s) {unknown}; expected some of {tuple(_FEATURES)}"
+                f"PopulationModel: unknown feature(s) {unknown}; "
+                f"expected some of {tuple(_FEATURES)}"
             )
         for sex in _SEXES:
             shape = getattr(self, sex).coefficients.shape
@@ -204,10 +209,10 @@ class PopulationModel:
     def predict_many(
         self,
         *,
-        height_m: Any,
-        weight_kg: Any,
+        height_m: ArrayLike,
+        weight_kg: ArrayLike,
         sex: str,
-        age_years: Any | None = None,
+        age_years: ArrayLike | None = None,
     ) -> dict[str, np.ndarray]:
         """Vectorised ``predict``: arrays of shape (N,) in, a dict of (N,) arrays out.
 
@@ -311,7 +316,10 @@ class PopulationModel:
                 **LENGTH_TARGETS,
                 **{k: f"{v}/stature" for k, v in RATIO_TARGETS.items()},
             },
-            "units": "lengths in metres; *_ratio dimensionless; coefficients act on standardised features",
+            "units": (
+                "lengths in metres; *_ratio dimensionless; "
+                "coefficients act on standardised features"
+            ),
             "ridge": self.ridge,
             "sexes": by_sex,
         }

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from tryon3d.bodyfit._body import SEXES
 from tryon3d.core import data_file, readonly_array
 
 __all__ = [
@@ -64,7 +65,7 @@ PRIOR_COLUMNS: dict[str, str | tuple[str, str]] = {
     "waist_to_knee_height": ("waistheightomphalion", "kneeheightmidpatella"),
 }
 
-_SEXES = ("male", "female")
+_SEXES = SEXES
 _KEY = "measurement_prior"
 _DATA_FILE = "population_ansur2.json"
 
@@ -193,8 +194,10 @@ class MeasurementPrior:
         try:
             names = tuple(data["names"])
             sexes = data["sexes"]
-            means = {sex: np.array(sexes[sex]["mean"], dtype=np.float64) for sex in _SEXES}
-            covariances = {
+            means: dict[str, np.ndarray] = {
+                sex: np.array(sexes[sex]["mean"], dtype=np.float64) for sex in _SEXES
+            }
+            covariances: dict[str, np.ndarray] = {
                 sex: np.array(sexes[sex]["covariance"], dtype=np.float64) for sex in _SEXES
             }
         except (KeyError, TypeError, ValueError) as error:
@@ -203,8 +206,10 @@ class MeasurementPrior:
 
 
 def fit_measurement_prior(tables: Mapping[str, Mapping[str, np.ndarray]]) -> MeasurementPrior:
-    """Means and covariances per sex of ``read_ansur_csv`` tables (keys ``"male"``, ``"female"``)."""
-    means, covariances = {}, {}
+    """Means and covariances per sex of ``read_ansur_csv`` tables (keys ``"male"``,
+    ``"female"``)."""
+    means: dict[str, np.ndarray] = {}
+    covariances: dict[str, np.ndarray] = {}
     for sex in _SEXES:
         if sex not in tables:
             raise ValueError(f"fit_measurement_prior needs a {sex!r} table")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tryon3d.bodyfit._body import REGION_NAMES
+from tryon3d.bodyfit._body import REGION_NAMES, BodyModelName, Sex
 from tryon3d.bodyfit._safe_load import read_npz_safely, read_pickle_safely
 from tryon3d.bodyfit._skeleton import canonical_skeleton
 from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
@@ -33,13 +33,14 @@ _SMPLX_TO_ENGINE = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]
 _ARM_DOWN_RAD = 0.75  # lowers the T-pose arms to the canonical A-pose (about 43 degrees)
 _LEFT_SHOULDER, _RIGHT_SHOULDER = 16, 17
 
+_FINGERS = ("index", "middle", "pinky", "ring", "thumb")
 JOINT_NAMES: tuple[str, ...] = (
     "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
     "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar",
     "right_collar", "head", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
     "left_wrist", "right_wrist", "jaw", "left_eye", "right_eye",
-    *(f"left_{finger}{i}" for finger in ("index", "middle", "pinky", "ring", "thumb") for i in (1, 2, 3)),
-    *(f"right_{finger}{i}" for finger in ("index", "middle", "pinky", "ring", "thumb") for i in (1, 2, 3)),
+    *(f"left_{finger}{i}" for finger in _FINGERS for i in (1, 2, 3)),
+    *(f"right_{finger}{i}" for finger in _FINGERS for i in (1, 2, 3)),
 )  # fmt: skip
 
 _JOINT_REGION = {
@@ -99,7 +100,8 @@ def _read_model_arrays(path: Path) -> dict[str, np.ndarray]:
             or array.size == 0
         ):
             raise ValueError(
-                f"{label}: {name!r} has shape {array.shape} and dtype {array.dtype}, expected {ndim} dimensions of numbers"
+                f"{label}: {name!r} has shape {array.shape} and dtype {array.dtype}, "
+                f"expected {ndim} dimensions of numbers"
             )
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             raise ValueError(f"{label}: {name!r} holds NaN or infinite values")
@@ -133,7 +135,8 @@ def _read_model_arrays(path: Path) -> dict[str, np.ndarray]:
     for name, ok in checks:
         if not ok:
             raise ValueError(
-                f"{label}: {name!r} has the wrong shape {arrays[name].shape} for {vertex_count} vertices and {joint_count} joints"
+                f"{label}: {name!r} has the wrong shape {arrays[name].shape} for "
+                f"{vertex_count} vertices and {joint_count} joints"
             )
     return arrays
 
@@ -199,15 +202,15 @@ class SMPLXModel:
     parameter_names: tuple[str, ...]
     parameter_bounds: np.ndarray
     tape_topology: TapeTopology
-    name: str = "smplx"
+    name: BodyModelName = "smplx"
 
     def initial_parameters(
-        self, *, height_m: float, bmi: float, sex: str | None = None
+        self, *, height_m: float, bmi: float, sex: Sex | None = None
     ) -> np.ndarray:
         return np.full(len(self.parameter_names), 0.01)
 
     def rest_geometry(
-        self, parameters: np.ndarray, *, sex: str, age_years: float
+        self, parameters: np.ndarray, *, sex: Sex, age_years: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """Canonical A-pose vertices (B, V, 3) and joints (B, 55, 3) [m], z-up, feet on z = 0."""
         import torch
@@ -220,9 +223,11 @@ class SMPLXModel:
         body_pose[:, (_RIGHT_SHOULDER - 1) * 3 + 2] = _ARM_DOWN_RAD
         zeros = {
             name: torch.zeros((batch, size))
-            for name, size in (("global_orient", 3), ("jaw_pose", 3), ("leye_pose", 3), ("reye_pose", 3),
-                               ("left_hand_pose", 45), ("right_hand_pose", 45),
-                               ("expression", layer.num_expression_coeffs))
+            for name, size in (
+                ("global_orient", 3), ("jaw_pose", 3), ("leye_pose", 3), ("reye_pose", 3),
+                ("left_hand_pose", 45), ("right_hand_pose", 45),
+                ("expression", layer.num_expression_coeffs),
+            )
         }  # fmt: skip
         with torch.no_grad():
             output = layer(betas=betas, body_pose=body_pose, return_verts=True, **zeros)
@@ -237,14 +242,15 @@ class SMPLXModel:
         return canonical_skeleton("smplx", JOINT_NAMES, joints)
 
     def shape_parameters(
-        self, parameters: np.ndarray, *, sex: str, age_years: float
+        self, parameters: np.ndarray, *, sex: Sex, age_years: float
     ) -> dict[str, float]:
         return dict(zip(self.parameter_names, map(float, parameters), strict=True))
 
 
 @functools.lru_cache(maxsize=2)
 def load_smplx_model(folder: Path | None) -> SMPLXModel:
-    """Load SMPL-X from ``folder`` (files ``SMPLX_{NEUTRAL,MALE,FEMALE}.npz``, optionally in smplx/).
+    """Load SMPL-X from ``folder`` (files ``SMPLX_{NEUTRAL,MALE,FEMALE}.npz``, optionally in
+    smplx/).
 
     Raises:
         ValueError: no folder given, or no SMPL-X file in it (says where to get them).
@@ -257,7 +263,7 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
             f"SMPL-X model folder {str(folder)!r} does not exist: {SMPLX_DOWNLOAD_HINT}"
         )
     layers = {}
-    first_arrays = None
+    first_arrays: dict[str, np.ndarray] | None = None
     for sex in ("neutral", "male", "female"):
         path = _model_file(folder, sex)
         if path is None or (sex != "neutral" and path.stem == "SMPLX_NEUTRAL"):
@@ -293,7 +299,8 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
     parents = layer.parents.numpy().astype(np.int64)[: len(JOINT_NAMES)]
     parents[0] = -1
     template = layer.v_template.double().numpy() @ _SMPLX_TO_ENGINE.T
-    data = first_arrays
+    # set with the first layer, and a folder without layers was refused above
+    data = first_arrays if first_arrays is not None else {}
     vt, ft = data.get("vt"), data.get("ft")
     if (
         vt is not None

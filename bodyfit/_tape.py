@@ -299,12 +299,12 @@ class _Searches:
     def pick(
         self, name: str, count: int, girth: Callable[[int], float], largest: bool
     ) -> tuple[int, float]:
-        chosen = np.arange(count)
+        chosen: np.ndarray = np.arange(count)
         if name in self.hints:
             chosen = chosen[np.abs(chosen - self.hints[name]) <= 1]
         values = np.full(count, np.nan)
-        for index in chosen:
-            values[index] = girth(int(index))
+        for candidate in chosen:
+            values[candidate] = girth(int(candidate))
         if np.all(np.isnan(values)):
             return int(chosen[0]), 0.0
         index = int(np.nanargmax(values) if largest else np.nanargmin(values))
@@ -324,7 +324,8 @@ def _side_girth(
 def _limb_girth(
     vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray, axis: np.ndarray, radius: float
 ) -> float:
-    """Girth perpendicular to a limb's ``axis`` through ``origin``, points within ``radius`` of it."""
+    """Girth perpendicular to a limb's ``axis`` through ``origin``, points within ``radius``
+    of it."""
     points = cross_section(vertices, edges, origin, axis)
     return tape_girth(points[np.linalg.norm(points - origin, axis=1) < radius], axis)
 
@@ -543,7 +544,13 @@ def measure(
     fractions = np.linspace(0.15, 0.65, 6)
     index, out["neck"] = searches.pick(
         "neck", len(fractions),
-        lambda i: _limb_girth(vertices, neck_edges, skeleton["neck"] + fractions[i] * neck_axis, neck_unit, _NECK_RADIUS_M),
+        lambda i: _limb_girth(
+            vertices,
+            neck_edges,
+            skeleton["neck"] + fractions[i] * neck_axis,
+            neck_unit,
+            _NECK_RADIUS_M,
+        ),
         False,
     )  # fmt: skip
     landmarks["neck"] = skeleton["neck"] + fractions[index] * neck_axis
@@ -579,7 +586,7 @@ def measure(
     arm_edges = topology.edges_by_regions[_REGION_SETS["upper_arm"]]
     upper, lower = elbow - shoulder, wrist - elbow
     upper_unit, lower_unit = upper / np.linalg.norm(upper), lower / np.linalg.norm(lower)
-    radius = 0.6 * np.linalg.norm(lower)
+    radius = 0.6 * float(np.linalg.norm(lower))
     landmarks["upper_arm"] = shoulder + 0.5 * upper
     out["upper_arm"] = _girth_at(vertices, arm_edges, landmarks["upper_arm"], upper)
     fractions_upper = np.linspace(0.35, 0.75, 5)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 __all__ = ["readonly", "readonly_array"]
 
@@ -20,7 +19,9 @@ def readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def readonly_array(value: Any, dtype: Any, shape: tuple[int | None, ...], name: str) -> np.ndarray:
+def readonly_array(
+    value: ArrayLike, dtype: DTypeLike, shape: tuple[int | None, ...], name: str
+) -> np.ndarray:
     """A read-only copy of ``value`` as an array of ``dtype`` and ``shape``.
 
     Args:

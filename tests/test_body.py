@@ -139,7 +139,7 @@ def _check_skeleton(body) -> None:
 
 def test_canonical_skeleton_of_anny(default_body) -> None:
     _check_skeleton(default_body)
-    with pytest.raises(ValueError, match="unknown joint 'upperarm01.L'"):
+    with pytest.raises(ValueError, match=r"unknown joint 'upperarm01\.L'"):
         dataclasses.replace(default_body, skeleton_m={"upperarm01.L": np.zeros(3)})
 
 
@@ -296,3 +296,26 @@ def test_named_poses_turn_the_bones_they_name():
     assert np.abs(posed.vertices[legs] - body.rest_vertices[legs]).max() < 0.02
     with pytest.raises(ValueError, match="unknown pose"):
         bodyfit.pose_named(body, "dab")
+
+
+def test_closed_sets_are_the_literals_bodyfit_defines():
+    """The CLI's --model choices (kept literal so that --help imports no stage) and the sex
+    check follow bodyfit's BodyModelName and Sex Literals."""
+    import argparse
+    import typing
+
+    from tryon3d import _cli_body
+
+    parser = argparse.ArgumentParser()
+    _cli_body.register(parser.add_subparsers())
+    body_parser = next(
+        action.choices["body"]
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+    )
+    model_choices = next(a.choices for a in body_parser._actions if a.dest == "model")
+    assert tuple(model_choices) == typing.get_args(bodyfit.BodyModelName) == bodyfit.MODELS
+    assert bodyfit.SEXES == typing.get_args(bodyfit.Sex) == ("male", "female")
+    assert [bodyfit.check_sex(s) for s in ("F", " Male ", "woman")] == ["female", "male", "female"]
+    with pytest.raises(ValueError, match="sex must be"):
+        bodyfit.check_sex("x")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsFloat
 
 from tryon3d import __version__, bodyfit
 from tryon3d._files import write_files_atomically
 from tryon3d._units import cm_to_m, m_to_cm
-from tryon3d.bodyfit import Body
+from tryon3d.bodyfit import Body, BodyModelName
 
 
 def _optional_cm(value_cm: float | None) -> float | None:
@@ -26,7 +26,7 @@ def body_from_measurements(
     chest_cm: float | None = None,
     waist_cm: float | None = None,
     hips_cm: float | None = None,
-    model: str = "anny",
+    model: BodyModelName = "anny",
     smplx_model_dir: str | os.PathLike | None = None,
 ) -> Body:
     """A body from height [cm], weight [kg], sex, optional age [years] and girths [cm].
@@ -39,17 +39,15 @@ def body_from_measurements(
         weight_kg=weight_kg,
         sex=sex,
         age_years=age,
-        chest_m=_optional_cm(_number("chest", chest_cm, optional=True)),
-        waist_m=_optional_cm(_number("waist", waist_cm, optional=True)),
-        hips_m=_optional_cm(_number("hips", hips_cm, optional=True)),
+        chest_m=_optional_cm(None if chest_cm is None else _number("chest", chest_cm)),
+        waist_m=_optional_cm(None if waist_cm is None else _number("waist", waist_cm)),
+        hips_m=_optional_cm(None if hips_cm is None else _number("hips", hips_cm)),
         model=model,
         smplx_model_dir=smplx_model_dir,
     )
 
 
-def _number(name: str, value: Any, *, optional: bool = False) -> float | None:
-    if value is None and optional:
-        return None
+def _number(name: str, value: SupportsFloat | str) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):

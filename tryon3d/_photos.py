@@ -11,8 +11,8 @@ import io
 import json
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -48,7 +48,8 @@ def fit_photos(
     age: float | None = None,
     overlay_on_photo: bool = False,
 ) -> bodyfit.PhotoFit:
-    """The full photo fit (body, cameras, silhouettes, overlays, scores); see ``bodyfit.fit_body_to_photos``."""
+    """The full photo fit (body, cameras, silhouettes, overlays, scores); see
+    ``bodyfit.fit_body_to_photos``."""
     return bodyfit.fit_body_to_photos(
         front,
         side,
@@ -86,7 +87,7 @@ def body_from_photos(
 
 
 def photo_fit_files(
-    fit: bodyfit.PhotoFit, *, photos: dict[str, Any] | None = None
+    fit: bodyfit.PhotoFit, *, photos: Mapping[str, bodyfit.Photo] | None = None
 ) -> dict[str, bytes | str]:
     """Output files of a photo fit: body.glb, body.json (with ``cameras``), overlay_<view>.png,
     silhouette_<view>.png, and ``photo_<view>.png`` for the photos given in ``photos``."""
