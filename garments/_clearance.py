@@ -47,7 +47,7 @@ def _mesh_edges(faces: np.ndarray) -> np.ndarray:
 
 
 def body_signed_distance(points: np.ndarray, body: object, *, candidates: int = 16) -> np.ndarray:
-    """Signed distance [m] from each point (N, 3) to the body's rest surface, shape (N,), < 0 inside.
+    """Signed distance [m] from points (N, 3) to the body's rest surface, shape (N,), < 0 inside.
 
     Exact distance to the nearest of ``candidates`` triangles (nearest by centroid); the sign
     is that of the closest triangle's outward normal, confirmed by ray parity where negative.
@@ -187,7 +187,8 @@ def _settle(
             bigger = (step**2).sum(axis=1) > (move[ends] ** 2).sum(axis=1)
             move[ends[bigger]] = step[bigger]
             low[ends] = True
-        # neighbours follow: half the mean move of their moved neighbours, a quarter one ring further
+        # neighbours follow: half the mean move of their moved neighbours, a quarter one ring
+        # further
         reached = low.astype(float)
         spread = move
         for _ in range(2):

@@ -299,7 +299,8 @@ def _decide_unit(texts: dict, insunits: int | None, extent: float, author: str) 
         if lo <= extent * _UNIT_M[unit] <= hi:
             return (
                 unit,
-                f"no units in the file: assumed {unit} (largest piece {extent * _UNIT_M[unit]:.2f} m)",
+                f"no units in the file: assumed {unit} (largest piece "
+                f"{extent * _UNIT_M[unit]:.2f} m)",
             )
     return "mm", "no units in the file and no plausible size: assumed mm"
 

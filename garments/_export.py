@@ -93,7 +93,8 @@ def pattern_svg(item: Garment | Pattern) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.1f}cm" height="{total:.1f}cm" '
         f'viewBox="0 0 {width:.2f} {total:.2f}">\n'
         f"<title>{escape(pattern.name)} size {escape(pattern.size or '-')} (units: cm)</title>\n"
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="4" markerHeight="4" '
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="5" refY="5" '
+        'markerWidth="4" markerHeight="4" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#05a"/></marker></defs>\n'
         + "\n".join(body)
         + "\n</svg>\n"

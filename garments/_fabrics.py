@@ -187,7 +187,8 @@ def fabric_from_description(description: str) -> tuple[Fabric, str]:
     best = max(scores, key=lambda name: scores[name])
     if scores[best] <= 0:
         raise ValueError(
-            f"cannot map fabric description {description!r} to a preset: name a fibre (cotton, silk, wool, "
+            f"cannot map fabric description {description!r} to a preset: name a fibre (cotton, "
+            "silk, wool, "
             f"polyester, elastane...) or a construction (jersey, denim, satin, poplin...)"
         )
     return FABRICS[best], f"nearest preset {best!r} from " + ", ".join(reasons[best])

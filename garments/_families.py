@@ -109,7 +109,7 @@ def _half_shoulder(row: dict, p: dict) -> float:
 
 
 def _armhole(half_chest: float, half_shoulder: float, y_sp: float, depth: float) -> np.ndarray:
-    """Armhole cubic control points [m], from the underarm (``depth`` below ``y_sp``) to the shoulder point."""
+    """Armhole cubic control points [m], underarm (``depth`` below ``y_sp``) to shoulder point."""
     y_ua = y_sp - depth
     return np.array(
         [
@@ -207,8 +207,10 @@ def _armhole_depth(row: dict, p: dict, half_chest: float) -> float:
     if length(deepest) < need:
         widest = 2.0 * _CAP_HALF_WIDTH_PER_ARMHOLE * length(deepest)
         raise ValueError(
-            f"a sleeve {2.0 * half_width * 100:.1f} cm wide (upper arm {row['upper_arm'] * 100:.1f} cm + "
-            f"sleeve_ease {p['sleeve_ease'] * 100:.1f} cm) is too wide for this size's armhole even at "
+            f"a sleeve {2.0 * half_width * 100:.1f} cm wide (upper arm "
+            f"{row['upper_arm'] * 100:.1f} cm + "
+            f"sleeve_ease {p['sleeve_ease'] * 100:.1f} cm) is too wide for this size's armhole "
+            "even at "
             f"its deepest: at most {widest * 100:.1f} cm fits"
         )
     lo, hi = depth, deepest
@@ -234,7 +236,8 @@ def _sleeve(row: dict, p: dict, armhole_length: float) -> Panel:
     length = p["sleeve_length"]
     if length <= cap_h + 0.02:
         raise ValueError(
-            f"sleeve_length {length * 100:.1f} cm is shorter than the sleeve cap ({cap_h * 100:.1f} cm)"
+            f"sleeve_length {length * 100:.1f} cm is shorter than the sleeve cap "
+            f"({cap_h * 100:.1f} cm)"
         )
     hem_half = min(bw, p["sleeve_hem"] / 2.0)
     y_hem = -length
@@ -581,7 +584,8 @@ def draft(family: str, size: str = "M", *, chart: str | None = None, **design: f
     for key, value in design.items():
         if key not in fam.defaults:
             raise ValueError(
-                f"unknown design parameter {key!r} for {family}; expected one of {sorted(fam.defaults)}"
+                f"unknown design parameter {key!r} for {family}; expected one of "
+                f"{sorted(fam.defaults)}"
             )
         try:
             number = float(value)

@@ -115,7 +115,8 @@ class Garment:
             )
             if len(self.pattern_positions) != n:
                 raise ValueError(
-                    f"Garment.pattern_positions has {len(self.pattern_positions)} rows, expected {n}"
+                    f"Garment.pattern_positions has {len(self.pattern_positions)} rows, expected "
+                    f"{n}"
                 )
         if len(self.uv) != n or len(panels) != n:
             raise ValueError(f"Garment.uv and vertex_panels must have {n} rows (one per vertex)")

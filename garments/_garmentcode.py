@@ -459,7 +459,7 @@ def _placement(item: dict, classes: dict, body: dict[str, float], pname: str) ->
     levels = _levels(body, classes["_neck"])
     x_axis, y_axis = _panel_frame(item, part, body)
     if part.startswith("arm"):
-        shoulder, down, top = _arm_axis(body, 1.0 if part == "arm_left" else -1.0)
+        shoulder, _down, top = _arm_axis(body, 1.0 if part == "arm_left" else -1.0)
         ours = (item["world"] - translation) @ np.stack([x_axis, y_axis], axis=1)
         if normal @ top > 0.7:
             center_x = float((shoulder - translation) @ x_axis)
@@ -540,7 +540,8 @@ def _seams(stitches: list, raw: dict[str, dict]) -> list[Seam]:
         )
         if len(sides) != 2 or not all(isinstance(s, dict) and s.get("panel") in raw for s in sides):
             raise ValueError(
-                f"GarmentCode stitch {k}: expected two {{panel, edge}} sides of known panels, got {stitch}"
+                f"GarmentCode stitch {k}: expected two {{panel, edge}} sides of known panels, got "
+                f"{stitch}"
             )
         ends = []
         for side in sides:

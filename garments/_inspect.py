@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import os
 from pathlib import Path
@@ -194,11 +195,10 @@ def inspect_pattern_file(path: str | os.PathLike, *, size: str | None = None) ->
         if piece.name in used:
             continue
         ring = piece.boundary - piece.boundary.min(axis=0)
-        corners = list(piece.corners) + [int(piece.corners[0]) + len(ring)]
+        corners = [*list(piece.corners), int(piece.corners[0]) + len(ring)]
         wrapped = np.vstack([ring, ring])
         edges = [
-            (k, f"e{k}", wrapped[a : b + 1])
-            for k, (a, b) in enumerate(zip(corners[:-1], corners[1:], strict=True))
+            (k, f"e{k}", wrapped[a : b + 1]) for k, (a, b) in enumerate(itertools.pairwise(corners))
         ]
         pieces.append((piece.name, roles.get(piece.name) or "no role", ring, edges))
     template = {

@@ -253,7 +253,7 @@ def _obj_texture(path: Path) -> Path | None:
 
 
 def _count_obj_faces(path: Path) -> int:
-    """Triangles an OBJ will make (a polygon of n corners makes n - 2), counted without parsing it."""
+    """Triangles an OBJ will make (a polygon of n corners makes n - 2), counted unparsed."""
     count = 0
     with path.open("rb") as handle:
         for line in handle:
@@ -263,7 +263,9 @@ def _count_obj_faces(path: Path) -> int:
 
 
 def read_mesh_file(path: str | os.PathLike) -> dict:
-    """Read a mesh garment: ``{"vertices" (N,3) [m], "faces" (F,3), "uv" (N,2), "texture": path|None}``.
+    """Read a mesh garment as a dict of arrays.
+
+    ``{"vertices" (N,3) [m], "faces" (F,3), "uv" (N,2), "texture": path|None}``.
 
     The file's geometry is taken as the rest shape, in metres. Material and texture files are
     read only from the mesh's own folder (a missing or escaping MTL/texture is a warning);
@@ -290,7 +292,8 @@ def read_mesh_file(path: str | os.PathLike) -> dict:
         counted = _count_obj_faces(path)
         if counted > face_limit:
             raise ValueError(
-                f"garment mesh {path.name!r} has {counted} triangles, over the limit of {face_limit} "
+                f"garment mesh {path.name!r} has {counted} triangles, over the limit of "
+                f"{face_limit} "
                 f"(set TRYON3D_MAX_GARMENT_FACES to raise it)"
             )
     try:
@@ -313,7 +316,8 @@ def read_mesh_file(path: str | os.PathLike) -> dict:
         raise ValueError(f"garment mesh {path.name!r} is empty (no triangles)")
     if len(faces) > face_limit:
         raise ValueError(
-            f"garment mesh {path.name!r} has {len(faces)} triangles, over the limit of {face_limit} "
+            f"garment mesh {path.name!r} has {len(faces)} triangles, over the limit of "
+            f"{face_limit} "
             f"(set TRYON3D_MAX_GARMENT_FACES to raise it)"
         )
     if not np.isfinite(vertices).all():
@@ -610,7 +614,7 @@ def _read_cad_pattern(path: Path, size: str | None) -> Pattern:
 
 
 def _read_piece(block: object, block_name: str, scale: float) -> tuple[Panel, str] | None:
-    """A DXF block as a panel and its size (``""`` when unnamed); None without a layer-1 boundary."""
+    """A DXF block as a panel and its size (``""`` if unnamed); None without a layer-1 boundary."""
     boundary, turns, grain, piece, edge_names, placement, size = (
         None,
         [],

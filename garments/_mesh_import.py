@@ -11,7 +11,8 @@ What a file does not say is inferred, and each assumption is logged (``metadata[
 - rest shape: the file's own geometry, or its UV layout when the UVs are a pattern (beyond the
   unit square, and every edge's UV length a fixed multiple of its 3D length, as CLO exports);
 - what it is: a top or a dress (openings to the sides, sleeves or armholes, above a middle one,
-  the hem) or a bottom (side openings, trouser legs, lowest, or only middle ones); placed by that opening on the body's
+  the hem) or a bottom (side openings, trouser legs, lowest, or only middle ones); placed by
+  that opening on the body's
   neck or waist, scaled around the body when it was modelled on a much smaller or larger
   avatar, and pushed out of the skin;
 - very dense meshes are decimated towards the drape's edge length.
@@ -109,7 +110,8 @@ def _texture_transform(
     turned = (uv * scale) @ np.array([[c, s], [-s, c]]).T
     return (
         turned + offset,
-        f"applied KHR_texture_transform (offset {offset.tolist()}, rotation {rotation:g}, scale {scale.tolist()})",
+        f"applied KHR_texture_transform (offset {offset.tolist()}, rotation {rotation:g}, scale "
+        f"{scale.tolist()})",
     )
 
 
@@ -135,7 +137,8 @@ def _read_draco_gltf(path: Path, document: dict, binary: bytes | None) -> dict:
             draco = primitive.get("extensions", {}).get("KHR_draco_mesh_compression")
             if draco is None:
                 raise ValueError(
-                    f"{path.name}: mixes Draco and plain primitives; re-export it all Draco or all plain"
+                    f"{path.name}: mixes Draco and plain primitives; re-export it all Draco or "
+                    "all plain"
                 )
             view = views[int(draco["bufferView"])]
             start = int(view.get("byteOffset", 0))
@@ -423,7 +426,8 @@ def read_garment_mesh(
     if len(vertices) > MESH_IMPORT_LIMITS["vertices"]:
         raise ValueError(
             f"{path.name} has {len(vertices)} vertices, over the limit of "
-            f"{MESH_IMPORT_LIMITS['vertices']} (garments._mesh_import.MESH_IMPORT_LIMITS['vertices'])"
+            f"{MESH_IMPORT_LIMITS['vertices']} "
+            "(garments._mesh_import.MESH_IMPORT_LIMITS['vertices'])"
         )
     uv = np.asarray(raw["uv"], dtype=np.float64)
     used = np.unique(faces)
@@ -582,7 +586,8 @@ def place_mesh(
             center = np.r_[body_center(level), level]
             positions = center + (positions - center) * np.array([factor, factor, 1.0])
             log.append(
-                f"scaled {factor:.2f}x around the body: its {girth_key} girth {garment_girth * 100:.0f} cm "
+                f"scaled {factor:.2f}x around the body: its {girth_key} girth "
+                f"{garment_girth * 100:.0f} cm "
                 f"fits another avatar (body {body_girth * 100:.0f} cm)"
             )
     positions = _push_out(positions, body, clearance_m, np.zeros(len(positions)))

@@ -6,7 +6,8 @@ height (``Body.landmarks_m[region][2]``). The body girth is ``Body.measurements_
 computed here when the body carries no measurement. A garment's chest is read at the
 bust line or 2.5 cm below its draped underarm, whichever is lower (at a bust line above the
 armholes no section goes round the body): the lowest sleeve-bodice seam point, or, without
-sleeves, the lowest point of the open armhole loops. The garment's section is taken with seams welded,
+sleeves, the lowest point of the open armhole loops. The garment's section is taken with
+seams welded,
 sleeve panels left out, and only loops that go around the torso count: a garment that does
 not go around the body there (a T-shirt at the thigh, a skirt at the chest) has NaN ease.
 

@@ -55,7 +55,8 @@ def _torn(rest: np.ndarray, faces: np.ndarray) -> str | None:
         return None
     touching = len(np.unique(np.asarray(far)))
     return (
-        f"torn: {touching} vertices on open edges lie within {_TORN_M * 1000:.0f} mm of another open "
+        f"torn: {touching} vertices on open edges lie within {_TORN_M * 1000:.0f} mm of another "
+        "open "
         f"edge (seams left open in the file: weld or sew them)"
     )
 

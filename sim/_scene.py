@@ -366,7 +366,7 @@ def blend_rest_shapes(cloth: ClothModel, weight: float) -> None:
 
 
 def set_body_aabb(cloth: ClothModel, points: np.ndarray, pad_m: float = 0.05) -> None:
-    """Widen the collider's local AABB (used for contact culling) to cover ``points`` [m], (K, 3)."""
+    """Widen the collider's local AABB (for contact culling) to cover ``points`` [m], (K, 3)."""
     import warp as wp
 
     lo = wp.array(

@@ -1,4 +1,4 @@
-"""``tryon3d drape``: drape a garment on a saved body; writes draped.glb, drape.json and drape.npz."""
+"""``tryon3d drape``: drape a garment on a saved body; writes draped.glb, drape.json, drape.npz."""
 
 from __future__ import annotations
 
@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     )
     gates = summary["gates"]
     _log.info(
-        "drape %s in %.1f s: %d penetrating, %d self-intersecting, max stretch %.1f %%, converged %s -> %s",
+        "drape %s in %.1f s: %d penetrating, %d self-intersecting, max stretch %.1f %%, converged "
+        "%s -> %s",
         "passed" if gates["passed"] else "FAILED gates",
         summary["timings_s"]["total"],
         gates["penetrating_vertices"],

@@ -1,4 +1,4 @@
-"""``tryon3d garments``: list families, sizes and fabrics; show a garment (pattern SVG + placed GLB)."""
+"""``tryon3d garments``: list families, sizes, fabrics; show a garment (pattern SVG, placed GLB)."""
 
 from __future__ import annotations
 
@@ -54,12 +54,14 @@ def run_list(args: argparse.Namespace) -> int:
     print("families:")
     for name, info in garments.list_families().items():
         print(
-            f"  {name:<11} {info['description']}; sizes {' '.join(info['sizes'])}; default fabric {info['fabric']}"
+            f"  {name:<11} {info['description']}; sizes {' '.join(info['sizes'])}; default fabric "
+            f"{info['fabric']}"
         )
     print("fabrics:")
     for name, fabric in garments.list_fabrics().items():
         print(
-            f"  {name:<16} {fabric.areal_density_kg_m2 * 1000:.0f} g/m2, stretch limit {fabric.stretch_limit_pct:.0f} %"
+            f"  {name:<16} {fabric.areal_density_kg_m2 * 1000:.0f} g/m2, stretch limit "
+            f"{fabric.stretch_limit_pct:.0f} %"
         )
     return 0
 
