@@ -118,8 +118,9 @@ def _self_intersection_kernel(
     lower = wp.min(wp.min(p0, p1), p2)
     upper = wp.max(wp.max(p0, p1), p2)
     query = wp.mesh_query_aabb(mesh, lower, upper)
-    j = 0
-    count = 0
+    # int(0), not 0: a literal would be a Warp constant, which the loop cannot mutate
+    j = int(0)  # noqa: UP018, RUF046
+    count = int(0)  # noqa: UP018, RUF046
     while wp.mesh_query_aabb_next(query, j):
         if j > i:
             b0 = faces[j, 0]
