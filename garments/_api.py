@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from tryon3d.garments._mesh import mesh_pattern
 from tryon3d.garments._mesh_import import place_mesh, read_garment_mesh
 from tryon3d.garments._pattern import Pattern
 from tryon3d.garments._placement import place_pattern_mesh
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
 
 __all__ = [
     "garment_from_pattern",
@@ -103,9 +107,10 @@ def _flat_layout(pattern: Pattern, positions: np.ndarray, panels: np.ndarray) ->
 def _check_texture(
     texture: str | os.PathLike | None, repeat: tuple[float, float]
 ) -> tuple[str | None, tuple[float, float]]:
-    repeat = tuple(float(r) for r in repeat)  # type: ignore[assignment]
-    if len(repeat) != 2 or not all(np.isfinite(r) and r > 0 for r in repeat):
-        raise ValueError(f"texture_repeat_m must be two positive lengths in metres, got {repeat}")
+    lengths = tuple(float(r) for r in repeat)
+    if len(lengths) != 2 or not all(np.isfinite(r) and r > 0 for r in lengths):
+        raise ValueError(f"texture_repeat_m must be two positive lengths in metres, got {lengths}")
+    repeat = (lengths[0], lengths[1])
     if texture is None:
         return None, repeat
     path = Path(texture)
@@ -118,7 +123,7 @@ def garment_from_pattern(
     pattern: Pattern,
     *,
     fabric: Fabric | str | None = None,
-    body: object | None = None,
+    body: Body | None = None,
     edge_length_m: float = 0.02,
     texture: str | os.PathLike | None = None,
     texture_repeat_m: tuple[float, float] = (0.1, 0.1),
@@ -192,7 +197,7 @@ def load_garment(
     *,
     size: str | None = None,
     fabric: Fabric | str | None = None,
-    body: object | None = None,
+    body: Body | None = None,
     edge_length_m: float = 0.02,
     chart: str | None = None,
     texture: str | os.PathLike | None = None,
@@ -288,7 +293,7 @@ def _mesh_garment(
     path: Path,
     *,
     fabric: Fabric | str | None,
-    body: object | None,
+    body: Body | None,
     edge_length_m: float,
     texture: str | os.PathLike | None,
     texture_repeat_m: tuple[float, float],
@@ -341,7 +346,7 @@ def _welded_faces(faces: np.ndarray, seam_pairs: np.ndarray, count: int) -> np.n
     return rep[faces]
 
 
-def place_garment(garment: Garment, body: object, *, clearance_m: float = 0.02) -> Garment:
+def place_garment(garment: Garment, body: Body, *, clearance_m: float = 0.02) -> Garment:
     """The same garment re-placed around another body (patterns are wrapped, meshes pushed out)."""
     pattern = garment.metadata.get("pattern")
     if isinstance(pattern, Pattern) and garment.pattern_positions is not None:

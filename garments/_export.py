@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 from html import escape
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tryon3d.garments._garment import Garment
 from tryon3d.garments._pattern import Pattern, panel_outline, sample_edge
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
 
 __all__ = ["garment_to_glb", "pattern_svg"]
 
@@ -101,7 +105,7 @@ def pattern_svg(item: Garment | Pattern) -> str:
     )
 
 
-def garment_to_glb(garment: Garment, body: object | None = None) -> bytes:
+def garment_to_glb(garment: Garment, body: Body | None = None) -> bytes:
     """The placed garment (and optionally the body in its rest pose) as binary glTF bytes.
 
     The garment carries its UVs and, when ``garment.texture_path`` is set, its texture.
@@ -127,7 +131,7 @@ def garment_to_glb(garment: Garment, body: object | None = None) -> bytes:
     if body is not None:
         skin = trimesh.Trimesh(
             np.asarray(body.rest_vertices), np.asarray(body.faces), process=False
-        )  # type: ignore[attr-defined]
+        )
         skin.visual.face_colors = [224, 180, 150, 255]
         scene.add_geometry(skin, geom_name="body")
     buffer = io.BytesIO()

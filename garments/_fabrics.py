@@ -166,7 +166,9 @@ def fabric_from_description(description: str) -> tuple[Fabric, str]:
         else:
             label = f"{elastane:g}% elastane" if elastane else "elastane"
             target = (
-                "cotton_jersey" if knit or not any(scores.values()) else max(scores, key=scores.get)
+                "cotton_jersey"
+                if knit or not any(scores.values())
+                else max(scores, key=lambda name: scores[name])
             )
             scores[target] += 0.5
             reasons[target].append(f"{label} (comfort stretch only)")
@@ -179,10 +181,10 @@ def fabric_from_description(description: str) -> tuple[Fabric, str]:
     for fibre, target in fibre_targets.items():
         if fibre in shares:
             share = shares[fibre]
-            weight = 1.0 + (share / 50.0 if share else 0.5)
+            fibre_weight = 1.0 + (share / 50.0 if share else 0.5)
             if fibre == "wool" and knit:
-                weight += 3.0  # a wool knit is a wool knit, not a cotton jersey
-            scores[target] += weight
+                fibre_weight += 3.0  # a wool knit is a wool knit, not a cotton jersey
+            scores[target] += fibre_weight
             reasons[target].append(f"{share:g}% {fibre}" if share else fibre)
     best = max(scores, key=lambda name: scores[name])
     if scores[best] <= 0:

@@ -134,11 +134,13 @@ def _bodice_half(
     depth = 0.02 if back else p["neck_depth"]
     side_points = [(w, y) for w, y in side_levels if y > y_hem + 1e-3]
     hem_w = np.interp(y_hem, [y for _, y in side_levels], [w for w, _ in side_levels])
-    side = Edge([(hem_w, y_hem), *side_points, (half_chest, y_ua)], "side")
+    side = Edge(np.array([(hem_w, y_hem), *side_points, (half_chest, y_ua)]), "side")
     armhole = Edge(_armhole(half_chest, sw, y_sp, p["armhole_depth"]), "armhole", curve=True)
-    shoulder = Edge([(sw, y_sp), (nw, y_np)], "shoulder")
+    shoulder = Edge(np.array([(sw, y_sp), (nw, y_np)]), "shoulder")
     neck = Edge(
-        [(nw, y_np), (nw, y_np - 0.6 * depth), (0.55 * nw, y_np - depth), (0.0, y_np - depth)],
+        np.array(
+            [(nw, y_np), (nw, y_np - 0.6 * depth), (0.55 * nw, y_np - depth), (0.0, y_np - depth)]
+        ),
         "neck",
         curve=True,
     )
@@ -148,10 +150,10 @@ def _bodice_half(
 def _symmetric(
     name: str, half: list[Edge], *, pos: str, neg: str, hem_name: str = "hem", placement: Placement
 ) -> Panel:
-    hem = Edge([half[0].start * np.array([-1.0, 1.0]), half[0].start], hem_name)
+    hem = Edge(np.array([half[0].start * np.array([-1.0, 1.0]), half[0].start]), hem_name)
     plus = [Edge(e.points, f"{e.name}_{pos}", e.curve) for e in half]
     minus = [Edge(e.mirrored().points, f"{e.name}_{neg}", e.curve) for e in reversed(half)]
-    return Panel(name, [hem, *plus, *minus], placement=placement)
+    return Panel(name, (hem, *plus, *minus), placement=placement)
 
 
 def _cubic_length(points: np.ndarray) -> float:
@@ -242,13 +244,15 @@ def _sleeve(row: dict, p: dict, armhole_length: float) -> Panel:
     hem_half = min(bw, p["sleeve_hem"] / 2.0)
     y_hem = -length
     edges = [
-        Edge([(-hem_half, y_hem), (hem_half, y_hem)], "hem"),
-        Edge([(hem_half, y_hem), (bw, -cap_h)], "under_b"),
+        Edge(np.array([(-hem_half, y_hem), (hem_half, y_hem)]), "hem"),
+        Edge(np.array([(hem_half, y_hem), (bw, -cap_h)]), "under_b"),
         Edge(_cap(bw, cap_h), "cap_b", curve=True),
         Edge(_cap(bw, cap_h)[::-1] * np.array([-1.0, 1.0]), "cap_f", curve=True),
-        Edge([(-bw, -cap_h), (-hem_half, y_hem)], "under_f"),
+        Edge(np.array([(-bw, -cap_h), (-hem_half, y_hem)]), "under_f"),
     ]
-    return Panel("sleeve_l", edges, placement=Placement("arm_left", 0.0, "outer", "arm_top", 0.0))
+    return Panel(
+        "sleeve_l", tuple(edges), placement=Placement("arm_left", 0.0, "outer", "arm_top", 0.0)
+    )
 
 
 def _build_top(
@@ -357,17 +361,17 @@ def _build_skirt(row: dict, p: dict) -> tuple[list[Panel], list[Seam], dict]:
     hem_half = hips / 4.0 + p["flare"] * (y_hip - y_hem)
     panels = []
     for name, back in (("front", False), ("back", True)):
-        side = Edge([(hem_half, y_hem), (hips / 4.0, y_hip), (waist / 4.0, 0.0)], "side")
+        side = Edge(np.array([(hem_half, y_hem), (hips / 4.0, y_hip), (waist / 4.0, 0.0)]), "side")
         pos, neg = ("r", "l") if back else ("l", "r")
-        hem = Edge([(-hem_half, y_hem), (hem_half, y_hem)], "hem")
+        hem = Edge(np.array([(-hem_half, y_hem), (hem_half, y_hem)]), "hem")
         edges = [
             hem,
             Edge(side.points, f"side_{pos}"),
-            Edge([(waist / 4.0, 0.0), (-waist / 4.0, 0.0)], "waist"),
+            Edge(np.array([(waist / 4.0, 0.0), (-waist / 4.0, 0.0)]), "waist"),
             Edge(side.mirrored().points, f"side_{neg}"),
         ]
         placement = Placement("skirt", 0.0, "back" if back else "front", "waist", 0.0)
-        panels.append(Panel(name, edges, placement=placement))
+        panels.append(Panel(name, tuple(edges), placement=placement))
     seams = [Seam("front", "side_l", "back", "side_l"), Seam("front", "side_r", "back", "side_r")]
     return panels, seams, {"waist": (waist, 0.0), "hips": (hips, y_hip)}
 
@@ -393,23 +397,25 @@ def _leg_panel(
     x_out_waist = x_cf + waist_w
     crotch_pt = (x_cf - ext, y_crotch)
     edges = [
-        Edge([(-hem_w / 2.0, y_hem), (hem_w / 2.0, y_hem)], "hem"),
-        Edge([(hem_w / 2.0, y_hem), (x_out_hip, y_hip), (x_out_waist, 0.0)], "outseam"),
-        Edge([(x_out_waist, 0.0), (x_cf, 0.0)], "waist"),
-        Edge([(x_cf, 0.0), (x_cf, y_hip)], "rise"),
+        Edge(np.array([(-hem_w / 2.0, y_hem), (hem_w / 2.0, y_hem)]), "hem"),
+        Edge(np.array([(hem_w / 2.0, y_hem), (x_out_hip, y_hip), (x_out_waist, 0.0)]), "outseam"),
+        Edge(np.array([(x_out_waist, 0.0), (x_cf, 0.0)]), "waist"),
+        Edge(np.array([(x_cf, 0.0), (x_cf, y_hip)]), "rise"),
         Edge(
-            [
-                (x_cf, y_hip),
-                (x_cf, y_hip + 0.55 * (y_crotch - y_hip)),
-                (x_cf - 0.55 * ext, y_crotch),
-                crotch_pt,
-            ],
+            np.array(
+                [
+                    (x_cf, y_hip),
+                    (x_cf, y_hip + 0.55 * (y_crotch - y_hip)),
+                    (x_cf - 0.55 * ext, y_crotch),
+                    crotch_pt,
+                ]
+            ),
             "crotch",
             curve=True,
         ),
-        Edge([crotch_pt, (-hem_w / 2.0, y_hem)], "inseam"),
+        Edge(np.array([crotch_pt, (-hem_w / 2.0, y_hem)]), "inseam"),
     ]
-    return Panel(name, edges, placement=Placement(part, 0.0, side, "waist", 0.0))
+    return Panel(name, tuple(edges), placement=Placement(part, 0.0, side, "waist", 0.0))
 
 
 def _build_trousers(row: dict, p: dict) -> tuple[list[Panel], list[Seam], dict]:

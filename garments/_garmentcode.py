@@ -496,7 +496,11 @@ def _panel_frame(item: dict, part: str, body: dict[str, float]) -> tuple[np.ndar
     else:
         tries = (np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]))
     frame = _frame(rotation, normal, tries[0])
-    return frame if frame is not None else _frame(rotation, normal, tries[1])  # type: ignore[return-value]
+    if frame is None:  # the two tries are orthogonal: the normal is parallel to one at most
+        frame = _frame(rotation, normal, tries[1])
+    if frame is None:
+        raise ValueError(f"GarmentCode panel for {part!r}: degenerate rotation or normal")
+    return frame
 
 
 def _to_panel(
@@ -689,7 +693,9 @@ def pattern_to_garmentcode(pattern: Pattern, *, source_body: dict | None = None)
         rotation = np.stack([x_axis, y_axis, normal], axis=1)
         anchor = np.array([pl.center_x, pl.anchor_y]) * units
         translation = target - rotation[:, :2] @ anchor
-        vertices, edges, firsts = [], [], {}
+        vertices: list[list[float]] = []
+        edges: list[dict] = []
+        firsts: dict[str, int] = {}
         for edge in panel.edges:
             pieces = _pieces(edge, splits.get((panel.name, edge.name)))
             firsts[edge.name] = len(edges)

@@ -18,10 +18,14 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tryon3d.garments._pattern import Edge, Panel, Pattern, Placement, Seam, sample_edge
+
+if TYPE_CHECKING:  # ezdxf is untyped (Any to mypy); the names document what is passed
+    from ezdxf.layouts import BlockLayout
 
 __all__ = ["MESH_SUFFIXES", "pattern_to_dxf", "read_dxf_pattern", "read_mesh_file"]
 
@@ -417,7 +421,7 @@ def pattern_to_dxf(
 
 
 def _write_piece(
-    block: object, panel: Panel, size: str, scale: float, samples_per_curve: int
+    block: BlockLayout, panel: Panel, size: str, scale: float, samples_per_curve: int
 ) -> None:
     """One piece of one size into a DXF block: boundary, turn points, grain line and texts."""
     points, turns = [], []
@@ -428,16 +432,16 @@ def _write_piece(
         points.extend(pts[:-1].tolist())
     block.add_polyline2d(
         [tuple(p) for p in np.asarray(points) * scale],
-        close=True,  # type: ignore[attr-defined]
+        close=True,
         dxfattribs={"layer": "1"},
     )
     for p in np.asarray(turns) * scale:
-        block.add_point((float(p[0]), float(p[1])), dxfattribs={"layer": "2"})  # type: ignore[attr-defined]
+        block.add_point((float(p[0]), float(p[1])), dxfattribs={"layer": "2"})
     outline = np.asarray(points)
     center = (outline.min(axis=0) + outline.max(axis=0)) / 2
     span = 0.3 * float(np.min(np.ptp(outline, axis=0)))
     a, b = (center - panel.grain * span) * scale, (center + panel.grain * span) * scale
-    block.add_line(tuple(a), tuple(b), dxfattribs={"layer": "7"})  # type: ignore[attr-defined]
+    block.add_line(tuple(a), tuple(b), dxfattribs={"layer": "7"})
     texts = [
         f"PIECE NAME: {panel.name}",
         f"SIZE: {size}",
@@ -462,7 +466,7 @@ def _write_piece(
             text,
             dxfattribs={
                 "layer": "1",
-                "height": 5.0,  # type: ignore[attr-defined]
+                "height": 5.0,
                 "insert": (center[0] * scale, center[1] * scale - 8 * k),
             },
         )
@@ -613,7 +617,7 @@ def _read_cad_pattern(path: Path, size: str | None) -> Pattern:
     return pattern_from_dxf(read, chosen, sidecar=read_sidecar(path))
 
 
-def _read_piece(block: object, block_name: str, scale: float) -> tuple[Panel, str] | None:
+def _read_piece(block: BlockLayout, block_name: str, scale: float) -> tuple[Panel, str] | None:
     """A DXF block as a panel and its size (``""`` if unnamed); None without a layer-1 boundary."""
     boundary, turns, grain, piece, edge_names, placement, size = (
         None,
@@ -624,7 +628,7 @@ def _read_piece(block: object, block_name: str, scale: float) -> tuple[Panel, st
         None,
         "",
     )
-    for entity in block:  # type: ignore[attr-defined]
+    for entity in block:
         kind, layer = entity.dxftype(), entity.dxf.layer
         if kind in ("POLYLINE", "LWPOLYLINE") and layer == "1":
             pts = [
@@ -669,5 +673,5 @@ def _read_piece(block: object, block_name: str, scale: float) -> tuple[Panel, st
         )
         label = edge_names[k] if edge_names and len(edge_names) == len(corner_ids) else f"e{k}"
         edges.append(Edge(boundary[idx], label))
-    grain_value = grain if grain is not None and np.linalg.norm(grain) > 0 else (0.0, 1.0)
-    return Panel(piece, edges, grain_value, placement), size
+    grain_value = grain if grain is not None and np.linalg.norm(grain) > 0 else np.array([0.0, 1.0])
+    return Panel(piece, tuple(edges), grain_value, placement), size

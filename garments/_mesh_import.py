@@ -26,8 +26,12 @@ import math
 import os
 import struct
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
 
 __all__ = ["MESH_IMPORT_LIMITS", "mesh_kind_and_loops", "read_garment_mesh"]
 
@@ -509,7 +513,7 @@ def _pattern_uv(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray) -> np.n
 def place_mesh(
     vertices: np.ndarray,
     faces_welded: np.ndarray,
-    body: object,
+    body: Body,
     *,
     clearance_m: float = 0.02,
     kind: str | None = None,
@@ -526,8 +530,8 @@ def place_mesh(
     """
     from tryon3d.garments._clearance import _push_out
 
-    body_vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
-    landmarks = body.landmarks_m  # type: ignore[attr-defined]
+    body_vertices = np.asarray(body.rest_vertices)
+    landmarks = body.landmarks_m
     found, loops = mesh_kind_and_loops(vertices, faces_welded)
     kind = kind or found
     log = []
@@ -546,7 +550,7 @@ def place_mesh(
 
     def body_center(z: float) -> np.ndarray:
         near = np.abs(body_vertices[:, 2] - z) < 0.02
-        torso = body.region_mask("torso", "neck", "leg_left", "leg_right")  # type: ignore[attr-defined]
+        torso = body.region_mask("torso", "neck", "leg_left", "leg_right")
         sel = near & torso if (near & torso).any() else near
         return body_vertices[sel, :2].mean(axis=0)
 
@@ -577,7 +581,7 @@ def place_mesh(
     # retarget: a garment whose girth at the body's chest/hips is far off the body's was
     # made for another avatar; scale it about the body's axis (a garment of the right kind
     # and size within ease is left alone)
-    body_girth = float(body.measurements_m.get(girth_key, 0.0))  # type: ignore[attr-defined]
+    body_girth = float(body.measurements_m.get(girth_key, 0.0))
     garment_girth = _slice_girth(positions, level)
     if body_girth > 0 and garment_girth > 0:
         ratio = garment_girth / body_girth

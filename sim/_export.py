@@ -9,6 +9,7 @@ import os
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -197,7 +198,8 @@ def drape_to_npz(drape: Drape) -> bytes:
         "metadata": dict(drape.metadata),
     }
     buffer = io.BytesIO()
-    arrays = {name: np.asarray(getattr(drape, name)) for name in _ARRAYS}
+    # Any: numpy's stub reads ** keywords as its own options (allow_pickle)
+    arrays: dict[str, Any] = {name: np.asarray(getattr(drape, name)) for name in _ARRAYS}
     np.savez_compressed(buffer, meta=np.array(json.dumps(_json_safe(meta))), **arrays)
     return buffer.getvalue()
 

@@ -132,7 +132,7 @@ def section_girths(
     if len(labels) == 0:
         return nan
     if single:
-        labels = [min(labels, key=lambda label: hull_perimeter(flat[piece == label]))]
+        labels = np.array([min(labels, key=lambda label: hull_perimeter(flat[piece == label]))])
     keep = np.isin(piece, labels)
     tape = hull_perimeter(flat[keep])
     if not tape > 0.0:
@@ -292,7 +292,7 @@ def pattern_row_directions(garment, normal: np.ndarray) -> np.ndarray:
 
 
 def _pattern_rows(corners: np.ndarray | None, across: np.ndarray | None, rows: np.ndarray) -> dict:
-    if corners is None:
+    if corners is None or across is None:
         return {}
     return {"corners_2d": corners[rows], "across_2d": across[rows]}
 

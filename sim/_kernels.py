@@ -1,3 +1,5 @@
+# mypy: disable-error-code="index"
+# (Warp kernel code: Warp compiles it with its own vector indexing, which its stubs lack)
 """Small Warp kernels for the frame loop: velocity damping, per-frame health statistics and a
 leaner self-collision broad phase for Style3D."""
 

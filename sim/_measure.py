@@ -1,3 +1,5 @@
+# mypy: disable-error-code="operator, call-overload"
+# (Warp kernel code: Warp compiles it with its own vector arithmetic, which its stubs lack)
 """Geometric measurements on a drape: signed body distance, self-intersections, stretch, girths.
 
 The Warp kernels here run on the drape's device; everything returns numpy arrays.

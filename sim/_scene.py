@@ -12,6 +12,7 @@ import gc
 import io
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -58,14 +59,15 @@ class ClothModel:
         particle_radius: body contact radius [m].
     """
 
-    model: object
-    solver: object
-    pipeline: object
-    contacts: object
-    state_0: object
-    state_1: object
-    control: object
-    body_mesh: object
+    # Newton and Warp objects (untyped dependencies)
+    model: Any
+    solver: Any
+    pipeline: Any
+    contacts: Any
+    state_0: Any
+    state_1: Any
+    control: Any
+    body_mesh: Any
     particle_of_vertex: np.ndarray
     tri_faces: np.ndarray
     face_valid: np.ndarray
@@ -238,7 +240,7 @@ def build_cloth_model(
         raise ValueError("garment has no triangles with a positive rest area")
     radius = float(fabric.thickness_m) + BODY_GAP_M
     if preclose_seams:
-        around = (
+        around: dict[str, Any] = (
             {"body_vertices": body_vertices, "body_faces": body_faces} if sew_around_body else {}
         )
         start = preclosed_start(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
 
 from tryon3d._units import cm_to_m
 
 _LOG = logging.getLogger("tryon3d.garments")
-DEFAULT_BODY = {"height_m": 1.70, "weight_kg": 65.0, "sex": "female"}
+DEFAULT_BODY: dict[str, Any] = {"height_m": 1.70, "weight_kg": 65.0, "sex": "female"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -97,7 +98,7 @@ def run_show(args: argparse.Namespace) -> int:
         body=body,
         edge_length_m=cm_to_m(args.edge_length_cm),
     )
-    files = {"garment.glb": garments.garment_to_glb(garment, body)}
+    files: dict[str, bytes | str] = {"garment.glb": garments.garment_to_glb(garment, body)}
     if garment.pattern_positions is not None and "pattern" in garment.metadata:
         files["pattern.svg"] = garments.pattern_svg(garment)
     for line in garment.metadata.get("import_log", []):
