@@ -16,8 +16,20 @@ from tryon3d.garments._api import (
 from tryon3d.garments._clearance import body_intersections, body_signed_distance
 from tryon3d.garments._dxf import read_dxf_file
 from tryon3d.garments._export import garment_to_glb, pattern_svg
-from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
-from tryon3d.garments._families import FAMILIES, Family, draft, pattern_girth, size_chart
+from tryon3d.garments._fabrics import (
+    FABRICS,
+    FabricClass,
+    fabric_from_description,
+    fabric_preset,
+)
+from tryon3d.garments._families import (
+    FAMILIES,
+    Family,
+    SizeChart,
+    draft,
+    pattern_girth,
+    size_chart,
+)
 from tryon3d.garments._garment import Fabric, Garment
 from tryon3d.garments._garmentcode import (
     GARMENTCODE_MEAN_BODY_CM,
@@ -56,6 +68,7 @@ __all__ = [
     "PART_NAMES",
     "Edge",
     "Fabric",
+    "FabricClass",
     "Family",
     "Garment",
     "Panel",
@@ -63,6 +76,7 @@ __all__ = [
     "PatternMesh",
     "Placement",
     "Seam",
+    "SizeChart",
     "body_intersections",
     "body_signed_distance",
     "draft",

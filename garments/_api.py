@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
-from tryon3d.garments._families import FAMILIES, draft, size_chart
+from tryon3d.garments._families import FAMILIES, SizeChart, draft, size_chart
 from tryon3d.garments._garment import Fabric, Garment
 from tryon3d.garments._garmentcode import read_garmentcode
 from tryon3d.garments._io import (
@@ -199,7 +199,7 @@ def load_garment(
     fabric: Fabric | str | None = None,
     body: Body | None = None,
     edge_length_m: float = 0.02,
-    chart: str | None = None,
+    chart: SizeChart | None = None,
     texture: str | os.PathLike | None = None,
     texture_repeat_m: tuple[float, float] = (0.1, 0.1),
     units: str | None = None,

@@ -24,10 +24,15 @@ Sources for the ranges (figures are rounded, representative mid-range picks, not
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from tryon3d.garments._garment import Fabric
 
-__all__ = ["FABRICS", "fabric_from_description", "fabric_preset"]
+#: How a fabric stretches, by ``Fabric.stretch_limit_pct``: a woven (< 110 %), a knit
+#: (110-140 %) or a stretch knit (>= 140 %); sizing judges ease per class.
+FabricClass = Literal["woven", "knit", "stretch"]
+
+__all__ = ["FABRICS", "FabricClass", "fabric_from_description", "fabric_preset"]
 
 FABRICS: dict[str, Fabric] = {
     # 100 % cotton single jersey, ~160 g/m^2: knit, soft along courses (weft), easy to bend.

@@ -16,13 +16,17 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from tryon3d.core import data_file
 from tryon3d.garments._pattern import Edge, Panel, Pattern, Placement, Seam, panel_widths
 
-__all__ = ["FAMILIES", "Family", "chart_row", "draft", "pattern_girth", "size_chart"]
+__all__ = ["FAMILIES", "Family", "SizeChart", "chart_row", "draft", "pattern_girth", "size_chart"]
+
+#: The size charts shipped in ``data/size_charts.json``.
+SizeChart = Literal["women", "men"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class Family:
 
     name: str
     description: str
-    chart: str
+    chart: SizeChart
     defaults: dict[str, float]
     bounds: dict[str, tuple[float, float]]
     fabric: str
@@ -569,7 +573,9 @@ FAMILIES: dict[str, Family] = {
 }
 
 
-def draft(family: str, size: str = "M", *, chart: str | None = None, **design: float) -> Pattern:
+def draft(
+    family: str, size: str = "M", *, chart: SizeChart | None = None, **design: float
+) -> Pattern:
     """Draft a family's pattern for one size of its chart.
 
     Args:

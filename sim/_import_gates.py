@@ -8,7 +8,13 @@ placed beside the body rather than on it).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+    from tryon3d.garments import Garment
 
 __all__ = ["import_gate_failures"]
 
@@ -61,12 +67,12 @@ def _torn(rest: np.ndarray, faces: np.ndarray) -> str | None:
     )
 
 
-def _level(body, name: str) -> float | None:
+def _level(body: Body, name: str) -> float | None:
     mark = body.landmarks_m.get(name)
     return None if mark is None else float(mark[2])
 
 
-def _claimed_level(garment) -> tuple[str, float] | None:
+def _claimed_level(garment: Garment) -> tuple[str, float] | None:
     kind = garment.metadata.get("kind")
     pattern = garment.metadata.get("pattern")
     if kind is None and pattern is not None:
@@ -79,7 +85,9 @@ def _claimed_level(garment) -> tuple[str, float] | None:
     return None
 
 
-def import_gate_failures(body, garment, rest_pose_positions: np.ndarray) -> tuple[str, ...]:
+def import_gate_failures(
+    body: Body, garment: Garment, rest_pose_positions: np.ndarray
+) -> tuple[str, ...]:
     """One line per failed import gate of a draped garment read from a file (empty for our own
     families, which carry no ``metadata["source"]``).
 

@@ -12,7 +12,7 @@ import gc
 import io
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp 
 from tryon3d.sim._colliders import BODY_GAP_M, self_collision_distance
 from tryon3d.sim._start_shape import merge_seams, preclosed_start, push_out_of_body
 from tryon3d.sim._style3d_cloth import add_style3d_cloth
+
+if TYPE_CHECKING:
+    from tryon3d.garments import Garment
 
 #: Body-contact stiffness [N/m] of the penalty that pushes cloth particles out of the body.
 #: Stiff enough that a too-small garment (hoop tension of ~1e3 N/m at a neckline or thigh)
@@ -78,7 +81,7 @@ class ClothModel:
     device: str
 
 
-def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
+def triangle_rest_frames(garment: Garment) -> tuple[np.ndarray, np.ndarray]:
     """2D rest corners per triangle, grain-aligned (warp along +x), and the valid-face mask.
 
     For a pattern garment each panel's coordinates are rotated so that its grain direction maps
@@ -127,7 +130,7 @@ def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
     return corners, valid
 
 
-def median_edge_m(garment) -> float:
+def median_edge_m(garment: Garment) -> float:
     """Median edge length [m] of the garment's mesh in its pattern (rest) shape (an imported
     mesh's own shape when it has no pattern)."""
     rest = garment.positions if garment.pattern_positions is None else garment.pattern_positions
@@ -192,7 +195,7 @@ def _gc_paused():
 
 @_gc_paused()
 def build_cloth_model(
-    garment,
+    garment: Garment,
     body_vertices: np.ndarray,
     body_faces: np.ndarray,
     *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,6 +13,10 @@ from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp 
 from tryon3d.sim._cache import repair_kernel_cache_once
 from tryon3d.sim._drape import PENETRATION_TOLERANCE_M, Drape, DrapeDivergedError, DrapeGates
 from tryon3d.sim._fit import ease_by_region
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+    from tryon3d.garments import Garment
 
 _log = logging.getLogger(__name__)
 
@@ -43,8 +48,8 @@ class _Diverged(Exception):
 
 
 def _check_inputs(
-    body,
-    garment,
+    body: Body,
+    garment: Garment,
     device: str,
     dt: float,
     substeps: int,
@@ -112,8 +117,8 @@ class _Runner:
 
     def __init__(
         self,
-        body,
-        garment,
+        body: Body,
+        garment: Garment,
         *,
         device,
         dt,
@@ -345,8 +350,8 @@ class _Runner:
 
 @repair_kernel_cache_once
 def drape(
-    body,
-    garment,
+    body: Body,
+    garment: Garment,
     *,
     device: str = "cpu",
     max_seconds_simulated: float = 4.0,
@@ -511,8 +516,8 @@ def _badness(drape: Drape) -> tuple:
 
 
 def _attempt(
-    body,
-    garment,
+    body: Body,
+    garment: Garment,
     *,
     started,
     device,
@@ -605,7 +610,7 @@ def _attempt(
 
 
 def _measure(
-    body, garment, runner, canonical: np.ndarray, final: np.ndarray, converged: bool
+    body: Body, garment: Garment, runner, canonical: np.ndarray, final: np.ndarray, converged: bool
 ) -> dict:
     from tryon3d.sim._import_gates import import_gate_failures
     from tryon3d.sim._measure import (

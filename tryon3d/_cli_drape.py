@@ -7,6 +7,10 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
 
 _log = logging.getLogger(__name__)
 
@@ -45,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 EXIT_GATES = 3
 
 
-def _load_garment(name: str, size: str | None, fabric: str | None, body):
+def _load_garment(name: str, size: str | None, fabric: str | None, body: Body):
     from tryon3d import garments
 
     return garments.load_garment(name, size=size, fabric=fabric, body=body)
