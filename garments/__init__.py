@@ -30,7 +30,7 @@ from tryon3d.garments._families import (
     pattern_girth,
     size_chart,
 )
-from tryon3d.garments._garment import Fabric, Garment
+from tryon3d.garments._garment import Fabric, Garment, GarmentInfo
 from tryon3d.garments._garmentcode import (
     GARMENTCODE_MEAN_BODY_CM,
     pattern_to_garmentcode,
@@ -71,6 +71,7 @@ __all__ = [
     "FabricClass",
     "Family",
     "Garment",
+    "GarmentInfo",
     "Panel",
     "Pattern",
     "PatternMesh",

@@ -11,7 +11,7 @@ import numpy as np
 
 from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
 from tryon3d.garments._families import FAMILIES, SizeChart, draft, size_chart
-from tryon3d.garments._garment import Fabric, Garment
+from tryon3d.garments._garment import Fabric, Garment, GarmentInfo
 from tryon3d.garments._garmentcode import read_garmentcode
 from tryon3d.garments._io import (
     MESH_SUFFIXES,
@@ -149,21 +149,21 @@ def garment_from_pattern(
             clearance_m=clearance_m,
             faces=mesh.faces,
         )
-    metadata = {
-        "pattern": pattern,
-        "fabric_reason": reason,
-        "girths_m": {k: v[0] for k, v in pattern.girths_m.items()},
-        "seam_ids": mesh.seam_ids,
-        "seam_labels": [s.label for s in pattern.seams],
-        "edge_vertices": mesh.edge_vertices,
-        "edge_length_m": float(edge_length_m),
-        "placed": body is not None,
+    metadata = GarmentInfo(
+        pattern=pattern,
+        fabric_reason=reason,
+        girths_m={k: v[0] for k, v in pattern.girths_m.items()},
+        seam_ids=mesh.seam_ids,
+        seam_labels=[s.label for s in pattern.seams],
+        edge_vertices=mesh.edge_vertices,
+        edge_length_m=float(edge_length_m),
+        placed=body is not None,
         **{
             k: v
             for k, v in pattern.metadata.items()
             if k in ("family", "chart", "design", "source", "format")
         },
-    }
+    )
     return Garment(
         name=pattern.name,
         size=pattern.size,
@@ -326,16 +326,16 @@ def _mesh_garment(
         pattern_positions=data["pattern_positions"],
         texture_path=texture_path,
         texture_repeat_m=repeat,
-        metadata={
-            "source": str(path),
-            "format": "mesh",
-            "fabric_reason": reason,
-            "rest_positions": rest,
-            "placed": body is not None,
-            "kind": data["kind"],
-            "import_log": log,
-            "edge_length_m": float(edge_length_m),
-        },
+        metadata=GarmentInfo(
+            source=str(path),
+            format="mesh",
+            fabric_reason=reason,
+            rest_positions=rest,
+            placed=body is not None,
+            kind=data["kind"],
+            import_log=log,
+            edge_length_m=float(edge_length_m),
+        ),
     )
 
 
@@ -348,7 +348,7 @@ def _welded_faces(faces: np.ndarray, seam_pairs: np.ndarray, count: int) -> np.n
 
 def place_garment(garment: Garment, body: Body, *, clearance_m: float = 0.02) -> Garment:
     """The same garment re-placed around another body (patterns are wrapped, meshes pushed out)."""
-    pattern = garment.metadata.get("pattern")
+    pattern = garment.metadata.pattern
     if isinstance(pattern, Pattern) and garment.pattern_positions is not None:
         positions = place_pattern_mesh(
             pattern,
@@ -359,11 +359,10 @@ def place_garment(garment: Garment, body: Body, *, clearance_m: float = 0.02) ->
             faces=garment.faces,
         )
     else:
-        rest = np.asarray(garment.metadata.get("rest_positions", garment.positions))
+        info = garment.metadata
+        rest = np.asarray(garment.positions if info.rest_positions is None else info.rest_positions)
         welded = _welded_faces(garment.faces, garment.seam_pairs, len(rest))
-        positions, _, _ = place_mesh(
-            rest, welded, body, clearance_m=clearance_m, kind=garment.metadata.get("kind")
-        )
+        positions, _, _ = place_mesh(rest, welded, body, clearance_m=clearance_m, kind=info.kind)
     return dataclasses.replace(
-        garment, positions=positions, metadata={**garment.metadata, "placed": True}
+        garment, positions=positions, metadata=dataclasses.replace(garment.metadata, placed=True)
     )

@@ -28,7 +28,7 @@ def pattern_svg(item: Garment | Pattern) -> str:
     Raises:
         ValueError: a garment without a sewing pattern (e.g. an imported mesh).
     """
-    pattern = item.metadata.get("pattern") if isinstance(item, Garment) else item
+    pattern = item.metadata.pattern if isinstance(item, Garment) else item
     if not isinstance(pattern, Pattern):
         raise ValueError(
             "pattern_svg needs a Pattern or a Garment made from one; this garment has no pattern"

@@ -73,8 +73,8 @@ def _level(body: Body, name: str) -> float | None:
 
 
 def _claimed_level(garment: Garment) -> tuple[str, float] | None:
-    kind = garment.metadata.get("kind")
-    pattern = garment.metadata.get("pattern")
+    kind = garment.metadata.kind
+    pattern = garment.metadata.pattern
     if kind is None and pattern is not None:
         parts = {p.placement.part for p in pattern.panels if p.placement is not None}
         kind = "top" if "torso" in parts else "bottom" if parts else None
@@ -97,17 +97,15 @@ def import_gate_failures(
             placements say what it claims to cover).
         rest_pose_positions: the drape on the canonical pose [m], shape (N, 3).
     """
-    if not garment.metadata.get("source"):
+    if not garment.metadata.source:
         return ()
     from tryon3d.sim._start_shape import merge_seams
 
     failures = []
     particle_of_vertex, _ = merge_seams(garment.vertex_count, garment.seam_pairs)
     welded = particle_of_vertex[np.asarray(garment.faces)]
-    if garment.metadata.get("format") == "mesh":
-        rest = np.asarray(
-            garment.metadata.get("rest_positions", garment.positions), dtype=np.float64
-        )
+    if garment.metadata.format == "mesh":
+        rest = np.asarray(_rest_positions(garment), dtype=np.float64)
         points = np.zeros((particle_of_vertex.max() + 1, 3))
         points[particle_of_vertex] = rest
         torn = _torn(points, welded)
@@ -162,3 +160,9 @@ def import_gate_failures(
             f"body's (wrong units or another avatar's size?)"
         )
     return tuple(failures)
+
+
+def _rest_positions(garment: Garment) -> np.ndarray:
+    """A mesh import's rest shape (its file geometry) [m], else the placed positions, (N, 3)."""
+    rest = garment.metadata.rest_positions
+    return garment.positions if rest is None else rest

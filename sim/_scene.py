@@ -106,9 +106,7 @@ def triangle_rest_frames(garment: Garment) -> tuple[np.ndarray, np.ndarray]:
         rot = np.stack([np.stack([g[:, 0], g[:, 1]], 1), np.stack([-g[:, 1], g[:, 0]], 1)], 1)
         corners = np.einsum("fij,fkj->fki", rot, garment.pattern_positions[faces])
     else:  # the file's own geometry (before placement pushed it around the body)
-        rest = np.asarray(
-            garment.metadata.get("rest_positions", garment.positions), dtype=np.float64
-        )
+        rest = np.asarray(_rest_positions(garment), dtype=np.float64)
         p = (rest if rest.shape == garment.positions.shape else garment.positions)[faces]
         e1 = p[:, 1] - p[:, 0]
         e2 = p[:, 2] - p[:, 0]
@@ -382,3 +380,9 @@ def set_body_aabb(cloth: ClothModel, points: np.ndarray, pad_m: float = 0.05) ->
     )
     wp.copy(cloth.model.shape_collision_aabb_lower, lo, 0, 0, 1)
     wp.copy(cloth.model.shape_collision_aabb_upper, hi, 0, 0, 1)
+
+
+def _rest_positions(garment: Garment) -> np.ndarray:
+    """A mesh import's rest shape (its file geometry) [m], else the placed positions, (N, 3)."""
+    rest = garment.metadata.rest_positions
+    return garment.positions if rest is None else rest

@@ -99,9 +99,9 @@ def run_show(args: argparse.Namespace) -> int:
         edge_length_m=cm_to_m(args.edge_length_cm),
     )
     files: dict[str, bytes | str] = {"garment.glb": garments.garment_to_glb(garment, body)}
-    if garment.pattern_positions is not None and "pattern" in garment.metadata:
+    if garment.pattern_positions is not None and garment.metadata.pattern is not None:
         files["pattern.svg"] = garments.pattern_svg(garment)
-    for line in garment.metadata.get("import_log", []):
+    for line in garment.metadata.import_log or []:
         _LOG.info("%s: %s", garment.name, line)
     written = write_files_atomically(args.out, files)
     _LOG.info(
