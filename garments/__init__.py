@@ -16,9 +16,21 @@ from tryon3d.garments._api import (
 from tryon3d.garments._clearance import body_intersections, body_signed_distance
 from tryon3d.garments._dxf import read_dxf_file
 from tryon3d.garments._export import garment_to_glb, pattern_svg
-from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
-from tryon3d.garments._families import FAMILIES, Family, draft, pattern_girth, size_chart
-from tryon3d.garments._garment import Fabric, Garment
+from tryon3d.garments._fabrics import (
+    FABRICS,
+    FabricClass,
+    fabric_from_description,
+    fabric_preset,
+)
+from tryon3d.garments._families import (
+    FAMILIES,
+    Family,
+    SizeChart,
+    draft,
+    pattern_girth,
+    size_chart,
+)
+from tryon3d.garments._garment import Fabric, Garment, GarmentInfo
 from tryon3d.garments._garmentcode import (
     GARMENTCODE_MEAN_BODY_CM,
     pattern_to_garmentcode,
@@ -56,13 +68,16 @@ __all__ = [
     "PART_NAMES",
     "Edge",
     "Fabric",
+    "FabricClass",
     "Family",
     "Garment",
+    "GarmentInfo",
     "Panel",
     "Pattern",
     "PatternMesh",
     "Placement",
     "Seam",
+    "SizeChart",
     "body_intersections",
     "body_signed_distance",
     "draft",

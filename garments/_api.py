@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_preset
-from tryon3d.garments._families import FAMILIES, draft, size_chart
-from tryon3d.garments._garment import Fabric, Garment
+from tryon3d.garments._families import FAMILIES, SizeChart, draft, size_chart
+from tryon3d.garments._garment import Fabric, Garment, GarmentInfo
 from tryon3d.garments._garmentcode import read_garmentcode
 from tryon3d.garments._io import (
     MESH_SUFFIXES,
@@ -21,6 +22,9 @@ from tryon3d.garments._mesh import mesh_pattern
 from tryon3d.garments._mesh_import import place_mesh, read_garment_mesh
 from tryon3d.garments._pattern import Pattern
 from tryon3d.garments._placement import place_pattern_mesh
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
 
 __all__ = [
     "garment_from_pattern",
@@ -103,9 +107,10 @@ def _flat_layout(pattern: Pattern, positions: np.ndarray, panels: np.ndarray) ->
 def _check_texture(
     texture: str | os.PathLike | None, repeat: tuple[float, float]
 ) -> tuple[str | None, tuple[float, float]]:
-    repeat = tuple(float(r) for r in repeat)  # type: ignore[assignment]
-    if len(repeat) != 2 or not all(np.isfinite(r) and r > 0 for r in repeat):
-        raise ValueError(f"texture_repeat_m must be two positive lengths in metres, got {repeat}")
+    lengths = tuple(float(r) for r in repeat)
+    if len(lengths) != 2 or not all(np.isfinite(r) and r > 0 for r in lengths):
+        raise ValueError(f"texture_repeat_m must be two positive lengths in metres, got {lengths}")
+    repeat = (lengths[0], lengths[1])
     if texture is None:
         return None, repeat
     path = Path(texture)
@@ -118,7 +123,7 @@ def garment_from_pattern(
     pattern: Pattern,
     *,
     fabric: Fabric | str | None = None,
-    body: object | None = None,
+    body: Body | None = None,
     edge_length_m: float = 0.02,
     texture: str | os.PathLike | None = None,
     texture_repeat_m: tuple[float, float] = (0.1, 0.1),
@@ -144,21 +149,21 @@ def garment_from_pattern(
             clearance_m=clearance_m,
             faces=mesh.faces,
         )
-    metadata = {
-        "pattern": pattern,
-        "fabric_reason": reason,
-        "girths_m": {k: v[0] for k, v in pattern.girths_m.items()},
-        "seam_ids": mesh.seam_ids,
-        "seam_labels": [s.label for s in pattern.seams],
-        "edge_vertices": mesh.edge_vertices,
-        "edge_length_m": float(edge_length_m),
-        "placed": body is not None,
+    metadata = GarmentInfo(
+        pattern=pattern,
+        fabric_reason=reason,
+        girths_m={k: v[0] for k, v in pattern.girths_m.items()},
+        seam_ids=mesh.seam_ids,
+        seam_labels=[s.label for s in pattern.seams],
+        edge_vertices=mesh.edge_vertices,
+        edge_length_m=float(edge_length_m),
+        placed=body is not None,
         **{
             k: v
             for k, v in pattern.metadata.items()
             if k in ("family", "chart", "design", "source", "format")
         },
-    }
+    )
     return Garment(
         name=pattern.name,
         size=pattern.size,
@@ -192,9 +197,9 @@ def load_garment(
     *,
     size: str | None = None,
     fabric: Fabric | str | None = None,
-    body: object | None = None,
+    body: Body | None = None,
     edge_length_m: float = 0.02,
-    chart: str | None = None,
+    chart: SizeChart | None = None,
     texture: str | os.PathLike | None = None,
     texture_repeat_m: tuple[float, float] = (0.1, 0.1),
     units: str | None = None,
@@ -288,7 +293,7 @@ def _mesh_garment(
     path: Path,
     *,
     fabric: Fabric | str | None,
-    body: object | None,
+    body: Body | None,
     edge_length_m: float,
     texture: str | os.PathLike | None,
     texture_repeat_m: tuple[float, float],
@@ -321,16 +326,16 @@ def _mesh_garment(
         pattern_positions=data["pattern_positions"],
         texture_path=texture_path,
         texture_repeat_m=repeat,
-        metadata={
-            "source": str(path),
-            "format": "mesh",
-            "fabric_reason": reason,
-            "rest_positions": rest,
-            "placed": body is not None,
-            "kind": data["kind"],
-            "import_log": log,
-            "edge_length_m": float(edge_length_m),
-        },
+        metadata=GarmentInfo(
+            source=str(path),
+            format="mesh",
+            fabric_reason=reason,
+            rest_positions=rest,
+            placed=body is not None,
+            kind=data["kind"],
+            import_log=log,
+            edge_length_m=float(edge_length_m),
+        ),
     )
 
 
@@ -341,9 +346,9 @@ def _welded_faces(faces: np.ndarray, seam_pairs: np.ndarray, count: int) -> np.n
     return rep[faces]
 
 
-def place_garment(garment: Garment, body: object, *, clearance_m: float = 0.02) -> Garment:
+def place_garment(garment: Garment, body: Body, *, clearance_m: float = 0.02) -> Garment:
     """The same garment re-placed around another body (patterns are wrapped, meshes pushed out)."""
-    pattern = garment.metadata.get("pattern")
+    pattern = garment.metadata.pattern
     if isinstance(pattern, Pattern) and garment.pattern_positions is not None:
         positions = place_pattern_mesh(
             pattern,
@@ -354,11 +359,10 @@ def place_garment(garment: Garment, body: object, *, clearance_m: float = 0.02) 
             faces=garment.faces,
         )
     else:
-        rest = np.asarray(garment.metadata.get("rest_positions", garment.positions))
+        info = garment.metadata
+        rest = np.asarray(garment.positions if info.rest_positions is None else info.rest_positions)
         welded = _welded_faces(garment.faces, garment.seam_pairs, len(rest))
-        positions, _, _ = place_mesh(
-            rest, welded, body, clearance_m=clearance_m, kind=garment.metadata.get("kind")
-        )
+        positions, _, _ = place_mesh(rest, welded, body, clearance_m=clearance_m, kind=info.kind)
     return dataclasses.replace(
-        garment, positions=positions, metadata={**garment.metadata, "placed": True}
+        garment, positions=positions, metadata=dataclasses.replace(garment.metadata, placed=True)
     )

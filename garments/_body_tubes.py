@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from tryon3d.core import triangle_plane_crossings
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
 
 _BINS = 72
 _SLAB_M = 0.025
@@ -14,8 +20,8 @@ _STEP_M = 0.01
 _CLOSE_FADE_M = 0.03
 
 
-def _region_mask(body: object, *names: str) -> np.ndarray:
-    return body.region_mask(*names)  # type: ignore[attr-defined]
+def _region_mask(body: Body, *names: str) -> np.ndarray:
+    return body.region_mask(*names)
 
 
 class _Part:
@@ -296,12 +302,12 @@ _CHAIN_REACH_M = 0.08
 _CHAIN_BLEND_M = 0.06
 
 
-def _joint(body: object, name: str) -> np.ndarray | None:
+def _joint(body: Body, name: str) -> np.ndarray | None:
     """The body's rest-pose joint ``name`` of its canonical skeleton [m], (3,); None if absent."""
     return (getattr(body, "skeleton_m", None) or {}).get(name)
 
 
-def _arm_part(body: object, name: str, vertices: np.ndarray, up: np.ndarray) -> _Part:
+def _arm_part(body: Body, name: str, vertices: np.ndarray, up: np.ndarray) -> _Part:
     """The arm's part: along the bent centre line shoulder - elbow - wrist where the body has
     those joints (a straight tube along the arm's principal axis would cut through a forearm
     bent forward ~45 degrees), else that principal axis. Its profile is measured only
@@ -316,7 +322,7 @@ def _arm_part(body: object, name: str, vertices: np.ndarray, up: np.ndarray) -> 
     outer = up - (up @ axis) * axis
     outer /= np.linalg.norm(outer)
     e1 = np.cross(outer, axis)
-    acromion = body.landmarks_m.get("acromion_" + side)  # type: ignore[attr-defined]
+    acromion = body.landmarks_m.get("acromion_" + side)
     if acromion is not None:
         below = (arm - center) @ axis >= float((np.asarray(acromion) - center) @ axis)
         if below.sum() >= 0.5 * len(arm):
@@ -348,15 +354,15 @@ _PROBE_M = 0.4
 
 
 def _open_planes(
-    body: object, planes: list[tuple[np.ndarray, ...]], toward: float, own: np.ndarray
+    body: Body, planes: Sequence[tuple[np.ndarray, ...]], toward: float, own: np.ndarray
 ) -> np.ndarray:
     """Whether each cross-section plane ``(origin, normal, e0, e1)`` has an opening between
     the arm and the trunk, shape (len(planes),) bool: every ray from the origin within
     ``_ARMPIT_SPREAD`` of angle ``toward`` (in the (e0, e1) frame) first leaves the body
     through a triangle where ``own`` (per body triangle) holds, and meets nothing else
     for ``_ARMPIT_GAP_M``."""
-    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
-    faces = np.asarray(body.faces)  # type: ignore[attr-defined]
+    vertices = np.asarray(body.rest_vertices)
+    faces = np.asarray(body.faces)
     # only triangles within _PROBE_M of some plane's origin can bound its rays
     origins = np.array([plane[0] for plane in planes])
     centroids = vertices[faces].mean(axis=1)
@@ -388,10 +394,10 @@ def _first_open(values: np.ndarray, is_open: np.ndarray, run: int = 3) -> float 
     return None
 
 
-def _armpit_height(body: object, torso: _Part, side: str, z_top: float) -> float | None:
+def _armpit_height(body: Body, torso: _Part, side: str, z_top: float) -> float | None:
     """Height [m] of one armpit's apex: the highest level below ``z_top`` from which down the
     trunk's lateral rays leave through the trunk and clear the arm by ``_ARMPIT_GAP_M``."""
-    faces = np.asarray(body.faces)  # type: ignore[attr-defined]
+    faces = np.asarray(body.faces)
     arm = _region_mask(body, "arm_" + side, "hand_" + side)[faces[:, 0]]
     heights = np.arange(z_top, z_top - 0.4, -_STEP_M)
     planes = []
@@ -403,12 +409,12 @@ def _armpit_height(body: object, torso: _Part, side: str, z_top: float) -> float
     return _first_open(heights, _open_planes(body, planes, toward, ~arm))
 
 
-def _armpit_reach(body: object, arm: _Part, side: str, t_top: float) -> float | None:
+def _armpit_reach(body: Body, arm: _Part, side: str, t_top: float) -> float | None:
     """Arc length [m] along an arm's centre line from which out its rows clear the trunk:
     the underside rays leave through the arm and meet the trunk only after ``_ARMPIT_GAP_M``."""
     if not isinstance(arm, _ChainPart):
         return None
-    faces = np.asarray(body.faces)  # type: ignore[attr-defined]
+    faces = np.asarray(body.faces)
     own = _region_mask(body, "arm_" + side, "hand_" + side)[faces[:, 0]]
     ts = np.arange(t_top, t_top + 0.3, _STEP_M)
     planes = []

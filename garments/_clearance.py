@@ -7,12 +7,17 @@ metres; distances are positive outside the body.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
 from tryon3d.core import TriangleSurface, push_out, signed_distance, vertex_normals
 from tryon3d.garments._bodycache import body_cached
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
 
 __all__ = ["body_intersections", "body_signed_distance"]
 
@@ -28,12 +33,12 @@ def _keep_midline(positions: np.ndarray, midline: np.ndarray) -> None:
     )
 
 
-def _body_surface(body: object) -> TriangleSurface:
+def _body_surface(body: Body) -> TriangleSurface:
     """A body's rest surface for distance and crossing queries, built once per body."""
     return body_cached(
         body,
         "surface",
-        lambda: TriangleSurface(body.rest_vertices, body.faces),  # type: ignore[attr-defined]
+        lambda: TriangleSurface(body.rest_vertices, body.faces),
     )
 
 
@@ -46,17 +51,17 @@ def _mesh_edges(faces: np.ndarray) -> np.ndarray:
     )
 
 
-def body_signed_distance(points: np.ndarray, body: object, *, candidates: int = 16) -> np.ndarray:
-    """Signed distance [m] from each point (N, 3) to the body's rest surface, shape (N,), < 0 inside.
+def body_signed_distance(points: np.ndarray, body: Body, *, candidates: int = 16) -> np.ndarray:
+    """Signed distance [m] from points (N, 3) to the body's rest surface, shape (N,), < 0 inside.
 
     Exact distance to the nearest of ``candidates`` triangles (nearest by centroid); the sign
     is that of the closest triangle's outward normal, confirmed by ray parity where negative.
     """
-    vertices, faces = body.rest_vertices, body.faces  # type: ignore[attr-defined]
+    vertices, faces = body.rest_vertices, body.faces
     return signed_distance(points, vertices, faces, candidates=candidates)
 
 
-def body_intersections(positions: np.ndarray, faces: np.ndarray, body: object) -> dict[str, float]:
+def body_intersections(positions: np.ndarray, faces: np.ndarray, body: Body) -> dict[str, float]:
     """How a garment mesh meets the body's rest surface.
 
     Args:
@@ -87,13 +92,13 @@ def body_intersections(positions: np.ndarray, faces: np.ndarray, body: object) -
 
 
 def _push_out(
-    positions: np.ndarray, body: object, clearance: float, midline: np.ndarray, iterations: int = 4
+    positions: np.ndarray, body: Body, clearance: float, midline: np.ndarray, iterations: int = 4
 ) -> np.ndarray:
     """Move vertices nearer than ``clearance`` out along the body's vertex normals (a quick
     pass for meshes without a pattern); trouser-leg vertices (``midline`` = +-1) stay on their
     side of the plane x = 0."""
-    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
-    normals = vertex_normals(vertices, np.asarray(body.faces))  # type: ignore[attr-defined]
+    vertices = np.asarray(body.rest_vertices)
+    normals = vertex_normals(vertices, np.asarray(body.faces))
     tree = cKDTree(vertices)
 
     def distance(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -124,7 +129,7 @@ def _free_distance(
 def _settle(
     positions: np.ndarray,
     faces: np.ndarray,
-    body: object,
+    body: Body,
     clearance: float,
     midline: np.ndarray,
     *,
@@ -187,7 +192,8 @@ def _settle(
             bigger = (step**2).sum(axis=1) > (move[ends] ** 2).sum(axis=1)
             move[ends[bigger]] = step[bigger]
             low[ends] = True
-        # neighbours follow: half the mean move of their moved neighbours, a quarter one ring further
+        # neighbours follow: half the mean move of their moved neighbours, a quarter one ring
+        # further
         reached = low.astype(float)
         spread = move
         for _ in range(2):

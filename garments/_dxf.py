@@ -23,8 +23,13 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # ezdxf is untyped (Any to mypy); the names document what is passed
+    from ezdxf.entities import DXFGraphic
+    from ezdxf.layouts import BlockLayout
 
 __all__ = ["DxfFile", "DxfPiece", "read_dxf_file", "unfold_mirror"]
 
@@ -111,19 +116,19 @@ class DxfFile:
         return [p for p in self.pieces if p.size in (size, "")]
 
 
-def _polyline_points(entity: object) -> tuple[np.ndarray, bool] | None:
-    kind = entity.dxftype()  # type: ignore[attr-defined]
+def _polyline_points(entity: DXFGraphic) -> tuple[np.ndarray, bool] | None:
+    kind = entity.dxftype()
     if kind == "POLYLINE":
-        pts = [tuple(v)[:2] for v in entity.points()]  # type: ignore[attr-defined]
-        closed = bool(entity.is_closed)  # type: ignore[attr-defined]
+        pts = [tuple(v)[:2] for v in entity.points()]
+        closed = bool(entity.is_closed)
     elif kind == "LWPOLYLINE":
-        pts = [tuple(p) for p in entity.get_points("xy")]  # type: ignore[attr-defined]
-        closed = bool(entity.closed)  # type: ignore[attr-defined]
+        pts = [tuple(p) for p in entity.get_points("xy")]
+        closed = bool(entity.closed)
     elif kind == "LINE":
-        pts = [tuple(entity.dxf.start)[:2], tuple(entity.dxf.end)[:2]]  # type: ignore[attr-defined]
+        pts = [tuple(entity.dxf.start)[:2], tuple(entity.dxf.end)[:2]]
         closed = False
     elif kind in ("ARC", "SPLINE", "CIRCLE", "ELLIPSE"):
-        pts = [tuple(v)[:2] for v in entity.flattening(0.1)]  # type: ignore[attr-defined]
+        pts = [tuple(v)[:2] for v in entity.flattening(0.1)]
         closed = kind == "CIRCLE"
     else:
         return None
@@ -199,20 +204,20 @@ def _on_ring(ring: np.ndarray, points: np.ndarray, tol: float) -> np.ndarray:
     return np.where(d[np.arange(len(points)), idx] <= tol, idx, -1)
 
 
-def _texts(block: object) -> list[tuple[str, str]]:
+def _texts(block: BlockLayout) -> list[tuple[str, str]]:
     out = []
-    for entity in block:  # type: ignore[attr-defined]
+    for entity in block:
         if entity.dxftype() in ("TEXT", "MTEXT"):
             text = entity.dxf.text if entity.dxftype() == "TEXT" else entity.text
             out.append((entity.dxf.layer, str(text)))
     return out
 
 
-def _read_block(block: object, scale: float, tol: float) -> DxfPiece | None:
+def _read_block(block: BlockLayout, scale: float, tol: float) -> DxfPiece | None:
     boundary_parts, sew_parts, internal = [], [], []
     points: dict[str, list] = {"2": [], "4": [], "13": []}
     grain = mirror = None
-    for entity in block:  # type: ignore[attr-defined]
+    for entity in block:
         layer = str(entity.dxf.layer)
         kind = entity.dxftype()
         if kind == "POINT":
@@ -246,16 +251,16 @@ def _read_block(block: object, scale: float, tol: float) -> DxfPiece | None:
     name, size, quantity, category, notes = getattr(block, "name", ""), "", 1, "", []
     for layer, text in _texts(block):
         match = _KEY.match(text)
-        key = match.group(1).strip().lower() if match else ""
+        key, value = (match.group(1).strip().lower(), match.group(2)) if match else ("", "")
         if key == "piece name":
-            name = match.group(2)
+            name = value
         elif key == "size":
-            size = match.group(2)
+            size = value
         elif key == "quantity":
-            numbers = [int(n) for n in re.findall(r"\d+", match.group(2))]
+            numbers = [int(n) for n in re.findall(r"\d+", value)]
             quantity = sum(numbers) if numbers else 1
         elif key == "category":
-            category = match.group(2)
+            category = value
         elif layer in ("1", "15") and text.strip():
             notes.append(text.strip())
     return DxfPiece(
@@ -299,7 +304,8 @@ def _decide_unit(texts: dict, insunits: int | None, extent: float, author: str) 
         if lo <= extent * _UNIT_M[unit] <= hi:
             return (
                 unit,
-                f"no units in the file: assumed {unit} (largest piece {extent * _UNIT_M[unit]:.2f} m)",
+                f"no units in the file: assumed {unit} (largest piece "
+                f"{extent * _UNIT_M[unit]:.2f} m)",
             )
     return "mm", "no units in the file and no plausible size: assumed mm"
 

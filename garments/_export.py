@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 from html import escape
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tryon3d.garments._garment import Garment
 from tryon3d.garments._pattern import Pattern, panel_outline, sample_edge
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
 
 __all__ = ["garment_to_glb", "pattern_svg"]
 
@@ -24,7 +28,7 @@ def pattern_svg(item: Garment | Pattern) -> str:
     Raises:
         ValueError: a garment without a sewing pattern (e.g. an imported mesh).
     """
-    pattern = item.metadata.get("pattern") if isinstance(item, Garment) else item
+    pattern = item.metadata.pattern if isinstance(item, Garment) else item
     if not isinstance(pattern, Pattern):
         raise ValueError(
             "pattern_svg needs a Pattern or a Garment made from one; this garment has no pattern"
@@ -93,14 +97,15 @@ def pattern_svg(item: Garment | Pattern) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.1f}cm" height="{total:.1f}cm" '
         f'viewBox="0 0 {width:.2f} {total:.2f}">\n'
         f"<title>{escape(pattern.name)} size {escape(pattern.size or '-')} (units: cm)</title>\n"
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="4" markerHeight="4" '
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="5" refY="5" '
+        'markerWidth="4" markerHeight="4" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#05a"/></marker></defs>\n'
         + "\n".join(body)
         + "\n</svg>\n"
     )
 
 
-def garment_to_glb(garment: Garment, body: object | None = None) -> bytes:
+def garment_to_glb(garment: Garment, body: Body | None = None) -> bytes:
     """The placed garment (and optionally the body in its rest pose) as binary glTF bytes.
 
     The garment carries its UVs and, when ``garment.texture_path`` is set, its texture.
@@ -126,7 +131,7 @@ def garment_to_glb(garment: Garment, body: object | None = None) -> bytes:
     if body is not None:
         skin = trimesh.Trimesh(
             np.asarray(body.rest_vertices), np.asarray(body.faces), process=False
-        )  # type: ignore[attr-defined]
+        )
         skin.visual.face_colors = [224, 180, 150, 255]
         scene.add_geometry(skin, geom_name="body")
     buffer = io.BytesIO()

@@ -24,10 +24,15 @@ Sources for the ranges (figures are rounded, representative mid-range picks, not
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from tryon3d.garments._garment import Fabric
 
-__all__ = ["FABRICS", "fabric_from_description", "fabric_preset"]
+#: How a fabric stretches, by ``Fabric.stretch_limit_pct``: a woven (< 110 %), a knit
+#: (110-140 %) or a stretch knit (>= 140 %); sizing judges ease per class.
+FabricClass = Literal["woven", "knit", "stretch"]
+
+__all__ = ["FABRICS", "FabricClass", "fabric_from_description", "fabric_preset"]
 
 FABRICS: dict[str, Fabric] = {
     # 100 % cotton single jersey, ~160 g/m^2: knit, soft along courses (weft), easy to bend.
@@ -166,7 +171,9 @@ def fabric_from_description(description: str) -> tuple[Fabric, str]:
         else:
             label = f"{elastane:g}% elastane" if elastane else "elastane"
             target = (
-                "cotton_jersey" if knit or not any(scores.values()) else max(scores, key=scores.get)
+                "cotton_jersey"
+                if knit or not any(scores.values())
+                else max(scores, key=lambda name: scores[name])
             )
             scores[target] += 0.5
             reasons[target].append(f"{label} (comfort stretch only)")
@@ -179,15 +186,16 @@ def fabric_from_description(description: str) -> tuple[Fabric, str]:
     for fibre, target in fibre_targets.items():
         if fibre in shares:
             share = shares[fibre]
-            weight = 1.0 + (share / 50.0 if share else 0.5)
+            fibre_weight = 1.0 + (share / 50.0 if share else 0.5)
             if fibre == "wool" and knit:
-                weight += 3.0  # a wool knit is a wool knit, not a cotton jersey
-            scores[target] += weight
+                fibre_weight += 3.0  # a wool knit is a wool knit, not a cotton jersey
+            scores[target] += fibre_weight
             reasons[target].append(f"{share:g}% {fibre}" if share else fibre)
     best = max(scores, key=lambda name: scores[name])
     if scores[best] <= 0:
         raise ValueError(
-            f"cannot map fabric description {description!r} to a preset: name a fibre (cotton, silk, wool, "
+            f"cannot map fabric description {description!r} to a preset: name a fibre (cotton, "
+            "silk, wool, "
             f"polyester, elastane...) or a construction (jersey, denim, satin, poplin...)"
         )
     return FABRICS[best], f"nearest preset {best!r} from " + ", ".join(reasons[best])

@@ -16,13 +16,17 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from tryon3d.core import data_file
 from tryon3d.garments._pattern import Edge, Panel, Pattern, Placement, Seam, panel_widths
 
-__all__ = ["FAMILIES", "Family", "chart_row", "draft", "pattern_girth", "size_chart"]
+__all__ = ["FAMILIES", "Family", "SizeChart", "chart_row", "draft", "pattern_girth", "size_chart"]
+
+#: The size charts shipped in ``data/size_charts.json``.
+SizeChart = Literal["women", "men"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class Family:
 
     name: str
     description: str
-    chart: str
+    chart: SizeChart
     defaults: dict[str, float]
     bounds: dict[str, tuple[float, float]]
     fabric: str
@@ -109,7 +113,7 @@ def _half_shoulder(row: dict, p: dict) -> float:
 
 
 def _armhole(half_chest: float, half_shoulder: float, y_sp: float, depth: float) -> np.ndarray:
-    """Armhole cubic control points [m], from the underarm (``depth`` below ``y_sp``) to the shoulder point."""
+    """Armhole cubic control points [m], underarm (``depth`` below ``y_sp``) to shoulder point."""
     y_ua = y_sp - depth
     return np.array(
         [
@@ -134,11 +138,13 @@ def _bodice_half(
     depth = 0.02 if back else p["neck_depth"]
     side_points = [(w, y) for w, y in side_levels if y > y_hem + 1e-3]
     hem_w = np.interp(y_hem, [y for _, y in side_levels], [w for w, _ in side_levels])
-    side = Edge([(hem_w, y_hem), *side_points, (half_chest, y_ua)], "side")
+    side = Edge(np.array([(hem_w, y_hem), *side_points, (half_chest, y_ua)]), "side")
     armhole = Edge(_armhole(half_chest, sw, y_sp, p["armhole_depth"]), "armhole", curve=True)
-    shoulder = Edge([(sw, y_sp), (nw, y_np)], "shoulder")
+    shoulder = Edge(np.array([(sw, y_sp), (nw, y_np)]), "shoulder")
     neck = Edge(
-        [(nw, y_np), (nw, y_np - 0.6 * depth), (0.55 * nw, y_np - depth), (0.0, y_np - depth)],
+        np.array(
+            [(nw, y_np), (nw, y_np - 0.6 * depth), (0.55 * nw, y_np - depth), (0.0, y_np - depth)]
+        ),
         "neck",
         curve=True,
     )
@@ -148,10 +154,10 @@ def _bodice_half(
 def _symmetric(
     name: str, half: list[Edge], *, pos: str, neg: str, hem_name: str = "hem", placement: Placement
 ) -> Panel:
-    hem = Edge([half[0].start * np.array([-1.0, 1.0]), half[0].start], hem_name)
+    hem = Edge(np.array([half[0].start * np.array([-1.0, 1.0]), half[0].start]), hem_name)
     plus = [Edge(e.points, f"{e.name}_{pos}", e.curve) for e in half]
     minus = [Edge(e.mirrored().points, f"{e.name}_{neg}", e.curve) for e in reversed(half)]
-    return Panel(name, [hem, *plus, *minus], placement=placement)
+    return Panel(name, (hem, *plus, *minus), placement=placement)
 
 
 def _cubic_length(points: np.ndarray) -> float:
@@ -207,8 +213,10 @@ def _armhole_depth(row: dict, p: dict, half_chest: float) -> float:
     if length(deepest) < need:
         widest = 2.0 * _CAP_HALF_WIDTH_PER_ARMHOLE * length(deepest)
         raise ValueError(
-            f"a sleeve {2.0 * half_width * 100:.1f} cm wide (upper arm {row['upper_arm'] * 100:.1f} cm + "
-            f"sleeve_ease {p['sleeve_ease'] * 100:.1f} cm) is too wide for this size's armhole even at "
+            f"a sleeve {2.0 * half_width * 100:.1f} cm wide (upper arm "
+            f"{row['upper_arm'] * 100:.1f} cm + "
+            f"sleeve_ease {p['sleeve_ease'] * 100:.1f} cm) is too wide for this size's armhole "
+            "even at "
             f"its deepest: at most {widest * 100:.1f} cm fits"
         )
     lo, hi = depth, deepest
@@ -234,18 +242,21 @@ def _sleeve(row: dict, p: dict, armhole_length: float) -> Panel:
     length = p["sleeve_length"]
     if length <= cap_h + 0.02:
         raise ValueError(
-            f"sleeve_length {length * 100:.1f} cm is shorter than the sleeve cap ({cap_h * 100:.1f} cm)"
+            f"sleeve_length {length * 100:.1f} cm is shorter than the sleeve cap "
+            f"({cap_h * 100:.1f} cm)"
         )
     hem_half = min(bw, p["sleeve_hem"] / 2.0)
     y_hem = -length
     edges = [
-        Edge([(-hem_half, y_hem), (hem_half, y_hem)], "hem"),
-        Edge([(hem_half, y_hem), (bw, -cap_h)], "under_b"),
+        Edge(np.array([(-hem_half, y_hem), (hem_half, y_hem)]), "hem"),
+        Edge(np.array([(hem_half, y_hem), (bw, -cap_h)]), "under_b"),
         Edge(_cap(bw, cap_h), "cap_b", curve=True),
         Edge(_cap(bw, cap_h)[::-1] * np.array([-1.0, 1.0]), "cap_f", curve=True),
-        Edge([(-bw, -cap_h), (-hem_half, y_hem)], "under_f"),
+        Edge(np.array([(-bw, -cap_h), (-hem_half, y_hem)]), "under_f"),
     ]
-    return Panel("sleeve_l", edges, placement=Placement("arm_left", 0.0, "outer", "arm_top", 0.0))
+    return Panel(
+        "sleeve_l", tuple(edges), placement=Placement("arm_left", 0.0, "outer", "arm_top", 0.0)
+    )
 
 
 def _build_top(
@@ -354,17 +365,17 @@ def _build_skirt(row: dict, p: dict) -> tuple[list[Panel], list[Seam], dict]:
     hem_half = hips / 4.0 + p["flare"] * (y_hip - y_hem)
     panels = []
     for name, back in (("front", False), ("back", True)):
-        side = Edge([(hem_half, y_hem), (hips / 4.0, y_hip), (waist / 4.0, 0.0)], "side")
+        side = Edge(np.array([(hem_half, y_hem), (hips / 4.0, y_hip), (waist / 4.0, 0.0)]), "side")
         pos, neg = ("r", "l") if back else ("l", "r")
-        hem = Edge([(-hem_half, y_hem), (hem_half, y_hem)], "hem")
+        hem = Edge(np.array([(-hem_half, y_hem), (hem_half, y_hem)]), "hem")
         edges = [
             hem,
             Edge(side.points, f"side_{pos}"),
-            Edge([(waist / 4.0, 0.0), (-waist / 4.0, 0.0)], "waist"),
+            Edge(np.array([(waist / 4.0, 0.0), (-waist / 4.0, 0.0)]), "waist"),
             Edge(side.mirrored().points, f"side_{neg}"),
         ]
         placement = Placement("skirt", 0.0, "back" if back else "front", "waist", 0.0)
-        panels.append(Panel(name, edges, placement=placement))
+        panels.append(Panel(name, tuple(edges), placement=placement))
     seams = [Seam("front", "side_l", "back", "side_l"), Seam("front", "side_r", "back", "side_r")]
     return panels, seams, {"waist": (waist, 0.0), "hips": (hips, y_hip)}
 
@@ -390,23 +401,25 @@ def _leg_panel(
     x_out_waist = x_cf + waist_w
     crotch_pt = (x_cf - ext, y_crotch)
     edges = [
-        Edge([(-hem_w / 2.0, y_hem), (hem_w / 2.0, y_hem)], "hem"),
-        Edge([(hem_w / 2.0, y_hem), (x_out_hip, y_hip), (x_out_waist, 0.0)], "outseam"),
-        Edge([(x_out_waist, 0.0), (x_cf, 0.0)], "waist"),
-        Edge([(x_cf, 0.0), (x_cf, y_hip)], "rise"),
+        Edge(np.array([(-hem_w / 2.0, y_hem), (hem_w / 2.0, y_hem)]), "hem"),
+        Edge(np.array([(hem_w / 2.0, y_hem), (x_out_hip, y_hip), (x_out_waist, 0.0)]), "outseam"),
+        Edge(np.array([(x_out_waist, 0.0), (x_cf, 0.0)]), "waist"),
+        Edge(np.array([(x_cf, 0.0), (x_cf, y_hip)]), "rise"),
         Edge(
-            [
-                (x_cf, y_hip),
-                (x_cf, y_hip + 0.55 * (y_crotch - y_hip)),
-                (x_cf - 0.55 * ext, y_crotch),
-                crotch_pt,
-            ],
+            np.array(
+                [
+                    (x_cf, y_hip),
+                    (x_cf, y_hip + 0.55 * (y_crotch - y_hip)),
+                    (x_cf - 0.55 * ext, y_crotch),
+                    crotch_pt,
+                ]
+            ),
             "crotch",
             curve=True,
         ),
-        Edge([crotch_pt, (-hem_w / 2.0, y_hem)], "inseam"),
+        Edge(np.array([crotch_pt, (-hem_w / 2.0, y_hem)]), "inseam"),
     ]
-    return Panel(name, edges, placement=Placement(part, 0.0, side, "waist", 0.0))
+    return Panel(name, tuple(edges), placement=Placement(part, 0.0, side, "waist", 0.0))
 
 
 def _build_trousers(row: dict, p: dict) -> tuple[list[Panel], list[Seam], dict]:
@@ -560,7 +573,9 @@ FAMILIES: dict[str, Family] = {
 }
 
 
-def draft(family: str, size: str = "M", *, chart: str | None = None, **design: float) -> Pattern:
+def draft(
+    family: str, size: str = "M", *, chart: SizeChart | None = None, **design: float
+) -> Pattern:
     """Draft a family's pattern for one size of its chart.
 
     Args:
@@ -581,7 +596,8 @@ def draft(family: str, size: str = "M", *, chart: str | None = None, **design: f
     for key, value in design.items():
         if key not in fam.defaults:
             raise ValueError(
-                f"unknown design parameter {key!r} for {family}; expected one of {sorted(fam.defaults)}"
+                f"unknown design parameter {key!r} for {family}; expected one of "
+                f"{sorted(fam.defaults)}"
             )
         try:
             number = float(value)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tryon3d.core import readonly_array as _readonly
+
+if TYPE_CHECKING:
+    from tryon3d.garments._pattern import Pattern
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,93 @@ class Fabric:
 
 
 @dataclass(frozen=True, eq=False)
+class GarmentInfo:
+    """Where a garment came from and what its stages need to know about it (``Garment.metadata``).
+
+    Every field is optional: None means "not known for this garment" (a drafted family has no
+    ``import_log``, a mesh import no ``pattern``). During the move from the old free-form dict,
+    the record also answers the dict reads other code still makes: ``info["kind"]``,
+    ``info.get("kind", default)`` (the default when the field is None), ``"kind" in info``,
+    ``{**info}``; keys that are no field are kept in ``extra``.
+
+    Attributes:
+        pattern: the sewing pattern the mesh was cut from (drafted or read); None for meshes.
+        family: garment family name, e.g. ``"tshirt"`` (drafted garments).
+        chart: size chart the size was read from, e.g. ``"women"``.
+        design: design parameters [m unless named otherwise] the pattern was drafted with.
+        source: path of the file the garment was read from; None for drafted families.
+        format: file format read: ``"dxf"``, ``"garmentcode"``, ``"mesh"``, ...
+        fabric_reason: why the fabric was chosen (preset name or parsed description).
+        girths_m: finished-garment girths [m] by region, from the pattern.
+        seam_ids: seam index per sewn vertex pair, shape (S,).
+        seam_labels: one label per pattern seam.
+        edge_vertices: ``(panel, edge) -> vertex indices`` along that pattern edge.
+        edge_length_m: target mesh edge length [m].
+        placed: whether the positions were placed around a body.
+        rest_positions: a mesh import's rest shape [m], shape (N, 3) (its file geometry).
+        kind: ``"top"``, ``"dress"`` or ``"bottom"`` (mesh imports).
+        import_log: one line per assumption a mesh import made (units, up axis, scale...).
+        extra: any other key given, unchanged.
+    """
+
+    pattern: Pattern | None = None
+    family: str | None = None
+    chart: str | None = None
+    design: Mapping[str, float] | None = None
+    source: str | None = None
+    format: str | None = None
+    fabric_reason: str | None = None
+    girths_m: Mapping[str, float] | None = None
+    seam_ids: np.ndarray | None = None
+    seam_labels: list[str] | None = None
+    edge_vertices: Mapping[tuple[str, str], np.ndarray] | None = None
+    edge_length_m: float | None = None
+    placed: bool | None = None
+    rest_positions: np.ndarray | None = None
+    kind: str | None = None
+    import_log: list[str] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, values: GarmentInfo | Mapping[str, Any]) -> GarmentInfo:
+        """A record from the old dict form (fields by name, other keys into ``extra``)."""
+        if isinstance(values, GarmentInfo):
+            return values
+        names = {f.name for f in fields(cls)} - {"extra"}
+        known = {k: v for k, v in values.items() if k in names}
+        extra = {k: v for k, v in values.items() if k not in names}
+        return cls(**known, extra=extra)
+
+    def keys(self) -> list[str]:
+        """The keys the old dict would have had: fields that are set, then ``extra``'s."""
+        names = [f.name for f in fields(self) if f.name != "extra"]
+        return [k for k in names if getattr(self, k) is not None] + list(self.extra)
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.extra:
+            return self.extra[key]
+        value = getattr(self, key, None) if key != "extra" else None
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+
+@dataclass(frozen=True, eq=False)
 class Garment:
     """A garment ready to simulate: a triangle mesh whose rest shape is its 2D sewing pattern.
 
@@ -59,6 +151,8 @@ class Garment:
         grain_directions: unit warp direction per panel in its 2D frame, shape (P, 2).
         texture_path: optional texture image file.
         texture_repeat_m: physical size [m] of one texture tile, shape (2,).
+        metadata: where it came from and what later stages read (a ``GarmentInfo``; a dict
+            given here is converted).
     """
 
     name: str
@@ -74,10 +168,12 @@ class Garment:
     pattern_positions: np.ndarray | None = None
     texture_path: str | None = None
     texture_repeat_m: tuple[float, float] = (0.1, 0.1)
-    metadata: dict = field(default_factory=dict)
+    metadata: GarmentInfo = field(default_factory=GarmentInfo)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        # a dict (the old form) becomes the typed record
+        set_(self, "metadata", GarmentInfo.from_mapping(self.metadata))
         set_(
             self, "positions", _readonly(self.positions, np.float64, (None, 3), "Garment.positions")
         )
@@ -115,7 +211,8 @@ class Garment:
             )
             if len(self.pattern_positions) != n:
                 raise ValueError(
-                    f"Garment.pattern_positions has {len(self.pattern_positions)} rows, expected {n}"
+                    f"Garment.pattern_positions has {len(self.pattern_positions)} rows, expected "
+                    f"{n}"
                 )
         if len(self.uv) != n or len(panels) != n:
             raise ValueError(f"Garment.uv and vertex_panels must have {n} rows (one per vertex)")

@@ -459,7 +459,7 @@ def _placement(item: dict, classes: dict, body: dict[str, float], pname: str) ->
     levels = _levels(body, classes["_neck"])
     x_axis, y_axis = _panel_frame(item, part, body)
     if part.startswith("arm"):
-        shoulder, down, top = _arm_axis(body, 1.0 if part == "arm_left" else -1.0)
+        shoulder, _down, top = _arm_axis(body, 1.0 if part == "arm_left" else -1.0)
         ours = (item["world"] - translation) @ np.stack([x_axis, y_axis], axis=1)
         if normal @ top > 0.7:
             center_x = float((shoulder - translation) @ x_axis)
@@ -496,7 +496,11 @@ def _panel_frame(item: dict, part: str, body: dict[str, float]) -> tuple[np.ndar
     else:
         tries = (np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]))
     frame = _frame(rotation, normal, tries[0])
-    return frame if frame is not None else _frame(rotation, normal, tries[1])  # type: ignore[return-value]
+    if frame is None:  # the two tries are orthogonal: the normal is parallel to one at most
+        frame = _frame(rotation, normal, tries[1])
+    if frame is None:
+        raise ValueError(f"GarmentCode panel for {part!r}: degenerate rotation or normal")
+    return frame
 
 
 def _to_panel(
@@ -540,7 +544,8 @@ def _seams(stitches: list, raw: dict[str, dict]) -> list[Seam]:
         )
         if len(sides) != 2 or not all(isinstance(s, dict) and s.get("panel") in raw for s in sides):
             raise ValueError(
-                f"GarmentCode stitch {k}: expected two {{panel, edge}} sides of known panels, got {stitch}"
+                f"GarmentCode stitch {k}: expected two {{panel, edge}} sides of known panels, got "
+                f"{stitch}"
             )
         ends = []
         for side in sides:
@@ -688,7 +693,9 @@ def pattern_to_garmentcode(pattern: Pattern, *, source_body: dict | None = None)
         rotation = np.stack([x_axis, y_axis, normal], axis=1)
         anchor = np.array([pl.center_x, pl.anchor_y]) * units
         translation = target - rotation[:, :2] @ anchor
-        vertices, edges, firsts = [], [], {}
+        vertices: list[list[float]] = []
+        edges: list[dict] = []
+        firsts: dict[str, int] = {}
         for edge in panel.edges:
             pieces = _pieces(edge, splits.get((panel.name, edge.name)))
             firsts[edge.name] = len(edges)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-from tryon3d.garments._pattern import Pattern, panel_outline, panel_widths
+from tryon3d.garments._pattern import Panel, Pattern, panel_outline, panel_widths
 
 __all__ = ["inspect_pattern_file", "pattern_measurements"]
 
@@ -17,8 +18,8 @@ _CHEST_BELOW_UNDERARM = 0.025  # the chest line, as the families draft it [m]
 _WAIST_TO_HIP = 0.20  # where a skirt's hip round is taken, under its waist [m]
 
 
-def _underarm_y(panel: object) -> float | None:
-    ys = [float(e.points[:, 1].min()) for e in panel.edges if e.name.startswith("armhole")]  # type: ignore[attr-defined]
+def _underarm_y(panel: Panel) -> float | None:
+    ys = [float(e.points[:, 1].min()) for e in panel.edges if e.name.startswith("armhole")]
     return min(ys) if ys else None
 
 
@@ -46,7 +47,8 @@ def pattern_measurements(pattern: Pattern) -> dict[str, float]:
     ]
     out: dict[str, float] = {}
     if torso:
-        anchors = [p.placement.anchor_y for p in torso]  # type: ignore[union-attr]
+        places = [p.placement for p in torso if p.placement is not None]  # all, as filtered
+        anchors = [place.anchor_y for place in places]
         bottoms = [float(panel_outline(p)[:, 1].min()) for p in torso]
         tops = [float(panel_outline(p)[:, 1].max()) for p in torso]
         out["length"] = max(t - b for t, b in zip(tops, bottoms, strict=True))
@@ -62,7 +64,7 @@ def pattern_measurements(pattern: Pattern) -> dict[str, float]:
                 )
             )
 
-        skirt = all(p.placement.anchor == "waist" for p in torso)  # type: ignore[union-attr]
+        skirt = all(place.anchor == "waist" for place in places)
         out["waist_to_hem" if skirt else "shoulder_to_hem"] = drop
         out["hem"] = round_at(drop - 0.005)
         if skirt:
@@ -194,11 +196,10 @@ def inspect_pattern_file(path: str | os.PathLike, *, size: str | None = None) ->
         if piece.name in used:
             continue
         ring = piece.boundary - piece.boundary.min(axis=0)
-        corners = list(piece.corners) + [int(piece.corners[0]) + len(ring)]
+        corners = [*list(piece.corners), int(piece.corners[0]) + len(ring)]
         wrapped = np.vstack([ring, ring])
         edges = [
-            (k, f"e{k}", wrapped[a : b + 1])
-            for k, (a, b) in enumerate(zip(corners[:-1], corners[1:], strict=True))
+            (k, f"e{k}", wrapped[a : b + 1]) for k, (a, b) in enumerate(itertools.pairwise(corners))
         ]
         pieces.append((piece.name, roles.get(piece.name) or "no role", ring, edges))
     template = {

@@ -18,10 +18,14 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tryon3d.garments._pattern import Edge, Panel, Pattern, Placement, Seam, sample_edge
+
+if TYPE_CHECKING:  # ezdxf is untyped (Any to mypy); the names document what is passed
+    from ezdxf.layouts import BlockLayout
 
 __all__ = ["MESH_SUFFIXES", "pattern_to_dxf", "read_dxf_pattern", "read_mesh_file"]
 
@@ -253,7 +257,7 @@ def _obj_texture(path: Path) -> Path | None:
 
 
 def _count_obj_faces(path: Path) -> int:
-    """Triangles an OBJ will make (a polygon of n corners makes n - 2), counted without parsing it."""
+    """Triangles an OBJ will make (a polygon of n corners makes n - 2), counted unparsed."""
     count = 0
     with path.open("rb") as handle:
         for line in handle:
@@ -263,7 +267,9 @@ def _count_obj_faces(path: Path) -> int:
 
 
 def read_mesh_file(path: str | os.PathLike) -> dict:
-    """Read a mesh garment: ``{"vertices" (N,3) [m], "faces" (F,3), "uv" (N,2), "texture": path|None}``.
+    """Read a mesh garment as a dict of arrays.
+
+    ``{"vertices" (N,3) [m], "faces" (F,3), "uv" (N,2), "texture": path|None}``.
 
     The file's geometry is taken as the rest shape, in metres. Material and texture files are
     read only from the mesh's own folder (a missing or escaping MTL/texture is a warning);
@@ -290,7 +296,8 @@ def read_mesh_file(path: str | os.PathLike) -> dict:
         counted = _count_obj_faces(path)
         if counted > face_limit:
             raise ValueError(
-                f"garment mesh {path.name!r} has {counted} triangles, over the limit of {face_limit} "
+                f"garment mesh {path.name!r} has {counted} triangles, over the limit of "
+                f"{face_limit} "
                 f"(set TRYON3D_MAX_GARMENT_FACES to raise it)"
             )
     try:
@@ -313,7 +320,8 @@ def read_mesh_file(path: str | os.PathLike) -> dict:
         raise ValueError(f"garment mesh {path.name!r} is empty (no triangles)")
     if len(faces) > face_limit:
         raise ValueError(
-            f"garment mesh {path.name!r} has {len(faces)} triangles, over the limit of {face_limit} "
+            f"garment mesh {path.name!r} has {len(faces)} triangles, over the limit of "
+            f"{face_limit} "
             f"(set TRYON3D_MAX_GARMENT_FACES to raise it)"
         )
     if not np.isfinite(vertices).all():
@@ -413,7 +421,7 @@ def pattern_to_dxf(
 
 
 def _write_piece(
-    block: object, panel: Panel, size: str, scale: float, samples_per_curve: int
+    block: BlockLayout, panel: Panel, size: str, scale: float, samples_per_curve: int
 ) -> None:
     """One piece of one size into a DXF block: boundary, turn points, grain line and texts."""
     points, turns = [], []
@@ -424,16 +432,16 @@ def _write_piece(
         points.extend(pts[:-1].tolist())
     block.add_polyline2d(
         [tuple(p) for p in np.asarray(points) * scale],
-        close=True,  # type: ignore[attr-defined]
+        close=True,
         dxfattribs={"layer": "1"},
     )
     for p in np.asarray(turns) * scale:
-        block.add_point((float(p[0]), float(p[1])), dxfattribs={"layer": "2"})  # type: ignore[attr-defined]
+        block.add_point((float(p[0]), float(p[1])), dxfattribs={"layer": "2"})
     outline = np.asarray(points)
     center = (outline.min(axis=0) + outline.max(axis=0)) / 2
     span = 0.3 * float(np.min(np.ptp(outline, axis=0)))
     a, b = (center - panel.grain * span) * scale, (center + panel.grain * span) * scale
-    block.add_line(tuple(a), tuple(b), dxfattribs={"layer": "7"})  # type: ignore[attr-defined]
+    block.add_line(tuple(a), tuple(b), dxfattribs={"layer": "7"})
     texts = [
         f"PIECE NAME: {panel.name}",
         f"SIZE: {size}",
@@ -458,7 +466,7 @@ def _write_piece(
             text,
             dxfattribs={
                 "layer": "1",
-                "height": 5.0,  # type: ignore[attr-defined]
+                "height": 5.0,
                 "insert": (center[0] * scale, center[1] * scale - 8 * k),
             },
         )
@@ -609,8 +617,8 @@ def _read_cad_pattern(path: Path, size: str | None) -> Pattern:
     return pattern_from_dxf(read, chosen, sidecar=read_sidecar(path))
 
 
-def _read_piece(block: object, block_name: str, scale: float) -> tuple[Panel, str] | None:
-    """A DXF block as a panel and its size (``""`` when unnamed); None without a layer-1 boundary."""
+def _read_piece(block: BlockLayout, block_name: str, scale: float) -> tuple[Panel, str] | None:
+    """A DXF block as a panel and its size (``""`` if unnamed); None without a layer-1 boundary."""
     boundary, turns, grain, piece, edge_names, placement, size = (
         None,
         [],
@@ -620,7 +628,7 @@ def _read_piece(block: object, block_name: str, scale: float) -> tuple[Panel, st
         None,
         "",
     )
-    for entity in block:  # type: ignore[attr-defined]
+    for entity in block:
         kind, layer = entity.dxftype(), entity.dxf.layer
         if kind in ("POLYLINE", "LWPOLYLINE") and layer == "1":
             pts = [
@@ -665,5 +673,5 @@ def _read_piece(block: object, block_name: str, scale: float) -> tuple[Panel, st
         )
         label = edge_names[k] if edge_names and len(edge_names) == len(corner_ids) else f"e{k}"
         edges.append(Edge(boundary[idx], label))
-    grain_value = grain if grain is not None and np.linalg.norm(grain) > 0 else (0.0, 1.0)
-    return Panel(piece, edges, grain_value, placement), size
+    grain_value = grain if grain is not None and np.linalg.norm(grain) > 0 else np.array([0.0, 1.0])
+    return Panel(piece, tuple(edges), grain_value, placement), size

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tryon3d.garments._families import FAMILIES
-from tryon3d.garments._garment import Garment
+from tryon3d.garments._garment import Garment, GarmentInfo
 from tryon3d.garments._pattern import Pattern
 
 __all__ = ["GARMENT_KINDS", "garment_kind"]
@@ -28,7 +28,7 @@ def garment_kind(garment: Garment | Pattern) -> str:
         ValueError: nothing in the garment says what it is.
     """
     if isinstance(garment, Pattern):
-        meta = {"pattern": garment, **{k: v for k, v in garment.metadata.items() if k == "family"}}
+        meta = GarmentInfo(pattern=garment, family=garment.metadata.get("family"))
     elif isinstance(garment, Garment):
         meta = garment.metadata
     else:

@@ -181,7 +181,7 @@ def _edge_counts(pattern: Pattern, edge_length_m: float) -> dict[tuple[str, str]
     counts = {}
     for panel in pattern.panels:
         for edge in panel.edges:
-            counts[(panel.name, edge.name)] = max(1, int(round(edge.length / edge_length_m)))
+            counts[(panel.name, edge.name)] = max(1, round(edge.length / edge_length_m))
     for _ in range(3):  # seams need the same count on both sides (propagate through chains)
         for seam in pattern.seams:
             ka, kb = (seam.panel_a, seam.edge_a), (seam.panel_b, seam.edge_b)
@@ -232,7 +232,8 @@ def mesh_pattern(pattern: Pattern, *, edge_length_m: float) -> PatternMesh:
     limit = file_limit("TRYON3D_MAX_GARMENT_FACES")
     if estimate > limit:
         raise ValueError(
-            f"edge length {edge_length_m * 100:g} cm would make about {estimate} triangles, over the "
+            f"edge length {edge_length_m * 100:g} cm would make about {estimate} triangles, over "
+            "the "
             f"limit of {limit} (use a longer edge length or set TRYON3D_MAX_GARMENT_FACES)"
         )
     counts = _edge_counts(pattern, edge_length_m)

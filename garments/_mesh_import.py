@@ -11,7 +11,8 @@ What a file does not say is inferred, and each assumption is logged (``metadata[
 - rest shape: the file's own geometry, or its UV layout when the UVs are a pattern (beyond the
   unit square, and every edge's UV length a fixed multiple of its 3D length, as CLO exports);
 - what it is: a top or a dress (openings to the sides, sleeves or armholes, above a middle one,
-  the hem) or a bottom (side openings, trouser legs, lowest, or only middle ones); placed by that opening on the body's
+  the hem) or a bottom (side openings, trouser legs, lowest, or only middle ones); placed by
+  that opening on the body's
   neck or waist, scaled around the body when it was modelled on a much smaller or larger
   avatar, and pushed out of the skin;
 - very dense meshes are decimated towards the drape's edge length.
@@ -25,8 +26,12 @@ import math
 import os
 import struct
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
 
 __all__ = ["MESH_IMPORT_LIMITS", "mesh_kind_and_loops", "read_garment_mesh"]
 
@@ -109,7 +114,8 @@ def _texture_transform(
     turned = (uv * scale) @ np.array([[c, s], [-s, c]]).T
     return (
         turned + offset,
-        f"applied KHR_texture_transform (offset {offset.tolist()}, rotation {rotation:g}, scale {scale.tolist()})",
+        f"applied KHR_texture_transform (offset {offset.tolist()}, rotation {rotation:g}, scale "
+        f"{scale.tolist()})",
     )
 
 
@@ -135,7 +141,8 @@ def _read_draco_gltf(path: Path, document: dict, binary: bytes | None) -> dict:
             draco = primitive.get("extensions", {}).get("KHR_draco_mesh_compression")
             if draco is None:
                 raise ValueError(
-                    f"{path.name}: mixes Draco and plain primitives; re-export it all Draco or all plain"
+                    f"{path.name}: mixes Draco and plain primitives; re-export it all Draco or "
+                    "all plain"
                 )
             view = views[int(draco["bufferView"])]
             start = int(view.get("byteOffset", 0))
@@ -423,7 +430,8 @@ def read_garment_mesh(
     if len(vertices) > MESH_IMPORT_LIMITS["vertices"]:
         raise ValueError(
             f"{path.name} has {len(vertices)} vertices, over the limit of "
-            f"{MESH_IMPORT_LIMITS['vertices']} (garments._mesh_import.MESH_IMPORT_LIMITS['vertices'])"
+            f"{MESH_IMPORT_LIMITS['vertices']} "
+            "(garments._mesh_import.MESH_IMPORT_LIMITS['vertices'])"
         )
     uv = np.asarray(raw["uv"], dtype=np.float64)
     used = np.unique(faces)
@@ -505,7 +513,7 @@ def _pattern_uv(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray) -> np.n
 def place_mesh(
     vertices: np.ndarray,
     faces_welded: np.ndarray,
-    body: object,
+    body: Body,
     *,
     clearance_m: float = 0.02,
     kind: str | None = None,
@@ -522,8 +530,8 @@ def place_mesh(
     """
     from tryon3d.garments._clearance import _push_out
 
-    body_vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
-    landmarks = body.landmarks_m  # type: ignore[attr-defined]
+    body_vertices = np.asarray(body.rest_vertices)
+    landmarks = body.landmarks_m
     found, loops = mesh_kind_and_loops(vertices, faces_welded)
     kind = kind or found
     log = []
@@ -542,7 +550,7 @@ def place_mesh(
 
     def body_center(z: float) -> np.ndarray:
         near = np.abs(body_vertices[:, 2] - z) < 0.02
-        torso = body.region_mask("torso", "neck", "leg_left", "leg_right")  # type: ignore[attr-defined]
+        torso = body.region_mask("torso", "neck", "leg_left", "leg_right")
         sel = near & torso if (near & torso).any() else near
         return body_vertices[sel, :2].mean(axis=0)
 
@@ -573,7 +581,7 @@ def place_mesh(
     # retarget: a garment whose girth at the body's chest/hips is far off the body's was
     # made for another avatar; scale it about the body's axis (a garment of the right kind
     # and size within ease is left alone)
-    body_girth = float(body.measurements_m.get(girth_key, 0.0))  # type: ignore[attr-defined]
+    body_girth = float(body.measurements_m.get(girth_key, 0.0))
     garment_girth = _slice_girth(positions, level)
     if body_girth > 0 and garment_girth > 0:
         ratio = garment_girth / body_girth
@@ -582,7 +590,8 @@ def place_mesh(
             center = np.r_[body_center(level), level]
             positions = center + (positions - center) * np.array([factor, factor, 1.0])
             log.append(
-                f"scaled {factor:.2f}x around the body: its {girth_key} girth {garment_girth * 100:.0f} cm "
+                f"scaled {factor:.2f}x around the body: its {girth_key} girth "
+                f"{garment_girth * 100:.0f} cm "
                 f"fits another avatar (body {body_girth * 100:.0f} cm)"
             )
     positions = _push_out(positions, body, clearance_m, np.zeros(len(positions)))

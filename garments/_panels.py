@@ -51,11 +51,11 @@ def _end_span(ring: np.ndarray, top: bool, depth: float = 0.03) -> float:
 def upright(piece: DxfPiece, flip: bool) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray]:
     """The piece's draped outline (sew line if any), unfolded, grain turned to +y, hem down:
     (ring (N, 2) [m], corners (E,), unfolded, notches (K, 2) [m] moved alike)."""
-    ring, corners = (
-        (piece.sew_line, piece.sew_corners)
-        if piece.sew_line is not None
-        else (piece.boundary, piece.corners)
-    )
+    # a sew line always comes with its corners (read_dxf_pieces sets both)
+    if piece.sew_line is not None and piece.sew_corners is not None:
+        ring, corners = piece.sew_line, piece.sew_corners
+    else:
+        ring, corners = piece.boundary, piece.corners
     notches = piece.notches.reshape(-1, 2)
     unfolded = False
     if piece.mirror is not None:
@@ -202,7 +202,7 @@ def torso_panel(
     placement = Placement(
         "torso", float(center), "back" if back else "front", "shoulder", float(sp_y)
     )
-    return Panel(name, edges, (0.0, 1.0), placement)
+    return Panel(name, tuple(edges), np.array([0.0, 1.0]), placement)
 
 
 def _crossings(ring: np.ndarray, level: float) -> int:
@@ -250,8 +250,8 @@ def skirt_panel(
     waist_y = 0.5 * (ring[keys["waist_p"], 1] + ring[keys["waist_m"], 1])
     return Panel(
         name,
-        edges,
-        (0.0, 1.0),
+        tuple(edges),
+        np.array([0.0, 1.0]),
         Placement("skirt", float(center), "back" if back else "front", "waist", float(waist_y)),
     )
 
@@ -292,8 +292,8 @@ def sleeve_panel(ring: np.ndarray, corners: np.ndarray, front_arm: float, back_a
     ]
     return Panel(
         "sleeve_l",
-        edges,
-        (0.0, 1.0),
+        tuple(edges),
+        np.array([0.0, 1.0]),
         Placement("arm_left", center, "outer", "arm_top", float(y.max())),
     )
 

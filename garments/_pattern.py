@@ -280,7 +280,7 @@ def _dense(edge: Edge) -> np.ndarray:
 
 
 def sample_edge(edge: Edge, count: int) -> np.ndarray:
-    """``count + 1`` points at equal arc-length spacing from start to end, shape (count+1, 2) [m]."""
+    """``count + 1`` points at equal arc-length spacing, start to end, shape (count+1, 2) [m]."""
     if count < 1:
         raise ValueError(f"sample_edge: count must be >= 1, got {count}")
     dense = _dense(edge)
@@ -359,7 +359,8 @@ def validate_pattern(pattern: Pattern) -> None:
             gap = float(np.linalg.norm(edge.end - following.start))
             if gap > 1e-6:
                 raise ValueError(
-                    f"panel {panel.name!r}: edge {edge.name!r} ends {gap * 100:.2f} cm away from the start "
+                    f"panel {panel.name!r}: edge {edge.name!r} ends {gap * 100:.2f} cm away from "
+                    "the start "
                     f"of edge {following.name!r} (outline must be closed)"
                 )
         outline = panel_outline(panel, 24)
@@ -371,13 +372,15 @@ def validate_pattern(pattern: Pattern) -> None:
         near = np.minimum(near, count - near) <= 1
         hits &= ~near
         if hits.any():
-            i, j = np.argwhere(hits)[0]
+            i, _j = np.argwhere(hits)[0]
             raise ValueError(
-                f"panel {panel.name!r}: outline intersects itself near ({a0[i][0] * 100:.1f}, {a0[i][1] * 100:.1f}) cm"
+                f"panel {panel.name!r}: outline intersects itself near ({a0[i][0] * 100:.1f}, "
+                f"{a0[i][1] * 100:.1f}) cm"
             )
         if panel.area <= 0:
             raise ValueError(
-                f"panel {panel.name!r}: outline must run counter-clockwise (area {panel.area:.4f} m^2)"
+                f"panel {panel.name!r}: outline must run counter-clockwise (area {panel.area:.4f} "
+                "m^2)"
             )
     gathered = set(pattern.metadata.get("gathered_seams", ()))
     for seam in pattern.seams:

@@ -18,6 +18,7 @@ out, with its neighbours. Seams are left open for the simulation to close.
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from tryon3d.garments._body_tubes import (
 from tryon3d.garments._bodycache import body_data
 from tryon3d.garments._clearance import _MIDLINE_GAP_M, _body_surface, _settle
 from tryon3d.garments._pattern import Panel, Pattern, panel_spans, panel_widths
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
 
 __all__ = ["place_pattern_mesh", "prepare_body"]
 
@@ -77,8 +81,8 @@ def _arc_place(
     out_r = np.interp(out_phi, dense_phi, dense_r)
     points = part.point(t, center, out_phi, out_r)
     if part.midline_sign:  # trouser legs: never cross the body's midline plane x = 0
-        x = points[:, 0] * part.midline_sign
-        points[:, 0] = part.midline_sign * np.maximum(x, _MIDLINE_GAP_M)
+        side_x = points[:, 0] * part.midline_sign
+        points[:, 0] = part.midline_sign * np.maximum(side_x, _MIDLINE_GAP_M)
     return points
 
 
@@ -125,7 +129,7 @@ def place_pattern_mesh(
     pattern: Pattern,
     pattern_positions: np.ndarray,
     vertex_panels: np.ndarray,
-    body: object,
+    body: Body,
     *,
     clearance_m: float = 0.02,
     faces: np.ndarray | None = None,
@@ -144,8 +148,8 @@ def place_pattern_mesh(
     Raises:
         ValueError: a panel has no placement, or the body lacks the needed regions.
     """
-    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
-    landmarks = body.landmarks_m  # type: ignore[attr-defined]
+    vertices = np.asarray(body.rest_vertices)
+    landmarks = body.landmarks_m
     z_waist = (
         float(landmarks["waist"][2]) if "waist" in landmarks else float(0.6 * vertices[:, 2].max())
     )
@@ -204,6 +208,8 @@ def place_pattern_mesh(
         for index in panel_ids:
             panel = pattern.panels[index]
             place = panel.placement
+            if place is None:  # by_part holds placed panels only
+                raise ValueError(f"panel {panel.name!r} has no placement")
             sel = np.flatnonzero(vertex_panels == index)
             xy = pattern_positions[sel]
             s_values = xy[:, 0] - place.center_x
@@ -276,7 +282,7 @@ def place_pattern_mesh(
     return _settle(positions, np.asarray(faces), body, clearance_m, midline)
 
 
-def prepare_body(body: object) -> None:
+def prepare_body(body: Body) -> None:
     """Compute and cache what placing any garment on ``body`` needs from the body alone (its
     surface tree, trunk, skirt, arm and leg profiles, armpit apex and reaches), so that later
     placements on it, here or in processes forked from here, skip that work.
@@ -284,13 +290,13 @@ def prepare_body(body: object) -> None:
     Raises:
         ValueError: the body lacks the regions a part needs.
     """
-    vertices = np.asarray(body.rest_vertices)  # type: ignore[attr-defined]
+    vertices = np.asarray(body.rest_vertices)
     cached = body_data(body)
     _body_surface(body)
     for name in ("torso", "skirt", "arm_left", "arm_right", "leg_left", "leg_right"):
         if ("part", name) not in cached:
             cached["part", name] = _body_part(body, name, vertices)
-    landmarks = body.landmarks_m  # type: ignore[attr-defined]
+    landmarks = body.landmarks_m
     for side in ("left", "right"):
         if ("armpit_reach", side) not in cached:
             arm, acr = cached["part", "arm_" + side], landmarks.get("acromion_" + side)
@@ -304,15 +310,15 @@ def prepare_body(body: object) -> None:
         cached["armpit_apex"] = min((z for z in found if z is not None), default=None)
 
 
-def _shoulder_z(body: object, vertices: np.ndarray) -> float:
-    landmarks = body.landmarks_m  # type: ignore[attr-defined]
+def _shoulder_z(body: Body, vertices: np.ndarray) -> float:
+    landmarks = body.landmarks_m
     acromion = [landmarks[k] for k in ("acromion_left", "acromion_right") if k in landmarks]
     if acromion:
         return float(np.mean([a[2] for a in acromion]))
     return float(vertices[_region_mask(body, "arm_left", "arm_right"), 2].max())
 
 
-def _body_part(body: object, name: str, vertices: np.ndarray) -> _Part:
+def _body_part(body: Body, name: str, vertices: np.ndarray) -> _Part:
     """The part ``name`` of the body (``PART_NAMES`` or ``"skirt"``, the trunk with both legs)."""
     up, front, side = (
         np.array([0.0, 0.0, 1.0]),
@@ -328,7 +334,7 @@ def _body_part(body: object, name: str, vertices: np.ndarray) -> _Part:
             side,
             vertices[mask],
             body_triangles=vertices[np.asarray(body.faces)],
-        )  # type: ignore[attr-defined]
+        )
     if name == "skirt":
         mask = _region_mask(body, "torso", "leg_left", "leg_right")
         return _Part(np.zeros(3), up, front, side, vertices[mask])
@@ -407,7 +413,7 @@ def _squeeze_past(values: np.ndarray, pivot: float, limit: float) -> np.ndarray:
 
 
 def _lift_hem(
-    t_values: np.ndarray, vertices: np.ndarray, body: object, z_crotch: float, clearance: float
+    t_values: np.ndarray, vertices: np.ndarray, body: Body, z_crotch: float, clearance: float
 ) -> np.ndarray:
     """Squeeze the part of a trouser leg below the knee so the hem stays above the feet."""
     feet = _region_mask(body, "foot_left", "foot_right")

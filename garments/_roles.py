@@ -35,6 +35,7 @@ upside down; ``seams`` replaces the inferred seams (our panel and edge names, or
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -233,15 +234,13 @@ def _best_sleeve(
     mirrored = (ring * [-1.0, 1.0])[::-1]
     shift = mirrored.min(axis=0)
     options = [(sleeve_panel(ring, corners, *arms), sleeve_notches)]
-    try:
+    with contextlib.suppress(ValueError):
         options.append(
             (
                 sleeve_panel(mirrored - shift, np.unique(n - 1 - corners), *arms),
                 sleeve_notches * [-1.0, 1.0] - shift,
             )
         )
-    except ValueError:
-        pass
 
     def score(option: tuple[Panel, np.ndarray]) -> int:
         panels = {**bodice, "sleeve_l": option[0]}
@@ -317,7 +316,7 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
             notes.append(
                 f"{piece.name}: quantity {piece.quantity} halves joined at their centre edge"
             )
-        ring, corners, unfolded, notches[role] = upright(piece, piece.name in flips)
+        ring, corners, _unfolded, notches[role] = upright(piece, piece.name in flips)
         center = float(0.5 * (ring[:, 0].min() + ring[:, 0].max()))
         if role == "front":
             skirt = is_skirt(piece, ring)

@@ -8,6 +8,7 @@ from tryon3d.sim._drape import (
     Drape,
     DrapeDivergedError,
     DrapeGates,
+    FitField,
 )
 from tryon3d.sim._export import (
     drape_to_glb,
@@ -25,6 +26,7 @@ __all__ = [
     "Drape",
     "DrapeDivergedError",
     "DrapeGates",
+    "FitField",
     "drape",
     "drape_to_glb",
     "drape_to_json",

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
 
 #: Collision distance between cloth and body [m] on top of the fabric thickness.
 BODY_GAP_M = 0.002
@@ -24,7 +29,7 @@ def self_collision_distance(thickness_m: float, edge_m: float) -> float:
 
 
 def collider_vertices(
-    body, vertices: np.ndarray, thickness_m: float = 0.0, edge_m: float = 0.0
+    body: Body, vertices: np.ndarray, thickness_m: float = 0.0, edge_m: float = 0.0
 ) -> np.ndarray:
     """The collider's vertices [m], (V, 3): ``vertices`` of ``body`` with overlapping thighs
     pressed flat against the body's midline, and upper arms pressed out of the trunk's side,
@@ -74,7 +79,7 @@ ARMPIT_BELOW_ACROMION_M = 0.08
 ARMPIT_PROBE_M = 0.015
 
 
-def _open_armpits(body, vertices: np.ndarray, gap_m: float) -> None:
+def _open_armpits(body: Body, vertices: np.ndarray, gap_m: float) -> None:
     """Move arm vertices below the armpit out along x until they are ``gap_m`` [m] outside the
     trunk's side (in place; see ``collider_vertices``)."""
     from scipy.spatial import cKDTree

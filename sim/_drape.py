@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -10,6 +11,10 @@ from tryon3d.core import readonly_array
 
 #: Body regions whose ease ``Drape.ease_m`` reports.
 EASE_REGIONS: tuple[str, ...] = ("chest", "waist", "hips", "upper_arm", "thigh")
+
+#: The per-vertex fit fields of a Drape that a fit map shows: largest principal stretch
+#: (``stretch_pct``), contact pressure (``contact_pressure_pa``), ease (``body_distance_m``).
+FitField = Literal["stretch", "pressure", "ease"]
 
 #: A vertex deeper than this inside the body counts as penetrating [m].
 PENETRATION_TOLERANCE_M = 0.001

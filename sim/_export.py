@@ -9,10 +9,14 @@ import os
 import zipfile
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tryon3d.sim._drape import EASE_REGIONS, Drape, DrapeGates
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
 
 #: Format tag stored in drape.npz (bumped when the layout changes).
 DRAPE_NPZ_FORMAT = "tryon3d.drape/2"  # 2: ease_m is cloth ease, tape_ease_m added
@@ -85,7 +89,7 @@ def drape_to_json(drape: Drape) -> dict:
 
 
 def drape_to_glb(
-    body,
+    body: Body,
     drape: Drape,
     *,
     texture: str | os.PathLike | np.ndarray | None = None,
@@ -197,7 +201,8 @@ def drape_to_npz(drape: Drape) -> bytes:
         "metadata": dict(drape.metadata),
     }
     buffer = io.BytesIO()
-    arrays = {name: np.asarray(getattr(drape, name)) for name in _ARRAYS}
+    # Any: numpy's stub reads ** keywords as its own options (allow_pickle)
+    arrays: dict[str, Any] = {name: np.asarray(getattr(drape, name)) for name in _ARRAYS}
     np.savez_compressed(buffer, meta=np.array(json.dumps(_json_safe(meta))), **arrays)
     return buffer.getvalue()
 

@@ -6,7 +6,8 @@ height (``Body.landmarks_m[region][2]``). The body girth is ``Body.measurements_
 computed here when the body carries no measurement. A garment's chest is read at the
 bust line or 2.5 cm below its draped underarm, whichever is lower (at a bust line above the
 armholes no section goes round the body): the lowest sleeve-bodice seam point, or, without
-sleeves, the lowest point of the open armhole loops. The garment's section is taken with seams welded,
+sleeves, the lowest point of the open armhole loops. The garment's section is taken with
+seams welded,
 sleeve panels left out, and only loops that go around the torso count: a garment that does
 not go around the body there (a T-shirt at the thigh, a skirt at the chest) has NaN ease.
 
@@ -21,11 +22,17 @@ the draped cloth (``Drape.tape_ease_m``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from tryon3d.core import hull_perimeter, plane_basis, triangle_plane_crossings
 from tryon3d.sim._drape import EASE_REGIONS
 from tryon3d.sim._measure import _encloses, _section_loops
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+    from tryon3d.garments import Garment
 
 _TORSO_REGIONS = ("chest", "waist", "hips")
 #: Body regions whose section forms bodyfit's tape at each torso landmark.
@@ -41,14 +48,14 @@ _UP = np.array([0.0, 0.0, 1.0])
 CHEST_BELOW_UNDERARM_M = 0.025
 
 
-def _region_vertices(body, *names: str) -> np.ndarray:
+def _region_vertices(body: Body, *names: str) -> np.ndarray:
     from tryon3d.bodyfit import REGION_NAMES
 
     ids = [REGION_NAMES.index(n) for n in names if n in REGION_NAMES]
     return np.asarray(body.rest_vertices)[np.isin(np.asarray(body.vertex_regions), ids)]
 
 
-def _region_faces(body, *names: str) -> np.ndarray:
+def _region_faces(body: Body, *names: str) -> np.ndarray:
     from tryon3d.bodyfit import REGION_NAMES
 
     ids = [REGION_NAMES.index(n) for n in names if n in REGION_NAMES]
@@ -131,7 +138,7 @@ def section_girths(
     if len(labels) == 0:
         return nan
     if single:
-        labels = [min(labels, key=lambda label: hull_perimeter(flat[piece == label]))]
+        labels = np.array([min(labels, key=lambda label: hull_perimeter(flat[piece == label]))])
     keep = np.isin(piece, labels)
     tape = hull_perimeter(flat[keep])
     if not tape > 0.0:
@@ -152,7 +159,7 @@ def section_girths(
     return tape, cloth
 
 
-def underarm_height(garment, positions: np.ndarray) -> float:
+def underarm_height(garment: Garment, positions: np.ndarray) -> float:
     """Height [m] of the lower draped underarm: the lowest vertex on a sleeve-bodice seam;
     +inf for a garment without sleeves."""
     sleeve = garment.sleeve_panels[np.asarray(garment.vertex_panels)]
@@ -170,7 +177,7 @@ def underarm_height(garment, positions: np.ndarray) -> float:
 _ARMHOLE_SIDE_OFFSET_M = 0.06
 
 
-def armhole_bottom_height(body, points: np.ndarray, faces: np.ndarray) -> float:
+def armhole_bottom_height(body: Body, points: np.ndarray, faces: np.ndarray) -> float:
     """Height [m] of the lowest armhole point of a garment without sleeves: its open boundary
     loops (welded ``points`` (P, 3) [m] and ``faces`` (F, 3)) centred above the body's waist
     and to one side; +inf where there is none (or the body has no waist landmark)."""
@@ -201,7 +208,7 @@ def armhole_bottom_height(body, points: np.ndarray, faces: np.ndarray) -> float:
     return lowest
 
 
-def _torso_centre(body, height: float) -> np.ndarray | None:
+def _torso_centre(body: Body, height: float) -> np.ndarray | None:
     torso = _region_vertices(body, "torso")
     if len(torso) == 0:
         torso = np.asarray(body.rest_vertices)
@@ -212,7 +219,7 @@ def _torso_centre(body, height: float) -> np.ndarray | None:
     return np.array([centre[0], centre[1], height])
 
 
-def _limb_plane(body, region: str, fraction: float) -> tuple[np.ndarray, np.ndarray] | None:
+def _limb_plane(body: Body, region: str, fraction: float) -> tuple[np.ndarray, np.ndarray] | None:
     limb = _region_vertices(body, region)
     if len(limb) < 10:
         return None
@@ -233,7 +240,7 @@ def _limb_plane(body, region: str, fraction: float) -> tuple[np.ndarray, np.ndar
     return origin, axis
 
 
-def body_tape_girth(body, region: str) -> float:
+def body_tape_girth(body: Body, region: str) -> float:
     """The body's tape girth [m] at a torso landmark: ``measurements_m`` when given, else the
     hull of the torso (hips: torso and legs) section at the landmark height."""
     tape = float(body.measurements_m.get(region, 0.0))
@@ -250,7 +257,7 @@ def body_tape_girth(body, region: str) -> float:
     ]
 
 
-def pattern_row_directions(garment, normal: np.ndarray) -> np.ndarray:
+def pattern_row_directions(garment: Garment, normal: np.ndarray) -> np.ndarray:
     """Unit direction [pattern frame] of the garment's rows in each face, shape (F, 2).
 
     A row is a line of the pattern at one height along ``normal`` (the measuring plane's normal)
@@ -291,13 +298,13 @@ def pattern_row_directions(garment, normal: np.ndarray) -> np.ndarray:
 
 
 def _pattern_rows(corners: np.ndarray | None, across: np.ndarray | None, rows: np.ndarray) -> dict:
-    if corners is None:
+    if corners is None or across is None:
         return {}
     return {"corners_2d": corners[rows], "across_2d": across[rows]}
 
 
 def ease_by_region(
-    body, garment, garment_positions: np.ndarray
+    body: Body, garment: Garment, garment_positions: np.ndarray
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Ease [m] per region of ``EASE_REGIONS``, two ways (canonical pose).
 

@@ -8,7 +8,13 @@ placed beside the body rather than on it).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+    from tryon3d.garments import Garment
 
 __all__ = ["import_gate_failures"]
 
@@ -55,19 +61,20 @@ def _torn(rest: np.ndarray, faces: np.ndarray) -> str | None:
         return None
     touching = len(np.unique(np.asarray(far)))
     return (
-        f"torn: {touching} vertices on open edges lie within {_TORN_M * 1000:.0f} mm of another open "
+        f"torn: {touching} vertices on open edges lie within {_TORN_M * 1000:.0f} mm of another "
+        "open "
         f"edge (seams left open in the file: weld or sew them)"
     )
 
 
-def _level(body, name: str) -> float | None:
+def _level(body: Body, name: str) -> float | None:
     mark = body.landmarks_m.get(name)
     return None if mark is None else float(mark[2])
 
 
-def _claimed_level(garment) -> tuple[str, float] | None:
-    kind = garment.metadata.get("kind")
-    pattern = garment.metadata.get("pattern")
+def _claimed_level(garment: Garment) -> tuple[str, float] | None:
+    kind = garment.metadata.kind
+    pattern = garment.metadata.pattern
     if kind is None and pattern is not None:
         parts = {p.placement.part for p in pattern.panels if p.placement is not None}
         kind = "top" if "torso" in parts else "bottom" if parts else None
@@ -78,7 +85,9 @@ def _claimed_level(garment) -> tuple[str, float] | None:
     return None
 
 
-def import_gate_failures(body, garment, rest_pose_positions: np.ndarray) -> tuple[str, ...]:
+def import_gate_failures(
+    body: Body, garment: Garment, rest_pose_positions: np.ndarray
+) -> tuple[str, ...]:
     """One line per failed import gate of a draped garment read from a file (empty for our own
     families, which carry no ``metadata["source"]``).
 
@@ -88,17 +97,15 @@ def import_gate_failures(body, garment, rest_pose_positions: np.ndarray) -> tupl
             placements say what it claims to cover).
         rest_pose_positions: the drape on the canonical pose [m], shape (N, 3).
     """
-    if not garment.metadata.get("source"):
+    if not garment.metadata.source:
         return ()
     from tryon3d.sim._start_shape import merge_seams
 
     failures = []
     particle_of_vertex, _ = merge_seams(garment.vertex_count, garment.seam_pairs)
     welded = particle_of_vertex[np.asarray(garment.faces)]
-    if garment.metadata.get("format") == "mesh":
-        rest = np.asarray(
-            garment.metadata.get("rest_positions", garment.positions), dtype=np.float64
-        )
+    if garment.metadata.format == "mesh":
+        rest = np.asarray(_rest_positions(garment), dtype=np.float64)
         points = np.zeros((particle_of_vertex.max() + 1, 3))
         points[particle_of_vertex] = rest
         torn = _torn(points, welded)
@@ -153,3 +160,9 @@ def import_gate_failures(body, garment, rest_pose_positions: np.ndarray) -> tupl
             f"body's (wrong units or another avatar's size?)"
         )
     return tuple(failures)
+
+
+def _rest_positions(garment: Garment) -> np.ndarray:
+    """A mesh import's rest shape (its file geometry) [m], else the placed positions, (N, 3)."""
+    rest = garment.metadata.rest_positions
+    return garment.positions if rest is None else rest

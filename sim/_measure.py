@@ -1,3 +1,5 @@
+# mypy: disable-error-code="operator, call-overload"
+# (Warp kernel code: Warp compiles it with its own vector arithmetic, which its stubs lack)
 """Geometric measurements on a drape: signed body distance, self-intersections, stretch, girths.
 
 The Warp kernels here run on the drape's device; everything returns numpy arrays.
@@ -46,7 +48,7 @@ def _signed_distance_kernel(
 def _segment_crosses_triangle(
     p: wp.vec3d, q: wp.vec3d, a: wp.vec3d, b: wp.vec3d, c: wp.vec3d
 ) -> bool:
-    """Whether segment pq passes through triangle abc (Moller-Trumbore, t and barycentrics in [0, 1])."""
+    """Whether segment pq crosses triangle abc (Moller-Trumbore; t and barycentrics in [0, 1])."""
     e1 = b - a
     e2 = c - a
     d = q - p
@@ -118,25 +120,28 @@ def _self_intersection_kernel(
     lower = wp.min(wp.min(p0, p1), p2)
     upper = wp.max(wp.max(p0, p1), p2)
     query = wp.mesh_query_aabb(mesh, lower, upper)
-    j = 0
-    count = 0
+    # int(0), not 0: a literal would be a Warp constant, which the loop cannot mutate
+    j = int(0)  # noqa: UP018, RUF046
+    count = int(0)  # noqa: UP018, RUF046
     while wp.mesh_query_aabb_next(query, j):
         if j > i:
             b0 = faces[j, 0]
             b1 = faces[j, 1]
             b2 = faces[j, 2]
-            shares = (
-                a0 == b0
-                or a0 == b1
-                or a0 == b2
-                or a1 == b0
-                or a1 == b1
-                or a1 == b2
-                or a2 == b0
-                or a2 == b1
-                or a2 == b2
+            # a triangle sharing a vertex with this one touches it by construction (not a crossing)
+            distinct = (
+                a0 != b0
+                and a0 != b1
+                and a0 != b2
+                and a1 != b0
+                and a1 != b1
+                and a1 != b2
+                and a2 != b0
+                and a2 != b1
+                and a2 != b2
             )
-            if not shares:
+            # nested, not `and`-ed: the crossing test runs only for distinct triangles
+            if distinct:  # noqa: SIM102
                 if _triangles_cross(
                     wp.vec3d(p0),
                     wp.vec3d(p1),

@@ -12,6 +12,7 @@ import gc
 import io
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp 
 from tryon3d.sim._colliders import BODY_GAP_M, self_collision_distance
 from tryon3d.sim._start_shape import merge_seams, preclosed_start, push_out_of_body
 from tryon3d.sim._style3d_cloth import add_style3d_cloth
+
+if TYPE_CHECKING:
+    from tryon3d.garments import Garment
 
 #: Body-contact stiffness [N/m] of the penalty that pushes cloth particles out of the body.
 #: Stiff enough that a too-small garment (hoop tension of ~1e3 N/m at a neckline or thigh)
@@ -58,14 +62,15 @@ class ClothModel:
         particle_radius: body contact radius [m].
     """
 
-    model: object
-    solver: object
-    pipeline: object
-    contacts: object
-    state_0: object
-    state_1: object
-    control: object
-    body_mesh: object
+    # Newton and Warp objects (untyped dependencies)
+    model: Any
+    solver: Any
+    pipeline: Any
+    contacts: Any
+    state_0: Any
+    state_1: Any
+    control: Any
+    body_mesh: Any
     particle_of_vertex: np.ndarray
     tri_faces: np.ndarray
     face_valid: np.ndarray
@@ -76,7 +81,7 @@ class ClothModel:
     device: str
 
 
-def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
+def triangle_rest_frames(garment: Garment) -> tuple[np.ndarray, np.ndarray]:
     """2D rest corners per triangle, grain-aligned (warp along +x), and the valid-face mask.
 
     For a pattern garment each panel's coordinates are rotated so that its grain direction maps
@@ -101,9 +106,7 @@ def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
         rot = np.stack([np.stack([g[:, 0], g[:, 1]], 1), np.stack([-g[:, 1], g[:, 0]], 1)], 1)
         corners = np.einsum("fij,fkj->fki", rot, garment.pattern_positions[faces])
     else:  # the file's own geometry (before placement pushed it around the body)
-        rest = np.asarray(
-            garment.metadata.get("rest_positions", garment.positions), dtype=np.float64
-        )
+        rest = np.asarray(_rest_positions(garment), dtype=np.float64)
         p = (rest if rest.shape == garment.positions.shape else garment.positions)[faces]
         e1 = p[:, 1] - p[:, 0]
         e2 = p[:, 2] - p[:, 0]
@@ -125,7 +128,7 @@ def triangle_rest_frames(garment) -> tuple[np.ndarray, np.ndarray]:
     return corners, valid
 
 
-def median_edge_m(garment) -> float:
+def median_edge_m(garment: Garment) -> float:
     """Median edge length [m] of the garment's mesh in its pattern (rest) shape (an imported
     mesh's own shape when it has no pattern)."""
     rest = garment.positions if garment.pattern_positions is None else garment.pattern_positions
@@ -190,7 +193,7 @@ def _gc_paused():
 
 @_gc_paused()
 def build_cloth_model(
-    garment,
+    garment: Garment,
     body_vertices: np.ndarray,
     body_faces: np.ndarray,
     *,
@@ -238,7 +241,7 @@ def build_cloth_model(
         raise ValueError("garment has no triangles with a positive rest area")
     radius = float(fabric.thickness_m) + BODY_GAP_M
     if preclose_seams:
-        around = (
+        around: dict[str, Any] = (
             {"body_vertices": body_vertices, "body_faces": body_faces} if sew_around_body else {}
         )
         start = preclosed_start(
@@ -366,7 +369,7 @@ def blend_rest_shapes(cloth: ClothModel, weight: float) -> None:
 
 
 def set_body_aabb(cloth: ClothModel, points: np.ndarray, pad_m: float = 0.05) -> None:
-    """Widen the collider's local AABB (used for contact culling) to cover ``points`` [m], (K, 3)."""
+    """Widen the collider's local AABB (for contact culling) to cover ``points`` [m], (K, 3)."""
     import warp as wp
 
     lo = wp.array(
@@ -377,3 +380,9 @@ def set_body_aabb(cloth: ClothModel, points: np.ndarray, pad_m: float = 0.05) ->
     )
     wp.copy(cloth.model.shape_collision_aabb_lower, lo, 0, 0, 1)
     wp.copy(cloth.model.shape_collision_aabb_upper, hi, 0, 0, 1)
+
+
+def _rest_positions(garment: Garment) -> np.ndarray:
+    """A mesh import's rest shape (its file geometry) [m], else the placed positions, (N, 3)."""
+    rest = garment.metadata.rest_positions
+    return garment.positions if rest is None else rest

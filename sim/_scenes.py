@@ -6,6 +6,8 @@ examples, and are cheap (a few hundred to a few thousand vertices).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from tryon3d.bodyfit import MEASUREMENT_NAMES, REGION_NAMES, Body
@@ -32,7 +34,7 @@ _PROFILE = (
 
 
 def _revolve(profile: np.ndarray, sections: int) -> tuple[np.ndarray, np.ndarray]:
-    """Closed surface of revolution around z; profile rows are (radius, z), first and last radius 0."""
+    """Closed surface of revolution around z; profile rows (radius, z), first and last radius 0."""
     rings = profile[1:-1]
     angles = np.linspace(0.0, 2.0 * np.pi, sections, endpoint=False)
     ring_vertices = np.stack(
@@ -63,7 +65,7 @@ def _revolve(profile: np.ndarray, sections: int) -> tuple[np.ndarray, np.ndarray
 
 def _refine_profile(profile: np.ndarray, spacing: float) -> np.ndarray:
     out = [profile[0]]
-    for p, q in zip(profile[:-1], profile[1:], strict=True):
+    for p, q in itertools.pairwise(profile):
         steps = max(1, int(np.ceil(np.linalg.norm(q - p) / spacing)))
         for s in range(1, steps + 1):
             out.append(p + (q - p) * s / steps)
@@ -111,7 +113,7 @@ def revolved_body(*, sections: int = 48, spacing_m: float = 0.025) -> Body:
         pose=np.zeros((1, 3)),
         shape_parameters={},
         measurements_m=measurements,
-        landmarks_m=landmarks,
+        landmarks_m={name: np.array(xyz) for name, xyz in landmarks.items()},
         weight_kg=30.0,
         model="revolved",
     )
@@ -132,7 +134,7 @@ def test_fabric() -> Fabric:
     )
 
 
-test_fabric.__test__ = False  # not a pytest test
+test_fabric.__dict__["__test__"] = False  # not a pytest test
 
 
 def _grid_faces(nx: int, ny: int) -> np.ndarray:
@@ -152,7 +154,7 @@ def skirt_garment(
     fabric: Fabric | None = None,
     size: str = "M",
 ) -> Garment:
-    """A one-panel flared skirt: an annular-sector pattern closed by one back seam, placed as a cone.
+    """A one-panel flared skirt: an annular-sector pattern closed by a back seam, placed as a cone.
 
     The pattern lies in the panel's (x, y) frame with the grain (warp) along +y (down the
     centre front). The cone unrolls exactly to the pattern, so the placed shape is unstretched.
@@ -163,8 +165,8 @@ def skirt_garment(
         edge_m: target triangle edge length [m] (about 1.5k vertices at 2 cm).
     """
     fabric = fabric or test_fabric()
-    ny = max(3, int(round(length_m / edge_m)) + 1)
-    nx = max(8, int(round(bottom_girth_m / edge_m)) + 1)
+    ny = max(3, round(length_m / edge_m) + 1)
+    nx = max(8, round(bottom_girth_m / edge_m) + 1)
     s = np.linspace(0.0, 1.0, nx)  # around (0 at the seam, 1 at the seam again)
     t = np.linspace(0.0, 1.0, ny)  # 0 at the waist, 1 at the hem
     # pattern: the hem is wider; rows are centred on x = 0, the waist at y = length.
@@ -172,7 +174,8 @@ def skirt_garment(
     r0, r1 = top_girth_m / (2.0 * np.pi), bottom_girth_m / (2.0 * np.pi)
     if not 0.0 < r1 - r0 < length_m:
         raise ValueError(
-            f"skirt needs top_girth_m < bottom_girth_m < top_girth_m + 2*pi*length_m, got {top_girth_m}, {bottom_girth_m}"
+            "skirt needs top_girth_m < bottom_girth_m < top_girth_m + 2*pi*length_m, got "
+            f"{top_girth_m}, {bottom_girth_m}"
         )
     # developable: the cone unrolls to an annular sector (apex distance rho, sector angle phi)
     rho0 = r0 * length_m / (r1 - r0)

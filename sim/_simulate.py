@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,6 +13,10 @@ from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp 
 from tryon3d.sim._cache import repair_kernel_cache_once
 from tryon3d.sim._drape import PENETRATION_TOLERANCE_M, Drape, DrapeDivergedError, DrapeGates
 from tryon3d.sim._fit import ease_by_region
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+    from tryon3d.garments import Garment
 
 _log = logging.getLogger(__name__)
 
@@ -43,8 +48,8 @@ class _Diverged(Exception):
 
 
 def _check_inputs(
-    body,
-    garment,
+    body: Body,
+    garment: Garment,
     device: str,
     dt: float,
     substeps: int,
@@ -61,7 +66,8 @@ def _check_inputs(
         missing = [a for a in attrs if not hasattr(obj, a)]
         if missing:
             raise TypeError(
-                f"{name} must be a {name.capitalize()} (missing {missing}), got {type(obj).__name__}"
+                f"{name} must be a {name.capitalize()} (missing {missing}), got "
+                f"{type(obj).__name__}"
             )
     if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
         raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {device!r}")
@@ -96,7 +102,8 @@ def _check_cuda(device: str) -> None:
     count = wp.get_cuda_device_count() if wp.is_cuda_available() else 0
     if count == 0:
         raise ValueError(
-            f"device {device!r}: Warp finds no CUDA GPU (or driver) on this machine; use device='cpu'"
+            f"device {device!r}: Warp finds no CUDA GPU (or driver) on this machine; use "
+            "device='cpu'"
         )
     index = device.partition(":")[2]
     if index and (not index.isdigit() or int(index) >= count):
@@ -110,8 +117,8 @@ class _Runner:
 
     def __init__(
         self,
-        body,
-        garment,
+        body: Body,
+        garment: Garment,
         *,
         device,
         dt,
@@ -240,7 +247,8 @@ class _Runner:
         allowed = self.initial_inside + max(3, int(0.005 * self.cloth.state_0.particle_q.shape[0]))
         if inside > allowed:
             raise _Diverged(
-                f"{inside} particles tunnelled more than {TUNNEL_DEPTH_M * 1000:.0f} mm into the body "
+                f"{inside} particles tunnelled more than {TUNNEL_DEPTH_M * 1000:.0f} mm into the "
+                "body "
                 f"at frame {self.frames}"
             )
 
@@ -302,7 +310,7 @@ class _Runner:
         mesh = self.cloth.body_mesh
         displacement = self.target - self.rest
         largest = float(np.linalg.norm(displacement, axis=1).max())
-        frames = max(min_frames, int(math.ceil(largest / (speed_m_s * self.dt))))
+        frames = max(min_frames, math.ceil(largest / (speed_m_s * self.dt)))
         velocity = displacement / (frames * self.dt)
         self.step_dt = self.dt  # the collider moves at a fixed step
         mesh.velocities.assign(
@@ -342,8 +350,8 @@ class _Runner:
 
 @repair_kernel_cache_once
 def drape(
-    body,
-    garment,
+    body: Body,
+    garment: Garment,
     *,
     device: str = "cpu",
     max_seconds_simulated: float = 4.0,
@@ -366,7 +374,8 @@ def drape(
     The garment starts at its placement (``Garment.positions``) around the canonical pose
     (``Body.rest_vertices``); seam pairs are merged into single particles (each triangle keeps
     its 2D pattern rest shape), and the placement's seam gaps are closed geometrically before
-    the first step (a harmonic deformation of each panel, then pushed out of the body); the body is a static mesh collider with the fabric's friction;
+    the first step (a harmonic deformation of each panel, then pushed out of the body); the
+    body is a static mesh collider with the fabric's friction;
     gravity pulls; velocities are damped; the run stops when the cloth is at rest. If the
     target pose (``Body.vertices``) differs, the collider then moves linearly to it while the
     cloth follows, and the cloth settles again.
@@ -395,7 +404,8 @@ def drape(
         transition_speed_m_s: fastest collider vertex speed in the pose transition [m/s].
         retries: attempts after a divergence or a run that failed its gates (did not come to
             rest within ``max_seconds_simulated``, or came to rest inside the body, tangled or
-            with a seam open; with ``stop_on_convergence``): the first retry ramps the sewing (``sewing_s``)
+            with a seam open; with ``stop_on_convergence``): the first retry ramps the sewing
+            (``sewing_s``)
             at the same step, later ones also halve the step and double the iterations.
         divergence_checks: detect runaway speed, escape and tunnelling (NaN is always
             detected). False steps blindly, as Newton's examples do (for baselines).
@@ -488,7 +498,8 @@ def drape(
     if failed:  # none passed: the least bad of those that ran through
         return min(failed, key=_badness)
     raise DrapeDivergedError(
-        f"drape of {garment.name!r} diverged on all {len(failures)} attempts ({'; '.join(failures)})"
+        f"drape of {garment.name!r} diverged on all {len(failures)} attempts "
+        f"({'; '.join(failures)})"
     )
 
 
@@ -505,8 +516,8 @@ def _badness(drape: Drape) -> tuple:
 
 
 def _attempt(
-    body,
-    garment,
+    body: Body,
+    garment: Garment,
     *,
     started,
     device,
@@ -558,9 +569,7 @@ def _attempt(
     posed = not np.allclose(runner.target, runner.rest, atol=1e-6)
     t0 = time.perf_counter()
     if posed:
-        transition_frames = runner.transition(
-            transition_speed, min_frames=max(1, int(round(0.25 / dt)))
-        )
+        transition_frames = runner.transition(transition_speed, min_frames=max(1, round(0.25 / dt)))
         converged = runner.settle_or_extend(budget, extension) and converged
         projected += runner.project_out()
     timings["transition"] = time.perf_counter() - t0
@@ -601,7 +610,7 @@ def _attempt(
 
 
 def _measure(
-    body, garment, runner, canonical: np.ndarray, final: np.ndarray, converged: bool
+    body: Body, garment: Garment, runner, canonical: np.ndarray, final: np.ndarray, converged: bool
 ) -> dict:
     from tryon3d.sim._import_gates import import_gate_failures
     from tryon3d.sim._measure import (

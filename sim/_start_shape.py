@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from tryon3d.core import push_out
 from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
+
+if TYPE_CHECKING:
+    from tryon3d.garments import Garment
 
 
 def merge_seams(vertex_count: int, seam_pairs: np.ndarray) -> tuple[np.ndarray, int]:
@@ -33,7 +38,7 @@ def merge_seams(vertex_count: int, seam_pairs: np.ndarray) -> tuple[np.ndarray, 
     return particle_of_vertex.astype(np.int64), len(unique)
 
 
-def _panel_laplacian(garment):
+def _panel_laplacian(garment: Garment):
     import scipy.sparse as sp
 
     n = garment.vertex_count
@@ -47,7 +52,7 @@ def _panel_laplacian(garment):
 
 
 def preclosed_start(
-    garment,
+    garment: Garment,
     particle_of_vertex: np.ndarray,
     particle_count: int,
     *,

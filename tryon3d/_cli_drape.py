@@ -1,4 +1,4 @@
-"""``tryon3d drape``: drape a garment on a saved body; writes draped.glb, drape.json and drape.npz."""
+"""``tryon3d drape``: drape a garment on a saved body; writes draped.glb, drape.json, drape.npz."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
 
 _log = logging.getLogger(__name__)
 
@@ -45,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 EXIT_GATES = 3
 
 
-def _load_garment(name: str, size: str | None, fabric: str | None, body):
+def _load_garment(name: str, size: str | None, fabric: str | None, body: Body):
     from tryon3d import garments
 
     return garments.load_garment(name, size=size, fabric=fabric, body=body)
@@ -85,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
     )
     gates = summary["gates"]
     _log.info(
-        "drape %s in %.1f s: %d penetrating, %d self-intersecting, max stretch %.1f %%, converged %s -> %s",
+        "drape %s in %.1f s: %d penetrating, %d self-intersecting, max stretch %.1f %%, converged "
+        "%s -> %s",
         "passed" if gates["passed"] else "FAILED gates",
         summary["timings_s"]["total"],
         gates["penetrating_vertices"],

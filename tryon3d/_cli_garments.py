@@ -1,15 +1,16 @@
-"""``tryon3d garments``: list families, sizes and fabrics; show a garment (pattern SVG + placed GLB)."""
+"""``tryon3d garments``: list families, sizes, fabrics; show a garment (pattern SVG, placed GLB)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
 
 from tryon3d._units import cm_to_m
 
 _LOG = logging.getLogger("tryon3d.garments")
-DEFAULT_BODY = {"height_m": 1.70, "weight_kg": 65.0, "sex": "female"}
+DEFAULT_BODY: dict[str, Any] = {"height_m": 1.70, "weight_kg": 65.0, "sex": "female"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,12 +55,14 @@ def run_list(args: argparse.Namespace) -> int:
     print("families:")
     for name, info in garments.list_families().items():
         print(
-            f"  {name:<11} {info['description']}; sizes {' '.join(info['sizes'])}; default fabric {info['fabric']}"
+            f"  {name:<11} {info['description']}; sizes {' '.join(info['sizes'])}; default fabric "
+            f"{info['fabric']}"
         )
     print("fabrics:")
     for name, fabric in garments.list_fabrics().items():
         print(
-            f"  {name:<16} {fabric.areal_density_kg_m2 * 1000:.0f} g/m2, stretch limit {fabric.stretch_limit_pct:.0f} %"
+            f"  {name:<16} {fabric.areal_density_kg_m2 * 1000:.0f} g/m2, stretch limit "
+            f"{fabric.stretch_limit_pct:.0f} %"
         )
     return 0
 
@@ -95,10 +98,10 @@ def run_show(args: argparse.Namespace) -> int:
         body=body,
         edge_length_m=cm_to_m(args.edge_length_cm),
     )
-    files = {"garment.glb": garments.garment_to_glb(garment, body)}
-    if garment.pattern_positions is not None and "pattern" in garment.metadata:
+    files: dict[str, bytes | str] = {"garment.glb": garments.garment_to_glb(garment, body)}
+    if garment.pattern_positions is not None and garment.metadata.pattern is not None:
         files["pattern.svg"] = garments.pattern_svg(garment)
-    for line in garment.metadata.get("import_log", []):
+    for line in garment.metadata.import_log or []:
         _LOG.info("%s: %s", garment.name, line)
     written = write_files_atomically(args.out, files)
     _LOG.info(
