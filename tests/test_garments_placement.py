@@ -106,7 +106,10 @@ def test_placement_free_of_body_intersection(family, bodies, flat_garments):
                 continue
             chosen = np.linalg.norm(pos[a] - pos[b], axis=1).mean()
             flipped = np.linalg.norm(pos[a] - pos[b[::-1]], axis=1).mean()
-            assert chosen < flipped, (family, seam.label, chosen, flipped)
+            # a seam paired the wrong way round is centimetres further apart than its reverse
+            # (2.5-10 cm on these bodies); the open centre-front crotch of the tall, slim body
+            # sits nearly symmetric (both pairings within 1 mm, and its drape passes every gate)
+            assert chosen < flipped + 0.005, (family, seam.label, chosen, flipped)
         # triangles face away from the body (outward normals, as the Garment type promises)
         normals = np.cross(
             pos[garment.faces[:, 1]] - pos[garment.faces[:, 0]],
