@@ -34,6 +34,14 @@ def bodies():
     return sizing.sample_population(3, sex="both", seed=7)
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
 def cluster():
     from ray.cluster_utils import Cluster
@@ -43,8 +51,9 @@ def cluster():
         head_node_args={
             "num_cpus": 1,
             "node_ip_address": "127.0.0.1",
-            "include_dashboard": True,
+            "include_dashboard": True,  # the state API (worker pids) goes through it
             "dashboard_host": "127.0.0.1",
+            "dashboard_port": _free_port(),  # not 8265: another Ray on this machine may hold it
         },
     )
     try:
