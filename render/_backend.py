@@ -62,7 +62,8 @@ def select_variant(device: str = "auto") -> tuple[ModuleType, ModuleType]:
         if _chosen is not None:
             if device != "auto" and _VARIANTS[device] != _chosen:
                 raise ValueError(
-                    f"render device {device!r} requested, but this process already renders with {_chosen}"
+                    f"render device {device!r} requested, but this process already renders with "
+                    f"{_chosen}"
                 )
             if mi.variant() != _chosen:
                 mi.set_variant(_chosen)
@@ -162,7 +163,8 @@ def update_sensor(params, key: str, camera) -> None:
     size = params[f"{key}.film.size"]
     if (int(size[0]), int(size[1])) != (camera.width, camera.height):
         raise ValueError(
-            f"camera size {camera.width}x{camera.height} differs from the scene's {int(size[0])}x{int(size[1])}"
+            f"camera size {camera.width}x{camera.height} differs from the scene's "
+            f"{int(size[0])}x{int(size[1])}"
         )
     params[f"{key}.x_fov"] = values["x_fov"]
     params[f"{key}.principal_point_offset_x"] = values["principal_point_offset_x"]

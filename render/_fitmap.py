@@ -29,7 +29,8 @@ class FitmapBands:
     Attributes:
         field: ``stretch``, ``pressure`` or ``ease``.
         title: legend title.
-        edges: band edges, shape (K - 1,), increasing (band k is ``edges[k-1] <= value < edges[k]``).
+        edges: band edges, shape (K - 1,), increasing (band k is ``edges[k-1] <= value <
+        edges[k]``).
         colors: sRGB uint8 colours, shape (K, 3).
         labels: one legend label per band.
     """

@@ -87,7 +87,8 @@ def _photo_camera(camera: Camera, width: int, height: int) -> Camera:
         return camera
     if abs(camera.width / camera.height - width / height) > 0.01 * width / height:
         raise ValueError(
-            f"camera is {camera.width}x{camera.height} but the photo is {width}x{height} (another aspect ratio)"
+            f"camera is {camera.width}x{camera.height} but the photo is {width}x{height} (another "
+            "aspect ratio)"
         )
     scale = width / camera.width
     return Camera(
@@ -186,7 +187,8 @@ def fit_photo_lighting(
     pixel_count = int(weight.sum())
     if pixel_count < 16:
         raise ValueError(
-            f"fit_mask leaves {pixel_count} usable pixels at {small.width}x{small.height}; need >= 16"
+            f"fit_mask leaves {pixel_count} usable pixels at {small.width}x{small.height}; need >= "
+            "16"
         )
     vertices, faces = check_mesh(body_vertices, body_faces, "body")
     props = mi.Properties()
@@ -480,10 +482,11 @@ def _composite(
     skin_color,
     device,
 ):
-    """render_on_photo at the photo's own size -> (composite uint8, garment mask, changed pixels)."""
+    """render_on_photo at the photo's own size -> (composite uint8, garment mask, changed
+    pixels)."""
     from scipy import ndimage
 
-    height, width = photo.shape[:2]
+    _height, _width = photo.shape[:2]
     vertices, faces = _body_arrays(body)
     layers = _layers_from_drape(drape, texture=texture, color=garment_color)
     if len(layers) != 1:

@@ -79,7 +79,8 @@ def _layers_from_drape(drape, *, texture=None, color=None) -> list[GarmentMesh]:
         faces = getattr(item, "faces", None)
         if vertices is None or faces is None:
             raise TypeError(
-                f"drape must provide vertices/positions and faces (or .garments of such), got {type(item).__name__}"
+                "drape must provide vertices/positions and faces (or .garments of such), got "
+                f"{type(item).__name__}"
             )
         # Cloth has thickness and the body between cloth vertices bulges: shown exactly at the
         # simulated surface, skin pokes through coarse triangles. Lift the cloth off by its
@@ -325,7 +326,8 @@ class StudioScene:
             garment_mask |= covered & (np.abs(shape_index - index) < 0.25)
         extras = {}
         if len(garment_ids) == 1 and len(self._shape_index) == 2:
-            # raw index channel = id_body * f_body + id_garment * f_garment, alpha = f_body + f_garment
+            # raw index channel = id_body * f_body + id_garment * f_garment, alpha = f_body +
+            # f_garment
             body_id = self._shape_index["body"]
             coverage = (image[..., 5] - body_id * alpha) / (garment_ids[0] - body_id)
             extras["garment_coverage"] = np.clip(coverage, 0.0, 1.0).astype(np.float32)

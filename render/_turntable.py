@@ -179,7 +179,8 @@ def _check_frames(frames) -> list[np.ndarray]:
             or frame.shape != shape
         ):
             raise ValueError(
-                f"frames must all be uint8 arrays of shape {shape} (H, W, 3), got {frame.dtype} {frame.shape}"
+                f"frames must all be uint8 arrays of shape {shape} (H, W, 3), got {frame.dtype} "
+                f"{frame.shape}"
             )
     return frames
 

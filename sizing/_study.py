@@ -140,7 +140,8 @@ class StudyBody:
     body: Body | None = None
 
     def key_spec(self) -> dict[str, Any]:
-        """What determines the body, for job keys: rounded measurements, or the body's record hash."""
+        """What determines the body, for job keys: rounded measurements, or the body's record
+        hash."""
         if self.body is not None:
             from tryon3d import bodyfit
 
@@ -306,7 +307,8 @@ def _check_inputs(
             )
         if body.body is None and not {"height_m", "weight_kg"} <= set(body.measurements):
             raise ValueError(
-                f"body {body.body_id!r} needs height_m and weight_kg, got {sorted(body.measurements)}"
+                f"body {body.body_id!r} needs height_m and weight_kg, got "
+                f"{sorted(body.measurements)}"
             )
     if isinstance(garments, str) or not garments:
         raise ValueError(f"garments must be a non-empty list of family names, got {garments!r}")
@@ -576,7 +578,8 @@ def _import_ray(local: bool):
 
 
 def _start_ray(ray, address: str | None, local_cpus: int | None) -> bool:
-    """Connect (``address``, ``RAY_ADDRESS``) or start Ray in this process; True if we started it."""
+    """Connect (``address``, ``RAY_ADDRESS``) or start Ray in this process; True if we started
+    it."""
     if ray.is_initialized():
         return False
     address = address or os.environ.get("RAY_ADDRESS")
@@ -771,7 +774,8 @@ def run_study(
 
 
 def _safe_build(study_body: StudyBody) -> tuple[Body, float] | str:
-    """(body, build seconds), or one line saying why it could not be built (a result, not a crash)."""
+    """(body, build seconds), or one line saying why it could not be built (a result, not a
+    crash)."""
     try:
         return _build_body(study_body)
     except (ValueError, TypeError) as exc:
@@ -779,7 +783,8 @@ def _safe_build(study_body: StudyBody) -> tuple[Body, float] | str:
 
 
 def _ray_map(ray, batches, bodies_by_id, *, window, gpus, retries, stored, counts) -> None:
-    """Submit the batches as Ray tasks, at most ``window`` at once, and store results as they come."""
+    """Submit the batches as Ray tasks, at most ``window`` at once, and store results as they
+    come."""
     from ray.exceptions import RayTaskError
 
     build = ray.remote(_safe_build).options(

@@ -139,7 +139,7 @@ def _check_skeleton(body) -> None:
 
 def test_canonical_skeleton_of_anny(default_body) -> None:
     _check_skeleton(default_body)
-    with pytest.raises(ValueError, match="unknown joint 'upperarm01.L'"):
+    with pytest.raises(ValueError, match=r"unknown joint 'upperarm01\.L'"):
         dataclasses.replace(default_body, skeleton_m={"upperarm01.L": np.zeros(3)})
 
 

@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "render",
         help="render a drape: onto a photo, as a turntable, as fit maps",
-        description="Render the drape of `tryon3d drape` (OUT2/drape.json with draped.glb beside it): "
+        description="Render the drape of `tryon3d drape` (OUT2/drape.json with draped.glb beside "
+        "it): "
         "onto your photo (--photo with --camera, the body.json of a photo fit), as a turntable "
         "(MP4 + GIF) and as fit maps (PNG). Writes OUT3/tryon.png + garment_mask.png, "
         "turntable.mp4 + turntable.gif, fitmap_<field>.png.",
@@ -192,7 +193,8 @@ def run(args: argparse.Namespace) -> int:
     body, drape, has_fields = _load_drape(Path(args.drape))
     if args.fitmap and not has_fields:
         raise ValueError(
-            "fit maps need the drape's stretch/pressure fields, which drape.json + draped.glb do not carry "
+            "fit maps need the drape's stretch/pressure fields, which drape.json + draped.glb do "
+            "not carry "
             "(drape.npz or the body file named in drape.json is missing)"
         )
     from tryon3d import render

@@ -13,8 +13,10 @@ from tryon3d._files import ensure_writable_dir
 _log = logging.getLogger("tryon3d")
 
 _REPORT_FILES = (
-    "report.html (open in a browser, works offline), report.json (recommended_size, confidence, per-size "
-    "gates/ease/stretch/verdict), fitmap_<SIZE>.png, draped_<SIZE>.glb, front.png, turntable.gif/.mp4, viewer/"
+    "report.html (open in a browser, works offline), report.json (recommended_size, confidence, "
+    "per-size "
+    "gates/ease/stretch/verdict), fitmap_<SIZE>.png, draped_<SIZE>.glb, front.png, "
+    "turntable.gif/.mp4, viewer/"
 )
 
 
@@ -105,8 +107,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit = subparsers.add_parser(
         "fit-report",
         help="drape every size of a garment on a body and recommend one (HTML + JSON report)",
-        description="Drape each size of a garment family on a saved body, judge ease per region against "
-        "fabric-dependent comfort ranges, stretch against the fabric's wearable limit and lengths (sleeve end, "
+        description="Drape each size of a garment family on a saved body, judge ease per region "
+        "against "
+        "fabric-dependent comfort ranges, stretch against the fabric's wearable limit and lengths "
+        "(sleeve end, "
         "hem), and recommend one size with a confidence and reasons. Writes into OUT: "
         + _REPORT_FILES
         + ".",
@@ -140,9 +144,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tryon = subparsers.add_parser(
         "tryon",
         help="body + drape + photo composite + turntable + fit report in one run",
-        description="Build a body (from a photo, or from height/weight and optional girths), drape the garment "
-        "in the given size (and any --sizes to compare), composite it onto the photo when one is given, and "
-        "write the fit report. Writes into OUT: body.json, body.glb, tryon.png + garment_mask.png (with "
+        description="Build a body (from a photo, or from height/weight and optional girths), drape "
+        "the garment "
+        "in the given size (and any --sizes to compare), composite it onto the photo when one is "
+        "given, and "
+        "write the fit report. Writes into OUT: body.json, body.glb, tryon.png + garment_mask.png "
+        "(with "
         "--photo), " + _REPORT_FILES + ".",
     )
     tryon.add_argument("--photo", metavar="IMAGE", help="front photo, full body (optional)")
@@ -180,8 +187,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser(
         "demo",
         help="the full report for a default body and T-shirt (no inputs needed)",
-        description="Build a default body (168 cm, 62 kg, female), drape the default T-shirt in the three sizes "
-        "around the size chart's answer and write the full report. Writes into OUT (default out/demo): "
+        description="Build a default body (168 cm, 62 kg, female), drape the default T-shirt in "
+        "the three sizes "
+        "around the size chart's answer and write the full report. Writes into OUT (default "
+        "out/demo): "
         "body.json, body.glb, " + _REPORT_FILES + ".",
     )
     demo.add_argument(

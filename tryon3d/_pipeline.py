@@ -412,7 +412,8 @@ def render_turntable(
     **options: Any,
 ) -> list:
     """Frames (each (size, size, 3) uint8) of the dressed body turning once; with ``path``
-    (``.mp4`` or ``.gif``) the video is written there too. ``options``: see ``render.render_turntable``."""
+    (``.mp4`` or ``.gif``) the video is written there too. ``options``: see
+    ``render.render_turntable``."""
     from tryon3d import render
 
     images = render.render_turntable(body, drape=drape, frames=frames, size=size, **options)
@@ -655,7 +656,8 @@ def run_demo(
     workers: int | None = None,
 ) -> tuple[FitReport, list[Path], float]:
     """The demo: a default body (168 cm, 62 kg, female) and the default T-shirt in the three sizes
-    around the size chart's answer -> the full report in ``folder``. Returns (report, paths, seconds)."""
+    around the size chart's answer -> the full report in ``folder``. Returns (report, paths,
+    seconds)."""
     started = time.perf_counter()
     d = DEMO_DEFAULTS
     report, written = run_tryon(
