@@ -350,7 +350,8 @@ def _build_body(study_body: StudyBody) -> tuple[Body, float]:
     if study_body.body is not None:
         return study_body.body, 0.0
     start = time.perf_counter()
-    body = bodyfit.body_from_measurements(sex=study_body.sex, **study_body.measurements)
+    keywords: dict[str, Any] = dict(study_body.measurements)  # SI keywords, checked on entry
+    body = bodyfit.body_from_measurements(sex=study_body.sex, **keywords)
     return body, time.perf_counter() - start
 
 
@@ -437,7 +438,7 @@ def _run_job(spec: dict[str, Any], body: Body, build_s: float) -> dict[str, Any]
             stretch_max_pct=fit.stretch["max"],
             over_limit_fraction=fit.stretch["over_limit_fraction"],
             gates_passed=bool(fit.gates["passed"]),
-            vertex_count=int(result.garment.vertex_count),
+            vertex_count=int(result.garment.vertex_count) if result.garment is not None else 0,
             fit_json=json.dumps(_nan_to_none(asdict(fit))),
         )
         for region, value in fit.ease_cm.items():
@@ -793,7 +794,8 @@ def _ray_map(ray, batches, bodies_by_id, *, window, gpus, retries, stored, count
     drape = ray.remote(_run_batch).options(
         num_cpus=1, num_gpus=gpus, max_retries=retries, name="tryon3d.drape_jobs"
     )
-    left = {}  # body id -> batches not yet finished; its object ref is dropped when none are
+    # body id -> batches not yet finished; its object ref is dropped when none are
+    left: dict[str, int] = {}
     for bid, _ in batches:
         left[bid] = left.get(bid, 0) + 1
     body_refs: dict[str, Any] = {}

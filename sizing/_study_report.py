@@ -153,7 +153,7 @@ def study_json(result: StudyResult, *, inputs: dict[str, Any] | None = None) -> 
                     "share": round(both / len(by_body), 3),
                 }
             )
-        region = next((r["governing_region"] for r in fam_rows if r["governing_region"]), None)
+        region = next((r["governing_region"] for r in fam_rows if r["governing_region"]), "")
         grading = {}
         for chart in charts if region else ():  # no region: nothing was judged
             table = garments_stage.size_chart(chart)
