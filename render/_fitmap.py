@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -19,7 +20,21 @@ from ._camera import camera_preset
 from ._color import linear_to_srgb, srgb_to_linear
 from ._scene import _body_arrays
 
-__all__ = ["FITMAP_FIELDS", "FitmapBands", "face_values", "fitmap_bands", "render_fitmap"]
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+    from tryon3d.sim import Drape
+
+__all__ = [
+    "FITMAP_FIELDS",
+    "FitmapBands",
+    "FitmapField",
+    "face_values",
+    "fitmap_bands",
+    "render_fitmap",
+]
+
+#: A fit map's field: stretch [%], contact pressure [Pa] or ease (distance to the body) [cm].
+FitmapField = Literal["stretch", "pressure", "ease"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +50,7 @@ class FitmapBands:
         labels: one legend label per band.
     """
 
-    field: str
+    field: FitmapField
     title: str
     edges: np.ndarray
     colors: np.ndarray
@@ -112,7 +127,7 @@ def fitmap_bands(field: str) -> FitmapBands:
     return FITMAP_FIELDS[field]
 
 
-def face_values(drape, field: str) -> np.ndarray:
+def face_values(drape: Drape, field: FitmapField) -> np.ndarray:
     """Per-triangle values of a field of a ``sim.Drape``, shape (F,): stretch [%], contact
     pressure [Pa] or distance to the body [cm] (vertex values averaged over each triangle)."""
     fitmap_bands(field)
@@ -240,10 +255,10 @@ def _legend(bands: FitmapBands, height: int, values: np.ndarray):
 
 
 def render_fitmap(
-    body,
-    drape,
+    body: Body,
+    drape: Drape,
     *,
-    field: str = "stretch",
+    field: FitmapField = "stretch",
     views=("front", "back"),
     size: int = 512,
     spp: int = 16,

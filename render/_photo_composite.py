@@ -20,6 +20,8 @@ Pipeline of :func:`render_on_photo`:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from tryon3d.core import Camera
@@ -29,6 +31,10 @@ from ._color import SKIN_COLOR, linear_to_srgb, srgb_to_linear
 from ._lights import ENV_TO_WORLD, studio_environment, studio_light_parts
 from ._poisson import poisson_seam_blend
 from ._scene import StudioScene, _body_arrays, _layers_from_drape
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+    from tryon3d.sim import Drape
 
 __all__ = ["WORK_MAX_SIDE_PX", "PhotoLighting", "fit_photo_lighting", "render_on_photo"]
 
@@ -165,6 +171,8 @@ def fit_photo_lighting(
     photo = _check_photo(photo_rgb)
     height, width = photo.shape[:2]
     mask = _check_mask(fit_mask, (height, width), "fit_mask")
+    if mask is None:
+        raise TypeError("fit_mask must be an (H, W) mask of the photo, got None")
     camera = _photo_camera(camera, width, height)
     small, _ = _downscaled(camera, max_side)
     target = srgb_to_linear(
@@ -310,9 +318,9 @@ def _fill_from_nearest(values: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 
 def render_on_photo(
-    body,
-    drape,
-    photo_rgb,
+    body: Body,
+    drape: Drape,
+    photo_rgb: np.ndarray,
     camera: Camera,
     person_mask=None,
     *,

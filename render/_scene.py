@@ -7,7 +7,7 @@ kernels once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,10 @@ from ._camera import camera_preset
 from ._color import GARMENT_COLOR, SKIN_COLOR, linear_to_srgb
 from ._lights import ENV_TO_WORLD, studio_environment
 from ._records import GarmentMesh, Rendering
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+    from tryon3d.sim import Drape
 
 __all__ = ["StudioScene", "render_body"]
 
@@ -359,9 +363,9 @@ def resolve_camera(camera, points: np.ndarray, width: int, height: int) -> Camer
 
 
 def render_body(
-    body,
+    body: Body,
     *,
-    drape=None,
+    drape: Drape | None = None,
     garments=(),
     camera: Camera | str = "front",
     width: int = 512,
