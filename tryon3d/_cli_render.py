@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
 
     texture = args.texture if args.texture else getattr(drape, "texture", None)
     files: dict[str, bytes] = {}
-    if photo is not None:
+    if photo is not None and camera is not None:  # they come together (checked above)
         composite, mask = render.render_on_photo(
             body, drape, photo, camera, person_mask, texture=texture, seed=args.seed
         )
@@ -221,9 +221,9 @@ def run(args: argparse.Namespace) -> int:
         files["turntable.gif"] = render.encode_gif(frames)
         _log.info("rendered a %d-frame turntable at %d px", len(frames), args.size)
     if args.fitmap:
-        for field in render.FITMAP_FIELDS:
-            files[f"fitmap_{field}.png"] = render.render_fitmap(
-                body, drape, field=field, size=args.size, seed=args.seed
+        for bands in render.FITMAP_FIELDS.values():
+            files[f"fitmap_{bands.field}.png"] = render.render_fitmap(
+                body, drape, field=bands.field, size=args.size, seed=args.seed
             )
     written = write_files_atomically(out, files)
     _log.info("wrote %s", ", ".join(str(p) for p in written))
