@@ -12,6 +12,10 @@ import os
 import threading
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tryon3d.core import Camera
 
 __all__ = ["active_variant", "select_variant"]
 
@@ -91,7 +95,7 @@ def active_variant() -> str | None:
     return _chosen
 
 
-def _mitsuba_to_world(camera) -> list[list[float]]:
+def _mitsuba_to_world(camera: Camera) -> list[list[float]]:
     """Mitsuba's sensor ``to_world`` (camera x left, y up, z forward) for an OpenCV camera."""
     import numpy as np
 
@@ -99,7 +103,7 @@ def _mitsuba_to_world(camera) -> list[list[float]]:
     return (camera.camera_to_world @ flip).tolist()
 
 
-def check_square_pixels(camera) -> None:
+def check_square_pixels(camera: Camera) -> None:
     """Mitsuba's perspective sensor has square pixels: fx and fy must agree."""
     if abs(camera.fx - camera.fy) > 1e-4 * camera.fx:
         raise ValueError(
@@ -107,7 +111,7 @@ def check_square_pixels(camera) -> None:
         )
 
 
-def sensor_values(camera) -> dict:
+def sensor_values(camera: Camera) -> dict:
     """Mitsuba ``perspective`` parameters for ``camera``: fov, principal point, to_world."""
     import math
 

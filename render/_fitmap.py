@@ -22,6 +22,7 @@ from ._scene import _body_arrays
 
 if TYPE_CHECKING:
     from tryon3d.bodyfit import Body
+    from tryon3d.core import Camera
     from tryon3d.sim import Drape
 
 __all__ = [
@@ -151,7 +152,7 @@ def _render_view(
     vertices,
     faces,
     colors_linear,
-    camera,
+    camera: Camera,
     *,
     spp: int,
     seed: int,

@@ -429,7 +429,16 @@ def _shrunk(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return result > 127 if array.dtype == bool else result
 
 
-def _composite_large(body, drape, photo, camera, person, protect, max_side: int, options: dict):
+def _composite_large(
+    body: Body,
+    drape: Drape,
+    photo: np.ndarray,
+    camera: Camera,
+    person,
+    protect,
+    max_side: int,
+    options: dict,
+):
     """Work at ``max_side`` px, then lay the changed pixels over the full photo in strips."""
     from PIL import Image
 
@@ -471,10 +480,10 @@ def _composite_large(body, drape, photo, camera, person, protect, max_side: int,
 
 
 def _composite(
-    body,
-    drape,
-    photo,
-    camera,
+    body: Body,
+    drape: Drape,
+    photo: np.ndarray,
+    camera: Camera,
     person,
     protect,
     *,

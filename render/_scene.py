@@ -345,7 +345,7 @@ class StudioScene:
         )
 
 
-def _body_arrays(body) -> tuple[np.ndarray, np.ndarray]:
+def _body_arrays(body: Body) -> tuple[np.ndarray, np.ndarray]:
     vertices = getattr(body, "vertices", None)
     faces = getattr(body, "faces", None)
     if vertices is None or faces is None:
@@ -353,7 +353,7 @@ def _body_arrays(body) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(vertices), np.asarray(faces)
 
 
-def resolve_camera(camera, points: np.ndarray, width: int, height: int) -> Camera:
+def resolve_camera(camera: Camera | str, points: np.ndarray, width: int, height: int) -> Camera:
     """A Camera from a Camera or a view name of :data:`render.CAMERA_VIEWS`."""
     if isinstance(camera, Camera):
         return camera

@@ -7,8 +7,12 @@ import gc
 import logging
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from tryon3d._files import ensure_writable_dir
+
+if TYPE_CHECKING:
+    from tryon3d.sizing import FitReport
 
 _log = logging.getLogger("tryon3d")
 
@@ -225,7 +229,7 @@ def _check_garment(name: str) -> None:
         sizing.garment_file(name)
 
 
-def _announce(report, written, seconds: float, out) -> None:
+def _announce(report: FitReport, written, seconds: float, out) -> None:
     _log.info(
         "recommended size %s (confidence %.0f %%, %s) for %s in %s",
         report.recommended_size,
@@ -241,7 +245,7 @@ def _announce(report, written, seconds: float, out) -> None:
     _log.info("open %s in a browser to see the report", (out / "report.html").resolve().as_uri())
 
 
-def _gates_exit(report, out) -> int:
+def _gates_exit(report: FitReport, out) -> int:
     """EXIT_GATES (one line on stderr) when the recommended size's drape failed its gates."""
     from tryon3d.cli import EXIT_GATES, gates_failure
 

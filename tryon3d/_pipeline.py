@@ -657,7 +657,12 @@ def _families() -> dict[str, dict]:
 
 
 def _check_tryon_inputs(
-    garment: str, size: str, sizes: Any, photo: str | None, side_photo: str | None, sex: str
+    garment: str,
+    size: str,
+    sizes: Sequence[str] | str | None,
+    photo: str | None,
+    side_photo: str | None,
+    sex: str,
 ) -> None:
     """Fail on bad inputs before any slow work."""
     from tryon3d import bodyfit, garments, sizing
