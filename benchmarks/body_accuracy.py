@@ -186,7 +186,8 @@ def run(*, anthro: Path, subject_count: int, seed: int, progress: bool) -> dict[
     measurement_mae = {kind: _mae_cm(errors) for kind, errors in all_err.items()}
     over = sorted(
         name for name in PRIOR_COLUMNS
-        if measurement_mae["body"][name] > measurement_mae["regression"][name] + MEASUREMENT_MARGIN_CM
+        if measurement_mae["body"][name]
+        > measurement_mae["regression"][name] + MEASUREMENT_MARGIN_CM
     )  # fmt: skip
     return {
         "measurement_mae_cm": measurement_mae,
@@ -240,13 +241,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{key:22s} " + "  ".join(f"{n} {v:6.2f}" for n, v in result[key].items()) + "\n"
         )
     sys.stdout.write(
-        f"height MAE {result['height_mae_cm']:.2f} cm, weight MAE {result['weight_mae_kg']:.2f} kg, "
+        f"height MAE {result['height_mae_cm']:.2f} cm, weight MAE {result['weight_mae_kg']:.2f} "
+        "kg, "
         f"{result['seconds_per_body']:.3f} s/body ({result['subjects']} subjects)\n"
     )
     maes = result["measurement_mae_cm"]
     for name in maes["body"]:
         sys.stdout.write(
-            f"{name:22s} body {maes['body'][name]:6.2f}  given c/w/h {maes['body_given_girths'][name]:6.2f}  "
+            f"{name:22s} body {maes['body'][name]:6.2f}  given c/w/h "
+            f"{maes['body_given_girths'][name]:6.2f}  "
             f"regression {maes['regression'][name]:6.2f} cm\n"
         )
     for name, met in result["targets_met"].items():

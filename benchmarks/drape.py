@@ -1,6 +1,7 @@
 """Drape speed: our equilibrium drape versus Newton's cloth-example way, same garment, same process.
 
-Usage: ``python benchmarks/drape.py [--device cpu|cuda] [--edge-m 0.011] [--baseline-seconds 6] [--json]``
+Usage: ``python benchmarks/drape.py [--device cpu|cuda] [--edge-m 0.011] [--baseline-seconds 6]
+[--json]``
 
 Scene: a ~10k-vertex T-shirt (``garments.load_garment("tshirt", size="M", body=...)``) on the
 default body (``bodyfit.body_from_measurements(height_m=1.7, weight_kg=65, sex="female")``).

@@ -1,7 +1,8 @@
 """Drape success over a matrix: 5 garment families x 5 sizes x 6 bodies (both sexes, BMI 18-35).
 
 Usage: ``python benchmarks/drape_matrix.py [--families tshirt,...] [--sizes XS,S,M,L,XL]
-[--bodies 0,1,...] [--chart family|sex] [--pose rest|arms_down|walking] [--edge-m 0.03] [--device cpu]
+[--bodies 0,1,...] [--chart family|sex] [--pose rest|arms_down|walking] [--edge-m 0.03] [--device
+cpu]
 [--rows-out rows.jsonl] [--json]``. Not part of CI (10-15 minutes on this CPU).
 
 ``--chart family`` (default, comparable with earlier runs) uses each family's own chart (women's)

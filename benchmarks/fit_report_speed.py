@@ -16,7 +16,8 @@ the child and its forked workers; PSS splits the pages a fork shares) every 50 m
 Goal: ``speedup`` >= 2 on a 2-core CPU. Other work on the machine skews both ways alike but not
 evenly: the JSON carries the load average before and after.
 
-Usage: ``python benchmarks/fit_report_speed.py [--json] [--render] [--cli] [--base DIR] [--workers N]``
+Usage: ``python benchmarks/fit_report_speed.py [--json] [--render] [--cli] [--base DIR] [--workers
+N]``
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Bring your own garment: load, infer, drape every garment file of a folder.
 
-Usage: ``python benchmarks/garment_import.py [--json] [--no-drape] [--edge-m 0.03] [FOLDER_OR_FILE ...]``
+Usage: ``python benchmarks/garment_import.py [--json] [--no-drape] [--edge-m 0.03] [FOLDER_OR_FILE
+...]``
 (default folder ``../shared/garments/``).
 
 Each file runs in its own child process (so its peak memory is its own): load and infer
@@ -166,7 +167,8 @@ def main() -> int:
         if not args.json:
             print(
                 f"{row['file']:<40} loaded={row['loaded']!s:<5} placed={row['placed']!s:<5} "
-                f"gates={row['gates_passed']!s:<5} load_s={row.get('load_s', '-')} drape_s={row.get('drape_s', '-')} "
+                f"gates={row['gates_passed']!s:<5} load_s={row.get('load_s', '-')} "
+                f"drape_s={row.get('drape_s', '-')} "
                 f"peak_mb={row.get('peak_mb', '-')} {row['reason']}",
                 flush=True,
             )

@@ -8,7 +8,8 @@ For every GarmentCode ``*.json`` and mesh (``.obj .glb .gltf .ply``) under the f
 with its UV seams split, and a Draco GLB of it made with DracoPy), one row:
 ``file``, ``format``, ``loaded``, ``placed``, ``draped`` (gates passed), ``gates`` (the failed
 gates, one line each), ``ease_measured`` (a finite cloth or tape ease at chest, waist or hips),
-``ease_cm`` (cloth ease, or the tape's for meshes), ``tape_ease_cm``, ``vertices``, ``load_place_s``, ``drape_s``, ``seconds``, ``peak_memory_mb``
+``ease_cm`` (cloth ease, or the tape's for meshes), ``tape_ease_cm``, ``vertices``,
+``load_place_s``, ``drape_s``, ``seconds``, ``peak_memory_mb``
 (the process's peak resident memory after the row), ``error`` (one line) and ``log`` (what was
 assumed). ``--json`` prints ``{"rows": [...], "totals": {...}}``; otherwise a table. Rows match
 ``benchmarks/garment_import.py`` (the DXF benchmark) so both can be merged.
@@ -156,7 +157,8 @@ def main() -> int:
         for r in rows:
             status = "ok" if r["draped"] else (r["error"] or "; ".join(r["gates"]))
             print(
-                f"{r['file']:<40} {r['vertices']:>6} v  load {r['load_place_s']} s  drape {r['drape_s']} s  {status}"
+                f"{r['file']:<40} {r['vertices']:>6} v  load {r['load_place_s']} s  drape "
+                f"{r['drape_s']} s  {status}"
             )
         print(totals)
     return 0

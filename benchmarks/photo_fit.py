@@ -148,7 +148,7 @@ def main() -> int:
     parser.add_argument(
         "--old-graphs",
         action="store_true",
-        help="with --compare: the first setting also builds a MediaPipe graph per call (the old way)",
+        help="with --compare: the first setting builds a MediaPipe graph per call (the old way)",
     )
     parser.add_argument("--progress", action="store_true", help="with --json: also print each row")
     args = parser.parse_args()

@@ -91,8 +91,8 @@ def _child(megapixels: float, mode: str, spp: int) -> dict:
 
     from tryon3d import render
 
-    width = int(round((megapixels * 1e6 * 4 / 3) ** 0.5))
-    height = int(round(width * 3 / 4))
+    width = round((megapixels * 1e6 * 4 / 3) ** 0.5)
+    height = round(width * 3 / 4)
     body, drape = stand_in_body(hand=True), tube_drape()
     camera = render.look_at_camera(
         (0.3, -3.0, 1.3), (0, 0, 1.1), fov_y_deg=25, width=width, height=height
@@ -101,7 +101,7 @@ def _child(megapixels: float, mode: str, spp: int) -> dict:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     work = None if mode == "old" else render.WORK_MAX_SIDE_PX
-    composite, mask = render.render_on_photo(
+    _composite, mask = render.render_on_photo(
         body, drape, photo, camera, None, light_steps=5, spp=spp, work_max_side_px=work
     )
     seconds = time.perf_counter() - started
@@ -198,7 +198,8 @@ def main() -> None:
             )
         else:
             print(
-                f"{row['megapixels']:5.1f} MP {row['mode']:3s}: {row.get('skipped') or row.get('error')}"
+                f"{row['megapixels']:5.1f} MP {row['mode']:3s}: "
+                f"{row.get('skipped') or row.get('error')}"
             )
 
 

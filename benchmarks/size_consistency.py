@@ -6,7 +6,8 @@ in the chart's answer and its neighbours (``sizes="auto"``) and recommends a siz
 chart's own answer is the size whose chest is nearest the subject's measured chest girth (men's
 chart for men, women's for women). Goal: agreement >= 90 %.
 
-Usage: ``python benchmarks/size_consistency.py [--subjects 20] [--seed 0] [--json] [--cache DIR [--replay]]``
+Usage: ``python benchmarks/size_consistency.py [--subjects 20] [--seed 0] [--json] [--cache DIR
+[--replay]]``
 
 ``--cache DIR`` keeps each subject's body record and every size's drape there; ``--replay`` then
 judges those drapes again without simulating (for work on the recommendation alone).
@@ -71,7 +72,8 @@ def _deviation(values: list[float]) -> dict:
 
 
 def _drape_and_judge(body, chart: str, args: argparse.Namespace, folder: Path | None):
-    """``fit_report`` on the body; with a cache folder, keep the body and every size's drape there."""
+    """``fit_report`` on the body; with a cache folder, keep the body and every size's drape
+    there."""
     from tryon3d import bodyfit, fit_report, sim
 
     report = fit_report(
@@ -231,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         if not args.json:
             print(
-                f"{subject['sex']:6s} chest {100 * subject['chest_m']:5.1f} cm: chart {chart_answer:3s} "
+                f"{subject['sex']:6s} chest {100 * subject['chest_m']:5.1f} cm: chart "
+                f"{chart_answer:3s} "
                 f"report {report.recommended_size:3s} ({100 * report.confidence:.0f} %) "
                 f"{'ok' if row['agree'] else 'DIFFERENT'} {row['seconds']:.0f} s",
                 file=sys.stderr,

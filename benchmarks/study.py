@@ -1,6 +1,7 @@
 """A fit study serially in one process and on Ray with 2 workers, side by side.
 
-Usage: ``python benchmarks/study.py [--garment tshirt] [--sizes S,M,L] [--bodies 6] [--edge-length 4]
+Usage: ``python benchmarks/study.py [--garment tshirt] [--sizes S,M,L] [--bodies 6] [--edge-length
+4]
 [--max-seconds-simulated 1] [--workers 2] [--json]``
 
 The same jobs (garment x sizes x bodies drawn from the ANSUR II model with seed 0) run twice,
@@ -115,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("serial", "ray"):
             r = report[name]
             print(
-                f"{name}: {r['jobs']} jobs in {r['wall_s']} s = {r['jobs_per_hour']} jobs/h, per job {r['per_job_s']}"
+                f"{name}: {r['jobs']} jobs in {r['wall_s']} s = {r['jobs_per_hour']} jobs/h, per "
+                f"job {r['per_job_s']}"
             )
         print(
             f"speed-up {report['speedup']}x, same verdicts {same}, body in the object store "

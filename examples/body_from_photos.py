@@ -6,7 +6,8 @@ body in the photo's pose, the fitted camera, the fitted silhouette and a diagnos
 
 The photo: ``--photo PATH``, else the sample photo ``../shared/photos/ryota_front.png`` beside
 the checkout (a 172 cm man), else a synthetic photo: a known body rendered in front of a
-patterned backdrop (then ``photo.png`` is written too, and the true measurements are printed; ``--synthetic``
+patterned backdrop (then ``photo.png`` is written too, and the true measurements are printed;
+``--synthetic``
 forces it).
 
 Writes into ``-o OUT`` (default ``out/examples/body_from_photos``):

@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     result = tryon3d.drape(body, garment, device=args.device)
     gates = result.gates
     print(
-        f"gates {'passed' if gates.passed else 'FAILED'}: max stretch {gates.max_stretch_pct:.0f} %, "
+        f"gates {'passed' if gates.passed else 'FAILED'}: max stretch {gates.max_stretch_pct:.0f} "
+        "%, "
         f"{gates.penetrating_vertices} vertices inside the body"
     )
     for region, ease_m in result.ease_m.items():

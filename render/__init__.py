@@ -7,7 +7,7 @@ chosen by :func:`select_variant`, which every render function calls, never at im
 
 from ._backend import active_variant, select_variant
 from ._camera import CAMERA_VIEWS, Camera, camera_preset, look_at_camera, project
-from ._fitmap import FITMAP_FIELDS, FitmapBands, fitmap_bands, render_fitmap
+from ._fitmap import FITMAP_FIELDS, FitmapBands, FitmapField, fitmap_bands, render_fitmap
 from ._lights import STUDIO_LIGHTS, studio_environment
 from ._photo_composite import WORK_MAX_SIDE_PX, PhotoLighting, fit_photo_lighting, render_on_photo
 from ._poisson import poisson_seam_blend
@@ -23,6 +23,7 @@ __all__ = [
     "WORK_MAX_SIDE_PX",
     "Camera",
     "FitmapBands",
+    "FitmapField",
     "GarmentMesh",
     "PhotoLighting",
     "Rendering",

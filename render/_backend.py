@@ -12,6 +12,10 @@ import os
 import threading
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tryon3d.core import Camera
 
 __all__ = ["active_variant", "select_variant"]
 
@@ -62,7 +66,8 @@ def select_variant(device: str = "auto") -> tuple[ModuleType, ModuleType]:
         if _chosen is not None:
             if device != "auto" and _VARIANTS[device] != _chosen:
                 raise ValueError(
-                    f"render device {device!r} requested, but this process already renders with {_chosen}"
+                    f"render device {device!r} requested, but this process already renders with "
+                    f"{_chosen}"
                 )
             if mi.variant() != _chosen:
                 mi.set_variant(_chosen)
@@ -90,7 +95,7 @@ def active_variant() -> str | None:
     return _chosen
 
 
-def _mitsuba_to_world(camera) -> list[list[float]]:
+def _mitsuba_to_world(camera: Camera) -> list[list[float]]:
     """Mitsuba's sensor ``to_world`` (camera x left, y up, z forward) for an OpenCV camera."""
     import numpy as np
 
@@ -98,7 +103,7 @@ def _mitsuba_to_world(camera) -> list[list[float]]:
     return (camera.camera_to_world @ flip).tolist()
 
 
-def check_square_pixels(camera) -> None:
+def check_square_pixels(camera: Camera) -> None:
     """Mitsuba's perspective sensor has square pixels: fx and fy must agree."""
     if abs(camera.fx - camera.fy) > 1e-4 * camera.fx:
         raise ValueError(
@@ -106,7 +111,7 @@ def check_square_pixels(camera) -> None:
         )
 
 
-def sensor_values(camera) -> dict:
+def sensor_values(camera: Camera) -> dict:
     """Mitsuba ``perspective`` parameters for ``camera``: fov, principal point, to_world."""
     import math
 
@@ -162,7 +167,8 @@ def update_sensor(params, key: str, camera) -> None:
     size = params[f"{key}.film.size"]
     if (int(size[0]), int(size[1])) != (camera.width, camera.height):
         raise ValueError(
-            f"camera size {camera.width}x{camera.height} differs from the scene's {int(size[0])}x{int(size[1])}"
+            f"camera size {camera.width}x{camera.height} differs from the scene's "
+            f"{int(size[0])}x{int(size[1])}"
         )
     params[f"{key}.x_fov"] = values["x_fov"]
     params[f"{key}.principal_point_offset_x"] = values["principal_point_offset_x"]

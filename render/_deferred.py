@@ -129,10 +129,7 @@ class DeferredShader:
         # a = (p - t d) . o / |o|^2; a camera at the origin falls back to averaged unit normals.
         o = mi.Vector3f(*(opaque(c) for c in origin))
         norm2 = float(origin @ origin)
-        if norm2 > 0.25:
-            alpha = dr.dot(p - t * ray, o) * opaque(1.0 / norm2)
-        else:
-            alpha = dr.norm(n)
+        alpha = dr.dot(p - t * ray, o) * opaque(1.0 / norm2) if norm2 > 0.25 else dr.norm(n)
         alpha = dr.clip(alpha, 0.0, 1.0)
         length = dr.norm(n)
         n = n * dr.select(length > 1e-12, dr.rcp(length), 0.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -19,7 +20,22 @@ from ._camera import camera_preset
 from ._color import linear_to_srgb, srgb_to_linear
 from ._scene import _body_arrays
 
-__all__ = ["FITMAP_FIELDS", "FitmapBands", "face_values", "fitmap_bands", "render_fitmap"]
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+    from tryon3d.core import Camera
+    from tryon3d.sim import Drape
+
+__all__ = [
+    "FITMAP_FIELDS",
+    "FitmapBands",
+    "FitmapField",
+    "face_values",
+    "fitmap_bands",
+    "render_fitmap",
+]
+
+#: A fit map's field: stretch [%], contact pressure [Pa] or ease (distance to the body) [cm].
+FitmapField = Literal["stretch", "pressure", "ease"]
 
 
 @dataclass(frozen=True)
@@ -29,12 +45,13 @@ class FitmapBands:
     Attributes:
         field: ``stretch``, ``pressure`` or ``ease``.
         title: legend title.
-        edges: band edges, shape (K - 1,), increasing (band k is ``edges[k-1] <= value < edges[k]``).
+        edges: band edges, shape (K - 1,), increasing (band k is ``edges[k-1] <= value <
+        edges[k]``).
         colors: sRGB uint8 colours, shape (K, 3).
         labels: one legend label per band.
     """
 
-    field: str
+    field: FitmapField
     title: str
     edges: np.ndarray
     colors: np.ndarray
@@ -111,7 +128,7 @@ def fitmap_bands(field: str) -> FitmapBands:
     return FITMAP_FIELDS[field]
 
 
-def face_values(drape, field: str) -> np.ndarray:
+def face_values(drape: Drape, field: FitmapField) -> np.ndarray:
     """Per-triangle values of a field of a ``sim.Drape``, shape (F,): stretch [%], contact
     pressure [Pa] or distance to the body [cm] (vertex values averaged over each triangle)."""
     fitmap_bands(field)
@@ -135,7 +152,7 @@ def _render_view(
     vertices,
     faces,
     colors_linear,
-    camera,
+    camera: Camera,
     *,
     spp: int,
     seed: int,
@@ -239,10 +256,10 @@ def _legend(bands: FitmapBands, height: int, values: np.ndarray):
 
 
 def render_fitmap(
-    body,
-    drape,
+    body: Body,
+    drape: Drape,
     *,
-    field: str = "stretch",
+    field: FitmapField = "stretch",
     views=("front", "back"),
     size: int = 512,
     spp: int = 16,

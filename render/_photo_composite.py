@@ -20,6 +20,8 @@ Pipeline of :func:`render_on_photo`:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from tryon3d.core import Camera
@@ -29,6 +31,10 @@ from ._color import SKIN_COLOR, linear_to_srgb, srgb_to_linear
 from ._lights import ENV_TO_WORLD, studio_environment, studio_light_parts
 from ._poisson import poisson_seam_blend
 from ._scene import StudioScene, _body_arrays, _layers_from_drape
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+    from tryon3d.sim import Drape
 
 __all__ = ["WORK_MAX_SIDE_PX", "PhotoLighting", "fit_photo_lighting", "render_on_photo"]
 
@@ -114,7 +120,8 @@ def _photo_camera(camera: Camera, width: int, height: int) -> Camera:
         return camera
     if abs(camera.width / camera.height - width / height) > 0.01 * width / height:
         raise ValueError(
-            f"camera is {camera.width}x{camera.height} but the photo is {width}x{height} (another aspect ratio)"
+            f"camera is {camera.width}x{camera.height} but the photo is {width}x{height} (another "
+            "aspect ratio)"
         )
     scale = width / camera.width
     return Camera(
@@ -191,6 +198,8 @@ def fit_photo_lighting(
     photo = _check_photo(photo_rgb)
     height, width = photo.shape[:2]
     mask = _mask_at(_check_mask(fit_mask, (height, width), "fit_mask"), (width, height))
+    if mask is None:
+        raise TypeError("fit_mask must be an (H, W) mask of the photo, got None")
     camera = _photo_camera(camera, width, height)
     small, _ = _downscaled(camera, max_side)
     target = srgb_to_linear(
@@ -213,7 +222,8 @@ def fit_photo_lighting(
     pixel_count = int(weight.sum())
     if pixel_count < 16:
         raise ValueError(
-            f"fit_mask leaves {pixel_count} usable pixels at {small.width}x{small.height}; need >= 16"
+            f"fit_mask leaves {pixel_count} usable pixels at {small.width}x{small.height}; need >= "
+            "16"
         )
     vertices, faces = check_mesh(body_vertices, body_faces, "body")
     props = mi.Properties()
@@ -335,9 +345,9 @@ def _fill_from_nearest(values: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 
 def render_on_photo(
-    body,
-    drape,
-    photo_rgb,
+    body: Body,
+    drape: Drape,
+    photo_rgb: np.ndarray,
     camera: Camera,
     person_mask=None,
     *,
@@ -483,7 +493,16 @@ def _shrunk(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def _composite_large(
-    body, drape, photo, camera, person, protect, max_side: int, options: dict, *, in_place: bool
+    body: Body,
+    drape: Drape,
+    photo: np.ndarray,
+    camera: Camera,
+    person,
+    protect,
+    max_side: int,
+    options: dict,
+    *,
+    in_place: bool,
 ):
     """Work at ``max_side`` px, then lay the changed pixels over the full photo in strips."""
     from PIL import Image
@@ -528,10 +547,10 @@ def _composite_large(
 
 
 def _composite(
-    body,
-    drape,
-    photo,
-    camera,
+    body: Body,
+    drape: Drape,
+    photo: np.ndarray,
+    camera: Camera,
     person,
     protect,
     *,
@@ -547,10 +566,11 @@ def _composite(
     skin_color,
     device,
 ):
-    """render_on_photo at the photo's own size -> (composite uint8, garment mask, changed pixels)."""
+    """render_on_photo at the photo's own size -> (composite uint8, garment mask, changed
+    pixels)."""
     from scipy import ndimage
 
-    height, width = photo.shape[:2]
+    _height, _width = photo.shape[:2]
     vertices, faces = _body_arrays(body)
     layers = _layers_from_drape(drape, texture=texture, color=garment_color)
     if len(layers) != 1:

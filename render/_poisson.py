@@ -92,7 +92,7 @@ def poisson_seam_blend(
     j = np.concatenate(entries_j)
     matrix = sparse.coo_matrix((np.full(len(i), -1.0), (i, j)), shape=(count, count)).tocsc()
     # a faint pull to the hard value: a band patch walled in by locked pixels and the image border
-    # has no known neighbour, which leaves its Laplacian singular; elsewhere it changes nothing visible
+    # has no known neighbour, which leaves its Laplacian singular; elsewhere it changes nothing
     matrix = matrix + sparse.diags(np.maximum(diagonal, 1.0) + _ANCHOR).tocsc()
     rhs += _ANCHOR * hard[rows, cols]
     # isolated band pixels (no valid neighbour) keep their hard value

@@ -51,7 +51,8 @@ class GarmentMesh:
             if self.uv_faces is None:
                 if len(uv) != len(vertices):
                     raise ValueError(
-                        f"garment uv has {len(uv)} rows; without uv_faces it needs one per vertex ({len(vertices)})"
+                        f"garment uv has {len(uv)} rows; without uv_faces it needs one per vertex "
+                        f"({len(vertices)})"
                     )
             else:
                 uv_faces = np.array(self.uv_faces, dtype=np.int64)

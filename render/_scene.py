@@ -7,7 +7,7 @@ kernels once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,10 @@ from ._camera import camera_preset
 from ._color import GARMENT_COLOR, SKIN_COLOR, linear_to_srgb
 from ._lights import ENV_TO_WORLD, studio_environment
 from ._records import GarmentMesh, Rendering
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+    from tryon3d.sim import Drape
 
 __all__ = ["StudioScene", "render_body"]
 
@@ -79,7 +83,8 @@ def _layers_from_drape(drape, *, texture=None, color=None) -> list[GarmentMesh]:
         faces = getattr(item, "faces", None)
         if vertices is None or faces is None:
             raise TypeError(
-                f"drape must provide vertices/positions and faces (or .garments of such), got {type(item).__name__}"
+                "drape must provide vertices/positions and faces (or .garments of such), got "
+                f"{type(item).__name__}"
             )
         # Cloth has thickness and the body between cloth vertices bulges: shown exactly at the
         # simulated surface, skin pokes through coarse triangles. Lift the cloth off by its
@@ -325,7 +330,8 @@ class StudioScene:
             garment_mask |= covered & (np.abs(shape_index - index) < 0.25)
         extras = {}
         if len(garment_ids) == 1 and len(self._shape_index) == 2:
-            # raw index channel = id_body * f_body + id_garment * f_garment, alpha = f_body + f_garment
+            # raw index channel = id_body * f_body + id_garment * f_garment, alpha = f_body +
+            # f_garment
             body_id = self._shape_index["body"]
             coverage = (image[..., 5] - body_id * alpha) / (garment_ids[0] - body_id)
             extras["garment_coverage"] = np.clip(coverage, 0.0, 1.0).astype(np.float32)
@@ -339,7 +345,7 @@ class StudioScene:
         )
 
 
-def _body_arrays(body) -> tuple[np.ndarray, np.ndarray]:
+def _body_arrays(body: Body) -> tuple[np.ndarray, np.ndarray]:
     vertices = getattr(body, "vertices", None)
     faces = getattr(body, "faces", None)
     if vertices is None or faces is None:
@@ -347,7 +353,7 @@ def _body_arrays(body) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(vertices), np.asarray(faces)
 
 
-def resolve_camera(camera, points: np.ndarray, width: int, height: int) -> Camera:
+def resolve_camera(camera: Camera | str, points: np.ndarray, width: int, height: int) -> Camera:
     """A Camera from a Camera or a view name of :data:`render.CAMERA_VIEWS`."""
     if isinstance(camera, Camera):
         return camera
@@ -357,9 +363,9 @@ def resolve_camera(camera, points: np.ndarray, width: int, height: int) -> Camer
 
 
 def render_body(
-    body,
+    body: Body,
     *,
-    drape=None,
+    drape: Drape | None = None,
     garments=(),
     camera: Camera | str = "front",
     width: int = 512,

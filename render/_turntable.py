@@ -20,6 +20,7 @@ import io
 import math
 import os
 import tempfile
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,10 @@ from ._color import BACKGROUND, premultiplied_to_uint8
 from ._deferred import DeferredShader, sh_irradiance
 from ._lights import ENV_TO_WORLD, studio_environment
 from ._scene import StudioScene, _body_arrays, _layers_from_drape
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+    from tryon3d.sim import Drape
 
 __all__ = ["encode_gif", "encode_mp4", "render_turntable", "turntable_camera"]
 
@@ -43,12 +48,12 @@ def turntable_camera(
     centre = 0.5 * (lo + hi)
     stride = max(1, len(points) // 1500)
     sample = points[::stride] - centre
-    swept = []
+    turns = []
     for angle in np.linspace(0.0, 2.0 * math.pi, 12, endpoint=False):
         c, s = math.cos(angle), math.sin(angle)
         rotation = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-        swept.append(sample @ rotation.T + centre)
-    swept = np.concatenate(swept)
+        turns.append(sample @ rotation.T + centre)
+    swept = np.concatenate(turns)
     return orbit_camera(
         swept,
         azimuth_deg=0.0,
@@ -83,9 +88,9 @@ def _orbited(camera: Camera, turn: np.ndarray) -> Camera:
 
 
 def render_turntable(
-    body,
+    body: Body,
     *,
-    drape=None,
+    drape: Drape | None = None,
     garments=(),
     texture=None,
     garment_color=None,
@@ -151,7 +156,7 @@ def render_turntable(
         frame_camera = _orbited(camera, turn)
         if index:
             scene.set_camera(frame_camera)
-        if shading == "deferred":  # the lights orbit with the camera
+        if shader is not None:  # deferred shading: the lights orbit with the camera
             coefficients = sh_irradiance(studio_environment(frame_camera, width=64))
             image = mi.render(scene._scene, spp=scene.spp, seed=(seed + index) & 0xFFFFFFFF)
             images.append(shader(image, frame_camera, coefficients))
@@ -179,7 +184,8 @@ def _check_frames(frames) -> list[np.ndarray]:
             or frame.shape != shape
         ):
             raise ValueError(
-                f"frames must all be uint8 arrays of shape {shape} (H, W, 3), got {frame.dtype} {frame.shape}"
+                f"frames must all be uint8 arrays of shape {shape} (H, W, 3), got {frame.dtype} "
+                f"{frame.shape}"
             )
     return frames
 

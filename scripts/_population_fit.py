@@ -77,7 +77,8 @@ def _fit_sex(
     count = len(h)
     if not (len(w) == len(a) == count):
         raise ValueError(
-            f"{label} columns must have equal lengths, got stature {count}, weightkg {len(w)}, age {len(a)}"
+            f"{label} columns must have equal lengths, got stature {count}, weightkg {len(w)}, age "
+            f"{len(a)}"
         )
     if count <= len(feature_names) + 1:
         raise ValueError(f"{label} needs more than {len(feature_names) + 1} subjects, got {count}")

@@ -41,7 +41,8 @@ def main() -> int:
                 )
                 grid[i, j] = [body.shape_parameters[name] for name in model.parameter_names]
                 print(
-                    f"{sex} {height:.2f} m BMI {bmi:.0f}: stature {body.measurements_m['stature']:.3f}",
+                    f"{sex} {height:.2f} m BMI {bmi:.0f}: stature "
+                    f"{body.measurements_m['stature']:.3f}",
                     file=sys.stderr,
                 )
         table["sexes"][sex] = grid.round(5).tolist()

@@ -41,9 +41,12 @@ def calibrate(ansur_dir: Path, subjects: int, seed: int = 0) -> dict:
     population = load_population_model()
     rng = np.random.default_rng(seed)
     result = {
-        "source": f"ANSUR II training split ({subjects} subjects per sex, seed {seed}): anny bodies fitted to "
-        "each subject's stature and every tape measurement ANSUR II has (bodyfit._shape_prior), no mass "
-        "target; density = real weight / mesh volume. Regenerate with scripts/calibrate_density.py.",
+        "source": f"ANSUR II training split ({subjects} subjects per sex, seed {seed}): anny "
+        "bodies fitted to "
+        "each subject's stature and every tape measurement ANSUR II has (bodyfit._shape_prior), no "
+        "mass "
+        "target; density = real weight / mesh volume. Regenerate with "
+        "scripts/calibrate_density.py.",
         "sexes": {},
     }
     for sex, stem in (("male", "MALE"), ("female", "FEMALE")):
@@ -72,7 +75,8 @@ def calibrate(ansur_dir: Path, subjects: int, seed: int = 0) -> dict:
             bmis.append(weight / height**2)
             densities.append(weight / volume)
             print(
-                f"{sex} bmi {bmis[-1]:.1f} density {densities[-1]:.0f} fit error {fit.max_error * 100:.2f} cm",
+                f"{sex} bmi {bmis[-1]:.1f} density {densities[-1]:.0f} fit error "
+                f"{fit.max_error * 100:.2f} cm",
                 file=sys.stderr,
             )
         bmis, densities = np.array(bmis), np.array(densities)

@@ -24,7 +24,15 @@ from tryon3d.sizing._judge import (
 from tryon3d.sizing._parallel import auto_workers, fork_map
 from tryon3d.sizing._profile import IMPORTED_DESIGN_EASE_M, SizingProfile
 from tryon3d.sizing._recommend import chart_size_for, recommend
-from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport, SizeFit
+from tryon3d.sizing._records import (
+    DrapeJob,
+    DrapeJobResult,
+    FabricClass,
+    FitReport,
+    SizeChart,
+    SizeFit,
+    Verdict,
+)
 from tryon3d.sizing._sources import ONE_SIZE, file_sizes, garment_file, pattern_size_for
 from tryon3d.sizing._study import (
     StudyBody,
@@ -42,11 +50,14 @@ __all__ = [
     "ONE_SIZE",
     "DrapeJob",
     "DrapeJobResult",
+    "FabricClass",
     "FitReport",
+    "SizeChart",
     "SizeFit",
     "SizingProfile",
     "StudyBody",
     "StudyResult",
+    "Verdict",
     "auto_workers",
     "chart_size_for",
     "drape_files",

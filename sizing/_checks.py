@@ -70,9 +70,9 @@ def sleeve_check(
             return None
         along = (points - shoulder) @ (axis / arm)
         reach.append((float(along.max()), float((elbow - shoulder) @ (axis / arm)), arm))
-    end, elbow, arm = (float(np.mean([r[k] for r in reach])) for k in range(3))
+    end, elbow_along, arm = (float(np.mean([r[k] for r in reach])) for k in range(3))
     if float(design.get("sleeve_length", 0.0)) < 0.4:  # a short sleeve
-        value = elbow - end
+        value = elbow_along - end
         text = (
             f"sleeves end {m_to_cm(value):.1f} cm above the elbow"
             if value >= 0

@@ -13,11 +13,11 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from tryon3d.sizing._jobs import judge_drapes
 from tryon3d.sizing._judge import is_family
-from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport
+from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport, SizeChart
 from tryon3d.sizing._sources import file_sizes, garment_file, load_size
 
 #: Format tag of ``drapes/garments.json``.
@@ -143,7 +143,9 @@ def load_report(folder: str | os.PathLike) -> FitReport:
     body = bodyfit.body_from_record(record["record"])
     try:
         fabric = garments.Fabric(**spec["fabric"])
-        family, chart, device = str(spec["family"]), str(spec["chart"]), str(spec["device"])
+        family, chart, device = str(spec["family"]), spec["chart"], str(spec["device"])
+        if chart not in (*get_args(SizeChart), ""):  # a family's chart, or "" for a garment file
+            raise ValueError(f"chart must be one of {get_args(SizeChart)} or '', got {chart!r}")
         sizes = {
             str(s): (float(v["edge_length_m"]), int(v["vertex_count"]))
             for s, v in spec["sizes"].items()

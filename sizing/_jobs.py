@@ -14,14 +14,14 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal, cast
 
 from tryon3d._units import m_to_cm
 from tryon3d.sizing import _parallel
 from tryon3d.sizing._checks import REGION_WORDS
 from tryon3d.sizing._judge import _family, evaluate_size, fabric_class, is_family
 from tryon3d.sizing._recommend import chart_size_for, confidence_label, recommend
-from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport
+from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport, SizeChart, SizeFit
 from tryon3d.sizing._sources import (
     ONE_SIZE,
     file_sizes,
@@ -32,6 +32,8 @@ from tryon3d.sizing._sources import (
 
 if TYPE_CHECKING:
     from tryon3d.bodyfit import Body
+    from tryon3d.garments import Fabric, Garment
+    from tryon3d.sim import Drape
 
 _log = logging.getLogger("tryon3d")
 
@@ -75,9 +77,11 @@ def _resolve_sizes(
     return sorted(chosen, key=labels.index)
 
 
-def _resolve_chart(body: Body, family: str, chart: str | None) -> str:
+def _resolve_chart(body: Body, family: str, chart: SizeChart | None) -> SizeChart:
     if chart is None:
-        return "men" if str(body.inputs.get("sex", "")).lower() == "male" else _family(family).chart
+        if str(body.inputs.get("sex", "")).lower() == "male":
+            return "men"
+        return cast("SizeChart", _family(family).chart)  # a family's chart is one of ours
     return chart
 
 
@@ -86,8 +90,8 @@ def size_jobs(
     family: str | os.PathLike,
     *,
     sizes: Sequence[str] | str | None = None,
-    fabric: Any = None,
-    chart: str | None = None,
+    fabric: Fabric | str | None = None,
+    chart: SizeChart | None = None,
     device: str = "cpu",
     edge_length_m: float = 0.03,
     max_seconds_simulated: float = 4.0,
@@ -119,19 +123,21 @@ def size_jobs(
     device = _check_device(device)
     if fabric is not None:
         garments.resolve_fabric(fabric)
-    if is_family(family):
-        chart = _resolve_chart(body, family, chart)
-        table = list(garments.size_chart(chart))
+    job_chart: SizeChart | Literal[""]
+    if isinstance(family, str) and is_family(family):
+        name = family
+        job_chart = _resolve_chart(body, family, chart)
+        table = list(garments.size_chart(job_chart))
         answer = ""
         if sizes == "auto":
-            answer = chart_size_for(body, chart, family)
+            answer = chart_size_for(body, job_chart, family)
     elif isinstance(family, (str, os.PathLike)):
         path = garment_file(family)
         if chart is not None:
             raise ValueError(
                 f"{path.name} has its own sizes: a size chart applies to families only"
             )
-        family, chart, table = str(path), "", file_sizes(path)
+        name, job_chart, table = str(path), "", file_sizes(path)
         answer = pattern_size_for(body, path, table, fabric)[0] if sizes == "auto" else ""
     else:
         raise TypeError(
@@ -141,9 +147,9 @@ def size_jobs(
     return [
         DrapeJob(
             body=body,
-            family=family,
+            family=name,
             size=size,
-            chart=chart,
+            chart=job_chart,
             fabric=fabric,
             edge_length_m=edge_length_m,
             device=device,
@@ -225,7 +231,7 @@ def _serial_map(
     return [fn(job) for job in jobs]
 
 
-def _file_note(path: Path, table: list[str], fit: Any) -> str:
+def _file_note(path: Path, table: list[str], fit: SizeFit) -> str:
     """What the judgement of a garment file rests on, in words."""
     region = REGION_WORDS[fit.governing_region]
     if table == [ONE_SIZE]:
@@ -246,7 +252,7 @@ def _failure_reason(size: str, error: str) -> str:
     return f"{size} could not be draped (the simulation diverged), so it was not judged."
 
 
-def _pattern_answer(fits: dict) -> str | None:
+def _pattern_answer(fits: dict[str, SizeFit]) -> str | None:
     """Among judged sizes of a garment file, the one whose pattern ease at the sizing region is
     nearest the design ease (the file's stand-in for a chart's answer), None if none says."""
     near = {
@@ -256,7 +262,7 @@ def _pattern_answer(fits: dict) -> str | None:
         for size, fit in fits.items()
         if fit.governing_region in fit.pattern_ease_cm and fit.governing_region in fit.comfort_cm
     }
-    return min(near, key=near.get) if near else None
+    return min(near, key=near.__getitem__) if near else None
 
 
 def judge_drapes(
@@ -264,7 +270,7 @@ def judge_drapes(
     family: str,
     results: Sequence[DrapeJobResult],
     *,
-    chart: str,
+    chart: SizeChart | Literal[""],
     device: str = "cpu",
 ) -> FitReport:
     """The reduce step: judge the drapes of the map step and recommend one size.
@@ -301,14 +307,23 @@ def judge_drapes(
         if result.error is None and (result.garment is None or result.drape is None):
             raise ValueError(f"the result for {size} has neither a drape nor an error")
         by_size[size] = result
-    failed = {s: by_size[s].error for s in table if s in by_size and by_size[s].error is not None}
+    failed: dict[str, str] = {}
+    for size in table:
+        error = by_size[size].error if size in by_size else None
+        if error is not None:
+            failed[size] = error
     order = [s for s in table if s in by_size and s not in failed]
     if not order:
         first = next(iter(failed))
         raise ValueError(f"no size of {family} could be draped on this body: {failed[first]}")
-    fits = {}
+    draped: dict[str, tuple[Garment, Drape]] = {}
     for size in order:
-        fits[size] = evaluate_size(body, by_size[size].garment, by_size[size].drape, family=family)
+        garment, drape = by_size[size].garment, by_size[size].drape
+        if garment is not None and drape is not None:  # always (checked above): narrows the types
+            draped[size] = garment, drape
+    fits = {}
+    for size, (garment, drape) in draped.items():
+        fits[size] = evaluate_size(body, garment, drape, family=family)
         _log.debug("%s %s: %s, score %.2f", family, size, fits[size].verdict, fits[size].score)
     chart_answer = _pattern_answer(fits) if from_file else chart_size_for(body, chart, family)
     best, confidence, reasons = recommend(fits, list(table), chart_answer)
@@ -319,12 +334,12 @@ def judge_drapes(
         reasons.insert(1, _file_note(Path(family), table, fits[best]))
     reasons += [_failure_reason(size, error) for size, error in failed.items()]
     confidence *= _FAILED_SIZE_CONFIDENCE ** len(failed)
-    first = by_size[order[0]].garment
+    first_garment = draped[order[0]][0]
     return FitReport(
         family=family,
         chart=chart,
-        fabric=first.fabric.name,
-        fabric_class=fabric_class(first.fabric),
+        fabric=first_garment.fabric.name,
+        fabric_class=fabric_class(first_garment.fabric),
         recommended_size=best,
         confidence=confidence,
         confidence_label=confidence_label(confidence),
@@ -333,8 +348,8 @@ def judge_drapes(
         sizes=fits,
         body_cm={k: round(m_to_cm(v), 1) for k, v in body.measurements_m.items()},
         body=body,
-        drapes={s: by_size[s].drape for s in order},
-        garments={s: by_size[s].garment for s in order},
+        drapes={s: drape for s, (_, drape) in draped.items()},
+        garments={s: garment for s, (garment, _) in draped.items()},
         device=device,
         failed_sizes=failed,
         garment_source=family if from_file else "",
@@ -346,9 +361,9 @@ def fit_report(
     family: str,
     *,
     sizes: Sequence[str] | str | None = None,
-    fabric: Any = None,
+    fabric: Fabric | str | None = None,
     device: str = "cpu",
-    chart: str | None = None,
+    chart: SizeChart | None = None,
     edge_length_m: float = 0.03,
     max_seconds_simulated: float = 4.0,
     progress: Callable[[str], None] | None = None,

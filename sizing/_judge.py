@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -52,7 +53,7 @@ from tryon3d._units import m_to_cm
 from tryon3d.sizing import _checks
 from tryon3d.sizing._checks import REGION_WORDS, REGIONS
 from tryon3d.sizing._profile import SizingProfile, family_profile, garment_profile
-from tryon3d.sizing._records import SizeFit
+from tryon3d.sizing._records import FabricClass, SizeFit, Verdict
 
 if TYPE_CHECKING:
     from tryon3d.bodyfit import Body
@@ -97,7 +98,7 @@ def _family(name: str) -> Family:
     return garments.FAMILIES[name]
 
 
-def fabric_class(fabric: Fabric) -> str:
+def fabric_class(fabric: Fabric) -> FabricClass:
     """``"woven"`` (limit < 110 %), ``"knit"`` (< 140 %) or ``"stretch"``, from the fabric's
     ``stretch_limit_pct``."""
     limit = float(fabric.stretch_limit_pct)
@@ -125,7 +126,7 @@ def _judge_region(
     fabric: str,
     *,
     clings: bool = False,
-) -> tuple[float, str, str, bool]:
+) -> tuple[float, Verdict, str, bool]:
     """(z, verdict, reason, hard failure) of one region's ease [m] against its comfort range [m].
 
     z is the deviation from the ideal as a fraction of the comfort range on that side. Below
@@ -184,7 +185,7 @@ def _judge_region(
     )
 
 
-def _overall_verdict(verdicts: dict[str, str], overstretched: bool) -> str:
+def _overall_verdict(verdicts: dict[str, Verdict], overstretched: bool) -> Verdict:
     values = set(verdicts.values())
     if overstretched or "too tight" in values:
         return "too tight"
@@ -223,7 +224,7 @@ def _stretch_reason(stretch: dict[str, float], fabric: str, over: float) -> str:
     return f"max stretch {stretch['max']:.0f} % is within {fabric}'s wearable {limit:.0f} %"
 
 
-def is_family(garment: str) -> bool:
+def is_family(garment: str | os.PathLike) -> bool:
     """Whether ``garment`` names a garment family (else it is a garment file)."""
     from tryon3d import garments
 
@@ -357,7 +358,10 @@ def evaluate_size(body: Body, garment: Garment, drape: Drape, *, family: str) ->
         ease_source=source,
         pattern_ease_cm={r: m_to_cm(v) for r, v in pattern_ease.items()},
         tape_ease_cm={r: m_to_cm(v) for r, v in taped.items()},
-        comfort_cm={r: tuple(m_to_cm(v) for v in c) for r, c in comfort.items()},
+        comfort_cm={
+            r: (m_to_cm(tight), m_to_cm(ideal), m_to_cm(loose))
+            for r, (tight, ideal, loose) in comfort.items()
+        },
         region_verdicts=verdicts,
         stretch=stretch,
         lengths=lengths,

@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from tryon3d.sizing._records import DrapeJob, DrapeJobResult
 
@@ -53,7 +54,7 @@ def _can_fork(jobs: Sequence[DrapeJob]) -> bool:
     )
 
 
-def _error_result(job: DrapeJob | None, message: str, seconds: float = 0.0) -> DrapeJobResult:
+def _error_result(job: DrapeJob, message: str, seconds: float = 0.0) -> DrapeJobResult:
     return DrapeJobResult(
         job=job,
         garment=None,
@@ -61,6 +62,11 @@ def _error_result(job: DrapeJob | None, message: str, seconds: float = 0.0) -> D
         error=message,
         seconds={"place": 0.0, "drape": 0.0, "total": seconds},
     )
+
+
+def _without_job(result: DrapeJobResult) -> dict[str, Any]:
+    """A result's fields but its job, which the parent holds already: what a worker sends."""
+    return {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name != "job"}
 
 
 #: Devices whose Warp kernels this process has already loaded (``_warm_parent``).
@@ -122,12 +128,10 @@ def _child_main(
                 job, f"{type(exc).__name__}: {exc}".splitlines()[0], time.perf_counter() - tick
             )
         try:  # without its job: the parent has it (and its body) already
-            payload = pickle.dumps(
-                dataclasses.replace(result, job=None), protocol=pickle.HIGHEST_PROTOCOL
-            )
+            payload = pickle.dumps(_without_job(result), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:
             payload = pickle.dumps(
-                _error_result(None, f"result could not be sent back: {exc}"),
+                _without_job(_error_result(job, f"result could not be sent back: {exc}")),
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
         view = memoryview(payload)
@@ -167,8 +171,8 @@ def _finish(child: _Child, job: DrapeJob, status: int) -> DrapeJobResult:
             result = pickle.loads(payload)
         except Exception as exc:
             return _error_result(job, f"the worker's result could not be read: {exc}", elapsed)
-        if isinstance(result, DrapeJobResult):
-            return dataclasses.replace(result, job=job)
+        if isinstance(result, dict):
+            return DrapeJobResult(job=job, **result)
     return _error_result(job, _why(status), elapsed)
 
 

@@ -68,7 +68,7 @@ def recommend(
     best = min(fits, key=lambda s: fits[s].score)
     tie = _chart_breaks_tie(fits, best, chart_size)
     tie_note = ""
-    if tie:
+    if tie and chart_size is not None:  # a tie implies a chart size
         region = fits[best].governing_region
         tie_note = (
             f"{chart_size} and {best} are equally close to the design's {REGION_WORDS[region]} "
@@ -106,8 +106,12 @@ def recommend(
         if other == best:
             continue
         o = fits[other]
-        region = "chest" if "chest" in o.ease_cm else next(iter(o.ease_cm), None)
-        detail = f" ({REGION_WORDS[region]} ease {o.ease_cm[region]:.1f} cm)" if region else ""
+        other_region = "chest" if "chest" in o.ease_cm else next(iter(o.ease_cm), None)
+        detail = (
+            f" ({REGION_WORDS[other_region]} ease {o.ease_cm[other_region]:.1f} cm)"
+            if other_region
+            else ""
+        )
         reasons.append(f"{other} would be {o.verdict}{detail}.")
     ranked = [s for s in order if s in fits]
     if fit.verdict == "too tight" and ranked and best == ranked[-1]:

@@ -7,14 +7,30 @@ The judgement itself works in metres (``sizing._judge``); the job records are SI
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from tryon3d.garments._fabrics import FabricClass
+
+# the closed sets of charts and fabric classes belong to garments; sizing re-exports them
+from tryon3d.garments._families import SizeChart
 
 if TYPE_CHECKING:
     from tryon3d.bodyfit import Body
-    from tryon3d.garments import Garment
+    from tryon3d.garments import Fabric, Garment
     from tryon3d.sim import Drape
 
-__all__ = ["DrapeJob", "DrapeJobResult", "FitReport", "SizeFit"]
+__all__ = [
+    "DrapeJob",
+    "DrapeJobResult",
+    "FabricClass",
+    "FitReport",
+    "SizeChart",
+    "SizeFit",
+    "Verdict",
+]
+
+#: How one size (or one region of it) fits, from tightest to loosest in words.
+Verdict = Literal["good", "snug", "loose", "too tight", "too loose"]
 
 
 @dataclass(frozen=True)
@@ -43,14 +59,14 @@ class SizeFit:
     """
 
     size: str
-    verdict: str
+    verdict: Verdict
     score: float
     ease_cm: dict[str, float]
     ease_source: dict[str, str]
     pattern_ease_cm: dict[str, float]
     tape_ease_cm: dict[str, float]
     comfort_cm: dict[str, tuple[float, float, float]]
-    region_verdicts: dict[str, str]
+    region_verdicts: dict[str, Verdict]
     stretch: dict[str, float]
     lengths: dict[str, dict[str, Any]]
     gates: dict[str, Any]
@@ -81,9 +97,9 @@ class FitReport:
     """
 
     family: str
-    chart: str
+    chart: SizeChart | Literal[""]
     fabric: str
-    fabric_class: str
+    fabric_class: FabricClass
     recommended_size: str
     confidence: float
     confidence_label: str
@@ -91,9 +107,9 @@ class FitReport:
     reasons: tuple[str, ...]
     sizes: dict[str, SizeFit]
     body_cm: dict[str, float]
-    body: Any = None
-    drapes: dict[str, Any] = field(default_factory=dict)
-    garments: dict[str, Any] = field(default_factory=dict)
+    body: Body | None = None
+    drapes: dict[str, Drape] = field(default_factory=dict)
+    garments: dict[str, Garment] = field(default_factory=dict)
     device: str = "cpu"
     failed_sizes: dict[str, str] = field(default_factory=dict)
     garment_source: str = ""
@@ -110,7 +126,8 @@ class DrapeJob:
         size: size label of ``chart``, or of the garment file (``"one size"`` for a file that
             holds one).
         chart: size chart, ``"women"`` or ``"men"``; ``""`` for a garment file.
-        fabric: fabric preset name, or None for the family's default.
+        fabric: fabric preset name, free-text description or ``garments.Fabric``; None for the
+            family's default.
         edge_length_m: garment mesh edge length of the first try [m].
         device: ``"cpu"`` or ``"cuda[:N]"``.
         max_seconds_simulated: simulated-time budget per settle [s].
@@ -119,8 +136,8 @@ class DrapeJob:
     body: Body
     family: str
     size: str
-    chart: str
-    fabric: str | None = None
+    chart: SizeChart | Literal[""]
+    fabric: Fabric | str | None = None
     edge_length_m: float = 0.03
     device: str = "cpu"
     max_seconds_simulated: float = 4.0

@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tryon3d.sizing._profile import IMPORTED_DESIGN_EASE_M
 
 if TYPE_CHECKING:
     from tryon3d.bodyfit import Body
+    from tryon3d.garments import Fabric, Garment
 
 #: The size label of a garment file that holds one size (a GarmentCode pattern, a mesh).
 ONE_SIZE = "one size"
@@ -61,17 +62,30 @@ def file_sizes(path: Path) -> list[str]:
     return sizes or [ONE_SIZE]
 
 
-def load_size(path: Path, size: str, **options: Any) -> Any:
+def load_size(
+    path: Path,
+    size: str,
+    *,
+    fabric: Fabric | str | None = None,
+    body: Body | None = None,
+    edge_length_m: float = 0.02,
+) -> Garment:
     """``garments.load_garment`` of one size of a file (``ONE_SIZE``: the file's only one), its
-    ``size`` the label asked for."""
+    ``size`` the label asked for; ``fabric``, ``body`` and ``edge_length_m`` [m] as there."""
     from tryon3d import garments
 
-    garment = garments.load_garment(path, size=None if size == ONE_SIZE else size, **options)
+    garment = garments.load_garment(
+        path,
+        size=None if size == ONE_SIZE else size,
+        fabric=fabric,
+        body=body,
+        edge_length_m=edge_length_m,
+    )
     return garment if garment.size == size else dataclasses.replace(garment, size=size)
 
 
 def pattern_size_for(
-    body: Body, path: Path, sizes: list[str], fabric: Any = None
+    body: Body, path: Path, sizes: list[str], fabric: Fabric | str | None = None
 ) -> tuple[str, dict[str, float]]:
     """(the size whose pattern gives ``body`` the design ease nearest the sensible one at the
     sizing region, that region's ease per size [m]). One-size files and files whose pattern
@@ -87,7 +101,7 @@ def pattern_size_for(
         return ONE_SIZE, {}
     klass = fabric_class(garments.resolve_fabric(fabric)[0])
     eases: dict[str, float] = {}
-    target = None
+    target = 0.0  # set with the first ease, so always set when `eases` is not empty
     for size in sizes:
         pattern = garments.read_dxf_pattern(path, size=size)
         kind = garments.garment_kind(pattern)

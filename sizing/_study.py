@@ -140,7 +140,8 @@ class StudyBody:
     body: Body | None = None
 
     def key_spec(self) -> dict[str, Any]:
-        """What determines the body, for job keys: rounded measurements, or the body's record hash."""
+        """What determines the body, for job keys: rounded measurements, or the body's record
+        hash."""
         if self.body is not None:
             from tryon3d import bodyfit
 
@@ -306,7 +307,8 @@ def _check_inputs(
             )
         if body.body is None and not {"height_m", "weight_kg"} <= set(body.measurements):
             raise ValueError(
-                f"body {body.body_id!r} needs height_m and weight_kg, got {sorted(body.measurements)}"
+                f"body {body.body_id!r} needs height_m and weight_kg, got "
+                f"{sorted(body.measurements)}"
             )
     if isinstance(garments, str) or not garments:
         raise ValueError(f"garments must be a non-empty list of family names, got {garments!r}")
@@ -348,7 +350,8 @@ def _build_body(study_body: StudyBody) -> tuple[Body, float]:
     if study_body.body is not None:
         return study_body.body, 0.0
     start = time.perf_counter()
-    body = bodyfit.body_from_measurements(sex=study_body.sex, **study_body.measurements)
+    keywords: dict[str, Any] = dict(study_body.measurements)  # SI keywords, checked on entry
+    body = bodyfit.body_from_measurements(sex=study_body.sex, **keywords)
     return body, time.perf_counter() - start
 
 
@@ -435,7 +438,7 @@ def _run_job(spec: dict[str, Any], body: Body, build_s: float) -> dict[str, Any]
             stretch_max_pct=fit.stretch["max"],
             over_limit_fraction=fit.stretch["over_limit_fraction"],
             gates_passed=bool(fit.gates["passed"]),
-            vertex_count=int(result.garment.vertex_count),
+            vertex_count=int(result.garment.vertex_count) if result.garment is not None else 0,
             fit_json=json.dumps(_nan_to_none(asdict(fit))),
         )
         for region, value in fit.ease_cm.items():
@@ -576,7 +579,8 @@ def _import_ray(local: bool):
 
 
 def _start_ray(ray, address: str | None, local_cpus: int | None) -> bool:
-    """Connect (``address``, ``RAY_ADDRESS``) or start Ray in this process; True if we started it."""
+    """Connect (``address``, ``RAY_ADDRESS``) or start Ray in this process; True if we started
+    it."""
     if ray.is_initialized():
         return False
     address = address or os.environ.get("RAY_ADDRESS")
@@ -771,7 +775,8 @@ def run_study(
 
 
 def _safe_build(study_body: StudyBody) -> tuple[Body, float] | str:
-    """(body, build seconds), or one line saying why it could not be built (a result, not a crash)."""
+    """(body, build seconds), or one line saying why it could not be built (a result, not a
+    crash)."""
     try:
         return _build_body(study_body)
     except (ValueError, TypeError) as exc:
@@ -779,7 +784,8 @@ def _safe_build(study_body: StudyBody) -> tuple[Body, float] | str:
 
 
 def _ray_map(ray, batches, bodies_by_id, *, window, gpus, retries, stored, counts) -> None:
-    """Submit the batches as Ray tasks, at most ``window`` at once, and store results as they come."""
+    """Submit the batches as Ray tasks, at most ``window`` at once, and store results as they
+    come."""
     from ray.exceptions import RayTaskError
 
     build = ray.remote(_safe_build).options(
@@ -788,7 +794,8 @@ def _ray_map(ray, batches, bodies_by_id, *, window, gpus, retries, stored, count
     drape = ray.remote(_run_batch).options(
         num_cpus=1, num_gpus=gpus, max_retries=retries, name="tryon3d.drape_jobs"
     )
-    left = {}  # body id -> batches not yet finished; its object ref is dropped when none are
+    # body id -> batches not yet finished; its object ref is dropped when none are
+    left: dict[str, int] = {}
     for bid, _ in batches:
         left[bid] = left.get(bid, 0) + 1
     body_refs: dict[str, Any] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -143,7 +144,7 @@ def study_json(result: StudyResult, *, inputs: dict[str, Any] | None = None) -> 
             b: {r["size"] for r in rs if r["verdict"] == "good"} for b, rs in by_body.items()
         }
         overlaps = []
-        for a, b in zip(sizes_seen, sizes_seen[1:], strict=False):
+        for a, b in itertools.pairwise(sizes_seen):
             both = sum(1 for s in good_sets.values() if a in s and b in s)
             overlaps.append(
                 {
@@ -152,7 +153,7 @@ def study_json(result: StudyResult, *, inputs: dict[str, Any] | None = None) -> 
                     "share": round(both / len(by_body), 3),
                 }
             )
-        region = next((r["governing_region"] for r in fam_rows if r["governing_region"]), None)
+        region = next((r["governing_region"] for r in fam_rows if r["governing_region"]), "")
         grading = {}
         for chart in charts if region else ():  # no region: nothing was judged
             table = garments_stage.size_chart(chart)
@@ -167,7 +168,7 @@ def study_json(result: StudyResult, *, inputs: dict[str, Any] | None = None) -> 
             )
             steps = {
                 f"{a}->{b}": round(100.0 * (table[b][region] - table[a][region]), 1)
-                for a, b in zip(sizes_seen, sizes_seen[1:], strict=False)
+                for a, b in itertools.pairwise(sizes_seen)
                 if a in table and b in table
             }
             spread = float(np.std(girths)) if girths.size > 1 else math.nan
@@ -357,11 +358,13 @@ def _table(header: Sequence[str], body: Sequence[Sequence[Any]]) -> str:
 
 
 def study_html(summary: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
-    """``study.html``: tables per garment and size, the chart checks, and three plots (PNG inline)."""
+    """``study.html``: tables per garment and size, the chart checks, and three plots (PNG
+    inline)."""
     images = _plots(summary, rows) if rows else {}
     parts = [
         f"<h1>Fit study</h1><p>{summary['jobs']['done']} of {summary['jobs']['total']} jobs done "
-        f"({summary['jobs']['failed']} failed to drape, {summary['jobs']['skipped']} from an earlier run), "
+        f"({summary['jobs']['failed']} failed to drape, {summary['jobs']['skipped']} from an "
+        "earlier run), "
         f"{len(summary['bodies'])} bodies, executor {html.escape(summary['executor'])}, "
         f"{summary['seconds']} s.</p>"
     ]
@@ -386,7 +389,8 @@ def study_html(summary: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
         )
         nofit = g["no_size_fits"]
         parts.append(
-            f"<p>Recommended: {html.escape(', '.join(f'{k} x{v}' for k, v in g['recommended'].items()))}. "
+            "<p>Recommended: "
+            f"{html.escape(', '.join(f'{k} x{v}' for k, v in g['recommended'].items()))}. "
             f"No size fits {len(nofit['bodies'])} bodies ({100 * nofit['share']:.0f} %)"
             + (f": {html.escape(', '.join(nofit['bodies'][:20]))}" if nofit["bodies"] else "")
             + ".</p>"
@@ -405,7 +409,8 @@ def study_html(summary: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
         for chart, gr in g["grading"].items():
             parts.append(
                 f"<p>Grading ({html.escape(chart)} chart, {html.escape(str(gr['region']))}): steps "
-                f"{html.escape(', '.join(f'{k} {v} cm' for k, v in gr['step_cm'].items()) or '-')}; "
+                f"{html.escape(', '.join(f'{k} {v} cm' for k, v in gr['step_cm'].items()) or '-')}"
+                "; "
                 f"population {gr['population_mean_cm']} cm, sd {gr['population_sd_cm']} cm "
                 f"({gr['bodies']} bodies); mean step / sd = {gr['mean_step_over_sd']}.</p>"
             )
@@ -431,10 +436,12 @@ def study_html(summary: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
                 f"<h2>{title}</h2><img alt='{title}' src='data:image/png;base64,{images[name]}'>"
             )
     style = (
-        "body{font-family:sans-serif;max-width:70em;margin:2em auto}table{border-collapse:collapse;margin:.5em 0}"
+        "body{font-family:sans-serif;max-width:70em;margin:2em auto}"
+        "table{border-collapse:collapse;margin:.5em 0}"
         "td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}img{max-width:100%}"
     )
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>tryon3d fit study</title><style>{style}"
+        "<!doctype html><html><head><meta charset='utf-8'><title>tryon3d fit "
+        f"study</title><style>{style}"
         f"</style></head><body>{''.join(parts)}</body></html>\n"
     )

@@ -19,7 +19,7 @@ def sheet_garment(
 ) -> Garment:
     """A flat square sheet in the horizontal plane, no seams (for free-fall and drop tests)."""
     fabric = fabric or test_fabric()
-    n = max(2, int(round(width_m / edge_m)) + 1)
+    n = max(2, round(width_m / edge_m) + 1)
     u = np.linspace(-width_m / 2.0, width_m / 2.0, n)
     xx, yy = np.meshgrid(u, u, indexing="xy")
     pattern = np.stack([xx, yy], axis=-1).reshape(-1, 2)

@@ -26,7 +26,8 @@ def body(default_body):
 
 @pytest.fixture(scope="module")
 def skirt_files(tmp_path_factory):
-    """Our A-line skirt as a y-up centimetre OBJ and a y-up metre Draco GLB, split along a UV seam."""
+    """Our A-line skirt as a y-up centimetre OBJ and a y-up metre Draco GLB, split along a UV
+    seam."""
     folder = tmp_path_factory.mktemp("meshes")
     v, f, uv = cone_skirt()
     obj = write_obj(folder / "skirt_cm_yup.obj", z_up_m_to_y_up(v, 100.0), f, uv)

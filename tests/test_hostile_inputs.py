@@ -7,6 +7,7 @@ from data. Only generated hostile files are used.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -611,9 +612,9 @@ def test_api_refuses_bad_garment_arguments(default_body):
 
     with pytest.raises(TypeError, match="family name or a file path, got NoneType"):
         load_garment(None)
-    with pytest.raises(TypeError, match="body must be a bodyfit.Body or None, got str"):
+    with pytest.raises(TypeError, match=r"body must be a bodyfit\.Body or None, got str"):
         load_garment("tshirt", body="notabody")
-    with pytest.raises(TypeError, match="body must be a bodyfit.Body"):
+    with pytest.raises(TypeError, match=r"body must be a bodyfit\.Body"):
         garments.garment_from_pattern(garments.draft("skirt", "M"), body=np.zeros((3, 3)))
 
 
@@ -645,7 +646,7 @@ def test_api_zip_bomb_drape_npz_refused(tmp_path, monkeypatch):
 
     with pytest.raises(ValueError, match="TRYON3D_MAX_DRAPE_BYTES"):
         sim.load_drape_npz(_declared_size_bomb(_npz_bytes(positions=np.zeros((10, 3)))))
-    with pytest.raises(ValueError, match="cannot read drape.npz"):
+    with pytest.raises(ValueError, match=r"cannot read drape\.npz"):
         sim.load_drape_npz(b"PK\x03\x04" + b"\x00" * 100)
 
 
@@ -877,7 +878,7 @@ def test_read_only_cache_is_a_clear_error(tmp_path):
     try:
         from tryon3d.bodyfit._cache import check_cache_dir
 
-        with pytest.raises(ValueError, match="is not writable .*set TRYON3D_CACHE"):
+        with pytest.raises(ValueError, match=r"is not writable .*set TRYON3D_CACHE"):
             check_cache_dir(cache)
     finally:
         subprocess.run(["umount", "-l", str(cache)], capture_output=True)
@@ -888,7 +889,9 @@ _WRITER = textwrap.dedent("""
     from tryon3d._files import write_files_atomically
     tag = sys.argv[2]
     # 40 files of 2 MB: long enough to be killed in the middle
-    write_files_atomically(sys.argv[1], {f"part_{i:02d}.bin": tag.encode() * 2_000_000 for i in range(40)})
+    write_files_atomically(
+        sys.argv[1], {f"part_{i:02d}.bin": tag.encode() * 2_000_000 for i in range(40)}
+    )
     print("done", flush=True)
 """)
 
@@ -1109,10 +1112,8 @@ def test_fuzz_dxf_reader(tmp_path_factory, lines):
     from tryon3d import garments
 
     path = _fuzz_file(tmp_path_factory, "f.dxf", "\n".join(lines).encode())
-    try:
+    with contextlib.suppress(_DOCUMENTED):
         garments.read_dxf_pattern(path)
-    except _DOCUMENTED:
-        pass
 
 
 _OBJ_LINES = st.lists(
@@ -1149,10 +1150,8 @@ def test_fuzz_obj_reader(tmp_path_factory, lines):
     from tryon3d import garments
 
     path = _fuzz_file(tmp_path_factory, "f.obj", "\n".join(lines).encode())
-    try:
+    with contextlib.suppress(_DOCUMENTED):
         garments.read_mesh_file(path)
-    except _DOCUMENTED:
-        pass
 
 
 _JSON = st.recursive(
@@ -1199,10 +1198,8 @@ def test_fuzz_gltf_reader(tmp_path_factory, document, binary):
             + text
         )
     path = _fuzz_file(tmp_path_factory, "f.glb" if binary else "f.gltf", text)
-    try:
+    with contextlib.suppress(_DOCUMENTED):
         garments.read_mesh_file(path)
-    except _DOCUMENTED:
-        pass
 
 
 @_FUZZ
@@ -1234,10 +1231,8 @@ def test_fuzz_body_record(record, monkeypatch):
     monkeypatch.delenv("TRYON3D_SMPLX_DIR", raising=False)
     if record["format"] != "x":
         record["format"] = RECORD_FORMAT
-    try:
+    with contextlib.suppress(_DOCUMENTED):
         bodyfit.body_from_record(record)
-    except _DOCUMENTED:
-        pass
 
 
 @_FUZZ
@@ -1249,10 +1244,8 @@ def test_fuzz_npz_readers(data, keep):
 
     valid = _npz_bytes(positions=np.zeros((5, 3)), meta=np.array('{"format": 1}'))
     for blob in (data, valid[:keep], valid[:keep] + data + valid[keep + len(data) :]):
-        try:
+        with contextlib.suppress(_DOCUMENTED):
             sim.load_drape_npz(blob)
-        except _DOCUMENTED:
-            pass
         buffer = Path(os.environ.get("TMPDIR", "/tmp")) / f"fuzz-{os.getpid()}.npz"
         buffer.write_bytes(blob)
         try:

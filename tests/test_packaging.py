@@ -1,4 +1,5 @@
-"""The wheel installs one top-level name, ``tryon3d``, with the stages and the shipped data in it."""
+"""The wheel installs one top-level name, ``tryon3d``, with the stages and the shipped data in
+it."""
 
 from __future__ import annotations
 
@@ -81,7 +82,8 @@ def test_import_tryon3d_is_lazy() -> None:
     """``import tryon3d`` loads no stage and no heavy dependency; a name loads its module on use."""
     code = (
         "import sys, tryon3d;"
-        "heavy = [m for m in ('torch', 'warp', 'mitsuba', 'newton', 'tryon3d.bodyfit', 'tryon3d.sim')"
+        "heavy = [m for m in ('torch', 'warp', 'mitsuba', 'newton', 'tryon3d.bodyfit', "
+        "'tryon3d.sim')"
         " if m in sys.modules];"
         "print(heavy);"
         "from tryon3d import garments;"

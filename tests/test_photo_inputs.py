@@ -75,7 +75,7 @@ def test_unreadable_missing_small_and_oversized_files(tmp_path):
 def test_no_person_is_refused():
     rng = np.random.default_rng(0)
     noise = (rng.uniform(0, 255, (300, 300, 3))).astype(np.uint8)
-    with pytest.raises(ValueError, match="no (clearly visible )?person"):
+    with pytest.raises(ValueError, match=r"no (clearly visible )?person"):
         bodyfit.analyze_photo(bodyfit.load_photo(noise, name="noise"))
 
 

@@ -63,7 +63,8 @@ class _WebSocket:
         self.sock = socket.create_connection((host, port), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
         request = (
-            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: "
+            "Upgrade\r\n"
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
         )
         self.sock.sendall(request.encode())
@@ -424,7 +425,7 @@ def test_a_report_folder_reloads_and_renders_again(report_folder, tmp_path):
     assert {"report.html", "report.json", "fitmap_S.png", "draped_M.glb"} <= names
     again = json.loads((tmp_path / "again" / "report.json").read_text())
     assert again["recommended_size"] == first["recommended_size"]
-    with pytest.raises(ValueError, match="garments.json"):
+    with pytest.raises(ValueError, match=r"garments\.json"):
         load_report(tmp_path)
 
 
@@ -465,7 +466,8 @@ def test_native_stderr_notices_are_silenced_but_ours_show():
     import sys
 
     code = (
-        "import os, sys\nfrom tryon3d.cli import native_stderr_silenced\nwith native_stderr_silenced():\n"
+        "import os, sys\nfrom tryon3d.cli import native_stderr_silenced\nwith "
+        "native_stderr_silenced():\n"
         "    os.write(2, b'native notice\\n')\n    print('our message', file=sys.stderr)\n"
         "os.write(2, b'after\\n')\n"
     )

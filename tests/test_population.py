@@ -1,4 +1,5 @@
-"""Population model (bodyfit._population): accuracy on ANSUR II hold-out, monotonicity, validation."""
+"""Population model (bodyfit._population): accuracy on ANSUR II hold-out, monotonicity,
+validation."""
 
 from __future__ import annotations
 

@@ -83,7 +83,7 @@ def test_render_body_outputs(scene):
 
 
 def test_camera_presets_see_different_sides(scene):
-    body, garment = scene
+    body, _garment = scene
     front = render.camera_preset(body.vertices, "front", width=64, height=64)
     back = render.camera_preset(body.vertices, "back", width=64, height=64)
     assert front.position[1] < -1.0 and back.position[1] > 1.0

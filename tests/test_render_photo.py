@@ -28,7 +28,7 @@ def setup():
 
 
 def test_garment_shows_where_it_projects(setup):
-    body, drape, camera, photo, person, composite, mask, _ = setup
+    body, drape, camera, photo, _person, composite, mask, _ = setup
     assert composite.shape == photo.shape and composite.dtype == np.uint8
     assert mask.shape == photo.shape[:2] and mask.dtype == bool and mask.sum() > 600
     uv = render.project(camera, drape.positions)

@@ -194,7 +194,7 @@ def test_divergence_raises(body, skirt):
     # placed 5x too wide, the skirt snaps inward faster than any cloth should move (without
     # the sewing ramp, which would relax that start gently)
     wide = skirt.positions * np.array([5.0, 5.0, 1.0])
-    with pytest.raises(sim.DrapeDivergedError, match="2 attempts.*runaway speed"):
+    with pytest.raises(sim.DrapeDivergedError, match=r"2 attempts.*runaway speed"):
         sim.drape(body, dataclasses.replace(skirt, positions=wide), retries=1, sewing_s=0.0)
 
 
@@ -254,7 +254,7 @@ def test_npz_round_trip(draped, tmp_path):
     (tmp_path / "drape.json").write_text(json.dumps(sim.drape_to_json(draped)))
     for path in (tmp_path, tmp_path / "drape.json", tmp_path / "drape.npz"):
         assert sim.load_drape(path).garment_name == draped.garment_name
-    with pytest.raises(ValueError, match="no drape.npz"):
+    with pytest.raises(ValueError, match=r"no drape\.npz"):
         sim.load_drape(tmp_path / "elsewhere" / "drape.json")
     with pytest.raises(ValueError, match="cannot read"):
         sim.load_drape_npz(b"not an npz")
@@ -376,20 +376,23 @@ def test_cloth_ease_ignores_folds_and_slant_the_tape_does_not():
 
 def test_self_intersection_count_is_exact_for_close_layers():
     """Parallel centimetre triangles millimetres apart (two cloth layers in a fold) do not
-    intersect; a triangle pushed through another does, once per pair; shared vertices don't count."""
+    intersect; a triangle pushed through another does, once per pair; shared vertices don't
+    count."""
     from tryon3d.sim._measure import self_intersecting_pairs
 
     tri = np.array([[0.0, 0.0, 0.0], [0.009, 0.0, 0.0], [0.0, 0.009, 0.0]])
     faces = np.array([[0, 1, 2], [3, 4, 5]])
     for gap_m in (0.0005, 0.004, 0.008):
-        points = np.concatenate([tri, tri + [0.002, 0.002, gap_m]])
+        points = np.concatenate([tri, tri + np.array([0.002, 0.002, gap_m])])
         assert self_intersecting_pairs(points, faces, "cpu") == 0, gap_m
     # a vertical triangle piercing the horizontal one's interior
     pierce = np.array([[0.002, 0.002, -0.003], [0.004, 0.003, 0.004], [0.003, 0.001, 0.004]])
     assert self_intersecting_pairs(np.concatenate([tri, pierce]), faces, "cpu") == 1
     # the same piercing triangle lifted 1 mm clear of the plane: no crossing
     assert (
-        self_intersecting_pairs(np.concatenate([tri, pierce + [0.0, 0.0, 0.0031]]), faces, "cpu")
+        self_intersecting_pairs(
+            np.concatenate([tri, pierce + np.array([0.0, 0.0, 0.0031])]), faces, "cpu"
+        )
         == 0
     )
     # sharing a vertex is adjacency, not intersection
@@ -407,7 +410,7 @@ def test_self_intersection_count_is_exact_for_close_layers():
         ]
     )
     layers = np.concatenate([quads, quads + len(grid)])
-    lifted = grid + [0.0, 0.0, 0.003]
+    lifted = grid + np.array([0.0, 0.0, 0.003])
     assert self_intersecting_pairs(np.concatenate([grid, lifted]), layers, "cpu") == 0
     wavy = lifted.copy()
     wavy[:, 2] = 0.003 * np.cos(40.0 * wavy[:, 0])  # crosses z = 0 along lines
@@ -548,7 +551,8 @@ def test_bulk_style3d_cloth_matches_newtons_add_cloth_mesh(body):
 
 
 def test_mesh_edges_numbers_edges_as_newton_does():
-    """tryon3d.sim._style3d_cloth.mesh_edges gives Newton's MeshAdjacency edge table (order, opposite vertices,
+    """tryon3d.sim._style3d_cloth.mesh_edges gives Newton's MeshAdjacency edge table (order,
+    opposite vertices,
     boundary -1s), non-manifold edges included."""
     import warnings
 

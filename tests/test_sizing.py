@@ -456,7 +456,8 @@ def test_cli_rejects_bad_input_with_one_line(argv, message, tmp_path, capsys):
 
 
 def test_fit_report_skips_a_diverged_size(monkeypatch, tshirts):
-    """A size whose drape diverges (also on the finer retry) is reported, not judged; others still are."""
+    """A size whose drape diverges (also on the finer retry) is reported, not judged; others still
+    are."""
     from tryon3d import fit_report, sim
 
     row = CHART["M"]

@@ -98,12 +98,15 @@ def _peaks(profile: np.ndarray, prominence: float) -> int:
     """Local maxima standing at least ``prominence`` over the lowest point on each side."""
     count = 0
     for i in range(1, len(profile) - 1):
-        if profile[i] >= profile[i - 1] and profile[i] > profile[i + 1]:
-            if (
+        if (
+            profile[i] >= profile[i - 1]
+            and profile[i] > profile[i + 1]
+            and (
                 profile[i] - profile[: i + 1].min() >= prominence
                 and profile[i] - profile[i:].min() >= prominence
-            ):
-                count += 1
+            )
+        ):
+            count += 1
     return count
 
 
@@ -201,7 +204,8 @@ def test_measure_cli_reads_body_json_and_an_anny_glb(tmp_path, default_body) -> 
         assert abs(first["measurements_cm"][name] - second["measurements_cm"][name]) < 0.1, name
     svg = (tmp_path / "m1" / "tape.svg").read_text()
     assert svg.startswith("<svg") and svg.count("<line") >= 10 and "hips" in svg
-    bad = subprocess.run([sys.executable, "-m", "tryon3d", "measure", str(tmp_path / "nothing.obj"), "-o", str(tmp_path / "m3")],
+    bad = subprocess.run([sys.executable, "-m", "tryon3d", "measure",
+                          str(tmp_path / "nothing.obj"), "-o", str(tmp_path / "m3")],
                          capture_output=True, text=True, cwd=REPO_ROOT)  # fmt: skip
     assert (
         bad.returncode == 2

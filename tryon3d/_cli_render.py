@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "render",
         help="render a drape: onto a photo, as a turntable, as fit maps",
-        description="Render the drape of `tryon3d drape` (OUT2/drape.json with draped.glb beside it): "
+        description="Render the drape of `tryon3d drape` (OUT2/drape.json with draped.glb beside "
+        "it): "
         "onto your photo (--photo with --camera, the body.json of a photo fit), as a turntable "
         "(MP4 + GIF) and as fit maps (PNG). Writes OUT3/tryon.png + garment_mask.png, "
         "turntable.mp4 + turntable.gif, fitmap_<field>.png.",
@@ -192,14 +193,15 @@ def run(args: argparse.Namespace) -> int:
     body, drape, has_fields = _load_drape(Path(args.drape))
     if args.fitmap and not has_fields:
         raise ValueError(
-            "fit maps need the drape's stretch/pressure fields, which drape.json + draped.glb do not carry "
+            "fit maps need the drape's stretch/pressure fields, which drape.json + draped.glb do "
+            "not carry "
             "(drape.npz or the body file named in drape.json is missing)"
         )
     from tryon3d import render
 
     texture = args.texture if args.texture else getattr(drape, "texture", None)
     files: dict[str, bytes] = {}
-    if photo is not None:
+    if photo is not None and camera is not None:  # they come together (checked above)
         composite, mask = render.render_on_photo(
             body, drape, photo, camera, person_mask, texture=texture, seed=args.seed
         )
@@ -219,9 +221,9 @@ def run(args: argparse.Namespace) -> int:
         files["turntable.gif"] = render.encode_gif(frames)
         _log.info("rendered a %d-frame turntable at %d px", len(frames), args.size)
     if args.fitmap:
-        for field in render.FITMAP_FIELDS:
-            files[f"fitmap_{field}.png"] = render.render_fitmap(
-                body, drape, field=field, size=args.size, seed=args.seed
+        for bands in render.FITMAP_FIELDS.values():
+            files[f"fitmap_{bands.field}.png"] = render.render_fitmap(
+                body, drape, field=bands.field, size=args.size, seed=args.seed
             )
     written = write_files_atomically(out, files)
     _log.info("wrote %s", ", ".join(str(p) for p in written))

@@ -7,14 +7,20 @@ import gc
 import logging
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from tryon3d._files import ensure_writable_dir
+
+if TYPE_CHECKING:
+    from tryon3d.sizing import FitReport
 
 _log = logging.getLogger("tryon3d")
 
 _REPORT_FILES = (
-    "report.html (open in a browser, works offline), report.json (recommended_size, confidence, per-size "
-    "gates/ease/stretch/verdict), fitmap_<SIZE>.png, draped_<SIZE>.glb, front.png, turntable.gif/.mp4, viewer/"
+    "report.html (open in a browser, works offline), report.json (recommended_size, confidence, "
+    "per-size "
+    "gates/ease/stretch/verdict), fitmap_<SIZE>.png, draped_<SIZE>.glb, front.png, "
+    "turntable.gif/.mp4, viewer/"
 )
 
 
@@ -105,8 +111,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit = subparsers.add_parser(
         "fit-report",
         help="drape every size of a garment on a body and recommend one (HTML + JSON report)",
-        description="Drape each size of a garment family on a saved body, judge ease per region against "
-        "fabric-dependent comfort ranges, stretch against the fabric's wearable limit and lengths (sleeve end, "
+        description="Drape each size of a garment family on a saved body, judge ease per region "
+        "against "
+        "fabric-dependent comfort ranges, stretch against the fabric's wearable limit and lengths "
+        "(sleeve end, "
         "hem), and recommend one size with a confidence and reasons. Writes into OUT: "
         + _REPORT_FILES
         + ".",
@@ -140,9 +148,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tryon = subparsers.add_parser(
         "tryon",
         help="body + drape + photo composite + turntable + fit report in one run",
-        description="Build a body (from a photo, or from height/weight and optional girths), drape the garment "
-        "in the given size (and any --sizes to compare), composite it onto the photo when one is given, and "
-        "write the fit report. Writes into OUT: body.json, body.glb, tryon.png + garment_mask.png (with "
+        description="Build a body (from a photo, or from height/weight and optional girths), drape "
+        "the garment "
+        "in the given size (and any --sizes to compare), composite it onto the photo when one is "
+        "given, and "
+        "write the fit report. Writes into OUT: body.json, body.glb, tryon.png + garment_mask.png "
+        "(with "
         "--photo), " + _REPORT_FILES + ".",
     )
     tryon.add_argument("--photo", metavar="IMAGE", help="front photo, full body (optional)")
@@ -180,8 +191,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser(
         "demo",
         help="the full report for a default body and T-shirt (no inputs needed)",
-        description="Build a default body (168 cm, 62 kg, female), drape the default T-shirt in the three sizes "
-        "around the size chart's answer and write the full report. Writes into OUT (default out/demo): "
+        description="Build a default body (168 cm, 62 kg, female), drape the default T-shirt in "
+        "the three sizes "
+        "around the size chart's answer and write the full report. Writes into OUT (default "
+        "out/demo): "
         "body.json, body.glb, " + _REPORT_FILES + ".",
     )
     demo.add_argument(
@@ -216,7 +229,7 @@ def _check_garment(name: str) -> None:
         sizing.garment_file(name)
 
 
-def _announce(report, written, seconds: float, out) -> None:
+def _announce(report: FitReport, written, seconds: float, out) -> None:
     _log.info(
         "recommended size %s (confidence %.0f %%, %s) for %s in %s",
         report.recommended_size,
@@ -232,7 +245,7 @@ def _announce(report, written, seconds: float, out) -> None:
     _log.info("open %s in a browser to see the report", (out / "report.html").resolve().as_uri())
 
 
-def _gates_exit(report, out) -> int:
+def _gates_exit(report: FitReport, out) -> int:
     """EXIT_GATES (one line on stderr) when the recommended size's drape failed its gates."""
     from tryon3d.cli import EXIT_GATES, gates_failure
 

@@ -14,11 +14,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "study",
         help="fit study: which size of each garment fits which share of a population (Ray)",
-        description="Drape every size of each garment on every body of a population sample, a customers CSV "
+        description="Drape every size of each garment on every body of a population sample, a "
+        "customers CSV "
         "or a folder of body files, on Ray (started here on 127.0.0.1, or a running cluster with "
-        "--ray-address / RAY_ADDRESS). Writes into OUT: results/*.parquet (one row per job, keyed by a content "
-        "hash: a rerun skips finished jobs), study.json and study.html (coverage per size, a size per body, "
-        "bodies no size fits, overlapping sizes, grading step vs the population's spread, the size chart's "
+        "--ray-address / RAY_ADDRESS). Writes into OUT: results/*.parquet (one row per job, keyed "
+        "by a content "
+        "hash: a rerun skips finished jobs), study.json and study.html (coverage per size, a size "
+        "per body, "
+        "bodies no size fits, overlapping sizes, grading step vs the population's spread, the size "
+        "chart's "
         "answer vs the drape's). Needs the extra: pip install 'tryon3d[study]'.",
     )
     parser.add_argument(

@@ -102,7 +102,8 @@ def _acquire_lock(folder: Path) -> None:
                 owner = 0
             if owner and owner != os.getpid() and _pid_alive(owner):
                 raise ValueError(
-                    f"output folder {str(folder)!r} is being written by another tryon3d run (pid {owner}); "
+                    f"output folder {str(folder)!r} is being written by another tryon3d run (pid "
+                    f"{owner}); "
                     f"wait for it to finish or choose another folder"
                 ) from None
             with _suppress_oserror():

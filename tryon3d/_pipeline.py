@@ -20,11 +20,20 @@ import time
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from tryon3d._files import ensure_writable_dir, write_files_atomically
 from tryon3d.core import data_file
-from tryon3d.sizing import FitReport, fit_report, report_json
+from tryon3d.sizing import FitReport, SizeChart, SizeFit, fit_report, report_json
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from tryon3d.bodyfit import Body
+    from tryon3d.core import Camera
+    from tryon3d.garments import Fabric, Garment
+    from tryon3d.render import FitmapField, GarmentMesh
+    from tryon3d.sim import Drape
 
 __all__ = [
     "DEMO_DEFAULTS",
@@ -199,7 +208,7 @@ def _templates() -> tuple[string.Template, dict[str, string.Template]]:
     return page, parts
 
 
-def _part(part: str, /, **values: Any) -> str:
+def _part(part: str, /, **values: str) -> str:
     """One named piece of ``templates/report_parts.html``, filled in."""
     return _templates()[1][part].substitute(values)
 
@@ -208,7 +217,7 @@ def _cell_class(verdict: str) -> str:
     return verdict.replace(" ", "-")
 
 
-def _ease_cell(fit: Any, region: str) -> str:
+def _ease_cell(fit: SizeFit, region: str) -> str:
     if region not in fit.ease_cm:
         return _part("ease_cell_empty")
     tight, ideal, loose = fit.comfort_cm[region]
@@ -371,7 +380,10 @@ def write_report(
         )
     )
     files.update(sizing.drape_files(report))
-    files.setdefault("body.json", json.dumps(body_json(report.body), indent=2) + "\n")
+    if "body.json" not in files:
+        if report.body is None:
+            raise ValueError("the report carries no body, so body.json cannot be written")
+        files["body.json"] = json.dumps(body_json(report.body), indent=2) + "\n"
     files.update(_viewer_files())
     glb = files.get(f"draped_{report.recommended_size}.glb")
     listing = sorted(set(files) | {"report.json", "report.html"})
@@ -412,52 +424,147 @@ def load_garment(
     name_or_path: str | os.PathLike,
     *,
     size: str | None = None,
-    fabric: Any = None,
-    body: Any = None,
-    **options: Any,
-) -> Any:
+    fabric: Fabric | str | None = None,
+    body: Body | None = None,
+    edge_length_m: float = 0.02,
+    chart: SizeChart | None = None,
+    texture: str | os.PathLike | None = None,
+    texture_repeat_m: tuple[float, float] = (0.1, 0.1),
+    units: str | None = None,
+    up: str | None = None,
+    **design: float,
+) -> Garment:
     """A ``garments.Garment`` from a family name (``"tshirt"``...) or a pattern/mesh file, placed
     around ``body`` when given. ``size``: the family's size (None: M) or the size to read from a
-    graded DXF. ``options``: see ``garments.load_garment`` (``edge_length_m``,
-    ``chart``, ``texture``, design parameters [m])."""
+    graded DXF. The other keywords are ``garments.load_garment``'s: mesh ``edge_length_m`` [m],
+    size ``chart``, ``texture`` and its tile size ``texture_repeat_m`` [m], a mesh file's
+    ``units`` and ``up`` axis, and ``design`` parameters [m] of a family."""
     from tryon3d import garments
 
-    return garments.load_garment(name_or_path, size=size, fabric=fabric, body=body, **options)
+    return garments.load_garment(
+        name_or_path,
+        size=size,
+        fabric=fabric,
+        body=body,
+        edge_length_m=edge_length_m,
+        chart=chart,
+        texture=texture,
+        texture_repeat_m=texture_repeat_m,
+        units=units,
+        up=up,
+        **design,
+    )
 
 
-def drape(body: Any, garment: Any, *, device: str = "cpu", **options: Any) -> Any:
+def drape(
+    body: Body,
+    garment: Garment,
+    *,
+    device: str = "cpu",
+    max_seconds_simulated: float = 4.0,
+    dt: float = 1.0 / 60.0,
+    max_dt: float | None = 1.0 / 15.0,
+    substeps: int = 1,
+    iterations: int = 10,
+    linear_iterations: int = 10,
+    velocity_damping: float = 6.0,
+    speed_tolerance_m_s: float = 0.01,
+    stop_on_convergence: bool = True,
+    self_collision: bool = True,
+    transition_speed_m_s: float = 0.5,
+    retries: int = 2,
+    divergence_checks: bool = True,
+    sewing_s: float = 0.3,
+) -> Drape:
     """Drape ``garment`` on ``body`` (Newton Style3D) -> ``sim.Drape`` (draped mesh, ease per
-    region, stretch per face, quality gates). ``options``: see ``sim.drape``."""
+    region, stretch per face, quality gates). The keywords are ``sim.drape``'s: ``device``
+    (``"cpu"``, ``"cuda[:N]"``), the settle budget ``max_seconds_simulated`` [s], frame steps
+    ``dt`` / ``max_dt`` [s], solver ``substeps`` / ``iterations`` / ``linear_iterations``,
+    ``velocity_damping`` [1/s], the rest test ``speed_tolerance_m_s`` [m/s] and
+    ``stop_on_convergence``, ``self_collision``, the pose ``transition_speed_m_s`` [m/s],
+    ``retries``, ``divergence_checks`` and the retries' sewing ramp ``sewing_s`` [s]."""
     from tryon3d import sim
 
-    return sim.drape(body, garment, device=device, **options)
+    return sim.drape(
+        body,
+        garment,
+        device=device,
+        max_seconds_simulated=max_seconds_simulated,
+        dt=dt,
+        max_dt=max_dt,
+        substeps=substeps,
+        iterations=iterations,
+        linear_iterations=linear_iterations,
+        velocity_damping=velocity_damping,
+        speed_tolerance_m_s=speed_tolerance_m_s,
+        stop_on_convergence=stop_on_convergence,
+        self_collision=self_collision,
+        transition_speed_m_s=transition_speed_m_s,
+        retries=retries,
+        divergence_checks=divergence_checks,
+        sewing_s=sewing_s,
+    )
 
 
 def render_fitmap(
-    body: Any, drape: Any, *, field: str = "stretch", size: int = 512, **options: Any
+    body: Body,
+    drape: Drape,
+    *,
+    field: FitmapField = "stretch",
+    views: Sequence[str] = ("front", "back"),
+    size: int = 512,
+    spp: int = 16,
+    seed: int = 0,
+    device: str = "auto",
 ) -> bytes:
-    """A fit map (stretch, pressure or ease), front and back with a legend, as PNG bytes.
-    ``options``: see ``render.render_fitmap``."""
+    """A fit map (``field``: stretch [%], contact pressure [Pa] or ease [cm]), one image per
+    camera view (``views``, left to right) with a legend, as PNG bytes. ``size``: each view's
+    height [px]; ``spp``, ``seed``, ``device``: see ``render.render_fitmap``."""
     from tryon3d import render
 
-    return render.render_fitmap(body, drape, field=field, size=size, **options)
+    return render.render_fitmap(
+        body, drape, field=field, views=views, size=size, spp=spp, seed=seed, device=device
+    )
 
 
 def render_turntable(
-    body: Any,
-    drape: Any = None,
+    body: Body,
+    drape: Drape | None = None,
     *,
     frames: int = 36,
     size: int = 512,
     path: str | os.PathLike | None = None,
     fps: float = 12.0,
-    **options: Any,
-) -> list:
+    garments: Sequence[GarmentMesh] = (),
+    texture: str | os.PathLike | np.ndarray | None = None,
+    garment_color: tuple[float, float, float] | None = None,
+    spp: int = 4,
+    seed: int = 0,
+    background: tuple[float, float, float] = (0.80, 0.80, 0.82),
+    shading: Literal["deferred", "path"] = "deferred",
+    device: str = "auto",
+) -> list[np.ndarray]:
     """Frames (each (size, size, 3) uint8) of the dressed body turning once; with ``path``
-    (``.mp4`` or ``.gif``) the video is written there too. ``options``: see ``render.render_turntable``."""
+    (``.mp4`` or ``.gif``) the video is written there too, at ``fps`` [1/s]. The other keywords
+    are ``render.render_turntable``'s: extra ``garments`` layers, the drape's ``texture`` or
+    linear RGB ``garment_color``, ``spp``, ``seed``, linear RGB ``background`` (the default is
+    ``render.BACKGROUND``), ``shading`` and ``device``."""
     from tryon3d import render
 
-    images = render.render_turntable(body, drape=drape, frames=frames, size=size, **options)
+    images = render.render_turntable(
+        body,
+        drape=drape,
+        garments=garments,
+        texture=texture,
+        garment_color=garment_color,
+        frames=frames,
+        size=size,
+        spp=spp,
+        seed=seed,
+        background=background,
+        shading=shading,
+        device=device,
+    )
     if path is not None:
         target = Path(path)
         suffix = target.suffix.lower()
@@ -473,11 +580,32 @@ def render_turntable(
 
 
 def render_on_photo(
-    body: Any, drape: Any, photo: Any, camera: Any, person_mask: Any = None, **options: Any
-) -> tuple:
+    body: Body,
+    drape: Drape,
+    photo: str | os.PathLike | np.ndarray,
+    camera: Camera,
+    person_mask: np.ndarray | None = None,
+    *,
+    texture: str | os.PathLike | np.ndarray | None = None,
+    garment_color: tuple[float, float, float] | None = None,
+    protect_mask: np.ndarray | None = None,
+    fit_light: bool = True,
+    light_steps: int = 40,
+    spp: int = 16,
+    seed: int = 0,
+    blend_margin_px: int = 3,
+    occlusion_tolerance_m: float = 0.01,
+    occluder_grow_px: int = 2,
+    skin_color: tuple[float, float, float] = (0.42, 0.24, 0.16),
+    device: str = "auto",
+    work_max_side_px: int | None = 1024,
+) -> tuple[np.ndarray, np.ndarray]:
     """The drape composited into the user's photo -> (image (H, W, 3) uint8, garment mask (H, W)
     bool). ``photo`` is a path or an (H, W, 3) uint8 array; ``camera`` the photo's fitted
-    ``render.Camera``. ``options``: see ``render.render_on_photo``."""
+    ``render.Camera``; ``person_mask`` the person's pixels, (H, W). The other keywords are
+    ``render.render_on_photo``'s (defaults ``render.SKIN_COLOR`` and
+    ``render.WORK_MAX_SIDE_PX``): texture or colour, pixels kept in front, the light fit,
+    samples, the blend band [px], the occlusion tolerance [m] and the working size [px]."""
     import numpy as np
 
     from tryon3d import render
@@ -489,7 +617,26 @@ def render_on_photo(
             photo = np.asarray(Image.open(photo).convert("RGB"))
         except OSError as exc:
             raise ValueError(f"cannot read photo {str(photo)!r}: {exc}") from None
-    return render.render_on_photo(body, drape, photo, camera, person_mask, **options)
+    return render.render_on_photo(
+        body,
+        drape,
+        photo,
+        camera,
+        person_mask,
+        texture=texture,
+        garment_color=garment_color,
+        protect_mask=protect_mask,
+        fit_light=fit_light,
+        light_steps=light_steps,
+        spp=spp,
+        seed=seed,
+        blend_margin_px=blend_margin_px,
+        occlusion_tolerance_m=occlusion_tolerance_m,
+        occluder_grow_px=occluder_grow_px,
+        skin_color=skin_color,
+        device=device,
+        work_max_side_px=work_max_side_px,
+    )
 
 
 # ----------------------------------------------------------------------------- end to end
@@ -523,7 +670,7 @@ class _Progress:
 
 def _photo_body(
     photo: str, side_photo: str | None, *, height_cm: float, weight_kg: float | None, sex: str
-):
+) -> tuple[Body, Camera, np.ndarray, np.ndarray]:
     """(body, front camera, person mask (h, w) uint8 at the analysis size, upright photo pixels
     (H, W, 3) uint8) from the photo fit."""
     import numpy as np
@@ -535,8 +682,8 @@ def _photo_body(
         photo
     )  # decoded once: upright (EXIF applied), for the fit and the composite
     fit = fit_photos(front, side_photo, height_cm=height_cm, weight_kg=weight_kg, sex=sex)
-    # MediaPipe's person mask stays at the analysis size (uint8): render_on_photo resizes it straight
-    # to its working size, so no photo-sized mask is ever made
+    # MediaPipe's person mask stays at the analysis size (uint8): render_on_photo resizes it
+    # straight to its working size, so no photo-sized mask is ever made
     mask = np.round(np.clip(fit.analyses["front"].mask, 0.0, 1.0) * 255.0).astype(np.uint8)
     return fit.body, fit.cameras["front"], mask, front.pixels
 
@@ -548,7 +695,12 @@ def _families() -> dict[str, dict]:
 
 
 def _check_tryon_inputs(
-    garment: str, size: str, sizes: Any, photo: str | None, side_photo: str | None, sex: str
+    garment: str,
+    size: str,
+    sizes: Sequence[str] | str | None,
+    photo: str | None,
+    side_photo: str | None,
+    sex: str,
 ) -> None:
     """Fail on bad inputs before any slow work."""
     from tryon3d import bodyfit, garments, sizing
@@ -623,7 +775,9 @@ def run_tryon(
     progress = _Progress(count, quiet=quiet)
     try:
         progress("building the body")
-        camera = mask = pixels = None
+        camera: Camera | None = None
+        mask: np.ndarray | None = None
+        pixels: np.ndarray | None = None
         if photo is not None:
             body, camera, mask, pixels = _photo_body(
                 photo, side_photo, height_cm=height_cm, weight_kg=weight_kg, sex=sex
@@ -631,7 +785,7 @@ def run_tryon(
         else:
             body = body_from_measurements(
                 height_cm=height_cm,
-                weight_kg=weight_kg,
+                weight_kg=cast(float, weight_kg),  # given without a photo (checked above)
                 sex=sex,
                 chest_cm=chest_cm,
                 waist_cm=waist_cm,
@@ -654,7 +808,7 @@ def run_tryon(
             "body.glb": bodyfit.body_to_glb(body),
             "body.json": json.dumps(body_json(body), indent=2) + "\n",
         }
-        if photo is not None:
+        if pixels is not None and camera is not None:  # a photo body
             chosen = size if size in report.drapes else report.recommended_size
             progress("compositing onto the photo")
             composite, garment_mask = render.render_on_photo(
@@ -668,7 +822,7 @@ def run_tryon(
             )  # the photo becomes the composite: one 48 MP array (144 MB), not two
             pixels = mask = None
             extra["tryon.png"] = _png(composite)
-            composite = None
+            del composite
             extra["garment_mask.png"] = _png(garment_mask)
         written = write_report(
             report,
@@ -692,7 +846,8 @@ def run_demo(
     workers: int | None = None,
 ) -> tuple[FitReport, list[Path], float]:
     """The demo: a default body (168 cm, 62 kg, female) and the default T-shirt in the three sizes
-    around the size chart's answer -> the full report in ``folder``. Returns (report, paths, seconds)."""
+    around the size chart's answer -> the full report in ``folder``. Returns (report, paths,
+    seconds)."""
     started = time.perf_counter()
     d = DEMO_DEFAULTS
     report, written = run_tryon(

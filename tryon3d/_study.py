@@ -8,7 +8,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tryon3d._files import ensure_writable_dir, write_files_atomically
 from tryon3d._units import cm_to_m
@@ -176,8 +176,8 @@ def study(
         study_bodies = sizing.sample_population(count, sex=sex, seed=seed)
     elif customers is not None:
         study_bodies = read_customers(customers)
-    else:
-        study_bodies = _body_files(bodies)
+    else:  # bodies: the one source given (checked above)
+        study_bodies = _body_files(cast("str | os.PathLike", bodies))
     garments = (
         [g.strip() for g in garments.split(",")] if isinstance(garments, str) else list(garments)
     )
