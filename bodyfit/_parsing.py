@@ -170,7 +170,7 @@ def _limb_zone(shape: tuple[int, int], kp: np.ndarray, scale_px: float) -> np.nd
     grid = np.stack(np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5), axis=-1)
     zone = np.zeros(shape, bool)
     head = kp[[0, 2, 5, 7, 8]].mean(axis=0)
-    head_radius = max(0.9 * np.linalg.norm(kp[7] - kp[8]), 0.35 * scale_px)
+    head_radius = max(0.9 * float(np.linalg.norm(kp[7] - kp[8])), 0.35 * scale_px)
     zone |= np.linalg.norm(grid - head, axis=-1) < head_radius
     neck = kp[list(_SHOULDERS)].mean(axis=0)
     zone |= _segment_distance(grid, head, neck) < 0.3 * scale_px
@@ -204,7 +204,7 @@ def _limb_zone(shape: tuple[int, int], kp: np.ndarray, scale_px: float) -> np.nd
 
 def _clothes_split(
     lab: np.ndarray, clothes: np.ndarray, kp: np.ndarray, rng: np.random.Generator, scale_px: float
-) -> tuple[np.ndarray, bool]:
+) -> tuple[float, bool]:
     """Boundary row [px] between upper and lower clothes, and whether it is a dress."""
     import cv2
 
@@ -319,7 +319,7 @@ def parse_person(
     height, width = person.shape
     grid_v, grid_u = np.mgrid[0:height, 0:width] + 0.5
     head = kp[[0, 2, 5, 7, 8]].mean(axis=0)
-    head_radius = max(1.1 * np.linalg.norm(kp[7] - kp[8]), 0.4 * scale_px)
+    head_radius = max(1.1 * float(np.linalg.norm(kp[7] - kp[8])), 0.4 * scale_px)
     shoulder_v = float(kp[list(_SHOULDERS), 1].mean())
     in_head = np.hypot(grid_u - head[0], grid_v - head[1]) < head_radius
     neck_v = shoulder_v - 0.15 * (shoulder_v - head[1])

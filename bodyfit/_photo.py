@@ -14,6 +14,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -247,7 +248,7 @@ _POSE_OPTIONS = (
     ("model_complexity", 1),
     ("enable_segmentation", True),
 )
-_graphs: dict[tuple, object] = {}  # (pid, options) -> open mediapipe Pose graph, guarded by _lock
+_graphs: dict[tuple, Any] = {}  # (pid, options) -> open mediapipe Pose graph, guarded by _lock
 _graph_builds = 0  # graphs built in this process (for tests and benchmarks)
 
 

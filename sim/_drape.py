@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from tryon3d.core import readonly_array
 
@@ -25,7 +26,7 @@ class DrapeDivergedError(ValueError):
     on every attempt, including the retries with a smaller step and more iterations."""
 
 
-def _frozen(value: object, dtype: object, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
+def _frozen(value: npt.ArrayLike, dtype: npt.DTypeLike, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
     return readonly_array(value, dtype, (None, *shape_tail), f"Drape.{name}")
 
 

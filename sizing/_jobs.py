@@ -182,7 +182,7 @@ def run_drape_job(job: DrapeJob) -> DrapeJobResult:
                     size=job.size,
                     fabric=job.fabric,
                     body=job.body,
-                    chart=job.chart,
+                    chart=job.chart or None,
                     edge_length_m=edge,
                 )
             else:  # a garment file, at one of its own sizes
