@@ -26,7 +26,9 @@ class DrapeDivergedError(ValueError):
     on every attempt, including the retries with a smaller step and more iterations."""
 
 
-def _frozen(value: npt.ArrayLike, dtype: npt.DTypeLike, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
+def _frozen(
+    value: npt.ArrayLike, dtype: npt.DTypeLike, shape_tail: tuple[int, ...], name: str
+) -> np.ndarray:
     return readonly_array(value, dtype, (None, *shape_tail), f"Drape.{name}")
 
 
