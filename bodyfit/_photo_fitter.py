@@ -415,7 +415,6 @@ class _Fitter:
         improving."""
         import torch
 
-        from tryon3d.core import Camera
         from tryon3d.render import render_silhouette
 
         faces = self.model.faces
@@ -446,17 +445,7 @@ class _Fitter:
                 references = []
                 for i in range(len(self.views)):
                     crop = self.reference_camera(i)
-                    references.append(
-                        Camera(
-                            fx=crop.fx * factor,
-                            fy=crop.fy * factor,
-                            cx=crop.cx * factor,
-                            cy=crop.cy * factor,
-                            width=resolution,
-                            height=resolution,
-                            world_to_camera=crop.world_to_camera,
-                        )
-                    )
+                    references.append(crop.scaled(factor, resolution, resolution))
             optimizer.zero_grad()
             rest_v, rest_j, own, mass = self.shape(self.params, self.height)
             loss = self.priors(mass, own, self.prior_weight_b)

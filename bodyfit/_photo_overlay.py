@@ -23,7 +23,6 @@ def render_body_silhouette(
     import torch
     from PIL import Image
 
-    from tryon3d.core import Camera
     from tryon3d.render import render_silhouette
 
     width, height = camera.width, camera.height
@@ -31,15 +30,7 @@ def render_body_silhouette(
     small = camera
     if factor < 1.0:
         w, h = max(1, round(width * factor)), max(1, round(height * factor))
-        small = Camera(
-            fx=camera.fx * factor,
-            fy=camera.fx * factor,
-            cx=camera.cx * factor,
-            cy=camera.cy * factor,
-            width=w,
-            height=h,
-            world_to_camera=camera.world_to_camera,
-        )
+        small = camera.scaled(factor, w, h)
     with torch.no_grad():
         coverage = render_silhouette(
             torch.as_tensor(vertices, dtype=torch.float32), faces, small, spp=4

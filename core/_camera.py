@@ -92,6 +92,19 @@ class Camera:
         """The 3x3 matrix K = [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] [px]."""
         return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
 
+    def scaled(self, scale: float, width: int, height: int) -> Camera:
+        """The same camera for the image scaled by ``scale`` (focal lengths and principal point
+        alike, square pixels kept) into ``width`` x ``height`` pixels."""
+        return Camera(
+            fx=self.fx * scale,
+            fy=self.fy * scale,
+            cx=self.cx * scale,
+            cy=self.cy * scale,
+            width=width,
+            height=height,
+            world_to_camera=self.world_to_camera,
+        )
+
     def resized(self, width: int, height: int) -> Camera:
         """The same camera for an image scaled to ``width`` x ``height`` pixels."""
         sx, sy = width / self.width, height / self.height

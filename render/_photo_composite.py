@@ -123,31 +123,14 @@ def _photo_camera(camera: Camera, width: int, height: int) -> Camera:
             f"camera is {camera.width}x{camera.height} but the photo is {width}x{height} (another "
             "aspect ratio)"
         )
-    scale = width / camera.width
-    return Camera(
-        fx=camera.fx * scale,
-        fy=camera.fy * scale,
-        cx=camera.cx * scale,
-        cy=camera.cy * scale,
-        width=width,
-        height=height,
-        world_to_camera=camera.world_to_camera,
-    )
+    return camera.scaled(width / camera.width, width, height)
 
 
 def _downscaled(camera: Camera, max_side: int) -> tuple[Camera, float]:
     scale = min(1.0, max_side / max(camera.width, camera.height))
     width, height = max(8, round(camera.width * scale)), max(8, round(camera.height * scale))
     scale = width / camera.width
-    return Camera(
-        fx=camera.fx * scale,
-        fy=camera.fx * scale,
-        cx=camera.cx * scale,
-        cy=camera.cy * scale,
-        width=width,
-        height=height,
-        world_to_camera=camera.world_to_camera,
-    ), scale
+    return camera.scaled(scale, width, height), scale
 
 
 def fit_photo_lighting(
