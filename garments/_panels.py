@@ -152,6 +152,26 @@ def _length(points: np.ndarray) -> float:
     return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
 
 
+def _half_corners(
+    ring: np.ndarray, corners: np.ndarray, center: float, sign: float, *, minimum: int, piece: str
+) -> tuple[np.ndarray, list[int]]:
+    """How far out each ring point lies on one half (``sign`` +1: x > center) and that half's
+    corners; a half with fewer than ``minimum`` corners is refused in one line."""
+    out = sign * (ring[:, 0] - center)
+    side = [int(c) for c in corners if out[c] > 0.01]
+    if len(side) < minimum:
+        raise ValueError(
+            f"too few corners on the {'right' if sign > 0 else 'left'} half of the {piece}"
+        )
+    return out, side
+
+
+def _hem_corner(low: list[int], out: np.ndarray, y: np.ndarray) -> int:
+    """Of the corners low down, the lowest of the outermost (a straight side has several)."""
+    widest = max(out[c] for c in low)
+    return min((c for c in low if out[c] >= widest - 0.003), key=lambda c: y[c])
+
+
 def _torso_keys(ring: np.ndarray, corners: np.ndarray, center: float) -> dict[str, int]:
     """Ring indices of the hem corner, underarm, shoulder point and neck point on each side
     (``_p`` at x > center, ``_m`` at x < center)."""
@@ -159,12 +179,7 @@ def _torso_keys(ring: np.ndarray, corners: np.ndarray, center: float) -> dict[st
     top, height = y.max(), np.ptp(y)
     keys = {}
     for tag, sign in (("p", 1.0), ("m", -1.0)):
-        out = sign * (ring[:, 0] - center)
-        side = [int(c) for c in corners if out[c] > 0.01]
-        if len(side) < 3:
-            raise ValueError(
-                f"too few corners on the {'right' if sign > 0 else 'left'} half of the piece"
-            )
+        out, side = _half_corners(ring, corners, center, sign, minimum=3, piece="piece")
         upper = [c for c in side if y[c] > top - 0.12]
         sp = max(upper, key=lambda c: out[c])
         neck = max(side, key=lambda c: (y[c], -out[c]))
@@ -176,8 +191,7 @@ def _torso_keys(ring: np.ndarray, corners: np.ndarray, center: float) -> dict[st
         widest = max(out[c] for c in below)
         ua = max((c for c in below if out[c] >= widest - 0.003), key=lambda c: y[c])
         low = [c for c in side if y[c] < y.min() + 0.35 * height] or [int(np.argmin(y))]
-        widest = max(out[c] for c in low)
-        hem = min((c for c in low if out[c] >= widest - 0.003), key=lambda c: y[c])
+        hem = _hem_corner(low, out, y)
         keys.update({f"hem_{tag}": hem, f"ua_{tag}": ua, f"sp_{tag}": sp, f"np_{tag}": neck})
     return keys
 
@@ -228,17 +242,11 @@ def skirt_panel(
     top, height = y.max(), np.ptp(y)
     keys = {}
     for tag, sign in (("p", 1.0), ("m", -1.0)):
-        out = sign * (ring[:, 0] - center)
-        side = [int(c) for c in corners if out[c] > 0.01]
-        if len(side) < 2:
-            raise ValueError(
-                f"too few corners on the {'right' if sign > 0 else 'left'} half of the skirt piece"
-            )
+        out, side = _half_corners(ring, corners, center, sign, minimum=2, piece="skirt piece")
         upper = [c for c in side if y[c] > top - 0.05] or [max(side, key=lambda c: y[c])]
         keys[f"waist_{tag}"] = max(upper, key=lambda c: out[c])
         low = [c for c in side if y[c] < y.min() + 0.35 * height] or [min(side, key=lambda c: y[c])]
-        widest = max(out[c] for c in low)
-        keys[f"hem_{tag}"] = min((c for c in low if out[c] >= widest - 0.003), key=lambda c: y[c])
+        keys[f"hem_{tag}"] = _hem_corner(low, out, y)
     pos, neg = ("r", "l") if back else ("l", "r")
     chain = [
         ("hem", "hem_m", "hem_p"),
