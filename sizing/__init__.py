@@ -37,10 +37,12 @@ from tryon3d.sizing._sources import ONE_SIZE, file_sizes, garment_file, pattern_
 from tryon3d.sizing._study import (
     StudyBody,
     StudyResult,
+    job_key,
     read_results,
     run_study,
     sample_population,
 )
+from tryon3d.sizing._study_garments import StudyGarment, study_garments
 from tryon3d.sizing._study_report import study_html, study_json
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "SizeFit",
     "SizingProfile",
     "StudyBody",
+    "StudyGarment",
     "StudyResult",
     "Verdict",
     "auto_workers",
@@ -69,6 +72,7 @@ __all__ = [
     "garment_file",
     "governing_region",
     "is_family",
+    "job_key",
     "judge_drapes",
     "load_report",
     "pattern_size_for",
@@ -80,6 +84,7 @@ __all__ = [
     "sample_population",
     "size_jobs",
     "sizing_profile",
+    "study_garments",
     "study_html",
     "study_json",
 ]

@@ -4,13 +4,15 @@ A study is the sizing stage's map step run over many bodies: one ``DrapeJob`` pe
 family and size, draped by ``run_drape_job`` and judged alone by ``judge_drapes`` on the worker;
 the reduce step (``sizing._study_report``) recommends a size per body with ``recommend`` (what
 ``judge_drapes`` does) from the judged sizes. Each result is one row of a Parquet dataset keyed
-by a content hash of its job (body parameters, family, size, chart, fabric, solver settings,
-tryon3d version), so a rerun skips finished jobs and an interrupted study loses at most the jobs
-in flight. A drape that diverges or fails is a row with its error, not a crash.
+by a content hash of its job (body parameters, garment family or garment file content hash,
+size, chart, fabric, solver settings, tryon3d version), so a rerun skips finished jobs and an
+interrupted study loses at most the jobs in flight. A drape that diverges or fails is a row
+with its error, not a crash.
 
 Ray (an extra: ``pip install tryon3d[study]``) runs one task per job (or a small batch of jobs on
 one body); each body is built once by a task of its own and travels through the object store
-once per node, not once per job. Tasks that lose their worker (killed, out of memory) are retried
+once per node, not once per job; a garment file's bytes travel the same way, once per garment
+(``sizing._study_garments``). Tasks that lose their worker (killed, out of memory) are retried
 by Ray (``max_retries``).
 """
 
@@ -35,6 +37,12 @@ from tryon3d.sizing._jobs import _check_device, judge_drapes, run_drape_job
 from tryon3d.sizing._judge import _OVERSTRETCH_FRACTION, _family
 from tryon3d.sizing._recommend import chart_size_for
 from tryon3d.sizing._records import DrapeJob, SizeFit
+from tryon3d.sizing._study_garments import (
+    StudyGarment,
+    chosen_sizes,
+    materialize,
+    study_garments,
+)
 
 if TYPE_CHECKING:
     from tryon3d.bodyfit import Body
@@ -224,12 +232,17 @@ def _chart_for(sex: str, family: str, chart: str | None) -> str:
 
 
 def job_key(spec: dict[str, Any]) -> str:
-    """The content hash of a job spec (everything that decides its result), 32 hex digits."""
-    content = {
+    """The content hash of a job spec (everything that decides its result), 32 hex digits.
+
+    The garment is ``spec["garment_key"]`` (``StudyGarment.key_spec``: a family name, or a
+    file's content hashes) when given, else ``spec["garment"]``; body and garment labels are
+    not part of it.
+    """
+    content = {"garment": spec.get("garment_key", spec["garment"])}
+    content |= {
         k: spec[k]
         for k in (
             "body",
-            "garment",
             "size",
             "chart",
             "fabric",
@@ -243,7 +256,7 @@ def job_key(spec: dict[str, Any]) -> str:
 
 def _job_specs(
     bodies: Sequence[StudyBody],
-    garments: Sequence[str],
+    garments: Sequence[StudyGarment],
     *,
     sizes: Sequence[str] | None,
     fabric: str | None,
@@ -257,16 +270,20 @@ def _job_specs(
     specs = []
     for body in bodies:
         body_spec = body.key_spec()
-        for family in garments:
-            chart_name = _chart_for(body.sex, family, chart)
-            table = garments_stage.size_chart(chart_name)
-            chosen = list(table) if sizes is None else [s for s in table if s in sizes]
+        for garment in garments:
+            if garment.is_file:  # its own sizes, no chart
+                chart_name, chosen = "", chosen_sizes(garment, sizes)
+            else:
+                chart_name = _chart_for(body.sex, garment.family, chart)
+                table = garments_stage.size_chart(chart_name)
+                chosen = list(table) if sizes is None else [s for s in table if s in sizes]
             for size in chosen:
                 spec = {
                     "body": body_spec,
                     "body_id": body.body_id,
                     "sex": body.sex,
-                    "garment": family,
+                    "garment": garment.label,
+                    "garment_key": garment.key_spec(),
                     "size": size,
                     "chart": chart_name,
                     "fabric": fabric,
@@ -291,7 +308,9 @@ def _check_inputs(
     device,
     gpus_per_job,
     batch_size,
-):
+) -> list[StudyGarment]:
+    """Every input checked before any work; the garments (files read and loaded, see
+    ``study_garments``)."""
     from tryon3d import garments as garments_stage
 
     if not bodies:
@@ -310,19 +329,8 @@ def _check_inputs(
                 f"body {body.body_id!r} needs height_m and weight_kg, got "
                 f"{sorted(body.measurements)}"
             )
-    if isinstance(garments, str) or not garments:
-        raise ValueError(f"garments must be a non-empty list of family names, got {garments!r}")
-    for family in garments:
-        _family(family)
-    if len(set(garments)) != len(garments):
-        raise ValueError(f"each garment once, got {list(garments)}")
     if chart is not None:
         garments_stage.size_chart(chart)
-    if sizes is not None:
-        labels = list(garments_stage.size_chart("women"))
-        unknown = [s for s in sizes if s not in labels]
-        if unknown or not sizes:
-            raise ValueError(f"sizes must be some of {labels}, got {list(sizes)}")
     if fabric is not None:
         garments_stage.resolve_fabric(fabric)
     if not (isinstance(edge_length_m, int | float) and 0.005 <= edge_length_m <= 0.1):
@@ -338,6 +346,8 @@ def _check_inputs(
         raise ValueError(f"gpus_per_job must be within [0, 8], got {gpus_per_job!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 64:
         raise ValueError(f"batch_size must be an integer in 1..64, got {batch_size!r}")
+    # last: files are read and loaded once each here, after the cheap checks
+    return study_garments(garments, sizes=sizes, edge_length_m=float(edge_length_m))
 
 
 # ----------------------------------------------------------------------------- the worker side
@@ -385,10 +395,17 @@ def size_fit_from_json(text: str) -> SizeFit:
     return SizeFit(**data)
 
 
-def _run_job(spec: dict[str, Any], body: Body, build_s: float) -> dict[str, Any]:
-    """One job on a worker: drape, judge alone, and the result row (never raises for a drape)."""
+def _run_job(
+    spec: dict[str, Any], body: Body, build_s: float, files: dict[str, Path] | None = None
+) -> dict[str, Any]:
+    """One job on a worker: drape, judge alone, and the result row (never raises for a drape).
+
+    ``files``: garment label -> this process's copy of the garment file (``materialize``).
+    """
     start = time.perf_counter()
-    family, size, chart = spec["garment"], spec["size"], spec["chart"]
+    size, chart = spec["size"], spec["chart"]
+    path = (files or {}).get(spec["garment"])
+    family = spec["garment"] if path is None else str(path)  # a file: its own sizes, no chart
     job = DrapeJob(
         body=body,
         family=family,
@@ -406,7 +423,7 @@ def _run_job(spec: dict[str, Any], body: Body, build_s: float) -> dict[str, Any]
         key=spec["key"],
         body_id=spec["body_id"],
         sex=spec["sex"],
-        garment=family,
+        garment=spec["garment"],
         size=size,
         chart=chart,
         fabric=spec["fabric"],
@@ -422,10 +439,12 @@ def _run_job(spec: dict[str, Any], body: Body, build_s: float) -> dict[str, Any]
         try:
             report = judge_drapes(body, family, [result], chart=chart, device=spec["device"])
             fit = report.sizes[size]
-            row.update(chart_size=report.chart_size, fabric=report.fabric)
+            row.update(fabric=report.fabric)
+            if path is None:  # a file's answer among one judged size would mean nothing
+                row.update(chart_size=report.chart_size)
         except (ValueError, KeyError) as exc:
             row["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
-    if row["chart_size"] is None:
+    if row["chart_size"] is None and path is None:  # no chart, no chart answer: a file
         row["chart_size"] = chart_size_for(body, chart, family)
     if fit is not None:
         row.update(
@@ -460,13 +479,15 @@ def _run_job(spec: dict[str, Any], body: Body, build_s: float) -> dict[str, Any]
 
 
 def _run_batch(
-    specs: list[dict[str, Any]], built: tuple[Body, float] | str
+    specs: list[dict[str, Any]], built: tuple[Body, float] | str, *files: StudyGarment
 ) -> list[dict[str, Any]]:
-    """The rows of a batch of jobs on one body; ``built`` is ``_safe_build``'s answer."""
+    """The rows of a batch of jobs on one body; ``built`` is ``_safe_build``'s answer, ``files``
+    the garment files the batch drapes (their bytes, written here once per process)."""
     if isinstance(built, str):  # the body could not be built: each job is a row saying so
         return [_error_row(spec, built) for spec in specs]
     body, build_s = built
-    return [_run_job(spec, body, build_s) for spec in specs]
+    paths = {garment.label: materialize(garment) for garment in files}
+    return [_run_job(spec, body, build_s, paths) for spec in specs]
 
 
 def _error_row(spec: dict[str, Any], error: str) -> dict[str, Any]:
@@ -552,6 +573,8 @@ class StudyResult:
         seconds: wall-clock time of the run [s].
         results_dir: the Parquet dataset.
         executor: ``"ray"`` or ``"serial"``; ``ray_resources``: the cluster's resources (Ray).
+        garment_sizes: per garment file (its label), its own sizes in its order; families are
+            not listed (their sizes are their charts').
     """
 
     rows: tuple[dict[str, Any], ...]
@@ -563,6 +586,7 @@ class StudyResult:
     results_dir: Path
     executor: str
     ray_resources: dict[str, float] = field(default_factory=dict)
+    garment_sizes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _import_ray(local: bool):
@@ -606,7 +630,7 @@ def _start_ray(ray, address: str | None, local_cpus: int | None) -> bool:
 
 def run_study(
     bodies: Sequence[StudyBody],
-    garments: Sequence[str],
+    garments: Sequence[str | os.PathLike],
     *,
     out: str | os.PathLike,
     sizes: Sequence[str] | None = None,
@@ -632,11 +656,14 @@ def run_study(
 
     Args:
         bodies: the bodies (``sample_population``, a customers table, body files).
-        garments: garment family names.
+        garments: garment family names or garment files (a graded ``.dxf``, a GarmentCode
+            ``.json``, a mesh): a file drapes its own sizes, with no size chart; see
+            ``sizing._study_garments``.
         out: study folder; results go to ``out/results/part-*.parquet``.
-        sizes: size labels to drape (None: every size of each chart).
+        sizes: size labels to drape (None: every size of each chart or file); each garment
+            drapes those it holds (a one-size file its one size), and each must be held by one.
         fabric: fabric preset name or None (each family's default).
-        chart: ``"women"`` / ``"men"``; None picks by each body's sex.
+        chart: ``"women"`` / ``"men"`` for the families; None picks by each body's sex.
         edge_length_m: garment mesh edge length [m].
         max_seconds_simulated: simulated-time budget per settle [s].
         device: ``"cpu"`` or ``"cuda[:N]"`` for the drapes (``"cuda"`` with ``gpus_per_job``).
@@ -652,12 +679,13 @@ def run_study(
         on_result: called with each result row as it is stored (e.g. a custom progress).
 
     Raises:
-        ValueError: bad inputs (before any work), or Ray missing for ``executor="ray"``.
+        ValueError: bad inputs (before any work: a garment file that is missing, unreadable or
+            cannot be worn, a size it does not hold), or Ray missing for ``executor="ray"``.
     """
     if executor not in ("ray", "serial"):
         raise ValueError(f"executor must be 'ray' or 'serial', got {executor!r}")
     sizes = None if sizes is None else list(sizes)
-    _check_inputs(
+    study_garments = _check_inputs(
         bodies,
         garments,
         sizes,
@@ -678,7 +706,7 @@ def run_study(
             raise ValueError(RAY_MISSING) from None
     specs = _job_specs(
         bodies,
-        garments,
+        study_garments,
         sizes=sizes,
         fabric=fabric,
         chart=chart,
@@ -730,10 +758,12 @@ def run_study(
         bar.update(len(rows))
 
     bodies_by_id = {b.body_id: b for b in bodies}
+    files = {g.label: g for g in study_garments if g.is_file}
     try:
         if executor == "serial":
             for bid, group in batches:
-                stored(_run_batch(group, _safe_build(bodies_by_id[bid])), 0)
+                needed = _files_of(group, files)
+                stored(_run_batch(group, _safe_build(bodies_by_id[bid]), *needed), 0)
         elif batches:
             started_ray = _start_ray(ray, ray_address, local_cpus)
             try:
@@ -747,6 +777,7 @@ def run_study(
                     ray,
                     batches,
                     bodies_by_id,
+                    files,
                     window=window,
                     gpus=gpus_per_job,
                     retries=max_retries,
@@ -759,8 +790,12 @@ def run_study(
     finally:
         store.flush()
         bar.close()
-    keys = [s["key"] for s in specs]
-    rows = tuple(done[k] for k in keys if k in done)
+    # this study's names: a row found from an earlier run may name a renamed file or body
+    rows = tuple(
+        {**done[s["key"]], "garment": s["garment"], "body_id": s["body_id"]}
+        for s in specs
+        if s["key"] in done
+    )
     return StudyResult(
         rows=rows,
         job_count=len(specs),
@@ -771,6 +806,7 @@ def run_study(
         results_dir=folder,
         executor=executor,
         ray_resources=resources,
+        garment_sizes={label: g.sizes for label, g in files.items()},
     )
 
 
@@ -783,9 +819,14 @@ def _safe_build(study_body: StudyBody) -> tuple[Body, float] | str:
         return f"body: {type(exc).__name__}: {exc}".splitlines()[0]
 
 
-def _ray_map(ray, batches, bodies_by_id, *, window, gpus, retries, stored, counts) -> None:
+def _files_of(group: list[dict[str, Any]], files: dict[str, StudyGarment]) -> list[StudyGarment]:
+    """The garment files a batch of jobs drapes, each once."""
+    return [files[label] for label in dict.fromkeys(s["garment"] for s in group) if label in files]
+
+
+def _ray_map(ray, batches, bodies_by_id, files, *, window, gpus, retries, stored, counts) -> None:
     """Submit the batches as Ray tasks, at most ``window`` at once, and store results as they
-    come."""
+    come. Each garment file is put in the object store once; tasks get its reference."""
     from ray.exceptions import RayTaskError
 
     build = ray.remote(_safe_build).options(
@@ -799,6 +840,7 @@ def _ray_map(ray, batches, bodies_by_id, *, window, gpus, retries, stored, count
     for bid, _ in batches:
         left[bid] = left.get(bid, 0) + 1
     body_refs: dict[str, Any] = {}
+    file_refs = {label: ray.put(garment) for label, garment in files.items()}
     pending: dict[Any, tuple[str, list]] = {}
     queue = list(batches)
     queue.reverse()  # pop() from the end keeps the order: bodies one after the other
@@ -808,7 +850,8 @@ def _ray_map(ray, batches, bodies_by_id, *, window, gpus, retries, stored, count
                 bid, group = queue.pop()
                 if bid not in body_refs:  # built once, on a worker, and kept in the object store
                     body_refs[bid] = build.remote(bodies_by_id[bid])
-                pending[drape.remote(group, body_refs[bid])] = (bid, group)
+                needed = [file_refs[g.label] for g in _files_of(group, files)]
+                pending[drape.remote(group, body_refs[bid], *needed)] = (bid, group)
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
             for ref in ready:
                 bid, group = pending.pop(ref)

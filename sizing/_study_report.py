@@ -4,6 +4,10 @@ The reduce step of a study. Per body and garment the judged sizes (each row's ``
 through ``recommend``, the judgement ``judge_drapes`` makes, with the same lowered confidence per
 size that could not be draped. Written as ``study.json`` and ``study.html`` (tables and
 matplotlib plots embedded as PNG, so the page works offline).
+
+A garment file (``StudyResult.garment_sizes``) has its own sizes and no size chart: its chart
+answer is absent (``chart_vs_drape`` is None, the page says "n/a"), and its grading step is the
+pattern's own girth step between sizes (body girth plus pattern ease, the same for every body).
 """
 
 from __future__ import annotations
@@ -74,13 +78,50 @@ def _governing_ease(row: dict[str, Any]) -> float | None:
     return row.get(f"ease_{region}_cm") if region else None
 
 
+def _pattern_grading(rows: list[dict[str, Any]], sizes: list[str], region: str) -> dict[str, Any]:
+    """A garment file's own grading at ``region``: its pattern girth per size (each body's girth
+    plus the pattern ease on it, a median over bodies) and the step between adjacent sizes [cm],
+    against the population's spread of that girth."""
+    girth: dict[str, float] = {}
+    for size in sizes:
+        values = [
+            r[f"body_{region}_cm"] + fit.pattern_ease_cm[region]
+            for r in rows
+            if r["size"] == size and r["fit_json"] and r.get(f"body_{region}_cm") is not None
+            for fit in [size_fit_from_json(r["fit_json"])]
+            if region in fit.pattern_ease_cm and math.isfinite(fit.pattern_ease_cm[region])
+        ]
+        if values:
+            girth[size] = float(np.median(values))
+    steps = {
+        f"{a}->{b}": round(girth[b] - girth[a], 1)
+        for a, b in itertools.pairwise(sizes)
+        if a in girth and b in girth
+    }
+    bodies = {r["body_id"]: r.get(f"body_{region}_cm") for r in rows}
+    values = np.array([v for v in bodies.values() if v is not None], dtype=float)
+    spread = float(np.std(values)) if values.size > 1 else math.nan
+    mean_step = float(np.mean(list(steps.values()))) if steps else math.nan
+    return {
+        "region": region,
+        "pattern_girth_cm": {s: round(g, 1) for s, g in girth.items()},
+        "step_cm": steps,
+        "population_mean_cm": _r(np.mean(values), 1) if values.size else None,
+        "population_sd_cm": _r(spread, 1),
+        "mean_step_over_sd": _r(mean_step / spread, 2) if spread > 0 else None,
+        "bodies": int(values.size),
+    }
+
+
 def study_json(result: StudyResult, *, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
     """The study's answers as JSON-ready data (cm, shares in [0, 1]).
 
     Per garment: per size the share of bodies for each verdict and where the failures are, the
     governing ease percentiles; the recommended size counts; bodies no size fits; adjacent sizes
-    that both fit the same bodies; the chart's grading step against the population's spread;
-    the size chart's answer against the drape's. Per body: its measurements and recommendations.
+    that both fit the same bodies; the chart's grading step against the population's spread
+    (for a garment file, its pattern's step: ``grading["pattern"]``); the size chart's answer
+    against the drape's (None for a garment file: no chart). Per body: its measurements and
+    recommendations.
     """
     from tryon3d import garments as garments_stage
 
@@ -101,8 +142,13 @@ def study_json(result: StudyResult, *, inputs: dict[str, Any] | None = None) -> 
     out_garments = {}
     for family in families:
         fam_rows = [r for r in rows if r["garment"] == family]
-        charts = sorted({r["chart"] for r in fam_rows})
-        order = list(dict.fromkeys(s for c in charts for s in garments_stage.size_chart(c)))
+        charts = sorted({r["chart"] for r in fam_rows if r["chart"]})  # "": a file, no chart
+        own = family in result.garment_sizes
+        order = (
+            list(result.garment_sizes[family])
+            if own
+            else list(dict.fromkeys(s for c in charts for s in garments_stage.size_chart(c)))
+        )
         sizes_seen = [s for s in order if any(r["size"] == s for r in fam_rows)]
         sizes = {}
         for size in sizes_seen:
@@ -181,6 +227,8 @@ def study_json(result: StudyResult, *, inputs: dict[str, Any] | None = None) -> 
                 "mean_step_over_sd": _r(mean_step / spread, 2) if spread > 0 else None,
                 "bodies": int(girths.size),
             }
+        if own and region:
+            grading["pattern"] = _pattern_grading(fam_rows, sizes_seen, region)
         # only where the chart's size was draped: else the drape could not have agreed
         agree = [
             rec["size"] == rec["chart_size"]
@@ -197,13 +245,16 @@ def study_json(result: StudyResult, *, inputs: dict[str, Any] | None = None) -> 
             larger += order.index(rec["size"]) > order.index(rec["chart_size"])
             smaller += order.index(rec["size"]) < order.index(rec["chart_size"])
         out_garments[family] = {
+            "source": "file" if own else "family",
             "charts": charts,
             "sizes": sizes,
             "recommended": dict(Counter(rec["size"] or "none" for rec in recs.values())),
             "no_size_fits": {"bodies": no_fit, "share": round(len(no_fit) / max(1, len(recs)), 3)},
             "overlaps": overlaps,
             "grading": grading,
-            "chart_vs_drape": {
+            "chart_vs_drape": None
+            if own
+            else {
                 "agree_share": round(float(np.mean(agree)), 3) if agree else None,
                 "chart_size_not_draped": not_tried,
                 "drape_larger": larger,
@@ -407,14 +458,21 @@ def study_html(summary: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
             + "</p>"
         )
         for chart, gr in g["grading"].items():
+            what = "the file's own pattern" if chart == "pattern" else f"{chart} chart"
             parts.append(
-                f"<p>Grading ({html.escape(chart)} chart, {html.escape(str(gr['region']))}): steps "
+                f"<p>Grading ({html.escape(what)}, {html.escape(str(gr['region']))}): steps "
                 f"{html.escape(', '.join(f'{k} {v} cm' for k, v in gr['step_cm'].items()) or '-')}"
                 "; "
                 f"population {gr['population_mean_cm']} cm, sd {gr['population_sd_cm']} cm "
                 f"({gr['bodies']} bodies); mean step / sd = {gr['mean_step_over_sd']}.</p>"
             )
         cd = g["chart_vs_drape"]
+        if cd is None:
+            parts.append(
+                "<p>Size chart vs drape: n/a (a garment file's own sizes: no size chart, so no "
+                "chart answer to set beside the drape's).</p>"
+            )
+            continue
         parts.append(
             f"<p>Size chart vs drape: agree for {cd['agree_share']} of the bodies whose chart size "
             f"was draped ({cd['chart_size_not_draped']} bodies' chart size was not); drape larger "

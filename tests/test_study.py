@@ -20,6 +20,7 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 ray = pytest.importorskip("ray")
 pytest.importorskip("pyarrow")
 
+from tests.conftest import SHARED_DIR  # noqa: E402
 from tryon3d import sizing  # noqa: E402
 
 GARMENTS = ["skirt", "tshirt"]
@@ -236,3 +237,106 @@ def test_a_body_that_cannot_be_built_is_a_result_row_not_a_crash(tmp_path):
     summary = sizing.study_json(result)
     assert summary["garments"]["skirt"]["no_size_fits"]["bodies"] == ["giant"]
     assert summary["garments"]["skirt"]["sizes"]["S"]["share"]["failed"] == 1.0
+
+
+# ----------------------------------------------------------------------------- garment files
+
+TEE = SHARED_DIR / "garments" / "dxf" / "MEN CLASSIC TEE.DXF"
+needs_tee = pytest.mark.skipif(not TEE.is_file(), reason="../shared/garments is absent")
+#: the tshirt at M, the graded Gerber tee at two of its own sizes: 3 jobs per body
+FILE_OPTIONS = {**OPTIONS, "sizes": ["M", "46", "50"]}
+
+
+@pytest.fixture(scope="module")
+def tee_copy(tmp_path_factory):
+    """A copy of the tee DXF in a folder of its own (the tests rename and delete it)."""
+    folder = tmp_path_factory.mktemp("tee")
+    path = folder / "tee.dxf"
+    path.write_bytes(TEE.read_bytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def file_serial(bodies, tee_copy, tmp_path_factory):
+    out = tmp_path_factory.mktemp("file-serial")
+    return sizing.run_study(
+        bodies[:2], ["tshirt", tee_copy], out=out, executor="serial", **FILE_OPTIONS
+    )
+
+
+@needs_tee
+def test_a_graded_dxf_file_drapes_its_own_sizes_without_a_chart(file_serial):
+    result = file_serial
+    assert result.job_count == result.ran == 6 and result.garment_sizes["tee.dxf"][:2] == (
+        "42",
+        "44",
+    )
+    tee = [r for r in result.rows if r["garment"] == "tee.dxf"]
+    assert [r["size"] for r in tee] == ["46", "50", "46", "50"]
+    assert all(r["error"] is None and r["verdict"] in VERDICTS for r in result.rows)
+    assert all(r["chart"] == "" and r["chart_size"] is None for r in tee)  # no chart, no answer
+    for body_id in {r["body_id"] for r in tee}:
+        ease = {r["size"]: r["ease_chest_cm"] for r in tee if r["body_id"] == body_id}
+        # the tee grades 4 cm of chest round per size: 46 -> 50 gives the body 6-10 cm more ease
+        assert 6.0 < ease["50"] - ease["46"] < 10.0, (body_id, ease)
+    summary = sizing.study_json(result)
+    g = summary["garments"]["tee.dxf"]
+    assert g["source"] == "file" and g["chart_vs_drape"] is None and g["charts"] == []
+    assert list(g["sizes"]) == ["46", "50"] and sum(g["recommended"].values()) == 2
+    assert 7.0 <= g["grading"]["pattern"]["step_cm"]["46->50"] <= 9.0  # the pattern's own step
+    assert summary["garments"]["tshirt"]["chart_vs_drape"] is not None
+    html = sizing.study_html(summary, result.rows)
+    assert "n/a" in html and html.count("data:image/png;base64,") == 3
+
+
+@needs_tee
+def test_a_garment_file_study_on_ray_equals_serial_from_bytes(
+    cluster, bodies, tee_copy, file_serial, tmp_path
+):
+    moved = tee_copy.with_name("tee-moved.dxf")
+    gone = []
+
+    def delete_the_file(row):  # the workers read the bytes sent through the object store
+        if not gone:
+            tee_copy.rename(moved)
+            gone.append(row["key"])
+
+    try:
+        result = sizing.run_study(
+            bodies[:2],
+            ["tshirt", tee_copy],
+            out=tmp_path,
+            on_result=delete_the_file,
+            **FILE_OPTIONS,
+        )
+    finally:
+        if moved.is_file():
+            moved.rename(tee_copy)
+    assert gone and result.ran == 6 and result.lost == 0
+    _assert_same(result.rows, file_serial.rows, count=6)
+
+
+@needs_tee
+def test_renaming_a_garment_file_reruns_nothing_and_editing_it_reruns_its_jobs(
+    bodies, tee_copy, file_serial, tmp_path
+):
+    renamed = tmp_path / "renamed tee.dxf"
+    renamed.write_bytes(tee_copy.read_bytes())
+    again = sizing.run_study(
+        bodies[:2],
+        ["tshirt", renamed],
+        out=file_serial.results_dir.parent,
+        executor="serial",
+        **FILE_OPTIONS,
+    )
+    assert again.ran == 0 and again.skipped == 6
+    assert {r["garment"] for r in again.rows} == {"tshirt", "renamed tee.dxf"}  # today's names
+    # an edit (here: a sidecar beside it) is another garment: another key for each of its jobs
+    before = sizing.study_garments([renamed], edge_length_m=0.05)[0]
+    renamed.with_name(renamed.name + ".tryon3d.json").write_text("{}", encoding="utf-8")
+    after = sizing.study_garments([renamed], edge_length_m=0.05)[0]
+    assert after.sha256 == before.sha256 and after.key_spec() != before.key_spec()
+    spec = {"body": {}, "garment": "renamed tee.dxf", "size": "50", "chart": "", "fabric": None}
+    spec |= {"edge_length_m": 0.05, "max_seconds_simulated": 0.3, "tryon3d_version": "x"}
+    keys = {sizing.job_key({**spec, "garment_key": g.key_spec()}) for g in (before, after, before)}
+    assert len(keys) == 2

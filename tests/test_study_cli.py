@@ -1,14 +1,17 @@
-"""``tryon3d study`` inputs: the customers CSV, one-line errors, and the message without Ray.
+"""``tryon3d study`` inputs: the customers CSV, garment files, one-line errors, and the message
+without Ray.
 
 None of these start Ray or build a body.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
 
+from tests.conftest import SHARED_DIR
 from tryon3d import cli
 from tryon3d._study import read_customers
 
@@ -76,3 +79,63 @@ def test_study_without_ray_says_how_to_get_it(tmp_path, capsys, monkeypatch):
 def test_population_needs_count(tmp_path, capsys):
     code = cli.main(["study", "--garment", "skirt", "--population", "ansur", "-o", str(tmp_path)])
     assert code == 2 and "--population needs --count" in capsys.readouterr().err
+
+
+DXF = SHARED_DIR / "garments" / "dxf"
+SHIRT = SHARED_DIR / "garments" / "garmentcode" / "shirt_mean_specification.json"
+
+
+def _bad_garment(tmp_path, kind):
+    """(the --garment argument, what the one-line error says) for each kind of bad file."""
+    if kind == "missing":
+        return str(tmp_path / "missing.dxf"), "not found"
+    if kind == "unsupported":
+        (tmp_path / "notes.txt").write_text("a tee", encoding="utf-8")
+        return str(tmp_path / "notes.txt"), "unsupported garment file"
+    if kind == "unreadable":
+        broken = tmp_path / "broken.dxf"
+        broken.write_text("0\nSECTION\n2\nENTITIES\n0\nLINE\n", encoding="utf-8")
+        return str(broken), "broken.dxf"
+    if kind == "cannot be worn":  # loads, but no piece is a front or a back
+        box = tmp_path / "box.dxf"
+        box.write_bytes((DXF / "clo-box.dxf").read_bytes())
+        return str(box), "no front and no back piece found"
+    return str(DXF / "MEN CLASSIC TEE.DXF"), "holds none of the sizes ['M']; its sizes are ['42'"
+
+
+@pytest.mark.parametrize(
+    "kind", ["missing", "unsupported", "unreadable", "cannot be worn", "size not in the file"]
+)
+def test_a_bad_garment_file_is_one_line_exit_2_before_any_work(tmp_path, capsys, kind):
+    if kind in ("cannot be worn", "size not in the file") and not DXF.is_dir():
+        pytest.skip("../shared/garments is absent")
+    garment, message = _bad_garment(tmp_path, kind)
+    path = _write(tmp_path, "height_cm,weight_kg,sex\n170,60,female\n")
+    out = tmp_path / "out"
+    argv = ["study", "--garment", "tshirt", "--garment", garment, "--sizes", "M"]
+    code = cli.main([*argv, "--customers", str(path), "-o", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and message in err, err
+    assert not [p for p in out.rglob("*") if p.is_file()]  # nothing written
+
+
+@pytest.mark.skipif(not SHIRT.is_file(), reason="../shared/garments is absent")
+def test_a_garment_files_key_is_its_content_not_its_name(tmp_path):
+    from tryon3d.sizing import ONE_SIZE, study_garments
+
+    spec = json.loads(SHIRT.read_text(encoding="utf-8"))
+    first = tmp_path / "shirt.json"
+    first.write_text(json.dumps(spec), encoding="utf-8")
+    renamed = tmp_path / "elsewhere" / "other name.json"
+    renamed.parent.mkdir()
+    renamed.write_bytes(first.read_bytes())
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(spec, indent=1), encoding="utf-8")  # same shirt, other bytes
+    a = study_garments([first, "tshirt"], sizes=["S"])
+    b = study_garments([renamed], edge_length_m=0.05)
+    c = study_garments([edited], edge_length_m=0.05)
+    assert a[0].sizes == (ONE_SIZE,) and a[1].family == "tshirt"  # one size whatever --sizes
+    assert a[0].key_spec() == b[0].key_spec() != c[0].key_spec()
+    assert b[0].label == "other name.json" and b[0].content == first.read_bytes()
+    with pytest.raises(ValueError, match="hold the same content"):
+        study_garments([first, renamed])

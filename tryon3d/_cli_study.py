@@ -29,11 +29,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--garment",
         action="append",
         required=True,
-        metavar="FAMILY",
-        help="garment family (tshirt, longsleeve, dress, skirt, trousers); repeat for several",
+        metavar="FAMILY|FILE",
+        help="garment family (tshirt, longsleeve, dress, skirt, trousers) or garment file (a "
+        "graded .dxf, a GarmentCode .json, an .obj/.glb mesh: its own sizes, no size chart); "
+        "repeat for several",
     )
     parser.add_argument(
-        "--sizes", default="all", metavar="LIST", help="sizes to drape, e.g. S,M,L (default all)"
+        "--sizes",
+        default="all",
+        metavar="LIST",
+        help="sizes to drape, e.g. S,M,L or a DXF's 46,50 (default all); each garment drapes "
+        "those it holds",
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument(

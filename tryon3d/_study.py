@@ -129,7 +129,7 @@ def _body_files(folder: str | os.PathLike):
 
 
 def study(
-    garments: list[str] | str,
+    garments: list[str | os.PathLike] | str,
     *,
     out: str | os.PathLike,
     sizes: list[str] | str | None = None,
@@ -150,6 +150,10 @@ def study(
     quiet: bool = False,
 ) -> tuple[Any, dict[str, Any]]:
     """Run a fit study and write ``out/study.json``, ``out/study.html`` and ``out/results/``.
+
+    ``garments``: family names or garment files (a graded ``.dxf``, a GarmentCode ``.json``, a
+    mesh), or one comma-separated string of them; a file drapes its own sizes (``sizes`` picks
+    among them) and has no size chart.
 
     Exactly one body source: ``population="ansur"`` with ``count`` (and ``sex``, ``seed``),
     ``customers`` (a CSV, see ``CUSTOMER_COLUMNS``) or ``bodies`` (a folder of body.json files).
@@ -179,7 +183,9 @@ def study(
     else:  # bodies: the one source given (checked above)
         study_bodies = _body_files(cast("str | os.PathLike", bodies))
     garments = (
-        [g.strip() for g in garments.split(",")] if isinstance(garments, str) else list(garments)
+        [g.strip() for g in garments.split(",")]
+        if isinstance(garments, str)
+        else [g if isinstance(g, str) else os.fspath(g) for g in garments]
     )
     if isinstance(sizes, str):
         sizes = None if sizes == "all" else [s.strip() for s in sizes.split(",") if s.strip()]
