@@ -1,8 +1,11 @@
 """A fit study serially in one process and on Ray with 2 workers, side by side.
 
-Usage: ``python benchmarks/study.py [--garment tshirt] [--sizes S,M,L] [--bodies 6] [--edge-length
-4]
-[--max-seconds-simulated 1] [--workers 2] [--json]``
+Usage: ``python benchmarks/study.py [--garment tshirt|FILE] [--sizes S,M,L] [--bodies 6]
+[--edge-length 4] [--max-seconds-simulated 1] [--workers 2] [--json]``
+
+``--garment`` is a family name or a garment file (e.g. ``"../shared/garments/dxf/MEN CLASSIC
+TEE.DXF" --sizes 46,50``); for a file the report adds its size in the object store (its bytes,
+sent once per garment).
 
 The same jobs (garment x sizes x bodies drawn from the ANSUR II model with seed 0) run twice,
 into two fresh folders: ``run_study(executor="serial")`` in this process, then on a Ray started
@@ -55,7 +58,7 @@ def _breakdown(result, workers: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--garment", default="tshirt")
+    parser.add_argument("--garment", default="tshirt", help="family name or garment file")
     parser.add_argument("--sizes", default="S,M,L")
     parser.add_argument("--bodies", type=int, default=6)
     parser.add_argument("--edge-length", type=float, default=4.0, help="cm")
@@ -89,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             built = ray.get(ray.remote(sizing._study._safe_build).remote(bodies[0]))
             context = ray._private.worker.global_worker.get_serialization_context()
             body_bytes = int(context.serialize(built[0]).total_bytes)
+            garment = sizing.study_garments([args.garment], sizes=options["sizes"])[0]
+            garment_bytes = int(context.serialize(garment).total_bytes) if garment.is_file else 0
         finally:
             ray.shutdown()
     same = {r["key"]: r["verdict"] for r in serial.rows} == {
@@ -107,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         "speedup": round(serial.seconds / on_ray.seconds, 2),
         "same_verdicts": same,
         "object_store_bytes_per_body": body_bytes,
+        "object_store_bytes_per_garment_file": garment_bytes,
         "load_average_1min": [round(x[0], 2) for x in load],
         "cpu_count": os.cpu_count(),
     }

@@ -84,15 +84,15 @@ def _pattern_grading(rows: list[dict[str, Any]], sizes: list[str], region: str) 
     against the population's spread of that girth."""
     girth: dict[str, float] = {}
     for size in sizes:
-        values = [
+        per_body = [
             r[f"body_{region}_cm"] + fit.pattern_ease_cm[region]
             for r in rows
             if r["size"] == size and r["fit_json"] and r.get(f"body_{region}_cm") is not None
             for fit in [size_fit_from_json(r["fit_json"])]
             if region in fit.pattern_ease_cm and math.isfinite(fit.pattern_ease_cm[region])
         ]
-        if values:
-            girth[size] = float(np.median(values))
+        if per_body:
+            girth[size] = float(np.median(per_body))
     steps = {
         f"{a}->{b}": round(girth[b] - girth[a], 1)
         for a, b in itertools.pairwise(sizes)
