@@ -38,7 +38,7 @@ from tryon3d.sizing._records import DrapeJob, SizeFit
 from tryon3d.sizing._study_garments import (
     StudyGarment,
     chosen_sizes,
-    materialize,
+    materialized,
     study_garments,
 )
 from tryon3d.sizing._study_store import (
@@ -320,7 +320,7 @@ def _run_job(
 ) -> dict[str, Any]:
     """One job on a worker: drape, judge alone, and the result row (never raises for a drape).
 
-    ``files``: garment label -> this process's copy of the garment file (``materialize``).
+    ``files``: garment label -> this task's copy of the garment file (``materialized``).
     """
     start = time.perf_counter()
     size, chart = spec["size"], spec["chart"]
@@ -402,12 +402,12 @@ def _run_batch(
     specs: list[dict[str, Any]], built: tuple[Body, float] | str, *files: StudyGarment
 ) -> list[dict[str, Any]]:
     """The rows of a batch of jobs on one body; ``built`` is ``_safe_build``'s answer, ``files``
-    the garment files the batch drapes (their bytes, written here once per process)."""
+    the garment files the batch drapes (their bytes, written here for this batch)."""
     if isinstance(built, str):  # the body could not be built: each job is a row saying so
         return [_error_row(spec, built) for spec in specs]
     body, build_s = built
-    paths = {garment.label: materialize(garment) for garment in files}
-    return [_run_job(spec, body, build_s, paths) for spec in specs]
+    with materialized(files) as paths:  # the files' bytes, as files for this task only
+        return [_run_job(spec, body, build_s, paths) for spec in specs]
 
 
 def _error_row(spec: dict[str, Any], error: str) -> dict[str, Any]:

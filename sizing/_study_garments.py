@@ -3,10 +3,11 @@
 A garment file (a graded DXF, a GarmentCode ``.json``, a mesh) is read once, on the driver, into
 a ``StudyGarment`` holding its bytes (and its ``<file>.tryon3d.json`` sidecar's, if there is one);
 that record, not a path that may not exist on another node, goes through Ray's object store once
-per garment. A worker writes the bytes to a private temporary folder under the file's own name,
-once per process, and reads them with the importer every fit report uses
-(``sizing._sources.load_size``). Jobs are keyed by the bytes' SHA-256 (and the sidecar's), not by
-the path: a renamed file redoes nothing, an edited one redoes its jobs.
+per garment. A worker writes the bytes to a private temporary folder under the file's own name
+for the length of a task (a batch of jobs; removed after it, so nothing is left on a node) and
+reads them with the importer every fit report uses (``sizing._sources.load_size``). Jobs are
+keyed by the bytes' SHA-256 (and the sidecar's), not by the path: a renamed file redoes
+nothing, an edited one redoes its jobs.
 
 Every file is checked before any work: it exists, is a garment format, is within the size
 limit, and each size the study drapes loads as a garment of a known kind (top, dress, bottom);
@@ -15,25 +16,22 @@ otherwise the importer's one-line reason is raised.
 
 from __future__ import annotations
 
-import atexit
+import contextlib
 import hashlib
 import os
-import shutil
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from tryon3d.sizing._judge import _family, is_family
 from tryon3d.sizing._sources import ONE_SIZE, file_sizes, garment_file, load_size
 
-__all__ = ["StudyGarment", "chosen_sizes", "materialize", "study_garments"]
+__all__ = ["StudyGarment", "chosen_sizes", "materialized", "study_garments"]
 
 #: What a sidecar's name adds to its pattern file's name (``garments._roles.read_sidecar``).
 _SIDECAR_SUFFIX = ".tryon3d.json"
-#: This process's copies of garment files, by content hash (see ``materialize``).
-_COPIES: dict[str, Path] = {}
 
 
 @dataclass(frozen=True)
@@ -105,29 +103,28 @@ def _read_file(source: str | os.PathLike) -> tuple[Path, bytes, bytes | None]:
     return path, content, sidecar
 
 
-def materialize(garment: StudyGarment) -> Path:
-    """The garment file as a file in this process: its bytes (and sidecar) written once, under
-    the file's own name, to a temporary folder removed when the process exits.
+@contextlib.contextmanager
+def materialized(garments: Sequence[StudyGarment]) -> Iterator[dict[str, Path]]:
+    """Garment files as files in this process while the context lasts: label -> path, each
+    file's bytes (and sidecar) written under its own name to a temporary folder that is removed
+    on exit (Ray workers do not run ``atexit`` handlers: nothing may outlive the task).
 
     Raises:
         ValueError: a family, not a file.
     """
-    if not garment.is_file:
-        raise ValueError(f"{garment.label!r} is a garment family, not a file")
-    key = f"{garment.sha256}:{garment.sidecar_sha256}:{garment.file_name}"
-    path = _COPIES.get(key)
-    if path is not None and path.is_file():
-        return path
-    folder = Path(tempfile.mkdtemp(prefix="tryon3d-garment-"))
-    atexit.register(shutil.rmtree, folder, True)
-    path = folder / garment.file_name
-    staging = folder / f".{garment.file_name}.tmp"  # a crash never leaves half a file
-    staging.write_bytes(garment.content)
-    os.replace(staging, path)
-    if garment.sidecar is not None:
-        path.with_name(path.name + _SIDECAR_SUFFIX).write_bytes(garment.sidecar)
-    _COPIES[key] = path
-    return path
+    with tempfile.TemporaryDirectory(prefix="tryon3d-garment-") as tmp:
+        paths = {}
+        for i, garment in enumerate(garments):
+            if not garment.is_file:
+                raise ValueError(f"{garment.label!r} is a garment family, not a file")
+            folder = Path(tmp) / str(i)  # two files of a study may share a name
+            folder.mkdir()
+            path = folder / garment.file_name
+            path.write_bytes(garment.content)
+            if garment.sidecar is not None:
+                path.with_name(path.name + _SIDECAR_SUFFIX).write_bytes(garment.sidecar)
+            paths[garment.label] = path
+        yield paths
 
 
 def _file_garment(source: str | os.PathLike) -> StudyGarment:
@@ -199,7 +196,7 @@ def study_garments(
             )
     names = [g.label for g in out]
     out = [
-        g if names.count(g.label) == 1 else _relabel(g, g.source)  # two files named alike
+        g if names.count(g.label) == 1 else replace(g, label=g.source)  # two files named alike
         for g in out
     ]
     checked = []
@@ -219,33 +216,26 @@ def study_garments(
     return checked
 
 
-def _relabel(garment: StudyGarment, label: str) -> StudyGarment:
-    from dataclasses import replace
-
-    return replace(garment, label=label)
-
-
 def _with_sizes(
     garment: StudyGarment, sizes: Sequence[str] | None, edge_length_m: float
 ) -> StudyGarment:
-    """The file garment with its sizes, each size the study drapes loaded once here."""
-    from dataclasses import replace
-
+    """The file garment with its sizes, each size the study drapes loaded once here, from the
+    bytes the workers will read."""
     from tryon3d import garments as garments_stage
 
-    path = materialize(garment)  # what the workers will read, byte for byte
     where = garment.source or garment.label
     try:
-        table = tuple(file_sizes(path))
-        garment = replace(garment, sizes=table)
-        chosen = chosen_sizes(garment, sizes)
-        if not chosen:
-            raise ValueError(
-                f"{garment.file_name} holds none of the sizes {list(sizes or [])}; its sizes are "
-                f"{list(table)}"
-            )
-        for size in chosen:
-            garments_stage.garment_kind(load_size(path, size, edge_length_m=edge_length_m))
+        with materialized([garment]) as paths:
+            path = paths[garment.label]
+            garment = replace(garment, sizes=tuple(file_sizes(path)))
+            chosen = chosen_sizes(garment, sizes)
+            if not chosen:
+                raise ValueError(
+                    f"{garment.file_name} holds none of the sizes {list(sizes or [])}; its "
+                    f"sizes are {list(garment.sizes)}"
+                )
+            for size in chosen:
+                garments_stage.garment_kind(load_size(path, size, edge_length_m=edge_length_m))
     except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"garment file {where!r}: {text}") from None

@@ -293,6 +293,11 @@ def test_a_graded_dxf_file_drapes_its_own_sizes_without_a_chart(file_serial):
 def test_a_garment_file_study_on_ray_equals_serial_from_bytes(
     cluster, bodies, tee_copy, file_serial, tmp_path
 ):
+    import glob
+    import tempfile
+
+    copies = os.path.join(tempfile.gettempdir(), "tryon3d-garment-*")
+    before = set(glob.glob(copies))
     moved = tee_copy.with_name("tee-moved.dxf")
     gone = []
 
@@ -314,6 +319,7 @@ def test_a_garment_file_study_on_ray_equals_serial_from_bytes(
             moved.rename(tee_copy)
     assert gone and result.ran == 6 and result.lost == 0
     _assert_same(result.rows, file_serial.rows, count=6)
+    assert set(glob.glob(copies)) <= before  # each task's copy of the file was removed after it
 
 
 @needs_tee
