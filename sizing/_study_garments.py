@@ -109,9 +109,15 @@ def materialized(garments: Sequence[StudyGarment]) -> Iterator[dict[str, Path]]:
     file's bytes (and sidecar) written under its own name to a temporary folder that is removed
     on exit (Ray workers do not run ``atexit`` handlers: nothing may outlive the task).
 
+    A worker killed inside the context (SIGKILL) leaves its copy; no folder is made without
+    files.
+
     Raises:
         ValueError: a family, not a file.
     """
+    if not garments:  # a batch of families only: nothing to write
+        yield {}
+        return
     with tempfile.TemporaryDirectory(prefix="tryon3d-garment-") as tmp:
         paths = {}
         for i, garment in enumerate(garments):
