@@ -445,6 +445,8 @@ class StudyResult:
         executor: ``"ray"`` or ``"serial"``; ``ray_resources``: the cluster's resources (Ray).
         garment_sizes: per garment file (its label), its own sizes in its order; families are
             not listed (their sizes are their charts').
+        garment_sha256: per garment file (its label), the SHA-256 of its bytes (which version
+            of the file the study draped).
     """
 
     rows: tuple[dict[str, Any], ...]
@@ -457,6 +459,7 @@ class StudyResult:
     executor: str
     ray_resources: dict[str, float] = field(default_factory=dict)
     garment_sizes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    garment_sha256: dict[str, str] = field(default_factory=dict)
 
 
 def _import_ray(local: bool):
@@ -677,6 +680,7 @@ def run_study(
         executor=executor,
         ray_resources=resources,
         garment_sizes={label: g.sizes for label, g in files.items()},
+        garment_sha256={label: g.sha256 for label, g in files.items()},
     )
 
 

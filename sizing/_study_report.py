@@ -246,6 +246,7 @@ def study_json(result: StudyResult, *, inputs: dict[str, Any] | None = None) -> 
             smaller += order.index(rec["size"]) < order.index(rec["chart_size"])
         out_garments[family] = {
             "source": "file" if own else "family",
+            "sha256": result.garment_sha256.get(family),
             "charts": charts,
             "sizes": sizes,
             "recommended": dict(Counter(rec["size"] or "none" for rec in recs.values())),

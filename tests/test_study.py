@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -282,6 +283,7 @@ def test_a_graded_dxf_file_drapes_its_own_sizes_without_a_chart(file_serial):
     summary = sizing.study_json(result)
     g = summary["garments"]["tee.dxf"]
     assert g["source"] == "file" and g["chart_vs_drape"] is None and g["charts"] == []
+    assert g["sha256"] == hashlib.sha256(TEE.read_bytes()).hexdigest()
     assert list(g["sizes"]) == ["46", "50"] and sum(g["recommended"].values()) == 2
     assert 7.0 <= g["grading"]["pattern"]["step_cm"]["46->50"] <= 9.0  # the pattern's own step
     assert summary["garments"]["tshirt"]["chart_vs_drape"] is not None
