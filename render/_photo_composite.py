@@ -49,8 +49,11 @@ __all__ = ["WORK_MAX_SIDE_PX", "PhotoLighting", "fit_photo_lighting", "render_on
 WORK_MAX_SIDE_PX = 1024
 _STRIP_ROWS = 256
 #: Old-garment pixels are grown by this share of the image's long side into the parsing's
-#: background (at least 2 px): the parsed outline sits inside the cloth's antialiased edge.
-_OUTLINE_SLACK = 0.005
+#: background and skin (at least 2 px): the parsed outline sits inside the cloth's soft edge.
+_OUTLINE_SLACK = 0.01
+#: "Shoes" within this Lab distance (OpenCV's 8-bit Lab) of the old garment's median colour are
+#: the old garment (trouser legs over the feet).
+_SAME_CLOTH_LAB = 25.0
 
 
 class PhotoLighting:
@@ -765,9 +768,17 @@ def _replacing(
     old = np.zeros(region.shape, bool)
     for name in names:
         old |= parsing.mask(name)
-    if old.any():  # the parsed outline runs a pixel or two inside the cloth's soft edge
-        grow = max(2, round(_OUTLINE_SLACK * max(region.shape)))
-        old |= ndimage.binary_dilation(old, iterations=grow) & parsing.mask("background")
+    shoes = parsing.mask("shoes")
+    if old.any() and shoes.any():  # trouser cuffs over the feet parse as shoes
+        import cv2
+
+        lab = cv2.cvtColor(photo, cv2.COLOR_RGB2Lab).astype(np.float32)
+        reference = np.median(lab[old], axis=0)
+        old |= shoes & (np.linalg.norm(lab - reference, axis=2) < _SAME_CLOTH_LAB)
+    grow = max(2, round(_OUTLINE_SLACK * max(region.shape)))
+    if old.any():  # the parsed outline runs a few pixels inside the cloth's soft edge
+        near = ndimage.binary_dilation(old, iterations=grow)
+        old |= near & (parsing.mask("background") | parsing.mask("skin"))
     exposed = old & (garment_alpha < 0.999)
     if protect is not None:
         exposed &= ~protect
@@ -784,7 +795,7 @@ def _replacing(
         body_alpha=body_there,
         bare_body=bare & ~occluder,
         skin=parsing.mask("skin"),
-        person=parsing.mask("person") | person,
+        person=ndimage.binary_dilation(parsing.mask("person") | person, iterations=grow),
         skin_rgb=parsing.skin_rgb,
         margin_px=blend_margin_px,
     )
