@@ -54,6 +54,7 @@ _OUTLINE_SLACK = 0.01
 #: "Shoes" within this Lab distance (OpenCV's 8-bit Lab) of the old garment's median colour are
 #: the old garment (trouser legs over the feet).
 _SAME_CLOTH_LAB = 25.0
+_SKIN_SMOOTH_PX = 1.0  # Gaussian sigma [px] taking the render's grain off the skin's shading
 
 
 class PhotoLighting:
@@ -666,28 +667,35 @@ def _composite(
 
     # 3. light fitted to the visible person (not where the new garment goes)
     environment = None
-    if fit_light:
-        fit_region = (
-            person
-            & (body_coverage > 0.99)
-            & ~ndimage.binary_dilation(coverage > 0.01, iterations=2)
-        )
-        if parsing is not None:  # skin only: clothes would tint the light with their colour
-            fit_region &= parsing.mask("skin")
+    fit_region = (
+        person & (body_coverage > 0.99) & ~ndimage.binary_dilation(coverage > 0.01, iterations=2)
+    )
+    if parsing is not None:
+        # skin only (clothes would tint the light with their colour), and the skin's albedo is
+        # the parsed skin's colour at the studio rig's exposure: light and albedo trade off, and
+        # a default albedo would swing the garment's brightness with the person's skin tone
+        fit_region &= parsing.mask("skin")
         fit_region = ndimage.binary_erosion(fit_region, iterations=1)
         if fit_region.sum() >= 64:
-            lighting = fit_photo_lighting(
-                vertices,
-                faces,
-                photo,
-                camera,
-                fit_region,
-                skin_color=skin_color,
-                steps=light_steps,
-                seed=seed,
-                device=device,
-            )
-            environment = lighting.environment(camera)
+            seen = np.median(srgb_to_linear(photo[fit_region] / 255.0), axis=0)
+            rendered = np.median(srgb_to_linear(first.rgba[..., :3][fit_region]), axis=0)
+            ratio = np.clip(seen / np.maximum(rendered, 1e-4), 0.2, 5.0)
+            skin_color = tuple(np.clip(np.asarray(skin_color) * ratio, 0.02, 0.95).tolist())
+    else:
+        fit_region = ndimage.binary_erosion(fit_region, iterations=1)
+    if fit_light and fit_region.sum() >= 64:
+        lighting = fit_photo_lighting(
+            vertices,
+            faces,
+            photo,
+            camera,
+            fit_region,
+            skin_color=skin_color,
+            steps=light_steps,
+            seed=seed,
+            device=device,
+        )
+        environment = lighting.environment(camera)
     # Dr.Jit keeps freed buffers for reuse: handing them back before each next big step keeps a
     # render's, the light fit's and the numpy blend's peaks from stacking up
     _, dr = select_variant(device)
@@ -785,7 +793,14 @@ def _replacing(
     coverage = final.extras["garment_coverage"]
     body_alpha = np.clip(final.mask - coverage, 0.0, 1.0)
     bare = (body_alpha > 0.98) & (coverage < 0.02)
-    body_srgb = _fill_from_nearest(final.rgba[..., :3].astype(np.float32), bare)
+    # the body's shading without the render's sampling grain (a normalised Gaussian over bare
+    # body pixels), then filled out from the nearest bare pixel
+    weight = ndimage.gaussian_filter(bare.astype(np.float32), _SKIN_SMOOTH_PX)
+    summed = ndimage.gaussian_filter(
+        final.rgba[..., :3].astype(np.float32) * bare[..., None], (_SKIN_SMOOTH_PX,) * 2 + (0,)
+    )
+    smooth = summed / np.maximum(weight, 1e-6)[..., None]
+    body_srgb = _fill_from_nearest(smooth, bare & (weight > 0.25))
     # the body's own coverage where the garment hides it: the body is there
     body_there = np.where(coverage > 0.02, np.clip(final.mask, 0.0, 1.0), body_alpha)
     under, changed = underlay(
