@@ -813,6 +813,7 @@ def _replacing(
         person=ndimage.binary_dilation(parsing.mask("person") | person, iterations=grow),
         skin_rgb=parsing.skin_rgb,
         margin_px=blend_margin_px,
+        hidden=(garment_alpha >= 0.999) & ~exposed,
     )
     alpha = garment_alpha[..., None]
     composite = linear_to_srgb(

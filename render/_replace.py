@@ -85,6 +85,7 @@ def underlay(
     person: np.ndarray,
     skin_rgb,
     margin_px: int,
+    hidden: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The photo with the ``exposed`` old-garment pixels replaced by what lies under them.
 
@@ -99,6 +100,8 @@ def underlay(
         person: the person's pixels (every label but background), (H, W) bool.
         skin_rgb: the parsing's face-skin sample, sRGB (3,) in [0, 255].
         margin_px: half-width [px] of the Poisson band where the replaced pixels meet the photo.
+        hidden: pixels the new garment hides wholly, (H, W) bool: left out of the blend (the old
+            garment there must not bleed into the replaced pixels around it).
 
     Returns:
         (underlay (H, W, 3) float sRGB in [0, 1], changed (H, W) bool: the replaced pixels and
@@ -123,7 +126,9 @@ def underlay(
     replaced = linear_to_srgb(skin_linear * alpha + back_linear * (1.0 - alpha))
     inside = np.where(exposed[..., None], replaced, photo_float)
     if margin_px > 0:
-        fused, band = poisson_seam_blend(inside, photo_float, exposed, margin_px=int(margin_px))
+        fused, band = poisson_seam_blend(
+            inside, photo_float, exposed, margin_px=int(margin_px), locked=hidden
+        )
         inside = np.where(band[..., None], np.clip(fused, 0.0, 1.0), inside)
         return inside.astype(np.float32), exposed | band
     return inside.astype(np.float32), exposed.copy()
