@@ -48,10 +48,26 @@ LABEL_OF = {
 }
 
 
-def render_case(index: int, *, size: int = 512, edge_length_m: float = 0.04):
-    """One rendered photo and its truth: ((H, W, 3) uint8 sRGB, (H, W) uint8 labels)."""
+def background(name: str, width: int, height: int) -> np.ndarray:
+    """The gnome background ``name`` scaled to cover (width, height) and cropped: (H, W, 3)
+    float32 sRGB in [0, 1]."""
     from PIL import Image
 
+    back = Image.open(BACKGROUNDS / name).convert("RGB")
+    scale = max(width / back.width, height / back.height)
+    back = back.resize((int(np.ceil(back.width * scale)), int(np.ceil(back.height * scale))))
+    return np.asarray(back, np.float32)[:height, :width] / 255.0
+
+
+def photo_over(rendering, back: np.ndarray) -> np.ndarray:
+    """A rendering (its antialiased alpha) over a background from :func:`background`: the
+    "photo", (H, W, 3) uint8 sRGB."""
+    alpha = rendering.rgba[..., 3:4]
+    return np.round((rendering.rgba[..., :3] * alpha + back * (1 - alpha)) * 255).astype(np.uint8)
+
+
+def render_case(index: int, *, size: int = 512, edge_length_m: float = 0.04):
+    """One rendered photo and its truth: ((H, W, 3) uint8 sRGB, (H, W) uint8 labels)."""
     from tryon3d import bodyfit, garments, render, sim
     from tryon3d.bodyfit import LABELS
     from tryon3d.render._scene import _layers_from_drape
@@ -88,12 +104,7 @@ def render_case(index: int, *, size: int = 512, edge_length_m: float = 0.04):
             - np.nan_to_num(rendering.depth, posinf=1e3)
         )
         owner[alone.garment_mask & (gap < 0.004) & (owner < 0)] = k
-    back = Image.open(BACKGROUNDS / backdrop).convert("RGB")
-    scale = max(camera_width / back.width, size / back.height)
-    back = back.resize((int(np.ceil(back.width * scale)), int(np.ceil(back.height * scale))))
-    back = np.asarray(back, np.float32)[:size, :camera_width] / 255.0
-    alpha = rendering.rgba[..., 3:4]
-    photo = np.round((rendering.rgba[..., :3] * alpha + back * (1 - alpha)) * 255).astype(np.uint8)
+    photo = photo_over(rendering, background(backdrop, camera_width, size))
     truth = np.zeros((size, camera_width), np.uint8)
     person = rendering.mask > 0.5
     truth[person] = LABELS.index("skin")

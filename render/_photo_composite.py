@@ -16,6 +16,11 @@ Pipeline of :func:`render_on_photo`:
    under the fitted lights.
 4. Composite: the garment (its antialiased coverage) over the photo, then Poisson
    gradient-domain fusion on a band of ``blend_margin_px`` around the garment's edges.
+
+With a person parsing (``parsing=``) the new garment replaces the old one instead: the light is
+fitted to the parsed skin only, the old garment's pixels the new one leaves open become skin or
+background (:mod:`render._replace`), blended into the photo across a thin band, and the new
+garment goes over that by its render coverage alone, so its edges stay sharp.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from ._backend import check_mesh, make_mesh, select_variant, sensor_dict
 from ._color import SKIN_COLOR, linear_to_srgb, srgb_to_linear
 from ._lights import ENV_TO_WORLD, studio_environment, studio_light_parts
 from ._poisson import poisson_seam_blend
+from ._replace import CLOTHES_LABELS, old_garment_labels, underlay
 from ._scene import StudioScene, _body_arrays, _layers_from_drape
 
 if TYPE_CHECKING:
@@ -42,6 +48,13 @@ __all__ = ["WORK_MAX_SIDE_PX", "PhotoLighting", "fit_photo_lighting", "render_on
 #: get the result laid over them at full resolution.
 WORK_MAX_SIDE_PX = 1024
 _STRIP_ROWS = 256
+#: Old-garment pixels are grown by this share of the image's long side into the parsing's
+#: background and skin (at least 2 px): the parsed outline sits inside the cloth's soft edge.
+_OUTLINE_SLACK = 0.01
+#: "Shoes" within this Lab distance (OpenCV's 8-bit Lab) of the old garment's median colour are
+#: the old garment (trouser legs over the feet).
+_SAME_CLOTH_LAB = 25.0
+_SKIN_SMOOTH_PX = 1.0  # Gaussian sigma [px] taking the render's grain off the skin's shading
 
 
 class PhotoLighting:
@@ -348,6 +361,8 @@ def render_on_photo(
     device: str = "auto",
     work_max_side_px: int | None = WORK_MAX_SIDE_PX,
     in_place: bool = False,
+    parsing=None,
+    replace_labels: tuple[str, ...] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The drape rendered into the user's photo.
 
@@ -384,6 +399,14 @@ def render_on_photo(
             arithmetic (a 48 MP phone photo stays under 2 GB); None works at full resolution.
         in_place: write the composite into ``photo_rgb`` itself (a writeable C-contiguous
             (H, W, 3) uint8 array) and return it: no second photo-sized array.
+        parsing: the photo's ``bodyfit.PersonParsing`` (labels at the photo's size or a
+            smaller size of its aspect): the new garment replaces the old one (the old
+            garment's uncovered pixels become skin shaded from the body or inpainted
+            background; the light is fitted to the parsed skin; the garment's edges stay
+            sharp). None paints the garment over the photo as before.
+        replace_labels: the parsing's clothes labels to replace (of ``"upper_clothes"``,
+            ``"lower_clothes"``, ``"dress"``); None: those the new garment covers at least
+            :data:`render._replace.REPLACE_OVERLAP` of.
 
     Returns:
         (composite (H, W, 3) uint8 sRGB, garment_mask (H, W) bool: the pixels where the
@@ -408,6 +431,14 @@ def render_on_photo(
         raise ValueError(f"blend_margin_px must be an integer >= 0, got {blend_margin_px}")
     if work_max_side_px is not None and int(work_max_side_px) < 64:
         raise ValueError(f"work_max_side_px must be at least 64 (or None), got {work_max_side_px}")
+    _check_parsing(parsing, (height, width))
+    if replace_labels is not None:
+        replace_labels = tuple(replace_labels)
+        if parsing is None or not set(replace_labels) <= set(CLOTHES_LABELS):
+            raise ValueError(
+                f"replace_labels must be a subset of {CLOTHES_LABELS} and needs parsing, got "
+                f"{replace_labels!r}"
+            )
     options = dict(
         texture=texture,
         garment_color=garment_color,
@@ -420,6 +451,7 @@ def render_on_photo(
         occluder_grow_px=occluder_grow_px,
         skin_color=skin_color,
         device=device,
+        replace_labels=replace_labels,
     )
     if work_max_side_px is None or max(height, width) <= int(work_max_side_px):
         result, region, _ = _composite(
@@ -429,6 +461,7 @@ def render_on_photo(
             camera,
             _mask_at(person, (width, height)),
             _mask_at(protect, (width, height)),
+            _parsing_at(parsing, (width, height)),
             **options,
         )
         if in_place:
@@ -441,6 +474,7 @@ def render_on_photo(
         camera,
         person,
         protect,
+        parsing,
         int(work_max_side_px),
         options,
         in_place=in_place,
@@ -448,6 +482,41 @@ def render_on_photo(
     return (
         photo_rgb if in_place else result
     ), region  # in place: ``photo`` is a view of ``photo_rgb``
+
+
+def _check_parsing(parsing, shape: tuple[int, int]) -> None:
+    """A ``bodyfit.PersonParsing`` (or None) whose labels are the photo's shape or a smaller
+    map of its aspect."""
+    import dataclasses
+
+    if parsing is None:
+        return
+    labels = getattr(parsing, "labels", None)
+    if not (dataclasses.is_dataclass(parsing) and isinstance(labels, np.ndarray)):
+        raise TypeError(f"parsing must be a bodyfit.PersonParsing, got {type(parsing).__name__}")
+    if (
+        labels.ndim != 2
+        or labels.shape[0] > shape[0]
+        or labels.shape[1] > shape[1]
+        or abs(labels.shape[1] / max(labels.shape[0], 1) / (shape[1] / shape[0]) - 1) > 0.02
+    ):
+        raise ValueError(
+            f"parsing.labels must have the photo's shape {shape} (or be smaller of its aspect), "
+            f"got {labels.shape}"
+        )
+
+
+def _parsing_at(parsing, size: tuple[int, int]):
+    """``parsing`` with its labels resized (nearest) to ``size`` (w, h)."""
+    import dataclasses
+
+    from PIL import Image
+
+    if parsing is None or parsing.labels.shape == (size[1], size[0]):
+        return parsing
+    labels = Image.fromarray(np.ascontiguousarray(parsing.labels, np.uint8))
+    small = np.asarray(labels.resize(size, Image.Resampling.NEAREST))
+    return dataclasses.replace(parsing, labels=small)
 
 
 def _shrunk(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -482,6 +551,7 @@ def _composite_large(
     camera: Camera,
     person,
     protect,
+    parsing,
     max_side: int,
     options: dict,
     *,
@@ -497,7 +567,14 @@ def _composite_large(
     small_person = _mask_at(person, small_size)
     small_protect = _mask_at(protect, small_size)
     result, region, touched = _composite(
-        body, drape, small_photo, small_camera, small_person, small_protect, **options
+        body,
+        drape,
+        small_photo,
+        small_camera,
+        small_person,
+        small_protect,
+        _parsing_at(parsing, small_size),
+        **options,
     )
     # Up to full size strip by strip (PIL resamples a box of the small image straight into each
     # strip), 8-bit: the composite, how much of it replaces the photo, and the garment mask.
@@ -536,6 +613,7 @@ def _composite(
     camera: Camera,
     person,
     protect,
+    parsing,
     *,
     texture,
     garment_color,
@@ -548,6 +626,7 @@ def _composite(
     occluder_grow_px,
     skin_color,
     device,
+    replace_labels,
 ):
     """render_on_photo at the photo's own size -> (composite uint8, garment mask, changed
     pixels)."""
@@ -588,26 +667,35 @@ def _composite(
 
     # 3. light fitted to the visible person (not where the new garment goes)
     environment = None
-    if fit_light:
-        fit_region = (
-            person
-            & (body_coverage > 0.99)
-            & ~ndimage.binary_dilation(coverage > 0.01, iterations=2)
-        )
+    fit_region = (
+        person & (body_coverage > 0.99) & ~ndimage.binary_dilation(coverage > 0.01, iterations=2)
+    )
+    if parsing is not None:
+        # skin only (clothes would tint the light with their colour), and the skin's albedo is
+        # the parsed skin's colour at the studio rig's exposure: light and albedo trade off, and
+        # a default albedo would swing the garment's brightness with the person's skin tone
+        fit_region &= parsing.mask("skin")
         fit_region = ndimage.binary_erosion(fit_region, iterations=1)
         if fit_region.sum() >= 64:
-            lighting = fit_photo_lighting(
-                vertices,
-                faces,
-                photo,
-                camera,
-                fit_region,
-                skin_color=skin_color,
-                steps=light_steps,
-                seed=seed,
-                device=device,
-            )
-            environment = lighting.environment(camera)
+            seen = np.median(srgb_to_linear(photo[fit_region] / 255.0), axis=0)
+            rendered = np.median(srgb_to_linear(first.rgba[..., :3][fit_region]), axis=0)
+            ratio = np.clip(seen / np.maximum(rendered, 1e-4), 0.2, 5.0)
+            skin_color = tuple(np.clip(np.asarray(skin_color) * ratio, 0.02, 0.95).tolist())
+    else:
+        fit_region = ndimage.binary_erosion(fit_region, iterations=1)
+    if fit_light and fit_region.sum() >= 64:
+        lighting = fit_photo_lighting(
+            vertices,
+            faces,
+            photo,
+            camera,
+            fit_region,
+            skin_color=skin_color,
+            steps=light_steps,
+            seed=seed,
+            device=device,
+        )
+        environment = lighting.environment(camera)
     # Dr.Jit keeps freed buffers for reuse: handing them back before each next big step keeps a
     # render's, the light fit's and the numpy blend's peaks from stacking up
     _, dr = select_variant(device)
@@ -631,6 +719,19 @@ def _composite(
     final_coverage = final.extras["garment_coverage"]
     pure = (final_coverage > 0.98) & (final.mask > 0.98)
     garment_rgb = _fill_from_nearest(final.rgba[..., :3].astype(np.float32), pure)
+    if parsing is not None:
+        return _replacing(
+            photo,
+            final,
+            garment_rgb,
+            garment_alpha,
+            parsing,
+            person,
+            occluder,
+            protect,
+            replace_labels,
+            blend_margin_px,
+        )
     photo_float = photo.astype(np.float32) / 255.0
     alpha = garment_alpha[..., None]
     composite_linear = srgb_to_linear(garment_rgb) * alpha + srgb_to_linear(photo_float) * (
@@ -650,5 +751,75 @@ def _composite(
     untouched = ~(garment_alpha > 0)
     if blend_margin_px > 0 and region.any():
         untouched &= ~band
+    result[untouched] = photo[untouched]  # bit-exact photo wherever nothing was composited
+    return result, region, ~untouched
+
+
+def _replacing(
+    photo,
+    final,
+    garment_rgb,
+    garment_alpha,
+    parsing,
+    person,
+    occluder,
+    protect,
+    replace_labels,
+    blend_margin_px,
+):
+    """Step 4 with a parsing: the new garment (its coverage, no blur) over the photo whose old
+    garment pixels it leaves open show what lies under them."""
+    from scipy import ndimage
+
+    region = garment_alpha > 0.5
+    names = old_garment_labels(parsing, region) if replace_labels is None else replace_labels
+    old = np.zeros(region.shape, bool)
+    for name in names:
+        old |= parsing.mask(name)
+    shoes = parsing.mask("shoes")
+    if old.any() and shoes.any():  # trouser cuffs over the feet parse as shoes
+        import cv2
+
+        lab = cv2.cvtColor(photo, cv2.COLOR_RGB2Lab).astype(np.float32)
+        reference = np.median(lab[old], axis=0)
+        old |= shoes & (np.linalg.norm(lab - reference, axis=2) < _SAME_CLOTH_LAB)
+    grow = max(2, round(_OUTLINE_SLACK * max(region.shape)))
+    if old.any():  # the parsed outline runs a few pixels inside the cloth's soft edge
+        near = ndimage.binary_dilation(old, iterations=grow)
+        old |= near & (parsing.mask("background") | parsing.mask("skin"))
+    exposed = old & (garment_alpha < 0.999)
+    if protect is not None:
+        exposed &= ~protect
+    coverage = final.extras["garment_coverage"]
+    body_alpha = np.clip(final.mask - coverage, 0.0, 1.0)
+    bare = (body_alpha > 0.98) & (coverage < 0.02)
+    # the body's shading without the render's sampling grain (a normalised Gaussian over bare
+    # body pixels), then filled out from the nearest bare pixel
+    weight = ndimage.gaussian_filter(bare.astype(np.float32), _SKIN_SMOOTH_PX)
+    summed = ndimage.gaussian_filter(
+        final.rgba[..., :3].astype(np.float32) * bare[..., None], (_SKIN_SMOOTH_PX,) * 2 + (0,)
+    )
+    smooth = summed / np.maximum(weight, 1e-6)[..., None]
+    body_srgb = _fill_from_nearest(smooth, bare & (weight > 0.25))
+    # the body's own coverage where the garment hides it: the body is there
+    body_there = np.where(coverage > 0.02, np.clip(final.mask, 0.0, 1.0), body_alpha)
+    under, changed = underlay(
+        photo,
+        exposed,
+        body_srgb=body_srgb,
+        body_alpha=body_there,
+        bare_body=bare & ~occluder,
+        skin=parsing.mask("skin"),
+        person=ndimage.binary_dilation(parsing.mask("person") | person, iterations=grow),
+        skin_rgb=parsing.skin_rgb,
+        margin_px=blend_margin_px,
+        hidden=(garment_alpha >= 0.999) & ~exposed,
+    )
+    alpha = garment_alpha[..., None]
+    composite = linear_to_srgb(
+        srgb_to_linear(garment_rgb) * alpha + srgb_to_linear(under) * (1.0 - alpha)
+    )
+    result = np.clip(np.round(composite * 255.0), 0, 255).astype(np.uint8)
+    untouched = ~((garment_alpha > 0) | changed)
     result[untouched] = photo[untouched]  # bit-exact photo wherever nothing was composited
     return result, region, ~untouched

@@ -185,6 +185,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="LIST",
         help="also compare these sizes in the report, e.g. S,M,L or 'auto' (default: --size only)",
     )
+    tryon.add_argument(
+        "--paint-over",
+        action="store_true",
+        help="paint the garment over the photo instead of replacing the person's own clothes "
+        "(default: the photo is parsed and uncovered old clothes become skin or background)",
+    )
     _add_common(tryon)
     tryon.set_defaults(run=run_tryon_command)
 
@@ -328,6 +334,7 @@ def run_tryon_command(args: argparse.Namespace) -> int:
         turntable_frames=args.turntable,
         quiet=args.quiet,
         workers=_workers(args),
+        replace_garment=not args.paint_over,
     )
     _announce(report, written, time.perf_counter() - started, out)
     return _gates_exit(report, out)

@@ -29,7 +29,7 @@ from tryon3d.sizing import FitReport, SizeChart, SizeFit, fit_report, report_jso
 if TYPE_CHECKING:
     import numpy as np
 
-    from tryon3d.bodyfit import Body
+    from tryon3d.bodyfit import Body, PersonParsing
     from tryon3d.core import Camera
     from tryon3d.garments import Fabric, Garment
     from tryon3d.render import FitmapField, GarmentMesh
@@ -599,13 +599,15 @@ def render_on_photo(
     skin_color: tuple[float, float, float] = (0.42, 0.24, 0.16),
     device: str = "auto",
     work_max_side_px: int | None = 1024,
+    parsing: PersonParsing | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The drape composited into the user's photo -> (image (H, W, 3) uint8, garment mask (H, W)
     bool). ``photo`` is a path or an (H, W, 3) uint8 array; ``camera`` the photo's fitted
     ``render.Camera``; ``person_mask`` the person's pixels, (H, W). The other keywords are
     ``render.render_on_photo``'s (defaults ``render.SKIN_COLOR`` and
     ``render.WORK_MAX_SIDE_PX``): texture or colour, pixels kept in front, the light fit,
-    samples, the blend band [px], the occlusion tolerance [m] and the working size [px]."""
+    samples, the blend band [px], the occlusion tolerance [m], the working size [px], and
+    ``parsing`` (``bodyfit.parse_person(photo)``): the new garment replaces the old one."""
     import numpy as np
 
     from tryon3d import render
@@ -636,6 +638,7 @@ def render_on_photo(
         skin_color=skin_color,
         device=device,
         work_max_side_px=work_max_side_px,
+        parsing=parsing,
     )
 
 
@@ -669,10 +672,17 @@ class _Progress:
 
 
 def _photo_body(
-    photo: str, side_photo: str | None, *, height_cm: float, weight_kg: float | None, sex: str
-) -> tuple[Body, Camera, np.ndarray, np.ndarray]:
+    photo: str,
+    side_photo: str | None,
+    *,
+    height_cm: float,
+    weight_kg: float | None,
+    sex: str,
+    parse: bool = False,
+) -> tuple[Body, Camera, np.ndarray, np.ndarray, PersonParsing | None]:
     """(body, front camera, person mask (h, w) uint8 at the analysis size, upright photo pixels
-    (H, W, 3) uint8) from the photo fit."""
+    (H, W, 3) uint8, the front photo's parsing when ``parse`` and it parses, else None) from the
+    photo fit."""
     import numpy as np
 
     from tryon3d import bodyfit
@@ -685,7 +695,13 @@ def _photo_body(
     # MediaPipe's person mask stays at the analysis size (uint8): render_on_photo resizes it
     # straight to its working size, so no photo-sized mask is ever made
     mask = np.round(np.clip(fit.analyses["front"].mask, 0.0, 1.0) * 255.0).astype(np.uint8)
-    return fit.body, fit.cameras["front"], mask, front.pixels
+    parsing = None
+    if parse:
+        try:
+            parsing = bodyfit.parse_person(front, analysis=fit.analyses["front"])
+        except ValueError as exc:  # e.g. a face too small for the skin model: paint over
+            _log.warning("cannot parse the photo (%s); the garment is painted over it", exc)
+    return fit.body, fit.cameras["front"], mask, front.pixels, parsing
 
 
 def _families() -> dict[str, dict]:
@@ -743,6 +759,7 @@ def run_tryon(
     turntable_frames: int = 24,
     quiet: bool = False,
     workers: int | None = None,
+    replace_garment: bool = True,
 ) -> tuple[FitReport, list[Path]]:
     """Body, drape(s), photo composite (when a photo is given), turntable and fit report in one run.
 
@@ -750,6 +767,8 @@ def run_tryon(
     and, with a photo, ``tryon.png`` + ``garment_mask.png``. ``sizes`` (default: just ``size``)
     are the sizes compared in the report; ``size`` is always among them. ``workers``: sizes
     draped at once (see ``sizing.fit_report``; None: one per core, 1: one after the other here).
+    ``replace_garment``: the photo is parsed and the new garment replaces the person's own
+    (``render.render_on_photo(parsing=...)``); False paints it over the photo.
     """
     from tryon3d import render, sizing
     from tryon3d._bodies import body_from_measurements, body_json
@@ -778,9 +797,15 @@ def run_tryon(
         camera: Camera | None = None
         mask: np.ndarray | None = None
         pixels: np.ndarray | None = None
+        parsing = None
         if photo is not None:
-            body, camera, mask, pixels = _photo_body(
-                photo, side_photo, height_cm=height_cm, weight_kg=weight_kg, sex=sex
+            body, camera, mask, pixels, parsing = _photo_body(
+                photo,
+                side_photo,
+                height_cm=height_cm,
+                weight_kg=weight_kg,
+                sex=sex,
+                parse=replace_garment,
             )
         else:
             body = body_from_measurements(
@@ -819,8 +844,9 @@ def run_tryon(
                 mask,
                 texture=report.garments[chosen].texture_path,
                 in_place=True,
+                parsing=parsing,
             )  # the photo becomes the composite: one 48 MP array (144 MB), not two
-            pixels = mask = None
+            pixels = mask = parsing = None
             extra["tryon.png"] = _png(composite)
             del composite
             extra["garment_mask.png"] = _png(garment_mask)

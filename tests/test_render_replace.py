@@ -1,0 +1,167 @@
+"""The try-on composite that replaces the old garment: a stand-in body wearing a long red tube
+(the old top, wider and longer than the new one) over a smooth background, parsed by its
+render masks; a shorter, narrower blue tube is composited with the parsing. The old top's
+uncovered pixels must turn to skin on the body and to background beside it, and the new
+garment's edge must stay sharp."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _render_scenes import stand_in_body, tube_drape
+from scipy import ndimage
+
+from tryon3d import bodyfit, render
+from tryon3d.render._scene import StudioScene, _layers_from_drape
+
+OLD_RGB = (0.50, 0.06, 0.06)  # linear RGB of the old top
+NEW_RGB = (0.05, 0.15, 0.50)
+CLOSE_TO_OLD = 60.0  # 8-bit RGB distance to the old top's median colour: "still shows it"
+
+
+def _background(height: int, width: int) -> np.ndarray:
+    """A smooth two-way ramp, (H, W, 3) float sRGB."""
+    rows = np.linspace(0.0, 1.0, height)[:, None]
+    cols = np.linspace(0.0, 1.0, width)[None, :]
+    return np.stack(
+        [0.35 + 0.2 * cols + 0 * rows, 0.55 + 0.15 * rows + 0 * cols, 0.45 + 0.2 * cols * rows],
+        axis=-1,
+    )
+
+
+def _scene(width: int, height: int):
+    body = stand_in_body(hand=False)
+    camera = render.look_at_camera(
+        (0.0, -3.0, 1.2), (0, 0, 1.15), fov_y_deg=25, width=width, height=height
+    )
+    old_layers = _layers_from_drape(tube_drape(radius=0.22, height=0.72), color=OLD_RGB)
+    dressed = StudioScene(body.vertices, body.faces, old_layers, camera, spp=16).render(seed=1)
+    back = _background(height, width)
+    alpha = dressed.rgba[..., 3:4]
+    photo = np.round((dressed.rgba[..., :3] * alpha + back * (1 - alpha)) * 255).astype(np.uint8)
+    person = dressed.mask > 0.5
+    old = person & dressed.garment_mask
+    labels = np.zeros((height, width), np.uint8)
+    labels[person] = bodyfit.LABELS.index("skin")
+    labels[old] = bodyfit.LABELS.index("upper_clothes")
+    skin = labels == bodyfit.LABELS.index("skin")
+    parsing = bodyfit.PersonParsing(
+        labels=labels,
+        skin_rgb=np.median(photo[skin], axis=0).astype(np.float64),
+        skin_chroma_mean=np.zeros(2),
+        skin_chroma_cov=np.eye(2),
+    )
+    bare = StudioScene(body.vertices, body.faces, [], camera, spp=4).render(seed=1)
+    return body, camera, photo, back, parsing, old, bare.mask > 0.5
+
+
+@pytest.fixture(scope="module")
+def scene():
+    body, camera, photo, back, parsing, old, body_mask = _scene(96, 128)
+    drape = tube_drape(radius=0.19, height=0.4)
+    kwargs = dict(garment_color=NEW_RGB, light_steps=8, spp=4, seed=3)
+    replaced, mask = render.render_on_photo(
+        body, drape, photo, camera, parsing.mask("person"), parsing=parsing, **kwargs
+    )
+    painted, painted_mask = render.render_on_photo(
+        body, drape, photo, camera, parsing.mask("person"), **kwargs
+    )
+    return locals()
+
+
+def _ycc(rgb: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(np.ascontiguousarray(rgb.reshape(-1, 1, 3)), cv2.COLOR_RGB2YCrCb)[:, 0]
+
+
+def test_old_garment_becomes_skin_or_background(scene):
+    photo, old, mask = scene["photo"], scene["old"], scene["mask"]
+    uncovered = old & ~ndimage.binary_dilation(mask | scene["painted_mask"], iterations=1)
+    assert uncovered.sum() > 300  # the old top shows above, below and beside the new one
+    old_colour = np.median(photo[old].astype(float), axis=0)
+
+    def showing(image):
+        return float(
+            (
+                np.linalg.norm(image[uncovered].astype(float) - old_colour, axis=1) < CLOSE_TO_OLD
+            ).mean()
+        )
+
+    assert showing(scene["painted"]) > 0.8  # today's paint-over leaves it
+    assert showing(scene["replaced"]) < 0.05
+    composite, body_mask = scene["replaced"], scene["body_mask"]
+    on_body = uncovered & ndimage.binary_erosion(body_mask, iterations=2)
+    off_body = uncovered & ~ndimage.binary_dilation(body_mask, iterations=2)
+    assert on_body.sum() > 100 and off_body.sum() > 50
+    # skin: chroma (Cr, Cb) near the parsing's skin sample
+    skin_chroma = _ycc(scene["parsing"].skin_rgb.round().astype(np.uint8)[None])[0, 1:]
+    chroma = _ycc(composite[on_body])[:, 1:].astype(float)
+    assert np.percentile(np.linalg.norm(chroma - skin_chroma, axis=1), 90) < 10.0
+    # background: near the true background behind the old top
+    truth = np.round(scene["back"][off_body] * 255)
+    assert np.percentile(np.abs(composite[off_body] - truth).mean(axis=1), 90) < 10.0
+    # and the rest of the photo is untouched (the parsed outline grown 2 px, a 3 px blend band)
+    far = ~ndimage.binary_dilation(old | mask, iterations=6)
+    assert np.array_equal(composite[far], photo[far])
+
+
+def test_new_garment_edge_stays_sharp(scene):
+    """Across the new garment's top and bottom edges (middle columns), the largest one-pixel
+    step carries most of the colour change; the paint-over's Poisson band spreads it."""
+    mask = scene["mask"]
+    cols = np.flatnonzero(mask.any(axis=0))
+    middle = cols[len(cols) // 3 : 2 * len(cols) // 3]
+
+    def sharpness(image):
+        shares = []
+        for col in middle:
+            rows = np.flatnonzero(mask[:, col])
+            for edge, step in ((rows[0], -1), (rows[-1], 1)):
+                inside, outside = edge - 3 * step, edge + 4 * step
+                span = image[min(inside, outside) : max(inside, outside) + 1, col].astype(float)
+                total = np.linalg.norm(span[0] - span[-1])
+                jump = np.linalg.norm(np.diff(span, axis=0), axis=1).max()
+                shares.append(jump / max(total, 1.0))
+        return float(np.median(shares))
+
+    assert sharpness(scene["replaced"]) > 0.5
+    assert sharpness(scene["replaced"]) > sharpness(scene["painted"]) + 0.15
+
+
+def test_large_photo_keeps_full_resolution():
+    """A photo twice the working size, its parsing at full size: the composite comes back at the
+    photo's size, with the old top replaced there too."""
+    body, camera, photo, _, parsing, old, _ = _scene(192, 256)
+    composite, mask = render.render_on_photo(
+        body,
+        tube_drape(radius=0.19, height=0.4),
+        photo,
+        camera,
+        parsing.mask("person"),
+        parsing=parsing,
+        garment_color=NEW_RGB,
+        fit_light=False,
+        spp=4,
+        work_max_side_px=128,
+    )
+    assert composite.shape == photo.shape and mask.shape == photo.shape[:2]
+    uncovered = old & ~ndimage.binary_dilation(mask, iterations=3)
+    old_colour = np.median(photo[old].astype(float), axis=0)
+    distance = np.linalg.norm(composite[uncovered].astype(float) - old_colour, axis=1)
+    assert uncovered.sum() > 1000 and (distance < CLOSE_TO_OLD).mean() < 0.05
+
+
+def test_bad_parsing(scene):
+    body, drape, camera, photo = scene["body"], scene["drape"], scene["camera"], scene["photo"]
+    with pytest.raises(TypeError, match="PersonParsing"):
+        render.render_on_photo(body, drape, photo, camera, parsing=np.zeros(photo.shape[:2]))
+    import dataclasses
+
+    wrong = dataclasses.replace(scene["parsing"], labels=np.zeros((128, 128), np.uint8))
+    with pytest.raises(ValueError, match=r"parsing\.labels"):
+        render.render_on_photo(body, drape, photo, camera, parsing=wrong)
+    with pytest.raises(ValueError, match="replace_labels"):
+        render.render_on_photo(
+            body, drape, photo, camera, parsing=scene["parsing"], replace_labels=("hat",)
+        )
