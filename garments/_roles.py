@@ -58,7 +58,14 @@ from tryon3d.garments._panels import (
 )
 from tryon3d.garments._pattern import Panel, Pattern, Seam
 
-__all__ = ["ROLES", "common_prefix", "infer_role", "pattern_from_dxf", "read_sidecar"]
+__all__ = [
+    "ROLES",
+    "NotAGarmentError",
+    "common_prefix",
+    "infer_role",
+    "pattern_from_dxf",
+    "read_sidecar",
+]
 
 ROLES = ("front", "back", "sleeve", "skip", "leg_front", "leg_back", "leg")
 _ACCESSORY = re.compile(
@@ -90,6 +97,38 @@ _SUFFIX = {
     "IY": "skip",
 }
 _SEAM_TOLERANCE = 0.05  # as validate_pattern
+
+
+class NotAGarmentError(ValueError):
+    """A pattern file that holds nothing to wear (CLO's test box: one plain rectangle)."""
+
+
+def _plain_rectangle(piece: DxfPiece) -> bool:
+    """One straight-sided rectangle (every outline point on its bounding box), no notches,
+    internal lines or mirror line: a sheet of cloth, nothing cut to a body."""
+    uv = piece_uv(piece)
+    lo, hi = uv.min(axis=0), uv.max(axis=0)
+    tol = 0.002 * float(np.max(hi - lo))  # CLO's box is 1 mm out of square over 3 m
+    on_box = (np.abs(uv - lo) <= tol) | (np.abs(uv - hi) <= tol)
+    return (
+        bool(on_box.any(axis=1).all())
+        and len(piece.corners) == 4
+        and not len(piece.notches)
+        and not piece.internal
+        and piece.mirror is None
+    )
+
+
+def _refuse_non_garment(read: DxfFile, pieces: list[DxfPiece], sidecar: dict) -> None:
+    if len(pieces) != 1 or sidecar.get("pieces") or not _plain_rectangle(pieces[0]):
+        return
+    file = Path(read.path).name
+    w, h = np.ptp(piece_uv(pieces[0]), axis=0) * 100.0
+    raise NotAGarmentError(
+        f"{file}: not a garment: its one piece {pieces[0].name!r} is a plain "
+        f"{max(w, h):.0f} x {min(w, h):.0f} cm rectangle with nothing to sew it to (a test "
+        f"box or a sheet of cloth)"
+    )
 
 
 def common_prefix(names: list[str]) -> str:
@@ -261,6 +300,7 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
     """A placeable, sewn Pattern from one size of a DXF pattern file.
 
     Raises:
+        NotAGarmentError: a file with nothing to wear (one plain rectangle), in one line.
         ValueError: one line saying what is missing (no front/back piece, a piece whose shape
             does not give its edges), with a pointer to the sidecar.
     """
@@ -274,6 +314,7 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
     roles, skipped = {}, []
     prefix = common_prefix(read.piece_names())
     pieces = read.size_pieces(size)
+    _refuse_non_garment(read, pieces, sidecar)
     named = {p.name: infer_role(p, prefix) for p in pieces}
     bottom = _bottom_pattern(read, size, pieces, named, sidecar, hint=hint, prefix=prefix)
     if bottom is not None:

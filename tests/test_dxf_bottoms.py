@@ -152,3 +152,19 @@ def test_leggings_drape_worn_with_gates_passed():
     z = drape.positions[:, 2]
     assert z.max() > body.landmarks_m["crotch"][2] + 0.1 and z.min() < 0.2
     assert -0.4 < drape.ease_m["hips"] < 0.0
+
+
+def test_clo_box_is_not_a_garment():
+    """CLO's ``clo-box.dxf`` is one plain 300 x 200 cm rectangle (1 mm out of square), no
+    notches or internal lines: refused as not a garment (the benchmark does not count it against
+    the importers), while a rectangle with a notch is still judged as a pattern piece."""
+    from tryon3d import garments
+    from tryon3d.garments._dxf import read_dxf_file
+    from tryon3d.garments._roles import _plain_rectangle
+
+    with pytest.raises(garments.NotAGarmentError, match="not a garment"):
+        garments.read_dxf_pattern(DXF / "clo-box.dxf")
+    box = read_dxf_file(DXF / "clo-box.dxf").pieces[0]
+    assert _plain_rectangle(box)
+    notched = type(box)(**{**box.__dict__, "notches": box.boundary[:1] * 0.5})
+    assert not _plain_rectangle(notched)
