@@ -384,6 +384,8 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
             raise ValueError(
                 f"{Path(read.path).name}: sleeve piece {chosen['sleeve'].name!r}: {exc}{hint}"
             ) from None
+        if "seams" not in sidecar:
+            _refuse_raglan(read, front, back, left, chosen, roles)
         right = left.mirrored("sleeve_r", side="arm_right")
         panels += [left, right]
         for sleeve, s in ((left, "l"), (right, "r")):
@@ -451,6 +453,39 @@ def _sewn_pattern(
         "pieces": chosen,
     }
     return Pattern(read.style, size, tuple(panels), tuple(kept), {}, metadata)
+
+
+def _refuse_raglan(
+    read: DxfFile,
+    front: Panel,
+    back: Panel,
+    sleeve: Panel,
+    chosen: dict[str, DxfPiece],
+    roles: dict,
+) -> None:
+    """Refuse raglan sleeves in one line: the sleeve's cap runs up to the neck, so its length
+    is the bodice's armholes and shoulders together (a set-in cap: the armholes and 1-4 cm of
+    ease), and the front's and back's "shoulders" (the raglan line's top) disagree."""
+
+    def length(panel: Panel, *names: str) -> float:
+        return float(sum(panel.edge(n).length for n in names))
+
+    armholes = length(front, "armhole_l") + length(back, "armhole_l")
+    to_neck = armholes + length(front, "shoulder_l") + length(back, "shoulder_l")
+    cap = length(sleeve, "cap_f", "cap_b")
+    shoulders = (length(front, "shoulder_l"), length(back, "shoulder_l"))
+    agree = abs(shoulders[0] - shoulders[1]) <= _SEAM_TOLERANCE * max(shoulders)
+    if agree or abs(cap - to_neck) >= abs(cap - armholes) or cap < 1.15 * armholes:
+        return
+    file = Path(read.path).name
+    others = sorted(n for n, r in roles.items() if r in (None, "skip") or n not in roles)
+    raise ValueError(
+        f"{file}: raglan sleeves (sleeve {chosen['sleeve'].name!r}'s cap, {cap * 100:.1f} cm, runs "
+        f"up to the neck: the armholes and shoulders together are {to_neck * 100:.1f} cm, the "
+        f"armholes alone {armholes * 100:.1f} cm) are not placed yet; only tops with set-in "
+        f"sleeves and a shoulder seam are; no sidecar can sew a raglan line today "
+        f"(hood and trims not draped either: {', '.join(others)})"
+    )
 
 
 def _leg_side(piece: DxfPiece, prefix: str) -> str | None:
