@@ -168,3 +168,18 @@ def test_clo_box_is_not_a_garment():
     assert _plain_rectangle(box)
     notched = type(box)(**{**box.__dict__, "notches": box.boundary[:1] * 0.5})
     assert not _plain_rectangle(notched)
+
+
+def test_leggings_sized_for_a_stretch_knit():
+    """The size suggested from the pattern alone uses the pattern's own fabric (a stretch knit
+    for legs without an outseam): a snugger size than the same pattern read as a jersey."""
+    from tryon3d import bodyfit, garments
+    from tryon3d.sizing._sources import pattern_size_for
+
+    body = bodyfit.body_from_measurements(height_m=1.70, weight_kg=65, sex="female")
+    path = DXF / "ORILEGWB_AAMA.DXF"
+    sizes = list(garments.read_dxf_file(path).sizes)
+    stretch, eases = pattern_size_for(body, path, sizes)
+    jersey, _ = pattern_size_for(body, path, sizes, fabric="cotton_jersey")
+    assert sizes.index(stretch) < sizes.index(jersey)
+    assert eases[stretch] < 0.0 < eases[jersey]  # tight at the hips, as leggings are worn
