@@ -57,6 +57,7 @@ from tryon3d.garments._panels import (
     upright,
 )
 from tryon3d.garments._pattern import Panel, Pattern, Seam
+from tryon3d.garments._raglan import raglan_sleeve_panel, raglan_torso_panel
 
 __all__ = [
     "ROLES",
@@ -340,6 +341,7 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
         )
     panels, notes = [], []
     notches: dict[str, np.ndarray] = {}
+    outlines: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
     skirt = False  # decided on the front piece
     for role in ("front", "back"):
         piece = chosen[role]
@@ -358,6 +360,7 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
             )
         ring, corners, _unfolded, notches[role] = upright(piece, piece.name in flips)
         center = float(0.5 * (ring[:, 0].min() + ring[:, 0].max()))
+        outlines[role] = (ring, corners, center)
         if role == "front":
             skirt = is_skirt(piece, ring)
         try:
@@ -384,8 +387,14 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
             raise ValueError(
                 f"{Path(read.path).name}: sleeve piece {chosen['sleeve'].name!r}: {exc}{hint}"
             ) from None
-        if "seams" not in sidecar:
-            _refuse_raglan(read, front, back, left, chosen, roles)
+        if "seams" not in sidecar and _is_raglan(front, back, left):
+            try:
+                front, back, left = _raglan_panels(outlines, ring, corners)
+            except ValueError as exc:
+                _refuse_raglan(read, front, back, left, chosen, roles, str(exc))
+            panels = [front, back]
+            seams = [s for s in seams if "shoulder" not in s.edge_a]
+            notes.append("raglan sleeves: sewn to the front and back along their raglan lines")
         right = left.mirrored("sleeve_r", side="arm_right")
         panels += [left, right]
         for sleeve, s in ((left, "l"), (right, "r")):
@@ -455,6 +464,47 @@ def _sewn_pattern(
     return Pattern(read.style, size, tuple(panels), tuple(kept), {}, metadata)
 
 
+def _length(panel: Panel, *names: str) -> float:
+    return float(sum(panel.edge(n).length for n in names))
+
+
+def _is_raglan(front: Panel, back: Panel, sleeve: Panel) -> bool:
+    """Raglan sleeves: the sleeve's cap runs up to the neck, so its length is the bodice's
+    armholes and shoulders together (a set-in cap: the armholes and 1-4 cm of ease), and the
+    front's and back's "shoulders" (the raglan lines' tops) disagree."""
+    armholes = _length(front, "armhole_l") + _length(back, "armhole_l")
+    to_neck = armholes + _length(front, "shoulder_l") + _length(back, "shoulder_l")
+    cap = _length(sleeve, "cap_f", "cap_b")
+    shoulders = (_length(front, "shoulder_l"), _length(back, "shoulder_l"))
+    agree = abs(shoulders[0] - shoulders[1]) <= _SEAM_TOLERANCE * max(shoulders)
+    return not agree and abs(cap - to_neck) < abs(cap - armholes) and cap >= 1.15 * armholes
+
+
+def _raglan_panels(
+    outlines: dict[str, tuple[np.ndarray, np.ndarray, float]],
+    ring: np.ndarray,
+    corners: np.ndarray,
+) -> tuple[Panel, Panel, Panel]:
+    """Front, back and left sleeve cut along their raglan lines (``garments._raglan``); the
+    sleeve as drawn or mirrored, whichever matches its raglan lines to the bodice's."""
+    front = raglan_torso_panel("front", *outlines["front"], back=False)
+    back = raglan_torso_panel("back", *outlines["back"], back=True)
+    n = len(ring)
+    mirrored = (ring * [-1.0, 1.0])[::-1]
+    options = [raglan_sleeve_panel(ring, corners)]
+    with contextlib.suppress(ValueError):
+        options.append(
+            raglan_sleeve_panel(mirrored - mirrored.min(axis=0), np.unique(n - 1 - corners))
+        )
+
+    def mismatch(sleeve: Panel) -> float:
+        return abs(_length(sleeve, "cap_b") - _length(back, "armhole_l")) + abs(
+            _length(sleeve, "cap_f") - _length(front, "armhole_l")
+        )
+
+    return front, back, min(options, key=mismatch)
+
+
 def _refuse_raglan(
     read: DxfFile,
     front: Panel,
@@ -462,29 +512,19 @@ def _refuse_raglan(
     sleeve: Panel,
     chosen: dict[str, DxfPiece],
     roles: dict,
+    why: str,
 ) -> None:
-    """Refuse raglan sleeves in one line: the sleeve's cap runs up to the neck, so its length
-    is the bodice's armholes and shoulders together (a set-in cap: the armholes and 1-4 cm of
-    ease), and the front's and back's "shoulders" (the raglan line's top) disagree."""
-
-    def length(panel: Panel, *names: str) -> float:
-        return float(sum(panel.edge(n).length for n in names))
-
-    armholes = length(front, "armhole_l") + length(back, "armhole_l")
-    to_neck = armholes + length(front, "shoulder_l") + length(back, "shoulder_l")
-    cap = length(sleeve, "cap_f", "cap_b")
-    shoulders = (length(front, "shoulder_l"), length(back, "shoulder_l"))
-    agree = abs(shoulders[0] - shoulders[1]) <= _SEAM_TOLERANCE * max(shoulders)
-    if agree or abs(cap - to_neck) >= abs(cap - armholes) or cap < 1.15 * armholes:
-        return
+    """Refuse raglan sleeves whose pieces do not give their raglan lines, in one line."""
+    armholes = _length(front, "armhole_l") + _length(back, "armhole_l")
+    to_neck = armholes + _length(front, "shoulder_l") + _length(back, "shoulder_l")
+    cap = _length(sleeve, "cap_f", "cap_b")
     file = Path(read.path).name
     others = sorted(n for n, r in roles.items() if r in (None, "skip") or n not in roles)
     raise ValueError(
         f"{file}: raglan sleeves (sleeve {chosen['sleeve'].name!r}'s cap, {cap * 100:.1f} cm, runs "
         f"up to the neck: the armholes and shoulders together are {to_neck * 100:.1f} cm, the "
-        f"armholes alone {armholes * 100:.1f} cm) are not placed yet; only tops with set-in "
-        f"sleeves and a shoulder seam are; no sidecar can sew a raglan line today "
-        f"(hood and trims not draped either: {', '.join(others)})"
+        f"armholes alone {armholes * 100:.1f} cm), but {why}; name the seams in "
+        f"{file}.tryon3d.json (hood and trims are not draped: {', '.join(others)})"
     )
 
 

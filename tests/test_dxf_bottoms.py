@@ -1,5 +1,6 @@
 """Trousers and leggings from DXF pattern files (``garments._bottoms``): leg pieces found by name
-and by shape, cut into our trouser panels, sewn, measured and draped."""
+and by shape, cut into our trouser panels, sewn, measured, sized and draped; also the other
+files the importer used to refuse: a raglan top (``garments._raglan``) and CLO's test box."""
 
 from __future__ import annotations
 
@@ -183,3 +184,25 @@ def test_leggings_sized_for_a_stretch_knit():
     jersey, _ = pattern_size_for(body, path, sizes, fabric="cotton_jersey")
     assert sizes.index(stretch) < sizes.index(jersey)
     assert eases[stretch] < 0.0 < eases[jersey]  # tight at the hips, as leggings are worn
+
+
+def test_raglan_hoodie_sewn_along_its_raglan_lines():
+    """GMH2446F17 (Gerber hoodie): the sleeve's cap runs to the neck (as long as the bodice's
+    armholes and shoulders together), the front and back have no shoulder seam. Cut along the
+    raglan lines (underarm to neck), each sleeve's back and front raglan edges are sewn to the
+    back's and front's within 5 %; no shoulder seam; the hood and trims are left off."""
+    from tryon3d import garments
+
+    read = garments.read_dxf_pattern(DXF / "GMH2446F17_INCLALLOWANCE_AAMA.DXF")
+    labels = {s.label for s in read.seams}
+    assert "front.armhole_l-sleeve_l.cap_f" in labels and "back.armhole_r-sleeve_r.cap_b" in labels
+    assert not any("shoulder" in label for label in labels) and len(labels) == 8
+    front, back, sleeve = read.panel("front"), read.panel("back"), read.panel("sleeve_l")
+    assert [e.name for e in sleeve.edges] == ["hem", "under_b", "cap_b", "neck", "cap_f", "under_f"]
+    for body_panel, cap in ((front, "cap_f"), (back, "cap_b")):
+        got, want = sleeve.edge(cap).length, body_panel.edge("armhole_l").length
+        assert abs(got - want) <= 0.05 * want
+    # the raglan line reaches the neck: the bodice's armhole edge ends at the neck edge
+    assert np.allclose(front.edge("armhole_l").end, front.edge("neck").start)
+    assert any("raglan" in n for n in read.metadata["notes"])
+    assert "GMH2446F17HO" in read.metadata["not_draped"]
