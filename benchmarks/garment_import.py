@@ -88,8 +88,11 @@ def _drape(path: Path, row: dict, *, edge_m: float, size: str | None) -> None:
         ease_cm=summary["ease_cm"],
     )
     if not row["gates_passed"]:
-        failed = [k for k, v in summary["gates"].items() if k != "passed" and v not in (0, True)]
-        row["reason"] = f"drape gates failed: {failed}"
+        gates = summary["gates"]
+        failed = list(gates.get("failures", [])) + [
+            k for k in ("penetrating_vertices", "self_intersecting_pairs") if gates.get(k)
+        ]
+        row["reason"] = f"drape gates failed: {'; '.join(map(str, failed)) or 'not converged'}"
 
 
 #: file suffix -> handler(path, row, drape=, edge_m=) filling the row.

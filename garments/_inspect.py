@@ -228,7 +228,13 @@ def inspect_pattern_file(path: str | os.PathLike, *, size: str | None = None) ->
     """
     from tryon3d.garments._dxf import read_dxf_file
     from tryon3d.garments._io import _choose_size
-    from tryon3d.garments._roles import common_prefix, infer_role, pattern_from_dxf, read_sidecar
+    from tryon3d.garments._roles import (
+        ROLES,
+        common_prefix,
+        infer_role,
+        pattern_from_dxf,
+        read_sidecar,
+    )
 
     path = Path(path)
     read = read_dxf_file(path)
@@ -249,7 +255,12 @@ def inspect_pattern_file(path: str | os.PathLike, *, size: str | None = None) ->
         seams = [[s.panel_a, s.edge_a, s.panel_b, s.edge_b] for s in pattern.seams]
         source = pattern.metadata["pieces"]
         for panel in pattern.panels:
-            origin = source.get("sleeve" if panel.name.startswith("sleeve") else panel.name, "")
+            key = panel.name
+            if panel.name.startswith("sleeve"):
+                key = "sleeve"
+            elif panel.name.startswith(("front_", "back_")):  # trouser panels: the leg pieces
+                key = "leg_" + panel.name.split("_")[0]
+            origin = source.get(key) or source.get("leg", "")
             edges = [(k, e.name, e.points) for k, e in enumerate(panel.edges)]
             pieces.append((panel.name, f"{origin}", panel_outline(panel, 16), edges))
     used = set(pattern.metadata["pieces"].values()) if pattern is not None else set()
@@ -263,9 +274,12 @@ def inspect_pattern_file(path: str | os.PathLike, *, size: str | None = None) ->
             (k, f"e{k}", wrapped[a : b + 1]) for k, (a, b) in enumerate(itertools.pairwise(corners))
         ]
         pieces.append((piece.name, roles.get(piece.name) or "no role", ring, edges))
+    if pattern is not None:  # what was decided (a leg found by its shape, a piece left off)
+        roles = {**roles, **pattern.metadata["roles"]}
     template = {
         "pieces": {
-            name: role or "?  (front, back, sleeve or skip)" for name, role in roles.items()
+            name: role if role in ROLES else f"?  (one of {', '.join(ROLES)})"
+            for name, role in roles.items()
         },
         "flip": [],
         "seams": seams,
