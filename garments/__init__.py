@@ -57,6 +57,7 @@ from tryon3d.garments._pattern import (
     validate_pattern,
 )
 from tryon3d.garments._placement import prepare_body
+from tryon3d.garments._roles import NotAGarmentError
 
 __all__ = [
     "FABRICS",
@@ -72,6 +73,7 @@ __all__ = [
     "Family",
     "Garment",
     "GarmentInfo",
+    "NotAGarmentError",
     "Panel",
     "Pattern",
     "PatternMesh",

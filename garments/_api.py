@@ -267,6 +267,8 @@ def load_garment(
             edge_length_m=edge_length_m,
             texture=texture,
             texture_repeat_m=texture_repeat_m,
+            # what the pattern's construction says (leggings: a stretch knit), else jersey
+            default_fabric=str(pattern.metadata.get("fabric", "cotton_jersey")),
         )
     if suffix in MESH_SUFFIXES:
         return _mesh_garment(

@@ -38,6 +38,7 @@ _INSUNITS = {1: "inch", 4: "mm", 5: "cm", 6: "m"}
 _PLAUSIBLE_M = (0.25, 2.5)  # largest extent of a garment's largest piece [m]
 _JOIN_TOL = 1e-4  # polyline ends this close [m] are one point (the 0.1 mm of the cross-check)
 
+_RULE_TEXT = re.compile(r"^\s*#?\s*(\d+)\s*$")
 _KEY = re.compile(r"^\s*([A-Za-z][A-Za-z /]*?)\s*:\s*(.*?)\s*$")
 
 
@@ -62,6 +63,8 @@ class DxfPiece:
         category: the ``Category:`` text.
         annotations: other texts (``Annotation:``, layer 15, fabric...), in file order.
         raw_boundary_vertices: vertices of the boundary polylines as written, before joining.
+        grade_rules: the AAMA grade rule number at each ``boundary`` vertex (a ``# 12`` text on
+            the point), -1 where none, shape (N,) int64; all -1 in files without rules.
     """
 
     name: str
@@ -81,6 +84,7 @@ class DxfPiece:
     category: str = ""
     annotations: tuple[str, ...] = ()
     raw_boundary_vertices: int = 0
+    grade_rules: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -245,6 +249,15 @@ def _read_block(block: BlockLayout, scale: float, tol: float) -> DxfPiece | None
     turns = np.asarray(points["2"]).reshape(-1, 2)
     on = _on_ring(ring, turns, tol)
     corners = np.unique(np.concatenate([joints, on[on >= 0]]))
+    rule_ids = np.full(len(ring), -1, dtype=np.int64)
+    for entity in block.query("TEXT"):
+        # AAMA grade rule numbers: "# 12" (or a bare number) on a grade point
+        match = _RULE_TEXT.match(str(entity.dxf.text))
+        if match and str(entity.dxf.layer) in ("1", "2", "3", "5"):
+            at = np.asarray(entity.dxf.insert)[:2].reshape(1, 2) * scale
+            k = int(_on_ring(ring, at, max(tol, 1e-3))[0])
+            if k >= 0:
+                rule_ids[k] = int(match.group(1))
     sew = sew_corners = None
     if sew_parts and (sew_joined := _chain(sew_parts, tol)) is not None:
         sew, sew_corners = sew_joined
@@ -261,7 +274,7 @@ def _read_block(block: BlockLayout, scale: float, tol: float) -> DxfPiece | None
             quantity = sum(numbers) if numbers else 1
         elif key == "category":
             category = value
-        elif layer in ("1", "15") and text.strip():
+        elif layer in ("1", "15") and text.strip() and not _RULE_TEXT.match(text):
             notes.append(text.strip())
     return DxfPiece(
         name=name,
@@ -281,6 +294,7 @@ def _read_block(block: BlockLayout, scale: float, tol: float) -> DxfPiece | None
         category=category,
         annotations=tuple(notes),
         raw_boundary_vertices=sum(len(p) for p, _ in boundary_parts),
+        grade_rules=rule_ids,
     )
 
 
@@ -324,7 +338,47 @@ def read_dxf_file(path: str | os.PathLike) -> DxfFile:
     _check_dxf_entity_count(path)  # size and entity limits before ezdxf builds its document
     stat = path.stat()
     # a fit report reads one file once per size: parse it once (keyed by its content's stamp)
-    return _read_dxf_file(path.resolve(), stat.st_mtime_ns, stat.st_size)
+    read = _read_dxf_file(path.resolve(), stat.st_mtime_ns, stat.st_size)
+    from tryon3d.garments._grading import find_rule_file
+
+    rul = find_rule_file(path)
+    if (
+        rul is None
+        or len(read.sizes) > 1
+        or not any((p.grade_rules >= 0).any() for p in read.pieces)
+    ):
+        return read
+    rstat = rul.stat()
+    return _graded_file(
+        path.resolve(),
+        stat.st_mtime_ns,
+        stat.st_size,
+        rul.resolve(),
+        rstat.st_mtime_ns,
+        rstat.st_size,
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _graded_file(
+    path: Path, mtime_ns: int, size: int, rul: Path, rul_mtime_ns: int, rul_size: int
+) -> DxfFile:
+    """A base-size AAMA file graded by the rule table beside it (``garments._grading``)."""
+    from tryon3d.garments._grading import grade_pieces, read_rule_file
+
+    read = _read_dxf_file(path, mtime_ns, size)
+    rules = read_rule_file(rul)
+    try:
+        pieces = grade_pieces(read.pieces, rules)
+    except ValueError as exc:
+        raise ValueError(f"{path.name}: {exc}") from None
+    return replace(
+        read,
+        pieces=pieces,
+        sizes=rules.sizes,
+        sample_size=rules.sample_size or read.sample_size,
+        units_note=f"{read.units_note}; sizes graded by {rul.name}",
+    )
 
 
 @functools.lru_cache(maxsize=8)

@@ -16,11 +16,67 @@ __all__ = ["inspect_pattern_file", "pattern_measurements"]
 
 _CHEST_BELOW_UNDERARM = 0.025  # the chest line, as the families draft it [m]
 _WAIST_TO_HIP = 0.20  # where a skirt's hip round is taken, under its waist [m]
+_HIP_SHARE_OF_RISE = 0.8  # a short rise's hip round: this share of the way down to the crotch
+_THIGH_UNDER_CROTCH = 0.025  # a leg's thigh round: this far under the crotch line [m]
 
 
 def _underarm_y(panel: Panel) -> float | None:
     ys = [float(e.points[:, 1].min()) for e in panel.edges if e.name.startswith("armhole")]
     return min(ys) if ys else None
+
+
+def _leg_measurements(pattern: Pattern) -> dict[str, float]:
+    """Trousers' and leggings' measurements [m] from their leg panels (``leg_left``/``leg_right``
+    parts with ``crotch`` edges), each levelled on its waist anchor (the outseam's top)."""
+    legs = [
+        p
+        for p in pattern.panels
+        if p.placement is not None
+        and p.placement.part.startswith("leg")
+        and "crotch" in {e.name for e in p.edges}
+    ]
+    if not legs:
+        return {}
+
+    def names(panel: Panel) -> set[str]:
+        return {e.name for e in panel.edges}
+
+    anchors = [float(p.placement.anchor_y) for p in legs if p.placement is not None]
+    # the crotch point: the crotch edge's low end (a mirrored panel's edges run backwards)
+    crotch = min(
+        a - float(p.edge("crotch").points[:, 1].min()) for p, a in zip(legs, anchors, strict=True)
+    )
+
+    def round_at(depth: float) -> float:
+        return float(
+            sum(
+                panel_widths(p, np.array([a - depth]))[0]
+                for p, a in zip(legs, anchors, strict=True)
+            )
+        )
+
+    fronts = [p for p in legs if p.placement is not None and p.placement.side == "front"]
+    backs = [p for p in legs if p.placement is not None and p.placement.side == "back"]
+    out = {
+        # along the waist seam: a slanted waist's rows cut across its edge
+        "waist": float(sum(p.edge("waist").length for p in legs if "waist" in names(p))),
+        # the hip round: 20 cm under the waist, a low rise's 80 % of the way to the crotch
+        "hips": round_at(min(_WAIST_TO_HIP, _HIP_SHARE_OF_RISE * crotch)),
+        "thigh": 0.5 * round_at(crotch + _THIGH_UNDER_CROTCH),
+        "outseam": max(
+            p.edge("outseam").length for p in legs if "outseam" in {e.name for e in p.edges}
+        ),
+    }
+    if fronts:
+        out["inseam"] = fronts[0].edge("inseam").length
+        out["front_rise"] = fronts[0].edge("rise").length + fronts[0].edge("crotch").length
+    if backs:
+        out["back_rise"] = backs[0].edge("rise").length + backs[0].edge("crotch").length
+    bottom = min(float(panel_outline(p)[:, 1].min()) for p in legs)
+    out["leg_opening"] = 0.5 * float(
+        sum(panel_widths(p, np.array([bottom + 0.005]))[0] for p in legs)
+    )
+    return out
 
 
 def pattern_measurements(pattern: Pattern) -> dict[str, float]:
@@ -32,7 +88,11 @@ def pattern_measurements(pattern: Pattern) -> dict[str, float]:
     20 cm under its waist), ``hem`` (round at the hem), ``length`` (the longest
     torso piece, top to hem), ``shoulder_to_hem`` (from the shoulder point; a skirt's
     ``waist_to_hem``), ``sleeve_length``
-    (cap top to hem), ``sleeve_width`` (across the sleeve at the underarm, flat).
+    (cap top to hem), ``sleeve_width`` (across the sleeve at the underarm, flat). Trousers and
+    leggings (leg panels): ``waist`` (along the waist edges), ``hips`` (round 20 cm under
+    the waist, at most 80 % of the way to the crotch line), ``thigh`` (one leg's round 2.5 cm
+    under the crotch), ``outseam``, ``inseam``, ``front_rise``/``back_rise`` (waist to crotch
+    point along the centre seam) and ``leg_opening`` (one leg's round at the hem).
     Torso pieces are levelled on their shoulder anchors (``Placement.anchor_y``).
 
     Raises:
@@ -82,6 +142,7 @@ def pattern_measurements(pattern: Pattern) -> dict[str, float]:
             depths = np.linspace(chest_depth + 0.05, drop - 0.05, 40)
             if len(depths) and depths[0] < depths[-1]:
                 out["waist"] = min(round_at(float(d)) for d in depths)
+    out.update(_leg_measurements(pattern))
     sleeves = [
         p for p in pattern.panels if p.placement is not None and p.placement.part.startswith("arm")
     ]
@@ -167,7 +228,13 @@ def inspect_pattern_file(path: str | os.PathLike, *, size: str | None = None) ->
     """
     from tryon3d.garments._dxf import read_dxf_file
     from tryon3d.garments._io import _choose_size
-    from tryon3d.garments._roles import common_prefix, infer_role, pattern_from_dxf, read_sidecar
+    from tryon3d.garments._roles import (
+        ROLES,
+        common_prefix,
+        infer_role,
+        pattern_from_dxf,
+        read_sidecar,
+    )
 
     path = Path(path)
     read = read_dxf_file(path)
@@ -188,7 +255,12 @@ def inspect_pattern_file(path: str | os.PathLike, *, size: str | None = None) ->
         seams = [[s.panel_a, s.edge_a, s.panel_b, s.edge_b] for s in pattern.seams]
         source = pattern.metadata["pieces"]
         for panel in pattern.panels:
-            origin = source.get("sleeve" if panel.name.startswith("sleeve") else panel.name, "")
+            key = panel.name
+            if panel.name.startswith("sleeve"):
+                key = "sleeve"
+            elif panel.name.startswith(("front_", "back_")):  # trouser panels: the leg pieces
+                key = "leg_" + panel.name.split("_")[0]
+            origin = source.get(key) or source.get("leg", "")
             edges = [(k, e.name, e.points) for k, e in enumerate(panel.edges)]
             pieces.append((panel.name, f"{origin}", panel_outline(panel, 16), edges))
     used = set(pattern.metadata["pieces"].values()) if pattern is not None else set()
@@ -202,9 +274,12 @@ def inspect_pattern_file(path: str | os.PathLike, *, size: str | None = None) ->
             (k, f"e{k}", wrapped[a : b + 1]) for k, (a, b) in enumerate(itertools.pairwise(corners))
         ]
         pieces.append((piece.name, roles.get(piece.name) or "no role", ring, edges))
+    if pattern is not None:  # what was decided (a leg found by its shape, a piece left off)
+        roles = {**roles, **pattern.metadata["roles"]}
     template = {
         "pieces": {
-            name: role or "?  (front, back, sleeve or skip)" for name, role in roles.items()
+            name: role if role in ROLES else f"?  (one of {', '.join(ROLES)})"
+            for name, role in roles.items()
         },
         "flip": [],
         "seams": seams,

@@ -24,6 +24,7 @@ __all__ = [
     "panel_outline",
     "panel_spans",
     "panel_widths",
+    "ring_spans",
     "sample_edge",
     "validate_pattern",
 ]
@@ -306,7 +307,12 @@ def panel_outline(panel: Panel, samples_per_edge: int = _DENSE_SAMPLES) -> np.nd
 def panel_spans(panel: Panel, ys: np.ndarray, samples_per_edge: int = _DENSE_SAMPLES) -> np.ndarray:
     """Leftmost and rightmost x [m] of the panel's outline on the horizontal line at each
     height ``ys`` [m], shape (len(ys), 2); NaN where the line misses the panel."""
-    outline = panel_outline(panel, samples_per_edge)
+    return ring_spans(panel_outline(panel, samples_per_edge), ys)
+
+
+def ring_spans(outline: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Leftmost and rightmost x [m] of a closed outline (M, 2) [m] on the horizontal line at
+    each height ``ys`` [m], shape (len(ys), 2); NaN where the line misses it."""
     a, b = outline, np.roll(outline, -1, axis=0)
     spans = np.full((len(ys), 2), np.nan)
     for i, y in enumerate(np.asarray(ys, dtype=float)):

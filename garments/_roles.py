@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tryon3d.garments._bottoms import LegShape, distinct_legs, leg_panels, leg_shape
 from tryon3d.garments._dxf import DxfFile, DxfPiece
 from tryon3d.garments._panels import (
     centre_edge,
@@ -56,10 +57,18 @@ from tryon3d.garments._panels import (
     upright,
 )
 from tryon3d.garments._pattern import Panel, Pattern, Seam
+from tryon3d.garments._raglan import raglan_sleeve_panel, raglan_torso_panel
 
-__all__ = ["ROLES", "common_prefix", "infer_role", "pattern_from_dxf", "read_sidecar"]
+__all__ = [
+    "ROLES",
+    "NotAGarmentError",
+    "common_prefix",
+    "infer_role",
+    "pattern_from_dxf",
+    "read_sidecar",
+]
 
-ROLES = ("front", "back", "sleeve", "skip")
+ROLES = ("front", "back", "sleeve", "skip", "leg_front", "leg_back", "leg")
 _ACCESSORY = re.compile(
     r"\bCO\b|COLLAR|CUFF|PLACKET|RIB|BINDING|WAISTBAND|HOOD|POCKET|FACING|INTERLIN|FUSING|"
     r"STAND|YOKE|BELT|LOOP|STRAP|FLAP"
@@ -89,6 +98,38 @@ _SUFFIX = {
     "IY": "skip",
 }
 _SEAM_TOLERANCE = 0.05  # as validate_pattern
+
+
+class NotAGarmentError(ValueError):
+    """A pattern file that holds nothing to wear (CLO's test box: one plain rectangle)."""
+
+
+def _plain_rectangle(piece: DxfPiece) -> bool:
+    """One straight-sided rectangle (every outline point on its bounding box), no notches,
+    internal lines or mirror line: a sheet of cloth, nothing cut to a body."""
+    uv = piece_uv(piece)
+    lo, hi = uv.min(axis=0), uv.max(axis=0)
+    tol = 0.002 * float(np.max(hi - lo))  # CLO's box is 1 mm out of square over 3 m
+    on_box = (np.abs(uv - lo) <= tol) | (np.abs(uv - hi) <= tol)
+    return (
+        bool(on_box.any(axis=1).all())
+        and len(piece.corners) == 4
+        and not len(piece.notches)
+        and not piece.internal
+        and piece.mirror is None
+    )
+
+
+def _refuse_non_garment(read: DxfFile, pieces: list[DxfPiece], sidecar: dict) -> None:
+    if len(pieces) != 1 or sidecar.get("pieces") or not _plain_rectangle(pieces[0]):
+        return
+    file = Path(read.path).name
+    w, h = np.ptp(piece_uv(pieces[0]), axis=0) * 100.0
+    raise NotAGarmentError(
+        f"{file}: not a garment: its one piece {pieces[0].name!r} is a plain "
+        f"{max(w, h):.0f} x {min(w, h):.0f} cm rectangle with nothing to sew it to (a test "
+        f"box or a sheet of cloth)"
+    )
 
 
 def common_prefix(names: list[str]) -> str:
@@ -260,6 +301,7 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
     """A placeable, sewn Pattern from one size of a DXF pattern file.
 
     Raises:
+        NotAGarmentError: a file with nothing to wear (one plain rectangle), in one line.
         ValueError: one line saying what is missing (no front/back piece, a piece whose shape
             does not give its edges), with a pointer to the sidecar.
     """
@@ -273,7 +315,11 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
     roles, skipped = {}, []
     prefix = common_prefix(read.piece_names())
     pieces = read.size_pieces(size)
+    _refuse_non_garment(read, pieces, sidecar)
     named = {p.name: infer_role(p, prefix) for p in pieces}
+    bottom = _bottom_pattern(read, size, pieces, named, sidecar, hint=hint, prefix=prefix)
+    if bottom is not None:
+        return bottom
     shaped: dict[str, str] = {}
     if not {"front", "back"} <= set(named.values()) | set(overrides.values()):
         # no names to go by: shapes (only the pieces neither names nor the sidecar place)
@@ -288,11 +334,6 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
         else:
             skipped.append(f"{piece.name} ({role or 'no role'})" if role != "skip" else piece.name)
     missing = [r for r in ("front", "back") if r not in chosen]
-    if missing and "bottom" in roles.values():
-        raise ValueError(
-            f"{Path(read.path).name}: trousers, leggings and shorts from pattern files are not "
-            f"placed yet (pieces {read.piece_names()}); tops and skirts are"
-        )
     if missing:
         raise ValueError(
             f"{Path(read.path).name}: no {' and no '.join(missing)} piece found among "
@@ -300,6 +341,7 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
         )
     panels, notes = [], []
     notches: dict[str, np.ndarray] = {}
+    outlines: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
     skirt = False  # decided on the front piece
     for role in ("front", "back"):
         piece = chosen[role]
@@ -318,6 +360,7 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
             )
         ring, corners, _unfolded, notches[role] = upright(piece, piece.name in flips)
         center = float(0.5 * (ring[:, 0].min() + ring[:, 0].max()))
+        outlines[role] = (ring, corners, center)
         if role == "front":
             skirt = is_skirt(piece, ring)
         try:
@@ -344,6 +387,14 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
             raise ValueError(
                 f"{Path(read.path).name}: sleeve piece {chosen['sleeve'].name!r}: {exc}{hint}"
             ) from None
+        if "seams" not in sidecar and _is_raglan(front, back, left):
+            try:
+                front, back, left = _raglan_panels(outlines, ring, corners)
+            except ValueError as exc:
+                _refuse_raglan(read, front, back, left, chosen, roles, str(exc))
+            panels = [front, back]
+            seams = [s for s in seams if "shoulder" not in s.edge_a]
+            notes.append("raglan sleeves: sewn to the front and back along their raglan lines")
         right = left.mirrored("sleeve_r", side="arm_right")
         panels += [left, right]
         for sleeve, s in ((left, "l"), (right, "r")):
@@ -352,6 +403,38 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
                 Seam("front", f"armhole_{s}", sleeve.name, "cap_f"),
                 Seam("back", f"armhole_{s}", sleeve.name, "cap_b"),
             ]
+    chosen_names = {role: piece.name for role, piece in chosen.items()}
+    return _sewn_pattern(
+        read,
+        size,
+        panels,
+        seams,
+        sidecar=sidecar,
+        hint=hint,
+        notes=notes,
+        notches=notches,
+        roles=roles,
+        skipped=skipped,
+        chosen=chosen_names,
+    )
+
+
+def _sewn_pattern(
+    read: DxfFile,
+    size: str,
+    panels: list[Panel],
+    seams: list[Seam],
+    *,
+    sidecar: dict,
+    hint: str,
+    notes: list[str],
+    notches: dict[str, np.ndarray],
+    roles: dict,
+    skipped: list[str],
+    chosen: dict[str, str],
+) -> Pattern:
+    """The Pattern with the seams whose edges agree in length (5 %); an inferred seam that does
+    not is refused in one line (a garment missing a side seam falls apart), a sidecar's noted."""
     by_name = {p.name: p for p in panels}
     if "seams" in sidecar:
         seams = [_sidecar_seam(item, by_name) for item in sidecar["seams"]]
@@ -361,9 +444,7 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
         lb = by_name[seam.panel_b].edge(seam.edge_b).length
         if abs(la - lb) <= _SEAM_TOLERANCE * max(la, lb):
             kept.append(seam)
-        elif (
-            "seams" not in sidecar
-        ):  # a garment missing a side, shoulder or armhole seam falls apart
+        elif "seams" not in sidecar:
             raise ValueError(
                 f"{Path(read.path).name}: the edges of seam {seam.label} differ in length "
                 f"({la * 100:.1f} cm vs {lb * 100:.1f} cm; raglan or split pieces?){hint}"
@@ -378,9 +459,198 @@ def pattern_from_dxf(read: DxfFile, size: str, *, sidecar: dict | None = None) -
         "not_draped": skipped,
         "notes": notes,
         "notches": {seam.label: notch_check(seam, by_name, notches) for seam in kept},
-        "pieces": {role: piece.name for role, piece in chosen.items()},
+        "pieces": chosen,
     }
     return Pattern(read.style, size, tuple(panels), tuple(kept), {}, metadata)
+
+
+def _length(panel: Panel, *names: str) -> float:
+    return float(sum(panel.edge(n).length for n in names))
+
+
+def _is_raglan(front: Panel, back: Panel, sleeve: Panel) -> bool:
+    """Raglan sleeves: the sleeve's cap runs up to the neck, so its length is the bodice's
+    armholes and shoulders together (a set-in cap: the armholes and 1-4 cm of ease), and the
+    front's and back's "shoulders" (the raglan lines' tops) disagree."""
+    armholes = _length(front, "armhole_l") + _length(back, "armhole_l")
+    to_neck = armholes + _length(front, "shoulder_l") + _length(back, "shoulder_l")
+    cap = _length(sleeve, "cap_f", "cap_b")
+    shoulders = (_length(front, "shoulder_l"), _length(back, "shoulder_l"))
+    agree = abs(shoulders[0] - shoulders[1]) <= _SEAM_TOLERANCE * max(shoulders)
+    return not agree and abs(cap - to_neck) < abs(cap - armholes) and cap >= 1.15 * armholes
+
+
+def _raglan_panels(
+    outlines: dict[str, tuple[np.ndarray, np.ndarray, float]],
+    ring: np.ndarray,
+    corners: np.ndarray,
+) -> tuple[Panel, Panel, Panel]:
+    """Front, back and left sleeve cut along their raglan lines (``garments._raglan``); the
+    sleeve as drawn or mirrored, whichever matches its raglan lines to the bodice's."""
+    front = raglan_torso_panel("front", *outlines["front"], back=False)
+    back = raglan_torso_panel("back", *outlines["back"], back=True)
+    n = len(ring)
+    mirrored = (ring * [-1.0, 1.0])[::-1]
+    options = [raglan_sleeve_panel(ring, corners)]
+    with contextlib.suppress(ValueError):
+        options.append(
+            raglan_sleeve_panel(mirrored - mirrored.min(axis=0), np.unique(n - 1 - corners))
+        )
+
+    def mismatch(sleeve: Panel) -> float:
+        return abs(_length(sleeve, "cap_b") - _length(back, "armhole_l")) + abs(
+            _length(sleeve, "cap_f") - _length(front, "armhole_l")
+        )
+
+    return front, back, min(options, key=mismatch)
+
+
+def _refuse_raglan(
+    read: DxfFile,
+    front: Panel,
+    back: Panel,
+    sleeve: Panel,
+    chosen: dict[str, DxfPiece],
+    roles: dict,
+    why: str,
+) -> None:
+    """Refuse raglan sleeves whose pieces do not give their raglan lines, in one line."""
+    armholes = _length(front, "armhole_l") + _length(back, "armhole_l")
+    to_neck = armholes + _length(front, "shoulder_l") + _length(back, "shoulder_l")
+    cap = _length(sleeve, "cap_f", "cap_b")
+    file = Path(read.path).name
+    others = sorted(n for n, r in roles.items() if r in (None, "skip") or n not in roles)
+    raise ValueError(
+        f"{file}: raglan sleeves (sleeve {chosen['sleeve'].name!r}'s cap, {cap * 100:.1f} cm, runs "
+        f"up to the neck: the armholes and shoulders together are {to_neck * 100:.1f} cm, the "
+        f"armholes alone {armholes * 100:.1f} cm), but {why}; name the seams in "
+        f"{file}.tryon3d.json (hood and trims are not draped: {', '.join(others)})"
+    )
+
+
+def _leg_side(piece: DxfPiece, prefix: str) -> str | None:
+    """``front``/``back`` when a leg piece's name or category says which, else None."""
+    name = piece.name.upper()
+    short = name[len(prefix) :] if prefix and name.startswith(prefix.upper()) else name
+    for text in (piece.category.upper(), short):
+        words = text.replace("_", " ").replace("-", " ")
+        for side in ("front", "back"):
+            if _WORDS[side].search(words):
+                return side
+    tail = re.sub(r"[\d\s]+$", "", short)
+    return {"FR": "front", "FT": "front", "BK": "back"}.get(tail[-2:])
+
+
+def _bottom_pattern(
+    read: DxfFile,
+    size: str,
+    pieces: list[DxfPiece],
+    named: dict[str, str | None],
+    sidecar: dict,
+    *,
+    hint: str,
+    prefix: str,
+) -> Pattern | None:
+    """Trousers, leggings or shorts (``garments._bottoms``) when the file's leg pieces make
+    one, else None (a top or a skirt: the caller goes on)."""
+    overrides, flips = sidecar.get("pieces", {}), set(sidecar.get("flip", []))
+    file = Path(read.path).name
+    roles = {p.name: overrides.get(p.name) or named[p.name] for p in pieces}
+    legs: dict[str, tuple[DxfPiece, LegShape]] = {}
+    for piece in pieces:
+        role = roles[piece.name]
+        by_name = role in ("bottom", "leg", "leg_front", "leg_back")
+        if not by_name and role not in ("front", "back", "sleeve", None):
+            continue
+        shape = leg_shape(piece, flip=piece.name in flips)
+        if shape is None and by_name and piece.name not in overrides:
+            continue  # a waistband or pocket of a named bottom
+        if shape is None and by_name:
+            raise ValueError(f"{file}: piece {piece.name!r} is named a leg but has no crotch{hint}")
+        if shape is not None and (by_name or float(np.ptp(shape.ring[:, 1])) >= 0.45):
+            legs[piece.name] = (piece, shape)
+    # a "sleeve" by a two-letter suffix may be a leg ("...SLS"); a front or back is a top's
+    named_torso = [n for n, r in roles.items() if r in ("front", "back") and n not in legs]
+    if not legs or named_torso:
+        return None  # a top (or a jumpsuit, not read yet): the tops' inference decides
+    sides: dict[str, list[str]] = {"front": [], "back": [], "leg": []}
+    for name, (piece, shape) in legs.items():
+        role = roles[name]
+        side = {"leg_front": "front", "leg_back": "back", "front": "front", "back": "back"}.get(
+            str(role)
+        ) or _leg_side(piece, prefix)
+        sides["leg" if side is None or (shape.whole and role != "leg_front") else side].append(name)
+    front = back = whole = None
+    if sides["front"] and sides["back"]:
+        front, back = legs[sides["front"][0]], legs[sides["back"][0]]
+    elif sides["leg"]:
+        wholes = [n for n in sides["leg"] if legs[n][1].whole]
+        if wholes:
+            # length variants of one leg (shorts, 7/8, full) come as several: the sidecar's
+            # choice, else the longest (the first of equals)
+            picked = [n for n in wholes if overrides.get(n) == "leg"] or wholes
+            whole = legs[max(picked, key=lambda n: round(float(np.ptp(legs[n][1].ring[:, 1])), 2))]
+        else:
+            distinct = distinct_legs([legs[n][1] for n in sides["leg"]])
+            if len(distinct) == 2 and not sides["front"] and not sides["back"]:
+                # two half legs, unnamed (the other leg's mirror copies aside): the back has
+                # the longer crotch extension
+                a, b = sorted(
+                    (sides["leg"][k] for k in distinct), key=lambda n: max(legs[n][1].extension)
+                )
+                front, back = legs[a], legs[b]
+    if front is None and whole is None:
+        raise ValueError(
+            f"{file}: leg pieces {sorted(legs)} do not say which is the front and which the "
+            f"back; name them leg_front/leg_back in {file}.tryon3d.json"
+        )
+    try:
+        panels, seams, notes = leg_panels(
+            None if front is None else front[1],
+            None if back is None else back[1],
+            None if whole is None else whole[1],
+        )
+    except ValueError as exc:
+        raise ValueError(f"{file}: leg pieces: {exc}{hint}") from None
+    used = [x[0].name for x in (front, back, whole) if x is not None]
+    chosen = (
+        {"leg": whole[0].name} if whole is not None else {"leg_front": used[0], "leg_back": used[1]}
+    )
+    skipped = []
+    for piece in pieces:
+        if piece.name in used:
+            roles[piece.name] = next(r for r, n in chosen.items() if n == piece.name)
+            continue
+        roles[piece.name] = "skip"
+        skipped.append(piece.name)
+        words = f"{piece.category} {piece.name}".upper()
+        if piece.name in legs:
+            notes.append(
+                f"{piece.name}: another leg piece (the other leg's or a length variant) not "
+                f'draped; pick one with "leg" in {file}.tryon3d.json'
+            )
+            continue
+        what = "waistband" if re.search(r"WAISTBAND|\bWB\b|WB$", words) else "piece"
+        notes.append(f"{piece.name}: {what} not sewn (the legs are draped without it)")
+    if whole is not None:
+        # a leg without an outseam is cut so only in stretch knits (leggings, tights)
+        notes.append("legs without an outseam: a stretch knit (spandex_blend) unless fabric= says")
+    pattern = _sewn_pattern(
+        read,
+        size,
+        panels,
+        seams,
+        sidecar=sidecar,
+        hint=hint,
+        notes=notes,
+        notches={},
+        roles=roles,
+        skipped=skipped,
+        chosen=chosen,
+    )
+    if whole is not None:
+        pattern.metadata["fabric"] = "spandex_blend"
+    return pattern
 
 
 def _sidecar_seam(item: list, panels: dict[str, Panel]) -> Seam:

@@ -99,11 +99,13 @@ def pattern_size_for(
 
     if sizes == [ONE_SIZE]:
         return ONE_SIZE, {}
-    klass = fabric_class(garments.resolve_fabric(fabric)[0])
+    patterns = {size: garments.read_dxf_pattern(path, size=size) for size in sizes}
+    # the pattern's own fabric when none is given (leggings: a stretch knit), as load_garment
+    default = str(patterns[sizes[0]].metadata.get("fabric", "cotton_jersey"))
+    klass = fabric_class(garments.resolve_fabric(fabric, default)[0])
     eases: dict[str, float] = {}
     target = 0.0  # set with the first ease, so always set when `eases` is not empty
-    for size in sizes:
-        pattern = garments.read_dxf_pattern(path, size=size)
+    for size, pattern in patterns.items():
         kind = garments.garment_kind(pattern)
         region = "hips" if kind == "bottom" else "chest"
         girth = garments.pattern_measurements(pattern).get(region)

@@ -14,6 +14,7 @@ from tests.conftest import SHARED_DIR
 
 GARMENTCODE_DIR = SHARED_DIR / "garments" / "garmentcode"
 MESH_DIR = SHARED_DIR / "garments" / "meshes"
+DXF_FOLDER = SHARED_DIR / "garments" / "dxf"
 needs_shared = pytest.mark.skipif(
     not GARMENTCODE_DIR.is_dir(), reason="../shared/garments is absent"
 )
@@ -323,3 +324,17 @@ def test_cli_drape_of_a_file_exits_3_when_its_gates_fail(
     assert seen["garment"].metadata["kind"] == "bottom"  # the file went through the mesh importer
     summary = json.loads((out / "drape.json").read_text())
     assert summary["gates"]["passed"] is False and summary["gates"]["failures"]
+
+
+@needs_shared
+def test_sleeveless_top_is_judged_round_the_chest_under_its_armholes(body):
+    """A tank's deep armholes leave its sides open at the bust line: the not-on-the-body gate
+    takes its chest 2.5 cm under the armholes (as the ease tape does), so the tank as placed
+    round the body passes and the same tank beside the body still fails."""
+    from tryon3d import garments
+
+    tank = DXF_FOLDER / "WM LOOSE SHAPE TANK.DXF"
+    garment = garments.load_garment(tank, body=body, edge_length_m=0.03)
+    assert not [g for g in _gates(body, garment, garment.positions) if "not on the body" in g]
+    beside = garment.positions + np.array([0.8, 0.0, 0.0])
+    assert any(line.startswith("not on the body") for line in _gates(body, garment, beside))
