@@ -123,10 +123,12 @@ def test_synthetic_front_photo_recovers_the_body(monkeypatch):
     silhouette = render.render_silhouette
     monkeypatch.setattr(render, "render_silhouette", spy)
     fit = bodyfit.fit_body_to_photos(photo, height_m=truth.measurements_m["stature"], sex="female")
+    refinement, final = rendered[:-1], rendered[-1]  # the last: the fitted photo silhouette
+    assert final[0] == fit.silhouettes["front"].shape[1]
     coarse = _SCHEDULE.coarse_steps
-    assert rendered[:coarse] == [(_SCHEDULE.coarse_px, _SCHEDULE.coarse_spp)] * coarse
-    assert set(rendered[coarse:]) == {(_REFINE_PX, _REFINE_SPP)}
-    assert coarse < len(rendered) <= coarse + _SCHEDULE.fine_steps
+    assert refinement[:coarse] == [(_SCHEDULE.coarse_px, _SCHEDULE.coarse_spp)] * coarse
+    assert set(refinement[coarse:]) == {(_REFINE_PX, _REFINE_SPP)}
+    assert coarse < len(refinement) <= coarse + _SCHEDULE.fine_steps
     measured = fit.body.measurements_m
     assert abs(measured["stature"] - truth.measurements_m["stature"]) < 0.01
     for girth in ("chest", "waist", "hips"):
