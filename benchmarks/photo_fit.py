@@ -2,10 +2,14 @@
 side (skin material, studio light, over a cluttered background, known camera), fitted back from
 the images and the stature alone.
 
-Reports the chest/waist/hip mean absolute error (cm) and the fitting time per subject.
+Reports the chest/waist/hip mean absolute error (cm) and the fitting time per subject (wall and
+CPU seconds of this process).
 
 Usage: python benchmarks/photo_fit.py [--json] [--subjects 6] [--front-only] [--with-weight]
        [--compare 4x192,1x160]  (refinement spp x crop px; subjects fitted with each, alternating)
+       [--baseline]  (also fit each subject the way it was fitted before issue 19: 4 spp at
+                      192 px from the first refinement step to the IoU plateau, torch on two
+                      threads there; reports the MAE change per girth against it)
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 from tryon3d import bodyfit, render
 
 GIRTHS = ("chest", "waist", "hips")
+MAE_GATE_CM = 0.2  # a faster schedule may raise no girth's MAE by more than this (issue 19)
 
 
 def background(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -81,6 +86,22 @@ def _parse_settings(text: str) -> list[tuple[int, int]]:
     return settings
 
 
+class _UseSchedule:
+    """Inside: ``fit_body_to_photos`` runs with ``schedule`` (a ``_photo_fitter._Schedule``)."""
+
+    def __init__(self, schedule):
+        self._schedule = schedule
+
+    def __enter__(self):
+        from tryon3d.bodyfit import _photo_fitter
+
+        self._fitter, self._saved = _photo_fitter, _photo_fitter._SCHEDULE
+        _photo_fitter._SCHEDULE = self._schedule
+
+    def __exit__(self, *args):
+        self._fitter._SCHEDULE = self._saved
+
+
 class _FreshGraphs:
     """Inside: every MediaPipe call builds a new Pose graph, as before the per-process cache."""
 
@@ -103,6 +124,8 @@ class _FreshGraphs:
 def _summary(
     rows: list[dict],
     *,
+    label: str,
+    schedule: dict,
     views: str,
     spp: int,
     px: int,
@@ -112,6 +135,8 @@ def _summary(
     mae = {g: round(float(np.mean([abs(r["error_cm"][g]) for r in rows])), 2) for g in GIRTHS}
     return {
         "benchmark": "photo_fit",
+        "label": label,
+        "schedule": schedule,
         "views": views,
         "refine_spp": spp,
         "refine_px": px,
@@ -151,22 +176,40 @@ def main() -> int:
         help="with --compare: the first setting builds a MediaPipe graph per call (the old way)",
     )
     parser.add_argument("--progress", action="store_true", help="with --json: also print each row")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also fit each subject with the schedule before issue 19 (same process, rotating "
+        "order) and report the MAE change per girth",
+    )
     args = parser.parse_args()
+    from dataclasses import asdict
+
     from tryon3d.bodyfit._photo_fit import _REFINE_PX, _REFINE_SPP, fit_body_to_photos
+    from tryon3d.bodyfit._photo_fitter import _LEGACY_REFINE_SPP, _LEGACY_SCHEDULE, _SCHEDULE
 
     settings = _parse_settings(args.compare) if args.compare else [(_REFINE_SPP, _REFINE_PX)]
+    # (label, refinement spp, px, schedule, MediaPipe graph per call)
+    configs = [
+        (f"{spp}x{px}" if args.compare else "ours", spp, px, _SCHEDULE, False)
+        for spp, px in settings
+    ]
+    if args.old_graphs:
+        label, spp, px, schedule, _ = configs[0]
+        configs[0] = (label, spp, px, schedule, True)
+    if args.baseline:
+        configs.insert(0, ("baseline", _LEGACY_REFINE_SPP, _REFINE_PX, _LEGACY_SCHEDULE, False))
     views = "front" if args.front_only else "front+side"
     rng = np.random.default_rng(args.seed)
-    rows: dict[tuple[int, int], list[dict]] = {setting: [] for setting in settings}
-    loads: dict[tuple[int, int], list[float]] = {setting: [] for setting in settings}
+    rows: dict[str, list[dict]] = {config[0]: [] for config in configs}
+    loads: dict[str, list[float]] = {config[0]: [] for config in configs}
     for index in range(args.subjects):
         sex = ("female", "male")[index % 2]
         truth, photos, _ = synthetic_subject(rng, sex=sex)
-        order = settings[index % len(settings) :] + settings[: index % len(settings)]
-        for spp, px in order:
-            old = args.old_graphs and (spp, px) == settings[0]
+        order = configs[index % len(configs) :] + configs[: index % len(configs)]
+        for label, spp, px, schedule, old in order:
             started, cpu_started = time.perf_counter(), time.process_time()
-            with _FreshGraphs() if old else contextlib.nullcontext():
+            with _FreshGraphs() if old else contextlib.nullcontext(), _UseSchedule(schedule):
                 fit = fit_body_to_photos(
                     photos["front"],
                     None if args.front_only else photos["side"],
@@ -178,11 +221,11 @@ def main() -> int:
                 )
             seconds = time.perf_counter() - started
             cpu_seconds = time.process_time() - cpu_started
-            loads[(spp, px)].append(os.getloadavg()[0])
+            loads[label].append(os.getloadavg()[0])
             errors = {
                 g: 100.0 * (fit.body.measurements_m[g] - truth.measurements_m[g]) for g in GIRTHS
             }
-            rows[(spp, px)].append(
+            rows[label].append(
                 {
                     "sex": sex,
                     "height_cm": round(100 * truth.measurements_m["stature"], 1),
@@ -197,27 +240,53 @@ def main() -> int:
                     "scores": {k: round(v, 3) for k, v in fit.scores.items()},
                     "seconds": round(seconds, 2),
                     "cpu_seconds": round(cpu_seconds, 2),
-                    "load_average_1min": round(loads[(spp, px)][-1], 2),
+                    "load_average_1min": round(loads[label][-1], 2),
                 }
             )
             if not args.json or args.progress:
-                print(json.dumps({"refine": f"{spp}x{px}", **rows[(spp, px)][-1]}), flush=True)
+                print(json.dumps({"config": label, **rows[label][-1]}), flush=True)
     results = [
         _summary(
-            rows[s],
+            rows[label],
+            label=label,
+            schedule=asdict(schedule),
             views=views,
-            spp=s[0],
-            px=s[1],
-            loads=loads[s],
-            graph_per_call=args.old_graphs and s == settings[0],
+            spp=spp,
+            px=px,
+            loads=loads[label],
+            graph_per_call=old,
         )
-        for s in settings
+        for label, spp, px, schedule, old in configs
     ]
-    result = (
-        results[0] if len(results) == 1 else {"benchmark": "photo_fit_compare", "settings": results}
-    )
+    if len(results) == 1:
+        result = results[0]
+    else:
+        result = {"benchmark": "photo_fit_compare", "settings": results}
+        if args.baseline:
+            result["versus_baseline"] = _versus(results[0], results[1:])
     print(json.dumps(result, indent=None if not args.json else 2))
     return 0
+
+
+def _versus(baseline: dict, others: list[dict]) -> dict:
+    """Per other setting: MAE change per girth [cm] against the baseline (gate: <= 0.2 cm), and
+    the CPU and wall speed-ups per subject."""
+    out = {}
+    for other in others:
+        delta = {g: round(other["mae_cm"][g] - baseline["mae_cm"][g], 2) for g in GIRTHS}
+        out[other["label"]] = {
+            "mae_change_cm": delta,
+            "mae_gate_cm": MAE_GATE_CM,
+            "within_gate": all(value <= MAE_GATE_CM for value in delta.values()),
+            "cpu_speedup": round(
+                baseline["cpu_seconds_per_subject"] / max(other["cpu_seconds_per_subject"], 1e-9),
+                2,
+            ),
+            "wall_speedup": round(
+                baseline["seconds_per_subject"] / max(other["seconds_per_subject"], 1e-9), 2
+            ),
+        }
+    return out
 
 
 if __name__ == "__main__":

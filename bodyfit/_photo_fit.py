@@ -7,8 +7,10 @@ their nearest projected vertex out, the pairing refreshed every few steps), on a
 Then the population prior: the shape prior becomes the ANSUR-typical shape
 (``body_from_measurements``) for the stature and the mass (given, else the fitted one), and
 stage A goes on for half as many steps. Stage B: the same variables refined against Mitsuba's
-differentiable silhouette (``render.render_silhouette``) of the full mesh at 192 x 192 crops,
-stopping once the IoU plateaus. The shape is shared by the views; pose and camera are per view.
+differentiable silhouette (``render.render_silhouette``) of the full mesh, coarse to fine: 10
+steps at 160 x 160 crops and 1 sample per pixel, then up to 6 at 192 x 192 and 2 samples
+(``_photo_fitter._Schedule``), stopping once the IoU plateaus. The shape is shared by the views;
+pose and camera are per view.
 The stature is a hard prior (and the mass when given).
 
 Shapes are evaluated through a linearisation of anny's (piecewise linear) shape sliders (mass
@@ -17,11 +19,13 @@ included) that is refreshed every few dozen steps, which keeps a step to a few m
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from tryon3d.bodyfit import _photo_fitter
 from tryon3d.bodyfit._anny_model import DEFAULT_AGE_YEARS, AnnyModel
 from tryon3d.bodyfit._body import Body, Sex
 from tryon3d.bodyfit._photo import Photo, PhotoAnalysis, PhotoSource, analyze_photo, load_photo
@@ -158,12 +162,13 @@ def fit_body_to_photos(
         proxy_steps: Adam steps of the fast keypoint + silhouette-proxy stage (then half as
             many again under the population prior).
         refine_steps: at most this many Adam steps against Mitsuba's differentiable silhouette
-            (``refine_px`` square crops); stops earlier once the IoU plateaus.
+            (the first 10 at 160 px and 1 spp, the rest, at most 6, at ``refine_px`` and
+            ``refine_spp``); stops earlier once the IoU plateaus.
         population_prior_weight: pull of the shape towards the ANSUR-typical shape for the
             stature and the mass (the given one, else the fitted one) after the proxy stage;
             0 keeps the generic start as the prior.
-        refine_px: side of the refinement's square silhouette crops [px] (32-512).
-        refine_spp: samples per pixel of the refinement's silhouettes (1-64).
+        refine_px: side of the refinement's final square silhouette crops [px] (32-512).
+        refine_spp: samples per pixel of the refinement's final silhouettes (1-64).
 
     Returns:
         A PhotoFit.
@@ -202,6 +207,7 @@ def fit_body_to_photos(
         photos["side"] = side if isinstance(side, Photo) else load_photo(side)
     analyses = {name: analyze_photo(photo) for name, photo in photos.items()}
     views = [_crop_view(name, analysis, sex) for name, analysis in analyses.items()]
+    schedule = _photo_fitter._SCHEDULE
     fitter = _Fitter(views, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age)
     with _single_thread():
         fitter.stage_a(int(proxy_steps))
@@ -229,7 +235,8 @@ def fit_body_to_photos(
                 int(proxy_steps) // 2, shape_from=0, shape_weight=population_prior_weight
             )
         fitter.prior_weight_b = population_prior_weight * _REFINE_PRIOR_FRACTION
-    fitter.stage_b(int(refine_steps), resolution=refine_px, spp=refine_spp)
+    with _single_thread() if schedule.single_thread_refine else contextlib.nullcontext():
+        fitter.stage_b(int(refine_steps), resolution=refine_px, spp=refine_spp, schedule=schedule)
 
     model = fitter.model
     parameters = _match_stature(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -12,16 +12,49 @@ from tryon3d.bodyfit._anny_pose import anny_torch, pose_rig
 from tryon3d.bodyfit._body import Sex
 from tryon3d.bodyfit._photo_views import _CROP_PX, _View
 
-# Refinement silhouettes. 160 px at 1 spp is ~1.6x cheaper per fit, but on 3-subject runs of
-# benchmarks/photo_fit.py --compare its chest or waist MAE rose up to 0.8 cm (gate: 0.2 cm), so the
-# default stays until a larger run settles it.
+# Refinement silhouettes at the final resolution: 192 px at 2 spp after the coarse steps of
+# _Schedule. 1 spp at 160 px for the whole refinement raised the chest or waist MAE of
+# benchmarks/photo_fit.py up to 0.8 cm (gate: 0.2 cm); 10 coarse steps then 6 at 2x192 kept every
+# girth's MAE within 0.2 cm of the old 16 steps at 4x192 on 6 subjects.
 _REFINE_PX = 192  # Mitsuba silhouette resolution of the refinement (same crop, fewer pixels)
-_REFINE_SPP = 4  # samples per pixel of the refinement's silhouette (image and edge gradients)
+_REFINE_SPP = 2  # samples per pixel of the refinement's silhouette (image and edge gradients)
+_LEGACY_REFINE_SPP = 4  # before issue 19 (benchmarks/photo_fit.py --baseline)
 
 _PAIRING_EVERY = 4  # stage A steps between contour-to-vertex re-pairings
 _PLATEAU_IOU = 0.001  # stage B stops after _PLATEAU_STEPS steps without this much IoU gain
 _PLATEAU_STEPS = 4
 _REFINE_MIN_STEPS = 12
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """Where the photo fit spends its time; the defaults were chosen with
+    ``benchmarks/photo_fit.py --baseline`` (same subjects, MAE per girth within 0.2 cm of
+    ``_LEGACY_SCHEDULE``, the schedule before issue 19).
+
+    Attributes:
+        coarse_steps: first refinement steps rendered at ``coarse_spp`` x ``coarse_px`` (the
+            silhouette's backward pass costs about spp x px^2; early steps move far and need
+            little precision).
+        coarse_px: side of the coarse steps' square crops [px].
+        coarse_spp: samples per pixel of the coarse steps.
+        fine_steps: the most refinement steps at the final resolution after the coarse ones
+            (None: up to the fit's ``refine_steps`` in all).
+        min_steps: refinement steps before the IoU plateau may stop it.
+        single_thread_refine: torch on one thread in the refinement too (its tensors are small;
+            a second thread competes with Dr.Jit's render threads).
+    """
+
+    coarse_steps: int = 10
+    coarse_px: int = 160
+    coarse_spp: int = 1
+    fine_steps: int | None = 6
+    min_steps: int = _REFINE_MIN_STEPS
+    single_thread_refine: bool = True
+
+
+_LEGACY_SCHEDULE = _Schedule(coarse_steps=0, fine_steps=None, single_thread_refine=False)
+_SCHEDULE = _Schedule()
 
 # (group bone, pose prior weight)
 _POSE_BONES = {
@@ -409,10 +442,39 @@ class _Fitter:
             world_to_camera=matrix,
         )
 
-    def stage_b(self, steps: int, *, resolution: int = _REFINE_PX, spp: int = _REFINE_SPP) -> None:
+    def _refine_targets(self, resolution: int) -> list:
+        """The views' target masks at ``resolution`` px (area-averaged from the crop)."""
+        import torch
+
+        if resolution == _CROP_PX:
+            return [view.target for view in self.views]
+        return [
+            torch.nn.functional.interpolate(
+                view.target[None, None], size=(resolution, resolution), mode="area"
+            )[0, 0]
+            for view in self.views
+        ]
+
+    def _refine_references(self, resolution: int) -> list:
+        """The views' current cameras at ``resolution`` px: the frames the silhouettes are
+        rendered in until the next refresh."""
+        factor = resolution / _CROP_PX
+        return [
+            self.reference_camera(i).scaled(factor, resolution, resolution)
+            for i in range(len(self.views))
+        ]
+
+    def stage_b(
+        self,
+        steps: int,
+        *,
+        resolution: int = _REFINE_PX,
+        spp: int = _REFINE_SPP,
+        schedule: _Schedule = _SCHEDULE,
+    ) -> None:
         """Refine against Mitsuba's differentiable silhouette at ``resolution`` px crops and
-        ``spp`` samples per pixel; stops early when the soft IoU of every view has stopped
-        improving."""
+        ``spp`` samples per pixel (the first ``schedule.coarse_steps`` steps coarser); stops
+        early when the soft IoU of every view has stopped improving at the final resolution."""
         import torch
 
         from tryon3d.render import render_silhouette
@@ -425,27 +487,26 @@ class _Fitter:
                 {"params": [self.params], "lr": 0.015},
             ]
         )
-        factor = resolution / _CROP_PX
-        targets = [
-            torch.nn.functional.interpolate(
-                view.target[None, None], size=(resolution, resolution), mode="area"
-            )[0, 0]
-            if resolution != _CROP_PX
-            else view.target
-            for view in self.views
-        ]
+        if schedule.fine_steps is not None:
+            steps = min(steps, schedule.coarse_steps + schedule.fine_steps)
+        targets: dict[int, list] = {}
         self.shape.relinearise(self.params.detach().numpy())
         references: list = []
+        reference_px = 0
         best, stale = -1.0, 0
         self.refine_history: list[float] = []
         for step in range(steps):
+            coarse = step < schedule.coarse_steps
+            px, samples = (schedule.coarse_px, schedule.coarse_spp) if coarse else (resolution, spp)
+            if step and step == schedule.coarse_steps:
+                best, stale = -1.0, 0  # coarse IoUs are not comparable with fine ones
             if step and step % 20 == 0:
                 self.shape.relinearise(self.params.detach().numpy())
-            if step % 10 == 0:
-                references = []
-                for i in range(len(self.views)):
-                    crop = self.reference_camera(i)
-                    references.append(crop.scaled(factor, resolution, resolution))
+            if step % 10 == 0 or px != reference_px:
+                references, reference_px = self._refine_references(px), px
+            if px not in targets:
+                targets[px] = self._refine_targets(px)
+            factor = px / _CROP_PX
             optimizer.zero_grad()
             rest_v, rest_j, own, mass = self.shape(self.params, self.height)
             loss = self.priors(mass, own, self.prior_weight_b)
@@ -460,8 +521,10 @@ class _Fitter:
                 rotation = torch.tensor(reference.world_to_camera[:3, :3], dtype=torch.float32)
                 shift = torch.tensor(reference.world_to_camera[:3, 3], dtype=torch.float32)
                 world = (cam - shift) @ rotation
-                image = render_silhouette(world, faces, reference, spp=spp, seed=step * 7 + index)
-                target = targets[index]
+                image = render_silhouette(
+                    world, faces, reference, spp=samples, seed=step * 7 + index
+                )
+                target = targets[px][index]
                 silhouette = ((image - target) ** 2).mean()
                 with torch.no_grad():
                     ious.append(
@@ -476,7 +539,7 @@ class _Fitter:
             self.clamp()
             score = min(ious)
             self.refine_history.append(score)
-            if score > best + _PLATEAU_IOU or step < _REFINE_MIN_STEPS:
+            if score > best + _PLATEAU_IOU or step < schedule.min_steps or coarse:
                 best, stale = max(best, score), 0
             else:
                 stale += 1

@@ -636,9 +636,14 @@ def mesh_volume(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     Returns:
         Volume, shape () or (B,), positive for outward-facing triangles.
     """
-    v0, v1, v2 = (
-        vertices[..., faces[:, 0], :],
-        vertices[..., faces[:, 1], :],
-        vertices[..., faces[:, 2], :],
+    # Sum of det[v0, v1, v2] / 6 written out on per-axis (..., V) arrays: half the time of
+    # np.cross on gathered (..., F, 3) corners (the photo fit takes 16 meshes at a time).
+    x, y, z = (np.ascontiguousarray(vertices[..., axis]) for axis in range(3))
+    a, b, c = faces[:, 0], faces[:, 1], faces[:, 2]
+    xb, yb, zb, xc, yc, zc = x[..., b], y[..., b], z[..., b], x[..., c], y[..., c], z[..., c]
+    det = (
+        x[..., a] * (yb * zc - zb * yc)
+        + y[..., a] * (zb * xc - xb * zc)
+        + z[..., a] * (xb * yc - yb * xc)
     )
-    return np.abs(np.einsum("...fi,...fi->...", np.cross(v0, v1), v2) / 6.0)
+    return np.abs(det.sum(axis=-1) / 6.0)

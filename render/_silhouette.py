@@ -5,7 +5,9 @@ matter) in front of a constant white environment. A pixel's value is ``1 - radia
 antialiased coverage by the mesh. ``direct_projective`` with ``sppi = 0`` samples only the
 primarily visible silhouette edges, which carry all of this image's derivative with respect to
 vertex positions (the default ``sppi = 128`` would also sample indirect edges, making a backward
-pass take minutes).
+pass take minutes). ``sppc = 0`` skips the continuous-derivative pass too: with a black mesh in a
+constant environment every pixel's radiance is piecewise constant, so that pass adds exactly zero
+(the gradients are bit-identical without it) at ~10 % of the backward time.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class SilhouetteRenderer:
         self._scene = mi.load_dict(
             {
                 "type": "scene",
-                "integrator": {"type": "direct_projective", "sppi": 0},
+                "integrator": {"type": "direct_projective", "sppi": 0, "sppc": 0},
                 "sensor": sensor_dict(camera, sample_count=self.spp, pixel_format="rgb"),
                 "environment": {"type": "constant", "radiance": {"type": "rgb", "value": 1.0}},
                 "mesh": mesh,

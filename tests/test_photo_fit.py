@@ -109,10 +109,26 @@ def _synthetic_front_photo(body, size: int = 384):
     return (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8), camera
 
 
-def test_synthetic_front_photo_recovers_the_body():
+def test_synthetic_front_photo_recovers_the_body(monkeypatch):
+    from tryon3d.bodyfit._photo_fitter import _REFINE_PX, _REFINE_SPP, _SCHEDULE
+
     truth = bodyfit.body_from_measurements(height_m=1.68, weight_kg=72.0, sex="female")
     photo, _ = _synthetic_front_photo(truth)
+    rendered = []  # (px, spp) of every refinement silhouette, in order
+
+    def spy(vertices, faces, camera, *, spp=4, seed=0):
+        rendered.append((camera.width, spp))
+        return silhouette(vertices, faces, camera, spp=spp, seed=seed)
+
+    silhouette = render.render_silhouette
+    monkeypatch.setattr(render, "render_silhouette", spy)
     fit = bodyfit.fit_body_to_photos(photo, height_m=truth.measurements_m["stature"], sex="female")
+    refinement, final = rendered[:-1], rendered[-1]  # the last: the fitted photo silhouette
+    assert final[0] == fit.silhouettes["front"].shape[1]
+    coarse = _SCHEDULE.coarse_steps
+    assert refinement[:coarse] == [(_SCHEDULE.coarse_px, _SCHEDULE.coarse_spp)] * coarse
+    assert set(refinement[coarse:]) == {(_REFINE_PX, _REFINE_SPP)}
+    assert coarse < len(refinement) <= coarse + _SCHEDULE.fine_steps
     measured = fit.body.measurements_m
     assert abs(measured["stature"] - truth.measurements_m["stature"]) < 0.01
     for girth in ("chest", "waist", "hips"):

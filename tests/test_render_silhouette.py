@@ -96,6 +96,27 @@ def test_gradient_matches_finite_differences():
         assert abs(analytic - numeric) <= 0.2 * abs(numeric), (analytic, numeric)
 
 
+def test_skipped_continuous_pass_leaves_the_gradient_unchanged():
+    # The renderer skips Mitsuba's continuous-derivative pass (sppc = 0): for a black mesh in a
+    # constant environment that pass contributes exactly zero, so the gradient is the same.
+    size = 64
+    vertices, faces = _sphere(0.4, (0.05, 0.0, -0.03), subdivisions=2)
+    camera = render.look_at_camera(
+        (0.3, -3.0, 0.4), (0.0, 0.0, 0.0), fov_y_deg=35.0, width=size, height=size
+    )
+    weights = torch.linspace(0, 1, size)[None, :] + torch.linspace(0, 1, size)[:, None] ** 2
+    renderer = render.SilhouetteRenderer(faces, len(vertices), camera, spp=4)
+    gradients = []
+    for sppc in (0, None):  # ours, then Mitsuba's default (the continuous pass at the run's spp)
+        renderer._scene.integrator().sppc = sppc
+        x = vertices.clone().requires_grad_(True)
+        (renderer(x, seed=3) * weights).sum().backward()
+        gradients.append(x.grad)
+    assert float(gradients[0].abs().sum()) > 1.0  # silhouette edges do move the image
+    difference = float((gradients[0] - gradients[1]).abs().max())
+    assert difference <= 1e-5 * float(gradients[1].abs().max()), difference
+
+
 def test_silhouette_rejects_bad_input():
     vertices, faces = _sphere(0.5, (0, 0, 0), subdivisions=1)
     camera = render.look_at_camera((0, -3, 0), (0, 0, 0), fov_y_deg=30.0, width=32, height=32)
