@@ -632,3 +632,44 @@ def test_edge_face_culling_prefilter_never_drops_a_face_within_reach():
     distance, separated = out.numpy()[:, 0], out.numpy()[:, 1] > 0.5
     assert not np.any(separated & (distance <= reach))
     assert separated.sum() > 0.5 * (distance > reach).sum()  # and it does drop most far faces
+
+
+def test_replayed_linear_solves_step_exactly_as_newtons(body, skirt):
+    """Style3D's PCG solves recorded once as Warp graphs and replayed give the very positions
+    the launches from Python give, step after step; two graphs (warm and cold start) serve all
+    the non-linear iterations."""
+    from tryon3d.sim._replay import ReplayedLinearSolver, replay_linear_solves
+    from tryon3d.sim._scene import build_cloth_model
+
+    results = []
+    for replay in (False, True):
+        cloth = build_cloth_model(skirt, body.rest_vertices, body.faces, iterations=4)
+        if replay:
+            replay_linear_solves(cloth.solver)
+            replay_linear_solves(cloth.solver)  # idempotent: wrapped once
+            assert isinstance(cloth.solver.linear_solver, ReplayedLinearSolver)
+            assert not isinstance(cloth.solver.linear_solver.inner, ReplayedLinearSolver)
+        for _ in range(3):
+            cloth.pipeline.collide(cloth.state_0, cloth.contacts)
+            cloth.state_0.clear_forces()
+            cloth.solver.step(
+                cloth.state_0, cloth.state_1, cloth.control, cloth.contacts, 1.0 / 60.0
+            )
+            cloth.state_0, cloth.state_1 = cloth.state_1, cloth.state_0
+        results.append(cloth.state_0.particle_q.numpy())
+        if replay:
+            assert len(cloth.solver.linear_solver.graphs) == 2
+    start = skirt.positions[:, 2].min()
+    assert results[0][:, 2].min() < start  # it moved (fell) in the three steps
+    np.testing.assert_array_equal(results[1], results[0])
+
+
+def test_solver_settings_are_checked(body, skirt):
+    with pytest.raises(ValueError, match="moving_iterations"):
+        sim.SolverSettings(moving_iterations=0)
+    with pytest.raises(ValueError, match="contact_refresh_m"):
+        sim.SolverSettings(contact_refresh_m=float("nan"))
+    with pytest.raises(ValueError, match="broad_phase_max_move"):
+        sim.SolverSettings(broad_phase_max_move=3.0)
+    with pytest.raises(TypeError, match="SolverSettings"):
+        sim.drape(body, skirt, solver_settings={"replay_linear_solves": True})

@@ -1,0 +1,68 @@
+"""How ``drape()`` steps Newton's Style3D solver: the settings chosen by measurement.
+
+``benchmarks/drape.py`` runs ``LEGACY_SOLVER_SETTINGS`` (the stepping before issue 19) and
+``DEFAULT_SOLVER_SETTINGS`` side by side on a 10k-vertex garment and prints seconds, frames,
+gates and the distance between the two drapes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_SOLVER_SETTINGS", "LEGACY_SOLVER_SETTINGS", "SolverSettings"]
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """Stepping choices of ``drape()`` that trade CPU time against nothing or little accuracy.
+
+    Attributes:
+        replay_linear_solves: record each Style3D PCG solve once as a Warp graph and replay it
+            (``sim._replay``): the same kernels on the same arrays, the same result bit for bit,
+            without ~70 Python kernel launches per solve.
+        moving_iterations: non-linear iterations per step while the cloth is fast (the
+            previous frame's max speed at or above ``moving_speed_m_s``); None = the
+            ``iterations`` of ``drape()`` throughout. Scaled like ``iterations`` on retries.
+        moving_speed_m_s: speed [m/s] below which a frame counts as near rest (full
+            iterations).
+        broad_phase_max_move: the self-collision broad phase is refreshed once a particle moved
+            this many cloth-cloth collision distances since its last refresh.
+        contact_refresh_m: while the collider is still, body contacts are detected again only
+            once a particle moved this far [m] since the last detection (contacts are found
+            ``sim._scene.CONTACT_DETECT_M`` out, so none can be missed); 0 = every frame.
+        restore_after_probe: a failed at-rest probe (one step from zero velocity) is undone:
+            positions and velocities go back to before it, so probing does not perturb the run.
+    """
+
+    replay_linear_solves: bool = True
+    moving_iterations: int | None = None
+    moving_speed_m_s: float = 0.05
+    broad_phase_max_move: float = 1.0
+    contact_refresh_m: float = 0.0
+    restore_after_probe: bool = False
+
+    def __post_init__(self) -> None:
+        if self.moving_iterations is not None and int(self.moving_iterations) < 1:
+            raise ValueError(
+                f"SolverSettings.moving_iterations must be >= 1 or None, got "
+                f"{self.moving_iterations}"
+            )
+        for name in ("moving_speed_m_s", "broad_phase_max_move", "contact_refresh_m"):
+            value = float(getattr(self, name))
+            if not (value >= 0.0 and math.isfinite(value)):
+                raise ValueError(f"SolverSettings.{name} must be >= 0, got {value}")
+        if self.broad_phase_max_move > 1.5:
+            # Style3D keeps candidates found 3 collision distances out and pushes at 2: a pair
+            # approaching by more than one distance between refreshes could pass unseen
+            raise ValueError(
+                "SolverSettings.broad_phase_max_move must be <= 1.5 collision distances, got "
+                f"{self.broad_phase_max_move}"
+            )
+
+
+#: The stepping before issue 19 (every PCG launch from Python, probes that perturb the run).
+LEGACY_SOLVER_SETTINGS = SolverSettings(replay_linear_solves=False)
+
+#: The measured defaults (see ``benchmarks/drape.py`` and the issue 19 report).
+DEFAULT_SOLVER_SETTINGS = SolverSettings()
