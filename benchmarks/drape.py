@@ -9,11 +9,12 @@ Until ``garments.load_garment`` exists the garment falls back to a cone skirt of
 vertex count placed at the body's waist (reported in ``garment``).
 
 - ours: ``sim.drape`` defaults (one 1/60 s step per frame, damping, stop at rest).
-- legacy: the same call with ``solver_settings=sim.LEGACY_SOLVER_SETTINGS`` (the stepping before
-  issue 19), run in the same process: ``legacy_s``/``legacy_cpu_s``, ``legacy_frames``,
-  ``legacy_gates``, ``settings_speedup`` (legacy CPU s over ours), ``same_gates`` (both pass or
-  fail alike, same penetration and self-intersection counts) and the mean/max vertex distance
-  between the two drapes (``mean_distance_to_legacy_mm``, ``max_distance_to_legacy_mm``).
+- legacy: the same call with ``**sim.LEGACY_DRAPE_OPTIONS`` (the stepping before issue 19: its
+  ``SolverSettings``, frame-step cap and PCG iterations), run in the same process:
+  ``legacy_s``/``legacy_cpu_s``, ``legacy_frames``, ``legacy_gates``, ``settings_speedup``
+  (legacy CPU s over ours), ``same_gates`` (both pass or fail alike, same penetration and
+  self-intersection counts) and the mean/max vertex distance between the two drapes
+  (``mean_distance_to_legacy_mm``, ``max_distance_to_legacy_mm``).
   CPU seconds (``time.process_time``) are the yardstick on a loaded machine: Warp's CPU
   backend runs on one core, so they are about the wall time of a quiet machine.
 - baseline: the same garment from the same placement, stepped as Newton's Style3D cloth
@@ -120,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         "device": ours.device,
         "ours_s": round(ours_s, 2),
         "ours_cpu_s": round(ours_cpu_s, 2),
-        "ours_settings": dataclasses.asdict(sim.DEFAULT_SOLVER_SETTINGS),
+        "ours_settings": {
+            **dataclasses.asdict(sim.DEFAULT_SOLVER_SETTINGS),
+            "max_dt_s": sim.DEFAULT_MAX_DT_S,
+        },
         "ours_frames": ours.frames,
         "ours_seconds_simulated": round(float(ours.metadata["seconds_simulated"]), 3),
         "ours_timings_s": {name: round(value, 2) for name, value in ours.timings_s.items()},
@@ -129,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if not args.skip_legacy:
         legacy, legacy_s, legacy_cpu_s = timed_drape(
-            body, garment, device=args.device, solver_settings=sim.LEGACY_SOLVER_SETTINGS
+            body, garment, device=args.device, **sim.LEGACY_DRAPE_OPTIONS
         )
         distance = np.linalg.norm(ours.positions - legacy.positions, axis=1)
         report.update(

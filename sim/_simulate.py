@@ -14,7 +14,7 @@ from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp 
 from tryon3d.sim._cache import repair_kernel_cache_once
 from tryon3d.sim._drape import PENETRATION_TOLERANCE_M, Drape, DrapeDivergedError, DrapeGates
 from tryon3d.sim._fit import ease_by_region
-from tryon3d.sim._settings import DEFAULT_SOLVER_SETTINGS, SolverSettings
+from tryon3d.sim._settings import DEFAULT_MAX_DT_S, DEFAULT_SOLVER_SETTINGS, SolverSettings
 
 if TYPE_CHECKING:
     from tryon3d.bodyfit import Body
@@ -407,7 +407,7 @@ def drape(
     device: str = "cpu",
     max_seconds_simulated: float = 4.0,
     dt: float = 1.0 / 60.0,
-    max_dt: float | None = 1.0 / 15.0,
+    max_dt: float | None = DEFAULT_MAX_DT_S,
     substeps: int = 1,
     iterations: int = 10,
     linear_iterations: int = 10,

@@ -673,3 +673,36 @@ def test_solver_settings_are_checked(body, skirt):
         sim.SolverSettings(broad_phase_max_move=3.0)
     with pytest.raises(TypeError, match="SolverSettings"):
         sim.drape(body, skirt, solver_settings={"replay_linear_solves": True})
+
+
+def test_default_solver_settings_drape_as_the_legacy_ones(monkeypatch, body, skirt):
+    """The measured stepping (replayed PCG solves, broad phase and body contacts refreshed once
+    the cloth moved, longer frames near rest) drapes the skirt as the stepping before issue 19
+    did: same gates, within 2 mm (mean), with fewer body-contact detections than frames."""
+    import newton
+
+    detections = []
+    collide = newton.CollisionPipeline.collide
+
+    def counting(self, *args, **kwargs):
+        detections[-1] += 1
+        return collide(self, *args, **kwargs)
+
+    monkeypatch.setattr(newton.CollisionPipeline, "collide", counting)
+    results = []
+    for options in (
+        dict(sim.LEGACY_DRAPE_OPTIONS),
+        {},
+    ):
+        detections.append(0)
+        results.append(sim.drape(body, skirt, **options))
+    legacy, ours = results
+    assert legacy.gates.passed and ours.gates.passed
+    assert ours.gates.penetrating_vertices == legacy.gates.penetrating_vertices == 0
+    assert ours.metadata["solver_settings"] == dataclasses.asdict(sim.DEFAULT_SOLVER_SETTINGS)
+    assert ours.metadata["max_dt_s"] == sim.DEFAULT_MAX_DT_S
+    distance = np.linalg.norm(ours.positions - legacy.positions, axis=1)
+    assert distance.mean() < 0.002
+    # legacy: one detection per frame and per probe; ours skips the frames that barely moved
+    assert detections[0] >= legacy.frames
+    assert detections[1] < ours.frames
