@@ -652,7 +652,8 @@ def _attempt(
         "iterations": iterations,
         "linear_iterations": linear_iterations,
         "moving_iterations": moving_iterations,
-        "solver_settings": dataclasses.asdict(settings),
+        # flat (scalar) keys: drape.json's solver summary keeps scalars only
+        **{f"solver_{name}": value for name, value in dataclasses.asdict(settings).items()},
         "velocity_damping_per_s": velocity_damping,
         "speed_tolerance_m_s": speed_tolerance,
         "attempts": attempt + 1,

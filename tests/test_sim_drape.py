@@ -699,7 +699,9 @@ def test_default_solver_settings_drape_as_the_legacy_ones(monkeypatch, body, ski
     legacy, ours = results
     assert legacy.gates.passed and ours.gates.passed
     assert ours.gates.penetrating_vertices == legacy.gates.penetrating_vertices == 0
-    assert ours.metadata["solver_settings"] == dataclasses.asdict(sim.DEFAULT_SOLVER_SETTINGS)
+    for name, value in dataclasses.asdict(sim.DEFAULT_SOLVER_SETTINGS).items():
+        assert ours.metadata[f"solver_{name}"] == value
+    assert legacy.metadata["solver_replay_linear_solves"] is False
     assert ours.metadata["max_dt_s"] == sim.DEFAULT_MAX_DT_S
     distance = np.linalg.norm(ours.positions - legacy.positions, axis=1)
     assert distance.mean() < 0.002
