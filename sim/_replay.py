@@ -17,7 +17,11 @@ import warp as wp
 
 from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp loads)
 
-__all__ = ["ReplayedLinearSolver", "replay_linear_solves"]
+__all__ = ["ReplayedLinearSolver", "StepReplay", "replay_linear_solves", "replay_steps"]
+
+#: Recorded solver steps kept per solver (one per state pair, time step and iteration count);
+#: the adaptive step's ramp makes a few that are used once.
+MAX_RECORDED_STEPS = 16
 
 
 def _owner(value: Any) -> Any:
@@ -52,6 +56,9 @@ class ReplayedLinearSolver:
         additional_multiplier: Any = None,
     ) -> None:
         args = (A_non_diag, A_diag, x0, b, inv_M, x1, _owner(additional_multiplier))
+        if self.device.is_capturing:  # inside a recorded step (StepReplay): recorded with it
+            self.inner.solve(*args[:6], iterations, additional_multiplier)
+            return
         method = getattr(additional_multiplier, "__func__", None)
         key = (*(id(a) for a in args), int(iterations), method)
         entry = self.graphs.get(key)
@@ -72,3 +79,69 @@ def replay_linear_solves(solver: Any) -> None:
     """Make a ``SolverStyle3D`` replay its recorded PCG solves (see ``ReplayedLinearSolver``)."""
     if not isinstance(solver.linear_solver, ReplayedLinearSolver):
         solver.linear_solver = ReplayedLinearSolver(solver.linear_solver, solver.device)
+
+
+class StepReplay:
+    """Replaces a ``SolverStyle3D``'s ``step``: all of a step's kernels (the non-linear
+    iterations, contact forces, PCG solves, velocity update) recorded once per (states,
+    contacts, time step, iteration counts) and replayed, ~120 launches per step at 10
+    iterations. The self-collision broad phase (``collision.frame_begin``, which reads back
+    whether to refresh) runs before each replay, outside the graph; nothing else in the step
+    reads the host, so the result is the plain step's bit for bit.
+    """
+
+    def __init__(self, solver: Any):
+        self.solver = solver
+        self.device = wp.get_device(solver.device)
+        self.plain_step = solver.step
+        self.graphs: dict[tuple, tuple[Any, tuple]] = {}
+
+    def step(self, state_in: Any, state_out: Any, control: Any, contacts: Any, dt: float) -> None:
+        solver = self.solver
+        collision = solver.collision
+        config = solver.config
+        key = (
+            id(state_in),
+            id(state_out),
+            id(control),
+            id(contacts),
+            float(dt),
+            int(config.iterations),
+            int(config.linear_iterations),
+        )
+        if collision is not None:
+            collision.frame_begin(state_in.particle_q, state_in.particle_qd, dt)
+        entry = self.graphs.get(key)
+        if entry is None:
+            if collision is not None:
+                broad_phase = collision.__dict__.get("frame_begin")
+                collision.frame_begin = _no_broad_phase
+            wp.capture_begin(device=self.device)
+            try:
+                self.plain_step(state_in, state_out, control, contacts, dt)
+            finally:
+                graph = wp.capture_end(device=self.device)
+                if collision is not None:
+                    if broad_phase is None:
+                        del collision.frame_begin
+                    else:
+                        collision.frame_begin = broad_phase
+            if len(self.graphs) >= MAX_RECORDED_STEPS:
+                self.graphs.pop(next(iter(self.graphs)))  # the oldest
+            entry = self.graphs[key] = (graph, (state_in, state_out, control, contacts))
+        wp.capture_launch(entry[0])
+
+
+def _no_broad_phase(*_args: Any) -> None:
+    """Stands in for the broad phase while a step is recorded (it runs before each replay)."""
+
+
+def replay_steps(solver: Any) -> StepReplay:
+    """Make a ``SolverStyle3D`` replay recorded steps (``StepReplay``) and its PCG solves."""
+    replay_linear_solves(solver)
+    replay = solver.__dict__.get("_tryon3d_step_replay")
+    if replay is None:
+        replay = StepReplay(solver)
+        solver._tryon3d_step_replay = replay
+        solver.step = replay.step
+    return replay

@@ -21,8 +21,8 @@ __all__ = [
 ]
 
 #: ``drape()``'s default largest adaptive frame step [s]. A settling cloth creeps at mm/s, so its
-#: frames take this cap (the 3 mm-per-frame rule allows far longer ones): 0.1 s settles the
-#: 10k-vertex benchmark T-shirt in 36 frames instead of 42, 0.9 mm (mean) from the 1/15 s drape.
+#: frames take this cap (the 3 mm-per-frame rule allows far longer ones); 0.1 s instead of 1/15 s
+#: put the 10k-vertex benchmark T-shirt 0.7-0.9 mm (mean) from where the shorter cap did.
 DEFAULT_MAX_DT_S = 0.1
 
 
@@ -34,6 +34,9 @@ class SolverSettings:
         replay_linear_solves: record each Style3D PCG solve once as a Warp graph and replay it
             (``sim._replay``): the same kernels on the same arrays, the same result bit for bit,
             without ~70 Python kernel launches per solve.
+        replay_steps: record each whole solver step (per time step and state pair) and replay
+            it (``sim._replay.StepReplay``), the self-collision broad phase run before each
+            replay: the same result bit for bit, without ~120 more launches per step.
         moving_iterations: non-linear iterations per step while the cloth is fast (the
             previous frame's max speed at or above ``moving_speed_m_s``); None = the
             ``iterations`` of ``drape()`` throughout. Scaled like ``iterations`` on retries.
@@ -46,20 +49,32 @@ class SolverSettings:
             ``sim._scene.CONTACT_DETECT_M`` out, so none can be missed); 0 = every frame.
         restore_after_probe: a failed at-rest probe (one step from zero velocity) is undone:
             positions and velocities go back to before it, so probing does not perturb the run.
+        drift_window_frames: frames per drift window of the at-rest test; a probe may follow
+            each window. Even: a particle pinched between two contacts can flip between two
+            places on alternate frames; over an odd window it shows the whole flip as drift (a
+            walking-pose armpit read 0.09 m/s for ever), over an even one it does not. 4 frames
+            of the 0.1 s step near rest span 0.4 s, as 6 of the former 1/15 s did.
     """
 
     replay_linear_solves: bool = True
+    replay_steps: bool = True
     moving_iterations: int | None = None
     moving_speed_m_s: float = 0.05
     broad_phase_max_move: float = 1.5
     contact_refresh_m: float = 0.002
     restore_after_probe: bool = False
+    drift_window_frames: int = 4
 
     def __post_init__(self) -> None:
         if self.moving_iterations is not None and int(self.moving_iterations) < 1:
             raise ValueError(
                 f"SolverSettings.moving_iterations must be >= 1 or None, got "
                 f"{self.moving_iterations}"
+            )
+        window = self.drift_window_frames
+        if isinstance(window, bool) or not isinstance(window, int) or window < 2 or window % 2:
+            raise ValueError(
+                f"SolverSettings.drift_window_frames must be an even int >= 2, got {window!r}"
             )
         for name in ("moving_speed_m_s", "broad_phase_max_move", "contact_refresh_m"):
             value = float(getattr(self, name))
@@ -77,7 +92,11 @@ class SolverSettings:
 #: The stepping before issue 19: every PCG launch from Python, the broad phase refreshed after
 #: one collision distance, body contacts detected every frame.
 LEGACY_SOLVER_SETTINGS = SolverSettings(
-    replay_linear_solves=False, broad_phase_max_move=1.0, contact_refresh_m=0.0
+    replay_linear_solves=False,
+    replay_steps=False,
+    broad_phase_max_move=1.0,
+    contact_refresh_m=0.0,
+    drift_window_frames=6,
 )
 
 #: ``drape()`` keywords that step exactly as before issue 19 (``drape(body, garment,
@@ -86,9 +105,11 @@ LEGACY_DRAPE_OPTIONS: MappingProxyType[str, Any] = MappingProxyType(
     {"solver_settings": LEGACY_SOLVER_SETTINGS, "max_dt": 1.0 / 15.0, "linear_iterations": 10}
 )
 
-#: The measured defaults (``benchmarks/drape.py``, 10k-vertex T-shirt, CPU seconds): replayed
-#: PCG solves (-1.3 s, same result), broad phase after 1.5 collision distances (-0.3 s, same
-#: result), body contacts re-detected after 2 mm (-0.2 s, 0.2 mm mean). Fewer iterations while
-#: the cloth moves and undoing failed probes were measured and not taken: both needed more
-#: frames to come to rest (48 instead of 42).
+#: The measured defaults (``benchmarks/drape.py``, 10k-vertex T-shirt, CPU seconds of ~7.9 s):
+#: replayed PCG solves (-1.3 s, same result) and steps (same result), broad phase after 1.5
+#: collision distances (-0.3 s, same result), body contacts re-detected after 2 mm (-0.1 to
+#: -0.2 s, 0.1-0.2 mm mean), a 4-frame drift window with the 0.1 s step cap (36 frames instead
+#: of 42, 0.7 mm mean). Fewer iterations while the cloth moves and undoing failed probes were
+#: measured and not taken: both needed more frames to come to rest (48 instead of 42); 8 PCG
+#: iterations instead of 10 saved ~1 s more but moved ease by up to 0.5 cm and a fold by 12 mm.
 DEFAULT_SOLVER_SETTINGS = SolverSettings()

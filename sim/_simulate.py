@@ -28,10 +28,6 @@ RUNAWAY_SPEED_M_S = 30.0
 TUNNEL_DEPTH_M = 0.01
 #: A particle farther than this [m] outside the body's bounding box has left the scene.
 ESCAPE_DISTANCE_M = 1.0
-#: Frames per drift window of the at-rest test. Even: a particle pinched between two contacts can
-#: flip between two places on alternate frames; over an odd window it shows the whole flip as
-#: drift (a walking-pose armpit read 0.09 m/s for ever), over an even one it does not.
-DRIFT_WINDOW = 6
 #: Time step of the at-rest probe [s].
 PROBE_STEP_S = 1.0 / 120.0
 #: At rest when 95 % of the particles accelerate less than this in the probe [m/s^2] (0.2 g).
@@ -140,7 +136,7 @@ class _Runner:
 
         from tryon3d.sim._colliders import collider_vertices
         from tryon3d.sim._kernels import FrameStats, MoveTracker
-        from tryon3d.sim._replay import replay_linear_solves
+        from tryon3d.sim._replay import replay_linear_solves, replay_steps
         from tryon3d.sim._scene import (
             blend_rest_shapes,
             build_cloth_model,
@@ -170,7 +166,9 @@ class _Runner:
             floor_z_m=float(min(self.rest[:, 2].min(), self.target[:, 2].min())),
             broad_phase_max_move=settings.broad_phase_max_move,
         )
-        if settings.replay_linear_solves:
+        if settings.replay_steps:
+            replay_steps(self.cloth.solver)
+        elif settings.replay_linear_solves:
             replay_linear_solves(self.cloth.solver)
         self.settings = settings
         self.iterations = int(iterations)
@@ -294,7 +292,8 @@ class _Runner:
     def settle(self, max_seconds: float) -> bool:
         """Run until at rest or for ``max_seconds`` simulated; returns whether the cloth is at rest.
 
-        At rest: over a window of DRIFT_WINDOW frames, 99 % of the particles drifted slower
+        At rest: over a window of ``SolverSettings.drift_window_frames`` frames (even), 99 % of
+        the particles drifted slower
         than the speed tolerance (all slower than 10x it), and a probe step from zero velocity
         shows no acceleration (see ``_at_rest``). Drift, not instantaneous speed, so that a few
         particles pinched between two body parts and jittering in place do not count as motion.
@@ -307,7 +306,7 @@ class _Runner:
         while self.seconds_simulated < end:
             speed = self._step_frame()
             frame += 1
-            if frame % DRIFT_WINDOW:
+            if frame % self.settings.drift_window_frames:
                 continue
             now = self.particle_positions()
             drift = np.linalg.norm(now - window_start, axis=1) / (

@@ -635,20 +635,23 @@ def test_edge_face_culling_prefilter_never_drops_a_face_within_reach():
 
 
 def test_replayed_linear_solves_step_exactly_as_newtons(body, skirt):
-    """Style3D's PCG solves recorded once as Warp graphs and replayed give the very positions
-    the launches from Python give, step after step; two graphs (warm and cold start) serve all
-    the non-linear iterations."""
-    from tryon3d.sim._replay import ReplayedLinearSolver, replay_linear_solves
+    """Style3D's PCG solves, or whole steps, recorded once as Warp graphs and replayed give the
+    very positions the launches from Python give, step after step; two graphs (warm and cold
+    start) serve all the non-linear iterations' solves."""
+    from tryon3d.sim._replay import ReplayedLinearSolver, replay_linear_solves, replay_steps
     from tryon3d.sim._scene import build_cloth_model
 
     results = []
-    for replay in (False, True):
+    for replay in (None, "solves", "steps"):
         cloth = build_cloth_model(skirt, body.rest_vertices, body.faces, iterations=4)
-        if replay:
+        if replay == "solves":
             replay_linear_solves(cloth.solver)
             replay_linear_solves(cloth.solver)  # idempotent: wrapped once
             assert isinstance(cloth.solver.linear_solver, ReplayedLinearSolver)
             assert not isinstance(cloth.solver.linear_solver.inner, ReplayedLinearSolver)
+        elif replay == "steps":
+            steps = replay_steps(cloth.solver)
+            assert replay_steps(cloth.solver) is steps  # idempotent
         for _ in range(3):
             cloth.pipeline.collide(cloth.state_0, cloth.contacts)
             cloth.state_0.clear_forces()
@@ -657,11 +660,15 @@ def test_replayed_linear_solves_step_exactly_as_newtons(body, skirt):
             )
             cloth.state_0, cloth.state_1 = cloth.state_1, cloth.state_0
         results.append(cloth.state_0.particle_q.numpy())
-        if replay:
+        if replay == "solves":
             assert len(cloth.solver.linear_solver.graphs) == 2
+        elif replay == "steps":  # the two state pairs alternate, the third step is a replay
+            assert len(steps.graphs) == 2
+            assert len(cloth.solver.linear_solver.graphs) == 0  # recorded inside the steps
     start = skirt.positions[:, 2].min()
     assert results[0][:, 2].min() < start  # it moved (fell) in the three steps
     np.testing.assert_array_equal(results[1], results[0])
+    np.testing.assert_array_equal(results[2], results[0])
 
 
 def test_solver_settings_are_checked(body, skirt):
