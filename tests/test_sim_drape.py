@@ -715,3 +715,17 @@ def test_default_solver_settings_drape_as_the_legacy_ones(monkeypatch, body, ski
     # legacy: one detection per frame and per probe; ours skips the frames that barely moved
     assert detections[0] >= legacy.frames
     assert detections[1] < ours.frames
+
+
+def test_facade_drape_forwards_the_solver_settings(monkeypatch, body, skirt):
+    """``tryon3d.drape`` passes ``solver_settings`` on (None: sim's defaults) and steps with
+    sim's default frame-step cap."""
+    import tryon3d
+
+    calls = []
+    monkeypatch.setattr(sim, "drape", lambda *args, **kwargs: calls.append(kwargs))
+    tryon3d.drape(body, skirt)
+    tryon3d.drape(body, skirt, solver_settings=sim.LEGACY_SOLVER_SETTINGS)
+    assert "solver_settings" not in calls[0]
+    assert calls[0]["max_dt"] == sim.DEFAULT_MAX_DT_S
+    assert calls[1]["solver_settings"] is sim.LEGACY_SOLVER_SETTINGS
