@@ -1,7 +1,7 @@
 """Drape speed: our equilibrium drape versus Newton's cloth-example way, same garment, same process.
 
 Usage: ``python benchmarks/drape.py [--device cpu|cuda] [--edge-m 0.011] [--baseline-seconds 6]
-[--json]``
+[--skip-baseline] [--skip-legacy] [--json]``
 
 Scene: a ~10k-vertex T-shirt (``garments.load_garment("tshirt", size="M", body=...)``) on the
 default body (``bodyfit.body_from_measurements(height_m=1.7, weight_kg=65, sex="female")``).
@@ -9,6 +9,14 @@ Until ``garments.load_garment`` exists the garment falls back to a cone skirt of
 vertex count placed at the body's waist (reported in ``garment``).
 
 - ours: ``sim.drape`` defaults (one 1/60 s step per frame, damping, stop at rest).
+- legacy: the same call with ``**sim.LEGACY_DRAPE_OPTIONS`` (the stepping before issue 19: its
+  ``SolverSettings``, frame-step cap and PCG iterations), run in the same process:
+  ``legacy_s``/``legacy_cpu_s``, ``legacy_frames``, ``legacy_gates``, ``settings_speedup``
+  (legacy CPU s over ours), ``same_gates`` (both pass or fail alike, same penetration and
+  self-intersection counts) and the mean/max vertex distance between the two drapes
+  (``mean_distance_to_legacy_mm``, ``max_distance_to_legacy_mm``).
+  CPU seconds (``time.process_time``) are the yardstick on a loaded machine: Warp's CPU
+  backend runs on one core, so they are about the wall time of a quiet machine.
 - baseline: the same garment from the same placement, stepped as Newton's Style3D cloth
   example does (60 fps, 10 substeps, 4 iterations, no damping, no early stop) for a fixed
   ``--baseline-seconds`` (6) simulated seconds. The baseline's cost per simulated second is
@@ -17,8 +25,9 @@ vertex count placed at the body's waist (reported in ``garment``).
   once either way): ``baseline_s`` is then the scaled time,
   ``baseline_measured_s`` the measured one and ``baseline_scaled_from_s`` the simulated seconds run.
 
-``--json`` prints ``ours_s``, ``baseline_s``, ``speedup``, both runs' ``gates``, ``vertices``,
-``garment``, ``device`` and the frame counts. Kernel compilation is paid by a warm-up first.
+``--json`` prints ``ours_s``, ``ours_cpu_s``, ``baseline_s``, ``speedup``, the legacy keys above,
+every run's ``gates``, ``vertices``, ``garment``, ``device`` and the frame counts. Kernel
+compilation is paid by a warm-up first.
 """
 
 from __future__ import annotations
@@ -66,6 +75,26 @@ def garment_on(body, family: str, size: str, edge_m: float):
     return garment, f"{family} {size}"
 
 
+def timed_drape(body, garment, **options):
+    """``sim.drape`` with its wall and CPU seconds."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = sim.drape(body, garment, **options)
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def gates_agree(a, b) -> bool:
+    """Both drapes pass or fail alike, with the same penetration and self-intersection counts
+    and seams closed alike."""
+    ga, gb = a.gates, b.gates
+    return (
+        ga.passed == gb.passed
+        and ga.penetrating_vertices == gb.penetrating_vertices
+        and ga.self_intersecting_pairs == gb.self_intersecting_pairs
+        and (ga.max_seam_gap_mm <= 2.0) == (gb.max_seam_gap_mm <= 2.0)
+        and ga.converged == gb.converged
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -76,26 +105,50 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--baseline-seconds", type=float, default=6.0)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument(
+        "--skip-legacy", action="store_true", help="do not run the pre-issue-19 settings"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     sim.warm_up_kernels(device=args.device)
     body = default_body()
     garment, label = garment_on(body, args.garment, args.size, args.edge_m)
-    t0 = time.perf_counter()
-    ours = sim.drape(body, garment, device=args.device)
-    ours_s = time.perf_counter() - t0
+    ours, ours_s, ours_cpu_s = timed_drape(body, garment, device=args.device)
     report = {
         "garment": label,
         "vertices": int(garment.vertex_count),
         "device": ours.device,
         "ours_s": round(ours_s, 2),
+        "ours_cpu_s": round(ours_cpu_s, 2),
+        "ours_settings": {
+            **dataclasses.asdict(sim.DEFAULT_SOLVER_SETTINGS),
+            "max_dt_s": sim.DEFAULT_MAX_DT_S,
+        },
         "ours_frames": ours.frames,
         "ours_seconds_simulated": round(float(ours.metadata["seconds_simulated"]), 3),
         "ours_timings_s": {name: round(value, 2) for name, value in ours.timings_s.items()},
         "ours_gates": sim.drape_to_json(ours)["gates"],
         "ours_ease_cm": sim.drape_to_json(ours)["ease_cm"],
     }
+    if not args.skip_legacy:
+        legacy, legacy_s, legacy_cpu_s = timed_drape(
+            body, garment, device=args.device, **sim.LEGACY_DRAPE_OPTIONS
+        )
+        distance = np.linalg.norm(ours.positions - legacy.positions, axis=1)
+        report.update(
+            {
+                "legacy_s": round(legacy_s, 2),
+                "legacy_cpu_s": round(legacy_cpu_s, 2),
+                "legacy_frames": legacy.frames,
+                "legacy_seconds_simulated": round(float(legacy.metadata["seconds_simulated"]), 3),
+                "legacy_gates": sim.drape_to_json(legacy)["gates"],
+                "settings_speedup": round(legacy_cpu_s / max(ours_cpu_s, 1e-9), 2),
+                "same_gates": gates_agree(ours, legacy),
+                "mean_distance_to_legacy_mm": round(1000.0 * float(distance.mean()), 2),
+                "max_distance_to_legacy_mm": round(1000.0 * float(distance.max()), 2),
+            }
+        )
     if not args.skip_baseline:
         t0 = time.perf_counter()
         baseline = sim.drape(

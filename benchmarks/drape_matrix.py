@@ -3,7 +3,12 @@
 Usage: ``python benchmarks/drape_matrix.py [--families tshirt,...] [--sizes XS,S,M,L,XL]
 [--bodies 0,1,...] [--chart family|sex] [--pose rest|arms_down|walking] [--edge-m 0.03] [--device
 cpu]
-[--rows-out rows.jsonl] [--json]``. Not part of CI (10-15 minutes on this CPU).
+[--solver-settings default|legacy] [--rows-out rows.jsonl] [--json]``. Not part of CI (10-15 minutes
+on this CPU).
+
+``--solver-settings legacy`` drapes with the stepping before issue 19
+(``sim.LEGACY_DRAPE_OPTIONS``), to compare gate pass rates before and after a change of ``sim``'s
+defaults.
 
 ``--chart family`` (default, comparable with earlier runs) uses each family's own chart (women's)
 for everyone; ``--chart sex`` sizes each body by its sex's chart (men's for the male bodies), as
@@ -77,9 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edge-m", type=float, default=0.03)
     parser.add_argument("--rows-out", type=Path, help="append each finished row to this JSONL file")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--solver-settings", choices=("default", "legacy"), default="default")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     sim.warm_up_kernels(device=args.device)
+    options = dict(sim.LEGACY_DRAPE_OPTIONS) if args.solver_settings == "legacy" else {}
     rows = []
     for sex, height, bmi in (BODIES[int(i)] for i in args.bodies.split(",")):
         body = bodyfit.body_from_measurements(
@@ -98,13 +105,17 @@ def main(argv: list[str] | None = None) -> int:
                     "family": family,
                     "size": size,
                     "chart": chart or garments.list_families()[family]["chart"],
+                    "solver_settings": args.solver_settings,
                 }
                 t0 = time.perf_counter()
                 try:
                     garment = garments.load_garment(
                         family, size=size, body=body, chart=chart, edge_length_m=args.edge_m
                     )
-                    result = sim.drape(body, garment, device=args.device)
+                    cpu = time.process_time()
+                    result = sim.drape(body, garment, device=args.device, **options)
+                    row["drape_cpu_s"] = round(time.process_time() - cpu, 2)
+                    row["frames"] = result.frames
                     gates = result.gates
                     row.update(
                         penetrations=gates.penetrating_vertices,

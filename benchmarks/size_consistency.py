@@ -7,7 +7,11 @@ chart's own answer is the size whose chest is nearest the subject's measured che
 chart for men, women's for women). Goal: agreement >= 90 %.
 
 Usage: ``python benchmarks/size_consistency.py [--subjects 20] [--seed 0] [--json] [--cache DIR
-[--replay]]``
+[--replay]] [--solver-settings default|legacy]``
+
+``--solver-settings legacy`` drapes with the stepping before issue 19
+(``sim.LEGACY_DRAPE_OPTIONS``): ``fit_report`` takes no solver options, so this benchmark process
+(and the workers it forks) calls ``sim.drape`` with them bound.
 
 ``--cache DIR`` keeps each subject's body record and every size's drape there; ``--replay`` then
 judges those drapes again without simulating (for work on the recommendation alone).
@@ -21,6 +25,7 @@ nominal ease (``chest_ease_minus_pattern_cm``).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import sys
@@ -151,7 +156,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--replay", action="store_true", help="judge the drapes kept in --cache, no simulation"
     )
+    parser.add_argument(
+        "--solver-settings",
+        choices=("default", "legacy"),
+        default="default",
+        help="drape with sim's defaults or the stepping before issue 19",
+    )
     args = parser.parse_args(argv)
+    if args.solver_settings == "legacy":
+        from tryon3d import sim
+
+        sim.drape = functools.partial(sim.drape, **sim.LEGACY_DRAPE_OPTIONS)
     if args.replay and args.cache is None:
         parser.error("--replay needs --cache")
     logging.basicConfig(level=logging.WARNING)

@@ -17,16 +17,28 @@ from tryon3d.sim._export import (
     load_drape,
     load_drape_npz,
 )
+from tryon3d.sim._settings import (
+    DEFAULT_MAX_DT_S,
+    DEFAULT_SOLVER_SETTINGS,
+    LEGACY_DRAPE_OPTIONS,
+    LEGACY_SOLVER_SETTINGS,
+    SolverSettings,
+)
 from tryon3d.sim._simulate import drape
 from tryon3d.sim._warmup import warm_up_kernels
 
 __all__ = [
+    "DEFAULT_MAX_DT_S",
+    "DEFAULT_SOLVER_SETTINGS",
     "EASE_REGIONS",
+    "LEGACY_DRAPE_OPTIONS",
+    "LEGACY_SOLVER_SETTINGS",
     "PENETRATION_TOLERANCE_M",
     "Drape",
     "DrapeDivergedError",
     "DrapeGates",
     "FitField",
+    "SolverSettings",
     "drape",
     "drape_to_glb",
     "drape_to_json",

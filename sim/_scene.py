@@ -205,6 +205,7 @@ def build_cloth_model(
     sew_around_body: bool = False,
     edge_m: float | None = None,
     floor_z_m: float | None = None,
+    broad_phase_max_move: float = BROAD_PHASE_MAX_MOVE,
 ) -> ClothModel:
     """Build the Newton model: merged-seam cloth, static body mesh collider, gravity, friction.
 
@@ -214,6 +215,8 @@ def build_cloth_model(
     ``floor_z_m``: height [m] of a floor plane under the body (the ground it stands on), with
     the fabric's friction; None for none. A garment too big to stay up (a skirt wider than the
     hips) then comes to rest on the floor instead of sliding round the feet for ever.
+    ``broad_phase_max_move``: the self-collision broad phase is refreshed once a particle moved
+    this many cloth-cloth collision distances (``SelfCollisionBroadPhase``).
     """
     import newton
     import warp as wp
@@ -301,7 +304,7 @@ def build_cloth_model(
         solver.collision.radius = self_collision_distance(float(fabric.thickness_m), edge)
         solver.collision.friction_epsilon = FRICTION_EPSILON_M_S
         SelfCollisionBroadPhase(
-            solver.collision, model, BROAD_PHASE_MAX_MOVE * solver.collision.radius
+            solver.collision, model, float(broad_phase_max_move) * solver.collision.radius
         )
         if not self_collision:
             solver.collision.stiff_vf = 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -13,6 +14,7 @@ from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp 
 from tryon3d.sim._cache import repair_kernel_cache_once
 from tryon3d.sim._drape import PENETRATION_TOLERANCE_M, Drape, DrapeDivergedError, DrapeGates
 from tryon3d.sim._fit import ease_by_region
+from tryon3d.sim._settings import DEFAULT_MAX_DT_S, DEFAULT_SOLVER_SETTINGS, SolverSettings
 
 if TYPE_CHECKING:
     from tryon3d.bodyfit import Body
@@ -26,10 +28,6 @@ RUNAWAY_SPEED_M_S = 30.0
 TUNNEL_DEPTH_M = 0.01
 #: A particle farther than this [m] outside the body's bounding box has left the scene.
 ESCAPE_DISTANCE_M = 1.0
-#: Frames per drift window of the at-rest test. Even: a particle pinched between two contacts can
-#: flip between two places on alternate frames; over an odd window it shows the whole flip as
-#: drift (a walking-pose armpit read 0.09 m/s for ever), over an even one it does not.
-DRIFT_WINDOW = 6
 #: Time step of the at-rest probe [s].
 PROBE_STEP_S = 1.0 / 120.0
 #: At rest when 95 % of the particles accelerate less than this in the probe [m/s^2] (0.2 g).
@@ -131,11 +129,14 @@ class _Runner:
         stop_on_convergence,
         max_dt=None,
         sewing_s=0.0,
+        settings: SolverSettings = DEFAULT_SOLVER_SETTINGS,
+        moving_iterations: int | None = None,
     ):
         import warp as wp
 
         from tryon3d.sim._colliders import collider_vertices
-        from tryon3d.sim._kernels import FrameStats
+        from tryon3d.sim._kernels import FrameStats, MoveTracker
+        from tryon3d.sim._replay import replay_linear_solves, replay_steps
         from tryon3d.sim._scene import (
             blend_rest_shapes,
             build_cloth_model,
@@ -163,12 +164,27 @@ class _Runner:
             sew_around_body=sewing_s > 0.0,
             edge_m=edge,
             floor_z_m=float(min(self.rest[:, 2].min(), self.target[:, 2].min())),
+            broad_phase_max_move=settings.broad_phase_max_move,
         )
+        if settings.replay_steps:
+            replay_steps(self.cloth.solver)
+        elif settings.replay_linear_solves:
+            replay_linear_solves(self.cloth.solver)
+        self.settings = settings
+        self.iterations = int(iterations)
+        self.moving_iterations = int(moving_iterations or iterations)
+        self.last_speed = float("inf")  # the previous frame's max speed [m/s]
+        particle_count = self.cloth.state_0.particle_q.shape[0]
+        # body contacts are re-detected once the cloth moved (see SolverSettings)
+        self.contact_tracker = (
+            MoveTracker(particle_count, device) if settings.contact_refresh_m > 0.0 else None
+        )
+        self.collider_moving = False
         both = np.concatenate([self.rest, self.target])
         set_body_aabb(self.cloth, both)
         lo = both.min(axis=0) - ESCAPE_DISTANCE_M
         hi = both.max(axis=0) + ESCAPE_DISTANCE_M
-        self.stats = FrameStats(self.cloth.state_0.particle_q.shape[0], lo, hi, device)
+        self.stats = FrameStats(particle_count, lo, hi, device)
         self.dt, self.substeps = dt, substeps
         self.max_dt = max(dt, max_dt if max_dt is not None else dt)
         self.step_dt = dt  # the adaptive frame step [s], between dt and max_dt
@@ -208,7 +224,12 @@ class _Runner:
             x = min(1.0, (self.seconds_simulated + self.dt) / self.sewing_s)
             self._blend(cloth, x * x * (3.0 - 2.0 * x))
             self.step_dt = self.dt
-        cloth.pipeline.collide(cloth.state_0, cloth.contacts)
+        self._collide()
+        cloth.solver.config.iterations = (
+            self.iterations
+            if self.last_speed < self.settings.moving_speed_m_s
+            else self.moving_iterations
+        )
         frame_dt = self.step_dt
         h = frame_dt / self.substeps
         damping = math.exp(-self.velocity_damping * h)
@@ -223,6 +244,7 @@ class _Runner:
         max_speed, bad, escaped = self.stats.measure(
             cloth.state_0.particle_q, cloth.state_0.particle_qd
         )
+        self.last_speed = max_speed
         if self.max_dt > self.dt and math.isfinite(max_speed) and not sewing:
             wanted = MAX_STEP_DISPLACEMENT_M / max(max_speed, 1e-6)
             self.step_dt = min(max(wanted, self.dt), self.max_dt, frame_dt * STEP_GROWTH)
@@ -240,6 +262,21 @@ class _Runner:
             self._check_tunnelling()
         return max_speed
 
+    def _collide(self, force: bool = False) -> None:
+        """Detect body contacts, unless the collider is still and no particle moved
+        ``contact_refresh_m`` since the last detection (``force`` detects anyway)."""
+        cloth, tracker = self.cloth, self.contact_tracker
+        q = cloth.state_0.particle_q
+        if (
+            tracker is not None
+            and not (force or self.collider_moving)
+            and tracker.moved_m(q) < self.settings.contact_refresh_m
+        ):
+            return
+        cloth.pipeline.collide(cloth.state_0, cloth.contacts)
+        if tracker is not None:
+            tracker.mark(q)
+
     def _check_tunnelling(self) -> None:
         if not self.checks:
             return
@@ -255,7 +292,8 @@ class _Runner:
     def settle(self, max_seconds: float) -> bool:
         """Run until at rest or for ``max_seconds`` simulated; returns whether the cloth is at rest.
 
-        At rest: over a window of DRIFT_WINDOW frames, 99 % of the particles drifted slower
+        At rest: over a window of ``SolverSettings.drift_window_frames`` frames (even), 99 % of
+        the particles drifted slower
         than the speed tolerance (all slower than 10x it), and a probe step from zero velocity
         shows no acceleration (see ``_at_rest``). Drift, not instantaneous speed, so that a few
         particles pinched between two body parts and jittering in place do not count as motion.
@@ -268,7 +306,7 @@ class _Runner:
         while self.seconds_simulated < end:
             speed = self._step_frame()
             frame += 1
-            if frame % DRIFT_WINDOW:
+            if frame % self.settings.drift_window_frames:
                 continue
             now = self.particle_positions()
             drift = np.linalg.norm(now - window_start, axis=1) / (
@@ -293,16 +331,24 @@ class _Runner:
         """Probe: from zero velocity, one step of PROBE_STEP_S; at equilibrium the cloth barely
         accelerates, while cloth that only looks still (an under-resolved huge step) falls at ~g.
         """
-        cloth = self.cloth
+        wp, cloth = self.wp, self.cloth
+        restore = self.settings.restore_after_probe
+        if restore:
+            saved = (wp.clone(cloth.state_0.particle_q), wp.clone(cloth.state_0.particle_qd))
         cloth.state_0.particle_qd.zero_()
-        cloth.pipeline.collide(cloth.state_0, cloth.contacts)
+        self._collide()
         cloth.state_0.clear_forces()
+        cloth.solver.config.iterations = self.iterations
         cloth.solver.step(cloth.state_0, cloth.state_1, cloth.control, cloth.contacts, PROBE_STEP_S)
         cloth.state_0, cloth.state_1 = cloth.state_1, cloth.state_0
         speeds = np.linalg.norm(cloth.state_0.particle_qd.numpy(), axis=1)
         acceleration = float(np.percentile(speeds, 95)) / PROBE_STEP_S
         self.probe_acceleration = acceleration
-        return acceleration < REST_ACCELERATION_M_S2
+        at_rest = acceleration < REST_ACCELERATION_M_S2
+        if restore and not at_rest:
+            wp.copy(cloth.state_0.particle_q, saved[0])
+            wp.copy(cloth.state_0.particle_qd, saved[1])
+        return at_rest
 
     def transition(self, speed_m_s: float, min_frames: int) -> int:
         """Move the collider linearly from rest to target pose while the cloth follows."""
@@ -313,6 +359,7 @@ class _Runner:
         frames = max(min_frames, math.ceil(largest / (speed_m_s * self.dt)))
         velocity = displacement / (frames * self.dt)
         self.step_dt = self.dt  # the collider moves at a fixed step
+        self.collider_moving = True
         mesh.velocities.assign(
             wp.array(velocity.astype(np.float32), dtype=wp.vec3, device=self.device)
         )
@@ -324,6 +371,9 @@ class _Runner:
             mesh.refit()
             self._step_frame()
         mesh.velocities.zero_()
+        self.collider_moving = False
+        if self.contact_tracker is not None:
+            self._collide(force=True)  # contacts of the collider at rest (zero velocity)
         self.step_dt = self.dt
         return frames
 
@@ -356,7 +406,7 @@ def drape(
     device: str = "cpu",
     max_seconds_simulated: float = 4.0,
     dt: float = 1.0 / 60.0,
-    max_dt: float | None = 1.0 / 15.0,
+    max_dt: float | None = DEFAULT_MAX_DT_S,
     substeps: int = 1,
     iterations: int = 10,
     linear_iterations: int = 10,
@@ -368,6 +418,7 @@ def drape(
     retries: int = 2,
     divergence_checks: bool = True,
     sewing_s: float = 0.3,
+    solver_settings: SolverSettings = DEFAULT_SOLVER_SETTINGS,
 ) -> Drape:
     """Drape ``garment`` on ``body`` and return the settled shape with fit fields and gates.
 
@@ -415,6 +466,8 @@ def drape(
             as the (seam-closed, force free) start shape and blend smoothly to the 2D pattern
             over this time, at the fixed step ``dt``, so a stretched or squeezed start relaxes
             gently instead of snapping through the body. 0 = the pattern from the first step.
+        solver_settings: stepping choices measured for speed (``SolverSettings``);
+            ``LEGACY_SOLVER_SETTINGS`` steps as before issue 19.
 
     Returns:
         The Drape, in the target pose: the first attempt that passed its gates
@@ -437,6 +490,10 @@ def drape(
         retries,
         sewing_s,
     )
+    if not isinstance(solver_settings, SolverSettings):
+        raise TypeError(
+            f"solver_settings must be a SolverSettings, got {type(solver_settings).__name__}"
+        )
     if max_dt is not None and not (max_dt > 0.0 and math.isfinite(max_dt)):
         raise ValueError(f"max_dt must be a positive number of seconds or None, got {max_dt}")
     started = time.perf_counter()
@@ -448,6 +505,8 @@ def drape(
         halvings = max(0, attempt - 1) if sewing_s > 0.0 else attempt
         step = dt / (2**halvings)
         iters = iterations * (2 if halvings else 1)
+        moving = solver_settings.moving_iterations
+        moving_iters = iters if moving is None else min(iters, moving * (2 if halvings else 1))
         sew = sewing_s if attempt else 0.0
         try:
             result = _attempt(
@@ -469,6 +528,8 @@ def drape(
                 attempt=attempt,
                 divergence_checks=divergence_checks,
                 sewing_s=sew,
+                settings=solver_settings,
+                moving_iterations=moving_iters,
             )
         except _Diverged as exc:
             _log.info(
@@ -535,6 +596,8 @@ def _attempt(
     attempt,
     divergence_checks,
     sewing_s,
+    settings,
+    moving_iterations,
 ) -> Drape:
     timings = {}
     t0 = time.perf_counter()
@@ -552,6 +615,8 @@ def _attempt(
         stop_on_convergence=stop_on_convergence,
         max_dt=max_dt,
         sewing_s=sewing_s,
+        settings=settings,
+        moving_iterations=moving_iterations,
     )
     runner.checks = divergence_checks
     timings["build"] = time.perf_counter() - t0
@@ -585,6 +650,9 @@ def _attempt(
         "substeps": substeps,
         "iterations": iterations,
         "linear_iterations": linear_iterations,
+        "moving_iterations": moving_iterations,
+        # flat (scalar) keys: drape.json's solver summary keeps scalars only
+        **{f"solver_{name}": value for name, value in dataclasses.asdict(settings).items()},
         "velocity_damping_per_s": velocity_damping,
         "speed_tolerance_m_s": speed_tolerance,
         "attempts": attempt + 1,

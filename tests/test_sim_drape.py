@@ -632,3 +632,100 @@ def test_edge_face_culling_prefilter_never_drops_a_face_within_reach():
     distance, separated = out.numpy()[:, 0], out.numpy()[:, 1] > 0.5
     assert not np.any(separated & (distance <= reach))
     assert separated.sum() > 0.5 * (distance > reach).sum()  # and it does drop most far faces
+
+
+def test_replayed_linear_solves_step_exactly_as_newtons(body, skirt):
+    """Style3D's PCG solves, or whole steps, recorded once as Warp graphs and replayed give the
+    very positions the launches from Python give, step after step; two graphs (warm and cold
+    start) serve all the non-linear iterations' solves."""
+    from tryon3d.sim._replay import ReplayedLinearSolver, replay_linear_solves, replay_steps
+    from tryon3d.sim._scene import build_cloth_model
+
+    results = []
+    for replay in (None, "solves", "steps"):
+        cloth = build_cloth_model(skirt, body.rest_vertices, body.faces, iterations=4)
+        if replay == "solves":
+            replay_linear_solves(cloth.solver)
+            replay_linear_solves(cloth.solver)  # idempotent: wrapped once
+            assert isinstance(cloth.solver.linear_solver, ReplayedLinearSolver)
+            assert not isinstance(cloth.solver.linear_solver.inner, ReplayedLinearSolver)
+        elif replay == "steps":
+            steps = replay_steps(cloth.solver)
+            assert replay_steps(cloth.solver) is steps  # idempotent
+        for _ in range(3):
+            cloth.pipeline.collide(cloth.state_0, cloth.contacts)
+            cloth.state_0.clear_forces()
+            cloth.solver.step(
+                cloth.state_0, cloth.state_1, cloth.control, cloth.contacts, 1.0 / 60.0
+            )
+            cloth.state_0, cloth.state_1 = cloth.state_1, cloth.state_0
+        results.append(cloth.state_0.particle_q.numpy())
+        if replay == "solves":
+            assert len(cloth.solver.linear_solver.graphs) == 2
+        elif replay == "steps":  # the two state pairs alternate, the third step is a replay
+            assert len(steps.graphs) == 2
+            assert len(cloth.solver.linear_solver.graphs) == 0  # recorded inside the steps
+    start = skirt.positions[:, 2].min()
+    assert results[0][:, 2].min() < start  # it moved (fell) in the three steps
+    np.testing.assert_array_equal(results[1], results[0])
+    np.testing.assert_array_equal(results[2], results[0])
+
+
+def test_solver_settings_are_checked(body, skirt):
+    with pytest.raises(ValueError, match="moving_iterations"):
+        sim.SolverSettings(moving_iterations=0)
+    with pytest.raises(ValueError, match="contact_refresh_m"):
+        sim.SolverSettings(contact_refresh_m=float("nan"))
+    with pytest.raises(ValueError, match="broad_phase_max_move"):
+        sim.SolverSettings(broad_phase_max_move=3.0)
+    with pytest.raises(TypeError, match="SolverSettings"):
+        sim.drape(body, skirt, solver_settings={"replay_linear_solves": True})
+
+
+def test_default_solver_settings_drape_as_the_legacy_ones(monkeypatch, body, skirt):
+    """The measured stepping (replayed PCG solves, broad phase and body contacts refreshed once
+    the cloth moved, longer frames near rest) drapes the skirt as the stepping before issue 19
+    did: same gates, within 2 mm (mean), with fewer body-contact detections than frames."""
+    import newton
+
+    detections = []
+    collide = newton.CollisionPipeline.collide
+
+    def counting(self, *args, **kwargs):
+        detections[-1] += 1
+        return collide(self, *args, **kwargs)
+
+    monkeypatch.setattr(newton.CollisionPipeline, "collide", counting)
+    results = []
+    for options in (
+        dict(sim.LEGACY_DRAPE_OPTIONS),
+        {},
+    ):
+        detections.append(0)
+        results.append(sim.drape(body, skirt, **options))
+    legacy, ours = results
+    assert legacy.gates.passed and ours.gates.passed
+    assert ours.gates.penetrating_vertices == legacy.gates.penetrating_vertices == 0
+    for name, value in dataclasses.asdict(sim.DEFAULT_SOLVER_SETTINGS).items():
+        assert ours.metadata[f"solver_{name}"] == value
+    assert legacy.metadata["solver_replay_linear_solves"] is False
+    assert ours.metadata["max_dt_s"] == sim.DEFAULT_MAX_DT_S
+    distance = np.linalg.norm(ours.positions - legacy.positions, axis=1)
+    assert distance.mean() < 0.002
+    # legacy: one detection per frame and per probe; ours skips the frames that barely moved
+    assert detections[0] >= legacy.frames
+    assert detections[1] < ours.frames
+
+
+def test_facade_drape_forwards_the_solver_settings(monkeypatch, body, skirt):
+    """``tryon3d.drape`` passes ``solver_settings`` on (None: sim's defaults) and steps with
+    sim's default frame-step cap."""
+    import tryon3d
+
+    calls = []
+    monkeypatch.setattr(sim, "drape", lambda *args, **kwargs: calls.append(kwargs))
+    tryon3d.drape(body, skirt)
+    tryon3d.drape(body, skirt, solver_settings=sim.LEGACY_SOLVER_SETTINGS)
+    assert "solver_settings" not in calls[0]
+    assert calls[0]["max_dt"] == sim.DEFAULT_MAX_DT_S
+    assert calls[1]["solver_settings"] is sim.LEGACY_SOLVER_SETTINGS

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from tryon3d.core import Camera
     from tryon3d.garments import Fabric, Garment
     from tryon3d.render import FitmapField, GarmentMesh
-    from tryon3d.sim import Drape
+    from tryon3d.sim import Drape, SolverSettings
 
 __all__ = [
     "DEMO_DEFAULTS",
@@ -463,7 +463,7 @@ def drape(
     device: str = "cpu",
     max_seconds_simulated: float = 4.0,
     dt: float = 1.0 / 60.0,
-    max_dt: float | None = 1.0 / 15.0,
+    max_dt: float | None = 0.1,
     substeps: int = 1,
     iterations: int = 10,
     linear_iterations: int = 10,
@@ -475,6 +475,7 @@ def drape(
     retries: int = 2,
     divergence_checks: bool = True,
     sewing_s: float = 0.3,
+    solver_settings: SolverSettings | None = None,
 ) -> Drape:
     """Drape ``garment`` on ``body`` (Newton Style3D) -> ``sim.Drape`` (draped mesh, ease per
     region, stretch per face, quality gates). The keywords are ``sim.drape``'s: ``device``
@@ -482,8 +483,11 @@ def drape(
     ``dt`` / ``max_dt`` [s], solver ``substeps`` / ``iterations`` / ``linear_iterations``,
     ``velocity_damping`` [1/s], the rest test ``speed_tolerance_m_s`` [m/s] and
     ``stop_on_convergence``, ``self_collision``, the pose ``transition_speed_m_s`` [m/s],
-    ``retries``, ``divergence_checks`` and the retries' sewing ramp ``sewing_s`` [s]."""
+    ``retries``, ``divergence_checks``, the retries' sewing ramp ``sewing_s`` [s] and the
+    stepping choices ``solver_settings`` (``sim.SolverSettings``; None: ``sim``'s defaults)."""
     from tryon3d import sim
+
+    settings = {} if solver_settings is None else {"solver_settings": solver_settings}
 
     return sim.drape(
         body,
@@ -503,6 +507,7 @@ def drape(
         retries=retries,
         divergence_checks=divergence_checks,
         sewing_s=sewing_s,
+        **settings,
     )
 
 

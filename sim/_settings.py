@@ -1,0 +1,117 @@
+"""How ``drape()`` steps Newton's Style3D solver: the settings chosen by measurement.
+
+``benchmarks/drape.py`` runs ``LEGACY_SOLVER_SETTINGS`` (the stepping before issue 19) and
+``DEFAULT_SOLVER_SETTINGS`` side by side on a 10k-vertex garment and prints seconds, frames,
+gates and the distance between the two drapes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "DEFAULT_MAX_DT_S",
+    "DEFAULT_SOLVER_SETTINGS",
+    "LEGACY_DRAPE_OPTIONS",
+    "LEGACY_SOLVER_SETTINGS",
+    "SolverSettings",
+]
+
+#: ``drape()``'s default largest adaptive frame step [s]. A settling cloth creeps at mm/s, so its
+#: frames take this cap (the 3 mm-per-frame rule allows far longer ones); 0.1 s instead of 1/15 s
+#: put the 10k-vertex benchmark T-shirt 0.7-0.9 mm (mean) from where the shorter cap did.
+DEFAULT_MAX_DT_S = 0.1
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """Stepping choices of ``drape()`` that trade CPU time against nothing or little accuracy.
+
+    Attributes:
+        replay_linear_solves: record each Style3D PCG solve once as a Warp graph and replay it
+            (``sim._replay``): the same kernels on the same arrays, the same result bit for bit,
+            without ~70 Python kernel launches per solve.
+        replay_steps: record each whole solver step (per time step and state pair) and replay
+            it (``sim._replay.StepReplay``), the self-collision broad phase run before each
+            replay: the same result bit for bit, without ~120 more launches per step.
+        moving_iterations: non-linear iterations per step while the cloth is fast (the
+            previous frame's max speed at or above ``moving_speed_m_s``); None = the
+            ``iterations`` of ``drape()`` throughout. Scaled like ``iterations`` on retries.
+        moving_speed_m_s: speed [m/s] below which a frame counts as near rest (full
+            iterations).
+        broad_phase_max_move: the self-collision broad phase is refreshed once a particle moved
+            this many cloth-cloth collision distances since its last refresh.
+        contact_refresh_m: while the collider is still, body contacts are detected again only
+            once a particle moved this far [m] since the last detection (contacts are found
+            ``sim._scene.CONTACT_DETECT_M`` out, so none can be missed); 0 = every frame.
+        restore_after_probe: a failed at-rest probe (one step from zero velocity) is undone:
+            positions and velocities go back to before it, so probing does not perturb the run.
+        drift_window_frames: frames per drift window of the at-rest test; a probe may follow
+            each window. Even: a particle pinched between two contacts can flip between two
+            places on alternate frames; over an odd window it shows the whole flip as drift (a
+            walking-pose armpit read 0.09 m/s for ever), over an even one it does not. 4 (0.4 s
+            of the 0.1 s step near rest, as 6 of the former 1/15 s were) settled the 10k
+            T-shirt in 36 frames instead of 42, but stopped the creeping test skirt 2.7 mm
+            (mean) from where 6 do, and let a 2 s step tunnel: not the default.
+    """
+
+    replay_linear_solves: bool = True
+    replay_steps: bool = True
+    moving_iterations: int | None = None
+    moving_speed_m_s: float = 0.05
+    broad_phase_max_move: float = 1.5
+    contact_refresh_m: float = 0.002
+    restore_after_probe: bool = False
+    drift_window_frames: int = 6
+
+    def __post_init__(self) -> None:
+        if self.moving_iterations is not None and int(self.moving_iterations) < 1:
+            raise ValueError(
+                f"SolverSettings.moving_iterations must be >= 1 or None, got "
+                f"{self.moving_iterations}"
+            )
+        window = self.drift_window_frames
+        if isinstance(window, bool) or not isinstance(window, int) or window < 2 or window % 2:
+            raise ValueError(
+                f"SolverSettings.drift_window_frames must be an even int >= 2, got {window!r}"
+            )
+        for name in ("moving_speed_m_s", "broad_phase_max_move", "contact_refresh_m"):
+            value = float(getattr(self, name))
+            if not (value >= 0.0 and math.isfinite(value)):
+                raise ValueError(f"SolverSettings.{name} must be >= 0, got {value}")
+        if self.broad_phase_max_move > 1.5:
+            # Style3D keeps candidates found 3 collision distances out and pushes at 2: a pair
+            # approaching by more than one distance between refreshes could pass unseen
+            raise ValueError(
+                "SolverSettings.broad_phase_max_move must be <= 1.5 collision distances, got "
+                f"{self.broad_phase_max_move}"
+            )
+
+
+#: The stepping before issue 19: every PCG launch from Python, the broad phase refreshed after
+#: one collision distance, body contacts detected every frame.
+LEGACY_SOLVER_SETTINGS = SolverSettings(
+    replay_linear_solves=False,
+    replay_steps=False,
+    broad_phase_max_move=1.0,
+    contact_refresh_m=0.0,
+    drift_window_frames=6,
+)
+
+#: ``drape()`` keywords that step exactly as before issue 19 (``drape(body, garment,
+#: **LEGACY_DRAPE_OPTIONS)``): its settings, frame-step cap [s] and PCG iterations of then.
+LEGACY_DRAPE_OPTIONS: MappingProxyType[str, Any] = MappingProxyType(
+    {"solver_settings": LEGACY_SOLVER_SETTINGS, "max_dt": 1.0 / 15.0, "linear_iterations": 10}
+)
+
+#: The measured defaults (``benchmarks/drape.py``, 10k-vertex T-shirt, CPU seconds of ~7.4-7.9):
+#: replayed PCG solves (-1.3 s, same result) and steps (same result), broad phase after 1.5
+#: collision distances (-0.3 s, same result), body contacts re-detected after 2 mm (-0.1 to
+#: -0.2 s, 0.1-0.2 mm mean), the 0.1 s step cap (0.7 mm mean). Measured and not taken: fewer
+#: iterations while the cloth moves and undoing failed probes (both needed 48 frames to come to
+#: rest instead of 42); a 4-frame drift window (see ``drift_window_frames``); 8 PCG iterations
+#: instead of 10 (~1 s less, but ease moved by up to 0.5 cm and a fold by 12 mm).
+DEFAULT_SOLVER_SETTINGS = SolverSettings()
