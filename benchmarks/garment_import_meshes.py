@@ -9,7 +9,8 @@ with its UV seams split, and a Draco GLB of it made with DracoPy), one row:
 ``file``, ``format``, ``loaded``, ``placed``, ``draped`` (gates passed), ``gates`` (the failed
 gates, one line each), ``ease_measured`` (a finite cloth or tape ease at chest, waist or hips),
 ``ease_cm`` (cloth ease, or the tape's for meshes), ``tape_ease_cm``, ``vertices``,
-``load_place_s``, ``drape_s``, ``seconds``, ``peak_memory_mb``
+``load_place_s`` (wall) and ``load_place_cpu_s`` (CPU seconds: loading, welding, sewing,
+decimation, placement and retargeting), ``drape_s``, ``seconds``, ``peak_memory_mb``
 (the process's peak resident memory after the row), ``error`` (one line) and ``log`` (what was
 assumed). ``--json`` prints ``{"rows": [...], "totals": {...}}``; otherwise a table. Rows match
 ``benchmarks/garment_import.py`` (the DXF benchmark) so both can be merged.
@@ -79,11 +80,13 @@ def run_one(path: Path, body, edge_m: float, seconds: float) -> dict:
         "ease_cm": {},
         "vertices": 0,
         "load_place_s": None,
+        "load_place_cpu_s": None,
         "drape_s": None,
         "error": "",
         "log": [],
     }
     started = time.perf_counter()
+    cpu = time.process_time()
     try:
         garment = garments.load_garment(path, body=body, edge_length_m=edge_m)
         row.update(
@@ -91,6 +94,7 @@ def run_one(path: Path, body, edge_m: float, seconds: float) -> dict:
             placed=bool(garment.metadata.get("placed")),
             vertices=garment.vertex_count,
             load_place_s=round(time.perf_counter() - started, 2),
+            load_place_cpu_s=round(time.process_time() - cpu, 2),
             log=garment.metadata.get("import_log", []),
         )
         t = time.perf_counter()

@@ -309,9 +309,11 @@ def _mesh_garment(
     rest = data["vertices"]
     positions, log = rest, list(data["log"])
     welded = _welded_faces(data["faces"], data["seam_pairs"], len(rest))
+    kind = data["kind"]
     if body is not None:
-        positions, _, placed_log = place_mesh(rest, welded, body, kind=data["kind"])
-        log += placed_log
+        placed = place_mesh(rest, welded, body, kind=kind)
+        positions, rest, kind = placed.positions, placed.rest_positions, placed.kind
+        log += placed.log
     return Garment(
         name=path.stem,
         size="",
@@ -332,7 +334,7 @@ def _mesh_garment(
             fabric_reason=reason,
             rest_positions=rest,
             placed=body is not None,
-            kind=data["kind"],
+            kind=kind,
             import_log=log,
             edge_length_m=float(edge_length_m),
         ),
@@ -362,7 +364,9 @@ def place_garment(garment: Garment, body: Body, *, clearance_m: float = 0.02) ->
         info = garment.metadata
         rest = np.asarray(garment.positions if info.rest_positions is None else info.rest_positions)
         welded = _welded_faces(garment.faces, garment.seam_pairs, len(rest))
-        positions, _, _ = place_mesh(rest, welded, body, clearance_m=clearance_m, kind=info.kind)
+        positions = place_mesh(
+            rest, welded, body, clearance_m=clearance_m, kind=info.kind
+        ).positions
     return dataclasses.replace(
         garment, positions=positions, metadata=dataclasses.replace(garment.metadata, placed=True)
     )

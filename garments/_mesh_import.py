@@ -25,6 +25,7 @@ import logging
 import math
 import os
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,13 @@ import numpy as np
 if TYPE_CHECKING:
     from tryon3d.bodyfit import Body
 
-__all__ = ["MESH_IMPORT_LIMITS", "mesh_kind_and_loops", "read_garment_mesh"]
+__all__ = [
+    "MESH_IMPORT_LIMITS",
+    "MeshPlacement",
+    "mesh_kind_and_loops",
+    "place_mesh",
+    "read_garment_mesh",
+]
 
 _log = logging.getLogger("tryon3d.garments")
 
@@ -41,9 +48,15 @@ _log = logging.getLogger("tryon3d.garments")
 MESH_IMPORT_LIMITS = {"file_bytes": 300_000_000, "vertices": 3_000_000}
 _UNITS = (("m", 1.0), ("cm", 0.01), ("mm", 0.001), ("inch", 0.0254))
 _PLAUSIBLE_M = (0.2, 2.5)  # a garment's largest extent
-_WELD_M = 1e-5  # vertices closer than this are one point split by a UV seam
+_WELD_M = 1e-5  # vertices closer than this are one point split by a UV seam ...
+_WELD_EDGE_SHARE = 0.1  # ... or closer than this share of the median edge, at most _WELD_MAX_M
+_WELD_MAX_M = 0.001  # (exporters and simulators leave seams a hair apart)
 _DENSE_FACTOR = 0.6  # decimate when the mean edge is below this fraction of the drape's edge
 _PATTERN_UV_SPREAD = 0.1  # UVs are a pattern when 90 % of edges keep one UV/3D ratio within 10 %
+_SEW_M = 0.005  # open edges this close (and not neighbours along the opening) are a seam left open
+_SEW_STEPS = 4  # ... more than this many boundary edges apart (an opening's own points are near)
+_SOLID_RATIO = 1.0  # boundary length below this times sqrt(area): a closed solid (avatar, button)
+_SMALL_PART = 0.02  # a part under this share of the garment's area is a stray bit, not cloth
 
 
 def _gltf_document(path: Path) -> tuple[dict, bytes | None]:
@@ -231,35 +244,60 @@ def _detect_units(vertices: np.ndarray, units: str | None) -> tuple[float, str]:
 
 
 def _boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
-    """Closed chains of boundary edges (edges of one face), vertex ids in order."""
+    """Openings: connected chains of boundary edges (edges of one face), vertex ids (walked in
+    order where the chain is a simple loop). A chain pinched at a vertex (a pleat meeting a
+    hem) stays one opening."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
     key = np.sort(edges, axis=1)
     _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
     boundary = edges[counts[inverse.reshape(-1)] == 1]
+    if not len(boundary):
+        return []
+    n = int(faces.max()) + 1
+    graph = coo_matrix((np.ones(len(boundary)), (boundary[:, 0], boundary[:, 1])), shape=(n, n))
+    labels = connected_components(graph, directed=False)[1]
     following: dict[int, int] = {}
     for a, b in boundary:
         following.setdefault(int(a), int(b))
-    loops, seen = [], set()
-    for start in list(following):
-        if start in seen:
+    loops = []
+    for label in np.unique(labels[boundary[:, 0]]):
+        members = np.unique(boundary[labels[boundary[:, 0]] == label])
+        if len(members) < 3:
             continue
-        loop, v = [], start
+        loop, v, seen = [], int(members[0]), set()
         while v not in seen and v in following:
             seen.add(v)
             loop.append(v)
             v = following[v]
-        if len(loop) >= 3:
-            loops.append(np.asarray(loop))
+        loops.append(np.asarray(loop) if len(loop) == len(members) else members)
     return loops
 
 
-def _weld_map(vertices: np.ndarray) -> np.ndarray:
-    """Index of a representative per vertex: vertices within ``_WELD_M`` share one."""
+def _loop_perimeter(vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray) -> float:
+    """Length [m] of the boundary edges among a loop's vertices."""
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    key = np.sort(edges, axis=1)
+    unique, counts = np.unique(key, axis=0, return_counts=True)
+    boundary = unique[counts == 1]
+    inside = np.isin(boundary, loop).all(axis=1)
+    ends = boundary[inside]
+    return float(np.linalg.norm(vertices[ends[:, 0]] - vertices[ends[:, 1]], axis=1).sum())
+
+
+def _weld_map(vertices: np.ndarray, faces: np.ndarray, *, exact: bool = False) -> np.ndarray:
+    """Index of a representative per vertex: vertices within ``_WELD_M`` (``exact``), or within
+    ``_WELD_EDGE_SHARE`` of the median edge length (at most ``_WELD_MAX_M``), share one."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
 
-    pairs = cKDTree(vertices).query_pairs(_WELD_M, output_type="ndarray")
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]]])
+    median = float(np.median(np.linalg.norm(vertices[edges[:, 0]] - vertices[edges[:, 1]], axis=1)))
+    radius = _WELD_M if exact else max(_WELD_M, min(_WELD_EDGE_SHARE * median, _WELD_MAX_M))
+    pairs = cKDTree(vertices).query_pairs(radius, output_type="ndarray")
     n = len(vertices)
     graph = (
         coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
@@ -273,6 +311,165 @@ def _weld_map(vertices: np.ndarray) -> np.ndarray:
     return first[labels]
 
 
+def _components(count: int, faces: np.ndarray) -> np.ndarray:
+    """Connected component label per vertex (N,) of a face list (unused vertices alone)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]]])
+    graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(count, count))
+    return connected_components(graph, directed=False)[1]
+
+
+def _boundary_edges(faces: np.ndarray) -> np.ndarray:
+    """Edges (E, 2) used by one face only (sorted vertex ids)."""
+    key = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+    unique, counts = np.unique(key, axis=0, return_counts=True)
+    return unique[counts == 1]
+
+
+def _sew_open_seams(vertices: np.ndarray, faces: np.ndarray, rep: np.ndarray) -> np.ndarray:
+    """``rep`` with pieces sewn where they touch: a boundary vertex of one piece (a connected
+    part of the file's own faces, before welding) within ``_SEW_M`` of a boundary vertex of
+    another piece, more than ``_SEW_STEPS`` edges away along the openings (not where two
+    openings meet), paired mutual-nearest, a few rounds. Simulator inputs and panel-wise
+    exports leave seams open like this (pieces touching, not joined). A piece's own open
+    edges are never sewn to each other: a cut, a vent or a UV seam left open stays open, and
+    the torn gate says so."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import dijkstra
+    from scipy.spatial import cKDTree
+
+    rep = rep.copy()
+    piece = _components(len(vertices), faces)
+    for round_index in range(3):
+        boundary = _boundary_edges(_drop_degenerate(rep[faces]))
+        verts = np.unique(boundary)
+        if len(verts) < 2:
+            break
+        tree = cKDTree(vertices[verts])
+        near = tree.query_pairs(_SEW_M, output_type="ndarray")
+        if not len(near):
+            break
+        index = np.full(len(vertices), -1)
+        index[verts] = np.arange(len(verts))
+        graph = coo_matrix(
+            (np.ones(len(boundary)), (index[boundary[:, 0]], index[boundary[:, 1]])),
+            shape=(len(verts), len(verts)),
+        ).tocsr()
+        sources = np.unique(near.ravel())
+        steps = dijkstra(graph, directed=False, unweighted=True, indices=sources, limit=_SEW_STEPS)
+        row = np.full(len(verts), -1)
+        row[sources] = np.arange(len(sources))
+        far = ~np.isfinite(steps[row[near[:, 0]], near[:, 1]])
+        near = near[far & (piece[verts[near[:, 0]]] != piece[verts[near[:, 1]]])]
+        if not len(near):
+            break
+        gap = np.linalg.norm(vertices[verts[near[:, 0]]] - vertices[verts[near[:, 1]]], axis=1)
+        # each vertex's nearest far partner; sew the pairs that choose each other
+        order = np.argsort(gap)
+        best = np.full(len(verts), -1)
+        for a, b in near[order]:
+            if best[a] < 0:
+                best[a] = b
+            if best[b] < 0:
+                best[b] = a
+        a = np.flatnonzero(best >= 0)
+        if round_index == 0:  # first the pairs that choose each other; then the rest of a
+            a = a[best[best[a]] == a]  # denser side joins its nearest (a short edge collapses)
+            a = a[a < best[a]]
+        if not len(a):
+            break
+        rep = _joined(rep, np.stack([verts[a], verts[best[a]]], axis=1))
+    return rep
+
+
+def _joined(rep: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Representative map (N,) (each group's lowest index) of ``rep`` with ``pairs`` joined."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(rep)
+    links = np.concatenate([np.stack([np.arange(n), rep], axis=1), pairs])
+    graph = coo_matrix((np.ones(len(links)), (links[:, 0], links[:, 1])), shape=(n, n))
+    labels = connected_components(graph, directed=False)[1]
+    first = np.full(labels.max() + 1, n)
+    np.minimum.at(first, labels, np.arange(n))
+    return first[labels]
+
+
+def _degenerate_mask(faces: np.ndarray) -> np.ndarray:
+    """Mask (F,) of faces with two corners on one vertex."""
+    return (
+        (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) | (faces[:, 0] == faces[:, 2])
+    )
+
+
+def _drop_degenerate(faces: np.ndarray) -> np.ndarray:
+    """Faces (F', 3) without those having two corners on one vertex."""
+    return faces[~_degenerate_mask(faces)]
+
+
+def _part_sizes(vertices: np.ndarray, welded: np.ndarray) -> tuple:
+    """Per face its part label (F,), and per part its area [m2] and open-edge length [m]."""
+    vertex_part = _components(len(vertices), welded)
+    labels = vertex_part[welded[:, 0]]
+    area = 0.5 * np.linalg.norm(
+        np.cross(
+            vertices[welded[:, 1]] - vertices[welded[:, 0]],
+            vertices[welded[:, 2]] - vertices[welded[:, 0]],
+        ),
+        axis=1,
+    )
+    boundary = _boundary_edges(welded)
+    length = np.linalg.norm(vertices[boundary[:, 0]] - vertices[boundary[:, 1]], axis=1)
+    part_area = np.bincount(labels, weights=area, minlength=vertex_part.max() + 1)
+    part_open = np.bincount(
+        vertex_part[boundary[:, 0]], weights=length, minlength=vertex_part.max() + 1
+    )
+    return labels, part_area, part_open
+
+
+def _solid_faces(vertices: np.ndarray, welded: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Mask (F,) of faces on closed solids, not cloth: an avatar, buttons, eyes (parts whose
+    open edges are short for their area: under ``_SOLID_RATIO`` times its square root). Unless
+    that is all there is."""
+    labels, part_area, part_open = _part_sizes(vertices, welded)
+    solid = part_open < _SOLID_RATIO * np.sqrt(part_area)
+    parts = np.unique(labels)
+    if solid[parts].all() or not solid[parts].any():
+        return np.zeros(len(welded), dtype=bool), []
+    found = [int(p) for p in parts if solid[p]]
+    areas = ", ".join(f"{part_area[p]:.2f}" for p in sorted(found, key=lambda p: -part_area[p])[:3])
+    return np.isin(labels, found), [
+        f"left out {len(found)} closed part(s) that are not cloth (an avatar, buttons; "
+        f"largest {areas} m2)"
+    ]
+
+
+def _stray_faces(vertices: np.ndarray, welded: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Mask (F,) of faces on parts under ``_SMALL_PART`` of the largest part's area."""
+    labels, part_area, _ = _part_sizes(vertices, welded)
+    stray = part_area < _SMALL_PART * part_area.max()
+    found = np.unique(labels[stray[labels]])
+    if not len(found):
+        return np.zeros(len(welded), dtype=bool), []
+    return stray[labels], [
+        f"left out {len(found)} stray part(s) under {_SMALL_PART:.0%} of the garment's area"
+    ]
+
+
+def _keep_faces(
+    vertices: np.ndarray, uv: np.ndarray, faces: np.ndarray, rep: np.ndarray, keep: np.ndarray
+) -> tuple:
+    """(vertices, uv, faces, rep) of the kept faces only, unused vertices dropped."""
+    faces = faces[keep]
+    used = np.unique(np.r_[faces.ravel(), rep[faces].ravel()])
+    remap = np.full(len(vertices), -1)
+    remap[used] = np.arange(len(used))
+    return vertices[used], uv[used], remap[faces], remap[rep[used]]
+
+
 _OPENING_M = 0.15  # boundary loops shorter than this are slits or holes, not openings
 _LATERAL_M = (
     0.08  # an opening this far to the side of the garment's middle is a sleeve's or a leg's
@@ -282,12 +479,7 @@ _LATERAL_M = (
 def _openings(vertices: np.ndarray, faces: np.ndarray) -> list[np.ndarray]:
     """Boundary loops at least ``_OPENING_M`` round (neck, armholes, hems, waist)."""
     loops = _boundary_loops(faces)
-    return [
-        lp
-        for lp in loops
-        if float(np.linalg.norm(vertices[lp] - np.roll(vertices[lp], -1, axis=0), axis=1).sum())
-        >= _OPENING_M
-    ]
+    return [lp for lp in loops if _loop_perimeter(vertices, faces, lp) >= _OPENING_M]
 
 
 def mesh_kind_and_loops(vertices: np.ndarray, faces: np.ndarray) -> tuple[str, list[np.ndarray]]:
@@ -295,11 +487,7 @@ def mesh_kind_and_loops(vertices: np.ndarray, faces: np.ndarray) -> tuple[str, l
     without openings), and its openings (largest perimeter first)."""
     loops = _openings(vertices, faces)
 
-    def perimeter(loop: np.ndarray) -> float:
-        p = vertices[loop]
-        return float(np.linalg.norm(p - np.roll(p, -1, axis=0), axis=1).sum())
-
-    loops.sort(key=perimeter, reverse=True)
+    loops.sort(key=lambda lp: _loop_perimeter(vertices, faces, lp), reverse=True)
     if not loops:
         return "unknown", loops
     height = float(np.ptp(vertices[:, 2]))
@@ -442,7 +630,25 @@ def read_garment_mesh(
     scale, why = _detect_units(vertices, units)
     log.append(why)
     vertices = vertices * scale
-    rep = _weld_map(vertices)
+    rep = _weld_map(vertices, faces, exact=True)
+    solid, why = _solid_faces(vertices, rep[faces])
+    if solid.any():
+        log += why
+        vertices, uv, faces, rep = _keep_faces(vertices, uv, faces, rep, ~solid)
+    rep = _weld_map(vertices, faces)
+    sewn = _sew_open_seams(vertices, faces, rep)
+    joined = int(np.count_nonzero(sewn != rep))
+    if joined:
+        log.append(f"sewed {joined} vertices where pieces touch (seams left open in the file)")
+        rep = sewn
+        for group in np.unique(rep[rep != np.arange(len(rep))]):  # one point per sewn group
+            members = np.flatnonzero(rep == group)
+            vertices[members] = vertices[members].mean(axis=0)
+    faces = faces[~_degenerate_mask(rep[faces])]
+    stray, why = _stray_faces(vertices, rep[faces])
+    if stray.any():
+        log += why
+        vertices, uv, faces, rep = _keep_faces(vertices, uv, faces, rep, ~stray)
     rotation, why = _up_rotation(vertices, rep[faces], up, path.suffix.lower() in (".glb", ".gltf"))
     log.append(why)
     vertices = vertices @ rotation.T
@@ -510,6 +716,24 @@ def _pattern_uv(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray) -> np.n
     return uv / median
 
 
+@dataclass(frozen=True)
+class MeshPlacement:
+    """A garment mesh placed on a body (``place_mesh``).
+
+    Attributes:
+        positions: placed vertex positions on the body's rest pose [m], shape (N, 3).
+        rest_positions: the rest shape [m], shape (N, 3): the file's geometry, graded by the
+            same factor when the garment was made for an avatar of another size.
+        kind: ``"top"``, ``"dress"`` or ``"bottom"`` (``"unknown"`` without openings).
+        log: what was done, one line each.
+    """
+
+    positions: np.ndarray
+    rest_positions: np.ndarray
+    kind: str
+    log: tuple[str, ...]
+
+
 def place_mesh(
     vertices: np.ndarray,
     faces_welded: np.ndarray,
@@ -517,18 +741,18 @@ def place_mesh(
     *,
     clearance_m: float = 0.02,
     kind: str | None = None,
-) -> tuple[np.ndarray, str, list[str]]:
+) -> MeshPlacement:
     """A z-up garment mesh moved onto ``body`` (rest pose) by what it is: its neck opening on the
-    body's neck (tops, dresses) or its waist opening on the body's waist (bottoms), scaled
-    around the body when its girth says it was made for a much smaller or larger avatar.
+    body's neck (tops, dresses) or its waist opening on the body's waist (bottoms); sleeves or
+    legs modelled in another pose (a T-pose) turned onto the body's limbs
+    (``garments._mesh_retarget``); graded about the body when its girth says it was made for
+    a much smaller or larger avatar (the rest shape with it); pushed out of the skin.
 
     ``kind`` (``"top"``, ``"dress"``, ``"bottom"``) as ``read_garment_mesh`` found it on the
-    full mesh; None: found here.
-
-    Returns:
-        (positions (N, 3) [m], kind, log lines).
+    full mesh; None: found here. A top whose hem falls below the body's crotch is a dress.
     """
     from tryon3d.garments._clearance import _push_out
+    from tryon3d.garments._mesh_retarget import unpose_limbs
 
     body_vertices = np.asarray(body.rest_vertices)
     landmarks = body.landmarks_m
@@ -578,24 +802,32 @@ def place_mesh(
         level = float(landmarks["chest"][2]) if "chest" in landmarks else z_shoulder - 0.2
         girth_key = "chest"
     positions = positions + shift
+    positions, turned = unpose_limbs(positions, loops, body, kind)
+    log += turned
+    rest = np.asarray(vertices, dtype=np.float64)
     # retarget: a garment whose girth at the body's chest/hips is far off the body's was
-    # made for another avatar; scale it about the body's axis (a garment of the right kind
-    # and size within ease is left alone)
+    # made for another avatar; grade it about the body's axis, its rest shape alike (a
+    # garment of the right kind and size within ease is left alone, to be judged as it is)
     body_girth = float(body.measurements_m.get(girth_key, 0.0))
     garment_girth = _slice_girth(positions, level)
     if body_girth > 0 and garment_girth > 0:
         ratio = garment_girth / body_girth
         if ratio < 0.97 or ratio > 1.8:
             factor = 1.12 / ratio
+            grade = np.array([factor, factor, 1.0])
             center = np.r_[body_center(level), level]
-            positions = center + (positions - center) * np.array([factor, factor, 1.0])
+            positions = center + (positions - center) * grade
+            rest = rest.mean(axis=0) + (rest - rest.mean(axis=0)) * grade
             log.append(
-                f"scaled {factor:.2f}x around the body: its {girth_key} girth "
-                f"{garment_girth * 100:.0f} cm "
-                f"fits another avatar (body {body_girth * 100:.0f} cm)"
+                f"graded {factor:.2f}x around the body, rest shape too: its {girth_key} girth "
+                f"{garment_girth * 100:.0f} cm fits another avatar (body {body_girth * 100:.0f} cm)"
             )
+    crotch = float(landmarks["crotch"][2]) if "crotch" in landmarks else z_waist - 0.25
+    if kind == "top" and float(positions[:, 2].min()) < crotch:
+        kind = "dress"
+        log.append("a dress: its hem falls below the body's crotch")
     positions = _push_out(positions, body, clearance_m, np.zeros(len(positions)))
-    return positions, kind, log
+    return MeshPlacement(positions=positions, rest_positions=rest, kind=kind, log=tuple(log))
 
 
 def _slice_girth(positions: np.ndarray, z: float, band: float = 0.02) -> float:

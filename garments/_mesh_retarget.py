@@ -1,0 +1,101 @@
+"""A garment mesh modelled on another avatar's pose brought to our body's rest pose.
+
+Meshes from CLO, Marvelous or research templates are often modelled on a T-posed avatar (arms
+out) or with legs apart; our body's rest pose is an A-pose. The source pose is read from the
+garment itself, the axis of each limb tube (a sleeve: from the body's shoulder joint to the
+sleeve's far opening; a trouser leg: from the hip joint to the leg opening), and the tube is
+unposed: each vertex turns about that joint, towards the body's own bone (shoulder to elbow,
+hip to knee), by a weight that rises smoothly from the torso into the tube (a two-bone
+skinning whose weights come from the vertex's position along the tube axis). Collisions are
+resolved afterwards by the placement's push-out.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from tryon3d.bodyfit import Body
+
+__all__ = ["unpose_limbs"]
+
+_MIN_TURN_RAD = np.radians(8.0)  # smaller differences are the garment's cut, not a pose
+_MIN_REACH_M = 0.08  # an opening this far out along its limb is a sleeve or a leg, not a hole
+_BLEND_M = (-0.04, 0.06)  # weight 0 -> 1 over this span along the tube axis from the joint
+
+
+def _rotate(points: np.ndarray, axis: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """Rodrigues: each point (N, 3) turned by its own angle (N,) [rad] about a unit axis."""
+    c, s = np.cos(angles)[:, None], np.sin(angles)[:, None]
+    return points * c + np.cross(axis, points) * s + np.outer(points @ axis, axis) * (1 - c)
+
+
+def unpose_limbs(
+    positions: np.ndarray, loops: list[np.ndarray], body: Body, kind: str
+) -> tuple[np.ndarray, list[str]]:
+    """Sleeves (tops, dresses) or trouser legs (bottoms) of a garment already aligned with the
+    body (neck or waist on the body's) turned from the pose they were modelled in onto the
+    body's rest-pose limbs.
+
+    Args:
+        positions: garment vertex positions, z-up [m], shape (N, 3), aligned with ``body``.
+        loops: its openings, vertex id arrays (``mesh_kind_and_loops``).
+        body: the Body; its ``skeleton_m`` joints (shoulder/elbow, hip/knee) give the pivots
+            and the target bone directions.
+        kind: ``"top"``, ``"dress"`` or ``"bottom"``.
+
+    Returns:
+        (positions (N, 3) [m], log lines: each limb turned and by how much).
+    """
+    skeleton = getattr(body, "skeleton_m", None) or {}
+    joints = ("hip", "knee") if kind == "bottom" else ("shoulder", "elbow")
+    out = np.asarray(positions, dtype=np.float64).copy()
+    middle = 0.5 * (out[:, 0].min() + out[:, 0].max())
+    lowest = min((float(out[lp, 2].mean()) for lp in loops), default=0.0)
+    highest = max((float(out[lp, 2].mean()) for lp in loops), default=0.0)
+    log = []
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        pivot, bone_end = skeleton.get(f"{joints[0]}_{side}"), skeleton.get(f"{joints[1]}_{side}")
+        if pivot is None or bone_end is None:
+            continue
+        pivot, bone_end = np.asarray(pivot, np.float64), np.asarray(bone_end, np.float64)
+        # the limb's far opening on this side: not the neck or the hem (tops), not the waist
+        # (bottoms), the one farthest from the joint
+        candidates = [
+            lp
+            for lp in loops
+            if sign * (float(out[lp, 0].mean()) - middle) > 0.04
+            and (
+                float(out[lp, 2].mean()) > lowest + 0.02
+                if kind != "bottom"
+                else float(out[lp, 2].mean()) < highest - 0.02
+            )
+        ]
+        if not candidates:
+            continue
+        far = max(candidates, key=lambda lp: float(np.linalg.norm(out[lp].mean(axis=0) - pivot)))
+        source = out[far].mean(axis=0) - pivot
+        reach = float(np.linalg.norm(source))
+        if reach < _MIN_REACH_M:
+            continue
+        source /= reach
+        target = (bone_end - pivot) / np.linalg.norm(bone_end - pivot)
+        turn = float(np.arccos(np.clip(source @ target, -1.0, 1.0)))
+        if turn < _MIN_TURN_RAD:
+            continue
+        axis = np.cross(source, target)
+        axis /= np.linalg.norm(axis)
+        along = (out - pivot) @ source
+        t = np.clip((along - _BLEND_M[0]) / (_BLEND_M[1] - _BLEND_M[0]), 0.0, 1.0)
+        weight = t * t * (3 - 2 * t)  # smoothstep: no kink where the tube meets the torso
+        weight[sign * (out[:, 0] - middle) <= 0] = 0.0  # the other side stays
+        moving = weight > 0
+        out[moving] = pivot + _rotate(out[moving] - pivot, axis, weight[moving] * turn)
+        limb = "leg" if kind == "bottom" else "sleeve"
+        log.append(
+            f"unposed its {side} {limb}: modelled {np.degrees(turn):.0f} degrees off the body's "
+            f"{joints[0]}-{joints[1]} axis (another avatar's pose), turned onto it"
+        )
+    return out, log
