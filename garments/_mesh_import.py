@@ -631,9 +631,9 @@ def read_garment_mesh(
     log.append(why)
     vertices = vertices * scale
     rep = _weld_map(vertices, faces, exact=True)
-    solid, why = _solid_faces(vertices, rep[faces])
+    solid, lines = _solid_faces(vertices, rep[faces])
     if solid.any():
-        log += why
+        log += lines
         vertices, uv, faces, rep = _keep_faces(vertices, uv, faces, rep, ~solid)
     rep = _weld_map(vertices, faces)
     sewn = _sew_open_seams(vertices, faces, rep)
@@ -645,9 +645,9 @@ def read_garment_mesh(
             members = np.flatnonzero(rep == group)
             vertices[members] = vertices[members].mean(axis=0)
     faces = faces[~_degenerate_mask(rep[faces])]
-    stray, why = _stray_faces(vertices, rep[faces])
+    stray, lines = _stray_faces(vertices, rep[faces])
     if stray.any():
-        log += why
+        log += lines
         vertices, uv, faces, rep = _keep_faces(vertices, uv, faces, rep, ~stray)
     rotation, why = _up_rotation(vertices, rep[faces], up, path.suffix.lower() in (".glb", ".gltf"))
     log.append(why)
