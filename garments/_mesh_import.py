@@ -749,7 +749,7 @@ def place_mesh(
     a much smaller or larger avatar (the rest shape with it); pushed out of the skin.
 
     ``kind`` (``"top"``, ``"dress"``, ``"bottom"``) as ``read_garment_mesh`` found it on the
-    full mesh; None: found here. A top whose hem falls below the body's crotch is a dress.
+    full mesh; None: found here.
     """
     from tryon3d.garments._clearance import _push_out
     from tryon3d.garments._mesh_retarget import unpose_limbs
@@ -822,10 +822,6 @@ def place_mesh(
                 f"graded {factor:.2f}x around the body, rest shape too: its {girth_key} girth "
                 f"{garment_girth * 100:.0f} cm fits another avatar (body {body_girth * 100:.0f} cm)"
             )
-    crotch = float(landmarks["crotch"][2]) if "crotch" in landmarks else z_waist - 0.25
-    if kind == "top" and float(positions[:, 2].min()) < crotch:
-        kind = "dress"
-        log.append("a dress: its hem falls below the body's crotch")
     positions = _push_out(positions, body, clearance_m, np.zeros(len(positions)))
     return MeshPlacement(positions=positions, rest_positions=rest, kind=kind, log=tuple(log))
 

@@ -24,6 +24,13 @@ __all__ = ["unpose_limbs"]
 _MIN_TURN_RAD = np.radians(8.0)  # smaller differences are the garment's cut, not a pose
 _MIN_REACH_M = 0.08  # an opening this far out along its limb is a sleeve or a leg, not a hole
 _BLEND_M = (-0.04, 0.06)  # weight 0 -> 1 over this span along the tube axis from the joint
+_TUBE_WIDEN = 1.5  # a tube's reach from its axis: its opening's radius times this (the cap)
+
+
+def _smoothstep(t: np.ndarray) -> np.ndarray:
+    """0 below 0, 1 above 1, smooth between (no kink where a tube meets the torso)."""
+    t = np.clip(t, 0.0, 1.0)
+    return t * t * (3 - 2 * t)
 
 
 def _rotate(points: np.ndarray, axis: np.ndarray, angles: np.ndarray) -> np.ndarray:
@@ -51,7 +58,8 @@ def unpose_limbs(
     """
     skeleton = getattr(body, "skeleton_m", None) or {}
     joints = ("hip", "knee") if kind == "bottom" else ("shoulder", "elbow")
-    out = np.asarray(positions, dtype=np.float64).copy()
+    start = np.asarray(positions, dtype=np.float64)
+    out = start.copy()
     middle = 0.5 * (out[:, 0].min() + out[:, 0].max())
     lowest = min((float(out[lp, 2].mean()) for lp in loops), default=0.0)
     highest = max((float(out[lp, 2].mean()) for lp in loops), default=0.0)
@@ -66,17 +74,18 @@ def unpose_limbs(
         candidates = [
             lp
             for lp in loops
-            if sign * (float(out[lp, 0].mean()) - middle) > 0.04
+            if sign * (float(start[lp, 0].mean()) - middle) > 0.04
             and (
-                float(out[lp, 2].mean()) > lowest + 0.02
+                float(start[lp, 2].mean()) > lowest + 0.02
                 if kind != "bottom"
-                else float(out[lp, 2].mean()) < highest - 0.02
+                else float(start[lp, 2].mean()) < highest - 0.02
             )
         ]
         if not candidates:
             continue
-        far = max(candidates, key=lambda lp: float(np.linalg.norm(out[lp].mean(axis=0) - pivot)))
-        source = out[far].mean(axis=0) - pivot
+        far = max(candidates, key=lambda lp: float(np.linalg.norm(start[lp].mean(axis=0) - pivot)))
+        opening = start[far].mean(axis=0)
+        source = opening - pivot
         reach = float(np.linalg.norm(source))
         if reach < _MIN_REACH_M:
             continue
@@ -87,12 +96,17 @@ def unpose_limbs(
             continue
         axis = np.cross(source, target)
         axis /= np.linalg.norm(axis)
-        along = (out - pivot) @ source
-        t = np.clip((along - _BLEND_M[0]) / (_BLEND_M[1] - _BLEND_M[0]), 0.0, 1.0)
-        weight = t * t * (3 - 2 * t)  # smoothstep: no kink where the tube meets the torso
+        relative = start - pivot
+        along = relative @ source
+        # the tube: points along its axis past the joint and within its radius of the axis
+        # (the opening's, widened towards the cap), not the torso below or beside it
+        radial = np.linalg.norm(relative - np.outer(along, source), axis=1)
+        radius = _TUBE_WIDEN * float(np.linalg.norm(start[far] - opening, axis=1).mean())
+        weight = _smoothstep((along - _BLEND_M[0]) / (_BLEND_M[1] - _BLEND_M[0]))
+        weight *= _smoothstep((radius + _BLEND_M[1] - radial) / _BLEND_M[1])
         weight[sign * (out[:, 0] - middle) <= 0] = 0.0  # the other side stays
         moving = weight > 0
-        out[moving] = pivot + _rotate(out[moving] - pivot, axis, weight[moving] * turn)
+        out[moving] = pivot + _rotate(relative[moving], axis, weight[moving] * turn)
         limb = "leg" if kind == "bottom" else "sleeve"
         log.append(
             f"unposed its {side} {limb}: modelled {np.degrees(turn):.0f} degrees off the body's "

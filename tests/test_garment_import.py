@@ -251,7 +251,8 @@ def test_the_shared_simulator_dress_loads_decimated_and_placed_within_10_s(body)
     decimated = re.search(r"decimated (\d+) ->", log)
     assert decimated and 12000 < int(decimated[1]) < 17000  # the dress alone: 15k of 28k
     assert 1000 < garment.vertex_count < 9000
-    assert garment.metadata["kind"] == "dress"
+    # a mini dress for a 1.5 m avatar (0.68 m long, graded in girth only): a top by its length
+    assert garment.metadata["kind"] in ("top", "dress")
     z = garment.positions[:, 2]
     assert float(z.max()) == pytest.approx(
         float(body.landmarks_m["acromion_left"][2]) + 0.06, abs=0.03
@@ -384,3 +385,49 @@ def test_cli_drape_of_a_file_exits_3_when_its_gates_fail(
     assert seen["garment"].metadata["kind"] == "bottom"  # the file went through the mesh importer
     summary = json.loads((out / "drape.json").read_text())
     assert summary["gates"]["passed"] is False and summary["gates"]["failures"]
+
+
+def _to_bone_m(points: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Distance [m] of each point (N, 3) from the segment start-end."""
+    d = end - start
+    s = np.clip((points - start) @ d / (d @ d), 0.0, 1.0)
+    return np.linalg.norm(points - (start + s[:, None] * d), axis=1)
+
+
+def test_a_tee_modelled_on_a_t_posed_avatar_is_worn_with_its_sleeves_on_the_arms(body, tmp_path):
+    """Our tee, sewn shut and carried onto a T-posed anny (arms raised 45 degrees), exported
+    y-up in cm: the importer reads the pose from its sleeves and turns them onto the A-posed
+    body's upper arms before the drape."""
+    from tests._garment_files import t_posed_garment
+    from tryon3d import garments, sim
+    from tryon3d.sim._start_shape import merge_seams
+
+    tee = garments.load_garment("tshirt", size="M", body=body, edge_length_m=0.03)
+    particle, count = merge_seams(tee.vertex_count, tee.seam_pairs)
+    sewn = np.zeros((count, 3))
+    np.add.at(sewn, particle, tee.positions)
+    sewn = (sewn / np.bincount(particle)[:, None])[particle]  # seams closed, as a drape leaves
+    t_posed, _ = t_posed_garment(body, sewn, arm_raise_deg=45.0)
+    uv = (tee.uv - tee.uv.min(axis=0)) / np.ptp(tee.uv, axis=0)
+    path = write_obj(tmp_path / "tee_tpose.obj", z_up_m_to_y_up(t_posed, 100.0), tee.faces, uv)
+
+    garment = garments.load_garment(path, body=body, edge_length_m=0.03)
+    log = " | ".join(garment.metadata["import_log"])
+    assert "unposed its left sleeve" in log and "unposed its right sleeve" in log, log
+    assert garment.vertex_count == tee.vertex_count  # same vertex order: panels still apply
+    skeleton = body.skeleton_m
+    for side, panel in (("left", "sleeve_l"), ("right", "sleeve_r")):
+        sleeve = tee.vertex_panels == tee.panel_names.index(panel)
+        bone = skeleton[f"shoulder_{side}"], skeleton[f"elbow_{side}"]
+        raw = _to_bone_m(
+            t_posed[sleeve] - sewn.mean(axis=0) + garment.positions.mean(axis=0), *bone
+        )
+        worn = _to_bone_m(garment.positions[sleeve], *bone)
+        assert 100 * raw.max() > 15.0  # as modelled, the sleeve stands out from the arm
+        assert 100 * worn.max() < 11.0 and 100 * worn.mean() < 8.0, (side, worn.max())
+    drape = sim.drape(body, garment, max_seconds_simulated=3.0)
+    assert drape.gates.passed, drape.gates.reasons()
+    for side, panel in (("left", "sleeve_l"), ("right", "sleeve_r")):
+        sleeve = tee.vertex_panels == tee.panel_names.index(panel)
+        bone = skeleton[f"shoulder_{side}"], skeleton[f"elbow_{side}"]
+        assert 100 * _to_bone_m(drape.rest_pose_positions[sleeve], *bone).max() < 11.0
