@@ -204,6 +204,7 @@ def load_garment(
     texture_repeat_m: tuple[float, float] = (0.1, 0.1),
     units: str | None = None,
     up: str | None = None,
+    max_vertices: int | None = None,
     **design: float,
 ) -> Garment:
     """A garment from a family name (``"tshirt"``...) or a file: a DXF pattern, a GarmentCode
@@ -220,6 +221,8 @@ def load_garment(
         texture: texture image file; its tile covers ``texture_repeat_m`` [m] of fabric.
         units: a mesh file's length unit (``"m"``, ``"cm"``, ``"mm"``, ``"inch"``); None infers it.
         up: a mesh file's up axis (``"+y"``, ``"-y"``, ``"+z"``, ``"-z"``); None infers it.
+        max_vertices: a mesh file declaring more vertices is refused before it is read (None:
+            ``MESH_IMPORT_LIMITS["vertices"]``, 3 million).
         **design: design parameters of the family [m] (e.g. ``length=0.7``).
 
     Raises:
@@ -278,6 +281,7 @@ def load_garment(
             texture_repeat_m=texture_repeat_m,
             units=units,
             up=up,
+            max_vertices=max_vertices,
         )
     if not path.suffix:
         raise ValueError(
@@ -299,9 +303,12 @@ def _mesh_garment(
     texture_repeat_m: tuple[float, float],
     units: str | None,
     up: str | None,
+    max_vertices: int | None = None,
 ) -> Garment:
     """A garment from a mesh file (see ``garments._mesh_import``), placed on ``body`` if given."""
-    data = read_garment_mesh(path, units=units, up=up, edge_length_m=edge_length_m)
+    data = read_garment_mesh(
+        path, units=units, up=up, edge_length_m=edge_length_m, max_vertices=max_vertices
+    )
     fabric_value, reason = resolve_fabric(fabric)
     texture_path, repeat = _check_texture(texture, texture_repeat_m)
     if texture_path is None and isinstance(data["texture"], Path):

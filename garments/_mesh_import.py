@@ -44,7 +44,9 @@ __all__ = [
 
 _log = logging.getLogger("tryon3d.garments")
 
-#: Refused before reading: raise by editing ``garments._mesh_import.MESH_IMPORT_LIMITS``.
+#: Refused before reading (the vertex count the file declares, before parsing it): the defaults;
+#: ``load_garment(..., max_vertices=)`` / ``read_garment_mesh(..., max_vertices=)`` raise the
+#: vertex limit for one call.
 MESH_IMPORT_LIMITS = {"file_bytes": 300_000_000, "vertices": 3_000_000}
 _UNITS = (("m", 1.0), ("cm", 0.01), ("mm", 0.001), ("inch", 0.0254))
 _PLAUSIBLE_M = (0.2, 2.5)  # a garment's largest extent
@@ -191,6 +193,38 @@ def _read_draco_gltf(path: Path, document: dict, binary: bytes | None) -> dict:
         "texture": None,
         "notes": ["decoded Draco-compressed mesh (DracoPy)", *notes],
     }
+
+
+def _declared_vertex_count(path: Path) -> int:
+    """How many vertices the file says it holds, read without parsing its geometry: OBJ ``v``
+    lines, a PLY header's ``element vertex``, a glTF's POSITION accessor counts (0: unknown)."""
+    suffix = path.suffix.lower()
+    if suffix == ".obj":
+        data = path.read_bytes()
+        return data.count(b"\nv ") + int(data.startswith(b"v "))
+    if suffix == ".ply":
+        with path.open("rb") as handle:
+            for _ in range(64):
+                line = handle.readline()
+                if not line or line.strip() == b"end_header":
+                    break
+                words = line.split()
+                if words[:2] == [b"element", b"vertex"] and len(words) == 3 and words[2].isdigit():
+                    return int(words[2])
+        return 0
+    if suffix in (".glb", ".gltf"):
+        try:
+            document, _ = _gltf_document(path)
+            accessors = document.get("accessors", [])
+            return sum(
+                int(accessors[int(primitive["attributes"]["POSITION"])].get("count", 0))
+                for mesh in document.get("meshes", [])
+                for primitive in mesh.get("primitives", [])
+                if "POSITION" in primitive.get("attributes", {})
+            )
+        except (ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError):
+            return 0  # the reader says what is wrong with it
+    return 0
 
 
 def _read_raw(path: Path) -> dict:
@@ -585,6 +619,7 @@ def read_garment_mesh(
     units: str | None = None,
     up: str | None = None,
     edge_length_m: float = 0.02,
+    max_vertices: int | None = None,
 ) -> dict:
     """Read a garment mesh into our frame (metres, z-up, wearer facing -y).
 
@@ -593,6 +628,8 @@ def read_garment_mesh(
         units: ``"m"``, ``"cm"``, ``"mm"`` or ``"inch"``; None: inferred from its size.
         up: the file's up axis ``"+y"``/``"-y"``/``"+z"``/``"-z"``; None: inferred.
         edge_length_m: the drape's edge length [m]; denser meshes are decimated towards it.
+        max_vertices: refuse files declaring more vertices than this, before reading them (None:
+            ``MESH_IMPORT_LIMITS["vertices"]``).
 
     Returns:
         ``{"vertices" (N, 3) [m], "faces" (F, 3), "uv" (N, 2), "texture", "seam_pairs" (S, 2)
@@ -611,15 +648,25 @@ def read_garment_mesh(
             f"{path.name} is {size} bytes, over the limit of {MESH_IMPORT_LIMITS['file_bytes']} "
             f"(garments._mesh_import.MESH_IMPORT_LIMITS['file_bytes'])"
         )
+    if max_vertices is not None and (
+        isinstance(max_vertices, bool) or not isinstance(max_vertices, int) or max_vertices < 1
+    ):
+        raise ValueError(f"max_vertices must be a positive integer, got {max_vertices!r}")
+    limit = MESH_IMPORT_LIMITS["vertices"] if max_vertices is None else max_vertices
+    declared = _declared_vertex_count(path)
+    if declared > limit:
+        raise ValueError(
+            f"{path.name} declares {declared} vertices, over the limit of {limit} "
+            "(raise it with max_vertices=; the drape decimates to its edge length anyway)"
+        )
     raw = _read_raw(path)
     log = list(raw.get("notes", []))
     vertices = np.asarray(raw["vertices"], dtype=np.float64)
     faces = np.asarray(raw["faces"], dtype=np.int64)
-    if len(vertices) > MESH_IMPORT_LIMITS["vertices"]:
+    if len(vertices) > limit:  # a file that declared fewer than it holds
         raise ValueError(
-            f"{path.name} has {len(vertices)} vertices, over the limit of "
-            f"{MESH_IMPORT_LIMITS['vertices']} "
-            "(garments._mesh_import.MESH_IMPORT_LIMITS['vertices'])"
+            f"{path.name} has {len(vertices)} vertices, over the limit of {limit} "
+            "(raise it with max_vertices=)"
         )
     uv = np.asarray(raw["uv"], dtype=np.float64)
     used = np.unique(faces)

@@ -431,3 +431,25 @@ def test_a_tee_modelled_on_a_t_posed_avatar_is_worn_with_its_sleeves_on_the_arms
         sleeve = tee.vertex_panels == tee.panel_names.index(panel)
         bone = skeleton[f"shoulder_{side}"], skeleton[f"elbow_{side}"]
         assert 100 * _to_bone_m(drape.rest_pose_positions[sleeve], *bone).max() < 11.0
+
+
+def test_a_mesh_over_the_vertex_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from tryon3d import garments
+    from tryon3d.garments import _mesh_import
+
+    v, f, uv = cone_skirt()
+    obj = write_obj(tmp_path / "skirt.obj", v * 100.0, f, uv)
+    glb = write_draco_glb(tmp_path / "skirt.glb", v, f, uv)
+
+    def not_read(path):
+        raise AssertionError("the geometry was read before the limit was checked")
+
+    monkeypatch.setattr(_mesh_import, "_read_raw", not_read)
+    for path in (obj, glb):
+        with pytest.raises(ValueError, match=r"declares 615 vertices.*max_vertices=") as error:
+            garments.load_garment(path, max_vertices=600)
+        assert "\n" not in str(error.value)
+    with pytest.raises(ValueError, match="max_vertices must be a positive integer"):
+        garments.load_garment(obj, max_vertices=0)
+    monkeypatch.undo()
+    assert garments.load_garment(obj, max_vertices=615).vertex_count == 615
