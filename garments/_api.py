@@ -13,6 +13,7 @@ from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_p
 from tryon3d.garments._families import FAMILIES, SizeChart, draft, size_chart
 from tryon3d.garments._garment import Fabric, Garment, GarmentInfo
 from tryon3d.garments._garmentcode import read_garmentcode
+from tryon3d.garments._grading import grade_pattern
 from tryon3d.garments._io import (
     MESH_SUFFIXES,
     check_texture_image,
@@ -213,7 +214,9 @@ def load_garment(
     Args:
         name_or_path: family name (see ``list_families``) or path.
         size: size label XS..XXL of a family (None: M), or the size to read from a graded DXF
-            file (None: the file's only size; a file holding several needs one).
+            file (None: the file's only size; a file holding several needs one), or a size of
+            the women's chart to grade a GarmentCode specification to (``garments._grading``;
+            None: the specification as drafted).
         fabric: Fabric, preset name or free-text description; None for the family default.
         body: a ``bodyfit.Body`` to place the garment around (rest A-pose), or None.
         edge_length_m: target triangle edge length [m] (patterns only): 0.02 gives 2-4k vertices.
@@ -258,11 +261,9 @@ def load_garment(
         if suffix == ".dxf":
             pattern = read_dxf_pattern(path, size=size)
         else:
-            if size is not None:
-                raise ValueError(
-                    f"{path.name}: a GarmentCode specification holds one size; omit size="
-                )
             pattern = read_garmentcode(path)
+            if size is not None:  # one design: its other sizes graded by the chart's steps
+                pattern = grade_pattern(pattern, size)
         return garment_from_pattern(
             pattern,
             fabric=fabric,

@@ -139,6 +139,8 @@ def size_jobs(
             )
         name, job_chart, table = str(path), "", file_sizes(path)
         answer = pattern_size_for(body, path, table, fabric)[0] if sizes == "auto" else ""
+        if sizes is None and path.suffix.lower() == ".json":  # the design as drafted
+            sizes = [garments.graded_sizes(garments.read_garmentcode(path))[1]]
     else:
         raise TypeError(
             f"garment must be a family name or a file path, got {type(family).__name__}"
