@@ -106,7 +106,8 @@ def size_jobs(
             (``sizing._sources``) and no chart is used (``chart`` is ``""``).
         sizes: size labels (list or ``"S,M,L"``), ``"auto"`` (the chart's answer for the body and
             its neighbours; for a file, the size whose pattern gives the body a sensible design
-            ease and its neighbours) or None / ``"all"`` (every size of the chart or file).
+            ease and its neighbours) or None / ``"all"`` (every size of the chart or file; None
+            for a GarmentCode specification: the size it was drafted in, ``garments.graded_sizes``).
         fabric: fabric preset name, free-text description or ``garments.Fabric``; None for the
             family's default.
         chart: ``"women"`` / ``"men"``; None picks by the body's sex.
