@@ -322,8 +322,10 @@ def _loop_perimeter(vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray) -
 
 
 def _weld_map(vertices: np.ndarray, faces: np.ndarray, *, exact: bool = False) -> np.ndarray:
-    """Index of a representative per vertex: vertices within ``_WELD_M`` (``exact``), or within
-    ``_WELD_EDGE_SHARE`` of the median edge length (at most ``_WELD_MAX_M``), share one."""
+    """Index of a representative per vertex: vertices within ``_WELD_M`` (``exact``), or, on
+    open edges, within ``_WELD_EDGE_SHARE`` of the median edge length (at most ``_WELD_MAX_M``),
+    share one. The wider weld joins edges only: layers lying on each other (a pocket, a
+    double collar) keep their own vertices."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
@@ -331,7 +333,13 @@ def _weld_map(vertices: np.ndarray, faces: np.ndarray, *, exact: bool = False) -
     edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]]])
     median = float(np.median(np.linalg.norm(vertices[edges[:, 0]] - vertices[edges[:, 1]], axis=1)))
     radius = _WELD_M if exact else max(_WELD_M, min(_WELD_EDGE_SHARE * median, _WELD_MAX_M))
-    pairs = cKDTree(vertices).query_pairs(radius, output_type="ndarray")
+    if exact:
+        pairs = cKDTree(vertices).query_pairs(radius, output_type="ndarray")
+    else:
+        edge_vertices = np.unique(_boundary_edges(faces))
+        pairs = edge_vertices[
+            cKDTree(vertices[edge_vertices]).query_pairs(radius, output_type="ndarray")
+        ].reshape(-1, 2)
     n = len(vertices)
     graph = (
         coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
