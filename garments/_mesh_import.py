@@ -512,6 +512,7 @@ def _keep_faces(
     return vertices[used], uv[used], remap[faces], remap[rep[used]]
 
 
+_TRUNK_MARGIN_M = 0.06  # a garment's trunk round: points this far beyond the body's side
 _OPENING_M = 0.15  # boundary loops shorter than this are slits or holes, not openings
 _LATERAL_M = (
     0.08  # an opening this far to the side of the garment's middle is a sleeve's or a leg's
@@ -863,22 +864,50 @@ def place_mesh(
     # retarget: a garment whose girth at the body's chest/hips is far off the body's was
     # made for another avatar; grade it about the body's axis, its rest shape alike (a
     # garment of the right kind and size within ease is left alone, to be judged as it is)
-    body_girth = float(body.measurements_m.get(girth_key, 0.0))
-    garment_girth = _slice_girth(positions, level)
-    if body_girth > 0 and garment_girth > 0:
-        ratio = garment_girth / body_girth
+    # by its tightest round among the body's chest and underbust (tops) or hips (bottoms):
+    # a garment that is tight anywhere there was made for a smaller avatar
+    keys = ("hips",) if girth_key == "hips" else ("chest", "underbust")
+    ratios = {}
+    for key in keys:
+        body_girth = float(body.measurements_m.get(key, 0.0))
+        z = float(landmarks[key][2]) if key in landmarks else (level if key == girth_key else None)
+        if z is None or body_girth <= 0:
+            continue
+        garment_girth = _trunk_girth(positions, body, z, body_center)
+        if garment_girth > 0:
+            ratios[key] = (garment_girth / body_girth, garment_girth, body_girth, z)
+    if ratios:
+        key = min(ratios, key=lambda k: ratios[k][0])
+        ratio, garment_girth, body_girth, z = ratios[key]
         if ratio < 0.97 or ratio > 1.8:
             factor = 1.12 / ratio
             grade = np.array([factor, factor, 1.0])
-            center = np.r_[body_center(level), level]
+            center = np.r_[body_center(z), z]
             positions = center + (positions - center) * grade
             rest = rest.mean(axis=0) + (rest - rest.mean(axis=0)) * grade
             log.append(
-                f"graded {factor:.2f}x around the body, rest shape too: its {girth_key} girth "
+                f"graded {factor:.2f}x around the body, rest shape too: its {key} girth "
                 f"{garment_girth * 100:.0f} cm fits another avatar (body {body_girth * 100:.0f} cm)"
             )
     positions = _push_out(positions, body, clearance_m, np.zeros(len(positions)))
     return MeshPlacement(positions=positions, rest_positions=rest, kind=kind, log=tuple(log))
+
+
+def _trunk_girth(positions: np.ndarray, body: Body, z: float, body_center) -> float:
+    """The garment's round [m] at height ``z`` about the trunk only (sleeves hanging beside
+    the chest would widen the hull): points at most ``_TRUNK_MARGIN_M`` beyond the body's
+    side there."""
+    body_vertices = np.asarray(body.rest_vertices)
+    trunk = (np.abs(body_vertices[:, 2] - z) < 0.02) & body.region_mask(
+        "torso", "leg_left", "leg_right"
+    )
+    center_x = float(body_center(z)[0])
+    reach = (
+        float(np.abs(body_vertices[trunk, 0] - center_x).max()) + _TRUNK_MARGIN_M
+        if trunk.any()
+        else np.inf
+    )
+    return _slice_girth(positions[np.abs(positions[:, 0] - center_x) <= reach], z)
 
 
 def _slice_girth(positions: np.ndarray, z: float, band: float = 0.02) -> float:
