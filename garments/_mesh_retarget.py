@@ -12,6 +12,7 @@ resolved afterwards by the placement's push-out.
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,6 +40,18 @@ def _rotate(points: np.ndarray, axis: np.ndarray, angles: np.ndarray) -> np.ndar
     return points * c + np.cross(axis, points) * s + np.outer(points @ axis, axis) * (1 - c)
 
 
+def _along_chain(chain: np.ndarray, reach: float) -> np.ndarray:
+    """The point of the polyline ``chain`` (K, 3) [m] ``reach`` [m] from its start, measured
+    along it (its end, extended straight, beyond)."""
+    for a, b in itertools.pairwise(chain):
+        length = float(np.linalg.norm(b - a))
+        if reach <= length:
+            return a + (b - a) * (reach / length)
+        reach -= length
+    a, b = chain[-2], chain[-1]
+    return b + (b - a) / np.linalg.norm(b - a) * reach
+
+
 def unpose_limbs(
     positions: np.ndarray, loops: list[np.ndarray], body: Body, kind: str
 ) -> tuple[np.ndarray, list[str]]:
@@ -49,15 +62,15 @@ def unpose_limbs(
     Args:
         positions: garment vertex positions, z-up [m], shape (N, 3), aligned with ``body``.
         loops: its openings, vertex id arrays (``mesh_kind_and_loops``).
-        body: the Body; its ``skeleton_m`` joints (shoulder/elbow, hip/knee) give the pivots
-            and the target bone directions.
+        body: the Body; its ``skeleton_m`` joints (shoulder-elbow-wrist, hip-knee-ankle) give
+            the pivots and where each limb's opening goes.
         kind: ``"top"``, ``"dress"`` or ``"bottom"``.
 
     Returns:
         (positions (N, 3) [m], log lines: each limb turned and by how much).
     """
     skeleton = getattr(body, "skeleton_m", None) or {}
-    joints = ("hip", "knee") if kind == "bottom" else ("shoulder", "elbow")
+    joints = ("hip", "knee", "ankle") if kind == "bottom" else ("shoulder", "elbow", "wrist")
     start = np.asarray(positions, dtype=np.float64)
     out = start.copy()
     middle = 0.5 * (out[:, 0].min() + out[:, 0].max())
@@ -65,10 +78,10 @@ def unpose_limbs(
     highest = max((float(out[lp, 2].mean()) for lp in loops), default=0.0)
     log = []
     for side, sign in (("left", 1.0), ("right", -1.0)):
-        pivot, bone_end = skeleton.get(f"{joints[0]}_{side}"), skeleton.get(f"{joints[1]}_{side}")
-        if pivot is None or bone_end is None:
+        chain = [skeleton.get(f"{joint}_{side}") for joint in joints]
+        if any(point is None for point in chain):
             continue
-        pivot, bone_end = np.asarray(pivot, np.float64), np.asarray(bone_end, np.float64)
+        pivot = np.asarray(chain[0], np.float64)
         # the limb's far opening on this side: not the neck or the hem (tops), not the waist
         # (bottoms), the one farthest from the joint
         candidates = [
@@ -90,7 +103,10 @@ def unpose_limbs(
         if reach < _MIN_REACH_M:
             continue
         source /= reach
-        target = (bone_end - pivot) / np.linalg.norm(bone_end - pivot)
+        # where the body's limb is as far from the joint as the opening: along the bone chain
+        # (a short sleeve ends by the elbow, a long one at the wrist, a trouser leg at the ankle)
+        target = _along_chain(np.asarray(chain, np.float64), reach) - pivot
+        target /= np.linalg.norm(target)
         turn = float(np.arccos(np.clip(source @ target, -1.0, 1.0)))
         if turn < _MIN_TURN_RAD:
             continue
@@ -110,6 +126,6 @@ def unpose_limbs(
         limb = "leg" if kind == "bottom" else "sleeve"
         log.append(
             f"unposed its {side} {limb}: modelled {np.degrees(turn):.0f} degrees off the body's "
-            f"{joints[0]}-{joints[1]} axis (another avatar's pose), turned onto it"
+            f"{joints[0]}-{joints[1]}-{joints[2]} line (another avatar's pose), turned onto it"
         )
     return out, log

@@ -131,11 +131,14 @@ def write_draco_glb(
     return path
 
 
-def t_posed_garment(body, positions: np.ndarray, *, arm_raise_deg: float = 45.0):
+def t_posed_garment(
+    body, positions: np.ndarray, *, arm_raise_deg: float = 45.0, leg_spread_deg: float = 0.0
+):
     """A garment placed on ``body``'s A-pose carried into a T-pose (arms raised by
-    ``arm_raise_deg``): the body is posed (anny's skinning), and each garment vertex follows
-    the rigid motion of its 24 nearest body vertices (a least-squares fit), as a garment
-    modelled on a T-posed avatar is. Returns (T-posed positions (N, 3) [m], the posed Body)."""
+    ``arm_raise_deg``, legs spread by ``leg_spread_deg`` each): the body is posed (anny's
+    skinning), and each garment vertex follows the rigid motion of its 24 nearest body
+    vertices (a least-squares fit), as a garment modelled on such an avatar is. Returns
+    (posed positions (N, 3) [m], the posed Body)."""
     from scipy.spatial import cKDTree
 
     from tryon3d import bodyfit
@@ -144,6 +147,8 @@ def t_posed_garment(body, positions: np.ndarray, *, arm_raise_deg: float = 45.0)
     pose = np.zeros((len(names), 3))
     pose[names.index("upperarm01.L"), 1] = -np.radians(arm_raise_deg)
     pose[names.index("upperarm01.R"), 1] = np.radians(arm_raise_deg)
+    pose[names.index("upperleg01.L"), 1] = -np.radians(leg_spread_deg)
+    pose[names.index("upperleg01.R"), 1] = np.radians(leg_spread_deg)
     posed = bodyfit.pose_body(body, pose)
     rest = np.asarray(body.rest_vertices, dtype=np.float64)
     moved = np.asarray(posed.vertices, dtype=np.float64)

@@ -453,3 +453,35 @@ def test_a_mesh_over_the_vertex_limit_is_refused_before_it_is_read(tmp_path, mon
         garments.load_garment(obj, max_vertices=0)
     monkeypatch.undo()
     assert garments.load_garment(obj, max_vertices=615).vertex_count == 615
+
+
+def _hem_to_cm(points: np.ndarray, sign: float, joint: np.ndarray) -> float:
+    """Distance [cm] from ``joint`` to the centre of the lowest 3 cm of one side (x sign)."""
+    hem = (points[:, 2] < points[:, 2].min() + 0.03) & (sign * points[:, 0] > 0)
+    return 100 * float(np.linalg.norm(points[hem].mean(axis=0) - joint))
+
+
+def test_trousers_modelled_with_legs_apart_are_worn_down_the_legs(body, tmp_path):
+    """Our trousers carried onto an anny with legs spread 20 degrees each (as templates on a
+    wide stance come): the importer turns each leg tube about the hip onto the body's legs."""
+    from tests._garment_files import t_posed_garment
+    from tryon3d import garments
+    from tryon3d.sim._start_shape import merge_seams
+
+    trousers = garments.load_garment("trousers", size="M", body=body, edge_length_m=0.03)
+    particle, count = merge_seams(trousers.vertex_count, trousers.seam_pairs)
+    sewn = np.zeros((count, 3))
+    np.add.at(sewn, particle, trousers.positions)
+    sewn = (sewn / np.bincount(particle)[:, None])[particle]
+    apart, _ = t_posed_garment(body, sewn, arm_raise_deg=0.0, leg_spread_deg=20.0)
+    uv = (trousers.uv - trousers.uv.min(axis=0)) / np.ptp(trousers.uv, axis=0)
+    path = write_obj(tmp_path / "apart.obj", z_up_m_to_y_up(apart, 100.0), trousers.faces, uv)
+    garment = garments.load_garment(path, body=body, edge_length_m=0.03)
+    log = " | ".join(garment.metadata["import_log"])
+    assert "unposed its left leg" in log and "unposed its right leg" in log, log
+    for sign, side in ((1.0, "left"), (-1.0, "right")):
+        ankle = body.skeleton_m[f"ankle_{side}"]
+        # as modelled, the leg's hem stands off the ankle; worn, it hangs by it
+        assert _hem_to_cm(apart, sign, ankle) > 18.0
+        assert _hem_to_cm(garment.positions, sign, ankle) < 10.0
+    assert _gates(body, garment, garment.positions) == ()
