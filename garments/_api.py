@@ -20,7 +20,8 @@ from tryon3d.garments._io import (
     read_dxf_pattern,
 )
 from tryon3d.garments._mesh import mesh_pattern
-from tryon3d.garments._mesh_import import place_mesh, read_garment_mesh
+from tryon3d.garments._mesh_import import read_garment_mesh
+from tryon3d.garments._mesh_place import place_mesh
 from tryon3d.garments._pattern import Pattern
 from tryon3d.garments._placement import place_pattern_mesh
 
