@@ -5,11 +5,13 @@ Usage: ``python benchmarks/garment_import_meshes.py [FOLDER ...] [--edge-m 0.03]
 
 For every GarmentCode ``*.json`` and mesh (``.obj .glb .gltf .ply``) under the folders (default
 ``../shared/garments``), plus generated files (a y-up centimetre OBJ of our own draped T-shirt
-with its UV seams split, and a Draco GLB of it made with DracoPy), one row:
+with its UV seams split, the same carried onto a T-posed avatar (arms raised 45 degrees, as
+garments modelled on another avatar come), and a Draco GLB of it made with DracoPy), one row:
 ``file``, ``format``, ``loaded``, ``placed``, ``draped`` (gates passed), ``gates`` (the failed
 gates, one line each), ``ease_measured`` (a finite cloth or tape ease at chest, waist or hips),
 ``ease_cm`` (cloth ease, or the tape's for meshes), ``tape_ease_cm``, ``vertices``,
-``load_place_s``, ``drape_s``, ``seconds``, ``peak_memory_mb``
+``load_place_s`` (wall) and ``load_place_cpu_s`` (CPU seconds: loading, welding, sewing,
+decimation, placement and retargeting), ``drape_s``, ``seconds``, ``peak_memory_mb``
 (the process's peak resident memory after the row), ``error`` (one line) and ``log`` (what was
 assumed). ``--json`` prints ``{"rows": [...], "totals": {...}}``; otherwise a table. Rows match
 ``benchmarks/garment_import.py`` (the DXF benchmark) so both can be merged.
@@ -50,7 +52,7 @@ def _is_garment_file(path: Path) -> bool:
 def generated_files(body, folder: Path, edge_m: float) -> list[Path]:
     """Our T-shirt draped (seams closed), exported y-up in cm as OBJ (one vt per vertex, so the
     UV seams stay split) and as a Draco GLB in metres."""
-    from tests._garment_files import write_draco_glb, write_obj, z_up_m_to_y_up
+    from tests._garment_files import t_posed_garment, write_draco_glb, write_obj, z_up_m_to_y_up
     from tryon3d import garments, sim
 
     shirt = garments.load_garment("tshirt", size="M", body=body, edge_length_m=edge_m)
@@ -59,8 +61,10 @@ def generated_files(body, folder: Path, edge_m: float) -> list[Path]:
     uv = np.asarray(shirt.uv, dtype=np.float64)
     uv = (uv - uv.min(axis=0)) / np.maximum(np.ptp(uv, axis=0), 1e-9)  # an atlas in [0, 1]
     faces = np.asarray(shirt.faces)
+    t_posed, _ = t_posed_garment(body, positions, arm_raise_deg=45.0)  # as if made on a T-pose
     return [
         write_obj(folder / "tshirt_cm_yup.obj", z_up_m_to_y_up(positions, 100.0), faces, uv),
+        write_obj(folder / "tshirt_tpose_cm_yup.obj", z_up_m_to_y_up(t_posed, 100.0), faces, uv),
         write_draco_glb(folder / "tshirt_draco.glb", z_up_m_to_y_up(positions, 1.0), faces, uv),
     ]
 
@@ -79,11 +83,13 @@ def run_one(path: Path, body, edge_m: float, seconds: float) -> dict:
         "ease_cm": {},
         "vertices": 0,
         "load_place_s": None,
+        "load_place_cpu_s": None,
         "drape_s": None,
         "error": "",
         "log": [],
     }
     started = time.perf_counter()
+    cpu = time.process_time()
     try:
         garment = garments.load_garment(path, body=body, edge_length_m=edge_m)
         row.update(
@@ -91,6 +97,7 @@ def run_one(path: Path, body, edge_m: float, seconds: float) -> dict:
             placed=bool(garment.metadata.get("placed")),
             vertices=garment.vertex_count,
             load_place_s=round(time.perf_counter() - started, 2),
+            load_place_cpu_s=round(time.process_time() - cpu, 2),
             log=garment.metadata.get("import_log", []),
         )
         t = time.perf_counter()

@@ -36,6 +36,7 @@ from tryon3d.garments._garmentcode import (
     pattern_to_garmentcode,
     read_garmentcode,
 )
+from tryon3d.garments._pattern_grading import GRADING_CHART, grade_pattern, graded_sizes
 from tryon3d.garments._inspect import inspect_pattern_file, pattern_measurements
 from tryon3d.garments._io import MESH_SUFFIXES, pattern_to_dxf, read_dxf_pattern, read_mesh_file
 from tryon3d.garments._kind import GARMENT_KINDS, garment_kind
@@ -64,6 +65,7 @@ __all__ = [
     "FAMILIES",
     "GARMENTCODE_MEAN_BODY_CM",
     "GARMENT_KINDS",
+    "GRADING_CHART",
     "MESH_IMPORT_LIMITS",
     "MESH_SUFFIXES",
     "PART_NAMES",
@@ -88,6 +90,8 @@ __all__ = [
     "garment_from_pattern",
     "garment_kind",
     "garment_to_glb",
+    "grade_pattern",
+    "graded_sizes",
     "inspect_pattern_file",
     "list_fabrics",
     "list_families",

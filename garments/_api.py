@@ -13,13 +13,15 @@ from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_p
 from tryon3d.garments._families import FAMILIES, SizeChart, draft, size_chart
 from tryon3d.garments._garment import Fabric, Garment, GarmentInfo
 from tryon3d.garments._garmentcode import read_garmentcode
+from tryon3d.garments._pattern_grading import grade_pattern
 from tryon3d.garments._io import (
     MESH_SUFFIXES,
     check_texture_image,
     read_dxf_pattern,
 )
 from tryon3d.garments._mesh import mesh_pattern
-from tryon3d.garments._mesh_import import place_mesh, read_garment_mesh
+from tryon3d.garments._mesh_import import read_garment_mesh
+from tryon3d.garments._mesh_place import place_mesh
 from tryon3d.garments._pattern import Pattern
 from tryon3d.garments._placement import place_pattern_mesh
 
@@ -204,6 +206,7 @@ def load_garment(
     texture_repeat_m: tuple[float, float] = (0.1, 0.1),
     units: str | None = None,
     up: str | None = None,
+    max_vertices: int | None = None,
     **design: float,
 ) -> Garment:
     """A garment from a family name (``"tshirt"``...) or a file: a DXF pattern, a GarmentCode
@@ -212,7 +215,9 @@ def load_garment(
     Args:
         name_or_path: family name (see ``list_families``) or path.
         size: size label XS..XXL of a family (None: M), or the size to read from a graded DXF
-            file (None: the file's only size; a file holding several needs one).
+            file (None: the file's only size; a file holding several needs one), or a size of
+            the women's chart to grade a GarmentCode specification to (``garments._grading``;
+            None: the specification as drafted).
         fabric: Fabric, preset name or free-text description; None for the family default.
         body: a ``bodyfit.Body`` to place the garment around (rest A-pose), or None.
         edge_length_m: target triangle edge length [m] (patterns only): 0.02 gives 2-4k vertices.
@@ -220,6 +225,8 @@ def load_garment(
         texture: texture image file; its tile covers ``texture_repeat_m`` [m] of fabric.
         units: a mesh file's length unit (``"m"``, ``"cm"``, ``"mm"``, ``"inch"``); None infers it.
         up: a mesh file's up axis (``"+y"``, ``"-y"``, ``"+z"``, ``"-z"``); None infers it.
+        max_vertices: a mesh file declaring more vertices is refused before it is read (None:
+            ``MESH_IMPORT_LIMITS["vertices"]``, 3 million).
         **design: design parameters of the family [m] (e.g. ``length=0.7``).
 
     Raises:
@@ -255,11 +262,9 @@ def load_garment(
         if suffix == ".dxf":
             pattern = read_dxf_pattern(path, size=size)
         else:
-            if size is not None:
-                raise ValueError(
-                    f"{path.name}: a GarmentCode specification holds one size; omit size="
-                )
             pattern = read_garmentcode(path)
+            if size is not None:  # one design: its other sizes graded by the chart's steps
+                pattern = grade_pattern(pattern, size)
         return garment_from_pattern(
             pattern,
             fabric=fabric,
@@ -280,6 +285,7 @@ def load_garment(
             texture_repeat_m=texture_repeat_m,
             units=units,
             up=up,
+            max_vertices=max_vertices,
         )
     if not path.suffix:
         raise ValueError(
@@ -301,9 +307,12 @@ def _mesh_garment(
     texture_repeat_m: tuple[float, float],
     units: str | None,
     up: str | None,
+    max_vertices: int | None = None,
 ) -> Garment:
     """A garment from a mesh file (see ``garments._mesh_import``), placed on ``body`` if given."""
-    data = read_garment_mesh(path, units=units, up=up, edge_length_m=edge_length_m)
+    data = read_garment_mesh(
+        path, units=units, up=up, edge_length_m=edge_length_m, max_vertices=max_vertices
+    )
     fabric_value, reason = resolve_fabric(fabric)
     texture_path, repeat = _check_texture(texture, texture_repeat_m)
     if texture_path is None and isinstance(data["texture"], Path):
@@ -311,9 +320,11 @@ def _mesh_garment(
     rest = data["vertices"]
     positions, log = rest, list(data["log"])
     welded = _welded_faces(data["faces"], data["seam_pairs"], len(rest))
+    kind = data["kind"]
     if body is not None:
-        positions, _, placed_log = place_mesh(rest, welded, body, kind=data["kind"])
-        log += placed_log
+        placed = place_mesh(rest, welded, body, kind=kind)
+        positions, rest, kind = placed.positions, placed.rest_positions, placed.kind
+        log += placed.log
     return Garment(
         name=path.stem,
         size="",
@@ -334,7 +345,7 @@ def _mesh_garment(
             fabric_reason=reason,
             rest_positions=rest,
             placed=body is not None,
-            kind=data["kind"],
+            kind=kind,
             import_log=log,
             edge_length_m=float(edge_length_m),
         ),
@@ -364,7 +375,9 @@ def place_garment(garment: Garment, body: Body, *, clearance_m: float = 0.02) ->
         info = garment.metadata
         rest = np.asarray(garment.positions if info.rest_positions is None else info.rest_positions)
         welded = _welded_faces(garment.faces, garment.seam_pairs, len(rest))
-        positions, _, _ = place_mesh(rest, welded, body, clearance_m=clearance_m, kind=info.kind)
+        positions = place_mesh(
+            rest, welded, body, clearance_m=clearance_m, kind=info.kind
+        ).positions
     return dataclasses.replace(
         garment, positions=positions, metadata=dataclasses.replace(garment.metadata, placed=True)
     )

@@ -31,19 +31,27 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from tryon3d.bodyfit import Body
+    pass
 
 __all__ = ["MESH_IMPORT_LIMITS", "mesh_kind_and_loops", "read_garment_mesh"]
 
 _log = logging.getLogger("tryon3d.garments")
 
-#: Refused before reading: raise by editing ``garments._mesh_import.MESH_IMPORT_LIMITS``.
+#: Refused before reading (the vertex count the file declares, before parsing it): the defaults;
+#: ``load_garment(..., max_vertices=)`` / ``read_garment_mesh(..., max_vertices=)`` raise the
+#: vertex limit for one call.
 MESH_IMPORT_LIMITS = {"file_bytes": 300_000_000, "vertices": 3_000_000}
 _UNITS = (("m", 1.0), ("cm", 0.01), ("mm", 0.001), ("inch", 0.0254))
 _PLAUSIBLE_M = (0.2, 2.5)  # a garment's largest extent
-_WELD_M = 1e-5  # vertices closer than this are one point split by a UV seam
+_WELD_M = 1e-5  # vertices closer than this are one point split by a UV seam ...
+_WELD_EDGE_SHARE = 0.1  # ... or closer than this share of the median edge, at most _WELD_MAX_M
+_WELD_MAX_M = 0.001  # (exporters and simulators leave seams a hair apart)
 _DENSE_FACTOR = 0.6  # decimate when the mean edge is below this fraction of the drape's edge
 _PATTERN_UV_SPREAD = 0.1  # UVs are a pattern when 90 % of edges keep one UV/3D ratio within 10 %
+_SEW_M = 0.005  # open edges this close (and not neighbours along the opening) are a seam left open
+_SEW_STEPS = 4  # ... more than this many boundary edges apart (an opening's own points are near)
+_SOLID_RATIO = 1.0  # boundary length below this times sqrt(area): a closed solid (avatar, button)
+_SMALL_PART = 0.02  # a part under this share of the garment's area is a stray bit, not cloth
 
 
 def _gltf_document(path: Path) -> tuple[dict, bytes | None]:
@@ -180,6 +188,38 @@ def _read_draco_gltf(path: Path, document: dict, binary: bytes | None) -> dict:
     }
 
 
+def _declared_vertex_count(path: Path) -> int:
+    """How many vertices the file says it holds, read without parsing its geometry: OBJ ``v``
+    lines, a PLY header's ``element vertex``, a glTF's POSITION accessor counts (0: unknown)."""
+    suffix = path.suffix.lower()
+    if suffix == ".obj":
+        data = path.read_bytes()
+        return data.count(b"\nv ") + int(data.startswith(b"v "))
+    if suffix == ".ply":
+        with path.open("rb") as handle:
+            for _ in range(64):
+                line = handle.readline()
+                if not line or line.strip() == b"end_header":
+                    break
+                words = line.split()
+                if words[:2] == [b"element", b"vertex"] and len(words) == 3 and words[2].isdigit():
+                    return int(words[2])
+        return 0
+    if suffix in (".glb", ".gltf"):
+        try:
+            document, _ = _gltf_document(path)
+            accessors = document.get("accessors", [])
+            return sum(
+                int(accessors[int(primitive["attributes"]["POSITION"])].get("count", 0))
+                for mesh in document.get("meshes", [])
+                for primitive in mesh.get("primitives", [])
+                if "POSITION" in primitive.get("attributes", {})
+            )
+        except (ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError):
+            return 0  # the reader says what is wrong with it
+    return 0
+
+
 def _read_raw(path: Path) -> dict:
     from tryon3d.garments._io import _check_gltf_uris, read_mesh_file
 
@@ -231,35 +271,68 @@ def _detect_units(vertices: np.ndarray, units: str | None) -> tuple[float, str]:
 
 
 def _boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
-    """Closed chains of boundary edges (edges of one face), vertex ids in order."""
+    """Openings: connected chains of boundary edges (edges of one face), vertex ids (walked in
+    order where the chain is a simple loop). A chain pinched at a vertex (a pleat meeting a
+    hem) stays one opening."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
     key = np.sort(edges, axis=1)
     _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
     boundary = edges[counts[inverse.reshape(-1)] == 1]
+    if not len(boundary):
+        return []
+    n = int(faces.max()) + 1
+    graph = coo_matrix((np.ones(len(boundary)), (boundary[:, 0], boundary[:, 1])), shape=(n, n))
+    labels = connected_components(graph, directed=False)[1]
     following: dict[int, int] = {}
     for a, b in boundary:
         following.setdefault(int(a), int(b))
-    loops, seen = [], set()
-    for start in list(following):
-        if start in seen:
+    loops = []
+    for label in np.unique(labels[boundary[:, 0]]):
+        members = np.unique(boundary[labels[boundary[:, 0]] == label])
+        if len(members) < 3:
             continue
-        loop, v = [], start
+        loop, v, seen = [], int(members[0]), set()
         while v not in seen and v in following:
             seen.add(v)
             loop.append(v)
             v = following[v]
-        if len(loop) >= 3:
-            loops.append(np.asarray(loop))
+        loops.append(np.asarray(loop) if len(loop) == len(members) else members)
     return loops
 
 
-def _weld_map(vertices: np.ndarray) -> np.ndarray:
-    """Index of a representative per vertex: vertices within ``_WELD_M`` share one."""
+def _loop_perimeter(vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray) -> float:
+    """Length [m] of the boundary edges among a loop's vertices."""
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    key = np.sort(edges, axis=1)
+    unique, counts = np.unique(key, axis=0, return_counts=True)
+    boundary = unique[counts == 1]
+    inside = np.isin(boundary, loop).all(axis=1)
+    ends = boundary[inside]
+    return float(np.linalg.norm(vertices[ends[:, 0]] - vertices[ends[:, 1]], axis=1).sum())
+
+
+def _weld_map(vertices: np.ndarray, faces: np.ndarray, *, exact: bool = False) -> np.ndarray:
+    """Index of a representative per vertex: vertices within ``_WELD_M`` (``exact``), or, on
+    open edges, within ``_WELD_EDGE_SHARE`` of the median edge length (at most ``_WELD_MAX_M``),
+    share one. The wider weld joins edges only: layers lying on each other (a pocket, a
+    double collar) keep their own vertices."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
 
-    pairs = cKDTree(vertices).query_pairs(_WELD_M, output_type="ndarray")
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]]])
+    median = float(np.median(np.linalg.norm(vertices[edges[:, 0]] - vertices[edges[:, 1]], axis=1)))
+    radius = _WELD_M if exact else max(_WELD_M, min(_WELD_EDGE_SHARE * median, _WELD_MAX_M))
+    if exact:
+        pairs = cKDTree(vertices).query_pairs(radius, output_type="ndarray")
+    else:
+        edge_vertices = np.unique(_boundary_edges(faces))
+        pairs = edge_vertices[
+            cKDTree(vertices[edge_vertices]).query_pairs(radius, output_type="ndarray")
+        ].reshape(-1, 2)
     n = len(vertices)
     graph = (
         coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
@@ -273,6 +346,165 @@ def _weld_map(vertices: np.ndarray) -> np.ndarray:
     return first[labels]
 
 
+def _components(count: int, faces: np.ndarray) -> np.ndarray:
+    """Connected component label per vertex (N,) of a face list (unused vertices alone)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]]])
+    graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(count, count))
+    return connected_components(graph, directed=False)[1]
+
+
+def _boundary_edges(faces: np.ndarray) -> np.ndarray:
+    """Edges (E, 2) used by one face only (sorted vertex ids)."""
+    key = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+    unique, counts = np.unique(key, axis=0, return_counts=True)
+    return unique[counts == 1]
+
+
+def _sew_open_seams(vertices: np.ndarray, faces: np.ndarray, rep: np.ndarray) -> np.ndarray:
+    """``rep`` with pieces sewn where they touch: a boundary vertex of one piece (a connected
+    part of the file's own faces, before welding) within ``_SEW_M`` of a boundary vertex of
+    another piece, more than ``_SEW_STEPS`` edges away along the openings (not where two
+    openings meet), paired mutual-nearest, a few rounds. Simulator inputs and panel-wise
+    exports leave seams open like this (pieces touching, not joined). A piece's own open
+    edges are never sewn to each other: a cut, a vent or a UV seam left open stays open, and
+    the torn gate says so."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import dijkstra
+    from scipy.spatial import cKDTree
+
+    rep = rep.copy()
+    piece = _components(len(vertices), faces)
+    for round_index in range(3):
+        boundary = _boundary_edges(_drop_degenerate(rep[faces]))
+        verts = np.unique(boundary)
+        if len(verts) < 2:
+            break
+        tree = cKDTree(vertices[verts])
+        near = tree.query_pairs(_SEW_M, output_type="ndarray")
+        if not len(near):
+            break
+        index = np.full(len(vertices), -1)
+        index[verts] = np.arange(len(verts))
+        graph = coo_matrix(
+            (np.ones(len(boundary)), (index[boundary[:, 0]], index[boundary[:, 1]])),
+            shape=(len(verts), len(verts)),
+        ).tocsr()
+        sources = np.unique(near.ravel())
+        steps = dijkstra(graph, directed=False, unweighted=True, indices=sources, limit=_SEW_STEPS)
+        row = np.full(len(verts), -1)
+        row[sources] = np.arange(len(sources))
+        far = ~np.isfinite(steps[row[near[:, 0]], near[:, 1]])
+        near = near[far & (piece[verts[near[:, 0]]] != piece[verts[near[:, 1]]])]
+        if not len(near):
+            break
+        gap = np.linalg.norm(vertices[verts[near[:, 0]]] - vertices[verts[near[:, 1]]], axis=1)
+        # each vertex's nearest far partner; sew the pairs that choose each other
+        order = np.argsort(gap)
+        best = np.full(len(verts), -1)
+        for a, b in near[order]:
+            if best[a] < 0:
+                best[a] = b
+            if best[b] < 0:
+                best[b] = a
+        a = np.flatnonzero(best >= 0)
+        if round_index == 0:  # first the pairs that choose each other; then the rest of a
+            a = a[best[best[a]] == a]  # denser side joins its nearest (a short edge collapses)
+            a = a[a < best[a]]
+        if not len(a):
+            break
+        rep = _joined(rep, np.stack([verts[a], verts[best[a]]], axis=1))
+    return rep
+
+
+def _joined(rep: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Representative map (N,) (each group's lowest index) of ``rep`` with ``pairs`` joined."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(rep)
+    links = np.concatenate([np.stack([np.arange(n), rep], axis=1), pairs])
+    graph = coo_matrix((np.ones(len(links)), (links[:, 0], links[:, 1])), shape=(n, n))
+    labels = connected_components(graph, directed=False)[1]
+    first = np.full(labels.max() + 1, n)
+    np.minimum.at(first, labels, np.arange(n))
+    return first[labels]
+
+
+def _degenerate_mask(faces: np.ndarray) -> np.ndarray:
+    """Mask (F,) of faces with two corners on one vertex."""
+    return (
+        (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) | (faces[:, 0] == faces[:, 2])
+    )
+
+
+def _drop_degenerate(faces: np.ndarray) -> np.ndarray:
+    """Faces (F', 3) without those having two corners on one vertex."""
+    return faces[~_degenerate_mask(faces)]
+
+
+def _part_sizes(vertices: np.ndarray, welded: np.ndarray) -> tuple:
+    """Per face its part label (F,), and per part its area [m2] and open-edge length [m]."""
+    vertex_part = _components(len(vertices), welded)
+    labels = vertex_part[welded[:, 0]]
+    area = 0.5 * np.linalg.norm(
+        np.cross(
+            vertices[welded[:, 1]] - vertices[welded[:, 0]],
+            vertices[welded[:, 2]] - vertices[welded[:, 0]],
+        ),
+        axis=1,
+    )
+    boundary = _boundary_edges(welded)
+    length = np.linalg.norm(vertices[boundary[:, 0]] - vertices[boundary[:, 1]], axis=1)
+    part_area = np.bincount(labels, weights=area, minlength=vertex_part.max() + 1)
+    part_open = np.bincount(
+        vertex_part[boundary[:, 0]], weights=length, minlength=vertex_part.max() + 1
+    )
+    return labels, part_area, part_open
+
+
+def _solid_faces(vertices: np.ndarray, welded: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Mask (F,) of faces on closed solids, not cloth: an avatar, buttons, eyes (parts whose
+    open edges are short for their area: under ``_SOLID_RATIO`` times its square root). Unless
+    that is all there is."""
+    labels, part_area, part_open = _part_sizes(vertices, welded)
+    solid = part_open < _SOLID_RATIO * np.sqrt(part_area)
+    parts = np.unique(labels)
+    if solid[parts].all() or not solid[parts].any():
+        return np.zeros(len(welded), dtype=bool), []
+    found = [int(p) for p in parts if solid[p]]
+    areas = ", ".join(f"{part_area[p]:.2f}" for p in sorted(found, key=lambda p: -part_area[p])[:3])
+    return np.isin(labels, found), [
+        f"left out {len(found)} closed part(s) that are not cloth (an avatar, buttons; "
+        f"largest {areas} m2)"
+    ]
+
+
+def _stray_faces(vertices: np.ndarray, welded: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Mask (F,) of faces on parts under ``_SMALL_PART`` of the largest part's area."""
+    labels, part_area, _ = _part_sizes(vertices, welded)
+    stray = part_area < _SMALL_PART * part_area.max()
+    found = np.unique(labels[stray[labels]])
+    if not len(found):
+        return np.zeros(len(welded), dtype=bool), []
+    return stray[labels], [
+        f"left out {len(found)} stray part(s) under {_SMALL_PART:.0%} of the garment's area"
+    ]
+
+
+def _keep_faces(
+    vertices: np.ndarray, uv: np.ndarray, faces: np.ndarray, rep: np.ndarray, keep: np.ndarray
+) -> tuple:
+    """(vertices, uv, faces, rep) of the kept faces only, unused vertices dropped."""
+    faces = faces[keep]
+    used = np.unique(np.r_[faces.ravel(), rep[faces].ravel()])
+    remap = np.full(len(vertices), -1)
+    remap[used] = np.arange(len(used))
+    return vertices[used], uv[used], remap[faces], remap[rep[used]]
+
+
 _OPENING_M = 0.15  # boundary loops shorter than this are slits or holes, not openings
 _LATERAL_M = (
     0.08  # an opening this far to the side of the garment's middle is a sleeve's or a leg's
@@ -282,12 +514,7 @@ _LATERAL_M = (
 def _openings(vertices: np.ndarray, faces: np.ndarray) -> list[np.ndarray]:
     """Boundary loops at least ``_OPENING_M`` round (neck, armholes, hems, waist)."""
     loops = _boundary_loops(faces)
-    return [
-        lp
-        for lp in loops
-        if float(np.linalg.norm(vertices[lp] - np.roll(vertices[lp], -1, axis=0), axis=1).sum())
-        >= _OPENING_M
-    ]
+    return [lp for lp in loops if _loop_perimeter(vertices, faces, lp) >= _OPENING_M]
 
 
 def mesh_kind_and_loops(vertices: np.ndarray, faces: np.ndarray) -> tuple[str, list[np.ndarray]]:
@@ -295,11 +522,7 @@ def mesh_kind_and_loops(vertices: np.ndarray, faces: np.ndarray) -> tuple[str, l
     without openings), and its openings (largest perimeter first)."""
     loops = _openings(vertices, faces)
 
-    def perimeter(loop: np.ndarray) -> float:
-        p = vertices[loop]
-        return float(np.linalg.norm(p - np.roll(p, -1, axis=0), axis=1).sum())
-
-    loops.sort(key=perimeter, reverse=True)
+    loops.sort(key=lambda lp: _loop_perimeter(vertices, faces, lp), reverse=True)
     if not loops:
         return "unknown", loops
     height = float(np.ptp(vertices[:, 2]))
@@ -397,6 +620,7 @@ def read_garment_mesh(
     units: str | None = None,
     up: str | None = None,
     edge_length_m: float = 0.02,
+    max_vertices: int | None = None,
 ) -> dict:
     """Read a garment mesh into our frame (metres, z-up, wearer facing -y).
 
@@ -405,6 +629,8 @@ def read_garment_mesh(
         units: ``"m"``, ``"cm"``, ``"mm"`` or ``"inch"``; None: inferred from its size.
         up: the file's up axis ``"+y"``/``"-y"``/``"+z"``/``"-z"``; None: inferred.
         edge_length_m: the drape's edge length [m]; denser meshes are decimated towards it.
+        max_vertices: refuse files declaring more vertices than this, before reading them (None:
+            ``MESH_IMPORT_LIMITS["vertices"]``).
 
     Returns:
         ``{"vertices" (N, 3) [m], "faces" (F, 3), "uv" (N, 2), "texture", "seam_pairs" (S, 2)
@@ -423,15 +649,25 @@ def read_garment_mesh(
             f"{path.name} is {size} bytes, over the limit of {MESH_IMPORT_LIMITS['file_bytes']} "
             f"(garments._mesh_import.MESH_IMPORT_LIMITS['file_bytes'])"
         )
+    if max_vertices is not None and (
+        isinstance(max_vertices, bool) or not isinstance(max_vertices, int) or max_vertices < 1
+    ):
+        raise ValueError(f"max_vertices must be a positive integer, got {max_vertices!r}")
+    limit = MESH_IMPORT_LIMITS["vertices"] if max_vertices is None else max_vertices
+    declared = _declared_vertex_count(path)
+    if declared > limit:
+        raise ValueError(
+            f"{path.name} declares {declared} vertices, over the limit of {limit} "
+            "(raise it with max_vertices=; the drape decimates to its edge length anyway)"
+        )
     raw = _read_raw(path)
     log = list(raw.get("notes", []))
     vertices = np.asarray(raw["vertices"], dtype=np.float64)
     faces = np.asarray(raw["faces"], dtype=np.int64)
-    if len(vertices) > MESH_IMPORT_LIMITS["vertices"]:
+    if len(vertices) > limit:  # a file that declared fewer than it holds
         raise ValueError(
-            f"{path.name} has {len(vertices)} vertices, over the limit of "
-            f"{MESH_IMPORT_LIMITS['vertices']} "
-            "(garments._mesh_import.MESH_IMPORT_LIMITS['vertices'])"
+            f"{path.name} has {len(vertices)} vertices, over the limit of {limit} "
+            "(raise it with max_vertices=)"
         )
     uv = np.asarray(raw["uv"], dtype=np.float64)
     used = np.unique(faces)
@@ -442,7 +678,25 @@ def read_garment_mesh(
     scale, why = _detect_units(vertices, units)
     log.append(why)
     vertices = vertices * scale
-    rep = _weld_map(vertices)
+    rep = _weld_map(vertices, faces, exact=True)
+    solid, lines = _solid_faces(vertices, rep[faces])
+    if solid.any():
+        log += lines
+        vertices, uv, faces, rep = _keep_faces(vertices, uv, faces, rep, ~solid)
+    rep = _weld_map(vertices, faces)
+    sewn = _sew_open_seams(vertices, faces, rep)
+    joined = int(np.count_nonzero(sewn != rep))
+    if joined:
+        log.append(f"sewed {joined} vertices where pieces touch (seams left open in the file)")
+        rep = sewn
+        for group in np.unique(rep[rep != np.arange(len(rep))]):  # one point per sewn group
+            members = np.flatnonzero(rep == group)
+            vertices[members] = vertices[members].mean(axis=0)
+    faces = faces[~_degenerate_mask(rep[faces])]
+    stray, lines = _stray_faces(vertices, rep[faces])
+    if stray.any():
+        log += lines
+        vertices, uv, faces, rep = _keep_faces(vertices, uv, faces, rep, ~stray)
     rotation, why = _up_rotation(vertices, rep[faces], up, path.suffix.lower() in (".glb", ".gltf"))
     log.append(why)
     vertices = vertices @ rotation.T
@@ -508,106 +762,3 @@ def _pattern_uv(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray) -> np.n
     if median <= 0 or np.mean(np.abs(ratio / median - 1.0) < _PATTERN_UV_SPREAD) < 0.9:
         return None
     return uv / median
-
-
-def place_mesh(
-    vertices: np.ndarray,
-    faces_welded: np.ndarray,
-    body: Body,
-    *,
-    clearance_m: float = 0.02,
-    kind: str | None = None,
-) -> tuple[np.ndarray, str, list[str]]:
-    """A z-up garment mesh moved onto ``body`` (rest pose) by what it is: its neck opening on the
-    body's neck (tops, dresses) or its waist opening on the body's waist (bottoms), scaled
-    around the body when its girth says it was made for a much smaller or larger avatar.
-
-    ``kind`` (``"top"``, ``"dress"``, ``"bottom"``) as ``read_garment_mesh`` found it on the
-    full mesh; None: found here.
-
-    Returns:
-        (positions (N, 3) [m], kind, log lines).
-    """
-    from tryon3d.garments._clearance import _push_out
-
-    body_vertices = np.asarray(body.rest_vertices)
-    landmarks = body.landmarks_m
-    found, loops = mesh_kind_and_loops(vertices, faces_welded)
-    kind = kind or found
-    log = []
-    positions = vertices.copy()
-    z_shoulder = float(
-        np.mean(
-            [landmarks[k][2] for k in ("acromion_left", "acromion_right") if k in landmarks]
-            or [0.82 * body_vertices[:, 2].max()]
-        )
-    )
-    z_waist = (
-        float(landmarks["waist"][2])
-        if "waist" in landmarks
-        else 0.6 * float(body_vertices[:, 2].max())
-    )
-
-    def body_center(z: float) -> np.ndarray:
-        near = np.abs(body_vertices[:, 2] - z) < 0.02
-        torso = body.region_mask("torso", "neck", "leg_left", "leg_right")
-        sel = near & torso if (near & torso).any() else near
-        return body_vertices[sel, :2].mean(axis=0)
-
-    if kind == "bottom":
-        opening = (
-            max(loops, key=lambda lp: float(positions[lp, 2].mean()))
-            if loops
-            else np.arange(len(positions))
-        )
-        at = positions[opening].mean(axis=0)
-        target_z = z_waist
-        shift = np.r_[body_center(target_z) - at[:2], target_z - at[2]]
-        log.append("placed its top opening (the waist) on the body's waist")
-        level = float(landmarks["hips"][2]) if "hips" in landmarks else z_waist - 0.2
-        girth_key = "hips"
-    else:
-        top_z = positions[:, 2].max()
-        neck = max(loops, key=lambda lp: float(positions[lp, 2].mean())) if loops else None
-        at_xy = (
-            positions[neck, :2].mean(axis=0) if neck is not None else positions[:, :2].mean(axis=0)
-        )
-        target_top = z_shoulder + clearance_m + 0.04  # the neck point sits above the acromion
-        shift = np.r_[body_center(z_shoulder) - at_xy, target_top - top_z]
-        log.append("placed its top opening (the neck) on the body's neck, its top at the shoulders")
-        level = float(landmarks["chest"][2]) if "chest" in landmarks else z_shoulder - 0.2
-        girth_key = "chest"
-    positions = positions + shift
-    # retarget: a garment whose girth at the body's chest/hips is far off the body's was
-    # made for another avatar; scale it about the body's axis (a garment of the right kind
-    # and size within ease is left alone)
-    body_girth = float(body.measurements_m.get(girth_key, 0.0))
-    garment_girth = _slice_girth(positions, level)
-    if body_girth > 0 and garment_girth > 0:
-        ratio = garment_girth / body_girth
-        if ratio < 0.97 or ratio > 1.8:
-            factor = 1.12 / ratio
-            center = np.r_[body_center(level), level]
-            positions = center + (positions - center) * np.array([factor, factor, 1.0])
-            log.append(
-                f"scaled {factor:.2f}x around the body: its {girth_key} girth "
-                f"{garment_girth * 100:.0f} cm "
-                f"fits another avatar (body {body_girth * 100:.0f} cm)"
-            )
-    positions = _push_out(positions, body, clearance_m, np.zeros(len(positions)))
-    return positions, kind, log
-
-
-def _slice_girth(positions: np.ndarray, z: float, band: float = 0.02) -> float:
-    """Convex-hull perimeter [m] of the garment's points within ``band`` of height ``z``."""
-    from scipy.spatial import ConvexHull
-
-    pts = positions[np.abs(positions[:, 2] - z) < band, :2]
-    if len(pts) < 6:
-        return 0.0
-    try:
-        hull = ConvexHull(pts)
-    except Exception:  # degenerate (collinear) slice
-        return 0.0
-    ring = pts[hull.vertices]
-    return float(np.linalg.norm(ring - np.roll(ring, -1, axis=0), axis=1).sum())

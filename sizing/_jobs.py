@@ -106,7 +106,8 @@ def size_jobs(
             (``sizing._sources``) and no chart is used (``chart`` is ``""``).
         sizes: size labels (list or ``"S,M,L"``), ``"auto"`` (the chart's answer for the body and
             its neighbours; for a file, the size whose pattern gives the body a sensible design
-            ease and its neighbours) or None / ``"all"`` (every size of the chart or file).
+            ease and its neighbours) or None / ``"all"`` (every size of the chart or file; None
+            for a GarmentCode specification: the size it was drafted in, ``garments.graded_sizes``).
         fabric: fabric preset name, free-text description or ``garments.Fabric``; None for the
             family's default.
         chart: ``"women"`` / ``"men"``; None picks by the body's sex.
@@ -139,6 +140,8 @@ def size_jobs(
             )
         name, job_chart, table = str(path), "", file_sizes(path)
         answer = pattern_size_for(body, path, table, fabric)[0] if sizes == "auto" else ""
+        if sizes is None and path.suffix.lower() == ".json":  # the design as drafted
+            sizes = [garments.graded_sizes(garments.read_garmentcode(path))[1]]
     else:
         raise TypeError(
             f"garment must be a family name or a file path, got {type(family).__name__}"

@@ -1,7 +1,8 @@
 """Garment files as sizing sources: their sizes, and which size the pattern itself suggests.
 
 A graded DXF holds its own sizes (``garments.read_dxf_file(path).sizes``, in the file's order);
-a GarmentCode specification or a mesh holds one (``ONE_SIZE``). No size chart is involved: the
+a GarmentCode specification is one design whose sizes are graded from it by the women's chart's
+steps (``garments.grade_pattern``); a mesh holds one (``ONE_SIZE``). No size chart is involved: the
 size a pattern suggests for a body is the one whose pattern girth at the sizing region gives
 the body the sensible design ease of ``sizing._profile.IMPORTED_DESIGN_EASE_M``.
 """
@@ -49,13 +50,16 @@ def garment_file(source: str | os.PathLike) -> Path:
 
 
 def file_sizes(path: Path) -> list[str]:
-    """The sizes a garment file holds, in its own order (``[ONE_SIZE]`` for one-size files).
+    """The sizes a garment file holds, in its own order (``[ONE_SIZE]`` for a mesh; a GarmentCode
+    specification's sizes are graded from it: ``garments.grade_pattern``).
 
     Raises:
         ValueError: an unreadable DXF.
     """
     from tryon3d import garments
 
+    if path.suffix.lower() == ".json":  # one design, graded by the chart's steps
+        return garments.graded_sizes(garments.read_garmentcode(path))[0]
     if path.suffix.lower() != ".dxf":
         return [ONE_SIZE]
     sizes = [str(s) for s in garments.read_dxf_file(path).sizes]
@@ -99,7 +103,15 @@ def pattern_size_for(
 
     if sizes == [ONE_SIZE]:
         return ONE_SIZE, {}
-    patterns = {size: garments.read_dxf_pattern(path, size=size) for size in sizes}
+    drafted = garments.read_garmentcode(path) if path.suffix.lower() == ".json" else None
+    patterns = {
+        size: (
+            garments.grade_pattern(drafted, size)
+            if drafted is not None
+            else garments.read_dxf_pattern(path, size=size)
+        )
+        for size in sizes
+    }
     # the pattern's own fabric when none is given (leggings: a stretch knit), as load_garment
     default = str(patterns[sizes[0]].metadata.get("fabric", "cotton_jersey"))
     klass = fabric_class(garments.resolve_fabric(fabric, default)[0])
@@ -113,6 +125,6 @@ def pattern_size_for(
             continue
         eases[size] = girth - float(body.measurements_m[region])
         target = IMPORTED_DESIGN_EASE_M[kind][klass]
-    if not eases:
-        return sizes[0], {}
+    if not eases:  # a GarmentCode design unmeasured there: the size it was drafted in
+        return (garments.graded_sizes(drafted)[1] if drafted is not None else sizes[0]), {}
     return min(eases, key=lambda s: abs(eases[s] - target)), eases

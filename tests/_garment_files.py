@@ -129,3 +129,37 @@ def write_draco_glb(
     data += struct.pack("<I4s", len(blob), b"BIN\0") + blob
     path.write_bytes(data)
     return path
+
+
+def t_posed_garment(
+    body, positions: np.ndarray, *, arm_raise_deg: float = 45.0, leg_spread_deg: float = 0.0
+):
+    """A garment placed on ``body``'s A-pose carried into a T-pose (arms raised by
+    ``arm_raise_deg``, legs spread by ``leg_spread_deg`` each): the body is posed (anny's
+    skinning), and each garment vertex follows the rigid motion of its 24 nearest body
+    vertices (a least-squares fit), as a garment modelled on such an avatar is. Returns
+    (posed positions (N, 3) [m], the posed Body)."""
+    from scipy.spatial import cKDTree
+
+    from tryon3d import bodyfit
+
+    names = list(body.joint_names)
+    pose = np.zeros((len(names), 3))
+    pose[names.index("upperarm01.L"), 1] = -np.radians(arm_raise_deg)
+    pose[names.index("upperarm01.R"), 1] = np.radians(arm_raise_deg)
+    pose[names.index("upperleg01.L"), 1] = -np.radians(leg_spread_deg)
+    pose[names.index("upperleg01.R"), 1] = np.radians(leg_spread_deg)
+    posed = bodyfit.pose_body(body, pose)
+    rest = np.asarray(body.rest_vertices, dtype=np.float64)
+    moved = np.asarray(posed.vertices, dtype=np.float64)
+    moved = moved - moved[:, 2].min() + rest[:, 2].min()  # pose_body stands it on z = 0
+    _, near = cKDTree(rest).query(positions, k=24)
+    out = np.empty_like(positions)
+    for i, ids in enumerate(near):
+        a, b = rest[ids], moved[ids]
+        ca, cb = a.mean(axis=0), b.mean(axis=0)
+        u, _, vt = np.linalg.svd((a - ca).T @ (b - cb))
+        d = np.sign(np.linalg.det(vt.T @ u.T))
+        rotation = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+        out[i] = cb + rotation @ (positions[i] - ca)
+    return out, posed

@@ -16,7 +16,8 @@ from tryon3d.cli import main
 
 DXF = SHARED_DIR / "garments" / "dxf"
 TEE = DXF / "MEN CLASSIC TEE.DXF"
-SHIRT = SHARED_DIR / "garments" / "garmentcode" / "shirt_mean_specification.json"
+GARMENTCODE_DIR = SHARED_DIR / "garments" / "garmentcode"
+SHIRT = GARMENTCODE_DIR / "shirt_mean_specification.json"
 needs_shared = pytest.mark.skipif(not TEE.is_file(), reason="../shared/garments is absent")
 #: Coarse and short: a size drapes in a few seconds on a CPU.
 FAST = {"edge_length_m": 0.04, "max_seconds_simulated": 1.5}
@@ -80,17 +81,49 @@ def test_pattern_suggests_the_size_that_gives_the_design_ease(man):
 
 
 @needs_shared
-def test_garmentcode_shirt_is_a_one_size_report_with_ease(man):
+def test_garmentcode_shirt_is_graded_into_sizes_each_judged_by_its_own_ease(man):
+    """One GarmentCode design (drafted on its mean body, a women's L) graded by the chart's
+    chest steps (S 86, M 92, L 98 cm): each size's draped chest ease grows by about that step."""
     from tryon3d import fit_report
+    from tryon3d.sizing import size_jobs
 
-    report = fit_report(man, SHIRT, **FAST)
-    assert list(report.sizes) == ["one size"] and report.recommended_size == "one size"
-    fit = report.sizes["one size"]
-    assert 0.0 < fit.ease_cm["chest"] < 25.0 and fit.ease_source["chest"] == "drape"
+    assert [j.size for j in size_jobs(man, SHIRT)] == ["L"]  # no sizes: the design as drafted
+    report = fit_report(man, SHIRT, sizes="S,M,L", **FAST)
+    assert list(report.sizes) == ["S", "M", "L"]
+    ease = [report.sizes[s].ease_cm["chest"] for s in ("S", "M", "L")]
+    assert all(report.sizes[s].ease_source["chest"] == "drape" for s in ("S", "M", "L"))
+    assert ease[0] < ease[1] < ease[2], ease
+    assert 3.0 < ease[1] - ease[0] < 9.0 and 3.0 < ease[2] - ease[1] < 9.0, ease
+    fit = report.sizes["M"]
     assert "sleeve_end_above_elbow_cm" in fit.lengths and fit.stretch["p50"] > 90.0
-    assert (
-        "holds one size" in report.reasons[1] and "not a choice between sizes" in report.reasons[1]
+    assert "holds one size" not in " ".join(report.reasons)
+
+
+def test_a_garmentcode_pattern_grades_by_the_charts_steps():
+    from tryon3d import garments
+
+    spec = GARMENTCODE_DIR / "shirt_mean_specification.json"
+    if not spec.is_file():
+        pytest.skip("../shared/garments is absent")
+    drafted = garments.read_garmentcode(spec)
+    sizes, base = garments.graded_sizes(drafted)
+    assert sizes == ["XS", "S", "M", "L", "XL", "XXL"] and base == "L"
+    chart = garments.size_chart("women")
+    hem = {
+        s: garments.pattern_measurements(garments.grade_pattern(drafted, s))["hem"] for s in sizes
+    }
+    for size in sizes:  # the hem round moves by the chart's chest step, lengths by its stature
+        step = chart[size]["chest"] - chart[base]["chest"]
+        assert hem[size] - hem[base] == pytest.approx(step, abs=0.005)
+        graded = garments.grade_pattern(drafted, size)
+        garments.validate_pattern(graded)  # seams still sew (sleeve caps eased where needed)
+        ratio = graded.metadata["graded"]["length_scale"]
+        assert ratio == pytest.approx(chart[size]["stature"] / chart[base]["stature"])
+    assert garments.grade_pattern(drafted, base).panels[0].edges[0].points.tolist() == (
+        drafted.panels[0].edges[0].points.tolist()
     )
+    with pytest.raises(ValueError, match="unknown size"):
+        garments.grade_pattern(drafted, "42")
 
 
 def test_bad_garment_files_are_refused_before_any_drape(man, tmp_path):

@@ -126,7 +126,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--garment",
         required=True,
         help="garment family (tshirt, longsleeve, dress, skirt, trousers) or a garment file: "
-        "a graded .dxf (its own sizes), a GarmentCode .json or a mesh (one size)",
+        "a graded .dxf (its own sizes), a GarmentCode .json (XS..XXL graded from its design by the "
+        "women's chart steps) or a mesh (one size)",
     )
     fit.add_argument(
         "--sizes",
@@ -172,7 +173,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--garment",
         required=True,
         help="garment family (tshirt, longsleeve, dress, skirt, trousers) or a garment file: "
-        "a graded .dxf (its own sizes), a GarmentCode .json or a mesh (one size)",
+        "a graded .dxf (its own sizes), a GarmentCode .json (XS..XXL graded from its design by the "
+        "women's chart steps) or a mesh (one size)",
     )
     tryon.add_argument(
         "--size",

@@ -452,7 +452,7 @@ def load_garment(
         texture_repeat_m=texture_repeat_m,
         units=units,
         up=up,
-        **design,
+        **cast("dict[str, Any]", design),  # design parameters [m]; no keyword of its own
     )
 
 
