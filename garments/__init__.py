@@ -36,7 +36,6 @@ from tryon3d.garments._garmentcode import (
     pattern_to_garmentcode,
     read_garmentcode,
 )
-from tryon3d.garments._pattern_grading import GRADING_CHART, grade_pattern, graded_sizes
 from tryon3d.garments._inspect import inspect_pattern_file, pattern_measurements
 from tryon3d.garments._io import MESH_SUFFIXES, pattern_to_dxf, read_dxf_pattern, read_mesh_file
 from tryon3d.garments._kind import GARMENT_KINDS, garment_kind
@@ -57,6 +56,7 @@ from tryon3d.garments._pattern import (
     panel_outline,
     validate_pattern,
 )
+from tryon3d.garments._pattern_grading import GRADING_CHART, grade_pattern, graded_sizes
 from tryon3d.garments._placement import prepare_body
 from tryon3d.garments._roles import NotAGarmentError
 

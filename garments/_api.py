@@ -13,7 +13,6 @@ from tryon3d.garments._fabrics import FABRICS, fabric_from_description, fabric_p
 from tryon3d.garments._families import FAMILIES, SizeChart, draft, size_chart
 from tryon3d.garments._garment import Fabric, Garment, GarmentInfo
 from tryon3d.garments._garmentcode import read_garmentcode
-from tryon3d.garments._pattern_grading import grade_pattern
 from tryon3d.garments._io import (
     MESH_SUFFIXES,
     check_texture_image,
@@ -23,6 +22,7 @@ from tryon3d.garments._mesh import mesh_pattern
 from tryon3d.garments._mesh_import import read_garment_mesh
 from tryon3d.garments._mesh_place import place_mesh
 from tryon3d.garments._pattern import Pattern
+from tryon3d.garments._pattern_grading import grade_pattern
 from tryon3d.garments._placement import place_pattern_mesh
 
 if TYPE_CHECKING:
