@@ -401,6 +401,7 @@ def test_sleeveless_top_is_judged_round_the_chest_under_its_armholes(body):
     beside = garment.positions + np.array([0.8, 0.0, 0.0])
     assert any(line.startswith("not on the body") for line in _gates(body, garment, beside))
 
+
 def _to_bone_m(points: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Distance [m] of each point (N, 3) from the segment start-end."""
     d = end - start
