@@ -46,6 +46,12 @@ _LOCAL_CHANGES = (
     "measure-knee-circ-incr",
     "measure-ankle-circ-incr",
     "measure-wrist-circ-incr",
+    # The limbs' lengths: phenotypes alone tie arm and leg length to stature, and ANSUR's
+    # acromion-radiale, radiale-stylion and knee heights vary about it.
+    "measure-upperarm-length-incr",
+    "measure-lowerarm-length-incr",
+    "measure-upperleg-height-incr",
+    "measure-lowerleg-height-incr",
 )
 _FREE_PHENOTYPES = ("muscle", "weight", "height", "proportions")
 # Bounds of the fitted sliders. Anny extrapolates its targets linearly past 0 and 1; a modest

@@ -301,7 +301,7 @@ class _Searches:
     ) -> tuple[int, float]:
         chosen: np.ndarray = np.arange(count)
         if name in self.hints:
-            chosen = chosen[np.abs(chosen - self.hints[name]) <= 1]
+            chosen = chosen[chosen == self.hints[name]]
         values = np.full(count, np.nan)
         for candidate in chosen:
             values[candidate] = girth(int(candidate))
@@ -394,9 +394,9 @@ def measure(
         topology: from ``build_tape_topology`` for this mesh.
         height_ratios: landmark height / stature, keys as in ``DEFAULT_HEIGHT_RATIOS``.
         level_hints: per extremum search (``chest``, ``hips``, ``thigh_max`` ...), the level
-            index found on a nearby shape: only it and its neighbours are read. A fit's
-            finite-difference probes use this; it is exact while the extremum moves by at most
-            one level.
+            index found on a nearby shape: only that level is read. A fit's finite-difference
+            probes use this: an extremum over levels changes, to first order, as the girth at
+            the level where it lies does (the other levels' changes do not matter).
         levels_found: if given, receives the level index found by each search.
 
     Returns:
