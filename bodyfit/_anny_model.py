@@ -21,7 +21,7 @@ from scipy.interpolate import RegularGridInterpolator
 from tryon3d.bodyfit._body import REGION_NAMES, BodyModelName, Sex
 from tryon3d.bodyfit._cache import anny_cache_dir, configure_caches, drop_damaged_cache_files
 from tryon3d.bodyfit._skeleton import canonical_skeleton
-from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
+from tryon3d.bodyfit._tape import ANNY_TAPE_CALIBRATION, TapeTopology, build_tape_topology
 from tryon3d.core import data_file
 
 if TYPE_CHECKING:
@@ -311,7 +311,9 @@ def load_anny_model() -> AnnyModel:
         vertex_shapes=np.ascontiguousarray(shapes.reshape(len(used), -1)),
         joint_template=module.template_bone_heads.numpy().reshape(-1).copy(),
         joint_shapes=np.ascontiguousarray(joint_shapes.reshape(len(used), -1)),
-        tape_topology=build_tape_topology(faces, vertex_regions, template),
+        tape_topology=build_tape_topology(
+            faces, vertex_regions, template, calibration=ANNY_TAPE_CALIBRATION
+        ),
         module=module,
         faces=faces,
         uv=module.texture_coordinates.numpy().astype(np.float32),

@@ -47,9 +47,14 @@ class MeshTape:
 
 def measure_body(body: Body) -> MeshTape:
     """The tape on a Body's rest pose (anny or SMPL-X)."""
-    from tryon3d.bodyfit._tape import build_tape_topology, measure
+    from tryon3d.bodyfit._tape import ANNY_TAPE_CALIBRATION, build_tape_topology, measure
 
-    topology = build_tape_topology(body.faces, body.vertex_regions, body.rest_vertices)
+    topology = build_tape_topology(
+        body.faces,
+        body.vertex_regions,
+        body.rest_vertices,
+        calibration=ANNY_TAPE_CALIBRATION if body.model == "anny" else None,
+    )
     ratios = body.inputs.get("height_ratios") or {}
     measurements, landmarks = measure(
         body.rest_vertices,

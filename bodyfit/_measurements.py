@@ -46,14 +46,9 @@ _WEIGHT_PRIOR_MAX = 0.5
 _FLEXED_TO_RELAXED_M = {"biceps": 0.015, "forearm": 0.01}
 _WEIGHT_THIGH_MAX = 1.0  # the leg's largest girth against ANSUR's thigh girth: no mid-thigh bulge
 # Prior measurements the fit leaves alone: the acromion is found on a binned profile (see
-# above), the mesh's knee joint is not ANSUR's mid-patella point; our neck-base plane reads 4-6 cm
-# over ANSUR's on anny's trapezius, the crotch length 10-15 cm over (anny's crotch sits lower
-# under the navel), the across-back arc 5-7 cm under interscye II: these steer the fit only once
-# their definitions are calibrated, else they fight the height and weight targets.
-_PRIOR_SKIPPED = (
-    "shoulder_breadth", "knee_height", "waist_to_knee_height", "neck_base", "crotch_length",
-    "across_back", "waist_to_hip_height",
-)  # fmt: skip
+# above); the hips' level is the buttocks' largest protrusion on the mesh, which the model's
+# waist-to-hip change does not follow (not among the fitted ones).
+_PRIOR_SKIPPED = ("shoulder_breadth", "waist_to_hip_height")
 
 #: A built body must meet these or the build fails: stature [m], mass [kg], given girths [m].
 #: (The fit aims at 0.2 cm; these leave room for the tape's level binning.)
