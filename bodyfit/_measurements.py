@@ -32,6 +32,7 @@ _WEIGHT_MASS = 1.5
 _WEIGHT_GIVEN_GIRTH = 3.0
 _WEIGHT_PREDICTED_GIRTH = 2.0
 _WEIGHT_SOFT = 0.25
+_MAX_FIT_STEPS = 10  # Gauss-Newton steps of a body's fit (one tape reading each)
 # ANSUR's upper-arm girth is of the flexed biceps; a relaxed arm reads about this much less.
 _FLEXED_TO_RELAXED_ARM_M = 0.015
 # Secondary girths steer the shape softly. Shoulder breadth steers more softly still: the
@@ -314,7 +315,14 @@ def body_from_measurements(
         if age_years is not None
         else float(population.coefficients_for(sex).age_median_years)
     )
-    result = fit_shape(backend, targets, sex=sex, age_years=age, height_ratios=ratios)
+    result = fit_shape(
+        backend,
+        targets,
+        sex=sex,
+        age_years=age,
+        height_ratios=ratios,
+        max_iterations=_MAX_FIT_STEPS,
+    )
     try:
         _check_fit(result, height_m=height_m, weight_kg=weight_kg, girths_m=given)
     except ValueError:
@@ -323,7 +331,15 @@ def body_from_measurements(
         for name in ("chest", "waist", "hips"):
             if name not in given:
                 targets[name] = FitTarget(predicted[name], _WEIGHT_SOFT, hard=False)
-        result = fit_shape(backend, targets, sex=sex, age_years=age, height_ratios=ratios)
+        # ... and give the fit twice the steps: a hard combination may converge slowly.
+        result = fit_shape(
+            backend,
+            targets,
+            sex=sex,
+            age_years=age,
+            height_ratios=ratios,
+            max_iterations=2 * _MAX_FIT_STEPS,
+        )
         _check_fit(result, height_m=height_m, weight_kg=weight_kg, girths_m=given)
     return _assemble_body(
         backend,

@@ -212,3 +212,32 @@ def test_measure_cli_reads_body_json_and_an_anny_glb(tmp_path, default_body) -> 
         and len(bad.stderr.strip().splitlines()) == 1
         and "not found" in bad.stderr
     )
+
+
+def test_crotch_tape_spans_front_crotch_and_back_below_the_waist() -> None:
+    from tryon3d.bodyfit._tape import _crotch_length
+
+    # Side view of a box-like trunk, 20 cm deep, waist 25 cm over the crotch, its top ragged
+    # (vertices stop 1-15 mm under the waist): front, crotch and back add up to 70 cm.
+    rng = np.random.default_rng(3)
+    y, z = np.meshgrid(np.linspace(-0.1, 0.1, 21), np.linspace(0.8, 1.05, 26))
+    points = np.column_stack([np.zeros(y.size), y.ravel(), z.ravel()])
+    points = points[points[:, 2] < 1.05 - rng.uniform(0.001, 0.015, len(points))]
+    waist_section = np.array([[0.0, -0.1, 1.05], [0.0, 0.1, 1.05], [0.3, 0.0, 1.05]])
+    length = _crotch_length(points, waist_section, 0.8, 1.05)
+    assert length == pytest.approx(0.70, abs=1e-6)
+
+
+def test_given_limb_lengths_are_met() -> None:
+    # The fit reaches arm and leg lengths the population would not predict (3-4 cm off it).
+    base = cached_body(1.70, 65.0, "female").measurements_m
+    tape = {
+        "sleeve_outseam": base["sleeve_outseam"] + 0.03,
+        "knee_height": base["knee_height"] - 0.03,
+    }
+    body = bodyfit.body_from_measurements(height_m=1.70, weight_kg=65.0, sex="female", tape_m=tape)
+    for name, value in tape.items():
+        assert abs(body.measurements_m[name] - value) < 0.005, (
+            f"{name} {body.measurements_m[name] * 100:.1f} cm, asked {value * 100:.1f} cm"
+        )
+    assert abs(body.measurements_m["stature"] - 1.70) < 0.005
