@@ -33,6 +33,7 @@ _FD_STEP = 0.01
 _TRUST_RADIUS = 0.5  # largest change of any slider in one Gauss-Newton step
 _MIN_TRUST_RADIUS = 1e-3
 _MIN_RELATIVE_GAIN = 0.02  # stop once an iteration lowers the cost by less than this fraction
+_SETTLED_GAIN = 0.1  # soft targets have settled once a step removes less than this of the cost
 _REFRESH_AFTER_REJECTS = 2  # a fresh Jacobian once the updated one fails this many steps in a row
 _CM = 100.0
 
@@ -184,6 +185,7 @@ def fit_shape(
     prior_weight: float = 0.05,
     max_iterations: int = 10,
     tolerance_cm: float = 0.2,
+    update_jacobian: bool | None = None,
 ) -> FitResult:
     """Fit the model's shape parameters so its measurements meet ``targets``.
 
@@ -198,6 +200,10 @@ def fit_shape(
         max_iterations: Gauss-Newton step budget (each step costs one tape reading; a
             Jacobian, P readings, is taken at the start and after repeated failed steps).
         tolerance_cm: stop once every target is met within this (cm, or kg for mass).
+        update_jacobian: update the Jacobian by Broyden's rule between steps (True) or take a
+            fresh one every step (False); by default True for anny, whose sliders act locally
+            and nearly linearly, False for SMPL-X, whose few global betas the update follows
+            poorly.
 
     Returns:
         The fitted FitResult.
@@ -228,6 +234,8 @@ def fit_shape(
         ]
         return np.stack(columns, axis=1)
 
+    if update_jacobian is None:
+        update_jacobian = model.name == "anny"
     hard = np.array([t.hard for t in targets.values()])
     weights = np.array([t.weight for t in targets.values()])
     parameters = start.copy()
@@ -238,12 +246,17 @@ def fit_shape(
     iterations = 0
     jacobian: np.ndarray | None = None
     rejected = 0
+    last_gain = 1.0  # fraction of the cost the last accepted step removed
     while iterations < max_iterations:
         errors = np.abs(_residuals(best[2], targets) / weights)
-        if errors[hard].max() < tolerance_cm:
-            break
+        # Met hard targets stop the fit only once the soft ones (the whole-body prior's lengths
+        # and girths) have settled too: a good start meets the hard ones in a step or two.
+        met = errors[hard].max() < tolerance_cm
+        if met and (last_gain < _SETTLED_GAIN or rejected >= _REFRESH_AFTER_REJECTS):
+            break  # (a fresh Jacobian is worth its P readings only for unmet hard targets)
         iterations += 1
-        if jacobian is None or rejected >= _REFRESH_AFTER_REJECTS:
+        fresh = jacobian is None or rejected >= _REFRESH_AFTER_REJECTS or not update_jacobian
+        if fresh:
             # One finite-difference Jacobian (P tape readings); later steps update it by
             # Broyden's rank-one rule from each step taken, which costs one reading per step.
             jacobian = jacobian_at(parameters, residual, best)
@@ -266,6 +279,7 @@ def fit_shape(
             )
         if candidate_cost < cost:
             gain = cost - candidate_cost
+            last_gain = gain / cost
             parameters, residual, cost, best = (
                 candidate,
                 candidate_residual,
@@ -274,8 +288,10 @@ def fit_shape(
             )
             radius = min(radius * 1.5, _TRUST_RADIUS)
             rejected = 0
-            if gain <= _MIN_RELATIVE_GAIN * (cost + gain) and iterations > 1:
-                break
+            if last_gain <= _MIN_RELATIVE_GAIN:
+                if fresh:
+                    break
+                rejected = _REFRESH_AFTER_REJECTS  # stalled on an updated Jacobian: a fresh one
         else:
             radius *= 0.35
             rejected += 1
