@@ -260,8 +260,9 @@ def fit_shape(
             # One finite-difference Jacobian (P tape readings); later steps update it by
             # Broyden's rank-one rule from each step taken, which costs one reading per step.
             jacobian = jacobian_at(parameters, residual, best)
-            # the failures were the updated Jacobian's: a fresh one earns the full radius back
-            radius = _TRUST_RADIUS if rejected else radius
+            if rejected and update_jacobian:
+                # the failures were the updated Jacobian's: a fresh one earns the radius back
+                radius = _TRUST_RADIUS
             rejected = 0
         # Gauss-Newton step inside the box bounds and a trust region around the current point.
         step_lower = np.maximum(lower - parameters, -radius)
