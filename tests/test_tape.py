@@ -74,6 +74,15 @@ def test_tape_reads_plausible_girths(height_m: float, weight_kg: float, sex: str
     }
     for name, (low, high) in ranges.items():
         assert low <= m[name] <= high, f"{name} {m[name]:.1f} cm outside {low}-{high}"
+    # Lengths against stature, ANSUR II's 1st-99th percentiles (both sexes): the mid-patella, not
+    # anny's knee joint (which sits at 0.32 of stature), and the crotch tape's top closed at the
+    # waist level (a ragged top read up to 25 cm over).
+    for name, (low, high) in {
+        "knee_height": (0.254, 0.301),
+        "crotch_length": (0.302, 0.441),
+    }.items():
+        ratio = m[name] / m["stature"]
+        assert low <= ratio <= high, f"{name} {ratio:.3f} x stature outside {low}-{high}"
     # Lengths add up: the arm from the shoulder point is upper arm plus forearm.
     assert m["sleeve_outseam"] == pytest.approx(m["acromion_radiale"] + m["radiale_stylion"])
     assert m["waist_to_knee_height"] > m["waist_to_hip_height"] > 0
