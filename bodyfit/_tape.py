@@ -196,6 +196,9 @@ def cross_section(
     with ``normal`` (3,, any length); vertices (V, 3) [m]."""
     normal = np.asarray(normal, dtype=np.float64)
     normal = normal / np.linalg.norm(normal)
+    if normal[0] == 0.0 and normal[1] == 0.0:  # horizontal (most tape lines): heights are z
+        heights = vertices[:, 2] - origin[2]
+        return edge_plane_crossings(vertices, edges, heights if normal[2] > 0 else -heights)[1]
     return edge_plane_crossings(vertices, edges, (vertices - origin) @ normal)[1]
 
 
