@@ -250,3 +250,30 @@ def test_given_limb_lengths_are_met() -> None:
             f"{name} {body.measurements_m[name] * 100:.1f} cm, asked {value * 100:.1f} cm"
         )
     assert abs(body.measurements_m["stature"] - 1.70) < 0.005
+
+
+def test_tape_on_an_smplx_mesh_in_its_own_frame(tmp_path) -> None:
+    from synthetic_smplx import write_synthetic_smplx
+
+    from tryon3d.bodyfit._smplx_model import SMPLX_TO_ENGINE, load_smplx_model
+
+    write_synthetic_smplx(tmp_path)
+    model = load_smplx_model(tmp_path)
+    vertices, joints = model.rest_geometry(np.full((1, 10), 0.3), sex="female", age_years=30.0)
+    expected, _ = measure(
+        vertices[0], model.vertex_regions, model.skeleton(joints[0]), model.tape_topology
+    )
+    # The same body as a user's file holds it: SMPL-X's frame (y-up, facing +z), placed anywhere.
+    own_frame = vertices[0] @ SMPLX_TO_ENGINE + np.array([0.3, 1.1, -0.2])
+    tape = bodyfit.measure_mesh(own_frame, model.faces, smplx_model_dir=tmp_path, model="smplx")
+    assert tape.source == "SMPL-X mesh"
+    worst = max(abs(tape.measurements_m[name] - expected[name]) for name in expected)
+    assert worst < 1e-6, f"a reading moved by {worst * 1000:.3f} mm"
+    # Girths are read on the right heights: z-up, feet on the floor, the waist at ANSUR's ratio.
+    stature = tape.measurements_m["stature"]
+    assert tape.vertices[:, 2].min() == pytest.approx(0.0, abs=1e-9)
+    assert tape.landmarks_m["waist"][2] == pytest.approx(0.600 * stature, abs=1e-6)
+    assert 0.45 * stature < tape.landmarks_m["hips"][2] < tape.landmarks_m["waist"][2]
+    assert tape.landmarks_m["waist"][2] < tape.landmarks_m["chest"][2] < 0.8 * stature
+    with pytest.raises(ValueError, match="not SMPL-X's"):
+        bodyfit.measure_mesh(own_frame[:-1], model.faces, smplx_model_dir=tmp_path, model="smplx")
