@@ -300,6 +300,10 @@ def body_from_measurements(
     )
     prior = prior or load_measurement_prior()
     if prior is not None:
+        # The prior's biceps (ANSUR's: the upper arm's largest girth) supersedes the mid-arm
+        # guess, which no arm can meet together with it (the largest girth is never the smaller).
+        if "upper_arm" not in given:
+            targets.pop("upper_arm", None)
         targets.update(
             _prior_targets(
                 prior, given, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years
