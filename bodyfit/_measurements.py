@@ -393,6 +393,12 @@ def rebuild_body(
     """The Body for known model parameters (as stored by ``body_record``), measured afresh."""
     backend = _resolve_backend(model, smplx_model_dir)
     sex = check_sex(sex)
+    if model == "anny":
+        # A record from before a local change was fitted lacks it: it stood at 0, its neutral.
+        shape_parameters = {
+            **{n: 0.0 for n in backend.parameter_names if n.startswith("measure-")},
+            **shape_parameters,
+        }
     missing = [name for name in backend.parameter_names if name not in shape_parameters]
     if missing:
         raise ValueError(f"shape parameters lack {missing} for the {model} model")
