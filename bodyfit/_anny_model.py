@@ -21,7 +21,7 @@ from scipy.interpolate import RegularGridInterpolator
 from tryon3d.bodyfit._body import REGION_NAMES, BodyModelName, Sex
 from tryon3d.bodyfit._cache import anny_cache_dir, configure_caches, drop_damaged_cache_files
 from tryon3d.bodyfit._skeleton import canonical_skeleton
-from tryon3d.bodyfit._tape import TapeTopology, build_tape_topology
+from tryon3d.bodyfit._tape import ANNY_TAPE_CALIBRATION, TapeTopology, build_tape_topology
 from tryon3d.core import data_file
 
 if TYPE_CHECKING:
@@ -46,6 +46,12 @@ _LOCAL_CHANGES = (
     "measure-knee-circ-incr",
     "measure-ankle-circ-incr",
     "measure-wrist-circ-incr",
+    # The limbs' lengths: phenotypes alone tie arm and leg length to stature, and ANSUR's
+    # acromion-radiale, radiale-stylion and knee heights vary about it.
+    "measure-upperarm-length-incr",
+    "measure-lowerarm-length-incr",
+    "measure-upperleg-height-incr",
+    "measure-lowerleg-height-incr",
 )
 _FREE_PHENOTYPES = ("muscle", "weight", "height", "proportions")
 # Bounds of the fitted sliders. Anny extrapolates its targets linearly past 0 and 1; a modest
@@ -305,7 +311,9 @@ def load_anny_model() -> AnnyModel:
         vertex_shapes=np.ascontiguousarray(shapes.reshape(len(used), -1)),
         joint_template=module.template_bone_heads.numpy().reshape(-1).copy(),
         joint_shapes=np.ascontiguousarray(joint_shapes.reshape(len(used), -1)),
-        tape_topology=build_tape_topology(faces, vertex_regions, template),
+        tape_topology=build_tape_topology(
+            faces, vertex_regions, template, calibration=ANNY_TAPE_CALIBRATION
+        ),
         module=module,
         faces=faces,
         uv=module.texture_coordinates.numpy().astype(np.float32),

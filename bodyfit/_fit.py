@@ -1,9 +1,12 @@
 """Shape fitting: find body-model parameters whose tape measurements hit given targets.
 
-A bounded Gauss-Newton loop with a trust region on about a dozen parameters. Each iteration
-takes one batched finite-difference Jacobian (the models are piecewise linear in their sliders,
-so a difference step straddling a kink still gives a useful slope) and solves the box-bounded
-linear least-squares step. The problem is close to linear, so a few iterations suffice.
+A bounded Gauss-Newton loop with a trust region on about twenty parameters. One batched
+finite-difference Jacobian is taken at the start (the models are piecewise linear in their
+sliders, so a difference step straddling a kink still gives a useful slope); each step solves
+the box-bounded linear least-squares problem and then corrects the Jacobian by Broyden's
+rank-one update from what the step really did, so a step costs one tape reading, not P. The
+problem is close to linear, so a few steps suffice; a fresh Jacobian is taken only when the
+updated one keeps failing.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ _FD_STEP = 0.01
 _TRUST_RADIUS = 0.5  # largest change of any slider in one Gauss-Newton step
 _MIN_TRUST_RADIUS = 1e-3
 _MIN_RELATIVE_GAIN = 0.02  # stop once an iteration lowers the cost by less than this fraction
+_SETTLED_GAIN = 0.1  # soft targets have settled once a step removes less than this of the cost
+_REFRESH_AFTER_REJECTS = 2  # a fresh Jacobian once the updated one fails this many steps in a row
 _CM = 100.0
 
 
@@ -178,8 +183,9 @@ def fit_shape(
     age_years: float,
     height_ratios: Mapping[str, float] | None = None,
     prior_weight: float = 0.05,
-    max_iterations: int = 6,
+    max_iterations: int = 10,
     tolerance_cm: float = 0.2,
+    update_jacobian: bool | None = None,
 ) -> FitResult:
     """Fit the model's shape parameters so its measurements meet ``targets``.
 
@@ -191,8 +197,13 @@ def fit_shape(
         age_years: age [years].
         height_ratios: landmark height ratios for the tape (see ``bodyfit._tape``).
         prior_weight: pull of each parameter towards its start (keeps unconstrained sliders put).
-        max_iterations: Gauss-Newton iteration budget.
+        max_iterations: Gauss-Newton step budget (each step costs one tape reading; a
+            Jacobian, P readings, is taken at the start and after repeated failed steps).
         tolerance_cm: stop once every target is met within this (cm, or kg for mass).
+        update_jacobian: update the Jacobian by Broyden's rule between steps (True) or take a
+            fresh one every step (False); by default True for anny, whose sliders act locally
+            and nearly linearly, False for SMPL-X, whose few global betas the update follows
+            poorly.
 
     Returns:
         The fitted FitResult.
@@ -223,6 +234,8 @@ def fit_shape(
         ]
         return np.stack(columns, axis=1)
 
+    if update_jacobian is None:
+        update_jacobian = model.name == "anny"
     hard = np.array([t.hard for t in targets.values()])
     weights = np.array([t.weight for t in targets.values()])
     parameters = start.copy()
@@ -231,35 +244,60 @@ def fit_shape(
     cost = float(residual @ residual)
     radius = _TRUST_RADIUS
     iterations = 0
+    jacobian: np.ndarray | None = None
+    rejected = 0
+    last_gain = 1.0  # fraction of the cost the last accepted step removed
     while iterations < max_iterations:
         errors = np.abs(_residuals(best[2], targets) / weights)
-        if errors[hard].max() < tolerance_cm:
-            break
+        # Met hard targets stop the fit only once the soft ones (the whole-body prior's lengths
+        # and girths) have settled too: a good start meets the hard ones in a step or two.
+        met = errors[hard].max() < tolerance_cm
+        if met and (last_gain < _SETTLED_GAIN or rejected >= _REFRESH_AFTER_REJECTS):
+            break  # (a fresh Jacobian is worth its P readings only for unmet hard targets)
         iterations += 1
-        jacobian = jacobian_at(parameters, residual, best)
-        improved = False
-        while radius > _MIN_TRUST_RADIUS:
-            # Gauss-Newton step inside the box bounds and a trust region around the current point.
-            step_lower = np.maximum(lower - parameters, -radius)
-            step_upper = np.minimum(upper - parameters, radius)
-            step = lsq_linear(jacobian, -residual, bounds=(step_lower, step_upper + 1e-12)).x
-            candidate = np.clip(parameters + step, lower, upper)
-            evaluated = _evaluate(model, topology, candidate[None], **kwargs)[0]
-            candidate_residual = stacked_residual(evaluated[2], candidate)
-            candidate_cost = float(candidate_residual @ candidate_residual)
-            if candidate_cost < cost:
-                improved = cost - candidate_cost > _MIN_RELATIVE_GAIN * cost
-                parameters, residual, cost, best = (
-                    candidate,
-                    candidate_residual,
-                    candidate_cost,
-                    evaluated,
-                )
-                radius = min(radius * 1.5, _TRUST_RADIUS)
-                break
+        fresh = jacobian is None or rejected >= _REFRESH_AFTER_REJECTS or not update_jacobian
+        if fresh:
+            # One finite-difference Jacobian (P tape readings); later steps update it by
+            # Broyden's rank-one rule from each step taken, which costs one reading per step.
+            jacobian = jacobian_at(parameters, residual, best)
+            if rejected and update_jacobian:
+                # the failures were the updated Jacobian's: a fresh one earns the radius back
+                radius = _TRUST_RADIUS
+            rejected = 0
+        # Gauss-Newton step inside the box bounds and a trust region around the current point.
+        step_lower = np.maximum(lower - parameters, -radius)
+        step_upper = np.minimum(upper - parameters, radius)
+        step = lsq_linear(jacobian, -residual, bounds=(step_lower, step_upper + 1e-12)).x
+        candidate = np.clip(parameters + step, lower, upper)
+        step = candidate - parameters
+        evaluated = _evaluate(model, topology, candidate[None], **kwargs)[0]
+        candidate_residual = stacked_residual(evaluated[2], candidate)
+        candidate_cost = float(candidate_residual @ candidate_residual)
+        length_sq = float(step @ step)
+        if length_sq > 1e-16:
+            jacobian = jacobian + np.outer(
+                candidate_residual - residual - jacobian @ step, step / length_sq
+            )
+        if candidate_cost < cost:
+            gain = cost - candidate_cost
+            last_gain = gain / cost
+            parameters, residual, cost, best = (
+                candidate,
+                candidate_residual,
+                candidate_cost,
+                evaluated,
+            )
+            radius = min(radius * 1.5, _TRUST_RADIUS)
+            rejected = 0
+            if last_gain <= _MIN_RELATIVE_GAIN:
+                if fresh:
+                    break
+                rejected = _REFRESH_AFTER_REJECTS  # stalled on an updated Jacobian: a fresh one
+        else:
             radius *= 0.35
-        if not improved:
-            break
+            rejected += 1
+            if radius < _MIN_TRUST_RADIUS:
+                break
     vertices, joints, measurements, landmarks, _ = best
     errors = (_residuals(measurements, targets) / weights)[hard]
     weight_kg = measurements.pop("weight_kg")

@@ -5,12 +5,18 @@ anny's order, as anny and our GLB export write it, seams split or not) both come
 model: the vertices are mapped back to anny's vertex order through the faces, the blend-shape
 weights that reproduce them are solved for by least squares, and those give the joints. Units
 (m, cm, mm) and the up axis (z, or y as in glTF/OBJ) are detected from the mesh's extent.
+
+SMPL-X meshes (10,475 vertices, in SMPL-X's own frame: metres, y-up, facing +z) are measured
+with the licensed model's body regions and joint regressor (the joints regressed from the
+mesh's own vertices), turned once into the tape's z-up frame.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,6 +27,9 @@ if TYPE_CHECKING:
     from tryon3d.bodyfit._anny_model import AnnyModel
 
 __all__ = ["MeshTape", "measure_body", "measure_mesh", "tape_definitions", "tape_svg"]
+
+#: Vertices of an SMPL-X mesh: how ``measure_mesh`` recognises one.
+SMPLX_VERTEX_COUNT = 10475
 
 _LOOPS_HORIZONTAL = ("chest", "underbust", "waist", "iso_waist", "hips", "thigh", "thigh_max",
                      "lower_thigh", "knee", "calf", "ankle")  # fmt: skip
@@ -47,9 +56,14 @@ class MeshTape:
 
 def measure_body(body: Body) -> MeshTape:
     """The tape on a Body's rest pose (anny or SMPL-X)."""
-    from tryon3d.bodyfit._tape import build_tape_topology, measure
+    from tryon3d.bodyfit._tape import ANNY_TAPE_CALIBRATION, build_tape_topology, measure
 
-    topology = build_tape_topology(body.faces, body.vertex_regions, body.rest_vertices)
+    topology = build_tape_topology(
+        body.faces,
+        body.vertex_regions,
+        body.rest_vertices,
+        calibration=ANNY_TAPE_CALIBRATION if body.model == "anny" else None,
+    )
     ratios = body.inputs.get("height_ratios") or {}
     measurements, landmarks = measure(
         body.rest_vertices,
@@ -77,15 +91,26 @@ def _to_z_up_metres(vertices: np.ndarray) -> np.ndarray:
     return vertices - np.array([0.0, 0.0, vertices[:, 2].min()])
 
 
-def measure_mesh(vertices: np.ndarray, faces: np.ndarray) -> MeshTape:
-    """The tape on a standing body mesh with anny's topology.
+def measure_mesh(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    *,
+    model: str | None = None,
+    smplx_model_dir: str | os.PathLike | None = None,
+) -> MeshTape:
+    """The tape on a standing body mesh (A-pose) with anny's or SMPL-X's topology.
 
     Args:
-        vertices: (V, 3) positions (m, cm or mm; y-up or z-up, detected).
-        faces: (F, 3) triangles in anny's face order (vertices may be split at UV seams).
+        vertices: (V, 3) positions: anny's in m, cm or mm, y-up or z-up (detected); SMPL-X's in
+            its own frame (metres, y-up, facing +z), placed anywhere.
+        faces: (F, 3) triangles in the model's face order (anny's vertices may be split at UV
+            seams).
+        model: ``"anny"`` or ``"smplx"``; by default SMPL-X for a mesh of
+            ``SMPLX_VERTEX_COUNT`` vertices, else anny.
+        smplx_model_dir: folder with the SMPL-X model files (or env ``TRYON3D_SMPLX_DIR``).
 
     Raises:
-        ValueError: not anny's topology, or not a standing body.
+        ValueError: not the model's topology, not a standing body, or SMPL-X's files missing.
     """
     from tryon3d.bodyfit._anny_model import load_anny_model
     from tryon3d.bodyfit._tape import measure
@@ -96,29 +121,59 @@ def measure_mesh(vertices: np.ndarray, faces: np.ndarray) -> MeshTape:
         raise ValueError(
             f"expected vertices (V, 3) and faces (F, 3), got {vertices.shape} and {faces.shape}"
         )
-    model = load_anny_model()
-    if len(faces) != len(model.faces):
+    kind = model or ("smplx" if len(vertices) == SMPLX_VERTEX_COUNT else "anny")
+    if kind == "smplx":
+        return _measure_smplx_mesh(vertices, faces, smplx_model_dir)
+    if kind != "anny":
+        raise ValueError(f"model must be 'anny' or 'smplx', got {model!r}")
+    anny = load_anny_model()
+    if len(faces) != len(anny.faces):
         raise ValueError(
-            f"only anny meshes (or our body.json) can be measured: the mesh has {len(faces)} "
-            "faces, "
-            f"anny {len(model.faces)}"
+            f"only anny and SMPL-X meshes (or our body.json) can be measured: the mesh has "
+            f"{len(faces)} faces, anny {len(anny.faces)} (SMPL-X: {SMPLX_VERTEX_COUNT} vertices)"
         )
     # Back to anny's vertex order through the faces (a split seam vertex maps to its original).
-    original = np.full((len(model.vertex_regions), 3), np.nan)
-    original[model.faces.reshape(-1)] = vertices[faces.reshape(-1)]
+    original = np.full((len(anny.vertex_regions), 3), np.nan)
+    original[anny.faces.reshape(-1)] = vertices[faces.reshape(-1)]
     if np.isnan(original).any():
         raise ValueError("the mesh's faces do not follow anny's: cannot map its vertices")
-    check = np.abs(original[model.faces.reshape(-1)] - vertices[faces.reshape(-1)]).max()
+    check = np.abs(original[anny.faces.reshape(-1)] - vertices[faces.reshape(-1)]).max()
     if check > 1e-6 * max(1.0, np.abs(vertices).max()):
         raise ValueError(
             "the mesh's faces do not follow anny's: its vertices disagree across faces"
         )
     points = _to_z_up_metres(original)
-    joints = _joints_from_vertices(model, points)
+    joints = _joints_from_vertices(anny, points)
     measurements, landmarks = measure(
-        points, model.vertex_regions, model.skeleton(joints), model.tape_topology
+        points, anny.vertex_regions, anny.skeleton(joints), anny.tape_topology
     )
     return MeshTape(points, measurements, landmarks, "anny mesh")
+
+
+def _measure_smplx_mesh(
+    vertices: np.ndarray, faces: np.ndarray, smplx_model_dir: str | os.PathLike | None
+) -> MeshTape:
+    from tryon3d.bodyfit._smplx_model import JOINT_NAMES, SMPLX_TO_ENGINE, load_smplx_model
+    from tryon3d.bodyfit._tape import measure
+
+    folder = smplx_model_dir or os.environ.get("TRYON3D_SMPLX_DIR")
+    backend = load_smplx_model(Path(folder) if folder else None)
+    if len(vertices) != len(backend.vertex_regions) or not np.array_equal(faces, backend.faces):
+        raise ValueError(
+            f"the mesh is not SMPL-X's: {len(vertices)} vertices and {len(faces)} faces, SMPL-X "
+            f"has {len(backend.vertex_regions)} and {len(backend.faces)} in its own order"
+        )
+    # SMPL-X's frame (y-up, facing +z) turned to the tape's (z-up, facing -y), feet on z = 0.
+    points = vertices @ SMPLX_TO_ENGINE.T
+    points[:, 2] -= points[:, 2].min()
+    # The regressor's rows are affine weights (each sums to 1): it gives the joints of a mesh
+    # placed anywhere, in any frame.
+    regressor = np.asarray(backend.joint_regressor, dtype=np.float64)[: len(JOINT_NAMES)]
+    joints = regressor @ points
+    measurements, landmarks = measure(
+        points, backend.vertex_regions, backend.skeleton(joints), backend.tape_topology
+    )
+    return MeshTape(points, measurements, landmarks, "SMPL-X mesh")
 
 
 def _joints_from_vertices(model: AnnyModel, vertices: np.ndarray) -> np.ndarray:

@@ -32,6 +32,7 @@ _WEIGHT_MASS = 1.5
 _WEIGHT_GIVEN_GIRTH = 3.0
 _WEIGHT_PREDICTED_GIRTH = 2.0
 _WEIGHT_SOFT = 0.25
+_MAX_FIT_STEPS = 10  # Gauss-Newton steps of a body's fit (one tape reading each)
 # ANSUR's upper-arm girth is of the flexed biceps; a relaxed arm reads about this much less.
 _FLEXED_TO_RELAXED_ARM_M = 0.015
 # Secondary girths steer the shape softly. Shoulder breadth steers more softly still: the
@@ -46,14 +47,9 @@ _WEIGHT_PRIOR_MAX = 0.5
 _FLEXED_TO_RELAXED_M = {"biceps": 0.015, "forearm": 0.01}
 _WEIGHT_THIGH_MAX = 1.0  # the leg's largest girth against ANSUR's thigh girth: no mid-thigh bulge
 # Prior measurements the fit leaves alone: the acromion is found on a binned profile (see
-# above), the mesh's knee joint is not ANSUR's mid-patella point; our neck-base plane reads 4-6 cm
-# over ANSUR's on anny's trapezius, the crotch length 10-15 cm over (anny's crotch sits lower
-# under the navel), the across-back arc 5-7 cm under interscye II: these steer the fit only once
-# their definitions are calibrated, else they fight the height and weight targets.
-_PRIOR_SKIPPED = (
-    "shoulder_breadth", "knee_height", "waist_to_knee_height", "neck_base", "crotch_length",
-    "across_back", "waist_to_hip_height",
-)  # fmt: skip
+# above); the hips' level is the buttocks' largest protrusion on the mesh, which the model's
+# waist-to-hip change does not follow (not among the fitted ones).
+_PRIOR_SKIPPED = ("shoulder_breadth", "waist_to_hip_height")
 
 #: A built body must meet these or the build fails: stature [m], mass [kg], given girths [m].
 #: (The fit aims at 0.2 cm; these leave room for the tape's level binning.)
@@ -304,6 +300,10 @@ def body_from_measurements(
     )
     prior = prior or load_measurement_prior()
     if prior is not None:
+        # The prior's biceps (ANSUR's: the upper arm's largest girth) supersedes the mid-arm
+        # guess, which no arm can meet together with it (the largest girth is never the smaller).
+        if "upper_arm" not in given:
+            targets.pop("upper_arm", None)
         targets.update(
             _prior_targets(
                 prior, given, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years
@@ -319,7 +319,14 @@ def body_from_measurements(
         if age_years is not None
         else float(population.coefficients_for(sex).age_median_years)
     )
-    result = fit_shape(backend, targets, sex=sex, age_years=age, height_ratios=ratios)
+    result = fit_shape(
+        backend,
+        targets,
+        sex=sex,
+        age_years=age,
+        height_ratios=ratios,
+        max_iterations=_MAX_FIT_STEPS,
+    )
     try:
         _check_fit(result, height_m=height_m, weight_kg=weight_kg, girths_m=given)
     except ValueError:
@@ -328,7 +335,15 @@ def body_from_measurements(
         for name in ("chest", "waist", "hips"):
             if name not in given:
                 targets[name] = FitTarget(predicted[name], _WEIGHT_SOFT, hard=False)
-        result = fit_shape(backend, targets, sex=sex, age_years=age, height_ratios=ratios)
+        # ... and give the fit twice the steps: a hard combination may converge slowly.
+        result = fit_shape(
+            backend,
+            targets,
+            sex=sex,
+            age_years=age,
+            height_ratios=ratios,
+            max_iterations=2 * _MAX_FIT_STEPS,
+        )
         _check_fit(result, height_m=height_m, weight_kg=weight_kg, girths_m=given)
     return _assemble_body(
         backend,
@@ -378,6 +393,12 @@ def rebuild_body(
     """The Body for known model parameters (as stored by ``body_record``), measured afresh."""
     backend = _resolve_backend(model, smplx_model_dir)
     sex = check_sex(sex)
+    if model == "anny":
+        # A record from before a local change was fitted lacks it: it stood at 0, its neutral.
+        shape_parameters = {
+            **{n: 0.0 for n in backend.parameter_names if n.startswith("measure-")},
+            **shape_parameters,
+        }
     missing = [name for name in backend.parameter_names if name not in shape_parameters]
     if missing:
         raise ValueError(f"shape parameters lack {missing} for the {model} model")

@@ -30,6 +30,9 @@ BETA_COUNT = 10
 _BETA_BOUND = 4.0
 # SMPL-X (y-up, +z forward) to engine (z-up, -y forward): (x, y, z) -> (x, -z, y).
 _SMPLX_TO_ENGINE = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+#: The turn from SMPL-X's frame (y-up, facing +z) into ours (z-up, facing -y); apply as
+#: ``points @ SMPLX_TO_ENGINE.T``.
+SMPLX_TO_ENGINE = _SMPLX_TO_ENGINE
 _ARM_DOWN_RAD = 0.75  # lowers the T-pose arms to the canonical A-pose (about 43 degrees)
 _LEFT_SHOULDER, _RIGHT_SHOULDER = 16, 17
 
@@ -203,6 +206,11 @@ class SMPLXModel:
     parameter_bounds: np.ndarray
     tape_topology: TapeTopology
     name: BodyModelName = "smplx"
+
+    @property
+    def joint_regressor(self) -> np.ndarray:
+        """(J, V) weights giving the joints from the vertices (rows sum to 1), float32."""
+        return self.layers["neutral"].J_regressor.numpy()
 
     def initial_parameters(
         self, *, height_m: float, bmi: float, sex: Sex | None = None

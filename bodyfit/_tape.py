@@ -16,7 +16,8 @@ Landmark definitions (ANSUR II columns in brackets; ISO 8559-1 variants prefixed
 - hips [buttockcircumference]: horizontal girth at the buttocks' maximum (backward) protrusion,
   searched on both sides of ANSUR's buttock height, above the crotch.
 - neck [neckcircumference]: the smallest girth perpendicular to the neck axis below the larynx.
-- neck_base [neckcircumferencebase]: girth in the plane over the cervicale and the suprasternale.
+- neck_base [neckcircumferencebase]: girth in the plane over the cervicale and the suprasternale
+  (the population's height ratios; the model's calibration moves the suprasternale to its mesh).
 - shoulder_breadth [biacromialbreadth]: distance between the acromion points, the lateral ends of
   the top of the shoulders.
 - acromion_radiale [acromionradialelength], radiale_stylion [radialestylionlength]: acromion to
@@ -28,15 +29,16 @@ Landmark definitions (ANSUR II columns in brackets; ISO 8559-1 variants prefixed
 - thigh [thighcircumference]: horizontal girth of the left thigh at the gluteal furrow, 1.2 % of
   stature below the crotch; thigh_max: its largest horizontal girth below the crotch.
 - lower_thigh [lowerthighcircumference]: horizontal thigh girth just above the knee.
-- knee: horizontal girth at the knee joint; knee_height [kneeheightmidpatella]: its height.
+- knee: horizontal girth at the knee joint; knee_height [kneeheightmidpatella]: the
+  mid-patella's height, placed between ankle and knee joint by the model's calibration.
 - calf [calfcircumference]: largest horizontal girth of the lower leg.
 - ankle [anklecircumference]: smallest horizontal girth of the leg above the ankle bones.
 - upper_arm: relaxed girth perpendicular to the upper arm, midway shoulder to elbow.
 - biceps [bicepscircumferenceflexed, flexed there]: the largest such girth of the upper arm.
 - forearm [forearmcircumferenceflexed, flexed there]: the largest girth of the forearm.
 - wrist [wristcircumference]: girth perpendicular to the forearm just above the wrist joint.
-- across_back [interscyeii, roughly]: the tape over the back half of the trunk, 3 cm under the
-  armpits.
+- across_back [interscyeii]: the tape over the back of the trunk between the posterior axillary
+  folds (behind 65 % of the trunk's depth), 3 cm under the armpits.
 - waist_to_hip_height, waist_to_knee_height: vertical distances from the (ANSUR) waist level.
 """
 
@@ -44,7 +46,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -92,14 +94,41 @@ _NECK_RADIUS_M = 0.12  # neck cross-section points lie within this of the neck a
 _HIP_SEARCH = 0.035  # fraction of stature searched on each side of the buttock height
 _FURROW_BELOW_CROTCH = 0.012  # gluteal furrow below the crotch, fraction of stature (~2 cm)
 _LOWER_THIGH_ABOVE_KNEE = 0.15  # lower thigh: this fraction of knee-to-crotch above the knee
-_CROTCH_STRIP_M = 0.025  # half-width of the strip about the midline the crotch tape lies on
+# Half-width of the strip about the midline whose side view the crotch tape spans: the tape
+# bridges the buttocks' cheeks, which reach furthest back 6-8 cm off the midline.
+_CROTCH_STRIP_M = 0.08
 _NECK_BASE_HALF_WIDTH = 0.45  # neck base points lie within this x neck depth of the midline
 _BELOW_AXILLA_M = 0.03
+# ANSUR's interscye II runs between the posterior axillary folds, on the back third of the
+# trunk's depth (calibrated on ANSUR II training subjects: behind the mid-depth the arc read
+# 8 cm over interscye II; from 65 % of the depth it reads 0.6 cm over, spread 2.3 cm).
+_BACK_FROM_FRONT = 0.65
 _WRIST_FRACTION = 0.92  # wrist girth: this fraction of the way from elbow to wrist joint
 
 
 def _region_ids(*names: str) -> np.ndarray:
     return np.array([REGION_NAMES.index(n) for n in names])
+
+
+@dataclass(frozen=True)
+class TapeCalibration:
+    """Where a body model's skeleton and surface put ANSUR's landmarks (dimensionless).
+
+    Attributes:
+        mid_patella_fraction: the mid-patella (ANSUR's knee height) lies this fraction of the
+            way from the ankle joint up to the knee joint (1.0: at the knee joint).
+        suprasternale_raise: the suprasternale lies this fraction of stature above the
+            population's suprasternale-height ratio (the neck base tape runs over it).
+    """
+
+    mid_patella_fraction: float = 1.0
+    suprasternale_raise: float = 0.0
+
+
+#: anny's calibration on 14 ANSUR II training subjects built from height, weight and sex
+#: (mean of each; spread 0.04 and 1.8 cm): anny's knee bone head sits at the top of the patella,
+#: and its sternal notch about 3.5 cm above ANSUR's mean suprasternale-height ratio.
+ANNY_TAPE_CALIBRATION = TapeCalibration(mid_patella_fraction=0.86, suprasternale_raise=0.018)
 
 
 @dataclass(frozen=True)
@@ -114,6 +143,7 @@ class TapeTopology:
 
     edges_by_regions: Mapping[tuple[str, ...], np.ndarray]
     midline_vertices: np.ndarray
+    calibration: TapeCalibration = field(default_factory=TapeCalibration)
 
 
 _REGION_SETS: dict[str, tuple[str, ...]] = {
@@ -128,7 +158,11 @@ _REGION_SETS: dict[str, tuple[str, ...]] = {
 
 
 def build_tape_topology(
-    faces: np.ndarray, vertex_regions: np.ndarray, rest_vertices: np.ndarray
+    faces: np.ndarray,
+    vertex_regions: np.ndarray,
+    rest_vertices: np.ndarray,
+    *,
+    calibration: TapeCalibration | None = None,
 ) -> TapeTopology:
     """Precompute region edge lists for ``measure``.
 
@@ -136,6 +170,8 @@ def build_tape_topology(
         faces: (F, 3) int triangles.
         vertex_regions: (V,) int8 region ids (``REGION_NAMES``).
         rest_vertices: (V, 3) float canonical pose [m], used to find the midline.
+        calibration: the body model's landmark calibration (``ANNY_TAPE_CALIBRATION`` for
+            anny meshes); none by default.
     """
     edges_by_regions = {}
     for names in _REGION_SETS.values():
@@ -146,7 +182,11 @@ def build_tape_topology(
         edges_by_regions[names] = edges
     trunk = np.isin(vertex_regions, _region_ids("torso", "leg_left", "leg_right"))
     midline = np.flatnonzero(trunk & (np.abs(rest_vertices[:, 0]) < 0.002))
-    return TapeTopology(edges_by_regions=edges_by_regions, midline_vertices=midline)
+    return TapeTopology(
+        edges_by_regions=edges_by_regions,
+        midline_vertices=midline,
+        calibration=calibration or TapeCalibration(),
+    )
 
 
 def cross_section(
@@ -156,6 +196,9 @@ def cross_section(
     with ``normal`` (3,, any length); vertices (V, 3) [m]."""
     normal = np.asarray(normal, dtype=np.float64)
     normal = normal / np.linalg.norm(normal)
+    if normal[0] == 0.0 and normal[1] == 0.0:  # horizontal (most tape lines): heights are z
+        heights = vertices[:, 2] - origin[2]
+        return edge_plane_crossings(vertices, edges, heights if normal[2] > 0 else -heights)[1]
     return edge_plane_crossings(vertices, edges, (vertices - origin) @ normal)[1]
 
 
@@ -301,7 +344,7 @@ class _Searches:
     ) -> tuple[int, float]:
         chosen: np.ndarray = np.arange(count)
         if name in self.hints:
-            chosen = chosen[np.abs(chosen - self.hints[name]) <= 1]
+            chosen = chosen[chosen == self.hints[name]]
         values = np.full(count, np.nan)
         for candidate in chosen:
             values[candidate] = girth(int(candidate))
@@ -330,31 +373,40 @@ def _limb_girth(
     return tape_girth(points[np.linalg.norm(points - origin, axis=1) < radius], axis)
 
 
-def _crotch_length(points: np.ndarray, crotch_z: float, waist_z: float) -> float:
+def _crotch_length(
+    points: np.ndarray, waist_section: np.ndarray, crotch_z: float, waist_z: float
+) -> float:
     """Tape from the front waist level through the crotch to the back waist level: the convex
     hull, seen from the side, of the trunk's points within ``_CROTCH_STRIP_M`` of the sagittal
     plane between crotch and waist (the tape bridges the gluteal cleft over the buttocks'
-    cheeks), less its top chord."""
+    cheeks), less its top chord. ``waist_section`` (K, 3), the section at the waist level,
+    closes the hull's top exactly at ``waist_z`` (with vertices alone the top came out ragged:
+    pieces of it counted as tape, up to 25 cm)."""
     keep = (
         (np.abs(points[:, 0]) < _CROTCH_STRIP_M)
         & (points[:, 2] <= waist_z)
         & (points[:, 2] >= crotch_z - 0.002)
     )
-    side = points[keep][:, 1:]
+    top_points = waist_section[np.abs(waist_section[:, 0]) < _CROTCH_STRIP_M]
+    side = np.concatenate([points[keep], top_points])[:, 1:]
     if len(side) < 3:
         return 0.0
-    from scipy.spatial import ConvexHull
+    from scipy.spatial import ConvexHull, QhullError
 
-    ring = side[ConvexHull(side).vertices]
+    try:
+        ring = side[ConvexHull(side).vertices]
+    except QhullError:
+        return 0.0
     following = np.roll(ring, -1, axis=0)
     lengths = np.linalg.norm(following - ring, axis=1)
-    top = int(np.argmax(ring[:, 1] + following[:, 1]))  # the edge highest up: the chord
-    return float(lengths.sum() - lengths[top])
+    on_top = (ring[:, 1] > waist_z - 1e-6) & (following[:, 1] > waist_z - 1e-6)  # the chord
+    return float(lengths.sum() - lengths[on_top].sum())
 
 
 def _back_arc(vertices: np.ndarray, edges: np.ndarray, z: float) -> float:
-    """Across the back at height ``z``: the tape over the back half of the trunk section (behind
-    its mid-depth), from side to side."""
+    """Across the back at height ``z``: the tape over the trunk section behind the line
+    ``_BACK_FROM_FRONT`` of its depth back from the front, where the posterior axillary folds
+    lie."""
     points = cross_section(vertices, edges, np.array([0.0, 0.0, z]), np.array([0.0, 0.0, 1.0]))[
         :, :2
     ]
@@ -363,10 +415,10 @@ def _back_arc(vertices: np.ndarray, edges: np.ndarray, z: float) -> float:
     from scipy.spatial import ConvexHull
 
     ring = points[ConvexHull(points).vertices]
-    mid = 0.5 * (ring[:, 1].min() + ring[:, 1].max())
+    mid = ring[:, 1].min() + _BACK_FROM_FRONT * (ring[:, 1].max() - ring[:, 1].min())
     following = np.roll(ring, -1, axis=0)
     lengths = np.linalg.norm(following - ring, axis=1)
-    # Each hull edge counts by the share of it behind the mid-depth line (y > mid: the back).
+    # Each hull edge counts by the share of it behind that line (y > mid: the back).
     low, high = np.minimum(ring[:, 1], following[:, 1]), np.maximum(ring[:, 1], following[:, 1])
     share = np.clip((high - mid) / np.maximum(high - low, 1e-12), 0.0, 1.0)
     return float((lengths * share).sum())
@@ -394,9 +446,9 @@ def measure(
         topology: from ``build_tape_topology`` for this mesh.
         height_ratios: landmark height / stature, keys as in ``DEFAULT_HEIGHT_RATIOS``.
         level_hints: per extremum search (``chest``, ``hips``, ``thigh_max`` ...), the level
-            index found on a nearby shape: only it and its neighbours are read. A fit's
-            finite-difference probes use this; it is exact while the extremum moves by at most
-            one level.
+            index found on a nearby shape: only that level is read. A fit's finite-difference
+            probes use this: an extremum over levels changes, to first order, as the girth at
+            the level where it lies does (the other levels' changes do not matter).
         levels_found: if given, receives the level index found by each search.
 
     Returns:
@@ -500,7 +552,8 @@ def measure(
         [0.0, 0.0, search_z("iso_waist", lower_edges, iso_levels, False)]
     )
 
-    out["crotch_length"] = _crotch_length(vertices[lower_mask], crotch_z, waist_z)
+    waist_section = cross_section(vertices, lower_edges, np.array([0.0, 0.0, waist_z]), up)
+    out["crotch_length"] = _crotch_length(vertices[lower_mask], waist_section, crotch_z, waist_z)
     out["waist_to_hip_height"] = waist_z - hips_z
 
     # Legs (the left one), horizontal girths: ANSUR's thigh at the gluteal furrow just below the
@@ -522,8 +575,11 @@ def measure(
     landmarks["lower_thigh"] = np.array([knee[0], knee[1], lower_thigh_z])
     leg_edges = topology.edges_by_regions[_REGION_SETS["leg"]]
     out["knee"] = _side_girth(vertices, leg_edges, np.array([0.0, 0.0, knee_z]), up, side)
-    out["knee_height"] = knee_z
-    out["waist_to_knee_height"] = waist_z - knee_z
+    # ANSUR's knee height is the mid-patella's, which the model's knee joint need not be at.
+    patella_z = ankle_z + topology.calibration.mid_patella_fraction * (knee_z - ankle_z)
+    out["knee_height"] = patella_z
+    out["waist_to_knee_height"] = waist_z - patella_z
+    landmarks["mid_patella"] = np.array([knee[0], knee[1], patella_z])
     landmarks["knee"] = knee
     shin = knee_z - ankle_z
     calf_levels = np.linspace(knee_z - 0.15 * shin, knee_z - 0.55 * shin, _LEVELS)
@@ -555,7 +611,8 @@ def measure(
     )  # fmt: skip
     landmarks["neck"] = skeleton["neck"] + fractions[index] * neck_axis
     base_z = ratios["neck_height_ratio"] * stature
-    sternum = np.array([0.0, 0.0, ratios["suprasternale_height_ratio"] * stature])
+    sternum_ratio = ratios["suprasternale_height_ratio"] + topology.calibration.suprasternale_raise
+    sternum = np.array([0.0, 0.0, sternum_ratio * stature])
     cervicale = np.array([0.0, 0.0, base_z])
     near = trunk[np.abs(trunk[:, 2] - sternum[2]) < 0.01]
     sternum[1] = near[:, 1].min() if len(near) else skeleton["neck"][1] - 0.06
@@ -613,8 +670,7 @@ def measure(
     landmarks["wrist"] = elbow + _WRIST_FRACTION * lower
     out["wrist"] = _limb_girth(vertices, forearm_edges, landmarks["wrist"], lower_unit, radius)
 
-    # Across the back just under the armpits, where the trunk's section is whole (uncalibrated
-    # against ANSUR's interscye II, which runs between the posterior axillary folds).
+    # Across the back just under the armpits, where the trunk's section is whole.
     axilla_z = ratios["axilla_height_ratio"] * stature - _BELOW_AXILLA_M
     out["across_back"] = _back_arc(vertices, trunk_edges, axilla_z)
     landmarks["across_back"] = np.array([0.0, 0.0, axilla_z])

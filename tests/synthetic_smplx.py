@@ -36,7 +36,10 @@ def write_synthetic_smplx(folder: Path) -> Path:
     from tryon3d.bodyfit._anny_model import load_anny_model
 
     anny = load_anny_model()
-    start = anny.initial_parameters(height_m=1.70, bmi=22.0, sex="female")
+    # A fixed mid-range anny body (no local changes), not the fit's start table: the synthetic
+    # model must not change when that table is regenerated.
+    phenotypes = {"muscle": 0.5, "weight": 0.45, "height": 0.4, "proportions": 0.5}
+    start = np.array([phenotypes.get(name, 0.0) for name in anny.parameter_names])
     vertices, joints = anny.rest_geometry(start[None], sex="female", age_years=30.0)
     vertices = vertices[0] @ _ENGINE_TO_SMPLX.T
     bone_heads = joints[0] @ _ENGINE_TO_SMPLX.T

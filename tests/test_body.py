@@ -116,6 +116,16 @@ def test_body_record_round_trip(default_body) -> None:
         assert np.abs(rebuilt.skeleton_m[name] - point).max() < 1e-9, name
     with pytest.raises(ValueError, match="not a tryon3d body record"):
         bodyfit.body_from_record({"model": "anny"})
+    # A record written before the limb-length sliders were fitted rebuilds with them at 0.
+    older, zeroed = json.loads(json.dumps(record)), json.loads(json.dumps(record))
+    lengths = [n for n in record["shape_parameters"] if n.endswith(("length-incr", "height-incr"))]
+    assert len(lengths) == 4
+    for name in lengths:
+        del older["shape_parameters"][name]
+        zeroed["shape_parameters"][name] = 0.0
+    older_body, zeroed_body = bodyfit.body_from_record(older), bodyfit.body_from_record(zeroed)
+    assert np.abs(older_body.rest_vertices - zeroed_body.rest_vertices).max() < 1e-12
+    assert all(older_body.shape_parameters[name] == 0.0 for name in lengths)
 
 
 def _check_skeleton(body) -> None:

@@ -74,6 +74,15 @@ def test_tape_reads_plausible_girths(height_m: float, weight_kg: float, sex: str
     }
     for name, (low, high) in ranges.items():
         assert low <= m[name] <= high, f"{name} {m[name]:.1f} cm outside {low}-{high}"
+    # Lengths against stature, ANSUR II's 1st-99th percentiles (both sexes): the mid-patella, not
+    # anny's knee joint (which sits at 0.32 of stature), and the crotch tape's top closed at the
+    # waist level (a ragged top read up to 25 cm over).
+    for name, (low, high) in {
+        "knee_height": (0.254, 0.301),
+        "crotch_length": (0.302, 0.441),
+    }.items():
+        ratio = m[name] / m["stature"]
+        assert low <= ratio <= high, f"{name} {ratio:.3f} x stature outside {low}-{high}"
     # Lengths add up: the arm from the shoulder point is upper arm plus forearm.
     assert m["sleeve_outseam"] == pytest.approx(m["acromion_radiale"] + m["radiale_stylion"])
     assert m["waist_to_knee_height"] > m["waist_to_hip_height"] > 0
@@ -212,3 +221,59 @@ def test_measure_cli_reads_body_json_and_an_anny_glb(tmp_path, default_body) -> 
         and len(bad.stderr.strip().splitlines()) == 1
         and "not found" in bad.stderr
     )
+
+
+def test_crotch_tape_spans_front_crotch_and_back_below_the_waist() -> None:
+    from tryon3d.bodyfit._tape import _crotch_length
+
+    # Side view of a box-like trunk, 20 cm deep, waist 25 cm over the crotch, its top ragged
+    # (vertices stop 1-15 mm under the waist): front, crotch and back add up to 70 cm.
+    rng = np.random.default_rng(3)
+    y, z = np.meshgrid(np.linspace(-0.1, 0.1, 21), np.linspace(0.8, 1.05, 26))
+    points = np.column_stack([np.zeros(y.size), y.ravel(), z.ravel()])
+    points = points[points[:, 2] < 1.05 - rng.uniform(0.001, 0.015, len(points))]
+    waist_section = np.array([[0.0, -0.1, 1.05], [0.0, 0.1, 1.05], [0.3, 0.0, 1.05]])
+    length = _crotch_length(points, waist_section, 0.8, 1.05)
+    assert length == pytest.approx(0.70, abs=1e-6)
+
+
+def test_given_limb_lengths_are_met() -> None:
+    # The fit reaches arm and leg lengths the population would not predict (3-4 cm off it).
+    base = cached_body(1.70, 65.0, "female").measurements_m
+    tape = {
+        "sleeve_outseam": base["sleeve_outseam"] + 0.03,
+        "knee_height": base["knee_height"] - 0.03,
+    }
+    body = bodyfit.body_from_measurements(height_m=1.70, weight_kg=65.0, sex="female", tape_m=tape)
+    for name, value in tape.items():
+        assert abs(body.measurements_m[name] - value) < 0.005, (
+            f"{name} {body.measurements_m[name] * 100:.1f} cm, asked {value * 100:.1f} cm"
+        )
+    assert abs(body.measurements_m["stature"] - 1.70) < 0.005
+
+
+def test_tape_on_an_smplx_mesh_in_its_own_frame(tmp_path) -> None:
+    from synthetic_smplx import write_synthetic_smplx
+
+    from tryon3d.bodyfit._smplx_model import SMPLX_TO_ENGINE, load_smplx_model
+
+    write_synthetic_smplx(tmp_path)
+    model = load_smplx_model(tmp_path)
+    vertices, joints = model.rest_geometry(np.full((1, 10), 0.3), sex="female", age_years=30.0)
+    expected, _ = measure(
+        vertices[0], model.vertex_regions, model.skeleton(joints[0]), model.tape_topology
+    )
+    # The same body as a user's file holds it: SMPL-X's frame (y-up, facing +z), placed anywhere.
+    own_frame = vertices[0] @ SMPLX_TO_ENGINE + np.array([0.3, 1.1, -0.2])
+    tape = bodyfit.measure_mesh(own_frame, model.faces, smplx_model_dir=tmp_path, model="smplx")
+    assert tape.source == "SMPL-X mesh"
+    worst = max(abs(tape.measurements_m[name] - expected[name]) for name in expected)
+    assert worst < 1e-6, f"a reading moved by {worst * 1000:.3f} mm"
+    # Girths are read on the right heights: z-up, feet on the floor, the waist at ANSUR's ratio.
+    stature = tape.measurements_m["stature"]
+    assert tape.vertices[:, 2].min() == pytest.approx(0.0, abs=1e-9)
+    assert tape.landmarks_m["waist"][2] == pytest.approx(0.600 * stature, abs=1e-6)
+    assert 0.45 * stature < tape.landmarks_m["hips"][2] < tape.landmarks_m["waist"][2]
+    assert tape.landmarks_m["waist"][2] < tape.landmarks_m["chest"][2] < 0.8 * stature
+    with pytest.raises(ValueError, match="not SMPL-X's"):
+        bodyfit.measure_mesh(own_frame[:-1], model.faces, smplx_model_dir=tmp_path, model="smplx")

@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "measure",
         help="tape-measure a body: girths, lengths and heights, with a picture of the tape",
         description=(
-            "Measure BODY (our body.json, or an anny mesh: OBJ/GLB, y-up or z-up, m/cm/mm) and "
+            "Measure BODY (our body.json, an anny mesh: OBJ/GLB, y-up or z-up, m/cm/mm, or an "
+            "SMPL-X mesh in its own frame, which needs the SMPL-X model files) and "
             "write OUT/measurements.json (cm, each labelled with its definition) and OUT/tape.svg "
             "(front and side views with the tape lines and landmarks)."
         ),
@@ -32,6 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="ansur (ANSUR II, default) or iso8559 (ISO 8559-1: the waist is the natural waist)",
     )  # fmt: skip
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    parser.add_argument(
+        "--smplx-model-dir", metavar="DIR", default=None,
+        help="folder with SMPLX_*.npz, for SMPL-X meshes (or env TRYON3D_SMPLX_DIR)",
+    )  # fmt: skip
     parser.add_argument(
         "--json", action="store_true", help="also print measurements.json to stdout"
     )
@@ -57,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             mesh = trimesh.load(path, force="mesh", process=False)
         except Exception as error:  # trimesh raises many types for unreadable files
             raise ValueError(f"cannot read mesh {path.name}: {error}") from None
-        tape = bodyfit.measure_mesh(mesh.vertices, mesh.faces)
+        tape = bodyfit.measure_mesh(mesh.vertices, mesh.faces, smplx_model_dir=args.smplx_model_dir)
     else:
         raise ValueError(
             f"BODY must be .json or a mesh ({', '.join(_MESH_SUFFIXES)}), got {path.name}"
