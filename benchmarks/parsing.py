@@ -48,13 +48,58 @@ LABEL_OF = {
 }
 
 
-def render_case(index: int, *, size: int = 512, edge_length_m: float = 0.04):
-    """One rendered photo and its truth: ((H, W, 3) uint8 sRGB, (H, W) uint8 labels)."""
+def dressed_layers(
+    body,
+    families,
+    colours,
+    *,
+    sizes=None,
+    fabrics=None,
+    textures=None,
+    edge_length_m: float = 0.04,
+):
+    """Render layers of ``families`` draped (alone each, CPU) on ``body``'s rest pose: one list
+    of ``render`` garment layers per family; ``sizes``/``fabrics``/``textures`` per family
+    (None: M, the family's fabric, plain ``colours``)."""
+    from tryon3d import garments, sim
+    from tryon3d.render._scene import _layers_from_drape
+
+    count = len(families)
+    sizes, fabrics, textures = (
+        sizes or ("M",) * count,
+        fabrics or (None,) * count,
+        textures or (None,) * count,
+    )
+    out = []
+    for family, colour, size, fabric, texture in zip(
+        families, colours, sizes, fabrics, textures, strict=True
+    ):
+        garment = garments.load_garment(
+            family, size=size, fabric=fabric, body=body, edge_length_m=edge_length_m
+        )
+        drape = sim.drape(body, garment, device="cpu")
+        out.append(_layers_from_drape(drape, color=colour, texture=texture))
+    return out
+
+
+def over_background(rgba: np.ndarray, backdrop: str) -> np.ndarray:
+    """A render's (H, W, 4) linear-alpha RGBA over the gnome background ``backdrop`` (scaled to
+    cover, top-left crop): (H, W, 3) uint8."""
     from PIL import Image
 
-    from tryon3d import bodyfit, garments, render, sim
+    height, width = rgba.shape[:2]
+    back = Image.open(BACKGROUNDS / backdrop).convert("RGB")
+    scale = max(width / back.width, height / back.height)
+    back = back.resize((int(np.ceil(back.width * scale)), int(np.ceil(back.height * scale))))
+    back = np.asarray(back, np.float32)[:height, :width] / 255.0
+    alpha = rgba[..., 3:4]
+    return np.round((rgba[..., :3] * alpha + back * (1 - alpha)) * 255).astype(np.uint8)
+
+
+def render_case(index: int, *, size: int = 512, edge_length_m: float = 0.04):
+    """One rendered photo and its truth: ((H, W, 3) uint8 sRGB, (H, W) uint8 labels)."""
+    from tryon3d import bodyfit, render
     from tryon3d.bodyfit import LABELS
-    from tryon3d.render._scene import _layers_from_drape
 
     families, skin, colours, backdrop = CASES[index % len(CASES)]
     body = bodyfit.body_from_measurements(
@@ -62,10 +107,8 @@ def render_case(index: int, *, size: int = 512, edge_length_m: float = 0.04):
         weight_kg=60 + 5 * (index % 4),
         sex="female" if "dress" in families or index % 2 else "male",
     )
-    layers = []
-    for family, colour in zip(families, colours, strict=True):
-        garment = garments.load_garment(family, size="M", body=body, edge_length_m=edge_length_m)
-        layers += _layers_from_drape(sim.drape(body, garment, device="cpu"), color=colour)
+    per_family = dressed_layers(body, families, colours, edge_length_m=edge_length_m)
+    layers = [layer for group in per_family for layer in group]
     camera_width = size * 3 // 4
     rendering = render.render_body(
         body,
@@ -88,12 +131,7 @@ def render_case(index: int, *, size: int = 512, edge_length_m: float = 0.04):
             - np.nan_to_num(rendering.depth, posinf=1e3)
         )
         owner[alone.garment_mask & (gap < 0.004) & (owner < 0)] = k
-    back = Image.open(BACKGROUNDS / backdrop).convert("RGB")
-    scale = max(camera_width / back.width, size / back.height)
-    back = back.resize((int(np.ceil(back.width * scale)), int(np.ceil(back.height * scale))))
-    back = np.asarray(back, np.float32)[:size, :camera_width] / 255.0
-    alpha = rendering.rgba[..., 3:4]
-    photo = np.round((rendering.rgba[..., :3] * alpha + back * (1 - alpha)) * 255).astype(np.uint8)
+    photo = over_background(rendering.rgba, backdrop)
     truth = np.zeros((size, camera_width), np.uint8)
     person = rendering.mask > 0.5
     truth[person] = LABELS.index("skin")
