@@ -262,6 +262,7 @@ def run_clothed(args) -> dict:
         methods = {"prior": None, "today": False}
         if has_clothed:
             methods["clothed"] = True
+        methods = {m: c for m, c in methods.items() if m in args.methods.split(",")}
         for method, clothed in methods.items():
             started, cpu_started = time.perf_counter(), time.process_time()
             extra = {}
@@ -400,6 +401,16 @@ def main() -> int:
     )
     parser.add_argument("--progress", action="store_true", help="with --json: also print each row")
     parser.add_argument(
+        "--methods",
+        default="prior,today,clothed",
+        help="with --clothed: which of prior,today,clothed to run (comma separated)",
+    )
+    parser.add_argument(
+        "--outline-is-body",
+        action="store_true",
+        help="unclothed subjects: fit with clothed=False (the fit before clothes parsing)",
+    )
+    parser.add_argument(
         "--clothed",
         action="store_true",
         help="dressed subjects: the prior, today's fit and the clothed fit side by side",
@@ -431,6 +442,7 @@ def main() -> int:
                     weight_kg=truth.weight_kg if args.with_weight else None,
                     refine_spp=spp,
                     refine_px=px,
+                    **({"clothed": False} if args.outline_is_body else {}),
                 )
             seconds = time.perf_counter() - started
             cpu_seconds = time.process_time() - cpu_started

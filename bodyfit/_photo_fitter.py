@@ -330,7 +330,8 @@ class _Fitter:
         loss = loss + weight_shape * ((self.params - self.start) ** 2).sum() * 2e-4
         for index in range(len(self.views)):
             loss = loss + 1e-3 * (self.pose_prior[:, None] * self.pose[index] ** 2).sum()
-            loss = loss + 1e-2 * self.log_focal[index] ** 2
+            focal_prior = 1e2 if self.views[index].focal_known else 1e-2  # EXIF: held
+            loss = loss + focal_prior * self.log_focal[index] ** 2
         return loss
 
     def clamp(self):
@@ -434,6 +435,14 @@ class _Fitter:
             else view.target
             for view in self.views
         ]
+        weights = [
+            None
+            if view.weight is None
+            else torch.nn.functional.interpolate(
+                view.weight[None, None], size=(resolution, resolution), mode="nearest"
+            )[0, 0]
+            for view in self.views
+        ]
         self.shape.relinearise(self.params.detach().numpy())
         references: list = []
         best, stale = -1.0, 0
@@ -462,7 +471,7 @@ class _Fitter:
                 world = (cam - shift) @ rotation
                 image = render_silhouette(world, faces, reference, spp=spp, seed=step * 7 + index)
                 target = targets[index]
-                silhouette = ((image - target) ** 2).mean()
+                silhouette = _silhouette_loss(image, target, weights[index])
                 with torch.no_grad():
                     ious.append(
                         float(
@@ -483,6 +492,15 @@ class _Fitter:
                 if stale >= _PLATEAU_STEPS:
                     break
         self.refine_steps_done = step + 1 if steps else 0
+
+
+def _silhouette_loss(image, target, weight=None):
+    """Mean squared coverage error of a rendered silhouette against the target, both (R, R);
+    ``weight`` (R, R) zero where the photo only bounds the body (clothes too loose to tell):
+    the body may leave those pixels empty but still pays for leaving the person's outline."""
+    if weight is None:
+        return ((image - target) ** 2).mean()
+    return (weight * (image - target) ** 2).sum() / weight.sum().clamp_min(1.0)
 
 
 class _no_grad:

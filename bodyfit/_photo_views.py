@@ -38,9 +38,21 @@ class _View:
     rotation0: np.ndarray
     focal0: float
     mirrored: bool = False
+    focal_known: bool = False  # focal0 from the photo's EXIF: held fixed
+    weight: torch.Tensor | None = None  # (R, R) silhouette weight (0: the mask bounds only)
 
 
-def _crop_view(name: str, analysis: PhotoAnalysis, sex: str) -> _View:
+def _crop_view(
+    name: str,
+    analysis: PhotoAnalysis,
+    sex: str,
+    *,
+    focal_px: float | None = None,
+    bound_only: np.ndarray | None = None,
+) -> _View:
+    """The view's crop; ``focal_px`` (photo px, from EXIF) fixes the focal length;
+    ``bound_only`` (analysis size, bool) marks mask pixels that only bound the body from
+    outside: their contour does not pull the body out and the refinement does not fill them."""
     import torch
     from PIL import Image
     from scipy import ndimage
@@ -73,6 +85,18 @@ def _crop_view(name: str, analysis: PhotoAnalysis, sex: str) -> _View:
     inside = crop > 0.5
     outside_distance = ndimage.distance_transform_edt(~inside).astype(np.float32)
     edge = inside & ~ndimage.binary_erosion(inside)
+    weight = None
+    if bound_only is not None and bound_only.any():
+        loose = (
+            np.asarray(
+                Image.fromarray(bound_only.astype(np.uint8) * 255).transform(
+                    (_CROP_PX, _CROP_PX), Image.Transform.EXTENT, box, Image.Resampling.NEAREST
+                )
+            )
+            > 127
+        )
+        edge &= ~loose
+        weight = torch.as_tensor(np.where(loose & inside, 0.0, 1.0).astype(np.float32))
     v_idx, u_idx = np.nonzero(edge)
     contour = np.stack([u_idx + 0.5, v_idx + 0.5], axis=1)
     if len(contour) > 600:
@@ -91,7 +115,11 @@ def _crop_view(name: str, analysis: PhotoAnalysis, sex: str) -> _View:
             rotation0 = np.array([[0, -1.0, 0], [0, 0, -1.0], [1.0, 0, 0]])
         else:
             rotation0 = np.array([[0, 1.0, 0], [0, 0, -1.0], [-1.0, 0, 0]])
-    focal0 = _FOCAL_PRIOR * max(analysis.size) * scale
+    focal0 = (
+        _FOCAL_PRIOR * max(analysis.size) * scale
+        if focal_px is None
+        else focal_px * analysis.scale * scale
+    )
     return _View(
         name=name,
         analysis=analysis,
@@ -106,4 +134,6 @@ def _crop_view(name: str, analysis: PhotoAnalysis, sex: str) -> _View:
         rotation0=rotation0,
         focal0=float(focal0),
         mirrored=name != "front",
+        focal_known=focal_px is not None,
+        weight=weight,
     )
