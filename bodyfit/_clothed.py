@@ -29,6 +29,7 @@ __all__ = [
     "EASE_CLASSES",
     "EASE_REGIONS",
     "EASE_VIEWS",
+    "ClothedTarget",
     "ClothingEase",
     "clothed_target",
     "ease_samples",
