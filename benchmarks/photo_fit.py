@@ -164,8 +164,13 @@ def clothed_subject(rng: np.random.Generator, index: int, *, sex: str, size: int
     textures = [
         _stripes(c, rng) if f == printed else None for f, c in zip(families, colours, strict=True)
     ]
+    # Trousers end above the ankle: the photo fit refuses photos whose ankles it cannot see.
+    designs = [
+        {"inseam": body.measurements_m["inseam"] - 0.12} if f == "trousers" else {}
+        for f in families
+    ]
     groups = parsing.dressed_layers(
-        body, families, colours, sizes=sizes, fabrics=fabrics, textures=textures
+        body, families, colours, sizes=sizes, fabrics=fabrics, textures=textures, designs=designs
     )
     layers = [layer for group in groups for layer in group]
     points = np.concatenate([body.vertices] + [np.asarray(layer.vertices) for layer in layers])
@@ -246,7 +251,12 @@ def run_clothed(args) -> dict:
 
     has_clothed = "clothed" in inspect.signature(fit_body_to_photos).parameters
     rows = []
-    for index in range(args.first, args.first + args.subjects):
+    indices = (
+        [int(i) for i in args.indices.split(",")]
+        if args.indices
+        else range(args.first, args.first + args.subjects)
+    )
+    for index in indices:
         rng = np.random.default_rng([args.seed, index])  # one stream per subject
         sex = ("female", "male")[index % 2]
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -401,6 +411,7 @@ def main() -> int:
     parser.add_argument(
         "--first", type=int, default=0, help="with --clothed: index of the first subject"
     )
+    parser.add_argument("--indices", default=None, help="with --clothed: subject indices 0,3,...")
     parser.add_argument("--front-only", action="store_true", help="fit the front photo alone")
     parser.add_argument("--with-weight", action="store_true", help="also give the true weight")
     parser.add_argument(
