@@ -265,12 +265,15 @@ class ClothedTarget:
             with clothed outline pixels pulled in by the ease.
         bound_only: pixels where the photo bounds the body from outside only (clothes whose
             ease is too uncertain, e.g. a dress over the hips), shape (H, W), bool.
+        cloth: clothed pixels of ``target`` (not bound-only), shape (H, W), bool: the body may
+            sit inside them (arm-to-torso and leg gaps the cloth bridges).
         coverage: girth name -> {"skin", "cloth", "untelling"} shares of that region's outline
             pixels, and "ease_std_m" (their ease spread, averaged) [m].
     """
 
     target: np.ndarray
     bound_only: np.ndarray
+    cloth: np.ndarray
     coverage: dict[str, dict[str, float]]
 
 
@@ -333,4 +336,5 @@ def clothed_target(
             "untelling": float((ring & bound_only).sum() / total),
             "ease_std_m": float(spread[ring].mean()) if ring.any() else 0.0,
         }
-    return ClothedTarget(target=target, bound_only=bound_only, coverage=coverage)
+    cloth = person & np.isin(labels, (UPPER, LOWER, DRESS)) & ~bound_only & ~removed
+    return ClothedTarget(target=target, bound_only=bound_only, cloth=cloth, coverage=coverage)

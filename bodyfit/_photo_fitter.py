@@ -320,6 +320,8 @@ class _Fitter:
             _, nearest_ids = cKDTree(uv.detach().numpy()).query(view.contour.numpy())
             self._pairing[index] = torch.as_tensor(nearest_ids)
         nearest = ((view.contour - uv[self._pairing[index]]) ** 2).sum(dim=1)
+        if view.contour_weight is not None:  # clothed contour points pull less
+            nearest = nearest * view.contour_weight
         cover_term = nearest.mean() / view.person_px**2
         return out_term + cover_term
 
@@ -495,12 +497,18 @@ class _Fitter:
 
 
 def _silhouette_loss(image, target, weight=None):
-    """Mean squared coverage error of a rendered silhouette against the target, both (R, R);
-    ``weight`` (R, R) zero where the photo only bounds the body (clothes too loose to tell):
-    the body may leave those pixels empty but still pays for leaving the person's outline."""
+    """Mean squared coverage error of a rendered silhouette against the target, both (R, R).
+
+    Asymmetric with ``weight`` (R, R): a target pixel the body leaves (partly) empty costs
+    ``weight`` times as much (0 where the photo only bounds the body, less under clothes),
+    while covering a pixel outside the target always costs in full.
+    """
+    import torch
+
+    error = (image - target) ** 2
     if weight is None:
-        return ((image - target) ** 2).mean()
-    return (weight * (image - target) ** 2).sum() / weight.sum().clamp_min(1.0)
+        return error.mean()
+    return (torch.where(image < target, weight, torch.ones_like(weight)) * error).mean()
 
 
 class _no_grad:

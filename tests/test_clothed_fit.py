@@ -110,6 +110,7 @@ def test_clothed_target_shrinks_cloth_by_the_ease_and_keeps_skin():
     assert width_at_chest == pytest.approx(80 - 2 * chest_px, abs=2.0)
     assert int(target[350].sum()) == 80  # skin legs stay as they are
     assert not result.bound_only.any()  # a tee's ease is certain enough
+    assert result.cloth[100, 150] and not result.cloth[350, 150]  # the tee, not the legs
     chest = result.coverage["chest"]
     assert chest["cloth"] > 0.6 and chest["skin"] < 0.4 and chest["untelling"] == 0.0
     assert result.coverage["hips"]["cloth"] > 0.5  # the tee runs on to row 250, past the hips
@@ -144,6 +145,14 @@ def test_bound_only_silhouette_loss_on_a_toy_case():
     assert float(_silhouette_loss(thin, target, weight)) == 0.0
     assert float(_silhouette_loss(thin, target)) > 0.1  # unweighted: the left half is missed
     assert float(_silhouette_loss(wide, target, weight)) > 0.1  # outside costs as before
+    # under clothes (weight 0.3) leaving the target empty costs 0.3 as much, leaking out in full
+    cloth = torch.full((8, 8), 0.3)
+    assert float(_silhouette_loss(thin, target, cloth)) == pytest.approx(
+        0.3 * float(_silhouette_loss(thin, target))
+    )
+    assert float(_silhouette_loss(wide, target, cloth)) == pytest.approx(
+        float(_silhouette_loss(wide, target))
+    )
 
 
 def _jpeg(focal=None, size=(300, 200)) -> bytes:
