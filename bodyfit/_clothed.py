@@ -67,13 +67,6 @@ _HIP, _KNEE = (23, 24), (25, 26)
 UNTELLING_SPREAD_M = 0.02
 
 
-def _segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance [px] of (N, 2) points to the segment a-b."""
-    ab = b - a
-    t = np.clip(((points - a) @ ab) / max(float(ab @ ab), 1e-9), 0.0, 1.0)
-    return np.linalg.norm(points - (a + t[:, None] * ab), axis=1)
-
-
 def region_map(
     shape: tuple[int, int], keypoints: np.ndarray, px_per_m: float, *, view: str
 ) -> np.ndarray:
@@ -88,6 +81,8 @@ def region_map(
     Returns:
         Index into ``EASE_REGIONS`` per pixel, shape (H, W), int8.
     """
+    from tryon3d.bodyfit._parsing import _segment_distance
+
     if view not in EASE_VIEWS:
         raise ValueError(f"view must be one of {EASE_VIEWS}, got {view!r}")
     keypoints = np.asarray(keypoints, np.float64)

@@ -375,9 +375,30 @@ def _clothed_view(photo: Photo, analysis: PhotoAnalysis, view: str, height_m: fl
     labels = np.asarray(
         Image.fromarray(parsing.labels).resize(analysis.size, Image.Resampling.NEAREST)
     )
+    labels = _skin_coloured_as_skin(photo, analysis, parsing, labels)
     rows = np.flatnonzero((analysis.mask > 0.5).any(axis=1))
     px_per_m = (rows[-1] + 1 - rows[0]) / height_m if len(rows) else 1.0
     return clothed_target(analysis.mask, labels, analysis.keypoints, px_per_m, view=view)
+
+
+def _skin_coloured_as_skin(photo: Photo, analysis: PhotoAnalysis, parsing, labels: np.ndarray):
+    """``labels`` (analysis size) with "clothes" of the person's own skin chroma (within the
+    parser's loose skin bound) taken for skin: a bare body in shade must not be shrunk as if
+    clothed; skin-coloured clothes are then fitted as before (the outline as the body)."""
+    import cv2
+
+    from tryon3d.bodyfit._parsing import _SKIN_CHI2, _SKIN_WEAK, DRESS, LOWER, SKIN, UPPER
+    from tryon3d.bodyfit._photo import _resize
+
+    pixels = _resize(photo.pixels, analysis.scale)
+    if pixels.shape[:2] != labels.shape:
+        return labels
+    chroma = cv2.cvtColor(pixels, cv2.COLOR_RGB2YCrCb)[..., 1:].astype(np.float64)
+    offset = chroma - parsing.skin_chroma_mean
+    inverse = np.linalg.inv(parsing.skin_chroma_cov)
+    distance2 = np.einsum("...i,ij,...j->...", offset, inverse, offset)
+    clothes = np.isin(labels, (UPPER, LOWER, DRESS))
+    return np.where(clothes & (distance2 < _SKIN_CHI2 * _SKIN_WEAK), SKIN, labels).astype(np.uint8)
 
 
 _FIT_GIRTH_STD_M = 0.015  # the fit's own girth error on unclothed photos (benchmarks/photo_fit.py)
