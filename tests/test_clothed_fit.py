@@ -196,13 +196,14 @@ def test_exif_focal_fixes_the_view_camera():
 
 
 def test_clothed_synthetic_subject_chest():
-    """A woman in a loose draped tee (front photo): the clothed fit finds her chest within 4 cm,
-    says where its girths come from, and the tee's cloth is on the chest's outline."""
+    """A woman in her chart size's draped tee (front photo): the clothed fit finds her chest
+    within 4 cm (measured +0.9 cm; the outline taken as the body: +17 cm), says where its girths
+    come from, and the tee's cloth is on the chest's outline."""
     from tryon3d import bodyfit, garments, render, sim
     from tryon3d.render._scene import _layers_from_drape
 
     truth = bodyfit.body_from_measurements(height_m=1.66, weight_kg=62.0, sex="female")
-    tee = garments.load_garment("tshirt", size="L", body=truth, edge_length_m=0.04)
+    tee = garments.load_garment("tshirt", size="M", body=truth, edge_length_m=0.04)
     layers = _layers_from_drape(sim.drape(truth, tee, device="cpu"), color=(0.05, 0.12, 0.45))
     size = 448
     camera = render.look_at_camera(

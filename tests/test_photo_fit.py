@@ -58,7 +58,10 @@ def test_posed_record_round_trip_and_files(ryota_fit, tmp_path):
     assert set(fit["girth_uncertainty_cm"]) == {"chest", "waist", "hips"}
     assert all(0.5 < v < 10 for v in fit["girth_uncertainty_cm"].values())
     assert set(fit["girth_sources"].values()) <= {"photo", "prior"}
-    assert fit["clothing"]["front"]["chest"]["cloth"] > 0.5  # his tee forms the chest's outline
+    shares = fit["clothing"]["front"]
+    assert set(shares) == {"chest", "waist", "hips"}
+    assert all(0 <= s[k] <= 1 for s in shares.values() for k in ("skin", "cloth", "untelling"))
+    assert shares["hips"]["cloth"] > 0.5  # his trousers form the hips' outline
     camera = render.Camera.from_dict(content["cameras"]["front"])
     assert camera.fx == pytest.approx(ryota_fit.cameras["front"].fx)
     reloaded = load_body(tmp_path)
