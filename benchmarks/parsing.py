@@ -66,11 +66,55 @@ def photo_over(rendering, back: np.ndarray) -> np.ndarray:
     return np.round((rendering.rgba[..., :3] * alpha + back * (1 - alpha)) * 255).astype(np.uint8)
 
 
+def over_background(rgba: np.ndarray, backdrop: str) -> np.ndarray:
+    """A render's (H, W, 4) linear-alpha RGBA over the gnome background ``backdrop`` (scaled to
+    cover, top-left crop): (H, W, 3) uint8."""
+    back = background(backdrop, rgba.shape[1], rgba.shape[0])
+    alpha = rgba[..., 3:4]
+    return np.round((rgba[..., :3] * alpha + back * (1 - alpha)) * 255).astype(np.uint8)
+
+
+def dressed_layers(
+    body,
+    families,
+    colours,
+    *,
+    sizes=None,
+    fabrics=None,
+    textures=None,
+    designs=None,
+    edge_length_m: float = 0.04,
+):
+    """Render layers of ``families`` draped (alone each, CPU) on ``body``'s rest pose: one list
+    of ``render`` garment layers per family; ``sizes``/``fabrics``/``textures``/``designs``
+    (design parameter dicts) per family (None: M, the family's fabric, plain ``colours``, the
+    family's design)."""
+    from tryon3d import garments, sim
+    from tryon3d.render._scene import _layers_from_drape
+
+    count = len(families)
+    sizes, fabrics, textures, designs = (
+        sizes or ("M",) * count,
+        fabrics or (None,) * count,
+        textures or (None,) * count,
+        designs or ({},) * count,
+    )
+    out = []
+    for family, colour, size, fabric, texture, design in zip(
+        families, colours, sizes, fabrics, textures, designs, strict=True
+    ):
+        garment = garments.load_garment(
+            family, size=size, fabric=fabric, body=body, edge_length_m=edge_length_m, **design
+        )
+        drape = sim.drape(body, garment, device="cpu")
+        out.append(_layers_from_drape(drape, color=colour, texture=texture))
+    return out
+
+
 def render_case(index: int, *, size: int = 512, edge_length_m: float = 0.04):
     """One rendered photo and its truth: ((H, W, 3) uint8 sRGB, (H, W) uint8 labels)."""
-    from tryon3d import bodyfit, garments, render, sim
+    from tryon3d import bodyfit, render
     from tryon3d.bodyfit import LABELS
-    from tryon3d.render._scene import _layers_from_drape
 
     families, skin, colours, backdrop = CASES[index % len(CASES)]
     body = bodyfit.body_from_measurements(
@@ -78,10 +122,8 @@ def render_case(index: int, *, size: int = 512, edge_length_m: float = 0.04):
         weight_kg=60 + 5 * (index % 4),
         sex="female" if "dress" in families or index % 2 else "male",
     )
-    layers = []
-    for family, colour in zip(families, colours, strict=True):
-        garment = garments.load_garment(family, size="M", body=body, edge_length_m=edge_length_m)
-        layers += _layers_from_drape(sim.drape(body, garment, device="cpu"), color=colour)
+    per_family = dressed_layers(body, families, colours, edge_length_m=edge_length_m)
+    layers = [layer for group in per_family for layer in group]
     camera_width = size * 3 // 4
     rendering = render.render_body(
         body,

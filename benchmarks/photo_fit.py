@@ -5,11 +5,21 @@ the images and the stature alone.
 Reports the chest/waist/hip mean absolute error (cm) and the fitting time per subject (wall and
 CPU seconds of this process).
 
+``--clothed``: the bodies' girths are drawn from ANSUR II's conditional distribution given
+height, weight and sex (BMI 18-35, both sexes), dressed in our own drapes (tee + trousers, long
+sleeve + trousers, dress, skirt + tee; the chart size or two sizes up; several fabrics, colours
+and a striped print) and rendered front and side (rest A-pose) over real photo backgrounds
+(``benchmarks/parsing.py``'s scenes). On the same images: (a) the body from the height (+ weight)
+alone (the population prior), (b) the photo fit that takes the clothed outline for the body, (c)
+the clothed fit (parsed clothes shrunk by the learnt ease); MAE and mean signed error (the
+clothing bias) per girth.
+
 Usage: python benchmarks/photo_fit.py [--json] [--subjects 6] [--front-only] [--with-weight]
        [--compare 4x192,1x160]  (refinement spp x crop px; subjects fitted with each, alternating)
        [--baseline]  (also fit each subject the way it was fitted before issue 19: 4 spp at
                       192 px from the first refinement step to the IoU plateau, torch on two
                       threads there; reports the MAE change per girth against it)
+       [--clothed]
 """
 
 from __future__ import annotations
@@ -72,6 +82,267 @@ def synthetic_subject(rng: np.random.Generator, *, sex: str, size: int = 512):
         photos[view] = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
         cameras[view] = camera
     return body, photos, cameras
+
+
+#: Outfits: (families, the family whose colour is printed with stripes or None).
+OUTFITS = {
+    "female": (
+        (("dress",), None),
+        (("tshirt", "skirt"), "tshirt"),
+        (("tshirt", "trousers"), None),
+        (("longsleeve", "trousers"), "longsleeve"),
+    ),
+    "male": (
+        (("tshirt", "trousers"), "tshirt"),
+        (("longsleeve", "trousers"), None),
+    ),
+}
+FABRICS = {
+    "tshirt": ("cotton_jersey", "wool_knit", "spandex_blend"),
+    "longsleeve": ("polyester_woven", "wool_knit", "cotton_jersey"),
+    "dress": ("polyester_woven", "silk_charmeuse", "cotton_jersey"),
+    "skirt": ("cotton_jersey", "denim", "polyester_woven"),
+    "trousers": ("denim", "polyester_woven", "wool_knit"),
+}
+SKINS = ((0.62, 0.40, 0.30), (0.30, 0.17, 0.10), (0.80, 0.58, 0.46), (0.45, 0.28, 0.19))
+BACKDROPS = ("wood-l.webp", "adwaita-l.webp", "pixels-l.webp", "grid-l.webp", "vnc-l.webp")
+SIZES = ("XS", "S", "M", "L", "XL", "XXL")
+
+
+def ansur_like_body(rng: np.random.Generator, *, sex: str):
+    """A body whose chest, waist and hips are drawn from ANSUR II's conditional normal given a
+    random height and BMI (18-35): one after another, each conditioned on those drawn before."""
+    from tryon3d.bodyfit._shape_prior import load_measurement_prior
+
+    height = rng.uniform(1.60, 1.92) if sex == "male" else rng.uniform(1.52, 1.80)
+    weight = rng.uniform(18.0, 35.0) * height**2
+    prior = load_measurement_prior()
+    for attempt in range(6):  # some draws are more than anny can meet at that weight: redraw
+        given: dict[str, float] = {}
+        for girth in GIRTHS:
+            mean, std = prior.predict(height_m=height, weight_kg=weight, sex=sex, given_m=given)[
+                girth
+            ]
+            given[girth] = float(mean + std * np.clip(rng.normal(), -2.0, 2.0) / (1 + attempt))
+        try:
+            return bodyfit.body_from_measurements(
+                height_m=height,
+                weight_kg=weight,
+                sex=sex,
+                chest_m=given["chest"],
+                waist_m=given["waist"],
+                hips_m=given["hips"],
+            )
+        except ValueError:
+            continue
+    return bodyfit.body_from_measurements(height_m=height, weight_kg=weight, sex=sex)
+
+
+def _stripes(colour, rng: np.random.Generator) -> np.ndarray:
+    """A (64, 64, 3) uint8 sRGB print: stripes of ``colour`` (linear RGB) and off-white."""
+    period = int(rng.integers(8, 24))
+    rows = (np.arange(64) // (period // 2)) % 2 == 0
+    srgb = np.clip(np.asarray(colour) ** (1 / 2.2), 0, 1)
+    image = np.where(rows[:, None, None], srgb, np.array([0.92, 0.9, 0.85]))
+    return (np.broadcast_to(image, (64, 64, 3)) * 255).round().astype(np.uint8)
+
+
+def clothed_subject(rng: np.random.Generator, index: int, *, sex: str, size: int = 512):
+    """A random ANSUR-like body in an outfit (loose or fitted), and its front and side photos
+    (uint8 RGB) over real backgrounds, the cameras and a description of the outfit."""
+    import parsing
+
+    body = ansur_like_body(rng, sex=sex)
+    outfits = OUTFITS[sex]
+    families, printed = outfits[(index // 2) % len(outfits)]
+    loose = bool((index // 2 + index) % 2)
+    from tryon3d.garments import list_families
+    from tryon3d.sizing import chart_size_for
+
+    charts = list_families()
+    sizes = []
+    for family in families:
+        base = SIZES.index(chart_size_for(body, charts[family]["chart"], family))
+        sizes.append(SIZES[min(base + (2 if loose else 0), len(SIZES) - 1)])
+    fabrics = [FABRICS[f][int(rng.integers(len(FABRICS[f])))] for f in families]
+    colours = [tuple(float(c) for c in rng.uniform(0.03, 0.6, 3)) for _ in families]
+    textures = [
+        _stripes(c, rng) if f == printed else None for f, c in zip(families, colours, strict=True)
+    ]
+    # Trousers end above the ankle: the photo fit refuses photos whose ankles it cannot see.
+    designs = [
+        {"inseam": body.measurements_m["inseam"] - 0.12} if f == "trousers" else {}
+        for f in families
+    ]
+    groups = parsing.dressed_layers(
+        body, families, colours, sizes=sizes, fabrics=fabrics, textures=textures, designs=designs
+    )
+    layers = [layer for group in groups for layer in group]
+    points = np.concatenate([body.vertices] + [np.asarray(layer.vertices) for layer in layers])
+    skin = SKINS[index % len(SKINS)]
+    photos, cameras = {}, {}
+    for view in ("front", "side"):
+        camera = render.camera_preset(
+            points,
+            view,
+            width=size,
+            height=size,
+            fov_y_deg=rng.uniform(25, 45),
+            margin=rng.uniform(0.04, 0.12),
+        )
+        shot = render.render_body(
+            body,
+            garments=layers,
+            camera=camera,
+            spp=16,
+            seed=int(rng.integers(1 << 30)),
+            skin_color=skin,
+        )
+        photos[view] = parsing.over_background(
+            shot.rgba, BACKDROPS[int(rng.integers(len(BACKDROPS)))]
+        )
+        cameras[view] = camera
+    outfit = {
+        "garments": list(families),
+        "sizes": sizes,
+        "fit": "loose" if loose else "fitted",
+        "fabrics": fabrics,
+        "print": printed,
+    }
+    return body, photos, cameras, outfit
+
+
+def prior_body(*, height_m: float, weight_kg: float | None, sex: str):
+    """The population prior's body: ANSUR-typical for the height and the weight (when None, the
+    weight expected for the height and sex)."""
+    from tryon3d.bodyfit._shape_prior import INPUT_NAMES, load_measurement_prior
+
+    if weight_kg is None:
+        prior = load_measurement_prior()
+        mean, cov = prior.means[sex], prior.covariances[sex]
+        s, w = INPUT_NAMES.index("stature"), INPUT_NAMES.index("weight_kg")
+        weight_kg = float(mean[w] + cov[w, s] / cov[s, s] * (height_m - mean[s]))
+    return bodyfit.body_from_measurements(height_m=height_m, weight_kg=weight_kg, sex=sex)
+
+
+def _girth_summary(rows: list[dict], method: str) -> dict:
+    """MAE, bias and times of ``method`` over the subjects every method fitted."""
+    rows = [r for r in rows if not any("failed" in v for v in r.values() if isinstance(v, dict))]
+    if not rows:
+        return {"subjects": 0}
+    errors = {g: np.array([r[method]["error_cm"][g] for r in rows]) for g in GIRTHS}
+    mae = {g: round(float(np.abs(e).mean()), 2) for g, e in errors.items()}
+    return {
+        "subjects": len(rows),
+        "mae_cm": mae,
+        "mae_cm_mean": round(float(np.mean(list(mae.values()))), 2),
+        "bias_cm": {g: round(float(e.mean()), 2) for g, e in errors.items()},
+        "seconds_per_subject": round(float(np.mean([r[method]["seconds"] for r in rows])), 2),
+        "cpu_seconds_per_subject": round(
+            float(np.mean([r[method]["cpu_seconds"] for r in rows])), 2
+        ),
+    }
+
+
+def run_clothed(args) -> dict:
+    """The clothed benchmark: every method on the same subjects' images."""
+    import inspect
+    import os
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from tryon3d.bodyfit._photo_fit import fit_body_to_photos
+
+    has_clothed = "clothed" in inspect.signature(fit_body_to_photos).parameters
+    rows = []
+    indices = (
+        [int(i) for i in args.indices.split(",")]
+        if args.indices
+        else range(args.first, args.first + args.subjects)
+    )
+    for index in indices:
+        rng = np.random.default_rng([args.seed, index])  # one stream per subject
+        sex = ("female", "male")[index % 2]
+        started, cpu_started = time.perf_counter(), time.process_time()
+        truth, photos, _, outfit = clothed_subject(rng, index, sex=sex)
+        scene_seconds = time.perf_counter() - started
+        scene_cpu = time.process_time() - cpu_started
+        height = truth.measurements_m["stature"]
+        weight = truth.weight_kg if args.with_weight else None
+        row = {
+            "sex": sex,
+            "height_cm": round(100 * height, 1),
+            "bmi": round(truth.weight_kg / height**2, 1),
+            "truth_cm": {g: round(100 * truth.measurements_m[g], 1) for g in GIRTHS},
+            **outfit,
+            "scene_seconds": round(scene_seconds, 1),
+            "scene_cpu_seconds": round(scene_cpu, 1),
+        }
+        methods = {"prior": None, "today": False}
+        if has_clothed:
+            methods["clothed"] = True
+        methods = {m: c for m, c in methods.items() if m in args.methods.split(",")}
+        for method, clothed in methods.items():
+            started, cpu_started = time.perf_counter(), time.process_time()
+            extra = {}
+            if method == "prior":
+                body = prior_body(height_m=height, weight_kg=weight, sex=sex)
+            else:
+                options = {"clothed": clothed} if has_clothed else {}
+                try:
+                    fit = fit_body_to_photos(
+                        photos["front"],
+                        None if args.front_only else photos["side"],
+                        height_m=height,
+                        sex=sex,
+                        weight_kg=weight,
+                        **options,
+                    )
+                except ValueError as exc:  # e.g. long trousers hide an ankle: the fit refuses
+                    row[method] = {"failed": str(exc)}
+                    continue
+                body = fit.body
+                extra["scores"] = {k: round(v, 3) for k, v in fit.scores.items()}
+                uncertainty = getattr(fit, "girth_uncertainty_m", None)
+                if uncertainty:
+                    extra["uncertainty_cm"] = {
+                        g: round(100 * uncertainty[g], 2) for g in GIRTHS if g in uncertainty
+                    }
+                told = getattr(fit, "girth_sources", None)
+                if told:
+                    extra["sources"] = {g: told[g] for g in GIRTHS if g in told}
+            row[method] = {
+                "error_cm": {
+                    g: round(100 * (body.measurements_m[g] - truth.measurements_m[g]), 2)
+                    for g in GIRTHS
+                },
+                "seconds": round(time.perf_counter() - started, 2),
+                "cpu_seconds": round(time.process_time() - cpu_started, 2),
+                **extra,
+            }
+        row["load_average_1min"] = round(os.getloadavg()[0], 2)
+        rows.append(row)
+        if not args.json or args.progress:
+            print(json.dumps(row), flush=True)
+    methods = [m for m in ("prior", "today", "clothed") if rows and m in rows[0]]
+    return {
+        "benchmark": "photo_fit_clothed",
+        "views": "front" if args.front_only else "front+side",
+        "with_weight": bool(args.with_weight),
+        "subjects": len(rows),
+        "failed_fits": {
+            m: sum("failed" in r.get(m, {}) for r in rows) for m in ("today", "clothed")
+        },
+        "targets": {
+            "mae_cm_height_only": 2.5,
+            "mae_cm_with_weight": 2.0,
+            "abs_bias_cm": 1.0,
+            "seconds_per_subject": 20.0,
+        },
+        **{method: _girth_summary(rows, method) for method in methods},
+        "rows": rows,
+    }
 
 
 def _parse_settings(text: str) -> list[tuple[int, int]]:
@@ -162,6 +433,10 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--subjects", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--first", type=int, default=0, help="with --clothed: index of the first subject"
+    )
+    parser.add_argument("--indices", default=None, help="with --clothed: subject indices 0,3,...")
     parser.add_argument("--front-only", action="store_true", help="fit the front photo alone")
     parser.add_argument("--with-weight", action="store_true", help="also give the true weight")
     parser.add_argument(
@@ -182,7 +457,25 @@ def main() -> int:
         help="also fit each subject with the schedule before issue 19 (same process, rotating "
         "order) and report the MAE change per girth",
     )
+    parser.add_argument(
+        "--methods",
+        default="prior,today,clothed",
+        help="with --clothed: which of prior,today,clothed to run (comma separated)",
+    )
+    parser.add_argument(
+        "--outline-is-body",
+        action="store_true",
+        help="unclothed subjects: fit with clothed=False (the fit before clothes parsing)",
+    )
+    parser.add_argument(
+        "--clothed",
+        action="store_true",
+        help="dressed subjects: the prior, today's fit and the clothed fit side by side",
+    )
     args = parser.parse_args()
+    if args.clothed:
+        print(json.dumps(run_clothed(args), indent=None if not args.json else 2))
+        return 0
     from dataclasses import asdict
 
     from tryon3d.bodyfit._photo_fit import _REFINE_PX, _REFINE_SPP, fit_body_to_photos
@@ -218,6 +511,7 @@ def main() -> int:
                     weight_kg=truth.weight_kg if args.with_weight else None,
                     refine_spp=spp,
                     refine_px=px,
+                    **({"clothed": False} if args.outline_is_body else {}),
                 )
             seconds = time.perf_counter() - started
             cpu_seconds = time.process_time() - cpu_started

@@ -9,6 +9,7 @@ from tryon3d.bodyfit._body import (
     BodyModelName,
     Sex,
 )
+from tryon3d.bodyfit._clothed import ClothingEase, load_clothing_ease
 from tryon3d.bodyfit._io import (
     Z_UP_TO_Y_UP,
     body_from_record,
@@ -48,6 +49,7 @@ __all__ = [
     "Z_UP_TO_Y_UP",
     "Body",
     "BodyModelName",
+    "ClothingEase",
     "MeshTape",
     "PersonParsing",
     "Photo",
@@ -63,6 +65,7 @@ __all__ = [
     "body_to_trimesh",
     "check_sex",
     "fit_body_to_photos",
+    "load_clothing_ease",
     "load_photo",
     "load_population_model",
     "measure_body",

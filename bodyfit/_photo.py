@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import io
+import math
 import os
 import threading
 import warnings
@@ -72,6 +73,22 @@ _HEAD = (0, 2, 5, 7, 8)
 _ANKLES = (27, 28)
 _BODY = tuple(range(11, 29))
 _lock = threading.Lock()
+_FILM_DIAGONAL_MM = math.hypot(36.0, 24.0)
+_EXIF_IFD, _FOCAL_35MM_TAG = 0x8769, 41989
+_FOCAL_35MM_RANGE = (8.0, 1200.0)  # [mm]: anything outside is a broken tag, not a lens
+
+
+def _exif_focal_35mm(image) -> float | None:
+    """``FocalLengthIn35mmFilm`` [mm] from a PIL image's EXIF (its Exif IFD, else IFD0), None
+    when absent or implausible."""
+    try:
+        exif = image.getexif()
+        value = exif.get_ifd(_EXIF_IFD).get(_FOCAL_35MM_TAG, exif.get(_FOCAL_35MM_TAG))
+        focal = float(value) if value is not None else None
+    except Exception:  # a damaged EXIF block must not refuse the photo: ignore it
+        return None
+    low, high = _FOCAL_35MM_RANGE
+    return focal if focal is not None and low <= focal <= high else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,11 +99,22 @@ class Photo:
         pixels: sRGB colours, shape (H, W, 3), uint8.
         alpha: the file's alpha channel in [0, 1], shape (H, W), float32, or None.
         name: where it came from (for messages).
+        focal_35mm_mm: the lens's 35 mm-equivalent focal length [mm] from the file's EXIF
+            (``FocalLengthIn35mmFilm``), or None when the file has none.
     """
 
     pixels: np.ndarray
     alpha: np.ndarray | None
     name: str
+    focal_35mm_mm: float | None = None
+
+    @property
+    def focal_px(self) -> float | None:
+        """Focal length [px] from ``focal_35mm_mm`` (35 mm equivalence is by the diagonal:
+        43.27 mm on film), or None."""
+        if self.focal_35mm_mm is None:
+            return None
+        return self.focal_35mm_mm / _FILM_DIAGONAL_MM * math.hypot(self.width, self.height)
 
     @property
     def width(self) -> int:
@@ -153,6 +181,7 @@ def load_photo(source: PhotoSource, *, name: str | None = None) -> Photo:
     """
     from PIL import Image, ImageOps
 
+    focal = None
     if isinstance(source, np.ndarray):
         label = name or "photo array"
         array = source
@@ -198,6 +227,7 @@ def load_photo(source: PhotoSource, *, name: str | None = None) -> Photo:
                     )
                 image.seek(0)
                 image.load()
+                focal = _exif_focal_35mm(image)
                 ImageOps.exif_transpose(image, in_place=True)  # no copy of a 48 MP image
         except ValueError:
             raise
@@ -240,7 +270,7 @@ def load_photo(source: PhotoSource, *, name: str | None = None) -> Photo:
             high = max(float(values.max()), 1.0)
             image = Image.fromarray(np.round(values / high * 255.0).astype(np.uint8), "L")
         pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
-    return Photo(pixels=np.ascontiguousarray(pixels), alpha=alpha, name=label)
+    return Photo(pixels=np.ascontiguousarray(pixels), alpha=alpha, name=label, focal_35mm_mm=focal)
 
 
 _POSE_OPTIONS = (

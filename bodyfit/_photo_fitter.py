@@ -353,6 +353,8 @@ class _Fitter:
             _, nearest_ids = cKDTree(uv.detach().numpy()).query(view.contour.numpy())
             self._pairing[index] = torch.as_tensor(nearest_ids)
         nearest = ((view.contour - uv[self._pairing[index]]) ** 2).sum(dim=1)
+        if view.contour_weight is not None:  # clothed contour points pull less
+            nearest = nearest * view.contour_weight
         cover_term = nearest.mean() / view.person_px**2
         return out_term + cover_term
 
@@ -363,7 +365,8 @@ class _Fitter:
         loss = loss + weight_shape * ((self.params - self.start) ** 2).sum() * 2e-4
         for index in range(len(self.views)):
             loss = loss + 1e-3 * (self.pose_prior[:, None] * self.pose[index] ** 2).sum()
-            loss = loss + 1e-2 * self.log_focal[index] ** 2
+            focal_prior = 1e2 if self.views[index].focal_known else 1e-2  # EXIF: held
+            loss = loss + focal_prior * self.log_focal[index] ** 2
         return loss
 
     def clamp(self):
@@ -455,6 +458,19 @@ class _Fitter:
             for view in self.views
         ]
 
+    def _refine_weights(self, resolution: int) -> list:
+        """The views' asymmetric-loss weights at ``resolution`` px (None for a bare outline)."""
+        import torch
+
+        return [
+            view.weight
+            if view.weight is None or resolution == _CROP_PX
+            else torch.nn.functional.interpolate(
+                view.weight[None, None], size=(resolution, resolution), mode="nearest"
+            )[0, 0]
+            for view in self.views
+        ]
+
     def _refine_references(self, resolution: int) -> list:
         """The views' current cameras at ``resolution`` px: the frames the silhouettes are
         rendered in until the next refresh."""
@@ -490,6 +506,7 @@ class _Fitter:
         if schedule.fine_steps is not None:
             steps = min(steps, schedule.coarse_steps + schedule.fine_steps)
         targets: dict[int, list] = {}
+        weights: dict[int, list] = {}
         self.shape.relinearise(self.params.detach().numpy())
         references: list = []
         reference_px = 0
@@ -505,7 +522,7 @@ class _Fitter:
             if step % 10 == 0 or px != reference_px:
                 references, reference_px = self._refine_references(px), px
             if px not in targets:
-                targets[px] = self._refine_targets(px)
+                targets[px], weights[px] = self._refine_targets(px), self._refine_weights(px)
             factor = px / _CROP_PX
             optimizer.zero_grad()
             rest_v, rest_j, own, mass = self.shape(self.params, self.height)
@@ -525,7 +542,7 @@ class _Fitter:
                     world, faces, reference, spp=samples, seed=step * 7 + index
                 )
                 target = targets[px][index]
-                silhouette = ((image - target) ** 2).mean()
+                silhouette = _silhouette_loss(image, target, weights[px][index])
                 with torch.no_grad():
                     ious.append(
                         float(
@@ -546,6 +563,21 @@ class _Fitter:
                 if stale >= _PLATEAU_STEPS:
                     break
         self.refine_steps_done = step + 1 if steps else 0
+
+
+def _silhouette_loss(image, target, weight=None):
+    """Mean squared coverage error of a rendered silhouette against the target, both (R, R).
+
+    Asymmetric with ``weight`` (R, R): a target pixel the body leaves (partly) empty costs
+    ``weight`` times as much (0 where the photo only bounds the body, less under clothes),
+    while covering a pixel outside the target always costs in full.
+    """
+    import torch
+
+    error = (image - target) ** 2
+    if weight is None:
+        return error.mean()
+    return (torch.where(image < target, weight, torch.ones_like(weight)) * error).mean()
 
 
 class _no_grad:

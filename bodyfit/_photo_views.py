@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 _CROP_PX = 256  # fitting resolution (square crop around the person)
 
 _CROP_MARGIN = 0.08
+# Weight of clothed target pixels the body leaves empty (and of clothed contour points' pull):
+# cloth bridges gaps of the body (armpits, between the legs) that no erosion of the outline
+# removes; leaking out of the clothes still costs in full.
+_CLOTH_UNDERFILL = 0.3
 
 _FOCAL_PRIOR = (
     1.6  # focal length prior, times the photo's long side (about a 36 mm-equivalent lens)
@@ -38,9 +42,26 @@ class _View:
     rotation0: np.ndarray
     focal0: float
     mirrored: bool = False
+    focal_known: bool = False  # focal0 from the photo's EXIF: held fixed
+    # (R, R) weight of the body not filling a target pixel (0: the mask only bounds the body
+    # there; _CLOTH_UNDERFILL under clothes, which may bridge gaps of the body; None: all 1)
+    weight: torch.Tensor | None = None
+    contour_weight: torch.Tensor | None = None  # (N,) pull of each contour point (None: all 1)
 
 
-def _crop_view(name: str, analysis: PhotoAnalysis, sex: str) -> _View:
+def _crop_view(
+    name: str,
+    analysis: PhotoAnalysis,
+    sex: str,
+    *,
+    focal_px: float | None = None,
+    bound_only: np.ndarray | None = None,
+    cloth: np.ndarray | None = None,
+) -> _View:
+    """The view's crop; ``focal_px`` (photo px, from EXIF) fixes the focal length;
+    ``bound_only`` (analysis size, bool) marks mask pixels that only bound the body from
+    outside: their contour does not pull the body out and the refinement does not fill them;
+    ``cloth`` (same size, bool) marks clothed pixels, which pull and ask to be filled less."""
     import torch
     from PIL import Image
     from scipy import ndimage
@@ -73,10 +94,33 @@ def _crop_view(name: str, analysis: PhotoAnalysis, sex: str) -> _View:
     inside = crop > 0.5
     outside_distance = ndimage.distance_transform_edt(~inside).astype(np.float32)
     edge = inside & ~ndimage.binary_erosion(inside)
+
+    def crop_bool(array: np.ndarray | None) -> np.ndarray:
+        if array is None:
+            return np.zeros((_CROP_PX, _CROP_PX), bool)
+        image = Image.fromarray(array.astype(np.uint8) * 255)
+        resampled = image.transform(
+            (_CROP_PX, _CROP_PX), Image.Transform.EXTENT, box, Image.Resampling.NEAREST
+        )
+        return np.asarray(resampled) > 127
+
+    loose, clothed = crop_bool(bound_only), crop_bool(cloth)
+    weight = None
+    if loose.any() or clothed.any():
+        edge &= ~loose
+        under = np.where(clothed, _CLOTH_UNDERFILL, 1.0)
+        weight = torch.as_tensor(np.where(loose & inside, 0.0, under).astype(np.float32))
     v_idx, u_idx = np.nonzero(edge)
     contour = np.stack([u_idx + 0.5, v_idx + 0.5], axis=1)
+    contour_cloth = clothed[v_idx, u_idx]
     if len(contour) > 600:
-        contour = contour[np.linspace(0, len(contour) - 1, 600).astype(int)]
+        keep = np.linspace(0, len(contour) - 1, 600).astype(int)
+        contour, contour_cloth = contour[keep], contour_cloth[keep]
+    contour_weight = (
+        torch.as_tensor(np.where(contour_cloth, _CLOTH_UNDERFILL, 1.0).astype(np.float32))
+        if contour_cloth.any()
+        else None
+    )
     keypoints = (analysis.keypoints - origin) * scale
     weights = np.where(analysis.visibility > 0.5, analysis.visibility, 0.0)
     if name == "front":
@@ -91,7 +135,11 @@ def _crop_view(name: str, analysis: PhotoAnalysis, sex: str) -> _View:
             rotation0 = np.array([[0, -1.0, 0], [0, 0, -1.0], [1.0, 0, 0]])
         else:
             rotation0 = np.array([[0, 1.0, 0], [0, 0, -1.0], [-1.0, 0, 0]])
-    focal0 = _FOCAL_PRIOR * max(analysis.size) * scale
+    focal0 = (
+        _FOCAL_PRIOR * max(analysis.size) * scale
+        if focal_px is None
+        else focal_px * analysis.scale * scale
+    )
     return _View(
         name=name,
         analysis=analysis,
@@ -106,4 +154,7 @@ def _crop_view(name: str, analysis: PhotoAnalysis, sex: str) -> _View:
         rotation0=rotation0,
         focal0=float(focal0),
         mirrored=name != "front",
+        focal_known=focal_px is not None,
+        weight=weight,
+        contour_weight=contour_weight,
     )

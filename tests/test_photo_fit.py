@@ -28,7 +28,10 @@ def test_real_photo_silhouette_iou(ryota_fit, shared_dir):
     fitted = ryota_fit.silhouettes["front"]
     assert fitted.shape == truth.shape == (512, 512)
     iou = (fitted & truth).sum() / (fitted | truth).sum()
-    assert iou >= 0.85, iou
+    # the body is fitted inside his clothes (measured: IoU 0.794, 96.9 % inside; the outline
+    # taken as the body gave 0.886 and 94.4 %): the IoU with the clothed outline drops
+    assert iou >= 0.75, iou
+    assert (fitted & truth).sum() / fitted.sum() >= 0.95
     body = ryota_fit.body
     assert body.measurements_m["stature"] == pytest.approx(1.72, abs=0.01)
     assert body.pose.shape == (len(body.joint_names), 3) and np.abs(body.pose).max() > 0.01
@@ -51,6 +54,14 @@ def test_posed_record_round_trip_and_files(ryota_fit, tmp_path):
     assert set(files) == {"body.glb", "body.json", "overlay_front.png", "silhouette_front.png"}
     write_files_atomically(tmp_path, files)
     content = json.loads((tmp_path / "body.json").read_text())
+    fit = content["photo_fit"]
+    assert set(fit["girth_uncertainty_cm"]) == {"chest", "waist", "hips"}
+    assert all(0.5 < v < 10 for v in fit["girth_uncertainty_cm"].values())
+    assert set(fit["girth_sources"].values()) <= {"photo", "prior"}
+    shares = fit["clothing"]["front"]
+    assert set(shares) == {"chest", "waist", "hips"}
+    assert all(0 <= s[k] <= 1 for s in shares.values() for k in ("skin", "cloth", "untelling"))
+    assert shares["waist"]["cloth"] > 0.5  # his hoodie forms the waist's outline (0.67)
     camera = render.Camera.from_dict(content["cameras"]["front"])
     assert camera.fx == pytest.approx(ryota_fit.cameras["front"].fx)
     reloaded = load_body(tmp_path)

@@ -47,9 +47,10 @@ def fit_photos(
     sex: str,
     age: float | None = None,
     overlay_on_photo: bool = False,
+    clothed: bool = True,
 ) -> bodyfit.PhotoFit:
-    """The full photo fit (body, cameras, silhouettes, overlays, scores); see
-    ``bodyfit.fit_body_to_photos``."""
+    """The full photo fit (body, cameras, silhouettes, overlays, scores, girth uncertainty); see
+    ``bodyfit.fit_body_to_photos`` (``clothed``: fit the body inside the parsed clothes)."""
     return bodyfit.fit_body_to_photos(
         front,
         side,
@@ -58,6 +59,7 @@ def fit_photos(
         sex=sex,
         age_years=None if age is None else _number("age", age),
         overlay_on_photo=overlay_on_photo,
+        clothed=clothed,
     )
 
 
@@ -105,6 +107,23 @@ def photo_fit_files(
         "scores": {k: round(float(v), 4) for k, v in fit.scores.items()},
         "seconds": round(fit.seconds, 2),
         "stature_cm": round(m_to_cm(fit.body.measurements_m["stature"]), 2),
+        "girth_uncertainty_cm": {
+            k: round(m_to_cm(v), 2) for k, v in fit.girth_uncertainty_m.items()
+        },
+        "girth_sources": dict(fit.girth_sources),
+        "clothing": {
+            view: {
+                girth: {
+                    (f"{k[:-2]}_cm" if k.endswith("_m") else k): (
+                        round(m_to_cm(v), 2) if k.endswith("_m") else round(float(v), 3)
+                    )
+                    for k, v in shares.items()
+                }
+                for girth, shares in per_view.items()
+            }
+            for view, per_view in fit.clothing.items()
+        },
+        "notes": list(fit.notes),
     }
     files: dict[str, bytes | str] = {
         "body.glb": bodyfit.body_to_glb(fit.body),
@@ -155,4 +174,13 @@ def run_photo_body(args: argparse.Namespace) -> int:
         )
         measured = {k: m_to_cm(v) for k, v in fit.body.measurements_m.items()}
         log.info("measurements (cm): %s", ", ".join(f"{k} {v:.1f}" for k, v in measured.items()))
+        log.info(
+            "girths +/- (cm): %s",
+            ", ".join(
+                f"{k} {measured[k]:.1f} +/- {m_to_cm(v):.1f} ({fit.girth_sources.get(k, 'photo')})"
+                for k, v in fit.girth_uncertainty_m.items()
+            ),
+        )
+        for note in fit.notes:
+            log.info("note: %s", note)
     return 0
