@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         "ours_settings": {
             **dataclasses.asdict(sim.DEFAULT_SOLVER_SETTINGS),
             "max_dt_s": sim.DEFAULT_MAX_DT_S,
+            "linear_iterations": sim.DEFAULT_LINEAR_ITERATIONS,
         },
         "ours_frames": ours.frames,
         "ours_seconds_simulated": round(float(ours.metadata["seconds_simulated"]), 3),
