@@ -1,7 +1,7 @@
 """Drape speed: our equilibrium drape versus Newton's cloth-example way, same garment, same process.
 
 Usage: ``python benchmarks/drape.py [--device cpu|cuda] [--edge-m 0.011] [--baseline-seconds 6]
-[--skip-baseline] [--skip-legacy] [--json]``
+[--skip-baseline] [--skip-legacy] [--candidate KEY=VALUE,...]... [--json]``
 
 Scene: a ~10k-vertex T-shirt (``garments.load_garment("tshirt", size="M", body=...)``) on the
 default body (``bodyfit.body_from_measurements(height_m=1.7, weight_kg=65, sex="female")``).
@@ -24,6 +24,12 @@ vertex count placed at the body's waist (reported in ``garment``).
   stepping time scaled linearly to the 6 s the issue asks for (the build and the measuring are paid
   once either way): ``baseline_s`` is then the scaled time,
   ``baseline_measured_s`` the measured one and ``baseline_scaled_from_s`` the simulated seconds run.
+
+- candidates (``--candidate linear_iterations=9,drift_window_frames=4``, repeatable): ``sim.drape``
+  keywords (``linear_iterations``, ``iterations``, ``max_dt``) and ``SolverSettings`` fields
+  changed from the defaults, run in the same process after ours: ``candidates`` lists each one's
+  ``cpu_s``, ``frames``, ``gates``, ``ease_cm``, ``same_gates_as_ours`` and the mean/max vertex
+  distance to ours (``mean_distance_to_ours_mm``, ``max_distance_to_ours_mm``).
 
 ``--json`` prints ``ours_s``, ``ours_cpu_s``, ``baseline_s``, ``speedup``, the legacy keys above,
 every run's ``gates``, ``vertices``, ``garment``, ``device`` and the frame counts. Kernel
@@ -75,6 +81,39 @@ def garment_on(body, family: str, size: str, edge_m: float):
     return garment, f"{family} {size}"
 
 
+def candidate_options(text: str) -> dict:
+    """``drape()`` keywords from ``"linear_iterations=9,drift_window_frames=4"``: ``sim.drape``
+    keywords as given, ``SolverSettings`` fields folded into ``solver_settings`` (from the
+    defaults)."""
+    drape_keys = {"linear_iterations": int, "iterations": int, "max_dt": float}
+    fields = {f.name: f for f in dataclasses.fields(sim.SolverSettings)}
+    options: dict = {}
+    settings: dict = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep:
+            raise ValueError(f"candidate items are KEY=VALUE, got {item!r}")
+        if key in drape_keys:
+            options[key] = drape_keys[key](value)
+        elif key in fields:
+            default = getattr(sim.DEFAULT_SOLVER_SETTINGS, key)
+            if isinstance(default, bool):
+                settings[key] = value.strip().lower() in ("1", "true", "yes")
+            elif key == "moving_iterations" or isinstance(default, int):
+                settings[key] = None if value.strip() == "None" else int(value)
+            else:
+                settings[key] = float(value)
+        else:
+            raise ValueError(
+                f"unknown candidate key {key!r}: expected one of {sorted(drape_keys)} or a "
+                f"SolverSettings field {sorted(fields)}"
+            )
+    if settings:
+        options["solver_settings"] = dataclasses.replace(sim.DEFAULT_SOLVER_SETTINGS, **settings)
+    return options
+
+
 def timed_drape(body, garment, **options):
     """``sim.drape`` with its wall and CPU seconds."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -108,8 +147,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-legacy", action="store_true", help="do not run the pre-issue-19 settings"
     )
+    parser.add_argument(
+        "--candidate",
+        action="append",
+        default=[],
+        help="settings to compare with the defaults, e.g. linear_iterations=9 (repeatable)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    try:
+        candidates = {text: candidate_options(text) for text in args.candidate}
+    except ValueError as exc:
+        parser.error(str(exc))
 
     sim.warm_up_kernels(device=args.device)
     body = default_body()
@@ -124,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         "ours_settings": {
             **dataclasses.asdict(sim.DEFAULT_SOLVER_SETTINGS),
             "max_dt_s": sim.DEFAULT_MAX_DT_S,
+            "linear_iterations": sim.DEFAULT_LINEAR_ITERATIONS,
         },
         "ours_frames": ours.frames,
         "ours_seconds_simulated": round(float(ours.metadata["seconds_simulated"]), 3),
@@ -131,6 +181,22 @@ def main(argv: list[str] | None = None) -> int:
         "ours_gates": sim.drape_to_json(ours)["gates"],
         "ours_ease_cm": sim.drape_to_json(ours)["ease_cm"],
     }
+    if candidates:
+        report["candidates"] = {}
+    for text, options in candidates.items():
+        other, other_s, other_cpu_s = timed_drape(body, garment, device=args.device, **options)
+        distance = np.linalg.norm(other.positions - ours.positions, axis=1)
+        report["candidates"][text] = {
+            "s": round(other_s, 2),
+            "cpu_s": round(other_cpu_s, 2),
+            "frames": other.frames,
+            "seconds_simulated": round(float(other.metadata["seconds_simulated"]), 3),
+            "gates": sim.drape_to_json(other)["gates"],
+            "ease_cm": sim.drape_to_json(other)["ease_cm"],
+            "same_gates_as_ours": gates_agree(other, ours),
+            "mean_distance_to_ours_mm": round(1000.0 * float(distance.mean()), 2),
+            "max_distance_to_ours_mm": round(1000.0 * float(distance.max()), 2),
+        }
     if not args.skip_legacy:
         legacy, legacy_s, legacy_cpu_s = timed_drape(
             body, garment, device=args.device, **sim.LEGACY_DRAPE_OPTIONS

@@ -2,13 +2,14 @@
 
 Usage: ``python benchmarks/drape_matrix.py [--families tshirt,...] [--sizes XS,S,M,L,XL]
 [--bodies 0,1,...] [--chart family|sex] [--pose rest|arms_down|walking] [--edge-m 0.03] [--device
-cpu]
-[--solver-settings default|legacy] [--rows-out rows.jsonl] [--json]``. Not part of CI (10-15 minutes
-on this CPU).
+cpu] [--solver-settings default|legacy] [--candidate KEY=VALUE,...] [--rows-out rows.jsonl]
+[--json]``. Not part of CI (10-15 minutes on this CPU).
 
 ``--solver-settings legacy`` drapes with the stepping before issue 19
 (``sim.LEGACY_DRAPE_OPTIONS``), to compare gate pass rates before and after a change of ``sim``'s
-defaults.
+defaults. ``--candidate linear_iterations=8`` drapes with ``sim.drape`` keywords /
+``SolverSettings`` fields changed from the defaults (read as ``benchmarks/drape.py --candidate``
+reads them), to compare a candidate default with the current one (rows carry ``ease_cm``).
 
 ``--chart family`` (default, comparable with earlier runs) uses each family's own chart (women's)
 for everyone; ``--chart sex`` sizes each body by its sex's chart (men's for the male bodies), as
@@ -83,10 +84,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows-out", type=Path, help="append each finished row to this JSONL file")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--solver-settings", choices=("default", "legacy"), default="default")
+    parser.add_argument(
+        "--candidate",
+        help="drape keywords / SolverSettings fields changed from the defaults, e.g. "
+        "linear_iterations=8 (see benchmarks/drape.py)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    sim.warm_up_kernels(device=args.device)
+    if args.solver_settings == "legacy" and args.candidate:
+        parser.error("--candidate changes the defaults: not with --solver-settings legacy")
     options = dict(sim.LEGACY_DRAPE_OPTIONS) if args.solver_settings == "legacy" else {}
+    if args.candidate:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from drape import candidate_options  # benchmarks/drape.py
+
+        try:
+            options = candidate_options(args.candidate)
+        except ValueError as exc:
+            parser.error(str(exc))
+    sim.warm_up_kernels(device=args.device)
     rows = []
     for sex, height, bmi in (BODIES[int(i)] for i in args.bodies.split(",")):
         body = bodyfit.body_from_measurements(
@@ -105,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                     "family": family,
                     "size": size,
                     "chart": chart or garments.list_families()[family]["chart"],
-                    "solver_settings": args.solver_settings,
+                    "solver_settings": args.candidate or args.solver_settings,
                 }
                 t0 = time.perf_counter()
                 try:
@@ -125,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                         max_stretch_pct=round(gates.max_stretch_pct, 1),
                         attempts=result.metadata["attempts"],
                         success=gates.passed,
+                        ease_cm=sim.drape_to_json(result)["ease_cm"],
                     )
                 except ValueError as exc:  # DrapeDivergedError is a ValueError
                     row.update(success=False, error=str(exc).splitlines()[0][:200])

@@ -7,11 +7,16 @@ chart's own answer is the size whose chest is nearest the subject's measured che
 chart for men, women's for women). Goal: agreement >= 90 %.
 
 Usage: ``python benchmarks/size_consistency.py [--subjects 20] [--seed 0] [--json] [--cache DIR
-[--replay]] [--solver-settings default|legacy]``
+[--replay]] [--solver-settings default|legacy] [--candidate KEY=VALUE,...]``
 
 ``--solver-settings legacy`` drapes with the stepping before issue 19
 (``sim.LEGACY_DRAPE_OPTIONS``): ``fit_report`` takes no solver options, so this benchmark process
 (and the workers it forks) calls ``sim.drape`` with them bound.
+
+``--candidate linear_iterations=8`` drapes with ``sim.drape`` keywords / ``SolverSettings`` fields
+changed from the defaults (as ``benchmarks/drape.py --candidate`` reads them), bound the same way;
+run once without and once with it (same ``--seed``) to see whether a candidate default changes
+any recommended size.
 
 ``--cache DIR`` keeps each subject's body record and every size's drape there; ``--replay`` then
 judges those drapes again without simulating (for work on the recommendation alone).
@@ -162,11 +167,28 @@ def main(argv: list[str] | None = None) -> int:
         default="default",
         help="drape with sim's defaults or the stepping before issue 19",
     )
+    parser.add_argument(
+        "--candidate",
+        help="drape keywords / SolverSettings fields changed from the defaults, e.g. "
+        "linear_iterations=8 (see benchmarks/drape.py)",
+    )
     args = parser.parse_args(argv)
+    if args.solver_settings == "legacy" and args.candidate:
+        parser.error("--candidate changes the defaults: not with --solver-settings legacy")
     if args.solver_settings == "legacy":
         from tryon3d import sim
 
         sim.drape = functools.partial(sim.drape, **sim.LEGACY_DRAPE_OPTIONS)
+    if args.candidate:
+        from drape import candidate_options  # benchmarks/drape.py, this script's folder
+
+        from tryon3d import sim
+
+        try:
+            options = candidate_options(args.candidate)
+        except ValueError as exc:
+            parser.error(str(exc))
+        sim.drape = functools.partial(sim.drape, **options)
     if args.replay and args.cache is None:
         parser.error("--replay needs --cache")
     logging.basicConfig(level=logging.WARNING)
@@ -302,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "total_s": round(time.perf_counter() - started, 1),
         "seed": args.seed,
+        "solver_settings": args.candidate or args.solver_settings,
         "rows": rows,
     }
     if args.json:

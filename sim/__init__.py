@@ -18,6 +18,7 @@ from tryon3d.sim._export import (
     load_drape_npz,
 )
 from tryon3d.sim._settings import (
+    DEFAULT_LINEAR_ITERATIONS,
     DEFAULT_MAX_DT_S,
     DEFAULT_SOLVER_SETTINGS,
     LEGACY_DRAPE_OPTIONS,
@@ -28,6 +29,7 @@ from tryon3d.sim._simulate import drape
 from tryon3d.sim._warmup import warm_up_kernels
 
 __all__ = [
+    "DEFAULT_LINEAR_ITERATIONS",
     "DEFAULT_MAX_DT_S",
     "DEFAULT_SOLVER_SETTINGS",
     "EASE_REGIONS",

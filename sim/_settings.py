@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "DEFAULT_LINEAR_ITERATIONS",
     "DEFAULT_MAX_DT_S",
     "DEFAULT_SOLVER_SETTINGS",
     "LEGACY_DRAPE_OPTIONS",
@@ -24,6 +25,25 @@ __all__ = [
 #: frames take this cap (the 3 mm-per-frame rule allows far longer ones); 0.1 s instead of 1/15 s
 #: put the 10k-vertex benchmark T-shirt 0.7-0.9 mm (mean) from where the shorter cap did.
 DEFAULT_MAX_DT_S = 0.1
+
+#: ``drape()``'s default Style3D PCG iterations per step (10 before issue 19). Measured with
+#: ``benchmarks/drape.py --candidate`` (10k-vertex T-shirt M, CPU s on the loaded 2-core CPU,
+#: one process): 10 -> 5.84-6.19 s, 42 frames; 9 -> 5.59 s, 42 frames; 8 -> 4.25-4.26 s, 30
+#: frames, same gates, 1.53 mm mean / 12.0 mm max from 10 (1.44 mm mean from legacy; the max is
+#: one fold that 7, 9 and 9 with a 4-frame drift window move alike), ease within 0.05 cm; 7 ->
+#: 4.73 s, 36 frames; 8 with a 4-frame drift window -> 5.25 s, 36 frames. 8 comes to rest
+#: sooner: 4.0 mm mean from where the T-shirt is after 6 s without an early stop (10: 2.7 mm,
+#: legacy 2.8 mm); the test skirt the other way round (8: 4.0 mm, 10: 5.5 mm, legacy 5.5 mm).
+#: ``size_consistency.py`` (14 ANSUR subjects, seeds 0 and 1): the same size for every subject,
+#: agreement 100 % both; ease within 0.4 cm, except one upper-arm ease that fell back to the
+#: pattern's (tape 4.69 -> 4.63 cm). ``drape_matrix.py`` (5 families x XS,M,XL): bodies 0,2,4
+#: 44/45 pass with 10 and with 8 (the same skirt XL), CPU -13 %, ease 0.15 cm mean / 1.16 cm
+#: max apart; bodies 1,3,5 45/45 both, CPU -24 %, ease 0.26 cm mean, but up to 11.1 cm on the
+#: BMI-35 man in the too-small women's XL (trousers waist -18.9 -> -30.0 cm, T-shirt hips -7.9
+#: -> -13.1 cm; their tapes 0.62 -> 0.39 and 4.89 -> 4.67 cm). That region ease is unsettled
+#: with 10 as well: the T-shirt's hips read -28.5 cm after 6 s without an early stop, and -15.4
+#: with 9 PCG iterations.
+DEFAULT_LINEAR_ITERATIONS = 8
 
 
 @dataclass(frozen=True)
@@ -112,6 +132,6 @@ LEGACY_DRAPE_OPTIONS: MappingProxyType[str, Any] = MappingProxyType(
 #: collision distances (-0.3 s, same result), body contacts re-detected after 2 mm (-0.1 to
 #: -0.2 s, 0.1-0.2 mm mean), the 0.1 s step cap (0.7 mm mean). Measured and not taken: fewer
 #: iterations while the cloth moves and undoing failed probes (both needed 48 frames to come to
-#: rest instead of 42); a 4-frame drift window (see ``drift_window_frames``); 8 PCG iterations
-#: instead of 10 (~1 s less, but ease moved by up to 0.5 cm and a fold by 12 mm).
+#: rest instead of 42); a 4-frame drift window (see ``drift_window_frames``). 8 PCG iterations
+#: instead of 10 were taken afterwards (``DEFAULT_LINEAR_ITERATIONS``).
 DEFAULT_SOLVER_SETTINGS = SolverSettings()

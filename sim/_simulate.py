@@ -14,7 +14,12 @@ from tryon3d.sim import _cache  # noqa: F401  (sets WARP_CACHE_PATH before warp 
 from tryon3d.sim._cache import repair_kernel_cache_once
 from tryon3d.sim._drape import PENETRATION_TOLERANCE_M, Drape, DrapeDivergedError, DrapeGates
 from tryon3d.sim._fit import ease_by_region
-from tryon3d.sim._settings import DEFAULT_MAX_DT_S, DEFAULT_SOLVER_SETTINGS, SolverSettings
+from tryon3d.sim._settings import (
+    DEFAULT_LINEAR_ITERATIONS,
+    DEFAULT_MAX_DT_S,
+    DEFAULT_SOLVER_SETTINGS,
+    SolverSettings,
+)
 
 if TYPE_CHECKING:
     from tryon3d.bodyfit import Body
@@ -409,7 +414,7 @@ def drape(
     max_dt: float | None = DEFAULT_MAX_DT_S,
     substeps: int = 1,
     iterations: int = 10,
-    linear_iterations: int = 10,
+    linear_iterations: int = DEFAULT_LINEAR_ITERATIONS,
     velocity_damping: float = 6.0,
     speed_tolerance_m_s: float = 0.01,
     stop_on_convergence: bool = True,
@@ -445,7 +450,8 @@ def drape(
             per frame), so a slow-creeping cloth is settled in few, long frames. ``None`` or
             ``<= dt``: fixed step ``dt`` (the pose transition always uses ``dt``).
         substeps: solver steps per frame (``dt / substeps`` each).
-        iterations / linear_iterations: Style3D non-linear and PCG iterations per step.
+        iterations / linear_iterations: Style3D non-linear and PCG iterations per step
+            (``DEFAULT_LINEAR_ITERATIONS``: measured, see ``sim._settings``).
         velocity_damping: velocity decay rate [1/s] (v *= exp(-rate * h) per step); 0 = none.
         speed_tolerance_m_s: the cloth is at rest when, over 5 frames, 99 % of its particles
             drifted slower than this and all slower than 10x this [m/s] (and a probe step

@@ -466,7 +466,7 @@ def drape(
     max_dt: float | None = 0.1,
     substeps: int = 1,
     iterations: int = 10,
-    linear_iterations: int = 10,
+    linear_iterations: int | None = None,
     velocity_damping: float = 6.0,
     speed_tolerance_m_s: float = 0.01,
     stop_on_convergence: bool = True,
@@ -484,10 +484,15 @@ def drape(
     ``velocity_damping`` [1/s], the rest test ``speed_tolerance_m_s`` [m/s] and
     ``stop_on_convergence``, ``self_collision``, the pose ``transition_speed_m_s`` [m/s],
     ``retries``, ``divergence_checks``, the retries' sewing ramp ``sewing_s`` [s] and the
-    stepping choices ``solver_settings`` (``sim.SolverSettings``; None: ``sim``'s defaults)."""
+    stepping choices ``solver_settings`` (``sim.SolverSettings``; None: ``sim``'s defaults;
+    ``linear_iterations`` None: ``sim.DEFAULT_LINEAR_ITERATIONS``)."""
     from tryon3d import sim
 
-    settings = {} if solver_settings is None else {"solver_settings": solver_settings}
+    settings: dict[str, Any] = (
+        {} if solver_settings is None else {"solver_settings": solver_settings}
+    )
+    if linear_iterations is not None:
+        settings["linear_iterations"] = linear_iterations
 
     return sim.drape(
         body,
@@ -498,7 +503,6 @@ def drape(
         max_dt=max_dt,
         substeps=substeps,
         iterations=iterations,
-        linear_iterations=linear_iterations,
         velocity_damping=velocity_damping,
         speed_tolerance_m_s=speed_tolerance_m_s,
         stop_on_convergence=stop_on_convergence,
