@@ -34,12 +34,14 @@ __all__ = [
     "clothed_target",
     "ease_samples",
     "load_clothing_ease",
+    "lower_garment_class",
     "region_map",
 ]
 
 EASE_VIEWS: tuple[str, ...] = ("front", "side")
-#: Parsed garment classes (``bodyfit.LABELS`` upper_clothes, lower_clothes, dress).
-EASE_CLASSES: tuple[str, ...] = ("upper", "lower", "dress")
+#: Parsed garment classes (``bodyfit.LABELS`` upper_clothes, lower_clothes, dress); lower
+#: clothes are trousers where the background or skin shows between the legs, else a skirt.
+EASE_CLASSES: tuple[str, ...] = ("upper", "trousers", "skirt", "dress")
 EASE_REGIONS: tuple[str, ...] = (
     "shoulders",
     "chest",
@@ -61,7 +63,12 @@ _CHEST_END, _WAIST_END, _HIPS_BELOW = 0.45, 0.8, 0.35
 _TORSO_HALF_M = {"front": 0.16, "side": 0.12}
 _ARM_RADIUS_M = 0.05
 _SHOULDER, _ELBOW, _WRIST = (11, 12), (13, 14), (15, 16)
-_HIP, _KNEE = (23, 24), (25, 26)
+_HIP, _KNEE, _ANKLE = (23, 24), (25, 26), (27, 28)
+# Rows judged for trousers vs skirt: from this fraction of the hip-to-knee drop below the hip
+# line (the crotch) to this fraction of the knee-to-ankle drop below the knee line.
+_GAP_FROM, _GAP_TO = 0.35, 0.5
+_GAP_SKIRT_SHARE = 0.5  # more of those rows spanned by cloth than this: a skirt
+_GAP_MIN_ROWS = 5
 #: Spread of the stand-off [m] above which a region's outline cannot tell where the body is:
 #: its clothed outline bounds the body from outside only (no pull towards it).
 UNTELLING_SPREAD_M = 0.02
@@ -115,6 +122,47 @@ def region_map(
             regions[arm] = EASE_REGIONS.index(name)
             torso_gap = np.where(arm, gap, torso_gap)
     return regions.reshape(height, width)
+
+
+def lower_garment_class(labels: np.ndarray, keypoints: np.ndarray) -> str | None:
+    """Trousers or skirt: does the parsed lower garment fill the gap between the legs?
+
+    On rows below the crotch where lower clothes lie on both sides of the line midway between
+    the legs (hip, knee and ankle keypoints), trousers leave background or skin on that line,
+    a skirt spans it. Judge a front view: in a side view the legs overlap.
+
+    Args:
+        labels: ``bodyfit.LABELS`` index per pixel, shape (H, W), uint8.
+        keypoints: (33, 2) pose keypoints [px] at the same scale, MediaPipe's order.
+
+    Returns:
+        ``"trousers"``, ``"skirt"``, or None when too few rows show lower clothes on both legs.
+    """
+    from tryon3d.bodyfit._parsing import LOWER
+
+    keypoints = np.asarray(keypoints, np.float64)
+    height, width = labels.shape
+    stations = [keypoints[list(pair)].mean(axis=0) for pair in (_HIP, _KNEE, _ANKLE)]
+    hip_v, knee_v, ankle_v = (float(p[1]) for p in stations)
+    if not hip_v < knee_v < ankle_v:
+        return None
+    first = int(hip_v + _GAP_FROM * (knee_v - hip_v))
+    last = int(knee_v + _GAP_TO * (ankle_v - knee_v))
+    lower = labels == LOWER
+    columns = np.arange(width)
+    judged = spanned = 0
+    for v in range(max(first, 0), min(last, height - 1) + 1):
+        mid = int(np.interp(v, [p[1] for p in stations], [p[0] for p in stations]))
+        if not 1 <= mid < width - 1 or not lower[v].any():
+            continue
+        cols = columns[lower[v]]
+        if not ((cols < mid - 1).any() and (cols > mid + 1).any()):
+            continue  # cloth on one leg only (a hem, a crossed leg): says nothing
+        judged += 1
+        spanned += bool(lower[v, mid - 1 : mid + 2].all())
+    if judged < _GAP_MIN_ROWS:
+        return None
+    return "skirt" if spanned > _GAP_SKIRT_SHARE * judged else "trousers"
 
 
 def ease_samples(
@@ -264,12 +312,14 @@ class ClothedTarget:
             sit inside them (arm-to-torso and leg gaps the cloth bridges).
         coverage: girth name -> {"skin", "cloth", "untelling"} shares of that region's outline
             pixels, and "ease_std_m" (their ease spread, averaged) [m].
+        lower: ease class used for the lower clothes, ``"trousers"`` or ``"skirt"``.
     """
 
     target: np.ndarray
     bound_only: np.ndarray
     cloth: np.ndarray
     coverage: dict[str, dict[str, float]]
+    lower: str = "trousers"
 
 
 def clothed_target(
@@ -280,6 +330,7 @@ def clothed_target(
     *,
     view: str,
     ease: ClothingEase | None = None,
+    lower: str | None = None,
 ) -> ClothedTarget:
     """The person mask shrunk where clothes form the outline, by the learnt ease.
 
@@ -290,6 +341,9 @@ def clothed_target(
         px_per_m: pixels per metre at the body.
         view: ``"front"`` or ``"side"`` (side views use the front/back stand-off).
         ease: the table (None: the shipped one).
+        lower: ``"trousers"`` or ``"skirt"``: the ease class of the lower clothes (None: judged
+            by ``lower_garment_class`` on these labels, trousers when it cannot tell: their
+            smaller ease keeps the outline nearer an upper bound).
 
     Returns:
         A :class:`ClothedTarget`.
@@ -300,19 +354,23 @@ def clothed_target(
 
     if mask.shape != labels.shape:
         raise ValueError(f"labels must have the mask's shape {mask.shape}, got {labels.shape}")
+    if lower not in (None, "trousers", "skirt"):
+        raise ValueError(f"lower must be 'trousers', 'skirt' or None, got {lower!r}")
+    if lower is None:
+        lower = lower_garment_class(labels, keypoints) or "trousers"
     ease = load_clothing_ease() if ease is None else ease
     regions = region_map(mask.shape, keypoints, px_per_m, view=view)
     person = mask > 0.5
     inside = ndimage.distance_transform_edt(person)  # [px] to the nearest background pixel
     shrink = np.zeros(mask.shape)  # ease [px] to remove
     spread = np.zeros(mask.shape)
-    for class_index, label in enumerate((UPPER, LOWER, DRESS)):
+    for garment_class, label in (("upper", UPPER), (lower, LOWER), ("dress", DRESS)):
         cloth = person & (labels == label)
         if not cloth.any():
             continue
         for region_index, region in enumerate(EASE_REGIONS):
             where = cloth & (regions == region_index)
-            median, std = ease.lookup(view, EASE_CLASSES[class_index], region)
+            median, std = ease.lookup(view, garment_class, region)
             shrink[where] = median * px_per_m
             spread[where] = std
     bound_only = person & (spread > UNTELLING_SPREAD_M)  # not shrunk: an upper bound only
@@ -332,4 +390,6 @@ def clothed_target(
             "ease_std_m": float(spread[ring].mean()) if ring.any() else 0.0,
         }
     cloth = person & np.isin(labels, (UPPER, LOWER, DRESS)) & ~bound_only & ~removed
-    return ClothedTarget(target=target, bound_only=bound_only, cloth=cloth, coverage=coverage)
+    return ClothedTarget(
+        target=target, bound_only=bound_only, cloth=cloth, coverage=coverage, lower=lower
+    )

@@ -136,6 +136,7 @@ class PhotoAnalysis:
         mask: person segmentation probability in [0, 1], shape (h, w), float32.
         scale: analysis size / photo size (<= 1).
         photo_size: (width, height) of the photo [px].
+        notes: plain statements about what the photo hid (e.g. ankles under long clothes).
     """
 
     keypoints: np.ndarray
@@ -143,6 +144,7 @@ class PhotoAnalysis:
     mask: np.ndarray
     scale: float
     photo_size: tuple[int, int]
+    notes: tuple[str, ...] = ()
 
     @property
     def size(self) -> tuple[int, int]:
@@ -424,8 +426,10 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
     """Find one whole standing person: 33 keypoints and a segmentation mask.
 
     Raises:
-        ValueError: no person, more than one person, or the body cut off (head or ankles outside
-            the frame or not visible).
+        ValueError: no person, more than one person, or the body cut off (the head outside the
+            frame or hidden, the ankles predicted outside the frame, or the feet on the bottom
+            edge while the ankles are not clearly seen). Ankles hidden by long clothes inside
+            the frame are kept, with a note.
     """
     scale = min(1.0, ANALYSIS_LONG_SIDE_PX / max(photo.width, photo.height))
     pixels = _resize(photo.pixels, scale)
@@ -448,13 +452,13 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
         raise ValueError(
             f"photo {label!r}: the head is cut off or hidden; the whole body must be in the frame"
         )
-    # Both ankles inside the frame and at least one clearly seen (a side view hides the far one).
-    ankle_seen = max(visibility[i] for i in _ANKLES) >= _VISIBLE
+    # Both ankles predicted inside the frame. Loose trousers and long skirts hide the ankles
+    # (low visibility) although the feet are in the frame: those photos fit, with the ankles
+    # where MediaPipe places them; only feet really out of the frame are refused.
     for index in _ANKLES:
-        if not inside(index) or not ankle_seen:
+        if not inside(index):
             raise ValueError(
-                f"photo {label!r}: the {LANDMARK_NAMES[index].replace('_', ' ')} is cut off or "
-                "hidden; "
+                f"photo {label!r}: the {LANDMARK_NAMES[index].replace('_', ' ')} is cut off; "
                 "the whole body, feet included, must be in the frame"
             )
     person = _person_mask(mask, keypoints, visibility)
@@ -462,6 +466,18 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
     if len(rows) and (rows[-1] >= height - 1 and visibility[list(_ANKLES)].min() < 0.8):
         raise ValueError(
             f"photo {label!r}: the feet touch the bottom edge; the whole body must be in the frame"
+        )
+    notes = []
+    hidden = [i for i in _ANKLES if visibility[i] < _VISIBLE]
+    if hidden and len(rows):
+        # A hidden ankle predicted below the person's lowest row is pulled up onto it (the sole).
+        keypoints = keypoints.copy()
+        for index in hidden:
+            keypoints[index, 1] = min(float(keypoints[index, 1]), float(rows[-1]))
+    if len(hidden) == len(_ANKLES):  # one hidden ankle is what a side view shows anyway
+        notes.append(
+            "the ankles are hidden (long trousers or skirt?); taken from the predicted "
+            "landmarks and the person's lowest rows"
         )
     if len(rows) and rows[-1] - rows[0] < 64:
         raise ValueError(
@@ -476,4 +492,5 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
         mask=person,
         scale=float(scale),
         photo_size=(photo.width, photo.height),
+        notes=tuple(notes),
     )

@@ -229,14 +229,19 @@ def fit_body_to_photos(
     if not isinstance(clothed, bool):
         raise TypeError(f"clothed must be True or False, got {type(clothed).__name__}")
     analyses = {name: analyze_photo(photo) for name, photo in photos.items()}
-    notes: list[str] = []
+    notes: list[str] = [
+        f"{name} photo: {note}" for name, analysis in analyses.items() for note in analysis.notes
+    ]
     clothing: dict[str, dict[str, dict[str, float]]] = {}
+    lower: str | None = None
     views = []
     for name, analysis in analyses.items():
         fitted, bound_only, cloth = analysis, None, None
         if clothed:
-            target = _clothed_view(photos[name], analysis, name, height_m, notes)
+            # Trousers or skirt is judged on the front (a side view overlaps the legs).
+            target = _clothed_view(photos[name], analysis, name, height_m, notes, lower=lower)
             if target is not None:
+                lower = target.lower
                 fitted = replace(analysis, mask=target.target)
                 bound_only, cloth = target.bound_only, target.cloth
                 clothing[name] = target.coverage
@@ -366,7 +371,9 @@ def fit_body_to_photos(
     )
 
 
-def _clothed_view(photo: Photo, analysis: PhotoAnalysis, view: str, height_m: float, notes):
+def _clothed_view(
+    photo: Photo, analysis: PhotoAnalysis, view: str, height_m: float, notes, *, lower=None
+):
     """The view's clothed target (``bodyfit._clothed.clothed_target``), or None (with a note)
     when the photo cannot be parsed."""
     from PIL import Image
@@ -385,7 +392,9 @@ def _clothed_view(photo: Photo, analysis: PhotoAnalysis, view: str, height_m: fl
     labels = _skin_coloured_as_skin(photo, analysis, parsing, labels)
     rows = np.flatnonzero((analysis.mask > 0.5).any(axis=1))
     px_per_m = (rows[-1] + 1 - rows[0]) / height_m if len(rows) else 1.0
-    return clothed_target(analysis.mask, labels, analysis.keypoints, px_per_m, view=view)
+    return clothed_target(
+        analysis.mask, labels, analysis.keypoints, px_per_m, view=view, lower=lower
+    )
 
 
 def _skin_coloured_as_skin(photo: Photo, analysis: PhotoAnalysis, parsing, labels: np.ndarray):

@@ -5,12 +5,13 @@ up, in two fabrics each, is draped (CPU) on the rest A-pose; the body alone and 
 alone are projected orthographically from the front and the side (2.5 mm pixels) and, for
 every outline pixel of the dressed silhouette that the cloth forms, its distance to the body
 silhouette is the stand-off. Pixels are grouped by the view, the parsed garment class
-(upper: tee / long sleeve; lower: trousers / skirt; dress) and the body region that
+(upper: tee / long sleeve; trousers; skirt; dress) and the body region that
 ``bodyfit._clothed.region_map`` gives from the joints projected as pose keypoints (as the photo
 fit does from MediaPipe's). The table keeps the median, mean, spread and count per group.
 
 Usage: python scripts/build_clothing_ease.py [--out data/clothing_ease.json] [--quick]
-(about 40 drapes, a few minutes of CPU).
+[--families trousers,skirt] (about 40 drapes, a few minutes of CPU; with --families only those
+families are draped and their classes replaced in the existing ``--out`` table, the others kept).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ PX_PER_M = 400.0  # 2.5 mm pixels
 CLASS_OF = {
     "tshirt": "upper",
     "longsleeve": "upper",
-    "trousers": "lower",
-    "skirt": "lower",
+    "trousers": "trousers",
+    "skirt": "skirt",
     "dress": "dress",
 }
 FABRICS = {
@@ -97,7 +98,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).parents[1] / "data/clothing_ease.json"))
     parser.add_argument("--quick", action="store_true", help="one body per sex, one fabric")
+    parser.add_argument(
+        "--families",
+        default=None,
+        help="comma separated: drape only these and keep the other classes of --out",
+    )
     args = parser.parse_args()
+    only = None if args.families is None else set(args.families.split(","))
+    if only is not None and not only <= set(CLASS_OF):
+        raise SystemExit(f"--families must be among {sorted(CLASS_OF)}, got {args.families}")
     bodies = BODIES[::2] if args.quick else BODIES
     charts = garments.list_families()
     samples: dict = {
@@ -110,6 +119,8 @@ def main() -> int:
             ("skirt", "dress") if sex == "female" else ()
         )
         for family in families:
+            if only is not None and family not in only:
+                continue
             base = SIZES.index(chart_size_for(body, charts[family]["chart"], family))
             for loose in (False, True):
                 size = SIZES[min(base + (2 if loose else 0), len(SIZES) - 1)]
@@ -162,14 +173,24 @@ def main() -> int:
         for key, array in arrays.items():
             tables[key][view] = array
         tables["count"][view] = count
+    if only is not None:  # keep the classes not redrawn from the existing table
+        kept = ClothingEase.from_dict(json.loads(Path(args.out).read_text(encoding="utf-8")))
+        redrawn = {CLASS_OF[family] for family in only}
+        for i, garment_class in enumerate(EASE_CLASSES):
+            if garment_class in redrawn:
+                continue
+            for key in tables:
+                for view in EASE_VIEWS:
+                    tables[key][view][i] = getattr(kept, key)[view][i]
     ease = ClothingEase(**tables)
     document = {
         "about": (
             "Stand-off [m] of draped cloth outlines from the body silhouette per view, parsed "
             "garment class and body region (bodyfit/_clothed.py), from "
             "scripts/build_clothing_ease.py: median, mean, std over outline pixels of our "
-            "families (tee, long sleeve, trousers, skirt, dress) at the chart size and two "
-            "sizes up, two fabrics each, on 4 bodies (both sexes, BMI 20-31)."
+            "families (tee, long sleeve, trousers, skirt, dress; classes upper, trousers, skirt, "
+            "dress) at the chart size and two sizes up, two fabrics each, on 4 bodies (both "
+            "sexes, BMI 20-31)."
         ),
         **ease.to_dict(),
     }

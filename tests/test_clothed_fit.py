@@ -16,9 +16,12 @@ from tryon3d.bodyfit._clothed import (
     ClothingEase,
     clothed_target,
     load_clothing_ease,
+    lower_garment_class,
     region_map,
 )
-from tryon3d.bodyfit._parsing import SKIN, UPPER
+from tryon3d.bodyfit._parsing import LOWER, SKIN, UPPER
+
+GIRTHS = ("chest", "waist", "hips")
 
 
 def test_ease_table_loads_with_sane_values():
@@ -30,7 +33,8 @@ def test_ease_table_loads_with_sane_values():
         # every class has the girth regions it covers
         for garment_class, regions in (
             ("upper", ("chest", "waist")),
-            ("lower", ("hips", "thigh")),
+            ("trousers", ("hips", "thigh", "lower_leg")),
+            ("skirt", ("hips", "thigh")),
             ("dress", ("chest", "waist", "hips", "thigh")),
         ):
             for region in regions:
@@ -47,6 +51,56 @@ def test_ease_table_loads_with_sane_values():
     assert 0.005 < chest < 0.06
     assert ease.lookup("front", "dress", "thigh")[0] > ease.lookup("front", "dress", "chest")[0]
     assert ease.lookup("front", "upper", "lower_leg") == (0.0, 0.0)  # nothing there: no shrink
+
+
+def test_trousers_stand_off_the_legs_less_than_skirts():
+    ease = load_clothing_ease()
+    for view in ("front", "side"):
+        for region in ("thigh", "lower_leg"):
+            trousers = ease.lookup(view, "trousers", region)[0]
+            assert 0.01 < trousers < ease.lookup(view, "skirt", region)[0], (view, region)
+
+
+def _toy_legs(skirt: bool):
+    """A toy front view from the hips down: two legs 40 px wide with a 30 px gap, in trousers
+    (each leg clothed, background between) or a skirt (cloth across the gap to mid-shin)."""
+    _mask, _labels, keypoints, _px = _toy_person()
+    labels = np.zeros((440, 300), np.uint8)
+    labels[220:430, 95:135] = LOWER  # right leg (image left), centre u = 115
+    labels[220:430, 165:205] = LOWER  # left leg, centre u = 185
+    keypoints[[23, 25, 27], 0] = 185.0
+    keypoints[[24, 26, 28], 0] = 115.0
+    if skirt:
+        labels[220:370, 95:205] = LOWER
+        labels[370:430, 95:135] = labels[370:430, 165:205] = SKIN
+    return labels, keypoints
+
+
+@pytest.mark.parametrize("skirt", [False, True])
+def test_lower_garment_class_reads_the_gap_between_the_legs(skirt):
+    labels, keypoints = _toy_legs(skirt)
+    assert lower_garment_class(labels, keypoints) == ("skirt" if skirt else "trousers")
+    # No lower clothes below the crotch: cannot tell.
+    labels[250:] = SKIN
+    assert lower_garment_class(labels, keypoints) is None
+
+
+def test_clothed_target_shrinks_trousers_by_trousers_ease():
+    labels, keypoints = _toy_legs(skirt=False)
+    mask = (labels > 0).astype(np.float32)
+    ease = load_clothing_ease()
+    px_per_m = 400 / 1.6
+    judged = clothed_target(mask, labels, keypoints, px_per_m, view="front", ease=ease)
+    assert judged.lower == "trousers"
+    shin_px = ease.lookup("front", "trousers", "lower_leg")[0] * px_per_m
+    # each 40 px trouser leg loses the trousers' stand-off on both sides at the shin
+    assert int((judged.target[380] > 0.5).sum()) == pytest.approx(2 * (40 - 2 * shin_px), abs=3)
+    as_skirt = clothed_target(
+        mask, labels, keypoints, px_per_m, view="side", ease=ease, lower="skirt"
+    )
+    assert as_skirt.lower == "skirt"
+    with pytest.raises(ValueError, match="lower"):
+        clothed_target(mask, labels, keypoints, px_per_m, view="front", lower="shorts")
 
 
 def test_ease_table_rejects_bad_entries():
@@ -222,3 +276,77 @@ def test_clothed_synthetic_subject_chest():
     assert fit.girth_sources["chest"] == "photo"
     assert fit.clothing["front"]["chest"]["cloth"] > 0.5
     assert 0.005 < fit.girth_uncertainty_m["chest"] < 0.06
+
+
+@pytest.fixture(scope="module")
+def long_trousers_photo():
+    """A man in trousers 10 cm too long over bare feet (front, 320 px), rendered by us."""
+    from tryon3d import bodyfit, garments, render, sim
+    from tryon3d.render._scene import _layers_from_drape
+
+    truth = bodyfit.body_from_measurements(height_m=1.76, weight_kg=68.0, sex="male")
+    trousers = garments.load_garment(
+        "trousers",
+        size="L",
+        body=truth,
+        edge_length_m=0.05,
+        inseam=truth.measurements_m["inseam"] + 0.1,
+    )
+    layers = _layers_from_drape(sim.drape(truth, trousers, device="cpu"), color=(0.03, 0.03, 0.05))
+    size = 320
+    camera = render.look_at_camera(
+        (0.2, -4.2, 1.0), (0.0, 0.0, 0.88), fov_y_deg=30.0, width=size, height=size
+    )
+    shot = render.render_body(
+        truth, garments=layers, camera=camera, spp=8, seed=3, skin_color=(0.62, 0.40, 0.30)
+    )
+    v, u = np.mgrid[0:size, 0:size] / size
+    backdrop = np.stack([0.75 - 0.2 * v, 0.72 + 0.1 * u, 0.6 + 0.0 * u], axis=-1)
+    alpha = shot.rgba[..., 3:4]
+    return ((shot.rgba[..., :3] * alpha + backdrop * (1 - alpha)) * 255 + 0.5).astype(np.uint8)
+
+
+@pytest.fixture
+def ankles_hidden(monkeypatch):
+    """MediaPipe as on the benchmark's loose trousers: ankles, heels and toes at visibility
+    0.15-0.2 (our renders show the feet too clearly for that), positions as predicted."""
+    from tryon3d.bodyfit import _photo
+
+    run_pose = _photo._run_pose
+
+    def hiding(pixels):
+        found = run_pose(pixels)
+        if found is None:
+            return None
+        keypoints, visibility, mask = found
+        visibility = visibility.copy()
+        visibility[27:33] = np.minimum(visibility[27:33], [0.2, 0.15, 0.2, 0.15, 0.2, 0.15])
+        return keypoints, visibility, mask
+
+    monkeypatch.setattr(_photo, "_run_pose", hiding)
+
+
+def test_hidden_ankles_in_long_trousers_are_fitted(long_trousers_photo, ankles_hidden):
+    from tryon3d import bodyfit
+
+    photo = bodyfit.load_photo(long_trousers_photo, name="trousers")
+    analysis = bodyfit.analyze_photo(photo)
+    assert analysis.visibility[[27, 28]].max() < 0.5
+    assert any("ankles are hidden" in note for note in analysis.notes)
+    # the hidden ankles lie on the person, in the bottom 15 % of its height (measured 10 %)
+    rows = np.flatnonzero((analysis.mask > 0.5).any(axis=1))
+    ankle_v = analysis.keypoints[[27, 28], 1]
+    low = rows[-1] - 0.15 * (rows[-1] - rows[0])
+    assert (ankle_v <= rows[-1]).all() and (ankle_v > low).all()
+    fit = bodyfit.fit_body_to_photos(photo, height_m=1.76, sex="male", clothed=True)
+    assert any(note.startswith("front photo: the ankles are hidden") for note in fit.notes)
+    truth = bodyfit.body_from_measurements(height_m=1.76, weight_kg=68.0, sex="male")
+    girths = {g: fit.body.measurements_m[g] - truth.measurements_m[g] for g in GIRTHS}
+    # bare chest (measured +1.1 cm), hips under the trousers (measured +4.7 cm)
+    assert abs(girths["chest"]) < 0.03 and abs(girths["hips"]) < 0.07, girths
+    # Cut off above the feet (the mask reaches the bottom edge): still refused.
+    cut = int(ankle_v.min()) - 15
+    with pytest.raises(ValueError, match=r"ankle is cut off|feet touch the bottom edge"):
+        bodyfit.analyze_photo(
+            bodyfit.load_photo(np.ascontiguousarray(long_trousers_photo[:cut]), name="cut")
+        )
