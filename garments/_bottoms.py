@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tryon3d.garments._dxf import DxfPiece
+from tryon3d.garments._families import trouser_seams
 from tryon3d.garments._panels import _clean, _path, _split, mirror_gap, ring_area, upright
 from tryon3d.garments._pattern import Edge, Panel, Placement, Seam, ring_spans
 
@@ -310,11 +311,5 @@ def leg_panels(
         back_r.mirrored("back_l", side="leg_left"),
         back_r,
     ]
-    seams = []
-    for s in ("l", "r"):
-        seams.append(Seam(f"front_{s}", "outseam", f"back_{s}", "outseam"))
-        seams.append(Seam(f"front_{s}", "inseam", f"back_{s}", "inseam"))
-    for piece in ("front", "back"):
-        seams.append(Seam(f"{piece}_l", "rise", f"{piece}_r", "rise"))
-        seams.append(Seam(f"{piece}_l", "crotch", f"{piece}_r", "crotch"))
+    seams = trouser_seams()
     return panels, seams, notes

@@ -422,6 +422,19 @@ def _leg_panel(
     return Panel(name, tuple(edges), placement=Placement(part, 0.0, side, "waist", 0.0))
 
 
+def trouser_seams() -> list[Seam]:
+    """The seams of four trouser panels named front_l/front_r/back_l/back_r: outseams and
+    inseams front to back, rises and crotch curves left to right."""
+    seams = []
+    for s in ("l", "r"):
+        seams.append(Seam(f"front_{s}", "outseam", f"back_{s}", "outseam"))
+        seams.append(Seam(f"front_{s}", "inseam", f"back_{s}", "inseam"))
+    for piece in ("front", "back"):
+        seams.append(Seam(f"{piece}_l", "rise", f"{piece}_r", "rise"))
+        seams.append(Seam(f"{piece}_l", "crotch", f"{piece}_r", "crotch"))
+    return seams
+
+
 def _build_trousers(row: dict, p: dict) -> tuple[list[Panel], list[Seam], dict]:
     waist = row["waist"] + p["waist_ease"]
     hips = row["hips"] + p["hip_ease"]
@@ -452,13 +465,7 @@ def _build_trousers(row: dict, p: dict) -> tuple[list[Panel], list[Seam], dict]:
     )
     front_r = front_l.mirrored("front_r", side="leg_right")
     back_l = back_r.mirrored("back_l", side="leg_left")
-    seams = []
-    for s in ("l", "r"):
-        seams.append(Seam(f"front_{s}", "outseam", f"back_{s}", "outseam"))
-        seams.append(Seam(f"front_{s}", "inseam", f"back_{s}", "inseam"))
-    for piece in ("front", "back"):
-        seams.append(Seam(f"{piece}_l", "rise", f"{piece}_r", "rise"))
-        seams.append(Seam(f"{piece}_l", "crotch", f"{piece}_r", "crotch"))
+    seams = trouser_seams()
     girths = {"waist": (waist, 0.0), "hips": (hips, -row["waist_to_hip"])}
     return [front_l, front_r, back_l, back_r], seams, girths
 
