@@ -344,7 +344,21 @@ def body_from_measurements(
             height_ratios=ratios,
             max_iterations=2 * _MAX_FIT_STEPS,
         )
-        _check_fit(result, height_m=height_m, weight_kg=weight_kg, girths_m=given)
+        try:
+            _check_fit(result, height_m=height_m, weight_kg=weight_kg, girths_m=given)
+        except ValueError:
+            # Broyden's updated Jacobian can stall on a hard combination (ANSUR subjects with
+            # chest, waist and hips given): a fresh Jacobian every step, as before it.
+            result = fit_shape(
+                backend,
+                targets,
+                sex=sex,
+                age_years=age,
+                height_ratios=ratios,
+                max_iterations=2 * _MAX_FIT_STEPS,
+                update_jacobian=False,
+            )
+            _check_fit(result, height_m=height_m, weight_kg=weight_kg, girths_m=given)
     return _assemble_body(
         backend,
         result,
