@@ -319,16 +319,22 @@ def body_from_measurements(
         if age_years is not None
         else float(population.coefficients_for(sex).age_median_years)
     )
-    result = fit_shape(
-        backend,
-        targets,
-        sex=sex,
-        age_years=age,
-        height_ratios=ratios,
-        max_iterations=_MAX_FIT_STEPS,
-    )
-    try:
+
+    def fit(max_iterations: int, update_jacobian: bool | None = None) -> FitResult:
+        result = fit_shape(
+            backend,
+            targets,
+            sex=sex,
+            age_years=age,
+            height_ratios=ratios,
+            max_iterations=max_iterations,
+            update_jacobian=update_jacobian,
+        )
         _check_fit(result, height_m=height_m, weight_kg=weight_kg, girths_m=given)
+        return result
+
+    try:
+        result = fit(_MAX_FIT_STEPS)
     except ValueError:
         # The population's guesses of the girths not given may be what stands in the way (a
         # model with few shape directions): let them only steer, then judge the given ones again.
@@ -336,29 +342,12 @@ def body_from_measurements(
             if name not in given:
                 targets[name] = FitTarget(predicted[name], _WEIGHT_SOFT, hard=False)
         # ... and give the fit twice the steps: a hard combination may converge slowly.
-        result = fit_shape(
-            backend,
-            targets,
-            sex=sex,
-            age_years=age,
-            height_ratios=ratios,
-            max_iterations=2 * _MAX_FIT_STEPS,
-        )
         try:
-            _check_fit(result, height_m=height_m, weight_kg=weight_kg, girths_m=given)
+            result = fit(2 * _MAX_FIT_STEPS)
         except ValueError:
             # Broyden's updated Jacobian can stall on a hard combination (ANSUR subjects with
             # chest, waist and hips given): a fresh Jacobian every step, as before it.
-            result = fit_shape(
-                backend,
-                targets,
-                sex=sex,
-                age_years=age,
-                height_ratios=ratios,
-                max_iterations=2 * _MAX_FIT_STEPS,
-                update_jacobian=False,
-            )
-            _check_fit(result, height_m=height_m, weight_kg=weight_kg, girths_m=given)
+            result = fit(2 * _MAX_FIT_STEPS, update_jacobian=False)
     return _assemble_body(
         backend,
         result,
