@@ -477,6 +477,17 @@ _PIECE_NAME = re.compile(r"^\s*piece\s+name\s*:\s*(.*?)\s*$", re.IGNORECASE)
 _SIZE = re.compile(r"^\s*size\s*:\s*(.*?)\s*$", re.IGNORECASE)
 
 
+# what a malformed entity or annotation raises in the readers (not our own bugs' ValueErrors)
+_MALFORMED_ENTITY_ERRORS = (
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+)
+
+
 def read_dxf_pattern(path: str | os.PathLike, *, size: str | None = None) -> Pattern:
     """Read a DXF pattern, one size of it, as a placeable, sewn Pattern.
 
@@ -506,14 +517,7 @@ def read_dxf_pattern(path: str | os.PathLike, *, size: str | None = None) -> Pat
     if b"Annotation: pattern " not in path.read_bytes():
         try:
             return _read_cad_pattern(path, size)
-        except (
-            TypeError,
-            KeyError,
-            IndexError,
-            AttributeError,
-            ArithmeticError,
-            RecursionError,
-        ) as exc:
+        except _MALFORMED_ENTITY_ERRORS as exc:
             raise ValueError(
                 f"DXF pattern {path.name!r} has a malformed entity: {_first_line(exc)}"
             ) from None
@@ -535,15 +539,7 @@ def read_dxf_pattern(path: str | os.PathLike, *, size: str | None = None) -> Pat
         if path.name in str(exc):
             raise
         raise ValueError(f"DXF pattern {path.name!r} is malformed: {_first_line(exc)}") from None
-    except (
-        TypeError,
-        KeyError,
-        IndexError,
-        AttributeError,
-        ArithmeticError,
-        RecursionError,
-        ezdxf.DXFError,
-    ) as exc:
+    except (*_MALFORMED_ENTITY_ERRORS, ezdxf.DXFError) as exc:
         raise ValueError(
             f"DXF pattern {path.name!r} has a malformed entity or annotation: {_first_line(exc)}"
         ) from None

@@ -20,24 +20,28 @@ __all__ = ["DeferredShader", "sh_irradiance"]
 _SH_CONSTANTS = (0.282095, 0.488603, 1.092548, 0.315392, 0.546274)
 
 
+def _sh_terms(x, y, z) -> tuple:
+    """The 9 real spherical harmonics (bands 0-2) of a unit direction's components (numpy
+    arrays or Dr.Jit values alike); the constant band as a float."""
+    c0, c1, c2, c3, c4 = _SH_CONSTANTS
+    return (
+        c0,
+        c1 * y,
+        c1 * z,
+        c1 * x,
+        c2 * x * y,
+        c2 * y * z,
+        c3 * (3.0 * z * z - 1.0),
+        c2 * x * z,
+        c4 * (x * x - y * y),
+    )
+
+
 def _sh_basis(directions: np.ndarray) -> np.ndarray:
     """The 9 real spherical harmonics (bands 0-2) of unit ``directions`` (..., 3) -> (..., 9)."""
     x, y, z = directions[..., 0], directions[..., 1], directions[..., 2]
-    c0, c1, c2, c3, c4 = _SH_CONSTANTS
-    return np.stack(
-        [
-            np.full_like(x, c0),
-            c1 * y,
-            c1 * z,
-            c1 * x,
-            c2 * x * y,
-            c2 * y * z,
-            c3 * (3.0 * z * z - 1.0),
-            c2 * x * z,
-            c4 * (x * x - y * y),
-        ],
-        axis=-1,
-    )
+    terms = _sh_terms(x, y, z)
+    return np.stack([np.full_like(x, terms[0]), *terms[1:]], axis=-1)
 
 
 def sh_irradiance(environment: np.ndarray) -> np.ndarray:
@@ -134,19 +138,7 @@ class DeferredShader:
         length = dr.norm(n)
         n = n * dr.select(length > 1e-12, dr.rcp(length), 0.0)
         n = dr.select(dr.dot(n, ray) > 0.0, -n, n)  # two-sided: light the side we see
-        x, y, z = n.x, n.y, n.z
-        c0, c1, c2, c3, c4 = _SH_CONSTANTS
-        basis = (
-            c0,
-            c1 * y,
-            c1 * z,
-            c1 * x,
-            c2 * x * y,
-            c2 * y * z,
-            c3 * (3.0 * z * z - 1.0),
-            c2 * x * z,
-            c4 * (x * x - y * y),
-        )
+        basis = _sh_terms(n.x, n.y, n.z)
         k = np.asarray(coefficients, np.float64) / np.pi
         out = []
         for c in range(3):
