@@ -83,8 +83,10 @@ def test_tape_reads_plausible_girths(height_m: float, weight_kg: float, sex: str
     }.items():
         ratio = m[name] / m["stature"]
         assert low <= ratio <= high, f"{name} {ratio:.3f} x stature outside {low}-{high}"
-    # Lengths add up: the arm from the shoulder point is upper arm plus forearm.
-    assert m["sleeve_outseam"] == pytest.approx(m["acromion_radiale"] + m["radiale_stylion"])
+    # Lengths add up: the arm from the shoulder point is upper arm plus forearm, less the 1.6 %
+    # by which ANSUR's taped sleeve outseam falls short of its two caliper lengths.
+    parts = m["acromion_radiale"] + m["radiale_stylion"]
+    assert m["sleeve_outseam"] == pytest.approx(0.984 * parts)
     assert m["waist_to_knee_height"] > m["waist_to_hip_height"] > 0
 
 
