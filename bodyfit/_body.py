@@ -65,6 +65,7 @@ MEASUREMENT_NAMES: tuple[str, ...] = (
     "knee_height",
     "waist_to_hip_height",
     "waist_to_knee_height",
+    "iso_shoulder_width",
 )
 
 

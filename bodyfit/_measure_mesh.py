@@ -243,6 +243,17 @@ def tape_svg(tape: MeshTape, *, labels: Mapping[str, str] | None = None, stride:
                     f'<text x="{x1 + 4:.1f}" y="{y0 + 3:.1f}" font-size="8" '
                     f'font-family="sans-serif" fill="#d33">{caption} {value:.1f}</text>'
                 )
+        arc = ("acromion_right", "cervicale", "acromion_left")
+        if "iso_shoulder_width" in tape.measurements_m and all(n in tape.landmarks_m for n in arc):
+            # ISO's shoulder width: its two ends and the cervicale it runs over
+            corners = " ".join(
+                "{:.1f},{:.1f}".format(*px(tape.landmarks_m[n][axis], axis, tape.landmarks_m[n][2]))
+                for n in arc
+            )
+            parts.append(
+                f'<polyline points="{corners}" fill="none" stroke="#d33" stroke-width="1.5"'
+                ' stroke-dasharray="3,2"/>'
+            )
         for point in _POINTS:
             if point in tape.landmarks_m:
                 p = tape.landmarks_m[point]
@@ -261,6 +272,9 @@ _OWN_DEFINITIONS = {
     "underbust": "smallest trunk girth under the bust (no ANSUR II column)",
     "upper_arm": "relaxed upper-arm girth midway shoulder to elbow (no ANSUR II column)",
     "iso_waist": "ISO 8559-1 waist girth: the natural waist, narrowest between hips and ribs",
+    "iso_shoulder_width": (
+        "ISO 8559-1 shoulder width: acromion to acromion over the back through the cervicale"
+    ),
     "thigh_max": "largest horizontal thigh girth below the crotch (no ANSUR II column)",
     "knee": "horizontal girth at the knee joint (ISO 8559-1 knee girth; no ANSUR II column)",
 }

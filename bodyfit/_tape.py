@@ -20,6 +20,8 @@ Landmark definitions (ANSUR II columns in brackets; ISO 8559-1 variants prefixed
   (the population's height ratios; the model's calibration moves the suprasternale to its mesh).
 - shoulder_breadth [biacromialbreadth]: distance between the acromion points, the lateral ends of
   the top of the shoulders.
+- iso_shoulder_width: ISO 8559-1 shoulder width (5.4.2), the tape over the back from one
+  acromion to the other through the cervicale (back neck point), following the upper back.
 - acromion_radiale [acromionradialelength], radiale_stylion [radialestylionlength]: acromion to
   elbow, elbow to wrist; sleeve_outseam [sleeveoutseam]: the arm length from the shoulder
   point, their sum less ANSUR's tape-over-calipers shortfall (``_SLEEVE_OF_ARM_LENGTHS``).
@@ -169,6 +171,7 @@ _REGION_SETS: dict[str, tuple[str, ...]] = {
     "upper_arm": ("arm_left",),
     "forearm": ("arm_left", "hand_left"),
     "leg": ("leg_left", "leg_right", "foot_left", "foot_right"),
+    "shoulders": ("neck", "torso", "arm_left", "arm_right"),
 }
 
 
@@ -439,6 +442,43 @@ def _back_arc(vertices: np.ndarray, edges: np.ndarray, z: float) -> float:
     return float((lengths * share).sum())
 
 
+def _shoulder_arc(
+    vertices: np.ndarray,
+    edges: np.ndarray,
+    acromion_left: np.ndarray,
+    acromion_right: np.ndarray,
+    cervicale: np.ndarray,
+) -> float:
+    """ISO 8559-1 shoulder width [m]: the tape over the back from one acromion to the other
+    through the cervicale, read in the plane of the three points. The tape is the convex hull
+    of the section behind the acromions' chord, between them (it bridges hollows as a taut tape
+    does), less that chord."""
+    chord = acromion_left - acromion_right
+    width = float(np.linalg.norm(chord))
+    normal = np.cross(chord, cervicale - acromion_right)
+    if width < 1e-6 or np.linalg.norm(normal) < 1e-9:
+        return 0.0
+    along = chord / width
+    normal /= np.linalg.norm(normal)
+    towards = np.cross(normal, along)  # in the plane, perpendicular to the chord
+    if (cervicale - acromion_right) @ towards < 0.0:
+        towards = -towards
+    points = np.concatenate(
+        [cross_section(vertices, edges, cervicale, normal), [cervicale, acromion_left]]
+    )
+    flat = np.column_stack([(points - acromion_right) @ along, (points - acromion_right) @ towards])
+    flat = flat[(flat[:, 0] >= -1e-9) & (flat[:, 0] <= width + 1e-9) & (flat[:, 1] >= -1e-9)]
+    flat = np.concatenate([flat, [[0.0, 0.0]]])  # the right acromion
+    from scipy.spatial import ConvexHull, QhullError
+
+    try:
+        ring = flat[ConvexHull(flat).vertices]
+    except QhullError:
+        return 0.0
+    perimeter = float(np.linalg.norm(np.roll(ring, -1, axis=0) - ring, axis=1).sum())
+    return perimeter - width
+
+
 def measure(
     vertices: np.ndarray,
     vertex_regions: np.ndarray,
@@ -651,6 +691,13 @@ def measure(
     acromion_right = _acromion(vertices, shoulder_mask, skeleton["shoulder_right"], -side)
     landmarks["acromion_left"], landmarks["acromion_right"] = acromion_left, acromion_right
     out["shoulder_breadth"] = float(np.linalg.norm((acromion_left - acromion_right)[:2]))
+    out["iso_shoulder_width"] = _shoulder_arc(
+        vertices,
+        topology.edges_by_regions[_REGION_SETS["shoulders"]],
+        acromion_left,
+        acromion_right,
+        cervicale,
+    )
     shoulder, elbow, wrist = (
         skeleton["shoulder_left"],
         skeleton["elbow_left"],

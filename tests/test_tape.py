@@ -201,6 +201,7 @@ def test_measure_cli_reads_body_json_and_an_anny_glb(tmp_path, default_body) -> 
     assert first["labels"]["hips"] == "ANSUR II buttockcircumference"
     assert second["labels"]["waist"].startswith("ISO 8559-1")
     assert second["measurements_cm"]["waist"] == second["measurements_cm"]["iso_waist"]
+    assert second["labels"]["iso_shoulder_width"].startswith("ISO 8559-1 shoulder width")
     # The mesh carries no skeleton: the joints solved from it give the same limb readings.
     for name in (
         "thigh",
@@ -237,6 +238,43 @@ def test_crotch_tape_spans_front_crotch_and_back_below_the_waist() -> None:
     waist_section = np.array([[0.0, -0.1, 1.05], [0.0, 0.1, 1.05], [0.3, 0.0, 1.05]])
     length = _crotch_length(points, waist_section, 0.8, 1.05)
     assert length == pytest.approx(0.70, abs=1e-6)
+
+
+def test_iso_shoulder_arc_follows_the_surface_over_the_cervicale() -> None:
+    from tryon3d.bodyfit._tape import _shoulder_arc
+
+    # A cylinder lying front to back (radius 20 cm, 64 sides): from one side over the top to the
+    # other the tape is half its circumference; the acromions' chord and the cylinder's lower
+    # half are not tape.
+    sides, radius = 64, 0.2
+    angles = 2 * np.pi * np.arange(sides) / sides
+    ring = np.column_stack(
+        [radius * np.cos(angles), np.zeros(sides), 1.3 + radius * np.sin(angles)]
+    )
+    vertices = np.concatenate([ring - np.array([0.0, 0.3, 0.0]), ring + np.array([0.0, 0.3, 0.0])])
+    i, j = np.arange(sides), (np.arange(sides) + 1) % sides
+    edges = np.concatenate(
+        [
+            np.column_stack(pair)
+            for pair in ((i, i + sides), (i, j), (i + sides, j + sides), (i, j + sides))
+        ]
+    )
+    left, right, top = (np.array(p) for p in ([0.2, 0, 1.3], [-0.2, 0, 1.3], [0, 0, 1.5]))
+    assert _shoulder_arc(vertices, edges, left, right, top) == pytest.approx(
+        np.pi * radius, rel=1e-3
+    )
+    # A dent in the top (a hollow between neck and shoulder) is bridged, as by a taut tape.
+    dented = vertices.copy()
+    dented[np.isin(np.arange(len(vertices)) % sides, [20, 21]), 2] -= 0.03
+    assert _shoulder_arc(dented, edges, left, right, top) == pytest.approx(np.pi * radius, rel=1e-2)
+
+
+def test_iso_shoulder_width_runs_over_the_back(default_body) -> None:
+    m = default_body.measurements_m
+    # Over the back and up to the cervicale, the tape is longer than the acromions' straight
+    # breadth, by less than a fifth of it.
+    assert m["shoulder_breadth"] < m["iso_shoulder_width"] < 1.2 * m["shoulder_breadth"]
+    assert bodyfit.tape_definitions("iso8559")["iso_shoulder_width"].startswith("ISO 8559-1")
 
 
 def test_given_limb_lengths_are_met() -> None:

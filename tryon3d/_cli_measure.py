@@ -30,7 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("body", metavar="BODY", help="body.json, or a mesh file (.obj, .glb)")
     parser.add_argument(
         "--definitions", default="ansur", choices=DEFINITIONS,
-        help="ansur (ANSUR II, default) or iso8559 (ISO 8559-1: the waist is the natural waist)",
+        help=(
+            "ansur (ANSUR II, default) or iso8559 (ISO 8559-1: the waist is the natural waist); "
+            "both report ISO's shoulder width over the back as iso_shoulder_width"
+        ),
     )  # fmt: skip
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
     parser.add_argument(
