@@ -4,9 +4,11 @@ On the TRAINING part of the seeded 80/20 split of the shared ANSUR II CSVs (the 
 ``benchmarks/body_accuracy.py`` fits on; its held-out 20 % is never read), bodies are built from
 height, weight, sex and age as users build them, and:
 
-- ``buttock_drop``: how far (fraction of stature) ANSUR's buttock height lies below the body's
-  largest buttock protrusion, from the waist-to-buttock heights the tape reads with no drop
-  against ANSUR's (``TapeCalibration.buttock_drop``);
+- ``buttock_drop``, ``buttock_drop_per_waist``: how far (fraction of stature) ANSUR's buttock
+  height lies below the body's largest buttock protrusion, from the waist-to-buttock heights the
+  tape reads with no drop against ANSUR's, as a line in the body's waist girth over its stature
+  (``TapeCalibration``); leave-one-out errors [cm] of that line and of a constant drop say
+  whether the line earns its slope;
 - ``sleeve_of_arm_lengths``: ANSUR's sleeve outseam over its acromion-radiale plus
   radiale-stylion lengths, per sex, from the CSVs alone (``_tape._SLEEVE_OF_ARM_LENGTHS``).
 
@@ -44,9 +46,12 @@ def calibrate(anthro: Path, subjects: int, seed: int = 0) -> dict:
     anny_topology = load_anny_model().tape_topology
     topology = dataclasses.replace(
         anny_topology,
-        calibration=dataclasses.replace(anny_topology.calibration, buttock_drop=0.0),
+        calibration=dataclasses.replace(
+            anny_topology.calibration, buttock_drop=0.0, buttock_drop_per_waist=0.0
+        ),
     )
     drops: dict[str, list[float]] = {sex: [] for sex in FILES}
+    rows: list[tuple[float, float, float]] = []  # (drop, waist / stature - 0.5, stature [m])
     failed = 0
     for sex, table in train.items():
         truth = prior_truth(table, "waist_to_hip_height")
@@ -73,8 +78,19 @@ def calibrate(anthro: Path, subjects: int, seed: int = 0) -> dict:
             )
             # reading - truth = -drop x stature when the drop is right
             drops[sex].append((truth[i] - measured["waist_to_hip_height"]) / stature)
+            rows.append((drops[sex][-1], measured["waist"] / stature - 0.5, stature))
             sys.stderr.write(f"{sex} {i}: drop {drops[sex][-1]:+.4f}\n")
-    pooled = np.concatenate([np.array(v) for v in drops.values()])
+    drop, waist, stature = np.array(rows).T
+    design = np.column_stack([np.ones_like(waist), waist])
+    line = np.linalg.lstsq(design, drop, rcond=None)[0]
+    held = np.ones(len(drop), dtype=bool)
+    loo: dict[str, list[float]] = {"constant": [], "line": []}
+    for i in range(len(drop)):  # each body's error with the drop fitted on the others
+        held[:] = True
+        held[i] = False
+        fitted = np.linalg.lstsq(design[held], drop[held], rcond=None)[0]
+        loo["line"].append(abs(drop[i] - design[i] @ fitted) * stature[i] * 100.0)
+        loo["constant"].append(abs(drop[i] - drop[held].mean()) * stature[i] * 100.0)
     sleeve = {
         sex: float(
             np.mean(
@@ -85,11 +101,13 @@ def calibrate(anthro: Path, subjects: int, seed: int = 0) -> dict:
         for sex, table in train.items()
     }
     return {
-        "buttock_drop": round(float(pooled.mean()), 4),
-        "buttock_drop_by_sex": {sex: round(float(np.mean(v)), 4) for sex, v in drops.items()},
-        "buttock_drop_spread": round(float(pooled.std()), 4),
+        "buttock_drop": round(float(line[0]), 4),
+        "buttock_drop_per_waist": round(float(line[1]), 4),
+        "constant_drop": round(float(drop.mean()), 4),
+        "constant_drop_by_sex": {sex: round(float(np.mean(v)), 4) for sex, v in drops.items()},
+        "leave_one_out_mae_cm": {name: round(float(np.mean(v)), 3) for name, v in loo.items()},
         "sleeve_of_arm_lengths_by_sex": {sex: round(v, 4) for sex, v in sleeve.items()},
-        "bodies": len(pooled),
+        "bodies": len(drop),
         "failed": failed,
     }
 
