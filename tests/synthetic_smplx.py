@@ -1,9 +1,12 @@
 """A synthetic SMPL-X model file for tests (the real one is licence-gated).
 
 Built from an anny body converted to SMPL-X's frame (y-up, facing +z): 55 joints placed at
-the matching anny bone heads, skinning weights one-hot from anny's dominant bones, and two shape
-directions with known meaning: beta_0 scales the body about its feet (stature), beta_1 widens it
-horizontally (girths and mass).
+the matching anny bone heads, skinning weights one-hot from anny's dominant bones, and ten
+shape directions: beta_0 scales the body about its feet (stature), beta_1 widens it horizontally
+(girths and mass), and beta_2-beta_9 are anny's own local changes (bust, waist, hips, thigh,
+upper arm, neck, calf, leg length) taken as linear blend shapes, so that girths can change apart
+from each other as they do along a real SMPL-X's betas. Like SMPL-X's principal components,
+beta_1-beta_9 mix those directions (a fixed orthogonal mix): no beta is one girth's slider.
 """
 
 from __future__ import annotations
@@ -29,10 +32,27 @@ _PARENTS = [
 _ENGINE_TO_SMPLX = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 SCALE_PER_BETA = 0.05
 WIDTH_PER_BETA = 0.05
+# anny's local change -> its amount per beta: about 3-5 cm of the girth (or length) it changes.
+LOCAL_SHAPES = {
+    "measure-bust-circ-incr": 0.25,
+    "measure-waist-circ-incr": 0.4,
+    "measure-hips-circ-incr": 0.25,
+    "measure-thigh-circ-incr": 0.8,
+    "measure-upperarm-circ-incr": 0.4,
+    "measure-neck-circ-incr": 0.5,
+    "measure-calf-circ-incr": 0.3,
+    "measure-upperleg-height-incr": 0.3,
+}
 
 
-def write_synthetic_smplx(folder: Path) -> Path:
-    """Write ``folder/SMPLX_NEUTRAL.npz`` and return its path."""
+def write_synthetic_smplx(folder: Path, *, local_shapes: bool = True) -> Path:
+    """Write ``folder/SMPLX_NEUTRAL.npz`` and return its path.
+
+    Args:
+        folder: where to write.
+        local_shapes: with anny's local changes as beta_2-beta_9 (mixed with the width); without
+            them the model only scales and widens (a shape space too poor for many targets).
+    """
     from tryon3d.bodyfit._anny_model import load_anny_model
 
     anny = load_anny_model()
@@ -72,6 +92,17 @@ def write_synthetic_smplx(folder: Path) -> Path:
     horizontal = vertices - vertices.mean(axis=0)
     horizontal[:, 1] = 0.0
     shapedirs[:, :, 1] = WIDTH_PER_BETA * horizontal
+    if local_shapes:
+        names = list(anny.parameter_names)
+        probes = np.repeat(start[None], len(LOCAL_SHAPES), axis=0)
+        for row, (name, amount) in enumerate(LOCAL_SHAPES.items()):
+            probes[row, names.index(name)] += amount
+        changed, _ = anny.rest_geometry(probes, sex="female", age_years=30.0)
+        for row, shape in enumerate(changed):
+            shapedirs[:, :, 2 + row] = (shape @ _ENGINE_TO_SMPLX.T) - vertices
+        # A fixed orthogonal mix of beta_1-beta_9, as principal components mix a body's changes.
+        mix, _ = np.linalg.qr(np.random.default_rng(7).normal(size=(9, 9)))
+        shapedirs[:, :, 1:10] = shapedirs[:, :, 1:10] @ mix
     rng = np.random.default_rng(0)
     face_count = len(anny.faces)
     path = Path(folder) / "SMPLX_NEUTRAL.npz"
