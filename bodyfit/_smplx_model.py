@@ -26,7 +26,12 @@ SMPLX_DOWNLOAD_HINT = (
     "https://smpl-x.is.tue.mpg.de after accepting its licence, then pass --smplx-model-dir "
     "or set TRYON3D_SMPLX_DIR"
 )
-BETA_COUNT = 10
+BETA_COUNT = 10  # betas of a file with SMPL-X 1.0's 10 shape components (smplx reads no more)
+#: Betas fitted from a file with SMPL-X 1.1's 300 shape (and 100 expression) components: the
+#: first principal components carry most of the shape, and each beta costs the fit one tape
+#: reading per step.
+MAX_BETA_COUNT = 16
+_FULL_COMPONENTS = 400  # smplx reads a file with fewer as 10 shape + 10 expression components
 _BETA_BOUND = 4.0
 # SMPL-X (y-up, +z forward) to engine (z-up, -y forward): (x, y, z) -> (x, -z, y).
 _SMPLX_TO_ENGINE = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
@@ -161,7 +166,12 @@ class _NumpyGivingArrays:
 _SMPLX_PATCH_LOCK = threading.Lock()
 
 
-def _build_layer(path: Path, arrays: dict[str, np.ndarray], sex: str):
+def beta_count(shapedirs: np.ndarray) -> int:
+    """How many betas a file's ``shapedirs`` (V, 3, K) offers the fit."""
+    return MAX_BETA_COUNT if shapedirs.shape[2] >= _FULL_COMPONENTS else BETA_COUNT
+
+
+def _build_layer(path: Path, arrays: dict[str, np.ndarray], sex: str, betas: int):
     import smplx
     import smplx.body_models as body_models
 
@@ -174,7 +184,7 @@ def _build_layer(path: Path, arrays: dict[str, np.ndarray], sex: str):
                     str(path),
                     gender=sex,
                     ext="npz",
-                    num_betas=BETA_COUNT,
+                    num_betas=betas,
                     use_pca=False,
                     flat_hand_mean=True,
                 )
@@ -270,16 +280,20 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
         raise ValueError(
             f"SMPL-X model folder {str(folder)!r} does not exist: {SMPLX_DOWNLOAD_HINT}"
         )
-    layers = {}
-    first_arrays: dict[str, np.ndarray] | None = None
+    files = {}
     for sex in ("neutral", "male", "female"):
         path = _model_file(folder, sex)
         if path is None or (sex != "neutral" and path.stem == "SMPLX_NEUTRAL"):
             continue
-        arrays = _read_model_arrays(path)
+        files[sex] = (path, _read_model_arrays(path))
+    # One set of parameter names for every sex's file: the betas all of them offer.
+    betas = min((beta_count(arrays["shapedirs"]) for _, arrays in files.values()), default=0)
+    layers = {}
+    first_arrays: dict[str, np.ndarray] | None = None
+    for sex, (path, arrays) in files.items():
         first_arrays = first_arrays if first_arrays is not None else arrays
         try:
-            layers[sex] = _build_layer(path, arrays, sex)
+            layers[sex] = _build_layer(path, arrays, sex, betas)
         except (
             KeyError,
             ValueError,
@@ -328,7 +342,7 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
         vertex_regions=regions,
         joint_names=JOINT_NAMES,
         joint_parents=parents,
-        parameter_names=tuple(f"beta_{i}" for i in range(BETA_COUNT)),
-        parameter_bounds=np.array([[-_BETA_BOUND, _BETA_BOUND]] * BETA_COUNT),
+        parameter_names=tuple(f"beta_{i}" for i in range(betas)),
+        parameter_bounds=np.array([[-_BETA_BOUND, _BETA_BOUND]] * betas),
         tape_topology=build_tape_topology(faces, regions, template),
     )

@@ -43,15 +43,30 @@ LOCAL_SHAPES = {
     "measure-calf-circ-incr": 0.3,
     "measure-upperleg-height-incr": 0.3,
 }
+# ... and beta_10-beta_15 of a file in SMPL-X 1.1's layout (300 shape components): the rest of
+# anny's local changes, smaller (as later principal components are).
+FURTHER_SHAPES = {
+    "measure-upperarm-length-incr": 0.3,
+    "measure-lowerarm-length-incr": 0.3,
+    "measure-lowerleg-height-incr": 0.3,
+    "measure-knee-circ-incr": 0.3,
+    "measure-wrist-circ-incr": 0.5,
+    "measure-ankle-circ-incr": 0.5,
+}
 
 
-def write_synthetic_smplx(folder: Path, *, local_shapes: bool = True) -> Path:
+def write_synthetic_smplx(
+    folder: Path, *, local_shapes: bool = True, full_components: bool = False
+) -> Path:
     """Write ``folder/SMPLX_NEUTRAL.npz`` and return its path.
 
     Args:
         folder: where to write.
         local_shapes: with anny's local changes as beta_2-beta_9 (mixed with the width); without
             them the model only scales and widens (a shape space too poor for many targets).
+        full_components: in SMPL-X 1.1's layout, 300 shape and 100 expression components
+            (16 of them betas the fit uses, see ``bodyfit._smplx_model.MAX_BETA_COUNT``), with
+            ``FURTHER_SHAPES`` as beta_10-beta_15; else SMPL-X 1.0's 10 and 10.
     """
     from tryon3d.bodyfit._anny_model import load_anny_model
 
@@ -87,15 +102,16 @@ def write_synthetic_smplx(folder: Path, *, local_shapes: bool = True) -> Path:
         weights[v, bone_to_joint.get(b, 0)] = 1.0
     feet = vertices[:, 1].min()
     centre = np.array([0.0, feet, vertices[:, 2].mean()])
-    shapedirs = np.zeros((vertex_count, 3, 20))
+    shapedirs = np.zeros((vertex_count, 3, 400 if full_components else 20), dtype=np.float32)
     shapedirs[:, :, 0] = SCALE_PER_BETA * (vertices - centre)
     horizontal = vertices - vertices.mean(axis=0)
     horizontal[:, 1] = 0.0
     shapedirs[:, :, 1] = WIDTH_PER_BETA * horizontal
     if local_shapes:
         names = list(anny.parameter_names)
-        probes = np.repeat(start[None], len(LOCAL_SHAPES), axis=0)
-        for row, (name, amount) in enumerate(LOCAL_SHAPES.items()):
+        changes = {**LOCAL_SHAPES, **(FURTHER_SHAPES if full_components else {})}
+        probes = np.repeat(start[None], len(changes), axis=0)
+        for row, (name, amount) in enumerate(changes.items()):
             probes[row, names.index(name)] += amount
         changed, _ = anny.rest_geometry(probes, sex="female", age_years=30.0)
         for row, shape in enumerate(changed):
@@ -110,7 +126,7 @@ def write_synthetic_smplx(folder: Path, *, local_shapes: bool = True) -> Path:
         path,
         v_template=vertices.astype(np.float32),
         f=anny.faces.astype(np.int32),
-        shapedirs=shapedirs.astype(np.float32),
+        shapedirs=shapedirs,
         posedirs=np.zeros((vertex_count, 3, 486), dtype=np.float32),
         J_regressor=regressor.astype(np.float32),
         weights=weights.astype(np.float32),

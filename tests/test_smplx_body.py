@@ -32,6 +32,14 @@ def model_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def full_model_dir(tmp_path_factory):
+    """The synthetic model in SMPL-X 1.1's layout: 300 shape components, 16 of them fitted."""
+    folder = tmp_path_factory.mktemp("smplx_full")
+    write_synthetic_smplx(folder, full_components=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
 def truth(model_dir) -> bodyfit.Body:
     """The synthetic model's body for ``_TRUE_BETAS``, read with the population's landmark
     heights for its own stature and mass (as a fit for his measurements reads its body)."""
@@ -128,11 +136,12 @@ def _prior_rms_z(body: bodyfit.Body, **inputs) -> float:
     return float(np.sqrt(np.mean(np.square(z))))
 
 
-def test_smplx_fit_follows_the_whole_body_prior(model_dir, monkeypatch) -> None:
+def test_smplx_fit_follows_the_whole_body_prior(model_dir, full_model_dir, monkeypatch) -> None:
     """From height, weight and sex alone the prior steers the betas: the body is nearer the
-    predicted ANSUR vector than one fitted to stature, mass and the three girths only. (Ten
-    betas cannot meet twenty-odd measurements: the synthetic model has no arm-length or forearm
-    direction, so the residual stays above one standard deviation.)"""
+    predicted ANSUR vector than one fitted to stature, mass and the three girths only. Ten
+    betas cannot meet twenty-odd measurements (the synthetic model's first ten have no arm
+    length, forearm or knee direction): the sixteen of a file in SMPL-X 1.1's layout, which
+    has them, come nearer."""
     inputs = dict(height_m=1.64, weight_kg=60.0, sex="female", age_years=None)
     kwargs = dict(model="smplx", smplx_model_dir=model_dir)
     fitted = bodyfit.body_from_measurements(**inputs, **kwargs)
@@ -145,6 +154,28 @@ def test_smplx_fit_follows_the_whole_body_prior(model_dir, monkeypatch) -> None:
     with_prior, without_prior = _prior_rms_z(fitted, **inputs), _prior_rms_z(without, **inputs)
     assert with_prior < without_prior - 0.15, (with_prior, without_prior)
     assert with_prior < 1.5
+    full = bodyfit.body_from_measurements(**inputs, model="smplx", smplx_model_dir=full_model_dir)
+    assert len(full.shape_parameters) == 16
+    assert abs(full.measurements_m["stature"] - 1.64) < 0.005
+    assert _prior_rms_z(full, **inputs) < with_prior - 0.3, (
+        _prior_rms_z(full, **inputs),
+        with_prior,
+    )
+
+
+def test_smplx_record_between_model_files(truth, model_dir, full_model_dir) -> None:
+    """A body built on SMPL-X 1.0's ten betas is the same body on 1.1's files (its other betas
+    were 0); one using more betas than the files offer is refused, not cut short."""
+    parameters = dict(truth.shape_parameters)
+    ratios = truth.inputs["height_ratios"]
+    common = dict(model="smplx", sex="male", age_years=_AGE, height_ratios=ratios)
+    again = rebuild_body(shape_parameters=parameters, smplx_model_dir=full_model_dir, **common)
+    assert np.abs(again.rest_vertices - truth.rest_vertices).max() < 1e-6
+    assert again.shape_parameters["beta_15"] == 0.0
+    with pytest.raises(ValueError, match=r"betas \['beta_12'\] that these SMPL-X model files"):
+        rebuild_body(
+            shape_parameters={**parameters, "beta_12": 0.5}, smplx_model_dir=model_dir, **common
+        )
 
 
 def test_smplx_tape_reads_the_same_body_anywhere(truth, model_dir) -> None:
