@@ -222,7 +222,8 @@ def body_from_measurements(
         chest_m: chest (bust) circumference [m], optional.
         waist_m: waist circumference at the navel [m], optional.
         hips_m: hip circumference at the buttocks [m], optional.
-        model: ``"anny"`` (default) or ``"smplx"`` (needs licensed model files).
+        model: ``"anny"`` (default) or ``"smplx"`` (needs licensed model files; its betas are
+            fitted to the same targets, read by the same tape).
         smplx_model_dir: folder with ``SMPLX_{NEUTRAL,MALE,FEMALE}.npz`` (or env
             ``TRYON3D_SMPLX_DIR``).
         population: population model for the predictions (the shipped ANSUR II fit by default).
