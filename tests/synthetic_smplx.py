@@ -1,7 +1,8 @@
 """A synthetic SMPL-X model file for tests (the real one is licence-gated).
 
 Built from an anny body converted to SMPL-X's frame (y-up, facing +z): 55 joints placed at
-the matching anny bone heads, skinning weights one-hot from anny's dominant bones, and ten
+the matching anny bone heads, its arms raised to a T-pose as SMPL-X's template stands (the
+canonical A-pose lowers them again), skinning weights one-hot from anny's dominant bones, and ten
 shape directions: beta_0 scales the body about its feet (stature), beta_1 widens it horizontally
 (girths and mass), and beta_2-beta_9 are anny's own local changes (bust, waist, hips, thigh,
 upper arm, neck, calf, leg length) taken as linear blend shapes, so that girths can change apart
@@ -55,6 +56,21 @@ FURTHER_SHAPES = {
 }
 
 
+def _t_pose(anny, parameters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """anny's bodies (B, P) with the arms raised from its A-pose by the angle the SMPL-X backend
+    lowers them: vertices (B, V, 3) and bone heads (B, J, 3) [m], our frame."""
+    from tryon3d.bodyfit._anny_pose import pose_anny_vertices
+    from tryon3d.bodyfit._smplx_model import _ARM_DOWN_RAD
+
+    vertices, joints = anny.rest_geometry(parameters, sex="female", age_years=30.0)
+    names = list(anny.joint_names)
+    pose = np.zeros((len(names), 3))
+    pose[names.index("upperarm01.L")] = (0.0, -_ARM_DOWN_RAD, 0.0)
+    pose[names.index("upperarm01.R")] = (0.0, _ARM_DOWN_RAD, 0.0)
+    posed = [pose_anny_vertices(anny, v, j, pose) for v, j in zip(vertices, joints, strict=True)]
+    return np.stack([v for v, _ in posed]), np.stack([j for _, j in posed])
+
+
 def write_synthetic_smplx(
     folder: Path, *, local_shapes: bool = True, full_components: bool = False
 ) -> Path:
@@ -75,7 +91,7 @@ def write_synthetic_smplx(
     # model must not change when that table is regenerated.
     phenotypes = {"muscle": 0.5, "weight": 0.45, "height": 0.4, "proportions": 0.5}
     start = np.array([phenotypes.get(name, 0.0) for name in anny.parameter_names])
-    vertices, joints = anny.rest_geometry(start[None], sex="female", age_years=30.0)
+    vertices, joints = _t_pose(anny, start[None])
     vertices = vertices[0] @ _ENGINE_TO_SMPLX.T
     bone_heads = joints[0] @ _ENGINE_TO_SMPLX.T
     joint_index = {name: i for i, name in enumerate(anny.joint_names)}
@@ -113,7 +129,7 @@ def write_synthetic_smplx(
         probes = np.repeat(start[None], len(changes), axis=0)
         for row, (name, amount) in enumerate(changes.items()):
             probes[row, names.index(name)] += amount
-        changed, _ = anny.rest_geometry(probes, sex="female", age_years=30.0)
+        changed, _ = _t_pose(anny, probes)
         for row, shape in enumerate(changed):
             shapedirs[:, :, 2 + row] = (shape @ _ENGINE_TO_SMPLX.T) - vertices
         # A fixed orthogonal mix of beta_1-beta_9, as principal components mix a body's changes.
