@@ -236,6 +236,8 @@ class SMPLXModel:
         layer = self.layers.get(sex) or self.layers["neutral"]
         betas = torch.as_tensor(np.atleast_2d(parameters), dtype=torch.float32)
         batch = len(betas)
+        if betas.shape[1] < layer.num_betas:  # this sex's file has more: they stay 0
+            betas = torch.cat([betas, torch.zeros((batch, layer.num_betas - betas.shape[1]))], 1)
         body_pose = torch.zeros((batch, 21 * 3))
         body_pose[:, (_LEFT_SHOULDER - 1) * 3 + 2] = -_ARM_DOWN_RAD
         body_pose[:, (_RIGHT_SHOULDER - 1) * 3 + 2] = _ARM_DOWN_RAD
@@ -280,20 +282,16 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
         raise ValueError(
             f"SMPL-X model folder {str(folder)!r} does not exist: {SMPLX_DOWNLOAD_HINT}"
         )
-    files = {}
+    layers = {}
+    first_arrays: dict[str, np.ndarray] | None = None
     for sex in ("neutral", "male", "female"):
         path = _model_file(folder, sex)
         if path is None or (sex != "neutral" and path.stem == "SMPLX_NEUTRAL"):
             continue
-        files[sex] = (path, _read_model_arrays(path))
-    # One set of parameter names for every sex's file: the betas all of them offer.
-    betas = min((beta_count(arrays["shapedirs"]) for _, arrays in files.values()), default=0)
-    layers = {}
-    first_arrays: dict[str, np.ndarray] | None = None
-    for sex, (path, arrays) in files.items():
+        arrays = _read_model_arrays(path)
         first_arrays = first_arrays if first_arrays is not None else arrays
         try:
-            layers[sex] = _build_layer(path, arrays, sex, betas)
+            layers[sex] = _build_layer(path, arrays, sex, beta_count(arrays["shapedirs"]))
         except (
             KeyError,
             ValueError,
@@ -311,6 +309,9 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
         raise ValueError(f"no SMPLX_*.npz (or .pkl) file in {str(folder)!r}: {SMPLX_DOWNLOAD_HINT}")
     if "neutral" not in layers:
         layers["neutral"] = next(iter(layers.values()))
+    # One set of parameter names for every sex's file: the betas all of them offer (a file
+    # with more gets zeros for the rest, see ``rest_geometry``).
+    betas = min(layer.num_betas for layer in layers.values())
     layer = layers["neutral"]
     faces = np.asarray(layer.faces, dtype=np.int64)
     weights = layer.lbs_weights.numpy()

@@ -4,6 +4,7 @@ the licensed files are not ours to ship; see ``synthetic_smplx``)."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -221,3 +222,17 @@ def test_cli_builds_and_measures_an_smplx_body(truth, model_dir, tmp_path) -> No
     assert main([*argv, "-o", str(measured_dir)]) == 0
     measured = json.loads((measured_dir / "measurements.json").read_text())["measurements_cm"]
     assert abs(measured["hips"] - built["measurements_cm"]["hips"]) < 0.01
+
+
+def test_smplx_sexes_files_with_different_beta_counts(tmp_path, model_dir, full_model_dir) -> None:
+    """A 1.0 neutral file beside a 1.1 male one: ten betas for both, the male's others at 0."""
+    shutil.copy(model_dir / "SMPLX_NEUTRAL.npz", tmp_path / "SMPLX_NEUTRAL.npz")
+    shutil.copy(full_model_dir / "SMPLX_NEUTRAL.npz", tmp_path / "SMPLX_MALE.npz")
+    mixed = load_smplx_model(tmp_path)
+    assert len(mixed.parameter_names) == 10
+    betas = np.array(_TRUE_BETAS)[None]
+    male, _ = mixed.rest_geometry(betas, sex="male", age_years=_AGE)
+    full = load_smplx_model(full_model_dir)
+    padded = np.concatenate([betas, np.zeros((1, 6))], axis=1)
+    expected, _ = full.rest_geometry(padded, sex="male", age_years=_AGE)
+    assert np.abs(male - expected).max() < 1e-6
