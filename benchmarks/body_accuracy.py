@@ -1,6 +1,10 @@
 """Body accuracy on ANSUR II hold-out subjects.
 
-Usage: ``python benchmarks/body_accuracy.py [--subjects 60] [--seed 0] [--anthro DIR] [--json]``
+Usage: ``python benchmarks/body_accuracy.py [--subjects 60] [--seed 0] [--anthro DIR] [--json]
+[--model anny|smplx] [--smplx-model-dir DIR]``
+
+With ``--model smplx`` the same subjects are built on SMPL-X (your licensed model files) by the
+same fit: its accuracy, measured the same way.
 
 1. Seeded 80/20 split of the shared ANSUR II training CSVs (per sex). The population model
    (``fit_population_model``) and the plain-linear baseline (height, weight, age ->
@@ -114,7 +118,15 @@ def _fit_regressions(train: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[
     return out
 
 
-def run(*, anthro: Path, subject_count: int, seed: int, progress: bool) -> dict[str, Any]:
+def run(
+    *,
+    anthro: Path,
+    subject_count: int,
+    seed: int,
+    progress: bool,
+    model_name: str = "anny",
+    smplx_model_dir: Path | None = None,
+) -> dict[str, Any]:
     tables = {sex: read_ansur_csv(anthro / name) for sex, name in FILES.items()}
     train, test = split_tables(tables, seed=seed)
     model = fit_population_model(train)
@@ -147,6 +159,8 @@ def run(*, anthro: Path, subject_count: int, seed: int, progress: bool) -> dict[
             age_years=subject["age_years"],
             population=model,
             prior=prior,
+            model=model_name,  # checked there: anny or smplx
+            smplx_model_dir=smplx_model_dir,
             **girths,
         )
         seconds.append(time.perf_counter() - start)
@@ -205,6 +219,7 @@ def run(*, anthro: Path, subject_count: int, seed: int, progress: bool) -> dict[
         > measurement_mae["regression"][name] + MEASUREMENT_MARGIN_CM
     )  # fmt: skip
     return {
+        "model": model_name,
         "measurement_mae_cm": measurement_mae,
         "measurements_over_regression_plus_margin": over,
         # signed mean error (body - truth) of the H+W+sex body: a tape definition off ANSUR's
@@ -248,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="split seed")
     parser.add_argument("--anthro", type=Path, default=REPO.parent / "shared" / "anthro")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--model", default="anny", choices=("anny", "smplx"), help="body model")
+    parser.add_argument("--smplx-model-dir", type=Path, help="SMPL-X model files (--model smplx)")
     args = parser.parse_args(argv)
     if args.subjects < 2:
         parser.exit(2, f"error: --subjects must be >= 2, got {args.subjects}\n")
@@ -256,7 +273,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(2, f"error: ANSUR II CSVs {missing} not found in {args.anthro}\n")
     try:
         result = run(
-            anthro=args.anthro, subject_count=args.subjects, seed=args.seed, progress=not args.json
+            anthro=args.anthro,
+            subject_count=args.subjects,
+            seed=args.seed,
+            progress=not args.json,
+            model_name=args.model,
+            smplx_model_dir=args.smplx_model_dir,
         )
     except ValueError as error:
         parser.exit(2, f"error: {error}\n")

@@ -143,7 +143,10 @@ def measure_mesh(
             "the mesh's faces do not follow anny's: its vertices disagree across faces"
         )
     points = _to_z_up_metres(original)
-    joints = _joints_from_vertices(anny, points)
+    # The blend shapes give joints for a body facing anny's way: solve on the mesh turned (or
+    # mirrored) to face it, and turn the joints back (the tape itself reads any facing).
+    facing = _turn_to_template(anny, points)
+    joints = _joints_from_vertices(anny, points @ facing.T) @ facing
     measurements, landmarks = measure(
         points, anny.vertex_regions, anny.skeleton(joints), anny.tape_topology
     )
@@ -174,6 +177,19 @@ def _measure_smplx_mesh(
         points, backend.vertex_regions, backend.skeleton(joints), backend.tape_topology
     )
     return MeshTape(points, measurements, landmarks, "SMPL-X mesh")
+
+
+def _turn_to_template(model: AnnyModel, points: np.ndarray) -> np.ndarray:
+    """The (3, 3) turn about z, or mirror, that best lays the horizontal layout of ``points``
+    (V, 3) [m], z-up, in anny's vertex order, over the template's (orthogonal Procrustes):
+    ``points @ turn.T`` faces -y with its left side at +x."""
+    template = model.vertex_template.reshape(-1, 3)[:, :2]
+    mesh = points[:, :2]
+    cross = (template - template.mean(axis=0)).T @ (mesh - mesh.mean(axis=0))
+    u, _, vt = np.linalg.svd(cross)
+    turn = np.eye(3)
+    turn[:2, :2] = u @ vt  # template @ (u @ vt) ~ mesh, so mesh @ (u @ vt).T ~ template
+    return turn
 
 
 def _joints_from_vertices(model: AnnyModel, vertices: np.ndarray) -> np.ndarray:

@@ -222,7 +222,8 @@ def body_from_measurements(
         chest_m: chest (bust) circumference [m], optional.
         waist_m: waist circumference at the navel [m], optional.
         hips_m: hip circumference at the buttocks [m], optional.
-        model: ``"anny"`` (default) or ``"smplx"`` (needs licensed model files).
+        model: ``"anny"`` (default) or ``"smplx"`` (needs licensed model files; its betas are
+            fitted to the same targets, read by the same tape).
         smplx_model_dir: folder with ``SMPLX_{NEUTRAL,MALE,FEMALE}.npz`` (or env
             ``TRYON3D_SMPLX_DIR``).
         population: population model for the predictions (the shipped ANSUR II fit by default).
@@ -402,6 +403,23 @@ def rebuild_body(
             **{n: 0.0 for n in backend.parameter_names if n.startswith("measure-")},
             **shape_parameters,
         }
+    elif model == "smplx":
+        # Betas a record lacks (written with fewer, SMPL-X 1.0's ten) were 0; betas the model
+        # files offer no more of must be 0, or this would be another body.
+        shape_parameters = {
+            **{name: 0.0 for name in backend.parameter_names},
+            **shape_parameters,
+        }
+        dropped = sorted(
+            name
+            for name, value in shape_parameters.items()
+            if name not in backend.parameter_names and value != 0.0
+        )
+        if dropped:
+            raise ValueError(
+                f"the body has betas {dropped} that these SMPL-X model files lack (they offer "
+                f"{len(backend.parameter_names)}): load it with the files it was built with"
+            )
     missing = [name for name in backend.parameter_names if name not in shape_parameters]
     if missing:
         raise ValueError(f"shape parameters lack {missing} for the {model} model")

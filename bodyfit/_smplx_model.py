@@ -26,7 +26,12 @@ SMPLX_DOWNLOAD_HINT = (
     "https://smpl-x.is.tue.mpg.de after accepting its licence, then pass --smplx-model-dir "
     "or set TRYON3D_SMPLX_DIR"
 )
-BETA_COUNT = 10
+BETA_COUNT = 10  # betas of a file with SMPL-X 1.0's 10 shape components (smplx reads no more)
+#: Betas fitted from a file with SMPL-X 1.1's 300 shape (and 100 expression) components: the
+#: first principal components carry most of the shape, and each beta costs the fit one tape
+#: reading per step.
+MAX_BETA_COUNT = 16
+_FULL_COMPONENTS = 400  # smplx reads a file with fewer as 10 shape + 10 expression components
 _BETA_BOUND = 4.0
 # SMPL-X (y-up, +z forward) to engine (z-up, -y forward): (x, y, z) -> (x, -z, y).
 _SMPLX_TO_ENGINE = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
@@ -161,7 +166,12 @@ class _NumpyGivingArrays:
 _SMPLX_PATCH_LOCK = threading.Lock()
 
 
-def _build_layer(path: Path, arrays: dict[str, np.ndarray], sex: str):
+def beta_count(shapedirs: np.ndarray) -> int:
+    """How many betas a file's ``shapedirs`` (V, 3, K) offers the fit."""
+    return MAX_BETA_COUNT if shapedirs.shape[2] >= _FULL_COMPONENTS else BETA_COUNT
+
+
+def _build_layer(path: Path, arrays: dict[str, np.ndarray], sex: str, betas: int):
     import smplx
     import smplx.body_models as body_models
 
@@ -174,7 +184,7 @@ def _build_layer(path: Path, arrays: dict[str, np.ndarray], sex: str):
                     str(path),
                     gender=sex,
                     ext="npz",
-                    num_betas=BETA_COUNT,
+                    num_betas=betas,
                     use_pca=False,
                     flat_hand_mean=True,
                 )
@@ -226,6 +236,8 @@ class SMPLXModel:
         layer = self.layers.get(sex) or self.layers["neutral"]
         betas = torch.as_tensor(np.atleast_2d(parameters), dtype=torch.float32)
         batch = len(betas)
+        if betas.shape[1] < layer.num_betas:  # this sex's file has more: they stay 0
+            betas = torch.cat([betas, torch.zeros((batch, layer.num_betas - betas.shape[1]))], 1)
         body_pose = torch.zeros((batch, 21 * 3))
         body_pose[:, (_LEFT_SHOULDER - 1) * 3 + 2] = -_ARM_DOWN_RAD
         body_pose[:, (_RIGHT_SHOULDER - 1) * 3 + 2] = _ARM_DOWN_RAD
@@ -279,7 +291,7 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
         arrays = _read_model_arrays(path)
         first_arrays = first_arrays if first_arrays is not None else arrays
         try:
-            layers[sex] = _build_layer(path, arrays, sex)
+            layers[sex] = _build_layer(path, arrays, sex, beta_count(arrays["shapedirs"]))
         except (
             KeyError,
             ValueError,
@@ -297,6 +309,9 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
         raise ValueError(f"no SMPLX_*.npz (or .pkl) file in {str(folder)!r}: {SMPLX_DOWNLOAD_HINT}")
     if "neutral" not in layers:
         layers["neutral"] = next(iter(layers.values()))
+    # One set of parameter names for every sex's file: the betas all of them offer (a file
+    # with more gets zeros for the rest, see ``rest_geometry``).
+    betas = min(layer.num_betas for layer in layers.values())
     layer = layers["neutral"]
     faces = np.asarray(layer.faces, dtype=np.int64)
     weights = layer.lbs_weights.numpy()
@@ -328,7 +343,7 @@ def load_smplx_model(folder: Path | None) -> SMPLXModel:
         vertex_regions=regions,
         joint_names=JOINT_NAMES,
         joint_parents=parents,
-        parameter_names=tuple(f"beta_{i}" for i in range(BETA_COUNT)),
-        parameter_bounds=np.array([[-_BETA_BOUND, _BETA_BOUND]] * BETA_COUNT),
+        parameter_names=tuple(f"beta_{i}" for i in range(betas)),
+        parameter_bounds=np.array([[-_BETA_BOUND, _BETA_BOUND]] * betas),
         tape_topology=build_tape_topology(faces, regions, template),
     )

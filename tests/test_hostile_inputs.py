@@ -152,6 +152,8 @@ def hostile(tmp_path_factory) -> dict[str, Path]:
     small = _npz_bytes(v_template=np.zeros((100, 3), np.float32))
     (folder("bomb_npz") / "SMPLX_NEUTRAL.npz").write_bytes(_declared_size_bomb(small))
     (folder("empty_npz") / "SMPLX_NEUTRAL.npz").write_bytes(b"")
+    # a licence-less folder: what a user has before downloading SMPL-X (no model files)
+    (folder("no_model") / "README.txt").write_text("SMPL-X model files go here\n")
     (folder("truncated_npz") / "SMPLX_NEUTRAL.npz").write_bytes(small[: len(small) // 2])
     (folder("notzip_npz") / "SMPLX_NEUTRAL.npz").write_bytes(b"this is not a zip file\n" * 10)
     (folder("missing_npz") / "SMPLX_NEUTRAL.npz").write_bytes(
@@ -303,6 +305,23 @@ CASES = [
         2,
         "over the 1 MB limit",
     ),
+    (
+        "smplx-no-model-dir",
+        lambda h, out: _body_args(out, "--model", "smplx"),
+        {"TRYON3D_SMPLX_DIR": ""},
+        2,
+        "needs its model files: download SMPL-X",
+    ),
+    (
+        "smplx-missing-dir",
+        lambda h, out: _body_args(
+            out, "--model", "smplx", "--smplx-model-dir", str(h["root"] / "nope")
+        ),
+        {},
+        2,
+        "does not exist: download SMPL-X",
+    ),
+    ("smplx-licence-less-dir", _smplx("no_model"), {}, 2, "no SMPLX_*.npz (or .pkl) file in"),
     ("smplx-empty", _smplx("empty_npz"), {}, 2, "is empty"),
     ("smplx-truncated", _smplx("truncated_npz"), {}, 2, "SMPLX_NEUTRAL.npz"),
     ("smplx-not-zip", _smplx("notzip_npz"), {}, 2, "not a valid .npz"),
@@ -651,13 +670,13 @@ def test_api_zip_bomb_drape_npz_refused(tmp_path, monkeypatch):
 
 
 def test_smplx_fit_that_misses_its_targets_fails_listing_each_miss(tmp_path):
-    """The synthetic SMPL-X model only scales and widens: a broad chest over narrow hips is out of
-    its reach, and the build says so instead of returning another body."""
+    """The synthetic SMPL-X model without local shapes only scales and widens: a broad chest over
+    narrow hips is out of its reach, and the build says so instead of returning another body."""
     from synthetic_smplx import write_synthetic_smplx
 
     from tryon3d import bodyfit
 
-    write_synthetic_smplx(tmp_path)
+    write_synthetic_smplx(tmp_path, local_shapes=False)
     with pytest.raises(ValueError, match="cannot meet these measurements together") as error:
         bodyfit.body_from_measurements(
             height_m=1.82,

@@ -292,6 +292,30 @@ def test_given_limb_lengths_are_met() -> None:
     assert abs(body.measurements_m["stature"] - 1.70) < 0.005
 
 
+def test_tape_on_an_anny_mesh_facing_any_way(default_body) -> None:
+    """An anny mesh file as an exporter may turn it: y-up, facing +z, -z or +x, or mirrored.
+    (The joints solved from the mesh once assumed anny's facing: turned 10 degrees the wrist
+    read 8 cm over, turned 90 the largest thigh 70 cm under.)"""
+    y_up = default_body.rest_vertices @ np.array([[1.0, 0, 0], [0, 0, 1.0], [0, -1.0, 0]]).T
+    faces = default_body.faces
+    base = bodyfit.measure_mesh(y_up, faces).measurements_m
+    for name in ("stature", "thigh", "wrist"):  # (the body's landmark heights are its sex's)
+        assert abs(base[name] - default_body.measurements_m[name]) < 0.002, name
+    for label, degrees, mirror in (
+        ("10", 10.0, 1.0),
+        ("90", 90.0, 1.0),
+        ("mirrored 180", 180.0, -1.0),
+    ):
+        a = np.radians(degrees)
+        turn = np.array(
+            [[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]]
+        )
+        moved = (y_up * [mirror, 1.0, 1.0]) @ turn.T + np.array([0.4, 0.1, -1.0])
+        tape = bodyfit.measure_mesh(moved, faces).measurements_m
+        worst = max(base, key=lambda name: abs(tape[name] - base[name]))
+        assert abs(tape[worst] - base[worst]) < 1e-3, f"{label}: {worst} moved"
+
+
 def test_tape_on_an_smplx_mesh_in_its_own_frame(tmp_path) -> None:
     from synthetic_smplx import write_synthetic_smplx
 

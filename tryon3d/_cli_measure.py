@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
     parser.add_argument(
         "--smplx-model-dir", metavar="DIR", default=None,
-        help="folder with SMPLX_*.npz, for SMPL-X meshes (or env TRYON3D_SMPLX_DIR)",
+        help="folder with SMPLX_*.npz, for SMPL-X meshes and bodies (or env TRYON3D_SMPLX_DIR)",
     )  # fmt: skip
     parser.add_argument(
         "--json", action="store_true", help="also print measurements.json to stdout"
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if suffix == ".json":
         from tryon3d._bodies import load_body
 
-        tape = bodyfit.measure_body(load_body(path))
+        tape = bodyfit.measure_body(load_body(path, smplx_model_dir=args.smplx_model_dir))
     elif suffix in _MESH_SUFFIXES:
         import trimesh
 
