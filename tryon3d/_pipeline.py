@@ -17,7 +17,7 @@ import os
 import re
 import string
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -43,6 +43,7 @@ __all__ = [
     "render_fitmap",
     "render_on_photo",
     "render_report_assets",
+    "render_size_assets",
     "render_turntable",
     "report_html",
     "run_demo",
@@ -131,12 +132,29 @@ def _png_in_strips(array) -> bytes:
     return b"".join(parts)
 
 
+def render_size_assets(
+    body: Body, size: str, drape: Drape, garment: Garment, *, image_size: int = 384
+) -> dict[str, bytes]:
+    """One size's report files: ``fitmap_<size>.png`` (stretch, front and back, ``image_size``
+    [px] high) and ``draped_<size>.glb``; a command renders them as each size's drape comes
+    back (``write_report``'s ``rendered``) while the other sizes still drape."""
+    from tryon3d import render, sim
+
+    return {
+        f"fitmap_{size}.png": render.render_fitmap(
+            body, drape, field="stretch", size=image_size, spp=4
+        ),
+        f"draped_{size}.glb": sim.drape_to_glb(body, drape, texture=garment.texture_path),
+    }
+
+
 def render_report_assets(
     report: FitReport,
     *,
     image_size: int = 384,
     turntable_frames: int = 24,
     progress: Callable[[str], None] | None = None,
+    rendered: Mapping[str, bytes] | None = None,
 ) -> dict[str, bytes]:
     """Images and models for the report: ``fitmap_<size>.png`` (stretch, front and back) for each
     size, ``turntable.gif`` + ``turntable.mp4`` and ``front.png`` of the recommended size,
@@ -147,8 +165,10 @@ def render_report_assets(
         image_size: fit-map view height and turntable frame size [px].
         turntable_frames: frames in one turn; 0 skips the turntable.
         progress: called with a short message before each slow step.
+        rendered: files rendered already (``render_size_assets`` of a size at ``image_size``):
+            used as they are, not rendered again.
     """
-    from tryon3d import render, sim
+    from tryon3d import render
 
     def step(message: str) -> None:
         if progress is not None:
@@ -159,13 +179,15 @@ def render_report_assets(
         raise ValueError(
             "the fit report carries no body/drapes to render (was it loaded from JSON?)"
         )
+    done = dict(rendered or {})
     for size, drape in report.drapes.items():
-        step(f"fit map {size}")
-        files[f"fitmap_{size}.png"] = render.render_fitmap(
-            body, drape, field="stretch", size=image_size, spp=4
-        )
-        texture = report.garments[size].texture_path
-        files[f"draped_{size}.glb"] = sim.drape_to_glb(body, report.drapes[size], texture=texture)
+        names = (f"fitmap_{size}.png", f"draped_{size}.glb")
+        if not all(name in done for name in names):
+            step(f"fit map {size}")
+            done.update(
+                render_size_assets(body, size, drape, report.garments[size], image_size=image_size)
+            )
+        files.update({name: done[name] for name in names})
     best = report.recommended_size
     drape, texture = report.drapes[best], report.garments[best].texture_path
     step("front view")
@@ -364,11 +386,12 @@ def write_report(
     turntable_frames: int = 24,
     extra_files: dict[str, bytes | str] | None = None,
     progress: Callable[[str], None] | None = None,
+    rendered: Mapping[str, bytes] | None = None,
 ) -> list[Path]:
     """Render the report's assets and write ``report.json``, ``report.html``, images, GLBs and
     the viewer into ``folder`` (all or nothing), with what reloads the report
     (``tryon3d.load_report``): ``body.json`` and the drapes (``sizing.drape_files``). Returns the
-    written paths."""
+    written paths. ``rendered``: see ``render_report_assets``."""
     from tryon3d import sizing
     from tryon3d._bodies import body_json
 
@@ -376,7 +399,11 @@ def write_report(
     files: dict[str, bytes | str] = dict(extra_files or {})
     files.update(
         render_report_assets(
-            report, image_size=image_size, turntable_frames=turntable_frames, progress=progress
+            report,
+            image_size=image_size,
+            turntable_frames=turntable_frames,
+            progress=progress,
+            rendered=rendered,
         )
     )
     files.update(sizing.drape_files(report))
