@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -74,6 +75,7 @@ def _memory_kib(pids: list[int]) -> tuple[int, int]:
 def _run_sampled(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess, dict]:
     """Run ``command``; wall time [s] and the peak summed RSS / PSS [MiB] of its process tree."""
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
     )
@@ -90,65 +92,84 @@ def _run_sampled(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.Compl
     thread.start()
     out, err = process.communicate()
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     done.set()
     thread.join()
     result = subprocess.CompletedProcess(command, process.returncode, out, err)
     return result, {
         "wall_s": round(wall, 2),
+        # user + system CPU of the whole tree (each process is reaped by its parent)
+        "cpu_s": round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 2),
         "peak_rss_mib": round(peak["rss"] / 1024, 1),
         "peak_pss_mib": round(peak["pss"] / 1024, 1),
     }
 
 
 def _worker(body_path: str, workers: int, render: bool) -> None:
-    """One way, in this (fresh) process; prints its JSON on stdout's last line."""
-    started = time.perf_counter()
+    """One way, in this (fresh) process; prints its JSON on stdout's last line.
+
+    ``workers`` 1: the baseline, today's serial path (``fit-report --serial``: load the body,
+    freeze it out of the collector, place and drape the sizes one after the other here, judge,
+    render). Otherwise the new way as ``fit-report`` runs it: the drape workers forked before
+    the body is loaded (their kernels load meanwhile, ``start_drape_workers``), no collections
+    while the stages load, the garments placed here while the workers warm up, the sizes draped
+    in the workers' forked children, each size's fit map rendered as it comes back, no teardown
+    at exit.
+    """
+    import gc
+
+    started, cpu_started = time.perf_counter(), time.process_time()
     seconds: dict[str, float] = {}
+    new_way = workers != 1
+    if new_way:
+        gc.disable()
+    from tryon3d._pipeline import render_report_assets, size_renderer
+    from tryon3d.sizing import (
+        judge_drapes,
+        place_job,
+        run_drape_job,
+        size_jobs,
+        start_drape_workers,
+    )
+
+    pool = start_drape_workers(workers=workers or None) if new_way else None
     from tryon3d._bodies import load_body
-    from tryon3d.sizing import judge_drapes, run_drape_job, size_jobs
-    from tryon3d.sizing._parallel import fork_map
 
     tick = time.perf_counter()
     body = load_body(body_path)
     seconds["body"] = time.perf_counter() - tick
-    if workers != 1:
-        import gc
-
-        gc.freeze()  # as the CLI does once the body is loaded
+    gc.freeze()  # as the CLI does once the body is loaded
+    gc.enable()
     jobs = size_jobs(body, GARMENT, sizes=SIZES)
-    if workers != 1:  # fork_map's warm-up, timed on its own (fork_map then finds it done)
-        from tryon3d.sizing._parallel import _warm_parent
-
-        tick = time.perf_counter()
-        _warm_parent(jobs)
-        seconds["warm"] = time.perf_counter() - tick
+    rendered: dict[str, dict[str, bytes]] = {}
+    render_size = size_renderer(rendered, image_size=384, turntable_frames=24) if render else None
     tick = time.perf_counter()
-    results = (
-        [run_drape_job(job) for job in jobs]
-        if workers == 1
-        else fork_map(run_drape_job, jobs, workers=workers or None)
-    )
-    seconds["map"] = time.perf_counter() - tick  # wall time of placing and draping all sizes
+    if pool is None:
+        results = [run_drape_job(job) for job in jobs]
+    else:
+        results = pool.map(run_drape_job, jobs, prepare=place_job, on_result=render_size)
+        seconds["warm"] = pool.warm_s  # the workers' warm-up, on the other core during "body"
+    # wall time of placing and draping all sizes (the new way: and of their fit maps)
+    seconds["map"] = time.perf_counter() - tick
     seconds["place"] = sum(r.seconds.get("place", 0.0) for r in results)
     seconds["drape"] = sum(r.seconds.get("drape", 0.0) for r in results)
     tick = time.perf_counter()
     report = judge_drapes(body, GARMENT, results, chart=jobs[0].chart)
     seconds["judge"] = time.perf_counter() - tick
     if render:
-        from tryon3d._pipeline import render_report_assets
-
         tick = time.perf_counter()
-        render_report_assets(report, image_size=384, turntable_frames=24)
+        render_report_assets(report, image_size=384, turntable_frames=24, rendered=rendered)
         seconds["render"] = time.perf_counter() - tick
     seconds["total"] = time.perf_counter() - started
     out = {
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
+        "main_process_cpu_s": round(time.process_time() - cpu_started, 2),
         "recommended_size": report.recommended_size,
         "ease_cm": {s: fit.ease_cm for s, fit in report.sizes.items()},
         "errors": {r.job.size: r.error for r in results if r.error},
     }
     print(json.dumps(out), flush=True)
-    if workers != 1:  # the new CLI's exit: no teardown of the loaded models
+    if new_way:  # the new CLI's exit: no teardown of the loaded models
         sys.stderr.flush()
         os._exit(0)
 

@@ -50,7 +50,7 @@ __all__ = ["DrapeWorkers", "start_drape_workers"]
 _log = logging.getLogger("tryon3d")
 
 _HEADER = struct.Struct("<Q")  # the byte length of the pickle that follows
-_READY = "ready"  # the server's first message: its kernels are loaded
+_READY = "ready"  # the server's first message, with its warm-up seconds: its kernels are loaded
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -103,11 +103,14 @@ def _serve(
         # write never waits for this side's warm-up
         reader = threading.Thread(target=lambda: received.update(jobs=_receive(job_fd)))
         reader.start()
+        tick = time.perf_counter()
         try:
             _warm_kernels(device)
         except Exception as exc:  # each job then loads what it needs and reports its error
             _log.debug("the drape workers could not warm up: %s", exc)
-        _send(result_fd, _READY)  # the parent now sends jobs it has not placed itself
+        _send(
+            result_fd, (_READY, time.perf_counter() - tick)
+        )  # the parent now sends jobs it has not placed itself
         reader.join()  # before any fork: a forked child has only the forking thread
         os.close(job_fd)
         message = received.get("jobs")
@@ -141,6 +144,7 @@ class DrapeWorkers:
         pid: the server's process id.
         workers: the most jobs draped at once; None: one per core, up to one per job.
         timeout_s: wall-clock limit per job [s].
+        warm_s: the server's warm-up (imports, kernels) wall time [s], NaN until it is ready.
     """
 
     def __init__(
@@ -153,6 +157,7 @@ class DrapeWorkers:
         self._result_fd: int | None = result_fd
         self._used = False
         self._ready = False
+        self.warm_s = math.nan
 
     def __enter__(self) -> DrapeWorkers:
         return self
@@ -168,8 +173,15 @@ class DrapeWorkers:
                 if selector.select(timeout=0):
                     # the ready message, or the end of a server that died (then ``map`` reads
                     # the end again and gives every job an error)
-                    self._ready = _receive(self._result_fd) == _READY
+                    self._take_ready(_receive(self._result_fd))
         return self._ready
+
+    def _take_ready(self, message: Any) -> bool:
+        """Whether ``message`` is the server's ready message (then noted)."""
+        if isinstance(message, tuple) and message[:1] == (_READY,):
+            self._ready, self.warm_s = True, float(message[1])
+            return True
+        return False
 
     def close(self) -> None:
         """Stop the server (if it still runs) and reap it; idempotent."""
@@ -243,8 +255,7 @@ class DrapeWorkers:
                     message = _receive(self._result_fd)
                     if message is None:  # the server ended: what it did not send is an error
                         break
-                    if message == _READY:
-                        self._ready = True
+                    if self._take_ready(message):
                         continue
                     index, fields = message
                     seconds = dict(fields.pop("seconds"))

@@ -271,7 +271,7 @@ def _gates_exit(report: FitReport, out) -> int:
 
 def run_fit_report(args: argparse.Namespace) -> int:
     from tryon3d import sizing
-    from tryon3d._pipeline import _Progress, render_size_assets, write_report
+    from tryon3d._pipeline import _Progress, size_renderer, write_report
     from tryon3d._units import cm_to_m
 
     out = ensure_writable_dir(args.output)
@@ -285,22 +285,10 @@ def run_fit_report(args: argparse.Namespace) -> int:
     # --serial is the old way: everything in this process, one size after the other
     pool = None if workers == 1 else sizing.start_drape_workers(device=args.device, workers=workers)
     progress = _Progress(8, quiet=args.quiet)
-    rendered: dict[str, bytes] = {}
-
-    def render_size(_index: int, result: sizing.DrapeJobResult) -> None:
-        """A size's fit map and model as its drape comes back, while the others drape."""
-        if result.drape is not None and result.garment is not None:
-            progress(f"fit map {result.job.size}")
-            rendered.update(
-                render_size_assets(
-                    result.job.body,
-                    result.job.size,
-                    result.drape,
-                    result.garment,
-                    image_size=args.image_size,
-                )
-            )
-
+    rendered: dict[str, dict[str, bytes]] = {}
+    render_size = size_renderer(
+        rendered, image_size=args.image_size, turntable_frames=args.turntable, progress=progress
+    )
     try:
         from tryon3d._bodies import load_body
 
