@@ -279,11 +279,10 @@ def fork_map(
                 selector.unregister(child.fd)
                 os.close(child.fd)
                 del running[child.fd]
-                results[child.index] = _finish(
-                    child, jobs[child.index], _reap(child.pid, block=True) or 0
-                )
+                finished = _finish(child, jobs[child.index], _reap(child.pid, block=True) or 0)
+                results[child.index] = finished
                 if on_result is not None:
-                    on_result(child.index, results[child.index])
+                    on_result(child.index, finished)
             now = time.perf_counter()
             for child in [c for c in running.values() if now - c.started > timeout_s]:
                 with contextlib.suppress(ProcessLookupError):
@@ -298,11 +297,12 @@ def fork_map(
                     jobs[child.index].size,
                     timeout_s,
                 )
-                results[child.index] = _error_result(
+                stopped = _error_result(
                     jobs[child.index], f"timed out after {timeout_s:.0f} s", now - child.started
                 )
+                results[child.index] = stopped
                 if on_result is not None:
-                    on_result(child.index, results[child.index])
+                    on_result(child.index, stopped)
     finally:  # Ctrl-C or an error here: no child outlives the map, none is left a zombie
         for child in running.values():
             with contextlib.suppress(ProcessLookupError):

@@ -261,9 +261,10 @@ class DrapeWorkers:
                     seconds = dict(fields.pop("seconds"))
                     seconds["place"] = seconds.get("place", 0.0) + placed_s[index]
                     seconds["total"] = seconds.get("total", 0.0) + placed_s[index]
-                    results[index] = DrapeJobResult(job=jobs[index], seconds=seconds, **fields)
+                    came = DrapeJobResult(job=jobs[index], seconds=seconds, **fields)
+                    results[index] = came
                     if on_result is not None:
-                        on_result(index, results[index])
+                        on_result(index, came)
         except TimeoutError:
             _log.warning("the drape workers did not finish in time and were stopped")
         pid = self.pid
@@ -275,9 +276,10 @@ class DrapeWorkers:
         why = _why(status) if status else "the drape workers stopped without a result"
         for index, result in enumerate(results):
             if result is None:
-                results[index] = _error_result(jobs[index], why, time.perf_counter() - started)
+                lost = _error_result(jobs[index], why, time.perf_counter() - started)
+                results[index] = lost
                 if on_result is not None:
-                    on_result(index, results[index])
+                    on_result(index, lost)
         return [r for r in results if r is not None]
 
     def mapper(
