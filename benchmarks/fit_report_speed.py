@@ -1,20 +1,31 @@
 """How long a 3-size fit report takes: the old way (serial, in one process) against the new
-(the sizes in forked workers of one warm parent, placement data per body, no collection at exit).
+(drape workers forked before the body loads, the sizes in their forked children, fit maps
+rendered as sizes come back, no collection while loading or at exit).
 
 One body (168 cm, 62 kg, female: the demo's) and the T-shirt in sizes S, M, L. Each way runs in
 a fresh Python process, one after the other, both children of this one (the same process tree,
 the same machine load): load the body from body.json, place + drape the sizes (``fit_report``'s
-map step; ``warm``: the new way's warm-up before the fork, ``map``: the wall time of the sizes,
-``place`` / ``drape``: summed over the sizes), judge them, optionally render the report's assets.
-``wall_s`` is the whole process, interpreter exit included. Each child reports its stage
-breakdown; this process samples the memory of each child's whole tree (RSS and PSS summed over
-the child and its forked workers; PSS splits the pages a fork shares) every 50 ms.
+map step), judge them, optionally (``--render``) render the report's assets.
 
-``--cli`` also times the whole ``tryon3d fit-report --sizes S,M,L`` command of this tree and of
-``--base`` (another checkout with its own .venv, e.g. the code before this change).
+``baseline`` is today's serial path, what ``tryon3d fit-report --serial`` runs: one process, the
+sizes one after the other, the collector on while loading, interpreter teardown at exit. It is
+not the code before issue 19 (its drapes and placement are today's): ``--cli --base DIR`` gives
+that comparison honestly, the whole ``tryon3d fit-report --sizes S,M,L`` command of this checkout
+against DIR's (e.g. ``git worktree add --detach /tmp/base9a 9aaed81``; DIR/.venv/bin/python runs
+it with DIR as the working directory).
+
+Stages (``seconds``, wall): ``body`` (load), ``warm`` (the new way: the workers' imports and
+kernel loading, on the other core while ``body`` runs), ``map`` (placing and draping all sizes;
+the new way: also waiting for the workers and the fit maps rendered meanwhile), ``place`` /
+``drape`` (summed over the sizes), ``judge``, ``render`` (what is left to render after the
+judgement). ``wall_s`` is the whole process, interpreter exit included; ``cpu_s`` the user +
+system CPU seconds of its whole process tree (the workers included), ``main_process_cpu_s``
+its main process's. This process samples the memory of each child's whole tree (RSS and PSS
+summed over the child and its forked workers; PSS splits the pages a fork shares) every 50 ms.
 
 Goal: ``speedup`` >= 2 on a 2-core CPU. Other work on the machine skews both ways alike but not
-evenly: the JSON carries the load average before and after.
+evenly (on a loaded machine a parallel way gains little): the JSON carries the load average
+before and after; compare ``cpu_s`` too.
 
 Usage: ``python benchmarks/fit_report_speed.py [--json] [--render] [--cli] [--base DIR] [--workers
 N]``
