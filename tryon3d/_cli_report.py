@@ -284,42 +284,47 @@ def run_fit_report(args: argparse.Namespace) -> int:
     gc.disable()
     # --serial is the old way: everything in this process, one size after the other
     pool = None if workers == 1 else sizing.start_drape_workers(device=args.device, workers=workers)
-    progress = _Progress(8, quiet=args.quiet)
-    rendered: dict[str, dict[str, bytes]] = {}
-    render_size = size_renderer(
-        rendered, image_size=args.image_size, turntable_frames=args.turntable, progress=progress
-    )
     try:
         from tryon3d._bodies import load_body
 
         body = load_body(args.body)  # meanwhile the workers load Newton and Warp's kernels
         gc.freeze()  # the body model's objects live to the end: no collection needs to scan them
         gc.enable()
-        report = sizing.fit_report(
-            body,
-            args.garment,
-            sizes=args.sizes,
-            fabric=args.fabric,
-            device=args.device,
-            chart=args.chart,
-            edge_length_m=cm_to_m(args.edge_length),
-            progress=progress,
-            map_jobs=None
-            if pool is None
-            else pool.mapper(prepare=sizing.place_job, on_result=render_size),
-            workers=workers,
-        )
-        written = write_report(
-            report,
-            out,
-            image_size=args.image_size,
-            turntable_frames=args.turntable,
-            progress=progress,
-            rendered=rendered,
-        )
+        progress = _Progress(8, quiet=args.quiet)
+        try:
+            rendered: dict[str, dict[str, bytes]] = {}
+            render_size = size_renderer(
+                rendered,
+                image_size=args.image_size,
+                turntable_frames=args.turntable,
+                progress=progress,
+            )
+            report = sizing.fit_report(
+                body,
+                args.garment,
+                sizes=args.sizes,
+                fabric=args.fabric,
+                device=args.device,
+                chart=args.chart,
+                edge_length_m=cm_to_m(args.edge_length),
+                progress=progress,
+                map_jobs=None
+                if pool is None
+                else pool.mapper(prepare=sizing.place_job, on_result=render_size),
+                workers=workers,
+            )
+            written = write_report(
+                report,
+                out,
+                image_size=args.image_size,
+                turntable_frames=args.turntable,
+                progress=progress,
+                rendered=rendered,
+            )
+        finally:
+            progress.close()
     finally:
         gc.enable()
-        progress.close()
         if pool is not None:
             pool.close()
     _announce(report, written, time.perf_counter() - started, out)
