@@ -873,7 +873,9 @@ def run_tryon(
     Writes into ``folder``: ``body.json``/``body.glb``, the report files (see :func:`write_report`)
     and, with a photo, ``tryon.png`` + ``garment_mask.png``. ``sizes`` (default: just ``size``)
     are the sizes compared in the report; ``size`` is always among them. ``workers``: sizes
-    draped at once (see ``sizing.fit_report``; None: one per core, 1: one after the other here).
+    draped at once (see ``sizing.fit_report``; None: one per core, 1: one after the other here);
+    on the CPU the drape workers start before the body is built (``sizing.start_drape_workers``)
+    and each size is rendered as it comes back.
     ``replace_garment``: the photo is parsed and the new garment replaces the person's own
     (``render.render_on_photo(parsing=...)``); False paints it over the photo.
     """
@@ -898,7 +900,14 @@ def run_tryon(
     if not isinstance(sizes, str) and size not in sizes:
         sizes = [*sizes, size]
     count = 4 + (len(sizes) if not isinstance(sizes, str) else 3) * 2 + (1 if photo else 0)
+    # the drape workers load Newton and Warp's kernels on another core while the body is built
+    pool = (
+        sizing.start_drape_workers(device=device, workers=workers)
+        if device == "cpu" and workers != 1
+        else None
+    )
     progress = _Progress(count, quiet=quiet)
+    rendered: dict[str, dict[str, bytes]] = {}
     try:
         progress("building the body")
         camera: Camera | None = None
@@ -932,6 +941,17 @@ def run_tryon(
             device=device,
             edge_length_m=edge_length_m,
             progress=progress,
+            map_jobs=None
+            if pool is None
+            else pool.mapper(
+                prepare=sizing.place_job,
+                on_result=size_renderer(
+                    rendered,
+                    image_size=image_size,
+                    turntable_frames=turntable_frames,
+                    progress=progress,
+                ),
+            ),
             workers=workers,
         )
         from tryon3d import bodyfit
@@ -964,9 +984,12 @@ def run_tryon(
             turntable_frames=turntable_frames,
             extra_files=extra,
             progress=progress,
+            rendered=rendered,
         )
     finally:
         progress.close()
+        if pool is not None:
+            pool.close()
     _log.debug("tryon in %.1f s", time.perf_counter() - started)
     return report, written
 
