@@ -1,20 +1,31 @@
 """How long a 3-size fit report takes: the old way (serial, in one process) against the new
-(the sizes in forked workers of one warm parent, placement data per body, no collection at exit).
+(drape workers forked before the body loads, the sizes in their forked children, fit maps
+rendered as sizes come back, no collection while loading or at exit).
 
 One body (168 cm, 62 kg, female: the demo's) and the T-shirt in sizes S, M, L. Each way runs in
 a fresh Python process, one after the other, both children of this one (the same process tree,
 the same machine load): load the body from body.json, place + drape the sizes (``fit_report``'s
-map step; ``warm``: the new way's warm-up before the fork, ``map``: the wall time of the sizes,
-``place`` / ``drape``: summed over the sizes), judge them, optionally render the report's assets.
-``wall_s`` is the whole process, interpreter exit included. Each child reports its stage
-breakdown; this process samples the memory of each child's whole tree (RSS and PSS summed over
-the child and its forked workers; PSS splits the pages a fork shares) every 50 ms.
+map step), judge them, optionally (``--render``) render the report's assets.
 
-``--cli`` also times the whole ``tryon3d fit-report --sizes S,M,L`` command of this tree and of
-``--base`` (another checkout with its own .venv, e.g. the code before this change).
+``baseline`` is today's serial path, what ``tryon3d fit-report --serial`` runs: one process, the
+sizes one after the other, the collector on while loading, interpreter teardown at exit. It is
+not the code before issue 19 (its drapes and placement are today's): ``--cli --base DIR`` gives
+that comparison honestly, the whole ``tryon3d fit-report --sizes S,M,L`` command of this checkout
+against DIR's (e.g. ``git worktree add --detach /tmp/base9a 9aaed81``; DIR/.venv/bin/python runs
+it with DIR as the working directory).
+
+Stages (``seconds``, wall): ``body`` (load), ``warm`` (the new way: the workers' imports and
+kernel loading, on the other core while ``body`` runs), ``map`` (placing and draping all sizes;
+the new way: also waiting for the workers and the fit maps rendered meanwhile), ``place`` /
+``drape`` (summed over the sizes), ``judge``, ``render`` (what is left to render after the
+judgement). ``wall_s`` is the whole process, interpreter exit included; ``cpu_s`` the user +
+system CPU seconds of its whole process tree (the workers included), ``main_process_cpu_s``
+its main process's. This process samples the memory of each child's whole tree (RSS and PSS
+summed over the child and its forked workers; PSS splits the pages a fork shares) every 50 ms.
 
 Goal: ``speedup`` >= 2 on a 2-core CPU. Other work on the machine skews both ways alike but not
-evenly: the JSON carries the load average before and after.
+evenly (on a loaded machine a parallel way gains little): the JSON carries the load average
+before and after; compare ``cpu_s`` too.
 
 Usage: ``python benchmarks/fit_report_speed.py [--json] [--render] [--cli] [--base DIR] [--workers
 N]``
@@ -25,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -74,6 +86,7 @@ def _memory_kib(pids: list[int]) -> tuple[int, int]:
 def _run_sampled(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess, dict]:
     """Run ``command``; wall time [s] and the peak summed RSS / PSS [MiB] of its process tree."""
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
     )
@@ -90,65 +103,84 @@ def _run_sampled(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.Compl
     thread.start()
     out, err = process.communicate()
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     done.set()
     thread.join()
     result = subprocess.CompletedProcess(command, process.returncode, out, err)
     return result, {
         "wall_s": round(wall, 2),
+        # user + system CPU of the whole tree (each process is reaped by its parent)
+        "cpu_s": round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 2),
         "peak_rss_mib": round(peak["rss"] / 1024, 1),
         "peak_pss_mib": round(peak["pss"] / 1024, 1),
     }
 
 
 def _worker(body_path: str, workers: int, render: bool) -> None:
-    """One way, in this (fresh) process; prints its JSON on stdout's last line."""
-    started = time.perf_counter()
+    """One way, in this (fresh) process; prints its JSON on stdout's last line.
+
+    ``workers`` 1: the baseline, today's serial path (``fit-report --serial``: load the body,
+    freeze it out of the collector, place and drape the sizes one after the other here, judge,
+    render). Otherwise the new way as ``fit-report`` runs it: the drape workers forked before
+    the body is loaded (their kernels load meanwhile, ``start_drape_workers``), no collections
+    while the stages load, the garments placed here while the workers warm up, the sizes draped
+    in the workers' forked children, each size's fit map rendered as it comes back, no teardown
+    at exit.
+    """
+    import gc
+
+    started, cpu_started = time.perf_counter(), time.process_time()
     seconds: dict[str, float] = {}
+    new_way = workers != 1
+    if new_way:
+        gc.disable()
+    from tryon3d._pipeline import render_report_assets, size_renderer
+    from tryon3d.sizing import (
+        judge_drapes,
+        place_job,
+        run_drape_job,
+        size_jobs,
+        start_drape_workers,
+    )
+
+    pool = start_drape_workers(workers=workers or None) if new_way else None
     from tryon3d._bodies import load_body
-    from tryon3d.sizing import judge_drapes, run_drape_job, size_jobs
-    from tryon3d.sizing._parallel import fork_map
 
     tick = time.perf_counter()
     body = load_body(body_path)
     seconds["body"] = time.perf_counter() - tick
-    if workers != 1:
-        import gc
-
-        gc.freeze()  # as the CLI does once the body is loaded
+    gc.freeze()  # as the CLI does once the body is loaded
+    gc.enable()
     jobs = size_jobs(body, GARMENT, sizes=SIZES)
-    if workers != 1:  # fork_map's warm-up, timed on its own (fork_map then finds it done)
-        from tryon3d.sizing._parallel import _warm_parent
-
-        tick = time.perf_counter()
-        _warm_parent(jobs)
-        seconds["warm"] = time.perf_counter() - tick
+    rendered: dict[str, dict[str, bytes]] = {}
+    render_size = size_renderer(rendered, image_size=384, turntable_frames=24) if render else None
     tick = time.perf_counter()
-    results = (
-        [run_drape_job(job) for job in jobs]
-        if workers == 1
-        else fork_map(run_drape_job, jobs, workers=workers or None)
-    )
-    seconds["map"] = time.perf_counter() - tick  # wall time of placing and draping all sizes
+    if pool is None:
+        results = [run_drape_job(job) for job in jobs]
+    else:
+        results = pool.map(run_drape_job, jobs, prepare=place_job, on_result=render_size)
+        seconds["warm"] = pool.warm_s  # the workers' warm-up, on the other core during "body"
+    # wall time of placing and draping all sizes (the new way: and of their fit maps)
+    seconds["map"] = time.perf_counter() - tick
     seconds["place"] = sum(r.seconds.get("place", 0.0) for r in results)
     seconds["drape"] = sum(r.seconds.get("drape", 0.0) for r in results)
     tick = time.perf_counter()
     report = judge_drapes(body, GARMENT, results, chart=jobs[0].chart)
     seconds["judge"] = time.perf_counter() - tick
     if render:
-        from tryon3d._pipeline import render_report_assets
-
         tick = time.perf_counter()
-        render_report_assets(report, image_size=384, turntable_frames=24)
+        render_report_assets(report, image_size=384, turntable_frames=24, rendered=rendered)
         seconds["render"] = time.perf_counter() - tick
     seconds["total"] = time.perf_counter() - started
     out = {
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
+        "main_process_cpu_s": round(time.process_time() - cpu_started, 2),
         "recommended_size": report.recommended_size,
         "ease_cm": {s: fit.ease_cm for s, fit in report.sizes.items()},
         "errors": {r.job.size: r.error for r in results if r.error},
     }
     print(json.dumps(out), flush=True)
-    if workers != 1:  # the new CLI's exit: no teardown of the loaded models
+    if new_way:  # the new CLI's exit: no teardown of the loaded models
         sys.stderr.flush()
         os._exit(0)
 

@@ -3,7 +3,9 @@
 The drape-every-size loop is a map and a reduce: ``size_jobs`` makes one ``DrapeJob`` per size,
 ``run_drape_job`` drapes one anywhere (a pool, a cluster) and ``judge_drapes`` judges the
 ``DrapeJobResult`` records into a ``FitReport``; ``fit_report`` chains them, the map in forked
-workers of one warm parent (``fork_map``) on a machine with several cores. The judgement works
+workers of one warm parent (``fork_map``) on a machine with several cores; a command that
+starts its workers before loading the body (``start_drape_workers``) overlaps their kernel
+loading with it and sends them jobs whose garments it built (``place_job``). The judgement works
 in metres; ``SizeFit`` and ``FitReport`` hold centimetres, the report's user units. What a
 garment family means for sizing (the region that sizes it, its ease parameters, its hem, top or
 bottom) comes from a ``SizingProfile``: a ``garments.Family``'s fields, or, for a garment
@@ -11,7 +13,7 @@ file (a graded DXF, a GarmentCode pattern, a mesh), its import and its own patte
 """
 
 from tryon3d.sizing._files import drape_files, load_report, report_json
-from tryon3d.sizing._jobs import fit_report, judge_drapes, run_drape_job, size_jobs
+from tryon3d.sizing._jobs import fit_report, judge_drapes, place_job, run_drape_job, size_jobs
 from tryon3d.sizing._judge import (
     COMFORT_MIN_EASE_M,
     LOOSE_ALLOWANCE_M,
@@ -44,6 +46,7 @@ from tryon3d.sizing._study import (
 )
 from tryon3d.sizing._study_garments import StudyGarment, study_garments
 from tryon3d.sizing._study_report import study_html, study_json
+from tryon3d.sizing._workers import DrapeWorkers, start_drape_workers
 
 __all__ = [
     "COMFORT_MIN_EASE_M",
@@ -52,6 +55,7 @@ __all__ = [
     "ONE_SIZE",
     "DrapeJob",
     "DrapeJobResult",
+    "DrapeWorkers",
     "FabricClass",
     "FitReport",
     "SizeChart",
@@ -76,6 +80,7 @@ __all__ = [
     "judge_drapes",
     "load_report",
     "pattern_size_for",
+    "place_job",
     "read_results",
     "recommend",
     "report_json",
@@ -84,6 +89,7 @@ __all__ = [
     "sample_population",
     "size_jobs",
     "sizing_profile",
+    "start_drape_workers",
     "study_garments",
     "study_html",
     "study_json",

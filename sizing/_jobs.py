@@ -8,6 +8,7 @@ judges the results and recommends a size. ``fit_report`` chains them with an inj
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -162,14 +163,51 @@ def size_jobs(
     ]
 
 
+def _build_garment(job: DrapeJob, edge_length_m: float) -> Garment:
+    """The job's garment at ``edge_length_m``, built and placed on its body."""
+    from tryon3d import garments
+
+    if is_family(job.family):
+        return garments.load_garment(
+            job.family,
+            size=job.size,
+            fabric=job.fabric,
+            body=job.body,
+            chart=job.chart or None,
+            edge_length_m=edge_length_m,
+        )
+    # a garment file, at one of its own sizes
+    return load_size(
+        Path(job.family), job.size, fabric=job.fabric, body=job.body, edge_length_m=edge_length_m
+    )
+
+
+def place_job(job: DrapeJob) -> DrapeJob:
+    """``job`` with its first try's garment built and placed here (``DrapeJob.garment``).
+
+    For a parent whose drape workers are still loading their kernels: it has the body's
+    placement data, they would each compute it. A garment that cannot be built leaves the job as
+    it was; its worker then tries and reports why.
+    """
+    if job.garment is not None:
+        return job
+    try:
+        garment = _build_garment(job, job.edge_length_m)
+    except Exception as exc:
+        _log.debug("%s %s not placed before the map: %s", job.family, job.size, exc)
+        return job
+    return dataclasses.replace(job, garment=garment)
+
+
 def run_drape_job(job: DrapeJob) -> DrapeJobResult:
     """The map step: build and place the job's garment on its body and drape it.
 
-    A drape that diverges is tried once more with a finer mesh (``_RETRY_EDGE_LENGTH_M``); when
-    every try fails the result carries ``error`` (one line) and no garment or drape: this never
-    raises for a failed drape, so one bad size does not stop a pool or a cluster.
+    A job that carries its garment (``place_job``) drapes that one first. A drape that diverges
+    is tried once more with a finer mesh (``_RETRY_EDGE_LENGTH_M``); when every try fails the
+    result carries ``error`` (one line) and no garment or drape: this never raises for a failed
+    drape, so one bad size does not stop a pool or a cluster.
     """
-    from tryon3d import garments, sim
+    from tryon3d import sim
 
     seconds = {"place": 0.0, "drape": 0.0}
     start = time.perf_counter()
@@ -179,19 +217,10 @@ def run_drape_job(job: DrapeJob) -> DrapeJobResult:
     ):  # a diverged drape: once more, finer
         tick = time.perf_counter()
         try:
-            if is_family(job.family):
-                garment = garments.load_garment(
-                    job.family,
-                    size=job.size,
-                    fabric=job.fabric,
-                    body=job.body,
-                    chart=job.chart or None,
-                    edge_length_m=edge,
-                )
-            else:  # a garment file, at one of its own sizes
-                garment = load_size(
-                    Path(job.family), job.size, fabric=job.fabric, body=job.body, edge_length_m=edge
-                )
+            if job.garment is not None and edge == job.edge_length_m:
+                garment = job.garment
+            else:
+                garment = _build_garment(job, edge)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             break

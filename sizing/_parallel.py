@@ -38,6 +38,9 @@ DEFAULT_TIMEOUT_S = 900.0
 #: Pipe read size [bytes].
 _CHUNK = 1 << 20
 
+#: ``on_result(index, result)``: one job's result, as soon as it is known.
+ResultCallback = Callable[[int, DrapeJobResult], None]
+
 
 def auto_workers(job_count: int) -> int:
     """Workers for ``job_count`` jobs on this machine: min(jobs, cores usable here), at least 1."""
@@ -73,20 +76,34 @@ def _without_job(result: DrapeJobResult) -> dict[str, Any]:
 _warmed: set[str] = set()
 
 
-def _warm_parent(jobs: Sequence[DrapeJob]) -> None:
-    """What every child would otherwise pay itself: the stage imports, each body's placement
-    data (``garments.prepare_body``) and Warp's CPU kernel modules (a tiny drape, once per
-    process: the first cloth model of a process costs ~1.7 s of module loading)."""
-    from tryon3d import garments, sim
+def _prepare_bodies(jobs: Sequence[DrapeJob]) -> None:
+    """Each body's placement data (``garments.prepare_body``) for the jobs that do not carry
+    their garment: computed once here instead of once per child."""
+    from tryon3d import garments
 
-    for body in {id(job.body): job.body for job in jobs}.values():
+    todo = [job.body for job in jobs if job.garment is None and job.body is not None]
+    for body in {id(body): body for body in todo}.values():
         try:
             garments.prepare_body(body)
         except Exception as exc:
             _log.debug("no placement warm-up for this body: %s", exc)
-    if "cpu" not in _warmed:
-        sim.warm_up_kernels(device="cpu")
-        _warmed.add("cpu")
+
+
+def _warm_kernels(device: str = "cpu") -> None:
+    """The stage imports and Warp's kernel modules on ``device`` (a tiny drape, once per
+    process: the first cloth model of a process costs ~1.7 s of module loading)."""
+    from tryon3d import sim
+
+    if device not in _warmed:
+        sim.warm_up_kernels(device=device)
+        _warmed.add(device)
+
+
+def _warm_parent(jobs: Sequence[DrapeJob]) -> None:
+    """What every child would otherwise pay itself: the stage imports, each body's placement
+    data and Warp's CPU kernel modules."""
+    _prepare_bodies(jobs)
+    _warm_kernels("cpu")
 
 
 @dataclass
@@ -183,6 +200,7 @@ def fork_map(
     workers: int | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     warm: bool = True,
+    on_result: ResultCallback | None = None,
 ) -> list[DrapeJobResult]:
     """``[fn(job) for job in jobs]`` in forked children, at most ``workers`` at a time.
 
@@ -195,6 +213,8 @@ def fork_map(
             ``error``.
         warm: load the stages, the bodies' placement data and Warp's kernels here first, so the
             children inherit them instead of each loading its own.
+        on_result: called here with ``(index, result)`` as each job's result is known (in the
+            order they finish), e.g. to render a size while the others drape.
 
     Returns:
         One ``DrapeJobResult`` per job; a child that raised, crashed or timed out gives its job
@@ -210,7 +230,12 @@ def fork_map(
     if not timeout_s > 0:
         raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
     if workers == 1 or len(jobs) < 2 or not _can_fork(jobs):
-        return [fn(job) for job in jobs]
+        serial = []
+        for index, job in enumerate(jobs):
+            serial.append(fn(job))
+            if on_result is not None:
+                on_result(index, serial[-1])
+        return serial
     if warm:
         _warm_parent(jobs)
     frozen_before = gc.get_freeze_count() > 0  # a caller (the CLI) that froze keeps it frozen
@@ -254,9 +279,10 @@ def fork_map(
                 selector.unregister(child.fd)
                 os.close(child.fd)
                 del running[child.fd]
-                results[child.index] = _finish(
-                    child, jobs[child.index], _reap(child.pid, block=True) or 0
-                )
+                finished = _finish(child, jobs[child.index], _reap(child.pid, block=True) or 0)
+                results[child.index] = finished
+                if on_result is not None:
+                    on_result(child.index, finished)
             now = time.perf_counter()
             for child in [c for c in running.values() if now - c.started > timeout_s]:
                 with contextlib.suppress(ProcessLookupError):
@@ -271,9 +297,12 @@ def fork_map(
                     jobs[child.index].size,
                     timeout_s,
                 )
-                results[child.index] = _error_result(
+                stopped = _error_result(
                     jobs[child.index], f"timed out after {timeout_s:.0f} s", now - child.started
                 )
+                results[child.index] = stopped
+                if on_result is not None:
+                    on_result(child.index, stopped)
     finally:  # Ctrl-C or an error here: no child outlives the map, none is left a zombie
         for child in running.values():
             with contextlib.suppress(ProcessLookupError):

@@ -131,6 +131,9 @@ class DrapeJob:
         edge_length_m: garment mesh edge length of the first try [m].
         device: ``"cpu"`` or ``"cuda[:N]"``.
         max_seconds_simulated: simulated-time budget per settle [s].
+        garment: the first try's garment, already built and placed on ``body`` at
+            ``edge_length_m`` (``sizing.place_job``: by a parent that has the body's placement
+            data while its workers load their kernels); None: ``run_drape_job`` builds it.
     """
 
     body: Body
@@ -141,6 +144,7 @@ class DrapeJob:
     edge_length_m: float = 0.03
     device: str = "cpu"
     max_seconds_simulated: float = 4.0
+    garment: Garment | None = None
 
 
 @dataclass(frozen=True)

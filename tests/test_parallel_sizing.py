@@ -233,3 +233,69 @@ def test_ctrl_c_in_the_parent_kills_and_reaps_the_children():
         signal.signal(signal.SIGALRM, previous)
     assert time.perf_counter() - started < 10
     assert _children() == before
+
+
+def test_drape_workers_started_before_the_body_give_the_serial_results(default_body):
+    from tryon3d.sizing import place_job, start_drape_workers
+
+    before = _children()
+    pool = start_drape_workers(workers=2)  # forked before the jobs exist, as the CLI does
+    assert pool is not None and pool.pid in _children()
+    jobs = size_jobs(
+        default_body, "skirt", sizes="S,M,L", edge_length_m=0.08, max_seconds_simulated=0.3
+    )
+    seen: list[int] = []
+    # the garments are built here when the server still loads its kernels, else by its children
+    forked = pool.map(run_drape_job, jobs, prepare=place_job, on_result=lambda i, r: seen.append(i))
+    assert sorted(seen) == [0, 1, 2] and _children() == before  # server and children reaped
+    assert pool.warm_s > 0  # it said when its kernels were loaded
+    with pytest.raises(RuntimeError, match="one map each"):
+        pool.map(run_drape_job, jobs)
+    serial = [run_drape_job(job) for job in jobs]
+    placed = place_job(jobs[1])
+    assert placed.garment is not None and jobs[1].garment is None
+    assert place_job(placed) is placed
+    carried = run_drape_job(placed)  # the garment built before the map drapes the same
+    for a, b in zip(forked, serial, strict=True):
+        assert a.job is not None and a.error is None and b.error is None
+        np.testing.assert_allclose(_positions(a), _positions(b), atol=1e-6)
+        assert a.drape.ease_m == pytest.approx(b.drape.ease_m, abs=1e-6, nan_ok=True)
+        assert a.seconds["place"] > 0 and a.seconds["drape"] > 0
+    assert all(r.job is job for r, job in zip(forked, jobs, strict=True))
+    np.testing.assert_allclose(_positions(carried), _positions(serial[1]), atol=1e-6)
+
+
+def _crash(job: DrapeJob) -> DrapeJobResult:
+    """In a child of the drape server (2 workers): M kills the server once S is back."""
+    if job.size == "M":
+        time.sleep(1.0)
+        os.kill(os.getppid(), signal.SIGKILL)
+    if job.size != "S":
+        time.sleep(60)  # the children die with their server
+    return _ok(job)
+
+
+def test_drape_workers_that_die_or_are_not_used_leave_no_process():
+    from tryon3d.sizing import start_drape_workers
+
+    before = _children()
+    unused = start_drape_workers(workers=2)
+    assert unused is not None
+    unused.close()  # e.g. the body could not be loaded
+    unused.close()
+    assert _children() == before
+    started = time.perf_counter()
+    with start_drape_workers(workers=2) as pool:
+        results = pool.map(_crash, [_job("S"), _job("M"), _job("L")])
+    assert time.perf_counter() - started < 30
+    assert _children() == before
+    errors = [r.error for r in results]
+    assert errors[0].startswith("done S in ") and errors[0] != f"done S in {os.getpid()}"
+    assert errors[1] == errors[2] == "the worker was killed by SIGKILL"
+    assert start_drape_workers(device="cuda") is None  # CUDA must not fork: map as before
+    for kwargs, message in (
+        ({"workers": 0}, "workers must be >= 1"),
+        ({"timeout_s": 0}, "timeout_s must be > 0"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            start_drape_workers(**kwargs)

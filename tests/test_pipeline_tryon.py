@@ -498,3 +498,64 @@ def test_strip_png_encoder_round_trips(shape, dtype):
     decoded = np.asarray(Image.open(io.BytesIO(_png_in_strips(array))))
     expected = array.view(np.uint8) * np.uint8(255) if dtype is bool else array
     assert decoded.shape == expected.shape and np.array_equal(decoded, expected)
+
+
+def test_sizes_rendered_as_they_drape_give_the_report_files(report_folder):
+    """``size_renderer`` (the CLI's ``on_result``) renders each size and the chart size's views;
+    ``render_report_assets`` uses them as they are, and renders the views again for another
+    recommended size."""
+    from tryon3d import load_report
+    from tryon3d._pipeline import render_report_assets, render_size_assets, size_renderer
+    from tryon3d.sizing import DrapeJob, DrapeJobResult, chart_size_for
+
+    report = load_report(report_folder)
+    best, other = (
+        report.recommended_size,
+        next(s for s in report.drapes if s != report.recommended_size),
+    )
+
+    def result(size: str) -> DrapeJobResult:
+        job = DrapeJob(body=report.body, family="tshirt", size=size, chart=report.chart)
+        return DrapeJobResult(
+            job=job,
+            garment=report.garments[size],
+            drape=report.drapes[size],
+            error=None,
+            seconds={},
+        )
+
+    rendered: dict[str, dict[str, bytes]] = {}
+    on_result = size_renderer(rendered, image_size=96, turntable_frames=2)
+    for index, size in enumerate(report.drapes):
+        on_result(index, result(size))
+    expected = chart_size_for(report.body, report.chart, "tshirt")
+    for size, files in rendered.items():
+        assert ("front.png" in files and "turntable.gif" in files) == (size == expected)
+    steps: list[str] = []
+    direct = render_report_assets(report, image_size=96, turntable_frames=2)
+    reused = render_report_assets(
+        report, image_size=96, turntable_frames=2, rendered=rendered, progress=steps.append
+    )
+    assert reused == direct  # the same bytes: seeded renders, the same drapes
+    assert steps == ([] if expected == best else [f"views of {best}"])
+    # views rendered for a size that is not recommended are not used
+    wrong = {
+        best: render_size_assets(
+            report.body, best, report.drapes[best], report.garments[best], image_size=96
+        ),
+        other: render_size_assets(
+            report.body,
+            other,
+            report.drapes[other],
+            report.garments[other],
+            image_size=96,
+            views=True,
+            turntable_frames=2,
+        ),
+    }
+    assert wrong[other]["front.png"] != direct["front.png"]
+    steps.clear()
+    again = render_report_assets(
+        report, image_size=96, turntable_frames=2, rendered=wrong, progress=steps.append
+    )
+    assert again == direct and steps == [f"views of {best}"]

@@ -270,39 +270,63 @@ def _gates_exit(report: FitReport, out) -> int:
 
 
 def run_fit_report(args: argparse.Namespace) -> int:
-    from tryon3d._bodies import load_body
-    from tryon3d._pipeline import _Progress, write_report
+    from tryon3d import sizing
+    from tryon3d._pipeline import _Progress, size_renderer, write_report
     from tryon3d._units import cm_to_m
-    from tryon3d.sizing import fit_report
 
     out = ensure_writable_dir(args.output)
     _check(args)
     _check_garment(args.garment)
+    workers = _workers(args)
     started = time.perf_counter()
-    body = load_body(args.body)
-    gc.freeze()  # the body model's objects live to the end: no collection needs to scan them
-    progress = _Progress(8, quiet=args.quiet)
+    # no collections while the stages load: ~400k objects that live to the end, hardly any
+    # garbage (0.45 CPU s of collections saved); frozen once the body is loaded
+    gc.disable()
+    # --serial is the old way: everything in this process, one size after the other
+    pool = None if workers == 1 else sizing.start_drape_workers(device=args.device, workers=workers)
     try:
-        report = fit_report(
-            body,
-            args.garment,
-            sizes=args.sizes,
-            fabric=args.fabric,
-            device=args.device,
-            chart=args.chart,
-            edge_length_m=cm_to_m(args.edge_length),
-            progress=progress,
-            workers=_workers(args),
-        )
-        written = write_report(
-            report,
-            out,
-            image_size=args.image_size,
-            turntable_frames=args.turntable,
-            progress=progress,
-        )
+        from tryon3d._bodies import load_body
+
+        body = load_body(args.body)  # meanwhile the workers load Newton and Warp's kernels
+        gc.freeze()  # the body model's objects live to the end: no collection needs to scan them
+        gc.enable()
+        progress = _Progress(8, quiet=args.quiet)
+        try:
+            rendered: dict[str, dict[str, bytes]] = {}
+            render_size = size_renderer(
+                rendered,
+                image_size=args.image_size,
+                turntable_frames=args.turntable,
+                progress=progress,
+            )
+            report = sizing.fit_report(
+                body,
+                args.garment,
+                sizes=args.sizes,
+                fabric=args.fabric,
+                device=args.device,
+                chart=args.chart,
+                edge_length_m=cm_to_m(args.edge_length),
+                progress=progress,
+                map_jobs=None
+                if pool is None
+                else pool.mapper(prepare=sizing.place_job, on_result=render_size),
+                workers=workers,
+            )
+            written = write_report(
+                report,
+                out,
+                image_size=args.image_size,
+                turntable_frames=args.turntable,
+                progress=progress,
+                rendered=rendered,
+            )
+        finally:
+            progress.close()
     finally:
-        progress.close()
+        gc.enable()
+        if pool is not None:
+            pool.close()
     _announce(report, written, time.perf_counter() - started, out)
     return _gates_exit(report, out)
 

@@ -17,14 +17,21 @@ import os
 import re
 import string
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from tryon3d._files import ensure_writable_dir, write_files_atomically
 from tryon3d.core import data_file
-from tryon3d.sizing import FitReport, SizeChart, SizeFit, fit_report, report_json
+from tryon3d.sizing import (
+    DrapeJobResult,
+    FitReport,
+    SizeChart,
+    SizeFit,
+    fit_report,
+    report_json,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,10 +50,12 @@ __all__ = [
     "render_fitmap",
     "render_on_photo",
     "render_report_assets",
+    "render_size_assets",
     "render_turntable",
     "report_html",
     "run_demo",
     "run_tryon",
+    "size_renderer",
     "write_report",
 ]
 
@@ -131,12 +140,101 @@ def _png_in_strips(array) -> bytes:
     return b"".join(parts)
 
 
+def render_size_assets(
+    body: Body,
+    size: str,
+    drape: Drape,
+    garment: Garment,
+    *,
+    image_size: int = 384,
+    views: bool = False,
+    turntable_frames: int = 0,
+    fitmap: bool = True,
+) -> dict[str, bytes]:
+    """One size's report files: ``fitmap_<size>.png`` (stretch, front and back, ``image_size``
+    [px] high) and ``draped_<size>.glb``; with ``views`` also the recommended size's
+    ``front.png`` and (``turntable_frames`` > 0) ``turntable.gif`` + ``turntable.mp4``;
+    ``fitmap`` False: the views alone.
+
+    A command renders them as each size's drape comes back, while the others still drape (the
+    views of the size it expects to recommend), and hands them to ``write_report`` as
+    ``rendered``.
+    """
+    from tryon3d import render, sim
+
+    files = {}
+    if fitmap:
+        files[f"fitmap_{size}.png"] = render.render_fitmap(
+            body, drape, field="stretch", size=image_size, spp=4
+        )
+        files[f"draped_{size}.glb"] = sim.drape_to_glb(body, drape, texture=garment.texture_path)
+    if views:
+        front = render.render_body(
+            body,
+            drape=drape,
+            texture=garment.texture_path,
+            camera="front",
+            width=image_size * 3 // 4,
+            height=image_size,
+            spp=16,
+        )
+        files["front.png"] = _png(front.composite() * 255.0 + 0.5)
+    if views and turntable_frames:
+        frames = render.render_turntable(
+            body,
+            drape=drape,
+            texture=garment.texture_path,
+            frames=turntable_frames,
+            size=image_size,
+            spp=4,
+        )
+        files["turntable.gif"] = render.encode_gif(frames, fps=12)
+        files["turntable.mp4"] = render.encode_mp4(frames, fps=12)
+    return files
+
+
+def size_renderer(
+    rendered: dict[str, dict[str, bytes]],
+    *,
+    image_size: int = 384,
+    turntable_frames: int = 24,
+    progress: Callable[[str], None] | None = None,
+) -> Callable[[int, DrapeJobResult], None]:
+    """An ``on_result(index, result)`` for ``sizing.DrapeWorkers.map`` that renders each size's
+    files into ``rendered[size]`` as its drape comes back, while the other sizes drape; the size
+    chart's answer (which the recommendation most often is) gets its views too
+    (``render_size_assets``; ``render_report_assets`` renders them again for another
+    recommended size). Pass ``rendered`` on to ``write_report``."""
+    from tryon3d import sizing
+
+    def render_size(_index: int, result: DrapeJobResult) -> None:
+        job = result.job
+        if result.drape is None or result.garment is None:
+            return
+        expected = bool(job.chart) and sizing.is_family(job.family)
+        expected = expected and sizing.chart_size_for(job.body, job.chart, job.family) == job.size
+        if progress is not None:
+            progress(f"fit map {job.size}")
+        rendered[job.size] = render_size_assets(
+            job.body,
+            job.size,
+            result.drape,
+            result.garment,
+            image_size=image_size,
+            views=expected,
+            turntable_frames=turntable_frames,
+        )
+
+    return render_size
+
+
 def render_report_assets(
     report: FitReport,
     *,
     image_size: int = 384,
     turntable_frames: int = 24,
     progress: Callable[[str], None] | None = None,
+    rendered: Mapping[str, Mapping[str, bytes]] | None = None,
 ) -> dict[str, bytes]:
     """Images and models for the report: ``fitmap_<size>.png`` (stretch, front and back) for each
     size, ``turntable.gif`` + ``turntable.mp4`` and ``front.png`` of the recommended size,
@@ -147,8 +245,10 @@ def render_report_assets(
         image_size: fit-map view height and turntable frame size [px].
         turntable_frames: frames in one turn; 0 skips the turntable.
         progress: called with a short message before each slow step.
+        rendered: size -> files rendered already for that size's drape in the report
+            (``render_size_assets`` at the same ``image_size`` and ``turntable_frames``): used
+            as they are, not rendered again; a size's views only if it is the recommended one.
     """
-    from tryon3d import render, sim
 
     def step(message: str) -> None:
         if progress is not None:
@@ -159,33 +259,26 @@ def render_report_assets(
         raise ValueError(
             "the fit report carries no body/drapes to render (was it loaded from JSON?)"
         )
-    for size, drape in report.drapes.items():
-        step(f"fit map {size}")
-        files[f"fitmap_{size}.png"] = render.render_fitmap(
-            body, drape, field="stretch", size=image_size, spp=4
-        )
-        texture = report.garments[size].texture_path
-        files[f"draped_{size}.glb"] = sim.drape_to_glb(body, report.drapes[size], texture=texture)
+    done = {size: dict(rendered.get(size, {})) for size in report.drapes} if rendered else {}
     best = report.recommended_size
-    drape, texture = report.drapes[best], report.garments[best].texture_path
-    step("front view")
-    front = render.render_body(
-        body,
-        drape=drape,
-        texture=texture,
-        camera="front",
-        width=image_size * 3 // 4,
-        height=image_size,
-        spp=16,
-    )
-    files["front.png"] = _png(front.composite() * 255.0 + 0.5)
-    if turntable_frames:
-        step(f"turntable ({turntable_frames} frames)")
-        frames = render.render_turntable(
-            body, drape=drape, texture=texture, frames=turntable_frames, size=image_size, spp=4
-        )
-        files["turntable.gif"] = render.encode_gif(frames, fps=12)
-        files["turntable.mp4"] = render.encode_mp4(frames, fps=12)
+    views = ["front.png"] + ["turntable.gif", "turntable.mp4"] * bool(turntable_frames)
+    for size, drape in report.drapes.items():
+        names = [f"fitmap_{size}.png", f"draped_{size}.glb"] + views * (size == best)
+        have = done.get(size, {})
+        if not all(name in have for name in names):
+            own = all(name in have for name in names[:2])  # only the views are missing
+            step(f"views of {size}" if own else f"fit map {size}")
+            have = have | render_size_assets(
+                body,
+                size,
+                drape,
+                report.garments[size],
+                image_size=image_size,
+                views=size == best,
+                turntable_frames=turntable_frames,
+                fitmap=not own,
+            )
+        files.update({name: have[name] for name in names})
     return files
 
 
@@ -364,11 +457,12 @@ def write_report(
     turntable_frames: int = 24,
     extra_files: dict[str, bytes | str] | None = None,
     progress: Callable[[str], None] | None = None,
+    rendered: Mapping[str, Mapping[str, bytes]] | None = None,
 ) -> list[Path]:
     """Render the report's assets and write ``report.json``, ``report.html``, images, GLBs and
     the viewer into ``folder`` (all or nothing), with what reloads the report
     (``tryon3d.load_report``): ``body.json`` and the drapes (``sizing.drape_files``). Returns the
-    written paths."""
+    written paths. ``rendered``: see ``render_report_assets``."""
     from tryon3d import sizing
     from tryon3d._bodies import body_json
 
@@ -376,7 +470,11 @@ def write_report(
     files: dict[str, bytes | str] = dict(extra_files or {})
     files.update(
         render_report_assets(
-            report, image_size=image_size, turntable_frames=turntable_frames, progress=progress
+            report,
+            image_size=image_size,
+            turntable_frames=turntable_frames,
+            progress=progress,
+            rendered=rendered,
         )
     )
     files.update(sizing.drape_files(report))
@@ -775,7 +873,9 @@ def run_tryon(
     Writes into ``folder``: ``body.json``/``body.glb``, the report files (see :func:`write_report`)
     and, with a photo, ``tryon.png`` + ``garment_mask.png``. ``sizes`` (default: just ``size``)
     are the sizes compared in the report; ``size`` is always among them. ``workers``: sizes
-    draped at once (see ``sizing.fit_report``; None: one per core, 1: one after the other here).
+    draped at once (see ``sizing.fit_report``; None: one per core, 1: one after the other here);
+    on the CPU the drape workers start before the body is built (``sizing.start_drape_workers``)
+    and each size is rendered as it comes back.
     ``replace_garment``: the photo is parsed and the new garment replaces the person's own
     (``render.render_on_photo(parsing=...)``); False paints it over the photo.
     """
@@ -800,7 +900,14 @@ def run_tryon(
     if not isinstance(sizes, str) and size not in sizes:
         sizes = [*sizes, size]
     count = 4 + (len(sizes) if not isinstance(sizes, str) else 3) * 2 + (1 if photo else 0)
+    # the drape workers load Newton and Warp's kernels on another core while the body is built
+    pool = (
+        sizing.start_drape_workers(device=device, workers=workers)
+        if device == "cpu" and workers != 1
+        else None
+    )
     progress = _Progress(count, quiet=quiet)
+    rendered: dict[str, dict[str, bytes]] = {}
     try:
         progress("building the body")
         camera: Camera | None = None
@@ -834,6 +941,17 @@ def run_tryon(
             device=device,
             edge_length_m=edge_length_m,
             progress=progress,
+            map_jobs=None
+            if pool is None
+            else pool.mapper(
+                prepare=sizing.place_job,
+                on_result=size_renderer(
+                    rendered,
+                    image_size=image_size,
+                    turntable_frames=turntable_frames,
+                    progress=progress,
+                ),
+            ),
             workers=workers,
         )
         from tryon3d import bodyfit
@@ -866,9 +984,12 @@ def run_tryon(
             turntable_frames=turntable_frames,
             extra_files=extra,
             progress=progress,
+            rendered=rendered,
         )
     finally:
         progress.close()
+        if pool is not None:
+            pool.close()
     _log.debug("tryon in %.1f s", time.perf_counter() - started)
     return report, written
 
