@@ -239,9 +239,7 @@ class _Runner:
         h = frame_dt / self.substeps
         damping = math.exp(-self.velocity_damping * h)
         for _ in range(self.substeps):
-            cloth.state_0.clear_forces()
-            cloth.solver.step(cloth.state_0, cloth.state_1, cloth.control, cloth.contacts, h)
-            cloth.state_0, cloth.state_1 = cloth.state_1, cloth.state_0
+            self._advance(h)
             if damping < 1.0:
                 self.stats.damp(cloth.state_0.particle_qd, damping)
         self.frames += 1
@@ -266,6 +264,19 @@ class _Runner:
         if self.frames % 5 == 0:
             self._check_tunnelling()
         return max_speed
+
+    def _advance(self, h: float) -> None:
+        """One solver step of ``h`` [s] from ``state_0`` into ``state_0``.
+
+        Style3D leaves the final positions in both states (it updates its input in place) and
+        the velocities in ``state_1``; copying those back instead of swapping the states keeps
+        one (states, time step) pair per step size, so a replayed step (``StepReplay``) is
+        recorded once per step size instead of once per step size and state parity.
+        """
+        cloth = self.cloth
+        cloth.state_0.clear_forces()
+        cloth.solver.step(cloth.state_0, cloth.state_1, cloth.control, cloth.contacts, h)
+        self.wp.copy(cloth.state_0.particle_qd, cloth.state_1.particle_qd)
 
     def _collide(self, force: bool = False) -> None:
         """Detect body contacts, unless the collider is still and no particle moved
@@ -342,10 +353,8 @@ class _Runner:
             saved = (wp.clone(cloth.state_0.particle_q), wp.clone(cloth.state_0.particle_qd))
         cloth.state_0.particle_qd.zero_()
         self._collide()
-        cloth.state_0.clear_forces()
         cloth.solver.config.iterations = self.iterations
-        cloth.solver.step(cloth.state_0, cloth.state_1, cloth.control, cloth.contacts, PROBE_STEP_S)
-        cloth.state_0, cloth.state_1 = cloth.state_1, cloth.state_0
+        self._advance(PROBE_STEP_S)
         speeds = np.linalg.norm(cloth.state_0.particle_qd.numpy(), axis=1)
         acceleration = float(np.percentile(speeds, 95)) / PROBE_STEP_S
         self.probe_acceleration = acceleration
