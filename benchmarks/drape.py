@@ -100,7 +100,7 @@ def candidate_options(text: str) -> dict:
             default = getattr(sim.DEFAULT_SOLVER_SETTINGS, key)
             if isinstance(default, bool):
                 settings[key] = value.strip().lower() in ("1", "true", "yes")
-            elif key == "moving_iterations" or isinstance(default, int):
+            elif key.endswith("iterations") or isinstance(default, int):
                 settings[key] = None if value.strip() == "None" else int(value)
             else:
                 settings[key] = float(value)

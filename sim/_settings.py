@@ -57,11 +57,20 @@ class SolverSettings:
         replay_steps: record each whole solver step (per time step and state pair) and replay
             it (``sim._replay.StepReplay``), the self-collision broad phase run before each
             replay: the same result bit for bit, without ~120 more launches per step.
+        fused_linear_solve: on the CPU, solve Style3D's PCG with ``sim._pcg.FusedPcgSolver``
+            (three kernels per iteration instead of seven launches, row-contiguous matrix):
+            the same arithmetic summed in another order.
         moving_iterations: non-linear iterations per step while the cloth is fast (the
             previous frame's max speed at or above ``moving_speed_m_s``); None = the
             ``iterations`` of ``drape()`` throughout. Scaled like ``iterations`` on retries.
-        moving_speed_m_s: speed [m/s] below which a frame counts as near rest (full
-            iterations).
+        moving_speed_m_s: speed [m/s] below which a frame counts as slow (full iterations).
+        rest_iterations: non-linear iterations per step once the cloth is nearly at rest (the
+            previous frame's max speed below ``rest_speed_m_s``, not while sewing); None = the
+            ``iterations`` of ``drape()``. Scaled like ``iterations`` on retries; the at-rest
+            probe always takes the full ``iterations``.
+        rest_speed_m_s: max speed [m/s] below which a frame counts as nearly at rest.
+        rest_linear_iterations: PCG iterations per non-linear iteration once nearly at rest;
+            None = the ``linear_iterations`` of ``drape()``.
         broad_phase_max_move: the self-collision broad phase is refreshed once a particle moved
             this many cloth-cloth collision distances since its last refresh.
         contact_refresh_m: while the collider is still, body contacts are detected again only
@@ -80,25 +89,37 @@ class SolverSettings:
 
     replay_linear_solves: bool = True
     replay_steps: bool = True
+    fused_linear_solve: bool = True
     moving_iterations: int | None = None
     moving_speed_m_s: float = 0.05
+    rest_iterations: int | None = None
+    rest_speed_m_s: float = 0.01
+    rest_linear_iterations: int | None = None
     broad_phase_max_move: float = 1.5
     contact_refresh_m: float = 0.002
     restore_after_probe: bool = False
     drift_window_frames: int = 6
 
     def __post_init__(self) -> None:
-        if self.moving_iterations is not None and int(self.moving_iterations) < 1:
-            raise ValueError(
-                f"SolverSettings.moving_iterations must be >= 1 or None, got "
-                f"{self.moving_iterations}"
-            )
+        for name in ("moving_iterations", "rest_iterations", "rest_linear_iterations"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ValueError(
+                    f"SolverSettings.{name} must be an int >= 1 or None, got {value!r}"
+                )
         window = self.drift_window_frames
         if isinstance(window, bool) or not isinstance(window, int) or window < 2 or window % 2:
             raise ValueError(
                 f"SolverSettings.drift_window_frames must be an even int >= 2, got {window!r}"
             )
-        for name in ("moving_speed_m_s", "broad_phase_max_move", "contact_refresh_m"):
+        for name in (
+            "moving_speed_m_s",
+            "rest_speed_m_s",
+            "broad_phase_max_move",
+            "contact_refresh_m",
+        ):
             value = float(getattr(self, name))
             if not (value >= 0.0 and math.isfinite(value)):
                 raise ValueError(f"SolverSettings.{name} must be >= 0, got {value}")
@@ -116,6 +137,7 @@ class SolverSettings:
 LEGACY_SOLVER_SETTINGS = SolverSettings(
     replay_linear_solves=False,
     replay_steps=False,
+    fused_linear_solve=False,
     broad_phase_max_move=1.0,
     contact_refresh_m=0.0,
     drift_window_frames=6,
