@@ -73,6 +73,10 @@ class SolverSettings:
             None = the ``linear_iterations`` of ``drape()``.
         broad_phase_max_move: the self-collision broad phase is refreshed once a particle moved
             this many cloth-cloth collision distances since its last refresh.
+        broad_phase_centred: the moves of ``broad_phase_max_move`` are measured from the
+            centre of all the cloth's moves (``sim._kernels.MoveTracker``): two cloth
+            particles approach each other by at most twice that, as by twice the plain
+            move, but the garment's common slide down the body does not count.
         contact_refresh_m: while the collider is still, body contacts are detected again only
             once a particle moved this far [m] since the last detection (contacts are found
             ``sim._scene.CONTACT_DETECT_M`` out, so none can be missed); 0 = every frame.
@@ -96,6 +100,7 @@ class SolverSettings:
     rest_speed_m_s: float = 0.01
     rest_linear_iterations: int | None = None
     broad_phase_max_move: float = 1.5
+    broad_phase_centred: bool = True
     contact_refresh_m: float = 0.002
     restore_after_probe: bool = False
     drift_window_frames: int = 6
@@ -139,6 +144,7 @@ LEGACY_SOLVER_SETTINGS = SolverSettings(
     replay_steps=False,
     fused_linear_solve=False,
     broad_phase_max_move=1.0,
+    broad_phase_centred=False,
     contact_refresh_m=0.0,
     drift_window_frames=6,
 )

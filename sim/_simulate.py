@@ -172,6 +172,7 @@ class _Runner:
             edge_m=edge,
             floor_z_m=float(min(self.rest[:, 2].min(), self.target[:, 2].min())),
             broad_phase_max_move=settings.broad_phase_max_move,
+            broad_phase_centred=settings.broad_phase_centred,
         )
         if settings.fused_linear_solve:
             fuse_linear_solves(self.cloth.solver)

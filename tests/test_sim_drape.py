@@ -744,6 +744,32 @@ def test_fused_pcg_solves_as_newtons_pcg(body, skirt):
     np.testing.assert_array_equal(doubled[1], doubled[0])
 
 
+def test_centred_move_tracker_ignores_the_common_drift():
+    """The broad phase's centred move: a garment sliding as a whole has not moved; for any
+    moves, no two particles approached each other by more than twice it (the bound the plain
+    move gives), and it is never more than the plain move."""
+    import warp as wp
+
+    from tryon3d.sim._kernels import MoveTracker
+
+    rng = np.random.default_rng(3)
+    start = rng.normal(size=(500, 3)).astype(np.float32)
+    q = wp.array(start, dtype=wp.vec3)
+    plain, centred = MoveTracker(500, "cpu"), MoveTracker(500, "cpu", centred=True)
+    assert centred.moved_m(q) == float("inf")  # before the first mark
+    plain.mark(q)
+    centred.mark(q)
+    q.assign(start + np.float32([0.0, 0.0, -0.01]))  # the whole garment slides 1 cm down
+    assert plain.moved_m(q) == pytest.approx(0.01, rel=1e-4)
+    assert centred.moved_m(q) < 1e-6
+    moves = (0.003 * rng.normal(size=(500, 3)) + [0.0, 0.0, -0.01]).astype(np.float32)
+    q.assign(start + moves)
+    pairwise = np.linalg.norm(moves[:, None] - moves[None], axis=-1).max()
+    assert pairwise <= 2.0 * centred.moved_m(q) * (1 + 1e-5)
+    assert centred.moved_m(q) <= plain.moved_m(q)
+    assert centred.moved_m(q) < 0.6 * plain.moved_m(q)  # the 1 cm slide is taken out
+
+
 def test_drape_steps_one_state_pair(monkeypatch, body, skirt):
     """Steps write back into the same state (no swap): one recorded step per step size."""
     from tryon3d.sim import _replay
