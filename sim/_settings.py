@@ -58,8 +58,8 @@ class SolverSettings:
             it (``sim._replay.StepReplay``), the self-collision broad phase run before each
             replay: the same result bit for bit, without ~120 more launches per step.
         fused_linear_solve: on the CPU, solve Style3D's PCG with ``sim._pcg.FusedPcgSolver``
-            (three kernels per iteration instead of seven launches, row-contiguous matrix):
-            the same arithmetic summed in another order.
+            (one single-thread kernel per solve instead of ~57 launches, row-contiguous
+            matrix): Newton's operations in Newton's order, the same result bit for bit.
         moving_iterations: non-linear iterations per step while the cloth is fast (the
             previous frame's max speed at or above ``moving_speed_m_s``); None = the
             ``iterations`` of ``drape()`` throughout. Scaled like ``iterations`` on retries.
