@@ -18,10 +18,13 @@ vertex count placed at the body's waist (reported in ``garment``).
   (``mean_distance_to_legacy_mm``, ``max_distance_to_legacy_mm``).
   CPU seconds (``time.process_time``) are the yardstick on a loaded machine: Warp's CPU
   backend runs on one core, so they are about the wall time of a quiet machine.
-- previous: the same call with ``--previous-options`` (default ``fused_linear_solve=false``:
-  the defaults before the fused CPU PCG, ``sim._pcg``; the same ``KEY=VALUE`` syntax as
-  ``--candidate``), run in the same process: ``previous_s``/``previous_cpu_s``,
-  ``previous_frames``, ``previous_gates``, ``previous_speedup`` (previous CPU s over ours),
+- previous: the same call with ``--previous-options`` (default
+  ``fused_linear_solve=false,broad_phase_centred=false``: the defaults before the fused CPU
+  PCG, ``sim._pcg``, and the centred broad-phase move; the state write-back and the plainly
+  stepped one-off step sizes have no switch, they step bit for bit as before; the same
+  ``KEY=VALUE`` syntax as ``--candidate``), run in the same process:
+  ``previous_s``/``previous_cpu_s``, ``previous_frames``, ``previous_gates``,
+  ``previous_speedup`` (previous CPU s over ours),
   ``same_gates_as_previous`` and ``mean_distance_to_previous_mm``/``max_distance_to_previous_mm``
   (how far the new defaults drape from where the previous ones did).
 - baseline: the same garment from the same placement, stepped as Newton's Style3D cloth
@@ -156,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--previous-options",
-        default="fused_linear_solve=false",
+        default="fused_linear_solve=false,broad_phase_centred=false",
         help="drape keywords / SolverSettings fields that give the previous defaults",
     )
     parser.add_argument(
