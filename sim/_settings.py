@@ -162,11 +162,14 @@ LEGACY_DRAPE_OPTIONS: MappingProxyType[str, Any] = MappingProxyType(
 #: iterations while the cloth moves and undoing failed probes (both needed 48 frames to come to
 #: rest instead of 42); a 4-frame drift window (see ``drift_window_frames``). 8 PCG iterations
 #: instead of 10 were taken afterwards (``DEFAULT_LINEAR_ITERATIONS``).
-#: Then, all the same result bit for bit (10k T-shirt: 48 frames, 0.0 mm from before): the fused
-#: CPU PCG (``fused_linear_solve``), a centred broad-phase move (``broad_phase_centred``: 16 ->
-#: 14 refreshes), no state swap and one-off step sizes stepped plainly (12 -> 3 recorded
-#: steps): 6.2 -> 4.9 CPU s on the loaded 2-core CPU; ``drape_matrix.py`` (XS,M,XL, bodies
-#: 0,2,5) 45/45 pass before and after, the same frames and ease in every run, CPU -32 %.
+#: Then (10k T-shirt: 48 frames, 0.0 mm from before, bit for bit): the fused CPU PCG
+#: (``fused_linear_solve``, bit for bit), no state swap and one-off step sizes stepped plainly
+#: (12 -> 3 recorded steps, bit for bit), a centred broad-phase move (``broad_phase_centred``:
+#: 16 -> 14 refreshes): 6.2 -> 4.9-5.2 CPU s on the loaded 2-core CPU (``drape.py``: previous
+#: 6.07, ours 5.16 CPU s in one process). ``drape_matrix.py`` (XS,M,XL, bodies 0,2,5): 45/45
+#: pass before and after, 44 runs the same frames and ease; the centred broad phase moved the
+#: third attempt of the marginal skirt XL on body 0 (384 -> 390 frames, ease within 0.02 cm);
+#: drape CPU 58.3 -> 49.3 s. ``size_consistency.py --subjects 4``: the same rows.
 #: Measured and not taken (10k T-shirt, ``--candidate``): ``rest_iterations`` 7 / 6 / 5 / 4 ->
 #: 55 / 67 / 103 / 114 frames instead of 48 (an under-converged step creeps slower), 15 -> 42
 #: frames but 6.1 CPU s; ``rest_linear_iterations`` 16 -> 55 frames; ``max_dt`` 0.2 / 0.3 ->
