@@ -1,7 +1,8 @@
 """Drape speed: our equilibrium drape versus Newton's cloth-example way, same garment, same process.
 
 Usage: ``python benchmarks/drape.py [--device cpu|cuda] [--edge-m 0.011] [--baseline-seconds 6]
-[--skip-baseline] [--skip-legacy] [--candidate KEY=VALUE,...]... [--json]``
+[--skip-baseline] [--skip-legacy] [--previous-options KEY=VALUE,...] [--skip-previous]
+[--candidate KEY=VALUE,...]... [--json]``
 
 Scene: a ~10k-vertex T-shirt (``garments.load_garment("tshirt", size="M", body=...)``) on the
 default body (``bodyfit.body_from_measurements(height_m=1.7, weight_kg=65, sex="female")``).
@@ -17,6 +18,15 @@ vertex count placed at the body's waist (reported in ``garment``).
   (``mean_distance_to_legacy_mm``, ``max_distance_to_legacy_mm``).
   CPU seconds (``time.process_time``) are the yardstick on a loaded machine: Warp's CPU
   backend runs on one core, so they are about the wall time of a quiet machine.
+- previous: the same call with ``--previous-options`` (default
+  ``fused_linear_solve=false,broad_phase_centred=false``: the defaults before the fused CPU
+  PCG, ``sim._pcg``, and the centred broad-phase move; the state write-back and the plainly
+  stepped one-off step sizes have no switch, they step bit for bit as before; the same
+  ``KEY=VALUE`` syntax as ``--candidate``), run in the same process:
+  ``previous_s``/``previous_cpu_s``, ``previous_frames``, ``previous_gates``,
+  ``previous_speedup`` (previous CPU s over ours),
+  ``same_gates_as_previous`` and ``mean_distance_to_previous_mm``/``max_distance_to_previous_mm``
+  (how far the new defaults drape from where the previous ones did).
 - baseline: the same garment from the same placement, stepped as Newton's Style3D cloth
   example does (60 fps, 10 substeps, 4 iterations, no damping, no early stop) for a fixed
   ``--baseline-seconds`` (6) simulated seconds. The baseline's cost per simulated second is
@@ -100,7 +110,7 @@ def candidate_options(text: str) -> dict:
             default = getattr(sim.DEFAULT_SOLVER_SETTINGS, key)
             if isinstance(default, bool):
                 settings[key] = value.strip().lower() in ("1", "true", "yes")
-            elif key == "moving_iterations" or isinstance(default, int):
+            elif key.endswith("iterations") or isinstance(default, int):
                 settings[key] = None if value.strip() == "None" else int(value)
             else:
                 settings[key] = float(value)
@@ -148,6 +158,14 @@ def main(argv: list[str] | None = None) -> int:
         "--skip-legacy", action="store_true", help="do not run the pre-issue-19 settings"
     )
     parser.add_argument(
+        "--previous-options",
+        default="fused_linear_solve=false,broad_phase_centred=false",
+        help="drape keywords / SolverSettings fields that give the previous defaults",
+    )
+    parser.add_argument(
+        "--skip-previous", action="store_true", help="do not run the previous defaults"
+    )
+    parser.add_argument(
         "--candidate",
         action="append",
         default=[],
@@ -157,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         candidates = {text: candidate_options(text) for text in args.candidate}
+        previous_options = candidate_options(args.previous_options)
     except ValueError as exc:
         parser.error(str(exc))
 
@@ -197,6 +216,28 @@ def main(argv: list[str] | None = None) -> int:
             "mean_distance_to_ours_mm": round(1000.0 * float(distance.mean()), 2),
             "max_distance_to_ours_mm": round(1000.0 * float(distance.max()), 2),
         }
+    if not args.skip_previous:
+        previous, previous_s, previous_cpu_s = timed_drape(
+            body, garment, device=args.device, **previous_options
+        )
+        distance = np.linalg.norm(ours.positions - previous.positions, axis=1)
+        report.update(
+            {
+                "previous_options": args.previous_options,
+                "previous_s": round(previous_s, 2),
+                "previous_cpu_s": round(previous_cpu_s, 2),
+                "previous_frames": previous.frames,
+                "previous_gates": sim.drape_to_json(previous)["gates"],
+                "previous_ease_cm": sim.drape_to_json(previous)["ease_cm"],
+                "previous_timings_s": {
+                    name: round(value, 2) for name, value in previous.timings_s.items()
+                },
+                "previous_speedup": round(previous_cpu_s / max(ours_cpu_s, 1e-9), 2),
+                "same_gates_as_previous": gates_agree(ours, previous),
+                "mean_distance_to_previous_mm": round(1000.0 * float(distance.mean()), 2),
+                "max_distance_to_previous_mm": round(1000.0 * float(distance.max()), 2),
+            }
+        )
     if not args.skip_legacy:
         legacy, legacy_s, legacy_cpu_s = timed_drape(
             body, garment, device=args.device, **sim.LEGACY_DRAPE_OPTIONS

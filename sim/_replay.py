@@ -22,6 +22,8 @@ __all__ = ["ReplayedLinearSolver", "StepReplay", "replay_linear_solves", "replay
 #: Recorded solver steps kept per solver (one per state pair, time step and iteration count);
 #: the adaptive step's ramp makes a few that are used once.
 MAX_RECORDED_STEPS = 16
+#: Keys of steps run once (plainly) remembered per solver, so that their second use records.
+MAX_SEEN_STEPS = 256
 
 
 def _owner(value: Any) -> Any:
@@ -83,8 +85,9 @@ def replay_linear_solves(solver: Any) -> None:
 
 class StepReplay:
     """Replaces a ``SolverStyle3D``'s ``step``: all of a step's kernels (the non-linear
-    iterations, contact forces, PCG solves, velocity update) recorded once per (states,
-    contacts, time step, iteration counts) and replayed, ~120 launches per step at 10
+    iterations, contact forces, PCG solves, velocity update) recorded on the second use of
+    (states, contacts, time step, iteration counts) and replayed from then on (the first use
+    runs plainly), ~120 launches per step at 10
     iterations. The self-collision broad phase (``collision.frame_begin``, which reads back
     whether to refresh) runs before each replay, outside the graph; nothing else in the step
     reads the host, so the result is the plain step's bit for bit.
@@ -95,6 +98,7 @@ class StepReplay:
         self.device = wp.get_device(solver.device)
         self.plain_step = solver.step
         self.graphs: dict[tuple, tuple[Any, tuple]] = {}
+        self.seen: set[tuple] = set()  # keys stepped once, plainly
 
     def step(self, state_in: Any, state_out: Any, control: Any, contacts: Any, dt: float) -> None:
         solver = self.solver
@@ -109,9 +113,19 @@ class StepReplay:
             int(config.iterations),
             int(config.linear_iterations),
         )
+        entry = self.graphs.get(key)
+        if entry is None and key not in self.seen:
+            # a step met for the first time runs plainly (its broad phase included): most of
+            # the adaptive step's ramp is used once, and a recording costs ~0.25 ms of Python
+            # per launch (Warp packs each launch's record) on top of the replay, more than a
+            # plain launch; a step that comes back is recorded then
+            if len(self.seen) >= MAX_SEEN_STEPS:
+                self.seen.clear()
+            self.seen.add(key)
+            self.plain_step(state_in, state_out, control, contacts, dt)
+            return
         if collision is not None:
             collision.frame_begin(state_in.particle_q, state_in.particle_qd, dt)
-        entry = self.graphs.get(key)
         if entry is None:
             if collision is not None:
                 broad_phase = collision.__dict__.get("frame_begin")

@@ -206,6 +206,7 @@ def build_cloth_model(
     edge_m: float | None = None,
     floor_z_m: float | None = None,
     broad_phase_max_move: float = BROAD_PHASE_MAX_MOVE,
+    broad_phase_centred: bool = False,
 ) -> ClothModel:
     """Build the Newton model: merged-seam cloth, static body mesh collider, gravity, friction.
 
@@ -216,7 +217,8 @@ def build_cloth_model(
     the fabric's friction; None for none. A garment too big to stay up (a skirt wider than the
     hips) then comes to rest on the floor instead of sliding round the feet for ever.
     ``broad_phase_max_move``: the self-collision broad phase is refreshed once a particle moved
-    this many cloth-cloth collision distances (``SelfCollisionBroadPhase``).
+    this many cloth-cloth collision distances (``SelfCollisionBroadPhase``), measured from the
+    cloth's common drift with ``broad_phase_centred`` (``MoveTracker``).
     """
     import newton
     import warp as wp
@@ -304,7 +306,10 @@ def build_cloth_model(
         solver.collision.radius = self_collision_distance(float(fabric.thickness_m), edge)
         solver.collision.friction_epsilon = FRICTION_EPSILON_M_S
         SelfCollisionBroadPhase(
-            solver.collision, model, float(broad_phase_max_move) * solver.collision.radius
+            solver.collision,
+            model,
+            float(broad_phase_max_move) * solver.collision.radius,
+            centred=broad_phase_centred,
         )
         if not self_collision:
             solver.collision.stiff_vf = 0.0

@@ -57,13 +57,26 @@ class SolverSettings:
         replay_steps: record each whole solver step (per time step and state pair) and replay
             it (``sim._replay.StepReplay``), the self-collision broad phase run before each
             replay: the same result bit for bit, without ~120 more launches per step.
+        fused_linear_solve: on the CPU, solve Style3D's PCG with ``sim._pcg.FusedPcgSolver``
+            (one single-thread kernel per solve instead of ~57 launches, row-contiguous
+            matrix): Newton's operations in Newton's order, the same result bit for bit.
         moving_iterations: non-linear iterations per step while the cloth is fast (the
             previous frame's max speed at or above ``moving_speed_m_s``); None = the
             ``iterations`` of ``drape()`` throughout. Scaled like ``iterations`` on retries.
-        moving_speed_m_s: speed [m/s] below which a frame counts as near rest (full
-            iterations).
+        moving_speed_m_s: speed [m/s] below which a frame counts as slow (full iterations).
+        rest_iterations: non-linear iterations per step once the cloth is nearly at rest (the
+            previous frame's max speed below ``rest_speed_m_s``, not while sewing); None = the
+            ``iterations`` of ``drape()``. Scaled like ``iterations`` on retries; the at-rest
+            probe always takes the full ``iterations``.
+        rest_speed_m_s: max speed [m/s] below which a frame counts as nearly at rest.
+        rest_linear_iterations: PCG iterations per non-linear iteration once nearly at rest;
+            None = the ``linear_iterations`` of ``drape()``.
         broad_phase_max_move: the self-collision broad phase is refreshed once a particle moved
             this many cloth-cloth collision distances since its last refresh.
+        broad_phase_centred: the moves of ``broad_phase_max_move`` are measured from the
+            centre of all the cloth's moves (``sim._kernels.MoveTracker``): two cloth
+            particles approach each other by at most twice that, as by twice the plain
+            move, but the garment's common slide down the body does not count.
         contact_refresh_m: while the collider is still, body contacts are detected again only
             once a particle moved this far [m] since the last detection (contacts are found
             ``sim._scene.CONTACT_DETECT_M`` out, so none can be missed); 0 = every frame.
@@ -80,25 +93,38 @@ class SolverSettings:
 
     replay_linear_solves: bool = True
     replay_steps: bool = True
+    fused_linear_solve: bool = True
     moving_iterations: int | None = None
     moving_speed_m_s: float = 0.05
+    rest_iterations: int | None = None
+    rest_speed_m_s: float = 0.01
+    rest_linear_iterations: int | None = None
     broad_phase_max_move: float = 1.5
+    broad_phase_centred: bool = True
     contact_refresh_m: float = 0.002
     restore_after_probe: bool = False
     drift_window_frames: int = 6
 
     def __post_init__(self) -> None:
-        if self.moving_iterations is not None and int(self.moving_iterations) < 1:
-            raise ValueError(
-                f"SolverSettings.moving_iterations must be >= 1 or None, got "
-                f"{self.moving_iterations}"
-            )
+        for name in ("moving_iterations", "rest_iterations", "rest_linear_iterations"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ValueError(
+                    f"SolverSettings.{name} must be an int >= 1 or None, got {value!r}"
+                )
         window = self.drift_window_frames
         if isinstance(window, bool) or not isinstance(window, int) or window < 2 or window % 2:
             raise ValueError(
                 f"SolverSettings.drift_window_frames must be an even int >= 2, got {window!r}"
             )
-        for name in ("moving_speed_m_s", "broad_phase_max_move", "contact_refresh_m"):
+        for name in (
+            "moving_speed_m_s",
+            "rest_speed_m_s",
+            "broad_phase_max_move",
+            "contact_refresh_m",
+        ):
             value = float(getattr(self, name))
             if not (value >= 0.0 and math.isfinite(value)):
                 raise ValueError(f"SolverSettings.{name} must be >= 0, got {value}")
@@ -116,7 +142,9 @@ class SolverSettings:
 LEGACY_SOLVER_SETTINGS = SolverSettings(
     replay_linear_solves=False,
     replay_steps=False,
+    fused_linear_solve=False,
     broad_phase_max_move=1.0,
+    broad_phase_centred=False,
     contact_refresh_m=0.0,
     drift_window_frames=6,
 )
@@ -134,4 +162,20 @@ LEGACY_DRAPE_OPTIONS: MappingProxyType[str, Any] = MappingProxyType(
 #: iterations while the cloth moves and undoing failed probes (both needed 48 frames to come to
 #: rest instead of 42); a 4-frame drift window (see ``drift_window_frames``). 8 PCG iterations
 #: instead of 10 were taken afterwards (``DEFAULT_LINEAR_ITERATIONS``).
+#: Then (10k T-shirt: 48 frames, 0.0 mm from before, bit for bit): the fused CPU PCG
+#: (``fused_linear_solve``, bit for bit), no state swap and one-off step sizes stepped plainly
+#: (12 -> 3 recorded steps, bit for bit), a centred broad-phase move (``broad_phase_centred``:
+#: 16 -> 14 refreshes): 6.2 -> 4.9-5.2 CPU s on the loaded 2-core CPU (``drape.py``: previous
+#: 6.07, ours 5.16 CPU s in one process). ``drape_matrix.py`` (XS,M,XL, bodies 0,2,5): 45/45
+#: pass before and after, 44 runs the same frames and ease; the centred broad phase moved the
+#: third attempt of the marginal skirt XL on body 0 (384 -> 390 frames, ease within 0.02 cm);
+#: drape CPU 58.3 -> 49.3 s. ``size_consistency.py --subjects 4``: the same rows.
+#: Measured and not taken (10k T-shirt, ``--candidate``): ``rest_iterations`` 7 / 6 / 5 / 4 ->
+#: 55 / 67 / 103 / 114 frames instead of 48 (an under-converged step creeps slower), 15 -> 42
+#: frames but 6.1 CPU s; ``rest_linear_iterations`` 16 -> 55 frames; ``max_dt`` 0.2 / 0.3 ->
+#: 43 / 44 frames (0.4-0.7 mm), 0.5 -> not at rest in the budget; ``restore_after_probe`` ->
+#: 55 frames. The creep near rest is Style3D's regularised friction (slip ~ friction_epsilon
+#: per second whatever the step), so frames, not iterations or step length, set the time to
+#: rest, and the at-rest probe is not too strict: at its first try (frame 18) the T-shirt was
+#: still 6.8 mm (mean) from where it came to rest, 1.1 mm at the last failed one.
 DEFAULT_SOLVER_SETTINGS = SolverSettings()

@@ -136,11 +136,13 @@ class _Runner:
         sewing_s=0.0,
         settings: SolverSettings = DEFAULT_SOLVER_SETTINGS,
         moving_iterations: int | None = None,
+        rest_iterations: int | None = None,
     ):
         import warp as wp
 
         from tryon3d.sim._colliders import collider_vertices
         from tryon3d.sim._kernels import FrameStats, MoveTracker
+        from tryon3d.sim._pcg import fuse_linear_solves
         from tryon3d.sim._replay import replay_linear_solves, replay_steps
         from tryon3d.sim._scene import (
             blend_rest_shapes,
@@ -170,7 +172,10 @@ class _Runner:
             edge_m=edge,
             floor_z_m=float(min(self.rest[:, 2].min(), self.target[:, 2].min())),
             broad_phase_max_move=settings.broad_phase_max_move,
+            broad_phase_centred=settings.broad_phase_centred,
         )
+        if settings.fused_linear_solve:
+            fuse_linear_solves(self.cloth.solver)
         if settings.replay_steps:
             replay_steps(self.cloth.solver)
         elif settings.replay_linear_solves:
@@ -178,6 +183,9 @@ class _Runner:
         self.settings = settings
         self.iterations = int(iterations)
         self.moving_iterations = int(moving_iterations or iterations)
+        self.rest_iterations = int(rest_iterations or iterations)
+        self.linear_iterations = int(linear_iterations)
+        self.rest_linear_iterations = int(settings.rest_linear_iterations or linear_iterations)
         self.last_speed = float("inf")  # the previous frame's max speed [m/s]
         particle_count = self.cloth.state_0.particle_q.shape[0]
         # body contacts are re-detected once the cloth moved (see SolverSettings)
@@ -230,18 +238,23 @@ class _Runner:
             self._blend(cloth, x * x * (3.0 - 2.0 * x))
             self.step_dt = self.dt
         self._collide()
+        speed = self.last_speed
+        resting = speed < self.settings.rest_speed_m_s and not sewing
         cloth.solver.config.iterations = (
-            self.iterations
-            if self.last_speed < self.settings.moving_speed_m_s
-            else self.moving_iterations
+            self.moving_iterations
+            if speed >= self.settings.moving_speed_m_s
+            else self.rest_iterations
+            if resting
+            else self.iterations
+        )
+        cloth.solver.config.linear_iterations = (
+            self.rest_linear_iterations if resting else self.linear_iterations
         )
         frame_dt = self.step_dt
         h = frame_dt / self.substeps
         damping = math.exp(-self.velocity_damping * h)
         for _ in range(self.substeps):
-            cloth.state_0.clear_forces()
-            cloth.solver.step(cloth.state_0, cloth.state_1, cloth.control, cloth.contacts, h)
-            cloth.state_0, cloth.state_1 = cloth.state_1, cloth.state_0
+            self._advance(h)
             if damping < 1.0:
                 self.stats.damp(cloth.state_0.particle_qd, damping)
         self.frames += 1
@@ -266,6 +279,19 @@ class _Runner:
         if self.frames % 5 == 0:
             self._check_tunnelling()
         return max_speed
+
+    def _advance(self, h: float) -> None:
+        """One solver step of ``h`` [s] from ``state_0`` into ``state_0``.
+
+        Style3D leaves the final positions in both states (it updates its input in place) and
+        the velocities in ``state_1``; copying those back instead of swapping the states keeps
+        one (states, time step) pair per step size, so a replayed step (``StepReplay``) is
+        recorded once per step size instead of once per step size and state parity.
+        """
+        cloth = self.cloth
+        cloth.state_0.clear_forces()
+        cloth.solver.step(cloth.state_0, cloth.state_1, cloth.control, cloth.contacts, h)
+        self.wp.copy(cloth.state_0.particle_qd, cloth.state_1.particle_qd)
 
     def _collide(self, force: bool = False) -> None:
         """Detect body contacts, unless the collider is still and no particle moved
@@ -342,10 +368,9 @@ class _Runner:
             saved = (wp.clone(cloth.state_0.particle_q), wp.clone(cloth.state_0.particle_qd))
         cloth.state_0.particle_qd.zero_()
         self._collide()
-        cloth.state_0.clear_forces()
         cloth.solver.config.iterations = self.iterations
-        cloth.solver.step(cloth.state_0, cloth.state_1, cloth.control, cloth.contacts, PROBE_STEP_S)
-        cloth.state_0, cloth.state_1 = cloth.state_1, cloth.state_0
+        cloth.solver.config.linear_iterations = self.linear_iterations
+        self._advance(PROBE_STEP_S)
         speeds = np.linalg.norm(cloth.state_0.particle_qd.numpy(), axis=1)
         acceleration = float(np.percentile(speeds, 95)) / PROBE_STEP_S
         self.probe_acceleration = acceleration
@@ -513,6 +538,8 @@ def drape(
         iters = iterations * (2 if halvings else 1)
         moving = solver_settings.moving_iterations
         moving_iters = iters if moving is None else min(iters, moving * (2 if halvings else 1))
+        rest = solver_settings.rest_iterations
+        rest_iters = iters if rest is None else rest * (2 if halvings else 1)
         sew = sewing_s if attempt else 0.0
         try:
             result = _attempt(
@@ -536,6 +563,7 @@ def drape(
                 sewing_s=sew,
                 settings=solver_settings,
                 moving_iterations=moving_iters,
+                rest_iterations=rest_iters,
             )
         except _Diverged as exc:
             _log.info(
@@ -604,6 +632,7 @@ def _attempt(
     sewing_s,
     settings,
     moving_iterations,
+    rest_iterations,
 ) -> Drape:
     timings = {}
     t0 = time.perf_counter()
@@ -623,6 +652,7 @@ def _attempt(
         sewing_s=sewing_s,
         settings=settings,
         moving_iterations=moving_iterations,
+        rest_iterations=rest_iterations,
     )
     runner.checks = divergence_checks
     timings["build"] = time.perf_counter() - t0
@@ -657,6 +687,7 @@ def _attempt(
         "iterations": iterations,
         "linear_iterations": linear_iterations,
         "moving_iterations": moving_iterations,
+        "rest_iterations": rest_iterations,
         # flat (scalar) keys: drape.json's solver summary keeps scalars only
         **{f"solver_{name}": value for name, value in dataclasses.asdict(settings).items()},
         "velocity_damping_per_s": velocity_damping,
