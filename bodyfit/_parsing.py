@@ -107,18 +107,17 @@ def _refine_person(pixels: np.ndarray, prob: np.ndarray) -> np.ndarray:
         return core
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     image = np.ascontiguousarray(pixels[r0:r1, c0:c1, ::-1])  # OpenCV wants BGR
-    # GrabCut's cost grows with the crop's pixels, its answer only matters in the band: a tall
-    # person is cut at a smaller scale and the answer enlarged into the band.
+    # GrabCut's cost grows with the crop's pixels: a tall person's colour models are learnt
+    # shrunk (three rounds), then one cut at full size with them frozen keeps the edge's pixels.
     shrink = min(1.0, _GRABCUT_PERSON_PX / float(tall))
-    size = (max(2, round(gc.shape[1] * shrink)), max(2, round(gc.shape[0] * shrink)))
+    crop_h, crop_w = int(crop.shape[0]), int(crop.shape[1])
+    size = (max(2, round(crop_w * shrink)), max(2, round(crop_h * shrink)))
     small = cv2.resize(gc, size, interpolation=cv2.INTER_NEAREST) if shrink < 1.0 else gc
     cv2.setRNGSeed(0)  # its GMMs start from k-means: the same photo parses the same every time
     if small is not gc and (small == cv2.GC_BGD).any() and (small == cv2.GC_FGD).any():
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        cv2.grabCut(image, small, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
-        # one cut at full size with the colour models learnt small: the edge keeps its pixels
-        full = np.ascontiguousarray(pixels[r0:r1, c0:c1, ::-1])
-        cv2.grabCut(full, gc, None, bgd, fgd, 1, cv2.GC_EVAL_FREEZE_MODEL)
+        shrunk = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        cv2.grabCut(shrunk, small, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(image, gc, None, bgd, fgd, 1, cv2.GC_EVAL_FREEZE_MODEL)
     else:
         cv2.grabCut(image, gc, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
     person = np.zeros_like(core)

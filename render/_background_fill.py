@@ -83,7 +83,7 @@ def patch_fill(
     if len(sources) > candidate_count:
         pick = np.random.default_rng(seed).choice(len(sources), candidate_count, replace=False)
         sources = sources[np.sort(pick)]
-    offsets = np.stack(np.mgrid[-half : half + 1, -half : half + 1], axis=-1).reshape(-1, 2)
+    offsets = np.mgrid[-half : half + 1, -half : half + 1].reshape(2, -1).T  # (p*p, 2)
     rows = sources[:, None, 0] + offsets[None, :, 0]
     cols = sources[:, None, 1] + offsets[None, :, 1]
     library = colours[rows, cols].reshape(len(sources), -1)  # (N, p*p*3)
