@@ -6,8 +6,11 @@ wearing garment A: that image is the "photo". Garment B, draped on the same body
 composited onto the photo by ``render.render_on_photo`` with the known body and camera (so this
 measures the composite, not the photo fit; the light fit is told the true skin albedo, which a
 photo alone cannot separate from the light's colour), once as today's paint-over and once
-replacing the old garment (``parsing=bodyfit.parse_person(photo)``). The truth is the same body
-rendered wearing B with the same camera, light and background.
+replacing the old garment (``parsing=bodyfit.parse_person(photo)``), with the uncovered
+background filled by patches of the background ring around it (``new``, the default) and by
+OpenCV's Telea inpainting (``telea``, the fill before). The truth is the same body rendered
+wearing B with the same camera, light and background; the last pair's dress over a wood-grain
+backdrop leaves the most background to fill.
 
 Reported per pair and on average, for both composites side by side:
 - ``ssim`` and ``psnr_db`` over the person region (either person's pixels, grown by 3 px);
@@ -16,9 +19,13 @@ Reported per pair and on average, for both composites side by side:
 - ``old_showing``: of the old-garment pixels (A shows in the photo, B does not in the truth, and
   photo and truth differ by more than 20/255 in mean RGB), the share whose composite is nearer
   the photo (still A) than the truth;
+- ``background``: over the old-garment pixels where the truth shows background (the fill's
+  pixels): ``mae`` (mean absolute 8-bit RGB error), ``ssim`` (luma, full size) and
+  ``detail`` (mean absolute horizontal luma step over the truth's: 1 keeps the texture, a
+  smear goes towards 0);
 - ``cpu_s``: CPU seconds of the composite (process time).
 
-Usage: python benchmarks/tryon_composite.py [--json] [--pairs 4] [--png-dir DIR] [--only old]
+Usage: python benchmarks/tryon_composite.py [--json] [--pairs 5] [--png-dir DIR] [--only old]
 Needs ``apt-get install gnome-backgrounds`` (images are read from /usr/share/backgrounds).
 """
 
@@ -82,8 +89,22 @@ PAIRS = (
         (0.45, 0.28, 0.19),
         "grid-l.webp",
     ),
+    (
+        "dress",
+        (0.45, 0.10, 0.30),
+        "tshirt",
+        (0.10, 0.35, 0.45),
+        "female",
+        1.66,
+        62.0,
+        (0.55, 0.36, 0.26),
+        "wood-l.webp",
+    ),
 )
 HEIGHT_PX = 512
+#: Composites compared: today's paint-over, replacing with Telea's background fill (before),
+#: replacing with the patch fill (now the default).
+MODES = ("old", "telea", "new")
 DIFFERENT = 20.0 / 255.0  # mean RGB gap above which photo and truth are told apart
 
 
@@ -131,8 +152,24 @@ def scores(
     return {"ssim": ssim, "psnr_db": psnr, "old_showing": showing, "old_px": int(told.sum())}
 
 
+def background_scores(composite: np.ndarray, truth: np.ndarray, behind: np.ndarray) -> dict:
+    """The fill where the old garment hid background: 8-bit MAE, luma SSIM (full size) and
+    the detail ratio (mean absolute horizontal luma step, composite over truth) on ``behind``."""
+    if not behind.any():
+        return {"px": 0}
+    error = np.abs(composite[behind].astype(np.float64) - truth[behind]).mean()
+    a, b = _luma(composite), _luma(truth)
+    ssim = float(_gaussian_ssim(a, b)[behind].mean())
+    step = behind[:, 1:] & behind[:, :-1]
+    detail = np.abs(np.diff(a, axis=1))[step].mean() / max(
+        np.abs(np.diff(b, axis=1))[step].mean(), 1e-9
+    )
+    return {"px": int(behind.sum()), "mae": float(error), "ssim": ssim, "detail": float(detail)}
+
+
 def make_pair(index: int, *, edge_length_m: float = 0.04):
-    """(body, drape B, colour B, camera, photo A, truth B, person region, old-garment pixels)."""
+    """(body, drape B, colour B, camera, photo A, truth B, person region, old-garment pixels,
+    old-garment pixels where the truth shows background)."""
     from scipy import ndimage
 
     from tryon3d import bodyfit, garments, render, sim
@@ -169,7 +206,8 @@ def make_pair(index: int, *, edge_length_m: float = 0.04):
         (renders[a].mask > 0.5) | (renders[b].mask > 0.5), iterations=3
     )
     old = renders[a].garment_mask & (renders[a].mask > 0.5) & ~renders[b].garment_mask
-    return body, drapes[b], colour_b, camera, photo, truth, person, old
+    behind = old & (renders[b].mask < 0.02)
+    return body, drapes[b], colour_b, camera, photo, truth, person, old, behind
 
 
 def main() -> None:
@@ -179,18 +217,20 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--pairs", type=int, default=len(PAIRS))
     parser.add_argument("--png-dir", help="write photo | truth | composites side by side here")
-    parser.add_argument("--only", choices=("old", "new"), help="run one composite only")
+    parser.add_argument("--only", choices=MODES, help="run one composite only")
     args = parser.parse_args()
-    modes = [args.only] if args.only else ["old", "new"]
+    modes = [args.only] if args.only else list(MODES)
     rows = []
     for index in range(args.pairs):
-        body, drape, colour, camera, photo, truth, person, old = make_pair(index)
+        body, drape, colour, camera, photo, truth, person, old, behind = make_pair(index)
         skin = PAIRS[index % len(PAIRS)][7]
         parsing = bodyfit.parse_person(photo)
         row: dict = {"pair": index, "a_to_b": "->".join(PAIRS[index % len(PAIRS)][0:3:2])}
         images = [photo, truth]
         for mode in modes:
-            extra = {"parsing": parsing} if mode == "new" else {}
+            extra = {} if mode == "old" else {"parsing": parsing}
+            if mode == "telea":
+                extra["background_fill"] = "telea"
             start = time.process_time()
             composite, _ = render.render_on_photo(
                 body,
@@ -204,6 +244,7 @@ def main() -> None:
             )
             row[mode] = {"cpu_s": time.process_time() - start}
             row[mode].update(scores(composite, photo, truth, person, old))
+            row[mode]["background"] = background_scores(composite, truth, behind)
             images.append(composite)
         rows.append(row)
         if args.png_dir:
@@ -222,6 +263,15 @@ def main() -> None:
         }
         for mode in modes
     }
+    for mode in modes:  # the fill, weighted by each pair's filled pixels
+        filled = [row[mode]["background"] for row in rows if row[mode]["background"]["px"]]
+        weights = [b["px"] for b in filled]
+        if weights:
+            mean[mode]["background"] = {
+                key: float(np.average([b[key] for b in filled], weights=weights))
+                for key in ("mae", "ssim", "detail")
+            }
+            mean[mode]["background"]["px"] = int(sum(weights))
     if args.json:
         print(json.dumps({"pairs": rows, "mean": mean}, indent=1))
     else:

@@ -35,6 +35,7 @@ BACKGROUND, SKIN, HAIR, UPPER, LOWER, DRESS, SHOES = range(7)
 _SKIN_CHI2 = 9.21  # chi-square, 2 dof, 99 %: Mahalanobis^2 bound in (Cr, Cb)
 _SKIN_WEAK = 2.0  # the looser bound for skin in shade, as a multiple of _SKIN_CHI2
 _MIN_COV = 4.0  # floor on the chroma variance [(8-bit units)^2]: flat-lit faces are not that pure
+_GRABCUT_PERSON_PX = 320  # GrabCut learns its colours where the person is at most this tall [px]
 _SAME_FABRIC = 10.0  # Lab distance (L* halved) below which two clusters are one fabric
 _NOSE, _EYES, _EARS, _MOUTH = 0, (2, 5), (7, 8), (9, 10)
 _SHOULDERS, _ELBOWS, _WRISTS = (11, 12), (13, 14), (15, 16)
@@ -106,7 +107,19 @@ def _refine_person(pixels: np.ndarray, prob: np.ndarray) -> np.ndarray:
         return core
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     image = np.ascontiguousarray(pixels[r0:r1, c0:c1, ::-1])  # OpenCV wants BGR
-    cv2.grabCut(image, gc, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+    # GrabCut's cost grows with the crop's pixels: a tall person's colour models are learnt
+    # shrunk (three rounds), then one cut at full size with them frozen keeps the edge's pixels.
+    shrink = min(1.0, _GRABCUT_PERSON_PX / float(tall))
+    crop_h, crop_w = int(crop.shape[0]), int(crop.shape[1])
+    size = (max(2, round(crop_w * shrink)), max(2, round(crop_h * shrink)))
+    small = cv2.resize(gc, size, interpolation=cv2.INTER_NEAREST) if shrink < 1.0 else gc
+    cv2.setRNGSeed(0)  # its GMMs start from k-means: the same photo parses the same every time
+    if small is not gc and (small == cv2.GC_BGD).any() and (small == cv2.GC_FGD).any():
+        shrunk = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        cv2.grabCut(shrunk, small, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(image, gc, None, bgd, fgd, 1, cv2.GC_EVAL_FREEZE_MODEL)
+    else:
+        cv2.grabCut(image, gc, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
     person = np.zeros_like(core)
     person[r0:r1, c0:c1] = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
     # GrabCut may lose a limb over a background of the same colour: fall back when it strays.
@@ -124,6 +137,24 @@ def _segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.nd
     ab = b - a
     t = np.clip(((points - a) @ ab) / max(float(ab @ ab), 1e-9), 0.0, 1.0)
     return np.linalg.norm(points - (a + t[..., None] * ab), axis=-1)
+
+
+def _capsule(shape: tuple[int, int], a, b, radius: float) -> np.ndarray:
+    """Pixels (centres at +0.5) nearer than ``radius`` [px] to the segment a-b (a point when
+    a == b), shape (H, W) bool; distances are worked out in the capsule's bounding box only
+    (a few % of a full-frame grid per limb)."""
+    height, width = shape
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    low = np.floor(np.minimum(a, b) - radius).astype(int)
+    high = np.ceil(np.maximum(a, b) + radius).astype(int) + 1
+    u0, v0 = max(low[0], 0), max(low[1], 0)
+    u1, v1 = min(high[0], width), min(high[1], height)
+    out = np.zeros(shape, bool)
+    if u0 >= u1 or v0 >= v1:
+        return out
+    grid = np.stack(np.meshgrid(np.arange(u0, u1) + 0.5, np.arange(v0, v1) + 0.5), axis=-1)
+    out[v0:v1, u0:u1] = _segment_distance(grid, a, b) < radius
+    return out
 
 
 def _face_sample(ycc: np.ndarray, person: np.ndarray, kp: np.ndarray) -> np.ndarray:
@@ -166,14 +197,12 @@ def _skin_model(sample: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 
 def _limb_zone(shape: tuple[int, int], kp: np.ndarray, scale_px: float) -> np.ndarray:
     """Where skin may be: head, neck, arms, hands, legs and feet by the pose, (H, W) bool."""
-    height, width = shape
-    grid = np.stack(np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5), axis=-1)
     zone = np.zeros(shape, bool)
     head = kp[[0, 2, 5, 7, 8]].mean(axis=0)
     head_radius = max(0.9 * float(np.linalg.norm(kp[7] - kp[8])), 0.35 * scale_px)
-    zone |= np.linalg.norm(grid - head, axis=-1) < head_radius
+    zone |= _capsule(shape, head, head, head_radius)
     neck = kp[list(_SHOULDERS)].mean(axis=0)
-    zone |= _segment_distance(grid, head, neck) < 0.3 * scale_px
+    zone |= _capsule(shape, head, neck, 0.3 * scale_px)
     segments = [
         (11, 13),
         (13, 15),
@@ -190,15 +219,13 @@ def _limb_zone(shape: tuple[int, int], kp: np.ndarray, scale_px: float) -> np.nd
     ]
     for a, b in segments:
         radius = (0.34 if a in (23, 24) else 0.22 if a in (25, 26) else 0.2) * scale_px
-        zone |= _segment_distance(grid, kp[a], kp[b]) < radius
+        zone |= _capsule(shape, kp[a], kp[b], radius)
     for hand, elbow in zip(_HANDS, _ELBOWS, strict=True):
         centre = kp[list(hand)].mean(axis=0)
-        zone |= (
-            np.linalg.norm(grid - centre, axis=-1) < 0.35 * scale_px
-        )  # fingers reach past the marks
+        zone |= _capsule(shape, centre, centre, 0.35 * scale_px)  # fingers reach past the marks
         # A hanging hand carries on along the forearm, whatever the finger marks say.
         wrist = kp[hand[0]]
-        zone |= _segment_distance(grid, wrist, wrist + 0.6 * (wrist - kp[elbow])) < 0.2 * scale_px
+        zone |= _capsule(shape, wrist, wrist + 0.6 * (wrist - kp[elbow]), 0.2 * scale_px)
     return zone
 
 
@@ -316,12 +343,12 @@ def parse_person(
         sizes = ndimage.sum(skin, labels_, range(1, count + 1))
         skin = np.isin(labels_, 1 + np.flatnonzero(sizes >= (0.004 * tall) ** 2 * 4))
 
-    height, width = person.shape
-    grid_v, grid_u = np.mgrid[0:height, 0:width] + 0.5
+    shape = person.shape
+    grid_v = np.arange(shape[0])[:, None] + 0.5  # pixel-centre rows, broadcast over columns
     head = kp[[0, 2, 5, 7, 8]].mean(axis=0)
     head_radius = max(1.1 * float(np.linalg.norm(kp[7] - kp[8])), 0.4 * scale_px)
     shoulder_v = float(kp[list(_SHOULDERS), 1].mean())
-    in_head = np.hypot(grid_u - head[0], grid_v - head[1]) < head_radius
+    in_head = _capsule(shape, head, head, head_radius)
     neck_v = shoulder_v - 0.15 * (shoulder_v - head[1])
     # Eyes, brows and mouth are enclosed by face skin: skin, not hair.
     skin |= ndimage.binary_fill_holes(skin & in_head) & person
@@ -332,24 +359,22 @@ def parse_person(
     feet = kp[list(_ANKLES + _FEET)]
     near_feet = np.zeros_like(person)
     for point in feet:
-        near_feet |= np.hypot(grid_u - point[0], grid_v - point[1]) < 0.3 * scale_px
+        near_feet |= _capsule(shape, point, point, 0.3 * scale_px)
     shoes = person & ~skin & ~hair & near_feet & (grid_v > ankle_v - 0.05 * (ankle_v - knee_v))
 
     clothes = person & ~skin & ~hair & ~shoes
     lab = cv2.cvtColor(pixels, cv2.COLOR_RGB2Lab)
     split_v, dress = _clothes_split(lab, clothes, kp, np.random.default_rng(seed), scale_px)
-    labels = np.zeros(person.shape, np.uint8)
+    labels = np.zeros(shape, np.uint8)
     if dress:
         labels[clothes] = DRESS
     else:
-        labels[clothes] = np.where(grid_v[clothes] < split_v, UPPER, LOWER)
+        labels[clothes] = LOWER
+        labels[clothes & (grid_v < split_v)] = UPPER
         # Long sleeves of hanging arms reach below the waist: still the top.
         arms = np.zeros_like(person)
-        points = np.stack([grid_u, grid_v], axis=-1)
         for a, b in ((13, 15), (14, 16)):  # elbow to past the hand: cuffs and fingers too
-            arms |= (
-                _segment_distance(points, kp[a], kp[b] + 0.6 * (kp[b] - kp[a])) < 0.14 * scale_px
-            )
+            arms |= _capsule(shape, kp[a], kp[b] + 0.6 * (kp[b] - kp[a]), 0.14 * scale_px)
         labels[clothes & arms] = UPPER
     labels[skin] = SKIN
     labels[hair] = HAIR

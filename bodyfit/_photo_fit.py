@@ -34,6 +34,7 @@ import numpy as np
 from tryon3d.bodyfit import _photo_fitter
 from tryon3d.bodyfit._anny_model import DEFAULT_AGE_YEARS, AnnyModel
 from tryon3d.bodyfit._body import Body, Sex
+from tryon3d.bodyfit._parsing import PersonParsing
 from tryon3d.bodyfit._photo import Photo, PhotoAnalysis, PhotoSource, analyze_photo, load_photo
 from tryon3d.bodyfit._photo_fitter import (
     _REFINE_PX,
@@ -77,6 +78,8 @@ class PhotoFit:
             ``cloth`` and ``untelling`` (cloth too loose to tell), and ``ease_std_m`` [m];
             empty when the photos were not parsed.
         notes: plain statements about what the photo could not tell.
+        parsings: per view, the photo's ``PersonParsing`` (clothed fits of photos that parsed;
+            empty otherwise), for the composite to reuse rather than parse again.
     """
 
     body: Body
@@ -91,6 +94,7 @@ class PhotoFit:
     girth_sources: dict[str, str] = field(default_factory=dict)
     clothing: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    parsings: dict[str, PersonParsing] = field(default_factory=dict)
 
 
 class _single_thread:
@@ -233,13 +237,16 @@ def fit_body_to_photos(
         f"{name} photo: {note}" for name, analysis in analyses.items() for note in analysis.notes
     ]
     clothing: dict[str, dict[str, dict[str, float]]] = {}
+    parsings: dict[str, PersonParsing] = {}
     lower: str | None = None
     views = []
     for name, analysis in analyses.items():
         fitted, bound_only, cloth = analysis, None, None
         if clothed:
             # Trousers or skirt is judged on the front (a side view overlaps the legs).
-            target = _clothed_view(photos[name], analysis, name, height_m, notes, lower=lower)
+            target = _clothed_view(
+                photos[name], analysis, name, height_m, notes, lower=lower, parsings=parsings
+            )
             if target is not None:
                 lower = target.lower
                 fitted = replace(analysis, mask=target.target)
@@ -368,14 +375,22 @@ def fit_body_to_photos(
         girth_sources=sources,
         clothing=clothing,
         notes=tuple(notes),
+        parsings=parsings,
     )
 
 
 def _clothed_view(
-    photo: Photo, analysis: PhotoAnalysis, view: str, height_m: float, notes, *, lower=None
+    photo: Photo,
+    analysis: PhotoAnalysis,
+    view: str,
+    height_m: float,
+    notes,
+    *,
+    lower=None,
+    parsings: dict[str, PersonParsing] | None = None,
 ):
     """The view's clothed target (``bodyfit._clothed.clothed_target``), or None (with a note)
-    when the photo cannot be parsed."""
+    when the photo cannot be parsed; the parsing goes into ``parsings[view]``."""
     from PIL import Image
 
     from tryon3d.bodyfit._clothed import clothed_target
@@ -386,6 +401,8 @@ def _clothed_view(
     except ValueError as exc:
         notes.append(f"{view} photo: clothes not parsed ({exc}); its outline was taken as the body")
         return None
+    if parsings is not None:
+        parsings[view] = parsing
     labels = np.asarray(
         Image.fromarray(parsing.labels).resize(analysis.size, Image.Resampling.NEAREST)
     )

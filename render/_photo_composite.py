@@ -35,7 +35,7 @@ from ._backend import check_mesh, make_mesh, select_variant, sensor_dict
 from ._color import SKIN_COLOR, linear_to_srgb, srgb_to_linear
 from ._lights import ENV_TO_WORLD, studio_environment, studio_light_parts
 from ._poisson import poisson_seam_blend
-from ._replace import CLOTHES_LABELS, old_garment_labels, underlay
+from ._replace import BACKGROUND_FILLS, CLOTHES_LABELS, old_garment_labels, underlay
 from ._scene import StudioScene, _body_arrays, _layers_from_drape
 
 if TYPE_CHECKING:
@@ -363,6 +363,7 @@ def render_on_photo(
     in_place: bool = False,
     parsing=None,
     replace_labels: tuple[str, ...] | None = None,
+    background_fill: str = "patch",
 ) -> tuple[np.ndarray, np.ndarray]:
     """The drape rendered into the user's photo.
 
@@ -407,6 +408,9 @@ def render_on_photo(
         replace_labels: the parsing's clothes labels to replace (of ``"upper_clothes"``,
             ``"lower_clothes"``, ``"dress"``); None: those the new garment covers at least
             :data:`render._replace.REPLACE_OVERLAP` of.
+        background_fill: with ``parsing``, how uncovered background is filled (one of
+            :data:`render._replace.BACKGROUND_FILLS`): ``"patch"`` copies patches of the
+            background ring around it (texture carries on), ``"telea"`` inpaints it smoothly.
 
     Returns:
         (composite (H, W, 3) uint8 sRGB, garment_mask (H, W) bool: the pixels where the
@@ -432,6 +436,10 @@ def render_on_photo(
     if work_max_side_px is not None and int(work_max_side_px) < 64:
         raise ValueError(f"work_max_side_px must be at least 64 (or None), got {work_max_side_px}")
     _check_parsing(parsing, (height, width))
+    if background_fill not in BACKGROUND_FILLS:
+        raise ValueError(
+            f"background_fill must be one of {BACKGROUND_FILLS}, got {background_fill!r}"
+        )
     if replace_labels is not None:
         replace_labels = tuple(replace_labels)
         if parsing is None or not set(replace_labels) <= set(CLOTHES_LABELS):
@@ -452,6 +460,7 @@ def render_on_photo(
         skin_color=skin_color,
         device=device,
         replace_labels=replace_labels,
+        background_fill=background_fill,
     )
     if work_max_side_px is None or max(height, width) <= int(work_max_side_px):
         result, region, _ = _composite(
@@ -627,6 +636,7 @@ def _composite(
     skin_color,
     device,
     replace_labels,
+    background_fill="patch",
 ):
     """render_on_photo at the photo's own size -> (composite uint8, garment mask, changed
     pixels)."""
@@ -731,6 +741,7 @@ def _composite(
             protect,
             replace_labels,
             blend_margin_px,
+            background_fill,
         )
     photo_float = photo.astype(np.float32) / 255.0
     alpha = garment_alpha[..., None]
@@ -766,6 +777,7 @@ def _replacing(
     protect,
     replace_labels,
     blend_margin_px,
+    background_fill="patch",
 ):
     """Step 4 with a parsing: the new garment (its coverage, no blur) over the photo whose old
     garment pixels it leaves open show what lies under them."""
@@ -814,6 +826,7 @@ def _replacing(
         skin_rgb=parsing.skin_rgb,
         margin_px=blend_margin_px,
         hidden=(garment_alpha >= 0.999) & ~exposed,
+        background_fill=background_fill,
     )
     alpha = garment_alpha[..., None]
     composite = linear_to_srgb(

@@ -154,11 +154,27 @@ def test_synthetic_front_photo_recovers_the_body(monkeypatch):
 
 def test_tryon_with_a_photo_composites_the_garment(ryota_fit, tmp_path, monkeypatch, shared_dir):
     """`tryon3d tryon --photo`: the drape on the photo-posed body is composited onto the photo,
-    inside the person's true silhouette, leaving the background untouched."""
+    inside the person's true silhouette, leaving the background untouched; body.json carries the
+    photo fit's block (as `tryon3d body --photo` writes it) and the report page shows it."""
+    import dataclasses
+    import html
+
     import tryon3d._photos as photos
     from tryon3d.cli import main
 
-    monkeypatch.setattr(photos, "fit_photos", lambda *a, **k: ryota_fit)  # the fit is tested above
+    # as if his clothes had hidden the waist: the page must say the girth is the prior's
+    hidden = "the clothes hide the waist in every photo: its girth is the population prior's"
+    fit = dataclasses.replace(
+        ryota_fit,
+        girth_sources={**ryota_fit.girth_sources, "waist": "prior"},
+        notes=(*ryota_fit.notes, hidden),
+    )
+    monkeypatch.setattr(photos, "fit_photos", lambda *a, **k: fit)  # the fit is tested above
+    parse_calls = []
+    parse_person = bodyfit.parse_person
+    monkeypatch.setattr(
+        bodyfit, "parse_person", lambda *a, **k: parse_calls.append(1) or parse_person(*a, **k)
+    )
     photo = shared_dir / "photos" / "ryota_front.png"
     out = tmp_path / "tryon"
     code = main(
@@ -185,7 +201,21 @@ def test_tryon_with_a_photo_composites_the_garment(ryota_fit, tmp_path, monkeypa
             str(out),
         ]
     )
+    assert parse_calls == [] and "front" in fit.parsings  # the fit's parsing is reused
+    content = json.loads((out / "body.json").read_text())
+    assert content["photo_fit"] == json.loads(json.dumps(photos.photo_fit_record(fit)))
+    assert render.Camera.from_dict(content["cameras"]["front"]).fx == pytest.approx(
+        fit.cameras["front"].fx
+    )
     report = json.loads((out / "report.json").read_text())
+    page = (out / "report.html").read_text()
+    section = page[page.index('<section id="photo-body">') :]
+    section = section[: section.index("</section>")]
+    for girth, std in content["photo_fit"]["girth_uncertainty_cm"].items():
+        value = report["body_cm"][girth]
+        assert f"<td>{girth}</td><td>{value:.1f}</td><td>&plusmn; {std:.1f}</td>" in section
+    assert '<tr class="prior"><td>waist</td>' in section and "could not tell" in section
+    assert section.count("<li>") == len(fit.notes) and html.escape(hidden) in section
     # exit 3 exactly when the recommended size's drape failed its gates (documented exit code)
     recommended = report["recommended_size"]
     assert code == (0 if report["sizes"][recommended]["gates"]["passed"] else 3), report["sizes"][

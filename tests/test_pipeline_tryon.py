@@ -366,6 +366,7 @@ def test_tryon_writes_the_full_report(report_folder):
     assert body["measurements_cm"]["stature"] == pytest.approx(165.0, abs=1.5)
     page = (report_folder / "report.html").read_text()
     assert "data:model/gltf-binary;base64," in page and 'src="viewer/model-viewer.min.js"' in page
+    assert "photo_fit" not in body and 'id="photo-body"' not in page  # no photo, no photo block
     from PIL import Image
 
     gif = Image.open(report_folder / "turntable.gif")

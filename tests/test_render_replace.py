@@ -165,3 +165,44 @@ def test_bad_parsing(scene):
         render.render_on_photo(
             body, drape, photo, camera, parsing=scene["parsing"], replace_labels=("hat",)
         )
+    with pytest.raises(ValueError, match="background_fill"):
+        render.render_on_photo(
+            body, drape, photo, camera, parsing=scene["parsing"], background_fill="blur"
+        )
+
+
+def _detail(image: np.ndarray, where: np.ndarray) -> float:
+    """Mean absolute horizontal step of the grey image over ``where``."""
+    steps = np.abs(np.diff(image.mean(axis=-1), axis=1))
+    return float(steps[where[:, 1:]].mean())
+
+
+def test_patch_fill_carries_a_texture_on():
+    """Background walled in by a person outline (a 3 px band the fill may cross): patches of
+    the ring carry vertical stripes on through the hole, where Telea smears them flat."""
+    from tryon3d.render._background_fill import _telea, patch_fill
+
+    rng = np.random.default_rng(5)
+    cols = np.arange(160)
+    stripes = 0.5 + 0.3 * (np.sin(2 * np.pi * cols / 7.0) > 0)  # 7 px period
+    truth = np.repeat(stripes[None, :, None], 160, axis=0) * np.array([1.0, 0.8, 0.6])
+    truth = np.clip(truth + rng.normal(0.0, 0.02, truth.shape), 0, 1).astype(np.float32)
+    target = np.zeros((160, 160), bool)
+    target[60:110, 55:105] = True
+    wall = ndimage.binary_dilation(target, iterations=3) & ~target
+    known = ~(target | wall)
+    photo = truth.copy()
+    photo[target | wall] = (0.9, 0.1, 0.1)  # the old garment
+    filled = patch_fill(photo, known, target, patch_px=9, ring_px=30, passable=wall)
+    smooth = _telea(photo, known, target | wall)
+    assert np.array_equal(filled[known], photo[known])  # the ring is left as it was
+    assert np.abs(filled[target] - (0.9, 0.1, 0.1)).max(axis=1).min() > 0.1  # none of the old
+    # measured: 1.00 of the truth's detail (Telea 0.06), mean error 0.033 (Telea 0.124)
+    assert 0.7 < _detail(filled, target) / _detail(truth, target) < 1.3
+    assert _detail(smooth, target) / _detail(truth, target) < 0.4
+    error = float(np.abs(filled - truth)[target].mean())
+    assert error < 0.6 * float(np.abs(smooth - truth)[target].mean())
+    again = patch_fill(photo, known, target, patch_px=9, ring_px=30, passable=wall)
+    assert np.array_equal(again, filled)  # seeded
+    with pytest.raises(ValueError, match="patch_px"):
+        patch_fill(photo, known, target, patch_px=8)

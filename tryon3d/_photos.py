@@ -24,7 +24,14 @@ from tryon3d.bodyfit import Body
 
 log = logging.getLogger("tryon3d")
 
-__all__ = ["body_from_photos", "fit_photos", "photo_fit_files", "run_photo_body"]
+__all__ = [
+    "body_from_photos",
+    "fit_photos",
+    "photo_body_json",
+    "photo_fit_files",
+    "photo_fit_record",
+    "run_photo_body",
+]
 
 
 def _png(array: np.ndarray) -> bytes:
@@ -88,22 +95,13 @@ def body_from_photos(
     return fit_photos(front, side, height_cm=height_cm, weight_kg=weight_kg, sex=sex, age=age).body
 
 
-def photo_fit_files(
-    fit: bodyfit.PhotoFit, *, photos: Mapping[str, bodyfit.Photo] | None = None
-) -> dict[str, bytes | str]:
-    """Output files of a photo fit: body.glb, body.json (with ``cameras``), overlay_<view>.png,
-    silhouette_<view>.png, and ``photo_<view>.png`` for the photos given in ``photos``."""
-    content = body_json(fit.body)
-    content["cameras"] = {
-        name: {
-            **camera.to_dict(),
-            "pose_axis_angle_rad": np.asarray(fit.poses[name]).round(8).tolist(),
-        }
-        if name != "front"
-        else camera.to_dict()
-        for name, camera in fit.cameras.items()
-    }
-    content["photo_fit"] = {
+def photo_fit_record(fit: bodyfit.PhotoFit) -> dict:
+    """The ``photo_fit`` block of a photo body's body.json (user units): ``scores``,
+    ``seconds``, ``stature_cm``, ``girth_uncertainty_cm`` (one standard deviation per girth),
+    ``girth_sources`` (``"photo"``, or ``"prior"`` where the clothes hid the girth),
+    ``clothing`` (per view and girth: the outline's skin / cloth / untelling shares and the ease
+    spread [cm]) and ``notes`` (what the photos could not tell)."""
+    return {
         "scores": {k: round(float(v), 4) for k, v in fit.scores.items()},
         "seconds": round(fit.seconds, 2),
         "stature_cm": round(m_to_cm(fit.body.measurements_m["stature"]), 2),
@@ -125,9 +123,35 @@ def photo_fit_files(
         },
         "notes": list(fit.notes),
     }
+
+
+def photo_body_json(fit: bodyfit.PhotoFit) -> dict:
+    """The body.json content of a photo body (``tryon3d body --photo`` and ``tryon3d tryon
+    --photo`` alike): :func:`tryon3d.body_json`'s, with ``cameras`` (per view, the fitted camera
+    and, beside the front, that view's pose [rad]) and ``photo_fit`` (:func:`photo_fit_record`)."""
+    content = body_json(fit.body)
+    content["cameras"] = {
+        name: {
+            **camera.to_dict(),
+            "pose_axis_angle_rad": np.asarray(fit.poses[name]).round(8).tolist(),
+        }
+        if name != "front"
+        else camera.to_dict()
+        for name, camera in fit.cameras.items()
+    }
+    content["photo_fit"] = photo_fit_record(fit)
+    return content
+
+
+def photo_fit_files(
+    fit: bodyfit.PhotoFit, *, photos: Mapping[str, bodyfit.Photo] | None = None
+) -> dict[str, bytes | str]:
+    """Output files of a photo fit: body.glb, body.json (:func:`photo_body_json`),
+    overlay_<view>.png, silhouette_<view>.png, and ``photo_<view>.png`` for the photos given in
+    ``photos``."""
     files: dict[str, bytes | str] = {
         "body.glb": bodyfit.body_to_glb(fit.body),
-        "body.json": json.dumps(content, indent=2) + "\n",
+        "body.json": json.dumps(photo_body_json(fit), indent=2) + "\n",
     }
     for name in fit.cameras:
         files[f"overlay_{name}.png"] = _png(fit.overlays[name])

@@ -393,8 +393,40 @@ def _views(report: FitReport, names: set[str], glb: bytes | None) -> str:
     )
 
 
+def _photo_section(report: FitReport, photo_fit: Mapping[str, Any] | None) -> str:
+    """The "body from your photo" section: each girth with its uncertainty and where it comes
+    from, and the fit's notes; empty without a photo fit."""
+    if not photo_fit:
+        return ""
+    esc = html.escape
+    spread = photo_fit.get("girth_uncertainty_cm", {})
+    sources = photo_fit.get("girth_sources", {})
+    rows = "".join(
+        _part(
+            "photo_girth",
+            girth=esc(girth),
+            value=f"{report.body_cm[girth]:.1f}" if girth in report.body_cm else "-",
+            spread=f"{float(std):.1f}",
+            source=esc(
+                "the population prior (the photo could not tell)"
+                if sources.get(girth) == "prior"
+                else "the photo"
+            ),
+            row_class=' class="prior"' if sources.get(girth) == "prior" else "",
+        )
+        for girth, std in spread.items()
+    )
+    notes = "".join(_part("reason", text=esc(str(n))) for n in photo_fit.get("notes", ()))
+    return _part("photo_body", rows=rows, notes=notes) + "\n"
+
+
 def report_html(
-    report: FitReport, files: Sequence[str], *, glb: bytes | None = None, title: str | None = None
+    report: FitReport,
+    files: Sequence[str],
+    *,
+    glb: bytes | None = None,
+    title: str | None = None,
+    photo_fit: Mapping[str, Any] | None = None,
 ) -> str:
     """The ``report.html`` page (``tryon3d/templates/report.html``): recommendation, reasons, ease
     table, fit maps, turntable and an interactive 3D view (vendored ``viewer/model-viewer.min.js``;
@@ -405,6 +437,9 @@ def report_html(
         files: names of the files written next to the page (images shown when present).
         glb: the recommended size's draped GLB to embed; None leaves the 3D view out.
         title: page title.
+        photo_fit: the ``photo_fit`` block of a photo body's body.json
+            (``tryon3d._photos.photo_fit_record``): adds the body's girths with their
+            uncertainty [cm] and the photo fit's notes; None leaves that section out.
     """
     names = set(files)
     esc = html.escape
@@ -442,6 +477,7 @@ def report_html(
             f"{report.body_cm.get('chest', 0):.0f} cm chest."
         ),
         reasons="".join(_part("reason", text=esc(r)) for r in report.reasons),
+        photo_body=_photo_section(report, photo_fit),
         ease_heads="".join(_part("ease_head", region=esc(r.replace("_", " "))) for r in regions),
         ease_rows=_ease_rows(report, regions),
         views=_views(report, names, glb),
@@ -458,11 +494,13 @@ def write_report(
     extra_files: dict[str, bytes | str] | None = None,
     progress: Callable[[str], None] | None = None,
     rendered: Mapping[str, Mapping[str, bytes]] | None = None,
+    photo_fit: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Render the report's assets and write ``report.json``, ``report.html``, images, GLBs and
     the viewer into ``folder`` (all or nothing), with what reloads the report
     (``tryon3d.load_report``): ``body.json`` and the drapes (``sizing.drape_files``). Returns the
-    written paths. ``rendered``: see ``render_report_assets``."""
+    written paths. ``rendered``: see ``render_report_assets``. ``photo_fit``: a photo body's
+    ``photo_fit`` block, shown on the page (see :func:`report_html`)."""
     from tryon3d import sizing
     from tryon3d._bodies import body_json
 
@@ -487,7 +525,9 @@ def write_report(
     listing = sorted(set(files) | {"report.json", "report.html"})
     content = report_json(report, files={"list": listing})
     files["report.json"] = json.dumps(content, indent=2) + "\n"
-    files["report.html"] = report_html(report, listing, glb=glb if isinstance(glb, bytes) else None)
+    files["report.html"] = report_html(
+        report, listing, glb=glb if isinstance(glb, bytes) else None, photo_fit=photo_fit
+    )
     return write_files_atomically(out, files)
 
 
@@ -786,14 +826,14 @@ def _photo_body(
     weight_kg: float | None,
     sex: str,
     parse: bool = False,
-) -> tuple[Body, Camera, np.ndarray, np.ndarray, PersonParsing | None]:
+) -> tuple[Body, Camera, np.ndarray, np.ndarray, PersonParsing | None, dict]:
     """(body, front camera, person mask (h, w) uint8 at the analysis size, upright photo pixels
-    (H, W, 3) uint8, the front photo's parsing when ``parse`` and it parses, else None) from the
-    photo fit."""
+    (H, W, 3) uint8, the front photo's parsing when ``parse`` and it parses, else None, and the
+    body.json content with the fit's ``cameras`` and ``photo_fit`` block) from the photo fit."""
     import numpy as np
 
     from tryon3d import bodyfit
-    from tryon3d._photos import fit_photos
+    from tryon3d._photos import fit_photos, photo_body_json
 
     front = bodyfit.load_photo(
         photo
@@ -802,13 +842,14 @@ def _photo_body(
     # MediaPipe's person mask stays at the analysis size (uint8): render_on_photo resizes it
     # straight to its working size, so no photo-sized mask is ever made
     mask = np.round(np.clip(fit.analyses["front"].mask, 0.0, 1.0) * 255.0).astype(np.uint8)
-    parsing = None
-    if parse:
+    parsing = fit.parsings.get("front")  # the clothed fit's own: parsed once, not twice
+    if parse and parsing is None:
         try:
             parsing = bodyfit.parse_person(front, analysis=fit.analyses["front"])
         except ValueError as exc:  # e.g. a face too small for the skin model: paint over
             _log.warning("cannot parse the photo (%s); the garment is painted over it", exc)
-    return fit.body, fit.cameras["front"], mask, front.pixels, parsing
+    record = photo_body_json(fit)
+    return fit.body, fit.cameras["front"], mask, front.pixels, parsing if parse else None, record
 
 
 def _families() -> dict[str, dict]:
@@ -914,8 +955,9 @@ def run_tryon(
         mask: np.ndarray | None = None
         pixels: np.ndarray | None = None
         parsing = None
+        content: dict | None = None  # body.json: the photo body's, with its photo_fit block
         if photo is not None:
-            body, camera, mask, pixels, parsing = _photo_body(
+            body, camera, mask, pixels, parsing, content = _photo_body(
                 photo,
                 side_photo,
                 height_cm=height_cm,
@@ -958,7 +1000,7 @@ def run_tryon(
 
         extra: dict[str, bytes | str] = {
             "body.glb": bodyfit.body_to_glb(body),
-            "body.json": json.dumps(body_json(body), indent=2) + "\n",
+            "body.json": json.dumps(content or body_json(body), indent=2) + "\n",
         }
         if pixels is not None and camera is not None:  # a photo body
             chosen = size if size in report.drapes else report.recommended_size
@@ -985,6 +1027,7 @@ def run_tryon(
             extra_files=extra,
             progress=progress,
             rendered=rendered,
+            photo_fit=None if content is None else content["photo_fit"],
         )
     finally:
         progress.close()
