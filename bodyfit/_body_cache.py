@@ -121,7 +121,7 @@ def load_cached_body(key: str) -> Body | None:
     path = body_cache_dir() / f"{key}.npz"
     try:
         handle = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
+    except OSError:  # none, or a cache folder that cannot be read: a miss, nothing to delete
         return None
     except Exception as exc:  # a damaged zip reads as many kinds of error: all mean rebuild
         _drop(path, exc)
