@@ -462,3 +462,23 @@ def test_cached_body_loads_without_torch(default_body, body_cache, tmp_path) -> 
     assert done.returncode == 0, done.stderr
     hips = round(default_body.measurements_m["hips"], 6)
     assert done.stdout.split("\n")[-2] == f"{default_body.vertex_count} {hips} []"
+
+
+def test_body_cache_keeps_the_most_recently_used(default_body, body_cache, monkeypatch) -> None:
+    import os
+
+    from tryon3d.bodyfit import _body_cache
+
+    folder, _ = body_cache
+    monkeypatch.setattr(_body_cache, "MAX_ENTRIES", 2)
+    keys = [str(n) * 64 for n in range(3)]
+    for age, key in enumerate(keys[:2]):
+        path = _body_cache.store_body(key, default_body)
+        os.utime(path, (1e9 + age, 1e9 + age))  # written long ago, key 0 first
+    assert _body_cache.load_cached_body(keys[0]) is not None  # used now: newest
+    _body_cache.store_body(keys[2], default_body)
+    assert sorted(p.stem for p in folder.glob("*.npz")) == [keys[0], keys[2]]
+    # an entry under another key's name (copied, renamed) is refused and deleted
+    (folder / f"{keys[0]}.npz").rename(folder / f"{keys[1]}.npz")
+    assert _body_cache.load_cached_body(keys[1]) is None
+    assert sorted(p.stem for p in folder.glob("*.npz")) == [keys[2]]
