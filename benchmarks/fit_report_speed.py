@@ -23,12 +23,18 @@ system CPU seconds of its whole process tree (the workers included), ``main_proc
 its main process's. This process samples the memory of each child's whole tree (RSS and PSS
 summed over the child and its forked workers; PSS splits the pages a fork shares) every 50 ms.
 
+Both ways run with the body cache off (``TRYON3D_NO_BODY_CACHE=1``: each rebuilds the body with
+anny, as before the cache). ``--body-cache`` adds ``body_cache``: the new way twice more with the
+cache on in a fresh folder (anny's and Warp's caches kept), ``cold`` (empty: rebuilt and stored)
+then ``warm`` (read back: no torch, no anny), each with its main process's CPU seconds, its
+``seconds.body`` and ``torch_imported`` (whether torch was in the main process at the end).
+
 Goal: ``speedup`` >= 2 on a 2-core CPU. Other work on the machine skews both ways alike but not
 evenly (on a loaded machine a parallel way gains little): the JSON carries the load average
 before and after; compare ``cpu_s`` too.
 
 Usage: ``python benchmarks/fit_report_speed.py [--json] [--render] [--cli] [--base DIR] [--workers
-N]``
+N] [--body-cache]``
 """
 
 from __future__ import annotations
@@ -83,12 +89,14 @@ def _memory_kib(pids: list[int]) -> tuple[int, int]:
     return rss, pss
 
 
-def _run_sampled(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess, dict]:
+def _run_sampled(
+    command: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess, dict]:
     """Run ``command``; wall time [s] and the peak summed RSS / PSS [MiB] of its process tree."""
     started = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env
     )
     peak = {"rss": 0, "pss": 0}
     done = threading.Event()
@@ -178,6 +186,7 @@ def _worker(body_path: str, workers: int, render: bool) -> None:
         "recommended_size": report.recommended_size,
         "ease_cm": {s: fit.ease_cm for s, fit in report.sizes.items()},
         "errors": {r.job.size: r.error for r in results if r.error},
+        "torch_imported": "torch" in sys.modules,
     }
     print(json.dumps(out), flush=True)
     if new_way:  # the new CLI's exit: no teardown of the loaded models
@@ -199,6 +208,23 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def _env(*, body_cache: str | None = None) -> dict[str, str]:
+    """This process's environment with the body cache off, or on in the folder ``body_cache``
+    (``TRYON3D_CACHE``; anny's and Warp's caches stay where they are)."""
+    env = dict(os.environ)
+    if body_cache is None:
+        env["TRYON3D_NO_BODY_CACHE"] = "1"
+        return env
+    from tryon3d.core import cache_root
+
+    root = cache_root()
+    env.pop("TRYON3D_NO_BODY_CACHE", None)
+    env.setdefault("ANNY_CACHE_DIR", str(root / "anny"))
+    env.setdefault("WARP_CACHE_PATH", str(root / "warp"))
+    env["TRYON3D_CACHE"] = body_cache
+    return env
+
+
 def _cli(python: Path, root: Path, body: str, out: str) -> dict:
     command = [
         str(python),
@@ -215,7 +241,8 @@ def _cli(python: Path, root: Path, body: str, out: str) -> dict:
         "-o",
         out,
     ]
-    result, stats = _run_sampled(command, cwd=root)  # python -m: the checkout's own package first
+    # python -m: the checkout's own package first
+    result, stats = _run_sampled(command, cwd=root, env=_env())
     if result.returncode:
         raise RuntimeError(f"{' '.join(command)} failed: {result.stderr.strip()[-400:]}")
     return {**stats, "root": str(root), "load_avg": _load()}
@@ -237,6 +264,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--workers", type=int, default=0, help="workers of the new way (0: one per core)"
+    )
+    parser.add_argument(
+        "--body-cache",
+        action="store_true",
+        help="also run the new way with the body cache on: cold, then warm",
     )
     parser.add_argument("--worker", nargs=2, metavar=("BODY", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -271,11 +303,15 @@ def main() -> int:
             "load_avg_before": _load(),
         }
         ways = {}
-        for name, workers in (("baseline", 1), ("ours", args.workers)):
+        runs = [("baseline", 1, None), ("ours", args.workers, None)]
+        if args.body_cache:
+            folder = str(Path(tmp) / "cache")
+            runs += [("cold", args.workers, folder), ("warm", args.workers, folder)]
+        for name, workers, body_cache in runs:
             command = [sys.executable, __file__, "--worker", body_path, str(workers)] + (
                 ["--render"] * args.render
             )
-            result, stats = _run_sampled(command)
+            result, stats = _run_sampled(command, env=_env(body_cache=body_cache))
             if result.returncode:
                 raise RuntimeError(f"the {name} run failed: {result.stderr.strip()[-600:]}")
             ways[name] = {
@@ -288,6 +324,17 @@ def main() -> int:
         report["speedup"] = round(report["baseline_s"] / report["ours_s"], 2)
         report["same_recommendation"] = _same(ways["baseline"], ways["ours"])
         report["baseline"], report["ours"] = ways["baseline"], ways["ours"]
+        if args.body_cache:
+            cold, warm = ways["cold"], ways["warm"]
+            report["body_cache"] = {
+                "cold": cold,
+                "warm": warm,
+                "warm_vs_cold_wall": round(cold["wall_s"] / warm["wall_s"], 2),
+                "main_process_cpu_saved_s": round(
+                    cold["main_process_cpu_s"] - warm["main_process_cpu_s"], 2
+                ),
+                "same_recommendation": _same(cold, warm) and _same(ways["ours"], warm),
+            }
         if args.cli:
             base = Path(args.base)
             report["cli_before"] = _cli(

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from tryon3d.bodyfit._body import Body
+from tryon3d.bodyfit._body_cache import body_cache_key, load_cached_body, store_body
 
 #: glTF is y-up; the engine is z-up. This rotation takes engine points to glTF points.
 Z_UP_TO_Y_UP = np.array(
@@ -97,11 +98,12 @@ def body_from_record(
 ) -> Body:
     """Rebuild the Body a ``body_record`` describes (same model, shape and pose).
 
+    An anny body seen before is read from the body cache (``bodyfit._body_cache``: no torch,
+    no anny; ``TRYON3D_NO_BODY_CACHE=1`` turns it off), bit-identical to a rebuild.
+
     Raises:
         ValueError: the record is malformed or was written for another mesh.
     """
-    from tryon3d.bodyfit._measurements import rebuild_body
-
     if not isinstance(record, Mapping) or record.get("format") != RECORD_FORMAT:
         raise ValueError(f"not a tryon3d body record (expected format {RECORD_FORMAT!r})")
     for key, kind in (
@@ -132,6 +134,18 @@ def body_from_record(
         pose = np.asarray(record.get("pose_axis_angle_rad") or [], dtype=np.float64)
         if not np.isfinite(pose).all() or (pose.size and np.abs(pose).max() > 4 * np.pi):
             raise ValueError("body record pose must hold finite angles within +-4 pi rad")
+    except (TypeError, OverflowError) as exc:
+        raise ValueError(
+            f"body record is missing or has a malformed field: {type(exc).__name__}: {exc}"
+        ) from None
+    # a body seen before: read back, no model run (rebuild_body imports torch and anny)
+    cache_key = body_cache_key(record, model=str(record.get("model")))
+    cached = None if cache_key is None else load_cached_body(cache_key)
+    if cached is not None:
+        return cached
+    from tryon3d.bodyfit._measurements import rebuild_body
+
+    try:
         body = rebuild_body(
             model=str(record["model"]),
             shape_parameters={str(k): float(v) for k, v in record["shape_parameters"].items()},
@@ -150,4 +164,6 @@ def body_from_record(
         raise ValueError(
             f"body record is for a {expected}-vertex mesh, the model now has {body.vertex_count}"
         )
+    if cache_key is not None:
+        store_body(cache_key, body)
     return body

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
+
+# Tests rebuild every body they load (and write no bodies into the user's cache); the body
+# cache's own tests turn it on with a cache folder of their own. Subprocesses inherit this.
+os.environ.setdefault("TRYON3D_NO_BODY_CACHE", "1")
 
 
 @pytest.fixture(scope="session")

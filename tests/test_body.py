@@ -329,3 +329,156 @@ def test_closed_sets_are_the_literals_bodyfit_defines():
     assert [bodyfit.check_sex(s) for s in ("F", " Male ", "woman")] == ["female", "male", "female"]
     with pytest.raises(ValueError, match="sex must be"):
         bodyfit.check_sex("x")
+
+
+# ----------------------------------------------------------------------------- body cache
+
+
+@pytest.fixture
+def body_cache(monkeypatch, tmp_path):
+    """The body cache on, in a folder of this test's own; counts the model rebuilds."""
+    from tryon3d.bodyfit import _measurements
+
+    monkeypatch.delenv("TRYON3D_NO_BODY_CACHE", raising=False)
+    monkeypatch.setenv("TRYON3D_CACHE", str(tmp_path))  # anny's folder is already fixed
+    rebuilds = []
+    rebuild = _measurements.rebuild_body
+
+    def counting(**kwargs):
+        rebuilds.append(kwargs["model"])
+        return rebuild(**kwargs)
+
+    monkeypatch.setattr(_measurements, "rebuild_body", counting)
+    return tmp_path / "bodies", rebuilds
+
+
+def _record(body) -> dict:
+    return json.loads(json.dumps(bodyfit.body_record(body)))
+
+
+def _assert_same_body(a, b) -> None:
+    """Arrays bit-identical (values, dtype, shape), dicts and names equal."""
+    for field in dataclasses.fields(a):
+        left, right = getattr(a, field.name), getattr(b, field.name)
+        if isinstance(left, np.ndarray):
+            assert left.dtype == right.dtype and left.shape == right.shape, field.name
+            assert np.array_equal(left, right), field.name
+            assert not right.flags.writeable, field.name
+        elif field.name in ("landmarks_m", "skeleton_m"):
+            assert list(left) == list(right), field.name
+            assert all(np.array_equal(left[k], right[k]) for k in left), field.name
+        else:
+            assert left == right, field.name
+
+
+def test_body_cache_returns_the_rebuilt_body_bit_for_bit(default_body, body_cache) -> None:
+    folder, rebuilds = body_cache
+    record = _record(bodyfit.pose_named(default_body, "arms_down"))  # posed: both vertex sets
+    rebuilt = bodyfit.body_from_record(record)  # a miss: built and stored
+    assert rebuilds == ["anny"] and len(list(folder.glob("*.npz"))) == 1
+    cached = bodyfit.body_from_record(record)
+    assert rebuilds == ["anny"]  # a hit: no model run
+    assert not np.array_equal(cached.vertices, cached.rest_vertices)
+    _assert_same_body(rebuilt, cached)
+    assert cached.measurements_m["chest"] == rebuilt.measurements_m["chest"] > 0.5
+
+
+def test_body_cache_misses_on_a_changed_record_or_code(default_body, body_cache, monkeypatch):
+    from tryon3d.bodyfit import _body_cache
+
+    folder, rebuilds = body_cache
+    record = _record(default_body)
+    bodyfit.body_from_record(record)
+    changed = json.loads(json.dumps(record))
+    changed["shape_parameters"]["weight"] = round(record["shape_parameters"]["weight"] - 0.01, 6)
+    other = bodyfit.body_from_record(changed)
+    assert rebuilds == ["anny", "anny"] and len(list(folder.glob("*.npz"))) == 2
+    assert np.abs(other.rest_vertices - default_body.rest_vertices).max() > 1e-5
+    # the code or data that shape a body changed (another tape calibration, say): a new key
+    monkeypatch.setattr(_body_cache, "code_digest", lambda: "0" * 64)
+    bodyfit.body_from_record(record)
+    assert len(rebuilds) == 3 and len(list(folder.glob("*.npz"))) == 3
+    # off, SMPL-X (licensed model files) and non-JSON records are never cached
+    assert _body_cache.body_cache_key({**record, "model": "smplx"}, model="smplx") is None
+    assert _body_cache.body_cache_key({**record, "weight_kg": np.float32(60)}, model="anny") is None
+    monkeypatch.setenv("TRYON3D_NO_BODY_CACHE", "1")
+    assert _body_cache.body_cache_key(record, model="anny") is None
+    bodyfit.body_from_record(record)
+    assert len(rebuilds) == 4 and len(list(folder.glob("*.npz"))) == 3
+
+
+class _Trap:
+    """Unpickling this touches a file: proof that a cache entry was unpickled."""
+
+    def __init__(self, path) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (type(self.path).touch, (self.path,))
+
+
+def test_damaged_body_cache_entries_are_rebuilt_never_unpickled(
+    default_body, body_cache, tmp_path
+) -> None:
+    folder, rebuilds = body_cache
+    record = _record(default_body)
+    rebuilt = bodyfit.body_from_record(record)
+    (entry,) = folder.glob("*.npz")
+    whole = entry.read_bytes()
+    entry.write_bytes(whole[: len(whole) // 2])  # a run killed while writing, a full disk
+    again = bodyfit.body_from_record(record)
+    assert rebuilds == ["anny", "anny"] and entry.read_bytes() == whole  # rewritten whole
+    _assert_same_body(rebuilt, again)
+    # an entry holding a pickled object is refused (allow_pickle=False) and replaced
+    trap = tmp_path / "unpickled"
+    with entry.open("wb") as handle:
+        np.savez(handle, vertices=np.array([_Trap(trap)], dtype=object))
+    bodyfit.body_from_record(record)
+    assert not trap.exists() and len(rebuilds) == 3 and entry.read_bytes() == whole
+    assert not list(folder.glob(".partial-*"))
+    _assert_same_body(rebuilt, bodyfit.body_from_record(record))
+    assert len(rebuilds) == 3
+
+
+def test_cached_body_loads_without_torch(default_body, body_cache, tmp_path) -> None:
+    import os
+
+    from tryon3d._bodies import body_json
+
+    record = _record(default_body)
+    bodyfit.body_from_record(record)  # stored in this test's cache
+    path = tmp_path / "body.json"
+    path.write_text(json.dumps({**body_json(default_body), "record": record}))
+    code = (
+        "import sys; from tryon3d._bodies import load_body; "
+        f"b = load_body({str(path)!r}); "
+        "print(b.vertex_count, round(b.measurements_m['hips'], 6), "
+        "sorted(m for m in ('torch', 'anny', 'roma', 'warp') if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TRYON3D_NO_BODY_CACHE"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    hips = round(default_body.measurements_m["hips"], 6)
+    assert done.stdout.split("\n")[-2] == f"{default_body.vertex_count} {hips} []"
+
+
+def test_body_cache_keeps_the_most_recently_used(default_body, body_cache, monkeypatch) -> None:
+    import os
+
+    from tryon3d.bodyfit import _body_cache
+
+    folder, _ = body_cache
+    monkeypatch.setattr(_body_cache, "MAX_ENTRIES", 2)
+    keys = [str(n) * 64 for n in range(3)]
+    for age, key in enumerate(keys[:2]):
+        path = _body_cache.store_body(key, default_body)
+        os.utime(path, (1e9 + age, 1e9 + age))  # written long ago, key 0 first
+    assert _body_cache.load_cached_body(keys[0]) is not None  # used now: newest
+    _body_cache.store_body(keys[2], default_body)
+    assert sorted(p.stem for p in folder.glob("*.npz")) == [keys[0], keys[2]]
+    # an entry under another key's name (copied, renamed) is refused and deleted
+    (folder / f"{keys[0]}.npz").rename(folder / f"{keys[1]}.npz")
+    assert _body_cache.load_cached_body(keys[1]) is None
+    assert sorted(p.stem for p in folder.glob("*.npz")) == [keys[2]]
