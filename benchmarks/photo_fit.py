@@ -312,6 +312,21 @@ def run_clothed(args) -> dict:
                 told = getattr(fit, "girth_sources", None)
                 if told:
                     extra["sources"] = {g: told[g] for g in GIRTHS if g in told}
+                outline = getattr(fit, "outline_girths_m", None)
+                if outline:  # the photo's own reading, before the population prior
+                    extra["outline_error_cm"] = {
+                        g: round(100 * (outline[g] - truth.measurements_m[g]), 2)
+                        for g in GIRTHS
+                        if g in outline
+                    }
+                if getattr(fit, "clothing", None):
+                    extra["clothing"] = {
+                        view: {
+                            g: {k: round(v, 3) for k, v in shares.items()}
+                            for g, shares in coverage.items()
+                        }
+                        for view, coverage in fit.clothing.items()
+                    }
             row[method] = {
                 "error_cm": {
                     g: round(100 * (body.measurements_m[g] - truth.measurements_m[g]), 2)
@@ -532,6 +547,11 @@ def main() -> int:
                     ),
                     "weight_error_kg": round(fit.body.weight_kg - truth.weight_kg, 2),
                     "scores": {k: round(v, 3) for k, v in fit.scores.items()},
+                    # the photo's own reading, before the population prior
+                    "outline_error_cm": {
+                        g: round(100.0 * (v - truth.measurements_m[g]), 2)
+                        for g, v in fit.outline_girths_m.items()
+                    },
                     "seconds": round(seconds, 2),
                     "cpu_seconds": round(cpu_seconds, 2),
                     "load_average_1min": round(loads[label][-1], 2),
