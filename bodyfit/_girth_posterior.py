@@ -14,9 +14,12 @@ loose to tell over most of its outline, a long coat) the reading only bounds it:
 posterior is the prior (given the other girths' readings) cut at the outline, which is the
 prior itself when the outline is far.
 
-The reading per girth and cloth state is a line in the true girth (slope, offset, spread about
-it: the fit's own pull towards a typical body flattens it), plus the smallest loose stand-off
-and the loose share, for fits with the height alone and with the weight too; they come from
+The reading is not independent of the prior: the photo fit itself pulls the shape towards the
+population's typical body for the height and mass, so its errors follow the prior's. Per girth
+and cloth state the reading is therefore a line in the girth's deviation from the prior mean
+(slope, offset, spread about it; slope 1 where the photo alone tells the girth, 0 where the
+reading only repeats the prior), plus the smallest loose stand-off and the loose share, for
+fits with the height alone and with the weight too; they come from
 ``data/photo_girth_error.json``, written by ``scripts/calibrate_photo_girths.py`` from fits of
 training subjects (``benchmarks/photo_fit.py --clothed`` on a seed the benchmark does not
 evaluate).
@@ -29,7 +32,7 @@ import itertools
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -53,8 +56,7 @@ GIRTHS: tuple[str, ...] = ("chest", "waist", "hips")
 #: loose, not known) or ``hidden`` (cloth too loose to tell over most of it).
 EVIDENCE: tuple[str, ...] = ("skin", "cloth", "hidden")
 _STATES = ("skin", "fitted", "loose")
-_SKIN_SHARE = 0.5  # a girth's outline at least this much skin in every view: the body shows
-_HIDDEN_SHARE = 0.5  # more than this too loose to tell in every view: hidden
+_HIDDEN_SHARE = 0.5  # more than this of the outline too loose to tell (view mean): hidden
 # Information share (1 - posterior / prior variance) above which a girth is the photo's, below
 # which the prior's; between, both.
 _PHOTO_SHARE, _PRIOR_SHARE = 0.75, 0.25
@@ -63,18 +65,22 @@ _PHOTO_SHARE, _PRIOR_SHARE = 0.75, 0.25
 @dataclass(frozen=True)
 class PhotoGirthError:
     """How a photo's girth reading errs, per girth and cloth state (``skin``, ``fitted``,
-    ``loose``): reading = slope x girth + offset + noise [m].
+    ``loose``): reading - prior mean = slope x (girth - prior mean) + offset + noise [m].
 
     The slope is below 1 where the fit's own pull towards a typical body (its population
-    prior) shrinks readings of unusual bodies towards the middle.
+    prior) shrinks readings of unusual bodies towards the prior's mean; 0: the reading tells
+    nothing the prior does not.
 
     Attributes:
-        slope: (girth, state) -> reading per unit girth, dimensionless.
-        offset_m: the same keys -> reading at zero girth [m] (with slope 1: the bias).
+        slope: (girth, state) -> reading per unit girth, dimensionless, in [0, 2).
+        offset_m: the same keys -> the reading's bias at the prior's mean [m].
         std_m: the same keys -> spread of the reading about the line [m].
         floor_m: girth -> the smallest loose stand-off (reading - girth) seen [m]: a loose
             reading bounds the girth from above at the reading less this.
         loose_probability: prior probability that cloth on a girth is loose.
+        noise_correlation: correlation of the three readings' noises, shape (3, 3), float64
+            (the fit misreads the whole body's size at once: chest, waist and hips err
+            together).
     """
 
     slope: Mapping[tuple[str, str], float]
@@ -82,6 +88,7 @@ class PhotoGirthError:
     std_m: Mapping[tuple[str, str], float]
     floor_m: Mapping[str, float]
     loose_probability: float
+    noise_correlation: np.ndarray = field(default_factory=lambda: np.eye(3))
 
     def __post_init__(self) -> None:
         for girth in GIRTHS:
@@ -96,17 +103,28 @@ class PhotoGirthError:
                     isinstance(slope, float)
                     and isinstance(offset, float)
                     and isinstance(std, float)
-                    and 0.1 < slope < 2.0
+                    and 0.0 <= slope < 2.0
                     and std > 0
                 ):
                     raise ValueError(
-                        f"photo girth error: {girth}/{state} needs a slope in (0.1, 2), an "
+                        f"photo girth error: {girth}/{state} needs a slope in [0, 2), an "
                         f"offset [m] and a positive std [m], got {slope!r}, {offset!r}, {std!r}"
                     )
             if not isinstance(self.floor_m.get(girth), float):
                 raise ValueError(f"photo girth error: {girth} needs floor_m [m]")
         if not 0.0 < self.loose_probability < 1.0:
             raise ValueError(f"loose_probability must be in (0, 1), got {self.loose_probability!r}")
+        correlation = np.asarray(self.noise_correlation, np.float64)
+        if (
+            correlation.shape != (3, 3)
+            or not np.allclose(correlation, correlation.T)
+            or not np.allclose(np.diag(correlation), 1.0)
+            or np.linalg.eigvalsh(correlation).min() <= 0.0
+        ):
+            raise ValueError(
+                "noise_correlation must be a (3, 3) positive definite correlation matrix, "
+                f"got {correlation.tolist()}"
+            )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PhotoGirthError:
@@ -119,9 +137,10 @@ class PhotoGirthError:
             }
             floor = {g: float(girths[g]["loose_floor_m"]) for g in GIRTHS}
             loose = float(data["loose_probability"])
+            correlation = np.array(data.get("noise_correlation", np.eye(3)), np.float64)
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"malformed photo girth error table: {error!r}") from None
-        return cls(**fields, floor_m=floor, loose_probability=loose)
+        return cls(**fields, floor_m=floor, loose_probability=loose, noise_correlation=correlation)
 
 
 #: Modes of the shipped table: the fit ran with the height alone, or with the weight too.
@@ -174,9 +193,16 @@ def girth_evidence(coverage: Mapping[str, Mapping[str, Mapping[str, float]]]) ->
         shares = [view[girth] for view in coverage.values() if girth in view]
         if not shares:
             evidence[girth] = "cloth"
-        elif all(share.get("skin", 0.0) >= _SKIN_SHARE for share in shares):
+            continue
+        skin, cloth, hidden = (
+            float(np.mean([share.get(key, 0.0) for share in shares]))
+            for key in ("skin", "cloth", "untelling")
+        )
+        # A bare body's outline parses as skin for only 40-80 % (shade, underwear), the rest
+        # as clothes or neither: skin wins when it outweighs cloth over the views.
+        if skin > cloth:
             evidence[girth] = "skin"
-        elif all(share.get("untelling", 0.0) > _HIDDEN_SHARE for share in shares):
+        elif hidden > _HIDDEN_SHARE:
             evidence[girth] = "hidden"
         else:
             evidence[girth] = "cloth"
@@ -270,11 +296,12 @@ def girth_posterior(
             pairs = [(g, s) for g, s, r in zip(GIRTHS, states, read, strict=True) if r]
             offset = np.array([error.offset_m[key] for key in pairs])
             slope = np.array([error.slope[key] for key in pairs])
-            # reading = slope x girth + offset + noise: the observation rows of the read girths
+            # reading = slope x girth + (1 - slope) x prior mean + offset + noise
             observe = np.eye(3)[read] * slope[:, None]
-            innovation_cov = observe @ cov0 @ observe.T + np.diag(
-                [error.std_m[key] ** 2 for key in pairs]
-            )
+            offset = offset + (1.0 - slope) * mean0[read]
+            spread = np.array([error.std_m[key] for key in pairs])
+            correlation = np.asarray(error.noise_correlation)[np.ix_(read, read)]
+            innovation_cov = observe @ cov0 @ observe.T + correlation * np.outer(spread, spread)
             residual = reading[read] - offset - observe @ mean0
             gain = np.linalg.solve(innovation_cov, observe @ cov0).T
             mean = mean0 + gain @ residual

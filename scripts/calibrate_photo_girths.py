@@ -7,15 +7,17 @@ a line) for TRAINING subjects, i.e. a seed the benchmark does not evaluate (its 
   files) or with the weight too (``--with-weight`` files): the clothed fit's reading per girth
   (``outline_error_cm`` plus the truth: the girth before the population prior; rows from before
   it existed carry it as ``error_cm``), grouped by the outfit's ``fit`` (``fitted``: chart
-  size, ``loose``: two sizes up); girths whose outline is mostly skin are left out;
+  size, ``loose``: two sizes up); girths whose outline ``girth_evidence`` calls skin are left out;
 - unclothed rows (``--skin`` files, no ``--clothed``): the reading error on skin.
 
-Per girth, clothed readings are fitted by least squares as one line in the true girth with an
-offset per state (reading = slope x girth + offset + noise; the fit's own pull towards a
-typical body makes the slope < 1), the spread per state from the residuals (at least
-``--min-std-cm``); skin keeps slope 1 and its mean error as the offset. Per girth the smallest
-loose stand-off (reading - girth) is kept as the loose bound's floor. ``loose_probability`` is
-the loose share of the clothed training girths.
+Per girth, clothed readings are fitted by least squares as one line in the girth's deviation
+from the population prior's mean for the subject's height, sex (and weight in the weight
+mode), with an offset per state (reading - mean = slope x (girth - mean) + offset + noise; the
+fit's own pull towards a typical body makes the slope < 1, 0 when the reading only repeats
+the prior), the spread per state from the residuals (at least ``--min-std-cm``); skin keeps
+slope 1 and its mean error as the offset. Per girth the smallest loose stand-off (reading -
+girth) less one loose spread is kept as the loose bound's floor. ``loose_probability`` is the
+loose share of the clothed training girths.
 
 Usage: python scripts/calibrate_photo_girths.py --height-only H.jsonl --with-weight W.jsonl
        --skin S.jsonl [--out data/photo_girth_error.json]
@@ -30,8 +32,7 @@ from pathlib import Path
 import numpy as np
 
 GIRTHS = ("chest", "waist", "hips")
-SKIN_SHARE = 0.5  # as bodyfit._girth_posterior: skin on at least this share in every view
-SLOPE_RANGE = (0.3, 1.2)
+SLOPE_RANGE = (0.0, 1.2)
 
 
 def read_rows(paths: list[str]) -> list[dict]:
@@ -47,19 +48,26 @@ def read_rows(paths: list[str]) -> list[dict]:
     return rows
 
 
-def clothed_samples(rows: list[dict]) -> dict[str, list[tuple[str, float, float]]]:
-    """girth -> (state, true girth [m], reading [m]) per clothed subject."""
+def clothed_samples(
+    rows: list[dict], *, weight_given: bool
+) -> dict[str, list[tuple[str, float, float]]]:
+    """girth -> (state, true girth, reading) per clothed subject, each less the population
+    prior's mean [m]."""
+    from tryon3d.bodyfit._girth_posterior import girth_evidence, girth_prior
+
     out: dict[str, list[tuple[str, float, float]]] = {g: [] for g in GIRTHS}
     for row in rows:
         fit = row.get("clothed", {})
         if "error_cm" not in fit:
             continue  # refused
+        height = row["height_cm"] / 100.0
+        weight = row.get("weight_kg", row["bmi"] * height**2) if weight_given else None
+        mean, _ = girth_prior(height_m=height, weight_kg=weight, sex=row["sex"])
         errors = fit.get("outline_error_cm", fit["error_cm"])
-        for girth in GIRTHS:
-            views = [view[girth] for view in fit.get("clothing", {}).values() if girth in view]
-            skin = bool(views) and all(v["skin"] >= SKIN_SHARE for v in views)
-            state = "skin" if skin else row["fit"]
-            truth = row["truth_cm"][girth] / 100.0
+        evidence = girth_evidence(fit.get("clothing", {}))
+        for index, girth in enumerate(GIRTHS):
+            state = "skin" if evidence[girth] == "skin" else row["fit"]
+            truth = row["truth_cm"][girth] / 100.0 - float(mean[index])
             out[girth].append((state, truth, truth + errors[girth] / 100.0))
     return out
 
@@ -79,15 +87,19 @@ def calibrate(
     skin: dict[str, list[float]],
     min_std: float,
     *,
+    weight_given: bool,
     slope: float | None = None,
 ) -> dict:
     """One mode's table (see the module notes); ``slope`` fixes the line's slope."""
     fixed_slope = slope
-    samples = clothed_samples(clothed_rows)
+    samples = clothed_samples(clothed_rows, weight_given=weight_given)
     table: dict[str, dict] = {}
     states = ("fitted", "loose")
+    residuals: dict[str, dict[int, float]] = {}  # girth -> subject -> residual / its std
+    picked_rows: dict[str, list[int]] = {}
     for girth in GIRTHS:
         picked = [s for s in samples[girth] if s[0] in states]
+        picked_rows[girth] = [i for i, s in enumerate(samples[girth]) if s[0] in states]
         if any(sum(s[0] == state for s in picked) < 2 for state in states):
             raise SystemExit(f"too few fitted or loose readings of the {girth}")
         truth = np.array([s[1] for s in picked])
@@ -106,6 +118,8 @@ def calibrate(
             # a share of the slope's
             dof = max(mine.sum() - 1.0 - mine.sum() / len(picked), 1.0)
             std = float(np.sqrt((residual**2).sum() / dof))
+            for subject, value in zip(np.flatnonzero(mine), residual / max(std, 1e-9), strict=True):
+                residuals.setdefault(girth, {})[int(picked_rows[girth][subject])] = float(value)
             entry[state] = {
                 "slope": round(slope, 4),
                 "offset_m": round(offset, 4),
@@ -122,13 +136,24 @@ def calibrate(
             "count": len(errors),
         }
         loose = np.array([s[2] - s[1] for s in picked if s[0] == "loose"])
-        entry["loose_floor_m"] = round(float(loose.min()), 4)
+        # one loose spread below the smallest seen: a few subjects do not show the smallest
+        loose_std = entry["loose"]["std_m"]  # type: ignore[index]
+        entry["loose_floor_m"] = round(float(loose.min()) - float(loose_std), 4)
         table[girth] = entry
     states_seen = [s[0] for girth in GIRTHS for s in samples[girth] if s[0] != "skin"]
     loose_share = sum(s == "loose" for s in states_seen) / max(len(states_seen), 1)
+    # The noises' correlation over subjects whose three girths were all clothed readings.
+    common = sorted(set.intersection(*(set(residuals[g]) for g in GIRTHS)))
+    correlation = np.eye(3)
+    if len(common) >= 5:
+        stacked = np.array([[residuals[g][i] for g in GIRTHS] for i in common])
+        correlation = np.corrcoef(stacked, rowvar=False)
+        # shrunk towards independence (few subjects) so it stays well conditioned
+        correlation = 0.8 * correlation + 0.2 * np.eye(3)
     return {
         "subjects": len(clothed_rows),
         "loose_probability": round(float(np.clip(loose_share, 0.05, 0.95)), 3),
+        "noise_correlation": np.round(correlation, 3).tolist(),
         "girths": table,
     }
 
@@ -154,8 +179,8 @@ def main() -> int:
             "with_weight": [Path(p).name for p in args.with_weight],
             "skin": [Path(p).name for p in args.skin],
         },
-        "height_only": calibrate(read_rows(args.height_only), skin, minimum),
-        "with_weight": calibrate(read_rows(args.with_weight), skin, minimum),
+        "height_only": calibrate(read_rows(args.height_only), skin, minimum, weight_given=False),
+        "with_weight": calibrate(read_rows(args.with_weight), skin, minimum, weight_given=True),
     }
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=1))

@@ -163,7 +163,7 @@ def test_bad_inputs_and_the_shipped_table():
     with pytest.raises(ValueError, match="malformed photo girth error"):
         PhotoGirthError.from_dict({"girths": {}})
     with pytest.raises(ValueError, match="slope in"):
-        PhotoGirthError(**{**ERROR.__dict__, "slope": {**ERROR.slope, ("chest", "skin"): 0.0}})
+        PhotoGirthError(**{**ERROR.__dict__, "slope": {**ERROR.slope, ("chest", "skin"): -0.5}})
     with pytest.raises(ValueError, match="mode must be one of"):
         load_photo_girth_error("with_shoes")
     for mode in MODES:
@@ -171,8 +171,31 @@ def test_bad_inputs_and_the_shipped_table():
         for girth in GIRTHS:
             # per unit of reading, skin tells the girth most surely, cloth less
             for state in ("fitted", "loose"):
-                per_unit = shipped.std_m[(girth, state)] / shipped.slope[(girth, state)]
-                assert shipped.std_m[(girth, "skin")] < per_unit < 0.2
+                slope = shipped.slope[(girth, state)]
+                assert 0.0 <= slope <= 1.2
+                assert shipped.std_m[(girth, "skin")] * slope < shipped.std_m[(girth, state)]
+
+
+def test_a_reading_that_only_repeats_the_prior_leaves_it():
+    """Slope 0 (what the calibration finds for clothed fits given the weight): the reading
+    tells nothing beyond the prior, and the posterior is the prior whatever it reads."""
+    flat = PhotoGirthError(
+        **{
+            **ERROR.__dict__,
+            "slope": dict.fromkeys(ERROR.slope, 0.0),
+            "floor_m": dict.fromkeys(GIRTHS, -1.0),
+        }
+    )
+    mean, cov = girth_prior(height_m=1.70, weight_kg=65.0, sex="female")
+    for shift in (-0.05, 0.0, 0.08):
+        reading = {g: float(m) + shift for g, m in zip(GIRTHS, mean, strict=True)}
+        post = girth_posterior(
+            reading, dict.fromkeys(GIRTHS, "cloth"), prior_mean=mean, prior_cov=cov, error=flat
+        )
+        for i, girth in enumerate(GIRTHS):
+            assert post.mean_m[girth] == pytest.approx(mean[i], abs=1e-6)
+            assert post.std_m[girth] == pytest.approx(np.sqrt(cov[i, i]), rel=1e-6)
+            assert post.sources[girth] == "prior"
 
 
 def test_body_is_refitted_to_the_posterior_girths_from_its_own_shape():
