@@ -56,6 +56,7 @@ GIRTHS: tuple[str, ...] = ("chest", "waist", "hips")
 #: loose, not known) or ``hidden`` (cloth too loose to tell over most of it).
 EVIDENCE: tuple[str, ...] = ("skin", "cloth", "hidden")
 _STATES = ("skin", "fitted", "loose")
+_SKIN_SHARE = 0.35  # mean skin share of a girth's outline over the views: the body shows
 _HIDDEN_SHARE = 0.5  # more than this of the outline too loose to tell (view mean): hidden
 # Information share (1 - posterior / prior variance) above which a girth is the photo's, below
 # which the prior's; between, both.
@@ -198,9 +199,10 @@ def girth_evidence(coverage: Mapping[str, Mapping[str, Mapping[str, float]]]) ->
             float(np.mean([share.get(key, 0.0) for share in shares]))
             for key in ("skin", "cloth", "untelling")
         )
-        # A bare body's outline parses as skin for only 40-80 % (shade, underwear), the rest
-        # as clothes or neither: skin wins when it outweighs cloth over the views.
-        if skin > cloth:
+        # A bare body's outline parses as skin for only 40-80 % (shade, underwear; training
+        # subjects), the rest as clothes or neither; dressed ones' for at most 0.54, mostly
+        # under 0.3: skin wins when it outweighs cloth or covers _SKIN_SHARE of the outline.
+        if skin > cloth or skin >= _SKIN_SHARE:
             evidence[girth] = "skin"
         elif hidden > _HIDDEN_SHARE:
             evidence[girth] = "hidden"
