@@ -38,7 +38,7 @@ import numpy as np
 from tryon3d.bodyfit import _photo_fitter
 from tryon3d.bodyfit._anny_model import DEFAULT_AGE_YEARS, AnnyModel
 from tryon3d.bodyfit._body import Body, Sex
-from tryon3d.bodyfit._girth_posterior import GIRTHS
+from tryon3d.bodyfit._girth_posterior import GIRTHS, girth_evidence
 from tryon3d.bodyfit._photo import Photo, PhotoAnalysis, PhotoSource, analyze_photo, load_photo
 from tryon3d.bodyfit._photo_fitter import (
     _REFINE_PX,
@@ -341,15 +341,22 @@ def fit_body_to_photos(
             age_years=age_years,
             side_view=len(views) > 1,
         )
-        body = _refit_to_girths(
-            body,
-            posterior.mean_m,
-            model=model,
-            height_m=height_m,
-            weight_kg=weight_kg,
-            sex=sex,
-            age_years=age,
-            height_ratios=ratios,
+        # Where skin shows on every girth's outline the photo measures the body itself: it
+        # stays as fitted (the prior's pull there only moved the bare benchmark's girths).
+        bare = set(girth_evidence(clothing).values()) == {"skin"}
+        body = (
+            body
+            if bare
+            else _refit_to_girths(
+                body,
+                posterior.mean_m,
+                model=model,
+                height_m=height_m,
+                weight_kg=weight_kg,
+                sex=sex,
+                age_years=age,
+                height_ratios=ratios,
+            )
         )
         uncertainty, sources = posterior.std_m, posterior.sources
         notes.extend(_posterior_notes(posterior, weight_given=weight_kg is not None))
