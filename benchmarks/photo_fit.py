@@ -11,8 +11,9 @@ sleeve + trousers, dress, skirt + tee; the chart size or two sizes up; several f
 and a striped print) and rendered front and side (rest A-pose) over real photo backgrounds
 (``benchmarks/parsing.py``'s scenes). On the same images: (a) the body from the height (+ weight)
 alone (the population prior), (b) the photo fit that takes the clothed outline for the body, (c)
-the clothed fit (parsed clothes shrunk by the learnt ease); MAE and mean signed error (the
-clothing bias) per girth.
+the clothed fit (parsed clothes shrunk by the learnt ease, each girth then a posterior with the
+population prior) and ``clothed_reading``: (c)'s girths before the prior was weighed in; MAE and
+mean signed error (the clothing bias) per girth.
 
 Usage: python benchmarks/photo_fit.py [--json] [--subjects 6] [--front-only] [--with-weight]
        [--compare 4x192,1x160]  (refinement spp x crop px; subjects fitted with each, alternating)
@@ -274,6 +275,7 @@ def run_clothed(args) -> dict:
             "sex": sex,
             "height_cm": round(100 * height, 1),
             "bmi": round(truth.weight_kg / height**2, 1),
+            "weight_kg": round(truth.weight_kg, 2),
             "truth_cm": {g: round(100 * truth.measurements_m[g], 1) for g in GIRTHS},
             **outfit,
             "scene_seconds": round(scene_seconds, 1),
@@ -312,6 +314,21 @@ def run_clothed(args) -> dict:
                 told = getattr(fit, "girth_sources", None)
                 if told:
                     extra["sources"] = {g: told[g] for g in GIRTHS if g in told}
+                outline = getattr(fit, "outline_girths_m", None)
+                if outline:  # the photo's own reading, before the population prior
+                    extra["outline_error_cm"] = {
+                        g: round(100 * (outline[g] - truth.measurements_m[g]), 2)
+                        for g in GIRTHS
+                        if g in outline
+                    }
+                if getattr(fit, "clothing", None):
+                    extra["clothing"] = {
+                        view: {
+                            g: {k: round(v, 3) for k, v in shares.items()}
+                            for g, shares in coverage.items()
+                        }
+                        for view, coverage in fit.clothing.items()
+                    }
             row[method] = {
                 "error_cm": {
                     g: round(100 * (body.measurements_m[g] - truth.measurements_m[g]), 2)
@@ -326,6 +343,12 @@ def run_clothed(args) -> dict:
         if not args.json or args.progress:
             print(json.dumps(row), flush=True)
     methods = [m for m in ("prior", "today", "clothed") if rows and m in rows[0]]
+    if "clothed" in methods and all("outline_error_cm" in r["clothed"] for r in rows):
+        # the clothed fit's own reading, before the population prior (the fit up to issue 16's
+        # posterior girths): same fits, same subjects
+        for r in rows:
+            r["clothed_reading"] = {**r["clothed"], "error_cm": r["clothed"]["outline_error_cm"]}
+        methods.append("clothed_reading")
     return {
         "benchmark": "photo_fit_clothed",
         "views": "front" if args.front_only else "front+side",
@@ -532,6 +555,11 @@ def main() -> int:
                     ),
                     "weight_error_kg": round(fit.body.weight_kg - truth.weight_kg, 2),
                     "scores": {k: round(v, 3) for k, v in fit.scores.items()},
+                    # the photo's own reading, before the population prior
+                    "outline_error_cm": {
+                        g: round(100.0 * (v - truth.measurements_m[g]), 2)
+                        for g, v in fit.outline_girths_m.items()
+                    },
                     "seconds": round(seconds, 2),
                     "cpu_seconds": round(cpu_seconds, 2),
                     "load_average_1min": round(loads[label][-1], 2),

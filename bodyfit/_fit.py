@@ -186,6 +186,7 @@ def fit_shape(
     max_iterations: int = 10,
     tolerance_cm: float = 0.2,
     update_jacobian: bool | None = None,
+    start: np.ndarray | None = None,
 ) -> FitResult:
     """Fit the model's shape parameters so its measurements meet ``targets``.
 
@@ -204,6 +205,8 @@ def fit_shape(
             fresh one every step (False); by default True for anny, whose sliders act locally
             and nearly linearly, False for SMPL-X, whose few global betas the update follows
             poorly.
+        start: (P,) parameters to start from and to pull towards (None: the model's generic
+            guess for the stature and mass), e.g. a photo's fit to be corrected.
 
     Returns:
         The fitted FitResult.
@@ -212,8 +215,14 @@ def fit_shape(
         raise ValueError("fit_shape needs a 'stature' target")
     stature = targets["stature"].value
     mass = targets["weight_kg"].value if "weight_kg" in targets else 22.0 * stature**2
-    start = model.initial_parameters(height_m=stature, bmi=mass / stature**2, sex=sex)
     lower, upper = model.parameter_bounds[:, 0], model.parameter_bounds[:, 1]
+    if start is None:
+        start = model.initial_parameters(height_m=stature, bmi=mass / stature**2, sex=sex)
+    else:
+        start = np.asarray(start, np.float64)
+        if start.shape != lower.shape:
+            raise ValueError(f"start must have shape {lower.shape}, got {start.shape}")
+        start = np.clip(start, lower, upper)
     topology = model.tape_topology
     kwargs = dict(sex=sex, age_years=age_years, height_ratios=height_ratios)
 

@@ -16,8 +16,11 @@ The stature is a hard prior (and the mass when given).
 Clothed photos (``clothed=True``): the person is parsed (``parse_person``); where clothes form
 the outline, the target silhouette is pulled in by the ease our own drapes stand off the body
 there (``bodyfit._clothed``, ``data/clothing_ease.json``), and where that ease is too uncertain
-(a loose dress over the legs) the outline only bounds the body from outside. Each girth gets an
-uncertainty from the ease spread on its outline, combined with the population prior's spread.
+(a loose dress over the legs) the outline only bounds the body from outside. The chest, waist
+and hips that body reads are then combined with the population prior for the height, sex (and
+weight) as posteriors (``bodyfit._girth_posterior``: skin, fitted or loose cloth, each with its
+calibrated error; a loose reading only bounds the girth), and the body is refitted from the
+photo's shape to the posterior girths (``fit_shape`` started there).
 
 Shapes are evaluated through a linearisation of anny's (piecewise linear) shape sliders (mass
 included) that is refreshed every few dozen steps, which keeps a step to a few milliseconds.
@@ -26,6 +29,7 @@ included) that is refreshed every few dozen steps, which keeps a step to a few m
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from dataclasses import dataclass, field, replace
 
@@ -34,6 +38,7 @@ import numpy as np
 from tryon3d.bodyfit import _photo_fitter
 from tryon3d.bodyfit._anny_model import DEFAULT_AGE_YEARS, AnnyModel
 from tryon3d.bodyfit._body import Body, Sex
+from tryon3d.bodyfit._girth_posterior import GIRTHS, girth_evidence
 from tryon3d.bodyfit._parsing import PersonParsing
 from tryon3d.bodyfit._photo import Photo, PhotoAnalysis, PhotoSource, analyze_photo, load_photo
 from tryon3d.bodyfit._photo_fitter import (
@@ -70,10 +75,13 @@ class PhotoFit:
         analyses: per view, the MediaPipe analysis.
         scores: ``iou_<view>`` (fitted vs MediaPipe mask), ``keypoint_rms_px_<view>``.
         seconds: wall time of the fit [s].
-        girth_uncertainty_m: ``chest``/``waist``/``hips`` -> one standard deviation [m] of the
-            fitted girth (fit, clothing ease and the population prior combined).
-        girth_sources: the same keys -> ``"photo"`` (the outline told) or ``"prior"`` (clothes
-            hid that region: the girth is the population prior's, within the outline).
+        girth_uncertainty_m: ``chest``/``waist``/``hips`` -> the posterior standard deviation
+            [m] of the fitted girth (the photo's reading and the population prior combined).
+        girth_sources: the same keys -> ``"photo"`` (the outline told), ``"prior"`` (clothes
+            hid that region: the girth is the population prior's, within the outline) or
+            ``"photo+prior"`` (both weigh in).
+        outline_girths_m: the same keys -> the girths [m] of the body fitted to the outline
+            (clothes shrunk by their ease), before the population prior was weighed in.
         clothing: per view, girth -> shares of that region's outline that are ``skin``,
             ``cloth`` and ``untelling`` (cloth too loose to tell), and ``ease_std_m`` [m];
             empty when the photos were not parsed.
@@ -95,6 +103,7 @@ class PhotoFit:
     clothing: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     parsings: dict[str, PersonParsing] = field(default_factory=dict)
+    outline_girths_m: dict[str, float] = field(default_factory=dict)
 
 
 class _single_thread:
@@ -328,6 +337,40 @@ def fit_body_to_photos(
             "views": list(photos),
         },
     )
+    outline_girths = {g: float(body.measurements_m[g]) for g in GIRTHS}
+    if clothed:
+        posterior = _girth_posterior(
+            body,
+            clothing,
+            height_m=height_m,
+            weight_kg=weight_kg,
+            sex=sex,
+            age_years=age_years,
+            side_view=len(views) > 1,
+        )
+        # Where skin shows on every girth's outline the photo measures the body itself: it
+        # stays as fitted (the prior's pull there only moved the bare benchmark's girths).
+        bare = set(girth_evidence(clothing).values()) == {"skin"}
+        body = (
+            body
+            if bare
+            else _refit_to_girths(
+                body,
+                posterior.mean_m,
+                model=model,
+                height_m=height_m,
+                weight_kg=weight_kg,
+                sex=sex,
+                age_years=age,
+                height_ratios=ratios,
+            )
+        )
+        uncertainty, sources = posterior.std_m, posterior.sources
+        notes.extend(_posterior_notes(posterior, weight_given=weight_kg is not None))
+    else:  # the outline is the body: the unclothed fit's own spread
+        spread = math.hypot(_FIT_GIRTH_STD_M, 0.0 if len(views) > 1 else _NO_SIDE_STD_M)
+        uncertainty = dict.fromkeys(GIRTHS, spread)
+        sources = dict.fromkeys(GIRTHS, "photo")
     from tryon3d.bodyfit._anny_pose import pose_anny_vertices
 
     cameras, silhouettes, overlays, scores = {}, {}, {}, {}
@@ -354,14 +397,6 @@ def fit_body_to_photos(
         overlays[view.name] = make_overlay(
             analysis, silhouette, photos[view.name] if overlay_on_photo else None
         )
-    uncertainty, sources = _girth_uncertainty(
-        clothing,
-        len(views),
-        height_m=height_m,
-        weight_kg=weight_kg if weight_kg is not None else mass,
-        sex=sex,
-        notes=notes,
-    )
     return PhotoFit(
         body=body,
         cameras=cameras,
@@ -376,6 +411,7 @@ def fit_body_to_photos(
         clothing=clothing,
         notes=tuple(notes),
         parsings=parsings,
+        outline_girths_m=outline_girths,
     )
 
 
@@ -436,50 +472,94 @@ def _skin_coloured_as_skin(photo: Photo, analysis: PhotoAnalysis, parsing, label
 
 _FIT_GIRTH_STD_M = 0.015  # the fit's own girth error on unclothed photos (benchmarks/photo_fit.py)
 _NO_SIDE_STD_M = 0.02  # added without a side view: the body's depth is then the prior's
-_UNTELLING_SHARE = 0.5  # more of a girth's outline than this too loose to tell: the prior's
-# The ease spread under-states the girth error: on benchmarks/photo_fit.py --clothed the errors
-# ran at about 2.5 times the spread-only estimate (the fit turns one side's stand-off into shape
-# elsewhere too).
-_EASE_ERROR_GAIN = 2.5
+_REFIT_FROM_M = 0.003  # posterior girths this near the outline's: the body is kept as fitted
 
 
-def _girth_uncertainty(
-    clothing: dict, view_count: int, *, height_m: float, weight_kg: float, sex: str, notes
-) -> tuple[dict[str, float], dict[str, str]]:
-    """Per girth: one standard deviation [m] and where the value comes from.
-
-    The outline gives the girth to about ``_FIT_GIRTH_STD_M``; cloth on it adds its ease spread
-    (both sides of the view move together: a girth ~ pi/2 (breadth + depth) moves by pi times
-    the stand-off); the population prior's spread for the height and mass caps it.
-    """
-    import math
-
-    from tryon3d.bodyfit._shape_prior import load_measurement_prior
-
-    prior = load_measurement_prior()
-    spread = (
-        prior.predict(height_m=height_m, weight_kg=weight_kg, sex=sex) if prior is not None else {}
+def _girth_posterior(
+    body: Body,
+    clothing: dict,
+    *,
+    height_m: float,
+    weight_kg: float | None,
+    sex: str,
+    age_years: float | None,
+    side_view: bool,
+):
+    """The fitted body's chest, waist and hips weighed against the population prior
+    (``bodyfit._girth_posterior``); without a side view every reading is less sure."""
+    from tryon3d.bodyfit._girth_posterior import (
+        girth_evidence,
+        girth_posterior,
+        girth_prior,
+        load_photo_girth_error,
     )
-    uncertainty, sources = {}, {}
-    for girth in ("chest", "waist", "hips"):
-        prior_std = spread.get(girth, (0.0, 0.05))[1]
-        variance = _FIT_GIRTH_STD_M**2 + (0.0 if view_count > 1 else _NO_SIDE_STD_M**2)
-        hidden = []
-        for coverage in clothing.values():
-            share = coverage.get(girth)
-            if share is None:
-                continue
-            variance += (_EASE_ERROR_GAIN * math.pi * share["cloth"] * share["ease_std_m"]) ** 2
-            hidden.append(share["untelling"] > _UNTELLING_SHARE)
-        if hidden and all(hidden):
-            sources[girth] = "prior"
-            uncertainty[girth] = prior_std
-            notes.append(
-                f"the clothes hide the {girth} in every photo: its girth is the population "
-                f"prior's for the height and weight (within the outline), +/- "
-                f"{100 * prior_std:.1f} cm"
-            )
+
+    mean, cov = girth_prior(height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years)
+    error = load_photo_girth_error("height_only" if weight_kg is None else "with_weight")
+    if not side_view:
+        error = replace(
+            error,
+            std_m={key: math.hypot(std, _NO_SIDE_STD_M) for key, std in error.std_m.items()},
+        )
+    return girth_posterior(
+        {g: float(body.measurements_m[g]) for g in GIRTHS},
+        girth_evidence(clothing),
+        prior_mean=mean,
+        prior_cov=cov,
+        error=error,
+    )
+
+
+def _refit_to_girths(
+    body: Body,
+    girths_m: dict[str, float],
+    *,
+    model: AnnyModel,
+    height_m: float,
+    weight_kg: float | None,
+    sex: Sex,
+    age_years: float,
+    height_ratios: dict[str, float],
+) -> Body:
+    """``body`` reshaped to ``girths_m`` [m] (stature and, when given, mass held), starting
+    from and pulled towards its own shape sliders, in its pose; unchanged when it already
+    reads them within ``_REFIT_FROM_M``."""
+    from tryon3d.bodyfit._fit import FitTarget, fit_shape
+    from tryon3d.bodyfit._measurements import rebuild_body
+
+    if all(abs(body.measurements_m[g] - v) < _REFIT_FROM_M for g, v in girths_m.items()):
+        return body
+    targets = {"stature": FitTarget(height_m, 4.0)}
+    if weight_kg is not None:
+        targets["weight_kg"] = FitTarget(weight_kg, 1.5)
+    targets.update({g: FitTarget(v, 3.0) for g, v in girths_m.items()})
+    start = np.array([body.shape_parameters[name] for name in model.parameter_names])
+    result = fit_shape(
+        model, targets, sex=sex, age_years=age_years, height_ratios=height_ratios, start=start
+    )
+    return rebuild_body(
+        model="anny",
+        shape_parameters=dict(zip(model.parameter_names, result.parameters, strict=True)),
+        sex=sex,
+        age_years=age_years,
+        pose=body.pose,
+        height_ratios=height_ratios,
+        inputs=body.inputs,
+    )
+
+
+def _posterior_notes(posterior, *, weight_given: bool) -> list[str]:
+    """Plain statements of the girths the photo could not tell."""
+    given = "height and weight" if weight_given else "height"
+    notes = []
+    for girth, source in posterior.sources.items():
+        if source != "prior":
             continue
-        sources[girth] = "photo"
-        uncertainty[girth] = 1.0 / math.sqrt(1.0 / variance + 1.0 / prior_std**2)
-    return uncertainty, sources
+        loose = posterior.loose_probability[girth]
+        why = "loose clothes hide it" if loose > 0.5 else "the photo reads it too unsurely"
+        notes.append(
+            f"the photo could not tell the {girth} ({why}): it is the population prior's for "
+            f"the {given}, within the outline: {100 * posterior.mean_m[girth]:.1f} +/- "
+            f"{100 * posterior.std_m[girth]:.1f} cm"
+        )
+    return notes

@@ -151,25 +151,40 @@ class MeasurementPrior:
         }
         if age_years is not None:
             known["age_years"] = age_years
+        wanted = tuple(name for name in self.names if name not in known and name not in INPUT_NAMES)
+        mu, cov = self.conditional(known, wanted, sex=sex)
+        return {
+            name: (float(m), math.sqrt(max(float(v), 1e-12)))
+            for name, m, v in zip(wanted, mu, np.diag(cov), strict=True)
+        }
+
+    def conditional(
+        self, known: Mapping[str, float], wanted: tuple[str, ...], *, sex: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Joint normal of ``wanted`` given ``known`` (both among ``names``).
+
+        Args:
+            known: variable name -> value (metres, kg, kg/m^2, years); may leave out inputs
+                (e.g. no weight: conditioned on the stature alone).
+            wanted: names of the variables to predict, none of them in ``known``.
+            sex: ``"male"`` or ``"female"``.
+
+        Returns:
+            (mean, shape (len(wanted),), covariance, shape (len(wanted), len(wanted))), float64.
+        """
+        if sex not in _SEXES:
+            raise ValueError(f"sex must be 'male' or 'female', got {sex!r}")
         index = {name: i for i, name in enumerate(self.names)}
-        a = np.array([index[name] for name in known])
-        b = np.array(
-            [
-                i
-                for i, name in enumerate(self.names)
-                if name not in known and name not in INPUT_NAMES
-            ]
-        )
+        unknown = [name for name in (*known, *wanted) if name not in index]
+        if unknown:
+            raise ValueError(f"unknown variables {unknown}; expected among {self.names}")
+        a = np.array([index[name] for name in known], dtype=np.int64)
+        b = np.array([index[name] for name in wanted], dtype=np.int64)
         mean, cov = self.means[sex], self.covariances[sex]
         values = np.array([float(v) for v in known.values()])
         # Gaussian conditioning: mu_b + S_ba S_aa^-1 (x_a - mu_a), S_bb - S_ba S_aa^-1 S_ab.
         gain = np.linalg.solve(cov[np.ix_(a, a)], cov[np.ix_(a, b)]).T
-        mu = mean[b] + gain @ (values - mean[a])
-        var = np.diag(cov[np.ix_(b, b)]) - np.einsum("ij,ji->i", gain, cov[np.ix_(a, b)])
-        return {
-            self.names[i]: (float(m), math.sqrt(max(float(v), 1e-12)))
-            for i, m, v in zip(b, mu, var, strict=True)
-        }
+        return mean[b] + gain @ (values - mean[a]), cov[np.ix_(b, b)] - gain @ cov[np.ix_(a, b)]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (lengths in metres, 6 significant digits)."""

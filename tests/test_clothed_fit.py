@@ -273,7 +273,8 @@ def test_clothed_synthetic_subject_chest():
     fit = bodyfit.fit_body_to_photos(photo, height_m=1.66, sex="female", clothed=True)
     chest = fit.body.measurements_m["chest"]
     assert abs(chest - truth.measurements_m["chest"]) < 0.04, (chest, truth.measurements_m)
-    assert fit.girth_sources["chest"] == "photo"
+    # the tee's chest reads through the cloth: the photo weighs in (with the height's prior)
+    assert fit.girth_sources["chest"] in ("photo", "photo+prior")
     assert fit.clothing["front"]["chest"]["cloth"] > 0.5
     assert 0.005 < fit.girth_uncertainty_m["chest"] < 0.06
 

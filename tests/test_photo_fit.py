@@ -57,7 +57,7 @@ def test_posed_record_round_trip_and_files(ryota_fit, tmp_path):
     fit = content["photo_fit"]
     assert set(fit["girth_uncertainty_cm"]) == {"chest", "waist", "hips"}
     assert all(0.5 < v < 10 for v in fit["girth_uncertainty_cm"].values())
-    assert set(fit["girth_sources"].values()) <= {"photo", "prior"}
+    assert set(fit["girth_sources"].values()) <= {"photo", "prior", "photo+prior"}
     shares = fit["clothing"]["front"]
     assert set(shares) == {"chest", "waist", "hips"}
     assert all(0 <= s[k] <= 1 for s in shares.values() for k in ("skin", "cloth", "untelling"))

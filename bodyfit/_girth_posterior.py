@@ -1,0 +1,352 @@
+"""Each girth as a posterior: the population prior combined with what the photo read.
+
+The prior is ANSUR II's joint normal of chest, waist and hips given the stature, sex (and the
+weight and age when given; ``bodyfit._shape_prior``). The photo's reading is the girth of the
+body fitted to the outline (clothes shrunk by their learnt ease). How far that reading sits off
+the body depends on the cloth: skin shows the body; fitted cloth stands off it by a little and
+a known spread; loose cloth by a lot, and only bounds it. Which one a clothed girth wears is not
+known: each girth is fitted or loose with a prior probability, and the posterior weighs the
+2^3 combinations by how well each explains the three readings under the population prior (a
+loose tee reads a waist as wide as the chest, which fitted cloth on an ANSUR body rarely does).
+Loose readings are also upper bounds: under each combination a loose girth's posterior is cut
+at the reading less the smallest stand-off seen. Where the clothes hide a girth (cloth too
+loose to tell over most of its outline, a long coat) the reading only bounds it: its
+posterior is the prior (given the other girths' readings) cut at the outline, which is the
+prior itself when the outline is far.
+
+The reading is not independent of the prior: the photo fit itself pulls the shape towards the
+population's typical body for the height and mass, so its errors follow the prior's. Per girth
+and cloth state the reading is therefore a line in the girth's deviation from the prior mean
+(slope, offset, spread about it; slope 1 where the photo alone tells the girth, 0 where the
+reading only repeats the prior), plus the smallest loose stand-off and the loose share, for
+fits with the height alone and with the weight too; they come from
+``data/photo_girth_error.json``, written by ``scripts/calibrate_photo_girths.py`` from fits of
+training subjects (``benchmarks/photo_fit.py --clothed`` on a seed the benchmark does not
+evaluate).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tryon3d.core import data_file
+
+__all__ = [
+    "EVIDENCE",
+    "GIRTHS",
+    "MODES",
+    "GirthPosterior",
+    "PhotoGirthError",
+    "girth_evidence",
+    "girth_posterior",
+    "girth_prior",
+    "load_photo_girth_error",
+]
+
+GIRTHS: tuple[str, ...] = ("chest", "waist", "hips")
+#: What covers a girth's outline: ``skin`` (the outline is the body), ``cloth`` (fitted or
+#: loose, not known) or ``hidden`` (cloth too loose to tell over most of it).
+EVIDENCE: tuple[str, ...] = ("skin", "cloth", "hidden")
+_STATES = ("skin", "fitted", "loose")
+_SKIN_SHARE = 0.35  # mean skin share of a girth's outline over the views: the body shows
+_HIDDEN_SHARE = 0.5  # more than this of the outline too loose to tell (view mean): hidden
+# Information share (1 - posterior / prior variance) above which a girth is the photo's, below
+# which the prior's; between, both.
+_PHOTO_SHARE, _PRIOR_SHARE = 0.75, 0.25
+
+
+@dataclass(frozen=True)
+class PhotoGirthError:
+    """How a photo's girth reading errs, per girth and cloth state (``skin``, ``fitted``,
+    ``loose``): reading - prior mean = slope x (girth - prior mean) + offset + noise [m].
+
+    The slope is below 1 where the fit's own pull towards a typical body (its population
+    prior) shrinks readings of unusual bodies towards the prior's mean; 0: the reading tells
+    nothing the prior does not.
+
+    Attributes:
+        slope: (girth, state) -> reading per unit girth, dimensionless, in [0, 2).
+        offset_m: the same keys -> the reading's bias at the prior's mean [m].
+        std_m: the same keys -> spread of the reading about the line [m].
+        floor_m: girth -> the smallest loose stand-off (reading - girth) seen [m]: a loose
+            reading bounds the girth from above at the reading less this.
+        loose_probability: prior probability that cloth on a girth is loose.
+        noise_correlation: correlation of the three readings' noises, shape (3, 3), float64
+            (the fit misreads the whole body's size at once: chest, waist and hips err
+            together).
+    """
+
+    slope: Mapping[tuple[str, str], float]
+    offset_m: Mapping[tuple[str, str], float]
+    std_m: Mapping[tuple[str, str], float]
+    floor_m: Mapping[str, float]
+    loose_probability: float
+    noise_correlation: np.ndarray = field(default_factory=lambda: np.eye(3))
+
+    def __post_init__(self) -> None:
+        for girth in GIRTHS:
+            for state in _STATES:
+                key = (girth, state)
+                slope, offset, std = (
+                    self.slope.get(key),
+                    self.offset_m.get(key),
+                    self.std_m.get(key),
+                )
+                if not (
+                    isinstance(slope, float)
+                    and isinstance(offset, float)
+                    and isinstance(std, float)
+                    and 0.0 <= slope < 2.0
+                    and std > 0
+                ):
+                    raise ValueError(
+                        f"photo girth error: {girth}/{state} needs a slope in [0, 2), an "
+                        f"offset [m] and a positive std [m], got {slope!r}, {offset!r}, {std!r}"
+                    )
+            if not isinstance(self.floor_m.get(girth), float):
+                raise ValueError(f"photo girth error: {girth} needs floor_m [m]")
+        if not 0.0 < self.loose_probability < 1.0:
+            raise ValueError(f"loose_probability must be in (0, 1), got {self.loose_probability!r}")
+        correlation = np.asarray(self.noise_correlation, np.float64)
+        if (
+            correlation.shape != (3, 3)
+            or not np.allclose(correlation, correlation.T)
+            or not np.allclose(np.diag(correlation), 1.0)
+            or np.linalg.eigvalsh(correlation).min() <= 0.0
+        ):
+            raise ValueError(
+                "noise_correlation must be a (3, 3) positive definite correlation matrix, "
+                f"got {correlation.tolist()}"
+            )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PhotoGirthError:
+        """From one mode of ``data/photo_girth_error.json``; ValueError naming what is wrong."""
+        try:
+            girths = data["girths"]
+            fields = {
+                name: {(g, s): float(girths[g][s][name]) for g in GIRTHS for s in _STATES}
+                for name in ("slope", "offset_m", "std_m")
+            }
+            floor = {g: float(girths[g]["loose_floor_m"]) for g in GIRTHS}
+            loose = float(data["loose_probability"])
+            correlation = np.array(data.get("noise_correlation", np.eye(3)), np.float64)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"malformed photo girth error table: {error!r}") from None
+        return cls(**fields, floor_m=floor, loose_probability=loose, noise_correlation=correlation)
+
+
+#: Modes of the shipped table: the fit ran with the height alone, or with the weight too.
+MODES: tuple[str, ...] = ("height_only", "with_weight")
+
+
+@functools.cache
+def load_photo_girth_error(mode: str = "height_only") -> PhotoGirthError:
+    """The shipped table (``data/photo_girth_error.json``) for a mode (``MODES``), read once."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    with data_file("photo_girth_error.json").open(encoding="utf-8") as handle:
+        data = json.load(handle)
+    if not isinstance(data, dict) or mode not in data:
+        raise ValueError(f"malformed photo girth error table: no {mode!r} mode")
+    return PhotoGirthError.from_dict(data[mode])
+
+
+def girth_prior(
+    *, height_m: float, weight_kg: float | None, sex: str, age_years: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """ANSUR II's chest, waist and hips given the stature (and weight, age when given).
+
+    Returns:
+        (mean, shape (3,), covariance, shape (3, 3)) [m, m^2] in ``GIRTHS`` order.
+    """
+    from tryon3d.bodyfit._shape_prior import load_measurement_prior
+
+    prior = load_measurement_prior()
+    if prior is None:
+        raise ValueError("the shipped population table lacks its measurement prior")
+    known: dict[str, float] = {"stature": height_m}
+    if weight_kg is not None:
+        known.update(weight_kg=weight_kg, bmi=weight_kg / height_m**2)
+    if age_years is not None:
+        known["age_years"] = age_years
+    return prior.conditional(known, GIRTHS, sex=sex)
+
+
+def girth_evidence(coverage: Mapping[str, Mapping[str, Mapping[str, float]]]) -> dict[str, str]:
+    """Per girth, what covers its outline (``EVIDENCE``) from the clothed targets' coverage.
+
+    Args:
+        coverage: view -> girth -> shares of the outline (``skin``, ``cloth``, ``untelling``),
+            as ``PhotoFit.clothing``; empty when no view was parsed (then ``cloth``: the fit
+            cannot tell skin from clothes).
+    """
+    evidence = {}
+    for girth in GIRTHS:
+        shares = [view[girth] for view in coverage.values() if girth in view]
+        if not shares:
+            evidence[girth] = "cloth"
+            continue
+        skin, cloth, hidden = (
+            float(np.mean([share.get(key, 0.0) for share in shares]))
+            for key in ("skin", "cloth", "untelling")
+        )
+        # A bare body's outline parses as skin for only 40-80 % (shade, underwear; training
+        # subjects), the rest as clothes or neither; dressed ones' for at most 0.54, mostly
+        # under 0.3: skin wins when it outweighs cloth or covers _SKIN_SHARE of the outline.
+        if skin > cloth or skin >= _SKIN_SHARE:
+            evidence[girth] = "skin"
+        elif hidden > _HIDDEN_SHARE:
+            evidence[girth] = "hidden"
+        else:
+            evidence[girth] = "cloth"
+    return evidence
+
+
+@dataclass(frozen=True)
+class GirthPosterior:
+    """Outcome of :func:`girth_posterior`, per girth (``GIRTHS``).
+
+    Attributes:
+        mean_m: posterior mean [m].
+        std_m: posterior standard deviation [m].
+        prior_mean_m: the population prior's mean [m].
+        prior_std_m: the population prior's standard deviation [m].
+        loose_probability: posterior probability that the cloth there is loose (0 on skin).
+        sources: ``"photo"``, ``"prior"`` or ``"photo+prior"``: which the girth comes from
+            (by the share of the prior's variance the photo removed).
+    """
+
+    mean_m: dict[str, float]
+    std_m: dict[str, float]
+    prior_mean_m: dict[str, float]
+    prior_std_m: dict[str, float]
+    loose_probability: dict[str, float]
+    sources: dict[str, str]
+
+
+def _truncated_normal(mean: float, std: float, bound: float) -> tuple[float, float, float]:
+    """(mass below ``bound``, mean, std) of N(mean, std^2) cut above at ``bound``."""
+    alpha = (bound - mean) / std
+    mass = 0.5 * math.erfc(-alpha / math.sqrt(2.0))
+    if mass < 1e-12:  # the bound is far below: the cut normal sits at the bound
+        return 0.0, bound, 1e-3 * std
+    density = math.exp(-0.5 * alpha * alpha) / math.sqrt(2.0 * math.pi)
+    ratio = density / mass
+    cut_mean = mean - std * ratio
+    variance = std * std * (1.0 - alpha * ratio - ratio * ratio)
+    return mass, cut_mean, math.sqrt(max(variance, 1e-12))
+
+
+def girth_posterior(
+    reading_m: Mapping[str, float],
+    evidence: Mapping[str, str],
+    *,
+    prior_mean: np.ndarray,
+    prior_cov: np.ndarray,
+    error: PhotoGirthError | None = None,
+) -> GirthPosterior:
+    """Combine the photo's girth readings with the population prior.
+
+    Args:
+        reading_m: girth -> the photo fit's reading [m] (``GIRTHS``).
+        evidence: girth -> ``EVIDENCE`` entry (``girth_evidence``).
+        prior_mean: prior mean, shape (3,) [m] (``girth_prior``).
+        prior_cov: prior covariance, shape (3, 3) [m^2].
+        error: the reading's error model (None: the shipped table).
+
+    Returns:
+        A :class:`GirthPosterior`.
+    """
+    error = load_photo_girth_error() if error is None else error
+    missing = [g for g in GIRTHS if g not in reading_m or g not in evidence]
+    if missing:
+        raise ValueError(f"girth_posterior needs a reading and evidence for {missing}")
+    bad = {g: evidence[g] for g in GIRTHS if evidence[g] not in EVIDENCE}
+    if bad:
+        raise ValueError(f"evidence must be among {EVIDENCE}, got {bad}")
+    mean0 = np.asarray(prior_mean, np.float64)
+    cov0 = np.asarray(prior_cov, np.float64)
+    if mean0.shape != (3,) or cov0.shape != (3, 3):
+        raise ValueError(f"prior must be (3,) and (3, 3), got {mean0.shape} and {cov0.shape}")
+    reading = np.array([float(reading_m[g]) for g in GIRTHS])
+    # Per girth the states it may be in, each with its prior probability.
+    options: list[list[tuple[str, float]]] = []
+    for girth in GIRTHS:
+        if evidence[girth] == "skin":
+            options.append([("skin", 1.0)])
+        elif evidence[girth] == "hidden":
+            options.append([("bound", 1.0)])
+        else:
+            loose = error.loose_probability
+            options.append([("fitted", 1.0 - loose), ("loose", loose)])
+    log_weights, means, variances, loose_flags = [], [], [], []
+    for combination in itertools.product(*options):
+        states = [state for state, _ in combination]
+        read = np.array([s != "bound" for s in states])  # bound-only girths read nothing
+        mean, cov = mean0.copy(), cov0.copy()
+        log_weight = sum(math.log(p) for _, p in combination)
+        if read.any():
+            pairs = [(g, s) for g, s, r in zip(GIRTHS, states, read, strict=True) if r]
+            offset = np.array([error.offset_m[key] for key in pairs])
+            slope = np.array([error.slope[key] for key in pairs])
+            # reading = slope x girth + (1 - slope) x prior mean + offset + noise
+            observe = np.eye(3)[read] * slope[:, None]
+            offset = offset + (1.0 - slope) * mean0[read]
+            spread = np.array([error.std_m[key] for key in pairs])
+            correlation = np.asarray(error.noise_correlation)[np.ix_(read, read)]
+            innovation_cov = observe @ cov0 @ observe.T + correlation * np.outer(spread, spread)
+            residual = reading[read] - offset - observe @ mean0
+            gain = np.linalg.solve(innovation_cov, observe @ cov0).T
+            mean = mean0 + gain @ residual
+            cov = cov0 - gain @ observe @ cov0
+            _sign, logdet = np.linalg.slogdet(innovation_cov)
+            log_weight -= 0.5 * (residual @ np.linalg.solve(innovation_cov, residual) + logdet)
+        # Loose and bound-only readings are upper bounds: cut those girths' posteriors there
+        # (marginally): at the reading less the smallest loose stand-off seen, or at the
+        # outline itself where the clothes hide the body.
+        marginal_std = np.sqrt(np.clip(np.diag(cov), 1e-12, None))
+        variance = np.diag(cov).copy()
+        for i, (girth, state) in enumerate(zip(GIRTHS, states, strict=True)):
+            if state not in ("loose", "bound"):
+                continue
+            bound = reading[i] - (error.floor_m[girth] if state == "loose" else 0.0)
+            mass, cut_mean, cut_std = _truncated_normal(
+                float(mean[i]), float(marginal_std[i]), float(bound)
+            )
+            log_weight += math.log(max(mass, 1e-300))
+            mean[i], variance[i] = cut_mean, cut_std**2
+        log_weights.append(log_weight)
+        means.append(mean)
+        variances.append(variance)
+        loose_flags.append([s in ("loose", "bound") for s in states])
+    weights = np.exp(np.array(log_weights) - max(log_weights))
+    weights /= weights.sum()
+    stacked = np.array(means)
+    mixture_mean = weights @ stacked
+    mixture_var = weights @ (np.array(variances) + stacked**2) - mixture_mean**2
+    loose_probability = weights @ np.array(loose_flags, dtype=np.float64)
+    prior_var = np.diag(cov0)
+    out_std = np.sqrt(np.clip(mixture_var, 1e-12, None))
+    sources = {}
+    for i, girth in enumerate(GIRTHS):
+        share = 1.0 - out_std[i] ** 2 / prior_var[i]
+        sources[girth] = (
+            "photo" if share >= _PHOTO_SHARE else "prior" if share < _PRIOR_SHARE else "photo+prior"
+        )
+    return GirthPosterior(
+        mean_m={g: float(mixture_mean[i]) for i, g in enumerate(GIRTHS)},
+        std_m={g: float(out_std[i]) for i, g in enumerate(GIRTHS)},
+        prior_mean_m={g: float(mean0[i]) for i, g in enumerate(GIRTHS)},
+        prior_std_m={g: float(math.sqrt(prior_var[i])) for i, g in enumerate(GIRTHS)},
+        loose_probability={g: float(loose_probability[i]) for i, g in enumerate(GIRTHS)},
+        sources=sources,
+    )

@@ -1,0 +1,195 @@
+"""Build ``data/photo_girth_error.json``: how the photo fit's girth readings err, per state.
+
+Reads the per-subject rows that ``benchmarks/photo_fit.py --progress`` prints (one JSON object
+a line) for TRAINING subjects, i.e. a seed the benchmark does not evaluate (its default is 7):
+
+- ``--clothed`` rows (``--methods clothed``), fitted with the height alone (``--height-only``
+  files) or with the weight too (``--with-weight`` files): the clothed fit's reading per girth
+  (``outline_error_cm`` plus the truth: the girth before the population prior; rows from before
+  it existed carry it as ``error_cm``), grouped by the outfit's ``fit`` (``fitted``: chart
+  size, ``loose``: two sizes up); girths whose outline ``girth_evidence`` calls skin are left out;
+- unclothed rows (``--skin`` files, no ``--clothed``): the reading error on skin.
+
+Per girth, clothed readings are fitted by least squares as one line in the girth's deviation
+from the population prior's mean for the subject's height, sex (and weight in the weight
+mode), with an offset per state (reading - mean = slope x (girth - mean) + offset + noise; the
+fit's own pull towards a typical body makes the slope < 1, 0 when the reading only repeats
+the prior), the spread per state from the residuals (at least ``--min-std-cm``); skin keeps
+slope 1 and its mean error as the offset (0 from fewer than ``MIN_SKIN_BIAS_SUBJECTS``). Per
+girth the smallest loose stand-off (reading - girth) less one loose spread is kept as the loose
+bound's floor. ``loose_probability`` is the loose share of the clothed training girths.
+
+Usage: python scripts/calibrate_photo_girths.py --height-only H.jsonl --with-weight W.jsonl
+       --skin S.jsonl [--out data/photo_girth_error.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+GIRTHS = ("chest", "waist", "hips")
+SLOPE_RANGE = (0.0, 1.2)
+MIN_SKIN_BIAS_SUBJECTS = 10  # fewer bare subjects: skin reads unbiased, only its spread is kept
+
+
+def read_rows(paths: list[str]) -> list[dict]:
+    """The subject rows of every line of ``paths`` that holds one (other lines skipped)."""
+    rows = []
+    for path in paths:
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line.startswith("{") and '"error_cm"' in line:
+                row = json.loads(line)
+                if "rows" not in row:  # a summary, not a subject
+                    rows.append(row)
+    return rows
+
+
+def clothed_samples(
+    rows: list[dict], *, weight_given: bool
+) -> dict[str, list[tuple[str, float, float]]]:
+    """girth -> (state, true girth, reading) per clothed subject, each less the population
+    prior's mean [m]."""
+    from tryon3d.bodyfit._girth_posterior import girth_evidence, girth_prior
+
+    out: dict[str, list[tuple[str, float, float]]] = {g: [] for g in GIRTHS}
+    for row in rows:
+        fit = row.get("clothed", {})
+        if "error_cm" not in fit:
+            continue  # refused
+        height = row["height_cm"] / 100.0
+        weight = row.get("weight_kg", row["bmi"] * height**2) if weight_given else None
+        mean, _ = girth_prior(height_m=height, weight_kg=weight, sex=row["sex"])
+        errors = fit.get("outline_error_cm", fit["error_cm"])
+        evidence = girth_evidence(fit.get("clothing", {}))
+        for index, girth in enumerate(GIRTHS):
+            state = "skin" if evidence[girth] == "skin" else row["fit"]
+            truth = row["truth_cm"][girth] / 100.0 - float(mean[index])
+            out[girth].append((state, truth, truth + errors[girth] / 100.0))
+    return out
+
+
+def skin_errors(rows: list[dict]) -> dict[str, list[float]]:
+    """girth -> reading errors [m] of unclothed subjects."""
+    out: dict[str, list[float]] = {g: [] for g in GIRTHS}
+    for row in rows:
+        errors = row.get("outline_error_cm", row["error_cm"])
+        for girth in GIRTHS:
+            out[girth].append(errors[girth] / 100.0)
+    return out
+
+
+def calibrate(
+    clothed_rows: list[dict],
+    skin: dict[str, list[float]],
+    min_std: float,
+    *,
+    weight_given: bool,
+    slope: float | None = None,
+) -> dict:
+    """One mode's table (see the module notes); ``slope`` fixes the line's slope."""
+    fixed_slope = slope
+    samples = clothed_samples(clothed_rows, weight_given=weight_given)
+    table: dict[str, dict] = {}
+    states = ("fitted", "loose")
+    residuals: dict[str, dict[int, float]] = {}  # girth -> subject -> residual / its std
+    picked_rows: dict[str, list[int]] = {}
+    for girth in GIRTHS:
+        picked = [s for s in samples[girth] if s[0] in states]
+        picked_rows[girth] = [i for i, s in enumerate(samples[girth]) if s[0] in states]
+        if any(sum(s[0] == state for s in picked) < 2 for state in states):
+            raise SystemExit(f"too few fitted or loose readings of the {girth}")
+        truth = np.array([s[1] for s in picked])
+        reading = np.array([s[2] for s in picked])
+        design = np.column_stack(
+            [truth] + [[s[0] == state for s in picked] for state in states]
+        ).astype(np.float64)
+        coef = np.linalg.lstsq(design, reading, rcond=None)[0]
+        slope = float(np.clip(coef[0], *SLOPE_RANGE)) if fixed_slope is None else fixed_slope
+        entry: dict[str, object] = {}
+        for state in states:
+            mine = np.array([s[0] == state for s in picked])
+            offset = float(np.mean(reading[mine] - slope * truth[mine]))
+            residual = reading[mine] - slope * truth[mine] - offset
+            # two of the line's three coefficients are shared: one degree lost per state and
+            # a share of the slope's
+            dof = max(mine.sum() - 1.0 - mine.sum() / len(picked), 1.0)
+            std = float(np.sqrt((residual**2).sum() / dof))
+            for subject, value in zip(np.flatnonzero(mine), residual / max(std, 1e-9), strict=True):
+                residuals.setdefault(girth, {})[int(picked_rows[girth][subject])] = float(value)
+            entry[state] = {
+                "slope": round(slope, 4),
+                "offset_m": round(offset, 4),
+                "std_m": round(max(std, min_std), 4),
+                "count": int(mine.sum()),
+            }
+        errors = np.array(skin[girth])
+        if len(errors) < 2:
+            raise SystemExit(f"too few skin readings of the {girth}")
+        # a bias is kept only from enough bare subjects (4 gave chest -2.6 +- 0.7 cm, which
+        # raised the bare benchmark's chest error rather than lowering it)
+        bias = float(errors.mean()) if len(errors) >= MIN_SKIN_BIAS_SUBJECTS else 0.0
+        entry["skin"] = {
+            "slope": 1.0,
+            "offset_m": round(bias, 4),
+            "std_m": round(max(float(errors.std(ddof=1)), min_std), 4),
+            "count": len(errors),
+        }
+        loose = np.array([s[2] - s[1] for s in picked if s[0] == "loose"])
+        # one loose spread below the smallest seen: a few subjects do not show the smallest
+        loose_std = entry["loose"]["std_m"]  # type: ignore[index]
+        entry["loose_floor_m"] = round(float(loose.min()) - float(loose_std), 4)
+        table[girth] = entry
+    states_seen = [s[0] for girth in GIRTHS for s in samples[girth] if s[0] != "skin"]
+    loose_share = sum(s == "loose" for s in states_seen) / max(len(states_seen), 1)
+    # The noises' correlation over subjects whose three girths were all clothed readings.
+    common = sorted(set.intersection(*(set(residuals[g]) for g in GIRTHS)))
+    correlation = np.eye(3)
+    if len(common) >= 5:
+        stacked = np.array([[residuals[g][i] for g in GIRTHS] for i in common])
+        correlation = np.corrcoef(stacked, rowvar=False)
+        # shrunk towards independence (few subjects) so it stays well conditioned
+        correlation = 0.8 * correlation + 0.2 * np.eye(3)
+    return {
+        "subjects": len(clothed_rows),
+        "loose_probability": round(float(np.clip(loose_share, 0.05, 0.95)), 3),
+        "noise_correlation": np.round(correlation, 3).tolist(),
+        "girths": table,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--height-only", nargs="+", required=True, help="clothed rows, height")
+    parser.add_argument("--with-weight", nargs="+", required=True, help="clothed rows, weight")
+    parser.add_argument("--skin", nargs="+", required=True, help="unclothed rows")
+    parser.add_argument("--out", default="data/photo_girth_error.json")
+    parser.add_argument("--min-std-cm", type=float, default=1.0)
+    args = parser.parse_args()
+    skin = skin_errors(read_rows(args.skin))
+    minimum = args.min_std_cm / 100.0
+    out = {
+        "about": (
+            "photo fit girth reading = slope x girth + offset + noise [m] per girth and cloth "
+            "state; scripts/calibrate_photo_girths.py on training subjects of "
+            "benchmarks/photo_fit.py (not the seeds it evaluates)"
+        ),
+        "sources": {
+            "height_only": [Path(p).name for p in args.height_only],
+            "with_weight": [Path(p).name for p in args.with_weight],
+            "skin": [Path(p).name for p in args.skin],
+        },
+        "height_only": calibrate(read_rows(args.height_only), skin, minimum, weight_given=False),
+        "with_weight": calibrate(read_rows(args.with_weight), skin, minimum, weight_given=True),
+    }
+    Path(args.out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
