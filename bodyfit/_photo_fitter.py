@@ -16,7 +16,8 @@ from tryon3d.bodyfit._photo_views import _CROP_PX, _View
 # Refinement silhouettes at the final resolution: 192 px at 2 spp after the coarse steps of
 # _Schedule. 1 spp at 160 px for the whole refinement raised the chest or waist MAE of
 # benchmarks/photo_fit.py up to 0.8 cm (gate: 0.2 cm); 10 coarse steps then 6 at 2x192 kept every
-# girth's MAE within 0.2 cm of the old 16 steps at 4x192 on 6 subjects.
+# girth's MAE within 0.2 cm of the old 16 steps at 4x192 on 6 subjects, 10 then 4 on 8 subjects
+# (6 then 4 raised the waist's by 0.29 cm).
 _REFINE_PX = 192  # Mitsuba silhouette resolution of the refinement (same crop, fewer pixels)
 _REFINE_SPP = 2  # samples per pixel of the refinement's silhouette (image and edge gradients)
 _LEGACY_REFINE_SPP = 4  # before issue 19 (benchmarks/photo_fit.py --baseline)
@@ -56,7 +57,7 @@ class _Schedule:
     coarse_steps: int = 10
     coarse_px: int = 160
     coarse_spp: int = 1
-    fine_steps: int | None = 6
+    fine_steps: int | None = 4
     min_steps: int = _REFINE_MIN_STEPS
     single_thread_refine: bool = True
     silhouette_reduction: float = 0.5
