@@ -32,8 +32,8 @@ def test_decimated_silhouette_mesh_is_closed_and_keeps_the_outline():
     ids, faces = _silhouette_mesh(_SCHEDULE.silhouette_reduction)
     full_ids, full_faces = _silhouette_mesh(0.0)
     assert len(full_ids) == len(template) and len(full_faces) == len(model.faces)
-    # about half the triangles, on distinct original vertices, each used
-    assert 0.45 < len(faces) / len(model.faces) < 0.55
+    # about a third of the triangles, on distinct original vertices, each used
+    assert 0.3 < len(faces) / len(model.faces) < 0.4
     assert np.all(np.diff(ids) > 0) and ids[0] >= 0 and ids[-1] < len(template)
     assert np.array_equal(np.unique(faces), np.arange(len(ids)))
     # closed and manifold: every edge in exactly two triangles, no triangle twice
@@ -41,7 +41,7 @@ def test_decimated_silhouette_mesh_is_closed_and_keeps_the_outline():
     _, uses = np.unique(edges, axis=0, return_counts=True)
     assert np.all(uses == 2)
     assert len(np.unique(np.sort(faces, axis=1), axis=0)) == len(faces)
-    # the front silhouette at the refinement's resolution loses under 0.3 % of its area
+    # the front silhouette at the refinement's resolution loses under 0.5 % of its area
     camera = _front_camera(192)
     with _render_threads(1):
         full = render.render_silhouette(
@@ -52,7 +52,7 @@ def test_decimated_silhouette_mesh_is_closed_and_keeps_the_outline():
         )
     area_full, area_reduced = float(full.sum()), float(reduced.sum())
     assert area_full > 1500.0  # the body fills a good part of the crop
-    assert abs(area_reduced / area_full - 1.0) < 0.003
+    assert abs(area_reduced / area_full - 1.0) < 0.005
     assert float(torch.minimum(full, reduced).sum() / torch.maximum(full, reduced).sum()) > 0.99
 
 
