@@ -396,6 +396,101 @@ class _UseSchedule:
         self._fitter._SCHEDULE = self._saved
 
 
+class _StageClock:
+    """Inside: the CPU seconds of each stage of ``fit_body_to_photos`` add up in ``seconds``
+    (``mediapipe``: analysis and the single-person check; ``parsing``: the clothed targets;
+    ``fitter_init``; ``stage_a``: both proxy stages; ``population_prior``: the typical body;
+    ``stage_b``: the refinement, of which ``silhouette_forward`` and ``stage_b_backward``;
+    ``rest``: everything else, the final body, its measurements, silhouettes and overlays).
+    Each fit also starts OpenCV's global RNG from 0: GrabCut (parsing) draws from it, and
+    without this a fit's result depends on the fits before it in the process."""
+
+    _PATCHES = (
+        ("tryon3d.bodyfit._photo_fit", "analyze_photo", "mediapipe"),
+        ("tryon3d.bodyfit._photo_fit", "_clothed_view", "parsing"),
+        ("tryon3d.bodyfit._photo_fitter", "_Fitter.__init__", "fitter_init"),
+        ("tryon3d.bodyfit._photo_fitter", "_Fitter.stage_a", "stage_a"),
+        ("tryon3d.bodyfit._measurements", "body_from_measurements", "population_prior"),
+        ("tryon3d.bodyfit._photo_fitter", "_Fitter.stage_b", "stage_b"),
+        ("tryon3d.render._silhouette", "SilhouetteRenderer.__call__", "silhouette_forward"),
+    )
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def _wrap(self, function, label: str):
+        clock = self
+
+        def timed(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent = time.process_time() - started
+                clock.seconds[label] = clock.seconds.get(label, 0.0) + spent
+
+        return timed
+
+    def __enter__(self):
+        import importlib
+
+        import cv2
+        import torch
+
+        cv2.setRNGSeed(0)
+        self._saved = []
+        for module_name, path, label in self._PATCHES:
+            owner = importlib.import_module(module_name)
+            *parents, name = path.split(".")
+            for parent in parents:
+                owner = getattr(owner, parent)
+            self._saved.append((owner, name, getattr(owner, name)))
+            setattr(owner, name, self._wrap(getattr(owner, name), label))
+        # the refinement's backward passes (torch's and, through it, Mitsuba's)
+        backward, fitter = (
+            torch.Tensor.backward,
+            importlib.import_module("tryon3d.bodyfit._photo_fitter")._Fitter,
+        )
+        stage_b, clock = fitter.stage_b, self
+        clock._refining = False
+
+        def counted_backward(tensor, *args, **kwargs):
+            if not clock._refining:
+                return backward(tensor, *args, **kwargs)
+            return clock._wrap(backward, "stage_b_backward")(tensor, *args, **kwargs)
+
+        def refining(*args, **kwargs):
+            clock._refining = True
+            try:
+                return stage_b(*args, **kwargs)
+            finally:
+                clock._refining = False
+
+        self._saved.append((torch.Tensor, "backward", backward))
+        torch.Tensor.backward = counted_backward
+        fitter.stage_b = refining  # restored with the stage_b patch above
+        self._started = time.process_time()
+        return self
+
+    def __exit__(self, *args):
+        total = time.process_time() - self._started
+        for owner, name, original in reversed(self._saved):
+            setattr(owner, name, original)
+        stages = sum(v for k, v in self.seconds.items() if k in _TOP_STAGES)
+        self.seconds["rest"] = total - stages
+        self.seconds = {k: round(v, 3) for k, v in self.seconds.items()}
+
+
+_TOP_STAGES = (
+    "mediapipe",
+    "parsing",
+    "fitter_init",
+    "stage_a",
+    "population_prior",
+    "stage_b",
+)
+
+
 class _FreshGraphs:
     """Inside: every MediaPipe call builds a new Pose graph, as before the per-process cache."""
 
@@ -441,6 +536,10 @@ def _summary(
         "target_mae_cm": 2.5,
         "seconds_per_subject": round(float(np.mean([r["seconds"] for r in rows])), 2),
         "cpu_seconds_per_subject": round(float(np.mean([r["cpu_seconds"] for r in rows])), 2),
+        "stage_cpu_seconds_per_subject": {
+            stage: round(float(np.mean([r["stage_cpu_seconds"].get(stage, 0.0) for r in rows])), 3)
+            for stage in rows[0]["stage_cpu_seconds"]
+        },
         "target_seconds_per_subject": 5.0,
         "load_average_1min": round(float(np.mean(loads)), 2),
         "rows": rows,
@@ -525,7 +624,11 @@ def main() -> int:
         order = configs[index % len(configs) :] + configs[: index % len(configs)]
         for label, spp, px, schedule, old in order:
             started, cpu_started = time.perf_counter(), time.process_time()
-            with _FreshGraphs() if old else contextlib.nullcontext(), _UseSchedule(schedule):
+            with (
+                _FreshGraphs() if old else contextlib.nullcontext(),
+                _UseSchedule(schedule),
+                _StageClock() as clock,
+            ):
                 fit = fit_body_to_photos(
                     photos["front"],
                     None if args.front_only else photos["side"],
@@ -562,6 +665,7 @@ def main() -> int:
                     },
                     "seconds": round(seconds, 2),
                     "cpu_seconds": round(cpu_seconds, 2),
+                    "stage_cpu_seconds": clock.seconds,
                     "load_average_1min": round(loads[label][-1], 2),
                 }
             )

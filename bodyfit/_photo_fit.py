@@ -7,8 +7,9 @@ their nearest projected vertex out, the pairing refreshed every few steps), on a
 Then the population prior: the shape prior becomes the ANSUR-typical shape
 (``body_from_measurements``) for the stature and the mass (given, else the fitted one), and
 stage A goes on for half as many steps. Stage B: the same variables refined against Mitsuba's
-differentiable silhouette (``render.render_silhouette``) of the full mesh, coarse to fine: 10
-steps at 160 x 160 crops and 1 sample per pixel, then up to 6 at 192 x 192 and 2 samples
+differentiable silhouette (``render.render_silhouette``) of the body decimated by 65 % (mostly
+the head's, hands' and feet's sub-pixel triangles), coarse to fine: 8
+steps at 160 x 160 crops and 1 sample per pixel, then up to 4 at 192 x 192 and 2 samples
 (``_photo_fitter._Schedule``), stopping once the IoU plateaus. The shape is shared by the views;
 pose and camera are per view.
 The stature is a hard prior (and the mass when given).
@@ -194,7 +195,7 @@ def fit_body_to_photos(
         proxy_steps: Adam steps of the fast keypoint + silhouette-proxy stage (then half as
             many again under the population prior).
         refine_steps: at most this many Adam steps against Mitsuba's differentiable silhouette
-            (the first 10 at 160 px and 1 spp, the rest, at most 6, at ``refine_px`` and
+            (the first 8 at 160 px and 1 spp, the rest, at most 4, at ``refine_px`` and
             ``refine_spp``); stops earlier once the IoU plateaus.
         population_prior_weight: pull of the shape towards the ANSUR-typical shape for the
             stature and the mass (the given one, else the fitted one) after the proxy stage;
