@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from tryon3d.sizing._records import DrapeJob, DrapeJobResult
 
@@ -126,6 +126,27 @@ def _set_parent_death_signal() -> None:
         libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
+def _flush_std_streams() -> None:
+    """Flush stdout/stderr before a fork (a child would write the buffer again) or ``os._exit``."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+def _enter_child(parent: int) -> None:
+    """A forked child's first step: the parent handles Ctrl-C and kills us; we die with it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _set_parent_death_signal()
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(1)
+
+
+def _leave_child(code: int) -> NoReturn:
+    """A forked child's last step: no atexit handlers, no collection of inherited objects."""
+    _flush_std_streams()
+    os._exit(code)
+
+
 def _child_main(
     fn: Callable[[DrapeJob], DrapeJobResult], job: DrapeJob, fd: int, parent: int
 ) -> None:
@@ -133,10 +154,7 @@ def _child_main(
     ``os._exit`` (no atexit handlers or collection of the inherited objects)."""
     code = 0
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent handles Ctrl-C and kills us
-        _set_parent_death_signal()
-        if os.getppid() != parent:  # the parent died before the death signal was armed
-            os._exit(1)
+        _enter_child(parent)
         tick = time.perf_counter()
         try:
             result = fn(job)
@@ -157,10 +175,7 @@ def _child_main(
     except BaseException:
         code = 1
     finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+        _leave_child(code)
 
 
 def _reap(pid: int, *, block: bool) -> int | None:
@@ -241,9 +256,7 @@ def fork_map(
     frozen_before = gc.get_freeze_count() > 0  # a caller (the CLI) that froze keeps it frozen
     gc.freeze()  # the children's collections skip (and do not copy) the inherited objects; no
     # collection first: a full one over a loaded parent costs more than the garbage it frees
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-        sys.stderr.flush()
+    _flush_std_streams()
     parent = os.getpid()
     results: list[DrapeJobResult | None] = [None] * len(jobs)
     running: dict[int, _Child] = {}

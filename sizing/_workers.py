@@ -25,7 +25,6 @@ import pickle
 import selectors
 import signal
 import struct
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -34,10 +33,12 @@ from typing import Any
 from tryon3d.sizing._parallel import (
     DEFAULT_TIMEOUT_S,
     ResultCallback,
+    _enter_child,
     _error_result,
+    _flush_std_streams,
+    _leave_child,
     _prepare_bodies,
     _reap,
-    _set_parent_death_signal,
     _warm_kernels,
     _why,
     _without_job,
@@ -93,10 +94,7 @@ def _serve(
     the body, then map the jobs it sends in forked children, each result back as it finishes."""
     code = 0
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent handles Ctrl-C and kills us
-        _set_parent_death_signal()
-        if os.getppid() != parent:  # the parent died before the death signal was armed
-            os._exit(1)
+        _enter_child(parent)
         gc.disable()  # imports and kernel loading make objects that live to the end
         received: dict[str, Any] = {}
         # the jobs (the body: megabytes) are read while the kernels load, so that the parent's
@@ -131,10 +129,7 @@ def _serve(
     except BaseException:
         code = 1
     finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+        _leave_child(code)
 
 
 class DrapeWorkers:
@@ -327,9 +322,7 @@ def start_drape_workers(
         return None
     job_read, job_write = os.pipe()
     result_read, result_write = os.pipe()
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-        sys.stderr.flush()
+    _flush_std_streams()
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the server: never returns
