@@ -19,8 +19,12 @@ slope 1 and its mean error as the offset (0 from fewer than ``MIN_SKIN_BIAS_SUBJ
 girth the smallest loose stand-off (reading - girth) less one loose spread is kept as the loose
 bound's floor. ``loose_probability`` is the loose share of the clothed training girths.
 
+``--loo`` writes nothing: per mode it prints the leave-one-out MAE and mean signed error [cm]
+of the posterior (each subject's girths from a table calibrated on the other subjects) beside
+the population prior's and the raw reading's, to judge a change of the reading on training rows.
+
 Usage: python scripts/calibrate_photo_girths.py --height-only H.jsonl --with-weight W.jsonl
-       --skin S.jsonl [--out data/photo_girth_error.json]
+       --skin S.jsonl [--out data/photo_girth_error.json] [--loo]
 """
 
 from __future__ import annotations
@@ -162,6 +166,51 @@ def calibrate(
     }
 
 
+def leave_one_out(
+    clothed_rows: list[dict], skin: dict[str, list[float]], min_std: float, *, weight_given: bool
+) -> dict:
+    """Posterior vs prior vs raw reading, each subject with a table from the others [cm]."""
+    from tryon3d.bodyfit._girth_posterior import (
+        PhotoGirthError,
+        girth_evidence,
+        girth_posterior,
+        girth_prior,
+    )
+
+    errors: dict[str, list[np.ndarray]] = {"posterior": [], "prior": [], "reading": []}
+    for index, row in enumerate(clothed_rows):
+        fit = row.get("clothed", {})
+        if "error_cm" not in fit:
+            continue  # refused
+        others = clothed_rows[:index] + clothed_rows[index + 1 :]
+        table = calibrate(others, skin, min_std, weight_given=weight_given)
+        height = row["height_cm"] / 100.0
+        weight = row.get("weight_kg", row["bmi"] * height**2) if weight_given else None
+        mean, cov = girth_prior(height_m=height, weight_kg=weight, sex=row["sex"])
+        truth = np.array([row["truth_cm"][g] for g in GIRTHS]) / 100.0
+        read = fit.get("outline_error_cm", fit["error_cm"])
+        reading = truth + np.array([read[g] for g in GIRTHS]) / 100.0
+        posterior = girth_posterior(
+            dict(zip(GIRTHS, reading.tolist(), strict=True)),
+            girth_evidence(fit.get("clothing", {})),
+            prior_mean=mean,
+            prior_cov=cov,
+            error=PhotoGirthError.from_dict(table),
+        )
+        errors["posterior"].append(np.array([posterior.mean_m[g] for g in GIRTHS]) - truth)
+        errors["prior"].append(mean - truth)
+        errors["reading"].append(reading - truth)
+    out: dict[str, object] = {"subjects": len(errors["prior"])}
+    for name, values in errors.items():
+        cm = 100.0 * np.array(values)
+        out[name] = {
+            "mae_cm": dict(zip(GIRTHS, np.round(np.abs(cm).mean(axis=0), 2).tolist(), strict=True)),
+            "mae_cm_mean": round(float(np.abs(cm).mean()), 2),
+            "bias_cm": dict(zip(GIRTHS, np.round(cm.mean(axis=0), 2).tolist(), strict=True)),
+        }
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--height-only", nargs="+", required=True, help="clothed rows, height")
@@ -169,9 +218,20 @@ def main() -> int:
     parser.add_argument("--skin", nargs="+", required=True, help="unclothed rows")
     parser.add_argument("--out", default="data/photo_girth_error.json")
     parser.add_argument("--min-std-cm", type=float, default=1.0)
+    parser.add_argument("--loo", action="store_true", help="print leave-one-out MAE, no table")
     args = parser.parse_args()
     skin = skin_errors(read_rows(args.skin))
     minimum = args.min_std_cm / 100.0
+    if args.loo:
+        report = {
+            mode: leave_one_out(read_rows(paths), skin, minimum, weight_given=given)
+            for mode, paths, given in (
+                ("height_only", args.height_only, False),
+                ("with_weight", args.with_weight, True),
+            )
+        }
+        print(json.dumps(report, indent=1))
+        return 0
     out = {
         "about": (
             "photo fit girth reading = slope x girth + offset + noise [m] per girth and cloth "
