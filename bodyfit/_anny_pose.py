@@ -279,6 +279,6 @@ def pose_anny_vertices(
         vertices, joints = torch_model.posed(
             torch.tensor(np.asarray(rest_vertices), dtype=torch.float64),
             torch.tensor(np.asarray(rest_joints), dtype=torch.float64),
-            torch.as_tensor(pose),
+            torch.tensor(pose),  # a copy: the Body's arrays are read-only
         )
     return vertices.numpy(), joints.numpy()

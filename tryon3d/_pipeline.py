@@ -393,6 +393,14 @@ def _views(report: FitReport, names: set[str], glb: bytes | None) -> str:
     )
 
 
+#: How the report words ``PhotoFit.girth_sources``.
+_GIRTH_SOURCE_WORDS = {
+    "photo": "the photo",
+    "photo+prior": "the photo and the population for your height",
+    "prior": "the population prior (the photo could not tell)",
+}
+
+
 def _photo_section(report: FitReport, photo_fit: Mapping[str, Any] | None) -> str:
     """The "body from your photo" section: each girth with its uncertainty and where it comes
     from, and the fit's notes; empty without a photo fit."""
@@ -407,11 +415,7 @@ def _photo_section(report: FitReport, photo_fit: Mapping[str, Any] | None) -> st
             girth=esc(girth),
             value=f"{report.body_cm[girth]:.1f}" if girth in report.body_cm else "-",
             spread=f"{float(std):.1f}",
-            source=esc(
-                "the population prior (the photo could not tell)"
-                if sources.get(girth) == "prior"
-                else "the photo"
-            ),
+            source=esc(_GIRTH_SOURCE_WORDS.get(str(sources.get(girth)), "the photo")),
             row_class=' class="prior"' if sources.get(girth) == "prior" else "",
         )
         for girth, std in spread.items()
