@@ -144,6 +144,16 @@ def gates_agree(a, b) -> bool:
     )
 
 
+def distances_mm(a, b, name: str) -> dict:
+    """Mean and max vertex distance [mm] between two drapes of the same garment, keyed
+    ``mean_distance_to_{name}_mm`` / ``max_distance_to_{name}_mm``."""
+    distance = np.linalg.norm(a.positions - b.positions, axis=1)
+    return {
+        f"mean_distance_to_{name}_mm": round(1000.0 * float(distance.mean()), 2),
+        f"max_distance_to_{name}_mm": round(1000.0 * float(distance.max()), 2),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -183,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     body = default_body()
     garment, label = garment_on(body, args.garment, args.size, args.edge_m)
     ours, ours_s, ours_cpu_s = timed_drape(body, garment, device=args.device)
+    ours_json = sim.drape_to_json(ours)
     report = {
         "garment": label,
         "vertices": int(garment.vertex_count),
@@ -197,52 +208,49 @@ def main(argv: list[str] | None = None) -> int:
         "ours_frames": ours.frames,
         "ours_seconds_simulated": round(float(ours.metadata["seconds_simulated"]), 3),
         "ours_timings_s": {name: round(value, 2) for name, value in ours.timings_s.items()},
-        "ours_gates": sim.drape_to_json(ours)["gates"],
-        "ours_ease_cm": sim.drape_to_json(ours)["ease_cm"],
+        "ours_gates": ours_json["gates"],
+        "ours_ease_cm": ours_json["ease_cm"],
     }
     if candidates:
         report["candidates"] = {}
     for text, options in candidates.items():
         other, other_s, other_cpu_s = timed_drape(body, garment, device=args.device, **options)
-        distance = np.linalg.norm(other.positions - ours.positions, axis=1)
+        other_json = sim.drape_to_json(other)
         report["candidates"][text] = {
             "s": round(other_s, 2),
             "cpu_s": round(other_cpu_s, 2),
             "frames": other.frames,
             "seconds_simulated": round(float(other.metadata["seconds_simulated"]), 3),
-            "gates": sim.drape_to_json(other)["gates"],
-            "ease_cm": sim.drape_to_json(other)["ease_cm"],
+            "gates": other_json["gates"],
+            "ease_cm": other_json["ease_cm"],
             "same_gates_as_ours": gates_agree(other, ours),
-            "mean_distance_to_ours_mm": round(1000.0 * float(distance.mean()), 2),
-            "max_distance_to_ours_mm": round(1000.0 * float(distance.max()), 2),
+            **distances_mm(other, ours, "ours"),
         }
     if not args.skip_previous:
         previous, previous_s, previous_cpu_s = timed_drape(
             body, garment, device=args.device, **previous_options
         )
-        distance = np.linalg.norm(ours.positions - previous.positions, axis=1)
+        previous_json = sim.drape_to_json(previous)
         report.update(
             {
                 "previous_options": args.previous_options,
                 "previous_s": round(previous_s, 2),
                 "previous_cpu_s": round(previous_cpu_s, 2),
                 "previous_frames": previous.frames,
-                "previous_gates": sim.drape_to_json(previous)["gates"],
-                "previous_ease_cm": sim.drape_to_json(previous)["ease_cm"],
+                "previous_gates": previous_json["gates"],
+                "previous_ease_cm": previous_json["ease_cm"],
                 "previous_timings_s": {
                     name: round(value, 2) for name, value in previous.timings_s.items()
                 },
                 "previous_speedup": round(previous_cpu_s / max(ours_cpu_s, 1e-9), 2),
                 "same_gates_as_previous": gates_agree(ours, previous),
-                "mean_distance_to_previous_mm": round(1000.0 * float(distance.mean()), 2),
-                "max_distance_to_previous_mm": round(1000.0 * float(distance.max()), 2),
+                **distances_mm(ours, previous, "previous"),
             }
         )
     if not args.skip_legacy:
         legacy, legacy_s, legacy_cpu_s = timed_drape(
             body, garment, device=args.device, **sim.LEGACY_DRAPE_OPTIONS
         )
-        distance = np.linalg.norm(ours.positions - legacy.positions, axis=1)
         report.update(
             {
                 "legacy_s": round(legacy_s, 2),
@@ -252,8 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                 "legacy_gates": sim.drape_to_json(legacy)["gates"],
                 "settings_speedup": round(legacy_cpu_s / max(ours_cpu_s, 1e-9), 2),
                 "same_gates": gates_agree(ours, legacy),
-                "mean_distance_to_legacy_mm": round(1000.0 * float(distance.mean()), 2),
-                "max_distance_to_legacy_mm": round(1000.0 * float(distance.max()), 2),
+                **distances_mm(ours, legacy, "legacy"),
             }
         )
     if not args.skip_baseline:
