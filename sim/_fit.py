@@ -177,6 +177,25 @@ def underarm_height(garment: Garment, positions: np.ndarray) -> float:
 _ARMHOLE_SIDE_OFFSET_M = 0.06
 
 
+def chest_tape_height(
+    body: Body,
+    garment: Garment,
+    positions: np.ndarray,
+    particle_of_vertex: np.ndarray,
+    faces: np.ndarray,
+) -> float:
+    """Height [m] ``CHEST_BELOW_UNDERARM_M`` under the draped underarm: the sleeve seams'
+    lowest point, else (no sleeves) the lowest point of the open armhole loops of the welded
+    ``faces`` (F, 3) (``particle_of_vertex`` from ``merge_seams``); +inf when neither is found.
+    ``positions``: the draped garment [m], (N, 3)."""
+    under = underarm_height(garment, positions)
+    if not np.isfinite(under):
+        points = np.zeros((int(particle_of_vertex.max()) + 1, 3))
+        points[particle_of_vertex] = positions
+        under = armhole_bottom_height(body, points, faces)
+    return float(under - CHEST_BELOW_UNDERARM_M)
+
+
 def armhole_bottom_height(body: Body, points: np.ndarray, faces: np.ndarray) -> float:
     """Height [m] of the lowest armhole point of a garment without sleeves: its open boundary
     loops (welded ``points`` (P, 3) [m] and ``faces`` (F, 3)) centred above the body's waist
@@ -353,10 +372,9 @@ def ease_by_region(
                 # a garment's chest is taped below its armholes (the trade's "1 inch below the
                 # armpit"): at a bust line above the draped underarm the section runs through
                 # the armholes and no loop goes round the body
-                underarm = underarm_height(garment, positions)
-                if not np.isfinite(underarm):  # no sleeves: the armholes are open loops
-                    underarm = armhole_bottom_height(body, points, faces)
-                height = min(height, underarm - CHEST_BELOW_UNDERARM_M)
+                height = min(
+                    height, chest_tape_height(body, garment, positions, particle_of_vertex, faces)
+                )
             centre = _torso_centre(body, height) if height is not None else None
             if centre is None:
                 continue

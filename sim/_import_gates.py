@@ -130,7 +130,9 @@ def import_gate_failures(
     if region == "chest":
         # as the ease tape: a top is judged under its armholes (a sleeveless top's deep armholes
         # leave the sides open at the bust line, though it is worn round the chest)
-        z = min(z, _under_armholes(body, garment, positions, particle_of_vertex, welded))
+        from tryon3d.sim._fit import chest_tape_height
+
+        z = min(z, chest_tape_height(body, garment, positions, particle_of_vertex, welded))
     near_body = np.abs(body_vertices[:, 2] - z) < _SLAB_M
     trunk = near_body & body.region_mask(
         "torso", "leg_left", "leg_right"
@@ -164,25 +166,6 @@ def import_gate_failures(
             f"body's (wrong units or another avatar's size?)"
         )
     return tuple(failures)
-
-
-def _under_armholes(
-    body: Body,
-    garment: Garment,
-    positions: np.ndarray,
-    particle_of_vertex: np.ndarray,
-    welded: np.ndarray,
-) -> float:
-    """Height [m] ``CHEST_BELOW_UNDERARM_M`` under the draped underarm (the sleeve seams' lowest
-    point, else the lowest point of open armhole loops); +inf when neither is found."""
-    from tryon3d.sim._fit import CHEST_BELOW_UNDERARM_M, armhole_bottom_height, underarm_height
-
-    under = underarm_height(garment, positions)
-    if not np.isfinite(under):
-        points = np.zeros((int(particle_of_vertex.max()) + 1, 3))
-        points[particle_of_vertex] = positions
-        under = armhole_bottom_height(body, points, welded)
-    return float(under - CHEST_BELOW_UNDERARM_M)
 
 
 def _rest_positions(garment: Garment) -> np.ndarray:
