@@ -535,11 +535,12 @@ def drape(
         # retries also halve the step and double the iterations
         halvings = max(0, attempt - 1) if sewing_s > 0.0 else attempt
         step = dt / (2**halvings)
-        iters = iterations * (2 if halvings else 1)
+        scale = 2 if halvings else 1  # a shorter step gets twice the iterations
+        iters = iterations * scale
         moving = solver_settings.moving_iterations
-        moving_iters = iters if moving is None else min(iters, moving * (2 if halvings else 1))
+        moving_iters = iters if moving is None else min(iters, moving * scale)
         rest = solver_settings.rest_iterations
-        rest_iters = iters if rest is None else rest * (2 if halvings else 1)
+        rest_iters = iters if rest is None else rest * scale
         sew = sewing_s if attempt else 0.0
         try:
             result = _attempt(
