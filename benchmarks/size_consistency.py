@@ -175,19 +175,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.solver_settings == "legacy" and args.candidate:
         parser.error("--candidate changes the defaults: not with --solver-settings legacy")
-    if args.solver_settings == "legacy":
+    if args.solver_settings == "legacy" or args.candidate:
         from tryon3d import sim
 
-        sim.drape = functools.partial(sim.drape, **sim.LEGACY_DRAPE_OPTIONS)
-    if args.candidate:
-        from drape import candidate_options  # benchmarks/drape.py, this script's folder
+        options = dict(sim.LEGACY_DRAPE_OPTIONS)
+        if args.candidate:
+            from drape import candidate_options  # benchmarks/drape.py, this script's folder
 
-        from tryon3d import sim
-
-        try:
-            options = candidate_options(args.candidate)
-        except ValueError as exc:
-            parser.error(str(exc))
+            try:
+                options = candidate_options(args.candidate)
+            except ValueError as exc:
+                parser.error(str(exc))
         sim.drape = functools.partial(sim.drape, **options)
     if args.replay and args.cache is None:
         parser.error("--replay needs --cache")
