@@ -324,8 +324,8 @@ class _Runner:
         """Run until at rest or for ``max_seconds`` simulated; returns whether the cloth is at rest.
 
         At rest: over a window of ``SolverSettings.drift_window_frames`` frames (even), 99 % of
-        the particles drifted slower
-        than the speed tolerance (all slower than 10x it), and a probe step from zero velocity
+        the particles drifted slower than the speed tolerance (all slower than 10x it), and a
+        probe step from zero velocity
         shows no acceleration (see ``_at_rest``). Drift, not instantaneous speed, so that a few
         particles pinched between two body parts and jittering in place do not count as motion.
         """
@@ -478,9 +478,10 @@ def drape(
         iterations / linear_iterations: Style3D non-linear and PCG iterations per step
             (``DEFAULT_LINEAR_ITERATIONS``: measured, see ``sim._settings``).
         velocity_damping: velocity decay rate [1/s] (v *= exp(-rate * h) per step); 0 = none.
-        speed_tolerance_m_s: the cloth is at rest when, over 5 frames, 99 % of its particles
-            drifted slower than this and all slower than 10x this [m/s] (and a probe step
-            from zero velocity confirms it).
+        speed_tolerance_m_s: the cloth is at rest when, over a drift window
+            (``SolverSettings.drift_window_frames``), 99 % of its particles drifted slower than
+            this and all slower than 10x this [m/s] (and a probe step from zero velocity
+            confirms it).
         stop_on_convergence: stop a settle phase as soon as the cloth is at rest.
         self_collision: cloth-cloth collision on.
         transition_speed_m_s: fastest collider vertex speed in the pose transition [m/s].
