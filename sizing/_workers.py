@@ -221,10 +221,10 @@ class DrapeWorkers:
         jobs = list(jobs)
         placed_s = [0.0] * len(jobs)
         sent = []
-        place = prepare is not None and not self.ready()
+        place = prepare if prepare is not None and not self.ready() else None
         for index, job in enumerate(jobs):
             tick = time.perf_counter()
-            sent.append(prepare(job) if place and prepare is not None else job)
+            sent.append(place(job) if place is not None else job)
             placed_s[index] = time.perf_counter() - tick
         started = time.perf_counter()
         results: list[DrapeJobResult | None] = [None] * len(jobs)
