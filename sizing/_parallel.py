@@ -147,6 +147,13 @@ def _leave_child(code: int) -> NoReturn:
     os._exit(code)
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to the blocking ``fd`` (``os.write`` may write part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def _child_main(
     fn: Callable[[DrapeJob], DrapeJobResult], job: DrapeJob, fd: int, parent: int
 ) -> None:
@@ -169,9 +176,7 @@ def _child_main(
                 _without_job(_error_result(job, f"result could not be sent back: {exc}")),
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view) :]
+        _write_all(fd, payload)
     except BaseException:
         code = 1
     finally:

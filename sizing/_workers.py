@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tryon3d.sizing._parallel import (
+    _CHUNK,
     DEFAULT_TIMEOUT_S,
     ResultCallback,
     _enter_child,
@@ -42,6 +43,7 @@ from tryon3d.sizing._parallel import (
     _warm_kernels,
     _why,
     _without_job,
+    _write_all,
     fork_map,
 )
 from tryon3d.sizing._records import DrapeJob, DrapeJobResult
@@ -54,12 +56,6 @@ _HEADER = struct.Struct("<Q")  # the byte length of the pickle that follows
 _READY = "ready"  # the server's first message, with its warm-up seconds: its kernels are loaded
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
 def _send(fd: int, obj: Any) -> None:
     payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     _write_all(fd, _HEADER.pack(len(payload)))
@@ -70,7 +66,7 @@ def _read_exact(fd: int, count: int) -> bytes | None:
     """``count`` bytes from the blocking ``fd``, or None at end of file before them."""
     parts, left = [], count
     while left:
-        chunk = os.read(fd, min(left, 1 << 20))
+        chunk = os.read(fd, min(left, _CHUNK))
         if not chunk:
             return None
         parts.append(chunk)
@@ -225,10 +221,10 @@ class DrapeWorkers:
         jobs = list(jobs)
         placed_s = [0.0] * len(jobs)
         sent = []
-        place = prepare is not None and not self.ready()
+        place = prepare if prepare is not None and not self.ready() else None
         for index, job in enumerate(jobs):
             tick = time.perf_counter()
-            sent.append(prepare(job) if place and prepare is not None else job)
+            sent.append(place(job) if place is not None else job)
             placed_s[index] = time.perf_counter() - tick
         started = time.perf_counter()
         results: list[DrapeJobResult | None] = [None] * len(jobs)

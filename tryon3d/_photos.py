@@ -95,6 +95,18 @@ def body_from_photos(
     return fit_photos(front, side, height_cm=height_cm, weight_kg=weight_kg, sex=sex, age=age).body
 
 
+def _shares_record(shares: Mapping[str, float]) -> dict[str, float]:
+    """One girth's ``PhotoFit.clothing`` entry in user units: ``*_m`` lengths as ``*_cm`` [cm],
+    the shares as they are."""
+    record = {}
+    for key, value in shares.items():
+        if key.endswith("_m"):
+            record[f"{key[:-2]}_cm"] = round(m_to_cm(value), 2)
+        else:
+            record[key] = round(float(value), 3)
+    return record
+
+
 def photo_fit_record(fit: bodyfit.PhotoFit) -> dict:
     """The ``photo_fit`` block of a photo body's body.json (user units): ``scores``,
     ``seconds``, ``stature_cm``, ``girth_uncertainty_cm`` (one standard deviation per girth),
@@ -110,15 +122,7 @@ def photo_fit_record(fit: bodyfit.PhotoFit) -> dict:
         },
         "girth_sources": dict(fit.girth_sources),
         "clothing": {
-            view: {
-                girth: {
-                    (f"{k[:-2]}_cm" if k.endswith("_m") else k): (
-                        round(m_to_cm(v), 2) if k.endswith("_m") else round(float(v), 3)
-                    )
-                    for k, v in shares.items()
-                }
-                for girth, shares in per_view.items()
-            }
+            view: {girth: _shares_record(shares) for girth, shares in per_view.items()}
             for view, per_view in fit.clothing.items()
         },
         "notes": list(fit.notes),
