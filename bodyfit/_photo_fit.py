@@ -495,7 +495,6 @@ def _girth_posterior(
     """The fitted body's chest, waist and hips weighed against the population prior
     (``bodyfit._girth_posterior``); without a side view every reading is less sure."""
     from tryon3d.bodyfit._girth_posterior import (
-        girth_evidence,
         girth_posterior,
         girth_prior,
         load_photo_girth_error,
