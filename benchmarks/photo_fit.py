@@ -52,6 +52,18 @@ def background(rng: np.random.Generator, size: int) -> np.ndarray:
     return np.clip(image, 0, 1).astype(np.float32)
 
 
+def _random_camera(rng: np.random.Generator, points: np.ndarray, view: str, size: int):
+    """A ``view`` camera framing ``points`` with a random field of view (25-45 deg) and margin."""
+    return render.camera_preset(
+        points,
+        view,
+        width=size,
+        height=size,
+        fov_y_deg=rng.uniform(25, 45),
+        margin=rng.uniform(0.04, 0.12),
+    )
+
+
 def synthetic_subject(rng: np.random.Generator, *, sex: str, size: int = 512):
     """A random body (BMI 18-35) and its front and side photos (uint8 RGB) with the cameras."""
     from tryon3d.bodyfit._anny_model import load_anny_model
@@ -68,14 +80,7 @@ def synthetic_subject(rng: np.random.Generator, *, sex: str, size: int = 512):
             pose[body.joint_names.index(bone), axis] = sign * rng.uniform(-0.2, 0.15)
         vertices, joints = pose_anny_vertices(model, body.rest_vertices, body.rest_joints, pose)
         posed = body.with_pose(vertices, joints, pose)
-        camera = render.camera_preset(
-            vertices,
-            view,
-            width=size,
-            height=size,
-            fov_y_deg=rng.uniform(25, 45),
-            margin=rng.uniform(0.04, 0.12),
-        )
+        camera = _random_camera(rng, vertices, view, size)
         shot = render.render_body(posed, camera=camera, spp=16, seed=int(rng.integers(1 << 30)))
         rgba = shot.rgba
         alpha = rgba[..., 3:4]
@@ -183,14 +188,7 @@ def clothed_subject(rng: np.random.Generator, index: int, *, sex: str, size: int
     skin = SKINS[index % len(SKINS)]
     photos, cameras = {}, {}
     for view in ("front", "side"):
-        camera = render.camera_preset(
-            points,
-            view,
-            width=size,
-            height=size,
-            fov_y_deg=rng.uniform(25, 45),
-            margin=rng.uniform(0.04, 0.12),
-        )
+        camera = _random_camera(rng, points, view, size)
         shot = render.render_body(
             body,
             garments=layers,

@@ -157,6 +157,13 @@ def _capsule(shape: tuple[int, int], a, b, radius: float) -> np.ndarray:
     return out
 
 
+def _skin_chroma_distance2(chroma: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Squared Mahalanobis distance of (..., 2) (Cr, Cb) pixels to the skin model (``mean``
+    (2,), ``cov`` (2, 2)); compare with ``_SKIN_CHI2`` (and ``_SKIN_WEAK`` times it)."""
+    delta = chroma - mean
+    return np.einsum("...i,ij,...j->...", delta, np.linalg.inv(cov), delta)
+
+
 def _face_sample(ycc: np.ndarray, person: np.ndarray, kp: np.ndarray) -> np.ndarray:
     """(Y, Cr, Cb) pixels of nose and cheeks.
 
@@ -326,8 +333,7 @@ def parse_person(
     ycc = cv2.cvtColor(pixels, cv2.COLOR_RGB2YCrCb).astype(np.float64)
     sample = _face_sample(ycc, person, kp)
     mean, cov, luma = _skin_model(sample)
-    delta = ycc[..., 1:] - mean
-    d2 = np.einsum("...i,ij,...j->...", delta, np.linalg.inv(cov), delta)
+    d2 = _skin_chroma_distance2(ycc[..., 1:], mean, cov)
     zone = person & _limb_zone(person.shape, kp, scale_px) & (ycc[..., 0] > 0.25 * luma)
     # Hysteresis: shaded skin (inner arms, under the chin) drifts in chroma; accept a looser
     # match where it joins a strict one.

@@ -457,16 +457,22 @@ def _skin_coloured_as_skin(photo: Photo, analysis: PhotoAnalysis, parsing, label
     clothed; skin-coloured clothes are then fitted as before (the outline as the body)."""
     import cv2
 
-    from tryon3d.bodyfit._parsing import _SKIN_CHI2, _SKIN_WEAK, DRESS, LOWER, SKIN, UPPER
+    from tryon3d.bodyfit._parsing import (
+        _SKIN_CHI2,
+        _SKIN_WEAK,
+        DRESS,
+        LOWER,
+        SKIN,
+        UPPER,
+        _skin_chroma_distance2,
+    )
     from tryon3d.bodyfit._photo import _resize
 
     pixels = _resize(photo.pixels, analysis.scale)
     if pixels.shape[:2] != labels.shape:
         return labels
     chroma = cv2.cvtColor(pixels, cv2.COLOR_RGB2YCrCb)[..., 1:].astype(np.float64)
-    offset = chroma - parsing.skin_chroma_mean
-    inverse = np.linalg.inv(parsing.skin_chroma_cov)
-    distance2 = np.einsum("...i,ij,...j->...", offset, inverse, offset)
+    distance2 = _skin_chroma_distance2(chroma, parsing.skin_chroma_mean, parsing.skin_chroma_cov)
     clothes = np.isin(labels, (UPPER, LOWER, DRESS))
     return np.where(clothes & (distance2 < _SKIN_CHI2 * _SKIN_WEAK), SKIN, labels).astype(np.uint8)
 
@@ -489,7 +495,6 @@ def _girth_posterior(
     """The fitted body's chest, waist and hips weighed against the population prior
     (``bodyfit._girth_posterior``); without a side view every reading is less sure."""
     from tryon3d.bodyfit._girth_posterior import (
-        girth_evidence,
         girth_posterior,
         girth_prior,
         load_photo_girth_error,

@@ -56,7 +56,7 @@ import numpy as np
 
 from tryon3d.bodyfit._body import MEASUREMENT_NAMES as MEASUREMENT_ORDER
 from tryon3d.bodyfit._body import REGION_NAMES
-from tryon3d.core import edge_plane_crossings
+from tryon3d.core import edge_plane_crossings, hull_perimeter
 from tryon3d.core import tape_girth as core_tape_girth
 
 #: Skeleton points every backend provides to the tape measure (canonical pose, metres).
@@ -476,14 +476,8 @@ def _shoulder_arc(
     flat = np.column_stack([(points - acromion_right) @ along, (points - acromion_right) @ towards])
     flat = flat[(flat[:, 0] >= -1e-9) & (flat[:, 0] <= width + 1e-9) & (flat[:, 1] >= -1e-9)]
     flat = np.concatenate([flat, [[0.0, 0.0]]])  # the right acromion
-    from scipy.spatial import ConvexHull, QhullError
-
-    try:
-        ring = flat[ConvexHull(flat).vertices]
-    except QhullError:
-        return 0.0
-    perimeter = float(np.linalg.norm(np.roll(ring, -1, axis=0) - ring, axis=1).sum())
-    return perimeter - width
+    perimeter = hull_perimeter(flat)
+    return perimeter - width if np.isfinite(perimeter) else 0.0  # collinear: no arc
 
 
 def measure(
