@@ -32,6 +32,7 @@ from tryon3d.garments._panels import (
     _clean,
     _crossings,
     _length,
+    _mirror_x,
     _path,
     _split,
     mirror_gap,
@@ -187,12 +188,6 @@ def _cut(ring: np.ndarray, corners: np.ndarray, x: float) -> list[tuple[np.ndarr
         halves.append((pts, np.flatnonzero(flags)))
     halves.sort(key=lambda h: float(h[0][:, 0].mean()))
     return halves
-
-
-def _mirror_x(ring: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    n = len(ring)
-    out = (ring * [-1.0, 1.0])[::-1]
-    return out - out.min(axis=0), np.unique((n - 1 - corners) % n)
 
 
 def _rise_length(ring: np.ndarray, corners: np.ndarray) -> float:

@@ -152,6 +152,14 @@ def _length(points: np.ndarray) -> float:
     return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
 
 
+def _mirror_x(ring: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An outline mirrored left-right (still counter-clockwise, moved to x, y >= 0) with its
+    corner indices."""
+    n = len(ring)
+    out = (ring * [-1.0, 1.0])[::-1]
+    return out - out.min(axis=0), np.unique((n - 1 - corners) % n)
+
+
 def _half_corners(
     ring: np.ndarray, corners: np.ndarray, center: float, sign: float, *, minimum: int, piece: str
 ) -> tuple[np.ndarray, list[int]]:
