@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tryon3d.garments._dxf import DxfPiece, unfold_mirror
+from tryon3d.garments._dxf import DxfPiece, ring_area, unfold_mirror
 from tryon3d.garments._pattern import Edge, Panel, Placement, Seam
 
 __all__ = [
@@ -349,8 +349,3 @@ def centre_edge(piece: DxfPiece) -> np.ndarray | None:
                     piece.boundary[idx[np.argmax(uv[idx, 1])]],
                 )
     return None if best is None or best[0] < 0.1 else np.stack([best[1], best[2]])
-
-
-def ring_area(ring: np.ndarray) -> float:
-    x, y = ring[:, 0], ring[:, 1]
-    return float(0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
