@@ -62,14 +62,17 @@ def background(name: str, width: int, height: int) -> np.ndarray:
 def photo_over(rendering, back: np.ndarray) -> np.ndarray:
     """A rendering (its antialiased alpha) over a background from :func:`background`: the
     "photo", (H, W, 3) uint8 sRGB."""
-    alpha = rendering.rgba[..., 3:4]
-    return np.round((rendering.rgba[..., :3] * alpha + back * (1 - alpha)) * 255).astype(np.uint8)
+    return _over(rendering.rgba, back)
 
 
 def over_background(rgba: np.ndarray, backdrop: str) -> np.ndarray:
     """A render's (H, W, 4) linear-alpha RGBA over the gnome background ``backdrop`` (scaled to
     cover, top-left crop): (H, W, 3) uint8."""
-    back = background(backdrop, rgba.shape[1], rgba.shape[0])
+    return _over(rgba, background(backdrop, rgba.shape[1], rgba.shape[0]))
+
+
+def _over(rgba: np.ndarray, back: np.ndarray) -> np.ndarray:
+    """(H, W, 4) RGBA over (H, W, 3) ``back`` (both in [0, 1]) by its alpha: (H, W, 3) uint8."""
     alpha = rgba[..., 3:4]
     return np.round((rgba[..., :3] * alpha + back * (1 - alpha)) * 255).astype(np.uint8)
 

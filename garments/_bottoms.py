@@ -28,7 +28,17 @@ import numpy as np
 
 from tryon3d.garments._dxf import DxfPiece
 from tryon3d.garments._families import trouser_seams
-from tryon3d.garments._panels import _clean, _path, _split, mirror_gap, ring_area, upright
+from tryon3d.garments._panels import (
+    _clean,
+    _crossings,
+    _length,
+    _mirror_x,
+    _path,
+    _split,
+    mirror_gap,
+    ring_area,
+    upright,
+)
 from tryon3d.garments._pattern import Edge, Panel, Placement, Seam, ring_spans
 
 __all__ = ["LegShape", "distinct_legs", "is_leg", "leg_panels", "leg_shape"]
@@ -111,9 +121,7 @@ def leg_shape(piece: DxfPiece, *, flip: bool = False) -> LegShape | None:
     if not 0.12 <= share <= 0.6 or max(ext) < _MIN_EXTENSION_M or hem > 0.85 * wide:
         return None
     top = float(ring[:, 1].max())
-    a, b = ring, np.roll(ring, -1, axis=0)
-    level = top - 0.01
-    if int(((a[:, 1] - level) * (b[:, 1] - level) < 0).sum()) > 2:
+    if _crossings(ring, top - 0.01) > 2:
         return None  # a neckline and shoulders: a bodice
     if mirror_gap(ring, ring * [-1.0, 1.0]) < _SYMMETRIC_M:
         return None  # a bodice or a sleeve: a leg's two sides differ (outseam or back rise)
@@ -182,17 +190,10 @@ def _cut(ring: np.ndarray, corners: np.ndarray, x: float) -> list[tuple[np.ndarr
     return halves
 
 
-def _mirror_x(ring: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    n = len(ring)
-    out = (ring * [-1.0, 1.0])[::-1]
-    return out - out.min(axis=0), np.unique((n - 1 - corners) % n)
-
-
 def _rise_length(ring: np.ndarray, corners: np.ndarray) -> float:
     """Length [m] of the inner side from the waist to the crotch point (inner side at -x)."""
     keys = _leg_keys(ring, corners)
-    pts = _path(ring, keys["waist_in"], keys["crotch"])
-    return float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum())
+    return _length(_path(ring, keys["waist_in"], keys["crotch"]))
 
 
 def _leg_keys(ring: np.ndarray, corners: np.ndarray) -> dict[str, int]:

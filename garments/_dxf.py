@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # ezdxf is untyped (Any to mypy); the names document what is 
     from ezdxf.entities import DXFGraphic
     from ezdxf.layouts import BlockLayout
 
-__all__ = ["DxfFile", "DxfPiece", "read_dxf_file", "unfold_mirror"]
+__all__ = ["DxfFile", "DxfPiece", "read_dxf_file", "ring_area", "unfold_mirror"]
 
 _UNIT_M = {"inch": 0.0254, "mm": 0.001, "cm": 0.01, "m": 1.0}
 _INSUNITS = {1: "inch", 4: "mm", 5: "cm", 6: "m"}
@@ -190,11 +190,12 @@ def _chain(
             loops.append((ring[:-1], joints))
     if not loops:
         return None
-    ring, joints = max(loops, key=lambda item: abs(_area(item[0])))
+    ring, joints = max(loops, key=lambda item: abs(ring_area(item[0])))
     return ring, np.unique(np.asarray(joints, dtype=np.int64) % len(ring))
 
 
-def _area(ring: np.ndarray) -> float:
+def ring_area(ring: np.ndarray) -> float:
+    """Signed area of a closed outline (N, 2) (shoelace; positive counter-clockwise)."""
     x, y = ring[:, 0], ring[:, 1]
     return float(0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
 

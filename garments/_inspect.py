@@ -63,9 +63,7 @@ def _leg_measurements(pattern: Pattern) -> dict[str, float]:
         # the hip round: 20 cm under the waist, a low rise's 80 % of the way to the crotch
         "hips": round_at(min(_WAIST_TO_HIP, _HIP_SHARE_OF_RISE * crotch)),
         "thigh": 0.5 * round_at(crotch + _THIGH_UNDER_CROTCH),
-        "outseam": max(
-            p.edge("outseam").length for p in legs if "outseam" in {e.name for e in p.edges}
-        ),
+        "outseam": max(p.edge("outseam").length for p in legs if "outseam" in names(p)),
     }
     if fronts:
         out["inseam"] = fronts[0].edge("inseam").length

@@ -303,12 +303,9 @@ def _boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
     return loops
 
 
-def _loop_perimeter(vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray) -> float:
-    """Length [m] of the boundary edges among a loop's vertices."""
-    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    key = np.sort(edges, axis=1)
-    unique, counts = np.unique(key, axis=0, return_counts=True)
-    boundary = unique[counts == 1]
+def _loop_perimeter(vertices: np.ndarray, boundary: np.ndarray, loop: np.ndarray) -> float:
+    """Length [m] of the ``boundary`` edges (E, 2) (``_boundary_edges``) among a loop's
+    vertices."""
     inside = np.isin(boundary, loop).all(axis=1)
     ends = boundary[inside]
     return float(np.linalg.norm(vertices[ends[:, 0]] - vertices[ends[:, 1]], axis=1).sum())
@@ -511,18 +508,19 @@ _LATERAL_M = (
 )
 
 
-def _openings(vertices: np.ndarray, faces: np.ndarray) -> list[np.ndarray]:
-    """Boundary loops at least ``_OPENING_M`` round (neck, armholes, hems, waist)."""
-    loops = _boundary_loops(faces)
-    return [lp for lp in loops if _loop_perimeter(vertices, faces, lp) >= _OPENING_M]
+def _openings(vertices: np.ndarray, faces: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """Boundary loops at least ``_OPENING_M`` round (neck, armholes, hems, waist), each with
+    its perimeter [m]."""
+    boundary = _boundary_edges(faces)  # once: each loop's perimeter picks its edges from it
+    rounds = [(_loop_perimeter(vertices, boundary, lp), lp) for lp in _boundary_loops(faces)]
+    return [(length, lp) for length, lp in rounds if length >= _OPENING_M]
 
 
 def mesh_kind_and_loops(vertices: np.ndarray, faces: np.ndarray) -> tuple[str, list[np.ndarray]]:
     """What a z-up welded garment mesh is, ``"top"``, ``"dress"`` or ``"bottom"`` (``"unknown"``
     without openings), and its openings (largest perimeter first)."""
-    loops = _openings(vertices, faces)
-
-    loops.sort(key=lambda lp: _loop_perimeter(vertices, faces, lp), reverse=True)
+    openings = sorted(_openings(vertices, faces), key=lambda item: item[0], reverse=True)
+    loops = [lp for _, lp in openings]
     if not loops:
         return "unknown", loops
     height = float(np.ptp(vertices[:, 2]))
@@ -568,7 +566,7 @@ def _up_rotation(
             chosen = "+y" if candidates[0] == 1 else "+z"
             why = f"up axis {chosen} (the garment is shallowest along {'xyz'[depth]})"
         else:
-            loops = _openings(vertices, faces)
+            loops = [lp for _, lp in _openings(vertices, faces)]
             if loops:
                 widest = max(loops, key=lambda lp: float(np.ptp(vertices[lp], axis=0).max()))
                 p = vertices[widest] - vertices[widest].mean(axis=0)

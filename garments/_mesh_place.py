@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tryon3d.core import hull_perimeter
 from tryon3d.garments._mesh_import import mesh_kind_and_loops
 
 if TYPE_CHECKING:
@@ -158,15 +159,10 @@ def _trunk_girth(positions: np.ndarray, body: Body, z: float, body_center) -> fl
 
 
 def _slice_girth(positions: np.ndarray, z: float, band: float = 0.02) -> float:
-    """Convex-hull perimeter [m] of the garment's points within ``band`` of height ``z``."""
-    from scipy.spatial import ConvexHull
-
+    """Convex-hull perimeter [m] of the garment's points within ``band`` of height ``z``;
+    0 for a slice too sparse or degenerate (collinear) to measure."""
     pts = positions[np.abs(positions[:, 2] - z) < band, :2]
     if len(pts) < 6:
         return 0.0
-    try:
-        hull = ConvexHull(pts)
-    except Exception:  # degenerate (collinear) slice
-        return 0.0
-    ring = pts[hull.vertices]
-    return float(np.linalg.norm(ring - np.roll(ring, -1, axis=0), axis=1).sum())
+    girth = hull_perimeter(pts)
+    return 0.0 if np.isnan(girth) else girth

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tryon3d.garments._dxf import DxfPiece, unfold_mirror
+from tryon3d.garments._dxf import DxfPiece, ring_area, unfold_mirror
 from tryon3d.garments._pattern import Edge, Panel, Placement, Seam
 
 __all__ = [
@@ -150,6 +150,14 @@ def _clean(points: np.ndarray) -> np.ndarray:
 
 def _length(points: np.ndarray) -> float:
     return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
+
+
+def _mirror_x(ring: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An outline mirrored left-right (still counter-clockwise, moved to x, y >= 0) with its
+    corner indices."""
+    n = len(ring)
+    out = (ring * [-1.0, 1.0])[::-1]
+    return out - out.min(axis=0), np.unique((n - 1 - corners) % n)
 
 
 def _half_corners(
@@ -341,8 +349,3 @@ def centre_edge(piece: DxfPiece) -> np.ndarray | None:
                     piece.boundary[idx[np.argmax(uv[idx, 1])]],
                 )
     return None if best is None or best[0] < 0.1 else np.stack([best[1], best[2]])
-
-
-def ring_area(ring: np.ndarray) -> float:
-    x, y = ring[:, 0], ring[:, 1]
-    return float(0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))

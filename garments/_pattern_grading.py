@@ -77,11 +77,8 @@ def _fitted_scale(
 
     if not pairs:
         return prior
-    steps = [
-        np.diff(sample_edge(next(e for e in panel.edges if e.name == mine), 16), axis=0)
-        for panel, mine, _, _ in pairs
-    ]
-    targets = np.array([_edge_length(other, name) for _, _, other, name in pairs])
+    steps = [np.diff(sample_edge(panel.edge(mine), 16), axis=0) for panel, mine, _, _ in pairs]
+    targets = np.array([other.edge(name).length for _, _, other, name in pairs])
 
     def residuals(across: np.ndarray) -> np.ndarray:
         scale = np.array([across[0], prior[1]])
@@ -89,10 +86,6 @@ def _fitted_scale(
 
     fit = least_squares(residuals, x0=np.array([prior[0]]), bounds=(0.7, 1.4))
     return float(fit.x[0]), prior[1]
-
-
-def _edge_length(panel: Panel, name: str) -> float:
-    return next(e.length for e in panel.edges if e.name == name)
 
 
 def grade_pattern(pattern: Pattern, size: str, *, chart: str = GRADING_CHART) -> Pattern:
@@ -150,13 +143,13 @@ def grade_pattern(pattern: Pattern, size: str, *, chart: str = GRADING_CHART) ->
         for seam in pattern.seams
         if seam.label not in already
         and abs(
-            _edge_length(graded[seam.panel_a], seam.edge_a)
-            - _edge_length(graded[seam.panel_b], seam.edge_b)
+            graded[seam.panel_a].edge(seam.edge_a).length
+            - graded[seam.panel_b].edge(seam.edge_b).length
         )
         > _EASE_SHARE
         * max(
-            _edge_length(graded[seam.panel_a], seam.edge_a),
-            _edge_length(graded[seam.panel_b], seam.edge_b),
+            graded[seam.panel_a].edge(seam.edge_a).length,
+            graded[seam.panel_b].edge(seam.edge_b).length,
         )
     ]
     metadata = {

@@ -45,6 +45,7 @@ import numpy as np
 from tryon3d.garments._bottoms import LegShape, distinct_legs, leg_panels, leg_shape
 from tryon3d.garments._dxf import DxfFile, DxfPiece
 from tryon3d.garments._panels import (
+    _mirror_x,
     centre_edge,
     is_skirt,
     mirror_gap,
@@ -468,13 +469,18 @@ def _length(panel: Panel, *names: str) -> float:
     return float(sum(panel.edge(n).length for n in names))
 
 
+def _raglan_lengths(front: Panel, back: Panel, sleeve: Panel) -> tuple[float, float, float]:
+    """[m]: the bodice's armholes, its armholes and shoulders together, the sleeve's cap."""
+    armholes = _length(front, "armhole_l") + _length(back, "armhole_l")
+    to_neck = armholes + _length(front, "shoulder_l") + _length(back, "shoulder_l")
+    return armholes, to_neck, _length(sleeve, "cap_f", "cap_b")
+
+
 def _is_raglan(front: Panel, back: Panel, sleeve: Panel) -> bool:
     """Raglan sleeves: the sleeve's cap runs up to the neck, so its length is the bodice's
     armholes and shoulders together (a set-in cap: the armholes and 1-4 cm of ease), and the
     front's and back's "shoulders" (the raglan lines' tops) disagree."""
-    armholes = _length(front, "armhole_l") + _length(back, "armhole_l")
-    to_neck = armholes + _length(front, "shoulder_l") + _length(back, "shoulder_l")
-    cap = _length(sleeve, "cap_f", "cap_b")
+    armholes, to_neck, cap = _raglan_lengths(front, back, sleeve)
     shoulders = (_length(front, "shoulder_l"), _length(back, "shoulder_l"))
     agree = abs(shoulders[0] - shoulders[1]) <= _SEAM_TOLERANCE * max(shoulders)
     return not agree and abs(cap - to_neck) < abs(cap - armholes) and cap >= 1.15 * armholes
@@ -489,13 +495,9 @@ def _raglan_panels(
     sleeve as drawn or mirrored, whichever matches its raglan lines to the bodice's."""
     front = raglan_torso_panel("front", *outlines["front"], back=False)
     back = raglan_torso_panel("back", *outlines["back"], back=True)
-    n = len(ring)
-    mirrored = (ring * [-1.0, 1.0])[::-1]
     options = [raglan_sleeve_panel(ring, corners)]
     with contextlib.suppress(ValueError):
-        options.append(
-            raglan_sleeve_panel(mirrored - mirrored.min(axis=0), np.unique(n - 1 - corners))
-        )
+        options.append(raglan_sleeve_panel(*_mirror_x(ring, corners)))
 
     def mismatch(sleeve: Panel) -> float:
         return abs(_length(sleeve, "cap_b") - _length(back, "armhole_l")) + abs(
@@ -515,9 +517,7 @@ def _refuse_raglan(
     why: str,
 ) -> None:
     """Refuse raglan sleeves whose pieces do not give their raglan lines, in one line."""
-    armholes = _length(front, "armhole_l") + _length(back, "armhole_l")
-    to_neck = armholes + _length(front, "shoulder_l") + _length(back, "shoulder_l")
-    cap = _length(sleeve, "cap_f", "cap_b")
+    armholes, to_neck, cap = _raglan_lengths(front, back, sleeve)
     file = Path(read.path).name
     others = sorted(n for n, r in roles.items() if r in (None, "skip") or n not in roles)
     raise ValueError(
