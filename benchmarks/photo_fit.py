@@ -12,8 +12,9 @@ and a striped print) and rendered front and side (rest A-pose) over real photo b
 (``benchmarks/parsing.py``'s scenes). On the same images: (a) the body from the height (+ weight)
 alone (the population prior), (b) the photo fit that takes the clothed outline for the body, (c)
 the clothed fit (parsed clothes shrunk by the learnt ease, each girth then a posterior with the
-population prior) and ``clothed_reading``: (c)'s girths before the prior was weighed in; MAE and
-mean signed error (the clothing bias) per girth.
+population prior) and ``clothed_reading``: (c)'s girths before the prior was weighed in,
+``clothed_posterior``: before the outline's own readings (neck breadth, torso depths) corrected
+them; MAE and mean signed error (the clothing bias) per girth.
 
 Usage: python benchmarks/photo_fit.py [--json] [--subjects 6] [--front-only] [--with-weight]
        [--compare 4x192,1x160]  (refinement spp x crop px; subjects fitted with each, alternating)
@@ -319,6 +320,16 @@ def run_clothed(args) -> dict:
                         for g in GIRTHS
                         if g in outline
                     }
+                readings = getattr(fit, "photo_readings", None)
+                if readings:  # what the calibration's girth correction reads
+                    extra["readings"] = {k: round(v, 5) for k, v in readings.items()}
+                posterior = getattr(fit, "posterior_girths_m", None)
+                if posterior:  # the girths before that correction
+                    extra["posterior_error_cm"] = {
+                        g: round(100 * (posterior[g] - truth.measurements_m[g]), 2)
+                        for g in GIRTHS
+                        if g in posterior
+                    }
                 if getattr(fit, "clothing", None):
                     extra["clothing"] = {
                         view: {
@@ -347,6 +358,14 @@ def run_clothed(args) -> dict:
         for r in rows:
             r["clothed_reading"] = {**r["clothed"], "error_cm": r["clothed"]["outline_error_cm"]}
         methods.append("clothed_reading")
+    if "clothed" in methods and all("posterior_error_cm" in r["clothed"] for r in rows):
+        # the girths before the outline's readings corrected them: issue 16's posterior
+        for r in rows:
+            r["clothed_posterior"] = {
+                **r["clothed"],
+                "error_cm": r["clothed"]["posterior_error_cm"],
+            }
+        methods.append("clothed_posterior")
     return {
         "benchmark": "photo_fit_clothed",
         "views": "front" if args.front_only else "front+side",

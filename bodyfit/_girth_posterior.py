@@ -40,14 +40,19 @@ import numpy as np
 from tryon3d.core import data_file
 
 __all__ = [
+    "CORRECTION_FEATURES",
     "EVIDENCE",
     "GIRTHS",
     "MODES",
+    "GirthCorrection",
     "GirthPosterior",
     "PhotoGirthError",
+    "correction_features",
     "girth_evidence",
     "girth_posterior",
     "girth_prior",
+    "girth_sources",
+    "load_girth_correction",
     "load_photo_girth_error",
 ]
 
@@ -246,6 +251,18 @@ def _truncated_normal(mean: float, std: float, bound: float) -> tuple[float, flo
     return mass, cut_mean, math.sqrt(max(variance, 1e-12))
 
 
+def girth_sources(std_m: Mapping[str, float], prior_std_m: Mapping[str, float]) -> dict[str, str]:
+    """Per girth ``"photo"``, ``"prior"`` or ``"photo+prior"``: by the share of the prior's
+    variance the photo removed (its spread ``std_m`` against the prior's, both [m])."""
+    sources = {}
+    for girth, std in std_m.items():
+        share = 1.0 - std**2 / prior_std_m[girth] ** 2
+        sources[girth] = (
+            "photo" if share >= _PHOTO_SHARE else "prior" if share < _PRIOR_SHARE else "photo+prior"
+        )
+    return sources
+
+
 def girth_posterior(
     reading_m: Mapping[str, float],
     evidence: Mapping[str, str],
@@ -336,12 +353,10 @@ def girth_posterior(
     loose_probability = weights @ np.array(loose_flags, dtype=np.float64)
     prior_var = np.diag(cov0)
     out_std = np.sqrt(np.clip(mixture_var, 1e-12, None))
-    sources = {}
-    for i, girth in enumerate(GIRTHS):
-        share = 1.0 - out_std[i] ** 2 / prior_var[i]
-        sources[girth] = (
-            "photo" if share >= _PHOTO_SHARE else "prior" if share < _PRIOR_SHARE else "photo+prior"
-        )
+    sources = girth_sources(
+        {g: float(out_std[i]) for i, g in enumerate(GIRTHS)},
+        {g: float(math.sqrt(prior_var[i])) for i, g in enumerate(GIRTHS)},
+    )
     return GirthPosterior(
         mean_m={g: float(mixture_mean[i]) for i, g in enumerate(GIRTHS)},
         std_m={g: float(out_std[i]) for i, g in enumerate(GIRTHS)},
@@ -350,3 +365,158 @@ def girth_posterior(
         loose_probability={g: float(loose_probability[i]) for i, g in enumerate(GIRTHS)},
         sources=sources,
     )
+
+
+def _correction_feature_names() -> tuple[str, ...]:
+    from tryon3d.bodyfit._photo_readings import DEPTH_LEVELS, WIDTH_LEVELS
+
+    return (
+        "posterior_chest",
+        "posterior_waist",
+        "posterior_hips",
+        "fitted_neck",
+        "fitted_mass_kg",
+        "neck_front",
+        "neck_side",
+        *(f"width_front_{round(100 * level)}" for level in WIDTH_LEVELS),
+        *(f"depth_side_{round(100 * level)}" for level in DEPTH_LEVELS),
+        "stature",
+        "male",
+    )
+
+
+#: What a correction may read, each [m] unless named otherwise: the posterior's girths less the
+#: prior's means (``posterior_<girth>``), the fitted body's neck less the prior's
+#: (``fitted_neck``) and its mass less the prior's [kg] (``fitted_mass_kg``, fits without a
+#: weight), the outline's readings (``bodyfit._photo_readings.outline_readings``), the stature
+#: and ``male`` (1 or 0).
+CORRECTION_FEATURES: tuple[str, ...] = _correction_feature_names()
+
+
+def correction_features(
+    *,
+    posterior_m: Mapping[str, float],
+    outline: Mapping[str, float],
+    fitted_neck_m: float,
+    fitted_mass_kg: float,
+    height_m: float,
+    weight_kg: float | None,
+    sex: str,
+    age_years: float | None = None,
+) -> dict[str, float]:
+    """The values a :class:`GirthCorrection` reads (``CORRECTION_FEATURES``) of one fit.
+
+    Args:
+        posterior_m: girth -> posterior mean [m] (``GirthPosterior.mean_m``).
+        outline: the photos' outline readings (``outline_readings``) [m].
+        fitted_neck_m: the fitted body's neck girth [m].
+        fitted_mass_kg: the fitted body's mass [kg] (not read when the weight is given).
+        height_m, weight_kg, sex, age_years: what the fit was given.
+    """
+    from tryon3d.bodyfit._shape_prior import load_measurement_prior
+
+    prior = load_measurement_prior()
+    if prior is None:
+        raise ValueError("the shipped population table lacks its measurement prior")
+    known: dict[str, float] = {"stature": height_m}
+    if weight_kg is not None:
+        known.update(weight_kg=weight_kg, bmi=weight_kg / height_m**2)
+    if age_years is not None:
+        known["age_years"] = age_years
+    names = (*GIRTHS, "neck") if weight_kg is not None else (*GIRTHS, "neck", "weight_kg")
+    mean, _cov = prior.conditional(known, names, sex=sex)
+    values: dict[str, float] = {
+        f"posterior_{g}": float(posterior_m[g]) - float(mean[i]) for i, g in enumerate(GIRTHS)
+    }
+    values["fitted_neck"] = fitted_neck_m - float(mean[3])
+    if weight_kg is None:
+        values["fitted_mass_kg"] = fitted_mass_kg - float(mean[4])
+    values.update({k: float(v) for k, v in outline.items() if k in CORRECTION_FEATURES})
+    values["stature"] = height_m
+    values["male"] = 1.0 if sex == "male" else 0.0
+    return values
+
+
+@dataclass(frozen=True)
+class GirthCorrection:
+    """A ridge regression of each girth's deviation from the prior mean [m] on what the photo
+    shows besides the posterior (``CORRECTION_FEATURES``), learnt on training subjects.
+
+    The posterior weighs the three girths' readings only; skin that shows elsewhere tells the
+    body's size too (a neck's breadth follows the body's mass, the fitted body's mass and neck
+    follow the whole outline). Features missing from a photo (no side view) enter at their
+    training mean.
+
+    Attributes:
+        features: the names read, a subset of ``CORRECTION_FEATURES``.
+        mean: the features' training means, shape (F,).
+        scale: their training standard deviations, shape (F,).
+        coef: per girth the weights of the standardised features, shape (3, F) [m].
+        intercept_m: per girth, shape (3,) [m].
+        std_m: per girth the leave-one-out spread of the corrected girth, shape (3,) [m].
+    """
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept_m: np.ndarray
+    std_m: np.ndarray
+
+    def __post_init__(self) -> None:
+        count = len(self.features)
+        unknown = [f for f in self.features if f not in CORRECTION_FEATURES]
+        if unknown or count == 0:
+            raise ValueError(f"girth correction: unknown or no features {unknown}")
+        shapes = {
+            "mean": (np.shape(self.mean), (count,)),
+            "scale": (np.shape(self.scale), (count,)),
+            "coef": (np.shape(self.coef), (3, count)),
+            "intercept_m": (np.shape(self.intercept_m), (3,)),
+            "std_m": (np.shape(self.std_m), (3,)),
+        }
+        for name, (got, want) in shapes.items():
+            if got != want:
+                raise ValueError(f"girth correction: {name} must be {want}, got {got}")
+        arrays = (self.mean, self.scale, self.coef, self.intercept_m, self.std_m)
+        if not all(np.isfinite(a).all() for a in arrays):
+            raise ValueError("girth correction: values must be finite")
+        if (np.asarray(self.scale) <= 0).any() or (np.asarray(self.std_m) <= 0).any():
+            raise ValueError("girth correction: scale and std_m must be positive")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GirthCorrection:
+        """From a mode's ``correction`` entry; ValueError naming what is wrong."""
+        try:
+            return cls(
+                features=tuple(str(f) for f in data["features"]),
+                mean=np.array(data["mean"], np.float64),
+                scale=np.array(data["scale"], np.float64),
+                coef=np.array(data["coef"], np.float64),
+                intercept_m=np.array(data["intercept_m"], np.float64),
+                std_m=np.array(data["std_m"], np.float64),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"malformed girth correction: {error!r}") from None
+
+    def predict(self, values: Mapping[str, float | None]) -> np.ndarray:
+        """Each girth's deviation from the prior mean [m], shape (3,), from ``values``
+        (feature -> value; None or absent: the training mean)."""
+        row = np.array(
+            [
+                self.mean[i] if values.get(name) is None else float(values[name])  # type: ignore[arg-type]
+                for i, name in enumerate(self.features)
+            ]
+        )
+        return self.coef @ ((row - self.mean) / self.scale) + self.intercept_m
+
+
+@functools.cache
+def load_girth_correction(mode: str = "height_only") -> GirthCorrection | None:
+    """The shipped correction for a mode (``MODES``), or None when the table has none."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    with data_file("photo_girth_error.json").open(encoding="utf-8") as handle:
+        data = json.load(handle)
+    entry = data.get(mode, {}).get("correction") if isinstance(data, dict) else None
+    return None if entry is None else GirthCorrection.from_dict(entry)

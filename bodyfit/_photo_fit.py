@@ -50,6 +50,7 @@ from tryon3d.bodyfit._photo_fitter import (
     _photo_camera,
 )
 from tryon3d.bodyfit._photo_overlay import make_overlay, render_body_silhouette
+from tryon3d.bodyfit._photo_readings import metres_per_pixel, outline_readings
 from tryon3d.bodyfit._photo_views import _crop_view
 
 __all__ = ["PhotoFit", "fit_body_to_photos"]
@@ -83,6 +84,13 @@ class PhotoFit:
             ``"photo+prior"`` (both weigh in).
         outline_girths_m: the same keys -> the girths [m] of the body fitted to the outline
             (clothes shrunk by their ease), before the population prior was weighed in.
+        photo_readings: what else the photos told of the body's size (clothed fits): the
+            outline's readings [m] (``bodyfit._photo_readings.outline_readings``: neck breadths,
+            torso breadths and depths), the fitted body's neck girth ``fitted_neck_m`` [m] and
+            mass ``fitted_mass_kg`` [kg] before the girths were corrected.
+        posterior_girths_m: the girths [m] the photo's girth readings and the population prior
+            give (``bodyfit._girth_posterior``), before the correction by ``photo_readings``
+            (clothed fits; the final girths are the body's).
         clothing: per view, girth -> shares of that region's outline that are ``skin``,
             ``cloth`` and ``untelling`` (cloth too loose to tell), and ``ease_std_m`` [m];
             empty when the photos were not parsed.
@@ -105,6 +113,8 @@ class PhotoFit:
     notes: tuple[str, ...] = ()
     parsings: dict[str, PersonParsing] = field(default_factory=dict)
     outline_girths_m: dict[str, float] = field(default_factory=dict)
+    photo_readings: dict[str, float] = field(default_factory=dict)
+    posterior_girths_m: dict[str, float] = field(default_factory=dict)
 
 
 class _single_thread:
@@ -349,15 +359,31 @@ def fit_body_to_photos(
             age_years=age_years,
             side_view=len(views) > 1,
         )
+        posterior_girths = dict(posterior.mean_m)
+        readings = {
+            **outline_readings(analyses, height_m),
+            "fitted_neck_m": float(body.measurements_m["neck"]),
+            "fitted_mass_kg": float(body.weight_kg),
+        }
         # Where skin shows on every girth's outline the photo measures the body itself: it
         # stays as fitted (the prior's pull there only moved the bare benchmark's girths).
         bare = set(girth_evidence(clothing).values()) == {"skin"}
+        girths, uncertainty, sources = posterior.mean_m, posterior.std_m, posterior.sources
+        if not bare and len(views) > 1:
+            girths, uncertainty, sources = _corrected_girths(
+                posterior,
+                readings,
+                height_m=height_m,
+                weight_kg=weight_kg,
+                sex=sex,
+                age_years=age_years,
+            )
         body = (
             body
             if bare
             else _refit_to_girths(
                 body,
-                posterior.mean_m,
+                girths,
                 model=model,
                 height_m=height_m,
                 weight_kg=weight_kg,
@@ -366,9 +392,13 @@ def fit_body_to_photos(
                 height_ratios=ratios,
             )
         )
-        uncertainty, sources = posterior.std_m, posterior.sources
-        notes.extend(_posterior_notes(posterior, weight_given=weight_kg is not None))
+        notes.extend(
+            _posterior_notes(
+                posterior, girths, uncertainty, sources, weight_given=weight_kg is not None
+            )
+        )
     else:  # the outline is the body: the unclothed fit's own spread
+        readings, posterior_girths = {}, {}
         spread = math.hypot(_FIT_GIRTH_STD_M, 0.0 if len(views) > 1 else _NO_SIDE_STD_M)
         uncertainty = dict.fromkeys(GIRTHS, spread)
         sources = dict.fromkeys(GIRTHS, "photo")
@@ -413,6 +443,8 @@ def fit_body_to_photos(
         notes=tuple(notes),
         parsings=parsings,
         outline_girths_m=outline_girths,
+        photo_readings=readings,
+        posterior_girths_m=posterior_girths,
     )
 
 
@@ -444,8 +476,7 @@ def _clothed_view(
         Image.fromarray(parsing.labels).resize(analysis.size, Image.Resampling.NEAREST)
     )
     labels = _skin_coloured_as_skin(photo, analysis, parsing, labels)
-    rows = np.flatnonzero((analysis.mask > 0.5).any(axis=1))
-    px_per_m = (rows[-1] + 1 - rows[0]) / height_m if len(rows) else 1.0
+    px_per_m = 1.0 / metres_per_pixel(analysis, height_m)
     return clothed_target(
         analysis.mask, labels, analysis.keypoints, px_per_m, view=view, lower=lower
     )
@@ -554,18 +585,62 @@ def _refit_to_girths(
     )
 
 
-def _posterior_notes(posterior, *, weight_given: bool) -> list[str]:
+def _corrected_girths(
+    posterior,
+    readings: dict[str, float],
+    *,
+    height_m: float,
+    weight_kg: float | None,
+    sex: str,
+    age_years: float | None,
+) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+    """The posterior's girths, spreads and sources corrected by what else the photos show
+    (``GirthCorrection``), or the posterior's own where the shipped table has no correction
+    for the mode (the photo adds nothing beyond the weight: see the table's notes)."""
+    from tryon3d.bodyfit._girth_posterior import (
+        correction_features,
+        girth_sources,
+        load_girth_correction,
+    )
+
+    correction = load_girth_correction("height_only" if weight_kg is None else "with_weight")
+    if correction is None:
+        return posterior.mean_m, posterior.std_m, posterior.sources
+    features = correction_features(
+        posterior_m=posterior.mean_m,
+        outline={k: v for k, v in readings.items() if not k.startswith("fitted_")},
+        fitted_neck_m=readings["fitted_neck_m"],
+        fitted_mass_kg=readings["fitted_mass_kg"],
+        height_m=height_m,
+        weight_kg=weight_kg,
+        sex=sex,
+        age_years=age_years,
+    )
+    deviation = correction.predict(features)
+    girths = {g: posterior.prior_mean_m[g] + float(deviation[i]) for i, g in enumerate(GIRTHS)}
+    spread = {g: float(correction.std_m[i]) for i, g in enumerate(GIRTHS)}
+    return girths, spread, girth_sources(spread, posterior.prior_std_m)
+
+
+def _posterior_notes(
+    posterior,
+    girths: dict[str, float],
+    spread: dict[str, float],
+    sources: dict[str, str],
+    *,
+    weight_given: bool,
+) -> list[str]:
     """Plain statements of the girths the photo could not tell."""
     given = "height and weight" if weight_given else "height"
     notes = []
-    for girth, source in posterior.sources.items():
+    for girth, source in sources.items():
         if source != "prior":
             continue
         loose = posterior.loose_probability[girth]
         why = "loose clothes hide it" if loose > 0.5 else "the photo reads it too unsurely"
         notes.append(
             f"the photo could not tell the {girth} ({why}): it is the population prior's for "
-            f"the {given}, within the outline: {100 * posterior.mean_m[girth]:.1f} +/- "
-            f"{100 * posterior.std_m[girth]:.1f} cm"
+            f"the {given}, within the outline: {100 * girths[girth]:.1f} +/- "
+            f"{100 * spread[girth]:.1f} cm"
         )
     return notes

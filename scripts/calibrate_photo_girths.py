@@ -19,6 +19,14 @@ slope 1 and its mean error as the offset (0 from fewer than ``MIN_SKIN_BIAS_SUBJ
 girth the smallest loose stand-off (reading - girth) less one loose spread is kept as the loose
 bound's floor. ``loose_probability`` is the loose share of the clothed training girths.
 
+Then per mode a **correction** (``GirthCorrection``): a ridge regression of each girth's
+deviation from the prior mean on the posterior girths (under the table just made) and what the
+outline shows besides (``CORRECTION_SET``: the neck's breadth, the side view's torso depths,
+stature, sex), from rows whose ``clothed`` carries ``readings`` (``PhotoFit.photo_readings``);
+the ridge strength is the leave-one-out best of ``RIDGES`` and each girth's spread is its
+leave-one-out residual's. It is kept only where its leave-one-out MAE beats the posterior's
+(in-sample, so the comparison favours the posterior) by ``MIN_GAIN_CM``.
+
 ``--loo`` writes nothing: per mode it prints the leave-one-out MAE and mean signed error [cm]
 of the posterior (each subject's girths from a table calibrated on the other subjects) beside
 the population prior's and the raw reading's, to judge a change of the reading on training rows.
@@ -37,6 +45,22 @@ import numpy as np
 
 GIRTHS = ("chest", "waist", "hips")
 SLOPE_RANGE = (0.0, 1.2)
+#: What the correction reads (``bodyfit._girth_posterior.CORRECTION_FEATURES``).
+CORRECTION_SET = (
+    "posterior_chest",
+    "posterior_waist",
+    "posterior_hips",
+    "neck_front",
+    "depth_side_20",
+    "depth_side_30",
+    "depth_side_40",
+    "depth_side_50",
+    "depth_side_60",
+    "stature",
+    "male",
+)
+RIDGES = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+MIN_GAIN_CM = 0.2
 MIN_SKIN_BIAS_SUBJECTS = 10  # fewer bare subjects: skin reads unbiased, only its spread is kept
 
 
@@ -211,6 +235,114 @@ def leave_one_out(
     return out
 
 
+def correction_rows(
+    rows: list[dict], table: dict, *, weight_given: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features (N, F) in ``CORRECTION_SET`` order, truth less the prior mean (N, 3) [m], the
+    posterior less the prior mean (N, 3) [m]) of the rows that carry readings and a side view."""
+    from tryon3d.bodyfit._girth_posterior import (
+        PhotoGirthError,
+        correction_features,
+        girth_evidence,
+        girth_posterior,
+        girth_prior,
+    )
+
+    error = PhotoGirthError.from_dict(table)
+    features, truths, posteriors = [], [], []
+    for row in rows:
+        fit = row.get("clothed", {})
+        readings = fit.get("readings")
+        if "error_cm" not in fit or not readings or "depth_side_30" not in readings:
+            continue
+        height = row["height_cm"] / 100.0
+        weight = row.get("weight_kg", row["bmi"] * height**2) if weight_given else None
+        mean, cov = girth_prior(height_m=height, weight_kg=weight, sex=row["sex"])
+        truth = np.array([row["truth_cm"][g] for g in GIRTHS]) / 100.0
+        read = fit.get("outline_error_cm", fit["error_cm"])
+        reading = {g: truth[i] + read[g] / 100.0 for i, g in enumerate(GIRTHS)}
+        posterior = girth_posterior(
+            reading,
+            girth_evidence(fit.get("clothing", {})),
+            prior_mean=mean,
+            prior_cov=cov,
+            error=error,
+        )
+        values = correction_features(
+            posterior_m=posterior.mean_m,
+            outline={k: v for k, v in readings.items() if not k.startswith("fitted_")},
+            fitted_neck_m=readings["fitted_neck_m"],
+            fitted_mass_kg=readings["fitted_mass_kg"],
+            height_m=height,
+            weight_kg=weight,
+            sex=row["sex"],
+        )
+        if any(name not in values for name in CORRECTION_SET):
+            continue
+        features.append([values[name] for name in CORRECTION_SET])
+        truths.append(truth - mean)
+        posteriors.append([posterior.mean_m[g] - mean[i] for i, g in enumerate(GIRTHS)])
+    return np.array(features), np.array(truths), np.array(posteriors)
+
+
+def _ridge(features: np.ndarray, target: np.ndarray, strength: float) -> np.ndarray:
+    """Ridge weights (F + 1, 3) of standardised features, the intercept last (not shrunk)."""
+    design = np.column_stack([features, np.ones(len(features))])
+    penalty = strength * np.eye(design.shape[1])
+    penalty[-1, -1] = 0.0
+    return np.linalg.solve(design.T @ design + penalty, design.T @ target)
+
+
+def fit_correction(rows: list[dict], table: dict, *, weight_given: bool) -> dict:
+    """One mode's correction (see the module notes): ``entry`` (the table's), ``kept`` and a
+    ``report`` of leave-one-out MAE [cm] per ridge strength beside the posterior's."""
+    features, truth, posterior = correction_rows(rows, table, weight_given=weight_given)
+    count = len(truth)
+    if count < 3 * len(CORRECTION_SET):
+        return {"kept": False, "report": {"subjects": count, "why": "too few rows with readings"}}
+    centre, scale = features.mean(axis=0), features.std(axis=0)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    standard = (features - centre) / scale
+    loo: dict[float, np.ndarray] = {}
+    for strength in RIDGES:
+        residuals = []
+        for i in range(count):
+            keep = np.arange(count) != i
+            weights = _ridge(standard[keep], truth[keep], strength)
+            residuals.append(np.append(standard[i], 1.0) @ weights - truth[i])
+        loo[strength] = np.array(residuals)
+    best = min(RIDGES, key=lambda strength: float(np.abs(loo[strength]).mean()))
+    weights = _ridge(standard, truth, best)
+    residual = loo[best]
+    mae = 100.0 * float(np.abs(residual).mean())
+    posterior_mae = 100.0 * float(np.abs(posterior - truth).mean())
+    report = {
+        "subjects": count,
+        "ridge": best,
+        "loo_mae_cm": round(mae, 2),
+        "loo_mae_cm_per_girth": np.round(100.0 * np.abs(residual).mean(axis=0), 2).tolist(),
+        "loo_bias_cm": np.round(100.0 * residual.mean(axis=0), 2).tolist(),
+        "posterior_mae_cm": round(posterior_mae, 2),
+        "prior_mae_cm": round(100.0 * float(np.abs(truth).mean()), 2),
+        "loo_mae_cm_by_ridge": {
+            str(k): round(100.0 * float(np.abs(v).mean()), 2) for k, v in loo.items()
+        },
+    }
+    entry = {
+        "features": list(CORRECTION_SET),
+        "mean": np.round(centre, 6).tolist(),
+        "scale": np.round(scale, 6).tolist(),
+        "coef": np.round(weights[:-1].T, 6).tolist(),
+        "intercept_m": np.round(weights[-1], 6).tolist(),
+        "std_m": np.round(np.sqrt((residual**2).mean(axis=0)), 4).tolist(),
+        "subjects": count,
+        "ridge": best,
+        "loo_mae_cm": round(mae, 2),
+        "posterior_mae_cm": round(posterior_mae, 2),
+    }
+    return {"kept": mae + MIN_GAIN_CM <= posterior_mae, "entry": entry, "report": report}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--height-only", nargs="+", required=True, help="clothed rows, height")
@@ -232,6 +364,21 @@ def main() -> int:
         }
         print(json.dumps(report, indent=1))
         return 0
+    tables = {
+        mode: calibrate(read_rows(paths), skin, minimum, weight_given=given)
+        for mode, paths, given in (
+            ("height_only", args.height_only, False),
+            ("with_weight", args.with_weight, True),
+        )
+    }
+    for mode, paths, given in (
+        ("height_only", args.height_only, False),
+        ("with_weight", args.with_weight, True),
+    ):
+        correction = fit_correction(read_rows(paths), tables[mode], weight_given=given)
+        print(f"{mode}: {json.dumps(correction.pop('report'))}")
+        if correction.get("kept"):
+            tables[mode]["correction"] = correction["entry"]
     out = {
         "about": (
             "photo fit girth reading = slope x girth + offset + noise [m] per girth and cloth "
@@ -243,8 +390,7 @@ def main() -> int:
             "with_weight": [Path(p).name for p in args.with_weight],
             "skin": [Path(p).name for p in args.skin],
         },
-        "height_only": calibrate(read_rows(args.height_only), skin, minimum, weight_given=False),
-        "with_weight": calibrate(read_rows(args.with_weight), skin, minimum, weight_given=True),
+        **tables,
     }
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=1))
