@@ -33,8 +33,9 @@ HEIGHT_M = 2.0  # 400 px tall person: 0.005 m/px
 def _figure(*, torso_px: int = 80, neck_px: int = 24, legs: bool = True) -> PhotoAnalysis:
     """A stick person 400 px tall (rows 20-419) in a 480 x 300 image: a 40 px head, a neck
     ``neck_px`` wide from the mouth (row 60) to the shoulders (row 90), a torso ``torso_px``
-    wide past the hip line (row 250) to the seat (row 300), two legs to the soles; keypoints where MediaPipe puts them
-    (eyes row 40, ankles row 380: 0.85 of the stature below the eyes)."""
+    wide past the hip line (row 250) to the seat (row 300), two legs to the soles; keypoints
+    where MediaPipe puts them (eyes row 40, ankles row 380: 0.85 of the stature below the
+    eyes)."""
     mask = np.zeros((480, 300), np.float32)
     centre = 150
     mask[20:62, centre - 20 : centre + 20] = 1.0  # head
