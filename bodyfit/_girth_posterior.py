@@ -380,6 +380,7 @@ def _correction_feature_names() -> tuple[str, ...]:
         "neck_side",
         *(f"width_front_{round(100 * level)}" for level in WIDTH_LEVELS),
         *(f"depth_side_{round(100 * level)}" for level in DEPTH_LEVELS),
+        "depth_side_sq",
         "stature",
         "male",
     )
@@ -388,8 +389,9 @@ def _correction_feature_names() -> tuple[str, ...]:
 #: What a correction may read, each [m] unless named otherwise: the posterior's girths less the
 #: prior's means (``posterior_<girth>``), the fitted body's neck less the prior's
 #: (``fitted_neck``) and its mass less the prior's [kg] (``fitted_mass_kg``, fits without a
-#: weight), the outline's readings (``bodyfit._photo_readings.outline_readings``), the stature
-#: and ``male`` (1 or 0).
+#: weight), the outline's readings (``bodyfit._photo_readings.outline_readings``), the mean
+#: square of the side view's torso depths [m^2] (``depth_side_sq``: girth grows faster than
+#: depth; leave-one-out 6.07 -> 5.79 cm on 86 training fits), the stature and ``male`` (1 or 0).
 CORRECTION_FEATURES: tuple[str, ...] = _correction_feature_names()
 
 
@@ -432,6 +434,11 @@ def correction_features(
     if weight_kg is None:
         values["fitted_mass_kg"] = fitted_mass_kg - float(mean[4])
     values.update({k: float(v) for k, v in outline.items() if k in CORRECTION_FEATURES})
+    from tryon3d.bodyfit._photo_readings import DEPTH_LEVELS
+
+    depths = [values.get(f"depth_side_{round(100 * level)}") for level in DEPTH_LEVELS]
+    if all(depth is not None for depth in depths):
+        values["depth_side_sq"] = float(np.mean(np.square(depths)))
     values["stature"] = height_m
     values["male"] = 1.0 if sex == "male" else 0.0
     return values

@@ -21,11 +21,12 @@ bound's floor. ``loose_probability`` is the loose share of the clothed training 
 
 Then per mode a **correction** (``GirthCorrection``): a ridge regression of each girth's
 deviation from the prior mean on the posterior girths (under the table just made) and what the
-outline shows besides (``CORRECTION_SET``: the neck's breadth, the side view's torso depths,
-stature, sex), from rows whose ``clothed`` carries ``readings`` (``PhotoFit.photo_readings``);
-the ridge strength is the leave-one-out best of ``RIDGES`` and each girth's spread is its
-leave-one-out residual's. It is kept only where its leave-one-out MAE beats the posterior's
-(in-sample, so the comparison favours the posterior) by ``MIN_GAIN_CM``.
+outline shows besides (``CORRECTION_SET``: the neck's breadth, the side view's torso depths and
+their mean square, stature, sex), from rows whose ``clothed`` carries ``readings``
+(``PhotoFit.photo_readings``); the ridge strength is the leave-one-out best of ``RIDGES`` and
+each girth's spread is its leave-one-out residual's. It is kept only where its leave-one-out
+MAE beats the posterior's (in-sample, so the comparison favours the posterior) by
+``MIN_GAIN_CM``.
 
 ``--loo`` writes nothing: per mode it prints the leave-one-out MAE and mean signed error [cm]
 of the posterior (each subject's girths from a table calibrated on the other subjects) beside
@@ -56,6 +57,7 @@ CORRECTION_SET = (
     "depth_side_40",
     "depth_side_50",
     "depth_side_60",
+    "depth_side_sq",
     "stature",
     "male",
 )
