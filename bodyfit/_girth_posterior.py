@@ -53,6 +53,7 @@ __all__ = [
     "EVIDENCE",
     "GIRTHS",
     "MODES",
+    "OUTLIER_Z",
     "GirthCorrection",
     "GirthPosterior",
     "PhotoGirthError",
@@ -453,6 +454,12 @@ def correction_features(
     return values
 
 
+#: A feature further than this many training spreads off its training mean is a reading gone
+#: wrong: the correction reads its training mean instead (``GirthCorrection.implausible``).
+OUTLIER_Z = 4.0
+_DEPTH_GROUP = "depth_side_"
+
+
 @dataclass(frozen=True)
 class GirthCorrection:
     """A ridge regression of each girth's deviation from the prior mean [m] on what the photo
@@ -515,12 +522,27 @@ class GirthCorrection:
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"malformed girth correction: {error!r}") from None
 
+    def implausible(self, values: Mapping[str, float | None]) -> tuple[str, ...]:
+        """The features of ``values`` that lie more than ``OUTLIER_Z`` training spreads off the
+        training mean: a reading gone wrong (a person mask that lost the legs and the ankle
+        landmarks with them scales a side view 1.8x), not a body. The side view's torso depths
+        share one scale, so one of them implausible takes them all."""
+        out = []
+        for i, name in enumerate(self.features):
+            value = values.get(name)
+            if value is not None and abs(float(value) - self.mean[i]) > OUTLIER_Z * self.scale[i]:
+                out.append(name)
+        if any(name.startswith(_DEPTH_GROUP) for name in out):
+            out += [n for n in self.features if n.startswith(_DEPTH_GROUP) and n not in out]
+        return tuple(out)
+
     def predict(self, values: Mapping[str, float | None]) -> np.ndarray:
         """Each girth's deviation from the prior mean [m], shape (3,), from ``values``
-        (feature -> value; None or absent: the training mean)."""
+        (feature -> value; None, absent or ``implausible``: the training mean)."""
+        dropped = set(self.implausible(values))
         row = np.array(
             [
-                self.mean[i] if values.get(name) is None else float(values[name])  # type: ignore[arg-type]
+                self.mean[i] if values.get(name) is None or name in dropped else float(values[name])  # type: ignore[arg-type]
                 for i, name in enumerate(self.features)
             ]
         )

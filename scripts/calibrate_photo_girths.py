@@ -287,6 +287,25 @@ def correction_rows(
     return np.array(features), np.array(truths), np.array(posteriors)
 
 
+def _without_implausible(features: np.ndarray) -> tuple[np.ndarray, int]:
+    """``features`` with readings gone wrong (``OUTLIER_Z`` robust spreads off the median; the
+    side depths as one group, as ``GirthCorrection.implausible`` judges them) replaced by the
+    mean of the rest, and how many rows had one."""
+    from tryon3d.bodyfit._girth_posterior import OUTLIER_Z
+
+    median = np.median(features, axis=0)
+    spread = 1.4826 * np.median(np.abs(features - median), axis=0)
+    spread = np.where(spread > 1e-12, spread, np.inf)
+    wrong = np.abs(features - median) > OUTLIER_Z * spread
+    depth = np.array([name.startswith("depth_side_") for name in CORRECTION_SET])
+    wrong[:, depth] |= wrong[:, depth].any(axis=1, keepdims=True)
+    cleaned = features.copy()
+    for column in range(features.shape[1]):
+        good = ~wrong[:, column]
+        cleaned[~good, column] = features[good, column].mean()
+    return cleaned, int(wrong.any(axis=1).sum())
+
+
 def _ridge(features: np.ndarray, target: np.ndarray, strength: float) -> np.ndarray:
     """Ridge weights (F + 1, 3) of standardised features, the intercept last (not shrunk)."""
     design = np.column_stack([features, np.ones(len(features))])
@@ -302,6 +321,7 @@ def fit_correction(rows: list[dict], table: dict, *, weight_given: bool) -> dict
     count = len(truth)
     if count < 3 * len(CORRECTION_SET):
         return {"kept": False, "report": {"subjects": count, "why": "too few rows with readings"}}
+    features, replaced = _without_implausible(features)
     centre, scale = features.mean(axis=0), features.std(axis=0)
     scale = np.where(scale > 1e-9, scale, 1.0)
     standard = (features - centre) / scale
@@ -326,6 +346,7 @@ def fit_correction(rows: list[dict], table: dict, *, weight_given: bool) -> dict
         "loo_bias_cm": np.round(100.0 * residual.mean(axis=0), 2).tolist(),
         "posterior_mae_cm": round(posterior_mae, 2),
         "prior_mae_cm": round(100.0 * float(np.abs(truth).mean()), 2),
+        "implausible_readings_replaced": replaced,
         "loo_mae_cm_by_ridge": {
             str(k): round(100.0 * float(np.abs(v).mean()), 2) for k, v in loo.items()
         },
