@@ -370,7 +370,7 @@ def fit_body_to_photos(
         bare = set(girth_evidence(clothing).values()) == {"skin"}
         girths, uncertainty, sources = posterior.mean_m, posterior.std_m, posterior.sources
         if not bare and len(views) > 1:
-            girths, uncertainty, sources = _corrected_girths(
+            girths, uncertainty, sources, dropped = _corrected_girths(
                 posterior,
                 readings,
                 height_m=height_m,
@@ -378,6 +378,13 @@ def fit_body_to_photos(
                 sex=sex,
                 age_years=age_years,
             )
+            if dropped:
+                notes.append(
+                    "the outline's readings "
+                    + ", ".join(dropped)
+                    + " were far from any training body's (a person mask or landmark gone "
+                    "wrong?): left out of the girths"
+                )
         body = (
             body
             if bare
@@ -593,10 +600,11 @@ def _corrected_girths(
     weight_kg: float | None,
     sex: str,
     age_years: float | None,
-) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+) -> tuple[dict[str, float], dict[str, float], dict[str, str], tuple[str, ...]]:
     """The posterior's girths, spreads and sources corrected by what else the photos show
     (``GirthCorrection``), or the posterior's own where the shipped table has no correction
-    for the mode (the photo adds nothing beyond the weight: see the table's notes)."""
+    for the mode (the photo adds nothing beyond the weight: see ``bodyfit._girth_posterior``);
+    last, the readings left out as implausible."""
     from tryon3d.bodyfit._girth_posterior import (
         correction_features,
         girth_sources,
@@ -605,7 +613,7 @@ def _corrected_girths(
 
     correction = load_girth_correction("height_only" if weight_kg is None else "with_weight")
     if correction is None:
-        return posterior.mean_m, posterior.std_m, posterior.sources
+        return posterior.mean_m, posterior.std_m, posterior.sources, ()
     features = correction_features(
         posterior_m=posterior.mean_m,
         outline={k: v for k, v in readings.items() if not k.startswith("fitted_")},
@@ -619,7 +627,8 @@ def _corrected_girths(
     deviation = correction.predict(features)
     girths = {g: posterior.prior_mean_m[g] + float(deviation[i]) for i, g in enumerate(GIRTHS)}
     spread = {g: float(correction.std_m[i]) for i, g in enumerate(GIRTHS)}
-    return girths, spread, girth_sources(spread, posterior.prior_std_m)
+    sources = girth_sources(spread, posterior.prior_std_m)
+    return girths, spread, sources, correction.implausible(features)
 
 
 def _posterior_notes(

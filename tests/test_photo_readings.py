@@ -234,3 +234,24 @@ def test_clothed_front_and_side_fit_is_corrected_by_its_readings():
     )
     error = got - np.array([truth.measurements_m[g] for g in GIRTHS])
     assert abs(error[0]) < 0.05, error
+
+
+def test_implausible_readings_are_left_out_side_depths_together():
+    """A side view scaled by a person mask that lost the legs reads the torso 1.8x too deep:
+    far outside what training saw, those depths are read at their training mean, all five
+    (one scale), while a plausible neck still counts."""
+    features = ("neck_front", "depth_side_30", "depth_side_40")
+    correction = GirthCorrection(
+        features=features,
+        mean=np.array([0.11, 0.28, 0.30]),
+        scale=np.array([0.01, 0.03, 0.03]),
+        coef=np.array([[0.02, 0.03, 0.03]] * 3),
+        intercept_m=np.zeros(3),
+        std_m=np.full(3, 0.05),
+    )
+    wrong = {"neck_front": 0.12, "depth_side_30": 0.60, "depth_side_40": 0.31}
+    assert set(correction.implausible(wrong)) == {"depth_side_30", "depth_side_40"}
+    np.testing.assert_allclose(correction.predict(wrong), 0.02)  # the neck's +1 spread only
+    fine = {"neck_front": 0.12, "depth_side_30": 0.31, "depth_side_40": 0.33}
+    assert correction.implausible(fine) == ()
+    np.testing.assert_allclose(correction.predict(fine), 0.02 + 0.03 + 0.03)
