@@ -446,9 +446,9 @@ def correction_features(
     values.update({k: float(v) for k, v in outline.items() if k in CORRECTION_FEATURES})
     from tryon3d.bodyfit._photo_readings import DEPTH_LEVELS
 
-    names = [f"depth_side_{round(100 * level)}" for level in DEPTH_LEVELS]
-    if all(name in values for name in names):
-        values["depth_side_sq"] = float(np.mean(np.square([values[name] for name in names])))
+    depth_names = [f"depth_side_{round(100 * level)}" for level in DEPTH_LEVELS]
+    if all(name in values for name in depth_names):
+        values["depth_side_sq"] = float(np.mean(np.square([values[name] for name in depth_names])))
     values["stature"] = height_m
     values["male"] = 1.0 if sex == "male" else 0.0
     return values
