@@ -112,7 +112,16 @@ def photo_fit_record(fit: bodyfit.PhotoFit) -> dict:
     ``seconds``, ``stature_cm``, ``girth_uncertainty_cm`` (one standard deviation per girth),
     ``girth_sources`` (``"photo"``, or ``"prior"`` where the clothes hid the girth),
     ``clothing`` (per view and girth: the outline's skin / cloth / untelling shares and the ease
-    spread [cm]) and ``notes`` (what the photos could not tell)."""
+    spread [cm]), ``notes`` (what the photos could not tell) and, for clothed fits,
+    ``posterior_girths_cm`` (the girths before the outline's readings corrected them) and
+    ``readings`` (those readings: breadths, depths and the fitted neck [cm], the fitted mass
+    [kg])."""
+    readings = {  # lengths in cm (names without their "_m"), the mass in kg as named
+        name if name.endswith("_kg") else name.removesuffix("_m"): round(
+            value if name.endswith("_kg") else m_to_cm(value), 2
+        )
+        for name, value in fit.photo_readings.items()
+    }
     return {
         "scores": {k: round(float(v), 4) for k, v in fit.scores.items()},
         "seconds": round(fit.seconds, 2),
@@ -126,6 +135,8 @@ def photo_fit_record(fit: bodyfit.PhotoFit) -> dict:
             for view, per_view in fit.clothing.items()
         },
         "notes": list(fit.notes),
+        "posterior_girths_cm": {k: round(m_to_cm(v), 2) for k, v in fit.posterior_girths_m.items()},
+        "readings": readings,
     }
 
 
