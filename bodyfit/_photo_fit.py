@@ -262,6 +262,12 @@ def fit_body_to_photos(
                 fitted = replace(analysis, mask=target.target)
                 bound_only, cloth = target.bound_only, target.cloth
                 clothing[name] = target.coverage
+        corridor = _arm_corridor(analysis, height_m)
+        if corridor.any():
+            # an arm the person mask lost (skin before a skin-coloured wall): the body may lie
+            # there, but need not fill it
+            fitted = replace(fitted, mask=np.where(corridor, 1.0, fitted.mask).astype(np.float32))
+            bound_only = corridor if bound_only is None else bound_only | corridor
         views.append(
             _crop_view(
                 name,
@@ -414,6 +420,30 @@ def fit_body_to_photos(
         parsings=parsings,
         outline_girths_m=outline_girths,
     )
+
+
+_ARM_RADIUS_M = 0.035  # half an arm's breadth
+_ARM_VISIBLE = 0.3  # MediaPipe visibility above which an arm landmark is believed
+
+
+def _arm_corridor(analysis: PhotoAnalysis, height_m: float) -> np.ndarray:
+    """Analysis pixels outside the person mask that lie on an arm by the pose landmarks
+    (shoulder-elbow-wrist capsules of ``_ARM_RADIUS_M``, landmarks seen with visibility above
+    ``_ARM_VISIBLE``), shape (h, w), bool. MediaPipe's mask drops an arm that hangs against the
+    body in front of a wall of skin colour, while its landmarks still find it."""
+    from tryon3d.bodyfit._parsing import _capsule
+
+    person = analysis.mask > 0.5
+    rows = np.flatnonzero(person.any(axis=1))
+    out = np.zeros(person.shape, bool)
+    if not len(rows):
+        return out
+    radius = _ARM_RADIUS_M * (rows[-1] + 1 - rows[0]) / height_m
+    points, seen = analysis.keypoints, analysis.visibility > _ARM_VISIBLE
+    for a, b in ((11, 13), (13, 15), (12, 14), (14, 16)):  # upper arms and forearms
+        if seen[a] and seen[b]:
+            out |= _capsule(person.shape, points[a], points[b], radius)
+    return out & ~person
 
 
 def _clothed_view(

@@ -138,6 +138,27 @@ _MIRROR = {
 }
 
 
+# Limb bones started from the keypoints' directions (front views): (bone, the chain's parent
+# bone or None, landmark at the bone's head, landmark at its end, anny joint at its end).
+_LIMB_CHAINS = (
+    ("upperarm01.L", None, 11, 13, "lowerarm01.L"),
+    ("lowerarm01.L", "upperarm01.L", 13, 15, "wrist.L"),
+    ("upperarm01.R", None, 12, 14, "lowerarm01.R"),
+    ("lowerarm01.R", "upperarm01.R", 14, 16, "wrist.R"),
+    ("upperleg01.L", None, 23, 25, "lowerleg01.L"),
+    ("lowerleg01.L", "upperleg01.L", 25, 27, "foot.L"),
+    ("upperleg01.R", None, 24, 26, "lowerleg01.R"),
+    ("lowerleg01.R", "upperleg01.R", 26, 28, "foot.R"),
+)
+# A limb is started turned in the image plane only when the rest pose misses the keypoints'
+# direction by more than this [rad] (an A-pose photo starts as before), and only from segments
+# at least this share of the person's height long in the image (a forearm pointing at the camera
+# has no direction to read).
+_LIMB_START_MIN_RAD = 0.25
+_LIMB_START_MIN_LENGTH = 0.05
+_LIMB_START_VISIBLE = 0.3
+
+
 def _template_points(model: AnnyModel) -> dict[str, int]:
     """Vertex indices of surface landmarks on the anny template (nose, ears, heels, toes)."""
     vertices = model.vertex_template.reshape(-1, 3)
@@ -393,6 +414,51 @@ class _Fitter:
             t = cam_centre - view.rotation0 @ centre_world
             self.trans.append(torch.tensor(t, dtype=torch.float32, requires_grad=True))
             self.log_focal.append(torch.zeros((), requires_grad=True))
+
+        with _no_grad():
+            for index, view in enumerate(views):
+                if not view.mirrored:  # side views: left and right labels are unreliable
+                    self.pose[index].copy_(self._limb_start(view))
+
+    def _limb_start(self, view: _View):
+        """The (G, 3) pose that turns each limb bone about the camera's axis so the rest
+        skeleton's limbs point where the view's keypoints do (MediaPipe's elbows, wrists, knees
+        and ankles): Adam from the A-pose stalls in arms raised over the head, hanging along
+        the body or swinging in front of it, and legs that cross."""
+        import torch
+
+        pose = torch.zeros((len(self.rig.bones), 3))
+        names = self.model.joint_names
+        with _no_grad():
+            _, joints, _, _ = self.shape(self.params, self.height)
+        joints = joints.numpy().astype(np.float64)
+        axis = view.rotation0[2]  # the camera's optical axis in the world
+        keypoints = view.keypoints.numpy().astype(np.float64)
+        # low-visibility landmarks still point the way (a wrist on the head: 0.4); the
+        # keypoint loss then leaves them out
+        visible = view.analysis.visibility > _LIMB_START_VISIBLE
+        turned: dict[str, float] = {}
+        for bone, parent, start, end, tip in _LIMB_CHAINS:
+            angle = turned.get(parent, 0.0) if parent else 0.0
+            segment = keypoints[end] - keypoints[start]
+            if not (visible[start] and visible[end]):
+                turned[bone] = angle
+                continue
+            if np.linalg.norm(segment) < _LIMB_START_MIN_LENGTH * view.person_px:
+                turned[bone] = angle
+                continue
+            rest = view.rotation0 @ (joints[names.index(tip)] - joints[names.index(bone)])
+            # the rest limb's image direction after the chain's parents turned it
+            rest_angle = math.atan2(rest[1], rest[0]) + angle
+            wanted = math.atan2(segment[1], segment[0])
+            own = (wanted - rest_angle + math.pi) % (2.0 * math.pi) - math.pi
+            if abs(own) < _LIMB_START_MIN_RAD:
+                own = 0.0
+            pose[self.rig.bones.index(names.index(bone))] = torch.as_tensor(
+                own * axis, dtype=torch.float32
+            )
+            turned[bone] = angle + own
+        return pose
 
     # --- geometry -------------------------------------------------------------------------
     def camera_points(self, index: int, points):
