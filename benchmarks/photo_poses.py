@@ -78,14 +78,19 @@ def pose_vector(joint_names, name: str) -> np.ndarray:
 
 def pose_scores(silhouette: np.ndarray, rendering) -> dict[str, float]:
     """The fitted silhouette (H, W) bool against a render's truth: ``inside`` (share of the
-    silhouette in the person's mask), ``skin_covered`` (share of the visible skin it covers),
-    ``skin_missed_px`` and ``iou`` with the person's mask."""
+    silhouette in the person's mask), ``skin_covered`` (share of the visible skin it covers;
+    ``skin_core_covered``: of the skin 2 px in from its edge), ``skin_missed_px`` and ``iou``
+    with the person's mask."""
+    from scipy import ndimage
+
     person = rendering.mask > 0.5
     skin = person & ~rendering.garment_mask
+    core = ndimage.binary_erosion(skin, iterations=2)  # without the antialiased rim
     fitted = np.asarray(silhouette, bool)
     return {
         "inside": float((fitted & person).sum() / max(fitted.sum(), 1)),
         "skin_covered": float((fitted & skin).sum() / max(skin.sum(), 1)),
+        "skin_core_covered": float((fitted & core).sum() / max(core.sum(), 1)),
         "skin_missed_px": int((skin & ~fitted).sum()),
         "iou": float((fitted & person).sum() / max((fitted | person).sum(), 1)),
     }
@@ -220,13 +225,13 @@ def main() -> int:
 
 def _summary(rows: list[dict], methods: list[str]) -> dict:
     """Per method: fits ok, the worst and mean ``inside`` and ``skin_covered``, poses passing
-    (inside >= 0.95 and skin covered >= 0.95), girth MAE [cm] and CPU s per fit."""
+    (inside >= 0.95 and skin_core_covered >= 0.98), girth MAE [cm] and CPU s per fit."""
     scenes = [r for r in rows if "scene_failed" not in r]
     out: dict = {
         "benchmark": "photo_poses",
         "fits": len(scenes),
         "scenes_failed": len(rows) - len(scenes),
-        "targets": {"inside": 0.95, "skin_covered": 0.95},
+        "targets": {"inside": 0.95, "skin_core_covered": 0.98},
     }
     for method in methods:
         ok = [r[method] for r in scenes if r[method]["ok"]]
@@ -238,7 +243,10 @@ def _summary(rows: list[dict], methods: list[str]) -> dict:
                     "inside_mean": round(float(np.mean([r["inside"] for r in ok])), 4),
                     "skin_covered_min": round(min(r["skin_covered"] for r in ok), 4),
                     "skin_covered_mean": round(float(np.mean([r["skin_covered"] for r in ok])), 4),
-                    "passing": sum(r["inside"] >= 0.95 and r["skin_covered"] >= 0.95 for r in ok),
+                    "skin_core_covered_min": round(min(r["skin_core_covered"] for r in ok), 4),
+                    "passing": sum(
+                        r["inside"] >= 0.95 and r["skin_core_covered"] >= 0.98 for r in ok
+                    ),
                     "mae_cm": {
                         g: round(float(np.mean([abs(r["error_cm"][g]) for r in ok])), 2)
                         for g in GIRTHS
