@@ -138,17 +138,15 @@ _MIRROR = {
 }
 
 
-# Limb bones started from the keypoints' directions (front views): (bone, the chain's parent
-# bone or None, landmark at the bone's head, landmark at its end, anny joint at its end).
+# Arm bones started from the keypoints' directions (front views): (bone, the chain's parent
+# bone or None, landmark at the bone's head, landmark at its end, anny joint at its end). Legs
+# start straight: crossed legs bring MediaPipe's knees and ankles together in the middle, and
+# legs started there overlapped and let the hips swell to fill the outline (+9 cm).
 _LIMB_CHAINS = (
     ("upperarm01.L", None, 11, 13, "lowerarm01.L"),
     ("lowerarm01.L", "upperarm01.L", 13, 15, "wrist.L"),
     ("upperarm01.R", None, 12, 14, "lowerarm01.R"),
     ("lowerarm01.R", "upperarm01.R", 14, 16, "wrist.R"),
-    ("upperleg01.L", None, 23, 25, "lowerleg01.L"),
-    ("lowerleg01.L", "upperleg01.L", 25, 27, "foot.L"),
-    ("upperleg01.R", None, 24, 26, "lowerleg01.R"),
-    ("lowerleg01.R", "upperleg01.R", 26, 28, "foot.R"),
 )
 # A limb is started turned in the image plane only when the rest pose misses the keypoints'
 # direction by more than this [rad] (an A-pose photo starts as before), and only from segments
@@ -421,10 +419,10 @@ class _Fitter:
                     self.pose[index].copy_(self._limb_start(view))
 
     def _limb_start(self, view: _View):
-        """The (G, 3) pose that turns each limb bone about the camera's axis so the rest
-        skeleton's limbs point where the view's keypoints do (MediaPipe's elbows, wrists, knees
-        and ankles): Adam from the A-pose stalls in arms raised over the head, hanging along
-        the body or swinging in front of it, and legs that cross."""
+        """The (G, 3) pose that turns each arm bone (``_LIMB_CHAINS``) about the camera's axis
+        so the rest skeleton's arms point where the view's keypoints do (MediaPipe's shoulders,
+        elbows and wrists): Adam from the A-pose stalls with arms raised over the head or
+        swinging in front of the body."""
         import torch
 
         pose = torch.zeros((len(self.rig.bones), 3))
