@@ -269,8 +269,8 @@ class _nothing:
 
 class _legacy:
     """Inside: the fit as it ran before the pose fixes: every limb starts from the A-pose
-    (no ``_Fitter._limb_start``) and an arm the person mask lost is not let back in (no
-    ``_photo_fit._arm_corridor``)."""
+    (no ``_Fitter._limb_start``), an arm the person mask lost is not let back in (no
+    ``_photo_fit._arm_corridor``) and elbows and wrists weigh as much as a knee."""
 
     def __enter__(self):
         import torch
@@ -278,6 +278,9 @@ class _legacy:
         from tryon3d.bodyfit import _photo_fit, _photo_fitter
 
         self._saved = (_photo_fitter._Fitter._limb_start, _photo_fit._arm_corridor)
+        self._map = dict(_photo_fitter._KEYPOINT_MAP)
+        for landmark in (13, 14, 15, 16):  # elbows and wrists weighed as a knee
+            _photo_fitter._KEYPOINT_MAP[landmark] = (self._map[landmark][0], 1.0)
 
         def a_pose(fitter, view):
             return torch.zeros((len(fitter.rig.bones), 3))
@@ -293,6 +296,7 @@ class _legacy:
         from tryon3d.bodyfit import _photo_fit, _photo_fitter
 
         _photo_fitter._Fitter._limb_start, _photo_fit._arm_corridor = self._saved
+        _photo_fitter._KEYPOINT_MAP.update(self._map)
 
 
 if __name__ == "__main__":

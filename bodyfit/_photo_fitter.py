@@ -89,6 +89,10 @@ _POSE_BONES = {
     "foot.L": 2.0,
     "foot.R": 2.0,
 }
+# Elbows and wrists weigh three times a knee: an arm is thin, and the silhouette proxy, pairing
+# contour points with their nearest vertices, drags an arm swung in front of the body or hanging
+# against it into the torso (benchmarks/photo_poses.py: walking, 0.91 -> 0.99 of the skin covered).
+_ARM_KEYPOINT = 3.0
 # MediaPipe landmark -> (anny bone head or "vertex:<key>", weight)
 _KEYPOINT_MAP = {
     0: ("vertex:nose", 0.5),
@@ -98,10 +102,10 @@ _KEYPOINT_MAP = {
     8: ("vertex:ear_r", 0.5),
     11: ("upperarm01.L", 1.0),
     12: ("upperarm01.R", 1.0),
-    13: ("lowerarm01.L", 1.0),
-    14: ("lowerarm01.R", 1.0),
-    15: ("wrist.L", 1.0),
-    16: ("wrist.R", 1.0),
+    13: ("lowerarm01.L", _ARM_KEYPOINT),
+    14: ("lowerarm01.R", _ARM_KEYPOINT),
+    15: ("wrist.L", _ARM_KEYPOINT),
+    16: ("wrist.R", _ARM_KEYPOINT),
     23: ("upperleg01.L", 0.6),
     24: ("upperleg01.R", 0.6),
     25: ("lowerleg01.L", 1.0),
