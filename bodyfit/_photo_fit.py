@@ -14,6 +14,12 @@ steps at 160 x 160 crops and 1 sample per pixel, then up to 4 at 192 x 192 and 2
 pose and camera are per view.
 The stature is a hard prior (and the mass when given).
 
+Poses other than the A-pose: in front views the arm bones start turned in the image plane to
+the MediaPipe shoulder-elbow-wrist directions (``_Fitter._limb_start``: raised over the head,
+hanging along the body, swinging), elbows and wrists weigh three times a knee, and capsules along
+the seen arm landmarks that the person mask lost (an arm before a skin-coloured wall) bound the
+body from outside only (``_arm_corridor``). ``benchmarks/photo_poses.py`` measures it.
+
 Clothed photos (``clothed=True``): the person is parsed (``parse_person``); where clothes form
 the outline, the target silhouette is pulled in by the ease our own drapes stand off the body
 there (``bodyfit._clothed``, ``data/clothing_ease.json``), and where that ease is too uncertain
