@@ -154,12 +154,36 @@ def _stripes(colour, rng: np.random.Generator) -> np.ndarray:
     return (np.broadcast_to(image, (64, 64, 3)) * 255).round().astype(np.uint8)
 
 
-def clothed_subject(rng: np.random.Generator, index: int, *, sex: str, size: int = 512):
+def clothed_subject(
+    rng: np.random.Generator,
+    index: int,
+    *,
+    sex: str,
+    size: int = 512,
+    pose=None,
+    views: tuple[str, ...] = ("front", "side"),
+    renderings: dict | None = None,
+):
     """A random ANSUR-like body in an outfit (loose or fitted), and its front and side photos
-    (uint8 RGB) over real backgrounds, the cameras and a description of the outfit."""
+    (uint8 RGB) over real backgrounds, the cameras and a description of the outfit.
+
+    ``pose``: a (J, 3) ``Body.pose`` [rad] (``_anny_pose`` convention) or a callable taking the
+    body's joint names and returning one: the body is posed and the garments are draped on the
+    posed body (None: the rest A-pose). ``views``: the photos to render. ``renderings``: when
+    given, filled with each view's ``render.Rendering`` (its alpha and garment mask are the
+    ground truth of the person's mask and the visible skin)."""
     import parsing
 
     body = ansur_like_body(rng, sex=sex)
+    if pose is not None:
+        from tryon3d.bodyfit._anny_model import load_anny_model
+        from tryon3d.bodyfit._anny_pose import pose_anny_vertices
+
+        pose = np.asarray(pose(body.joint_names) if callable(pose) else pose, np.float64)
+        vertices, joints = pose_anny_vertices(
+            load_anny_model(), body.rest_vertices, body.rest_joints, pose
+        )
+        body = body.with_pose(vertices, joints, pose)
     outfits = OUTFITS[sex]
     families, printed = outfits[(index // 2) % len(outfits)]
     loose = bool((index // 2 + index) % 2)
@@ -188,7 +212,7 @@ def clothed_subject(rng: np.random.Generator, index: int, *, sex: str, size: int
     points = np.concatenate([body.vertices] + [np.asarray(layer.vertices) for layer in layers])
     skin = SKINS[index % len(SKINS)]
     photos, cameras = {}, {}
-    for view in ("front", "side"):
+    for view in views:
         camera = _random_camera(rng, points, view, size)
         shot = render.render_body(
             body,
@@ -202,6 +226,8 @@ def clothed_subject(rng: np.random.Generator, index: int, *, sex: str, size: int
             shot.rgba, BACKDROPS[int(rng.integers(len(BACKDROPS)))]
         )
         cameras[view] = camera
+        if renderings is not None:
+            renderings[view] = shot
     outfit = {
         "garments": list(families),
         "sizes": sizes,

@@ -14,6 +14,12 @@ steps at 160 x 160 crops and 1 sample per pixel, then up to 4 at 192 x 192 and 2
 pose and camera are per view.
 The stature is a hard prior (and the mass when given).
 
+Poses other than the A-pose: in front views the arm bones start turned in the image plane to
+the MediaPipe shoulder-elbow-wrist directions (``_Fitter._limb_start``: raised over the head,
+hanging along the body, swinging), elbows and wrists weigh three times a knee, and capsules along
+the seen arm landmarks that the person mask lost (an arm before a skin-coloured wall) bound the
+body from outside only (``_arm_corridor``). ``benchmarks/photo_poses.py`` measures it.
+
 Clothed photos (``clothed=True``): the person is parsed (``parse_person``); where clothes form
 the outline, the target silhouette is pulled in by the ease our own drapes stand off the body
 there (``bodyfit._clothed``, ``data/clothing_ease.json``), and where that ease is too uncertain
@@ -272,6 +278,12 @@ def fit_body_to_photos(
                 fitted = replace(analysis, mask=target.target)
                 bound_only, cloth = target.bound_only, target.cloth
                 clothing[name] = target.coverage
+        corridor = _arm_corridor(analysis, height_m)
+        if corridor.any():
+            # an arm the person mask lost (skin before a skin-coloured wall): the body may lie
+            # there, but need not fill it
+            fitted = replace(fitted, mask=np.where(corridor, 1.0, fitted.mask).astype(np.float32))
+            bound_only = corridor if bound_only is None else bound_only | corridor
         views.append(
             _crop_view(
                 name,
@@ -453,6 +465,30 @@ def fit_body_to_photos(
         photo_readings=readings,
         posterior_girths_m=posterior_girths,
     )
+
+
+_ARM_RADIUS_M = 0.035  # half an arm's breadth
+_ARM_VISIBLE = 0.3  # MediaPipe visibility above which an arm landmark is believed
+
+
+def _arm_corridor(analysis: PhotoAnalysis, height_m: float) -> np.ndarray:
+    """Analysis pixels outside the person mask that lie on an arm by the pose landmarks
+    (shoulder-elbow-wrist capsules of ``_ARM_RADIUS_M``, landmarks seen with visibility above
+    ``_ARM_VISIBLE``), shape (h, w), bool. MediaPipe's mask drops an arm that hangs against the
+    body in front of a wall of skin colour, while its landmarks still find it."""
+    from tryon3d.bodyfit._parsing import _capsule
+
+    person = analysis.mask > 0.5
+    rows = np.flatnonzero(person.any(axis=1))
+    out = np.zeros(person.shape, bool)
+    if not len(rows):
+        return out
+    radius = _ARM_RADIUS_M * (rows[-1] + 1 - rows[0]) / height_m
+    points, seen = analysis.keypoints, analysis.visibility > _ARM_VISIBLE
+    for a, b in ((11, 13), (13, 15), (12, 14), (14, 16)):  # upper arms and forearms
+        if seen[a] and seen[b]:
+            out |= _capsule(person.shape, points[a], points[b], radius)
+    return out & ~person
 
 
 def _clothed_view(

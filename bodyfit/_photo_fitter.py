@@ -89,6 +89,10 @@ _POSE_BONES = {
     "foot.L": 2.0,
     "foot.R": 2.0,
 }
+# Elbows and wrists weigh three times a knee: an arm is thin, and the silhouette proxy, pairing
+# contour points with their nearest vertices, drags an arm swung in front of the body or hanging
+# against it into the torso (benchmarks/photo_poses.py: walking, 0.91 -> 0.99 of the skin covered).
+_ARM_KEYPOINT = 3.0
 # MediaPipe landmark -> (anny bone head or "vertex:<key>", weight)
 _KEYPOINT_MAP = {
     0: ("vertex:nose", 0.5),
@@ -98,10 +102,10 @@ _KEYPOINT_MAP = {
     8: ("vertex:ear_r", 0.5),
     11: ("upperarm01.L", 1.0),
     12: ("upperarm01.R", 1.0),
-    13: ("lowerarm01.L", 1.0),
-    14: ("lowerarm01.R", 1.0),
-    15: ("wrist.L", 1.0),
-    16: ("wrist.R", 1.0),
+    13: ("lowerarm01.L", _ARM_KEYPOINT),
+    14: ("lowerarm01.R", _ARM_KEYPOINT),
+    15: ("wrist.L", _ARM_KEYPOINT),
+    16: ("wrist.R", _ARM_KEYPOINT),
     23: ("upperleg01.L", 0.6),
     24: ("upperleg01.R", 0.6),
     25: ("lowerleg01.L", 1.0),
@@ -136,6 +140,25 @@ _MIRROR = {
     31: 32,
     32: 31,
 }
+
+
+# Arm bones started from the keypoints' directions (front views): (bone, the chain's parent
+# bone or None, landmark at the bone's head, landmark at its end, anny joint at its end). Legs
+# start straight: crossed legs bring MediaPipe's knees and ankles together in the middle, and
+# legs started there overlapped and let the hips swell to fill the outline (+9 cm).
+_LIMB_CHAINS = (
+    ("upperarm01.L", None, 11, 13, "lowerarm01.L"),
+    ("lowerarm01.L", "upperarm01.L", 13, 15, "wrist.L"),
+    ("upperarm01.R", None, 12, 14, "lowerarm01.R"),
+    ("lowerarm01.R", "upperarm01.R", 14, 16, "wrist.R"),
+)
+# A limb is started turned in the image plane only when the rest pose misses the keypoints'
+# direction by more than this [rad] (an A-pose photo starts as before), and only from segments
+# at least this share of the person's height long in the image (a forearm pointing at the camera
+# has no direction to read).
+_LIMB_START_MIN_RAD = 0.25
+_LIMB_START_MIN_LENGTH = 0.05
+_LIMB_START_VISIBLE = 0.3
 
 
 def _template_points(model: AnnyModel) -> dict[str, int]:
@@ -393,6 +416,51 @@ class _Fitter:
             t = cam_centre - view.rotation0 @ centre_world
             self.trans.append(torch.tensor(t, dtype=torch.float32, requires_grad=True))
             self.log_focal.append(torch.zeros((), requires_grad=True))
+
+        with _no_grad():
+            for index, view in enumerate(views):
+                if not view.mirrored:  # side views: left and right labels are unreliable
+                    self.pose[index].copy_(self._limb_start(view))
+
+    def _limb_start(self, view: _View):
+        """The (G, 3) pose that turns each arm bone (``_LIMB_CHAINS``) about the camera's axis
+        so the rest skeleton's arms point where the view's keypoints do (MediaPipe's shoulders,
+        elbows and wrists): Adam from the A-pose stalls with arms raised over the head or
+        swinging in front of the body."""
+        import torch
+
+        pose = torch.zeros((len(self.rig.bones), 3))
+        names = self.model.joint_names
+        with _no_grad():
+            _, joints, _, _ = self.shape(self.params, self.height)
+        joints = joints.numpy().astype(np.float64)
+        axis = view.rotation0[2]  # the camera's optical axis in the world
+        keypoints = view.keypoints.numpy().astype(np.float64)
+        # low-visibility landmarks still point the way (a wrist on the head: 0.4); the
+        # keypoint loss then leaves them out
+        visible = view.analysis.visibility > _LIMB_START_VISIBLE
+        turned: dict[str, float] = {}
+        for bone, parent, start, end, tip in _LIMB_CHAINS:
+            angle = turned.get(parent, 0.0) if parent else 0.0
+            segment = keypoints[end] - keypoints[start]
+            if not (visible[start] and visible[end]):
+                turned[bone] = angle
+                continue
+            if np.linalg.norm(segment) < _LIMB_START_MIN_LENGTH * view.person_px:
+                turned[bone] = angle
+                continue
+            rest = view.rotation0 @ (joints[names.index(tip)] - joints[names.index(bone)])
+            # the rest limb's image direction after the chain's parents turned it
+            rest_angle = math.atan2(rest[1], rest[0]) + angle
+            wanted = math.atan2(segment[1], segment[0])
+            own = (wanted - rest_angle + math.pi) % (2.0 * math.pi) - math.pi
+            if abs(own) < _LIMB_START_MIN_RAD:
+                own = 0.0
+            pose[self.rig.bones.index(names.index(bone))] = torch.as_tensor(
+                own * axis, dtype=torch.float32
+            )
+            turned[bone] = angle + own
+        return pose
 
     # --- geometry -------------------------------------------------------------------------
     def camera_points(self, index: int, points):
