@@ -479,11 +479,10 @@ def _arm_corridor(analysis: PhotoAnalysis, height_m: float) -> np.ndarray:
     from tryon3d.bodyfit._parsing import _capsule
 
     person = analysis.mask > 0.5
-    rows = np.flatnonzero(person.any(axis=1))
     out = np.zeros(person.shape, bool)
-    if not len(rows):
+    if not person.any():
         return out
-    radius = _ARM_RADIUS_M * (rows[-1] + 1 - rows[0]) / height_m
+    radius = _ARM_RADIUS_M / metres_per_pixel(analysis, height_m)
     points, seen = analysis.keypoints, analysis.visibility > _ARM_VISIBLE
     for a, b in ((11, 13), (13, 15), (12, 14), (14, 16)):  # upper arms and forearms
         if seen[a] and seen[b]:
