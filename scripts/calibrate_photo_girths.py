@@ -24,9 +24,9 @@ deviation from the prior mean on the posterior girths (under the table just made
 outline shows besides (``CORRECTION_SET``: the neck's breadth, the side view's torso depths and
 their mean square, stature, sex), from rows whose ``clothed`` carries ``readings``
 (``PhotoFit.photo_readings``); the ridge strength is the leave-one-out best of ``RIDGES`` and
-each girth's spread is its leave-one-out residual's. It is kept only where its leave-one-out
-MAE beats the posterior's (in-sample, so the comparison favours the posterior) by
-``MIN_GAIN_CM``.
+each girth's spread is its leave-one-out residuals' (sqrt(pi/2) x their mean absolute
+value). It is kept only where its leave-one-out MAE beats the posterior's (in-sample, so the
+comparison favours the posterior) by ``MIN_GAIN_CM``.
 
 ``--loo`` writes nothing: per mode it prints the leave-one-out MAE and mean signed error [cm]
 of the posterior (each subject's girths from a table calibrated on the other subjects) beside
@@ -357,7 +357,9 @@ def fit_correction(rows: list[dict], table: dict, *, weight_given: bool) -> dict
         "scale": np.round(scale, 6).tolist(),
         "coef": np.round(weights[:-1].T, 6).tolist(),
         "intercept_m": np.round(weights[-1], 6).tolist(),
-        "std_m": np.round(np.sqrt((residual**2).mean(axis=0)), 4).tolist(),
+        # a normal's spread from the mean absolute residual: a few fits gone wrong (a mask
+        # that lost the legs) would otherwise double it for everyone
+        "std_m": np.round(np.sqrt(np.pi / 2.0) * np.abs(residual).mean(axis=0), 4).tolist(),
         "subjects": count,
         "ridge": best,
         "loo_mae_cm": round(mae, 2),
