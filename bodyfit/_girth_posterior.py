@@ -183,6 +183,20 @@ def girth_prior(
     Returns:
         (mean, shape (3,), covariance, shape (3, 3)) [m, m^2] in ``GIRTHS`` order.
     """
+    return _conditional(
+        GIRTHS, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years
+    )
+
+
+def _conditional(
+    names: tuple[str, ...],
+    *,
+    height_m: float,
+    weight_kg: float | None,
+    sex: str,
+    age_years: float | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """ANSUR II's joint normal of ``names`` given the stature (and weight, age when given)."""
     from tryon3d.bodyfit._shape_prior import load_measurement_prior
 
     prior = load_measurement_prior()
@@ -193,7 +207,7 @@ def girth_prior(
         known.update(weight_kg=weight_kg, bmi=weight_kg / height_m**2)
     if age_years is not None:
         known["age_years"] = age_years
-    return prior.conditional(known, GIRTHS, sex=sex)
+    return prior.conditional(known, names, sex=sex)
 
 
 def girth_evidence(coverage: Mapping[str, Mapping[str, Mapping[str, float]]]) -> dict[str, str]:
@@ -408,9 +422,7 @@ CORRECTION_FEATURES: tuple[str, ...] = _correction_feature_names()
 def correction_features(
     *,
     posterior_m: Mapping[str, float],
-    outline: Mapping[str, float],
-    fitted_neck_m: float,
-    fitted_mass_kg: float,
+    readings: Mapping[str, float],
     height_m: float,
     weight_kg: float | None,
     sex: str,
@@ -420,29 +432,23 @@ def correction_features(
 
     Args:
         posterior_m: girth -> posterior mean [m] (``GirthPosterior.mean_m``).
-        outline: the photos' outline readings (``outline_readings``) [m].
-        fitted_neck_m: the fitted body's neck girth [m].
-        fitted_mass_kg: the fitted body's mass [kg] (not read when the weight is given).
+        readings: ``PhotoFit.photo_readings``: the outline's readings (``outline_readings``)
+            [m], the fitted body's neck girth ``fitted_neck_m`` [m] and mass
+            ``fitted_mass_kg`` [kg] (the mass not read when the weight is given).
         height_m, weight_kg, sex, age_years: what the fit was given.
     """
-    from tryon3d.bodyfit._shape_prior import load_measurement_prior
-
-    prior = load_measurement_prior()
-    if prior is None:
-        raise ValueError("the shipped population table lacks its measurement prior")
-    known: dict[str, float] = {"stature": height_m}
-    if weight_kg is not None:
-        known.update(weight_kg=weight_kg, bmi=weight_kg / height_m**2)
-    if age_years is not None:
-        known["age_years"] = age_years
     names = (*GIRTHS, "neck") if weight_kg is not None else (*GIRTHS, "neck", "weight_kg")
-    mean, _cov = prior.conditional(known, names, sex=sex)
+    mean, _cov = _conditional(
+        names, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years
+    )
     values: dict[str, float] = {
         f"posterior_{g}": float(posterior_m[g]) - float(mean[i]) for i, g in enumerate(GIRTHS)
     }
-    values["fitted_neck"] = fitted_neck_m - float(mean[3])
+    values["fitted_neck"] = float(readings["fitted_neck_m"]) - float(mean[3])
     if weight_kg is None:
-        values["fitted_mass_kg"] = fitted_mass_kg - float(mean[4])
+        values["fitted_mass_kg"] = float(readings["fitted_mass_kg"]) - float(mean[4])
+    # the outline's readings as they are (the fitted body's went in above as deviations)
+    outline = {k: v for k, v in readings.items() if not k.startswith("fitted_")}
     values.update({k: float(v) for k, v in outline.items() if k in CORRECTION_FEATURES})
     from tryon3d.bodyfit._photo_readings import DEPTH_LEVELS
 

@@ -651,9 +651,7 @@ def _corrected_girths(
         return posterior.mean_m, posterior.std_m, posterior.sources, ()
     features = correction_features(
         posterior_m=posterior.mean_m,
-        outline={k: v for k, v in readings.items() if not k.startswith("fitted_")},
-        fitted_neck_m=readings["fitted_neck_m"],
-        fitted_mass_kg=readings["fitted_mass_kg"],
+        readings=readings,
         height_m=height_m,
         weight_kg=weight_kg,
         sex=sex,

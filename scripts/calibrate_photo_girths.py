@@ -272,9 +272,7 @@ def correction_rows(
         )
         values = correction_features(
             posterior_m=posterior.mean_m,
-            outline={k: v for k, v in readings.items() if not k.startswith("fitted_")},
-            fitted_neck_m=readings["fitted_neck_m"],
-            fitted_mass_kg=readings["fitted_mass_kg"],
+            readings=readings,
             height_m=height,
             weight_kg=weight,
             sex=row["sex"],

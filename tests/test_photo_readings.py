@@ -152,9 +152,13 @@ def test_correction_features_are_deviations_from_the_prior():
     mean, _ = girth_prior(height_m=1.75, weight_kg=None, sex="male")
     values = correction_features(
         posterior_m={g: float(mean[i]) + 0.01 * (i + 1) for i, g in enumerate(GIRTHS)},
-        outline={"neck_front": 0.12, "depth_side_30": 0.25, "something_else": 1.0},
-        fitted_neck_m=0.39,
-        fitted_mass_kg=70.0,
+        readings={
+            "neck_front": 0.12,
+            "depth_side_30": 0.25,
+            "something_else": 1.0,
+            "fitted_neck_m": 0.39,
+            "fitted_mass_kg": 70.0,
+        },
         height_m=1.75,
         weight_kg=None,
         sex="male",
@@ -165,9 +169,7 @@ def test_correction_features_are_deviations_from_the_prior():
     assert -20.0 < values["fitted_mass_kg"] < 10.0  # 70 kg against ANSUR's ~80 kg at 1.75 m
     with_weight = correction_features(
         posterior_m=dict(zip(GIRTHS, mean.tolist(), strict=True)),
-        outline={},
-        fitted_neck_m=0.39,
-        fitted_mass_kg=70.0,
+        readings={"fitted_neck_m": 0.39, "fitted_mass_kg": 70.0},
         height_m=1.75,
         weight_kg=70.0,
         sex="male",
@@ -221,9 +223,7 @@ def test_clothed_front_and_side_fit_is_corrected_by_its_readings():
     assert correction is not None
     features = correction_features(
         posterior_m=fit.posterior_girths_m,
-        outline={k: v for k, v in readings.items() if not k.startswith("fitted_")},
-        fitted_neck_m=readings["fitted_neck_m"],
-        fitted_mass_kg=readings["fitted_mass_kg"],
+        readings=readings,
         height_m=1.66,
         weight_kg=None,
         sex="female",
