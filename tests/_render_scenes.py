@@ -100,3 +100,13 @@ def synthetic_photo(body, camera, *, seed: int = 0, light_rgb=(1.0, 1.0, 1.0), s
     photo = rendering.rgba[..., :3] * alpha + background * (1 - alpha)
     del render
     return np.round(photo * 255).astype(np.uint8), rendering.mask > 0.5
+
+
+def over_gradient(rgba: np.ndarray, *, base=(0.75, 0.72, 0.6)) -> np.ndarray:
+    """A render (H, W, 4 linear-ish RGBA in [0, 1]) over a smooth two-way gradient backdrop of
+    ``base`` RGB (darker down, greener right), as an (H, W, 3) uint8 'photo'."""
+    height, width = rgba.shape[:2]
+    v, u = np.mgrid[0:height, 0:width] / np.array([height, width])[:, None, None]
+    backdrop = np.stack([base[0] - 0.2 * v, base[1] + 0.1 * u, base[2] + 0.0 * u], axis=-1)
+    alpha = rgba[..., 3:4]
+    return ((rgba[..., :3] * alpha + backdrop * (1 - alpha)) * 255 + 0.5).astype(np.uint8)

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from _render_scenes import over_gradient
 from PIL import Image
 
 from tryon3d.bodyfit._clothed import (
@@ -266,10 +267,7 @@ def test_clothed_synthetic_subject_chest():
     shot = render.render_body(
         truth, garments=layers, camera=camera, spp=16, seed=3, skin_color=(0.62, 0.40, 0.30)
     )
-    v, u = np.mgrid[0:size, 0:size] / size
-    backdrop = np.stack([0.75 - 0.2 * v, 0.72 + 0.1 * u, 0.6 + 0.0 * u], axis=-1)
-    alpha = shot.rgba[..., 3:4]
-    photo = ((shot.rgba[..., :3] * alpha + backdrop * (1 - alpha)) * 255 + 0.5).astype(np.uint8)
+    photo = over_gradient(shot.rgba)
     fit = bodyfit.fit_body_to_photos(photo, height_m=1.66, sex="female", clothed=True)
     chest = fit.body.measurements_m["chest"]
     assert abs(chest - truth.measurements_m["chest"]) < 0.04, (chest, truth.measurements_m)
@@ -301,10 +299,7 @@ def long_trousers_photo():
     shot = render.render_body(
         truth, garments=layers, camera=camera, spp=8, seed=3, skin_color=(0.62, 0.40, 0.30)
     )
-    v, u = np.mgrid[0:size, 0:size] / size
-    backdrop = np.stack([0.75 - 0.2 * v, 0.72 + 0.1 * u, 0.6 + 0.0 * u], axis=-1)
-    alpha = shot.rgba[..., 3:4]
-    return ((shot.rgba[..., :3] * alpha + backdrop * (1 - alpha)) * 255 + 0.5).astype(np.uint8)
+    return over_gradient(shot.rgba)
 
 
 @pytest.fixture

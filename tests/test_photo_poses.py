@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _render_scenes import over_gradient
 
 #: walking: legs apart, the right arm swung forward and out, the left one back (``Body.pose``
 #: convention: axis-angle [rad] about the world axes, pivot at the bone's rest head)
@@ -43,10 +44,7 @@ def walking_photo():
     shot = render.render_body(
         body, garments=layers, camera=camera, spp=8, seed=5, skin_color=(0.62, 0.40, 0.30)
     )
-    v, u = np.mgrid[0:size, 0:size] / size
-    backdrop = np.stack([0.55 - 0.2 * v, 0.55 + 0.1 * u, 0.6 + 0.0 * u], axis=-1)
-    alpha = shot.rgba[..., 3:4]
-    photo = ((shot.rgba[..., :3] * alpha + backdrop * (1 - alpha)) * 255 + 0.5).astype(np.uint8)
+    photo = over_gradient(shot.rgba, base=(0.55, 0.55, 0.6))
     person = shot.mask > 0.5
     return photo, person, person & ~shot.garment_mask
 

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from _render_scenes import over_gradient
 
 from tryon3d.bodyfit._girth_posterior import (
     CORRECTION_FEATURES,
@@ -202,8 +203,6 @@ def test_clothed_front_and_side_fit_is_corrected_by_its_readings():
     tee = garments.load_garment("tshirt", size="M", body=truth, edge_length_m=0.04)
     layers = _layers_from_drape(sim.drape(truth, tee, device="cpu"), color=(0.05, 0.12, 0.45))
     size = 384
-    v, u = np.mgrid[0:size, 0:size] / size
-    backdrop = np.stack([0.75 - 0.2 * v, 0.72 + 0.1 * u, 0.6 + 0.0 * u], axis=-1)
     photos = []
     for eye in ((0.2, -4.2, 1.0), (4.2, 0.2, 1.0)):
         camera = render.look_at_camera(
@@ -212,9 +211,7 @@ def test_clothed_front_and_side_fit_is_corrected_by_its_readings():
         shot = render.render_body(
             truth, garments=layers, camera=camera, spp=8, seed=3, skin_color=(0.62, 0.40, 0.30)
         )
-        alpha = shot.rgba[..., 3:4]
-        image = shot.rgba[..., :3] * alpha + backdrop * (1 - alpha)
-        photos.append((image * 255 + 0.5).astype(np.uint8))
+        photos.append(over_gradient(shot.rgba))
     fit = bodyfit.fit_body_to_photos(photos[0], photos[1], height_m=1.66, sex="female")
     readings = fit.photo_readings
     assert 0.07 < readings["neck_front"] < 0.16, readings
