@@ -970,9 +970,28 @@ def test_sigkill_while_writing_never_mixes_two_runs(tmp_path, delay_s):
 
 
 def test_sigint_mid_run_exits_130_and_writes_nothing(tmp_path):
+    # a try-on (body, drape, renders: ~10 s), not a body alone: on a quiet machine `body`
+    # finished inside the 2 s before the signal
     out = tmp_path / "out"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tryon3d", *_body_args(out)],
+        [
+            sys.executable,
+            "-m",
+            "tryon3d",
+            "tryon",
+            "--height",
+            "170",
+            "--weight",
+            "65",
+            "--sex",
+            "female",
+            "--garment",
+            "tshirt",
+            "--size",
+            "M",
+            "-o",
+            str(out),
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
