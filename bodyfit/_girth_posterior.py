@@ -53,6 +53,7 @@ __all__ = [
     "EVIDENCE",
     "GIRTHS",
     "MODES",
+    "NO_SIDE_STD_M",
     "OUTLIER_Z",
     "GirthCorrection",
     "GirthPosterior",
@@ -142,6 +143,18 @@ class PhotoGirthError:
                 f"got {correlation.tolist()}"
             )
 
+    def without_side_view(self, extra_std_m: float) -> PhotoGirthError:
+        """The same with every reading's spread widened by ``extra_std_m`` [m] (added in
+        quadrature): a front photo alone leaves the body's depth to the prior."""
+        return PhotoGirthError(
+            slope=self.slope,
+            offset_m=self.offset_m,
+            std_m={key: math.hypot(std, extra_std_m) for key, std in self.std_m.items()},
+            floor_m=self.floor_m,
+            loose_probability=self.loose_probability,
+            noise_correlation=self.noise_correlation,
+        )
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PhotoGirthError:
         """From one mode of ``data/photo_girth_error.json``; ValueError naming what is wrong."""
@@ -158,6 +171,10 @@ class PhotoGirthError:
             raise ValueError(f"malformed photo girth error table: {error!r}") from None
         return cls(**fields, floor_m=floor, loose_probability=loose, noise_correlation=correlation)
 
+
+#: Spread [m] a reading gains without a side view (in quadrature): the body's depth is then the
+#: prior's (``PhotoGirthError.without_side_view``).
+NO_SIDE_STD_M = 0.02
 
 #: Modes of the shipped table: the fit ran with the height alone, or with the weight too.
 MODES: tuple[str, ...] = ("height_only", "with_weight")
@@ -483,6 +500,9 @@ class GirthCorrection:
         coef: per girth the weights of the standardised features, shape (3, F) [m].
         intercept_m: per girth, shape (3,) [m].
         std_m: per girth the leave-one-out spread of the corrected girth, shape (3,) [m].
+        prior_std_m: per girth the spread of the training bodies about the prior's mean, shape
+            (3,) [m]: what ``std_m`` is weighed against to say where a girth comes from (the
+            training bodies spread wider than ANSUR's conditional normal says).
     """
 
     features: tuple[str, ...]
@@ -491,6 +511,7 @@ class GirthCorrection:
     coef: np.ndarray
     intercept_m: np.ndarray
     std_m: np.ndarray
+    prior_std_m: np.ndarray
 
     def __post_init__(self) -> None:
         count = len(self.features)
@@ -503,15 +524,16 @@ class GirthCorrection:
             "coef": (np.shape(self.coef), (3, count)),
             "intercept_m": (np.shape(self.intercept_m), (3,)),
             "std_m": (np.shape(self.std_m), (3,)),
+            "prior_std_m": (np.shape(self.prior_std_m), (3,)),
         }
         for name, (got, want) in shapes.items():
             if got != want:
                 raise ValueError(f"girth correction: {name} must be {want}, got {got}")
-        arrays = (self.mean, self.scale, self.coef, self.intercept_m, self.std_m)
+        arrays = (self.mean, self.scale, self.coef, self.intercept_m, self.std_m, self.prior_std_m)
         if not all(np.isfinite(a).all() for a in arrays):
             raise ValueError("girth correction: values must be finite")
-        if (np.asarray(self.scale) <= 0).any() or (np.asarray(self.std_m) <= 0).any():
-            raise ValueError("girth correction: scale and std_m must be positive")
+        if any((np.asarray(a) <= 0).any() for a in (self.scale, self.std_m, self.prior_std_m)):
+            raise ValueError("girth correction: scale, std_m and prior_std_m must be positive")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GirthCorrection:
@@ -524,6 +546,7 @@ class GirthCorrection:
                 coef=np.array(data["coef"], np.float64),
                 intercept_m=np.array(data["intercept_m"], np.float64),
                 std_m=np.array(data["std_m"], np.float64),
+                prior_std_m=np.array(data["prior_std_m"], np.float64),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"malformed girth correction: {error!r}") from None
@@ -556,11 +579,15 @@ class GirthCorrection:
 
 
 @functools.cache
-def load_girth_correction(mode: str = "height_only") -> GirthCorrection | None:
-    """The shipped correction for a mode (``MODES``), or None when the table has none."""
+def load_girth_correction(
+    mode: str = "height_only", *, side_view: bool = True
+) -> GirthCorrection | None:
+    """The shipped correction for a mode (``MODES``) and for fits with a side view or of the
+    front photo alone (``correction_front``), or None when the table has none."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     with data_file("photo_girth_error.json").open(encoding="utf-8") as handle:
         data = json.load(handle)
-    entry = data.get(mode, {}).get("correction") if isinstance(data, dict) else None
+    key = "correction" if side_view else "correction_front"
+    entry = data.get(mode, {}).get(key) if isinstance(data, dict) else None
     return None if entry is None else GirthCorrection.from_dict(entry)

@@ -45,7 +45,7 @@ import numpy as np
 from tryon3d.bodyfit import _photo_fitter
 from tryon3d.bodyfit._anny_model import DEFAULT_AGE_YEARS, AnnyModel
 from tryon3d.bodyfit._body import Body, Sex
-from tryon3d.bodyfit._girth_posterior import GIRTHS, girth_evidence
+from tryon3d.bodyfit._girth_posterior import GIRTHS, NO_SIDE_STD_M, girth_evidence
 from tryon3d.bodyfit._parsing import PersonParsing
 from tryon3d.bodyfit._photo import Photo, PhotoAnalysis, PhotoSource, analyze_photo, load_photo
 from tryon3d.bodyfit._photo_fitter import (
@@ -381,10 +381,11 @@ def fit_body_to_photos(
         # stays as fitted (the prior's pull there only moved the bare benchmark's girths).
         bare = set(girth_evidence(clothing).values()) == {"skin"}
         girths, uncertainty, sources = posterior.mean_m, posterior.std_m, posterior.sources
-        if not bare and len(views) > 1:
+        if not bare:
             girths, uncertainty, sources, dropped = _corrected_girths(
                 posterior,
                 readings,
+                side_view=len(views) > 1,
                 height_m=height_m,
                 weight_kg=weight_kg,
                 sex=sex,
@@ -418,7 +419,7 @@ def fit_body_to_photos(
         )
     else:  # the outline is the body: the unclothed fit's own spread
         readings, posterior_girths = {}, {}
-        spread = math.hypot(_FIT_GIRTH_STD_M, 0.0 if len(views) > 1 else _NO_SIDE_STD_M)
+        spread = math.hypot(_FIT_GIRTH_STD_M, 0.0 if len(views) > 1 else NO_SIDE_STD_M)
         uncertainty = dict.fromkeys(GIRTHS, spread)
         sources = dict.fromkeys(GIRTHS, "photo")
     from tryon3d.bodyfit._anny_pose import pose_anny_vertices
@@ -551,7 +552,6 @@ def _skin_coloured_as_skin(photo: Photo, analysis: PhotoAnalysis, parsing, label
 
 
 _FIT_GIRTH_STD_M = 0.015  # the fit's own girth error on unclothed photos (benchmarks/photo_fit.py)
-_NO_SIDE_STD_M = 0.02  # added without a side view: the body's depth is then the prior's
 _REFIT_FROM_M = 0.003  # posterior girths this near the outline's: the body is kept as fitted
 
 
@@ -576,10 +576,7 @@ def _girth_posterior(
     mean, cov = girth_prior(height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age_years)
     error = load_photo_girth_error("height_only" if weight_kg is None else "with_weight")
     if not side_view:
-        error = replace(
-            error,
-            std_m={key: math.hypot(std, _NO_SIDE_STD_M) for key, std in error.std_m.items()},
-        )
+        error = error.without_side_view(NO_SIDE_STD_M)
     return girth_posterior(
         {g: float(body.measurements_m[g]) for g in GIRTHS},
         girth_evidence(clothing),
@@ -631,22 +628,26 @@ def _corrected_girths(
     posterior,
     readings: dict[str, float],
     *,
+    side_view: bool,
     height_m: float,
     weight_kg: float | None,
     sex: str,
     age_years: float | None,
 ) -> tuple[dict[str, float], dict[str, float], dict[str, str], tuple[str, ...]]:
     """The posterior's girths, spreads and sources corrected by what else the photos show
-    (``GirthCorrection``), or the posterior's own where the shipped table has no correction
-    for the mode (the photo adds nothing beyond the weight: see ``bodyfit._girth_posterior``);
-    last, the readings left out as implausible."""
+    (``GirthCorrection``; front and side photos, or the front alone, each its own), or the
+    posterior's own where the shipped table has no correction for the mode (the photo adds
+    nothing beyond the weight: see ``bodyfit._girth_posterior``); last, the readings left out
+    as implausible."""
     from tryon3d.bodyfit._girth_posterior import (
         correction_features,
         girth_sources,
         load_girth_correction,
     )
 
-    correction = load_girth_correction("height_only" if weight_kg is None else "with_weight")
+    correction = load_girth_correction(
+        "height_only" if weight_kg is None else "with_weight", side_view=side_view
+    )
     if correction is None:
         return posterior.mean_m, posterior.std_m, posterior.sources, ()
     features = correction_features(
@@ -660,7 +661,9 @@ def _corrected_girths(
     deviation = correction.predict(features)
     girths = {g: posterior.prior_mean_m[g] + float(deviation[i]) for i, g in enumerate(GIRTHS)}
     spread = {g: float(correction.std_m[i]) for i, g in enumerate(GIRTHS)}
-    sources = girth_sources(spread, posterior.prior_std_m)
+    sources = girth_sources(
+        spread, {g: float(correction.prior_std_m[i]) for i, g in enumerate(GIRTHS)}
+    )
     return girths, spread, sources, correction.implausible(features)
 
 

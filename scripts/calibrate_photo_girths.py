@@ -33,7 +33,7 @@ of the posterior (each subject's girths from a table calibrated on the other sub
 the population prior's and the raw reading's, to judge a change of the reading on training rows.
 
 Usage: python scripts/calibrate_photo_girths.py --height-only H.jsonl --with-weight W.jsonl
-       --skin S.jsonl [--out data/photo_girth_error.json] [--loo]
+       --skin S.jsonl [--height-only-front F.jsonl] [--out data/photo_girth_error.json] [--loo]
 """
 
 from __future__ import annotations
@@ -58,6 +58,19 @@ CORRECTION_SET = (
     "depth_side_50",
     "depth_side_60",
     "depth_side_sq",
+    "stature",
+    "male",
+)
+#: What the front-only correction reads (fits of a front photo alone: no side depths).
+CORRECTION_SET_FRONT = (
+    "posterior_chest",
+    "posterior_waist",
+    "posterior_hips",
+    "neck_front",
+    "width_front_50",
+    "width_front_60",
+    "width_front_100",
+    "width_front_110",
     "stature",
     "male",
 )
@@ -238,11 +251,18 @@ def leave_one_out(
 
 
 def correction_rows(
-    rows: list[dict], table: dict, *, weight_given: bool
+    rows: list[dict],
+    table: dict,
+    *,
+    weight_given: bool,
+    names: tuple[str, ...] = CORRECTION_SET,
+    side_view: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(features (N, F) in ``CORRECTION_SET`` order, truth less the prior mean (N, 3) [m], the
-    posterior less the prior mean (N, 3) [m]) of the rows that carry readings and a side view."""
+    """(features (N, F) in ``names`` order, truth less the prior mean (N, 3) [m], the posterior
+    less the prior mean (N, 3) [m]) of the rows that carry every feature; ``side_view`` False:
+    the rows are fits of a front photo alone (their posterior as the fit weighs it)."""
     from tryon3d.bodyfit._girth_posterior import (
+        NO_SIDE_STD_M,
         PhotoGirthError,
         correction_features,
         girth_evidence,
@@ -251,11 +271,13 @@ def correction_rows(
     )
 
     error = PhotoGirthError.from_dict(table)
+    if not side_view:
+        error = error.without_side_view(NO_SIDE_STD_M)
     features, truths, posteriors = [], [], []
     for row in rows:
         fit = row.get("clothed", {})
         readings = fit.get("readings")
-        if "error_cm" not in fit or not readings or "depth_side_30" not in readings:
+        if "error_cm" not in fit or not readings:
             continue
         height = row["height_cm"] / 100.0
         weight = row.get("weight_kg", row["bmi"] * height**2) if weight_given else None
@@ -277,15 +299,17 @@ def correction_rows(
             weight_kg=weight,
             sex=row["sex"],
         )
-        if any(name not in values for name in CORRECTION_SET):
+        if any(name not in values for name in names):
             continue
-        features.append([values[name] for name in CORRECTION_SET])
+        features.append([values[name] for name in names])
         truths.append(truth - mean)
         posteriors.append([posterior.mean_m[g] - mean[i] for i, g in enumerate(GIRTHS)])
     return np.array(features), np.array(truths), np.array(posteriors)
 
 
-def _without_implausible(features: np.ndarray) -> tuple[np.ndarray, int]:
+def _without_implausible(
+    features: np.ndarray, names: tuple[str, ...] = CORRECTION_SET
+) -> tuple[np.ndarray, int]:
     """``features`` with readings gone wrong (``OUTLIER_Z`` robust spreads off the median; the
     side depths as one group, as ``GirthCorrection.implausible`` judges them) replaced by the
     mean of the rest, and how many rows had one."""
@@ -295,7 +319,7 @@ def _without_implausible(features: np.ndarray) -> tuple[np.ndarray, int]:
     spread = 1.4826 * np.median(np.abs(features - median), axis=0)
     spread = np.where(spread > 1e-12, spread, np.inf)
     wrong = np.abs(features - median) > OUTLIER_Z * spread
-    depth = np.array([name.startswith("depth_side_") for name in CORRECTION_SET])
+    depth = np.array([name.startswith("depth_side_") for name in names])
     wrong[:, depth] |= wrong[:, depth].any(axis=1, keepdims=True)
     cleaned = features.copy()
     for column in range(features.shape[1]):
@@ -312,14 +336,23 @@ def _ridge(features: np.ndarray, target: np.ndarray, strength: float) -> np.ndar
     return np.linalg.solve(design.T @ design + penalty, design.T @ target)
 
 
-def fit_correction(rows: list[dict], table: dict, *, weight_given: bool) -> dict:
+def fit_correction(
+    rows: list[dict],
+    table: dict,
+    *,
+    weight_given: bool,
+    names: tuple[str, ...] = CORRECTION_SET,
+    side_view: bool = True,
+) -> dict:
     """One mode's correction (see the module notes): ``entry`` (the table's), ``kept`` and a
     ``report`` of leave-one-out MAE [cm] per ridge strength beside the posterior's."""
-    features, truth, posterior = correction_rows(rows, table, weight_given=weight_given)
+    features, truth, posterior = correction_rows(
+        rows, table, weight_given=weight_given, names=names, side_view=side_view
+    )
     count = len(truth)
-    if count < 3 * len(CORRECTION_SET):
+    if count < 3 * len(names):
         return {"kept": False, "report": {"subjects": count, "why": "too few rows with readings"}}
-    features, replaced = _without_implausible(features)
+    features, replaced = _without_implausible(features, names)
     centre, scale = features.mean(axis=0), features.std(axis=0)
     scale = np.where(scale > 1e-9, scale, 1.0)
     standard = (features - centre) / scale
@@ -350,7 +383,7 @@ def fit_correction(rows: list[dict], table: dict, *, weight_given: bool) -> dict
         },
     }
     entry = {
-        "features": list(CORRECTION_SET),
+        "features": list(names),
         "mean": np.round(centre, 6).tolist(),
         "scale": np.round(scale, 6).tolist(),
         "coef": np.round(weights[:-1].T, 6).tolist(),
@@ -358,6 +391,7 @@ def fit_correction(rows: list[dict], table: dict, *, weight_given: bool) -> dict
         # a normal's spread from the mean absolute residual: a few fits gone wrong (a mask
         # that lost the legs) would otherwise double it for everyone
         "std_m": np.round(np.sqrt(np.pi / 2.0) * np.abs(residual).mean(axis=0), 4).tolist(),
+        "prior_std_m": np.round(np.sqrt(np.pi / 2.0) * np.abs(truth).mean(axis=0), 4).tolist(),
         "subjects": count,
         "ridge": best,
         "loo_mae_cm": round(mae, 2),
@@ -371,6 +405,9 @@ def main() -> int:
     parser.add_argument("--height-only", nargs="+", required=True, help="clothed rows, height")
     parser.add_argument("--with-weight", nargs="+", required=True, help="clothed rows, weight")
     parser.add_argument("--skin", nargs="+", required=True, help="unclothed rows")
+    parser.add_argument(
+        "--height-only-front", nargs="*", default=[], help="clothed rows, front photo alone"
+    )
     parser.add_argument("--out", default="data/photo_girth_error.json")
     parser.add_argument("--min-std-cm", type=float, default=1.0)
     parser.add_argument("--loo", action="store_true", help="print leave-one-out MAE, no table")
@@ -402,6 +439,17 @@ def main() -> int:
         print(f"{mode}: {json.dumps(correction.pop('report'))}")
         if correction.get("kept"):
             tables[mode]["correction"] = correction["entry"]
+    if args.height_only_front:  # fits of a front photo alone, height only
+        correction = fit_correction(
+            read_rows(args.height_only_front),
+            tables["height_only"],
+            weight_given=False,
+            names=CORRECTION_SET_FRONT,
+            side_view=False,
+        )
+        print(f"height_only, front alone: {json.dumps(correction.pop('report'))}")
+        if correction.get("kept"):
+            tables["height_only"]["correction_front"] = correction["entry"]
     out = {
         "about": (
             "photo fit girth reading = slope x girth + offset + noise [m] per girth and cloth "
@@ -412,6 +460,7 @@ def main() -> int:
             "height_only": [Path(p).name for p in args.height_only],
             "with_weight": [Path(p).name for p in args.with_weight],
             "skin": [Path(p).name for p in args.skin],
+            "height_only_front": [Path(p).name for p in args.height_only_front],
         },
         **tables,
     }

@@ -252,8 +252,8 @@ def test_exif_focal_fixes_the_view_camera():
 
 def test_clothed_synthetic_subject_chest():
     """A woman in her chart size's draped tee (front photo): the clothed fit finds her chest
-    within 4 cm (measured +3.6 cm; the outline taken as the body: +17 cm), says where its girths
-    come from, and the tee's cloth is on the chest's outline."""
+    within 4 cm (the outline taken as the body: +17 cm), says where its girths come from, and
+    the tee's cloth is on the chest's outline."""
     from tryon3d import bodyfit, garments, render, sim
     from tryon3d.render._scene import _layers_from_drape
 
