@@ -220,9 +220,16 @@ def main() -> None:
     parser.add_argument("--only", choices=MODES, help="run one composite only")
     args = parser.parse_args()
     modes = [args.only] if args.only else list(MODES)
+    from tryon3d.sim import DrapeDivergedError
+
     rows = []
+    failed = []
     for index in range(args.pairs):
-        body, drape, colour, camera, photo, truth, person, old, behind = make_pair(index)
+        try:
+            body, drape, colour, camera, photo, truth, person, old, behind = make_pair(index)
+        except DrapeDivergedError as exc:  # reported, not averaged: a scene we cannot build
+            failed.append({"pair": index, "error": str(exc)})
+            continue
         skin = PAIRS[index % len(PAIRS)][7]
         parsing = bodyfit.parse_person(photo)
         row: dict = {"pair": index, "a_to_b": "->".join(PAIRS[index % len(PAIRS)][0:3:2])}
@@ -273,9 +280,9 @@ def main() -> None:
             }
             mean[mode]["background"]["px"] = int(sum(weights))
     if args.json:
-        print(json.dumps({"pairs": rows, "mean": mean}, indent=1))
+        print(json.dumps({"pairs": rows, "failed_pairs": failed, "mean": mean}, indent=1))
     else:
-        print("mean", json.dumps(mean))
+        print("mean", json.dumps(mean), "failed pairs", json.dumps(failed))
 
 
 if __name__ == "__main__":
