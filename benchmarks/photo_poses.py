@@ -22,6 +22,7 @@ Usage: python benchmarks/photo_poses.py [--json] [--subjects 2] [--poses a_pose,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -198,11 +199,11 @@ def main() -> int:
                 "fit": outfit["fit"],
                 "scene_cpu_seconds": round(time.process_time() - started, 1),
             }
-            methods = {"ours": None}
+            methods = {"ours": contextlib.nullcontext}
             if args.baseline:
-                methods = {"baseline": _legacy, "ours": None}
+                methods = {"baseline": _legacy, "ours": contextlib.nullcontext}
             for method, context in methods.items():
-                with context() if context else _nothing():
+                with context():
                     row[method] = fit_row(photos["front"], renderings["front"], truth, sex=sex)
             if args.save:
                 _save(
@@ -257,14 +258,6 @@ def _summary(rows: list[dict], methods: list[str]) -> dict:
         out[method] = summary
     out["rows"] = rows
     return out
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        return None
 
 
 class _legacy:
