@@ -409,7 +409,7 @@ def girth_posterior(
 
 
 def _correction_feature_names() -> tuple[str, ...]:
-    from tryon3d.bodyfit._photo_readings import DEPTH_LEVELS, WIDTH_LEVELS
+    from tryon3d.bodyfit._photo_readings import DEPTH_LEVELS, PROFILE_LEVELS, WIDTH_LEVELS
 
     return (
         "posterior_chest",
@@ -422,6 +422,14 @@ def _correction_feature_names() -> tuple[str, ...]:
         *(f"width_front_{round(100 * level)}" for level in WIDTH_LEVELS),
         *(f"depth_side_{round(100 * level)}" for level in DEPTH_LEVELS),
         "depth_side_sq",
+        *(
+            f"profile_{view}_{i:02d}"
+            for view in ("front", "side")
+            for i in range(len(PROFILE_LEVELS))
+        ),
+        *(f"torso_drop_{view}" for view in ("front", "side")),
+        "shoulder_span_front",
+        "hip_span_front",
         "stature",
         "male",
     )
@@ -481,6 +489,15 @@ def correction_features(
 #: wrong: the correction reads its training mean instead (``GirthCorrection.implausible``).
 OUTLIER_Z = 4.0
 _DEPTH_GROUP = "depth_side_"
+_VIEW_OUTLIERS = 2
+
+
+def _view_of(feature: str) -> str | None:
+    """The view whose outline a feature is read from (``front``/``side``), else None."""
+    for view in ("front", "side"):
+        if feature.endswith(f"_{view}") or f"_{view}_" in feature:
+            return view
+    return None
 
 
 @dataclass(frozen=True)
@@ -554,15 +571,19 @@ class GirthCorrection:
     def implausible(self, values: Mapping[str, float | None]) -> tuple[str, ...]:
         """The features of ``values`` that lie more than ``OUTLIER_Z`` training spreads off the
         training mean: a reading gone wrong (a person mask that lost the legs and the ankle
-        landmarks with them scales a side view 1.8x), not a body. The side view's torso depths
-        share one scale, so one of them implausible takes them all."""
+        landmarks with them scales a side view 1.8x), not a body. A view's readings share one
+        scale, so a wrong side depth, or more than ``_VIEW_OUTLIERS`` wrong readings of one
+        view, take all that view's readings."""
         out = []
         for i, name in enumerate(self.features):
             value = values.get(name)
             if value is not None and abs(float(value) - self.mean[i]) > OUTLIER_Z * self.scale[i]:
                 out.append(name)
-        if any(name.startswith(_DEPTH_GROUP) for name in out):
-            out += [n for n in self.features if n.startswith(_DEPTH_GROUP) and n not in out]
+        for view in ("front", "side"):
+            group = [n for n in self.features if _view_of(n) == view]
+            wrong = [n for n in out if n in group]
+            if len(wrong) > _VIEW_OUTLIERS or any(n.startswith(_DEPTH_GROUP) for n in wrong):
+                out += [n for n in group if n not in out]
         return tuple(out)
 
     def predict(self, values: Mapping[str, float | None]) -> np.ndarray:
