@@ -40,7 +40,7 @@ import functools
 import itertools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -488,8 +488,32 @@ def correction_features(
 #: A feature further than this many training spreads off its training mean is a reading gone
 #: wrong: the correction reads its training mean instead (``GirthCorrection.implausible``).
 OUTLIER_Z = 4.0
-_DEPTH_GROUP = "depth_side_"
-_VIEW_OUTLIERS = 2
+_SCALE_GROUP = ("depth_side_", "torso_drop_")  # wrong: the view's scale is wrong
+_PROFILE_GROUP = "profile_"
+_VIEW_OUTLIERS = 5
+
+
+def outlier_features(
+    names: Sequence[str],
+    values: Mapping[str, float | None],
+    mean: np.ndarray,
+    scale: np.ndarray,
+) -> list[str]:
+    """The features of ``values`` (``names`` order, centre ``mean`` and spread ``scale`` per
+    name) that ``GirthCorrection.implausible`` drops: see there."""
+    wrong = []
+    for i, name in enumerate(names):
+        value = values.get(name)
+        # a spread of 0 (a feature most training rows share, e.g. the sex): never wrong
+        if value is not None and 0 < scale[i] < abs(float(value) - mean[i]) / OUTLIER_Z:
+            wrong.append(name)
+    out = [n for n in wrong if not n.startswith(_PROFILE_GROUP)]
+    for view in ("front", "side"):
+        group = [n for n in names if _view_of(n) == view]
+        off = [n for n in wrong if n in group]
+        if len(off) > _VIEW_OUTLIERS or any(n.startswith(_SCALE_GROUP) for n in off):
+            out += [n for n in group if n not in out]
+    return out
 
 
 def _view_of(feature: str) -> str | None:
@@ -520,6 +544,10 @@ class GirthCorrection:
         prior_std_m: per girth the spread of the training bodies about the prior's mean, shape
             (3,) [m]: what ``std_m`` is weighed against to say where a girth comes from (the
             training bodies spread wider than ANSUR's conditional normal says).
+        median: the features' training medians, shape (F,) (tables before it: ``mean``).
+        spread: their robust spreads (1.4826 x median absolute deviation), shape (F,) (tables
+            before it: ``scale``): a reading's distance from the training bodies is judged on
+            these (``implausible``), as the calibration judged its rows.
     """
 
     features: tuple[str, ...]
@@ -529,6 +557,8 @@ class GirthCorrection:
     intercept_m: np.ndarray
     std_m: np.ndarray
     prior_std_m: np.ndarray
+    median: np.ndarray | None = None
+    spread: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         count = len(self.features)
@@ -542,15 +572,30 @@ class GirthCorrection:
             "intercept_m": (np.shape(self.intercept_m), (3,)),
             "std_m": (np.shape(self.std_m), (3,)),
             "prior_std_m": (np.shape(self.prior_std_m), (3,)),
+            "median": (np.shape(self.centre), (count,)),
+            "spread": (np.shape(self.robust_scale), (count,)),
         }
         for name, (got, want) in shapes.items():
             if got != want:
                 raise ValueError(f"girth correction: {name} must be {want}, got {got}")
         arrays = (self.mean, self.scale, self.coef, self.intercept_m, self.std_m, self.prior_std_m)
+        arrays += (self.centre, self.robust_scale)
         if not all(np.isfinite(a).all() for a in arrays):
             raise ValueError("girth correction: values must be finite")
-        if any((np.asarray(a) <= 0).any() for a in (self.scale, self.std_m, self.prior_std_m)):
+        if (self.robust_scale < 0).any() or any(
+            (np.asarray(a) <= 0).any() for a in (self.scale, self.std_m, self.prior_std_m)
+        ):
             raise ValueError("girth correction: scale, std_m and prior_std_m must be positive")
+
+    @property
+    def centre(self) -> np.ndarray:
+        """Where ``implausible`` measures from: the training medians (else means)."""
+        return self.mean if self.median is None else self.median
+
+    @property
+    def robust_scale(self) -> np.ndarray:
+        """What ``implausible`` measures in: the robust spreads (else the deviations)."""
+        return self.scale if self.spread is None else self.spread
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GirthCorrection:
@@ -564,27 +609,22 @@ class GirthCorrection:
                 intercept_m=np.array(data["intercept_m"], np.float64),
                 std_m=np.array(data["std_m"], np.float64),
                 prior_std_m=np.array(data["prior_std_m"], np.float64),
+                median=np.array(data["median"], np.float64) if "median" in data else None,
+                spread=np.array(data["spread"], np.float64) if "spread" in data else None,
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"malformed girth correction: {error!r}") from None
 
     def implausible(self, values: Mapping[str, float | None]) -> tuple[str, ...]:
-        """The features of ``values`` that lie more than ``OUTLIER_Z`` training spreads off the
-        training mean: a reading gone wrong (a person mask that lost the legs and the ankle
-        landmarks with them scales a side view 1.8x), not a body. A view's readings share one
-        scale, so a wrong side depth, or more than ``_VIEW_OUTLIERS`` wrong readings of one
-        view, take all that view's readings."""
-        out = []
-        for i, name in enumerate(self.features):
-            value = values.get(name)
-            if value is not None and abs(float(value) - self.mean[i]) > OUTLIER_Z * self.scale[i]:
-                out.append(name)
-        for view in ("front", "side"):
-            group = [n for n in self.features if _view_of(n) == view]
-            wrong = [n for n in out if n in group]
-            if len(wrong) > _VIEW_OUTLIERS or any(n.startswith(_DEPTH_GROUP) for n in wrong):
-                out += [n for n in group if n not in out]
-        return tuple(out)
+        """The features of ``values`` gone wrong: a reading more than ``OUTLIER_Z`` training
+        spreads off the training mean is a reading gone wrong, not a body (a person mask that
+        lost the legs and the ankle landmarks with them scales a side view 1.8x; arms that
+        hang against the sides widen the front's torso rows). A view's readings share one
+        scale and one pose, so a wrong torso drop or side depth, or more than
+        ``_VIEW_OUTLIERS`` wrong readings, take all that view's readings; the breadth profiles
+        (bimodal where a row meets one leg or both) go only with their view."""
+        wrong = set(outlier_features(self.features, values, self.centre, self.robust_scale))
+        return tuple(n for n in self.features if n in wrong)
 
     def predict(self, values: Mapping[str, float | None]) -> np.ndarray:
         """Each girth's deviation from the prior mean [m], shape (3,), from ``values``

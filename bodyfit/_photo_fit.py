@@ -382,7 +382,7 @@ def fit_body_to_photos(
         bare = set(girth_evidence(clothing).values()) == {"skin"}
         girths, uncertainty, sources = posterior.mean_m, posterior.std_m, posterior.sources
         if not bare:
-            girths, uncertainty, sources, dropped = _corrected_girths(
+            girths, uncertainty, sources, dropped, corrected = _corrected_girths(
                 posterior,
                 readings,
                 side_view=len(views) > 1,
@@ -392,12 +392,7 @@ def fit_body_to_photos(
                 age_years=age_years,
             )
             if dropped:
-                notes.append(
-                    "the outline's readings "
-                    + ", ".join(dropped)
-                    + " were far from any training body's (a person mask or landmark gone "
-                    "wrong?): left out of the girths"
-                )
+                notes.append(_dropped_note(dropped, corrected=corrected))
         body = (
             body
             if bare
@@ -633,13 +628,15 @@ def _corrected_girths(
     weight_kg: float | None,
     sex: str,
     age_years: float | None,
-) -> tuple[dict[str, float], dict[str, float], dict[str, str], tuple[str, ...]]:
+) -> tuple[dict[str, float], dict[str, float], dict[str, str], tuple[str, ...], bool]:
     """The posterior's girths, spreads and sources corrected by what else the photos show
     (``GirthCorrection``; front and side photos, or the front alone, each its own), or the
     posterior's own where the shipped table has no correction for the mode (the photo adds
-    nothing beyond the weight: see ``bodyfit._girth_posterior``); last, the readings left out
-    as implausible."""
+    nothing beyond the weight: see ``bodyfit._girth_posterior``) or where every view's
+    readings are implausible; then the readings left out as implausible and whether the
+    correction was applied."""
     from tryon3d.bodyfit._girth_posterior import (
+        _view_of,
         correction_features,
         girth_sources,
         load_girth_correction,
@@ -649,7 +646,7 @@ def _corrected_girths(
         "height_only" if weight_kg is None else "with_weight", side_view=side_view
     )
     if correction is None:
-        return posterior.mean_m, posterior.std_m, posterior.sources, ()
+        return posterior.mean_m, posterior.std_m, posterior.sources, (), False
     features = correction_features(
         posterior_m=posterior.mean_m,
         readings=readings,
@@ -658,13 +655,41 @@ def _corrected_girths(
         sex=sex,
         age_years=age_years,
     )
+    dropped = correction.implausible(features)
+    read = {name for name in correction.features if name in features}
+    if read & set(dropped) and not any(
+        name in read and name not in dropped
+        for name in correction.features
+        if _view_of(name) is not None
+    ):  # no view's outline left to read: the correction knows this photo no better
+        return posterior.mean_m, posterior.std_m, posterior.sources, dropped, False
     deviation = correction.predict(features)
     girths = {g: posterior.prior_mean_m[g] + float(deviation[i]) for i, g in enumerate(GIRTHS)}
     spread = {g: float(correction.std_m[i]) for i, g in enumerate(GIRTHS)}
     sources = girth_sources(
         spread, {g: float(correction.prior_std_m[i]) for i, g in enumerate(GIRTHS)}
     )
-    return girths, spread, sources, correction.implausible(features)
+    return girths, spread, sources, dropped, True
+
+
+def _dropped_note(dropped: tuple[str, ...], *, corrected: bool) -> str:
+    """A note naming the outline readings left out of the girths (a whole view by its name)."""
+    from tryon3d.bodyfit._girth_posterior import _view_of
+
+    parts = []
+    for view in ("front", "side"):
+        ours = [name for name in dropped if _view_of(name) == view]
+        if any(name.startswith("profile_") for name in ours):  # profiles go with their view
+            parts.append(f"the {view} view's outline ({len(ours)} readings)")
+        else:
+            parts.extend(ours)
+    parts += [name for name in dropped if _view_of(name) is None]
+    return (
+        "left out of the girths as far from any training body's (arms against the sides, a "
+        "pose, person mask or landmark gone wrong?): "
+        + ", ".join(parts)
+        + ("" if corrected else "; the girths are the posterior's, uncorrected")
+    )
 
 
 def _posterior_notes(

@@ -58,6 +58,11 @@ CORRECTION_SET = (
     "depth_side_50",
     "depth_side_60",
     "depth_side_sq",
+    *(f"profile_{view}_{i:02d}" for view in ("front", "side") for i in range(33)),
+    "torso_drop_front",
+    "torso_drop_side",
+    "shoulder_span_front",
+    "hip_span_front",
     "stature",
     "male",
 )
@@ -71,11 +76,16 @@ CORRECTION_SET_FRONT = (
     "width_front_60",
     "width_front_100",
     "width_front_110",
+    *(f"profile_front_{i:02d}" for i in range(33)),
+    "torso_drop_front",
+    "shoulder_span_front",
+    "hip_span_front",
     "stature",
     "male",
 )
-RIDGES = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+RIDGES = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
 MIN_GAIN_CM = 0.2
+MIN_CORRECTION_SUBJECTS = 60
 MIN_SKIN_BIAS_SUBJECTS = 10  # fewer bare subjects: skin reads unbiased, only its spread is kept
 
 
@@ -307,20 +317,26 @@ def correction_rows(
     return np.array(features), np.array(truths), np.array(posteriors)
 
 
+def _robust_spread(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column the median and 1.4826 x the median absolute deviation (a normal's spread)."""
+    median = np.median(features, axis=0)
+    return median, 1.4826 * np.median(np.abs(features - median), axis=0)
+
+
 def _without_implausible(
     features: np.ndarray, names: tuple[str, ...] = CORRECTION_SET
 ) -> tuple[np.ndarray, int]:
-    """``features`` with readings gone wrong (``OUTLIER_Z`` robust spreads off the median; the
-    side depths as one group, as ``GirthCorrection.implausible`` judges them) replaced by the
-    mean of the rest, and how many rows had one."""
-    from tryon3d.bodyfit._girth_posterior import OUTLIER_Z
+    """``features`` with readings gone wrong (``OUTLIER_Z`` robust spreads off the median,
+    grouped by view as ``GirthCorrection.implausible`` groups them) replaced by the mean of
+    the rest, and how many rows had one."""
+    from tryon3d.bodyfit._girth_posterior import outlier_features
 
-    median = np.median(features, axis=0)
-    spread = 1.4826 * np.median(np.abs(features - median), axis=0)
-    spread = np.where(spread > 1e-12, spread, np.inf)
-    wrong = np.abs(features - median) > OUTLIER_Z * spread
-    depth = np.array([name.startswith("depth_side_") for name in names])
-    wrong[:, depth] |= wrong[:, depth].any(axis=1, keepdims=True)
+    median, spread = _robust_spread(features)
+    wrong = np.zeros(features.shape, bool)
+    for row in range(len(features)):
+        values = dict(zip(names, features[row], strict=True))
+        dropped = outlier_features(names, values, median, spread)
+        wrong[row] = [name in dropped for name in names]
     cleaned = features.copy()
     for column in range(features.shape[1]):
         good = ~wrong[:, column]
@@ -350,8 +366,9 @@ def fit_correction(
         rows, table, weight_given=weight_given, names=names, side_view=side_view
     )
     count = len(truth)
-    if count < 3 * len(names):
+    if count < MIN_CORRECTION_SUBJECTS:  # ridge + leave-one-out guard the many features
         return {"kept": False, "report": {"subjects": count, "why": "too few rows with readings"}}
+    median, spread = _robust_spread(features)
     features, replaced = _without_implausible(features, names)
     centre, scale = features.mean(axis=0), features.std(axis=0)
     scale = np.where(scale > 1e-9, scale, 1.0)
@@ -364,9 +381,15 @@ def fit_correction(
             weights = _ridge(standard[keep], truth[keep], strength)
             residuals.append(np.append(standard[i], 1.0) @ weights - truth[i])
         loo[strength] = np.array(residuals)
-    best = min(RIDGES, key=lambda strength: float(np.abs(loo[strength]).mean()))
-    weights = _ridge(standard, truth, best)
-    residual = loo[best]
+    # each girth its own strength: the hips follow a few readings, the chest many
+    best = [
+        min(RIDGES, key=lambda strength: float(np.abs(loo[strength][:, g]).mean()))
+        for g in range(len(GIRTHS))
+    ]
+    weights = np.column_stack(
+        [_ridge(standard, truth, strength)[:, g] for g, strength in enumerate(best)]
+    )
+    residual = np.column_stack([loo[strength][:, g] for g, strength in enumerate(best)])
     mae = 100.0 * float(np.abs(residual).mean())
     posterior_mae = 100.0 * float(np.abs(posterior - truth).mean())
     report = {
@@ -385,6 +408,8 @@ def fit_correction(
     entry = {
         "features": list(names),
         "mean": np.round(centre, 6).tolist(),
+        "median": np.round(median, 6).tolist(),
+        "spread": np.round(spread, 6).tolist(),
         "scale": np.round(scale, 6).tolist(),
         "coef": np.round(weights[:-1].T, 6).tolist(),
         "intercept_m": np.round(weights[-1], 6).tolist(),
