@@ -108,6 +108,27 @@ def test_long_sleeves_start_above_the_wrist_and_slide_down_over_it(body):
     assert np.median(result.stretch_warp_pct[sleeve_faces]) > 98.0
 
 
+def test_longsleeve_drapes_on_a_body_whose_hem_meets_the_crotch():
+    """``tryon3d tryon --height 180 --weight 78 --sex male --garment longsleeve`` failed: the
+    hem row placed at this body's crotch apex wrapped round the crotch and through the trunk,
+    and every size diverged (tunnelling by frame 5). Placed round the hips, M drapes at once."""
+    from conftest import cached_body
+
+    man = cached_body(1.80, 78.0, "male")
+    shirt = garments.load_garment("longsleeve", size="M", body=man, chart="men", edge_length_m=0.03)
+    result = sim.drape(man, shirt)
+    gates = result.gates
+    assert gates.penetrating_vertices == 0 and gates.self_intersecting_pairs == 0, gates
+    assert gates.converged and gates.max_seam_gap_mm <= 2.0 and gates.passed, gates
+    assert result.metadata["attempts"] == 1  # no divergence, no retry
+    assert result.metadata["canonical_penetrating_vertices"] == 0
+    # it hangs from the shoulders round the trunk: the hem ends above the crotch, in front of
+    # and behind the body, not between the legs
+    crotch = float(man.landmarks_m["crotch"][2])
+    assert result.positions[:, 2].min() > crotch - 0.05
+    assert result.positions[:, 2].max() > float(man.landmarks_m["acromion_left"][2])
+
+
 def test_posed_arms_are_pressed_out_of_the_trunk_in_the_collider():
     from conftest import cached_body
 
