@@ -641,14 +641,25 @@ class GirthCorrection:
 
 @functools.cache
 def load_girth_correction(
-    mode: str = "height_only", *, side_view: bool = True
+    mode: str = "height_only", *, side_view: bool = True, front_readings: bool = True
 ) -> GirthCorrection | None:
-    """The shipped correction for a mode (``MODES``) and for fits with a side view or of the
-    front photo alone (``correction_front``), or None when the table has none."""
+    """The shipped correction for a mode (``MODES``): for fits with a side view
+    (``correction``), of the front photo alone (``side_view`` False: ``correction_front``),
+    or with a side view whose front outline is not read (``front_readings`` False:
+    ``correction_side``: the front's readings were implausible); None when the table has
+    none (or for neither view)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if not side_view and not front_readings:
+        return None
     with data_file("photo_girth_error.json").open(encoding="utf-8") as handle:
         data = json.load(handle)
-    key = "correction" if side_view else "correction_front"
+    key = (
+        "correction_front"
+        if not side_view
+        else "correction"
+        if front_readings
+        else "correction_side"
+    )
     entry = data.get(mode, {}).get(key) if isinstance(data, dict) else None
     return None if entry is None else GirthCorrection.from_dict(entry)

@@ -642,9 +642,8 @@ def _corrected_girths(
         load_girth_correction,
     )
 
-    correction = load_girth_correction(
-        "height_only" if weight_kg is None else "with_weight", side_view=side_view
-    )
+    mode = "height_only" if weight_kg is None else "with_weight"
+    correction = load_girth_correction(mode, side_view=side_view)
     if correction is None:
         return posterior.mean_m, posterior.std_m, posterior.sources, (), False
     features = correction_features(
@@ -656,12 +655,17 @@ def _corrected_girths(
         age_years=age_years,
     )
     dropped = correction.implausible(features)
-    read = {name for name in correction.features if name in features}
-    if read & set(dropped) and not any(
-        name in read and name not in dropped
-        for name in correction.features
-        if _view_of(name) is not None
-    ):  # no view's outline left to read: the correction knows this photo no better
+    lost = {  # views whose readings are all implausible
+        view
+        for view in ("front", "side")
+        if (ours := [n for n in correction.features if _view_of(n) == view and n in features])
+        and set(ours) <= set(dropped)
+    }
+    if "front" in lost and "side" not in lost:  # arms against the sides: read the side alone
+        correction = load_girth_correction(mode, side_view=side_view, front_readings=False)
+    if correction is None or lost >= {
+        _view_of(n) for n in correction.features if _view_of(n) and n in features
+    }:  # no view's outline left to read: the correction knows this photo no better
         return posterior.mean_m, posterior.std_m, posterior.sources, dropped, False
     deviation = correction.predict(features)
     girths = {g: posterior.prior_mean_m[g] + float(deviation[i]) for i, g in enumerate(GIRTHS)}

@@ -83,6 +83,10 @@ CORRECTION_SET_FRONT = (
     "stature",
     "male",
 )
+#: What the correction reads where the front view's readings are implausible.
+CORRECTION_SET_SIDE = tuple(
+    name for name in CORRECTION_SET if not (name.endswith("_front") or "_front_" in name)
+)
 RIDGES = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
 MIN_GAIN_CM = 0.2
 MIN_CORRECTION_SUBJECTS = 60
@@ -462,8 +466,16 @@ def main() -> int:
     ):
         correction = fit_correction(read_rows(paths), tables[mode], weight_given=given)
         print(f"{mode}: {json.dumps(correction.pop('report'))}")
-        if correction.get("kept"):
-            tables[mode]["correction"] = correction["entry"]
+        if not correction.get("kept"):
+            continue
+        tables[mode]["correction"] = correction["entry"]
+        # where the front's readings are implausible (arms against the sides) the side's alone
+        side = fit_correction(
+            read_rows(paths), tables[mode], weight_given=given, names=CORRECTION_SET_SIDE
+        )
+        print(f"{mode}, side readings alone: {json.dumps(side.pop('report'))}")
+        if side.get("kept"):
+            tables[mode]["correction_side"] = side["entry"]
     if args.height_only_front:  # fits of a front photo alone, height only
         correction = fit_correction(
             read_rows(args.height_only_front),

@@ -34,6 +34,12 @@ def test_real_photo_silhouette_iou(ryota_fit, shared_dir):
     assert (fitted & truth).sum() / fitted.sum() >= 0.95
     body = ryota_fit.body
     assert body.measurements_m["stature"] == pytest.approx(1.72, abs=0.01)
+    # his arms hang against his sides, widening the front's rows from chest to hips past
+    # any training body's (all A-pose): the girth correction stays out (it took his waist
+    # to 59 cm), the girths are the posterior's (within the refit's tolerance)
+    assert any("front view's outline" in note for note in ryota_fit.notes), ryota_fit.notes
+    for girth, value in ryota_fit.posterior_girths_m.items():
+        assert body.measurements_m[girth] == pytest.approx(value, abs=0.01)
     assert body.pose.shape == (len(body.joint_names), 3) and np.abs(body.pose).max() > 0.01
     # the camera sees the posed body where the silhouette says
     from scipy import ndimage

@@ -20,6 +20,7 @@ from tryon3d.bodyfit._girth_posterior import (
 from tryon3d.bodyfit._photo import PhotoAnalysis
 from tryon3d.bodyfit._photo_readings import (
     DEPTH_LEVELS,
+    PROFILE_LEVELS,
     WIDTH_LEVELS,
     metres_per_pixel,
     neck_breadth_m,
@@ -99,8 +100,19 @@ def test_outline_readings_name_every_level_and_view():
         assert readings[f"width_front_{round(100 * level)}"] == pytest.approx(0.30)
     for level in DEPTH_LEVELS:
         assert readings[f"depth_side_{round(100 * level)}"] == pytest.approx(0.30)
+    # the profile: the neck above the shoulder line (level -0.1: row 74), the torso from it
+    # to the seat (row 300: level 1.31), then one leg (24 px)
+    profile = np.array([readings[f"profile_front_{i:02d}"] for i in range(len(PROFILE_LEVELS))])
+    levels = np.array(PROFILE_LEVELS)
+    np.testing.assert_allclose(profile[levels < 0], 0.12)
+    np.testing.assert_allclose(profile[(levels >= 0) & (levels < 1.3)], 0.30)
+    np.testing.assert_allclose(profile[levels > 1.35], 0.12)
+    assert readings["torso_drop_side"] == pytest.approx(0.80)  # rows 90 -> 250
+    assert readings["shoulder_span_front"] == pytest.approx(0.35)
+    assert readings["hip_span_front"] == pytest.approx(0.18)
     assert set(readings) <= set(CORRECTION_FEATURES)
     front_only = outline_readings({"front": figure}, HEIGHT_M)
+    assert not any("side" in name for name in front_only)
     assert not any(name.startswith("depth_side") for name in front_only)
 
 
@@ -187,9 +199,13 @@ def test_shipped_correction_reads_known_features():
     assert "neck_front" in correction.features
     # surer than the height's prior alone over the same training bodies
     assert (correction.std_m < 0.8 * correction.prior_std_m).all(), correction
-    # a front photo alone: measured (leave-one-out 6.59 cm against the posterior's 8.79) but
-    # not shipped: it pushed the real photo's body out of the person (94.1 % inside)
-    assert load_girth_correction("height_only", side_view=False) is None
+    assert any(f.startswith("profile_side_") for f in correction.features)
+    # a front photo alone reads the front's outline only, and is surer than the prior too
+    front = load_girth_correction("height_only", side_view=False)
+    assert front is not None
+    assert not any("side" in f for f in front.features), front.features
+    assert any(f.startswith("profile_front_") for f in front.features)
+    assert (front.std_m < 0.8 * front.prior_std_m).all(), front
     # with the weight given the photo adds nothing the prior lacks: no correction shipped
     assert load_girth_correction("with_weight") is None
     with pytest.raises(ValueError, match="mode"):
@@ -261,3 +277,80 @@ def test_implausible_readings_are_left_out_side_depths_together():
     fine = {"neck_front": 0.12, "depth_side_30": 0.31, "depth_side_40": 0.33}
     assert correction.implausible(fine) == ()
     np.testing.assert_allclose(correction.predict(fine), 0.02 + 0.03 + 0.03)
+
+
+def test_a_view_with_many_readings_off_is_left_out_whole():
+    """Arms hanging against the sides widen the front's rows from the chest to the hips (the
+    real photo's): six profile readings far off take the whole front view (its plausible neck
+    too), while the side view counts; one odd profile row alone (a row meeting one leg or
+    both) is kept, as the training rows keep theirs. Judged on the robust spreads where the
+    table has them."""
+    front = tuple(f"profile_front_{i:02d}" for i in range(10))
+    features = ("neck_front", *front, "depth_side_30")
+    count = len(features)
+    correction = GirthCorrection(
+        features=features,
+        mean=np.full(count, 0.3),
+        scale=np.full(count, 0.2),  # spreads that would let everything through
+        coef=np.full((3, count), 0.01),
+        intercept_m=np.zeros(3),
+        std_m=np.full(3, 0.05),
+        prior_std_m=np.full(3, 0.1),
+        median=np.full(count, 0.3),
+        spread=np.full(count, 0.02),
+    )
+    arms = {name: 0.3 for name in features} | {name: 0.5 for name in front[2:8]}
+    assert set(correction.implausible(arms)) == {"neck_front", *front}
+    np.testing.assert_allclose(correction.predict(arms), 0.0)  # the side depth at its mean
+    one_row = {name: 0.3 for name in features} | {front[5]: 0.5}
+    assert correction.implausible(one_row) == ()
+    # without robust spreads (older tables) the deviations judge: nothing is off
+    plain = GirthCorrection(**{**correction.__dict__, "median": None, "spread": None})
+    assert plain.implausible(arms) == ()
+
+
+def test_front_readings_off_read_the_side_alone_and_a_lone_front_is_not_corrected():
+    """The shipped tables: a front outline whose torso rows are far too wide (arms against
+    the sides) is left out whole; with a side view the side-alone correction reads the
+    rest, with the front photo alone the posterior stands uncorrected."""
+    from types import SimpleNamespace
+
+    from tryon3d.bodyfit._photo_fit import _corrected_girths
+
+    full = load_girth_correction("height_only")
+    side = load_girth_correction("height_only", front_readings=False)
+    assert full is not None and side is not None
+    assert not any("front" in name for name in side.features)
+    mean, _ = girth_prior(height_m=1.75, weight_kg=None, sex="male")
+    posterior = SimpleNamespace(
+        mean_m=dict(zip(GIRTHS, (mean + 0.02).tolist(), strict=True)),
+        std_m=dict.fromkeys(GIRTHS, 0.06),
+        sources=dict.fromkeys(GIRTHS, "photo+prior"),
+        prior_mean_m=dict(zip(GIRTHS, mean.tolist(), strict=True)),
+    )
+    readings = {
+        name: float(full.centre[i])
+        for i, name in enumerate(full.features)
+        if "_front" in name or "_side" in name
+    }
+    readings |= {"fitted_neck_m": 0.39, "fitted_mass_kg": 80.0}
+    for i, name in enumerate(full.features):
+        if name.startswith("profile_front_") and 10 <= int(name[-2:]) <= 16:
+            readings[name] = float(full.centre[i] + 10 * full.robust_scale[i])
+    options = dict(height_m=1.75, weight_kg=None, sex="male", age_years=None)
+    girths, spread, _, dropped, corrected = _corrected_girths(
+        posterior, readings, side_view=True, **options
+    )
+    assert corrected and {n for n in full.features if "_front" in n} <= set(dropped)
+    features = correction_features(
+        posterior_m=posterior.mean_m, readings=readings, height_m=1.75, weight_kg=None, sex="male"
+    )
+    expected = mean + side.predict(features)
+    np.testing.assert_allclose([girths[g] for g in GIRTHS], expected, atol=1e-12)
+    np.testing.assert_allclose([spread[g] for g in GIRTHS], side.std_m)
+    front_alone = {k: v for k, v in readings.items() if "_side" not in k}
+    girths, _, _, dropped, corrected = _corrected_girths(
+        posterior, front_alone, side_view=False, **options
+    )
+    assert not corrected and dropped
+    assert girths == posterior.mean_m
