@@ -636,7 +636,10 @@ class GirthCorrection:
                 for i, name in enumerate(self.features)
             ]
         )
-        return self.coef @ ((row - self.mean) / self.scale) + self.intercept_m
+        # no reading is let past the training bodies' range: a linear rule far outside the
+        # data it was learnt on says nothing
+        standard = np.clip((row - self.mean) / self.scale, -OUTLIER_Z, OUTLIER_Z)
+        return self.coef @ standard + self.intercept_m
 
 
 @functools.cache

@@ -23,6 +23,7 @@ import numpy as np
 from tryon3d.bodyfit._photo import PhotoAnalysis
 
 __all__ = [
+    "ARM_CUT_M",
     "DEPTH_LEVELS",
     "EYE_TO_ANKLE_STATURE",
     "PROFILE_LEVELS",
@@ -32,6 +33,7 @@ __all__ = [
     "outline_readings",
     "run_width_px",
     "torso_breadths_m",
+    "without_forearms",
 ]
 
 #: Eye line to ankle line, as a share of the stature (median over the training photos: 0.850,
@@ -48,6 +50,10 @@ WIDTH_LEVELS: tuple[float, ...] = (0.5, 0.6, 1.0, 1.1)
 #: from the shoulders and the bust, trousers sit on the seat and the thighs (leave-one-out on
 #: 119 training fits: 6.07 -> 5.1 cm height only).
 PROFILE_LEVELS: tuple[float, ...] = tuple(round(-0.1 + 0.05 * i, 2) for i in range(33))
+#: Half-breadth [m] of a forearm and hand cut from a side view's outline (an arm's 3.5 cm and
+#: a sleeve's ease).
+ARM_CUT_M = 0.045
+_ARM_SEEN = 0.3  # MediaPipe visibility above which an arm landmark is believed
 _EYES, _MOUTH, _SHOULDERS, _HIPS, _ANKLES = (2, 5), (9, 10), (11, 12), (23, 24), (27, 28)
 
 
@@ -98,12 +104,32 @@ def neck_breadth_m(analysis: PhotoAnalysis, metres_per_px: float) -> float | Non
     return min(widths) * metres_per_px if widths else None
 
 
+def without_forearms(analysis: PhotoAnalysis, metres_per_px: float) -> np.ndarray:
+    """The person mask less the forearms and hands (elbow-wrist-fingers capsules of
+    ``ARM_CUT_M`` where the landmarks are seen), shape (h, w) bool: in a side view the hands
+    of an A-pose reach forward at the hips and join the torso's rows there."""
+    from tryon3d.bodyfit._parsing import _capsule
+
+    mask = analysis.mask > 0.5
+    radius = ARM_CUT_M / metres_per_px
+    points, seen = analysis.keypoints, analysis.visibility > _ARM_SEEN
+    for a, b in ((13, 15), (15, 19), (14, 16), (16, 20)):  # forearms, hands to the fingers
+        if seen[a] and seen[b]:
+            mask &= ~_capsule(mask.shape, points[a, :2], points[b, :2], radius)
+    return mask
+
+
 def torso_breadths_m(
-    analysis: PhotoAnalysis, metres_per_px: float, levels: tuple[float, ...]
+    analysis: PhotoAnalysis,
+    metres_per_px: float,
+    levels: tuple[float, ...],
+    *,
+    mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """The outline's breadth [m] through the torso's centre at each level (fraction of the
-    shoulder-to-hip-line drop), shape (len(levels),); 0 where the row holds no person."""
-    mask = analysis.mask > 0.5
+    shoulder-to-hip-line drop), shape (len(levels),); 0 where the row holds no person.
+    ``mask``: the outline to read (default the person mask)."""
+    mask = analysis.mask > 0.5 if mask is None else mask
     keypoints = analysis.keypoints
     shoulder = float(keypoints[list(_SHOULDERS), 1].mean())
     hip = float(keypoints[list(_HIPS), 1].mean())
@@ -131,7 +157,8 @@ def outline_readings(analyses: Mapping[str, PhotoAnalysis], height_m: float) -> 
             readings[f"neck_{view}"] = neck
         if view not in ("front", "side"):
             continue
-        profile = torso_breadths_m(analysis, scale, PROFILE_LEVELS)
+        outline = without_forearms(analysis, scale) if view == "side" else None
+        profile = torso_breadths_m(analysis, scale, PROFILE_LEVELS, mask=outline)
         readings.update({f"profile_{view}_{i:02d}": float(v) for i, v in enumerate(profile)})
         keypoints = analysis.keypoints
         drop = keypoints[list(_HIPS), 1].mean() - keypoints[list(_SHOULDERS), 1].mean()
@@ -144,6 +171,7 @@ def outline_readings(analyses: Mapping[str, PhotoAnalysis], height_m: float) -> 
             names, levels = "width_front", WIDTH_LEVELS
         else:
             names, levels = "depth_side", DEPTH_LEVELS
-        for level, value in zip(levels, torso_breadths_m(analysis, scale, levels), strict=True):
+        breadths = torso_breadths_m(analysis, scale, levels, mask=outline)
+        for level, value in zip(levels, breadths, strict=True):
             readings[f"{names}_{round(100 * level)}"] = float(value)
     return readings

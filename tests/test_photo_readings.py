@@ -206,8 +206,13 @@ def test_shipped_correction_reads_known_features():
     assert not any("side" in f for f in front.features), front.features
     assert any(f.startswith("profile_front_") for f in front.features)
     assert (front.std_m < 0.8 * front.prior_std_m).all(), front
-    # with the weight given the photo adds nothing the prior lacks: no correction shipped
-    assert load_girth_correction("with_weight") is None
+    # with the weight given the outline's profiles still tell the chest better than the
+    # prior (leave-one-out: 2.4 against 3.0 cm on the training fits), the waist and hips
+    # about as well
+    weighed = load_girth_correction("with_weight")
+    assert weighed is not None
+    assert weighed.std_m[0] < 0.9 * weighed.prior_std_m[0], weighed
+    assert (weighed.std_m <= weighed.prior_std_m + 1e-9).all(), weighed
     with pytest.raises(ValueError, match="mode"):
         load_girth_correction("maybe")
 
