@@ -13,15 +13,17 @@ and a striped print) and rendered front and side (rest A-pose) over real photo b
 alone (the population prior), (b) the photo fit that takes the clothed outline for the body, (c)
 the clothed fit (parsed clothes shrunk by the learnt ease, each girth then a posterior with the
 population prior) and ``clothed_reading``: (c)'s girths before the prior was weighed in,
-``clothed_posterior``: before the outline's own readings (neck breadth, torso depths) corrected
-them; MAE and mean signed error (the clothing bias) per girth.
+``clothed_posterior``: before the outline's own readings (neck breadth, breadth profiles of the
+front and side views) corrected them; MAE and mean signed error (the clothing bias) per girth.
+``--scenes DIR`` keeps the rendered subjects (photos and truth, plain arrays and JSON) so that
+other modes (``--with-weight``, ``--front-only``) fit the very same images without a drape.
 
 Usage: python benchmarks/photo_fit.py [--json] [--subjects 6] [--front-only] [--with-weight]
        [--compare 4x192,1x160]  (refinement spp x crop px; subjects fitted with each, alternating)
        [--baseline]  (also fit each subject the way it was fitted before issue 19: 4 spp at
                       192 px from the first refinement step to the IoU plateau, torch on two
                       threads there; reports the MAE change per girth against it)
-       [--clothed]
+       [--clothed [--methods prior,today,clothed] [--scenes DIR]]
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import argparse
 import contextlib
 import json
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -270,12 +274,44 @@ def _girth_summary(rows: list[dict], method: str) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class _SceneTruth:
+    """What the clothed benchmark reads of a true body (from a scene folder)."""
+
+    measurements_m: dict
+    weight_kg: float
+
+
+def _subject_scene(args, rng: np.random.Generator, index: int, *, sex: str):
+    """(true body, photos, outfit) of a clothed subject: rendered, or read back from
+    ``args.scenes`` (``<seed>_<index>.npz`` photos and ``.json`` truth, written on first use:
+    plain arrays and numbers, nothing unpickled)."""
+    folder = Path(args.scenes) if getattr(args, "scenes", None) else None
+    if folder is not None:
+        stem = folder / f"{args.seed}_{index}"
+        if stem.with_suffix(".json").exists() and stem.with_suffix(".npz").exists():
+            meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+            with np.load(stem.with_suffix(".npz"), allow_pickle=False) as stored:
+                photos = {view: stored[view] for view in ("front", "side")}
+            return _SceneTruth(meta["measurements_m"], meta["weight_kg"]), photos, meta["outfit"]
+    truth, photos, _, outfit = clothed_subject(rng, index, sex=sex)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(stem.with_suffix(".npz"), **photos)
+        meta = {
+            "measurements_m": {k: float(v) for k, v in truth.measurements_m.items()},
+            "weight_kg": float(truth.weight_kg),
+            "outfit": outfit,
+        }
+        stem.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    return truth, photos, outfit
+
+
 def run_clothed(args) -> dict:
     """The clothed benchmark: every method on the same subjects' images."""
     import inspect
     import os
     import sys
-    from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parent))
     from tryon3d.bodyfit._photo_fit import fit_body_to_photos
@@ -291,7 +327,7 @@ def run_clothed(args) -> dict:
         rng = np.random.default_rng([args.seed, index])  # one stream per subject
         sex = ("female", "male")[index % 2]
         started, cpu_started = time.perf_counter(), time.process_time()
-        truth, photos, _, outfit = clothed_subject(rng, index, sex=sex)
+        truth, photos, outfit = _subject_scene(args, rng, index, sex=sex)
         scene_seconds = time.perf_counter() - started
         scene_cpu = time.process_time() - cpu_started
         height = truth.measurements_m["stature"]
@@ -636,6 +672,13 @@ def main() -> int:
         "--clothed",
         action="store_true",
         help="dressed subjects: the prior, today's fit and the clothed fit side by side",
+    )
+    parser.add_argument(
+        "--scenes",
+        default=None,
+        help="with --clothed: a folder of rendered subjects, read where present and written "
+        "where not (the drape and renders are most of a subject's time; the fits of another "
+        "mode or table then reuse them)",
     )
     args = parser.parse_args()
     if args.clothed:
