@@ -428,6 +428,7 @@ def _correction_feature_names() -> tuple[str, ...]:
             for i in range(len(PROFILE_LEVELS))
         ),
         *(f"torso_drop_{view}" for view in ("front", "side")),
+        *(f"pose_{k}_{v}" for v in ("front", "side") for k in ("arm_low", "arm_high", "legs")),
         "shoulder_span_front",
         "hip_span_front",
         "stature",
@@ -488,7 +489,8 @@ def correction_features(
 #: A feature further than this many training spreads off its training mean is a reading gone
 #: wrong: the correction reads its training mean instead (``GirthCorrection.implausible``).
 OUTLIER_Z = 4.0
-_SCALE_GROUP = ("depth_side_", "torso_drop_")  # wrong: the view's scale is wrong
+# wrong: the view's scale is wrong, or its pose is not the A-pose the readings were learnt in
+_SCALE_GROUP = ("depth_side_", "torso_drop_", "pose_")
 _PROFILE_GROUP = "profile_"
 _VIEW_OUTLIERS = 5
 

@@ -142,6 +142,25 @@ def torso_breadths_m(
     return out
 
 
+def pose_readings(keypoints: np.ndarray) -> dict[str, float]:
+    """How the photo's pose departs from the rest A-pose the corrections were learnt on, from
+    the landmarks (u right, v down): ``pose_arm_low`` / ``pose_arm_high``, the smaller and
+    larger arm abduction [rad] (shoulder-to-wrist direction from straight down, outwards
+    positive: ~0.1 hanging, ~0.6 an A-pose, > 2 a hand on the head) and ``pose_legs``, the
+    ankles' signed spread (left less right) over the shoulder-to-hip-line drop (a stride in a
+    side view; negative in a front view: crossed)."""
+    centre = float(keypoints[[*_SHOULDERS, *_HIPS], 0].mean())
+    arms = []
+    for shoulder, wrist in ((11, 15), (12, 16)):
+        du, dv = keypoints[wrist, :2] - keypoints[shoulder, :2]
+        outward = du if keypoints[shoulder, 0] >= centre else -du
+        arms.append(float(np.arctan2(outward, dv)))
+    drop = float(keypoints[list(_HIPS), 1].mean() - keypoints[list(_SHOULDERS), 1].mean())
+    ankles = float(keypoints[_ANKLES[0], 0] - keypoints[_ANKLES[1], 0])
+    legs = ankles / drop if drop > 1.0 else 0.0
+    return {"pose_arm_low": min(arms), "pose_arm_high": max(arms), "pose_legs": legs}
+
+
 def outline_readings(analyses: Mapping[str, PhotoAnalysis], height_m: float) -> dict[str, float]:
     """Per view (``front``, ``side``) the neck's breadth (``neck_<view>``), the breadth
     profile (``profile_<view>_<i>`` at ``PROFILE_LEVELS[i]``), the shoulder-to-hip-line drop
@@ -161,6 +180,7 @@ def outline_readings(analyses: Mapping[str, PhotoAnalysis], height_m: float) -> 
         profile = torso_breadths_m(analysis, scale, PROFILE_LEVELS, mask=outline)
         readings.update({f"profile_{view}_{i:02d}": float(v) for i, v in enumerate(profile)})
         keypoints = analysis.keypoints
+        readings.update({f"{k}_{view}": v for k, v in pose_readings(keypoints).items()})
         drop = keypoints[list(_HIPS), 1].mean() - keypoints[list(_SHOULDERS), 1].mean()
         readings[f"torso_drop_{view}"] = float(drop) * scale
         if view == "front":

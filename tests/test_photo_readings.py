@@ -359,3 +359,52 @@ def test_front_readings_off_read_the_side_alone_and_a_lone_front_is_not_correcte
     )
     assert not corrected and dropped
     assert girths == posterior.mean_m
+
+
+def _pose_keypoints(left_arm_rad: float, right_arm_rad: float, ankles_u: tuple[float, float]):
+    """Landmarks (u right, v down) of a person facing the camera: shoulders at v 100, hips at
+    v 200 (a 100 px drop), arms 120 px long at the given abductions, ankles at ``ankles_u``
+    (the person's left ankle first: image right)."""
+    keypoints = np.zeros((33, 2))
+    keypoints[[11, 12]] = ((170, 100), (130, 100))  # left shoulder on the image's right
+    keypoints[[23, 24]] = ((165, 200), (135, 200))
+    for shoulder, wrist, angle, side in ((11, 15, left_arm_rad, 1), (12, 16, right_arm_rad, -1)):
+        keypoints[wrist] = keypoints[shoulder] + 120 * np.array(
+            [side * np.sin(angle), np.cos(angle)]
+        )
+    keypoints[[27, 28], 0] = ankles_u
+    keypoints[[27, 28], 1] = 380
+    return keypoints
+
+
+def test_pose_readings_tell_an_a_pose_from_others():
+    from tryon3d.bodyfit._photo_readings import pose_readings
+
+    a_pose = pose_readings(_pose_keypoints(0.7, 0.75, (185, 115)))
+    assert a_pose["pose_arm_low"] == pytest.approx(0.7)
+    assert a_pose["pose_arm_high"] == pytest.approx(0.75)
+    assert a_pose["pose_legs"] == pytest.approx(0.7)  # 70 px apart over a 100 px drop
+    hanging = pose_readings(_pose_keypoints(0.1, 0.05, (160, 140)))
+    assert hanging["pose_arm_high"] < 0.15
+    on_head = pose_readings(_pose_keypoints(0.1, 2.6, (160, 140)))
+    assert on_head["pose_arm_high"] == pytest.approx(2.6)
+    crossed = pose_readings(_pose_keypoints(0.7, 0.7, (140, 160)))
+    assert crossed["pose_legs"] == pytest.approx(-0.2)
+
+
+def test_a_pose_unlike_training_takes_its_view_out():
+    """The corrections were learnt on A-pose photos: a front view with its arms hanging (one
+    pose reading far off) has all its readings left out, however plausible the rest."""
+    features = ("neck_front", "pose_arm_low_front", "profile_front_05", "depth_side_30")
+    correction = GirthCorrection(
+        features=features,
+        mean=np.array([0.11, 0.72, 0.4, 0.28]),
+        scale=np.array([0.01, 0.03, 0.03, 0.03]),
+        coef=np.full((3, 4), 0.01),
+        intercept_m=np.zeros(3),
+        std_m=np.full(3, 0.05),
+        prior_std_m=np.full(3, 0.1),
+    )
+    hanging = {"neck_front": 0.11, "pose_arm_low_front": 0.1, "profile_front_05": 0.4}
+    assert set(correction.implausible(hanging)) == set(features[:3])
+    assert correction.implausible({**hanging, "pose_arm_low_front": 0.7}) == ()
