@@ -684,13 +684,13 @@ def _dropped_note(dropped: tuple[str, ...], *, corrected: bool) -> str:
     for view in ("front", "side"):
         ours = [name for name in dropped if _view_of(name) == view]
         if any(name.startswith("profile_") for name in ours):  # profiles go with their view
-            parts.append(f"the {view} view's outline ({len(ours)} readings)")
+            parts.append(f"the {view} photo's outline ({len(ours)} readings)")
         else:
             parts.extend(ours)
     parts += [name for name in dropped if _view_of(name) is None]
     return (
-        "left out of the girths as far from any training body's (arms against the sides, a "
-        "pose, person mask or landmark gone wrong?): "
+        "not read for the girths, being unlike every training photo's (the A-pose; arms "
+        "against the sides, another pose, or a person mask or landmark gone wrong): "
         + ", ".join(parts)
         + ("" if corrected else "; the girths are the posterior's, uncorrected")
     )

@@ -37,7 +37,7 @@ def test_real_photo_silhouette_iou(ryota_fit, shared_dir):
     # his arms hang against his sides, widening the front's rows from chest to hips past
     # any training body's (all A-pose): the girth correction stays out (it took his waist
     # to 59 cm), the girths are the posterior's (within the refit's tolerance)
-    assert any("front view's outline" in note for note in ryota_fit.notes), ryota_fit.notes
+    assert any("front photo's outline" in note for note in ryota_fit.notes), ryota_fit.notes
     for girth, value in ryota_fit.posterior_girths_m.items():
         assert body.measurements_m[girth] == pytest.approx(value, abs=0.01)
     assert body.pose.shape == (len(body.joint_names), 3) and np.abs(body.pose).max() > 0.01
