@@ -279,15 +279,26 @@ class _previous:
     def __enter__(self):
         from tryon3d.bodyfit import _photo_fit, _photo_readings
 
-        self._saved = (_photo_fit.lost_legs, _photo_readings.lost_legs, _photo_readings._SEEN)
+        self._saved = (
+            _photo_fit.lost_legs,
+            _photo_readings.lost_legs,
+            _photo_readings._SEEN,
+            _photo_readings.HEAD_SCALE_MARGIN,
+        )
         _photo_fit.lost_legs = _photo_readings.lost_legs = lambda analysis: None
         _photo_readings._SEEN = -1.0  # every ankle counts as seen for the scale
+        _photo_readings.HEAD_SCALE_MARGIN = float("inf")  # no scale by the head
         return self
 
     def __exit__(self, *args):
         from tryon3d.bodyfit import _photo_fit, _photo_readings
 
-        _photo_fit.lost_legs, _photo_readings.lost_legs, _photo_readings._SEEN = self._saved
+        (
+            _photo_fit.lost_legs,
+            _photo_readings.lost_legs,
+            _photo_readings._SEEN,
+            _photo_readings.HEAD_SCALE_MARGIN,
+        ) = self._saved
 
 
 class _legacy(_previous):

@@ -21,9 +21,10 @@ the seen arm landmarks that the person mask lost (an arm before a skin-coloured 
 body from outside only (``_arm_corridor``). ``benchmarks/photo_poses.py`` measures it.
 
 A person mask that lost the legs (before a background of their colour: ``lost_legs``) scales
-the view by the head (``bodyfit._photo_readings``); from the crotch down, the outline and the
-pixels where the legs should be only bound the body (``_lost_legs_region``), and MediaPipe's
-knees and feet, squeezed into what the mask kept, are left out; ``fit.notes`` says so.
+the view by the head where it is far off (``bodyfit._photo_readings``); from the crotch down,
+the outline and the pixels where the legs should be only bound the body
+(``_lost_legs_region``), and MediaPipe's knees and feet, squeezed into what the mask kept, are
+left out; ``fit.notes`` says so.
 
 Clothed photos (``clothed=True``): the person is parsed (``parse_person``); where clothes form
 the outline, the target silhouette is pulled in by the ease our own drapes stand off the body
@@ -303,11 +304,12 @@ def fit_body_to_photos(
             bound_only = legs if bound_only is None else bound_only | legs
             hidden = f"{name} photo: the ankles are hidden"  # not by clothes: by the mask
             notes[:] = [note for note in notes if not note.startswith(hidden)]
+            scale = "scaled by the head" if lost.scaled_by_head else "scaled by the outline"
             notes.append(
                 f"{name} photo: the person mask lost the legs (before a background of their "
                 f"colour?): it covers {100 * lost.outline_px / lost.height_px:.0f} % of the "
-                "height the head tells; scaled by the head, the legs fitted free of the "
-                "outline from the crotch down"
+                f"height the head tells; {scale}, the legs fitted free of the outline from "
+                "the crotch down"
             )
         corridor = _arm_corridor(analysis, height_m)
         if corridor.any():

@@ -16,7 +16,8 @@ MediaPipe sees both ankles. Where it does not see them either, MediaPipe squeeze
 lower body into what the mask kept (hips, knees and ankles drawn up with it): then the head,
 ear to ear (``EAR_TO_EAR_STATURE``), tells the person's height in pixels; where it says the
 person is more than ``LOST_LEGS_MARGIN`` taller than the outline, the legs were lost
-(``lost_legs``) and the head's height is the scale (``person_height_px``).
+(``lost_legs``), and more than ``HEAD_SCALE_MARGIN``, the head's height is the scale
+(``person_height_px``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ __all__ = [
     "DEPTH_LEVELS",
     "EAR_TO_EAR_STATURE",
     "EYE_TO_ANKLE_STATURE",
+    "HEAD_SCALE_MARGIN",
     "LOST_LEGS_MARGIN",
     "WIDTH_LEVELS",
     "LostLegs",
@@ -53,11 +55,13 @@ _SCALE_AGREEMENT = 0.05  # outline height this far off the keypoints' scale: the
 #: 26 clothed photos of benchmarks/photo_poses.py, four poses: 0.0705, spread 3.5 %; the
 #: eye-to-mouth drop spreads 5.9 %, the shoulder line's 5.5 %).
 EAR_TO_EAR_STATURE = 0.0705
-#: The head's height this much over the outline's, the ankles unseen: the mask lost the legs.
-#: Heads are no ruler to better than this: 3.5 % spread on our renders, and the one real
-#: front photo (ryota_front.png, its ankles seen) reads 7 % taller by its head than by its
-#: whole outline. A cut taken for a whole outline costs the cut (a mask cut at the hips: 1.8x).
-LOST_LEGS_MARGIN = 0.10
+#: The head's height this much over the outline's (or the ankles'), the ankles unseen: the
+#: mask lost the legs (``lost_legs``: the fit leaves the legs free of the outline there).
+LOST_LEGS_MARGIN = 0.05
+#: ... and this much over it: the head's height is the person's (``person_height_px``).
+#: Heads are a coarse ruler: 3.5 % spread on our renders, and the one real front photo
+#: (ryota_front.png, its ankles seen) reads 7 % taller by its head than by its whole outline.
+HEAD_SCALE_MARGIN = 0.10
 _SEEN = 0.5  # MediaPipe visibility above which a landmark is believed (as analyze_photo's)
 #: Rows read, as fractions of the shoulder-line (0) to hip-line (1) drop: side depths through
 #: the chest and upper waist, front breadths at the waist and the hips.
@@ -76,12 +80,15 @@ class LostLegs:
         outline_px: the outline's height [analysis px].
         cut_row: the outline's lowest row [analysis px].
         feet_row: where the soles should be by the head's height [analysis px].
+        scaled_by_head: whether the head's height is the view's scale (more than
+            ``HEAD_SCALE_MARGIN`` over the outline's; else the outline's stays).
     """
 
     height_px: float
     outline_px: float
     cut_row: int
     feet_row: int
+    scaled_by_head: bool
 
 
 def person_height_px(analysis: PhotoAnalysis) -> tuple[float, str]:
@@ -91,12 +98,22 @@ def person_height_px(analysis: PhotoAnalysis) -> tuple[float, str]:
 
     Where the outline and the ankles disagree by more than 5 %, the one nearer the head's
     height wins (the ankles where the head is not seen: a hand on the head tops the outline);
-    where the head is more than ``LOST_LEGS_MARGIN`` taller than that and the ankles are
+    where the head is more than ``HEAD_SCALE_MARGIN`` taller than that and the ankles are
     unseen, the mask lost the legs and the head's height is the person's.
 
     Raises:
         ValueError: no person pixels and no ankles to measure.
     """
+    height, source, by_head = _heights(analysis)
+    if by_head is not None and by_head > height * (1.0 + HEAD_SCALE_MARGIN):
+        return by_head, "head"
+    return height, source
+
+
+def _heights(analysis: PhotoAnalysis) -> tuple[float, str, float | None]:
+    """The outline's or the ankles' height [px] (``person_height_px``'s choice between them)
+    and its source, and the head's height [px] where the ankles are unseen and the ears seen
+    (else None)."""
     keypoints, seen = analysis.keypoints, analysis.visibility > _SEEN
     eye_to_ankle = float(keypoints[list(_ANKLES), 1].mean() - keypoints[list(_EYES), 1].mean())
     # unseen ankles are where MediaPipe guessed them or on the mask's lowest row: no height
@@ -109,7 +126,7 @@ def person_height_px(analysis: PhotoAnalysis) -> tuple[float, str]:
     if by_outline is None:
         if by_ankles is None:
             raise ValueError("the photo shows no person to measure")
-        return by_ankles, "ankles"
+        return by_ankles, "ankles", None
     height, source = by_outline, "outline"
     # outline and ankles apart: a hand on the head tops the outline, a lost leg shortens it
     if (
@@ -118,9 +135,7 @@ def person_height_px(analysis: PhotoAnalysis) -> tuple[float, str]:
         and (by_head is None or _nearer(by_ankles, by_outline, by_head))
     ):
         height, source = by_ankles, "ankles"
-    if by_head is not None and not ankles_seen and by_head > height * (1.0 + LOST_LEGS_MARGIN):
-        return by_head, "head"
-    return height, source
+    return height, source, None if ankles_seen else by_head
 
 
 def _nearer(a: float, b: float, reference: float) -> bool:
@@ -129,16 +144,18 @@ def _nearer(a: float, b: float, reference: float) -> bool:
 
 
 def lost_legs(analysis: PhotoAnalysis) -> LostLegs | None:
-    """The outline cut short of the feet (``person_height_px`` told by the head), or None."""
-    height, source = person_height_px(analysis)
-    if source != "head":
+    """The outline cut short of the feet: the ankles unseen and the head more than
+    ``LOST_LEGS_MARGIN`` taller than the outline (or the ankles) say; else None."""
+    height, _, by_head = _heights(analysis)
+    if by_head is None or by_head <= height * (1.0 + LOST_LEGS_MARGIN):
         return None
     rows = np.flatnonzero((analysis.mask > 0.5).any(axis=1))
     return LostLegs(
-        height_px=height,
+        height_px=by_head,
         outline_px=float(rows[-1] + 1 - rows[0]),
         cut_row=int(rows[-1]),
-        feet_row=int(np.ceil(rows[0] + height)),
+        feet_row=int(np.ceil(rows[0] + by_head)),
+        scaled_by_head=by_head > height * (1.0 + HEAD_SCALE_MARGIN),
     )
 
 

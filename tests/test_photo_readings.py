@@ -121,12 +121,20 @@ def test_a_mask_that_lost_the_legs_is_scaled_by_the_head():
     assert scale == pytest.approx(HEIGHT_M / 400, rel=1e-9)
     assert torso_breadths_m(lost, scale, (0.5,))[0] == pytest.approx(0.40, abs=1e-9)
     assert lost_legs(lost) == LostLegs(
-        height_px=pytest.approx(400.0), outline_px=280.0, cut_row=299, feet_row=420
+        height_px=pytest.approx(400.0),
+        outline_px=280.0,
+        cut_row=299,
+        feet_row=420,
+        scaled_by_head=True,
     )
     # the same head on the whole figure: its outline stands, nothing lost
     whole = _with_head(_figure(), height_px=410.0, ankles_seen=0.1)
     assert person_height_px(whole) == (400.0, "outline")
     assert lost_legs(whole) is None
+    # a head 7.5 % taller: the legs may be lost (left free), but no finer ruler than the outline
+    unsure = _with_head(_figure(), height_px=430.0, ankles_seen=0.1)
+    assert person_height_px(unsure) == (400.0, "outline")
+    assert lost_legs(unsure).scaled_by_head is False
     # ankles seen where the legs were lost: their keypoints keep the scale, as before
     seen = _with_head(_figure(legs=False), height_px=400.0, ankles_seen=0.9)
     assert person_height_px(seen) == (pytest.approx(400.0), "ankles")
