@@ -23,8 +23,8 @@ body from outside only (``_arm_corridor``). ``benchmarks/photo_poses.py`` measur
 A person mask that lost the legs (before a background of their colour: ``lost_legs``) scales
 the view by the head where it is far off (``bodyfit._photo_readings``); from the crotch down,
 the outline and the pixels where the legs should be only bound the body
-(``_lost_legs_region``), and MediaPipe's knees and feet, squeezed into what the mask kept, are
-left out; ``fit.notes`` says so.
+(``_lost_legs_region``), MediaPipe's knees and feet, squeezed into what the mask kept, are
+left out, and the legs are held near the rest stance; ``fit.notes`` says so.
 
 Clothed photos (``clothed=True``): the person is parsed (``parse_person``); where clothes form
 the outline, the target silhouette is pulled in by the ease our own drapes stand off the body
@@ -327,6 +327,7 @@ def fit_body_to_photos(
                 cloth=cloth,
             )
         )
+        views[-1].legs_lost = lost is not None
     schedule = _photo_fitter._SCHEDULE
     fitter = _Fitter(views, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age)
     with _single_thread():
