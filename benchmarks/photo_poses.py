@@ -14,9 +14,11 @@ seconds of the fit. Goal (issue 16): inside >= 0.95 and the visible skin covered
 
 ``--baseline`` also fits every photo the way the fit ran before this benchmark's fixes (same
 process, same images) and reports both side by side; ``--previous`` the same with only the
-fixes of issue 16's second round off (a person mask that lost the legs: scale by the head, legs
-free; crossed legs). ``--backdrop wood-l.webp`` puts every subject before that backdrop (the
-wood's colour takes some people's legs out of MediaPipe's person mask).
+fixes of issue 16's second round off (a person mask that lost the legs: scale by the head,
+legs free and held; unseen ankles give no scale). Crossed legs in trousers drape since
+``sim._colliders`` keeps crossed legs as posed (not switchable here: before, those scenes
+failed). ``--backdrop wood-l.webp`` puts every subject before that backdrop (the wood's colour
+takes some people's legs out of MediaPipe's person mask).
 
 Usage: python benchmarks/photo_poses.py [--json] [--subjects 2] [--poses a_pose,arms_down,...]
        [--baseline] [--previous] [--backdrop NAME] [--save DIR]  (photos and masks as PNG)
