@@ -167,6 +167,7 @@ def clothed_subject(
     pose=None,
     views: tuple[str, ...] = ("front", "side"),
     renderings: dict | None = None,
+    backdrop: str | None = None,
 ):
     """A random ANSUR-like body in an outfit (loose or fitted), and its front and side photos
     (uint8 RGB) over real backgrounds, the cameras and a description of the outfit.
@@ -175,7 +176,8 @@ def clothed_subject(
     body's joint names and returning one: the body is posed and the garments are draped on the
     posed body (None: the rest A-pose). ``views``: the photos to render. ``renderings``: when
     given, filled with each view's ``render.Rendering`` (its alpha and garment mask are the
-    ground truth of the person's mask and the visible skin)."""
+    ground truth of the person's mask and the visible skin). ``backdrop``: one of
+    ``BACKDROPS`` for every view (None: drawn; the draw is made either way)."""
     import parsing
 
     body = ansur_like_body(rng, sex=sex)
@@ -226,9 +228,8 @@ def clothed_subject(
             seed=int(rng.integers(1 << 30)),
             skin_color=skin,
         )
-        photos[view] = parsing.over_background(
-            shot.rgba, BACKDROPS[int(rng.integers(len(BACKDROPS)))]
-        )
+        drawn = BACKDROPS[int(rng.integers(len(BACKDROPS)))]
+        photos[view] = parsing.over_background(shot.rgba, backdrop or drawn)
         cameras[view] = camera
         if renderings is not None:
             renderings[view] = shot

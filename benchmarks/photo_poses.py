@@ -13,10 +13,15 @@ fitted silhouette covers; ``iou`` with the person mask; chest/waist/hip error [c
 seconds of the fit. Goal (issue 16): inside >= 0.95 and the visible skin covered in every pose.
 
 ``--baseline`` also fits every photo the way the fit ran before this benchmark's fixes (same
-process, same images) and reports both side by side.
+process, same images) and reports both side by side; ``--previous`` the same with only the
+fixes of issue 16's second round off (a person mask that lost the legs: scale by the head,
+legs free and held; unseen ankles give no scale). Crossed legs in trousers drape since
+``sim._colliders`` keeps crossed legs as posed (not switchable here: before, those scenes
+failed). ``--backdrop wood-l.webp`` puts every subject before that backdrop (the wood's colour
+takes some people's legs out of MediaPipe's person mask).
 
 Usage: python benchmarks/photo_poses.py [--json] [--subjects 2] [--poses a_pose,arms_down,...]
-       [--baseline] [--save DIR]  (photos and masks as PNG)
+       [--baseline] [--previous] [--backdrop NAME] [--save DIR]  (photos and masks as PNG)
 """
 
 from __future__ import annotations
@@ -164,6 +169,10 @@ def main() -> int:
         "--poses", default="arms_down,walking,hand_on_head,crossed_legs", help="comma separated"
     )
     parser.add_argument("--baseline", action="store_true", help="also fit the pre-fix way")
+    parser.add_argument(
+        "--previous", action="store_true", help="also fit without the second round's fixes"
+    )
+    parser.add_argument("--backdrop", default=None, help="one backdrop for every subject")
     parser.add_argument("--save", default=None, help="folder for photos and fitted outlines")
     args = parser.parse_args()
     poses = [p.strip() for p in args.poses.split(",") if p.strip()]
@@ -185,6 +194,7 @@ def main() -> int:
                     pose=lambda joints, name=name: pose_vector(joints, name),
                     views=("front",),
                     renderings=renderings,
+                    backdrop=args.backdrop,
                 )
             except DrapeDivergedError as exc:  # no photo to fit: said, not counted
                 rows.append({"subject": index, "pose": name, "sex": sex, "scene_failed": str(exc)})
@@ -199,9 +209,12 @@ def main() -> int:
                 "fit": outfit["fit"],
                 "scene_cpu_seconds": round(time.process_time() - started, 1),
             }
-            methods = {"ours": contextlib.nullcontext}
+            methods: dict = {}
             if args.baseline:
-                methods = {"baseline": _legacy, "ours": contextlib.nullcontext}
+                methods["baseline"] = _legacy
+            if args.previous:
+                methods["previous"] = _previous
+            methods["ours"] = contextlib.nullcontext
             for method, context in methods.items():
                 with context():
                     row[method] = fit_row(photos["front"], renderings["front"], truth, sex=sex)
@@ -219,7 +232,7 @@ def main() -> int:
             rows.append(row)
             if not args.json:
                 print(json.dumps(row), flush=True)
-    methods = [m for m in ("baseline", "ours") if any(m in r for r in rows)]
+    methods = [m for m in ("baseline", "previous", "ours") if any(m in r for r in rows)]
     print(json.dumps(_summary(rows, methods), indent=2 if args.json else None))
     return 0
 
@@ -260,7 +273,37 @@ def _summary(rows: list[dict], methods: list[str]) -> dict:
     return out
 
 
-class _legacy:
+class _previous:
+    """Inside: the fit without issue 16's second round of pose fixes: no ``lost_legs`` (a
+    person mask that lost the legs scales the view by its outline or the ankles, seen or not,
+    and bounds the legs)."""
+
+    def __enter__(self):
+        from tryon3d.bodyfit import _photo_fit, _photo_readings
+
+        self._saved = (
+            _photo_fit.lost_legs,
+            _photo_readings.lost_legs,
+            _photo_readings._SEEN,
+            _photo_readings.HEAD_SCALE_MARGIN,
+        )
+        _photo_fit.lost_legs = _photo_readings.lost_legs = lambda analysis: None
+        _photo_readings._SEEN = -1.0  # every ankle counts as seen for the scale
+        _photo_readings.HEAD_SCALE_MARGIN = float("inf")  # no scale by the head
+        return self
+
+    def __exit__(self, *args):
+        from tryon3d.bodyfit import _photo_fit, _photo_readings
+
+        (
+            _photo_fit.lost_legs,
+            _photo_readings.lost_legs,
+            _photo_readings._SEEN,
+            _photo_readings.HEAD_SCALE_MARGIN,
+        ) = self._saved
+
+
+class _legacy(_previous):
     """Inside: the fit as it ran before the pose fixes: every limb starts from the A-pose
     (no ``_Fitter._limb_start``), an arm the person mask lost is not let back in (no
     ``_photo_fit._arm_corridor``) and elbows and wrists weigh as much as a knee."""
@@ -270,7 +313,8 @@ class _legacy:
 
         from tryon3d.bodyfit import _photo_fit, _photo_fitter
 
-        self._saved = (_photo_fitter._Fitter._limb_start, _photo_fit._arm_corridor)
+        super().__enter__()
+        self._saved_pose = (_photo_fitter._Fitter._limb_start, _photo_fit._arm_corridor)
         self._map = dict(_photo_fitter._KEYPOINT_MAP)
         for landmark in (13, 14, 15, 16):  # elbows and wrists weighed as a knee
             _photo_fitter._KEYPOINT_MAP[landmark] = (self._map[landmark][0], 1.0)
@@ -288,8 +332,9 @@ class _legacy:
     def __exit__(self, *args):
         from tryon3d.bodyfit import _photo_fit, _photo_fitter
 
-        _photo_fitter._Fitter._limb_start, _photo_fit._arm_corridor = self._saved
+        _photo_fitter._Fitter._limb_start, _photo_fit._arm_corridor = self._saved_pose
         _photo_fitter._KEYPOINT_MAP.update(self._map)
+        super().__exit__(*args)
 
 
 if __name__ == "__main__":

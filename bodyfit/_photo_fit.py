@@ -20,6 +20,12 @@ hanging along the body, swinging), elbows and wrists weigh three times a knee, a
 the seen arm landmarks that the person mask lost (an arm before a skin-coloured wall) bound the
 body from outside only (``_arm_corridor``). ``benchmarks/photo_poses.py`` measures it.
 
+A person mask that lost the legs (before a background of their colour: ``lost_legs``) scales
+the view by the head where it is far off (``bodyfit._photo_readings``); from the crotch down,
+the outline and the pixels where the legs should be only bound the body
+(``_lost_legs_region``), MediaPipe's knees and feet, squeezed into what the mask kept, are
+left out, and the legs are held near the rest stance; ``fit.notes`` says so.
+
 Clothed photos (``clothed=True``): the person is parsed (``parse_person``); where clothes form
 the outline, the target silhouette is pulled in by the ease our own drapes stand off the body
 there (``bodyfit._clothed``, ``data/clothing_ease.json``), and where that ease is too uncertain
@@ -56,7 +62,12 @@ from tryon3d.bodyfit._photo_fitter import (
     _photo_camera,
 )
 from tryon3d.bodyfit._photo_overlay import make_overlay, render_body_silhouette
-from tryon3d.bodyfit._photo_readings import metres_per_pixel, outline_readings
+from tryon3d.bodyfit._photo_readings import (
+    LostLegs,
+    lost_legs,
+    metres_per_pixel,
+    outline_readings,
+)
 from tryon3d.bodyfit._photo_views import _crop_view
 
 __all__ = ["PhotoFit", "fit_body_to_photos"]
@@ -278,6 +289,28 @@ def fit_body_to_photos(
                 fitted = replace(analysis, mask=target.target)
                 bound_only, cloth = target.bound_only, target.cloth
                 clothing[name] = target.coverage
+        lost = lost_legs(analysis)
+        if lost is not None:
+            # legs against a background of their colour: where they should be, the body may
+            # lie but need not; MediaPipe's knees and feet were squeezed into what it kept
+            legs = _lost_legs_region(analysis, lost, height_m)
+            visibility = analysis.visibility.copy()
+            visibility[list(_LOWER_BODY)] = 0.0
+            fitted = replace(
+                fitted,
+                mask=np.where(legs, 1.0, fitted.mask).astype(np.float32),
+                visibility=visibility,
+            )
+            bound_only = legs if bound_only is None else bound_only | legs
+            hidden = f"{name} photo: the ankles are hidden"  # not by clothes: by the mask
+            notes[:] = [note for note in notes if not note.startswith(hidden)]
+            scale = "scaled by the head" if lost.scaled_by_head else "scaled by the outline"
+            notes.append(
+                f"{name} photo: the person mask lost the legs (before a background of their "
+                f"colour?): it covers {100 * lost.outline_px / lost.height_px:.0f} % of the "
+                f"height the head tells; {scale}, the legs fitted free of the outline from "
+                "the crotch down"
+            )
         corridor = _arm_corridor(analysis, height_m)
         if corridor.any():
             # an arm the person mask lost (skin before a skin-coloured wall): the body may lie
@@ -294,6 +327,7 @@ def fit_body_to_photos(
                 cloth=cloth,
             )
         )
+        views[-1].legs_lost = lost is not None
     schedule = _photo_fitter._SCHEDULE
     fitter = _Fitter(views, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age)
     with _single_thread():
@@ -461,6 +495,30 @@ def fit_body_to_photos(
         photo_readings=readings,
         posterior_girths_m=posterior_girths,
     )
+
+
+_LOWER_BODY = tuple(range(25, 33))  # MediaPipe's knees, ankles, heels and toes
+_LOST_LEGS_REACH_M = 0.15  # how far feet may stand out of the kept legs' columns [m]
+#: Eye line to the crotch as a share of the stature (crotch height ~0.47, eyes ~0.935).
+_EYE_TO_CROTCH_STATURE = 0.46
+
+
+def _lost_legs_region(analysis: PhotoAnalysis, lost: LostLegs, height_m: float) -> np.ndarray:
+    """Analysis pixels where the legs a person mask lost may be, shape (h, w), bool: from the
+    crotch (by the head's height below the eyes) to the feet (and 3 % of the height below),
+    as wide as the mask's legs widened by ``_LOST_LEGS_REACH_M`` each side. The mask's own
+    leg pixels are in it: a mask that lost the shins blurs the thighs into one blob."""
+    person = analysis.mask > 0.5
+    height, width = person.shape
+    eyes = float(analysis.keypoints[[2, 5], 1].mean())
+    top = int(np.clip(eyes + _EYE_TO_CROTCH_STATURE * lost.height_px, 0, lost.cut_row))
+    cols = np.flatnonzero(person[top : lost.cut_row + 1].any(axis=0))
+    reach = _LOST_LEGS_REACH_M * lost.height_px / height_m
+    left, right = int(max(cols[0] - reach, 0)), int(min(cols[-1] + 1 + reach, width))
+    bottom = int(min(lost.feet_row + 0.03 * lost.height_px, height))
+    out = np.zeros(person.shape, bool)
+    out[top:bottom, left:right] = True
+    return out
 
 
 _ARM_RADIUS_M = 0.035  # half an arm's breadth

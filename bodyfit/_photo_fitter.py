@@ -157,6 +157,7 @@ _LIMB_CHAINS = (
 # at least this share of the person's height long in the image (a forearm pointing at the camera
 # has no direction to read).
 _LIMB_START_MIN_RAD = 0.25
+_LOST_LEGS_POSE_PRIOR = 30.0  # leg pose prior's factor in a view whose mask lost the legs
 _LIMB_START_MIN_LENGTH = 0.05
 _LIMB_START_VISIBLE = 0.3
 
@@ -397,6 +398,15 @@ class _Fitter:
         self.subset_rig = replace(self.rig, weights=self.rig.weights[self.subset])
         group_prior = [0.0] + [_POSE_BONES[names[b]] for b in self.rig.bones[1:]]
         self.pose_prior = torch.tensor(group_prior, dtype=torch.float32)
+        # Legs a person mask lost have nothing to follow: they stay near the rest stance
+        # (free, they splayed out to the dress's hem: benchmarks/photo_poses.py --backdrop).
+        legs = torch.tensor([names[b].startswith(("upperleg", "lowerleg")) for b in self.rig.bones])
+        self.view_pose_prior = [
+            torch.where(legs, _LOST_LEGS_POSE_PRIOR * self.pose_prior, self.pose_prior)
+            if view.legs_lost
+            else self.pose_prior
+            for view in views
+        ]
         # Per-view variables: pose (G, 3), camera rotation (3), translation (3), log focal ().
         self.pose, self.omega, self.trans, self.log_focal = [], [], [], []
         for view in views:
@@ -529,7 +539,8 @@ class _Fitter:
             loss = loss + ((mass - self.weight) / 0.5) ** 2 * 1e-3
         loss = loss + weight_shape * ((self.params - self.start) ** 2).sum() * 2e-4
         for index in range(len(self.views)):
-            loss = loss + 1e-3 * (self.pose_prior[:, None] * self.pose[index] ** 2).sum()
+            prior = self.view_pose_prior[index]
+            loss = loss + 1e-3 * (prior[:, None] * self.pose[index] ** 2).sum()
             focal_prior = 1e2 if self.views[index].focal_known else 1e-2  # EXIF: held
             loss = loss + focal_prior * self.log_focal[index] ** 2
         return loss

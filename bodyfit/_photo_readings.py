@@ -11,12 +11,20 @@ neck, bare in nearly every outfit, is as thick as the body is heavy. ``GirthCorr
 
 The scale is the person's pixel height against the stature where the outline reaches the
 feet; where it does not (a person mask that lost the legs against a background of their
-colour) the eye-to-ankle keypoint distance, ``EYE_TO_ANKLE_STATURE`` of the stature.
+colour) the eye-to-ankle keypoint distance, ``EYE_TO_ANKLE_STATURE`` of the stature, when
+MediaPipe sees both ankles. Where it does not see them either, MediaPipe squeezes the whole
+lower body into what the mask kept (hips, knees and ankles drawn up with it): then the head,
+ear to ear (``EAR_TO_EAR_STATURE``), tells the person's height in pixels; where it says the
+person is more than ``LOST_LEGS_MARGIN`` taller than the outline, the legs were lost
+(``lost_legs``), and more than ``HEAD_SCALE_MARGIN``, the head's height is the scale
+(``person_height_px``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,12 +33,19 @@ from tryon3d.bodyfit._photo import PhotoAnalysis
 __all__ = [
     "ARM_CUT_M",
     "DEPTH_LEVELS",
+    "EAR_TO_EAR_STATURE",
     "EYE_TO_ANKLE_STATURE",
+    "HEAD_SCALE_MARGIN",
+    "LOST_LEGS_MARGIN",
     "PROFILE_LEVELS",
     "WIDTH_LEVELS",
+    "LostLegs",
+    "lost_legs",
     "metres_per_pixel",
     "neck_breadth_m",
     "outline_readings",
+    "person_height_px",
+    "pose_readings",
     "run_width_px",
     "torso_breadths_m",
     "without_forearms",
@@ -40,6 +55,18 @@ __all__ = [
 #: spread 1.8 %, MediaPipe's eye and ankle landmarks, A-pose).
 EYE_TO_ANKLE_STATURE = 0.85
 _SCALE_AGREEMENT = 0.05  # outline height this far off the keypoints' scale: the outline is cut
+#: Ear to ear (MediaPipe's ear landmarks, a front view) as a share of the stature (median over
+#: 26 clothed photos of benchmarks/photo_poses.py, four poses: 0.0705, spread 3.5 %; the
+#: eye-to-mouth drop spreads 5.9 %, the shoulder line's 5.5 %).
+EAR_TO_EAR_STATURE = 0.0705
+#: The head's height this much over the outline's (or the ankles'), the ankles unseen: the
+#: mask lost the legs (``lost_legs``: the fit leaves the legs free of the outline there).
+LOST_LEGS_MARGIN = 0.05
+#: ... and this much over it: the head's height is the person's (``person_height_px``).
+#: Heads are a coarse ruler: 3.5 % spread on our renders, and the one real front photo
+#: (ryota_front.png, its ankles seen) reads 7 % taller by its head than by its whole outline.
+HEAD_SCALE_MARGIN = 0.10
+_SEEN = 0.5  # MediaPipe visibility above which a landmark is believed (as analyze_photo's)
 #: Rows read, as fractions of the shoulder-line (0) to hip-line (1) drop: side depths through
 #: the chest and upper waist, front breadths at the waist and the hips.
 DEPTH_LEVELS: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6)
@@ -55,6 +82,95 @@ PROFILE_LEVELS: tuple[float, ...] = tuple(round(-0.1 + 0.05 * i, 2) for i in ran
 ARM_CUT_M = 0.045
 _ARM_SEEN = 0.3  # MediaPipe visibility above which an arm landmark is believed
 _EYES, _MOUTH, _SHOULDERS, _HIPS, _ANKLES = (2, 5), (9, 10), (11, 12), (23, 24), (27, 28)
+_EARS = (7, 8)
+
+
+@dataclass(frozen=True)
+class LostLegs:
+    """A person mask that lost the lower body (``lost_legs``).
+
+    Attributes:
+        height_px: the person's height by the head [analysis px].
+        outline_px: the outline's height [analysis px].
+        cut_row: the outline's lowest row [analysis px].
+        feet_row: where the soles should be by the head's height [analysis px].
+        scaled_by_head: whether the head's height is the view's scale (more than
+            ``HEAD_SCALE_MARGIN`` over the outline's; else the outline's stays).
+    """
+
+    height_px: float
+    outline_px: float
+    cut_row: int
+    feet_row: int
+    scaled_by_head: bool
+
+
+def person_height_px(analysis: PhotoAnalysis) -> tuple[float, str]:
+    """The person's height in the analysis image [px] and what told it: ``"outline"`` (the
+    person mask's rows), ``"ankles"`` (eye to ankle over ``EYE_TO_ANKLE_STATURE``, both ankles
+    seen) or ``"head"`` (ear to ear over ``EAR_TO_EAR_STATURE``; see the module notes).
+
+    Where the outline and the ankles disagree by more than 5 %, the one nearer the head's
+    height wins (the ankles where the head is not seen: a hand on the head tops the outline);
+    where the head is more than ``HEAD_SCALE_MARGIN`` taller than that and the ankles are
+    unseen, the mask lost the legs and the head's height is the person's.
+
+    Raises:
+        ValueError: no person pixels and no ankles to measure.
+    """
+    height, source, by_head = _heights(analysis)
+    if by_head is not None and by_head > height * (1.0 + HEAD_SCALE_MARGIN):
+        return by_head, "head"
+    return height, source
+
+
+def _heights(analysis: PhotoAnalysis) -> tuple[float, str, float | None]:
+    """The outline's or the ankles' height [px] (``person_height_px``'s choice between them)
+    and its source, and the head's height [px] where the ankles are unseen and the ears seen
+    (else None)."""
+    keypoints, seen = analysis.keypoints, analysis.visibility > _SEEN
+    eye_to_ankle = float(keypoints[list(_ANKLES), 1].mean() - keypoints[list(_EYES), 1].mean())
+    # unseen ankles are where MediaPipe guessed them or on the mask's lowest row: no height
+    ankles_seen = bool(seen[list(_ANKLES)].all())
+    by_ankles = eye_to_ankle / EYE_TO_ANKLE_STATURE if eye_to_ankle > 1 and ankles_seen else None
+    rows = np.flatnonzero((analysis.mask > 0.5).any(axis=1))
+    by_outline = float(rows[-1] + 1 - rows[0]) if len(rows) > 1 else None
+    ears = float(np.linalg.norm(keypoints[_EARS[0]] - keypoints[_EARS[1]]))
+    by_head = ears / EAR_TO_EAR_STATURE if seen[list(_EARS)].all() and ears > 1 else None
+    if by_outline is None:
+        if by_ankles is None:
+            raise ValueError("the photo shows no person to measure")
+        return by_ankles, "ankles", None
+    height, source = by_outline, "outline"
+    # outline and ankles apart: a hand on the head tops the outline, a lost leg shortens it
+    if (
+        by_ankles is not None
+        and abs(by_outline / by_ankles - 1.0) > _SCALE_AGREEMENT
+        and (by_head is None or _nearer(by_ankles, by_outline, by_head))
+    ):
+        height, source = by_ankles, "ankles"
+    return height, source, None if ankles_seen else by_head
+
+
+def _nearer(a: float, b: float, reference: float) -> bool:
+    """Whether ``a`` is nearer ``reference`` than ``b`` is, by ratio (all > 0)."""
+    return abs(math.log(a / reference)) < abs(math.log(b / reference))
+
+
+def lost_legs(analysis: PhotoAnalysis) -> LostLegs | None:
+    """The outline cut short of the feet: the ankles unseen and the head more than
+    ``LOST_LEGS_MARGIN`` taller than the outline (or the ankles) say; else None."""
+    height, _, by_head = _heights(analysis)
+    if by_head is None or by_head <= height * (1.0 + LOST_LEGS_MARGIN):
+        return None
+    rows = np.flatnonzero((analysis.mask > 0.5).any(axis=1))
+    return LostLegs(
+        height_px=by_head,
+        outline_px=float(rows[-1] + 1 - rows[0]),
+        cut_row=int(rows[-1]),
+        feet_row=int(np.ceil(rows[0] + by_head)),
+        scaled_by_head=by_head > height * (1.0 + HEAD_SCALE_MARGIN),
+    )
 
 
 def run_width_px(row: np.ndarray, u: float) -> int:
@@ -70,19 +186,9 @@ def run_width_px(row: np.ndarray, u: float) -> int:
 
 
 def metres_per_pixel(analysis: PhotoAnalysis, height_m: float) -> float:
-    """Scale of the analysis image at the person [m/px] (see the module notes)."""
-    keypoints = analysis.keypoints
-    eye_to_ankle = float(keypoints[list(_ANKLES), 1].mean() - keypoints[list(_EYES), 1].mean())
-    by_keypoints = EYE_TO_ANKLE_STATURE * height_m / eye_to_ankle if eye_to_ankle > 1 else None
-    rows = np.flatnonzero((analysis.mask > 0.5).any(axis=1))
-    by_outline = height_m / float(rows[-1] + 1 - rows[0]) if len(rows) > 1 else None
-    if by_outline is None:
-        if by_keypoints is None:
-            raise ValueError("the photo shows no person to measure")
-        return by_keypoints
-    if by_keypoints is not None and abs(by_outline / by_keypoints - 1.0) > _SCALE_AGREEMENT:
-        return by_keypoints
-    return by_outline
+    """Scale of the analysis image at the person [m/px]: the stature over
+    ``person_height_px``."""
+    return height_m / person_height_px(analysis)[0]
 
 
 def neck_breadth_m(analysis: PhotoAnalysis, metres_per_px: float) -> float | None:

@@ -47,6 +47,7 @@ class _View:
     # there; _CLOTH_UNDERFILL under clothes, which may bridge gaps of the body; None: all 1)
     weight: torch.Tensor | None = None
     contour_weight: torch.Tensor | None = None  # (N,) pull of each contour point (None: all 1)
+    legs_lost: bool = False  # the person mask lost the legs: they are held near the rest stance
 
 
 def _crop_view(

@@ -47,7 +47,8 @@ def collider_vertices(
     vertex is the outermost trunk vertex within 1.5 cm in (y, z). A slit holds two layers at
     their contact distance (each ``thickness_m`` + ``BODY_GAP_M`` from its body part) plus the
     cloth-cloth distance between them, so the seams neither touch the skin nor cross each other.
-    Bodies without these regions or landmarks are returned unchanged.
+    Bodies without these regions or landmarks are returned unchanged, and legs crossed
+    (a lower leg past the midline, ``_leg_crosses``) keep their thighs as posed.
     """
     half_gap = (
         float(thickness_m)
@@ -66,11 +67,28 @@ def collider_vertices(
         side = (
             1.0 if rest[left, 0].mean() > rest[right, 0].mean() else -1.0
         )  # +x is the left leg's side
-        for mask, sign in ((left, side), (right, -side)):
-            crossing = mask & (sign * (out[:, 0] - mid) < half_gap)
-            out[crossing, 0] = mid + sign * half_gap
+        pairs = ((left, side), (right, -side))
+        # Crossed legs pass each other at different depths: a midline slit would flatten the
+        # crossing leg's whole shin onto it (up to 10 cm: the trousers over it tunnel in).
+        if not any(_leg_crosses(out, mask, mid, sign) for mask, sign in pairs):
+            for mask, sign in pairs:
+                crossing = mask & (sign * (out[:, 0] - mid) < half_gap)
+                out[crossing, 0] = mid + sign * half_gap
     _open_armpits(body, out, 2.0 * half_gap)
     return out
+
+
+#: The lower share of a leg's height whose mean x tells which side of the midline it stands on.
+LEG_FOOT_SHARE = 0.25
+
+
+def _leg_crosses(vertices: np.ndarray, leg: np.ndarray, mid_x: float, sign: float) -> bool:
+    """Whether the leg (``leg``: vertex mask) stands with its lowest ``LEG_FOOT_SHARE`` (the
+    lower shin and foot) past the midline ``mid_x`` [m], on the side ``-sign`` (crossed)."""
+    points = vertices[leg]
+    z = points[:, 2]
+    low = z <= z.min() + LEG_FOOT_SHARE * (z.max() - z.min())
+    return bool(sign * (points[low, 0].mean() - mid_x) < 0.0)
 
 
 #: Arm vertices this far [m] under the acromion and lower are kept out of the trunk's side.

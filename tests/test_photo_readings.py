@@ -20,11 +20,15 @@ from tryon3d.bodyfit._girth_posterior import (
 from tryon3d.bodyfit._photo import PhotoAnalysis
 from tryon3d.bodyfit._photo_readings import (
     DEPTH_LEVELS,
+    EAR_TO_EAR_STATURE,
     PROFILE_LEVELS,
     WIDTH_LEVELS,
+    LostLegs,
+    lost_legs,
     metres_per_pixel,
     neck_breadth_m,
     outline_readings,
+    person_height_px,
     run_width_px,
     torso_breadths_m,
 )
@@ -89,6 +93,64 @@ def test_a_cut_outline_falls_back_to_the_keypoints_scale():
     scale = metres_per_pixel(cut, HEIGHT_M)
     assert scale == pytest.approx(0.85 * HEIGHT_M / 340, rel=1e-9)
     assert torso_breadths_m(cut, scale, (0.5,))[0] == pytest.approx(0.40, abs=1e-9)
+
+
+def _with_head(figure: PhotoAnalysis, *, height_px: float, ankles_seen: float) -> PhotoAnalysis:
+    """``figure`` with its ears as far apart as a head on a person ``height_px`` tall, and
+    both ankles seen with ``ankles_seen``."""
+    from dataclasses import replace
+
+    keypoints = figure.keypoints.copy()
+    half = 0.5 * EAR_TO_EAR_STATURE * height_px
+    keypoints[[7, 8], 0] = (150 + half, 150 - half)
+    keypoints[[7, 8], 1] = 45
+    visibility = figure.visibility.copy()
+    visibility[[27, 28]] = ankles_seen
+    return replace(figure, keypoints=keypoints, visibility=visibility)
+
+
+def test_a_mask_that_lost_the_legs_is_scaled_by_the_head():
+    """Legs against a background of their colour: the mask ends at the seat (row 299: 280 of
+    the person's 400 px) and MediaPipe, not seeing the ankles, drew them up onto its lowest
+    row. The outline would read the torso 1.43x too wide, the ankles 1.3x; the head (ears
+    28 px apart: a 400 px person) keeps the scale, and the lost rows are named."""
+    cut = _figure(legs=False)
+    cut.keypoints[[27, 28], 1] = 299  # analyze_photo pulls unseen ankles onto the mask
+    lost = _with_head(cut, height_px=400.0, ankles_seen=0.1)
+    assert person_height_px(lost) == (pytest.approx(400.0), "head")
+    scale = metres_per_pixel(lost, HEIGHT_M)
+    assert scale == pytest.approx(HEIGHT_M / 400, rel=1e-9)
+    assert torso_breadths_m(lost, scale, (0.5,))[0] == pytest.approx(0.40, abs=1e-9)
+    assert lost_legs(lost) == LostLegs(
+        height_px=pytest.approx(400.0),
+        outline_px=280.0,
+        cut_row=299,
+        feet_row=420,
+        scaled_by_head=True,
+    )
+    # the same head on the whole figure: its outline stands, nothing lost
+    whole = _with_head(_figure(), height_px=410.0, ankles_seen=0.1)
+    assert person_height_px(whole) == (400.0, "outline")
+    assert lost_legs(whole) is None
+    # a head 7.5 % taller: the legs may be lost (left free), but no finer ruler than the outline
+    unsure = _with_head(_figure(), height_px=430.0, ankles_seen=0.1)
+    assert person_height_px(unsure) == (400.0, "outline")
+    assert lost_legs(unsure).scaled_by_head is False
+    # ankles seen where the legs were lost: their keypoints keep the scale, as before
+    seen = _with_head(_figure(legs=False), height_px=400.0, ankles_seen=0.9)
+    assert person_height_px(seen) == (pytest.approx(400.0), "ankles")
+
+
+def test_the_head_arbitrates_between_outline_and_ankles():
+    """Outline (400 px) and ankles (eye to ankle 310 px: 365 px) 10 % apart: a head of a
+    365 px person backs the ankles (an outline topped by a hand on the head), one of a 395 px
+    person the outline (ankles drawn up by a mask that lost the shins, seen faintly)."""
+    figure = _figure()
+    figure.keypoints[[27, 28], 1] = 350
+    by_ankles = _with_head(figure, height_px=365.0, ankles_seen=0.6)
+    assert person_height_px(by_ankles) == (pytest.approx(310 / 0.85), "ankles")
+    by_outline = _with_head(figure, height_px=395.0, ankles_seen=0.6)
+    assert person_height_px(by_outline) == (400.0, "outline")
 
 
 def test_outline_readings_name_every_level_and_view():

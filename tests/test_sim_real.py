@@ -156,3 +156,52 @@ def test_posed_arms_are_pressed_out_of_the_trunk_in_the_collider():
     rest = collider_vertices(heavy, heavy.rest_vertices, 0.001, 0.03)
     rest_moved = int(((np.linalg.norm(rest - heavy.rest_vertices, axis=1) > 1e-9) & arms).sum())
     assert rest_moved < len(moved) / 2
+
+
+#: crossed legs: the left leg swung forward and across the right one (``Body.pose``: axis-angle
+#: [rad] about the world axes, pivot at the bone's rest head; benchmarks/photo_poses.py's)
+CROSSED_LEGS = {"upperleg01.L": (-0.16, 0.3, 0.0), "upperleg01.R": (0.06, -0.06, 0.0)}
+
+
+def _crossed(body):
+    from tryon3d.bodyfit._anny_model import load_anny_model
+    from tryon3d.bodyfit._anny_pose import pose_anny_vertices
+
+    pose = np.zeros((len(body.joint_names), 3))
+    for bone, rotation in CROSSED_LEGS.items():
+        pose[body.joint_names.index(bone)] = rotation
+    vertices, joints = pose_anny_vertices(
+        load_anny_model(), body.rest_vertices, body.rest_joints, pose
+    )
+    return body.with_pose(vertices, joints, pose)
+
+
+def test_crossed_legs_keep_their_shape_in_the_collider():
+    """The thighs' midline slit is for legs side by side: a crossed leg's shin lies past the
+    midline, and the slit flattened up to 10 cm of it onto the midline (trousers over it
+    tunnelled in: benchmarks/photo_poses.py's crossed legs never draped); a heavy body
+    standing still has its thighs pressed apart."""
+    from conftest import cached_body
+
+    from tryon3d.sim._colliders import _leg_crosses, collider_vertices
+
+    heavy = cached_body(1.76, 108.4, "male")
+    left, right = heavy.region_mask("leg_left"), heavy.region_mask("leg_right")
+    mid = float(heavy.landmarks_m["crotch"][0])
+    assert not _leg_crosses(heavy.rest_vertices, left, mid, 1.0)
+    assert not _leg_crosses(heavy.rest_vertices, right, mid, -1.0)
+    crossed = _crossed(heavy)
+    assert _leg_crosses(crossed.vertices, left, mid, 1.0)
+    collider = collider_vertices(crossed, crossed.vertices, 0.001, 0.03)
+    assert np.abs(collider - crossed.vertices)[left | right].max() < 1e-12
+
+
+def test_trousers_follow_crossed_legs(body):
+    crossed = _crossed(body)
+    trousers = garments.load_garment("trousers", size="M", body=crossed, edge_length_m=0.035)
+    result = sim.drape(crossed, trousers)
+    gates = result.gates
+    assert gates.penetrating_vertices == 0, gates
+    # the left trouser leg's hem (+x at rest) crossed to the right of the midline with its leg
+    hem = result.positions[:, 2] < 0.2
+    assert (result.positions[hem, 0] < 0.0).mean() > 0.75
