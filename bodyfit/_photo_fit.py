@@ -413,7 +413,8 @@ def fit_body_to_photos(
         }
         # Where skin shows on every girth's outline the photo measures the body itself: it
         # stays as fitted (the prior's pull there only moved the bare benchmark's girths).
-        bare = set(girth_evidence(clothing).values()) == {"skin"}
+        evidence = girth_evidence(clothing)
+        bare = set(evidence.values()) == {"skin"}
         girths, uncertainty, sources = posterior.mean_m, posterior.std_m, posterior.sources
         if not bare:
             girths, uncertainty, sources, dropped, corrected = _corrected_girths(
@@ -427,6 +428,12 @@ def fit_body_to_photos(
             )
             if dropped:
                 notes.append(_dropped_note(dropped, corrected=corrected))
+            # a girth whose outline is skin is measured, not inferred: the correction was
+            # learnt on covered girths (a bare chest above trousers went 6 cm under)
+            skin = [g for g in GIRTHS if evidence[g] == "skin"]
+            girths = {g: posterior.mean_m[g] if g in skin else girths[g] for g in GIRTHS}
+            uncertainty = {g: posterior.std_m[g] if g in skin else uncertainty[g] for g in GIRTHS}
+            sources = {g: posterior.sources[g] if g in skin else sources[g] for g in GIRTHS}
         body = (
             body
             if bare

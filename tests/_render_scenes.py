@@ -110,3 +110,39 @@ def over_gradient(rgba: np.ndarray, *, base=(0.75, 0.72, 0.6)) -> np.ndarray:
     backdrop = np.stack([base[0] - 0.2 * v, base[1] + 0.1 * u, base[2] + 0.0 * u], axis=-1)
     alpha = rgba[..., 3:4]
     return ((rgba[..., :3] * alpha + backdrop * (1 - alpha)) * 255 + 0.5).astype(np.uint8)
+
+
+def posed_body(body, rotations: dict):
+    """``body`` (a ``bodyfit.Body``) posed by ``rotations`` (bone name -> axis-angle [rad])."""
+    from tryon3d.bodyfit._anny_model import load_anny_model
+    from tryon3d.bodyfit._anny_pose import pose_anny_vertices
+
+    pose = np.zeros((len(body.joint_names), 3))
+    for bone, rotation in rotations.items():
+        pose[body.joint_names.index(bone)] = rotation
+    vertices, joints = pose_anny_vertices(
+        load_anny_model(), body.rest_vertices, body.rest_joints, pose
+    )
+    return body.with_pose(vertices, joints, pose)
+
+
+def tee_shot(
+    body,
+    *,
+    size: int = 384,
+    spp: int = 8,
+    seed: int = 3,
+    edge_length_m: float = 0.05,
+    eye=(0.2, -4.2, 1.0),
+):
+    """``body`` in a navy size-M tee draped by the simulator, rendered from ``eye`` (30 deg
+    field of view, aimed at 0.85 m) at ``size`` px: the ``render.Rendering``."""
+    from tryon3d import garments, render, sim
+    from tryon3d.render._scene import _layers_from_drape
+
+    tee = garments.load_garment("tshirt", size="M", body=body, edge_length_m=edge_length_m)
+    layers = _layers_from_drape(sim.drape(body, tee, device="cpu"), color=(0.05, 0.12, 0.45))
+    camera = render.look_at_camera(eye, (0.0, 0.0, 0.85), fov_y_deg=30.0, width=size, height=size)
+    return render.render_body(
+        body, garments=layers, camera=camera, spp=spp, seed=seed, skin_color=(0.62, 0.40, 0.30)
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _render_scenes import over_gradient
+from _render_scenes import over_gradient, posed_body, tee_shot
 
 #: walking: legs apart, the right arm swung forward and out, the left one back (``Body.pose``
 #: convention: axis-angle [rad] about the world axes, pivot at the bone's rest head)
@@ -22,28 +22,10 @@ WALKING = {
 def walking_photo():
     """A woman walking in a tee draped on her posed body (front, 384 px, grey backdrop): the
     photo, the person's mask and her visible skin, from the render."""
-    from tryon3d import bodyfit, garments, render, sim
-    from tryon3d.bodyfit._anny_model import load_anny_model
-    from tryon3d.bodyfit._anny_pose import pose_anny_vertices
-    from tryon3d.render._scene import _layers_from_drape
+    from tryon3d import bodyfit
 
     rest = bodyfit.body_from_measurements(height_m=1.66, weight_kg=62.0, sex="female")
-    pose = np.zeros((len(rest.joint_names), 3))
-    for bone, rotation in WALKING.items():
-        pose[rest.joint_names.index(bone)] = rotation
-    vertices, joints = pose_anny_vertices(
-        load_anny_model(), rest.rest_vertices, rest.rest_joints, pose
-    )
-    body = rest.with_pose(vertices, joints, pose)
-    tee = garments.load_garment("tshirt", size="M", body=body, edge_length_m=0.05)
-    layers = _layers_from_drape(sim.drape(body, tee, device="cpu"), color=(0.05, 0.12, 0.45))
-    size = 384
-    camera = render.look_at_camera(
-        (0.2, -4.2, 1.0), (0.0, 0.0, 0.85), fov_y_deg=30.0, width=size, height=size
-    )
-    shot = render.render_body(
-        body, garments=layers, camera=camera, spp=8, seed=5, skin_color=(0.62, 0.40, 0.30)
-    )
+    shot = tee_shot(posed_body(rest, WALKING), seed=5)
     photo = over_gradient(shot.rgba, base=(0.55, 0.55, 0.6))
     person = shot.mask > 0.5
     return photo, person, person & ~shot.garment_mask
@@ -75,28 +57,12 @@ def legs_lost_photo():
     """A woman (1.66 m, 62 kg) in a tee, arms lowered, before vertical stripes of her legs'
     colour (a wood panel): MediaPipe's person mask loses her shins and feet and does not see
     her ankles. The photo, her whole mask and her height [px], from the render."""
-    from tryon3d import bodyfit, garments, render, sim
-    from tryon3d.bodyfit._anny_model import load_anny_model
-    from tryon3d.bodyfit._anny_pose import pose_anny_vertices
-    from tryon3d.render._scene import _layers_from_drape
+    from tryon3d import bodyfit
 
     rest = bodyfit.body_from_measurements(height_m=1.66, weight_kg=62.0, sex="female")
-    pose = np.zeros((len(rest.joint_names), 3))
-    pose[rest.joint_names.index("upperarm01.L")] = (0.0, 0.45, 0.0)
-    pose[rest.joint_names.index("upperarm01.R")] = (0.0, -0.45, 0.0)
-    vertices, joints = pose_anny_vertices(
-        load_anny_model(), rest.rest_vertices, rest.rest_joints, pose
-    )
-    body = rest.with_pose(vertices, joints, pose)
-    tee = garments.load_garment("tshirt", size="M", body=body, edge_length_m=0.05)
-    layers = _layers_from_drape(sim.drape(body, tee, device="cpu"), color=(0.05, 0.12, 0.45))
-    size = 384
-    camera = render.look_at_camera(
-        (0.2, -4.2, 1.0), (0.0, 0.0, 0.85), fov_y_deg=30.0, width=size, height=size
-    )
-    shot = render.render_body(
-        body, garments=layers, camera=camera, spp=8, seed=5, skin_color=(0.62, 0.40, 0.30)
-    )
+    arms_lowered = {"upperarm01.L": (0.0, 0.45, 0.0), "upperarm01.R": (0.0, -0.45, 0.0)}
+    shot = tee_shot(posed_body(rest, arms_lowered), seed=5)
+    size = shot.mask.shape[0]
     person = shot.mask > 0.5
     rows = np.flatnonzero(person.any(axis=1))
     legs = person & ~shot.garment_mask & (np.arange(size)[:, None] > rows[0] + 0.55 * len(rows))
