@@ -580,8 +580,10 @@ class GirthCorrection:
         for name, (got, want) in shapes.items():
             if got != want:
                 raise ValueError(f"girth correction: {name} must be {want}, got {got}")
-        arrays = (self.mean, self.scale, self.coef, self.intercept_m, self.std_m, self.prior_std_m)
-        arrays += (self.centre, self.robust_scale)
+        arrays = (
+            *(self.mean, self.scale, self.coef, self.intercept_m, self.std_m, self.prior_std_m),
+            *(self.centre, self.robust_scale),
+        )
         if not all(np.isfinite(a).all() for a in arrays):
             raise ValueError("girth correction: values must be finite")
         if (self.robust_scale < 0).any() or any(
