@@ -157,6 +157,27 @@ def _capsule(shape: tuple[int, int], a, b, radius: float) -> np.ndarray:
     return out
 
 
+#: MediaPipe visibility above which a limb landmark is believed (``_seen_limbs``).
+LIMB_SEEN = 0.3
+
+
+def _seen_limbs(
+    shape: tuple[int, int],
+    keypoints: np.ndarray,
+    visibility: np.ndarray,
+    segments,
+    radius: float,
+) -> np.ndarray:
+    """The union of the capsules of ``radius`` [px] round the landmark ``segments`` (index
+    pairs) whose both ends are seen (visibility above ``LIMB_SEEN``), shape (H, W) bool."""
+    out = np.zeros(shape, bool)
+    seen = visibility > LIMB_SEEN
+    for a, b in segments:
+        if seen[a] and seen[b]:
+            out |= _capsule(shape, keypoints[a, :2], keypoints[b, :2], radius)
+    return out
+
+
 def _skin_chroma_distance2(chroma: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
     """Squared Mahalanobis distance of (..., 2) (Cr, Cb) pixels to the skin model (``mean``
     (2,), ``cov`` (2, 2)); compare with ``_SKIN_CHI2`` (and ``_SKIN_WEAK`` times it)."""

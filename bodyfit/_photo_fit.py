@@ -102,9 +102,10 @@ class PhotoFit:
         outline_girths_m: the same keys -> the girths [m] of the body fitted to the outline
             (clothes shrunk by their ease), before the population prior was weighed in.
         photo_readings: what else the photos told of the body's size (clothed fits): the
-            outline's readings [m] (``bodyfit._photo_readings.outline_readings``: neck breadths,
-            torso breadths and depths), the fitted body's neck girth ``fitted_neck_m`` [m] and
-            mass ``fitted_mass_kg`` [kg] before the girths were corrected.
+            outline's readings (``bodyfit._photo_readings.outline_readings``: neck breadths,
+            breadth profiles and spans [m], pose [rad]), the fitted body's neck
+            ``fitted_neck_m`` [m] and mass ``fitted_mass_kg`` [kg] before the girths were
+            corrected.
         posterior_girths_m: the girths [m] the photo's girth readings and the population prior
             give (``bodyfit._girth_posterior``), before the correction by ``photo_readings``
             (clothed fits; the final girths are the body's).
@@ -529,26 +530,23 @@ def _lost_legs_region(analysis: PhotoAnalysis, lost: LostLegs, height_m: float) 
 
 
 _ARM_RADIUS_M = 0.035  # half an arm's breadth
-_ARM_VISIBLE = 0.3  # MediaPipe visibility above which an arm landmark is believed
 
 
 def _arm_corridor(analysis: PhotoAnalysis, height_m: float) -> np.ndarray:
     """Analysis pixels outside the person mask that lie on an arm by the pose landmarks
-    (shoulder-elbow-wrist capsules of ``_ARM_RADIUS_M``, landmarks seen with visibility above
-    ``_ARM_VISIBLE``), shape (h, w), bool. MediaPipe's mask drops an arm that hangs against the
-    body in front of a wall of skin colour, while its landmarks still find it."""
-    from tryon3d.bodyfit._parsing import _capsule
+    (shoulder-elbow-wrist capsules of ``_ARM_RADIUS_M``, landmarks seen:
+    ``bodyfit._parsing.LIMB_SEEN``), shape (h, w), bool. MediaPipe's mask drops an arm that
+    hangs against the body in front of a wall of skin colour, while its landmarks still find
+    it."""
+    from tryon3d.bodyfit._parsing import _seen_limbs
 
     person = analysis.mask > 0.5
-    out = np.zeros(person.shape, bool)
     if not person.any():
-        return out
+        return np.zeros(person.shape, bool)
     radius = _ARM_RADIUS_M / metres_per_pixel(analysis, height_m)
-    points, seen = analysis.keypoints, analysis.visibility > _ARM_VISIBLE
-    for a, b in ((11, 13), (13, 15), (12, 14), (14, 16)):  # upper arms and forearms
-        if seen[a] and seen[b]:
-            out |= _capsule(person.shape, points[a], points[b], radius)
-    return out & ~person
+    arms = ((11, 13), (13, 15), (12, 14), (14, 16))  # upper arms and forearms
+    on_arms = _seen_limbs(person.shape, analysis.keypoints, analysis.visibility, arms, radius)
+    return on_arms & ~person
 
 
 def _clothed_view(
@@ -695,11 +693,10 @@ def _corrected_girths(
     age_years: float | None,
 ) -> tuple[dict[str, float], dict[str, float], dict[str, str], tuple[str, ...], bool]:
     """The posterior's girths, spreads and sources corrected by what else the photos show
-    (``GirthCorrection``; front and side photos, or the front alone, each its own), or the
-    posterior's own where the shipped table has no correction for the mode (the photo adds
-    nothing beyond the weight: see ``bodyfit._girth_posterior``) or where every view's
-    readings are implausible; then the readings left out as implausible and whether the
-    correction was applied."""
+    (``GirthCorrection``: front and side photos, the front alone, or the side alone where the
+    front's readings are implausible, each its own), or the posterior's own where the shipped
+    table has no correction for the mode and views or no view's readings are plausible; then
+    the readings left out as implausible and whether the correction was applied."""
     from tryon3d.bodyfit._girth_posterior import (
         _view_of,
         correction_features,

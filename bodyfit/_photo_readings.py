@@ -80,7 +80,6 @@ PROFILE_LEVELS: tuple[float, ...] = tuple(round(-0.1 + 0.05 * i, 2) for i in ran
 #: Half-breadth [m] of a forearm and hand cut from a side view's outline (an arm's 3.5 cm and
 #: a sleeve's ease).
 ARM_CUT_M = 0.045
-_ARM_SEEN = 0.3  # MediaPipe visibility above which an arm landmark is believed
 _EYES, _MOUTH, _SHOULDERS, _HIPS, _ANKLES = (2, 5), (9, 10), (11, 12), (23, 24), (27, 28)
 _EARS = (7, 8)
 
@@ -214,15 +213,14 @@ def without_forearms(analysis: PhotoAnalysis, metres_per_px: float) -> np.ndarra
     """The person mask less the forearms and hands (elbow-wrist-fingers capsules of
     ``ARM_CUT_M`` where the landmarks are seen), shape (h, w) bool: in a side view the hands
     of an A-pose reach forward at the hips and join the torso's rows there."""
-    from tryon3d.bodyfit._parsing import _capsule
+    from tryon3d.bodyfit._parsing import _seen_limbs
 
     mask = analysis.mask > 0.5
-    radius = ARM_CUT_M / metres_per_px
-    points, seen = analysis.keypoints, analysis.visibility > _ARM_SEEN
-    for a, b in ((13, 15), (15, 19), (14, 16), (16, 20)):  # forearms, hands to the fingers
-        if seen[a] and seen[b]:
-            mask &= ~_capsule(mask.shape, points[a, :2], points[b, :2], radius)
-    return mask
+    # forearms, hands to the fingers
+    limbs = ((13, 15), (15, 19), (14, 16), (16, 20))
+    return mask & ~_seen_limbs(
+        mask.shape, analysis.keypoints, analysis.visibility, limbs, ARM_CUT_M / metres_per_px
+    )
 
 
 def torso_breadths_m(
@@ -297,7 +295,6 @@ def outline_readings(analyses: Mapping[str, PhotoAnalysis], height_m: float) -> 
             names, levels = "width_front", WIDTH_LEVELS
         else:
             names, levels = "depth_side", DEPTH_LEVELS
-        breadths = torso_breadths_m(analysis, scale, levels, mask=outline)
-        for level, value in zip(levels, breadths, strict=True):
-            readings[f"{names}_{round(100 * level)}"] = float(value)
+        for level in levels:  # rows of the profile itself
+            readings[f"{names}_{round(100 * level)}"] = float(profile[PROFILE_LEVELS.index(level)])
     return readings

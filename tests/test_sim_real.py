@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _render_scenes import posed_body
 
 from tryon3d import bodyfit, garments, sim
 
@@ -163,19 +164,6 @@ def test_posed_arms_are_pressed_out_of_the_trunk_in_the_collider():
 CROSSED_LEGS = {"upperleg01.L": (-0.16, 0.3, 0.0), "upperleg01.R": (0.06, -0.06, 0.0)}
 
 
-def _crossed(body):
-    from tryon3d.bodyfit._anny_model import load_anny_model
-    from tryon3d.bodyfit._anny_pose import pose_anny_vertices
-
-    pose = np.zeros((len(body.joint_names), 3))
-    for bone, rotation in CROSSED_LEGS.items():
-        pose[body.joint_names.index(bone)] = rotation
-    vertices, joints = pose_anny_vertices(
-        load_anny_model(), body.rest_vertices, body.rest_joints, pose
-    )
-    return body.with_pose(vertices, joints, pose)
-
-
 def test_crossed_legs_keep_their_shape_in_the_collider():
     """The thighs' midline slit is for legs side by side: a crossed leg's shin lies past the
     midline, and the slit flattened up to 10 cm of it onto the midline (trousers over it
@@ -190,14 +178,14 @@ def test_crossed_legs_keep_their_shape_in_the_collider():
     mid = float(heavy.landmarks_m["crotch"][0])
     assert not _leg_crosses(heavy.rest_vertices, left, mid, 1.0)
     assert not _leg_crosses(heavy.rest_vertices, right, mid, -1.0)
-    crossed = _crossed(heavy)
+    crossed = posed_body(heavy, CROSSED_LEGS)
     assert _leg_crosses(crossed.vertices, left, mid, 1.0)
     collider = collider_vertices(crossed, crossed.vertices, 0.001, 0.03)
     assert np.abs(collider - crossed.vertices)[left | right].max() < 1e-12
 
 
 def test_trousers_follow_crossed_legs(body):
-    crossed = _crossed(body)
+    crossed = posed_body(body, CROSSED_LEGS)
     trousers = garments.load_garment("trousers", size="M", body=crossed, edge_length_m=0.035)
     result = sim.drape(crossed, trousers)
     gates = result.gates
