@@ -158,6 +158,44 @@ def _stripes(colour, rng: np.random.Generator) -> np.ndarray:
     return (np.broadcast_to(image, (64, 64, 3)) * 255).round().astype(np.uint8)
 
 
+#: ``--arms varied``: how far each subject's arms hang from the rest A-pose. Per subject (its own
+#: stream, apart from the scene's), a share ``u`` in [0.15, 1.05] of the 0.62 rad that takes an
+#: upper arm from the A-pose (0) to hanging (1), each arm within +-0.08 of it, the forearms bent
+#: forward up to 0.35 rad x the share, the thighs turned 0.09 rad together to 0.03 rad apart:
+#: the arms-down photos (the commonest real ones) the girth correction is learnt on too.
+ARMS_DOWN_RAD = 0.62
+
+
+def varied_arms(seed: int, index: int) -> dict[str, tuple[float, float, float]]:
+    """``--arms varied``: subject ``index``'s pose as anny bone -> axis-angle [rad] about the
+    world axes (``photo_poses.POSES`` convention; see ``ARMS_DOWN_RAD``)."""
+    draw = np.random.default_rng([seed, index, 977])
+    share = float(draw.uniform(0.15, 1.05))
+    left, right = (float(np.clip(share + draw.normal(0.0, 0.08), 0.0, 1.1)) for _ in range(2))
+    bend = float(draw.uniform(0.0, 0.35))
+    legs = float(draw.uniform(-0.09, 0.03))
+    return {
+        "upperarm01.L": (0.0, ARMS_DOWN_RAD * left, 0.0),
+        "upperarm01.R": (0.0, -ARMS_DOWN_RAD * right, 0.0),
+        "lowerarm01.L": (bend * left, 0.0, 0.0),
+        "lowerarm01.R": (bend * right, 0.0, 0.0),
+        "upperleg01.L": (0.0, -legs, 0.0),
+        "upperleg01.R": (0.0, legs, 0.0),
+    }
+
+
+def _pose_of(bones: dict[str, tuple[float, float, float]]):
+    """A ``clothed_subject`` pose callable: the (J, 3) pose of ``bones`` (others at rest)."""
+
+    def pose(joint_names) -> np.ndarray:
+        angles = np.zeros((len(joint_names), 3))
+        for bone, rotation in bones.items():
+            angles[list(joint_names).index(bone)] = rotation
+        return angles
+
+    return pose
+
+
 def clothed_subject(
     rng: np.random.Generator,
     index: int,
@@ -288,14 +326,16 @@ def _subject_scene(args, rng: np.random.Generator, index: int, *, sex: str):
     ``args.scenes`` (``<seed>_<index>.npz`` photos and ``.json`` truth, written on first use:
     plain arrays and numbers, nothing unpickled)."""
     folder = Path(args.scenes) if getattr(args, "scenes", None) else None
+    varied = getattr(args, "arms", "rest") == "varied"
     if folder is not None:
-        stem = folder / f"{args.seed}_{index}"
+        stem = folder / (f"{args.seed}_{index}" + ("_arms" if varied else ""))
         if stem.with_suffix(".json").exists() and stem.with_suffix(".npz").exists():
             meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
             with np.load(stem.with_suffix(".npz"), allow_pickle=False) as stored:
                 photos = {view: stored[view] for view in ("front", "side")}
             return _SceneTruth(meta["measurements_m"], meta["weight_kg"]), photos, meta["outfit"]
-    truth, photos, _, outfit = clothed_subject(rng, index, sex=sex)
+    pose = _pose_of(varied_arms(args.seed, index)) if varied else None
+    truth, photos, _, outfit = clothed_subject(rng, index, sex=sex, pose=pose)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(stem.with_suffix(".npz"), **photos)
@@ -340,6 +380,12 @@ def run_clothed(args) -> dict:
             "weight_kg": round(truth.weight_kg, 2),
             "truth_cm": {g: round(100 * truth.measurements_m[g], 1) for g in GIRTHS},
             **outfit,
+            "index": index,
+            **(
+                {"arms": varied_arms(args.seed, index)}
+                if getattr(args, "arms", "rest") != "rest"
+                else {}
+            ),
             "scene_seconds": round(scene_seconds, 1),
             "scene_cpu_seconds": round(scene_cpu, 1),
         }
@@ -680,6 +726,13 @@ def main() -> int:
         help="with --clothed: a folder of rendered subjects, read where present and written "
         "where not (the drape and renders are most of a subject's time; the fits of another "
         "mode or table then reuse them)",
+    )
+    parser.add_argument(
+        "--arms",
+        choices=("rest", "varied"),
+        default="rest",
+        help="with --clothed: rest: the A-pose; varied: each subject's arms drawn between the "
+        "A-pose and hanging (ARMS_DOWN_RAD), the photos the correction also learns from",
     )
     args = parser.parse_args()
     if args.clothed:

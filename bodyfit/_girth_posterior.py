@@ -534,8 +534,11 @@ def _view_of(feature: str) -> str | None:
 
 @dataclass(frozen=True)
 class GirthCorrection:
-    """A ridge regression of each girth's deviation from the prior mean [m] on what the photo
-    shows besides the posterior (``CORRECTION_FEATURES``), learnt on training subjects.
+    """A regression of each girth's deviation from the prior mean [m] on what the photo shows
+    besides the posterior (``CORRECTION_FEATURES``), learnt on training subjects: a ridge
+    line, plus for the girths where it predicted better (leave-one-out) a kernel ridge's
+    Gaussians about the training rows (the outline's relation to a girth bends: a profile
+    reads the hips through a skirt otherwise than through trousers).
 
     The posterior weighs the three girths' readings only; skin that shows elsewhere tells the
     body's size too (a neck's breadth follows the body's mass, the fitted body's mass and neck
@@ -556,6 +559,14 @@ class GirthCorrection:
         spread: their robust spreads (1.4826 x median absolute deviation), shape (F,) (tables
             before it: ``scale``): a reading's distance from the training bodies is judged on
             these (``implausible``), as the calibration judged its rows.
+        kernel_rows: the training rows' standardised features, shape (N, F), for the girths
+            whose deviation is learnt by kernel ridge regression (None: a line for each girth).
+        kernel_alpha: per girth the weights of those rows' Gaussian kernels, shape (3, N) [m]
+            (a row of zeros: that girth is a line alone).
+        kernel_scale: per girth the Gaussian's inverse squared width, shape (3,) [1 / squared
+            standardised units]: a girth's kernel part is ``sum_i alpha_i exp(-scale |x -
+            x_i|^2)``, added to the line (``coef``, ``intercept_m``) that holds the kernel
+            ridge's linear and constant parts.
     """
 
     features: tuple[str, ...]
@@ -567,9 +578,31 @@ class GirthCorrection:
     prior_std_m: np.ndarray
     median: np.ndarray | None = None
     spread: np.ndarray | None = None
+    kernel_rows: np.ndarray | None = None
+    kernel_alpha: np.ndarray | None = None
+    kernel_scale: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         count = len(self.features)
+        rows, alpha, widths = self.kernel_rows, self.kernel_alpha, self.kernel_scale
+        if rows is not None or alpha is not None or widths is not None:
+            if rows is None or alpha is None or widths is None:
+                raise ValueError(
+                    "girth correction: kernel_rows, kernel_alpha and kernel_scale go together"
+                )
+            for name, shape, kernel_shape in (
+                ("kernel_rows", rows.shape, (len(rows), count)),
+                ("kernel_alpha", alpha.shape, (3, len(rows))),
+                ("kernel_scale", widths.shape, (3,)),
+            ):
+                if shape != kernel_shape or len(rows) == 0:
+                    raise ValueError(
+                        f"girth correction: {name} must be {kernel_shape}, got {shape}"
+                    )
+            if not all(np.isfinite(a).all() for a in (rows, alpha, widths)):
+                raise ValueError("girth correction: kernel values must be finite")
+            if (widths < 0).any():
+                raise ValueError("girth correction: kernel_scale must not be negative")
         unknown = [f for f in self.features if f not in CORRECTION_FEATURES]
         if unknown or count == 0:
             raise ValueError(f"girth correction: unknown or no features {unknown}")
@@ -621,6 +654,11 @@ class GirthCorrection:
                 prior_std_m=np.array(data["prior_std_m"], np.float64),
                 median=np.array(data["median"], np.float64) if "median" in data else None,
                 spread=np.array(data["spread"], np.float64) if "spread" in data else None,
+                **{
+                    name: np.array(data[name], np.float64)
+                    for name in ("kernel_rows", "kernel_alpha", "kernel_scale")
+                    if name in data
+                },
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"malformed girth correction: {error!r}") from None
@@ -649,21 +687,32 @@ class GirthCorrection:
         # no reading is let past the training bodies' range: a linear rule far outside the
         # data it was learnt on says nothing
         standard = np.clip((row - self.mean) / self.scale, -OUTLIER_Z, OUTLIER_Z)
-        return self.coef @ standard + self.intercept_m
+        deviation = self.coef @ standard + self.intercept_m
+        rows, alpha, widths = self.kernel_rows, self.kernel_alpha, self.kernel_scale
+        if rows is not None and alpha is not None and widths is not None:
+            squared = ((rows - standard) ** 2).sum(axis=1)
+            deviation = deviation + (alpha * np.exp(-np.outer(widths, squared))).sum(axis=1)
+        return deviation
 
 
 @functools.cache
 def load_girth_correction(
-    mode: str = "height_only", *, side_view: bool = True, front_readings: bool = True
+    mode: str = "height_only",
+    *,
+    side_view: bool = True,
+    front_readings: bool = True,
+    arms_down: bool = False,
 ) -> GirthCorrection | None:
     """The shipped correction for a mode (``MODES``): for fits with a side view
     (``correction``), of the front photo alone (``side_view`` False: ``correction_front``),
     or with a side view whose front outline is not read (``front_readings`` False:
-    ``correction_side``: the front's readings were implausible); None when the table has
-    none (or for neither view)."""
+    ``correction_side``: the front's readings were implausible); ``arms_down``: the ones
+    learnt on photos whose arms hang between the A-pose and the sides (``correction_posed``,
+    ``correction_front_posed``; none reads the side alone); None when the table has none (or
+    for neither view)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    if not side_view and not front_readings:
+    if not front_readings and (arms_down or not side_view):
         return None
     data = _girth_table()
     key = (
@@ -672,6 +721,6 @@ def load_girth_correction(
         else "correction"
         if front_readings
         else "correction_side"
-    )
+    ) + ("_posed" if arms_down else "")
     entry = data.get(mode, {}).get(key) if isinstance(data, dict) else None
     return None if entry is None else GirthCorrection.from_dict(entry)

@@ -693,10 +693,12 @@ def _corrected_girths(
     age_years: float | None,
 ) -> tuple[dict[str, float], dict[str, float], dict[str, str], tuple[str, ...], bool]:
     """The posterior's girths, spreads and sources corrected by what else the photos show
-    (``GirthCorrection``: front and side photos, the front alone, or the side alone where the
-    front's readings are implausible, each its own), or the posterior's own where the shipped
-    table has no correction for the mode and views or no view's readings are plausible; then
-    the readings left out as implausible and whether the correction was applied."""
+    (``GirthCorrection``: front and side photos, or the front alone, each its own; where the
+    front's readings are implausible for the A-pose corrections, the one learnt on arms-down
+    photos if it reads that front, else the side alone), or the posterior's own where the
+    shipped table has no correction for the mode and views or no view's readings are
+    plausible; then the readings left out as implausible and whether the correction was
+    applied."""
     from tryon3d.bodyfit._girth_posterior import (
         _view_of,
         correction_features,
@@ -716,15 +718,27 @@ def _corrected_girths(
         sex=sex,
         age_years=age_years,
     )
-    dropped = correction.implausible(features)
-    lost = {  # views whose readings are all implausible
-        view
-        for view in ("front", "side")
-        if (ours := [n for n in correction.features if _view_of(n) == view and n in features])
-        and set(ours) <= set(dropped)
-    }
-    if "front" in lost and "side" not in lost:  # arms against the sides: read the side alone
-        correction = load_girth_correction(mode, side_view=side_view, front_readings=False)
+
+    def read_by(correction) -> tuple[tuple[str, ...], set[str]]:
+        """Its implausible readings, and the views whose readings are all implausible."""
+        dropped = correction.implausible(features)
+        lost = {
+            view
+            for view in ("front", "side")
+            if (ours := [n for n in correction.features if _view_of(n) == view and n in features])
+            and set(ours) <= set(dropped)
+        }
+        return dropped, lost
+
+    dropped, lost = read_by(correction)
+    if "front" in lost:
+        # arms nearer the sides than any A-pose: the correction learnt on such photos where it
+        # reads this front; else, with a side photo, the side's readings alone
+        posed = load_girth_correction(mode, side_view=side_view, arms_down=True)
+        if posed is not None and "front" not in (posed_read := read_by(posed))[1]:
+            correction, (dropped, lost) = posed, posed_read
+        elif "side" not in lost:
+            correction = load_girth_correction(mode, side_view=side_view, front_readings=False)
     if correction is None or lost >= {
         _view_of(n) for n in correction.features if _view_of(n) and n in features
     }:  # no view's outline left to read: the correction knows this photo no better
@@ -751,8 +765,9 @@ def _dropped_note(dropped: tuple[str, ...], *, corrected: bool) -> str:
             parts.extend(ours)
     parts += [name for name in dropped if _view_of(name) is None]
     return (
-        "not read for the girths, being unlike every training photo's (the A-pose; arms "
-        "against the sides, another pose, or a person mask or landmark gone wrong): "
+        "not read for the girths, being unlike every training photo's (the A-pose, or arms "
+        "hanging towards the sides; raised arms, a stride, crossed legs, or a person mask or "
+        "landmark gone wrong): "
         + ", ".join(parts)
         + ("" if corrected else "; the girths are the posterior's, uncorrected")
     )
