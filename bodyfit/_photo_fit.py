@@ -564,7 +564,8 @@ def _clothed_view(
     from PIL import Image
 
     from tryon3d.bodyfit._clothed import clothed_target
-    from tryon3d.bodyfit._parsing import parse_person
+    from tryon3d.bodyfit._parsing import SKIN, lost_forearm_pixels, parse_person
+    from tryon3d.bodyfit._photo import _resize
 
     try:
         parsing = parse_person(photo, analysis=analysis)
@@ -578,9 +579,27 @@ def _clothed_view(
     )
     labels = _skin_coloured_as_skin(photo, analysis, parsing, labels)
     px_per_m = 1.0 / metres_per_pixel(analysis, height_m)
-    return clothed_target(
-        analysis.mask, labels, analysis.keypoints, px_per_m, view=view, lower=lower
-    )
+    mask = analysis.mask
+    if view == "front":  # a side view's forearms hang over the body: none to lose
+        pixels = _resize(photo.pixels, analysis.scale)
+        if pixels.shape[:2] == labels.shape:
+            lost = lost_forearm_pixels(
+                pixels,
+                mask > 0.5,
+                labels == SKIN,
+                analysis.keypoints,
+                analysis.visibility,
+                px_per_m,
+            )
+            if lost.any():
+                # a forearm before a wall of skin colour: the body is there
+                mask = np.where(lost, 1.0, mask).astype(np.float32)
+                labels = np.where(lost, SKIN, labels).astype(np.uint8)
+                notes.append(
+                    f"{view} photo: the person mask lost a forearm; {int(lost.sum())} px of it "
+                    "found by colour near the elbow"
+                )
+    return clothed_target(mask, labels, analysis.keypoints, px_per_m, view=view, lower=lower)
 
 
 def _skin_coloured_as_skin(photo: Photo, analysis: PhotoAnalysis, parsing, labels: np.ndarray):
