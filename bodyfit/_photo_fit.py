@@ -18,7 +18,12 @@ Poses other than the A-pose: in front views the arm bones start turned in the im
 the MediaPipe shoulder-elbow-wrist directions (``_Fitter._limb_start``: raised over the head,
 hanging along the body, swinging), elbows and wrists weigh three times a knee, and capsules along
 the seen arm landmarks that the person mask lost (an arm before a skin-coloured wall) bound the
-body from outside only (``_arm_corridor``). ``benchmarks/photo_poses.py`` measures it.
+body from outside only (``_arm_corridor``). Where the wrist went unseen with the forearm, the
+forearm is looked for by colour near the elbow (``bodyfit._parsing.lost_forearm_pixels``) and
+taken for skin the body must cover. A view whose limbs are off the A-pose (``_Fitter.posed``)
+holds each knee to a hinge and each arm's twist near the rest's (``_KNEE_HINGE_PRIOR``,
+``_ARM_TWIST_PRIOR``) and refines the silhouette for every step asked for, at full resolution
+after the coarse steps; A-pose photos fit as before. ``benchmarks/photo_poses.py`` measures it.
 
 A person mask that lost the legs (before a background of their colour: ``lost_legs``) scales
 the view by the head where it is far off (``bodyfit._photo_readings``); from the crotch down,
@@ -331,6 +336,12 @@ def fit_body_to_photos(
         views[-1].legs_lost = lost is not None
     schedule = _photo_fitter._SCHEDULE
     fitter = _Fitter(views, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age)
+    if any(fitter.posed):
+        # limbs off the A-pose start farther from the skin they must cover: every refinement
+        # step asked for, at the final resolution after the coarse ones, no early stop
+        schedule = replace(
+            schedule, fine_steps=None, min_steps=max(schedule.min_steps, int(refine_steps))
+        )
     with _single_thread():
         fitter.stage_a(int(proxy_steps))
     if population_prior_weight > 0:
