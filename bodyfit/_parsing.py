@@ -195,6 +195,8 @@ def lost_forearm_pixels(
     keypoints: np.ndarray,
     visibility: np.ndarray,
     px_per_m: float,
+    *,
+    seen_wrists: bool = False,
 ) -> np.ndarray:
     """Pixels of forearms and hands that the person mask lost, shape (H, W) bool.
 
@@ -213,6 +215,8 @@ def lost_forearm_pixels(
         keypoints: (33, 2) pose landmarks [px], MediaPipe's order.
         visibility: (33,) their visibility in [0, 1].
         px_per_m: pixels per metre at the body.
+        seen_wrists: search round every seen elbow, its wrist seen or not (fingers a mask
+            trimmed).
     """
     import cv2
     from scipy import ndimage
@@ -224,7 +228,7 @@ def lost_forearm_pixels(
     tall = float(rows[-1] - rows[0] + 1)
     search = np.zeros_like(person)
     for elbow, wrist in zip(_ELBOWS, _WRISTS, strict=True):
-        if visibility[elbow] > LIMB_SEEN and visibility[wrist] < _SEEN_WRIST:
+        if visibility[elbow] > LIMB_SEEN and (seen_wrists or visibility[wrist] < _SEEN_WRIST):
             search |= _capsule(
                 person.shape, keypoints[elbow], keypoints[elbow], _FOREARM_REACH * tall
             )

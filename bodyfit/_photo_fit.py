@@ -282,13 +282,21 @@ def fit_body_to_photos(
     clothing: dict[str, dict[str, dict[str, float]]] = {}
     parsings: dict[str, PersonParsing] = {}
     lower: str | None = None
+    posed_skin: dict[str, np.ndarray] = {}
     views = []
     for name, analysis in analyses.items():
         fitted, bound_only, cloth = analysis, None, None
         if clothed:
             # Trousers or skirt is judged on the front (a side view overlaps the legs).
             target = _clothed_view(
-                photos[name], analysis, name, height_m, notes, lower=lower, parsings=parsings
+                photos[name],
+                analysis,
+                name,
+                height_m,
+                notes,
+                lower=lower,
+                parsings=parsings,
+                posed_skin=posed_skin,
             )
             if target is not None:
                 lower = target.lower
@@ -331,6 +339,7 @@ def fit_body_to_photos(
                 focal_px=photos[name].focal_px,
                 bound_only=bound_only,
                 cloth=cloth,
+                posed_skin=posed_skin.get(name),
             )
         )
         views[-1].legs_lost = lost is not None
@@ -569,9 +578,13 @@ def _clothed_view(
     *,
     lower=None,
     parsings: dict[str, PersonParsing] | None = None,
+    posed_skin: dict[str, np.ndarray] | None = None,
 ):
     """The view's clothed target (``bodyfit._clothed.clothed_target``), or None (with a note)
-    when the photo cannot be parsed; the parsing goes into ``parsings[view]``."""
+    when the photo cannot be parsed; the parsing goes into ``parsings[view]``, and into
+    ``posed_skin[view]`` (front views) the hands' and forearms' pixels the person mask lost
+    near elbows whose wrists are seen (analysis size, bool): skin the fit covers only in a
+    pose other than the A-pose (``_Fitter.posed``)."""
     from PIL import Image
 
     from tryon3d.bodyfit._clothed import clothed_target
@@ -602,6 +615,17 @@ def _clothed_view(
                 analysis.visibility,
                 px_per_m,
             )
+            if posed_skin is not None:
+                trimmed = lost_forearm_pixels(
+                    pixels,
+                    mask > 0.5,
+                    labels == SKIN,
+                    analysis.keypoints,
+                    analysis.visibility,
+                    px_per_m,
+                    seen_wrists=True,
+                )
+                posed_skin[view] = trimmed & ~lost
             if lost.any():
                 # a forearm before a wall of skin colour: the body is there
                 mask = np.where(lost, 1.0, mask).astype(np.float32)

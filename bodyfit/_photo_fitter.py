@@ -466,6 +466,9 @@ class _Fitter:
             if names[bone].startswith("lowerleg"):
                 hinge[b, 1:] = _KNEE_HINGE_PRIOR * self.pose_prior[b]
         self.view_axis_prior = [hinge if posed else None for posed in self.posed]
+        for index, view in enumerate(views):
+            if self.posed[index] and view.posed_skin is not None:
+                _add_skin(view, view.posed_skin)
         self.twist_axis = self._twist_axes()
 
     def _twist_axes(self):
@@ -820,6 +823,22 @@ class _Fitter:
                 if stale >= _PLATEAU_STEPS:
                     break
         self.refine_steps_done = step + 1 if steps else 0
+
+
+def _add_skin(view: _View, skin: np.ndarray) -> None:
+    """Add ``skin`` (R, R) bool crop pixels to the view's target in place: filled, asked to be
+    covered in full, no longer outside (its distance field)."""
+    import torch
+    from scipy import ndimage
+
+    add = torch.as_tensor(skin)
+    view.target = torch.where(add, torch.ones_like(view.target), view.target)
+    if view.weight is not None:
+        view.weight = torch.where(add, torch.ones_like(view.weight), view.weight)
+    inside = view.target.numpy() > 0.5
+    view.outside_distance = torch.as_tensor(
+        ndimage.distance_transform_edt(~inside).astype(np.float32)
+    )[None, None]
 
 
 def _silhouette_loss(image, target, weight=None):
