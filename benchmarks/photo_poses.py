@@ -305,7 +305,8 @@ class _previous:
 
 class _legacy(_previous):
     """Inside: the fit as it ran before the pose fixes: every limb starts from the A-pose
-    (no ``_Fitter._limb_start``), an arm the person mask lost is not let back in (no
+    (no ``_Fitter._limb_start``, so no view counts as posed: no knee hinge or arm twist prior,
+    the A-pose's refinement schedule), an arm the person mask lost is not let back in (no
     ``_photo_fit._arm_corridor``) and elbows and wrists weigh as much as a knee."""
 
     def __enter__(self):
@@ -320,7 +321,7 @@ class _legacy(_previous):
             _photo_fitter._KEYPOINT_MAP[landmark] = (self._map[landmark][0], 1.0)
 
         def a_pose(fitter, view):
-            return torch.zeros((len(fitter.rig.bones), 3))
+            return torch.zeros((len(fitter.rig.bones), 3)), False
 
         def no_corridor(analysis, height_m):
             return np.zeros(analysis.mask.shape, bool)

@@ -159,6 +159,8 @@ def _capsule(shape: tuple[int, int], a, b, radius: float) -> np.ndarray:
 
 #: MediaPipe visibility above which a limb landmark is believed (``_seen_limbs``).
 LIMB_SEEN = 0.3
+#: MediaPipe wrist visibility below which the forearm may be lost (``lost_forearm_pixels``).
+_SEEN_WRIST = 0.5
 
 
 def _seen_limbs(
@@ -175,6 +177,90 @@ def _seen_limbs(
     for a, b in segments:
         if seen[a] and seen[b]:
             out |= _capsule(shape, keypoints[a, :2], keypoints[b, :2], radius)
+    return out
+
+
+#: How far a forearm and hand reach from the elbow, as a share of the person's height (anny:
+#: forearm 0.15, hand 0.11 of the stature), searched for a forearm the person mask lost.
+_FOREARM_REACH = 0.28
+#: Half-breadth [m] above which a recovered piece is a blob of background (a wall seen through
+#: an arm's loop), not a forearm or hand.
+_FOREARM_HALF_M = 0.05
+
+
+def lost_forearm_pixels(
+    pixels: np.ndarray,
+    person: np.ndarray,
+    skin: np.ndarray,
+    keypoints: np.ndarray,
+    visibility: np.ndarray,
+    px_per_m: float,
+    *,
+    seen_wrists: bool = False,
+) -> np.ndarray:
+    """Pixels of forearms and hands that the person mask lost, shape (H, W) bool.
+
+    MediaPipe drops a forearm before a wall of skin colour, and its wrist landmark with it
+    (unseen, or drawn up the arm). Near the elbow of each arm whose wrist is unseen (below
+    ``_SEEN_WRIST``), GrabCut decides, with colour models learnt in that neighbourhood (the
+    person's pixels there for the foreground), which pixels outside the mask within
+    ``_FOREARM_REACH`` of the person's height of the elbow are the person's; pieces that do not
+    touch the mask, holes the person encloses (a wall seen through an arm's loop) and anything
+    wider than a forearm (``_FOREARM_HALF_M``) are left out.
+
+    Args:
+        pixels: the photo at the analysis size, shape (H, W, 3) uint8 sRGB.
+        person: the person mask, shape (H, W) bool.
+        skin: the person's skin as parsed, shape (H, W) bool.
+        keypoints: (33, 2) pose landmarks [px], MediaPipe's order.
+        visibility: (33,) their visibility in [0, 1].
+        px_per_m: pixels per metre at the body.
+        seen_wrists: search round every seen elbow, its wrist seen or not (fingers a mask
+            trimmed).
+    """
+    import cv2
+    from scipy import ndimage
+
+    out = np.zeros(person.shape, bool)
+    rows = np.flatnonzero(person.any(axis=1))
+    if len(rows) == 0:
+        return out
+    tall = float(rows[-1] - rows[0] + 1)
+    search = np.zeros_like(person)
+    for elbow, wrist in zip(_ELBOWS, _WRISTS, strict=True):
+        if visibility[elbow] > LIMB_SEEN and (seen_wrists or visibility[wrist] < _SEEN_WRIST):
+            search |= _capsule(
+                person.shape, keypoints[elbow], keypoints[elbow], _FOREARM_REACH * tall
+            )
+    search &= ~ndimage.binary_fill_holes(person)
+    if not search.any():
+        return out
+    # GrabCut learns the person's colours from all of the person (the arm near the elbow may
+    # be all sleeve) and the background's from round the search.
+    v, u = np.nonzero(search | person)
+    pad = round(0.05 * tall)
+    height, width = person.shape
+    r0, r1 = max(v.min() - pad, 0), min(v.max() + 1 + pad, height)
+    c0, c1 = max(u.min() - pad, 0), min(u.max() + 1 + pad, width)
+    crop = person[r0:r1, c0:c1]
+    gc = np.full(crop.shape, cv2.GC_BGD, np.uint8)
+    gc[search[r0:r1, c0:c1]] = cv2.GC_PR_BGD
+    gc[crop] = cv2.GC_PR_FGD
+    gc[ndimage.binary_erosion(crop, iterations=2) | (skin & person)[r0:r1, c0:c1]] = cv2.GC_FGD
+    if not (gc == cv2.GC_BGD).any() or not (gc == cv2.GC_FGD).any():
+        return out
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(0)  # its GMMs start from k-means: the same photo, the same pixels
+    image = np.ascontiguousarray(pixels[r0:r1, c0:c1, ::-1])  # OpenCV wants BGR
+    cv2.grabCut(image, gc, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
+    found = ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)) & search[r0:r1, c0:c1]
+    # wider than a forearm: background that matched the person's colours
+    blob = ndimage.binary_opening(found, iterations=max(1, round(_FOREARM_HALF_M * px_per_m)))
+    found &= ~ndimage.binary_dilation(blob, iterations=2)
+    pieces, count = ndimage.label(found)
+    if count:
+        touching = np.unique(pieces[found & ndimage.binary_dilation(crop, iterations=2)])
+        out[r0:r1, c0:c1] = np.isin(pieces, touching[touching > 0])
     return out
 
 

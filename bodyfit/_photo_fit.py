@@ -18,7 +18,12 @@ Poses other than the A-pose: in front views the arm bones start turned in the im
 the MediaPipe shoulder-elbow-wrist directions (``_Fitter._limb_start``: raised over the head,
 hanging along the body, swinging), elbows and wrists weigh three times a knee, and capsules along
 the seen arm landmarks that the person mask lost (an arm before a skin-coloured wall) bound the
-body from outside only (``_arm_corridor``). ``benchmarks/photo_poses.py`` measures it.
+body from outside only (``_arm_corridor``). Where the wrist went unseen with the forearm, the
+forearm is looked for by colour near the elbow (``bodyfit._parsing.lost_forearm_pixels``) and
+taken for skin the body must cover. A view whose limbs are off the A-pose (``_Fitter.posed``)
+holds each knee to a hinge and each arm's twist near the rest's (``_KNEE_HINGE_PRIOR``,
+``_ARM_TWIST_PRIOR``) and refines the silhouette for every step asked for, at full resolution
+after the coarse steps; A-pose photos fit as before. ``benchmarks/photo_poses.py`` measures it.
 
 A person mask that lost the legs (before a background of their colour: ``lost_legs``) scales
 the view by the head where it is far off (``bodyfit._photo_readings``); from the crotch down,
@@ -277,13 +282,21 @@ def fit_body_to_photos(
     clothing: dict[str, dict[str, dict[str, float]]] = {}
     parsings: dict[str, PersonParsing] = {}
     lower: str | None = None
+    posed_skin: dict[str, np.ndarray] = {}
     views = []
     for name, analysis in analyses.items():
         fitted, bound_only, cloth = analysis, None, None
         if clothed:
             # Trousers or skirt is judged on the front (a side view overlaps the legs).
             target = _clothed_view(
-                photos[name], analysis, name, height_m, notes, lower=lower, parsings=parsings
+                photos[name],
+                analysis,
+                name,
+                height_m,
+                notes,
+                lower=lower,
+                parsings=parsings,
+                posed_skin=posed_skin,
             )
             if target is not None:
                 lower = target.lower
@@ -326,11 +339,18 @@ def fit_body_to_photos(
                 focal_px=photos[name].focal_px,
                 bound_only=bound_only,
                 cloth=cloth,
+                posed_skin=posed_skin.get(name),
             )
         )
         views[-1].legs_lost = lost is not None
     schedule = _photo_fitter._SCHEDULE
     fitter = _Fitter(views, height_m=height_m, weight_kg=weight_kg, sex=sex, age_years=age)
+    if any(fitter.posed):
+        # limbs off the A-pose start farther from the skin they must cover: every refinement
+        # step asked for, at the final resolution after the coarse ones, no early stop
+        schedule = replace(
+            schedule, fine_steps=None, min_steps=max(schedule.min_steps, int(refine_steps))
+        )
     with _single_thread():
         fitter.stage_a(int(proxy_steps))
     if population_prior_weight > 0:
@@ -558,13 +578,18 @@ def _clothed_view(
     *,
     lower=None,
     parsings: dict[str, PersonParsing] | None = None,
+    posed_skin: dict[str, np.ndarray] | None = None,
 ):
     """The view's clothed target (``bodyfit._clothed.clothed_target``), or None (with a note)
-    when the photo cannot be parsed; the parsing goes into ``parsings[view]``."""
+    when the photo cannot be parsed; the parsing goes into ``parsings[view]``, and into
+    ``posed_skin[view]`` (front views) the hands' and forearms' pixels the person mask lost
+    near elbows whose wrists are seen (analysis size, bool): skin the fit covers only in a
+    pose other than the A-pose (``_Fitter.posed``)."""
     from PIL import Image
 
     from tryon3d.bodyfit._clothed import clothed_target
-    from tryon3d.bodyfit._parsing import parse_person
+    from tryon3d.bodyfit._parsing import SKIN, lost_forearm_pixels, parse_person
+    from tryon3d.bodyfit._photo import _resize
 
     try:
         parsing = parse_person(photo, analysis=analysis)
@@ -578,9 +603,38 @@ def _clothed_view(
     )
     labels = _skin_coloured_as_skin(photo, analysis, parsing, labels)
     px_per_m = 1.0 / metres_per_pixel(analysis, height_m)
-    return clothed_target(
-        analysis.mask, labels, analysis.keypoints, px_per_m, view=view, lower=lower
-    )
+    mask = analysis.mask
+    if view == "front":  # a side view's forearms hang over the body: none to lose
+        pixels = _resize(photo.pixels, analysis.scale)
+        if pixels.shape[:2] == labels.shape:
+            lost = lost_forearm_pixels(
+                pixels,
+                mask > 0.5,
+                labels == SKIN,
+                analysis.keypoints,
+                analysis.visibility,
+                px_per_m,
+            )
+            if posed_skin is not None:
+                trimmed = lost_forearm_pixels(
+                    pixels,
+                    mask > 0.5,
+                    labels == SKIN,
+                    analysis.keypoints,
+                    analysis.visibility,
+                    px_per_m,
+                    seen_wrists=True,
+                )
+                posed_skin[view] = trimmed & ~lost
+            if lost.any():
+                # a forearm before a wall of skin colour: the body is there
+                mask = np.where(lost, 1.0, mask).astype(np.float32)
+                labels = np.where(lost, SKIN, labels).astype(np.uint8)
+                notes.append(
+                    f"{view} photo: the person mask lost a forearm; {int(lost.sum())} px of it "
+                    "found by colour near the elbow"
+                )
+    return clothed_target(mask, labels, analysis.keypoints, px_per_m, view=view, lower=lower)
 
 
 def _skin_coloured_as_skin(photo: Photo, analysis: PhotoAnalysis, parsing, labels: np.ndarray):
