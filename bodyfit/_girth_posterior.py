@@ -501,6 +501,23 @@ _PROFILE_GROUP = "profile_"
 _VIEW_OUTLIERS = 5
 
 
+def far_features(
+    names: Sequence[str],
+    values: Mapping[str, float | None],
+    mean: np.ndarray,
+    scale: np.ndarray,
+) -> list[str]:
+    """The features of ``values`` each more than ``OUTLIER_Z`` spreads ``scale`` off ``mean``
+    (``names`` order), before a view's readings are dropped together."""
+    wrong = []
+    for i, name in enumerate(names):
+        value = values.get(name)
+        # a spread of 0 (a feature most training rows share, e.g. the sex): never wrong
+        if value is not None and 0 < scale[i] < abs(float(value) - mean[i]) / OUTLIER_Z:
+            wrong.append(name)
+    return wrong
+
+
 def outlier_features(
     names: Sequence[str],
     values: Mapping[str, float | None],
@@ -509,12 +526,7 @@ def outlier_features(
 ) -> list[str]:
     """The features of ``values`` (``names`` order, centre ``mean`` and spread ``scale`` per
     name) that ``GirthCorrection.implausible`` drops: see there."""
-    wrong = []
-    for i, name in enumerate(names):
-        value = values.get(name)
-        # a spread of 0 (a feature most training rows share, e.g. the sex): never wrong
-        if value is not None and 0 < scale[i] < abs(float(value) - mean[i]) / OUTLIER_Z:
-            wrong.append(name)
+    wrong = far_features(names, values, mean, scale)
     out = [n for n in wrong if not n.startswith(_PROFILE_GROUP)]
     for view in ("front", "side"):
         group = [n for n in names if _view_of(n) == view]
@@ -673,6 +685,17 @@ class GirthCorrection:
         (bimodal where a row meets one leg or both) go only with their view."""
         wrong = set(outlier_features(self.features, values, self.centre, self.robust_scale))
         return tuple(n for n in self.features if n in wrong)
+
+    def arms_off(self, values: Mapping[str, float | None]) -> bool:
+        """Whether the front's arm abduction (``pose_arm_low_front`` or ``_high``) lies outside
+        the training photos' (see ``implausible``): the arms hang or rise off their pose."""
+        arms = [n for n in self.features if n.startswith("pose_arm_") and n.endswith("_front")]
+        return bool(far_features(arms, values, *self._centre_of(arms)))
+
+    def _centre_of(self, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``centre`` and ``robust_scale`` of ``names`` (features of this correction)."""
+        index = [self.features.index(n) for n in names]
+        return self.centre[index], self.robust_scale[index]
 
     def predict(self, values: Mapping[str, float | None]) -> np.ndarray:
         """Each girth's deviation from the prior mean [m], shape (3,), from ``values``

@@ -786,9 +786,13 @@ def _corrected_girths(
 
     dropped, lost = read_by(correction)
     if "front" in lost:
-        # arms nearer the sides than any A-pose: the correction learnt on such photos where it
-        # reads this front; else, with a side photo, the side's readings alone
-        posed = load_girth_correction(mode, side_view=side_view, arms_down=True)
+        # arms off the A-pose: the correction learnt on photos whose arms hang towards the
+        # sides where it reads this front; else, with a side photo, the side's readings alone
+        posed = (
+            load_girth_correction(mode, side_view=side_view, arms_down=True)
+            if correction.arms_off(features)
+            else None
+        )
         if posed is not None and "front" not in (posed_read := read_by(posed))[1]:
             correction, (dropped, lost) = posed, posed_read
         elif "side" not in lost:

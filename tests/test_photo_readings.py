@@ -225,6 +225,58 @@ def test_correction_rejects_bad_tables():
         GirthCorrection.from_dict(json.loads(json.dumps(bad)))
 
 
+def test_kernel_correction_adds_gaussians_of_its_training_rows():
+    """A kernel girth is its line plus, per training row, alpha x exp(-scale |x - row|^2) of the
+    reading's standardised (clipped) features: checked against a plain loop."""
+    rng = np.random.default_rng(5)
+    base = _correction(("neck_front", "depth_side_30"), [[0.01, 0.0], [0.0, 0.02], [0, 0]])
+    rows = rng.normal(size=(7, 2))
+    alpha = rng.normal(scale=0.01, size=(3, 7))
+    alpha[2] = 0.0  # the hips: a line alone
+    scale = np.array([0.5, 2.0, 0.0])
+    kernel = GirthCorrection(
+        **{k: getattr(base, k) for k in ("features", "mean", "scale", "coef", "intercept_m")},
+        std_m=base.std_m,
+        prior_std_m=base.prior_std_m,
+        kernel_rows=rows,
+        kernel_alpha=alpha,
+        kernel_scale=scale,
+    )
+    values = {"neck_front": 0.13, "depth_side_30": 0.02}  # the depth 4 spreads under: clipped
+    line = base.predict(values)
+    x = np.clip((np.array([0.13, 0.02]) - base.mean) / base.scale, -4, 4)
+    naive = [
+        line[g]
+        + sum(alpha[g, i] * np.exp(-scale[g] * ((x - rows[i]) ** 2).sum()) for i in range(7))
+        for g in range(3)
+    ]
+    np.testing.assert_allclose(kernel.predict(values), naive, rtol=1e-12)
+    assert kernel.predict(values)[2] == pytest.approx(line[2])
+    assert abs(kernel.predict(values)[0] - line[0]) > 1e-5  # the kernel moved the chest
+    # round trip through the table's JSON
+    entry = {
+        **{k: np.asarray(getattr(kernel, k)).tolist() for k in ("mean", "scale", "coef")},
+        "features": list(kernel.features),
+        "intercept_m": kernel.intercept_m.tolist(),
+        "std_m": kernel.std_m.tolist(),
+        "prior_std_m": kernel.prior_std_m.tolist(),
+        "kernel_rows": rows.tolist(),
+        "kernel_alpha": alpha.tolist(),
+        "kernel_scale": scale.tolist(),
+    }
+    again = GirthCorrection.from_dict(json.loads(json.dumps(entry)))
+    np.testing.assert_allclose(again.predict(values), kernel.predict(values), rtol=1e-12)
+    for name, bad in (
+        ("kernel_rows", rows[:, :1].tolist()),
+        ("kernel_alpha", alpha[:, :3].tolist()),
+        ("kernel_scale", [-1.0, 0.0, 0.0]),
+    ):
+        with pytest.raises(ValueError, match="kernel"):
+            GirthCorrection.from_dict({**entry, name: bad})
+    with pytest.raises(ValueError, match="together"):
+        GirthCorrection.from_dict({k: v for k, v in entry.items() if k != "kernel_scale"})
+
+
 def test_correction_features_are_deviations_from_the_prior():
     mean, _ = girth_prior(height_m=1.75, weight_kg=None, sex="male")
     values = correction_features(
@@ -275,6 +327,20 @@ def test_shipped_correction_reads_known_features():
     assert weighed is not None
     assert weighed.std_m[0] < 0.9 * weighed.prior_std_m[0], weighed
     assert (weighed.std_m <= weighed.prior_std_m + 1e-9).all(), weighed
+    # photos whose arms hang towards the sides have their own, front and side or front alone,
+    # and they read the arms' pose over a wider range than the A-pose's
+    for side_view in (True, False):
+        posed = load_girth_correction("height_only", side_view=side_view, arms_down=True)
+        a_pose = load_girth_correction("height_only", side_view=side_view)
+        assert posed is not None and a_pose is not None
+        assert (posed.std_m < 0.9 * posed.prior_std_m).all(), posed
+        arm = posed.features.index("pose_arm_low_front")
+        a_pose_arm = a_pose.features.index("pose_arm_low_front")
+        assert posed.robust_scale[arm] > 2 * a_pose.robust_scale[a_pose_arm]
+        assert posed.centre[arm] < a_pose.centre[a_pose_arm] - 0.1
+        # read from the outline alone: how the fit poses limbs must not move them
+        assert not any(f.startswith("posterior_") for f in posed.features)
+    assert load_girth_correction("height_only", front_readings=False, arms_down=True) is None
     with pytest.raises(ValueError, match="mode"):
         load_girth_correction("maybe")
 
@@ -470,3 +536,48 @@ def test_a_pose_unlike_training_takes_its_view_out():
     hanging = {"neck_front": 0.11, "pose_arm_low_front": 0.1, "profile_front_05": 0.4}
     assert set(correction.implausible(hanging)) == set(features[:3])
     assert correction.implausible({**hanging, "pose_arm_low_front": 0.7}) == ()
+
+
+def test_arms_hanging_towards_the_sides_are_read_by_the_arms_down_correction():
+    """The shipped tables: a front photo whose arms hang nearer the sides than any A-pose
+    (abduction 0.33 rad, the arms-down training photos' median) is not read by the A-pose
+    correction; the one learnt on arms-down photos reads it. Arms raised past every training
+    photo's are read by neither: the posterior stands."""
+    from types import SimpleNamespace
+
+    from tryon3d.bodyfit._photo_fit import _corrected_girths
+
+    a_pose = load_girth_correction("height_only", side_view=False)
+    arms_down = load_girth_correction("height_only", side_view=False, arms_down=True)
+    assert a_pose is not None and arms_down is not None
+    mean, _ = girth_prior(height_m=1.62, weight_kg=None, sex="female")
+    posterior = SimpleNamespace(
+        mean_m=dict(zip(GIRTHS, (mean - 0.01).tolist(), strict=True)),
+        std_m=dict.fromkeys(GIRTHS, 0.06),
+        sources=dict.fromkeys(GIRTHS, "photo+prior"),
+        prior_mean_m=dict(zip(GIRTHS, mean.tolist(), strict=True)),
+    )
+    readings = {
+        name: float(arms_down.centre[i])
+        for i, name in enumerate(arms_down.features)
+        if "_front" in name
+    }
+    readings |= {"fitted_neck_m": 0.33, "fitted_mass_kg": 60.0}
+    options = dict(height_m=1.62, weight_kg=None, sex="female", age_years=None)
+    features = correction_features(
+        posterior_m=posterior.mean_m, readings=readings, height_m=1.62, weight_kg=None, sex="female"
+    )
+    assert a_pose.arms_off(features) and "profile_front_05" in a_pose.implausible(features)
+    girths, spread, _, dropped, corrected = _corrected_girths(
+        posterior, readings, side_view=False, **options
+    )
+    assert corrected and not dropped
+    expected = mean + arms_down.predict(features)
+    np.testing.assert_allclose([girths[g] for g in GIRTHS], expected, atol=1e-12)
+    np.testing.assert_allclose([spread[g] for g in GIRTHS], arms_down.std_m)
+    raised = readings | {"pose_arm_low_front": 2.2, "pose_arm_high_front": 2.6}
+    girths, _, _, dropped, corrected = _corrected_girths(
+        posterior, raised, side_view=False, **options
+    )
+    assert not corrected and "pose_arm_high_front" in dropped
+    assert girths == posterior.mean_m
