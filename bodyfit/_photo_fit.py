@@ -47,6 +47,7 @@ included) that is refreshed every few dozen steps, which keeps a step to a few m
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -607,7 +608,8 @@ def _clothed_view(
     if view == "front":  # a side view's forearms hang over the body: none to lose
         pixels = _resize(photo.pixels, analysis.scale)
         if pixels.shape[:2] == labels.shape:
-            lost = lost_forearm_pixels(
+            search = functools.partial(
+                lost_forearm_pixels,
                 pixels,
                 mask > 0.5,
                 labels == SKIN,
@@ -615,17 +617,9 @@ def _clothed_view(
                 analysis.visibility,
                 px_per_m,
             )
+            lost = search()
             if posed_skin is not None:
-                trimmed = lost_forearm_pixels(
-                    pixels,
-                    mask > 0.5,
-                    labels == SKIN,
-                    analysis.keypoints,
-                    analysis.visibility,
-                    px_per_m,
-                    seen_wrists=True,
-                )
-                posed_skin[view] = trimmed & ~lost
+                posed_skin[view] = search(seen_wrists=True) & ~lost
             if lost.any():
                 # a forearm before a wall of skin colour: the body is there
                 mask = np.where(lost, 1.0, mask).astype(np.float32)

@@ -442,12 +442,22 @@ def test_a_view_with_many_readings_off_is_left_out_whole():
     assert plain.implausible(arms) == ()
 
 
+def _posterior(prior_mean: np.ndarray, offset_m: float):
+    """A posterior stand-in: every girth ``offset_m`` off the prior's mean, 6 cm unsure."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        mean_m=dict(zip(GIRTHS, (prior_mean + offset_m).tolist(), strict=True)),
+        std_m=dict.fromkeys(GIRTHS, 0.06),
+        sources=dict.fromkeys(GIRTHS, "photo+prior"),
+        prior_mean_m=dict(zip(GIRTHS, prior_mean.tolist(), strict=True)),
+    )
+
+
 def test_front_readings_off_read_the_side_alone_and_a_lone_front_is_not_corrected():
     """The shipped tables: a front outline whose torso rows are far too wide (arms against
     the sides) is left out whole; with a side view the side-alone correction reads the
     rest, with the front photo alone the posterior stands uncorrected."""
-    from types import SimpleNamespace
-
     from tryon3d.bodyfit._photo_fit import _corrected_girths
 
     full = load_girth_correction("height_only")
@@ -455,12 +465,7 @@ def test_front_readings_off_read_the_side_alone_and_a_lone_front_is_not_correcte
     assert full is not None and side is not None
     assert not any("front" in name for name in side.features)
     mean, _ = girth_prior(height_m=1.75, weight_kg=None, sex="male")
-    posterior = SimpleNamespace(
-        mean_m=dict(zip(GIRTHS, (mean + 0.02).tolist(), strict=True)),
-        std_m=dict.fromkeys(GIRTHS, 0.06),
-        sources=dict.fromkeys(GIRTHS, "photo+prior"),
-        prior_mean_m=dict(zip(GIRTHS, mean.tolist(), strict=True)),
-    )
+    posterior = _posterior(mean, 0.02)
     readings = {
         name: float(full.centre[i])
         for i, name in enumerate(full.features)
@@ -543,20 +548,13 @@ def test_arms_hanging_towards_the_sides_are_read_by_the_arms_down_correction():
     (abduction 0.33 rad, the arms-down training photos' median) is not read by the A-pose
     correction; the one learnt on arms-down photos reads it. Arms raised past every training
     photo's are read by neither: the posterior stands."""
-    from types import SimpleNamespace
-
     from tryon3d.bodyfit._photo_fit import _corrected_girths
 
     a_pose = load_girth_correction("height_only", side_view=False)
     arms_down = load_girth_correction("height_only", side_view=False, arms_down=True)
     assert a_pose is not None and arms_down is not None
     mean, _ = girth_prior(height_m=1.62, weight_kg=None, sex="female")
-    posterior = SimpleNamespace(
-        mean_m=dict(zip(GIRTHS, (mean - 0.01).tolist(), strict=True)),
-        std_m=dict.fromkeys(GIRTHS, 0.06),
-        sources=dict.fromkeys(GIRTHS, "photo+prior"),
-        prior_mean_m=dict(zip(GIRTHS, mean.tolist(), strict=True)),
-    )
+    posterior = _posterior(mean, -0.01)
     readings = {
         name: float(arms_down.centre[i])
         for i, name in enumerate(arms_down.features)
