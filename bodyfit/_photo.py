@@ -386,6 +386,10 @@ def _person_mask(mask: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray
     return np.where(person, np.maximum(mask, 0.5), np.minimum(mask, 0.49)).astype(np.float32)
 
 
+#: Least share of a second detection's landmark height inside the photo for it to count.
+_SECOND_PERSON_FRAMED = 0.8
+
+
 def _check_single_person(
     pixels: np.ndarray, mask: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray, label: str
 ) -> None:
@@ -410,6 +414,13 @@ def _check_single_person(
     if np.mean(body_seen > _VISIBLE) < 0.7:
         return
     top_left, bottom_right = points[list(_BODY)].min(axis=0), points[list(_BODY)].max(axis=0)
+    # MediaPipe reads a figure into some patterned backdrops once the person is painted over:
+    # one reaching far out of the frame (a side photo's blue hexagons: 44 % of it above the
+    # top edge) is no second person standing in the photo
+    span = max(float(bottom_right[1] - top_left[1]), 1.0)
+    framed = float(np.clip(bottom_right[1], 0, pixels.shape[0]) - np.clip(top_left[1], 0, None))
+    if framed < _SECOND_PERSON_FRAMED * span:
+        return
     overlap = np.clip(np.minimum(hi, bottom_right) - np.maximum(lo, top_left), 0, None).prod()
     area = max(np.prod(bottom_right - top_left), 1.0)
     tall = (bottom_right[1] - top_left[1]) > 0.35 * person_height

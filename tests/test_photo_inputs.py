@@ -190,3 +190,24 @@ def test_large_photo_is_shrunk_for_analysis_in_bands_like_pil():
     assert got.shape == expected.shape == (1024, 768, 3)
     difference = np.abs(got.astype(int) - expected.astype(int))
     assert difference.max() <= 1 and (difference > 0).mean() < 1e-3
+
+
+def test_a_second_figure_reaching_out_of_the_frame_is_no_second_person(ryota_pixels, monkeypatch):
+    """Painted over, some patterned backdrops make MediaPipe see a figure (a side photo's blue
+    hexagons: one 524 px tall, 44 % of it above the top edge): only a second detection that
+    stands in the frame refuses the photo."""
+    from tryon3d.bodyfit import _photo
+
+    keypoints, visibility, mask = _photo._run_pose(ryota_pixels)
+    beside = keypoints + np.array([250.0, 0.0])  # a second person beside him, in the frame
+    top = keypoints[:, 1].min()
+    stretched = beside.copy()  # the same figure 1.5x as tall, 60 % of it above the frame
+    stretched[:, 1] = 1.5 * (keypoints[:, 1] - top)
+    stretched[:, 1] -= 0.6 * np.ptp(stretched[:, 1])
+    for second, refused in ((beside, True), (stretched, False)):
+        monkeypatch.setattr(_photo, "_run_pose", lambda pixels, s=second: (s, visibility, mask))
+        if refused:
+            with pytest.raises(ValueError, match="more than one person"):
+                _photo._check_single_person(ryota_pixels, mask, keypoints, visibility, "pair")
+        else:
+            _photo._check_single_person(ryota_pixels, mask, keypoints, visibility, "pair")
