@@ -184,16 +184,18 @@ def varied_arms(seed: int, index: int) -> dict[str, tuple[float, float, float]]:
     }
 
 
-def _pose_of(bones: dict[str, tuple[float, float, float]]):
-    """A ``clothed_subject`` pose callable: the (J, 3) pose of ``bones`` (others at rest)."""
-
-    def pose(joint_names) -> np.ndarray:
-        angles = np.zeros((len(joint_names), 3))
-        for bone, rotation in bones.items():
-            angles[list(joint_names).index(bone)] = rotation
-        return angles
-
+def bones_pose(joint_names, bones) -> np.ndarray:
+    """The (J, 3) ``Body.pose`` [rad] turning ``bones`` ((anny bone, axis-angle) pairs, or a
+    dict of them) and leaving every other bone at rest."""
+    pose = np.zeros((len(joint_names), 3))
+    for bone, rotation in dict(bones).items():
+        pose[list(joint_names).index(bone)] = rotation
     return pose
+
+
+def _arms_of(args, index: int) -> dict[str, tuple[float, float, float]] | None:
+    """Subject ``index``'s arm pose under ``--arms`` (None: the rest A-pose)."""
+    return varied_arms(args.seed, index) if getattr(args, "arms", "rest") == "varied" else None
 
 
 def clothed_subject(
@@ -326,15 +328,15 @@ def _subject_scene(args, rng: np.random.Generator, index: int, *, sex: str):
     ``args.scenes`` (``<seed>_<index>.npz`` photos and ``.json`` truth, written on first use:
     plain arrays and numbers, nothing unpickled)."""
     folder = Path(args.scenes) if getattr(args, "scenes", None) else None
-    varied = getattr(args, "arms", "rest") == "varied"
+    arms = _arms_of(args, index)
     if folder is not None:
-        stem = folder / (f"{args.seed}_{index}" + ("_arms" if varied else ""))
+        stem = folder / (f"{args.seed}_{index}" + ("_arms" if arms else ""))
         if stem.with_suffix(".json").exists() and stem.with_suffix(".npz").exists():
             meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
             with np.load(stem.with_suffix(".npz"), allow_pickle=False) as stored:
                 photos = {view: stored[view] for view in ("front", "side")}
             return _SceneTruth(meta["measurements_m"], meta["weight_kg"]), photos, meta["outfit"]
-    pose = _pose_of(varied_arms(args.seed, index)) if varied else None
+    pose = None if arms is None else (lambda joint_names: bones_pose(joint_names, arms))
     truth, photos, _, outfit = clothed_subject(rng, index, sex=sex, pose=pose)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -381,11 +383,7 @@ def run_clothed(args) -> dict:
             "truth_cm": {g: round(100 * truth.measurements_m[g], 1) for g in GIRTHS},
             **outfit,
             "index": index,
-            **(
-                {"arms": varied_arms(args.seed, index)}
-                if getattr(args, "arms", "rest") != "rest"
-                else {}
-            ),
+            **({"arms": arms} if (arms := _arms_of(args, index)) else {}),
             "scene_seconds": round(scene_seconds, 1),
             "scene_cpu_seconds": round(scene_cpu, 1),
         }

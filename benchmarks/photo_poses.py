@@ -74,12 +74,11 @@ POSES: dict[str, tuple[tuple[str, tuple[float, float, float]], ...]] = {
 
 def pose_vector(joint_names, name: str) -> np.ndarray:
     """The (J, 3) ``Body.pose`` [rad] of pose ``name`` (a key of ``POSES``)."""
+    from photo_fit import bones_pose
+
     if name not in POSES:
         raise ValueError(f"pose must be one of {sorted(POSES)}, got {name!r}")
-    pose = np.zeros((len(joint_names), 3))
-    for bone, rotation in POSES[name]:
-        pose[list(joint_names).index(bone)] = rotation
-    return pose
+    return bones_pose(joint_names, POSES[name])
 
 
 def pose_scores(silhouette: np.ndarray, rendering) -> dict[str, float]:

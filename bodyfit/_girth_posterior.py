@@ -689,13 +689,13 @@ class GirthCorrection:
     def arms_off(self, values: Mapping[str, float | None]) -> bool:
         """Whether the front's arm abduction (``pose_arm_low_front`` or ``_high``) lies outside
         the training photos' (see ``implausible``): the arms hang or rise off their pose."""
-        arms = [n for n in self.features if n.startswith("pose_arm_") and n.endswith("_front")]
-        return bool(far_features(arms, values, *self._centre_of(arms)))
-
-    def _centre_of(self, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """``centre`` and ``robust_scale`` of ``names`` (features of this correction)."""
-        index = [self.features.index(n) for n in names]
-        return self.centre[index], self.robust_scale[index]
+        arms = [
+            i
+            for i, n in enumerate(self.features)
+            if n.startswith("pose_arm_") and n.endswith("_front")
+        ]
+        names = [self.features[i] for i in arms]
+        return bool(far_features(names, values, self.centre[arms], self.robust_scale[arms]))
 
     def predict(self, values: Mapping[str, float | None]) -> np.ndarray:
         """Each girth's deviation from the prior mean [m], shape (3,), from ``values``
