@@ -183,6 +183,9 @@ def _seen_limbs(
 #: How far a forearm and hand reach from the elbow, as a share of the person's height (anny:
 #: forearm 0.15, hand 0.11 of the stature), searched for a forearm the person mask lost.
 _FOREARM_REACH = 0.28
+#: Reach round the wrist-to-fingers line, as a share of the person's height, searched for
+#: fingers a mask trimmed off a seen wrist (anny's hand: 0.11 of the stature long).
+_HAND_REACH = 0.06
 #: Half-breadth [m] above which a recovered piece is a blob of background (a wall seen through
 #: an arm's loop), not a forearm or hand.
 _FOREARM_HALF_M = 0.05
@@ -215,8 +218,8 @@ def lost_forearm_pixels(
         keypoints: (33, 2) pose landmarks [px], MediaPipe's order.
         visibility: (33,) their visibility in [0, 1].
         px_per_m: pixels per metre at the body.
-        seen_wrists: search round every seen elbow, its wrist seen or not (fingers a mask
-            trimmed).
+        seen_wrists: also search round the hands of seen wrists, within ``_HAND_REACH`` of
+            the wrist-to-fingers line (fingers a mask trimmed).
     """
     import cv2
     from scipy import ndimage
@@ -227,11 +230,19 @@ def lost_forearm_pixels(
         return out
     tall = float(rows[-1] - rows[0] + 1)
     search = np.zeros_like(person)
-    for elbow, wrist in zip(_ELBOWS, _WRISTS, strict=True):
-        if visibility[elbow] > LIMB_SEEN and (seen_wrists or visibility[wrist] < _SEEN_WRIST):
+    for elbow, wrist, hand in zip(_ELBOWS, _WRISTS, _HANDS, strict=True):
+        if visibility[elbow] <= LIMB_SEEN:
+            continue
+        if visibility[wrist] < _SEEN_WRIST:
             search |= _capsule(
                 person.shape, keypoints[elbow], keypoints[elbow], _FOREARM_REACH * tall
             )
+        elif seen_wrists:
+            # A seen wrist puts the forearm where the mask has it: only the hand beyond may
+            # be trimmed. Round the elbow, GrabCut takes strips of a door or wall beside a
+            # hanging arm for the person (a real photo: 6500 px, the arm pushed out of him).
+            tip = keypoints[list(hand[1:])].mean(axis=0)
+            search |= _capsule(person.shape, keypoints[wrist], tip, _HAND_REACH * tall)
     search &= ~ndimage.binary_fill_holes(person)
     if not search.any():
         return out
