@@ -356,8 +356,10 @@ def _limb_zone(shape: tuple[int, int], kp: np.ndarray, scale_px: float) -> np.nd
 
 def _clothes_split(
     lab: np.ndarray, clothes: np.ndarray, kp: np.ndarray, rng: np.random.Generator, scale_px: float
-) -> tuple[float, bool]:
-    """Boundary row [px] between upper and lower clothes, and whether it is a dress."""
+) -> tuple[float, bool, np.ndarray | None]:
+    """Boundary row [px] between upper and lower clothes, whether it is a dress, and where
+    the clothes have the top's colour rather than the bottom's ((H, W) bool; None when one
+    colour runs from chest to thighs)."""
     import cv2
 
     height = clothes.shape[0]
@@ -366,7 +368,7 @@ def _clothes_split(
     knee_v = float(kp[list(_KNEES), 1].mean())
     values = lab[clothes].astype(np.float32)
     if len(values) < 50:
-        return hip_v, False
+        return hip_v, False, None
     sample = values[rng.choice(len(values), size=min(len(values), 20000), replace=False)]
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 30, 0.5)
     cv2.setRNGSeed(int(rng.integers(1 << 30)))
@@ -385,7 +387,7 @@ def _clothes_split(
     lo, hi = int(max(0, hips_u.min() - 0.1 * scale_px)), int(hips_u.max() + 0.1 * scale_px)
     torso[:, :lo] = torso[:, hi:] = False  # arms beside the torso are sleeves, not the shirt body
     if not torso.any() or not thighs.any():
-        return hip_v, False
+        return hip_v, False, None
     upper = np.bincount(cluster[torso], minlength=4).argmax()
     lower = np.bincount(cluster[thighs], minlength=4).argmax()
     # Light and shade split one fabric into clusters: compare colours with lightness damped.
@@ -396,13 +398,57 @@ def _clothes_split(
         v = int(np.clip(hip_v + 0.5 * (knee_v - hip_v), 0, height - 1))
         u0, u1 = sorted(knees[:, 0].astype(int))
         gap = clothes[v, u0 : u1 + 1]
-        return hip_v, bool(gap.size and gap.mean() > 0.9)
+        return hip_v, bool(gap.size and gap.mean() > 0.9), None
     # The row that best separates the two colours (torso colour above, leg colour below).
     band = slice(int(max(0, shoulder_v)), int(min(height, knee_v)))
     is_upper = (cluster == upper)[band].sum(axis=1)
     is_lower = (cluster == lower)[band].sum(axis=1)
     cost = np.cumsum(is_lower) + (is_upper.sum() - np.cumsum(is_upper))
-    return float(band.start + int(np.argmin(cost)) + 1), False
+    damp = np.array([100.0 / 255.0 / 2.0, 1.0, 1.0])
+    nearer_upper = np.zeros(clothes.shape, bool)
+    nearer_upper[clothes] = np.linalg.norm((values - centres[upper]) * damp, axis=1) < (
+        np.linalg.norm((values - centres[lower]) * damp, axis=1)
+    )
+    return float(band.start + int(np.argmin(cost)) + 1), False, nearer_upper
+
+
+#: Half-height of the band round the split row where the top's hem is followed by colour, as
+#: a share of the shoulder-to-hip drop: a draped hem dips and rises a few centimetres.
+_HEM_BAND = 0.15
+
+
+def _hem_by_colour(
+    upper: np.ndarray,
+    clothes: np.ndarray,
+    top_colour: np.ndarray,
+    grid_v: np.ndarray,
+    split_v: float,
+    kp: np.ndarray,
+) -> np.ndarray:
+    """``upper`` (the clothes above the split row) with the hem followed by colour near that
+    row: clothes of the top's colour below it joined to the top are the top, clothes of the
+    bottom's colour above it joined to the bottom are the bottom (a straight split left a band
+    of a shopper's own T-shirt under the try-on's hem, kept as if it were his shorts)."""
+    from scipy import ndimage
+
+    drop = float(kp[list(_HIPS), 1].mean() - kp[list(_SHOULDERS), 1].mean())
+    near = clothes & (np.abs(grid_v - split_v) < _HEM_BAND * max(drop, 1.0))
+    if not near.any():
+        return upper
+    # a fold's shade or a print's fleck is not a hem: the colour vote is taken over 5x5 px
+    colour = ndimage.median_filter(top_colour.astype(np.uint8), size=5).astype(bool)
+    lower = clothes & ~upper
+
+    def joined(candidates: np.ndarray, to: np.ndarray) -> np.ndarray:
+        pieces, count = ndimage.label(candidates)
+        if not count:
+            return candidates
+        touching = np.unique(pieces[ndimage.binary_dilation(to) & candidates])
+        return np.isin(pieces, touching[touching > 0])
+
+    gained = joined(near & lower & colour, upper)
+    lost = joined(near & upper & ~colour, lower)
+    return (upper & ~lost) | gained
 
 
 def parse_person(
@@ -488,13 +534,18 @@ def parse_person(
 
     clothes = person & ~skin & ~hair & ~shoes
     lab = cv2.cvtColor(pixels, cv2.COLOR_RGB2Lab)
-    split_v, dress = _clothes_split(lab, clothes, kp, np.random.default_rng(seed), scale_px)
+    split_v, dress, top_colour = _clothes_split(
+        lab, clothes, kp, np.random.default_rng(seed), scale_px
+    )
     labels = np.zeros(shape, np.uint8)
     if dress:
         labels[clothes] = DRESS
     else:
         labels[clothes] = LOWER
-        labels[clothes & (grid_v < split_v)] = UPPER
+        upper = clothes & (grid_v < split_v)
+        if top_colour is not None:
+            upper = _hem_by_colour(upper, clothes, top_colour, grid_v, split_v, kp)
+        labels[upper] = UPPER
         # Long sleeves of hanging arms reach below the waist: still the top.
         arms = np.zeros_like(person)
         for a, b in ((13, 15), (14, 16)):  # elbow to past the hand: cuffs and fingers too
