@@ -789,12 +789,21 @@ def _replacing(
     for name in names:
         old |= parsing.mask(name)
     shoes = parsing.mask("shoes")
-    if old.any() and shoes.any():  # trouser cuffs over the feet parse as shoes
+    long = np.zeros(region.shape, bool)  # old clothes that reach the feet
+    for name in set(names) & {"lower_clothes", "dress"}:
+        long |= parsing.mask(name)
+    if long.any() and shoes.any():
+        # trouser cuffs over the feet parse as shoes: shoe pixels of the trousers' colour joined
+        # to them (a top's try-on had taken a man's light sneakers for his light T-shirt)
         import cv2
 
         lab = cv2.cvtColor(photo, cv2.COLOR_RGB2Lab).astype(np.float32)
-        reference = np.median(lab[old], axis=0)
-        old |= shoes & (np.linalg.norm(lab - reference, axis=2) < _SAME_CLOTH_LAB)
+        reference = np.median(lab[long], axis=0)
+        cuffs = shoes & (np.linalg.norm(lab - reference, axis=2) < _SAME_CLOTH_LAB)
+        pieces, count = ndimage.label(cuffs)
+        if count:
+            joined = np.unique(pieces[ndimage.binary_dilation(long, iterations=2) & cuffs])
+            old |= np.isin(pieces, joined[joined > 0])
     grow = max(2, round(_OUTLINE_SLACK * max(region.shape)))
     if old.any():  # the parsed outline runs a few pixels inside the cloth's soft edge
         near = ndimage.binary_dilation(old, iterations=grow)

@@ -129,6 +129,34 @@ def test_new_garment_edge_stays_sharp(scene):
     assert sharpness(scene["replaced"]) > sharpness(scene["painted"]) + 0.15
 
 
+def test_shoes_of_the_top_s_colour_stay_under_a_new_top(scene):
+    """Shoes the colour of the old top (a man's light sneakers under a light T-shirt): a top's
+    try-on leaves them as they are; only cuffs of old trousers, joined to them, go with them."""
+    import dataclasses
+
+    body, camera, photo, parsing = scene["body"], scene["camera"], scene["photo"], scene["parsing"]
+    rows = np.flatnonzero(parsing.mask("person").any(axis=1))
+    shoes = parsing.mask("skin") & (np.arange(photo.shape[0])[:, None] > rows[-1] - 8)
+    assert shoes.sum() > 40
+    shod = photo.copy()
+    shod[shoes] = np.median(photo[scene["old"]], axis=0).astype(np.uint8)
+    labels = parsing.labels.copy()
+    labels[shoes] = bodyfit.LABELS.index("shoes")
+    composite, _ = render.render_on_photo(
+        body,
+        scene["drape"],
+        shod,
+        camera,
+        parsing.mask("person"),
+        parsing=dataclasses.replace(parsing, labels=labels),
+        garment_color=NEW_RGB,
+        light_steps=8,
+        spp=4,
+        seed=3,
+    )
+    assert np.array_equal(composite[shoes], shod[shoes])
+
+
 def test_large_photo_keeps_full_resolution():
     """A photo twice the working size, its parsing at full size: the composite comes back at the
     photo's size, with the old top replaced there too."""
