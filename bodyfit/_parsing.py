@@ -412,6 +412,54 @@ def _clothes_split(
     return float(band.start + int(np.argmin(cost)) + 1), False, nearer_upper
 
 
+#: Long hair falls over the shoulders and chest down to this share of the shoulder-to-hip-line
+#: drop below the shoulder line, within ``_LONG_HAIR_SPAN`` shoulder widths of the head.
+_LONG_HAIR_REACH = 0.9
+_LONG_HAIR_SPAN = 1.2
+#: Lab distance (8-bit units, lightness halved) within which a pixel has the hair's colour, and
+#: by which it must be nearer the hair's colour than the top's.
+_HAIR_LAB = 30.0
+_HAIR_MARGIN = 8.0
+
+
+def _long_hair(
+    lab: np.ndarray,
+    hair: np.ndarray,
+    candidates: np.ndarray,
+    kp: np.ndarray,
+    grid_v: np.ndarray,
+    scale_px: float,
+) -> np.ndarray:
+    """Hair below the neck line: ``candidates`` (person pixels neither skin nor head hair) of
+    the head hair's colour, nearer it than the top's, joined to the head hair (H, W) bool. A
+    woman's hair over her shoulders had been parsed as her top, and a try-on painted it away."""
+    from scipy import ndimage
+
+    out = np.zeros(hair.shape, bool)
+    if hair.sum() < 30:
+        return out
+    damp = np.array([0.5, 1.0, 1.0], np.float32)
+    colour = lab.astype(np.float32)
+    shoulder_v = float(kp[list(_SHOULDERS), 1].mean())
+    drop = max(float(kp[list(_HIPS), 1].mean()) - shoulder_v, 1.0)
+    head_u = float(kp[[0, 7, 8], 0].mean())
+    columns = np.abs(np.arange(hair.shape[1])[None, :] + 0.5 - head_u) < _LONG_HAIR_SPAN * scale_px
+    zone = candidates & columns & (grid_v < shoulder_v + _LONG_HAIR_REACH * drop)
+    torso = candidates & (grid_v > shoulder_v + 0.5 * drop) & (grid_v < shoulder_v + drop)
+    if not zone.any() or torso.sum() < 30:
+        return out
+    to_hair = np.linalg.norm((colour - np.median(colour[hair], axis=0)) * damp, axis=2)
+    to_top = np.linalg.norm((colour - np.median(colour[torso], axis=0)) * damp, axis=2)
+    like = zone & (to_hair < _HAIR_LAB) & (to_hair + _HAIR_MARGIN < to_top)
+    # (the head's hair votes too: the filter must not cut a strand off where it leaves the head)
+    like = ndimage.median_filter((like | hair).astype(np.uint8), size=5).astype(bool) & zone
+    pieces, count = ndimage.label(like)
+    if count:
+        joined = np.unique(pieces[ndimage.binary_dilation(hair, iterations=2) & like])
+        out = np.isin(pieces, joined[joined > 0])
+    return out
+
+
 #: Half-height of the band round the split row where the top's hem is followed by colour, as
 #: a share of the shoulder-to-hip drop: a draped hem dips and rises a few centimetres.
 _HEM_BAND = 0.15
@@ -523,6 +571,8 @@ def parse_person(
     # Eyes, brows and mouth are enclosed by face skin: skin, not hair.
     skin |= ndimage.binary_fill_holes(skin & in_head) & person
     hair = person & ~skin & ((in_head & (grid_v < neck_v)) | (grid_v < head[1] - 0.5 * head_radius))
+    lab = cv2.cvtColor(pixels, cv2.COLOR_RGB2Lab)
+    hair |= _long_hair(lab, hair, person & ~skin & ~hair, kp, grid_v, scale_px)
 
     ankle_v = float(kp[list(_ANKLES), 1].min())
     knee_v = float(kp[list(_KNEES), 1].mean())
@@ -533,7 +583,6 @@ def parse_person(
     shoes = person & ~skin & ~hair & near_feet & (grid_v > ankle_v - 0.05 * (ankle_v - knee_v))
 
     clothes = person & ~skin & ~hair & ~shoes
-    lab = cv2.cvtColor(pixels, cv2.COLOR_RGB2Lab)
     split_v, dress, top_colour = _clothes_split(
         lab, clothes, kp, np.random.default_rng(seed), scale_px
     )

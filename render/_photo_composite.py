@@ -404,7 +404,8 @@ def render_on_photo(
             smaller size of its aspect): the new garment replaces the old one (the old
             garment's uncovered pixels become skin shaded from the body or inpainted
             background; the light is fitted to the parsed skin; the garment's edges stay
-            sharp). None paints the garment over the photo as before.
+            sharp; its hair stays in front of the garment). None paints the garment over the
+            photo as before.
         replace_labels: the parsing's clothes labels to replace (of ``"upper_clothes"``,
             ``"lower_clothes"``, ``"dress"``); None: those the new garment covers at least
             :data:`render._replace.REPLACE_OVERLAP` of.
@@ -643,6 +644,10 @@ def _composite(
     from scipy import ndimage
 
     _height, _width = photo.shape[:2]
+    if parsing is not None and (hair := parsing.mask("hair")).any():
+        # hair falling over the shoulders hangs in front of any top (a woman's long hair had
+        # been painted away by the new garment)
+        protect = hair if protect is None else protect | hair
     vertices, faces = _body_arrays(body)
     layers = _layers_from_drape(drape, texture=texture, color=garment_color)
     if len(layers) != 1:
@@ -843,5 +848,7 @@ def _replacing(
     )
     result = np.clip(np.round(composite * 255.0), 0, 255).astype(np.uint8)
     untouched = ~((garment_alpha > 0) | changed)
+    if protect is not None:  # in front of everything: not even the blend band reaches them
+        untouched |= protect
     result[untouched] = photo[untouched]  # bit-exact photo wherever nothing was composited
     return result, region, ~untouched

@@ -157,6 +157,35 @@ def test_shoes_of_the_top_s_colour_stay_under_a_new_top(scene):
     assert np.array_equal(composite[shoes], shod[shoes])
 
 
+def test_hair_over_the_top_stays_in_front_of_the_new_one(scene):
+    """A strand of long hair parsed over the old top, where the new top goes: it stays as it
+    is (it had been painted over)."""
+    import dataclasses
+
+    body, camera, photo, parsing = scene["body"], scene["camera"], scene["photo"], scene["parsing"]
+    cols = np.flatnonzero(scene["mask"].any(axis=0))
+    strand = scene["mask"] & (np.abs(np.arange(photo.shape[1]) - cols.mean()) < 3)[None, :]
+    assert strand.sum() > 60
+    hairy = photo.copy()
+    hairy[strand] = (60, 40, 25)
+    labels = parsing.labels.copy()
+    labels[strand] = bodyfit.LABELS.index("hair")
+    composite, mask = render.render_on_photo(
+        body,
+        scene["drape"],
+        hairy,
+        camera,
+        parsing.mask("person"),
+        parsing=dataclasses.replace(parsing, labels=labels),
+        garment_color=NEW_RGB,
+        light_steps=8,
+        spp=4,
+        seed=3,
+    )
+    assert np.array_equal(composite[strand], hairy[strand])
+    assert mask[scene["mask"] & ~strand].mean() > 0.95  # the garment is there beside it
+
+
 def test_large_photo_keeps_full_resolution():
     """A photo twice the working size, its parsing at full size: the composite comes back at the
     photo's size, with the old top replaced there too."""
