@@ -271,7 +271,9 @@ def load_photo(source: PhotoSource, *, name: str | None = None) -> Photo:
             values = np.asarray(image, dtype=np.float64)
             high = max(float(values.max()), 1.0)
             image = Image.fromarray(np.round(values / high * 255.0).astype(np.uint8), "L")
-        pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
+        # a copy: PIL hands numpy a read-only buffer, and the try-on composites in place (a
+        # palette PNG had failed there)
+        pixels = np.array(image.convert("RGB"), dtype=np.uint8)
     return Photo(pixels=np.ascontiguousarray(pixels), alpha=alpha, name=label, focal_35mm_mm=focal)
 
 

@@ -178,6 +178,23 @@ def test_rgb_photo_decodes_to_a_writeable_array_equal_to_pil(tmp_path):
     assert np.array_equal(photo.pixels, pixels)
 
 
+@pytest.mark.parametrize("mode", ["P", "L", "I;16", "LA", "RGBA"])
+def test_every_image_mode_decodes_to_a_writeable_array(tmp_path, mode):
+    """Palette, grey, 16-bit and transparent photos as well (a palette PNG's read-only pixels
+    had stopped the try-on at its in-place composite)."""
+    rng = np.random.default_rng(6)
+    pixels = rng.integers(0, 256, (300, 200, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    image = image.quantize(64) if mode == "P" else image.convert(mode)
+    path = tmp_path / "photo.png"
+    image.save(path)
+    photo = bodyfit.load_photo(path)
+    assert photo.pixels.shape == (300, 200, 3) and photo.pixels.dtype == np.uint8
+    assert photo.pixels.flags.writeable and photo.pixels.flags.c_contiguous
+    if mode == "P":
+        assert np.array_equal(photo.pixels, np.asarray(Image.open(path).convert("RGB")))
+
+
 def test_large_photo_is_shrunk_for_analysis_in_bands_like_pil():
     """Photos over 32 MB are shrunk to the analysis size in bands of rows (no whole-photo PIL
     copy): the same pixels as one PIL Lanczos resize, give or take 1 on a rare pixel."""
