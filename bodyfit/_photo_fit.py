@@ -450,6 +450,23 @@ def fit_body_to_photos(
             )
             if dropped:
                 notes.append(_dropped_note(dropped, corrected=corrected))
+            if dropped and not corrected:
+                # Unlike every training photo (a stride, a turn, a coat): the fitted body's
+                # readings of covered girths are calibrated on none like it, and read as
+                # girths they gave a slim woman in a dress a 136 cm chest (real photos);
+                # the clothes' outline still bounds the body from above.
+                posterior = _girth_posterior(
+                    body,
+                    clothing,
+                    height_m=height_m,
+                    weight_kg=weight_kg,
+                    sex=sex,
+                    age_years=age_years,
+                    side_view=len(views) > 1,
+                    bounds_only=True,
+                )
+                girths, uncertainty = posterior.mean_m, posterior.std_m
+                sources = posterior.sources
             # a girth whose outline is skin is measured, not inferred: the correction was
             # learnt on covered girths (a bare chest above trousers went 6 cm under)
             skin = [g for g in GIRTHS if evidence[g] == "skin"]
@@ -670,9 +687,14 @@ def _girth_posterior(
     sex: str,
     age_years: float | None,
     side_view: bool,
+    bounds_only: bool = False,
 ):
     """The fitted body's chest, waist and hips weighed against the population prior
-    (``bodyfit._girth_posterior``); without a side view every reading is less sure."""
+    (``bodyfit._girth_posterior``); without a side view every reading is less sure;
+    ``bounds_only``: covered girths the outline reads above the prior's mean are only
+    bounded by it (the prior cut there), not read: clothes and a stride widen an outline,
+    while one under the mean is the body's own (a heavy woman in a tight tee read 95.9 cm
+    for her 105.5 cm chest with a hand on her head; bounded there, 92.3)."""
     from tryon3d.bodyfit._girth_posterior import (
         girth_posterior,
         girth_prior,
@@ -683,9 +705,16 @@ def _girth_posterior(
     error = load_photo_girth_error("height_only" if weight_kg is None else "with_weight")
     if not side_view:
         error = error.without_side_view(NO_SIDE_STD_M)
+    evidence = girth_evidence(clothing)
+    reading = {g: float(body.measurements_m[g]) for g in GIRTHS}
+    if bounds_only:
+        evidence = {
+            g: "hidden" if e != "skin" and reading[g] > mean[GIRTHS.index(g)] else e
+            for g, e in evidence.items()
+        }
     return girth_posterior(
-        {g: float(body.measurements_m[g]) for g in GIRTHS},
-        girth_evidence(clothing),
+        reading,
+        evidence,
         prior_mean=mean,
         prior_cov=cov,
         error=error,
@@ -821,7 +850,11 @@ def _dropped_note(dropped: tuple[str, ...], *, corrected: bool) -> str:
         "hanging towards the sides; raised arms, a stride, crossed legs, or a person mask or "
         "landmark gone wrong): "
         + ", ".join(parts)
-        + ("" if corrected else "; the girths are the posterior's, uncorrected")
+        + (
+            ""
+            if corrected
+            else "; the girths covered by clothes are the population prior's, cut at the outline"
+        )
     )
 
 
