@@ -38,7 +38,11 @@ there (``bodyfit._clothed``, ``data/clothing_ease.json``), and where that ease i
 and hips that body reads are then combined with the population prior for the height, sex (and
 weight) as posteriors (``bodyfit._girth_posterior``: skin, fitted or loose cloth, each with its
 calibrated error; a loose reading only bounds the girth), and the body is refitted from the
-photo's shape to the posterior girths (``fit_shape`` started there).
+photo's shape to the posterior girths (``fit_shape`` started there). That refit moves weight and
+muscle, which thin the arms with the torso: in a view off the A-pose the arms then get the
+outline fit's upper-arm and wrist girths back by their own sliders (``_arms_as_fitted``) and are
+re-aimed at the silhouette with the shape held (``_Fitter.refine_limbs``), so that they cover the
+skin they showed; the chest, waist and hips stay the refit's.
 
 Shapes are evaluated through a linearisation of anny's (piecewise linear) shape sliders (mass
 included) that is refreshed every few dozen steps, which keeps a step to a few milliseconds.
