@@ -18,10 +18,13 @@ fixes of issue 16's second round off (a person mask that lost the legs: scale by
 legs free and held; unseen ankles give no scale). Crossed legs in trousers drape since
 ``sim._colliders`` keeps crossed legs as posed (not switchable here: before, those scenes
 failed). ``--backdrop wood-l.webp`` puts every subject before that backdrop (the wood's colour
-takes some people's legs out of MediaPipe's person mask).
+takes some people's legs out of MediaPipe's person mask). ``--scenes DIR`` keeps the rendered
+scenes (the photo, the render's mask and garment mask as plain arrays, the truth as JSON) so
+that a rerun fits the very same images without draping them again.
 
 Usage: python benchmarks/photo_poses.py [--json] [--subjects 2] [--poses a_pose,arms_down,...]
        [--baseline] [--previous] [--backdrop NAME] [--save DIR]  (photos and masks as PNG)
+       [--scenes DIR]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import contextlib
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +105,69 @@ def pose_scores(silhouette: np.ndarray, rendering) -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True)
+class _SceneRendering:
+    """What ``pose_scores`` reads of a render (from a scene folder): ``mask`` (H, W) float32
+    coverage, ``garment_mask`` (H, W) bool."""
+
+    mask: np.ndarray
+    garment_mask: np.ndarray
+
+
+@dataclass(frozen=True)
+class _SceneTruth:
+    """What the benchmark reads of a true body (from a scene folder)."""
+
+    measurements_m: dict
+    weight_kg: float
+
+
+def _scene(args, rng: np.random.Generator, index: int, name: str, *, sex: str):
+    """(true body, front photo, front rendering, outfit) of subject ``index`` in pose ``name``:
+    rendered, or read back from ``args.scenes`` (``<seed>_<index>_<pose>[_<backdrop>].npz``
+    arrays and ``.json`` truth, written on first use: plain arrays and numbers, nothing
+    unpickled)."""
+    from photo_fit import clothed_subject
+
+    folder = Path(args.scenes) if args.scenes else None
+    if folder is not None:
+        backdrop = f"_{Path(args.backdrop).stem}" if args.backdrop else ""
+        stem = folder / f"{args.seed}_{index}_{name}{backdrop}"
+        if stem.with_suffix(".json").exists() and stem.with_suffix(".npz").exists():
+            meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+            with np.load(stem.with_suffix(".npz"), allow_pickle=False) as stored:
+                photo = stored["photo"]
+                rendering = _SceneRendering(stored["mask"], stored["garment_mask"])
+            truth = _SceneTruth(meta["measurements_m"], meta["weight_kg"])
+            return truth, photo, rendering, meta["outfit"]
+    renderings: dict = {}
+    truth, photos, _, outfit = clothed_subject(
+        rng,
+        index,
+        sex=sex,
+        pose=lambda joints: pose_vector(joints, name),
+        views=("front",),
+        renderings=renderings,
+        backdrop=args.backdrop,
+    )
+    rendering = renderings["front"]
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            stem.with_suffix(".npz"),
+            photo=photos["front"],
+            mask=np.asarray(rendering.mask, np.float32),
+            garment_mask=np.asarray(rendering.garment_mask, bool),
+        )
+        meta = {
+            "measurements_m": {k: float(v) for k, v in truth.measurements_m.items()},
+            "weight_kg": float(truth.weight_kg),
+            "outfit": outfit,
+        }
+        stem.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    return truth, photos["front"], rendering, outfit
+
+
 def fit_row(photo, rendering, truth, *, sex: str) -> dict:
     """Fit the front ``photo`` (clothed) and score it against ``rendering`` and the ``truth``
     body: a dict with ``ok`` and either the scores or the error text."""
@@ -153,8 +220,6 @@ def _save(folder: Path, stem: str, photo: np.ndarray, rendering, fits: dict) -> 
 def main() -> int:
     import os
 
-    from photo_fit import clothed_subject
-
     from tryon3d.sim import DrapeDivergedError
 
     parser = argparse.ArgumentParser(
@@ -173,6 +238,9 @@ def main() -> int:
     )
     parser.add_argument("--backdrop", default=None, help="one backdrop for every subject")
     parser.add_argument("--save", default=None, help="folder for photos and fitted outlines")
+    parser.add_argument(
+        "--scenes", default=None, help="folder keeping the rendered scenes for reruns"
+    )
     args = parser.parse_args()
     poses = [p.strip() for p in args.poses.split(",") if p.strip()]
     for name in poses:
@@ -183,18 +251,9 @@ def main() -> int:
         sex = ("female", "male")[index % 2]
         for name in poses:
             rng = np.random.default_rng([args.seed, index])  # the same subject in every pose
-            renderings: dict = {}
             started = time.process_time()
             try:
-                truth, photos, _, outfit = clothed_subject(
-                    rng,
-                    index,
-                    sex=sex,
-                    pose=lambda joints, name=name: pose_vector(joints, name),
-                    views=("front",),
-                    renderings=renderings,
-                    backdrop=args.backdrop,
-                )
+                truth, photo, rendering, outfit = _scene(args, rng, index, name, sex=sex)
             except DrapeDivergedError as exc:  # no photo to fit: said, not counted
                 rows.append({"subject": index, "pose": name, "sex": sex, "scene_failed": str(exc)})
                 continue
@@ -216,13 +275,13 @@ def main() -> int:
             methods["ours"] = contextlib.nullcontext
             for method, context in methods.items():
                 with context():
-                    row[method] = fit_row(photos["front"], renderings["front"], truth, sex=sex)
+                    row[method] = fit_row(photo, rendering, truth, sex=sex)
             if args.save:
                 _save(
                     Path(args.save),
                     f"s{index}_{name}",
-                    photos["front"],
-                    renderings["front"],
+                    photo,
+                    rendering,
                     {m: row[m] for m in methods},
                 )
             for method in methods:

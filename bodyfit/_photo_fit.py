@@ -38,7 +38,11 @@ there (``bodyfit._clothed``, ``data/clothing_ease.json``), and where that ease i
 and hips that body reads are then combined with the population prior for the height, sex (and
 weight) as posteriors (``bodyfit._girth_posterior``: skin, fitted or loose cloth, each with its
 calibrated error; a loose reading only bounds the girth), and the body is refitted from the
-photo's shape to the posterior girths (``fit_shape`` started there).
+photo's shape to the posterior girths (``fit_shape`` started there). That refit moves weight and
+muscle, which thin the arms with the torso: in a view off the A-pose the arms then get the
+outline fit's upper-arm and wrist girths back by their own sliders (``_arms_as_fitted``) and are
+re-aimed at the silhouette with the shape held (``_Fitter.refine_limbs``), so that they cover the
+skin they showed; the chest, waist and hips stay the refit's.
 
 Shapes are evaluated through a linearisation of anny's (piecewise linear) shape sliders (mass
 included) that is refreshed every few dozen steps, which keeps a step to a few milliseconds.
@@ -473,6 +477,7 @@ def fit_body_to_photos(
             girths = {g: posterior.mean_m[g] if g in skin else girths[g] for g in GIRTHS}
             uncertainty = {g: posterior.std_m[g] if g in skin else uncertainty[g] for g in GIRTHS}
             sources = {g: posterior.sources[g] if g in skin else sources[g] for g in GIRTHS}
+        outline_body = body
         body = (
             body
             if bare
@@ -487,6 +492,15 @@ def fit_body_to_photos(
                 height_ratios=ratios,
             )
         )
+        if body is not outline_body and any(fitter.posed):
+            # limbs off the A-pose, fitted to the skin they showed: the refit (weight, muscle)
+            # thinned the arms and moved the shoulders with the torso; the arms get back the
+            # photo's girths and are re-aimed (subject 1 of benchmarks/photo_poses.py, arms
+            # down: skin covered 0.970 -> 0.981)
+            body = _arms_as_fitted(
+                body, outline_body, model=model, sex=sex, age_years=age, height_ratios=ratios
+            )
+            body, poses = _limbs_to_refit(body, fitter, poses, model=model, views=views)
         notes.extend(
             _posterior_notes(
                 posterior, girths, uncertainty, sources, weight_given=weight_kg is not None
@@ -757,6 +771,78 @@ def _refit_to_girths(
         height_ratios=height_ratios,
         inputs=body.inputs,
     )
+
+
+_LIMB_REFIT_STEPS = 6  # arm-only refinement steps after the girth refit (views off the A-pose)
+
+
+#: girth -> the anny slider that changes it and no other girth (the chest by 0.2 cm at most,
+#: the refit's own tolerance, for a 5 cm upper arm)
+_ARM_SLIDERS = {"upper_arm": "measure-upperarm-circ-incr", "wrist": "measure-wrist-circ-incr"}
+_ARM_PROBE = 0.2  # slider step of the slope probe
+
+
+def _arms_as_fitted(
+    body: Body,
+    fitted: Body,
+    *,
+    model: AnnyModel,
+    sex: Sex,
+    age_years: float,
+    height_ratios: dict[str, float],
+) -> Body:
+    """``body`` (refit to the girths) with its arms' own sliders (``_ARM_SLIDERS``) set so
+    that its upper arm and wrist read as the outline fit's (``fitted``) again: the refit's
+    global sliders (weight, muscle) thin the arms with the torso, while the photo showed the
+    arms themselves (bare or in a sleeve) as fitted. The sliders are local: the chest, waist
+    and hips stay the refit's. One secant step (the girths are linear in them)."""
+    from tryon3d.bodyfit._measurements import rebuild_body
+
+    names = list(model.parameter_names)
+    parameters = dict(body.shape_parameters)
+    probe = {**parameters, **{s: parameters[s] + _ARM_PROBE for s in _ARM_SLIDERS.values()}}
+
+    def build(shape):
+        return rebuild_body(
+            model="anny",
+            shape_parameters=shape,
+            sex=sex,
+            age_years=age_years,
+            pose=body.pose,
+            height_ratios=height_ratios,
+            inputs=body.inputs,
+        )
+
+    probed = build(probe)
+    for girth, slider in _ARM_SLIDERS.items():
+        slope = (probed.measurements_m[girth] - body.measurements_m[girth]) / _ARM_PROBE
+        if slope <= 1e-4:
+            continue
+        low, high = model.parameter_bounds[names.index(slider)]
+        wanted = fitted.measurements_m[girth] - body.measurements_m[girth]
+        parameters[slider] = float(np.clip(parameters[slider] + wanted / slope, low, high))
+    return build(parameters)
+
+
+def _limbs_to_refit(
+    body: Body, fitter: _Fitter, poses: dict[str, np.ndarray], *, model: AnnyModel, views
+) -> tuple[Body, dict[str, np.ndarray]]:
+    """``body`` (refit to the girths) and the views' poses with the arms of views off the
+    A-pose re-aimed at their silhouettes for the refit's shape (``_Fitter.refine_limbs``):
+    the refit moves the shoulders and thins the arms, and the arms the outline fit placed
+    then miss the skin they covered. The shape is held: the girths stay the refit's."""
+    from tryon3d.bodyfit._anny_pose import pose_anny_vertices
+
+    parameters = np.array([body.shape_parameters[name] for name in model.parameter_names])
+    fitter.refine_limbs(parameters, _LIMB_REFIT_STEPS)
+    poses = {
+        view.name: fitter.rig.full_pose(fitter.pose[i].detach().numpy())
+        for i, view in enumerate(views)
+    }
+    vertices, joints = pose_anny_vertices(
+        model, body.rest_vertices, body.rest_joints, poses["front"]
+    )
+    return body.with_pose(vertices, joints, poses["front"]), poses
 
 
 def _corrected_girths(

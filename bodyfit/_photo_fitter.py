@@ -177,6 +177,8 @@ _KNEE_HINGE_PRIOR = 20.0
 #: twisted arm turned a hanging hand's palm and spread fingers to the camera (crossed legs: 59 %
 #: of the fitted pixels outside the person were hands).
 _ARM_TWIST_PRIOR = 4.0
+#: The bones ``_Fitter.refine_limbs`` re-aims after the girth refit.
+_LIMB_BONES = frozenset(("upperarm01.L", "upperarm01.R", "lowerarm01.L", "lowerarm01.R"))
 _TWIST_BONES = (
     ("upperarm01.L", "lowerarm01.L"),
     ("upperarm01.R", "lowerarm01.R"),
@@ -742,7 +744,45 @@ class _Fitter:
         with _render_threads(schedule.render_threads):
             self._refine(steps, resolution=resolution, spp=spp, schedule=schedule)
 
-    def _refine(self, steps: int, *, resolution: int, spp: int, schedule: _Schedule) -> None:
+    def refine_limbs(
+        self,
+        parameters: np.ndarray,
+        steps: int,
+        *,
+        resolution: int = _REFINE_PX,
+        spp: int = _REFINE_SPP,
+        schedule: _Schedule = _SCHEDULE,
+    ) -> None:
+        """Re-aim the arms (``_LIMB_BONES``) of the views in a pose other than the A-pose
+        (``posed``) at their silhouettes for the shape ``parameters`` (P,), held: after the
+        girth refit gave the body other shoulders and thinner arms, the arms the outline fit
+        placed no longer lie on the skin they covered. Pose only: the shape, hence every
+        girth, and the cameras stay as they are. ``steps`` refinement steps at ``resolution``
+        px and ``spp`` (none coarse, no early stop)."""
+        import torch
+
+        if not any(self.posed) or steps <= 0:
+            return
+        with _no_grad():
+            self.params.copy_(torch.as_tensor(parameters, dtype=self.params.dtype))
+        names = self.model.joint_names
+        limbs = torch.tensor([names[b] in _LIMB_BONES for b in self.rig.bones])
+        masks = [limbs[:, None] & posed for posed in self.posed]
+        schedule = replace(schedule, coarse_steps=0, fine_steps=None, min_steps=steps)
+        with _render_threads(schedule.render_threads):
+            self._refine(steps, resolution=resolution, spp=spp, schedule=schedule, free=masks)
+
+    def _refine(
+        self,
+        steps: int,
+        *,
+        resolution: int,
+        spp: int,
+        schedule: _Schedule,
+        free: list | None = None,
+    ) -> None:
+        """The refinement loop of ``stage_b``; ``free`` (per view a (G, 1) bool tensor, or
+        None): only those bones' poses move, the shape and cameras are held."""
         import torch
 
         from tryon3d.render import render_silhouette
@@ -757,7 +797,9 @@ class _Fitter:
         )
         rig = replace(self.rig, weights=self.rig.weights[rows])
         optimizer = torch.optim.Adam(
-            [
+            [{"params": self.pose, "lr": 0.01}]
+            if free is not None
+            else [
                 {"params": self.omega + self.trans + self.log_focal, "lr": 0.003},
                 {"params": self.pose, "lr": 0.01},
                 {"params": [self.params], "lr": 0.015},
@@ -812,8 +854,13 @@ class _Fitter:
                     )
                 loss = loss + 0.3 * kp + 20.0 * silhouette
             loss.backward()
-            optimizer.step()
-            self.clamp()
+            if free is None:
+                optimizer.step()
+                self.clamp()
+            else:
+                for pose, mask in zip(self.pose, free, strict=True):
+                    pose.grad = torch.where(mask, pose.grad, torch.zeros_like(pose.grad))
+                optimizer.step()
             score = min(ious)
             self.refine_history.append(score)
             if score > best + _PLATEAU_IOU or step < schedule.min_steps or coarse:

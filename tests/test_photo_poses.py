@@ -226,3 +226,75 @@ def test_a_photo_whose_mask_lost_the_legs_keeps_its_scale(legs_lost_photo):
     fitted = fit.silhouettes["front"]
     assert (fitted & person).sum() / fitted.sum() >= 0.92
     assert fit.body.measurements_m["stature"] == pytest.approx(1.66, abs=0.01)
+
+
+#: arms hanging by the sides (benchmarks/photo_poses.py's arms_down)
+ARMS_DOWN = {
+    "upperarm01.L": (0.0, 0.62, 0.0),
+    "upperarm01.R": (0.0, -0.62, 0.0),
+    "lowerarm01.L": (0.25, 0.0, 0.0),
+    "lowerarm01.R": (0.25, 0.0, 0.0),
+}
+
+
+@pytest.fixture(scope="module")
+def arms_down_photo():
+    """A tall man (1.86 m, 78 kg) in a tee, arms hanging by his sides, over a grey backdrop:
+    the photo, his mask and his visible skin, from the render."""
+    from tryon3d import bodyfit
+
+    rest = bodyfit.body_from_measurements(height_m=1.86, weight_kg=78.0, sex="male")
+    shot = tee_shot(posed_body(rest, ARMS_DOWN), seed=5)
+    photo = over_gradient(shot.rgba, base=(0.55, 0.55, 0.6))
+    person = shot.mask > 0.5
+    return photo, person, person & ~shot.garment_mask
+
+
+def test_arms_still_cover_the_skin_after_a_slimming_girth_refit(arms_down_photo, monkeypatch):
+    """The girth correction may slim a body far below its outline fit (benchmarks/
+    photo_poses.py's subject 1: chest 14 cm less); the refit to those girths moves weight and
+    muscle, which thinned the arms with the torso, and the arms the outline fit had placed on
+    the skin no longer covered it. Here the correction is made to take 15 cm off the
+    posterior's girths. Measured: the waist 8 cm under the outline fit's, the chest, waist and
+    hips the refit's within 0.17 cm (the arms' own sliders), the upper arm 28.6 cm and the
+    wrist 19.0 as the outline fit read them (before: thinned to 23.1 and 17.5), 0.999 of the
+    skin (2 px in from its edge) covered (before: 0.9985; this tee shows more forearm than
+    the benchmark's subject)."""
+    import cv2
+    from scipy import ndimage
+
+    from tryon3d import bodyfit
+    from tryon3d.bodyfit import _photo_fit
+
+    def slimming(posterior, readings, **kwargs):
+        girths = {g: posterior.mean_m[g] - 0.15 for g in ("chest", "waist", "hips")}
+        return girths, posterior.std_m, posterior.sources, (), True
+
+    refit = _photo_fit._refit_to_girths
+    asked: dict = {}
+
+    def refit_spy(body, girths_m, **kwargs):
+        asked.update(girths_m)  # (a girth whose outline is skin keeps the posterior's)
+        out = refit(body, girths_m, **kwargs)
+        asked["_outline"], asked["_refit"] = body, out
+        return out
+
+    monkeypatch.setattr(_photo_fit, "_corrected_girths", slimming)
+    monkeypatch.setattr(_photo_fit, "_refit_to_girths", refit_spy)
+    photo, person, skin = arms_down_photo
+    cv2.setRNGSeed(0)  # GrabCut (parsing) draws from OpenCV's global RNG
+    fit = bodyfit.fit_body_to_photos(photo, height_m=1.86, sex="male", clothed=True)
+    measured = fit.body.measurements_m
+    outline = asked["_outline"].measurements_m
+    assert max(outline[g] - measured[g] for g in ("waist", "hips")) > 0.05  # slimmed
+    for girth in ("chest", "waist", "hips"):  # the girths stay the refit's
+        assert measured[girth] == pytest.approx(asked["_refit"].measurements_m[girth], abs=0.003)
+        assert measured[girth] == pytest.approx(asked[girth], abs=0.005), girth
+    fitted = fit.silhouettes["front"]
+    core = ndimage.binary_erosion(skin, iterations=2)
+    covered = (fitted & core).sum() / core.sum()
+    inside = (fitted & person).sum() / fitted.sum()
+    assert covered >= 0.98, covered
+    assert inside >= 0.95, inside
+    for girth in ("upper_arm", "wrist"):  # his arms as the photo showed them
+        assert measured[girth] == pytest.approx(outline[girth], abs=0.005), girth
