@@ -331,6 +331,7 @@ def clothed_target(
     view: str,
     ease: ClothingEase | None = None,
     lower: str | None = None,
+    own_skin: np.ndarray | None = None,
 ) -> ClothedTarget:
     """The person mask shrunk where clothes form the outline, by the learnt ease.
 
@@ -344,6 +345,9 @@ def clothed_target(
         lower: ``"trousers"`` or ``"skirt"``: the ease class of the lower clothes (None: judged
             by ``lower_garment_class`` on these labels, trousers when it cannot tell: their
             smaller ease keeps the outline nearer an upper bound).
+        own_skin: where the parsing itself found skin, (H, W) bool, when ``labels`` also call
+            skin what only has its colour: each girth's coverage gets its ``own_skin`` share
+            (None: the ``skin`` share).
 
     Returns:
         A :class:`ClothedTarget`.
@@ -383,8 +387,10 @@ def clothed_target(
         ring = outline & (regions == EASE_REGIONS.index(region))
         total = max(int(ring.sum()), 1)
         cloth = ring & (shrink > 0)
+        skin = ring & (labels == SKIN)
         coverage[girth] = {
-            "skin": float((ring & (labels == SKIN)).sum() / total),
+            "skin": float(skin.sum() / total),
+            "own_skin": float((skin if own_skin is None else ring & own_skin).sum() / total),
             "cloth": float(cloth.sum() / total),
             "untelling": float((ring & bound_only).sum() / total),
             "ease_std_m": float(spread[ring].mean()) if ring.any() else 0.0,

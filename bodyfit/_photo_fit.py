@@ -472,8 +472,16 @@ def fit_body_to_photos(
                 girths, uncertainty = posterior.mean_m, posterior.std_m
                 sources = posterior.sources
             # a girth whose outline is skin is measured, not inferred: the correction was
-            # learnt on covered girths (a bare chest above trousers went 6 cm under)
-            skin = [g for g in GIRTHS if evidence[g] == "skin"]
+            # learnt on covered girths (a bare chest above trousers went 6 cm under); skin
+            # the parsing found itself, not clothes of its colour (beige trousers read as the
+            # hips' skin: +24 cm where the correction had -4)
+            own = girth_evidence(
+                {
+                    view: {g: _own_skin(shares) for g, shares in by_girth.items()}
+                    for view, by_girth in clothing.items()
+                }
+            )
+            skin = [g for g in GIRTHS if evidence[g] == "skin" and own[g] == "skin"]
             girths = {g: posterior.mean_m[g] if g in skin else girths[g] for g in GIRTHS}
             uncertainty = {g: posterior.std_m[g] if g in skin else uncertainty[g] for g in GIRTHS}
             sources = {g: posterior.sources[g] if g in skin else sources[g] for g in GIRTHS}
@@ -633,6 +641,7 @@ def _clothed_view(
     labels = np.asarray(
         Image.fromarray(parsing.labels).resize(analysis.size, Image.Resampling.NEAREST)
     )
+    own_skin = labels == SKIN  # before clothes of the skin's colour join it
     labels = _skin_coloured_as_skin(photo, analysis, parsing, labels)
     px_per_m = 1.0 / metres_per_pixel(analysis, height_m)
     mask = analysis.mask
@@ -659,7 +668,16 @@ def _clothed_view(
                     f"{view} photo: the person mask lost a forearm; {int(lost.sum())} px of it "
                     "found by colour near the elbow"
                 )
-    return clothed_target(mask, labels, analysis.keypoints, px_per_m, view=view, lower=lower)
+    return clothed_target(
+        mask, labels, analysis.keypoints, px_per_m, view=view, lower=lower, own_skin=own_skin
+    )
+
+
+def _own_skin(shares: dict[str, float]) -> dict[str, float]:
+    """A girth's outline shares (``ClothedTarget.coverage``) with the skin the parsing found
+    itself as skin, and clothes merely of the skin's colour back as cloth."""
+    own = shares.get("own_skin", shares["skin"])
+    return {**shares, "skin": own, "cloth": shares["cloth"] + shares["skin"] - own}
 
 
 def _skin_coloured_as_skin(photo: Photo, analysis: PhotoAnalysis, parsing, labels: np.ndarray):

@@ -310,7 +310,9 @@ def test_shipped_correction_reads_known_features():
     correction = load_girth_correction("height_only")
     assert correction is not None
     assert set(correction.features) <= set(CORRECTION_FEATURES)
-    assert "neck_front" in correction.features
+    # not the neck's breadth: hair beside it and collars round it in real photos, none in ours
+    for shipped in (correction, load_girth_correction("height_only", side_view=False)):
+        assert shipped is not None and "neck_front" not in shipped.features
     # surer than the height's prior alone over the same training bodies
     assert (correction.std_m < 0.8 * correction.prior_std_m).all(), correction
     assert any(f.startswith("profile_side_") for f in correction.features)
