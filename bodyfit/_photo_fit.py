@@ -422,7 +422,8 @@ def fit_body_to_photos(
     )
     outline_girths = {g: float(body.measurements_m[g]) for g in GIRTHS}
     if clothed:
-        posterior = _girth_posterior(
+        posterior_of = functools.partial(
+            _girth_posterior,
             body,
             clothing,
             height_m=height_m,
@@ -431,6 +432,7 @@ def fit_body_to_photos(
             age_years=age_years,
             side_view=len(views) > 1,
         )
+        posterior = posterior_of()
         posterior_girths = dict(posterior.mean_m)
         readings = {
             **outline_readings(analyses, height_m),
@@ -459,16 +461,7 @@ def fit_body_to_photos(
                 # readings of covered girths are calibrated on none like it, and read as
                 # girths they gave a slim woman in a dress a 136 cm chest (real photos);
                 # the clothes' outline still bounds the body from above.
-                posterior = _girth_posterior(
-                    body,
-                    clothing,
-                    height_m=height_m,
-                    weight_kg=weight_kg,
-                    sex=sex,
-                    age_years=age_years,
-                    side_view=len(views) > 1,
-                    bounds_only=True,
-                )
+                posterior = posterior_of(bounds_only=True)
                 girths, uncertainty = posterior.mean_m, posterior.std_m
                 sources = posterior.sources
             # a girth whose outline is skin is measured, not inferred: the correction was

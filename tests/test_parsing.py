@@ -16,11 +16,33 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / max((a | b).sum(), 1))
 
 
+def _front(body, garments):
+    """``body`` in ``garments`` (``GarmentMesh``) from the front, 288 x 384 px."""
+    from tryon3d import render
+
+    return render.render_body(
+        body,
+        garments=garments,
+        camera="front",
+        width=288,
+        height=384,
+        spp=8,
+        seed=1,
+        skin_color=(0.55, 0.36, 0.26),
+    )
+
+
+def _over(rendering, backdrop: np.ndarray) -> np.ndarray:
+    """The rendering over ``backdrop`` ((H, W, 3) float sRGB): uint8 sRGB."""
+    alpha = rendering.rgba[..., 3:4]
+    composite = rendering.rgba[..., :3] * alpha + backdrop * (1 - alpha)
+    return np.round(composite * 255).astype(np.uint8)
+
+
 @pytest.fixture(scope="module")
 def rendered_top(default_body):
     """The default body in a tight top (its own torso lifted 12 mm, navy) on a striped backdrop;
     truth: person, skin = body pixels, upper clothes = garment pixels."""
-    from tryon3d import render
     from tryon3d.core import vertex_normals
     from tryon3d.render._records import GarmentMesh
 
@@ -32,25 +54,13 @@ def rendered_top(default_body):
     top = GarmentMesh(
         vertices + 0.012 * vertex_normals(vertices, faces), faces[torso], color=(0.05, 0.1, 0.4)
     )
-    rendering = render.render_body(
-        default_body,
-        garments=[top],
-        camera="front",
-        width=288,
-        height=384,
-        spp=8,
-        seed=1,
-        skin_color=(0.55, 0.36, 0.26),
-    )
+    rendering = _front(default_body, [top])
     rng = np.random.default_rng(3)
     stripes = 0.45 + 0.25 * np.sin(np.arange(288) / 7.0)[None, :, None] * np.ones((384, 1, 3))
     backdrop = np.clip(
         stripes * rng.uniform(0.6, 1.2, 3) + rng.normal(0, 0.02, (384, 288, 3)), 0, 1
     )
-    alpha = rendering.rgba[..., 3:4]
-    photo = np.round((rendering.rgba[..., :3] * alpha + backdrop * (1 - alpha)) * 255).astype(
-        np.uint8
-    )
+    photo = _over(rendering, backdrop)
     person = rendering.mask > 0.5
     return photo, person, person & ~rendering.garment_mask, person & rendering.garment_mask
 
@@ -100,7 +110,6 @@ def test_a_curved_hem_is_followed_by_colour(default_body):
     rendered top above): near the split row each pixel goes to the garment whose colour it has.
     A straight split row (as before) gave IoU 0.884 / 0.929 (top / trousers) and 258 px
     wrong at the hem; by colour 0.925 / 0.951 and 48."""
-    from tryon3d import render
     from tryon3d.core import vertex_normals
     from tryon3d.render._records import GarmentMesh
 
@@ -117,25 +126,9 @@ def test_a_curved_hem_is_followed_by_colour(default_body):
     )
     legs = torso & (z > 0.05) & (z < 0.64)
     trousers = GarmentMesh(vertices + 0.008 * normals, faces[legs], color=(0.02, 0.03, 0.09))
-    shots = [
-        render.render_body(
-            default_body,
-            garments=garments,
-            camera="front",
-            width=288,
-            height=384,
-            spp=8,
-            seed=1,
-            skin_color=(0.55, 0.36, 0.26),
-        )
-        for garments in ([top, trousers], [top])
-    ]
+    shots = [_front(default_body, garments) for garments in ([top, trousers], [top])]
     rendering = shots[0]
-    backdrop = np.full((384, 288, 3), 0.8)
-    alpha = rendering.rgba[..., 3:4]
-    photo = np.round((rendering.rgba[..., :3] * alpha + backdrop * (1 - alpha)) * 255).astype(
-        np.uint8
-    )
+    photo = _over(rendering, np.full((384, 288, 3), 0.8))
     person = rendering.mask > 0.5
     truth_top = person & shots[1].garment_mask
     truth_trousers = person & rendering.garment_mask & ~truth_top

@@ -129,24 +129,20 @@ def test_new_garment_edge_stays_sharp(scene):
     assert sharpness(scene["replaced"]) > sharpness(scene["painted"]) + 0.15
 
 
-def test_shoes_of_the_top_s_colour_stay_under_a_new_top(scene):
-    """Shoes the colour of the old top (a man's light sneakers under a light T-shirt): a top's
-    try-on leaves them as they are; only cuffs of old trousers, joined to them, go with them."""
+def _relabelled(scene, where: np.ndarray, label: str, rgb) -> tuple[np.ndarray, tuple]:
+    """The scene's photo with ``where`` painted ``rgb`` and parsed as ``label``, composited with
+    the new top: (that photo, (composite, garment mask))."""
     import dataclasses
 
-    body, camera, photo, parsing = scene["body"], scene["camera"], scene["photo"], scene["parsing"]
-    rows = np.flatnonzero(parsing.mask("person").any(axis=1))
-    shoes = parsing.mask("skin") & (np.arange(photo.shape[0])[:, None] > rows[-1] - 8)
-    assert shoes.sum() > 40
-    shod = photo.copy()
-    shod[shoes] = np.median(photo[scene["old"]], axis=0).astype(np.uint8)
+    photo, parsing = scene["photo"].copy(), scene["parsing"]
+    photo[where] = rgb
     labels = parsing.labels.copy()
-    labels[shoes] = bodyfit.LABELS.index("shoes")
-    composite, _ = render.render_on_photo(
-        body,
+    labels[where] = bodyfit.LABELS.index(label)
+    result = render.render_on_photo(
+        scene["body"],
         scene["drape"],
-        shod,
-        camera,
+        photo,
+        scene["camera"],
         parsing.mask("person"),
         parsing=dataclasses.replace(parsing, labels=labels),
         garment_color=NEW_RGB,
@@ -154,34 +150,29 @@ def test_shoes_of_the_top_s_colour_stay_under_a_new_top(scene):
         spp=4,
         seed=3,
     )
+    return photo, result
+
+
+def test_shoes_of_the_top_s_colour_stay_under_a_new_top(scene):
+    """Shoes the colour of the old top (a man's light sneakers under a light T-shirt): a top's
+    try-on leaves them as they are; only cuffs of old trousers, joined to them, go with them."""
+    photo, parsing = scene["photo"], scene["parsing"]
+    rows = np.flatnonzero(parsing.mask("person").any(axis=1))
+    shoes = parsing.mask("skin") & (np.arange(photo.shape[0])[:, None] > rows[-1] - 8)
+    assert shoes.sum() > 40
+    old_top = np.median(photo[scene["old"]], axis=0).astype(np.uint8)
+    shod, (composite, _) = _relabelled(scene, shoes, "shoes", old_top)
     assert np.array_equal(composite[shoes], shod[shoes])
 
 
 def test_hair_over_the_top_stays_in_front_of_the_new_one(scene):
     """A strand of long hair parsed over the old top, where the new top goes: it stays as it
     is (it had been painted over)."""
-    import dataclasses
-
-    body, camera, photo, parsing = scene["body"], scene["camera"], scene["photo"], scene["parsing"]
     cols = np.flatnonzero(scene["mask"].any(axis=0))
-    strand = scene["mask"] & (np.abs(np.arange(photo.shape[1]) - cols.mean()) < 3)[None, :]
+    width = scene["photo"].shape[1]
+    strand = scene["mask"] & (np.abs(np.arange(width) - cols.mean()) < 3)[None, :]
     assert strand.sum() > 60
-    hairy = photo.copy()
-    hairy[strand] = (60, 40, 25)
-    labels = parsing.labels.copy()
-    labels[strand] = bodyfit.LABELS.index("hair")
-    composite, mask = render.render_on_photo(
-        body,
-        scene["drape"],
-        hairy,
-        camera,
-        parsing.mask("person"),
-        parsing=dataclasses.replace(parsing, labels=labels),
-        garment_color=NEW_RGB,
-        light_steps=8,
-        spp=4,
-        seed=3,
-    )
+    hairy, (composite, mask) = _relabelled(scene, strand, "hair", (60, 40, 25))
     assert np.array_equal(composite[strand], hairy[strand])
     assert mask[scene["mask"] & ~strand].mean() > 0.95  # the garment is there beside it
 
