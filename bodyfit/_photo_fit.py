@@ -716,10 +716,10 @@ def _girth_posterior(
 ):
     """The fitted body's chest, waist and hips weighed against the population prior
     (``bodyfit._girth_posterior``); without a side view every reading is less sure;
-    ``bounds_only``: covered girths the outline reads above the prior's mean are only
-    bounded by it (the prior cut there), not read: clothes and a stride widen an outline,
-    while one under the mean is the body's own (a heavy woman in a tight tee read 95.9 cm
-    for her 105.5 cm chest with a hand on her head; bounded there, 92.3)."""
+    ``bounds_only``: girths the outline reads above the prior's mean are only bounded by it
+    (the prior cut there), not read: clothes, a stride and raised bare arms beside the chest
+    widen an outline, while one under the mean is the body's own (a heavy woman in a tight tee
+    read 95.9 cm for her 105.5 cm chest with a hand on her head; bounded there, 92.3)."""
     from tryon3d.bodyfit._girth_posterior import (
         girth_posterior,
         girth_prior,
@@ -734,8 +734,7 @@ def _girth_posterior(
     reading = {g: float(body.measurements_m[g]) for g in GIRTHS}
     if bounds_only:
         evidence = {
-            g: "hidden" if e != "skin" and reading[g] > mean[GIRTHS.index(g)] else e
-            for g, e in evidence.items()
+            g: "hidden" if reading[g] > mean[GIRTHS.index(g)] else e for g, e in evidence.items()
         }
     return girth_posterior(
         reading,
