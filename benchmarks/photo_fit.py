@@ -13,8 +13,8 @@ and a striped print) and rendered front and side (rest A-pose) over real photo b
 alone (the population prior), (b) the photo fit that takes the clothed outline for the body, (c)
 the clothed fit (parsed clothes shrunk by the learnt ease, each girth then a posterior with the
 population prior) and ``clothed_reading``: (c)'s girths before the prior was weighed in,
-``clothed_posterior``: before the outline's own readings (neck breadth, breadth profiles of the
-front and side views) corrected them; MAE and mean signed error (the clothing bias) per girth.
+``clothed_posterior``: before the outline's own readings (breadth profiles of the front and
+side views, side depths) corrected them; MAE and mean signed error (the clothing bias) per girth.
 ``--scenes DIR`` keeps the rendered subjects (photos and truth, plain arrays and JSON) so that
 other modes (``--with-weight``, ``--front-only``) fit the very same images without a drape.
 

@@ -4,10 +4,10 @@ view) at rows between the shoulder and hip lines, in metres.
 
 The fitted body's girths follow the outline only as far as the clothes let them; these
 readings follow it directly. In the side view a top rests on the chest and the back, and
-trousers on the seat, loose or not, so the torso's depth there tracks the body's size; the
-neck, bare in nearly every outfit, is as thick as the body is heavy. ``GirthCorrection``
-(``bodyfit._girth_posterior``) weighs them with the posterior girths, learnt on training fits
-(``scripts/calibrate_photo_girths.py``).
+trousers on the seat, loose or not, so the torso's depth there tracks the body's size.
+``GirthCorrection`` (``bodyfit._girth_posterior``) weighs them with the posterior girths, learnt
+on training fits (``scripts/calibrate_photo_girths.py``); it does not read the neck's breadth,
+which hair beside the neck and collars widen in real photos and never in our training renders.
 
 The scale is the person's pixel height against the stature where the outline reaches the
 feet; where it does not (a person mask that lost the legs against a background of their
