@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tryon3d.bodyfit._photo import Photo, PhotoAnalysis, analyze_photo, load_photo
+from tryon3d.core import pieces_touching
 
 __all__ = ["LABELS", "PersonParsing", "parse_person"]
 
@@ -268,10 +269,7 @@ def lost_forearm_pixels(
     # wider than a forearm: background that matched the person's colours
     blob = ndimage.binary_opening(found, iterations=max(1, round(_FOREARM_HALF_M * px_per_m)))
     found &= ~ndimage.binary_dilation(blob, iterations=2)
-    pieces, count = ndimage.label(found)
-    if count:
-        touching = np.unique(pieces[found & ndimage.binary_dilation(crop, iterations=2)])
-        out[r0:r1, c0:c1] = np.isin(pieces, touching[touching > 0])
+    out[r0:r1, c0:c1] = pieces_touching(found, crop, reach_px=2)
     return out
 
 
@@ -453,11 +451,7 @@ def _long_hair(
     like = zone & (to_hair < _HAIR_LAB) & (to_hair + _HAIR_MARGIN < to_top)
     # (the head's hair votes too: the filter must not cut a strand off where it leaves the head)
     like = ndimage.median_filter((like | hair).astype(np.uint8), size=5).astype(bool) & zone
-    pieces, count = ndimage.label(like)
-    if count:
-        joined = np.unique(pieces[ndimage.binary_dilation(hair, iterations=2) & like])
-        out = np.isin(pieces, joined[joined > 0])
-    return out
+    return pieces_touching(like, hair, reach_px=2)
 
 
 #: Half-height of the band round the split row where the top's hem is followed by colour, as
@@ -486,16 +480,8 @@ def _hem_by_colour(
     # a fold's shade or a print's fleck is not a hem: the colour vote is taken over 5x5 px
     colour = ndimage.median_filter(top_colour.astype(np.uint8), size=5).astype(bool)
     lower = clothes & ~upper
-
-    def joined(candidates: np.ndarray, to: np.ndarray) -> np.ndarray:
-        pieces, count = ndimage.label(candidates)
-        if not count:
-            return candidates
-        touching = np.unique(pieces[ndimage.binary_dilation(to) & candidates])
-        return np.isin(pieces, touching[touching > 0])
-
-    gained = joined(near & lower & colour, upper)
-    lost = joined(near & upper & ~colour, lower)
+    gained = pieces_touching(near & lower & colour, upper, reach_px=1)
+    lost = pieces_touching(near & upper & ~colour, lower, reach_px=1)
     return (upper & ~lost) | gained
 
 
@@ -551,8 +537,7 @@ def parse_person(
     # match where it joins a strict one.
     strong = zone & (d2 < _SKIN_CHI2) & (ycc[..., 0] > 0.3 * luma)
     weak = strong | (zone & (d2 < _SKIN_WEAK * _SKIN_CHI2) & (ycc[..., 0] < 0.9 * luma))
-    joined, _ = ndimage.label(weak)
-    skin = np.isin(joined, np.unique(joined[strong])) & weak
+    skin = pieces_touching(weak, strong)
     radius = max(1, round(0.004 * tall))  # hands are ~4 % of the height wide: keep them
     skin = ndimage.binary_opening(skin, iterations=radius)
     skin = ndimage.binary_closing(skin, iterations=2 * radius) & person

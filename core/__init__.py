@@ -1,8 +1,9 @@
 """core: small numpy-only kernels and records that several stages share.
 
-Vertex normals, plane sections and tape girths, push-out and signed distance to a mesh,
-read-only arrays for the frozen records, the cache root and shipped data files, and the
-``Camera`` record (the body stage makes cameras, the render stage consumes them). Imports
+Vertex normals, plane sections and tape girths, push-out and signed distance to a mesh, the
+pieces of a pixel mask joined to another, read-only arrays for the frozen records, the cache
+root and shipped data files, and the ``Camera`` record (the body stage makes cameras, the render
+stage consumes them). Imports
 numpy only (scipy inside the functions that need it): no torch, warp, mitsuba or newton.
 """
 
@@ -15,6 +16,7 @@ from tryon3d.core._distance import (
     segment_triangle_t,
     signed_distance,
 )
+from tryon3d.core._masks import pieces_touching
 from tryon3d.core._mesh import (
     edge_plane_crossings,
     hull_perimeter,
@@ -34,6 +36,7 @@ __all__ = [
     "data_file",
     "edge_plane_crossings",
     "hull_perimeter",
+    "pieces_touching",
     "plane_basis",
     "push_out",
     "readonly",

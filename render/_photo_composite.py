@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tryon3d.core import Camera
+from tryon3d.core import Camera, pieces_touching
 
 from ._backend import check_mesh, make_mesh, select_variant, sensor_dict
 from ._color import SKIN_COLOR, linear_to_srgb, srgb_to_linear
@@ -805,10 +805,7 @@ def _replacing(
         lab = cv2.cvtColor(photo, cv2.COLOR_RGB2Lab).astype(np.float32)
         reference = np.median(lab[long], axis=0)
         cuffs = shoes & (np.linalg.norm(lab - reference, axis=2) < _SAME_CLOTH_LAB)
-        pieces, count = ndimage.label(cuffs)
-        if count:
-            joined = np.unique(pieces[ndimage.binary_dilation(long, iterations=2) & cuffs])
-            old |= np.isin(pieces, joined[joined > 0])
+        old |= pieces_touching(cuffs, long, reach_px=2)
     grow = max(2, round(_OUTLINE_SLACK * max(region.shape)))
     if old.any():  # the parsed outline runs a few pixels inside the cloth's soft edge
         near = ndimage.binary_dilation(old, iterations=grow)

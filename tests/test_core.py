@@ -249,3 +249,40 @@ def test_warp_signed_distance_agrees_with_the_numpy_one():
     distance, normals = warp_signed_distance(body_mesh(vertices, faces, "cpu"), points, "cpu")
     assert np.abs(distance - expected).max() < 1e-5
     assert np.allclose(np.linalg.norm(normals, axis=1), 1.0, atol=1e-4)
+
+
+def test_pieces_touching_against_a_naive_flood_fill():
+    """``pieces_touching`` keeps the 4-connected pieces of the candidates within ``reach_px``
+    (city-block) of the anchor: checked against a flood fill from every candidate pixel."""
+    from collections import deque
+
+    from tryon3d.core import pieces_touching
+
+    rng = np.random.default_rng(11)
+    candidates = rng.random((40, 50)) < 0.45
+    anchor = rng.random((40, 50)) < 0.01
+    for reach in (0, 1, 2):
+        got = pieces_touching(candidates, anchor, reach_px=reach)
+        anchor_rc = np.argwhere(anchor)
+        expected = np.zeros_like(candidates)
+        seen = np.zeros_like(candidates)
+        for start in map(tuple, np.argwhere(candidates)):
+            if seen[start]:
+                continue
+            piece, queue = [], deque([start])
+            seen[start] = True
+            while queue:
+                r, c = queue.popleft()
+                piece.append((r, c))
+                for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                    q = (r + dr, c + dc)
+                    inside = 0 <= q[0] < 40 and 0 <= q[1] < 50
+                    if inside and candidates[q] and not seen[q]:
+                        seen[q] = True
+                        queue.append(q)
+            cells = np.array(piece)
+            gaps = np.abs(cells[:, None, :] - anchor_rc[None]).sum(axis=2)
+            if len(anchor_rc) and (gaps <= reach).any():
+                expected[tuple(cells.T)] = True
+        assert np.array_equal(got, expected), reach
+    assert not pieces_touching(np.zeros((4, 4), bool), np.ones((4, 4), bool)).any()
