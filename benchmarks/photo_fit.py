@@ -323,6 +323,30 @@ class _SceneTruth:
     weight_kg: float
 
 
+def load_scene(stem: Path) -> tuple[dict[str, np.ndarray], _SceneTruth, dict] | None:
+    """(arrays, truth, outfit) of a scene kept at ``stem`` (``.npz`` plain arrays and ``.json``
+    truth: nothing unpickled), or None when it is not there."""
+    if not (stem.with_suffix(".json").exists() and stem.with_suffix(".npz").exists()):
+        return None
+    meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+    with np.load(stem.with_suffix(".npz"), allow_pickle=False) as stored:
+        arrays = {key: stored[key] for key in stored.files}
+    return arrays, _SceneTruth(meta["measurements_m"], meta["weight_kg"]), meta["outfit"]
+
+
+def save_scene(stem: Path, arrays: dict[str, np.ndarray], truth, outfit: dict) -> None:
+    """Keep a scene at ``stem`` for ``load_scene``: its arrays and the truth (the true body's
+    measurements [m] and weight [kg]) and outfit."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(stem.with_suffix(".npz"), **arrays)
+    meta = {
+        "measurements_m": {k: float(v) for k, v in truth.measurements_m.items()},
+        "weight_kg": float(truth.weight_kg),
+        "outfit": outfit,
+    }
+    stem.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+
+
 def _subject_scene(args, rng: np.random.Generator, index: int, *, sex: str):
     """(true body, photos, outfit) of a clothed subject: rendered, or read back from
     ``args.scenes`` (``<seed>_<index>.npz`` photos and ``.json`` truth, written on first use:
@@ -331,22 +355,13 @@ def _subject_scene(args, rng: np.random.Generator, index: int, *, sex: str):
     arms = _arms_of(args, index)
     if folder is not None:
         stem = folder / (f"{args.seed}_{index}" + ("_arms" if arms else ""))
-        if stem.with_suffix(".json").exists() and stem.with_suffix(".npz").exists():
-            meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
-            with np.load(stem.with_suffix(".npz"), allow_pickle=False) as stored:
-                photos = {view: stored[view] for view in ("front", "side")}
-            return _SceneTruth(meta["measurements_m"], meta["weight_kg"]), photos, meta["outfit"]
+        if (kept := load_scene(stem)) is not None:
+            arrays, truth, outfit = kept
+            return truth, {view: arrays[view] for view in ("front", "side")}, outfit
     pose = None if arms is None else (lambda joint_names: bones_pose(joint_names, arms))
     truth, photos, _, outfit = clothed_subject(rng, index, sex=sex, pose=pose)
     if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(stem.with_suffix(".npz"), **photos)
-        meta = {
-            "measurements_m": {k: float(v) for k, v in truth.measurements_m.items()},
-            "weight_kg": float(truth.weight_kg),
-            "outfit": outfit,
-        }
-        stem.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+        save_scene(stem, photos, truth, outfit)
     return truth, photos, outfit
 
 

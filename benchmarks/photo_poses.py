@@ -114,32 +114,21 @@ class _SceneRendering:
     garment_mask: np.ndarray
 
 
-@dataclass(frozen=True)
-class _SceneTruth:
-    """What the benchmark reads of a true body (from a scene folder)."""
-
-    measurements_m: dict
-    weight_kg: float
-
-
 def _scene(args, rng: np.random.Generator, index: int, name: str, *, sex: str):
     """(true body, front photo, front rendering, outfit) of subject ``index`` in pose ``name``:
     rendered, or read back from ``args.scenes`` (``<seed>_<index>_<pose>[_<backdrop>].npz``
     arrays and ``.json`` truth, written on first use: plain arrays and numbers, nothing
     unpickled)."""
-    from photo_fit import clothed_subject
+    from photo_fit import clothed_subject, load_scene, save_scene
 
     folder = Path(args.scenes) if args.scenes else None
     if folder is not None:
         backdrop = f"_{Path(args.backdrop).stem}" if args.backdrop else ""
         stem = folder / f"{args.seed}_{index}_{name}{backdrop}"
-        if stem.with_suffix(".json").exists() and stem.with_suffix(".npz").exists():
-            meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
-            with np.load(stem.with_suffix(".npz"), allow_pickle=False) as stored:
-                photo = stored["photo"]
-                rendering = _SceneRendering(stored["mask"], stored["garment_mask"])
-            truth = _SceneTruth(meta["measurements_m"], meta["weight_kg"])
-            return truth, photo, rendering, meta["outfit"]
+        if (kept := load_scene(stem)) is not None:
+            arrays, truth, outfit = kept
+            rendering = _SceneRendering(arrays["mask"], arrays["garment_mask"])
+            return truth, arrays["photo"], rendering, outfit
     renderings: dict = {}
     truth, photos, _, outfit = clothed_subject(
         rng,
@@ -152,19 +141,12 @@ def _scene(args, rng: np.random.Generator, index: int, name: str, *, sex: str):
     )
     rendering = renderings["front"]
     if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            stem.with_suffix(".npz"),
-            photo=photos["front"],
-            mask=np.asarray(rendering.mask, np.float32),
-            garment_mask=np.asarray(rendering.garment_mask, bool),
-        )
-        meta = {
-            "measurements_m": {k: float(v) for k, v in truth.measurements_m.items()},
-            "weight_kg": float(truth.weight_kg),
-            "outfit": outfit,
+        arrays = {
+            "photo": photos["front"],
+            "mask": np.asarray(rendering.mask, np.float32),
+            "garment_mask": np.asarray(rendering.garment_mask, bool),
         }
-        stem.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+        save_scene(stem, arrays, truth, outfit)
     return truth, photos["front"], rendering, outfit
 
 
