@@ -54,6 +54,7 @@ import contextlib
 import functools
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -287,7 +288,7 @@ def fit_body_to_photos(
     clothing: dict[str, dict[str, dict[str, float]]] = {}
     parsings: dict[str, PersonParsing] = {}
     lower: str | None = None
-    posed_skin: dict[str, np.ndarray] = {}
+    posed_skin: dict[str, Callable[[], np.ndarray]] = {}
     views = []
     for name, analysis in analyses.items():
         fitted, bound_only, cloth = analysis, None, None
@@ -400,10 +401,7 @@ def fit_body_to_photos(
     ratios = {
         key: float(value) for key, value in predicted.items() if key.endswith("_height_ratio")
     }
-    poses = {
-        view.name: fitter.rig.full_pose(fitter.pose[i].detach().numpy())
-        for i, view in enumerate(views)
-    }
+    poses = fitter.view_poses()
     body = rebuild_body(
         model="anny",
         shape_parameters=dict(zip(model.parameter_names, parameters, strict=True)),
@@ -501,7 +499,7 @@ def fit_body_to_photos(
             body = _arms_as_fitted(
                 body, outline_body, model=model, sex=sex, age_years=age, height_ratios=ratios
             )
-            body, poses = _limbs_to_refit(body, fitter, poses, model=model, views=views)
+            body, poses = _limbs_to_refit(body, fitter, model=model)
         notes.extend(
             _posterior_notes(
                 posterior, girths, uncertainty, sources, weight_given=weight_kg is not None
@@ -611,13 +609,13 @@ def _clothed_view(
     *,
     lower=None,
     parsings: dict[str, PersonParsing] | None = None,
-    posed_skin: dict[str, np.ndarray] | None = None,
+    posed_skin: dict[str, Callable[[], np.ndarray]] | None = None,
 ):
     """The view's clothed target (``bodyfit._clothed.clothed_target``), or None (with a note)
     when the photo cannot be parsed; the parsing goes into ``parsings[view]``, and into
-    ``posed_skin[view]`` (front views) the hands' and forearms' pixels the person mask lost
-    near elbows whose wrists are seen (analysis size, bool): skin the fit covers only in a
-    pose other than the A-pose (``_Fitter.posed``)."""
+    ``posed_skin[view]`` (front views) what finds the hands' and forearms' pixels the person
+    mask lost near elbows whose wrists are seen (() -> analysis size, bool): skin the fit
+    covers only in a pose other than the A-pose (``_Fitter.posed``), which alone asks."""
     from PIL import Image
 
     from tryon3d.bodyfit._clothed import clothed_target
@@ -652,7 +650,7 @@ def _clothed_view(
             )
             lost = search()
             if posed_skin is not None:
-                posed_skin[view] = search(seen_wrists=True) & ~lost
+                posed_skin[view] = lambda: search(seen_wrists=True) & ~lost
             if lost.any():
                 # a forearm before a wall of skin colour: the body is there
                 mask = np.where(lost, 1.0, mask).astype(np.float32)
@@ -835,7 +833,7 @@ def _arms_as_fitted(
 
 
 def _limbs_to_refit(
-    body: Body, fitter: _Fitter, poses: dict[str, np.ndarray], *, model: AnnyModel, views
+    body: Body, fitter: _Fitter, *, model: AnnyModel
 ) -> tuple[Body, dict[str, np.ndarray]]:
     """``body`` (refit to the girths) and the views' poses with the arms of views off the
     A-pose re-aimed at their silhouettes for the refit's shape (``_Fitter.refine_limbs``):
@@ -845,10 +843,7 @@ def _limbs_to_refit(
 
     parameters = np.array([body.shape_parameters[name] for name in model.parameter_names])
     fitter.refine_limbs(parameters, _LIMB_REFIT_STEPS)
-    poses = {
-        view.name: fitter.rig.full_pose(fitter.pose[i].detach().numpy())
-        for i, view in enumerate(views)
-    }
+    poses = fitter.view_poses()
     vertices, joints = pose_anny_vertices(
         model, body.rest_vertices, body.rest_joints, poses["front"]
     )
@@ -949,7 +944,8 @@ def _dropped_note(dropped: tuple[str, ...], *, corrected: bool) -> str:
         + (
             ""
             if corrected
-            else "; the girths covered by clothes are the population prior's, cut at the outline"
+            else "; girths it reads above the population prior's mean are that prior's, "
+            "cut at the outline"
         )
     )
 

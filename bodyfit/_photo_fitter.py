@@ -469,8 +469,9 @@ class _Fitter:
                 hinge[b, 1:] = _KNEE_HINGE_PRIOR * self.pose_prior[b]
         self.view_axis_prior = [hinge if posed else None for posed in self.posed]
         for index, view in enumerate(views):
-            if self.posed[index] and view.posed_skin is not None:
-                _add_skin(view, view.posed_skin)
+            skin = view.posed_skin() if self.posed[index] and view.posed_skin else None
+            if skin is not None and skin.any():
+                _add_skin(view, skin)
         self.twist_axis = self._twist_axes()
 
     def _twist_axes(self):
@@ -539,6 +540,13 @@ class _Fitter:
             off = math.atan2(segment[1], segment[0]) - math.atan2(rest[1], rest[0])
             posed |= abs((off + math.pi) % (2.0 * math.pi) - math.pi) >= _LIMB_START_MIN_RAD
         return pose, posed
+
+    def view_poses(self) -> dict[str, np.ndarray]:
+        """Per view name its full (J, 3) ``Body.pose`` [rad] as fitted so far."""
+        return {
+            view.name: self.rig.full_pose(self.pose[i].detach().numpy())
+            for i, view in enumerate(self.views)
+        }
 
     # --- geometry -------------------------------------------------------------------------
     def camera_points(self, index: int, points):

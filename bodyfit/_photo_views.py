@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,9 +49,10 @@ class _View:
     weight: torch.Tensor | None = None
     contour_weight: torch.Tensor | None = None  # (N,) pull of each contour point (None: all 1)
     legs_lost: bool = False  # the person mask lost the legs: they are held near the rest stance
-    # (R, R) bool: skin outside the target that a view in another pose than the A-pose covers
-    # (fingers the person mask trimmed; ``_Fitter``), None: none
-    posed_skin: np.ndarray | None = None
+    # () -> (R, R) bool: skin outside the target that a view in another pose than the A-pose
+    # covers (fingers the person mask trimmed; ``_Fitter``), asked for only by such views (a
+    # GrabCut: 0.2-0.5 CPU s an A-pose fit would spend for nothing); None: none
+    posed_skin: Callable[[], np.ndarray] | None = None
 
 
 def _crop_view(
@@ -61,13 +63,13 @@ def _crop_view(
     focal_px: float | None = None,
     bound_only: np.ndarray | None = None,
     cloth: np.ndarray | None = None,
-    posed_skin: np.ndarray | None = None,
+    posed_skin: Callable[[], np.ndarray] | None = None,
 ) -> _View:
     """The view's crop; ``focal_px`` (photo px, from EXIF) fixes the focal length;
     ``bound_only`` (analysis size, bool) marks mask pixels that only bound the body from
     outside: their contour does not pull the body out and the refinement does not fill them;
     ``cloth`` (same size, bool) marks clothed pixels, which pull and ask to be filled less;
-    ``posed_skin`` (same size, bool) is skin the fit covers in a pose off the A-pose."""
+    ``posed_skin`` (() -> same size, bool) is skin the fit covers in a pose off the A-pose."""
     import torch
     from PIL import Image
     from scipy import ndimage
@@ -163,5 +165,5 @@ def _crop_view(
         focal_known=focal_px is not None,
         weight=weight,
         contour_weight=contour_weight,
-        posed_skin=crop_bool(posed_skin) if posed_skin is not None and posed_skin.any() else None,
+        posed_skin=None if posed_skin is None else (lambda: crop_bool(posed_skin())),
     )
