@@ -6,7 +6,14 @@ was not tuned on them.
 Reports pixel accuracy over the person's bounding box and IoU per class present (person, skin,
 the garment's class), per image and on average.
 
-Usage: python benchmarks/parsing.py [--json] [--images 3]
+``--ccp DIR``: real photos instead. The held-out (even-numbered) street photos of the Clothing
+Co-Parsing dataset (a checkout of github.com/bearpaw/clothing-co-parsing, Apache-2.0; the odd
+ones trained ``bodyfit._parsing_net``), parsed with the network and, side by side in the same
+process, by colour alone (``parse_person(net=False)``, the parser before it); pooled over the
+photos: IoU, precision and recall of person, skin, hair, shoes and clothes, and where the skin
+that is not skin lies.
+
+Usage: python benchmarks/parsing.py [--json] [--images 3] [--ccp DIR [--every 1]]
 Needs ``apt-get install gnome-backgrounds`` (images are read from /usr/share/backgrounds).
 """
 
@@ -116,8 +123,7 @@ def dressed_layers(
 
 def render_case(index: int, *, size: int = 512, edge_length_m: float = 0.04):
     """One rendered photo and its truth: ((H, W, 3) uint8 sRGB, (H, W) uint8 labels)."""
-    from tryon3d import bodyfit, render
-    from tryon3d.bodyfit import LABELS
+    from tryon3d import bodyfit
 
     families, skin, colours, backdrop = CASES[index % len(CASES)]
     body = bodyfit.body_from_measurements(
@@ -125,30 +131,59 @@ def render_case(index: int, *, size: int = 512, edge_length_m: float = 0.04):
         weight_kg=60 + 5 * (index % 4),
         sex="female" if "dress" in families or index % 2 else "male",
     )
-    per_family = dressed_layers(body, families, colours, edge_length_m=edge_length_m)
+    return render_dressed(
+        body, families, skin, colours, backdrop, size=size, seed=index, edge_length_m=edge_length_m
+    )
+
+
+def render_dressed(
+    body,
+    families,
+    skin,
+    colours,
+    backdrop: str,
+    *,
+    size: int = 512,
+    seed: int = 0,
+    edge_length_m: float = 0.04,
+    sizes=None,
+    textures=None,
+    view: str = "front",
+):
+    """``body`` wearing ``families`` (draped, ``colours`` linear RGB, ``sizes``/``textures`` per
+    family), ``skin`` linear RGB, rendered from ``view`` (a ``render`` view name) over the
+    gnome background ``backdrop``: ((H, W, 3) uint8 sRGB photo, (H, W) uint8 ``LABELS``
+    truth)."""
+    from tryon3d import render
+    from tryon3d.bodyfit import LABELS
+
+    per_family = dressed_layers(
+        body, families, colours, sizes=sizes, textures=textures, edge_length_m=edge_length_m
+    )
     layers = [layer for group in per_family for layer in group]
+    family_of = [k for k, group in enumerate(per_family) for _ in group]
     camera_width = size * 3 // 4
     rendering = render.render_body(
         body,
         garments=layers,
-        camera="front",
+        camera=view,
         width=camera_width,
         height=size,
         spp=16,
-        seed=index,
+        seed=seed,
         skin_color=skin,
     )
     # Which garment each pixel shows: the one whose own render has the same depth there.
     owner = np.full(rendering.mask.shape, -1)
     for k, layer in enumerate(layers):
         alone = render.render_body(
-            body, garments=[layer], camera=rendering.camera, spp=1, seed=index
+            body, garments=[layer], camera=rendering.camera, spp=1, seed=seed
         )
         gap = np.abs(
             np.where(alone.garment_mask, alone.depth, 0.0)
             - np.nan_to_num(rendering.depth, posinf=1e3)
         )
-        owner[alone.garment_mask & (gap < 0.004) & (owner < 0)] = k
+        owner[alone.garment_mask & (gap < 0.004) & (owner < 0)] = family_of[k]
     photo = photo_over(rendering, background(backdrop, camera_width, size))
     truth = np.zeros((size, camera_width), np.uint8)
     person = rendering.mask > 0.5
@@ -177,13 +212,91 @@ def scores(labels: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     return out
 
 
+#: Classes scored on CCP: one label, or a group of labels (the clothes together).
+CCP_CLASSES = {
+    "person": ("skin", "hair", "upper_clothes", "lower_clothes", "dress", "shoes"),
+    "skin": ("skin",),
+    "hair": ("hair",),
+    "clothes": ("upper_clothes", "lower_clothes", "dress"),
+    "upper_clothes": ("upper_clothes",),
+    "lower_clothes": ("lower_clothes",),
+    "dress": ("dress",),
+    "shoes": ("shoes",),
+}
+
+
+def run_ccp(root: Path, every: int) -> dict:
+    """Parse CCP's held-out photos with and without the network; pooled scores per method."""
+    import sys
+
+    from tryon3d import bodyfit
+    from tryon3d.bodyfit import LABELS
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    from train_parsing_net import IGNORE, ccp_numbers, ccp_photo
+
+    numbers = [n for n in ccp_numbers(root) if n % 2 == 0][::every]
+    methods = {"net": True, "colour_only": False}
+    counts = {m: {c: np.zeros(3, np.int64) for c in CCP_CLASSES} for m in methods}
+    false_skin = {m: np.zeros(len(LABELS), np.int64) for m in methods}
+    seconds = {m: 0.0 for m in methods}
+    refused = []
+    for number in numbers:
+        path, truth = ccp_photo(root, number)
+        photo = bodyfit.load_photo(str(path))
+        try:
+            analysis = bodyfit.analyze_photo(photo, check_single=False)
+        except ValueError:
+            refused.append(number)
+            continue
+        known = truth != IGNORE
+        for method, net in methods.items():
+            started = time.process_time()
+            labels = bodyfit.parse_person(photo, analysis=analysis, net=net).labels
+            seconds[method] += time.process_time() - started
+            for name, group in CCP_CLASSES.items():
+                ours = np.isin(labels, [LABELS.index(g) for g in group]) & known
+                theirs = np.isin(truth, [LABELS.index(g) for g in group]) & known
+                counts[method][name] += [
+                    (ours & theirs).sum(),
+                    (ours & ~theirs).sum(),
+                    (~ours & theirs).sum(),
+                ]
+            wrong_skin = (labels == LABELS.index("skin")) & known & (truth != LABELS.index("skin"))
+            false_skin[method] += np.bincount(truth[wrong_skin], minlength=len(LABELS))[
+                : len(LABELS)
+            ]
+    parsed = len(numbers) - len(refused)
+    out: dict = {"photos": parsed, "refused": refused}
+    for method in methods:
+        scores_ = {}
+        for name, (hit, extra, missed) in counts[method].items():
+            scores_[name] = {
+                "iou": round(float(hit / max(hit + extra + missed, 1)), 3),
+                "precision": round(float(hit / max(hit + extra, 1)), 3),
+                "recall": round(float(hit / max(hit + missed, 1)), 3),
+            }
+        total = max(int(false_skin[method].sum()), 1)
+        scores_["false_skin_share_on"] = {
+            LABELS[i]: round(float(v) / total, 3) for i, v in enumerate(false_skin[method]) if v
+        }
+        scores_["cpu_seconds_per_photo"] = round(seconds[method] / max(parsed, 1), 2)
+        out[method] = scores_
+    return out
+
+
 def main() -> None:
     from tryon3d import bodyfit
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--images", type=int, default=len(CASES))
+    parser.add_argument("--ccp", type=Path, help="a Clothing Co-Parsing checkout: real photos")
+    parser.add_argument("--every", type=int, default=1, help="with --ccp: every n-th photo")
     args = parser.parse_args()
+    if args.ccp is not None:
+        print(json.dumps({"benchmark": "parsing_ccp", **run_ccp(args.ccp, args.every)}, indent=1))
+        return
     rows = []
     for index in range(args.images):
         photo, truth = render_case(index)
@@ -195,6 +308,9 @@ def main() -> None:
             "parse_s": time.perf_counter() - start,
         }
         row.update(scores(parsing.labels, truth))
+        # the parser before the network, side by side
+        colour_only = scores(bodyfit.parse_person(photo, net=False).labels, truth)
+        row.update({f"colour_only_{k}": v for k, v in colour_only.items()})
         rows.append(row)
         if not args.json:
             print(
@@ -202,7 +318,9 @@ def main() -> None:
                     f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
                 )
             )
-    keys = sorted({k for row in rows for k in row if k.startswith(("iou_", "pixel", "parse"))})
+    keys = sorted(
+        {k for row in rows for k in row if k.startswith(("iou_", "pixel", "parse", "colour_"))}
+    )
     mean = {k: float(np.mean([row[k] for row in rows if k in row])) for k in keys}
     if args.json:
         print(json.dumps({"images": rows, "mean": mean}, indent=1))

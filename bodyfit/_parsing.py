@@ -3,7 +3,12 @@
 Person vs background from MediaPipe's segmentation, refined by GrabCut near its boundary; skin
 from a chroma (YCrCb Cr/Cb) Gaussian learnt per photo on the face below the eyes and above the
 mouth, accepted by a Mahalanobis threshold (looser for shaded pixels joined to strict ones) only
-where the pose puts a head, neck or limb; hair is the non-skin part of the head; clothes are
+where the pose puts a head, neck or limb, and then checked by our parsing network
+(``_parsing_net``, trained on real street photos and our renders), which sees the garment a
+pixel belongs to: colour finds the skin, the network takes back clothes merely of its colour
+and adds skin it is sure of where colour missed it (hands are kept: they are small in its
+input); hair is the non-skin part of the head the network does not doubt, and what the network
+calls hair; clothes are
 the rest, split into upper / lower by the row that best separates the dominant Lab k-means
 colour of the torso from that of the thighs (the hip line
 when both are the same colour), a dress where one colour runs from chest to below the hips and
@@ -33,6 +38,16 @@ LABELS: tuple[str, ...] = (
     "shoes",
 )
 BACKGROUND, SKIN, HAIR, UPPER, LOWER, DRESS, SHOES = range(7)
+# How the network's probabilities join colour's parsing, chosen on 248 held-out CCP photos
+# (``benchmarks/parsing.py --ccp``): skin colour finds is dropped where the network gives it
+# less than _NET_SKIN_VETO (0.3 > 0.5 by IoU: it vetoes clothes, not shaded skin), skin is
+# added in the pose's limb zone where it gives more than _NET_SKIN_SURE, and never dropped
+# within _NET_KEEP_HANDS shoulder widths of a hand's landmarks (hands are a few of its input
+# pixels); head pixels that are not skin stay hair where it gives hair at least _NET_HAIR_KEEP.
+_NET_SKIN_VETO = 0.3
+_NET_SKIN_SURE = 0.8
+_NET_KEEP_HANDS = 0.2
+_NET_HAIR_KEEP = 0.2
 _SKIN_CHI2 = 9.21  # chi-square, 2 dof, 99 %: Mahalanobis^2 bound in (Cr, Cb)
 _SKIN_WEAK = 2.0  # the looser bound for skin in shade, as a multiple of _SKIN_CHI2
 _MIN_COV = 4.0  # floor on the chroma variance [(8-bit units)^2]: flat-lit faces are not that pure
@@ -490,6 +505,7 @@ def parse_person(
     *,
     analysis: PhotoAnalysis | None = None,
     seed: int = 0,
+    net: bool = True,
 ) -> PersonParsing:
     """Label every pixel of a one-person photo with :data:`LABELS`.
 
@@ -497,6 +513,8 @@ def parse_person(
         photo_or_array: a ``Photo``, a path, bytes, or an (H, W, 3) uint8 sRGB array.
         analysis: the photo's :func:`analyze_photo` result (computed when omitted).
         seed: seed of the colour clustering.
+        net: whether the shipped parsing network (``_parsing_net``) checks the skin and
+            hair that colour and the pose find (False: those alone, the parser before it).
 
     Returns:
         A :class:`PersonParsing` at the photo's full size.
@@ -507,6 +525,7 @@ def parse_person(
     import cv2
     from scipy import ndimage
 
+    from tryon3d.bodyfit._parsing_net import class_probabilities
     from tryon3d.bodyfit._photo import _resize
 
     photo = photo_or_array if isinstance(photo_or_array, Photo) else load_photo(photo_or_array)
@@ -538,6 +557,16 @@ def parse_person(
     strong = zone & (d2 < _SKIN_CHI2) & (ycc[..., 0] > 0.3 * luma)
     weak = strong | (zone & (d2 < _SKIN_WEAK * _SKIN_CHI2) & (ycc[..., 0] < 0.9 * luma))
     skin = pieces_touching(weak, strong)
+    probs = class_probabilities(pixels, person) if net else None
+    if probs is not None:
+        # colour finds the skin, the network (which sees the garment round a pixel) takes
+        # back clothes of the skin's colour: beige coats, brown trousers, leopard prints
+        kept = probs[..., SKIN] >= _NET_SKIN_VETO
+        for hand in _HANDS:
+            centre = kp[list(hand)].mean(axis=0)
+            kept |= _capsule(person.shape, centre, centre, _NET_KEEP_HANDS * scale_px)
+        skin &= kept
+        skin |= zone & (probs[..., SKIN] >= _NET_SKIN_SURE)
     radius = max(1, round(0.004 * tall))  # hands are ~4 % of the height wide: keep them
     skin = ndimage.binary_opening(skin, iterations=radius)
     skin = ndimage.binary_closing(skin, iterations=2 * radius) & person
@@ -558,6 +587,9 @@ def parse_person(
     hair = person & ~skin & ((in_head & (grid_v < neck_v)) | (grid_v < head[1] - 0.5 * head_radius))
     lab = cv2.cvtColor(pixels, cv2.COLOR_RGB2Lab)
     hair |= _long_hair(lab, hair, person & ~skin & ~hair, kp, grid_v, scale_px)
+    if probs is not None:
+        hair &= probs[..., HAIR] >= _NET_HAIR_KEEP
+        hair |= person & ~skin & (probs.argmax(axis=2) == HAIR)
 
     ankle_v = float(kp[list(_ANKLES), 1].min())
     knee_v = float(kp[list(_KNEES), 1].mean())
