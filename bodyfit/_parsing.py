@@ -7,7 +7,7 @@ where the pose puts a head, neck or limb, and then checked by our parsing networ
 (``_parsing_net``, trained on real street photos and our renders), which sees the garment a
 pixel belongs to: colour finds the skin, the network takes back clothes merely of its colour
 and adds skin it is sure of where colour missed it (hands are kept: they are small in its
-input); hair is the non-skin part of the head the network does not doubt, and what the network
+input); hair is the non-skin part of the head, long hair by colour, and what the network
 calls hair; clothes are
 the rest, split into upper / lower by the row that best separates the dominant Lab k-means
 colour of the torso from that of the thighs (the hip line
@@ -43,11 +43,10 @@ BACKGROUND, SKIN, HAIR, UPPER, LOWER, DRESS, SHOES = range(7)
 # less than _NET_SKIN_VETO (0.3 > 0.5 by IoU: it vetoes clothes, not shaded skin), skin is
 # added in the pose's limb zone where it gives more than _NET_SKIN_SURE, and never dropped
 # within _NET_KEEP_HANDS shoulder widths of a hand's landmarks (hands are a few of its input
-# pixels); head pixels that are not skin stay hair where it gives hair at least _NET_HAIR_KEEP.
+# pixels); what it calls hair joins the hair.
 _NET_SKIN_VETO = 0.3
 _NET_SKIN_SURE = 0.8
 _NET_KEEP_HANDS = 0.2
-_NET_HAIR_KEEP = 0.2
 _SKIN_CHI2 = 9.21  # chi-square, 2 dof, 99 %: Mahalanobis^2 bound in (Cr, Cb)
 _SKIN_WEAK = 2.0  # the looser bound for skin in shade, as a multiple of _SKIN_CHI2
 _MIN_COV = 4.0  # floor on the chroma variance [(8-bit units)^2]: flat-lit faces are not that pure
@@ -588,7 +587,6 @@ def parse_person(
     lab = cv2.cvtColor(pixels, cv2.COLOR_RGB2Lab)
     hair |= _long_hair(lab, hair, person & ~skin & ~hair, kp, grid_v, scale_px)
     if probs is not None:
-        hair &= probs[..., HAIR] >= _NET_HAIR_KEEP
         hair |= person & ~skin & (probs.argmax(axis=2) == HAIR)
 
     ankle_v = float(kp[list(_ANKLES), 1].min())
