@@ -20,16 +20,10 @@ from importlib import resources
 
 import numpy as np
 
-#: The network's classes, in output order (the same names as ``_parsing.LABELS``).
-NET_LABELS: tuple[str, ...] = (
-    "background",
-    "skin",
-    "hair",
-    "upper_clothes",
-    "lower_clothes",
-    "dress",
-    "shoes",
-)
+from tryon3d.bodyfit._parsing import LABELS
+
+#: The network's classes, in output order: the parsing's own labels.
+NET_LABELS: tuple[str, ...] = LABELS
 #: Input size (rows, columns) [px]: divisible by 16 for the four poolings.
 INPUT_HW = (256, 176)
 #: The box round the person: this share of its height above and below.
