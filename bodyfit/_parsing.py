@@ -504,7 +504,7 @@ def parse_person(
     *,
     analysis: PhotoAnalysis | None = None,
     seed: int = 0,
-    net: bool = True,
+    net: bool = False,
 ) -> PersonParsing:
     """Label every pixel of a one-person photo with :data:`LABELS`.
 
@@ -513,7 +513,9 @@ def parse_person(
         analysis: the photo's :func:`analyze_photo` result (computed when omitted).
         seed: seed of the colour clustering.
         net: whether the shipped parsing network (``_parsing_net``) checks the skin and
-            hair that colour and the pose find (False: those alone, the parser before it).
+            hair that colour and the pose find: far better on real photos of dressed people
+            (``benchmarks/parsing.py --ccp``), but it takes bare limbs against a body or under
+            a top with nothing below for clothes in our renders, so the fit does not use it yet.
 
     Returns:
         A :class:`PersonParsing` at the photo's full size.
