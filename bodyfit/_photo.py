@@ -390,6 +390,9 @@ def _person_mask(mask: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray
 
 #: Least share of a second detection's landmark height inside the photo for it to count.
 _SECOND_PERSON_FRAMED = 0.8
+#: Most pixels a second detection's person mask may hold, as a multiple of its landmark box's
+#: area, for it to count (a real person: 0.5-0.7; a backdrop region read as a figure: more).
+_SECOND_PERSON_FILL = 1.2
 
 
 def _check_single_person(
@@ -411,11 +414,17 @@ def _check_single_person(
     second = _run_pose(painted)
     if second is None:
         return
-    points, seen, _ = second
+    points, seen, second_mask = second
     body_seen = seen[list(_BODY)]
     if np.mean(body_seen > _VISIBLE) < 0.7:
         return
     top_left, bottom_right = points[list(_BODY)].min(axis=0), points[list(_BODY)].max(axis=0)
+    # ... or one segmented as a whole region of the backdrop: a person's mask covers about
+    # half to two thirds of its landmarks' box (the head and arms reach out of it), a figure
+    # read into blue hexagons was segmented as 1.4 times its box (a third of the photo)
+    segmented = float(np.count_nonzero(second_mask > 0.5))
+    if segmented > _SECOND_PERSON_FILL * max(float(np.prod(bottom_right - top_left)), 1.0):
+        return
     # MediaPipe reads a figure into some patterned backdrops once the person is painted over:
     # one reaching far out of the frame (a side photo's blue hexagons: 44 % of it above the
     # top edge) is no second person standing in the photo

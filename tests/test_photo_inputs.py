@@ -228,3 +228,32 @@ def test_a_second_figure_reaching_out_of_the_frame_is_no_second_person(ryota_pix
                 _photo._check_single_person(ryota_pixels, mask, keypoints, visibility, "pair")
         else:
             _photo._check_single_person(ryota_pixels, mask, keypoints, visibility, "pair")
+
+
+def test_a_second_figure_segmented_as_a_whole_backdrop_region_is_no_second_person(
+    ryota_pixels, monkeypatch
+):
+    """Painted over, a side photo before blue hexagons made MediaPipe read a figure standing in
+    the frame whose person mask was a third of the photo, 1.4 times its landmarks' box (a
+    person's mask: ~0.5-0.7 of it): that figure is the backdrop. The same figure segmented as
+    a person refuses the photo."""
+    from tryon3d.bodyfit import _photo
+
+    keypoints, visibility, mask = _photo._run_pose(ryota_pixels)
+    beside = keypoints + np.array([250.0, 0.0])
+    body = list(_photo._BODY)
+    low, high = beside[body].min(axis=0), beside[body].max(axis=0)
+    person_like = np.zeros_like(mask)
+    u0, v0, u1, v1 = (*low.astype(int), *high.astype(int))
+    person_like[v0:v1, u0 + (u1 - u0) // 4 : u1 - (u1 - u0) // 4] = 1.0  # half its box
+    region = np.where(mask > 0.5, 0.0, 1.0).astype(mask.dtype)  # all the backdrop
+    assert region.sum() > 1.2 * np.prod(high - low)
+    for second_mask, refused in ((person_like, True), (region, False)):
+        monkeypatch.setattr(
+            _photo, "_run_pose", lambda pixels, m=second_mask: (beside, visibility, m)
+        )
+        if refused:
+            with pytest.raises(ValueError, match="more than one person"):
+                _photo._check_single_person(ryota_pixels, mask, keypoints, visibility, "pair")
+        else:
+            _photo._check_single_person(ryota_pixels, mask, keypoints, visibility, "pair")
