@@ -443,7 +443,7 @@ def fit_body_to_photos(
         bare = set(evidence.values()) == {"skin"}
         girths, uncertainty, sources = posterior.mean_m, posterior.std_m, posterior.sources
         if not bare:
-            girths, uncertainty, sources, dropped, corrected = _corrected_girths(
+            girths, uncertainty, sources, dropped, corrected, beyond = _corrected_girths(
                 posterior,
                 readings,
                 side_view=len(views) > 1,
@@ -453,7 +453,8 @@ def fit_body_to_photos(
                 age_years=age_years,
             )
             if dropped:
-                notes.append(_dropped_note(dropped, corrected=corrected))
+                notes.append(_dropped_note(dropped, corrected=corrected or bool(beyond)))
+            clothed_posterior = posterior
             if dropped and not corrected:
                 # Unlike every training photo (a stride, a turn, a coat): the fitted body's
                 # readings of covered girths are calibrated on none like it, and read as
@@ -462,6 +463,22 @@ def fit_body_to_photos(
                 posterior = posterior_of(bounds_only=True)
                 girths, uncertainty = posterior.mean_m, posterior.std_m
                 sources = posterior.sources
+            if beyond:
+                # a body larger than every training body, in a pose they knew: the outline
+                # less the clothes' ease, not a correction learnt within their range
+                posterior = clothed_posterior
+                girths = {g: posterior.mean_m[g] if g in beyond else girths[g] for g in GIRTHS}
+                uncertainty = {
+                    g: posterior.std_m[g] if g in beyond else uncertainty[g] for g in GIRTHS
+                }
+                sources = {g: posterior.sources[g] if g in beyond else sources[g] for g in GIRTHS}
+                notes.append(
+                    "the photo shows a body larger than every body the girth corrections were "
+                    f"learnt on ({', '.join(beyond)} over {_BEYOND_Z:g} spreads above the "
+                    "population's mean for the height): "
+                    + ", ".join(f"{g} {100 * girths[g]:.1f} cm" for g in beyond)
+                    + " are the outline's less the clothes' ease"
+                )
             # a girth whose outline is skin is measured, not inferred: the correction was
             # learnt on covered girths (a bare chest above trousers went 6 cm under); skin
             # the parsing found itself, not clothes of its colour (beige trousers read as the
@@ -859,14 +876,14 @@ def _corrected_girths(
     weight_kg: float | None,
     sex: str,
     age_years: float | None,
-) -> tuple[dict[str, float], dict[str, float], dict[str, str], tuple[str, ...], bool]:
+) -> tuple[dict[str, float], dict[str, float], dict[str, str], tuple[str, ...], bool, tuple]:
     """The posterior's girths, spreads and sources corrected by what else the photos show
     (``GirthCorrection``: front and side photos, or the front alone, each its own; where the
     front's readings are implausible for the A-pose corrections, the one learnt on arms-down
     photos if it reads that front, else the side alone), or the posterior's own where the
     shipped table has no correction for the mode and views or no view's readings are
-    plausible; then the readings left out as implausible and whether the correction was
-    applied."""
+    plausible; then the readings left out as implausible, whether the correction was
+    applied, and the girths of a body beyond every training body (``_beyond_training``)."""
     from tryon3d.bodyfit._girth_posterior import (
         _view_of,
         correction_features,
@@ -877,7 +894,7 @@ def _corrected_girths(
     mode = "height_only" if weight_kg is None else "with_weight"
     correction = load_girth_correction(mode, side_view=side_view)
     if correction is None:
-        return posterior.mean_m, posterior.std_m, posterior.sources, (), False
+        return posterior.mean_m, posterior.std_m, posterior.sources, (), False, ()
     features = correction_features(
         posterior_m=posterior.mean_m,
         readings=readings,
@@ -899,6 +916,7 @@ def _corrected_girths(
         return dropped, lost
 
     dropped, lost = read_by(correction)
+    reads_front = correction  # the correction whose pose the front is judged by
     if "front" in lost:
         # arms off the A-pose: the correction learnt on photos whose arms hang towards the
         # sides where it reads this front; else, with a side photo, the side's readings alone
@@ -907,6 +925,7 @@ def _corrected_girths(
             if correction.arms_off(features)
             else None
         )
+        reads_front = posed or reads_front
         if posed is not None and "front" not in (posed_read := read_by(posed))[1]:
             correction, (dropped, lost) = posed, posed_read
         elif "side" not in lost:
@@ -914,14 +933,48 @@ def _corrected_girths(
     if correction is None or lost >= {
         _view_of(n) for n in correction.features if _view_of(n) and n in features
     }:  # no view's outline left to read: the correction knows this photo no better
-        return posterior.mean_m, posterior.std_m, posterior.sources, dropped, False
+        beyond = _beyond_training(posterior, reads_front, features)
+        return posterior.mean_m, posterior.std_m, posterior.sources, dropped, False, beyond
     deviation = correction.predict(features)
     girths = {g: posterior.prior_mean_m[g] + float(deviation[i]) for i, g in enumerate(GIRTHS)}
     spread = {g: float(correction.std_m[i]) for i, g in enumerate(GIRTHS)}
     sources = girth_sources(
         spread, {g: float(correction.prior_std_m[i]) for i, g in enumerate(GIRTHS)}
     )
-    return girths, spread, sources, dropped, True
+    return (
+        girths,
+        spread,
+        sources,
+        dropped,
+        True,
+        _beyond_training(posterior, reads_front, features),
+    )
+
+
+#: Prior spreads above the population prior's mean beyond which a clothed posterior girth lies
+#: outside every body the corrections were learnt on (ANSUR II, BMI 18-35: the clothed
+#: benchmark's largest posterior, a BMI 33 woman in a loose tee, sat 2.5 above).
+_BEYOND_Z = 3.0
+
+
+def _beyond_training(posterior, correction, features: dict[str, float]) -> tuple[str, ...]:
+    """The girths whose clothed posterior (the outline less the clothes' ease, with the
+    prior) lies more than ``_BEYOND_Z`` prior spreads above the prior's mean while the photos'
+    pose and scale are plausible for ``correction`` (no pose, torso-drop or side-depth reading
+    of its features far off its training photos): a body larger than every training body, not
+    an outline widened by a stride or a raised arm. The corrections, learnt on bodies within
+    the range, pull such a girth back to the range (three plus-size women in real photos read
+    at the prior's mean, 40 cm under their outline's posterior); it stays the posterior's."""
+    from tryon3d.bodyfit._girth_posterior import _SCALE_GROUP, far_features
+
+    far = far_features(correction.features, features, correction.centre, correction.robust_scale)
+    if any(name.startswith(_SCALE_GROUP) for name in far):
+        return ()
+    return tuple(
+        g
+        for g in GIRTHS
+        if posterior.mean_m[g] - posterior.prior_mean_m[g] > _BEYOND_Z * posterior.prior_std_m[g]
+    )
 
 
 def _dropped_note(dropped: tuple[str, ...], *, corrected: bool) -> str:

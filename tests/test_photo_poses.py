@@ -228,6 +228,29 @@ def test_a_photo_whose_mask_lost_the_legs_keeps_its_scale(legs_lost_photo):
     assert fit.body.measurements_m["stature"] == pytest.approx(1.66, abs=0.01)
 
 
+def test_bare_legs_before_a_backdrop_of_their_colour_stay_skin(legs_lost_photo):
+    """Before the stripes of her legs' colour the parsing network is lost (it gives her legs
+    to the background): its veto asks for hair, a garment or shoes, so colour's skin stays.
+    Measured: all of her legs' skin below 0.6 of her height (3 780 px) stays skin; the veto
+    before it (the network's skin < 0.3) kept none, and her fit left the person (0.879
+    inside, the test above)."""
+    import cv2
+
+    from tryon3d import bodyfit
+    from tryon3d.bodyfit._parsing import SKIN
+
+    photo, person, _, _ = legs_lost_photo
+    cv2.setRNGSeed(0)
+    parsing = bodyfit.parse_person(photo)
+    rows = np.flatnonzero(person.any(axis=1))
+    legs = np.zeros_like(person)
+    legs[rows[0] + int(0.6 * len(rows)) :] = True
+    by_colour = bodyfit.parse_person(photo, net=False).labels == SKIN
+    legs &= by_colour  # the legs' skin colour found
+    assert legs.sum() > 2000
+    assert ((parsing.labels == SKIN) & legs).sum() > 0.9 * legs.sum()
+
+
 #: arms hanging by the sides (benchmarks/photo_poses.py's arms_down)
 ARMS_DOWN = {
     "upperarm01.L": (0.0, 0.62, 0.0),
@@ -268,7 +291,7 @@ def test_arms_still_cover_the_skin_after_a_slimming_girth_refit(arms_down_photo,
 
     def slimming(posterior, readings, **kwargs):
         girths = {g: posterior.mean_m[g] - 0.15 for g in ("chest", "waist", "hips")}
-        return girths, posterior.std_m, posterior.sources, (), True
+        return girths, posterior.std_m, posterior.sources, (), True, ()
 
     refit = _photo_fit._refit_to_girths
     asked: dict = {}
@@ -298,3 +321,43 @@ def test_arms_still_cover_the_skin_after_a_slimming_girth_refit(arms_down_photo,
     assert inside >= 0.95, inside
     for girth in ("upper_arm", "wrist"):  # his arms as the photo showed them
         assert measured[girth] == pytest.approx(outline[girth], abs=0.005), girth
+
+
+def test_girths_beyond_every_training_body_are_the_posterior_s(arms_down_photo, monkeypatch):
+    """Where the correction says a body lies beyond every training body
+    (``_corrected_girths``' last value; here made to say so of this man, whose outline no
+    correction reads), the fitted girths are the clothed posterior's (the outline less the
+    clothes' ease, with the prior), not the prior's cut at the outline, and a note says why."""
+    import cv2
+
+    from tryon3d import bodyfit
+    from tryon3d.bodyfit import _photo_fit
+
+    corrected_girths = _photo_fit._corrected_girths
+
+    def beyond_all(posterior, readings, **kwargs):
+        *_, beyond = corrected_girths(posterior, readings, **kwargs)
+        assert beyond == ()  # a 78 kg man lies within the training bodies
+        return (
+            posterior.mean_m,
+            posterior.std_m,
+            posterior.sources,
+            ("neck_front",),
+            False,
+            (
+                "chest",
+                "waist",
+                "hips",
+            ),
+        )
+
+    monkeypatch.setattr(_photo_fit, "_corrected_girths", beyond_all)
+    photo, _, _ = arms_down_photo
+    cv2.setRNGSeed(0)  # GrabCut (parsing) draws from OpenCV's global RNG
+    fit = bodyfit.fit_body_to_photos(photo, height_m=1.86, sex="male", clothed=True)
+    for girth in ("chest", "waist", "hips"):
+        assert fit.body.measurements_m[girth] == pytest.approx(
+            fit.posterior_girths_m[girth], abs=0.005
+        ), girth
+        assert fit.girth_sources[girth] != "prior"
+    assert any("larger than every body" in note for note in fit.notes), fit.notes

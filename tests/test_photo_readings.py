@@ -444,7 +444,7 @@ def test_a_view_with_many_readings_off_is_left_out_whole():
     assert plain.implausible(arms) == ()
 
 
-def _posterior(prior_mean: np.ndarray, offset_m: float):
+def _posterior(prior_mean: np.ndarray, offset_m: float, prior_std_m: float = 0.08):
     """A posterior stand-in: every girth ``offset_m`` off the prior's mean, 6 cm unsure."""
     from types import SimpleNamespace
 
@@ -453,6 +453,7 @@ def _posterior(prior_mean: np.ndarray, offset_m: float):
         std_m=dict.fromkeys(GIRTHS, 0.06),
         sources=dict.fromkeys(GIRTHS, "photo+prior"),
         prior_mean_m=dict(zip(GIRTHS, prior_mean.tolist(), strict=True)),
+        prior_std_m=dict.fromkeys(GIRTHS, prior_std_m),
     )
 
 
@@ -478,7 +479,7 @@ def test_front_readings_off_read_the_side_alone_and_a_lone_front_is_not_correcte
         if name.startswith("profile_front_") and 10 <= int(name[-2:]) <= 16:
             readings[name] = float(full.centre[i] + 10 * full.robust_scale[i])
     options = dict(height_m=1.75, weight_kg=None, sex="male", age_years=None)
-    girths, spread, _, dropped, corrected = _corrected_girths(
+    girths, spread, _, dropped, corrected, _ = _corrected_girths(
         posterior, readings, side_view=True, **options
     )
     assert corrected and {n for n in full.features if "_front" in n} <= set(dropped)
@@ -489,7 +490,7 @@ def test_front_readings_off_read_the_side_alone_and_a_lone_front_is_not_correcte
     np.testing.assert_allclose([girths[g] for g in GIRTHS], expected, atol=1e-12)
     np.testing.assert_allclose([spread[g] for g in GIRTHS], side.std_m)
     front_alone = {k: v for k, v in readings.items() if "_side" not in k}
-    girths, _, _, dropped, corrected = _corrected_girths(
+    girths, _, _, dropped, corrected, _ = _corrected_girths(
         posterior, front_alone, side_view=False, **options
     )
     assert not corrected and dropped
@@ -568,7 +569,7 @@ def test_arms_hanging_towards_the_sides_are_read_by_the_arms_down_correction():
         posterior_m=posterior.mean_m, readings=readings, height_m=1.62, weight_kg=None, sex="female"
     )
     assert a_pose.arms_off(features) and "profile_front_05" in a_pose.implausible(features)
-    girths, spread, _, dropped, corrected = _corrected_girths(
+    girths, spread, _, dropped, corrected, _ = _corrected_girths(
         posterior, readings, side_view=False, **options
     )
     assert corrected and not dropped
@@ -576,8 +577,43 @@ def test_arms_hanging_towards_the_sides_are_read_by_the_arms_down_correction():
     np.testing.assert_allclose([girths[g] for g in GIRTHS], expected, atol=1e-12)
     np.testing.assert_allclose([spread[g] for g in GIRTHS], arms_down.std_m)
     raised = readings | {"pose_arm_low_front": 2.2, "pose_arm_high_front": 2.6}
-    girths, _, _, dropped, corrected = _corrected_girths(
+    girths, _, _, dropped, corrected, _ = _corrected_girths(
         posterior, raised, side_view=False, **options
     )
     assert not corrected and "pose_arm_high_front" in dropped
     assert girths == posterior.mean_m
+
+
+def test_a_body_beyond_every_training_body_keeps_its_posterior():
+    """The shipped tables: a plus-size woman, arms hanging (a pose the arms-down correction
+    knows), whose torso rows lie 8 training spreads wider than any training photo's and whose
+    clothed posterior is 40 cm over the prior's mean (5 prior spreads; real photos: 137-144 cm
+    chests read at the prior's 96): her girths are beyond every training body's
+    (``_beyond_training``), and stay the posterior's. The same outline with the arms raised
+    past every training photo's, or a posterior within the range, is not."""
+    from tryon3d.bodyfit._photo_fit import _corrected_girths
+
+    arms_down = load_girth_correction("height_only", side_view=False, arms_down=True)
+    assert arms_down is not None
+    mean, covariance = girth_prior(height_m=1.65, weight_kg=None, sex="female")
+    spread = float(np.sqrt(np.diag(covariance)).max())  # 9.7 cm: her waist's
+    readings = {
+        name: float(arms_down.centre[i])
+        for i, name in enumerate(arms_down.features)
+        if "_front" in name
+    }
+    for i, name in enumerate(arms_down.features):
+        if name.startswith("profile_front_") and 9 <= int(name[-2:]) <= 18:
+            readings[name] = float(arms_down.centre[i] + 8 * arms_down.robust_scale[i])
+    readings |= {"fitted_neck_m": 0.38, "fitted_mass_kg": 110.0}
+    options = dict(height_m=1.65, weight_kg=None, sex="female", age_years=None)
+    large = _posterior(mean, 0.40, prior_std_m=spread)
+    *_, dropped, corrected, beyond = _corrected_girths(large, readings, side_view=False, **options)
+    assert not corrected and dropped  # her outline is read by no correction ...
+    assert beyond == GIRTHS  # ... and her girths lie beyond them all
+    raised = readings | {"pose_arm_low_front": 2.2, "pose_arm_high_front": 2.6}
+    *_, beyond = _corrected_girths(large, raised, side_view=False, **options)
+    assert beyond == ()  # a raised arm widens an outline: it only bounds the body
+    within = _posterior(mean, 0.2, prior_std_m=spread)
+    *_, beyond = _corrected_girths(within, readings, side_view=False, **options)
+    assert beyond == ()
