@@ -525,7 +525,7 @@ def parse_person(
         net: whether the shipped parsing network (``_parsing_net``) checks the skin and
             hair that colour and the pose find and splits the clothes (``benchmarks/
             parsing.py --ccp``: on 245 real photos of dressed people skin IoU 0.55 -> 0.76,
-            upper clothes 0.42 -> 0.72); False: colour and pose alone.
+            upper clothes 0.42 -> 0.70); False: colour and pose alone.
 
     Returns:
         A :class:`PersonParsing` at the photo's full size.
