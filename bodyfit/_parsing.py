@@ -627,7 +627,7 @@ def parse_person(
         for a, b in ((13, 15), (14, 16)):  # elbow to past the hand: cuffs and fingers too
             arms |= _capsule(shape, kp[a], kp[b] + 0.6 * (kp[b] - kp[a]), 0.14 * scale_px)
         labels[clothes & arms] = UPPER
-    if probs is not None and _NET_GARMENT_SHARE < 1.0:
+    if probs is not None:
         garment = probs[clothes][:, [UPPER, LOWER, DRESS]]
         share = garment / np.maximum(garment.sum(axis=1, keepdims=True), 1e-6)
         sure = share.max(axis=1) >= _NET_GARMENT_SHARE

@@ -454,7 +454,7 @@ def fit_body_to_photos(
             )
             if dropped:
                 notes.append(_dropped_note(dropped, corrected=corrected or bool(beyond)))
-            clothed_posterior = posterior
+            clothed = posterior
             if dropped and not corrected:
                 # Unlike every training photo (a stride, a turn, a coat): the fitted body's
                 # readings of covered girths are calibrated on none like it, and read as
@@ -466,12 +466,9 @@ def fit_body_to_photos(
             if beyond:
                 # a body larger than every training body, in a pose they knew: the outline
                 # less the clothes' ease, not a correction learnt within their range
-                posterior = clothed_posterior
-                girths = {g: posterior.mean_m[g] if g in beyond else girths[g] for g in GIRTHS}
-                uncertainty = {
-                    g: posterior.std_m[g] if g in beyond else uncertainty[g] for g in GIRTHS
-                }
-                sources = {g: posterior.sources[g] if g in beyond else sources[g] for g in GIRTHS}
+                girths, uncertainty, sources = _posterior_for(
+                    beyond, clothed, girths, uncertainty, sources
+                )
                 notes.append(
                     "the photo shows a body larger than every body the girth corrections were "
                     f"learnt on ({', '.join(beyond)} over {_BEYOND_Z:g} spreads above the "
@@ -490,9 +487,9 @@ def fit_body_to_photos(
                 }
             )
             skin = [g for g in GIRTHS if evidence[g] == "skin" and own[g] == "skin"]
-            girths = {g: posterior.mean_m[g] if g in skin else girths[g] for g in GIRTHS}
-            uncertainty = {g: posterior.std_m[g] if g in skin else uncertainty[g] for g in GIRTHS}
-            sources = {g: posterior.sources[g] if g in skin else sources[g] for g in GIRTHS}
+            girths, uncertainty, sources = _posterior_for(
+                skin, posterior, girths, uncertainty, sources
+            )
         outline_body = body
         body = (
             body
@@ -867,6 +864,18 @@ def _limbs_to_refit(
     return body.with_pose(vertices, joints, poses["front"]), poses
 
 
+def _posterior_for(
+    which, posterior, girths: dict[str, float], spread: dict[str, float], sources: dict[str, str]
+) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+    """``girths``, ``spread`` and ``sources`` with the girths named in ``which`` taken from
+    ``posterior`` (its mean, standard deviation and source)."""
+    return (
+        {g: posterior.mean_m[g] if g in which else girths[g] for g in GIRTHS},
+        {g: posterior.std_m[g] if g in which else spread[g] for g in GIRTHS},
+        {g: posterior.sources[g] if g in which else sources[g] for g in GIRTHS},
+    )
+
+
 def _corrected_girths(
     posterior,
     readings: dict[str, float],
@@ -876,7 +885,9 @@ def _corrected_girths(
     weight_kg: float | None,
     sex: str,
     age_years: float | None,
-) -> tuple[dict[str, float], dict[str, float], dict[str, str], tuple[str, ...], bool, tuple]:
+) -> tuple[
+    dict[str, float], dict[str, float], dict[str, str], tuple[str, ...], bool, tuple[str, ...]
+]:
     """The posterior's girths, spreads and sources corrected by what else the photos show
     (``GirthCorrection``: front and side photos, or the front alone, each its own; where the
     front's readings are implausible for the A-pose corrections, the one learnt on arms-down
