@@ -479,14 +479,17 @@ def fit_body_to_photos(
             # a girth whose outline is skin is measured, not inferred: the correction was
             # learnt on covered girths (a bare chest above trousers went 6 cm under); skin
             # the parsing found itself, not clothes of its colour (beige trousers read as the
-            # hips' skin: +24 cm where the correction had -4)
+            # hips' skin: +24 cm where the correction had -4); one beyond every training body
+            # keeps the clothed posterior's (skin would take the outline's bound below)
             own = girth_evidence(
                 {
                     view: {g: _own_skin(shares) for g, shares in by_girth.items()}
                     for view, by_girth in clothing.items()
                 }
             )
-            skin = [g for g in GIRTHS if evidence[g] == "skin" and own[g] == "skin"]
+            skin = [
+                g for g in GIRTHS if evidence[g] == "skin" and own[g] == "skin" and g not in beyond
+            ]
             girths, uncertainty, sources = _posterior_for(
                 skin, posterior, girths, uncertainty, sources
             )
