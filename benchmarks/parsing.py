@@ -93,28 +93,36 @@ def dressed_layers(
     fabrics=None,
     textures=None,
     designs=None,
+    charts=None,
     edge_length_m: float = 0.04,
 ):
     """Render layers of ``families`` draped (alone each, CPU) on ``body``'s rest pose: one list
     of ``render`` garment layers per family; ``sizes``/``fabrics``/``textures``/``designs``
-    (design parameter dicts) per family (None: M, the family's fabric, plain ``colours``, the
-    family's design)."""
+    (design parameter dicts)/``charts`` (size chart names) per family (None: M, the family's
+    fabric, plain ``colours``, the family's design, the family's chart)."""
     from tryon3d import garments, sim
     from tryon3d.render._scene import _layers_from_drape
 
     count = len(families)
-    sizes, fabrics, textures, designs = (
+    sizes, fabrics, textures, designs, charts = (
         sizes or ("M",) * count,
         fabrics or (None,) * count,
         textures or (None,) * count,
         designs or ({},) * count,
+        charts or (None,) * count,
     )
     out = []
-    for family, colour, size, fabric, texture, design in zip(
-        families, colours, sizes, fabrics, textures, designs, strict=True
+    for family, colour, size, fabric, texture, design, chart in zip(
+        families, colours, sizes, fabrics, textures, designs, charts, strict=True
     ):
         garment = garments.load_garment(
-            family, size=size, fabric=fabric, body=body, edge_length_m=edge_length_m, **design
+            family,
+            size=size,
+            fabric=fabric,
+            body=body,
+            chart=chart,
+            edge_length_m=edge_length_m,
+            **design,
         )
         drape = sim.drape(body, garment, device="cpu")
         out.append(_layers_from_drape(drape, color=colour, texture=texture))

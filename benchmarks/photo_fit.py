@@ -117,7 +117,9 @@ FABRICS = {
 }
 SKINS = ((0.62, 0.40, 0.30), (0.30, 0.17, 0.10), (0.80, 0.58, 0.46), (0.45, 0.28, 0.19))
 BACKDROPS = ("wood-l.webp", "adwaita-l.webp", "pixels-l.webp", "grid-l.webp", "vnc-l.webp")
-SIZES = ("XS", "S", "M", "L", "XL", "XXL")
+#: Scenes kept by ``--scenes`` carry this; others are rendered afresh. 2: each sex wears its own
+#: chart (men's sizes on men; 1 dressed everyone by the women's chart) and the charts run to 5XL.
+SCENE_FORMAT = 2
 
 
 def ansur_like_body(rng: np.random.Generator, *, sex: str):
@@ -233,14 +235,15 @@ def clothed_subject(
     outfits = OUTFITS[sex]
     families, printed = outfits[(index // 2) % len(outfits)]
     loose = bool((index // 2 + index) % 2)
-    from tryon3d.garments import list_families
-    from tryon3d.sizing import chart_size_for
+    from tryon3d.garments import size_chart
+    from tryon3d.sizing import chart_for, chart_size_for
 
-    charts = list_families()
+    charts = [chart_for(sex, family) for family in families]
     sizes = []
-    for family in families:
-        base = SIZES.index(chart_size_for(body, charts[family]["chart"], family))
-        sizes.append(SIZES[min(base + (2 if loose else 0), len(SIZES) - 1)])
+    for family, chart in zip(families, charts, strict=True):
+        labels = list(size_chart(chart))
+        base = labels.index(chart_size_for(body, chart, family))
+        sizes.append(labels[min(base + (2 if loose else 0), len(labels) - 1)])
     fabrics = [FABRICS[f][int(rng.integers(len(FABRICS[f])))] for f in families]
     colours = [tuple(float(c) for c in rng.uniform(0.03, 0.6, 3)) for _ in families]
     textures = [
@@ -252,7 +255,14 @@ def clothed_subject(
         for f in families
     ]
     groups = parsing.dressed_layers(
-        body, families, colours, sizes=sizes, fabrics=fabrics, textures=textures, designs=designs
+        body,
+        families,
+        colours,
+        sizes=sizes,
+        fabrics=fabrics,
+        textures=textures,
+        designs=designs,
+        charts=charts,
     )
     layers = [layer for group in groups for layer in group]
     points = np.concatenate([body.vertices] + [np.asarray(layer.vertices) for layer in layers])
@@ -276,6 +286,7 @@ def clothed_subject(
     outfit = {
         "garments": list(families),
         "sizes": sizes,
+        "charts": charts,
         "fit": "loose" if loose else "fitted",
         "fabrics": fabrics,
         "print": printed,
@@ -325,10 +336,12 @@ class _SceneTruth:
 
 def load_scene(stem: Path) -> tuple[dict[str, np.ndarray], _SceneTruth, dict] | None:
     """(arrays, truth, outfit) of a scene kept at ``stem`` (``.npz`` plain arrays and ``.json``
-    truth: nothing unpickled), or None when it is not there."""
+    truth: nothing unpickled), or None when it is not there or of another ``SCENE_FORMAT``."""
     if not (stem.with_suffix(".json").exists() and stem.with_suffix(".npz").exists()):
         return None
     meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+    if meta.get("format") != SCENE_FORMAT:
+        return None
     with np.load(stem.with_suffix(".npz"), allow_pickle=False) as stored:
         arrays = {key: stored[key] for key in stored.files}
     return arrays, _SceneTruth(meta["measurements_m"], meta["weight_kg"]), meta["outfit"]
@@ -340,6 +353,7 @@ def save_scene(stem: Path, arrays: dict[str, np.ndarray], truth, outfit: dict) -
     stem.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(stem.with_suffix(".npz"), **arrays)
     meta = {
+        "format": SCENE_FORMAT,
         "measurements_m": {k: float(v) for k, v in truth.measurements_m.items()},
         "weight_kg": float(truth.weight_kg),
         "outfit": outfit,

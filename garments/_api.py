@@ -214,7 +214,7 @@ def load_garment(
 
     Args:
         name_or_path: family name (see ``list_families``) or path.
-        size: size label XS..XXL of a family (None: M), or the size to read from a graded DXF
+        size: size label XS..5XL of a family (None: M), or the size to read from a graded DXF
             file (None: the file's only size; a file holding several needs one), or a size of
             the women's chart to grade a GarmentCode specification to (``garments._grading``;
             None: the specification as drafted).

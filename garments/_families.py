@@ -76,7 +76,7 @@ def _charts() -> dict:
 
 
 def size_chart(chart: str = "women") -> dict[str, dict[str, float]]:
-    """Body measurements per size [m]: ``{size: {measurement: value}}`` (XS..XXL).
+    """Body measurements per size [m]: ``{size: {measurement: value}}`` (XS..5XL).
 
     ``chart`` is a chart name (``"women"``, ``"men"``) or a family name (its default chart).
     """
@@ -587,7 +587,7 @@ def draft(
 
     Args:
         family: one of ``FAMILIES``.
-        size: size label of the chart (XS..XXL).
+        size: size label of the chart (XS..5XL).
         chart: size chart name, or None for the family's default.
         **design: design parameters [m] overriding the family defaults; those in the family's
             ``grades`` are the M size's values, graded with the chest for other sizes.

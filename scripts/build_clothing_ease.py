@@ -38,7 +38,6 @@ FABRICS = {
     "skirt": ("cotton_jersey", "denim"),
     "dress": ("polyester_woven", "silk_charmeuse"),
 }
-SIZES = ("XS", "S", "M", "L", "XL", "XXL")
 #: (sex, height [m], BMI)
 BODIES = (
     ("female", 1.62, 20.0),
@@ -93,7 +92,7 @@ def main() -> int:
         ease_samples,
         region_map,
     )
-    from tryon3d.sizing import chart_size_for
+    from tryon3d.sizing import chart_for, chart_size_for
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).parents[1] / "data/clothing_ease.json"))
@@ -108,7 +107,6 @@ def main() -> int:
     if only is not None and not only <= set(CLASS_OF):
         raise SystemExit(f"--families must be among {sorted(CLASS_OF)}, got {args.families}")
     bodies = BODIES[::2] if args.quick else BODIES
-    charts = garments.list_families()
     samples: dict = {
         v: {c: {r: [] for r in EASE_REGIONS} for c in EASE_CLASSES} for v in EASE_VIEWS
     }
@@ -121,13 +119,15 @@ def main() -> int:
         for family in families:
             if only is not None and family not in only:
                 continue
-            base = SIZES.index(chart_size_for(body, charts[family]["chart"], family))
+            chart = chart_for(sex, family)  # men wear the men's chart, as the fit report has it
+            labels = list(garments.size_chart(chart))
+            base = labels.index(chart_size_for(body, chart, family))
             for loose in (False, True):
-                size = SIZES[min(base + (2 if loose else 0), len(SIZES) - 1)]
+                size = labels[min(base + (2 if loose else 0), len(labels) - 1)]
                 fabrics = FABRICS[family][:1] if args.quick else FABRICS[family]
                 fabric = fabrics[(body_index + loose) % len(fabrics)]
                 garment = garments.load_garment(
-                    family, size=size, fabric=fabric, body=body, edge_length_m=0.03
+                    family, size=size, fabric=fabric, body=body, chart=chart, edge_length_m=0.03
                 )
                 drape = sim.drape(body, garment, device="cpu")
                 cloth = np.asarray(drape.positions, np.float64)

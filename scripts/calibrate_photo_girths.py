@@ -38,6 +38,13 @@ the A-pose and the sides (``benchmarks/photo_fit.py --clothed --arms varied``: t
 of the posterior (each subject's girths from a table calibrated on the other subjects) beside
 the population prior's and the raw reading's, to judge a change of the reading on training rows.
 
+The rows (scenes format 2: each sex in its own chart's sizes, XS-5XL; scenes kept in one folder
+are rendered once and shared by the modes), per training seed S (A-pose: 68 subjects; arms
+varied: ``--arms varied``, 89 subjects):
+``benchmarks/photo_fit.py --clothed --progress --json --methods clothed --seed S --subjects N
+--scenes DIR`` with nothing (H), ``--with-weight`` (W) or ``--front-only`` (F) added, each
+into its own file; the skin rows are ``benchmarks/photo_fit.py --progress --json --seed 11``.
+
 Usage: python scripts/calibrate_photo_girths.py --height-only H.jsonl --with-weight W.jsonl
        --skin S.jsonl [--height-only-front F.jsonl] [--height-only-posed HP.jsonl]
        [--with-weight-posed WP.jsonl] [--height-only-front-posed FP.jsonl]

@@ -25,7 +25,7 @@ from tryon3d.sizing._judge import (
 )
 from tryon3d.sizing._parallel import auto_workers, fork_map
 from tryon3d.sizing._profile import IMPORTED_DESIGN_EASE_M, SizingProfile
-from tryon3d.sizing._recommend import chart_size_for, recommend
+from tryon3d.sizing._recommend import chart_for, chart_size_for, recommend
 from tryon3d.sizing._records import (
     DrapeJob,
     DrapeJobResult,
@@ -66,6 +66,7 @@ __all__ = [
     "StudyResult",
     "Verdict",
     "auto_workers",
+    "chart_for",
     "chart_size_for",
     "drape_files",
     "evaluate_size",

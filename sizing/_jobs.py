@@ -15,13 +15,13 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal
 
 from tryon3d._units import m_to_cm
 from tryon3d.sizing import _parallel
 from tryon3d.sizing._checks import REGION_WORDS
-from tryon3d.sizing._judge import _family, evaluate_size, fabric_class, is_family
-from tryon3d.sizing._recommend import chart_size_for, confidence_label, recommend
+from tryon3d.sizing._judge import evaluate_size, fabric_class, is_family
+from tryon3d.sizing._recommend import chart_for, chart_size_for, confidence_label, recommend
 from tryon3d.sizing._records import DrapeJob, DrapeJobResult, FitReport, SizeChart, SizeFit
 from tryon3d.sizing._sources import (
     ONE_SIZE,
@@ -78,14 +78,6 @@ def _resolve_sizes(
     return sorted(chosen, key=labels.index)
 
 
-def _resolve_chart(body: Body, family: str, chart: SizeChart | None) -> SizeChart:
-    if chart is None:
-        if str(body.inputs.get("sex", "")).lower() == "male":
-            return "men"
-        return cast("SizeChart", _family(family).chart)  # a family's chart is one of ours
-    return chart
-
-
 def size_jobs(
     body: Body,
     family: str | os.PathLike,
@@ -128,7 +120,7 @@ def size_jobs(
     job_chart: SizeChart | Literal[""]
     if isinstance(family, str) and is_family(family):
         name = family
-        job_chart = _resolve_chart(body, family, chart)
+        job_chart = chart_for(str(body.inputs.get("sex", "")), family, chart)
         table = list(garments.size_chart(job_chart))
         answer = ""
         if sizes == "auto":

@@ -15,13 +15,23 @@ import numpy as np
 from tryon3d._units import m_to_cm
 from tryon3d.sizing._checks import REGION_WORDS
 from tryon3d.sizing._judge import _comfort_z, governing_region
-from tryon3d.sizing._records import SizeFit
+from tryon3d.sizing._records import SizeChart, SizeFit
 
 if TYPE_CHECKING:
     from tryon3d.bodyfit import Body
 
 #: Deciding eases closer than this [m] to being equally far from the design ease are a tie.
 _EASE_TIE_M = 0.01
+
+
+def chart_for(sex: str, family: str, chart: SizeChart | None = None) -> SizeChart:
+    """The size chart a body of ``sex`` wears ``family`` in: ``chart`` when given, else the
+    men's chart for a man and the family's own chart otherwise."""
+    from tryon3d.garments._families import FAMILIES
+
+    if chart is not None:
+        return chart
+    return "men" if str(sex).lower() == "male" else FAMILIES[family].chart
 
 
 def chart_size_for(body: Body, chart: str, family: str) -> str:

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 from tryon3d import __version__
 from tryon3d.sizing._jobs import _check_device, judge_drapes, run_drape_job
-from tryon3d.sizing._judge import _OVERSTRETCH_FRACTION, _family
-from tryon3d.sizing._recommend import chart_size_for
-from tryon3d.sizing._records import DrapeJob, SizeFit
+from tryon3d.sizing._judge import _OVERSTRETCH_FRACTION
+from tryon3d.sizing._recommend import chart_for, chart_size_for
+from tryon3d.sizing._records import DrapeJob, SizeChart, SizeFit
 from tryon3d.sizing._study_garments import (
     StudyGarment,
     chosen_sizes,
@@ -165,13 +165,6 @@ def sample_population(count: int, *, sex: str = "both", seed: int = 0) -> list[S
     return bodies
 
 
-def _chart_for(sex: str, family: str, chart: str | None) -> str:
-    # as size_jobs picks it from the body (sizing._jobs._resolve_chart), from the sex alone
-    if chart is not None:
-        return chart
-    return "men" if sex == "male" else _family(family).chart
-
-
 def job_key(spec: dict[str, Any]) -> str:
     """The content hash of a job spec (everything that decides its result), 32 hex digits.
 
@@ -201,7 +194,7 @@ def _job_specs(
     *,
     sizes: Sequence[str] | None,
     fabric: str | None,
-    chart: str | None,
+    chart: SizeChart | None,
     edge_length_m: float,
     max_seconds_simulated: float,
     device: str,
@@ -215,7 +208,7 @@ def _job_specs(
             if garment.is_file:  # its own sizes, no chart
                 chart_name, chosen = "", chosen_sizes(garment, sizes)
             else:
-                chart_name = _chart_for(body.sex, garment.family, chart)
+                chart_name = chart_for(body.sex, garment.family, chart)
                 table = garments_stage.size_chart(chart_name)
                 chosen = list(table) if sizes is None else [s for s in table if s in sizes]
             for size in chosen:
@@ -508,7 +501,7 @@ def run_study(
     out: str | os.PathLike,
     sizes: Sequence[str] | None = None,
     fabric: str | None = None,
-    chart: str | None = None,
+    chart: SizeChart | None = None,
     edge_length_m: float = 0.03,
     max_seconds_simulated: float = 4.0,
     device: str = "cpu",

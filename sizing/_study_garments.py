@@ -165,7 +165,7 @@ def study_garments(
     sits on one).
 
     ``sizes`` are the labels to drape; each garment drapes those it holds (a family: its chart's
-    XS..XXL; a graded file: its own sizes), and each label must be held by some garment.
+    XS..5XL; a graded file: its own sizes), and each label must be held by some garment.
 
     Raises:
         ValueError: no garments, an unknown family, a missing, unreadable, oversized or

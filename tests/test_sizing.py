@@ -533,6 +533,37 @@ def test_size_jobs_resolve_sizes_and_chart_and_check_inputs_first():
         size_jobs(body, "hat")
 
 
+def test_a_plus_size_body_is_sized_on_the_plus_sizes_of_its_own_chart():
+    from tryon3d.sizing import chart_for, chart_size_for, size_jobs
+
+    # a woman of chest 130 cm: the women's chart runs past XXL (113 cm) to 4XL (129 cm)
+    body = _body(chest=1.30, waist=1.16, hips=1.38, upper_arm=0.44)
+    assert chart_size_for(body, "women", "tshirt") == "4XL"
+    assert [j.size for j in size_jobs(body, "tshirt", sizes="auto")] == ["3XL", "4XL", "5XL"]
+    # a man wears the men's chart (chest 140 cm at 4XL), whatever the family's own chart
+    assert chart_for("male", "tshirt") == "men" and chart_for("female", "tshirt") == "women"
+    assert chart_for("male", "tshirt", "women") == "women"
+    body.measurements_m["chest"] = 1.40
+    body.inputs["sex"] = "male"
+    jobs = size_jobs(body, "tshirt", sizes="auto")
+    assert [j.size for j in jobs] == ["3XL", "4XL", "5XL"] and {j.chart for j in jobs} == {"men"}
+
+
+def test_a_bmi_40_woman_drapes_in_her_plus_size_and_xxl_is_not_good():
+    """Before the plus sizes her best was an XXL pulled tight at the waist and hips."""
+    from conftest import cached_body
+
+    import tryon3d
+
+    body = cached_body(1.65, 109.0, "female")  # chest 121, waist 120, hips 128 cm
+    report = tryon3d.fit_report(body, "tshirt", sizes="auto", edge_length_m=0.04)
+    assert list(report.sizes) == ["XXL", "3XL", "4XL"]
+    assert report.recommended_size == "3XL"
+    best, xxl = report.sizes["3XL"], report.sizes["XXL"]
+    assert best.gates["passed"] and 5.0 <= best.ease_cm["chest"] <= 14.0
+    assert xxl.verdict != "good" and xxl.ease_cm["hips"] < 0.0 < best.ease_cm["hips"]
+
+
 def test_run_drape_job_reports_a_failed_drape_instead_of_raising(monkeypatch, tshirts):
     from tryon3d.sizing import DrapeJob, run_drape_job
 

@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ".obj/.glb/.gltf/.ply)",
     )
     show.add_argument(
-        "--size", default=None, help="size label (XS..XXL; default M), or a graded DXF's size"
+        "--size", default=None, help="size label (XS..5XL; default M), or a graded DXF's size"
     )
     show.add_argument("--fabric", default=None, help="fabric preset or description, e.g. denim")
     show.add_argument(

@@ -126,7 +126,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--garment",
         required=True,
         help="garment family (tshirt, longsleeve, dress, skirt, trousers) or a garment file: "
-        "a graded .dxf (its own sizes), a GarmentCode .json (XS..XXL graded from its design by the "
+        "a graded .dxf (its own sizes), a GarmentCode .json (XS..5XL graded from its design by the "
         "women's chart steps) or a mesh (one size)",
     )
     fit.add_argument(
@@ -135,7 +135,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="LIST",
         help="sizes to compare, e.g. S,M,L; 'auto' = the size chart's answer (for a file: the size "
         "whose pattern gives the body a usual design ease) and its neighbours; "
-        "'all' (default) = every size XS..XXL, or every size of the file",
+        "'all' (default) = every size XS..5XL, or every size of the file",
     )
     fit.add_argument(
         "--chart",
@@ -173,7 +173,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--garment",
         required=True,
         help="garment family (tshirt, longsleeve, dress, skirt, trousers) or a garment file: "
-        "a graded .dxf (its own sizes), a GarmentCode .json (XS..XXL graded from its design by the "
+        "a graded .dxf (its own sizes), a GarmentCode .json (XS..5XL graded from its design by the "
         "women's chart steps) or a mesh (one size)",
     )
     tryon.add_argument(
