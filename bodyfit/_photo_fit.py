@@ -442,6 +442,7 @@ def fit_body_to_photos(
         evidence = girth_evidence(clothing)
         bare = set(evidence.values()) == {"skin"}
         girths, uncertainty, sources = posterior.mean_m, posterior.std_m, posterior.sources
+        floor: dict[str, float] = {}  # see _unread_floor
         if not bare:
             girths, uncertainty, sources, dropped, corrected, beyond = _corrected_girths(
                 posterior,
@@ -463,6 +464,17 @@ def fit_body_to_photos(
                 posterior = posterior_of(bounds_only=True)
                 girths, uncertainty = posterior.mean_m, posterior.std_m
                 sources = posterior.sources
+                # ... but no stride or raised arm widens an outline by four prior spreads:
+                # such a girth is at least the edge of every training body (a plus-size
+                # woman with a hand on her hat read the prior's mean, 40 cm under her outline)
+                floor = {
+                    g: v
+                    for g, v in _unread_floor(clothed).items()
+                    if g not in beyond and v > girths[g]
+                }
+                unfloored = (dict(girths), dict(sources))
+                girths = {g: floor.get(g, girths[g]) for g in GIRTHS}
+                sources = {g: "photo+prior" if g in floor else sources[g] for g in GIRTHS}
             if beyond:
                 # a body larger than every training body, in a pose they knew: the outline
                 # less the clothes' ease, not a correction learnt within their range
@@ -494,20 +506,38 @@ def fit_body_to_photos(
                 skin, posterior, girths, uncertainty, sources
             )
         outline_body = body
-        body = (
-            body
-            if bare
-            else _refit_to_girths(
-                body,
-                girths,
-                model=model,
-                height_m=height_m,
-                weight_kg=weight_kg,
-                sex=sex,
-                age_years=age,
-                height_ratios=ratios,
-            )
+        refit = functools.partial(
+            _refit_to_girths,
+            outline_body,
+            model=model,
+            height_m=height_m,
+            weight_kg=weight_kg,
+            sex=sex,
+            age_years=age,
+            height_ratios=ratios,
         )
+        body = body if bare else refit(girths)
+        floored = [g for g in floor if girths[g] == floor[g]]  # skin may have taken one back
+        if floored:
+            # the floor must leave the body inside the person (their pose may be what
+            # widened the outline): else the pose's bound stands
+            front_index = [v.name for v in views].index("front")
+            mask = analyses["front"].mask > 0.5
+            small = _view_silhouette(
+                fitter, front_index, body, poses["front"], analyses["front"].size, height_m=height_m
+            )[2]
+            if (small & mask).sum() < _FLOOR_INSIDE * small.sum():
+                girths = {g: unfloored[0][g] if g in floored else girths[g] for g in GIRTHS}
+                sources = {g: unfloored[1][g] if g in floored else sources[g] for g in GIRTHS}
+                body = refit(girths)
+            else:
+                notes.append(
+                    "the photo, in a pose no correction reads, shows a body far larger than "
+                    f"the population's mean for the height (every girth over "
+                    f"{_UNREAD_BEYOND_Z:g} spreads above it): "
+                    + ", ".join(f"{g} {100 * girths[g]:.1f} cm" for g in floored)
+                    + f" are at least {_BEYOND_Z:g} spreads above that mean"
+                )
         if body is not outline_body and any(fitter.posed):
             # limbs off the A-pose, fitted to the skin they showed: the refit (weight, muscle)
             # thinned the arms and moved the shoulders with the torso; the arms get back the
@@ -527,25 +557,11 @@ def fit_body_to_photos(
         spread = math.hypot(_FIT_GIRTH_STD_M, 0.0 if len(views) > 1 else NO_SIDE_STD_M)
         uncertainty = dict.fromkeys(GIRTHS, spread)
         sources = dict.fromkeys(GIRTHS, "photo")
-    from tryon3d.bodyfit._anny_pose import pose_anny_vertices
-
     cameras, silhouettes, overlays, scores = {}, {}, {}, {}
     for index, view in enumerate(views):
-        posed, _ = pose_anny_vertices(model, body.rest_vertices, body.rest_joints, poses[view.name])
-        with _no_grad():
-            rest_fit, joints_fit, _, _ = fitter.shape(fitter.params, height_m)
-            unshifted, _ = fitter.rig.posed(rest_fit, joints_fit, fitter.pose[index])
-        floor_shift = float(unshifted[:, 2].min())
-        camera = _photo_camera(fitter, index, floor_shift)
-        silhouette = render_body_silhouette(posed, model.faces, camera)
         analysis = analyses[view.name]  # the person's own outline, not the clothed target
-        small = (
-            np.asarray(
-                __import__("PIL.Image", fromlist=["Image"])
-                .fromarray(silhouette.astype(np.uint8) * 255)
-                .resize(analysis.size, 0)
-            )
-            > 127
+        camera, silhouette, small = _view_silhouette(
+            fitter, index, body, poses[view.name], analysis.size, height_m=height_m
         )
         scores[f"iou_{view.name}"] = _iou(small, analysis.mask > 0.5)
         cameras[view.name] = camera
@@ -571,6 +587,26 @@ def fit_body_to_photos(
         photo_readings=readings,
         posterior_girths_m=posterior_girths,
     )
+
+
+def _view_silhouette(
+    fitter: _Fitter, index: int, body: Body, pose: np.ndarray, size: tuple[int, int], *, height_m
+) -> tuple[object, np.ndarray, np.ndarray]:
+    """(camera, silhouette at the photo's size, silhouette at ``size`` (w, h), both (H, W) bool)
+    of ``body`` in ``pose`` seen by view ``index``'s fitted camera."""
+    from PIL import Image
+
+    from tryon3d.bodyfit._anny_pose import pose_anny_vertices
+
+    model = fitter.model
+    posed, _ = pose_anny_vertices(model, body.rest_vertices, body.rest_joints, pose)
+    with _no_grad():
+        rest_fit, joints_fit, _, _ = fitter.shape(fitter.params, height_m)
+        unshifted, _ = fitter.rig.posed(rest_fit, joints_fit, fitter.pose[index])
+    camera = _photo_camera(fitter, index, float(unshifted[:, 2].min()))
+    silhouette = render_body_silhouette(posed, model.faces, camera)
+    small = np.asarray(Image.fromarray(silhouette.astype(np.uint8) * 255).resize(size, 0)) > 127
+    return camera, silhouette, small
 
 
 _LOWER_BODY = tuple(range(25, 33))  # MediaPipe's knees, ankles, heels and toes
@@ -989,6 +1025,36 @@ def _beyond_training(posterior, correction, features: dict[str, float]) -> tuple
         for g in GIRTHS
         if posterior.mean_m[g] - posterior.prior_mean_m[g] > _BEYOND_Z * posterior.prior_std_m[g]
     )
+
+
+#: Prior spreads above the prior's mean beyond which the clothed posterior of every girth, read
+#: in a pose no correction knows, still proves a large body: a hand on the head widened our
+#: renders' outlines by 1-5 cm (a spread is 7-10 cm); a plus-size woman's read 5 spreads over.
+_UNREAD_BEYOND_Z = 4.0
+
+
+#: The least share of the floored body's front silhouette inside the person's mask (the share
+#: the photo fit is held to on real photos).
+_FLOOR_INSIDE = 0.95
+
+
+def _unread_floor(posterior) -> dict[str, float]:
+    """Girth -> its least value [m] where the clothed ``posterior`` of a photo no correction
+    reads lies over ``_UNREAD_BEYOND_Z`` prior spreads above the prior's mean at the chest, the
+    waist and the hips alike: the edge of the training bodies (``_BEYOND_Z`` spreads above the
+    mean), not the prior's mean the pose's bound would give; below that edge the outline cannot
+    say how much the pose widened it. One girth far over alone is the pose's or the clothes'
+    (an arm held out to a wall and an open shirt took a curvy woman's hips 4 spreads over while
+    her chest read the mean: floored, her body left her outline), so then none is floored."""
+    over = [
+        g
+        for g in GIRTHS
+        if posterior.mean_m[g] - posterior.prior_mean_m[g]
+        > _UNREAD_BEYOND_Z * posterior.prior_std_m[g]
+    ]
+    if len(over) < len(GIRTHS):
+        return {}
+    return {g: posterior.prior_mean_m[g] + _BEYOND_Z * posterior.prior_std_m[g] for g in GIRTHS}
 
 
 def _dropped_note(dropped: tuple[str, ...], *, corrected: bool) -> str:

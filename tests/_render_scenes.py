@@ -134,13 +134,15 @@ def tee_shot(
     seed: int = 3,
     edge_length_m: float = 0.05,
     eye=(0.2, -4.2, 1.0),
+    tee_size: str = "M",
 ):
-    """``body`` in a navy size-M tee draped by the simulator, rendered from ``eye`` (30 deg
-    field of view, aimed at 0.85 m) at ``size`` px: the ``render.Rendering``."""
+    """``body`` in a navy tee (women's chart size ``tee_size``) draped by the simulator,
+    rendered from ``eye`` (30 deg field of view, aimed at 0.85 m) at ``size`` px: the
+    ``render.Rendering``."""
     from tryon3d import garments, render, sim
     from tryon3d.render._scene import _layers_from_drape
 
-    tee = garments.load_garment("tshirt", size="M", body=body, edge_length_m=edge_length_m)
+    tee = garments.load_garment("tshirt", size=tee_size, body=body, edge_length_m=edge_length_m)
     layers = _layers_from_drape(sim.drape(body, tee, device="cpu"), color=(0.05, 0.12, 0.45))
     camera = render.look_at_camera(eye, (0.0, 0.0, 0.85), fov_y_deg=30.0, width=size, height=size)
     return render.render_body(

@@ -179,6 +179,34 @@ def test_a_pose_no_correction_reads_bounds_the_girths_by_the_outline():
     assert (fitted & person).sum() / fitted.sum() >= 0.95
 
 
+def test_a_plus_size_body_in_a_pose_no_correction_reads_is_not_the_prior_s():
+    """A 160 cm, 135 kg woman in her size (5XL) tee with a hand on her head: no correction
+    reads the pose, and the pose's bound would give her the prior's mean for her height (94 /
+    86 / 102 cm, 40 cm under her girths). Her outline's posterior lies over four prior spreads
+    above that mean at every girth, so each girth is at least three spreads above it, and her
+    body stays inside her. Measured: 117.7 / 114.2 / 122.2 cm for 140.6 / 144.3 / 144.6."""
+    import cv2
+
+    from tryon3d import bodyfit
+    from tryon3d.bodyfit._girth_posterior import girth_prior
+
+    rest = bodyfit.body_from_measurements(height_m=1.60, weight_kg=135.0, sex="female")
+    shot = tee_shot(posed_body(rest, HAND_ON_HEAD), seed=5, tee_size="5XL")
+    photo = over_gradient(shot.rgba, base=(0.55, 0.55, 0.6))
+    cv2.setRNGSeed(0)
+    fit = bodyfit.fit_body_to_photos(photo, height_m=1.60, sex="female", clothed=True)
+    assert any("cut at the outline" in note for note in fit.notes), fit.notes
+    assert any("far larger than the population" in note for note in fit.notes), fit.notes
+    mean, cov = girth_prior(height_m=1.60, weight_kg=None, sex="female", age_years=None)
+    for i, girth in enumerate(("chest", "waist", "hips")):
+        edge = mean[i] + 3.0 * np.sqrt(cov[i, i])
+        assert edge - 0.01 < fit.body.measurements_m[girth] < rest.measurements_m[girth], girth
+        assert fit.girth_sources[girth] == "photo+prior"
+    person = shot.mask > 0.5
+    fitted = fit.silhouettes["front"]
+    assert (fitted & person).sum() / fitted.sum() >= 0.95
+
+
 @pytest.fixture(scope="module")
 def legs_lost_photo():
     """A woman (1.66 m, 62 kg) in a tee, arms lowered, before vertical stripes of her legs'
