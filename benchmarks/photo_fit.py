@@ -235,15 +235,13 @@ def clothed_subject(
     outfits = OUTFITS[sex]
     families, printed = outfits[(index // 2) % len(outfits)]
     loose = bool((index // 2 + index) % 2)
-    from tryon3d.garments import size_chart
     from tryon3d.sizing import chart_for, chart_size_for
 
     charts = [chart_for(sex, family) for family in families]
-    sizes = []
-    for family, chart in zip(families, charts, strict=True):
-        labels = list(size_chart(chart))
-        base = labels.index(chart_size_for(body, chart, family))
-        sizes.append(labels[min(base + (2 if loose else 0), len(labels) - 1)])
+    sizes = [
+        chart_size_for(body, chart, family, sizes_up=2 if loose else 0)
+        for family, chart in zip(families, charts, strict=True)
+    ]
     fabrics = [FABRICS[f][int(rng.integers(len(FABRICS[f])))] for f in families]
     colours = [tuple(float(c) for c in rng.uniform(0.03, 0.6, 3)) for _ in families]
     textures = [

@@ -472,9 +472,6 @@ def fit_body_to_photos(
                     for g, v in _unread_floor(clothed).items()
                     if g not in beyond and v > girths[g]
                 }
-                unfloored = (dict(girths), dict(sources))
-                girths = {g: floor.get(g, girths[g]) for g in GIRTHS}
-                sources = {g: "photo+prior" if g in floor else sources[g] for g in GIRTHS}
             if beyond:
                 # a body larger than every training body, in a pose they knew: the outline
                 # less the clothes' ease, not a correction learnt within their range
@@ -505,6 +502,9 @@ def fit_body_to_photos(
             girths, uncertainty, sources = _posterior_for(
                 skin, posterior, girths, uncertainty, sources
             )
+            floor = {g: v for g, v in floor.items() if g not in skin}  # skin is measured
+            girths = {g: floor.get(g, girths[g]) for g in GIRTHS}
+            sources = {g: "photo+prior" if g in floor else sources[g] for g in GIRTHS}
         outline_body = body
         refit = functools.partial(
             _refit_to_girths,
@@ -517,8 +517,7 @@ def fit_body_to_photos(
             height_ratios=ratios,
         )
         body = body if bare else refit(girths)
-        floored = [g for g in floor if girths[g] == floor[g]]  # skin may have taken one back
-        if floored:
+        if floor:
             # the floor must leave the body inside the person (their pose may be what
             # widened the outline): else the pose's bound stands
             front_index = [v.name for v in views].index("front")
@@ -527,15 +526,16 @@ def fit_body_to_photos(
                 fitter, front_index, body, poses["front"], analyses["front"].size, height_m=height_m
             )[2]
             if (small & mask).sum() < _FLOOR_INSIDE * small.sum():
-                girths = {g: unfloored[0][g] if g in floored else girths[g] for g in GIRTHS}
-                sources = {g: unfloored[1][g] if g in floored else sources[g] for g in GIRTHS}
+                girths, uncertainty, sources = _posterior_for(
+                    floor, posterior, girths, uncertainty, sources
+                )
                 body = refit(girths)
             else:
                 notes.append(
                     "the photo, in a pose no correction reads, shows a body far larger than "
                     f"the population's mean for the height (every girth over "
                     f"{_UNREAD_BEYOND_Z:g} spreads above it): "
-                    + ", ".join(f"{g} {100 * girths[g]:.1f} cm" for g in floored)
+                    + ", ".join(f"{g} {100 * girths[g]:.1f} cm" for g in floor)
                     + f" are at least {_BEYOND_Z:g} spreads above that mean"
                 )
         if body is not outline_body and any(fitter.posed):
@@ -1020,10 +1020,16 @@ def _beyond_training(posterior, correction, features: dict[str, float]) -> tuple
     far = far_features(correction.features, features, correction.centre, correction.robust_scale)
     if any(name.startswith(_SCALE_GROUP) for name in far):
         return ()
+    return _girths_over(posterior, _BEYOND_Z)
+
+
+def _girths_over(posterior, spreads: float) -> tuple[str, ...]:
+    """The girths whose ``posterior`` mean lies over ``spreads`` prior spreads above the
+    prior's mean."""
     return tuple(
         g
         for g in GIRTHS
-        if posterior.mean_m[g] - posterior.prior_mean_m[g] > _BEYOND_Z * posterior.prior_std_m[g]
+        if posterior.mean_m[g] - posterior.prior_mean_m[g] > spreads * posterior.prior_std_m[g]
     )
 
 
@@ -1043,16 +1049,11 @@ def _unread_floor(posterior) -> dict[str, float]:
     reads lies over ``_UNREAD_BEYOND_Z`` prior spreads above the prior's mean at the chest, the
     waist and the hips alike: the edge of the training bodies (``_BEYOND_Z`` spreads above the
     mean), not the prior's mean the pose's bound would give; below that edge the outline cannot
-    say how much the pose widened it. One girth far over alone is the pose's or the clothes'
-    (an arm held out to a wall and an open shirt took a curvy woman's hips 4 spreads over while
-    her chest read the mean: floored, her body left her outline), so then none is floored."""
-    over = [
-        g
-        for g in GIRTHS
-        if posterior.mean_m[g] - posterior.prior_mean_m[g]
-        > _UNREAD_BEYOND_Z * posterior.prior_std_m[g]
-    ]
-    if len(over) < len(GIRTHS):
+    say how much the pose widened it. A large body is large at every girth; one girth far over
+    alone is more likely a flaring garment or a limb in the outline, so then none is floored.
+    (Poses can still read every girth that far over: an arm held out to a wall and an open shirt
+    did, on a curvy woman; the fit's inside check, ``_FLOOR_INSIDE``, catches that.)"""
+    if len(_girths_over(posterior, _UNREAD_BEYOND_Z)) < len(GIRTHS):
         return {}
     return {g: posterior.prior_mean_m[g] + _BEYOND_Z * posterior.prior_std_m[g] for g in GIRTHS}
 

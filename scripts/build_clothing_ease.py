@@ -120,10 +120,8 @@ def main() -> int:
             if only is not None and family not in only:
                 continue
             chart = chart_for(sex, family)  # men wear the men's chart, as the fit report has it
-            labels = list(garments.size_chart(chart))
-            base = labels.index(chart_size_for(body, chart, family))
             for loose in (False, True):
-                size = labels[min(base + (2 if loose else 0), len(labels) - 1)]
+                size = chart_size_for(body, chart, family, sizes_up=2 if loose else 0)
                 fabrics = FABRICS[family][:1] if args.quick else FABRICS[family]
                 fabric = fabrics[(body_index + loose) % len(fabrics)]
                 garment = garments.load_garment(

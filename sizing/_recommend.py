@@ -34,15 +34,18 @@ def chart_for(sex: str, family: str, chart: SizeChart | None = None) -> SizeChar
     return "men" if str(sex).lower() == "male" else FAMILIES[family].chart
 
 
-def chart_size_for(body: Body, chart: str, family: str) -> str:
+def chart_size_for(body: Body, chart: str, family: str, *, sizes_up: int = 0) -> str:
     """The size chart's own answer: the size whose chart girth at the family's
-    ``governing_region`` is nearest the body's."""
+    ``governing_region`` is nearest the body's; ``sizes_up`` sizes above it (a looser fit),
+    the chart's largest at most."""
     from tryon3d import garments
 
     region = governing_region(family)
     table = garments.size_chart(chart)
     girth = float(body.measurements_m[region])
-    return min(table, key=lambda size: abs(table[size][region] - girth))
+    labels = list(table)
+    nearest = labels.index(min(labels, key=lambda size: abs(table[size][region] - girth)))
+    return labels[min(nearest + sizes_up, len(labels) - 1)]
 
 
 def _design_miss_cm(fit: SizeFit) -> tuple[float, float]:

@@ -539,6 +539,7 @@ def test_a_plus_size_body_is_sized_on_the_plus_sizes_of_its_own_chart():
     # a woman of chest 130 cm: the women's chart runs past XXL (113 cm) to 4XL (129 cm)
     body = _body(chest=1.30, waist=1.16, hips=1.38, upper_arm=0.44)
     assert chart_size_for(body, "women", "tshirt") == "4XL"
+    assert chart_size_for(body, "women", "tshirt", sizes_up=2) == "5XL"  # the largest at most
     assert [j.size for j in size_jobs(body, "tshirt", sizes="auto")] == ["3XL", "4XL", "5XL"]
     # a man wears the men's chart (chest 140 cm at 4XL), whatever the family's own chart
     assert chart_for("male", "tshirt") == "men" and chart_for("female", "tshirt") == "women"
