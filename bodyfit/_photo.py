@@ -21,6 +21,7 @@ import numpy as np
 
 __all__ = [
     "LANDMARK_NAMES",
+    "NoPersonFound",
     "Photo",
     "PhotoAnalysis",
     "analyze_photo",
@@ -444,11 +445,16 @@ def _check_single_person(
         raise ValueError(f"photo {label!r} shows more than one person; crop it to one person")
 
 
+class NoPersonFound(ValueError):
+    """The pose detector found no person, or none clearly, in a photo (a ``ValueError``)."""
+
+
 def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
     """Find one whole standing person: 33 keypoints and a segmentation mask.
 
     Raises:
-        ValueError: no person, more than one person, or the body cut off (the head outside the
+        NoPersonFound: no person, or none clearly visible.
+        ValueError: more than one person, or the body cut off (the head outside the
             frame or hidden, the ankles predicted outside the frame, or the feet on the bottom
             edge while the ankles are not clearly seen). Ankles hidden by long clothes inside
             the frame are kept, with a note.
@@ -458,11 +464,11 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
     found = _run_pose(pixels)
     label = photo.name
     if found is None:
-        raise ValueError(f"no person found in photo {label!r}")
+        raise NoPersonFound(f"no person found in photo {label!r}")
     keypoints, visibility, mask = found
     height, width = mask.shape
     if float(np.mean(visibility[list(_BODY)] > _VISIBLE)) < 0.5 or (mask > 0.5).mean() < 0.003:
-        raise ValueError(f"no clearly visible person in photo {label!r}")
+        raise NoPersonFound(f"no clearly visible person in photo {label!r}")
     margin = 0.002 * max(width, height)
 
     def inside(index: int) -> bool:

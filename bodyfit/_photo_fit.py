@@ -64,7 +64,14 @@ from tryon3d.bodyfit._anny_model import DEFAULT_AGE_YEARS, AnnyModel
 from tryon3d.bodyfit._body import Body, Sex
 from tryon3d.bodyfit._girth_posterior import GIRTHS, NO_SIDE_STD_M, girth_evidence
 from tryon3d.bodyfit._parsing import PersonParsing
-from tryon3d.bodyfit._photo import Photo, PhotoAnalysis, PhotoSource, analyze_photo, load_photo
+from tryon3d.bodyfit._photo import (
+    NoPersonFound,
+    Photo,
+    PhotoAnalysis,
+    PhotoSource,
+    analyze_photo,
+    load_photo,
+)
 from tryon3d.bodyfit._photo_fitter import (
     _REFINE_PX,
     _REFINE_SPP,
@@ -248,7 +255,9 @@ def fit_body_to_photos(
         A PhotoFit.
 
     Raises:
-        ValueError: bad numbers, unreadable/unsuitable photos (see ``analyze_photo``).
+        ValueError: bad numbers, unreadable/unsuitable photos (see ``analyze_photo``); a side
+            photo in which the pose detector finds no person is left out instead (a note
+            says so).
     """
     import torch
 
@@ -281,10 +290,21 @@ def fit_body_to_photos(
         photos["side"] = side if isinstance(side, Photo) else load_photo(side)
     if not isinstance(clothed, bool):
         raise TypeError(f"clothed must be True or False, got {type(clothed).__name__}")
-    analyses = {name: analyze_photo(photo) for name, photo in photos.items()}
+    analyses = {"front": analyze_photo(photos["front"])}
+    side_unread = None
+    if "side" in photos:
+        try:
+            analyses["side"] = analyze_photo(photos["side"])
+        except NoPersonFound as exc:
+            # the detector failed, not the shopper (a man before a striped wood panel of his
+            # trousers' colour): the front alone fits, as when no side photo is given
+            side_unread = f"side photo: not read ({exc}); the body is fitted to the front alone"
+            del photos["side"]
     notes: list[str] = [
         f"{name} photo: {note}" for name, analysis in analyses.items() for note in analysis.notes
     ]
+    if side_unread:
+        notes.append(side_unread)
     clothing: dict[str, dict[str, dict[str, float]]] = {}
     parsings: dict[str, PersonParsing] = {}
     lower: str | None = None

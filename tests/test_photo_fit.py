@@ -80,6 +80,30 @@ def _prior_mean(girth: str) -> float:
     return float(mean[GIRTHS.index(girth)])
 
 
+def test_a_side_photo_the_detector_finds_no_person_in_is_left_out(ryota_fit, shared_dir):
+    """MediaPipe found no person in one benchmark side photo (a man before a striped wood
+    panel of his trousers' colour) and the whole fit failed. The front alone fits then, as
+    without a side photo, and a note says why; here the side is a bare wall."""
+    wall = np.tile(np.linspace(90, 200, 512, dtype=np.uint8)[:, None, None], (1, 384, 3))
+    fit = bodyfit.fit_body_to_photos(
+        shared_dir / "photos" / "ryota_front.png", wall, height_m=1.72, sex="male"
+    )
+    assert list(fit.analyses) == ["front"] and list(fit.silhouettes) == ["front"]
+    assert fit.body.inputs["views"] == ["front"]
+    assert any(n.startswith("side photo: not read (no ") for n in fit.notes), fit.notes
+    truth = (
+        np.asarray(Image.open(shared_dir / "photos" / "ryota_front_mask.png").convert("L")) > 127
+    )
+    fitted = fit.silhouettes["front"]
+    assert (fitted & truth).sum() / fitted.sum() >= 0.95
+    for girth in ("chest", "waist", "hips"):  # the same front photo, fitted alone
+        assert fit.body.measurements_m[girth] == pytest.approx(
+            ryota_fit.body.measurements_m[girth], abs=0.02
+        )
+    with pytest.raises(ValueError, match="no person found in photo"):
+        bodyfit.fit_body_to_photos(wall, height_m=1.72, sex="male")  # a front must show one
+
+
 def test_posed_record_round_trip_and_files(ryota_fit, tmp_path):
     from tryon3d._bodies import load_body
     from tryon3d._files import write_files_atomically

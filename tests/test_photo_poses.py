@@ -156,16 +156,17 @@ HAND_ON_HEAD = {
 
 def test_a_pose_no_correction_reads_bounds_the_girths_by_the_outline():
     """A hand on the head is unlike every training photo: no correction reads it. Her
-    tee's outline then only bounds the girths above the prior's mean (read as girths, such
-    outlines gave a slim woman in a dress a 136 cm chest on a real photo). Measured on this
-    62 kg woman: +1.0 / +2.1 / +1.5 cm (chest / waist / hips), the readings as girths +4.5 /
-    +3.1 / +1.1."""
+    tee's outline then only bounds the girths (read as girths, such outlines gave a slim
+    woman in a dress a 136 cm chest on a real photo). Her tee is a size up (L), loose enough
+    for the bound to matter. Measured on this 62 kg woman: +1.0 / +2.3 / +1.9 cm (chest /
+    waist / hips), the readings as girths +10.2 / +4.4 / +0.7, the clothed posterior's chest
+    +4.8."""
     import cv2
 
     from tryon3d import bodyfit
 
     rest = bodyfit.body_from_measurements(height_m=1.66, weight_kg=62.0, sex="female")
-    shot = tee_shot(posed_body(rest, HAND_ON_HEAD), seed=5)
+    shot = tee_shot(posed_body(rest, HAND_ON_HEAD), seed=5, tee_size="L")
     photo = over_gradient(shot.rgba, base=(0.55, 0.55, 0.6))
     cv2.setRNGSeed(0)  # GrabCut (parsing) draws from OpenCV's global RNG
     fit = bodyfit.fit_body_to_photos(photo, height_m=1.66, sex="female", clothed=True)
@@ -232,8 +233,8 @@ def legs_lost_photo():
 def test_a_photo_whose_mask_lost_the_legs_keeps_its_scale(legs_lost_photo):
     """Measured: the mask ends 12 % short of her feet, MediaPipe's ankles unseen; scaled by
     the head, 1 % off (by the ankles drawn up onto the mask, as before: 23 % off); chest
-    +5.8 cm (before: +11.4), 0.927 of the fitted silhouette inside her (before: 0.934; her
-    straight legs held, the fitted thighs a little full)."""
+    +2.6 cm (before: +11.4), 0.973 of the fitted silhouette inside her: her legs held at the
+    rest stance (held more loosely, they drew together between hers: 0.846)."""
     import cv2
 
     from tryon3d import bodyfit
@@ -252,7 +253,7 @@ def test_a_photo_whose_mask_lost_the_legs_keeps_its_scale(legs_lost_photo):
     chest = fit.body.measurements_m["chest"] - truth.measurements_m["chest"]
     assert abs(chest) < 0.09, chest
     fitted = fit.silhouettes["front"]
-    assert (fitted & person).sum() / fitted.sum() >= 0.92
+    assert (fitted & person).sum() / fitted.sum() >= 0.95
     assert fit.body.measurements_m["stature"] == pytest.approx(1.66, abs=0.01)
 
 
