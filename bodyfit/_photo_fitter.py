@@ -159,8 +159,8 @@ _LIMB_CHAINS = (
 _LIMB_START_MIN_RAD = 0.25
 #: The leg pose prior's factor in a view whose mask lost the legs. At 30 they drew together
 #: under a tee whose hem the clothing ease narrowed (tests/test_photo_poses.py: her fitted
-#: legs between hers, 0.85 of the silhouette inside her); at 1000 they stay at the rest
-#: stance, 0.97 inside.
+#: legs between hers, 0.846 of the silhouette inside her); at 1000 they stay at the rest
+#: stance, 0.979 inside (with the shipped tables).
 _LOST_LEGS_POSE_PRIOR = 1000.0
 _LIMB_START_MIN_LENGTH = 0.05
 _LIMB_START_VISIBLE = 0.3
