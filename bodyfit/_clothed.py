@@ -354,7 +354,7 @@ def clothed_target(
     """
     from scipy import ndimage
 
-    from tryon3d.bodyfit._parsing import DRESS, LOWER, SKIN, UPPER
+    from tryon3d.bodyfit._parsing import CLOTHES, DRESS, LOWER, SKIN, UPPER
 
     if mask.shape != labels.shape:
         raise ValueError(f"labels must have the mask's shape {mask.shape}, got {labels.shape}")
@@ -395,7 +395,7 @@ def clothed_target(
             "untelling": float((ring & bound_only).sum() / total),
             "ease_std_m": float(spread[ring].mean()) if ring.any() else 0.0,
         }
-    cloth = person & np.isin(labels, (UPPER, LOWER, DRESS)) & ~bound_only & ~removed
+    cloth = person & np.isin(labels, CLOTHES) & ~bound_only & ~removed
     return ClothedTarget(
         target=target, bound_only=bound_only, cloth=cloth, coverage=coverage, lower=lower
     )

@@ -39,6 +39,7 @@ LABELS: tuple[str, ...] = (
     "shoes",
 )
 BACKGROUND, SKIN, HAIR, UPPER, LOWER, DRESS, SHOES = range(7)
+CLOTHES = (UPPER, LOWER, DRESS)  # the garment labels
 # How the network's probabilities join colour's parsing, chosen on held-out CCP photos
 # (``benchmarks/parsing.py --ccp``): skin colour finds is dropped where the network gives
 # hair, a garment or shoes (_NET_NOT_SKIN) together at least _NET_SKIN_VETO, skin is added in
@@ -92,7 +93,7 @@ class PersonParsing:
         if label == "person":
             return self.labels != BACKGROUND
         if label == "clothes":
-            return np.isin(self.labels, (UPPER, LOWER, DRESS))
+            return np.isin(self.labels, CLOTHES)
         if label not in LABELS:
             raise ValueError(
                 f"label must be one of {(*LABELS, 'person', 'clothes')}, got {label!r}"
@@ -634,10 +635,10 @@ def parse_person(
             arms |= _capsule(shape, kp[a], kp[b] + 0.6 * (kp[b] - kp[a]), 0.14 * scale_px)
         labels[clothes & arms] = UPPER
     if probs is not None:
-        garment = probs[clothes][:, [UPPER, LOWER, DRESS]]
+        garment = probs[clothes][:, list(CLOTHES)]
         share = garment / np.maximum(garment.sum(axis=1, keepdims=True), 1e-6)
         sure = share.max(axis=1) >= _NET_GARMENT_SHARE
-        picked = np.array([UPPER, LOWER, DRESS], np.uint8)[share.argmax(axis=1)]
+        picked = np.array(CLOTHES, np.uint8)[share.argmax(axis=1)]
         if not dress:  # a dress only where colour found one: to the fit it frees the legs,
             sure &= picked != DRESS  # and a lost network called a tee's hem a dress
         labels[clothes] = np.where(sure, picked, labels[clothes])

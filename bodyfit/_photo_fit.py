@@ -699,14 +699,7 @@ def _clothed_view(
     from PIL import Image
 
     from tryon3d.bodyfit._clothed import clothed_target
-    from tryon3d.bodyfit._parsing import (
-        DRESS,
-        LOWER,
-        SKIN,
-        UPPER,
-        lost_forearm_pixels,
-        parse_person,
-    )
+    from tryon3d.bodyfit._parsing import CLOTHES, SKIN, lost_forearm_pixels, parse_person
     from tryon3d.bodyfit._photo import _resize
 
     try:
@@ -734,7 +727,7 @@ def _clothed_view(
         else:
             bare[view] = bare["front"]
         if bare[view]:
-            labels = np.where(np.isin(labels, (UPPER, LOWER, DRESS)), SKIN, labels).astype(np.uint8)
+            labels = np.where(np.isin(labels, CLOTHES), SKIN, labels).astype(np.uint8)
     px_per_m = 1.0 / metres_per_pixel(analysis, height_m)
     mask = analysis.mask
     if view == "front":  # a side view's forearms hang over the body: none to lose
@@ -788,10 +781,8 @@ def _skin_coloured_as_skin(photo: Photo, analysis: PhotoAnalysis, parsing, label
     from tryon3d.bodyfit._parsing import (
         _SKIN_CHI2,
         _SKIN_WEAK,
-        DRESS,
-        LOWER,
+        CLOTHES,
         SKIN,
-        UPPER,
         _skin_chroma_distance2,
     )
     from tryon3d.bodyfit._photo import _resize
@@ -801,7 +792,7 @@ def _skin_coloured_as_skin(photo: Photo, analysis: PhotoAnalysis, parsing, label
         return labels
     chroma = cv2.cvtColor(pixels, cv2.COLOR_RGB2YCrCb)[..., 1:].astype(np.float64)
     distance2 = _skin_chroma_distance2(chroma, parsing.skin_chroma_mean, parsing.skin_chroma_cov)
-    clothes = np.isin(labels, (UPPER, LOWER, DRESS))
+    clothes = np.isin(labels, CLOTHES)
     return np.where(clothes & (distance2 < _SKIN_CHI2 * _SKIN_WEAK), SKIN, labels).astype(np.uint8)
 
 

@@ -242,7 +242,7 @@ def test_a_bare_body_is_skin_and_its_outline_the_body(bare_views, rendered_top):
     ``clothed=False``). A tight top is no bare body."""
     from PIL import Image
 
-    from tryon3d.bodyfit._photo_fit import _clothed_view
+    from tryon3d.bodyfit._photo_fit import _clothed_view, _skin_coloured_as_skin
 
     bare: dict[str, bool] = {}
     notes: list[str] = []
@@ -261,8 +261,6 @@ def test_a_bare_body_is_skin_and_its_outline_the_body(bare_views, rendered_top):
             Image.fromarray(parsings[camera].labels).resize(analysis.size, Image.Resampling.NEAREST)
         )
         if camera == "side":  # what the front's word spares the side
-            from tryon3d.bodyfit._photo_fit import _skin_coloured_as_skin
-
             garments = [bodyfit.LABELS.index(n) for n in ("upper_clothes", "lower_clothes")]
             shrunk = np.isin(
                 _skin_coloured_as_skin(photo, analysis, parsings[camera], labels), garments
