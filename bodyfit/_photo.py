@@ -406,11 +406,11 @@ _RETRY_STRAY_SHARE = 0.05
 #: model shifts with them (one side view: IoU with the network's person 0.57 at 0.125, 0.82
 #: mirrored at 0.2, 0.93 at 0.3).
 _RETRY_PADS = (0.125, 0.2, 0.3)
-# MediaPipe's left/right landmark pairs swapped: a mirrored photo shows the person's left as a
-# right.
-_MIRRORED = np.arange(33)
+#: Each of MediaPipe's 33 landmarks' left/right twin (itself on the midline): a mirrored photo
+#: shows the person's left as a right.
+MIRRORED_LANDMARKS = np.arange(33)
 for _a, _b in ((1, 4), (2, 5), (3, 6), *((i, i + 1) for i in range(7, 33, 2))):
-    _MIRRORED[_a], _MIRRORED[_b] = _b, _a
+    MIRRORED_LANDMARKS[_a], MIRRORED_LANDMARKS[_b] = _b, _a
 
 
 def _network_person(pixels: np.ndarray, person: np.ndarray) -> np.ndarray | None:
@@ -452,27 +452,27 @@ def _retries(pixels: np.ndarray, network: np.ndarray | None):
     grey, unpadded and padded with grey, also mirrored. A flat backdrop moves the mask's edge
     towards the network's coarser one (on a real photo: IoU with the first look 0.87-0.90
     against the mirror's 0.98), so it comes last."""
-    height, width = pixels.shape[:2]
-    tries: list[tuple[np.ndarray, int, bool]] = [(pixels, 0, True)]
-    for share in _RETRY_PADS:
-        tries += [(pixels, round(share * max(height, width)), mirror) for mirror in (False, True)]
+    pads = [round(share * max(pixels.shape[:2])) for share in _RETRY_PADS]
+    # (image, pad [px], padded with the edge's pixels (else grey), mirrored)
+    tries = [(pixels, 0, True, True)]
+    tries += [(pixels, pad, True, mirror) for pad in pads for mirror in (False, True)]
     if network is not None:
         flat = np.where(_near_person(network)[..., None], pixels, np.uint8(128))
-        tries += [(flat, 0, False), (flat, 0, True)]
-        for share in _RETRY_PADS:
-            tries += [(flat, round(share * max(height, width)), m) for m in (False, True)]
-    for image, pad, mirror in tries:
+        tries += [(flat, pad, False, mirror) for pad in (0, *pads) for mirror in (False, True)]
+    for image, pad, edge, mirror in tries:
         if pad:
-            grey = image is not pixels
-            image = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
-            if grey:
-                image[:pad], image[-pad:], image[:, :pad], image[:, -pad:] = 128, 128, 128, 128
+            around = ((pad, pad), (pad, pad), (0, 0))
+            image = (
+                np.pad(image, around, "edge")
+                if edge
+                else np.pad(image, around, "constant", constant_values=128)
+            )
         result = _run_pose(np.ascontiguousarray(image[:, ::-1] if mirror else image))
         if result is None:
             continue
         points, seen, probability = result
         if mirror:
-            points, seen = points[_MIRRORED].copy(), seen[_MIRRORED]
+            points, seen = points[MIRRORED_LANDMARKS], seen[MIRRORED_LANDMARKS]
             points[:, 0] = image.shape[1] - points[:, 0]
             probability = probability[:, ::-1]
         if pad:
@@ -502,7 +502,13 @@ def _whole_person(pixels: np.ndarray, found: tuple) -> tuple[tuple, bool]:
     if network is None:
         return found, False
     net_rows = np.flatnonzero(network.any(axis=1))
-    if net_rows[-1] - rows[-1] <= _CUT_SHORT_SHARE * (net_rows[-1] + 1 - net_rows[0]):
+
+    def reaches(mask: np.ndarray) -> bool:  # down to the network's lowest rows
+        rows = np.flatnonzero(mask.any(axis=1))
+        shortfall = net_rows[-1] - rows[-1] if len(rows) else len(mask)
+        return shortfall <= _CUT_SHORT_SHARE * (net_rows[-1] + 1 - net_rows[0])
+
+    if reaches(person):
         return found, False
     first_iou = _iou(person, network)
     best, best_iou = found, first_iou
@@ -519,11 +525,7 @@ def _whole_person(pixels: np.ndarray, found: tuple) -> tuple[tuple, bool]:
         agreement = _iou(kept, network)
         if agreement > best_iou:
             best, best_iou = retry, agreement
-        kept_rows = np.flatnonzero(kept.any(axis=1))
-        reaches = len(kept_rows) and net_rows[-1] - kept_rows[-1] <= _CUT_SHORT_SHARE * (
-            net_rows[-1] + 1 - net_rows[0]
-        )
-        if reaches and agreement >= first_iou + _RETRY_GAIN:
+        if reaches(kept) and agreement >= first_iou + _RETRY_GAIN:
             return retry, True  # the least altered copy that finds the whole person
     if best_iou < first_iou + _RETRY_GAIN:
         return found, False

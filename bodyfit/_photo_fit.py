@@ -69,6 +69,7 @@ from tryon3d.bodyfit._photo import (
     Photo,
     PhotoAnalysis,
     PhotoSource,
+    _iou,
     analyze_photo,
     load_photo,
 )
@@ -203,11 +204,6 @@ def _int_option(name: str, value, low: int, high: int) -> int:
     if not low <= int(value) <= high:
         raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
     return int(value)
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum() / union) if union else 0.0
 
 
 def fit_body_to_photos(

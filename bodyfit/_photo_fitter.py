@@ -11,6 +11,7 @@ import numpy as np
 from tryon3d.bodyfit._anny_model import AnnyModel, load_anny_model
 from tryon3d.bodyfit._anny_pose import anny_torch, pose_rig
 from tryon3d.bodyfit._body import Sex
+from tryon3d.bodyfit._photo import MIRRORED_LANDMARKS
 from tryon3d.bodyfit._photo_views import _CROP_PX, _View
 
 # Refinement silhouettes at the final resolution: 192 px at 2 spp after the coarse steps of
@@ -116,29 +117,6 @@ _KEYPOINT_MAP = {
     30: ("vertex:heel_r", 0.5),
     31: ("vertex:toe_l", 0.5),
     32: ("vertex:toe_r", 0.5),
-}
-_MIRROR = {
-    0: 0,
-    2: 5,
-    5: 2,
-    7: 8,
-    8: 7,
-    11: 12,
-    12: 11,
-    13: 14,
-    14: 13,
-    15: 16,
-    16: 15,
-    23: 24,
-    24: 23,
-    25: 26,
-    26: 25,
-    27: 28,
-    28: 27,
-    29: 30,
-    30: 29,
-    31: 32,
-    32: 31,
 }
 
 
@@ -412,7 +390,9 @@ class _Fitter:
                 for i in self.kp_index
             ]
         )
-        self.kp_mirror = np.array([list(self.kp_index).index(_MIRROR[i]) for i in self.kp_index])
+        self.kp_mirror = np.array(
+            [list(self.kp_index).index(MIRRORED_LANDMARKS[i]) for i in self.kp_index]
+        )
         rng = np.random.default_rng(0)
         vertex_count = len(model.vertex_template) // 3
         subset = rng.choice(vertex_count, size=3000, replace=False)
