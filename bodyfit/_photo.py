@@ -601,7 +601,7 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
 
     Raises:
         NoPersonFound: no person, or none clearly visible.
-        ValueError: more than one person, or the body cut off (the head outside the
+        ValueError: more than one person, not upright, or the body cut off (the head outside the
             frame or hidden, the ankles predicted outside the frame, or the feet on the bottom
             edge while the ankles are not clearly seen). Ankles hidden by long clothes inside
             the frame are kept, with a note.
@@ -642,6 +642,15 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
                 f"photo {label!r}: the {LANDMARK_NAMES[index].replace('_', ' ')} is cut off; "
                 "the whole body, feet included, must be in the frame"
             )
+    # Standing, head up: the shoulders-to-ankles line within 45 deg of straight down. A photo
+    # turned on its side or upside down (a phone's EXIF orientation stripped on the way) was
+    # fitted as it lay.
+    down = keypoints[list(_ANKLES)].mean(axis=0) - keypoints[[11, 12]].mean(axis=0)
+    if down[1] <= abs(down[0]):
+        raise ValueError(
+            f"photo {label!r}: the person does not stand upright in it (head at the top); "
+            "turn the photo the right way up"
+        )
     person = _person_mask(mask, keypoints, visibility)
     rows = np.flatnonzero((person > 0.5).any(axis=1))
     if len(rows) and (rows[-1] >= height - 1 and visibility[list(_ANKLES)].min() < 0.8):

@@ -183,7 +183,7 @@ def test_repeatable_and_a_large_photo_parses_as_well(shared_dir):
     )
     analysis = bodyfit.analyze_photo(photo, check_single=False)
     first = bodyfit.parse_person(photo, analysis=analysis).labels
-    bodyfit.parse_person(photo.pixels[::-1].copy())  # moves OpenCV's global random state
+    bodyfit.parse_person(photo.pixels[:, ::-1].copy())  # moves OpenCV's global random state
     assert np.array_equal(bodyfit.parse_person(photo, analysis=analysis).labels, first)
     size = (2 * photo.width, 2 * photo.height)
     large = bodyfit.parse_person(np.asarray(Image.fromarray(photo.pixels).resize(size, 3)))

@@ -332,3 +332,17 @@ def test_a_second_look_whose_mask_strays_outside_the_person_is_passed_over(
     found, truth = analysis.mask > 0.5, ryota_analysis.mask > 0.5
     assert (found & truth).sum() / (found | truth).sum() > 0.95
     assert (found & ~truth).sum() < 0.02 * truth.sum()
+
+
+@pytest.mark.parametrize("turn", ["upside down", "on its side"])
+def test_a_photo_turned_away_from_upright_is_refused(ryota_pixels, turn):
+    """A phone photo whose EXIF orientation was stripped shows the person on their side or
+    upside down; it was fitted as it lay. Now a one-line error; a 15 deg tilt still fits."""
+    from PIL import Image
+
+    turned = ryota_pixels[::-1] if turn == "upside down" else np.rot90(ryota_pixels)
+    with pytest.raises(ValueError, match="upright"):
+        bodyfit.analyze_photo(bodyfit.load_photo(np.ascontiguousarray(turned), name=turn))
+    tilted = Image.fromarray(ryota_pixels).rotate(15, fillcolor=(128, 128, 128))
+    analysis = bodyfit.analyze_photo(bodyfit.load_photo(np.asarray(tilted), name="tilted"))
+    assert analysis.keypoints[[27, 28], 1].mean() > analysis.keypoints[[11, 12], 1].mean()
