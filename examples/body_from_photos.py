@@ -15,7 +15,8 @@ Writes into ``-o OUT`` (default ``out/examples/body_from_photos``):
 - ``body.json`` + ``body.glb``: the body (``vertices`` posed as in the photo; ``tryon3d.load_body``)
 - ``camera.json``: the photo's camera (``tryon3d.render.Camera.from_dict`` reads it)
 - ``silhouette_front.png`` (the fitted body's pixels) and ``overlay_front.png``
-- ``photo.png``: only for the synthetic photo
+- ``photo.png`` and ``true_silhouette.png`` (the rendered body's pixels): only for the
+  synthetic photo
 
 Run: ``python examples/body_from_photos.py [--quick] [-o OUT] [--photo front.jpg --height 175
 --sex female [--weight 70]]``. ``--quick`` runs fewer fitting steps (a rougher fit).
@@ -55,9 +56,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def synthetic_photo(*, size: int = 384) -> tuple[np.ndarray, bodyfit.Body]:
+def synthetic_photo(*, size: int = 384) -> tuple[np.ndarray, bodyfit.Body, np.ndarray]:
     """A known body (168 cm, 72 kg woman) rendered in front of a patterned backdrop:
-    the (size, size, 3) uint8 photo and the true body."""
+    the (size, size, 3) uint8 photo, the true body and its (size, size) bool silhouette."""
     truth = tryon3d.body_from_measurements(height_cm=168, weight_kg=72, sex="female")
     camera = render.look_at_camera(
         (0.25, -4.2, 1.0), (0.0, 0.0, 0.85), fov_y_deg=30.0, width=size, height=size
@@ -67,26 +68,31 @@ def synthetic_photo(*, size: int = 384) -> tuple[np.ndarray, bodyfit.Body]:
     backdrop = np.stack([0.3 + 0.4 * u, 0.5 + 0.2 * np.sin(8 * v), 0.6 - 0.3 * v], axis=-1)
     alpha = shot.rgba[..., 3:4]
     image = shot.rgba[..., :3] * alpha + backdrop * (1 - alpha)
-    return (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8), truth
+    photo = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+    return photo, truth, shot.rgba[..., 3] > 0.5
 
 
-def choose_photo(args: argparse.Namespace) -> tuple[str | np.ndarray, float, str, object]:
-    """(photo, stature [cm], sex, true body or None) from the arguments and what is on disk."""
+def choose_photo(
+    args: argparse.Namespace,
+) -> tuple[str | np.ndarray, float, str, object, np.ndarray | None]:
+    """(photo, stature [cm], sex, true body or None, true silhouette or None) from the
+    arguments and what is on disk."""
     if args.photo:
         if args.height is None or args.sex is None:
             raise ValueError("--photo needs --height and --sex")
-        return args.photo, args.height, args.sex, None
+        return args.photo, args.height, args.sex, None, None
     if SAMPLE_PHOTO.is_file() and not args.synthetic:
-        return str(SAMPLE_PHOTO), args.height or SAMPLE_HEIGHT_CM, args.sex or SAMPLE_SEX, None
-    pixels, truth = synthetic_photo()
-    return pixels, truth.measurements_m["stature"] * 100, "female", truth
+        height = args.height or SAMPLE_HEIGHT_CM
+        return str(SAMPLE_PHOTO), height, args.sex or SAMPLE_SEX, None, None
+    pixels, truth, silhouette = synthetic_photo()
+    return pixels, truth.measurements_m["stature"] * 100, "female", truth, silhouette
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     steps = {"proxy_steps": 50, "refine_steps": 8} if args.quick else {}
     try:
-        photo, height_cm, sex, truth = choose_photo(args)
+        photo, height_cm, sex, truth, true_silhouette = choose_photo(args)
         print(
             f"fitting a {height_cm:.0f} cm {sex} body to "
             f"{photo if isinstance(photo, str) else 'a synthetic photo'}..."
@@ -110,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         "silhouette_front.png": _png(fit.silhouettes["front"].astype(np.uint8) * 255),
         "overlay_front.png": _png(fit.overlays["front"]),
     }
-    if truth is not None:
+    if true_silhouette is not None:
         files["photo.png"] = _png(photo)
+        files["true_silhouette.png"] = _png(true_silhouette.astype(np.uint8) * 255)
     written = tryon3d.save_body(fit.body, args.output, extra_files=files)
     print("wrote", ", ".join(p.name for p in written), "into", args.output)
     return 0

@@ -234,8 +234,9 @@ def legs_lost_photo():
 def test_a_photo_whose_mask_lost_the_legs_keeps_its_scale(legs_lost_photo):
     """Measured: the mask ends 12 % short of her feet, MediaPipe's ankles unseen; scaled by
     the head, 1 % off (by the ankles drawn up onto the mask, as before: 23 % off); chest
-    -1.4 cm (before: +11.4), 0.979 of the fitted silhouette inside her: her legs held at the
-    rest stance (held more loosely, they drew together between hers: 0.846)."""
+    -3.1 cm (before: +11.4), 0.967 of the fitted silhouette inside her: her legs held at the
+    rest stance (held more loosely, they drew together between hers: 0.846) and on her torso's
+    axis (not held there, a roll of the torso's fit swung them 3-4 px aside: 0.942)."""
     import cv2
 
     from tryon3d import bodyfit
