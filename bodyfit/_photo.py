@@ -445,19 +445,20 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a & b)) / max(float(np.count_nonzero(a | b)), 1.0)
 
 
-def _retries(pixels: np.ndarray, network: np.ndarray | None):
+def _retries(pixels: np.ndarray, near: np.ndarray | None):
     """MediaPipe's results on altered copies of ``pixels``, mapped back to its pixels, least
     altered first: mirrored; padded by ``_RETRY_PADS`` of the long side (the edge pixels
-    repeated), also mirrored; then, given the network's person, the backdrop outside it flat
-    grey, unpadded and padded with grey, also mirrored. A flat backdrop moves the mask's edge
+    repeated), also mirrored; then, given the network's person (``near``: as ``_near_person``
+    grows it), the backdrop outside it flat grey, unpadded and padded with grey, also
+    mirrored. A flat backdrop moves the mask's edge
     towards the network's coarser one (on a real photo: IoU with the first look 0.87-0.90
     against the mirror's 0.98), so it comes last."""
     pads = [round(share * max(pixels.shape[:2])) for share in _RETRY_PADS]
     # (image, pad [px], padded with the edge's pixels (else grey), mirrored)
     tries = [(pixels, 0, True, True)]
     tries += [(pixels, pad, True, mirror) for pad in pads for mirror in (False, True)]
-    if network is not None:
-        flat = np.where(_near_person(network)[..., None], pixels, np.uint8(128))
+    if near is not None:
+        flat = np.where(near[..., None], pixels, np.uint8(128))
         tries += [(flat, pad, False, mirror) for pad in (0, *pads) for mirror in (False, True)]
     for image, pad, edge, mirror in tries:
         if pad:
@@ -518,7 +519,7 @@ def _whole_person(pixels: np.ndarray, found: tuple) -> tuple[tuple, bool]:
         return float(np.count_nonzero(mask & ~near)) / max(float(np.count_nonzero(mask)), 1.0)
 
     most_stray = stray(person) + _RETRY_STRAY_SHARE
-    for retry in _retries(pixels, network):
+    for retry in _retries(pixels, near):
         kept = _person_mask(retry[2], retry[0], retry[1]) > 0.5
         if stray(kept) > most_stray:
             continue

@@ -12,6 +12,7 @@ from tryon3d.bodyfit._anny_model import AnnyModel, load_anny_model
 from tryon3d.bodyfit._anny_pose import anny_torch, pose_rig
 from tryon3d.bodyfit._body import Sex
 from tryon3d.bodyfit._photo import MIRRORED_LANDMARKS
+from tryon3d.bodyfit._photo_readings import _ANKLES, _HIPS, _SHOULDERS
 from tryon3d.bodyfit._photo_views import _CROP_PX, _View
 
 # Refinement silhouettes at the final resolution: 192 px at 2 spp after the coarse steps of
@@ -408,6 +409,7 @@ class _Fitter:
         self._kp_is_vertex_t = torch.as_tensor(self.kp_is_vertex)[:, None]
         self._kp_index_t = torch.as_tensor(self.kp_index)
         self._kp_mirror_t = torch.as_tensor(self.kp_mirror)
+        self._ankle_rows = torch.as_tensor([list(self.kp_index).index(k) for k in _ANKLES])
         self.subset_rig = replace(self.rig, weights=self.rig.weights[self.subset])
         group_prior = [0.0] + [_POSE_BONES[names[b]] for b in self.rig.bones[1:]]
         self.pose_prior = torch.tensor(group_prior, dtype=torch.float32)
@@ -585,12 +587,10 @@ class _Fitter:
         import torch
 
         view = self.views[index]
-        rows = {k: int(np.flatnonzero(self.kp_index == k)[0]) for k in (27, 28)}
-        shoulder = 0.5 * (view.keypoints[11] + view.keypoints[12])
-        hip = 0.5 * (view.keypoints[23] + view.keypoints[24])
+        shoulder = view.keypoints[list(_SHOULDERS)].mean(dim=0)
+        hip = view.keypoints[list(_HIPS)].mean(dim=0)
         axis = (hip - shoulder) / torch.linalg.norm(hip - shoulder).clamp_min(1e-6)
-        ankle = 0.5 * (uv[rows[27]] + uv[rows[28]])
-        off = ankle - hip
+        off = uv[self._ankle_rows].mean(dim=0) - hip
         across = off[0] * axis[1] - off[1] * axis[0]
         return _PLUMB_WEIGHT * across**2 / view.person_px**2
 
