@@ -740,8 +740,9 @@ def _clothed_view(
     mask = analysis.mask
     if bare is not None and bare[view]:
         # the outline is the body: the parsing's person, whose edge GrabCut set by colour
-        # (MediaPipe's soft edge filled the gap between a side view's hanging arm and the
-        # belly: 5-7 % of some bodies' side outlines, hips read 9 cm over)
+        # (MediaPipe's soft edge fills the gap between a side view's hanging arm and the belly:
+        # on the unclothed benchmark 0.016-0.068 of a side view's person lay outside the body,
+        # 0.009-0.059 of the parsing's)
         mask = (labels != BACKGROUND).astype(np.float32)
     if view == "front":  # a side view's forearms hang over the body: none to lose
         pixels = _resize(photo.pixels, analysis.scale)
