@@ -497,13 +497,14 @@ def _whole_person(pixels: np.ndarray, found: tuple) -> tuple[tuple, bool]:
     retry was taken.
 
     The check is our parsing network's person (``_network_person``), reaching well below the
-    mask. The retries are the photo mirrored, its backdrop outside the network's person made
-    flat grey, and that padded (MediaPipe crops its landmark model's input from a first
-    detection, and these move that crop): the first (least altered) whose mask reaches the
-    network's lowest rows and agrees with its person ``_RETRY_GAIN`` better than the first
-    look is taken; failing that, the one agreeing best, if it agrees that much better. A
-    retry whose mask strays outside the network's person more than the first look's
-    (``_RETRY_STRAY_SHARE``) is passed over.
+    mask. The retries are the photo mirrored and padded with its edge, then with its backdrop
+    outside the network's person made flat grey, also padded (MediaPipe crops its landmark
+    model's input from a first detection, and these move that crop). The first (least altered)
+    whose mask reaches the network's lowest rows is taken if it agrees with the network's
+    person ``_RETRY_GAIN`` better than the first look, or, a copy of the photo's own pixels, no
+    worse while straying no more than ``_RETRY_OWN_STRAY`` beyond it; failing that, the one
+    agreeing best, if it agrees ``_RETRY_GAIN`` better. A retry whose mask strays outside the
+    network's person more than the first look's (``_RETRY_STRAY_SHARE``) is passed over.
     """
     keypoints, visibility, mask = found
     person = _person_mask(mask, keypoints, visibility) > 0.5
