@@ -921,7 +921,15 @@ def _arms_as_fitted(
 
     names = list(model.parameter_names)
     parameters = dict(body.shape_parameters)
-    probe = {**parameters, **{s: parameters[s] + _ARM_PROBE for s in _ARM_SLIDERS.values()}}
+    # each slider probed towards the inside of its range (a slider the fit left near its top,
+    # probed upwards, left the model's range and the photo was refused)
+    steps = {
+        s: _ARM_PROBE
+        if parameters[s] + _ARM_PROBE <= model.parameter_bounds[names.index(s)][1]
+        else -_ARM_PROBE
+        for s in _ARM_SLIDERS.values()
+    }
+    probe = {**parameters, **{s: parameters[s] + step for s, step in steps.items()}}
 
     def build(shape):
         return rebuild_body(
@@ -936,7 +944,7 @@ def _arms_as_fitted(
 
     probed = build(probe)
     for girth, slider in _ARM_SLIDERS.items():
-        slope = (probed.measurements_m[girth] - body.measurements_m[girth]) / _ARM_PROBE
+        slope = (probed.measurements_m[girth] - body.measurements_m[girth]) / steps[slider]
         if slope <= 1e-4:
             continue
         low, high = model.parameter_bounds[names.index(slider)]

@@ -86,6 +86,23 @@ def test_lower_garment_class_reads_the_gap_between_the_legs(skirt):
     assert lower_garment_class(labels, keypoints) is None
 
 
+def test_cloth_the_person_mask_calls_background_does_not_make_a_skirt():
+    """Trousers whose parsing bridged the gap between the legs (GrabCut's band took a wall of
+    the top's colour for cloth) read as a skirt from the labels alone; the person mask, which
+    keeps the gap, leaves those rows unjudged, and the clothed target falls back to trousers."""
+    labels, keypoints = _toy_legs(skirt=False)
+    person = labels > 0
+    bridged = labels.copy()
+    bridged[220:370, 95:205] = LOWER
+    assert lower_garment_class(bridged, keypoints) == "skirt"
+    assert lower_garment_class(bridged, keypoints, person=person) is None
+    assert lower_garment_class(labels, keypoints, person=person) == "trousers"
+    skirt, _ = _toy_legs(skirt=True)
+    assert lower_garment_class(skirt, keypoints, person=skirt > 0) == "skirt"
+    target = clothed_target(person.astype(np.float32), bridged, keypoints, 250.0, view="front")
+    assert target.lower == "trousers"
+
+
 def test_clothed_target_shrinks_trousers_by_trousers_ease():
     labels, keypoints = _toy_legs(skirt=False)
     mask = (labels > 0).astype(np.float32)

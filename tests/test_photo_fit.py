@@ -311,3 +311,33 @@ def test_tryon_with_a_photo_composites_the_garment(ryota_fit, tmp_path, monkeypa
     )
     unchanged = np.linalg.norm(composite[uncovered] - original[uncovered], axis=1) < 30.0
     assert uncovered.sum() > 1000 and unchanged.mean() < 0.1, unchanged.mean()
+
+
+def test_arms_set_as_fitted_from_a_slider_at_the_top_of_its_range():
+    """A fit that left the upper arm's own slider near the top of its range: probing it
+    upwards left the model's range (a real photo, a woman walking in a jacket, was refused
+    with "shape parameters out of the anny model's range"); it is probed downwards, and the
+    arms still read as the outline fit's."""
+    from tryon3d.bodyfit._anny_model import load_anny_model
+    from tryon3d.bodyfit._measurements import rebuild_body
+    from tryon3d.bodyfit._photo_fit import _arms_as_fitted
+
+    model = load_anny_model()
+    base = bodyfit.body_from_measurements(height_m=1.68, weight_kg=64.0, sex="female")
+    slider = "measure-upperarm-circ-incr"
+    high = float(model.parameter_bounds[list(model.parameter_names).index(slider)][1])
+
+    def with_arm(value: float):
+        return rebuild_body(
+            model="anny",
+            shape_parameters={**base.shape_parameters, slider: value},
+            sex="female",
+            age_years=30.0,
+        )
+
+    body, fitted = with_arm(high - 0.05), with_arm(high - 0.6)
+    out = _arms_as_fitted(body, fitted, model=model, sex="female", age_years=30.0, height_ratios={})
+    assert out.shape_parameters[slider] <= high
+    assert out.measurements_m["upper_arm"] == pytest.approx(
+        fitted.measurements_m["upper_arm"], abs=0.003
+    )
