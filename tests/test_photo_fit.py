@@ -341,3 +341,30 @@ def test_arms_set_as_fitted_from_a_slider_at_the_top_of_its_range():
     assert out.measurements_m["upper_arm"] == pytest.approx(
         fitted.measurements_m["upper_arm"], abs=0.003
     )
+
+
+def test_real_photos_benchmark_judges_a_photo_against_its_own_mask(shared_dir, tmp_path, capsys):
+    """``benchmarks/real_photos.py`` on a folder holding the real front photo, its person mask
+    and a manifest: the fitted body lies inside his mask (measured 0.977), nothing refused."""
+    import importlib.util
+
+    from conftest import REPO_ROOT
+
+    for name in ("ryota_front.png", "ryota_front_mask.png"):
+        (tmp_path / name).symlink_to(shared_dir / "photos" / name)
+    manifest = {"ryota_front.png": {"sex": "male", "height_cm": 172}}
+    (tmp_path / "people.json").write_text(json.dumps(manifest), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(
+        "real_photos", REPO_ROOT / "benchmarks" / "real_photos.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--photos", str(tmp_path), "--json", "--save", str(tmp_path / "out")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["photos"] == 1 and summary["refused"] == []
+    (row,) = summary["rows"]
+    assert row["truth_mask"] is True
+    assert row["inside"] >= 0.95, row
+    assert row["skin_covered"] >= 0.9, row
+    assert (tmp_path / "out" / "ryota_front.png").is_file()
