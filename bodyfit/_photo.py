@@ -138,6 +138,10 @@ class PhotoAnalysis:
         scale: analysis size / photo size (<= 1).
         photo_size: (width, height) of the photo [px].
         notes: plain statements about what the photo hid (e.g. ankles under long clothes).
+        torso_yaw_rad: how far the torso is turned about the vertical from facing the camera
+            [rad], by MediaPipe's metric 3D landmarks (the shoulders' and the hips' left-right
+            lines; positive: the person's left side away from the camera); None where they
+            were not found. Side views read about -90 or +90 deg.
     """
 
     keypoints: np.ndarray
@@ -146,6 +150,7 @@ class PhotoAnalysis:
     scale: float
     photo_size: tuple[int, int]
     notes: tuple[str, ...] = ()
+    torso_yaw_rad: float | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -330,6 +335,20 @@ def _run_pose(pixels: np.ndarray):
         # a copy: the graph's output buffers are reused by its next call
         mask = np.zeros((height, width), np.float32) if mask is None else np.array(mask, np.float32)
     return keypoints, visibility, mask
+
+
+def _torso_yaw(pixels: np.ndarray) -> float | None:
+    """The torso's turn about the vertical [rad] by MediaPipe's world landmarks (see
+    ``PhotoAnalysis.torso_yaw_rad``), or None where it finds nobody."""
+    with _lock, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = _pose_solution().process(np.ascontiguousarray(pixels))
+        if result.pose_world_landmarks is None:
+            return None
+        world = np.array([[m.x, m.y, m.z] for m in result.pose_world_landmarks.landmark])
+    # x to the image's right, z away from the camera: a left-minus-right line turned away
+    turns = [world[left] - world[right] for left, right in ((11, 12), (23, 24))]
+    return float(np.mean([math.atan2(line[2], line[0]) for line in turns]))
 
 
 def _resize(pixels: np.ndarray, scale: float) -> np.ndarray:
@@ -729,4 +748,5 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
         scale=float(scale),
         photo_size=(photo.width, photo.height),
         notes=tuple(notes),
+        torso_yaw_rad=_torso_yaw(pixels),
     )
