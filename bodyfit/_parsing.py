@@ -100,6 +100,18 @@ class PersonParsing:
             )
         return self.labels == LABELS.index(label)
 
+    def skin_coloured(self, rgb) -> bool:
+        """Whether an sRGB colour ((3,) in [0, 255]) has the person's skin chroma, within the
+        skin model's loose bound (skin in shade)."""
+        import cv2
+
+        pixel = np.clip(np.round(np.asarray(rgb, np.float64)), 0, 255).astype(np.uint8)
+        ycc = cv2.cvtColor(pixel.reshape(1, 1, 3), cv2.COLOR_RGB2YCrCb)[0, 0, 1:]
+        distance = _skin_chroma_distance2(
+            ycc.astype(np.float64), self.skin_chroma_mean, self.skin_chroma_cov
+        )
+        return bool(distance < _SKIN_WEAK * _SKIN_CHI2)
+
     def fractions(self) -> dict[str, float]:
         """Share of the person's pixels per label (background excluded)."""
         person = max(int((self.labels != BACKGROUND).sum()), 1)

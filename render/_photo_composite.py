@@ -771,6 +771,42 @@ def _composite(
     return result, region, ~untouched
 
 
+def _bottom_parsed_as_top(photo, parsing, names, region) -> np.ndarray:
+    """Pixels the parsing calls the replaced top that are the kept bottom, (H, W) bool: below
+    the new garment's hem (per column; the median hem where it has none), of the bottom's
+    colour (within ``_SAME_CLOTH_LAB``, lightness halved, and nearer it than the top's own
+    colour above the hem) and joined to it, where the bottom is not of the skin's colour. A
+    high-waisted skirt's top parsed as the shirt above it became bare hips under a new
+    T-shirt (a real photo); a top of the trousers' own colour reaching below the new hem looks
+    the same as them either way."""
+    bottom = parsing.mask("lower_clothes")
+    out = np.zeros(region.shape, bool)
+    if "upper_clothes" not in names or "lower_clothes" in names or not bottom.any():
+        return out
+    # a "bottom" of the skin's colour is bare legs the parsing took for one
+    if not region.any() or parsing.skin_coloured(np.median(photo[bottom], axis=0)):
+        return out
+    import cv2
+
+    rows = np.arange(region.shape[0])[:, None]
+    has = region.any(axis=0)
+    hem = np.where(has, region.shape[0] - 1 - np.argmax(region[::-1], axis=0), -1)
+    hem = np.where(has, hem, np.median(hem[has]))
+    # lightness damped (as the parsing's colour split does): a satin's sheen spans L 10-60
+    damp = np.array([100.0 / 255.0 / 2.0, 1.0, 1.0], np.float32)
+    lab = cv2.cvtColor(photo, cv2.COLOR_RGB2Lab).astype(np.float32) * damp
+    top = parsing.mask("upper_clothes")
+    above = top & (rows <= hem[None, :])
+    if not above.any():
+        return out
+    to_bottom = np.linalg.norm(lab - np.median(lab[bottom], axis=0), axis=2)
+    to_top = np.linalg.norm(lab - np.median(lab[above], axis=0), axis=2)
+    # nearer the bottom's colour than the top's own (above the hem): a red top's hem over bare
+    # legs parsed as a bottom stays the top
+    like = (to_bottom < _SAME_CLOTH_LAB) & (to_bottom < to_top)
+    return pieces_touching(top & (rows > hem[None, :]) & like, bottom, reach_px=2)
+
+
 def _replacing(
     photo,
     final,
@@ -806,6 +842,7 @@ def _replacing(
         reference = np.median(lab[long], axis=0)
         cuffs = shoes & (np.linalg.norm(lab - reference, axis=2) < _SAME_CLOTH_LAB)
         old |= pieces_touching(cuffs, long, reach_px=2)
+    old &= ~_bottom_parsed_as_top(photo, parsing, names, region)
     grow = max(2, round(_OUTLINE_SLACK * max(region.shape)))
     if old.any():  # the parsed outline runs a few pixels inside the cloth's soft edge
         near = ndimage.binary_dilation(old, iterations=grow)

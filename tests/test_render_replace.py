@@ -254,3 +254,44 @@ def test_patch_fill_carries_a_texture_on():
     assert np.array_equal(again, filled)  # seeded
     with pytest.raises(ValueError, match="patch_px"):
         patch_fill(photo, known, target, patch_px=8)
+
+
+def test_a_bottom_parsed_as_the_top_below_the_new_hem_stays(scene):
+    """A high-waisted skirt whose top the parsing calls the shirt (a real photo: the new
+    T-shirt's try-on painted bare hips there): old-top pixels below the new garment's hem, of
+    the kept bottom's colour and joined to it, stay as they are; the old top's pixels of its
+    own colour still become skin."""
+    import dataclasses
+
+    photo, parsing, mask, old = scene["photo"].copy(), scene["parsing"], scene["mask"], scene["old"]
+    rows = np.arange(photo.shape[0])[:, None]
+    hem = np.flatnonzero(mask.any(axis=1))[-1]
+    person = parsing.mask("person")
+    low = np.flatnonzero(old.any(axis=1))[-1]
+    waist = old & (rows > hem + 2)  # the skirt's top, parsed as the old top
+    skirt = person & ~old & (rows > low) & (rows <= low + 12)  # the skirt, parsed as the bottom
+    assert waist.sum() > 60 and skirt.sum() > 60
+    navy = (20, 30, 70)
+    photo[waist | skirt] = navy
+    labels = parsing.labels.copy()
+    labels[skirt] = bodyfit.LABELS.index("lower_clothes")
+    composite, _ = render.render_on_photo(
+        scene["body"],
+        scene["drape"],
+        photo,
+        scene["camera"],
+        person,
+        parsing=dataclasses.replace(parsing, labels=labels),
+        garment_color=NEW_RGB,
+        light_steps=8,
+        spp=4,
+        seed=3,
+    )
+    core = ndimage.binary_erosion(waist, iterations=3)
+    assert (np.abs(composite[core].astype(int) - navy).max(axis=1) < 12).mean() > 0.95
+    above = old & ~mask & (rows < np.flatnonzero(mask.any(axis=1))[0])  # the old top's shoulders
+    on_body = above & ndimage.binary_erosion(scene["body_mask"], iterations=2)
+    assert on_body.sum() > 30
+    skin_chroma = _ycc(parsing.skin_rgb.round().astype(np.uint8)[None])[0, 1:]
+    chroma = _ycc(composite[on_body])[:, 1:].astype(float)
+    assert np.percentile(np.linalg.norm(chroma - skin_chroma, axis=1), 90) < 12.0
