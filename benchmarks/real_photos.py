@@ -76,10 +76,14 @@ def _photos(args) -> list[tuple[Path, str, float]]:
     return out
 
 
-def photo_scores(photo: np.ndarray, fit, truth_mask: np.ndarray | None) -> dict[str, float]:
-    """``inside`` (share of the fitted silhouette inside the person: ``truth_mask`` (H, W) bool
-    where given, else the fit's own person mask) and ``skin_covered`` (share of the parsed skin,
-    2 px in from its edge, under the silhouette; NaN without a parsing)."""
+def photo_scores(
+    photo: np.ndarray, fit, truth_mask: np.ndarray | None
+) -> tuple[dict[str, float], np.ndarray, np.ndarray | None]:
+    """(scores, the person judged against (H, W) bool, the parsed skin (H, W) bool or None):
+    ``inside`` (share of the fitted silhouette inside the person: ``truth_mask`` (H, W) bool
+    where given, else the fit's own person mask), ``inside_parsed`` (with the parsing's person
+    added) and ``skin_covered`` (share of the parsed skin, 2 px in from its edge, under the
+    silhouette; NaN without a parsing)."""
     from PIL import Image
     from scipy import ndimage
 
@@ -105,16 +109,14 @@ def photo_scores(photo: np.ndarray, fit, truth_mask: np.ndarray | None) -> dict[
     scores["skin_covered"] = (
         float((skin & silhouette).sum() / max(skin.sum(), 1)) if skin is not None else float("nan")
     )
-    scores["_skin"] = skin  # type: ignore[assignment]
-    scores["_person"] = truth_mask  # type: ignore[assignment]
-    return scores
+    return scores, truth_mask, skin
 
 
-def _save(folder: Path, stem: str, photo: np.ndarray, fit, scores: dict) -> None:
+def _save(folder: Path, stem: str, photo: np.ndarray, fit, person, skin) -> None:
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
-    silhouette, person, skin = fit.silhouettes["front"], scores["_person"], scores["_skin"]
+    silhouette = fit.silhouettes["front"]
     image = (photo * 0.55).astype(np.uint8)
     image[silhouette & person] = (image[silhouette & person] * 0.5 + [0, 110, 0]).astype(np.uint8)
     image[silhouette & ~person] = (255, 0, 0)
@@ -155,7 +157,7 @@ def main(argv=None) -> int:
             row["refused"] = str(exc)
             rows.append(row)
             continue
-        scores = photo_scores(photo, fit, truth)
+        scores, person, skin = photo_scores(photo, fit, truth)
         row.update(
             {
                 "inside": round(scores["inside"], 4),
@@ -169,7 +171,7 @@ def main(argv=None) -> int:
             }
         )
         if args.save:
-            _save(Path(args.save), path.stem, photo, fit, scores)
+            _save(Path(args.save), path.stem, photo, fit, person, skin)
         rows.append(row)
         if not args.json:
             print(f"{path.name}: inside {row['inside']:.3f}, skin {row['skin_covered']:.3f}")

@@ -373,11 +373,11 @@ def clothed_target(
         raise ValueError(f"labels must have the mask's shape {mask.shape}, got {labels.shape}")
     if lower not in (None, "trousers", "skirt"):
         raise ValueError(f"lower must be 'trousers', 'skirt' or None, got {lower!r}")
+    person = mask > 0.5
     if lower is None:
-        lower = lower_garment_class(labels, keypoints, person=mask > 0.5) or "trousers"
+        lower = lower_garment_class(labels, keypoints, person=person) or "trousers"
     ease = load_clothing_ease() if ease is None else ease
     regions = region_map(mask.shape, keypoints, px_per_m, view=view)
-    person = mask > 0.5
     inside = ndimage.distance_transform_edt(person)  # [px] to the nearest background pixel
     shrink = np.zeros(mask.shape)  # ease [px] to remove
     spread = np.zeros(mask.shape)

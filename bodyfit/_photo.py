@@ -320,8 +320,18 @@ def close_pose_graphs() -> None:
 atexit.register(close_pose_graphs)
 
 
+class _Look(tuple):
+    """``_run_pose``'s (keypoints, visibility, mask), also carrying MediaPipe's metric 3D
+    landmarks (``world``: (33, 3) [m], x to the image's right, z away from the camera; None
+    where it gave none), from which the torso's turn is read without a second pass; a
+    mirrored copy's are mirrored back with its landmarks (``_retries``)."""
+
+    world: np.ndarray | None = None
+
+
 def _run_pose(pixels: np.ndarray):
-    """(keypoints (33, 2) px, visibility (33,), mask (h, w)) or None when nobody is found."""
+    """(keypoints (33, 2) px, visibility (33,), mask (h, w)) as a ``_Look``, or None when
+    nobody is found."""
     height, width = pixels.shape[:2]
     with _lock, warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -334,19 +344,20 @@ def _run_pose(pixels: np.ndarray):
         mask = result.segmentation_mask
         # a copy: the graph's output buffers are reused by its next call
         mask = np.zeros((height, width), np.float32) if mask is None else np.array(mask, np.float32)
-    return keypoints, visibility, mask
+        world = result.pose_world_landmarks
+    look = _Look((keypoints, visibility, mask))
+    if world is not None:
+        look.world = np.array([[m.x, m.y, m.z] for m in world.landmark], dtype=np.float64)
+    return look
 
 
-def _torso_yaw(pixels: np.ndarray) -> float | None:
-    """The torso's turn about the vertical [rad] by MediaPipe's world landmarks (see
-    ``PhotoAnalysis.torso_yaw_rad``), or None where it finds nobody."""
-    with _lock, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = _pose_solution().process(np.ascontiguousarray(pixels))
-        if result.pose_world_landmarks is None:
-            return None
-        world = np.array([[m.x, m.y, m.z] for m in result.pose_world_landmarks.landmark])
-    # x to the image's right, z away from the camera: a left-minus-right line turned away
+def _torso_yaw(found) -> float | None:
+    """The torso's turn about the vertical [rad] (``PhotoAnalysis.torso_yaw_rad``) from the
+    3D landmarks of the look taken (``found``: a ``_Look``); None where it has none."""
+    world = getattr(found, "world", None)
+    if world is None:
+        return None
+    # a left-minus-right line turned away from the camera: the person's left side is farther
     turns = [world[left] - world[right] for left, right in ((11, 12), (23, 24))]
     return float(np.mean([math.atan2(line[2], line[0]) for line in turns]))
 
@@ -521,13 +532,18 @@ def _retries(pixels: np.ndarray, near: np.ndarray | None, *, flat: bool = False)
         if result is None:
             continue
         points, seen, probability = result
+        world = getattr(result, "world", None)
         if mirror:
             points, seen = points[MIRRORED_LANDMARKS], seen[MIRRORED_LANDMARKS]
             points[:, 0] = image.shape[1] - points[:, 0]
             probability = probability[:, ::-1]
+            if world is not None:
+                world = world[MIRRORED_LANDMARKS] * np.array([-1.0, 1.0, 1.0])
         if pad:
             points, probability = points - pad, probability[pad:-pad, pad:-pad]
-        yield points, seen, np.ascontiguousarray(probability)
+        look = _Look((points, seen, np.ascontiguousarray(probability)))
+        look.world = world
+        yield look
 
 
 def _whole_person(pixels: np.ndarray, found: tuple) -> tuple[tuple, bool]:
@@ -748,5 +764,5 @@ def analyze_photo(photo: Photo, *, check_single: bool = True) -> PhotoAnalysis:
         scale=float(scale),
         photo_size=(photo.width, photo.height),
         notes=tuple(notes),
-        torso_yaw_rad=_torso_yaw(pixels),
+        torso_yaw_rad=_torso_yaw(found),
     )
