@@ -17,9 +17,16 @@ Photos come from a folder with a ``people.json`` manifest (``{"file.jpg": {"sex"
 the silhouette tests above hardly depend on it), or with ``--econ DIR`` from a checkout of
 github.com/YuliangXiu/ECON (its ``examples/cloth`` and ``examples/pose`` fashion and street
 photos; the standing ones listed in ``ECON_STANDING`` with their sex as seen; nothing of them
-is copied into this project).
+is copied into this project), or with ``--ccp DIR`` from a checkout of
+github.com/bearpaw/clothing-co-parsing (Apache-2.0): street-fashion photos of standing people,
+arms down, in coats, skirts, dresses and trousers, with a hand-drawn label per pixel. Its
+held-out (even-numbered) photos, the first ``--count`` of them, are judged against those
+labels: the person is every labelled pixel, the skin is CCP's own skin label (not the
+parsing's), so both ``inside`` and ``skin_covered`` are measured against a person's
+drawing. Their sex as seen: ``CCP_MEN`` are men, the rest women.
 
-Usage: python benchmarks/real_photos.py (--photos DIR | --econ DIR) [--json] [--save DIR]
+Usage: python benchmarks/real_photos.py (--photos DIR | --econ DIR | --ccp DIR [--count 40])
+       [--json] [--save DIR]
        (the photo and the fit over it as PNG: green the fitted body inside the person, red
        outside it, blue the parsed skin it misses)
 """
@@ -31,8 +38,11 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))  # CCP's reader
 
 #: The standing people of ECON's examples (file stem prefix -> sex as seen): street and studio
 #: fashion photos, indoors and outdoors, arms down, walking, a hand to the face, long skirts,
@@ -57,33 +67,82 @@ _GIRTHS = ("chest", "waist", "hips")
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 
-def _photos(args) -> list[tuple[Path, str, float]]:
-    """(photo path, sex, height [cm]) per photo to fit, in file order."""
+#: CCP's held-out photos (``--ccp``) of men, as seen among the first 60 (2-120); the others
+#: are taken for women.
+CCP_MEN = frozenset({4, 8, 26, 28, 46, 48, 60, 80, 114})
+
+
+class RealPhoto(NamedTuple):
+    """One photo to fit: its file, the person's sex and height [cm], and where the person was
+    drawn by hand (CCP): that photo's number in the checkout ``ccp_root``."""
+
+    path: Path
+    sex: str
+    height_cm: float
+    ccp_root: Path | None = None
+    ccp_number: int | None = None
+
+    def truth(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(the person (H, W) bool, their visible skin (H, W) bool), each None where unknown:
+        CCP's labels, else a ``<stem>_mask.png`` beside the photo for the person."""
+        if self.ccp_root is not None and self.ccp_number is not None:
+            from train_parsing_net import ccp_photo
+
+            from tryon3d.bodyfit import LABELS
+
+            _, labels = ccp_photo(self.ccp_root, self.ccp_number)
+            return labels != LABELS.index("background"), labels == LABELS.index("skin")
+        from PIL import Image
+
+        mask_path = self.path.with_name(f"{self.path.stem}_mask.png")
+        if not mask_path.exists():
+            return None, None
+        return np.asarray(Image.open(mask_path).convert("L")) > 127, None
+
+
+def _photos(args) -> list[RealPhoto]:
+    """The photos to fit, in file order."""
     if args.econ:
         folder = Path(args.econ) / "examples"
         found = []
         for path in sorted(folder.rglob("*")):
             sex = next((s for k, s in ECON_STANDING.items() if path.stem.startswith(k)), None)
             if sex is not None and path.suffix.lower() in _IMAGE_SUFFIXES:
-                found.append((path, sex, _HEIGHT_CM[sex]))
+                found.append(RealPhoto(path, sex, _HEIGHT_CM[sex]))
         return found
+    if args.ccp:
+        from train_parsing_net import ccp_numbers
+
+        root = Path(args.ccp)
+        held_out = [n for n in ccp_numbers(root) if n % 2 == 0][: args.count]
+        return [
+            RealPhoto(
+                root / "photos" / f"{n:04d}.jpg",
+                sex := ("male" if n in CCP_MEN else "female"),
+                _HEIGHT_CM[sex],
+                root,
+                n,
+            )
+            for n in held_out
+        ]
     folder = Path(args.photos)
     manifest = json.loads((folder / "people.json").read_text(encoding="utf-8"))
     out = []
     for name, person in sorted(manifest.items()):
         sex = person["sex"]
-        out.append((folder / name, sex, float(person.get("height_cm", _HEIGHT_CM[sex]))))
+        out.append(RealPhoto(folder / name, sex, float(person.get("height_cm", _HEIGHT_CM[sex]))))
     return out
 
 
 def photo_scores(
-    photo: np.ndarray, fit, truth_mask: np.ndarray | None
+    photo: np.ndarray, fit, truth_mask: np.ndarray | None, truth_skin: np.ndarray | None = None
 ) -> tuple[dict[str, float], np.ndarray, np.ndarray | None]:
-    """(scores, the person judged against (H, W) bool, the parsed skin (H, W) bool or None):
+    """(scores, the person judged against (H, W) bool, the skin judged (H, W) bool or None):
     ``inside`` (share of the fitted silhouette inside the person: ``truth_mask`` (H, W) bool
     where given, else the fit's own person mask), ``inside_parsed`` (with the parsing's person
-    added) and ``skin_covered`` (share of the parsed skin, 2 px in from its edge, under the
-    silhouette; NaN without a parsing)."""
+    added) and ``skin_covered`` (share of the skin, 2 px in from its edge, under the
+    silhouette: ``truth_skin`` (H, W) bool where given, else the parsing's; NaN without
+    either)."""
     from PIL import Image
     from scipy import ndimage
 
@@ -101,11 +160,14 @@ def photo_scores(
     scores["inside_parsed"] = float("nan")
     if parsing is not None:
         labels = np.asarray(Image.fromarray(parsing.labels).resize(size, Image.Resampling.NEAREST))
-        skin = ndimage.binary_erosion(labels == SKIN, iterations=2)
+        if truth_skin is None:
+            skin = ndimage.binary_erosion(labels == SKIN, iterations=2)
         # MediaPipe's mask loses limbs the parsing keeps (an arm hanging against a top of its
         # colour): the fit, placing them by the landmarks, lies there and is not outside
         person = truth_mask | (labels != BACKGROUND)
         scores["inside_parsed"] = float((silhouette & person).sum() / max(silhouette.sum(), 1))
+    if truth_skin is not None:
+        skin = ndimage.binary_erosion(truth_skin, iterations=2)
     scores["skin_covered"] = (
         float((skin & silhouette).sum() / max(skin.sum(), 1)) if skin is not None else float("nan")
     )
@@ -130,6 +192,8 @@ def main(argv=None) -> int:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--photos", help="folder of photos with a people.json manifest")
     source.add_argument("--econ", help="a checkout of github.com/YuliangXiu/ECON")
+    source.add_argument("--ccp", help="a checkout of github.com/bearpaw/clothing-co-parsing")
+    parser.add_argument("--count", type=int, default=40, help="with --ccp: how many photos")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--save", help="folder for the photo-and-fit PNGs")
     args = parser.parse_args(argv)
@@ -144,10 +208,10 @@ def main(argv=None) -> int:
         print("no photos found", file=sys.stderr)
         return 2
     rows = []
-    for path, sex, height_cm in photos:
+    for entry in photos:
+        path, sex, height_cm = entry.path, entry.sex, entry.height_cm
         photo = np.asarray(Image.open(path).convert("RGB"))
-        mask_path = path.with_name(f"{path.stem}_mask.png")
-        truth = np.asarray(Image.open(mask_path).convert("L")) > 127 if mask_path.exists() else None
+        truth, truth_skin = entry.truth()
         row: dict = {"photo": path.name, "sex": sex, "height_cm": height_cm}
         cv2.setRNGSeed(0)  # GrabCut (parsing) draws from OpenCV's global RNG
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -157,13 +221,14 @@ def main(argv=None) -> int:
             row["refused"] = str(exc)
             rows.append(row)
             continue
-        scores, person, skin = photo_scores(photo, fit, truth)
+        scores, person, skin = photo_scores(photo, fit, truth, truth_skin)
         row.update(
             {
                 "inside": round(scores["inside"], 4),
                 "inside_parsed": round(scores["inside_parsed"], 4),
                 "skin_covered": round(scores["skin_covered"], 4),
                 "truth_mask": truth is not None,
+                "truth_skin": truth_skin is not None,
                 "girths_cm": {g: round(100 * fit.body.measurements_m[g], 1) for g in _GIRTHS},
                 "notes": list(fit.notes),
                 "cpu_seconds": round(time.process_time() - cpu_started, 2),

@@ -64,6 +64,15 @@ _SKIN_WEAK = 2.0  # the looser bound for skin in shade, as a multiple of _SKIN_C
 _MIN_COV = 4.0  # floor on the chroma variance [(8-bit units)^2]: flat-lit faces are not that pure
 _GRABCUT_PERSON_PX = 320  # GrabCut learns its colours where the person is at most this tall [px]
 _SAME_FABRIC = 10.0  # Lab distance (L* halved) below which two clusters are one fabric
+#: Rows where the top's colour is sampled, as shares of the shoulder-to-hip-line drop below the
+#: shoulders, in a view from the front: the chest, which a top covers, and not the waist, which
+#: a high-waisted skirt or trousers cover too (sampled down to the hips, a real photo's navy
+#: skirt was the top's colour and the split fell at mid-thigh). In a view from the side
+#: (shoulders less than ``_FRONT_SHOULDERS`` drops apart) the arm hangs over the chest's
+#: middle, and the top is sampled lower, ``_TOP_SAMPLE_SIDE``.
+_TOP_SAMPLE = (0.2, 0.55)
+_TOP_SAMPLE_SIDE = (0.35, 0.95)
+_FRONT_SHOULDERS = 0.35
 _NOSE, _EYES, _EARS, _MOUTH = 0, (2, 5), (7, 8), (9, 10)
 _SHOULDERS, _ELBOWS, _WRISTS = (11, 12), (13, 14), (15, 16)
 _HIPS, _KNEES, _ANKLES = (23, 24), (25, 26), (27, 28)
@@ -413,11 +422,10 @@ def _clothes_split(
     distance = np.linalg.norm(values[:, None, :] - centres[None], axis=-1)
     cluster[clothes] = np.argmin(distance, axis=1)
     rows = np.arange(height)[:, None]
-    torso = (
-        clothes
-        & (rows > shoulder_v + 0.35 * (hip_v - shoulder_v))
-        & (rows < hip_v - 0.05 * (hip_v - shoulder_v))
-    )
+    drop = hip_v - shoulder_v
+    front = float(np.linalg.norm(kp[11] - kp[12])) >= _FRONT_SHOULDERS * abs(drop)
+    top_from, top_to = _TOP_SAMPLE if front else _TOP_SAMPLE_SIDE
+    torso = clothes & (rows > shoulder_v + top_from * drop) & (rows < shoulder_v + top_to * drop)
     thighs = clothes & (rows > hip_v + 0.25 * (knee_v - hip_v)) & (rows < knee_v)
     hips_u = kp[list(_HIPS), 0]
     lo, hi = int(max(0, hips_u.min() - 0.1 * scale_px)), int(hips_u.max() + 0.1 * scale_px)
