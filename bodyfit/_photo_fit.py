@@ -526,6 +526,25 @@ def fit_body_to_photos(
             girths, uncertainty, sources = _posterior_for(
                 skin, posterior, girths, uncertainty, sources
             )
+            # ... and no covered girth is read below every body of the population for the
+            # height (ANSUR II's smallest lie 2.3-3.1 spreads under its mean): a correction far
+            # from its training photos extrapolates (a real street photo of a 168 cm woman,
+            # arms down, read her chest at 63.7 cm, 4.1 spreads under)
+            least = {
+                g: posterior.prior_mean_m[g] - _BEYOND_Z * posterior.prior_std_m[g]
+                for g in GIRTHS
+                if g not in skin
+            }
+            if under := [g for g, v in least.items() if girths[g] < v]:
+                girths = {g: least[g] if g in under else girths[g] for g in GIRTHS}
+                notes.append(
+                    "the photo read "
+                    + ", ".join(under)
+                    + f" below every body of the population for the height (over {_BEYOND_Z:g} "
+                    "spreads under its mean): "
+                    + ", ".join(f"{g} {100 * girths[g]:.1f} cm" for g in under)
+                    + " are that edge"
+                )
             floor = {g: v for g, v in floor.items() if g not in skin}  # skin is measured
             girths = {g: floor.get(g, girths[g]) for g in GIRTHS}
             sources = {g: "photo+prior" if g in floor else sources[g] for g in GIRTHS}

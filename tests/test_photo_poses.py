@@ -209,6 +209,43 @@ def test_a_plus_size_body_in_a_pose_no_correction_reads_is_not_the_prior_s():
     assert (fitted & person).sum() / fitted.sum() >= 0.95
 
 
+def test_no_girth_is_read_below_every_body_of_the_population(monkeypatch):
+    """A correction far from its training photos extrapolates: on a real street photo of a
+    168 cm woman standing arms down it read her chest at 63.7 cm, 4.1 prior spreads under the
+    population's mean for her height (ANSUR II's smallest lie 2.3-3.1 under). Here the
+    correction of a slim woman's photo (arms lowered) is made to read her chest so: the chest
+    is kept at three spreads under the mean, a note says so, the waist and hips are the
+    correction's."""
+    import cv2
+
+    from tryon3d import bodyfit
+    from tryon3d.bodyfit import _photo_fit
+    from tryon3d.bodyfit._girth_posterior import girth_prior
+
+    mean, cov = girth_prior(height_m=1.68, weight_kg=None, sex="female", age_years=None)
+    chest_edge = mean[0] - 3.0 * np.sqrt(cov[0, 0])
+    read = {}
+    corrected_girths = _photo_fit._corrected_girths
+
+    def extrapolating(posterior, readings, **kwargs):
+        girths, *rest = corrected_girths(posterior, readings, **kwargs)
+        girths = {**girths, "chest": float(mean[0] - 4.1 * np.sqrt(cov[0, 0]))}
+        read.update(girths)
+        return (girths, *rest)
+
+    monkeypatch.setattr(_photo_fit, "_corrected_girths", extrapolating)
+    rest = bodyfit.body_from_measurements(height_m=1.68, weight_kg=54.0, sex="female")
+    arms_lowered = {"upperarm01.L": (0.0, 0.45, 0.0), "upperarm01.R": (0.0, -0.45, 0.0)}
+    shot = tee_shot(posed_body(rest, arms_lowered), seed=5)
+    photo = over_gradient(shot.rgba, base=(0.55, 0.55, 0.6))
+    cv2.setRNGSeed(0)
+    fit = bodyfit.fit_body_to_photos(photo, height_m=1.68, sex="female", clothed=True)
+    assert any("below every body of the population" in note for note in fit.notes), fit.notes
+    assert fit.body.measurements_m["chest"] == pytest.approx(chest_edge, abs=0.01)
+    for girth in ("waist", "hips"):
+        assert fit.body.measurements_m[girth] == pytest.approx(read[girth], abs=0.01), girth
+
+
 @pytest.fixture(scope="module")
 def legs_lost_photo():
     """A woman (1.66 m, 62 kg) in a tee, arms lowered, before vertical stripes of her legs'
