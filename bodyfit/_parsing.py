@@ -531,6 +531,30 @@ def _hem_by_colour(
     return (upper & ~lost) | gained
 
 
+#: How far out of the arm's capsule (0.14 shoulder widths round elbow-to-past-the-hand) a cuff
+#: may flare, in shoulder widths from that line.
+_CUFF_REACH = 0.3
+
+
+def _cuffs(
+    labels: np.ndarray,
+    clothes: np.ndarray,
+    top_colour: np.ndarray,
+    arms: np.ndarray,
+    reach: np.ndarray,
+) -> np.ndarray:
+    """Clothes labelled the bottom that are a hanging sleeve's cuff ((H, W) bool): pieces of
+    the top's colour (``top_colour``, voted over 5 x 5 px: a fleck is no cuff) within
+    ``reach`` of the arms that touch the arms' capsules ``arms``, also where a cuff flares
+    out of them (a real photo's white cuff over a black skirt was the skirt's, and a try-on's
+    new sleeve left it showing). Only within reach: a skirt near the top's colour joins the
+    arms over its whole breadth."""
+    from scipy import ndimage
+
+    colour = ndimage.median_filter(top_colour.astype(np.uint8), size=5).astype(bool)
+    return pieces_touching(clothes & colour & reach & (labels == LOWER), arms, reach_px=1)
+
+
 def parse_person(
     photo_or_array: Photo | np.ndarray | str | os.PathLike | bytes,
     *,
@@ -641,6 +665,12 @@ def parse_person(
         lab, clothes, kp, np.random.default_rng(seed), scale_px
     )
     labels = np.zeros(shape, np.uint8)
+    arms = np.zeros_like(person)  # the hanging arms' sleeves: elbow to past the hand
+    reach = np.zeros_like(person)  # ... and as far as a cuff flares
+    for a, b in ((13, 15), (14, 16)):  # (cuffs and fingers too)
+        end = kp[b] + 0.6 * (kp[b] - kp[a])
+        arms |= _capsule(shape, kp[a], end, 0.14 * scale_px)
+        reach |= _capsule(shape, kp[a], end, _CUFF_REACH * scale_px)
     if dress:
         labels[clothes] = DRESS
     else:
@@ -650,9 +680,6 @@ def parse_person(
             upper = _hem_by_colour(upper, clothes, top_colour, grid_v, split_v, kp)
         labels[upper] = UPPER
         # Long sleeves of hanging arms reach below the waist: still the top.
-        arms = np.zeros_like(person)
-        for a, b in ((13, 15), (14, 16)):  # elbow to past the hand: cuffs and fingers too
-            arms |= _capsule(shape, kp[a], kp[b] + 0.6 * (kp[b] - kp[a]), 0.14 * scale_px)
         labels[clothes & arms] = UPPER
     if probs is not None:
         garment = probs[clothes][:, list(CLOTHES)]
@@ -662,6 +689,8 @@ def parse_person(
         if not dress:  # a dress only where colour found one: to the fit it frees the legs,
             sure &= picked != DRESS  # and a lost network called a tee's hem a dress
         labels[clothes] = np.where(sure, picked, labels[clothes])
+    if not dress and top_colour is not None:
+        labels[_cuffs(labels, clothes, top_colour, arms, reach)] = UPPER
     labels[skin] = SKIN
     labels[hair] = HAIR
     labels[shoes] = SHOES

@@ -177,6 +177,36 @@ def test_a_high_waisted_bottom_is_not_the_top(default_body):
         assert (upper & truth_trousers).sum() <= 0.05 * truth_trousers.sum(), net
 
 
+def test_a_flared_cuff_of_the_top_s_colour_beside_the_skirt_is_the_top():
+    """Labels as the network left them on a real photo (a white blouse's flared cuff beside a
+    black skirt, called the skirt): a piece of the top's colour labelled the bottom that
+    touches a hanging arm's capsule is the top's sleeve, also where it flares out of the
+    capsule, but no further than a cuff flares; one that does not touch an arm (a print on
+    the skirt) and a fleck (a highlight of a few pixels, even on the arm) stay the skirt."""
+    from tryon3d.bodyfit._parsing import LOWER, UPPER, _cuffs
+
+    labels = np.full((80, 60), LOWER, np.uint8)
+    labels[:30] = UPPER
+    clothes = np.ones((80, 60), bool)
+    top_colour = np.zeros((80, 60), bool)
+    top_colour[:30] = True
+    arms = np.zeros((80, 60), bool)
+    arms[10:45, 2:8] = True  # a hanging arm's capsule: shoulder to past the hand
+    top_colour[35:50, 0:14] = True  # its cuff, flaring 6 px out of the capsule and below it
+    top_colour[48:52, 14:30] = True  # a skirt's seam of the top's colour, joined to the cuff
+    top_colour[55:65, 30:40] = True  # a white print on the skirt, away from the arms
+    arms[58:64, 2:8] = True  # another arm's capsule ...
+    top_colour[60:62, 4:6] = True  # ... over a 2 x 2 highlight on the skirt
+    reach = np.zeros((80, 60), bool)
+    reach[5:70, 0:16] = True  # as far as a cuff flares
+    cuffs = _cuffs(labels, clothes, top_colour, arms, reach)
+    assert cuffs[37:48, 0:12].all()  # the cuff, its flare outside the capsule too
+    assert not cuffs[:, 16:].any()  # the skirt out of reach, even where joined to the cuff
+    assert not cuffs[55:65, 30:40].any()
+    assert not cuffs[60:62, 4:6].any()
+    assert not cuffs[:30].any()  # already the top
+
+
 def test_real_photo(shared_dir):
     photo = bodyfit.load_photo(shared_dir / "photos" / "ryota_front.png")
     analysis = bodyfit.analyze_photo(photo, check_single=False)
