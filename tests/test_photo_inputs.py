@@ -83,7 +83,7 @@ def test_a_person_whose_skirt_and_pockets_hide_the_limbs_is_not_refused(ryota_pi
     """MediaPipe as on a real street photo of a woman in a maxi skirt, hands in her pockets:
     shoulders and hips seen, the knees, ankles, wrists and hands at visibility 0.2-0.4 (12 of
     the 18 body landmarks). She was refused as 'no clearly visible person'; a seen torso is a
-    clearly visible person (on 497 held-out CCP street photos 4 of 5 refusals were such; the
+    clearly visible person (on 502 held-out CCP street photos 4 of 5 refusals were such; the
     fifth, whose ankle is cut off, still is). Nothing seen at all is still refused."""
     from tryon3d.bodyfit import _photo
 
