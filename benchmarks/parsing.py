@@ -241,9 +241,9 @@ def run_ccp(root: Path, every: int) -> dict:
     from tryon3d.bodyfit import LABELS
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-    from train_parsing_net import IGNORE, ccp_numbers, ccp_photo
+    from train_parsing_net import IGNORE, ccp_held_out, ccp_photo
 
-    numbers = [n for n in ccp_numbers(root) if n % 2 == 0][::every]
+    numbers = ccp_held_out(root)[::every]
     methods = {"net": True, "colour_only": False}
     counts = {m: {c: np.zeros(3, np.int64) for c in CCP_CLASSES} for m in methods}
     false_skin = {m: np.zeros(len(LABELS), np.int64) for m in methods}

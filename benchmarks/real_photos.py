@@ -42,8 +42,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))  # CCP's reader
-
 #: The standing people of ECON's examples (file stem prefix -> sex as seen): street and studio
 #: fashion photos, indoors and outdoors, arms down, walking, a hand to the face, long skirts,
 #: coats. Its jumping and kicking photos are left out: no shopper stands so.
@@ -72,6 +70,16 @@ _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 CCP_MEN = frozenset({4, 8, 26, 28, 46, 48, 60, 80, 114})
 
 
+def _ccp_reader():
+    """``scripts/train_parsing_net.py``, which reads CCP's photos and labels."""
+    scripts = str(Path(__file__).resolve().parent.parent / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    import train_parsing_net
+
+    return train_parsing_net
+
+
 class RealPhoto(NamedTuple):
     """One photo to fit: its file, the person's sex and height [cm], and where the person was
     drawn by hand (CCP): that photo's number in the checkout ``ccp_root``."""
@@ -86,11 +94,9 @@ class RealPhoto(NamedTuple):
         """(the person (H, W) bool, their visible skin (H, W) bool), each None where unknown:
         CCP's labels, else a ``<stem>_mask.png`` beside the photo for the person."""
         if self.ccp_root is not None and self.ccp_number is not None:
-            from train_parsing_net import ccp_photo
-
             from tryon3d.bodyfit import LABELS
 
-            _, labels = ccp_photo(self.ccp_root, self.ccp_number)
+            _, labels = _ccp_reader().ccp_photo(self.ccp_root, self.ccp_number)
             return labels != LABELS.index("background"), labels == LABELS.index("skin")
         from PIL import Image
 
@@ -111,10 +117,8 @@ def _photos(args) -> list[RealPhoto]:
                 found.append(RealPhoto(path, sex, _HEIGHT_CM[sex]))
         return found
     if args.ccp:
-        from train_parsing_net import ccp_numbers
-
         root = Path(args.ccp)
-        held_out = [n for n in ccp_numbers(root) if n % 2 == 0][: args.count]
+        held_out = _ccp_reader().ccp_held_out(root)[: args.count]
         return [
             RealPhoto(
                 root / "photos" / f"{n:04d}.jpg",
@@ -156,18 +160,17 @@ def photo_scores(
         truth_mask = np.asarray(mask8) > 127
     scores = {"inside": float((silhouette & truth_mask).sum() / max(silhouette.sum(), 1))}
     parsing = fit.parsings.get("front")
-    skin = None
+    skin = truth_skin
     scores["inside_parsed"] = float("nan")
     if parsing is not None:
         labels = np.asarray(Image.fromarray(parsing.labels).resize(size, Image.Resampling.NEAREST))
-        if truth_skin is None:
-            skin = ndimage.binary_erosion(labels == SKIN, iterations=2)
+        skin = labels == SKIN if skin is None else skin
         # MediaPipe's mask loses limbs the parsing keeps (an arm hanging against a top of its
         # colour): the fit, placing them by the landmarks, lies there and is not outside
         person = truth_mask | (labels != BACKGROUND)
         scores["inside_parsed"] = float((silhouette & person).sum() / max(silhouette.sum(), 1))
-    if truth_skin is not None:
-        skin = ndimage.binary_erosion(truth_skin, iterations=2)
+    if skin is not None:
+        skin = ndimage.binary_erosion(skin, iterations=2)
     scores["skin_covered"] = (
         float((skin & silhouette).sum() / max(skin.sum(), 1)) if skin is not None else float("nan")
     )

@@ -665,12 +665,11 @@ def parse_person(
         lab, clothes, kp, np.random.default_rng(seed), scale_px
     )
     labels = np.zeros(shape, np.uint8)
-    arms = np.zeros_like(person)  # the hanging arms' sleeves: elbow to past the hand
-    reach = np.zeros_like(person)  # ... and as far as a cuff flares
-    for a, b in ((13, 15), (14, 16)):  # (cuffs and fingers too)
-        end = kp[b] + 0.6 * (kp[b] - kp[a])
-        arms |= _capsule(shape, kp[a], end, 0.14 * scale_px)
-        reach |= _capsule(shape, kp[a], end, _CUFF_REACH * scale_px)
+    # the hanging arms' sleeves: elbow to past the hand (cuffs and fingers too)
+    forearms = [(kp[a], kp[b] + 0.6 * (kp[b] - kp[a])) for a, b in ((13, 15), (14, 16))]
+    arms = np.zeros_like(person)
+    for elbow, end in forearms:
+        arms |= _capsule(shape, elbow, end, 0.14 * scale_px)
     if dress:
         labels[clothes] = DRESS
     else:
@@ -690,6 +689,9 @@ def parse_person(
             sure &= picked != DRESS  # and a lost network called a tee's hem a dress
         labels[clothes] = np.where(sure, picked, labels[clothes])
     if not dress and top_colour is not None:
+        reach = np.zeros_like(person)  # as far as a cuff flares
+        for elbow, end in forearms:
+            reach |= _capsule(shape, elbow, end, _CUFF_REACH * scale_px)
         labels[_cuffs(labels, clothes, top_colour, arms, reach)] = UPPER
     labels[skin] = SKIN
     labels[hair] = HAIR

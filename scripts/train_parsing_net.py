@@ -92,6 +92,12 @@ def ccp_numbers(root: Path) -> list[int]:
     return sorted(int(path.stem) for path in (root / "annotations" / "pixel-level").glob("*.mat"))
 
 
+def ccp_held_out(root: Path) -> list[int]:
+    """The numbers of CCP's labelled photos the network does not train on (the even ones),
+    ascending: what the benchmarks judge it and the fit by."""
+    return [n for n in ccp_numbers(root) if n % 2 == 0]
+
+
 @functools.cache
 def _tag_lookup(root: Path) -> np.ndarray:
     from scipy import io

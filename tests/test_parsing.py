@@ -39,6 +39,33 @@ def _over(rendering, backdrop: np.ndarray) -> np.ndarray:
     return np.round(composite * 255).astype(np.uint8)
 
 
+def _top_over_bottom(body, top_faces, bottom_faces, top_rgb, bottom_rgb):
+    """``body`` in a top 14 mm off its skin over a bottom 8 mm off it, each on the faces its
+    selection picks (``top_faces`` / ``bottom_faces``: (z, x, height) -> (F,) bool, of the
+    faces' centres' height share z, their x [m] and the body's height [m]), rendered from the
+    front over flat grey: (photo uint8, the top's pixels, the bottom's pixels)."""
+    from tryon3d.core import vertex_normals
+    from tryon3d.render._records import GarmentMesh
+
+    vertices, faces = np.asarray(body.vertices), np.asarray(body.faces)
+    normals = vertex_normals(vertices, faces)
+    height = vertices[:, 2].max() - vertices[:, 2].min()
+    centres = vertices[faces].mean(axis=1)
+    z, x = (centres[:, 2] - vertices[:, 2].min()) / height, centres[:, 0]
+    torso = np.abs(x) < 0.2  # not the hands
+    top = GarmentMesh(
+        vertices + 0.014 * normals, faces[torso & top_faces(z, x, height)], color=top_rgb
+    )
+    bottom = GarmentMesh(
+        vertices + 0.008 * normals, faces[torso & bottom_faces(z, x, height)], color=bottom_rgb
+    )
+    shots = [_front(body, garments) for garments in ([top, bottom], [top])]
+    photo = _over(shots[0], np.full((384, 288, 3), 0.8))
+    person = shots[0].mask > 0.5
+    truth_top = person & shots[1].garment_mask
+    return photo, truth_top, person & shots[0].garment_mask & ~truth_top
+
+
 @pytest.fixture(scope="module")
 def rendered_top(default_body):
     """The default body in a tight top (its own torso lifted 12 mm, navy) on a striped backdrop;
@@ -113,28 +140,17 @@ def test_a_curved_hem_is_followed_by_colour(default_body):
     rendered top above): near the split row each pixel goes to the garment whose colour it has.
     A straight split row (as before) gave IoU 0.884 / 0.929 (top / trousers) and 258 px
     wrong at the hem; by colour 0.925 / 0.951 and 48."""
-    from tryon3d.core import vertex_normals
-    from tryon3d.render._records import GarmentMesh
 
-    vertices, faces = np.asarray(default_body.vertices), np.asarray(default_body.faces)
-    normals = vertex_normals(vertices, faces)
-    height = vertices[:, 2].max() - vertices[:, 2].min()
-    centres = vertices[faces].mean(axis=1)
-    z = (centres[:, 2] - vertices[:, 2].min()) / height
-    x = centres[:, 0]
-    hem = 0.6 - 0.07 / height * np.exp(-((x / 0.1) ** 2))  # lowest at the front centre
-    torso = np.abs(x) < 0.2  # not the hands
-    top = GarmentMesh(
-        vertices + 0.014 * normals, faces[torso & (z > hem) & (z < 0.8)], color=(0.1, 0.2, 0.5)
+    def below_the_top(z, x, height):  # the hem dips 7 cm, lowest at the front centre
+        return (z > 0.6 - 0.07 / height * np.exp(-((x / 0.1) ** 2))) & (z < 0.8)
+
+    photo, truth_top, truth_trousers = _top_over_bottom(
+        default_body,
+        below_the_top,
+        lambda z, x, height: (z > 0.05) & (z < 0.64),
+        (0.1, 0.2, 0.5),
+        (0.02, 0.03, 0.09),
     )
-    legs = torso & (z > 0.05) & (z < 0.64)
-    trousers = GarmentMesh(vertices + 0.008 * normals, faces[legs], color=(0.02, 0.03, 0.09))
-    shots = [_front(default_body, garments) for garments in ([top, trousers], [top])]
-    rendering = shots[0]
-    photo = _over(rendering, np.full((384, 288, 3), 0.8))
-    person = rendering.mask > 0.5
-    truth_top = person & shots[1].garment_mask
-    truth_trousers = person & rendering.garment_mask & ~truth_top
     parsing = bodyfit.parse_person(photo, net=False)  # colour's split: see the test above
     upper, lower = parsing.mask("upper_clothes"), parsing.mask("lower_clothes")
     assert _iou(upper, truth_top) >= 0.91
@@ -148,27 +164,14 @@ def test_a_high_waisted_bottom_is_not_the_top(default_body):
     covers. Measured IoU top / trousers 0.907 / 0.961 by colour, 0.879 / 0.960 with the
     network. Sampled down to the hip line (as before), the trousers' own colour was the top's
     and their upper half was parsed as the top: top IoU 0.538."""
-    from tryon3d.core import vertex_normals
-    from tryon3d.render._records import GarmentMesh
-
-    vertices, faces = np.asarray(default_body.vertices), np.asarray(default_body.faces)
-    normals = vertex_normals(vertices, faces)
-    height = vertices[:, 2].max() - vertices[:, 2].min()
-    centres = vertices[faces].mean(axis=1)
-    z = (centres[:, 2] - vertices[:, 2].min()) / height
-    torso = np.abs(centres[:, 0]) < 0.2  # not the hands
     waist = 0.66  # share of the height: the natural waist, above the hip line (~0.52)
-    top = GarmentMesh(
-        vertices + 0.014 * normals, faces[torso & (z > waist) & (z < 0.8)], color=(0.4, 0.5, 0.75)
+    photo, truth_top, truth_trousers = _top_over_bottom(
+        default_body,
+        lambda z, x, height: (z > waist) & (z < 0.8),
+        lambda z, x, height: (z > 0.05) & (z <= waist),
+        (0.4, 0.5, 0.75),
+        (0.02, 0.03, 0.12),
     )
-    legs = torso & (z > 0.05) & (z <= waist)
-    trousers = GarmentMesh(vertices + 0.008 * normals, faces[legs], color=(0.02, 0.03, 0.12))
-    shots = [_front(default_body, garments) for garments in ([top, trousers], [top])]
-    rendering = shots[0]
-    photo = _over(rendering, np.full((384, 288, 3), 0.8))
-    person = rendering.mask > 0.5
-    truth_top = person & shots[1].garment_mask
-    truth_trousers = person & rendering.garment_mask & ~truth_top
     for net in (False, True):
         parsing = bodyfit.parse_person(photo, net=net)
         upper, lower = parsing.mask("upper_clothes"), parsing.mask("lower_clothes")
