@@ -10,14 +10,16 @@ on training fits (``scripts/calibrate_photo_girths.py``); it does not read the n
 which hair beside the neck and collars widen in real photos and never in our training renders.
 
 The scale is the person's pixel height against the stature where the outline reaches the
-feet; where it does not (a person mask that lost the legs against a background of their
-colour) the eye-to-ankle keypoint distance, ``EYE_TO_ANKLE_STATURE`` of the stature, when
-MediaPipe sees both ankles. Where it does not see them either, MediaPipe squeezes the whole
-lower body into what the mask kept (hips, knees and ankles drawn up with it): then the head,
-ear to ear (``EAR_TO_EAR_STATURE``), tells the person's height in pixels; where it says the
-person is more than ``LOST_LEGS_MARGIN`` taller than the outline, the legs were lost
-(``lost_legs``), and more than ``HEAD_SCALE_MARGIN``, the head's height is the scale
-(``person_height_px``).
+feet, but no more than ``OUTLINE_EXCESS`` over what the eye-to-ankle keypoint distance
+says where MediaPipe sees both ankles clearly, side by side (a real person's outline holds
+hair and shoes, which no stature counts); where it does not reach them (a person mask that
+lost the legs against a background of their colour) the eye-to-ankle keypoint distance,
+``EYE_TO_ANKLE_STATURE`` of the stature, when MediaPipe sees both ankles. Where it does not
+see them either, MediaPipe squeezes the whole lower body into what the mask kept (hips, knees
+and ankles drawn up with it): then the head, ear to ear (``EAR_TO_EAR_STATURE``), tells the
+person's height in pixels; where it says the person is more than ``LOST_LEGS_MARGIN``
+taller than the outline, the legs were lost (``lost_legs``), and more than
+``HEAD_SCALE_MARGIN``, the head's height is the scale (``person_height_px``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ __all__ = [
     "EYE_TO_ANKLE_STATURE",
     "HEAD_SCALE_MARGIN",
     "LOST_LEGS_MARGIN",
+    "OUTLINE_EXCESS",
     "PROFILE_LEVELS",
     "WIDTH_LEVELS",
     "LostLegs",
@@ -55,6 +58,21 @@ __all__ = [
 #: spread 1.8 %, MediaPipe's eye and ankle landmarks, A-pose).
 EYE_TO_ANKLE_STATURE = 0.85
 _SCALE_AGREEMENT = 0.05  # outline height this far off the keypoints' scale: the outline is cut
+#: The most the outline may stand taller than the ankles say (the eye-to-ankle ratio's spread
+#: on our renders): a real person's outline holds hair over the skull and shoes under the
+#: feet, which no stature counts. On our renders (bald, barefoot) the outline stands 1.00 +-
+#: 0.015 of the ankles' height (24 of seed 7); on 40 real street photos (Clothing
+#: Co-Parsing) 1.02-1.11, 1.057 on average: read by the outline, such a person came out
+#: about 5 % narrower than she is, every girth with her.
+OUTLINE_EXCESS = 0.018
+#: Ankles MediaPipe sees at least this surely are where the feet are (on 40 real street photos
+#: 37 of 38 pairs seen were; the faint ones stand in long skirts and platforms): below it the
+#: head arbitrates between outline and ankles, as for a mask that lost the shins.
+_CLEAR = 0.75
+#: ... and where they stand side by side (``PhotoAnalysis.stride`` below this): a step
+#: towards or away from the camera shortens the eye-to-ankle drop (our renders' walking
+#: stride, 0.18-0.39: 2.6-7.6 % under the outline's height with neither hair nor shoes).
+_STANDING_STRIDE = 0.12
 #: Ear to ear (MediaPipe's ear landmarks, a front view) as a share of the stature (median over
 #: 26 clothed photos of benchmarks/photo_poses.py, four poses: 0.0705, spread 3.5 %; the
 #: eye-to-mouth drop spreads 5.9 %, the shoulder line's 5.5 %).
@@ -109,10 +127,12 @@ def person_height_px(analysis: PhotoAnalysis) -> tuple[float, str]:
     person mask's rows), ``"ankles"`` (eye to ankle over ``EYE_TO_ANKLE_STATURE``, both ankles
     seen) or ``"head"`` (ear to ear over ``EAR_TO_EAR_STATURE``; see the module notes).
 
-    Where the outline and the ankles disagree by more than 5 %, the one nearer the head's
-    height wins (the ankles where the head is not seen: a hand on the head tops the outline);
-    where the head is more than ``HEAD_SCALE_MARGIN`` taller than that and the ankles are
-    unseen, the mask lost the legs and the head's height is the person's.
+    Ankles seen clearly side by side cap the outline at ``OUTLINE_EXCESS`` over their
+    height: more is hair, shoes or a hand on the head. Else, where the outline and the ankles
+    disagree by more than 5 %, the one nearer the head's height wins (the ankles where the
+    head is not seen: a hand on the head tops the outline, a mask that lost the shins cuts
+    it); where the head is more than ``HEAD_SCALE_MARGIN`` taller than that and the ankles
+    are unseen, the mask lost the legs and the head's height is the person's.
 
     Raises:
         ValueError: no person pixels and no ankles to measure.
@@ -141,8 +161,17 @@ def _heights(analysis: PhotoAnalysis) -> tuple[float, str, float | None]:
             raise ValueError("the photo shows no person to measure")
         return by_ankles, "ankles", None
     height, source = by_outline, "outline"
-    # outline and ankles apart: a hand on the head tops the outline, a lost leg shortens it
     if (
+        by_ankles is not None
+        and (analysis.visibility[list(_ANKLES)] >= _CLEAR).all()
+        and analysis.stride is not None
+        and analysis.stride < _STANDING_STRIDE
+        and by_outline > by_ankles * (1.0 + OUTLINE_EXCESS)
+    ):
+        # hair, shoes, a hand on the head: the outline bounds the body's height from above
+        height, source = by_ankles * (1.0 + OUTLINE_EXCESS), "ankles"
+    elif (
+        # outline and ankles apart: a hand on the head tops the outline, a lost leg shortens it
         by_ankles is not None
         and abs(by_outline / by_ankles - 1.0) > _SCALE_AGREEMENT
         and (by_head is None or _nearer(by_ankles, by_outline, by_head))

@@ -28,10 +28,11 @@ def test_real_photo_silhouette_iou(ryota_fit, shared_dir):
     fitted = ryota_fit.silhouettes["front"]
     assert fitted.shape == truth.shape == (512, 512)
     iou = (fitted & truth).sum() / (fitted | truth).sum()
-    # the body is fitted inside his clothes (measured: IoU 0.794, 96.9 % inside; the outline
-    # taken as the body gave 0.886 and 94.4 %): the IoU with the clothed outline drops
-    assert iou >= 0.75, iou
-    assert (fitted & truth).sum() / fitted.sum() >= 0.95
+    # the body is fitted inside his clothes and his hair, which only bounds the head (measured:
+    # IoU 0.750, 99.2 % inside; the head fitted to the hair's top: 0.775, 97.7 %; the outline
+    # taken as the body: 0.886, 94.4 %): the IoU with the clothed outline drops
+    assert iou >= 0.72, iou
+    assert (fitted & truth).sum() / fitted.sum() >= 0.98
     body = ryota_fit.body
     assert body.measurements_m["stature"] == pytest.approx(1.72, abs=0.01)
     # his arms hang near his sides (0.32 rad from straight down; an A-pose's 0.6-0.8): the

@@ -60,6 +60,34 @@ def test_walking_photo_fits_inside_the_person_and_covers_the_skin(walking_photo)
     assert fit.body.measurements_m["stature"] == pytest.approx(1.66, abs=0.01)
 
 
+def test_a_stride_is_no_ruler_of_the_height(walking_photo, arms_down_photo):
+    """A step towards the camera shortens the eye-to-ankle drop: the walking woman's outline,
+    bald and barefoot, stands more than ``OUTLINE_EXCESS`` taller than her ankles say, yet it is
+    her height (MediaPipe's 3D ankles a stride apart); standing, the man's ankles stand side
+    by side and his outline within their spread."""
+    from tryon3d import bodyfit
+    from tryon3d.bodyfit._photo_readings import (
+        _STANDING_STRIDE,
+        EYE_TO_ANKLE_STATURE,
+        OUTLINE_EXCESS,
+        person_height_px,
+    )
+
+    def ratio(analysis):
+        rows = np.flatnonzero((analysis.mask > 0.5).any(axis=1))
+        keypoints = analysis.keypoints
+        drop = keypoints[[27, 28], 1].mean() - keypoints[[2, 5], 1].mean()
+        return (rows[-1] + 1 - rows[0]) * EYE_TO_ANKLE_STATURE / drop
+
+    walking = bodyfit.analyze_photo(bodyfit.load_photo(walking_photo[0]))
+    assert walking.stride > _STANDING_STRIDE, walking.stride
+    assert ratio(walking) > 1.0 + OUTLINE_EXCESS, ratio(walking)
+    assert person_height_px(walking)[1] == "outline"
+    standing = bodyfit.analyze_photo(bodyfit.load_photo(arms_down_photo[0]))
+    assert standing.stride < _STANDING_STRIDE, standing.stride
+    assert abs(ratio(standing) - 1.0) < OUTLINE_EXCESS, ratio(standing)
+
+
 def test_a_forearm_the_mask_lost_is_found_by_colour_and_covered(walking_shot, monkeypatch):
     """Before a wall a shade lighter than her skin (as benchmarks/photo_poses.py's subject 1),
     MediaPipe's person mask drops a hanging forearm and its wrist landmark with it; here that

@@ -153,6 +153,39 @@ def test_the_head_arbitrates_between_outline_and_ankles():
     assert person_height_px(by_outline) == (400.0, "outline")
 
 
+def test_hair_and_shoes_do_not_shrink_the_person():
+    """A real person's outline holds hair over the skull and shoes under the feet: a bun of
+    20 px over the head and soles of 20 px under the feet make the 400 px figure's outline
+    440 px tall, and read by it the torso would come out 9 % narrower (0.364 m of 0.40).
+    The ankles, seen clearly side by side, say 400 px: the outline may stand at most
+    ``OUTLINE_EXCESS`` taller than they say. Seen faintly (a maxi skirt) or a stride apart,
+    the head arbitrates as before (here it backs the outline)."""
+    from dataclasses import replace
+
+    from tryon3d.bodyfit._photo_readings import OUTLINE_EXCESS
+
+    figure = replace(_figure(), stride=0.02)  # standing: the ankles side by side
+    mask = figure.mask.copy()
+    mask[0:20, 135:165] = 1.0  # the bun
+    mask[420:440, 120:180] = 1.0  # the soles
+    dressed = replace(figure, mask=mask)
+    height, source = person_height_px(dressed)
+    assert (height, source) == (pytest.approx(400.0 * (1.0 + OUTLINE_EXCESS)), "ankles")
+    breadth = torso_breadths_m(dressed, metres_per_pixel(dressed, HEIGHT_M), (0.5,))[0]
+    assert breadth == pytest.approx(0.40, rel=OUTLINE_EXCESS + 1e-9)
+    assert breadth > 0.39
+    # within the ankles' own spread the outline stays the finer ruler
+    mask = figure.mask.copy()
+    mask[14:20, 140:160] = 1.0  # 6 px of hair: 1.5 %
+    assert person_height_px(replace(figure, mask=mask)) == (406.0, "outline")
+    # ankles seen faintly: no clear ruler below the outline, which stands
+    faint = _with_head(dressed, height_px=440.0, ankles_seen=0.6)
+    assert person_height_px(faint) == (440.0, "outline")
+    # a step towards the camera shortens the eye-to-ankle drop: no ruler of the height either
+    walking = _with_head(replace(dressed, stride=0.3), height_px=440.0, ankles_seen=0.9)
+    assert person_height_px(walking) == (440.0, "outline")
+
+
 def test_outline_readings_name_every_level_and_view():
     figure = _figure(torso_px=60)
     readings = outline_readings({"front": figure, "side": figure}, HEIGHT_M)
