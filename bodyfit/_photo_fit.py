@@ -83,6 +83,7 @@ from tryon3d.bodyfit._photo_fitter import (
 from tryon3d.bodyfit._photo_overlay import make_overlay, render_body_silhouette
 from tryon3d.bodyfit._photo_readings import (
     _EYES,
+    _SHOULDERS,
     LostLegs,
     lost_legs,
     metres_per_pixel,
@@ -801,16 +802,26 @@ def _beyond_the_body(analysis: PhotoAnalysis, labels: np.ndarray) -> np.ndarray:
     hair is no stature). Fitted to, it stretched the body's head to the hair's top (real
     street photos: the fitted head stood out over the drawn person's hair; 33 of 40 fits 0.95
     inside her, 31 before). Not the shoes: let free, the feet stopped short of toes bare in
-    sandals and the legs wandered inside wide trousers."""
+    sandals and the legs wandered inside wide trousers. Not with a wrist over the shoulders."""
     person = analysis.mask > 0.5
     rows = np.flatnonzero(person.any(axis=1))
     beyond = np.zeros(person.shape, bool)
     height_px, source = person_height_px(analysis)
-    if source != "ankles" or len(rows) < 2 or rows[-1] + 1 - rows[0] <= height_px:
+    keypoints = analysis.keypoints
+    if (
+        source != "ankles"
+        or len(rows) < 2
+        or rows[-1] + 1 - rows[0] <= height_px
+        # a hand on the head: the head let free in the hair drifted off the face beside it
+        or keypoints[list(_WRISTS), 1].min() < keypoints[list(_SHOULDERS), 1].mean()
+    ):
         return beyond
-    eyes = max(int(analysis.keypoints[list(_EYES), 1].mean()), 0)
+    eyes = max(int(keypoints[list(_EYES), 1].mean()), 0)
     beyond[:eyes] = labels[:eyes] == HAIR
     return beyond & person
+
+
+_WRISTS = (15, 16)  # MediaPipe's wrist landmarks
 
 
 #: A person at least this share of whom is skin (the parsing's, and "clothes" of the skin's
