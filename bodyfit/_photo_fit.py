@@ -63,7 +63,7 @@ from tryon3d.bodyfit import _photo_fitter
 from tryon3d.bodyfit._anny_model import DEFAULT_AGE_YEARS, AnnyModel
 from tryon3d.bodyfit._body import Body, Sex
 from tryon3d.bodyfit._girth_posterior import GIRTHS, NO_SIDE_STD_M, girth_evidence
-from tryon3d.bodyfit._parsing import HAIR, PersonParsing
+from tryon3d.bodyfit._parsing import _WRISTS, HAIR, PersonParsing
 from tryon3d.bodyfit._photo import (
     NoPersonFound,
     Photo,
@@ -819,9 +819,6 @@ def _beyond_the_body(analysis: PhotoAnalysis, labels: np.ndarray) -> np.ndarray:
     eyes = max(int(keypoints[list(_EYES), 1].mean()), 0)
     beyond[:eyes] = labels[:eyes] == HAIR
     return beyond & person
-
-
-_WRISTS = (15, 16)  # MediaPipe's wrist landmarks
 
 
 #: A person at least this share of whom is skin (the parsing's, and "clothes" of the skin's

@@ -61,13 +61,14 @@ _SCALE_AGREEMENT = 0.05  # outline height this far off the keypoints' scale: the
 #: The most the outline may stand taller than the ankles say (the eye-to-ankle ratio's spread
 #: on our renders): a real person's outline holds hair over the skull and shoes under the
 #: feet, which no stature counts. On our renders (bald, barefoot) the outline stands 1.00 +-
-#: 0.015 of the ankles' height (24 of seed 7); on 40 real street photos (Clothing
+#: 0.015 of the ankles' height (the 48 front photos of seed 7); on 40 real street photos (Clothing
 #: Co-Parsing) 1.02-1.11, 1.057 on average: read by the outline, such a person came out
 #: about 5 % narrower than she is, every girth with her.
 OUTLINE_EXCESS = 0.018
 #: Ankles MediaPipe sees at least this surely are where the feet are (on 40 real street photos
-#: 37 of 38 pairs seen were; the faint ones stand in long skirts and platforms): below it the
-#: head arbitrates between outline and ankles, as for a mask that lost the shins.
+#: 35 of the 37 pairs seen were; the faint ones, 0.53-0.69, stand in a maxi skirt over
+#: platforms and in a stride): below it the head arbitrates between outline and ankles, as
+#: for a mask that lost the shins.
 _CLEAR = 0.75
 #: ... and where they stand side by side (``PhotoAnalysis.stride`` below this): a step
 #: towards or away from the camera shortens the eye-to-ankle drop (our renders' walking
