@@ -148,6 +148,9 @@ class PhotoAnalysis:
         stride: how far the ankles stand apart towards the camera, over the legs' length
             (dimensionless, by the same 3D landmarks): about 0 standing, 0.18-0.39 in our
             renders' walking stride; None where they were not found.
+        feet_seen: whether the person mask's lowest rows are known to be the feet (the
+            clothed fit's parsing found shoes there, ``_photo_fit``): then a head that says the
+            person is taller than the outline does not say the mask lost the legs.
     """
 
     keypoints: np.ndarray
@@ -158,6 +161,7 @@ class PhotoAnalysis:
     notes: tuple[str, ...] = ()
     torso_yaw_rad: float | None = None
     stride: float | None = None
+    feet_seen: bool = False
 
     @property
     def size(self) -> tuple[int, int]:

@@ -29,7 +29,9 @@ A person mask that lost the legs (before a background of their colour: ``lost_le
 the view by the head where it is far off (``bodyfit._photo_readings``); from the crotch down,
 the outline and the pixels where the legs should be only bound the body
 (``_lost_legs_region``), MediaPipe's knees and feet, squeezed into what the mask kept, are
-left out, and the legs are held near the rest stance; ``fit.notes`` says so.
+left out, and the legs are held near the rest stance; ``fit.notes`` says so. Shoes the
+clothed fit's parsing finds on the mask's lowest rows (``_shoes_at_the_foot``) say it lost
+nothing, whatever the head says.
 
 Clothed photos (``clothed=True``): the person is parsed (``parse_person``); where clothes form
 the outline, the target silhouette is pulled in by the ease our own drapes stand off the body
@@ -324,7 +326,9 @@ def fit_body_to_photos(
                 parsings=parsings,
                 posed_skin=posed_skin,
                 bare=bare_views,
+                analyses=analyses,
             )
+            analysis = analyses[name]  # shoes on its lowest rows: the outline's feet seen
             if target is not None:
                 lower = target.lower
                 fitted = replace(analysis, mask=target.target)
@@ -657,6 +661,11 @@ def _view_silhouette(
 
 _LOWER_BODY = tuple(range(25, 33))  # MediaPipe's knees, ankles, heels and toes
 _LOST_LEGS_REACH_M = 0.15  # how far feet may stand out of the kept legs' columns [m]
+#: Shoes on this share of the person's lowest ``_FOOT_BAND`` (of its height): the outline
+#: reaches the feet (on real street photos 0.60-0.93; a maxi skirt over platforms, its ankles
+#: unseen and a short-haired head 12 % taller than the outline, 0.78).
+_FOOT_SHOES = 0.3
+_FOOT_BAND = 0.04
 #: Eye line to the crotch as a share of the stature (crotch height ~0.47, eyes ~0.935).
 _EYE_TO_CROTCH_STATURE = 0.46
 
@@ -710,6 +719,7 @@ def _clothed_view(
     parsings: dict[str, PersonParsing] | None = None,
     posed_skin: dict[str, Callable[[], np.ndarray]] | None = None,
     bare: dict[str, bool] | None = None,
+    analyses: dict[str, PhotoAnalysis] | None = None,
 ):
     """The view's clothed target (``bodyfit._clothed.clothed_target``), or None (with a note)
     when the photo cannot be parsed; the parsing goes into ``parsings[view]``, and into
@@ -719,13 +729,17 @@ def _clothed_view(
     ``bare[view]`` says whether the person shows skin nearly everywhere (a side view takes the
     front's word: the same person, whose side the network reads less surely); then the
     outline is the body, with no clothes' ease taken off what little the parsing calls
-    clothes (in shade, or the outline's blend of the backdrop)."""
+    clothes (in shade, or the outline's blend of the backdrop). Where the parsing finds shoes on
+    the person mask's lowest rows, the analysis says so (``PhotoAnalysis.feet_seen``, also
+    into ``analyses[view]``): a head that says the person is taller (short hair over the ears,
+    a maxi skirt hiding the ankles) does not make the mask one that lost the legs."""
     from PIL import Image
 
     from tryon3d.bodyfit._clothed import clothed_target
     from tryon3d.bodyfit._parsing import (
         BACKGROUND,
         CLOTHES,
+        SHOES,
         SKIN,
         lost_forearm_pixels,
         parse_person,
@@ -743,6 +757,16 @@ def _clothed_view(
         Image.fromarray(parsing.labels).resize(analysis.size, Image.Resampling.NEAREST)
     )
     own_skin = labels == SKIN  # before clothes of the skin's colour join it
+    shoes = labels == SHOES
+    skin_chroma = _skin_chroma_pixels(photo, analysis, parsing)
+    if skin_chroma is not None and skin_chroma.shape == shoes.shape:
+        # the network calls the lowest rows of legs a mask cut short "shoes" (bare legs
+        # before a backdrop of their colour); shoes of the skin's own colour are not told
+        shoes &= ~skin_chroma
+    if not analysis.feet_seen and _shoes_at_the_foot(analysis.mask > 0.5, shoes):
+        analysis = replace(analysis, feet_seen=True)
+        if analyses is not None:
+            analyses[view] = analysis
     labels = _skin_coloured_as_skin(photo, analysis, parsing, labels)
     if bare is not None:
         if view == "front" or "front" not in bare:
@@ -796,6 +820,18 @@ def _clothed_view(
     return replace(target, bound_only=target.bound_only | beyond) if beyond.any() else target
 
 
+def _shoes_at_the_foot(person: np.ndarray, shoes: np.ndarray) -> bool:
+    """Whether shoes (``shoes``, (h, w) bool) fill at least ``_FOOT_SHOES`` of the person's
+    (``person``, (h, w) bool) lowest ``_FOOT_BAND`` of its height: the outline reaches the
+    feet. Where a mask lost the legs its lowest rows are knees or thighs."""
+    rows = np.flatnonzero(person.any(axis=1))
+    if len(rows) < 2:
+        return False
+    top = rows[-1] - int(_FOOT_BAND * (rows[-1] + 1 - rows[0]))
+    band = person[top : rows[-1] + 1]
+    return bool(band.any() and shoes[top : rows[-1] + 1][band].mean() >= _FOOT_SHOES)
+
+
 def _beyond_the_body(analysis: PhotoAnalysis, labels: np.ndarray) -> np.ndarray:
     """Where the outline holds more than the body, (h, w) bool at analysis size: its hair
     above the eyes, where the outline stands taller than the ankles say (``person_height_px``:
@@ -835,28 +871,33 @@ def _own_skin(shares: dict[str, float]) -> dict[str, float]:
     return {**shares, "skin": own, "cloth": shares["cloth"] + shares["skin"] - own}
 
 
-def _skin_coloured_as_skin(photo: Photo, analysis: PhotoAnalysis, parsing, labels: np.ndarray):
-    """``labels`` (analysis size) with "clothes" of the person's own skin chroma (within the
-    parser's loose skin bound) taken for skin: a bare body in shade must not be shrunk as if
-    clothed; skin-coloured clothes are then fitted as before (the outline as the body)."""
+def _skin_chroma_pixels(photo: Photo, analysis: PhotoAnalysis, parsing) -> np.ndarray | None:
+    """Pixels of the person's own skin chroma (within the parser's loose skin bound), (h, w)
+    bool at analysis size; None where the photo does not resize to it."""
     import cv2
 
-    from tryon3d.bodyfit._parsing import (
-        _SKIN_CHI2,
-        _SKIN_WEAK,
-        CLOTHES,
-        SKIN,
-        _skin_chroma_distance2,
-    )
+    from tryon3d.bodyfit._parsing import _SKIN_CHI2, _SKIN_WEAK, _skin_chroma_distance2
     from tryon3d.bodyfit._photo import _resize
 
     pixels = _resize(photo.pixels, analysis.scale)
-    if pixels.shape[:2] != labels.shape:
-        return labels
+    if pixels.shape[:2] != tuple(analysis.mask.shape):
+        return None
     chroma = cv2.cvtColor(pixels, cv2.COLOR_RGB2YCrCb)[..., 1:].astype(np.float64)
     distance2 = _skin_chroma_distance2(chroma, parsing.skin_chroma_mean, parsing.skin_chroma_cov)
+    return distance2 < _SKIN_CHI2 * _SKIN_WEAK
+
+
+def _skin_coloured_as_skin(photo: Photo, analysis: PhotoAnalysis, parsing, labels: np.ndarray):
+    """``labels`` (analysis size) with "clothes" of the person's own skin chroma
+    (``_skin_chroma_pixels``) taken for skin: a bare body in shade must not be shrunk as if
+    clothed; skin-coloured clothes are then fitted as before (the outline as the body)."""
+    from tryon3d.bodyfit._parsing import CLOTHES, SKIN
+
+    skin_chroma = _skin_chroma_pixels(photo, analysis, parsing)
+    if skin_chroma is None or skin_chroma.shape != labels.shape:
+        return labels
     clothes = np.isin(labels, CLOTHES)
-    return np.where(clothes & (distance2 < _SKIN_CHI2 * _SKIN_WEAK), SKIN, labels).astype(np.uint8)
+    return np.where(clothes & skin_chroma, SKIN, labels).astype(np.uint8)
 
 
 _FIT_GIRTH_STD_M = 0.015  # the fit's own girth error on unclothed photos (benchmarks/photo_fit.py)

@@ -133,7 +133,8 @@ def person_height_px(analysis: PhotoAnalysis) -> tuple[float, str]:
     disagree by more than 5 %, the one nearer the head's height wins (the ankles where the
     head is not seen: a hand on the head tops the outline, a mask that lost the shins cuts
     it); where the head is more than ``HEAD_SCALE_MARGIN`` taller than that and the ankles
-    are unseen, the mask lost the legs and the head's height is the person's.
+    are unseen (and no shoes seen on the outline's lowest rows: ``PhotoAnalysis.feet_seen``),
+    the mask lost the legs and the head's height is the person's.
 
     Raises:
         ValueError: no person pixels and no ankles to measure.
@@ -146,8 +147,8 @@ def person_height_px(analysis: PhotoAnalysis) -> tuple[float, str]:
 
 def _heights(analysis: PhotoAnalysis) -> tuple[float, str, float | None]:
     """The outline's or the ankles' height [px] (``person_height_px``'s choice between them)
-    and its source, and the head's height [px] where the ankles are unseen and the ears seen
-    (else None)."""
+    and its source, and the head's height [px] where the ankles are unseen, the feet not seen
+    on the outline's lowest rows (``PhotoAnalysis.feet_seen``) and the ears seen (else None)."""
     keypoints, seen = analysis.keypoints, analysis.visibility > _SEEN
     eye_to_ankle = float(keypoints[list(_ANKLES), 1].mean() - keypoints[list(_EYES), 1].mean())
     # unseen ankles are where MediaPipe guessed them or on the mask's lowest row: no height
@@ -178,7 +179,8 @@ def _heights(analysis: PhotoAnalysis) -> tuple[float, str, float | None]:
         and (by_head is None or _nearer(by_ankles, by_outline, by_head))
     ):
         height, source = by_ankles, "ankles"
-    return height, source, None if ankles_seen else by_head
+    # shoes on the outline's lowest rows: it reached the feet, whatever the head says
+    return height, source, None if ankles_seen or analysis.feet_seen else by_head
 
 
 def _nearer(a: float, b: float, reference: float) -> bool:
@@ -187,8 +189,9 @@ def _nearer(a: float, b: float, reference: float) -> bool:
 
 
 def lost_legs(analysis: PhotoAnalysis) -> LostLegs | None:
-    """The outline cut short of the feet: the ankles unseen and the head more than
-    ``LOST_LEGS_MARGIN`` taller than the outline (or the ankles) say; else None."""
+    """The outline cut short of the feet: the ankles unseen, no shoes seen on the outline's
+    lowest rows, and the head more than ``LOST_LEGS_MARGIN`` taller than the outline (or the
+    ankles) say; else None."""
     height, _, by_head = _heights(analysis)
     if by_head is None or by_head <= height * (1.0 + LOST_LEGS_MARGIN):
         return None

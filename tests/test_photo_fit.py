@@ -33,6 +33,8 @@ def test_real_photo_silhouette_iou(ryota_fit, shared_dir):
     # taken as the body: 0.886, 94.4 %): the IoU with the clothed outline drops
     assert iou >= 0.72, iou
     assert (fitted & truth).sum() / fitted.sum() >= 0.98
+    # his shoes (the parsing's) fill the outline's lowest rows: its feet are seen
+    assert ryota_fit.analyses["front"].feet_seen
     body = ryota_fit.body
     assert body.measurements_m["stature"] == pytest.approx(1.72, abs=0.01)
     # his arms hang near his sides (0.32 rad from straight down; an A-pose's 0.6-0.8): the

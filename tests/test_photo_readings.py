@@ -141,6 +141,21 @@ def test_a_mask_that_lost_the_legs_is_scaled_by_the_head():
     assert person_height_px(seen) == (pytest.approx(400.0), "ankles")
 
 
+def test_shoes_at_the_foot_outrank_the_head():
+    """A maxi skirt hides the ankles and short hair over the ears widens the head (CCP 0010:
+    the head said 12 % taller than the outline): with shoes seen on the outline's lowest rows
+    (``PhotoAnalysis.feet_seen``) the mask reached the feet and its height stands; without,
+    the head called the legs lost and freed them, and one walked out of the skirt."""
+    from dataclasses import replace
+
+    wide_head = _with_head(_figure(), height_px=450.0, ankles_seen=0.3)
+    assert person_height_px(wide_head) == (pytest.approx(450.0), "head")
+    assert lost_legs(wide_head) is not None
+    shod = replace(wide_head, feet_seen=True)
+    assert person_height_px(shod) == (400.0, "outline")
+    assert lost_legs(shod) is None
+
+
 def test_the_head_arbitrates_between_outline_and_ankles():
     """Outline (400 px) and ankles (eye to ankle 310 px: 365 px) 10 % apart: a head of a
     365 px person backs the ankles (an outline topped by a hand on the head), one of a 395 px
@@ -650,3 +665,18 @@ def test_a_body_beyond_every_training_body_keeps_its_posterior():
     within = _posterior(mean, 0.2, prior_std_m=spread)
     *_, beyond = _corrected_girths(within, readings, side_view=False, **options)
     assert beyond == ()
+
+
+def test_shoes_fill_the_foot_of_a_whole_outline_only():
+    """Shoes on the person's lowest rows say the outline reaches the feet; a mask cut at the
+    knees has trousers there, and the shoes below it are not its foot."""
+    from tryon3d.bodyfit._photo_fit import _shoes_at_the_foot
+
+    person = _figure().mask > 0.5
+    shoes = np.zeros_like(person)
+    shoes[404:420] = person[404:420]  # the lowest 4 % of 400 px
+    assert _shoes_at_the_foot(person, shoes)
+    assert not _shoes_at_the_foot(person, np.zeros_like(person))
+    knees_cut = person.copy()
+    knees_cut[350:] = False
+    assert not _shoes_at_the_foot(knees_cut, shoes)
