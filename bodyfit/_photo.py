@@ -151,6 +151,10 @@ class PhotoAnalysis:
         feet_seen: whether the person mask's lowest rows are known to be the feet (the
             clothed fit's parsing found shoes there, ``_photo_fit``): then a head that says the
             person is taller than the outline does not say the mask lost the legs.
+        hair_and_shoes: how many times the person's height their outline stands, as another
+            view of them measured it (``_photo_fit`` gives a side view the front's: hair over
+            the skull and shoes under the feet, which a side view's ankles, one hidden behind
+            the other, cannot measure); 1 where not known.
     """
 
     keypoints: np.ndarray
@@ -162,6 +166,7 @@ class PhotoAnalysis:
     torso_yaw_rad: float | None = None
     stride: float | None = None
     feet_seen: bool = False
+    hair_and_shoes: float = 1.0
 
     @property
     def size(self) -> tuple[int, int]:

@@ -65,7 +65,7 @@ from tryon3d.bodyfit import _photo_fitter
 from tryon3d.bodyfit._anny_model import DEFAULT_AGE_YEARS, AnnyModel
 from tryon3d.bodyfit._body import Body, Sex
 from tryon3d.bodyfit._girth_posterior import GIRTHS, NO_SIDE_STD_M, girth_evidence
-from tryon3d.bodyfit._parsing import _WRISTS, HAIR, PersonParsing
+from tryon3d.bodyfit._parsing import HAIR, PersonParsing
 from tryon3d.bodyfit._photo import (
     NoPersonFound,
     Photo,
@@ -85,12 +85,11 @@ from tryon3d.bodyfit._photo_fitter import (
 from tryon3d.bodyfit._photo_overlay import make_overlay, render_body_silhouette
 from tryon3d.bodyfit._photo_readings import (
     _EYES,
-    _SHOULDERS,
     LostLegs,
     lost_legs,
     metres_per_pixel,
+    outline_over_height,
     outline_readings,
-    person_height_px,
 )
 from tryon3d.bodyfit._photo_views import _crop_view
 
@@ -301,6 +300,9 @@ def fit_body_to_photos(
             # trousers' colour): the front alone fits, as when no side photo is given
             side_unread = f"side photo: not read ({exc}); the body is fitted to the front alone"
             del photos["side"]
+    if "side" in analyses and (excess := outline_over_height(analyses["front"])) > 1.0:
+        # the side's ankles, one behind the other, cannot tell its hair and shoes: the front's
+        analyses["side"] = replace(analyses["side"], hair_and_shoes=excess)
     notes: list[str] = [
         f"{name} photo: {note}" for name, analysis in analyses.items() for note in analysis.notes
     ]
@@ -834,25 +836,17 @@ def _shoes_at_the_foot(person: np.ndarray, shoes: np.ndarray) -> bool:
 
 def _beyond_the_body(analysis: PhotoAnalysis, labels: np.ndarray) -> np.ndarray:
     """Where the outline holds more than the body, (h, w) bool at analysis size: its hair
-    above the eyes, where the outline stands taller than the ankles say (``person_height_px``:
+    above the eyes, where the outline stands taller than the person (``outline_over_height``:
     hair is no stature). Fitted to, it stretched the body's head to the hair's top (real
     street photos: the fitted head stood out over the drawn person's hair; 33 of 40 fits 0.95
     inside her, 31 before). Not the shoes: let free, the feet stopped short of toes bare in
-    sandals and the legs wandered inside wide trousers. Not with a wrist over the shoulders."""
+    sandals and the legs wandered inside wide trousers. Not with a wrist over the shoulders
+    (the head let free in the hair drifted off the face beside it)."""
     person = analysis.mask > 0.5
-    rows = np.flatnonzero(person.any(axis=1))
     beyond = np.zeros(person.shape, bool)
-    height_px, source = person_height_px(analysis)
-    keypoints = analysis.keypoints
-    if (
-        source != "ankles"
-        or len(rows) < 2
-        or rows[-1] + 1 - rows[0] <= height_px
-        # a hand on the head: the head let free in the hair drifted off the face beside it
-        or keypoints[list(_WRISTS), 1].min() < keypoints[list(_SHOULDERS), 1].mean()
-    ):
+    if outline_over_height(analysis) <= 1.0:
         return beyond
-    eyes = max(int(keypoints[list(_EYES), 1].mean()), 0)
+    eyes = max(int(analysis.keypoints[list(_EYES), 1].mean()), 0)
     beyond[:eyes] = labels[:eyes] == HAIR
     return beyond & person
 

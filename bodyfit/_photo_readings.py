@@ -12,7 +12,9 @@ which hair beside the neck and collars widen in real photos and never in our tra
 The scale is the person's pixel height against the stature where the outline reaches the
 feet, but no more than ``OUTLINE_EXCESS`` over what the eye-to-ankle keypoint distance
 says where MediaPipe sees both ankles clearly, side by side (a real person's outline holds
-hair and shoes, which no stature counts); where it does not reach them (a person mask that
+hair and shoes, which no stature counts; a side view, whose ankles stand one behind the
+other, takes the front's measure of them: ``PhotoAnalysis.hair_and_shoes``,
+``outline_over_height``); where it does not reach them (a person mask that
 lost the legs against a background of their colour) the eye-to-ankle keypoint distance,
 ``EYE_TO_ANKLE_STATURE`` of the stature, when MediaPipe sees both ankles. Where it does not
 see them either, MediaPipe squeezes the whole lower body into what the mask kept (hips, knees
@@ -46,6 +48,7 @@ __all__ = [
     "lost_legs",
     "metres_per_pixel",
     "neck_breadth_m",
+    "outline_over_height",
     "outline_readings",
     "person_height_px",
     "pose_readings",
@@ -126,7 +129,9 @@ class LostLegs:
 def person_height_px(analysis: PhotoAnalysis) -> tuple[float, str]:
     """The person's height in the analysis image [px] and what told it: ``"outline"`` (the
     person mask's rows), ``"ankles"`` (eye to ankle over ``EYE_TO_ANKLE_STATURE``, both ankles
-    seen) or ``"head"`` (ear to ear over ``EAR_TO_EAR_STATURE``; see the module notes).
+    seen), ``"front"`` (the outline less the hair and shoes another view measured:
+    ``PhotoAnalysis.hair_and_shoes``) or ``"head"`` (ear to ear over ``EAR_TO_EAR_STATURE``;
+    see the module notes).
 
     Ankles seen clearly side by side cap the outline at ``OUTLINE_EXCESS`` over their
     height: more is hair, shoes or a hand on the head. Else, where the outline and the ankles
@@ -179,8 +184,31 @@ def _heights(analysis: PhotoAnalysis) -> tuple[float, str, float | None]:
         and (by_head is None or _nearer(by_ankles, by_outline, by_head))
     ):
         height, source = by_ankles, "ankles"
+    if source == "outline" and analysis.hair_and_shoes > 1.0:
+        # another view of the person measured their hair and shoes
+        height, source = by_outline / analysis.hair_and_shoes, "front"
     # shoes on the outline's lowest rows: it reached the feet, whatever the head says
     return height, source, None if ankles_seen or analysis.feet_seen else by_head
+
+
+def outline_over_height(analysis: PhotoAnalysis) -> float:
+    """How many times the person's height (``person_height_px``) their outline stands where
+    the ankles, or another view (``PhotoAnalysis.hair_and_shoes``), say it stands taller: hair,
+    shoes, a hat; 1 elsewhere, and where a wrist is over the shoulders (a hand on the head
+    tops the outline, and no other view shows it)."""
+    from tryon3d.bodyfit._parsing import _WRISTS
+
+    rows = np.flatnonzero((analysis.mask > 0.5).any(axis=1))
+    if len(rows) < 2:
+        return 1.0
+    height, source = person_height_px(analysis)
+    keypoints = analysis.keypoints
+    if (
+        source not in ("ankles", "front")
+        or keypoints[list(_WRISTS), 1].min() < keypoints[list(_SHOULDERS), 1].mean()
+    ):
+        return 1.0
+    return max(float(rows[-1] + 1 - rows[0]) / height, 1.0)
 
 
 def _nearer(a: float, b: float, reference: float) -> bool:

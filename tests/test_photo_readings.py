@@ -201,6 +201,37 @@ def test_hair_and_shoes_do_not_shrink_the_person():
     assert person_height_px(walking) == (440.0, "outline")
 
 
+def test_a_side_view_takes_the_fronts_hair_and_shoes():
+    """A side view's ankles stand one behind the other (one hidden): they cannot cap its
+    outline, which holds the same bun and soles as the front's. The front measured them (its
+    outline 440 px over the ankles' 407): the side's height is its outline less that, and its
+    torso reads 0.40 m, not 0.37. A wrist over the shoulders (a hand on the head tops the
+    outline, in the front only) measures nothing."""
+    from dataclasses import replace
+
+    from tryon3d.bodyfit._photo_readings import OUTLINE_EXCESS, outline_over_height
+
+    figure = replace(_figure(), stride=0.02)
+    figure.keypoints[[15, 16]] = ((200.0, 250.0), (100.0, 250.0))  # wrists at the hips
+    mask = figure.mask.copy()
+    mask[0:20, 135:165] = 1.0  # the bun
+    mask[420:440, 120:180] = 1.0  # the soles
+    front = replace(figure, mask=mask)
+    excess = outline_over_height(front)
+    assert excess == pytest.approx(440.0 / (400.0 * (1.0 + OUTLINE_EXCESS)))
+    side = replace(front, visibility=np.where(np.arange(33) == 27, 0.2, 1.0))  # one ankle hid
+    assert person_height_px(side) == (440.0, "outline")  # on its own: 9 % too tall
+    told = replace(side, hair_and_shoes=excess)
+    assert person_height_px(told) == (pytest.approx(400.0 * (1.0 + OUTLINE_EXCESS)), "front")
+    assert outline_over_height(told) == pytest.approx(excess)  # its hair bounds the head too
+    breadth = torso_breadths_m(told, metres_per_pixel(told, HEIGHT_M), (0.5,))[0]
+    assert breadth == pytest.approx(0.40, rel=OUTLINE_EXCESS + 1e-9)
+    hand_up = front.keypoints.copy()
+    hand_up[15] = (190.0, 10.0)  # a wrist on the bun
+    assert outline_over_height(replace(front, keypoints=hand_up)) == 1.0
+    assert outline_over_height(figure) == 1.0  # no hair, no shoes
+
+
 def test_outline_readings_name_every_level_and_view():
     figure = _figure(torso_px=60)
     readings = outline_readings({"front": figure, "side": figure}, HEIGHT_M)
