@@ -300,12 +300,19 @@ def fit_body_to_photos(
             # trousers' colour): the front alone fits, as when no side photo is given
             side_unread = f"side photo: not read ({exc}); the body is fitted to the front alone"
             del photos["side"]
-    if "side" in analyses and (excess := outline_over_height(analyses["front"])) > 1.0:
+    excess = outline_over_height(analyses["front"])
+    if "side" in analyses and excess > 1.0:
         # the side's ankles, one behind the other, cannot tell its hair and shoes: the front's
         analyses["side"] = replace(analyses["side"], hair_and_shoes=excess)
     notes: list[str] = [
         f"{name} photo: {note}" for name, analysis in analyses.items() for note in analysis.notes
     ]
+    if excess > 1.0:
+        notes.append(
+            f"front photo: hair and shoes stand {100 * (excess - 1.0):.1f} % over the person's "
+            "height: the scale leaves them out"
+            + (", the side photo's too" if "side" in analyses else "")
+        )
     if side_unread:
         notes.append(side_unread)
     clothing: dict[str, dict[str, dict[str, float]]] = {}

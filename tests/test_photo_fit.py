@@ -35,6 +35,10 @@ def test_real_photo_silhouette_iou(ryota_fit, shared_dir):
     assert (fitted & truth).sum() / fitted.sum() >= 0.98
     # his shoes (the parsing's) fill the outline's lowest rows: its feet are seen
     assert ryota_fit.analyses["front"].feet_seen
+    # his hair and shoes stand over his height (2.2 % over the ankles' measure, 1.8 % allowed)
+    assert any(
+        n.startswith("front photo: hair and shoes stand 0.4 % over") for n in ryota_fit.notes
+    ), ryota_fit.notes
     body = ryota_fit.body
     assert body.measurements_m["stature"] == pytest.approx(1.72, abs=0.01)
     # his arms hang near his sides (0.32 rad from straight down; an A-pose's 0.6-0.8): the
