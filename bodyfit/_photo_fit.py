@@ -768,7 +768,7 @@ def _clothed_view(
     own_skin = labels == SKIN  # before clothes of the skin's colour join it
     shoes = labels == SHOES
     skin_chroma = _skin_chroma_pixels(photo, analysis, parsing)
-    if skin_chroma is not None and skin_chroma.shape == shoes.shape:
+    if skin_chroma is not None:
         # the network calls the lowest rows of legs a mask cut short "shoes" (bare legs
         # before a backdrop of their colour); shoes of the skin's own colour are not told
         shoes &= ~skin_chroma
@@ -776,7 +776,7 @@ def _clothed_view(
         analysis = replace(analysis, feet_seen=True)
         if analyses is not None:
             analyses[view] = analysis
-    labels = _skin_coloured_as_skin(photo, analysis, parsing, labels)
+    labels = _skin_coloured_as_skin(photo, analysis, parsing, labels, skin_chroma=skin_chroma)
     if bare is not None:
         if view == "front" or "front" not in bare:
             person = analysis.mask > 0.5
@@ -888,14 +888,23 @@ def _skin_chroma_pixels(photo: Photo, analysis: PhotoAnalysis, parsing) -> np.nd
     return distance2 < _SKIN_CHI2 * _SKIN_WEAK
 
 
-def _skin_coloured_as_skin(photo: Photo, analysis: PhotoAnalysis, parsing, labels: np.ndarray):
+def _skin_coloured_as_skin(
+    photo: Photo,
+    analysis: PhotoAnalysis,
+    parsing,
+    labels: np.ndarray,
+    *,
+    skin_chroma: np.ndarray | None = None,
+):
     """``labels`` (analysis size) with "clothes" of the person's own skin chroma
-    (``_skin_chroma_pixels``) taken for skin: a bare body in shade must not be shrunk as if
-    clothed; skin-coloured clothes are then fitted as before (the outline as the body)."""
+    (``_skin_chroma_pixels``, or ``skin_chroma`` where the caller has it) taken for skin: a
+    bare body in shade must not be shrunk as if clothed; skin-coloured clothes are then fitted
+    as before (the outline as the body)."""
     from tryon3d.bodyfit._parsing import CLOTHES, SKIN
 
-    skin_chroma = _skin_chroma_pixels(photo, analysis, parsing)
-    if skin_chroma is None or skin_chroma.shape != labels.shape:
+    if skin_chroma is None:
+        skin_chroma = _skin_chroma_pixels(photo, analysis, parsing)
+    if skin_chroma is None:
         return labels
     clothes = np.isin(labels, CLOTHES)
     return np.where(clothes & skin_chroma, SKIN, labels).astype(np.uint8)
